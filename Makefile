@@ -1,0 +1,64 @@
+# Signpost: `make run` starts all three services on SQLite; `make test` runs every test.
+# Every target creates the virtual environment first if it is missing or out of date.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PACKAGES := -e shared/schemas -e shared/platform -e services/referral-api -e services/directory-api -e services/screening-api
+SERVICES := referral directory screening
+SCOPES ?= referral:read referral:write directory:write screening:read screening:write reports:read
+
+.PHONY: help venv run test test-sqlite test-postgres lint format migrate token bench openapi clean
+
+help:
+	@echo "make run      start referral-api :8001, directory-api :8002, screening-api :8003 (SQLite in ./var/)"
+	@echo "make test     run every test (SQLite and PostgreSQL)"
+	@echo "make token    print a development bearer token (SCOPES='referral:read ...')"
+	@echo "make migrate  migrate the three databases to head"
+	@echo "make lint     ruff check and format check"
+	@echo "make bench    benchmarks on PostgreSQL (see bench/README.md)"
+	@echo "make openapi  write each service's OpenAPI document to docs/openapi/"
+
+$(STAMP): pyproject.toml constraints.txt shared/schemas/pyproject.toml shared/platform/pyproject.toml services/*/pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt $(PACKAGES) -e ".[dev]"
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+run: venv
+	$(BIN)/python -m signpost_platform.devserver
+
+test: venv
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-sqlite: venv
+	SIGNPOST_TEST_BACKENDS=sqlite $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-postgres: venv
+	SIGNPOST_TEST_BACKENDS=postgresql $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+migrate: venv
+	@for service in $(SERVICES); do $(BIN)/alembic --name $$service upgrade head || exit 1; done
+
+token: venv
+	@$(BIN)/python -m signpost_platform.auth $(foreach scope,$(SCOPES),--scope $(scope))
+
+bench: venv
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+openapi: venv
+	$(BIN)/python -m signpost_platform.openapi docs/openapi
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -1,0 +1,31 @@
+"""The referral-api app factory: `uvicorn --factory referral_api.main:create_app`."""
+
+from fastapi import FastAPI
+
+from referral_api import __version__
+from referral_api.config import ReferralSettings
+from referral_api.metadata import router as metadata_router
+from referral_api.referrals.router import router as referrals_router
+from signpost_platform.app import create_app as create_service_app
+
+DESCRIPTION = """
+Referrals to the six personalised-care roles as FHIR R4 ServiceRequests (UK Core / BaRS shaped),
+each with one or more coded reasons. Authenticate with an OAuth2 bearer token carrying
+`referral:write` to create and update, `referral:read` to read and search. Every error on a
+`/fhir` route is an OperationOutcome whose `expression` names the offending element.
+"""
+
+
+def create_app(settings: ReferralSettings | None = None) -> FastAPI:
+    return create_service_app(
+        service_name="referral",
+        title="Signpost referral-api",
+        version=__version__,
+        description=DESCRIPTION,
+        settings=settings or ReferralSettings(),
+        routers=[referrals_router, metadata_router],
+        openapi_tags=[
+            {"name": "ServiceRequest", "description": "Referrals (the minimum referral dataset)"},
+            {"name": "metadata", "description": "The FHIR CapabilityStatement"},
+        ],
+    )

@@ -1,0 +1,53 @@
+"""`GET /fhir/metadata`: the CapabilityStatement, built from what the routers really support."""
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from referral_api import __version__
+from referral_api.referrals.search import PARAMETERS
+from signpost_platform.fhir.capability import (
+    ResourceInteraction,
+    RestResource,
+    capability_statement,
+    search_params,
+)
+from signpost_platform.fhir.responses import FhirResponse
+from signpost_platform.urls import base_url
+from signpost_schemas import systems
+
+router = APIRouter(prefix="/fhir", tags=["metadata"])
+
+
+@router.get(
+    "/metadata",
+    operation_id="capabilities",
+    summary="The CapabilityStatement: resources, interactions and search parameters supported",
+)
+async def capabilities(request: Request) -> Response:
+    statement = capability_statement(
+        software="Signpost referral-api",
+        version=__version__,
+        base_url=f"{base_url(request)}/fhir",
+        documentation="Referrals to personalised-care roles (the Signpost minimum referral "
+        "dataset). Every error is an OperationOutcome.",
+        resources=[
+            RestResource(
+                type="ServiceRequest",
+                profile=systems.SERVICE_REQUEST_PROFILE,
+                interaction=[
+                    ResourceInteraction(code="create", documentation="Conditional create with "
+                                        "If-None-Exist: identifier=<system>|<value>"),
+                    ResourceInteraction(code="read"),
+                    ResourceInteraction(code="update", documentation="If-Match is required"),
+                    ResourceInteraction(code="search-type"),
+                ],
+                versioning="versioned-update",
+                readHistory=False,
+                updateCreate=False,
+                conditionalCreate=True,
+                conditionalUpdate=False,
+                searchParam=search_params(PARAMETERS),
+            )
+        ],
+    )
+    return FhirResponse(statement.to_fhir())

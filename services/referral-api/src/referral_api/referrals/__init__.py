@@ -1,0 +1,1 @@
+"""Referrals: create, read, update and search FHIR ServiceRequests."""

@@ -1,0 +1,72 @@
+"""Referral tables: searchable columns, one row per reason and identifier, and the canonical JSON."""
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from referral_api.db import Base
+from signpost_platform.db import UtcDateTime
+
+
+class Referral(Base):
+    """One referral (a ServiceRequest) to a personalised-care role."""
+
+    __tablename__ = "referral"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    version: Mapped[int]
+    status: Mapped[str] = mapped_column(String(20))
+    intent: Mapped[str] = mapped_column(String(20))
+    nhs_number: Mapped[str] = mapped_column(String(10), index=True)
+    requester_ods: Mapped[str] = mapped_column(String(10), index=True)
+    received_by_role: Mapped[str] = mapped_column(String(64))
+    source_of_referral_system: Mapped[str] = mapped_column(String(255))
+    source_of_referral_code: Mapped[str] = mapped_column(String(64))
+    authored_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_updated_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    # The ServiceRequest exactly as served, id and meta included.
+    resource: Mapped[str] = mapped_column(Text)
+
+    reasons: Mapped[list["ReferralReason"]] = relationship(
+        lazy="raise", cascade="all, delete-orphan", order_by="ReferralReason.rank"
+    )
+    identifiers: Mapped[list["ReferralIdentifier"]] = relationship(
+        lazy="raise", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        Index("ix_referral_received_by_role_authored_at", "received_by_role", "authored_at"),
+        Index("ix_referral_status_authored_at", "status", "authored_at"),
+    )
+
+
+class ReferralReason(Base):
+    """One coded reason of a referral; rank 1 is the first reason the referrer gave."""
+
+    __tablename__ = "referral_reason"
+
+    referral_id: Mapped[str] = mapped_column(
+        ForeignKey("referral.id", ondelete="CASCADE"), primary_key=True
+    )
+    rank: Mapped[int] = mapped_column(primary_key=True)
+    reason_system: Mapped[str] = mapped_column(String(255))
+    reason_code: Mapped[str] = mapped_column(String(64))
+    reason_text: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        Index("ix_referral_reason_code_system", "reason_code", "reason_system", "referral_id"),
+    )
+
+
+class ReferralIdentifier(Base):
+    """A business identifier of a referral; unique across referrals (conditional create)."""
+
+    __tablename__ = "referral_identifier"
+
+    identifier_system: Mapped[str] = mapped_column(String(255), primary_key=True)
+    identifier_value: Mapped[str] = mapped_column(String(255), primary_key=True)
+    referral_id: Mapped[str] = mapped_column(
+        ForeignKey("referral.id", ondelete="CASCADE"), index=True
+    )

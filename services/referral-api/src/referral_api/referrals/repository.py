@@ -1,0 +1,236 @@
+"""All SQL about referrals."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from referral_api.referrals.models import Referral, ReferralIdentifier, ReferralReason
+from referral_api.referrals.search import ReferralFilter
+from signpost_platform.fhir.search import DateRange, Token
+
+
+@dataclass(frozen=True, slots=True)
+class StoredReferral:
+    id: str
+    version: int
+    last_updated_at: datetime
+    resource: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReferralColumns:
+    """The searchable columns of a referral, derived from its resource."""
+
+    status: str
+    intent: str
+    nhs_number: str
+    requester_ods: str
+    received_by_role: str
+    source_of_referral_system: str
+    source_of_referral_code: str
+    authored_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReasonRow:
+    system: str
+    code: str
+    text: str | None
+
+
+_STORED = (Referral.id, Referral.version, Referral.last_updated_at, Referral.resource)
+
+
+class ReferralRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, referral_id: str) -> StoredReferral | None:
+        row = (await self.session.execute(select(*_STORED).where(Referral.id == referral_id))).first()
+        return StoredReferral(*row) if row else None
+
+    async def id_by_identifier(self, system: str, value: str) -> str | None:
+        statement = select(ReferralIdentifier.referral_id).where(
+            ReferralIdentifier.identifier_system == system,
+            ReferralIdentifier.identifier_value == value,
+        )
+        return (await self.session.execute(statement)).scalar_one_or_none()
+
+    async def owners_of_identifiers(
+        self, identifiers: Sequence[tuple[str, str]], *, excluding: str | None = None
+    ) -> list[str]:
+        if not identifiers:
+            return []
+        statement = select(ReferralIdentifier.referral_id).where(
+            or_(*(
+                and_(
+                    ReferralIdentifier.identifier_system == system,
+                    ReferralIdentifier.identifier_value == value,
+                )
+                for system, value in identifiers
+            ))
+        )
+        if excluding:
+            statement = statement.where(ReferralIdentifier.referral_id != excluding)
+        return list((await self.session.execute(statement)).scalars())
+
+    async def insert(
+        self,
+        stored: StoredReferral,
+        columns: ReferralColumns,
+        identifiers: Sequence[tuple[str, str]],
+        reasons: Sequence[ReasonRow],
+    ) -> None:
+        """Insert a referral; raises IntegrityError if an identifier is already used."""
+        await self.session.execute(
+            insert(Referral).values(
+                id=stored.id,
+                version=stored.version,
+                created_at=stored.last_updated_at,
+                last_updated_at=stored.last_updated_at,
+                resource=stored.resource,
+                **_column_values(columns),
+            )
+        )
+        await self._insert_children(stored.id, identifiers, reasons)
+
+    async def update(
+        self,
+        stored: StoredReferral,
+        expected_version: int,
+        columns: ReferralColumns,
+        identifiers: Sequence[tuple[str, str]],
+        reasons: Sequence[ReasonRow],
+    ) -> bool:
+        """Replace a referral if it is still at `expected_version`; False if it moved on."""
+        result = await self.session.execute(
+            update(Referral)
+            .where(Referral.id == stored.id, Referral.version == expected_version)
+            .values(
+                version=stored.version,
+                last_updated_at=stored.last_updated_at,
+                resource=stored.resource,
+                **_column_values(columns),
+            )
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            return False
+        await self.session.execute(
+            delete(ReferralIdentifier).where(ReferralIdentifier.referral_id == stored.id)
+        )
+        await self.session.execute(
+            delete(ReferralReason).where(ReferralReason.referral_id == stored.id)
+        )
+        await self._insert_children(stored.id, identifiers, reasons)
+        return True
+
+    async def _insert_children(
+        self, referral_id: str, identifiers: Sequence[tuple[str, str]], reasons: Sequence[ReasonRow]
+    ) -> None:
+        if identifiers:
+            await self.session.execute(
+                insert(ReferralIdentifier),
+                [
+                    {"referral_id": referral_id, "identifier_system": s, "identifier_value": v}
+                    for s, v in identifiers
+                ],
+            )
+        await self.session.execute(
+            insert(ReferralReason),
+            [
+                {
+                    "referral_id": referral_id,
+                    "rank": rank,
+                    "reason_system": reason.system,
+                    "reason_code": reason.code,
+                    "reason_text": reason.text,
+                }
+                for rank, reason in enumerate(reasons, start=1)
+            ],
+        )
+
+    async def search(self, search: ReferralFilter) -> tuple[int | None, list[StoredReferral]]:
+        conditions = _conditions(search)
+        order = []
+        for column_name, descending in search.sort:
+            column = getattr(Referral, column_name)
+            order.append(column.desc() if descending else column.asc())
+        order.append(Referral.id.asc())
+        statement = (
+            select(*_STORED).where(*conditions).order_by(*order)
+            .limit(search.count).offset(search.offset)
+        )
+        rows = [StoredReferral(*row) for row in await self.session.execute(statement)]
+        total = None
+        if search.with_total:
+            if search.offset == 0 and len(rows) < search.count:
+                total = len(rows)
+            else:
+                count = select(func.count()).select_from(Referral).where(*conditions)
+                total = (await self.session.execute(count)).scalar_one()
+        return total, rows
+
+
+def _column_values(columns: ReferralColumns) -> dict[str, object]:
+    return {
+        "status": columns.status,
+        "intent": columns.intent,
+        "nhs_number": columns.nhs_number,
+        "requester_ods": columns.requester_ods,
+        "received_by_role": columns.received_by_role,
+        "source_of_referral_system": columns.source_of_referral_system,
+        "source_of_referral_code": columns.source_of_referral_code,
+        "authored_at": columns.authored_at,
+    }
+
+
+def _conditions(search: ReferralFilter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    for tokens in search.identifiers:
+        conditions.append(exists().where(
+            ReferralIdentifier.referral_id == Referral.id,
+            or_(*(_token_match(ReferralIdentifier.identifier_system,
+                               ReferralIdentifier.identifier_value, t) for t in tokens)),
+        ))
+    for values in search.nhs_numbers:
+        conditions.append(Referral.nhs_number.in_(values))
+    for values in search.statuses:
+        conditions.append(Referral.status.in_(values))
+    for values in search.roles:
+        conditions.append(Referral.received_by_role.in_(values))
+    for values in search.requesters:
+        conditions.append(Referral.requester_ods.in_(values))
+    for date_range in search.authored:
+        conditions.append(_date_condition(date_range))
+    for tokens in search.reasons:
+        conditions.append(exists().where(
+            ReferralReason.referral_id == Referral.id,
+            or_(*(_token_match(ReferralReason.reason_system, ReferralReason.reason_code, t)
+                  for t in tokens)),
+        ))
+    return conditions
+
+
+def _token_match(system_column: object, code_column: object, token: Token) -> ColumnElement[bool]:
+    code_match = code_column == token.code  # type: ignore[operator]
+    if token.system:
+        return and_(system_column == token.system, code_match)  # type: ignore[operator]
+    return code_match  # type: ignore[no-any-return]
+
+
+def _date_condition(date_range: DateRange) -> ColumnElement[bool]:
+    column = Referral.authored_at
+    match date_range.prefix:
+        case "ge":
+            return column >= date_range.start
+        case "gt":
+            return column >= date_range.end
+        case "le":
+            return column < date_range.end
+        case "lt":
+            return column < date_range.start
+        case _:
+            return and_(column >= date_range.start, column < date_range.end)

@@ -1,0 +1,210 @@
+"""FHIR ServiceRequest endpoints: thin — parse, authorise, call the service, shape the response."""
+
+from typing import Annotated, Any
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Header, Request
+from starlette.responses import Response
+
+from referral_api.referrals import examples, service
+from referral_api.referrals.search import (
+    DEFAULT_SORT,
+    PARAMETERS,
+    SORT_KEYS,
+    referral_filter,
+)
+from signpost_platform.auth import Caller, require_scope
+from signpost_platform.db import SessionDep
+from signpost_platform.errors import BadRequest, PreconditionRequired
+from signpost_platform.fhir.parsing import parse_resource, require_json
+from signpost_platform.fhir.responses import FhirResponse, parse_if_match, version_headers
+from signpost_platform.fhir.search import (
+    Token,
+    page_links,
+    parse_search,
+    parse_token,
+    render_searchset,
+)
+from signpost_platform.urls import base_url
+from signpost_schemas.fhir.operation_outcome import OperationOutcome
+from signpost_schemas.fhir.service_request import ServiceRequest
+
+router = APIRouter(prefix="/fhir/ServiceRequest", tags=["ServiceRequest"])
+
+ReadCaller = Annotated[Caller, require_scope("referral:read")]
+WriteCaller = Annotated[Caller, require_scope("referral:write")]
+
+FHIR_JSON = "application/fhir+json"
+
+
+def _outcome(description: str) -> dict[str, Any]:
+    return {
+        "model": OperationOutcome,
+        "description": description,
+        "content": {FHIR_JSON: {"example": examples.OPERATION_OUTCOME}},
+    }
+
+
+def _resource(description: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "model": ServiceRequest,
+        "description": description,
+        "content": {FHIR_JSON: {"example": {"id": "2f1c…", **examples.SERVICE_REQUEST}}},
+        **extra,
+    }
+
+
+_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            media: {
+                "schema": {"$ref": "#/components/schemas/ServiceRequest"},
+                "example": examples.SERVICE_REQUEST,
+            }
+            for media in (FHIR_JSON, "application/json")
+        },
+    }
+}
+_ERRORS = {
+    400: _outcome("Malformed JSON, wrong resourceType, unknown element or a missing element"),
+    401: _outcome("No valid bearer token"),
+    403: _outcome("The token lacks the scope"),
+    413: _outcome("The body is over the size limit"),
+    415: _outcome("The body is not JSON"),
+    422: _outcome("A code outside its value set, an invalid NHS number or a broken rule"),
+}
+
+
+@router.post(
+    "",
+    operation_id="createServiceRequest",
+    summary="Create a referral (conditional with If-None-Exist)",
+    status_code=201,
+    openapi_extra=_BODY,
+    responses={
+        201: _resource("Created; Location and ETag name the new referral and version"),
+        200: _resource("If-None-Exist matched: the existing referral, nothing created"),
+        409: _outcome("An identifier is already used by another referral"),
+        **_ERRORS,
+    },
+)
+async def create_service_request(
+    request: Request,
+    session: SessionDep,
+    _caller: WriteCaller,
+    if_none_exist: Annotated[
+        str | None,
+        Header(description="identifier=<system>|<value>: return the match instead of creating"),
+    ] = None,
+) -> Response:
+    require_json(request)
+    resource = parse_resource(await request.body(), ServiceRequest, "ServiceRequest")
+    condition = _parse_if_none_exist(if_none_exist) if if_none_exist else None
+    outcome = await service.create(session, resource, condition)
+    stored = outcome.referral
+    headers = version_headers(stored.version, stored.last_updated_at)
+    headers["Location"] = f"{base_url(request)}/fhir/ServiceRequest/{stored.id}"
+    return FhirResponse(stored.resource.encode(), 201 if outcome.created else 200, headers)
+
+
+@router.get(
+    "/{referral_id}",
+    operation_id="readServiceRequest",
+    summary="Read a referral",
+    responses={200: _resource("The referral, with ETag"), 404: _outcome("No such referral")},
+)
+async def read_service_request(
+    referral_id: str, session: SessionDep, _caller: ReadCaller
+) -> Response:
+    stored = await service.read(session, referral_id)
+    return FhirResponse(
+        stored.resource.encode(), 200, version_headers(stored.version, stored.last_updated_at)
+    )
+
+
+@router.put(
+    "/{referral_id}",
+    operation_id="updateServiceRequest",
+    summary="Update a referral (If-Match required; 412 if stale)",
+    openapi_extra=_BODY,
+    responses={
+        200: _resource("Updated; ETag names the new version"),
+        404: _outcome("No such referral"),
+        409: _outcome("An identifier is already used by another referral"),
+        412: _outcome("If-Match names a version that is no longer current"),
+        428: _outcome("If-Match is missing"),
+        **_ERRORS,
+    },
+)
+async def update_service_request(
+    referral_id: str,
+    request: Request,
+    session: SessionDep,
+    _caller: WriteCaller,
+    if_match: Annotated[str | None, Header(description='The version being replaced: W/"3"')] = None,
+) -> Response:
+    if not if_match:
+        raise PreconditionRequired(
+            'an update must send If-Match with the version it replaces (W/"n")',
+            expression="If-Match",
+        )
+    expected = parse_if_match(if_match)
+    require_json(request)
+    resource = parse_resource(await request.body(), ServiceRequest, "ServiceRequest")
+    stored = await service.update(session, referral_id, resource, expected)
+    return FhirResponse(
+        stored.resource.encode(), 200, version_headers(stored.version, stored.last_updated_at)
+    )
+
+
+@router.get(
+    "",
+    operation_id="searchServiceRequest",
+    summary="Search referrals",
+    description="Parameters: "
+    + "; ".join(f"`{p.name}` ({p.type}): {p.documentation}" for p in PARAMETERS)
+    + ". Also `_count` (page size, at most the configured cap), `_offset`, `_sort` "
+    "(authored, _lastUpdated, prefix - for descending) and `_total=none`. Unknown parameters "
+    "are refused with 400.",
+    responses={
+        200: {
+            "description": "A searchset Bundle with total and paging links",
+            "content": {FHIR_JSON: {"example": {
+                "resourceType": "Bundle", "type": "searchset", "total": 1,
+                "link": [{"relation": "self", "url": "http://localhost:8001/fhir/ServiceRequest?reason-code=105531004&_count=20&_offset=0"}],
+                "entry": [{"fullUrl": "http://localhost:8001/fhir/ServiceRequest/2f1c…",
+                           "resource": examples.SERVICE_REQUEST, "search": {"mode": "match"}}],
+            }}},
+        },
+        400: _outcome("Unknown parameter, bad value, or _count over the cap"),
+    },
+)
+async def search_service_requests(
+    request: Request, session: SessionDep, _caller: ReadCaller
+) -> Response:
+    settings = request.app.state.settings
+    query = list(request.query_params.multi_items())
+    parsed = parse_search(
+        query,
+        PARAMETERS,
+        SORT_KEYS,
+        default_count=settings.default_page_size,
+        max_count=settings.max_page_size,
+        default_sort=DEFAULT_SORT,
+    )
+    total, rows = await service.search(session, referral_filter(parsed))
+    resource_base = f"{base_url(request)}/fhir/ServiceRequest"
+    links = page_links(resource_base, query, parsed, total, len(rows))
+    body = render_searchset(resource_base, [(r.id, r.resource.encode()) for r in rows], total, links)
+    return FhirResponse(body)
+
+
+def _parse_if_none_exist(header: str) -> Token:
+    """`identifier=<system>|<value>`, URL-encoded or not."""
+    pairs = parse_qsl(header.strip(), keep_blank_values=True)
+    if len(pairs) != 1 or pairs[0][0] != "identifier" or not pairs[0][1]:
+        raise BadRequest(
+            "If-None-Exist supports only identifier=<system>|<value>", expression="If-None-Exist"
+        )
+    return parse_token("If-None-Exist", pairs[0][1])

@@ -1,0 +1,109 @@
+"""The ServiceRequest search parameters: one definition serves parsing and the CapabilityStatement."""
+
+from dataclasses import dataclass, field
+
+from signpost_platform.errors import BadRequest
+from signpost_platform.fhir.search import (
+    DateRange,
+    SearchParameter,
+    SearchQuery,
+    Token,
+    parse_date,
+    parse_token,
+)
+from signpost_schemas import systems
+from signpost_schemas.nhs_number import InvalidNhsNumber, validate_nhs_number
+
+SR = "http://hl7.org/fhir/SearchParameter/ServiceRequest"
+
+PARAMETERS = [
+    SearchParameter(
+        "identifier", "token", "A business identifier of the referral: system|value or value",
+        f"{SR}-identifier",
+    ),
+    SearchParameter(
+        "patient.identifier", "token",
+        "The person's NHS number: https://fhir.nhs.uk/Id/nhs-number|9434765919 or the number",
+    ),
+    SearchParameter("status", "token", "ServiceRequest.status; comma-separated values OR",
+                    f"{SR}-status"),
+    SearchParameter(
+        "authored", "date",
+        "The referral date, with eq, ge, gt, le or lt; repeat for a range "
+        "(authored=ge2026-01-01&authored=le2026-03-31)",
+        f"{SR}-authored",
+    ),
+    SearchParameter(
+        "performer-type", "token",
+        "The role that received the referral (personalised-care-role code)",
+        f"{SR}-performer-type",
+    ),
+    SearchParameter(
+        "requester", "token",
+        "The referring organisation's ODS code (or "
+        "https://fhir.nhs.uk/Id/ods-organization-code|CODE)",
+        f"{SR}-requester",
+    ),
+    SearchParameter(
+        "reason-code", "token",
+        "Any of the referral's coded reasons (not only the first): system|code or code; "
+        "comma-separated values OR, repeated parameters AND",
+        f"{SR}-reason-code",
+    ),
+]
+
+SORT_KEYS = {"authored": "authored_at", "_lastUpdated": "last_updated_at"}
+DEFAULT_SORT = [("last_updated_at", True)]
+
+
+@dataclass
+class ReferralFilter:
+    """A validated referral search, ready for the repository."""
+
+    identifiers: list[list[Token]] = field(default_factory=list)
+    nhs_numbers: list[list[str]] = field(default_factory=list)
+    statuses: list[list[str]] = field(default_factory=list)
+    authored: list[DateRange] = field(default_factory=list)
+    roles: list[list[str]] = field(default_factory=list)
+    requesters: list[list[str]] = field(default_factory=list)
+    reasons: list[list[Token]] = field(default_factory=list)
+    count: int = 20
+    offset: int = 0
+    sort: list[tuple[str, bool]] = field(default_factory=lambda: list(DEFAULT_SORT))
+    with_total: bool = True
+
+
+def referral_filter(query: SearchQuery) -> ReferralFilter:
+    """Translate parsed FHIR parameters into a `ReferralFilter`, validating each value."""
+    return ReferralFilter(
+        identifiers=[[parse_token("identifier", v) for v in o] for o in query.occurrences("identifier")],
+        nhs_numbers=[[_nhs_number(v) for v in o] for o in query.occurrences("patient.identifier")],
+        statuses=query.occurrences("status"),
+        authored=[parse_date("authored", v) for v in query.values.get("authored", [])],
+        roles=[[_system_code("performer-type", v, systems.PERSONALISED_CARE_ROLE) for v in o]
+               for o in query.occurrences("performer-type")],
+        requesters=[[_system_code("requester", v, systems.ODS_ORGANIZATION).upper() for v in o]
+                    for o in query.occurrences("requester")],
+        reasons=[[parse_token("reason-code", v) for v in o] for o in query.occurrences("reason-code")],
+        count=query.count,
+        offset=query.offset,
+        sort=query.sort,
+        with_total=query.total,
+    )
+
+
+def _system_code(name: str, value: str, expected_system: str) -> str:
+    token = parse_token(name, value)
+    if token.system not in (None, "", expected_system) and (
+        systems.normalise_system(token.system) != expected_system
+    ):
+        raise BadRequest(f"{name}: the system must be {expected_system}", expression=name)
+    return token.code
+
+
+def _nhs_number(value: str) -> str:
+    code = _system_code("patient.identifier", value, systems.NHS_NUMBER)
+    try:
+        return validate_nhs_number(code)
+    except InvalidNhsNumber as error:
+        raise BadRequest(f"patient.identifier: {error}", expression="patient.identifier") from None

@@ -1,0 +1,180 @@
+"""The rules for creating, reading, updating and searching referrals.
+
+Conditional create is race-safe: identifiers are unique in the database, so of two concurrent
+creates with one identifier exactly one inserts; the other meets the constraint, rolls back and
+returns the referral that won.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from referral_api.referrals.repository import (
+    ReasonRow,
+    ReferralColumns,
+    ReferralRepository,
+    StoredReferral,
+)
+from referral_api.referrals.search import ReferralFilter
+from signpost_platform.errors import BadRequest, Conflict, NotFound, PreconditionFailed
+from signpost_platform.fhir.responses import instant
+from signpost_platform.fhir.search import Token
+from signpost_schemas import systems
+from signpost_schemas.fhir.service_request import ServiceRequest
+
+
+@dataclass(frozen=True, slots=True)
+class CreateOutcome:
+    referral: StoredReferral
+    created: bool
+
+
+async def create(
+    session: AsyncSession, resource: ServiceRequest, if_none_exist: Token | None
+) -> CreateOutcome:
+    """Store a new referral, or return the one `if_none_exist` already names."""
+    repository = ReferralRepository(session)
+    identifiers = _identifiers(resource)
+    if if_none_exist is not None:
+        _require_own_identifier(if_none_exist, identifiers)
+        existing = await _by_identifier(repository, if_none_exist)
+        if existing is not None:
+            return CreateOutcome(existing, created=False)
+
+    now = datetime.now(UTC)
+    referral_id = str(uuid.uuid4())
+    stored = StoredReferral(referral_id, 1, now, _canonical_json(resource, referral_id, 1, now))
+    try:
+        await repository.insert(stored, _columns(resource), identifiers, _reasons(resource))
+    except IntegrityError:
+        await session.rollback()
+        if if_none_exist is not None:
+            winner = await _by_identifier(repository, if_none_exist)
+            if winner is not None:
+                return CreateOutcome(winner, created=False)
+        owners = await repository.owners_of_identifiers(identifiers)
+        raise Conflict(
+            "an identifier of this referral is already used by ServiceRequest/"
+            f"{', ServiceRequest/'.join(sorted(set(owners)))}; send If-None-Exist to make "
+            "the create idempotent",
+            expression="ServiceRequest.identifier",
+            issue_code="duplicate",
+        ) from None
+    return CreateOutcome(stored, created=True)
+
+
+async def read(session: AsyncSession, referral_id: str) -> StoredReferral:
+    stored = await ReferralRepository(session).get(referral_id)
+    if stored is None:
+        raise NotFound(f"no ServiceRequest with id {referral_id}")
+    return stored
+
+
+async def update(
+    session: AsyncSession, referral_id: str, resource: ServiceRequest, expected_version: int
+) -> StoredReferral:
+    """Replace a referral, refusing with 412 if `expected_version` is no longer current."""
+    if resource.id != referral_id:
+        raise BadRequest(
+            f"the resource id ({resource.id}) must match the id in the URL ({referral_id})",
+            expression="ServiceRequest.id",
+        )
+    repository = ReferralRepository(session)
+    current = await repository.get(referral_id)
+    if current is None:
+        raise NotFound(f"no ServiceRequest with id {referral_id}")
+    if current.version != expected_version:
+        raise _stale(current.version, expected_version)
+    identifiers = _identifiers(resource)
+    if taken := await repository.owners_of_identifiers(identifiers, excluding=referral_id):
+        raise Conflict(
+            f"an identifier is already used by ServiceRequest/{taken[0]}",
+            expression="ServiceRequest.identifier",
+            issue_code="duplicate",
+        )
+    now = datetime.now(UTC)
+    version = current.version + 1
+    stored = StoredReferral(
+        referral_id, version, now, _canonical_json(resource, referral_id, version, now)
+    )
+    updated = await repository.update(
+        stored, expected_version, _columns(resource), identifiers, _reasons(resource)
+    )
+    if not updated:  # another update committed between our read and our write
+        latest = await repository.get(referral_id)
+        raise _stale(latest.version if latest else version, expected_version)
+    return stored
+
+
+async def search(
+    session: AsyncSession, search_filter: ReferralFilter
+) -> tuple[int | None, list[StoredReferral]]:
+    return await ReferralRepository(session).search(search_filter)
+
+
+def _stale(current: int, expected: int) -> PreconditionFailed:
+    return PreconditionFailed(
+        f'If-Match names version {expected} but the current version is {current}: read the '
+        "referral again and reapply the change",
+        expression="If-Match",
+    )
+
+
+async def _by_identifier(repository: ReferralRepository, token: Token) -> StoredReferral | None:
+    assert token.system is not None
+    referral_id = await repository.id_by_identifier(token.system, token.code)
+    return await repository.get(referral_id) if referral_id else None
+
+
+def _require_own_identifier(token: Token, identifiers: list[tuple[str, str]]) -> None:
+    if not token.system:
+        raise BadRequest(
+            "If-None-Exist must name a full identifier: identifier=<system>|<value>",
+            expression="If-None-Exist",
+        )
+    if (token.system, token.code) not in identifiers:
+        raise BadRequest(
+            "the identifier in If-None-Exist must be one of the referral's identifiers",
+            expression="ServiceRequest.identifier",
+        )
+
+
+def _identifiers(resource: ServiceRequest) -> list[tuple[str, str]]:
+    return [(i.system, i.value) for i in resource.identifier or []]
+
+
+def _columns(resource: ServiceRequest) -> ReferralColumns:
+    source = resource.source_of_referral
+    return ReferralColumns(
+        status=resource.status,
+        intent=resource.intent,
+        nhs_number=resource.nhs_number,
+        requester_ods=resource.requester_ods,
+        received_by_role=resource.received_by_role.code,
+        source_of_referral_system=source.system,
+        source_of_referral_code=source.code,
+        authored_at=resource.authored_at,
+    )
+
+
+def _reasons(resource: ServiceRequest) -> list[ReasonRow]:
+    return [ReasonRow(concept.system, concept.code, text) for concept, text in resource.reasons]
+
+
+def _canonical_json(resource: ServiceRequest, referral_id: str, version: int, at: datetime) -> str:
+    """The resource as served: server-assigned id and meta first, then the sender's content."""
+    body: dict[str, Any] = resource.to_fhir()
+    body.pop("id", None)
+    incoming_meta = body.pop("meta", {})
+    profiles = list(dict.fromkeys([systems.SERVICE_REQUEST_PROFILE, *incoming_meta.get("profile", [])]))
+    meta: dict[str, Any] = {"versionId": str(version), "lastUpdated": instant(at), "profile": profiles}
+    if "tag" in incoming_meta:
+        meta["tag"] = incoming_meta["tag"]
+    document = {"resourceType": "ServiceRequest", "id": referral_id, "meta": meta}
+    document.update((k, v) for k, v in body.items() if k != "resourceType")
+    return orjson.dumps(document).decode()

@@ -1,0 +1,9 @@
+"""The ORM base of screening-api's own database."""
+
+from sqlalchemy.orm import DeclarativeBase
+
+from signpost_platform.db import service_metadata
+
+
+class Base(DeclarativeBase):
+    metadata = service_metadata()

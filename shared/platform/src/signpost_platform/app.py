@@ -1,0 +1,84 @@
+"""The app factory every Signpost service is built with."""
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+
+from signpost_platform import health
+from signpost_platform.auth import Authenticator
+from signpost_platform.db import Database
+from signpost_platform.errors import install_error_handlers
+from signpost_platform.logging import configure_logging
+from signpost_platform.middleware import BodySizeLimitMiddleware, CorrelationMiddleware
+from signpost_platform.settings import ServiceSettings
+
+Lifecycle = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+def create_app(
+    *,
+    service_name: str,
+    title: str,
+    version: str,
+    description: str,
+    settings: ServiceSettings,
+    routers: Sequence[APIRouter],
+    openapi_tags: list[dict[str, Any]] | None = None,
+    lifecycles: Sequence[Lifecycle] = (),
+    configure: Callable[[FastAPI], None] | None = None,
+) -> FastAPI:
+    """Build a service app: settings, database, auth, errors, logging, health and `routers`.
+
+    `service_name` is also the name of the service's Alembic history (`migrations/<name>`).
+    `lifecycles` are async context managers entered after the database is ready (e.g. workers).
+    """
+    configure_logging(service_name, settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.database = Database(
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+        )
+        app.state.authenticator = Authenticator(settings)
+        try:
+            async with _enter_all(app, lifecycles):
+                yield
+        finally:
+            await app.state.database.dispose()
+
+    app = FastAPI(
+        title=title,
+        version=version,
+        description=description,
+        lifespan=lifespan,
+        openapi_tags=[*(openapi_tags or []), {"name": "health", "description": "Liveness and readiness"}],
+    )
+    app.state.service_name = service_name
+    app.state.version = version
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(CorrelationMiddleware)
+    app.include_router(health.router)
+    for router in routers:
+        app.include_router(router)
+    if configure is not None:
+        configure(app)
+    return app
+
+
+@asynccontextmanager
+async def _enter_all(app: FastAPI, lifecycles: Sequence[Lifecycle]) -> AsyncIterator[None]:
+    if not lifecycles:
+        yield
+        return
+    first, *rest = lifecycles
+    async with first(app), _enter_all(app, rest):
+        yield
+
+
+__all__ = ["create_app"]

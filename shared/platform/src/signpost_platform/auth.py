@@ -1,0 +1,185 @@
+"""Bearer-token authentication with OAuth2 scopes.
+
+Development mode (`make run`) verifies HS256 tokens signed with a well-known secret and says so
+loudly in the log; mint one with `make token`. Production mode (`auth_mode=jwt`) verifies RS256 or
+RS512 tokens against a JWKS, checking `exp`, `aud` and `iss`. Development mode is refused when
+`environment=production`.
+"""
+
+import argparse
+import json
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import jwt
+from fastapi import Depends, Request
+
+from signpost_platform.errors import Forbidden, Unauthorized
+from signpost_platform.settings import DEV_AUDIENCE, DEV_ISSUER, DEV_TOKEN_SECRET, ServiceSettings
+
+logger = logging.getLogger("signpost.auth")
+
+BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="signpost"'}
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is calling: the token's subject, client, organisation and scopes."""
+
+    subject: str
+    client_id: str | None
+    organisation_ods: str | None
+    scopes: frozenset[str]
+
+    def has(self, scope: str) -> bool:
+        return scope in self.scopes
+
+
+class Authenticator:
+    """Verifies bearer tokens according to the service's settings."""
+
+    def __init__(self, settings: ServiceSettings) -> None:
+        self.settings = settings
+        self._jwk_client: jwt.PyJWKClient | None = None
+        self._file_keys: dict[str, Any] = {}
+        if settings.auth_mode == "development":
+            logger.warning(
+                "DEVELOPMENT AUTH MODE: bearer tokens are signed with a shared development "
+                "secret and anyone can mint one (make token). Never expose this service.",
+                extra={"auth_mode": "development"},
+            )
+        elif settings.jwks_url:
+            self._jwk_client = jwt.PyJWKClient(settings.jwks_url, cache_keys=True, lifespan=300)
+        elif settings.jwks_file:
+            keys = jwt.PyJWKSet.from_json(Path(settings.jwks_file).read_text()).keys
+            self._file_keys = {key.key_id: key.key for key in keys if key.key_id}
+
+    def verify(self, token: str) -> Caller:
+        try:
+            claims = self._decode(token)
+        except jwt.PyJWTError as error:
+            raise Unauthorized(f"invalid bearer token: {error}", headers=BEARER_CHALLENGE) from None
+        return caller_from_claims(claims)
+
+    def _decode(self, token: str) -> dict[str, Any]:
+        settings = self.settings
+        options = {"require": ["exp", "iat", "sub"]}
+        if settings.auth_mode == "development":
+            return jwt.decode(
+                token,
+                settings.dev_token_secret.get_secret_value(),
+                algorithms=["HS256"],
+                audience=settings.jwt_audience,
+                issuer=settings.jwt_issuer,
+                options=options,
+            )
+        header = jwt.get_unverified_header(token)
+        if self._jwk_client is not None:
+            key: Any = self._jwk_client.get_signing_key(header.get("kid", "")).key
+        else:
+            key = self._file_keys.get(header.get("kid", ""))
+            if key is None:
+                raise jwt.InvalidKeyError("unknown kid")
+        return jwt.decode(
+            token,
+            key,
+            algorithms=settings.jwt_algorithms,
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            options=options,
+        )
+
+
+def caller_from_claims(claims: dict[str, Any]) -> Caller:
+    raw_scopes = claims.get("scope", claims.get("scp", ""))
+    scopes = raw_scopes.split() if isinstance(raw_scopes, str) else list(raw_scopes)
+    return Caller(
+        subject=str(claims["sub"]),
+        client_id=claims.get("client_id") or claims.get("azp"),
+        organisation_ods=claims.get("ods"),
+        scopes=frozenset(scopes),
+    )
+
+
+def authenticate(request: Request) -> Caller:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("a bearer token is required", headers=BEARER_CHALLENGE)
+    authenticator: Authenticator = request.app.state.authenticator
+    return authenticator.verify(token.strip())
+
+
+def require_scope(scope: str) -> Any:
+    """A dependency that returns the caller if its token grants `scope`, else 401/403."""
+
+    def dependency(caller: Annotated[Caller, Depends(authenticate)]) -> Caller:
+        if not caller.has(scope):
+            raise Forbidden(f"this operation needs the scope {scope}")
+        return caller
+
+    return Depends(dependency)
+
+
+def mint_development_token(
+    scopes: list[str],
+    *,
+    subject: str = "dev-user",
+    client_id: str = "signpost-dev-client",
+    ods: str | None = None,
+    lifetime_seconds: int = 8 * 3600,
+    secret: str = DEV_TOKEN_SECRET,
+) -> str:
+    """A token that development-mode services accept. Useless against production settings."""
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "iss": DEV_ISSUER,
+        "aud": DEV_AUDIENCE,
+        "sub": subject,
+        "client_id": client_id,
+        "scope": " ".join(scopes),
+        "iat": now,
+        "exp": now + lifetime_seconds,
+        "jti": str(uuid.uuid4()),
+    }
+    if ods:
+        claims["ods"] = ods
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+ALL_DEVELOPMENT_SCOPES = [
+    "referral:read",
+    "referral:write",
+    "directory:write",
+    "screening:read",
+    "screening:write",
+    "reports:read",
+]
+
+
+def main() -> None:
+    """`python -m signpost_platform.auth`: print a development token."""
+    parser = argparse.ArgumentParser(description="Mint a development bearer token.")
+    parser.add_argument("--scope", action="append", help="a scope to grant (repeatable)")
+    parser.add_argument("--subject", default="dev-user")
+    parser.add_argument("--ods", help="the caller's organisation ODS code")
+    parser.add_argument("--hours", type=float, default=8)
+    parser.add_argument("--claims", action="store_true", help="print the claims too")
+    args = parser.parse_args()
+    token = mint_development_token(
+        args.scope or ALL_DEVELOPMENT_SCOPES,
+        subject=args.subject,
+        ods=args.ods,
+        lifetime_seconds=int(args.hours * 3600),
+    )
+    if args.claims:
+        print(json.dumps(jwt.decode(token, options={"verify_signature": False}), indent=2))
+    print(token)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+"""`make run`: migrate and start the three services on SQLite under ./var/, one process each."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from signpost_platform.migrations import upgrade
+from signpost_platform.settings import find_repo_file
+
+SERVICES = [
+    ("referral", "referral_api.main:create_app", 8001),
+    ("directory", "directory_api.main:create_app", 8002),
+    ("screening", "screening_api.main:create_app", 8003),
+]
+
+
+def main() -> int:
+    alembic_ini = find_repo_file("alembic.ini")
+    Path("var").mkdir(exist_ok=True)
+    host = os.environ.get("SIGNPOST_HOST", "127.0.0.1")
+    processes: list[subprocess.Popen[bytes]] = []
+    for name, factory, port in SERVICES:
+        url_variable = f"{name.upper()}_DATABASE_URL"
+        url = os.environ.get(url_variable, f"sqlite+aiosqlite:///./var/{name}.db")
+        upgrade(alembic_ini, name, url)
+        print(f"{name}-api: migrated; starting on http://{host}:{port}", flush=True)
+        processes.append(
+            subprocess.Popen(  # noqa: S603 (fixed argument list)
+                [sys.executable, "-m", "uvicorn", "--factory", factory, "--host", host,
+                 "--port", str(port), "--no-access-log"],
+                env={**os.environ, url_variable: url},
+            )
+        )
+    print(
+        "Signpost is running in DEVELOPMENT auth mode (insecure, local use only). "
+        "Get a token with: make token. Stop with Ctrl-C.",
+        flush=True,
+    )
+
+    def stop(*_: object) -> None:
+        for process in processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        while all(process.poll() is None for process in processes):
+            time.sleep(0.5)
+    finally:
+        stop()
+        for process in processes:
+            process.wait(timeout=15)
+    return max((process.returncode or 0) for process in processes)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

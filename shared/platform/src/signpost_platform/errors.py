@@ -1,0 +1,218 @@
+"""Errors as values with a status, rendered in one place.
+
+FHIR routes (`/fhir/...`) answer with an OperationOutcome; every other route answers with an
+RFC 9457 problem+json body. Each issue names the offending element (`expression`) or parameter.
+"""
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from signpost_platform.logging import correlation_id
+
+logger = logging.getLogger("signpost.errors")
+
+FHIR_JSON = "application/fhir+json"
+PROBLEM_JSON = "application/problem+json"
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """One problem found in a request."""
+
+    code: str
+    diagnostics: str
+    expression: list[str] | None = None
+    severity: str = "error"
+
+
+@dataclass
+class SignpostError(Exception):
+    """An error that carries its HTTP status and its issues."""
+
+    status_code: int
+    issues: list[Issue]
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return "; ".join(issue.diagnostics for issue in self.issues)
+
+
+def _error(status: int, code: str) -> type[SignpostError]:
+    class _Specific(SignpostError):
+        def __init__(
+            self,
+            diagnostics: str,
+            *,
+            expression: str | list[str] | None = None,
+            headers: dict[str, str] | None = None,
+            issue_code: str | None = None,
+        ) -> None:
+            expressions = [expression] if isinstance(expression, str) else expression
+            super().__init__(
+                status, [Issue(issue_code or code, diagnostics, expressions)], headers or {}
+            )
+
+    return _Specific
+
+
+class BadRequest(_error(400, "invalid")):  # type: ignore[misc]
+    """The request cannot be understood (malformed body, bad parameter)."""
+
+
+class Unauthorized(_error(401, "login")):  # type: ignore[misc]
+    """No valid bearer token."""
+
+
+class Forbidden(_error(403, "forbidden")):  # type: ignore[misc]
+    """The token lacks the scope this operation needs."""
+
+
+class NotFound(_error(404, "not-found")):  # type: ignore[misc]
+    """No such resource (or not visible to this caller)."""
+
+
+class Conflict(_error(409, "conflict")):  # type: ignore[misc]
+    """The request conflicts with stored data (e.g. a used identifier)."""
+
+
+class PreconditionFailed(_error(412, "conflict")):  # type: ignore[misc]
+    """`If-Match` names a version that is no longer current."""
+
+
+class PayloadTooLarge(_error(413, "too-long")):  # type: ignore[misc]
+    """The request body is over the configured limit."""
+
+
+class UnsupportedMediaType(_error(415, "not-supported")):  # type: ignore[misc]
+    """The body is not JSON."""
+
+
+class Unprocessable(_error(422, "business-rule")):  # type: ignore[misc]
+    """Well-formed, but breaks a profile or business rule."""
+
+
+class PreconditionRequired(_error(428, "required")):  # type: ignore[misc]
+    """An update without `If-Match`."""
+
+
+def is_fhir_path(path: str) -> bool:
+    return path == "/fhir" or path.startswith("/fhir/")
+
+
+def render_error(path: str, error: SignpostError) -> Response:
+    """The response for `error`, shaped for the route family of `path`."""
+    headers = {**error.headers}
+    if cid := correlation_id.get():
+        headers["X-Correlation-Id"] = cid
+    if is_fhir_path(path):
+        body: dict[str, Any] = {
+            "resourceType": "OperationOutcome",
+            "issue": [
+                {
+                    "severity": issue.severity,
+                    "code": issue.code,
+                    "diagnostics": issue.diagnostics,
+                    **({"expression": issue.expression} if issue.expression else {}),
+                }
+                for issue in error.issues
+            ],
+        }
+        media_type = FHIR_JSON
+    else:
+        first = error.issues[0]
+        body = {
+            "type": "about:blank",
+            "title": _TITLES.get(error.status_code, "Error"),
+            "status": error.status_code,
+            "detail": first.diagnostics,
+            "errors": [
+                {
+                    "code": issue.code,
+                    "detail": issue.diagnostics,
+                    **({"parameter": issue.expression[0]} if issue.expression else {}),
+                }
+                for issue in error.issues
+            ],
+        }
+        media_type = PROBLEM_JSON
+    return Response(orjson.dumps(body), error.status_code, headers, media_type)
+
+
+_TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    406: "Not Acceptable",
+    409: "Conflict",
+    412: "Precondition Failed",
+    413: "Content Too Large",
+    415: "Unsupported Media Type",
+    422: "Unprocessable Content",
+    428: "Precondition Required",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+
+_HTTP_ISSUE_CODES = {
+    401: "login", 403: "forbidden", 404: "not-found", 405: "not-supported", 406: "not-supported",
+    409: "conflict", 413: "too-long", 415: "not-supported", 429: "throttled",
+}
+
+
+def _location_to_parameter(loc: tuple[int | str, ...]) -> str:
+    """`("query", "_count")` → `_count`; `("body", "items", 0)` → `items[0]`."""
+    parts = list(loc[1:] if loc and loc[0] in ("query", "path", "header", "body") else loc)
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or str(loc[0] if loc else "request")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map every error the app can raise to OperationOutcome or problem+json."""
+
+    @app.exception_handler(SignpostError)
+    async def _signpost_error(request: Request, error: SignpostError) -> Response:
+        return render_error(request.url.path, error)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, error: RequestValidationError) -> Response:
+        issues = [
+            Issue(
+                "invalid",
+                f"{_location_to_parameter(tuple(e['loc']))}: {e['msg']}",
+                [_location_to_parameter(tuple(e["loc"]))],
+            )
+            for e in error.errors()
+        ]
+        return render_error(request.url.path, SignpostError(400, issues))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, error: StarletteHTTPException) -> Response:
+        code = _HTTP_ISSUE_CODES.get(error.status_code, "processing")
+        detail = error.detail if isinstance(error.detail, str) else _TITLES.get(error.status_code)
+        return render_error(
+            request.url.path,
+            SignpostError(error.status_code, [Issue(code, detail or "error")], dict(error.headers or {})),
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, error: Exception) -> Response:
+        logger.exception("unhandled error", extra={"path": request.url.path})
+        return render_error(
+            request.url.path,
+            SignpostError(
+                500,
+                [Issue("exception", "internal error; quote the correlation id to the service desk")],
+            ),
+        )

@@ -1,0 +1,1 @@
+"""FHIR REST plumbing shared by the services: parsing, responses, search and capability."""

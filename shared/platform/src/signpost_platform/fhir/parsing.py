@@ -1,0 +1,129 @@
+"""Parsing a FHIR resource from a request body, with errors that name the offending element.
+
+Status codes follow the FHIR RESTful API: 400 when the body cannot be parsed or breaks the
+structure of the resource (malformed JSON, wrong resourceType, unknown element, wrong type,
+missing required element); 422 when it is well-formed but breaks a profile or business rule
+(a code outside its value set, an invalid NHS number, a duplicated reason).
+"""
+
+from typing import Any, TypeVar
+
+import orjson
+from fastapi import Request
+from pydantic import BaseModel, ValidationError
+
+from signpost_platform.errors import BadRequest, Issue, SignpostError, UnsupportedMediaType
+
+Model = TypeVar("Model", bound=BaseModel)
+
+JSON_MEDIA_TYPES = ("application/fhir+json", "application/json")
+
+# Pydantic error type → (FHIR issue type, is it a structural error?)
+_STRUCTURAL = {
+    "missing": "required",
+    "extra_forbidden": "structure",
+    "model_type": "structure",
+    "list_type": "structure",
+    "dict_type": "structure",
+    "string_type": "structure",
+    "int_type": "structure",
+    "int_parsing": "structure",
+    "bool_type": "structure",
+    "bool_parsing": "structure",
+    "float_type": "structure",
+    "float_parsing": "structure",
+    "date_parsing": "structure",
+    "date_type": "structure",
+    "datetime_parsing": "structure",
+    "datetime_type": "structure",
+    "date_from_datetime_parsing": "structure",
+    "date_from_datetime_inexact": "structure",
+    "timezone_aware": "structure",
+    "union_tag_invalid": "structure",
+    "too_short": "required",
+}
+_CONTENT = {
+    "code_invalid": "code-invalid",
+    "literal_error": "code-invalid",
+    "duplicate": "duplicate",
+    "business_rule": "business-rule",
+    "required": "required",
+    "value_error": "value",
+    "string_pattern_mismatch": "value",
+    "string_too_long": "too-long",
+    "string_too_short": "value",
+    "too_long": "too-long",
+    "greater_than_equal": "value",
+    "less_than_equal": "value",
+}
+
+
+def fhir_path(resource_type: str, location: tuple[int | str, ...]) -> str:
+    """`("reasonCode", 0, "coding")` → `ServiceRequest.reasonCode[0].coding`."""
+    path = resource_type
+    for part in location:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif part.startswith("function-") or part in {"str", "date", "datetime"}:
+            continue  # validator and union-branch names Pydantic adds to locations
+        else:
+            path += f".{part}"
+    return path
+
+
+def issues_from_validation(resource_type: str, error: ValidationError) -> tuple[int, list[Issue]]:
+    """The HTTP status and FHIR issues for a Pydantic validation error."""
+    issues: list[Issue] = []
+    seen: set[tuple[str, str]] = set()
+    structural = False
+    for detail in error.errors(include_url=False):
+        kind = detail["type"]
+        context: dict[str, Any] = detail.get("ctx") or {}
+        expression = context.get("expression") or fhir_path(resource_type, tuple(detail["loc"]))
+        if kind in _STRUCTURAL:
+            structural = True
+            code = _STRUCTURAL[kind]
+        else:
+            code = _CONTENT.get(kind, "invalid")
+        message = detail["msg"]
+        if kind == "extra_forbidden":
+            message = "unknown element: not part of the Signpost profile of this resource"
+        # Union branches repeat the same problem for each alternative type: say it once.
+        key = (expression, message)
+        if key in seen:
+            continue
+        seen.add(key)
+        issues.append(Issue(code, f"{expression}: {message}", [expression]))
+    return (400 if structural else 422), issues
+
+
+def parse_resource(body: bytes, model: type[Model], resource_type: str) -> Model:
+    """Validate `body` as `resource_type` against `model`, or raise an error naming the element."""
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError as error:
+        raise BadRequest(f"the body is not valid JSON: {error}", issue_code="structure") from None
+    if not isinstance(document, dict):
+        raise BadRequest("the body must be a JSON object", issue_code="structure")
+    found = document.get("resourceType")
+    if found != resource_type:
+        raise BadRequest(
+            f"resourceType must be {resource_type} (got {found!r})",
+            expression=f"{resource_type}.resourceType",
+            issue_code="structure",
+        )
+    try:
+        return model.model_validate(document)
+    except ValidationError as error:
+        status, issues = issues_from_validation(resource_type, error)
+        raise SignpostError(status, issues) from None
+
+
+def require_json(request: Request) -> None:
+    """Refuse a body whose Content-Type is not FHIR JSON or JSON (415)."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in JSON_MEDIA_TYPES:
+        raise UnsupportedMediaType(
+            f"Content-Type must be application/fhir+json or application/json (got "
+            f"{content_type or 'none'})"
+        )

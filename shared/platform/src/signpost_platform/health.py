@@ -1,0 +1,43 @@
+"""`/_ping` (the process is alive) and `/_status` (ready: database reachable, migrations at head)."""
+
+import logging
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from signpost_platform.migrations import current_revisions, head_revisions
+
+logger = logging.getLogger("signpost.health")
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/_ping", operation_id="ping", summary="Liveness: the process answers")
+async def ping(request: Request) -> dict[str, str]:
+    return {"status": "ok", "service": request.app.state.service_name}
+
+
+@router.get(
+    "/_status",
+    operation_id="status",
+    summary="Readiness: the database answers and its schema is at the migration head",
+    responses={503: {"description": "Not ready; the body says which check failed"}},
+)
+async def status(request: Request) -> JSONResponse:
+    state = request.app.state
+    body: dict[str, Any] = {"service": state.service_name, "version": state.version}
+    try:
+        current = await current_revisions(state.database.engine)
+        body["database"] = "ok"
+    except Exception as error:  # any failure to reach or read the database means not ready
+        logger.warning("status check: database unreachable", extra={"error": type(error).__name__})
+        body.update(status="unavailable", database="unreachable")
+        return JSONResponse(body, status_code=503)
+    heads = head_revisions(state.settings.alembic_ini, state.service_name)
+    body["migrations"] = {"current": sorted(current), "head": sorted(heads)}
+    if current != heads:
+        body["status"] = "unavailable"
+        return JSONResponse(body, status_code=503)
+    body["status"] = "ok"
+    return JSONResponse(body)

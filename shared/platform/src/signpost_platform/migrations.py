@@ -1,0 +1,84 @@
+"""Running and checking a service's Alembic history (`migrations/<service>/`)."""
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, MetaData, make_url, text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
+
+
+def alembic_config(alembic_ini: Path, service: str, database_url: str | None = None) -> Config:
+    """The Alembic config of one service's history (a named section of `alembic.ini`)."""
+    config = Config(str(alembic_ini), ini_section=service)
+    config.set_main_option("script_location", str(alembic_ini.parent / "migrations" / service))
+    if database_url:
+        config.attributes["database_url"] = database_url
+    return config
+
+
+def upgrade(alembic_ini: Path, service: str, database_url: str, revision: str = "head") -> None:
+    """Migrate the database to `revision`. Synchronous: call it in a thread from async code."""
+    command.upgrade(alembic_config(alembic_ini, service, database_url), revision)
+
+
+def head_revisions(alembic_ini: Path, service: str) -> set[str]:
+    return set(ScriptDirectory.from_config(alembic_config(alembic_ini, service)).get_heads())
+
+
+async def current_revisions(engine: AsyncEngine) -> set[str]:
+    async with engine.connect() as connection:
+        rows = await connection.execute(text("SELECT version_num FROM alembic_version"))
+        return {row[0] for row in rows}
+
+
+def ensure_sqlite_folder(database_url: str) -> None:
+    """Create the folder of a SQLite database file (`./var/` for `make run`)."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def run_migrations(metadata: MetaData, default_url: Callable[[], str]) -> None:
+    """The body of every service's `migrations/<service>/env.py`.
+
+    The URL comes from the caller (tests, `make migrate`) through `config.attributes`, else from
+    the service's own settings. SQLite gets batch mode so ALTERs work.
+    """
+    from alembic import context
+
+    url = context.config.attributes.get("database_url") or default_url()
+    sqlite = url.startswith("sqlite")
+    if context.is_offline_mode():
+        context.configure(
+            url=url, target_metadata=metadata, literal_binds=True, render_as_batch=sqlite
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+
+    def run(connection: Connection) -> None:
+        context.configure(
+            connection=connection,
+            target_metadata=metadata,
+            render_as_batch=sqlite,
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+    async def online() -> None:
+        ensure_sqlite_folder(url)
+        engine = create_async_engine(url, poolclass=NullPool)
+        try:
+            async with engine.connect() as connection:
+                await connection.run_sync(run)
+                await connection.commit()
+        finally:
+            await engine.dispose()
+
+    asyncio.run(online())

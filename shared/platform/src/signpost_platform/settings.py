@@ -1,0 +1,68 @@
+"""Settings common to every service; each service subclasses with its own env prefix."""
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_TOKEN_SECRET = "signpost-development-only-secret-never-use-in-production"  # noqa: S105
+DEV_ISSUER = "signpost-development"
+DEV_AUDIENCE = "signpost"
+
+
+def find_repo_file(name: str) -> Path:
+    """Find `name` in the working directory or the nearest parent that has it."""
+    start = Path.cwd().resolve()
+    for folder in (start, *start.parents):
+        candidate = folder / name
+        if candidate.exists():
+            return candidate
+    here = Path(__file__).resolve()
+    for folder in here.parents:
+        candidate = folder / name
+        if candidate.exists():
+            return candidate
+    return start / name
+
+
+class ServiceSettings(BaseSettings):
+    """Settings every service has. Values come from `<PREFIX>_<NAME>` environment variables."""
+
+    model_config = SettingsConfigDict(extra="ignore", env_file=None)
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str
+    # "development": HS256 tokens signed with a well-known secret, minted by `make token`.
+    # "jwt": signed RS256/RS512 tokens verified against a JWKS (URL or file).
+    auth_mode: Literal["development", "jwt"] = "development"
+    dev_token_secret: SecretStr = SecretStr(DEV_TOKEN_SECRET)
+    jwt_issuer: str = DEV_ISSUER
+    jwt_audience: str = DEV_AUDIENCE
+    jwks_url: str | None = None
+    jwks_file: Path | None = None
+    jwt_algorithms: list[str] = ["RS256", "RS512"]
+
+    # Limits applied to every request.
+    max_body_bytes: int = 1_048_576
+    default_page_size: int = 20
+    max_page_size: int = 100
+
+    # Absolute base URL used in Location headers and Bundle links; taken from the request if unset.
+    public_base_url: str | None = None
+    log_level: str = "INFO"
+    # Database pool per process.
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+    alembic_ini: Path = find_repo_file("alembic.ini")
+
+    @model_validator(mode="after")
+    def _no_development_auth_in_production(self) -> "ServiceSettings":
+        if self.environment == "production" and self.auth_mode == "development":
+            raise ValueError(
+                "auth_mode=development cannot be used with environment=production: "
+                "configure auth_mode=jwt with a JWKS"
+            )
+        if self.auth_mode == "jwt" and not (self.jwks_url or self.jwks_file):
+            raise ValueError("auth_mode=jwt needs jwks_url or jwks_file")
+        return self

@@ -1,0 +1,87 @@
+"""FHIR R4 data types used by Signpost's profiles."""
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, Field, StringConstraints
+
+from signpost_schemas import systems
+from signpost_schemas.fhir.base import FhirModel
+
+FhirId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9\-\.]{1,64}$")]
+FhirCode = Annotated[str, StringConstraints(pattern=r"^[^\s]+( [^\s]+)*$", max_length=256)]
+FhirUri = Annotated[str, StringConstraints(min_length=1, max_length=2048, pattern=r"^\S+$")]
+FhirString = Annotated[str, StringConstraints(min_length=1, max_length=10_000)]
+FhirSystem = Annotated[FhirUri, AfterValidator(systems.normalise_system)]
+
+
+class Coding(FhirModel):
+    system: FhirSystem | None = None
+    version: FhirString | None = None
+    code: FhirCode | None = None
+    display: FhirString | None = None
+    userSelected: bool | None = None
+
+
+class CodeableConcept(FhirModel):
+    coding: list[Coding] | None = None
+    text: FhirString | None = None
+
+
+class Identifier(FhirModel):
+    use: FhirCode | None = None
+    type: CodeableConcept | None = None
+    system: FhirSystem | None = None
+    value: FhirString | None = None
+
+
+class Reference(FhirModel):
+    reference: FhirString | None = None
+    type: FhirUri | None = None
+    identifier: Identifier | None = None
+    display: FhirString | None = None
+
+
+class Period(FhirModel):
+    start: datetime | date | None = None
+    end: datetime | date | None = None
+
+
+class Meta(FhirModel):
+    versionId: FhirId | None = None
+    lastUpdated: datetime | None = None
+    source: FhirUri | None = None
+    profile: list[FhirUri] | None = None
+    tag: list[Coding] | None = None
+
+
+class Narrative(FhirModel):
+    status: FhirCode
+    div: FhirString
+
+
+class Annotation(FhirModel):
+    authorString: FhirString | None = None
+    time: datetime | None = None
+    text: FhirString
+
+
+class Extension(FhirModel):
+    """An extension; Signpost reads the value types its profiles use."""
+
+    url: FhirUri
+    valueCodeableConcept: CodeableConcept | None = None
+    valueCoding: Coding | None = None
+    valueString: FhirString | None = None
+    valueCode: FhirCode | None = None
+    valueBoolean: bool | None = None
+    valueInteger: int | None = None
+    valueDecimal: float | None = None
+    valueDateTime: datetime | date | None = None
+    valueReference: Reference | None = None
+    valueIdentifier: Identifier | None = None
+    extension: list["Extension"] | None = None
+
+
+JsonObject = dict[str, Any]
+NonEmptyList = Field(min_length=1)

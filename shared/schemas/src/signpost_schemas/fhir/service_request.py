@@ -1,0 +1,267 @@
+"""The Signpost ServiceRequest profile: one referral to a personalised-care role.
+
+Shaped on UK Core ServiceRequest and the BaRS referral request. Beyond base FHIR it requires:
+- `subject.identifier`: the person's NHS number (Modulus 11 checked);
+- `requester.identifier`: the referring organisation's ODS code;
+- `performerType`: the personalised-care role that receives the referral (one of six);
+- the UK Core source-of-referral extension, coded from the source-of-referral value set;
+- `authoredOn`: the referral date;
+- `reasonCode` 1..*: every need, coded from the referral-reason value set, in rank order.
+"""
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, Field, field_validator, model_validator
+
+from signpost_schemas import codes, systems
+from signpost_schemas.codes import Concept
+from signpost_schemas.fhir.base import FhirModel, FhirResource
+from signpost_schemas.fhir.binding import bound_to, custom_error, first_match
+from signpost_schemas.fhir.datatypes import (
+    Annotation,
+    CodeableConcept,
+    Coding,
+    Extension,
+    FhirId,
+    FhirString,
+    FhirSystem,
+    FhirUri,
+    Identifier,
+    Meta,
+    Narrative,
+    Reference,
+)
+from signpost_schemas.nhs_number import InvalidNhsNumber, validate_nhs_number
+
+REASON_NOT_RECORDED = (systems.REFERRAL_REASON, "reason-not-recorded")
+ODS_CODE_PATTERN = r"^[A-Z0-9]{3,10}$"
+# A referral dated more than this far ahead of the server clock is a data-entry error.
+AUTHORED_CLOCK_SKEW = timedelta(days=1)
+
+ReasonConcept = Annotated[
+    CodeableConcept, bound_to(codes.referral_reasons, "each reasonCode")
+]
+RoleConcept = Annotated[
+    CodeableConcept, bound_to(codes.personalised_care_roles, "performerType")
+]
+
+ServiceRequestStatus = Literal[
+    "draft", "active", "on-hold", "revoked", "completed", "entered-in-error", "unknown"
+]
+ServiceRequestIntent = Literal[
+    "proposal", "plan", "directive", "order", "original-order", "reflex-order", "filler-order",
+    "instance-order", "option",
+]
+
+
+class BusinessIdentifier(Identifier):
+    """An identifier the sender assigned: both `system` and `value` are required."""
+
+    system: FhirSystem
+    value: FhirString
+
+
+class NhsNumberIdentifier(FhirModel):
+    system: Literal["https://fhir.nhs.uk/Id/nhs-number"]
+    value: str
+    extension: list[Extension] | None = None
+
+    @field_validator("system", mode="before")
+    @classmethod
+    def _normalise_system(cls, value: object) -> object:
+        return systems.normalise_system(value) if isinstance(value, str) else value
+
+    @field_validator("value")
+    @classmethod
+    def _valid_nhs_number(cls, value: str) -> str:
+        try:
+            return validate_nhs_number(value)
+        except InvalidNhsNumber as error:
+            raise ValueError(f"invalid NHS number: {error}") from None
+
+
+class PatientReference(FhirModel):
+    """The person referred, by NHS number. Names are never stored, so `display` is refused."""
+
+    reference: FhirString | None = None
+    type: Literal["Patient"] | None = None
+    identifier: NhsNumberIdentifier
+
+
+class OdsIdentifier(FhirModel):
+    system: Literal["https://fhir.nhs.uk/Id/ods-organization-code"]
+    value: Annotated[str, Field(pattern=ODS_CODE_PATTERN)]
+
+    @field_validator("system", mode="before")
+    @classmethod
+    def _normalise_system(cls, value: object) -> object:
+        return systems.normalise_system(value) if isinstance(value, str) else value
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _upper_case(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+
+class OrganisationReference(FhirModel):
+    """The referring organisation, by ODS code."""
+
+    reference: FhirString | None = None
+    type: Literal["Organization"] | None = None
+    identifier: OdsIdentifier
+    display: FhirString | None = None
+
+
+class ServiceRequest(FhirResource):
+    """A referral in the Signpost minimum referral dataset."""
+
+    resourceType: Literal["ServiceRequest"]
+    id: FhirId | None = None
+    meta: Meta | None = None
+    text: Narrative | None = None
+    extension: list[Extension] = Field(min_length=1)
+    identifier: list[BusinessIdentifier] | None = None
+    status: ServiceRequestStatus
+    intent: ServiceRequestIntent
+    category: list[CodeableConcept] | None = None
+    priority: Literal["routine", "urgent", "asap", "stat"] | None = None
+    code: CodeableConcept | None = None
+    subject: PatientReference
+    authoredOn: AwareDatetime | date
+    requester: OrganisationReference
+    performerType: RoleConcept
+    performer: list[Reference] | None = None
+    reasonCode: list[ReasonConcept] = Field(min_length=1)
+    note: list[Annotation] | None = None
+
+    @field_validator("authoredOn")
+    @classmethod
+    def _not_in_future(cls, value: datetime | date) -> datetime | date:
+        now = datetime.now(UTC)
+        moment = value if isinstance(value, datetime) else datetime(
+            value.year, value.month, value.day, tzinfo=UTC
+        )
+        if moment > now + AUTHORED_CLOCK_SKEW:
+            raise ValueError("the referral date is in the future")
+        return value
+
+    @model_validator(mode="after")
+    def _dataset_rules(self) -> "ServiceRequest":
+        self._check_source_of_referral()
+        self._check_reasons()
+        self._check_identifiers()
+        return self
+
+    def _check_source_of_referral(self) -> None:
+        found = [
+            (i, e) for i, e in enumerate(self.extension)
+            if e.url == systems.SOURCE_OF_SERVICE_REQUEST_EXTENSION
+        ]
+        where = f"ServiceRequest.extension('{systems.SOURCE_OF_SERVICE_REQUEST_EXTENSION}')"
+        if len(found) != 1:
+            raise custom_error(
+                "required",
+                "exactly one source-of-referral extension is required (found {count})",
+                where,
+                count=len(found),
+            )
+        index, extension = found[0]
+        concept = extension.valueCodeableConcept
+        if concept is None or first_match(concept, codes.sources_of_referral()) is None:
+            raise custom_error(
+                "code_invalid",
+                "the source of referral must be a valueCodeableConcept coded from the "
+                "source-of-referral value set",
+                f"ServiceRequest.extension[{index}].valueCodeableConcept",
+            )
+
+    def _check_reasons(self) -> None:
+        seen: set[tuple[str, str]] = set()
+        for index, reason in enumerate(self.reasonCode):
+            match = first_match(reason, codes.referral_reasons())
+            assert match is not None  # guaranteed by the binding
+            key = (match[1].system, match[1].code)
+            if key in seen:
+                raise custom_error(
+                    "duplicate", "the reason {code} is given twice",
+                    f"ServiceRequest.reasonCode[{index}]", code=match[1].code,
+                )
+            seen.add(key)
+        if REASON_NOT_RECORDED in seen and len(seen) > 1:
+            raise custom_error(
+                "business_rule",
+                "'reason-not-recorded' says no reason was given, so it cannot stand beside "
+                "other reasons",
+                "ServiceRequest.reasonCode",
+            )
+
+    def _check_identifiers(self) -> None:
+        seen: set[tuple[str, str]] = set()
+        for index, identifier in enumerate(self.identifier or []):
+            key = (identifier.system, identifier.value)
+            if key in seen:
+                raise custom_error(
+                    "duplicate", "the identifier is given twice",
+                    f"ServiceRequest.identifier[{index}]",
+                )
+            seen.add(key)
+
+    # Typed views of the dataset, for the services that store it.
+
+    @property
+    def nhs_number(self) -> str:
+        return self.subject.identifier.value
+
+    @property
+    def requester_ods(self) -> str:
+        return self.requester.identifier.value
+
+    @property
+    def received_by_role(self) -> Concept:
+        match = first_match(self.performerType, codes.personalised_care_roles())
+        assert match is not None
+        return match[1]
+
+    @property
+    def source_of_referral(self) -> Concept:
+        for extension in self.extension:
+            if extension.url == systems.SOURCE_OF_SERVICE_REQUEST_EXTENSION:
+                assert extension.valueCodeableConcept is not None
+                match = first_match(extension.valueCodeableConcept, codes.sources_of_referral())
+                assert match is not None
+                return match[1]
+        raise AssertionError("validated ServiceRequest without a source of referral")
+
+    @property
+    def reasons(self) -> list[tuple[Concept, str | None]]:
+        """Each coded reason with its free text, in rank order (rank 1 first)."""
+        result = []
+        for reason in self.reasonCode:
+            match = first_match(reason, codes.referral_reasons())
+            assert match is not None
+            result.append((match[1], reason.text))
+        return result
+
+    @property
+    def authored_at(self) -> datetime:
+        value = self.authoredOn
+        if isinstance(value, datetime):
+            return value
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+
+
+def coding_for(concept: Concept) -> Coding:
+    """A Coding for a catalogue concept."""
+    return Coding(system=concept.system, code=concept.code, display=concept.display)
+
+
+__all__ = [
+    "REASON_NOT_RECORDED",
+    "BusinessIdentifier",
+    "FhirUri",
+    "OrganisationReference",
+    "PatientReference",
+    "ServiceRequest",
+    "coding_for",
+]

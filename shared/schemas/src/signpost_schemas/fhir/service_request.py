@@ -82,11 +82,16 @@ class NhsNumberIdentifier(FhirModel):
 
 
 class PatientReference(FhirModel):
-    """The person referred, by NHS number. Names are never stored, so `display` is refused."""
+    """The person referred, by NHS number.
+
+    Signpost does not keep names: a `display` is accepted from senders and left out of the model's
+    output, so it is never stored or served.
+    """
 
     reference: FhirString | None = None
     type: Literal["Patient"] | None = None
     identifier: NhsNumberIdentifier
+    display: FhirString | None = Field(default=None, exclude=True)
 
 
 class OdsIdentifier(FhirModel):

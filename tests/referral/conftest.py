@@ -1,0 +1,45 @@
+"""referral-api under test: the real app on a migrated database, one per backend."""
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from referral_api.config import ReferralSettings
+from referral_api.main import create_app
+from tests.support.clients import bearer, running
+from tests.support.databases import drop_database, empty_tables, migrated_database
+
+READ = bearer("referral:read")
+WRITE = bearer("referral:write", "referral:read")
+
+
+@pytest.fixture(scope="session")
+async def referral_database(backend: str, session_tmp: Path) -> AsyncIterator[str]:
+    url = await migrated_database(backend, session_tmp, "referral")
+    yield url
+    await drop_database(url)
+
+
+@pytest.fixture(scope="session")
+async def referral_service(referral_database: str) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    app = create_app(ReferralSettings(database_url=referral_database, environment="test"))
+    async with running(app, "http://referral.test") as client:
+        yield app, client
+
+
+@pytest.fixture
+async def referral_app(referral_service: tuple[FastAPI, httpx.AsyncClient]) -> FastAPI:
+    app, _ = referral_service
+    await empty_tables(app.state.database.engine)
+    return app
+
+
+@pytest.fixture
+async def client(
+    referral_app: FastAPI, referral_service: tuple[FastAPI, httpx.AsyncClient]
+) -> httpx.AsyncClient:
+    """A client of a referral-api whose tables are empty."""
+    return referral_service[1]

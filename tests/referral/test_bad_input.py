@@ -1,0 +1,152 @@
+"""Bad input gets the right 4xx, an OperationOutcome naming the element, and writes nothing."""
+
+import pytest
+
+from tests.referral.conftest import READ, WRITE
+from tests.support.builders import reason, service_request
+from tests.support.rows import count_rows
+
+
+def without(key):
+    body = service_request()
+    del body[key]
+    return body
+
+
+def with_changes(change):
+    body = service_request()
+    change(body)
+    return body
+
+
+BAD_BODIES = {
+    "wrong resourceType": (
+        {**service_request(), "resourceType": "Patient"}, 400, "structure",
+        "ServiceRequest.resourceType",
+    ),
+    "missing subject": (without("subject"), 400, "required", "ServiceRequest.subject"),
+    "missing reasons": (without("reasonCode"), 400, "required", "ServiceRequest.reasonCode"),
+    "empty reasons": (service_request(reasons=[]), 400, "required", "ServiceRequest.reasonCode"),
+    "invalid NHS number": (
+        with_changes(lambda b: b["subject"]["identifier"].update(value="9434765918")),
+        422, "value", "ServiceRequest.subject.identifier.value",
+    ),
+    "unknown reason code": (
+        service_request(reasons=[reason("105531004"), reason("123456789")]),
+        422, "code-invalid", "ServiceRequest.reasonCode[1]",
+    ),
+    "role outside the six": (
+        with_changes(lambda b: b["performerType"]["coding"][0].update(code="gp")),
+        422, "code-invalid", "ServiceRequest.performerType",
+    ),
+    "source of referral missing": (
+        with_changes(lambda b: b.update(extension=[{"url": "https://example.org/other",
+                                                     "valueString": "x"}])),
+        422, "required",
+        "ServiceRequest.extension('https://fhir.hl7.org.uk/StructureDefinition/"
+        "Extension-UKCore-SourceOfServiceRequest')",
+    ),
+    "source of referral outside its value set": (
+        service_request(source=("http://snomed.info/sct", "999")),
+        422, "code-invalid", "ServiceRequest.extension[0].valueCodeableConcept",
+    ),
+    "same reason twice": (
+        service_request(reasons=[reason("105531004"), reason("105531004")]),
+        422, "duplicate", "ServiceRequest.reasonCode[1]",
+    ),
+    "reason not recorded beside a reason": (
+        service_request(reasons=[
+            reason("reason-not-recorded", "https://signpost.nhs.example/CodeSystem/referral-reason"),
+            reason("105531004"),
+        ]),
+        422, "business-rule", "ServiceRequest.reasonCode",
+    ),
+    "unknown element": (
+        {**service_request(), "favouriteColour": "blue"}, 400, "structure",
+        "ServiceRequest.favouriteColour",
+    ),
+    "ODS code malformed": (
+        service_request(requester="not an ods code"), 422, "value",
+        "ServiceRequest.requester.identifier.value",
+    ),
+    "authored in the future": (
+        service_request(authored="2099-01-01"), 422, "value", "ServiceRequest.authoredOn",
+    ),
+    "authored without time zone": (
+        service_request(authored="2026-01-01T10:00:00"), 400, "structure",
+        "ServiceRequest.authoredOn",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", BAD_BODIES, ids=list(BAD_BODIES))
+async def test_invalid_referral_is_refused_naming_the_element(client, referral_app, case):
+    body, status, code, expression = BAD_BODIES[case]
+
+    response = await client.post("/fhir/ServiceRequest", json=body, headers=WRITE)
+
+    assert response.status_code == status, response.text
+    outcome = response.json()
+    assert outcome["resourceType"] == "OperationOutcome"
+    assert any(
+        issue["code"] == code and expression in issue.get("expression", [])
+        for issue in outcome["issue"]
+    ), outcome
+    assert await count_rows(referral_app, "referral") == 0
+    assert await count_rows(referral_app, "referral_reason") == 0
+
+
+async def test_malformed_json_is_400_structure(client, referral_app):
+    response = await client.post(
+        "/fhir/ServiceRequest", content=b'{"resourceType": "ServiceRequest",',
+        headers={**WRITE, "Content-Type": "application/fhir+json"},
+    )
+
+    assert response.status_code == 400
+    assert response.json()["issue"][0]["code"] == "structure"
+    assert await count_rows(referral_app, "referral") == 0
+
+
+async def test_non_json_content_type_is_415(client):
+    response = await client.post(
+        "/fhir/ServiceRequest", content=b"<ServiceRequest/>",
+        headers={**WRITE, "Content-Type": "application/fhir+xml"},
+    )
+
+    assert response.status_code == 415
+    assert response.json()["resourceType"] == "OperationOutcome"
+
+
+async def test_oversized_body_is_413_and_writes_nothing(client, referral_app):
+    body = service_request()
+    body["note"] = [{"text": "x" * 9_000} for _ in range(130)]  # about 1.2 MB
+
+    response = await client.post("/fhir/ServiceRequest", json=body, headers=WRITE)
+
+    assert response.status_code == 413
+    assert response.json()["issue"][0]["code"] == "too-long"
+    assert await count_rows(referral_app, "referral") == 0
+
+
+async def test_page_size_over_the_cap_is_400_naming_count(client):
+    response = await client.get("/fhir/ServiceRequest?_count=101", headers=READ)
+
+    assert response.status_code == 400
+    assert response.json()["issue"][0]["expression"] == ["_count"]
+
+
+async def test_unknown_search_parameter_is_refused_not_ignored(client):
+    response = await client.get("/fhir/ServiceRequest?colour=blue", headers=READ)
+
+    assert response.status_code == 400
+    assert response.json()["issue"][0]["code"] == "not-supported"
+    assert response.json()["issue"][0]["expression"] == ["colour"]
+
+
+async def test_invalid_nhs_number_in_search_is_400(client):
+    response = await client.get(
+        "/fhir/ServiceRequest?patient.identifier=1234567890", headers=READ
+    )
+
+    assert response.status_code == 400
+    assert response.json()["issue"][0]["expression"] == ["patient.identifier"]

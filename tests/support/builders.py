@@ -1,0 +1,66 @@
+"""Builders for request bodies. Every person is synthetic; NHS numbers are valid test numbers."""
+
+import copy
+from typing import Any
+
+from signpost_schemas import systems
+
+# Valid (Modulus 11) NHS numbers used only in tests and examples.
+NHS_NUMBERS = ["9434765919", "9000000009", "9691305690", "9758220780", "9216098147"]
+
+SNOMED_REASONS = {
+    "housing": "105531004",
+    "homeless": "32911000",
+    "finance": "160932005",
+    "isolation": "422650009",
+    "food": "733423003",
+    "unemployed": "73438004",
+}
+
+
+def reason(code: str, system: str = systems.SNOMED, text: str | None = None) -> dict[str, Any]:
+    concept: dict[str, Any] = {"coding": [{"system": system, "code": code}]}
+    if text:
+        concept["text"] = text
+    return concept
+
+
+def service_request(
+    *,
+    identifier: str | None = "EMIS-0001",
+    identifier_system: str = "https://emis.example/referral-id",
+    nhs_number: str = NHS_NUMBERS[0],
+    role: str = "social-prescribing-link-worker",
+    requester: str = "F84001",
+    source: tuple[str, str] = (systems.SNOMED, "108161000000109"),
+    reasons: list[dict[str, Any]] | None = None,
+    authored: str = "2026-10-01T10:00:00Z",
+    status: str = "active",
+    **extra: Any,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "resourceType": "ServiceRequest",
+        "extension": [
+            {
+                "url": systems.SOURCE_OF_SERVICE_REQUEST_EXTENSION,
+                "valueCodeableConcept": {"coding": [{"system": source[0], "code": source[1]}]},
+            }
+        ],
+        "status": status,
+        "intent": "order",
+        "subject": {"identifier": {"system": systems.NHS_NUMBER, "value": nhs_number}},
+        "authoredOn": authored,
+        "requester": {"identifier": {"system": systems.ODS_ORGANIZATION, "value": requester}},
+        "performerType": {"coding": [{"system": systems.PERSONALISED_CARE_ROLE, "code": role}]},
+        "reasonCode": copy.deepcopy(reasons)
+        if reasons is not None
+        else [
+            reason(SNOMED_REASONS["housing"], text="Damp flat"),
+            reason(SNOMED_REASONS["finance"]),
+            reason(SNOMED_REASONS["isolation"]),
+        ],
+    }
+    if identifier:
+        body["identifier"] = [{"system": identifier_system, "value": identifier}]
+    body.update(extra)
+    return body

@@ -1,0 +1,17 @@
+"""Reading a service's tables directly, to assert on what was (or was not) written."""
+
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy import text
+
+
+async def count_rows(app: FastAPI, table: str) -> int:
+    async with app.state.database.engine.connect() as connection:
+        return int((await connection.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one())
+
+
+async def fetch_rows(app: FastAPI, sql: str, **params: Any) -> list[dict[str, Any]]:
+    async with app.state.database.engine.connect() as connection:
+        result = await connection.execute(text(sql), params)
+        return [dict(row._mapping) for row in result]

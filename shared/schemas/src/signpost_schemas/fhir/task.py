@@ -1,0 +1,256 @@
+"""The Signpost referral Task: the closed-loop status of a referral and what it led to.
+
+One Task per referral (`code` = `fulfill`, `focus` = the ServiceRequest) carries the lifecycle:
+
+- draft, requested, received, ready: received;
+- accepted, in-progress, on-hold: accepted (executionPeriod.start, the acceptance date, required);
+- rejected: declined (statusReason from the rejection or closure reasons required);
+- cancelled without a closure reason: cancelled;
+- completed, failed, or cancelled with a closure reason: closed (statusReason from the closure
+  reasons and executionPeriod.end, the closure date, required);
+- entered-in-error: withdrawn, the Task no longer counts.
+
+`output` lists the support offered: `type` is coded from the support-offered list, the
+`Extension-Signpost-SupportOfferedKind` says `referral` or `signpost`, and `valueReference`
+names the directory service by id (`identifier.system` = the directory-service id system,
+`value` its UUID) or `valueCodeableConcept` repeats the support code when no service is named.
+"""
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, Field, model_validator
+
+from signpost_schemas import codes
+from signpost_schemas.codes import Concept
+from signpost_schemas.fhir import profiles
+from signpost_schemas.fhir.base import FhirModel, FhirResource
+from signpost_schemas.fhir.binding import bound_to, custom_error, describe_codings, first_match
+from signpost_schemas.fhir.datatypes import (
+    Annotation,
+    CodeableConcept,
+    Extension,
+    FhirId,
+    Identifier,
+    Meta,
+    Period,
+    Reference,
+)
+
+TaskStatus = Literal[
+    "draft", "requested", "received", "accepted", "rejected", "ready", "cancelled",
+    "in-progress", "on-hold", "failed", "completed", "entered-in-error",
+]
+TaskIntent = Literal[
+    "unknown", "proposal", "plan", "order", "original-order", "reflex-order", "filler-order",
+    "instance-order", "option",
+]
+LifecycleState = Literal["received", "accepted", "declined", "cancelled", "closed"]
+SupportKind = Literal["referral", "signpost"]
+
+_RECEIVED = {"draft", "requested", "received", "ready"}
+_ACCEPTED = {"accepted", "in-progress", "on-hold"}
+_CLOSING = {"completed", "failed"}
+
+SupportConcept = Annotated[CodeableConcept, bound_to(codes.support_offered, "Task.output.type")]
+
+
+def as_moment(value: datetime | date) -> datetime:
+    """A FHIR date or dateTime as an aware datetime (a date is taken as midnight UTC)."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime(value.year, value.month, value.day, tzinfo=UTC)
+
+
+class TaskOutput(FhirModel):
+    """One support offer or onward referral."""
+
+    extension: list[Extension] | None = None
+    type: SupportConcept
+    valueReference: Reference | None = None
+    valueCodeableConcept: CodeableConcept | None = None
+
+    @model_validator(mode="after")
+    def _shape(self) -> "TaskOutput":
+        if (self.valueReference is None) == (self.valueCodeableConcept is None):
+            raise custom_error(
+                "required", "an output needs exactly one of valueReference (the directory "
+                "service) or valueCodeableConcept", "Task.output.value[x]",
+            )
+        kinds = [e for e in self.extension or [] if e.url == profiles.SUPPORT_KIND_EXTENSION]
+        if len(kinds) != 1 or kinds[0].valueCode not in ("referral", "signpost"):
+            raise custom_error(
+                "required", "each output needs one {url} extension with valueCode referral or "
+                "signpost", "Task.output.extension", url=profiles.SUPPORT_KIND_EXTENSION,
+            )
+        reference = self.valueReference
+        if reference is not None:
+            identifier = reference.identifier
+            if identifier is None or identifier.system != profiles.DIRECTORY_SERVICE_ID:
+                raise custom_error(
+                    "required", "valueReference must name the directory service by identifier "
+                    "(system {system})", "Task.output.valueReference.identifier",
+                    system=profiles.DIRECTORY_SERVICE_ID,
+                )
+            try:
+                uuid.UUID(identifier.value or "")
+            except ValueError:
+                raise custom_error(
+                    "value_error", "the directory service id must be a UUID (got {got})",
+                    "Task.output.valueReference.identifier.value", got=identifier.value,
+                ) from None
+        return self
+
+    @property
+    def support(self) -> Concept:
+        match = first_match(self.type, codes.support_offered())
+        assert match is not None
+        return match[1]
+
+    @property
+    def kind(self) -> SupportKind:
+        for extension in self.extension or []:
+            if extension.url == profiles.SUPPORT_KIND_EXTENSION:
+                return extension.valueCode  # type: ignore[return-value]
+        raise AssertionError("validated output without a kind")
+
+    @property
+    def offered_at(self) -> datetime | None:
+        for extension in self.extension or []:
+            if extension.url == profiles.SUPPORT_DATE_EXTENSION and extension.valueDateTime:
+                return as_moment(extension.valueDateTime)
+        return None
+
+    @property
+    def directory_service_id(self) -> str | None:
+        if self.valueReference and self.valueReference.identifier:
+            return str(uuid.UUID(self.valueReference.identifier.value or ""))
+        return None
+
+    @property
+    def directory_service_name(self) -> str | None:
+        return self.valueReference.display if self.valueReference else None
+
+
+class ReferralTask(FhirResource):
+    """The lifecycle Task of one referral."""
+
+    resourceType: Literal["Task"]
+    id: FhirId
+    meta: Meta | None = None
+    extension: list[Extension] | None = None
+    identifier: list[Identifier] | None = None
+    basedOn: list[Reference] | None = None
+    status: TaskStatus
+    statusReason: CodeableConcept | None = None
+    businessStatus: CodeableConcept | None = None
+    intent: TaskIntent
+    priority: Literal["routine", "urgent", "asap", "stat"] | None = None
+    code: CodeableConcept | None = None
+    focus: Reference
+    for_: Reference | None = Field(default=None, alias="for")
+    executionPeriod: Period | None = None
+    authoredOn: AwareDatetime | None = None
+    lastModified: AwareDatetime | None = None
+    requester: Reference | None = None
+    owner: Reference | None = None
+    note: list[Annotation] | None = Field(default=None, exclude=True)
+    output: list[TaskOutput] | None = None
+
+    @model_validator(mode="after")
+    def _lifecycle_rules(self) -> "ReferralTask":
+        if self.code is not None and not any(
+            c.system == profiles.TASK_CODE and c.code == "fulfill" for c in self.code.coding or []
+        ):
+            raise custom_error(
+                "code_invalid", "Task.code, when given, must be {system}|fulfill",
+                "Task.code", system=profiles.TASK_CODE,
+            )
+        state = self.lifecycle_state
+        if state == "accepted" and self.accepted_at is None:
+            raise custom_error(
+                "required", "an accepted Task needs executionPeriod.start (the acceptance date)",
+                "Task.executionPeriod.start",
+            )
+        if state == "declined" and self.reason is None:
+            raise custom_error(
+                "code_invalid", "a rejected Task needs statusReason coded from the referral "
+                "rejection reasons or the closure reasons (got {got})", "Task.statusReason",
+                got=describe_codings(self.statusReason) if self.statusReason else "none",
+            )
+        if self.status in _CLOSING and self.closure_reason is None:
+            raise custom_error(
+                "code_invalid", "a {status} Task needs statusReason coded from the referral "
+                "closure reasons (got {got})", "Task.statusReason", status=self.status,
+                got=describe_codings(self.statusReason) if self.statusReason else "none",
+            )
+        if state == "closed" and self.ended_at is None:
+            raise custom_error(
+                "required", "a closed referral needs executionPeriod.end (the closure date)",
+                "Task.executionPeriod.end",
+            )
+        if self.accepted_at and self.ended_at and self.ended_at < self.accepted_at:
+            raise custom_error(
+                "business_rule", "executionPeriod.end is before executionPeriod.start",
+                "Task.executionPeriod",
+            )
+        return self
+
+    # Typed views.
+
+    @property
+    def closure_reason(self) -> Concept | None:
+        if self.statusReason is None:
+            return None
+        match = first_match(self.statusReason, codes.referral_status_and_closure())
+        if match is None or match[1].system != profiles.REFERRAL_CLOSURE_REASON:
+            return None
+        return match[1]
+
+    @property
+    def reason(self) -> Concept | None:
+        """The coded status reason (rejection or closure reason), if any."""
+        if self.statusReason is None:
+            return None
+        match = first_match(self.statusReason, codes.referral_status_and_closure())
+        if match is None or match[1].system not in (
+            profiles.REFERRAL_CLOSURE_REASON, profiles.REFERRAL_REJECTION_REASON
+        ):
+            return None
+        return match[1]
+
+    @property
+    def lifecycle_state(self) -> LifecycleState | None:
+        """What this Task says about the referral; None for a Task entered in error."""
+        if self.status == "entered-in-error":
+            return None
+        if self.status in _RECEIVED:
+            return "received"
+        if self.status in _ACCEPTED:
+            return "accepted"
+        if self.status == "rejected":
+            return "declined"
+        if self.status in _CLOSING:
+            return "closed"
+        return "closed" if self.closure_reason is not None else "cancelled"
+
+    @property
+    def accepted_at(self) -> datetime | None:
+        start = self.executionPeriod.start if self.executionPeriod else None
+        return as_moment(start) if start else None
+
+    @property
+    def ended_at(self) -> datetime | None:
+        end = self.executionPeriod.end if self.executionPeriod else None
+        if end:
+            return as_moment(end)
+        if self.lifecycle_state in ("declined", "cancelled"):
+            return self.lastModified
+        return None
+
+    @property
+    def closure_outcome(self) -> str | None:
+        """The closure reason's outcome group (completed, declined, not-engaged, ...)."""
+        reason = self.closure_reason
+        return reason.group if reason and self.lifecycle_state == "closed" else None

@@ -49,8 +49,10 @@ def upgrade() -> None:
         sa.Column("identifier_value", sa.String(255), nullable=False),
         sa.Column("referral_id", sa.String(36), nullable=False),
         sa.ForeignKeyConstraint(
-            ["referral_id"], ["referral.id"],
-            name=op.f("fk_referral_identifier_referral_id_referral"), ondelete="CASCADE",
+            ["referral_id"],
+            ["referral.id"],
+            name=op.f("fk_referral_identifier_referral_id_referral"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint(
             "identifier_system", "identifier_value", name=op.f("pk_referral_identifier")
@@ -68,8 +70,10 @@ def upgrade() -> None:
         sa.Column("reason_code", sa.String(64), nullable=False),
         sa.Column("reason_text", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(
-            ["referral_id"], ["referral.id"],
-            name=op.f("fk_referral_reason_referral_id_referral"), ondelete="CASCADE",
+            ["referral_id"],
+            ["referral.id"],
+            name=op.f("fk_referral_reason_referral_id_referral"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("referral_id", "rank", name=op.f("pk_referral_reason")),
     )

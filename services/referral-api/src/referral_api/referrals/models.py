@@ -23,6 +23,12 @@ class Referral(Base):
     received_by_role: Mapped[str] = mapped_column(String(64))
     source_of_referral_system: Mapped[str] = mapped_column(String(255))
     source_of_referral_code: Mapped[str] = mapped_column(String(64))
+    # The roll-up shared by the SNOMED, local and MHSDS source codes (the normalised source).
+    source_of_referral_group: Mapped[str | None] = mapped_column(String(32))
+    # Where the referral came from: api (REST), emis, rio, or import (the CSV template).
+    source_system: Mapped[str] = mapped_column(String(16), default="api", server_default="api")
+    # The sender's timestamp of the ServiceRequest content held; older updates do not replace it.
+    source_updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     authored_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     last_updated_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
@@ -54,6 +60,8 @@ class ReferralReason(Base):
     reason_system: Mapped[str] = mapped_column(String(255))
     reason_code: Mapped[str] = mapped_column(String(64))
     reason_text: Mapped[str | None] = mapped_column(Text)
+    # The reason bucket (housing, finance, ...) shared with the support-offered list.
+    reason_group: Mapped[str | None] = mapped_column(String(32))
 
     __table_args__ = (
         Index("ix_referral_reason_code_system", "reason_code", "reason_system", "referral_id"),

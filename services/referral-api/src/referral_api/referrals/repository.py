@@ -32,6 +32,7 @@ class ReferralColumns:
     source_of_referral_system: str
     source_of_referral_code: str
     authored_at: datetime
+    source_of_referral_group: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,20 @@ class ReasonRow:
     system: str
     code: str
     text: str | None
+    group: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReferralForUpdate:
+    """A referral with what message processing needs to decide and re-render."""
+
+    stored: StoredReferral
+    nhs_number: str
+    received_by_role: str
+    authored_at: datetime
+    status: str
+    source_system: str
+    source_updated_at: datetime | None
 
 
 _STORED = (Referral.id, Referral.version, Referral.last_updated_at, Referral.resource)
@@ -51,6 +66,42 @@ class ReferralRepository:
     async def get(self, referral_id: str) -> StoredReferral | None:
         row = (await self.session.execute(select(*_STORED).where(Referral.id == referral_id))).first()
         return StoredReferral(*row) if row else None
+
+    async def for_update(self, referral_id: str) -> ReferralForUpdate | None:
+        """The referral, locked until the transaction ends on PostgreSQL (SQLite serialises
+        writers with BEGIN IMMEDIATE), so concurrent messages for it apply one after another."""
+        statement = (
+            select(
+                *_STORED, Referral.nhs_number, Referral.received_by_role, Referral.authored_at,
+                Referral.status, Referral.source_system, Referral.source_updated_at,
+            )
+            .where(Referral.id == referral_id)
+            .with_for_update()
+        )
+        row = (await self.session.execute(statement)).first()
+        if row is None:
+            return None
+        return ReferralForUpdate(StoredReferral(*row[:4]), *row[4:])
+
+    async def ids_by_identifiers(self, identifiers: Sequence[tuple[str, str]]) -> list[str]:
+        """The referrals that own any of `identifiers` (normally one)."""
+        return sorted(set(await self.owners_of_identifiers(identifiers)))
+
+    async def replace_resource(
+        self, stored: StoredReferral, expected_version: int, status: str
+    ) -> bool:
+        """Store a new rendering of a referral (lifecycle or links changed); False if it moved."""
+        result = await self.session.execute(
+            update(Referral)
+            .where(Referral.id == stored.id, Referral.version == expected_version)
+            .values(
+                version=stored.version,
+                last_updated_at=stored.last_updated_at,
+                resource=stored.resource,
+                status=status,
+            )
+        )
+        return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
 
     async def id_by_identifier(self, system: str, value: str) -> str | None:
         statement = select(ReferralIdentifier.referral_id).where(
@@ -83,6 +134,9 @@ class ReferralRepository:
         columns: ReferralColumns,
         identifiers: Sequence[tuple[str, str]],
         reasons: Sequence[ReasonRow],
+        *,
+        source_system: str = "api",
+        source_updated_at: datetime | None = None,
     ) -> None:
         """Insert a referral; raises IntegrityError if an identifier is already used."""
         await self.session.execute(
@@ -92,6 +146,8 @@ class ReferralRepository:
                 created_at=stored.last_updated_at,
                 last_updated_at=stored.last_updated_at,
                 resource=stored.resource,
+                source_system=source_system,
+                source_updated_at=source_updated_at,
                 **_column_values(columns),
             )
         )
@@ -104,8 +160,13 @@ class ReferralRepository:
         columns: ReferralColumns,
         identifiers: Sequence[tuple[str, str]],
         reasons: Sequence[ReasonRow],
+        *,
+        source_updated_at: datetime | None = None,
     ) -> bool:
-        """Replace a referral if it is still at `expected_version`; False if it moved on."""
+        """Replace a referral if it is still at `expected_version`; False if it moved on.
+
+        `source_updated_at` is the sender's timestamp of the new content (messages only)."""
+        extra = {"source_updated_at": source_updated_at} if source_updated_at else {}
         result = await self.session.execute(
             update(Referral)
             .where(Referral.id == stored.id, Referral.version == expected_version)
@@ -114,6 +175,7 @@ class ReferralRepository:
                 last_updated_at=stored.last_updated_at,
                 resource=stored.resource,
                 **_column_values(columns),
+                **extra,
             )
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
@@ -147,6 +209,7 @@ class ReferralRepository:
                     "reason_system": reason.system,
                     "reason_code": reason.code,
                     "reason_text": reason.text,
+                    "reason_group": reason.group,
                 }
                 for rank, reason in enumerate(reasons, start=1)
             ],
@@ -183,6 +246,7 @@ def _column_values(columns: ReferralColumns) -> dict[str, object]:
         "received_by_role": columns.received_by_role,
         "source_of_referral_system": columns.source_of_referral_system,
         "source_of_referral_code": columns.source_of_referral_code,
+        "source_of_referral_group": columns.source_of_referral_group,
         "authored_at": columns.authored_at,
     }
 

@@ -14,7 +14,7 @@ from referral_api.referrals.search import (
     referral_filter,
 )
 from signpost_platform.auth import Caller, require_scope
-from signpost_platform.db import SessionDep
+from signpost_platform.db import ReadSessionDep, SessionDep
 from signpost_platform.errors import BadRequest, PreconditionRequired
 from signpost_platform.fhir.parsing import parse_resource, require_json
 from signpost_platform.fhir.responses import FhirResponse, parse_if_match, version_headers
@@ -115,7 +115,7 @@ async def create_service_request(
     responses={200: _resource("The referral, with ETag"), 404: _outcome("No such referral")},
 )
 async def read_service_request(
-    referral_id: str, session: SessionDep, _caller: ReadCaller
+    referral_id: str, session: ReadSessionDep, _caller: ReadCaller
 ) -> Response:
     stored = await service.read(session, referral_id)
     return FhirResponse(
@@ -181,7 +181,7 @@ async def update_service_request(
     },
 )
 async def search_service_requests(
-    request: Request, session: SessionDep, _caller: ReadCaller
+    request: Request, session: ReadSessionDep, _caller: ReadCaller
 ) -> Response:
     settings = request.app.state.settings
     query = list(request.query_params.multi_items())

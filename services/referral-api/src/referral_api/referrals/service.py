@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from referral_api.referrals import canonical
 from referral_api.referrals.repository import (
     ReasonRow,
     ReferralColumns,
@@ -22,9 +22,7 @@ from referral_api.referrals.repository import (
 )
 from referral_api.referrals.search import ReferralFilter
 from signpost_platform.errors import BadRequest, Conflict, NotFound, PreconditionFailed
-from signpost_platform.fhir.responses import instant
 from signpost_platform.fhir.search import Token
-from signpost_schemas import systems
 from signpost_schemas.fhir.service_request import ServiceRequest
 
 
@@ -99,8 +97,9 @@ async def update(
         )
     now = datetime.now(UTC)
     version = current.version + 1
+    kept = canonical.server_extensions_of(current.resource)
     stored = StoredReferral(
-        referral_id, version, now, _canonical_json(resource, referral_id, version, now)
+        referral_id, version, now, _canonical_json(resource, referral_id, version, now, kept)
     )
     updated = await repository.update(
         stored, expected_version, _columns(resource), identifiers, _reasons(resource)
@@ -159,22 +158,31 @@ def _columns(resource: ServiceRequest) -> ReferralColumns:
         source_of_referral_system=source.system,
         source_of_referral_code=source.code,
         authored_at=resource.authored_at,
+        source_of_referral_group=source.group,
     )
 
 
 def _reasons(resource: ServiceRequest) -> list[ReasonRow]:
-    return [ReasonRow(concept.system, concept.code, text) for concept, text in resource.reasons]
+    return [
+        ReasonRow(concept.system, concept.code, text, concept.group)
+        for concept, text in resource.reasons
+    ]
 
 
-def _canonical_json(resource: ServiceRequest, referral_id: str, version: int, at: datetime) -> str:
-    """The resource as served: server-assigned id and meta first, then the sender's content."""
+def _canonical_json(
+    resource: ServiceRequest,
+    referral_id: str,
+    version: int,
+    at: datetime,
+    server_extensions: list[dict[str, Any]] | None = None,
+) -> str:
+    """The resource as served: server-assigned id and meta first, then the sender's content.
+
+    Server-managed extensions a client sends are dropped; `server_extensions` are kept instead.
+    """
     body: dict[str, Any] = resource.to_fhir()
-    body.pop("id", None)
     incoming_meta = body.pop("meta", {})
-    profiles = list(dict.fromkeys([systems.SERVICE_REQUEST_PROFILE, *incoming_meta.get("profile", [])]))
-    meta: dict[str, Any] = {"versionId": str(version), "lastUpdated": instant(at), "profile": profiles}
-    if "tag" in incoming_meta:
-        meta["tag"] = incoming_meta["tag"]
-    document = {"resourceType": "ServiceRequest", "id": referral_id, "meta": meta}
-    document.update((k, v) for k, v in body.items() if k != "resourceType")
-    return orjson.dumps(document).decode()
+    return canonical.render(
+        body, referral_id, version, at,
+        server_extensions=server_extensions or [], incoming_meta=incoming_meta,
+    )

@@ -1,0 +1,1 @@
+"""Backfill: importing a history file (NDJSON message Bundles or the CSV template)."""

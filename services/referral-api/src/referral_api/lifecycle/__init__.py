@@ -1,0 +1,1 @@
+"""The referral lifecycle: Task (status and support offered), contacts and wellbeing scores."""

@@ -1,0 +1,155 @@
+"""Lifecycle tables: what each sender resource said (with its served JSON) and the summary.
+
+Each Task, Encounter and Observation a sender sends is kept once per referral, keyed by the
+sender's resource id, with the sender's timestamp (`as_of`) and a content hash: a version is
+replaced only by one that is newer (or, at the same instant, has the larger hash), so replays and
+reordered deliveries converge on the same state. `referral_lifecycle` is derived from these rows.
+"""
+
+from datetime import datetime
+
+from sqlalchemy import Float, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from referral_api.db import Base
+from signpost_platform.db import UtcDateTime
+
+
+class ReferralLifecycle(Base):
+    """The state of a referral derived from its Task, contacts, support and scores."""
+
+    __tablename__ = "referral_lifecycle"
+
+    referral_id: Mapped[str] = mapped_column(
+        ForeignKey("referral.id", ondelete="CASCADE"), primary_key=True
+    )
+    # received | accepted | declined | cancelled | closed
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    # The ServiceRequest.status the sender last sent (revoked means the referrer cancelled).
+    sender_status: Mapped[str] = mapped_column(String(20))
+    accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    declined_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    decline_reason_system: Mapped[str | None] = mapped_column(String(255))
+    decline_reason_code: Mapped[str | None] = mapped_column(String(64))
+    cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    closure_reason_code: Mapped[str | None] = mapped_column(String(64))
+    closure_outcome: Mapped[str | None] = mapped_column(String(32))
+    # The first contact the person attended (waiting time = first_contact_at - authored_at).
+    first_contact_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    contact_count: Mapped[int] = mapped_column(default=0)
+    dna_count: Mapped[int] = mapped_column(default=0)
+    support_offered_count: Mapped[int] = mapped_column(default=0)
+    onward_referral_count: Mapped[int] = mapped_column(default=0)
+    assessment_count: Mapped[int] = mapped_column(default=0)
+
+
+class ReferralTask(Base):
+    """A sender's lifecycle Task of a referral, as last accepted."""
+
+    __tablename__ = "referral_task"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    referral_id: Mapped[str] = mapped_column(ForeignKey("referral.id", ondelete="CASCADE"))
+    source_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20))
+    lifecycle_state: Mapped[str | None] = mapped_column(String(16))
+    reason_system: Mapped[str | None] = mapped_column(String(255))
+    reason_code: Mapped[str | None] = mapped_column(String(64))
+    closure_outcome: Mapped[str | None] = mapped_column(String(32))
+    accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    as_of: Mapped[datetime] = mapped_column(UtcDateTime)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int]
+    last_updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    resource: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (UniqueConstraint("referral_id", "source_id"),)
+
+
+class SupportOffered(Base):
+    """One support offer or onward referral (an output of a referral Task)."""
+
+    __tablename__ = "support_offered"
+
+    task_id: Mapped[str] = mapped_column(
+        ForeignKey("referral_task.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[str] = mapped_column(
+        ForeignKey("referral.id", ondelete="CASCADE"), index=True
+    )
+    support_code: Mapped[str] = mapped_column(String(64))
+    # The need bucket shared with the reasons, so need and support can be matched in SQL.
+    support_group: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(8))  # referral | signpost
+    directory_service_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    directory_service_name: Mapped[str | None] = mapped_column(String(255))
+    offered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class Contact(Base):
+    """A contact (Encounter) of a referral, as last accepted."""
+
+    __tablename__ = "contact"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    referral_id: Mapped[str] = mapped_column(ForeignKey("referral.id", ondelete="CASCADE"))
+    source_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20))
+    contact_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    mechanism_system: Mapped[str] = mapped_column(String(255))
+    mechanism_code: Mapped[str] = mapped_column(String(8))
+    mechanism_group: Mapped[str] = mapped_column(String(24))
+    attendance_code: Mapped[str] = mapped_column(String(2))
+    # attended | dna | cancelled-by-patient | cancelled-by-provider | not-seen | booked
+    attendance_outcome: Mapped[str] = mapped_column(String(24))
+    as_of: Mapped[datetime] = mapped_column(UtcDateTime)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int]
+    last_updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    resource: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (
+        UniqueConstraint("referral_id", "source_id"),
+        Index("ix_contact_referral_id_contact_at", "referral_id", "contact_at"),
+    )
+
+
+class Assessment(Base):
+    """A wellbeing assessment (Observation) of a referral, as last accepted."""
+
+    __tablename__ = "assessment"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    referral_id: Mapped[str] = mapped_column(ForeignKey("referral.id", ondelete="CASCADE"))
+    source_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20))
+    instrument: Mapped[str] = mapped_column(String(16))
+    timepoint: Mapped[str] = mapped_column(String(16))
+    assessed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    total_score: Mapped[float | None] = mapped_column(Float)
+    as_of: Mapped[datetime] = mapped_column(UtcDateTime)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int]
+    last_updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    resource: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (
+        UniqueConstraint("referral_id", "source_id"),
+        Index("ix_assessment_instrument_timepoint", "instrument", "timepoint"),
+    )
+
+
+class AssessmentScore(Base):
+    """One item or sub-score of an assessment."""
+
+    __tablename__ = "assessment_score"
+
+    assessment_id: Mapped[str] = mapped_column(
+        ForeignKey("assessment.id", ondelete="CASCADE"), primary_key=True
+    )
+    item_code: Mapped[str] = mapped_column(String(48), primary_key=True)
+    value: Mapped[float | None] = mapped_column(Float)
+    value_text: Mapped[str | None] = mapped_column(String(16))

@@ -1,0 +1,26 @@
+"""Links between referrals of one person, stored in both directions."""
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from referral_api.db import Base
+
+
+class ReferralLink(Base):
+    """`referral_id` is linked to `linked_referral_id` (a row exists for each direction).
+
+    link_type: `concurrent-other-role` (both open at once for different roles),
+    `re-referral-of` (this referral came after the other, same role, closed) or
+    `re-referred-as` (the other way round).
+    """
+
+    __tablename__ = "referral_link"
+
+    referral_id: Mapped[str] = mapped_column(
+        ForeignKey("referral.id", ondelete="CASCADE"), primary_key=True
+    )
+    linked_referral_id: Mapped[str] = mapped_column(
+        ForeignKey("referral.id", ondelete="CASCADE"), primary_key=True
+    )
+    link_type: Mapped[str] = mapped_column(String(24))
+    nhs_number: Mapped[str] = mapped_column(String(10), index=True)

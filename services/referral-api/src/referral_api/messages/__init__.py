@@ -1,0 +1,1 @@
+"""`$process-message`: BaRS-shaped referral messages from EMIS, Rio and other systems."""

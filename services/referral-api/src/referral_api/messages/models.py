@@ -1,0 +1,48 @@
+"""Every message processed (for idempotency) and the messages held for a referral not yet seen."""
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from referral_api.db import Base
+from signpost_platform.db import UtcDateTime
+
+
+class ProcessedMessage(Base):
+    """One message, by Bundle id: its payload hash and the response it was given."""
+
+    __tablename__ = "processed_message"
+
+    bundle_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    header_id: Mapped[str | None] = mapped_column(String(64))
+    payload_hash: Mapped[str] = mapped_column(String(64))
+    event: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(String(8))
+    source_system: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(8))  # message | import
+    referral_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    outcome: Mapped[str] = mapped_column(String(16))  # applied | held
+    sent_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    response_status: Mapped[int]
+    response: Mapped[str] = mapped_column(Text)
+
+
+class HeldMessage(Base):
+    """An update for a referral not yet received, applied when the referral arrives."""
+
+    __tablename__ = "held_message"
+
+    bundle_id: Mapped[str] = mapped_column(
+        ForeignKey("processed_message.bundle_id", ondelete="CASCADE"), primary_key=True
+    )
+    identifier_system: Mapped[str] = mapped_column(String(255))
+    identifier_value: Mapped[str] = mapped_column(String(255))
+    sent_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # The message with the Patient reduced to the minimum dataset (no names, no address lines).
+    body: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (
+        Index("ix_held_message_identifier", "identifier_system", "identifier_value"),
+    )

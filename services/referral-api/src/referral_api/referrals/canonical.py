@@ -1,0 +1,85 @@
+"""The served ServiceRequest JSON: the sender's content plus what Signpost derives.
+
+Two extensions are managed by Signpost and never taken from a client: the referral lifecycle
+summary and the linked referrals. A client that reads a referral and sends it back (PUT) keeps
+them unchanged; message processing recomputes them.
+"""
+
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from signpost_platform.fhir.responses import instant
+from signpost_schemas import systems
+from signpost_schemas.fhir import profiles
+
+SERVER_MANAGED_EXTENSIONS = frozenset(
+    {profiles.REFERRAL_LIFECYCLE_EXTENSION, profiles.LINKED_REFERRAL_EXTENSION}
+)
+
+
+def content_of(document: dict[str, Any]) -> dict[str, Any]:
+    """The document without meta and without server-managed extensions."""
+    content = {k: v for k, v in document.items() if k != "meta"}
+    content["extension"] = [
+        e for e in document.get("extension", []) if e.get("url") not in SERVER_MANAGED_EXTENSIONS
+    ]
+    return content
+
+
+def server_extensions_of(resource_json: str) -> list[dict[str, Any]]:
+    """The server-managed extensions of a stored referral, in order."""
+    document = orjson.loads(resource_json)
+    return [
+        e for e in document.get("extension", []) if e.get("url") in SERVER_MANAGED_EXTENSIONS
+    ]
+
+
+def render(
+    content: dict[str, Any],
+    referral_id: str,
+    version: int,
+    at: datetime,
+    *,
+    server_extensions: list[dict[str, Any]],
+    incoming_meta: dict[str, Any] | None = None,
+) -> str:
+    """The resource as served: id and meta first, then the content, then derived extensions."""
+    incoming_meta = incoming_meta or {}
+    profile_list = list(
+        dict.fromkeys([systems.SERVICE_REQUEST_PROFILE, *incoming_meta.get("profile", [])])
+    )
+    meta: dict[str, Any] = {
+        "versionId": str(version), "lastUpdated": instant(at), "profile": profile_list,
+    }
+    if "tag" in incoming_meta:
+        meta["tag"] = incoming_meta["tag"]
+    document: dict[str, Any] = {"resourceType": "ServiceRequest", "id": referral_id, "meta": meta}
+    for key, value in content.items():
+        if key in ("resourceType", "id", "meta"):
+            continue
+        if key == "extension":
+            value = [
+                e for e in value if e.get("url") not in SERVER_MANAGED_EXTENSIONS
+            ] + server_extensions
+        document[key] = value
+    return orjson.dumps(document).decode()
+
+
+def rerender(
+    resource_json: str,
+    version: int,
+    at: datetime,
+    *,
+    server_extensions: list[dict[str, Any]],
+    status: str,
+) -> str:
+    """A stored referral with new derived extensions and status, at a new version."""
+    document = orjson.loads(resource_json)
+    content = content_of(document)
+    content["status"] = status
+    return render(
+        content, document["id"], version, at,
+        server_extensions=server_extensions, incoming_meta=document.get("meta"),
+    )

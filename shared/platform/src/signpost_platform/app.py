@@ -12,6 +12,7 @@ from signpost_platform.db import Database
 from signpost_platform.errors import install_error_handlers
 from signpost_platform.logging import configure_logging
 from signpost_platform.middleware import BodySizeLimitMiddleware, CorrelationMiddleware
+from signpost_platform.migrations import head_revisions
 from signpost_platform.settings import ServiceSettings
 
 Lifecycle = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -42,8 +43,10 @@ def create_app(
             settings.database_url,
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
+            pre_ping=settings.db_pool_pre_ping,
         )
         app.state.authenticator = Authenticator(settings)
+        app.state.migration_heads = head_revisions(settings.alembic_ini, service_name)
         try:
             async with _enter_all(app, lifecycles):
                 yield

@@ -12,6 +12,7 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from signpost_platform.logging import correlation_id
@@ -205,6 +206,12 @@ def install_error_handlers(app: FastAPI) -> None:
             request.url.path,
             SignpostError(error.status_code, [Issue(code, detail or "error")], dict(error.headers or {})),
         )
+
+    @app.exception_handler(ClientDisconnect)
+    async def _client_gone(request: Request, error: ClientDisconnect) -> Response:
+        # The client hung up mid-request: nothing was processed and nobody reads the answer.
+        logger.info("client disconnected before the request body arrived")
+        return Response(status_code=499)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> Response:

@@ -6,7 +6,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from signpost_platform.migrations import current_revisions, head_revisions
+from signpost_platform.migrations import current_revisions
 
 logger = logging.getLogger("signpost.health")
 
@@ -34,7 +34,7 @@ async def status(request: Request) -> JSONResponse:
         logger.warning("status check: database unreachable", extra={"error": type(error).__name__})
         body.update(status="unavailable", database="unreachable")
         return JSONResponse(body, status_code=503)
-    heads = head_revisions(state.settings.alembic_ini, state.service_name)
+    heads = state.migration_heads
     body["migrations"] = {"current": sorted(current), "head": sorted(heads)}
     if current != heads:
         body["status"] = "unavailable"

@@ -51,9 +51,11 @@ class ServiceSettings(BaseSettings):
     # Absolute base URL used in Location headers and Bundle links; taken from the request if unset.
     public_base_url: str | None = None
     log_level: str = "INFO"
-    # Database pool per process.
-    db_pool_size: int = 10
-    db_max_overflow: int = 10
+    # Database pool per process. Connections past the pool size are opened and closed per use,
+    # which costs a PostgreSQL backend start each time: size the pool for the expected concurrency.
+    db_pool_size: int = 20
+    db_max_overflow: int = 5
+    db_pool_pre_ping: bool = False
     alembic_ini: Path = find_repo_file("alembic.ini")
 
     @model_validator(mode="after")

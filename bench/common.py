@@ -1,0 +1,180 @@
+"""Benchmark harness: throwaway PostgreSQL databases, services under uvicorn, load from wrk.
+
+Everything runs on loopback on this machine. Each benchmark prints its figures as a table and
+returns them as a dict so `bench.run` can collect a summary. No benchmark asserts anything about
+time: figures are reported, targets are compared in the printed output only.
+"""
+
+import asyncio
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import httpx
+
+from signpost_platform import devdb
+from signpost_platform.auth import mint_development_token
+
+POSTGRES_ADMIN_URL = os.environ.get("SIGNPOST_BENCH_POSTGRES_URL", devdb.DEFAULT_POSTGRES_ADMIN_URL)
+WORKERS = int(os.environ.get("SIGNPOST_BENCH_WORKERS", "2"))
+DURATION = int(os.environ.get("SIGNPOST_BENCH_SECONDS", "10"))
+LUA = Path(__file__).with_name("wrk_request.lua")
+
+
+def ensure_wrk() -> str:
+    """The wrk binary (Debian package `wrk`); installed with apt-get when missing and root."""
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if os.geteuid() == 0:
+        subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=False, capture_output=True)
+        if not shutil.which("wrk"):
+            subprocess.run(["apt-get", "update", "-q"], check=True, capture_output=True)
+            subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=True, capture_output=True)
+        found = shutil.which("wrk")
+    if not found:
+        raise SystemExit("wrk is needed for the benchmarks: apt-get install wrk")
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def migrated_postgres(service: str) -> str:
+    """A new PostgreSQL database for `service`, migrated to head."""
+    return asyncio.run(
+        devdb.migrated_database(
+            "postgresql", service, folder=Path(tempfile.gettempdir()),
+            postgres_admin_url=POSTGRES_ADMIN_URL,
+        )
+    )
+
+
+def drop(url: str) -> None:
+    asyncio.run(devdb.drop_database(url, postgres_admin_url=POSTGRES_ADMIN_URL))
+
+
+def token(*scopes: str) -> str:
+    return mint_development_token(list(scopes), lifetime_seconds=3600)
+
+
+@contextmanager
+def serve(factory: str, *, env: dict[str, str] | None = None, workers: int = WORKERS) -> Iterator[str]:
+    """Run `factory` (module:function) under uvicorn with production-like settings; yield its URL.
+
+    uvloop + httptools, `workers` processes, no access log, warnings-only logging.
+    """
+    port = free_port()
+    command = [
+        sys.executable, "-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1",
+        "--port", str(port), "--workers", str(workers), "--loop", "uvloop", "--http", "httptools",
+        "--no-access-log", "--log-level", "warning",
+    ]
+    process = subprocess.Popen(command, env={**os.environ, **(env or {})})
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/_ping", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{factory} did not start")
+            time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@dataclass
+class Load:
+    """What wrk measured."""
+
+    requests: int
+    seconds: float
+    rps: float
+    p50_ms: float
+    p90_ms: float
+    p95_ms: float
+    p99_ms: float
+    failures: int  # non-2xx/3xx responses and socket errors
+
+    def row(self, name: str) -> str:
+        return (
+            f"{name:<44} {self.rps:>9.0f} req/s  p50 {self.p50_ms:6.1f} ms  "
+            f"p95 {self.p95_ms:6.1f} ms  p99 {self.p99_ms:6.1f} ms  failures {self.failures}"
+        )
+
+    def as_dict(self) -> dict[str, float]:
+        return asdict(self)
+
+
+def wrk(
+    url: str,
+    *,
+    method: str = "GET",
+    body: str | None = None,
+    headers: dict[str, str] | None = None,
+    unique_marker: str | None = None,
+    connections: int = 32,
+    threads: int = 2,
+    duration: int = DURATION,
+    rate: int | None = None,
+) -> Load:
+    """Drive `url` with wrk and return what it measured.
+
+    `unique_marker`, if given, is replaced in the body by a value unique to each request (for
+    creates that must not collide on an identifier).
+    """
+    binary = ensure_wrk()
+    env = {
+        **os.environ,
+        "WRK_METHOD": method,
+        "WRK_BODY": body or "",
+        "WRK_HEADERS": json.dumps(headers or {}),
+        "WRK_MARKER": unique_marker or "",
+    }
+    command = [binary, f"-t{threads}", f"-c{connections}", f"-d{duration}s", "-s", str(LUA), url]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    line = next(
+        (x for x in result.stdout.splitlines() if x.startswith("{\"requests\"")), None
+    )
+    if line is None:
+        raise RuntimeError(f"wrk printed no summary:\n{result.stdout}\n{result.stderr}")
+    figures = json.loads(line)
+    seconds = figures["duration_us"] / 1e6
+    return Load(
+        requests=figures["requests"],
+        seconds=seconds,
+        rps=figures["requests"] / seconds,
+        p50_ms=figures["p50"] / 1000,
+        p90_ms=figures["p90"] / 1000,
+        p95_ms=figures["p95"] / 1000,
+        p99_ms=figures["p99"] / 1000,
+        failures=figures["failures"],
+    )
+
+
+def bare_rps(connections: int = 32) -> Load:
+    """A bare FastAPI endpoint under the same server settings: the yardstick for ratios."""
+    with serve("bench.bare:create_app") as url:
+        wrk(f"{url}/ping", duration=2, connections=connections)  # warm-up
+        return wrk(f"{url}/ping", connections=connections)

@@ -1,0 +1,89 @@
+"""Correlation ids, logs without personal data, size limits and error shapes, on a real service."""
+
+import json
+
+import httpx
+import pytest
+
+from tests.referral.conftest import READ, WRITE
+from tests.support.builders import NHS_NUMBERS, service_request
+
+
+async def test_correlation_id_is_echoed_and_logged(client, capsys):
+    response = await client.get(
+        "/fhir/metadata", headers={"X-Correlation-Id": "conv-123", "X-Request-Id": "req-9"}
+    )
+
+    assert response.headers["x-correlation-id"] == "conv-123"
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    access = [line for line in lines if line["logger"] == "signpost.access"]
+    assert access[-1]["correlation_id"] == "conv-123"
+    assert access[-1]["path"] == "/fhir/metadata"
+    assert access[-1]["status"] == 200
+
+
+async def test_request_id_is_used_when_no_correlation_id_is_sent(client):
+    response = await client.get("/fhir/metadata", headers={"X-Request-Id": "req-42"})
+
+    assert response.headers["x-correlation-id"] == "req-42"
+
+
+async def test_unsafe_correlation_id_is_replaced(client):
+    response = await client.get("/fhir/metadata", headers={"X-Correlation-Id": "bad id\nforged"})
+
+    assert response.headers["x-correlation-id"] != "bad id\nforged"
+    assert len(response.headers["x-correlation-id"]) == 36
+
+
+async def test_logs_never_carry_nhs_numbers_even_when_searched_by_one(client, capsys):
+    await client.post("/fhir/ServiceRequest", json=service_request(), headers=WRITE)
+    await client.get(f"/fhir/ServiceRequest?patient.identifier={NHS_NUMBERS[0]}", headers=READ)
+    await client.post(
+        "/fhir/ServiceRequest",
+        json=service_request(nhs_number="9434765918", identifier="bad"),
+        headers=WRITE,
+    )
+
+    output = capsys.readouterr().out
+    assert "signpost.access" in output
+    for number in (NHS_NUMBERS[0], "9434765918"):
+        assert number not in output
+
+
+async def test_chunked_body_over_the_limit_is_413(client):
+    async def chunks():
+        for _ in range(40):
+            yield b"x" * 32_768
+
+    response = await client.post(
+        "/fhir/ServiceRequest", content=chunks(),
+        headers={**WRITE, "Content-Type": "application/fhir+json"},
+    )
+
+    assert response.status_code == 413
+    assert response.json()["resourceType"] == "OperationOutcome"
+
+
+async def test_errors_outside_fhir_routes_are_problem_json(client):
+    response = await client.get("/no-such-route")
+
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["status"] == 404
+
+
+async def test_unknown_fhir_route_is_an_operation_outcome(client):
+    response = await client.get("/fhir/Nothing")
+
+    assert response.status_code == 404
+    assert response.json()["resourceType"] == "OperationOutcome"
+
+
+async def test_ping_and_status_report_ready_when_migrated(client):
+    assert (await client.get("/_ping")).json() == {"status": "ok", "service": "referral"}
+    status = await client.get("/_status")
+
+    assert status.status_code == 200
+    body = status.json()
+    assert body["status"] == "ok"
+    assert body["migrations"]["current"] == body["migrations"]["head"]

@@ -1,0 +1,136 @@
+"""Searching referrals: every supported parameter, paging, sorting and totals."""
+
+import pytest
+from fhir.resources.R4B.bundle import Bundle
+
+from tests.referral.conftest import READ, WRITE
+from tests.support.builders import NHS_NUMBERS, SNOMED_REASONS, reason, service_request
+
+
+@pytest.fixture
+async def referrals(client):
+    """Five referrals that differ in one dimension each, created in this order."""
+    bodies = {
+        "a": service_request(identifier="A", authored="2026-01-15T09:00:00Z"),
+        "b": service_request(identifier="B", nhs_number=NHS_NUMBERS[1], authored="2026-02-10T09:00:00Z",
+                             role="care-navigator"),
+        "c": service_request(identifier="C", requester="Y01234", authored="2026-03-05T09:00:00Z",
+                             reasons=[reason(SNOMED_REASONS["food"])]),
+        "d": service_request(identifier="D", status="completed", authored="2026-03-31T23:30:00Z",
+                             reasons=[reason(SNOMED_REASONS["unemployed"]),
+                                      reason(SNOMED_REASONS["food"])]),
+        "e": service_request(identifier="E", nhs_number=NHS_NUMBERS[1], authored="2026-04-01T00:30:00Z",
+                             role="community-connector"),
+    }
+    ids = {}
+    for key, body in bodies.items():
+        response = await client.post("/fhir/ServiceRequest", json=body, headers=WRITE)
+        assert response.status_code == 201
+        ids[key] = response.json()["id"]
+    return ids
+
+
+async def search(client, query):
+    response = await client.get(f"/fhir/ServiceRequest?{query}", headers=READ)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def found(bundle, ids):
+    by_id = {v: k for k, v in ids.items()}
+    return sorted(by_id[e["resource"]["id"]] for e in bundle["entry"])
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("identifier=https://emis.example/referral-id|C", ["c"]),
+        ("identifier=D", ["d"]),
+        (f"patient.identifier=https://fhir.nhs.uk/Id/nhs-number|{NHS_NUMBERS[1]}", ["b", "e"]),
+        (f"patient.identifier={NHS_NUMBERS[0]}", ["a", "c", "d"]),
+        ("status=completed", ["d"]),
+        ("status=active,completed", ["a", "b", "c", "d", "e"]),
+        ("authored=ge2026-03-01", ["c", "d", "e"]),
+        ("authored=ge2026-02-01&authored=le2026-03-31", ["b", "c", "d"]),
+        ("authored=lt2026-02-10", ["a"]),
+        ("authored=2026-03", ["c", "d"]),
+        ("authored=gt2026-03-31", ["e"]),
+        ("performer-type=care-navigator", ["b"]),
+        ("performer-type=https://signpost.nhs.example/CodeSystem/personalised-care-role|"
+         "community-connector", ["e"]),
+        ("performer-type=care-navigator,community-connector", ["b", "e"]),
+        ("requester=Y01234", ["c"]),
+        ("requester=https://fhir.nhs.uk/Id/ods-organization-code|y01234", ["c"]),
+        # Any reason counts, not only the first: food is d's second reason.
+        ("reason-code=733423003", ["c", "d"]),
+        ("reason-code=http://snomed.info/sct|422650009", ["a", "b", "e"]),
+        ("reason-code=733423003,73438004", ["c", "d"]),
+        ("reason-code=733423003&reason-code=73438004", ["d"]),
+        ("reason-code=https://signpost.nhs.example/CodeSystem/referral-reason|733423003", []),
+        (f"patient.identifier={NHS_NUMBERS[1]}&performer-type=community-connector", ["e"]),
+    ],
+)
+async def test_search_parameter_selects_the_matching_referrals(client, referrals, query, expected):
+    bundle = await search(client, query)
+
+    assert found(bundle, referrals) == expected
+    assert bundle["total"] == len(expected)
+
+
+async def test_search_result_is_a_valid_fhir_searchset(client, referrals):
+    bundle = await search(client, "_count=2")
+
+    parsed = Bundle.model_validate(bundle)
+    assert parsed.type == "searchset"
+    assert all(e.search.mode == "match" for e in parsed.entry)
+    assert bundle["entry"][0]["fullUrl"] == (
+        f"http://referral.test/fhir/ServiceRequest/{bundle['entry'][0]['resource']['id']}"
+    )
+
+
+async def test_paging_walks_every_referral_once_with_next_links(client, referrals):
+    seen, url = [], "/fhir/ServiceRequest?_count=2&_sort=authored"
+    pages = 0
+    while url:
+        bundle = (await client.get(url, headers=READ)).json()
+        assert bundle["total"] == 5
+        seen += [e["resource"]["id"] for e in bundle["entry"]]
+        next_link = [link["url"] for link in bundle["link"] if link["relation"] == "next"]
+        url = next_link[0].removeprefix("http://referral.test") if next_link else None
+        pages += 1
+
+    assert pages == 3
+    assert seen == [referrals[k] for k in "abcde"]
+
+
+async def test_sort_by_authored_descending(client, referrals):
+    bundle = await search(client, "_sort=-authored")
+
+    assert [e["resource"]["id"] for e in bundle["entry"]] == [referrals[k] for k in "edcba"]
+
+
+async def test_default_sort_is_most_recently_updated_first(client, referrals):
+    bundle = await search(client, "")
+
+    assert [e["resource"]["id"] for e in bundle["entry"]] == [referrals[k] for k in "edcba"]
+
+
+async def test_total_can_be_skipped(client, referrals):
+    bundle = await search(client, "_total=none&_count=2")
+
+    assert "total" not in bundle
+    assert any(link["relation"] == "next" for link in bundle["link"])
+
+
+async def test_unknown_sort_key_is_refused(client):
+    response = await client.get("/fhir/ServiceRequest?_sort=colour", headers=READ)
+
+    assert response.status_code == 400
+    assert response.json()["issue"][0]["expression"] == ["_sort"]
+
+
+async def test_malformed_date_is_refused(client):
+    response = await client.get("/fhir/ServiceRequest?authored=ge2026-13-45", headers=READ)
+
+    assert response.status_code == 400
+    assert response.json()["issue"][0]["expression"] == ["authored"]

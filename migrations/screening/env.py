@@ -1,5 +1,6 @@
 """Alembic environment of screening-api's database (`alembic --name screening ...`)."""
 
+from screening_api import models  # noqa: F401  (registers the tables)
 from screening_api.config import ScreeningSettings
 from screening_api.db import Base
 from signpost_platform.migrations import run_migrations

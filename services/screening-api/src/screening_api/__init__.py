@@ -1,3 +1,4 @@
-"""screening-api: The social-welfare screening questionnaire as FHIR Questionnaire / QuestionnaireResponse, handing positive screens to referral-api."""
+"""screening-api: social-welfare screening questionnaires, their responses, and the hand-off of
+positive screens to referral-api."""
 
 __version__ = "0.1.0"

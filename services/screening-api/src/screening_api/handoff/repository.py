@@ -1,0 +1,175 @@
+"""All SQL about the referral hand-off outbox.
+
+Rows are claimed with `SELECT ... FOR UPDATE SKIP LOCKED` on PostgreSQL, so two replicas never
+claim the same row at once; the claim pushes `next_attempt_at` a lease ahead and commits, so a
+replica that dies mid-call leaves the row to be retried after the lease. SQLite has one writer
+(every transaction begins IMMEDIATE), which gives the same guarantee.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from screening_api.handoff.models import ReferralHandoff
+
+PENDING = "pending"
+SENT = "sent"
+FAILING = "failing"
+STATES = (PENDING, SENT, FAILING)
+
+
+@dataclass(frozen=True, slots=True)
+class Handoff:
+    response_id: str
+    state: str
+    attempts: int
+    next_attempt_at: datetime
+    last_attempt_at: datetime | None
+    last_error: str | None
+    identifier_system: str
+    identifier_value: str
+    request: str
+    referral_id: str | None
+    referral_status: str | None
+    referral_accepted: bool
+    referral_closed: bool
+    created_at: datetime
+    sent_at: datetime | None
+
+
+_COLUMNS = tuple(getattr(ReferralHandoff, name) for name in Handoff.__slots__)
+
+
+class HandoffRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(
+        self, response_id: str, identifier: tuple[str, str], request: str, now: datetime
+    ) -> None:
+        """Record the intent to raise a referral (in the caller's transaction)."""
+        await self.session.execute(
+            insert(ReferralHandoff).values(
+                response_id=response_id,
+                state=PENDING,
+                attempts=0,
+                next_attempt_at=now,
+                identifier_system=identifier[0],
+                identifier_value=identifier[1],
+                request=request,
+                referral_accepted=False,
+                referral_closed=False,
+                created_at=now,
+            )
+        )
+
+    async def get(self, response_id: str) -> Handoff | None:
+        statement = select(*_COLUMNS).where(ReferralHandoff.response_id == response_id)
+        row = (await self.session.execute(statement)).first()
+        return Handoff(*row) if row else None
+
+    async def by_state(
+        self, states: list[str], limit: int, offset: int
+    ) -> tuple[int, list[Handoff]]:
+        condition = ReferralHandoff.state.in_(states)
+        statement = (
+            select(*_COLUMNS)
+            .where(condition)
+            .order_by(ReferralHandoff.created_at, ReferralHandoff.response_id)
+            .limit(limit)
+            .offset(offset)
+        )
+        rows = [Handoff(*row) for row in await self.session.execute(statement)]
+        total = (
+            await self.session.execute(
+                select(func.count()).select_from(ReferralHandoff).where(condition)
+            )
+        ).scalar_one()
+        return total, rows
+
+    async def claim_due(self, now: datetime, limit: int, lease: timedelta) -> list[Handoff]:
+        """Take up to `limit` undelivered rows that are due; others skip them for `lease`."""
+        statement = (
+            select(*_COLUMNS)
+            .where(
+                ReferralHandoff.state.in_((PENDING, FAILING)),
+                ReferralHandoff.next_attempt_at <= now,
+            )
+            .order_by(ReferralHandoff.next_attempt_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        claimed = [Handoff(*row) for row in await self.session.execute(statement)]
+        if claimed:
+            await self.session.execute(
+                update(ReferralHandoff)
+                .where(ReferralHandoff.response_id.in_([h.response_id for h in claimed]))
+                .values(
+                    next_attempt_at=now + lease,
+                    attempts=ReferralHandoff.attempts + 1,
+                    last_attempt_at=now,
+                )
+            )
+        return claimed
+
+    async def mark_sent(
+        self, response_id: str, referral_id: str, referral_status: str | None, now: datetime
+    ) -> None:
+        await self.session.execute(
+            update(ReferralHandoff)
+            .where(ReferralHandoff.response_id == response_id)
+            .values(
+                state=SENT,
+                referral_id=referral_id,
+                referral_status=referral_status,
+                sent_at=now,
+                last_error=None,
+                status_checked_at=now,
+            )
+        )
+
+    async def mark_failed(self, response_id: str, error: str, retry_at: datetime) -> None:
+        await self.session.execute(
+            update(ReferralHandoff)
+            .where(ReferralHandoff.response_id == response_id, ReferralHandoff.state != SENT)
+            .values(state=FAILING, last_error=error[:2000], next_attempt_at=retry_at)
+        )
+
+    async def claim_status_checks(
+        self, now: datetime, stale_before: datetime, limit: int
+    ) -> list[Handoff]:
+        """Sent referrals not yet closed whose status was last read before `stale_before`."""
+        statement = (
+            select(*_COLUMNS)
+            .where(
+                ReferralHandoff.state == SENT,
+                ReferralHandoff.referral_closed.is_(False),
+                or_(
+                    ReferralHandoff.status_checked_at.is_(None),
+                    ReferralHandoff.status_checked_at < stale_before,
+                ),
+            )
+            .order_by(ReferralHandoff.status_checked_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        claimed = [Handoff(*row) for row in await self.session.execute(statement)]
+        if claimed:
+            await self.session.execute(
+                update(ReferralHandoff)
+                .where(ReferralHandoff.response_id.in_([h.response_id for h in claimed]))
+                .values(status_checked_at=now)
+            )
+        return claimed
+
+    async def record_status(
+        self, response_id: str, status: str, accepted: bool, closed: bool
+    ) -> None:
+        values: dict[str, object] = {"referral_status": status, "referral_closed": closed}
+        if accepted:  # once accepted, a referral stays counted as accepted
+            values["referral_accepted"] = True
+        await self.session.execute(
+            update(ReferralHandoff).where(ReferralHandoff.response_id == response_id).values(values)
+        )

@@ -1,0 +1,182 @@
+"""The outbox worker: delivers referral hand-offs to referral-api and reads their status back.
+
+Runs inside screening-api as an app lifecycle. Every replica runs one; rows are claimed so two
+replicas never deliver the same row at once, and a delivery is a conditional create on an
+identifier derived from the response, so even a delivery repeated after a crash (lease expiry)
+cannot create a second referral. Failures are retried with exponential backoff and jitter,
+forever: the person is never dropped, and the row shows `failing` with the last error.
+"""
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+
+from screening_api.config import ScreeningSettings
+from screening_api.handoff.client import DeliveryError, ReferralApi
+from screening_api.handoff.repository import Handoff, HandoffRepository
+from signpost_platform.db import Database
+
+logger = logging.getLogger("screening.handoff")
+
+CLOSED_STATUSES = frozenset({"completed", "revoked", "entered-in-error"})
+
+
+def backoff(attempts: int, base: float, ceiling: float) -> float:
+    """Seconds to wait after the `attempts`-th failure: doubling, capped, with ±20% jitter."""
+    delay = min(ceiling, base * (2 ** max(0, attempts - 1)))
+    return delay * random.uniform(0.8, 1.2)  # noqa: S311 (jitter, not security)
+
+
+def referral_progress(resource: dict[str, Any]) -> tuple[str, bool, bool]:
+    """(status, accepted, closed) of a referral as referral-api serves it.
+
+    Accepted: a performer has taken it on, or it reached completed. Closed: completed, revoked or
+    entered in error.
+    """
+    status = str(resource.get("status", "unknown"))
+    accepted = bool(resource.get("performer")) or status == "completed"
+    return status, accepted, status in CLOSED_STATUSES
+
+
+class HandoffWorker:
+    """Delivers due hand-offs in batches; woken at once after a submission, else it polls."""
+
+    def __init__(
+        self,
+        database: Database,
+        settings: ScreeningSettings,
+        api: ReferralApi,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.database = database
+        self.settings = settings
+        self.api = api
+        self.clock = clock
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Deliver now rather than at the next poll (called after a submission commits)."""
+        self._wake.set()
+
+    async def run_forever(self) -> None:
+        while True:
+            try:
+                busy = await self.deliver_due()
+                await self.refresh_statuses()
+            except Exception:  # the loop must outlive any one failure (database restart, ...)
+                logger.exception("hand-off pass failed; will retry")
+                busy = False
+            if busy:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.settings.handoff_poll_seconds)
+            self._wake.clear()
+
+    async def deliver_due(self) -> bool:
+        """Deliver one batch of due hand-offs; True if the batch was full (more may be due)."""
+        settings = self.settings
+        async with self.database.sessionmaker() as session, session.begin():
+            claimed = await HandoffRepository(session).claim_due(
+                self.clock(),
+                settings.handoff_batch_size,
+                timedelta(seconds=settings.handoff_lease_seconds),
+            )
+        if claimed:
+            await asyncio.gather(*(self._deliver(handoff) for handoff in claimed))
+        return len(claimed) == settings.handoff_batch_size
+
+    async def _deliver(self, handoff: Handoff) -> None:
+        identifier = (handoff.identifier_system, handoff.identifier_value)
+        attempts = handoff.attempts + 1
+        try:
+            created = await self.api.create_referral(handoff.request, identifier)
+        except DeliveryError as error:
+            delay = backoff(
+                attempts,
+                self.settings.handoff_backoff_base_seconds,
+                self.settings.handoff_backoff_max_seconds,
+            )
+            logger.warning(
+                "referral hand-off failed",
+                extra={
+                    "response_id": handoff.response_id,
+                    "attempts": attempts,
+                    "retry_in_seconds": round(delay, 1),
+                    "error": str(error),
+                },
+            )
+            async with self.database.sessionmaker() as session, session.begin():
+                await HandoffRepository(session).mark_failed(
+                    handoff.response_id, str(error), self.clock() + timedelta(seconds=delay)
+                )
+            return
+        async with self.database.sessionmaker() as session, session.begin():
+            await HandoffRepository(session).mark_sent(
+                handoff.response_id, created.id, created.status, self.clock()
+            )
+        logger.info(
+            "referral hand-off delivered",
+            extra={
+                "response_id": handoff.response_id,
+                "referral_id": created.id,
+                "attempts": attempts,
+            },
+        )
+
+    async def refresh_statuses(self) -> None:
+        """Read back the status of delivered referrals that are due a check."""
+        now = self.clock()
+        stale_before = now - timedelta(seconds=self.settings.referral_status_refresh_seconds)
+        async with self.database.sessionmaker() as session, session.begin():
+            due = await HandoffRepository(session).claim_status_checks(
+                now, stale_before, self.settings.handoff_batch_size
+            )
+        for handoff in due:
+            assert handoff.referral_id is not None
+            try:
+                resource = await self.api.read_referral(handoff.referral_id)
+            except DeliveryError as error:
+                logger.warning(
+                    "referral status check failed",
+                    extra={"response_id": handoff.response_id, "error": str(error)},
+                )
+                continue
+            status, accepted, closed = referral_progress(resource)
+            async with self.database.sessionmaker() as session, session.begin():
+                await HandoffRepository(session).record_status(
+                    handoff.response_id, status, accepted, closed
+                )
+
+
+def handoff_lifecycle(
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Callable[[FastAPI], Any]:
+    """The app lifecycle that runs the worker (or only holds it, when the worker is disabled)."""
+
+    @asynccontextmanager
+    async def lifecycle(app: FastAPI) -> AsyncIterator[None]:
+        settings: ScreeningSettings = app.state.settings
+        api = ReferralApi(settings, transport)
+        worker = HandoffWorker(app.state.database, settings, api)
+        app.state.handoff_worker = worker
+        task = None
+        if settings.handoff_worker_enabled:
+            task = asyncio.create_task(worker.run_forever(), name="referral-handoff")
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await api.close()
+
+    return lifecycle

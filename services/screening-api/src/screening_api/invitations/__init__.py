@@ -1,0 +1,1 @@
+"""Invitations to complete a screening questionnaire (SDC Task complete-questionnaire)."""

@@ -1,0 +1,1 @@
+"""Observations extracted from completed responses, one per answered question."""

@@ -1,0 +1,114 @@
+"""All SQL about extracted Observations."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, func, insert, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from screening_api.observations.extraction import ExtractedObservation
+from screening_api.observations.models import ObservationRecord
+
+
+@dataclass(frozen=True, slots=True)
+class StoredObservation:
+    id: str
+    resource: str
+
+
+@dataclass
+class ObservationFilter:
+    """A parsed Observation search: each list ANDs, each inner list ORs."""
+
+    response_ids: list[list[str]]
+    nhs_numbers: list[list[str]]
+    codes: list[list[tuple[str | None, str]]]
+    domains: list[list[str]]
+    positive: bool | None
+    count: int
+    offset: int
+
+
+class ObservationRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def insert_many(
+        self,
+        response_id: str,
+        nhs_number: str,
+        effective_at: datetime,
+        observations: Sequence[ExtractedObservation],
+    ) -> None:
+        if not observations:
+            return
+        await self.session.execute(
+            insert(ObservationRecord),
+            [
+                {
+                    "id": o.id,
+                    "response_id": response_id,
+                    "link_id": o.link_id,
+                    "nhs_number": nhs_number,
+                    "code_system": o.code_system,
+                    "code": o.code,
+                    "domain_code": o.domain_code,
+                    "is_positive": o.is_positive,
+                    "effective_at": effective_at,
+                    "last_updated_at": effective_at,
+                    "resource": o.resource,
+                }
+                for o in observations
+            ],
+        )
+
+    async def get(self, observation_id: str) -> StoredObservation | None:
+        statement = select(ObservationRecord.id, ObservationRecord.resource).where(
+            ObservationRecord.id == observation_id
+        )
+        row = (await self.session.execute(statement)).first()
+        return StoredObservation(*row) if row else None
+
+    async def search(self, search: ObservationFilter) -> tuple[int, list[StoredObservation]]:
+        conditions = _conditions(search)
+        statement = (
+            select(ObservationRecord.id, ObservationRecord.resource)
+            .where(*conditions)
+            .order_by(
+                ObservationRecord.effective_at.desc(),
+                ObservationRecord.response_id,
+                ObservationRecord.link_id,
+            )
+            .limit(search.count)
+            .offset(search.offset)
+        )
+        rows = [StoredObservation(*row) for row in await self.session.execute(statement)]
+        if search.offset == 0 and len(rows) < search.count:
+            return len(rows), rows
+        count = select(func.count()).select_from(ObservationRecord).where(*conditions)
+        return (await self.session.execute(count)).scalar_one(), rows
+
+
+def _conditions(search: ObservationFilter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    for ids in search.response_ids:
+        conditions.append(ObservationRecord.response_id.in_(ids))
+    for numbers in search.nhs_numbers:
+        conditions.append(ObservationRecord.nhs_number.in_(numbers))
+    for tokens in search.codes:
+        conditions.append(
+            or_(
+                *(
+                    (ObservationRecord.code == code) & (ObservationRecord.code_system == system)
+                    if system
+                    else ObservationRecord.code == code
+                    for system, code in tokens
+                )
+            )
+        )
+    for domains in search.domains:
+        conditions.append(ObservationRecord.domain_code.in_(domains))
+    if search.positive is not None:
+        conditions.append(ObservationRecord.is_positive.is_(search.positive))
+    return conditions

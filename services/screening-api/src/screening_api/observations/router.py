@@ -1,0 +1,141 @@
+"""FHIR Observation endpoints: the answers extracted from completed responses (read, search)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from screening_api.observations.repository import ObservationFilter, ObservationRepository
+from signpost_platform.auth import Caller, require_scope
+from signpost_platform.db import SessionDep
+from signpost_platform.errors import BadRequest, NotFound
+from signpost_platform.fhir.responses import FhirResponse
+from signpost_platform.fhir.search import (
+    SearchParameter,
+    SearchQuery,
+    page_links,
+    parse_search,
+    parse_token,
+    render_searchset,
+)
+from signpost_platform.urls import base_url
+from signpost_schemas import systems
+from signpost_schemas.nhs_number import InvalidNhsNumber, validate_nhs_number
+
+router = APIRouter(prefix="/fhir/Observation", tags=["Observation"])
+
+ReadCaller = Annotated[Caller, require_scope("screening:read")]
+OBS = "http://hl7.org/fhir/SearchParameter/Observation"
+DOMAIN_SYSTEM = (
+    "http://hl7.org/fhir/us/sdoh-clinicalcare/CodeSystem/SDOHCC-CodeSystemTemporaryCodes"
+)
+
+PARAMETERS = [
+    SearchParameter(
+        "derived-from",
+        "reference",
+        "The response it was extracted from: QuestionnaireResponse/<id>",
+        f"{OBS}-derived-from",
+    ),
+    SearchParameter(
+        "patient.identifier",
+        "token",
+        "The person's NHS number: https://fhir.nhs.uk/Id/nhs-number|9434765919 or the number",
+    ),
+    SearchParameter("code", "token", "The question's code: system|code or code", f"{OBS}-code"),
+    SearchParameter(
+        "category", "token", "A social-need domain category (SDOH domain code)", f"{OBS}-category"
+    ),
+    SearchParameter(
+        "interpretation",
+        "token",
+        "POS for answers that flag a possible need",
+        f"{OBS}-interpretation",
+    ),
+]
+
+
+def observation_filter(query: SearchQuery) -> ObservationFilter:
+    response_ids = [
+        [_response_id(value) for value in values] for values in query.occurrences("derived-from")
+    ]
+    nhs_numbers = [
+        [_nhs_number(value) for value in values]
+        for values in query.occurrences("patient.identifier")
+    ]
+    code_tokens = []
+    for values in query.occurrences("code"):
+        tokens = [parse_token("code", value) for value in values]
+        code_tokens.append([(t.system, t.code) for t in tokens])
+    domains = []
+    for values in query.occurrences("category"):
+        tokens = [parse_token("category", value) for value in values]
+        domains.append([t.code for t in tokens if t.system in (None, DOMAIN_SYSTEM)])
+    positive = None
+    for values in query.occurrences("interpretation"):
+        codes = {parse_token("interpretation", value).code for value in values}
+        if codes != {"POS"}:
+            raise BadRequest("interpretation supports POS only", expression="interpretation")
+        positive = True
+    return ObservationFilter(
+        response_ids, nhs_numbers, code_tokens, domains, positive, query.count, query.offset
+    )
+
+
+def _response_id(value: str) -> str:
+    kind, _, identifier = value.rpartition("/")
+    if kind.split("/")[-1] not in ("QuestionnaireResponse", "") or not identifier:
+        raise BadRequest("derived-from takes QuestionnaireResponse/<id>", expression="derived-from")
+    return identifier
+
+
+def _nhs_number(value: str) -> str:
+    token = parse_token("patient.identifier", value)
+    if token.system and systems.normalise_system(token.system) != systems.NHS_NUMBER:
+        raise BadRequest(
+            f"patient.identifier takes the NHS number system {systems.NHS_NUMBER}",
+            expression="patient.identifier",
+        )
+    try:
+        return validate_nhs_number(token.code)
+    except InvalidNhsNumber as error:
+        raise BadRequest(f"patient.identifier: {error}", expression="patient.identifier") from None
+
+
+@router.get(
+    "",
+    operation_id="searchObservation",
+    summary="Search extracted Observations",
+    description="Parameters: "
+    + "; ".join(f"`{p.name}` ({p.type}): {p.documentation}" for p in PARAMETERS)
+    + ". Also `_count` and `_offset`. Unknown parameters are refused with 400.",
+)
+async def search_observations(
+    request: Request, session: SessionDep, _caller: ReadCaller
+) -> Response:
+    settings = request.app.state.settings
+    query = list(request.query_params.multi_items())
+    parsed = parse_search(
+        query,
+        PARAMETERS,
+        {},
+        default_count=settings.default_page_size,
+        max_count=settings.max_page_size,
+        default_sort=[],
+    )
+    total, rows = await ObservationRepository(session).search(observation_filter(parsed))
+    resource_base = f"{base_url(request)}/fhir/Observation"
+    links = page_links(resource_base, query, parsed, total, len(rows))
+    return FhirResponse(
+        render_searchset(resource_base, [(r.id, r.resource.encode()) for r in rows], total, links)
+    )
+
+
+@router.get("/{observation_id}", operation_id="readObservation", summary="Read an Observation")
+async def read_observation(
+    observation_id: str, session: SessionDep, _caller: ReadCaller
+) -> Response:
+    stored = await ObservationRepository(session).get(observation_id)
+    if stored is None:
+        raise NotFound(f"no Observation with id {observation_id}")
+    return FhirResponse(stored.resource.encode())

@@ -1,0 +1,1 @@
+"""The screening questionnaires: served as FHIR Questionnaire, scored from their responses."""

@@ -1,0 +1,60 @@
+"""FHIR Questionnaire endpoints: read and search. Questionnaires hold no personal data, so a
+front end may fetch them without a token."""
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from screening_api.questionnaires.catalogue import PARAMETERS, QuestionnaireCatalogue
+from signpost_platform.errors import NotFound
+from signpost_platform.fhir.responses import FhirResponse
+from signpost_platform.fhir.search import page_links, parse_search, render_searchset
+from signpost_platform.urls import base_url
+
+router = APIRouter(prefix="/fhir/Questionnaire", tags=["Questionnaire"])
+
+
+def catalogue(request: Request) -> QuestionnaireCatalogue:
+    return request.app.state.questionnaires  # type: ignore[no-any-return]
+
+
+@router.get(
+    "",
+    operation_id="searchQuestionnaire",
+    summary="Search the screening questionnaires",
+    description="Parameters: "
+    + "; ".join(f"`{p.name}` ({p.type}): {p.documentation}" for p in PARAMETERS)
+    + ". Also `_count` and `_offset`. Unknown parameters are refused with 400.",
+    responses={200: {"description": "A searchset Bundle of Questionnaires"}},
+)
+async def search_questionnaires(request: Request) -> Response:
+    settings = request.app.state.settings
+    query = list(request.query_params.multi_items())
+    parsed = parse_search(
+        query,
+        PARAMETERS,
+        {},
+        default_count=settings.default_page_size,
+        max_count=settings.max_page_size,
+        default_sort=[],
+    )
+    found = catalogue(request).search(parsed)
+    page = found[parsed.offset : parsed.offset + parsed.count]
+    resource_base = f"{base_url(request)}/fhir/Questionnaire"
+    links = page_links(resource_base, query, parsed, len(found), len(page))
+    body = render_searchset(
+        resource_base, [(t.id, t.resource_json) for t in page], len(found), links
+    )
+    return FhirResponse(body)
+
+
+@router.get(
+    "/{questionnaire_id}",
+    operation_id="readQuestionnaire",
+    summary="Read a screening questionnaire (unmodified, ready for a renderer)",
+    responses={404: {"description": "No such questionnaire (OperationOutcome)"}},
+)
+async def read_questionnaire(questionnaire_id: str, request: Request) -> Response:
+    tool = catalogue(request).by_id(questionnaire_id)
+    if tool is None:
+        raise NotFound(f"no Questionnaire with id {questionnaire_id}")
+    return FhirResponse(tool.resource_json)

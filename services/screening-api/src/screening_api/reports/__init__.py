@@ -1,0 +1,1 @@
+"""Process metrics of the screening pathway, with small-number disclosure control."""

@@ -1,0 +1,74 @@
+"""`GET /reports/screening`: the screening funnel as JSON or CSV (scope reports:read)."""
+
+import csv
+import io
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from starlette.responses import Response
+
+from screening_api.reports.repository import ReportFilter
+from screening_api.reports.service import csv_rows, screening_report
+from signpost_platform.auth import Caller, require_scope
+from signpost_platform.db import SessionDep
+from signpost_platform.errors import BadRequest
+
+router = APIRouter(prefix="/reports", tags=["reports"])
+
+ReportsCaller = Annotated[Caller, require_scope("reports:read")]
+
+
+def _day(name: str, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise BadRequest(f"{name} must be a date (YYYY-MM-DD)", expression=name) from None
+
+
+@router.get(
+    "/screening",
+    operation_id="screeningReport",
+    summary="The screening funnel per month, clinic and pathway, and item-level decline rates",
+    description="Counts of 1 to 7 are suppressed (null) and other counts rounded to 5. "
+    "`Accept: text/csv` (or `format=csv`) gives CSV.",
+)
+async def screening(
+    request: Request,
+    session: SessionDep,
+    _caller: ReportsCaller,
+    start: Annotated[str | None, Query(alias="from", description="First day (YYYY-MM-DD)")] = None,
+    end: Annotated[str | None, Query(alias="to", description="Last day, inclusive")] = None,
+    clinic: Annotated[list[str] | None, Query(description="Clinic ODS code(s)")] = None,
+    pathway: Annotated[list[str] | None, Query(description="Pathway code(s)")] = None,
+    questionnaire: Annotated[list[str] | None, Query(description="Questionnaire URL(s)")] = None,
+    format: Annotated[str | None, Query(description="json or csv")] = None,
+) -> Response:
+    first, last = _day("from", start), _day("to", end)
+    if first and last and last < first:
+        raise BadRequest("to must not be before from", expression="to")
+    if format not in (None, "json", "csv"):
+        raise BadRequest("format is json or csv", expression="format")
+    report = await screening_report(
+        session,
+        ReportFilter(
+            start=datetime(first.year, first.month, first.day, tzinfo=UTC) if first else None,
+            end=datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1)
+            if last
+            else None,
+            clinics=[c.strip().upper() for c in clinic or []],
+            pathways=pathway or [],
+            questionnaire_urls=questionnaire or [],
+        ),
+    )
+    wants_csv = format == "csv" or (
+        format is None and "text/csv" in request.headers.get("accept", "")
+    )
+    if wants_csv:
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\r\n").writerows(csv_rows(report))
+        return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8")
+    return JSONResponse(report)

@@ -1,0 +1,152 @@
+"""The screening funnel per month, clinic and pathway, with disclosure control applied.
+
+Measures: invited (invitations issued), completed, positive (any flag), positive by domain,
+wants help and declined help (among positives), referred (delivered to referral-api), referral
+pending, and referral accepted and closed (read back from referral-api). Item level: the rate of
+"I don't want to answer" per question. Months are calendar months in UTC, by the date a response
+was completed (an invitation: the date it was issued).
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from screening_api.reports.disclosure import (
+    ROUND_TO,
+    SUPPRESS_AT_OR_BELOW,
+    publish,
+    publish_rate,
+)
+from screening_api.reports.repository import GroupKey, ReportFilter, ReportRepository
+
+MEASURES = (
+    "invited",
+    "completed",
+    "positive",
+    "wants_help",
+    "declined_help",
+    "referred",
+    "referral_pending",
+    "referral_accepted",
+    "referral_closed",
+)
+RATES = {
+    "positive_rate": ("positive", "completed"),
+    "wants_help_rate": ("wants_help", "positive"),
+    "referred_rate": ("referred", "wants_help"),
+}
+
+
+@dataclass
+class _Counts:
+    measures: dict[str, int]
+    domains: dict[str, int]
+
+    def add(self, other: "_Counts") -> None:
+        for name, value in other.measures.items():
+            self.measures[name] = self.measures.get(name, 0) + value
+        for name, value in other.domains.items():
+            self.domains[name] = self.domains.get(name, 0) + value
+
+
+def _empty() -> _Counts:
+    return _Counts({name: 0 for name in MEASURES}, {})
+
+
+async def screening_report(session: AsyncSession, report: ReportFilter) -> dict[str, Any]:
+    repository = ReportRepository(session)
+    groups: dict[GroupKey, _Counts] = {}
+
+    def group(key: GroupKey) -> _Counts:
+        return groups.setdefault(key, _empty())
+
+    for key, counts in (await repository.screening_counts(report)).items():
+        group(key).measures.update(counts)
+    for key, domains in (await repository.domain_counts(report)).items():
+        group(key).domains.update(domains)
+    for key, counts in (await repository.referral_counts(report)).items():
+        group(key).measures.update(counts)
+    for key, invited in (await repository.invitation_counts(report)).items():
+        group(key).measures["invited"] = invited
+    total = _empty()
+    for counts in groups.values():
+        total.add(counts)
+    items = [
+        {
+            "questionnaire": url,
+            "version": version,
+            "link_id": link_id,
+            "answered": publish(answered).value,
+            "declined_to_answer": publish(declined).value,
+            "declined_to_answer_rate": publish_rate(declined, answered),
+        }
+        for url, version, link_id, answered, declined in await repository.item_declines(report)
+    ]
+    return {
+        "report": "screening",
+        "filters": {
+            "from": report.start.date().isoformat() if report.start else None,
+            "to": report.end.date().isoformat() if report.end else None,
+            "clinic": report.clinics,
+            "pathway": report.pathways,
+            "questionnaire": report.questionnaire_urls,
+        },
+        "disclosure": {
+            "suppressed": f"counts of 1 to {SUPPRESS_AT_OR_BELOW} are shown as null",
+            "rounded_to": ROUND_TO,
+            "rates": "percentages from unrounded counts; null when a count is suppressed",
+        },
+        "groups": [
+            {"month": key[0], "clinic": key[1], "pathway": key[2], **_published(counts)}
+            for key, counts in sorted(groups.items(), key=lambda kv: _sort_key(kv[0]))
+        ],
+        "total": _published(total),
+        "items": items,
+    }
+
+
+def _sort_key(key: GroupKey) -> tuple[str, str, str]:
+    return (key[0], key[1], key[2] or "")
+
+
+def _published(counts: _Counts) -> dict[str, Any]:
+    row: dict[str, Any] = {name: publish(counts.measures[name]).value for name in MEASURES}
+    row["positive_by_domain"] = {
+        domain: publish(count).value for domain, count in sorted(counts.domains.items())
+    }
+    for rate, (numerator, denominator) in RATES.items():
+        row[rate] = publish_rate(counts.measures[numerator], counts.measures[denominator])
+    return row
+
+
+def csv_rows(report: dict[str, Any]) -> Iterable[list[Any]]:
+    """The report as CSV rows: one per group, then the total; domains as columns."""
+    domains = sorted(
+        {d for g in [*report["groups"], report["total"]] for d in g["positive_by_domain"]}
+    )
+    header = [
+        "month",
+        "clinic",
+        "pathway",
+        *MEASURES,
+        *RATES,
+        *(f"positive_{domain}" for domain in domains),
+    ]
+    yield header
+    for row in [
+        *report["groups"],
+        {"month": "all", "clinic": "all", "pathway": "all", **report["total"]},
+    ]:
+        yield [
+            row["month"],
+            row["clinic"],
+            row["pathway"] or "",
+            *("" if row[m] is None else row[m] for m in MEASURES),
+            *("" if row[r] is None else row[r] for r in RATES),
+            *(
+                "" if row["positive_by_domain"].get(d) is None else row["positive_by_domain"][d]
+                for d in domains
+            ),
+        ]

@@ -1,0 +1,1 @@
+"""Questionnaire responses: validation, storage, scoring and the outcome told to the front end."""

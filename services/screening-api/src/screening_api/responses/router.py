@@ -1,0 +1,145 @@
+"""FHIR QuestionnaireResponse endpoints: thin — parse, authorise, call the service, respond."""
+
+from typing import Annotated
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Header, Request
+from starlette.background import BackgroundTask
+from starlette.responses import Response
+
+from screening_api.responses import service
+from screening_api.responses.outcome import with_outcome
+from screening_api.responses.profile import ScreeningResponse
+from screening_api.responses.service import Submission
+from signpost_platform.auth import Caller, require_scope
+from signpost_platform.db import SessionDep
+from signpost_platform.errors import BadRequest, PreconditionRequired
+from signpost_platform.fhir.parsing import parse_resource, require_json
+from signpost_platform.fhir.responses import FhirResponse, parse_if_match, version_headers
+from signpost_platform.fhir.search import Token, parse_token
+from signpost_platform.urls import base_url
+
+router = APIRouter(prefix="/fhir/QuestionnaireResponse", tags=["QuestionnaireResponse"])
+
+ReadCaller = Annotated[Caller, require_scope("screening:read")]
+WriteCaller = Annotated[Caller, require_scope("screening:write")]
+
+_ERRORS = {
+    400: {"description": "Malformed JSON, wrong resourceType or an unknown element"},
+    401: {"description": "No valid bearer token"},
+    403: {"description": "The token lacks the scope"},
+    422: {
+        "description": "The response breaks its questionnaire: unknown or retired version, "
+        "unknown linkId, an answer outside the options, two answers to one item, an answer "
+        "to a disabled item, a required item unanswered. Every issue names its item."
+    },
+}
+
+
+def _respond(request: Request, submission: Submission, status: int) -> Response:
+    stored = submission.response
+    headers = version_headers(stored.version, stored.last_updated_at)
+    headers["Location"] = f"{base_url(request)}/fhir/QuestionnaireResponse/{stored.id}"
+    settings = request.app.state.settings
+    body = with_outcome(stored.resource, submission.outcome, settings.referral_api_url)
+    worker = getattr(request.app.state, "handoff_worker", None)
+    # After the response is sent, so after the commit: the worker then finds the new row.
+    wake = BackgroundTask(worker.wake) if worker and submission.outcome else None
+    return FhirResponse(body, status, headers, background=wake)
+
+
+@router.post(
+    "",
+    operation_id="createQuestionnaireResponse",
+    summary="Submit a screening response (a draft, or completed) and get its outcome",
+    description="The body is a QuestionnaireResponse naming its questionnaire as url|version, "
+    "the person's NHS number in subject.identifier and the clinic in the screening-context "
+    "extension. A completed response answers with the stored response plus the "
+    "screening-outcome extension: flags by domain, screen positive, wants help and the "
+    "referral's state. `If-None-Exist: identifier=<system>|<value>` makes a retry return the "
+    "first submission.",
+    status_code=201,
+    responses={
+        201: {"description": "Stored; the outcome is in the screening-outcome extension"},
+        200: {"description": "If-None-Exist matched: the earlier submission"},
+        409: {"description": "The identifier is already used"},
+        **_ERRORS,
+    },
+)
+async def create_questionnaire_response(
+    request: Request,
+    session: SessionDep,
+    _caller: WriteCaller,
+    if_none_exist: Annotated[
+        str | None,
+        Header(description="identifier=<system>|<value>: return the match instead of storing"),
+    ] = None,
+) -> Response:
+    require_json(request)
+    resource = parse_resource(await request.body(), ScreeningResponse, "QuestionnaireResponse")
+    condition = _parse_if_none_exist(if_none_exist) if if_none_exist else None
+    submission = await service.submit(
+        session, request.app.state.questionnaires, resource, condition
+    )
+    return _respond(request, submission, 201 if submission.created else 200)
+
+
+@router.put(
+    "/{response_id}",
+    operation_id="updateQuestionnaireResponse",
+    summary="Replace a draft response, or complete it (If-Match required)",
+    responses={
+        200: {"description": "Replaced; completed responses carry their outcome"},
+        409: {"description": "The response is already completed: it cannot be edited"},
+        412: {"description": "If-Match names a version that is no longer current"},
+        428: {"description": "If-Match is missing"},
+        **_ERRORS,
+    },
+)
+async def update_questionnaire_response(
+    response_id: str,
+    request: Request,
+    session: SessionDep,
+    _caller: WriteCaller,
+    if_match: Annotated[str | None, Header(description='The version being replaced: W/"1"')] = None,
+) -> Response:
+    if not if_match:
+        raise PreconditionRequired(
+            'an update must send If-Match with the version it replaces (W/"n")',
+            expression="If-Match",
+        )
+    expected = parse_if_match(if_match)
+    require_json(request)
+    resource = parse_resource(await request.body(), ScreeningResponse, "QuestionnaireResponse")
+    submission = await service.update(
+        session, request.app.state.questionnaires, response_id, resource, expected
+    )
+    return _respond(request, submission, 200)
+
+
+@router.get(
+    "/{response_id}",
+    operation_id="readQuestionnaireResponse",
+    summary="Read a response with its current outcome and hand-off state",
+    responses={404: {"description": "No such response"}},
+)
+async def read_questionnaire_response(
+    response_id: str, request: Request, session: SessionDep, _caller: ReadCaller
+) -> Response:
+    submission = await service.read(session, response_id)
+    stored = submission.response
+    settings = request.app.state.settings
+    return FhirResponse(
+        with_outcome(stored.resource, submission.outcome, settings.referral_api_url),
+        200,
+        version_headers(stored.version, stored.last_updated_at),
+    )
+
+
+def _parse_if_none_exist(header: str) -> Token:
+    pairs = parse_qsl(header.strip(), keep_blank_values=True)
+    if len(pairs) != 1 or pairs[0][0] != "identifier" or not pairs[0][1]:
+        raise BadRequest(
+            "If-None-Exist supports only identifier=<system>|<value>", expression="If-None-Exist"
+        )
+    return parse_token("If-None-Exist", pairs[0][1])

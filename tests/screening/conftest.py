@@ -1,0 +1,105 @@
+"""screening-api under test, with a real referral-api in-process behind it; one per backend.
+
+The hand-off worker does not run by itself here: tests call `deliver` to run one delivery pass,
+so every test is deterministic and nothing sleeps.
+"""
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from referral_api.config import ReferralSettings
+from referral_api.main import create_app as create_referral_app
+from screening_api.config import ScreeningSettings
+from screening_api.handoff.worker import HandoffWorker
+from screening_api.main import create_app
+from tests.support.clients import bearer, running
+from tests.support.databases import drop_database, empty_tables, migrated_database
+
+WRITE = bearer("screening:write", "screening:read")
+READ = bearer("screening:read")
+REPORTS = bearer("reports:read")
+REFERRAL_READ = bearer("referral:read")
+
+
+@pytest.fixture(scope="session")
+async def screening_database(backend: str, session_tmp: Path) -> AsyncIterator[str]:
+    url = await migrated_database(backend, session_tmp, "screening")
+    yield url
+    await drop_database(url)
+
+
+@pytest.fixture(scope="session")
+async def screening_referral_database(backend: str, session_tmp: Path) -> AsyncIterator[str]:
+    url = await migrated_database(backend, session_tmp, "referral")
+    yield url
+    await drop_database(url)
+
+
+@pytest.fixture(scope="session")
+async def referral_backend(
+    screening_referral_database: str,
+) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    """The real referral-api, in-process, on its own migrated database."""
+    app = create_referral_app(
+        ReferralSettings(database_url=screening_referral_database, environment="test")
+    )
+    async with running(app, "http://referral.test") as client:
+        yield app, client
+
+
+def screening_settings(database_url: str, **overrides: object) -> ScreeningSettings:
+    return ScreeningSettings(
+        database_url=database_url,
+        environment="test",
+        referral_api_url="http://referral.test",
+        handoff_worker_enabled=False,
+        handoff_backoff_base_seconds=30,
+        **overrides,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture(scope="session")
+async def screening_service(
+    screening_database: str, referral_backend: tuple[FastAPI, httpx.AsyncClient]
+) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    referral_app, _ = referral_backend
+    app = create_app(
+        screening_settings(screening_database),
+        referral_transport=httpx.ASGITransport(app=referral_app),
+    )
+    async with running(app, "http://screening.test") as client:
+        yield app, client
+
+
+@pytest.fixture
+async def screening_app(
+    screening_service: tuple[FastAPI, httpx.AsyncClient],
+    referral_backend: tuple[FastAPI, httpx.AsyncClient],
+) -> FastAPI:
+    """screening-api (and the referral-api behind it) with empty tables."""
+    app, _ = screening_service
+    await empty_tables(app.state.database.engine)
+    await empty_tables(referral_backend[0].state.database.engine)
+    return app
+
+
+@pytest.fixture
+async def client(
+    screening_app: FastAPI, screening_service: tuple[FastAPI, httpx.AsyncClient]
+) -> httpx.AsyncClient:
+    return screening_service[1]
+
+
+@pytest.fixture
+def referral_client(referral_backend: tuple[FastAPI, httpx.AsyncClient]) -> httpx.AsyncClient:
+    return referral_backend[1]
+
+
+@pytest.fixture
+def worker(screening_app: FastAPI) -> HandoffWorker:
+    worker: HandoffWorker = screening_app.state.handoff_worker
+    return worker

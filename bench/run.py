@@ -1,0 +1,38 @@
+"""`make bench`: run every benchmark (or those named with --only) and print their figures.
+
+Each benchmark is a module of this package with `main(argv) -> int`. They need PostgreSQL
+(`SIGNPOST_BENCH_POSTGRES_URL`, default the local server) and wrk (installed with apt-get when
+missing). Durations: SIGNPOST_BENCH_SECONDS per measurement (default 10).
+"""
+
+import argparse
+import importlib
+import sys
+import time
+
+BENCHMARKS = ["referral", "ingest", "directory", "screening", "reports"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--only", action="append", choices=BENCHMARKS)
+    args, rest = parser.parse_known_args(argv)
+    failures = 0
+    for name in args.only or BENCHMARKS:
+        try:
+            module = importlib.import_module(f"bench.{name}")
+        except ModuleNotFoundError as error:
+            if error.name == f"bench.{name}":
+                print(f"== {name}: not available")
+                continue
+            raise
+        print(f"\n== {name}")
+        started = time.monotonic()
+        code = module.main(rest)
+        print(f"== {name}: done in {time.monotonic() - started:.0f} s (exit {code})")
+        failures += code != 0
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

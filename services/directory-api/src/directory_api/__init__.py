@@ -1,3 +1,4 @@
-"""directory-api: Services and the six personalised-care roles, published as Open Referral UK (HSDS-UK 3.0) with a FHIR HealthcareService view."""
+"""directory-api: services and the six personalised-care roles, published as Open Referral UK
+(HSDS-UK 3.0) with a FHIR HealthcareService view."""
 
 __version__ = "0.1.0"

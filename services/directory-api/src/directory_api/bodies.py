@@ -1,0 +1,69 @@
+"""Reading curation request bodies: JSON only, validated, errors naming the field (problem+json)."""
+
+from typing import TypeVar
+
+import orjson
+from fastapi import Request
+from pydantic import BaseModel, ValidationError
+from starlette.responses import Response
+
+from signpost_platform.errors import BadRequest, Issue, SignpostError
+from signpost_platform.fhir.parsing import require_json
+from signpost_platform.fhir.responses import parse_if_match
+
+Model = TypeVar("Model", bound=BaseModel)
+JSON = "application/json"
+
+
+def field_path(location: tuple[int | str, ...]) -> str:
+    """`("service_at_locations", 0, "location_id")` → `service_at_locations[0].location_id`."""
+    path = ""
+    for part in location:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif part.startswith("function-") or part in {"str", "date", "datetime"}:
+            continue
+        else:
+            path += f".{part}" if path else part
+    return path or "(body)"
+
+
+def validate(document: object, model: type[Model]) -> Model:
+    """`document` as `model`, or a 422 listing every invalid field."""
+    try:
+        return model.model_validate(document)
+    except ValidationError as error:
+        issues = []
+        for detail in error.errors(include_url=False):
+            path = field_path(tuple(detail["loc"]))
+            message = detail["msg"].removeprefix("Value error, ")
+            issues.append(Issue("invalid", f"{path}: {message}", [path]))
+        raise SignpostError(422, issues) from None
+
+
+async def parse_body(request: Request, model: type[Model]) -> Model:
+    require_json(request)
+    try:
+        document = orjson.loads(await request.body())
+    except orjson.JSONDecodeError as error:
+        raise BadRequest(f"the body is not valid JSON: {error}", issue_code="structure") from None
+    if not isinstance(document, dict):
+        raise BadRequest("the body must be a JSON object", issue_code="structure")
+    return validate(document, model)
+
+
+def expected_version(if_match: str | None) -> int | None:
+    return parse_if_match(if_match) if if_match else None
+
+
+def json_response(
+    body: bytes | str,
+    status: int = 200,
+    version: int | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    all_headers = dict(headers or {})
+    if version is not None:
+        all_headers["ETag"] = f'W/"{version}"'
+    content = body.encode() if isinstance(body, str) else body
+    return Response(content, status, all_headers, media_type=JSON)

@@ -1,0 +1,1 @@
+"""The change feed: every record's latest state in modification order, retirements as tombstones."""

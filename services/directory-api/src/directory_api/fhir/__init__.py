@@ -1,0 +1,1 @@
+"""The FHIR R4 view of the directory: HealthcareService, Location and Organization (UK Core)."""

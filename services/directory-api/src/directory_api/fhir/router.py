@@ -1,0 +1,271 @@
+"""The FHIR R4 view: HealthcareService, Location and Organization reads and searches, metadata.
+
+Resources are rendered when the directory changes and served from storage. Errors here are
+OperationOutcomes (the platform renders errors by path).
+"""
+
+import math
+from datetime import timedelta
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from directory_api import __version__
+from directory_api.fhir.mapping import UK_CORE
+from directory_api.locations.repository import LocationRepository
+from directory_api.organizations.repository import OrganizationRepository
+from directory_api.oruk.params import as_uuid
+from directory_api.services.repository import ServiceRepository
+from directory_api.services.search import Page, Point, ServiceFilter
+from directory_api.taxonomy.repository import TaxonomyRepository
+from signpost_platform.db import ReadSessionDep
+from signpost_platform.errors import BadRequest, NotFound
+from signpost_platform.fhir.capability import (
+    ResourceInteraction,
+    RestResource,
+    capability_statement,
+    search_params,
+)
+from signpost_platform.fhir.responses import FhirResponse
+from signpost_platform.fhir.search import (
+    SearchParameter,
+    SearchQuery,
+    page_links,
+    parse_date,
+    parse_search,
+    parse_token,
+    render_searchset,
+)
+from signpost_platform.urls import base_url
+
+router = APIRouter(prefix="/fhir", tags=["FHIR"])
+HS = "http://hl7.org/fhir/SearchParameter/HealthcareService"
+
+HEALTHCARE_SERVICE_PARAMETERS = [
+    SearchParameter(
+        "service-type",
+        "token",
+        "A service type: system|code (system = the taxonomy uri) or a code; child "
+        "terms included; comma-separated values OR",
+        f"{HS}-service-type",
+    ),
+    SearchParameter(
+        "name", "string", "The name starts with this (name:contains for anywhere)", f"{HS}-name"
+    ),
+    SearchParameter("name:contains", "string", "The name contains this"),
+    SearchParameter(
+        "location.near",
+        "token",
+        "latitude|longitude|distance|units (units km or m, default km): services "
+        "with a location within the distance, nearest first",
+    ),
+    SearchParameter(
+        "active", "token", "true: active or temporarily closed; false: inactive", f"{HS}-active"
+    ),
+    SearchParameter(
+        "_lastUpdated",
+        "date",
+        "When the service (or anything in it) last changed; eq, ge, gt, le or lt",
+    ),
+]
+NAME_PARAMETERS = [
+    SearchParameter("name", "string", "The name contains this"),
+]
+
+
+@router.get(
+    "/metadata",
+    operation_id="directoryCapabilities",
+    summary="The CapabilityStatement of the FHIR view",
+)
+async def capabilities(request: Request) -> Response:
+    def resource(kind: str, parameters: list[SearchParameter]) -> RestResource:
+        return RestResource(
+            type=kind,
+            profile=f"{UK_CORE}/UKCore-{kind}",
+            interaction=[ResourceInteraction(code="read"), ResourceInteraction(code="search-type")],
+            versioning="no-version",
+            readHistory=False,
+            updateCreate=False,
+            conditionalCreate=False,
+            conditionalUpdate=False,
+            searchParam=search_params(parameters),
+        )
+
+    statement = capability_statement(
+        software="Signpost directory-api",
+        version=__version__,
+        base_url=f"{base_url(request)}/fhir",
+        documentation="A read-only FHIR view of the Signpost directory (Open Referral UK at the "
+        "service root). Also _count and _offset. Every error is an OperationOutcome.",
+        resources=[
+            resource("HealthcareService", HEALTHCARE_SERVICE_PARAMETERS),
+            resource("Location", NAME_PARAMETERS),
+            resource("Organization", NAME_PARAMETERS),
+        ],
+    )
+    return FhirResponse(statement.to_fhir())
+
+
+@router.get(
+    "/HealthcareService",
+    operation_id="searchHealthcareService",
+    summary="Search services as UK Core HealthcareService",
+)
+async def search_healthcare_services(request: Request, session: ReadSessionDep) -> Response:
+    query, parsed = _parse(request, HEALTHCARE_SERVICE_PARAMETERS)
+    search = ServiceFilter()
+    taxonomy = TaxonomyRepository(session)
+    for occurrence in parsed.occurrences("service-type"):
+        terms: set[str] = set()
+        for value in occurrence:
+            token = parse_token("service-type", value)
+            found = (
+                await taxonomy.find_terms_by_system(token.system, token.code)
+                if token.system
+                else await taxonomy.find_terms(token.code)
+            )
+            terms |= await taxonomy.with_descendants(found)
+        if not terms:
+            search.impossible = True
+        search.term_sets.append(terms)
+    search.name_starts = _single(parsed, "name")
+    search.name_contains = _single(parsed, "name:contains")
+    if near := _single(parsed, "location.near"):
+        search.point, search.radius_metres = _near(near)
+    if active := _single(parsed, "active"):
+        if active not in ("true", "false"):
+            raise BadRequest("active must be true or false", expression="active")
+        search.fhir_active = active == "true"
+    for value in parsed.values.get("_lastUpdated", []):
+        bounds = parse_date("_lastUpdated", value)
+        if bounds.prefix == "eq":
+            search.modified_bounds += [("ge", bounds.start), ("lt", bounds.end)]
+        elif bounds.prefix in ("gt", "le"):
+            search.modified_bounds.append((bounds.prefix, bounds.end - timedelta(microseconds=1)))
+        else:
+            search.modified_bounds.append((bounds.prefix, bounds.start))
+    page = Page(parsed.offset // parsed.count + 1, parsed.count)
+    if parsed.offset % parsed.count:
+        raise BadRequest("_offset must be a multiple of _count", expression="_offset")
+    total, hits = await ServiceRepository(session).search(search, page, full=True, fhir=True)
+    resource_base = f"{base_url(request)}/fhir/HealthcareService"
+    links = page_links(resource_base, query, parsed, total, len(hits))
+    return FhirResponse(
+        render_searchset(resource_base, [(hit.id, hit.body.encode()) for hit in hits], total, links)
+    )
+
+
+@router.get(
+    "/HealthcareService/{service_id}",
+    operation_id="readHealthcareService",
+    summary="One service as a UK Core HealthcareService",
+)
+async def read_healthcare_service(service_id: str, session: ReadSessionDep) -> Response:
+    stored = await ServiceRepository(session).get(_id(service_id))
+    if stored is None:
+        raise NotFound(
+            f"no HealthcareService with id {service_id}", expression="HealthcareService.id"
+        )
+    return FhirResponse(stored.fhir_resource.encode())
+
+
+@router.get("/Location", operation_id="searchLocation", summary="Search locations")
+async def search_locations(request: Request, session: ReadSessionDep) -> Response:
+    query, parsed = _parse(request, NAME_PARAMETERS)
+    total, rows = await LocationRepository(session).search(
+        _single(parsed, "name"), parsed.count, parsed.offset
+    )
+    resource_base = f"{base_url(request)}/fhir/Location"
+    links = page_links(resource_base, query, parsed, total, len(rows))
+    return FhirResponse(
+        render_searchset(
+            resource_base, [(r.id, r.fhir_resource.encode()) for r in rows], total, links
+        )
+    )
+
+
+@router.get("/Location/{location_id}", operation_id="readLocation", summary="One location")
+async def read_location(location_id: str, session: ReadSessionDep) -> Response:
+    stored = await LocationRepository(session).get(_id(location_id))
+    if stored is None or stored.retired_at is not None:
+        raise NotFound(f"no Location with id {location_id}", expression="Location.id")
+    return FhirResponse(stored.fhir_resource.encode())
+
+
+@router.get("/Organization", operation_id="searchOrganization", summary="Search organisations")
+async def search_organizations(request: Request, session: ReadSessionDep) -> Response:
+    query, parsed = _parse(request, NAME_PARAMETERS)
+    total, rows = await OrganizationRepository(session).search(
+        _single(parsed, "name"), parsed.count, parsed.offset
+    )
+    resource_base = f"{base_url(request)}/fhir/Organization"
+    links = page_links(resource_base, query, parsed, total, len(rows))
+    return FhirResponse(
+        render_searchset(
+            resource_base, [(r.id, r.fhir_resource.encode()) for r in rows], total, links
+        )
+    )
+
+
+@router.get(
+    "/Organization/{organization_id}", operation_id="readOrganization", summary="One organisation"
+)
+async def read_organization(organization_id: str, session: ReadSessionDep) -> Response:
+    stored = await OrganizationRepository(session).get(_id(organization_id))
+    if stored is None or stored.retired_at is not None:
+        raise NotFound(f"no Organization with id {organization_id}", expression="Organization.id")
+    return FhirResponse(stored.fhir_resource.encode())
+
+
+def _parse(
+    request: Request, parameters: list[SearchParameter]
+) -> tuple[list[tuple[str, str]], SearchQuery]:
+    settings = request.app.state.settings
+    query = list(request.query_params.multi_items())
+    return query, parse_search(
+        query,
+        parameters,
+        {},
+        default_count=settings.default_page_size,
+        max_count=settings.max_page_size,
+        default_sort=[],
+    )
+
+
+def _single(parsed: SearchQuery, name: str) -> str | None:
+    values = parsed.values.get(name, [])
+    if len(values) > 1:
+        raise BadRequest(f"{name} may be given once", expression=name)
+    return values[0] if values else None
+
+
+def _near(value: str) -> tuple[Point, float]:
+    parts = value.split("|")
+    try:
+        latitude, longitude = float(parts[0]), float(parts[1])
+        distance = float(parts[2]) if len(parts) > 2 and parts[2] else 5.0
+    except (ValueError, IndexError):
+        raise BadRequest(
+            "location.near is latitude|longitude|distance|units, e.g. 51.54|0.01|5|km",
+            expression="location.near",
+        ) from None
+    units = parts[3] if len(parts) > 3 and parts[3] else "km"
+    if units not in ("km", "m"):
+        raise BadRequest("location.near units must be km or m", expression="location.near")
+    metres = distance * (1000 if units == "km" else 1)
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180) or not 0 < metres <= 100_000:
+        raise BadRequest(
+            "location.near: coordinates out of range or distance not in (0, 100 km]",
+            expression="location.near",
+        )
+    if math.isnan(metres):
+        raise BadRequest("location.near: distance is not a number", expression="location.near")
+    return Point(latitude, longitude), metres
+
+
+def _id(value: str) -> str:
+    try:
+        return as_uuid("id", value)
+    except BadRequest:
+        raise NotFound(f"no resource with id {value}", expression="id") from None

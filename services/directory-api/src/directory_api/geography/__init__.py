@@ -1,0 +1,1 @@
+"""Postcode centroids: the lookup table behind postcode, proximity and coverage searches."""

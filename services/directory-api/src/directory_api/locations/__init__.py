@@ -1,0 +1,1 @@
+"""Locations where services are delivered (physical, postal or virtual)."""

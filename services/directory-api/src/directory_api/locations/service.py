@@ -1,0 +1,119 @@
+"""The rules for locations."""
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from directory_api.changes.repository import ChangeRepository
+from directory_api.curation import Outcome, WriteMode, decide, digest
+from directory_api.documents import content_of, ordered, with_child_ids
+from directory_api.fhir.mapping import location_resource
+from directory_api.geography.repository import PostcodeRepository
+from directory_api.locations.repository import LocationRepository, StoredLocation
+from directory_api.locations.schemas import LocationIn
+from directory_api.organizations.repository import OrganizationRepository
+from directory_api.services import rendering
+from signpost_platform.errors import Conflict, NotFound, Unprocessable
+
+
+def location_document(
+    location_id: str, payload: LocationIn, centroid: tuple[float, float] | None
+) -> dict[str, Any]:
+    content = content_of(payload, exclude={"id"})
+    for key in ("addresses", "accessibility", "phones"):
+        content[key] = with_child_ids(content.get(key), location_id=location_id)
+    if "latitude" not in content and centroid is not None:
+        # No coordinates sent: the postcode centroid stands in, so proximity search finds it.
+        content["latitude"], content["longitude"] = centroid
+    document = {"id": location_id, **{k: v for k, v in content.items() if v not in ([], None)}}
+    return ordered(document, ["id", "location_type", "name", "description"])
+
+
+async def save_location(
+    session: AsyncSession,
+    payload: LocationIn,
+    mode: WriteMode,
+    location_id: str | None = None,
+    expected_version: int | None = None,
+) -> tuple[StoredLocation, Outcome]:
+    """Create or update a location, then re-render the services delivered there."""
+    repository = LocationRepository(session)
+    if location_id and payload.id and payload.id != location_id:
+        raise Unprocessable("the body id differs from the id in the URL", expression="id")
+    record_id = location_id or payload.id or str(uuid.uuid4())
+    existing = await repository.get(record_id)
+    if existing and expected_version is not None and existing.version != expected_version:
+        raise rendering.stale("location", existing.version, expected_version)
+    new_digest = digest(payload)
+    if (stop := decide("location", record_id, existing, new_digest, mode)) is not None:
+        assert existing is not None
+        return existing, stop
+    if payload.organization_id:
+        organization = await OrganizationRepository(session).get(payload.organization_id)
+        if organization is None or organization.retired_at is not None:
+            raise Unprocessable(
+                f"no organization with id {payload.organization_id}", expression="organization_id"
+            )
+    centroid = None
+    postcode = payload.postcode
+    if postcode and payload.latitude is None:
+        area = await PostcodeRepository(session).get(postcode)
+        centroid = (area.latitude, area.longitude) if area else None
+    now = datetime.now(UTC)
+    document = location_document(record_id, payload, centroid)
+    await repository.save(
+        {
+            "id": record_id,
+            "organization_id": payload.organization_id,
+            "location_type": payload.location_type,
+            "name": payload.name,
+            "postcode": postcode,
+            "latitude": document.get("latitude"),
+            "longitude": document.get("longitude"),
+            "document": orjson.dumps(document).decode(),
+            "fhir_resource": orjson.dumps(location_resource(document, now)).decode(),
+            "version": (existing.version + 1) if existing else 1,
+            "last_modified_at": now,
+            "input_digest": new_digest,
+        },
+        exists=existing is not None,
+    )
+    await ChangeRepository(session).record("location", [record_id], "updated", now)
+    if existing is not None:
+        await rendering.refresh_services(session, await repository.live_services(record_id), now)
+    stored = await repository.get(record_id)
+    assert stored is not None
+    return stored, Outcome.CREATED if existing is None else Outcome.UPDATED
+
+
+async def retire_location(session: AsyncSession, location_id: str) -> StoredLocation:
+    """Retire a location no live service is delivered at (idempotent)."""
+    repository = LocationRepository(session)
+    existing = await repository.get(location_id)
+    if existing is None:
+        raise NotFound(f"no location with id {location_id}", expression="id")
+    if existing.retired_at is not None:
+        return existing
+    if services := await repository.live_services(location_id):
+        raise Conflict(
+            f"location {location_id} is used by {len(services)} live service(s) "
+            f"(e.g. {services[0]}): remove it from them first",
+            expression="id",
+        )
+    now = datetime.now(UTC)
+    await repository.save(
+        {
+            "id": location_id,
+            "retired_at": now,
+            "last_modified_at": now,
+            "version": existing.version + 1,
+        },
+        exists=True,
+    )
+    await ChangeRepository(session).record("location", [location_id], "deleted", now)
+    stored = await repository.get(location_id)
+    assert stored is not None
+    return stored

@@ -1,0 +1,1 @@
+"""Organisations that provide services."""

@@ -1,0 +1,130 @@
+"""ORUK organisation reads (public) and organisation curation (scope directory:write)."""
+
+from typing import Annotated
+
+import orjson
+from fastapi import APIRouter, Header, Request
+from starlette.responses import Response
+
+from directory_api.bodies import expected_version, json_response, parse_body
+from directory_api.curation import Outcome, WriteMode
+from directory_api.organizations import service
+from directory_api.organizations.repository import OrganizationRepository
+from directory_api.organizations.schemas import OrganizationIn
+from directory_api.oruk.pages import envelope, read_page
+from directory_api.oruk.params import QueryReader, as_uuid
+from directory_api.services.repository import ServiceRepository
+from directory_api.services.search import ServiceFilter
+from signpost_platform.auth import Caller, require_scope
+from signpost_platform.db import ReadSessionDep, SessionDep
+from signpost_platform.errors import NotFound
+from signpost_platform.urls import base_url
+
+router = APIRouter(tags=["Open Referral UK"])
+curation = APIRouter(tags=["curation"])
+WriteCaller = Annotated[Caller, require_scope("directory:write")]
+
+
+@router.get(
+    "/organizations",
+    operation_id="getPaginatedListOfOrganizations",
+    summary="Organisations (paginated); `search` on name and description",
+)
+async def list_organizations(request: Request, session: ReadSessionDep) -> Response:
+    settings = request.app.state.settings
+    query = QueryReader(
+        list(request.query_params.multi_items()),
+        {"search", "text", "page", "per_page", "full", "full_service", "format"},
+    )
+    query.boolean("full")
+    query.boolean("full_service")
+    page = read_page(query, settings.oruk_default_per_page, settings.oruk_max_per_page)
+    total, rows = await OrganizationRepository(session).search(
+        query.text("search") or query.text("text"), page.size, page.offset
+    )
+    return json_response(envelope(total, page, [row.document.encode() for row in rows]))
+
+
+@router.get(
+    "/organizations/{organization_id}",
+    operation_id="getOrganizationById",
+    summary="One organisation with its services (ids and names; full_service=true nests them)",
+    responses={404: {"description": "No such organisation"}},
+)
+async def get_organization(
+    organization_id: str, request: Request, session: ReadSessionDep
+) -> Response:
+    query = QueryReader(list(request.query_params.multi_items()), {"full_service"})
+    organization_id = as_uuid("id", organization_id)
+    stored = await OrganizationRepository(session).get(organization_id)
+    if stored is None:
+        raise NotFound(f"no organization with id {organization_id}", expression="id")
+    document = orjson.loads(stored.document)
+    _, hits = await ServiceRepository(session).search(
+        ServiceFilter(organization_ids=[organization_id]),
+        _all_pages(),
+        full=bool(query.boolean("full_service")),
+    )
+    if hits:
+        document["services"] = [orjson.loads(hit.body) for hit in hits]
+    return json_response(orjson.dumps(document), version=stored.version)
+
+
+@curation.post(
+    "/organizations",
+    operation_id="createOrganization",
+    status_code=201,
+    summary="Create an organisation (a repeat with the same id and content returns 200)",
+)
+async def create_organization(
+    request: Request, session: SessionDep, _caller: WriteCaller
+) -> Response:
+    payload = await parse_body(request, OrganizationIn)
+    stored, outcome = await service.save_organization(session, payload, WriteMode.CREATE)
+    return json_response(
+        stored.document,
+        201 if outcome is Outcome.CREATED else 200,
+        stored.version,
+        {"Location": f"{base_url(request)}/organizations/{stored.id}"},
+    )
+
+
+@curation.put(
+    "/organizations/{organization_id}",
+    operation_id="updateOrganization",
+    summary="Replace an organisation; its services are re-rendered",
+)
+async def update_organization(
+    organization_id: str,
+    request: Request,
+    session: SessionDep,
+    _caller: WriteCaller,
+    if_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    payload = await parse_body(request, OrganizationIn)
+    stored, _ = await service.save_organization(
+        session,
+        payload,
+        WriteMode.UPDATE,
+        as_uuid("id", organization_id),
+        expected_version(if_match),
+    )
+    return json_response(stored.document, version=stored.version)
+
+
+@curation.post(
+    "/organizations/{organization_id}/retire",
+    operation_id="retireOrganization",
+    summary="Retire an organisation that no longer provides live services",
+)
+async def retire_organization(
+    organization_id: str, session: SessionDep, _caller: WriteCaller
+) -> Response:
+    stored = await service.retire_organization(session, as_uuid("id", organization_id))
+    return json_response(stored.document, version=stored.version)
+
+
+def _all_pages():  # type: ignore[no-untyped-def]
+    from directory_api.services.search import Page
+
+    return Page(1, None)

@@ -1,0 +1,36 @@
+"""ORUK organization objects as the curation API accepts them."""
+
+from pydantic import Field
+
+from directory_api.fields import Email, Name, OrukInput, Phone, Text, Url, Uuid
+
+
+class PhoneIn(OrukInput):
+    id: Uuid | None = None
+    number: Phone
+    extension: str | None = Field(default=None, max_length=20)
+    type: str | None = Field(default=None, max_length=20)
+    description: str | None = Field(default=None, max_length=1000)
+
+
+class OrganizationIdentifierIn(OrukInput):
+    id: Uuid | None = None
+    identifier_scheme: str | None = Field(default=None, max_length=50)
+    identifier_type: Name
+    identifier: Name
+    organization_id: Uuid | None = None
+
+
+class OrganizationIn(OrukInput):
+    id: Uuid | None = None
+    name: Name
+    alternate_name: str | None = Field(default=None, max_length=255)
+    description: Text
+    email: Email | None = None
+    website: Url | None = None
+    logo: Url | None = None
+    uri: Url | None = None
+    legal_status: str | None = Field(default=None, max_length=255)
+    parent_organization_id: Uuid | None = None
+    organization_identifiers: list[OrganizationIdentifierIn] | None = None
+    phones: list[PhoneIn] | None = None

@@ -1,0 +1,116 @@
+"""The rules for organisations."""
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from directory_api.changes.repository import ChangeRepository
+from directory_api.curation import Outcome, WriteMode, decide, derived_id, digest
+from directory_api.documents import content_of, ordered, with_child_ids
+from directory_api.fhir.mapping import organization_resource
+from directory_api.organizations.repository import OrganizationRepository, StoredOrganization
+from directory_api.organizations.schemas import OrganizationIn
+from directory_api.services import rendering
+from signpost_platform.errors import Conflict, NotFound, Unprocessable
+
+
+def organization_document(organization_id: str, payload: OrganizationIn) -> dict[str, Any]:
+    content = content_of(payload, exclude={"id"})
+    content["organization_identifiers"] = [
+        {**item, "id": item.get("id") or derived_id(organization_id, "identifier", str(index))}
+        for index, item in enumerate(
+            with_child_ids(content.get("organization_identifiers"), organization_id=organization_id)
+        )
+    ]
+    content["phones"] = with_child_ids(content.get("phones"), organization_id=organization_id)
+    document = {"id": organization_id, **{k: v for k, v in content.items() if v}}
+    return ordered(document, ["id", "name", "alternate_name", "description"])
+
+
+async def save_organization(
+    session: AsyncSession,
+    payload: OrganizationIn,
+    mode: WriteMode,
+    organization_id: str | None = None,
+    expected_version: int | None = None,
+) -> tuple[StoredOrganization, Outcome]:
+    """Create or update an organisation, then re-render its services."""
+    repository = OrganizationRepository(session)
+    if organization_id and payload.id and payload.id != organization_id:
+        raise Unprocessable("the body id differs from the id in the URL", expression="id")
+    record_id = organization_id or payload.id or str(uuid.uuid4())
+    existing = await repository.get(record_id)
+    if existing and expected_version is not None and existing.version != expected_version:
+        raise rendering.stale("organization", existing.version, expected_version)
+    new_digest = digest(payload)
+    if (stop := decide("organization", record_id, existing, new_digest, mode)) is not None:
+        assert existing is not None
+        return existing, stop
+    if payload.parent_organization_id:
+        if payload.parent_organization_id == record_id:
+            raise Unprocessable(
+                "an organisation cannot be its own parent", expression="parent_organization_id"
+            )
+        parent = await repository.get(payload.parent_organization_id)
+        if parent is None or parent.retired_at is not None:
+            raise Unprocessable(
+                f"no organization with id {payload.parent_organization_id}",
+                expression="parent_organization_id",
+            )
+    now = datetime.now(UTC)
+    document = organization_document(record_id, payload)
+    search_text = " ".join(
+        filter(None, (payload.name, payload.alternate_name, payload.description))
+    )
+    await repository.save(
+        {
+            "id": record_id,
+            "name": payload.name,
+            "search_text": search_text.lower(),
+            "document": orjson.dumps(document).decode(),
+            "fhir_resource": orjson.dumps(organization_resource(document, now)).decode(),
+            "version": (existing.version + 1) if existing else 1,
+            "last_modified_at": now,
+            "input_digest": new_digest,
+        },
+        exists=existing is not None,
+    )
+    await ChangeRepository(session).record("organization", [record_id], "updated", now)
+    if existing is not None:
+        await rendering.refresh_services(session, await repository.live_services(record_id), now)
+    stored = await repository.get(record_id)
+    assert stored is not None
+    return stored, Outcome.CREATED if existing is None else Outcome.UPDATED
+
+
+async def retire_organization(session: AsyncSession, organization_id: str) -> StoredOrganization:
+    """Retire an organisation that has no live services (idempotent)."""
+    repository = OrganizationRepository(session)
+    existing = await repository.get(organization_id)
+    if existing is None:
+        raise NotFound(f"no organization with id {organization_id}", expression="id")
+    if existing.retired_at is not None:
+        return existing
+    if services := await repository.live_services(organization_id):
+        raise Conflict(
+            f"organization {organization_id} still provides {len(services)} live service(s) "
+            f"(e.g. {services[0]}): retire or move them first",
+            expression="id",
+        )
+    now = datetime.now(UTC)
+    await repository.save(
+        {
+            "id": organization_id,
+            "retired_at": now,
+            "last_modified_at": now,
+            "version": existing.version + 1,
+        },
+        exists=True,
+    )
+    await ChangeRepository(session).record("organization", [organization_id], "deleted", now)
+    stored = await repository.get(organization_id)
+    assert stored is not None
+    return stored

@@ -1,0 +1,1 @@
+"""Open Referral UK plumbing: query parameters, the paginated envelope, CORS and `GET /`."""

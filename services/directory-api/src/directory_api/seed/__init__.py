@@ -1,0 +1,1 @@
+"""Reference data every deployment starts with, and the synthetic London sample."""

@@ -1,0 +1,1 @@
+"""Services: the ORUK read API, link-worker filters and curation."""

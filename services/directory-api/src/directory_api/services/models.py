@@ -1,0 +1,126 @@
+"""Service tables: searchable columns, one row per filterable fact, and the rendered documents.
+
+A service's own ORUK content is kept as JSON (`content`); the documents served (`document`, fully
+nested; `summary`, the list item; `fhir_resource`, the HealthcareService) are rendered when the
+service or anything nested in it changes, so reads never rebuild object graphs.
+"""
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from directory_api.db import Base
+from signpost_platform.db import UtcDateTime
+
+
+class Service(Base):
+    """One service (the six personalised-care roles among them)."""
+
+    __tablename__ = "service"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    organization_id: Mapped[str] = mapped_column(ForeignKey("organization.id"), index=True)
+    name: Mapped[str] = mapped_column(String(255), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    # Lower-cased name, alternate name, description and organisation name, for text search.
+    search_text: Mapped[str] = mapped_column(Text)
+    minimum_age: Mapped[float | None] = mapped_column(Float)
+    maximum_age: Mapped[float | None] = mapped_column(Float)
+    assured_on: Mapped[date | None] = mapped_column(Date)
+    accepts_self_referral: Mapped[bool | None] = mapped_column(Boolean)
+    free_of_charge: Mapped[bool] = mapped_column(Boolean)
+    content: Mapped[str] = mapped_column(Text)
+    document: Mapped[str] = mapped_column(Text)
+    summary: Mapped[str] = mapped_column(Text)
+    fhir_resource: Mapped[str] = mapped_column(Text)
+    version: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_modified_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    retired_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # SHA-256 of the input last accepted: a repeated create or import is recognised, not re-applied.
+    input_digest: Mapped[str] = mapped_column(String(64))
+
+
+class ServiceAtLocation(Base):
+    """A service delivered at a location; `content` keeps its own schedules and description."""
+
+    __tablename__ = "service_at_location"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    service_id: Mapped[str] = mapped_column(
+        ForeignKey("service.id", ondelete="CASCADE"), index=True
+    )
+    location_id: Mapped[str] = mapped_column(ForeignKey("location.id"), index=True)
+    content: Mapped[str] = mapped_column(Text)
+
+
+class ServiceAttribute(Base):
+    """A taxonomy term attached to a service (an ORUK attribute)."""
+
+    __tablename__ = "service_attribute"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    service_id: Mapped[str] = mapped_column(
+        ForeignKey("service.id", ondelete="CASCADE"), index=True
+    )
+    taxonomy_term_id: Mapped[str] = mapped_column(ForeignKey("taxonomy_term.id"))
+    link_type: Mapped[str | None] = mapped_column(String(100))
+
+    __table_args__ = (Index("ix_service_attribute_term_service", "taxonomy_term_id", "service_id"),)
+
+
+class ServiceLanguage(Base):
+    """A language a service is delivered in (ISO 639 code, lower case)."""
+
+    __tablename__ = "service_language"
+
+    service_id: Mapped[str] = mapped_column(
+        ForeignKey("service.id", ondelete="CASCADE"), primary_key=True
+    )
+    language_code: Mapped[str] = mapped_column(String(3), primary_key=True)
+
+    __table_args__ = (Index("ix_service_language_code_service", "language_code", "service_id"),)
+
+
+class ServiceDeliveryMode(Base):
+    """How a service is delivered: in-person, phone or online (derived from its content)."""
+
+    __tablename__ = "service_delivery_mode"
+
+    service_id: Mapped[str] = mapped_column(
+        ForeignKey("service.id", ondelete="CASCADE"), primary_key=True
+    )
+    delivery_mode: Mapped[str] = mapped_column(String(10), primary_key=True)
+
+    __table_args__ = (
+        Index("ix_service_delivery_mode_mode_service", "delivery_mode", "service_id"),
+    )
+
+
+class ServiceOpening(Base):
+    """One weekly opening slot of a service (from its schedules), in minutes from midnight."""
+
+    __tablename__ = "service_opening"
+
+    service_id: Mapped[str] = mapped_column(
+        ForeignKey("service.id", ondelete="CASCADE"), primary_key=True
+    )
+    weekday: Mapped[int] = mapped_column(Integer, primary_key=True)  # 0 = Monday
+    opens_minute: Mapped[int] = mapped_column(Integer, primary_key=True)
+    closes_minute: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+    __table_args__ = (Index("ix_service_opening_weekday_service", "weekday", "service_id"),)
+
+
+class ServiceAreaCode(Base):
+    """A GSS area code (local authority, LSOA, ...) a service covers, from its service areas."""
+
+    __tablename__ = "service_area_code"
+
+    service_id: Mapped[str] = mapped_column(
+        ForeignKey("service.id", ondelete="CASCADE"), primary_key=True
+    )
+    area_code: Mapped[str] = mapped_column(String(9), primary_key=True)
+
+    __table_args__ = (Index("ix_service_area_code_code_service", "area_code", "service_id"),)

@@ -1,0 +1,488 @@
+"""All SQL about services: writes, the rendering context, and the filtered searches."""
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from directory_api.locations.models import Location
+from directory_api.services.models import (
+    Service,
+    ServiceAreaCode,
+    ServiceAtLocation,
+    ServiceAttribute,
+    ServiceDeliveryMode,
+    ServiceLanguage,
+    ServiceOpening,
+)
+from directory_api.services.search import Page, ServiceFilter
+from directory_api.taxonomy.models import TaxonomyTerm
+
+# Metres per degree of latitude, and of longitude at the equator (WGS84, near enough for ranking).
+_METRES_PER_DEGREE_LATITUDE = 110_574.0
+_METRES_PER_DEGREE_LONGITUDE = 111_320.0
+
+
+@dataclass(frozen=True, slots=True)
+class StoredService:
+    id: str
+    organization_id: str
+    name: str
+    status: str
+    content: str
+    document: str
+    summary: str
+    fhir_resource: str
+    version: int
+    created_at: datetime
+    last_modified_at: datetime
+    retired_at: datetime | None
+    input_digest: str
+
+
+@dataclass(frozen=True, slots=True)
+class LinkRow:
+    id: str
+    location_id: str
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class AttributeRow:
+    id: str
+    taxonomy_term_id: str
+    link_type: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceFacts:
+    """What the filters search, derived from a service's rendered document."""
+
+    search_text: str
+    free_of_charge: bool
+    languages: list[str]
+    delivery_modes: list[str]
+    openings: list[tuple[int, int, int]]
+    area_codes: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One search result: its id, stored JSON and distance in metres (when a point was given)."""
+
+    id: str
+    body: str
+    last_modified_at: datetime
+    distance_metres: float | None = None
+
+
+_STORED = (
+    Service.id,
+    Service.organization_id,
+    Service.name,
+    Service.status,
+    Service.content,
+    Service.document,
+    Service.summary,
+    Service.fhir_resource,
+    Service.version,
+    Service.created_at,
+    Service.last_modified_at,
+    Service.retired_at,
+    Service.input_digest,
+)
+
+
+class ServiceRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # Writes and the rendering context
+
+    async def get(self, service_id: str) -> StoredService | None:
+        row = (await self.session.execute(select(*_STORED).where(Service.id == service_id))).first()
+        return StoredService(*row) if row else None
+
+    async def many(self, ids: Sequence[str]) -> list[StoredService]:
+        if not ids:
+            return []
+        rows = await self.session.execute(select(*_STORED).where(Service.id.in_(set(ids))))
+        return [StoredService(*row) for row in rows]
+
+    async def save(self, values: dict[str, Any], *, exists: bool) -> None:
+        if exists:
+            await self.session.execute(
+                update(Service).where(Service.id == values["id"]).values(**values)
+            )
+        else:
+            await self.session.execute(insert(Service).values(**values))
+
+    async def replace_links(
+        self, service_id: str, links: Sequence[LinkRow], attributes: Sequence[AttributeRow]
+    ) -> None:
+        await self.session.execute(
+            delete(ServiceAtLocation).where(ServiceAtLocation.service_id == service_id)
+        )
+        await self.session.execute(
+            delete(ServiceAttribute).where(ServiceAttribute.service_id == service_id)
+        )
+        if links:
+            await self.session.execute(
+                insert(ServiceAtLocation),
+                [
+                    {
+                        "id": link.id,
+                        "service_id": service_id,
+                        "location_id": link.location_id,
+                        "content": link.content,
+                    }
+                    for link in links
+                ],
+            )
+        if attributes:
+            await self.session.execute(
+                insert(ServiceAttribute),
+                [
+                    {
+                        "id": a.id,
+                        "service_id": service_id,
+                        "taxonomy_term_id": a.taxonomy_term_id,
+                        "link_type": a.link_type,
+                    }
+                    for a in attributes
+                ],
+            )
+
+    async def links_of(self, service_ids: Sequence[str]) -> dict[str, list[LinkRow]]:
+        rows = await self.session.execute(
+            select(
+                ServiceAtLocation.service_id,
+                ServiceAtLocation.id,
+                ServiceAtLocation.location_id,
+                ServiceAtLocation.content,
+            )
+            .where(ServiceAtLocation.service_id.in_(set(service_ids)))
+            .order_by(ServiceAtLocation.service_id, ServiceAtLocation.id)
+        )
+        result: dict[str, list[LinkRow]] = defaultdict(list)
+        for service_id, link_id, location_id, content in rows:
+            result[service_id].append(LinkRow(link_id, location_id, content))
+        return result
+
+    async def attributes_of(self, service_ids: Sequence[str]) -> dict[str, list[AttributeRow]]:
+        rows = await self.session.execute(
+            select(
+                ServiceAttribute.service_id,
+                ServiceAttribute.id,
+                ServiceAttribute.taxonomy_term_id,
+                ServiceAttribute.link_type,
+            )
+            .where(ServiceAttribute.service_id.in_(set(service_ids)))
+            .order_by(ServiceAttribute.service_id, ServiceAttribute.id)
+        )
+        result: dict[str, list[AttributeRow]] = defaultdict(list)
+        for service_id, attribute_id, term_id, link_type in rows:
+            result[service_id].append(AttributeRow(attribute_id, term_id, link_type))
+        return result
+
+    async def replace_facts(self, service_id: str, facts: ServiceFacts) -> None:
+        for table in (ServiceLanguage, ServiceDeliveryMode, ServiceOpening, ServiceAreaCode):
+            await self.session.execute(delete(table).where(table.service_id == service_id))
+        batches: list[tuple[Any, list[dict[str, Any]]]] = [
+            (
+                ServiceLanguage,
+                [{"service_id": service_id, "language_code": c} for c in facts.languages],
+            ),
+            (
+                ServiceDeliveryMode,
+                [{"service_id": service_id, "delivery_mode": m} for m in facts.delivery_modes],
+            ),
+            (
+                ServiceOpening,
+                [
+                    {"service_id": service_id, "weekday": d, "opens_minute": o, "closes_minute": c}
+                    for d, o, c in facts.openings
+                ],
+            ),
+            (
+                ServiceAreaCode,
+                [{"service_id": service_id, "area_code": a} for a in facts.area_codes],
+            ),
+        ]
+        for table, rows in batches:
+            if rows:
+                await self.session.execute(insert(table), rows)
+
+    # Reads
+
+    async def minimal(self, search: ServiceFilter) -> list[tuple[str, datetime]]:
+        statement = select(Service.id, Service.last_modified_at).where(*self._conditions(search))
+        rows = await self.session.execute(statement.order_by(Service.id))
+        return [(row[0], row[1]) for row in rows]
+
+    async def search(
+        self, search: ServiceFilter, page: Page, *, full: bool, fhir: bool = False
+    ) -> tuple[int, list[Hit]]:
+        """Services matching `search`: nearest first when a point is given, else by name."""
+        if search.impossible:
+            return 0, []
+        body = Service.fhir_resource if fhir else Service.document if full else Service.summary
+        conditions = self._conditions(search)
+        if search.point is None:
+            count = select(func.count()).select_from(Service).where(*conditions)
+            statement = select(Service.id, body, Service.last_modified_at).where(*conditions)
+            statement = statement.order_by(Service.name, Service.id)
+            total = (await self.session.execute(count)).scalar_one()
+            rows = await self.session.execute(_paged(statement, page))
+            return total, [Hit(*row) for row in rows]
+
+        squared = self._squared_metres(search)
+        nearest = (
+            select(
+                ServiceAtLocation.service_id.label("service_id"), func.min(squared).label("squared")
+            )
+            .join(Location, Location.id == ServiceAtLocation.location_id)
+            .where(Location.retired_at.is_(None), *self._within(search, squared))
+            .group_by(ServiceAtLocation.service_id)
+            .subquery()
+        )
+        within = search.radius_metres is not None
+        joined = Service.__table__.join(
+            nearest, nearest.c.service_id == Service.id, isouter=not within
+        )
+        count = select(func.count()).select_from(joined).where(*conditions)
+        statement = (
+            select(Service.id, body, Service.last_modified_at, nearest.c.squared)
+            .select_from(joined)
+            .where(*conditions)
+            .order_by(nearest.c.squared.is_(None), nearest.c.squared, Service.name, Service.id)
+        )
+        total = (await self.session.execute(count)).scalar_one()
+        rows = await self.session.execute(_paged(statement, page))
+        return total, [
+            Hit(r[0], r[1], r[2], math.sqrt(r[3]) if r[3] is not None else None) for r in rows
+        ]
+
+    async def search_at_locations(
+        self, search: ServiceFilter, page: Page, *, full: bool
+    ) -> tuple[int, list[tuple[Hit, str, str, str]]]:
+        """(service hit, link id, link content, location document) for each matching pair."""
+        if search.impossible:
+            return 0, []
+        body = Service.document if full else Service.summary
+        conditions = [*self._conditions(search), Location.retired_at.is_(None)]
+        order: list[Any] = [Service.name, Service.id, ServiceAtLocation.id]
+        columns: list[Any] = [
+            Service.id,
+            body,
+            Service.last_modified_at,
+            ServiceAtLocation.id,
+            ServiceAtLocation.content,
+            Location.document,
+        ]
+        if search.point is not None:
+            squared = self._squared_metres(search)
+            conditions += self._within(search, squared)
+            columns.append(squared)
+            order = [Location.latitude.is_(None), squared, *order]
+        base = (
+            select(*columns)
+            .select_from(ServiceAtLocation)
+            .join(Service, Service.id == ServiceAtLocation.service_id)
+            .join(Location, Location.id == ServiceAtLocation.location_id)
+            .where(*conditions)
+        )
+        count = select(func.count()).select_from(base.subquery())
+        total = (await self.session.execute(count)).scalar_one()
+        rows = await self.session.execute(_paged(base.order_by(*order), page))
+        results = []
+        for row in rows:
+            squared_value = row[6] if search.point is not None else None
+            distance = math.sqrt(squared_value) if squared_value is not None else None
+            results.append((Hit(row[0], row[1], row[2], distance), row[3], row[4], row[5]))
+        return total, results
+
+    async def link_by_id(self, link_id: str) -> str | None:
+        """The document of the live service that has the service_at_location `link_id`."""
+        row = (
+            await self.session.execute(
+                select(Service.document)
+                .join(ServiceAtLocation, ServiceAtLocation.service_id == Service.id)
+                .where(ServiceAtLocation.id == link_id, Service.retired_at.is_(None))
+            )
+        ).first()
+        return row[0] if row else None
+
+    async def unassured(self, assured_before: Any) -> list[tuple[str, str, Any, datetime]]:
+        """Live services never assured or last assured before `assured_before`."""
+        rows = await self.session.execute(
+            select(Service.id, Service.name, Service.assured_on, Service.last_modified_at)
+            .where(
+                Service.retired_at.is_(None),
+                or_(Service.assured_on.is_(None), Service.assured_on < assured_before),
+            )
+            .order_by(Service.assured_on.is_not(None), Service.assured_on, Service.name)
+        )
+        return [tuple(row) for row in rows]  # type: ignore[misc]
+
+    # Query building
+
+    def _squared_metres(self, search: ServiceFilter) -> ColumnElement[float]:
+        """Squared distance in metres on a local flat projection: plain arithmetic, so the
+        same SQL ranks and filters on SQLite and PostgreSQL (error well under 1% at 100 km)."""
+        assert search.point is not None
+        x_scale = _METRES_PER_DEGREE_LONGITUDE * math.cos(math.radians(search.point.latitude))
+        dx = (Location.longitude - search.point.longitude) * x_scale
+        dy = (Location.latitude - search.point.latitude) * _METRES_PER_DEGREE_LATITUDE
+        return dx * dx + dy * dy
+
+    def _within(
+        self, search: ServiceFilter, squared: ColumnElement[float]
+    ) -> list[ColumnElement[bool]]:
+        if search.radius_metres is None or search.point is None:
+            return [Location.latitude.is_not(None)]
+        radius = search.radius_metres
+        lat_span = radius / _METRES_PER_DEGREE_LATITUDE
+        lon_span = radius / (
+            _METRES_PER_DEGREE_LONGITUDE * math.cos(math.radians(search.point.latitude))
+        )
+        return [
+            # The bounding box lets the (latitude, longitude) index do the first cut.
+            Location.latitude.between(
+                search.point.latitude - lat_span, search.point.latitude + lat_span
+            ),
+            Location.longitude.between(
+                search.point.longitude - lon_span, search.point.longitude + lon_span
+            ),
+            squared <= radius * radius,
+        ]
+
+    def _conditions(self, search: ServiceFilter) -> list[ColumnElement[bool]]:
+        conditions: list[ColumnElement[bool]] = [Service.retired_at.is_(None)]
+        for word in search.text_words:
+            conditions.append(Service.search_text.contains(word, autoescape=True))
+        for terms in search.term_sets:
+            conditions.append(
+                exists().where(
+                    ServiceAttribute.service_id == Service.id,
+                    ServiceAttribute.taxonomy_term_id.in_(terms),
+                )
+            )
+        if search.taxonomy_ids:
+            conditions.append(
+                exists().where(
+                    ServiceAttribute.service_id == Service.id,
+                    ServiceAttribute.taxonomy_term_id == TaxonomyTerm.id,
+                    TaxonomyTerm.taxonomy_id.in_(search.taxonomy_ids),
+                )
+            )
+        if search.organization_ids:
+            conditions.append(Service.organization_id.in_(search.organization_ids))
+        if search.modified_after is not None:
+            conditions.append(Service.last_modified_at >= search.modified_after)
+        if search.age is not None:
+            conditions.append(or_(Service.minimum_age.is_(None), Service.minimum_age <= search.age))
+            conditions.append(or_(Service.maximum_age.is_(None), Service.maximum_age >= search.age))
+        if search.minimum_age is not None:
+            conditions.append(func.coalesce(Service.minimum_age, 0) >= search.minimum_age)
+        if search.maximum_age is not None:
+            conditions.append(Service.maximum_age <= search.maximum_age)
+        if search.openings:
+            conditions.append(
+                or_(
+                    *(
+                        exists().where(
+                            ServiceOpening.service_id == Service.id,
+                            ServiceOpening.weekday == wanted.weekday,
+                            *(
+                                [ServiceOpening.opens_minute <= wanted.start_minute]
+                                if wanted.start_minute is not None
+                                else []
+                            ),
+                            *(
+                                [ServiceOpening.closes_minute >= wanted.end_minute]
+                                if wanted.end_minute is not None
+                                else []
+                            ),
+                        )
+                        for wanted in search.openings
+                    )
+                )
+            )
+        if search.coverage_area_codes is not None:
+            # A service without service areas is not limited to an area.
+            conditions.append(
+                or_(
+                    ~exists().where(ServiceAreaCode.service_id == Service.id),
+                    exists().where(
+                        ServiceAreaCode.service_id == Service.id,
+                        ServiceAreaCode.area_code.in_(search.coverage_area_codes),
+                    ),
+                )
+            )
+        if search.accepts_self_referral is not None:
+            conditions.append(Service.accepts_self_referral.is_(search.accepts_self_referral))
+        if search.free_of_charge is not None:
+            conditions.append(Service.free_of_charge.is_(search.free_of_charge))
+        if search.delivery_modes:
+            conditions.append(
+                exists().where(
+                    ServiceDeliveryMode.service_id == Service.id,
+                    ServiceDeliveryMode.delivery_mode.in_(search.delivery_modes),
+                )
+            )
+        if search.languages:
+            conditions.append(
+                exists().where(
+                    ServiceLanguage.service_id == Service.id,
+                    ServiceLanguage.language_code.in_(search.languages),
+                )
+            )
+        if search.assured_since is not None:
+            conditions.append(Service.assured_on >= search.assured_since)
+        if search.exclude_temporarily_closed:
+            conditions.append(Service.status != "temporarily closed")
+        if search.name_starts:
+            conditions.append(
+                func.lower(Service.name).startswith(search.name_starts.lower(), autoescape=True)
+            )
+        if search.name_contains:
+            conditions.append(
+                func.lower(Service.name).contains(search.name_contains.lower(), autoescape=True)
+            )
+        for prefix, moment in search.modified_bounds:
+            column = Service.last_modified_at
+            conditions.append(
+                {
+                    "ge": column >= moment,
+                    "gt": column > moment,
+                    "le": column <= moment,
+                    "lt": column < moment,
+                }[prefix]
+            )
+        if search.fhir_active is not None:
+            active = Service.status.in_(("active", "temporarily closed"))
+            conditions.append(active if search.fhir_active else ~active)
+        return [and_(*conditions)]
+
+
+def _paged(statement: Select[Any], page: Page) -> Select[Any]:
+    if page.size is None:
+        return statement
+    return statement.limit(page.size).offset(page.offset)

@@ -1,0 +1,274 @@
+"""ORUK service reads (public) and service curation (scope directory:write)."""
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+import orjson
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import StreamingResponse
+from starlette.responses import Response
+
+from directory_api.bodies import expected_version, json_response, parse_body, validate
+from directory_api.curation import Outcome, WriteMode
+from directory_api.documents import timestamp
+from directory_api.fields import Email, IsoDate, OrukInput
+from directory_api.oruk.pages import envelope, read_page
+from directory_api.oruk.params import QueryReader, as_uuid
+from directory_api.services import service
+from directory_api.services.query import (
+    SERVICE_AT_LOCATION_PARAMETERS,
+    SERVICE_PARAMETERS,
+    service_filter,
+)
+from directory_api.services.repository import Hit, ServiceRepository
+from directory_api.services.schemas import ServiceIn
+from directory_api.services.search import Page
+from signpost_platform.auth import Caller, require_scope
+from signpost_platform.db import ReadSessionDep, SessionDep
+from signpost_platform.errors import BadRequest, NotFound
+from signpost_platform.urls import base_url
+
+router = APIRouter(tags=["Open Referral UK"])
+curation = APIRouter(tags=["curation"])
+WriteCaller = Annotated[Caller, require_scope("directory:write")]
+NDJSON = "application/x-ndjson"
+
+FILTERS_DOC = """
+Standard ORUK 3.0 parameters: `search` (or the v1 name `text`), `page` (1-based), `per_page`
+(default 50, at most 200: more is refused), `format=ndjson` (every match, unpaginated),
+`taxonomy_term_id`, `taxonomy_id`, `organization_id`, `modified_after` (RFC 3339), `full=true`
+(fully nested items), `minimum_age`/`maximum_age` (v1), `day` (MO..SU) with `start_time` and
+`end_time` (HH:MM), `postcode` (alone: services whose service area contains it) and
+`proximity` (metres from the postcode centroid).
+
+Signpost extensions: `lat`+`lon` (a point instead of a postcode), `coverage` (a postcode the
+service area must contain), `age` (a person's age within minimum/maximum), `need` (term id or
+code; expands through the needs → service types map, child terms included), `service_type`
+(term id or code, child terms included), `accepts_self_referral`, `free`,
+`delivery_mode` (in_person, phone, online), `language` (ISO 639), `assured_within_months`,
+`exclude_temporarily_closed`. With a point, results are nearest first and each item carries
+`distance` in metres. Parameters AND together; comma-separated values OR.
+"""
+
+
+def _with_distance(hit: Hit) -> bytes:
+    if hit.distance_metres is None:
+        return hit.body.encode()
+    item = orjson.loads(hit.body)
+    item["distance"] = round(hit.distance_metres)
+    return orjson.dumps(item)
+
+
+@router.get(
+    "/services",
+    operation_id="getPaginatedListOfServices",
+    summary="Services (paginated; one-to-one fields, or fully nested with full=true)",
+    description=FILTERS_DOC + "\n`minimal=true` returns every matching id with `last_modified`.",
+)
+async def list_services(request: Request, session: ReadSessionDep) -> Response:
+    settings = request.app.state.settings
+    query = QueryReader(list(request.query_params.multi_items()), SERVICE_PARAMETERS)
+    search = await service_filter(session, query, settings)
+    full = bool(query.boolean("full"))
+    repository = ServiceRepository(session)
+    if query.boolean("minimal"):
+        rows = await repository.minimal(search)
+        contents = [orjson.dumps({"id": i, "last_modified": _stamp(m)}) for i, m in rows]
+        return json_response(envelope(len(rows), Page(1, None), contents))
+    if _is_ndjson(query):
+        return _ndjson(
+            request,
+            lambda repo, page: repo.search(search, page, full=full),
+            lambda hit: _with_distance(hit),
+        )
+    page = read_page(query, settings.oruk_default_per_page, settings.oruk_max_per_page)
+    total, hits = await repository.search(search, page, full=full)
+    return json_response(envelope(total, page, [_with_distance(h) for h in hits]))
+
+
+@router.get(
+    "/services/{service_id}",
+    operation_id="getFullyNestedServiceById",
+    summary="One service, fully nested (a retired service answers with status defunct)",
+    responses={404: {"description": "No such service"}, 400: {"description": "Not a UUID"}},
+)
+async def get_service(service_id: str, session: ReadSessionDep) -> Response:
+    stored = await service.read_service(session, as_uuid("id", service_id))
+    return json_response(stored.document, version=stored.version)
+
+
+@router.get(
+    "/service_at_locations",
+    operation_id="getPaginatedListOfServiceAtLocation",
+    summary="Services at locations (paginated): the home of postcode + proximity search",
+    description=FILTERS_DOC,
+)
+async def list_service_at_locations(request: Request, session: ReadSessionDep) -> Response:
+    settings = request.app.state.settings
+    query = QueryReader(list(request.query_params.multi_items()), SERVICE_AT_LOCATION_PARAMETERS)
+    search = await service_filter(session, query, settings)
+    full = bool(query.boolean("full"))
+
+    def item(row: tuple[Hit, str, str, str]) -> bytes:
+        hit, link_id, link_content, location = row
+        document = {
+            "id": link_id,
+            "service_id": hit.id,
+            "location_id": orjson.loads(location)["id"],
+            **orjson.loads(link_content),
+            "location": orjson.loads(location),
+            "service": orjson.loads(hit.body),
+        }
+        if hit.distance_metres is not None:
+            document["distance"] = round(hit.distance_metres)
+        return orjson.dumps(document)
+
+    if _is_ndjson(query):
+        return _ndjson(
+            request, lambda repo, page: repo.search_at_locations(search, page, full=full), item
+        )
+    page = read_page(query, settings.oruk_default_per_page, settings.oruk_max_per_page)
+    total, rows = await ServiceRepository(session).search_at_locations(search, page, full=full)
+    return json_response(envelope(total, page, [item(row) for row in rows]))
+
+
+@router.get(
+    "/service_at_locations/{link_id}",
+    operation_id="getServiceAtLocationWithNestedDataById",
+    summary="One service at a location, with its location and service",
+    responses={404: {"description": "No such service_at_location"}},
+)
+async def get_service_at_location(link_id: str, session: ReadSessionDep) -> Response:
+    link_id = as_uuid("id", link_id)
+    found = await ServiceRepository(session).link_by_id(link_id)
+    if found is None:
+        raise NotFound(f"no service_at_location with id {link_id}", expression="id")
+    service_document = orjson.loads(found)
+    for link in service_document.get("service_at_locations", []):
+        if link["id"] == link_id:
+            return json_response(
+                orjson.dumps(
+                    {
+                        **link,
+                        "service": {
+                            k: v for k, v in service_document.items() if k != "service_at_locations"
+                        },
+                    }
+                )
+            )
+    raise NotFound(f"no service_at_location with id {link_id}", expression="id")
+
+
+# Curation
+
+
+class AssuranceIn(OrukInput):
+    assurer_email: Email | None = None
+    assured_date: IsoDate | None = None
+
+
+@curation.post(
+    "/services",
+    operation_id="createService",
+    summary="Create a service (send an id to make retries safe: a repeat returns 200)",
+    status_code=201,
+    responses={
+        200: {"description": "The same service was already created"},
+        409: {"description": "The id is taken by different content"},
+        422: {"description": "Invalid data; nothing was written"},
+    },
+)
+async def create_service(request: Request, session: SessionDep, _caller: WriteCaller) -> Response:
+    payload = await parse_body(request, ServiceIn)
+    stored, outcome = await service.save_service(session, payload, WriteMode.CREATE)
+    return json_response(
+        stored.document,
+        201 if outcome is Outcome.CREATED else 200,
+        stored.version,
+        {"Location": f"{base_url(request)}/services/{stored.id}"},
+    )
+
+
+@curation.put(
+    "/services/{service_id}",
+    operation_id="updateService",
+    summary="Replace a service (If-Match with its ETag guards against lost updates)",
+    responses={
+        404: {"description": "No such service"},
+        409: {"description": "Retired"},
+        412: {"description": "Stale If-Match"},
+        422: {"description": "Invalid data"},
+    },
+)
+async def update_service(
+    service_id: str,
+    request: Request,
+    session: SessionDep,
+    _caller: WriteCaller,
+    if_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    payload = await parse_body(request, ServiceIn)
+    stored, _ = await service.save_service(
+        session, payload, WriteMode.UPDATE, as_uuid("id", service_id), expected_version(if_match)
+    )
+    return json_response(stored.document, version=stored.version)
+
+
+@curation.post(
+    "/services/{service_id}/retire",
+    operation_id="retireService",
+    summary="Retire a service: status defunct, out of lists, a tombstone in the change feed",
+)
+async def retire_service(service_id: str, session: SessionDep, _caller: WriteCaller) -> Response:
+    stored = await service.retire_service(session, as_uuid("id", service_id))
+    return json_response(stored.document, version=stored.version)
+
+
+@curation.post(
+    "/services/{service_id}/assure",
+    operation_id="assureService",
+    summary="Record that the entry was checked (assured_date today unless given)",
+)
+async def assure_service(
+    service_id: str, request: Request, session: SessionDep, caller: WriteCaller
+) -> Response:
+    body = await request.body()
+    document = orjson.loads(body) if body.strip() else {}
+    payload = validate(document, AssuranceIn)
+    on = payload.assured_date or datetime.now(UTC).date()
+    if on > datetime.now(UTC).date():
+        raise BadRequest("assured_date is in the future", expression="assured_date")
+    stored = await service.assure_service(
+        session, as_uuid("id", service_id), payload.assurer_email, on
+    )
+    return json_response(stored.document, version=stored.version)
+
+
+def _stamp(moment: datetime) -> str:
+    return timestamp(moment)
+
+
+def _is_ndjson(query: QueryReader) -> bool:
+    value = query.text("format")
+    if value not in (None, "json", "ndjson"):
+        raise BadRequest("format must be json or ndjson", expression="format")
+    return value == "ndjson"
+
+
+def _ndjson(request: Request, fetch, render) -> StreamingResponse:  # type: ignore[no-untyped-def]
+    """Every match, one JSON object a line, read in batches on a session of its own (the
+    request's session is closed before the body streams)."""
+    database = request.app.state.database
+
+    async def lines():  # type: ignore[no-untyped-def]
+        number = 1
+        while True:
+            async with database.read_sessionmaker() as session:
+                _, rows = await fetch(ServiceRepository(session), Page(number, 500))
+            for row in rows:
+                yield render(row) + b"\n"
+            if len(rows) < 500:
+                return
+            number += 1
+
+    return StreamingResponse(lines(), media_type=NDJSON)

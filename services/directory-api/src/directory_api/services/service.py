@@ -1,0 +1,236 @@
+"""The rules for curating services and reading them."""
+
+import uuid
+from datetime import UTC, date, datetime
+
+import orjson
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from directory_api.changes.repository import ChangeRepository
+from directory_api.curation import Outcome, WriteMode, decide, derived_id, digest
+from directory_api.documents import content_of
+from directory_api.locations.repository import LocationRepository
+from directory_api.locations.service import save_location
+from directory_api.organizations.repository import OrganizationRepository
+from directory_api.organizations.service import save_organization
+from directory_api.services import rendering
+from directory_api.services.repository import (
+    AttributeRow,
+    LinkRow,
+    ServiceRepository,
+    StoredService,
+)
+from directory_api.services.schemas import ServiceIn
+from directory_api.taxonomy.repository import TaxonomyRepository
+from directory_api.taxonomy.service import save_term
+from signpost_platform.errors import Conflict, NotFound, Unprocessable
+
+# Child arrays a service owns directly; each child gets an id and its service_id.
+_OWN_CHILDREN = (
+    "phones",
+    "schedules",
+    "service_areas",
+    "languages",
+    "funding",
+    "cost_options",
+    "contacts",
+)
+_NOT_CONTENT = {
+    "id",
+    "organization_id",
+    "organization",
+    "service_at_locations",
+    "attributes",
+    "last_modified",
+    "metadata",
+    "status",
+}
+
+
+async def save_service(
+    session: AsyncSession,
+    payload: ServiceIn,
+    mode: WriteMode,
+    service_id: str | None = None,
+    expected_version: int | None = None,
+) -> tuple[StoredService, Outcome]:
+    """Create or update a service. With UPSERT (imports), nested records are saved first."""
+    repository = ServiceRepository(session)
+    if service_id and payload.id and payload.id != service_id:
+        raise Unprocessable("the body id differs from the id in the URL", expression="id")
+    record_id = service_id or payload.id or str(uuid.uuid4())
+    existing = await repository.get(record_id)
+    if existing and expected_version is not None and existing.version != expected_version:
+        raise rendering.stale("service", existing.version, expected_version)
+    new_digest = digest(payload)
+    if (stop := decide("service", record_id, existing, new_digest, mode)) is not None:
+        assert existing is not None
+        return existing, stop
+    if payload.status == "defunct" and mode is not WriteMode.UPSERT:
+        raise Unprocessable(
+            "status defunct is set by retiring the service (POST /services/{id}/retire)",
+            expression="status",
+        )
+    if mode is WriteMode.UPSERT:
+        await _save_nested(session, payload)
+    await _check_references(session, payload)
+
+    now = datetime.now(UTC)
+    content = content_of(payload, exclude=_NOT_CONTENT)
+    for key in _OWN_CHILDREN:
+        if key in content:
+            content[key] = [
+                {
+                    **child,
+                    "id": child.get("id") or derived_id(record_id, key, str(index)),
+                    "service_id": record_id,
+                }
+                for index, child in enumerate(content[key])
+            ]
+    links = [
+        LinkRow(
+            id=link.id or derived_id(record_id, "service_at_location", str(index)),
+            location_id=link.target_location_id,
+            content=orjson.dumps(
+                content_of(link, exclude={"id", "service_id", "location_id", "location"})
+            ).decode(),
+        )
+        for index, link in enumerate(payload.service_at_locations or [])
+    ]
+    attributes = [
+        AttributeRow(
+            id=attribute.id or derived_id(record_id, "attribute", str(index)),
+            taxonomy_term_id=attribute.term_id,
+            link_type=attribute.link_type,
+        )
+        for index, attribute in enumerate(payload.attributes or [])
+    ]
+    values = {
+        "id": record_id,
+        "organization_id": payload.provider_id,
+        "name": payload.name,
+        "status": "active" if payload.status == "defunct" else payload.status,
+        "minimum_age": payload.minimum_age,
+        "maximum_age": payload.maximum_age,
+        "assured_on": payload.assured_date,
+        "accepts_self_referral": payload.accepts_self_referral,
+        "content": orjson.dumps(content).decode(),
+        "last_modified_at": now,
+        "input_digest": new_digest,
+    }
+    if existing is None:
+        values.update(
+            document="{}",
+            summary="{}",
+            fhir_resource="{}",
+            search_text="",
+            free_of_charge=True,
+            version=0,
+            created_at=now,
+        )
+    await repository.save(values, exists=existing is not None)
+    await repository.replace_links(record_id, links, attributes)
+    await rendering.refresh_services(session, [record_id], now)
+    if payload.status == "defunct":
+        await retire_service(session, record_id)
+    stored = await repository.get(record_id)
+    assert stored is not None
+    return stored, Outcome.CREATED if existing is None else Outcome.UPDATED
+
+
+async def retire_service(session: AsyncSession, service_id: str) -> StoredService:
+    """Retire a service: status defunct, gone from lists, a tombstone in the feed (idempotent).
+
+    It stays readable at /services/{id}, so referrals that name it can still show what it was.
+    """
+    repository = ServiceRepository(session)
+    existing = await repository.get(service_id)
+    if existing is None:
+        raise NotFound(f"no service with id {service_id}", expression="id")
+    if existing.retired_at is not None:
+        return existing
+    now = datetime.now(UTC)
+    await repository.save({"id": service_id, "status": "defunct"}, exists=True)
+    await rendering.refresh_services(session, [service_id], now)
+    await repository.save({"id": service_id, "retired_at": now}, exists=True)
+    await ChangeRepository(session).record("service", [service_id], "deleted", now)
+    stored = await repository.get(service_id)
+    assert stored is not None
+    return stored
+
+
+async def assure_service(
+    session: AsyncSession, service_id: str, assurer_email: str | None, assured_on: date
+) -> StoredService:
+    """Record that a service's entry was checked on `assured_on` (and by whom)."""
+    repository = ServiceRepository(session)
+    existing = await repository.get(service_id)
+    if existing is None:
+        raise NotFound(f"no service with id {service_id}", expression="id")
+    if existing.retired_at is not None:
+        raise Conflict(f"service {service_id} is retired", expression="id")
+    content = orjson.loads(existing.content)
+    content["assured_date"] = assured_on.isoformat()
+    if assurer_email:
+        content["assurer_email"] = assurer_email
+    now = datetime.now(UTC)
+    await repository.save(
+        {"id": service_id, "assured_on": assured_on, "content": orjson.dumps(content).decode()},
+        exists=True,
+    )
+    await rendering.refresh_services(session, [service_id], now)
+    stored = await repository.get(service_id)
+    assert stored is not None
+    return stored
+
+
+async def read_service(session: AsyncSession, service_id: str) -> StoredService:
+    stored = await ServiceRepository(session).get(service_id)
+    if stored is None:
+        raise NotFound(f"no service with id {service_id}", expression="id")
+    return stored
+
+
+async def _save_nested(session: AsyncSession, payload: ServiceIn) -> None:
+    """Imports carry the organisation, locations and terms inside the service: save them."""
+    if payload.organization is not None:
+        await save_organization(session, payload.organization, WriteMode.UPSERT)
+    for link in payload.service_at_locations or []:
+        if link.location is not None:
+            await save_location(session, link.location, WriteMode.UPSERT)
+    for attribute in payload.attributes or []:
+        if attribute.taxonomy_term is not None:
+            await save_term(session, attribute.taxonomy_term, WriteMode.UPSERT)
+
+
+async def _check_references(session: AsyncSession, payload: ServiceIn) -> None:
+    organization = await OrganizationRepository(session).get(payload.provider_id)
+    if organization is None or organization.retired_at is not None:
+        raise Unprocessable(
+            f"no organization with id {payload.provider_id}", expression="organization_id"
+        )
+    location_ids = [link.target_location_id for link in payload.service_at_locations or []]
+    locations = await LocationRepository(session).many(location_ids)
+    for index, location_id in enumerate(location_ids):
+        location = locations.get(location_id)
+        if location is None or location.retired_at is not None:
+            raise Unprocessable(
+                f"no location with id {location_id}",
+                expression=f"service_at_locations[{index}].location_id",
+            )
+    term_ids = [attribute.term_id for attribute in payload.attributes or []]
+    terms = await TaxonomyRepository(session).terms(term_ids)
+    seen: set[str] = set()
+    for index, term_id in enumerate(term_ids):
+        term = terms.get(term_id)
+        if term is None or term.retired_at is not None:
+            raise Unprocessable(
+                f"no taxonomy_term with id {term_id}",
+                expression=f"attributes[{index}].taxonomy_term_id",
+            )
+        if term_id in seen:
+            raise Unprocessable(
+                f"taxonomy_term {term_id} is attached twice",
+                expression=f"attributes[{index}].taxonomy_term_id",
+            )
+        seen.add(term_id)

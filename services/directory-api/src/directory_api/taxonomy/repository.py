@@ -1,0 +1,247 @@
+"""All SQL about taxonomies, terms and the needs → service types map."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from directory_api.services.models import Service, ServiceAttribute
+from directory_api.taxonomy.models import NeedServiceType, Taxonomy, TaxonomyTerm
+
+
+@dataclass(frozen=True, slots=True)
+class StoredTaxonomy:
+    id: str
+    name: str
+    description: str
+    uri: str | None
+    version: str | None
+    last_modified_at: datetime
+    retired_at: datetime | None
+    input_digest: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredTerm:
+    id: str
+    taxonomy_id: str | None
+    parent_id: str | None
+    code: str | None
+    name: str
+    document: str
+    last_modified_at: datetime
+    retired_at: datetime | None
+    input_digest: str
+
+
+_TAXONOMY = (
+    Taxonomy.id,
+    Taxonomy.name,
+    Taxonomy.description,
+    Taxonomy.uri,
+    Taxonomy.version,
+    Taxonomy.last_modified_at,
+    Taxonomy.retired_at,
+    Taxonomy.input_digest,
+)
+_TERM = (
+    TaxonomyTerm.id,
+    TaxonomyTerm.taxonomy_id,
+    TaxonomyTerm.parent_id,
+    TaxonomyTerm.code,
+    TaxonomyTerm.name,
+    TaxonomyTerm.document,
+    TaxonomyTerm.last_modified_at,
+    TaxonomyTerm.retired_at,
+    TaxonomyTerm.input_digest,
+)
+
+
+class TaxonomyRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # Taxonomies
+
+    async def get_taxonomy(self, taxonomy_id: str) -> StoredTaxonomy | None:
+        row = (
+            await self.session.execute(select(*_TAXONOMY).where(Taxonomy.id == taxonomy_id))
+        ).first()
+        return StoredTaxonomy(*row) if row else None
+
+    async def taxonomies(self, ids: Sequence[str]) -> dict[str, StoredTaxonomy]:
+        if not ids:
+            return {}
+        rows = await self.session.execute(select(*_TAXONOMY).where(Taxonomy.id.in_(set(ids))))
+        return {row.id: StoredTaxonomy(*row) for row in rows}
+
+    async def save_taxonomy(self, values: dict[str, Any], *, exists: bool) -> None:
+        if exists:
+            await self.session.execute(
+                update(Taxonomy).where(Taxonomy.id == values["id"]).values(**values)
+            )
+        else:
+            await self.session.execute(insert(Taxonomy).values(**values))
+
+    async def list_taxonomies(
+        self, search: str | None, limit: int | None, offset: int
+    ) -> tuple[int, list[StoredTaxonomy]]:
+        conditions: list[ColumnElement[bool]] = [Taxonomy.retired_at.is_(None)]
+        if search:
+            conditions.append(func.lower(Taxonomy.name).contains(search.lower()))
+        total = (
+            await self.session.execute(
+                select(func.count()).select_from(Taxonomy).where(*conditions)
+            )
+        ).scalar_one()
+        statement = select(*_TAXONOMY).where(*conditions).order_by(Taxonomy.name, Taxonomy.id)
+        if limit is not None:
+            statement = statement.limit(limit).offset(offset)
+        return total, [StoredTaxonomy(*row) for row in await self.session.execute(statement)]
+
+    # Terms
+
+    async def get_term(self, term_id: str) -> StoredTerm | None:
+        row = (await self.session.execute(select(*_TERM).where(TaxonomyTerm.id == term_id))).first()
+        return StoredTerm(*row) if row else None
+
+    async def terms(self, ids: Sequence[str]) -> dict[str, StoredTerm]:
+        if not ids:
+            return {}
+        rows = await self.session.execute(select(*_TERM).where(TaxonomyTerm.id.in_(set(ids))))
+        return {row.id: StoredTerm(*row) for row in rows}
+
+    async def terms_of_taxonomy(self, taxonomy_id: str) -> list[StoredTerm]:
+        rows = await self.session.execute(
+            select(*_TERM)
+            .where(TaxonomyTerm.taxonomy_id == taxonomy_id, TaxonomyTerm.retired_at.is_(None))
+            .order_by(TaxonomyTerm.name, TaxonomyTerm.id)
+        )
+        return [StoredTerm(*row) for row in rows]
+
+    async def save_term(self, values: dict[str, Any], *, exists: bool) -> None:
+        if exists:
+            await self.session.execute(
+                update(TaxonomyTerm).where(TaxonomyTerm.id == values["id"]).values(**values)
+            )
+        else:
+            await self.session.execute(insert(TaxonomyTerm).values(**values))
+
+    async def find_terms(self, reference: str) -> list[str]:
+        """Ids of live terms whose id or code is `reference`."""
+        rows = await self.session.execute(
+            select(TaxonomyTerm.id).where(
+                or_(TaxonomyTerm.id == reference, TaxonomyTerm.code == reference),
+                TaxonomyTerm.retired_at.is_(None),
+            )
+        )
+        return list(rows.scalars())
+
+    async def find_terms_by_system(self, system: str, code: str) -> list[str]:
+        """Ids of live terms with `code` in the taxonomy whose uri is `system`."""
+        rows = await self.session.execute(
+            select(TaxonomyTerm.id)
+            .join(Taxonomy, Taxonomy.id == TaxonomyTerm.taxonomy_id)
+            .where(
+                Taxonomy.uri == system, TaxonomyTerm.code == code, TaxonomyTerm.retired_at.is_(None)
+            )
+        )
+        return list(rows.scalars())
+
+    async def with_descendants(self, term_ids: Sequence[str]) -> set[str]:
+        """The terms and every live term below them (taxonomies are shallow: a loop suffices)."""
+        found = set(term_ids)
+        frontier = set(term_ids)
+        while frontier:
+            rows = await self.session.execute(
+                select(TaxonomyTerm.id).where(
+                    TaxonomyTerm.parent_id.in_(frontier), TaxonomyTerm.retired_at.is_(None)
+                )
+            )
+            frontier = set(rows.scalars()) - found
+            found |= frontier
+        return found
+
+    async def service_types_for_needs(self, need_term_ids: Sequence[str]) -> set[str]:
+        rows = await self.session.execute(
+            select(NeedServiceType.service_type_term_id).where(
+                NeedServiceType.need_term_id.in_(set(need_term_ids))
+            )
+        )
+        return set(rows.scalars())
+
+    async def map_need(self, need_term_id: str, service_type_term_ids: Sequence[str]) -> None:
+        existing = set(
+            (
+                await self.session.execute(
+                    select(NeedServiceType.service_type_term_id).where(
+                        NeedServiceType.need_term_id == need_term_id
+                    )
+                )
+            ).scalars()
+        )
+        new = [t for t in dict.fromkeys(service_type_term_ids) if t not in existing]
+        if new:
+            await self.session.execute(
+                insert(NeedServiceType),
+                [{"need_term_id": need_term_id, "service_type_term_id": t} for t in new],
+            )
+
+    async def list_terms(
+        self,
+        *,
+        search: str | None,
+        taxonomy_id: str | None,
+        parent_id: str | None,
+        top_only: bool,
+        limit: int | None,
+        offset: int,
+    ) -> tuple[int, list[StoredTerm]]:
+        conditions: list[ColumnElement[bool]] = [TaxonomyTerm.retired_at.is_(None)]
+        if search:
+            words = search.lower().split()
+            conditions += [
+                or_(
+                    func.lower(TaxonomyTerm.name).contains(w),
+                    func.lower(TaxonomyTerm.code).contains(w),
+                )
+                for w in words
+            ]
+        if taxonomy_id:
+            conditions.append(TaxonomyTerm.taxonomy_id == taxonomy_id)
+        if parent_id:
+            conditions.append(TaxonomyTerm.parent_id == parent_id)
+        if top_only:
+            conditions.append(TaxonomyTerm.parent_id.is_(None))
+        total = (
+            await self.session.execute(
+                select(func.count()).select_from(TaxonomyTerm).where(and_(*conditions))
+            )
+        ).scalar_one()
+        statement = select(*_TERM).where(*conditions).order_by(TaxonomyTerm.name, TaxonomyTerm.id)
+        if limit is not None:
+            statement = statement.limit(limit).offset(offset)
+        return total, [StoredTerm(*row) for row in await self.session.execute(statement)]
+
+    async def live_children(self, term_id: str) -> list[str]:
+        rows = await self.session.execute(
+            select(TaxonomyTerm.id).where(
+                TaxonomyTerm.parent_id == term_id, TaxonomyTerm.retired_at.is_(None)
+            )
+        )
+        return list(rows.scalars())
+
+    async def services_using_terms(self, term_ids: Sequence[str], *, live_only: bool) -> list[str]:
+        statement = (
+            select(ServiceAttribute.service_id)
+            .where(ServiceAttribute.taxonomy_term_id.in_(set(term_ids)))
+            .distinct()
+        )
+        if live_only:
+            statement = statement.join(Service, Service.id == ServiceAttribute.service_id).where(
+                Service.retired_at.is_(None)
+            )
+        return list((await self.session.execute(statement)).scalars())

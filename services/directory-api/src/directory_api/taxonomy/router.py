@@ -1,0 +1,174 @@
+"""ORUK taxonomy reads (public) and taxonomy curation (scope directory:write)."""
+
+from typing import Annotated
+
+import orjson
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from directory_api.bodies import json_response, parse_body
+from directory_api.curation import Outcome, WriteMode
+from directory_api.oruk.pages import envelope, read_page
+from directory_api.oruk.params import QueryReader, as_uuid
+from directory_api.taxonomy import service
+from directory_api.taxonomy.repository import TaxonomyRepository
+from directory_api.taxonomy.schemas import TaxonomyIn, TaxonomyTermIn
+from signpost_platform.auth import Caller, require_scope
+from signpost_platform.db import ReadSessionDep, SessionDep
+from signpost_platform.errors import BadRequest, NotFound
+from signpost_platform.urls import base_url
+
+router = APIRouter(tags=["Open Referral UK"])
+curation = APIRouter(tags=["curation"])
+WriteCaller = Annotated[Caller, require_scope("directory:write")]
+
+
+@router.get(
+    "/taxonomies", operation_id="getPaginatedListOfTaxonomies", summary="Taxonomies (paginated)"
+)
+async def list_taxonomies(request: Request, session: ReadSessionDep) -> Response:
+    settings = request.app.state.settings
+    query = QueryReader(
+        list(request.query_params.multi_items()), {"search", "text", "page", "per_page", "format"}
+    )
+    page = read_page(query, settings.oruk_default_per_page, settings.oruk_max_per_page)
+    total, rows = await TaxonomyRepository(session).list_taxonomies(
+        query.text("search") or query.text("text"), page.size, page.offset
+    )
+    return json_response(
+        envelope(total, page, [orjson.dumps(service.taxonomy_document(row)) for row in rows])
+    )
+
+
+@router.get(
+    "/taxonomies/{taxonomy_id}",
+    operation_id="getTaxonomyById",
+    summary="One taxonomy with its live terms",
+    responses={404: {"description": "No such taxonomy"}},
+)
+async def get_taxonomy(taxonomy_id: str, session: ReadSessionDep) -> Response:
+    taxonomy_id = as_uuid("id", taxonomy_id)
+    repository = TaxonomyRepository(session)
+    stored = await repository.get_taxonomy(taxonomy_id)
+    if stored is None:
+        raise NotFound(f"no taxonomy with id {taxonomy_id}", expression="id")
+    document = service.taxonomy_document(stored)
+    terms = await repository.terms_of_taxonomy(taxonomy_id)
+    if terms:
+        document["taxonomy_terms"] = [orjson.loads(term.document) for term in terms]
+    return json_response(orjson.dumps(document))
+
+
+@router.get(
+    "/taxonomy_terms",
+    operation_id="getPaginatedListOfTaxonomyTerms",
+    summary="Taxonomy terms (paginated): `taxonomy_id`, `parent_id`, `top_only` (no parent), "
+    "`search` on name and code",
+)
+async def list_taxonomy_terms(request: Request, session: ReadSessionDep) -> Response:
+    settings = request.app.state.settings
+    query = QueryReader(
+        list(request.query_params.multi_items()),
+        {"search", "text", "page", "per_page", "format", "taxonomy_id", "top_only", "parent_id"},
+    )
+    page = read_page(query, settings.oruk_default_per_page, settings.oruk_max_per_page)
+    repository = TaxonomyRepository(session)
+    taxonomy_id = query.text("taxonomy_id")
+    if taxonomy_id:
+        taxonomy_id = as_uuid("taxonomy_id", taxonomy_id)
+        if await repository.get_taxonomy(taxonomy_id) is None:
+            raise BadRequest(f"unknown taxonomy_id {taxonomy_id}", expression="taxonomy_id")
+    parent_id = query.text("parent_id")
+    total, rows = await repository.list_terms(
+        search=query.text("search") or query.text("text"),
+        taxonomy_id=taxonomy_id,
+        parent_id=as_uuid("parent_id", parent_id) if parent_id else None,
+        top_only=bool(query.boolean("top_only")),
+        limit=page.size,
+        offset=page.offset,
+    )
+    return json_response(envelope(total, page, [row.document.encode() for row in rows]))
+
+
+@router.get(
+    "/taxonomy_terms/{term_id}",
+    operation_id="getTaxonomyTermById",
+    summary="One taxonomy term",
+    responses={404: {"description": "No such term"}},
+)
+async def get_taxonomy_term(term_id: str, session: ReadSessionDep) -> Response:
+    term_id = as_uuid("id", term_id)
+    stored = await TaxonomyRepository(session).get_term(term_id)
+    if stored is None:
+        raise NotFound(f"no taxonomy_term with id {term_id}", expression="id")
+    return json_response(stored.document)
+
+
+@curation.post(
+    "/taxonomies",
+    operation_id="createTaxonomy",
+    status_code=201,
+    summary="Create a taxonomy (with its terms, if sent)",
+)
+async def create_taxonomy(request: Request, session: SessionDep, _caller: WriteCaller) -> Response:
+    payload = await parse_body(request, TaxonomyIn)
+    stored, outcome = await service.save_taxonomy(session, payload, WriteMode.CREATE)
+    return json_response(
+        orjson.dumps(service.taxonomy_document(stored)),
+        201 if outcome is Outcome.CREATED else 200,
+        headers={"Location": f"{base_url(request)}/taxonomies/{stored.id}"},
+    )
+
+
+@curation.put(
+    "/taxonomies/{taxonomy_id}",
+    operation_id="updateTaxonomy",
+    summary="Replace a taxonomy's details",
+)
+async def update_taxonomy(
+    taxonomy_id: str, request: Request, session: SessionDep, _caller: WriteCaller
+) -> Response:
+    payload = await parse_body(request, TaxonomyIn)
+    stored, _ = await service.save_taxonomy(
+        session, payload, WriteMode.UPDATE, as_uuid("id", taxonomy_id)
+    )
+    return json_response(orjson.dumps(service.taxonomy_document(stored)))
+
+
+@curation.post(
+    "/taxonomy_terms",
+    operation_id="createTaxonomyTerm",
+    status_code=201,
+    summary="Create a taxonomy term",
+)
+async def create_term(request: Request, session: SessionDep, _caller: WriteCaller) -> Response:
+    payload = await parse_body(request, TaxonomyTermIn)
+    stored, outcome = await service.save_term(session, payload, WriteMode.CREATE)
+    return json_response(
+        stored.document,
+        201 if outcome is Outcome.CREATED else 200,
+        headers={"Location": f"{base_url(request)}/taxonomy_terms/{stored.id}"},
+    )
+
+
+@curation.put(
+    "/taxonomy_terms/{term_id}",
+    operation_id="updateTaxonomyTerm",
+    summary="Replace a taxonomy term; services using it are re-rendered",
+)
+async def update_term(
+    term_id: str, request: Request, session: SessionDep, _caller: WriteCaller
+) -> Response:
+    payload = await parse_body(request, TaxonomyTermIn)
+    stored, _ = await service.save_term(session, payload, WriteMode.UPDATE, as_uuid("id", term_id))
+    return json_response(stored.document)
+
+
+@curation.post(
+    "/taxonomy_terms/{term_id}/retire",
+    operation_id="retireTaxonomyTerm",
+    summary="Retire a term no live service or child term uses",
+)
+async def retire_term(term_id: str, session: SessionDep, _caller: WriteCaller) -> Response:
+    stored = await service.retire_term(session, as_uuid("id", term_id))
+    return json_response(stored.document)

@@ -1,0 +1,195 @@
+"""The rules for taxonomies and their terms."""
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from directory_api.changes.repository import ChangeRepository
+from directory_api.curation import Outcome, WriteMode, decide, digest
+from directory_api.documents import ordered, without_empties
+from directory_api.services import rendering
+from directory_api.taxonomy.repository import StoredTaxonomy, StoredTerm, TaxonomyRepository
+from directory_api.taxonomy.schemas import TaxonomyIn, TaxonomyTermIn
+from signpost_platform.errors import Conflict, NotFound, Unprocessable
+
+
+def taxonomy_document(taxonomy: StoredTaxonomy) -> dict[str, Any]:
+    return without_empties(
+        {
+            "id": taxonomy.id,
+            "name": taxonomy.name,
+            "description": taxonomy.description,
+            "uri": taxonomy.uri,
+            "version": taxonomy.version,
+        }
+    )
+
+
+async def save_taxonomy(
+    session: AsyncSession, payload: TaxonomyIn, mode: WriteMode, taxonomy_id: str | None = None
+) -> tuple[StoredTaxonomy, Outcome]:
+    """Create or update a taxonomy (its terms, when sent, are saved too)."""
+    repository = TaxonomyRepository(session)
+    record_id = taxonomy_id or payload.id or str(uuid.uuid4())
+    if taxonomy_id and payload.id and payload.id != taxonomy_id:
+        raise Unprocessable("the body id differs from the id in the URL", expression="id")
+    existing = await repository.get_taxonomy(record_id)
+    new_digest = digest(payload)
+    if (stop := decide("taxonomy", record_id, existing, new_digest, mode)) is not None:
+        assert existing is not None
+        return existing, stop
+    now = datetime.now(UTC)
+    values = {
+        "id": record_id,
+        "name": payload.name,
+        "description": payload.description,
+        "uri": payload.uri,
+        "version": payload.version,
+        "last_modified_at": now,
+        "input_digest": new_digest,
+    }
+    await repository.save_taxonomy(values, exists=existing is not None)
+    await ChangeRepository(session).record("taxonomy", [record_id], "updated", now)
+    for term in payload.taxonomy_terms or []:
+        await save_term(
+            session, term.model_copy(update={"taxonomy_id": record_id}), WriteMode.UPSERT
+        )
+    if existing is not None and existing.name != payload.name:
+        # Terms carry their taxonomy's name: re-render them (and the services that nest them).
+        for term in await repository.terms_of_taxonomy(record_id):
+            await _rewrite_term(session, term, now)
+    stored = await repository.get_taxonomy(record_id)
+    assert stored is not None
+    return stored, Outcome.CREATED if existing is None else Outcome.UPDATED
+
+
+async def save_term(
+    session: AsyncSession, payload: TaxonomyTermIn, mode: WriteMode, term_id: str | None = None
+) -> tuple[StoredTerm, Outcome]:
+    """Create or update a taxonomy term, then re-render every service that uses it."""
+    repository = TaxonomyRepository(session)
+    if term_id and payload.id and payload.id != term_id:
+        raise Unprocessable("the body id differs from the id in the URL", expression="id")
+    record_id = term_id or payload.id or str(uuid.uuid4())
+    existing = await repository.get_term(record_id)
+    new_digest = digest(payload)
+    if (stop := decide("taxonomy_term", record_id, existing, new_digest, mode)) is not None:
+        assert existing is not None
+        return existing, stop
+    taxonomy = None
+    if payload.taxonomy_id:
+        taxonomy = await repository.get_taxonomy(payload.taxonomy_id)
+        if taxonomy is None or taxonomy.retired_at is not None:
+            raise Unprocessable(
+                f"no taxonomy with id {payload.taxonomy_id}", expression="taxonomy_id"
+            )
+    if payload.parent_id:
+        await _check_parent(repository, record_id, payload.parent_id, payload.taxonomy_id)
+    now = datetime.now(UTC)
+    document = term_document(record_id, payload, taxonomy)
+    await repository.save_term(
+        {
+            "id": record_id,
+            "taxonomy_id": payload.taxonomy_id,
+            "parent_id": payload.parent_id,
+            "code": payload.code,
+            "name": payload.name,
+            "document": orjson.dumps(document).decode(),
+            "last_modified_at": now,
+            "input_digest": new_digest,
+        },
+        exists=existing is not None,
+    )
+    await ChangeRepository(session).record("taxonomy_term", [record_id], "updated", now)
+    if existing is not None:
+        users = await repository.services_using_terms([record_id], live_only=True)
+        await rendering.refresh_services(session, users, now)
+    stored = await repository.get_term(record_id)
+    assert stored is not None
+    return stored, Outcome.CREATED if existing is None else Outcome.UPDATED
+
+
+async def retire_term(session: AsyncSession, term_id: str) -> StoredTerm:
+    """Retire a term no live service or live child term uses (idempotent)."""
+    repository = TaxonomyRepository(session)
+    existing = await repository.get_term(term_id)
+    if existing is None:
+        raise NotFound(f"no taxonomy_term with id {term_id}", expression="id")
+    if existing.retired_at is not None:
+        return existing
+    if users := await repository.services_using_terms([term_id], live_only=True):
+        raise Conflict(
+            f"taxonomy_term {term_id} is used by {len(users)} live service(s) "
+            f"(e.g. {users[0]}): remove it from them first",
+            expression="id",
+        )
+    if children := await repository.live_children(term_id):
+        raise Conflict(
+            f"taxonomy_term {term_id} has live child terms (e.g. {children[0]}): retire them first",
+            expression="id",
+        )
+    now = datetime.now(UTC)
+    await repository.save_term(
+        {"id": term_id, "retired_at": now, "last_modified_at": now}, exists=True
+    )
+    await ChangeRepository(session).record("taxonomy_term", [term_id], "deleted", now)
+    stored = await repository.get_term(term_id)
+    assert stored is not None
+    return stored
+
+
+def term_document(
+    term_id: str, payload: TaxonomyTermIn, taxonomy: StoredTaxonomy | None
+) -> dict[str, Any]:
+    """The ORUK taxonomy_term, with the legacy UK `term` twin of `name`."""
+    document = {
+        "id": term_id,
+        "name": payload.name,
+        "description": payload.description,
+        "code": payload.code,
+        "parent_id": payload.parent_id,
+        "taxonomy": taxonomy.name if taxonomy else payload.taxonomy,
+        "taxonomy_id": payload.taxonomy_id,
+        "term_uri": payload.term_uri,
+        "term": payload.name,
+        "language": payload.language,
+    }
+    return ordered(without_empties(document), ["id", "name", "description"])
+
+
+async def _rewrite_term(session: AsyncSession, term: StoredTerm, now: datetime) -> None:
+    repository = TaxonomyRepository(session)
+    document = orjson.loads(term.document)
+    taxonomy = await repository.get_taxonomy(term.taxonomy_id) if term.taxonomy_id else None
+    if taxonomy:
+        document["taxonomy"] = taxonomy.name
+    await repository.save_term(
+        {"id": term.id, "document": orjson.dumps(document).decode(), "last_modified_at": now},
+        exists=True,
+    )
+    await ChangeRepository(session).record("taxonomy_term", [term.id], "updated", now)
+    users = await repository.services_using_terms([term.id], live_only=True)
+    await rendering.refresh_services(session, users, now)
+
+
+async def _check_parent(
+    repository: TaxonomyRepository, term_id: str, parent_id: str, taxonomy_id: str | None
+) -> None:
+    parent = await repository.get_term(parent_id)
+    if parent is None or parent.retired_at is not None:
+        raise Unprocessable(f"no taxonomy_term with id {parent_id}", expression="parent_id")
+    if parent.taxonomy_id != taxonomy_id:
+        raise Unprocessable(
+            "a parent term must belong to the same taxonomy", expression="parent_id"
+        )
+    # Walk up from the parent: meeting this term again would make a loop.
+    seen = {term_id}
+    current: StoredTerm | None = parent
+    while current is not None:
+        if current.id in seen:
+            raise Unprocessable("parent_id would make a loop of terms", expression="parent_id")
+        seen.add(current.id)
+        current = await repository.get_term(current.parent_id) if current.parent_id else None

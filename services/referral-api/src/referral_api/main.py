@@ -4,6 +4,8 @@ from fastapi import FastAPI
 
 from referral_api import __version__
 from referral_api.config import ReferralSettings
+from referral_api.lifecycle.router import router as lifecycle_router
+from referral_api.messages.router import router as messages_router
 from referral_api.metadata import router as metadata_router
 from referral_api.referrals.router import router as referrals_router
 from signpost_platform.app import create_app as create_service_app
@@ -23,9 +25,14 @@ def create_app(settings: ReferralSettings | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         settings=settings or ReferralSettings(),
-        routers=[referrals_router, metadata_router],
+        routers=[referrals_router, messages_router, lifecycle_router, metadata_router],
         openapi_tags=[
             {"name": "ServiceRequest", "description": "Referrals (the minimum referral dataset)"},
+            {"name": "$process-message", "description": "Referral messages from EMIS, Rio and "
+             "other systems: new referrals and their lifecycle"},
+            {"name": "Task", "description": "Referral status, closure and support offered"},
+            {"name": "Encounter", "description": "Contacts with the person"},
+            {"name": "Observation", "description": "Wellbeing assessments"},
             {"name": "metadata", "description": "The FHIR CapabilityStatement"},
         ],
     )

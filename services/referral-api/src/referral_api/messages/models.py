@@ -43,6 +43,4 @@ class HeldMessage(Base):
     # The message with the Patient reduced to the minimum dataset (no names, no address lines).
     body: Mapped[str] = mapped_column(Text)
 
-    __table_args__ = (
-        Index("ix_held_message_identifier", "identifier_system", "identifier_value"),
-    )
+    __table_args__ = (Index("ix_held_message_identifier", "identifier_system", "identifier_value"),)

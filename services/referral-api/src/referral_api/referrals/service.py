@@ -5,11 +5,13 @@ creates with one identifier exactly one inserts; the other meets the constraint,
 returns the referral that won.
 """
 
+import dataclasses
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,6 +19,7 @@ from referral_api.referrals import canonical
 from referral_api.referrals.repository import (
     ReasonRow,
     ReferralColumns,
+    ReferralForUpdate,
     ReferralRepository,
     StoredReferral,
 )
@@ -64,6 +67,69 @@ async def create(
             issue_code="duplicate",
         ) from None
     return CreateOutcome(stored, created=True)
+
+
+async def create_from_message(
+    session: AsyncSession, resource: ServiceRequest, *, source_system: str, as_of: datetime
+) -> StoredReferral:
+    """Insert a referral a message brought; raises IntegrityError if an identifier is taken
+    (a concurrent message created it: the caller retries and finds it)."""
+    now = datetime.now(UTC)
+    referral_id = str(uuid.uuid4())
+    stored = StoredReferral(referral_id, 1, now, _canonical_json(resource, referral_id, 1, now))
+    await ReferralRepository(session).insert(
+        stored, _columns(resource), _identifiers(resource), _reasons(resource),
+        source_system=source_system, source_updated_at=as_of,
+    )
+    return stored
+
+
+async def save_from_message(
+    session: AsyncSession,
+    current: ReferralForUpdate,
+    resource: ServiceRequest | None,
+    *,
+    as_of: datetime | None,
+    server_extensions: list[dict[str, Any]],
+    status: str,
+    keep_version: bool,
+) -> StoredReferral | None:
+    """Write a referral after a message: new content from `resource` (when the message's
+    ServiceRequest is newer) and/or new derived extensions and status. None if nothing changed.
+
+    `keep_version` is for a referral created by this same message: it has not been served yet.
+    """
+    stored = current.stored
+    version = stored.version if keep_version else stored.version + 1
+    now = stored.last_updated_at if keep_version else datetime.now(UTC)
+    repository = ReferralRepository(session)
+    if resource is not None:
+        body: dict[str, Any] = resource.to_fhir()
+        incoming_meta = body.pop("meta", {})
+        body["status"] = status
+        document = canonical.render(
+            body, stored.id, version, now, server_extensions=server_extensions,
+            incoming_meta=incoming_meta,
+        )
+        new = StoredReferral(stored.id, version, now, document)
+        columns = dataclasses.replace(_columns(resource), status=status)
+        updated = await repository.update(
+            new, stored.version, columns, _identifiers(resource), _reasons(resource),
+            source_updated_at=as_of,
+        )
+    else:
+        document = canonical.rerender(
+            stored.resource, version, now, server_extensions=server_extensions, status=status
+        )
+        if canonical.content_of(orjson.loads(document)) == canonical.content_of(
+            orjson.loads(stored.resource)
+        ) and server_extensions == canonical.server_extensions_of(stored.resource):
+            return None
+        new = StoredReferral(stored.id, version, now, document)
+        updated = await repository.replace_resource(new, stored.version, status)
+    if not updated:
+        raise AssertionError("a referral locked for update moved on")
+    return new
 
 
 async def read(session: AsyncSession, referral_id: str) -> StoredReferral:

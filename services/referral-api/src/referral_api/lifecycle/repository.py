@@ -1,0 +1,237 @@
+"""All SQL about lifecycle resources (Tasks, contacts, assessments) and the lifecycle summary."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import case, delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from referral_api.lifecycle.models import (
+    Assessment,
+    AssessmentScore,
+    Contact,
+    ReferralLifecycle,
+    ReferralTask,
+    SupportOffered,
+)
+
+LifecycleResource = type[ReferralTask] | type[Contact] | type[Assessment]
+
+RESOURCE_TABLES: dict[str, Any] = {
+    "Task": ReferralTask,
+    "Encounter": Contact,
+    "Observation": Assessment,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class HeldVersion:
+    """The version of a sender resource already held: the rule compares (as_of, content_hash)."""
+
+    id: str
+    version: int
+    as_of: datetime
+    content_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class TaskState:
+    lifecycle_state: str
+    accepted_at: datetime | None
+    ended_at: datetime | None
+    reason_system: str | None
+    reason_code: str | None
+    closure_outcome: str | None
+    as_of: datetime
+    content_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """Counts and dates of a referral's contacts, support and assessments."""
+
+    contact_count: int
+    dna_count: int
+    first_contact_at: datetime | None
+    support_offered_count: int
+    onward_referral_count: int
+    assessment_count: int
+
+
+class LifecycleRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def held_versions(
+        self, table: Any, referral_id: str, source_ids: Sequence[str]
+    ) -> dict[str, HeldVersion]:
+        if not source_ids:
+            return {}
+        rows = await self.session.execute(
+            select(table.source_id, table.id, table.version, table.as_of, table.content_hash).where(
+                table.referral_id == referral_id, table.source_id.in_(source_ids)
+            )
+        )
+        return {row[0]: HeldVersion(*row[1:]) for row in rows}
+
+    async def save(self, table: Any, row: dict[str, Any], held: HeldVersion | None) -> None:
+        """Insert a resource's first version, or replace the held one."""
+        if held is None:
+            await self.session.execute(insert(table).values(**row))
+        else:
+            values = {k: v for k, v in row.items() if k not in ("id", "referral_id", "source_id")}
+            await self.session.execute(update(table).where(table.id == held.id).values(**values))
+
+    async def replace_support(self, task_id: str, rows: list[dict[str, Any]]) -> None:
+        await self.session.execute(delete(SupportOffered).where(SupportOffered.task_id == task_id))
+        if rows:
+            await self.session.execute(insert(SupportOffered), rows)
+
+    async def replace_scores(self, assessment_id: str, rows: list[dict[str, Any]]) -> None:
+        await self.session.execute(
+            delete(AssessmentScore).where(AssessmentScore.assessment_id == assessment_id)
+        )
+        if rows:
+            await self.session.execute(insert(AssessmentScore), rows)
+
+    async def task_states(self, referral_id: str) -> list[TaskState]:
+        rows = await self.session.execute(
+            select(
+                ReferralTask.lifecycle_state,
+                ReferralTask.accepted_at,
+                ReferralTask.ended_at,
+                ReferralTask.reason_system,
+                ReferralTask.reason_code,
+                ReferralTask.closure_outcome,
+                ReferralTask.as_of,
+                ReferralTask.content_hash,
+            ).where(
+                ReferralTask.referral_id == referral_id, ReferralTask.lifecycle_state.is_not(None)
+            )
+        )
+        return [TaskState(*row) for row in rows]
+
+    async def activity(self, referral_id: str) -> Activity:
+        """One round trip: contact, DNA, support and assessment counts, first attended contact."""
+        live = (Contact.referral_id == referral_id, Contact.status != "entered-in-error")
+
+        def scalar(*columns: Any, where: Any) -> Any:
+            return select(*columns).where(*where).scalar_subquery()
+
+        is_dna = case((Contact.attendance_outcome == "dna", 1), else_=0)
+        attended_at = case((Contact.attendance_outcome == "attended", Contact.contact_at))
+        is_referral = case((SupportOffered.kind == "referral", 1), else_=0)
+        support = (SupportOffered.referral_id == referral_id,)
+        row = (
+            await self.session.execute(
+                select(
+                    scalar(func.count(), where=live),
+                    scalar(func.coalesce(func.sum(is_dna), 0), where=live),
+                    scalar(func.min(attended_at), where=live),
+                    scalar(func.count(), where=support),
+                    scalar(func.coalesce(func.sum(is_referral), 0), where=support),
+                    scalar(
+                        func.count(),
+                        where=(
+                            Assessment.referral_id == referral_id,
+                            Assessment.status != "entered-in-error",
+                        ),
+                    ),
+                )
+            )
+        ).one()
+        return Activity(
+            contact_count=int(row[0]),
+            dna_count=int(row[1]),
+            first_contact_at=_aware(row[2]),
+            support_offered_count=int(row[3]),
+            onward_referral_count=int(row[4]),
+            assessment_count=int(row[5]),
+        )
+
+    async def summary(self, referral_id: str) -> dict[str, Any] | None:
+        row = (
+            await self.session.execute(
+                select(ReferralLifecycle).where(ReferralLifecycle.referral_id == referral_id)
+            )
+        ).scalar_one_or_none()
+        if row is None:
+            return None
+        return {c.name: getattr(row, c.name) for c in ReferralLifecycle.__table__.columns}
+
+    async def save_summary(self, values: dict[str, Any], exists: bool) -> None:
+        if exists:
+            await self.session.execute(
+                update(ReferralLifecycle)
+                .where(ReferralLifecycle.referral_id == values["referral_id"])
+                .values(**{k: v for k, v in values.items() if k != "referral_id"})
+            )
+        else:
+            await self.session.execute(insert(ReferralLifecycle).values(**values))
+
+    async def ended_at(self, referral_ids: Sequence[str]) -> dict[str, datetime | None]:
+        """When each referral stopped being open (closed, declined or cancelled), if it did."""
+        rows = await self.session.execute(
+            select(
+                ReferralLifecycle.referral_id,
+                func.coalesce(
+                    ReferralLifecycle.closed_at,
+                    ReferralLifecycle.declined_at,
+                    ReferralLifecycle.cancelled_at,
+                ),
+            ).where(ReferralLifecycle.referral_id.in_(referral_ids))
+        )
+        return {row[0]: _aware(row[1]) for row in rows}
+
+    async def get_resource(
+        self, table: Any, resource_id: str
+    ) -> tuple[str, int, datetime, str] | None:
+        row = (
+            await self.session.execute(
+                select(table.id, table.version, table.last_updated_at, table.resource).where(
+                    table.id == resource_id
+                )
+            )
+        ).first()
+        return (row[0], row[1], row[2], row[3]) if row else None
+
+    async def search(
+        self,
+        table: Any,
+        referral_ids: list[list[str]],
+        order_column: str,
+        count: int,
+        offset: int,
+        with_total: bool,
+    ) -> tuple[int | None, list[tuple[str, str]]]:
+        conditions = [table.referral_id.in_(ids) for ids in referral_ids]
+        statement = (
+            select(table.id, table.resource)
+            .where(*conditions)
+            .order_by(getattr(table, order_column), table.id)
+            .limit(count)
+            .offset(offset)
+        )
+        rows = [(row[0], row[1]) for row in await self.session.execute(statement)]
+        total = None
+        if with_total:
+            if offset == 0 and len(rows) < count:
+                total = len(rows)
+            else:
+                total = (
+                    await self.session.execute(
+                        select(func.count()).select_from(table).where(*conditions)
+                    )
+                ).scalar_one()
+        return total, rows
+
+
+def _aware(value: datetime | str | None) -> datetime | None:
+    """Aggregates bypass the UTC column type on SQLite: make the value aware again."""
+    if value is None:
+        return None
+    if isinstance(value, str):  # SQLite returns MIN() of a timestamp as text
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -1,0 +1,78 @@
+"""Reading the lifecycle resources: `GET /fhir/Task|Encounter|Observation[/{id}]`."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from referral_api.lifecycle import search
+from referral_api.lifecycle.repository import RESOURCE_TABLES, LifecycleRepository
+from signpost_platform.auth import Caller, require_scope
+from signpost_platform.db import SessionDep
+from signpost_platform.errors import NotFound
+from signpost_platform.fhir.responses import FhirResponse, version_headers
+from signpost_platform.fhir.search import page_links, parse_search, render_searchset
+from signpost_platform.urls import base_url
+
+router = APIRouter(prefix="/fhir", tags=["lifecycle"])
+ReadCaller = Annotated[Caller, require_scope("referral:read")]
+
+
+def _add_routes(resource_type: str, what: str) -> None:
+    parameter = search.PARAMETERS[resource_type][0]
+
+    async def read(resource_id: str, session: SessionDep, _caller: ReadCaller) -> Response:
+        found = await LifecycleRepository(session).get_resource(
+            RESOURCE_TABLES[resource_type], resource_id
+        )
+        if found is None:
+            raise NotFound(f"no {resource_type} with id {resource_id}")
+        _, version, last_updated, resource = found
+        return FhirResponse(resource.encode(), 200, version_headers(version, last_updated))
+
+    async def find(request: Request, session: SessionDep, _caller: ReadCaller) -> Response:
+        settings = request.app.state.settings
+        query = list(request.query_params.multi_items())
+        parsed = parse_search(
+            query,
+            search.PARAMETERS[resource_type],
+            {},
+            default_count=settings.default_page_size,
+            max_count=settings.max_page_size,
+            default_sort=[],
+        )
+        ids = search.referral_ids(parameter.name, parsed.occurrences(parameter.name))
+        total, rows = await LifecycleRepository(session).search(
+            RESOURCE_TABLES[resource_type],
+            ids,
+            search.ORDER[resource_type],
+            parsed.count,
+            parsed.offset,
+            parsed.total,
+        )
+        resource_base = f"{base_url(request)}/fhir/{resource_type}"
+        links = page_links(resource_base, query, parsed, total, len(rows))
+        body = render_searchset(resource_base, [(i, r.encode()) for i, r in rows], total, links)
+        return FhirResponse(body)
+
+    router.add_api_route(
+        f"/{resource_type}/{{resource_id}}",
+        read,
+        methods=["GET"],
+        operation_id=f"read{resource_type}",
+        summary=f"Read a {what}",
+        tags=[resource_type],
+    )
+    router.add_api_route(
+        f"/{resource_type}",
+        find,
+        methods=["GET"],
+        operation_id=f"search{resource_type}",
+        summary=f"Search {what}s of a referral ({parameter.name}=ServiceRequest/<id>)",
+        tags=[resource_type],
+    )
+
+
+_add_routes("Task", "referral Task (status, closure and support offered)")
+_add_routes("Encounter", "contact")
+_add_routes("Observation", "wellbeing assessment")

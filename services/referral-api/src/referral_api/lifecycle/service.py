@@ -1,0 +1,378 @@
+"""The lifecycle rules: accept a sender's resource only if it is newer, derive the summary.
+
+Order independence: every sender resource (Task, Encounter, Observation, and the Patient) is
+kept with the sender's timestamp (`meta.lastUpdated`, else the message's `Bundle.timestamp`) and
+a hash of its content. A version replaces the held one only if (timestamp, hash) is greater, so
+the same set of messages gives the same state whatever order they arrive in, and a replay
+changes nothing. The lifecycle summary is then derived from the rows, never accumulated.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+import orjson
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from referral_api.lifecycle.models import Assessment, Contact, ReferralTask
+from referral_api.lifecycle.repository import HeldVersion, LifecycleRepository
+from signpost_platform.fhir.responses import instant
+from signpost_schemas import systems
+from signpost_schemas.fhir import profiles
+from signpost_schemas.fhir.encounter import Contact as ContactResource
+from signpost_schemas.fhir.observation import WellbeingAssessment
+from signpost_schemas.fhir.task import ReferralTask as TaskResource
+
+# Served ids are derived from (referral, resource type, sender id): stable across replays.
+_ID_NAMESPACE = uuid.UUID("6f1c9a56-52f3-4c1e-9d0e-3b7f1a2c8e44")
+
+Outcome = Literal["created", "updated", "unchanged", "superseded"]
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """A sender resource with the timestamp and content hash the ordering rule compares."""
+
+    resource: TaskResource | ContactResource | WellbeingAssessment
+    as_of: datetime
+    content_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReferralContext:
+    referral_id: str
+    nhs_number: str
+
+
+def served_id(referral_id: str, resource_type: str, source_id: str) -> str:
+    return str(uuid.uuid5(_ID_NAMESPACE, f"{referral_id}/{resource_type}/{source_id}"))
+
+
+def is_newer(as_of: datetime, content_hash: str, held: HeldVersion | None) -> Outcome:
+    """Whether an incoming version replaces the held one: later timestamp, or at the same
+    instant the larger content hash (an arbitrary but fixed tie-break)."""
+    if held is None:
+        return "created"
+    incoming, current = (as_of, content_hash), (held.as_of, held.content_hash)
+    if incoming == current:
+        return "unchanged"
+    return "updated" if incoming > current else "superseded"
+
+
+async def apply(
+    session: AsyncSession, context: ReferralContext, incoming: list[Incoming], now: datetime
+) -> dict[str, list[Outcome]]:
+    """Store each incoming resource that is newer than the version held; say what happened."""
+    repository = LifecycleRepository(session)
+    outcomes: dict[str, list[Outcome]] = {"Task": [], "Encounter": [], "Observation": []}
+    by_type: dict[str, list[Incoming]] = {"Task": [], "Encounter": [], "Observation": []}
+    for item in incoming:
+        by_type[item.resource.resourceType].append(item)
+    for resource_type, items in by_type.items():
+        if not items:
+            continue
+        table = _TABLES[resource_type]
+        held = await repository.held_versions(
+            table, context.referral_id, [i.resource.id for i in items]
+        )
+        for item in _newest_per_id(items):
+            previous = held.get(item.resource.id)
+            outcome = is_newer(item.as_of, item.content_hash, previous)
+            outcomes[resource_type].append(outcome)
+            if outcome in ("created", "updated"):
+                await _save(repository, context, item, previous, now)
+    return outcomes
+
+
+def _newest_per_id(items: list[Incoming]) -> list[Incoming]:
+    """If one message carries two versions of a resource, only the newest counts."""
+    newest: dict[str, Incoming] = {}
+    for item in items:
+        seen = newest.get(item.resource.id)
+        if seen is None or (item.as_of, item.content_hash) > (seen.as_of, seen.content_hash):
+            newest[item.resource.id] = item
+    return list(newest.values())
+
+
+async def _save(
+    repository: LifecycleRepository,
+    context: ReferralContext,
+    item: Incoming,
+    previous: HeldVersion | None,
+    now: datetime,
+) -> None:
+    resource = item.resource
+    resource_id = (
+        previous.id
+        if previous
+        else served_id(context.referral_id, resource.resourceType, resource.id)
+    )
+    version = previous.version + 1 if previous else 1
+    common = {
+        "id": resource_id,
+        "referral_id": context.referral_id,
+        "source_id": resource.id,
+        "status": resource.status,
+        "as_of": item.as_of,
+        "content_hash": item.content_hash,
+        "version": version,
+        "last_updated_at": now,
+        "resource": _served_json(resource, resource_id, version, now, context),
+    }
+    if isinstance(resource, TaskResource):
+        reason = resource.reason
+        await repository.save(
+            ReferralTask,
+            {
+                **common,
+                "lifecycle_state": resource.lifecycle_state,
+                "reason_system": reason.system if reason else None,
+                "reason_code": reason.code if reason else None,
+                "closure_outcome": resource.closure_outcome,
+                "accepted_at": resource.accepted_at,
+                "ended_at": resource.ended_at,
+            },
+            previous,
+        )
+        await repository.replace_support(
+            resource_id,
+            [
+                {
+                    "task_id": resource_id,
+                    "position": position,
+                    "referral_id": context.referral_id,
+                    "support_code": output.support.code,
+                    "support_group": output.support.group,
+                    "kind": output.kind,
+                    "directory_service_id": output.directory_service_id,
+                    "directory_service_name": output.directory_service_name,
+                    "offered_at": output.offered_at,
+                }
+                for position, output in enumerate(resource.output or [], start=1)
+            ],
+        )
+    elif isinstance(resource, ContactResource):
+        mechanism, attendance = resource.mechanism, resource.attendance
+        await repository.save(
+            Contact,
+            {
+                **common,
+                "contact_at": resource.contact_at,
+                "mechanism_system": mechanism.system,
+                "mechanism_code": mechanism.code,
+                "mechanism_group": mechanism.group,
+                "attendance_code": attendance.code,
+                "attendance_outcome": attendance.group,
+            },
+            previous,
+        )
+    else:
+        await repository.save(
+            Assessment,
+            {
+                **common,
+                "instrument": resource.instrument.code,
+                "timepoint": resource.timepoint,
+                "assessed_at": resource.assessed_at,
+                "total_score": resource.total,
+            },
+            previous,
+        )
+        await repository.replace_scores(
+            resource_id,
+            [
+                {
+                    "assessment_id": resource_id,
+                    "item_code": item_score.code,
+                    "value": item_score.value,
+                    "value_text": item_score.text,
+                }
+                for item_score in resource.items
+            ],
+        )
+
+
+_TABLES: dict[str, Any] = {"Task": ReferralTask, "Encounter": Contact, "Observation": Assessment}
+_PROFILES = {
+    "Task": profiles.TASK_PROFILE,
+    "Encounter": profiles.ENCOUNTER_PROFILE,
+    "Observation": profiles.OBSERVATION_PROFILE,
+}
+
+
+def _served_json(
+    resource: TaskResource | ContactResource | WellbeingAssessment,
+    resource_id: str,
+    version: int,
+    at: datetime,
+    context: ReferralContext,
+) -> str:
+    """The resource as Signpost serves it: our id and references, the sender's id kept."""
+    body: dict[str, Any] = resource.to_fhir()
+    body.pop("id", None)
+    body.pop("meta", None)
+    referral = {"reference": f"ServiceRequest/{context.referral_id}", "type": "ServiceRequest"}
+    person = {
+        "type": "Patient",
+        "identifier": {"system": systems.NHS_NUMBER, "value": context.nhs_number},
+    }
+    if isinstance(resource, TaskResource):
+        body["focus"] = referral
+        body["basedOn"] = [referral]
+        body["for"] = person
+        body.setdefault("code", {"coding": [{"system": profiles.TASK_CODE, "code": "fulfill"}]})
+    else:
+        body["basedOn"] = [referral]
+        body["subject"] = person
+    if isinstance(resource, ContactResource):
+        body["class"] = resource.served_class.to_fhir()
+    sender_id = {"system": profiles.SENDER_RESOURCE_ID, "value": resource.id}
+    body["identifier"] = [*(body.get("identifier") or []), sender_id]
+    document: dict[str, Any] = {
+        "resourceType": resource.resourceType,
+        "id": resource_id,
+        "meta": {
+            "versionId": str(version),
+            "lastUpdated": instant(at),
+            "profile": [_PROFILES[resource.resourceType]],
+        },
+    }
+    document.update((k, v) for k, v in body.items() if k != "resourceType")
+    return orjson.dumps(document).decode()
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """The derived lifecycle of a referral (a row of referral_lifecycle)."""
+
+    values: dict[str, Any]
+
+    @property
+    def status(self) -> str:
+        return str(self.values["status"])
+
+    @property
+    def ended_at(self) -> datetime | None:
+        return self.values["closed_at"] or self.values["declined_at"] or self.values["cancelled_at"]
+
+
+CANCELLED_BY_SENDER = {"revoked", "entered-in-error"}
+
+
+async def derive_summary(
+    session: AsyncSession, referral_id: str, sender_status: str, sender_updated_at: datetime | None
+) -> Summary:
+    """The lifecycle from the newest Task, the referrer's status and the activity rows."""
+    repository = LifecycleRepository(session)
+    tasks = await repository.task_states(referral_id)
+    activity = await repository.activity(referral_id)
+    current = max(tasks, key=lambda t: (t.as_of, t.content_hash)) if tasks else None
+    state = current.lifecycle_state if current else "received"
+    accepted = [t.accepted_at for t in tasks if t.accepted_at]
+    values: dict[str, Any] = {
+        "referral_id": referral_id,
+        "status": state,
+        "sender_status": sender_status,
+        "accepted_at": min(accepted) if accepted else None,
+        "declined_at": None,
+        "decline_reason_system": None,
+        "decline_reason_code": None,
+        "cancelled_at": None,
+        "closed_at": None,
+        "closure_reason_code": None,
+        "closure_outcome": None,
+        "first_contact_at": activity.first_contact_at,
+        "contact_count": activity.contact_count,
+        "dna_count": activity.dna_count,
+        "support_offered_count": activity.support_offered_count,
+        "onward_referral_count": activity.onward_referral_count,
+        "assessment_count": activity.assessment_count,
+    }
+    if current and state == "declined":
+        values.update(
+            declined_at=current.ended_at,
+            decline_reason_system=current.reason_system,
+            decline_reason_code=current.reason_code,
+        )
+    elif current and state == "closed":
+        values.update(
+            closed_at=current.ended_at,
+            closure_reason_code=current.reason_code,
+            closure_outcome=current.closure_outcome,
+        )
+    elif current and state == "cancelled":
+        values.update(cancelled_at=current.ended_at)
+    if state in ("received", "accepted") and sender_status in CANCELLED_BY_SENDER:
+        values.update(status="cancelled", cancelled_at=sender_updated_at)
+    return Summary(values)
+
+
+async def save_summary(
+    session: AsyncSession, summary: Summary, previous: dict[str, Any] | None
+) -> bool:
+    """Store the summary; False when nothing changed."""
+    if previous == summary.values:
+        return False
+    await LifecycleRepository(session).save_summary(summary.values, exists=previous is not None)
+    return True
+
+
+async def current_summary(session: AsyncSession, referral_id: str) -> dict[str, Any] | None:
+    return await LifecycleRepository(session).summary(referral_id)
+
+
+def summary_extension(summary: dict[str, Any], source_system: str) -> dict[str, Any]:
+    """The lifecycle summary as the ServiceRequest's Extension-Signpost-ReferralLifecycle."""
+    parts: list[dict[str, Any]] = [{"url": "status", "valueCode": summary["status"]}]
+
+    def moment(url: str, key: str) -> None:
+        if summary.get(key):
+            parts.append({"url": url, "valueDateTime": instant(summary[key])})
+
+    moment("acceptedOn", "accepted_at")
+    moment("declinedOn", "declined_at")
+    if summary.get("decline_reason_code"):
+        parts.append(
+            {
+                "url": "declineReason",
+                "valueCoding": {
+                    "system": summary["decline_reason_system"],
+                    "code": summary["decline_reason_code"],
+                },
+            }
+        )
+    moment("cancelledOn", "cancelled_at")
+    moment("closedOn", "closed_at")
+    if summary.get("closure_reason_code"):
+        parts.append(
+            {
+                "url": "closureReason",
+                "valueCoding": {
+                    "system": profiles.REFERRAL_CLOSURE_REASON,
+                    "code": summary["closure_reason_code"],
+                },
+            }
+        )
+        parts.append({"url": "closureOutcome", "valueCode": summary["closure_outcome"]})
+    moment("firstContact", "first_contact_at")
+    for url, key in (
+        ("contacts", "contact_count"),
+        ("didNotAttend", "dna_count"),
+        ("supportOffered", "support_offered_count"),
+        ("onwardReferrals", "onward_referral_count"),
+        ("assessments", "assessment_count"),
+    ):
+        parts.append({"url": url, "valueInteger": summary[key]})
+    parts.append({"url": "sourceSystem", "valueCode": source_system})
+    return {"url": profiles.REFERRAL_LIFECYCLE_EXTENSION, "extension": parts}
+
+
+def served_status(sender_status: str, lifecycle_status: str) -> str:
+    """ServiceRequest.status as served: completed once closed, revoked once declined or
+    cancelled, otherwise what the sender said."""
+    if lifecycle_status == "closed":
+        return "completed"
+    if lifecycle_status in ("declined", "cancelled"):
+        return "revoked" if sender_status != "entered-in-error" else sender_status
+    return sender_status

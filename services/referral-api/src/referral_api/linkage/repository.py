@@ -1,0 +1,78 @@
+"""All SQL about referral links."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, delete, insert, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from referral_api.linkage.models import ReferralLink
+from referral_api.referrals.models import Referral
+
+
+@dataclass(frozen=True, slots=True)
+class PersonReferral:
+    id: str
+    received_by_role: str
+    authored_at: datetime
+
+
+class LinkageRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def referrals_of(self, nhs_number: str) -> list[PersonReferral]:
+        rows = await self.session.execute(
+            select(Referral.id, Referral.received_by_role, Referral.authored_at)
+            .where(Referral.nhs_number == nhs_number)
+            .order_by(Referral.authored_at, Referral.id)
+        )
+        return [PersonReferral(*row) for row in rows]
+
+    async def links_of_person(self, nhs_number: str) -> set[tuple[str, str, str]]:
+        rows = await self.session.execute(
+            select(
+                ReferralLink.referral_id, ReferralLink.linked_referral_id, ReferralLink.link_type
+            ).where(ReferralLink.nhs_number == nhs_number)
+        )
+        return {(row[0], row[1], row[2]) for row in rows}
+
+    async def links_of(self, referral_id: str) -> list[tuple[str, str]]:
+        """(linked referral id, link type) of one referral, in a stable order."""
+        rows = await self.session.execute(
+            select(ReferralLink.linked_referral_id, ReferralLink.link_type)
+            .where(ReferralLink.referral_id == referral_id)
+            .order_by(ReferralLink.link_type, ReferralLink.linked_referral_id)
+        )
+        return [(row[0], row[1]) for row in rows]
+
+    async def remove(self, links: Sequence[tuple[str, str, str]]) -> None:
+        if links:
+            await self.session.execute(
+                delete(ReferralLink).where(
+                    or_(
+                        *(
+                            and_(
+                                ReferralLink.referral_id == a, ReferralLink.linked_referral_id == b
+                            )
+                            for a, b, _ in links
+                        )
+                    )
+                )
+            )
+
+    async def add(self, nhs_number: str, links: Sequence[tuple[str, str, str]]) -> None:
+        if links:
+            await self.session.execute(
+                insert(ReferralLink),
+                [
+                    {
+                        "referral_id": a,
+                        "linked_referral_id": b,
+                        "link_type": t,
+                        "nhs_number": nhs_number,
+                    }
+                    for a, b, t in links
+                ],
+            )

@@ -1,0 +1,337 @@
+"""Reading a message Bundle: its header, its entries by profile, and which referral it is about.
+
+Everything is validated before anything is written. Each error names the entry it is in:
+`Bundle.entry[3].resource.period.start`.
+"""
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+import orjson
+from pydantic import BaseModel, ValidationError
+
+from signpost_platform.errors import BadRequest, Issue, SignpostError, Unprocessable
+from signpost_platform.fhir.parsing import issues_from_validation
+from signpost_schemas import systems
+from signpost_schemas.fhir import profiles
+from signpost_schemas.fhir.datatypes import Identifier, Reference
+from signpost_schemas.fhir.encounter import Contact
+from signpost_schemas.fhir.message import (
+    MESSAGE_EVENTS,
+    MESSAGE_REASONS,
+    MessageBundle,
+    MessageHeader,
+)
+from signpost_schemas.fhir.observation import WellbeingAssessment
+from signpost_schemas.fhir.patient import MessagePatient
+from signpost_schemas.fhir.service_request import ServiceRequest
+from signpost_schemas.fhir.task import ReferralTask
+
+Model = TypeVar("Model", bound=BaseModel)
+
+LIFECYCLE_TYPES: dict[str, type[BaseModel]] = {
+    "Task": ReferralTask,
+    "Encounter": Contact,
+    "Observation": WellbeingAssessment,
+}
+# Resources a BaRS referral may carry that Signpost does not keep.
+IGNORED_TYPES = {
+    "Organization",
+    "Practitioner",
+    "PractitionerRole",
+    "Location",
+    "CarePlan",
+    "Flag",
+    "HealthcareService",
+    "Endpoint",
+    "EpisodeOfCare",
+    "Consent",
+    "Questionnaire",
+    "QuestionnaireResponse",
+    "MedicationStatement",
+    "AllergyIntolerance",
+    "Condition",
+    "DocumentReference",
+    "Appointment",
+    "Provenance",
+}
+CLOCK_SKEW = timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Timed:
+    """A parsed entry with its position, sender timestamp and content hash."""
+
+    index: int
+    resource: Any
+    as_of: datetime
+    content_hash: str
+
+
+@dataclass
+class ReadMessage:
+    """A validated message, ready to apply."""
+
+    bundle: MessageBundle
+    header: MessageHeader
+    event: str
+    reason: str
+    source_system: str
+    service_request: Timed
+    patient: Timed | None
+    lifecycle: list[Timed] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+
+    @property
+    def identifiers(self) -> list[tuple[str, str]]:
+        return [(i.system, i.value) for i in self.service_request.resource.identifier or []]
+
+
+def payload_hash(document: dict[str, Any]) -> str:
+    """The hash of a message's content, independent of key order and whitespace."""
+    return hashlib.sha256(orjson.dumps(document, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def load_document(body: bytes) -> dict[str, Any]:
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError as error:
+        raise BadRequest(f"the body is not valid JSON: {error}", issue_code="structure") from None
+    if not isinstance(document, dict):
+        raise BadRequest("the body must be a JSON object", issue_code="structure")
+    if document.get("resourceType") != "Bundle":
+        raise BadRequest(
+            f"resourceType must be Bundle (got {document.get('resourceType')!r})",
+            expression="Bundle.resourceType",
+            issue_code="structure",
+        )
+    if not isinstance(document.get("id"), str) or not document["id"]:
+        raise BadRequest(
+            "a message Bundle needs an id: it is the key that makes resending safe",
+            expression="Bundle.id",
+            issue_code="required",
+        )
+    return document
+
+
+def read_message(document: dict[str, Any], *, source_override: str | None = None) -> ReadMessage:
+    """Validate a whole message; raise with every entry's errors named by position."""
+    bundle = _parse(MessageBundle, document, "Bundle", "Bundle")
+    first = bundle.entry[0].resource
+    if first.get("resourceType") != "MessageHeader":
+        raise Unprocessable(
+            "the first entry of a message must be its MessageHeader",
+            expression="Bundle.entry[0].resource",
+            issue_code="structure",
+        )
+    header = _parse(MessageHeader, first, "MessageHeader", "Bundle.entry[0].resource")
+    event = _check_event(header)
+    reason = _check_reason(header)
+    timestamp = bundle.timestamp.astimezone(UTC)
+    if timestamp > datetime.now(UTC) + CLOCK_SKEW:
+        raise Unprocessable(
+            "Bundle.timestamp is in the future", expression="Bundle.timestamp", issue_code="value"
+        )
+
+    focus_index = _focus_index(bundle, header)
+    patient: Timed | None = None
+    service_request: Timed | None = None
+    lifecycle: list[Timed] = []
+    ignored: list[str] = []
+    for index, entry in enumerate(bundle.entry[1:], start=1):
+        resource_type = entry.resource.get("resourceType")
+        where = f"Bundle.entry[{index}].resource"
+        if resource_type == "Patient":
+            if patient is not None:
+                raise Unprocessable("a message carries one Patient", expression=where)
+            patient = _timed(
+                index,
+                _parse(MessagePatient, entry.resource, "Patient", where),
+                entry.resource,
+                timestamp,
+            )
+        elif resource_type == "ServiceRequest":
+            if index != focus_index:
+                raise Unprocessable(
+                    "a message is about one referral: only the focus ServiceRequest may be sent",
+                    expression=where,
+                )
+            document = _with_subject(entry.resource, bundle)
+            parsed = _parse(ServiceRequest, document, "ServiceRequest", where)
+            if not parsed.identifier:
+                raise Unprocessable(
+                    "the ServiceRequest of a message needs the sender's identifier (its "
+                    "referral id), so that later updates find it",
+                    expression=f"{where}.identifier",
+                    issue_code="required",
+                )
+            if parsed.subject.reference and parsed.subject.reference.startswith("urn:"):
+                # A pointer into this message's own entries means nothing once stored.
+                parsed.subject.reference = None
+            service_request = _timed(index, parsed, entry.resource, timestamp)
+        elif resource_type in LIFECYCLE_TYPES:
+            model = LIFECYCLE_TYPES[resource_type]
+            lifecycle.append(
+                _timed(
+                    index,
+                    _parse(model, entry.resource, resource_type, where),
+                    entry.resource,
+                    timestamp,
+                )
+            )
+        elif resource_type in IGNORED_TYPES:
+            ignored.append(resource_type)
+        else:
+            raise Unprocessable(
+                f"{resource_type!r} is not a resource a referral message may carry",
+                expression=f"{where}.resourceType",
+                issue_code="not-supported",
+            )
+    if service_request is None:
+        raise Unprocessable(
+            "the focus ServiceRequest is not in the bundle: a message must carry the referral "
+            "it is about",
+            expression="MessageHeader.focus",
+            issue_code="required",
+        )
+    for item in lifecycle:
+        _check_about_focus(item, bundle, service_request)
+    return ReadMessage(
+        bundle=bundle,
+        header=header,
+        event=event,
+        reason=reason,
+        source_system=source_override or classify_source(header),
+        service_request=service_request,
+        patient=patient,
+        lifecycle=lifecycle,
+        ignored=ignored,
+    )
+
+
+def classify_source(header: MessageHeader) -> str:
+    """emis, rio or api, from the sending software's name (MessageHeader.source)."""
+    source = header.source
+    text = " ".join(filter(None, (source.software, source.name, source.endpoint))).lower()
+    if "emis" in text:
+        return "emis"
+    if re.search(r"(^|[^a-z])rio([^a-z]|$)", text):
+        return "rio"
+    return "api"
+
+
+def _check_event(header: MessageHeader) -> str:
+    coding = header.eventCoding
+    if coding.system != profiles.BARS_MESSAGE_EVENTS or coding.code not in MESSAGE_EVENTS:
+        raise Unprocessable(
+            f"unknown message event {coding.system}|{coding.code}: Signpost accepts "
+            f"{profiles.BARS_MESSAGE_EVENTS}|{' or |'.join(MESSAGE_EVENTS)}",
+            expression="Bundle.entry[0].resource.eventCoding",
+            issue_code="code-invalid",
+        )
+    return str(coding.code)
+
+
+def _check_reason(header: MessageHeader) -> str:
+    for coding in header.reason.coding or []:
+        if coding.system == profiles.BARS_MESSAGE_REASON and coding.code in MESSAGE_REASONS:
+            return str(coding.code)
+    raise Unprocessable(
+        f"MessageHeader.reason must be {profiles.BARS_MESSAGE_REASON}|new or |update",
+        expression="Bundle.entry[0].resource.reason",
+        issue_code="code-invalid",
+    )
+
+
+def _focus_index(bundle: MessageBundle, header: MessageHeader) -> int | None:
+    reference = header.focus[0].reference
+    for index, entry in enumerate(bundle.entry):
+        resource = entry.resource
+        if resource.get("resourceType") != "ServiceRequest":
+            continue
+        names = {entry.fullUrl, f"ServiceRequest/{resource.get('id')}"}
+        if reference in names or (len(header.focus) == 1 and reference is None):
+            return index
+    return None
+
+
+def _with_subject(document: dict[str, Any], bundle: MessageBundle) -> dict[str, Any]:
+    """BaRS senders may point `subject` at the Patient entry: add its NHS number."""
+    subject = document.get("subject")
+    if not isinstance(subject, dict) or "identifier" in subject:
+        return document
+    for entry in bundle.entry:
+        resource = entry.resource
+        if resource.get("resourceType") != "Patient":
+            continue
+        if subject.get("reference") in (entry.fullUrl, f"Patient/{resource.get('id')}"):
+            for identifier in resource.get("identifier") or []:
+                if systems.normalise_system(str(identifier.get("system"))) == systems.NHS_NUMBER:
+                    return {
+                        **document,
+                        "subject": {
+                            **subject,
+                            "identifier": {
+                                "system": systems.NHS_NUMBER,
+                                "value": identifier.get("value"),
+                            },
+                        },
+                    }
+    return document
+
+
+def _check_about_focus(item: Timed, bundle: MessageBundle, service_request: Timed) -> None:
+    """Every Task, Encounter and Observation must be about this message's referral."""
+    resource = item.resource
+    references: list[Reference] = (
+        [resource.focus] if isinstance(resource, ReferralTask) else list(resource.basedOn)
+    )
+    element = "focus" if isinstance(resource, ReferralTask) else "basedOn"
+    entry = bundle.entry[service_request.index]
+    own = {entry.fullUrl, f"ServiceRequest/{entry.resource.get('id')}"} - {None}
+    identifiers = {(i.system, i.value) for i in service_request.resource.identifier or []}
+    for reference in references:
+        if reference.reference in own or _identifier_key(reference.identifier) in identifiers:
+            return
+    raise Unprocessable(
+        f"this {resource.resourceType} is about a ServiceRequest that is not the message's "
+        "focus: send it in a message about that referral",
+        expression=f"Bundle.entry[{item.index}].resource.{element}",
+        issue_code="not-found",
+    )
+
+
+def _identifier_key(identifier: Identifier | None) -> tuple[str | None, str | None] | None:
+    return (identifier.system, identifier.value) if identifier else None
+
+
+def _timed(index: int, parsed: Any, raw: dict[str, Any], timestamp: datetime) -> Timed:
+    meta = getattr(parsed, "meta", None)
+    as_of = meta.lastUpdated.astimezone(UTC) if meta and meta.lastUpdated else timestamp
+    # The hash is of what Signpost keeps, so a held (minimised) copy hashes the same.
+    return Timed(index, parsed, as_of, payload_hash(parsed.to_fhir()))
+
+
+def _parse(model: type[Model], document: dict[str, Any], resource_type: str, where: str) -> Model:
+    try:
+        return model.model_validate(document)
+    except ValidationError as error:
+        status, issues = issues_from_validation(resource_type, error)
+        raise SignpostError(status, [_relocate(i, resource_type, where) for i in issues]) from None
+
+
+def _relocate(issue: Issue, resource_type: str, where: str) -> Issue:
+    """`Task.status` → `Bundle.entry[2].resource.status`."""
+    if where == resource_type:
+        return issue
+    expressions = [
+        where + e[len(resource_type) :] if e.startswith(resource_type) else e
+        for e in issue.expression or []
+    ]
+    diagnostics = issue.diagnostics
+    if diagnostics.startswith(resource_type):
+        diagnostics = where + diagnostics[len(resource_type) :]
+    return Issue(issue.code, diagnostics, expressions, issue.severity)

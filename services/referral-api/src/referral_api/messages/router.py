@@ -1,0 +1,74 @@
+"""`POST /fhir/$process-message`: thin — authorise, read the body, call the service."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from referral_api.messages import examples, service
+from signpost_platform.auth import Caller, require_scope
+from signpost_platform.db import SessionDep
+from signpost_platform.fhir.parsing import require_json
+from signpost_platform.fhir.responses import FhirResponse
+from signpost_platform.urls import base_url
+from signpost_schemas.fhir.operation_outcome import OperationOutcome
+
+router = APIRouter(prefix="/fhir", tags=["$process-message"])
+
+WriteCaller = Annotated[Caller, require_scope("referral:write")]
+FHIR_JSON = "application/fhir+json"
+
+
+def _outcome(description: str) -> dict[str, Any]:
+    return {
+        "model": OperationOutcome,
+        "description": description,
+        "content": {FHIR_JSON: {"example": examples.OPERATION_OUTCOME}},
+    }
+
+
+@router.post(
+    "/$process-message",
+    operation_id="processMessage",
+    summary="Process a BaRS-shaped referral message (new referral or lifecycle update)",
+    description=(
+        "A Bundle of type `message`: MessageHeader first (event "
+        "`servicerequest-request` or `servicerequest-response`, reason `new` or `update`, "
+        "focus the ServiceRequest), the ServiceRequest, the Patient and any Task, Encounter "
+        "and Observation. Idempotent on `Bundle.id`: a resend gets the first response; a "
+        "different message under a used id is refused with 409. An older update never "
+        "overwrites newer state. An update for a referral not yet received is held (202) and "
+        "applied when it arrives. See docs/lifecycle.md."
+    ),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                media: {"example": examples.MESSAGE} for media in (FHIR_JSON, "application/json")
+            },
+        }
+    },
+    responses={
+        200: {
+            "description": "Applied (or a resend): a response message Bundle",
+            "content": {FHIR_JSON: {"example": examples.RESPONSE}},
+        },
+        202: {"description": "Held until the referral it updates arrives"},
+        400: _outcome("Not a message Bundle, malformed, or an entry breaks its structure"),
+        409: _outcome("The Bundle.id was used for a different message"),
+        415: _outcome("The body is not JSON"),
+        422: _outcome(
+            "A code outside its list, a score out of range, an impossible date, an "
+            "unknown event, or the focus ServiceRequest missing"
+        ),
+    },
+)
+async def process_message(request: Request, session: SessionDep, _caller: WriteCaller) -> Response:
+    require_json(request)
+    settings = request.app.state.settings
+    result = await service.process(
+        session,
+        await request.body(),
+        service.Settings(settings.linkage_window_days, base_url(request)),
+    )
+    return FhirResponse(result.body, result.status_code)

@@ -1,0 +1,419 @@
+"""Processing a referral message: idempotent, order-independent, all or nothing.
+
+1. The Bundle id is the idempotency key. A message already processed with the same content
+   (payload hash) gets the response it had the first time and changes nothing; a different
+   content under a used id is refused with 409.
+2. The whole message is validated before anything is written (see `bundle.py`).
+3. The referral is found by the ServiceRequest's identifiers. A `new` message for an unknown
+   referral creates it; an `update` for an unknown referral is held (202) and applied, in
+   sender-timestamp order, when the referral arrives.
+4. Each resource replaces the version held only if it is newer (see `lifecycle.service`), so an
+   older update arriving after a newer one changes nothing. The lifecycle summary and the links
+   are then derived again and the ServiceRequest re-rendered once.
+Any error rolls the whole message back: nothing is half-written.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from referral_api.lifecycle import service as lifecycle
+from referral_api.linkage import service as linkage
+from referral_api.messages.bundle import (
+    CLOCK_SKEW,
+    ReadMessage,
+    Timed,
+    load_document,
+    payload_hash,
+    read_message,
+)
+from referral_api.messages.repository import MessageRepository
+from referral_api.messages.responses import held_response, ok_response, rejected_response
+from referral_api.people.service import apply_patient
+from referral_api.referrals import service as referrals
+from referral_api.referrals.repository import ReferralForUpdate, ReferralRepository
+from signpost_platform.errors import Conflict, SignpostError, Unprocessable
+from signpost_schemas.fhir.encounter import Contact
+from signpost_schemas.fhir.observation import WellbeingAssessment
+from signpost_schemas.fhir.task import ReferralTask, as_moment
+
+ATTEMPTS = 3
+_RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock
+
+
+@dataclass(frozen=True, slots=True)
+class MessageResult:
+    status_code: int
+    body: bytes
+    referral_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    linkage_window_days: int
+    base_url: str
+
+
+async def process(
+    session: AsyncSession,
+    body: bytes,
+    settings: Settings,
+    *,
+    channel: str = "message",
+    source_override: str | None = None,
+) -> MessageResult:
+    """Process one message (the caller's transaction commits it)."""
+    document = load_document(body)
+    bundle_id = document["id"]
+    content_hash = payload_hash(document)
+    repository = MessageRepository(session)
+    replay = await _replay(repository, bundle_id, content_hash)
+    if replay is not None:
+        return replay
+    message = read_message(document, source_override=source_override)
+    for attempt in range(ATTEMPTS):
+        try:
+            async with session.begin_nested():
+                return await _process_new(
+                    session, message, document, content_hash, settings, channel
+                )
+        except (IntegrityError, DBAPIError) as error:
+            # A concurrent request recorded this message or created its referral first.
+            if (
+                isinstance(error, DBAPIError)
+                and not isinstance(error, IntegrityError)
+                and (_sqlstate(error) not in _RETRYABLE_SQLSTATES)
+            ):
+                raise
+            replay = await _replay(repository, bundle_id, content_hash)
+            if replay is not None:
+                return replay
+            if attempt == ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def _replay(
+    repository: MessageRepository, bundle_id: str, content_hash: str
+) -> MessageResult | None:
+    seen = await repository.seen(bundle_id)
+    if seen is None:
+        return None
+    if seen.payload_hash != content_hash:
+        raise Conflict(
+            f"the message id {bundle_id} was already used for a different message; a resend "
+            "must be byte-for-byte the same content, a new message needs a new Bundle.id",
+            expression="Bundle.id",
+            issue_code="duplicate",
+        )
+    return MessageResult(seen.response_status, seen.response.encode())
+
+
+async def _process_new(
+    session: AsyncSession,
+    message: ReadMessage,
+    document: dict[str, Any],
+    content_hash: str,
+    settings: Settings,
+    channel: str,
+) -> MessageResult:
+    repository = MessageRepository(session)
+    now = datetime.now(UTC)
+    owners = await ReferralRepository(session).ids_by_identifiers(message.identifiers)
+    if len(owners) > 1:
+        raise Conflict(
+            "the ServiceRequest's identifiers belong to different referrals: "
+            + ", ".join(f"ServiceRequest/{o}" for o in owners),
+            expression=f"Bundle.entry[{message.service_request.index}].resource.identifier",
+        )
+    record = {
+        "bundle_id": message.bundle.id,
+        "header_id": message.header.id,
+        "payload_hash": content_hash,
+        "event": message.event,
+        "reason": message.reason,
+        "source_system": message.source_system,
+        "channel": channel,
+        "sent_at": message.bundle.timestamp,
+        "received_at": now,
+    }
+    if not owners and message.reason == "update":
+        body = held_response(message, now)
+        await repository.record(
+            {
+                **record,
+                "referral_id": None,
+                "outcome": "held",
+                "response_status": 202,
+                "response": body,
+            }
+        )
+        await repository.hold(
+            message.bundle.id,
+            message.identifiers[0],
+            message.bundle.timestamp,
+            _minimised(document, message),
+        )
+        return MessageResult(202, body.encode())
+
+    applied = await apply_message(session, message, owners[0] if owners else None, settings, now)
+    body = ok_response(message, applied, settings.base_url, now)
+    await repository.record(
+        {
+            **record,
+            "referral_id": applied.referral_id,
+            "outcome": "applied",
+            "response_status": 200,
+            "response": body,
+        }
+    )
+    if applied.created:
+        await _release_held(session, message, applied.referral_id, settings)
+    return MessageResult(200, body.encode(), applied.referral_id)
+
+
+@dataclass
+class Applied:
+    """What a message did to its referral."""
+
+    referral_id: str
+    created: bool
+    service_request_applied: bool
+    counts: dict[str, dict[str, int]]
+
+
+async def apply_message(
+    session: AsyncSession,
+    message: ReadMessage,
+    referral_id: str | None,
+    settings: Settings,
+    now: datetime,
+) -> Applied:
+    """Apply a validated message to its referral (creating it for a `new` message)."""
+    request = message.service_request
+    created = referral_id is None
+    if referral_id is None:
+        stored = await referrals.create_from_message(
+            session,
+            request.resource,
+            source_system=message.source_system,
+            as_of=request.as_of,
+        )
+        referral_id = stored.id
+    referral_repository = ReferralRepository(session)
+    current = await referral_repository.for_update(referral_id)
+    assert current is not None
+    previous_summary = await lifecycle.current_summary(session, referral_id)
+
+    newer_request = (
+        created or current.source_updated_at is None or (request.as_of > current.source_updated_at)
+    )
+    authored_at = request.resource.authored_at if newer_request else current.authored_at
+    _check_dates(message, authored_at, now)
+
+    counts: dict[str, dict[str, int]] = {}
+    if message.patient is not None:
+        stored_person = await apply_patient(
+            session,
+            referral_id,
+            message.patient.resource,
+            as_of=message.patient.as_of,
+            content_hash=message.patient.content_hash,
+            referral_year=authored_at.year,
+        )
+        counts["Patient"] = {"applied" if stored_person else "superseded": 1}
+    context = lifecycle.ReferralContext(
+        referral_id, request.resource.nhs_number if newer_request else current.nhs_number
+    )
+    outcomes = await lifecycle.apply(
+        session,
+        context,
+        [
+            lifecycle.Incoming(item.resource, item.as_of, item.content_hash)
+            for item in message.lifecycle
+        ],
+        now,
+    )
+    for resource_type, results in outcomes.items():
+        if results:
+            counts[resource_type] = {o: results.count(o) for o in sorted(set(results))}
+
+    sender_status = (
+        request.resource.status
+        if newer_request
+        else (previous_summary or {}).get("sender_status", current.status)
+    )
+    sender_updated_at = request.as_of if newer_request else current.source_updated_at
+    summary = await lifecycle.derive_summary(session, referral_id, sender_status, sender_updated_at)
+    await lifecycle.save_summary(session, summary, previous_summary)
+    previous_end = _ended(previous_summary)
+    relinked: set[str] = set()
+    if created or newer_request or previous_end != summary.ended_at:
+        relinked = await linkage.relink(session, context.nhs_number, settings.linkage_window_days)
+        if not newer_request and current.nhs_number != context.nhs_number:
+            relinked |= await linkage.relink(
+                session, current.nhs_number, settings.linkage_window_days
+            )
+    await _render(
+        session,
+        current,
+        summary.values,
+        message.source_system if created else current.source_system,
+        request.resource if newer_request and not created else None,
+        request.as_of if newer_request else None,
+        keep_version=created,
+    )
+    for other_id in sorted(relinked - {referral_id}):
+        await _rerender_other(session, other_id)
+    counts["ServiceRequest"] = {
+        "created" if created else "updated" if newer_request else "superseded": 1
+    }
+    return Applied(referral_id, created, newer_request, counts)
+
+
+def _ended(summary: dict[str, Any] | None) -> datetime | None:
+    if summary is None:
+        return None
+    return summary["closed_at"] or summary["declined_at"] or summary["cancelled_at"]
+
+
+async def _render(
+    session: AsyncSession,
+    current: ReferralForUpdate,
+    summary: dict[str, Any],
+    source_system: str,
+    resource: Any,
+    as_of: datetime | None,
+    *,
+    keep_version: bool,
+) -> None:
+    extensions = [
+        lifecycle.summary_extension(summary, source_system),
+        *await linkage.link_extensions(session, current.stored.id),
+    ]
+    status = lifecycle.served_status(summary["sender_status"], summary["status"])
+    await referrals.save_from_message(
+        session,
+        current,
+        resource,
+        as_of=as_of,
+        server_extensions=extensions,
+        status=status,
+        keep_version=keep_version,
+    )
+
+
+async def _rerender_other(session: AsyncSession, referral_id: str) -> None:
+    """Another referral of the person whose links changed: show the new links."""
+    other = await ReferralRepository(session).for_update(referral_id)
+    if other is None:
+        return
+    summary = await lifecycle.current_summary(session, referral_id)
+    extensions = (
+        [lifecycle.summary_extension(summary, other.source_system)] if summary else []
+    ) + await linkage.link_extensions(session, referral_id)
+    status = (
+        lifecycle.served_status(summary["sender_status"], summary["status"])
+        if summary
+        else other.status
+    )
+    await referrals.save_from_message(
+        session,
+        other,
+        None,
+        as_of=None,
+        server_extensions=extensions,
+        status=status,
+        keep_version=False,
+    )
+
+
+def _check_dates(message: ReadMessage, authored_at: datetime, now: datetime) -> None:
+    """Refuse dates before the referral was made, or in the future."""
+    referral_day = authored_at.astimezone(UTC).date()
+    latest = now + CLOCK_SKEW
+    for item in message.lifecycle:
+        for element, moment in _dates_of(item):
+            where = f"Bundle.entry[{item.index}].resource.{element}"
+            if moment.astimezone(UTC).date() < referral_day:
+                raise Unprocessable(
+                    f"{where}: {moment.date().isoformat()} is before the referral date "
+                    f"{referral_day.isoformat()}",
+                    expression=where,
+                    issue_code="business-rule",
+                )
+            if moment > latest:
+                raise Unprocessable(
+                    f"{where}: the date is in the future",
+                    expression=where,
+                    issue_code="business-rule",
+                )
+
+
+def _dates_of(item: Timed) -> list[tuple[str, datetime]]:
+    resource = item.resource
+    if isinstance(resource, Contact):
+        return [("period.start", resource.contact_at)]
+    if isinstance(resource, WellbeingAssessment):
+        return [("effectiveDateTime", resource.assessed_at)]
+    assert isinstance(resource, ReferralTask)
+    dates = []
+    if resource.accepted_at:
+        dates.append(("executionPeriod.start", resource.accepted_at))
+    if resource.executionPeriod and resource.executionPeriod.end:
+        dates.append(("executionPeriod.end", as_moment(resource.executionPeriod.end)))
+    for index, output in enumerate(resource.output or []):
+        if output.offered_at:
+            dates.append((f"output[{index}].extension", output.offered_at))
+    return [(element, moment) for element, moment in dates if moment is not None]
+
+
+async def _release_held(
+    session: AsyncSession, message: ReadMessage, referral_id: str, settings: Settings
+) -> None:
+    """Apply the updates that arrived before this referral, oldest first."""
+    repository = MessageRepository(session)
+    for held in await repository.held_for(message.identifiers):
+        document = orjson.loads(held.body)
+        now = datetime.now(UTC)
+        try:
+            async with session.begin_nested():
+                held_message = read_message(document)
+                applied = await apply_message(session, held_message, referral_id, settings, now)
+                body = ok_response(held_message, applied, settings.base_url, now)
+            await repository.release(
+                held.bundle_id,
+                outcome="applied",
+                referral_id=referral_id,
+                status=200,
+                response=body,
+            )
+        except SignpostError as error:
+            # Valid when held, invalid against the referral (a contact before its date).
+            await repository.release(
+                held.bundle_id,
+                outcome="rejected",
+                referral_id=referral_id,
+                status=error.status_code,
+                response=rejected_response(error),
+            )
+
+
+def _minimised(document: dict[str, Any], message: ReadMessage) -> str:
+    """The message to hold, with the Patient reduced to what Signpost keeps."""
+    if message.patient is None:
+        return orjson.dumps(document).decode()
+    entries = list(document["entry"])
+    entry = dict(entries[message.patient.index])
+    entry["resource"] = message.patient.resource.to_fhir()
+    entries[message.patient.index] = entry
+    return orjson.dumps({**document, "entry": entries}).decode()
+
+
+def _sqlstate(error: DBAPIError) -> str | None:
+    original = getattr(error, "orig", None)
+    return getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)

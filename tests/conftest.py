@@ -1,8 +1,14 @@
 """Fixtures shared by every test: the database backend (SQLite and PostgreSQL) and a tmp folder."""
 
+import os
 from pathlib import Path
 
 import pytest
+
+# Services under test share one token per scope set across many fast requests: the per-client
+# rate limit is tested on its own (tests/platform/test_security.py) and off everywhere else.
+for _prefix in ("REFERRAL", "DIRECTORY", "SCREENING"):
+    os.environ.setdefault(f"{_prefix}_RATE_LIMIT_PER_MINUTE", "0")
 
 from tests.support.databases import BACKENDS
 

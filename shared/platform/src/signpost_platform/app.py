@@ -11,8 +11,12 @@ from signpost_platform.auth import Authenticator
 from signpost_platform.db import Database
 from signpost_platform.errors import install_error_handlers
 from signpost_platform.logging import configure_logging
+from signpost_platform.metrics import MetricsMiddleware
+from signpost_platform.metrics import router as metrics_router
 from signpost_platform.middleware import BodySizeLimitMiddleware, CorrelationMiddleware
 from signpost_platform.migrations import head_revisions
+from signpost_platform.security import RateLimitMiddleware, SecurityHeadersMiddleware
+from signpost_platform.tracing import TracingMiddleware, configure_tracing
 from signpost_platform.settings import ServiceSettings
 
 Lifecycle = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -36,6 +40,7 @@ def create_app(
     `lifecycles` are async context managers entered after the database is ready (e.g. workers).
     """
     configure_logging(service_name, settings.log_level)
+    configure_tracing(service_name)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -64,9 +69,19 @@ def create_app(
     app.state.version = version
     app.state.settings = settings
     install_error_handlers(app)
+    # Outermost last: tracing → correlation/access log → metrics → headers → rate limit → body cap.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        RateLimitMiddleware,
+        per_minute=settings.rate_limit_per_minute,
+        burst=settings.rate_limit_burst,
+    )
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(MetricsMiddleware, service=service_name)
     app.add_middleware(CorrelationMiddleware)
+    app.add_middleware(TracingMiddleware, service=service_name)
     app.include_router(health.router)
+    app.include_router(metrics_router)
     for router in routers:
         app.include_router(router)
     if configure is not None:

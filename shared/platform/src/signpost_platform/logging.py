@@ -28,6 +28,12 @@ def accept_correlation_id(*candidates: str | None) -> str:
     return str(uuid.uuid4())
 
 
+def _current_trace_id() -> str | None:
+    from signpost_platform.tracing import current_trace_id
+
+    return current_trace_id()
+
+
 class JsonFormatter(logging.Formatter):
     def __init__(self, service: str) -> None:
         super().__init__()
@@ -42,6 +48,8 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
             "correlation_id": correlation_id.get(),
         }
+        if trace_id := _current_trace_id():
+            entry["trace_id"] = trace_id
         for key, value in record.__dict__.items():
             if key not in _STANDARD_ATTRS and not key.startswith("_"):
                 entry[key] = value

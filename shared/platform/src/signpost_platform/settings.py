@@ -43,8 +43,11 @@ class ServiceSettings(BaseSettings):
     jwks_file: Path | None = None
     jwt_algorithms: list[str] = ["RS256", "RS512"]
 
-    # Limits applied to every request.
+    # Limits applied to every request. The rate limit is per client (bearer token, else address)
+    # and per process; 0 turns it off.
     max_body_bytes: int = 1_048_576
+    rate_limit_per_minute: int = 6000
+    rate_limit_burst: int = 600
     default_page_size: int = 20
     max_page_size: int = 100
 

@@ -1,0 +1,77 @@
+"""Prometheus metrics: request rate, latency and errors per route, plus service-specific gauges.
+
+`GET /metrics` serves the text exposition format. With several uvicorn workers set
+`PROMETHEUS_MULTIPROC_DIR` to an empty writable folder so the workers' figures are aggregated.
+Services add their own metrics (outbox depth and age, ingest lag) with `prometheus_client`.
+"""
+
+import os
+import time
+
+from fastapi import APIRouter
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client import REGISTRY as DEFAULT_REGISTRY
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+REQUESTS = Counter(
+    "signpost_http_requests_total", "HTTP requests answered", ["service", "method", "route", "status"]
+)
+LATENCY = Histogram(
+    "signpost_http_request_duration_seconds",
+    "Time to answer an HTTP request",
+    ["service", "method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+ERRORS = Counter(
+    "signpost_http_server_errors_total", "HTTP requests answered with a 5xx", ["service", "route"]
+)
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/metrics", operation_id="metrics", summary="Prometheus metrics", include_in_schema=True)
+async def metrics() -> Response:
+    registry = DEFAULT_REGISTRY
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+class MetricsMiddleware:
+    """Counts and times every request by its route template (never by raw path or query)."""
+
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def record_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, record_status)
+        finally:
+            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            method = scope["method"]
+            REQUESTS.labels(self.service, method, route, str(status)).inc()
+            LATENCY.labels(self.service, method, route).observe(time.perf_counter() - started)
+            if status >= 500:
+                ERRORS.labels(self.service, route).inc()

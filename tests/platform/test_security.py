@@ -1,0 +1,94 @@
+"""Security headers, per-client rate limits, metrics and trace propagation on a real service."""
+
+import re
+
+import httpx
+from fastapi import APIRouter, FastAPI, Request
+
+from referral_api.config import ReferralSettings
+from referral_api.main import create_app
+from signpost_platform.tracing import traced_client
+from tests.support.clients import bearer, running
+
+TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+
+
+async def test_every_response_carries_security_headers(client):
+    response = await client.get("/fhir/metadata")
+
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["cache-control"] == "no-store"
+    assert "default-src 'none'" in response.headers["content-security-policy"]
+    assert "access-control-allow-origin" not in response.headers
+
+
+async def test_a_client_over_its_rate_limit_gets_429_with_retry_after(referral_database):
+    settings = ReferralSettings(
+        database_url=referral_database, rate_limit_per_minute=60, rate_limit_burst=3
+    )
+    app = create_app(settings)
+    busy, other = bearer("referral:read"), bearer("referral:read", ods="Y01234")
+    async with running(app, "http://referral.test") as client:
+        statuses = [(await client.get("/fhir/metadata", headers=busy)).status_code for _ in range(5)]
+        limited = await client.get("/fhir/metadata", headers=busy)
+        someone_else = await client.get("/fhir/metadata", headers=other)
+        health = await client.get("/_ping", headers=busy)
+
+    assert statuses[:3] == [200, 200, 200]
+    assert statuses[3:] == [429, 429]
+    assert limited.status_code == 429
+    assert int(limited.headers["retry-after"]) >= 1
+    assert limited.json()["issue"][0]["code"] == "throttled"
+    assert someone_else.status_code == 200
+    assert health.status_code == 200
+
+
+async def test_metrics_count_requests_by_route_template(client):
+    await client.get("/fhir/ServiceRequest/some-id", headers=bearer("referral:read"))
+
+    text = (await client.get("/metrics")).text
+
+    assert re.search(
+        r'signpost_http_requests_total\{method="GET",route="/fhir/ServiceRequest/\{referral_id\}",'
+        r'service="referral",status="404"\} [1-9]', text
+    ), text[:2000]
+    assert "signpost_http_request_duration_seconds_bucket" in text
+    assert "some-id" not in text
+
+
+async def test_trace_context_continues_from_caller_to_response(client):
+    response = await client.get("/fhir/metadata", headers={"traceparent": TRACEPARENT})
+
+    assert response.headers["traceparent"].split("-")[1] == "0af7651916cd43dd8448eb211c80319c"
+
+
+async def test_outbound_calls_carry_the_current_trace(client):
+    """A service calling another (screening → referral) passes its trace on."""
+    seen = {}
+    downstream = FastAPI()
+
+    @downstream.get("/echo")
+    async def echo(request: Request):
+        seen["traceparent"] = request.headers.get("traceparent")
+        return {}
+
+    upstream_router = APIRouter()
+
+    @upstream_router.get("/fhir/call-downstream")
+    async def call_downstream():
+        async with traced_client(transport=httpx.ASGITransport(app=downstream),
+                                 base_url="http://downstream") as http:
+            await http.get("/echo")
+        return {}
+
+    from signpost_platform.app import create_app as create_service_app
+
+    app = create_service_app(
+        service_name="referral", title="t", version="1", description="",
+        settings=ReferralSettings(database_url="sqlite+aiosqlite://"), routers=[upstream_router],
+    )
+    async with running(app, "http://upstream") as http:
+        await http.get("/fhir/call-downstream", headers={"traceparent": TRACEPARENT})
+
+    assert seen["traceparent"].split("-")[1] == "0af7651916cd43dd8448eb211c80319c"

@@ -52,14 +52,15 @@ async def referral_backend(
 
 
 def screening_settings(database_url: str, **overrides: object) -> ScreeningSettings:
-    return ScreeningSettings(
-        database_url=database_url,
-        environment="test",
-        referral_api_url="http://referral.test",
-        handoff_worker_enabled=False,
-        handoff_backoff_base_seconds=30,
-        **overrides,  # type: ignore[arg-type]
-    )
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "environment": "test",
+        "referral_api_url": "http://referral.test",
+        "handoff_worker_enabled": False,
+        "handoff_backoff_base_seconds": 30,
+        **overrides,
+    }
+    return ScreeningSettings(**values)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="session")

@@ -175,6 +175,11 @@ class _ResponseChecker:
             return
         suffix, value = values[0]
         allowed = ANSWER_TYPES[definition.type]
+        if definition.answerOption and definition.type in ("choice", "open-choice"):
+            # The options fix the answer type (an open choice may also take free text).
+            allowed = frozenset(s for o in definition.answerOption for s, _ in o.choices("value"))
+            if definition.type == "open-choice":
+                allowed |= {"String"}
         if suffix not in allowed:
             self.fail(
                 "value",

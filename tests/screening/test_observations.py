@@ -1,0 +1,126 @@
+"""Extraction: one Observation per answered item, readable at /fhir/Observation."""
+
+from fhir.resources.R4B.observation import Observation as R4BObservation
+
+from tests.screening.builders import barts_answers, screening_response
+from tests.screening.conftest import READ, WRITE
+
+SURVEY = "http://terminology.hl7.org/CodeSystem/observation-category"
+
+
+async def _completed(client, answers):
+    response = await client.post(
+        "/fhir/QuestionnaireResponse", json=screening_response(answers), headers=WRITE
+    )
+    assert response.status_code == 201
+    return response.json()["id"]
+
+
+async def _observations(client, response_id, **params):
+    response = await client.get(
+        "/fhir/Observation",
+        params={"derived-from": f"QuestionnaireResponse/{response_id}", **params},
+        headers=READ,
+    )
+    assert response.status_code == 200
+    return [entry["resource"] for entry in response.json()["entry"]]
+
+
+async def test_one_observation_per_answered_item(client):
+    response_id = await _completed(client, barts_answers(item_3="no") | {"7": "no"})
+
+    observations = await _observations(client, response_id)
+
+    assert sorted(o["code"]["coding"][0]["code"] for o in observations) == sorted(
+        [
+            "difficulty-making-ends-meet",
+            "missed-meal-no-food",
+            "stable-housing",
+            "family-friends-support",
+            "feels-unsafe",
+            "health-affects-carer-role",
+            "wants-to-talk-to-someone",
+        ]
+    )
+    for observation in observations:
+        R4BObservation.model_validate(observation)
+        assert observation["derivedFrom"] == [{"reference": f"QuestionnaireResponse/{response_id}"}]
+        assert observation["status"] == "final"
+        assert observation["subject"]["identifier"]["value"] == "9434765919"
+
+
+async def test_flag_answers_are_interpreted_positive_and_others_are_not(client):
+    response_id = await _completed(
+        client, barts_answers(item_3="no", item_1="decline") | {"7": "yes"}
+    )
+
+    by_code = {o["code"]["coding"][0]["code"]: o for o in await _observations(client, response_id)}
+
+    housing = by_code["stable-housing"]
+    assert housing["interpretation"][0]["coding"][0]["code"] == "POS"
+    assert housing["valueCodeableConcept"]["coding"][0]["code"] == "LA32-8"
+    assert "interpretation" not in by_code["difficulty-making-ends-meet"]
+    assert "interpretation" not in by_code["missed-meal-no-food"]
+
+
+async def test_categories_are_survey_sdoh_and_the_question_domain(client):
+    response_id = await _completed(client, barts_answers())
+
+    by_code = {o["code"]["coding"][0]["code"]: o for o in await _observations(client, response_id)}
+
+    food = by_code["missed-meal-no-food"]["category"]
+    assert [c["coding"][0]["code"] for c in food] == ["survey", "sdoh", "food-insecurity"]
+    safety = by_code["feels-unsafe"]["category"][2]
+    assert safety["coding"][0]["code"] == "sdoh-category-unspecified"
+    assert safety["text"] == "Personal safety"
+
+
+async def test_search_by_interpretation_and_category(client):
+    response_id = await _completed(client, barts_answers(item_2="yes") | {"7": "yes"})
+
+    positive = await _observations(client, response_id, interpretation="POS")
+    food = await _observations(client, response_id, category="food-insecurity")
+
+    assert [o["code"]["coding"][0]["code"] for o in positive] == ["missed-meal-no-food"]
+    assert [o["code"]["coding"][0]["code"] for o in food] == ["missed-meal-no-food"]
+
+
+async def test_search_by_nhs_number_and_read_one(client):
+    response_id = await _completed(client, barts_answers())
+    search = await client.get(
+        "/fhir/Observation",
+        params={
+            "patient.identifier": "https://fhir.nhs.uk/Id/nhs-number|9434765919",
+            "code": "feels-unsafe",
+        },
+        headers=READ,
+    )
+    [entry] = search.json()["entry"]
+
+    read = await client.get(f"/fhir/Observation/{entry['resource']['id']}", headers=READ)
+
+    assert read.status_code == 200
+    assert read.json()["derivedFrom"][0]["reference"] == f"QuestionnaireResponse/{response_id}"
+
+
+async def test_drafts_have_no_observations(client):
+    draft = await client.post(
+        "/fhir/QuestionnaireResponse",
+        json=screening_response({"1": "yes"}, status="in-progress"),
+        headers=WRITE,
+    )
+
+    assert await _observations(client, draft.json()["id"]) == []
+
+
+async def test_bad_search_values_are_refused(client):
+    bad_number = await client.get(
+        "/fhir/Observation", params={"patient.identifier": "123"}, headers=READ
+    )
+    bad_interpretation = await client.get(
+        "/fhir/Observation", params={"interpretation": "NEG"}, headers=READ
+    )
+
+    assert bad_number.status_code == 400
+    assert bad_number.json()["issue"][0]["expression"] == ["patient.identifier"]
+    assert bad_interpretation.json()["issue"][0]["expression"] == ["interpretation"]

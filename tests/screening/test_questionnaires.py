@@ -1,0 +1,125 @@
+"""Serving the questionnaires: read, search, and their content as FHIR."""
+
+from fhir.resources.R4B.questionnaire import Questionnaire as R4BQuestionnaire
+
+from tests.screening.builders import BARTS, SHORT, VERSION
+
+BARTS_ID = "barts-social-welfare-screening-2023.1"
+LOINC_ANSWERS = ["LA33-6", "LA32-8", "LA30122-8"]
+
+
+async def test_read_serves_the_barts_tool_as_valid_fhir_r4(client):
+    response = await client.get(f"/fhir/Questionnaire/{BARTS_ID}")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/fhir+json")
+    questionnaire = R4BQuestionnaire.model_validate(response.json())
+    assert (questionnaire.url, questionnaire.version, questionnaire.status) == (
+        BARTS,
+        VERSION,
+        "active",
+    )
+    assert [item.linkId for item in questionnaire.item] == ["1", "2", "3", "4", "5", "6", "7"]
+
+
+async def test_every_item_is_coded_required_with_coded_answers(client):
+    body = (await client.get(f"/fhir/Questionnaire/{BARTS_ID}")).json()
+
+    for item in body["item"]:
+        assert item["type"] == "choice" and item["required"] is True
+        assert item["code"][0]["system"] == (
+            "https://signpost.nhs.example/CodeSystem/screening-question"
+        )
+        assert [o["valueCoding"]["code"] for o in item["answerOption"]] == LOINC_ANSWERS
+        assert {o["valueCoding"]["system"] for o in item["answerOption"]} == {"http://loinc.org"}
+    assert body["item"][0]["text"] == (
+        "Do you have difficulty making ends meet at the end of the month?"
+    )
+    assert body["item"][0]["answerOption"][2]["valueCoding"]["display"] == (
+        "I don't want to answer"
+    )
+
+
+async def test_item_seven_is_enabled_by_any_flag_answer_of_items_one_to_six(client):
+    body = (await client.get(f"/fhir/Questionnaire/{BARTS_ID}")).json()
+
+    help_item = body["item"][6]
+    assert help_item["enableBehavior"] == "any"
+    assert [
+        (c["question"], c["operator"], c["answerCoding"]["code"]) for c in help_item["enableWhen"]
+    ] == [
+        ("1", "=", "LA33-6"),
+        ("2", "=", "LA33-6"),
+        ("3", "=", "LA32-8"),
+        ("4", "=", "LA32-8"),
+        ("5", "=", "LA33-6"),
+        ("6", "=", "LA33-6"),
+    ]
+    assert all("enableWhen" not in item for item in body["item"][:6])
+
+
+async def test_short_form_has_two_questions_with_help_only_after_a_flag(client):
+    body = (await client.get("/fhir/Questionnaire/basic-needs-short-screen-2023.1")).json()
+
+    assert [item["linkId"] for item in body["item"]] == ["1", "2"]
+    assert body["item"][1]["enableWhen"] == [
+        {
+            "question": "1",
+            "operator": "=",
+            "answerCoding": {"system": "http://loinc.org", "code": "LA33-6", "display": "Yes"},
+        }
+    ]
+    assert [o["valueCoding"]["code"] for o in body["item"][1]["answerOption"]] == [
+        "LA33-6",
+        "LA32-8",
+    ]
+    R4BQuestionnaire.model_validate(body)
+
+
+async def test_search_by_url_returns_the_matching_questionnaire(client):
+    response = await client.get("/fhir/Questionnaire", params={"url": SHORT})
+
+    bundle = response.json()
+    assert bundle["type"] == "searchset" and bundle["total"] == 1
+    assert bundle["entry"][0]["resource"]["url"] == SHORT
+    assert bundle["entry"][0]["fullUrl"].endswith(
+        "/fhir/Questionnaire/basic-needs-short-screen-2023.1"
+    )
+
+
+async def test_search_by_name_version_and_status(client):
+    by_name = await client.get("/fhir/Questionnaire", params={"name": "BARTS"})
+    by_version = await client.get("/fhir/Questionnaire", params={"version": VERSION})
+    retired = await client.get("/fhir/Questionnaire", params={"status": "retired"})
+
+    assert [e["resource"]["id"] for e in by_name.json()["entry"]] == [BARTS_ID]
+    assert by_version.json()["total"] == 2
+    assert retired.json()["total"] == 0
+
+
+async def test_search_refuses_an_unknown_parameter(client):
+    response = await client.get("/fhir/Questionnaire", params={"title": "x"})
+
+    assert response.status_code == 400
+    assert response.json()["issue"][0]["expression"] == ["title"]
+
+
+async def test_unknown_questionnaire_is_404(client):
+    response = await client.get("/fhir/Questionnaire/nothing-here")
+
+    assert response.status_code == 404
+    assert response.json()["resourceType"] == "OperationOutcome"
+
+
+async def test_capability_statement_lists_what_is_supported(client):
+    body = (await client.get("/fhir/metadata")).json()
+
+    resources = {r["type"]: r for r in body["rest"][0]["resource"]}
+    assert set(resources) == {"Questionnaire", "QuestionnaireResponse", "Observation"}
+    assert [p["name"] for p in resources["Questionnaire"]["searchParam"]] == [
+        "url",
+        "name",
+        "version",
+        "status",
+    ]
+    assert resources["QuestionnaireResponse"]["conditionalCreate"] is True

@@ -1,0 +1,118 @@
+"""The audit trail: who read or changed which record, when, from which client, in which request.
+
+Each service keeps an `audit_event` table in its own database (`audit_table(Base.metadata)`),
+written in the same transaction as the change it records (or straight away for reads), and
+served to callers with the `audit:read` scope at `GET /audit`. Records carry identifiers only,
+never names, NHS numbers or answers.
+"""
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table, Text, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from signpost_platform.auth import Caller, require_scope
+from signpost_platform.db import ReadSessionDep, UtcDateTime
+from signpost_platform.logging import correlation_id
+
+ACTIONS = ("create", "read", "update", "search", "delete", "process")
+
+
+def audit_table(metadata: MetaData) -> Table:
+    """The `audit_event` table, added to a service's own metadata."""
+    return Table(
+        "audit_event",
+        metadata,
+        Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True,
+               autoincrement=True),
+        Column("occurred_at", UtcDateTime(), nullable=False, index=True),
+        Column("subject", String(255), nullable=False),
+        Column("client_id", String(255)),
+        Column("organisation_ods", String(10)),
+        Column("action", String(16), nullable=False),
+        Column("resource_type", String(64), nullable=False),
+        Column("resource_id", String(64)),
+        # For searches: the ids returned, space-separated.
+        Column("detail", Text()),
+        Column("correlation_id", String(128)),
+        Index("ix_audit_event_resource_type_resource_id", "resource_type", "resource_id"),
+    )
+
+
+class AuditTrail:
+    """Writes and reads one service's audit events."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    async def record(
+        self,
+        session: AsyncSession,
+        caller: Caller,
+        action: str,
+        resource_type: str,
+        resource_id: str | None = None,
+        *,
+        returned_ids: Sequence[str] = (),
+    ) -> None:
+        await session.execute(
+            insert(self.table).values(
+                occurred_at=datetime.now(UTC),
+                subject=caller.subject,
+                client_id=caller.client_id,
+                organisation_ods=caller.organisation_ods,
+                action=action,
+                resource_type=resource_type,
+                resource_id=resource_id,
+                detail=" ".join(returned_ids) or None,
+                correlation_id=correlation_id.get(),
+            )
+        )
+
+    def router(self) -> APIRouter:
+        """`GET /audit`: events newest first, filtered by record, actor, action and time."""
+        router = APIRouter(tags=["audit"])
+        table = self.table
+
+        @router.get("/audit", operation_id="listAuditEvents",
+                    summary="Audit events: who read or changed which record (scope audit:read)")
+        async def list_audit_events(
+            session: ReadSessionDep,
+            _caller: Annotated[Caller, require_scope("audit:read")],
+            resource_type: str | None = None,
+            resource_id: str | None = None,
+            subject: str | None = None,
+            action: Annotated[str | None, Query(pattern="^(" + "|".join(ACTIONS) + ")$")] = None,
+            since: datetime | None = None,
+            until: datetime | None = None,
+            limit: Annotated[int, Query(ge=1, le=500)] = 100,
+        ) -> dict[str, Any]:
+            statement = select(table).order_by(table.c.id.desc()).limit(limit)
+            filters = {"resource_type": resource_type, "resource_id": resource_id,
+                       "subject": subject, "action": action}
+            for name, value in filters.items():
+                if value is not None:
+                    statement = statement.where(table.c[name] == value)
+            if since is not None:
+                statement = statement.where(table.c.occurred_at >= _aware(since))
+            if until is not None:
+                statement = statement.where(table.c.occurred_at < _aware(until))
+            rows = (await session.execute(statement)).mappings().all()
+            return {"events": [_event(row) for row in rows]}
+
+        return router
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _event(row: Any) -> dict[str, Any]:
+    event = {key: value for key, value in row.items() if value is not None and key != "detail"}
+    event["occurred_at"] = row["occurred_at"].isoformat()
+    if row["detail"]:
+        event["returned_ids"] = row["detail"].split(" ")
+    return event

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from referral_api.linkage.models import ReferralLink
 from referral_api.referrals.models import Referral, ReferralIdentifier, ReferralReason
 from referral_api.referrals.search import ReferralFilter
 from signpost_platform.fhir.search import DateRange, Token
@@ -275,6 +276,11 @@ def _conditions(search: ReferralFilter) -> list[ColumnElement[bool]]:
             or_(*(_token_match(ReferralReason.reason_system, ReferralReason.reason_code, t)
                   for t in tokens)),
         ))
+    for link_types in search.linkage:
+        linked = exists().where(ReferralLink.referral_id == Referral.id)
+        if "any" not in link_types:
+            linked = linked.where(ReferralLink.link_type.in_(link_types))
+        conditions.append(linked)
     return conditions
 
 

@@ -52,6 +52,13 @@ PARAMETERS = [
     ),
 ]
 
+LINK_TYPES = ("concurrent-other-role", "re-referral-of", "re-referred-as")
+PARAMETERS.append(SearchParameter(
+    "linkage", "token",
+    "Referrals linked to another referral of the same person: concurrent-other-role (another "
+    "role at the same time), re-referral-of, re-referred-as, or any; comma-separated values OR",
+))
+
 SORT_KEYS = {"authored": "authored_at", "_lastUpdated": "last_updated_at"}
 DEFAULT_SORT = [("last_updated_at", True)]
 
@@ -67,6 +74,7 @@ class ReferralFilter:
     roles: list[list[str]] = field(default_factory=list)
     requesters: list[list[str]] = field(default_factory=list)
     reasons: list[list[Token]] = field(default_factory=list)
+    linkage: list[list[str]] = field(default_factory=list)
     count: int = 20
     offset: int = 0
     sort: list[tuple[str, bool]] = field(default_factory=lambda: list(DEFAULT_SORT))
@@ -85,6 +93,7 @@ def referral_filter(query: SearchQuery) -> ReferralFilter:
         requesters=[[_system_code("requester", v, systems.ODS_ORGANIZATION).upper() for v in o]
                     for o in query.occurrences("requester")],
         reasons=[[parse_token("reason-code", v) for v in o] for o in query.occurrences("reason-code")],
+        linkage=[[_link_type(v) for v in o] for o in query.occurrences("linkage")],
         count=query.count,
         offset=query.offset,
         sort=query.sort,
@@ -99,6 +108,15 @@ def _system_code(name: str, value: str, expected_system: str) -> str:
     ):
         raise BadRequest(f"{name}: the system must be {expected_system}", expression=name)
     return token.code
+
+
+def _link_type(value: str) -> str:
+    if value != "any" and value not in LINK_TYPES:
+        raise BadRequest(
+            f"linkage must be any or one of {', '.join(LINK_TYPES)} (got {value!r})",
+            expression="linkage",
+        )
+    return value
 
 
 def _nhs_number(value: str) -> str:

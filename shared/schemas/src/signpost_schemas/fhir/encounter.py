@@ -10,7 +10,7 @@ ATTEND: attended, did not attend, cancelled by the patient or by the provider, .
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AwareDatetime, Field, model_validator
 
 from signpost_schemas import codes
 from signpost_schemas.codes import CodeList, Concept
@@ -35,8 +35,8 @@ EncounterStatus = Literal[
 
 
 class ContactPeriod(FhirModel):
-    start: datetime | date
-    end: datetime | date | None = None
+    start: AwareDatetime | date
+    end: AwareDatetime | date | None = None
 
 
 class Contact(FhirResource):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import AwareDatetime, Field, model_validator
 
 from signpost_schemas import codes
 from signpost_schemas.codes import Concept
@@ -115,7 +115,7 @@ class WellbeingAssessment(FhirResource):
     category: list[CodeableConcept] | None = None
     code: CodeableConcept
     subject: Reference | None = None
-    effectiveDateTime: datetime | date
+    effectiveDateTime: AwareDatetime | date
     performer: list[Reference] | None = Field(default=None, exclude=True)
     valueQuantity: Quantity | None = None
     component: list[ObservationComponent] | None = None

@@ -34,7 +34,6 @@ from signpost_schemas.fhir.datatypes import (
     FhirId,
     Identifier,
     Meta,
-    Period,
     Reference,
 )
 
@@ -63,10 +62,21 @@ def as_moment(value: datetime | date) -> datetime:
     return datetime(value.year, value.month, value.day, tzinfo=UTC)
 
 
+class DatePeriod(FhirModel):
+    """A period of FHIR dates or dateTimes with a time zone (a date stays a date)."""
+
+    start: AwareDatetime | date | None = None
+    end: AwareDatetime | date | None = None
+
+
+class OutputExtension(Extension):
+    valueDateTime: AwareDatetime | date | None = None  # type: ignore[assignment]
+
+
 class TaskOutput(FhirModel):
     """One support offer or onward referral."""
 
-    extension: list[Extension] | None = None
+    extension: list[OutputExtension] | None = None
     type: SupportConcept
     valueReference: Reference | None = None
     valueCodeableConcept: CodeableConcept | None = None
@@ -150,7 +160,7 @@ class ReferralTask(FhirResource):
     code: CodeableConcept | None = None
     focus: Reference
     for_: Reference | None = Field(default=None, alias="for")
-    executionPeriod: Period | None = None
+    executionPeriod: DatePeriod | None = None
     authoredOn: AwareDatetime | None = None
     lastModified: AwareDatetime | None = None
     requester: Reference | None = None

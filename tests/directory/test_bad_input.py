@@ -1,0 +1,60 @@
+"""Bad query input: a 4xx problem+json that names the parameter."""
+
+import pytest
+
+BAD_QUERIES = {
+    "malformed postcode": ("/services?postcode=NOT1&proximity=1000", 400, "postcode"),
+    "postcode not in the lookup": ("/services?postcode=ZE2+9ZZ&proximity=1000", 400, "postcode"),
+    "negative proximity": ("/services?postcode=E15+1DA&proximity=-5", 400, "proximity"),
+    "proximity over the cap": ("/services?postcode=E15+1DA&proximity=900000", 400, "proximity"),
+    "proximity without a place": ("/service_at_locations?proximity=500", 400, "proximity"),
+    "unknown taxonomy term": (
+        "/services?taxonomy_term_id=5c1b2f7e-0a0a-4b4b-8c8c-9d9d9d9d9d9d",
+        400,
+        "taxonomy_term_id",
+    ),
+    "unknown taxonomy": (
+        "/services?taxonomy_id=5c1b2f7e-0a0a-4b4b-8c8c-9d9d9d9d9d9d",
+        400,
+        "taxonomy_id",
+    ),
+    "taxonomy term not a uuid": ("/services?taxonomy_term_id=housing", 400, "taxonomy_term_id"),
+    "unknown need": ("/services?need=no-such-need", 400, "need"),
+    "page 0": ("/services?page=0", 400, "page"),
+    "per_page over the cap": ("/services?per_page=201", 400, "per_page"),
+    "per_page not a number": ("/services?per_page=ten", 400, "per_page"),
+    "unknown parameter": ("/services?colour=blue", 400, "colour"),
+    "bad day": ("/services?day=funday", 400, "day"),
+    "time without day": ("/services?start_time=09:00", 400, "day"),
+    "bad time": ("/services?day=MO&start_time=25:00", 400, "start_time"),
+    "bad modified_after": ("/services?modified_after=last+tuesday", 400, "modified_after"),
+    "bad boolean": ("/services?free=maybe", 400, "free"),
+    "bad delivery mode": ("/services?delivery_mode=carrier-pigeon", 400, "delivery_mode"),
+    "lat without lon": ("/services?lat=51.5", 400, "lat"),
+    "bad format": ("/services?format=xml", 400, "format"),
+    "invalid uuid in path": ("/services/not-a-uuid", 400, "id"),
+    "unknown service": ("/services/5c1b2f7e-0a0a-4b4b-8c8c-9d9d9d9d9d9d", 404, "id"),
+    "unknown organisation": ("/organizations/5c1b2f7e-0a0a-4b4b-8c8c-9d9d9d9d9d9d", 404, "id"),
+    "unknown term": ("/taxonomy_terms/5c1b2f7e-0a0a-4b4b-8c8c-9d9d9d9d9d9d", 404, "id"),
+    "unknown taxonomy by id": ("/taxonomies/5c1b2f7e-0a0a-4b4b-8c8c-9d9d9d9d9d9d", 404, "id"),
+    "unknown service at location": (
+        "/service_at_locations/5c1b2f7e-0a0a-4b4b-8c8c-9d9d9d9d9d9d",
+        404,
+        "id",
+    ),
+    "feed cursor not a number": ("/changes?afterChangeNumber=abc", 400, "afterChangeNumber"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_QUERIES, ids=list(BAD_QUERIES))
+async def test_bad_query_is_a_problem_naming_the_parameter(seeded_client, case):
+    url, status, parameter = BAD_QUERIES[case]
+
+    response = await seeded_client.get(url)
+
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    problem = response.json()
+    assert problem["status"] == status
+    assert problem["errors"][0]["parameter"] == parameter
+    assert problem["detail"]

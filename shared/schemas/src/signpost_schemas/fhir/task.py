@@ -20,7 +20,8 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import AwareDatetime, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from signpost_schemas import codes
 from signpost_schemas.codes import Concept
@@ -81,35 +82,46 @@ class TaskOutput(FhirModel):
     valueReference: Reference | None = None
     valueCodeableConcept: CodeableConcept | None = None
 
-    @model_validator(mode="after")
-    def _shape(self) -> "TaskOutput":
-        if (self.valueReference is None) == (self.valueCodeableConcept is None):
-            raise custom_error(
-                "required", "an output needs exactly one of valueReference (the directory "
-                "service) or valueCodeableConcept", "Task.output.value[x]",
-            )
-        kinds = [e for e in self.extension or [] if e.url == profiles.SUPPORT_KIND_EXTENSION]
+    # Field validators, so an error names the output it is in (Task.output[1].extension).
+
+    @field_validator("extension")
+    @classmethod
+    def _kind(cls, value: list[OutputExtension] | None) -> list[OutputExtension] | None:
+        kinds = [e for e in value or [] if e.url == profiles.SUPPORT_KIND_EXTENSION]
         if len(kinds) != 1 or kinds[0].valueCode not in ("referral", "signpost"):
-            raise custom_error(
+            raise PydanticCustomError(
                 "required", "each output needs one {url} extension with valueCode referral or "
-                "signpost", "Task.output.extension", url=profiles.SUPPORT_KIND_EXTENSION,
+                "signpost", {"url": profiles.SUPPORT_KIND_EXTENSION},
             )
-        reference = self.valueReference
-        if reference is not None:
-            identifier = reference.identifier
-            if identifier is None or identifier.system != profiles.DIRECTORY_SERVICE_ID:
-                raise custom_error(
-                    "required", "valueReference must name the directory service by identifier "
-                    "(system {system})", "Task.output.valueReference.identifier",
-                    system=profiles.DIRECTORY_SERVICE_ID,
-                )
-            try:
-                uuid.UUID(identifier.value or "")
-            except ValueError:
-                raise custom_error(
-                    "value_error", "the directory service id must be a UUID (got {got})",
-                    "Task.output.valueReference.identifier.value", got=identifier.value,
-                ) from None
+        return value
+
+    @field_validator("valueReference")
+    @classmethod
+    def _directory_service(cls, reference: Reference | None) -> Reference | None:
+        if reference is None:
+            return None
+        identifier = reference.identifier
+        if identifier is None or identifier.system != profiles.DIRECTORY_SERVICE_ID:
+            raise PydanticCustomError(
+                "required", "valueReference must name the directory service by identifier "
+                "(system {system})", {"system": profiles.DIRECTORY_SERVICE_ID},
+            )
+        try:
+            uuid.UUID(identifier.value or "")
+        except ValueError:
+            raise PydanticCustomError(
+                "value_error", "the directory service id must be a UUID (got {got})",
+                {"got": identifier.value},
+            ) from None
+        return reference
+
+    @model_validator(mode="after")
+    def _one_value(self) -> "TaskOutput":
+        if (self.valueReference is None) == (self.valueCodeableConcept is None):
+            raise PydanticCustomError(
+                "required", "an output needs exactly one of valueReference (the directory "
+                "service) or valueCodeableConcept",
+            )
         return self
 
     @property

@@ -1,0 +1,121 @@
+"""The same person referred to two roles at once shows the link on both referrals; so does a
+re-referral to the same role after closure. Links do not depend on arrival order."""
+
+from signpost_schemas.fhir import profiles
+from tests.referral.lifecycle.conftest import READ, send
+from tests.support.messages import (
+    emis_patient,
+    emis_service_request,
+    message,
+    rio_service_request,
+    task,
+)
+from tests.support.rows import fetch_rows
+
+PERSON = "9434765919"
+LINK = profiles.LINKED_REFERRAL_EXTENSION
+
+
+def new(request, timestamp):
+    return message(request, reason_code="new", patient=emis_patient(PERSON), timestamp=timestamp)
+
+
+LINK_WORKER = emis_service_request("EMIS-1", nhs_number=PERSON, authored="2026-10-01T09:00:00Z")
+CONNECTOR = rio_service_request("RIO-1", nhs_number=PERSON, authored="2026-10-20T09:00:00Z")
+
+
+async def links_by_identifier(client):
+    bundle = (await client.get("/fhir/ServiceRequest", headers=READ)).json()
+    by_id = {e["resource"]["id"]: e["resource"]["identifier"][0]["value"]
+             for e in bundle["entry"]}
+    result = {}
+    for entry in bundle["entry"]:
+        resource = entry["resource"]
+        result[by_id[resource["id"]]] = sorted(
+            (by_id[part[0]["valueReference"]["reference"].split("/")[1]], part[1]["valueCode"])
+            for part in (e["extension"] for e in resource["extension"] if e["url"] == LINK)
+        )
+    return result
+
+
+async def test_two_roles_at_once_show_the_link_on_both_referrals(client, referral_app):
+    await send(client, new(LINK_WORKER, "2026-10-01T09:05:00Z"))
+    await send(client, new(CONNECTOR, "2026-10-20T09:05:00Z"))
+
+    assert await links_by_identifier(client) == {
+        "EMIS-1": [("RIO-1", "concurrent-other-role")],
+        "RIO-1": [("EMIS-1", "concurrent-other-role")],
+    }
+    found = (await client.get("/fhir/ServiceRequest", params={
+        "linkage": "concurrent-other-role", "patient.identifier": PERSON}, headers=READ)).json()
+    assert found["total"] == 2
+
+
+async def test_links_are_the_same_whichever_referral_arrives_first(client, referral_app):
+    await send(client, new(CONNECTOR, "2026-10-20T09:05:00Z"))
+    await send(client, new(LINK_WORKER, "2026-10-01T09:05:00Z"))
+
+    assert await links_by_identifier(client) == {
+        "EMIS-1": [("RIO-1", "concurrent-other-role")],
+        "RIO-1": [("EMIS-1", "concurrent-other-role")],
+    }
+
+
+async def test_referrals_further_apart_than_the_window_are_not_linked(client, referral_app):
+    early = emis_service_request("EMIS-1", nhs_number=PERSON, authored="2026-06-01T09:00:00Z")
+    late = rio_service_request("RIO-2", nhs_number=PERSON, authored="2026-10-20T09:00:00Z")
+    await send(client, new(early, "2026-06-01T09:05:00Z"))
+    await send(client, new(late, "2026-10-20T09:06:00Z"))
+
+    assert await links_by_identifier(client) == {"EMIS-1": [], "RIO-2": []}
+    assert (await client.get("/fhir/ServiceRequest", params={"linkage": "any"},
+                             headers=READ)).json()["total"] == 0
+
+
+async def test_a_referral_closed_before_the_other_was_made_is_not_concurrent(client, referral_app):
+    await send(client, new(LINK_WORKER, "2026-10-01T09:05:00Z"))
+    closed = task("t1", "completed", accepted="2026-10-02", ended="2026-10-10",
+                  reason=(profiles.REFERRAL_CLOSURE_REASON, "needs-met"))
+    await send(client, message(LINK_WORKER, closed, timestamp="2026-10-10T12:00:00Z"))
+    await send(client, new(CONNECTOR, "2026-10-20T09:05:00Z"))
+
+    assert await links_by_identifier(client) == {"EMIS-1": [], "RIO-1": []}
+
+
+async def test_closing_one_referral_later_keeps_the_link_made_while_both_were_open(
+    client, referral_app
+):
+    await send(client, new(LINK_WORKER, "2026-10-01T09:05:00Z"))
+    await send(client, new(CONNECTOR, "2026-10-20T09:05:00Z"))
+    closed = task("t1", "completed", accepted="2026-10-02", ended="2026-10-25",
+                  reason=(profiles.REFERRAL_CLOSURE_REASON, "needs-met"))
+    await send(client, message(LINK_WORKER, closed, timestamp="2026-10-25T12:00:00Z"))
+
+    assert (await links_by_identifier(client))["EMIS-1"] == [("RIO-1", "concurrent-other-role")]
+
+
+async def test_a_re_referral_to_the_same_role_after_closure_is_marked(client, referral_app):
+    await send(client, new(LINK_WORKER, "2026-10-01T09:05:00Z"))
+    closed = task("t1", "completed", accepted="2026-10-02", ended="2026-10-10",
+                  reason=(profiles.REFERRAL_CLOSURE_REASON, "needs-partially-met"))
+    await send(client, message(LINK_WORKER, closed, timestamp="2026-10-10T12:00:00Z"))
+    again = emis_service_request("EMIS-2", nhs_number=PERSON, authored="2026-11-15T09:00:00Z")
+    await send(client, new(again, "2026-11-15T09:05:00Z"))
+
+    assert await links_by_identifier(client) == {
+        "EMIS-1": [("EMIS-2", "re-referred-as")],
+        "EMIS-2": [("EMIS-1", "re-referral-of")],
+    }
+    rows = await fetch_rows(referral_app, "SELECT link_type FROM referral_link ORDER BY link_type")
+    assert rows == [{"link_type": "re-referral-of"}, {"link_type": "re-referred-as"}]
+    found = (await client.get("/fhir/ServiceRequest", params={"linkage": "re-referral-of"},
+                              headers=READ)).json()
+    assert [e["resource"]["identifier"][0]["value"] for e in found["entry"]] == ["EMIS-2"]
+
+
+async def test_an_unknown_linkage_value_is_refused(client):
+    response = await client.get("/fhir/ServiceRequest", params={"linkage": "siblings"},
+                                headers=READ)
+
+    assert response.status_code == 400
+    assert response.json()["issue"][0]["expression"] == ["linkage"]

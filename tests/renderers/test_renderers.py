@@ -1,0 +1,237 @@
+"""The screening questionnaires in real renderers, in headless Chromium, offline.
+
+NLM LHC-Forms (npm `lforms`) and CSIRO Smart Forms (`@aehrc/smart-forms-renderer`) render the
+Questionnaire exactly as screening-api serves it; item 7 appears only after a flag answer; the
+response each exports is accepted by screening-api (Smart Forms' raw export, which keeps the
+answer to an item that was hidden again, is refused). No request leaves 127.0.0.1.
+
+Needs Debian chromium and `tests/renderers/setup.sh` (npm packages and the Smart Forms bundle);
+skipped with the reason when they are missing.
+"""
+
+import asyncio
+import functools
+import json
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.screening.builders import CONTEXT, outcome_of
+from tests.screening.conftest import WRITE
+
+HERE = Path(__file__).parent
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
+LOINC = "http://loinc.org"
+YES, NO = "LA33-6", "LA32-8"
+BARTS_ID = "barts-social-welfare-screening-2023.1"
+SHORT_ID = "basic-needs-short-screen-2023.1"
+
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None
+    or not (HERE / "node_modules" / "playwright-core").is_dir()
+    or not (HERE / "build" / "smartforms.js").is_file()
+    or shutil.which("node") is None,
+    reason="renderer tests need node, Debian chromium and the npm packages: run "
+    "tests/renderers/setup.sh",
+)
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def pages() -> Iterator[str]:
+    """This folder served on a loopback port (the renderers' files and the test pages)."""
+    handler = functools.partial(_QuietHandler, directory=str(HERE))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+async def _drive(
+    renderer: str,
+    pages: str,
+    questionnaire: dict[str, Any],
+    answers: list[tuple[str, str]],
+    probe: str,
+    tmp_path: Path,
+) -> dict[str, Any]:
+    scenario = tmp_path / f"{renderer}-scenario.json"
+    scenario.write_text(
+        json.dumps(
+            {
+                "questionnaire": questionnaire,
+                "probe": probe,
+                "answers": [[link_id, LOINC, code] for link_id, code in answers],
+            }
+        )
+    )
+    process = await asyncio.create_subprocess_exec(
+        "node",
+        str(HERE / "drive.mjs"),
+        renderer,
+        pages,
+        str(scenario),
+        cwd=HERE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "CHROMIUM_PATH": str(CHROMIUM)},
+    )
+    stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0, stderr.decode()
+    result: dict[str, Any] = json.loads(stdout)
+    assert result["externalRequests"] == []
+    assert result["pageErrors"] == []
+    return result
+
+
+async def _served(client, questionnaire_id: str) -> dict[str, Any]:
+    response = await client.get(f"/fhir/Questionnaire/{questionnaire_id}")
+    assert response.status_code == 200
+    return response.json()  # type: ignore[no-any-return]
+
+
+def _as_front_end_sends(exported: dict[str, Any]) -> dict[str, Any]:
+    """The renderer's response plus who and where, which the front end adds server-side."""
+    return {
+        **exported,
+        "subject": {
+            "identifier": {"system": "https://fhir.nhs.uk/Id/nhs-number", "value": "9434765919"}
+        },
+        "extension": [
+            {
+                "url": CONTEXT,
+                "extension": [
+                    {
+                        "url": "clinic",
+                        "valueIdentifier": {
+                            "system": "https://fhir.nhs.uk/Id/ods-organization-code",
+                            "value": "R1H12",
+                        },
+                    },
+                    {"url": "pathway", "valueCode": "cardiology-outpatient"},
+                ],
+            }
+        ],
+    }
+
+
+NO_FLAGS = [("2", NO), ("3", YES), ("4", YES), ("5", NO), ("6", NO)]
+
+
+async def test_lforms_shows_item_7_after_a_flag_and_its_response_is_referred(
+    client, pages, tmp_path
+):
+    questionnaire = await _served(client, BARTS_ID)
+
+    result = await _drive(
+        "lforms", pages, questionnaire, [("1", YES), ("7", YES), *NO_FLAGS], "7", tmp_path
+    )
+
+    assert result["visibleBefore"] is False
+    assert result["visible"][0] is True
+    exported = result["response"]
+    assert exported["questionnaire"] == questionnaire["url"] + "|" + questionnaire["version"]
+    assert [item["linkId"] for item in exported["item"]] == ["1", "2", "3", "4", "5", "6", "7"]
+    response = await client.post(
+        "/fhir/QuestionnaireResponse", json=_as_front_end_sends(exported), headers=WRITE
+    )
+    assert response.status_code == 201, response.text
+    outcome = outcome_of(response.json())
+    assert (outcome["flags"], outcome["wantsHelp"], outcome["referral"]["state"]) == (
+        ["financial-insecurity"],
+        True,
+        "pending",
+    )
+
+
+async def test_lforms_never_shows_item_7_without_a_flag(client, pages, tmp_path):
+    questionnaire = await _served(client, BARTS_ID)
+
+    result = await _drive("lforms", pages, questionnaire, [("1", NO), *NO_FLAGS], "7", tmp_path)
+
+    assert result["visibleBefore"] is False and not any(result["visible"])
+    assert "7" not in [item["linkId"] for item in result["response"]["item"]]
+    response = await client.post(
+        "/fhir/QuestionnaireResponse",
+        json=_as_front_end_sends(result["response"]),
+        headers=WRITE,
+    )
+    assert response.status_code == 201, response.text
+    assert outcome_of(response.json())["screenPositive"] is False
+
+
+async def test_lforms_short_form(client, pages, tmp_path):
+    questionnaire = await _served(client, SHORT_ID)
+
+    result = await _drive("lforms", pages, questionnaire, [("1", YES), ("2", YES)], "2", tmp_path)
+
+    assert (result["visibleBefore"], result["visible"]) == (False, [True, True])
+    response = await client.post(
+        "/fhir/QuestionnaireResponse",
+        json=_as_front_end_sends(result["response"]),
+        headers=WRITE,
+    )
+    assert response.status_code == 201, response.text
+    assert outcome_of(response.json())["referral"]["state"] == "pending"
+
+
+async def test_smart_forms_hides_item_7_again_and_its_raw_export_is_refused(
+    client, pages, tmp_path
+):
+    questionnaire = await _served(client, BARTS_ID)
+    answers = [("1", YES), ("7", YES), ("1", NO), *NO_FLAGS]
+
+    result = await _drive("smartforms", pages, questionnaire, answers, "7", tmp_path)
+
+    assert result["visibleBefore"] is False
+    assert result["visible"][:3] == [True, True, False]
+    raw = {**result["rawResponse"], "status": "completed"}
+    refused = await client.post(
+        "/fhir/QuestionnaireResponse", json=_as_front_end_sends(raw), headers=WRITE
+    )
+    assert refused.status_code == 422
+    assert [i["expression"] for i in refused.json()["issue"]] == [
+        ["QuestionnaireResponse.item[6].answer"]
+    ]
+    accepted = await client.post(
+        "/fhir/QuestionnaireResponse",
+        json=_as_front_end_sends(result["response"]),
+        headers=WRITE,
+    )
+    assert accepted.status_code == 201, accepted.text
+    assert outcome_of(accepted.json())["referral"]["state"] == "not-needed"
+
+
+async def test_smart_forms_positive_screen_is_referred(client, pages, tmp_path):
+    questionnaire = await _served(client, BARTS_ID)
+
+    result = await _drive(
+        "smartforms",
+        pages,
+        questionnaire,
+        [("1", NO), ("2", YES), ("3", NO), ("4", YES), ("5", NO), ("6", NO), ("7", YES)],
+        "7",
+        tmp_path,
+    )
+
+    response = await client.post(
+        "/fhir/QuestionnaireResponse",
+        json=_as_front_end_sends(result["response"]),
+        headers=WRITE,
+    )
+    assert response.status_code == 201, response.text
+    outcome = outcome_of(response.json())
+    assert outcome["flags"] == ["food-insecurity", "housing-instability"]
+    assert outcome["referral"]["state"] == "pending"

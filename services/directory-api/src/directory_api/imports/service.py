@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from directory_api.bodies import validate
@@ -138,6 +139,19 @@ async def _import_one(
             raise BadRequest("a record must be a JSON object (an ORUK service)")
         payload = validate(record.document, ServiceIn)
         _, outcome = await save_service(session, payload, WriteMode.UPSERT)
+    except IntegrityError:
+        # Two records racing for one id (another import, a curator): report, keep going.
+        await savepoint.rollback()
+        errors.append(
+            {
+                "record": record.position,
+                **({"id": record_id} if record_id else {}),
+                "status": 409,
+                "field": "id",
+                "detail": "an id in this record was taken by another record meanwhile",
+            }
+        )
+        return None
     except SignpostError as error:
         await savepoint.rollback()
         for issue in error.issues:

@@ -11,6 +11,12 @@ class PhoneIn(OrukInput):
     extension: str | None = Field(default=None, max_length=20)
     type: str | None = Field(default=None, max_length=20)
     description: str | None = Field(default=None, max_length=1000)
+    # Link fields, as exports (and this API) write them.
+    service_id: Uuid | None = None
+    organization_id: Uuid | None = None
+    location_id: Uuid | None = None
+    contact_id: Uuid | None = None
+    service_at_location_id: Uuid | None = None
 
 
 class OrganizationIdentifierIn(OrukInput):

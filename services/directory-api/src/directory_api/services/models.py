@@ -41,6 +41,17 @@ class Service(Base):
     # SHA-256 of the input last accepted: a repeated create or import is recognised, not re-applied.
     input_digest: Mapped[str] = mapped_column(String(64))
 
+    __table_args__ = (
+        # Text search is LIKE '%word%' on both backends; on PostgreSQL a trigram index serves it
+        # (on SQLite this is a plain index, unused by such searches).
+        Index(
+            "ix_service_search_text_trgm",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ),
+    )
+
 
 class ServiceAtLocation(Base):
     """A service delivered at a location; `content` keeps its own schedules and description."""

@@ -169,6 +169,20 @@ class ServiceRepository:
                 ],
             )
 
+    async def link_ids_owned_elsewhere(
+        self, service_id: str, link_ids: Sequence[str], attribute_ids: Sequence[str]
+    ) -> list[str]:
+        """Those of these service_at_location and attribute ids that other services use."""
+        found: list[str] = []
+        for table in (ServiceAtLocation, ServiceAttribute):
+            ids = link_ids if table is ServiceAtLocation else attribute_ids
+            if ids:
+                rows = await self.session.execute(
+                    select(table.id).where(table.id.in_(set(ids)), table.service_id != service_id)
+                )
+                found += rows.scalars()
+        return found
+
     async def links_of(self, service_ids: Sequence[str]) -> dict[str, list[LinkRow]]:
         rows = await self.session.execute(
             select(

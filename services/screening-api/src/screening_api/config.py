@@ -27,6 +27,8 @@ class ScreeningSettings(ServiceSettings):
     handoff_worker_enabled: bool = True
     handoff_poll_seconds: float = 2.0
     handoff_batch_size: int = 20
+    # After a submission wakes the worker, it waits this long so close arrivals share a batch.
+    handoff_linger_seconds: float = 0.05
     handoff_backoff_base_seconds: float = 2.0
     handoff_backoff_max_seconds: float = 300.0
     # A claimed row is left alone by other replicas for this long (longer than any one call).

@@ -20,7 +20,7 @@ import httpx
 from fastapi import FastAPI
 
 from screening_api.config import ScreeningSettings
-from screening_api.handoff.client import DeliveryError, ReferralApi
+from screening_api.handoff.client import CreatedReferral, DeliveryError, ReferralApi
 from screening_api.handoff.repository import Handoff, HandoffRepository
 from signpost_platform.db import Database
 
@@ -76,9 +76,15 @@ class HandoffWorker:
                 busy = False
             if busy:
                 continue
+            woken = False
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.settings.handoff_poll_seconds)
+                woken = await asyncio.wait_for(
+                    self._wake.wait(), self.settings.handoff_poll_seconds
+                )
             self._wake.clear()
+            if woken:
+                # Let submissions arriving together be delivered as one batch.
+                await asyncio.sleep(self.settings.handoff_linger_seconds)
 
     async def deliver_due(self) -> bool:
         """Deliver one batch of due hand-offs; True if the batch was full (more may be due)."""
@@ -89,39 +95,44 @@ class HandoffWorker:
                 settings.handoff_batch_size,
                 timedelta(seconds=settings.handoff_lease_seconds),
             )
-        if claimed:
-            await asyncio.gather(*(self._deliver(handoff) for handoff in claimed))
+        if not claimed:
+            return False
+        results = await asyncio.gather(*(self._deliver(handoff) for handoff in claimed))
+        # One transaction records the whole batch.
+        async with self.database.sessionmaker() as session, session.begin():
+            repository = HandoffRepository(session)
+            for handoff, result in zip(claimed, results, strict=True):
+                if isinstance(result, CreatedReferral):
+                    await repository.mark_sent(
+                        handoff.response_id, result.id, result.status, self.clock()
+                    )
+                    continue
+                delay = backoff(
+                    handoff.attempts + 1,
+                    settings.handoff_backoff_base_seconds,
+                    settings.handoff_backoff_max_seconds,
+                )
+                await repository.mark_failed(
+                    handoff.response_id, result, self.clock() + timedelta(seconds=delay)
+                )
         return len(claimed) == settings.handoff_batch_size
 
-    async def _deliver(self, handoff: Handoff) -> None:
+    async def _deliver(self, handoff: Handoff) -> CreatedReferral | str:
+        """The referral created (or found) in referral-api, or the error that stopped it."""
         identifier = (handoff.identifier_system, handoff.identifier_value)
         attempts = handoff.attempts + 1
         try:
             created = await self.api.create_referral(handoff.request, identifier)
         except DeliveryError as error:
-            delay = backoff(
-                attempts,
-                self.settings.handoff_backoff_base_seconds,
-                self.settings.handoff_backoff_max_seconds,
-            )
             logger.warning(
                 "referral hand-off failed",
                 extra={
                     "response_id": handoff.response_id,
                     "attempts": attempts,
-                    "retry_in_seconds": round(delay, 1),
                     "error": str(error),
                 },
             )
-            async with self.database.sessionmaker() as session, session.begin():
-                await HandoffRepository(session).mark_failed(
-                    handoff.response_id, str(error), self.clock() + timedelta(seconds=delay)
-                )
-            return
-        async with self.database.sessionmaker() as session, session.begin():
-            await HandoffRepository(session).mark_sent(
-                handoff.response_id, created.id, created.status, self.clock()
-            )
+            return str(error)
         logger.info(
             "referral hand-off delivered",
             extra={
@@ -130,6 +141,7 @@ class HandoffWorker:
                 "attempts": attempts,
             },
         )
+        return created
 
     async def refresh_statuses(self) -> None:
         """Read back the status of delivered referrals that are due a check."""

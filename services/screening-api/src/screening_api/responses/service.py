@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from screening_api.handoff.referral import SCREENING_REFERRAL_IDENTIFIER, referral_request
-from screening_api.handoff.repository import HandoffRepository
+from screening_api.handoff.repository import PENDING, HandoffRepository
 from screening_api.observations.extraction import extract_observations
 from screening_api.observations.repository import ObservationRepository
 from screening_api.questionnaires.catalogue import QuestionnaireCatalogue
@@ -105,6 +105,7 @@ async def submit(
 ) -> Submission:
     """Store a new response (or return the one `if_none_exist` names) with its outcome."""
     checked = check(catalogue, resource)
+    screen = screen_of(checked, resource)
     repository = ResponseRepository(session)
     identifier = _identifier(resource)
     if if_none_exist is not None:
@@ -121,7 +122,7 @@ async def submit(
     response_id = str(uuid.uuid4())
     stored = _stored(resource, response_id, 1, now)
     try:
-        final = await _persist(session, checked, resource, stored, now, is_new=True)
+        final = await _persist(session, checked, resource, stored, now, screen=screen, is_new=True)
     except IntegrityError:
         await session.rollback()
         if identifier is not None:
@@ -135,7 +136,7 @@ async def submit(
             issue_code="duplicate",
         ) from None
     assert final is not None
-    return await _submission(session, final, created=True)
+    return _fresh_submission(final, created=True, screen=screen)
 
 
 async def update(
@@ -160,6 +161,7 @@ async def update(
     if current.version != expected_version:
         raise _stale(current.version, expected_version)
     checked = check(catalogue, resource)
+    screen = screen_of(checked, resource)
     now = datetime.now(UTC)
     stored = _stored(resource, response_id, current.version + 1, now)
     try:
@@ -169,6 +171,7 @@ async def update(
             resource,
             stored,
             now,
+            screen=screen,
             is_new=False,
             expected_version=expected_version,
         )
@@ -185,7 +188,7 @@ async def update(
         if latest is not None and latest.status != "in-progress":
             raise _completed_is_final(latest)
         raise _stale(latest.version if latest else current.version, expected_version)
-    return await _submission(session, final, created=False)
+    return _fresh_submission(final, created=False, screen=screen)
 
 
 async def read(session: AsyncSession, response_id: str) -> Submission:
@@ -202,6 +205,7 @@ async def _persist(
     stored: StoredResponse,
     now: datetime,
     *,
+    screen: Screen | None,
     is_new: bool,
     expected_version: int | None = None,
 ) -> StoredResponse | None:
@@ -209,8 +213,6 @@ async def _persist(
     repository = ResponseRepository(session)
     tool, context = checked.tool, checked.context
     completed = resource.status == "completed"
-    answers = answers_by_link_id(resource)
-    screen = tool.score(answers) if completed else None
     columns = ResponseColumns(
         status=resource.status,
         questionnaire_url=tool.url,
@@ -241,6 +243,7 @@ async def _persist(
         if not await repository.update_draft(final, expected_version, columns):
             return None
     if screen is not None:
+        answers = answers_by_link_id(resource)
         await _record_completion(session, tool, screen, answers, final, columns, now)
     return final
 
@@ -296,6 +299,25 @@ async def _record_completion(
         await HandoffRepository(session).add(
             stored.id, (SCREENING_REFERRAL_IDENTIFIER, value), request, now
         )
+
+
+def screen_of(checked: _Checked, resource: ScreeningResponse) -> Screen | None:
+    """The scored screen of a completed response (None for a draft)."""
+    if resource.status != "completed":
+        return None
+    return checked.tool.score(answers_by_link_id(resource))
+
+
+def _fresh_submission(
+    stored: StoredResponse, *, created: bool, screen: Screen | None
+) -> Submission:
+    """The outcome of a response just written, from what was written (no read-back)."""
+    if screen is None:
+        return Submission(stored, created, None)
+    flags = tuple(flag.domain for flag in screen.flags)
+    if screen.raise_referral:
+        return Submission(stored, created, Outcome(flags, True, screen.wants_help, PENDING))
+    return Submission(stored, created, outcome_of(flags, screen.wants_help, None))
 
 
 async def _submission(

@@ -1,0 +1,174 @@
+"""screening-api submissions on PostgreSQL, with referral-api running behind it.
+
+Measures, with both services under uvicorn (production settings) on their own PostgreSQL
+databases:
+- saturation: completed positive screens that want help (the heaviest submission: validation,
+  scoring, 7 Observations and an outbox row in one transaction) driven by wrk, submissions/s;
+- a steady 100 submissions/s for the measurement period (open loop: requests are sent on
+  schedule whether or not earlier ones have answered), p50/p95/p99 latency;
+- that the outbox drains: every hand-off delivered to referral-api, and how long it took.
+Target: p95 <= 50 ms at 100 submissions/s.
+"""
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import time
+
+import httpx
+
+from bench.common import DURATION, drop, migrated_postgres, serve, token, wrk
+from signpost_schemas import systems
+
+TARGET_RATE = 100
+TARGET_P95_MS = 50.0
+BARTS = "https://signpost.nhs.example/Questionnaire/barts-social-welfare-screening|2023.1"
+CONTEXT = "https://signpost.nhs.example/StructureDefinition/screening-context"
+YES = {"system": "http://loinc.org", "code": "LA33-6", "display": "Yes"}
+NO = {"system": "http://loinc.org", "code": "LA32-8", "display": "No"}
+
+
+def positive_screen() -> dict[str, object]:
+    """A completed Barts response: money and food flagged, help wanted (a synthetic person)."""
+    answers = {"1": YES, "2": YES, "3": YES, "4": YES, "5": NO, "6": NO, "7": YES}
+    return {
+        "resourceType": "QuestionnaireResponse",
+        "questionnaire": BARTS,
+        "status": "completed",
+        "subject": {"identifier": {"system": systems.NHS_NUMBER, "value": "9434765919"}},
+        "authored": "2026-11-02T09:30:00Z",
+        "extension": [{"url": CONTEXT, "extension": [
+            {"url": "clinic", "valueIdentifier": {"system": systems.ODS_ORGANIZATION,
+                                                  "value": "R1H12"}},
+            {"url": "pathway", "valueCode": "cardiology-outpatient"},
+        ]}],
+        "item": [{"linkId": k, "answer": [{"valueCoding": v}]} for k, v in answers.items()],
+    }
+
+
+async def steady_rate(url: str, headers: dict[str, str], rate: int, seconds: int) -> dict[str, float]:
+    """Open-loop load: one submission every 1/rate s; latencies of those that answered 201."""
+    body = json.dumps(positive_screen()).encode()
+    latencies: list[float] = []
+    failures = 0
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=10, limits=limits) as client:
+
+        async def one() -> None:
+            nonlocal failures
+            started = time.perf_counter()
+            try:
+                response = await client.post("/fhir/QuestionnaireResponse", content=body)
+            except httpx.HTTPError:
+                failures += 1
+                return
+            if response.status_code == 201:
+                latencies.append((time.perf_counter() - started) * 1000)
+            else:
+                failures += 1
+
+        tasks = []
+        start = time.perf_counter()
+        for index in range(rate * seconds):
+            delay = start + index / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one()))
+        await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - start
+    ordered = sorted(latencies)
+
+    def percentile(p: float) -> float:
+        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] if ordered else 0.0
+
+    return {
+        "sent": rate * seconds, "answered_201": len(latencies), "failures": failures,
+        "achieved_rate": len(latencies) / elapsed, "p50_ms": statistics.median(ordered or [0]),
+        "p95_ms": percentile(95), "p99_ms": percentile(99),
+    }
+
+
+def wait_for_drain(url: str, headers: dict[str, str], limit_seconds: float = 300) -> float:
+    """Seconds until no hand-off is pending or failing (or the limit)."""
+    started = time.monotonic()
+    while time.monotonic() - started < limit_seconds:
+        listing = httpx.get(f"{url}/referral-handoffs", headers=headers, timeout=10).json()
+        if listing["total"] == 0:
+            return time.monotonic() - started
+        time.sleep(0.5)
+    return float("inf")
+
+
+def run(connections: int, rate: int, seconds: int) -> dict[str, object]:
+    referral_db = migrated_postgres("referral")
+    screening_db = migrated_postgres("screening")
+    headers = {
+        "Authorization": f"Bearer {token('screening:write', 'screening:read', 'referral:read')}",
+        "Content-Type": "application/fhir+json",
+    }
+    try:
+        referral_env = {"REFERRAL_DATABASE_URL": referral_db, "REFERRAL_LOG_LEVEL": "WARNING"}
+        with serve("referral_api.main:create_app", env=referral_env, workers=1) as referral_url:
+            screening_env = {
+                "SCREENING_DATABASE_URL": screening_db,
+                "SCREENING_REFERRAL_API_URL": referral_url,
+                "SCREENING_LOG_LEVEL": "WARNING",
+            }
+            with serve("screening_api.main:create_app", env=screening_env) as url:
+                endpoint = f"{url}/fhir/QuestionnaireResponse"
+                body = json.dumps(positive_screen())
+                wrk(endpoint, method="POST", body=body, headers=headers, duration=2,
+                    connections=connections)  # warm-up
+                saturation = wrk(endpoint, method="POST", body=body, headers=headers,
+                                 connections=connections, duration=seconds)
+                print(saturation.row("submit (saturation, positive + help)"), flush=True)
+                drained_after_saturation = wait_for_drain(url, headers)
+                steady = asyncio.run(steady_rate(url, headers, rate, seconds))
+                drained_after_steady = wait_for_drain(url, headers)
+                referrals = httpx.get(
+                    f"{referral_url}/fhir/ServiceRequest", params={"_count": 1},
+                    headers=headers, timeout=30,
+                ).json()["total"]
+    finally:
+        drop(screening_db)
+        drop(referral_db)
+    return {
+        "saturation": saturation.as_dict(),
+        "steady": steady,
+        "outbox_drain_seconds": {"after_saturation": drained_after_saturation,
+                                 "after_steady": drained_after_steady},
+        "referrals_in_referral_api": referrals,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--rate", type=int, default=TARGET_RATE)
+    parser.add_argument("--seconds", type=int, default=DURATION)
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
+    args = parser.parse_args(argv)
+    figures = run(args.connections, args.rate, args.seconds)
+    steady = figures["steady"]
+    assert isinstance(steady, dict)
+    print(
+        f"{'submit at ' + str(args.rate) + '/s (open loop)':<44} {steady['achieved_rate']:>9.0f} "
+        f"req/s  p50 {steady['p50_ms']:6.1f} ms  p95 {steady['p95_ms']:6.1f} ms  "
+        f"p99 {steady['p99_ms']:6.1f} ms  failures {steady['failures']}"
+    )
+    drain = figures["outbox_drain_seconds"]
+    assert isinstance(drain, dict)
+    print(f"outbox drained {drain['after_saturation']:.1f} s after saturation, "
+          f"{drain['after_steady']:.1f} s after the steady run; "
+          f"referrals in referral-api: {figures['referrals_in_referral_api']}")
+    verdict = "meets" if steady["p95_ms"] <= TARGET_P95_MS else "MISSES"
+    print(f"target p95 <= {TARGET_P95_MS:.0f} ms at {args.rate}/s: {verdict}")
+    if args.json:
+        print(json.dumps(figures, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

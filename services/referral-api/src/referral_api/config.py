@@ -1,8 +1,12 @@
 """referral-api settings: environment variables prefixed `REFERRAL_`."""
 
+from pydantic import SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from signpost_platform.settings import ServiceSettings
+
+# Keys person pseudonyms in development and tests only; production refuses it.
+DEV_PSEUDONYM_KEY = "signpost-development-only-pseudonym-key-never-use-in-production"  # noqa: S105
 
 
 class ReferralSettings(ServiceSettings):
@@ -13,3 +17,19 @@ class ReferralSettings(ServiceSettings):
     # Two referrals of one person are linked when the later falls within this many days of the
     # earlier (concurrent, other role) or of the earlier one's end (re-referral, same role).
     linkage_window_days: int = 90
+
+    # The secret that keys the pseudonyms reports count people by (HMAC-SHA256 of the NHS
+    # number). Rotating it is described in docs/reports.md.
+    pseudonym_key: SecretStr = SecretStr(DEV_PSEUDONYM_KEY)
+
+    @model_validator(mode="after")
+    def _no_development_pseudonym_key_in_production(self) -> "ReferralSettings":
+        if self.environment == "production" and (
+            self.pseudonym_key.get_secret_value() == DEV_PSEUDONYM_KEY
+            or len(self.pseudonym_key.get_secret_value()) < 32
+        ):
+            raise ValueError(
+                "REFERRAL_PSEUDONYM_KEY must be set to a secret of at least 32 characters "
+                "in production (the development key is public)"
+            )
+        return self

@@ -260,13 +260,36 @@ class Summary:
 CANCELLED_BY_SENDER = {"revoked", "entered-in-error"}
 
 
+_ACTIVITY = (
+    "first_contact_at",
+    "contact_count",
+    "dna_count",
+    "support_offered_count",
+    "onward_referral_count",
+    "assessment_count",
+)
+
+
 async def derive_summary(
-    session: AsyncSession, referral_id: str, sender_status: str, sender_updated_at: datetime | None
+    session: AsyncSession,
+    referral_id: str,
+    sender_status: str,
+    sender_updated_at: datetime | None,
+    *,
+    previous: dict[str, Any] | None = None,
 ) -> Summary:
-    """The lifecycle from the newest Task, the referrer's status and the activity rows."""
+    """The lifecycle from the newest Task, the referrer's status and the activity rows.
+
+    `previous`, when given, is a summary whose Tasks and referrer status are unchanged: only the
+    activity counts are derived again (one query instead of two).
+    """
     repository = LifecycleRepository(session)
-    tasks = await repository.task_states(referral_id)
     activity = await repository.activity(referral_id)
+    if previous is not None:
+        values = dict(previous)
+        values.update({name: getattr(activity, name) for name in _ACTIVITY})
+        return Summary(values)
+    tasks = await repository.task_states(referral_id)
     current = max(tasks, key=lambda t: (t.as_of, t.content_hash)) if tasks else None
     state = current.lifecycle_state if current else "received"
     accepted = [t.accepted_at for t in tasks if t.accepted_at]

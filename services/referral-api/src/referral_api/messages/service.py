@@ -34,9 +34,11 @@ from referral_api.messages.bundle import (
 from referral_api.messages.repository import MessageRepository
 from referral_api.messages.responses import held_response, ok_response, rejected_response
 from referral_api.people.service import apply_patient
+from referral_api.referrals import canonical
 from referral_api.referrals import service as referrals
 from referral_api.referrals.repository import ReferralForUpdate, ReferralRepository
 from signpost_platform.errors import Conflict, SignpostError, Unprocessable
+from signpost_schemas.fhir import profiles
 from signpost_schemas.fhir.encounter import Contact
 from signpost_schemas.fhir.observation import WellbeingAssessment
 from signpost_schemas.fhir.task import ReferralTask, as_moment
@@ -65,8 +67,14 @@ async def process(
     *,
     channel: str = "message",
     source_override: str | None = None,
+    savepoint: bool = False,
 ) -> MessageResult:
-    """Process one message (the caller's transaction commits it)."""
+    """Process one message (the caller's transaction commits it).
+
+    With `savepoint` the message runs in a savepoint, so a failure (or a lost race, retried)
+    undoes only this message: for imports, which commit many messages in one transaction. A
+    request has a transaction of its own, rolled back whole instead (two round trips fewer).
+    """
     document = load_document(body)
     bundle_id = document["id"]
     content_hash = payload_hash(document)
@@ -77,6 +85,10 @@ async def process(
     message = read_message(document, source_override=source_override)
     for attempt in range(ATTEMPTS):
         try:
+            if not savepoint:
+                return await _process_new(
+                    session, message, document, content_hash, settings, channel
+                )
             async with session.begin_nested():
                 return await _process_new(
                     session, message, document, content_hash, settings, channel
@@ -89,6 +101,8 @@ async def process(
                 and (_sqlstate(error) not in _RETRYABLE_SQLSTATES)
             ):
                 raise
+            if not savepoint:
+                await session.rollback()
             replay = await _replay(repository, bundle_id, content_hash)
             if replay is not None:
                 return replay
@@ -266,6 +280,7 @@ async def apply_message(
         request.resource if newer_request and not created else None,
         request.as_of if newer_request else None,
         keep_version=created,
+        links_changed=created or referral_id in relinked,
     )
     for other_id in sorted(relinked - {referral_id}):
         await _rerender_other(session, other_id)
@@ -290,11 +305,17 @@ async def _render(
     as_of: datetime | None,
     *,
     keep_version: bool,
+    links_changed: bool,
 ) -> None:
-    extensions = [
-        lifecycle.summary_extension(summary, source_system),
-        *await linkage.link_extensions(session, current.stored.id),
-    ]
+    if links_changed:
+        links = await linkage.link_extensions(session, current.stored.id)
+    else:  # the links shown are still right: reuse them
+        links = [
+            e
+            for e in canonical.server_extensions_of(current.stored.resource)
+            if e["url"] == profiles.LINKED_REFERRAL_EXTENSION
+        ]
+    extensions = [lifecycle.summary_extension(summary, source_system), *links]
     status = lifecycle.served_status(summary["sender_status"], summary["status"])
     await referrals.save_from_message(
         session,

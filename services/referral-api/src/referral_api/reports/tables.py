@@ -1,0 +1,82 @@
+"""The shape every report answers with: columns, rows and a total row.
+
+A report is one table. Dimension columns classify a row (with a label column for coded
+values); count columns hold whole numbers that disclosure control suppresses and rounds;
+derived columns (percentages, rates, days, scores) are computed from counts and are withheld
+when the counts they depend on are. `totals` are the same measures over the whole scope: one
+row, or one per category for reports broken down by one (reasons, fields, measures); their
+group-by columns are empty.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+ColumnKind = Literal[
+    "dimension", "label", "count", "population", "percentage", "per-10000", "days", "score"
+]
+COUNT_KINDS = ("count", "population")
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One column of a report.
+
+    Percentages and rates are `numerator / denominator * scale`; days and scores are
+    statistics over the rows counted in `base`, shown only when that count is.
+    """
+
+    name: str
+    label: str
+    kind: ColumnKind
+    numerator: str | None = None
+    denominator: str | None = None
+    base: str | None = None
+    decimals: int = 1
+
+    @property
+    def is_count(self) -> bool:
+        return self.kind in COUNT_KINDS
+
+    @property
+    def is_rate(self) -> bool:
+        return self.kind in ("percentage", "per-10000")
+
+    @property
+    def is_statistic(self) -> bool:
+        return self.kind in ("days", "score")
+
+
+def count(name: str, label: str) -> Column:
+    return Column(name, label, "count")
+
+
+def percentage(name: str, label: str, numerator: str, denominator: str) -> Column:
+    return Column(name, label, "percentage", numerator=numerator, denominator=denominator)
+
+
+def statistic(name: str, label: str, kind: ColumnKind, base: str) -> Column:
+    return Column(name, label, kind, base=base)
+
+
+@dataclass
+class Report:
+    """A report as computed (raw) or as published (after disclosure control)."""
+
+    name: str
+    title: str
+    description: str
+    columns: list[Column]
+    rows: list[Row]
+    totals: list[Row]
+    notes: list[str] = field(default_factory=list)
+    # The measure charts draw.
+    chart_measure: str = ""
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+    @property
+    def dimension_columns(self) -> list[Column]:
+        return [c for c in self.columns if c.kind == "dimension"]

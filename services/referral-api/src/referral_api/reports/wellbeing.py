@@ -1,0 +1,49 @@
+"""The wellbeing scores a change can be measured on, and which direction is better.
+
+A measure is an instrument's total (WEMWBS, SWEMWBS metric, PAM score: `assessment.total_score`)
+or one numeric item or sub-score (ONS4's four questions, MyCaW ratings, EQ-5D-5L levels, VAS
+and index: `assessment_score.value`). The EQ-5D-5L profile is a label, never averaged.
+Directions follow the wellbeing-instruments code list notes.
+"""
+
+from functools import cache
+
+from signpost_schemas import codes
+from signpost_schemas.fhir.observation import SCORE_RANGES, TEXT_SCORES, TOTAL_RANGES
+
+# Measures where a fall is an improvement (the code list notes say "LOWER is better" or
+# "higher is worse").
+LOWER_IS_BETTER = frozenset({
+    "ons4-anxiety",
+    "mycaw-concern-1",
+    "mycaw-concern-2",
+    "mycaw-wellbeing",
+    "eq-5d-5l-mobility",
+    "eq-5d-5l-self-care",
+    "eq-5d-5l-usual-activities",
+    "eq-5d-5l-pain-discomfort",
+    "eq-5d-5l-anxiety-depression",
+})
+TOTAL_MEASURES = tuple(TOTAL_RANGES)
+ITEM_MEASURES = tuple(code for code in SCORE_RANGES if code not in TEXT_SCORES)
+FOLLOW_UP_TIMEPOINTS = ("follow-up", "discharge")
+# Assessments that no longer stand.
+WITHDRAWN_STATUSES = ("entered-in-error", "cancelled")
+
+
+@cache
+def labels() -> dict[str, str]:
+    """Measure code -> display, from the wellbeing-instruments code list."""
+    return {c.code: c.display for c in codes.wellbeing_instruments()}
+
+
+def instrument_of(measure: str) -> str:
+    """The instrument a measure belongs to (a total is its own instrument)."""
+    if measure in TOTAL_MEASURES:
+        return measure
+    concept = next(c for c in codes.wellbeing_instruments() if c.code == measure)
+    return concept.group
+
+
+def measures() -> tuple[str, ...]:
+    return (*TOTAL_MEASURES, *ITEM_MEASURES)

@@ -51,7 +51,7 @@ class HandoffRepository:
     ) -> None:
         """Record the intent to raise a referral (in the caller's transaction)."""
         await self.session.execute(
-            insert(ReferralHandoff).values(
+            insert(ReferralHandoff.__table__).values(
                 response_id=response_id,
                 state=PENDING,
                 attempts=0,

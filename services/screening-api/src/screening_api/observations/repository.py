@@ -44,7 +44,7 @@ class ObservationRepository:
         if not observations:
             return
         await self.session.execute(
-            insert(ObservationRecord),
+            insert(ObservationRecord.__table__),
             [
                 {
                     "id": o.id,

@@ -79,7 +79,7 @@ class ResponseRepository:
     async def insert(self, stored: StoredResponse, columns: ResponseColumns) -> None:
         """Insert a response; raises IntegrityError if its identifier is already used."""
         await self.session.execute(
-            insert(ResponseRecord).values(
+            insert(ResponseRecord.__table__).values(
                 id=stored.id,
                 version=stored.version,
                 created_at=stored.last_updated_at,
@@ -113,7 +113,7 @@ class ResponseRepository:
         if not answers:
             return
         await self.session.execute(
-            insert(ResponseAnswerRecord),
+            insert(ResponseAnswerRecord.__table__),
             [{"response_id": response_id, **vars_of(answer)} for answer in answers],
         )
 

@@ -90,18 +90,21 @@ VALUE_SUFFIXES = (
     "Attachment",
 )
 
+_SUFFIX_SET = frozenset(VALUE_SUFFIXES)
+
 
 class _ChoiceOfValue(FhirModel):
     """Mixin for elements with a `<prefix>[x]` choice; `prefix` names it (value, answer)."""
 
     def choices(self, prefix: str) -> list[tuple[str, Any]]:
         """The `(suffix, value)` pairs of the choice element that are present."""
-        found = []
-        for suffix in VALUE_SUFFIXES:
-            value = getattr(self, f"{prefix}{suffix}", None)
-            if value is not None:
-                found.append((suffix, value))
-        return found
+        # Read the field values directly: this runs for every answer on the submission path.
+        start = len(prefix)
+        return [
+            (name[start:], value)
+            for name, value in self.__dict__.items()
+            if value is not None and name.startswith(prefix) and name[start:] in _SUFFIX_SET
+        ]
 
 
 class AnswerOption(_ChoiceOfValue):

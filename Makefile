@@ -9,7 +9,7 @@ PACKAGES := -e shared/schemas -e shared/platform -e services/referral-api -e ser
 SERVICES := referral directory screening
 SCOPES ?= referral:read referral:write directory:write screening:read screening:write reports:read
 
-.PHONY: help venv run test test-sqlite test-postgres lint format migrate token bench openapi clean
+.PHONY: help venv run test test-sqlite test-postgres lint format migrate token bench openapi image clean
 
 help:
 	@echo "make run      start referral-api :8001, directory-api :8002, screening-api :8003 (SQLite in ./var/)"
@@ -19,6 +19,7 @@ help:
 	@echo "make lint     ruff check and format check"
 	@echo "make bench    benchmarks on PostgreSQL (see bench/README.md)"
 	@echo "make openapi  write each service's OpenAPI document to docs/openapi/"
+	@echo "make image    build the container image (needs Docker; see docs/deploy.md)"
 
 $(STAMP): pyproject.toml constraints.txt shared/schemas/pyproject.toml shared/platform/pyproject.toml services/*/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -59,6 +60,9 @@ bench: venv
 
 openapi: venv
 	$(BIN)/python -m signpost_platform.openapi docs/openapi
+
+image:
+	docker build -f deploy/Dockerfile -t signpost:local .
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -14,7 +14,7 @@ from signpost_platform.logging import configure_logging
 from signpost_platform.metrics import MetricsMiddleware
 from signpost_platform.metrics import router as metrics_router
 from signpost_platform.middleware import BodySizeLimitMiddleware, CorrelationMiddleware
-from signpost_platform.migrations import head_revisions
+from signpost_platform.migrations import head_revisions, known_revisions
 from signpost_platform.security import RateLimitMiddleware, SecurityHeadersMiddleware
 from signpost_platform.tracing import TracingMiddleware, configure_tracing
 from signpost_platform.settings import ServiceSettings
@@ -52,6 +52,7 @@ def create_app(
         )
         app.state.authenticator = Authenticator(settings)
         app.state.migration_heads = head_revisions(settings.alembic_ini, service_name)
+        app.state.known_revisions = known_revisions(settings.alembic_ini, service_name)
         try:
             async with _enter_all(app, lifecycles):
                 yield

@@ -65,7 +65,7 @@ def create_engine(
     SQLAlchemy discards the whole pool; with it, every checkout costs an extra round trip.
     """
     if is_sqlite(url):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         _configure_sqlite(engine)
         return engine
     return create_async_engine(
@@ -75,6 +75,8 @@ def create_engine(
         pool_pre_ping=pre_ping,
         pool_recycle=1800,
         connect_args={"command_timeout": 30},
+        # Bound values can be personal data: keep them out of error messages and logs.
+        hide_parameters=True,
     )
 
 

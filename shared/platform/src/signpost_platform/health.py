@@ -35,8 +35,13 @@ async def status(request: Request) -> JSONResponse:
         body.update(status="unavailable", database="unreachable")
         return JSONResponse(body, status_code=503)
     heads = state.migration_heads
-    body["migrations"] = {"current": sorted(current), "head": sorted(heads)}
-    if current != heads:
+    known = state.known_revisions
+    schema = "current" if current == heads else ("behind" if current <= known else "ahead")
+    body["migrations"] = {"current": sorted(current), "head": sorted(heads), "schema": schema}
+    # Behind: this release needs migrations that have not run. Ahead: a newer release's
+    # migration has run during a rolling deploy; that release's migrations are backwards
+    # compatible (expand, then contract), so this one stays in service until it is replaced.
+    if schema == "behind":
         body["status"] = "unavailable"
         return JSONResponse(body, status_code=503)
     body["status"] = "ok"

@@ -30,6 +30,12 @@ def head_revisions(alembic_ini: Path, service: str) -> set[str]:
     return set(ScriptDirectory.from_config(alembic_config(alembic_ini, service)).get_heads())
 
 
+def known_revisions(alembic_ini: Path, service: str) -> set[str]:
+    """Every revision of the service's history that this release ships."""
+    script = ScriptDirectory.from_config(alembic_config(alembic_ini, service))
+    return {revision.revision for revision in script.walk_revisions()}
+
+
 async def current_revisions(engine: AsyncEngine) -> set[str]:
     async with engine.connect() as connection:
         rows = await connection.execute(text("SELECT version_num FROM alembic_version"))

@@ -6,7 +6,7 @@ from pydantic_settings import SettingsConfigDict
 from signpost_platform.settings import ServiceSettings
 
 # Keys person pseudonyms in development and tests only; production refuses it.
-DEV_PSEUDONYM_KEY = "signpost-development-only-pseudonym-key-never-use-in-production"  # noqa: S105
+DEV_PSEUDONYM_KEY = "signpost-development-only-pseudonym-key-never-use-in-production"
 
 
 class ReferralSettings(ServiceSettings):

@@ -8,6 +8,7 @@ from referral_api.lifecycle.router import router as lifecycle_router
 from referral_api.messages.router import router as messages_router
 from referral_api.metadata import router as metadata_router
 from referral_api.referrals.router import router as referrals_router
+from referral_api.reports.router import router as reports_router
 from signpost_platform.app import create_app as create_service_app
 
 DESCRIPTION = """
@@ -25,7 +26,9 @@ def create_app(settings: ReferralSettings | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         settings=settings or ReferralSettings(),
-        routers=[referrals_router, messages_router, lifecycle_router, metadata_router],
+        routers=[
+            referrals_router, messages_router, lifecycle_router, metadata_router, reports_router
+        ],
         openapi_tags=[
             {"name": "ServiceRequest", "description": "Referrals (the minimum referral dataset)"},
             {"name": "$process-message", "description": "Referral messages from EMIS, Rio and "

@@ -69,60 +69,83 @@ def catalogue() -> dict[str, Dimension]:
         d.name: d
         for d in (
             Dimension(
-                "month", "Calendar month (UTC) of the referral date, as YYYY-MM",
+                "month",
+                "Calendar month (UTC) of the referral date, as YYYY-MM",
                 filterable=False,
             ),
             Dimension(
-                "role", "The personalised-care role the referral was made to",
+                "role",
+                "The personalised-care role the referral was made to",
                 values=tuple(c.code for c in roles),
                 labels={c.code: c.display for c in roles},
             ),
             Dimension(
-                "source", "Source of referral (the roll-up shared by the SNOMED, local and "
+                "source",
+                "Source of referral (the roll-up shared by the SNOMED, local and "
                 "MHSDS source codes)",
                 values=_groups(codes.sources_of_referral()),
             ),
             Dimension(
-                "source-system", "The system the referral came from (emis, rio, api, import)",
+                "source-system",
+                "The system the referral came from (emis, rio, api, import)",
                 values=SOURCE_SYSTEMS,
             ),
             Dimension(
-                "practice", "The person's GP practice (ODS code)", pattern=ODS_CODE,
+                "practice",
+                "The person's GP practice (ODS code)",
+                pattern=ODS_CODE,
                 of_person=True,
             ),
             Dimension(
-                "pcn", "The person's primary care network (ODS code)", pattern=ODS_CODE,
+                "pcn",
+                "The person's primary care network (ODS code)",
+                pattern=ODS_CODE,
                 of_person=True,
             ),
             Dimension(
-                "age-band", "Age at the referral, in bands", values=age_bands(), of_person=True,
+                "age-band",
+                "Age at the referral, in bands",
+                values=age_bands(),
+                of_person=True,
             ),
             Dimension(
-                "gender", "Gender (the roll-up of stated gender and gender identity)",
-                values=_groups(codes.genders()), of_person=True,
+                "gender",
+                "Gender (the roll-up of stated gender and gender identity)",
+                values=_groups(codes.genders()),
+                of_person=True,
             ),
             Dimension(
-                "ethnicity", "Ethnic group: the NHS 5-group roll-up (plus not stated, not known)",
-                values=_groups(ethnic), of_person=True,
+                "ethnicity",
+                "Ethnic group: the NHS 5-group roll-up (plus not stated, not known)",
+                values=_groups(ethnic),
+                of_person=True,
             ),
             Dimension(
-                "ethnic-category", "Ethnic category: the 16 groups (A-S) plus Z and 99",
+                "ethnic-category",
+                "Ethnic category: the 16 groups (A-S) plus Z and 99",
                 values=tuple(c.code for c in ethnic),
-                labels={c.code: c.display for c in ethnic}, of_person=True,
+                labels={c.code: c.display for c in ethnic},
+                of_person=True,
             ),
             Dimension(
-                "imd-decile", "Index of Multiple Deprivation decile of the person's LSOA "
+                "imd-decile",
+                "Index of Multiple Deprivation decile of the person's LSOA "
                 "(1 most deprived); only where the LSOA is known and in the loaded lookup",
-                values=tuple(str(d) for d in range(1, 11)), of_person=True,
+                values=tuple(str(d) for d in range(1, 11)),
+                of_person=True,
             ),
             Dimension(
-                "reason", "A coded reason for referral (every reason of a referral counts)",
+                "reason",
+                "A coded reason for referral (every reason of a referral counts)",
                 values=tuple(c.code for c in reasons),
-                labels={c.code: c.display for c in reasons}, per_reason=True,
+                labels={c.code: c.display for c in reasons},
+                per_reason=True,
             ),
             Dimension(
-                "reason-group", "The reason's group (housing, finance, ...)",
-                values=_groups(reasons), per_reason=True,
+                "reason-group",
+                "The reason's group (housing, finance, ...)",
+                values=_groups(reasons),
+                per_reason=True,
             ),
         )
     }

@@ -47,9 +47,9 @@ def publish_count(count: int) -> int | None:
     return (count + ROUND_TO // 2) // ROUND_TO * ROUND_TO
 
 
-def ratio(numerator: float | None, denominator: float | None, scale: int, decimals: int) -> (
-    float | None
-):
+def ratio(
+    numerator: float | None, denominator: float | None, scale: int, decimals: int
+) -> float | None:
     """numerator / denominator * scale, or None when either is missing or the denominator 0."""
     if numerator is None or denominator is None or denominator == 0:
         return None
@@ -63,7 +63,13 @@ def publish(report: Report, controlled: bool) -> Report:
     totals = [_publish_row(report.columns, row, controlled) for row in report.totals]
     notes = [*report.notes, RULE if controlled else UNCONTROLLED]
     return Report(
-        report.name, report.title, report.description, report.columns, rows, totals, notes,
+        report.name,
+        report.title,
+        report.description,
+        report.columns,
+        rows,
+        totals,
+        notes,
         report.chart_measure,
     )
 

@@ -46,20 +46,20 @@ class PseudonymKeyChanged(SignpostError):
     def __init__(self) -> None:
         super().__init__(
             503,
-            [Issue(
-                "transient",
-                "people cannot be counted: REFERRAL_PSEUDONYM_KEY is not the key the stored "
-                "pseudonyms were made with; run `python -m referral_api.reports.pseudonyms "
-                "rekey` (docs/reports.md, key rotation)",
-            )],
+            [
+                Issue(
+                    "transient",
+                    "people cannot be counted: REFERRAL_PSEUDONYM_KEY is not the key the stored "
+                    "pseudonyms were made with; run `python -m referral_api.reports.pseudonyms "
+                    "rekey` (docs/reports.md, key rotation)",
+                )
+            ],
         )
 
 
 def person_key(nhs_number: str, key: SecretStr) -> int:
     """The pseudonym of an NHS number under `key`."""
-    digest = hmac.new(
-        key.get_secret_value().encode(), nhs_number.encode(), hashlib.sha256
-    ).digest()
+    digest = hmac.new(key.get_secret_value().encode(), nhs_number.encode(), hashlib.sha256).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
@@ -86,14 +86,16 @@ async def refresh(session: AsyncSession, key: SecretStr) -> int:
     since = keyed_through - OVERLAP if keyed_through else None
     keyed, after = 0, ""
     while candidates := await repository.key_candidates(since, after, BATCH):
-        await repository.save_pseudonyms([
-            {
-                "referral_id": c.referral_id,
-                "person_key": person_key(c.nhs_number, key),
-                "referral_version": c.version,
-            }
-            for c in candidates
-        ])
+        await repository.save_pseudonyms(
+            [
+                {
+                    "referral_id": c.referral_id,
+                    "person_key": person_key(c.nhs_number, key),
+                    "referral_version": c.version,
+                }
+                for c in candidates
+            ]
+        )
         keyed += len(candidates)
         after = candidates[-1].referral_id
     if latest is not None:

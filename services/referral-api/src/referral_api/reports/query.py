@@ -97,13 +97,16 @@ def parse_query(
     allowed_options = {option.name: option for option in options}
     values: dict[str, list[str]] = {}
     for name, value in items:
-        if name not in COMMON_PARAMETERS and name not in dimensions and (
-            name not in allowed_options
+        if (
+            name not in COMMON_PARAMETERS
+            and name not in dimensions
+            and (name not in allowed_options)
         ):
             raise BadRequest(
                 f"unknown parameter {name!r}: use from, to, group_by, format, disclosure, "
                 f"{', '.join(allowed_options) + ', ' if allowed_options else ''}"
-                "or a filter (" + ", ".join(d.name for d in dimensions.values() if d.filterable)
+                "or a filter ("
+                + ", ".join(d.name for d in dimensions.values() if d.filterable)
                 + ")",
                 expression=name,
             )
@@ -122,9 +125,7 @@ def parse_query(
         if name in dimensions
     }
     group_by = _group_by(values.get("group_by"), tuple(reserved)) or default_group_by
-    chosen = {
-        option.name: _option(option, values.get(option.name)) for option in options
-    }
+    chosen = {option.name: _option(option, values.get(option.name)) for option in options}
     return ReportQuery(
         first_day=first_day,
         last_day=last_day,
@@ -161,8 +162,7 @@ def _day(values: dict[str, list[str]], name: str) -> date | None:
             f"{name} must be a calendar date YYYY-MM-DD (got {text!r})", expression=name
         ) from None
     if len(text) != 10 or not (2000 <= day.year <= 2100):
-        raise BadRequest(f"{name} must be a date YYYY-MM-DD between 2000 and 2100",
-                         expression=name)
+        raise BadRequest(f"{name} must be a date YYYY-MM-DD between 2000 and 2100", expression=name)
     return day
 
 
@@ -199,7 +199,8 @@ def _group_by(raw: list[str] | None, reserved: tuple[str, ...]) -> tuple[str, ..
         if name not in dimensions:
             raise BadRequest(
                 f"group_by: unknown dimension {name!r} (one or two of "
-                + ", ".join(dimensions) + ")",
+                + ", ".join(dimensions)
+                + ")",
                 expression="group_by",
             )
         if name in reserved:
@@ -211,9 +212,7 @@ def _group_by(raw: list[str] | None, reserved: tuple[str, ...]) -> tuple[str, ..
             raise BadRequest(f"group_by: {name} is named twice", expression="group_by")
         chosen.append(name)
     if len(chosen) > MAX_GROUP_BY:
-        raise BadRequest(
-            f"group_by takes at most {MAX_GROUP_BY} dimensions", expression="group_by"
-        )
+        raise BadRequest(f"group_by takes at most {MAX_GROUP_BY} dimensions", expression="group_by")
     return tuple(chosen)
 
 

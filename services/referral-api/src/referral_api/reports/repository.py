@@ -182,13 +182,13 @@ class _Scope:
             self.where.append(R.c.authored_at < query.end)
         for name, values in query.filters.items():
             if name == "reason":
-                self.where.append(exists().where(
-                    RR.c.referral_id == R.c.id, RR.c.reason_code.in_(values)
-                ))
+                self.where.append(
+                    exists().where(RR.c.referral_id == R.c.id, RR.c.reason_code.in_(values))
+                )
             elif name == "reason-group":
-                self.where.append(exists().where(
-                    RR.c.referral_id == R.c.id, RR.c.reason_group.in_(values)
-                ))
+                self.where.append(
+                    exists().where(RR.c.referral_id == R.c.id, RR.c.reason_group.in_(values))
+                )
             elif name == "imd-decile":
                 self.imd()
                 self.where.append(IMD.c.imd_decile.in_([int(v) for v in values]))
@@ -210,9 +210,7 @@ class _Scope:
             return cast(func.timezone("UTC", later), Date) - cast(
                 func.timezone("UTC", earlier), Date
             )
-        return cast(
-            func.julianday(func.date(later)) - func.julianday(func.date(earlier)), Integer
-        )
+        return cast(func.julianday(func.date(later)) - func.julianday(func.date(earlier)), Integer)
 
     # Statements ------------------------------------------------------------------------------
 
@@ -251,7 +249,10 @@ class ReportRepository:
         return [_normalise(dict(row._mapping)) for row in result]
 
     async def grouped_and_total(
-        self, query: ReportQuery, measures: Sequence[ColumnElement[Any]], *,
+        self,
+        query: ReportQuery,
+        measures: Sequence[ColumnElement[Any]],
+        *,
         prepare: Any = None,
     ) -> tuple[list[Row], Row]:
         """The measures per group and over the whole scope (computed, not summed)."""
@@ -300,14 +301,18 @@ class ReportRepository:
         other = select(RR.c.referral_id, column.label("value")).distinct().subquery("second")
         scope.join("first", rows, rows.c.referral_id == R.c.id, outer=False)
         scope.join(
-            "second", other,
-            and_(other.c.referral_id == R.c.id, other.c.value > rows.c.value), outer=False,
+            "second",
+            other,
+            and_(other.c.referral_id == R.c.id, other.c.value > rows.c.value),
+            outer=False,
         )
         if level == "reason-group":
             scope.where.append(rows.c.value != NOT_RECORDED_GROUP)
-        statement = scope.select(func.count().label("referrals")).add_columns(
-            rows.c.value.label("first"), other.c.value.label("second")
-        ).group_by(rows.c.value, other.c.value)
+        statement = (
+            scope.select(func.count().label("referrals"))
+            .add_columns(rows.c.value.label("first"), other.c.value.label("second"))
+            .group_by(rows.c.value, other.c.value)
+        )
         return await self.rows(statement)
 
     # Support ----------------------------------------------------------------------------------
@@ -317,23 +322,29 @@ class ReportRepository:
         column = S.c.support_code if level == "support" else S.c.support_group
         grouped = self.scope(query)
         grouped.join("support", S, S.c.referral_id == R.c.id, outer=False)
-        statement = grouped.select(
-            func.count(func.distinct(S.c.referral_id)).label("referrals"),
-            func.count().label("offers"),
-            func.coalesce(func.sum(case((S.c.kind == "referral", 1), else_=0)), 0).label(
-                "onward_referrals"
-            ),
-        ).add_columns(column.label("support")).group_by(column)
+        statement = (
+            grouped.select(
+                func.count(func.distinct(S.c.referral_id)).label("referrals"),
+                func.count().label("offers"),
+                func.coalesce(func.sum(case((S.c.kind == "referral", 1), else_=0)), 0).label(
+                    "onward_referrals"
+                ),
+            )
+            .add_columns(column.label("support"))
+            .group_by(column)
+        )
         rows = await self.rows(statement)
         whole = self.scope(query, ())
         whole.join("support", S, S.c.referral_id == R.c.id, outer=False)
-        totals = await self.rows(whole.select(
-            func.count(func.distinct(S.c.referral_id)).label("referrals"),
-            func.count().label("offers"),
-            func.coalesce(func.sum(case((S.c.kind == "referral", 1), else_=0)), 0).label(
-                "onward_referrals"
-            ),
-        ))
+        totals = await self.rows(
+            whole.select(
+                func.count(func.distinct(S.c.referral_id)).label("referrals"),
+                func.count().label("offers"),
+                func.coalesce(func.sum(case((S.c.kind == "referral", 1), else_=0)), 0).label(
+                    "onward_referrals"
+                ),
+            )
+        )
         return rows, totals[0]
 
     async def support_match(
@@ -347,10 +358,12 @@ class ReportRepository:
             .distinct()
             .subquery("need")
         )
-        addressed = or_(*(
-            and_(needs.c.reason_group == group, S.c.support_group.in_(targets))
-            for group, targets in mapping.items()
-        ))
+        addressed = or_(
+            *(
+                and_(needs.c.reason_group == group, S.c.support_group.in_(targets))
+                for group, targets in mapping.items()
+            )
+        )
         # One row per (referral, need) offered any support, flagged 1 when one addresses it.
         met = (
             select(
@@ -365,9 +378,11 @@ class ReportRepository:
         grouped = self.scope(query)
         grouped.join("need", needs, needs.c.referral_id == R.c.id, outer=False)
         grouped.join(
-            "met", met,
-            and_(met.c.referral_id == needs.c.referral_id,
-                 met.c.reason_group == needs.c.reason_group),
+            "met",
+            met,
+            and_(
+                met.c.referral_id == needs.c.referral_id, met.c.reason_group == needs.c.reason_group
+            ),
             outer=True,
         )
         rows = await self.rows(
@@ -375,7 +390,8 @@ class ReportRepository:
                 func.count().label("referrals"),
                 func.count(met.c.referral_id).label("with_support"),
                 func.coalesce(func.sum(met.c.matched), 0).label("matched"),
-            ).add_columns(needs.c.reason_group.label("reason_group"))
+            )
+            .add_columns(needs.c.reason_group.label("reason_group"))
             .group_by(needs.c.reason_group)
         )
         # Once per referral: any need, any support, any need met.
@@ -385,20 +401,27 @@ class ReportRepository:
                 func.max(case((met.c.referral_id.is_not(None), 1), else_=0)).label("supported"),
                 func.max(func.coalesce(met.c.matched, 0)).label("matched"),
             )
-            .select_from(needs.outerjoin(met, and_(
-                met.c.referral_id == needs.c.referral_id,
-                met.c.reason_group == needs.c.reason_group,
-            )))
+            .select_from(
+                needs.outerjoin(
+                    met,
+                    and_(
+                        met.c.referral_id == needs.c.referral_id,
+                        met.c.reason_group == needs.c.reason_group,
+                    ),
+                )
+            )
             .group_by(needs.c.referral_id)
             .subquery("per_referral")
         )
         whole = self.scope(query, ())
         whole.join("per_referral", per_referral, per_referral.c.referral_id == R.c.id, False)
-        totals = await self.rows(whole.select(
-            func.count().label("referrals"),
-            func.coalesce(func.sum(per_referral.c.supported), 0).label("with_support"),
-            func.coalesce(func.sum(per_referral.c.matched), 0).label("matched"),
-        ))
+        totals = await self.rows(
+            whole.select(
+                func.count().label("referrals"),
+                func.coalesce(func.sum(per_referral.c.supported), 0).label("with_support"),
+                func.coalesce(func.sum(per_referral.c.matched), 0).label("matched"),
+            )
+        )
         return rows, totals[0]
 
     # Waiting times ----------------------------------------------------------------------------
@@ -439,8 +462,10 @@ class ReportRepository:
 
         def prepare(scope: _Scope) -> None:
             scope.join(
-                "contact", C,
-                and_(C.c.referral_id == R.c.id, C.c.status != "entered-in-error"), outer=False,
+                "contact",
+                C,
+                and_(C.c.referral_id == R.c.id, C.c.status != "entered-in-error"),
+                outer=False,
             )
 
         contacts = [
@@ -465,7 +490,8 @@ class ReportRepository:
         status = func.coalesce(L.c.status, "received")
         return await self.rows(
             scope.select(func.count().label("referrals"))
-            .add_columns(status.label("status")).group_by(status)
+            .add_columns(status.label("status"))
+            .group_by(status)
         )
 
     async def closure_reasons(self, query: ReportQuery) -> list[Row]:
@@ -495,9 +521,9 @@ class ReportRepository:
         def prepare(scope: _Scope) -> None:
             scope.person()
             area = P.c.practice_ods if level == "practice" else P.c.pcn_ods
-            scope.where.append(area.in_(
-                select(LIST.c.area_code).where(LIST.c.area_type == level).distinct()
-            ))
+            scope.where.append(
+                area.in_(select(LIST.c.area_code).where(LIST.c.area_type == level).distinct())
+            )
 
         return await self.grouped_and_total(
             query, [func.count().label("referrals")], prepare=prepare
@@ -534,15 +560,24 @@ class ReportRepository:
         per measure over the whole scope."""
         live = A.c.status.not_in(wellbeing.WITHDRAWN_STATUSES)
         totals = select(
-            A.c.referral_id, A.c.id.label("assessment_id"), A.c.instrument.label("measure"),
-            A.c.timepoint, A.c.assessed_at, A.c.total_score.label("value"),
-        ).where(live, A.c.total_score.is_not(None),
-                A.c.instrument.in_(wellbeing.TOTAL_MEASURES))
-        items = select(
-            A.c.referral_id, A.c.id.label("assessment_id"), AS.c.item_code.label("measure"),
-            A.c.timepoint, A.c.assessed_at, AS.c.value.label("value"),
-        ).select_from(A.join(AS, AS.c.assessment_id == A.c.id)).where(
-            live, AS.c.value.is_not(None), AS.c.item_code.in_(wellbeing.ITEM_MEASURES)
+            A.c.referral_id,
+            A.c.id.label("assessment_id"),
+            A.c.instrument.label("measure"),
+            A.c.timepoint,
+            A.c.assessed_at,
+            A.c.total_score.label("value"),
+        ).where(live, A.c.total_score.is_not(None), A.c.instrument.in_(wellbeing.TOTAL_MEASURES))
+        items = (
+            select(
+                A.c.referral_id,
+                A.c.id.label("assessment_id"),
+                AS.c.item_code.label("measure"),
+                A.c.timepoint,
+                A.c.assessed_at,
+                AS.c.value.label("value"),
+            )
+            .select_from(A.join(AS, AS.c.assessment_id == A.c.id))
+            .where(live, AS.c.value.is_not(None), AS.c.item_code.in_(wellbeing.ITEM_MEASURES))
         )
         scores = union_all(totals, items).subquery("score")
 
@@ -555,10 +590,17 @@ class ReportRepository:
             number = func.row_number().over(
                 partition_by=(scores.c.referral_id, scores.c.measure), order_by=order
             )
-            inner = select(
-                scores.c.referral_id, scores.c.measure, scores.c.assessed_at, scores.c.value,
-                number.label("position"),
-            ).where(scores.c.timepoint.in_(timepoints)).subquery(f"{name}_ranked")
+            inner = (
+                select(
+                    scores.c.referral_id,
+                    scores.c.measure,
+                    scores.c.assessed_at,
+                    scores.c.value,
+                    number.label("position"),
+                )
+                .where(scores.c.timepoint.in_(timepoints))
+                .subquery(f"{name}_ranked")
+            )
             return select(inner).where(inner.c.position == 1).subquery(name)
 
         baseline = ranked(("baseline",), latest=False, name="baseline")
@@ -579,15 +621,20 @@ class ReportRepository:
         def paired(scope: _Scope) -> Select[Any]:
             scope.join("baseline", baseline, baseline.c.referral_id == R.c.id, outer=False)
             scope.join(
-                "follow_up", follow_up,
-                and_(follow_up.c.referral_id == baseline.c.referral_id,
-                     follow_up.c.measure == baseline.c.measure,
-                     follow_up.c.assessed_at > baseline.c.assessed_at),
+                "follow_up",
+                follow_up,
+                and_(
+                    follow_up.c.referral_id == baseline.c.referral_id,
+                    follow_up.c.measure == baseline.c.measure,
+                    follow_up.c.assessed_at > baseline.c.assessed_at,
+                ),
                 outer=False,
             )
-            return scope.select(*measures).add_columns(
-                baseline.c.measure.label("measure")
-            ).group_by(baseline.c.measure)
+            return (
+                scope.select(*measures)
+                .add_columns(baseline.c.measure.label("measure"))
+                .group_by(baseline.c.measure)
+            )
 
         rows = await self.rows(paired(self.scope(query)))
         whole = await self.rows(paired(self.scope(query, ())))
@@ -626,15 +673,18 @@ class ReportRepository:
     # Completeness -----------------------------------------------------------------------------
 
     async def completeness(self, query: ReportQuery) -> tuple[list[Row], Row]:
-        """Per group: referrals, and how many have each field present and coded."""
+        """Per group: referrals, and how many have each field present and coded (`has_<field>`;
+        `has_closed` counts the closed referrals the closure reason applies to)."""
         first_reason = RR.alias("first_reason")
 
         def prepare(scope: _Scope) -> None:
             scope.person()
             scope.lifecycle()
             scope.join(
-                "first_reason", first_reason,
-                and_(first_reason.c.referral_id == R.c.id, first_reason.c.rank == 1), outer=True,
+                "first_reason",
+                first_reason,
+                and_(first_reason.c.referral_id == R.c.id, first_reason.c.rank == 1),
+                outer=True,
             )
 
         def tally(condition: ColumnElement[bool]) -> ColumnElement[Any]:
@@ -643,37 +693,56 @@ class ReportRepository:
         closed = L.c.status == "closed"
         measures = [
             func.count().label("referrals"),
-            tally(and_(first_reason.c.reason_group.is_not(None),
-                       first_reason.c.reason_group != NOT_RECORDED_GROUP)).label("reason"),
-            tally(and_(R.c.source_of_referral_group.is_not(None),
-                       R.c.source_of_referral_group != UNKNOWN_SOURCE_GROUP)).label("source"),
-            tally(P.c.referral_id.is_not(None)).label("person"),
-            tally(P.c.age_band.is_not(None)).label("age_band"),
-            tally(and_(P.c.gender.is_not(None), P.c.gender != GENDER_NOT_KNOWN)).label("gender"),
-            tally(and_(P.c.ethnic_category.is_not(None),
-                       P.c.ethnic_category != ETHNIC_CATEGORY_NOT_KNOWN)).label("ethnicity"),
-            tally(P.c.lsoa_code.is_not(None)).label("lsoa"),
-            tally(P.c.practice_ods.is_not(None)).label("practice"),
-            tally(P.c.pcn_ods.is_not(None)).label("pcn"),
-            tally(closed).label("closed"),
-            tally(and_(closed, L.c.closure_reason_code.is_not(None))).label("closure_reason"),
+            tally(
+                and_(
+                    first_reason.c.reason_group.is_not(None),
+                    first_reason.c.reason_group != NOT_RECORDED_GROUP,
+                )
+            ).label("has_reason"),
+            tally(
+                and_(
+                    R.c.source_of_referral_group.is_not(None),
+                    R.c.source_of_referral_group != UNKNOWN_SOURCE_GROUP,
+                )
+            ).label("has_source"),
+            tally(P.c.referral_id.is_not(None)).label("has_person"),
+            tally(P.c.age_band.is_not(None)).label("has_age_band"),
+            tally(and_(P.c.gender.is_not(None), P.c.gender != GENDER_NOT_KNOWN)).label(
+                "has_gender"
+            ),
+            tally(
+                and_(
+                    P.c.ethnic_category.is_not(None),
+                    P.c.ethnic_category != ETHNIC_CATEGORY_NOT_KNOWN,
+                )
+            ).label("has_ethnicity"),
+            tally(P.c.lsoa_code.is_not(None)).label("has_lsoa"),
+            tally(P.c.practice_ods.is_not(None)).label("has_practice"),
+            tally(P.c.pcn_ods.is_not(None)).label("has_pcn"),
+            tally(closed).label("has_closed"),
+            tally(and_(closed, L.c.closure_reason_code.is_not(None))).label("has_closure_reason"),
         ]
         return await self.grouped_and_total(query, measures, prepare=prepare)
 
     # Pseudonyms -------------------------------------------------------------------------------
 
     async def pseudonym_state(self) -> tuple[str, datetime | None] | None:
-        row = (await self.session.execute(
-            select(PseudonymState.key_fingerprint, PseudonymState.keyed_through)
-            .where(PseudonymState.id == 1)
-        )).first()
+        row = (
+            await self.session.execute(
+                select(PseudonymState.key_fingerprint, PseudonymState.keyed_through).where(
+                    PseudonymState.id == 1
+                )
+            )
+        ).first()
         return (row[0], row[1]) if row else None
 
     async def start_pseudonyms(self, fingerprint: str) -> None:
         """Record the key of a database that has no pseudonyms yet (a no-op if one exists)."""
-        statement = self._insert(PseudonymState).values(
-            id=1, key_fingerprint=fingerprint, keyed_through=None
-        ).on_conflict_do_nothing(index_elements=["id"])
+        statement = (
+            self._insert(PseudonymState)
+            .values(id=1, key_fingerprint=fingerprint, keyed_through=None)
+            .on_conflict_do_nothing(index_elements=["id"])
+        )
         await self.session.execute(statement)
 
     async def latest_referral_update(self) -> datetime | None:
@@ -715,8 +784,12 @@ class ReportRepository:
         await self.session.execute(
             update(PseudonymState)
             .where(PseudonymState.id == 1)
-            .where(or_(PseudonymState.keyed_through.is_(None),
-                       PseudonymState.keyed_through < keyed_through))
+            .where(
+                or_(
+                    PseudonymState.keyed_through.is_(None),
+                    PseudonymState.keyed_through < keyed_through,
+                )
+            )
             .values(keyed_through=keyed_through)
         )
 
@@ -736,26 +809,31 @@ class ReportRepository:
     async def replace_imd(self, rows: Sequence[dict[str, Any]]) -> None:
         await self.session.execute(delete(LsoaImd))
         for start in range(0, len(rows), 5_000):
-            await self.session.execute(LsoaImd.__table__.insert(), rows[start:start + 5_000])
+            await self.session.execute(LsoaImd.__table__.insert(), rows[start : start + 5_000])
 
     async def replace_list_sizes(self, area_type: str, rows: Sequence[dict[str, Any]]) -> None:
         await self.session.execute(delete(ListSize).where(ListSize.area_type == area_type))
         for start in range(0, len(rows), 5_000):
-            await self.session.execute(ListSize.__table__.insert(), rows[start:start + 5_000])
+            await self.session.execute(ListSize.__table__.insert(), rows[start : start + 5_000])
 
     async def practice_rows(self) -> list[Row]:
         """Practice list sizes (to sum into their PCNs)."""
         return await self.rows(
-            select(LIST.c.pcn_ods, LIST.c.age_band, LIST.c.sex, LIST.c.population,
-                   LIST.c.extract_on)
-            .where(LIST.c.area_type == "practice", LIST.c.pcn_ods.is_not(None))
+            select(
+                LIST.c.pcn_ods, LIST.c.age_band, LIST.c.sex, LIST.c.population, LIST.c.extract_on
+            ).where(LIST.c.area_type == "practice", LIST.c.pcn_ods.is_not(None))
         )
 
     async def record_load(self, lookup: str, source: str, is_sample: bool, count: int) -> None:
-        await self.session.execute(LookupLoad.__table__.insert().values(
-            lookup=lookup, source=source, is_sample=is_sample, row_count=count,
-            loaded_at=datetime.now(UTC),
-        ))
+        await self.session.execute(
+            LookupLoad.__table__.insert().values(
+                lookup=lookup,
+                source=source,
+                is_sample=is_sample,
+                row_count=count,
+                loaded_at=datetime.now(UTC),
+            )
+        )
 
     async def sample_lookups_loaded(self) -> list[str]:
         """The report lookups whose latest load was a synthetic sample."""
@@ -775,8 +853,12 @@ class ReportRepository:
 
 def _regrouped(query: ReportQuery, group_by: Sequence[str]) -> ReportQuery:
     return ReportQuery(
-        first_day=query.first_day, last_day=query.last_day, filters=query.filters,
-        group_by=tuple(group_by), options=query.options, output=query.output,
+        first_day=query.first_day,
+        last_day=query.last_day,
+        filters=query.filters,
+        group_by=tuple(group_by),
+        options=query.options,
+        output=query.output,
         controlled=query.controlled,
     )
 

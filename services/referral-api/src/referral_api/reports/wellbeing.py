@@ -13,17 +13,19 @@ from signpost_schemas.fhir.observation import SCORE_RANGES, TEXT_SCORES, TOTAL_R
 
 # Measures where a fall is an improvement (the code list notes say "LOWER is better" or
 # "higher is worse").
-LOWER_IS_BETTER = frozenset({
-    "ons4-anxiety",
-    "mycaw-concern-1",
-    "mycaw-concern-2",
-    "mycaw-wellbeing",
-    "eq-5d-5l-mobility",
-    "eq-5d-5l-self-care",
-    "eq-5d-5l-usual-activities",
-    "eq-5d-5l-pain-discomfort",
-    "eq-5d-5l-anxiety-depression",
-})
+LOWER_IS_BETTER = frozenset(
+    {
+        "ons4-anxiety",
+        "mycaw-concern-1",
+        "mycaw-concern-2",
+        "mycaw-wellbeing",
+        "eq-5d-5l-mobility",
+        "eq-5d-5l-self-care",
+        "eq-5d-5l-usual-activities",
+        "eq-5d-5l-pain-discomfort",
+        "eq-5d-5l-anxiety-depression",
+    }
+)
 TOTAL_MEASURES = tuple(TOTAL_RANGES)
 ITEM_MEASURES = tuple(code for code in SCORE_RANGES if code not in TEXT_SCORES)
 FOLLOW_UP_TIMEPOINTS = ("follow-up", "discharge")

@@ -1,0 +1,188 @@
+"""`GET /reports` and `GET /reports/{report}`: thin — parse, authorise, build, render.
+
+Scope `reports:read`; `reports:unsuppressed` unlocks true counts. Output is JSON, CSV
+(`format=csv` or `Accept: text/csv`) or an SVG chart (`format=svg` or `Accept: image/svg+xml`).
+Every bad parameter is a 400 problem+json naming it.
+"""
+
+import logging
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from referral_api.reports import charts, rendering, service
+from referral_api.reports.dimensions import catalogue
+from referral_api.reports.query import MEDIA_TYPES, UNSUPPRESSED_SCOPE, parse_query
+from signpost_platform.auth import Caller, require_scope
+from signpost_platform.db import ReadSessionDep
+
+logger = logging.getLogger("signpost.reports")
+router = APIRouter(prefix="/reports", tags=["reports"])
+ReportsCaller = Annotated[Caller, require_scope("reports:read")]
+
+_PROBLEM = {
+    "content": {
+        "application/problem+json": {
+            "example": {
+                "type": "about:blank",
+                "title": "Bad Request",
+                "status": 400,
+                "detail": "role: 'link-worker' is not in its code list (...)",
+                "errors": [{"code": "invalid", "detail": "...", "parameter": "role"}],
+            }
+        }
+    }
+}
+
+
+@router.get(
+    "",
+    operation_id="listReports",
+    summary="The reports, their dimensions, options and the disclosure rule",
+)
+async def list_reports(_caller: ReportsCaller) -> Response:
+    return Response(orjson.dumps(service.describe_catalogue()), media_type="application/json")
+
+
+def _parameters(spec: service.ReportSpec) -> list[dict[str, Any]]:
+    """The query parameters of a report, for the OpenAPI document."""
+    parameters: list[dict[str, Any]] = [
+        {
+            "name": "from",
+            "in": "query",
+            "description": "First referral date included",
+            "schema": {"type": "string", "format": "date"},
+        },
+        {
+            "name": "to",
+            "in": "query",
+            "description": "Last referral date included",
+            "schema": {"type": "string", "format": "date"},
+        },
+        {
+            "name": "group_by",
+            "in": "query",
+            "description": "One or two dimensions (comma-separated or repeated)"
+            + (f"; default {','.join(spec.default_group_by)}" if spec.default_group_by else ""),
+            "schema": {
+                "type": "array",
+                "items": {
+                    "type": "string",
+                    "enum": [n for n in catalogue() if n not in spec.reserved],
+                },
+            },
+            "style": "form",
+            "explode": True,
+        },
+        {
+            "name": "format",
+            "in": "query",
+            "description": "json (default), csv or svg",
+            "schema": {"type": "string", "enum": ["json", "csv", "svg"]},
+        },
+        {
+            "name": "disclosure",
+            "in": "query",
+            "description": "controlled, or none for true counts (needs reports:unsuppressed; the "
+            "default for such a caller)",
+            "schema": {"type": "string", "enum": ["controlled", "none"]},
+        },
+    ]
+    for option in spec.options:
+        schema: dict[str, Any] = (
+            {"type": "string", "enum": list(option.values)}
+            if option.values
+            else {"type": "integer", "minimum": option.minimum, "maximum": option.maximum}
+        )
+        parameters.append(
+            {
+                "name": option.name,
+                "in": "query",
+                "description": f"{option.description} (default {option.default})",
+                "schema": schema,
+            }
+        )
+    for dimension in catalogue().values():
+        if dimension.filterable:
+            items: dict[str, Any] = {"type": "string"}
+            if dimension.values is not None:
+                items["enum"] = list(dimension.values)
+            parameters.append(
+                {
+                    "name": dimension.name,
+                    "in": "query",
+                    "description": f"Filter: {dimension.description} (several values: any of them)",
+                    "schema": {"type": "array", "items": items},
+                    "style": "form",
+                    "explode": True,
+                }
+            )
+    return parameters
+
+
+def _add_route(spec: service.ReportSpec) -> None:
+    async def report(request: Request, session: ReadSessionDep, caller: ReportsCaller) -> Response:
+        query = parse_query(
+            list(request.query_params.multi_items()),
+            accept=request.headers.get("accept"),
+            may_unsuppress=caller.has(UNSUPPRESSED_SCOPE),
+            options=spec.options,
+            reserved=spec.reserved,
+            default_group_by=spec.default_group_by,
+        )
+        settings = request.app.state.settings
+        context = service.Context(request.app.state.database, settings.pseudonym_key)
+        published = await service.run(spec, session, query, context)
+        logger.info(
+            "report served",
+            extra={
+                "report": spec.name,
+                "subject": caller.subject,
+                "output": query.output,
+                "disclosure_controlled": query.controlled,
+            },
+        )
+        headers = {
+            "Cache-Control": "no-store",
+            "X-Disclosure-Control": "controlled" if query.controlled else "none",
+        }
+        if query.output == "csv":
+            headers["Content-Disposition"] = f'attachment; filename="{spec.name}.csv"'
+            body = rendering.as_csv(published).encode()
+        elif query.output == "svg":
+            headers["Content-Disposition"] = f'inline; filename="{spec.name}.svg"'
+            body = charts.as_svg(published).encode()
+        else:
+            body = orjson.dumps(rendering.as_json(published, query))
+        media_type = MEDIA_TYPES[query.output]
+        if query.output != "json":
+            media_type += "; charset=utf-8"
+        return Response(body, media_type=media_type, headers=headers)
+
+    router.add_api_route(
+        f"/{spec.name}",
+        report,
+        methods=["GET"],
+        operation_id=f"report{''.join(p.title() for p in spec.name.split('-'))}",
+        summary=spec.title,
+        description=spec.description + " Counts of 1 to 7 are suppressed and others rounded "
+        "to the nearest 5 unless the caller holds reports:unsuppressed (docs/reports.md).",
+        openapi_extra={"parameters": _parameters(spec)},
+        responses={
+            200: {
+                "description": "The report",
+                "content": {"application/json": {}, "text/csv": {}, "image/svg+xml": {}},
+            },
+            400: {"description": "A parameter is unknown or has a bad value", **_PROBLEM},
+            403: {
+                "description": "The token lacks reports:read (or reports:unsuppressed for "
+                "disclosure=none)"
+            },
+        },
+    )
+
+
+for _spec in service.REPORTS.values():
+    _add_route(_spec)

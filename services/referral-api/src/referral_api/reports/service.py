@@ -1,0 +1,1057 @@
+"""The reports: what each measures, computed from the repository's aggregates.
+
+Each report is built raw (true counts) and then published through `disclosure.publish`, which
+applies the same small-number rules to every row and total. Definitions are in
+docs/reports.md; the docstring of each builder says what it counts.
+"""
+
+from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from pydantic import SecretStr
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from referral_api.reports import disclosure, distributions, matching, pseudonyms, wellbeing
+from referral_api.reports.dimensions import NOT_RECORDED, catalogue, dimension
+from referral_api.reports.query import Option, ReportQuery
+from referral_api.reports.repository import ReportRepository, Row, column_name
+from referral_api.reports.tables import Column, Report, count, percentage, statistic
+from signpost_platform.db import Database
+from signpost_platform.errors import BadRequest, Conflict
+from signpost_schemas import codes
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What report builders may need beyond the read session."""
+
+    database: Database
+    pseudonym_key: SecretStr
+
+
+Builder = Callable[[AsyncSession, ReportQuery, Context], Awaitable[Report]]
+
+
+@dataclass(frozen=True, slots=True)
+class ReportSpec:
+    """One report endpoint: `/reports/{name}`."""
+
+    name: str
+    title: str
+    description: str
+    build: Builder
+    options: tuple[Option, ...] = ()
+    # Dimensions the report breaks down by itself: they may be filtered, not grouped by.
+    reserved: tuple[str, ...] = ()
+    default_group_by: tuple[str, ...] = ()
+
+
+async def run(
+    spec: ReportSpec, session: AsyncSession, query: ReportQuery, context: Context
+) -> Report:
+    """Build the report and apply disclosure control (unless the caller may see true counts)."""
+    return disclosure.publish(await spec.build(session, query, context), query.controlled)
+
+
+# Shared pieces -------------------------------------------------------------------------------
+
+
+def _dimension_columns(group_by: Sequence[str]) -> list[Column]:
+    columns: list[Column] = []
+    for name in group_by:
+        found = dimension(name)
+        columns.append(Column(column_name(name), found.description, "dimension"))
+        if found.labels:
+            columns.append(Column(f"{column_name(name)}_label", f"{name} (label)", "label"))
+    return columns
+
+
+def _label(rows: list[Row], group_by: Sequence[str]) -> list[Row]:
+    """Add the label columns of coded dimensions."""
+    for name in group_by:
+        found = dimension(name)
+        if found.labels:
+            key = column_name(name)
+            for row in rows:
+                row[f"{key}_label"] = found.label(row.get(key))
+    return rows
+
+
+def _order_key(group_by: Sequence[str]) -> Callable[[Row], tuple[Any, ...]]:
+    """Rows in the dimensions' own order (code-list order, months ascending), not recorded last."""
+    positions = {
+        name: {value: index for index, value in enumerate(dimension(name).values or ())}
+        for name in group_by
+    }
+
+    def key(row: Row) -> tuple[Any, ...]:
+        parts: list[Any] = []
+        for name in group_by:
+            value = row.get(column_name(name))
+            order = positions[name]
+            parts.append(
+                (value is None, order.get(value, len(order)), "" if value is None else str(value))
+            )
+        return tuple(parts)
+
+    return key
+
+
+def _group_key(row: Row, group_by: Sequence[str]) -> tuple[Any, ...]:
+    return tuple(row.get(column_name(name)) for name in group_by)
+
+
+def _per_reason(group_by: Sequence[str]) -> bool:
+    return any(dimension(name).per_reason for name in group_by)
+
+
+def _ungrouped(query: ReportQuery) -> ReportQuery:
+    return replace(query, group_by=())
+
+
+def _sum(rows: Sequence[Row], names: Sequence[str]) -> Row:
+    return {name: sum(int(row.get(name) or 0) for row in rows) for name in names}
+
+
+def _blank(group_by: Sequence[str]) -> Row:
+    return {column_name(name): None for name in group_by}
+
+
+def _shown(value: int, controlled: bool) -> str:
+    if not controlled:
+        return f"{value:,}"
+    published = disclosure.publish_count(value)
+    return "a suppressed number of" if published is None else f"about {published:,}"
+
+
+def _rank(
+    rows: list[Row],
+    group_by: Sequence[str],
+    measure: str,
+    controlled: bool,
+    limit: int | None = None,
+) -> list[Row]:
+    """Order rows within each group by the measure as it will be published (never the true
+    value when controlled, which would leak the order of suppressed cells); keep `limit`."""
+
+    def shown(row: Row) -> int:
+        value = int(row.get(measure) or 0)
+        published = disclosure.publish_count(value) if controlled else value
+        return -1 if published is None else published
+
+    order = _order_key(group_by)
+    # Ties keep a fixed order that says nothing about the true counts.
+    steady = sorted(
+        rows, key=lambda r: repr([(k, v) for k, v in sorted(r.items()) if isinstance(v, str)])
+    )
+    ordered = sorted(steady, key=lambda r: (order(r), -shown(r)))
+    if limit is None:
+        return ordered
+    kept: list[Row] = []
+    per_group: Counter[tuple[Any, ...]] = Counter()
+    for row in ordered:
+        group = _group_key(row, group_by)
+        if per_group[group] < limit:
+            kept.append(row)
+            per_group[group] += 1
+    return kept
+
+
+MULTI_COUNT_NOTE = (
+    "Every reason of a referral is counted: a referral with three reasons counts once under "
+    "each of them, so rows add up to more than the number of referrals."
+)
+
+
+def _multi_count_notes(group_by: Sequence[str]) -> list[str]:
+    return [MULTI_COUNT_NOTE] if _per_reason(group_by) else []
+
+
+# Referrals and people ------------------------------------------------------------------------
+
+
+async def referrals(session: AsyncSession, query: ReportQuery, context: Context) -> Report:
+    """Referrals, and the people they are for (distinct pseudonyms), per group."""
+    await pseudonyms.ensure_current(context.database, context.pseudonym_key)
+    rows, total = await ReportRepository(session).referral_counts(query, people=True)
+    rows = _label(rows, query.group_by)
+    rows.sort(key=_order_key(query.group_by))
+    return Report(
+        "referrals",
+        "Referrals and people",
+        "Referrals made in the period, and the number of different people they were for.",
+        [
+            *_dimension_columns(query.group_by),
+            count("referrals", "Referrals"),
+            count("people", "People (distinct, by keyed pseudonym)"),
+        ],
+        rows,
+        [{**_blank(query.group_by), **total}],
+        [
+            *_multi_count_notes(query.group_by),
+            "People are counted by a keyed pseudonym of the NHS number: a person referred "
+            "twice counts once in people, twice in referrals.",
+        ],
+        chart_measure="referrals",
+    )
+
+
+# Reasons -------------------------------------------------------------------------------------
+
+LEVEL = Option(
+    "level",
+    "reason: each coded reason; reason-group: its group",
+    "reason",
+    ("reason", "reason-group"),
+)
+
+
+def _reason_labels(rows: list[Row], key: str, level: str) -> None:
+    reasons = {c.code: c for c in codes.referral_reasons()}
+    for row in rows:
+        code = row.get(key)
+        if level == "reason":
+            concept = reasons.get(code) if code else None
+            row[f"{key}_label"] = concept.display if concept else (code or NOT_RECORDED)
+            row[f"{key}_group"] = concept.group if concept else None
+        else:
+            row[f"{key}_label"] = code or NOT_RECORDED
+
+
+async def reasons(session: AsyncSession, query: ReportQuery, context: Context) -> Report:
+    """Referrals per reason (or reason group), every reason counted, with the share of the
+    group's referrals that carry it."""
+    level = query.option("level")
+    key = column_name(level)
+    repository = ReportRepository(session)
+    rows = await repository.reason_counts(query, level)
+    in_group, total = await repository.referral_counts(query)
+    group_referrals = {_group_key(r, query.group_by): r["referrals"] for r in in_group}
+    for row in rows:
+        row["referrals_in_group"] = group_referrals.get(_group_key(row, query.group_by), 0)
+    # The reasons report never groups by a reason dimension, so per-reason totals are sums.
+    by_reason: dict[Any, list[Row]] = {}
+    for row in rows:
+        by_reason.setdefault(row[key], []).append(row)
+    totals = [
+        {
+            **_blank(query.group_by),
+            key: reason,
+            **_sum(found, ["referrals"]),
+            "referrals_in_group": total.get("referrals", 0),
+        }
+        for reason, found in by_reason.items()
+    ]
+    totals = _rank(totals, (), "referrals", query.controlled)
+    totals.append(
+        {
+            **_blank(query.group_by),
+            key: None,
+            "referrals": total.get("referrals", 0),
+            "referrals_in_group": total.get("referrals", 0),
+        }
+    )
+    _label(rows, query.group_by)
+    _reason_labels(rows, key, level)
+    _reason_labels(totals, key, level)
+    totals[-1][f"{key}_label"] = "All referrals (each once)"
+    mentions = sum(int(r["referrals"]) for r in rows)
+    referral_total = int(total.get("referrals", 0))
+    columns = [
+        *_dimension_columns(query.group_by),
+        Column(key, "Reason code" if level == "reason" else "Reason group", "dimension"),
+        Column(f"{key}_label", "Reason", "label"),
+    ]
+    if level == "reason":
+        columns.append(Column(f"{key}_group", "Reason group", "label"))
+    columns += [
+        count("referrals", "Referrals with this reason"),
+        count("referrals_in_group", "Referrals in the group"),
+        percentage("share", "% of referrals with this reason", "referrals", "referrals_in_group"),
+    ]
+    return Report(
+        "reasons",
+        "Reasons for referral",
+        "Every coded reason of every referral, so needs beyond the first are seen.",
+        columns,
+        _rank(rows, query.group_by, "referrals", query.controlled),
+        totals,
+        [
+            MULTI_COUNT_NOTE + f" In this report {_shown(referral_total, query.controlled)} "
+            f"referrals carry {_shown(mentions, query.controlled)} "
+            f"{'reasons' if level == 'reason' else 'reason groups'}.",
+            "'Reason not recorded' is shown as its own row; completeness counts it as missing.",
+        ],
+        chart_measure="referrals",
+    )
+
+
+LIMIT = Option("limit", "How many pairs to show per group", "10", minimum=1, maximum=100)
+
+
+async def reason_pairs(session: AsyncSession, query: ReportQuery, context: Context) -> Report:
+    """The reasons (or reason groups) most often given together on one referral."""
+    level = query.option("level")
+    repository = ReportRepository(session)
+    rows = await repository.reason_pairs(query, level)
+    in_group, total = await repository.referral_counts(query)
+    group_referrals = {_group_key(r, query.group_by): r["referrals"] for r in in_group}
+    for row in rows:
+        row["referrals_in_group"] = group_referrals.get(_group_key(row, query.group_by), 0)
+    _label(rows, query.group_by)
+    _reason_labels(rows, "first", level)
+    _reason_labels(rows, "second", level)
+    ranked = _rank(rows, query.group_by, "referrals", query.controlled, int(query.option("limit")))
+    return Report(
+        "reason-pairs",
+        "Reasons given together",
+        "Pairs of reasons on the same referral, most frequent first.",
+        [
+            *_dimension_columns(query.group_by),
+            Column("first", "First of the pair", "dimension"),
+            Column("first_label", "First reason", "label"),
+            Column("second", "Second of the pair", "dimension"),
+            Column("second_label", "Second reason", "label"),
+            count("referrals", "Referrals with both"),
+            count("referrals_in_group", "Referrals in the group"),
+            percentage("share", "% of referrals with both", "referrals", "referrals_in_group"),
+        ],
+        ranked,
+        [],
+        [
+            "Each pair is counted once per referral that carries both; a referral with three "
+            "reasons has three pairs. Pairs are ranked by their published count.",
+            f"The period has {_shown(int(total.get('referrals', 0)), query.controlled)} "
+            "referrals in all.",
+        ],
+        chart_measure="referrals",
+    )
+
+
+# Support -------------------------------------------------------------------------------------
+
+SUPPORT_LEVEL = Option(
+    "level",
+    "support: each type of support; support-group: its group",
+    "support",
+    ("support", "support-group"),
+)
+
+
+async def support(session: AsyncSession, query: ReportQuery, context: Context) -> Report:
+    """Support offered and onward referrals, by type (or group), with how many referrals
+    were offered each."""
+    level = query.option("level")
+    rows, total = await ReportRepository(session).support_counts(query, level)
+    concepts = {c.code: c for c in codes.support_offered()}
+    for row in rows:
+        code = row["support"]
+        if level == "support":
+            concept = concepts.get(code)
+            row["support_label"] = concept.display if concept else code
+            row["support_group"] = concept.group if concept else None
+        else:
+            row["support_label"] = code
+    _label(rows, query.group_by)
+    columns = [
+        *_dimension_columns(query.group_by),
+        Column("support", "Support code" if level == "support" else "Support group", "dimension"),
+        Column("support_label", "Support", "label"),
+    ]
+    if level == "support":
+        columns.append(Column("support_group", "Support group", "label"))
+    columns += [
+        count("referrals", "Referrals offered this support"),
+        count("offers", "Times offered"),
+        count("onward_referrals", "Of which onward referrals"),
+    ]
+    return Report(
+        "support",
+        "Support offered",
+        "What people were offered: signposting and onward referrals by type.",
+        columns,
+        _rank(rows, query.group_by, "referrals", query.controlled),
+        [{**_blank(query.group_by), "support": None, "support_label": "All support", **total}],
+        [
+            "A referral offered several types of support counts under each; the total counts "
+            "each referral once.",
+            *_multi_count_notes(query.group_by),
+        ],
+        chart_measure="referrals",
+    )
+
+
+async def support_match(session: AsyncSession, query: ReportQuery, context: Context) -> Report:
+    """How often the support offered addresses the need referred for (reason vs support)."""
+    mapping = matching.support_groups_for()
+    rows, total = await ReportRepository(session).support_match(query, mapping)
+    for row in rows:
+        row["reason_group_label"] = row["reason_group"]
+        row["addressed_by"] = ", ".join(mapping.get(row["reason_group"], ()))
+    _label(rows, query.group_by)
+    rows = _rank(rows, query.group_by, "referrals", query.controlled)
+    return Report(
+        "support-match",
+        "Reason vs support offered",
+        "For each need (reason group), the referrals offered support, and the share of those "
+        "offered support that addresses that need.",
+        [
+            *_dimension_columns(query.group_by),
+            Column("reason_group", "Reason group", "dimension"),
+            Column("addressed_by", "Support groups that address it", "label"),
+            count("referrals", "Referrals with this need"),
+            count("with_support", "Of which offered any support"),
+            count("matched", "Of which offered support that addresses it"),
+            percentage("match_rate", "Match rate %", "matched", "with_support"),
+            percentage("supported_rate", "% offered any support", "with_support", "referrals"),
+        ],
+        rows,
+        [{**_blank(query.group_by), "reason_group": None, "addressed_by": None, **total}],
+        [
+            "Every reason group of a referral is counted (a referral with two needs is in two "
+            "rows). The total counts each referral once: matched when any of its needs is "
+            "addressed by any support offered.",
+            "Reason groups are matched to support groups by the documented map "
+            "(reports/data/reason-support-map.csv, docs/reports.md). Referrals with no reason "
+            "recorded cannot be matched and are left out.",
+        ],
+        chart_measure="match_rate",
+    )
+
+
+# Waiting times -------------------------------------------------------------------------------
+
+
+def _wait_row(histograms: dict[str, Counter[int]], referral_count: int) -> Row:
+    first, closure = histograms["first_contact"], histograms["closure"]
+    return {
+        "referrals": referral_count,
+        "first_contact": sum(first.values()),
+        "first_contact_median": distributions.percentile(first, 0.5),
+        "first_contact_p90": distributions.percentile(first, 0.9),
+        "closed": sum(closure.values()),
+        "closure_median": distributions.percentile(closure, 0.5),
+        "closure_p90": distributions.percentile(closure, 0.9),
+    }
+
+
+def _histograms(raw: list[Row], group_by: Sequence[str]) -> dict[tuple[Any, ...], Any]:
+    groups: dict[tuple[Any, ...], Any] = {}
+    for row in raw:
+        key = _group_key(row, group_by)
+        group = groups.setdefault(
+            key,
+            {
+                "dims": {column_name(n): row.get(column_name(n)) for n in group_by},
+                "referrals": 0,
+                "first_contact": Counter(),
+                "closure": Counter(),
+            },
+        )
+        if row["measure"] == "referrals":
+            group["referrals"] += int(row["referrals"])
+        else:
+            group[row["measure"]][int(row["days"])] += int(row["referrals"])
+    return groups
+
+
+async def waiting_times(session: AsyncSession, query: ReportQuery, context: Context) -> Report:
+    """Days from referral to the first attended contact, and to closure: median and 90th
+    percentile over the referrals that have reached each."""
+    repository = ReportRepository(session)
+    groups = _histograms(await repository.waiting_histograms(query), query.group_by)
+    rows = [{**group["dims"], **_wait_row(group, group["referrals"])} for group in groups.values()]
+    if _per_reason(query.group_by):
+        whole = list(
+            _histograms(await repository.waiting_histograms(_ungrouped(query)), ()).values()
+        )
+    else:
+        whole = list(groups.values())
+    total = _wait_row(
+        {
+            "first_contact": distributions.merged(g["first_contact"] for g in whole),
+            "closure": distributions.merged(g["closure"] for g in whole),
+        },
+        sum(g["referrals"] for g in whole),
+    )
+    _label(rows, query.group_by)
+    rows.sort(key=_order_key(query.group_by))
+    return Report(
+        "waiting-times",
+        "Waiting times",
+        "Calendar days (UTC) from the referral date to the first contact the person attended, "
+        "and to closure.",
+        [
+            *_dimension_columns(query.group_by),
+            count("referrals", "Referrals"),
+            count("first_contact", "Referrals with a first attended contact"),
+            statistic(
+                "first_contact_median", "Median days to first contact", "days", "first_contact"
+            ),
+            statistic(
+                "first_contact_p90",
+                "90th percentile days to first contact",
+                "days",
+                "first_contact",
+            ),
+            count("closed", "Referrals closed"),
+            statistic("closure_median", "Median days to closure", "days", "closed"),
+            statistic("closure_p90", "90th percentile days to closure", "days", "closed"),
+        ],
+        rows,
+        [{**_blank(query.group_by), **total}],
+        [
+            "Referrals still waiting are not in the waits: they are referrals minus those with "
+            "a first contact. Percentiles interpolate between ranks (as percentile_cont).",
+            *_multi_count_notes(query.group_by),
+        ],
+        chart_measure="first_contact_median",
+    )
+
+
+# Attendance and outcomes ---------------------------------------------------------------------
+
+
+def _with_due(row: Row) -> Row:
+    row["appointments_due"] = (
+        int(row.get("attended") or 0) + int(row.get("dna") or 0) + int(row.get("not_seen") or 0)
+    )
+    return row
+
+
+async def attendance(session: AsyncSession, query: ReportQuery, context: Context) -> Report:
+    """Contacts by attendance outcome and the did-not-attend (DNA) rate."""
+    rows, total = await ReportRepository(session).attendance(query)
+    rows = [_with_due(row) for row in _label(rows, query.group_by)]
+    rows.sort(key=_order_key(query.group_by))
+    return Report(
+        "attendance",
+        "Attendance",
+        "Contacts by attendance outcome. DNA rate = did not attend / (attended + did not "
+        "attend + arrived too late to be seen).",
+        [
+            *_dimension_columns(query.group_by),
+            count("referrals_with_contact", "Referrals with a contact"),
+            count("contacts", "Contacts"),
+            count("attended", "Attended"),
+            count("dna", "Did not attend"),
+            count("not_seen", "Arrived late, not seen"),
+            count("cancelled_by_patient", "Cancelled by the person"),
+            count("cancelled_by_provider", "Cancelled by the service"),
+            count("booked", "Booked (in the future)"),
+            count("appointments_due", "Appointments due"),
+            percentage("dna_rate", "DNA rate %", "dna", "appointments_due"),
+            count("referrals_with_dna", "Referrals with a DNA"),
+            percentage(
+                "referrals_with_dna_rate",
+                "% of referrals with a contact that had a DNA",
+                "referrals_with_dna",
+                "referrals_with_contact",
+            ),
+        ],
+        rows,
+        [{**_blank(query.group_by), **_with_due(total)}],
+        ["Contacts entered in error are left out.", *_multi_count_notes(query.group_by)],
+        chart_measure="dna_rate",
+    )
+
+
+STATUSES = ("received", "accepted", "declined", "cancelled", "closed")
+
+
+def _status_row(found: Sequence[Row]) -> Row:
+    row: Row = {status: 0 for status in STATUSES}
+    for item in found:
+        row[item["status"]] += int(item["referrals"])
+    row["referrals"] = sum(row[status] for status in STATUSES)
+    return row
+
+
+async def outcomes(session: AsyncSession, query: ReportQuery, context: Context) -> Report:
+    """Where referrals are now: received (no response yet), accepted, declined, cancelled,
+    closed."""
+    repository = ReportRepository(session)
+    raw = await repository.lifecycle_status(query)
+    grouped: dict[tuple[Any, ...], list[Row]] = {}
+    for item in raw:
+        grouped.setdefault(_group_key(item, query.group_by), []).append(item)
+    rows = [
+        {**{column_name(n): key[i] for i, n in enumerate(query.group_by)}, **_status_row(found)}
+        for key, found in grouped.items()
+    ]
+    whole = (
+        await repository.lifecycle_status(_ungrouped(query)) if _per_reason(query.group_by) else raw
+    )
+    _label(rows, query.group_by)
+    rows.sort(key=_order_key(query.group_by))
+    return Report(
+        "outcomes",
+        "Referral outcomes",
+        "The lifecycle status of referrals made in the period, as it stands now.",
+        [
+            *_dimension_columns(query.group_by),
+            count("referrals", "Referrals"),
+            count("received", "Received, no response yet"),
+            count("accepted", "Accepted, open"),
+            count("declined", "Declined"),
+            count("cancelled", "Cancelled"),
+            count("closed", "Closed"),
+            percentage("declined_rate", "% declined", "declined", "referrals"),
+            percentage("closed_rate", "% closed", "closed", "referrals"),
+        ],
+        rows,
+        [{**_blank(query.group_by), **_status_row(whole)}],
+        _multi_count_notes(query.group_by),
+        chart_measure="closed",
+    )
+
+
+def _closure_label(code: str | None) -> tuple[str, str | None]:
+    if code is None:
+        return NOT_RECORDED, None
+    found = codes.referral_status_and_closure().find_code(code)
+    return (found[0].display, found[0].group) if found else (code, None)
+
+
+async def closure_reasons(session: AsyncSession, query: ReportQuery, context: Context) -> Report:
+    """Why referrals ended: closure reasons of closed referrals and decline reasons of
+    declined ones, with their share of all closed (or declined) referrals in the group."""
+    repository = ReportRepository(session)
+    rows = await repository.closure_reasons(query)
+    ended: Counter[tuple[Any, ...]] = Counter()
+    for row in rows:
+        ended[(*_group_key(row, query.group_by), row["ended"])] += int(row["referrals"])
+    for row in rows:
+        row["ended_total"] = ended[(*_group_key(row, query.group_by), row["ended"])]
+        row["code_label"], row["outcome"] = _closure_label(row["code"])
+    whole = (
+        await repository.closure_reasons(_ungrouped(query)) if _per_reason(query.group_by) else rows
+    )
+    totals_by: dict[tuple[str, str | None], int] = Counter()
+    ended_whole: Counter[str] = Counter()
+    for row in whole:
+        totals_by[(row["ended"], row["code"])] += int(row["referrals"])
+        ended_whole[row["ended"]] += int(row["referrals"])
+    totals = []
+    for (ended_as, code), number in totals_by.items():
+        label, outcome = _closure_label(code)
+        totals.append(
+            {
+                **_blank(query.group_by),
+                "ended": ended_as,
+                "code": code,
+                "code_label": label,
+                "outcome": outcome,
+                "referrals": number,
+                "ended_total": ended_whole[ended_as],
+            }
+        )
+    totals = sorted(_rank(totals, (), "referrals", query.controlled), key=lambda r: r["ended"])
+    _label(rows, query.group_by)
+    ranked = sorted(
+        _rank(rows, query.group_by, "referrals", query.controlled),
+        key=lambda r: (_order_key(query.group_by)(r), r["ended"]),
+    )
+    return Report(
+        "closure-reasons",
+        "Closure and decline reasons",
+        "Why closed referrals were closed (with the outcome group) and why declined ones were "
+        "declined.",
+        [
+            *_dimension_columns(query.group_by),
+            Column("ended", "Ended as (closed or declined)", "dimension"),
+            Column("code", "Reason code", "dimension"),
+            Column("code_label", "Reason", "label"),
+            Column("outcome", "Outcome group", "label"),
+            count("referrals", "Referrals"),
+            count("ended_total", "Referrals that ended this way"),
+            percentage("share", "% of those", "referrals", "ended_total"),
+        ],
+        ranked,
+        totals,
+        _multi_count_notes(query.group_by),
+        chart_measure="referrals",
+    )
+
+
+# Rates ---------------------------------------------------------------------------------------
+
+POPULATION_DIMENSIONS = ("practice", "pcn", "age-band", "gender")
+NO_POPULATION = ("ethnicity", "ethnic-category", "imd-decile")
+
+
+async def rates(session: AsyncSession, query: ReportQuery, context: Context) -> Report:
+    """Referrals per 10,000 registered patients, where list sizes are loaded."""
+    for name in query.group_by:
+        if name in NO_POPULATION:
+            raise BadRequest(
+                f"group_by: rates need a population, and list sizes are by practice, PCN, age "
+                f"band and sex only, not {name}",
+                expression="group_by",
+            )
+    for name in query.filters:
+        if name in NO_POPULATION:
+            raise BadRequest(
+                f"{name}: rates need a population, and list sizes are by practice, PCN, age "
+                "band and sex only",
+                expression=name,
+            )
+    repository = ReportRepository(session)
+    loaded = await repository.list_size_levels()
+    if not loaded:
+        raise Conflict(
+            "no list sizes are loaded: load them with python -m referral_api.reports.load "
+            "--list-sizes FILE (docs/reports.md)"
+        )
+    wanted = set(query.group_by) | set(query.filters)
+    if "practice" in wanted or "pcn" not in wanted:
+        level = "practice" if "practice" in loaded else "pcn"
+    else:
+        level = "pcn" if "pcn" in loaded else "practice"
+    if level == "pcn" and "practice" in wanted:
+        raise BadRequest(
+            "practice: only PCN list sizes are loaded, so rates cannot be by practice",
+            expression="practice",
+        )
+    rows, total = await repository.rate_numerators(query, level)
+    population_dims = [name for name in query.group_by if name in POPULATION_DIMENSIONS]
+    populations = {
+        _group_key(row, population_dims): int(row["population"])
+        for row in await repository.populations(level, population_dims, query.filters)
+    }
+    for row in rows:
+        row["population"] = populations.get(_group_key(row, population_dims), 0)
+    whole = await repository.populations(level, (), query.filters)
+    total["population"] = int(whole[0]["population"]) if whole else 0
+    _label(rows, query.group_by)
+    rows.sort(key=_order_key(query.group_by))
+    area = "practices" if level == "practice" else "PCNs"
+    return Report(
+        "rates",
+        "Referral rates per 10,000 registered patients",
+        f"Referrals of people registered at {area} with a list size loaded, per 10,000 "
+        "patients registered there (in the group's age band and sex).",
+        [
+            *_dimension_columns(query.group_by),
+            count("referrals", "Referrals"),
+            Column("population", "Registered patients", "population"),
+            Column(
+                "rate",
+                "Referrals per 10,000",
+                "per-10000",
+                numerator="referrals",
+                denominator="population",
+            ),
+        ],
+        rows,
+        [{**_blank(query.group_by), **total}],
+        [
+            f"Denominators: {area} list sizes by age band and sex. Gender is matched to the "
+            "registered sex: genders other than male and female have no denominator.",
+            "Referrals from areas without a list size are left out of both parts of the rate.",
+            *_multi_count_notes(query.group_by),
+        ],
+        chart_measure="rate",
+    )
+
+
+# Wellbeing -----------------------------------------------------------------------------------
+
+
+def _means(row: Row) -> Row:
+    pairs = int(row.get("pairs") or 0)
+    for name in ("baseline", "follow_up", "change"):
+        total = row.pop(f"{name}_sum", None)
+        row[f"mean_{name}"] = (float(total) / pairs) if pairs and total is not None else None
+    measure = row["measure"]
+    row["instrument"] = wellbeing.instrument_of(measure)
+    row["measure_label"] = wellbeing.labels().get(measure, measure)
+    row["better"] = "lower" if measure in wellbeing.LOWER_IS_BETTER else "higher"
+    return row
+
+
+async def wellbeing_change(session: AsyncSession, query: ReportQuery, context: Context) -> Report:
+    """Paired change in each wellbeing score: referrals with a baseline and a later
+    follow-up, their mean scores, mean change and how many improved."""
+    rows, whole = await ReportRepository(session).wellbeing_change(query)
+    rows = [_means(row) for row in _label(rows, query.group_by)]
+    order = {m: i for i, m in enumerate(wellbeing.measures())}
+    rows.sort(key=lambda r: (_order_key(query.group_by)(r), order.get(r["measure"], 99)))
+    totals = sorted(
+        (_means({**_blank(query.group_by), **row}) for row in whole),
+        key=lambda r: order.get(r["measure"], 99),
+    )
+    return Report(
+        "wellbeing",
+        "Wellbeing change",
+        "For each score, referrals with a baseline and a later follow-up (or discharge) "
+        "assessment: mean baseline, mean follow-up and mean change (follow-up minus baseline).",
+        [
+            *_dimension_columns(query.group_by),
+            Column("instrument", "Instrument", "dimension"),
+            Column("measure", "Score", "dimension"),
+            Column("measure_label", "Score (label)", "label"),
+            Column("better", "Which direction is better", "label"),
+            count("pairs", "Pairs (baseline and follow-up)"),
+            statistic("mean_baseline", "Mean baseline", "score", "pairs"),
+            statistic("mean_follow_up", "Mean follow-up", "score", "pairs"),
+            statistic("mean_change", "Mean change", "score", "pairs"),
+            count("improved", "Improved"),
+            percentage("improved_rate", "% improved", "improved", "pairs"),
+        ],
+        rows,
+        totals,
+        [
+            "The baseline is a referral's first baseline assessment, the follow-up its last "
+            "follow-up or discharge assessment after it; assessments entered in error or "
+            "cancelled are left out. Scores are never compared across instruments.",
+            *_multi_count_notes(query.group_by),
+        ],
+        chart_measure="mean_change",
+    )
+
+
+# Re-referrals and parallel referrals ---------------------------------------------------------
+
+
+async def re_referrals(session: AsyncSession, query: ReportQuery, context: Context) -> Report:
+    """Referrals that re-refer a person to a role soon after an earlier referral ended, and
+    referrals running in parallel with one to another role."""
+    rows, total = await ReportRepository(session).linkage(query)
+    _label(rows, query.group_by)
+    rows.sort(key=_order_key(query.group_by))
+    return Report(
+        "re-referrals",
+        "Re-referrals and parallel referrals",
+        "Re-referral: the same person referred to the same role again within the linkage "
+        "window after the earlier referral ended. Parallel: referred to another role while a "
+        "referral was open (the 'assessed twice' problem).",
+        [
+            *_dimension_columns(query.group_by),
+            count("referrals", "Referrals"),
+            count("re_referrals", "Re-referrals"),
+            percentage("re_referral_rate", "Re-referral rate %", "re_referrals", "referrals"),
+            count("parallel", "Referrals in parallel with another role"),
+            percentage("parallel_rate", "Parallel rate %", "parallel", "referrals"),
+        ],
+        rows,
+        [{**_blank(query.group_by), **total}],
+        [
+            "Links are made by NHS number inside referral-api (window: "
+            "REFERRAL_LINKAGE_WINDOW_DAYS); reports see only whether a referral is linked.",
+            *_multi_count_notes(query.group_by),
+        ],
+        chart_measure="re_referral_rate",
+    )
+
+
+# Data completeness ---------------------------------------------------------------------------
+
+FIELDS: tuple[tuple[str, str, str], ...] = (
+    ("reason", "Reason for referral coded ('reason not recorded' is missing)", "referrals"),
+    ("source", "Source of referral coded", "referrals"),
+    ("person", "Person details received", "referrals"),
+    ("age_band", "Year of birth (age band)", "referrals"),
+    ("gender", "Gender (not 'not known')", "referrals"),
+    ("ethnicity", "Ethnic category (not '99 not known')", "referrals"),
+    ("lsoa", "LSOA (from a full postcode in the lookup)", "referrals"),
+    ("practice", "GP practice", "referrals"),
+    ("pcn", "Primary care network", "referrals"),
+    ("closure_reason", "Closure reason (closed referrals)", "has_closed"),
+)
+
+
+def _long(wide: Row, group_by: Sequence[str]) -> list[Row]:
+    dims = {column_name(n): wide.get(column_name(n)) for n in group_by}
+    return [
+        {
+            **dims,
+            "field": name,
+            "field_label": label,
+            "applicable": int(wide.get(denominator) or 0),
+            "complete": int(wide.get(f"has_{name}") or 0),
+        }
+        for name, label, denominator in FIELDS
+    ]
+
+
+async def completeness(session: AsyncSession, query: ReportQuery, context: Context) -> Report:
+    """Per source system (by default) or role: the share of referrals with each field of the
+    minimum dataset present and coded."""
+    wide_rows, wide_total = await ReportRepository(session).completeness(query)
+    rows = [row for wide in wide_rows for row in _long(wide, query.group_by)]
+    _label(rows, query.group_by)
+    field_order = {name: i for i, (name, _, _) in enumerate(FIELDS)}
+    rows.sort(key=lambda r: (_order_key(query.group_by)(r), field_order[r["field"]]))
+    return Report(
+        "completeness",
+        "Data completeness",
+        "The share of referrals with each field present and coded, by source system and role.",
+        [
+            *_dimension_columns(query.group_by),
+            Column("field", "Field", "dimension"),
+            Column("field_label", "Field (label)", "label"),
+            count("applicable", "Referrals it applies to"),
+            count("complete", "Present and coded"),
+            percentage("complete_rate", "% complete", "complete", "applicable"),
+        ],
+        rows,
+        _long(wide_total, ()) if wide_total else [],
+        [
+            "Reason is missing when the only reason is 'reason not recorded' (a referral with "
+            "that code carries no other). Person fields are missing when the sender has sent "
+            "no person details (e.g. a referral made through the REST API).",
+            *_multi_count_notes(query.group_by),
+        ],
+        chart_measure="complete_rate",
+    )
+
+
+# The catalogue -------------------------------------------------------------------------------
+
+REASON_DIMENSIONS = ("reason", "reason-group")
+
+REPORTS: dict[str, ReportSpec] = {
+    spec.name: spec
+    for spec in (
+        ReportSpec(
+            "referrals",
+            "Referrals and people",
+            "Referrals and distinct people by month, PCN, practice, role, source or any "
+            "other dimension.",
+            referrals,
+        ),
+        ReportSpec(
+            "reasons",
+            "Reasons for referral",
+            "Every reason counted (a referral with three reasons counts in three rows), "
+            "with the share of referrals carrying each.",
+            reasons,
+            options=(LEVEL,),
+            reserved=REASON_DIMENSIONS,
+        ),
+        ReportSpec(
+            "reason-pairs",
+            "Reasons given together",
+            "The most frequent pairs of reasons on one referral.",
+            reason_pairs,
+            options=(LEVEL, LIMIT),
+            reserved=REASON_DIMENSIONS,
+        ),
+        ReportSpec(
+            "support",
+            "Support offered",
+            "Support offered and onward referrals by type.",
+            support,
+            options=(SUPPORT_LEVEL,),
+        ),
+        ReportSpec(
+            "support-match",
+            "Reason vs support offered",
+            "The match rate between needs and the support offered, overall and per reason group.",
+            support_match,
+            reserved=REASON_DIMENSIONS,
+        ),
+        ReportSpec(
+            "waiting-times",
+            "Waiting times",
+            "Referral to first contact and to closure: median and 90th percentile days.",
+            waiting_times,
+        ),
+        ReportSpec(
+            "attendance",
+            "Attendance",
+            "Contacts by attendance outcome and the DNA rate.",
+            attendance,
+        ),
+        ReportSpec(
+            "outcomes",
+            "Referral outcomes",
+            "Received, accepted, declined, cancelled and closed.",
+            outcomes,
+        ),
+        ReportSpec(
+            "closure-reasons",
+            "Closure and decline reasons",
+            "Why referrals were closed or declined.",
+            closure_reasons,
+        ),
+        ReportSpec(
+            "rates",
+            "Rates per 10,000",
+            "Referrals per 10,000 registered patients, where list sizes are loaded.",
+            rates,
+        ),
+        ReportSpec(
+            "wellbeing",
+            "Wellbeing change",
+            "Paired baseline and follow-up scores per instrument: mean change and pairs.",
+            wellbeing_change,
+        ),
+        ReportSpec(
+            "re-referrals",
+            "Re-referrals and parallel referrals",
+            "Re-referral rate and referrals running in parallel across roles.",
+            re_referrals,
+        ),
+        ReportSpec(
+            "completeness",
+            "Data completeness",
+            "Share of referrals with each field present and coded, per source system and per role.",
+            completeness,
+            default_group_by=("source-system",),
+        ),
+    )
+}
+
+
+def describe_catalogue() -> dict[str, Any]:
+    """The reports, their options and the dimensions they filter and group by."""
+    return {
+        "reports": [
+            {
+                "name": spec.name,
+                "title": spec.title,
+                "description": spec.description,
+                "href": f"/reports/{spec.name}",
+                "options": [
+                    {
+                        "name": o.name,
+                        "description": o.description,
+                        "default": o.default,
+                        **(
+                            {"values": list(o.values)}
+                            if o.values
+                            else {"minimum": o.minimum, "maximum": o.maximum}
+                        ),
+                    }
+                    for o in spec.options
+                ],
+                **(
+                    {"default_group_by": list(spec.default_group_by)}
+                    if spec.default_group_by
+                    else {}
+                ),
+            }
+            for spec in REPORTS.values()
+        ],
+        "dimensions": [
+            {
+                "name": d.name,
+                "description": d.description,
+                "filter": d.filterable,
+                **({"values": list(d.values)} if d.values is not None else {}),
+            }
+            for d in catalogue().values()
+        ],
+        "parameters": {
+            "from": "first referral date included (YYYY-MM-DD)",
+            "to": "last referral date included (YYYY-MM-DD)",
+            "group_by": "one or two dimensions, comma-separated or repeated",
+            "format": "json (default), csv or svg; or send Accept: text/csv or image/svg+xml",
+            "disclosure": "controlled (default) or none (needs reports:unsuppressed)",
+        },
+        "disclosure": disclosure.RULE,
+    }

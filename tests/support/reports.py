@@ -1,0 +1,351 @@
+"""Builders for hand-computed report datasets: rows written straight into referral-api's tables.
+
+Report tests need exact, small datasets (3 reasons on this referral, a DNA on that one), so
+rows are inserted directly, with the derived columns (reason group, ethnic group, lifecycle
+summary) filled the way the write path fills them. Every person is synthetic.
+"""
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy import insert
+
+from referral_api.lifecycle.models import (
+    Assessment,
+    AssessmentScore,
+    Contact,
+    ReferralLifecycle,
+    ReferralTask,
+    SupportOffered,
+)
+from referral_api.linkage.models import ReferralLink
+from referral_api.people.models import ReferralPerson
+from referral_api.referrals.models import Referral, ReferralReason
+from signpost_schemas import codes, systems
+
+ATTENDANCE_CODES = {
+    "attended": "5",
+    "dna": "3",
+    "not-seen": "7",
+    "cancelled-by-patient": "2",
+    "cancelled-by-provider": "4",
+    "booked": "0",
+}
+_NS = uuid.UUID("0c7b1f5e-1d7a-4c55-9a57-6f0a3f1f2b61")
+
+
+def day(text: str, hour: int = 10) -> datetime:
+    """`2026-01-05` at `hour` o'clock UTC."""
+    return datetime.fromisoformat(text).replace(hour=hour, tzinfo=UTC)
+
+
+def synthetic_nhs_number(index: int) -> str:
+    """A valid (Modulus 11) NHS number in the 999 test range, different for each index."""
+    while True:
+        stem = f"999{index:06d}"
+        total = sum(int(d) * (10 - i) for i, d in enumerate(stem))
+        check = 11 - total % 11
+        if check == 11:
+            return stem + "0"
+        if check != 10:
+            return stem + str(check)
+        index += 1_000_000
+
+
+@dataclass
+class Person:
+    age_band: str | None = "45-54"
+    gender: str | None = "female"
+    ethnic_category: str | None = "A"
+    practice: str | None = "F84001"
+    pcn: str | None = "U00001"
+    lsoa: str | None = "E01033011"
+
+
+@dataclass
+class Dataset:
+    """Rows for each table, written in foreign-key order by `write`."""
+
+    tables: dict[Any, list[dict[str, Any]]] = field(default_factory=dict)
+    _people: dict[str, str] = field(default_factory=dict)
+
+    def rows(self, model: Any) -> list[dict[str, Any]]:
+        return self.tables.setdefault(model, [])
+
+    def nhs_number(self, person: str) -> str:
+        """The NHS number of a named person (the same name, the same person)."""
+        if person not in self._people:
+            self._people[person] = synthetic_nhs_number(len(self._people) + 1)
+        return self._people[person]
+
+    def referral(
+        self,
+        *,
+        authored: str = "2026-01-05",
+        person: str | None = None,
+        role: str = "social-prescribing-link-worker",
+        source: str | None = "primary-care",
+        source_system: str = "emis",
+        reasons: tuple[str, ...] = ("105531004",),
+        details: Person | None = None,
+        status: str | None = None,
+        first_contact_days: int | None = None,
+        ended_days: int | None = None,
+        closure_reason: str | None = None,
+        decline_reason: str | None = None,
+    ) -> str:
+        """One referral; returns its id. `details` None means no person row (a REST referral).
+
+        Lifecycle: `status` (None: no lifecycle row, i.e. received), first attended contact
+        `first_contact_days` after the referral date, ended `ended_days` after it.
+        """
+        referral_id = str(uuid.uuid5(_NS, str(len(self.rows(Referral)))))
+        authored_at = day(authored)
+        nhs_number = self.nhs_number(person or referral_id)
+        self.rows(Referral).append(
+            {
+                "id": referral_id,
+                "version": 1,
+                "status": "active",
+                "intent": "order",
+                "nhs_number": nhs_number,
+                "requester_ods": "F84001",
+                "received_by_role": role,
+                "source_of_referral_system": systems.SNOMED,
+                "source_of_referral_code": "108161000000109",
+                "source_of_referral_group": source,
+                "source_system": source_system,
+                "authored_at": authored_at,
+                "created_at": authored_at,
+                "last_updated_at": authored_at,
+                "resource": "{}",
+            }
+        )
+        reason_list = codes.referral_reasons()
+        for rank, code in enumerate(reasons, start=1):
+            concept = reason_list.find_code(code)[0]
+            self.rows(ReferralReason).append(
+                {
+                    "referral_id": referral_id,
+                    "rank": rank,
+                    "reason_system": concept.system,
+                    "reason_code": code,
+                    "reason_text": None,
+                    "reason_group": concept.group,
+                }
+            )
+        if details is not None:
+            ethnic = (
+                codes.ethnic_categories().find_code(details.ethnic_category)[0]
+                if details.ethnic_category
+                else None
+            )
+            self.rows(ReferralPerson).append(
+                {
+                    "referral_id": referral_id,
+                    "nhs_number": nhs_number,
+                    "birth_year": None,
+                    "age_band": details.age_band,
+                    "gender": details.gender,
+                    "ethnic_category": details.ethnic_category,
+                    "ethnic_group": ethnic.group if ethnic else None,
+                    "postcode_district": "E15" if details.lsoa else None,
+                    "lsoa_code": details.lsoa,
+                    "lsoa_vintage": "2021" if details.lsoa else None,
+                    "lsoa_status": "derived" if details.lsoa else "no-postcode",
+                    "practice_ods": details.practice,
+                    "pcn_ods": details.pcn,
+                    "as_of": authored_at,
+                    "content_hash": "0" * 64,
+                }
+            )
+        if status is not None:
+            ended = authored_at + timedelta(days=ended_days) if ended_days is not None else None
+            first = (
+                authored_at + timedelta(days=first_contact_days)
+                if first_contact_days is not None
+                else None
+            )
+            self.rows(ReferralLifecycle).append(
+                {
+                    "referral_id": referral_id,
+                    "status": status,
+                    "sender_status": "active",
+                    "accepted_at": authored_at if status in ("accepted", "closed") else None,
+                    "declined_at": ended if status == "declined" else None,
+                    "decline_reason_system": None,
+                    "decline_reason_code": decline_reason if status == "declined" else None,
+                    "cancelled_at": ended if status == "cancelled" else None,
+                    "closed_at": ended if status == "closed" else None,
+                    "closure_reason_code": closure_reason if status == "closed" else None,
+                    "closure_outcome": None,
+                    "first_contact_at": first,
+                    "contact_count": 0,
+                    "dna_count": 0,
+                    "support_offered_count": 0,
+                    "onward_referral_count": 0,
+                    "assessment_count": 0,
+                }
+            )
+        return referral_id
+
+    def contacts(self, referral_id: str, *outcomes: str, entered_in_error: int = 0) -> None:
+        """Contacts of a referral with these attendance outcomes (attended, dna, ...)."""
+        referral = next(r for r in self.rows(Referral) if r["id"] == referral_id)
+        summary = self._summary(referral_id)
+        items = [*outcomes, *(["dna"] * entered_in_error)]
+        for index, outcome in enumerate(items):
+            live = index < len(outcomes)
+            at = referral["authored_at"] + timedelta(days=index + 1)
+            self.rows(Contact).append(
+                {
+                    "id": str(uuid.uuid4()),
+                    "referral_id": referral_id,
+                    "source_id": f"enc-{len(self.rows(Contact))}",
+                    "status": "finished" if live else "entered-in-error",
+                    "contact_at": at,
+                    "mechanism_system": "https://www.datadictionary.nhs.uk/attributes/"
+                    "consultation_mechanism",
+                    "mechanism_code": "01",
+                    "mechanism_group": "face-to-face",
+                    "attendance_code": ATTENDANCE_CODES[outcome],
+                    "attendance_outcome": outcome,
+                    "as_of": at,
+                    "content_hash": "0" * 64,
+                    "version": 1,
+                    "last_updated_at": at,
+                    "resource": "{}",
+                }
+            )
+            if summary is not None and live:
+                summary["contact_count"] += 1
+                summary["dna_count"] += outcome == "dna"
+
+    def support(self, referral_id: str, *support_codes: str, kind: str = "signpost") -> None:
+        """Support offered to a referral (one Task output each)."""
+        task_id = str(uuid.uuid4())
+        referral = next(r for r in self.rows(Referral) if r["id"] == referral_id)
+        self.rows(ReferralTask).append(
+            {
+                "id": task_id,
+                "referral_id": referral_id,
+                "source_id": f"task-{len(self.rows(ReferralTask))}",
+                "status": "in-progress",
+                "lifecycle_state": "accepted",
+                "reason_system": None,
+                "reason_code": None,
+                "closure_outcome": None,
+                "accepted_at": referral["authored_at"],
+                "ended_at": None,
+                "as_of": referral["authored_at"],
+                "content_hash": "0" * 64,
+                "version": 1,
+                "last_updated_at": referral["authored_at"],
+                "resource": "{}",
+            }
+        )
+        support_list = codes.support_offered()
+        for position, code in enumerate(support_codes, start=1):
+            concept = support_list.find_code(code)[0]
+            self.rows(SupportOffered).append(
+                {
+                    "task_id": task_id,
+                    "position": position,
+                    "referral_id": referral_id,
+                    "support_code": code,
+                    "support_group": concept.group,
+                    "kind": kind,
+                    "directory_service_id": None,
+                    "directory_service_name": None,
+                    "offered_at": referral["authored_at"],
+                }
+            )
+
+    def assessment(
+        self,
+        referral_id: str,
+        instrument: str,
+        timepoint: str,
+        days_after: int,
+        *,
+        total: float | None = None,
+        items: dict[str, float] | None = None,
+        status: str = "final",
+    ) -> None:
+        referral = next(r for r in self.rows(Referral) if r["id"] == referral_id)
+        at = referral["authored_at"] + timedelta(days=days_after)
+        assessment_id = str(uuid.uuid4())
+        self.rows(Assessment).append(
+            {
+                "id": assessment_id,
+                "referral_id": referral_id,
+                "source_id": f"obs-{len(self.rows(Assessment))}",
+                "status": status,
+                "instrument": instrument,
+                "timepoint": timepoint,
+                "assessed_at": at,
+                "total_score": total,
+                "as_of": at,
+                "content_hash": "0" * 64,
+                "version": 1,
+                "last_updated_at": at,
+                "resource": "{}",
+            }
+        )
+        for code, value in (items or {}).items():
+            self.rows(AssessmentScore).append(
+                {
+                    "assessment_id": assessment_id,
+                    "item_code": code,
+                    "value": value,
+                    "value_text": None,
+                }
+            )
+
+    def link(self, earlier: str, later: str, kind: str) -> None:
+        """Link two referrals as the linkage rules would (both directions)."""
+        nhs_number = next(r for r in self.rows(Referral) if r["id"] == later)["nhs_number"]
+        pairs = (
+            [(later, earlier, "re-referral-of"), (earlier, later, "re-referred-as")]
+            if kind == "re-referral"
+            else [
+                (earlier, later, "concurrent-other-role"),
+                (later, earlier, "concurrent-other-role"),
+            ]
+        )
+        for referral_id, linked, link_type in pairs:
+            self.rows(ReferralLink).append(
+                {
+                    "referral_id": referral_id,
+                    "linked_referral_id": linked,
+                    "link_type": link_type,
+                    "nhs_number": nhs_number,
+                }
+            )
+
+    def _summary(self, referral_id: str) -> dict[str, Any] | None:
+        return next(
+            (r for r in self.rows(ReferralLifecycle) if r["referral_id"] == referral_id), None
+        )
+
+    async def write(self, app: FastAPI) -> None:
+        order = [
+            Referral,
+            ReferralReason,
+            ReferralPerson,
+            ReferralLifecycle,
+            ReferralTask,
+            SupportOffered,
+            Contact,
+            Assessment,
+            AssessmentScore,
+            ReferralLink,
+        ]
+        async with app.state.database.engine.begin() as connection:
+            for model in order:
+                rows = self.tables.get(model)
+                if rows:
+                    await connection.execute(insert(model), rows)

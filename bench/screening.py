@@ -39,54 +39,101 @@ def positive_screen() -> dict[str, object]:
         "status": "completed",
         "subject": {"identifier": {"system": systems.NHS_NUMBER, "value": "9434765919"}},
         "authored": "2026-11-02T09:30:00Z",
-        "extension": [{"url": CONTEXT, "extension": [
-            {"url": "clinic", "valueIdentifier": {"system": systems.ODS_ORGANIZATION,
-                                                  "value": "R1H12"}},
-            {"url": "pathway", "valueCode": "cardiology-outpatient"},
-        ]}],
+        "extension": [
+            {
+                "url": CONTEXT,
+                "extension": [
+                    {
+                        "url": "clinic",
+                        "valueIdentifier": {"system": systems.ODS_ORGANIZATION, "value": "R1H12"},
+                    },
+                    {"url": "pathway", "valueCode": "cardiology-outpatient"},
+                ],
+            }
+        ],
         "item": [{"linkId": k, "answer": [{"valueCoding": v}]} for k, v in answers.items()],
     }
 
 
-async def steady_rate(url: str, headers: dict[str, str], rate: int, seconds: int) -> dict[str, float]:
-    """Open-loop load: one submission every 1/rate s; latencies of those that answered 201."""
+class _Connection:
+    """A keep-alive HTTP/1.1 connection speaking just enough HTTP for one POST at a time.
+
+    A hand-written client keeps the load generator's own CPU use small: it shares two cores with
+    both services and PostgreSQL, and a general-purpose client would slow the services it measures.
+    """
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+
+    async def post(self, request: bytes) -> int:
+        self.writer.write(request)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head.split(b" ", 2)[1])
+        length = 0
+        for line in head.split(b"\r\n"):
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":", 1)[1])
+        await self.reader.readexactly(length)
+        return status
+
+
+async def steady_rate(
+    url: str, headers: dict[str, str], rate: int, seconds: int
+) -> dict[str, float]:
+    """Open-loop load: one submission every 1/rate s, each on a free keep-alive connection (a new
+    one if all are busy), so a slow answer never delays the next request. Latency is measured
+    from the scheduled send time."""
+    host, port = url.removeprefix("http://").split(":")
     body = json.dumps(positive_screen()).encode()
+    head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    request = (
+        f"POST /fhir/QuestionnaireResponse HTTP/1.1\r\nHost: {host}\r\n{head}"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+    idle: list[_Connection] = []
     latencies: list[float] = []
     failures = 0
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
-    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=10, limits=limits) as client:
 
-        async def one() -> None:
-            nonlocal failures
-            started = time.perf_counter()
-            try:
-                response = await client.post("/fhir/QuestionnaireResponse", content=body)
-            except httpx.HTTPError:
-                failures += 1
-                return
-            if response.status_code == 201:
-                latencies.append((time.perf_counter() - started) * 1000)
-            else:
-                failures += 1
+    async def one(scheduled: float) -> None:
+        nonlocal failures
+        connection = idle.pop() if idle else _Connection(*await asyncio.open_connection(host, port))
+        try:
+            status = await connection.post(request)
+        except (OSError, asyncio.IncompleteReadError):
+            failures += 1
+            connection.writer.close()
+            return
+        latencies.append((time.perf_counter() - scheduled) * 1000)
+        if status != 201:
+            failures += 1
+        idle.append(connection)
 
-        tasks = []
-        start = time.perf_counter()
-        for index in range(rate * seconds):
-            delay = start + index / rate - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one()))
-        await asyncio.gather(*tasks)
-        elapsed = time.perf_counter() - start
+    tasks = []
+    start = time.perf_counter()
+    for index in range(rate * seconds):
+        scheduled = start + index / rate
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(scheduled)))
+    await asyncio.gather(*tasks)
+    elapsed = time.perf_counter() - start
+    for connection in idle:
+        connection.writer.close()
     ordered = sorted(latencies)
 
     def percentile(p: float) -> float:
         return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] if ordered else 0.0
 
     return {
-        "sent": rate * seconds, "answered_201": len(latencies), "failures": failures,
-        "achieved_rate": len(latencies) / elapsed, "p50_ms": statistics.median(ordered or [0]),
-        "p95_ms": percentile(95), "p99_ms": percentile(99),
+        "sent": rate * seconds,
+        "answered": len(latencies),
+        "failures": failures,
+        "achieved_rate": len(latencies) / elapsed,
+        "p50_ms": statistics.median(ordered or [0]),
+        "p95_ms": percentile(95),
+        "p99_ms": percentile(99),
     }
 
 
@@ -119,17 +166,31 @@ def run(connections: int, rate: int, seconds: int) -> dict[str, object]:
             with serve("screening_api.main:create_app", env=screening_env) as url:
                 endpoint = f"{url}/fhir/QuestionnaireResponse"
                 body = json.dumps(positive_screen())
-                wrk(endpoint, method="POST", body=body, headers=headers, duration=2,
-                    connections=connections)  # warm-up
-                saturation = wrk(endpoint, method="POST", body=body, headers=headers,
-                                 connections=connections, duration=seconds)
+                wrk(
+                    endpoint,
+                    method="POST",
+                    body=body,
+                    headers=headers,
+                    duration=2,
+                    connections=connections,
+                )  # warm-up
+                saturation = wrk(
+                    endpoint,
+                    method="POST",
+                    body=body,
+                    headers=headers,
+                    connections=connections,
+                    duration=seconds,
+                )
                 print(saturation.row("submit (saturation, positive + help)"), flush=True)
                 drained_after_saturation = wait_for_drain(url, headers)
                 steady = asyncio.run(steady_rate(url, headers, rate, seconds))
                 drained_after_steady = wait_for_drain(url, headers)
                 referrals = httpx.get(
-                    f"{referral_url}/fhir/ServiceRequest", params={"_count": 1},
-                    headers=headers, timeout=30,
+                    f"{referral_url}/fhir/ServiceRequest",
+                    params={"_count": 1},
+                    headers=headers,
+                    timeout=30,
                 ).json()["total"]
     finally:
         drop(screening_db)
@@ -137,8 +198,10 @@ def run(connections: int, rate: int, seconds: int) -> dict[str, object]:
     return {
         "saturation": saturation.as_dict(),
         "steady": steady,
-        "outbox_drain_seconds": {"after_saturation": drained_after_saturation,
-                                 "after_steady": drained_after_steady},
+        "outbox_drain_seconds": {
+            "after_saturation": drained_after_saturation,
+            "after_steady": drained_after_steady,
+        },
         "referrals_in_referral_api": referrals,
     }
 
@@ -160,9 +223,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     drain = figures["outbox_drain_seconds"]
     assert isinstance(drain, dict)
-    print(f"outbox drained {drain['after_saturation']:.1f} s after saturation, "
-          f"{drain['after_steady']:.1f} s after the steady run; "
-          f"referrals in referral-api: {figures['referrals_in_referral_api']}")
+    print(
+        f"outbox drained {drain['after_saturation']:.1f} s after saturation, "
+        f"{drain['after_steady']:.1f} s after the steady run; "
+        f"referrals in referral-api: {figures['referrals_in_referral_api']}"
+    )
     verdict = "meets" if steady["p95_ms"] <= TARGET_P95_MS else "MISSES"
     print(f"target p95 <= {TARGET_P95_MS:.0f} ms at {args.rate}/s: {verdict}")
     if args.json:

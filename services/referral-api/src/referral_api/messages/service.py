@@ -226,6 +226,11 @@ async def apply_message(
     newer_request = (
         created or current.source_updated_at is None or (request.as_of > current.source_updated_at)
     )
+    # A newer copy of the same ServiceRequest (updates carry it unchanged) only moves the
+    # sender timestamp on: no rewrite of reasons and identifiers, no relinking.
+    content_changed = newer_request and (
+        created or not _same_request(request.resource, current, previous_summary)
+    )
     authored_at = request.resource.authored_at if newer_request else current.authored_at
     _check_dates(message, authored_at, now)
 
@@ -262,13 +267,23 @@ async def apply_message(
         else (previous_summary or {}).get("sender_status", current.status)
     )
     sender_updated_at = request.as_of if newer_request else current.source_updated_at
-    summary = await lifecycle.derive_summary(session, referral_id, sender_status, sender_updated_at)
+    tasks_unchanged = (
+        previous_summary is not None
+        and not content_changed
+        and not any(o in ("created", "updated") for o in outcomes["Task"])
+    )
+    summary = await lifecycle.derive_summary(
+        session,
+        referral_id,
+        sender_status,
+        sender_updated_at,
+        previous=previous_summary if tasks_unchanged else None,
+    )
     await lifecycle.save_summary(session, summary, previous_summary)
-    previous_end = _ended(previous_summary)
     relinked: set[str] = set()
-    if created or newer_request or previous_end != summary.ended_at:
+    if created or content_changed or _ended(previous_summary) != summary.ended_at:
         relinked = await linkage.relink(session, context.nhs_number, settings.linkage_window_days)
-        if not newer_request and current.nhs_number != context.nhs_number:
+        if content_changed and current.nhs_number != context.nhs_number:
             relinked |= await linkage.relink(
                 session, current.nhs_number, settings.linkage_window_days
             )
@@ -277,17 +292,41 @@ async def apply_message(
         current,
         summary.values,
         message.source_system if created else current.source_system,
-        request.resource if newer_request and not created else None,
-        request.as_of if newer_request else None,
+        request.resource if content_changed and not created else None,
+        request.as_of if newer_request and not created else None,
         keep_version=created,
         links_changed=created or referral_id in relinked,
     )
     for other_id in sorted(relinked - {referral_id}):
         await _rerender_other(session, other_id)
     counts["ServiceRequest"] = {
-        "created" if created else "updated" if newer_request else "superseded": 1
+        "created"
+        if created
+        else "updated"
+        if content_changed
+        else "unchanged"
+        if newer_request
+        else "superseded": 1
     }
     return Applied(referral_id, created, newer_request, counts)
+
+
+def _same_request(
+    resource: Any, current: ReferralForUpdate, previous_summary: dict[str, Any] | None
+) -> bool:
+    """Whether a ServiceRequest says what the stored one says (its status included)."""
+    incoming = resource.to_fhir()
+    stored = canonical.content_of(orjson.loads(current.stored.resource))
+    sender_status = (previous_summary or {}).get("sender_status", current.status)
+    for document in (incoming, stored):
+        for key in ("id", "meta", "status", "resourceType"):
+            document.pop(key, None)
+    incoming["extension"] = [
+        e
+        for e in incoming.get("extension", [])
+        if e.get("url") not in canonical.SERVER_MANAGED_EXTENSIONS
+    ]
+    return incoming == stored and resource.status == sender_status
 
 
 def _ended(summary: dict[str, Any] | None) -> datetime | None:

@@ -89,9 +89,13 @@ class ReferralRepository:
         return sorted(set(await self.owners_of_identifiers(identifiers)))
 
     async def replace_resource(
-        self, stored: StoredReferral, expected_version: int, status: str
+        self, stored: StoredReferral, expected_version: int, status: str,
+        source_updated_at: datetime | None = None,
     ) -> bool:
-        """Store a new rendering of a referral (lifecycle or links changed); False if it moved."""
+        """Store a new rendering of a referral (lifecycle or links changed); False if it moved.
+
+        `source_updated_at` moves the sender timestamp on (the same content was resent later)."""
+        extra = {"source_updated_at": source_updated_at} if source_updated_at else {}
         result = await self.session.execute(
             update(Referral)
             .where(Referral.id == stored.id, Referral.version == expected_version)
@@ -100,9 +104,16 @@ class ReferralRepository:
                 last_updated_at=stored.last_updated_at,
                 resource=stored.resource,
                 status=status,
+                **extra,
             )
         )
         return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+    async def move_source_timestamp(self, referral_id: str, source_updated_at: datetime) -> None:
+        await self.session.execute(
+            update(Referral).where(Referral.id == referral_id)
+            .values(source_updated_at=source_updated_at)
+        )
 
     async def id_by_identifier(self, system: str, value: str) -> str | None:
         statement = select(ReferralIdentifier.referral_id).where(

@@ -121,12 +121,17 @@ async def save_from_message(
         document = canonical.rerender(
             stored.resource, version, now, server_extensions=server_extensions, status=status
         )
-        if canonical.content_of(orjson.loads(document)) == canonical.content_of(
+        unchanged = canonical.content_of(orjson.loads(document)) == canonical.content_of(
             orjson.loads(stored.resource)
-        ) and server_extensions == canonical.server_extensions_of(stored.resource):
+        ) and server_extensions == canonical.server_extensions_of(stored.resource)
+        if unchanged:
+            if as_of is not None:
+                await repository.move_source_timestamp(stored.id, as_of)
             return None
         new = StoredReferral(stored.id, version, now, document)
-        updated = await repository.replace_resource(new, stored.version, status)
+        updated = await repository.replace_resource(
+            new, stored.version, status, source_updated_at=as_of
+        )
     if not updated:
         raise AssertionError("a referral locked for update moved on")
     return new

@@ -141,7 +141,9 @@ class EnableWhen(_ChoiceOfValue):
         return found[0]
 
 
-class Initial(_ChoiceOfValue):
+class _AnyValue(_ChoiceOfValue):
+    """Every value[x] type an initial value or a response answer may carry."""
+
     valueBoolean: StrictBool | None = None
     valueDecimal: float | None = None
     valueInteger: StrictInt | None = None
@@ -154,6 +156,10 @@ class Initial(_ChoiceOfValue):
     valueCoding: Coding | None = None
     valueQuantity: Quantity | None = None
     valueReference: Reference | None = None
+
+
+class Initial(_AnyValue):
+    pass
 
 
 class QuestionnaireItem(FhirModel):
@@ -209,20 +215,8 @@ class Questionnaire(FhirResource):
         return f"{self.url}|{self.version}" if self.version else str(self.url)
 
 
-class ResponseAnswer(_ChoiceOfValue):
+class ResponseAnswer(_AnyValue):
     extension: list[Extension] | None = None
-    valueBoolean: StrictBool | None = None
-    valueDecimal: float | None = None
-    valueInteger: StrictInt | None = None
-    valueDate: FhirDate | None = None
-    valueDateTime: FhirDateTime | None = None
-    valueTime: FhirTime | None = None
-    valueString: FhirString | None = None
-    valueUri: FhirUri | None = None
-    valueAttachment: Attachment | None = None
-    valueCoding: Coding | None = None
-    valueQuantity: Quantity | None = None
-    valueReference: Reference | None = None
     item: list["ResponseItem"] | None = None
 
 

@@ -340,17 +340,20 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_service_opening_weekday_service", ["weekday", "service_id"], unique=False
         )
+    # Text search is LIKE '%word%' on both backends; on PostgreSQL a trigram index serves it.
     if op.get_bind().dialect.name == "postgresql":
-        # Text search is LIKE '%word%' on both backends; on PostgreSQL a trigram index serves it.
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-        op.execute(
-            "CREATE INDEX ix_service_search_text_trgm ON service USING gin (search_text gin_trgm_ops)"
-        )
+    op.create_index(
+        "ix_service_search_text_trgm",
+        "service",
+        ["search_text"],
+        postgresql_using="gin",
+        postgresql_ops={"search_text": "gin_trgm_ops"},
+    )
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP INDEX IF EXISTS ix_service_search_text_trgm")
+    op.drop_index("ix_service_search_text_trgm", table_name="service")
     with op.batch_alter_table("service_opening", schema=None) as batch_op:
         batch_op.drop_index("ix_service_opening_weekday_service")
 

@@ -2,7 +2,8 @@
 
 A service's own ORUK content is kept as JSON (`content`); the documents served (`document`, fully
 nested; `summary`, the list item; `fhir_resource`, the HealthcareService) are rendered when the
-service or anything nested in it changes, so reads never rebuild object graphs.
+service or anything nested in it changes, so reads never rebuild object graphs. The JSON lives in
+`service_document`, beside a narrow `service` table that searches scan.
 """
 
 from datetime import date, datetime
@@ -30,10 +31,6 @@ class Service(Base):
     assured_on: Mapped[date | None] = mapped_column(Date)
     accepts_self_referral: Mapped[bool | None] = mapped_column(Boolean)
     free_of_charge: Mapped[bool] = mapped_column(Boolean)
-    content: Mapped[str] = mapped_column(Text)
-    document: Mapped[str] = mapped_column(Text)
-    summary: Mapped[str] = mapped_column(Text)
-    fhir_resource: Mapped[str] = mapped_column(Text)
     version: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     last_modified_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
@@ -51,6 +48,20 @@ class Service(Base):
             postgresql_ops={"search_text": "gin_trgm_ops"},
         ),
     )
+
+
+class ServiceDocument(Base):
+    """A service's own content and the documents rendered from it (one row per service)."""
+
+    __tablename__ = "service_document"
+
+    service_id: Mapped[str] = mapped_column(
+        ForeignKey("service.id", ondelete="CASCADE"), primary_key=True
+    )
+    content: Mapped[str] = mapped_column(Text)
+    document: Mapped[str] = mapped_column(Text)
+    summary: Mapped[str] = mapped_column(Text)
+    fhir_resource: Mapped[str] = mapped_column(Text)
 
 
 class ServiceAtLocation(Base):
@@ -135,3 +146,21 @@ class ServiceAreaCode(Base):
     area_code: Mapped[str] = mapped_column(String(9), primary_key=True)
 
     __table_args__ = (Index("ix_service_area_code_code_service", "area_code", "service_id"),)
+
+
+class ServicePlace(Base):
+    """Where a service can be found: the coordinates of each of its located places, copied here
+    so proximity search reads one narrow table (index-only) instead of locations."""
+
+    __tablename__ = "service_place"
+
+    service_id: Mapped[str] = mapped_column(
+        ForeignKey("service.id", ondelete="CASCADE"), primary_key=True
+    )
+    location_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    latitude: Mapped[float] = mapped_column(Float)
+    longitude: Mapped[float] = mapped_column(Float)
+
+    __table_args__ = (
+        Index("ix_service_place_latitude_longitude", "latitude", "longitude", "service_id"),
+    )

@@ -82,10 +82,8 @@ async def refresh_services(
     for service in stored:
         organization = orjson.loads(organizations[service.organization_id].document)
         link_documents = []
-        location_types = []
         for link in links.get(service.id, []):
             location = orjson.loads(locations[link.location_id].document)
-            location_types.append(location["location_type"])
             link_documents.append(
                 ordered(
                     {
@@ -119,7 +117,7 @@ async def refresh_services(
         )
         summary = {**one_to_one(document), "organization": one_to_one(organization)}
         fhir = healthcare_service_resource(document, now, taxonomy_uris)
-        facts = service_facts(document, location_types)
+        facts = service_facts(document)
         await services.save(
             {
                 "id": service.id,
@@ -161,11 +159,17 @@ def service_document(
     return ordered(document, _SERVICE_ORDER)
 
 
-def service_facts(document: dict[str, Any], location_types: list[str]) -> ServiceFacts:
+def service_facts(document: dict[str, Any]) -> ServiceFacts:
     """The filterable facts of a rendered service (see docs/directory.md for each rule)."""
     schedules = list(document.get("schedules", []))
+    location_types = []
+    places = []
     for link in document.get("service_at_locations", []):
         schedules += link.get("schedules", [])
+        location = link["location"]
+        location_types.append(location["location_type"])
+        if "latitude" in location and "longitude" in location:
+            places.append((location["id"], location["latitude"], location["longitude"]))
     attending = " ".join(s.get("attending_type", "") for s in schedules).lower()
     has_phone = bool(document.get("phones")) or any(
         contact.get("phones") for contact in document.get("contacts", [])
@@ -206,4 +210,5 @@ def service_facts(document: dict[str, Any], location_types: list[str]) -> Servic
         delivery_modes=modes,
         openings=sorted(openings),
         area_codes=sorted(area_codes),
+        places=sorted(set(places)),
     )

@@ -15,6 +15,7 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    literal_column,
     or_,
     select,
     update,
@@ -25,11 +26,13 @@ from directory_api.locations.models import Location
 from directory_api.services.models import (
     Service,
     ServiceAreaCode,
+    ServiceDocument,
     ServiceAtLocation,
     ServiceAttribute,
     ServiceDeliveryMode,
     ServiceLanguage,
     ServiceOpening,
+    ServicePlace,
 )
 from directory_api.services.search import Page, ServiceFilter
 from directory_api.taxonomy.models import TaxonomyTerm
@@ -80,6 +83,7 @@ class ServiceFacts:
     delivery_modes: list[str]
     openings: list[tuple[int, int, int]]
     area_codes: list[str]
+    places: list[tuple[str, float, float]]  # (location id, latitude, longitude)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,16 +101,21 @@ _STORED = (
     Service.organization_id,
     Service.name,
     Service.status,
-    Service.content,
-    Service.document,
-    Service.summary,
-    Service.fhir_resource,
+    ServiceDocument.content,
+    ServiceDocument.document,
+    ServiceDocument.summary,
+    ServiceDocument.fhir_resource,
     Service.version,
     Service.created_at,
     Service.last_modified_at,
     Service.retired_at,
     Service.input_digest,
 )
+_DOCUMENT_COLUMNS = {"content", "document", "summary", "fhir_resource"}
+
+
+def _stored() -> Select[Any]:
+    return select(*_STORED).join(ServiceDocument, ServiceDocument.service_id == Service.id)
 
 
 class ServiceRepository:
@@ -116,22 +125,35 @@ class ServiceRepository:
     # Writes and the rendering context
 
     async def get(self, service_id: str) -> StoredService | None:
-        row = (await self.session.execute(select(*_STORED).where(Service.id == service_id))).first()
+        row = (await self.session.execute(_stored().where(Service.id == service_id))).first()
         return StoredService(*row) if row else None
 
     async def many(self, ids: Sequence[str]) -> list[StoredService]:
         if not ids:
             return []
-        rows = await self.session.execute(select(*_STORED).where(Service.id.in_(set(ids))))
+        rows = await self.session.execute(_stored().where(Service.id.in_(set(ids))))
         return [StoredService(*row) for row in rows]
 
     async def save(self, values: dict[str, Any], *, exists: bool) -> None:
-        if exists:
+        """Insert or update a service; document columns go to its service_document row."""
+        documents = {k: v for k, v in values.items() if k in _DOCUMENT_COLUMNS}
+        columns = {k: v for k, v in values.items() if k not in _DOCUMENT_COLUMNS}
+        if not exists:
+            await self.session.execute(insert(Service).values(**columns))
             await self.session.execute(
-                update(Service).where(Service.id == values["id"]).values(**values)
+                insert(ServiceDocument).values(service_id=values["id"], **documents)
             )
-        else:
-            await self.session.execute(insert(Service).values(**values))
+            return
+        if len(columns) > 1:
+            await self.session.execute(
+                update(Service).where(Service.id == values["id"]).values(**columns)
+            )
+        if documents:
+            await self.session.execute(
+                update(ServiceDocument)
+                .where(ServiceDocument.service_id == values["id"])
+                .values(**documents)
+            )
 
     async def replace_links(
         self, service_id: str, links: Sequence[LinkRow], attributes: Sequence[AttributeRow]
@@ -216,7 +238,13 @@ class ServiceRepository:
         return result
 
     async def replace_facts(self, service_id: str, facts: ServiceFacts) -> None:
-        for table in (ServiceLanguage, ServiceDeliveryMode, ServiceOpening, ServiceAreaCode):
+        for table in (
+            ServiceLanguage,
+            ServiceDeliveryMode,
+            ServiceOpening,
+            ServiceAreaCode,
+            ServicePlace,
+        ):
             await self.session.execute(delete(table).where(table.service_id == service_id))
         batches: list[tuple[Any, list[dict[str, Any]]]] = [
             (
@@ -238,6 +266,18 @@ class ServiceRepository:
                 ServiceAreaCode,
                 [{"service_id": service_id, "area_code": a} for a in facts.area_codes],
             ),
+            (
+                ServicePlace,
+                [
+                    {
+                        "service_id": service_id,
+                        "location_id": location_id,
+                        "latitude": latitude,
+                        "longitude": longitude,
+                    }
+                    for location_id, latitude, longitude in facts.places
+                ],
+            ),
         ]
         for table, rows in batches:
             if rows:
@@ -253,44 +293,63 @@ class ServiceRepository:
     async def search(
         self, search: ServiceFilter, page: Page, *, full: bool, fhir: bool = False
     ) -> tuple[int, list[Hit]]:
-        """Services matching `search`: nearest first when a point is given, else by name."""
+        """Services matching `search`: nearest first when a point is given, else by name.
+
+        Two steps: the matching ids of the page with the count of all matches (a window count,
+        so one pass over narrow columns serves both), then the stored JSON of that page only.
+        """
         if search.impossible:
             return 0, []
-        body = Service.fhir_resource if fhir else Service.document if full else Service.summary
         conditions = self._conditions(search)
+        total_column = func.count().over().label("total")
         if search.point is None:
-            count = select(func.count()).select_from(Service).where(*conditions)
-            statement = select(Service.id, body, Service.last_modified_at).where(*conditions)
-            statement = statement.order_by(Service.name, Service.id)
-            total = (await self.session.execute(count)).scalar_one()
-            rows = await self.session.execute(_paged(statement, page))
-            return total, [Hit(*row) for row in rows]
-
-        squared = self._squared_metres(search)
-        nearest = (
-            select(
-                ServiceAtLocation.service_id.label("service_id"), func.min(squared).label("squared")
+            # By name: the name index finds the first page without visiting every match, and
+            # a separate count uses the best index for the filters (a window count would not).
+            source: Any = Service.__table__
+            statement = (
+                select(
+                    Service.id,
+                    literal_column("NULL").label("total"),
+                    literal_column("NULL").label("squared"),
+                )
+                .where(*conditions)
+                .order_by(Service.name, Service.id)
             )
-            .join(Location, Location.id == ServiceAtLocation.location_id)
-            .where(Location.retired_at.is_(None), *self._within(search, squared))
-            .group_by(ServiceAtLocation.service_id)
-            .subquery()
+        else:
+            squared = self._squared_metres(search, ServicePlace)
+            nearest = (
+                select(
+                    ServicePlace.service_id.label("service_id"),
+                    func.min(squared).label("squared"),
+                )
+                .where(*self._within(search, squared, ServicePlace))
+                .group_by(ServicePlace.service_id)
+                .subquery()
+            )
+            source = Service.__table__.join(
+                nearest, nearest.c.service_id == Service.id, isouter=search.radius_metres is None
+            )
+            statement = (
+                select(Service.id, total_column, nearest.c.squared)
+                .select_from(source)
+                .where(*conditions)
+                .order_by(nearest.c.squared.is_(None), nearest.c.squared, Service.name, Service.id)
+            )
+        rows = list(await self.session.execute(_paged(statement, page)))
+        total = (
+            rows[0][1] if rows and rows[0][1] is not None else await self._count(source, conditions)
         )
-        within = search.radius_metres is not None
-        joined = Service.__table__.join(
-            nearest, nearest.c.service_id == Service.id, isouter=not within
+        body = (
+            ServiceDocument.fhir_resource
+            if fhir
+            else ServiceDocument.document
+            if full
+            else ServiceDocument.summary
         )
-        count = select(func.count()).select_from(joined).where(*conditions)
-        statement = (
-            select(Service.id, body, Service.last_modified_at, nearest.c.squared)
-            .select_from(joined)
-            .where(*conditions)
-            .order_by(nearest.c.squared.is_(None), nearest.c.squared, Service.name, Service.id)
-        )
-        total = (await self.session.execute(count)).scalar_one()
-        rows = await self.session.execute(_paged(statement, page))
+        bodies = await self._bodies(body, [row[0] for row in rows])
         return total, [
-            Hit(r[0], r[1], r[2], math.sqrt(r[3]) if r[3] is not None else None) for r in rows
+            Hit(row[0], *bodies[row[0]], math.sqrt(row[2]) if row[2] is not None else None)
+            for row in rows
         ]
 
     async def search_at_locations(
@@ -299,44 +358,80 @@ class ServiceRepository:
         """(service hit, link id, link content, location document) for each matching pair."""
         if search.impossible:
             return 0, []
-        body = Service.document if full else Service.summary
-        conditions = [*self._conditions(search), Location.retired_at.is_(None)]
-        order: list[Any] = [Service.name, Service.id, ServiceAtLocation.id]
-        columns: list[Any] = [
-            Service.id,
-            body,
-            Service.last_modified_at,
-            ServiceAtLocation.id,
-            ServiceAtLocation.content,
-            Location.document,
-        ]
-        if search.point is not None:
-            squared = self._squared_metres(search)
-            conditions += self._within(search, squared)
-            columns.append(squared)
-            order = [Location.latitude.is_(None), squared, *order]
-        base = (
-            select(*columns)
-            .select_from(ServiceAtLocation)
-            .join(Service, Service.id == ServiceAtLocation.service_id)
-            .join(Location, Location.id == ServiceAtLocation.location_id)
-            .where(*conditions)
+        conditions = self._conditions(search)
+        total_column = func.count().over().label("total")
+        source: Any = ServiceAtLocation.__table__.join(
+            Service, Service.id == ServiceAtLocation.service_id
         )
-        count = select(func.count()).select_from(base.subquery())
-        total = (await self.session.execute(count)).scalar_one()
-        rows = await self.session.execute(_paged(base.order_by(*order), page))
+        order: list[Any] = [Service.name, Service.id, ServiceAtLocation.id]
+        squared_column: Any = literal_column("NULL")
+        if search.point is not None:
+            squared_column = self._squared_metres(search, ServicePlace)
+            source = source.join(
+                ServicePlace,
+                and_(
+                    ServicePlace.service_id == ServiceAtLocation.service_id,
+                    ServicePlace.location_id == ServiceAtLocation.location_id,
+                ),
+            )
+            conditions += self._within(search, squared_column, ServicePlace)
+            order = [squared_column, *order]
+        statement = (
+            select(ServiceAtLocation.id, total_column, squared_column.label("squared"))
+            .select_from(source)
+            .where(*conditions)
+            .order_by(*order)
+        )
+        rows = list(await self.session.execute(_paged(statement, page)))
+        total = rows[0][1] if rows else await self._count(source, conditions)
+        link_ids = [row[0] for row in rows]
+        details = (
+            {
+                row[0]: row[1:]
+                for row in await self.session.execute(
+                    select(
+                        ServiceAtLocation.id,
+                        ServiceAtLocation.service_id,
+                        ServiceAtLocation.content,
+                        Location.document,
+                    )
+                    .join(Location, Location.id == ServiceAtLocation.location_id)
+                    .where(ServiceAtLocation.id.in_(link_ids))
+                )
+            }
+            if link_ids
+            else {}
+        )
+        body = ServiceDocument.document if full else ServiceDocument.summary
+        bodies = await self._bodies(body, list({d[0] for d in details.values()}))
         results = []
-        for row in rows:
-            squared_value = row[6] if search.point is not None else None
-            distance = math.sqrt(squared_value) if squared_value is not None else None
-            results.append((Hit(row[0], row[1], row[2], distance), row[3], row[4], row[5]))
+        for link_id, _, squared in rows:
+            service_id, content, location = details[link_id]
+            distance = math.sqrt(squared) if squared is not None else None
+            hit = Hit(service_id, *bodies[service_id], distance)
+            results.append((hit, link_id, content, location))
         return total, results
+
+    async def _count(self, source: Any, conditions: list[ColumnElement[bool]]) -> int:
+        count = select(func.count()).select_from(source).where(*conditions)
+        return int((await self.session.execute(count)).scalar_one())
+
+    async def _bodies(self, body: Any, ids: list[str]) -> dict[str, tuple[str, datetime]]:
+        if not ids:
+            return {}
+        rows = await self.session.execute(
+            select(Service.id, body, Service.last_modified_at)
+            .join(ServiceDocument, ServiceDocument.service_id == Service.id)
+            .where(Service.id.in_(ids))
+        )
+        return {row[0]: (row[1], row[2]) for row in rows}
 
     async def link_by_id(self, link_id: str) -> str | None:
         """The document of the live service that has the service_at_location `link_id`."""
         row = (
             await self.session.execute(
-                select(Service.document)
+                select(ServiceDocument.document)
+                .join(Service, Service.id == ServiceDocument.service_id)
                 .join(ServiceAtLocation, ServiceAtLocation.service_id == Service.id)
                 .where(ServiceAtLocation.id == link_id, Service.retired_at.is_(None))
             )
@@ -357,20 +452,20 @@ class ServiceRepository:
 
     # Query building
 
-    def _squared_metres(self, search: ServiceFilter) -> ColumnElement[float]:
+    def _squared_metres(self, search: ServiceFilter, place: Any = Location) -> ColumnElement[float]:
         """Squared distance in metres on a local flat projection: plain arithmetic, so the
         same SQL ranks and filters on SQLite and PostgreSQL (error well under 1% at 100 km)."""
         assert search.point is not None
         x_scale = _METRES_PER_DEGREE_LONGITUDE * math.cos(math.radians(search.point.latitude))
-        dx = (Location.longitude - search.point.longitude) * x_scale
-        dy = (Location.latitude - search.point.latitude) * _METRES_PER_DEGREE_LATITUDE
+        dx = (place.longitude - search.point.longitude) * x_scale
+        dy = (place.latitude - search.point.latitude) * _METRES_PER_DEGREE_LATITUDE
         return dx * dx + dy * dy
 
     def _within(
-        self, search: ServiceFilter, squared: ColumnElement[float]
+        self, search: ServiceFilter, squared: ColumnElement[float], place: Any = Location
     ) -> list[ColumnElement[bool]]:
         if search.radius_metres is None or search.point is None:
-            return [Location.latitude.is_not(None)]
+            return [place.latitude.is_not(None)]
         radius = search.radius_metres
         lat_span = radius / _METRES_PER_DEGREE_LATITUDE
         lon_span = radius / (
@@ -378,10 +473,10 @@ class ServiceRepository:
         )
         return [
             # The bounding box lets the (latitude, longitude) index do the first cut.
-            Location.latitude.between(
+            place.latitude.between(
                 search.point.latitude - lat_span, search.point.latitude + lat_span
             ),
-            Location.longitude.between(
+            place.longitude.between(
                 search.point.longitude - lon_span, search.point.longitude + lon_span
             ),
             squared <= radius * radius,

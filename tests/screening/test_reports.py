@@ -3,9 +3,10 @@
 import csv
 import io
 
-from screening_api.reports.disclosure import publish, publish_rate
+from screening_api.reports.disclosure import percentage, publish_count
 from tests.screening.builders import barts_answers, invitation, screening_response
 from tests.screening.conftest import READ, REPORTS, WRITE
+from tests.support.clients import bearer
 
 
 async def _submit(client, answers, **options):
@@ -70,7 +71,9 @@ async def test_funnel_per_clinic_pathway_and_month(client, worker):
     }
     # 12 rounds to 10; 9 to 10; 2 is suppressed.
     assert group["positive_by_domain"] == {"financial-insecurity": 10, "food-insecurity": 10}
-    assert group["positive_rate"] == 60.0
+    # Rates come from the published counts: 10 of 20.
+    assert group["positive_rate"] == 50.0
+    assert group["suppressed"] == ["declined_help"]
     assert report["total"]["completed"] == 20
 
 
@@ -155,10 +158,28 @@ async def test_bad_parameters_are_named(client):
 
 
 def test_disclosure_rules():
-    assert [publish(n).value for n in (0, 1, 7, 8, 12, 13, 100)] == [0, None, None, 10, 10, 15, 100]
-    assert publish_rate(5, 100) is None
-    assert publish_rate(30, 0) is None
-    assert publish_rate(30, 40) == 75.0
+    assert [publish_count(n) for n in (0, 1, 7, 8, 12, 13, 100)] == [0, None, None, 10, 10, 15, 100]
+    assert percentage(None, 100) is None
+    assert percentage(30, 0) is None
+    assert percentage(30, 40) == 75.0
+
+
+async def test_true_counts_need_the_unsuppressed_scope(client, worker):
+    for _ in range(3):
+        await _submit(client, barts_answers(item_1="yes") | {"7": "yes"})
+
+    refused = await client.get("/reports/screening", params={"disclosure": "none"}, headers=REPORTS)
+    allowed = await client.get(
+        "/reports/screening",
+        params={"disclosure": "none"},
+        headers=bearer("reports:read", "reports:unsuppressed"),
+    )
+
+    assert refused.status_code == 403
+    report = allowed.json()
+    assert report["disclosure"] == "none"
+    assert report["groups"][0]["completed"] == 3
+    assert report["notes"][0].startswith("UNSUPPRESSED")
 
 
 async def test_invitation_for_an_unknown_questionnaire_is_refused(client):

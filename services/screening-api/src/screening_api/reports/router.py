@@ -13,7 +13,7 @@ from screening_api.reports.repository import ReportFilter
 from screening_api.reports.service import csv_rows, screening_report
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import SessionDep
-from signpost_platform.errors import BadRequest
+from signpost_platform.errors import BadRequest, Forbidden
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
@@ -39,19 +39,30 @@ def _day(name: str, value: str | None) -> date | None:
 async def screening(
     request: Request,
     session: SessionDep,
-    _caller: ReportsCaller,
+    caller: ReportsCaller,
     start: Annotated[str | None, Query(alias="from", description="First day (YYYY-MM-DD)")] = None,
     end: Annotated[str | None, Query(alias="to", description="Last day, inclusive")] = None,
     clinic: Annotated[list[str] | None, Query(description="Clinic ODS code(s)")] = None,
     pathway: Annotated[list[str] | None, Query(description="Pathway code(s)")] = None,
     questionnaire: Annotated[list[str] | None, Query(description="Questionnaire URL(s)")] = None,
     format: Annotated[str | None, Query(description="json or csv")] = None,
+    disclosure: Annotated[
+        str,
+        Query(
+            description="controlled (default), or none for true counts (needs the "
+            "reports:unsuppressed scope; not for publication)"
+        ),
+    ] = "controlled",
 ) -> Response:
     first, last = _day("from", start), _day("to", end)
     if first and last and last < first:
         raise BadRequest("to must not be before from", expression="to")
     if format not in (None, "json", "csv"):
         raise BadRequest("format is json or csv", expression="format")
+    if disclosure not in ("controlled", "none"):
+        raise BadRequest("disclosure is controlled or none", expression="disclosure")
+    if disclosure == "none" and not caller.has("reports:unsuppressed"):
+        raise Forbidden("true counts need the scope reports:unsuppressed")
     report = await screening_report(
         session,
         ReportFilter(
@@ -63,6 +74,7 @@ async def screening(
             pathways=pathway or [],
             questionnaire_urls=questionnaire or [],
         ),
+        controlled=disclosure == "controlled",
     )
     wants_csv = format == "csv" or (
         format is None and "text/csv" in request.headers.get("accept", "")

@@ -7,18 +7,13 @@ pending, and referral accepted and closed (read back from referral-api). Item le
 was completed (an invitation: the date it was issued).
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from screening_api.reports.disclosure import (
-    ROUND_TO,
-    SUPPRESS_AT_OR_BELOW,
-    publish,
-    publish_rate,
-)
+from screening_api.reports.disclosure import RULE, UNCONTROLLED, percentage, publish_count
 from screening_api.reports.repository import GroupKey, ReportFilter, ReportRepository
 
 MEASURES = (
@@ -55,7 +50,11 @@ def _empty() -> _Counts:
     return _Counts({name: 0 for name in MEASURES}, {})
 
 
-async def screening_report(session: AsyncSession, report: ReportFilter) -> dict[str, Any]:
+async def screening_report(
+    session: AsyncSession, report: ReportFilter, *, controlled: bool = True
+) -> dict[str, Any]:
+    """The report; `controlled=False` gives true counts (for reports:unsuppressed callers)."""
+    publish = publish_count if controlled else _true_count
     repository = ReportRepository(session)
     groups: dict[GroupKey, _Counts] = {}
 
@@ -73,17 +72,18 @@ async def screening_report(session: AsyncSession, report: ReportFilter) -> dict[
     total = _empty()
     for counts in groups.values():
         total.add(counts)
-    items = [
-        {
+    items = []
+    for url, version, link_id, answered, declined in await repository.item_declines(report):
+        item: dict[str, Any] = {
             "questionnaire": url,
             "version": version,
             "link_id": link_id,
-            "answered": publish(answered).value,
-            "declined_to_answer": publish(declined).value,
-            "declined_to_answer_rate": publish_rate(declined, answered),
+            "answered": publish(answered),
+            "declined_to_answer": publish(declined),
         }
-        for url, version, link_id, answered, declined in await repository.item_declines(report)
-    ]
+        item["declined_to_answer_rate"] = percentage(item["declined_to_answer"], item["answered"])
+        item["suppressed"] = [k for k in ("answered", "declined_to_answer") if item[k] is None]
+        items.append(item)
     return {
         "report": "screening",
         "filters": {
@@ -93,16 +93,13 @@ async def screening_report(session: AsyncSession, report: ReportFilter) -> dict[
             "pathway": report.pathways,
             "questionnaire": report.questionnaire_urls,
         },
-        "disclosure": {
-            "suppressed": f"counts of 1 to {SUPPRESS_AT_OR_BELOW} are shown as null",
-            "rounded_to": ROUND_TO,
-            "rates": "percentages from unrounded counts; null when a count is suppressed",
-        },
+        "disclosure": "controlled" if controlled else "none",
+        "notes": [RULE if controlled else UNCONTROLLED],
         "groups": [
-            {"month": key[0], "clinic": key[1], "pathway": key[2], **_published(counts)}
+            {"month": key[0], "clinic": key[1], "pathway": key[2], **_published(counts, publish)}
             for key, counts in sorted(groups.items(), key=lambda kv: _sort_key(kv[0]))
         ],
-        "total": _published(total),
+        "total": _published(total, publish),
         "items": items,
     }
 
@@ -111,13 +108,23 @@ def _sort_key(key: GroupKey) -> tuple[str, str, str]:
     return (key[0], key[1], key[2] or "")
 
 
-def _published(counts: _Counts) -> dict[str, Any]:
-    row: dict[str, Any] = {name: publish(counts.measures[name]).value for name in MEASURES}
+def _true_count(count: int) -> int | None:
+    return count
+
+
+def _published(counts: _Counts, publish: Callable[[int], int | None]) -> dict[str, Any]:
+    """A row of published counts; rates from the published counts; what was suppressed."""
+    row: dict[str, Any] = {name: publish(counts.measures[name]) for name in MEASURES}
     row["positive_by_domain"] = {
-        domain: publish(count).value for domain, count in sorted(counts.domains.items())
+        domain: publish(count) for domain, count in sorted(counts.domains.items())
     }
     for rate, (numerator, denominator) in RATES.items():
-        row[rate] = publish_rate(counts.measures[numerator], counts.measures[denominator])
+        row[rate] = percentage(row[numerator], row[denominator])
+    row["suppressed"] = [
+        *(name for name in MEASURES if row[name] is None),
+        *(f"positive_by_domain.{d}" for d, v in row["positive_by_domain"].items() if v is None),
+        *(rate for rate in RATES if row[rate] is None and counts.measures[RATES[rate][1]]),
+    ]
     return row
 
 

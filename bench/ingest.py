@@ -1,0 +1,190 @@
+"""Message ingestion on PostgreSQL: `POST /fhir/$process-message` with 2 workers.
+
+Measures, under the same uvicorn settings as the other benchmarks:
+- a typical update message: one new contact (Encounter) for one of 500 referrals, carrying the
+  unchanged ServiceRequest, each request a new message id (target >= 1,500 messages/s);
+- a replay of messages already processed (the same Bundle ids sent again: integrations resend).
+Referrals are seeded first through `new` messages.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import httpx
+from tests.support.messages import contact, emis_patient, emis_service_request, message
+
+from bench.common import Load, drop, ensure_wrk, migrated_postgres, serve, token
+
+UPDATE_TARGET = 1500
+REFERRALS = 500
+WORKERS = int(os.environ.get("SIGNPOST_BENCH_WORKERS", "2"))
+DURATION = int(os.environ.get("SIGNPOST_BENCH_SECONDS", "10"))
+
+# Each request: a unique message and contact id, and one of the seeded referrals in turn.
+_LUA = r"""
+local headers = os.getenv("WRK_HEADERS") or "{}"
+wrk.method = "POST"
+local body = os.getenv("WRK_BODY")
+local referrals = tonumber(os.getenv("WRK_REFERRALS"))
+local replay = os.getenv("WRK_REPLAY") == "1"
+for key, value in string.gmatch(headers, '"([^"]+)"%s*:%s*"([^"]*)"') do
+  wrk.headers[key] = value
+end
+local counter = 0
+local thread_id = 0
+function setup(thread)
+  thread_id = thread_id + 1
+  thread:set("tid", thread_id)
+end
+function init(args)
+  math.randomseed(os.time() + (tid or 0))
+  run_id = tostring(os.time()) .. "-" .. tostring(math.random(1, 1000000000))
+end
+function request()
+  counter = counter + 1
+  local n = counter
+  if replay then n = counter % referrals end
+  local unique = run_id .. "-" .. tostring(tid) .. "-" .. tostring(n)
+  if replay then unique = "replay-" .. tostring(n) end
+  local referral = tostring((counter * 7 + (tid or 0) * 13) % referrals)
+  if replay then referral = tostring(n) end
+  local this_body = string.gsub(body, "MSGMARKER", unique)
+  this_body = string.gsub(this_body, "REFMARKER", referral)
+  return wrk.format(nil, nil, nil, this_body)
+end
+function done(summary, latency, requests)
+  local failures = summary.errors.status + summary.errors.connect + summary.errors.read
+    + summary.errors.write + summary.errors.timeout
+  io.write(string.format(
+    '{"requests":%d,"duration_us":%d,"p50":%d,"p90":%d,"p95":%d,"p99":%d,"failures":%d}\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(90),
+    latency:percentile(95), latency:percentile(99), failures))
+end
+"""
+
+
+def update_template() -> str:
+    """A typical update: the unchanged ServiceRequest plus one new attended contact."""
+    request = emis_service_request("BENCH-REFMARKER")
+    update = message(
+        request,
+        contact("contact-MSGMARKER", "2026-10-05T10:00:00Z"),
+        timestamp="2026-10-05T12:00:00Z",
+        bundle_id="MSGMARKER",
+    )
+    return json.dumps(update)
+
+
+async def _seed(url: str, headers: dict[str, str]) -> None:
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as client:
+        semaphore = asyncio.Semaphore(16)
+
+        async def one(index: int) -> None:
+            request = emis_service_request(f"BENCH-{index}")
+            body = message(
+                request,
+                reason_code="new",
+                patient=emis_patient(),
+                timestamp="2026-10-01T09:05:00Z",
+                bundle_id=f"seed-{index}",
+            )
+            async with semaphore:
+                response = await client.post("/fhir/$process-message", json=body)
+                response.raise_for_status()
+
+        await asyncio.gather(*(one(i) for i in range(REFERRALS)))
+
+
+async def _process_replay_set(url: str, headers: dict[str, str]) -> None:
+    """Process each message of the replay set once, so the measured run only resends."""
+    template = update_template()
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as client:
+        for index in range(REFERRALS):
+            body = template.replace("MSGMARKER", f"replay-{index}").replace("REFMARKER", str(index))
+            response = await client.post("/fhir/$process-message", content=body)
+            response.raise_for_status()
+
+
+def drive(
+    url: str, headers: dict[str, str], *, replay: bool, duration: int, connections: int
+) -> Load:
+    with tempfile.TemporaryDirectory() as folder:
+        script = Path(folder) / "ingest.lua"
+        script.write_text(_LUA)
+        env = {
+            **os.environ,
+            "WRK_BODY": update_template(),
+            "WRK_HEADERS": json.dumps(headers),
+            "WRK_REFERRALS": str(REFERRALS),
+            "WRK_REPLAY": "1" if replay else "0",
+        }
+        command = [
+            ensure_wrk(),
+            "-t2",
+            f"-c{connections}",
+            f"-d{duration}s",
+            "-s",
+            str(script),
+            f"{url}/fhir/$process-message",
+        ]
+        result = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    line = next((x for x in result.stdout.splitlines() if x.startswith('{"requests"')), None)
+    if line is None:
+        raise RuntimeError(f"wrk printed no summary:\n{result.stdout}\n{result.stderr}")
+    figures: dict[str, Any] = json.loads(line)
+    seconds = figures["duration_us"] / 1e6
+    return Load(
+        requests=figures["requests"],
+        seconds=seconds,
+        rps=figures["requests"] / seconds,
+        p50_ms=figures["p50"] / 1000,
+        p90_ms=figures["p90"] / 1000,
+        p95_ms=figures["p95"] / 1000,
+        p99_ms=figures["p99"] / 1000,
+        failures=figures["failures"],
+    )
+
+
+def run(connections: int = 32) -> dict[str, object]:
+    database = migrated_postgres("referral")
+    headers = {
+        "Authorization": f"Bearer {token('referral:write', 'referral:read')}",
+        "Content-Type": "application/fhir+json",
+    }
+    try:
+        env = {"REFERRAL_DATABASE_URL": database, "REFERRAL_LOG_LEVEL": "WARNING"}
+        with serve("referral_api.main:create_app", env=env, workers=WORKERS) as url:
+            asyncio.run(_seed(url, headers))
+            drive(url, headers, replay=False, duration=2, connections=connections)  # warm-up
+            update = drive(url, headers, replay=False, duration=DURATION, connections=connections)
+            asyncio.run(_process_replay_set(url, headers))
+            replay = drive(url, headers, replay=True, duration=DURATION, connections=connections)
+    finally:
+        drop(database)
+    print(f"referral-api $process-message on PostgreSQL ({WORKERS} workers, uvloop/httptools)")
+    print(update.row("update message (1 new contact)"))
+    print(replay.row("replay of messages already processed"))
+    print(
+        f"update messages/s = {update.rps:.0f} (target >= {UPDATE_TARGET}) "
+        f"{'MET' if update.rps >= UPDATE_TARGET else 'MISSED'}"
+    )
+    return {"update": update.as_dict(), "replay": replay.as_dict()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args(argv)
+    run(args.connections)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -58,3 +58,10 @@ async def test_an_unknown_id_is_not_found(client):
 
     assert response.status_code == 404
     assert response.json()["resourceType"] == "OperationOutcome"
+
+
+async def test_the_capability_statement_lists_process_message(client):
+    statement = (await client.get("/fhir/metadata")).json()
+
+    [operation] = statement["rest"][0]["operation"]
+    assert operation["name"] == "process-message"

@@ -6,6 +6,7 @@ from starlette.responses import Response
 from referral_api import __version__
 from referral_api.referrals.search import PARAMETERS
 from signpost_platform.fhir.capability import (
+    Operation,
     ResourceInteraction,
     RestResource,
     capability_statement,
@@ -30,6 +31,14 @@ async def capabilities(request: Request) -> Response:
         base_url=f"{base_url(request)}/fhir",
         documentation="Referrals to personalised-care roles (the Signpost minimum referral "
         "dataset). Every error is an OperationOutcome.",
+        operations=[
+            Operation(
+                name="process-message",
+                definition="http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message",
+                documentation="BaRS-shaped referral messages (new referrals and their "
+                "lifecycle: Task, Encounter, Observation). Idempotent on Bundle.id.",
+            )
+        ],
         resources=[
             RestResource(
                 type="ServiceRequest",

@@ -8,7 +8,7 @@ from starlette.responses import Response
 from referral_api.lifecycle import search
 from referral_api.lifecycle.repository import RESOURCE_TABLES, LifecycleRepository
 from signpost_platform.auth import Caller, require_scope
-from signpost_platform.db import SessionDep
+from signpost_platform.db import ReadSessionDep
 from signpost_platform.errors import NotFound
 from signpost_platform.fhir.responses import FhirResponse, version_headers
 from signpost_platform.fhir.search import page_links, parse_search, render_searchset
@@ -21,7 +21,7 @@ ReadCaller = Annotated[Caller, require_scope("referral:read")]
 def _add_routes(resource_type: str, what: str) -> None:
     parameter = search.PARAMETERS[resource_type][0]
 
-    async def read(resource_id: str, session: SessionDep, _caller: ReadCaller) -> Response:
+    async def read(resource_id: str, session: ReadSessionDep, _caller: ReadCaller) -> Response:
         found = await LifecycleRepository(session).get_resource(
             RESOURCE_TABLES[resource_type], resource_id
         )
@@ -30,7 +30,7 @@ def _add_routes(resource_type: str, what: str) -> None:
         _, version, last_updated, resource = found
         return FhirResponse(resource.encode(), 200, version_headers(version, last_updated))
 
-    async def find(request: Request, session: SessionDep, _caller: ReadCaller) -> Response:
+    async def find(request: Request, session: ReadSessionDep, _caller: ReadCaller) -> Response:
         settings = request.app.state.settings
         query = list(request.query_params.multi_items())
         parsed = parse_search(

@@ -1,22 +1,29 @@
 """Small-number disclosure control, applied the same way to every report output.
 
-The rules (docs/reports.md explains why they stop differencing):
-1. A count of 0 is shown as 0; a count of 1 to 7 is suppressed (null, listed in the row's
-   `suppressed`); every other count is rounded to the nearest 5 (8 becomes 10, 12 becomes 10,
-   13 becomes 15).
-2. Every total is computed from the unrounded data and then published by rule 1 itself: it is
-   never the sum of the published cells, and cells are never adjusted to add up to it.
-3. Percentages and rates are computed from the published (rounded) counts, never from the
-   true ones, so they carry no more information than the counts shown beside them; they are
-   withheld when either count is suppressed.
-4. Statistics over a group (median and 90th percentile waits, mean wellbeing change) are shown
-   only when the number of values they summarise is itself shown, i.e. 8 or more.
-5. Rows are ordered by their labels, or by the published counts in "top" lists, never by the
-   true counts (an ordering would leak the suppressed values).
+The rules (docs/reports.md explains them):
+1. A count of 0 is shown as 0; a count of 1 to 7 is suppressed (null, named in the row's
+   `suppressed`); every other count is rounded to the nearest 5 (8 and 12 become 10, 13
+   becomes 15).
+2. Every total is computed from the true data and then published by rule 1 itself: it is
+   never the sum of the published cells.
+3. Differencing audit: a published total and the published cells of its breakdown bound each
+   suppressed cell (a cell shown as 10 is 8 to 12, so total - the others is a range). When
+   those bounds leave a suppressed cell only one possible value, the smallest cell still shown
+   is suppressed as well, until no suppressed cell can be worked out (or, with nothing left to
+   hide, the total is suppressed).
+4. Percentages and rates are computed from the published (rounded) counts, never the true
+   ones, and are withheld when either count is suppressed.
+5. Statistics over a group (median and 90th percentile waits, mean wellbeing scores) are
+   shown only when the number of values they summarise is shown (8 or more).
+6. Rows are ordered by their labels, or by the published counts in "top" lists, never by the
+   true counts.
 
 Callers holding the `reports:unsuppressed` scope get the true figures, marked as such.
 """
 
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from typing import Any
 
 from referral_api.reports.tables import Column, Report, Row
@@ -24,9 +31,10 @@ from referral_api.reports.tables import Column, Report, Row
 SUPPRESS_UP_TO = 7
 ROUND_TO = 5
 RULE = (
-    f"Counts of 1 to {SUPPRESS_UP_TO} are suppressed (null, named in the row's `suppressed`); "
-    f"other counts are rounded to the nearest {ROUND_TO}; totals are computed from the true "
-    "figures and then rounded, never summed from rounded cells; percentages and rates are "
+    f"Counts of 1 to {SUPPRESS_UP_TO} are suppressed (null, named in the row's `suppressed`) and "
+    f"other counts rounded to the nearest {ROUND_TO}; totals are computed from the true figures "
+    "and then rounded, never summed from rounded cells; where a total and the cells shown would "
+    "still pin down a suppressed cell, further cells are suppressed; percentages and rates are "
     "computed from the rounded counts; medians, percentiles and means are shown only for groups "
     f"of more than {SUPPRESS_UP_TO}."
 )
@@ -57,26 +65,56 @@ def ratio(
 
 
 def publish(report: Report, controlled: bool) -> Report:
-    """The report with disclosure control applied to every row and the total (or, for an
+    """The report with disclosure control applied to every row and total (or, for an
     uncontrolled caller, with only the derived values computed)."""
-    rows = [_publish_row(report.columns, row, controlled) for row in report.rows]
-    totals = [_publish_row(report.columns, row, controlled) for row in report.totals]
+    rows = [_publish_counts(report.columns, row, controlled) for row in report.rows]
+    totals = [_publish_counts(report.columns, row, controlled) for row in report.totals]
+    if controlled:
+        for column in report.columns:
+            if column.kind == "count":
+                _audit(report, column, rows, totals)
+    for row in (*rows, *totals):
+        _derive(report.columns, row, controlled)
+    if report.ranked:
+        within = (*report.group_columns, *report.rank_within)
+        rows = rank(rows, within, report.chart_measure, report.limit)
+        totals = rank(totals, within, report.chart_measure)
+        # A total over every category ("all reasons") goes after the per-category totals.
+        categories = report.category_columns
+        totals.sort(key=lambda t: bool(categories) and all(t.get(c) is None for c in categories))
     notes = [*report.notes, RULE if controlled else UNCONTROLLED]
-    return Report(
-        report.name,
-        report.title,
-        report.description,
-        report.columns,
-        rows,
-        totals,
-        notes,
-        report.chart_measure,
-    )
+    return replace(report, rows=rows, totals=totals, notes=notes)
 
 
-def _publish_row(columns: list[Column], raw: Row, controlled: bool) -> Row:
-    published: Row = {}
-    suppressed: list[str] = []
+def rank(
+    rows: list[Row], group_columns: Iterable[str], measure: str, limit: int | None = None
+) -> list[Row]:
+    """Rows ranked by the published `measure` within each group (groups keep their order);
+    suppressed values last; ties keep their order. At most `limit` rows per group."""
+    columns = list(group_columns)
+    groups: dict[tuple[Any, ...], int] = {}
+    for row in rows:
+        groups.setdefault(tuple(row.get(c) for c in columns), len(groups))
+
+    def key(row: Row) -> tuple[int, float]:
+        value = row.get(measure)
+        return groups[tuple(row.get(c) for c in columns)], -(value if value is not None else -1)
+
+    ordered = sorted(rows, key=key)
+    if limit is None:
+        return ordered
+    kept: list[Row] = []
+    seen: dict[int, int] = {}
+    for row in ordered:
+        group = groups[tuple(row.get(c) for c in columns)]
+        if seen.get(group, 0) < limit:
+            kept.append(row)
+            seen[group] = seen.get(group, 0) + 1
+    return kept
+
+
+def _publish_counts(columns: list[Column], raw: Row, controlled: bool) -> Row:
+    published: Row = {"suppressed": []}
     for column in columns:
         value: Any = raw.get(column.name)
         if column.is_count:
@@ -84,28 +122,124 @@ def _publish_row(columns: list[Column], raw: Row, controlled: bool) -> Row:
             if controlled:
                 shown = publish_count(value)
                 if shown is None:
-                    suppressed.append(column.name)
+                    published["suppressed"].append(column.name)
                 value = shown
-        elif column.is_statistic:
-            assert column.base is not None
-            base = int(raw.get(column.base) or 0)
-            if value is not None and controlled and publish_count(base) is None:
-                suppressed.append(column.name)
-                value = None
-            elif value is not None:
-                value = round(float(value), column.decimals)
+        elif column.is_statistic and value is not None:
+            value = round(float(value), column.decimals)
         published[column.name] = value
+    return published
+
+
+def _derive(columns: list[Column], row: Row, controlled: bool) -> None:
+    """Withhold statistics whose base is suppressed; compute rates from published counts."""
+    suppressed: list[str] = row["suppressed"]
     for column in columns:
-        if column.is_rate:
+        if column.is_statistic and controlled:
+            assert column.base is not None
+            if row[column.base] is None and row[column.name] is not None:
+                row[column.name] = None
+                suppressed.append(column.name)
+        elif column.is_rate:
             assert column.numerator is not None and column.denominator is not None
-            numerator = published[column.numerator]
-            denominator = published[column.denominator]
+            numerator, denominator = row[column.numerator], row[column.denominator]
             scale = 10_000 if column.kind == "per-10000" else 100
             if controlled and (numerator is None or denominator is None):
-                if raw.get(column.denominator):
-                    suppressed.append(column.name)
-                published[column.name] = None
+                row[column.name] = None
+                suppressed.append(column.name)
             else:
-                published[column.name] = ratio(numerator, denominator, scale, column.decimals)
-    published["suppressed"] = suppressed
-    return published
+                row[column.name] = ratio(numerator, denominator, scale, column.decimals)
+
+
+# The differencing audit ----------------------------------------------------------------------
+
+
+@dataclass
+class _Cell:
+    """One published cell of a count column (several rows may show it)."""
+
+    column: str
+    rows: list[Row]
+    value: int | None
+    primary: bool  # suppressed as a small number (1-7), not by the audit
+    secondary: bool = False
+
+    def bounds(self) -> tuple[float, float]:
+        """What a reader can say about the true count. A suppressed cell is 1 or more: the
+        reader cannot tell a small number from a cell suppressed by the audit."""
+        if self.value is None:
+            return (1, math.inf)
+        if self.value == 0:
+            return (0, 0)
+        return (max(self.value - ROUND_TO // 2, SUPPRESS_UP_TO + 1), self.value + ROUND_TO // 2)
+
+    def hide(self) -> None:
+        self.secondary, self.value = True, None
+        for row in self.rows:
+            row[self.column] = None
+            if self.column not in row["suppressed"]:
+                row["suppressed"].append(self.column)
+
+
+def _audit(report: Report, column: Column, rows: list[Row], totals: list[Row]) -> None:
+    """Suppress further cells of `column` until no suppressed cell can be derived from a
+    total and the other cells of its breakdown."""
+    categories = (
+        report.category_columns if column.varies_by is None else list(column.varies_by)
+    )
+    keys = [*report.group_columns, *categories]
+    for total in totals:
+        fixed = [c for c in categories if total.get(c) is not None]
+        members = [r for r in rows if all(r.get(c) == total.get(c) for c in fixed)]
+        if not members:
+            continue
+        cells: dict[tuple[Any, ...], _Cell] = {}
+        for row in members:
+            key = tuple(row.get(k) for k in keys)
+            cell = cells.setdefault(
+                key,
+                _Cell(column.name, [], row[column.name], column.name in row["suppressed"]),
+            )
+            cell.rows.append(row)
+        spread_over_categories = len(fixed) < len(categories)
+        one_category_each = (
+            report.one_category_each
+            if column.one_category_each is None
+            else column.one_category_each
+        )
+        adds_up = (
+            column.additive
+            and report.one_group_each
+            and (not spread_over_categories or one_category_each)
+        )
+        total_cell = _Cell(
+            column.name, [total], total[column.name], column.name in total["suppressed"]
+        )
+        _protect(list(cells.values()), total_cell, adds_up)
+
+
+def _protect(cells: list[_Cell], total: _Cell, adds_up: bool) -> None:
+    while any(_pinned(cell, cells, total, adds_up) for cell in cells if cell.primary):
+        shown = [c for c in cells if c.value is not None and c.value > 0]
+        if not shown:
+            total.hide()
+            return
+        min(shown, key=lambda c: c.value or 0).hide()
+
+
+def _pinned(cell: _Cell, cells: Iterable[_Cell], total: _Cell, adds_up: bool) -> bool:
+    """Whether the published figures leave `cell` (suppressed, 1-7) one possible value.
+
+    Each cell is at most the total. When the cells add up to the total, the suppressed cell is
+    at least the total's lowest value less the others' highest, and at most the total's
+    highest less the others' lowest; when they add up to more (people, several reasons), only
+    the first bound holds.
+    """
+    if total.secondary:
+        return False
+    others = [c.bounds() for c in cells if c is not cell]
+    total_low, total_high = (1, SUPPRESS_UP_TO) if total.primary else total.bounds()
+    low = max(1.0, total_low - sum(b[1] for b in others))
+    high = min(float(SUPPRESS_UP_TO), total_high)
+    if adds_up:
+        high = min(high, total_high - sum(b[0] for b in others))
+    return low == high

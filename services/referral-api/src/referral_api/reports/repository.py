@@ -288,6 +288,17 @@ class ReportRepository:
 
     # Reasons ----------------------------------------------------------------------------------
 
+    async def referrals_with_several_reasons(self, query: ReportQuery) -> int:
+        """Referrals in scope with more than one reason (ranks run 1, 2, ...)."""
+        scope = self.scope(query, ())
+        second = RR.alias("second_reason")
+        scope.join(
+            "second_reason", second,
+            and_(second.c.referral_id == R.c.id, second.c.rank == 2), outer=False,
+        )
+        rows = await self.rows(scope.select(func.count().label("referrals")))
+        return int(rows[0]["referrals"]) if rows else 0
+
     async def reason_counts(self, query: ReportQuery, level: str) -> list[Row]:
         """Referrals per group and reason (or reason group): every reason counts."""
         scope = self.scope(query, (*query.group_by, level))

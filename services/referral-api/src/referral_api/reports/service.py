@@ -52,7 +52,13 @@ async def run(
     spec: ReportSpec, session: AsyncSession, query: ReportQuery, context: Context
 ) -> Report:
     """Build the report and apply disclosure control (unless the caller may see true counts)."""
-    return disclosure.publish(await spec.build(session, query, context), query.controlled)
+    report = await spec.build(session, query, context)
+    report = replace(
+        report,
+        group_columns=tuple(column_name(name) for name in query.group_by),
+        one_group_each=not _per_reason(query.group_by),
+    )
+    return disclosure.publish(report, query.controlled)
 
 
 # Shared pieces -------------------------------------------------------------------------------
@@ -126,39 +132,6 @@ def _shown(value: int, controlled: bool) -> str:
     return "a suppressed number of" if published is None else f"about {published:,}"
 
 
-def _rank(
-    rows: list[Row],
-    group_by: Sequence[str],
-    measure: str,
-    controlled: bool,
-    limit: int | None = None,
-) -> list[Row]:
-    """Order rows within each group by the measure as it will be published (never the true
-    value when controlled, which would leak the order of suppressed cells); keep `limit`."""
-
-    def shown(row: Row) -> int:
-        value = int(row.get(measure) or 0)
-        published = disclosure.publish_count(value) if controlled else value
-        return -1 if published is None else published
-
-    order = _order_key(group_by)
-    # Ties keep a fixed order that says nothing about the true counts.
-    steady = sorted(
-        rows, key=lambda r: repr([(k, v) for k, v in sorted(r.items()) if isinstance(v, str)])
-    )
-    ordered = sorted(steady, key=lambda r: (order(r), -shown(r)))
-    if limit is None:
-        return ordered
-    kept: list[Row] = []
-    per_group: Counter[tuple[Any, ...]] = Counter()
-    for row in ordered:
-        group = _group_key(row, group_by)
-        if per_group[group] < limit:
-            kept.append(row)
-            per_group[group] += 1
-    return kept
-
-
 MULTI_COUNT_NOTE = (
     "Every reason of a referral is counted: a referral with three reasons counts once under "
     "each of them, so rows add up to more than the number of referrals."
@@ -185,7 +158,7 @@ async def referrals(session: AsyncSession, query: ReportQuery, context: Context)
         [
             *_dimension_columns(query.group_by),
             count("referrals", "Referrals"),
-            count("people", "People (distinct, by keyed pseudonym)"),
+            count("people", "People (distinct, by keyed pseudonym)", additive=False),
         ],
         rows,
         [{**_blank(query.group_by), **total}],
@@ -244,7 +217,6 @@ async def reasons(session: AsyncSession, query: ReportQuery, context: Context) -
         }
         for reason, found in by_reason.items()
     ]
-    totals = _rank(totals, (), "referrals", query.controlled)
     totals.append(
         {
             **_blank(query.group_by),
@@ -268,7 +240,7 @@ async def reasons(session: AsyncSession, query: ReportQuery, context: Context) -
         columns.append(Column(f"{key}_group", "Reason group", "label"))
     columns += [
         count("referrals", "Referrals with this reason"),
-        count("referrals_in_group", "Referrals in the group"),
+        count("referrals_in_group", "Referrals in the group", varies_by=()),
         percentage("share", "% of referrals with this reason", "referrals", "referrals_in_group"),
     ]
     return Report(
@@ -276,7 +248,7 @@ async def reasons(session: AsyncSession, query: ReportQuery, context: Context) -
         "Reasons for referral",
         "Every coded reason of every referral, so needs beyond the first are seen.",
         columns,
-        _rank(rows, query.group_by, "referrals", query.controlled),
+        rows,
         totals,
         [
             MULTI_COUNT_NOTE + f" In this report {_shown(referral_total, query.controlled)} "
@@ -285,6 +257,7 @@ async def reasons(session: AsyncSession, query: ReportQuery, context: Context) -
             "'Reason not recorded' is shown as its own row; completeness counts it as missing.",
         ],
         chart_measure="referrals",
+        ranked=True,
     )
 
 
@@ -300,10 +273,16 @@ async def reason_pairs(session: AsyncSession, query: ReportQuery, context: Conte
     group_referrals = {_group_key(r, query.group_by): r["referrals"] for r in in_group}
     for row in rows:
         row["referrals_in_group"] = group_referrals.get(_group_key(row, query.group_by), 0)
+    several = await repository.referrals_with_several_reasons(query)
     _label(rows, query.group_by)
     _reason_labels(rows, "first", level)
     _reason_labels(rows, "second", level)
-    ranked = _rank(rows, query.group_by, "referrals", query.controlled, int(query.option("limit")))
+    rows.sort(key=_order_key(query.group_by))
+    totals = [{
+        **_blank(query.group_by), "first": None, "first_label": "Referrals with more than one "
+        "reason", "second": None, "second_label": None, "referrals": several,
+        "referrals_in_group": total.get("referrals", 0),
+    }]
     return Report(
         "reason-pairs",
         "Reasons given together",
@@ -315,18 +294,19 @@ async def reason_pairs(session: AsyncSession, query: ReportQuery, context: Conte
             Column("second", "Second of the pair", "dimension"),
             Column("second_label", "Second reason", "label"),
             count("referrals", "Referrals with both"),
-            count("referrals_in_group", "Referrals in the group"),
+            count("referrals_in_group", "Referrals in the group", varies_by=()),
             percentage("share", "% of referrals with both", "referrals", "referrals_in_group"),
         ],
-        ranked,
-        [],
+        rows,
+        totals,
         [
             "Each pair is counted once per referral that carries both; a referral with three "
-            "reasons has three pairs. Pairs are ranked by their published count.",
-            f"The period has {_shown(int(total.get('referrals', 0)), query.controlled)} "
-            "referrals in all.",
+            "reasons has three pairs. Pairs are ranked by their published count; the total is "
+            "the referrals with more than one reason.",
         ],
         chart_measure="referrals",
+        ranked=True,
+        limit=int(query.option("limit")),
     )
 
 
@@ -364,15 +344,16 @@ async def support(session: AsyncSession, query: ReportQuery, context: Context) -
         columns.append(Column("support_group", "Support group", "label"))
     columns += [
         count("referrals", "Referrals offered this support"),
-        count("offers", "Times offered"),
-        count("onward_referrals", "Of which onward referrals"),
+        count("offers", "Times offered", one_category_each=True),
+        count("onward_referrals", "Of which onward referrals", one_category_each=True),
     ]
+    rows.sort(key=_order_key(query.group_by))
     return Report(
         "support",
         "Support offered",
         "What people were offered: signposting and onward referrals by type.",
         columns,
-        _rank(rows, query.group_by, "referrals", query.controlled),
+        rows,
         [{**_blank(query.group_by), "support": None, "support_label": "All support", **total}],
         [
             "A referral offered several types of support counts under each; the total counts "
@@ -391,7 +372,7 @@ async def support_match(session: AsyncSession, query: ReportQuery, context: Cont
         row["reason_group_label"] = row["reason_group"]
         row["addressed_by"] = ", ".join(mapping.get(row["reason_group"], ()))
     _label(rows, query.group_by)
-    rows = _rank(rows, query.group_by, "referrals", query.controlled)
+    rows.sort(key=_order_key(query.group_by))
     return Report(
         "support-match",
         "Reason vs support offered",
@@ -418,6 +399,7 @@ async def support_match(session: AsyncSession, query: ReportQuery, context: Cont
             "recorded cannot be matched and are left out.",
         ],
         chart_measure="match_rate",
+        ranked=True,
     )
 
 
@@ -648,12 +630,9 @@ async def closure_reasons(session: AsyncSession, query: ReportQuery, context: Co
                 "ended_total": ended_whole[ended_as],
             }
         )
-    totals = sorted(_rank(totals, (), "referrals", query.controlled), key=lambda r: r["ended"])
+    totals.sort(key=lambda r: r["ended"])
     _label(rows, query.group_by)
-    ranked = sorted(
-        _rank(rows, query.group_by, "referrals", query.controlled),
-        key=lambda r: (_order_key(query.group_by)(r), r["ended"]),
-    )
+    rows.sort(key=lambda r: (_order_key(query.group_by)(r), r["ended"]))
     return Report(
         "closure-reasons",
         "Closure and decline reasons",
@@ -666,13 +645,16 @@ async def closure_reasons(session: AsyncSession, query: ReportQuery, context: Co
             Column("code_label", "Reason", "label"),
             Column("outcome", "Outcome group", "label"),
             count("referrals", "Referrals"),
-            count("ended_total", "Referrals that ended this way"),
+            count("ended_total", "Referrals that ended this way", varies_by=("ended",)),
             percentage("share", "% of those", "referrals", "ended_total"),
         ],
-        ranked,
+        rows,
         totals,
         _multi_count_notes(query.group_by),
         chart_measure="referrals",
+        one_category_each=True,
+        ranked=True,
+        rank_within=("ended",),
     )
 
 

@@ -25,6 +25,13 @@ class Column:
 
     Percentages and rates are `numerator / denominator * scale`; days and scores are
     statistics over the rows counted in `base`, shown only when that count is.
+
+    For disclosure control a count knows how its cells relate to the totals: `additive` when
+    the cells of a breakdown add up to the total (False for people, who can be in two groups);
+    `one_category_each` overrides the report's (offers add up across support types even
+    though referrals do not); `varies_by` None when a cell is identified by all the row's
+    dimension columns, else only by the group-by columns plus these (a count repeated on every
+    row of a group).
     """
 
     name: str
@@ -34,6 +41,9 @@ class Column:
     denominator: str | None = None
     base: str | None = None
     decimals: int = 1
+    additive: bool = True
+    one_category_each: bool | None = None
+    varies_by: tuple[str, ...] | None = None
 
     @property
     def is_count(self) -> bool:
@@ -48,8 +58,18 @@ class Column:
         return self.kind in ("days", "score")
 
 
-def count(name: str, label: str) -> Column:
-    return Column(name, label, "count")
+def count(
+    name: str,
+    label: str,
+    *,
+    additive: bool = True,
+    one_category_each: bool | None = None,
+    varies_by: tuple[str, ...] | None = None,
+) -> Column:
+    return Column(
+        name, label, "count", additive=additive, one_category_each=one_category_each,
+        varies_by=varies_by,
+    )
 
 
 def percentage(name: str, label: str, numerator: str, denominator: str) -> Column:
@@ -73,6 +93,16 @@ class Report:
     notes: list[str] = field(default_factory=list)
     # The measure charts draw.
     chart_measure: str = ""
+    # The group-by columns (the other dimension columns are the report's own categories);
+    # whether each referral is in one group only (False when grouped by a reason dimension);
+    # whether each referral is in one category only (a closure reason, not a reason).
+    group_columns: tuple[str, ...] = ()
+    one_group_each: bool = True
+    one_category_each: bool = False
+    # A "top" list: rows ranked by the published chart measure within each group, `limit` kept.
+    ranked: bool = False
+    limit: int | None = None
+    rank_within: tuple[str, ...] = ()
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -80,3 +110,7 @@ class Report:
     @property
     def dimension_columns(self) -> list[Column]:
         return [c for c in self.columns if c.kind == "dimension"]
+
+    @property
+    def category_columns(self) -> list[str]:
+        return [c.name for c in self.dimension_columns if c.name not in self.group_columns]

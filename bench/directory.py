@@ -1,8 +1,9 @@
 """directory-api search latency and throughput at 50,000 services, on PostgreSQL.
 
 Loads 50,000 synthetic London services (500 organisations, one located place each spread over
-inner and outer London, schedules, languages, service types) into a migrated database, rendering every stored document with the
-service's own code, then measures in one run, under the same uvicorn settings and workers:
+inner and outer London, schedules, languages, service types) into a migrated database,
+rendering every stored document with the service's own code, then measures in one run, under
+the same uvicorn settings and workers:
 - a bare FastAPI endpoint (the yardstick for requests/s);
 - postcode + 5 km proximity search (`/services?postcode=E15 1DA&proximity=5000`);
 - text search (`/services?search=debt`), and both combined with a need;

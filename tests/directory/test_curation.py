@@ -57,7 +57,7 @@ async def test_repeated_create_returns_the_same_service_unchanged(client, direct
 
 
 async def test_create_with_a_taken_id_and_other_content_is_a_conflict(client):
-    _, _, body, first = await make_service(client)
+    _, _, body, _ = await make_service(client)
     changed = {**body, "name": "Something else"}
 
     response = await client.post("/services", json=changed, headers=WRITE)

@@ -4,24 +4,17 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from directory_api.bodies import json_response
-from directory_api.changes.repository import ChangeRepository, ChangeRow
+from directory_api.changes.service import KINDS, feed_page
 from directory_api.documents import timestamp
-from directory_api.locations.repository import LocationRepository
-from directory_api.organizations.repository import OrganizationRepository
 from directory_api.oruk.params import QueryReader
-from directory_api.services.repository import ServiceRepository
-from directory_api.taxonomy.repository import TaxonomyRepository
-from directory_api.taxonomy.service import taxonomy_document
 from signpost_platform.db import ReadSessionDep
 from signpost_platform.errors import BadRequest
 from signpost_platform.urls import base_url
 
 router = APIRouter(tags=["change feed"])
-KINDS = ("service", "organization", "location", "taxonomy", "taxonomy_term")
 
 
 @router.get(
@@ -43,48 +36,23 @@ async def changes(request: Request, session: ReadSessionDep) -> Response:
     kinds = query.items("kind")
     if bad := [k for k in kinds if k not in KINDS]:
         raise BadRequest(f"kind {bad[0]!r}: use {', '.join(KINDS)}", expression="kind")
-    rows = await ChangeRepository(session).after(after, kinds, limit)
-    data = await _documents(session, rows)
+    page = await feed_page(session, after, kinds, limit)
     items = []
-    for row in rows:
+    for entry in page:
         item: dict[str, Any] = {
-            "id": row.record_id,
-            "kind": row.kind,
-            "state": row.state,
-            "modified": row.change_number,
-            "changed_at": timestamp(row.changed_at),
+            "id": entry.change.record_id,
+            "kind": entry.change.kind,
+            "state": entry.change.state,
+            "modified": entry.change.change_number,
+            "changed_at": timestamp(entry.change.changed_at),
         }
-        if row.state == "updated":
-            item["data"] = data[(row.kind, row.record_id)]
+        if entry.data is not None:
+            item["data"] = entry.data
         items.append(item)
-    last = rows[-1].change_number if rows else after
-    params = f"afterChangeNumber={last}&limit={limit}" + (
-        f"&kind={','.join(kinds)}" if kinds else ""
+    last = page[-1].change.change_number if page else after
+    params = f"afterChangeNumber={last}&limit={limit}"
+    if kinds:
+        params += f"&kind={','.join(kinds)}"
+    return json_response(
+        orjson.dumps({"next": f"{base_url(request)}/changes?{params}", "items": items})
     )
-    body = {"next": f"{base_url(request)}/changes?{params}", "items": items}
-    return json_response(orjson.dumps(body))
-
-
-async def _documents(session: AsyncSession, rows: list[ChangeRow]) -> dict[tuple[str, str], Any]:
-    wanted: dict[str, list[str]] = {}
-    for row in rows:
-        if row.state == "updated":
-            wanted.setdefault(row.kind, []).append(row.record_id)
-    found: dict[tuple[str, str], Any] = {}
-    if ids := wanted.get("service"):
-        for service in await ServiceRepository(session).many(ids):
-            found[("service", service.id)] = orjson.loads(service.document)
-    if ids := wanted.get("organization"):
-        for oid, organization in (await OrganizationRepository(session).many(ids)).items():
-            found[("organization", oid)] = orjson.loads(organization.document)
-    if ids := wanted.get("location"):
-        for lid, location in (await LocationRepository(session).many(ids)).items():
-            found[("location", lid)] = orjson.loads(location.document)
-    taxonomy = TaxonomyRepository(session)
-    if ids := wanted.get("taxonomy"):
-        for tid, stored in (await taxonomy.taxonomies(ids)).items():
-            found[("taxonomy", tid)] = taxonomy_document(stored)
-    if ids := wanted.get("taxonomy_term"):
-        for tid, term in (await taxonomy.terms(ids)).items():
-            found[("taxonomy_term", tid)] = orjson.loads(term.document)
-    return found

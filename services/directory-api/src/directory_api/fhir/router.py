@@ -5,19 +5,15 @@ OperationOutcomes (the platform renders errors by path).
 """
 
 import math
-from datetime import timedelta
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from directory_api import __version__
+from directory_api.fhir import service
 from directory_api.fhir.mapping import UK_CORE
-from directory_api.locations.repository import LocationRepository
-from directory_api.organizations.repository import OrganizationRepository
 from directory_api.oruk.params import as_uuid
-from directory_api.services.repository import ServiceRepository
-from directory_api.services.search import Page, Point, ServiceFilter
-from directory_api.taxonomy.repository import TaxonomyRepository
+from directory_api.services.search import Page, Point
 from signpost_platform.db import ReadSessionDep
 from signpost_platform.errors import BadRequest, NotFound
 from signpost_platform.fhir.capability import (
@@ -114,41 +110,25 @@ async def capabilities(request: Request) -> Response:
 )
 async def search_healthcare_services(request: Request, session: ReadSessionDep) -> Response:
     query, parsed = _parse(request, HEALTHCARE_SERVICE_PARAMETERS)
-    search = ServiceFilter()
-    taxonomy = TaxonomyRepository(session)
-    for occurrence in parsed.occurrences("service-type"):
-        terms: set[str] = set()
-        for value in occurrence:
-            token = parse_token("service-type", value)
-            found = (
-                await taxonomy.find_terms_by_system(token.system, token.code)
-                if token.system
-                else await taxonomy.find_terms(token.code)
-            )
-            terms |= await taxonomy.with_descendants(found)
-        if not terms:
-            search.impossible = True
-        search.term_sets.append(terms)
-    search.name_starts = _single(parsed, "name")
-    search.name_contains = _single(parsed, "name:contains")
-    if near := _single(parsed, "location.near"):
-        search.point, search.radius_metres = _near(near)
-    if active := _single(parsed, "active"):
-        if active not in ("true", "false"):
-            raise BadRequest("active must be true or false", expression="active")
-        search.fhir_active = active == "true"
-    for value in parsed.values.get("_lastUpdated", []):
-        bounds = parse_date("_lastUpdated", value)
-        if bounds.prefix == "eq":
-            search.modified_bounds += [("ge", bounds.start), ("lt", bounds.end)]
-        elif bounds.prefix in ("gt", "le"):
-            search.modified_bounds.append((bounds.prefix, bounds.end - timedelta(microseconds=1)))
-        else:
-            search.modified_bounds.append((bounds.prefix, bounds.start))
-    page = Page(parsed.offset // parsed.count + 1, parsed.count)
+    active = _single(parsed, "active")
+    if active not in (None, "true", "false"):
+        raise BadRequest("active must be true or false", expression="active")
     if parsed.offset % parsed.count:
         raise BadRequest("_offset must be a multiple of _count", expression="_offset")
-    total, hits = await ServiceRepository(session).search(search, page, full=True, fhir=True)
+    near = _single(parsed, "location.near")
+    total, hits = await service.search_healthcare_services(
+        session,
+        service_types=[
+            [parse_token("service-type", v) for v in occurrence]
+            for occurrence in parsed.occurrences("service-type")
+        ],
+        name_starts=_single(parsed, "name"),
+        name_contains=_single(parsed, "name:contains"),
+        near=_near(near) if near else None,
+        active=None if active is None else active == "true",
+        last_updated=[parse_date("_lastUpdated", v) for v in parsed.values.get("_lastUpdated", [])],
+        page=Page(parsed.offset // parsed.count + 1, parsed.count),
+    )
     resource_base = f"{base_url(request)}/fhir/HealthcareService"
     links = page_links(resource_base, query, parsed, total, len(hits))
     return FhirResponse(
@@ -162,19 +142,14 @@ async def search_healthcare_services(request: Request, session: ReadSessionDep) 
     summary="One service as a UK Core HealthcareService",
 )
 async def read_healthcare_service(service_id: str, session: ReadSessionDep) -> Response:
-    stored = await ServiceRepository(session).get(_id(service_id))
-    if stored is None:
-        raise NotFound(
-            f"no HealthcareService with id {service_id}", expression="HealthcareService.id"
-        )
-    return FhirResponse(stored.fhir_resource.encode())
+    return FhirResponse((await service.read_healthcare_service(session, _id(service_id))).encode())
 
 
 @router.get("/Location", operation_id="searchLocation", summary="Search locations")
 async def search_locations(request: Request, session: ReadSessionDep) -> Response:
     query, parsed = _parse(request, NAME_PARAMETERS)
-    total, rows = await LocationRepository(session).search(
-        _single(parsed, "name"), parsed.count, parsed.offset
+    total, rows = await service.search_locations(
+        session, _single(parsed, "name"), parsed.count, parsed.offset
     )
     resource_base = f"{base_url(request)}/fhir/Location"
     links = page_links(resource_base, query, parsed, total, len(rows))
@@ -187,17 +162,14 @@ async def search_locations(request: Request, session: ReadSessionDep) -> Respons
 
 @router.get("/Location/{location_id}", operation_id="readLocation", summary="One location")
 async def read_location(location_id: str, session: ReadSessionDep) -> Response:
-    stored = await LocationRepository(session).get(_id(location_id))
-    if stored is None or stored.retired_at is not None:
-        raise NotFound(f"no Location with id {location_id}", expression="Location.id")
-    return FhirResponse(stored.fhir_resource.encode())
+    return FhirResponse((await service.read_location(session, _id(location_id))).encode())
 
 
 @router.get("/Organization", operation_id="searchOrganization", summary="Search organisations")
 async def search_organizations(request: Request, session: ReadSessionDep) -> Response:
     query, parsed = _parse(request, NAME_PARAMETERS)
-    total, rows = await OrganizationRepository(session).search(
-        _single(parsed, "name"), parsed.count, parsed.offset
+    total, rows = await service.search_organizations(
+        session, _single(parsed, "name"), parsed.count, parsed.offset
     )
     resource_base = f"{base_url(request)}/fhir/Organization"
     links = page_links(resource_base, query, parsed, total, len(rows))
@@ -212,10 +184,7 @@ async def search_organizations(request: Request, session: ReadSessionDep) -> Res
     "/Organization/{organization_id}", operation_id="readOrganization", summary="One organisation"
 )
 async def read_organization(organization_id: str, session: ReadSessionDep) -> Response:
-    stored = await OrganizationRepository(session).get(_id(organization_id))
-    if stored is None or stored.retired_at is not None:
-        raise NotFound(f"no Organization with id {organization_id}", expression="Organization.id")
-    return FhirResponse(stored.fhir_resource.encode())
+    return FhirResponse((await service.read_organization(session, _id(organization_id))).encode())
 
 
 def _parse(

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from directory_api.config import DirectorySettings
 from directory_api.imports.repository import StoredImport
-from directory_api.imports.service import parse_export, report, run_import
+from directory_api.imports.service import ImportRecord, parse_export, report, run_import
 from signpost_platform.db import Database
 
 
@@ -24,11 +24,7 @@ def _progress(job: StoredImport) -> None:
     )
 
 
-async def _run(path: Path) -> StoredImport:
-    content_type = (
-        "application/x-ndjson" if path.suffix in (".ndjson", ".jsonl") else ("application/json")
-    )
-    records = parse_export(path.read_bytes(), content_type)
+async def _run(records: list[ImportRecord]) -> StoredImport:
     database = Database(DirectorySettings().database_url)
     try:
         return await run_import(database.sessionmaker, records, "command-line", _progress)
@@ -40,7 +36,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m directory_api.imports")
     parser.add_argument("file", type=Path, help="ORUK JSON (.json) or NDJSON (.ndjson) export")
     args = parser.parse_args(argv)
-    job = asyncio.run(_run(args.file))
+    path: Path = args.file
+    content_type = (
+        "application/x-ndjson" if path.suffix in (".ndjson", ".jsonl") else ("application/json")
+    )
+    job = asyncio.run(_run(parse_export(path.read_bytes(), content_type)))
     print(json.dumps(report(job, "")["errors"], indent=2))
     return 1 if job.failed_records else 0
 

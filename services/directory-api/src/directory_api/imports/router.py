@@ -8,11 +8,10 @@ from starlette.responses import Response
 
 from directory_api.bodies import json_response
 from directory_api.imports import service
-from directory_api.imports.repository import ImportRepository
 from directory_api.oruk.params import as_uuid
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import ReadSessionDep
-from signpost_platform.errors import NotFound, UnsupportedMediaType
+from signpost_platform.errors import UnsupportedMediaType
 from signpost_platform.urls import base_url
 
 router = APIRouter(tags=["imports"])
@@ -51,7 +50,5 @@ async def import_services(request: Request, caller: WriteCaller) -> Response:
 async def get_import(
     job_id: str, request: Request, session: ReadSessionDep, _caller: WriteCaller
 ) -> Response:
-    job = await ImportRepository(session).get(as_uuid("id", job_id))
-    if job is None:
-        raise NotFound(f"no import with id {job_id}", expression="id")
+    job = await service.read_import(session, as_uuid("id", job_id))
     return json_response(orjson.dumps(service.report(job, base_url(request))))

@@ -21,7 +21,7 @@ from directory_api.curation import Outcome, WriteMode
 from directory_api.imports.repository import ImportRepository, StoredImport
 from directory_api.services.schemas import ServiceIn
 from directory_api.services.service import save_service
-from signpost_platform.errors import BadRequest, SignpostError
+from signpost_platform.errors import BadRequest, NotFound, SignpostError
 
 BATCH = 50
 # At most this many errors are kept in the report (the count is always complete).
@@ -184,3 +184,10 @@ def report(job: StoredImport, base: str) -> dict[str, Any]:
         **({"finished_at": job.finished_at.isoformat()} if job.finished_at else {}),
         "url": f"{base}/imports/{job.id}",
     }
+
+
+async def read_import(session: AsyncSession, job_id: str) -> StoredImport:
+    job = await ImportRepository(session).get(job_id)
+    if job is None:
+        raise NotFound(f"no import with id {job_id}", expression="id")
+    return job

@@ -9,12 +9,10 @@ from starlette.responses import Response
 from directory_api.bodies import expected_version, json_response, parse_body
 from directory_api.curation import Outcome, WriteMode
 from directory_api.locations import service
-from directory_api.locations.repository import LocationRepository
 from directory_api.locations.schemas import LocationIn
 from directory_api.oruk.params import as_uuid
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import SessionDep
-from signpost_platform.errors import NotFound
 from signpost_platform.urls import base_url
 
 curation = APIRouter(tags=["curation"])
@@ -27,10 +25,7 @@ WriteCaller = Annotated[Caller, require_scope("directory:write")]
     summary="One location as curated (retired ones included)",
 )
 async def get_location(location_id: str, session: SessionDep, _caller: WriteCaller) -> Response:
-    location_id = as_uuid("id", location_id)
-    stored = await LocationRepository(session).get(location_id)
-    if stored is None:
-        raise NotFound(f"no location with id {location_id}", expression="id")
+    stored = await service.read_location(session, as_uuid("id", location_id))
     return json_response(stored.document, version=stored.version)
 
 

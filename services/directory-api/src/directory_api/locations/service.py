@@ -117,3 +117,10 @@ async def retire_location(session: AsyncSession, location_id: str) -> StoredLoca
     stored = await repository.get(location_id)
     assert stored is not None
     return stored
+
+
+async def read_location(session: AsyncSession, location_id: str) -> StoredLocation:
+    stored = await LocationRepository(session).get(location_id)
+    if stored is None:
+        raise NotFound(f"no location with id {location_id}", expression="id")
+    return stored

@@ -9,15 +9,11 @@ from starlette.responses import Response
 from directory_api.bodies import expected_version, json_response, parse_body
 from directory_api.curation import Outcome, WriteMode
 from directory_api.organizations import service
-from directory_api.organizations.repository import OrganizationRepository
 from directory_api.organizations.schemas import OrganizationIn
 from directory_api.oruk.pages import envelope, read_page
 from directory_api.oruk.params import QueryReader, as_uuid
-from directory_api.services.repository import ServiceRepository
-from directory_api.services.search import ServiceFilter
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import ReadSessionDep, SessionDep
-from signpost_platform.errors import NotFound
 from signpost_platform.urls import base_url
 
 router = APIRouter(tags=["Open Referral UK"])
@@ -39,8 +35,8 @@ async def list_organizations(request: Request, session: ReadSessionDep) -> Respo
     query.boolean("full")
     query.boolean("full_service")
     page = read_page(query, settings.oruk_default_per_page, settings.oruk_max_per_page)
-    total, rows = await OrganizationRepository(session).search(
-        query.text("search") or query.text("text"), page.size, page.offset
+    total, rows = await service.list_organizations(
+        session, query.text("search") or query.text("text"), page
     )
     return json_response(envelope(total, page, [row.document.encode() for row in rows]))
 
@@ -55,18 +51,9 @@ async def get_organization(
     organization_id: str, request: Request, session: ReadSessionDep
 ) -> Response:
     query = QueryReader(list(request.query_params.multi_items()), {"full_service"})
-    organization_id = as_uuid("id", organization_id)
-    stored = await OrganizationRepository(session).get(organization_id)
-    if stored is None:
-        raise NotFound(f"no organization with id {organization_id}", expression="id")
-    document = orjson.loads(stored.document)
-    _, hits = await ServiceRepository(session).search(
-        ServiceFilter(organization_ids=[organization_id]),
-        _all_pages(),
-        full=bool(query.boolean("full_service")),
+    stored, document = await service.read_with_services(
+        session, as_uuid("id", organization_id), full_services=bool(query.boolean("full_service"))
     )
-    if hits:
-        document["services"] = [orjson.loads(hit.body) for hit in hits]
     return json_response(orjson.dumps(document), version=stored.version)
 
 
@@ -122,9 +109,3 @@ async def retire_organization(
 ) -> Response:
     stored = await service.retire_organization(session, as_uuid("id", organization_id))
     return json_response(stored.document, version=stored.version)
-
-
-def _all_pages():  # type: ignore[no-untyped-def]
-    from directory_api.services.search import Page
-
-    return Page(1, None)

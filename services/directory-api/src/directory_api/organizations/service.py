@@ -14,6 +14,8 @@ from directory_api.fhir.mapping import organization_resource
 from directory_api.organizations.repository import OrganizationRepository, StoredOrganization
 from directory_api.organizations.schemas import OrganizationIn
 from directory_api.services import rendering
+from directory_api.services.repository import ServiceRepository
+from directory_api.services.search import Page, ServiceFilter
 from signpost_platform.errors import Conflict, NotFound, Unprocessable
 
 
@@ -114,3 +116,25 @@ async def retire_organization(session: AsyncSession, organization_id: str) -> St
     stored = await repository.get(organization_id)
     assert stored is not None
     return stored
+
+
+async def list_organizations(
+    session: AsyncSession, text: str | None, page: Page
+) -> tuple[int, list[StoredOrganization]]:
+    return await OrganizationRepository(session).search(text, page.size, page.offset)
+
+
+async def read_with_services(
+    session: AsyncSession, organization_id: str, *, full_services: bool
+) -> tuple[StoredOrganization, dict[str, Any]]:
+    """An organisation and its document with its live services nested (list items or full)."""
+    stored = await OrganizationRepository(session).get(organization_id)
+    if stored is None:
+        raise NotFound(f"no organization with id {organization_id}", expression="id")
+    document = orjson.loads(stored.document)
+    _, hits = await ServiceRepository(session).search(
+        ServiceFilter(organization_ids=[organization_id]), Page(1, None), full=full_services
+    )
+    if hits:
+        document["services"] = [orjson.loads(hit.body) for hit in hits]
+    return stored, document

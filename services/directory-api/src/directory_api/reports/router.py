@@ -1,6 +1,5 @@
 """`GET /reports/unassured`: live services not assured within N months (ORUK asks for 3)."""
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 import orjson
@@ -9,8 +8,7 @@ from starlette.responses import Response
 
 from directory_api.bodies import json_response
 from directory_api.oruk.params import QueryReader
-from directory_api.services.query import months_before
-from directory_api.services.repository import ServiceRepository
+from directory_api.reports import service
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import ReadSessionDep
 
@@ -25,16 +23,5 @@ WriteCaller = Annotated[Caller, require_scope("directory:write")]
 )
 async def unassured(request: Request, session: ReadSessionDep, _caller: WriteCaller) -> Response:
     query = QueryReader(list(request.query_params.multi_items()), {"months"})
-    months = query.integer("months", 1, 120, 3)
-    cutoff = months_before(datetime.now(UTC).date(), months)
-    rows = await ServiceRepository(session).unassured(cutoff)
-    body = {
-        "months": months,
-        "assured_before": cutoff.isoformat(),
-        "total": len(rows),
-        "services": [
-            {"id": sid, "name": name, **({"assured_date": assured.isoformat()} if assured else {})}
-            for sid, name, assured, _ in rows
-        ],
-    }
-    return json_response(orjson.dumps(body))
+    report = await service.unassured(session, query.integer("months", 1, 120, 3))
+    return json_response(orjson.dumps(report))

@@ -26,10 +26,10 @@ from directory_api.locations.models import Location
 from directory_api.services.models import (
     Service,
     ServiceAreaCode,
-    ServiceDocument,
     ServiceAtLocation,
     ServiceAttribute,
     ServiceDeliveryMode,
+    ServiceDocument,
     ServiceLanguage,
     ServiceOpening,
     ServicePlace,

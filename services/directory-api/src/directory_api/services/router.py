@@ -1,11 +1,13 @@
 """ORUK service reads (public) and service curation (scope directory:write)."""
 
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import StreamingResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from directory_api.bodies import expected_version, json_response, parse_body, validate
@@ -20,12 +22,12 @@ from directory_api.services.query import (
     SERVICE_PARAMETERS,
     service_filter,
 )
-from directory_api.services.repository import Hit, ServiceRepository
+from directory_api.services.repository import Hit
 from directory_api.services.schemas import ServiceIn
 from directory_api.services.search import Page
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import ReadSessionDep, SessionDep
-from signpost_platform.errors import BadRequest, NotFound
+from signpost_platform.errors import BadRequest
 from signpost_platform.urls import base_url
 
 router = APIRouter(tags=["Open Referral UK"])
@@ -70,19 +72,19 @@ async def list_services(request: Request, session: ReadSessionDep) -> Response:
     query = QueryReader(list(request.query_params.multi_items()), SERVICE_PARAMETERS)
     search = await service_filter(session, query, settings)
     full = bool(query.boolean("full"))
-    repository = ServiceRepository(session)
     if query.boolean("minimal"):
-        rows = await repository.minimal(search)
-        contents = [orjson.dumps({"id": i, "last_modified": _stamp(m)}) for i, m in rows]
+        rows = await service.list_minimal(session, search)
+        contents = [orjson.dumps({"id": i, "last_modified": timestamp(m)}) for i, m in rows]
         return json_response(envelope(len(rows), Page(1, None), contents))
     if _is_ndjson(query):
-        return _ndjson(
-            request,
-            lambda repo, page: repo.search(search, page, full=full),
-            lambda hit: _with_distance(hit),
-        )
+
+        async def services_page(session: AsyncSession, page: Page) -> list[bytes]:
+            _, hits = await service.search_services(session, search, page, full=full)
+            return [_with_distance(hit) for hit in hits]
+
+        return _ndjson(request, services_page)
     page = read_page(query, settings.oruk_default_per_page, settings.oruk_max_per_page)
-    total, hits = await repository.search(search, page, full=full)
+    total, hits = await service.search_services(session, search, page, full=full)
     return json_response(envelope(total, page, [_with_distance(h) for h in hits]))
 
 
@@ -108,28 +110,16 @@ async def list_service_at_locations(request: Request, session: ReadSessionDep) -
     query = QueryReader(list(request.query_params.multi_items()), SERVICE_AT_LOCATION_PARAMETERS)
     search = await service_filter(session, query, settings)
     full = bool(query.boolean("full"))
-
-    def item(row: tuple[Hit, str, str, str]) -> bytes:
-        hit, link_id, link_content, location = row
-        document = {
-            "id": link_id,
-            "service_id": hit.id,
-            "location_id": orjson.loads(location)["id"],
-            **orjson.loads(link_content),
-            "location": orjson.loads(location),
-            "service": orjson.loads(hit.body),
-        }
-        if hit.distance_metres is not None:
-            document["distance"] = round(hit.distance_metres)
-        return orjson.dumps(document)
-
     if _is_ndjson(query):
-        return _ndjson(
-            request, lambda repo, page: repo.search_at_locations(search, page, full=full), item
-        )
+
+        async def links_page(session: AsyncSession, page: Page) -> list[bytes]:
+            _, items = await service.search_at_locations(session, search, page, full=full)
+            return [orjson.dumps(item) for item in items]
+
+        return _ndjson(request, links_page)
     page = read_page(query, settings.oruk_default_per_page, settings.oruk_max_per_page)
-    total, rows = await ServiceRepository(session).search_at_locations(search, page, full=full)
-    return json_response(envelope(total, page, [item(row) for row in rows]))
+    total, items = await service.search_at_locations(session, search, page, full=full)
+    return json_response(envelope(total, page, [orjson.dumps(item) for item in items]))
 
 
 @router.get(
@@ -139,24 +129,8 @@ async def list_service_at_locations(request: Request, session: ReadSessionDep) -
     responses={404: {"description": "No such service_at_location"}},
 )
 async def get_service_at_location(link_id: str, session: ReadSessionDep) -> Response:
-    link_id = as_uuid("id", link_id)
-    found = await ServiceRepository(session).link_by_id(link_id)
-    if found is None:
-        raise NotFound(f"no service_at_location with id {link_id}", expression="id")
-    service_document = orjson.loads(found)
-    for link in service_document.get("service_at_locations", []):
-        if link["id"] == link_id:
-            return json_response(
-                orjson.dumps(
-                    {
-                        **link,
-                        "service": {
-                            k: v for k, v in service_document.items() if k != "service_at_locations"
-                        },
-                    }
-                )
-            )
-    raise NotFound(f"no service_at_location with id {link_id}", expression="id")
+    document = await service.read_service_at_location(session, as_uuid("id", link_id))
+    return json_response(orjson.dumps(document))
 
 
 # Curation
@@ -244,10 +218,6 @@ async def assure_service(
     return json_response(stored.document, version=stored.version)
 
 
-def _stamp(moment: datetime) -> str:
-    return timestamp(moment)
-
-
 def _is_ndjson(query: QueryReader) -> bool:
     value = query.text("format")
     if value not in (None, "json", "ndjson"):
@@ -255,19 +225,22 @@ def _is_ndjson(query: QueryReader) -> bool:
     return value == "ndjson"
 
 
-def _ndjson(request: Request, fetch, render) -> StreamingResponse:  # type: ignore[no-untyped-def]
+PageFetcher = Callable[[AsyncSession, Page], Awaitable[list[bytes]]]
+
+
+def _ndjson(request: Request, fetch: PageFetcher) -> StreamingResponse:
     """Every match, one JSON object a line, read in batches on a session of its own (the
     request's session is closed before the body streams)."""
     database = request.app.state.database
 
-    async def lines():  # type: ignore[no-untyped-def]
+    async def lines() -> AsyncIterator[bytes]:
         number = 1
         while True:
             async with database.read_sessionmaker() as session:
-                _, rows = await fetch(ServiceRepository(session), Page(number, 500))
-            for row in rows:
-                yield render(row) + b"\n"
-            if len(rows) < 500:
+                batch = await fetch(session, Page(number, 500))
+            for line in batch:
+                yield line + b"\n"
+            if len(batch) < 500:
                 return
             number += 1
 

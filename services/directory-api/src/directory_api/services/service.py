@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import UTC, date, datetime
+from typing import Any
 
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,11 +17,13 @@ from directory_api.organizations.service import save_organization
 from directory_api.services import rendering
 from directory_api.services.repository import (
     AttributeRow,
+    Hit,
     LinkRow,
     ServiceRepository,
     StoredService,
 )
 from directory_api.services.schemas import ServiceIn
+from directory_api.services.search import Page, ServiceFilter
 from directory_api.taxonomy.repository import TaxonomyRepository
 from directory_api.taxonomy.service import save_term
 from signpost_platform.errors import Conflict, NotFound, Unprocessable
@@ -234,3 +237,48 @@ async def _check_references(session: AsyncSession, payload: ServiceIn) -> None:
                 expression=f"attributes[{index}].taxonomy_term_id",
             )
         seen.add(term_id)
+
+
+async def search_services(
+    session: AsyncSession, search: ServiceFilter, page: Page, *, full: bool
+) -> tuple[int, list[Hit]]:
+    return await ServiceRepository(session).search(search, page, full=full)
+
+
+async def list_minimal(session: AsyncSession, search: ServiceFilter) -> list[tuple[str, datetime]]:
+    """Every matching id with its last_modified (ORUK `minimal=true`)."""
+    return await ServiceRepository(session).minimal(search)
+
+
+async def search_at_locations(
+    session: AsyncSession, search: ServiceFilter, page: Page, *, full: bool
+) -> tuple[int, list[dict[str, Any]]]:
+    """ORUK service_at_location list items (location and service nested, distance if asked)."""
+    total, rows = await ServiceRepository(session).search_at_locations(search, page, full=full)
+    items = []
+    for hit, link_id, link_content, location in rows:
+        location_document = orjson.loads(location)
+        item: dict[str, Any] = {
+            "id": link_id,
+            "service_id": hit.id,
+            "location_id": location_document["id"],
+            **orjson.loads(link_content),
+            "location": location_document,
+            "service": orjson.loads(hit.body),
+        }
+        if hit.distance_metres is not None:
+            item["distance"] = round(hit.distance_metres)
+        items.append(item)
+    return total, items
+
+
+async def read_service_at_location(session: AsyncSession, link_id: str) -> dict[str, Any]:
+    """One service_at_location of a live service, with its location and its service nested."""
+    found = await ServiceRepository(session).link_by_id(link_id)
+    if found is not None:
+        service_document = orjson.loads(found)
+        for link in service_document.get("service_at_locations", []):
+            if link["id"] == link_id:
+                service = {k: v for k, v in service_document.items() if k != "service_at_locations"}
+                return {**link, "service": service}
+    raise NotFound(f"no service_at_location with id {link_id}", expression="id")

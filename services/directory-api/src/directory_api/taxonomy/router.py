@@ -11,11 +11,9 @@ from directory_api.curation import Outcome, WriteMode
 from directory_api.oruk.pages import envelope, read_page
 from directory_api.oruk.params import QueryReader, as_uuid
 from directory_api.taxonomy import service
-from directory_api.taxonomy.repository import TaxonomyRepository
 from directory_api.taxonomy.schemas import TaxonomyIn, TaxonomyTermIn
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import ReadSessionDep, SessionDep
-from signpost_platform.errors import BadRequest, NotFound
 from signpost_platform.urls import base_url
 
 router = APIRouter(tags=["Open Referral UK"])
@@ -32,12 +30,10 @@ async def list_taxonomies(request: Request, session: ReadSessionDep) -> Response
         list(request.query_params.multi_items()), {"search", "text", "page", "per_page", "format"}
     )
     page = read_page(query, settings.oruk_default_per_page, settings.oruk_max_per_page)
-    total, rows = await TaxonomyRepository(session).list_taxonomies(
-        query.text("search") or query.text("text"), page.size, page.offset
+    total, documents = await service.list_taxonomies(
+        session, query.text("search") or query.text("text"), page
     )
-    return json_response(
-        envelope(total, page, [orjson.dumps(service.taxonomy_document(row)) for row in rows])
-    )
+    return json_response(envelope(total, page, [orjson.dumps(d) for d in documents]))
 
 
 @router.get(
@@ -47,15 +43,7 @@ async def list_taxonomies(request: Request, session: ReadSessionDep) -> Response
     responses={404: {"description": "No such taxonomy"}},
 )
 async def get_taxonomy(taxonomy_id: str, session: ReadSessionDep) -> Response:
-    taxonomy_id = as_uuid("id", taxonomy_id)
-    repository = TaxonomyRepository(session)
-    stored = await repository.get_taxonomy(taxonomy_id)
-    if stored is None:
-        raise NotFound(f"no taxonomy with id {taxonomy_id}", expression="id")
-    document = service.taxonomy_document(stored)
-    terms = await repository.terms_of_taxonomy(taxonomy_id)
-    if terms:
-        document["taxonomy_terms"] = [orjson.loads(term.document) for term in terms]
+    document = await service.read_taxonomy(session, as_uuid("id", taxonomy_id))
     return json_response(orjson.dumps(document))
 
 
@@ -72,20 +60,15 @@ async def list_taxonomy_terms(request: Request, session: ReadSessionDep) -> Resp
         {"search", "text", "page", "per_page", "format", "taxonomy_id", "top_only", "parent_id"},
     )
     page = read_page(query, settings.oruk_default_per_page, settings.oruk_max_per_page)
-    repository = TaxonomyRepository(session)
     taxonomy_id = query.text("taxonomy_id")
-    if taxonomy_id:
-        taxonomy_id = as_uuid("taxonomy_id", taxonomy_id)
-        if await repository.get_taxonomy(taxonomy_id) is None:
-            raise BadRequest(f"unknown taxonomy_id {taxonomy_id}", expression="taxonomy_id")
     parent_id = query.text("parent_id")
-    total, rows = await repository.list_terms(
-        search=query.text("search") or query.text("text"),
-        taxonomy_id=taxonomy_id,
+    total, rows = await service.list_terms(
+        session,
+        text=query.text("search") or query.text("text"),
+        taxonomy_id=as_uuid("taxonomy_id", taxonomy_id) if taxonomy_id else None,
         parent_id=as_uuid("parent_id", parent_id) if parent_id else None,
         top_only=bool(query.boolean("top_only")),
-        limit=page.size,
-        offset=page.offset,
+        page=page,
     )
     return json_response(envelope(total, page, [row.document.encode() for row in rows]))
 
@@ -97,10 +80,7 @@ async def list_taxonomy_terms(request: Request, session: ReadSessionDep) -> Resp
     responses={404: {"description": "No such term"}},
 )
 async def get_taxonomy_term(term_id: str, session: ReadSessionDep) -> Response:
-    term_id = as_uuid("id", term_id)
-    stored = await TaxonomyRepository(session).get_term(term_id)
-    if stored is None:
-        raise NotFound(f"no taxonomy_term with id {term_id}", expression="id")
+    stored = await service.read_term(session, as_uuid("id", term_id))
     return json_response(stored.document)
 
 

@@ -11,9 +11,10 @@ from directory_api.changes.repository import ChangeRepository
 from directory_api.curation import Outcome, WriteMode, decide, digest
 from directory_api.documents import ordered, without_empties
 from directory_api.services import rendering
+from directory_api.services.search import Page
 from directory_api.taxonomy.repository import StoredTaxonomy, StoredTerm, TaxonomyRepository
 from directory_api.taxonomy.schemas import TaxonomyIn, TaxonomyTermIn
-from signpost_platform.errors import Conflict, NotFound, Unprocessable
+from signpost_platform.errors import BadRequest, Conflict, NotFound, Unprocessable
 
 
 def taxonomy_document(taxonomy: StoredTaxonomy) -> dict[str, Any]:
@@ -193,3 +194,51 @@ async def _check_parent(
             raise Unprocessable("parent_id would make a loop of terms", expression="parent_id")
         seen.add(current.id)
         current = await repository.get_term(current.parent_id) if current.parent_id else None
+
+
+async def list_taxonomies(
+    session: AsyncSession, text: str | None, page: Page
+) -> tuple[int, list[dict[str, Any]]]:
+    total, rows = await TaxonomyRepository(session).list_taxonomies(text, page.size, page.offset)
+    return total, [taxonomy_document(row) for row in rows]
+
+
+async def read_taxonomy(session: AsyncSession, taxonomy_id: str) -> dict[str, Any]:
+    """A taxonomy with its live terms nested."""
+    repository = TaxonomyRepository(session)
+    stored = await repository.get_taxonomy(taxonomy_id)
+    if stored is None:
+        raise NotFound(f"no taxonomy with id {taxonomy_id}", expression="id")
+    document = taxonomy_document(stored)
+    if terms := await repository.terms_of_taxonomy(taxonomy_id):
+        document["taxonomy_terms"] = [orjson.loads(term.document) for term in terms]
+    return document
+
+
+async def list_terms(
+    session: AsyncSession,
+    *,
+    text: str | None,
+    taxonomy_id: str | None,
+    parent_id: str | None,
+    top_only: bool,
+    page: Page,
+) -> tuple[int, list[StoredTerm]]:
+    repository = TaxonomyRepository(session)
+    if taxonomy_id and await repository.get_taxonomy(taxonomy_id) is None:
+        raise BadRequest(f"unknown taxonomy_id {taxonomy_id}", expression="taxonomy_id")
+    return await repository.list_terms(
+        search=text,
+        taxonomy_id=taxonomy_id,
+        parent_id=parent_id,
+        top_only=top_only,
+        limit=page.size,
+        offset=page.offset,
+    )
+
+
+async def read_term(session: AsyncSession, term_id: str) -> StoredTerm:
+    stored = await TaxonomyRepository(session).get_term(term_id)
+    if stored is None:
+        raise NotFound(f"no taxonomy_term with id {term_id}", expression="id")
+    return stored

@@ -1,0 +1,87 @@
+"""FHIR searches over the directory: parsed FHIR parameters → the directory's filters."""
+
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from directory_api.locations.repository import LocationRepository, StoredLocation
+from directory_api.organizations.repository import OrganizationRepository, StoredOrganization
+from directory_api.services.repository import Hit, ServiceRepository
+from directory_api.services.search import Page, Point, ServiceFilter
+from directory_api.taxonomy.repository import TaxonomyRepository
+from signpost_platform.errors import NotFound
+from signpost_platform.fhir.search import DateRange, Token
+
+
+async def search_healthcare_services(
+    session: AsyncSession,
+    *,
+    service_types: list[list[Token]],
+    name_starts: str | None,
+    name_contains: str | None,
+    near: tuple[Point, float] | None,
+    active: bool | None,
+    last_updated: list[DateRange],
+    page: Page,
+) -> tuple[int, list[Hit]]:
+    """HealthcareService search: occurrences of service-type AND, values within one OR."""
+    search = ServiceFilter(name_starts=name_starts, name_contains=name_contains, fhir_active=active)
+    taxonomy = TaxonomyRepository(session)
+    for occurrence in service_types:
+        terms: set[str] = set()
+        for token in occurrence:
+            found = (
+                await taxonomy.find_terms_by_system(token.system, token.code)
+                if token.system
+                else await taxonomy.find_terms(token.code)
+            )
+            terms |= await taxonomy.with_descendants(found)
+        if not terms:
+            search.impossible = True
+        search.term_sets.append(terms)
+    if near is not None:
+        search.point, search.radius_metres = near
+    for bounds in last_updated:
+        if bounds.prefix == "eq":
+            search.modified_bounds += [("ge", bounds.start), ("lt", bounds.end)]
+        elif bounds.prefix in ("gt", "le"):
+            # gt/le compare against the end of the given period.
+            search.modified_bounds.append((bounds.prefix, bounds.end - timedelta(microseconds=1)))
+        else:
+            search.modified_bounds.append((bounds.prefix, bounds.start))
+    return await ServiceRepository(session).search(search, page, full=True, fhir=True)
+
+
+async def read_healthcare_service(session: AsyncSession, service_id: str) -> str:
+    stored = await ServiceRepository(session).get(service_id)
+    if stored is None:
+        raise NotFound(
+            f"no HealthcareService with id {service_id}", expression="HealthcareService.id"
+        )
+    return stored.fhir_resource
+
+
+async def search_locations(
+    session: AsyncSession, name: str | None, count: int, offset: int
+) -> tuple[int, list[StoredLocation]]:
+    return await LocationRepository(session).search(name, count, offset)
+
+
+async def read_location(session: AsyncSession, location_id: str) -> str:
+    stored = await LocationRepository(session).get(location_id)
+    if stored is None or stored.retired_at is not None:
+        raise NotFound(f"no Location with id {location_id}", expression="Location.id")
+    return stored.fhir_resource
+
+
+async def search_organizations(
+    session: AsyncSession, name: str | None, count: int, offset: int
+) -> tuple[int, list[StoredOrganization]]:
+    return await OrganizationRepository(session).search(name, count, offset)
+
+
+async def read_organization(session: AsyncSession, organization_id: str) -> str:
+    stored = await OrganizationRepository(session).get(organization_id)
+    if stored is None or stored.retired_at is not None:
+        raise NotFound(f"no Organization with id {organization_id}", expression="Organization.id")
+    return stored.fhir_resource

@@ -227,3 +227,25 @@ async def test_curation_needs_a_token_with_directory_write(client):
     assert anonymous.status_code == 401
     assert wrong_scope.status_code == 403
     assert (await client.get(f"/organizations/{body['id']}")).status_code == 404
+
+
+async def test_a_child_id_owned_by_another_service_is_a_conflict(client):
+    _, _, first, created = await make_service(client)
+    attribute_id = created.json()["attributes"][0]["id"]
+    org, place = organization(), location()
+    await client.post("/organizations", json=org, headers=WRITE)
+    await client.post("/locations", json=place, headers=WRITE)
+    body = service(
+        org["id"],
+        [place["id"]],
+        attributes=[{"id": attribute_id, "taxonomy_term_id": service_type("debt-advice")}],
+    )
+
+    response = await client.post("/services", json=body, headers=WRITE)
+
+    assert response.status_code == 409
+    assert response.json()["errors"][0]["code"] == "duplicate"
+    assert (await client.get(f"/services/{body['id']}")).status_code == 404
+    assert (await client.get(f"/services/{first['id']}")).json()["attributes"][0]["id"] == (
+        attribute_id
+    )

@@ -33,9 +33,14 @@ def template_row(number: int, **cells: str) -> dict[str, str]:
         "accepted_date": "2026-09-03",
         "contacts": "2026-09-05|02|3;2026-09-08|01|5",
         "support_offered": "housing-advice|referral|3f9a2c1e-8d4b-4e2a-9c61-5b7d0e2f4a18",
-        "baseline_instrument": "swemwbs", "baseline_date": "2026-09-08", "baseline_score": "19.3",
-        "followup_instrument": "swemwbs", "followup_date": "2026-10-20", "followup_score": "23.2",
-        "closed_date": "2026-10-20", "closure_reason": "needs-met",
+        "baseline_instrument": "swemwbs",
+        "baseline_date": "2026-09-08",
+        "baseline_score": "19.3",
+        "followup_instrument": "swemwbs",
+        "followup_date": "2026-10-20",
+        "followup_score": "23.2",
+        "closed_date": "2026-10-20",
+        "closure_reason": "needs-met",
     }
     row.update(cells)
     return row

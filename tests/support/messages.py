@@ -12,7 +12,9 @@ EMIS = {"endpoint": "https://emis.example/bars", "software": "EMIS Web", "name":
 RIO = {"endpoint": "https://rio.example/bars", "software": "Rio", "name": "Community connectors"}
 EMIS_REFERRAL_ID = "https://emis.example/referral-id"
 RIO_REFERRAL_ID = "https://rio.example/referral-id"
-MHSDS_SOURCE = "https://www.datadictionary.nhs.uk/data_elements/source_of_referral_for_mental_health"
+MHSDS_SOURCE = (
+    "https://www.datadictionary.nhs.uk/data_elements/source_of_referral_for_mental_health"
+)
 MECHANISM = "https://www.datadictionary.nhs.uk/attributes/consultation_mechanism"
 DIRECTORY_SERVICE = "3f9a2c1e-8d4b-4e2a-9c61-5b7d0e2f4a18"  # a directory-api service id
 _NS = uuid.UUID("1b671a64-40d5-491e-99b0-da01ff1f3341")
@@ -23,9 +25,13 @@ def full_url(kind: str, key: str) -> str:
 
 
 def emis_service_request(
-    identifier: str = "EMIS-2026-0001", *, nhs_number: str = NHS_NUMBERS[0],
-    role: str = "social-prescribing-link-worker", authored: str = "2026-10-01T09:00:00Z",
-    status: str = "active", reasons: list[dict[str, Any]] | None = None,
+    identifier: str = "EMIS-2026-0001",
+    *,
+    nhs_number: str = NHS_NUMBERS[0],
+    role: str = "social-prescribing-link-worker",
+    authored: str = "2026-10-01T09:00:00Z",
+    status: str = "active",
+    reasons: list[dict[str, Any]] | None = None,
     identifier_system: str = EMIS_REFERRAL_ID,
 ) -> dict[str, Any]:
     """A ServiceRequest as EMIS codes it: SNOMED reasons and a SNOMED 'referred by' concept."""
@@ -33,21 +39,37 @@ def emis_service_request(
         "resourceType": "ServiceRequest",
         "id": "sr-" + identifier.lower(),
         "identifier": [{"system": identifier_system, "value": identifier}],
-        "extension": [{
-            "url": systems.SOURCE_OF_SERVICE_REQUEST_EXTENSION,
-            "valueCodeableConcept": {"coding": [
-                {"system": systems.SNOMED, "code": "108161000000109",
-                 "display": "Referred by general practitioner"}]},
-        }],
+        "extension": [
+            {
+                "url": systems.SOURCE_OF_SERVICE_REQUEST_EXTENSION,
+                "valueCodeableConcept": {
+                    "coding": [
+                        {
+                            "system": systems.SNOMED,
+                            "code": "108161000000109",
+                            "display": "Referred by general practitioner",
+                        }
+                    ]
+                },
+            }
+        ],
         "status": status,
         "intent": "order",
-        "subject": {"reference": full_url("Patient", nhs_number),
-                    "identifier": {"system": systems.NHS_NUMBER, "value": nhs_number}},
+        "subject": {
+            "reference": full_url("Patient", nhs_number),
+            "identifier": {"system": systems.NHS_NUMBER, "value": nhs_number},
+        },
         "authoredOn": authored,
-        "requester": {"identifier": {"system": "https://fhir.nhs.uk/id/ods-organization-code",
-                                     "value": "F84001"}},
+        "requester": {
+            "identifier": {
+                "system": "https://fhir.nhs.uk/id/ods-organization-code",
+                "value": "F84001",
+            }
+        },
         "performerType": {"coding": [{"system": systems.PERSONALISED_CARE_ROLE, "code": role}]},
-        "reasonCode": copy.deepcopy(reasons) if reasons is not None else [
+        "reasonCode": copy.deepcopy(reasons)
+        if reasons is not None
+        else [
             reason(SNOMED_REASONS["housing"], text="Damp flat"),
             reason(SNOMED_REASONS["finance"]),
         ],
@@ -55,13 +77,21 @@ def emis_service_request(
 
 
 def rio_service_request(
-    identifier: str = "RIO-77001", *, nhs_number: str = NHS_NUMBERS[1],
-    role: str = "community-connector", authored: str = "2026-10-03T11:00:00Z",
-    source_code: str = "A1", status: str = "active",
+    identifier: str = "RIO-77001",
+    *,
+    nhs_number: str = NHS_NUMBERS[1],
+    role: str = "community-connector",
+    authored: str = "2026-10-03T11:00:00Z",
+    source_code: str = "A1",
+    status: str = "active",
 ) -> dict[str, Any]:
     """A ServiceRequest as Rio codes it: MHSDS source of referral, local reason codes."""
     body = emis_service_request(
-        identifier, nhs_number=nhs_number, role=role, authored=authored, status=status,
+        identifier,
+        nhs_number=nhs_number,
+        role=role,
+        authored=authored,
+        status=status,
         identifier_system=RIO_REFERRAL_ID,
         reasons=[
             reason(SNOMED_REASONS["isolation"]),
@@ -76,8 +106,11 @@ def rio_service_request(
 
 
 def emis_patient(
-    nhs_number: str = NHS_NUMBERS[0], *, postcode: str | None = "E15 1DA",
-    birth_date: str = "1961-04-12", gender: str = "female",
+    nhs_number: str = NHS_NUMBERS[0],
+    *,
+    postcode: str | None = "E15 1DA",
+    birth_date: str = "1961-04-12",
+    gender: str = "female",
     ethnicity: str = "976891000000104",
 ) -> dict[str, Any]:
     """EMIS sends a full UK Core Patient: names and address lines included (never kept)."""
@@ -89,41 +122,68 @@ def emis_patient(
         "telecom": [{"system": "phone", "value": "07700900000"}],
         "gender": gender,
         "birthDate": birth_date,
-        "extension": [{"url": profiles.ETHNIC_CATEGORY_EXTENSION, "valueCodeableConcept": {
-            "coding": [{"system": systems.SNOMED, "code": ethnicity}]}}],
-        "generalPractitioner": [{"identifier": {
-            "system": systems.ODS_ORGANIZATION, "value": "F84001"}}],
+        "extension": [
+            {
+                "url": profiles.ETHNIC_CATEGORY_EXTENSION,
+                "valueCodeableConcept": {"coding": [{"system": systems.SNOMED, "code": ethnicity}]},
+            }
+        ],
+        "generalPractitioner": [
+            {"identifier": {"system": systems.ODS_ORGANIZATION, "value": "F84001"}}
+        ],
     }
     if postcode:
-        patient["address"] = [{"line": ["1 Synthetic Street"], "city": "London",
-                               "postalCode": postcode}]
+        patient["address"] = [
+            {"line": ["1 Synthetic Street"], "city": "London", "postalCode": postcode}
+        ]
     return patient
 
 
 def rio_patient(
-    nhs_number: str = NHS_NUMBERS[1], *, postcode: str | None = "E13 9AX",
-    birth_date: str = "1990", gender_identity: str = "3", ethnic_category: str = "K",
+    nhs_number: str = NHS_NUMBERS[1],
+    *,
+    postcode: str | None = "E13 9AX",
+    birth_date: str = "1990",
+    gender_identity: str = "3",
+    ethnic_category: str = "K",
 ) -> dict[str, Any]:
     """Rio sends GENDER IDENTITY CODE and the ethnic category letter."""
     patient = emis_patient(nhs_number, postcode=postcode, birth_date=birth_date, gender="other")
     patient["extension"] = [
-        {"url": profiles.ETHNIC_CATEGORY_EXTENSION, "valueCodeableConcept": {"coding": [
-            {"system": profiles.ETHNIC_CATEGORY_ENGLAND, "code": ethnic_category}]}},
-        {"url": profiles.GENDER_IDENTITY_EXTENSION, "valueCodeableConcept": {"coding": [
-            {"system": profiles.GENDER_IDENTITY, "code": gender_identity}]}},
+        {
+            "url": profiles.ETHNIC_CATEGORY_EXTENSION,
+            "valueCodeableConcept": {
+                "coding": [{"system": profiles.ETHNIC_CATEGORY_ENGLAND, "code": ethnic_category}]
+            },
+        },
+        {
+            "url": profiles.GENDER_IDENTITY_EXTENSION,
+            "valueCodeableConcept": {
+                "coding": [{"system": profiles.GENDER_IDENTITY, "code": gender_identity}]
+            },
+        },
     ]
-    patient["generalPractitioner"] = [{"identifier": {
-        "system": systems.ODS_ORGANIZATION, "value": "F84002"}}]
+    patient["generalPractitioner"] = [
+        {"identifier": {"system": systems.ODS_ORGANIZATION, "value": "F84002"}}
+    ]
     return patient
 
 
 def task(
-    task_id: str, status: str, *, accepted: str | None = None, ended: str | None = None,
-    reason: tuple[str, str] | None = None, outputs: list[dict[str, Any]] | None = None,
+    task_id: str,
+    status: str,
+    *,
+    accepted: str | None = None,
+    ended: str | None = None,
+    reason: tuple[str, str] | None = None,
+    outputs: list[dict[str, Any]] | None = None,
     last_modified: str | None = None,
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "resourceType": "Task", "id": task_id, "status": status, "intent": "order",
+        "resourceType": "Task",
+        "id": task_id,
+        "status": status,
+        "intent": "order",
         "code": {"coding": [{"system": profiles.TASK_CODE, "code": "fulfill"}]},
         "focus": {"reference": "SR"},  # set to the message's ServiceRequest by `message`
     }
@@ -139,49 +199,77 @@ def task(
 
 
 def support(
-    code: str, kind: str = "signpost", *, service_id: str | None = None,
-    service_name: str | None = None, offered: str | None = None,
+    code: str,
+    kind: str = "signpost",
+    *,
+    service_id: str | None = None,
+    service_name: str | None = None,
+    offered: str | None = None,
 ) -> dict[str, Any]:
     output: dict[str, Any] = {
         "type": {"coding": [{"system": systems.SUPPORT_OFFERED, "code": code}]},
         "extension": [{"url": profiles.SUPPORT_KIND_EXTENSION, "valueCode": kind}],
     }
     if offered:
-        output["extension"].append({"url": profiles.SUPPORT_DATE_EXTENSION,
-                                    "valueDateTime": offered})
+        output["extension"].append(
+            {"url": profiles.SUPPORT_DATE_EXTENSION, "valueDateTime": offered}
+        )
     if service_id:
-        output["valueReference"] = {"type": "HealthcareService", "display": service_name,
-                                    "identifier": {"system": profiles.DIRECTORY_SERVICE_ID,
-                                                   "value": service_id}}
+        output["valueReference"] = {
+            "type": "HealthcareService",
+            "display": service_name,
+            "identifier": {"system": profiles.DIRECTORY_SERVICE_ID, "value": service_id},
+        }
     else:
         output["valueCodeableConcept"] = copy.deepcopy(output["type"])
     return output
 
 
 def contact(
-    contact_id: str, start: str, *, attendance: str = "5", mechanism: str = "02",
-    mechanism_system: str = MECHANISM, status: str = "finished",
+    contact_id: str,
+    start: str,
+    *,
+    attendance: str = "5",
+    mechanism: str = "02",
+    mechanism_system: str = MECHANISM,
+    status: str = "finished",
 ) -> dict[str, Any]:
     return {
-        "resourceType": "Encounter", "id": contact_id, "status": status,
+        "resourceType": "Encounter",
+        "id": contact_id,
+        "status": status,
         "basedOn": [{"reference": "SR"}],
         "period": {"start": start},
         "extension": [
-            {"url": profiles.CONSULTATION_MECHANISM_EXTENSION,
-             "valueCodeableConcept": {"coding": [{"system": mechanism_system, "code": mechanism}]}},
-            {"url": profiles.ATTENDANCE_EXTENSION,
-             "valueCodeableConcept": {"coding": [{"system": profiles.ATTENDANCE,
-                                                  "code": attendance}]}},
+            {
+                "url": profiles.CONSULTATION_MECHANISM_EXTENSION,
+                "valueCodeableConcept": {
+                    "coding": [{"system": mechanism_system, "code": mechanism}]
+                },
+            },
+            {
+                "url": profiles.ATTENDANCE_EXTENSION,
+                "valueCodeableConcept": {
+                    "coding": [{"system": profiles.ATTENDANCE, "code": attendance}]
+                },
+            },
         ],
     }
 
 
 def assessment(
-    assessment_id: str, instrument: str, timepoint: str, effective: str, *,
-    total: float | None = None, items: dict[str, Any] | None = None,
+    assessment_id: str,
+    instrument: str,
+    timepoint: str,
+    effective: str,
+    *,
+    total: float | None = None,
+    items: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "resourceType": "Observation", "id": assessment_id, "status": "final",
+        "resourceType": "Observation",
+        "id": assessment_id,
+        "status": "final",
         "basedOn": [{"reference": "SR"}],
         "category": [{"coding": [{"system": profiles.OBSERVATION_CATEGORY, "code": "survey"}]}],
         "code": {"coding": [{"system": profiles.ASSESSMENT_INSTRUMENT, "code": instrument}]},
@@ -192,43 +280,57 @@ def assessment(
         body["valueQuantity"] = {"value": total}
     if items:
         body["component"] = [
-            {"code": {"coding": [{"system": profiles.ASSESSMENT_INSTRUMENT, "code": code}]},
-             **({"valueString": value} if isinstance(value, str) else {"valueInteger": value})}
+            {
+                "code": {"coding": [{"system": profiles.ASSESSMENT_INSTRUMENT, "code": code}]},
+                **({"valueString": value} if isinstance(value, str) else {"valueInteger": value}),
+            }
             for code, value in items.items()
         ]
     return body
 
 
 def message(
-    service_request: dict[str, Any], *resources: dict[str, Any], reason_code: str = "update",
-    timestamp: str, bundle_id: str | None = None, patient: dict[str, Any] | None = None,
-    source: dict[str, str] = EMIS, event: str = "servicerequest-request",
+    service_request: dict[str, Any],
+    *resources: dict[str, Any],
+    reason_code: str = "update",
+    timestamp: str,
+    bundle_id: str | None = None,
+    patient: dict[str, Any] | None = None,
+    source: dict[str, str] = EMIS,
+    event: str = "servicerequest-request",
 ) -> dict[str, Any]:
     """A message Bundle about `service_request`, its resources pointed at it."""
     identifier = service_request["identifier"][0]["value"]
     sr_url = full_url("ServiceRequest", identifier)
     entries: list[dict[str, Any]] = [
-        {"fullUrl": full_url("MessageHeader", bundle_id or timestamp), "resource": {
-            "resourceType": "MessageHeader",
-            "eventCoding": {"system": profiles.BARS_MESSAGE_EVENTS, "code": event},
-            "reason": {"coding": [{"system": profiles.BARS_MESSAGE_REASON, "code": reason_code}]},
-            "source": dict(source),
-            "focus": [{"reference": sr_url}],
-        }},
+        {
+            "fullUrl": full_url("MessageHeader", bundle_id or timestamp),
+            "resource": {
+                "resourceType": "MessageHeader",
+                "eventCoding": {"system": profiles.BARS_MESSAGE_EVENTS, "code": event},
+                "reason": {
+                    "coding": [{"system": profiles.BARS_MESSAGE_REASON, "code": reason_code}]
+                },
+                "source": dict(source),
+                "focus": [{"reference": sr_url}],
+            },
+        },
         {"fullUrl": sr_url, "resource": copy.deepcopy(service_request)},
     ]
     if patient is not None:
         nhs_number = patient["identifier"][0]["value"]
-        entries.append({"fullUrl": full_url("Patient", nhs_number),
-                        "resource": copy.deepcopy(patient)})
+        entries.append(
+            {"fullUrl": full_url("Patient", nhs_number), "resource": copy.deepcopy(patient)}
+        )
     for resource in resources:
         resource = copy.deepcopy(resource)
         if resource["resourceType"] == "Task":
             resource["focus"] = {"reference": sr_url}
         else:
             resource["basedOn"] = [{"reference": sr_url}]
-        entries.append({"fullUrl": full_url(resource["resourceType"], resource["id"]),
-                        "resource": resource})
+        entries.append(
+            {"fullUrl": full_url(resource["resourceType"], resource["id"]), "resource": resource}
+        )
     return {
         "resourceType": "Bundle",
         "id": bundle_id or str(uuid.uuid5(_NS, f"{identifier}/{timestamp}")),
@@ -247,36 +349,75 @@ def journey(source: str = "emis") -> list[dict[str, Any]]:
     else:
         request, person, sender = rio_service_request(), rio_patient(), RIO
         instrument = "ons4"
-        baseline = {"items": {"ons4-life-satisfaction": 3, "ons4-worthwhile": 4,
-                              "ons4-happiness": 3, "ons4-anxiety": 8}}
-        follow_up = {"items": {"ons4-life-satisfaction": 6, "ons4-worthwhile": 6,
-                               "ons4-happiness": 6, "ons4-anxiety": 4}}
+        baseline = {
+            "items": {
+                "ons4-life-satisfaction": 3,
+                "ons4-worthwhile": 4,
+                "ons4-happiness": 3,
+                "ons4-anxiety": 8,
+            }
+        }
+        follow_up = {
+            "items": {
+                "ons4-life-satisfaction": 6,
+                "ons4-worthwhile": 6,
+                "ons4-happiness": 6,
+                "ons4-anxiety": 4,
+            }
+        }
     day = "2026-10-0" if source == "emis" else "2026-10-1"
     accepted = task("t1", "accepted", accepted=f"{day}2", last_modified=f"{day}2T10:00:00Z")
     offers = [
-        support("housing-advice", "referral", service_id=DIRECTORY_SERVICE,
-                service_name="Newham Housing Advice", offered=f"{day}6"),
+        support(
+            "housing-advice",
+            "referral",
+            service_id=DIRECTORY_SERVICE,
+            service_name="Newham Housing Advice",
+            offered=f"{day}6",
+        ),
         support("benefits-welfare-advice", "signpost", offered=f"{day}6"),
     ]
-    in_progress = task("t1", "in-progress", accepted=f"{day}2", outputs=offers,
-                       last_modified=f"{day}6T15:00:00Z")
+    in_progress = task(
+        "t1", "in-progress", accepted=f"{day}2", outputs=offers, last_modified=f"{day}6T15:00:00Z"
+    )
     closed = task(
-        "t1", "completed", accepted=f"{day}2", ended="2026-11-20", outputs=offers,
+        "t1",
+        "completed",
+        accepted=f"{day}2",
+        ended="2026-11-20",
+        outputs=offers,
         reason=(profiles.REFERRAL_CLOSURE_REASON, "needs-met"),
         last_modified="2026-11-20T16:00:00Z",
     )
     return [
-        message(request, reason_code="new", patient=person, source=sender,
-                timestamp=f"{day}1T09:05:00Z" if source == "emis" else f"{day}3T11:05:00Z"),
+        message(
+            request,
+            reason_code="new",
+            patient=person,
+            source=sender,
+            timestamp=f"{day}1T09:05:00Z" if source == "emis" else f"{day}3T11:05:00Z",
+        ),
         message(request, accepted, source=sender, timestamp=f"{day}2T10:01:00Z"),
-        message(request, contact("c1", f"{day}3T10:00:00Z", attendance="3"),
-                assessment("a1", instrument, "baseline", f"{day}3", **baseline),
-                source=sender, timestamp=f"{day}3T12:00:00Z"),
-        message(request, contact("c2", f"{day}5T10:00:00Z", attendance="5", mechanism="01"),
-                source=sender, timestamp=f"{day}5T12:00:00Z"),
+        message(
+            request,
+            contact("c1", f"{day}3T10:00:00Z", attendance="3"),
+            assessment("a1", instrument, "baseline", f"{day}3", **baseline),
+            source=sender,
+            timestamp=f"{day}3T12:00:00Z",
+        ),
+        message(
+            request,
+            contact("c2", f"{day}5T10:00:00Z", attendance="5", mechanism="01"),
+            source=sender,
+            timestamp=f"{day}5T12:00:00Z",
+        ),
         message(request, in_progress, source=sender, timestamp=f"{day}6T15:01:00Z"),
-        message(request, contact("c3", "2026-11-10T10:00:00Z", attendance="5", mechanism="11"),
-                assessment("a2", instrument, "follow-up", "2026-11-10", **follow_up),
-                source=sender, timestamp="2026-11-10T12:00:00Z"),
+        message(
+            request,
+            contact("c3", "2026-11-10T10:00:00Z", attendance="5", mechanism="11"),
+            assessment("a2", instrument, "follow-up", "2026-11-10", **follow_up),
+            source=sender,
+            timestamp="2026-11-10T12:00:00Z",
+        ),
         message(request, closed, source=sender, timestamp="2026-11-20T16:01:00Z"),
     ]

@@ -25,31 +25,52 @@ def _strip(document: Any, referral_ids: dict[str, str]) -> Any:
 
 async def snapshot(client: httpx.AsyncClient, app: FastAPI) -> dict[str, Any]:
     """Every referral, its Tasks, contacts and assessments as served, and its report rows."""
-    referrals = (await client.get(
-        "/fhir/ServiceRequest", params={"_sort": "authored", "_count": 100}, headers=READ
-    )).json().get("entry", [])
+    referrals = (
+        (
+            await client.get(
+                "/fhir/ServiceRequest", params={"_sort": "authored", "_count": 100}, headers=READ
+            )
+        )
+        .json()
+        .get("entry", [])
+    )
     ids = {e["resource"]["id"]: f"referral-{i}" for i, e in enumerate(referrals)}
     state: dict[str, Any] = {"referrals": []}
     for entry in referrals:
         referral_id = entry["resource"]["id"]
         served = {"ServiceRequest": entry["resource"]}
-        for resource_type, parameter in (("Task", "focus"), ("Encounter", "based-on"),
-                                         ("Observation", "based-on")):
-            bundle = (await client.get(
-                f"/fhir/{resource_type}", params={parameter: f"ServiceRequest/{referral_id}"},
-                headers=READ,
-            )).json()
+        for resource_type, parameter in (
+            ("Task", "focus"),
+            ("Encounter", "based-on"),
+            ("Observation", "based-on"),
+        ):
+            bundle = (
+                await client.get(
+                    f"/fhir/{resource_type}",
+                    params={parameter: f"ServiceRequest/{referral_id}"},
+                    headers=READ,
+                )
+            ).json()
             served[resource_type] = [e["resource"] for e in bundle.get("entry", [])]
         state["referrals"].append(_strip(served, ids))
     for table, order in (
-        ("referral_lifecycle", "status"), ("referral_person", "nhs_number"),
-        ("support_offered", "position"), ("contact", "contact_at"),
-        ("assessment", "assessed_at"), ("referral_link", "link_type"),
+        ("referral_lifecycle", "status"),
+        ("referral_person", "nhs_number"),
+        ("support_offered", "position"),
+        ("contact", "contact_at"),
+        ("assessment", "assessed_at"),
+        ("referral_link", "link_type"),
     ):
         rows = await fetch_rows(app, f"SELECT * FROM {table} ORDER BY {order}")  # noqa: S608
-        state[table] = _strip([
-            {k: v for k, v in row.items()
-             if k not in ("id", "task_id", "version", "last_updated_at", "resource")}
-            for row in rows
-        ], ids)
+        state[table] = _strip(
+            [
+                {
+                    k: v
+                    for k, v in row.items()
+                    if k not in ("id", "task_id", "version", "last_updated_at", "resource")
+                }
+                for row in rows
+            ],
+            ids,
+        )
     return state

@@ -19,13 +19,27 @@ from tests.support.rows import count_rows
 
 REQUEST = emis_service_request()
 NEW = message(REQUEST, reason_code="new", patient=emis_patient(), timestamp="2026-10-01T09:05:00Z")
-TABLES = ["referral", "processed_message", "held_message", "referral_task", "contact",
-          "assessment", "referral_person", "support_offered"]
+TABLES = [
+    "referral",
+    "processed_message",
+    "held_message",
+    "referral_task",
+    "contact",
+    "assessment",
+    "referral_person",
+    "support_offered",
+]
 
 
 def new_with(*resources):
-    return message(REQUEST, *resources, reason_code="new", patient=emis_patient(),
-                   timestamp="2026-10-06T09:05:00Z", bundle_id="bad-message-1")
+    return message(
+        REQUEST,
+        *resources,
+        reason_code="new",
+        patient=emis_patient(),
+        timestamp="2026-10-06T09:05:00Z",
+        bundle_id="bad-message-1",
+    )
 
 
 def unknown_event():
@@ -53,73 +67,147 @@ def unknown_reason():
 
 
 CASES = {
-    "unknown event": (unknown_event, 422, "code-invalid",
-                      "Bundle.entry[0].resource.eventCoding"),
+    "unknown event": (unknown_event, 422, "code-invalid", "Bundle.entry[0].resource.eventCoding"),
     "unknown reason": (unknown_reason, 422, "code-invalid", "Bundle.entry[0].resource.reason"),
     "service request missing": (service_request_missing, 422, "required", "MessageHeader.focus"),
-    "task for a referral never seen": (task_for_another_referral, 422, "not-found",
-                                       "Bundle.entry[3].resource.focus"),
+    "task for a referral never seen": (
+        task_for_another_referral,
+        422,
+        "not-found",
+        "Bundle.entry[3].resource.focus",
+    ),
     "contact before the referral": (
-        lambda: new_with(contact("c1", "2026-09-30T10:00:00Z")), 422, "business-rule",
-        "Bundle.entry[3].resource.period.start"),
+        lambda: new_with(contact("c1", "2026-09-30T10:00:00Z")),
+        422,
+        "business-rule",
+        "Bundle.entry[3].resource.period.start",
+    ),
     "contact in the future": (
-        lambda: new_with(contact("c1", "2099-01-01T10:00:00Z")), 422, "business-rule",
-        "Bundle.entry[3].resource.period.start"),
+        lambda: new_with(contact("c1", "2099-01-01T10:00:00Z")),
+        422,
+        "business-rule",
+        "Bundle.entry[3].resource.period.start",
+    ),
     "score out of range": (
-        lambda: new_with(assessment("a1", "ons4", "baseline", "2026-10-03",
-                                    items={"ons4-anxiety": 11})), 422, "value",
-        "Bundle.entry[3].resource.component[0].valueInteger"),
+        lambda: new_with(
+            assessment("a1", "ons4", "baseline", "2026-10-03", items={"ons4-anxiety": 11})
+        ),
+        422,
+        "value",
+        "Bundle.entry[3].resource.component[0].valueInteger",
+    ),
     "total out of range": (
         lambda: new_with(assessment("a1", "wemwbs", "baseline", "2026-10-03", total=71)),
-        422, "value", "Bundle.entry[3].resource.valueQuantity.value"),
+        422,
+        "value",
+        "Bundle.entry[3].resource.valueQuantity.value",
+    ),
     "a total for an instrument that is not summed": (
         lambda: new_with(assessment("a1", "ons4", "baseline", "2026-10-03", total=20)),
-        422, "business-rule", "Bundle.entry[3].resource.valueQuantity"),
+        422,
+        "business-rule",
+        "Bundle.entry[3].resource.valueQuantity",
+    ),
     "an item of another instrument": (
-        lambda: new_with(assessment("a1", "wemwbs", "baseline", "2026-10-03",
-                                    items={"ons4-anxiety": 3})), 422, "code-invalid",
-        "Bundle.entry[3].resource.component[0].code"),
+        lambda: new_with(
+            assessment("a1", "wemwbs", "baseline", "2026-10-03", items={"ons4-anxiety": 3})
+        ),
+        422,
+        "code-invalid",
+        "Bundle.entry[3].resource.component[0].code",
+    ),
     "unknown instrument timepoint": (
         lambda: new_with({**assessment("a1", "wemwbs", "midway", "2026-10-03", total=40)}),
-        422, "required", "Bundle.entry[3].resource.extension"),
+        422,
+        "required",
+        "Bundle.entry[3].resource.extension",
+    ),
     "unknown attendance code": (
-        lambda: new_with(contact("c1", "2026-10-03T10:00:00Z", attendance="9")), 422,
-        "code-invalid", "Bundle.entry[3].resource.extension[1].value[x]"),
+        lambda: new_with(contact("c1", "2026-10-03T10:00:00Z", attendance="9")),
+        422,
+        "code-invalid",
+        "Bundle.entry[3].resource.extension[1].value[x]",
+    ),
     "unknown mechanism code": (
-        lambda: new_with(contact("c1", "2026-10-03T10:00:00Z", mechanism="77")), 422,
-        "code-invalid", "Bundle.entry[3].resource.extension[0].value[x]"),
+        lambda: new_with(contact("c1", "2026-10-03T10:00:00Z", mechanism="77")),
+        422,
+        "code-invalid",
+        "Bundle.entry[3].resource.extension[0].value[x]",
+    ),
     "closed without a closure reason": (
         lambda: new_with(task("t1", "completed", accepted="2026-10-02", ended="2026-10-05")),
-        422, "code-invalid", "Bundle.entry[3].resource.statusReason"),
+        422,
+        "code-invalid",
+        "Bundle.entry[3].resource.statusReason",
+    ),
     "declined without a reason": (
-        lambda: new_with(task("t1", "rejected")), 422, "code-invalid",
-        "Bundle.entry[3].resource.statusReason"),
+        lambda: new_with(task("t1", "rejected")),
+        422,
+        "code-invalid",
+        "Bundle.entry[3].resource.statusReason",
+    ),
     "accepted without a date": (
-        lambda: new_with(task("t1", "accepted")), 422, "required",
-        "Bundle.entry[3].resource.executionPeriod.start"),
+        lambda: new_with(task("t1", "accepted")),
+        422,
+        "required",
+        "Bundle.entry[3].resource.executionPeriod.start",
+    ),
     "support not from the support list": (
-        lambda: new_with(task("t1", "accepted", accepted="2026-10-02",
-                              outputs=[support("yoga-retreat")])), 422, "code-invalid",
-        "Bundle.entry[3].resource.output[0].type"),
+        lambda: new_with(
+            task("t1", "accepted", accepted="2026-10-02", outputs=[support("yoga-retreat")])
+        ),
+        422,
+        "code-invalid",
+        "Bundle.entry[3].resource.output[0].type",
+    ),
     "directory service id that is not a UUID": (
-        lambda: new_with(task("t1", "accepted", accepted="2026-10-02", outputs=[
-            support("housing-advice", "referral", service_id="housing-1")])), 422, "value",
-        "Bundle.entry[3].resource.output[0].valueReference"),
+        lambda: new_with(
+            task(
+                "t1",
+                "accepted",
+                accepted="2026-10-02",
+                outputs=[support("housing-advice", "referral", service_id="housing-1")],
+            )
+        ),
+        422,
+        "value",
+        "Bundle.entry[3].resource.output[0].valueReference",
+    ),
     "invalid NHS number on the Patient": (
-        lambda: message(REQUEST, reason_code="new", timestamp="2026-10-01T09:05:00Z",
-                        patient=emis_patient("9434765918")), 422, "value",
-        "Bundle.entry[2].resource.identifier[0].value"),
+        lambda: message(
+            REQUEST,
+            reason_code="new",
+            timestamp="2026-10-01T09:05:00Z",
+            patient=emis_patient("9434765918"),
+        ),
+        422,
+        "value",
+        "Bundle.entry[2].resource.identifier[0].value",
+    ),
     "a resource a referral message may not carry": (
-        lambda: new_with({"resourceType": "Claim", "id": "x"}), 422, "not-supported",
-        "Bundle.entry[3].resource.resourceType"),
+        lambda: new_with({"resourceType": "Claim", "id": "x"}),
+        422,
+        "not-supported",
+        "Bundle.entry[3].resource.resourceType",
+    ),
     "not a message bundle": (
-        lambda: {**copy.deepcopy(NEW), "type": "transaction"}, 422, "code-invalid",
-        "Bundle.type"),
-    "no bundle id": (lambda: {k: v for k, v in NEW.items() if k != "id"}, 400, "required",
-                     "Bundle.id"),
+        lambda: {**copy.deepcopy(NEW), "type": "transaction"},
+        422,
+        "code-invalid",
+        "Bundle.type",
+    ),
+    "no bundle id": (
+        lambda: {k: v for k, v in NEW.items() if k != "id"},
+        400,
+        "required",
+        "Bundle.id",
+    ),
     "header not first": (
-        lambda: {**copy.deepcopy(NEW), "entry": list(reversed(NEW["entry"]))}, 422,
-        "structure", "Bundle.entry[0].resource"),
+        lambda: {**copy.deepcopy(NEW), "entry": list(reversed(NEW["entry"]))},
+        422,
+        "structure",
+        "Bundle.entry[0].resource",
+    ),
 }
 
 
@@ -132,7 +220,9 @@ async def test_a_bad_message_is_refused_and_writes_nothing(client, referral_app,
     assert response.headers["content-type"].startswith("application/fhir+json")
     body = response.json()
     assert body["resourceType"] == "OperationOutcome"
-    assert any(i["code"] == code and expression in i.get("expression", []) for i in body["issue"]), body
+    assert any(
+        i["code"] == code and expression in i.get("expression", []) for i in body["issue"]
+    ), body
     for table in TABLES:
         assert await count_rows(referral_app, table) == 0, table
 
@@ -140,7 +230,8 @@ async def test_a_bad_message_is_refused_and_writes_nothing(client, referral_app,
 async def test_a_bad_resource_after_good_ones_leaves_the_referral_untouched(client, referral_app):
     await send(client, NEW)
     good_and_bad = message(
-        REQUEST, task("t1", "accepted", accepted="2026-10-02"),
+        REQUEST,
+        task("t1", "accepted", accepted="2026-10-02"),
         contact("c1", "2026-10-03T10:00:00Z", attendance="9"),
         timestamp="2026-10-04T09:00:00Z",
     )
@@ -152,8 +243,11 @@ async def test_a_bad_resource_after_good_ones_leaves_the_referral_untouched(clie
 
 
 async def test_malformed_json_is_a_structure_error(client, referral_app):
-    response = await client.post("/fhir/$process-message", content=b"{not json",
-                                 headers={**WRITE, "Content-Type": "application/fhir+json"})
+    response = await client.post(
+        "/fhir/$process-message",
+        content=b"{not json",
+        headers={**WRITE, "Content-Type": "application/fhir+json"},
+    )
 
     assert response.status_code == 400
     assert response.json()["issue"][0]["code"] == "structure"

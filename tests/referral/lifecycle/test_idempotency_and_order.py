@@ -51,9 +51,9 @@ async def test_a_used_id_with_a_different_payload_is_a_conflict(client, referral
     [issue] = response.json()["issue"]
     assert issue["code"] == "duplicate"
     assert issue["expression"] == ["Bundle.id"]
-    assert await fetch_rows(referral_app, "SELECT reason_code FROM referral_reason "
-                            "ORDER BY rank") == [{"reason_code": "105531004"},
-                                                 {"reason_code": "160932005"}]
+    assert await fetch_rows(
+        referral_app, "SELECT reason_code FROM referral_reason ORDER BY rank"
+    ) == [{"reason_code": "105531004"}, {"reason_code": "160932005"}]
 
 
 async def test_concurrent_deliveries_of_one_message_create_one_referral(client, referral_app):
@@ -67,17 +67,24 @@ async def test_concurrent_deliveries_of_one_message_create_one_referral(client, 
 
 async def test_an_older_contact_update_does_not_overwrite_a_newer_one(client, referral_app):
     await send(client, NEW)
-    newer = message(REQUEST, contact("c1", "2026-10-03T10:00:00Z", attendance="3"),
-                    timestamp="2026-10-03T12:00:00Z")
-    older = message(REQUEST, contact("c1", "2026-10-03T10:00:00Z", attendance="0"),
-                    timestamp="2026-10-02T12:00:00Z")
+    newer = message(
+        REQUEST,
+        contact("c1", "2026-10-03T10:00:00Z", attendance="3"),
+        timestamp="2026-10-03T12:00:00Z",
+    )
+    older = message(
+        REQUEST,
+        contact("c1", "2026-10-03T10:00:00Z", attendance="0"),
+        timestamp="2026-10-02T12:00:00Z",
+    )
     await send(client, newer)
     response = await send(client, older)
 
     assert response.status_code == 200
     assert "1 superseded" in response.text
     assert await fetch_rows(referral_app, "SELECT attendance_outcome FROM contact") == [
-        {"attendance_outcome": "dna"}]
+        {"attendance_outcome": "dna"}
+    ]
 
 
 async def test_a_late_acceptance_does_not_reopen_a_closed_referral(client, referral_app):
@@ -85,25 +92,29 @@ async def test_a_late_acceptance_does_not_reopen_a_closed_referral(client, refer
     for item in [messages[0], messages[-1], messages[1]]:  # new, closed, then accepted (older)
         assert (await send(client, item)).status_code == 200
 
-    [row] = await fetch_rows(referral_app, "SELECT status, closure_reason_code "
-                             "FROM referral_lifecycle")
+    [row] = await fetch_rows(
+        referral_app, "SELECT status, closure_reason_code FROM referral_lifecycle"
+    )
     assert row == {"status": "closed", "closure_reason_code": "needs-met"}
 
 
 async def test_an_older_service_request_does_not_replace_newer_content(client, referral_app):
     await send(client, NEW)
-    newer = emis_service_request(reasons=[{"coding": [
-        {"system": "http://snomed.info/sct", "code": "733423003"}]}])
+    newer = emis_service_request(
+        reasons=[{"coding": [{"system": "http://snomed.info/sct", "code": "733423003"}]}]
+    )
     await send(client, message(newer, timestamp="2026-10-05T09:00:00Z"))
     await send(client, message(REQUEST, timestamp="2026-10-04T09:00:00Z"))
 
     assert await fetch_rows(referral_app, "SELECT reason_code FROM referral_reason") == [
-        {"reason_code": "733423003"}]
+        {"reason_code": "733423003"}
+    ]
 
 
 async def test_an_update_before_its_referral_is_held_then_applied(client, referral_app):
-    accepted = message(REQUEST, task("t1", "accepted", accepted="2026-10-02"),
-                       timestamp="2026-10-02T10:00:00Z")
+    accepted = message(
+        REQUEST, task("t1", "accepted", accepted="2026-10-02"), timestamp="2026-10-02T10:00:00Z"
+    )
     held = await send(client, accepted)
 
     assert held.status_code == 202
@@ -114,24 +125,26 @@ async def test_an_update_before_its_referral_is_held_then_applied(client, referr
     assert (await send(client, NEW)).status_code == 200
     assert await count_rows(referral_app, "held_message") == 0
     assert await fetch_rows(referral_app, "SELECT status FROM referral_lifecycle") == [
-        {"status": "accepted"}]
+        {"status": "accepted"}
+    ]
     resend = await send(client, accepted)
     assert resend.status_code == 200
     assert "applied to ServiceRequest" in resend.text
 
 
-async def test_a_held_update_that_breaks_the_referral_dates_is_rejected_alone(
-    client, referral_app
-):
-    early = message(REQUEST, contact("c1", "2026-09-20T10:00:00Z"),
-                    timestamp="2026-09-20T12:00:00Z")
+async def test_a_held_update_that_breaks_the_referral_dates_is_rejected_alone(client, referral_app):
+    early = message(
+        REQUEST, contact("c1", "2026-09-20T10:00:00Z"), timestamp="2026-09-20T12:00:00Z"
+    )
     assert (await send(client, early)).status_code == 202
     assert (await send(client, NEW)).status_code == 200
 
     assert await count_rows(referral_app, "contact") == 0
     assert await count_rows(referral_app, "referral") == 1
-    [row] = await fetch_rows(referral_app, "SELECT outcome, response_status FROM "
-                             "processed_message WHERE outcome <> 'applied'")
+    [row] = await fetch_rows(
+        referral_app,
+        "SELECT outcome, response_status FROM processed_message WHERE outcome <> 'applied'",
+    )
     assert row == {"outcome": "rejected", "response_status": 422}
     again = await send(client, early)
     assert again.status_code == 422

@@ -26,8 +26,7 @@ CONNECTOR = rio_service_request("RIO-1", nhs_number=PERSON, authored="2026-10-20
 
 async def links_by_identifier(client):
     bundle = (await client.get("/fhir/ServiceRequest", headers=READ)).json()
-    by_id = {e["resource"]["id"]: e["resource"]["identifier"][0]["value"]
-             for e in bundle["entry"]}
+    by_id = {e["resource"]["id"]: e["resource"]["identifier"][0]["value"] for e in bundle["entry"]}
     result = {}
     for entry in bundle["entry"]:
         resource = entry["resource"]
@@ -46,8 +45,13 @@ async def test_two_roles_at_once_show_the_link_on_both_referrals(client, referra
         "EMIS-1": [("RIO-1", "concurrent-other-role")],
         "RIO-1": [("EMIS-1", "concurrent-other-role")],
     }
-    found = (await client.get("/fhir/ServiceRequest", params={
-        "linkage": "concurrent-other-role", "patient.identifier": PERSON}, headers=READ)).json()
+    found = (
+        await client.get(
+            "/fhir/ServiceRequest",
+            params={"linkage": "concurrent-other-role", "patient.identifier": PERSON},
+            headers=READ,
+        )
+    ).json()
     assert found["total"] == 2
 
 
@@ -68,14 +72,20 @@ async def test_referrals_further_apart_than_the_window_are_not_linked(client, re
     await send(client, new(late, "2026-10-20T09:06:00Z"))
 
     assert await links_by_identifier(client) == {"EMIS-1": [], "RIO-2": []}
-    assert (await client.get("/fhir/ServiceRequest", params={"linkage": "any"},
-                             headers=READ)).json()["total"] == 0
+    assert (
+        await client.get("/fhir/ServiceRequest", params={"linkage": "any"}, headers=READ)
+    ).json()["total"] == 0
 
 
 async def test_a_referral_closed_before_the_other_was_made_is_not_concurrent(client, referral_app):
     await send(client, new(LINK_WORKER, "2026-10-01T09:05:00Z"))
-    closed = task("t1", "completed", accepted="2026-10-02", ended="2026-10-10",
-                  reason=(profiles.REFERRAL_CLOSURE_REASON, "needs-met"))
+    closed = task(
+        "t1",
+        "completed",
+        accepted="2026-10-02",
+        ended="2026-10-10",
+        reason=(profiles.REFERRAL_CLOSURE_REASON, "needs-met"),
+    )
     await send(client, message(LINK_WORKER, closed, timestamp="2026-10-10T12:00:00Z"))
     await send(client, new(CONNECTOR, "2026-10-20T09:05:00Z"))
 
@@ -87,8 +97,13 @@ async def test_closing_one_referral_later_keeps_the_link_made_while_both_were_op
 ):
     await send(client, new(LINK_WORKER, "2026-10-01T09:05:00Z"))
     await send(client, new(CONNECTOR, "2026-10-20T09:05:00Z"))
-    closed = task("t1", "completed", accepted="2026-10-02", ended="2026-10-25",
-                  reason=(profiles.REFERRAL_CLOSURE_REASON, "needs-met"))
+    closed = task(
+        "t1",
+        "completed",
+        accepted="2026-10-02",
+        ended="2026-10-25",
+        reason=(profiles.REFERRAL_CLOSURE_REASON, "needs-met"),
+    )
     await send(client, message(LINK_WORKER, closed, timestamp="2026-10-25T12:00:00Z"))
 
     assert (await links_by_identifier(client))["EMIS-1"] == [("RIO-1", "concurrent-other-role")]
@@ -96,8 +111,13 @@ async def test_closing_one_referral_later_keeps_the_link_made_while_both_were_op
 
 async def test_a_re_referral_to_the_same_role_after_closure_is_marked(client, referral_app):
     await send(client, new(LINK_WORKER, "2026-10-01T09:05:00Z"))
-    closed = task("t1", "completed", accepted="2026-10-02", ended="2026-10-10",
-                  reason=(profiles.REFERRAL_CLOSURE_REASON, "needs-partially-met"))
+    closed = task(
+        "t1",
+        "completed",
+        accepted="2026-10-02",
+        ended="2026-10-10",
+        reason=(profiles.REFERRAL_CLOSURE_REASON, "needs-partially-met"),
+    )
     await send(client, message(LINK_WORKER, closed, timestamp="2026-10-10T12:00:00Z"))
     again = emis_service_request("EMIS-2", nhs_number=PERSON, authored="2026-11-15T09:00:00Z")
     await send(client, new(again, "2026-11-15T09:05:00Z"))
@@ -108,14 +128,16 @@ async def test_a_re_referral_to_the_same_role_after_closure_is_marked(client, re
     }
     rows = await fetch_rows(referral_app, "SELECT link_type FROM referral_link ORDER BY link_type")
     assert rows == [{"link_type": "re-referral-of"}, {"link_type": "re-referred-as"}]
-    found = (await client.get("/fhir/ServiceRequest", params={"linkage": "re-referral-of"},
-                              headers=READ)).json()
+    found = (
+        await client.get("/fhir/ServiceRequest", params={"linkage": "re-referral-of"}, headers=READ)
+    ).json()
     assert [e["resource"]["identifier"][0]["value"] for e in found["entry"]] == ["EMIS-2"]
 
 
 async def test_an_unknown_linkage_value_is_refused(client):
-    response = await client.get("/fhir/ServiceRequest", params={"linkage": "siblings"},
-                                headers=READ)
+    response = await client.get(
+        "/fhir/ServiceRequest", params={"linkage": "siblings"}, headers=READ
+    )
 
     assert response.status_code == 400
     assert response.json()["issue"][0]["expression"] == ["linkage"]

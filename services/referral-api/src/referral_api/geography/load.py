@@ -58,16 +58,21 @@ def postcode_rows(path: Path) -> Iterator[dict[str, str | None]]:
                 continue
             if lsoa:
                 yield {
-                    "postcode": postcode, "lsoa_code": lsoa, "lsoa_vintage": vintage,
+                    "postcode": postcode,
+                    "lsoa_code": lsoa,
+                    "lsoa_vintage": vintage,
                     "local_authority_code": (row.get(authority_column) or None)
-                    if authority_column else None,
+                    if authority_column
+                    else None,
                 }
 
 
 def sample_rows() -> Iterator[dict[str, str | None]]:
     for area in sample_postcode_lookup().values():
         yield {
-            "postcode": area.postcode, "lsoa_code": area.lsoa_code, "lsoa_vintage": "2021",
+            "postcode": area.postcode,
+            "lsoa_code": area.lsoa_code,
+            "lsoa_vintage": "2021",
             "local_authority_code": area.local_authority_code,
         }
 
@@ -80,12 +85,17 @@ def practice_rows(path: Path) -> Iterator[dict[str, str]]:
         pcn = _pick(header, ("pcn_code", "pcn_ods"), "PCN code")
         for row in reader:
             if row.get(practice) and row.get(pcn):
-                yield {"practice_ods": row[practice].strip().upper(),
-                       "pcn_ods": row[pcn].strip().upper()}
+                yield {
+                    "practice_ods": row[practice].strip().upper(),
+                    "pcn_ods": row[pcn].strip().upper(),
+                }
 
 
 async def replace_postcodes(
-    session: AsyncSession, rows: Iterator[dict[str, str | None]], source: str, is_sample: bool,
+    session: AsyncSession,
+    rows: Iterator[dict[str, str | None]],
+    source: str,
+    is_sample: bool,
     progress: bool = False,
 ) -> int:
     """Replace the postcode lookup with `rows` (the caller commits)."""
@@ -117,7 +127,7 @@ async def replace_practices(
     await repository.clear_practices()
     batch = list(rows)
     for start in range(0, len(batch), BATCH):
-        await repository.add_practices(batch[start:start + BATCH])
+        await repository.add_practices(batch[start : start + BATCH])
     await repository.record_load("practice-pcn", source, False, len(batch), datetime.now(UTC))
     return len(batch)
 
@@ -131,7 +141,10 @@ async def _run(args: argparse.Namespace) -> int:
                 print(f"{count} sample postcodes loaded (synthetic: tests and make run only)")
             if args.postcodes:
                 count = await replace_postcodes(
-                    session, postcode_rows(args.postcodes), args.postcodes.name, False,
+                    session,
+                    postcode_rows(args.postcodes),
+                    args.postcodes.name,
+                    False,
                     progress=True,
                 )
                 print(f"{count:,} postcodes loaded from {args.postcodes.name}")

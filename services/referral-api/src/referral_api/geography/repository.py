@@ -15,16 +15,21 @@ class GeographyRepository:
 
     async def lsoa_of(self, postcode: str) -> tuple[str, str] | None:
         """(LSOA code, vintage) of a normalised postcode, or None when it is not in the lookup."""
-        row = (await self.session.execute(
-            select(PostcodeLsoa.lsoa_code, PostcodeLsoa.lsoa_vintage)
-            .where(PostcodeLsoa.postcode == postcode)
-        )).first()
+        row = (
+            await self.session.execute(
+                select(PostcodeLsoa.lsoa_code, PostcodeLsoa.lsoa_vintage).where(
+                    PostcodeLsoa.postcode == postcode
+                )
+            )
+        ).first()
         return (row[0], row[1]) if row else None
 
     async def pcn_of(self, practice_ods: str) -> str | None:
-        return (await self.session.execute(
-            select(PracticePcn.pcn_ods).where(PracticePcn.practice_ods == practice_ods)
-        )).scalar_one_or_none()
+        return (
+            await self.session.execute(
+                select(PracticePcn.pcn_ods).where(PracticePcn.practice_ods == practice_ods)
+            )
+        ).scalar_one_or_none()
 
     async def clear_postcodes(self) -> None:
         await self.session.execute(delete(PostcodeLsoa))
@@ -45,6 +50,12 @@ class GeographyRepository:
     async def record_load(
         self, lookup: str, source: str, is_sample: bool, row_count: int, at: datetime
     ) -> None:
-        await self.session.execute(insert(LookupLoad).values(
-            lookup=lookup, source=source, is_sample=is_sample, row_count=row_count, loaded_at=at,
-        ))
+        await self.session.execute(
+            insert(LookupLoad).values(
+                lookup=lookup,
+                source=source,
+                is_sample=is_sample,
+                row_count=row_count,
+                loaded_at=at,
+            )
+        )

@@ -65,8 +65,8 @@ RESPONSE: dict[str, Any] = {
                     {
                         "severity": "information",
                         "code": "informational",
-                        "diagnostics": "message … applied to ServiceRequest/2f1c… (Patient: 1 applied; "
-                        "ServiceRequest: 1 created)",
+                        "diagnostics": "message … applied to ServiceRequest/2f1c… "
+                        "(Patient: 1 applied; ServiceRequest: 1 created)",
                     }
                 ],
             }

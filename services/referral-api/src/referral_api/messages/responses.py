@@ -60,7 +60,8 @@ def ok_response(message: "ReadMessage", applied: "Applied", base_url: str, now: 
             "severity": "information",
             "code": "informational",
             "diagnostics": f"message {message.bundle.id} applied to ServiceRequest/"
-            f"{applied.referral_id} ({summary}); 'superseded' means a newer version was already held",
+            f"{applied.referral_id} ({summary}); 'superseded' means a newer version was "
+            "already held",
         }
     ]
     if message.ignored:
@@ -88,9 +89,9 @@ def held_response(message: "ReadMessage", now: datetime) -> str:
             {
                 "severity": "information",
                 "code": "informational",
-                "diagnostics": f"message {message.bundle.id} is an update for the referral {system}|"
-                f"{value}, which has not been received yet: it is held and will be applied when the "
-                "referral's 'new' message arrives",
+                "diagnostics": f"message {message.bundle.id} is an update for the referral "
+                f"{system}|{value}, which has not been received yet: it is held and will be "
+                "applied when the referral's 'new' message arrives",
             }
         ],
     )

@@ -31,9 +31,7 @@ def content_of(document: dict[str, Any]) -> dict[str, Any]:
 def server_extensions_of(resource_json: str) -> list[dict[str, Any]]:
     """The server-managed extensions of a stored referral, in order."""
     document = orjson.loads(resource_json)
-    return [
-        e for e in document.get("extension", []) if e.get("url") in SERVER_MANAGED_EXTENSIONS
-    ]
+    return [e for e in document.get("extension", []) if e.get("url") in SERVER_MANAGED_EXTENSIONS]
 
 
 def render(
@@ -51,7 +49,9 @@ def render(
         dict.fromkeys([systems.SERVICE_REQUEST_PROFILE, *incoming_meta.get("profile", [])])
     )
     meta: dict[str, Any] = {
-        "versionId": str(version), "lastUpdated": instant(at), "profile": profile_list,
+        "versionId": str(version),
+        "lastUpdated": instant(at),
+        "profile": profile_list,
     }
     if "tag" in incoming_meta:
         meta["tag"] = incoming_meta["tag"]
@@ -80,6 +80,10 @@ def rerender(
     content = content_of(document)
     content["status"] = status
     return render(
-        content, document["id"], version, at,
-        server_extensions=server_extensions, incoming_meta=document.get("meta"),
+        content,
+        document["id"],
+        version,
+        at,
+        server_extensions=server_extensions,
+        incoming_meta=document.get("meta"),
     )

@@ -29,8 +29,15 @@ from signpost_schemas.fhir.datatypes import (
 from signpost_schemas.fhir.task import as_moment
 
 EncounterStatus = Literal[
-    "planned", "arrived", "triaged", "in-progress", "onleave", "finished", "cancelled",
-    "entered-in-error", "unknown",
+    "planned",
+    "arrived",
+    "triaged",
+    "in-progress",
+    "onleave",
+    "finished",
+    "cancelled",
+    "entered-in-error",
+    "unknown",
 ]
 
 
@@ -60,8 +67,11 @@ class Contact(FhirResource):
 
     @model_validator(mode="after")
     def _coded_extensions(self) -> "Contact":
-        self._coded(profiles.CONSULTATION_MECHANISM_EXTENSION, codes.consultation_mechanisms(),
-                    "consultation mechanism")
+        self._coded(
+            profiles.CONSULTATION_MECHANISM_EXTENSION,
+            codes.consultation_mechanisms(),
+            "consultation mechanism",
+        )
         self._coded(profiles.ATTENDANCE_EXTENSION, codes.attendance(), "attendance outcome")
         return self
 
@@ -69,8 +79,12 @@ class Contact(FhirResource):
         found = [(i, e) for i, e in enumerate(self.extension) if e.url == url]
         if len(found) != 1:
             raise custom_error(
-                "required", "exactly one {what} extension ({url}) is required (found {count})",
-                f"Encounter.extension('{url}')", what=what, url=url, count=len(found),
+                "required",
+                "exactly one {what} extension ({url}) is required (found {count})",
+                f"Encounter.extension('{url}')",
+                what=what,
+                url=url,
+                count=len(found),
             )
         index, extension = found[0]
         concept = extension.valueCodeableConcept or (
@@ -79,16 +93,22 @@ class Contact(FhirResource):
         match = first_match(concept, code_list) if concept else None
         if match is None:
             raise custom_error(
-                "code_invalid", "the {what} must be coded from the {value_set} list (got {got})",
-                f"Encounter.extension[{index}].value[x]", what=what, value_set=code_list.name,
+                "code_invalid",
+                "the {what} must be coded from the {value_set} list (got {got})",
+                f"Encounter.extension[{index}].value[x]",
+                what=what,
+                value_set=code_list.name,
                 got=describe_codings(concept) if concept else "no value",
             )
         return match[1]
 
     @property
     def mechanism(self) -> Concept:
-        return self._coded(profiles.CONSULTATION_MECHANISM_EXTENSION,
-                           codes.consultation_mechanisms(), "consultation mechanism")
+        return self._coded(
+            profiles.CONSULTATION_MECHANISM_EXTENSION,
+            codes.consultation_mechanisms(),
+            "consultation mechanism",
+        )
 
     @property
     def attendance(self) -> Concept:

@@ -33,8 +33,14 @@ from signpost_schemas.fhir.datatypes import (
 from signpost_schemas.fhir.task import as_moment
 
 ObservationStatus = Literal[
-    "registered", "preliminary", "final", "amended", "corrected", "cancelled",
-    "entered-in-error", "unknown",
+    "registered",
+    "preliminary",
+    "final",
+    "amended",
+    "corrected",
+    "cancelled",
+    "entered-in-error",
+    "unknown",
 ]
 Timepoint = Literal["baseline", "follow-up", "discharge"]
 TIMEPOINTS: tuple[str, ...] = ("baseline", "follow-up", "discharge")
@@ -124,21 +130,25 @@ class WellbeingAssessment(FhirResource):
     def _scores(self) -> "WellbeingAssessment":
         instrument = self.instrument
         found = [
-            (i, e) for i, e in enumerate(self.extension)
+            (i, e)
+            for i, e in enumerate(self.extension)
             if e.url == profiles.ASSESSMENT_TIMEPOINT_EXTENSION
         ]
         if len(found) != 1 or found[0][1].valueCode not in TIMEPOINTS:
             raise custom_error(
-                "required", "one {url} extension with valueCode baseline, follow-up or "
-                "discharge is required", "Observation.extension",
+                "required",
+                "one {url} extension with valueCode baseline, follow-up or discharge is required",
+                "Observation.extension",
                 url=profiles.ASSESSMENT_TIMEPOINT_EXTENSION,
             )
         if self.valueQuantity is not None:
             total_range = TOTAL_RANGES.get(instrument.code)
             if total_range is None:
                 raise custom_error(
-                    "business_rule", "{instrument} has no total: send its items as components",
-                    "Observation.valueQuantity", instrument=instrument.display,
+                    "business_rule",
+                    "{instrument} has no total: send its items as components",
+                    "Observation.valueQuantity",
+                    instrument=instrument.display,
                 )
             _check_range(total_range, self.valueQuantity.value, "Observation.valueQuantity.value")
         seen: set[str] = set()
@@ -146,8 +156,9 @@ class WellbeingAssessment(FhirResource):
             self._check_component(index, component, instrument, seen)
         if self.valueQuantity is None and not self.component:
             raise custom_error(
-                "required", "an assessment needs a total (valueQuantity) or item scores "
-                "(component)", "Observation.value[x]",
+                "required",
+                "an assessment needs a total (valueQuantity) or item scores (component)",
+                "Observation.value[x]",
             )
         return self
 
@@ -158,30 +169,39 @@ class WellbeingAssessment(FhirResource):
         match = first_match(component.code, codes.wellbeing_instruments())
         if match is None or match[1].group != instrument.code:
             raise custom_error(
-                "code_invalid", "a component of {instrument} must be coded with one of its "
-                "item codes (got {got})", f"{where}.code", instrument=instrument.display,
+                "code_invalid",
+                "a component of {instrument} must be coded with one of its item codes (got {got})",
+                f"{where}.code",
+                instrument=instrument.display,
                 got=describe_codings(component.code),
             )
         code = match[1].code
         if code in seen:
-            raise custom_error("duplicate", "the item {code} is given twice", f"{where}.code",
-                               code=code)
+            raise custom_error(
+                "duplicate", "the item {code} is given twice", f"{where}.code", code=code
+            )
         seen.add(code)
-        values = [v for v in (component.valueQuantity, component.valueInteger,
-                              component.valueString) if v is not None]
+        values = [
+            v
+            for v in (component.valueQuantity, component.valueInteger, component.valueString)
+            if v is not None
+        ]
         if len(values) != 1:
-            raise custom_error("required", "a component needs exactly one value",
-                               f"{where}.value[x]")
+            raise custom_error(
+                "required", "a component needs exactly one value", f"{where}.value[x]"
+            )
         if code in TEXT_SCORES:
             if component.valueString is None or not _EQ5D_PROFILE.match(component.valueString):
                 raise custom_error(
-                    "value_error", "the EQ-5D-5L profile is five digits 1-5 in valueString "
-                    "(e.g. 21131)", f"{where}.valueString",
+                    "value_error",
+                    "the EQ-5D-5L profile is five digits 1-5 in valueString (e.g. 21131)",
+                    f"{where}.valueString",
                 )
             return
         if component.valueString is not None:
-            raise custom_error("value_error", "{code} is a number, not a string",
-                               f"{where}.valueString", code=code)
+            raise custom_error(
+                "value_error", "{code} is a number, not a string", f"{where}.valueString", code=code
+            )
         value = component.valueQuantity.value if component.valueQuantity else component.valueInteger
         assert value is not None
         path = where + (".valueQuantity.value" if component.valueQuantity else ".valueInteger")
@@ -194,8 +214,10 @@ class WellbeingAssessment(FhirResource):
         match = first_match(self.code, codes.wellbeing_instruments())
         if match is None or match[1].group != "instrument":
             raise custom_error(
-                "code_invalid", "Observation.code must name an instrument from the "
-                "wellbeing-instruments list (got {got})", "Observation.code",
+                "code_invalid",
+                "Observation.code must name an instrument from the "
+                "wellbeing-instruments list (got {got})",
+                "Observation.code",
                 got=describe_codings(self.code),
             )
         return match[1]
@@ -222,8 +244,10 @@ class WellbeingAssessment(FhirResource):
             match = first_match(component.code, codes.wellbeing_instruments())
             assert match is not None
             number = (
-                component.valueQuantity.value if component.valueQuantity
-                else float(component.valueInteger) if component.valueInteger is not None
+                component.valueQuantity.value
+                if component.valueQuantity
+                else float(component.valueInteger)
+                if component.valueInteger is not None
                 else None
             )
             result.append(ItemScore(match[1].code, number, component.valueString))
@@ -236,8 +260,12 @@ def _check_range(score_range: ScoreRange, value: float, expression: str) -> None
     ):
         number = "a whole number" if score_range.whole else "a number"
         raise custom_error(
-            "value_error", "the score {value} is out of range: {number} from {low} to {high}",
-            expression, value=_plain(value), number=number, low=_plain(score_range.low),
+            "value_error",
+            "the score {value} is out of range: {number} from {low} to {high}",
+            expression,
+            value=_plain(value),
+            number=number,
+            low=_plain(score_range.low),
             high=_plain(score_range.high),
         )
 

@@ -93,7 +93,8 @@ class MessagePatient(FhirResource):
     @model_validator(mode="after")
     def _nhs_number_present(self) -> "MessagePatient":
         found = [
-            (i, x) for i, x in enumerate(self.identifier)
+            (i, x)
+            for i, x in enumerate(self.identifier)
             if x.system and systems.normalise_system(x.system) == systems.NHS_NUMBER
         ]
         if not found:
@@ -105,8 +106,10 @@ class MessagePatient(FhirResource):
             validate_nhs_number(identifier.value or "")
         except InvalidNhsNumber as error:
             raise custom_error(
-                "value_error", "invalid NHS number: {problem}",
-                f"Patient.identifier[{index}].value", problem=str(error),
+                "value_error",
+                "invalid NHS number: {problem}",
+                f"Patient.identifier[{index}].value",
+                problem=str(error),
             ) from None
         return self
 
@@ -137,8 +140,11 @@ class MessagePatient(FhirResource):
         """The registered GP practice's ODS code, from `generalPractitioner`."""
         for reference in self.generalPractitioner or []:
             identifier = reference.identifier
-            if identifier and identifier.system and identifier.value and (
-                systems.normalise_system(identifier.system) == systems.ODS_ORGANIZATION
+            if (
+                identifier
+                and identifier.system
+                and identifier.value
+                and (systems.normalise_system(identifier.system) == systems.ODS_ORGANIZATION)
             ):
                 return identifier.value.strip().upper()
         return None

@@ -39,12 +39,29 @@ from signpost_schemas.fhir.datatypes import (
 )
 
 TaskStatus = Literal[
-    "draft", "requested", "received", "accepted", "rejected", "ready", "cancelled",
-    "in-progress", "on-hold", "failed", "completed", "entered-in-error",
+    "draft",
+    "requested",
+    "received",
+    "accepted",
+    "rejected",
+    "ready",
+    "cancelled",
+    "in-progress",
+    "on-hold",
+    "failed",
+    "completed",
+    "entered-in-error",
 ]
 TaskIntent = Literal[
-    "unknown", "proposal", "plan", "order", "original-order", "reflex-order", "filler-order",
-    "instance-order", "option",
+    "unknown",
+    "proposal",
+    "plan",
+    "order",
+    "original-order",
+    "reflex-order",
+    "filler-order",
+    "instance-order",
+    "option",
 ]
 LifecycleState = Literal["received", "accepted", "declined", "cancelled", "closed"]
 SupportKind = Literal["referral", "signpost"]
@@ -90,8 +107,9 @@ class TaskOutput(FhirModel):
         kinds = [e for e in value or [] if e.url == profiles.SUPPORT_KIND_EXTENSION]
         if len(kinds) != 1 or kinds[0].valueCode not in ("referral", "signpost"):
             raise PydanticCustomError(
-                "required", "each output needs one {url} extension with valueCode referral or "
-                "signpost", {"url": profiles.SUPPORT_KIND_EXTENSION},
+                "required",
+                "each output needs one {url} extension with valueCode referral or signpost",
+                {"url": profiles.SUPPORT_KIND_EXTENSION},
             )
         return value
 
@@ -103,14 +121,16 @@ class TaskOutput(FhirModel):
         identifier = reference.identifier
         if identifier is None or identifier.system != profiles.DIRECTORY_SERVICE_ID:
             raise PydanticCustomError(
-                "required", "valueReference must name the directory service by identifier "
-                "(system {system})", {"system": profiles.DIRECTORY_SERVICE_ID},
+                "required",
+                "valueReference must name the directory service by identifier (system {system})",
+                {"system": profiles.DIRECTORY_SERVICE_ID},
             )
         try:
             uuid.UUID(identifier.value or "")
         except ValueError:
             raise PydanticCustomError(
-                "value_error", "the directory service id must be a UUID (got {got})",
+                "value_error",
+                "the directory service id must be a UUID (got {got})",
                 {"got": identifier.value},
             ) from None
         return reference
@@ -119,7 +139,8 @@ class TaskOutput(FhirModel):
     def _one_value(self) -> "TaskOutput":
         if (self.valueReference is None) == (self.valueCodeableConcept is None):
             raise PydanticCustomError(
-                "required", "an output needs exactly one of valueReference (the directory "
+                "required",
+                "an output needs exactly one of valueReference (the directory "
                 "service) or valueCodeableConcept",
             )
         return self
@@ -186,35 +207,45 @@ class ReferralTask(FhirResource):
             c.system == profiles.TASK_CODE and c.code == "fulfill" for c in self.code.coding or []
         ):
             raise custom_error(
-                "code_invalid", "Task.code, when given, must be {system}|fulfill",
-                "Task.code", system=profiles.TASK_CODE,
+                "code_invalid",
+                "Task.code, when given, must be {system}|fulfill",
+                "Task.code",
+                system=profiles.TASK_CODE,
             )
         state = self.lifecycle_state
         if state == "accepted" and self.accepted_at is None:
             raise custom_error(
-                "required", "an accepted Task needs executionPeriod.start (the acceptance date)",
+                "required",
+                "an accepted Task needs executionPeriod.start (the acceptance date)",
                 "Task.executionPeriod.start",
             )
         if state == "declined" and self.reason is None:
             raise custom_error(
-                "code_invalid", "a rejected Task needs statusReason coded from the referral "
-                "rejection reasons or the closure reasons (got {got})", "Task.statusReason",
+                "code_invalid",
+                "a rejected Task needs statusReason coded from the referral "
+                "rejection reasons or the closure reasons (got {got})",
+                "Task.statusReason",
                 got=describe_codings(self.statusReason) if self.statusReason else "none",
             )
         if self.status in _CLOSING and self.closure_reason is None:
             raise custom_error(
-                "code_invalid", "a {status} Task needs statusReason coded from the referral "
-                "closure reasons (got {got})", "Task.statusReason", status=self.status,
+                "code_invalid",
+                "a {status} Task needs statusReason coded from the referral "
+                "closure reasons (got {got})",
+                "Task.statusReason",
+                status=self.status,
                 got=describe_codings(self.statusReason) if self.statusReason else "none",
             )
         if state == "closed" and self.ended_at is None:
             raise custom_error(
-                "required", "a closed referral needs executionPeriod.end (the closure date)",
+                "required",
+                "a closed referral needs executionPeriod.end (the closure date)",
                 "Task.executionPeriod.end",
             )
         if self.accepted_at and self.ended_at and self.ended_at < self.accepted_at:
             raise custom_error(
-                "business_rule", "executionPeriod.end is before executionPeriod.start",
+                "business_rule",
+                "executionPeriod.end is before executionPeriod.start",
                 "Task.executionPeriod",
             )
         return self
@@ -237,7 +268,8 @@ class ReferralTask(FhirResource):
             return None
         match = first_match(self.statusReason, codes.referral_status_and_closure())
         if match is None or match[1].system not in (
-            profiles.REFERRAL_CLOSURE_REASON, profiles.REFERRAL_REJECTION_REASON
+            profiles.REFERRAL_CLOSURE_REASON,
+            profiles.REFERRAL_REJECTION_REASON,
         ):
             return None
         return match[1]

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from directory_api.geography.__main__ import main as geography_main
 from directory_api.geography.__main__ import load, read_lookup
+from directory_api.geography.__main__ import main as geography_main
 from directory_api.imports.__main__ import main as imports_main
 from tests.directory.builders import location, new_id, organization, service
 from tests.support.rows import fetch_rows

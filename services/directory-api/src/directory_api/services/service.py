@@ -121,6 +121,14 @@ async def save_service(
         "last_modified_at": now,
         "input_digest": new_digest,
     }
+    if taken := await repository.link_ids_owned_elsewhere(
+        record_id, [link.id for link in links], [a.id for a in attributes]
+    ):
+        raise Conflict(
+            f"id {taken[0]} (a service_at_location or attribute) belongs to another service",
+            expression="id",
+            issue_code="duplicate",
+        )
     if existing is None:
         values.update(
             document="{}",

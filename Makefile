@@ -9,11 +9,12 @@ PACKAGES := -e shared/schemas -e shared/platform -e services/referral-api -e ser
 SERVICES := referral directory screening
 SCOPES ?= referral:read referral:write directory:write screening:read screening:write reports:read
 
-.PHONY: help venv run test test-sqlite test-postgres lint format migrate token bench openapi image clean
+.PHONY: help venv run test test-sqlite test-postgres renderers lint format migrate token bench openapi image clean
 
 help:
 	@echo "make run      start referral-api :8001, directory-api :8002, screening-api :8003 (SQLite in ./var/)"
 	@echo "make test     run every test (SQLite and PostgreSQL)"
+	@echo "make renderers install chromium and the npm packages the questionnaire renderer tests use"
 	@echo "make token    print a development bearer token (SCOPES='referral:read ...')"
 	@echo "make migrate  migrate the three databases to head"
 	@echo "make lint     ruff check and format check"
@@ -34,6 +35,9 @@ run: venv
 
 test: venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+renderers:
+	bash tests/renderers/setup.sh
 
 test-sqlite: venv
 	SIGNPOST_TEST_BACKENDS=sqlite $(BIN)/python -m pytest $(PYTEST_ARGS)

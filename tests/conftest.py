@@ -22,3 +22,13 @@ def backend(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(scope="session")
 def session_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("signpost")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Honour `postgres_only` / `sqlite_only` for tests parametrised by the `backend` fixture."""
+    for item in items:
+        backend = getattr(item, "callspec", None) and item.callspec.params.get("backend")
+        if backend == "sqlite" and item.get_closest_marker("postgres_only"):
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (row locks)"))
+        if backend == "postgresql" and item.get_closest_marker("sqlite_only"):
+            item.add_marker(pytest.mark.skip(reason="runs once, on SQLite"))

@@ -44,7 +44,17 @@ class ReferralLifecycle(Base):
     assessment_count: Mapped[int] = mapped_column(default=0)
 
 
-class ReferralTask(Base):
+class SenderVersion:
+    """What the ordering rule compares, and the resource as served, of a sender resource."""
+
+    as_of: Mapped[datetime] = mapped_column(UtcDateTime)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int]
+    last_updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    resource: Mapped[str] = mapped_column(Text)
+
+
+class ReferralTask(SenderVersion, Base):
     """A sender's lifecycle Task of a referral, as last accepted."""
 
     __tablename__ = "referral_task"
@@ -59,11 +69,6 @@ class ReferralTask(Base):
     closure_outcome: Mapped[str | None] = mapped_column(String(32))
     accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    as_of: Mapped[datetime] = mapped_column(UtcDateTime)
-    content_hash: Mapped[str] = mapped_column(String(64))
-    version: Mapped[int]
-    last_updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    resource: Mapped[str] = mapped_column(Text)
 
     __table_args__ = (UniqueConstraint("referral_id", "source_id"),)
 
@@ -89,7 +94,7 @@ class SupportOffered(Base):
     offered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
-class Contact(Base):
+class Contact(SenderVersion, Base):
     """A contact (Encounter) of a referral, as last accepted."""
 
     __tablename__ = "contact"
@@ -105,11 +110,6 @@ class Contact(Base):
     attendance_code: Mapped[str] = mapped_column(String(2))
     # attended | dna | cancelled-by-patient | cancelled-by-provider | not-seen | booked
     attendance_outcome: Mapped[str] = mapped_column(String(24))
-    as_of: Mapped[datetime] = mapped_column(UtcDateTime)
-    content_hash: Mapped[str] = mapped_column(String(64))
-    version: Mapped[int]
-    last_updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    resource: Mapped[str] = mapped_column(Text)
 
     __table_args__ = (
         UniqueConstraint("referral_id", "source_id"),
@@ -117,7 +117,7 @@ class Contact(Base):
     )
 
 
-class Assessment(Base):
+class Assessment(SenderVersion, Base):
     """A wellbeing assessment (Observation) of a referral, as last accepted."""
 
     __tablename__ = "assessment"
@@ -130,11 +130,6 @@ class Assessment(Base):
     timepoint: Mapped[str] = mapped_column(String(16))
     assessed_at: Mapped[datetime] = mapped_column(UtcDateTime)
     total_score: Mapped[float | None] = mapped_column(Float)
-    as_of: Mapped[datetime] = mapped_column(UtcDateTime)
-    content_hash: Mapped[str] = mapped_column(String(64))
-    version: Mapped[int]
-    last_updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    resource: Mapped[str] = mapped_column(Text)
 
     __table_args__ = (
         UniqueConstraint("referral_id", "source_id"),

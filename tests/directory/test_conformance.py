@@ -2,6 +2,7 @@
 
 import pytest
 
+from directory_api.seed.loader import SERVICE_TYPES_TAXONOMY
 from tests.directory.oruk_validator import openapi, schema_errors, validate_feed
 
 
@@ -103,3 +104,19 @@ async def test_page_past_the_end_is_empty_not_an_error(seeded_client):
 
     assert body["contents"] == [] and body["empty"] is True and body["size"] == 0
     assert body["total_items"] == 19 and body["page_number"] == 99
+
+
+async def test_taxonomy_terms_filter_by_taxonomy_parent_and_top_only(seeded_client):
+    service_types = SERVICE_TYPES_TAXONOMY
+    top = (
+        await seeded_client.get(
+            f"/taxonomy_terms?taxonomy_id={service_types}&top_only=true&per_page=200"
+        )
+    ).json()
+    finance = next(t for t in top["contents"] if t["code"] == "group:finance")
+    children = (await seeded_client.get(f"/taxonomy_terms?parent_id={finance['id']}")).json()
+
+    assert all("parent_id" not in t for t in top["contents"])
+    assert {t["code"] for t in children["contents"]} == {"benefits-welfare-advice", "debt-advice"}
+    taxonomy = (await seeded_client.get(f"/taxonomies/{service_types}")).json()
+    assert len(taxonomy["taxonomy_terms"]) == top["total_items"] + 20

@@ -11,7 +11,7 @@ from directory_api.services.schemas import WEEKDAYS, clock_minutes
 from directory_api.services.search import OpeningWanted, Point, ServiceFilter
 from directory_api.taxonomy.repository import TaxonomyRepository
 from signpost_platform.errors import BadRequest
-from signpost_schemas.geography import InvalidPostcode, normalise_postcode
+from signpost_schemas.geography import InvalidPostcode, PostcodeArea, normalise_postcode
 
 # Standard ORUK 3.0 parameters (openreferraluk.org and uk-profile readings) and legacy v1 `text`.
 STANDARD = {
@@ -204,7 +204,7 @@ async def _place(
         search.coverage_area_codes = [area.local_authority_code, area.lsoa_code]
 
 
-async def _known_postcode(postcodes: PostcodeRepository, name: str, value: str):  # type: ignore[no-untyped-def]
+async def _known_postcode(postcodes: PostcodeRepository, name: str, value: str) -> PostcodeArea:
     try:
         normalised = normalise_postcode(value)
     except InvalidPostcode:

@@ -43,7 +43,9 @@ def upgrade() -> None:
         "INSERT INTO service_place (service_id, location_id, latitude, longitude) "
         "SELECT DISTINCT link.service_id, link.location_id, location.latitude, location.longitude "
         "FROM service_at_location AS link JOIN location ON location.id = link.location_id "
-        "WHERE location.latitude IS NOT NULL AND location.longitude IS NOT NULL"
+        "JOIN service ON service.id = link.service_id "
+        "WHERE location.latitude IS NOT NULL AND location.longitude IS NOT NULL "
+        "AND service.retired_at IS NULL"
     )
 
 

@@ -283,6 +283,17 @@ class ServiceRepository:
             if rows:
                 await self.session.execute(insert(table), rows)
 
+    async def remove_facts(self, service_id: str) -> None:
+        """A retired service is found by no search: its facts go."""
+        for table in (
+            ServiceLanguage,
+            ServiceDeliveryMode,
+            ServiceOpening,
+            ServiceAreaCode,
+            ServicePlace,
+        ):
+            await self.session.execute(delete(table).where(table.service_id == service_id))
+
     # Reads
 
     async def minimal(self, search: ServiceFilter) -> list[tuple[str, datetime]]:
@@ -295,27 +306,14 @@ class ServiceRepository:
     ) -> tuple[int, list[Hit]]:
         """Services matching `search`: nearest first when a point is given, else by name.
 
-        Two steps: the matching ids of the page with the count of all matches (a window count,
-        so one pass over narrow columns serves both), then the stored JSON of that page only.
+        Two steps: the page of matching ids with the count of all matches, then the stored
+        JSON of that page only. The matches are gathered first, as narrow rows (a materialised
+        CTE), and counted and sorted from there: one pass serves count and page, and the
+        planner cannot trade the filters' indexes for an ordered scan of every service.
         """
         if search.impossible:
             return 0, []
-        conditions = self._conditions(search)
-        total_column = func.count().over().label("total")
-        if search.point is None:
-            # By name: the name index finds the first page without visiting every match, and
-            # a separate count uses the best index for the filters (a window count would not).
-            source: Any = Service.__table__
-            statement = (
-                select(
-                    Service.id,
-                    literal_column("NULL").label("total"),
-                    literal_column("NULL").label("squared"),
-                )
-                .where(*conditions)
-                .order_by(Service.name, Service.id)
-            )
-        else:
+        if search.point is not None and search.radius_metres is not None:
             squared = self._squared_metres(search, ServicePlace)
             nearest = (
                 select(
@@ -324,21 +322,70 @@ class ServiceRepository:
                 )
                 .where(*self._within(search, squared, ServicePlace))
                 .group_by(ServicePlace.service_id)
+                .cte("nearest")
+                .prefix_with("MATERIALIZED")
+            )
+            # Only live services have places, so the service table is joined only when a
+            # filter reads its columns.
+            matches: Any = select(nearest.c.service_id.label("id"), nearest.c.squared)
+            if service_conditions := self._service_conditions(search):
+                matches = matches.join(Service, Service.id == nearest.c.service_id).where(
+                    Service.retired_at.is_(None), *service_conditions
+                )
+            matches = matches.where(*self._fact_conditions(search, nearest.c.service_id))
+            order = ["squared", "id"]
+        elif search.point is not None:
+            # A point without a radius: every service, nearest first, those with no place last.
+            squared = self._squared_metres(search, ServicePlace)
+            nearest_all = (
+                select(
+                    ServicePlace.service_id.label("service_id"), func.min(squared).label("squared")
+                )
+                .group_by(ServicePlace.service_id)
                 .subquery()
             )
-            source = Service.__table__.join(
-                nearest, nearest.c.service_id == Service.id, isouter=search.radius_metres is None
+            matches = (
+                select(Service.id.label("id"), Service.name.label("name"), nearest_all.c.squared)
+                .select_from(
+                    Service.__table__.join(
+                        nearest_all, nearest_all.c.service_id == Service.id, isouter=True
+                    )
+                )
+                .where(*self._conditions(search))
             )
+            order = ["unplaced", "squared", "name", "id"]
+        elif not (self._service_conditions(search) or self._fact_conditions(search, Service.id)):
+            # No filter: the name index yields the page directly, and the count is cheap.
             statement = (
-                select(Service.id, total_column, nearest.c.squared)
-                .select_from(source)
-                .where(*conditions)
-                .order_by(nearest.c.squared.is_(None), nearest.c.squared, Service.name, Service.id)
+                select(Service.id, literal_column("NULL"), literal_column("NULL"))
+                .where(Service.retired_at.is_(None))
+                .order_by(Service.name, Service.id)
             )
+            rows = list(await self.session.execute(_paged(statement, page)))
+            count = select(func.count()).select_from(Service).where(Service.retired_at.is_(None))
+            total = (await self.session.execute(count)).scalar_one()
+            return total, await self._hits(rows, full=full, fhir=fhir)
+        else:
+            matches = select(
+                Service.id.label("id"),
+                Service.name.label("name"),
+                literal_column("NULL").label("squared"),
+            ).where(*self._conditions(search))
+            order = ["name", "id"]
+        found = matches.cte("matches").prefix_with("MATERIALIZED")
+        sort = [found.c.squared.is_(None) if key == "unplaced" else found.c[key] for key in order]
+        statement = select(found.c.id, func.count().over(), found.c.squared).order_by(*sort)
         rows = list(await self.session.execute(_paged(statement, page)))
-        total = (
-            rows[0][1] if rows and rows[0][1] is not None else await self._count(source, conditions)
-        )
+        if rows:
+            total = rows[0][1]
+        else:
+            total = (
+                await self.session.execute(select(func.count()).select_from(found))
+            ).scalar_one()
+        return total, await self._hits(rows, full=full, fhir=fhir)
+
+    async def _hits(self, rows: list[Any], *, full: bool, fhir: bool) -> list[Hit]:
+        """The stored JSON of a page of (id, total, squared distance) rows, in their order."""
         body = (
             ServiceDocument.fhir_resource
             if fhir
@@ -347,7 +394,7 @@ class ServiceRepository:
             else ServiceDocument.summary
         )
         bodies = await self._bodies(body, [row[0] for row in rows])
-        return total, [
+        return [
             Hit(row[0], *bodies[row[0]], math.sqrt(row[2]) if row[2] is not None else None)
             for row in rows
         ]
@@ -358,32 +405,54 @@ class ServiceRepository:
         """(service hit, link id, link content, location document) for each matching pair."""
         if search.impossible:
             return 0, []
-        conditions = self._conditions(search)
-        total_column = func.count().over().label("total")
-        source: Any = ServiceAtLocation.__table__.join(
-            Service, Service.id == ServiceAtLocation.service_id
-        )
-        order: list[Any] = [Service.name, Service.id, ServiceAtLocation.id]
-        squared_column: Any = literal_column("NULL")
         if search.point is not None:
-            squared_column = self._squared_metres(search, ServicePlace)
-            source = source.join(
-                ServicePlace,
-                and_(
-                    ServicePlace.service_id == ServiceAtLocation.service_id,
-                    ServicePlace.location_id == ServiceAtLocation.location_id,
-                ),
+            squared: Any = self._squared_metres(search, ServicePlace)
+            matches: Any = (
+                select(
+                    ServiceAtLocation.id.label("id"),
+                    ServiceAtLocation.service_id.label("service_id"),
+                    squared.label("squared"),
+                )
+                .join(
+                    ServicePlace,
+                    and_(
+                        ServicePlace.service_id == ServiceAtLocation.service_id,
+                        ServicePlace.location_id == ServiceAtLocation.location_id,
+                    ),
+                )
+                .where(
+                    *self._within(search, squared, ServicePlace),
+                    *self._fact_conditions(search, ServiceAtLocation.service_id),
+                )
             )
-            conditions += self._within(search, squared_column, ServicePlace)
-            order = [squared_column, *order]
-        statement = (
-            select(ServiceAtLocation.id, total_column, squared_column.label("squared"))
-            .select_from(source)
-            .where(*conditions)
-            .order_by(*order)
+            if service_conditions := self._service_conditions(search):
+                matches = matches.join(Service, Service.id == ServiceAtLocation.service_id).where(
+                    Service.retired_at.is_(None), *service_conditions
+                )
+            order = ["squared", "id"]
+        else:
+            matches = (
+                select(
+                    ServiceAtLocation.id.label("id"),
+                    ServiceAtLocation.service_id.label("service_id"),
+                    Service.name.label("name"),
+                    literal_column("NULL").label("squared"),
+                )
+                .join(Service, Service.id == ServiceAtLocation.service_id)
+                .where(*self._conditions(search))
+            )
+            order = ["name", "service_id", "id"]
+        found = matches.cte("matches").prefix_with("MATERIALIZED")
+        statement = select(found.c.id, func.count().over(), found.c.squared).order_by(
+            *(found.c[key] for key in order)
         )
         rows = list(await self.session.execute(_paged(statement, page)))
-        total = rows[0][1] if rows else await self._count(source, conditions)
+        if rows:
+            total = rows[0][1]
+        else:
+            total = (
+                await self.session.execute(select(func.count()).select_from(found))
+            ).scalar_one()
         link_ids = [row[0] for row in rows]
         details = (
             {
@@ -405,16 +474,13 @@ class ServiceRepository:
         body = ServiceDocument.document if full else ServiceDocument.summary
         bodies = await self._bodies(body, list({d[0] for d in details.values()}))
         results = []
-        for link_id, _, squared in rows:
+        for link_id, _, squared_value in rows:
             service_id, content, location = details[link_id]
-            distance = math.sqrt(squared) if squared is not None else None
-            hit = Hit(service_id, *bodies[service_id], distance)
-            results.append((hit, link_id, content, location))
+            distance = math.sqrt(squared_value) if squared_value is not None else None
+            results.append(
+                (Hit(service_id, *bodies[service_id], distance), link_id, content, location)
+            )
         return total, results
-
-    async def _count(self, source: Any, conditions: list[ColumnElement[bool]]) -> int:
-        count = select(func.count()).select_from(source).where(*conditions)
-        return int((await self.session.execute(count)).scalar_one())
 
     async def _bodies(self, body: Any, ids: list[str]) -> dict[str, tuple[str, datetime]]:
         if not ids:
@@ -483,24 +549,18 @@ class ServiceRepository:
         ]
 
     def _conditions(self, search: ServiceFilter) -> list[ColumnElement[bool]]:
-        conditions: list[ColumnElement[bool]] = [Service.retired_at.is_(None)]
+        """Every condition of `search` on the service table (live services only)."""
+        return [
+            Service.retired_at.is_(None),
+            *self._service_conditions(search),
+            *self._fact_conditions(search, Service.id),
+        ]
+
+    def _service_conditions(self, search: ServiceFilter) -> list[ColumnElement[bool]]:
+        """The conditions that read the service's own columns."""
+        conditions: list[ColumnElement[bool]] = []
         for word in search.text_words:
             conditions.append(Service.search_text.contains(word, autoescape=True))
-        for terms in search.term_sets:
-            conditions.append(
-                exists().where(
-                    ServiceAttribute.service_id == Service.id,
-                    ServiceAttribute.taxonomy_term_id.in_(terms),
-                )
-            )
-        if search.taxonomy_ids:
-            conditions.append(
-                exists().where(
-                    ServiceAttribute.service_id == Service.id,
-                    ServiceAttribute.taxonomy_term_id == TaxonomyTerm.id,
-                    TaxonomyTerm.taxonomy_id.in_(search.taxonomy_ids),
-                )
-            )
         if search.organization_ids:
             conditions.append(Service.organization_id.in_(search.organization_ids))
         if search.modified_after is not None:
@@ -512,57 +572,10 @@ class ServiceRepository:
             conditions.append(func.coalesce(Service.minimum_age, 0) >= search.minimum_age)
         if search.maximum_age is not None:
             conditions.append(Service.maximum_age <= search.maximum_age)
-        if search.openings:
-            conditions.append(
-                or_(
-                    *(
-                        exists().where(
-                            ServiceOpening.service_id == Service.id,
-                            ServiceOpening.weekday == wanted.weekday,
-                            *(
-                                [ServiceOpening.opens_minute <= wanted.start_minute]
-                                if wanted.start_minute is not None
-                                else []
-                            ),
-                            *(
-                                [ServiceOpening.closes_minute >= wanted.end_minute]
-                                if wanted.end_minute is not None
-                                else []
-                            ),
-                        )
-                        for wanted in search.openings
-                    )
-                )
-            )
-        if search.coverage_area_codes is not None:
-            # A service without service areas is not limited to an area.
-            conditions.append(
-                or_(
-                    ~exists().where(ServiceAreaCode.service_id == Service.id),
-                    exists().where(
-                        ServiceAreaCode.service_id == Service.id,
-                        ServiceAreaCode.area_code.in_(search.coverage_area_codes),
-                    ),
-                )
-            )
         if search.accepts_self_referral is not None:
             conditions.append(Service.accepts_self_referral.is_(search.accepts_self_referral))
         if search.free_of_charge is not None:
             conditions.append(Service.free_of_charge.is_(search.free_of_charge))
-        if search.delivery_modes:
-            conditions.append(
-                exists().where(
-                    ServiceDeliveryMode.service_id == Service.id,
-                    ServiceDeliveryMode.delivery_mode.in_(search.delivery_modes),
-                )
-            )
-        if search.languages:
-            conditions.append(
-                exists().where(
-                    ServiceLanguage.service_id == Service.id,
-                    ServiceLanguage.language_code.in_(search.languages),
-                )
-            )
         if search.assured_since is not None:
             conditions.append(Service.assured_on >= search.assured_since)
         if search.exclude_temporarily_closed:
@@ -588,7 +601,74 @@ class ServiceRepository:
         if search.fhir_active is not None:
             active = Service.status.in_(("active", "temporarily closed"))
             conditions.append(active if search.fhir_active else ~active)
-        return [and_(*conditions)]
+        return conditions
+
+    def _fact_conditions(self, search: ServiceFilter, service_id: Any) -> list[ColumnElement[bool]]:
+        """The conditions on the fact tables, correlated on `service_id`."""
+        conditions: list[ColumnElement[bool]] = []
+        for terms in search.term_sets:
+            conditions.append(
+                exists().where(
+                    ServiceAttribute.service_id == service_id,
+                    ServiceAttribute.taxonomy_term_id.in_(terms),
+                )
+            )
+        if search.taxonomy_ids:
+            conditions.append(
+                exists().where(
+                    ServiceAttribute.service_id == service_id,
+                    ServiceAttribute.taxonomy_term_id == TaxonomyTerm.id,
+                    TaxonomyTerm.taxonomy_id.in_(search.taxonomy_ids),
+                )
+            )
+        if search.openings:
+            conditions.append(
+                or_(
+                    *(
+                        exists().where(
+                            ServiceOpening.service_id == service_id,
+                            ServiceOpening.weekday == wanted.weekday,
+                            *(
+                                [ServiceOpening.opens_minute <= wanted.start_minute]
+                                if wanted.start_minute is not None
+                                else []
+                            ),
+                            *(
+                                [ServiceOpening.closes_minute >= wanted.end_minute]
+                                if wanted.end_minute is not None
+                                else []
+                            ),
+                        )
+                        for wanted in search.openings
+                    )
+                )
+            )
+        if search.coverage_area_codes is not None:
+            # A service without service areas is not limited to an area.
+            conditions.append(
+                or_(
+                    ~exists().where(ServiceAreaCode.service_id == service_id),
+                    exists().where(
+                        ServiceAreaCode.service_id == service_id,
+                        ServiceAreaCode.area_code.in_(search.coverage_area_codes),
+                    ),
+                )
+            )
+        if search.delivery_modes:
+            conditions.append(
+                exists().where(
+                    ServiceDeliveryMode.service_id == service_id,
+                    ServiceDeliveryMode.delivery_mode.in_(search.delivery_modes),
+                )
+            )
+        if search.languages:
+            conditions.append(
+                exists().where(
+                    ServiceLanguage.service_id == service_id,
+                    ServiceLanguage.language_code.in_(search.languages),
+                )
+            )
+        return conditions
 
 
 def _paged(statement: Select[Any], page: Page) -> Select[Any]:

@@ -164,6 +164,7 @@ async def retire_service(session: AsyncSession, service_id: str) -> StoredServic
     await repository.save({"id": service_id, "status": "defunct"}, exists=True)
     await rendering.refresh_services(session, [service_id], now)
     await repository.save({"id": service_id, "retired_at": now}, exists=True)
+    await repository.remove_facts(service_id)
     await ChangeRepository(session).record("service", [service_id], "deleted", now)
     stored = await repository.get(service_id)
     assert stored is not None

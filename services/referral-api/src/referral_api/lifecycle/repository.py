@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import case, delete, func, insert, select, update
+from sqlalchemy import bindparam, case, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral_api.lifecycle.models import (
@@ -60,6 +60,65 @@ class Activity:
     assessment_count: int
 
 
+def _held_versions(table: Any) -> Any:
+    return select(table.source_id, table.id, table.version, table.as_of, table.content_hash).where(
+        table.referral_id == bindparam("referral_id"),
+        table.source_id.in_(bindparam("source_ids", expanding=True)),
+    )
+
+
+def _activity() -> Any:
+    referral = bindparam("referral_id")
+    live = (Contact.referral_id == referral, Contact.status != "entered-in-error")
+
+    def scalar(*columns: Any, where: Any) -> Any:
+        return select(*columns).where(*where).scalar_subquery()
+
+    is_dna = case((Contact.attendance_outcome == "dna", 1), else_=0)
+    attended_at = case((Contact.attendance_outcome == "attended", Contact.contact_at))
+    is_referral = case((SupportOffered.kind == "referral", 1), else_=0)
+    support = (SupportOffered.referral_id == referral,)
+    assessed = (Assessment.referral_id == referral, Assessment.status != "entered-in-error")
+    return select(
+        scalar(func.count(), where=live),
+        scalar(func.coalesce(func.sum(is_dna), 0), where=live),
+        scalar(func.min(attended_at), where=live),
+        scalar(func.count(), where=support),
+        scalar(func.coalesce(func.sum(is_referral), 0), where=support),
+        scalar(func.count(), where=assessed),
+    )
+
+
+# Built once: constructing a statement and its cache key costs more than running it.
+_TABLES = (ReferralTask, Contact, Assessment)
+_HELD = {table: _held_versions(table) for table in _TABLES}
+_INSERT = {table: insert(table) for table in _TABLES}
+_REPLACE = {table: update(table).where(table.id == bindparam("held_id")) for table in _TABLES}
+_DELETE_SUPPORT = delete(SupportOffered).where(SupportOffered.task_id == bindparam("task_id"))
+_DELETE_SCORES = delete(AssessmentScore).where(
+    AssessmentScore.assessment_id == bindparam("assessment_id")
+)
+_TASK_STATES = select(
+    ReferralTask.lifecycle_state,
+    ReferralTask.accepted_at,
+    ReferralTask.ended_at,
+    ReferralTask.reason_system,
+    ReferralTask.reason_code,
+    ReferralTask.closure_outcome,
+    ReferralTask.as_of,
+    ReferralTask.content_hash,
+).where(
+    ReferralTask.referral_id == bindparam("referral_id"),
+    ReferralTask.lifecycle_state.is_not(None),
+)
+_ACTIVITY = _activity()
+_SUMMARY = select(*ReferralLifecycle.__table__.columns).where(
+    ReferralLifecycle.referral_id == bindparam("key")
+)
+_INSERT_SUMMARY = insert(ReferralLifecycle)
+_UPDATE_SUMMARY = update(ReferralLifecycle).where(ReferralLifecycle.referral_id == bindparam("key"))
+
+
 class LifecycleRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -70,78 +129,35 @@ class LifecycleRepository:
         if not source_ids:
             return {}
         rows = await self.session.execute(
-            select(table.source_id, table.id, table.version, table.as_of, table.content_hash).where(
-                table.referral_id == referral_id, table.source_id.in_(source_ids)
-            )
+            _HELD[table], {"referral_id": referral_id, "source_ids": list(source_ids)}
         )
         return {row[0]: HeldVersion(*row[1:]) for row in rows}
 
     async def save(self, table: Any, row: dict[str, Any], held: HeldVersion | None) -> None:
         """Insert a resource's first version, or replace the held one."""
         if held is None:
-            await self.session.execute(insert(table).values(**row))
+            await self.session.execute(_INSERT[table], row)
         else:
             values = {k: v for k, v in row.items() if k not in ("id", "referral_id", "source_id")}
-            await self.session.execute(update(table).where(table.id == held.id).values(**values))
+            await self.session.execute(_REPLACE[table], {**values, "held_id": held.id})
 
     async def replace_support(self, task_id: str, rows: list[dict[str, Any]]) -> None:
-        await self.session.execute(delete(SupportOffered).where(SupportOffered.task_id == task_id))
+        await self.session.execute(_DELETE_SUPPORT, {"task_id": task_id})
         if rows:
             await self.session.execute(insert(SupportOffered), rows)
 
     async def replace_scores(self, assessment_id: str, rows: list[dict[str, Any]]) -> None:
-        await self.session.execute(
-            delete(AssessmentScore).where(AssessmentScore.assessment_id == assessment_id)
-        )
+        await self.session.execute(_DELETE_SCORES, {"assessment_id": assessment_id})
         if rows:
             await self.session.execute(insert(AssessmentScore), rows)
 
     async def task_states(self, referral_id: str) -> list[TaskState]:
-        rows = await self.session.execute(
-            select(
-                ReferralTask.lifecycle_state,
-                ReferralTask.accepted_at,
-                ReferralTask.ended_at,
-                ReferralTask.reason_system,
-                ReferralTask.reason_code,
-                ReferralTask.closure_outcome,
-                ReferralTask.as_of,
-                ReferralTask.content_hash,
-            ).where(
-                ReferralTask.referral_id == referral_id, ReferralTask.lifecycle_state.is_not(None)
-            )
-        )
+        rows = await self.session.execute(_TASK_STATES, {"referral_id": referral_id})
         return [TaskState(*row) for row in rows]
 
     async def activity(self, referral_id: str) -> Activity:
         """One round trip: contact, DNA, support and assessment counts, first attended contact."""
-        live = (Contact.referral_id == referral_id, Contact.status != "entered-in-error")
-
-        def scalar(*columns: Any, where: Any) -> Any:
-            return select(*columns).where(*where).scalar_subquery()
-
-        is_dna = case((Contact.attendance_outcome == "dna", 1), else_=0)
-        attended_at = case((Contact.attendance_outcome == "attended", Contact.contact_at))
-        is_referral = case((SupportOffered.kind == "referral", 1), else_=0)
-        support = (SupportOffered.referral_id == referral_id,)
-        row = (
-            await self.session.execute(
-                select(
-                    scalar(func.count(), where=live),
-                    scalar(func.coalesce(func.sum(is_dna), 0), where=live),
-                    scalar(func.min(attended_at), where=live),
-                    scalar(func.count(), where=support),
-                    scalar(func.coalesce(func.sum(is_referral), 0), where=support),
-                    scalar(
-                        func.count(),
-                        where=(
-                            Assessment.referral_id == referral_id,
-                            Assessment.status != "entered-in-error",
-                        ),
-                    ),
-                )
-            )
-        ).one()
+        row = (await self.session.execute(_ACTIVITY, {"referral_id": referral_id})).one()
         return Activity(
             contact_count=int(row[0]),
             dna_count=int(row[1]),
@@ -152,24 +168,15 @@ class LifecycleRepository:
         )
 
     async def summary(self, referral_id: str) -> dict[str, Any] | None:
-        row = (
-            await self.session.execute(
-                select(ReferralLifecycle).where(ReferralLifecycle.referral_id == referral_id)
-            )
-        ).scalar_one_or_none()
-        if row is None:
-            return None
-        return {c.name: getattr(row, c.name) for c in ReferralLifecycle.__table__.columns}
+        row = (await self.session.execute(_SUMMARY, {"key": referral_id})).first()
+        return dict(row._mapping) if row else None
 
     async def save_summary(self, values: dict[str, Any], exists: bool) -> None:
         if exists:
-            await self.session.execute(
-                update(ReferralLifecycle)
-                .where(ReferralLifecycle.referral_id == values["referral_id"])
-                .values(**{k: v for k, v in values.items() if k != "referral_id"})
-            )
+            changes = {k: v for k, v in values.items() if k != "referral_id"}
+            await self.session.execute(_UPDATE_SUMMARY, {**changes, "key": values["referral_id"]})
         else:
-            await self.session.execute(insert(ReferralLifecycle).values(**values))
+            await self.session.execute(_INSERT_SUMMARY, values)
 
     async def ended_at(self, referral_ids: Sequence[str]) -> dict[str, datetime | None]:
         """When each referral stopped being open (closed, declined or cancelled), if it did."""

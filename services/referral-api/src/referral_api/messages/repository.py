@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral_api.messages.models import HeldMessage, ProcessedMessage
@@ -23,25 +23,24 @@ class Held:
     body: str
 
 
+# Built once: constructing a statement and its cache key costs more than running it.
+_SEEN = select(
+    ProcessedMessage.payload_hash, ProcessedMessage.response_status, ProcessedMessage.response
+).where(ProcessedMessage.bundle_id == bindparam("bundle_id"))
+_RECORD = insert(ProcessedMessage)
+
+
 class MessageRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def seen(self, bundle_id: str) -> SeenMessage | None:
-        row = (
-            await self.session.execute(
-                select(
-                    ProcessedMessage.payload_hash,
-                    ProcessedMessage.response_status,
-                    ProcessedMessage.response,
-                ).where(ProcessedMessage.bundle_id == bundle_id)
-            )
-        ).first()
+        row = (await self.session.execute(_SEEN, {"bundle_id": bundle_id})).first()
         return SeenMessage(*row) if row else None
 
     async def record(self, values: dict[str, Any]) -> None:
         """Insert a processed message; IntegrityError if a concurrent request recorded it."""
-        await self.session.execute(insert(ProcessedMessage).values(**values))
+        await self.session.execute(_RECORD, values)
 
     async def hold(
         self, bundle_id: str, identifier: tuple[str, str], sent_at: datetime, body: str

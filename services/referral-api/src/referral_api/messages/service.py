@@ -299,15 +299,13 @@ async def apply_message(
     )
     for other_id in sorted(relinked - {referral_id}):
         await _rerender_other(session, other_id)
-    counts["ServiceRequest"] = {
-        "created"
-        if created
-        else "updated"
-        if content_changed
-        else "unchanged"
-        if newer_request
-        else "superseded": 1
-    }
+    if created or content_changed:
+        request_outcome = "created" if created else "updated"
+    elif newer_request or request.as_of == current.source_updated_at:
+        request_outcome = "unchanged"
+    else:
+        request_outcome = "superseded"
+    counts["ServiceRequest"] = {request_outcome: 1}
     return Applied(referral_id, created, newer_request, counts)
 
 

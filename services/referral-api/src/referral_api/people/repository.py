@@ -3,10 +3,16 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral_api.people.models import ReferralPerson
+
+_HELD = select(ReferralPerson.as_of, ReferralPerson.content_hash).where(
+    ReferralPerson.referral_id == bindparam("key")
+)
+_INSERT = insert(ReferralPerson)
+_UPDATE = update(ReferralPerson).where(ReferralPerson.referral_id == bindparam("key"))
 
 
 class PersonRepository:
@@ -14,21 +20,12 @@ class PersonRepository:
         self.session = session
 
     async def held_version(self, referral_id: str) -> tuple[datetime, str] | None:
-        row = (
-            await self.session.execute(
-                select(ReferralPerson.as_of, ReferralPerson.content_hash).where(
-                    ReferralPerson.referral_id == referral_id
-                )
-            )
-        ).first()
+        row = (await self.session.execute(_HELD, {"key": referral_id})).first()
         return (row[0], row[1]) if row else None
 
     async def save(self, values: dict[str, Any], exists: bool) -> None:
         if exists:
-            await self.session.execute(
-                update(ReferralPerson)
-                .where(ReferralPerson.referral_id == values["referral_id"])
-                .values(**{k: v for k, v in values.items() if k != "referral_id"})
-            )
+            changes = {k: v for k, v in values.items() if k != "referral_id"}
+            await self.session.execute(_UPDATE, {**changes, "key": values["referral_id"]})
         else:
-            await self.session.execute(insert(ReferralPerson).values(**values))
+            await self.session.execute(_INSERT, values)

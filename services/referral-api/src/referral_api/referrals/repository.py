@@ -4,7 +4,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral_api.linkage.models import ReferralLink
@@ -59,6 +70,24 @@ class ReferralForUpdate:
 
 _STORED = (Referral.id, Referral.version, Referral.last_updated_at, Referral.resource)
 
+# Built once for the message path: constructing a statement costs more than running it.
+_FOR_UPDATE = (
+    select(
+        *_STORED, Referral.nhs_number, Referral.received_by_role, Referral.authored_at,
+        Referral.status, Referral.source_system, Referral.source_updated_at,
+    )
+    .where(Referral.id == bindparam("key"))
+    .with_for_update()
+)
+_OWNER = select(ReferralIdentifier.referral_id).where(
+    ReferralIdentifier.identifier_system == bindparam("system"),
+    ReferralIdentifier.identifier_value == bindparam("value"),
+)
+_RENDERED = update(Referral).where(
+    Referral.id == bindparam("key"), Referral.version == bindparam("expected_version")
+)
+_MOVE_TIMESTAMP = update(Referral).where(Referral.id == bindparam("key"))
+
 
 class ReferralRepository:
     def __init__(self, session: AsyncSession) -> None:
@@ -71,21 +100,17 @@ class ReferralRepository:
     async def for_update(self, referral_id: str) -> ReferralForUpdate | None:
         """The referral, locked until the transaction ends on PostgreSQL (SQLite serialises
         writers with BEGIN IMMEDIATE), so concurrent messages for it apply one after another."""
-        statement = (
-            select(
-                *_STORED, Referral.nhs_number, Referral.received_by_role, Referral.authored_at,
-                Referral.status, Referral.source_system, Referral.source_updated_at,
-            )
-            .where(Referral.id == referral_id)
-            .with_for_update()
-        )
-        row = (await self.session.execute(statement)).first()
+        row = (await self.session.execute(_FOR_UPDATE, {"key": referral_id})).first()
         if row is None:
             return None
         return ReferralForUpdate(StoredReferral(*row[:4]), *row[4:])
 
     async def ids_by_identifiers(self, identifiers: Sequence[tuple[str, str]]) -> list[str]:
         """The referrals that own any of `identifiers` (normally one)."""
+        if len(identifiers) == 1:
+            system, value = identifiers[0]
+            rows = await self.session.execute(_OWNER, {"system": system, "value": value})
+            return list(rows.scalars())
         return sorted(set(await self.owners_of_identifiers(identifiers)))
 
     async def replace_resource(
@@ -96,23 +121,16 @@ class ReferralRepository:
 
         `source_updated_at` moves the sender timestamp on (the same content was resent later)."""
         extra = {"source_updated_at": source_updated_at} if source_updated_at else {}
-        result = await self.session.execute(
-            update(Referral)
-            .where(Referral.id == stored.id, Referral.version == expected_version)
-            .values(
-                version=stored.version,
-                last_updated_at=stored.last_updated_at,
-                resource=stored.resource,
-                status=status,
-                **extra,
-            )
-        )
+        result = await self.session.execute(_RENDERED, {
+            "key": stored.id, "expected_version": expected_version, "version": stored.version,
+            "last_updated_at": stored.last_updated_at, "resource": stored.resource,
+            "status": status, **extra,
+        })
         return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
 
     async def move_source_timestamp(self, referral_id: str, source_updated_at: datetime) -> None:
         await self.session.execute(
-            update(Referral).where(Referral.id == referral_id)
-            .values(source_updated_at=source_updated_at)
+            _MOVE_TIMESTAMP, {"key": referral_id, "source_updated_at": source_updated_at}
         )
 
     async def id_by_identifier(self, system: str, value: str) -> str | None:

@@ -77,8 +77,10 @@ def publish(report: Report, controlled: bool) -> Report:
         _derive(report.columns, row, controlled)
     if report.ranked:
         within = (*report.group_columns, *report.rank_within)
-        rows = rank(rows, within, report.chart_measure, report.limit)
-        totals = rank(totals, within, report.chart_measure)
+        measure = report.rank_by or report.chart_measure
+        ties = report.category_columns
+        rows = rank(rows, within, measure, report.limit, ties)
+        totals = rank(totals, within, measure, None, ties)
         # A total over every category ("all reasons") goes after the per-category totals.
         categories = report.category_columns
         totals.sort(key=lambda t: bool(categories) and all(t.get(c) is None for c in categories))
@@ -87,14 +89,23 @@ def publish(report: Report, controlled: bool) -> Report:
 
 
 def rank(
-    rows: list[Row], group_columns: Iterable[str], measure: str, limit: int | None = None
+    rows: list[Row],
+    group_columns: Iterable[str],
+    measure: str,
+    limit: int | None = None,
+    ties: Iterable[str] = (),
 ) -> list[Row]:
     """Rows ranked by the published `measure` within each group (groups keep their order);
-    suppressed values last; ties keep their order. At most `limit` rows per group."""
+    suppressed values last; ties in the order of their `ties` values (not recorded last). At
+    most `limit` rows per group."""
     columns = list(group_columns)
     groups: dict[tuple[Any, ...], int] = {}
     for row in rows:
         groups.setdefault(tuple(row.get(c) for c in columns), len(groups))
+    tie_columns = list(ties)
+    rows = sorted(
+        rows, key=lambda r: [(r.get(c) is None, str(r.get(c) or "")) for c in tie_columns]
+    )
 
     def key(row: Row) -> tuple[int, float]:
         value = row.get(measure)

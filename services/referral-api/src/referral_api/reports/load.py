@@ -40,6 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from referral_api.config import ReferralSettings
 from referral_api.geography.models import PracticePcn
 from referral_api.mapping.native import AGE_BANDS
+from referral_api.reports.facts_repository import FactRepository
 from referral_api.reports.repository import ReportRepository
 from signpost_platform.db import Database
 
@@ -234,10 +235,11 @@ def sample_list_size_rows() -> list[dict[str, Any]]:
 async def replace_imd(
     session: AsyncSession, rows: list[dict[str, Any]], source: str, is_sample: bool
 ) -> int:
-    """Replace the IMD lookup (the caller commits)."""
+    """Replace the IMD lookup and the deciles in the report facts (the caller commits)."""
     repository = ReportRepository(session)
     await repository.replace_imd(rows)
     await repository.record_load("lsoa-imd", source, is_sample, len(rows))
+    await FactRepository(session).update_imd()
     return len(rows)
 
 

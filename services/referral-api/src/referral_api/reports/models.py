@@ -1,8 +1,28 @@
-"""Report tables: the lookups reports join (IMD by LSOA, list sizes) and the person pseudonyms."""
+"""Report tables: lookups, the report facts, the change queue that keeps them current, and the
+person pseudonyms.
+
+The facts are narrow, denormalised copies of what reports aggregate: one row per referral
+(`report_referral`) and one per reason, reason pair, support type and wellbeing score, each
+carrying the referral's dimensions so a report is one scan of one table. They are derived from
+the normalised tables and never edited by hand: triggers on those tables (see the
+`report_facts` revision) record every changed referral in `report_change`, and
+`reports.facts.refresh` rebuilds the facts of those referrals before a report is served.
+Flags are 0/1 small integers so reports can SUM them.
+"""
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, ForeignKey, SmallInteger, String
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    SmallInteger,
+    String,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from referral_api.db import Base
@@ -51,12 +71,155 @@ class ReportPerson(Base):
     referral_version: Mapped[int]
 
 
-class PseudonymState(Base):
-    """One row: which key the pseudonyms were made with, and how far referrals are keyed."""
+class ReportChange(Base):
+    """A referral whose report facts are out of date (written by triggers, drained by
+    `reports.facts.refresh`). A referral may be listed several times."""
 
-    __tablename__ = "report_pseudonym_state"
+    __tablename__ = "report_change"
+
+    sequence: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    referral_id: Mapped[str] = mapped_column(String(36))
+
+
+class ReportState(Base):
+    """One row: the fingerprint of the key the pseudonyms were made with, and when the facts
+    were last brought up to date."""
+
+    __tablename__ = "report_state"
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     key_fingerprint: Mapped[str] = mapped_column(String(16))
-    # Referrals last updated before this instant (less the overlap) have their pseudonym.
-    keyed_through: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    refreshed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ReferralDimensions:
+    """The referral's dimensions, copied into every fact table (what reports filter and group
+    by)."""
+
+    # No foreign key: a deleted referral is queued like any change and its facts deleted by
+    # the refresh, and bulk rebuilds do not pay a key check per row.
+    referral_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+
+    authored_on: Mapped[date] = mapped_column(Date)  # the referral date (UTC)
+    month: Mapped[str] = mapped_column(String(7))  # YYYY-MM of authored_on
+    role: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str | None] = mapped_column(String(32))
+    source_system: Mapped[str] = mapped_column(String(16))
+    practice: Mapped[str | None] = mapped_column(String(10))
+    pcn: Mapped[str | None] = mapped_column(String(10))
+    age_band: Mapped[str | None] = mapped_column(String(8))
+    gender: Mapped[str | None] = mapped_column(String(16))
+    ethnicity: Mapped[str | None] = mapped_column(String(32))
+    ethnic_category: Mapped[str | None] = mapped_column(String(2))
+    imd_decile: Mapped[int | None] = mapped_column(SmallInteger)
+
+
+DIMENSION_COLUMNS = (
+    "authored_on", "month", "role", "source", "source_system", "practice", "pcn", "age_band",
+    "gender", "ethnicity", "ethnic_category", "imd_decile",
+)
+
+
+class ReportReferral(ReferralDimensions, Base):
+    """One referral: its dimensions, pseudonym, lifecycle, waits, contacts, links, support
+    match and which minimum-dataset fields are present and coded."""
+
+    __tablename__ = "report_referral"
+
+    person_key: Mapped[int | None] = mapped_column(BigInteger)
+    lsoa_code: Mapped[str | None] = mapped_column(String(9))
+    status: Mapped[str] = mapped_column(String(16))
+    first_contact_days: Mapped[int | None]
+    closure_days: Mapped[int | None]
+    closure_reason_code: Mapped[str | None] = mapped_column(String(64))
+    decline_reason_code: Mapped[str | None] = mapped_column(String(64))
+    contacts: Mapped[int] = mapped_column(SmallInteger)
+    attended: Mapped[int] = mapped_column(SmallInteger)
+    dna: Mapped[int] = mapped_column(SmallInteger)
+    not_seen: Mapped[int] = mapped_column(SmallInteger)
+    cancelled_by_patient: Mapped[int] = mapped_column(SmallInteger)
+    cancelled_by_provider: Mapped[int] = mapped_column(SmallInteger)
+    booked: Mapped[int] = mapped_column(SmallInteger)
+    several_reasons: Mapped[int] = mapped_column(SmallInteger)
+    has_need: Mapped[int] = mapped_column(SmallInteger)
+    has_support: Mapped[int] = mapped_column(SmallInteger)
+    need_met: Mapped[int] = mapped_column(SmallInteger)
+    re_referral: Mapped[int] = mapped_column(SmallInteger)
+    parallel: Mapped[int] = mapped_column(SmallInteger)
+    reason_coded: Mapped[int] = mapped_column(SmallInteger)
+    source_coded: Mapped[int] = mapped_column(SmallInteger)
+    has_person: Mapped[int] = mapped_column(SmallInteger)
+    has_age_band: Mapped[int] = mapped_column(SmallInteger)
+    gender_coded: Mapped[int] = mapped_column(SmallInteger)
+    ethnicity_coded: Mapped[int] = mapped_column(SmallInteger)
+    has_lsoa: Mapped[int] = mapped_column(SmallInteger)
+    has_practice: Mapped[int] = mapped_column(SmallInteger)
+    has_pcn: Mapped[int] = mapped_column(SmallInteger)
+    closure_reason_recorded: Mapped[int] = mapped_column(SmallInteger)
+
+    __table_args__ = (Index("ix_report_referral_authored_on", "authored_on"),)
+
+
+class ReportReason(ReferralDimensions, Base):
+    """One reason of a referral. `group_first` is 1 on one row per (referral, reason group),
+    so group counts count referrals; `need_met` is 1 when support offered to the referral
+    addresses the reason's group."""
+
+    __tablename__ = "report_reason"
+
+    reason_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    reason_group: Mapped[str | None] = mapped_column(String(32))
+    group_first: Mapped[int] = mapped_column(SmallInteger)
+    has_support: Mapped[int] = mapped_column(SmallInteger)
+    need_met: Mapped[int] = mapped_column(SmallInteger)
+
+    __table_args__ = (
+        PrimaryKeyConstraint("referral_id", "reason_code"),
+        Index("ix_report_reason_reason_code", "reason_code", "referral_id"),
+        Index("ix_report_reason_reason_group", "reason_group", "referral_id"),
+    )
+
+
+class ReportReasonPair(ReferralDimensions, Base):
+    """Two reasons (level `reason`) or two reason groups (level `reason-group`) given on the
+    same referral, `first` < `second`."""
+
+    __tablename__ = "report_reason_pair"
+
+    level: Mapped[str] = mapped_column(String(12), primary_key=True)
+    first: Mapped[str] = mapped_column(String(64), primary_key=True)
+    second: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+    __table_args__ = (PrimaryKeyConstraint("referral_id", "level", "first", "second"),)
+
+
+class ReportSupport(ReferralDimensions, Base):
+    """One type of support offered to a referral: how many times, how many as onward
+    referrals."""
+
+    __tablename__ = "report_support"
+
+    support_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    support_group: Mapped[str] = mapped_column(String(32))
+    offers: Mapped[int] = mapped_column(SmallInteger)
+    onward_referrals: Mapped[int] = mapped_column(SmallInteger)
+
+    __table_args__ = (PrimaryKeyConstraint("referral_id", "support_code"),)
+
+
+class ReportScore(ReferralDimensions, Base):
+    """A referral's paired wellbeing score: its first baseline and last later follow-up."""
+
+    __tablename__ = "report_score"
+
+    measure: Mapped[str] = mapped_column(String(48), primary_key=True)
+    instrument: Mapped[str] = mapped_column(String(16))
+    baseline: Mapped[float] = mapped_column(Float)
+    follow_up: Mapped[float] = mapped_column(Float)
+
+    __table_args__ = (PrimaryKeyConstraint("referral_id", "measure"),)
+
+
+FACT_TABLES = (ReportReferral, ReportReason, ReportReasonPair, ReportSupport, ReportScore)

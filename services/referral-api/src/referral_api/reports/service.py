@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from referral_api.reports import disclosure, distributions, matching, pseudonyms, wellbeing
+from referral_api.reports import disclosure, distributions, facts, matching, wellbeing
 from referral_api.reports.dimensions import NOT_RECORDED, catalogue, dimension
 from referral_api.reports.query import Option, ReportQuery
 from referral_api.reports.repository import ReportRepository, Row, column_name
@@ -51,7 +51,9 @@ class ReportSpec:
 async def run(
     spec: ReportSpec, session: AsyncSession, query: ReportQuery, context: Context
 ) -> Report:
-    """Build the report and apply disclosure control (unless the caller may see true counts)."""
+    """Bring the facts up to date, build the report and apply disclosure control (unless the
+    caller may see true counts)."""
+    await facts.refresh(context.database, context.pseudonym_key)
     report = await spec.build(session, query, context)
     report = replace(
         report,
@@ -147,7 +149,6 @@ def _multi_count_notes(group_by: Sequence[str]) -> list[str]:
 
 async def referrals(session: AsyncSession, query: ReportQuery, context: Context) -> Report:
     """Referrals, and the people they are for (distinct pseudonyms), per group."""
-    await pseudonyms.ensure_current(context.database, context.pseudonym_key)
     rows, total = await ReportRepository(session).referral_counts(query, people=True)
     rows = _label(rows, query.group_by)
     rows.sort(key=_order_key(query.group_by))
@@ -361,13 +362,14 @@ async def support(session: AsyncSession, query: ReportQuery, context: Context) -
             *_multi_count_notes(query.group_by),
         ],
         chart_measure="referrals",
+        ranked=True,
     )
 
 
 async def support_match(session: AsyncSession, query: ReportQuery, context: Context) -> Report:
     """How often the support offered addresses the need referred for (reason vs support)."""
     mapping = matching.support_groups_for()
-    rows, total = await ReportRepository(session).support_match(query, mapping)
+    rows, total = await ReportRepository(session).support_match(query, list(mapping))
     for row in rows:
         row["reason_group_label"] = row["reason_group"]
         row["addressed_by"] = ", ".join(mapping.get(row["reason_group"], ()))
@@ -400,6 +402,7 @@ async def support_match(session: AsyncSession, query: ReportQuery, context: Cont
         ],
         chart_measure="match_rate",
         ranked=True,
+        rank_by="referrals",
     )
 
 

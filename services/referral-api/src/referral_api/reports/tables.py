@@ -99,8 +99,10 @@ class Report:
     group_columns: tuple[str, ...] = ()
     one_group_each: bool = True
     one_category_each: bool = False
-    # A "top" list: rows ranked by the published chart measure within each group, `limit` kept.
+    # A "top" list: rows ranked by the published `rank_by` count (default the chart measure)
+    # within each group, `limit` kept.
     ranked: bool = False
+    rank_by: str | None = None
     limit: int | None = None
     rank_within: tuple[str, ...] = ()
 

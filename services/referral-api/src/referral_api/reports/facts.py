@@ -1,0 +1,188 @@
+"""Keeping the report facts current, and the person pseudonyms they count people by.
+
+Triggers on the referral tables queue the id of every referral a write touches
+(`report_change`, created by the `report_facts` revision), whatever module made the write.
+`refresh` drains that queue in batches: for each batch it keys the referrals' people, deletes
+their facts and derives them again from the normalised tables, then forgets the queue entries
+it read, all in one transaction. An entry written by a transaction still open is not seen yet,
+so it is handled by a later refresh: nothing is lost. Report requests refresh first, so a
+report includes every committed write. After a bulk load, a lookup reload or a key change, run:
+
+    python -m referral_api.reports.facts refresh    # drain the queue (e.g. from cron)
+    python -m referral_api.reports.facts rebuild    # derive every fact again
+    python -m referral_api.reports.facts rekey      # after changing REFERRAL_PSEUDONYM_KEY
+
+Pseudonyms: the first 8 bytes of HMAC-SHA256(REFERRAL_PSEUDONYM_KEY, NHS number), a signed
+64-bit integer. Without the key it cannot be reversed or recomputed from an NHS number; two of
+a million people share one with a probability of about 3 in 100 million. The key's fingerprint
+is stored with the facts: a service whose key does not match refuses reports (503) until
+`rekey` has run, so pseudonyms made with two keys are never mixed in one count.
+"""
+
+import argparse
+import asyncio
+import hashlib
+import hmac
+import sys
+from datetime import UTC, datetime
+
+from pydantic import SecretStr
+
+from referral_api.config import ReferralSettings
+from referral_api.reports import matching
+from referral_api.reports.facts_repository import FactRepository
+from signpost_platform.db import Database
+from signpost_platform.errors import Issue, SignpostError
+
+BATCH = 2_000
+REBUILD_PAGE = 10_000
+_FINGERPRINT_MESSAGE = b"signpost report pseudonym key fingerprint"
+
+
+class PseudonymKeyChanged(SignpostError):
+    """The configured key is not the one the stored pseudonyms were made with."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            503,
+            [
+                Issue(
+                    "transient",
+                    "reports are unavailable: REFERRAL_PSEUDONYM_KEY is not the key the stored "
+                    "pseudonyms were made with; run `python -m referral_api.reports.facts "
+                    "rekey` (docs/reports.md, key rotation)",
+                )
+            ],
+        )
+
+
+def person_key(nhs_number: str, key: SecretStr) -> int:
+    """The pseudonym of an NHS number under `key`."""
+    secret = key.get_secret_value().encode()
+    digest = hmac.new(secret, nhs_number.encode(), hashlib.sha256).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def fingerprint(key: SecretStr) -> str:
+    """Identifies a key without revealing it (stored beside the pseudonyms)."""
+    secret = key.get_secret_value().encode()
+    return hmac.new(secret, _FINGERPRINT_MESSAGE, hashlib.sha256).hexdigest()[:16]
+
+
+async def _check_key(repository: FactRepository, key: SecretStr) -> None:
+    state = await repository.state()
+    if state is None:
+        await repository.start_state(fingerprint(key))
+    elif state[0] != fingerprint(key):
+        raise PseudonymKeyChanged()
+
+
+async def _derive(repository: FactRepository, ids: list[str], key: SecretStr) -> None:
+    """Key the people of `ids` and derive their facts again."""
+    mapping = matching.support_groups_for()
+    await repository.save_pseudonyms(_keyed(await repository.nhs_numbers(ids), key))
+    await repository.delete_facts(ids)
+    await repository.insert_referral_facts(ids, mapping)
+    await repository.insert_reason_facts(ids, mapping)
+    await repository.insert_pair_facts(ids)
+    await repository.insert_support_facts(ids)
+    await repository.insert_score_facts(ids)
+
+
+def _keyed(rows: list[tuple[str, int, str]], key: SecretStr) -> list[dict[str, object]]:
+    return [
+        {"referral_id": referral_id, "person_key": person_key(nhs, key),
+         "referral_version": version}
+        for referral_id, version, nhs in rows
+    ]
+
+
+async def refresh(database: Database, key: SecretStr) -> int:
+    """Bring the facts of every queued referral up to date; returns how many were rebuilt."""
+    async with database.read_sessionmaker() as session:
+        # The usual case, answered without a lock: nothing queued and the key unchanged.
+        repository = FactRepository(session)
+        state = await repository.state()
+        if state is not None and state[0] == fingerprint(key):
+            if not await repository.pending(1):
+                return 0
+    rebuilt = 0
+    while True:
+        async with database.sessionmaker() as session, session.begin():
+            repository = FactRepository(session)
+            await repository.lock()
+            await _check_key(repository, key)
+            pending = await repository.pending(BATCH)
+            if not pending:
+                return rebuilt
+            ids = sorted({referral_id for _, referral_id in pending})
+            await _derive(repository, ids, key)
+            await repository.forget([sequence for sequence, _ in pending])
+            await repository.set_state(fingerprint(key), datetime.now(UTC))
+            rebuilt += len(ids)
+
+
+async def rebuild(database: Database, key: SecretStr, *, rekeyed: bool = False) -> int:
+    """Derive every fact again, a page of referrals per transaction (so no statement runs
+    long); returns how many referrals. With `rekeyed`, every pseudonym is made again with
+    `key`: the stored fingerprint changes first, so no report mixes two keys."""
+    async with database.sessionmaker() as session, session.begin():
+        repository = FactRepository(session)
+        await repository.lock()
+        if rekeyed:
+            await repository.start_state(fingerprint(key))
+            await repository.set_state(fingerprint(key), None)
+        else:
+            await _check_key(repository, key)
+        # Changes queued from here on are handled by the next refresh.
+        await repository.clear_queue()
+    done, after = 0, ""
+    while True:
+        async with database.sessionmaker() as session, session.begin():
+            repository = FactRepository(session)
+            await repository.lock(bulk=True)
+            page = await repository.referral_ids(after, REBUILD_PAGE)
+            if not page:
+                break
+            await _derive(repository, page, key)
+            after, done = page[-1], done + len(page)
+    async with database.sessionmaker() as session, session.begin():
+        repository = FactRepository(session)
+        await repository.set_state(fingerprint(key), datetime.now(UTC))
+        await repository.analyse()
+    return done
+
+
+async def _run(command: str, database_url: str | None) -> int:
+    settings = ReferralSettings()
+    database = Database(database_url or settings.database_url)
+    try:
+        if command == "refresh":
+            count = await refresh(database, settings.pseudonym_key)
+            print(f"{count:,} referrals brought up to date")
+        else:
+            count = await rebuild(database, settings.pseudonym_key, rekeyed=command == "rekey")
+            print(f"{count:,} referrals' facts derived again"
+                  + (" with the new key" if command == "rekey" else ""))
+    except PseudonymKeyChanged as error:
+        print(str(error), file=sys.stderr)
+        return 2
+    finally:
+        await database.dispose()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n", 1)[1],
+    )
+    parser.add_argument("command", choices=["refresh", "rebuild", "rekey"])
+    parser.add_argument("--database-url", help="default: REFERRAL_DATABASE_URL")
+    args = parser.parse_args(argv)
+    return asyncio.run(_run(args.command, args.database_url))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

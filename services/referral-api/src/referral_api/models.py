@@ -1,19 +1,24 @@
-"""Every table of referral-api, imported in one place for Alembic (`migrations/referral/env.py`)."""
+"""Every table of referral-api, registered in one place for Alembic (`migrations/referral/env.py`).
 
-from referral_api.geography import models as geography_models
-from referral_api.imports import models as imports_models
-from referral_api.lifecycle import models as lifecycle_models
-from referral_api.linkage import models as linkage_models
-from referral_api.messages import models as messages_models
-from referral_api.people import models as people_models
-from referral_api.referrals import models as referrals_models
+Importing this module imports the `models` module of every feature package, so the metadata
+Alembic compares against the database is complete whichever packages exist.
+"""
 
-__all__ = [
-    "geography_models",
-    "imports_models",
-    "lifecycle_models",
-    "linkage_models",
-    "messages_models",
-    "people_models",
-    "referrals_models",
-]
+import importlib
+import pkgutil
+
+import referral_api
+
+
+def _import_feature_models() -> list[str]:
+    names = [
+        module.name
+        for module in pkgutil.walk_packages(referral_api.__path__, "referral_api.")
+        if module.name.endswith(".models") and module.name != __name__
+    ]
+    for name in names:
+        importlib.import_module(name)
+    return names
+
+
+FEATURE_MODELS = _import_feature_models()

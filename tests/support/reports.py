@@ -6,6 +6,7 @@ summary) filled the way the write path fills them. Every person is synthetic.
 """
 
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -42,17 +43,13 @@ def day(text: str, hour: int = 10) -> datetime:
     return datetime.fromisoformat(text).replace(hour=hour, tzinfo=UTC)
 
 
-def synthetic_nhs_number(index: int) -> str:
-    """A valid (Modulus 11) NHS number in the 999 test range, different for each index."""
-    while True:
-        stem = f"999{index:06d}"
-        total = sum(int(d) * (10 - i) for i, d in enumerate(stem))
-        check = 11 - total % 11
-        if check == 11:
-            return stem + "0"
+def synthetic_nhs_numbers() -> Iterator[str]:
+    """Valid (Modulus 11) NHS numbers in the 999 test range, in order."""
+    for serial in range(1_000_000):
+        stem = f"999{serial:06d}"
+        check = 11 - sum(int(d) * (10 - i) for i, d in enumerate(stem)) % 11
         if check != 10:
-            return stem + str(check)
-        index += 1_000_000
+            yield stem + ("0" if check == 11 else str(check))
 
 
 @dataclass
@@ -71,6 +68,7 @@ class Dataset:
 
     tables: dict[Any, list[dict[str, Any]]] = field(default_factory=dict)
     _people: dict[str, str] = field(default_factory=dict)
+    _numbers: Iterator[str] = field(default_factory=synthetic_nhs_numbers)
 
     def rows(self, model: Any) -> list[dict[str, Any]]:
         return self.tables.setdefault(model, [])
@@ -78,7 +76,7 @@ class Dataset:
     def nhs_number(self, person: str) -> str:
         """The NHS number of a named person (the same name, the same person)."""
         if person not in self._people:
-            self._people[person] = synthetic_nhs_number(len(self._people) + 1)
+            self._people[person] = next(self._numbers)
         return self._people[person]
 
     def referral(

@@ -194,9 +194,7 @@ class _Cell:
 def _audit(report: Report, column: Column, rows: list[Row], totals: list[Row]) -> None:
     """Suppress further cells of `column` until no suppressed cell can be derived from a
     total and the other cells of its breakdown."""
-    categories = (
-        report.category_columns if column.varies_by is None else list(column.varies_by)
-    )
+    categories = report.category_columns if column.varies_by is None else list(column.varies_by)
     keys = [*report.group_columns, *categories]
     for total in totals:
         fixed = [c for c in categories if total.get(c) is not None]

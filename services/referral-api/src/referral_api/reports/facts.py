@@ -27,15 +27,22 @@ import sys
 from datetime import UTC, datetime
 
 from pydantic import SecretStr
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import NullPool
 
 from referral_api.config import ReferralSettings
 from referral_api.reports import matching
 from referral_api.reports.facts_repository import FactRepository
-from signpost_platform.db import Database
+from signpost_platform.db import Database, is_sqlite
 from signpost_platform.errors import Issue, SignpostError
 
 BATCH = 2_000
-REBUILD_PAGE = 10_000
+KEY_BATCH = 10_000
 _FINGERPRINT_MESSAGE = b"signpost report pseudonym key fingerprint"
 
 
@@ -91,8 +98,11 @@ async def _derive(repository: FactRepository, ids: list[str], key: SecretStr) ->
 
 def _keyed(rows: list[tuple[str, int, str]], key: SecretStr) -> list[dict[str, object]]:
     return [
-        {"referral_id": referral_id, "person_key": person_key(nhs, key),
-         "referral_version": version}
+        {
+            "referral_id": referral_id,
+            "person_key": person_key(nhs, key),
+            "referral_version": version,
+        }
         for referral_id, version, nhs in rows
     ]
 
@@ -103,9 +113,9 @@ async def refresh(database: Database, key: SecretStr) -> int:
         # The usual case, answered without a lock: nothing queued and the key unchanged.
         repository = FactRepository(session)
         state = await repository.state()
-        if state is not None and state[0] == fingerprint(key):
-            if not await repository.pending(1):
-                return 0
+        current = state is not None and state[0] == fingerprint(key)
+        if current and not await repository.pending(1):
+            return 0
     rebuilt = 0
     while True:
         async with database.sessionmaker() as session, session.begin():
@@ -122,53 +132,73 @@ async def refresh(database: Database, key: SecretStr) -> int:
             rebuilt += len(ids)
 
 
-async def rebuild(database: Database, key: SecretStr, *, rekeyed: bool = False) -> int:
-    """Derive every fact again, a page of referrals per transaction (so no statement runs
-    long); returns how many referrals. With `rekeyed`, every pseudonym is made again with
-    `key`: the stored fingerprint changes first, so no report mixes two keys."""
-    async with database.sessionmaker() as session, session.begin():
+async def rebuild(
+    sessionmaker: async_sessionmaker[AsyncSession], key: SecretStr, *, rekeyed: bool = False
+) -> int:
+    """Derive every fact again in one transaction of whole-table statements (reports go on
+    reading the previous facts until it commits); returns how many referrals. With `rekeyed`,
+    every pseudonym is made again with `key`. Long statements: use `maintenance_sessions`."""
+    async with sessionmaker() as session, session.begin():
         repository = FactRepository(session)
-        await repository.lock()
+        await repository.lock(bulk=True)
         if rekeyed:
             await repository.start_state(fingerprint(key))
             await repository.set_state(fingerprint(key), None)
         else:
             await _check_key(repository, key)
-        # Changes queued from here on are handled by the next refresh.
+        # Changes queued before this transaction are covered by it; later ones stay queued.
         await repository.clear_queue()
-    done, after = 0, ""
-    while True:
-        async with database.sessionmaker() as session, session.begin():
-            repository = FactRepository(session)
-            await repository.lock(bulk=True)
-            page = await repository.referral_ids(after, REBUILD_PAGE)
-            if not page:
-                break
-            await _derive(repository, page, key)
-            after, done = page[-1], done + len(page)
-    async with database.sessionmaker() as session, session.begin():
-        repository = FactRepository(session)
+        people = await repository.all_nhs_numbers()
+        await repository.forget_pseudonyms()
+        for start in range(0, len(people), KEY_BATCH):
+            await repository.save_pseudonyms(_keyed(people[start : start + KEY_BATCH], key))
+        mapping = matching.support_groups_for()
+        await repository.delete_facts(None)
+        await repository.insert_referral_facts(None, mapping)
+        await repository.insert_reason_facts(None, mapping)
+        await repository.insert_pair_facts(None)
+        await repository.insert_support_facts(None)
+        await repository.insert_score_facts(None)
         await repository.set_state(fingerprint(key), datetime.now(UTC))
-        await repository.analyse()
-    return done
+    async with sessionmaker() as session, session.begin():
+        await FactRepository(session).analyse()
+    return len(people)
+
+
+def maintenance_sessions(database_url: str) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]]:
+    """Sessions for the commands: as the service's, but with no statement timeout on
+    PostgreSQL (a rebuild of a million referrals runs statements of a minute or more)."""
+    if is_sqlite(database_url):
+        database = Database(database_url)
+        return database.engine, database.sessionmaker
+    engine = create_async_engine(
+        database_url, poolclass=NullPool, connect_args={"command_timeout": None}
+    )
+    return engine, async_sessionmaker(engine, expire_on_commit=False)
 
 
 async def _run(command: str, database_url: str | None) -> int:
     settings = ReferralSettings()
-    database = Database(database_url or settings.database_url)
+    engine, sessionmaker = maintenance_sessions(database_url or settings.database_url)
     try:
         if command == "refresh":
-            count = await refresh(database, settings.pseudonym_key)
+            database = Database(database_url or settings.database_url)
+            try:
+                count = await refresh(database, settings.pseudonym_key)
+            finally:
+                await database.dispose()
             print(f"{count:,} referrals brought up to date")
         else:
-            count = await rebuild(database, settings.pseudonym_key, rekeyed=command == "rekey")
-            print(f"{count:,} referrals' facts derived again"
-                  + (" with the new key" if command == "rekey" else ""))
+            count = await rebuild(sessionmaker, settings.pseudonym_key, rekeyed=command == "rekey")
+            print(
+                f"{count:,} referrals' facts derived again"
+                + (" with the new key" if command == "rekey" else "")
+            )
     except PseudonymKeyChanged as error:
         print(str(error), file=sys.stderr)
         return 2
     finally:
-        await database.dispose()
+        await engine.dispose()
     return 0
 
 

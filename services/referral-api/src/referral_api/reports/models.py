@@ -117,8 +117,18 @@ class ReferralDimensions:
 
 
 DIMENSION_COLUMNS = (
-    "authored_on", "month", "role", "source", "source_system", "practice", "pcn", "age_band",
-    "gender", "ethnicity", "ethnic_category", "imd_decile",
+    "authored_on",
+    "month",
+    "role",
+    "source",
+    "source_system",
+    "practice",
+    "pcn",
+    "age_band",
+    "gender",
+    "ethnicity",
+    "ethnic_category",
+    "imd_decile",
 )
 
 

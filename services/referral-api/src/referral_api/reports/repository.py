@@ -55,8 +55,12 @@ LIST = ListSize.__table__
 
 NOT_RECORDED_GROUP = "not-recorded"
 # Group-by and filter names whose fact column has another name.
-FACT_COLUMNS = {"age-band": "age_band", "source-system": "source_system",
-                "ethnic-category": "ethnic_category", "imd-decile": "imd_decile"}
+FACT_COLUMNS = {
+    "age-band": "age_band",
+    "source-system": "source_system",
+    "ethnic-category": "ethnic_category",
+    "imd-decile": "imd_decile",
+}
 
 
 def column_name(dimension: str) -> str:
@@ -108,9 +112,9 @@ class _Scope:
         for name, values in query.filters.items():
             if name in ("reason", "reason-group"):
                 column = REASONS.c.reason_code if name == "reason" else REASONS.c.reason_group
-                self.where.append(table.c.referral_id.in_(
-                    select(REASONS.c.referral_id).where(column.in_(values))
-                ))
+                self.where.append(
+                    table.c.referral_id.in_(select(REASONS.c.referral_id).where(column.in_(values)))
+                )
             elif name == "imd-decile":
                 self.where.append(table.c.imd_decile.in_([int(v) for v in values]))
             else:
@@ -143,7 +147,10 @@ class ReportRepository:
         return [_normalise(dict(row._mapping)) for row in result]
 
     async def grouped_and_total(
-        self, table: Table, query: ReportQuery, measures: Sequence[ColumnElement[Any]],
+        self,
+        table: Table,
+        query: ReportQuery,
+        measures: Sequence[ColumnElement[Any]],
         where: Sequence[ColumnElement[bool]] = (),
     ) -> tuple[list[Row], Row]:
         """The measures per group and over the whole scope (computed, not summed)."""
@@ -179,9 +186,9 @@ class ReportRepository:
 
     async def referrals_with_several_reasons(self, query: ReportQuery) -> int:
         scope = self.scope(F, query, ())
-        rows = await self.rows(scope.select(
-            func.coalesce(func.sum(F.c.several_reasons), 0).label("referrals")
-        ))
+        rows = await self.rows(
+            scope.select(func.coalesce(func.sum(F.c.several_reasons), 0).label("referrals"))
+        )
         return int(rows[0]["referrals"]) if rows else 0
 
     async def reason_pairs(self, query: ReportQuery, level: str) -> list[Row]:
@@ -189,7 +196,8 @@ class ReportRepository:
         scope = self.scope(PAIRS, query)
         scope.where.append(PAIRS.c.level == level)
         statement = scope.select(
-            PAIRS.c.first.label("first"), PAIRS.c.second.label("second"),
+            PAIRS.c.first.label("first"),
+            PAIRS.c.second.label("second"),
             func.count().label("referrals"),
         ).group_by(PAIRS.c.first, PAIRS.c.second)
         return await self.rows(statement)
@@ -211,18 +219,22 @@ class ReportRepository:
                 func.sum(SUPPORT.c.onward_referrals).label("onward_referrals"),
             ).group_by(column)
         )
-        offered = await self.rows(self.scope(F, query, ()).select(
-            func.coalesce(func.sum(F.c.has_support), 0).label("referrals")
-        ))
-        offers = await self.rows(self.scope(SUPPORT, query, ()).select(
-            func.coalesce(func.sum(SUPPORT.c.offers), 0).label("offers"),
-            func.coalesce(func.sum(SUPPORT.c.onward_referrals), 0).label("onward_referrals"),
-        ))
+        offered = await self.rows(
+            self.scope(F, query, ()).select(
+                func.coalesce(func.sum(F.c.has_support), 0).label("referrals")
+            )
+        )
+        offers = await self.rows(
+            self.scope(SUPPORT, query, ()).select(
+                func.coalesce(func.sum(SUPPORT.c.offers), 0).label("offers"),
+                func.coalesce(func.sum(SUPPORT.c.onward_referrals), 0).label("onward_referrals"),
+            )
+        )
         return rows, {**offered[0], **offers[0]}
 
-    async def support_match(self, query: ReportQuery, groups: Sequence[str]) -> tuple[
-        list[Row], Row
-    ]:
+    async def support_match(
+        self, query: ReportQuery, groups: Sequence[str]
+    ) -> tuple[list[Row], Row]:
         """Per group and need (reason group): referrals with it, those offered any support and
         those offered support that addresses it; and the same once per referral."""
         scope = self.scope(REASONS, query)
@@ -237,11 +249,13 @@ class ReportRepository:
         )
         whole = self.scope(F, query, ())
         whole.where.append(F.c.has_need == 1)
-        totals = await self.rows(whole.select(
-            func.count().label("referrals"),
-            func.coalesce(func.sum(F.c.has_support), 0).label("with_support"),
-            func.coalesce(func.sum(F.c.need_met), 0).label("matched"),
-        ))
+        totals = await self.rows(
+            whole.select(
+                func.count().label("referrals"),
+                func.coalesce(func.sum(F.c.has_support), 0).label("with_support"),
+                func.coalesce(func.sum(F.c.need_met), 0).label("matched"),
+            )
+        )
         return rows, totals[0]
 
     # Waiting times ----------------------------------------------------------------------------
@@ -251,7 +265,8 @@ class ReportRepository:
         to the first attended contact, and to closure; plus referrals per group."""
         branches = []
         for measure, column in (
-            ("referrals", None), ("first_contact", F.c.first_contact_days),
+            ("referrals", None),
+            ("first_contact", F.c.first_contact_days),
             ("closure", F.c.closure_days),
         ):
             scope = self.scope(F, query)
@@ -273,10 +288,18 @@ class ReportRepository:
     async def attendance(self, query: ReportQuery) -> tuple[list[Row], Row]:
         """Contacts by attendance outcome, and referrals with a contact or a DNA."""
         measures = [
-            *(func.coalesce(func.sum(F.c[name]), 0).label(name) for name in (
-                "contacts", "attended", "dna", "not_seen", "cancelled_by_patient",
-                "cancelled_by_provider", "booked",
-            )),
+            *(
+                func.coalesce(func.sum(F.c[name]), 0).label(name)
+                for name in (
+                    "contacts",
+                    "attended",
+                    "dna",
+                    "not_seen",
+                    "cancelled_by_patient",
+                    "cancelled_by_provider",
+                    "booked",
+                )
+            ),
             func.coalesce(func.sum(flag(F.c.contacts > 0)), 0).label("referrals_with_contact"),
             func.coalesce(func.sum(flag(F.c.dna > 0)), 0).label("referrals_with_dna"),
         ]
@@ -286,8 +309,9 @@ class ReportRepository:
         """Referrals per group and lifecycle status (received when nothing came back)."""
         scope = self.scope(F, query)
         return await self.rows(
-            scope.select(F.c.status.label("status"), func.count().label("referrals"))
-            .group_by(F.c.status)
+            scope.select(F.c.status.label("status"), func.count().label("referrals")).group_by(
+                F.c.status
+            )
         )
 
     async def closure_reasons(self, query: ReportQuery) -> list[Row]:
@@ -370,11 +394,15 @@ class ReportRepository:
     # Re-referrals and parallel referrals ------------------------------------------------------
 
     async def linkage(self, query: ReportQuery) -> tuple[list[Row], Row]:
-        return await self.grouped_and_total(F, query, [
-            func.count().label("referrals"),
-            func.coalesce(func.sum(F.c.re_referral), 0).label("re_referrals"),
-            func.coalesce(func.sum(F.c.parallel), 0).label("parallel"),
-        ])
+        return await self.grouped_and_total(
+            F,
+            query,
+            [
+                func.count().label("referrals"),
+                func.coalesce(func.sum(F.c.re_referral), 0).label("re_referrals"),
+                func.coalesce(func.sum(F.c.parallel), 0).label("parallel"),
+            ],
+        )
 
     # Completeness -----------------------------------------------------------------------------
 
@@ -382,36 +410,52 @@ class ReportRepository:
         """Per group: referrals, and how many have each field present and coded (`has_<field>`;
         `has_closed` counts the closed referrals the closure reason applies to)."""
         fields = {
-            "reason": F.c.reason_coded, "source": F.c.source_coded, "person": F.c.has_person,
-            "age_band": F.c.has_age_band, "gender": F.c.gender_coded,
-            "ethnicity": F.c.ethnicity_coded, "lsoa": F.c.has_lsoa,
-            "practice": F.c.has_practice, "pcn": F.c.has_pcn,
+            "reason": F.c.reason_coded,
+            "source": F.c.source_coded,
+            "person": F.c.has_person,
+            "age_band": F.c.has_age_band,
+            "gender": F.c.gender_coded,
+            "ethnicity": F.c.ethnicity_coded,
+            "lsoa": F.c.has_lsoa,
+            "practice": F.c.has_practice,
+            "pcn": F.c.has_pcn,
             "closed": flag(F.c.status == "closed"),
             "closure_reason": F.c.closure_reason_recorded,
         }
-        return await self.grouped_and_total(F, query, [
-            func.count().label("referrals"),
-            *(func.coalesce(func.sum(expr), 0).label(f"has_{name}")
-              for name, expr in fields.items()),
-        ])
+        return await self.grouped_and_total(
+            F,
+            query,
+            [
+                func.count().label("referrals"),
+                *(
+                    func.coalesce(func.sum(expr), 0).label(f"has_{name}")
+                    for name, expr in fields.items()
+                ),
+            ],
+        )
 
     # Lookups ----------------------------------------------------------------------------------
 
     async def replace_imd(self, rows: Sequence[dict[str, Any]]) -> None:
         await self.session.execute(delete(LsoaImd))
         for start in range(0, len(rows), 5_000):
-            await self.session.execute(LsoaImd.__table__.insert(), rows[start:start + 5_000])
+            await self.session.execute(LsoaImd.__table__.insert(), rows[start : start + 5_000])
 
     async def replace_list_sizes(self, area_type: str, rows: Sequence[dict[str, Any]]) -> None:
         await self.session.execute(delete(ListSize).where(ListSize.area_type == area_type))
         for start in range(0, len(rows), 5_000):
-            await self.session.execute(ListSize.__table__.insert(), rows[start:start + 5_000])
+            await self.session.execute(ListSize.__table__.insert(), rows[start : start + 5_000])
 
     async def record_load(self, lookup: str, source: str, is_sample: bool, count: int) -> None:
-        await self.session.execute(LookupLoad.__table__.insert().values(
-            lookup=lookup, source=source, is_sample=is_sample, row_count=count,
-            loaded_at=datetime.now(UTC),
-        ))
+        await self.session.execute(
+            LookupLoad.__table__.insert().values(
+                lookup=lookup,
+                source=source,
+                is_sample=is_sample,
+                row_count=count,
+                loaded_at=datetime.now(UTC),
+            )
+        )
 
     async def sample_lookups_loaded(self) -> list[str]:
         """The report lookups whose latest load was a synthetic sample."""
@@ -437,4 +481,3 @@ def _normalise(row: Row) -> Row:
     if isinstance(row.get("authored_on"), datetime):
         row["authored_on"] = row["authored_on"].date()
     return row
-

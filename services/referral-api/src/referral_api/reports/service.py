@@ -227,6 +227,7 @@ async def reasons(session: AsyncSession, query: ReportQuery, context: Context) -
         }
     )
     _label(rows, query.group_by)
+    rows.sort(key=_order_key(query.group_by))
     _reason_labels(rows, key, level)
     _reason_labels(totals, key, level)
     totals[-1][f"{key}_label"] = "All referrals (each once)"
@@ -279,11 +280,17 @@ async def reason_pairs(session: AsyncSession, query: ReportQuery, context: Conte
     _reason_labels(rows, "first", level)
     _reason_labels(rows, "second", level)
     rows.sort(key=_order_key(query.group_by))
-    totals = [{
-        **_blank(query.group_by), "first": None, "first_label": "Referrals with more than one "
-        "reason", "second": None, "second_label": None, "referrals": several,
-        "referrals_in_group": total.get("referrals", 0),
-    }]
+    totals = [
+        {
+            **_blank(query.group_by),
+            "first": None,
+            "first_label": "Referrals with more than one reason",
+            "second": None,
+            "second_label": None,
+            "referrals": several,
+            "referrals_in_group": total.get("referrals", 0),
+        }
+    ]
     return Report(
         "reason-pairs",
         "Reasons given together",

@@ -67,7 +67,11 @@ def count(
     varies_by: tuple[str, ...] | None = None,
 ) -> Column:
     return Column(
-        name, label, "count", additive=additive, one_category_each=one_category_each,
+        name,
+        label,
+        "count",
+        additive=additive,
+        one_category_each=one_category_each,
         varies_by=varies_by,
     )
 

@@ -1,0 +1,140 @@
+"""The report facts follow every write: through messages, the REST API, deletions, and the
+triggers that queue changed referrals, on both backends."""
+
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import text
+
+from referral_api.geography.load import replace_postcodes, sample_rows
+from referral_api.reports import facts
+from tests.reports.conftest import UNSUPPRESSED
+from tests.support.clients import bearer
+from tests.support.messages import journey
+from tests.support.reports import Dataset, Person
+from tests.support.rows import count_rows, fetch_rows
+
+WATCHED = (
+    "referral",
+    "referral_reason",
+    "referral_person",
+    "referral_lifecycle",
+    "support_offered",
+    "contact",
+    "assessment",
+    "referral_link",
+    "assessment_score",
+)
+
+
+async def test_every_watched_table_has_its_change_triggers(referral_app: FastAPI):
+    """A migration that rebuilds one of these tables (SQLite batch mode does) must recreate
+    the triggers, or reports would silently stop following that table."""
+    if referral_app.state.database.engine.dialect.name == "postgresql":
+        rows = await fetch_rows(
+            referral_app,
+            "SELECT DISTINCT event_object_table AS name FROM information_schema.triggers "
+            "WHERE trigger_name = 'report_change'",
+        )
+    else:
+        rows = await fetch_rows(
+            referral_app,
+            "SELECT DISTINCT tbl_name AS name FROM sqlite_master WHERE type = 'trigger' "
+            "AND name LIKE 'report_change_%'",
+        )
+    assert {row["name"] for row in rows} == set(WATCHED)
+
+
+async def test_a_referral_through_messages_is_reported_end_to_end(lookups: FastAPI, client):
+    async with lookups.state.database.sessionmaker() as session, session.begin():
+        await replace_postcodes(session, sample_rows(), "sample", is_sample=True)
+    write = bearer("referral:write", "referral:read")
+    for message in journey("emis"):
+        response = await client.post("/fhir/$process-message", json=message, headers=write)
+        assert response.status_code == 200, response.text
+
+    async def fetch(name: str, **params: str) -> dict:
+        response = await client.get(f"/reports/{name}", params=params, headers=UNSUPPRESSED)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    referrals = (await fetch("referrals", group_by="pcn"))["totals"][0]
+    assert (referrals["referrals"], referrals["people"]) == (1, 1)
+    reasons = {r["reason"] for r in (await fetch("reasons"))["rows"]}
+    assert reasons == {"105531004", "160932005"}
+    waits = (await fetch("waiting-times"))["totals"][0]
+    # Referred 1 October, missed 3 October, first attended 5 October, closed 20 November.
+    assert (waits["first_contact_median"], waits["closure_median"]) == (4.0, 50.0)
+    attendance = (await fetch("attendance"))["totals"][0]
+    assert (attendance["contacts"], attendance["dna"], attendance["dna_rate"]) == (3, 1, 33.3)
+    support = {r["support"]: r["onward_referrals"] for r in (await fetch("support"))["rows"]}
+    assert support == {"housing-advice": 1, "benefits-welfare-advice": 0}
+    match = (await fetch("support-match"))["totals"][0]
+    assert (match["with_support"], match["matched"]) == (1, 1)
+    wellbeing = (await fetch("wellbeing"))["rows"][0]
+    assert (wellbeing["measure"], wellbeing["mean_change"]) == ("wemwbs", 9.0)
+    closure = (await fetch("closure-reasons"))["rows"][0]
+    assert (closure["code"], closure["outcome"]) == ("needs-met", "completed")
+    completeness = {r["field"]: r["complete"] for r in (await fetch("completeness"))["rows"]}
+    assert completeness["lsoa"] == 1 and completeness["practice"] == 1
+    source = (await fetch("referrals", group_by="source-system"))["rows"][0]["source_system"]
+    assert source == "emis"
+
+
+async def test_facts_follow_new_changed_and_deleted_referrals(load, referral_app, report):
+    d = Dataset()
+    kept = d.referral(details=Person())
+    gone = d.referral(details=Person())
+    await load(d)
+    assert (await report("referrals", unsuppressed=True))["totals"][0]["referrals"] == 2
+    async with referral_app.state.database.engine.begin() as connection:
+        await connection.execute(
+            text("UPDATE referral_person SET gender = 'male' WHERE referral_id = :id"),
+            {"id": kept},
+        )
+        await connection.execute(text("DELETE FROM referral WHERE id = :id"), {"id": gone})
+    body = await report("referrals", unsuppressed=True, group_by="gender")
+    assert [(r["gender"], r["referrals"]) for r in body["rows"]] == [("male", 1)]
+    assert await count_rows(referral_app, "report_change") == 0
+    assert await count_rows(referral_app, "report_referral") == 1
+
+
+async def test_a_rebuild_gives_the_same_reports_as_the_refreshes(load, referral_app, report):
+    d = Dataset()
+    for index in range(12):
+        a = d.referral(
+            details=Person(age_band="25-34" if index % 2 else "45-54"),
+            reasons=("105531004", "160932005") if index % 3 else ("422650009",),
+            status="closed",
+            first_contact_days=index,
+            ended_days=30 + index,
+            closure_reason="needs-met",
+        )
+        d.support(a, "housing-advice" if index % 2 else "diet-healthy-eating")
+        d.contacts(a, "attended", "dna" if index % 4 == 0 else "attended")
+    await load(d)
+    names = (
+        "referrals",
+        "reasons",
+        "reason-pairs",
+        "support-match",
+        "waiting-times",
+        "attendance",
+        "completeness",
+    )
+    before = [await report(n, unsuppressed=True, group_by="age-band") for n in names]
+    rebuilt = await facts.rebuild(
+        referral_app.state.database.sessionmaker, referral_app.state.settings.pseudonym_key
+    )
+    assert rebuilt == 12
+    after = [await report(n, unsuppressed=True, group_by="age-band") for n in names]
+    assert after == before
+
+
+@pytest.mark.parametrize("command", ["refresh", "rebuild"])
+async def test_the_facts_command(load, referral_database, command):
+    import asyncio
+
+    d = Dataset()
+    d.referral(details=Person())
+    await load(d)
+    assert await asyncio.to_thread(facts.main, [command, "--database-url", referral_database]) == 0

@@ -1,0 +1,137 @@
+"""Reasons: every reason counted (and the report says so), reason groups once per referral, and
+the reasons given together."""
+
+from tests.support.reports import Dataset, Person
+
+HOUSING, HOMELESS, FINANCE, ISOLATION = "105531004", "32911000", "160932005", "422650009"
+
+
+def _dataset() -> Dataset:
+    d = Dataset()
+    d.referral(reasons=(HOUSING, FINANCE, ISOLATION), details=Person())
+    d.referral(reasons=(HOUSING, HOMELESS), details=Person())
+    d.referral(reasons=(FINANCE,), details=Person(), role="care-navigator")
+    d.referral(reasons=("reason-not-recorded",), details=Person(), role="care-navigator")
+    d.referral(reasons=(HOUSING, FINANCE), details=Person(), role="care-navigator")
+    return d
+
+
+async def test_every_reason_is_counted_and_the_report_says_so(load, report):
+    await load(_dataset())
+    body = await report("reasons", unsuppressed=True)
+    counts = {
+        r["reason"]: (r["referrals"], r["referrals_in_group"], r["share"]) for r in body["rows"]
+    }
+    assert counts == {
+        HOUSING: (3, 5, 60.0),
+        FINANCE: (3, 5, 60.0),
+        ISOLATION: (1, 5, 20.0),
+        HOMELESS: (1, 5, 20.0),
+        "reason-not-recorded": (1, 5, 20.0),
+    }
+    first = body["rows"][0]
+    assert (first["reason_label"], first["reason_group"]) in {
+        ("Housing unsatisfactory", "housing"),
+        ("Financial problem", "finance"),
+    }
+    # Rows add up to 9 reasons; the last total counts the 5 referrals once each.
+    assert sum(r["referrals"] for r in body["rows"]) == 9
+    everything = body["totals"][-1]
+    assert (everything["reason"], everything["reason_label"], everything["referrals"]) == (
+        None,
+        "All referrals (each once)",
+        5,
+    )
+    note = body["notes"][0]
+    assert "a referral with three reasons counts once under each" in note
+    assert "5 referrals carry 9 reasons" in note
+
+
+async def test_reasons_per_role_share_of_the_role_s_referrals(load, report):
+    await load(_dataset())
+    body = await report("reasons", unsuppressed=True, group_by="role")
+    navigator = {
+        r["reason"]: (r["referrals"], r["referrals_in_group"], r["share"])
+        for r in body["rows"]
+        if r["role"] == "care-navigator"
+    }
+    assert navigator == {
+        FINANCE: (2, 3, 66.7),
+        HOUSING: (1, 3, 33.3),
+        "reason-not-recorded": (1, 3, 33.3),
+    }
+    # Per-reason totals over both roles.
+    assert {t["reason"]: t["referrals"] for t in body["totals"]} == {
+        HOUSING: 3,
+        FINANCE: 3,
+        ISOLATION: 1,
+        HOMELESS: 1,
+        "reason-not-recorded": 1,
+        None: 5,
+    }
+
+
+async def test_a_reason_group_counts_each_referral_once(load, report):
+    await load(_dataset())
+    body = await report("reasons", unsuppressed=True, level="reason-group")
+    assert {r["reason_group"]: r["referrals"] for r in body["rows"]} == {
+        "housing": 3,
+        "finance": 3,
+        "isolation-loneliness": 1,
+        "not-recorded": 1,
+    }
+    assert "reason groups" in body["notes"][0]
+
+
+async def test_reasons_are_ranked_by_their_published_count(load, report):
+    d = Dataset()
+    for _ in range(12):
+        d.referral(reasons=(FINANCE,), details=Person())
+    for _ in range(14):
+        d.referral(reasons=(HOUSING,), details=Person())
+    d.referral(reasons=(ISOLATION,), details=Person())
+    await load(d)
+    body = await report("reasons")
+    # 14 and 12 are both published as 15 and 10; the suppressed isolation row comes last.
+    assert [(r["reason"], r["referrals"]) for r in body["rows"]] == [
+        (HOUSING, 15),
+        (FINANCE, 10),
+        (ISOLATION, None),
+    ]
+
+
+async def test_reason_pairs_most_frequent_first(load, report):
+    await load(_dataset())
+    body = await report("reason-pairs", unsuppressed=True)
+    pairs = [(r["first"], r["second"], r["referrals"]) for r in body["rows"]]
+    # Each pair once, its codes in order.
+    assert pairs[0] == (HOUSING, FINANCE, 2)
+    assert sorted(pairs[1:]) == sorted(
+        [
+            (FINANCE, ISOLATION, 1),
+            (HOUSING, ISOLATION, 1),
+            (HOUSING, HOMELESS, 1),
+        ]
+    )
+    assert (body["rows"][0]["first_label"], body["rows"][0]["second_label"]) == (
+        "Housing unsatisfactory",
+        "Financial problem",
+    )
+    total = body["totals"][0]
+    assert (total["first_label"], total["referrals"], total["referrals_in_group"]) == (
+        "Referrals with more than one reason",
+        3,
+        5,
+    )
+    limited = await report("reason-pairs", unsuppressed=True, limit="1")
+    assert len(limited["rows"]) == 1
+
+
+async def test_reason_group_pairs_leave_out_pairs_within_one_group(load, report):
+    await load(_dataset())
+    body = await report("reason-pairs", unsuppressed=True, level="reason-group")
+    assert {(r["first"], r["second"]): r["referrals"] for r in body["rows"]} == {
+        ("finance", "housing"): 2,
+        ("finance", "isolation-loneliness"): 1,
+        ("housing", "isolation-loneliness"): 1,
+    }

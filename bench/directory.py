@@ -329,8 +329,14 @@ def _rows(
             {"service_id": service_id, "area_code": a} for a in facts.area_codes
         ]
         rows[ServicePlace] += [
-            {"service_id": service_id, "location_id": lid, "latitude": lat, "longitude": lon}
-            for lid, lat, lon in facts.places
+            {
+                "service_at_location_id": link,
+                "service_id": service_id,
+                "location_id": lid,
+                "latitude": lat,
+                "longitude": lon,
+            }
+            for link, lid, lat, lon in facts.places
         ]
         rows[Change].append(
             {

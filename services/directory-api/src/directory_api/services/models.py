@@ -149,18 +149,25 @@ class ServiceAreaCode(Base):
 
 
 class ServicePlace(Base):
-    """Where a service can be found: the coordinates of each of its located places, copied here
-    so proximity search reads one narrow table (index-only) instead of locations."""
+    """Where a service can be found: each of its links to a located place, with coordinates,
+    copied here so proximity searches read one narrow table (index-only) instead of locations."""
 
     __tablename__ = "service_place"
 
+    service_at_location_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     service_id: Mapped[str] = mapped_column(
-        ForeignKey("service.id", ondelete="CASCADE"), primary_key=True
+        ForeignKey("service.id", ondelete="CASCADE"), index=True
     )
-    location_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    location_id: Mapped[str] = mapped_column(String(36))
     latitude: Mapped[float] = mapped_column(Float)
     longitude: Mapped[float] = mapped_column(Float)
 
     __table_args__ = (
-        Index("ix_service_place_latitude_longitude", "latitude", "longitude", "service_id"),
+        Index(
+            "ix_service_place_latitude_longitude",
+            "latitude",
+            "longitude",
+            "service_id",
+            "service_at_location_id",
+        ),
     )

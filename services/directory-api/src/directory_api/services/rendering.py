@@ -169,7 +169,7 @@ def service_facts(document: dict[str, Any]) -> ServiceFacts:
         location = link["location"]
         location_types.append(location["location_type"])
         if "latitude" in location and "longitude" in location:
-            places.append((location["id"], location["latitude"], location["longitude"]))
+            places.append((link["id"], location["id"], location["latitude"], location["longitude"]))
     attending = " ".join(s.get("attending_type", "") for s in schedules).lower()
     has_phone = bool(document.get("phones")) or any(
         contact.get("phones") for contact in document.get("contacts", [])

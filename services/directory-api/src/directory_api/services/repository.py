@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Select,
-    and_,
     delete,
     exists,
     func,
@@ -83,7 +82,8 @@ class ServiceFacts:
     delivery_modes: list[str]
     openings: list[tuple[int, int, int]]
     area_codes: list[str]
-    places: list[tuple[str, float, float]]  # (location id, latitude, longitude)
+    # (service_at_location id, location id, latitude, longitude)
+    places: list[tuple[str, str, float, float]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,12 +270,13 @@ class ServiceRepository:
                 ServicePlace,
                 [
                     {
+                        "service_at_location_id": link_id,
                         "service_id": service_id,
                         "location_id": location_id,
                         "latitude": latitude,
                         "longitude": longitude,
                     }
-                    for location_id, latitude, longitude in facts.places
+                    for link_id, location_id, latitude, longitude in facts.places
                 ],
             ),
         ]
@@ -407,26 +408,17 @@ class ServiceRepository:
             return 0, []
         if search.point is not None:
             squared: Any = self._squared_metres(search, ServicePlace)
-            matches: Any = (
-                select(
-                    ServiceAtLocation.id.label("id"),
-                    ServiceAtLocation.service_id.label("service_id"),
-                    squared.label("squared"),
-                )
-                .join(
-                    ServicePlace,
-                    and_(
-                        ServicePlace.service_id == ServiceAtLocation.service_id,
-                        ServicePlace.location_id == ServiceAtLocation.location_id,
-                    ),
-                )
-                .where(
-                    *self._within(search, squared, ServicePlace),
-                    *self._fact_conditions(search, ServiceAtLocation.service_id),
-                )
+            # Each link to a located place has its coordinates in service_place (index-only).
+            matches: Any = select(
+                ServicePlace.service_at_location_id.label("id"),
+                ServicePlace.service_id.label("service_id"),
+                squared.label("squared"),
+            ).where(
+                *self._within(search, squared, ServicePlace),
+                *self._fact_conditions(search, ServicePlace.service_id),
             )
             if service_conditions := self._service_conditions(search):
-                matches = matches.join(Service, Service.id == ServiceAtLocation.service_id).where(
+                matches = matches.join(Service, Service.id == ServicePlace.service_id).where(
                     Service.retired_at.is_(None), *service_conditions
                 )
             order = ["squared", "id"]

@@ -211,8 +211,8 @@ class ServiceIn(OrukInput):
     eligibility_description: str | None = Field(default=None, max_length=4000)
     application_process: str | None = Field(default=None, max_length=4000)
     interpretation_services: str | None = Field(default=None, max_length=2000)
-    minimum_age: float | None = Field(default=None, ge=0, le=130)
-    maximum_age: float | None = Field(default=None, ge=0, le=130)
+    minimum_age: int | float | None = Field(default=None, ge=0, le=130)
+    maximum_age: int | float | None = Field(default=None, ge=0, le=130)
     assured_date: IsoDate | None = None
     assurer_email: Email | None = None
     alert: str | None = Field(default=None, max_length=2000)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import bindparam, case, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from referral_api.db import execute_core
 from referral_api.lifecycle.models import (
     Assessment,
     AssessmentScore,
@@ -136,28 +137,28 @@ class LifecycleRepository:
     async def save(self, table: Any, row: dict[str, Any], held: HeldVersion | None) -> None:
         """Insert a resource's first version, or replace the held one."""
         if held is None:
-            await self.session.execute(_INSERT[table], row)
+            await execute_core(self.session, _INSERT[table], row)
         else:
             values = {k: v for k, v in row.items() if k not in ("id", "referral_id", "source_id")}
-            await self.session.execute(_REPLACE[table], {**values, "held_id": held.id})
+            await execute_core(self.session, _REPLACE[table], {**values, "held_id": held.id})
 
     async def replace_support(self, task_id: str, rows: list[dict[str, Any]]) -> None:
-        await self.session.execute(_DELETE_SUPPORT, {"task_id": task_id})
+        await execute_core(self.session, _DELETE_SUPPORT, {"task_id": task_id})
         if rows:
-            await self.session.execute(insert(SupportOffered), rows)
+            await execute_core(self.session, insert(SupportOffered), rows)
 
     async def replace_scores(self, assessment_id: str, rows: list[dict[str, Any]]) -> None:
-        await self.session.execute(_DELETE_SCORES, {"assessment_id": assessment_id})
+        await execute_core(self.session, _DELETE_SCORES, {"assessment_id": assessment_id})
         if rows:
-            await self.session.execute(insert(AssessmentScore), rows)
+            await execute_core(self.session, insert(AssessmentScore), rows)
 
     async def task_states(self, referral_id: str) -> list[TaskState]:
-        rows = await self.session.execute(_TASK_STATES, {"referral_id": referral_id})
+        rows = await execute_core(self.session, _TASK_STATES, {"referral_id": referral_id})
         return [TaskState(*row) for row in rows]
 
     async def activity(self, referral_id: str) -> Activity:
         """One round trip: contact, DNA, support and assessment counts, first attended contact."""
-        row = (await self.session.execute(_ACTIVITY, {"referral_id": referral_id})).one()
+        row = (await execute_core(self.session, _ACTIVITY, {"referral_id": referral_id})).one()
         return Activity(
             contact_count=int(row[0]),
             dna_count=int(row[1]),
@@ -168,15 +169,17 @@ class LifecycleRepository:
         )
 
     async def summary(self, referral_id: str) -> dict[str, Any] | None:
-        row = (await self.session.execute(_SUMMARY, {"key": referral_id})).first()
+        row = (await execute_core(self.session, _SUMMARY, {"key": referral_id})).first()
         return dict(row._mapping) if row else None
 
     async def save_summary(self, values: dict[str, Any], exists: bool) -> None:
         if exists:
             changes = {k: v for k, v in values.items() if k != "referral_id"}
-            await self.session.execute(_UPDATE_SUMMARY, {**changes, "key": values["referral_id"]})
+            await execute_core(
+                self.session, _UPDATE_SUMMARY, {**changes, "key": values["referral_id"]}
+            )
         else:
-            await self.session.execute(_INSERT_SUMMARY, values)
+            await execute_core(self.session, _INSERT_SUMMARY, values)
 
     async def ended_at(self, referral_ids: Sequence[str]) -> dict[str, datetime | None]:
         """When each referral stopped being open (closed, declined or cancelled), if it did."""

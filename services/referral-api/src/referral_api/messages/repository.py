@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from referral_api.db import execute_core
 from referral_api.messages.models import HeldMessage, ProcessedMessage
 
 
@@ -35,12 +36,12 @@ class MessageRepository:
         self.session = session
 
     async def seen(self, bundle_id: str) -> SeenMessage | None:
-        row = (await self.session.execute(_SEEN, {"bundle_id": bundle_id})).first()
+        row = (await execute_core(self.session, _SEEN, {"bundle_id": bundle_id})).first()
         return SeenMessage(*row) if row else None
 
     async def record(self, values: dict[str, Any]) -> None:
         """Insert a processed message; IntegrityError if a concurrent request recorded it."""
-        await self.session.execute(_RECORD, values)
+        await execute_core(self.session, _RECORD, values)
 
     async def hold(
         self, bundle_id: str, identifier: tuple[str, str], sent_at: datetime, body: str

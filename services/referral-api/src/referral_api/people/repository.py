@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from referral_api.db import execute_core
 from referral_api.people.models import ReferralPerson
 
 _HELD = select(ReferralPerson.as_of, ReferralPerson.content_hash).where(
@@ -20,12 +21,12 @@ class PersonRepository:
         self.session = session
 
     async def held_version(self, referral_id: str) -> tuple[datetime, str] | None:
-        row = (await self.session.execute(_HELD, {"key": referral_id})).first()
+        row = (await execute_core(self.session, _HELD, {"key": referral_id})).first()
         return (row[0], row[1]) if row else None
 
     async def save(self, values: dict[str, Any], exists: bool) -> None:
         if exists:
             changes = {k: v for k, v in values.items() if k != "referral_id"}
-            await self.session.execute(_UPDATE, {**changes, "key": values["referral_id"]})
+            await execute_core(self.session, _UPDATE, {**changes, "key": values["referral_id"]})
         else:
-            await self.session.execute(_INSERT, values)
+            await execute_core(self.session, _INSERT, values)

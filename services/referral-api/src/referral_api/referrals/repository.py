@@ -18,6 +18,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from referral_api.db import execute_core
+
 from referral_api.linkage.models import ReferralLink
 from referral_api.referrals.models import Referral, ReferralIdentifier, ReferralReason
 from referral_api.referrals.search import ReferralFilter
@@ -100,7 +102,7 @@ class ReferralRepository:
     async def for_update(self, referral_id: str) -> ReferralForUpdate | None:
         """The referral, locked until the transaction ends on PostgreSQL (SQLite serialises
         writers with BEGIN IMMEDIATE), so concurrent messages for it apply one after another."""
-        row = (await self.session.execute(_FOR_UPDATE, {"key": referral_id})).first()
+        row = (await execute_core(self.session, _FOR_UPDATE, {"key": referral_id})).first()
         if row is None:
             return None
         return ReferralForUpdate(StoredReferral(*row[:4]), *row[4:])
@@ -109,7 +111,7 @@ class ReferralRepository:
         """The referrals that own any of `identifiers` (normally one)."""
         if len(identifiers) == 1:
             system, value = identifiers[0]
-            rows = await self.session.execute(_OWNER, {"system": system, "value": value})
+            rows = await execute_core(self.session, _OWNER, {"system": system, "value": value})
             return list(rows.scalars())
         return sorted(set(await self.owners_of_identifiers(identifiers)))
 
@@ -121,7 +123,7 @@ class ReferralRepository:
 
         `source_updated_at` moves the sender timestamp on (the same content was resent later)."""
         extra = {"source_updated_at": source_updated_at} if source_updated_at else {}
-        result = await self.session.execute(_RENDERED, {
+        result = await execute_core(self.session, _RENDERED, {
             "key": stored.id, "expected_version": expected_version, "version": stored.version,
             "last_updated_at": stored.last_updated_at, "resource": stored.resource,
             "status": status, **extra,

@@ -141,3 +141,62 @@ async def test_an_unknown_linkage_value_is_refused(client):
 
     assert response.status_code == 400
     assert response.json()["issue"][0]["expression"] == ["linkage"]
+
+
+async def test_a_referral_created_through_the_rest_api_is_linked_too(client, referral_app):
+    from tests.referral.lifecycle.conftest import WRITE
+    from tests.support.builders import service_request
+
+    await send(client, new(LINK_WORKER, "2026-10-01T09:05:00Z"))
+    screening = service_request(
+        identifier="SCREEN-1",
+        nhs_number=PERSON,
+        role="care-navigator",
+        authored="2026-10-10T10:00:00Z",
+    )
+    created = await client.post("/fhir/ServiceRequest", json=screening, headers=WRITE)
+
+    assert created.status_code == 201
+    assert created.json()["meta"]["versionId"] == "1"
+    assert [
+        e["extension"][1]["valueCode"] for e in created.json()["extension"] if e["url"] == LINK
+    ] == ["concurrent-other-role"]
+    found = (
+        await client.get(
+            "/fhir/ServiceRequest", params={"linkage": "concurrent-other-role"}, headers=READ
+        )
+    ).json()
+    assert sorted(e["resource"]["identifier"][0]["value"] for e in found["entry"]) == [
+        "EMIS-1",
+        "SCREEN-1",
+    ]
+    # The message-fed referral shows the link from its next message.
+    contact_update = message(
+        LINK_WORKER, task("t1", "accepted", accepted="2026-10-11"), timestamp="2026-10-11T09:00:00Z"
+    )
+    assert (await send(client, contact_update)).status_code == 200
+    assert (await links_by_identifier(client))["EMIS-1"] == [("SCREEN-1", "concurrent-other-role")]
+
+
+async def test_moving_a_rest_referral_to_another_role_updates_the_links(client, referral_app):
+    from tests.referral.lifecycle.conftest import WRITE
+    from tests.support.builders import service_request
+
+    await send(client, new(LINK_WORKER, "2026-10-01T09:05:00Z"))
+    body = service_request(
+        identifier="SCREEN-1",
+        nhs_number=PERSON,
+        role="care-navigator",
+        authored="2026-10-10T10:00:00Z",
+    )
+    created = (await client.post("/fhir/ServiceRequest", json=body, headers=WRITE)).json()
+    same_role = {**created, "performerType": LINK_WORKER["performerType"]}
+    updated = await client.put(
+        f"/fhir/ServiceRequest/{created['id']}",
+        json=same_role,
+        headers={**WRITE, "If-Match": 'W/"1"'},
+    )
+
+    assert updated.status_code == 200
+    assert await links_by_identifier(client) == {"EMIS-1": [], "SCREEN-1": []}
+    assert await fetch_rows(referral_app, "SELECT * FROM referral_link") == []

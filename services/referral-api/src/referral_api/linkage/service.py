@@ -15,8 +15,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from referral_api.lifecycle import service as lifecycle
 from referral_api.lifecycle.repository import LifecycleRepository
 from referral_api.linkage.repository import LinkageRepository, PersonReferral
+from referral_api.referrals import service as referrals
+from referral_api.referrals.repository import ReferralRepository, StoredReferral
 from signpost_schemas.fhir import profiles
 
 Link = tuple[str, str, str]
@@ -71,3 +74,52 @@ async def link_extensions(session: AsyncSession, referral_id: str) -> list[dict[
         }
         for linked, link_type in await LinkageRepository(session).links_of(referral_id)
     ]
+
+
+async def show_links(
+    session: AsyncSession, referral_id: str, *, keep_version: bool = False
+) -> StoredReferral | None:
+    """Re-render a referral whose links changed; None if its rendering did not change.
+
+    `keep_version` is for a referral written earlier in this same transaction (not yet served).
+    """
+    referral = await ReferralRepository(session).for_update(referral_id)
+    if referral is None:
+        return None
+    summary = await lifecycle.current_summary(session, referral_id)
+    extensions = (
+        [lifecycle.summary_extension(summary, referral.source_system)] if summary else []
+    ) + await link_extensions(session, referral_id)
+    status = (
+        lifecycle.served_status(summary["sender_status"], summary["status"])
+        if summary
+        else referral.status
+    )
+    return await referrals.save_from_message(
+        session,
+        referral,
+        None,
+        as_of=None,
+        server_extensions=extensions,
+        status=status,
+        keep_version=keep_version,
+    )
+
+
+async def link_person(
+    session: AsyncSession, referral_id: str, nhs_numbers: set[str], window_days: int
+) -> StoredReferral | None:
+    """After a referral was written through the REST API: relink its person (and a former
+    person, if the NHS number changed) and return the referral's new rendering if its own
+    links changed (same version: it has not been served yet).
+
+    The person's other referrals get the link rows at once (a `linkage` search finds them) and
+    show the link from their next rendering: re-rendering them here would give them a new
+    version and move them up the default `_lastUpdated` order of a REST client's searches.
+    """
+    changed: set[str] = set()
+    for nhs_number in sorted(nhs_numbers):
+        changed |= await relink(session, nhs_number, window_days)
+    if referral_id in changed:
+        return await show_links(session, referral_id, keep_version=True)
+    return None

@@ -38,7 +38,6 @@ from referral_api.referrals import canonical
 from referral_api.referrals import service as referrals
 from referral_api.referrals.repository import ReferralForUpdate, ReferralRepository
 from signpost_platform.errors import Conflict, SignpostError, Unprocessable
-from signpost_schemas.fhir import profiles
 from signpost_schemas.fhir.encounter import Contact
 from signpost_schemas.fhir.observation import WellbeingAssessment
 from signpost_schemas.fhir.task import ReferralTask, as_moment
@@ -295,10 +294,9 @@ async def apply_message(
         request.resource if content_changed and not created else None,
         request.as_of if newer_request and not created else None,
         keep_version=created,
-        links_changed=created or referral_id in relinked,
     )
     for other_id in sorted(relinked - {referral_id}):
-        await _rerender_other(session, other_id)
+        await linkage.show_links(session, other_id)
     if created or content_changed:
         request_outcome = "created" if created else "updated"
     elif newer_request or request.as_of == current.source_updated_at:
@@ -342,16 +340,9 @@ async def _render(
     as_of: datetime | None,
     *,
     keep_version: bool,
-    links_changed: bool,
 ) -> None:
-    if links_changed:
-        links = await linkage.link_extensions(session, current.stored.id)
-    else:  # the links shown are still right: reuse them
-        links = [
-            e
-            for e in canonical.server_extensions_of(current.stored.resource)
-            if e["url"] == profiles.LINKED_REFERRAL_EXTENSION
-        ]
+    # Read every time: a REST write may have linked this referral since it was last rendered.
+    links = await linkage.link_extensions(session, current.stored.id)
     extensions = [lifecycle.summary_extension(summary, source_system), *links]
     status = lifecycle.served_status(summary["sender_status"], summary["status"])
     await referrals.save_from_message(
@@ -362,31 +353,6 @@ async def _render(
         server_extensions=extensions,
         status=status,
         keep_version=keep_version,
-    )
-
-
-async def _rerender_other(session: AsyncSession, referral_id: str) -> None:
-    """Another referral of the person whose links changed: show the new links."""
-    other = await ReferralRepository(session).for_update(referral_id)
-    if other is None:
-        return
-    summary = await lifecycle.current_summary(session, referral_id)
-    extensions = (
-        [lifecycle.summary_extension(summary, other.source_system)] if summary else []
-    ) + await linkage.link_extensions(session, referral_id)
-    status = (
-        lifecycle.served_status(summary["sender_status"], summary["status"])
-        if summary
-        else other.status
-    )
-    await referrals.save_from_message(
-        session,
-        other,
-        None,
-        as_of=None,
-        server_extensions=extensions,
-        status=status,
-        keep_version=False,
     )
 
 

@@ -101,7 +101,10 @@ async def create_service_request(
     require_json(request)
     resource = parse_resource(await request.body(), ServiceRequest, "ServiceRequest")
     condition = _parse_if_none_exist(if_none_exist) if if_none_exist else None
-    outcome = await service.create(session, resource, condition)
+    outcome = await service.create(
+        session, resource, condition,
+        linkage_window_days=request.app.state.settings.linkage_window_days,
+    )
     stored = outcome.referral
     headers = version_headers(stored.version, stored.last_updated_at)
     headers["Location"] = f"{base_url(request)}/fhir/ServiceRequest/{stored.id}"
@@ -152,7 +155,10 @@ async def update_service_request(
     expected = parse_if_match(if_match)
     require_json(request)
     resource = parse_resource(await request.body(), ServiceRequest, "ServiceRequest")
-    stored = await service.update(session, referral_id, resource, expected)
+    stored = await service.update(
+        session, referral_id, resource, expected,
+        linkage_window_days=request.app.state.settings.linkage_window_days,
+    )
     return FhirResponse(
         stored.resource.encode(), 200, version_headers(stored.version, stored.last_updated_at)
     )

@@ -36,7 +36,11 @@ class CreateOutcome:
 
 
 async def create(
-    session: AsyncSession, resource: ServiceRequest, if_none_exist: Token | None
+    session: AsyncSession,
+    resource: ServiceRequest,
+    if_none_exist: Token | None,
+    *,
+    linkage_window_days: int = 90,
 ) -> CreateOutcome:
     """Store a new referral, or return the one `if_none_exist` already names."""
     repository = ReferralRepository(session)
@@ -66,7 +70,8 @@ async def create(
             expression="ServiceRequest.identifier",
             issue_code="duplicate",
         ) from None
-    return CreateOutcome(stored, created=True)
+    linked = await _link(session, stored.id, {resource.nhs_number}, linkage_window_days)
+    return CreateOutcome(linked or stored, created=True)
 
 
 async def create_from_message(
@@ -145,7 +150,12 @@ async def read(session: AsyncSession, referral_id: str) -> StoredReferral:
 
 
 async def update(
-    session: AsyncSession, referral_id: str, resource: ServiceRequest, expected_version: int
+    session: AsyncSession,
+    referral_id: str,
+    resource: ServiceRequest,
+    expected_version: int,
+    *,
+    linkage_window_days: int = 90,
 ) -> StoredReferral:
     """Replace a referral, refusing with 412 if `expected_version` is no longer current."""
     if resource.id != referral_id:
@@ -159,6 +169,7 @@ async def update(
         raise NotFound(f"no ServiceRequest with id {referral_id}")
     if current.version != expected_version:
         raise _stale(current.version, expected_version)
+    current_nhs_number = orjson.loads(current.resource)["subject"]["identifier"]["value"]
     identifiers = _identifiers(resource)
     if taken := await repository.owners_of_identifiers(identifiers, excluding=referral_id):
         raise Conflict(
@@ -178,7 +189,17 @@ async def update(
     if not updated:  # another update committed between our read and our write
         latest = await repository.get(referral_id)
         raise _stale(latest.version if latest else version, expected_version)
-    return stored
+    people = {resource.nhs_number, current_nhs_number}
+    return await _link(session, referral_id, people, linkage_window_days) or stored
+
+
+async def _link(
+    session: AsyncSession, referral_id: str, nhs_numbers: set[str], window_days: int
+) -> StoredReferral | None:
+    # Imported here: linkage renders referrals through this module (a cycle at import time).
+    from referral_api.linkage import service as linkage
+
+    return await linkage.link_person(session, referral_id, nhs_numbers, window_days)
 
 
 async def search(

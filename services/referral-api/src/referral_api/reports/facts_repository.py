@@ -1,8 +1,8 @@
 """All SQL that derives the report facts from the normalised referral tables.
 
-Each `insert_*` statement rebuilds one fact table for a set of referrals (`ids`; None means
-every referral) with one INSERT ... SELECT, so a refresh is a handful of set-based statements
-whatever the number of referrals. The caller deletes the old facts first (`delete_facts`).
+A refresh of a set of referrals (`ids`; None means every referral) is a handful of set-based
+statements whatever its size: give new referrals a key (`report_key`) and new dimension values
+a code (`report_code`), delete the referrals' facts, then one INSERT ... SELECT per fact table.
 """
 
 from collections.abc import Sequence
@@ -35,6 +35,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import FromClause
 
 from referral_api.lifecycle.models import (
     Assessment,
@@ -52,6 +53,8 @@ from referral_api.reports.models import (
     FACT_TABLES,
     LsoaImd,
     ReportChange,
+    ReportCode,
+    ReportKey,
     ReportPerson,
     ReportReason,
     ReportReasonPair,
@@ -71,13 +74,16 @@ S = SupportOffered.__table__
 A = Assessment.__table__
 AS = AssessmentScore.__table__
 LINK = ReferralLink.__table__
-K = ReportPerson.__table__
+PERSON = ReportPerson.__table__
+KEY = ReportKey.__table__
+CODE = ReportCode.__table__
 F = ReportReferral.__table__
 
 NOT_RECORDED_GROUP = "not-recorded"
 UNKNOWN_SOURCE_GROUP = "unknown"
 GENDER_NOT_KNOWN = "not-known"
 ETHNIC_CATEGORY_NOT_KNOWN = "99"
+PAIR_LEVELS = {"reason": 1, "reason-group": 2}
 # One refresher at a time on PostgreSQL (a transaction-scoped advisory lock).
 REFRESH_LOCK = 7_244_019_311
 
@@ -94,10 +100,15 @@ def utc_date(dialect: str, moment: ColumnElement[Any]) -> ColumnElement[Any]:
     return func.date(moment)
 
 
-def utc_month(dialect: str, moment: ColumnElement[Any]) -> ColumnElement[Any]:
+def month_number(dialect: str, moment: ColumnElement[Any]) -> ColumnElement[Any]:
+    """Months since January 2000 of a UTC moment (2026-01 is 312)."""
     if dialect == "postgresql":
-        return func.to_char(func.timezone("UTC", moment), "YYYY-MM")
-    return func.strftime("%Y-%m", moment)
+        local = func.timezone("UTC", moment)
+        year, month = func.extract("year", local), func.extract("month", local)
+    else:
+        year = cast(func.strftime("%Y", moment), Integer)
+        month = cast(func.strftime("%m", moment), Integer)
+    return cast((year - 2000) * 12 + month - 1, Integer)
 
 
 def days_between(
@@ -107,6 +118,25 @@ def days_between(
     if dialect == "postgresql":
         return utc_date(dialect, later) - utc_date(dialect, earlier)
     return cast(func.julianday(func.date(later)) - func.julianday(func.date(earlier)), Integer)
+
+
+class _Codes:
+    """Joins that turn dimension values into their `report_code` codes in one statement."""
+
+    def __init__(self) -> None:
+        self.joins: list[tuple[FromClause, ColumnElement[bool]]] = []
+
+    def code(self, dimension: str, value: ColumnElement[Any]) -> ColumnElement[Any]:
+        alias = CODE.alias(f"code_{len(self.joins)}")
+        self.joins.append(
+            (alias, and_(alias.c.dimension == dimension, alias.c.value == value))
+        )
+        return alias.c.code
+
+    def apply(self, source: FromClause) -> FromClause:
+        for alias, on in self.joins:
+            source = source.outerjoin(alias, on)
+        return source
 
 
 class FactRepository:
@@ -120,6 +150,9 @@ class FactRepository:
         if self.dialect == "postgresql":
             return column == any_(bindparam(None, list(ids), type_=ARRAY(String())))
         return column.in_(ids)
+
+    def _only(self, column: ColumnElement[str], ids: Ids) -> list[ColumnElement[bool]]:
+        return [] if ids is None else [self.among(column, ids)]
 
     # The change queue -------------------------------------------------------------------------
 
@@ -141,19 +174,8 @@ class FactRepository:
         return [(row[0], row[1]) for row in result]
 
     async def forget(self, sequences: Sequence[int]) -> None:
-        await self.session.execute(delete(ReportChange).where(ReportChange.sequence.in_(sequences)))
-
-    async def queue_all(self) -> None:
-        """Queue every referral (after a lookup reload or a key rotation)."""
         await self.session.execute(
-            insert(ReportChange).from_select(["referral_id"], select(R.c.id))
-        )
-
-    async def queue_size(self) -> int:
-        return int(
-            (
-                await self.session.execute(select(func.count()).select_from(ReportChange))
-            ).scalar_one()
+            delete(ReportChange).where(ReportChange.sequence.in_(sequences))
         )
 
     async def clear_queue(self) -> None:
@@ -189,20 +211,10 @@ class FactRepository:
 
     # Pseudonyms -------------------------------------------------------------------------------
 
-    async def referral_ids(self, after: str, limit: int) -> list[str]:
-        """Up to `limit` referral ids after `after`, in order (to page through them all)."""
-        result = await self.session.execute(
-            select(R.c.id).where(R.c.id > after).order_by(R.c.id).limit(limit)
-        )
-        return list(result.scalars())
-
     async def all_nhs_numbers(self) -> list[tuple[str, int, str]]:
         """(referral id, version, NHS number) of every referral (one scan)."""
         result = await self.session.execute(select(R.c.id, R.c.version, R.c.nhs_number))
         return [(row[0], row[1], row[2]) for row in result]
-
-    async def forget_pseudonyms(self) -> None:
-        await self.session.execute(delete(ReportPerson))
 
     async def nhs_numbers(self, ids: Sequence[str]) -> list[tuple[str, int, str]]:
         """(referral id, version, NHS number) of `ids`."""
@@ -210,6 +222,9 @@ class FactRepository:
             select(R.c.id, R.c.version, R.c.nhs_number).where(self.among(R.c.id, ids))
         )
         return [(row[0], row[1], row[2]) for row in result]
+
+    async def forget_pseudonyms(self) -> None:
+        await self.session.execute(delete(ReportPerson))
 
     async def save_pseudonyms(self, rows: list[dict[str, Any]]) -> None:
         if not rows:
@@ -224,22 +239,99 @@ class FactRepository:
         )
         await self.session.execute(statement, rows)
 
-    # Facts ------------------------------------------------------------------------------------
+    # Keys and codes ---------------------------------------------------------------------------
+
+    async def assign_keys(self, ids: Ids) -> None:
+        """A key for every referral of `ids` that has none."""
+        missing = select(R.c.id).where(
+            *self._only(R.c.id, ids), ~exists().where(KEY.c.referral_id == R.c.id)
+        )
+        await self.session.execute(insert(ReportKey).from_select(["referral_id"], missing))
+
+    async def assign_codes(self, ids: Ids) -> None:
+        """A code for every dimension value the referrals of `ids` use that has none: the
+        next numbers of its dimension, in value order."""
+        referral = self._only(R.c.id, ids)
+        person = self._only(P.c.referral_id, ids)
+        lifecycle = self._only(L.c.referral_id, ids)
+        reasons = self._only(RR.c.referral_id, ids)
+        support = self._only(S.c.referral_id, ids)
+
+        def values(dimension: str, column: Any, *where: Any) -> Select[Any]:
+            return select(literal(dimension).label("dimension"), column.label("value")).where(
+                column.is_not(None), *where
+            )
+
+        ended = case(
+            (L.c.status == "closed", L.c.closure_reason_code),
+            (L.c.status == "declined", L.c.decline_reason_code),
+        )
+        found = union_all(
+            values("role", R.c.received_by_role, *referral),
+            values("source", R.c.source_of_referral_group, *referral),
+            values("source-system", R.c.source_system, *referral),
+            values("practice", P.c.practice_ods, *person),
+            values("pcn", P.c.pcn_ods, *person),
+            values("age-band", P.c.age_band, *person),
+            values("gender", P.c.gender, *person),
+            values("ethnicity", P.c.ethnic_group, *person),
+            values("ethnic-category", P.c.ethnic_category, *person),
+            values("status", func.coalesce(L.c.status, "received"), *lifecycle),
+            select(literal("status").label("dimension"), literal("received").label("value")),
+            values("ended-reason", ended, *lifecycle),
+            values("reason", RR.c.reason_code, *reasons),
+            values("reason-group", RR.c.reason_group, *reasons),
+            values("support", S.c.support_code, *support),
+            values("support-group", S.c.support_group, *support),
+            *(
+                select(literal("measure").label("dimension"), literal(m).label("value"))
+                for m in wellbeing.measures()
+            ),
+            *(
+                select(literal("instrument").label("dimension"), literal(i).label("value"))
+                for i in sorted({wellbeing.instrument_of(m) for m in wellbeing.measures()})
+            ),
+        ).subquery("found")
+        new = (
+            select(found.c.dimension, found.c.value)
+            .where(~exists().where(CODE.c.dimension == found.c.dimension,
+                                   CODE.c.value == found.c.value))
+            .distinct()
+            .subquery("new")
+        )
+        highest = (
+            select(func.coalesce(func.max(CODE.c.code), 0))
+            .where(CODE.c.dimension == new.c.dimension)
+            .scalar_subquery()
+        )
+        numbered = select(
+            new.c.dimension,
+            new.c.value,
+            highest + func.row_number().over(partition_by=new.c.dimension, order_by=new.c.value),
+        )
+        await self.session.execute(
+            insert(ReportCode).from_select(["dimension", "value", "code"], numbered)
+        )
 
     async def delete_facts(self, ids: Ids) -> None:
+        """The facts of `ids` (all facts when None), and the keys of deleted referrals."""
+        keys = select(KEY.c.referral_key).where(*self._only(KEY.c.referral_id, ids))
         for table in reversed(FACT_TABLES):
             statement = delete(table)
             if ids is not None:
-                statement = statement.where(self.among(table.referral_id, ids))
+                statement = statement.where(table.referral_key.in_(keys))
             await self.session.execute(statement)
+        await self.session.execute(
+            delete(ReportKey).where(
+                *self._only(KEY.c.referral_id, ids), ~exists().where(R.c.id == KEY.c.referral_id)
+            )
+        )
+
+    # Facts ------------------------------------------------------------------------------------
 
     async def insert_referral_facts(self, ids: Ids, mapping: dict[str, tuple[str, ...]]) -> None:
-        """One row per referral (insert its reason facts afterwards: they copy its dimensions)."""
+        """One row per referral (before its other facts: they copy its dimensions)."""
         d = self.dialect
-
-        def only(column: ColumnElement[Any]) -> list[ColumnElement[bool]]:
-            return [] if ids is None else [self.among(column, ids)]
-
         outcome = C.c.attendance_outcome
         contacts = (
             select(
@@ -257,7 +349,7 @@ class FactRepository:
                     )
                 ),
             )
-            .where(C.c.status != "entered-in-error", *only(C.c.referral_id))
+            .where(C.c.status != "entered-in-error", *self._only(C.c.referral_id, ids))
             .group_by(C.c.referral_id)
             .subquery("contact_counts")
         )
@@ -267,24 +359,26 @@ class FactRepository:
                 func.max(flag(LINK.c.link_type == "re-referral-of")).label("re_referral"),
                 func.max(flag(LINK.c.link_type == "concurrent-other-role")).label("parallel"),
             )
-            .where(*only(LINK.c.referral_id))
+            .where(*self._only(LINK.c.referral_id, ids))
             .group_by(LINK.c.referral_id)
             .subquery("link_flags")
         )
-        coded_reason = and_(RR.c.reason_group.is_not(None), RR.c.reason_group != NOT_RECORDED_GROUP)
+        coded_reason = and_(
+            RR.c.reason_group.is_not(None), RR.c.reason_group != NOT_RECORDED_GROUP
+        )
         reasons = (
             select(
                 RR.c.referral_id,
                 func.count().label("reasons"),
                 func.max(flag(coded_reason)).label("coded"),
             )
-            .where(*only(RR.c.referral_id))
+            .where(*self._only(RR.c.referral_id, ids))
             .group_by(RR.c.referral_id)
             .subquery("reason_counts")
         )
         supported = (
             select(S.c.referral_id)
-            .where(*only(S.c.referral_id))
+            .where(*self._only(S.c.referral_id, ids))
             .group_by(S.c.referral_id)
             .subquery("supported")
         )
@@ -297,28 +391,33 @@ class FactRepository:
         needs_met = (
             select(RR.c.referral_id, func.max(flag(addressed)).label("met"))
             .join(S, S.c.referral_id == RR.c.referral_id)
-            .where(*only(RR.c.referral_id))
+            .where(*self._only(RR.c.referral_id, ids))
             .group_by(RR.c.referral_id)
             .subquery("needs_met")
         )
         closed = L.c.status == "closed"
+        codes = _Codes()
+        ended = case(
+            (closed, L.c.closure_reason_code),
+            (L.c.status == "declined", L.c.decline_reason_code),
+        )
         columns: dict[str, ColumnElement[Any]] = {
-            "referral_id": R.c.id,
+            "referral_key": KEY.c.referral_key,
             "authored_on": utc_date(d, R.c.authored_at),
-            "month": utc_month(d, R.c.authored_at),
-            "role": R.c.received_by_role,
-            "source": R.c.source_of_referral_group,
-            "source_system": R.c.source_system,
-            "practice": P.c.practice_ods,
-            "pcn": P.c.pcn_ods,
-            "age_band": P.c.age_band,
-            "gender": P.c.gender,
-            "ethnicity": P.c.ethnic_group,
-            "ethnic_category": P.c.ethnic_category,
+            "month": month_number(d, R.c.authored_at),
+            "role": codes.code("role", R.c.received_by_role),
+            "source": codes.code("source", R.c.source_of_referral_group),
+            "source_system": codes.code("source-system", R.c.source_system),
+            "practice": codes.code("practice", P.c.practice_ods),
+            "pcn": codes.code("pcn", P.c.pcn_ods),
+            "age_band": codes.code("age-band", P.c.age_band),
+            "gender": codes.code("gender", P.c.gender),
+            "ethnicity": codes.code("ethnicity", P.c.ethnic_group),
+            "ethnic_category": codes.code("ethnic-category", P.c.ethnic_category),
             "imd_decile": IMD.c.imd_decile,
-            "person_key": K.c.person_key,
-            "lsoa_code": P.c.lsoa_code,
-            "status": func.coalesce(L.c.status, "received"),
+            "person_key": PERSON.c.person_key,
+            "status": codes.code("status", func.coalesce(L.c.status, "received")),
+            "ended_reason": codes.code("ended-reason", ended),
             "first_contact_days": days_between(d, R.c.authored_at, L.c.first_contact_at),
             "closure_days": case(
                 (
@@ -326,18 +425,11 @@ class FactRepository:
                     days_between(d, R.c.authored_at, L.c.closed_at),
                 ),
             ),
-            "closure_reason_code": case((closed, L.c.closure_reason_code)),
-            "decline_reason_code": case((L.c.status == "declined", L.c.decline_reason_code)),
             **{
                 name: func.coalesce(contacts.c[name], 0)
                 for name in (
-                    "contacts",
-                    "attended",
-                    "dna",
-                    "not_seen",
-                    "cancelled_by_patient",
-                    "cancelled_by_provider",
-                    "booked",
+                    "contacts", "attended", "dna", "not_seen", "cancelled_by_patient",
+                    "cancelled_by_provider", "booked",
                 )
             },
             "several_reasons": flag(func.coalesce(reasons.c.reasons, 0) > 1),
@@ -368,110 +460,131 @@ class FactRepository:
             "closure_reason_recorded": flag(and_(closed, L.c.closure_reason_code.is_not(None))),
         }
         source = (
-            R.outerjoin(P, P.c.referral_id == R.c.id)
+            R.join(KEY, KEY.c.referral_id == R.c.id)
+            .outerjoin(P, P.c.referral_id == R.c.id)
             .outerjoin(IMD, IMD.c.lsoa_code == P.c.lsoa_code)
             .outerjoin(L, L.c.referral_id == R.c.id)
-            .outerjoin(K, K.c.referral_id == R.c.id)
+            .outerjoin(PERSON, PERSON.c.referral_id == R.c.id)
             .outerjoin(contacts, contacts.c.referral_id == R.c.id)
             .outerjoin(links, links.c.referral_id == R.c.id)
             .outerjoin(reasons, reasons.c.referral_id == R.c.id)
             .outerjoin(supported, supported.c.referral_id == R.c.id)
             .outerjoin(needs_met, needs_met.c.referral_id == R.c.id)
         )
-        query = select(*(expr.label(name) for name, expr in columns.items())).select_from(source)
-        query = query.where(*only(R.c.id))
+        query = (
+            select(*(expr.label(name) for name, expr in columns.items()))
+            .select_from(codes.apply(source))
+            .where(*self._only(R.c.id, ids))
+        )
         await self.session.execute(insert(ReportReferral).from_select(list(columns), query))
 
-    def _with_dimensions(
-        self, key: ColumnElement[str], query: Select[Any], names: Sequence[str]
+    def _facts(
+        self, referral_id: ColumnElement[str], query: Select[Any], names: Sequence[str]
     ) -> tuple[list[str], Select[Any]]:
-        """Add the referral's dimensions (from its report_referral row) to a fact query."""
-        joined = query.join(F, F.c.referral_id == key).add_columns(
-            *(F.c[name] for name in DIMENSION_COLUMNS)
+        """A child fact query with the referral's key and dimensions (its report_referral
+        row) added: `names` name the query's own columns, after the key."""
+        keyed = query.join(KEY, KEY.c.referral_id == referral_id).join(
+            F, F.c.referral_key == KEY.c.referral_key
         )
-        return [*names, *DIMENSION_COLUMNS], joined
+        joined = keyed.add_columns(F.c.referral_key, *(F.c[n] for n in DIMENSION_COLUMNS))
+        return [*names, "referral_key", *DIMENSION_COLUMNS], joined
 
     async def insert_reason_facts(self, ids: Ids, mapping: dict[str, tuple[str, ...]]) -> None:
         """One row per reason; `need_met` when support in a group the map gives is offered."""
+        offered = (
+            select(S.c.referral_id, S.c.support_group)
+            .where(*self._only(S.c.referral_id, ids))
+            .group_by(S.c.referral_id, S.c.support_group)
+            .subquery("offered")
+        )
         addressed = or_(
             *(
-                and_(RR.c.reason_group == group, S.c.support_group.in_(targets))
+                and_(RR.c.reason_group == group, offered.c.support_group.in_(targets))
                 for group, targets in mapping.items()
             )
         )
         position = func.row_number().over(
-            partition_by=(RR.c.referral_id, RR.c.reason_group), order_by=RR.c.rank
+            partition_by=(RR.c.referral_id, RR.c.reason_group), order_by=func.min(RR.c.rank)
         )
-        query = select(
-            RR.c.referral_id,
-            RR.c.reason_code,
-            RR.c.reason_group,
-            flag(position == 1),
-            flag(exists().where(S.c.referral_id == RR.c.referral_id)),
-            flag(exists().where(S.c.referral_id == RR.c.referral_id, addressed)),
+        codes = _Codes()
+        reason = codes.code("reason", RR.c.reason_code)
+        group = codes.code("reason-group", RR.c.reason_group)
+        query = (
+            select(
+                reason,
+                group,
+                flag(position == 1),
+                func.max(flag(offered.c.referral_id.is_not(None))),
+                func.max(flag(addressed)),
+            )
+            .select_from(
+                codes.apply(RR.outerjoin(offered, offered.c.referral_id == RR.c.referral_id))
+            )
+            .where(*self._only(RR.c.referral_id, ids))
+            .group_by(RR.c.referral_id, RR.c.reason_code, RR.c.reason_group, reason, group)
         )
-        if ids is not None:
-            query = query.where(self.among(RR.c.referral_id, ids))
-        names, joined = self._with_dimensions(
+        names, joined = self._facts(
             RR.c.referral_id,
             query,
-            [
-                "referral_id",
-                "reason_code",
-                "reason_group",
-                "group_first",
-                "has_support",
-                "need_met",
-            ],
+            ["reason", "reason_group", "group_first", "has_support", "need_met"],
         )
+        joined = joined.group_by(F.c.referral_key, *(F.c[n] for n in DIMENSION_COLUMNS))
         await self.session.execute(insert(ReportReason).from_select(names, joined))
 
     async def insert_pair_facts(self, ids: Ids) -> None:
-        """Pairs of reasons, and of distinct reason groups, on one referral."""
-        for level, column in (("reason", "reason_code"), ("reason-group", "reason_group")):
+        """Pairs of reasons, and of distinct reason groups, on one referral (by code)."""
+        for level, column, dimension in (
+            ("reason", "reason_code", "reason"),
+            ("reason-group", "reason_group", "reason-group"),
+        ):
             first = RR.alias("first_reason")
             second = RR.alias("second_reason")
+            codes = _Codes()
+            first_code = codes.code(dimension, first.c[column])
+            second_code = codes.code(dimension, second.c[column])
             query = (
-                select(first.c.referral_id, literal(level), first.c[column], second.c[column])
-                .join(
-                    second,
-                    and_(
-                        second.c.referral_id == first.c.referral_id,
-                        second.c[column] > first.c[column],
-                    ),
+                select(literal(PAIR_LEVELS[level]), first_code, second_code)
+                .select_from(
+                    codes.apply(
+                        first.join(second, second.c.referral_id == first.c.referral_id)
+                    )
                 )
-                .where(first.c[column].is_not(None), first.c[column] != NOT_RECORDED_GROUP)
+                .where(
+                    first_code < second_code,
+                    first.c[column] != NOT_RECORDED_GROUP,
+                    *self._only(first.c.referral_id, ids),
+                )
+                .distinct()
             )
-            if ids is not None:
-                query = query.where(self.among(first.c.referral_id, ids))
-            if level == "reason-group":
-                query = query.distinct()
-            names, joined = self._with_dimensions(
-                first.c.referral_id, query, ["referral_id", "level", "first", "second"]
+            names, joined = self._facts(
+                first.c.referral_id, query, ["level", "first", "second"]
             )
             await self.session.execute(insert(ReportReasonPair).from_select(names, joined))
 
     async def insert_support_facts(self, ids: Ids) -> None:
-        query = select(
-            S.c.referral_id,
-            S.c.support_code,
-            func.max(S.c.support_group),
-            func.count(),
-            func.sum(flag(S.c.kind == "referral")),
-        ).group_by(S.c.referral_id, S.c.support_code, *(F.c[n] for n in DIMENSION_COLUMNS))
-        if ids is not None:
-            query = query.where(self.among(S.c.referral_id, ids))
-        names, joined = self._with_dimensions(
-            S.c.referral_id,
-            query,
-            ["referral_id", "support_code", "support_group", "offers", "onward_referrals"],
+        codes = _Codes()
+        support = codes.code("support", S.c.support_code)
+        group = codes.code("support-group", S.c.support_group)
+        query = (
+            select(
+                support,
+                func.max(group),
+                func.count(),
+                func.sum(flag(S.c.kind == "referral")),
+            )
+            .select_from(codes.apply(S))
+            .where(*self._only(S.c.referral_id, ids))
         )
+        names, joined = self._facts(
+            S.c.referral_id, query, ["support", "support_group", "offers", "onward_referrals"]
+        )
+        joined = joined.group_by(support, F.c.referral_key, *(F.c[n] for n in DIMENSION_COLUMNS))
         await self.session.execute(insert(ReportSupport).from_select(names, joined))
 
     async def insert_score_facts(self, ids: Ids) -> None:
         """Per referral and score: the first baseline and the last follow-up after it."""
         live = A.c.status.not_in(wellbeing.WITHDRAWN_STATUSES)
-        mine = [] if ids is None else [self.among(A.c.referral_id, ids)]
+        mine = self._only(A.c.referral_id, ids)
         totals = select(
             A.c.referral_id,
             A.c.id.label("assessment_id"),
@@ -480,7 +593,10 @@ class FactRepository:
             A.c.assessed_at,
             A.c.total_score.label("value"),
         ).where(
-            live, A.c.total_score.is_not(None), A.c.instrument.in_(wellbeing.TOTAL_MEASURES), *mine
+            live,
+            A.c.total_score.is_not(None),
+            A.c.instrument.in_(wellbeing.TOTAL_MEASURES),
+            *mine,
         )
         items = (
             select(
@@ -529,36 +645,47 @@ class FactRepository:
             ),
             else_=baseline.c.measure,
         )
+        codes = _Codes()
         query = select(
-            baseline.c.referral_id,
-            baseline.c.measure,
-            instrument,
+            codes.code("measure", baseline.c.measure),
+            codes.code("instrument", instrument),
             baseline.c.value,
             follow_up.c.value,
-        ).join(
-            follow_up,
-            and_(
-                follow_up.c.referral_id == baseline.c.referral_id,
-                follow_up.c.measure == baseline.c.measure,
-                follow_up.c.assessed_at > baseline.c.assessed_at,
-            ),
+        ).select_from(
+            codes.apply(
+                baseline.join(
+                    follow_up,
+                    and_(
+                        follow_up.c.referral_id == baseline.c.referral_id,
+                        follow_up.c.measure == baseline.c.measure,
+                        follow_up.c.assessed_at > baseline.c.assessed_at,
+                    ),
+                )
+            )
         )
-        names, joined = self._with_dimensions(
-            baseline.c.referral_id,
-            query,
-            ["referral_id", "measure", "instrument", "baseline", "follow_up"],
+        names, joined = self._facts(
+            baseline.c.referral_id, query, ["measure", "instrument", "baseline", "follow_up"]
         )
         await self.session.execute(insert(ReportScore).from_select(names, joined))
 
     async def update_imd(self) -> None:
         """The IMD decile of every fact row, after the IMD lookup was reloaded."""
-        decile = select(IMD.c.imd_decile).where(IMD.c.lsoa_code == F.c.lsoa_code).scalar_subquery()
+        decile = (
+            select(IMD.c.imd_decile)
+            .select_from(
+                KEY.join(P, P.c.referral_id == KEY.c.referral_id).join(
+                    IMD, IMD.c.lsoa_code == P.c.lsoa_code
+                )
+            )
+            .where(KEY.c.referral_key == F.c.referral_key)
+            .scalar_subquery()
+        )
         await self.session.execute(update(ReportReferral).values(imd_decile=decile))
         for table in FACT_TABLES[1:]:
             await self.session.execute(
                 update(table).values(
                     imd_decile=select(F.c.imd_decile)
-                    .where(F.c.referral_id == table.referral_id)
+                    .where(F.c.referral_key == table.referral_key)
                     .scalar_subquery()
                 )
             )
@@ -566,7 +693,8 @@ class FactRepository:
     async def analyse(self) -> None:
         """Fresh planner statistics after a bulk (re)build (PostgreSQL)."""
         if self.dialect == "postgresql":
-            for table in ("report_person", *(t.__tablename__ for t in FACT_TABLES)):
+            for table in ("report_person", "report_key", "report_code",
+                          *(t.__tablename__ for t in FACT_TABLES)):
                 await self.session.execute(text(f"ANALYZE {table}"))
 
     def _insert(self, model: Any) -> Any:

@@ -7,7 +7,9 @@ carrying the referral's dimensions so a report is one scan of one table. They ar
 the normalised tables and never edited by hand: triggers on those tables (see the
 `report_facts` revision) record every changed referral in `report_change`, and
 `reports.facts.refresh` rebuilds the facts of those referrals before a report is served.
-Flags are 0/1 small integers so reports can SUM them.
+To keep the rows small (a scan reads every byte), a referral is a small integer
+(`report_key`) and a dimension value a small integer code (`report_code`); flags are 0/1
+small integers so reports can SUM them.
 """
 
 from datetime import date, datetime
@@ -22,6 +24,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     SmallInteger,
     String,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -94,25 +97,48 @@ class ReportState(Base):
     refreshed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
+class ReportKey(Base):
+    """The small integer that stands for a referral in the fact tables (a UUID is 37 bytes a
+    row). Kept when the referral is deleted, until the refresh has deleted its facts."""
+
+    __tablename__ = "report_key"
+
+    referral_key: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    referral_id: Mapped[str] = mapped_column(String(36), unique=True)
+
+
+class ReportCode(Base):
+    """The small integer that stands for a value of a dimension in the fact tables (a role, a
+    practice, a reason ...), assigned the first time the value is seen."""
+
+    __tablename__ = "report_code"
+
+    dimension: Mapped[str] = mapped_column(String(16), primary_key=True)
+    value: Mapped[str] = mapped_column(String(64), primary_key=True)
+    code: Mapped[int] = mapped_column(SmallInteger)
+
+    __table_args__ = (UniqueConstraint("dimension", "code"),)
+
+
 class ReferralDimensions:
     """The referral's dimensions, copied into every fact table (what reports filter and group
-    by)."""
+    by), as `report_code` codes except the date, month and IMD decile."""
 
     # No foreign key: a deleted referral is queued like any change and its facts deleted by
     # the refresh, and bulk rebuilds do not pay a key check per row.
-    referral_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    referral_key: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
 
     authored_on: Mapped[date] = mapped_column(Date)  # the referral date (UTC)
-    month: Mapped[str] = mapped_column(String(7))  # YYYY-MM of authored_on
-    role: Mapped[str] = mapped_column(String(64))
-    source: Mapped[str | None] = mapped_column(String(32))
-    source_system: Mapped[str] = mapped_column(String(16))
-    practice: Mapped[str | None] = mapped_column(String(10))
-    pcn: Mapped[str | None] = mapped_column(String(10))
-    age_band: Mapped[str | None] = mapped_column(String(8))
-    gender: Mapped[str | None] = mapped_column(String(16))
-    ethnicity: Mapped[str | None] = mapped_column(String(32))
-    ethnic_category: Mapped[str | None] = mapped_column(String(2))
+    month: Mapped[int] = mapped_column(SmallInteger)  # months since January 2000
+    role: Mapped[int] = mapped_column(SmallInteger)
+    source: Mapped[int | None] = mapped_column(SmallInteger)
+    source_system: Mapped[int] = mapped_column(SmallInteger)
+    practice: Mapped[int | None] = mapped_column(SmallInteger)
+    pcn: Mapped[int | None] = mapped_column(SmallInteger)
+    age_band: Mapped[int | None] = mapped_column(SmallInteger)
+    gender: Mapped[int | None] = mapped_column(SmallInteger)
+    ethnicity: Mapped[int | None] = mapped_column(SmallInteger)
+    ethnic_category: Mapped[int | None] = mapped_column(SmallInteger)
     imd_decile: Mapped[int | None] = mapped_column(SmallInteger)
 
 
@@ -130,6 +156,26 @@ DIMENSION_COLUMNS = (
     "ethnic_category",
     "imd_decile",
 )
+# Fact columns holding a `report_code` code, and the dictionary dimension of their values.
+CODED_COLUMNS = {
+    "role": "role",
+    "source": "source",
+    "source_system": "source-system",
+    "practice": "practice",
+    "pcn": "pcn",
+    "age_band": "age-band",
+    "gender": "gender",
+    "ethnicity": "ethnicity",
+    "ethnic_category": "ethnic-category",
+    "status": "status",
+    "ended_reason": "ended-reason",
+    "reason": "reason",
+    "reason_group": "reason-group",
+    "support": "support",
+    "support_group": "support-group",
+    "measure": "measure",
+    "instrument": "instrument",
+}
 
 
 class ReportReferral(ReferralDimensions, Base):
@@ -139,12 +185,11 @@ class ReportReferral(ReferralDimensions, Base):
     __tablename__ = "report_referral"
 
     person_key: Mapped[int | None] = mapped_column(BigInteger)
-    lsoa_code: Mapped[str | None] = mapped_column(String(9))
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[int] = mapped_column(SmallInteger)
+    # The closure reason of a closed referral, the rejection reason of a declined one.
+    ended_reason: Mapped[int | None] = mapped_column(SmallInteger)
     first_contact_days: Mapped[int | None]
     closure_days: Mapped[int | None]
-    closure_reason_code: Mapped[str | None] = mapped_column(String(64))
-    decline_reason_code: Mapped[str | None] = mapped_column(String(64))
     contacts: Mapped[int] = mapped_column(SmallInteger)
     attended: Mapped[int] = mapped_column(SmallInteger)
     dna: Mapped[int] = mapped_column(SmallInteger)
@@ -179,30 +224,30 @@ class ReportReason(ReferralDimensions, Base):
 
     __tablename__ = "report_reason"
 
-    reason_code: Mapped[str] = mapped_column(String(64), primary_key=True)
-    reason_group: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    reason_group: Mapped[int | None] = mapped_column(SmallInteger)
     group_first: Mapped[int] = mapped_column(SmallInteger)
     has_support: Mapped[int] = mapped_column(SmallInteger)
     need_met: Mapped[int] = mapped_column(SmallInteger)
 
     __table_args__ = (
-        PrimaryKeyConstraint("referral_id", "reason_code"),
-        Index("ix_report_reason_reason_code", "reason_code", "referral_id"),
-        Index("ix_report_reason_reason_group", "reason_group", "referral_id"),
+        PrimaryKeyConstraint("referral_key", "reason"),
+        Index("ix_report_reason_reason", "reason", "referral_key"),
+        Index("ix_report_reason_reason_group", "reason_group", "referral_key"),
     )
 
 
 class ReportReasonPair(ReferralDimensions, Base):
-    """Two reasons (level `reason`) or two reason groups (level `reason-group`) given on the
-    same referral, `first` < `second`."""
+    """Two reasons (`level` 1) or two reason groups (`level` 2) given on the same referral,
+    as codes, `first` < `second`."""
 
     __tablename__ = "report_reason_pair"
 
-    level: Mapped[str] = mapped_column(String(12), primary_key=True)
-    first: Mapped[str] = mapped_column(String(64), primary_key=True)
-    second: Mapped[str] = mapped_column(String(64), primary_key=True)
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    first: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    second: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
 
-    __table_args__ = (PrimaryKeyConstraint("referral_id", "level", "first", "second"),)
+    __table_args__ = (PrimaryKeyConstraint("referral_key", "level", "first", "second"),)
 
 
 class ReportSupport(ReferralDimensions, Base):
@@ -211,12 +256,12 @@ class ReportSupport(ReferralDimensions, Base):
 
     __tablename__ = "report_support"
 
-    support_code: Mapped[str] = mapped_column(String(64), primary_key=True)
-    support_group: Mapped[str] = mapped_column(String(32))
+    support: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    support_group: Mapped[int] = mapped_column(SmallInteger)
     offers: Mapped[int] = mapped_column(SmallInteger)
     onward_referrals: Mapped[int] = mapped_column(SmallInteger)
 
-    __table_args__ = (PrimaryKeyConstraint("referral_id", "support_code"),)
+    __table_args__ = (PrimaryKeyConstraint("referral_key", "support"),)
 
 
 class ReportScore(ReferralDimensions, Base):
@@ -224,12 +269,12 @@ class ReportScore(ReferralDimensions, Base):
 
     __tablename__ = "report_score"
 
-    measure: Mapped[str] = mapped_column(String(48), primary_key=True)
-    instrument: Mapped[str] = mapped_column(String(16))
+    measure: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    instrument: Mapped[int] = mapped_column(SmallInteger)
     baseline: Mapped[float] = mapped_column(Float)
     follow_up: Mapped[float] = mapped_column(Float)
 
-    __table_args__ = (PrimaryKeyConstraint("referral_id", "measure"),)
+    __table_args__ = (PrimaryKeyConstraint("referral_key", "measure"),)
 
 
 FACT_TABLES = (ReportReferral, ReportReason, ReportReasonPair, ReportSupport, ReportScore)

@@ -88,6 +88,8 @@ async def _derive(repository: FactRepository, ids: list[str], key: SecretStr) ->
     """Key the people of `ids` and derive their facts again."""
     mapping = matching.support_groups_for()
     await repository.save_pseudonyms(_keyed(await repository.nhs_numbers(ids), key))
+    await repository.assign_keys(ids)
+    await repository.assign_codes(ids)
     await repository.delete_facts(ids)
     await repository.insert_referral_facts(ids, mapping)
     await repository.insert_reason_facts(ids, mapping)
@@ -153,6 +155,8 @@ async def rebuild(
         for start in range(0, len(people), KEY_BATCH):
             await repository.save_pseudonyms(_keyed(people[start : start + KEY_BATCH], key))
         mapping = matching.support_groups_for()
+        await repository.assign_keys(None)
+        await repository.assign_codes(None)
         await repository.delete_facts(None)
         await repository.insert_referral_facts(None, mapping)
         await repository.insert_reason_facts(None, mapping)

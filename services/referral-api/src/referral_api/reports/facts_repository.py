@@ -128,9 +128,7 @@ class _Codes:
 
     def code(self, dimension: str, value: ColumnElement[Any]) -> ColumnElement[Any]:
         alias = CODE.alias(f"code_{len(self.joins)}")
-        self.joins.append(
-            (alias, and_(alias.c.dimension == dimension, alias.c.value == value))
-        )
+        self.joins.append((alias, and_(alias.c.dimension == dimension, alias.c.value == value)))
         return alias.c.code
 
     def apply(self, source: FromClause) -> FromClause:
@@ -174,9 +172,7 @@ class FactRepository:
         return [(row[0], row[1]) for row in result]
 
     async def forget(self, sequences: Sequence[int]) -> None:
-        await self.session.execute(
-            delete(ReportChange).where(ReportChange.sequence.in_(sequences))
-        )
+        await self.session.execute(delete(ReportChange).where(ReportChange.sequence.in_(sequences)))
 
     async def clear_queue(self) -> None:
         await self.session.execute(delete(ReportChange))
@@ -294,8 +290,11 @@ class FactRepository:
         ).subquery("found")
         new = (
             select(found.c.dimension, found.c.value)
-            .where(~exists().where(CODE.c.dimension == found.c.dimension,
-                                   CODE.c.value == found.c.value))
+            .where(
+                ~exists().where(
+                    CODE.c.dimension == found.c.dimension, CODE.c.value == found.c.value
+                )
+            )
             .distinct()
             .subquery("new")
         )
@@ -363,9 +362,7 @@ class FactRepository:
             .group_by(LINK.c.referral_id)
             .subquery("link_flags")
         )
-        coded_reason = and_(
-            RR.c.reason_group.is_not(None), RR.c.reason_group != NOT_RECORDED_GROUP
-        )
+        coded_reason = and_(RR.c.reason_group.is_not(None), RR.c.reason_group != NOT_RECORDED_GROUP)
         reasons = (
             select(
                 RR.c.referral_id,
@@ -428,8 +425,13 @@ class FactRepository:
             **{
                 name: func.coalesce(contacts.c[name], 0)
                 for name in (
-                    "contacts", "attended", "dna", "not_seen", "cancelled_by_patient",
-                    "cancelled_by_provider", "booked",
+                    "contacts",
+                    "attended",
+                    "dna",
+                    "not_seen",
+                    "cancelled_by_patient",
+                    "cancelled_by_provider",
+                    "booked",
                 )
             },
             "several_reasons": flag(func.coalesce(reasons.c.reasons, 0) > 1),
@@ -545,9 +547,7 @@ class FactRepository:
             query = (
                 select(literal(PAIR_LEVELS[level]), first_code, second_code)
                 .select_from(
-                    codes.apply(
-                        first.join(second, second.c.referral_id == first.c.referral_id)
-                    )
+                    codes.apply(first.join(second, second.c.referral_id == first.c.referral_id))
                 )
                 .where(
                     first_code < second_code,
@@ -556,9 +556,7 @@ class FactRepository:
                 )
                 .distinct()
             )
-            names, joined = self._facts(
-                first.c.referral_id, query, ["level", "first", "second"]
-            )
+            names, joined = self._facts(first.c.referral_id, query, ["level", "first", "second"])
             await self.session.execute(insert(ReportReasonPair).from_select(names, joined))
 
     async def insert_support_facts(self, ids: Ids) -> None:
@@ -693,8 +691,12 @@ class FactRepository:
     async def analyse(self) -> None:
         """Fresh planner statistics after a bulk (re)build (PostgreSQL)."""
         if self.dialect == "postgresql":
-            for table in ("report_person", "report_key", "report_code",
-                          *(t.__tablename__ for t in FACT_TABLES)):
+            for table in (
+                "report_person",
+                "report_key",
+                "report_code",
+                *(t.__tablename__ for t in FACT_TABLES),
+            ):
                 await self.session.execute(text(f"ANALYZE {table}"))
 
     def _insert(self, model: Any) -> Any:

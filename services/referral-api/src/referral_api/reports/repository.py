@@ -1,10 +1,12 @@
 """All SQL of the reports: aggregates over the report facts (`reports.models`).
 
 Every query is one scan of one fact table: the referrals in scope (the period and the
-filters) grouped by the group-by columns, which every fact row carries. A filter on reasons
-keeps the referrals with any of those reasons; a group-by on reasons joins the reason facts, so
-a referral with several reasons is counted under each. Only grouped counts and histograms come
-back, unrounded: disclosure control is applied by the service.
+filters) grouped by the group-by columns, which every fact row carries. Dimension values are
+stored as `report_code` codes: filters are turned into codes and results back into values
+here, so callers see only values. A filter on reasons keeps the referrals with any of those
+reasons; a group-by on reasons joins the reason facts, so a referral with several reasons is
+counted under each. Only grouped counts and histograms come back, unrounded: disclosure
+control is applied by the service.
 """
 
 from collections.abc import Sequence
@@ -32,10 +34,12 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from referral_api.geography.models import LookupLoad
 from referral_api.reports import wellbeing
-from referral_api.reports.facts_repository import flag
+from referral_api.reports.facts_repository import PAIR_LEVELS, flag
 from referral_api.reports.models import (
+    CODED_COLUMNS,
     ListSize,
     LsoaImd,
+    ReportCode,
     ReportReason,
     ReportReasonPair,
     ReportReferral,
@@ -53,14 +57,10 @@ SUPPORT = ReportSupport.__table__
 SCORES = ReportScore.__table__
 LIST = ListSize.__table__
 
+CODE = ReportCode.__table__
 NOT_RECORDED_GROUP = "not-recorded"
-# Group-by and filter names whose fact column has another name.
-FACT_COLUMNS = {
-    "age-band": "age_band",
-    "source-system": "source_system",
-    "ethnic-category": "ethnic_category",
-    "imd-decile": "imd_decile",
-}
+NO_CODE = -1  # matches nothing: a filter value the facts have never seen
+Codes = dict[str, dict[str, int]]
 
 
 def column_name(dimension: str) -> str:
@@ -71,23 +71,28 @@ def column_name(dimension: str) -> str:
 class _Scope:
     """The fact rows a report covers (FROM and WHERE) and its group-by columns."""
 
-    def __init__(self, table: Table, query: ReportQuery, group_by: Sequence[str]) -> None:
+    def __init__(
+        self, table: Table, query: ReportQuery, group_by: Sequence[str], codes: Codes
+    ) -> None:
         self.table = table
         self.query = query
         self.group_by = tuple(group_by)
+        self.codes = codes
         self.from_: FromClause = table
         self.where: list[ColumnElement[bool]] = []
         self._reasons: FromClause | None = None
         self._filter()
         self.dims = [(column_name(name), self.dimension(name)) for name in self.group_by]
 
+    def code_of(self, dimension: str, values: Sequence[str]) -> list[int]:
+        known = self.codes.get(dimension, {})
+        return [known.get(value, NO_CODE) for value in values]
+
     def dimension(self, name: str) -> ColumnElement[Any]:
-        if name == "month":
-            return self.table.c.month
         if name in ("reason", "reason-group"):
             reasons = self.reasons()
-            return reasons.c.reason_code if name == "reason" else reasons.c.reason_group
-        return self.table.c[FACT_COLUMNS.get(name, name)]
+            return reasons.c.reason if name == "reason" else reasons.c.reason_group
+        return self.table.c[column_name(name)]
 
     def reasons(self) -> FromClause:
         """The reasons to group by: the table itself, or the reason facts joined to it (one row
@@ -96,7 +101,7 @@ class _Scope:
             return REASONS
         if self._reasons is None:
             joined = REASONS.alias("reason_of")
-            on = joined.c.referral_id == self.table.c.referral_id
+            on = joined.c.referral_key == self.table.c.referral_key
             if "reason" not in self.group_by:
                 on = and_(on, joined.c.group_first == 1)
             self.from_ = self.from_.join(joined, on)
@@ -111,14 +116,16 @@ class _Scope:
             self.where.append(table.c.authored_on <= query.last_day)
         for name, values in query.filters.items():
             if name in ("reason", "reason-group"):
-                column = REASONS.c.reason_code if name == "reason" else REASONS.c.reason_group
+                column = REASONS.c.reason if name == "reason" else REASONS.c.reason_group
                 self.where.append(
-                    table.c.referral_id.in_(select(REASONS.c.referral_id).where(column.in_(values)))
+                    table.c.referral_key.in_(
+                        select(REASONS.c.referral_key).where(column.in_(self.code_of(name, values)))
+                    )
                 )
             elif name == "imd-decile":
                 self.where.append(table.c.imd_decile.in_([int(v) for v in values]))
             else:
-                self.where.append(table.c[FACT_COLUMNS.get(name, name)].in_(values))
+                self.where.append(table.c[column_name(name)].in_(self.code_of(name, values)))
 
     def select(self, *measures: ColumnElement[Any], grouped: bool = True) -> Select[Any]:
         """SELECT the group-by columns and `measures` FROM the scope, grouped."""
@@ -136,15 +143,46 @@ class _Scope:
 class ReportRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self.codes: Codes = {}
+        self.values: dict[str, dict[int, str]] = {}
+
+    async def load_codes(self) -> None:
+        """The dimension dictionary (a few hundred rows), once per request."""
+        if self.codes:
+            return
+        result = await self.session.execute(select(CODE.c.dimension, CODE.c.value, CODE.c.code))
+        for dimension, value, code in result:
+            self.codes.setdefault(dimension, {})[value] = code
+            self.values.setdefault(dimension, {})[code] = value
+
+    def code_of(self, dimension: str, values: Sequence[str]) -> list[int]:
+        known = self.codes.get(dimension, {})
+        return [known.get(value, NO_CODE) for value in values]
 
     def scope(
         self, table: Table, query: ReportQuery, group_by: Sequence[str] | None = None
     ) -> _Scope:
-        return _Scope(table, query, query.group_by if group_by is None else group_by)
+        return _Scope(table, query, query.group_by if group_by is None else group_by, self.codes)
 
-    async def rows(self, statement: Any) -> list[Row]:
+    async def rows(
+        self, statement: Any, decode: dict[str, str] | None = None, *, coded: bool = True
+    ) -> list[Row]:
+        """The result rows with codes turned back into values (`decode` names the dimension
+        of columns not named after theirs; `coded=False` for rows of values, not facts)."""
         result = await self.session.execute(statement)
-        return [_normalise(dict(row._mapping)) for row in result]
+        dimensions = {**CODED_COLUMNS, **(decode or {})} if coded else {}
+        rows = []
+        for row in result:
+            values = dict(row._mapping)
+            for name, value in values.items():
+                if name == "month" and value is not None:
+                    values[name] = f"{2000 + value // 12:04d}-{value % 12 + 1:02d}"
+                elif name == "imd_decile" and value is not None:
+                    values[name] = str(value)
+                elif name in dimensions and value is not None:
+                    values[name] = self.values.get(dimensions[name], {}).get(value)
+            rows.append(values)
+        return rows
 
     async def grouped_and_total(
         self,
@@ -154,6 +192,7 @@ class ReportRepository:
         where: Sequence[ColumnElement[bool]] = (),
     ) -> tuple[list[Row], Row]:
         """The measures per group and over the whole scope (computed, not summed)."""
+        await self.load_codes()
         grouped = self.scope(table, query)
         grouped.where.extend(where)
         rows = await self.rows(grouped.select(*measures))
@@ -179,12 +218,14 @@ class ReportRepository:
 
     async def reason_counts(self, query: ReportQuery, level: str) -> list[Row]:
         """Referrals per group and reason (or reason group): every reason counts."""
+        await self.load_codes()
         scope = self.scope(REASONS, query, (*query.group_by, level))
         if level == "reason-group":
             scope.where.append(REASONS.c.group_first == 1)
         return await self.rows(scope.select(func.count().label("referrals")))
 
     async def referrals_with_several_reasons(self, query: ReportQuery) -> int:
+        await self.load_codes()
         scope = self.scope(F, query, ())
         rows = await self.rows(
             scope.select(func.coalesce(func.sum(F.c.several_reasons), 0).label("referrals"))
@@ -193,22 +234,26 @@ class ReportRepository:
 
     async def reason_pairs(self, query: ReportQuery, level: str) -> list[Row]:
         """Referrals per group carrying both reasons (or reason groups) of each pair."""
+        await self.load_codes()
         scope = self.scope(PAIRS, query)
-        scope.where.append(PAIRS.c.level == level)
+        scope.where.append(PAIRS.c.level == PAIR_LEVELS[level])
         statement = scope.select(
             PAIRS.c.first.label("first"),
             PAIRS.c.second.label("second"),
             func.count().label("referrals"),
         ).group_by(PAIRS.c.first, PAIRS.c.second)
-        return await self.rows(statement)
+        return await self.rows(statement, {"first": level, "second": level})
 
     # Support ----------------------------------------------------------------------------------
 
     async def support_counts(self, query: ReportQuery, level: str) -> tuple[list[Row], Row]:
         """Support offers and the referrals offered each support (or support group)."""
-        column = SUPPORT.c.support_code if level == "support" else SUPPORT.c.support_group
+        await self.load_codes()
+        column = SUPPORT.c.support if level == "support" else SUPPORT.c.support_group
         referrals = (
-            func.count() if level == "support" else func.count(func.distinct(SUPPORT.c.referral_id))
+            func.count()
+            if level == "support"
+            else func.count(func.distinct(SUPPORT.c.referral_key))
         )
         scope = self.scope(SUPPORT, query)
         rows = await self.rows(
@@ -217,7 +262,8 @@ class ReportRepository:
                 referrals.label("referrals"),
                 func.sum(SUPPORT.c.offers).label("offers"),
                 func.sum(SUPPORT.c.onward_referrals).label("onward_referrals"),
-            ).group_by(column)
+            ).group_by(column),
+            {"support": level},
         )
         offered = await self.rows(
             self.scope(F, query, ()).select(
@@ -237,8 +283,12 @@ class ReportRepository:
     ) -> tuple[list[Row], Row]:
         """Per group and need (reason group): referrals with it, those offered any support and
         those offered support that addresses it; and the same once per referral."""
+        await self.load_codes()
         scope = self.scope(REASONS, query)
-        scope.where += [REASONS.c.group_first == 1, REASONS.c.reason_group.in_(groups)]
+        scope.where += [
+            REASONS.c.group_first == 1,
+            REASONS.c.reason_group.in_(self.code_of("reason-group", groups)),
+        ]
         rows = await self.rows(
             scope.select(
                 REASONS.c.reason_group.label("reason_group"),
@@ -261,8 +311,9 @@ class ReportRepository:
     # Waiting times ----------------------------------------------------------------------------
 
     async def waiting_histograms(self, query: ReportQuery) -> list[Row]:
-        """Rows of (group, measure, days, referrals): how many referrals waited so many days
+        """Rows of (group, wait, days, referrals): how many referrals waited so many days
         to the first attended contact, and to closure; plus referrals per group."""
+        await self.load_codes()
         branches = []
         for measure, column in (
             ("referrals", None),
@@ -274,7 +325,7 @@ class ReportRepository:
             if column is not None:
                 scope.where.append(column.is_not(None))
             statement = scope.select(
-                literal_column(f"'{measure}'").label("measure"),
+                literal_column(f"'{measure}'").label("wait"),
                 days.label("days"),
                 func.count().label("referrals"),
             )
@@ -307,6 +358,7 @@ class ReportRepository:
 
     async def lifecycle_status(self, query: ReportQuery) -> list[Row]:
         """Referrals per group and lifecycle status (received when nothing came back)."""
+        await self.load_codes()
         scope = self.scope(F, query)
         return await self.rows(
             scope.select(F.c.status.label("status"), func.count().label("referrals")).group_by(
@@ -316,13 +368,16 @@ class ReportRepository:
 
     async def closure_reasons(self, query: ReportQuery) -> list[Row]:
         """Closed and declined referrals per group, ending and reason."""
+        await self.load_codes()
         scope = self.scope(F, query)
-        scope.where.append(F.c.status.in_(("closed", "declined")))
-        code = func.coalesce(F.c.closure_reason_code, F.c.decline_reason_code)
+        scope.where.append(F.c.status.in_(self.code_of("status", ["closed", "declined"])))
         return await self.rows(
             scope.select(
-                F.c.status.label("ended"), code.label("code"), func.count().label("referrals")
-            ).group_by(F.c.status, code)
+                F.c.status.label("ended"),
+                F.c.ended_reason.label("code"),
+                func.count().label("referrals"),
+            ).group_by(F.c.status, F.c.ended_reason),
+            {"ended": "status", "code": "ended-reason"},
         )
 
     # Rates ------------------------------------------------------------------------------------
@@ -334,8 +389,12 @@ class ReportRepository:
 
     async def rate_numerators(self, query: ReportQuery, level: str) -> tuple[list[Row], Row]:
         """Referrals of people registered in areas that have a list size loaded."""
+        await self.load_codes()
+        areas = await self.session.execute(
+            select(LIST.c.area_code).where(LIST.c.area_type == level).distinct()
+        )
         area = F.c.practice if level == "practice" else F.c.pcn
-        loaded = area.in_(select(LIST.c.area_code).where(LIST.c.area_type == level).distinct())
+        loaded = area.in_(self.code_of(level, [row[0] for row in areas]))
         return await self.grouped_and_total(
             F, query, [func.count().label("referrals")], where=[loaded]
         )
@@ -361,18 +420,17 @@ class ReportRepository:
                 statement = statement.where(columns[name].in_(values))
         if dims:
             statement = statement.group_by(*(expr for _, expr in dims))
-        return await self.rows(statement)
+        return await self.rows(statement, coded=False)
 
     # Wellbeing --------------------------------------------------------------------------------
 
     async def wellbeing_change(self, query: ReportQuery) -> tuple[list[Row], list[Row]]:
         """Per group and score: pairs, the sums of baseline, follow-up and change, and how many
         improved; and the same per score over the whole scope."""
+        await self.load_codes()
         change = SCORES.c.follow_up - SCORES.c.baseline
-        improved = case(
-            (SCORES.c.measure.in_(wellbeing.LOWER_IS_BETTER), flag(change < 0)),
-            else_=flag(change > 0),
-        )
+        lower = self.code_of("measure", sorted(wellbeing.LOWER_IS_BETTER))
+        improved = case((SCORES.c.measure.in_(lower), flag(change < 0)), else_=flag(change > 0))
         measures = [
             SCORES.c.measure.label("measure"),
             func.count().label("pairs"),
@@ -409,6 +467,7 @@ class ReportRepository:
     async def completeness(self, query: ReportQuery) -> tuple[list[Row], Row]:
         """Per group: referrals, and how many have each field present and coded (`has_<field>`;
         `has_closed` counts the closed referrals the closure reason applies to)."""
+        await self.load_codes()
         fields = {
             "reason": F.c.reason_coded,
             "source": F.c.source_coded,
@@ -419,7 +478,7 @@ class ReportRepository:
             "lsoa": F.c.has_lsoa,
             "practice": F.c.has_practice,
             "pcn": F.c.has_pcn,
-            "closed": flag(F.c.status == "closed"),
+            "closed": flag(F.c.status.in_(self.code_of("status", ["closed"]))),
             "closure_reason": F.c.closure_reason_recorded,
         }
         return await self.grouped_and_total(
@@ -471,13 +530,3 @@ class ReportRepository:
             .where(LookupLoad.is_sample == true())
         )
         return sorted(row[0] for row in result)
-
-
-def _normalise(row: Row) -> Row:
-    """Make values uniform across backends: deciles as text, dates as dates."""
-    decile = row.get("imd_decile")
-    if decile is not None:
-        row["imd_decile"] = str(decile)
-    if isinstance(row.get("authored_on"), datetime):
-        row["authored_on"] = row["authored_on"].date()
-    return row

@@ -442,10 +442,10 @@ def _histograms(raw: list[Row], group_by: Sequence[str]) -> dict[tuple[Any, ...]
                 "closure": Counter(),
             },
         )
-        if row["measure"] == "referrals":
+        if row["wait"] == "referrals":
             group["referrals"] += int(row["referrals"])
         else:
-            group[row["measure"]][int(row["days"])] += int(row["referrals"])
+            group[row["wait"]][int(row["days"])] += int(row["referrals"])
     return groups
 
 

@@ -157,3 +157,20 @@ async def test_term_parent_loop_is_refused(client):
 
     assert response.status_code == 422
     assert response.json()["errors"][0]["parameter"] == "parent_id"
+
+
+async def test_assurance_in_the_future_or_malformed_is_refused(client, provider):
+    organization_id, location_id = provider
+    body = service(organization_id, [location_id])
+    await client.post("/services", json=body, headers=WRITE)
+    url = f"/services/{body['id']}/assure"
+
+    future = await client.post(url, json={"assured_date": "2999-01-01"}, headers=WRITE)
+    malformed = await client.post(
+        url, content=b"{", headers={**WRITE, "Content-Type": "application/json"}
+    )
+
+    assert future.status_code == 422
+    assert future.json()["errors"][0]["parameter"] == "assured_date"
+    assert malformed.status_code == 400
+    assert (await client.get(f"/services/{body['id']}")).json()["assured_date"] == "2026-10-01"

@@ -10,10 +10,9 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
-from directory_api.bodies import expected_version, json_response, parse_body, validate
+from directory_api.bodies import expected_version, json_response, parse_body
 from directory_api.curation import Outcome, WriteMode
 from directory_api.documents import timestamp
-from directory_api.fields import Email, IsoDate, OrukInput
 from directory_api.oruk.pages import envelope, read_page
 from directory_api.oruk.params import QueryReader, as_uuid
 from directory_api.services import service
@@ -23,7 +22,7 @@ from directory_api.services.query import (
     service_filter,
 )
 from directory_api.services.repository import Hit
-from directory_api.services.schemas import ServiceIn
+from directory_api.services.schemas import AssuranceIn, ServiceIn
 from directory_api.services.search import Page
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import ReadSessionDep, SessionDep
@@ -136,11 +135,6 @@ async def get_service_at_location(link_id: str, session: ReadSessionDep) -> Resp
 # Curation
 
 
-class AssuranceIn(OrukInput):
-    assurer_email: Email | None = None
-    assured_date: IsoDate | None = None
-
-
 @curation.post(
     "/services",
     operation_id="createService",
@@ -204,16 +198,15 @@ async def retire_service(service_id: str, session: SessionDep, _caller: WriteCal
     summary="Record that the entry was checked (assured_date today unless given)",
 )
 async def assure_service(
-    service_id: str, request: Request, session: SessionDep, caller: WriteCaller
+    service_id: str, request: Request, session: SessionDep, _caller: WriteCaller
 ) -> Response:
-    body = await request.body()
-    document = orjson.loads(body) if body.strip() else {}
-    payload = validate(document, AssuranceIn)
-    on = payload.assured_date or datetime.now(UTC).date()
-    if on > datetime.now(UTC).date():
-        raise BadRequest("assured_date is in the future", expression="assured_date")
+    # The body is optional: no body means "checked today".
+    payload = await parse_body(request, AssuranceIn) if await request.body() else AssuranceIn()
     stored = await service.assure_service(
-        session, as_uuid("id", service_id), payload.assurer_email, on
+        session,
+        as_uuid("id", service_id),
+        payload.assurer_email,
+        payload.assured_date or datetime.now(UTC).date(),
     )
     return json_response(stored.document, version=stored.version)
 

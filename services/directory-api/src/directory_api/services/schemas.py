@@ -255,3 +255,17 @@ class ServiceIn(OrukInput):
     @property
     def provider_id(self) -> str:
         return self.organization_id or self.organization.id  # type: ignore[union-attr,return-value]
+
+
+class AssuranceIn(OrukInput):
+    """Who checked a service's entry, and when (today unless given)."""
+
+    assurer_email: Email | None = None
+    assured_date: IsoDate | None = None
+
+    @field_validator("assured_date")
+    @classmethod
+    def _not_in_the_future(cls, value: date | None) -> date | None:
+        if value is not None and value > date.today():
+            raise ValueError("assured_date is in the future")
+        return value

@@ -19,6 +19,7 @@ Nothing is asserted: figures are printed. Latency includes the service's own wor
 
 import argparse
 import asyncio
+import itertools
 import os
 import statistics
 import sys
@@ -92,30 +93,30 @@ def _fill(url: str, size: int) -> dict[str, float]:
 def _measure(url: str, rounds: int) -> dict[str, dict[str, Any]]:
     headers = {"Authorization": f"Bearer {token('reports:read')}"}
     results: dict[str, dict[str, Any]] = {}
-    with serve(
-        "referral_api.main:create_app",
-        env={"REFERRAL_DATABASE_URL": url, "REFERRAL_LOG_LEVEL": "WARNING"},
-    ) as base:
-        with httpx.Client(base_url=base, headers=headers, timeout=120) as client:
-            for name, queries in QUERIES.items():
-                for params in queries:  # warm-up: plans, caches, the facts' pages
+    env = {"REFERRAL_DATABASE_URL": url, "REFERRAL_LOG_LEVEL": "WARNING"}
+    with (
+        serve("referral_api.main:create_app", env=env) as base,
+        httpx.Client(base_url=base, headers=headers, timeout=120) as client,
+    ):
+        for name, queries in QUERIES.items():
+            for params in queries:  # warm-up: plans, caches, the facts' pages
+                response = client.get(f"/reports/{name}", params=params)
+                response.raise_for_status()
+        for name, queries in QUERIES.items():
+            latencies: list[float] = []
+            for _ in range(rounds):
+                for params in queries:
+                    began = time.perf_counter()
                     response = client.get(f"/reports/{name}", params=params)
+                    latencies.append((time.perf_counter() - began) * 1000)
                     response.raise_for_status()
-            for name, queries in QUERIES.items():
-                latencies: list[float] = []
-                for _ in range(rounds):
-                    for params in queries:
-                        began = time.perf_counter()
-                        response = client.get(f"/reports/{name}", params=params)
-                        latencies.append((time.perf_counter() - began) * 1000)
-                        response.raise_for_status()
-                latencies.sort()
-                results[name] = {
-                    "requests": len(latencies),
-                    "p50_ms": statistics.median(latencies),
-                    "p95_ms": latencies[max(0, round(0.95 * len(latencies)) - 1)],
-                    "max_ms": latencies[-1],
-                }
+            latencies.sort()
+            results[name] = {
+                "requests": len(latencies),
+                "p50_ms": statistics.median(latencies),
+                "p95_ms": latencies[max(0, round(0.95 * len(latencies)) - 1)],
+                "max_ms": latencies[-1],
+            }
     return results
 
 
@@ -150,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
             all_results[size] = results
             _print(size, results, timings)
         sizes = sorted(all_results)
-        for smaller, larger in zip(sizes, sizes[1:], strict=False):
+        for smaller, larger in itertools.pairwise(sizes):
             print(f"\ngrowth {smaller:,} -> {larger:,} referrals ({larger / smaller:.0f}x data)")
             for name in QUERIES:
                 before, after = all_results[smaller][name], all_results[larger][name]

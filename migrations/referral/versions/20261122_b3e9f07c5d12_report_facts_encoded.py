@@ -77,7 +77,7 @@ def upgrade() -> None:
         sa.Column("value", sa.String(length=64), nullable=False),
         sa.Column("code", sa.SmallInteger(), nullable=False),
         sa.PrimaryKeyConstraint("dimension", "value", name=op.f("pk_report_code")),
-        sa.UniqueConstraint("dimension", "code", name=op.f("uq_report_code_dimension")),
+        sa.UniqueConstraint("dimension", "code", name=op.f("uq_report_code_dimension_code")),
     )
     _fact_table(
         "report_referral",

@@ -9,7 +9,7 @@ PACKAGES := -e shared/schemas -e shared/platform -e services/referral-api -e ser
 SERVICES := referral directory screening
 SCOPES ?= referral:read referral:write directory:write screening:read screening:write reports:read
 
-.PHONY: help venv run test test-sqlite test-postgres renderers lint format migrate token bench openapi image clean
+.PHONY: help venv run test test-sqlite test-postgres renderers lint format migrate token load-postcodes import-history bench openapi image clean
 
 help:
 	@echo "make run      start referral-api :8001, directory-api :8002, screening-api :8003 (SQLite in ./var/)"
@@ -17,6 +17,8 @@ help:
 	@echo "make renderers install chromium and the npm packages the questionnaire renderer tests use"
 	@echo "make token    print a development bearer token (SCOPES='referral:read ...')"
 	@echo "make migrate  migrate the three databases to head"
+	@echo "make load-postcodes FILE=...  load the full ONS postcode directory into referral-api"
+	@echo "make import-history FILE=...  backfill referral history (NDJSON messages or the CSV template)"
 	@echo "make lint     ruff check and format check"
 	@echo "make bench    benchmarks on PostgreSQL (see bench/README.md)"
 	@echo "make openapi  write each service's OpenAPI document to docs/openapi/"
@@ -58,6 +60,14 @@ migrate: venv
 
 token: venv
 	@$(BIN)/python -m signpost_platform.auth $(foreach scope,$(SCOPES),--scope $(scope))
+
+load-postcodes: venv
+	@test -n "$(FILE)" || (echo "usage: make load-postcodes FILE=path/to/ONSPD_or_NSPL.csv" && exit 2)
+	$(BIN)/python -m referral_api.geography.load --postcodes $(FILE)
+
+import-history: venv
+	@test -n "$(FILE)" || (echo "usage: make import-history FILE=history.ndjson|template.csv" && exit 2)
+	$(BIN)/python -m referral_api.imports $(FILE)
 
 bench: venv
 	$(BIN)/python -m bench.run $(BENCH_ARGS)

@@ -1,8 +1,8 @@
 """Alembic environment of referral-api's database (`alembic --name referral ...`)."""
 
+import referral_api.models  # noqa: F401  (registers every feature's tables)
 from referral_api.config import ReferralSettings
 from referral_api.db import Base
-from referral_api.referrals import models  # noqa: F401  (registers the tables)
 from signpost_platform.migrations import run_migrations
 
 run_migrations(Base.metadata, lambda: ReferralSettings().database_url)

@@ -10,11 +10,14 @@ async def test_capability_statement_is_valid_and_lists_the_search_parameters(cli
 
     assert response.status_code == 200
     statement = CapabilityStatement.model_validate(response.json())
-    [resource] = statement.rest[0].resource
-    assert resource.type == "ServiceRequest"
+    resources = {r.type: r for r in statement.rest[0].resource}
+    resource = resources["ServiceRequest"]
     assert {i.code for i in resource.interaction} == {"create", "read", "update", "search-type"}
     assert resource.conditionalCreate is True
     assert {p.name for p in resource.searchParam} == {p.name for p in PARAMETERS}
+    assert resources["Task"].searchParam[0].name == "focus"
+    assert resources["Encounter"].searchParam[0].name == "based-on"
+    assert resources["Observation"].searchParam[0].name == "based-on"
 
 
 async def test_openapi_documents_every_endpoint_with_examples(client):

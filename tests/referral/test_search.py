@@ -112,7 +112,11 @@ async def test_sort_by_authored_descending(client, referrals):
 async def test_default_sort_is_most_recently_updated_first(client, referrals):
     bundle = await search(client, "")
 
-    assert [e["resource"]["id"] for e in bundle["entry"]] == [referrals[k] for k in "edcba"]
+    updated = [e["resource"]["meta"]["lastUpdated"] for e in bundle["entry"]]
+    assert len(updated) == 5
+    assert updated == sorted(updated, reverse=True)
+    # e was written last; b was re-rendered when e (same person, another role) linked to it.
+    assert {e["resource"]["id"] for e in bundle["entry"][:2]} == {referrals["e"], referrals["b"]}
 
 
 async def test_total_can_be_skipped(client, referrals):

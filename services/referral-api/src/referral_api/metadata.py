@@ -4,6 +4,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from referral_api import __version__
+from referral_api.lifecycle.search import PARAMETERS as LIFECYCLE_PARAMETERS
 from referral_api.referrals.search import PARAMETERS
 from signpost_platform.fhir.capability import (
     Operation,
@@ -15,6 +16,7 @@ from signpost_platform.fhir.capability import (
 from signpost_platform.fhir.responses import FhirResponse
 from signpost_platform.urls import base_url
 from signpost_schemas import systems
+from signpost_schemas.fhir import profiles
 
 router = APIRouter(prefix="/fhir", tags=["metadata"])
 
@@ -56,7 +58,27 @@ async def capabilities(request: Request) -> Response:
                 conditionalCreate=True,
                 conditionalUpdate=False,
                 searchParam=search_params(PARAMETERS),
-            )
+            ),
+            *(
+                RestResource(
+                    type=resource_type,
+                    profile=profile,
+                    interaction=[
+                        ResourceInteraction(code="read"),
+                        ResourceInteraction(
+                            code="search-type",
+                            documentation="Written through $process-message, read here",
+                        ),
+                    ],
+                    versioning="versioned",
+                    searchParam=search_params(LIFECYCLE_PARAMETERS[resource_type]),
+                )
+                for resource_type, profile in (
+                    ("Task", profiles.TASK_PROFILE),
+                    ("Encounter", profiles.ENCOUNTER_PROFILE),
+                    ("Observation", profiles.OBSERVATION_PROFILE),
+                )
+            ),
         ],
     )
     return FhirResponse(statement.to_fhir())

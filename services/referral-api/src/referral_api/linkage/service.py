@@ -113,13 +113,15 @@ async def link_person(
     person, if the NHS number changed) and return the referral's new rendering if its own
     links changed (same version: it has not been served yet).
 
-    The person's other referrals get the link rows at once (a `linkage` search finds them) and
-    show the link from their next rendering: re-rendering them here would give them a new
-    version and move them up the default `_lastUpdated` order of a REST client's searches.
+    The person's other referrals whose links changed are re-rendered at once, as a new version:
+    both sides of a link show it as soon as it exists. They are locked in id order, so two
+    writers relinking one person cannot deadlock.
     """
     changed: set[str] = set()
     for nhs_number in sorted(nhs_numbers):
         changed |= await relink(session, nhs_number, window_days)
+    for other_id in sorted(changed - {referral_id}):
+        await show_links(session, other_id)
     if referral_id in changed:
         return await show_links(session, referral_id, keep_version=True)
     return None

@@ -1,0 +1,34 @@
+"""Both referrals show a link as soon as it exists, also when written through the REST API."""
+
+from signpost_schemas.fhir import profiles
+from tests.referral.conftest import READ, WRITE
+from tests.support.builders import service_request
+
+
+def linked_ids(resource):
+    return [
+        part["valueReference"]["reference"].removeprefix("ServiceRequest/")
+        for extension in resource.get("extension", [])
+        if extension["url"] == profiles.LINKED_REFERRAL_EXTENSION
+        for part in extension["extension"]
+        if part["url"] == "referral"
+    ]
+
+
+async def test_a_second_role_for_one_person_shows_the_link_on_both_referrals(client):
+    first = (await client.post(
+        "/fhir/ServiceRequest", json=service_request(identifier="R1", role="care-navigator"),
+        headers=WRITE,
+    )).json()
+    second = (await client.post(
+        "/fhir/ServiceRequest",
+        json=service_request(identifier="R2", role="community-connector",
+                             authored="2026-10-20T10:00:00Z"),
+        headers=WRITE,
+    )).json()
+
+    first_now = (await client.get(f"/fhir/ServiceRequest/{first['id']}", headers=READ)).json()
+
+    assert linked_ids(second) == [first["id"]]
+    assert linked_ids(first_now) == [second["id"]]
+    assert first_now["meta"]["versionId"] == "2"

@@ -7,13 +7,16 @@ different content is a conflict. Retired records are never changed or silently r
 
 import hashlib
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from signpost_platform.errors import Conflict, NotFound
+from directory_api.changes.repository import ChangeRepository
+from directory_api.services import rendering
+from signpost_platform.errors import Conflict, NotFound, Unprocessable
 
 # Namespace for ids Signpost derives (seeded records, children sent without ids).
 SIGNPOST_NAMESPACE = uuid.UUID("6f1c1d2e-8a51-4d0c-9a57-2d7e0f3b9c41")
@@ -34,6 +37,30 @@ class Outcome(StrEnum):
 class Curated(Protocol):
     retired_at: datetime | None
     input_digest: str
+
+
+class Versioned(Curated, Protocol):
+    version: int
+
+
+Stored = TypeVar("Stored", bound=Versioned)
+
+
+class PlaceRepository(Protocol[Stored]):
+    """What organisations and locations have in common: records that services nest."""
+
+    async def get(self, record_id: str) -> Stored | None: ...
+
+    async def save(self, values: dict[str, Any], *, exists: bool) -> None: ...
+
+    async def live_services(self, record_id: str) -> list[str]: ...
+
+
+def target_id(url_id: str | None, body_id: str | None) -> str:
+    """The id a write is for: the URL's, else the body's, else a new one."""
+    if url_id and body_id and url_id != body_id:
+        raise Unprocessable("the body id differs from the id in the URL", expression="id")
+    return url_id or body_id or str(uuid.uuid4())
 
 
 def digest(model: BaseModel) -> str:
@@ -70,3 +97,51 @@ def decide(
             issue_code="duplicate",
         )
     return None
+
+
+async def finish_nested_save(
+    session: AsyncSession,
+    kind: str,
+    repository: PlaceRepository[Stored],
+    record_id: str,
+    created: bool,
+    now: datetime,
+) -> tuple[Stored, Outcome]:
+    """After saving a record that services nest: feed entry, then re-render its services."""
+    await ChangeRepository(session).record(kind, [record_id], "updated", now)
+    if not created:
+        await rendering.refresh_services(session, await repository.live_services(record_id), now)
+    stored = await repository.get(record_id)
+    assert stored is not None
+    return stored, Outcome.CREATED if created else Outcome.UPDATED
+
+
+async def retire_nested(
+    session: AsyncSession, kind: str, repository: PlaceRepository[Stored], record_id: str
+) -> Stored:
+    """Retire a record no live service uses (idempotent): a tombstone in the feed."""
+    existing = await repository.get(record_id)
+    if existing is None:
+        raise NotFound(f"no {kind} with id {record_id}", expression="id")
+    if existing.retired_at is not None:
+        return existing
+    if services := await repository.live_services(record_id):
+        raise Conflict(
+            f"{kind} {record_id} is used by {len(services)} live service(s) "
+            f"(e.g. {services[0]}): retire them or move them elsewhere first",
+            expression="id",
+        )
+    now = datetime.now(UTC)
+    await repository.save(
+        {
+            "id": record_id,
+            "retired_at": now,
+            "last_modified_at": now,
+            "version": existing.version + 1,
+        },
+        exists=True,
+    )
+    await ChangeRepository(session).record(kind, [record_id], "deleted", now)
+    stored = await repository.get(record_id)
+    assert stored is not None
+    return stored

@@ -1,14 +1,20 @@
 """The rules for locations."""
 
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from directory_api.changes.repository import ChangeRepository
-from directory_api.curation import Outcome, WriteMode, decide, digest
+from directory_api.curation import (
+    Outcome,
+    WriteMode,
+    decide,
+    digest,
+    finish_nested_save,
+    retire_nested,
+    target_id,
+)
 from directory_api.documents import content_of, ordered, with_child_ids
 from directory_api.fhir.mapping import location_resource
 from directory_api.geography.repository import PostcodeRepository
@@ -16,7 +22,7 @@ from directory_api.locations.repository import LocationRepository, StoredLocatio
 from directory_api.locations.schemas import LocationIn
 from directory_api.organizations.repository import OrganizationRepository
 from directory_api.services import rendering
-from signpost_platform.errors import Conflict, NotFound, Unprocessable
+from signpost_platform.errors import NotFound, Unprocessable
 
 
 def location_document(
@@ -41,9 +47,7 @@ async def save_location(
 ) -> tuple[StoredLocation, Outcome]:
     """Create or update a location, then re-render the services delivered there."""
     repository = LocationRepository(session)
-    if location_id and payload.id and payload.id != location_id:
-        raise Unprocessable("the body id differs from the id in the URL", expression="id")
-    record_id = location_id or payload.id or str(uuid.uuid4())
+    record_id = target_id(location_id, payload.id)
     existing = await repository.get(record_id)
     if existing and expected_version is not None and existing.version != expected_version:
         raise rendering.stale("location", existing.version, expected_version)
@@ -81,42 +85,14 @@ async def save_location(
         },
         exists=existing is not None,
     )
-    await ChangeRepository(session).record("location", [record_id], "updated", now)
-    if existing is not None:
-        await rendering.refresh_services(session, await repository.live_services(record_id), now)
-    stored = await repository.get(record_id)
-    assert stored is not None
-    return stored, Outcome.CREATED if existing is None else Outcome.UPDATED
+    return await finish_nested_save(
+        session, "location", repository, record_id, existing is None, now
+    )
 
 
 async def retire_location(session: AsyncSession, location_id: str) -> StoredLocation:
     """Retire a location no live service is delivered at (idempotent)."""
-    repository = LocationRepository(session)
-    existing = await repository.get(location_id)
-    if existing is None:
-        raise NotFound(f"no location with id {location_id}", expression="id")
-    if existing.retired_at is not None:
-        return existing
-    if services := await repository.live_services(location_id):
-        raise Conflict(
-            f"location {location_id} is used by {len(services)} live service(s) "
-            f"(e.g. {services[0]}): remove it from them first",
-            expression="id",
-        )
-    now = datetime.now(UTC)
-    await repository.save(
-        {
-            "id": location_id,
-            "retired_at": now,
-            "last_modified_at": now,
-            "version": existing.version + 1,
-        },
-        exists=True,
-    )
-    await ChangeRepository(session).record("location", [location_id], "deleted", now)
-    stored = await repository.get(location_id)
-    assert stored is not None
-    return stored
+    return await retire_nested(session, "location", LocationRepository(session), location_id)
 
 
 async def read_location(session: AsyncSession, location_id: str) -> StoredLocation:

@@ -1,14 +1,21 @@
 """The rules for organisations."""
 
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from directory_api.changes.repository import ChangeRepository
-from directory_api.curation import Outcome, WriteMode, decide, derived_id, digest
+from directory_api.curation import (
+    Outcome,
+    WriteMode,
+    decide,
+    derived_id,
+    digest,
+    finish_nested_save,
+    retire_nested,
+    target_id,
+)
 from directory_api.documents import content_of, ordered, with_child_ids
 from directory_api.fhir.mapping import organization_resource
 from directory_api.organizations.repository import OrganizationRepository, StoredOrganization
@@ -16,7 +23,7 @@ from directory_api.organizations.schemas import OrganizationIn
 from directory_api.services import rendering
 from directory_api.services.repository import ServiceRepository
 from directory_api.services.search import Page, ServiceFilter
-from signpost_platform.errors import Conflict, NotFound, Unprocessable
+from signpost_platform.errors import NotFound, Unprocessable
 
 
 def organization_document(organization_id: str, payload: OrganizationIn) -> dict[str, Any]:
@@ -41,9 +48,7 @@ async def save_organization(
 ) -> tuple[StoredOrganization, Outcome]:
     """Create or update an organisation, then re-render its services."""
     repository = OrganizationRepository(session)
-    if organization_id and payload.id and payload.id != organization_id:
-        raise Unprocessable("the body id differs from the id in the URL", expression="id")
-    record_id = organization_id or payload.id or str(uuid.uuid4())
+    record_id = target_id(organization_id, payload.id)
     existing = await repository.get(record_id)
     if existing and expected_version is not None and existing.version != expected_version:
         raise rendering.stale("organization", existing.version, expected_version)
@@ -80,42 +85,16 @@ async def save_organization(
         },
         exists=existing is not None,
     )
-    await ChangeRepository(session).record("organization", [record_id], "updated", now)
-    if existing is not None:
-        await rendering.refresh_services(session, await repository.live_services(record_id), now)
-    stored = await repository.get(record_id)
-    assert stored is not None
-    return stored, Outcome.CREATED if existing is None else Outcome.UPDATED
+    return await finish_nested_save(
+        session, "organization", repository, record_id, existing is None, now
+    )
 
 
 async def retire_organization(session: AsyncSession, organization_id: str) -> StoredOrganization:
     """Retire an organisation that has no live services (idempotent)."""
-    repository = OrganizationRepository(session)
-    existing = await repository.get(organization_id)
-    if existing is None:
-        raise NotFound(f"no organization with id {organization_id}", expression="id")
-    if existing.retired_at is not None:
-        return existing
-    if services := await repository.live_services(organization_id):
-        raise Conflict(
-            f"organization {organization_id} still provides {len(services)} live service(s) "
-            f"(e.g. {services[0]}): retire or move them first",
-            expression="id",
-        )
-    now = datetime.now(UTC)
-    await repository.save(
-        {
-            "id": organization_id,
-            "retired_at": now,
-            "last_modified_at": now,
-            "version": existing.version + 1,
-        },
-        exists=True,
+    return await retire_nested(
+        session, "organization", OrganizationRepository(session), organization_id
     )
-    await ChangeRepository(session).record("organization", [organization_id], "deleted", now)
-    stored = await repository.get(organization_id)
-    assert stored is not None
-    return stored
 
 
 async def list_organizations(

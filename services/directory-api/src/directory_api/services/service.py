@@ -1,6 +1,5 @@
 """The rules for curating services and reading them."""
 
-import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -8,7 +7,7 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from directory_api.changes.repository import ChangeRepository
-from directory_api.curation import Outcome, WriteMode, decide, derived_id, digest
+from directory_api.curation import Outcome, WriteMode, decide, derived_id, digest, target_id
 from directory_api.documents import content_of
 from directory_api.locations.repository import LocationRepository
 from directory_api.locations.service import save_location
@@ -59,9 +58,7 @@ async def save_service(
 ) -> tuple[StoredService, Outcome]:
     """Create or update a service. With UPSERT (imports), nested records are saved first."""
     repository = ServiceRepository(session)
-    if service_id and payload.id and payload.id != service_id:
-        raise Unprocessable("the body id differs from the id in the URL", expression="id")
-    record_id = service_id or payload.id or str(uuid.uuid4())
+    record_id = target_id(service_id, payload.id)
     existing = await repository.get(record_id)
     if existing and expected_version is not None and existing.version != expected_version:
         raise rendering.stale("service", existing.version, expected_version)

@@ -1,6 +1,5 @@
 """The rules for taxonomies and their terms."""
 
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -8,7 +7,7 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from directory_api.changes.repository import ChangeRepository
-from directory_api.curation import Outcome, WriteMode, decide, digest
+from directory_api.curation import Outcome, WriteMode, decide, digest, target_id
 from directory_api.documents import ordered, without_empties
 from directory_api.services import rendering
 from directory_api.services.search import Page
@@ -34,9 +33,7 @@ async def save_taxonomy(
 ) -> tuple[StoredTaxonomy, Outcome]:
     """Create or update a taxonomy (its terms, when sent, are saved too)."""
     repository = TaxonomyRepository(session)
-    record_id = taxonomy_id or payload.id or str(uuid.uuid4())
-    if taxonomy_id and payload.id and payload.id != taxonomy_id:
-        raise Unprocessable("the body id differs from the id in the URL", expression="id")
+    record_id = target_id(taxonomy_id, payload.id)
     existing = await repository.get_taxonomy(record_id)
     new_digest = digest(payload)
     if (stop := decide("taxonomy", record_id, existing, new_digest, mode)) is not None:
@@ -72,9 +69,7 @@ async def save_term(
 ) -> tuple[StoredTerm, Outcome]:
     """Create or update a taxonomy term, then re-render every service that uses it."""
     repository = TaxonomyRepository(session)
-    if term_id and payload.id and payload.id != term_id:
-        raise Unprocessable("the body id differs from the id in the URL", expression="id")
-    record_id = term_id or payload.id or str(uuid.uuid4())
+    record_id = target_id(term_id, payload.id)
     existing = await repository.get_term(record_id)
     new_digest = digest(payload)
     if (stop := decide("taxonomy_term", record_id, existing, new_digest, mode)) is not None:

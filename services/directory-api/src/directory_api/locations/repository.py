@@ -1,14 +1,12 @@
 """All SQL about locations."""
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import func, select
 
 from directory_api.locations.models import Location
+from directory_api.record_repository import RecordRepository
 from directory_api.services.models import Service, ServiceAtLocation
 
 
@@ -36,29 +34,10 @@ _STORED = (
 )
 
 
-class LocationRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def get(self, location_id: str) -> StoredLocation | None:
-        row = (
-            await self.session.execute(select(*_STORED).where(Location.id == location_id))
-        ).first()
-        return StoredLocation(*row) if row else None
-
-    async def many(self, ids: Sequence[str]) -> dict[str, StoredLocation]:
-        if not ids:
-            return {}
-        rows = await self.session.execute(select(*_STORED).where(Location.id.in_(set(ids))))
-        return {row.id: StoredLocation(*row) for row in rows}
-
-    async def save(self, values: dict[str, Any], *, exists: bool) -> None:
-        if exists:
-            await self.session.execute(
-                update(Location).where(Location.id == values["id"]).values(**values)
-            )
-        else:
-            await self.session.execute(insert(Location).values(**values))
+class LocationRepository(RecordRepository[StoredLocation]):
+    model = Location
+    columns = _STORED
+    stored = StoredLocation
 
     async def live_services(self, location_id: str) -> list[str]:
         rows = await self.session.execute(

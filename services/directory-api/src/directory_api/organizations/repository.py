@@ -1,14 +1,12 @@
 """All SQL about organisations."""
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import func, select
 
 from directory_api.organizations.models import Organization
+from directory_api.record_repository import RecordRepository
 from directory_api.services.models import Service
 
 
@@ -36,29 +34,10 @@ _STORED = (
 )
 
 
-class OrganizationRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def get(self, organization_id: str) -> StoredOrganization | None:
-        row = (
-            await self.session.execute(select(*_STORED).where(Organization.id == organization_id))
-        ).first()
-        return StoredOrganization(*row) if row else None
-
-    async def many(self, ids: Sequence[str]) -> dict[str, StoredOrganization]:
-        if not ids:
-            return {}
-        rows = await self.session.execute(select(*_STORED).where(Organization.id.in_(set(ids))))
-        return {row.id: StoredOrganization(*row) for row in rows}
-
-    async def save(self, values: dict[str, Any], *, exists: bool) -> None:
-        if exists:
-            await self.session.execute(
-                update(Organization).where(Organization.id == values["id"]).values(**values)
-            )
-        else:
-            await self.session.execute(insert(Organization).values(**values))
+class OrganizationRepository(RecordRepository[StoredOrganization]):
+    model = Organization
+    columns = _STORED
+    stored = StoredOrganization
 
     async def live_services(self, organization_id: str) -> list[str]:
         rows = await self.session.execute(

@@ -5,6 +5,7 @@ from fastapi import FastAPI
 
 from screening_api import __version__
 from screening_api.config import ScreeningSettings
+from screening_api.audit import trail
 from screening_api.handoff.router import router as handoff_router
 from screening_api.handoff.worker import handoff_lifecycle
 from screening_api.invitations.router import router as invitations_router
@@ -48,6 +49,7 @@ def create_app(
         description=DESCRIPTION,
         settings=settings or ScreeningSettings(),
         routers=[
+            trail.router(),
             questionnaires_router,
             responses_router,
             invitations_router,

@@ -1,11 +1,13 @@
 """Every table of screening-api, imported together so Alembic sees the whole schema."""
 
+from screening_api.audit import audit_event
 from screening_api.handoff.models import ReferralHandoff
 from screening_api.invitations.models import InvitationRecord
 from screening_api.observations.models import ObservationRecord
 from screening_api.responses.models import ResponseAnswerRecord, ResponseRecord
 
 __all__ = [
+    "audit_event",
     "InvitationRecord",
     "ObservationRecord",
     "ReferralHandoff",

@@ -177,6 +177,7 @@ ALL_DEVELOPMENT_SCOPES = [
     "screening:read",
     "screening:write",
     "reports:read",
+    "audit:read",
 ]
 
 

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from screening_api.audit import trail
 from screening_api.observations.repository import ObservationFilter, ObservationRepository
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import SessionDep
@@ -111,7 +112,7 @@ def _nhs_number(value: str) -> str:
     + ". Also `_count` and `_offset`. Unknown parameters are refused with 400.",
 )
 async def search_observations(
-    request: Request, session: SessionDep, _caller: ReadCaller
+    request: Request, session: SessionDep, caller: ReadCaller
 ) -> Response:
     settings = request.app.state.settings
     query = list(request.query_params.multi_items())
@@ -124,6 +125,7 @@ async def search_observations(
         default_sort=[],
     )
     total, rows = await ObservationRepository(session).search(observation_filter(parsed))
+    await trail.record(session, caller, "search", "Observation", returned_ids=[r.id for r in rows])
     resource_base = f"{base_url(request)}/fhir/Observation"
     links = page_links(resource_base, query, parsed, total, len(rows))
     return FhirResponse(
@@ -133,9 +135,10 @@ async def search_observations(
 
 @router.get("/{observation_id}", operation_id="readObservation", summary="Read an Observation")
 async def read_observation(
-    observation_id: str, session: SessionDep, _caller: ReadCaller
+    observation_id: str, session: SessionDep, caller: ReadCaller
 ) -> Response:
     stored = await ObservationRepository(session).get(observation_id)
     if stored is None:
         raise NotFound(f"no Observation with id {observation_id}")
+    await trail.record(session, caller, "read", "Observation", observation_id)
     return FhirResponse(stored.resource.encode())

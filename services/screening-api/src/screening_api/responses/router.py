@@ -1,28 +1,28 @@
 """FHIR QuestionnaireResponse endpoints: thin — parse, authorise, call the service, respond."""
 
 from typing import Annotated
-from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Header, Request
 from starlette.background import BackgroundTask
 from starlette.responses import Response
 
+from screening_api.audit import trail
 from screening_api.responses import service
 from screening_api.responses.outcome import with_outcome
 from screening_api.responses.profile import ScreeningResponse
 from screening_api.responses.service import Submission
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import SessionDep
-from signpost_platform.errors import BadRequest, PreconditionRequired
 from signpost_platform.fhir.parsing import parse_resource, require_json
-from signpost_platform.fhir.responses import FhirResponse, parse_if_match, version_headers
-from signpost_platform.fhir.search import Token, parse_token
+from signpost_platform.fhir.preconditions import if_none_exist_identifier, required_version
+from signpost_platform.fhir.responses import FhirResponse, version_headers
 from signpost_platform.urls import base_url
 
 router = APIRouter(prefix="/fhir/QuestionnaireResponse", tags=["QuestionnaireResponse"])
 
 ReadCaller = Annotated[Caller, require_scope("screening:read")]
 WriteCaller = Annotated[Caller, require_scope("screening:write")]
+RESOURCE = "QuestionnaireResponse"
 
 _ERRORS = {
     400: {"description": "Malformed JSON, wrong resourceType or an unknown element"},
@@ -69,7 +69,7 @@ def _respond(request: Request, submission: Submission, status: int) -> Response:
 async def create_questionnaire_response(
     request: Request,
     session: SessionDep,
-    _caller: WriteCaller,
+    caller: WriteCaller,
     if_none_exist: Annotated[
         str | None,
         Header(description="identifier=<system>|<value>: return the match instead of storing"),
@@ -77,9 +77,13 @@ async def create_questionnaire_response(
 ) -> Response:
     require_json(request)
     resource = parse_resource(await request.body(), ScreeningResponse, "QuestionnaireResponse")
-    condition = _parse_if_none_exist(if_none_exist) if if_none_exist else None
+    condition = if_none_exist_identifier(if_none_exist) if if_none_exist else None
     submission = await service.submit(
         session, request.app.state.questionnaires, resource, condition
+    )
+    await trail.record(
+        session, caller, "create" if submission.created else "read", RESOURCE,
+        submission.response.id,
     )
     return _respond(request, submission, 201 if submission.created else 200)
 
@@ -100,20 +104,16 @@ async def update_questionnaire_response(
     response_id: str,
     request: Request,
     session: SessionDep,
-    _caller: WriteCaller,
+    caller: WriteCaller,
     if_match: Annotated[str | None, Header(description='The version being replaced: W/"1"')] = None,
 ) -> Response:
-    if not if_match:
-        raise PreconditionRequired(
-            'an update must send If-Match with the version it replaces (W/"n")',
-            expression="If-Match",
-        )
-    expected = parse_if_match(if_match)
+    expected = required_version(if_match)
     require_json(request)
     resource = parse_resource(await request.body(), ScreeningResponse, "QuestionnaireResponse")
     submission = await service.update(
         session, request.app.state.questionnaires, response_id, resource, expected
     )
+    await trail.record(session, caller, "update", RESOURCE, response_id)
     return _respond(request, submission, 200)
 
 
@@ -124,9 +124,10 @@ async def update_questionnaire_response(
     responses={404: {"description": "No such response"}},
 )
 async def read_questionnaire_response(
-    response_id: str, request: Request, session: SessionDep, _caller: ReadCaller
+    response_id: str, request: Request, session: SessionDep, caller: ReadCaller
 ) -> Response:
     submission = await service.read(session, response_id)
+    await trail.record(session, caller, "read", RESOURCE, response_id)
     stored = submission.response
     settings = request.app.state.settings
     return FhirResponse(
@@ -135,11 +136,3 @@ async def read_questionnaire_response(
         version_headers(stored.version, stored.last_updated_at),
     )
 
-
-def _parse_if_none_exist(header: str) -> Token:
-    pairs = parse_qsl(header.strip(), keep_blank_values=True)
-    if len(pairs) != 1 or pairs[0][0] != "identifier" or not pairs[0][1]:
-        raise BadRequest(
-            "If-None-Exist supports only identifier=<system>|<value>", expression="If-None-Exist"
-        )
-    return parse_token("If-None-Exist", pairs[0][1])

@@ -1,0 +1,7 @@
+"""screening-api's audit trail: every read and change of a response or its Observations."""
+
+from screening_api.db import Base
+from signpost_platform.audit import AuditTrail, audit_table
+
+audit_event = audit_table(Base.metadata)
+trail = AuditTrail(audit_event)

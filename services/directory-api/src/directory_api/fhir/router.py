@@ -89,6 +89,7 @@ async def capabilities(request: Request) -> Response:
         )
 
     statement = capability_statement(
+        cors=True,
         software="Signpost directory-api",
         version=__version__,
         base_url=f"{base_url(request)}/fhir",

@@ -34,6 +34,7 @@ def capability_statement(
     resources: list[RestResource],
     operations: list[Operation] | None = None,
     documentation: str | None = None,
+    cors: bool = False,
 ) -> CapabilityStatement:
     return CapabilityStatement(
         date=datetime.now(UTC).date().isoformat(),
@@ -43,7 +44,7 @@ def capability_statement(
             Rest(
                 documentation=documentation,
                 security=RestSecurity(
-                    cors=False,
+                    cors=cors,
                     description="OAuth2 bearer token (JWT) with scopes per operation",
                 ),
                 resource=resources,

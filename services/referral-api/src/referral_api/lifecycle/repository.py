@@ -17,6 +17,12 @@ from referral_api.lifecycle.models import (
     ReferralTask,
     SupportOffered,
 )
+from referral_api.referrals.models import Referral
+from referral_api.referrals.repository import (
+    FOR_UPDATE_COLUMNS,
+    ReferralForUpdate,
+    referral_for_update,
+)
 
 LifecycleResource = type[ReferralTask] | type[Contact] | type[Assessment]
 
@@ -116,6 +122,16 @@ _ACTIVITY = _activity()
 _SUMMARY = select(*ReferralLifecycle.__table__.columns).where(
     ReferralLifecycle.referral_id == bindparam("key")
 )
+_SUMMARY_COLUMNS = tuple(ReferralLifecycle.__table__.columns)
+_SUMMARY_NAMES = tuple(column.name for column in _SUMMARY_COLUMNS)
+# The message path locks the referral and reads its summary in one round trip.
+_REFERRAL_AND_SUMMARY = (
+    select(*FOR_UPDATE_COLUMNS, *_SUMMARY_COLUMNS)
+    .select_from(Referral)
+    .outerjoin(ReferralLifecycle, ReferralLifecycle.referral_id == Referral.id)
+    .where(Referral.id == bindparam("key"))
+    .with_for_update(of=Referral)
+)
 _INSERT_SUMMARY = insert(ReferralLifecycle)
 _UPDATE_SUMMARY = update(ReferralLifecycle).where(ReferralLifecycle.referral_id == bindparam("key"))
 
@@ -171,6 +187,20 @@ class LifecycleRepository:
     async def summary(self, referral_id: str) -> dict[str, Any] | None:
         row = (await execute_core(self.session, _SUMMARY, {"key": referral_id})).first()
         return dict(row._mapping) if row else None
+
+    async def referral_and_summary_for_update(
+        self, referral_id: str
+    ) -> tuple[ReferralForUpdate, dict[str, Any] | None] | None:
+        """The referral, locked as `ReferralRepository.for_update` locks it, and its lifecycle
+        summary (None before the first one is saved)."""
+        row = (
+            await execute_core(self.session, _REFERRAL_AND_SUMMARY, {"key": referral_id})
+        ).first()
+        if row is None:
+            return None
+        values = row[len(FOR_UPDATE_COLUMNS) :]
+        summary = dict(zip(_SUMMARY_NAMES, values, strict=True)) if values[0] is not None else None
+        return referral_for_update(row), summary
 
     async def save_summary(self, values: dict[str, Any], exists: bool) -> None:
         if exists:

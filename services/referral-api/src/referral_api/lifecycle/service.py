@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral_api.lifecycle.models import Assessment, Contact, ReferralTask
 from referral_api.lifecycle.repository import HeldVersion, LifecycleRepository
+from referral_api.referrals.repository import ReferralForUpdate
 from signpost_platform.fhir.responses import instant
 from signpost_schemas import systems
 from signpost_schemas.fhir import profiles
@@ -339,6 +340,13 @@ async def save_summary(
         return False
     await LifecycleRepository(session).save_summary(summary.values, exists=previous is not None)
     return True
+
+
+async def referral_and_summary(
+    session: AsyncSession, referral_id: str
+) -> tuple[ReferralForUpdate, dict[str, Any] | None] | None:
+    """The referral locked for update and its current lifecycle summary, in one round trip."""
+    return await LifecycleRepository(session).referral_and_summary_for_update(referral_id)
 
 
 async def current_summary(session: AsyncSession, referral_id: str) -> dict[str, Any] | None:

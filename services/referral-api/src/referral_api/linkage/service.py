@@ -19,7 +19,7 @@ from referral_api.lifecycle import service as lifecycle
 from referral_api.lifecycle.repository import LifecycleRepository
 from referral_api.linkage.repository import LinkageRepository, PersonReferral
 from referral_api.referrals import service as referrals
-from referral_api.referrals.repository import ReferralRepository, StoredReferral
+from referral_api.referrals.repository import StoredReferral
 from signpost_schemas.fhir import profiles
 
 Link = tuple[str, str, str]
@@ -83,10 +83,10 @@ async def show_links(
 
     `keep_version` is for a referral written earlier in this same transaction (not yet served).
     """
-    referral = await ReferralRepository(session).for_update(referral_id)
-    if referral is None:
+    found = await lifecycle.referral_and_summary(session, referral_id)
+    if found is None:
         return None
-    summary = await lifecycle.current_summary(session, referral_id)
+    referral, summary = found
     extensions = (
         [lifecycle.summary_extension(summary, referral.source_system)] if summary else []
     ) + await link_extensions(session, referral_id)

@@ -38,6 +38,7 @@ from referral_api.referrals import canonical
 from referral_api.referrals import service as referrals
 from referral_api.referrals.repository import ReferralForUpdate, ReferralRepository
 from signpost_platform.errors import Conflict, SignpostError, Unprocessable
+from signpost_schemas.fhir import profiles
 from signpost_schemas.fhir.encounter import Contact
 from signpost_schemas.fhir.observation import WellbeingAssessment
 from signpost_schemas.fhir.task import ReferralTask, as_moment
@@ -217,10 +218,9 @@ async def apply_message(
             as_of=request.as_of,
         )
         referral_id = stored.id
-    referral_repository = ReferralRepository(session)
-    current = await referral_repository.for_update(referral_id)
-    assert current is not None
-    previous_summary = await lifecycle.current_summary(session, referral_id)
+    found = await lifecycle.referral_and_summary(session, referral_id)
+    assert found is not None
+    current, previous_summary = found
 
     newer_request = (
         created or current.source_updated_at is None or (request.as_of > current.source_updated_at)
@@ -294,6 +294,7 @@ async def apply_message(
         request.resource if content_changed and not created else None,
         request.as_of if newer_request and not created else None,
         keep_version=created,
+        links_changed=referral_id in relinked,
     )
     for other_id in sorted(relinked - {referral_id}):
         await linkage.show_links(session, other_id)
@@ -340,9 +341,18 @@ async def _render(
     as_of: datetime | None,
     *,
     keep_version: bool,
+    links_changed: bool,
 ) -> None:
-    # Read every time: a REST write may have linked this referral since it was last rendered.
-    links = await linkage.link_extensions(session, current.stored.id)
+    # Every writer of links re-renders both sides at once (see `linkage.link_person`), so unless
+    # this message relinked the referral, the links it shows are the links it has.
+    if links_changed:
+        links = await linkage.link_extensions(session, current.stored.id)
+    else:
+        links = [
+            extension
+            for extension in canonical.server_extensions_of(current.stored.resource)
+            if extension.get("url") == profiles.LINKED_REFERRAL_EXTENSION
+        ]
     extensions = [lifecycle.summary_extension(summary, source_system), *links]
     status = lifecycle.served_status(summary["sender_status"], summary["status"])
     await referrals.save_from_message(

@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -73,14 +74,16 @@ class ReferralForUpdate:
 _STORED = (Referral.id, Referral.version, Referral.last_updated_at, Referral.resource)
 
 # Built once for the message path: constructing a statement costs more than running it.
-_FOR_UPDATE = (
-    select(
-        *_STORED, Referral.nhs_number, Referral.received_by_role, Referral.authored_at,
-        Referral.status, Referral.source_system, Referral.source_updated_at,
-    )
-    .where(Referral.id == bindparam("key"))
-    .with_for_update()
+FOR_UPDATE_COLUMNS = (
+    *_STORED, Referral.nhs_number, Referral.received_by_role, Referral.authored_at,
+    Referral.status, Referral.source_system, Referral.source_updated_at,
 )
+_FOR_UPDATE = select(*FOR_UPDATE_COLUMNS).where(Referral.id == bindparam("key")).with_for_update()
+
+
+def referral_for_update(row: Sequence[Any]) -> ReferralForUpdate:
+    """A `ReferralForUpdate` from a row whose first columns are `FOR_UPDATE_COLUMNS`."""
+    return ReferralForUpdate(StoredReferral(*row[:4]), *row[4 : len(FOR_UPDATE_COLUMNS)])
 _OWNER = select(ReferralIdentifier.referral_id).where(
     ReferralIdentifier.identifier_system == bindparam("system"),
     ReferralIdentifier.identifier_value == bindparam("value"),
@@ -105,7 +108,7 @@ class ReferralRepository:
         row = (await execute_core(self.session, _FOR_UPDATE, {"key": referral_id})).first()
         if row is None:
             return None
-        return ReferralForUpdate(StoredReferral(*row[:4]), *row[4:])
+        return referral_for_update(row)
 
     async def ids_by_identifiers(self, identifiers: Sequence[tuple[str, str]]) -> list[str]:
         """The referrals that own any of `identifiers` (normally one)."""

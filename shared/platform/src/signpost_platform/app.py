@@ -15,6 +15,7 @@ from signpost_platform.metrics import MetricsMiddleware
 from signpost_platform.metrics import router as metrics_router
 from signpost_platform.middleware import BodySizeLimitMiddleware, CorrelationMiddleware
 from signpost_platform.migrations import head_revisions, known_revisions
+from signpost_platform.openapi_docs import install_openapi_shaping
 from signpost_platform.security import RateLimitMiddleware, SecurityHeadersMiddleware
 from signpost_platform.tracing import TracingMiddleware, configure_tracing
 from signpost_platform.settings import ServiceSettings
@@ -87,6 +88,7 @@ def create_app(
         app.include_router(router)
     if configure is not None:
         configure(app)
+    install_openapi_shaping(app)
     return app
 
 

@@ -1,0 +1,309 @@
+"""Shaping each service's OpenAPI document for the teams that integrate with it.
+
+Applied to every app by `create_app`. On top of what FastAPI generates it:
+
+* refuses to build a document in which an operation has no explicit `operationId` or no tag
+  (generated ids change whenever a function is renamed, which breaks integrators' clients);
+* registers `OperationOutcome` (FHIR routes) and `Problem` (RFC 9457, every other route) in
+  `components.schemas`, and gives every operation its error responses — 400, 401/403 when it
+  needs a scope, 404 when its path names a record, 413/415 when it takes a body, 422, 429 and
+  500 — each with that schema and an example;
+* declares the bearer scheme and, on each operation that needs one, its scope
+  (`security` and `x-signpost-scope`);
+* merges in the examples a service registers with `register_examples` (by `operationId`).
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+from pydantic import BaseModel
+
+from signpost_platform.errors import FHIR_JSON, PROBLEM_JSON, is_fhir_path
+from signpost_schemas.fhir.operation_outcome import OperationOutcome
+
+JSON = "application/json"
+BODY_METHODS = {"post", "put", "patch"}
+HTTP_METHODS = {"get", "post", "put", "patch", "delete", "head", "options"}
+# Liveness, readiness and metrics: not rate limited, no body, no record to miss.
+PLUMBING_TAG = "health"
+SCHEMA_REF = "#/components/schemas/{model}"
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "type": "object",
+    "description": "RFC 9457 problem details; `errors[].parameter` names the offending "
+    "parameter or field.",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string", "example": "about:blank"},
+        "title": {"type": "string"},
+        "status": {"type": "integer", "minimum": 400, "maximum": 599},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["code", "detail"],
+                "properties": {
+                    "code": {"type": "string"},
+                    "detail": {"type": "string"},
+                    "parameter": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+# status: (description, OperationOutcome issue code, diagnostics)
+ERRORS: dict[int, tuple[str, str, str]] = {
+    400: ("Malformed request or unknown parameter", "invalid", "unknown parameter: colour"),
+    401: ("No valid bearer token", "login", "a bearer token is required"),
+    403: ("The token lacks the scope this operation needs", "forbidden",
+          "this operation needs the scope x:write"),
+    404: ("No such record", "not-found", "no such record"),
+    413: ("The body is over the size limit", "too-long", "the body is over 1048576 bytes"),
+    415: ("The body is not JSON", "not-supported", "the body must be JSON"),
+    422: ("Well-formed but invalid; nothing was written", "invalid", "status: field required"),
+    429: ("Too many requests; retry after Retry-After seconds", "throttled",
+          "too many requests"),
+    500: ("Unexpected failure; nothing was written", "exception", "internal error"),
+}
+_PROBLEM_TITLES = {
+    400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+    413: "Content Too Large", 415: "Unsupported Media Type", 422: "Unprocessable Content",
+    429: "Too Many Requests", 500: "Internal Server Error",
+}
+
+
+@dataclass(frozen=True)
+class OperationExamples:
+    """Examples for one operation: its request body (if any) and its 2xx responses.
+
+    `request_schema` documents the body (a Pydantic model or a JSON schema); routes that read the
+    body themselves declare nothing to FastAPI, so without it the body would be undocumented.
+    """
+
+    request: Any = None
+    request_media_type: str = JSON
+    request_schema: type[BaseModel] | dict[str, Any] | None = None
+    responses: Mapping[int, Any] = field(default_factory=dict)
+    response_media_type: str | None = None
+
+
+def register_examples(app: FastAPI, examples: Mapping[str, OperationExamples]) -> None:
+    """Attach `examples` (keyed by operationId) to `app`'s OpenAPI document."""
+    registered: dict[str, OperationExamples] = getattr(app.state, "openapi_examples", {})
+    app.state.openapi_examples = {**registered, **examples}
+
+
+def install_openapi_shaping(app: FastAPI) -> None:
+    """Replace `app.openapi` by one that returns the shaped document (built once, cached)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            check_operations(app)
+            document = generate()
+            shape(document, app)
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def check_operations(app: FastAPI) -> None:
+    """Fail loudly if a documented route has no explicit operationId or no tag, or ids clash."""
+    seen: dict[str, str] = {}
+    problems = []
+    for route in _documented_routes(app):
+        where = f"{sorted(route.methods)} {route.path}"
+        if not route.operation_id:
+            problems.append(f"{where}: no explicit operation_id")
+        elif route.operation_id in seen:
+            problems.append(f"{where}: operation_id {route.operation_id} also used by "
+                            f"{seen[route.operation_id]}")
+        else:
+            seen[route.operation_id] = where
+        if not route.tags:
+            problems.append(f"{where}: no tag")
+    if problems:
+        raise RuntimeError("OpenAPI operations need stable ids and tags:\n" + "\n".join(problems))
+
+
+def shape(document: dict[str, Any], app: FastAPI) -> None:
+    """Add error schemas and responses, security and registered examples to `document`."""
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    _add_error_schemas(schemas)
+    document["components"].setdefault("securitySchemes", {})["bearer"] = {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "An NHS login / CIS2 style JWT checked against the configured JWKS "
+        "(development: a token minted with `python -m signpost_platform.auth`).",
+    }
+    scopes = {route.operation_id: _scope_of(route.dependant) for route in _documented_routes(app)}
+    examples: Mapping[str, OperationExamples] = getattr(app.state, "openapi_examples", {})
+    unknown = set(examples) - set(scopes)
+    if unknown:
+        raise RuntimeError(f"examples registered for unknown operationIds: {sorted(unknown)}")
+    for path, item in document.get("paths", {}).items():
+        for method, operation in item.items():
+            if method not in HTTP_METHODS:
+                continue
+            operation_id = operation["operationId"]
+            scope = scopes.get(operation_id)
+            if scope:
+                operation["security"] = [{"bearer": []}]
+                operation["x-signpost-scope"] = scope
+            if operation_id in examples:
+                _add_examples(operation, path, examples[operation_id], schemas)
+            if PLUMBING_TAG not in operation.get("tags", []):
+                _add_error_responses(operation, path, method, needs_scope=scope is not None)
+    _drop_unused(document, ("HTTPValidationError", "ValidationError"))
+
+
+def error_example(path: str, status: int) -> dict[str, Any]:
+    """The error body `status` has on `path` (OperationOutcome under /fhir, else Problem)."""
+    _description, code, diagnostics = ERRORS[status]
+    if is_fhir_path(path):
+        return {
+            "resourceType": "OperationOutcome",
+            "issue": [{"severity": "error", "code": code, "diagnostics": diagnostics}],
+        }
+    return {
+        "type": "about:blank",
+        "title": _PROBLEM_TITLES[status],
+        "status": status,
+        "detail": diagnostics,
+        "errors": [{"code": code, "detail": diagnostics}],
+    }
+
+
+def _documented_routes(app: FastAPI) -> list[APIRoute]:
+    return [r for r in app.routes if isinstance(r, APIRoute) and r.include_in_schema]
+
+
+def _scope_of(dependant: Dependant) -> str | None:
+    """The scope a `require_scope(...)` dependency in the tree asks for, if any."""
+    for sub in dependant.dependencies:
+        call = sub.call
+        if getattr(call, "__qualname__", "").startswith("require_scope."):
+            for cell in getattr(call, "__closure__", None) or ():
+                if isinstance(cell.cell_contents, str):
+                    return cell.cell_contents
+        if (found := _scope_of(sub)) is not None:
+            return found
+    return None
+
+
+def _add_error_schemas(schemas: dict[str, Any]) -> None:
+    generated = OperationOutcome.model_json_schema(ref_template=SCHEMA_REF)
+    for name, definition in generated.pop("$defs", {}).items():
+        schemas.setdefault(name, definition)
+    schemas.setdefault("OperationOutcome", generated)
+    schemas["Problem"] = PROBLEM_SCHEMA
+
+
+def _applicable_errors(path: str, method: str, needs_scope: bool) -> list[int]:
+    statuses = [400, 422, 429, 500]
+    if needs_scope:
+        statuses += [401, 403]
+    if "{" in path:
+        statuses.append(404)
+    if method in BODY_METHODS:
+        statuses += [413, 415]
+    return sorted(statuses)
+
+
+def _add_error_responses(operation: dict[str, Any], path: str, method: str,
+                         needs_scope: bool) -> None:
+    media_type, ref = (
+        (FHIR_JSON, "OperationOutcome") if is_fhir_path(path) else (PROBLEM_JSON, "Problem")
+    )
+    responses = operation.setdefault("responses", {})
+    statuses = set(_applicable_errors(path, method, needs_scope))
+    statuses |= {int(code) for code in responses if code.isdigit() and int(code) >= 400}
+    for status in sorted(statuses):
+        response = responses.setdefault(str(status), {})
+        response.setdefault("description", ERRORS.get(status, ("Error",))[0])
+        content = response.get("content", {})
+        # FastAPI's own 422 schema describes its default handler, not the one installed here.
+        content.pop(JSON, None)
+        entry = content.setdefault(media_type, {})
+        entry["schema"] = {"$ref": f"#/components/schemas/{ref}"}
+        if "example" not in entry and "examples" not in entry:
+            entry["example"] = (
+                error_example(path, status) if status in ERRORS else _generic_error(path, status)
+            )
+        response["content"] = content
+        if status == 429:
+            response.setdefault("headers", {})["Retry-After"] = {
+                "description": "Seconds to wait before retrying",
+                "schema": {"type": "integer"},
+            }
+
+
+def _generic_error(path: str, status: int) -> dict[str, Any]:
+    description = "request refused"
+    if is_fhir_path(path):
+        return {"resourceType": "OperationOutcome",
+                "issue": [{"severity": "error", "code": "processing", "diagnostics": description}]}
+    return {"type": "about:blank", "title": "Error", "status": status, "detail": description}
+
+
+def _add_examples(
+    operation: dict[str, Any], path: str, examples: OperationExamples, schemas: dict[str, Any]
+) -> None:
+    if examples.request is not None:
+        body = operation.setdefault("requestBody", {"required": True, "content": {}})
+        content = body.setdefault("content", {})
+        if not content:
+            content[examples.request_media_type] = {
+                "schema": _schema(examples.request_schema, schemas)
+            }
+        for entry in content.values():
+            entry["example"] = examples.request
+    default_media_type = examples.response_media_type or (FHIR_JSON if is_fhir_path(path) else JSON)
+    for status, example in examples.responses.items():
+        response = operation.setdefault("responses", {}).setdefault(
+            str(status), {"description": "Success"}
+        )
+        content = response.setdefault("content", {})
+        if not content:
+            content[default_media_type] = {"schema": {}}
+        elif default_media_type not in content and JSON in content and content[JSON] == {
+            "schema": {}
+        }:
+            # The route answers with its own media type; FastAPI assumed JSON.
+            content[default_media_type] = content.pop(JSON)
+        for entry in content.values():
+            entry["example"] = example
+
+
+def _schema(
+    schema: type[BaseModel] | dict[str, Any] | None, schemas: dict[str, Any]
+) -> dict[str, Any]:
+    """A reference to `schema` in components (a model), the schema itself, or any object."""
+    if schema is None:
+        return {"type": "object"}
+    if isinstance(schema, dict):
+        return schema
+    generated = schema.model_json_schema(ref_template=SCHEMA_REF)
+    for name, definition in generated.pop("$defs", {}).items():
+        schemas.setdefault(name, definition)
+    schemas.setdefault(schema.__name__, generated)
+    return {"$ref": SCHEMA_REF.format(model=schema.__name__)}
+
+
+def _drop_unused(document: dict[str, Any], names: tuple[str, ...]) -> None:
+    schemas = document.get("components", {}).get("schemas", {})
+    for name in names:
+        schemas.pop(name, None)
+    text = repr(document)
+    for name in names:
+        if f"#/components/schemas/{name}'" in text:
+            raise RuntimeError(f"{name} is still referenced after shaping")

@@ -14,6 +14,7 @@ from directory_api.imports.router import router as imports_router
 from directory_api.locations.router import curation as locations_curation
 from directory_api.organizations.router import curation as organizations_curation
 from directory_api.organizations.router import router as organizations_router
+from directory_api.openapi_examples import EXAMPLES
 from directory_api.oruk.cors import AllowAnyOriginMiddleware
 from directory_api.oruk.router import router as oruk_router
 from directory_api.reports.router import router as reports_router
@@ -23,6 +24,7 @@ from directory_api.services.router import router as services_router
 from directory_api.taxonomy.router import curation as taxonomy_curation
 from directory_api.taxonomy.router import router as taxonomy_router
 from signpost_platform.app import create_app as create_service_app
+from signpost_platform.openapi_docs import register_examples
 
 logger = logging.getLogger("directory.seed")
 
@@ -56,8 +58,9 @@ async def seed_on_startup(app: FastAPI) -> AsyncIterator[None]:
     yield
 
 
-def _allow_any_origin(app: FastAPI) -> None:
+def _configure(app: FastAPI) -> None:
     app.add_middleware(AllowAnyOriginMiddleware)
+    register_examples(app, EXAMPLES)
 
 
 def create_app(settings: DirectorySettings | None = None) -> FastAPI:
@@ -90,5 +93,5 @@ def create_app(settings: DirectorySettings | None = None) -> FastAPI:
             {"name": "FHIR", "description": "FHIR R4 view (UK Core shaped)"},
         ],
         lifecycles=[seed_on_startup],
-        configure=_allow_any_origin,
+        configure=_configure,
     )

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, routing
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
@@ -94,6 +94,26 @@ class OperationExamples:
     response_media_type: str | None = None
 
 
+# The health and metrics routes every app has.
+PLUMBING_EXAMPLES: dict[str, OperationExamples] = {
+    "ping": OperationExamples(responses={200: {"status": "ok", "service": "directory"}}),
+    "status": OperationExamples(
+        responses={
+            200: {"service": "directory", "version": "0.1.0", "database": "ok", "status": "ok",
+                  "migrations": {"current": ["a1b2c3d4e5f6"], "head": ["a1b2c3d4e5f6"],
+                                 "schema": "current"}},
+            503: {"service": "directory", "version": "0.1.0", "status": "unavailable",
+                  "database": "unreachable"},
+        }
+    ),
+    "metrics": OperationExamples(
+        response_media_type="text/plain",
+        responses={200: "# TYPE http_requests_total counter\n"
+                   'http_requests_total{method="GET",route="/services",status="200"} 12.0\n'},
+    ),
+}
+
+
 def register_examples(app: FastAPI, examples: Mapping[str, OperationExamples]) -> None:
     """Attach `examples` (keyed by operationId) to `app`'s OpenAPI document."""
     registered: dict[str, OperationExamples] = getattr(app.state, "openapi_examples", {})
@@ -146,7 +166,7 @@ def shape(document: dict[str, Any], app: FastAPI) -> None:
         "(development: a token minted with `python -m signpost_platform.auth`).",
     }
     scopes = {route.operation_id: _scope_of(route.dependant) for route in _documented_routes(app)}
-    examples: Mapping[str, OperationExamples] = getattr(app.state, "openapi_examples", {})
+    examples = {**PLUMBING_EXAMPLES, **getattr(app.state, "openapi_examples", {})}
     unknown = set(examples) - set(scopes)
     if unknown:
         raise RuntimeError(f"examples registered for unknown operationIds: {sorted(unknown)}")
@@ -183,8 +203,16 @@ def error_example(path: str, status: int) -> dict[str, Any]:
     }
 
 
-def _documented_routes(app: FastAPI) -> list[APIRoute]:
-    return [r for r in app.routes if isinstance(r, APIRoute) and r.include_in_schema]
+def _documented_routes(app: FastAPI) -> list[Any]:
+    """Every route in the document, with the tags and dependencies of the routers it is in."""
+    # FastAPI >= 0.165 keeps included routers lazily; a route context carries what inclusion adds.
+    contexts = getattr(routing, "iter_route_contexts", None)
+    routes = (
+        [c for c in contexts(app.routes) if isinstance(c.original_route, APIRoute)]
+        if contexts is not None
+        else [r for r in app.routes if isinstance(r, APIRoute)]
+    )
+    return [route for route in routes if route.include_in_schema]
 
 
 def _scope_of(dependant: Dependant) -> str | None:

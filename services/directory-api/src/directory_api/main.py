@@ -12,9 +12,9 @@ from directory_api.config import DirectorySettings
 from directory_api.fhir.router import router as fhir_router
 from directory_api.imports.router import router as imports_router
 from directory_api.locations.router import curation as locations_curation
+from directory_api.openapi_examples import EXAMPLES
 from directory_api.organizations.router import curation as organizations_curation
 from directory_api.organizations.router import router as organizations_router
-from directory_api.openapi_examples import EXAMPLES
 from directory_api.oruk.cors import AllowAnyOriginMiddleware
 from directory_api.oruk.router import router as oruk_router
 from directory_api.reports.router import router as reports_router

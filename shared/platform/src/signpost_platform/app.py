@@ -17,8 +17,8 @@ from signpost_platform.middleware import BodySizeLimitMiddleware, CorrelationMid
 from signpost_platform.migrations import head_revisions, known_revisions
 from signpost_platform.openapi_docs import install_openapi_shaping
 from signpost_platform.security import RateLimitMiddleware, SecurityHeadersMiddleware
-from signpost_platform.tracing import TracingMiddleware, configure_tracing
 from signpost_platform.settings import ServiceSettings
+from signpost_platform.tracing import TracingMiddleware, configure_tracing
 
 Lifecycle = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 

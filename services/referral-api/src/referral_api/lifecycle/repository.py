@@ -17,7 +17,7 @@ from referral_api.lifecycle.models import (
     ReferralTask,
     SupportOffered,
 )
-from referral_api.referrals.models import Referral
+from referral_api.referrals.models import Referral, ReferralIdentifier
 from referral_api.referrals.repository import (
     FOR_UPDATE_COLUMNS,
     ReferralForUpdate,
@@ -124,13 +124,24 @@ _SUMMARY = select(*ReferralLifecycle.__table__.columns).where(
 )
 _SUMMARY_COLUMNS = tuple(ReferralLifecycle.__table__.columns)
 _SUMMARY_NAMES = tuple(column.name for column in _SUMMARY_COLUMNS)
-# The message path locks the referral and reads its summary in one round trip.
-_REFERRAL_AND_SUMMARY = (
-    select(*FOR_UPDATE_COLUMNS, *_SUMMARY_COLUMNS)
-    .select_from(Referral)
-    .outerjoin(ReferralLifecycle, ReferralLifecycle.referral_id == Referral.id)
-    .where(Referral.id == bindparam("key"))
-    .with_for_update(of=Referral)
+# The message path locks a referral and its summary and reads both in one round trip. Both rows
+# are locked, not just the referral: PostgreSQL re-reads only locked rows after waiting for a
+# lock, so an unlocked summary could be the one from before the writer it waited for.
+def _locked_with_summary(*conditions: Any) -> Any:
+    return (
+        select(*FOR_UPDATE_COLUMNS, *_SUMMARY_COLUMNS)
+        .join(ReferralLifecycle, ReferralLifecycle.referral_id == Referral.id)
+        .where(*conditions)
+        .with_for_update(of=(Referral, ReferralLifecycle))
+    )
+
+
+_REFERRAL_AND_SUMMARY = _locked_with_summary(Referral.id == bindparam("key"))
+# By identifier: (system, value) is the key of referral_identifier, so one referral at most.
+_OWNER_AND_SUMMARY = _locked_with_summary(
+    Referral.id == ReferralIdentifier.referral_id,
+    ReferralIdentifier.identifier_system == bindparam("system"),
+    ReferralIdentifier.identifier_value == bindparam("value"),
 )
 _INSERT_SUMMARY = insert(ReferralLifecycle)
 _UPDATE_SUMMARY = update(ReferralLifecycle).where(ReferralLifecycle.referral_id == bindparam("key"))
@@ -190,17 +201,25 @@ class LifecycleRepository:
 
     async def referral_and_summary_for_update(
         self, referral_id: str
-    ) -> tuple[ReferralForUpdate, dict[str, Any] | None] | None:
-        """The referral, locked as `ReferralRepository.for_update` locks it, and its lifecycle
-        summary (None before the first one is saved)."""
+    ) -> tuple[ReferralForUpdate, dict[str, Any]] | None:
+        """The referral and its lifecycle summary, both locked as `ReferralRepository.for_update`
+        locks a referral; None if either is missing (no summary is saved before a message)."""
         row = (
             await execute_core(self.session, _REFERRAL_AND_SUMMARY, {"key": referral_id})
         ).first()
-        if row is None:
-            return None
-        values = row[len(FOR_UPDATE_COLUMNS) :]
-        summary = dict(zip(_SUMMARY_NAMES, values, strict=True)) if values[0] is not None else None
-        return referral_for_update(row), summary
+        return None if row is None else _with_summary(row)
+
+    async def owner_and_summary_for_update(
+        self, system: str, value: str
+    ) -> tuple[ReferralForUpdate, dict[str, Any]] | None:
+        """The referral owning the identifier `system|value` and its summary, both locked; None
+        if there is no such referral or it has no summary yet."""
+        row = (
+            await execute_core(
+                self.session, _OWNER_AND_SUMMARY, {"system": system, "value": value}
+            )
+        ).first()
+        return None if row is None else _with_summary(row)
 
     async def save_summary(self, values: dict[str, Any], exists: bool) -> None:
         if exists:
@@ -266,6 +285,11 @@ class LifecycleRepository:
                     )
                 ).scalar_one()
         return total, rows
+
+
+def _with_summary(row: Any) -> tuple[ReferralForUpdate, dict[str, Any]]:
+    values = row[len(FOR_UPDATE_COLUMNS) :]
+    return referral_for_update(row), dict(zip(_SUMMARY_NAMES, values, strict=True))
 
 
 def _aware(value: datetime | str | None) -> datetime | None:

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral_api.lifecycle.models import Assessment, Contact, ReferralTask
 from referral_api.lifecycle.repository import HeldVersion, LifecycleRepository
-from referral_api.referrals.repository import ReferralForUpdate
+from referral_api.referrals.repository import ReferralForUpdate, ReferralRepository
 from signpost_platform.fhir.responses import instant
 from signpost_schemas import systems
 from signpost_schemas.fhir import profiles
@@ -345,8 +345,24 @@ async def save_summary(
 async def referral_and_summary(
     session: AsyncSession, referral_id: str
 ) -> tuple[ReferralForUpdate, dict[str, Any] | None] | None:
-    """The referral locked for update and its current lifecycle summary, in one round trip."""
-    return await LifecycleRepository(session).referral_and_summary_for_update(referral_id)
+    """The referral locked for update and its current lifecycle summary (None before the first
+    message): one round trip once the referral has a summary."""
+    repository = LifecycleRepository(session)
+    found = await repository.referral_and_summary_for_update(referral_id)
+    if found is not None:
+        return found
+    referral = await ReferralRepository(session).for_update(referral_id)
+    if referral is None:
+        return None
+    return referral, await repository.summary(referral_id)
+
+
+async def owner_and_summary(
+    session: AsyncSession, identifier: tuple[str, str]
+) -> tuple[ReferralForUpdate, dict[str, Any]] | None:
+    """The referral owning `identifier` and its summary, both locked; None if there is no such
+    referral or it has no summary yet (the caller then looks it up the long way)."""
+    return await LifecycleRepository(session).owner_and_summary_for_update(*identifier)
 
 
 async def current_summary(session: AsyncSession, referral_id: str) -> dict[str, Any] | None:

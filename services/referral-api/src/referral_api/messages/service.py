@@ -137,7 +137,14 @@ async def _process_new(
 ) -> MessageResult:
     repository = MessageRepository(session)
     now = datetime.now(UTC)
-    owners = await ReferralRepository(session).ids_by_identifiers(message.identifiers)
+    found: tuple[ReferralForUpdate, dict[str, Any] | None] | None = None
+    if len(message.identifiers) == 1:
+        # The usual update: find, lock and read the referral in one round trip.
+        found = await lifecycle.owner_and_summary(session, message.identifiers[0])
+    if found is not None:
+        owners = [found[0].stored.id]
+    else:
+        owners = await ReferralRepository(session).ids_by_identifiers(message.identifiers)
     if len(owners) > 1:
         raise Conflict(
             "the ServiceRequest's identifiers belong to different referrals: "
@@ -174,7 +181,9 @@ async def _process_new(
         )
         return MessageResult(202, body.encode())
 
-    applied = await apply_message(session, message, owners[0] if owners else None, settings, now)
+    applied = await apply_message(
+        session, message, owners[0] if owners else None, settings, now, found=found
+    )
     body = ok_response(message, applied, settings.base_url, now)
     await repository.record(
         {
@@ -206,8 +215,13 @@ async def apply_message(
     referral_id: str | None,
     settings: Settings,
     now: datetime,
+    *,
+    found: tuple[ReferralForUpdate, dict[str, Any] | None] | None = None,
 ) -> Applied:
-    """Apply a validated message to its referral (creating it for a `new` message)."""
+    """Apply a validated message to its referral (creating it for a `new` message).
+
+    `found` is the referral already locked, with its lifecycle summary, when the caller has it.
+    """
     request = message.service_request
     created = referral_id is None
     if referral_id is None:
@@ -218,7 +232,8 @@ async def apply_message(
             as_of=request.as_of,
         )
         referral_id = stored.id
-    found = await lifecycle.referral_and_summary(session, referral_id)
+    if found is None or found[0].stored.id != referral_id:
+        found = await lifecycle.referral_and_summary(session, referral_id)
     assert found is not None
     current, previous_summary = found
 

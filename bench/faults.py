@@ -1,5 +1,10 @@
 """Fault benchmarks on PostgreSQL (long-running; not part of `make test`).
 
+`replay-shuffled`: 10,000 lifecycle messages (whole EMIS and Rio journeys for ~1,400 people) are
+sent in order to one referral-api; the same messages, shuffled and each sent twice, are spread
+over two replicas of referral-api on one other database. The final states (every referral with
+its Tasks, contacts and assessments, as served, server ids removed) must be identical.
+
 `postgres-restart`: referral-api (2 workers) takes a steady stream of creates while the
 PostgreSQL server is restarted. Reports how many requests failed during the outage, how long
 until the service answered again (without being restarted itself), and checks that every
@@ -11,12 +16,18 @@ This restarts the machine's PostgreSQL cluster: do not run it while other work u
 import argparse
 import asyncio
 import json
+import random
+import re
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
+import nhs_number
+from tests.support.messages import journey
 
 from bench.common import drop, migrated_postgres, serve, token
 from bench.referral import referral_body
@@ -26,11 +37,14 @@ def restart_postgres() -> None:
     version = sorted(Path("/etc/postgresql").iterdir(), key=lambda p: p.name)[-1].name
     subprocess.run(
         ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart", "-m", "fast"],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
 
 
-async def drive(url: str, seconds: float, restart_after: float, concurrency: int) -> dict[str, object]:
+async def drive(
+    url: str, seconds: float, restart_after: float, concurrency: int
+) -> dict[str, object]:
     headers = {"Authorization": f"Bearer {token('referral:write', 'referral:read')}"}
     acknowledged: list[str] = []
     failures: list[float] = []
@@ -40,6 +54,7 @@ async def drive(url: str, seconds: float, restart_after: float, concurrency: int
     counter = 0
 
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=10) as client:
+
         async def worker() -> None:
             nonlocal counter, first_success_after_restart
             while time.monotonic() - started < seconds:
@@ -81,7 +96,9 @@ async def drive(url: str, seconds: float, restart_after: float, concurrency: int
     }
 
 
-def postgres_restart(seconds: float = 12, restart_after: float = 4, concurrency: int = 8) -> dict[str, object]:
+def postgres_restart(
+    seconds: float = 12, restart_after: float = 4, concurrency: int = 8
+) -> dict[str, object]:
     database = migrated_postgres("referral")
     try:
         env = {"REFERRAL_DATABASE_URL": database, "REFERRAL_LOG_LEVEL": "ERROR"}
@@ -95,7 +112,216 @@ def postgres_restart(seconds: float = 12, restart_after: float = 4, concurrency:
     return result
 
 
-SCENARIOS = {"postgres-restart": postgres_restart}
+def _journeys(count: int) -> list[list[dict[str, Any]]]:
+    """`count` whole journeys, alternately EMIS and Rio, each for a different synthetic person."""
+    templates = {source: json.dumps(journey(source)) for source in ("emis", "rio")}
+    originals = {source: _identifiers(json.loads(text)) for source, text in templates.items()}
+    referral_tokens = {
+        source: _referral_tokens(json.loads(text)) for source, text in templates.items()
+    }
+    result = []
+    for index in range(count):
+        source = "emis" if index % 2 == 0 else "rio"
+        text = templates[source]
+        for original in originals[source]:
+            text = text.replace(
+                original, str(uuid.uuid5(uuid.NAMESPACE_URL, f"{index}/{original}"))
+            )
+        for token in referral_tokens[source]:
+            text = re.sub(rf"(?<![\w-]){re.escape(token)}(?![\w-])", f"{token}-{index}", text)
+        text = text.replace("9434765919", _nhs_number(index)).replace(
+            "9000000009", _nhs_number(index)
+        )
+        result.append(json.loads(text))
+    return result
+
+
+def _referral_tokens(messages: list[dict[str, Any]]) -> set[str]:
+    """The sender's ServiceRequest id and business identifier values in a journey."""
+    tokens = set()
+    for bundle in messages:
+        for entry in bundle["entry"]:
+            resource = entry["resource"]
+            if resource["resourceType"] == "ServiceRequest":
+                tokens.add(resource["id"])
+                tokens.update(i["value"] for i in resource.get("identifier", []))
+    return tokens
+
+
+def _identifiers(messages: list[dict[str, Any]]) -> set[str]:
+    found = set()
+    for bundle in messages:
+        found.add(bundle["id"])
+        for entry in bundle["entry"]:
+            found.add(entry["fullUrl"].removeprefix("urn:uuid:"))
+    return found
+
+
+def _nhs_number(index: int) -> str:
+    """A valid synthetic NHS number (969 range) unique to `index`."""
+    candidate = 969_000_000 + index * 7
+    while True:
+        digits = f"{candidate:09d}"
+        check = nhs_number.calculate_checksum(digits)
+        if check is not None and check != 10:
+            return f"{digits}{check}"
+        candidate += 1
+
+
+async def _send_all(urls: list[str], messages: list[dict[str, Any]], concurrency: int) -> int:
+    headers = {
+        "Authorization": f"Bearer {token('referral:write', 'referral:read')}",
+        "Content-Type": "application/fhir+json",
+    }
+    queue: asyncio.Queue[tuple[int, dict[str, Any]]] = asyncio.Queue()
+    for item in enumerate(messages):
+        queue.put_nowait(item)
+    refused = 0
+    clients = [httpx.AsyncClient(base_url=u, headers=headers, timeout=60) for u in urls]
+
+    async def worker() -> None:
+        nonlocal refused
+        while not queue.empty():
+            index, bundle = queue.get_nowait()
+            response = await clients[index % len(clients)].post(
+                "/fhir/$process-message", content=json.dumps(bundle)
+            )
+            refused += response.status_code not in (200, 202)
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    for client in clients:
+        await client.aclose()
+    return refused
+
+
+async def _send_in_order(url: str, journeys: list[list[dict[str, Any]]], concurrency: int) -> int:
+    """Each journey's messages in order; journeys side by side."""
+    headers = {
+        "Authorization": f"Bearer {token('referral:write', 'referral:read')}",
+        "Content-Type": "application/fhir+json",
+    }
+    refused = 0
+    semaphore = asyncio.Semaphore(concurrency)
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as client:
+
+        async def one(messages: list[dict[str, Any]]) -> None:
+            nonlocal refused
+            async with semaphore:
+                for bundle in messages:
+                    response = await client.post(
+                        "/fhir/$process-message", content=json.dumps(bundle)
+                    )
+                    refused += response.status_code not in (200, 202)
+
+        await asyncio.gather(*(one(j) for j in journeys))
+    return refused
+
+
+async def _final_state(url: str) -> dict[str, Any]:
+    """Every referral with its lifecycle resources as served, keyed by business identifier."""
+    headers = {"Authorization": f"Bearer {token('referral:read')}"}
+    state: dict[str, Any] = {}
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as client:
+        referrals: list[dict[str, Any]] = []
+        offset = 0
+        while True:
+            page = (
+                await client.get(
+                    "/fhir/ServiceRequest",
+                    params={
+                        "_sort": "authored",
+                        "_count": 100,
+                        "_offset": offset,
+                        "_total": "none",
+                    },
+                )
+            ).json()
+            referrals += [e["resource"] for e in page.get("entry", [])]
+            if len(page.get("entry", [])) < 100:
+                break
+            offset += 100
+        names = {r["id"]: r["identifier"][0]["value"] for r in referrals}
+        for referral in referrals:
+            served: dict[str, Any] = {"ServiceRequest": referral}
+            for resource_type, parameter in (
+                ("Task", "focus"),
+                ("Encounter", "based-on"),
+                ("Observation", "based-on"),
+            ):
+                bundle = (
+                    await client.get(
+                        f"/fhir/{resource_type}",
+                        params={parameter: f"ServiceRequest/{referral['id']}", "_count": 100},
+                    )
+                ).json()
+                served[resource_type] = [e["resource"] for e in bundle.get("entry", [])]
+            stripped = _without_server_ids(served, names)
+            for resource_type in ("Task", "Encounter", "Observation"):
+                stripped[resource_type].sort(key=lambda r: json.dumps(r, sort_keys=True))
+            state[names[referral["id"]]] = stripped
+    return state
+
+
+def _without_server_ids(document: Any, names: dict[str, str]) -> Any:
+    if isinstance(document, dict):
+        return {
+            k: _without_server_ids(v, names) for k, v in document.items() if k not in ("id", "meta")
+        }
+    if isinstance(document, list):
+        return [_without_server_ids(v, names) for v in document]
+    if isinstance(document, str):
+        for server_id, name in names.items():
+            document = document.replace(server_id, name)
+    return document
+
+
+def replay_shuffled(messages_wanted: int = 10_000, concurrency: int = 16) -> dict[str, object]:
+    per_journey = (len(journey("emis")) + len(journey("rio"))) / 2
+    journeys = _journeys(round(messages_wanted / per_journey))
+    messages = [m for j in journeys for m in j]
+    in_order_db, shuffled_db = migrated_postgres("referral"), migrated_postgres("referral")
+    try:
+        env = {"REFERRAL_LOG_LEVEL": "ERROR"}
+        with serve(
+            "referral_api.main:create_app", env={**env, "REFERRAL_DATABASE_URL": in_order_db}
+        ) as url:
+            started = time.monotonic()
+            refused_in_order = asyncio.run(_send_in_order(url, journeys, concurrency))
+            in_order_seconds = time.monotonic() - started
+            expected = asyncio.run(_final_state(url))
+        shuffled = messages * 2
+        random.Random(20261122).shuffle(shuffled)
+        shuffled_env = {**env, "REFERRAL_DATABASE_URL": shuffled_db}
+        with (
+            serve("referral_api.main:create_app", env=shuffled_env) as first,
+            serve("referral_api.main:create_app", env=shuffled_env) as second,
+        ):
+            started = time.monotonic()
+            refused_shuffled = asyncio.run(_send_all([first, second], shuffled, concurrency))
+            shuffled_seconds = time.monotonic() - started
+            actual = asyncio.run(_final_state(first))
+    finally:
+        drop(in_order_db)
+        drop(shuffled_db)
+    differing = sorted(
+        k for k in expected.keys() | actual.keys() if expected.get(k) != actual.get(k)
+    )
+    result = {
+        "messages": len(messages),
+        "referrals": len(journeys),
+        "in_order_seconds": round(in_order_seconds, 1),
+        "shuffled_twice_messages": len(shuffled),
+        "shuffled_twice_seconds": round(shuffled_seconds, 1),
+        "refused": refused_in_order + refused_shuffled,
+        "referrals_differing": len(differing),
+        "identical": not differing and len(expected) == len(journeys),
+    }
+    print("Lifecycle messages in order vs shuffled and sent twice across two replicas:")
+    print(json.dumps(result, indent=2))
+    return result
+
+
+SCENARIOS = {"postgres-restart": postgres_restart, "replay-shuffled": replay_shuffled}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -104,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
     args, _ = parser.parse_known_args(argv)
     for name in args.scenario or sorted(SCENARIOS):
         result = SCENARIOS[name]()
-        if result.get("lost_acknowledged_writes"):
+        if result.get("lost_acknowledged_writes") or result.get("identical") is False:
             return 1
     return 0
 

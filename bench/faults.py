@@ -127,8 +127,10 @@ def _journeys(count: int) -> list[list[dict[str, Any]]]:
             text = text.replace(
                 original, str(uuid.uuid5(uuid.NAMESPACE_URL, f"{index}/{original}"))
             )
-        for token in referral_tokens[source]:
-            text = re.sub(rf"(?<![\w-]){re.escape(token)}(?![\w-])", f"{token}-{index}", text)
+        for sender_token in referral_tokens[source]:
+            text = re.sub(
+                rf"(?<![\w-]){re.escape(sender_token)}(?![\w-])", f"{sender_token}-{index}", text
+            )
         text = text.replace("9434765919", _nhs_number(index)).replace(
             "9000000009", _nhs_number(index)
         )

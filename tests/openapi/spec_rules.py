@@ -1,0 +1,50 @@
+"""What every operation in a published OpenAPI document must carry, as a list of gaps."""
+
+from typing import Any
+
+HTTP_METHODS = {"get", "post", "put", "patch", "delete", "head", "options"}
+
+
+def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """(method, path, operation) for every operation in `document`."""
+    return [
+        (method.upper(), path, operation)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if method in HTTP_METHODS
+    ]
+
+
+def _has_example(media: dict[str, Any]) -> bool:
+    return "example" in media or bool(media.get("examples"))
+
+
+def example_gaps(operation: dict[str, Any]) -> list[str]:
+    """A request body or 2xx response with no example (in any of the media types it offers)."""
+    gaps = []
+    body = operation.get("requestBody", {}).get("content", {})
+    if body and not any(_has_example(media) for media in body.values()):
+        gaps.append("request body has no example")
+    for status, response in operation.get("responses", {}).items():
+        if status.startswith("2") and status != "204":
+            content = response.get("content", {})
+            if not any(_has_example(media) for media in content.values()):
+                gaps.append(f"{status} response has no example")
+    return gaps
+
+
+def structural_gaps(operation: dict[str, Any]) -> list[str]:
+    """A missing operationId or tag, no error response, or an error response without a schema."""
+    gaps = []
+    if not operation.get("operationId"):
+        gaps.append("no operationId")
+    if not operation.get("tags"):
+        gaps.append("no tag")
+    errors = {s: r for s, r in operation.get("responses", {}).items() if s[0] in "45"}
+    if "health" not in operation.get("tags", []) and not errors:
+        gaps.append("no error responses")
+    for status, response in errors.items():
+        content = response.get("content", {})
+        if not content or not all("schema" in media for media in content.values()):
+            gaps.append(f"{status} response has no schema")
+    return gaps

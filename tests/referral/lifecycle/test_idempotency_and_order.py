@@ -65,6 +65,30 @@ async def test_concurrent_deliveries_of_one_message_create_one_referral(client, 
     assert await count_rows(referral_app, "processed_message") == 1
 
 
+async def test_concurrent_updates_of_one_referral_count_every_contact(client, referral_app):
+    await send(client, NEW)
+    updates = [
+        message(
+            REQUEST,
+            contact(f"c{n}", f"2026-10-0{n + 2}T10:00:00Z"),
+            timestamp=f"2026-10-0{n + 2}T12:00:00Z",
+            bundle_id=f"update-{n}",
+        )
+        for n in range(1, 7)
+    ]
+    responses = await asyncio.gather(*(send(client, update) for update in updates))
+
+    assert {r.status_code for r in responses} == {200}
+    assert await fetch_rows(
+        referral_app, "SELECT contact_count FROM referral_lifecycle"
+    ) == [{"contact_count": 6}]
+    served = (await client.get("/fhir/ServiceRequest", headers=READ)).json()["entry"][0]
+    [lifecycle] = [
+        e for e in served["resource"]["extension"] if e["url"].endswith("ReferralLifecycle")
+    ]
+    assert {"url": "contacts", "valueInteger": 6} in lifecycle["extension"]
+
+
 async def test_an_older_contact_update_does_not_overwrite_a_newer_one(client, referral_app):
     await send(client, NEW)
     newer = message(

@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from referral_api.messages import examples, service
 from signpost_platform.auth import Caller, require_scope
-from signpost_platform.db import SessionDep
+from signpost_platform.db import ReadSessionDep, SessionDep
 from signpost_platform.fhir.parsing import require_json
 from signpost_platform.fhir.responses import FhirResponse
 from signpost_platform.urls import base_url
@@ -63,12 +63,15 @@ def _outcome(description: str) -> dict[str, Any]:
         ),
     },
 )
-async def process_message(request: Request, session: SessionDep, _caller: WriteCaller) -> Response:
+async def process_message(
+    request: Request, session: SessionDep, replay_session: ReadSessionDep, _caller: WriteCaller
+) -> Response:
     require_json(request)
     settings = request.app.state.settings
     result = await service.process(
         session,
         await request.body(),
         service.Settings(settings.linkage_window_days, base_url(request)),
+        replay_session=replay_session,
     )
     return FhirResponse(result.body, result.status_code)

@@ -68,18 +68,27 @@ async def process(
     channel: str = "message",
     source_override: str | None = None,
     savepoint: bool = False,
+    replay_session: AsyncSession | None = None,
 ) -> MessageResult:
     """Process one message (the caller's transaction commits it).
 
     With `savepoint` the message runs in a savepoint, so a failure (or a lost race, retried)
     undoes only this message: for imports, which commit many messages in one transaction. A
     request has a transaction of its own, rolled back whole instead (two round trips fewer).
+
+    `replay_session`, when given, is a session outside any transaction for the replay check: a
+    resend is then answered in one round trip, with no BEGIN and COMMIT, and the write
+    transaction starts only for a message not seen before.
     """
     document = load_document(body)
     bundle_id = document["id"]
     content_hash = payload_hash(document)
     repository = MessageRepository(session)
-    replay = await _replay(repository, bundle_id, content_hash)
+    if replay_session is None:
+        replay = await _replay(repository, bundle_id, content_hash)
+    else:
+        replay = await _replay(MessageRepository(replay_session), bundle_id, content_hash)
+        await replay_session.commit()  # hands its connection back before the write starts
     if replay is not None:
         return replay
     message = read_message(document, source_override=source_override)

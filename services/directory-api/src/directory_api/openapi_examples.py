@@ -1757,8 +1757,15 @@ EXAMPLES: dict[str, OperationExamples] = {
     ),
 }
 
-# Repeating a create with the same id and content answers 200 with the stored service.
-_created = EXAMPLES["createService"]
-EXAMPLES["createService"] = replace(
-    _created, responses={**_created.responses, 200: _created.responses[201]}
-)
+# Repeating a create with the same id and content answers 200 with the stored record.
+for _operation_id in (
+    "createService",
+    "createOrganization",
+    "createLocation",
+    "createTaxonomy",
+    "createTaxonomyTerm",
+):
+    _created = EXAMPLES[_operation_id]
+    EXAMPLES[_operation_id] = replace(
+        _created, responses={**_created.responses, 200: _created.responses[201]}
+    )

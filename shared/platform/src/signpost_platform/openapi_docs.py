@@ -62,20 +62,28 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 ERRORS: dict[int, tuple[str, str, str]] = {
     400: ("Malformed request or unknown parameter", "invalid", "unknown parameter: colour"),
     401: ("No valid bearer token", "login", "a bearer token is required"),
-    403: ("The token lacks the scope this operation needs", "forbidden",
-          "this operation needs the scope x:write"),
+    403: (
+        "The token lacks the scope this operation needs",
+        "forbidden",
+        "this operation needs the scope x:write",
+    ),
     404: ("No such record", "not-found", "no such record"),
     413: ("The body is over the size limit", "too-long", "the body is over 1048576 bytes"),
     415: ("The body is not JSON", "not-supported", "the body must be JSON"),
     422: ("Well-formed but invalid; nothing was written", "invalid", "status: field required"),
-    429: ("Too many requests; retry after Retry-After seconds", "throttled",
-          "too many requests"),
+    429: ("Too many requests; retry after Retry-After seconds", "throttled", "too many requests"),
     500: ("Unexpected failure; nothing was written", "exception", "internal error"),
 }
 _PROBLEM_TITLES = {
-    400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
-    413: "Content Too Large", 415: "Unsupported Media Type", 422: "Unprocessable Content",
-    429: "Too Many Requests", 500: "Internal Server Error",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    413: "Content Too Large",
+    415: "Unsupported Media Type",
+    422: "Unprocessable Content",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
 }
 
 
@@ -99,17 +107,31 @@ PLUMBING_EXAMPLES: dict[str, OperationExamples] = {
     "ping": OperationExamples(responses={200: {"status": "ok", "service": "directory"}}),
     "status": OperationExamples(
         responses={
-            200: {"service": "directory", "version": "0.1.0", "database": "ok", "status": "ok",
-                  "migrations": {"current": ["a1b2c3d4e5f6"], "head": ["a1b2c3d4e5f6"],
-                                 "schema": "current"}},
-            503: {"service": "directory", "version": "0.1.0", "status": "unavailable",
-                  "database": "unreachable"},
+            200: {
+                "service": "directory",
+                "version": "0.1.0",
+                "database": "ok",
+                "status": "ok",
+                "migrations": {
+                    "current": ["a1b2c3d4e5f6"],
+                    "head": ["a1b2c3d4e5f6"],
+                    "schema": "current",
+                },
+            },
+            503: {
+                "service": "directory",
+                "version": "0.1.0",
+                "status": "unavailable",
+                "database": "unreachable",
+            },
         }
     ),
     "metrics": OperationExamples(
         response_media_type="text/plain",
-        responses={200: "# TYPE http_requests_total counter\n"
-                   'http_requests_total{method="GET",route="/services",status="200"} 12.0\n'},
+        responses={
+            200: "# TYPE http_requests_total counter\n"
+            'http_requests_total{method="GET",route="/services",status="200"} 12.0\n'
+        },
     ),
 }
 
@@ -144,8 +166,10 @@ def check_operations(app: FastAPI) -> None:
         if not route.operation_id:
             problems.append(f"{where}: no explicit operation_id")
         elif route.operation_id in seen:
-            problems.append(f"{where}: operation_id {route.operation_id} also used by "
-                            f"{seen[route.operation_id]}")
+            problems.append(
+                f"{where}: operation_id {route.operation_id} also used by "
+                f"{seen[route.operation_id]}"
+            )
         else:
             seen[route.operation_id] = where
         if not route.tags:
@@ -181,6 +205,8 @@ def shape(document: dict[str, Any], app: FastAPI) -> None:
                 operation["x-signpost-scope"] = scope
             if operation_id in examples:
                 _add_examples(operation, path, examples[operation_id], schemas)
+            if is_fhir_path(path):
+                _declare_fhir_json(operation)
             if PLUMBING_TAG not in operation.get("tags", []):
                 _add_error_responses(operation, path, method, needs_scope=scope is not None)
     _drop_unused(document, ("HTTPValidationError", "ValidationError"))
@@ -247,8 +273,9 @@ def _applicable_errors(path: str, method: str, needs_scope: bool) -> list[int]:
     return sorted(statuses)
 
 
-def _add_error_responses(operation: dict[str, Any], path: str, method: str,
-                         needs_scope: bool) -> None:
+def _add_error_responses(
+    operation: dict[str, Any], path: str, method: str, needs_scope: bool
+) -> None:
     media_type, ref = (
         (FHIR_JSON, "OperationOutcome") if is_fhir_path(path) else (PROBLEM_JSON, "Problem")
     )
@@ -278,8 +305,10 @@ def _add_error_responses(operation: dict[str, Any], path: str, method: str,
 def _generic_error(path: str, status: int) -> dict[str, Any]:
     description = "request refused"
     if is_fhir_path(path):
-        return {"resourceType": "OperationOutcome",
-                "issue": [{"severity": "error", "code": "processing", "diagnostics": description}]}
+        return {
+            "resourceType": "OperationOutcome",
+            "issue": [{"severity": "error", "code": "processing", "diagnostics": description}],
+        }
     return {"type": "about:blank", "title": "Error", "status": status, "detail": description}
 
 
@@ -303,13 +332,23 @@ def _add_examples(
         content = response.setdefault("content", {})
         if not content:
             content[default_media_type] = {"schema": {}}
-        elif default_media_type not in content and JSON in content and content[JSON] == {
-            "schema": {}
-        }:
+        elif (
+            default_media_type not in content
+            and JSON in content
+            and content[JSON] == {"schema": {}}
+        ):
             # The route answers with its own media type; FastAPI assumed JSON.
             content[default_media_type] = content.pop(JSON)
         for entry in content.values():
             entry["example"] = example
+
+
+def _declare_fhir_json(operation: dict[str, Any]) -> None:
+    """FHIR routes answer application/fhir+json; FastAPI declares only application/json."""
+    for status, response in operation.get("responses", {}).items():
+        content = response.get("content", {})
+        if status.startswith("2") and JSON in content and FHIR_JSON not in content:
+            content[FHIR_JSON] = dict(content[JSON])
 
 
 def _schema(

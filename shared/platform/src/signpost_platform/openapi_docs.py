@@ -190,10 +190,12 @@ def shape(document: dict[str, Any], app: FastAPI) -> None:
         "(development: a token minted with `python -m signpost_platform.auth`).",
     }
     scopes = {route.operation_id: _scope_of(route.dependant) for route in _documented_routes(app)}
-    examples = {**PLUMBING_EXAMPLES, **getattr(app.state, "openapi_examples", {})}
-    unknown = set(examples) - set(scopes)
+    registered: Mapping[str, OperationExamples] = getattr(app.state, "openapi_examples", {})
+    unknown = set(registered) - set(scopes)
     if unknown:
         raise RuntimeError(f"examples registered for unknown operationIds: {sorted(unknown)}")
+    plumbing = {key: value for key, value in PLUMBING_EXAMPLES.items() if key in scopes}
+    examples = {**plumbing, **registered}
     for path, item in document.get("paths", {}).items():
         for method, operation in item.items():
             if method not in HTTP_METHODS:

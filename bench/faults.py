@@ -17,17 +17,14 @@ import argparse
 import asyncio
 import json
 import random
-import re
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx
-import nhs_number
-from tests.support.messages import journey
+from tests.support.messages import final_state, journey, journeys
 
 from bench.common import drop, migrated_postgres, serve, token
 from bench.referral import referral_body
@@ -112,64 +109,6 @@ def postgres_restart(
     return result
 
 
-def _journeys(count: int) -> list[list[dict[str, Any]]]:
-    """`count` whole journeys, alternately EMIS and Rio, each for a different synthetic person."""
-    templates = {source: json.dumps(journey(source)) for source in ("emis", "rio")}
-    originals = {source: _identifiers(json.loads(text)) for source, text in templates.items()}
-    referral_tokens = {
-        source: _referral_tokens(json.loads(text)) for source, text in templates.items()
-    }
-    result = []
-    for index in range(count):
-        source = "emis" if index % 2 == 0 else "rio"
-        text = templates[source]
-        for original in originals[source]:
-            text = text.replace(
-                original, str(uuid.uuid5(uuid.NAMESPACE_URL, f"{index}/{original}"))
-            )
-        for sender_token in referral_tokens[source]:
-            text = re.sub(
-                rf"(?<![\w-]){re.escape(sender_token)}(?![\w-])", f"{sender_token}-{index}", text
-            )
-        text = text.replace("9434765919", _nhs_number(index)).replace(
-            "9000000009", _nhs_number(index)
-        )
-        result.append(json.loads(text))
-    return result
-
-
-def _referral_tokens(messages: list[dict[str, Any]]) -> set[str]:
-    """The sender's ServiceRequest id and business identifier values in a journey."""
-    tokens = set()
-    for bundle in messages:
-        for entry in bundle["entry"]:
-            resource = entry["resource"]
-            if resource["resourceType"] == "ServiceRequest":
-                tokens.add(resource["id"])
-                tokens.update(i["value"] for i in resource.get("identifier", []))
-    return tokens
-
-
-def _identifiers(messages: list[dict[str, Any]]) -> set[str]:
-    found = set()
-    for bundle in messages:
-        found.add(bundle["id"])
-        for entry in bundle["entry"]:
-            found.add(entry["fullUrl"].removeprefix("urn:uuid:"))
-    return found
-
-
-def _nhs_number(index: int) -> str:
-    """A valid synthetic NHS number (969 range) unique to `index`."""
-    candidate = 969_000_000 + index * 7
-    while True:
-        digits = f"{candidate:09d}"
-        check = nhs_number.calculate_checksum(digits)
-        if check is not None and check != 10:
-            return f"{digits}{check}"
-        candidate += 1
-
-
 async def _send_all(urls: list[str], messages: list[dict[str, Any]], concurrency: int) -> int:
     headers = {
         "Authorization": f"Bearer {token('referral:write', 'referral:read')}",
@@ -220,67 +159,15 @@ async def _send_in_order(url: str, journeys: list[list[dict[str, Any]]], concurr
 
 
 async def _final_state(url: str) -> dict[str, Any]:
-    """Every referral with its lifecycle resources as served, keyed by business identifier."""
     headers = {"Authorization": f"Bearer {token('referral:read')}"}
-    state: dict[str, Any] = {}
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as client:
-        referrals: list[dict[str, Any]] = []
-        offset = 0
-        while True:
-            page = (
-                await client.get(
-                    "/fhir/ServiceRequest",
-                    params={
-                        "_sort": "authored",
-                        "_count": 100,
-                        "_offset": offset,
-                        "_total": "none",
-                    },
-                )
-            ).json()
-            referrals += [e["resource"] for e in page.get("entry", [])]
-            if len(page.get("entry", [])) < 100:
-                break
-            offset += 100
-        names = {r["id"]: r["identifier"][0]["value"] for r in referrals}
-        for referral in referrals:
-            served: dict[str, Any] = {"ServiceRequest": referral}
-            for resource_type, parameter in (
-                ("Task", "focus"),
-                ("Encounter", "based-on"),
-                ("Observation", "based-on"),
-            ):
-                bundle = (
-                    await client.get(
-                        f"/fhir/{resource_type}",
-                        params={parameter: f"ServiceRequest/{referral['id']}", "_count": 100},
-                    )
-                ).json()
-                served[resource_type] = [e["resource"] for e in bundle.get("entry", [])]
-            stripped = _without_server_ids(served, names)
-            for resource_type in ("Task", "Encounter", "Observation"):
-                stripped[resource_type].sort(key=lambda r: json.dumps(r, sort_keys=True))
-            state[names[referral["id"]]] = stripped
-    return state
-
-
-def _without_server_ids(document: Any, names: dict[str, str]) -> Any:
-    if isinstance(document, dict):
-        return {
-            k: _without_server_ids(v, names) for k, v in document.items() if k not in ("id", "meta")
-        }
-    if isinstance(document, list):
-        return [_without_server_ids(v, names) for v in document]
-    if isinstance(document, str):
-        for server_id, name in names.items():
-            document = document.replace(server_id, name)
-    return document
+        return await final_state(client)
 
 
 def replay_shuffled(messages_wanted: int = 10_000, concurrency: int = 16) -> dict[str, object]:
     per_journey = (len(journey("emis")) + len(journey("rio"))) / 2
-    journeys = _journeys(round(messages_wanted / per_journey))
-    messages = [m for j in journeys for m in j]
+    journeys_sent = journeys(round(messages_wanted / per_journey))
+    messages = [m for j in journeys_sent for m in j]
     in_order_db, shuffled_db = migrated_postgres("referral"), migrated_postgres("referral")
     try:
         env = {"REFERRAL_LOG_LEVEL": "ERROR"}
@@ -288,7 +175,7 @@ def replay_shuffled(messages_wanted: int = 10_000, concurrency: int = 16) -> dic
             "referral_api.main:create_app", env={**env, "REFERRAL_DATABASE_URL": in_order_db}
         ) as url:
             started = time.monotonic()
-            refused_in_order = asyncio.run(_send_in_order(url, journeys, concurrency))
+            refused_in_order = asyncio.run(_send_in_order(url, journeys_sent, concurrency))
             in_order_seconds = time.monotonic() - started
             expected = asyncio.run(_final_state(url))
         shuffled = messages * 2
@@ -310,13 +197,13 @@ def replay_shuffled(messages_wanted: int = 10_000, concurrency: int = 16) -> dic
     )
     result = {
         "messages": len(messages),
-        "referrals": len(journeys),
+        "referrals": len(journeys_sent),
         "in_order_seconds": round(in_order_seconds, 1),
         "shuffled_twice_messages": len(shuffled),
         "shuffled_twice_seconds": round(shuffled_seconds, 1),
         "refused": refused_in_order + refused_shuffled,
         "referrals_differing": len(differing),
-        "identical": not differing and len(expected) == len(journeys),
+        "identical": not differing and len(expected) == len(journeys_sent),
     }
     print("Lifecycle messages in order vs shuffled and sent twice across two replicas:")
     print(json.dumps(result, indent=2))

@@ -1,8 +1,12 @@
 """Builders for BaRS-shaped referral messages as EMIS and Rio send them (synthetic people only)."""
 
 import copy
+import json
+import re
 import uuid
 from typing import Any
+
+import nhs_number
 
 from signpost_schemas import systems
 from signpost_schemas.fhir import profiles
@@ -421,3 +425,116 @@ def journey(source: str = "emis") -> list[dict[str, Any]]:
         ),
         message(request, closed, source=sender, timestamp="2026-11-20T16:01:00Z"),
     ]
+
+
+def journeys(count: int) -> list[list[dict[str, Any]]]:
+    """`count` whole journeys, alternately EMIS and Rio, each for a different synthetic person."""
+    templates = {source: json.dumps(journey(source)) for source in ("emis", "rio")}
+    originals = {source: _identifiers(json.loads(text)) for source, text in templates.items()}
+    referral_tokens = {
+        source: _referral_tokens(json.loads(text)) for source, text in templates.items()
+    }
+    result = []
+    for index in range(count):
+        source = "emis" if index % 2 == 0 else "rio"
+        text = templates[source]
+        for original in originals[source]:
+            text = text.replace(
+                original, str(uuid.uuid5(uuid.NAMESPACE_URL, f"{index}/{original}"))
+            )
+        for sender_token in referral_tokens[source]:
+            text = re.sub(
+                rf"(?<![\w-]){re.escape(sender_token)}(?![\w-])", f"{sender_token}-{index}", text
+            )
+        text = text.replace("9434765919", _nhs_number(index)).replace(
+            "9000000009", _nhs_number(index)
+        )
+        result.append(json.loads(text))
+    return result
+
+
+def _referral_tokens(messages: list[dict[str, Any]]) -> set[str]:
+    """The sender's ServiceRequest id and business identifier values in a journey."""
+    tokens = set()
+    for bundle in messages:
+        for entry in bundle["entry"]:
+            resource = entry["resource"]
+            if resource["resourceType"] == "ServiceRequest":
+                tokens.add(resource["id"])
+                tokens.update(i["value"] for i in resource.get("identifier", []))
+    return tokens
+
+
+def _identifiers(messages: list[dict[str, Any]]) -> set[str]:
+    found = set()
+    for bundle in messages:
+        found.add(bundle["id"])
+        for entry in bundle["entry"]:
+            found.add(entry["fullUrl"].removeprefix("urn:uuid:"))
+    return found
+
+
+def _nhs_number(index: int) -> str:
+    """A valid synthetic NHS number (969 range) unique to `index`."""
+    candidate = 969_000_000 + index * 7
+    while True:
+        digits = f"{candidate:09d}"
+        check = nhs_number.calculate_checksum(digits)
+        if check is not None and check != 10:
+            return f"{digits}{check}"
+        candidate += 1
+
+
+async def final_state(client: Any) -> dict[str, Any]:
+    """Every referral with its Tasks, contacts and assessments as served, keyed by the sender's
+    business identifier, with server ids and meta removed: comparable across databases.
+
+    `client` is an httpx.AsyncClient already carrying a `referral:read` token.
+    """
+    referrals: list[dict[str, Any]] = []
+    offset = 0
+    while True:
+        page = (
+            await client.get(
+                "/fhir/ServiceRequest",
+                params={"_sort": "authored", "_count": 100, "_offset": offset, "_total": "none"},
+            )
+        ).json()
+        referrals += [e["resource"] for e in page.get("entry", [])]
+        if len(page.get("entry", [])) < 100:
+            break
+        offset += 100
+    names = {r["id"]: r["identifier"][0]["value"] for r in referrals}
+    state: dict[str, Any] = {}
+    for referral in referrals:
+        served: dict[str, Any] = {"ServiceRequest": referral}
+        for resource_type, parameter in (
+            ("Task", "focus"),
+            ("Encounter", "based-on"),
+            ("Observation", "based-on"),
+        ):
+            bundle = (
+                await client.get(
+                    f"/fhir/{resource_type}",
+                    params={parameter: f"ServiceRequest/{referral['id']}", "_count": 100},
+                )
+            ).json()
+            served[resource_type] = [e["resource"] for e in bundle.get("entry", [])]
+        stripped = _without_server_ids(served, names)
+        for resource_type in ("Task", "Encounter", "Observation"):
+            stripped[resource_type].sort(key=lambda r: json.dumps(r, sort_keys=True))
+        state[names[referral["id"]]] = stripped
+    return state
+
+
+def _without_server_ids(document: Any, names: dict[str, str]) -> Any:
+    if isinstance(document, dict):
+        return {
+            k: _without_server_ids(v, names) for k, v in document.items() if k not in ("id", "meta")
+        }
+    if isinstance(document, list):
+        return [_without_server_ids(v, names) for v in document]
+    if isinstance(document, str):
+        for server_id, name in names.items():
+            document = document.replace(server_id, name)
+    return document

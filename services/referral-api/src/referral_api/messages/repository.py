@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral_api.db import execute_core
@@ -29,6 +29,7 @@ _SEEN = select(
     ProcessedMessage.payload_hash, ProcessedMessage.response_status, ProcessedMessage.response
 ).where(ProcessedMessage.bundle_id == bindparam("bundle_id"))
 _RECORD = insert(ProcessedMessage)
+_LOCK_IDENTIFIER = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
 
 
 class MessageRepository:
@@ -38,6 +39,19 @@ class MessageRepository:
     async def seen(self, bundle_id: str) -> SeenMessage | None:
         row = (await execute_core(self.session, _SEEN, {"bundle_id": bundle_id})).first()
         return SeenMessage(*row) if row else None
+
+    async def serialise(self, identifiers: list[tuple[str, str]]) -> None:
+        """Let one transaction at a time handle messages about these sender identifiers.
+
+        A transaction-scoped advisory lock per identifier, taken in a fixed order (no deadlock).
+        Without it, an update held just as its referral's `new` message commits would be missed
+        by that `new` (the hold not yet visible to it) and stay held. SQLite needs nothing: it
+        runs one write transaction at a time already.
+        """
+        if self.session.bind.dialect.name != "postgresql":
+            return
+        for system, value in sorted(set(identifiers)):
+            await execute_core(self.session, _LOCK_IDENTIFIER, {"key": f"{system}|{value}"})
 
     async def record(self, values: dict[str, Any]) -> None:
         """Insert a processed message; IntegrityError if a concurrent request recorded it."""

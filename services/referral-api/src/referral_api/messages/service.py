@@ -145,6 +145,7 @@ async def _process_new(
     channel: str,
 ) -> MessageResult:
     repository = MessageRepository(session)
+    await repository.serialise(message.identifiers)
     now = datetime.now(UTC)
     found: tuple[ReferralForUpdate, dict[str, Any] | None] | None = None
     if len(message.identifiers) == 1:

@@ -28,6 +28,7 @@ def jwks_settings(tmp_path, signing_key):
     return ReferralSettings(
         database_url="sqlite+aiosqlite://", environment="production", auth_mode="jwt",
         jwks_file=path, jwt_issuer="https://auth.example.nhs.uk", jwt_audience="signpost-referral",
+        pseudonym_key="a-production-pseudonym-key-from-the-secret-store",
     )
 
 
@@ -74,4 +75,5 @@ def test_development_token_is_refused_by_production_settings(jwks_settings):
 def test_development_auth_cannot_be_enabled_in_production():
     with pytest.raises(ValidationError, match="cannot be used with environment=production"):
         ReferralSettings(database_url="sqlite+aiosqlite://", environment="production",
-                         auth_mode="development")
+                         auth_mode="development",
+                         pseudonym_key="a-production-pseudonym-key-from-the-secret-store")

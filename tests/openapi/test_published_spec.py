@@ -13,14 +13,6 @@ PUBLISHED = Path(__file__).resolve().parents[2] / "docs" / "openapi"
 # referral-api operations still without a request or success example. Empty this list as
 # examples are added; an operation listed here that has its examples fails the test below.
 REFERRAL_EXAMPLES_PENDING = {
-    "processMessage",  # 202
-    "readTask",
-    "searchTask",
-    "readEncounter",
-    "searchEncounter",
-    "readObservation",
-    "searchObservation",
-    "capabilities",
     "listReports",
     "reportReferrals",
     "reportReasons",

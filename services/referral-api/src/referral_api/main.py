@@ -3,6 +3,7 @@
 from fastapi import FastAPI
 
 from referral_api import __version__
+from referral_api.audit import trail
 from referral_api.config import ReferralSettings
 from referral_api.lifecycle.router import router as lifecycle_router
 from referral_api.messages.router import router as messages_router
@@ -32,6 +33,7 @@ def create_app(settings: ReferralSettings | None = None) -> FastAPI:
         description=DESCRIPTION,
         settings=settings or ReferralSettings(),
         routers=[
+            trail.router(),
             referrals_router, messages_router, lifecycle_router, metadata_router, reports_router
         ],
         openapi_tags=[

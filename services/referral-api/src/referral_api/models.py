@@ -22,3 +22,4 @@ def _import_feature_models() -> list[str]:
 
 
 FEATURE_MODELS = _import_feature_models()
+importlib.import_module("referral_api.audit")

@@ -126,6 +126,25 @@ PLUMBING_EXAMPLES: dict[str, OperationExamples] = {
             },
         }
     ),
+    "listAuditEvents": OperationExamples(
+        responses={
+            200: {
+                "events": [
+                    {
+                        "id": 42,
+                        "occurred_at": "2026-11-22T14:03:11.123000+00:00",
+                        "subject": "link-worker-17",
+                        "client_id": "emis-integration",
+                        "organisation_ods": "F84001",
+                        "action": "read",
+                        "resource_type": "ServiceRequest",
+                        "resource_id": "2f1c6a0e-4b7d-4c1e-9f3a-0d5b8e7c6a21",
+                        "correlation_id": "b1a7e0c2-5d3f-4e8a-9c6b-2f4d1e7a9c30",
+                    }
+                ]
+            }
+        }
+    ),
     "metrics": OperationExamples(
         response_media_type="text/plain",
         responses={

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from referral_api.audit import trail
 from referral_api.lifecycle import search
 from referral_api.lifecycle.repository import RESOURCE_TABLES, LifecycleRepository
 from signpost_platform.auth import Caller, require_scope
@@ -21,16 +22,17 @@ ReadCaller = Annotated[Caller, require_scope("referral:read")]
 def _add_routes(resource_type: str, what: str) -> None:
     parameter = search.PARAMETERS[resource_type][0]
 
-    async def read(resource_id: str, session: ReadSessionDep, _caller: ReadCaller) -> Response:
+    async def read(resource_id: str, session: ReadSessionDep, caller: ReadCaller) -> Response:
         found = await LifecycleRepository(session).get_resource(
             RESOURCE_TABLES[resource_type], resource_id
         )
         if found is None:
             raise NotFound(f"no {resource_type} with id {resource_id}")
         _, version, last_updated, resource = found
+        await trail.record(session, caller, "read", resource_type, resource_id)
         return FhirResponse(resource.encode(), 200, version_headers(version, last_updated))
 
-    async def find(request: Request, session: ReadSessionDep, _caller: ReadCaller) -> Response:
+    async def find(request: Request, session: ReadSessionDep, caller: ReadCaller) -> Response:
         settings = request.app.state.settings
         query = list(request.query_params.multi_items())
         parsed = parse_search(
@@ -49,6 +51,9 @@ def _add_routes(resource_type: str, what: str) -> None:
             parsed.count,
             parsed.offset,
             parsed.total,
+        )
+        await trail.record(
+            session, caller, "search", resource_type, returned_ids=[i for i, _ in rows]
         )
         resource_base = f"{base_url(request)}/fhir/{resource_type}"
         links = page_links(resource_base, query, parsed, total, len(rows))

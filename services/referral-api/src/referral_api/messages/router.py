@@ -5,6 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from referral_api.audit import trail
 from referral_api.messages import examples, service
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import ReadSessionDep, SessionDep
@@ -64,7 +65,7 @@ def _outcome(description: str) -> dict[str, Any]:
     },
 )
 async def process_message(
-    request: Request, session: SessionDep, replay_session: ReadSessionDep, _caller: WriteCaller
+    request: Request, session: SessionDep, replay_session: ReadSessionDep, caller: WriteCaller
 ) -> Response:
     require_json(request)
     settings = request.app.state.settings
@@ -74,4 +75,6 @@ async def process_message(
         service.Settings(settings.linkage_window_days, base_url(request)),
         replay_session=replay_session,
     )
+    if result.referral_id:  # resends and held messages changed no referral
+        await trail.record(session, caller, "process", "ServiceRequest", result.referral_id)
     return FhirResponse(result.body, result.status_code)

@@ -1,11 +1,11 @@
 """FHIR ServiceRequest endpoints: thin — parse, authorise, call the service, shape the response."""
 
 from typing import Annotated, Any
-from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Header, Request
 from starlette.responses import Response
 
+from referral_api.audit import trail
 from referral_api.referrals import examples, service
 from referral_api.referrals.search import (
     DEFAULT_SORT,
@@ -15,14 +15,12 @@ from referral_api.referrals.search import (
 )
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import ReadSessionDep, SessionDep
-from signpost_platform.errors import BadRequest, PreconditionRequired
 from signpost_platform.fhir.parsing import parse_resource, require_json
-from signpost_platform.fhir.responses import FhirResponse, parse_if_match, version_headers
+from signpost_platform.fhir.preconditions import if_none_exist_identifier, required_version
+from signpost_platform.fhir.responses import FhirResponse, version_headers
 from signpost_platform.fhir.search import (
-    Token,
     page_links,
     parse_search,
-    parse_token,
     render_searchset,
 )
 from signpost_platform.urls import base_url
@@ -32,6 +30,7 @@ from signpost_schemas.fhir.service_request import ServiceRequest
 router = APIRouter(prefix="/fhir/ServiceRequest", tags=["ServiceRequest"])
 
 ReadCaller = Annotated[Caller, require_scope("referral:read")]
+RESOURCE = "ServiceRequest"
 WriteCaller = Annotated[Caller, require_scope("referral:write")]
 
 FHIR_JSON = "application/fhir+json"
@@ -92,7 +91,7 @@ _ERRORS = {
 async def create_service_request(
     request: Request,
     session: SessionDep,
-    _caller: WriteCaller,
+    caller: WriteCaller,
     if_none_exist: Annotated[
         str | None,
         Header(description="identifier=<system>|<value>: return the match instead of creating"),
@@ -100,12 +99,16 @@ async def create_service_request(
 ) -> Response:
     require_json(request)
     resource = parse_resource(await request.body(), ServiceRequest, "ServiceRequest")
-    condition = _parse_if_none_exist(if_none_exist) if if_none_exist else None
+    condition = if_none_exist_identifier(if_none_exist) if if_none_exist else None
     outcome = await service.create(
-        session, resource, condition,
+        session,
+        resource,
+        condition,
         linkage_window_days=request.app.state.settings.linkage_window_days,
     )
     stored = outcome.referral
+    action = "create" if outcome.created else "read"
+    await trail.record(session, caller, action, RESOURCE, stored.id)
     headers = version_headers(stored.version, stored.last_updated_at)
     headers["Location"] = f"{base_url(request)}/fhir/ServiceRequest/{stored.id}"
     return FhirResponse(stored.resource.encode(), 201 if outcome.created else 200, headers)
@@ -118,9 +121,10 @@ async def create_service_request(
     responses={200: _resource("The referral, with ETag"), 404: _outcome("No such referral")},
 )
 async def read_service_request(
-    referral_id: str, session: ReadSessionDep, _caller: ReadCaller
+    referral_id: str, session: ReadSessionDep, caller: ReadCaller
 ) -> Response:
     stored = await service.read(session, referral_id)
+    await trail.record(session, caller, "read", RESOURCE, referral_id)
     return FhirResponse(
         stored.resource.encode(), 200, version_headers(stored.version, stored.last_updated_at)
     )
@@ -144,21 +148,20 @@ async def update_service_request(
     referral_id: str,
     request: Request,
     session: SessionDep,
-    _caller: WriteCaller,
+    caller: WriteCaller,
     if_match: Annotated[str | None, Header(description='The version being replaced: W/"3"')] = None,
 ) -> Response:
-    if not if_match:
-        raise PreconditionRequired(
-            'an update must send If-Match with the version it replaces (W/"n")',
-            expression="If-Match",
-        )
-    expected = parse_if_match(if_match)
+    expected = required_version(if_match)
     require_json(request)
     resource = parse_resource(await request.body(), ServiceRequest, "ServiceRequest")
     stored = await service.update(
-        session, referral_id, resource, expected,
+        session,
+        referral_id,
+        resource,
+        expected,
         linkage_window_days=request.app.state.settings.linkage_window_days,
     )
+    await trail.record(session, caller, "update", RESOURCE, referral_id)
     return FhirResponse(
         stored.resource.encode(), 200, version_headers(stored.version, stored.last_updated_at)
     )
@@ -176,18 +179,34 @@ async def update_service_request(
     responses={
         200: {
             "description": "A searchset Bundle with total and paging links",
-            "content": {FHIR_JSON: {"example": {
-                "resourceType": "Bundle", "type": "searchset", "total": 1,
-                "link": [{"relation": "self", "url": "http://localhost:8001/fhir/ServiceRequest?reason-code=105531004&_count=20&_offset=0"}],
-                "entry": [{"fullUrl": "http://localhost:8001/fhir/ServiceRequest/2f1c…",
-                           "resource": examples.SERVICE_REQUEST, "search": {"mode": "match"}}],
-            }}},
+            "content": {
+                FHIR_JSON: {
+                    "example": {
+                        "resourceType": "Bundle",
+                        "type": "searchset",
+                        "total": 1,
+                        "link": [
+                            {
+                                "relation": "self",
+                                "url": "http://localhost:8001/fhir/ServiceRequest?reason-code=105531004&_count=20&_offset=0",
+                            }
+                        ],
+                        "entry": [
+                            {
+                                "fullUrl": "http://localhost:8001/fhir/ServiceRequest/2f1c…",
+                                "resource": examples.SERVICE_REQUEST,
+                                "search": {"mode": "match"},
+                            }
+                        ],
+                    }
+                }
+            },
         },
         400: _outcome("Unknown parameter, bad value, or _count over the cap"),
     },
 )
 async def search_service_requests(
-    request: Request, session: ReadSessionDep, _caller: ReadCaller
+    request: Request, session: ReadSessionDep, caller: ReadCaller
 ) -> Response:
     settings = request.app.state.settings
     query = list(request.query_params.multi_items())
@@ -200,17 +219,10 @@ async def search_service_requests(
         default_sort=DEFAULT_SORT,
     )
     total, rows = await service.search(session, referral_filter(parsed))
+    await trail.record(session, caller, "search", RESOURCE, returned_ids=[r.id for r in rows])
     resource_base = f"{base_url(request)}/fhir/ServiceRequest"
     links = page_links(resource_base, query, parsed, total, len(rows))
-    body = render_searchset(resource_base, [(r.id, r.resource.encode()) for r in rows], total, links)
+    body = render_searchset(
+        resource_base, [(r.id, r.resource.encode()) for r in rows], total, links
+    )
     return FhirResponse(body)
-
-
-def _parse_if_none_exist(header: str) -> Token:
-    """`identifier=<system>|<value>`, URL-encoded or not."""
-    pairs = parse_qsl(header.strip(), keep_blank_values=True)
-    if len(pairs) != 1 or pairs[0][0] != "identifier" or not pairs[0][1]:
-        raise BadRequest(
-            "If-None-Exist supports only identifier=<system>|<value>", expression="If-None-Exist"
-        )
-    return parse_token("If-None-Exist", pairs[0][1])

@@ -42,7 +42,6 @@ from signpost_platform.db import Database, is_sqlite
 from signpost_platform.errors import Issue, SignpostError
 
 BATCH = 2_000
-KEY_BATCH = 10_000
 _FINGERPRINT_MESSAGE = b"signpost report pseudonym key fingerprint"
 
 
@@ -152,11 +151,13 @@ async def rebuild(
         await repository.clear_queue()
         people = await repository.all_nhs_numbers()
         await repository.forget_pseudonyms()
-        for start in range(0, len(people), KEY_BATCH):
-            await repository.save_pseudonyms(_keyed(people[start : start + KEY_BATCH], key))
+        await repository.load_pseudonyms(
+            [(referral_id, person_key(nhs, key), version) for referral_id, version, nhs in people]
+        )
         mapping = matching.support_groups_for()
         await repository.assign_keys(None)
         await repository.assign_codes(None)
+        await repository.analyse_keys()
         await repository.delete_facts(None)
         await repository.insert_referral_facts(None, mapping)
         await repository.insert_reason_facts(None, mapping)

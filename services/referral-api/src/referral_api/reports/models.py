@@ -229,6 +229,10 @@ class ReportReason(ReferralDimensions, Base):
     group_first: Mapped[int] = mapped_column(SmallInteger)
     has_support: Mapped[int] = mapped_column(SmallInteger)
     need_met: Mapped[int] = mapped_column(SmallInteger)
+    # Copied from the referral, so counts and waits by reason need no join.
+    person_key: Mapped[int | None] = mapped_column(BigInteger)
+    first_contact_days: Mapped[int | None]
+    closure_days: Mapped[int | None]
 
     __table_args__ = (
         PrimaryKeyConstraint("referral_key", "reason"),

@@ -27,6 +27,7 @@ from sqlalchemy import (
     null,
     select,
     true,
+    tuple_,
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -191,13 +192,33 @@ class ReportRepository:
         measures: Sequence[ColumnElement[Any]],
         where: Sequence[ColumnElement[bool]] = (),
     ) -> tuple[list[Row], Row]:
-        """The measures per group and over the whole scope (computed, not summed)."""
+        """The measures per group and over the whole scope (computed, not summed): one scan
+        with GROUPING SETS on PostgreSQL, two statements on SQLite or when the groups join the
+        reasons (the total must count each referral once)."""
         await self.load_codes()
         grouped = self.scope(table, query)
         grouped.where.extend(where)
-        rows = await self.rows(grouped.select(*measures))
         if not query.group_by:
+            rows = await self.rows(grouped.select(*measures))
             return rows, rows[0] if rows else {}
+        fans_out = any(name in ("reason", "reason-group") for name in query.group_by)
+        if self.session.bind.dialect.name == "postgresql" and not fans_out:
+            dims = [expr for _, expr in grouped.dims]
+            statement = (
+                select(
+                    *(expr.label(name) for name, expr in grouped.dims),
+                    *measures,
+                    func.grouping(*dims).label("grouping_set"),
+                )
+                .select_from(grouped.from_)
+                .where(*grouped.where)
+                .group_by(func.grouping_sets(tuple_(*dims), tuple_()))
+            )
+            rows, totals = [], []
+            for row in await self.rows(statement):
+                (totals if row.pop("grouping_set") else rows).append(row)
+            return rows, totals[0] if totals else {}
+        rows = await self.rows(grouped.select(*measures))
         whole = self.scope(table, query, ())
         whole.where.extend(where)
         totals = await self.rows(whole.select(*measures))
@@ -208,11 +229,41 @@ class ReportRepository:
     async def referral_counts(
         self, query: ReportQuery, people: bool = False
     ) -> tuple[list[Row], Row]:
-        """Referrals (and people, by pseudonym) per group and in total."""
-        measures: list[ColumnElement[Any]] = [func.count().label("referrals")]
+        """Referrals (and people, by pseudonym) per group and in total. Grouped by reason, the
+        groups are counted on the reason facts (which carry the pseudonym), the total on the
+        referral facts."""
+        await self.load_codes()
+        table = self._per_reason_table(query)
+        if table is not REASONS:
+            measures: list[ColumnElement[Any]] = [func.count().label("referrals")]
+            if people:
+                measures.append(func.count(func.distinct(F.c.person_key)).label("people"))
+            return await self.grouped_and_total(F, query, measures)
+        scope = self._reason_scope(query)
+        grouped = [func.count().label("referrals")]
         if people:
-            measures.append(func.count(func.distinct(F.c.person_key)).label("people"))
-        return await self.grouped_and_total(F, query, measures)
+            grouped.append(func.count(func.distinct(REASONS.c.person_key)).label("people"))
+        rows = await self.rows(scope.select(*grouped))
+        whole = [func.count().label("referrals")]
+        if people:
+            whole.append(func.count(func.distinct(F.c.person_key)).label("people"))
+        totals = await self.rows(self.scope(F, query, ()).select(*whole))
+        return rows, totals[0]
+
+    def _per_reason_table(self, query: ReportQuery) -> Table:
+        """The reason facts when the groups are reasons (they carry what referral counts and
+        waits need), else the referral facts."""
+        if any(name in ("reason", "reason-group") for name in query.group_by):
+            return REASONS
+        return F
+
+    def _reason_scope(self, query: ReportQuery) -> _Scope:
+        """Reason facts grouped by reason: one row per reason group of a referral when only
+        the group is wanted, so each referral counts once per group."""
+        scope = self.scope(REASONS, query)
+        if "reason" not in query.group_by:
+            scope.where.append(REASONS.c.group_first == 1)
+        return scope
 
     # Reasons ----------------------------------------------------------------------------------
 
@@ -314,13 +365,14 @@ class ReportRepository:
         """Rows of (group, wait, days, referrals): how many referrals waited so many days
         to the first attended contact, and to closure; plus referrals per group."""
         await self.load_codes()
+        table = self._per_reason_table(query)
         branches = []
         for measure, column in (
             ("referrals", None),
-            ("first_contact", F.c.first_contact_days),
-            ("closure", F.c.closure_days),
+            ("first_contact", table.c.first_contact_days),
+            ("closure", table.c.closure_days),
         ):
-            scope = self.scope(F, query)
+            scope = self._reason_scope(query) if table is REASONS else self.scope(F, query)
             days: ColumnElement[Any] = cast(null(), Integer) if column is None else column
             if column is not None:
                 scope.where.append(column.is_not(None))

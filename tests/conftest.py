@@ -1,9 +1,12 @@
 """Fixtures shared by every test: the database backend (SQLite and PostgreSQL) and a tmp folder."""
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
+
+from tests.support import log_scan
 
 # Services under test share one token per scope set across many fast requests: the per-client
 # rate limit is tested on its own (tests/platform/test_security.py) and off everywhere else.
@@ -32,3 +35,35 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (row locks)"))
         if backend == "postgresql" and item.get_closest_marker("sqlite_only"):
             item.add_marker(pytest.mark.skip(reason="runs once, on SQLite"))
+
+
+_LOG_FILE = Path(tempfile.gettempdir()) / f"signpost-test-run-{os.getpid()}.log"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _LOG_FILE.unlink(missing_ok=True)
+    session.config.stash[_log_handler_key] = log_scan.install(_LOG_FILE)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if any log line of it carries an NHS number or a postcode."""
+    handler = session.config.stash.get(_log_handler_key, None)
+    if handler is None:
+        return
+    handler.close()
+    offending = log_scan.personal_data_in(_LOG_FILE)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if offending:
+        if reporter:
+            reporter.write_line(
+                f"PERSONAL DATA IN LOGS: {len(offending)} log lines of this run carry an NHS "
+                "number or a postcode:", red=True,
+            )
+            for line in offending[:20]:
+                reporter.write_line(f"  {line}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    elif reporter:
+        reporter.write_line(f"log scan: no NHS numbers or postcodes in {_LOG_FILE.name}")
+
+
+_log_handler_key = pytest.StashKey[object]()

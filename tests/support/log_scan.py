@@ -1,0 +1,40 @@
+"""Every log line a test run writes, kept and searched for personal data when the run ends.
+
+Services log to stdout as JSON (captured per test by pytest); this also sends every record to
+a file for the whole run. At the end the file is searched for anything that looks like an NHS
+number (10 digits passing Modulus 11) and for the postcodes of the sample lookup the tests use.
+A hit fails the run and prints the offending lines.
+"""
+
+import logging
+import re
+from pathlib import Path
+
+import nhs_number
+
+from signpost_platform.logging import JsonFormatter
+from signpost_schemas.geography import sample_postcode_lookup
+
+_TEN_DIGITS = re.compile(r"(?<![\d.])\d{10}(?![\d.])")
+
+
+def install(path: Path) -> logging.Handler:
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(JsonFormatter("test-run"))
+    handler.setLevel(logging.DEBUG)
+    logging.getLogger().addHandler(handler)
+    return handler
+
+
+def personal_data_in(path: Path) -> list[str]:
+    """Log lines that carry an NHS number or a known postcode."""
+    postcodes = set(sample_postcode_lookup())
+    compact = {p.replace(" ", "") for p in postcodes}
+    offending = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        numbers = [n for n in _TEN_DIGITS.findall(line) if nhs_number.is_valid(n)]
+        upper = line.upper()
+        places = [p for p in postcodes if p in upper] + [p for p in compact if p in upper]
+        if numbers or places:
+            offending.append(line[:500])
+    return offending

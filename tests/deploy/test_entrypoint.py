@@ -204,7 +204,9 @@ def test_served_service_is_ready_with_its_database_at_head(
     assert response.status_code == 200
     body = response.json()
     assert (body["service"], body["status"], body["database"]) == (service.name, "ok", "ok")
-    assert body["migrations"] == {"current": _heads(service), "head": _heads(service)}
+    assert body["migrations"] == {
+        "current": _heads(service), "head": _heads(service), "schema": "current"
+    }
 
 
 @pytest.mark.parametrize("service", SERVICES, ids=lambda s: s.name)

@@ -39,7 +39,9 @@ def ensure_wrk() -> str:
         subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=False, capture_output=True)
         if not shutil.which("wrk"):
             subprocess.run(["apt-get", "update", "-q"], check=True, capture_output=True)
-            subprocess.run(["apt-get", "install", "-y", "-q", "wrk"], check=True, capture_output=True)
+            subprocess.run(
+                ["apt-get", "install", "-y", "-q", "wrk"], check=True, capture_output=True
+            )
         found = shutil.which("wrk")
     if not found:
         raise SystemExit("wrk is needed for the benchmarks: apt-get install wrk")
@@ -56,7 +58,9 @@ def migrated_postgres(service: str) -> str:
     """A new PostgreSQL database for `service`, migrated to head."""
     return asyncio.run(
         devdb.migrated_database(
-            "postgresql", service, folder=Path(tempfile.gettempdir()),
+            "postgresql",
+            service,
+            folder=Path(tempfile.gettempdir()),
             postgres_admin_url=POSTGRES_ADMIN_URL,
         )
     )
@@ -71,16 +75,33 @@ def token(*scopes: str) -> str:
 
 
 @contextmanager
-def serve(factory: str, *, env: dict[str, str] | None = None, workers: int = WORKERS) -> Iterator[str]:
+def serve(
+    factory: str, *, env: dict[str, str] | None = None, workers: int = WORKERS
+) -> Iterator[str]:
     """Run `factory` (module:function) under uvicorn with production-like settings; yield its URL.
 
     uvloop + httptools, `workers` processes, no access log, warnings-only logging.
     """
     port = free_port()
     command = [
-        sys.executable, "-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1",
-        "--port", str(port), "--workers", str(workers), "--loop", "uvloop", "--http", "httptools",
-        "--no-access-log", "--log-level", "warning",
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        factory,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--no-access-log",
+        "--log-level",
+        "warning",
     ]
     # Benchmarks drive one client far past any per-client quota: measure the service, not the limit.
     unlimited = {f"{p}_RATE_LIMIT_PER_MINUTE": "0" for p in ("REFERRAL", "DIRECTORY", "SCREENING")}
@@ -156,9 +177,7 @@ def wrk(
     }
     command = [binary, f"-t{threads}", f"-c{connections}", f"-d{duration}s", "-s", str(LUA), url]
     result = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
-    line = next(
-        (x for x in result.stdout.splitlines() if x.startswith("{\"requests\"")), None
-    )
+    line = next((x for x in result.stdout.splitlines() if x.startswith('{"requests"')), None)
     if line is None:
         raise RuntimeError(f"wrk printed no summary:\n{result.stdout}\n{result.stderr}")
     figures = json.loads(line)

@@ -26,17 +26,24 @@ def referral_body(identifier: str, requester: str = "F84001") -> dict[str, objec
     return {
         "resourceType": "ServiceRequest",
         "identifier": [{"system": "https://emis.example/referral-id", "value": identifier}],
-        "extension": [{
-            "url": systems.SOURCE_OF_SERVICE_REQUEST_EXTENSION,
-            "valueCodeableConcept": {"coding": [{"system": systems.SNOMED, "code": "108161000000109"}]},
-        }],
+        "extension": [
+            {
+                "url": systems.SOURCE_OF_SERVICE_REQUEST_EXTENSION,
+                "valueCodeableConcept": {
+                    "coding": [{"system": systems.SNOMED, "code": "108161000000109"}]
+                },
+            }
+        ],
         "status": "active",
         "intent": "order",
         "subject": {"identifier": {"system": systems.NHS_NUMBER, "value": "9434765919"}},
         "authoredOn": "2026-10-01T10:00:00Z",
         "requester": {"identifier": {"system": systems.ODS_ORGANIZATION, "value": requester}},
-        "performerType": {"coding": [{"system": systems.PERSONALISED_CARE_ROLE,
-                                      "code": "social-prescribing-link-worker"}]},
+        "performerType": {
+            "coding": [
+                {"system": systems.PERSONALISED_CARE_ROLE, "code": "social-prescribing-link-worker"}
+            ]
+        },
         "reasonCode": [
             {"coding": [{"system": systems.SNOMED, "code": "105531004"}], "text": "Damp flat"},
             {"coding": [{"system": systems.SNOMED, "code": "160932005"}]},
@@ -51,7 +58,8 @@ async def _seed(url: str, headers: dict[str, str], requester: str, count: int) -
         async def one(index: int) -> None:
             async with semaphore:
                 response = await client.post(
-                    "/fhir/ServiceRequest", json=referral_body(f"SEED-{requester}-{index}", requester)
+                    "/fhir/ServiceRequest",
+                    json=referral_body(f"SEED-{requester}-{index}", requester),
                 )
                 response.raise_for_status()
 
@@ -70,10 +78,23 @@ def run(connections: int = 32) -> dict[str, object]:
         with serve("referral_api.main:create_app", env=env) as url:
             body = json.dumps(referral_body(MARKER))
             endpoint = f"{url}/fhir/ServiceRequest"
-            wrk(endpoint, method="POST", body=body, headers=write_headers, unique_marker=MARKER,
-                duration=2, connections=connections)  # warm-up
-            create = wrk(endpoint, method="POST", body=body, headers=write_headers,
-                         unique_marker=MARKER, connections=connections)
+            wrk(
+                endpoint,
+                method="POST",
+                body=body,
+                headers=write_headers,
+                unique_marker=MARKER,
+                duration=2,
+                connections=connections,
+            )  # warm-up
+            create = wrk(
+                endpoint,
+                method="POST",
+                body=body,
+                headers=write_headers,
+                unique_marker=MARKER,
+                connections=connections,
+            )
             asyncio.run(_seed(url, write_headers, "Y01234", 400))
             search_url = f"{endpoint}?requester=Y01234&_count=20"
             check = httpx.get(search_url, headers=write_headers).json()
@@ -92,13 +113,20 @@ def report(bare: Load, create: Load, search: Load) -> dict[str, object]:
     print(bare.row("bare FastAPI GET /ping"))
     print(create.row("POST /fhir/ServiceRequest (2 reasons)"))
     print(search.row("GET /fhir/ServiceRequest (20 of 400)"))
-    print(f"create / bare = {create_ratio:.2f} (target >= {CREATE_TARGET})"
-          f" {'MET' if create_ratio >= CREATE_TARGET else 'MISSED'}")
-    print(f"search / bare = {search_ratio:.2f} (target >= {SEARCH_TARGET})"
-          f" {'MET' if search_ratio >= SEARCH_TARGET else 'MISSED'}")
+    print(
+        f"create / bare = {create_ratio:.2f} (target >= {CREATE_TARGET})"
+        f" {'MET' if create_ratio >= CREATE_TARGET else 'MISSED'}"
+    )
+    print(
+        f"search / bare = {search_ratio:.2f} (target >= {SEARCH_TARGET})"
+        f" {'MET' if search_ratio >= SEARCH_TARGET else 'MISSED'}"
+    )
     return {
-        "bare": bare.as_dict(), "create": create.as_dict(), "search": search.as_dict(),
-        "create_ratio": round(create_ratio, 3), "search_ratio": round(search_ratio, 3),
+        "bare": bare.as_dict(),
+        "create": create.as_dict(),
+        "search": search.as_dict(),
+        "create_ratio": round(create_ratio, 3),
+        "search_ratio": round(search_ratio, 3),
     }
 
 

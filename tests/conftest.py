@@ -13,7 +13,7 @@ from tests.support import log_scan
 for _prefix in ("REFERRAL", "DIRECTORY", "SCREENING"):
     os.environ.setdefault(f"{_prefix}_RATE_LIMIT_PER_MINUTE", "0")
 
-from tests.support.databases import BACKENDS
+from tests.support.databases import BACKENDS  # noqa: E402  (after the environment is set)
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -57,7 +57,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         if reporter:
             reporter.write_line(
                 f"PERSONAL DATA IN LOGS: {len(offending)} log lines of this run carry an NHS "
-                "number or a postcode:", red=True,
+                "number or a postcode:",
+                red=True,
             )
             for line in offending[:20]:
                 reporter.write_line(f"  {line}")

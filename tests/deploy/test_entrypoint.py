@@ -205,7 +205,9 @@ def test_served_service_is_ready_with_its_database_at_head(
     body = response.json()
     assert (body["service"], body["status"], body["database"]) == (service.name, "ok", "ok")
     assert body["migrations"] == {
-        "current": _heads(service), "head": _heads(service), "schema": "current"
+        "current": _heads(service),
+        "head": _heads(service),
+        "schema": "current",
     }
 
 

@@ -26,16 +26,28 @@ def jwks_settings(tmp_path, signing_key):
     path = tmp_path / "jwks.json"
     path.write_text(json.dumps({"keys": [public]}))
     return ReferralSettings(
-        database_url="sqlite+aiosqlite://", environment="production", auth_mode="jwt",
-        jwks_file=path, jwt_issuer="https://auth.example.nhs.uk", jwt_audience="signpost-referral",
+        database_url="sqlite+aiosqlite://",
+        environment="production",
+        auth_mode="jwt",
+        jwks_file=path,
+        jwt_issuer="https://auth.example.nhs.uk",
+        jwt_audience="signpost-referral",
         pseudonym_key="a-production-pseudonym-key-from-the-secret-store",
     )
 
 
 def signed(key, kid="key-1", **overrides):
     now = int(time.time())
-    claims = {"iss": "https://auth.example.nhs.uk", "aud": "signpost-referral", "sub": "client-1",
-              "scope": "referral:read", "iat": now, "exp": now + 300, "ods": "F84001", **overrides}
+    claims = {
+        "iss": "https://auth.example.nhs.uk",
+        "aud": "signpost-referral",
+        "sub": "client-1",
+        "scope": "referral:read",
+        "iat": now,
+        "exp": now + 300,
+        "ods": "F84001",
+        **overrides,
+    }
     return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
 
 
@@ -49,8 +61,12 @@ def test_rs256_token_from_the_jwks_is_accepted(jwks_settings, signing_key):
 
 @pytest.mark.parametrize(
     "change",
-    [{"kid": "unknown"}, {"aud": "someone-else"}, {"iss": "https://evil.example"},
-     {"exp": int(time.time()) - 10}],
+    [
+        {"kid": "unknown"},
+        {"aud": "someone-else"},
+        {"iss": "https://evil.example"},
+        {"exp": int(time.time()) - 10},
+    ],
     ids=["unknown kid", "wrong audience", "wrong issuer", "expired"],
 )
 def test_rs256_token_with_a_bad_claim_or_key_is_refused(jwks_settings, signing_key, change):
@@ -74,6 +90,9 @@ def test_development_token_is_refused_by_production_settings(jwks_settings):
 
 def test_development_auth_cannot_be_enabled_in_production():
     with pytest.raises(ValidationError, match="cannot be used with environment=production"):
-        ReferralSettings(database_url="sqlite+aiosqlite://", environment="production",
-                         auth_mode="development",
-                         pseudonym_key="a-production-pseudonym-key-from-the-secret-store")
+        ReferralSettings(
+            database_url="sqlite+aiosqlite://",
+            environment="production",
+            auth_mode="development",
+            pseudonym_key="a-production-pseudonym-key-from-the-secret-store",
+        )

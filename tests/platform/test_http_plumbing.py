@@ -2,9 +2,6 @@
 
 import json
 
-import httpx
-import pytest
-
 from tests.referral.conftest import READ, WRITE
 from tests.support.builders import NHS_NUMBERS, service_request
 
@@ -15,7 +12,9 @@ async def test_correlation_id_is_echoed_and_logged(client, capsys):
     )
 
     assert response.headers["x-correlation-id"] == "conv-123"
-    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    lines = [
+        json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")
+    ]
     access = [line for line in lines if line["logger"] == "signpost.access"]
     assert access[-1]["correlation_id"] == "conv-123"
     assert access[-1]["path"] == "/fhir/metadata"
@@ -56,7 +55,8 @@ async def test_chunked_body_over_the_limit_is_413(client):
             yield b"x" * 32_768
 
     response = await client.post(
-        "/fhir/ServiceRequest", content=chunks(),
+        "/fhir/ServiceRequest",
+        content=chunks(),
         headers={**WRITE, "Content-Type": "application/fhir+json"},
     )
 

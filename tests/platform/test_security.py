@@ -30,7 +30,9 @@ async def test_a_client_over_its_rate_limit_gets_429_with_retry_after(referral_d
     app = create_app(settings)
     busy, other = bearer("referral:read"), bearer("referral:read", ods="Y01234")
     async with running(app, "http://referral.test") as client:
-        statuses = [(await client.get("/fhir/metadata", headers=busy)).status_code for _ in range(5)]
+        statuses = [
+            (await client.get("/fhir/metadata", headers=busy)).status_code for _ in range(5)
+        ]
         limited = await client.get("/fhir/metadata", headers=busy)
         someone_else = await client.get("/fhir/metadata", headers=other)
         health = await client.get("/_ping", headers=busy)
@@ -51,7 +53,8 @@ async def test_metrics_count_requests_by_route_template(client):
 
     assert re.search(
         r'signpost_http_requests_total\{method="GET",route="/fhir/ServiceRequest/\{referral_id\}",'
-        r'service="referral",status="404"\} [1-9]', text
+        r'service="referral",status="404"\} [1-9]',
+        text,
     ), text[:2000]
     latency_histogram = "signpost_http_request_duration_seconds_bucket"
     assert latency_histogram in text
@@ -78,16 +81,21 @@ async def test_outbound_calls_carry_the_current_trace(client):
 
     @upstream_router.get("/fhir/call-downstream")
     async def call_downstream():
-        async with traced_client(transport=httpx.ASGITransport(app=downstream),
-                                 base_url="http://downstream") as http:
+        async with traced_client(
+            transport=httpx.ASGITransport(app=downstream), base_url="http://downstream"
+        ) as http:
             await http.get("/echo")
         return {}
 
     from signpost_platform.app import create_app as create_service_app
 
     app = create_service_app(
-        service_name="referral", title="t", version="1", description="",
-        settings=ReferralSettings(database_url="sqlite+aiosqlite://"), routers=[upstream_router],
+        service_name="referral",
+        title="t",
+        version="1",
+        description="",
+        settings=ReferralSettings(database_url="sqlite+aiosqlite://"),
+        routers=[upstream_router],
     )
     async with running(app, "http://upstream") as http:
         await http.get("/fhir/call-downstream", headers={"traceparent": TRACEPARENT})

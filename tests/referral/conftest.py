@@ -24,7 +24,9 @@ async def referral_database(backend: str, session_tmp: Path) -> AsyncIterator[st
 
 
 @pytest.fixture(scope="session")
-async def referral_service(referral_database: str) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+async def referral_service(
+    referral_database: str,
+) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
     app = create_app(ReferralSettings(database_url=referral_database, environment="test"))
     async with running(app, "http://referral.test") as client:
         yield app, client

@@ -8,19 +8,25 @@ AUDITOR = bearer("audit:read")
 
 
 async def test_create_read_update_and_search_are_audited(client):
-    created = (await client.post("/fhir/ServiceRequest", json=service_request(), headers=WRITE)).json()
+    created = (
+        await client.post("/fhir/ServiceRequest", json=service_request(), headers=WRITE)
+    ).json()
     referral_id = created["id"]
     await client.get(f"/fhir/ServiceRequest/{referral_id}", headers=READ)
     body = {**service_request(status="on-hold"), "id": referral_id}
-    await client.put(f"/fhir/ServiceRequest/{referral_id}", json=body,
-                     headers={**WRITE, "If-Match": 'W/"1"'})
+    await client.put(
+        f"/fhir/ServiceRequest/{referral_id}", json=body, headers={**WRITE, "If-Match": 'W/"1"'}
+    )
     await client.get(f"/fhir/ServiceRequest?patient.identifier={NHS_NUMBERS[0]}", headers=READ)
 
     audit = await client.get("/audit", headers=AUDITOR)
 
     events = list(reversed(audit.json()["events"]))
     assert [(e["action"], e.get("resource_id")) for e in events] == [
-        ("create", referral_id), ("read", referral_id), ("update", referral_id), ("search", None),
+        ("create", referral_id),
+        ("read", referral_id),
+        ("update", referral_id),
+        ("search", None),
     ]
     assert events[3]["returned_ids"] == [referral_id]
     assert {e["resource_type"] for e in events} == {"ServiceRequest"}

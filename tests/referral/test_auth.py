@@ -32,9 +32,13 @@ async def test_write_scope_alone_cannot_search(client):
 
 
 async def test_token_signed_with_another_secret_is_401(client):
-    forged = mint_development_token(["referral:read"], secret="not-the-development-secret-but-long-enough-for-hs256")
+    forged = mint_development_token(
+        ["referral:read"], secret="not-the-development-secret-but-long-enough-for-hs256"
+    )
 
-    response = await client.get("/fhir/ServiceRequest", headers={"Authorization": f"Bearer {forged}"})
+    response = await client.get(
+        "/fhir/ServiceRequest", headers={"Authorization": f"Bearer {forged}"}
+    )
 
     assert response.status_code == 401
 
@@ -42,18 +46,24 @@ async def test_token_signed_with_another_secret_is_401(client):
 async def test_expired_token_is_401(client):
     expired = mint_development_token(["referral:read"], lifetime_seconds=-60)
 
-    response = await client.get("/fhir/ServiceRequest", headers={"Authorization": f"Bearer {expired}"})
+    response = await client.get(
+        "/fhir/ServiceRequest", headers={"Authorization": f"Bearer {expired}"}
+    )
 
     assert response.status_code == 401
     assert "expired" in response.json()["issue"][0]["diagnostics"]
 
 
 async def test_token_for_another_audience_is_401(client):
-    claims = jwt.decode(mint_development_token(["referral:read"]), options={"verify_signature": False})
+    claims = jwt.decode(
+        mint_development_token(["referral:read"]), options={"verify_signature": False}
+    )
     claims["aud"] = "someone-else"
     token = jwt.encode(claims, "signpost-development-only-secret-never-use-in-production")
 
-    response = await client.get("/fhir/ServiceRequest", headers={"Authorization": f"Bearer {token}"})
+    response = await client.get(
+        "/fhir/ServiceRequest", headers={"Authorization": f"Bearer {token}"}
+    )
 
     assert response.status_code == 401
 

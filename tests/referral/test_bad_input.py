@@ -21,7 +21,9 @@ def with_changes(change):
 
 BAD_BODIES = {
     "wrong resourceType": (
-        {**service_request(), "resourceType": "Patient"}, 400, "structure",
+        {**service_request(), "resourceType": "Patient"},
+        400,
+        "structure",
         "ServiceRequest.resourceType",
     ),
     "missing subject": (without("subject"), 400, "required", "ServiceRequest.subject"),
@@ -29,51 +31,78 @@ BAD_BODIES = {
     "empty reasons": (service_request(reasons=[]), 400, "required", "ServiceRequest.reasonCode"),
     "invalid NHS number": (
         with_changes(lambda b: b["subject"]["identifier"].update(value="9434765918")),
-        422, "value", "ServiceRequest.subject.identifier.value",
+        422,
+        "value",
+        "ServiceRequest.subject.identifier.value",
     ),
     "unknown reason code": (
         service_request(reasons=[reason("105531004"), reason("123456789")]),
-        422, "code-invalid", "ServiceRequest.reasonCode[1]",
+        422,
+        "code-invalid",
+        "ServiceRequest.reasonCode[1]",
     ),
     "role outside the six": (
         with_changes(lambda b: b["performerType"]["coding"][0].update(code="gp")),
-        422, "code-invalid", "ServiceRequest.performerType",
+        422,
+        "code-invalid",
+        "ServiceRequest.performerType",
     ),
     "source of referral missing": (
-        with_changes(lambda b: b.update(extension=[{"url": "https://example.org/other",
-                                                     "valueString": "x"}])),
-        422, "required",
+        with_changes(
+            lambda b: b.update(extension=[{"url": "https://example.org/other", "valueString": "x"}])
+        ),
+        422,
+        "required",
         "ServiceRequest.extension('https://fhir.hl7.org.uk/StructureDefinition/"
         "Extension-UKCore-SourceOfServiceRequest')",
     ),
     "source of referral outside its value set": (
         service_request(source=("http://snomed.info/sct", "999")),
-        422, "code-invalid", "ServiceRequest.extension[0].valueCodeableConcept",
+        422,
+        "code-invalid",
+        "ServiceRequest.extension[0].valueCodeableConcept",
     ),
     "same reason twice": (
         service_request(reasons=[reason("105531004"), reason("105531004")]),
-        422, "duplicate", "ServiceRequest.reasonCode[1]",
+        422,
+        "duplicate",
+        "ServiceRequest.reasonCode[1]",
     ),
     "reason not recorded beside a reason": (
-        service_request(reasons=[
-            reason("reason-not-recorded", "https://signpost.nhs.example/CodeSystem/referral-reason"),
-            reason("105531004"),
-        ]),
-        422, "business-rule", "ServiceRequest.reasonCode",
+        service_request(
+            reasons=[
+                reason(
+                    "reason-not-recorded", "https://signpost.nhs.example/CodeSystem/referral-reason"
+                ),
+                reason("105531004"),
+            ]
+        ),
+        422,
+        "business-rule",
+        "ServiceRequest.reasonCode",
     ),
     "unknown element": (
-        {**service_request(), "favouriteColour": "blue"}, 400, "structure",
+        {**service_request(), "favouriteColour": "blue"},
+        400,
+        "structure",
         "ServiceRequest.favouriteColour",
     ),
     "ODS code malformed": (
-        service_request(requester="not an ods code"), 422, "value",
+        service_request(requester="not an ods code"),
+        422,
+        "value",
         "ServiceRequest.requester.identifier.value",
     ),
     "authored in the future": (
-        service_request(authored="2099-01-01"), 422, "value", "ServiceRequest.authoredOn",
+        service_request(authored="2099-01-01"),
+        422,
+        "value",
+        "ServiceRequest.authoredOn",
     ),
     "authored without time zone": (
-        service_request(authored="2026-01-01T10:00:00"), 400, "structure",
+        service_request(authored="2026-01-01T10:00:00"),
+        400,
+        "structure",
         "ServiceRequest.authoredOn",
     ),
 }
@@ -98,7 +127,8 @@ async def test_invalid_referral_is_refused_naming_the_element(client, referral_a
 
 async def test_malformed_json_is_400_structure(client, referral_app):
     response = await client.post(
-        "/fhir/ServiceRequest", content=b'{"resourceType": "ServiceRequest",',
+        "/fhir/ServiceRequest",
+        content=b'{"resourceType": "ServiceRequest",',
         headers={**WRITE, "Content-Type": "application/fhir+json"},
     )
 
@@ -109,7 +139,8 @@ async def test_malformed_json_is_400_structure(client, referral_app):
 
 async def test_non_json_content_type_is_415(client):
     response = await client.post(
-        "/fhir/ServiceRequest", content=b"<ServiceRequest/>",
+        "/fhir/ServiceRequest",
+        content=b"<ServiceRequest/>",
         headers={**WRITE, "Content-Type": "application/fhir+xml"},
     )
 
@@ -144,9 +175,7 @@ async def test_unknown_search_parameter_is_refused_not_ignored(client):
 
 
 async def test_invalid_nhs_number_in_search_is_400(client):
-    response = await client.get(
-        "/fhir/ServiceRequest?patient.identifier=1234567890", headers=READ
-    )
+    response = await client.get("/fhir/ServiceRequest?patient.identifier=1234567890", headers=READ)
 
     assert response.status_code == 400
     assert response.json()["issue"][0]["expression"] == ["patient.identifier"]

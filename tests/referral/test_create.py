@@ -65,14 +65,24 @@ async def test_searchable_columns_are_normalised_from_the_resource(client, refer
     }
     stored = response.json()
     assert stored["subject"]["identifier"] == {
-        "system": "https://fhir.nhs.uk/Id/nhs-number", "value": "9434765919",
+        "system": "https://fhir.nhs.uk/Id/nhs-number",
+        "value": "9434765919",
     }
 
 
 async def test_reason_not_recorded_is_accepted_on_its_own(client, referral_app):
-    body = service_request(reasons=[{"coding": [{
-        "system": "https://signpost.nhs.example/CodeSystem/referral-reason",
-        "code": "reason-not-recorded"}]}])
+    body = service_request(
+        reasons=[
+            {
+                "coding": [
+                    {
+                        "system": "https://signpost.nhs.example/CodeSystem/referral-reason",
+                        "code": "reason-not-recorded",
+                    }
+                ]
+            }
+        ]
+    )
     response = await client.post("/fhir/ServiceRequest", json=body, headers=WRITE)
 
     assert response.status_code == 201
@@ -126,10 +136,12 @@ async def test_plain_create_with_a_used_identifier_is_a_conflict(client, referra
 
 async def test_concurrent_conditional_creates_make_one_referral(client, referral_app):
     headers = {**WRITE, "If-None-Exist": f"identifier={IDENTIFIER}"}
-    responses = await asyncio.gather(*(
-        client.post("/fhir/ServiceRequest", json=service_request(), headers=headers)
-        for _ in range(12)
-    ))
+    responses = await asyncio.gather(
+        *(
+            client.post("/fhir/ServiceRequest", json=service_request(), headers=headers)
+            for _ in range(12)
+        )
+    )
 
     assert sorted(r.status_code for r in responses) == [200] * 11 + [201]
     assert len({r.json()["id"] for r in responses}) == 1
@@ -147,7 +159,9 @@ async def test_if_none_exist_must_name_an_identifier_of_the_resource(client, ref
 
 
 async def test_read_returns_the_stored_referral_with_its_version(client):
-    created = (await client.post("/fhir/ServiceRequest", json=service_request(), headers=WRITE)).json()
+    created = (
+        await client.post("/fhir/ServiceRequest", json=service_request(), headers=WRITE)
+    ).json()
 
     response = await client.get(f"/fhir/ServiceRequest/{created['id']}", headers=READ)
 

@@ -31,11 +31,16 @@ async def test_openapi_documents_every_endpoint_with_examples(client):
     for key in [("/fhir/ServiceRequest", "post"), ("/fhir/ServiceRequest/{referral_id}", "put")]:
         body = operations[key]["requestBody"]["content"]["application/fhir+json"]
         assert body["example"]["resourceType"] == "ServiceRequest"
-    for key in [("/fhir/ServiceRequest", "post"), ("/fhir/ServiceRequest", "get"),
-                ("/fhir/ServiceRequest/{referral_id}", "get"),
-                ("/fhir/ServiceRequest/{referral_id}", "put")]:
+    for key in [
+        ("/fhir/ServiceRequest", "post"),
+        ("/fhir/ServiceRequest", "get"),
+        ("/fhir/ServiceRequest/{referral_id}", "get"),
+        ("/fhir/ServiceRequest/{referral_id}", "put"),
+    ]:
         responses = operations[key]["responses"]
-        assert any("example" in r.get("content", {}).get("application/fhir+json", {})
-                   for r in responses.values()), key
+        assert any(
+            "example" in r.get("content", {}).get("application/fhir+json", {})
+            for r in responses.values()
+        ), key
     assert "ServiceRequest" in spec["components"]["schemas"]
     assert len({op["operationId"] for op in operations.values()}) == len(operations)

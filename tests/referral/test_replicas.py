@@ -28,10 +28,12 @@ async def test_fifty_concurrent_conditional_creates_across_two_replicas_make_one
     headers = {**WRITE, "If-None-Exist": f"identifier={IDENTIFIER}"}
     replicas = [client, second_replica]
 
-    responses = await asyncio.gather(*(
-        replicas[i % 2].post("/fhir/ServiceRequest", json=service_request(), headers=headers)
-        for i in range(50)
-    ))
+    responses = await asyncio.gather(
+        *(
+            replicas[i % 2].post("/fhir/ServiceRequest", json=service_request(), headers=headers)
+            for i in range(50)
+        )
+    )
 
     statuses = [r.status_code for r in responses]
     assert statuses.count(201) == 1, statuses

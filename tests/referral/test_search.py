@@ -12,15 +12,30 @@ async def referrals(client):
     """Five referrals that differ in one dimension each, created in this order."""
     bodies = {
         "a": service_request(identifier="A", authored="2026-01-15T09:00:00Z"),
-        "b": service_request(identifier="B", nhs_number=NHS_NUMBERS[1], authored="2026-02-10T09:00:00Z",
-                             role="care-navigator"),
-        "c": service_request(identifier="C", requester="Y01234", authored="2026-03-05T09:00:00Z",
-                             reasons=[reason(SNOMED_REASONS["food"])]),
-        "d": service_request(identifier="D", status="completed", authored="2026-03-31T23:30:00Z",
-                             reasons=[reason(SNOMED_REASONS["unemployed"]),
-                                      reason(SNOMED_REASONS["food"])]),
-        "e": service_request(identifier="E", nhs_number=NHS_NUMBERS[1], authored="2026-04-01T00:30:00Z",
-                             role="community-connector"),
+        "b": service_request(
+            identifier="B",
+            nhs_number=NHS_NUMBERS[1],
+            authored="2026-02-10T09:00:00Z",
+            role="care-navigator",
+        ),
+        "c": service_request(
+            identifier="C",
+            requester="Y01234",
+            authored="2026-03-05T09:00:00Z",
+            reasons=[reason(SNOMED_REASONS["food"])],
+        ),
+        "d": service_request(
+            identifier="D",
+            status="completed",
+            authored="2026-03-31T23:30:00Z",
+            reasons=[reason(SNOMED_REASONS["unemployed"]), reason(SNOMED_REASONS["food"])],
+        ),
+        "e": service_request(
+            identifier="E",
+            nhs_number=NHS_NUMBERS[1],
+            authored="2026-04-01T00:30:00Z",
+            role="community-connector",
+        ),
     }
     ids = {}
     for key, body in bodies.items():
@@ -56,8 +71,11 @@ def found(bundle, ids):
         ("authored=2026-03", ["c", "d"]),
         ("authored=gt2026-03-31", ["e"]),
         ("performer-type=care-navigator", ["b"]),
-        ("performer-type=https://signpost.nhs.example/CodeSystem/personalised-care-role|"
-         "community-connector", ["e"]),
+        (
+            "performer-type=https://signpost.nhs.example/CodeSystem/personalised-care-role|"
+            "community-connector",
+            ["e"],
+        ),
         ("performer-type=care-navigator,community-connector", ["b", "e"]),
         ("requester=Y01234", ["c"]),
         ("requester=https://fhir.nhs.uk/Id/ods-organization-code|y01234", ["c"]),

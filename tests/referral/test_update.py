@@ -20,8 +20,11 @@ def changed(created, **changes):
 
 async def test_update_with_current_version_replaces_the_referral(client, referral_app):
     created = await create(client)
-    body = changed(created, status="completed",
-                   reasons=[reason(SNOMED_REASONS["food"]), reason(SNOMED_REASONS["housing"])])
+    body = changed(
+        created,
+        status="completed",
+        reasons=[reason(SNOMED_REASONS["food"]), reason(SNOMED_REASONS["housing"])],
+    )
 
     response = await client.put(
         f"/fhir/ServiceRequest/{created['id']}", json=body, headers={**WRITE, "If-Match": 'W/"1"'}
@@ -34,7 +37,10 @@ async def test_update_with_current_version_replaces_the_referral(client, referra
     rows = await fetch_rows(
         referral_app, "SELECT rank, reason_code FROM referral_reason ORDER BY rank"
     )
-    assert rows == [{"rank": 1, "reason_code": "733423003"}, {"rank": 2, "reason_code": "105531004"}]
+    assert rows == [
+        {"rank": 1, "reason_code": "733423003"},
+        {"rank": 2, "reason_code": "105531004"},
+    ]
     [row] = await fetch_rows(referral_app, "SELECT status, version FROM referral")
     assert row == {"status": "completed", "version": 2}
 
@@ -42,7 +48,9 @@ async def test_update_with_current_version_replaces_the_referral(client, referra
 async def test_update_with_stale_version_is_412_and_changes_nothing(client, referral_app):
     created = await create(client)
     url = f"/fhir/ServiceRequest/{created['id']}"
-    await client.put(url, json=changed(created, status="on-hold"), headers={**WRITE, "If-Match": 'W/"1"'})
+    await client.put(
+        url, json=changed(created, status="on-hold"), headers={**WRITE, "If-Match": 'W/"1"'}
+    )
 
     stale = await client.put(
         url, json=changed(created, status="revoked"), headers={**WRITE, "If-Match": 'W/"1"'}
@@ -57,10 +65,14 @@ async def test_update_with_stale_version_is_412_and_changes_nothing(client, refe
 async def test_concurrent_updates_of_one_version_let_exactly_one_win(client, referral_app):
     created = await create(client)
     url = f"/fhir/ServiceRequest/{created['id']}"
-    responses = await asyncio.gather(*(
-        client.put(url, json=changed(created, status=status), headers={**WRITE, "If-Match": 'W/"1"'})
-        for status in ("on-hold", "revoked", "completed", "active")
-    ))
+    responses = await asyncio.gather(
+        *(
+            client.put(
+                url, json=changed(created, status=status), headers={**WRITE, "If-Match": 'W/"1"'}
+            )
+            for status in ("on-hold", "revoked", "completed", "active")
+        )
+    )
 
     assert sorted(r.status_code for r in responses) == [200, 412, 412, 412]
     [row] = await fetch_rows(referral_app, "SELECT version FROM referral")
@@ -103,12 +115,15 @@ async def test_update_of_unknown_referral_is_404(client):
 
 async def test_update_cannot_take_another_referrals_identifier(client, referral_app):
     first = await create(client)
-    second = (await client.post(
-        "/fhir/ServiceRequest", json=service_request(identifier="EMIS-0002"), headers=WRITE
-    )).json()
+    second = (
+        await client.post(
+            "/fhir/ServiceRequest", json=service_request(identifier="EMIS-0002"), headers=WRITE
+        )
+    ).json()
 
     response = await client.put(
-        f"/fhir/ServiceRequest/{second['id']}", json=changed(second, identifier="EMIS-0001"),
+        f"/fhir/ServiceRequest/{second['id']}",
+        json=changed(second, identifier="EMIS-0001"),
         headers={**WRITE, "If-Match": 'W/"1"'},
     )
 

@@ -6,9 +6,16 @@ from signpost_schemas import codes, systems
 from signpost_schemas.codes import Confidence
 
 ALL_LISTS = [
-    codes.referral_reasons, codes.personalised_care_roles, codes.sources_of_referral,
-    codes.support_offered, codes.ethnic_categories, codes.genders, codes.consultation_mechanisms,
-    codes.attendance, codes.referral_status_and_closure, codes.screening_answers,
+    codes.referral_reasons,
+    codes.personalised_care_roles,
+    codes.sources_of_referral,
+    codes.support_offered,
+    codes.ethnic_categories,
+    codes.genders,
+    codes.consultation_mechanisms,
+    codes.attendance,
+    codes.referral_status_and_closure,
+    codes.screening_answers,
     codes.wellbeing_instruments,
 ]
 
@@ -40,8 +47,12 @@ def test_system_and_code_pairs_are_unique_across_all_lists():
 
 def test_the_six_personalised_care_roles():
     assert [c.code for c in codes.personalised_care_roles()] == [
-        "social-prescribing-link-worker", "care-coordinator", "health-and-wellbeing-coach",
-        "care-navigator", "community-connector", "community-neighbourhood-link-worker",
+        "social-prescribing-link-worker",
+        "care-coordinator",
+        "health-and-wellbeing-coach",
+        "care-navigator",
+        "community-connector",
+        "community-neighbourhood-link-worker",
     ]
 
 

@@ -22,8 +22,10 @@ def test_invalid_nhs_numbers_are_refused(value):
         validate_nhs_number(value)
 
 
-@pytest.mark.parametrize(("raw", "expected"), [("e151da", "E15 1DA"), ("SW1A 1AA", "SW1A 1AA"),
-                                               (" n16  0aa ", "N16 0AA")])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("e151da", "E15 1DA"), ("SW1A 1AA", "SW1A 1AA"), (" n16  0aa ", "N16 0AA")],
+)
 def test_postcodes_are_normalised(raw, expected):
     assert normalise_postcode(raw) == expected
 

@@ -14,7 +14,8 @@ async def test_submission_reads_and_searches_leave_audit_events(client):
     response_id = created.json()["id"]
     await client.get(f"/fhir/QuestionnaireResponse/{response_id}", headers=READ)
     observations = await client.get(
-        "/fhir/Observation", params={"derived-from": f"QuestionnaireResponse/{response_id}"},
+        "/fhir/Observation",
+        params={"derived-from": f"QuestionnaireResponse/{response_id}"},
         headers=READ,
     )
     returned = [e["resource"]["id"] for e in observations.json()["entry"]]
@@ -35,9 +36,11 @@ async def test_submission_reads_and_searches_leave_audit_events(client):
 
 
 async def test_audit_filters_by_record(client):
-    first = (await client.post(
-        "/fhir/QuestionnaireResponse", json=screening_response(barts_answers()), headers=WRITE
-    )).json()["id"]
+    first = (
+        await client.post(
+            "/fhir/QuestionnaireResponse", json=screening_response(barts_answers()), headers=WRITE
+        )
+    ).json()["id"]
     await client.get(f"/fhir/QuestionnaireResponse/{first}", headers=READ)
 
     audit = await client.get(

@@ -79,9 +79,9 @@ async def test_concurrent_updates_of_one_referral_count_every_contact(client, re
     responses = await asyncio.gather(*(send(client, update) for update in updates))
 
     assert {r.status_code for r in responses} == {200}
-    assert await fetch_rows(
-        referral_app, "SELECT contact_count FROM referral_lifecycle"
-    ) == [{"contact_count": 6}]
+    assert await fetch_rows(referral_app, "SELECT contact_count FROM referral_lifecycle") == [
+        {"contact_count": 6}
+    ]
     served = (await client.get("/fhir/ServiceRequest", headers=READ)).json()["entry"][0]
     [lifecycle] = [
         e for e in served["resource"]["extension"] if e["url"].endswith("ReferralLifecycle")

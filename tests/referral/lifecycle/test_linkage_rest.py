@@ -16,16 +16,22 @@ def linked_ids(resource):
 
 
 async def test_a_second_role_for_one_person_shows_the_link_on_both_referrals(client):
-    first = (await client.post(
-        "/fhir/ServiceRequest", json=service_request(identifier="R1", role="care-navigator"),
-        headers=WRITE,
-    )).json()
-    second = (await client.post(
-        "/fhir/ServiceRequest",
-        json=service_request(identifier="R2", role="community-connector",
-                             authored="2026-10-20T10:00:00Z"),
-        headers=WRITE,
-    )).json()
+    first = (
+        await client.post(
+            "/fhir/ServiceRequest",
+            json=service_request(identifier="R1", role="care-navigator"),
+            headers=WRITE,
+        )
+    ).json()
+    second = (
+        await client.post(
+            "/fhir/ServiceRequest",
+            json=service_request(
+                identifier="R2", role="community-connector", authored="2026-10-20T10:00:00Z"
+            ),
+            headers=WRITE,
+        )
+    ).json()
 
     first_now = (await client.get(f"/fhir/ServiceRequest/{first['id']}", headers=READ)).json()
 

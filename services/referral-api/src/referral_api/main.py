@@ -34,12 +34,19 @@ def create_app(settings: ReferralSettings | None = None) -> FastAPI:
         settings=settings or ReferralSettings(),
         routers=[
             trail.router(),
-            referrals_router, messages_router, lifecycle_router, metadata_router, reports_router
+            referrals_router,
+            messages_router,
+            lifecycle_router,
+            metadata_router,
+            reports_router,
         ],
         openapi_tags=[
             {"name": "ServiceRequest", "description": "Referrals (the minimum referral dataset)"},
-            {"name": "$process-message", "description": "Referral messages from EMIS, Rio and "
-             "other systems: new referrals and their lifecycle"},
+            {
+                "name": "$process-message",
+                "description": "Referral messages from EMIS, Rio and "
+                "other systems: new referrals and their lifecycle",
+            },
             {"name": "Task", "description": "Referral status, closure and support offered"},
             {"name": "Encounter", "description": "Contacts with the person"},
             {"name": "Observation", "description": "Wellbeing assessments"},

@@ -46,8 +46,11 @@ async def capabilities(request: Request) -> Response:
                 type="ServiceRequest",
                 profile=systems.SERVICE_REQUEST_PROFILE,
                 interaction=[
-                    ResourceInteraction(code="create", documentation="Conditional create with "
-                                        "If-None-Exist: identifier=<system>|<value>"),
+                    ResourceInteraction(
+                        code="create",
+                        documentation="Conditional create with "
+                        "If-None-Exist: identifier=<system>|<value>",
+                    ),
                     ResourceInteraction(code="read"),
                     ResourceInteraction(code="update", documentation="If-Match is required"),
                     ResourceInteraction(code="search-type"),

@@ -12,8 +12,10 @@ from signpost_platform.openapi_docs import OperationExamples
 
 
 def _load() -> dict[str, OperationExamples]:
-    text = resources.files("referral_api").joinpath("data", "openapi-examples.json").read_text(
-        encoding="utf-8"
+    text = (
+        resources.files("referral_api")
+        .joinpath("data", "openapi-examples.json")
+        .read_text(encoding="utf-8")
     )
     return {
         operation_id: OperationExamples(

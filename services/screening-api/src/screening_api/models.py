@@ -7,10 +7,10 @@ from screening_api.observations.models import ObservationRecord
 from screening_api.responses.models import ResponseAnswerRecord, ResponseRecord
 
 __all__ = [
-    "audit_event",
     "InvitationRecord",
     "ObservationRecord",
     "ReferralHandoff",
     "ResponseAnswerRecord",
     "ResponseRecord",
+    "audit_event",
 ]

@@ -65,7 +65,10 @@ def create_app(
         version=version,
         description=description,
         lifespan=lifespan,
-        openapi_tags=[*(openapi_tags or []), {"name": "health", "description": "Liveness and readiness"}],
+        openapi_tags=[
+            *(openapi_tags or []),
+            {"name": "health", "description": "Liveness and readiness"},
+        ],
     )
     app.state.service_name = service_name
     app.state.version = version

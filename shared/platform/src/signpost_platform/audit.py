@@ -11,7 +11,18 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table, Text, insert, select
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    insert,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from signpost_platform.auth import Caller, require_scope
@@ -26,8 +37,12 @@ def audit_table(metadata: MetaData) -> Table:
     return Table(
         "audit_event",
         metadata,
-        Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True,
-               autoincrement=True),
+        Column(
+            "id",
+            BigInteger().with_variant(Integer(), "sqlite"),
+            primary_key=True,
+            autoincrement=True,
+        ),
         Column("occurred_at", UtcDateTime(), nullable=False, index=True),
         Column("subject", String(255), nullable=False),
         Column("client_id", String(255)),
@@ -77,8 +92,11 @@ class AuditTrail:
         router = APIRouter(tags=["audit"])
         table = self.table
 
-        @router.get("/audit", operation_id="listAuditEvents",
-                    summary="Audit events: who read or changed which record (scope audit:read)")
+        @router.get(
+            "/audit",
+            operation_id="listAuditEvents",
+            summary="Audit events: who read or changed which record (scope audit:read)",
+        )
         async def list_audit_events(
             session: ReadSessionDep,
             _caller: Annotated[Caller, require_scope("audit:read")],
@@ -91,8 +109,12 @@ class AuditTrail:
             limit: Annotated[int, Query(ge=1, le=500)] = 100,
         ) -> dict[str, Any]:
             statement = select(table).order_by(table.c.id.desc()).limit(limit)
-            filters = {"resource_type": resource_type, "resource_id": resource_id,
-                       "subject": subject, "action": action}
+            filters = {
+                "resource_type": resource_type,
+                "resource_id": resource_id,
+                "subject": subject,
+                "action": action,
+            }
             for name, value in filters.items():
                 if value is not None:
                     statement = statement.where(table.c[name] == value)

@@ -25,7 +25,7 @@ async def create_empty_database(
     Raises OSError when PostgreSQL cannot be reached.
     """
     if backend == "sqlite":
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 (development tooling)
         return f"sqlite+aiosqlite:///{folder / f'{label}-{uuid.uuid4().hex[:8]}.db'}"
     name = f"signpost_{label}_{uuid.uuid4().hex[:10]}"
     engine = create_async_engine(postgres_admin_url, isolation_level="AUTOCOMMIT")
@@ -42,7 +42,7 @@ async def drop_database(url: str, *, postgres_admin_url: str = DEFAULT_POSTGRES_
     if parsed.get_backend_name() == "sqlite":
         if parsed.database:
             for suffix in ("", "-wal", "-shm"):
-                Path(parsed.database + suffix).unlink(missing_ok=True)
+                Path(parsed.database + suffix).unlink(missing_ok=True)  # noqa: ASYNC240
         return
     engine = create_async_engine(postgres_admin_url, isolation_level="AUTOCOMMIT")
     try:

@@ -29,8 +29,18 @@ def main() -> int:
         print(f"{name}-api: migrated; starting on http://{host}:{port}", flush=True)
         processes.append(
             subprocess.Popen(  # noqa: S603 (fixed argument list)
-                [sys.executable, "-m", "uvicorn", "--factory", factory, "--host", host,
-                 "--port", str(port), "--no-access-log"],
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "--factory",
+                    factory,
+                    "--host",
+                    host,
+                    "--port",
+                    str(port),
+                    "--no-access-log",
+                ],
                 env={**os.environ, url_variable: url},
             )
         )

@@ -165,8 +165,15 @@ _TITLES = {
 }
 
 _HTTP_ISSUE_CODES = {
-    401: "login", 403: "forbidden", 404: "not-found", 405: "not-supported", 406: "not-supported",
-    409: "conflict", 413: "too-long", 415: "not-supported", 429: "throttled",
+    401: "login",
+    403: "forbidden",
+    404: "not-found",
+    405: "not-supported",
+    406: "not-supported",
+    409: "conflict",
+    413: "too-long",
+    415: "not-supported",
+    429: "throttled",
 }
 
 
@@ -204,7 +211,9 @@ def install_error_handlers(app: FastAPI) -> None:
         detail = error.detail if isinstance(error.detail, str) else _TITLES.get(error.status_code)
         return render_error(
             request.url.path,
-            SignpostError(error.status_code, [Issue(code, detail or "error")], dict(error.headers or {})),
+            SignpostError(
+                error.status_code, [Issue(code, detail or "error")], dict(error.headers or {})
+            ),
         )
 
     @app.exception_handler(ClientDisconnect)
@@ -220,6 +229,10 @@ def install_error_handlers(app: FastAPI) -> None:
             request.url.path,
             SignpostError(
                 500,
-                [Issue("exception", "internal error; quote the correlation id to the service desk")],
+                [
+                    Issue(
+                        "exception", "internal error; quote the correlation id to the service desk"
+                    )
+                ],
             ),
         )

@@ -1,4 +1,4 @@
-"""`/_ping` (the process is alive) and `/_status` (ready: database reachable, migrations at head)."""
+"""`/_ping` (the process is alive) and `/_status` (ready: database reachable, schema not behind)."""
 
 import logging
 from typing import Any

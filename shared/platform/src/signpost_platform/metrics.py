@@ -22,7 +22,9 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUESTS = Counter(
-    "signpost_http_requests_total", "HTTP requests answered", ["service", "method", "route", "status"]
+    "signpost_http_requests_total",
+    "HTTP requests answered",
+    ["service", "method", "route", "status"],
 )
 LATENCY = Histogram(
     "signpost_http_request_duration_seconds",
@@ -37,7 +39,9 @@ ERRORS = Counter(
 router = APIRouter(tags=["health"])
 
 
-@router.get("/metrics", operation_id="metrics", summary="Prometheus metrics", include_in_schema=True)
+@router.get(
+    "/metrics", operation_id="metrics", summary="Prometheus metrics", include_in_schema=True
+)
 async def metrics() -> Response:
     registry = DEFAULT_REGISTRY
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

@@ -39,14 +39,20 @@ def combined(services: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "openapi": first["openapi"],
         "info": {
             "title": "Signpost APIs",
-            "version": " / ".join(f"{name}-api {d['info']['version']}"
-                                  for name, d in services.items()),
+            "version": " / ".join(
+                f"{name}-api {d['info']['version']}" for name, d in services.items()
+            ),
             "description": "referral-api, directory-api and screening-api in one document. "
             "Paths are prefixed with their service (`/referral-api/...`); call the path in "
             "`x-signpost-path` on that service's base URL. See docs/integrator-guide.md.",
         },
-        "servers": [{"url": "/", "description": "A gateway routing /<service>-api/ to each "
-                     "service (or strip the prefix and call the service directly)"}],
+        "servers": [
+            {
+                "url": "/",
+                "description": "A gateway routing /<service>-api/ to each "
+                "service (or strip the prefix and call the service directly)",
+            }
+        ],
         "paths": {},
         "tags": [],
         "components": {"schemas": {}, "securitySchemes": {}},

@@ -62,7 +62,9 @@ class RateLimitMiddleware:
 
     exempt = ("/_ping", "/_status", "/metrics")
 
-    def __init__(self, app: ASGIApp, per_minute: int, burst: int, max_clients: int = 50_000) -> None:
+    def __init__(
+        self, app: ASGIApp, per_minute: int, burst: int, max_clients: int = 50_000
+    ) -> None:
         self.app = app
         self.rate = per_minute / 60.0
         self.burst = float(burst)

@@ -124,6 +124,8 @@ _SUMMARY = select(*ReferralLifecycle.__table__.columns).where(
 )
 _SUMMARY_COLUMNS = tuple(ReferralLifecycle.__table__.columns)
 _SUMMARY_NAMES = tuple(column.name for column in _SUMMARY_COLUMNS)
+
+
 # The message path locks a referral and its summary and reads both in one round trip. Both rows
 # are locked, not just the referral: PostgreSQL re-reads only locked rows after waiting for a
 # lock, so an unlocked summary could be the one from before the writer it waited for.
@@ -215,9 +217,7 @@ class LifecycleRepository:
         """The referral owning the identifier `system|value` and its summary, both locked; None
         if there is no such referral or it has no summary yet."""
         row = (
-            await execute_core(
-                self.session, _OWNER_AND_SUMMARY, {"system": system, "value": value}
-            )
+            await execute_core(self.session, _OWNER_AND_SUMMARY, {"system": system, "value": value})
         ).first()
         return None if row is None else _with_summary(row)
 

@@ -12,8 +12,13 @@ SERVICE_REQUEST: dict[str, Any] = {
         {
             "url": systems.SOURCE_OF_SERVICE_REQUEST_EXTENSION,
             "valueCodeableConcept": {
-                "coding": [{"system": systems.SNOMED, "code": "108161000000109",
-                            "display": "Referred by general practitioner"}]
+                "coding": [
+                    {
+                        "system": systems.SNOMED,
+                        "code": "108161000000109",
+                        "display": "Referred by general practitioner",
+                    }
+                ]
             },
         }
     ],
@@ -23,17 +28,31 @@ SERVICE_REQUEST: dict[str, Any] = {
     "authoredOn": "2026-11-02T09:30:00Z",
     "requester": {"identifier": {"system": systems.ODS_ORGANIZATION, "value": "F84001"}},
     "performerType": {
-        "coding": [{"system": systems.PERSONALISED_CARE_ROLE,
-                    "code": "social-prescribing-link-worker",
-                    "display": "Social prescribing link worker"}]
+        "coding": [
+            {
+                "system": systems.PERSONALISED_CARE_ROLE,
+                "code": "social-prescribing-link-worker",
+                "display": "Social prescribing link worker",
+            }
+        ]
     },
     "reasonCode": [
-        {"coding": [{"system": systems.SNOMED, "code": "105531004",
-                     "display": "Housing unsatisfactory"}], "text": "Damp flat, two children"},
-        {"coding": [{"system": systems.SNOMED, "code": "160932005",
-                     "display": "Financial problem"}]},
-        {"coding": [{"system": systems.SNOMED, "code": "422650009",
-                     "display": "Social isolation"}]},
+        {
+            "coding": [
+                {"system": systems.SNOMED, "code": "105531004", "display": "Housing unsatisfactory"}
+            ],
+            "text": "Damp flat, two children",
+        },
+        {
+            "coding": [
+                {"system": systems.SNOMED, "code": "160932005", "display": "Financial problem"}
+            ]
+        },
+        {
+            "coding": [
+                {"system": systems.SNOMED, "code": "422650009", "display": "Social isolation"}
+            ]
+        },
     ],
 }
 

@@ -1,4 +1,4 @@
-"""Referral tables: searchable columns, one row per reason and identifier, and the canonical JSON."""
+"""Referral tables: searchable columns, a row per reason and identifier, and the canonical JSON."""
 
 from datetime import datetime
 

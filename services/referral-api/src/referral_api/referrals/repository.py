@@ -20,7 +20,6 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral_api.db import execute_core
-
 from referral_api.linkage.models import ReferralLink
 from referral_api.referrals.models import Referral, ReferralIdentifier, ReferralReason
 from referral_api.referrals.search import ReferralFilter
@@ -75,8 +74,13 @@ _STORED = (Referral.id, Referral.version, Referral.last_updated_at, Referral.res
 
 # Built once for the message path: constructing a statement costs more than running it.
 FOR_UPDATE_COLUMNS = (
-    *_STORED, Referral.nhs_number, Referral.received_by_role, Referral.authored_at,
-    Referral.status, Referral.source_system, Referral.source_updated_at,
+    *_STORED,
+    Referral.nhs_number,
+    Referral.received_by_role,
+    Referral.authored_at,
+    Referral.status,
+    Referral.source_system,
+    Referral.source_updated_at,
 )
 _FOR_UPDATE = select(*FOR_UPDATE_COLUMNS).where(Referral.id == bindparam("key")).with_for_update()
 
@@ -84,6 +88,8 @@ _FOR_UPDATE = select(*FOR_UPDATE_COLUMNS).where(Referral.id == bindparam("key"))
 def referral_for_update(row: Sequence[Any]) -> ReferralForUpdate:
     """A `ReferralForUpdate` from a row whose first columns are `FOR_UPDATE_COLUMNS`."""
     return ReferralForUpdate(StoredReferral(*row[:4]), *row[4 : len(FOR_UPDATE_COLUMNS)])
+
+
 _OWNER = select(ReferralIdentifier.referral_id).where(
     ReferralIdentifier.identifier_system == bindparam("system"),
     ReferralIdentifier.identifier_value == bindparam("value"),
@@ -99,7 +105,9 @@ class ReferralRepository:
         self.session = session
 
     async def get(self, referral_id: str) -> StoredReferral | None:
-        row = (await self.session.execute(select(*_STORED).where(Referral.id == referral_id))).first()
+        row = (
+            await self.session.execute(select(*_STORED).where(Referral.id == referral_id))
+        ).first()
         return StoredReferral(*row) if row else None
 
     async def for_update(self, referral_id: str) -> ReferralForUpdate | None:
@@ -119,18 +127,29 @@ class ReferralRepository:
         return sorted(set(await self.owners_of_identifiers(identifiers)))
 
     async def replace_resource(
-        self, stored: StoredReferral, expected_version: int, status: str,
+        self,
+        stored: StoredReferral,
+        expected_version: int,
+        status: str,
         source_updated_at: datetime | None = None,
     ) -> bool:
         """Store a new rendering of a referral (lifecycle or links changed); False if it moved.
 
         `source_updated_at` moves the sender timestamp on (the same content was resent later)."""
         extra = {"source_updated_at": source_updated_at} if source_updated_at else {}
-        result = await execute_core(self.session, _RENDERED, {
-            "key": stored.id, "expected_version": expected_version, "version": stored.version,
-            "last_updated_at": stored.last_updated_at, "resource": stored.resource,
-            "status": status, **extra,
-        })
+        result = await execute_core(
+            self.session,
+            _RENDERED,
+            {
+                "key": stored.id,
+                "expected_version": expected_version,
+                "version": stored.version,
+                "last_updated_at": stored.last_updated_at,
+                "resource": stored.resource,
+                "status": status,
+                **extra,
+            },
+        )
         return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
 
     async def move_source_timestamp(self, referral_id: str, source_updated_at: datetime) -> None:
@@ -151,13 +170,15 @@ class ReferralRepository:
         if not identifiers:
             return []
         statement = select(ReferralIdentifier.referral_id).where(
-            or_(*(
-                and_(
-                    ReferralIdentifier.identifier_system == system,
-                    ReferralIdentifier.identifier_value == value,
+            or_(
+                *(
+                    and_(
+                        ReferralIdentifier.identifier_system == system,
+                        ReferralIdentifier.identifier_value == value,
+                    )
+                    for system, value in identifiers
                 )
-                for system, value in identifiers
-            ))
+            )
         )
         if excluding:
             statement = statement.where(ReferralIdentifier.referral_id != excluding)
@@ -258,8 +279,11 @@ class ReferralRepository:
             order.append(column.desc() if descending else column.asc())
         order.append(Referral.id.asc())
         statement = (
-            select(*_STORED).where(*conditions).order_by(*order)
-            .limit(search.count).offset(search.offset)
+            select(*_STORED)
+            .where(*conditions)
+            .order_by(*order)
+            .limit(search.count)
+            .offset(search.offset)
         )
         rows = [StoredReferral(*row) for row in await self.session.execute(statement)]
         total = None
@@ -289,11 +313,21 @@ def _column_values(columns: ReferralColumns) -> dict[str, object]:
 def _conditions(search: ReferralFilter) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     for tokens in search.identifiers:
-        conditions.append(exists().where(
-            ReferralIdentifier.referral_id == Referral.id,
-            or_(*(_token_match(ReferralIdentifier.identifier_system,
-                               ReferralIdentifier.identifier_value, t) for t in tokens)),
-        ))
+        conditions.append(
+            exists().where(
+                ReferralIdentifier.referral_id == Referral.id,
+                or_(
+                    *(
+                        _token_match(
+                            ReferralIdentifier.identifier_system,
+                            ReferralIdentifier.identifier_value,
+                            t,
+                        )
+                        for t in tokens
+                    )
+                ),
+            )
+        )
     for values in search.nhs_numbers:
         conditions.append(Referral.nhs_number.in_(values))
     for values in search.statuses:
@@ -305,11 +339,17 @@ def _conditions(search: ReferralFilter) -> list[ColumnElement[bool]]:
     for date_range in search.authored:
         conditions.append(_date_condition(date_range))
     for tokens in search.reasons:
-        conditions.append(exists().where(
-            ReferralReason.referral_id == Referral.id,
-            or_(*(_token_match(ReferralReason.reason_system, ReferralReason.reason_code, t)
-                  for t in tokens)),
-        ))
+        conditions.append(
+            exists().where(
+                ReferralReason.referral_id == Referral.id,
+                or_(
+                    *(
+                        _token_match(ReferralReason.reason_system, ReferralReason.reason_code, t)
+                        for t in tokens
+                    )
+                ),
+            )
+        )
     for link_types in search.linkage:
         linked = exists().where(ReferralLink.referral_id == Referral.id)
         if "any" not in link_types:

@@ -1,4 +1,4 @@
-"""The ServiceRequest search parameters: one definition serves parsing and the CapabilityStatement."""
+"""ServiceRequest search parameters: one definition serves parsing and the CapabilityStatement."""
 
 from dataclasses import dataclass, field
 
@@ -18,34 +18,42 @@ SR = "http://hl7.org/fhir/SearchParameter/ServiceRequest"
 
 PARAMETERS = [
     SearchParameter(
-        "identifier", "token", "A business identifier of the referral: system|value or value",
+        "identifier",
+        "token",
+        "A business identifier of the referral: system|value or value",
         f"{SR}-identifier",
     ),
     SearchParameter(
-        "patient.identifier", "token",
+        "patient.identifier",
+        "token",
         "The person's NHS number: https://fhir.nhs.uk/Id/nhs-number|9434765919 or the number",
     ),
-    SearchParameter("status", "token", "ServiceRequest.status; comma-separated values OR",
-                    f"{SR}-status"),
     SearchParameter(
-        "authored", "date",
+        "status", "token", "ServiceRequest.status; comma-separated values OR", f"{SR}-status"
+    ),
+    SearchParameter(
+        "authored",
+        "date",
         "The referral date, with eq, ge, gt, le or lt; repeat for a range "
         "(authored=ge2026-01-01&authored=le2026-03-31)",
         f"{SR}-authored",
     ),
     SearchParameter(
-        "performer-type", "token",
+        "performer-type",
+        "token",
         "The role that received the referral (personalised-care-role code)",
         f"{SR}-performer-type",
     ),
     SearchParameter(
-        "requester", "token",
+        "requester",
+        "token",
         "The referring organisation's ODS code (or "
         "https://fhir.nhs.uk/Id/ods-organization-code|CODE)",
         f"{SR}-requester",
     ),
     SearchParameter(
-        "reason-code", "token",
+        "reason-code",
+        "token",
         "Any of the referral's coded reasons (not only the first): system|code or code; "
         "comma-separated values OR, repeated parameters AND",
         f"{SR}-reason-code",
@@ -53,11 +61,14 @@ PARAMETERS = [
 ]
 
 LINK_TYPES = ("concurrent-other-role", "re-referral-of", "re-referred-as")
-PARAMETERS.append(SearchParameter(
-    "linkage", "token",
-    "Referrals linked to another referral of the same person: concurrent-other-role (another "
-    "role at the same time), re-referral-of, re-referred-as, or any; comma-separated values OR",
-))
+PARAMETERS.append(
+    SearchParameter(
+        "linkage",
+        "token",
+        "Referrals linked to another referral of the same person: concurrent-other-role (another "
+        "role at the same time), re-referral-of, re-referred-as, or any; comma-separated values OR",
+    )
+)
 
 SORT_KEYS = {"authored": "authored_at", "_lastUpdated": "last_updated_at"}
 DEFAULT_SORT = [("last_updated_at", True)]
@@ -84,15 +95,23 @@ class ReferralFilter:
 def referral_filter(query: SearchQuery) -> ReferralFilter:
     """Translate parsed FHIR parameters into a `ReferralFilter`, validating each value."""
     return ReferralFilter(
-        identifiers=[[parse_token("identifier", v) for v in o] for o in query.occurrences("identifier")],
+        identifiers=[
+            [parse_token("identifier", v) for v in o] for o in query.occurrences("identifier")
+        ],
         nhs_numbers=[[_nhs_number(v) for v in o] for o in query.occurrences("patient.identifier")],
         statuses=query.occurrences("status"),
         authored=[parse_date("authored", v) for v in query.values.get("authored", [])],
-        roles=[[_system_code("performer-type", v, systems.PERSONALISED_CARE_ROLE) for v in o]
-               for o in query.occurrences("performer-type")],
-        requesters=[[_system_code("requester", v, systems.ODS_ORGANIZATION).upper() for v in o]
-                    for o in query.occurrences("requester")],
-        reasons=[[parse_token("reason-code", v) for v in o] for o in query.occurrences("reason-code")],
+        roles=[
+            [_system_code("performer-type", v, systems.PERSONALISED_CARE_ROLE) for v in o]
+            for o in query.occurrences("performer-type")
+        ],
+        requesters=[
+            [_system_code("requester", v, systems.ODS_ORGANIZATION).upper() for v in o]
+            for o in query.occurrences("requester")
+        ],
+        reasons=[
+            [parse_token("reason-code", v) for v in o] for o in query.occurrences("reason-code")
+        ],
         linkage=[[_link_type(v) for v in o] for o in query.occurrences("linkage")],
         count=query.count,
         offset=query.offset,

@@ -83,8 +83,12 @@ async def create_from_message(
     referral_id = str(uuid.uuid4())
     stored = StoredReferral(referral_id, 1, now, _canonical_json(resource, referral_id, 1, now))
     await ReferralRepository(session).insert(
-        stored, _columns(resource), _identifiers(resource), _reasons(resource),
-        source_system=source_system, source_updated_at=as_of,
+        stored,
+        _columns(resource),
+        _identifiers(resource),
+        _reasons(resource),
+        source_system=source_system,
+        source_updated_at=as_of,
     )
     return stored
 
@@ -113,13 +117,21 @@ async def save_from_message(
         incoming_meta = body.pop("meta", {})
         body["status"] = status
         document = canonical.render(
-            body, stored.id, version, now, server_extensions=server_extensions,
+            body,
+            stored.id,
+            version,
+            now,
+            server_extensions=server_extensions,
             incoming_meta=incoming_meta,
         )
         new = StoredReferral(stored.id, version, now, document)
         columns = dataclasses.replace(_columns(resource), status=status)
         updated = await repository.update(
-            new, stored.version, columns, _identifiers(resource), _reasons(resource),
+            new,
+            stored.version,
+            columns,
+            _identifiers(resource),
+            _reasons(resource),
             source_updated_at=as_of,
         )
     else:
@@ -210,7 +222,7 @@ async def search(
 
 def _stale(current: int, expected: int) -> PreconditionFailed:
     return PreconditionFailed(
-        f'If-Match names version {expected} but the current version is {current}: read the '
+        f"If-Match names version {expected} but the current version is {current}: read the "
         "referral again and reapply the change",
         expression="If-Match",
     )
@@ -275,6 +287,10 @@ def _canonical_json(
     body: dict[str, Any] = resource.to_fhir()
     incoming_meta = body.pop("meta", {})
     return canonical.render(
-        body, referral_id, version, at,
-        server_extensions=server_extensions or [], incoming_meta=incoming_meta,
+        body,
+        referral_id,
+        version,
+        at,
+        server_extensions=server_extensions or [],
+        incoming_meta=incoming_meta,
     )

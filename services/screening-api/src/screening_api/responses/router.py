@@ -82,7 +82,10 @@ async def create_questionnaire_response(
         session, request.app.state.questionnaires, resource, condition
     )
     await trail.record(
-        session, caller, "create" if submission.created else "read", RESOURCE,
+        session,
+        caller,
+        "create" if submission.created else "read",
+        RESOURCE,
         submission.response.id,
     )
     return _respond(request, submission, 201 if submission.created else 200)
@@ -135,4 +138,3 @@ async def read_questionnaire_response(
         200,
         version_headers(stored.version, stored.last_updated_at),
     )
-

@@ -8,7 +8,7 @@ from signpost_platform.fhir.search import Token, parse_token
 
 
 def if_none_exist_identifier(header: str) -> Token:
-    """`identifier=<system>|<value>` (URL-encoded or not) as a Token; only identifier is supported."""
+    """`identifier=<system>|<value>` (URL-encoded or not) as a Token; nothing else is supported."""
     pairs = parse_qsl(header.strip(), keep_blank_values=True)
     if len(pairs) != 1 or pairs[0][0] != "identifier" or not pairs[0][1]:
         raise BadRequest(

@@ -94,7 +94,9 @@ def parse_search(
             result.total = value != "none"
         elif name == "_format":
             if value not in ("json", "application/json", "application/fhir+json"):
-                raise BadRequest("only JSON is supported", expression=name, issue_code="not-supported")
+                raise BadRequest(
+                    "only JSON is supported", expression=name, issue_code="not-supported"
+                )
         else:
             result.values.setdefault(name, []).append(value)
     return result
@@ -166,7 +168,10 @@ def _date_range(value: str) -> tuple[datetime, datetime]:
 
 
 def page_links(
-    base_url: str, query: Sequence[tuple[str, str]], search: SearchQuery, total: int | None,
+    base_url: str,
+    query: Sequence[tuple[str, str]],
+    search: SearchQuery,
+    total: int | None,
     returned: int,
 ) -> list[dict[str, str]]:
     """self, first, previous and next links for an offset-paged search."""
@@ -182,9 +187,7 @@ def page_links(
     ]
     if search.offset > 0:
         links.append({"relation": "previous", "url": url(max(0, search.offset - search.count))})
-    has_more = (
-        search.offset + returned < total if total is not None else returned == search.count
-    )
+    has_more = search.offset + returned < total if total is not None else returned == search.count
     if has_more:
         links.append({"relation": "next", "url": url(search.offset + search.count)})
     return links
@@ -205,7 +208,9 @@ def render_searchset(
     for index, (resource_id, resource_json) in enumerate(entries):
         if index:
             parts.append(b",")
-        parts.append(b'{"fullUrl":"' + f"{resource_base_url}/{resource_id}".encode() + b'","resource":')
+        parts.append(
+            b'{"fullUrl":"' + f"{resource_base_url}/{resource_id}".encode() + b'","resource":'
+        )
         parts.append(resource_json)
         parts.append(b',"search":{"mode":"match"}}')
     parts.append(b"]}")

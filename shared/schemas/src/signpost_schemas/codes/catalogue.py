@@ -77,8 +77,10 @@ class CodeList:
 @cache
 def code_list(name: str) -> CodeList:
     """Load `data/<name>.csv` (cached)."""
-    text = resources.files("signpost_schemas.codes").joinpath("data", f"{name}.csv").read_text(
-        encoding="utf-8"
+    text = (
+        resources.files("signpost_schemas.codes")
+        .joinpath("data", f"{name}.csv")
+        .read_text(encoding="utf-8")
     )
     rows = csv.DictReader(io.StringIO(text, newline=""))
     concepts = [

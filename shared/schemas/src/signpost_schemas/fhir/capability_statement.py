@@ -9,7 +9,14 @@ from signpost_schemas.fhir.datatypes import FhirUri
 
 SearchParamType = Literal["number", "date", "string", "token", "reference", "composite", "uri"]
 TypeInteraction = Literal[
-    "read", "vread", "update", "patch", "delete", "history-instance", "history-type", "create",
+    "read",
+    "vread",
+    "update",
+    "patch",
+    "delete",
+    "history-instance",
+    "history-type",
+    "create",
     "search-type",
 ]
 

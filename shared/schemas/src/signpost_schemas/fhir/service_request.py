@@ -39,19 +39,22 @@ ODS_CODE_PATTERN = r"^[A-Z0-9]{3,10}$"
 # A referral dated more than this far ahead of the server clock is a data-entry error.
 AUTHORED_CLOCK_SKEW = timedelta(days=1)
 
-ReasonConcept = Annotated[
-    CodeableConcept, bound_to(codes.referral_reasons, "each reasonCode")
-]
-RoleConcept = Annotated[
-    CodeableConcept, bound_to(codes.personalised_care_roles, "performerType")
-]
+ReasonConcept = Annotated[CodeableConcept, bound_to(codes.referral_reasons, "each reasonCode")]
+RoleConcept = Annotated[CodeableConcept, bound_to(codes.personalised_care_roles, "performerType")]
 
 ServiceRequestStatus = Literal[
     "draft", "active", "on-hold", "revoked", "completed", "entered-in-error", "unknown"
 ]
 ServiceRequestIntent = Literal[
-    "proposal", "plan", "directive", "order", "original-order", "reflex-order", "filler-order",
-    "instance-order", "option",
+    "proposal",
+    "plan",
+    "directive",
+    "order",
+    "original-order",
+    "reflex-order",
+    "filler-order",
+    "instance-order",
+    "option",
 ]
 
 
@@ -144,8 +147,10 @@ class ServiceRequest(FhirResource):
     @classmethod
     def _not_in_future(cls, value: datetime | date) -> datetime | date:
         now = datetime.now(UTC)
-        moment = value if isinstance(value, datetime) else datetime(
-            value.year, value.month, value.day, tzinfo=UTC
+        moment = (
+            value
+            if isinstance(value, datetime)
+            else datetime(value.year, value.month, value.day, tzinfo=UTC)
         )
         if moment > now + AUTHORED_CLOCK_SKEW:
             raise ValueError("the referral date is in the future")
@@ -160,7 +165,8 @@ class ServiceRequest(FhirResource):
 
     def _check_source_of_referral(self) -> None:
         found = [
-            (i, e) for i, e in enumerate(self.extension)
+            (i, e)
+            for i, e in enumerate(self.extension)
             if e.url == systems.SOURCE_OF_SERVICE_REQUEST_EXTENSION
         ]
         where = f"ServiceRequest.extension('{systems.SOURCE_OF_SERVICE_REQUEST_EXTENSION}')"
@@ -189,8 +195,10 @@ class ServiceRequest(FhirResource):
             key = (match[1].system, match[1].code)
             if key in seen:
                 raise custom_error(
-                    "duplicate", "the reason {code} is given twice",
-                    f"ServiceRequest.reasonCode[{index}]", code=match[1].code,
+                    "duplicate",
+                    "the reason {code} is given twice",
+                    f"ServiceRequest.reasonCode[{index}]",
+                    code=match[1].code,
                 )
             seen.add(key)
         if REASON_NOT_RECORDED in seen and len(seen) > 1:
@@ -207,7 +215,8 @@ class ServiceRequest(FhirResource):
             key = (identifier.system, identifier.value)
             if key in seen:
                 raise custom_error(
-                    "duplicate", "the identifier is given twice",
+                    "duplicate",
+                    "the identifier is given twice",
                     f"ServiceRequest.identifier[{index}]",
                 )
             seen.add(key)

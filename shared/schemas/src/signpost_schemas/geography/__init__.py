@@ -59,9 +59,11 @@ class PostcodeArea:
 @cache
 def sample_postcode_lookup() -> dict[str, PostcodeArea]:
     """The shipped sample lookup, keyed by normalised postcode."""
-    text = resources.files("signpost_schemas.geography").joinpath(
-        "data", "postcode-lookup-sample.csv"
-    ).read_text(encoding="utf-8")
+    text = (
+        resources.files("signpost_schemas.geography")
+        .joinpath("data", "postcode-lookup-sample.csv")
+        .read_text(encoding="utf-8")
+    )
     return {
         row["pcds"]: PostcodeArea(
             postcode=row["pcds"],

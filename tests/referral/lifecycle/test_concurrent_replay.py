@@ -7,6 +7,7 @@ SQLite runs one write transaction at a time).
 
 import asyncio
 import random
+import re
 
 import pytest
 
@@ -49,3 +50,14 @@ class Reader:
 
     async def get(self, url, params=None):
         return await self.client.get(url, params=params, headers=READ)
+
+
+async def test_processing_records_the_ingest_lag_per_source_system(client, sample_postcodes):
+    await send(client, journeys(1)[0][0])
+
+    metrics = (await client.get("/metrics")).text
+
+    assert re.search(
+        r'signpost_ingest_lag_seconds_count\{service="referral",source_system="emis"\} [1-9]',
+        metrics,
+    )

@@ -13,6 +13,7 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
     multiprocess,
@@ -34,6 +35,28 @@ LATENCY = Histogram(
 )
 ERRORS = Counter(
     "signpost_http_server_errors_total", "HTTP requests answered with a 5xx", ["service", "route"]
+)
+
+# Cross-service hand-offs waiting in an outbox (screening → referral): how many, and how long
+# the oldest has waited. Every worker reads the same table, so processes report the maximum.
+OUTBOX_DEPTH = Gauge(
+    "signpost_outbox_depth",
+    "Undelivered outbox entries",
+    ["service", "outbox"],
+    multiprocess_mode="max",
+)
+OUTBOX_OLDEST_AGE = Gauge(
+    "signpost_outbox_oldest_age_seconds",
+    "Age of the oldest undelivered outbox entry",
+    ["service", "outbox"],
+    multiprocess_mode="max",
+)
+# Time from a sender's message timestamp to its processing (EMIS, Rio, imports).
+INGEST_LAG = Histogram(
+    "signpost_ingest_lag_seconds",
+    "Seconds from a message's timestamp to its processing",
+    ["service", "source_system"],
+    buckets=(1, 5, 30, 60, 300, 900, 3600, 6 * 3600, 24 * 3600, 7 * 24 * 3600),
 )
 
 router = APIRouter(tags=["health"])

@@ -38,6 +38,7 @@ from referral_api.referrals import canonical
 from referral_api.referrals import service as referrals
 from referral_api.referrals.repository import ReferralForUpdate, ReferralRepository
 from signpost_platform.errors import Conflict, SignpostError, Unprocessable
+from signpost_platform.metrics import INGEST_LAG
 from signpost_schemas.fhir import profiles
 from signpost_schemas.fhir.encounter import Contact
 from signpost_schemas.fhir.observation import WellbeingAssessment
@@ -191,6 +192,10 @@ async def _process_new(
         )
         return MessageResult(202, body.encode())
 
+    if message.bundle.timestamp is not None:
+        INGEST_LAG.labels("referral", message.source_system).observe(
+            max((now - message.bundle.timestamp).total_seconds(), 0.0)
+        )
     applied = await apply_message(
         session, message, owners[0] if owners else None, settings, now, found=found
     )

@@ -89,6 +89,17 @@ class HandoffRepository:
         ).scalar_one()
         return total, rows
 
+    async def backlog(self) -> tuple[int, datetime | None]:
+        """Undelivered hand-offs (pending or failing) and when the oldest was recorded."""
+        row = (
+            await self.session.execute(
+                select(func.count(), func.min(ReferralHandoff.created_at)).where(
+                    ReferralHandoff.state != "sent"
+                )
+            )
+        ).one()
+        return int(row[0]), row[1]
+
     async def claim_due(self, now: datetime, limit: int, lease: timedelta) -> list[Handoff]:
         """Take up to `limit` undelivered rows that are due; others skip them for `lease`."""
         statement = (

@@ -23,6 +23,7 @@ from screening_api.config import ScreeningSettings
 from screening_api.handoff.client import CreatedReferral, DeliveryError, ReferralApi
 from screening_api.handoff.repository import Handoff, HandoffRepository
 from signpost_platform.db import Database
+from signpost_platform.metrics import OUTBOX_DEPTH, OUTBOX_OLDEST_AGE
 
 logger = logging.getLogger("screening.handoff")
 
@@ -71,6 +72,7 @@ class HandoffWorker:
             try:
                 busy = await self.deliver_due()
                 await self.refresh_statuses()
+                await self.observe_backlog()
             except Exception:  # the loop must outlive any one failure (database restart, ...)
                 logger.exception("hand-off pass failed; will retry")
                 busy = False
@@ -85,6 +87,14 @@ class HandoffWorker:
             if woken:
                 # Let submissions arriving together be delivered as one batch.
                 await asyncio.sleep(self.settings.handoff_linger_seconds)
+
+    async def observe_backlog(self) -> None:
+        """Publish the outbox depth and the age of its oldest entry as metrics."""
+        async with self.database.sessionmaker() as session:
+            depth, oldest = await HandoffRepository(session).backlog()
+        OUTBOX_DEPTH.labels("screening", "referral-handoff").set(depth)
+        age = (self.clock() - oldest).total_seconds() if oldest else 0.0
+        OUTBOX_OLDEST_AGE.labels("screening", "referral-handoff").set(max(age, 0.0))
 
     async def deliver_due(self) -> bool:
         """Deliver one batch of due hand-offs; True if the batch was full (more may be due)."""

@@ -10,12 +10,17 @@ PostgreSQL server is restarted. Reports how many requests failed during the outa
 until the service answered again (without being restarted itself), and checks that every
 referral acknowledged with 201 can be read back afterwards (lost acknowledged writes must be 0).
 
-This restarts the machine's PostgreSQL cluster: do not run it while other work uses the server.
+`screens-referral-killed`: 1,000 positive screens (the person wants help) are submitted to
+screening-api; referral-api is killed (SIGKILL) after 300 and restarted when all are in. Every
+screen must become exactly one referral.
+
+`postgres-restart` restarts the machine's PostgreSQL cluster: do not run it while other work uses the server.
 """
 
 import argparse
 import asyncio
 import json
+import os
 import random
 import subprocess
 import sys
@@ -24,9 +29,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from tests.screening.builders import barts_answers, screening_response
 from tests.support.messages import final_state, journey, journeys
 
-from bench.common import drop, migrated_postgres, serve, token
+from bench.common import drop, free_port, migrated_postgres, serve, token
 from bench.referral import referral_body
 
 
@@ -210,7 +216,172 @@ def replay_shuffled(messages_wanted: int = 10_000, concurrency: int = 16) -> dic
     return result
 
 
-SCENARIOS = {"postgres-restart": postgres_restart, "replay-shuffled": replay_shuffled}
+class _Process:
+    """A service under uvicorn on a fixed port, that can be killed and started again."""
+
+    def __init__(self, factory: str, env: dict[str, str]) -> None:
+        self.factory, self.env, self.port = factory, env, free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                self.factory,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ],
+            env={
+                **os.environ,
+                "SCREENING_RATE_LIMIT_PER_MINUTE": "0",
+                "REFERRAL_RATE_LIMIT_PER_MINUTE": "0",
+                **self.env,
+            },
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/_ping", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.2)
+        raise RuntimeError(f"{self.factory} did not start")
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait(timeout=20)
+        self.process = None
+
+
+def screens_referral_killed(screens: int = 1000, kill_after: int = 300) -> dict[str, object]:
+    """Positive screens (wanting help) arrive while referral-api is killed, then restarted."""
+    referral_db, screening_db = migrated_postgres("referral"), migrated_postgres("screening")
+    referral = _Process(
+        "referral_api.main:create_app",
+        {"REFERRAL_DATABASE_URL": referral_db, "REFERRAL_LOG_LEVEL": "ERROR"},
+    )
+    screening = _Process(
+        "screening_api.main:create_app",
+        {
+            "SCREENING_DATABASE_URL": screening_db,
+            "SCREENING_LOG_LEVEL": "ERROR",
+            "SCREENING_REFERRAL_API_URL": referral.url,
+            "SCREENING_REFERRAL_API_TIMEOUT_SECONDS": "2",
+            "SCREENING_HANDOFF_POLL_SECONDS": "0.2",
+            "SCREENING_HANDOFF_BACKOFF_BASE_SECONDS": "0.2",
+            "SCREENING_HANDOFF_BACKOFF_MAX_SECONDS": "2",
+        },
+    )
+    body = json.dumps(screening_response(barts_answers(item_1="yes") | {"7": "yes"}))
+    try:
+        referral.start()
+        screening.start()
+        started = time.monotonic()
+        rejected = asyncio.run(_submit_screens(screening.url, body, screens, kill_after, referral))
+        submitted_seconds = time.monotonic() - started
+        referral.start()  # same port: the outbox finds it again
+        restarted = time.monotonic()
+        total = _wait_for_referrals(referral.url, screens, deadline_seconds=300)
+        drained_seconds = time.monotonic() - restarted
+        distinct = _distinct_screening_identifiers(referral.url)
+    finally:
+        for process in (screening, referral):
+            if process.process is not None:
+                process.kill()
+        drop(referral_db)
+        drop(screening_db)
+    result = {
+        "screens_submitted": screens,
+        "submissions_refused": rejected,
+        "referral_api_killed_after": kill_after,
+        "submit_seconds": round(submitted_seconds, 1),
+        "referrals": total,
+        "distinct_referral_identifiers": distinct,
+        "drained_after_restart_seconds": round(drained_seconds, 1),
+        "exactly_once": total == screens == distinct,
+    }
+    print("Positive screens while referral-api was killed and restarted:")
+    print(json.dumps(result, indent=2))
+    return result
+
+
+async def _submit_screens(
+    url: str, body: str, count: int, kill_after: int, referral: _Process
+) -> int:
+    headers = {
+        "Authorization": f"Bearer {token('screening:write')}",
+        "Content-Type": "application/fhir+json",
+    }
+    refused = 0
+    sent = 0
+    semaphore = asyncio.Semaphore(16)
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as client:
+
+        async def one() -> None:
+            nonlocal refused, sent
+            async with semaphore:
+                response = await client.post("/fhir/QuestionnaireResponse", content=body)
+                refused += response.status_code != 201
+                sent += 1
+                if sent == kill_after:
+                    await asyncio.to_thread(referral.kill)
+
+        await asyncio.gather(*(one() for _ in range(count)))
+    return refused
+
+
+def _wait_for_referrals(url: str, expected: int, deadline_seconds: float) -> int:
+    headers = {"Authorization": f"Bearer {token('referral:read')}"}
+    deadline = time.monotonic() + deadline_seconds
+    total = 0
+    while time.monotonic() < deadline:
+        response = httpx.get(f"{url}/fhir/ServiceRequest", params={"_count": 1}, headers=headers)
+        total = response.json()["total"]
+        if total >= expected:
+            break
+        time.sleep(1)
+    return int(total)
+
+
+def _distinct_screening_identifiers(url: str) -> int:
+    headers = {"Authorization": f"Bearer {token('referral:read')}"}
+    seen: set[str] = set()
+    offset = 0
+    while True:
+        page = httpx.get(
+            f"{url}/fhir/ServiceRequest",
+            headers=headers,
+            params={"_count": 100, "_offset": offset, "_total": "none"},
+            timeout=30,
+        ).json()
+        entries = page.get("entry", [])
+        for entry in entries:
+            seen.update(f"{i['system']}|{i['value']}" for i in entry["resource"]["identifier"])
+        if len(entries) < 100:
+            return len(seen)
+        offset += 100
+
+
+SCENARIOS = {
+    "postgres-restart": postgres_restart,
+    "replay-shuffled": replay_shuffled,
+    "screens-referral-killed": screens_referral_killed,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

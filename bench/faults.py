@@ -14,7 +14,8 @@ referral acknowledged with 201 can be read back afterwards (lost acknowledged wr
 screening-api; referral-api is killed (SIGKILL) after 300 and restarted when all are in. Every
 screen must become exactly one referral.
 
-`postgres-restart` restarts the machine's PostgreSQL cluster: do not run it while other work uses the server.
+`postgres-restart` restarts the machine's PostgreSQL cluster: do not run it while other work
+uses the server.
 """
 
 import argparse

@@ -986,7 +986,7 @@ async def generate(url: str, start: int, count: int, progress: bool = True) -> d
 
 async def build_facts(url: str) -> None:
     """Derive the report facts of every referral (the COPY bypassed the triggers that queue
-    them), then VACUUM ANALYZE as autovacuum eventually would."""
+    them), then VACUUM ANALYZE them as autovacuum eventually would."""
     engine, sessionmaker = facts.maintenance_sessions(url)
     try:
         await facts.rebuild(sessionmaker, ReferralSettings().pseudonym_key)
@@ -994,7 +994,12 @@ async def build_facts(url: str) -> None:
         await engine.dispose()
     connection = await asyncpg.connect(asyncpg_dsn(url))
     try:
-        await connection.execute("VACUUM ANALYZE")
+        # The tables reports read; the COPYed ones are analysed by autovacuum in its time.
+        await connection.execute(
+            "VACUUM ANALYZE report_referral, report_reason, report_reason_pair, report_support, "
+            "report_score, report_person, report_key, report_code, report_change, list_size, "
+            "lsoa_imd"
+        )
     finally:
         await connection.close()
 

@@ -138,3 +138,29 @@ async def test_the_facts_command(load, referral_database, command):
     d.referral(details=Person())
     await load(d)
     assert await asyncio.to_thread(facts.main, [command, "--database-url", referral_database]) == 0
+
+
+async def test_people_stay_right_when_a_referral_moves_to_another_person(
+    load, referral_app, report
+):
+    """Ann's two referrals count as one person; once one is corrected to Bob's NHS number,
+    the facts of both people's referrals are derived again: two people."""
+    d = Dataset()
+    first = d.referral(person="ann", details=Person())
+    d.referral(person="ann", details=Person())
+    d.referral(person="bob", details=Person())
+    await load(d)
+    assert (await report("referrals", unsuppressed=True))["totals"][0]["people"] == 2
+    async with referral_app.state.database.engine.begin() as connection:
+        await connection.execute(
+            text("UPDATE referral SET nhs_number = :nhs WHERE id = :id"),
+            {"nhs": d.nhs_number("bob"), "id": first},
+        )
+    body = await report("referrals", unsuppressed=True)
+    assert (body["totals"][0]["referrals"], body["totals"][0]["people"]) == (3, 2)
+    async with referral_app.state.database.engine.begin() as connection:
+        await connection.execute(
+            text("UPDATE referral SET nhs_number = :nhs WHERE id = :id"),
+            {"nhs": d.nhs_number("cat"), "id": first},
+        )
+    assert (await report("referrals", unsuppressed=True))["totals"][0]["people"] == 3

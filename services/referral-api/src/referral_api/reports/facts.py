@@ -126,7 +126,7 @@ async def refresh(database: Database, key: SecretStr) -> int:
             pending = await repository.pending(BATCH)
             if not pending:
                 return rebuilt
-            ids = sorted({referral_id for _, referral_id in pending})
+            ids = await repository.with_siblings(sorted({r for _, r in pending}))
             await _derive(repository, ids, key)
             await repository.forget([sequence for sequence, _ in pending])
             await repository.set_state(fingerprint(key), datetime.now(UTC))

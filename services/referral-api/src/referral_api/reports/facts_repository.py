@@ -78,6 +78,7 @@ PERSON = ReportPerson.__table__
 KEY = ReportKey.__table__
 CODE = ReportCode.__table__
 F = ReportReferral.__table__
+OTHER = R.alias("other_referral")
 
 NOT_RECORDED_GROUP = "not-recorded"
 UNKNOWN_SOURCE_GROUP = "unknown"
@@ -255,6 +256,28 @@ class FactRepository:
             },
         )
         await self.session.execute(statement, rows)
+
+    async def with_siblings(self, ids: Sequence[str]) -> list[str]:
+        """`ids` and the other referrals of their people, as now and as the facts last saw
+        them (a changed NHS number): their `shared_person` flags may have changed too."""
+        first, second = R.alias("changed"), R.alias("sibling")
+        now = (
+            select(second.c.id)
+            .join(first, first.c.nhs_number == second.c.nhs_number)
+            .where(self.among(first.c.id, ids))
+        )
+        key_of, sibling_key, sibling = KEY.alias("changed_key"), KEY.alias("sibling_key"), F.alias()
+        before = (
+            select(sibling_key.c.referral_id)
+            .select_from(
+                key_of.join(F, F.c.referral_key == key_of.c.referral_key)
+                .join(sibling, sibling.c.person_key == F.c.person_key)
+                .join(sibling_key, sibling_key.c.referral_key == sibling.c.referral_key)
+            )
+            .where(self.among(key_of.c.referral_id, ids))
+        )
+        result = await self.session.execute(union_all(now, before))
+        return sorted({*ids, *result.scalars()})
 
     # Keys and codes ---------------------------------------------------------------------------
 
@@ -434,6 +457,9 @@ class FactRepository:
             "ethnic_category": codes.code("ethnic-category", P.c.ethnic_category),
             "imd_decile": IMD.c.imd_decile,
             "person_key": PERSON.c.person_key,
+            "shared_person": flag(
+                exists().where(OTHER.c.nhs_number == R.c.nhs_number, OTHER.c.id != R.c.id)
+            ),
             "status": codes.code("status", func.coalesce(L.c.status, "received")),
             "ended_reason": codes.code("ended-reason", ended),
             "first_contact_days": days_between(d, R.c.authored_at, L.c.first_contact_at),
@@ -551,7 +577,7 @@ class FactRepository:
             query,
             ["reason", "reason_group", "group_first", "has_support", "need_met"],
         )
-        copied = ("person_key", "first_contact_days", "closure_days")
+        copied = ("person_key", "shared_person", "first_contact_days", "closure_days")
         names += list(copied)
         joined = joined.add_columns(*(F.c[n] for n in copied)).group_by(
             F.c.referral_key, *(F.c[n] for n in (*DIMENSION_COLUMNS, *copied))

@@ -185,6 +185,9 @@ class ReportReferral(ReferralDimensions, Base):
     __tablename__ = "report_referral"
 
     person_key: Mapped[int | None] = mapped_column(BigInteger)
+    # 1 when the person has other referrals: people = referrals of the others + the distinct
+    # pseudonyms of these (a distinct count over a fraction of the rows).
+    shared_person: Mapped[int] = mapped_column(SmallInteger, server_default="0")
     status: Mapped[int] = mapped_column(SmallInteger)
     # The closure reason of a closed referral, the rejection reason of a declined one.
     ended_reason: Mapped[int | None] = mapped_column(SmallInteger)
@@ -214,7 +217,10 @@ class ReportReferral(ReferralDimensions, Base):
     has_pcn: Mapped[int] = mapped_column(SmallInteger)
     closure_reason_recorded: Mapped[int] = mapped_column(SmallInteger)
 
-    __table_args__ = (Index("ix_report_referral_authored_on", "authored_on"),)
+    __table_args__ = (
+        Index("ix_report_referral_authored_on", "authored_on"),
+        Index("ix_report_referral_person_key", "person_key"),
+    )
 
 
 class ReportReason(ReferralDimensions, Base):
@@ -231,6 +237,7 @@ class ReportReason(ReferralDimensions, Base):
     need_met: Mapped[int] = mapped_column(SmallInteger)
     # Copied from the referral, so counts and waits by reason need no join.
     person_key: Mapped[int | None] = mapped_column(BigInteger)
+    shared_person: Mapped[int] = mapped_column(SmallInteger, server_default="0")
     first_contact_days: Mapped[int | None]
     closure_days: Mapped[int | None]
 

@@ -69,6 +69,17 @@ def column_name(dimension: str) -> str:
     return dimension.replace("-", "_")
 
 
+def _people(table: Table) -> ColumnElement[Any]:
+    """Distinct people: those referred once (one row each) plus the distinct pseudonyms of
+    those with other referrals, so the distinct count sorts only their rows."""
+    shared = table.c.shared_person == 1
+    return (
+        func.count()
+        - func.coalesce(func.sum(table.c.shared_person), 0)
+        + func.count(func.distinct(table.c.person_key)).filter(shared)
+    ).label("people")
+
+
 class _Scope:
     """The fact rows a report covers (FROM and WHERE) and its group-by columns."""
 
@@ -227,7 +238,7 @@ class ReportRepository:
     # Referrals and people ---------------------------------------------------------------------
 
     async def referral_counts(
-        self, query: ReportQuery, people: bool = False
+        self, query: ReportQuery, people: bool = False, several: bool = False
     ) -> tuple[list[Row], Row]:
         """Referrals (and people, by pseudonym) per group and in total. Grouped by reason, the
         groups are counted on the reason facts (which carry the pseudonym), the total on the
@@ -237,16 +248,18 @@ class ReportRepository:
         if table is not REASONS:
             measures: list[ColumnElement[Any]] = [func.count().label("referrals")]
             if people:
-                measures.append(func.count(func.distinct(F.c.person_key)).label("people"))
+                measures.append(_people(F))
+            if several:
+                measures.append(func.coalesce(func.sum(F.c.several_reasons), 0).label("several"))
             return await self.grouped_and_total(F, query, measures)
         scope = self._reason_scope(query)
         grouped = [func.count().label("referrals")]
         if people:
-            grouped.append(func.count(func.distinct(REASONS.c.person_key)).label("people"))
+            grouped.append(_people(REASONS))
         rows = await self.rows(scope.select(*grouped))
         whole = [func.count().label("referrals")]
         if people:
-            whole.append(func.count(func.distinct(F.c.person_key)).label("people"))
+            whole.append(_people(F))
         totals = await self.rows(self.scope(F, query, ()).select(*whole))
         return rows, totals[0]
 
@@ -274,14 +287,6 @@ class ReportRepository:
         if level == "reason-group":
             scope.where.append(REASONS.c.group_first == 1)
         return await self.rows(scope.select(func.count().label("referrals")))
-
-    async def referrals_with_several_reasons(self, query: ReportQuery) -> int:
-        await self.load_codes()
-        scope = self.scope(F, query, ())
-        rows = await self.rows(
-            scope.select(func.coalesce(func.sum(F.c.several_reasons), 0).label("referrals"))
-        )
-        return int(rows[0]["referrals"]) if rows else 0
 
     async def reason_pairs(self, query: ReportQuery, level: str) -> list[Row]:
         """Referrals per group carrying both reasons (or reason groups) of each pair."""
@@ -366,6 +371,8 @@ class ReportRepository:
         to the first attended contact, and to closure; plus referrals per group."""
         await self.load_codes()
         table = self._per_reason_table(query)
+        if self.session.bind.dialect.name == "postgresql":
+            return await self._waiting_in_one_scan(query, table)
         branches = []
         for measure, column in (
             ("referrals", None),
@@ -385,6 +392,38 @@ class ReportRepository:
                 statement = statement.group_by(column)
             branches.append(statement)
         return await self.rows(union_all(*branches))
+
+    async def _waiting_in_one_scan(self, query: ReportQuery, table: Table) -> list[Row]:
+        """The three histograms of `waiting_histograms` from one scan (GROUPING SETS)."""
+        scope = self._reason_scope(query) if table is REASONS else self.scope(F, query)
+        dims = [expr for _, expr in scope.dims]
+        first, closure = table.c.first_contact_days, table.c.closure_days
+        statement = (
+            select(
+                *(expr.label(name) for name, expr in scope.dims),
+                first.label("first_contact"),
+                closure.label("closure"),
+                func.count().label("referrals"),
+                func.grouping(first, closure).label("grouping_set"),
+            )
+            .select_from(scope.from_)
+            .where(*scope.where)
+            .group_by(
+                func.grouping_sets(tuple_(*dims, first), tuple_(*dims, closure), tuple_(*dims))
+            )
+        )
+        rows = []
+        for row in await self.rows(statement):
+            # grouping(first, closure): 1 when grouped by first, 2 by closure, 3 by neither.
+            kind = row.pop("grouping_set")
+            first_days, closure_days = row.pop("first_contact"), row.pop("closure")
+            if kind == 3:
+                rows.append({**row, "wait": "referrals", "days": None})
+            elif kind == 1 and first_days is not None:
+                rows.append({**row, "wait": "first_contact", "days": first_days})
+            elif kind == 2 and closure_days is not None:
+                rows.append({**row, "wait": "closure", "days": closure_days})
+        return rows
 
     # Attendance and outcomes ------------------------------------------------------------------
 

@@ -271,11 +271,11 @@ async def reason_pairs(session: AsyncSession, query: ReportQuery, context: Conte
     level = query.option("level")
     repository = ReportRepository(session)
     rows = await repository.reason_pairs(query, level)
-    in_group, total = await repository.referral_counts(query)
+    in_group, total = await repository.referral_counts(query, several=True)
     group_referrals = {_group_key(r, query.group_by): r["referrals"] for r in in_group}
     for row in rows:
         row["referrals_in_group"] = group_referrals.get(_group_key(row, query.group_by), 0)
-    several = await repository.referrals_with_several_reasons(query)
+    several = int(total.get("several", 0))
     _label(rows, query.group_by)
     _reason_labels(rows, "first", level)
     _reason_labels(rows, "second", level)
@@ -1043,7 +1043,8 @@ def describe_catalogue() -> dict[str, Any]:
             "to": "last referral date included (YYYY-MM-DD)",
             "group_by": "one or two dimensions, comma-separated or repeated",
             "format": "json (default), csv or svg; or send Accept: text/csv or image/svg+xml",
-            "disclosure": "controlled (default) or none (needs reports:unsuppressed)",
+            "disclosure": "controlled or none; none needs reports:unsuppressed and is the default "
+            "for a caller who holds it",
         },
         "disclosure": disclosure.RULE,
     }

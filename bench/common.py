@@ -157,6 +157,7 @@ def wrk(
     body: str | None = None,
     headers: dict[str, str] | None = None,
     unique_marker: str | None = None,
+    nhs_number_marker: str | None = None,
     connections: int = 32,
     threads: int = 2,
     duration: int = DURATION,
@@ -165,7 +166,8 @@ def wrk(
     """Drive `url` with wrk and return what it measured.
 
     `unique_marker`, if given, is replaced in the body by a value unique to each request (for
-    creates that must not collide on an identifier).
+    creates that must not collide on an identifier); `nhs_number_marker` by a valid synthetic
+    NHS number unique to the request (a different person each time).
     """
     binary = ensure_wrk()
     env = {
@@ -174,6 +176,7 @@ def wrk(
         "WRK_BODY": body or "",
         "WRK_HEADERS": json.dumps(headers or {}),
         "WRK_MARKER": unique_marker or "",
+        "WRK_NHS_MARKER": nhs_number_marker or "",
     }
     command = [binary, f"-t{threads}", f"-c{connections}", f"-d{duration}s", "-s", str(LUA), url]
     result = subprocess.run(command, env=env, capture_output=True, text=True, check=True)

@@ -18,11 +18,14 @@ from bench.common import Load, bare_rps, drop, migrated_postgres, serve, token, 
 from signpost_schemas import systems
 
 MARKER = "__UNIQUE__"
+NHS_MARKER = "__NHS_NUMBER__"
 CREATE_TARGET = 0.35
 SEARCH_TARGET = 0.25
 
 
-def referral_body(identifier: str, requester: str = "F84001") -> dict[str, object]:
+def referral_body(
+    identifier: str, requester: str = "F84001", nhs_number: str = "9434765919"
+) -> dict[str, object]:
     return {
         "resourceType": "ServiceRequest",
         "identifier": [{"system": "https://emis.example/referral-id", "value": identifier}],
@@ -36,7 +39,7 @@ def referral_body(identifier: str, requester: str = "F84001") -> dict[str, objec
         ],
         "status": "active",
         "intent": "order",
-        "subject": {"identifier": {"system": systems.NHS_NUMBER, "value": "9434765919"}},
+        "subject": {"identifier": {"system": systems.NHS_NUMBER, "value": nhs_number}},
         "authoredOn": "2026-10-01T10:00:00Z",
         "requester": {"identifier": {"system": systems.ODS_ORGANIZATION, "value": requester}},
         "performerType": {
@@ -76,7 +79,7 @@ def run(connections: int = 32) -> dict[str, object]:
     try:
         env = {"REFERRAL_DATABASE_URL": database, "REFERRAL_LOG_LEVEL": "WARNING"}
         with serve("referral_api.main:create_app", env=env) as url:
-            body = json.dumps(referral_body(MARKER))
+            body = json.dumps(referral_body(MARKER, nhs_number=NHS_MARKER))
             endpoint = f"{url}/fhir/ServiceRequest"
             wrk(
                 endpoint,
@@ -84,6 +87,7 @@ def run(connections: int = 32) -> dict[str, object]:
                 body=body,
                 headers=write_headers,
                 unique_marker=MARKER,
+                nhs_number_marker=NHS_MARKER,
                 duration=2,
                 connections=connections,
             )  # warm-up
@@ -93,6 +97,7 @@ def run(connections: int = 32) -> dict[str, object]:
                 body=body,
                 headers=write_headers,
                 unique_marker=MARKER,
+                nhs_number_marker=NHS_MARKER,
                 connections=connections,
             )
             asyncio.run(_seed(url, write_headers, "Y01234", 400))

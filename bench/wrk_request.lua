@@ -4,6 +4,9 @@ local json_headers = os.getenv("WRK_HEADERS") or "{}"
 wrk.method = os.getenv("WRK_METHOD") or "GET"
 local body = os.getenv("WRK_BODY") or ""
 local marker = os.getenv("WRK_MARKER") or ""
+-- Replaced per request by a valid NHS number (Modulus 11) unique to the request: synthetic
+-- people in the 969 range, so a create benchmark does not pile every referral on one person.
+local nhs_marker = os.getenv("WRK_NHS_MARKER") or ""
 for key, value in string.gmatch(json_headers, '"([^"]+)"%s*:%s*"([^"]*)"') do
   wrk.headers[key] = value
 end
@@ -24,11 +27,28 @@ function init(args)
   run_id = tostring(os.time()) .. "-" .. tostring(math.random(1, 1000000000))
 end
 
+local function nhs_number(n)
+  while true do
+    local digits = string.format("969%06d", n % 1000000)
+    local total = 0
+    for i = 1, 9 do
+      total = total + tonumber(string.sub(digits, i, i)) * (11 - i)
+    end
+    local check = 11 - (total % 11)
+    if check == 11 then check = 0 end
+    if check ~= 10 then return digits .. tostring(check) end
+    n = n + 1
+  end
+end
+
 function request()
   if marker == "" then return wrk.format() end
   counter = counter + 1
   local unique = run_id .. "-" .. tostring(tid) .. "-" .. tostring(counter)
   local this_body = string.gsub(body, marker, unique)
+  if nhs_marker ~= "" then
+    this_body = string.gsub(this_body, nhs_marker, nhs_number((tid or 0) * 400000 + counter))
+  end
   return wrk.format(nil, nil, nil, this_body)
 end
 

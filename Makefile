@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PACKAGES := -e shared/schemas -e shared/platform -e services/referral-api -e services/directory-api -e services/screening-api
 SERVICES := referral directory screening
-SCOPES ?= referral:read referral:write directory:write screening:read screening:write reports:read audit:read
+SCOPES ?= referral:read referral:write referral:all-organisations directory:write screening:read screening:write reports:read audit:read
 
 .PHONY: help venv run test test-sqlite test-postgres renderers lint format migrate token load-postcodes import-history bench openapi image clean
 
@@ -15,7 +15,7 @@ help:
 	@echo "make run      start referral-api :8001, directory-api :8002, screening-api :8003 (SQLite in ./var/)"
 	@echo "make test     run every test (SQLite and PostgreSQL)"
 	@echo "make renderers install chromium and the npm packages the questionnaire renderer tests use"
-	@echo "make token    print a development bearer token (SCOPES='referral:read ...')"
+	@echo "make token    print a development bearer token (SCOPES='referral:read ...' ODS=F84001)"
 	@echo "make migrate  migrate the three databases to head"
 	@echo "make load-postcodes FILE=...  load the full ONS postcode directory into referral-api"
 	@echo "make import-history FILE=...  backfill referral history (NDJSON messages or the CSV template)"
@@ -59,7 +59,7 @@ migrate: venv
 	@for service in $(SERVICES); do $(BIN)/alembic --name $$service upgrade head || exit 1; done
 
 token: venv
-	@$(BIN)/python -m signpost_platform.auth $(foreach scope,$(SCOPES),--scope $(scope))
+	@$(BIN)/python -m signpost_platform.auth $(foreach scope,$(SCOPES),--scope $(scope)) $(if $(ODS),--ods $(ODS))
 
 load-postcodes: venv
 	@test -n "$(FILE)" || (echo "usage: make load-postcodes FILE=path/to/ONSPD_or_NSPL.csv" && exit 2)

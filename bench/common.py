@@ -71,7 +71,11 @@ def drop(url: str) -> None:
 
 
 def token(*scopes: str) -> str:
-    return mint_development_token(list(scopes), lifetime_seconds=3600)
+    """A development token; referral scopes come with every organisation's referrals."""
+    granted = list(scopes)
+    if any(scope.startswith("referral:") for scope in scopes):
+        granted.append("referral:all-organisations")
+    return mint_development_token(granted, lifetime_seconds=3600)
 
 
 @contextmanager

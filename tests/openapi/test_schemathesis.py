@@ -96,7 +96,8 @@ def _every_scope(case: Any) -> dict[str, str]:
         for operation in item.values()
         if isinstance(operation, dict)
     } - {None}
-    return bearer(*sorted(scopes))
+    # Every organisation's referrals: object-level access is tested on its own.
+    return bearer(*sorted(scopes), "referral:all-organisations")
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -59,6 +59,15 @@ def test_rs256_token_from_the_jwks_is_accepted(jwks_settings, signing_key):
     assert caller.has("referral:read")
 
 
+def test_the_organisation_comes_from_the_configured_claim(jwks_settings, signing_key):
+    settings = jwks_settings.model_copy(update={"jwt_organisation_claim": "org_code"})
+    token = signed(signing_key, ods="F84001", org_code=" y02001 ")
+
+    caller = Authenticator(settings).verify(token)
+
+    assert caller.organisation_ods == "Y02001"
+
+
 @pytest.mark.parametrize(
     "change",
     [

@@ -47,7 +47,7 @@ async def test_a_client_over_its_rate_limit_gets_429_with_retry_after(referral_d
 
 
 async def test_metrics_count_requests_by_route_template(client):
-    await client.get("/fhir/ServiceRequest/some-id", headers=bearer("referral:read"))
+    await client.get("/fhir/ServiceRequest/some-id", headers=bearer("referral:read", ods="Y01234"))
 
     text = (await client.get("/metrics")).text
 

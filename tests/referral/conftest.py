@@ -12,8 +12,8 @@ from referral_api.main import create_app
 from tests.support.clients import bearer, running
 from tests.support.databases import drop_database, empty_tables, migrated_database
 
-READ = bearer("referral:read")
-WRITE = bearer("referral:write", "referral:read")
+READ = bearer("referral:read", "referral:all-organisations")
+WRITE = bearer("referral:write", "referral:read", "referral:all-organisations")
 
 
 @pytest.fixture(scope="session")

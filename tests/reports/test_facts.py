@@ -47,7 +47,7 @@ async def test_every_watched_table_has_its_change_triggers(referral_app: FastAPI
 async def test_a_referral_through_messages_is_reported_end_to_end(lookups: FastAPI, client):
     async with lookups.state.database.sessionmaker() as session, session.begin():
         await replace_postcodes(session, sample_rows(), "sample", is_sample=True)
-    write = bearer("referral:write", "referral:read")
+    write = bearer("referral:write", "referral:read", "referral:all-organisations")
     for message in journey("emis"):
         response = await client.post("/fhir/$process-message", json=message, headers=write)
         assert response.status_code == 200, response.text

@@ -216,7 +216,7 @@ async def test_people_are_keyed_with_the_configured_key(load, referral_app: Fast
 async def test_a_referral_made_or_changed_through_the_api_is_reported_at_once(
     lookups, client: httpx.AsyncClient, report
 ):
-    write = bearer("referral:write", "referral:read")
+    write = bearer("referral:write", "referral:read", "referral:all-organisations")
     created = await client.post("/fhir/ServiceRequest", json=service_request(), headers=write)
     assert created.status_code == 201
     body = await report("referrals", unsuppressed=True, group_by="role")

@@ -1,15 +1,18 @@
 """Each service's Alembic history builds a schema identical to its models, up and down."""
 
 import asyncio
+import json
+from datetime import UTC, datetime
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from signpost_platform.migrations import upgrade
 from signpost_platform.settings import find_repo_file
-from tests.support.databases import drop_database, migrated_database
+from tests.support.databases import create_empty_database, drop_database, migrated_database
 
 
 def service_metadata(service):
@@ -57,3 +60,53 @@ def upgrade_down_up(ini, service, url):
 
     command.downgrade(alembic_config(ini, service, url), "base")
     upgrade(ini, service, url)
+
+
+async def test_existing_referrals_get_their_receiver_from_the_stored_performer(
+    backend, session_tmp
+):
+    from alembic import command
+
+    from signpost_platform.migrations import alembic_config
+
+    url = await create_empty_database(backend, session_tmp, "referral_receiver")
+    ini = find_repo_file("alembic.ini")
+    try:
+        before = alembic_config(ini, "referral", url)
+        await asyncio.to_thread(command.upgrade, before, "d5f0b9e3a7c4")
+        performer = {
+            "identifier": {
+                "system": "https://fhir.nhs.uk/Id/ods-organization-code",
+                "value": "y02001",
+            }
+        }
+        engine = create_async_engine(url)
+        async with engine.begin() as connection:
+            for referral_id, resource in (
+                ("with-performer", {"resourceType": "ServiceRequest", "performer": [performer]}),
+                ("without", {"resourceType": "ServiceRequest"}),
+            ):
+                await connection.execute(
+                    text(
+                        "INSERT INTO referral (id, version, status, intent, nhs_number, "
+                        "requester_ods, received_by_role, source_of_referral_system, "
+                        "source_of_referral_code, source_system, authored_at, created_at, "
+                        "last_updated_at, resource) VALUES (:id, 1, 'active', 'order', "
+                        "'9434765919', 'F84001', 'care-navigator', 's', 'c', 'api', :at, :at, "
+                        ":at, :resource)"
+                    ),
+                    {
+                        "id": referral_id,
+                        "at": datetime(2026, 10, 1, tzinfo=UTC),
+                        "resource": json.dumps(resource),
+                    },
+                )
+        await asyncio.to_thread(upgrade, ini, "referral", url)
+        async with engine.connect() as connection:
+            rows = dict(
+                (await connection.execute(text("SELECT id, receiver_ods FROM referral"))).all()
+            )
+        await engine.dispose()
+        assert rows == {"with-performer": "Y02001", "without": None}
+    finally:
+        await drop_database(url)

@@ -22,7 +22,7 @@ from tests.support.databases import drop_database, empty_tables, migrated_databa
 WRITE = bearer("screening:write", "screening:read")
 READ = bearer("screening:read")
 REPORTS = bearer("reports:read")
-REFERRAL_READ = bearer("referral:read")
+REFERRAL_READ = bearer("referral:read", "referral:all-organisations")
 
 
 @pytest.fixture(scope="session")

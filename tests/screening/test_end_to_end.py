@@ -20,7 +20,7 @@ from tests.support.clients import bearer
 from tests.support.databases import drop_database, migrated_database
 
 SCREENING = bearer("screening:write", "screening:read")
-REFERRAL = bearer("referral:read")
+REFERRAL = bearer("referral:read", "referral:all-organisations")
 SCREENING_ID = "https://signpost.nhs.example/Id/screening-response"
 DEADLINE_SECONDS = 60
 

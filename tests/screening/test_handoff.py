@@ -14,7 +14,7 @@ from tests.screening.conftest import READ, REFERRAL_READ, WRITE, screening_setti
 from tests.support.clients import bearer
 from tests.support.rows import fetch_rows
 
-REFERRAL_WRITE = bearer("referral:write", "referral:read")
+REFERRAL_WRITE = bearer("referral:write", "referral:read", "referral:all-organisations")
 SCREENING_ID = "https://signpost.nhs.example/Id/screening-response"
 
 

@@ -21,7 +21,7 @@ class ScreeningSettings(ServiceSettings):
     referral_token_url: str | None = None
     referral_client_id: str | None = None
     referral_client_secret: SecretStr | None = None
-    referral_token_scope: str = "referral:write referral:read"  # noqa: S105 (scopes)
+    referral_token_scope: str = "referral:write referral:read referral:all-organisations"  # noqa: S105
 
     # The outbox worker.
     handoff_worker_enabled: bool = True

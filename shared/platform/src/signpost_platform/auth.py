@@ -77,7 +77,7 @@ class Authenticator:
             claims = self._decode(token)
         except jwt.PyJWTError as error:
             raise Unauthorized(f"invalid bearer token: {error}", headers=BEARER_CHALLENGE) from None
-        caller = caller_from_claims(claims)
+        caller = caller_from_claims(claims, self.settings.jwt_organisation_claim)
         if len(self._verified) >= _VERIFIED_CACHE_SIZE:
             self._verified.clear()
         self._verified[token] = (caller, float(claims["exp"]))
@@ -112,15 +112,22 @@ class Authenticator:
         )
 
 
-def caller_from_claims(claims: dict[str, Any]) -> Caller:
+def caller_from_claims(claims: dict[str, Any], organisation_claim: str = "ods") -> Caller:
     raw_scopes = claims.get("scope", claims.get("scp", ""))
     scopes = raw_scopes.split() if isinstance(raw_scopes, str) else list(raw_scopes)
     return Caller(
         subject=str(claims["sub"]),
         client_id=claims.get("client_id") or claims.get("azp"),
-        organisation_ods=claims.get("ods"),
+        organisation_ods=_ods_code(claims.get(organisation_claim)),
         scopes=frozenset(scopes),
     )
+
+
+def _ods_code(value: Any) -> str | None:
+    """An ODS code claim, upper-cased as the referrals store it; None if absent or blank."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return value.strip().upper()
 
 
 async def authenticate(request: Request) -> Caller:
@@ -173,6 +180,7 @@ def mint_development_token(
 ALL_DEVELOPMENT_SCOPES = [
     "referral:read",
     "referral:write",
+    "referral:all-organisations",
     "directory:write",
     "screening:read",
     "screening:write",

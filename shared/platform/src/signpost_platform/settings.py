@@ -42,6 +42,8 @@ class ServiceSettings(BaseSettings):
     jwks_url: str | None = None
     jwks_file: Path | None = None
     jwt_algorithms: list[str] = ["RS256", "RS512"]
+    # The claim that carries the caller's organisation (ODS code), for object-level access.
+    jwt_organisation_claim: str = "ods"
 
     # Limits applied to every request. The rate limit is per client (bearer token, else address)
     # and per process; 0 turns it off.

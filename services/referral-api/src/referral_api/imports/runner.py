@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from referral_api.imports import csv_template
 from referral_api.imports.repository import ImportRepository
 from referral_api.messages import service as messages
+from referral_api.referrals.access import EVERY_ORGANISATION
 from signpost_platform.db import Database
 from signpost_platform.errors import SignpostError
 
@@ -159,6 +160,7 @@ async def _import_row(
                 session,
                 row.body,
                 settings,
+                reach=EVERY_ORGANISATION,  # an import is run by the operator, for every sender
                 channel="import",  # type: ignore[arg-type]
                 source_override=source,
             )

@@ -17,6 +17,7 @@ from referral_api.lifecycle.models import (
     ReferralTask,
     SupportOffered,
 )
+from referral_api.referrals.access import Reach
 from referral_api.referrals.models import Referral, ReferralIdentifier
 from referral_api.referrals.repository import (
     FOR_UPDATE_COLUMNS,
@@ -245,12 +246,13 @@ class LifecycleRepository:
         return {row[0]: _aware(row[1]) for row in rows}
 
     async def get_resource(
-        self, table: Any, resource_id: str
+        self, table: Any, resource_id: str, reach: Reach
     ) -> tuple[str, int, datetime, str] | None:
+        """A Task, contact or assessment, if its referral is within `reach`."""
         row = (
             await self.session.execute(
                 select(table.id, table.version, table.last_updated_at, table.resource).where(
-                    table.id == resource_id
+                    table.id == resource_id, *_within(table, reach)
                 )
             )
         ).first()
@@ -264,8 +266,10 @@ class LifecycleRepository:
         count: int,
         offset: int,
         with_total: bool,
+        reach: Reach,
     ) -> tuple[int | None, list[tuple[str, str]]]:
         conditions = [table.referral_id.in_(ids) for ids in referral_ids]
+        conditions.extend(_within(table, reach))
         statement = (
             select(table.id, table.resource)
             .where(*conditions)
@@ -285,6 +289,10 @@ class LifecycleRepository:
                     )
                 ).scalar_one()
         return total, rows
+
+
+def _within(table: Any, reach: Reach) -> list[Any]:
+    return [] if reach.unrestricted else [table.referral_id.in_(reach.visible_ids())]
 
 
 def _with_summary(row: Any) -> tuple[ReferralForUpdate, dict[str, Any]]:

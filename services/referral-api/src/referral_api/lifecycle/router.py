@@ -8,6 +8,7 @@ from starlette.responses import Response
 from referral_api.audit import trail
 from referral_api.lifecycle import search
 from referral_api.lifecycle.repository import RESOURCE_TABLES, LifecycleRepository
+from referral_api.referrals.access import Reach
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import ReadSessionDep
 from signpost_platform.errors import NotFound
@@ -24,7 +25,7 @@ def _add_routes(resource_type: str, what: str) -> None:
 
     async def read(resource_id: str, session: ReadSessionDep, caller: ReadCaller) -> Response:
         found = await LifecycleRepository(session).get_resource(
-            RESOURCE_TABLES[resource_type], resource_id
+            RESOURCE_TABLES[resource_type], resource_id, Reach.of(caller)
         )
         if found is None:
             raise NotFound(f"no {resource_type} with id {resource_id}")
@@ -34,6 +35,7 @@ def _add_routes(resource_type: str, what: str) -> None:
 
     async def find(request: Request, session: ReadSessionDep, caller: ReadCaller) -> Response:
         settings = request.app.state.settings
+        reach = Reach.of(caller)
         query = list(request.query_params.multi_items())
         parsed = parse_search(
             query,
@@ -51,6 +53,7 @@ def _add_routes(resource_type: str, what: str) -> None:
             parsed.count,
             parsed.offset,
             parsed.total,
+            reach,
         )
         await trail.record(
             session, caller, "search", resource_type, returned_ids=[i for i, _ in rows]
@@ -66,6 +69,8 @@ def _add_routes(resource_type: str, what: str) -> None:
         methods=["GET"],
         operation_id=f"read{resource_type}",
         summary=f"Read a {what}",
+        description="404 also when the referral it belongs to is not one the caller's "
+        "organisation sent or received.",
         tags=[resource_type],
     )
     router.add_api_route(
@@ -74,6 +79,7 @@ def _add_routes(resource_type: str, what: str) -> None:
         methods=["GET"],
         operation_id=f"search{resource_type}",
         summary=f"Search {what}s of a referral ({parameter.name}=ServiceRequest/<id>)",
+        description="Only those of referrals the caller's organisation sent or received.",
         tags=[resource_type],
     )
 

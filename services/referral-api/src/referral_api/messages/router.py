@@ -7,6 +7,7 @@ from starlette.responses import Response
 
 from referral_api.audit import trail
 from referral_api.messages import examples, service
+from referral_api.referrals.access import Reach
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import ReadSessionDep, SessionDep
 from signpost_platform.fhir.parsing import require_json
@@ -39,7 +40,9 @@ def _outcome(description: str) -> dict[str, Any]:
         "and Observation. Idempotent on `Bundle.id`: a resend gets the first response; a "
         "different message under a used id is refused with 409. An older update never "
         "overwrites newer state. An update for a referral not yet received is held (202) and "
-        "applied when it arrives. See docs/lifecycle.md."
+        "applied when it arrives. The ServiceRequest, and the referral it updates, must name "
+        "the sender's organisation (token ODS claim) as requester or performer. See "
+        "docs/lifecycle.md."
     ),
     openapi_extra={
         "requestBody": {
@@ -56,7 +59,14 @@ def _outcome(description: str) -> dict[str, Any]:
         },
         202: {"description": "Held until the referral it updates arrives"},
         400: _outcome("Not a message Bundle, malformed, or an entry breaks its structure"),
-        409: _outcome("The Bundle.id was used for a different message"),
+        403: _outcome(
+            "The token lacks the scope or names no organisation, or the ServiceRequest names "
+            "neither the sender's organisation as requester nor as performer"
+        ),
+        409: _outcome(
+            "The Bundle.id was used for a different message, or the referral it updates is "
+            "one the sender's organisation did not send or receive"
+        ),
         415: _outcome("The body is not JSON"),
         422: _outcome(
             "A code outside its list, a score out of range, an impossible date, an "
@@ -73,6 +83,7 @@ async def process_message(
         session,
         await request.body(),
         service.Settings(settings.linkage_window_days, base_url(request)),
+        reach=Reach.of(caller),
         replay_session=replay_session,
     )
     if result.referral_id:  # resends and held messages changed no referral

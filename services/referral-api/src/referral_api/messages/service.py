@@ -36,6 +36,7 @@ from referral_api.messages.responses import held_response, ok_response, rejected
 from referral_api.people.service import apply_patient
 from referral_api.referrals import canonical
 from referral_api.referrals import service as referrals
+from referral_api.referrals.access import Reach
 from referral_api.referrals.repository import ReferralForUpdate, ReferralRepository
 from signpost_platform.errors import Conflict, SignpostError, Unprocessable
 from signpost_platform.metrics import INGEST_LAG
@@ -66,6 +67,7 @@ async def process(
     body: bytes,
     settings: Settings,
     *,
+    reach: Reach,
     channel: str = "message",
     source_override: str | None = None,
     savepoint: bool = False,
@@ -80,6 +82,9 @@ async def process(
     `replay_session`, when given, is a session outside any transaction for the replay check: a
     resend is then answered in one round trip, with no BEGIN and COMMIT, and the write
     transaction starts only for a message not seen before.
+
+    `reach` is whose referrals the sender may change: the message's ServiceRequest must name the
+    sender's organisation as requester or performer, and so must the referral it updates.
     """
     document = load_document(body)
     bundle_id = document["id"]
@@ -93,15 +98,18 @@ async def process(
     if replay is not None:
         return replay
     message = read_message(document, source_override=source_override)
+    reach.check_parties(
+        message.service_request.resource, f"Bundle.entry[{message.service_request.index}].resource"
+    )
     for attempt in range(ATTEMPTS):
         try:
             if not savepoint:
                 return await _process_new(
-                    session, message, document, content_hash, settings, channel
+                    session, message, document, content_hash, settings, channel, reach
                 )
             async with session.begin_nested():
                 return await _process_new(
-                    session, message, document, content_hash, settings, channel
+                    session, message, document, content_hash, settings, channel, reach
                 )
         except (IntegrityError, DBAPIError) as error:
             # A concurrent request recorded this message or created its referral first.
@@ -144,6 +152,7 @@ async def _process_new(
     content_hash: str,
     settings: Settings,
     channel: str,
+    reach: Reach,
 ) -> MessageResult:
     repository = MessageRepository(session)
     await repository.serialise(message.identifiers)
@@ -162,6 +171,15 @@ async def _process_new(
             + ", ".join(f"ServiceRequest/{o}" for o in owners),
             expression=f"Bundle.entry[{message.service_request.index}].resource.identifier",
         )
+    if owners and not reach.unrestricted:
+        current = found[0] if found else await ReferralRepository(session).for_update(owners[0])
+        if current is None or not reach.allows(current.requester_ods, current.receiver_ods):
+            raise Conflict(
+                "the ServiceRequest's identifier belongs to a referral your organisation did "
+                "not send or receive",
+                expression=f"Bundle.entry[{message.service_request.index}].resource.identifier",
+                issue_code="duplicate",
+            )
     record = {
         "bundle_id": message.bundle.id,
         "header_id": message.header.id,
@@ -441,12 +459,21 @@ async def _release_held(
 ) -> None:
     """Apply the updates that arrived before this referral, oldest first."""
     repository = MessageRepository(session)
+    parties = _parties(message.service_request.resource)
     for held in await repository.held_for(message.identifiers):
         document = orjson.loads(held.body)
         now = datetime.now(UTC)
         try:
             async with session.begin_nested():
                 held_message = read_message(document)
+                if not parties & _parties(held_message.service_request.resource):
+                    raise Conflict(
+                        "the held update names none of the organisations of the referral "
+                        "that arrived: neither its requester nor its performer",
+                        expression=f"Bundle.entry[{held_message.service_request.index}]"
+                        ".resource.requester",
+                        issue_code="business-rule",
+                    )
                 applied = await apply_message(session, held_message, referral_id, settings, now)
                 body = ok_response(held_message, applied, settings.base_url, now)
             await repository.release(
@@ -465,6 +492,11 @@ async def _release_held(
                 status=error.status_code,
                 response=rejected_response(error),
             )
+
+
+def _parties(resource: Any) -> set[str]:
+    """The organisations a ServiceRequest names: its requester and receiving organisation."""
+    return {code for code in (resource.requester_ods, resource.receiver_ods) if code}
 
 
 def _minimised(document: dict[str, Any], message: ReadMessage) -> str:

@@ -20,6 +20,8 @@ class Referral(Base):
     intent: Mapped[str] = mapped_column(String(20))
     nhs_number: Mapped[str] = mapped_column(String(10), index=True)
     requester_ods: Mapped[str] = mapped_column(String(10), index=True)
+    # The receiving organisation (ServiceRequest.performer by ODS code), when named.
+    receiver_ods: Mapped[str | None] = mapped_column(String(10), index=True)
     received_by_role: Mapped[str] = mapped_column(String(64))
     source_of_referral_system: Mapped[str] = mapped_column(String(255))
     source_of_referral_code: Mapped[str] = mapped_column(String(64))

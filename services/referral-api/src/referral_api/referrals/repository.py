@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral_api.db import execute_core
 from referral_api.linkage.models import ReferralLink
+from referral_api.referrals.access import EVERY_ORGANISATION, Reach
 from referral_api.referrals.models import Referral, ReferralIdentifier, ReferralReason
 from referral_api.referrals.search import ReferralFilter
 from signpost_platform.fhir.search import DateRange, Token
@@ -47,6 +48,7 @@ class ReferralColumns:
     source_of_referral_code: str
     authored_at: datetime
     source_of_referral_group: str | None = None
+    receiver_ods: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +70,8 @@ class ReferralForUpdate:
     status: str
     source_system: str
     source_updated_at: datetime | None
+    requester_ods: str
+    receiver_ods: str | None
 
 
 _STORED = (Referral.id, Referral.version, Referral.last_updated_at, Referral.resource)
@@ -81,6 +85,8 @@ FOR_UPDATE_COLUMNS = (
     Referral.status,
     Referral.source_system,
     Referral.source_updated_at,
+    Referral.requester_ods,
+    Referral.receiver_ods,
 )
 _FOR_UPDATE = select(*FOR_UPDATE_COLUMNS).where(Referral.id == bindparam("key")).with_for_update()
 
@@ -104,10 +110,12 @@ class ReferralRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def get(self, referral_id: str) -> StoredReferral | None:
-        row = (
-            await self.session.execute(select(*_STORED).where(Referral.id == referral_id))
-        ).first()
+    async def get(
+        self, referral_id: str, reach: Reach = EVERY_ORGANISATION
+    ) -> StoredReferral | None:
+        """The referral, if it exists and is within `reach`."""
+        statement = select(*_STORED).where(Referral.id == referral_id, *reach.conditions())
+        row = (await self.session.execute(statement)).first()
         return StoredReferral(*row) if row else None
 
     async def for_update(self, referral_id: str) -> ReferralForUpdate | None:
@@ -271,8 +279,10 @@ class ReferralRepository:
             ],
         )
 
-    async def search(self, search: ReferralFilter) -> tuple[int | None, list[StoredReferral]]:
-        conditions = _conditions(search)
+    async def search(
+        self, search: ReferralFilter, reach: Reach = EVERY_ORGANISATION
+    ) -> tuple[int | None, list[StoredReferral]]:
+        conditions = [*_conditions(search), *reach.conditions()]
         order = []
         for column_name, descending in search.sort:
             column = getattr(Referral, column_name)
@@ -302,6 +312,7 @@ def _column_values(columns: ReferralColumns) -> dict[str, object]:
         "intent": columns.intent,
         "nhs_number": columns.nhs_number,
         "requester_ods": columns.requester_ods,
+        "receiver_ods": columns.receiver_ods,
         "received_by_role": columns.received_by_role,
         "source_of_referral_system": columns.source_of_referral_system,
         "source_of_referral_code": columns.source_of_referral_code,
@@ -336,6 +347,8 @@ def _conditions(search: ReferralFilter) -> list[ColumnElement[bool]]:
         conditions.append(Referral.received_by_role.in_(values))
     for values in search.requesters:
         conditions.append(Referral.requester_ods.in_(values))
+    for values in search.performers:
+        conditions.append(Referral.receiver_ods.in_(values))
     for date_range in search.authored:
         conditions.append(_date_condition(date_range))
     for tokens in search.reasons:

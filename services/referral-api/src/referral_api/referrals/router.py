@@ -7,6 +7,7 @@ from starlette.responses import Response
 
 from referral_api.audit import trail
 from referral_api.referrals import examples, service
+from referral_api.referrals.access import Reach
 from referral_api.referrals.search import (
     DEFAULT_SORT,
     PARAMETERS,
@@ -68,7 +69,10 @@ _BODY = {
 _ERRORS = {
     400: _outcome("Malformed JSON, wrong resourceType, unknown element or a missing element"),
     401: _outcome("No valid bearer token"),
-    403: _outcome("The token lacks the scope"),
+    403: _outcome(
+        "The token lacks the scope, names no organisation, or the referral would not name the "
+        "caller's organisation as requester or performer"
+    ),
     413: _outcome("The body is over the size limit"),
     415: _outcome("The body is not JSON"),
     422: _outcome("A code outside its value set, an invalid NHS number or a broken rule"),
@@ -104,6 +108,7 @@ async def create_service_request(
         session,
         resource,
         condition,
+        reach=Reach.of(caller),
         linkage_window_days=request.app.state.settings.linkage_window_days,
     )
     stored = outcome.referral
@@ -118,12 +123,16 @@ async def create_service_request(
     "/{referral_id}",
     operation_id="readServiceRequest",
     summary="Read a referral",
-    responses={200: _resource("The referral, with ETag"), 404: _outcome("No such referral")},
+    responses={
+        200: _resource("The referral, with ETag"),
+        403: _outcome("The token names no organisation and may not read every organisation's"),
+        404: _outcome("No such referral, or not one the caller's organisation sent or received"),
+    },
 )
 async def read_service_request(
     referral_id: str, session: ReadSessionDep, caller: ReadCaller
 ) -> Response:
-    stored = await service.read(session, referral_id)
+    stored = await service.read(session, referral_id, Reach.of(caller))
     await trail.record(session, caller, "read", RESOURCE, referral_id)
     return FhirResponse(
         stored.resource.encode(), 200, version_headers(stored.version, stored.last_updated_at)
@@ -137,7 +146,7 @@ async def read_service_request(
     openapi_extra=_BODY,
     responses={
         200: _resource("Updated; ETag names the new version"),
-        404: _outcome("No such referral"),
+        404: _outcome("No such referral, or not one the caller's organisation sent or received"),
         409: _outcome("An identifier is already used by another referral"),
         412: _outcome("If-Match names a version that is no longer current"),
         428: _outcome("If-Match is missing"),
@@ -152,6 +161,7 @@ async def update_service_request(
     if_match: Annotated[str | None, Header(description='The version being replaced: W/"3"')] = None,
 ) -> Response:
     expected = required_version(if_match)
+    reach = Reach.of(caller)
     require_json(request)
     resource = parse_resource(await request.body(), ServiceRequest, "ServiceRequest")
     stored = await service.update(
@@ -159,6 +169,7 @@ async def update_service_request(
         referral_id,
         resource,
         expected,
+        reach=reach,
         linkage_window_days=request.app.state.settings.linkage_window_days,
     )
     await trail.record(session, caller, "update", RESOURCE, referral_id)
@@ -175,7 +186,8 @@ async def update_service_request(
     + "; ".join(f"`{p.name}` ({p.type}): {p.documentation}" for p in PARAMETERS)
     + ". Also `_count` (page size, at most the configured cap), `_offset`, `_sort` "
     "(authored, _lastUpdated, prefix - for descending) and `_total=none`. Unknown parameters "
-    "are refused with 400.",
+    "are refused with 400. A caller whose token names an organisation sees only the referrals "
+    "that organisation sent (requester) or received (performer).",
     responses={
         200: {
             "description": "A searchset Bundle with total and paging links",
@@ -203,12 +215,14 @@ async def update_service_request(
             },
         },
         400: _outcome("Unknown parameter, bad value, or _count over the cap"),
+        403: _outcome("The token names no organisation and may not read every organisation's"),
     },
 )
 async def search_service_requests(
     request: Request, session: ReadSessionDep, caller: ReadCaller
 ) -> Response:
     settings = request.app.state.settings
+    reach = Reach.of(caller)
     query = list(request.query_params.multi_items())
     parsed = parse_search(
         query,
@@ -218,7 +232,7 @@ async def search_service_requests(
         max_count=settings.max_page_size,
         default_sort=DEFAULT_SORT,
     )
-    total, rows = await service.search(session, referral_filter(parsed))
+    total, rows = await service.search(session, referral_filter(parsed), reach)
     await trail.record(session, caller, "search", RESOURCE, returned_ids=[r.id for r in rows])
     resource_base = f"{base_url(request)}/fhir/ServiceRequest"
     links = page_links(resource_base, query, parsed, total, len(rows))

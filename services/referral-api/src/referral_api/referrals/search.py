@@ -52,6 +52,13 @@ PARAMETERS = [
         f"{SR}-requester",
     ),
     SearchParameter(
+        "performer",
+        "token",
+        "The receiving organisation's ODS code, as ServiceRequest.performer names it (or "
+        "https://fhir.nhs.uk/Id/ods-organization-code|CODE)",
+        f"{SR}-performer",
+    ),
+    SearchParameter(
         "reason-code",
         "token",
         "Any of the referral's coded reasons (not only the first): system|code or code; "
@@ -84,6 +91,7 @@ class ReferralFilter:
     authored: list[DateRange] = field(default_factory=list)
     roles: list[list[str]] = field(default_factory=list)
     requesters: list[list[str]] = field(default_factory=list)
+    performers: list[list[str]] = field(default_factory=list)
     reasons: list[list[Token]] = field(default_factory=list)
     linkage: list[list[str]] = field(default_factory=list)
     count: int = 20
@@ -108,6 +116,10 @@ def referral_filter(query: SearchQuery) -> ReferralFilter:
         requesters=[
             [_system_code("requester", v, systems.ODS_ORGANIZATION).upper() for v in o]
             for o in query.occurrences("requester")
+        ],
+        performers=[
+            [_system_code("performer", v, systems.ODS_ORGANIZATION).upper() for v in o]
+            for o in query.occurrences("performer")
         ],
         reasons=[
             [parse_token("reason-code", v) for v in o] for o in query.occurrences("reason-code")

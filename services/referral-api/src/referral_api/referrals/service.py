@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral_api.referrals import canonical
+from referral_api.referrals.access import Reach
 from referral_api.referrals.repository import (
     ReasonRow,
     ReferralColumns,
@@ -40,14 +41,16 @@ async def create(
     resource: ServiceRequest,
     if_none_exist: Token | None,
     *,
+    reach: Reach,
     linkage_window_days: int = 90,
 ) -> CreateOutcome:
     """Store a new referral, or return the one `if_none_exist` already names."""
+    reach.check_parties(resource)
     repository = ReferralRepository(session)
     identifiers = _identifiers(resource)
     if if_none_exist is not None:
         _require_own_identifier(if_none_exist, identifiers)
-        existing = await _by_identifier(repository, if_none_exist)
+        existing = await _by_identifier(repository, if_none_exist, reach)
         if existing is not None:
             return CreateOutcome(existing, created=False)
 
@@ -59,17 +62,11 @@ async def create(
     except IntegrityError:
         await session.rollback()
         if if_none_exist is not None:
-            winner = await _by_identifier(repository, if_none_exist)
+            winner = await _by_identifier(repository, if_none_exist, reach)
             if winner is not None:
                 return CreateOutcome(winner, created=False)
         owners = await repository.owners_of_identifiers(identifiers)
-        raise Conflict(
-            "an identifier of this referral is already used by ServiceRequest/"
-            f"{', ServiceRequest/'.join(sorted(set(owners)))}; send If-None-Exist to make "
-            "the create idempotent",
-            expression="ServiceRequest.identifier",
-            issue_code="duplicate",
-        ) from None
+        raise await _identifier_taken(repository, owners, reach) from None
     linked = await _link(session, stored.id, {resource.nhs_number}, linkage_window_days)
     return CreateOutcome(linked or stored, created=True)
 
@@ -154,8 +151,8 @@ async def save_from_message(
     return new
 
 
-async def read(session: AsyncSession, referral_id: str) -> StoredReferral:
-    stored = await ReferralRepository(session).get(referral_id)
+async def read(session: AsyncSession, referral_id: str, reach: Reach) -> StoredReferral:
+    stored = await ReferralRepository(session).get(referral_id, reach)
     if stored is None:
         raise NotFound(f"no ServiceRequest with id {referral_id}")
     return stored
@@ -167,6 +164,7 @@ async def update(
     resource: ServiceRequest,
     expected_version: int,
     *,
+    reach: Reach,
     linkage_window_days: int = 90,
 ) -> StoredReferral:
     """Replace a referral, refusing with 412 if `expected_version` is no longer current."""
@@ -176,19 +174,16 @@ async def update(
             expression="ServiceRequest.id",
         )
     repository = ReferralRepository(session)
-    current = await repository.get(referral_id)
+    current = await repository.get(referral_id, reach)
     if current is None:
         raise NotFound(f"no ServiceRequest with id {referral_id}")
+    reach.check_parties(resource)
     if current.version != expected_version:
         raise _stale(current.version, expected_version)
     current_nhs_number = orjson.loads(current.resource)["subject"]["identifier"]["value"]
     identifiers = _identifiers(resource)
     if taken := await repository.owners_of_identifiers(identifiers, excluding=referral_id):
-        raise Conflict(
-            f"an identifier is already used by ServiceRequest/{taken[0]}",
-            expression="ServiceRequest.identifier",
-            issue_code="duplicate",
-        )
+        raise await _identifier_taken(repository, taken, reach)
     now = datetime.now(UTC)
     version = current.version + 1
     kept = canonical.server_extensions_of(current.resource)
@@ -215,9 +210,9 @@ async def _link(
 
 
 async def search(
-    session: AsyncSession, search_filter: ReferralFilter
+    session: AsyncSession, search_filter: ReferralFilter, reach: Reach
 ) -> tuple[int | None, list[StoredReferral]]:
-    return await ReferralRepository(session).search(search_filter)
+    return await ReferralRepository(session).search(search_filter, reach)
 
 
 def _stale(current: int, expected: int) -> PreconditionFailed:
@@ -228,10 +223,37 @@ def _stale(current: int, expected: int) -> PreconditionFailed:
     )
 
 
-async def _by_identifier(repository: ReferralRepository, token: Token) -> StoredReferral | None:
+async def _by_identifier(
+    repository: ReferralRepository, token: Token, reach: Reach
+) -> StoredReferral | None:
+    """The referral `token` identifies; a Conflict if it exists out of the caller's reach."""
     assert token.system is not None
     referral_id = await repository.id_by_identifier(token.system, token.code)
-    return await repository.get(referral_id) if referral_id else None
+    if referral_id is None:
+        return None
+    found = await repository.get(referral_id, reach)
+    if found is None:
+        raise await _identifier_taken(repository, [referral_id], reach)
+    return found
+
+
+async def _identifier_taken(
+    repository: ReferralRepository, owners: list[str], reach: Reach
+) -> Conflict:
+    """The 409 for identifiers other referrals hold, naming only those the caller may see."""
+    visible = sorted(
+        {o for o in owners if reach.unrestricted or await repository.get(o, reach) is not None}
+    )
+    if len(visible) < len(set(owners)):
+        detail = "a referral your organisation did not send or receive"
+    else:
+        detail = "ServiceRequest/" + ", ServiceRequest/".join(visible)
+    return Conflict(
+        f"an identifier of this referral is already used by {detail}; send If-None-Exist to "
+        "make a create idempotent",
+        expression="ServiceRequest.identifier",
+        issue_code="duplicate",
+    )
 
 
 def _require_own_identifier(token: Token, identifiers: list[tuple[str, str]]) -> None:
@@ -263,6 +285,7 @@ def _columns(resource: ServiceRequest) -> ReferralColumns:
         source_of_referral_code=source.code,
         authored_at=resource.authored_at,
         source_of_referral_group=source.group,
+        receiver_ods=resource.receiver_ods,
     )
 
 

@@ -7,8 +7,11 @@ Shaped on UK Core ServiceRequest and the BaRS referral request. Beyond base FHIR
 - the UK Core source-of-referral extension, coded from the source-of-referral value set;
 - `authoredOn`: the referral date;
 - `reasonCode` 1..*: every need, coded from the referral-reason value set, in rank order.
+- `performer`, when it names an organisation by ODS code: at most one such organisation, the
+  receiving organisation. With the requester it decides who may see the referral.
 """
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Literal
 
@@ -121,6 +124,16 @@ class OrganisationReference(FhirModel):
     display: FhirString | None = None
 
 
+def _ods_code_of(reference: Reference) -> str | None:
+    """The ODS organisation code a reference names by identifier, upper-cased; else None."""
+    identifier = reference.identifier
+    if identifier is None or identifier.system is None or identifier.value is None:
+        return None
+    if systems.normalise_system(identifier.system) != systems.ODS_ORGANIZATION:
+        return None
+    return identifier.value.strip().upper()
+
+
 class ServiceRequest(FhirResource):
     """A referral in the Signpost minimum referral dataset."""
 
@@ -161,6 +174,7 @@ class ServiceRequest(FhirResource):
         self._check_source_of_referral()
         self._check_reasons()
         self._check_identifiers()
+        self._check_performers()
         return self
 
     def _check_source_of_referral(self) -> None:
@@ -221,7 +235,39 @@ class ServiceRequest(FhirResource):
                 )
             seen.add(key)
 
+    def _check_performers(self) -> None:
+        receiver: str | None = None
+        for index, performer in enumerate(self.performer or []):
+            code = _ods_code_of(performer)
+            if code is None:
+                continue
+            if not re.fullmatch(ODS_CODE_PATTERN, code):
+                raise custom_error(
+                    "value_error",
+                    "an ODS code is 3 to 10 letters and digits (got {code!r})",
+                    f"ServiceRequest.performer[{index}].identifier.value",
+                    code=code,
+                )
+            if receiver is not None and code != receiver:
+                raise custom_error(
+                    "business_rule",
+                    "a referral has one receiving organisation: performer names both {first} "
+                    "and {second}",
+                    f"ServiceRequest.performer[{index}]",
+                    first=receiver,
+                    second=code,
+                )
+            receiver = code
+
     # Typed views of the dataset, for the services that store it.
+
+    @property
+    def receiver_ods(self) -> str | None:
+        """The receiving organisation's ODS code, when `performer` names one."""
+        for performer in self.performer or []:
+            if (code := _ods_code_of(performer)) is not None:
+                return code
+        return None
 
     @property
     def nhs_number(self) -> str:

@@ -1,0 +1,332 @@
+"""Object-level authorisation: an organisation sees and changes only the referrals it sent or
+received; every other referral answers 404 and is left out of searches."""
+
+from typing import Any
+
+import httpx
+import pytest
+
+from signpost_schemas import systems
+from tests.referral.conftest import READ, WRITE
+from tests.support.builders import service_request
+from tests.support.clients import bearer
+from tests.support.messages import emis_service_request, message, task
+
+GP = "F84001"  # a practice that refers
+OTHER_GP = "F84002"
+LINK_WORKERS = "Y02001"  # the organisation that employs the link workers: the receiver
+OUTSIDER = "Y09999"
+
+
+def organisation(ods: str) -> dict[str, str]:
+    return bearer("referral:read", "referral:write", ods=ods)
+
+
+def performer(ods: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "type": "Organization",
+            "identifier": {"system": systems.ODS_ORGANIZATION, "value": ods},
+        }
+    ]
+
+
+@pytest.fixture
+async def referrals(client: httpx.AsyncClient) -> dict[str, str]:
+    """Three referrals: GP→link workers, other GP→link workers, other GP→no named receiver."""
+    bodies = {
+        "gp_to_link_workers": service_request(
+            identifier="A-1", requester=GP, performer=performer(LINK_WORKERS)
+        ),
+        "other_gp_to_link_workers": service_request(
+            identifier="B-1", requester=OTHER_GP, performer=performer(LINK_WORKERS)
+        ),
+        "other_gp_only": service_request(identifier="C-1", requester=OTHER_GP),
+    }
+    ids = {}
+    for name, body in bodies.items():
+        response = await client.post("/fhir/ServiceRequest", json=body, headers=WRITE)
+        assert response.status_code == 201, response.text
+        ids[name] = response.json()["id"]
+    return ids
+
+
+async def _found(client: httpx.AsyncClient, headers: dict[str, str], **params: str) -> set[str]:
+    response = await client.get("/fhir/ServiceRequest", params=params, headers=headers)
+    assert response.status_code == 200, response.text
+    bundle = response.json()
+    assert bundle["total"] == len(bundle.get("entry", []))
+    return {entry["resource"]["id"] for entry in bundle.get("entry", [])}
+
+
+async def test_search_returns_only_what_the_organisation_sent_or_received(client, referrals):
+    assert await _found(client, organisation(GP)) == {referrals["gp_to_link_workers"]}
+    assert await _found(client, organisation(LINK_WORKERS)) == {
+        referrals["gp_to_link_workers"],
+        referrals["other_gp_to_link_workers"],
+    }
+    assert await _found(client, organisation(OTHER_GP)) == {
+        referrals["other_gp_to_link_workers"],
+        referrals["other_gp_only"],
+    }
+    assert await _found(client, organisation(OUTSIDER)) == set()
+    assert await _found(client, READ) == set(referrals.values())
+
+
+async def test_the_organisation_claim_narrows_every_search_parameter(client, referrals):
+    # Another organisation's referral matches the identifier, and still is not returned.
+    assert await _found(client, organisation(GP), identifier="B-1") == set()
+    assert await _found(client, organisation(OTHER_GP), identifier="B-1") == {
+        referrals["other_gp_to_link_workers"]
+    }
+    assert await _found(client, READ, performer=LINK_WORKERS) == {
+        referrals["gp_to_link_workers"],
+        referrals["other_gp_to_link_workers"],
+    }
+    assert await _found(client, organisation(OTHER_GP), performer=LINK_WORKERS) == {
+        referrals["other_gp_to_link_workers"]
+    }
+
+
+async def test_another_organisations_referral_reads_as_not_found(client, referrals):
+    target = referrals["gp_to_link_workers"]
+
+    for ods in (GP, LINK_WORKERS):
+        assert (
+            await client.get(f"/fhir/ServiceRequest/{target}", headers=organisation(ods))
+        ).status_code == 200
+    hidden = await client.get(f"/fhir/ServiceRequest/{target}", headers=organisation(OUTSIDER))
+    absent = await client.get("/fhir/ServiceRequest/no-such-id", headers=organisation(OUTSIDER))
+
+    assert hidden.status_code == absent.status_code == 404
+    assert hidden.json()["issue"][0]["code"] == absent.json()["issue"][0]["code"] == "not-found"
+    assert target not in hidden.text.replace(f"id {target}", "")  # only the id it was asked for
+
+
+async def test_another_organisation_cannot_update_and_nothing_changes(client, referrals):
+    target = referrals["gp_to_link_workers"]
+    current = (await client.get(f"/fhir/ServiceRequest/{target}", headers=READ)).json()
+    takeover = {
+        **current,
+        "requester": {"identifier": {"system": systems.ODS_ORGANIZATION, "value": OUTSIDER}},
+    }
+
+    response = await client.put(
+        f"/fhir/ServiceRequest/{target}",
+        json=takeover,
+        headers={**organisation(OUTSIDER), "If-Match": 'W/"1"'},
+    )
+
+    assert response.status_code == 404
+    after = (await client.get(f"/fhir/ServiceRequest/{target}", headers=READ)).json()
+    assert after["meta"]["versionId"] == "1"
+    assert after["requester"]["identifier"]["value"] == GP
+
+
+async def test_the_receiver_updates_but_cannot_write_itself_out(client, referrals):
+    target = referrals["other_gp_to_link_workers"]
+    headers = {**organisation(LINK_WORKERS), "If-Match": 'W/"1"'}
+    current = (await client.get(f"/fhir/ServiceRequest/{target}", headers=READ)).json()
+
+    on_hold = await client.put(
+        f"/fhir/ServiceRequest/{target}", json={**current, "status": "on-hold"}, headers=headers
+    )
+    assert on_hold.status_code == 200, on_hold.text
+
+    unnamed = {k: v for k, v in on_hold.json().items() if k != "performer"}
+    refused = await client.put(
+        f"/fhir/ServiceRequest/{target}",
+        json=unnamed,
+        headers={**organisation(LINK_WORKERS), "If-Match": 'W/"2"'},
+    )
+
+    assert refused.status_code == 403
+    assert refused.json()["issue"][0]["expression"] == ["ServiceRequest.requester"]
+    after = (await client.get(f"/fhir/ServiceRequest/{target}", headers=READ)).json()
+    assert after["meta"]["versionId"] == "2"
+    assert after["performer"][0]["identifier"]["value"] == LINK_WORKERS
+
+
+async def test_a_referral_is_created_only_in_the_callers_own_name(client):
+    someone_elses = service_request(identifier="D-1", requester=OTHER_GP)
+    refused = await client.post(
+        "/fhir/ServiceRequest", json=someone_elses, headers=organisation(GP)
+    )
+    own = await client.post(
+        "/fhir/ServiceRequest",
+        json=service_request(identifier="D-2", requester=GP),
+        headers=organisation(GP),
+    )
+    received = await client.post(
+        "/fhir/ServiceRequest",
+        json=service_request(
+            identifier="D-3", requester=OTHER_GP, performer=performer(LINK_WORKERS)
+        ),
+        headers=organisation(LINK_WORKERS),
+    )
+
+    assert refused.status_code == 403
+    assert refused.json()["issue"][0]["expression"] == ["ServiceRequest.requester"]
+    assert own.status_code == 201
+    assert received.status_code == 201
+    assert await _found(client, READ) == {own.json()["id"], received.json()["id"]}
+
+
+async def test_a_conditional_create_does_not_reveal_another_organisations_referral(
+    client, referrals
+):
+    target = referrals["gp_to_link_workers"]
+    clash = service_request(identifier="A-1", requester=OUTSIDER)
+
+    conditional = await client.post(
+        "/fhir/ServiceRequest",
+        json=clash,
+        headers={
+            **organisation(OUTSIDER),
+            "If-None-Exist": "identifier=https://emis.example/referral-id|A-1",
+        },
+    )
+    plain = await client.post("/fhir/ServiceRequest", json=clash, headers=organisation(OUTSIDER))
+    own = await client.post(
+        "/fhir/ServiceRequest",
+        json=service_request(identifier="A-1", requester=GP),
+        headers={
+            **organisation(GP),
+            "If-None-Exist": "identifier=https://emis.example/referral-id|A-1",
+        },
+    )
+
+    for response in (conditional, plain):
+        assert response.status_code == 409
+        assert target not in response.text
+        assert "did not send or receive" in response.json()["issue"][0]["diagnostics"]
+    assert own.status_code == 200
+    assert own.json()["id"] == target
+    assert len(await _found(client, READ)) == 3
+
+
+async def test_a_token_without_an_organisation_is_refused(client, referrals):
+    no_organisation = bearer("referral:read", "referral:write")
+    target = referrals["gp_to_link_workers"]
+
+    search = await client.get("/fhir/ServiceRequest", headers=no_organisation)
+    read = await client.get(f"/fhir/ServiceRequest/{target}", headers=no_organisation)
+    create = await client.post(
+        "/fhir/ServiceRequest", json=service_request(identifier="E-1"), headers=no_organisation
+    )
+
+    assert [search.status_code, read.status_code, create.status_code] == [403, 403, 403]
+    assert "organisation" in search.json()["issue"][0]["diagnostics"]
+    assert len(await _found(client, READ)) == 3
+
+
+async def test_the_organisation_claim_is_case_insensitive(client, referrals):
+    assert await _found(client, organisation(GP.lower())) == {referrals["gp_to_link_workers"]}
+
+
+async def test_performer_names_at_most_one_receiving_organisation(client):
+    two = service_request(
+        identifier="F-1", performer=[*performer(LINK_WORKERS), *performer(OUTSIDER)]
+    )
+    malformed = service_request(identifier="F-2", performer=performer("not an ods code"))
+
+    for body, where in (
+        (two, "ServiceRequest.performer[1]"),
+        (malformed, "ServiceRequest.performer[0].identifier.value"),
+    ):
+        response = await client.post("/fhir/ServiceRequest", json=body, headers=WRITE)
+        assert response.status_code == 422, response.text
+        assert response.json()["issue"][0]["expression"] == [where]
+    assert await _found(client, READ) == set()
+
+
+# Messages and the lifecycle resources they carry.
+
+
+def _emis(identifier: str, *, requester: str = GP, receiver: str | None = LINK_WORKERS) -> dict:
+    body = emis_service_request(identifier)
+    body["requester"]["identifier"]["value"] = requester
+    if receiver:
+        body["performer"] = performer(receiver)
+    return body
+
+
+async def _send(client, body: dict, headers: dict[str, str]) -> httpx.Response:
+    return await client.post("/fhir/$process-message", json=body, headers=headers)
+
+
+async def test_a_message_must_come_from_the_requester_or_the_receiver(client):
+    new = message(_emis("M-1"), reason_code="new", timestamp="2026-10-01T09:05:00Z")
+
+    refused = await _send(client, new, organisation(OUTSIDER))
+    accepted = await _send(client, new, organisation(LINK_WORKERS))
+
+    assert refused.status_code == 403
+    assert refused.json()["issue"][0]["expression"] == ["Bundle.entry[1].resource.requester"]
+    assert accepted.status_code == 200
+    assert len(await _found(client, READ)) == 1
+
+
+async def test_a_message_cannot_take_over_another_organisations_referral(client):
+    sent = await _send(
+        client,
+        message(_emis("M-2"), reason_code="new", timestamp="2026-10-01T09:05:00Z"),
+        organisation(GP),
+    )
+    assert sent.status_code == 200
+    hijack = message(
+        _emis("M-2", requester=OUTSIDER, receiver=None),
+        task("t1", "accepted", accepted="2026-10-02T09:00:00Z"),
+        timestamp="2026-10-02T09:05:00Z",
+    )
+
+    response = await _send(client, hijack, organisation(OUTSIDER))
+
+    assert response.status_code == 409
+    [referral] = (await client.get("/fhir/ServiceRequest", headers=READ)).json()["entry"]
+    assert referral["resource"]["requester"]["identifier"]["value"] == GP
+    assert referral["resource"]["meta"]["versionId"] == "1"
+    tasks = (await client.get("/fhir/Task", headers=READ)).json()
+    assert tasks["total"] == 0
+
+
+async def test_an_update_held_from_another_organisation_is_not_applied(client):
+    early = message(
+        _emis("M-3", requester=OUTSIDER, receiver=None),
+        task("t1", "accepted", accepted="2026-10-02T09:00:00Z"),
+        timestamp="2026-10-02T09:05:00Z",
+    )
+    held = await _send(client, early, organisation(OUTSIDER))
+    assert held.status_code == 202
+
+    new = message(_emis("M-3"), reason_code="new", timestamp="2026-10-01T09:05:00Z")
+    assert (await _send(client, new, organisation(GP))).status_code == 200
+
+    resend = await _send(client, early, organisation(OUTSIDER))
+    assert resend.status_code == 409
+    [referral] = (await client.get("/fhir/ServiceRequest", headers=READ)).json()["entry"]
+    assert referral["resource"]["requester"]["identifier"]["value"] == GP
+    assert (await client.get("/fhir/Task", headers=READ)).json()["total"] == 0
+
+
+async def test_tasks_follow_the_access_of_their_referral(client):
+    journey = [
+        message(_emis("M-4"), reason_code="new", timestamp="2026-10-01T09:05:00Z"),
+        message(
+            _emis("M-4"),
+            task("t1", "accepted", accepted="2026-10-02T09:00:00Z"),
+            timestamp="2026-10-02T09:05:00Z",
+        ),
+    ]
+    for item in journey:
+        assert (await _send(client, item, organisation(LINK_WORKERS))).status_code == 200
+    [entry] = (await client.get("/fhir/Task", headers=READ)).json()["entry"]
+    task_id, referral_id = entry["resource"]["id"], entry["resource"]["focus"]["reference"]
+
+    for ods, status, total in ((LINK_WORKERS, 200, 1), (GP, 200, 1), (OUTSIDER, 404, 0)):
+        headers = organisation(ods)
+        read = await client.get(f"/fhir/Task/{task_id}", headers=headers)
+        by_referral = await client.get("/fhir/Task", params={"focus": referral_id}, headers=headers)
+        every = await client.get("/fhir/Task", headers=headers)
+        assert read.status_code == status, ods
+        assert by_referral.json()["total"] == every.json()["total"] == total, ods

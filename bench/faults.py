@@ -51,38 +51,37 @@ async def drive(
 ) -> dict[str, object]:
     headers = {"Authorization": f"Bearer {token('referral:write', 'referral:read')}"}
     acknowledged: list[str] = []
-    failures: list[float] = []
-    restarted_at: float | None = None
-    first_success_after_restart: float | None = None
+    failures: list[tuple[float, str]] = []  # (when, status or exception name)
+    successes: list[float] = []
+    restart: dict[str, float] = {}
     started = time.monotonic()
     counter = 0
 
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=10) as client:
 
         async def worker() -> None:
-            nonlocal counter, first_success_after_restart
+            nonlocal counter
             while time.monotonic() - started < seconds:
                 counter += 1
                 body = referral_body(f"FAULT-{counter}-{time.monotonic_ns()}")
                 try:
                     response = await client.post("/fhir/ServiceRequest", json=body)
-                except httpx.HTTPError:
-                    failures.append(time.monotonic())
+                except httpx.HTTPError as error:
+                    failures.append((time.monotonic(), type(error).__name__))
                     await asyncio.sleep(0.05)
                     continue
                 if response.status_code == 201:
                     acknowledged.append(response.json()["id"])
-                    if restarted_at and first_success_after_restart is None:
-                        first_success_after_restart = time.monotonic()
+                    successes.append(time.monotonic())
                 else:
-                    failures.append(time.monotonic())
+                    failures.append((time.monotonic(), str(response.status_code)))
                     await asyncio.sleep(0.05)
 
         async def restarter() -> None:
-            nonlocal restarted_at
             await asyncio.sleep(restart_after)
-            restarted_at = time.monotonic()
+            restart["began"] = time.monotonic()
             await asyncio.to_thread(restart_postgres)
+            restart["ended"] = time.monotonic()
 
         await asyncio.gather(restarter(), *(worker() for _ in range(concurrency)))
 
@@ -91,11 +90,21 @@ async def drive(
             response = await client.get(f"/fhir/ServiceRequest/{referral_id}")
             missing += response.status_code != 200
 
-    assert restarted_at is not None
+    last_failure = max((when for when, _ in failures), default=restart["ended"])
+    recovered = min((when for when in successes if when > last_failure), default=float("nan"))
+    kinds: dict[str, int] = {}
+    for _, kind in failures:
+        kinds[kind] = kinds.get(kind, 0) + 1
     return {
         "acknowledged": len(acknowledged),
         "failed_requests": len(failures),
-        "recovered_after_s": round((first_success_after_restart or float("nan")) - restarted_at, 2),
+        "failures_by_status": kinds,
+        "restart_command_s": round(restart["ended"] - restart["began"], 2),
+        "first_failure_after_restart_began_s": round(
+            min((w for w, _ in failures), default=float("nan")) - restart["began"], 2
+        ),
+        # From the first failed request to the first success after the last failure.
+        "outage_s": round(recovered - min((w for w, _ in failures), default=recovered), 2),
         "lost_acknowledged_writes": missing,
     }
 

@@ -1,4 +1,5 @@
-"""/_status fails when the database is unreachable or not migrated to head."""
+"""/_status fails when the database is unreachable or not migrated to head; requests meanwhile
+get a 503 the client can retry, not a 500."""
 
 import asyncio
 
@@ -8,7 +9,8 @@ from referral_api.config import ReferralSettings
 from referral_api.main import create_app
 from signpost_platform.migrations import upgrade
 from signpost_platform.settings import find_repo_file
-from tests.support.clients import running
+from tests.support.builders import service_request
+from tests.support.clients import bearer, running
 from tests.support.databases import create_empty_database, drop_database
 
 
@@ -53,3 +55,21 @@ async def test_status_is_503_when_the_database_is_unreachable():
     assert response.status_code == 503
     assert response.json()["database"] == "unreachable"
     assert ping.status_code == 200
+
+
+async def test_requests_get_503_with_retry_after_while_the_database_is_unreachable():
+    url = "postgresql+asyncpg://nobody@127.0.0.1:1/nothing"
+    app = create_app(ReferralSettings(database_url=url, environment="test"))
+    headers = bearer("referral:read", "referral:write", "referral:all-organisations")
+    async with running(app, "http://referral.test") as client:
+        create = await client.post("/fhir/ServiceRequest", json=service_request(), headers=headers)
+        search = await client.get("/fhir/ServiceRequest", headers=headers)
+        report = await client.get("/reports/referrals", headers=bearer("reports:read"))
+
+    for response in (create, search):
+        assert response.status_code == 503
+        assert response.headers["retry-after"] == "2"
+        assert response.json()["resourceType"] == "OperationOutcome"
+        assert response.json()["issue"][0]["code"] == "transient"
+    assert report.status_code == 503
+    assert report.headers["content-type"].startswith("application/problem+json")

@@ -12,6 +12,8 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -155,3 +157,32 @@ async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
+
+
+# SQLSTATE classes that say the server cannot take work now: connection exceptions (08), and
+# operator intervention such as a shutdown, a crash recovery or "starting up" (57P01-57P03).
+_UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03")
+
+
+def sqlstate(error: DBAPIError) -> str | None:
+    """The SQLSTATE of a database error, where the driver gives one (PostgreSQL)."""
+    original = getattr(error, "orig", None)
+    return getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Whether `error` means the database cannot be reached just now (a restart, a failover,
+    the pool exhausted), as opposed to a fault in the request or the code."""
+    if isinstance(error, ConnectionError | PoolTimeout):
+        return True
+    if isinstance(error, DBAPIError):
+        if error.connection_invalidated or isinstance(error, InterfaceError):
+            return True
+        state = sqlstate(error) or ""
+        if state.startswith(_UNAVAILABLE_SQLSTATES):
+            return True
+        text = str(error.orig)
+        if isinstance(error, OperationalError) and ("database is locked" in text):
+            return True  # SQLite: another writer held the file past the busy timeout
+        return "starting up" in text or "shutting down" in text
+    return False

@@ -11,16 +11,21 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
+from signpost_platform.db import database_unavailable
 from signpost_platform.logging import correlation_id
 
 logger = logging.getLogger("signpost.errors")
 
 FHIR_JSON = "application/fhir+json"
 PROBLEM_JSON = "application/problem+json"
+# How long a client should wait before retrying when the database is unavailable.
+DATABASE_RETRY_AFTER_SECONDS = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +226,33 @@ def install_error_handlers(app: FastAPI) -> None:
         # The client hung up mid-request: nothing was processed and nobody reads the answer.
         logger.info("client disconnected before the request body arrived")
         return Response(status_code=499)
+
+    async def _database_error(request: Request, error: Exception) -> Response:
+        if not database_unavailable(error):
+            raise error  # a fault, not an outage: the 500 handler below logs it
+        # A restart or failover: transient, and the client's retry is the recovery.
+        logger.warning(
+            "database unavailable",
+            extra={"path": request.url.path, "error": type(error).__name__},
+        )
+        return render_error(
+            request.url.path,
+            SignpostError(
+                503,
+                [
+                    Issue(
+                        "transient",
+                        "the database is unavailable for a moment; retry after the "
+                        "Retry-After delay (a retried conditional create or message is "
+                        "never duplicated)",
+                    )
+                ],
+                {"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+            ),
+        )
+
+    for kind in (DBAPIError, PoolTimeout, ConnectionError):
+        app.add_exception_handler(kind, _database_error)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> Response:

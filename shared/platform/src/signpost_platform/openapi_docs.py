@@ -73,6 +73,12 @@ ERRORS: dict[int, tuple[str, str, str]] = {
     422: ("Well-formed but invalid; nothing was written", "invalid", "status: field required"),
     429: ("Too many requests; retry after Retry-After seconds", "throttled", "too many requests"),
     500: ("Unexpected failure; nothing was written", "exception", "internal error"),
+    503: (
+        "The database is unavailable for a moment (a restart or failover); retry after "
+        "Retry-After seconds",
+        "transient",
+        "the database is unavailable for a moment",
+    ),
 }
 _PROBLEM_TITLES = {
     400: "Bad Request",
@@ -84,6 +90,7 @@ _PROBLEM_TITLES = {
     422: "Unprocessable Content",
     429: "Too Many Requests",
     500: "Internal Server Error",
+    503: "Service Unavailable",
 }
 
 
@@ -284,7 +291,7 @@ def _add_error_schemas(schemas: dict[str, Any]) -> None:
 
 
 def _applicable_errors(path: str, method: str, needs_scope: bool) -> list[int]:
-    statuses = [400, 422, 429, 500]
+    statuses = [400, 422, 429, 500, 503]
     if needs_scope:
         statuses += [401, 403]
     if "{" in path:
@@ -316,7 +323,7 @@ def _add_error_responses(
                 error_example(path, status) if status in ERRORS else _generic_error(path, status)
             )
         response["content"] = content
-        if status == 429:
+        if status in (429, 503):
             response.setdefault("headers", {})["Retry-After"] = {
                 "description": "Seconds to wait before retrying",
                 "schema": {"type": "integer"},

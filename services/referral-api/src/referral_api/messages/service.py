@@ -38,6 +38,7 @@ from referral_api.referrals import canonical
 from referral_api.referrals import service as referrals
 from referral_api.referrals.access import Reach
 from referral_api.referrals.repository import ReferralForUpdate, ReferralRepository
+from signpost_platform.db import sqlstate
 from signpost_platform.errors import Conflict, SignpostError, Unprocessable
 from signpost_platform.metrics import INGEST_LAG
 from signpost_schemas.fhir import profiles
@@ -116,7 +117,7 @@ async def process(
             if (
                 isinstance(error, DBAPIError)
                 and not isinstance(error, IntegrityError)
-                and (_sqlstate(error) not in _RETRYABLE_SQLSTATES)
+                and (sqlstate(error) not in _RETRYABLE_SQLSTATES)
             ):
                 raise
             if not savepoint:
@@ -508,8 +509,3 @@ def _minimised(document: dict[str, Any], message: ReadMessage) -> str:
     entry["resource"] = message.patient.resource.to_fhir()
     entries[message.patient.index] = entry
     return orjson.dumps({**document, "entry": entries}).decode()
-
-
-def _sqlstate(error: DBAPIError) -> str | None:
-    original = getattr(error, "orig", None)
-    return getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)

@@ -10,25 +10,6 @@ from tests.openapi.spec_rules import example_gaps, operations, structural_gaps
 
 PUBLISHED = Path(__file__).resolve().parents[2] / "docs" / "openapi"
 
-# referral-api operations still without a request or success example. Empty this list as
-# examples are added; an operation listed here that has its examples fails the test below.
-REFERRAL_EXAMPLES_PENDING = {
-    "listReports",
-    "reportReferrals",
-    "reportReasons",
-    "reportReasonPairs",
-    "reportSupport",
-    "reportSupportMatch",
-    "reportWaitingTimes",
-    "reportAttendance",
-    "reportOutcomes",
-    "reportClosureReasons",
-    "reportRates",
-    "reportWellbeing",
-    "reportReReferrals",
-    "reportCompleteness",
-}
-
 
 def test_committed_documents_match_the_code(service_documents: dict[str, dict[str, Any]]) -> None:
     stale = []
@@ -59,15 +40,7 @@ def test_every_request_body_and_success_response_has_an_example(
     gaps = {}
     for service, document in service_documents.items():
         for method, path, operation in operations(document):
-            found = example_gaps(operation)
-            pending = (
-                service == "referral" and operation["operationId"] in REFERRAL_EXAMPLES_PENDING
-            )
-            if pending:
-                assert found, (
-                    f"{operation['operationId']} has its examples: remove it from the list"
-                )
-            elif found:
+            if found := example_gaps(operation):
                 gaps[f"{service} {method} {path} ({operation['operationId']})"] = found
     assert gaps == {}
 

@@ -6,6 +6,7 @@ Every bad parameter is a 400 problem+json naming it.
 """
 
 import logging
+from importlib import resources
 from typing import Annotated, Any
 
 import orjson
@@ -37,10 +38,23 @@ _PROBLEM = {
 }
 
 
+# Each report run on a fixed synthetic dataset (tests/support/report_examples.py rebuilds it).
+_EXAMPLES: dict[str, dict[str, Any]] = orjson.loads(
+    resources.files("referral_api").joinpath("data", "report-examples.json").read_bytes()
+)
+
+
 @router.get(
     "",
     operation_id="listReports",
     summary="The reports, their dimensions, options and the disclosure rule",
+    responses={
+        200: {
+            "description": "The catalogue",
+            "content": {"application/json": {"example": service.describe_catalogue()}},
+        },
+        403: {"description": "The token lacks reports:read"},
+    },
 )
 async def list_reports(_caller: ReportsCaller) -> Response:
     return Response(orjson.dumps(service.describe_catalogue()), media_type="application/json")
@@ -161,6 +175,24 @@ def _add_route(spec: service.ReportSpec) -> None:
             media_type += "; charset=utf-8"
         return Response(body, media_type=media_type, headers=headers)
 
+    example = _EXAMPLES[spec.name]
+    responses: dict[int | str, dict[str, Any]] = {
+        200: {
+            "description": "The report (JSON, CSV or an SVG chart)",
+            "content": {
+                "application/json": {"example": example["json"]},
+                "text/csv": {"example": example["csv"]},
+                "image/svg+xml": {},
+            },
+        },
+        400: {"description": "A parameter is unknown or has a bad value", **_PROBLEM},
+        403: {
+            "description": "The token lacks reports:read (or reports:unsuppressed for "
+            "disclosure=none)"
+        },
+    }
+    if spec.needs:
+        responses[409] = {"description": f"Nothing to compute from until {spec.needs} are loaded"}
     router.add_api_route(
         f"/{spec.name}",
         report,
@@ -170,17 +202,7 @@ def _add_route(spec: service.ReportSpec) -> None:
         description=spec.description + " Counts of 1 to 7 are suppressed and others rounded "
         "to the nearest 5 unless the caller holds reports:unsuppressed (docs/reports.md).",
         openapi_extra={"parameters": _parameters(spec)},
-        responses={
-            200: {
-                "description": "The report",
-                "content": {"application/json": {}, "text/csv": {}, "image/svg+xml": {}},
-            },
-            400: {"description": "A parameter is unknown or has a bad value", **_PROBLEM},
-            403: {
-                "description": "The token lacks reports:read (or reports:unsuppressed for "
-                "disclosure=none)"
-            },
-        },
+        responses=responses,
     )
 
 

@@ -46,6 +46,8 @@ class ReportSpec:
     # Dimensions the report breaks down by itself: they may be filtered, not grouped by.
     reserved: tuple[str, ...] = ()
     default_group_by: tuple[str, ...] = ()
+    # What must be loaded before the report can run (a 409 until it is).
+    needs: str | None = None
 
 
 async def run(
@@ -975,6 +977,7 @@ REPORTS: dict[str, ReportSpec] = {
             "Rates per 10,000",
             "Referrals per 10,000 registered patients, where list sizes are loaded.",
             rates,
+            needs="practice or PCN list sizes (python -m referral_api.reports.load --list-sizes)",
         ),
         ReportSpec(
             "wellbeing",

@@ -3,8 +3,9 @@ differencing published figures cannot recover a suppressed count."""
 
 import itertools
 
-from referral_api.reports.disclosure import publish, publish_count
+from referral_api.reports.disclosure import publish
 from referral_api.reports.tables import Column, Report, count, percentage, statistic
+from signpost_schemas.disclosure import publish_count
 from tests.reports.conftest import REPORTS, UNSUPPRESSED
 from tests.support.reports import Dataset, Person
 

@@ -3,7 +3,7 @@
 import csv
 import io
 
-from screening_api.reports.disclosure import percentage, publish_count
+from signpost_schemas.disclosure import publish_count, ratio
 from tests.screening.builders import barts_answers, invitation, screening_response
 from tests.screening.conftest import READ, REPORTS, WRITE
 from tests.support.clients import bearer
@@ -159,9 +159,9 @@ async def test_bad_parameters_are_named(client):
 
 def test_disclosure_rules():
     assert [publish_count(n) for n in (0, 1, 7, 8, 12, 13, 100)] == [0, None, None, 10, 10, 15, 100]
-    assert percentage(None, 100) is None
-    assert percentage(30, 0) is None
-    assert percentage(30, 40) == 75.0
+    assert ratio(None, 100) is None
+    assert ratio(30, 0) is None
+    assert ratio(30, 40) == 75.0
 
 
 async def test_true_counts_need_the_unsuppressed_scope(client, worker):

@@ -27,9 +27,14 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from referral_api.reports.tables import Column, Report, Row
+from signpost_schemas.disclosure import (
+    ROUND_TO,
+    SUPPRESS_UP_TO,
+    UNCONTROLLED,
+    publish_count,
+    ratio,
+)
 
-SUPPRESS_UP_TO = 7
-ROUND_TO = 5
 RULE = (
     f"Counts of 1 to {SUPPRESS_UP_TO} are suppressed (null, named in the row's `suppressed`) and "
     f"other counts rounded to the nearest {ROUND_TO}; totals are computed from the true figures "
@@ -38,30 +43,6 @@ RULE = (
     "computed from the rounded counts; medians, percentiles and means are shown only for groups "
     f"of more than {SUPPRESS_UP_TO}."
 )
-UNCONTROLLED = (
-    "UNSUPPRESSED: true counts for a caller with the reports:unsuppressed scope. Do not publish "
-    "or share these figures; ask for disclosure=controlled for a publishable version."
-)
-
-
-def publish_count(count: int) -> int | None:
-    """A count as published: 0 stays 0, 1 to 7 is suppressed (None), others round to 5."""
-    if count < 0:
-        raise ValueError("a count cannot be negative")
-    if count == 0:
-        return 0
-    if count <= SUPPRESS_UP_TO:
-        return None
-    return (count + ROUND_TO // 2) // ROUND_TO * ROUND_TO
-
-
-def ratio(
-    numerator: float | None, denominator: float | None, scale: int, decimals: int
-) -> float | None:
-    """numerator / denominator * scale, or None when either is missing or the denominator 0."""
-    if numerator is None or denominator is None or denominator == 0:
-        return None
-    return round(numerator * scale / denominator, decimals)
 
 
 def publish(report: Report, controlled: bool) -> Report:

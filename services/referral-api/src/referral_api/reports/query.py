@@ -13,6 +13,7 @@ from typing import Literal
 
 from referral_api.reports.dimensions import Dimension, catalogue
 from signpost_platform.errors import BadRequest, Forbidden
+from signpost_schemas.disclosure import UNSUPPRESSED_SCOPE
 
 Format = Literal["json", "csv", "svg"]
 FORMATS: dict[str, Format] = {"json": "json", "csv": "csv", "svg": "svg"}
@@ -22,7 +23,6 @@ MEDIA_TYPES: dict[Format, str] = {
     "svg": "image/svg+xml",
 }
 MAX_GROUP_BY = 2
-UNSUPPRESSED_SCOPE = "reports:unsuppressed"
 COMMON_PARAMETERS = ("from", "to", "group_by", "format", "disclosure")
 
 

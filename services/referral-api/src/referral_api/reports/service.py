@@ -21,6 +21,7 @@ from referral_api.reports.tables import Column, Report, count, percentage, stati
 from signpost_platform.db import Database
 from signpost_platform.errors import BadRequest, Conflict
 from signpost_schemas import codes
+from signpost_schemas.disclosure import publish_count
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +133,7 @@ def _blank(group_by: Sequence[str]) -> Row:
 def _shown(value: int, controlled: bool) -> str:
     if not controlled:
         return f"{value:,}"
-    published = disclosure.publish_count(value)
+    published = publish_count(value)
     return "a suppressed number of" if published is None else f"about {published:,}"
 
 

@@ -13,8 +13,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from screening_api.reports.disclosure import RULE, UNCONTROLLED, percentage, publish_count
+from screening_api.reports.disclosure import RULE
 from screening_api.reports.repository import GroupKey, ReportFilter, ReportRepository
+from signpost_schemas.disclosure import UNCONTROLLED, publish_count, ratio
 
 MEASURES = (
     "invited",
@@ -81,7 +82,7 @@ async def screening_report(
             "answered": publish(answered),
             "declined_to_answer": publish(declined),
         }
-        item["declined_to_answer_rate"] = percentage(item["declined_to_answer"], item["answered"])
+        item["declined_to_answer_rate"] = ratio(item["declined_to_answer"], item["answered"])
         item["suppressed"] = [k for k in ("answered", "declined_to_answer") if item[k] is None]
         items.append(item)
     return {
@@ -119,7 +120,7 @@ def _published(counts: _Counts, publish: Callable[[int], int | None]) -> dict[st
         domain: publish(count) for domain, count in sorted(counts.domains.items())
     }
     for rate, (numerator, denominator) in RATES.items():
-        row[rate] = percentage(row[numerator], row[denominator])
+        row[rate] = ratio(row[numerator], row[denominator])
     row["suppressed"] = [
         *(name for name in MEASURES if row[name] is None),
         *(f"positive_by_domain.{d}" for d, v in row["positive_by_domain"].items() if v is None),

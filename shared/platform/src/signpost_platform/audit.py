@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from signpost_platform.auth import Caller, require_scope
-from signpost_platform.db import ReadSessionDep, UtcDateTime
+from signpost_platform.db import ReadSessionDep, UtcDateTime, execute_core
 from signpost_platform.logging import correlation_id
 
 ACTIONS = ("create", "read", "update", "search", "delete", "process")
@@ -62,6 +62,7 @@ class AuditTrail:
 
     def __init__(self, table: Table) -> None:
         self.table = table
+        self._insert = insert(table)  # built once: every read and change writes an event
 
     async def record(
         self,
@@ -73,18 +74,20 @@ class AuditTrail:
         *,
         returned_ids: Sequence[str] = (),
     ) -> None:
-        await session.execute(
-            insert(self.table).values(
-                occurred_at=datetime.now(UTC),
-                subject=caller.subject,
-                client_id=caller.client_id,
-                organisation_ods=caller.organisation_ods,
-                action=action,
-                resource_type=resource_type,
-                resource_id=resource_id,
-                detail=" ".join(returned_ids) or None,
-                correlation_id=correlation_id.get(),
-            )
+        await execute_core(
+            session,
+            self._insert,
+            {
+                "occurred_at": datetime.now(UTC),
+                "subject": caller.subject,
+                "client_id": caller.client_id,
+                "organisation_ods": caller.organisation_ods,
+                "action": action,
+                "resource_type": resource_type,
+                "resource_id": resource_id,
+                "detail": " ".join(returned_ids) or None,
+                "correlation_id": correlation_id.get(),
+            },
         )
 
     def router(self) -> APIRouter:

@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import bindparam, case, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from referral_api.db import execute_core
 from referral_api.lifecycle.models import (
     Assessment,
     AssessmentScore,
@@ -24,6 +23,7 @@ from referral_api.referrals.repository import (
     ReferralForUpdate,
     referral_for_update,
 )
+from signpost_platform.db import execute_core
 
 LifecycleResource = type[ReferralTask] | type[Contact] | type[Assessment]
 

@@ -4,11 +4,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, delete, insert, or_, select
+from sqlalchemy import and_, bindparam, delete, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral_api.linkage.models import ReferralLink
 from referral_api.referrals.models import Referral
+from signpost_platform.db import execute_core
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,33 +19,36 @@ class PersonReferral:
     authored_at: datetime
 
 
+_REFERRALS_OF = (
+    select(Referral.id, Referral.received_by_role, Referral.authored_at)
+    .where(Referral.nhs_number == bindparam("nhs_number"))
+    .order_by(Referral.authored_at, Referral.id)
+)
+_LINKS_OF_PERSON = select(
+    ReferralLink.referral_id, ReferralLink.linked_referral_id, ReferralLink.link_type
+).where(ReferralLink.nhs_number == bindparam("nhs_number"))
+_LINKS_OF = (
+    select(ReferralLink.linked_referral_id, ReferralLink.link_type)
+    .where(ReferralLink.referral_id == bindparam("key"))
+    .order_by(ReferralLink.link_type, ReferralLink.linked_referral_id)
+)
+
+
 class LinkageRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def referrals_of(self, nhs_number: str) -> list[PersonReferral]:
-        rows = await self.session.execute(
-            select(Referral.id, Referral.received_by_role, Referral.authored_at)
-            .where(Referral.nhs_number == nhs_number)
-            .order_by(Referral.authored_at, Referral.id)
-        )
+        rows = await execute_core(self.session, _REFERRALS_OF, {"nhs_number": nhs_number})
         return [PersonReferral(*row) for row in rows]
 
     async def links_of_person(self, nhs_number: str) -> set[tuple[str, str, str]]:
-        rows = await self.session.execute(
-            select(
-                ReferralLink.referral_id, ReferralLink.linked_referral_id, ReferralLink.link_type
-            ).where(ReferralLink.nhs_number == nhs_number)
-        )
+        rows = await execute_core(self.session, _LINKS_OF_PERSON, {"nhs_number": nhs_number})
         return {(row[0], row[1], row[2]) for row in rows}
 
     async def links_of(self, referral_id: str) -> list[tuple[str, str]]:
         """(linked referral id, link type) of one referral, in a stable order."""
-        rows = await self.session.execute(
-            select(ReferralLink.linked_referral_id, ReferralLink.link_type)
-            .where(ReferralLink.referral_id == referral_id)
-            .order_by(ReferralLink.link_type, ReferralLink.linked_referral_id)
-        )
+        rows = await execute_core(self.session, _LINKS_OF, {"key": referral_id})
         return [(row[0], row[1]) for row in rows]
 
     async def remove(self, links: Sequence[tuple[str, str, str]]) -> None:

@@ -53,8 +53,10 @@ async def relink(session: AsyncSession, nhs_number: str, window_days: int) -> se
     """Recompute the person's links; return the referrals whose links changed."""
     repository = LinkageRepository(session)
     referrals = await repository.referrals_of(nhs_number)
-    ended = await LifecycleRepository(session).ended_at([r.id for r in referrals])
-    wanted = compute_links(referrals, ended, timedelta(days=window_days))
+    wanted: set[Link] = set()
+    if len(referrals) > 1:  # most people have one referral: nothing to link, one query fewer
+        ended = await LifecycleRepository(session).ended_at([r.id for r in referrals])
+        wanted = compute_links(referrals, ended, timedelta(days=window_days))
     held = await repository.links_of_person(nhs_number)
     stale, new = held - wanted, wanted - held
     await repository.remove(sorted(stale))

@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import and_, bindparam, delete, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from referral_api.db import execute_core
 from referral_api.messages.models import HeldMessage, ProcessedMessage
+from signpost_platform.db import execute_core
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,8 +6,8 @@ from typing import Any
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from referral_api.db import execute_core
 from referral_api.people.models import ReferralPerson
+from signpost_platform.db import execute_core
 
 _HELD = select(ReferralPerson.as_of, ReferralPerson.content_hash).where(
     ReferralPerson.referral_id == bindparam("key")

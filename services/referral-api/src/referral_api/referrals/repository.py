@@ -19,11 +19,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from referral_api.db import execute_core
 from referral_api.linkage.models import ReferralLink
 from referral_api.referrals.access import EVERY_ORGANISATION, Reach
 from referral_api.referrals.models import Referral, ReferralIdentifier, ReferralReason
 from referral_api.referrals.search import ReferralFilter
+from signpost_platform.db import execute_core
 from signpost_platform.fhir.search import DateRange, Token
 
 
@@ -104,6 +104,9 @@ _RENDERED = update(Referral).where(
     Referral.id == bindparam("key"), Referral.version == bindparam("expected_version")
 )
 _MOVE_TIMESTAMP = update(Referral).where(Referral.id == bindparam("key"))
+_INSERT_REFERRAL = insert(Referral)
+_INSERT_IDENTIFIERS = insert(ReferralIdentifier)
+_INSERT_REASONS = insert(ReferralReason)
 
 
 class ReferralRepository:
@@ -115,7 +118,7 @@ class ReferralRepository:
     ) -> StoredReferral | None:
         """The referral, if it exists and is within `reach`."""
         statement = select(*_STORED).where(Referral.id == referral_id, *reach.conditions())
-        row = (await self.session.execute(statement)).first()
+        row = (await execute_core(self.session, statement)).first()
         return StoredReferral(*row) if row else None
 
     async def for_update(self, referral_id: str) -> ReferralForUpdate | None:
@@ -203,17 +206,19 @@ class ReferralRepository:
         source_updated_at: datetime | None = None,
     ) -> None:
         """Insert a referral; raises IntegrityError if an identifier is already used."""
-        await self.session.execute(
-            insert(Referral).values(
-                id=stored.id,
-                version=stored.version,
-                created_at=stored.last_updated_at,
-                last_updated_at=stored.last_updated_at,
-                resource=stored.resource,
-                source_system=source_system,
-                source_updated_at=source_updated_at,
+        await execute_core(
+            self.session,
+            _INSERT_REFERRAL,
+            {
+                "id": stored.id,
+                "version": stored.version,
+                "created_at": stored.last_updated_at,
+                "last_updated_at": stored.last_updated_at,
+                "resource": stored.resource,
+                "source_system": source_system,
+                "source_updated_at": source_updated_at,
                 **_column_values(columns),
-            )
+            },
         )
         await self._insert_children(stored.id, identifiers, reasons)
 
@@ -257,15 +262,17 @@ class ReferralRepository:
         self, referral_id: str, identifiers: Sequence[tuple[str, str]], reasons: Sequence[ReasonRow]
     ) -> None:
         if identifiers:
-            await self.session.execute(
-                insert(ReferralIdentifier),
+            await execute_core(
+                self.session,
+                _INSERT_IDENTIFIERS,
                 [
                     {"referral_id": referral_id, "identifier_system": s, "identifier_value": v}
                     for s, v in identifiers
                 ],
             )
-        await self.session.execute(
-            insert(ReferralReason),
+        await execute_core(
+            self.session,
+            _INSERT_REASONS,
             [
                 {
                     "referral_id": referral_id,
@@ -295,14 +302,14 @@ class ReferralRepository:
             .limit(search.count)
             .offset(search.offset)
         )
-        rows = [StoredReferral(*row) for row in await self.session.execute(statement)]
+        rows = [StoredReferral(*row) for row in await execute_core(self.session, statement)]
         total = None
         if search.with_total:
             if search.offset == 0 and len(rows) < search.count:
                 total = len(rows)
             else:
                 count = select(func.count()).select_from(Referral).where(*conditions)
-                total = (await self.session.execute(count)).scalar_one()
+                total = (await execute_core(self.session, count)).scalar_one()
         return total, rows
 
 

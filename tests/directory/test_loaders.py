@@ -1,13 +1,20 @@
 """The command-line loaders: the ONS postcode lookup and bulk import of an export file."""
 
+import asyncio
 import json
 
 import pytest
 
+from directory_api.config import DirectorySettings
 from directory_api.geography.__main__ import load, read_lookup
 from directory_api.geography.__main__ import main as geography_main
 from directory_api.imports.__main__ import main as imports_main
+from directory_api.main import create_app
+from directory_api.seed import loader
+from signpost_schemas.geography import sample_postcode_lookup
 from tests.directory.builders import location, new_id, organization, service
+from tests.support.clients import running
+from tests.support.databases import drop_database, migrated_database
 from tests.support.rows import fetch_rows
 
 ONS_CSV = """pcd,pcds,dointr,doterm,laua,lsoa21,lat,long
@@ -84,3 +91,28 @@ def test_import_command_reports_progress_and_failures(database_url, tmp_path, ca
     assert code == 1
     assert "2/2 processed, 1 imported, 1 failed" in out
     assert '"field": "email"' in out
+
+
+async def test_replicas_starting_together_seed_the_directory_once(backend, session_tmp):
+    """Two replicas' start-ups race to seed one empty database: both succeed, nothing twice."""
+    url = await migrated_database(backend, session_tmp, "directory")
+    app = create_app(DirectorySettings(database_url=url, environment="test", seed_on_startup=False))
+    try:
+        async with running(app, "http://directory.test") as client:
+
+            async def start_up() -> None:
+                async with app.state.database.sessionmaker() as session, session.begin():
+                    await loader.load_sample_postcodes(session)
+                    await loader.seed_reference(session)
+                    await loader.seed_sample_services(session)
+
+            await asyncio.gather(start_up(), start_up())
+            services = (await client.get("/services", params={"per_page": 200})).json()
+            roles = (await client.get("/fhir/HealthcareService", params={"_count": 100})).json()
+            postcodes = await fetch_rows(app, "SELECT count(*) AS n FROM postcode_centroid")
+        ids = [item["id"] for item in services["contents"]]
+        assert len(ids) == len(set(ids)) == services["total_items"] > 6
+        assert roles["total"] == len({e["resource"]["id"] for e in roles["entry"]}) >= 6
+        assert postcodes[0]["n"] == len(sample_postcode_lookup())
+    finally:
+        await drop_database(url)

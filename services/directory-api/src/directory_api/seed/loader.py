@@ -56,7 +56,11 @@ def _data(name: str) -> dict[str, Any]:
 
 
 async def load_sample_postcodes(session: AsyncSession) -> int:
-    """Load the shipped sample lookup when the table is empty; returns rows loaded."""
+    """Load the shipped sample lookup when the table is empty; returns rows loaded.
+
+    Takes the writers' lock first: replicas starting together seed once, one after another.
+    """
+    await ChangeRepository(session).lock()
     repository = PostcodeRepository(session)
     if await repository.count():
         return 0

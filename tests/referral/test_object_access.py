@@ -330,3 +330,19 @@ async def test_tasks_follow_the_access_of_their_referral(client):
         every = await client.get("/fhir/Task", headers=headers)
         assert read.status_code == status, ods
         assert by_referral.json()["total"] == every.json()["total"] == total, ods
+
+
+async def test_a_resend_answers_only_the_organisations_of_its_referral(client):
+    new = message(_emis("M-5"), reason_code="new", timestamp="2026-10-01T09:05:00Z")
+    first = await _send(client, new, organisation(GP))
+    [referral] = (await client.get("/fhir/ServiceRequest", headers=READ)).json()["entry"]
+    referral_id = referral["resource"]["id"]
+    assert referral_id in first.text
+
+    own = await _send(client, new, organisation(LINK_WORKERS))
+    outsider = await _send(client, new, organisation(OUTSIDER))
+
+    assert own.status_code == 200
+    assert own.json() == first.json()
+    assert outsider.status_code == 409
+    assert referral_id not in outsider.text

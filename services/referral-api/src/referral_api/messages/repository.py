@@ -8,6 +8,7 @@ from sqlalchemy import and_, bindparam, delete, insert, or_, select, text, updat
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral_api.messages.models import HeldMessage, ProcessedMessage
+from referral_api.referrals.models import Referral
 from signpost_platform.db import execute_core
 
 
@@ -16,6 +17,9 @@ class SeenMessage:
     payload_hash: str
     response_status: int
     response: str
+    # The organisations of the referral the message applied to (None: held or rejected).
+    requester_ods: str | None = None
+    receiver_ods: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,9 +29,17 @@ class Held:
 
 
 # Built once: constructing a statement and its cache key costs more than running it.
-_SEEN = select(
-    ProcessedMessage.payload_hash, ProcessedMessage.response_status, ProcessedMessage.response
-).where(ProcessedMessage.bundle_id == bindparam("bundle_id"))
+_SEEN = (
+    select(
+        ProcessedMessage.payload_hash,
+        ProcessedMessage.response_status,
+        ProcessedMessage.response,
+        Referral.requester_ods,
+        Referral.receiver_ods,
+    )
+    .outerjoin(Referral, Referral.id == ProcessedMessage.referral_id)
+    .where(ProcessedMessage.bundle_id == bindparam("bundle_id"))
+)
 _RECORD = insert(ProcessedMessage)
 _LOCK_IDENTIFIER = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
 

@@ -92,9 +92,9 @@ async def process(
     content_hash = payload_hash(document)
     repository = MessageRepository(session)
     if replay_session is None:
-        replay = await _replay(repository, bundle_id, content_hash)
+        replay = await _replay(repository, bundle_id, content_hash, reach)
     else:
-        replay = await _replay(MessageRepository(replay_session), bundle_id, content_hash)
+        replay = await _replay(MessageRepository(replay_session), bundle_id, content_hash, reach)
         await replay_session.commit()  # hands its connection back before the write starts
     if replay is not None:
         return replay
@@ -122,7 +122,7 @@ async def process(
                 raise
             if not savepoint:
                 await session.rollback()
-            replay = await _replay(repository, bundle_id, content_hash)
+            replay = await _replay(repository, bundle_id, content_hash, reach)
             if replay is not None:
                 return replay
             if attempt == ATTEMPTS - 1:
@@ -131,11 +131,18 @@ async def process(
 
 
 async def _replay(
-    repository: MessageRepository, bundle_id: str, content_hash: str
+    repository: MessageRepository, bundle_id: str, content_hash: str, reach: Reach
 ) -> MessageResult | None:
     seen = await repository.seen(bundle_id)
     if seen is None:
         return None
+    if seen.requester_ods is not None and not reach.allows(seen.requester_ods, seen.receiver_ods):
+        raise Conflict(
+            f"the message id {bundle_id} was already used for a referral your organisation did "
+            "not send or receive",
+            expression="Bundle.id",
+            issue_code="duplicate",
+        )
     if seen.payload_hash != content_hash:
         raise Conflict(
             f"the message id {bundle_id} was already used for a different message; a resend "

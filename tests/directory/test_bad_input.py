@@ -43,6 +43,16 @@ BAD_QUERIES = {
         "id",
     ),
     "feed cursor not a number": ("/changes?afterChangeNumber=abc", 400, "afterChangeNumber"),
+    "feed cursor doubly negative": ("/changes?afterChangeNumber=--5", 400, "afterChangeNumber"),
+    "page in superscript digits": ("/services?page=%C2%B2", 400, "page"),
+    "proximity not a number": ("/services?postcode=E15+1DA&proximity=nan", 400, "proximity"),
+    "modified_after out of range in UTC": (
+        "/services?modified_after=9999-12-31T23:59:59-23:59",
+        400,
+        "modified_after",
+    ),
+    "NUL in a search": ("/services?search=a%00b", 400, "search"),
+    "ndjson where only json is offered": ("/organizations?format=ndjson", 400, "format"),
 }
 
 

@@ -4,6 +4,7 @@ import pytest
 
 from tests.referral.conftest import READ, WRITE
 from tests.support.builders import reason, service_request
+from tests.support.clients import bearer
 from tests.support.rows import count_rows
 
 
@@ -179,3 +180,36 @@ async def test_invalid_nhs_number_in_search_is_400(client):
 
     assert response.status_code == 400
     assert response.json()["issue"][0]["expression"] == ["patient.identifier"]
+
+
+@pytest.mark.parametrize(
+    "query, parameter",
+    [
+        ("authored=9999-12-31", "authored"),  # the day after is past the last representable day
+        ("authored=le9999-12-31T23:59:59-23:59", "authored"),
+        ("_count=%C2%B2", "_count"),  # a digit to str.isdigit, not to int()
+        ("status=a%00b", "status"),  # PostgreSQL text cannot hold a NUL
+    ],
+)
+async def test_search_value_out_of_range_is_400_naming_it(client, query, parameter):
+    response = await client.get(f"/fhir/ServiceRequest?{query}", headers=READ)
+
+    assert response.status_code == 400, response.text
+    assert response.json()["issue"][0]["expression"] == [parameter]
+
+
+async def test_sort_is_unknown_where_a_search_has_no_sort_keys(client):
+    response = await client.get("/fhir/Task?focus=ServiceRequest/x&_sort=authored", headers=READ)
+
+    assert response.status_code == 400
+    assert response.json()["issue"][0]["code"] == "not-supported"
+    assert response.json()["issue"][0]["expression"] == ["_sort"]
+
+
+async def test_audit_window_out_of_range_is_400_naming_it(client):
+    response = await client.get(
+        "/audit", params={"until": "9999-12-31T23:59:59-23:59"}, headers=bearer("audit:read")
+    )
+
+    assert response.status_code == 400, response.text
+    assert response.json()["errors"][0]["parameter"] == "until"

@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
 from signpost_platform import health
 from signpost_platform.auth import Authenticator
@@ -16,6 +16,7 @@ from signpost_platform.metrics import router as metrics_router
 from signpost_platform.middleware import BodySizeLimitMiddleware, CorrelationMiddleware
 from signpost_platform.migrations import head_revisions, known_revisions
 from signpost_platform.openapi_docs import install_openapi_shaping
+from signpost_platform.parameters import check_parameters
 from signpost_platform.security import RateLimitMiddleware, SecurityHeadersMiddleware
 from signpost_platform.settings import ServiceSettings
 from signpost_platform.tracing import TracingMiddleware, configure_tracing
@@ -65,6 +66,8 @@ def create_app(
         version=version,
         description=description,
         lifespan=lifespan,
+        # No NUL in parameters; routes taking FastAPI query arguments refuse any other parameter.
+        dependencies=[Depends(check_parameters)],
         openapi_tags=[
             *(openapi_tags or []),
             {"name": "health", "description": "Liveness and readiness"},

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import ReadSessionDep, UtcDateTime, execute_core
+from signpost_platform.errors import BadRequest
 from signpost_platform.logging import correlation_id
 
 ACTIONS = ("create", "read", "update", "search", "delete", "process")
@@ -122,17 +123,21 @@ class AuditTrail:
                 if value is not None:
                     statement = statement.where(table.c[name] == value)
             if since is not None:
-                statement = statement.where(table.c.occurred_at >= _aware(since))
+                statement = statement.where(table.c.occurred_at >= _utc("since", since))
             if until is not None:
-                statement = statement.where(table.c.occurred_at < _aware(until))
+                statement = statement.where(table.c.occurred_at < _utc("until", until))
             rows = (await session.execute(statement)).mappings().all()
             return {"events": [_event(row) for row in rows]}
 
         return router
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+def _utc(name: str, moment: datetime) -> datetime:
+    """`moment` in UTC (naive means UTC); 400 when that falls outside the representable years."""
+    try:
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    except OverflowError:
+        raise BadRequest(f"{name} is out of range", expression=name) from None
 
 
 def _event(row: Any) -> dict[str, Any]:

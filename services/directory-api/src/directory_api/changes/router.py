@@ -12,9 +12,29 @@ from directory_api.documents import timestamp
 from directory_api.oruk.params import QueryReader
 from signpost_platform.db import ReadSessionDep
 from signpost_platform.errors import BadRequest
+from signpost_platform.parameters import QueryParameter, declare
 from signpost_platform.urls import base_url
 
 router = APIRouter(tags=["change feed"])
+PARAMETERS = (
+    QueryParameter(
+        "afterChangeNumber",
+        "Changes after this change number: 0 to start, then the number in `next`",
+        type="integer",
+        minimum=0,
+        maximum=2**62,
+        default=0,
+    ),
+    QueryParameter(
+        "limit", "Changes in one page", type="integer", minimum=1, maximum=500, default=100
+    ),
+    QueryParameter(
+        "kind",
+        "Only these kinds of record (comma-separated or repeated: any of them)",
+        enum=KINDS,
+        repeatable=True,
+    ),
+)
 
 
 @router.get(
@@ -26,13 +46,12 @@ router = APIRouter(tags=["change feed"])
     "`state` is `updated` (with `data`, the record as the ORUK API serves it) or `deleted` "
     "(retired; no `data`). `kind` filters by record type (service, organization, location, "
     "taxonomy, taxonomy_term; comma-separated). `limit` is at most 500.",
+    openapi_extra=declare(PARAMETERS),
 )
 async def changes(request: Request, session: ReadSessionDep) -> Response:
-    query = QueryReader(
-        list(request.query_params.multi_items()), {"afterChangeNumber", "limit", "kind"}
-    )
-    after = query.integer("afterChangeNumber", 0, 2**62, 0)
-    limit = query.integer("limit", 1, 500, 100)
+    query = QueryReader(list(request.query_params.multi_items()), PARAMETERS)
+    after = query.integer("afterChangeNumber")
+    limit = query.integer("limit")
     kinds = query.items("kind")
     if bad := [k for k in kinds if k not in KINDS]:
         raise BadRequest(f"kind {bad[0]!r}: use {', '.join(KINDS)}", expression="kind")

@@ -26,6 +26,7 @@ from signpost_platform.fhir.responses import FhirResponse
 from signpost_platform.fhir.search import (
     SearchParameter,
     SearchQuery,
+    declare_search,
     page_links,
     parse_date,
     parse_search,
@@ -44,28 +45,48 @@ HEALTHCARE_SERVICE_PARAMETERS = [
         "A service type: system|code (system = the taxonomy uri) or a code; child "
         "terms included; comma-separated values OR",
         f"{HS}-service-type",
+        example="debt-advice",
     ),
     SearchParameter(
-        "name", "string", "The name starts with this (name:contains for anywhere)", f"{HS}-name"
+        "name",
+        "string",
+        "The name starts with this (name:contains for anywhere)",
+        f"{HS}-name",
+        repeatable=False,
+        example="Social prescribing",
     ),
-    SearchParameter("name:contains", "string", "The name contains this"),
+    SearchParameter(
+        "name:contains",
+        "string",
+        "The name contains this",
+        repeatable=False,
+        example="link worker",
+    ),
     SearchParameter(
         "location.near",
         "token",
         "latitude|longitude|distance|units (units km or m, default km): services "
         "with a location within the distance, nearest first",
+        repeatable=False,
+        example="51.5416|0.0036|3|km",
     ),
     SearchParameter(
-        "active", "token", "true: active or temporarily closed; false: inactive", f"{HS}-active"
+        "active",
+        "token",
+        "true: active or temporarily closed; false: inactive",
+        f"{HS}-active",
+        repeatable=False,
+        example="true",
     ),
     SearchParameter(
         "_lastUpdated",
         "date",
         "When the service (or anything in it) last changed; eq, ge, gt, le or lt",
+        example="ge2026-01-01",
     ),
 ]
 NAME_PARAMETERS = [
-    SearchParameter("name", "string", "The name contains this"),
+    SearchParameter("name", "string", "The name contains this", repeatable=False),
 ]
 
 
@@ -108,6 +129,8 @@ async def capabilities(request: Request) -> Response:
     "/HealthcareService",
     operation_id="searchHealthcareService",
     summary="Search services as UK Core HealthcareService",
+    description="`_offset` must be a multiple of `_count`.",
+    openapi_extra=declare_search(HEALTHCARE_SERVICE_PARAMETERS),
 )
 async def search_healthcare_services(request: Request, session: ReadSessionDep) -> Response:
     query, parsed = _parse(request, HEALTHCARE_SERVICE_PARAMETERS)
@@ -146,7 +169,12 @@ async def read_healthcare_service(service_id: str, session: ReadSessionDep) -> R
     return FhirResponse((await service.read_healthcare_service(session, _id(service_id))).encode())
 
 
-@router.get("/Location", operation_id="searchLocation", summary="Search locations")
+@router.get(
+    "/Location",
+    operation_id="searchLocation",
+    summary="Search locations",
+    openapi_extra=declare_search(NAME_PARAMETERS),
+)
 async def search_locations(request: Request, session: ReadSessionDep) -> Response:
     query, parsed = _parse(request, NAME_PARAMETERS)
     total, rows = await service.search_locations(
@@ -166,7 +194,12 @@ async def read_location(location_id: str, session: ReadSessionDep) -> Response:
     return FhirResponse((await service.read_location(session, _id(location_id))).encode())
 
 
-@router.get("/Organization", operation_id="searchOrganization", summary="Search organisations")
+@router.get(
+    "/Organization",
+    operation_id="searchOrganization",
+    summary="Search organisations",
+    openapi_extra=declare_search(NAME_PARAMETERS),
+)
 async def search_organizations(request: Request, session: ReadSessionDep) -> Response:
     query, parsed = _parse(request, NAME_PARAMETERS)
     total, rows = await service.search_organizations(

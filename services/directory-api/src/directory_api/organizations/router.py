@@ -10,31 +10,31 @@ from directory_api.bodies import expected_version, json_response, parse_body
 from directory_api.curation import Outcome, WriteMode
 from directory_api.organizations import service
 from directory_api.organizations.schemas import OrganizationIn
-from directory_api.oruk.pages import envelope, read_page
-from directory_api.oruk.params import QueryReader, as_uuid
+from directory_api.oruk.pages import envelope, read_list_page
+from directory_api.oruk.params import FULL, FULL_SERVICE, LIST_PARAMETERS, QueryReader, as_uuid
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import ReadSessionDep, SessionDep
+from signpost_platform.parameters import declare
 from signpost_platform.urls import base_url
 
 router = APIRouter(tags=["Open Referral UK"])
 curation = APIRouter(tags=["curation"])
 WriteCaller = Annotated[Caller, require_scope("directory:write")]
+LIST = (*LIST_PARAMETERS, FULL, FULL_SERVICE)
 
 
 @router.get(
     "/organizations",
     operation_id="getPaginatedListOfOrganizations",
     summary="Organisations (paginated); `search` on name and description",
+    openapi_extra=declare(LIST),
 )
 async def list_organizations(request: Request, session: ReadSessionDep) -> Response:
     settings = request.app.state.settings
-    query = QueryReader(
-        list(request.query_params.multi_items()),
-        {"search", "text", "page", "per_page", "full", "full_service", "format"},
-    )
+    query = QueryReader(list(request.query_params.multi_items()), LIST)
     query.boolean("full")
     query.boolean("full_service")
-    page = read_page(query, settings.oruk_default_per_page, settings.oruk_max_per_page)
+    page = read_list_page(query, settings.oruk_default_per_page, settings.oruk_max_per_page)
     total, rows = await service.list_organizations(
         session, query.text("search") or query.text("text"), page
     )
@@ -46,11 +46,12 @@ async def list_organizations(request: Request, session: ReadSessionDep) -> Respo
     operation_id="getOrganizationById",
     summary="One organisation with its services (ids and names; full_service=true nests them)",
     responses={404: {"description": "No such organisation"}},
+    openapi_extra=declare([FULL_SERVICE]),
 )
 async def get_organization(
     organization_id: str, request: Request, session: ReadSessionDep
 ) -> Response:
-    query = QueryReader(list(request.query_params.multi_items()), {"full_service"})
+    query = QueryReader(list(request.query_params.multi_items()), [FULL_SERVICE])
     stored, document = await service.read_with_services(
         session, as_uuid("id", organization_id), full_services=bool(query.boolean("full_service"))
     )

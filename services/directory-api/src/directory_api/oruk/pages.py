@@ -5,16 +5,22 @@ from collections.abc import Sequence
 
 import orjson
 
-from directory_api.oruk.params import QueryReader
+from directory_api.oruk.params import FORMAT_JSON, PAGE, PER_PAGE, QueryReader
 from directory_api.services.search import Page
 
 
 def read_page(query: QueryReader, default_size: int, max_size: int) -> Page:
     """`page` (1-based) and `per_page` (capped: over the cap is refused, not trimmed)."""
     return Page(
-        number=query.integer("page", 1, 1_000_000, 1),
-        size=query.integer("per_page", 1, max_size, default_size),
+        number=query.integer(PAGE.name),
+        size=query.integer(PER_PAGE.name, default_size, maximum=max_size),
     )
+
+
+def read_list_page(query: QueryReader, default_size: int, max_size: int) -> Page:
+    """The page of a list that `LIST_PARAMETERS` (JSON only) are read for."""
+    query.choice(FORMAT_JSON.name)
+    return read_page(query, default_size, max_size)
 
 
 def envelope(total: int, page: Page, contents: Sequence[bytes]) -> bytes:

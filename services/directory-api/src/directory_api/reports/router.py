@@ -11,17 +11,27 @@ from directory_api.oruk.params import QueryReader
 from directory_api.reports import service
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import ReadSessionDep
+from signpost_platform.parameters import QueryParameter, declare
 
 router = APIRouter(tags=["reports"])
 WriteCaller = Annotated[Caller, require_scope("directory:write")]
+MONTHS = QueryParameter(
+    "months",
+    "Services not assured within this many months are listed",
+    type="integer",
+    minimum=1,
+    maximum=120,
+    default=3,
+)
 
 
 @router.get(
     "/reports/unassured",
     operation_id="unassuredServices",
     summary="Live services never assured, or last assured more than `months` (default 3) ago",
+    openapi_extra=declare([MONTHS]),
 )
 async def unassured(request: Request, session: ReadSessionDep, _caller: WriteCaller) -> Response:
-    query = QueryReader(list(request.query_params.multi_items()), {"months"})
-    report = await service.unassured(session, query.integer("months", 1, 120, 3))
+    query = QueryReader(list(request.query_params.multi_items()), [MONTHS])
+    report = await service.unassured(session, query.integer(MONTHS.name))
     return json_response(orjson.dumps(report))

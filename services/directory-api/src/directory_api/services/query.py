@@ -6,57 +6,180 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from directory_api.config import DirectorySettings
 from directory_api.geography.repository import PostcodeRepository
-from directory_api.oruk.params import QueryReader
+from directory_api.oruk.params import FULL, PAGE, PER_PAGE, SEARCH, TEXT, QueryReader
 from directory_api.services.schemas import WEEKDAYS, clock_minutes
 from directory_api.services.search import OpeningWanted, Point, ServiceFilter
 from directory_api.taxonomy.repository import TaxonomyRepository
 from signpost_platform.errors import BadRequest
+from signpost_platform.parameters import QueryParameter
 from signpost_schemas.geography import InvalidPostcode, PostcodeArea, normalise_postcode
 
-# Standard ORUK 3.0 parameters (openreferraluk.org and uk-profile readings) and legacy v1 `text`.
-STANDARD = {
-    "search",
-    "text",
-    "page",
-    "per_page",
-    "format",
-    "taxonomy_term_id",
-    "taxonomy_id",
-    "organization_id",
-    "modified_after",
-    "full",
-    "minimum_age",
-    "maximum_age",
-    "day",
-    "start_time",
-    "end_time",
-    "postcode",
-    "proximity",
-}
-# Signpost extensions, documented in docs/directory.md and the OpenAPI description.
-EXTENSIONS = {
-    "lat",
-    "lon",
-    "coverage",
-    "age",
-    "need",
-    "service_type",
-    "accepts_self_referral",
-    "free",
-    "delivery_mode",
-    "language",
-    "assured_within_months",
-    "exclude_temporarily_closed",
-}
-SERVICE_PARAMETERS = STANDARD | EXTENSIONS | {"minimal"}
-SERVICE_AT_LOCATION_PARAMETERS = STANDARD | EXTENSIONS
 DELIVERY_MODES = ("in_person", "phone", "online")
-_DAY_NAMES = {
-    name: index
-    for index, name in enumerate(
-        ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-    )
-}
+DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_MAX_PROXIMITY = DirectorySettings.model_fields["max_proximity_metres"].default
+_ANY = "several values, comma-separated or repeated: any of them"
+
+# Standard ORUK 3.0 parameters (openreferraluk.org and uk-profile readings) and legacy v1 `text`.
+STANDARD = (
+    SEARCH,
+    TEXT,
+    PAGE,
+    PER_PAGE,
+    QueryParameter(
+        "format",
+        "json (default): one page; ndjson: every match, one JSON object a line, unpaginated",
+        enum=("json", "ndjson"),
+    ),
+    QueryParameter(
+        "taxonomy_term_id",
+        f"Records with this taxonomy term ({_ANY})",
+        format="uuid",
+        repeatable=True,
+    ),
+    QueryParameter(
+        "taxonomy_id",
+        f"Records with any term of this taxonomy ({_ANY})",
+        format="uuid",
+        repeatable=True,
+    ),
+    QueryParameter(
+        "organization_id",
+        f"Services this organisation provides ({_ANY})",
+        format="uuid",
+        repeatable=True,
+    ),
+    QueryParameter(
+        "modified_after",
+        "Records modified on or after this RFC 3339 date-time (a date means its midnight UTC)",
+        format="date-time",
+        example="2026-11-01T09:00:00Z",
+    ),
+    FULL,
+    QueryParameter(
+        "minimum_age",
+        "ORUK v1: services whose minimum age is at least this (use age for a person)",
+        type="number",
+        minimum=0,
+        maximum=130,
+    ),
+    QueryParameter(
+        "maximum_age",
+        "ORUK v1: services whose maximum age is at most this (use age for a person)",
+        type="number",
+        minimum=0,
+        maximum=130,
+    ),
+    QueryParameter(
+        "day",
+        "Open on this day (MO..SU or monday..sunday); several days: open on each",
+        enum=(*WEEKDAYS, *DAY_NAMES),
+        repeatable=True,
+        example="MO",
+    ),
+    QueryParameter(
+        "start_time",
+        "With day: open from this time (HH:MM); one, or one for each day",
+        repeatable=True,
+        example="09:00",
+    ),
+    QueryParameter(
+        "end_time",
+        "With day: open until this time (HH:MM); one, or one for each day",
+        repeatable=True,
+        example="17:00",
+    ),
+    QueryParameter(
+        "postcode",
+        "A full UK postcode. Alone: services whose service area contains it; with proximity: "
+        "services within proximity metres of its centroid",
+        example="E15 1DA",
+    ),
+    QueryParameter(
+        "proximity",
+        f"Metres from the postcode centroid (or lat and lon), at most {_MAX_PROXIMITY} unless "
+        "the service is configured otherwise",
+        type="number",
+        exclusive_minimum=0,
+        example=3000,
+    ),
+)
+# Signpost extensions, documented in docs/directory.md and the OpenAPI description.
+EXTENSIONS = (
+    QueryParameter(
+        "lat",
+        "Latitude of a point to search from (with lon)",
+        type="number",
+        minimum=-90,
+        maximum=90,
+        example=51.5416,
+    ),
+    QueryParameter(
+        "lon",
+        "Longitude of a point to search from (with lat)",
+        type="number",
+        minimum=-180,
+        maximum=180,
+        example=0.0036,
+    ),
+    QueryParameter(
+        "coverage", "A full UK postcode the service area must contain", example="E15 1DA"
+    ),
+    QueryParameter(
+        "age",
+        "A person's age: services whose minimum and maximum age admit it",
+        type="number",
+        minimum=0,
+        maximum=130,
+    ),
+    QueryParameter(
+        "need",
+        f"A need term (id or code, e.g. SNOMED 422650009), expanded through the needs to "
+        f"service types map, child terms included ({_ANY})",
+        repeatable=True,
+        example="422650009",
+    ),
+    QueryParameter(
+        "service_type",
+        f"A service-type term (id or code), child terms included ({_ANY})",
+        repeatable=True,
+        example="debt-advice",
+    ),
+    QueryParameter("accepts_self_referral", "Whether people can refer themselves", type="boolean"),
+    QueryParameter("free", "true: no cost option with an amount above zero", type="boolean"),
+    QueryParameter(
+        "delivery_mode",
+        f"How the service is delivered ({_ANY})",
+        enum=DELIVERY_MODES,
+        repeatable=True,
+    ),
+    QueryParameter(
+        "language",
+        f"ISO 639 code of a language the service offers ({_ANY})",
+        pattern="^[A-Za-z]{2,3}$",
+        repeatable=True,
+        example="en",
+    ),
+    QueryParameter(
+        "assured_within_months",
+        "Assured on or after the same day this many months ago",
+        type="integer",
+        minimum=1,
+        maximum=120,
+    ),
+    QueryParameter(
+        "exclude_temporarily_closed", "true: hide temporarily closed services", type="boolean"
+    ),
+)
+SERVICE_AT_LOCATION_PARAMETERS = (*STANDARD, *EXTENSIONS)
+SERVICE_PARAMETERS = (
+    *SERVICE_AT_LOCATION_PARAMETERS,
+    QueryParameter(
+        "minimal",
+        "true: every matching id with last_modified, in one response",
+        type="boolean",
+    ),
+)
+_DAY_NAMES = {name: index for index, name in enumerate(DAY_NAMES)}
 
 
 async def service_filter(
@@ -93,9 +216,9 @@ async def service_filter(
 
     search.organization_ids = query.uuids("organization_id")
     search.modified_after = query.moment("modified_after")
-    search.age = query.number("age", 0, 130)
-    search.minimum_age = query.number("minimum_age", 0, 130)
-    search.maximum_age = query.number("maximum_age", 0, 130)
+    search.age = query.number("age")
+    search.minimum_age = query.number("minimum_age")
+    search.maximum_age = query.number("maximum_age")
     search.openings = _openings(query)
     await _place(session, query, settings, search)
     search.accepts_self_referral = query.boolean("accepts_self_referral")
@@ -111,9 +234,7 @@ async def service_filter(
         raise BadRequest(f"language {bad[0]!r} is not an ISO 639 code", expression="language")
     search.languages = languages
     months = (
-        query.integer("assured_within_months", 1, 120, 0)
-        if query.has("assured_within_months")
-        else None
+        query.integer("assured_within_months", 0) if query.has("assured_within_months") else None
     )
     if months:
         search.assured_since = months_before(datetime.now(UTC).date(), months)
@@ -175,12 +296,12 @@ async def _place(
     """postcode / lat+lon (a point), proximity (a radius) and coverage (areas a postcode is in)."""
     postcodes = PostcodeRepository(session)
     postcode = query.text("postcode")
-    latitude, longitude = query.number("lat", -90, 90), query.number("lon", -180, 180)
+    latitude, longitude = query.number("lat"), query.number("lon")
     if (latitude is None) != (longitude is None):
         raise BadRequest("lat and lon must be given together", expression="lat")
     if postcode and latitude is not None:
         raise BadRequest("give postcode or lat and lon, not both", expression="postcode")
-    proximity = query.number("proximity", float("-inf"), float("inf"))
+    proximity = query.number("proximity")
     if proximity is not None and not 0 < proximity <= settings.max_proximity_metres:
         raise BadRequest(
             f"proximity is a distance in metres from 1 to {settings.max_proximity_metres}",

@@ -26,7 +26,7 @@ from directory_api.services.schemas import AssuranceIn, ServiceIn
 from directory_api.services.search import Page
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import ReadSessionDep, SessionDep
-from signpost_platform.errors import BadRequest
+from signpost_platform.parameters import declare
 from signpost_platform.urls import base_url
 
 router = APIRouter(tags=["Open Referral UK"])
@@ -65,6 +65,7 @@ def _with_distance(hit: Hit) -> bytes:
     operation_id="getPaginatedListOfServices",
     summary="Services (paginated; one-to-one fields, or fully nested with full=true)",
     description=FILTERS_DOC + "\n`minimal=true` returns every matching id with `last_modified`.",
+    openapi_extra=declare(SERVICE_PARAMETERS),
 )
 async def list_services(request: Request, session: ReadSessionDep) -> Response:
     settings = request.app.state.settings
@@ -103,6 +104,7 @@ async def get_service(service_id: str, session: ReadSessionDep) -> Response:
     operation_id="getPaginatedListOfServiceAtLocation",
     summary="Services at locations (paginated): the home of postcode + proximity search",
     description=FILTERS_DOC,
+    openapi_extra=declare(SERVICE_AT_LOCATION_PARAMETERS),
 )
 async def list_service_at_locations(request: Request, session: ReadSessionDep) -> Response:
     settings = request.app.state.settings
@@ -212,10 +214,7 @@ async def assure_service(
 
 
 def _is_ndjson(query: QueryReader) -> bool:
-    value = query.text("format")
-    if value not in (None, "json", "ndjson"):
-        raise BadRequest("format must be json or ndjson", expression="format")
-    return value == "ndjson"
+    return query.choice("format") == "ndjson"
 
 
 PageFetcher = Callable[[AsyncSession, Page], Awaitable[list[bytes]]]

@@ -8,28 +8,36 @@ from starlette.responses import Response
 
 from directory_api.bodies import json_response, parse_body
 from directory_api.curation import Outcome, WriteMode
-from directory_api.oruk.pages import envelope, read_page
-from directory_api.oruk.params import QueryReader, as_uuid
+from directory_api.oruk.pages import envelope, read_list_page
+from directory_api.oruk.params import LIST_PARAMETERS, QueryReader, as_uuid
 from directory_api.taxonomy import service
 from directory_api.taxonomy.schemas import TaxonomyIn, TaxonomyTermIn
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import ReadSessionDep, SessionDep
+from signpost_platform.parameters import QueryParameter, declare
 from signpost_platform.urls import base_url
 
 router = APIRouter(tags=["Open Referral UK"])
 curation = APIRouter(tags=["curation"])
 WriteCaller = Annotated[Caller, require_scope("directory:write")]
+TERM_PARAMETERS = (
+    *LIST_PARAMETERS,
+    QueryParameter("taxonomy_id", "Terms of this taxonomy", format="uuid"),
+    QueryParameter("top_only", "true: only terms with no parent term", type="boolean"),
+    QueryParameter("parent_id", "Terms whose parent is this term", format="uuid"),
+)
 
 
 @router.get(
-    "/taxonomies", operation_id="getPaginatedListOfTaxonomies", summary="Taxonomies (paginated)"
+    "/taxonomies",
+    operation_id="getPaginatedListOfTaxonomies",
+    summary="Taxonomies (paginated)",
+    openapi_extra=declare(LIST_PARAMETERS),
 )
 async def list_taxonomies(request: Request, session: ReadSessionDep) -> Response:
     settings = request.app.state.settings
-    query = QueryReader(
-        list(request.query_params.multi_items()), {"search", "text", "page", "per_page", "format"}
-    )
-    page = read_page(query, settings.oruk_default_per_page, settings.oruk_max_per_page)
+    query = QueryReader(list(request.query_params.multi_items()), LIST_PARAMETERS)
+    page = read_list_page(query, settings.oruk_default_per_page, settings.oruk_max_per_page)
     total, documents = await service.list_taxonomies(
         session, query.text("search") or query.text("text"), page
     )
@@ -52,14 +60,12 @@ async def get_taxonomy(taxonomy_id: str, session: ReadSessionDep) -> Response:
     operation_id="getPaginatedListOfTaxonomyTerms",
     summary="Taxonomy terms (paginated): `taxonomy_id`, `parent_id`, `top_only` (no parent), "
     "`search` on name and code",
+    openapi_extra=declare(TERM_PARAMETERS),
 )
 async def list_taxonomy_terms(request: Request, session: ReadSessionDep) -> Response:
     settings = request.app.state.settings
-    query = QueryReader(
-        list(request.query_params.multi_items()),
-        {"search", "text", "page", "per_page", "format", "taxonomy_id", "top_only", "parent_id"},
-    )
-    page = read_page(query, settings.oruk_default_per_page, settings.oruk_max_per_page)
+    query = QueryReader(list(request.query_params.multi_items()), TERM_PARAMETERS)
+    page = read_list_page(query, settings.oruk_default_per_page, settings.oruk_max_per_page)
     taxonomy_id = query.text("taxonomy_id")
     parent_id = query.text("parent_id")
     total, rows = await service.list_terms(

@@ -13,7 +13,12 @@ from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import ReadSessionDep
 from signpost_platform.errors import NotFound
 from signpost_platform.fhir.responses import FhirResponse, version_headers
-from signpost_platform.fhir.search import page_links, parse_search, render_searchset
+from signpost_platform.fhir.search import (
+    declare_search,
+    page_links,
+    parse_search,
+    render_searchset,
+)
 from signpost_platform.urls import base_url
 
 router = APIRouter(prefix="/fhir", tags=["lifecycle"])
@@ -81,6 +86,7 @@ def _add_routes(resource_type: str, what: str) -> None:
         summary=f"Search {what}s of a referral ({parameter.name}=ServiceRequest/<id>)",
         description="Only those of referrals the caller's organisation sent or received.",
         tags=[resource_type],
+        openapi_extra=declare_search(search.PARAMETERS[resource_type]),
     )
 
 

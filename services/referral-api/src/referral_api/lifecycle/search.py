@@ -3,23 +3,28 @@
 from signpost_platform.errors import BadRequest
 from signpost_platform.fhir.search import SearchParameter
 
+EXAMPLE_REFERRAL = "ServiceRequest/2f1c6a0e-4b7d-4c1e-9f3a-0d5b8e7c6a21"
+
 FOCUS = SearchParameter(
     "focus",
     "reference",
     "The referral: ServiceRequest/<id> or the id; comma-separated values OR",
     "http://hl7.org/fhir/SearchParameter/Task-focus",
+    example=EXAMPLE_REFERRAL,
 )
 BASED_ON_ENCOUNTER = SearchParameter(
     "based-on",
     "reference",
     "The referral: ServiceRequest/<id> or the id; comma-separated values OR",
     "http://hl7.org/fhir/SearchParameter/Encounter-based-on",
+    example=EXAMPLE_REFERRAL,
 )
 BASED_ON_OBSERVATION = SearchParameter(
     "based-on",
     "reference",
     "The referral: ServiceRequest/<id> or the id; comma-separated values OR",
     "http://hl7.org/fhir/SearchParameter/Observation-based-on",
+    example=EXAMPLE_REFERRAL,
 )
 PARAMETERS = {
     "Task": [FOCUS],

@@ -20,6 +20,7 @@ from signpost_platform.fhir.parsing import parse_resource, require_json
 from signpost_platform.fhir.preconditions import if_none_exist_identifier, required_version
 from signpost_platform.fhir.responses import FhirResponse, version_headers
 from signpost_platform.fhir.search import (
+    declare_search,
     page_links,
     parse_search,
     render_searchset,
@@ -188,6 +189,7 @@ async def update_service_request(
     "(authored, _lastUpdated, prefix - for descending) and `_total=none`. Unknown parameters "
     "are refused with 400. A caller whose token names an organisation sees only the referrals "
     "that organisation sent (requester) or received (performer).",
+    openapi_extra=declare_search(PARAMETERS, SORT_KEYS),
     responses={
         200: {
             "description": "A searchset Bundle with total and paging links",

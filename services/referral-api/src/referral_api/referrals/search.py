@@ -22,14 +22,20 @@ PARAMETERS = [
         "token",
         "A business identifier of the referral: system|value or value",
         f"{SR}-identifier",
+        example="https://emis.example/referral-id|EMIS-2026-000123",
     ),
     SearchParameter(
         "patient.identifier",
         "token",
         "The person's NHS number: https://fhir.nhs.uk/Id/nhs-number|9434765919 or the number",
+        example="https://fhir.nhs.uk/Id/nhs-number|9434765919",
     ),
     SearchParameter(
-        "status", "token", "ServiceRequest.status; comma-separated values OR", f"{SR}-status"
+        "status",
+        "token",
+        "ServiceRequest.status; comma-separated values OR",
+        f"{SR}-status",
+        example="active,on-hold",
     ),
     SearchParameter(
         "authored",
@@ -37,12 +43,14 @@ PARAMETERS = [
         "The referral date, with eq, ge, gt, le or lt; repeat for a range "
         "(authored=ge2026-01-01&authored=le2026-03-31)",
         f"{SR}-authored",
+        example="ge2026-01-01",
     ),
     SearchParameter(
         "performer-type",
         "token",
         "The role that received the referral (personalised-care-role code)",
         f"{SR}-performer-type",
+        example="social-prescribing-link-worker",
     ),
     SearchParameter(
         "requester",
@@ -50,6 +58,7 @@ PARAMETERS = [
         "The referring organisation's ODS code (or "
         "https://fhir.nhs.uk/Id/ods-organization-code|CODE)",
         f"{SR}-requester",
+        example="F84001",
     ),
     SearchParameter(
         "performer",
@@ -57,6 +66,7 @@ PARAMETERS = [
         "The receiving organisation's ODS code, as ServiceRequest.performer names it (or "
         "https://fhir.nhs.uk/Id/ods-organization-code|CODE)",
         f"{SR}-performer",
+        example="F84001",
     ),
     SearchParameter(
         "reason-code",
@@ -64,6 +74,7 @@ PARAMETERS = [
         "Any of the referral's coded reasons (not only the first): system|code or code; "
         "comma-separated values OR, repeated parameters AND",
         f"{SR}-reason-code",
+        example="http://snomed.info/sct|422650009",
     ),
 ]
 
@@ -74,6 +85,7 @@ PARAMETERS.append(
         "token",
         "Referrals linked to another referral of the same person: concurrent-other-role (another "
         "role at the same time), re-referral-of, re-referred-as, or any; comma-separated values OR",
+        example="any",
     )
 )
 

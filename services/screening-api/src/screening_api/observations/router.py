@@ -14,6 +14,7 @@ from signpost_platform.fhir.responses import FhirResponse
 from signpost_platform.fhir.search import (
     SearchParameter,
     SearchQuery,
+    declare_search,
     page_links,
     parse_search,
     parse_token,
@@ -37,11 +38,13 @@ PARAMETERS = [
         "reference",
         "The response it was extracted from: QuestionnaireResponse/<id>",
         f"{OBS}-derived-from",
+        example="QuestionnaireResponse/7d3c9a1e-0b1f-4b55-9d0e-1f2a3b4c5d6e",
     ),
     SearchParameter(
         "patient.identifier",
         "token",
         "The person's NHS number: https://fhir.nhs.uk/Id/nhs-number|9434765919 or the number",
+        example="https://fhir.nhs.uk/Id/nhs-number|9434765919",
     ),
     SearchParameter("code", "token", "The question's code: system|code or code", f"{OBS}-code"),
     SearchParameter(
@@ -52,6 +55,7 @@ PARAMETERS = [
         "token",
         "POS for answers that flag a possible need",
         f"{OBS}-interpretation",
+        example="POS",
     ),
 ]
 
@@ -110,6 +114,7 @@ def _nhs_number(value: str) -> str:
     description="Parameters: "
     + "; ".join(f"`{p.name}` ({p.type}): {p.documentation}" for p in PARAMETERS)
     + ". Also `_count` and `_offset`. Unknown parameters are refused with 400.",
+    openapi_extra=declare_search(PARAMETERS),
 )
 async def search_observations(
     request: Request, session: SessionDep, caller: ReadCaller

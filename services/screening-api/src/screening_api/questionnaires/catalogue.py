@@ -9,19 +9,29 @@ from signpost_platform.fhir.search import SearchParameter, SearchQuery
 Q = "http://hl7.org/fhir/SearchParameter/Questionnaire"
 
 PARAMETERS = [
-    SearchParameter("url", "uri", "The canonical URL of the questionnaire (exact)", f"{Q}-url"),
+    SearchParameter(
+        "url",
+        "uri",
+        "The canonical URL of the questionnaire (exact)",
+        f"{Q}-url",
+        example="https://signpost.nhs.example/Questionnaire/barts-social-welfare-screening",
+    ),
     SearchParameter(
         "name",
         "string",
         "The computable name; matches names that start with the value, ignoring case",
         f"{Q}-name",
+        example="barts",
     ),
-    SearchParameter("version", "token", "The business version (exact)", f"{Q}-version"),
+    SearchParameter(
+        "version", "token", "The business version (exact)", f"{Q}-version", example="2023.1"
+    ),
     SearchParameter(
         "status",
         "token",
         "draft, active, retired or unknown; comma-separated values OR",
         f"{Q}-status",
+        example="active",
     ),
 ]
 

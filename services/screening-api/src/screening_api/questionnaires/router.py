@@ -7,7 +7,12 @@ from starlette.responses import Response
 from screening_api.questionnaires.catalogue import PARAMETERS, QuestionnaireCatalogue
 from signpost_platform.errors import NotFound
 from signpost_platform.fhir.responses import FhirResponse
-from signpost_platform.fhir.search import page_links, parse_search, render_searchset
+from signpost_platform.fhir.search import (
+    declare_search,
+    page_links,
+    parse_search,
+    render_searchset,
+)
 from signpost_platform.urls import base_url
 
 router = APIRouter(prefix="/fhir/Questionnaire", tags=["Questionnaire"])
@@ -24,6 +29,7 @@ def catalogue(request: Request) -> QuestionnaireCatalogue:
     description="Parameters: "
     + "; ".join(f"`{p.name}` ({p.type}): {p.documentation}" for p in PARAMETERS)
     + ". Also `_count` and `_offset`. Unknown parameters are refused with 400.",
+    openapi_extra=declare_search(PARAMETERS),
     responses={200: {"description": "A searchset Bundle of Questionnaires"}},
 )
 async def search_questionnaires(request: Request) -> Response:

@@ -1,33 +1,111 @@
 """FHIR search: parameter parsing (strict), paging and searchset Bundles built from stored JSON.
 
 Unknown parameters are refused with 400 rather than silently ignored, so a client never mistakes
-an unfiltered result for a filtered one.
+an unfiltered result for a filtered one. The parameters a search parses are the ones its OpenAPI
+operation declares (`declare_search`).
 """
 
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlencode
 
 import orjson
 
 from signpost_platform.errors import BadRequest
+from signpost_platform.parameters import QueryParameter, declare
 
 ParamType = Literal["token", "date", "reference", "string", "number", "uri"]
 DatePrefix = Literal["eq", "gt", "lt", "ge", "le"]
 
-CONTROL_PARAMETERS = {"_count", "_offset", "_sort", "_total", "_format"}
+MAX_OFFSET = 10_000_000
+TOTAL_VALUES = ("none", "estimate", "accurate")
+FORMAT_VALUES = ("json", "application/json", "application/fhir+json")
+# The result parameters every search takes besides its own (`_sort` only where it sorts).
+COUNT = QueryParameter(
+    "_count",
+    "Page size: matches per page (at most the service's maximum page size; more is refused)",
+    type="integer",
+    minimum=1,
+    example=20,
+)
+OFFSET = QueryParameter(
+    "_offset",
+    "How many matches to skip: follow the Bundle's next and previous links rather than "
+    "computing it",
+    type="integer",
+    minimum=0,
+    maximum=MAX_OFFSET,
+    example=0,
+)
+TOTAL = QueryParameter(
+    "_total",
+    "none: the Bundle need not carry total (cheaper); estimate and accurate: it does",
+    enum=TOTAL_VALUES,
+)
+FORMAT = QueryParameter("_format", "The answer is always FHIR JSON", enum=FORMAT_VALUES)
+CONTROL = (COUNT, OFFSET, TOTAL, FORMAT)
+SORT = "_sort"
 
 
 @dataclass(frozen=True, slots=True)
 class SearchParameter:
-    """One supported search parameter, as parsed and as advertised in the CapabilityStatement."""
+    """One supported search parameter, as parsed, advertised in the CapabilityStatement and
+    declared in the OpenAPI document.
+
+    A `repeatable` parameter may be given several times (the occurrences AND together); any
+    other is refused the second time.
+    """
 
     name: str
     type: ParamType
     documentation: str
     definition: str | None = None
+    repeatable: bool = True
+    example: str | None = None
+
+    def query_parameter(self) -> QueryParameter:
+        """This parameter as a query parameter definition (for the OpenAPI document)."""
+        return QueryParameter(
+            self.name,
+            f"{self.documentation} (FHIR {self.type} search parameter)",
+            format="uri" if self.type == "uri" else None,
+            repeatable=self.repeatable,
+            example=self.example,
+        )
+
+
+def search_definitions(
+    supported: Sequence[SearchParameter], sort_keys: Collection[str] = ()
+) -> list[QueryParameter]:
+    """Every query parameter a search parsed with `parse_search(query, supported, sort_keys)`
+    takes: its own, then `_count`, `_offset`, `_sort` (when it has sort keys), `_total` and
+    `_format`."""
+    definitions = [p.query_parameter() for p in supported]
+    definitions += [COUNT, OFFSET]
+    if sort_keys:
+        keys = sorted(sort_keys)
+        one = "-?(" + "|".join(re.escape(key) for key in keys) + ")"
+        definitions.append(
+            QueryParameter(
+                SORT,
+                f"Sort by {', '.join(keys)}; prefix - for descending; several keys "
+                "comma-separated, the first sorting first",
+                pattern=f"^{one}(,{one})*$",
+                example=f"-{keys[0]}",
+            )
+        )
+    definitions += [TOTAL, FORMAT]
+    return definitions
+
+
+def declare_search(
+    supported: Sequence[SearchParameter], sort_keys: Collection[str] = ()
+) -> dict[str, Any]:
+    """`openapi_extra` for a search route: see `search_definitions`."""
+    return declare(search_definitions(supported, sort_keys))
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,39 +149,42 @@ def parse_search(
     max_count: int,
     default_sort: list[tuple[str, bool]],
 ) -> SearchQuery:
-    names = {p.name for p in supported}
+    by_name = {p.name: p for p in supported}
+    accepted = set(by_name) | {p.name for p in CONTROL} | ({SORT} if sort_keys else set())
     result = SearchQuery(count=default_count, sort=list(default_sort))
     for name, value in query:
-        if name not in names and name not in CONTROL_PARAMETERS:
+        if name not in accepted:
             raise BadRequest(
-                f"unknown search parameter {name!r}; supported: {', '.join(sorted(names))}",
+                f"unknown search parameter {name!r}; supported: {', '.join(sorted(accepted))}",
                 expression=name,
                 issue_code="not-supported",
             )
         if value == "":
             raise BadRequest(f"the parameter {name} has an empty value", expression=name)
-        if name == "_count":
+        if name == COUNT.name:
             result.count = _bounded_int(name, value, 1, max_count)
-        elif name == "_offset":
-            result.offset = _bounded_int(name, value, 0, 10_000_000)
-        elif name == "_sort":
+        elif name == OFFSET.name:
+            result.offset = _bounded_int(name, value, 0, MAX_OFFSET)
+        elif name == SORT:
             result.sort = _parse_sort(value, sort_keys)
-        elif name == "_total":
-            if value not in ("none", "accurate", "estimate"):
+        elif name == TOTAL.name:
+            if value not in TOTAL_VALUES:
                 raise BadRequest("_total must be none, estimate or accurate", expression=name)
             result.total = value != "none"
-        elif name == "_format":
-            if value not in ("json", "application/json", "application/fhir+json"):
+        elif name == FORMAT.name:
+            if value not in FORMAT_VALUES:
                 raise BadRequest(
                     "only JSON is supported", expression=name, issue_code="not-supported"
                 )
         else:
+            if name in result.values and not by_name[name].repeatable:
+                raise BadRequest(f"{name} may be given once", expression=name)
             result.values.setdefault(name, []).append(value)
     return result
 
 
 def _bounded_int(name: str, value: str, low: int, high: int) -> int:
-    if not value.isdigit() or not low <= int(value) <= high:
+    if not (value.isascii() and value.isdigit()) or not low <= int(value) <= high:
         raise BadRequest(f"{name} must be a whole number from {low} to {high}", expression=name)
     return int(value)
 
@@ -138,7 +219,7 @@ def parse_date(name: str, value: str) -> DateRange:
         prefix, value = value[:2], value[2:]  # type: ignore[assignment]
     try:
         start, end = _date_range(value)
-    except ValueError:
+    except (ValueError, OverflowError):  # not a date, or out of the representable range
         raise BadRequest(
             f"{name}: {value!r} is not a FHIR date (YYYY, YYYY-MM, YYYY-MM-DD or a dateTime "
             "with a time zone), optionally after eq, gt, ge, lt or le",

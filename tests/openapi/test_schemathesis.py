@@ -46,11 +46,6 @@ CHECKS = [
 # The examples phase (every documented example) and the fuzzing phase; the coverage phase's
 # boundary values run to hundreds of cases per FHIR body, too many for the CI budget.
 CONFIG = SchemathesisConfig.from_dict({"phases": {"coverage": {"enabled": False}}})
-# referral-api answers that its document does not declare yet: (method, path) → checks skipped.
-REFERRAL_KNOWN_GAPS: dict[tuple[str, str], list[Any]] = {
-    # 409 "no list sizes are loaded" is not among the documented responses.
-    ("GET", "/reports/rates"): [status_code_conformance],
-}
 # No limit: the generator sends far more than a client may, and 429s would hide real answers.
 UNLIMITED = {"environment": "test", "rate_limit_per_minute": 0}
 
@@ -124,10 +119,7 @@ screening = _schema("screening")
 @referral.parametrize()
 @bounded
 def test_referral_api_answers_as_documented(case: Any) -> None:
-    skipped = REFERRAL_KNOWN_GAPS.get((case.method.upper(), case.path), [])
-    case.call_and_validate(
-        headers=_every_scope(case), checks=[c for c in CHECKS if c not in skipped]
-    )
+    case.call_and_validate(headers=_every_scope(case), checks=CHECKS)
 
 
 @directory.parametrize()

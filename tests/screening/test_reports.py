@@ -127,7 +127,18 @@ async def test_date_range_excludes_other_periods(client, worker):
     ).json()
 
     assert report["groups"] == []
-    assert report["filters"]["from"] == "2001-01-01"
+    assert (report["filters"]["from"], report["filters"]["to"]) == ("2001-01-01", "2001-12-31")
+
+
+async def test_the_last_representable_day_is_an_open_end(client, worker):
+    await _submit(client, barts_answers())
+
+    response = await client.get(
+        "/reports/screening", params={"from": "2001-01-01", "to": "9999-12-31"}, headers=REPORTS
+    )
+
+    assert response.status_code == 200
+    assert response.json()["groups"][0]["completed"] is None  # one response: suppressed
 
 
 async def test_csv_has_a_row_per_group_and_a_total(client, worker):

@@ -67,8 +67,9 @@ async def screening(
         session,
         ReportFilter(
             start=datetime(first.year, first.month, first.day, tzinfo=UTC) if first else None,
+            # The end is exclusive: the day after `to` (none after the last representable day).
             end=datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1)
-            if last
+            if last and last < date.max
             else None,
             clinics=[c.strip().upper() for c in clinic or []],
             pathways=pathway or [],

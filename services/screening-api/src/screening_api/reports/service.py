@@ -9,6 +9,7 @@ was completed (an invitation: the date it was issued).
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -89,7 +90,8 @@ async def screening_report(
         "report": "screening",
         "filters": {
             "from": report.start.date().isoformat() if report.start else None,
-            "to": report.end.date().isoformat() if report.end else None,
+            # `end` is exclusive: the filter as asked for is the day before it.
+            "to": (report.end - timedelta(days=1)).date().isoformat() if report.end else None,
             "clinic": report.clinics,
             "pathway": report.pathways,
             "questionnaire": report.questionnaire_urls,

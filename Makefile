@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PACKAGES := -e shared/schemas -e shared/platform -e services/referral-api -e services/directory-api -e services/screening-api
 SERVICES := referral directory screening
-SCOPES ?= referral:read referral:write referral:all-organisations directory:write screening:read screening:write reports:read audit:read
+SCOPES ?= referral:read referral:write referral:all-organisations directory:write screening:read screening:write screening:all-organisations reports:read audit:read
 
 .PHONY: help venv run test test-sqlite test-postgres renderers lint format migrate token load-postcodes import-history bench openapi image clean
 

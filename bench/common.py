@@ -71,10 +71,11 @@ def drop(url: str) -> None:
 
 
 def token(*scopes: str) -> str:
-    """A development token; referral scopes come with every organisation's referrals."""
+    """A development token; a service's scopes come with every organisation's records."""
     granted = list(scopes)
-    if any(scope.startswith("referral:") for scope in scopes):
-        granted.append("referral:all-organisations")
+    for service in ("referral", "screening"):
+        if any(scope.startswith(f"{service}:") for scope in scopes):
+            granted.append(f"{service}:all-organisations")
     return mint_development_token(granted, lifetime_seconds=3600)
 
 

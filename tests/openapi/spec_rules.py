@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from tests.support.clients import bearer
+
 HTTP_METHODS = {"get", "post", "put", "patch", "delete", "head", "options"}
 
 
@@ -48,3 +50,15 @@ def structural_gaps(operation: dict[str, Any]) -> list[str]:
         if not content or not all("schema" in media for media in content.values()):
             gaps.append(f"{status} response has no schema")
     return gaps
+
+
+def every_scope(document: dict[str, Any]) -> dict[str, str]:
+    """An Authorization header granting every scope `document` names, for every organisation
+    (object-level access has tests of its own)."""
+    scopes = {
+        operation.get("x-signpost-scope")
+        for item in document["paths"].values()
+        for operation in item.values()
+        if isinstance(operation, dict)
+    } - {None}
+    return bearer(*sorted(scopes), "referral:all-organisations", "screening:all-organisations")

@@ -32,7 +32,8 @@ from referral_api.config import ReferralSettings
 from referral_api.main import create_app as create_referral_app
 from screening_api.config import ScreeningSettings
 from screening_api.main import create_app as create_screening_app
-from tests.support.clients import bearer, running
+from tests.openapi.spec_rules import every_scope
+from tests.support.clients import running
 from tests.support.databases import drop_database, migrated_database
 
 MADE_UP = "signpost-no-such-parameter"
@@ -93,7 +94,7 @@ async def test_search_and_list_operations_accept_exactly_what_they_declare(
     service_documents: dict[str, dict[str, Any]],
 ) -> None:
     document = service_documents[service]
-    headers = _every_scope(document)
+    headers = every_scope(document)
     async with _service(service, backend, session_tmp) as client:
         candidates = _declared_anywhere(service_documents) | FHIR_RESULT_PARAMETERS
         candidates |= _oruk_parameters()
@@ -184,16 +185,6 @@ async def _capability_search_parameters(client: httpx.AsyncClient) -> set[str]:
         for resource in rest.get("resource", [])
         for parameter in resource.get("searchParam", [])
     }
-
-
-def _every_scope(document: dict[str, Any]) -> dict[str, str]:
-    scopes = {
-        operation.get("x-signpost-scope")
-        for item in document["paths"].values()
-        for operation in item.values()
-        if isinstance(operation, dict)
-    } - {None}
-    return bearer(*sorted(scopes), "referral:all-organisations")
 
 
 def _issues(response: httpx.Response) -> list[tuple[list[str], str]]:

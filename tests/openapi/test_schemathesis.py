@@ -34,7 +34,7 @@ from screening_api.config import ScreeningSettings
 from screening_api.main import create_app as create_screening_app
 from signpost_platform.migrations import upgrade
 from signpost_platform.settings import find_repo_file
-from tests.support.clients import bearer
+from tests.openapi.spec_rules import every_scope
 
 EXAMPLES_PER_OPERATION = 12
 CHECKS = [
@@ -85,14 +85,7 @@ def _database_url(service: str) -> str:
 
 def _every_scope(case: Any) -> dict[str, str]:
     """A development token granting every scope the service's document names."""
-    scopes = {
-        operation.get("x-signpost-scope")
-        for item in case.operation.schema.raw_schema["paths"].values()
-        for operation in item.values()
-        if isinstance(operation, dict)
-    } - {None}
-    # Every organisation's referrals: object-level access is tested on its own.
-    return bearer(*sorted(scopes), "referral:all-organisations")
+    return every_scope(case.operation.schema.raw_schema)
 
 
 @pytest.fixture(scope="module", autouse=True)

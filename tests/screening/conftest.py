@@ -19,8 +19,8 @@ from screening_api.main import create_app
 from tests.support.clients import bearer, running
 from tests.support.databases import drop_database, empty_tables, migrated_database
 
-WRITE = bearer("screening:write", "screening:read")
-READ = bearer("screening:read")
+WRITE = bearer("screening:write", "screening:read", "screening:all-organisations")
+READ = bearer("screening:read", "screening:all-organisations")
 REPORTS = bearer("reports:read")
 REFERRAL_READ = bearer("referral:read", "referral:all-organisations")
 

@@ -19,7 +19,7 @@ from tests.screening.builders import barts_answers, screening_response
 from tests.support.clients import bearer
 from tests.support.databases import drop_database, migrated_database
 
-SCREENING = bearer("screening:write", "screening:read")
+SCREENING = bearer("screening:write", "screening:read", "screening:all-organisations")
 REFERRAL = bearer("referral:read", "referral:all-organisations")
 SCREENING_ID = "https://signpost.nhs.example/Id/screening-response"
 DEADLINE_SECONDS = 60

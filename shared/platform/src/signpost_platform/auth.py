@@ -184,6 +184,7 @@ ALL_DEVELOPMENT_SCOPES = [
     "directory:write",
     "screening:read",
     "screening:write",
+    "screening:all-organisations",
     "reports:read",
     "audit:read",
 ]

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from screening_api.access import EVERY_ORGANISATION, Reach
 from screening_api.handoff.models import ReferralHandoff
 
 PENDING = "pending"
@@ -65,18 +66,24 @@ class HandoffRepository:
             )
         )
 
-    async def get(self, response_id: str) -> Handoff | None:
-        statement = select(*_COLUMNS).where(ReferralHandoff.response_id == response_id)
+    async def get(self, response_id: str, reach: Reach = EVERY_ORGANISATION) -> Handoff | None:
+        statement = select(*_COLUMNS).where(
+            ReferralHandoff.response_id == response_id,
+            *reach.of_visible_responses(ReferralHandoff.response_id),
+        )
         row = (await self.session.execute(statement)).first()
         return Handoff(*row) if row else None
 
     async def by_state(
-        self, states: list[str], limit: int, offset: int
+        self, states: list[str], limit: int, offset: int, reach: Reach
     ) -> tuple[int, list[Handoff]]:
-        condition = ReferralHandoff.state.in_(states)
+        conditions = [
+            ReferralHandoff.state.in_(states),
+            *reach.of_visible_responses(ReferralHandoff.response_id),
+        ]
         statement = (
             select(*_COLUMNS)
-            .where(condition)
+            .where(*conditions)
             .order_by(ReferralHandoff.created_at, ReferralHandoff.response_id)
             .limit(limit)
             .offset(offset)
@@ -84,7 +91,7 @@ class HandoffRepository:
         rows = [Handoff(*row) for row in await self.session.execute(statement)]
         total = (
             await self.session.execute(
-                select(func.count()).select_from(ReferralHandoff).where(condition)
+                select(func.count()).select_from(ReferralHandoff).where(*conditions)
             )
         ).scalar_one()
         return total, rows

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from screening_api.access import Reach
 from screening_api.handoff.repository import STATES, Handoff, HandoffRepository
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import SessionDep
@@ -41,7 +42,7 @@ def _view(handoff: Handoff) -> dict[str, Any]:
 @router.get("", operation_id="listReferralHandoffs", summary="Hand-offs by state")
 async def list_handoffs(
     session: SessionDep,
-    _caller: ReadCaller,
+    caller: ReadCaller,
     state: Annotated[list[str] | None, Query(description="pending, sent or failing")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
@@ -51,19 +52,17 @@ async def list_handoffs(
         raise BadRequest(
             f"unknown state {unknown[0]!r}: use pending, sent or failing", expression="state"
         )
-    total, rows = await HandoffRepository(session).by_state(states, limit, offset)
+    total, rows = await HandoffRepository(session).by_state(states, limit, offset, Reach.of(caller))
     return {"total": total, "items": [_view(row) for row in rows]}
 
 
 @router.get("/{response_id}", operation_id="readReferralHandoff", summary="One hand-off")
-async def read_handoff(
-    response_id: str, session: SessionDep, _caller: ReadCaller
-) -> dict[str, Any]:
-    return _view(await _get(session, response_id))
+async def read_handoff(response_id: str, session: SessionDep, caller: ReadCaller) -> dict[str, Any]:
+    return _view(await _get(session, response_id, Reach.of(caller)))
 
 
-async def _get(session: AsyncSession, response_id: str) -> Handoff:
-    handoff = await HandoffRepository(session).get(response_id)
+async def _get(session: AsyncSession, response_id: str, reach: Reach) -> Handoff:
+    handoff = await HandoffRepository(session).get(response_id, reach)
     if handoff is None:
         raise NotFound(f"no referral hand-off for response {response_id}", expression="response_id")
     return handoff

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from screening_api.access import Reach
 from screening_api.invitations import service
 from screening_api.invitations.profile import InvitationTask
 from signpost_platform.auth import Caller, require_scope
@@ -30,11 +31,11 @@ WriteCaller = Annotated[Caller, require_scope("screening:write")]
         }
     },
 )
-async def create_invitation(
-    request: Request, session: SessionDep, _caller: WriteCaller
-) -> Response:
+async def create_invitation(request: Request, session: SessionDep, caller: WriteCaller) -> Response:
+    reach = Reach.of(caller)
     require_json(request)
     task = parse_resource(await request.body(), InvitationTask, "Task")
+    reach.check_clinic(task.requester.identifier.value, "Task.requester")
     stored = await service.record(session, request.app.state.questionnaires, task)
     headers = version_headers(1, stored.recorded_at)
     headers["Location"] = f"{base_url(request)}/fhir/Task/{stored.id}"

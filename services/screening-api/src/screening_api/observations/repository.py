@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from screening_api.access import Reach
 from screening_api.observations.extraction import ExtractedObservation
 from screening_api.observations.models import ObservationRecord
 
@@ -63,15 +64,21 @@ class ObservationRepository:
             ],
         )
 
-    async def get(self, observation_id: str) -> StoredObservation | None:
+    async def get(self, observation_id: str, reach: Reach) -> StoredObservation | None:
         statement = select(ObservationRecord.id, ObservationRecord.resource).where(
-            ObservationRecord.id == observation_id
+            ObservationRecord.id == observation_id,
+            *reach.of_visible_responses(ObservationRecord.response_id),
         )
         row = (await self.session.execute(statement)).first()
         return StoredObservation(*row) if row else None
 
-    async def search(self, search: ObservationFilter) -> tuple[int, list[StoredObservation]]:
-        conditions = _conditions(search)
+    async def search(
+        self, search: ObservationFilter, reach: Reach
+    ) -> tuple[int, list[StoredObservation]]:
+        conditions = [
+            *_conditions(search),
+            *reach.of_visible_responses(ObservationRecord.response_id),
+        ]
         statement = (
             select(ObservationRecord.id, ObservationRecord.resource)
             .where(*conditions)

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from screening_api.access import Reach
 from screening_api.audit import trail
 from screening_api.observations.repository import ObservationFilter, ObservationRepository
 from signpost_platform.auth import Caller, require_scope
@@ -129,7 +130,9 @@ async def search_observations(
         max_count=settings.max_page_size,
         default_sort=[],
     )
-    total, rows = await ObservationRepository(session).search(observation_filter(parsed))
+    total, rows = await ObservationRepository(session).search(
+        observation_filter(parsed), Reach.of(caller)
+    )
     await trail.record(session, caller, "search", "Observation", returned_ids=[r.id for r in rows])
     resource_base = f"{base_url(request)}/fhir/Observation"
     links = page_links(resource_base, query, parsed, total, len(rows))
@@ -142,7 +145,7 @@ async def search_observations(
 async def read_observation(
     observation_id: str, session: SessionDep, caller: ReadCaller
 ) -> Response:
-    stored = await ObservationRepository(session).get(observation_id)
+    stored = await ObservationRepository(session).get(observation_id, Reach.of(caller))
     if stored is None:
         raise NotFound(f"no Observation with id {observation_id}")
     await trail.record(session, caller, "read", "Observation", observation_id)

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from screening_api.access import EVERY_ORGANISATION, Reach
 from screening_api.responses.models import ResponseAnswerRecord, ResponseRecord
 
 
@@ -65,8 +66,11 @@ class ResponseRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def get(self, response_id: str) -> StoredResponse | None:
-        statement = select(*_STORED).where(ResponseRecord.id == response_id)
+    async def get(
+        self, response_id: str, reach: Reach = EVERY_ORGANISATION
+    ) -> StoredResponse | None:
+        """The response, if it exists and is within the caller's `reach`."""
+        statement = select(*_STORED).where(ResponseRecord.id == response_id, *reach.conditions())
         row = (await self.session.execute(statement)).first()
         return StoredResponse(*row) if row else None
 

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Header, Request
 from starlette.background import BackgroundTask
 from starlette.responses import Response
 
+from screening_api.access import Reach
 from screening_api.audit import trail
 from screening_api.responses import service
 from screening_api.responses.outcome import with_outcome
@@ -79,7 +80,7 @@ async def create_questionnaire_response(
     resource = parse_resource(await request.body(), ScreeningResponse, "QuestionnaireResponse")
     condition = if_none_exist_identifier(if_none_exist) if if_none_exist else None
     submission = await service.submit(
-        session, request.app.state.questionnaires, resource, condition
+        session, request.app.state.questionnaires, resource, condition, Reach.of(caller)
     )
     await trail.record(
         session,
@@ -111,10 +112,11 @@ async def update_questionnaire_response(
     if_match: Annotated[str | None, Header(description='The version being replaced: W/"1"')] = None,
 ) -> Response:
     expected = required_version(if_match)
+    reach = Reach.of(caller)
     require_json(request)
     resource = parse_resource(await request.body(), ScreeningResponse, "QuestionnaireResponse")
     submission = await service.update(
-        session, request.app.state.questionnaires, response_id, resource, expected
+        session, request.app.state.questionnaires, response_id, resource, expected, reach
     )
     await trail.record(session, caller, "update", RESOURCE, response_id)
     return _respond(request, submission, 200)
@@ -129,7 +131,7 @@ async def update_questionnaire_response(
 async def read_questionnaire_response(
     response_id: str, request: Request, session: SessionDep, caller: ReadCaller
 ) -> Response:
-    submission = await service.read(session, response_id)
+    submission = await service.read(session, response_id, Reach.of(caller))
     await trail.record(session, caller, "read", RESOURCE, response_id)
     stored = submission.response
     settings = request.app.state.settings

@@ -20,6 +20,7 @@ import orjson
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from screening_api.access import Reach
 from screening_api.handoff.referral import SCREENING_REFERRAL_IDENTIFIER, referral_request
 from screening_api.handoff.repository import PENDING, HandoffRepository
 from screening_api.observations.extraction import extract_observations
@@ -28,6 +29,7 @@ from screening_api.questionnaires.catalogue import QuestionnaireCatalogue
 from screening_api.questionnaires.tools import Screen, ScreeningTool
 from screening_api.responses.outcome import Outcome, outcome_of
 from screening_api.responses.profile import (
+    SCREENING_CONTEXT_EXTENSION,
     SCREENING_RESPONSE_PROFILE,
     ContextProblem,
     ScreeningContext,
@@ -53,6 +55,8 @@ from signpost_platform.fhir.search import Token
 from signpost_schemas.questionnaire import answers_by_link_id, validate_response
 
 ACCEPTED_STATUSES = ("in-progress", "completed")
+# Where a response names its clinic (the screening-context extension).
+CLINIC = f"QuestionnaireResponse.extension('{SCREENING_CONTEXT_EXTENSION}')"
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,9 +106,11 @@ async def submit(
     catalogue: QuestionnaireCatalogue,
     resource: ScreeningResponse,
     if_none_exist: Token | None,
+    reach: Reach,
 ) -> Submission:
     """Store a new response (or return the one `if_none_exist` names) with its outcome."""
     checked = check(catalogue, resource)
+    reach.check_clinic(checked.context.clinic_ods, CLINIC)
     screen = screen_of(checked, resource)
     repository = ResponseRepository(session)
     identifier = _identifier(resource)
@@ -115,7 +121,7 @@ async def submit(
                 "identifier",
                 expression="If-None-Exist",
             )
-        existing = await _existing(session, repository, identifier)
+        existing = await _existing(session, repository, identifier, reach)
         if existing is not None:
             return existing
     now = datetime.now(UTC)
@@ -126,7 +132,7 @@ async def submit(
     except IntegrityError:
         await session.rollback()
         if identifier is not None:
-            existing = await _existing(session, repository, identifier)
+            existing = await _existing(session, repository, identifier, reach)
             if existing is not None and if_none_exist is not None:
                 return existing
         raise Conflict(
@@ -145,6 +151,7 @@ async def update(
     response_id: str,
     resource: ScreeningResponse,
     expected_version: int,
+    reach: Reach,
 ) -> Submission:
     """Replace a draft (and complete it, if the new status is completed)."""
     if resource.id is not None and resource.id != response_id:
@@ -153,7 +160,7 @@ async def update(
             expression="QuestionnaireResponse.id",
         )
     repository = ResponseRepository(session)
-    current = await repository.get(response_id)
+    current = await repository.get(response_id, reach)
     if current is None:
         raise NotFound(f"no QuestionnaireResponse with id {response_id}")
     if current.status != "in-progress":
@@ -161,6 +168,7 @@ async def update(
     if current.version != expected_version:
         raise _stale(current.version, expected_version)
     checked = check(catalogue, resource)
+    reach.check_clinic(checked.context.clinic_ods, CLINIC)
     screen = screen_of(checked, resource)
     now = datetime.now(UTC)
     stored = _stored(resource, response_id, current.version + 1, now)
@@ -191,8 +199,8 @@ async def update(
     return _fresh_submission(final, created=False, screen=screen)
 
 
-async def read(session: AsyncSession, response_id: str) -> Submission:
-    stored = await ResponseRepository(session).get(response_id)
+async def read(session: AsyncSession, response_id: str, reach: Reach) -> Submission:
+    stored = await ResponseRepository(session).get(response_id, reach)
     if stored is None:
         raise NotFound(f"no QuestionnaireResponse with id {response_id}")
     return await _submission(session, stored, created=False)
@@ -331,15 +339,24 @@ async def _submission(
 
 
 async def _existing(
-    session: AsyncSession, repository: ResponseRepository, identifier: tuple[str, str] | None
+    session: AsyncSession,
+    repository: ResponseRepository,
+    identifier: tuple[str, str] | None,
+    reach: Reach,
 ) -> Submission | None:
+    """The submission `identifier` names; a Conflict if it is another clinic's."""
     if identifier is None:
         return None
     existing_id = await repository.id_by_identifier(*identifier)
     if existing_id is None:
         return None
-    stored = await repository.get(existing_id)
-    assert stored is not None
+    stored = await repository.get(existing_id, reach)
+    if stored is None:
+        raise Conflict(
+            "the identifier of this response is already used by a response of another clinic",
+            expression="QuestionnaireResponse.identifier",
+            issue_code="duplicate",
+        )
     return await _submission(session, stored, created=False)
 
 

@@ -16,7 +16,7 @@ that declares query parameters:
 
 import json
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
@@ -24,14 +24,8 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
-from directory_api.config import DirectorySettings
-from directory_api.main import create_app as create_directory_app
-from referral_api.config import ReferralSettings
-from referral_api.main import create_app as create_referral_app
-from screening_api.config import ScreeningSettings
-from screening_api.main import create_app as create_screening_app
+from tests.openapi.apps import FACTORIES
 from tests.openapi.spec_rules import every_scope
 from tests.support.clients import running
 from tests.support.databases import drop_database, migrated_database
@@ -56,24 +50,6 @@ FHIR_RESULT_PARAMETERS = {
 SAMPLE_ID = "00000000-0000-4000-8000-000000000000"
 UNKNOWN = re.compile(r"\bunknown (?:search |query )?parameter\b", re.IGNORECASE)
 SUPPORTED = re.compile(r"supported: (.+)$")
-NO_LIMIT = {"environment": "test", "rate_limit_per_minute": 0}
-
-FACTORIES: dict[str, Callable[[str], FastAPI]] = {
-    "referral": lambda url: create_referral_app(ReferralSettings(database_url=url, **NO_LIMIT)),
-    "directory": lambda url: create_directory_app(
-        DirectorySettings(
-            database_url=url, seed_on_startup=True, seed_sample_services=True, **NO_LIMIT
-        )
-    ),
-    "screening": lambda url: create_screening_app(
-        ScreeningSettings(
-            database_url=url,
-            handoff_worker_enabled=False,
-            referral_api_url="http://referral.test",
-            **NO_LIMIT,
-        )
-    ),
-}
 
 
 @asynccontextmanager

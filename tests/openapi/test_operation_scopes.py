@@ -8,31 +8,13 @@ from typing import Any
 import httpx
 import pytest
 
-from directory_api.config import DirectorySettings
-from directory_api.main import create_app as create_directory_app
-from referral_api.config import ReferralSettings
-from referral_api.main import create_app as create_referral_app
-from screening_api.config import ScreeningSettings
-from screening_api.main import create_app as create_screening_app
 from signpost_platform.auth import ALL_DEVELOPMENT_SCOPES
+from tests.openapi.apps import FACTORIES
 from tests.openapi.spec_rules import operations
 from tests.support.clients import bearer, running
 from tests.support.databases import drop_database, migrated_database
 
 EVERY_SCOPE = {*ALL_DEVELOPMENT_SCOPES, "reports:unsuppressed"}
-
-
-def _app(service: str, url: str) -> Any:
-    common: dict[str, Any] = {"database_url": url, "environment": "test"}
-    if service == "referral":
-        return create_referral_app(ReferralSettings(**common))
-    if service == "directory":
-        return create_directory_app(DirectorySettings(**common, seed_on_startup=False))
-    return create_screening_app(
-        ScreeningSettings(
-            **common, handoff_worker_enabled=False, referral_api_url="http://referral.test"
-        )
-    )
 
 
 async def _send(
@@ -56,7 +38,7 @@ async def test_every_scoped_operation_refuses_a_missing_token_and_a_missing_scop
     url = await migrated_database(backend, session_tmp, service)
     wrong: dict[str, list[str]] = {}
     try:
-        app = _app(service, url)
+        app = FACTORIES[service](url)
         async with running(app, f"http://{service}.test") as client:
             for method, path, scope in scoped:
                 anonymous = await _send(client, method, path, {})

@@ -10,13 +10,12 @@ Bounded for CI: a fixed number of examples per operation, derandomised so a run 
 
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
-from fastapi import FastAPI
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.config import SchemathesisConfig
@@ -26,14 +25,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from directory_api.config import DirectorySettings
-from directory_api.main import create_app as create_directory_app
-from referral_api.config import ReferralSettings
-from referral_api.main import create_app as create_referral_app
-from screening_api.config import ScreeningSettings
-from screening_api.main import create_app as create_screening_app
 from signpost_platform.migrations import upgrade
 from signpost_platform.settings import find_repo_file
+from tests.openapi.apps import FACTORIES
 from tests.openapi.spec_rules import every_scope
 
 EXAMPLES_PER_OPERATION = 12
@@ -46,25 +40,6 @@ CHECKS = [
 # The examples phase (every documented example) and the fuzzing phase; the coverage phase's
 # boundary values run to hundreds of cases per FHIR body, too many for the CI budget.
 CONFIG = SchemathesisConfig.from_dict({"phases": {"coverage": {"enabled": False}}})
-# No limit: the generator sends far more than a client may, and 429s would hide real answers.
-UNLIMITED = {"environment": "test", "rate_limit_per_minute": 0}
-
-FACTORIES: dict[str, Callable[[str], FastAPI]] = {
-    "referral": lambda url: create_referral_app(ReferralSettings(database_url=url, **UNLIMITED)),
-    "directory": lambda url: create_directory_app(
-        DirectorySettings(
-            database_url=url, seed_on_startup=True, seed_sample_services=True, **UNLIMITED
-        )
-    ),
-    "screening": lambda url: create_screening_app(
-        ScreeningSettings(
-            database_url=url,
-            handoff_worker_enabled=False,
-            referral_api_url="http://referral.test",
-            **UNLIMITED,
-        )
-    ),
-}
 
 
 # The generated tests are collected from the documents, so each app is built at import, on a

@@ -4,14 +4,17 @@ import asyncio
 import socket
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 
+from referral_api.config import ReferralSettings
+from referral_api.main import create_app as create_referral_app
 from screening_api.handoff.client import DeliveryError, ReferralApi, TokenProvider
 from screening_api.handoff.repository import HandoffRepository
 from screening_api.handoff.worker import HandoffWorker, backoff, referral_progress
 from tests.screening.builders import barts_answers, outcome_of, screening_response
 from tests.screening.conftest import READ, REFERRAL_READ, WRITE, screening_settings
-from tests.support.clients import bearer
+from tests.support.clients import bearer, running
 from tests.support.rows import fetch_rows
 
 REFERRAL_WRITE = bearer("referral:write", "referral:read", "referral:all-organisations")
@@ -276,3 +279,44 @@ async def test_a_configured_token_is_used_as_it_is(screening_app):
         assert await TokenProvider(settings, api.http).token() == "abc"
     finally:
         await api.close()
+
+
+async def test_a_throttled_handoff_comes_back_after_retry_after_not_the_error_backoff(
+    client, screening_app, screening_referral_database
+):
+    """referral-api over its rate limit answers 429 with Retry-After: the hand-off is retried
+    then (a second or so), not after the doubling backoff meant for errors (30 s here)."""
+    strict = create_referral_app(
+        ReferralSettings(
+            database_url=screening_referral_database,
+            environment="test",
+            rate_limit_per_minute=60,
+            rate_limit_burst=1,
+        )
+    )
+    first, second = await _submit(client, item_1="yes"), await _submit(client, item_2="yes")
+    async with running(strict, "http://referral.test"):
+        settings = screening_settings(screening_app.state.settings.database_url)
+        api = ReferralApi(settings, transport=httpx.ASGITransport(app=strict))
+        before = datetime.now(UTC)
+        await HandoffWorker(screening_app.state.database, settings, api).deliver_due()
+        await api.close()
+
+    rows = await fetch_rows(
+        screening_app,
+        "SELECT response_id, state, last_error, next_attempt_at FROM referral_handoff",
+    )
+    states = {row["response_id"]: row for row in rows}
+    assert {row["state"] for row in rows} == {"sent", "failing"}
+    [throttled] = [row for row in rows if row["state"] == "failing"]
+    assert throttled["response_id"] in (first, second)
+    assert throttled["last_error"].startswith("referral-api answered 429")
+    wait = _aware(throttled["next_attempt_at"]) - before
+    assert timedelta(seconds=0.5) <= wait <= timedelta(seconds=5)
+    assert len(states) == 2
+
+
+def _aware(value):
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -24,6 +24,19 @@ class DeliveryError(Exception):
     """A call to referral-api failed; the message is safe to store and show (no personal data)."""
 
 
+class Throttled(DeliveryError):
+    """referral-api asked the caller to come back later (429 over its rate limit, or 503 while
+    its database is away): retry after `retry_after` seconds, not after an error's backoff."""
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+# Bounds on a Retry-After the hand-off honours (seconds).
+_RETRY_AFTER_BOUNDS = (0.5, 300.0)
+
+
 class TokenProvider:
     """Bearer tokens for referral-api, per the settings."""
 
@@ -128,6 +141,11 @@ class ReferralApi:
             raise DeliveryError(f"referral-api timed out ({method} {path.split('/')[2]})") from None
         except httpx.HTTPError as error:
             raise DeliveryError(f"referral-api unreachable: {type(error).__name__}") from None
+        if response.status_code in (429, 503):
+            raise Throttled(
+                f"referral-api answered {response.status_code}: {_diagnostics(response)}",
+                _retry_after(response),
+            )
         if response.status_code not in (200, 201):
             raise DeliveryError(
                 f"referral-api answered {response.status_code}: {_diagnostics(response)}"
@@ -139,6 +157,16 @@ class ReferralApi:
         if not isinstance(body, dict) or "id" not in body:
             raise DeliveryError("referral-api answered without a resource id")
         return body
+
+
+def _retry_after(response: httpx.Response) -> float:
+    """Seconds the answer's Retry-After asks for (1 if absent or not a number), within bounds."""
+    try:
+        seconds = float(response.headers.get("retry-after", "1"))
+    except ValueError:
+        seconds = 1.0
+    low, high = _RETRY_AFTER_BOUNDS
+    return min(max(seconds, low), high)
 
 
 def _diagnostics(response: httpx.Response) -> str:

@@ -20,7 +20,7 @@ import httpx
 from fastapi import FastAPI
 
 from screening_api.config import ScreeningSettings
-from screening_api.handoff.client import CreatedReferral, DeliveryError, ReferralApi
+from screening_api.handoff.client import CreatedReferral, DeliveryError, ReferralApi, Throttled
 from screening_api.handoff.repository import Handoff, HandoffRepository
 from signpost_platform.db import Database
 from signpost_platform.metrics import OUTBOX_DEPTH, OUTBOX_OLDEST_AGE
@@ -117,17 +117,22 @@ class HandoffWorker:
                         handoff.response_id, result.id, result.status, self.clock()
                     )
                     continue
-                delay = backoff(
-                    handoff.attempts + 1,
-                    settings.handoff_backoff_base_seconds,
-                    settings.handoff_backoff_max_seconds,
+                # Asked to slow down: come back when told, without backing off further.
+                delay = (
+                    result.retry_after
+                    if isinstance(result, Throttled)
+                    else backoff(
+                        handoff.attempts + 1,
+                        settings.handoff_backoff_base_seconds,
+                        settings.handoff_backoff_max_seconds,
+                    )
                 )
                 await repository.mark_failed(
-                    handoff.response_id, result, self.clock() + timedelta(seconds=delay)
+                    handoff.response_id, str(result), self.clock() + timedelta(seconds=delay)
                 )
         return len(claimed) == settings.handoff_batch_size
 
-    async def _deliver(self, handoff: Handoff) -> CreatedReferral | str:
+    async def _deliver(self, handoff: Handoff) -> CreatedReferral | DeliveryError:
         """The referral created (or found) in referral-api, or the error that stopped it."""
         identifier = (handoff.identifier_system, handoff.identifier_value)
         attempts = handoff.attempts + 1
@@ -142,7 +147,7 @@ class HandoffWorker:
                     "error": str(error),
                 },
             )
-            return str(error)
+            return error
         logger.info(
             "referral hand-off delivered",
             extra={

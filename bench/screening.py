@@ -18,6 +18,7 @@ import sys
 import time
 
 import httpx
+from tests.support.reports import synthetic_nhs_numbers
 
 from bench.common import DURATION, drop, migrated_postgres, serve, token, wrk
 from signpost_schemas import systems
@@ -28,16 +29,18 @@ BARTS = "https://signpost.nhs.example/Questionnaire/barts-social-welfare-screeni
 CONTEXT = "https://signpost.nhs.example/StructureDefinition/screening-context"
 YES = {"system": "http://loinc.org", "code": "LA33-6", "display": "Yes"}
 NO = {"system": "http://loinc.org", "code": "LA32-8", "display": "No"}
+# Replaced by wrk with a new valid NHS number per request: each submission a different person.
+NHS_MARKER = "__NHS_NUMBER__"
 
 
-def positive_screen() -> dict[str, object]:
+def positive_screen(nhs_number: str = "9434765919") -> dict[str, object]:
     """A completed Barts response: money and food flagged, help wanted (a synthetic person)."""
     answers = {"1": YES, "2": YES, "3": YES, "4": YES, "5": NO, "6": NO, "7": YES}
     return {
         "resourceType": "QuestionnaireResponse",
         "questionnaire": BARTS,
         "status": "completed",
-        "subject": {"identifier": {"system": systems.NHS_NUMBER, "value": "9434765919"}},
+        "subject": {"identifier": {"system": systems.NHS_NUMBER, "value": nhs_number}},
         "authored": "2026-11-02T09:30:00Z",
         "extension": [
             {
@@ -85,17 +88,23 @@ async def steady_rate(
     one if all are busy), so a slow answer never delays the next request. Latency is measured
     from the scheduled send time."""
     host, port = url.removeprefix("http://").split(":")
-    body = json.dumps(positive_screen()).encode()
     head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-    request = (
-        f"POST /fhir/QuestionnaireResponse HTTP/1.1\r\nHost: {host}\r\n{head}"
-        f"Content-Length: {len(body)}\r\n\r\n"
-    ).encode() + body
+    people = synthetic_nhs_numbers()
+    requests = []
+    for _ in range(rate * seconds):  # each submission a different synthetic person
+        body = json.dumps(positive_screen(next(people))).encode()
+        requests.append(
+            (
+                f"POST /fhir/QuestionnaireResponse HTTP/1.1\r\nHost: {host}\r\n{head}"
+                f"Content-Length: {len(body)}\r\n\r\n"
+            ).encode()
+            + body
+        )
     idle: list[_Connection] = []
     latencies: list[float] = []
     failures = 0
 
-    async def one(scheduled: float) -> None:
+    async def one(scheduled: float, request: bytes) -> None:
         nonlocal failures
         connection = idle.pop() if idle else _Connection(*await asyncio.open_connection(host, port))
         try:
@@ -116,7 +125,7 @@ async def steady_rate(
         delay = scheduled - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(one(scheduled)))
+        tasks.append(asyncio.create_task(one(scheduled, requests[index])))
     await asyncio.gather(*tasks)
     elapsed = time.perf_counter() - start
     for connection in idle:
@@ -165,7 +174,7 @@ def run(connections: int, rate: int, seconds: int) -> dict[str, object]:
             }
             with serve("screening_api.main:create_app", env=screening_env) as url:
                 endpoint = f"{url}/fhir/QuestionnaireResponse"
-                body = json.dumps(positive_screen())
+                body = json.dumps(positive_screen(NHS_MARKER))
                 wrk(
                     endpoint,
                     method="POST",
@@ -173,6 +182,7 @@ def run(connections: int, rate: int, seconds: int) -> dict[str, object]:
                     headers=headers,
                     duration=2,
                     connections=connections,
+                    nhs_number_marker=NHS_MARKER,
                 )  # warm-up
                 saturation = wrk(
                     endpoint,
@@ -181,6 +191,7 @@ def run(connections: int, rate: int, seconds: int) -> dict[str, object]:
                     headers=headers,
                     connections=connections,
                     duration=seconds,
+                    nhs_number_marker=NHS_MARKER,
                 )
                 print(saturation.row("submit (saturation, positive + help)"), flush=True)
                 drained_after_saturation = wait_for_drain(url, headers)

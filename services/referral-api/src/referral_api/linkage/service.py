@@ -10,6 +10,7 @@ changes, so they do not depend on the order messages arrive in. The window is
 `REFERRAL_LINKAGE_WINDOW_DAYS` (default 90).
 """
 
+from bisect import bisect_left, bisect_right
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,24 +29,40 @@ Link = tuple[str, str, str]
 def compute_links(
     referrals: list[PersonReferral], ended: dict[str, datetime | None], window: timedelta
 ) -> set[Link]:
-    """Every link (both directions) among one person's referrals, ordered by referral date."""
+    """Every link (both directions) among one person's referrals, ordered by referral date.
+
+    For each referral only the candidates are visited: the person's referrals to each role are
+    kept sorted by (date, position), and a binary search finds the ones inside the window, so a
+    person with thousands of referrals costs O(n log n) plus the links found, not O(n²).
+    """
+    by_role: dict[str, list[tuple[datetime, int]]] = {}
+    for position, referral in enumerate(referrals):  # already in (date, id) order
+        by_role.setdefault(referral.received_by_role, []).append((referral.authored_at, position))
     links: set[Link] = set()
-    for index, earlier in enumerate(referrals):
-        for later in referrals[index + 1 :]:
-            gap = later.authored_at - earlier.authored_at
-            earlier_end = ended.get(earlier.id)
-            if earlier.received_by_role != later.received_by_role:
-                still_open = earlier_end is None or earlier_end > later.authored_at
-                if gap <= window and still_open:
+    for position, earlier in enumerate(referrals):
+        after_earlier = (earlier.authored_at, position)
+        earlier_end = ended.get(earlier.id)
+        for role, dated in by_role.items():
+            if role == earlier.received_by_role:
+                continue
+            # Another role, made within the window while the earlier one was still open.
+            first = bisect_right(dated, after_earlier)
+            last = bisect_right(dated, (earlier.authored_at + window, len(referrals)))
+            for authored_at, index in dated[first:last]:
+                if earlier_end is None or earlier_end > authored_at:
+                    later = referrals[index]
                     links.add((earlier.id, later.id, "concurrent-other-role"))
                     links.add((later.id, earlier.id, "concurrent-other-role"))
-            elif (
-                earlier_end is not None
-                and earlier_end <= later.authored_at
-                and (later.authored_at - earlier_end <= window)
-            ):
-                links.add((later.id, earlier.id, "re-referral-of"))
-                links.add((earlier.id, later.id, "re-referred-as"))
+        if earlier_end is None:
+            continue
+        # The same role, made after the earlier one ended, within the window of that end.
+        dated = by_role[earlier.received_by_role]
+        first = max(bisect_right(dated, after_earlier), bisect_left(dated, (earlier_end, -1)))
+        last = bisect_right(dated, (earlier_end + window, len(referrals)))
+        for _, index in dated[first:last]:
+            later = referrals[index]
+            links.add((later.id, earlier.id, "re-referral-of"))
+            links.add((earlier.id, later.id, "re-referred-as"))
     return links
 
 

@@ -42,10 +42,13 @@ local function nhs_number(n)
 end
 
 function request()
-  if marker == "" then return wrk.format() end
+  if marker == "" and nhs_marker == "" then return wrk.format() end
   counter = counter + 1
-  local unique = run_id .. "-" .. tostring(tid) .. "-" .. tostring(counter)
-  local this_body = string.gsub(body, marker, unique)
+  local this_body = body
+  if marker ~= "" then
+    local unique = run_id .. "-" .. tostring(tid) .. "-" .. tostring(counter)
+    this_body = string.gsub(this_body, marker, unique)
+  end
   if nhs_marker ~= "" then
     this_body = string.gsub(this_body, nhs_marker, nhs_number((tid or 0) * 400000 + counter))
   end

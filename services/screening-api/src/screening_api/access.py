@@ -10,13 +10,12 @@ A front end that serves many clinics, and the people who run the service, are gr
 (`signpost_platform.access`). Reports are aggregates, behind their own scope.
 """
 
-from typing import Any, Self
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, select
 
 from screening_api.responses.models import ResponseRecord
 from signpost_platform.access import OrganisationReach
-from signpost_platform.auth import Caller
 
 ALL_ORGANISATIONS = "screening:all-organisations"
 
@@ -25,10 +24,7 @@ class Reach(OrganisationReach):
     """The responses a caller may see: one clinic's, or every response."""
 
     __slots__ = ()
-
-    @classmethod
-    def of(cls, caller: Caller) -> Self:
-        return cls.for_caller(caller, ALL_ORGANISATIONS)
+    all_organisations_scope = ALL_ORGANISATIONS
 
     def conditions(self) -> list[ColumnElement[bool]]:
         """SQL conditions on `ResponseRecord` that keep only what the caller may see."""

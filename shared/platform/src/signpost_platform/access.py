@@ -8,7 +8,7 @@ closed.
 """
 
 from dataclasses import dataclass
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 from sqlalchemy import ColumnElement, or_
 
@@ -21,15 +21,18 @@ class OrganisationReach:
     """The records a caller may see: those of one organisation (ODS code), or every record."""
 
     organisation: str | None
+    # The scope that reaches every organisation's records; each service's subclass names it.
+    all_organisations_scope: ClassVar[str]
 
     @classmethod
-    def for_caller(cls, caller: Caller, all_organisations_scope: str) -> Self:
-        if caller.has(all_organisations_scope):
+    def of(cls, caller: Caller) -> Self:
+        """The caller's reach; 403 for a token with neither an organisation nor the scope."""
+        if caller.has(cls.all_organisations_scope):
             return cls(None)
         if caller.organisation_ods is None:
             raise Forbidden(
                 "the token names no organisation (ODS code claim), and without one or the "
-                f"scope {all_organisations_scope} no record can be shown"
+                f"scope {cls.all_organisations_scope} no record can be shown"
             )
         return cls(caller.organisation_ods)
 

@@ -12,13 +12,10 @@ organisation nor that scope is refused with 403 (`signpost_platform.access`).
 Reports are aggregates over every organisation, behind their own scope, and are not narrowed.
 """
 
-from typing import Self
-
 from sqlalchemy import ColumnElement, Select, select
 
 from referral_api.referrals.models import Referral
 from signpost_platform.access import OrganisationReach
-from signpost_platform.auth import Caller
 from signpost_schemas.fhir.service_request import ServiceRequest
 
 ALL_ORGANISATIONS = "referral:all-organisations"
@@ -28,10 +25,7 @@ class Reach(OrganisationReach):
     """The referrals a caller may see: those of one organisation, or every referral."""
 
     __slots__ = ()
-
-    @classmethod
-    def of(cls, caller: Caller) -> Self:
-        return cls.for_caller(caller, ALL_ORGANISATIONS)
+    all_organisations_scope = ALL_ORGANISATIONS
 
     def conditions(self) -> list[ColumnElement[bool]]:
         """SQL conditions on `Referral` that keep only what the caller may see."""

@@ -346,3 +346,117 @@ async def test_a_resend_answers_only_the_organisations_of_its_referral(client):
     assert own.json() == first.json()
     assert outsider.status_code == 409
     assert referral_id not in outsider.text
+
+
+async def test_an_early_update_naming_the_requester_cannot_take_the_referral(client):
+    # The outsider names the GP as requester and itself as performer, before the referral exists.
+    early = message(
+        _emis("M-6", receiver=OUTSIDER),
+        task("t1", "accepted", accepted="2026-10-02T09:00:00Z"),
+        timestamp="2026-10-02T09:05:00Z",
+    )
+    assert (await _send(client, early, organisation(OUTSIDER))).status_code == 202
+    new = message(_emis("M-6"), reason_code="new", timestamp="2026-10-01T09:05:00Z")
+    assert (await _send(client, new, organisation(GP))).status_code == 200
+
+    [referral] = (await client.get("/fhir/ServiceRequest", headers=READ)).json()["entry"]
+    referral_id = referral["resource"]["id"]
+    assert referral["resource"]["performer"][0]["identifier"]["value"] == LINK_WORKERS
+    for ods, status in ((LINK_WORKERS, 200), (OUTSIDER, 404)):
+        read = await client.get(f"/fhir/ServiceRequest/{referral_id}", headers=organisation(ods))
+        assert read.status_code == status, ods
+    assert (await client.get("/fhir/Task", headers=READ)).json()["total"] == 0
+    assert (await _send(client, early, organisation(OUTSIDER))).status_code == 409
+
+
+async def test_a_new_message_from_another_organisation_does_not_collect_held_updates(client):
+    held = message(
+        _emis("M-7"),
+        task("t1", "accepted", accepted="2026-10-02T09:00:00Z"),
+        timestamp="2026-10-02T09:05:00Z",
+    )
+    assert (await _send(client, held, organisation(GP))).status_code == 202
+    squatter = message(
+        _emis("M-7", requester=OUTSIDER, receiver=GP),
+        reason_code="new",
+        timestamp="2026-10-03T09:05:00Z",
+    )
+    assert (await _send(client, squatter, organisation(OUTSIDER))).status_code == 200
+
+    assert (await client.get("/fhir/Task", headers=organisation(OUTSIDER))).json()["total"] == 0
+    assert (await client.get("/fhir/Task", headers=READ)).json()["total"] == 0
+
+
+async def test_a_clash_with_several_hidden_referrals_names_none_of_them(client):
+    ids = []
+    for identifier in ("X-1", "X-2"):
+        sent = await _send(
+            client,
+            message(_emis(identifier), reason_code="new", timestamp="2026-10-01T09:05:00Z"),
+            organisation(GP),
+        )
+        assert sent.status_code == 200
+    ids = {
+        e["resource"]["id"]
+        for e in (await client.get("/fhir/ServiceRequest", headers=READ)).json()["entry"]
+    }
+    both = _emis("X-1", requester=OUTSIDER, receiver=None)
+    both["identifier"].append({**both["identifier"][0], "value": "X-2"})
+
+    response = await _send(
+        client,
+        message(both, reason_code="new", timestamp="2026-10-01T09:05:00Z"),
+        organisation(OUTSIDER),
+    )
+
+    assert response.status_code == 409
+    assert not any(referral_id in response.text for referral_id in ids)
+
+
+async def test_neither_party_can_write_the_other_out(client, referrals):
+    target = referrals["gp_to_link_workers"]
+
+    async def put(ods: str, version: int, **changes: Any) -> httpx.Response:
+        current = (await client.get(f"/fhir/ServiceRequest/{target}", headers=READ)).json()
+        return await client.put(
+            f"/fhir/ServiceRequest/{target}",
+            json={**current, **changes},
+            headers={**organisation(ods), "If-Match": f'W/"{version}"'},
+        )
+
+    other_requester = {"identifier": {"system": systems.ODS_ORGANIZATION, "value": OUTSIDER}}
+    handed_on = await put(LINK_WORKERS, 1, requester=other_requester)
+    receiver_changed = await put(LINK_WORKERS, 1, performer=performer(OUTSIDER))
+    assert (handed_on.status_code, receiver_changed.status_code) == (403, 403)
+    assert handed_on.json()["issue"][0]["expression"] == ["ServiceRequest.requester"]
+
+    redirected = await put(GP, 1, performer=performer(OTHER_GP))
+    assert redirected.status_code == 200  # the requester may send it elsewhere
+    assert (
+        await client.get(f"/fhir/ServiceRequest/{target}", headers=organisation(LINK_WORKERS))
+    ).status_code == 404
+
+
+async def test_an_update_message_cannot_change_the_requester(client):
+    new = message(_emis("M-8"), reason_code="new", timestamp="2026-10-01T09:05:00Z")
+    assert (await _send(client, new, organisation(GP))).status_code == 200
+    takeover = message(
+        _emis("M-8", requester=OUTSIDER),
+        timestamp="2026-10-02T09:05:00Z",
+    )
+
+    response = await _send(client, takeover, organisation(LINK_WORKERS))
+
+    assert response.status_code == 403
+    assert response.json()["issue"][0]["expression"] == ["Bundle.entry[1].resource.requester"]
+    [referral] = (await client.get("/fhir/ServiceRequest", headers=READ)).json()["entry"]
+    assert referral["resource"]["requester"]["identifier"]["value"] == GP
+
+
+@pytest.mark.parametrize("claim", ["F84001 Y09999", "\u017f\u017f\u017f", "F8", ""])
+async def test_an_organisation_claim_that_is_not_an_ods_code_names_no_organisation(
+    client, referrals, claim
+):
+    response = await client.get("/fhir/ServiceRequest", headers=organisation(claim))
+
+    assert response.status_code == 403

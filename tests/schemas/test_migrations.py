@@ -82,9 +82,11 @@ async def test_existing_referrals_get_their_receiver_from_the_stored_performer(
         }
         engine = create_async_engine(url)
         async with engine.begin() as connection:
+            not_a_code = {"identifier": {**performer["identifier"], "value": "not an ods code"}}
             for referral_id, resource in (
                 ("with-performer", {"resourceType": "ServiceRequest", "performer": [performer]}),
                 ("without", {"resourceType": "ServiceRequest"}),
+                ("malformed", {"resourceType": "ServiceRequest", "performer": [not_a_code]}),
             ):
                 await connection.execute(
                     text(
@@ -107,6 +109,6 @@ async def test_existing_referrals_get_their_receiver_from_the_stored_performer(
                 (await connection.execute(text("SELECT id, receiver_ods FROM referral"))).all()
             )
         await engine.dispose()
-        assert rows == {"with-performer": "Y02001", "without": None}
+        assert rows == {"with-performer": "Y02001", "without": None, "malformed": None}
     finally:
         await drop_database(url)

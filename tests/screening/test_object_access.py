@@ -106,3 +106,19 @@ async def test_a_token_without_a_clinic_is_refused(client):
 
     assert (await client.get("/fhir/Observation", headers=no_clinic)).status_code == 403
     assert (await _submit(client, no_clinic)).status_code == 403
+
+
+async def test_a_response_naming_two_clinics_is_refused(client):
+    body = screening_response(barts_answers())
+    [context] = body["extension"]
+    clinic_part = next(part for part in context["extension"] if part["url"] == "clinic")
+    other = {
+        "url": "clinic",
+        "valueIdentifier": {**clinic_part["valueIdentifier"], "value": OTHER_CLINIC},
+    }
+    context["extension"].insert(0, other)
+
+    response = await client.post("/fhir/QuestionnaireResponse", json=body, headers=clinic(CLINIC))
+
+    assert response.status_code == 422
+    assert "more than once" in response.json()["issue"][0]["diagnostics"]

@@ -9,6 +9,7 @@ Create Date: 2026-11-22 18:00:00
 """
 
 import json
+import re
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -19,7 +20,12 @@ down_revision: str | None = "d5f0b9e3a7c4"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-_ODS_SYSTEMS = {"https://fhir.nhs.uk/id/ods-organization-code"}
+# The two spellings the services accept, and the ODS code pattern (as at runtime).
+_ODS_SYSTEMS = {
+    "https://fhir.nhs.uk/Id/ods-organization-code",
+    "https://fhir.nhs.uk/id/ods-organization-code",
+}
+_ODS_CODE = re.compile(r"[A-Z0-9]{3,10}")
 _BATCH = 1000
 
 
@@ -53,6 +59,7 @@ def _receiver(resource: dict[str, object]) -> str | None:
         if not isinstance(identifier, dict):
             continue
         system, value = identifier.get("system"), identifier.get("value")
-        if isinstance(system, str) and system.lower() in _ODS_SYSTEMS and isinstance(value, str):
-            return value.strip().upper()[:10]
+        if system in _ODS_SYSTEMS and isinstance(value, str):
+            code = value.strip().upper()
+            return code if _ODS_CODE.fullmatch(code) else None
     return None

@@ -9,6 +9,7 @@ RS512 tokens against a JWKS, checking `exp`, `aud` and `iss`. Development mode i
 import argparse
 import json
 import logging
+import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from signpost_platform.settings import DEV_AUDIENCE, DEV_ISSUER, DEV_TOKEN_SECRE
 logger = logging.getLogger("signpost.auth")
 
 BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="signpost"'}
+ODS_CODE = re.compile(r"[A-Z0-9]{3,10}")
 _VERIFIED_CACHE_SIZE = 10_000
 
 
@@ -124,10 +126,12 @@ def caller_from_claims(claims: dict[str, Any], organisation_claim: str = "ods") 
 
 
 def _ods_code(value: Any) -> str | None:
-    """An ODS code claim, upper-cased as the referrals store it; None if absent or blank."""
-    if not isinstance(value, str) or not value.strip():
+    """An ODS code claim, upper-cased as records store it; None (no organisation, so no
+    organisation's records) if absent or not an ODS code."""
+    if not isinstance(value, str) or not value.isascii():
         return None
-    return value.strip().upper()
+    code = value.strip().upper()
+    return code if ODS_CODE.fullmatch(code) else None
 
 
 async def authenticate(request: Request) -> Caller:

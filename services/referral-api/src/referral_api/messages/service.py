@@ -36,7 +36,7 @@ from referral_api.messages.responses import held_response, ok_response, rejected
 from referral_api.people.service import apply_patient
 from referral_api.referrals import canonical
 from referral_api.referrals import service as referrals
-from referral_api.referrals.access import Reach
+from referral_api.referrals.access import EVERY_ORGANISATION, Reach
 from referral_api.referrals.repository import ReferralForUpdate, ReferralRepository
 from signpost_platform.db import sqlstate
 from signpost_platform.errors import Conflict, SignpostError, Unprocessable
@@ -173,21 +173,25 @@ async def _process_new(
         owners = [found[0].stored.id]
     else:
         owners = await ReferralRepository(session).ids_by_identifiers(message.identifiers)
+    where = f"Bundle.entry[{message.service_request.index}].resource"
+    if owners and not reach.unrestricted:
+        # Checked before anything names a referral: another organisation's stays unnamed.
+        referral_repository = ReferralRepository(session)
+        for owner in owners:
+            current = found[0] if found else await referral_repository.for_update(owner)
+            if current is None or not reach.allows(current.requester_ods, current.receiver_ods):
+                raise Conflict(
+                    "the ServiceRequest's identifier belongs to a referral your organisation "
+                    "did not send or receive",
+                    expression=f"{where}.identifier",
+                    issue_code="duplicate",
+                )
     if len(owners) > 1:
         raise Conflict(
             "the ServiceRequest's identifiers belong to different referrals: "
             + ", ".join(f"ServiceRequest/{o}" for o in owners),
-            expression=f"Bundle.entry[{message.service_request.index}].resource.identifier",
+            expression=f"{where}.identifier",
         )
-    if owners and not reach.unrestricted:
-        current = found[0] if found else await ReferralRepository(session).for_update(owners[0])
-        if current is None or not reach.allows(current.requester_ods, current.receiver_ods):
-            raise Conflict(
-                "the ServiceRequest's identifier belongs to a referral your organisation did "
-                "not send or receive",
-                expression=f"Bundle.entry[{message.service_request.index}].resource.identifier",
-                issue_code="duplicate",
-            )
     record = {
         "bundle_id": message.bundle.id,
         "header_id": message.header.id,
@@ -223,7 +227,7 @@ async def _process_new(
             max((now - message.bundle.timestamp).total_seconds(), 0.0)
         )
     applied = await apply_message(
-        session, message, owners[0] if owners else None, settings, now, found=found
+        session, message, owners[0] if owners else None, settings, now, found=found, reach=reach
     )
     body = ok_response(message, applied, settings.base_url, now)
     await repository.record(
@@ -258,6 +262,7 @@ async def apply_message(
     now: datetime,
     *,
     found: tuple[ReferralForUpdate, dict[str, Any] | None] | None = None,
+    reach: Reach = EVERY_ORGANISATION,
 ) -> Applied:
     """Apply a validated message to its referral (creating it for a `new` message).
 
@@ -281,6 +286,13 @@ async def apply_message(
     newer_request = (
         created or current.source_updated_at is None or (request.as_of > current.source_updated_at)
     )
+    if newer_request and not created:
+        reach.check_change(
+            current.requester_ods,
+            current.receiver_ods,
+            request.resource,
+            f"Bundle.entry[{request.index}].resource",
+        )
     # A newer copy of the same ServiceRequest (updates carry it unchanged) only moves the
     # sender timestamp on: no rewrite of reasons and identifiers, no relinking.
     content_changed = newer_request and (
@@ -467,21 +479,14 @@ async def _release_held(
 ) -> None:
     """Apply the updates that arrived before this referral, oldest first."""
     repository = MessageRepository(session)
-    parties = _parties(message.service_request.resource)
+    arrived = message.service_request.resource
     for held in await repository.held_for(message.identifiers):
         document = orjson.loads(held.body)
         now = datetime.now(UTC)
         try:
             async with session.begin_nested():
                 held_message = read_message(document)
-                if not parties & _parties(held_message.service_request.resource):
-                    raise Conflict(
-                        "the held update names none of the organisations of the referral "
-                        "that arrived: neither its requester nor its performer",
-                        expression=f"Bundle.entry[{held_message.service_request.index}]"
-                        ".resource.requester",
-                        issue_code="business-rule",
-                    )
+                _check_same_parties(held_message, arrived)
                 applied = await apply_message(session, held_message, referral_id, settings, now)
                 body = ok_response(held_message, applied, settings.base_url, now)
             await repository.release(
@@ -502,9 +507,19 @@ async def _release_held(
             )
 
 
-def _parties(resource: Any) -> set[str]:
-    """The organisations a ServiceRequest names: its requester and receiving organisation."""
-    return {code for code in (resource.requester_ods, resource.receiver_ods) if code}
+def _check_same_parties(held: ReadMessage, arrived: Any) -> None:
+    """A held update applies only to a referral between the same organisations: the same
+    requester, and the same receiver if it names one. Its sender was checked to be one of them
+    when it was held, so an organisation cannot reach another's referral by sending early."""
+    resource = held.service_request.resource
+    same_receiver = resource.receiver_ods in (None, arrived.receiver_ods)
+    if resource.requester_ods != arrived.requester_ods or not same_receiver:
+        raise Conflict(
+            "the held update names other organisations than the referral that arrived (its "
+            "requester, or its performer organisation)",
+            expression=f"Bundle.entry[{held.service_request.index}].resource.requester",
+            issue_code="business-rule",
+        )
 
 
 def _minimised(document: dict[str, Any], message: ReadMessage) -> str:

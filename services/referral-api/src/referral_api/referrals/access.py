@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, Select, select
 
 from referral_api.referrals.models import Referral
 from signpost_platform.access import OrganisationReach
+from signpost_platform.errors import Forbidden
 from signpost_schemas.fhir.service_request import ServiceRequest
 
 ALL_ORGANISATIONS = "referral:all-organisations"
@@ -43,6 +44,27 @@ class Reach(OrganisationReach):
             expression=f"{where}.requester",
             role="requester or performer organisation",
         )
+
+    def check_change(
+        self, requester: str, receiver: str | None, resource: ServiceRequest, where: str
+    ) -> None:
+        """Refuse a change of who the referral is between: the requester never changes (but for
+        a service holding referral:all-organisations), and only the requester may change the
+        receiving organisation. Neither party can write the other out of a referral."""
+        if self.unrestricted:
+            return
+        if resource.requester_ods != requester:
+            raise Forbidden(
+                f"the requester ({requester}) cannot be changed: it is the organisation that sent "
+                "the referral",
+                expression=f"{where}.requester",
+            )
+        if resource.receiver_ods != receiver and self.organisation != requester:
+            raise Forbidden(
+                "only the requester may change the performer organisation that receives the "
+                "referral",
+                expression=f"{where}.performer",
+            )
 
 
 EVERY_ORGANISATION = Reach(None)

@@ -121,6 +121,18 @@ class ReferralRepository:
         row = (await execute_core(self.session, statement)).first()
         return StoredReferral(*row) if row else None
 
+    async def parties(self, referral_id: str) -> tuple[str, str | None]:
+        """The referral's requester and receiving organisation."""
+        row = (
+            await execute_core(
+                self.session,
+                select(Referral.requester_ods, Referral.receiver_ods).where(
+                    Referral.id == referral_id
+                ),
+            )
+        ).one()
+        return row[0], row[1]
+
     async def for_update(self, referral_id: str) -> ReferralForUpdate | None:
         """The referral, locked until the transaction ends on PostgreSQL (SQLite serialises
         writers with BEGIN IMMEDIATE), so concurrent messages for it apply one after another."""

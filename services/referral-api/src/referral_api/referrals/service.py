@@ -180,6 +180,9 @@ async def update(
     reach.check_parties(resource)
     if current.version != expected_version:
         raise _stale(current.version, expected_version)
+    if not reach.unrestricted:
+        requester, receiver = await repository.parties(referral_id)
+        reach.check_change(requester, receiver, resource, "ServiceRequest")
     current_nhs_number = orjson.loads(current.resource)["subject"]["identifier"]["value"]
     identifiers = _identifiers(resource)
     if taken := await repository.owners_of_identifiers(identifiers, excluding=referral_id):

@@ -59,6 +59,11 @@ def screening_context(response: QuestionnaireResponse) -> ScreeningContext | Con
     index, extension = found[0]
     base = f"QuestionnaireResponse.extension[{index}]"
     parts: dict[str, Extension] = {part.url: part for part in extension.extension or []}
+    urls = [part.url for part in extension.extension or []]
+    if repeated := sorted({url for url in urls if urls.count(url) > 1}):
+        return ContextProblem(
+            f"{base}.extension", f"each part is given once: {repeated} appear more than once"
+        )
     unknown = set(parts) - {"clinic", "pathway"}
     if unknown:
         return ContextProblem(

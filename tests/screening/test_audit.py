@@ -19,6 +19,7 @@ async def test_submission_reads_and_searches_leave_audit_events(client):
         headers=READ,
     )
     returned = [e["resource"]["id"] for e in observations.json()["entry"]]
+    await client.get("/referral-handoffs", params={"state": "pending"}, headers=READ)
 
     audit = await client.get("/audit", headers=AUDITOR)
 
@@ -28,6 +29,7 @@ async def test_submission_reads_and_searches_leave_audit_events(client):
         ("create", "QuestionnaireResponse"),
         ("read", "QuestionnaireResponse"),
         ("search", "Observation"),
+        ("search", "ReferralHandoff"),
     ]
     assert events[0]["resource_id"] == response_id
     assert events[2]["returned_ids"] == returned

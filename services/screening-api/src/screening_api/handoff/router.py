@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from screening_api.access import Reach
+from screening_api.audit import trail
 from screening_api.handoff.repository import STATES, Handoff, HandoffRepository
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import SessionDep
@@ -19,6 +20,7 @@ from signpost_platform.fhir.responses import instant
 router = APIRouter(prefix="/referral-handoffs", tags=["referral hand-off"])
 
 ReadCaller = Annotated[Caller, require_scope("screening:read")]
+RESOURCE = "ReferralHandoff"  # keyed by the response it belongs to
 
 
 def _view(handoff: Handoff) -> dict[str, Any]:
@@ -53,12 +55,17 @@ async def list_handoffs(
             f"unknown state {unknown[0]!r}: use pending, sent or failing", expression="state"
         )
     total, rows = await HandoffRepository(session).by_state(states, limit, offset, Reach.of(caller))
+    await trail.record(
+        session, caller, "search", RESOURCE, returned_ids=[row.response_id for row in rows]
+    )
     return {"total": total, "items": [_view(row) for row in rows]}
 
 
 @router.get("/{response_id}", operation_id="readReferralHandoff", summary="One hand-off")
 async def read_handoff(response_id: str, session: SessionDep, caller: ReadCaller) -> dict[str, Any]:
-    return _view(await _get(session, response_id, Reach.of(caller)))
+    handoff = await _get(session, response_id, Reach.of(caller))
+    await trail.record(session, caller, "read", RESOURCE, response_id)
+    return _view(handoff)
 
 
 async def _get(session: AsyncSession, response_id: str, reach: Reach) -> Handoff:

@@ -460,3 +460,18 @@ async def test_an_organisation_claim_that_is_not_an_ods_code_names_no_organisati
     response = await client.get("/fhir/ServiceRequest", headers=organisation(claim))
 
     assert response.status_code == 403
+
+
+async def test_only_the_screening_hand_off_issues_screening_identifiers(client):
+    body = service_request(
+        identifier="a-screening-response-id",
+        identifier_system="https://signpost.nhs.example/Id/screening-response",
+        requester=GP,
+    )
+
+    squatted = await client.post("/fhir/ServiceRequest", json=body, headers=organisation(GP))
+    handed_off = await client.post("/fhir/ServiceRequest", json=body, headers=WRITE)
+
+    assert squatted.status_code == 403
+    assert squatted.json()["issue"][0]["expression"] == ["ServiceRequest.identifier[0]"]
+    assert handed_off.status_code == 201

@@ -16,6 +16,8 @@ SUPPORT_OFFERED: Final = f"{LOCAL_BASE}/CodeSystem/support-offered"
 
 # Identifier systems Signpost itself issues.
 REFERRAL_IDENTIFIER: Final = f"{LOCAL_BASE}/Id/referral"
+# A referral raised by a positive screen, identified by the screening response it came from.
+SCREENING_RESPONSE: Final = f"{LOCAL_BASE}/Id/screening-response"
 
 # Profiles and extensions.
 SERVICE_REQUEST_PROFILE: Final = f"{LOCAL_BASE}/StructureDefinition/SignpostServiceRequest"

@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, Select, select
 from referral_api.referrals.models import Referral
 from signpost_platform.access import OrganisationReach
 from signpost_platform.errors import Forbidden
+from signpost_schemas import systems
 from signpost_schemas.fhir.service_request import ServiceRequest
 
 ALL_ORGANISATIONS = "referral:all-organisations"
@@ -37,7 +38,17 @@ class Reach(OrganisationReach):
         return select(Referral.id).where(*self.conditions())
 
     def check_parties(self, resource: ServiceRequest, where: str = "ServiceRequest") -> None:
-        """Refuse content that would put the referral out of the caller's organisation's reach."""
+        """Refuse content that would put the referral out of the caller's organisation's reach,
+        or that claims an identifier only screening-api's hand-off issues (an organisation
+        taking one first would block the referral of that screen)."""
+        if not self.unrestricted:
+            for index, identifier in enumerate(resource.identifier or []):
+                if identifier.system == systems.SCREENING_RESPONSE:
+                    raise Forbidden(
+                        f"identifiers of system {systems.SCREENING_RESPONSE} are issued by the "
+                        "screening service's hand-off only",
+                        expression=f"{where}.identifier[{index}]",
+                    )
         self.require(
             resource.requester_ods,
             resource.receiver_ods,

@@ -16,7 +16,7 @@ from signpost_schemas import codes, systems
 from signpost_schemas.codes import Concept
 from signpost_schemas.fhir.service_request import ServiceRequest
 
-SCREENING_REFERRAL_IDENTIFIER = f"{systems.LOCAL_BASE}/Id/screening-response"
+SCREENING_REFERRAL_IDENTIFIER = systems.SCREENING_RESPONSE
 RECEIVING_ROLE = (systems.PERSONALISED_CARE_ROLE, "social-prescribing-link-worker")
 SOURCE_OF_REFERRAL = (systems.SOURCE_OF_REFERRAL, "social-welfare-screening")
 SOCIAL_SERVICE_PROCEDURE = (systems.SNOMED, "410606002")

@@ -19,6 +19,140 @@ IMPORT_SCHEMA = {
     "items": {"type": "object"},
 }
 
+# One service through its life (created, updated, assured), shared by the curation examples.
+_SERVICE_IN = {
+    "id": "c5d6e7f8-9a0b-4c1d-8e2f-3a4b5c6d7e8f",
+    "organization_id": "8a3f2b9e-1c4d-4e5f-9a6b-7c8d9e0f1a2b",
+    "name": "Forest Gate money advice",
+    "description": "Free help with debts and benefits.",
+    "status": "active",
+    "email": "money@forestgate-trust.org.example",
+    "minimum_age": 18,
+    "assured_date": "2026-10-01",
+    "accepts_self_referral": True,
+    "phones": [{"number": "020 7946 0123"}],
+    "languages": [{"name": "English", "code": "en"}],
+    "schedules": [{"freq": "WEEKLY", "byday": "MO,TH", "opens_at": "09:30", "closes_at": "13:00"}],
+    "service_areas": [
+        {
+            "name": "Newham",
+            "uri": "http://statistics.data.gov.uk/id/statistical-geography/E09000025",
+        }
+    ],
+    "service_at_locations": [{"location_id": "3b7e9d21-5a6c-4f80-b1d2-e3f4a5b6c7d8"}],
+    "attributes": [{"taxonomy_term_id": "f9945d5c-1ce1-57d4-92aa-049c5f2dad3b"}],
+}
+_UPDATED_DESCRIPTION = "Free help with debts, benefits and energy bills."
+_STORED_SERVICE = {
+    "id": "c5d6e7f8-9a0b-4c1d-8e2f-3a4b5c6d7e8f",
+    "organization_id": "8a3f2b9e-1c4d-4e5f-9a6b-7c8d9e0f1a2b",
+    "name": "Forest Gate money advice",
+    "description": "Free help with debts and benefits.",
+    "email": "money@forestgate-trust.org.example",
+    "status": "active",
+    "minimum_age": 18,
+    "assured_date": "2026-10-01",
+    "accepts_self_referral": True,
+    "last_modified": "2026-11-22T15:40:59.214Z",
+    "phones": [
+        {
+            "number": "020 7946 0123",
+            "id": "d60115d0-ad21-5c93-ba8a-7aa6e245b873",
+            "service_id": "c5d6e7f8-9a0b-4c1d-8e2f-3a4b5c6d7e8f",
+        }
+    ],
+    "schedules": [
+        {
+            "freq": "WEEKLY",
+            "byday": "MO,TH",
+            "opens_at": "09:30",
+            "closes_at": "13:00",
+            "id": "4d79833c-8d25-5ceb-b715-a8b34b32ccf1",
+            "service_id": "c5d6e7f8-9a0b-4c1d-8e2f-3a4b5c6d7e8f",
+        }
+    ],
+    "service_areas": [
+        {
+            "name": "Newham",
+            "uri": "http://statistics.data.gov.uk/id/statistical-geography/E09000025",
+            "id": "acf75cc5-d3a9-57ad-9c34-fa13d407aa16",
+            "service_id": "c5d6e7f8-9a0b-4c1d-8e2f-3a4b5c6d7e8f",
+        }
+    ],
+    "languages": [
+        {
+            "name": "English",
+            "code": "en",
+            "id": "aac28c5c-6ec1-5c53-afb0-316c44508474",
+            "service_id": "c5d6e7f8-9a0b-4c1d-8e2f-3a4b5c6d7e8f",
+        }
+    ],
+    "service_at_locations": [
+        {
+            "id": "fcc68530-44b6-51d7-b537-b8cb794a2025",
+            "service_id": "c5d6e7f8-9a0b-4c1d-8e2f-3a4b5c6d7e8f",
+            "location_id": "3b7e9d21-5a6c-4f80-b1d2-e3f4a5b6c7d8",
+            "location": {
+                "id": "3b7e9d21-5a6c-4f80-b1d2-e3f4a5b6c7d8",
+                "location_type": "physical",
+                "name": "Forest Gate community centre (main hall)",
+                "addresses": [
+                    {
+                        "id": "149ec7d3-426c-451b-987e-07592ed7a723",
+                        "address_1": "10 Woodgrange Road",
+                        "city": "London",
+                        "state_province": "Greater London",
+                        "postal_code": "E7 9NJ",
+                        "country": "GB",
+                        "address_type": "physical",
+                        "location_id": "3b7e9d21-5a6c-4f80-b1d2-e3f4a5b6c7d8",
+                    }
+                ],
+                "latitude": 51.5478,
+                "longitude": 0.027,
+            },
+        }
+    ],
+    "attributes": [
+        {
+            "id": "fcddde48-9861-5ff4-a992-64579dfb674b",
+            "link_id": "c5d6e7f8-9a0b-4c1d-8e2f-3a4b5c6d7e8f",
+            "link_type": "service_type",
+            "link_entity": "service",
+            "taxonomy_term_id": "f9945d5c-1ce1-57d4-92aa-049c5f2dad3b",
+            "taxonomy_term": {
+                "id": "f9945d5c-1ce1-57d4-92aa-049c5f2dad3b",
+                "name": "Debt advice",
+                "description": "Debt and money-management advice",
+                "code": "debt-advice",
+                "parent_id": "3417efb5-c66b-5d1c-a691-49fe9a66edc3",
+                "taxonomy": "Signpost service types",
+                "taxonomy_id": "833b9b1f-0f8f-52b9-b187-110071f68177",
+                "term_uri": "https://signpost.nhs.example/CodeSystem/support-offered/debt-advice",
+                "term": "Debt advice",
+            },
+        }
+    ],
+    "organization": {
+        "id": "8a3f2b9e-1c4d-4e5f-9a6b-7c8d9e0f1a2b",
+        "name": "Forest Gate Community Trust (synthetic)",
+        "description": "Community centre, advice and a food bank in Forest Gate.",
+        "email": "info@forestgate-trust.org.example",
+        "website": "https://forestgate-trust.org.example",
+    },
+}
+_UPDATED_SERVICE = {
+    **_STORED_SERVICE,
+    "description": _UPDATED_DESCRIPTION,
+    "last_modified": "2026-11-22T15:40:59.276Z",
+}
+_ASSURED_SERVICE = {
+    **_UPDATED_SERVICE,
+    "assured_date": "2026-11-01",
+    "assurer_email": "curator@newham-directory.example",
+    "last_modified": "2026-11-22T15:40:59.324Z",
+}
+
 EXAMPLES: dict[str, OperationExamples] = {
     "getAPIMetaInformation": OperationExamples(
         responses={
@@ -1013,363 +1147,19 @@ EXAMPLES: dict[str, OperationExamples] = {
         },
     ),
     "createService": OperationExamples(
-        request={
-            "id": "c5d6e7f8-9a0b-4c1d-8e2f-3a4b5c6d7e8f",
-            "organization_id": "8a3f2b9e-1c4d-4e5f-9a6b-7c8d9e0f1a2b",
-            "name": "Forest Gate money advice",
-            "description": "Free help with debts and benefits.",
-            "status": "active",
-            "email": "money@forestgate-trust.org.example",
-            "minimum_age": 18,
-            "assured_date": "2026-10-01",
-            "accepts_self_referral": True,
-            "phones": [{"number": "020 7946 0123"}],
-            "languages": [{"name": "English", "code": "en"}],
-            "schedules": [
-                {"freq": "WEEKLY", "byday": "MO,TH", "opens_at": "09:30", "closes_at": "13:00"}
-            ],
-            "service_areas": [
-                {
-                    "name": "Newham",
-                    "uri": "http://statistics.data.gov.uk/id/statistical-geography/E09000025",
-                }
-            ],
-            "service_at_locations": [{"location_id": "3b7e9d21-5a6c-4f80-b1d2-e3f4a5b6c7d8"}],
-            "attributes": [{"taxonomy_term_id": "f9945d5c-1ce1-57d4-92aa-049c5f2dad3b"}],
-        },
+        request=_SERVICE_IN,
         request_schema=ServiceIn,
-        responses={
-            201: {
-                "id": "c5d6e7f8-9a0b-4c1d-8e2f-3a4b5c6d7e8f",
-                "organization_id": "8a3f2b9e-1c4d-4e5f-9a6b-7c8d9e0f1a2b",
-                "name": "Forest Gate money advice",
-                "description": "Free help with debts and benefits.",
-                "email": "money@forestgate-trust.org.example",
-                "status": "active",
-                "minimum_age": 18,
-                "assured_date": "2026-10-01",
-                "accepts_self_referral": True,
-                "last_modified": "2026-11-22T15:40:59.214Z",
-                "phones": [
-                    {
-                        "number": "020 7946 0123",
-                        "id": "d60115d0-ad21-5c93-ba8a-7aa6e245b873",
-                        "service_id": "c5d6e7f8-9a0b-4c1d-8e2f-3a4b5c6d7e8f",
-                    }
-                ],
-                "schedules": [
-                    {
-                        "freq": "WEEKLY",
-                        "byday": "MO,TH",
-                        "opens_at": "09:30",
-                        "closes_at": "13:00",
-                        "id": "4d79833c-8d25-5ceb-b715-a8b34b32ccf1",
-                        "service_id": "c5d6e7f8-9a0b-4c1d-8e2f-3a4b5c6d7e8f",
-                    }
-                ],
-                "service_areas": [
-                    {
-                        "name": "Newham",
-                        "uri": "http://statistics.data.gov.uk/id/statistical-geography/E09000025",
-                        "id": "acf75cc5-d3a9-57ad-9c34-fa13d407aa16",
-                        "service_id": "c5d6e7f8-9a0b-4c1d-8e2f-3a4b5c6d7e8f",
-                    }
-                ],
-                "languages": [
-                    {
-                        "name": "English",
-                        "code": "en",
-                        "id": "aac28c5c-6ec1-5c53-afb0-316c44508474",
-                        "service_id": "c5d6e7f8-9a0b-4c1d-8e2f-3a4b5c6d7e8f",
-                    }
-                ],
-                "service_at_locations": [
-                    {
-                        "id": "fcc68530-44b6-51d7-b537-b8cb794a2025",
-                        "service_id": "c5d6e7f8-9a0b-4c1d-8e2f-3a4b5c6d7e8f",
-                        "location_id": "3b7e9d21-5a6c-4f80-b1d2-e3f4a5b6c7d8",
-                        "location": {
-                            "id": "3b7e9d21-5a6c-4f80-b1d2-e3f4a5b6c7d8",
-                            "location_type": "physical",
-                            "name": "Forest Gate community centre (main hall)",
-                            "addresses": [
-                                {
-                                    "id": "149ec7d3-426c-451b-987e-07592ed7a723",
-                                    "address_1": "10 Woodgrange Road",
-                                    "city": "London",
-                                    "state_province": "Greater London",
-                                    "postal_code": "E7 9NJ",
-                                    "country": "GB",
-                                    "address_type": "physical",
-                                    "location_id": "3b7e9d21-5a6c-4f80-b1d2-e3f4a5b6c7d8",
-                                }
-                            ],
-                            "latitude": 51.5478,
-                            "longitude": 0.027,
-                        },
-                    }
-                ],
-                "attributes": [
-                    {
-                        "id": "fcddde48-9861-5ff4-a992-64579dfb674b",
-                        "link_id": "c5d6e7f8-9a0b-4c1d-8e2f-3a4b5c6d7e8f",
-                        "link_type": "service_type",
-                        "link_entity": "service",
-                        "taxonomy_term_id": "f9945d5c-1ce1-57d4-92aa-049c5f2dad3b",
-                        "taxonomy_term": {
-                            "id": "f9945d5c-1ce1-57d4-92aa-049c5f2dad3b",
-                            "name": "Debt advice",
-                            "description": "Debt and money-management advice",
-                            "code": "debt-advice",
-                            "parent_id": "3417efb5-c66b-5d1c-a691-49fe9a66edc3",
-                            "taxonomy": "Signpost service types",
-                            "taxonomy_id": "833b9b1f-0f8f-52b9-b187-110071f68177",
-                            "term_uri": "https://signpost.nhs.example/CodeSystem/support-offered/debt-advice",
-                            "term": "Debt advice",
-                        },
-                    }
-                ],
-                "organization": {
-                    "id": "8a3f2b9e-1c4d-4e5f-9a6b-7c8d9e0f1a2b",
-                    "name": "Forest Gate Community Trust (synthetic)",
-                    "description": "Community centre, advice and a food bank in Forest Gate.",
-                    "email": "info@forestgate-trust.org.example",
-                    "website": "https://forestgate-trust.org.example",
-                },
-            }
-        },
+        responses={201: _STORED_SERVICE},
     ),
     "updateService": OperationExamples(
-        request={
-            "id": "c5d6e7f8-9a0b-4c1d-8e2f-3a4b5c6d7e8f",
-            "organization_id": "8a3f2b9e-1c4d-4e5f-9a6b-7c8d9e0f1a2b",
-            "name": "Forest Gate money advice",
-            "description": "Free help with debts, benefits and energy bills.",
-            "status": "active",
-            "email": "money@forestgate-trust.org.example",
-            "minimum_age": 18,
-            "assured_date": "2026-10-01",
-            "accepts_self_referral": True,
-            "phones": [{"number": "020 7946 0123"}],
-            "languages": [{"name": "English", "code": "en"}],
-            "schedules": [
-                {"freq": "WEEKLY", "byday": "MO,TH", "opens_at": "09:30", "closes_at": "13:00"}
-            ],
-            "service_areas": [
-                {
-                    "name": "Newham",
-                    "uri": "http://statistics.data.gov.uk/id/statistical-geography/E09000025",
-                }
-            ],
-            "service_at_locations": [{"location_id": "3b7e9d21-5a6c-4f80-b1d2-e3f4a5b6c7d8"}],
-            "attributes": [{"taxonomy_term_id": "f9945d5c-1ce1-57d4-92aa-049c5f2dad3b"}],
-        },
+        request={**_SERVICE_IN, "description": _UPDATED_DESCRIPTION},
         request_schema=ServiceIn,
-        responses={
-            200: {
-                "id": "c5d6e7f8-9a0b-4c1d-8e2f-3a4b5c6d7e8f",
-                "organization_id": "8a3f2b9e-1c4d-4e5f-9a6b-7c8d9e0f1a2b",
-                "name": "Forest Gate money advice",
-                "description": "Free help with debts, benefits and energy bills.",
-                "email": "money@forestgate-trust.org.example",
-                "status": "active",
-                "minimum_age": 18,
-                "assured_date": "2026-10-01",
-                "accepts_self_referral": True,
-                "last_modified": "2026-11-22T15:40:59.276Z",
-                "phones": [
-                    {
-                        "number": "020 7946 0123",
-                        "id": "d60115d0-ad21-5c93-ba8a-7aa6e245b873",
-                        "service_id": "c5d6e7f8-9a0b-4c1d-8e2f-3a4b5c6d7e8f",
-                    }
-                ],
-                "schedules": [
-                    {
-                        "freq": "WEEKLY",
-                        "byday": "MO,TH",
-                        "opens_at": "09:30",
-                        "closes_at": "13:00",
-                        "id": "4d79833c-8d25-5ceb-b715-a8b34b32ccf1",
-                        "service_id": "c5d6e7f8-9a0b-4c1d-8e2f-3a4b5c6d7e8f",
-                    }
-                ],
-                "service_areas": [
-                    {
-                        "name": "Newham",
-                        "uri": "http://statistics.data.gov.uk/id/statistical-geography/E09000025",
-                        "id": "acf75cc5-d3a9-57ad-9c34-fa13d407aa16",
-                        "service_id": "c5d6e7f8-9a0b-4c1d-8e2f-3a4b5c6d7e8f",
-                    }
-                ],
-                "languages": [
-                    {
-                        "name": "English",
-                        "code": "en",
-                        "id": "aac28c5c-6ec1-5c53-afb0-316c44508474",
-                        "service_id": "c5d6e7f8-9a0b-4c1d-8e2f-3a4b5c6d7e8f",
-                    }
-                ],
-                "service_at_locations": [
-                    {
-                        "id": "fcc68530-44b6-51d7-b537-b8cb794a2025",
-                        "service_id": "c5d6e7f8-9a0b-4c1d-8e2f-3a4b5c6d7e8f",
-                        "location_id": "3b7e9d21-5a6c-4f80-b1d2-e3f4a5b6c7d8",
-                        "location": {
-                            "id": "3b7e9d21-5a6c-4f80-b1d2-e3f4a5b6c7d8",
-                            "location_type": "physical",
-                            "name": "Forest Gate community centre (main hall)",
-                            "addresses": [
-                                {
-                                    "id": "149ec7d3-426c-451b-987e-07592ed7a723",
-                                    "address_1": "10 Woodgrange Road",
-                                    "city": "London",
-                                    "state_province": "Greater London",
-                                    "postal_code": "E7 9NJ",
-                                    "country": "GB",
-                                    "address_type": "physical",
-                                    "location_id": "3b7e9d21-5a6c-4f80-b1d2-e3f4a5b6c7d8",
-                                }
-                            ],
-                            "latitude": 51.5478,
-                            "longitude": 0.027,
-                        },
-                    }
-                ],
-                "attributes": [
-                    {
-                        "id": "fcddde48-9861-5ff4-a992-64579dfb674b",
-                        "link_id": "c5d6e7f8-9a0b-4c1d-8e2f-3a4b5c6d7e8f",
-                        "link_type": "service_type",
-                        "link_entity": "service",
-                        "taxonomy_term_id": "f9945d5c-1ce1-57d4-92aa-049c5f2dad3b",
-                        "taxonomy_term": {
-                            "id": "f9945d5c-1ce1-57d4-92aa-049c5f2dad3b",
-                            "name": "Debt advice",
-                            "description": "Debt and money-management advice",
-                            "code": "debt-advice",
-                            "parent_id": "3417efb5-c66b-5d1c-a691-49fe9a66edc3",
-                            "taxonomy": "Signpost service types",
-                            "taxonomy_id": "833b9b1f-0f8f-52b9-b187-110071f68177",
-                            "term_uri": "https://signpost.nhs.example/CodeSystem/support-offered/debt-advice",
-                            "term": "Debt advice",
-                        },
-                    }
-                ],
-                "organization": {
-                    "id": "8a3f2b9e-1c4d-4e5f-9a6b-7c8d9e0f1a2b",
-                    "name": "Forest Gate Community Trust (synthetic)",
-                    "description": "Community centre, advice and a food bank in Forest Gate.",
-                    "email": "info@forestgate-trust.org.example",
-                    "website": "https://forestgate-trust.org.example",
-                },
-            }
-        },
+        responses={200: _UPDATED_SERVICE},
     ),
     "assureService": OperationExamples(
         request={"assurer_email": "curator@newham-directory.example", "assured_date": "2026-11-01"},
         request_schema=AssuranceIn,
-        responses={
-            200: {
-                "id": "c5d6e7f8-9a0b-4c1d-8e2f-3a4b5c6d7e8f",
-                "organization_id": "8a3f2b9e-1c4d-4e5f-9a6b-7c8d9e0f1a2b",
-                "name": "Forest Gate money advice",
-                "description": "Free help with debts, benefits and energy bills.",
-                "email": "money@forestgate-trust.org.example",
-                "status": "active",
-                "minimum_age": 18,
-                "assured_date": "2026-11-01",
-                "assurer_email": "curator@newham-directory.example",
-                "accepts_self_referral": True,
-                "last_modified": "2026-11-22T15:40:59.324Z",
-                "phones": [
-                    {
-                        "number": "020 7946 0123",
-                        "id": "d60115d0-ad21-5c93-ba8a-7aa6e245b873",
-                        "service_id": "c5d6e7f8-9a0b-4c1d-8e2f-3a4b5c6d7e8f",
-                    }
-                ],
-                "schedules": [
-                    {
-                        "freq": "WEEKLY",
-                        "byday": "MO,TH",
-                        "opens_at": "09:30",
-                        "closes_at": "13:00",
-                        "id": "4d79833c-8d25-5ceb-b715-a8b34b32ccf1",
-                        "service_id": "c5d6e7f8-9a0b-4c1d-8e2f-3a4b5c6d7e8f",
-                    }
-                ],
-                "service_areas": [
-                    {
-                        "name": "Newham",
-                        "uri": "http://statistics.data.gov.uk/id/statistical-geography/E09000025",
-                        "id": "acf75cc5-d3a9-57ad-9c34-fa13d407aa16",
-                        "service_id": "c5d6e7f8-9a0b-4c1d-8e2f-3a4b5c6d7e8f",
-                    }
-                ],
-                "languages": [
-                    {
-                        "name": "English",
-                        "code": "en",
-                        "id": "aac28c5c-6ec1-5c53-afb0-316c44508474",
-                        "service_id": "c5d6e7f8-9a0b-4c1d-8e2f-3a4b5c6d7e8f",
-                    }
-                ],
-                "service_at_locations": [
-                    {
-                        "id": "fcc68530-44b6-51d7-b537-b8cb794a2025",
-                        "service_id": "c5d6e7f8-9a0b-4c1d-8e2f-3a4b5c6d7e8f",
-                        "location_id": "3b7e9d21-5a6c-4f80-b1d2-e3f4a5b6c7d8",
-                        "location": {
-                            "id": "3b7e9d21-5a6c-4f80-b1d2-e3f4a5b6c7d8",
-                            "location_type": "physical",
-                            "name": "Forest Gate community centre (main hall)",
-                            "addresses": [
-                                {
-                                    "id": "149ec7d3-426c-451b-987e-07592ed7a723",
-                                    "address_1": "10 Woodgrange Road",
-                                    "city": "London",
-                                    "state_province": "Greater London",
-                                    "postal_code": "E7 9NJ",
-                                    "country": "GB",
-                                    "address_type": "physical",
-                                    "location_id": "3b7e9d21-5a6c-4f80-b1d2-e3f4a5b6c7d8",
-                                }
-                            ],
-                            "latitude": 51.5478,
-                            "longitude": 0.027,
-                        },
-                    }
-                ],
-                "attributes": [
-                    {
-                        "id": "fcddde48-9861-5ff4-a992-64579dfb674b",
-                        "link_id": "c5d6e7f8-9a0b-4c1d-8e2f-3a4b5c6d7e8f",
-                        "link_type": "service_type",
-                        "link_entity": "service",
-                        "taxonomy_term_id": "f9945d5c-1ce1-57d4-92aa-049c5f2dad3b",
-                        "taxonomy_term": {
-                            "id": "f9945d5c-1ce1-57d4-92aa-049c5f2dad3b",
-                            "name": "Debt advice",
-                            "description": "Debt and money-management advice",
-                            "code": "debt-advice",
-                            "parent_id": "3417efb5-c66b-5d1c-a691-49fe9a66edc3",
-                            "taxonomy": "Signpost service types",
-                            "taxonomy_id": "833b9b1f-0f8f-52b9-b187-110071f68177",
-                            "term_uri": "https://signpost.nhs.example/CodeSystem/support-offered/debt-advice",
-                            "term": "Debt advice",
-                        },
-                    }
-                ],
-                "organization": {
-                    "id": "8a3f2b9e-1c4d-4e5f-9a6b-7c8d9e0f1a2b",
-                    "name": "Forest Gate Community Trust (synthetic)",
-                    "description": "Community centre, advice and a food bank in Forest Gate.",
-                    "email": "info@forestgate-trust.org.example",
-                    "website": "https://forestgate-trust.org.example",
-                },
-            }
-        },
+        responses={200: _ASSURED_SERVICE},
     ),
     "createTaxonomy": OperationExamples(
         request={
@@ -1467,103 +1257,9 @@ EXAMPLES: dict[str, OperationExamples] = {
     "importServices": OperationExamples(
         request=[
             {
+                **_ASSURED_SERVICE,
                 "id": "d1e2f3a4-b5c6-4d7e-8f90-a1b2c3d4e5f6",
-                "organization_id": "8a3f2b9e-1c4d-4e5f-9a6b-7c8d9e0f1a2b",
                 "name": "Forest Gate energy advice",
-                "description": "Free help with debts, benefits and energy bills.",
-                "email": "money@forestgate-trust.org.example",
-                "status": "active",
-                "minimum_age": 18,
-                "assured_date": "2026-11-01",
-                "assurer_email": "curator@newham-directory.example",
-                "accepts_self_referral": True,
-                "last_modified": "2026-11-22T15:40:59.324Z",
-                "phones": [
-                    {
-                        "number": "020 7946 0123",
-                        "id": "d60115d0-ad21-5c93-ba8a-7aa6e245b873",
-                        "service_id": "c5d6e7f8-9a0b-4c1d-8e2f-3a4b5c6d7e8f",
-                    }
-                ],
-                "schedules": [
-                    {
-                        "freq": "WEEKLY",
-                        "byday": "MO,TH",
-                        "opens_at": "09:30",
-                        "closes_at": "13:00",
-                        "id": "4d79833c-8d25-5ceb-b715-a8b34b32ccf1",
-                        "service_id": "c5d6e7f8-9a0b-4c1d-8e2f-3a4b5c6d7e8f",
-                    }
-                ],
-                "service_areas": [
-                    {
-                        "name": "Newham",
-                        "uri": "http://statistics.data.gov.uk/id/statistical-geography/E09000025",
-                        "id": "acf75cc5-d3a9-57ad-9c34-fa13d407aa16",
-                        "service_id": "c5d6e7f8-9a0b-4c1d-8e2f-3a4b5c6d7e8f",
-                    }
-                ],
-                "languages": [
-                    {
-                        "name": "English",
-                        "code": "en",
-                        "id": "aac28c5c-6ec1-5c53-afb0-316c44508474",
-                        "service_id": "c5d6e7f8-9a0b-4c1d-8e2f-3a4b5c6d7e8f",
-                    }
-                ],
-                "service_at_locations": [
-                    {
-                        "id": "fcc68530-44b6-51d7-b537-b8cb794a2025",
-                        "service_id": "c5d6e7f8-9a0b-4c1d-8e2f-3a4b5c6d7e8f",
-                        "location_id": "3b7e9d21-5a6c-4f80-b1d2-e3f4a5b6c7d8",
-                        "location": {
-                            "id": "3b7e9d21-5a6c-4f80-b1d2-e3f4a5b6c7d8",
-                            "location_type": "physical",
-                            "name": "Forest Gate community centre (main hall)",
-                            "addresses": [
-                                {
-                                    "id": "149ec7d3-426c-451b-987e-07592ed7a723",
-                                    "address_1": "10 Woodgrange Road",
-                                    "city": "London",
-                                    "state_province": "Greater London",
-                                    "postal_code": "E7 9NJ",
-                                    "country": "GB",
-                                    "address_type": "physical",
-                                    "location_id": "3b7e9d21-5a6c-4f80-b1d2-e3f4a5b6c7d8",
-                                }
-                            ],
-                            "latitude": 51.5478,
-                            "longitude": 0.027,
-                        },
-                    }
-                ],
-                "attributes": [
-                    {
-                        "id": "fcddde48-9861-5ff4-a992-64579dfb674b",
-                        "link_id": "c5d6e7f8-9a0b-4c1d-8e2f-3a4b5c6d7e8f",
-                        "link_type": "service_type",
-                        "link_entity": "service",
-                        "taxonomy_term_id": "f9945d5c-1ce1-57d4-92aa-049c5f2dad3b",
-                        "taxonomy_term": {
-                            "id": "f9945d5c-1ce1-57d4-92aa-049c5f2dad3b",
-                            "name": "Debt advice",
-                            "description": "Debt and money-management advice",
-                            "code": "debt-advice",
-                            "parent_id": "3417efb5-c66b-5d1c-a691-49fe9a66edc3",
-                            "taxonomy": "Signpost service types",
-                            "taxonomy_id": "833b9b1f-0f8f-52b9-b187-110071f68177",
-                            "term_uri": "https://signpost.nhs.example/CodeSystem/support-offered/debt-advice",
-                            "term": "Debt advice",
-                        },
-                    }
-                ],
-                "organization": {
-                    "id": "8a3f2b9e-1c4d-4e5f-9a6b-7c8d9e0f1a2b",
-                    "name": "Forest Gate Community Trust (synthetic)",
-                    "description": "Community centre, advice and a food bank in Forest Gate.",
-                    "email": "info@forestgate-trust.org.example",
-                    "website": "https://forestgate-trust.org.example",
-                },
             }
         ],
         request_schema=IMPORT_SCHEMA,

@@ -10,6 +10,59 @@ from screening_api.invitations.profile import InvitationTask
 from screening_api.responses.profile import ScreeningResponse
 from signpost_platform.openapi_docs import OperationExamples
 
+# A completed screen as stored: what the submission and a later read answer.
+_SUBMITTED_RESPONSE = {
+    "resourceType": "QuestionnaireResponse",
+    "id": "629bb0e8-fcb2-4771-bab0-4bf41620ba96",
+    "meta": {
+        "versionId": "1",
+        "lastUpdated": "2026-11-22T15:43:11.484Z",
+        "profile": ["https://signpost.nhs.example/StructureDefinition/ScreeningResponse"],
+    },
+    "extension": [
+        {
+            "url": "https://signpost.nhs.example/StructureDefinition/screening-context",
+            "extension": [
+                {
+                    "url": "clinic",
+                    "valueIdentifier": {
+                        "system": "https://fhir.nhs.uk/Id/ods-organization-code",
+                        "value": "R1H12",
+                    },
+                },
+                {"url": "pathway", "valueCode": "cardiology-outpatient"},
+            ],
+        }
+    ],
+    "identifier": {
+        "system": "https://clinic-portal.example/response",
+        "value": "CP-2026-004512",
+    },
+    "questionnaire": "https://signpost.nhs.example/Questionnaire/barts-social-welfare-screening|2023.1",
+    "status": "completed",
+    "subject": {
+        "identifier": {
+            "system": "https://fhir.nhs.uk/Id/nhs-number",
+            "value": "9434765919",
+        }
+    },
+    "authored": "2026-11-02T09:30:00Z",
+    "item": [
+        {
+            "linkId": "1",
+            "answer": [
+                {
+                    "valueCoding": {
+                        "system": "http://loinc.org",
+                        "code": "LA33-6",
+                        "display": "Yes",
+                    }
+                }
+            ],
+        }
+    ],
+}
+
 EXAMPLES: dict[str, OperationExamples] = {
     "searchQuestionnaire": OperationExamples(
         responses={
@@ -513,118 +566,10 @@ EXAMPLES: dict[str, OperationExamples] = {
             },
         },
         request_schema=ScreeningResponse,
-        responses={
-            201: {
-                "resourceType": "QuestionnaireResponse",
-                "id": "629bb0e8-fcb2-4771-bab0-4bf41620ba96",
-                "meta": {
-                    "versionId": "1",
-                    "lastUpdated": "2026-11-22T15:43:11.484Z",
-                    "profile": [
-                        "https://signpost.nhs.example/StructureDefinition/ScreeningResponse"
-                    ],
-                },
-                "extension": [
-                    {
-                        "url": "https://signpost.nhs.example/StructureDefinition/screening-context",
-                        "extension": [
-                            {
-                                "url": "clinic",
-                                "valueIdentifier": {
-                                    "system": "https://fhir.nhs.uk/Id/ods-organization-code",
-                                    "value": "R1H12",
-                                },
-                            },
-                            {"url": "pathway", "valueCode": "cardiology-outpatient"},
-                        ],
-                    }
-                ],
-                "identifier": {
-                    "system": "https://clinic-portal.example/response",
-                    "value": "CP-2026-004512",
-                },
-                "questionnaire": "https://signpost.nhs.example/Questionnaire/barts-social-welfare-screening|2023.1",
-                "status": "completed",
-                "subject": {
-                    "identifier": {
-                        "system": "https://fhir.nhs.uk/Id/nhs-number",
-                        "value": "9434765919",
-                    }
-                },
-                "authored": "2026-11-02T09:30:00Z",
-                "item": [
-                    {
-                        "linkId": "1",
-                        "answer": [
-                            {
-                                "valueCoding": {
-                                    "system": "http://loinc.org",
-                                    "code": "LA33-6",
-                                    "display": "Yes",
-                                }
-                            }
-                        ],
-                    }
-                ],
-            }
-        },
+        responses={201: _SUBMITTED_RESPONSE},
     ),
     "readQuestionnaireResponse": OperationExamples(
-        responses={
-            200: {
-                "resourceType": "QuestionnaireResponse",
-                "id": "629bb0e8-fcb2-4771-bab0-4bf41620ba96",
-                "meta": {
-                    "versionId": "1",
-                    "lastUpdated": "2026-11-22T15:43:11.484Z",
-                    "profile": [
-                        "https://signpost.nhs.example/StructureDefinition/ScreeningResponse"
-                    ],
-                },
-                "extension": [
-                    {
-                        "url": "https://signpost.nhs.example/StructureDefinition/screening-context",
-                        "extension": [
-                            {
-                                "url": "clinic",
-                                "valueIdentifier": {
-                                    "system": "https://fhir.nhs.uk/Id/ods-organization-code",
-                                    "value": "R1H12",
-                                },
-                            },
-                            {"url": "pathway", "valueCode": "cardiology-outpatient"},
-                        ],
-                    }
-                ],
-                "identifier": {
-                    "system": "https://clinic-portal.example/response",
-                    "value": "CP-2026-004512",
-                },
-                "questionnaire": "https://signpost.nhs.example/Questionnaire/barts-social-welfare-screening|2023.1",
-                "status": "completed",
-                "subject": {
-                    "identifier": {
-                        "system": "https://fhir.nhs.uk/Id/nhs-number",
-                        "value": "9434765919",
-                    }
-                },
-                "authored": "2026-11-02T09:30:00Z",
-                "item": [
-                    {
-                        "linkId": "1",
-                        "answer": [
-                            {
-                                "valueCoding": {
-                                    "system": "http://loinc.org",
-                                    "code": "LA33-6",
-                                    "display": "Yes",
-                                }
-                            }
-                        ],
-                    }
-                ],
-            }
-        },
+        responses={200: _SUBMITTED_RESPONSE},
     ),
     "updateQuestionnaireResponse": OperationExamples(
         request={

@@ -49,6 +49,7 @@ from referral_api.people.models import ReferralPerson
 from referral_api.referrals.models import Referral, ReferralReason
 from referral_api.reports import wellbeing
 from referral_api.reports.models import (
+    CONTACT_OUTCOME_COLUMNS,
     DIMENSION_COLUMNS,
     FACT_TABLES,
     LsoaImd,
@@ -382,14 +383,7 @@ class FactRepository:
                 func.count().label("contacts"),
                 *(
                     func.sum(flag(outcome == value)).label(name)
-                    for name, value in (
-                        ("attended", "attended"),
-                        ("dna", "dna"),
-                        ("not_seen", "not-seen"),
-                        ("cancelled_by_patient", "cancelled-by-patient"),
-                        ("cancelled_by_provider", "cancelled-by-provider"),
-                        ("booked", "booked"),
-                    )
+                    for name, value in CONTACT_OUTCOME_COLUMNS.items()
                 ),
             )
             .where(C.c.status != "entered-in-error", *self._only(C.c.referral_id, ids))
@@ -471,15 +465,7 @@ class FactRepository:
             ),
             **{
                 name: func.coalesce(contacts.c[name], 0)
-                for name in (
-                    "contacts",
-                    "attended",
-                    "dna",
-                    "not_seen",
-                    "cancelled_by_patient",
-                    "cancelled_by_provider",
-                    "booked",
-                )
+                for name in ("contacts", *CONTACT_OUTCOME_COLUMNS)
             },
             "several_reasons": flag(func.coalesce(reasons.c.reasons, 0) > 1),
             "has_need": func.coalesce(reasons.c.coded, 0),

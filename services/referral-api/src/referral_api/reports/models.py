@@ -31,6 +31,16 @@ from sqlalchemy.orm import Mapped, mapped_column
 from referral_api.db import Base
 from signpost_platform.db import UtcDateTime
 
+# The per-outcome contact counts of a referral's facts: column name → contact attendance outcome.
+CONTACT_OUTCOME_COLUMNS = {
+    "attended": "attended",
+    "dna": "dna",
+    "not_seen": "not-seen",
+    "cancelled_by_patient": "cancelled-by-patient",
+    "cancelled_by_provider": "cancelled-by-provider",
+    "booked": "booked",
+}
+
 
 class LsoaImd(Base):
     """The Index of Multiple Deprivation decile of one LSOA (English Indices of Deprivation)."""

@@ -38,6 +38,7 @@ from referral_api.reports import wellbeing
 from referral_api.reports.facts_repository import PAIR_LEVELS, flag
 from referral_api.reports.models import (
     CODED_COLUMNS,
+    CONTACT_OUTCOME_COLUMNS,
     ListSize,
     LsoaImd,
     ReportCode,
@@ -457,15 +458,7 @@ class ReportRepository:
         measures = [
             *(
                 func.coalesce(func.sum(F.c[name]), 0).label(name)
-                for name in (
-                    "contacts",
-                    "attended",
-                    "dna",
-                    "not_seen",
-                    "cancelled_by_patient",
-                    "cancelled_by_provider",
-                    "booked",
-                )
+                for name in ("contacts", *CONTACT_OUTCOME_COLUMNS)
             ),
             func.coalesce(func.sum(flag(F.c.contacts > 0)), 0).label("referrals_with_contact"),
             func.coalesce(func.sum(flag(F.c.dna > 0)), 0).label("referrals_with_dna"),

@@ -35,8 +35,7 @@ async def create_invitation(request: Request, session: SessionDep, caller: Write
     reach = Reach.of(caller)
     require_json(request)
     task = parse_resource(await request.body(), InvitationTask, "Task")
-    reach.check_clinic(task.requester.identifier.value, "Task.requester")
-    stored = await service.record(session, request.app.state.questionnaires, task)
+    stored = await service.record(session, request.app.state.questionnaires, task, reach)
     headers = version_headers(1, stored.recorded_at)
     headers["Location"] = f"{base_url(request)}/fhir/Task/{stored.id}"
     return FhirResponse(stored.resource.encode(), 201, headers)

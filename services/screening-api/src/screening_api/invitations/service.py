@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from screening_api.access import Reach
 from screening_api.invitations.profile import SDC_TEMP, InvitationTask
 from screening_api.invitations.repository import InvitationRepository
 from screening_api.questionnaires.catalogue import QuestionnaireCatalogue
@@ -25,9 +26,10 @@ class StoredInvitation:
 
 
 async def record(
-    session: AsyncSession, catalogue: QuestionnaireCatalogue, task: InvitationTask
+    session: AsyncSession, catalogue: QuestionnaireCatalogue, task: InvitationTask, reach: Reach
 ) -> StoredInvitation:
-    """Store an invitation, or raise 422 naming every problem."""
+    """Store an invitation, or raise 422 naming every problem (403 for another clinic's)."""
+    reach.check_clinic(task.requester.identifier.value, "Task.requester")
     issues = []
     if not any(
         c.system == SDC_TEMP and c.code == "complete-questionnaire" for c in task.code.coding or []

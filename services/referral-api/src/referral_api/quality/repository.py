@@ -1,0 +1,41 @@
+"""All SQL about the data gaps of referrals."""
+
+import re
+
+from sqlalchemy import delete, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from referral_api.quality.models import ReferralGap
+from signpost_schemas.fhir.gaps import Gap
+
+_INDEX = re.compile(r"\[\d+\]")
+
+
+def element_path(expression: str) -> str:
+    """The FHIRPath without list indexes, so gaps of one element count together."""
+    return _INDEX.sub("", expression)[:255]
+
+
+class GapRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def replace(self, referral_id: str, gaps: list[Gap]) -> None:
+        """Make `gaps` the referral's gaps (none removes them)."""
+        await self.session.execute(
+            delete(ReferralGap).where(ReferralGap.referral_id == referral_id)
+        )
+        if gaps:
+            await self.session.execute(
+                insert(ReferralGap),
+                [
+                    {
+                        "referral_id": referral_id,
+                        "position": position,
+                        "kind": gap.kind.value,
+                        "element": element_path(gap.element),
+                        "code": gap.code[:320] if gap.code else None,
+                    }
+                    for position, gap in enumerate(gaps)
+                ],
+            )

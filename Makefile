@@ -9,11 +9,12 @@ PACKAGES := -e shared/schemas -e shared/platform -e services/referral-api -e ser
 SERVICES := referral directory screening
 SCOPES ?= referral:read referral:write referral:all-organisations directory:write screening:read screening:write screening:all-organisations reports:read audit:read
 
-.PHONY: help venv run test test-sqlite test-postgres renderers lint format migrate token load-postcodes import-history bench openapi image clean
+.PHONY: help venv run test test-sqlite test-postgres test-clock renderers lint format migrate token load-postcodes import-history bench openapi image clean
 
 help:
 	@echo "make run      start referral-api :8001, directory-api :8002, screening-api :8003 (SQLite in ./var/)"
 	@echo "make test     run every test (SQLite and PostgreSQL)"
+	@echo "make test-clock  run the date-sensitive suites with the clock just before a month and a year boundary"
 	@echo "make renderers install chromium and the npm packages the questionnaire renderer tests use"
 	@echo "make token    print a development bearer token (SCOPES='referral:read ...' ODS=F84001)"
 	@echo "make migrate  migrate the three databases to head"
@@ -37,6 +38,20 @@ run: venv
 
 test: venv
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The suites whose answers depend on dates (reports, screening reports, linkage windows, waiting
+# times), run with the wall clock faked to 30 s before a month boundary and before a year
+# boundary: the clock ticks on, so each run crosses the boundary while it runs.
+CLOCK_SUITES ?= tests/reports tests/screening/test_reports.py tests/referral/lifecycle/test_linkage.py \
+	tests/referral/lifecycle/test_linkage_rest.py tests/referral/lifecycle/test_linkage_rules.py \
+	tests/platform/test_fake_clock.py
+CLOCK_MOMENTS ?= 2027-06-30T23:59:30+00:00 2027-12-31T23:59:30+00:00
+
+test-clock: venv
+	@for moment in $(CLOCK_MOMENTS); do \
+		echo "== date-sensitive suites with the clock at $$moment"; \
+		SIGNPOST_FAKE_NOW=$$moment $(BIN)/python -m pytest -q $(CLOCK_SUITES) $(PYTEST_ARGS) || exit 1; \
+	done
 
 renderers:
 	bash tests/renderers/setup.sh

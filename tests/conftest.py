@@ -1,12 +1,27 @@
-"""Fixtures shared by every test: the database backend (SQLite and PostgreSQL) and a tmp folder."""
+"""Fixtures shared by every test: the database backend (SQLite and PostgreSQL) and a tmp folder.
+
+`SIGNPOST_FAKE_NOW` (an ISO 8601 instant) moves the wall clock of the whole run there, ticking
+from that moment on (`make test-clock` sets it just before a month and a year boundary), so a test
+that depends on today's date fails in CI rather than on the first day of some month.
+"""
 
 import os
 import tempfile
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+import time_machine
 
 from tests.support import log_scan
+
+# Started on import, before any other conftest mints a token or reads the clock.
+_FAKE_NOW = os.environ.get("SIGNPOST_FAKE_NOW")
+_TRAVELLER = (
+    time_machine.travel(datetime.fromisoformat(_FAKE_NOW), tick=True) if _FAKE_NOW else None
+)
+if _TRAVELLER is not None:
+    _TRAVELLER.start()
 
 # Services under test share one token per scope set across many fast requests: the per-client
 # rate limit is tested on its own (tests/platform/test_security.py) and off everywhere else.
@@ -38,6 +53,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 _LOG_FILE = Path(tempfile.gettempdir()) / f"signpost-test-run-{os.getpid()}.log"
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    return f"wall clock faked from {_FAKE_NOW} (ticking)" if _FAKE_NOW else None
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _TRAVELLER is not None:
+        _TRAVELLER.stop()
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

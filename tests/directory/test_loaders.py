@@ -134,3 +134,18 @@ async def test_replicas_starting_together_seed_the_directory_once(backend, sessi
         assert postcodes[0]["n"] == len(sample_postcode_lookup())
     finally:
         await drop_database(url)
+
+
+def test_import_command_keeps_the_record_cap_unless_raised(
+    database_url, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setenv("DIRECTORY_IMPORT_MAX_RECORDS", "1")
+    path = tmp_path / "export.ndjson"
+    path.write_text("\n".join(json.dumps({"name": ""}) for _ in range(2)), encoding="utf-8")
+
+    refused = imports_main([str(path)])
+    refusal = capsys.readouterr().err
+    raised = imports_main([str(path), "--max-records", "2"])
+
+    assert refused == 2 and "holds 2 records; an import takes at most 1" in refusal
+    assert raised == 1 and "2/2 processed, 0 imported, 2 failed" in capsys.readouterr().out

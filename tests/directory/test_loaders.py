@@ -69,6 +69,24 @@ async def test_loaded_postcodes_are_stored_with_their_areas(directory_app, datab
     ]
 
 
+async def test_loading_the_lookup_rebuilds_districts_for_missing_postcodes(
+    directory_app, client, database_url, tmp_path
+):
+    path = tmp_path / "NSPL.csv"
+    path.write_text(ONS_CSV, encoding="utf-8")
+    await load(database_url, read_lookup(path))
+
+    rows = await fetch_rows(
+        directory_app,
+        "SELECT district, latitude, postcode_count FROM postcode_district WHERE district = 'E20'",
+    )
+    response = await client.get("/services?postcode=E20+9ZZ&proximity=2000")
+
+    assert rows == [{"district": "E20", "latitude": 51.5437, "postcode_count": 1}]
+    assert response.status_code == 200, response.text
+    assert "district E20 (1 known postcode)" in response.json()["notes"][0]["detail"]
+
+
 def test_import_command_reports_progress_and_failures(database_url, tmp_path, capsys):
     org, place = organization(), location()
     good = service(org["id"], [place["id"]])
@@ -116,3 +134,18 @@ async def test_replicas_starting_together_seed_the_directory_once(backend, sessi
         assert postcodes[0]["n"] == len(sample_postcode_lookup())
     finally:
         await drop_database(url)
+
+
+def test_import_command_keeps_the_record_cap_unless_raised(
+    database_url, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setenv("DIRECTORY_IMPORT_MAX_RECORDS", "1")
+    path = tmp_path / "export.ndjson"
+    path.write_text("\n".join(json.dumps({"name": ""}) for _ in range(2)), encoding="utf-8")
+
+    refused = imports_main([str(path)])
+    refusal = capsys.readouterr().err
+    raised = imports_main([str(path), "--max-records", "2"])
+
+    assert refused == 2 and "holds 2 records; an import takes at most 1" in refusal
+    assert raised == 1 and "2/2 processed, 0 imported, 2 failed" in capsys.readouterr().out

@@ -15,6 +15,11 @@ class DirectorySettings(ServiceSettings):
     oruk_max_per_page: int = 200
     # The largest `proximity` (metres) a search may ask for.
     max_proximity_metres: int = 100_000
+    # Bulk import: at most this many records per import (413 above it; the command line can
+    # raise it with --max-records), and a running import whose last committed batch is older
+    # than this many seconds has stopped and reads as failed (it can be resumed).
+    import_max_records: int = 10_000
+    import_stale_after_seconds: int = 300
     # HSDS profile URL published at `GET /`.
     oruk_profile_url: str = "https://github.com/OpenReferralUK/uk-profile/blob/main/docs/index.md"
 

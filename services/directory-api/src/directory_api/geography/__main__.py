@@ -2,7 +2,9 @@
 
 Reads the ONS Postcode Directory or the National Statistics Postcode Lookup (CSV, OGL) into the
 directory's `postcode_centroid` table, replacing the rows it names. Terminated postcodes (no
-grid reference: latitude 99.999999) are skipped. `load-sample` loads the shipped sample.
+grid reference: latitude 99.999999) are skipped. Once every row is written, the postcode districts
+(the centroid of each outward code's postcodes, where a postcode missing from the lookup is
+placed) are rebuilt. `load-sample` loads the shipped sample.
 """
 
 import argparse
@@ -67,6 +69,9 @@ async def load(database_url: str, areas: Iterator[PostcodeArea]) -> int:
                 batch = []
                 print(f"loaded {loaded} postcodes", flush=True)
         loaded += await _write(database, batch)
+        async with database.sessionmaker() as session, session.begin():
+            await PostcodeRepository(session).refresh_districts()
+        print("postcode districts rebuilt", flush=True)
     finally:
         await database.dispose()
     return loaded

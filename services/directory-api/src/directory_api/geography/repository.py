@@ -1,12 +1,34 @@
-"""All SQL about postcode centroids."""
+"""All SQL about postcode centroids and the postcode districts derived from them."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import ColumnElement, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from directory_api.geography.models import PostcodeCentroid
+from directory_api.geography.models import (
+    PostcodeCentroid,
+    PostcodeDistrict,
+    PostcodeDistrictAuthority,
+)
 from signpost_schemas.geography import PostcodeArea
+
+
+@dataclass(frozen=True, slots=True)
+class DistrictCentroid:
+    """The centroid of a district's known postcodes and the local authorities they lie in."""
+
+    district: str
+    latitude: float
+    longitude: float
+    postcode_count: int
+    local_authority_codes: list[str]
+
+
+def _district_of(postcode: ColumnElement[str]) -> ColumnElement[str]:
+    # Stored postcodes are normalised (`E15 1DA`): the inward code is always the last 4
+    # characters with its space, so the outward code is what comes before them.
+    return func.substr(postcode, 1, func.length(postcode) - 4)
 
 
 class PostcodeRepository:
@@ -31,6 +53,27 @@ class PostcodeRepository:
             longitude=row.longitude,
         )
 
+    async def district(self, district: str) -> DistrictCentroid | None:
+        row = (
+            await self.session.execute(
+                select(PostcodeDistrict).where(PostcodeDistrict.district == district)
+            )
+        ).scalar_one_or_none()
+        if row is None:
+            return None
+        authorities = await self.session.execute(
+            select(PostcodeDistrictAuthority.local_authority_code)
+            .where(PostcodeDistrictAuthority.district == district)
+            .order_by(PostcodeDistrictAuthority.local_authority_code)
+        )
+        return DistrictCentroid(
+            district=row.district,
+            latitude=row.latitude,
+            longitude=row.longitude,
+            postcode_count=row.postcode_count,
+            local_authority_codes=list(authorities.scalars()),
+        )
+
     async def count(self) -> int:
         return int(
             (
@@ -39,7 +82,10 @@ class PostcodeRepository:
         )
 
     async def replace(self, areas: Iterable[PostcodeArea]) -> None:
-        """Insert or overwrite these postcodes (others are kept)."""
+        """Insert or overwrite these postcodes (others are kept).
+
+        Call `refresh_districts` once the whole load is written.
+        """
         rows = [
             {
                 "postcode": area.postcode,
@@ -59,3 +105,29 @@ class PostcodeRepository:
             )
         )
         await self.session.execute(insert(PostcodeCentroid), rows)
+
+    async def refresh_districts(self) -> None:
+        """Rebuild every district's centroid and authorities from the postcode lookup (one pass
+        over the table: a few seconds for the whole UK on PostgreSQL)."""
+        district = _district_of(PostcodeCentroid.postcode)
+        await self.session.execute(delete(PostcodeDistrict))
+        await self.session.execute(
+            insert(PostcodeDistrict).from_select(
+                ["district", "latitude", "longitude", "postcode_count"],
+                select(
+                    district,
+                    func.avg(PostcodeCentroid.latitude),
+                    func.avg(PostcodeCentroid.longitude),
+                    func.count(),
+                ).group_by(district),
+            )
+        )
+        await self.session.execute(delete(PostcodeDistrictAuthority))
+        await self.session.execute(
+            insert(PostcodeDistrictAuthority).from_select(
+                ["district", "local_authority_code"],
+                select(district, PostcodeCentroid.local_authority_code)
+                .where(PostcodeCentroid.local_authority_code.is_not(None))
+                .distinct(),
+            )
+        )

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import String, Text
+from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from directory_api.db import Base
@@ -10,7 +10,13 @@ from signpost_platform.db import UtcDateTime
 
 
 class ImportJob(Base):
-    """One bulk import: counts so far and the errors found (JSON list)."""
+    """One bulk import: counts so far and the errors found (JSON list).
+
+    `updated_at` is the heartbeat, moved on with every committed batch: a `running` job whose
+    heartbeat is older than the stale timeout has stopped (its process died) and reads as
+    failed. `attempt` counts runs: a resumed job's old run, if it still lives, stops at its next
+    batch instead of writing beside the new one.
+    """
 
     __tablename__ = "import_job"
 
@@ -22,5 +28,8 @@ class ImportJob(Base):
     failed_records: Mapped[int]
     errors: Mapped[str] = mapped_column(Text)
     created_by: Mapped[str | None] = mapped_column(String(255))
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+    attempt: Mapped[int] = mapped_column(Integer, server_default="1")
     started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

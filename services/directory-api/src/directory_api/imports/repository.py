@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from directory_api.imports.models import ImportJob
@@ -20,7 +20,10 @@ class StoredImport:
     failed_records: int
     errors: str
     created_by: str | None
+    failure_reason: str | None
+    attempt: int
     started_at: datetime
+    updated_at: datetime
     finished_at: datetime | None
 
 
@@ -33,7 +36,10 @@ _STORED = (
     ImportJob.failed_records,
     ImportJob.errors,
     ImportJob.created_by,
+    ImportJob.failure_reason,
+    ImportJob.attempt,
     ImportJob.started_at,
+    ImportJob.updated_at,
     ImportJob.finished_at,
 )
 
@@ -45,8 +51,37 @@ class ImportRepository:
     async def create(self, values: dict[str, Any]) -> None:
         await self.session.execute(insert(ImportJob).values(**values))
 
-    async def update(self, job_id: str, values: dict[str, Any]) -> None:
-        await self.session.execute(update(ImportJob).where(ImportJob.id == job_id).values(**values))
+    async def update(self, job_id: str, attempt: int, values: dict[str, Any]) -> bool:
+        """Update the job if `attempt` is still its current run; False if another run took it."""
+        result = await self.session.execute(
+            update(ImportJob)
+            .where(ImportJob.id == job_id, ImportJob.attempt == attempt)
+            .values(**values)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def claim(self, job_id: str, attempt: int, stale_before: datetime, now: datetime) -> bool:
+        """Start the job's next run if it is failed, or running with a heartbeat older than
+        `stale_before`, and nobody claimed it since it was read at `attempt`."""
+        result = await self.session.execute(
+            update(ImportJob)
+            .where(
+                ImportJob.id == job_id,
+                ImportJob.attempt == attempt,
+                or_(
+                    ImportJob.status == "failed",
+                    and_(ImportJob.status == "running", ImportJob.updated_at < stale_before),
+                ),
+            )
+            .values(
+                status="running",
+                attempt=attempt + 1,
+                failure_reason=None,
+                updated_at=now,
+                finished_at=None,
+            )
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def get(self, job_id: str) -> StoredImport | None:
         row = (await self.session.execute(select(*_STORED).where(ImportJob.id == job_id))).first()

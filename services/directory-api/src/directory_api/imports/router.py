@@ -8,15 +8,24 @@ from starlette.responses import Response
 
 from directory_api.bodies import json_response
 from directory_api.imports import service
-from directory_api.oruk.params import as_uuid
+from directory_api.oruk.params import QueryReader, as_uuid
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import ReadSessionDep
 from signpost_platform.errors import UnsupportedMediaType
+from signpost_platform.parameters import QueryParameter, declare
 from signpost_platform.urls import base_url
 
 router = APIRouter(tags=["imports"])
 WriteCaller = Annotated[Caller, require_scope("directory:write")]
 _TYPES = ("application/json", "application/x-ndjson", "application/ndjson")
+IMPORT_PARAMETERS = (
+    QueryParameter(
+        "resume",
+        "The id of a failed (or stale) import to carry on from its last committed batch; send "
+        "the same export again",
+        format="uuid",
+    ),
+)
 
 
 @router.post(
@@ -27,15 +36,42 @@ _TYPES = ("application/json", "application/x-ndjson", "application/ndjson")
     "`/services/{id}` serves them) is validated and saved on its own: bad records are listed "
     "in `errors` and change nothing; records already imported unchanged are skipped. Progress "
     "is visible at `GET /imports/{id}` while it runs. Bodies are limited to the request size "
-    "cap; import larger files with `python -m directory_api.imports FILE`.",
+    "cap and imports to `DIRECTORY_IMPORT_MAX_RECORDS` records (413 above it); import larger "
+    "files with `python -m directory_api.imports FILE`. An import that stops (the database "
+    "went away) answers 503 naming its job, which reads as `failed` with `failure_reason`; "
+    "`resume=<id>` with the same export carries it on from its last committed batch.",
     status_code=201,
+    responses={
+        409: {
+            "description": "resume: the import is completed, still running, or had a "
+            "different number of records"
+        },
+        413: {"description": "More records than DIRECTORY_IMPORT_MAX_RECORDS"},
+        503: {"description": "The import stopped (database unavailable); resume it"},
+    },
+    openapi_extra=declare(IMPORT_PARAMETERS),
 )
 async def import_services(request: Request, caller: WriteCaller) -> Response:
+    query = QueryReader(list(request.query_params.multi_items()), IMPORT_PARAMETERS)
+    resume = as_uuid("resume", value) if (value := query.text("resume")) else None
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in _TYPES:
         raise UnsupportedMediaType("send application/json or application/x-ndjson")
+    settings = request.app.state.settings
     records = service.parse_export(await request.body(), content_type)
-    job = await service.run_import(request.app.state.database.sessionmaker, records, caller.subject)
+    sessionmaker = request.app.state.database.sessionmaker
+    if resume is None:
+        job = await service.run_import(
+            sessionmaker, records, caller.subject, max_records=settings.import_max_records
+        )
+    else:
+        job = await service.resume_import(
+            sessionmaker,
+            resume,
+            records,
+            max_records=settings.import_max_records,
+            stale_after_seconds=settings.import_stale_after_seconds,
+        )
     base = base_url(request)
     return json_response(
         orjson.dumps(service.report(job, base)),
@@ -50,5 +86,6 @@ async def import_services(request: Request, caller: WriteCaller) -> Response:
 async def get_import(
     job_id: str, request: Request, session: ReadSessionDep, _caller: WriteCaller
 ) -> Response:
-    job = await service.read_import(session, as_uuid("id", job_id))
+    stale_after = request.app.state.settings.import_stale_after_seconds
+    job = await service.read_import(session, as_uuid("id", job_id), stale_after)
     return json_response(orjson.dumps(service.report(job, base_url(request))))

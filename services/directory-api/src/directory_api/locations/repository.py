@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from directory_api.locations.models import Location
 from directory_api.record_repository import RecordRepository
 from directory_api.services.models import Service, ServiceAtLocation
+from signpost_platform.text_match import contains
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +54,7 @@ class LocationRepository(RecordRepository[StoredLocation]):
     ) -> tuple[int, list[StoredLocation]]:
         conditions = [Location.retired_at.is_(None)]
         if name:
-            conditions.append(func.lower(Location.name).contains(name.lower(), autoescape=True))
+            conditions.append(contains(func.lower(Location.name), name.lower()))
         total = (
             await self.session.execute(
                 select(func.count()).select_from(Location).where(*conditions)

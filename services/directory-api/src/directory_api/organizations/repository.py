@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from directory_api.organizations.models import Organization
 from directory_api.record_repository import RecordRepository
 from directory_api.services.models import Service
+from signpost_platform.text_match import contains
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +53,7 @@ class OrganizationRepository(RecordRepository[StoredOrganization]):
     ) -> tuple[int, list[StoredOrganization]]:
         conditions = [Organization.retired_at.is_(None)]
         for word in (text or "").lower().split():
-            conditions.append(Organization.search_text.contains(word))
+            conditions.append(contains(Organization.search_text, word))
         total = (
             await self.session.execute(
                 select(func.count()).select_from(Organization).where(*conditions)

@@ -66,6 +66,7 @@ async def load_sample_postcodes(session: AsyncSession) -> int:
         return 0
     areas = list(sample_postcode_lookup().values())
     await repository.replace(areas)
+    await repository.refresh_districts()
     return len(areas)
 
 

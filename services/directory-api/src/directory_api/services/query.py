@@ -5,14 +5,14 @@ from datetime import UTC, date, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from directory_api.config import DirectorySettings
-from directory_api.geography.repository import PostcodeRepository
+from directory_api.geography.service import LOAD_LOOKUP_REMEDY, PostcodePlace, locate
 from directory_api.oruk.params import FULL, PAGE, PER_PAGE, SEARCH, TEXT, QueryReader
 from directory_api.services.schemas import WEEKDAYS, clock_minutes
-from directory_api.services.search import OpeningWanted, Point, ServiceFilter
+from directory_api.services.search import OpeningWanted, Point, SearchNote, ServiceFilter
 from directory_api.taxonomy.repository import TaxonomyRepository
 from signpost_platform.errors import BadRequest
 from signpost_platform.parameters import QueryParameter
-from signpost_schemas.geography import InvalidPostcode, PostcodeArea, normalise_postcode
+from signpost_schemas.geography import InvalidPostcode, normalise_postcode
 
 DELIVERY_MODES = ("in_person", "phone", "online")
 DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -91,7 +91,8 @@ STANDARD = (
     QueryParameter(
         "postcode",
         "A full UK postcode. Alone: services whose service area contains it; with proximity: "
-        "services within proximity metres of its centroid",
+        "services within proximity metres of its centroid. A postcode missing from the lookup "
+        "is placed by its district (outward code), and the response says so in notes",
         example="E15 1DA",
     ),
     QueryParameter(
@@ -294,7 +295,6 @@ async def _place(
     session: AsyncSession, query: QueryReader, settings: DirectorySettings, search: ServiceFilter
 ) -> None:
     """postcode / lat+lon (a point), proximity (a radius) and coverage (areas a postcode is in)."""
-    postcodes = PostcodeRepository(session)
     postcode = query.text("postcode")
     latitude, longitude = query.number("lat"), query.number("lon")
     if (latitude is None) != (longitude is None):
@@ -308,12 +308,13 @@ async def _place(
             expression="proximity",
         )
     if postcode:
-        area = await _known_postcode(postcodes, "postcode", postcode)
+        place = await _known_postcode(session, "postcode", postcode)
         if proximity is None:
             # ORUK: postcode alone means "services whose service area contains the postcode".
-            search.coverage_area_codes = [area.local_authority_code, area.lsoa_code]
+            search.coverage_area_codes = place.area_codes
         else:
-            search.point = Point(area.latitude, area.longitude)
+            search.point = Point(place.latitude, place.longitude)
+        _note_approximation(search, "postcode", place, as_point=proximity is not None)
     elif latitude is not None and longitude is not None:
         search.point = Point(latitude, longitude)
     if proximity is not None:
@@ -321,19 +322,51 @@ async def _place(
             raise BadRequest("proximity needs postcode, or lat and lon", expression="proximity")
         search.radius_metres = proximity
     if coverage := query.text("coverage"):
-        area = await _known_postcode(postcodes, "coverage", coverage)
-        search.coverage_area_codes = [area.local_authority_code, area.lsoa_code]
+        place = await _known_postcode(session, "coverage", coverage)
+        search.coverage_area_codes = place.area_codes
+        _note_approximation(search, "coverage", place, as_point=False)
 
 
-async def _known_postcode(postcodes: PostcodeRepository, name: str, value: str) -> PostcodeArea:
+async def _known_postcode(session: AsyncSession, name: str, value: str) -> PostcodePlace:
     try:
         normalised = normalise_postcode(value)
     except InvalidPostcode:
         raise BadRequest(f"{name}: {value!r} is not a full UK postcode", expression=name) from None
-    area = await postcodes.get(normalised)
-    if area is None:
-        raise BadRequest(f"{name}: {normalised} is not in the postcode lookup", expression=name)
-    return area
+    place = await locate(session, normalised)
+    if place is None:
+        district = normalised.split(" ")[0]
+        raise BadRequest(
+            f"{name}: neither {normalised} nor its postcode district {district} is in the "
+            f"postcode lookup; to search by it, {LOAD_LOOKUP_REMEDY}",
+            expression=name,
+        )
+    return place
+
+
+def _note_approximation(
+    search: ServiceFilter, name: str, place: PostcodePlace, *, as_point: bool
+) -> None:
+    if not place.approximate:
+        return
+    known = (
+        f"{place.district_postcodes} known postcode{'s' if place.district_postcodes > 1 else ''}"
+    )
+    if as_point:
+        reading = (
+            f"distances are measured from the centroid of its district {place.district} ({known})"
+        )
+    else:
+        reading = (
+            f"services covering any local authority of its district {place.district} "
+            f"({', '.join(place.area_codes) or 'none known'}) are included"
+        )
+    search.notes.append(
+        SearchNote(
+            name,
+            "postcode-district",
+            f"{place.postcode} is not in the postcode lookup: {reading}",
+        )
+    )
 
 
 def months_before(today: date, months: int) -> date:

@@ -35,6 +35,7 @@ from directory_api.services.models import (
 )
 from directory_api.services.search import Page, ServiceFilter
 from directory_api.taxonomy.models import TaxonomyTerm
+from signpost_platform.text_match import contains, starts_with
 
 # Metres per degree of latitude, and of longitude at the equator (WGS84, near enough for ranking).
 _METRES_PER_DEGREE_LATITUDE = 110_574.0
@@ -552,7 +553,7 @@ class ServiceRepository:
         """The conditions that read the service's own columns."""
         conditions: list[ColumnElement[bool]] = []
         for word in search.text_words:
-            conditions.append(Service.search_text.contains(word, autoescape=True))
+            conditions.append(contains(Service.search_text, word))
         if search.organization_ids:
             conditions.append(Service.organization_id.in_(search.organization_ids))
         if search.modified_after is not None:
@@ -573,13 +574,9 @@ class ServiceRepository:
         if search.exclude_temporarily_closed:
             conditions.append(Service.status != "temporarily closed")
         if search.name_starts:
-            conditions.append(
-                func.lower(Service.name).startswith(search.name_starts.lower(), autoescape=True)
-            )
+            conditions.append(starts_with(func.lower(Service.name), search.name_starts.lower()))
         if search.name_contains:
-            conditions.append(
-                func.lower(Service.name).contains(search.name_contains.lower(), autoescape=True)
-            )
+            conditions.append(contains(func.lower(Service.name), search.name_contains.lower()))
         for prefix, moment in search.modified_bounds:
             column = Service.last_modified_at
             conditions.append(

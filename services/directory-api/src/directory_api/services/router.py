@@ -23,7 +23,7 @@ from directory_api.services.query import (
 )
 from directory_api.services.repository import Hit
 from directory_api.services.schemas import AssuranceIn, ServiceIn
-from directory_api.services.search import Page
+from directory_api.services.search import Page, SearchNote
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import ReadSessionDep, SessionDep
 from signpost_platform.parameters import declare
@@ -49,7 +49,19 @@ code; expands through the needs → service types map, child terms included), `s
 `delivery_mode` (in_person, phone, online), `language` (ISO 639), `assured_within_months`,
 `exclude_temporarily_closed`. With a point, results are nearest first and each item carries
 `distance` in metres. Parameters AND together; comma-separated values OR.
+
+A valid postcode missing from the postcode lookup is placed by its district (outward code):
+the response then carries `notes` (`[{"parameter", "code": "postcode-district", "detail"}]`)
+and a `Warning: 299` header saying so. Only a postcode whose district is unknown is a 400.
 """
+
+
+def _warnings(notes: list[SearchNote]) -> dict[str, str]:
+    """The notes as a `Warning` header too, for NDJSON, which has no envelope to carry them."""
+    if not notes:
+        return {}
+    texts = ", ".join(f'299 directory-api "{note.detail}"' for note in notes)
+    return {"Warning": texts}
 
 
 def _with_distance(hit: Hit) -> bytes:
@@ -75,17 +87,23 @@ async def list_services(request: Request, session: ReadSessionDep) -> Response:
     if query.boolean("minimal"):
         rows = await service.list_minimal(session, search)
         contents = [orjson.dumps({"id": i, "last_modified": timestamp(m)}) for i, m in rows]
-        return json_response(envelope(len(rows), Page(1, None), contents))
+        return json_response(
+            envelope(len(rows), Page(1, None), contents, search.notes),
+            headers=_warnings(search.notes),
+        )
     if _is_ndjson(query):
 
         async def services_page(session: AsyncSession, page: Page) -> list[bytes]:
             _, hits = await service.search_services(session, search, page, full=full)
             return [_with_distance(hit) for hit in hits]
 
-        return _ndjson(request, services_page)
+        return _ndjson(request, services_page, search.notes)
     page = read_page(query, settings.oruk_default_per_page, settings.oruk_max_per_page)
     total, hits = await service.search_services(session, search, page, full=full)
-    return json_response(envelope(total, page, [_with_distance(h) for h in hits]))
+    return json_response(
+        envelope(total, page, [_with_distance(h) for h in hits], search.notes),
+        headers=_warnings(search.notes),
+    )
 
 
 @router.get(
@@ -117,10 +135,13 @@ async def list_service_at_locations(request: Request, session: ReadSessionDep) -
             _, items = await service.search_at_locations(session, search, page, full=full)
             return [orjson.dumps(item) for item in items]
 
-        return _ndjson(request, links_page)
+        return _ndjson(request, links_page, search.notes)
     page = read_page(query, settings.oruk_default_per_page, settings.oruk_max_per_page)
     total, items = await service.search_at_locations(session, search, page, full=full)
-    return json_response(envelope(total, page, [orjson.dumps(item) for item in items]))
+    return json_response(
+        envelope(total, page, [orjson.dumps(item) for item in items], search.notes),
+        headers=_warnings(search.notes),
+    )
 
 
 @router.get(
@@ -220,7 +241,7 @@ def _is_ndjson(query: QueryReader) -> bool:
 PageFetcher = Callable[[AsyncSession, Page], Awaitable[list[bytes]]]
 
 
-def _ndjson(request: Request, fetch: PageFetcher) -> StreamingResponse:
+def _ndjson(request: Request, fetch: PageFetcher, notes: list[SearchNote]) -> StreamingResponse:
     """Every match, one JSON object a line, read in batches on a session of its own (the
     request's session is closed before the body streams)."""
     database = request.app.state.database
@@ -236,4 +257,4 @@ def _ndjson(request: Request, fetch: PageFetcher) -> StreamingResponse:
                 return
             number += 1
 
-    return StreamingResponse(lines(), media_type=NDJSON)
+    return StreamingResponse(lines(), media_type=NDJSON, headers=_warnings(notes))

@@ -34,6 +34,19 @@ class OpeningWanted:
     end_minute: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class SearchNote:
+    """How a parameter was read when it could not be read exactly (an approximation), for the
+    response to say (ORUK `notes`, a `Warning` header)."""
+
+    parameter: str
+    code: str
+    detail: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"parameter": self.parameter, "code": self.code, "detail": self.detail}
+
+
 @dataclass
 class ServiceFilter:
     text_words: list[str] = field(default_factory=list)
@@ -63,6 +76,8 @@ class ServiceFilter:
     fhir_active: bool | None = None
     # Matches nothing (e.g. a need with no mapped service types): skip the query.
     impossible: bool = False
+    # Approximations made while reading the parameters (a postcode placed by its district).
+    notes: list[SearchNote] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from directory_api.services.models import Service, ServiceAttribute
 from directory_api.taxonomy.models import NeedServiceType, Taxonomy, TaxonomyTerm
+from signpost_platform.text_match import contains
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +92,7 @@ class TaxonomyRepository:
     ) -> tuple[int, list[StoredTaxonomy]]:
         conditions: list[ColumnElement[bool]] = [Taxonomy.retired_at.is_(None)]
         if search:
-            conditions.append(func.lower(Taxonomy.name).contains(search.lower()))
+            conditions.append(contains(func.lower(Taxonomy.name), search.lower()))
         total = (
             await self.session.execute(
                 select(func.count()).select_from(Taxonomy).where(*conditions)
@@ -205,8 +206,8 @@ class TaxonomyRepository:
             words = search.lower().split()
             conditions += [
                 or_(
-                    func.lower(TaxonomyTerm.name).contains(w),
-                    func.lower(TaxonomyTerm.code).contains(w),
+                    contains(func.lower(TaxonomyTerm.name), w),
+                    contains(func.lower(TaxonomyTerm.code), w),
                 )
                 for w in words
             ]

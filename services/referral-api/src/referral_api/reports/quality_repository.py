@@ -50,7 +50,10 @@ class DataQualityRepository:
             return R.c.source_system
         if name == "sender":
             return R.c.requester_ods
-        return month_number(self.session.bind.dialect.name, R.c.created_at)
+        if self.session.bind.dialect.name == "postgresql":
+            # Cheaper to group by than month_number's arithmetic on extracted fields.
+            return func.date_trunc("month", func.timezone("UTC", R.c.created_at))
+        return month_number("sqlite", R.c.created_at)
 
     def _scope(self, query: ReportQuery) -> list[ColumnElement[bool]]:
         """The referrals received in the period (by created_at) from the filtered senders."""
@@ -81,38 +84,48 @@ class DataQualityRepository:
         for row in await self.session.execute(statement):
             values = dict(row._mapping)
             month = values.get("month")
-            if month is not None:
+            if isinstance(month, int):
                 values["month"] = f"{2000 + month // 12:04d}-{month % 12 + 1:02d}"
+            elif month is not None:
+                values["month"] = f"{month.year:04d}-{month.month:02d}"
             rows.append(values)
         return rows
 
     async def warning_counts(self, query: ReportQuery) -> list[Row]:
         """Per group: referrals received, referrals with any gap, referrals having each
-        warning, with other gaps, and with an unmapped code on any element."""
+        warning, with other gaps, and with an unmapped code on any element.
+
+        Two statements: the referrals received (from the index alone) and, over the referrals
+        with gaps only, one row of 0/1 flags per referral summed per group; merged here, so
+        the large side is never joined or sorted with the small one."""
         scope = self._scope(query)
+        keys = [name.replace("-", "_") for name in query.group_by]
+        received = await self._rows(
+            self._grouped(select(func.count().label("referrals")).where(*scope), query)
+        )
         named = [_matches(warning) for warning in WARNINGS]
-        flags = (
+        flags = self._grouped(
             select(
-                G.c.referral_id,
                 *(_flag(m).label(w.name) for w, m in zip(WARNINGS, named, strict=True)),
                 _flag(not_(or_(*named))).label(OTHER_GAP),
                 _flag(G.c.kind == GapKind.UNMAPPED_CODE.value).label(ANY_UNMAPPED),
             )
-            .where(G.c.referral_id.in_(select(R.c.id).where(*scope)))
-            .group_by(G.c.referral_id)
-            .subquery("gap_flag")
-        )
+            .select_from(G.join(R, R.c.id == G.c.referral_id))
+            .where(*scope),
+            query,
+            R.c.id,
+        ).subquery("gap_flag")
         names = [*(w.name for w in WARNINGS), OTHER_GAP, ANY_UNMAPPED]
-        statement = (
-            select(
-                func.count().label("referrals"),
-                func.count(flags.c.referral_id).label("with_gap"),
-                *(func.coalesce(func.sum(flags.c[name]), 0).label(name) for name in names),
-            )
-            .select_from(R.outerjoin(flags, flags.c.referral_id == R.c.id))
-            .where(*scope)
-        )
-        return await self._rows(self._grouped(statement, query))
+        with_gaps = select(
+            *(flags.c[key] for key in keys),
+            func.count().label("with_gap"),
+            *(func.sum(flags.c[name]).label(name) for name in names),
+        ).group_by(*(flags.c[key] for key in keys))
+        found = {tuple(row[key] for key in keys): row for row in await self._rows(with_gaps)}
+        zero = dict.fromkeys(["with_gap", *names], 0)
+        return [
+            {**zero, **found.get(tuple(row[key] for key in keys), {}), **row} for row in received
+        ]
 
     async def unmapped_codes(self, query: ReportQuery) -> list[Row]:
         """Per group, element and code: the referrals with a gap of that unmapped code."""

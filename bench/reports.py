@@ -60,6 +60,11 @@ QUERIES: dict[str, list[dict[str, str]]] = {
     "wellbeing": [{}, {"group_by": "role"}],
     "re-referrals": [{"group_by": "role"}, {"group_by": "month"}],
     "completeness": [{}, {"group_by": "role"}, {"group_by": "source-system,role"}],
+    "data-quality": [
+        {},
+        {"group_by": "sender"},
+        {"view": "unmapped-codes", "group_by": "sender"},
+    ],
 }
 
 

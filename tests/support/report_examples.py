@@ -15,6 +15,8 @@ from typing import Any
 
 import httpx
 
+from referral_api.reports.data_quality import REASON_ELEMENT, SOURCE_OF_REFERRAL_ELEMENT
+from signpost_schemas.fhir.gaps import Gap, GapKind
 from tests.support.clients import bearer
 from tests.support.reports import Dataset, Person
 
@@ -32,6 +34,22 @@ _REASONS = (
     ("160932005", "422650009"),
 )
 _SUPPORT = ("housing-advice", "benefits-welfare-advice", "community-group-activity")
+_UNMAPPED = ("http://snomed.info/sct|1082701000000108", "http://snomed.info/sct|224130005")
+
+
+def _gaps(index: int) -> list[Gap]:
+    """Some referrals arrive with data gaps, at different rates per kind."""
+    gaps = []
+    if index % 4 == 1:
+        gaps.append(Gap(GapKind.UNCODED_TEXT, f"{REASON_ELEMENT}[0]", "reason as text only"))
+    if index % 5 == 2:
+        code = _UNMAPPED[index % 10 == 2]
+        gaps.append(Gap(GapKind.UNMAPPED_CODE, f"{REASON_ELEMENT}[1]", "unmapped", code))
+    if index % 6 == 3:
+        gaps.append(Gap(GapKind.NOT_RECORDED, SOURCE_OF_REFERRAL_ELEMENT, "no source"))
+    if index % 9 == 4:
+        gaps.append(Gap(GapKind.NO_NHS_NUMBER, "ServiceRequest.subject", "local number"))
+    return gaps
 
 
 def example_dataset() -> Dataset:
@@ -52,6 +70,7 @@ def example_dataset() -> Dataset:
             role=_ROLES[index % 3],
             source=("primary-care", "self-referral")[index % 4 == 0],
             source_system=("emis", "rio")[index % 5 == 0],
+            sender=("F84001", "F84002")[index % 7 < 3],
             reasons=_REASONS[index % 4],
             details=person,
             status=outcome,
@@ -60,6 +79,7 @@ def example_dataset() -> Dataset:
             closure_reason=rng.choice(("needs-met", "needs-partially-met", "unable-to-contact")),
             decline_reason="02",
         )
+        dataset.gaps(referral, *_gaps(index))
         if outcome in ("closed", "accepted"):
             dataset.contacts(referral, "attended", rng.choice(("attended", "dna")))
             dataset.support(referral, _SUPPORT[index % 3])

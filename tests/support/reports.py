@@ -24,8 +24,10 @@ from referral_api.lifecycle.models import (
 )
 from referral_api.linkage.models import ReferralLink
 from referral_api.people.models import ReferralPerson
+from referral_api.quality.repository import GapRepository
 from referral_api.referrals.models import Referral, ReferralReason
 from signpost_schemas import codes, systems
+from signpost_schemas.fhir.gaps import Gap
 
 ATTENDANCE_CODES = {
     "attended": "5",
@@ -68,6 +70,7 @@ class Dataset:
 
     tables: dict[Any, list[dict[str, Any]]] = field(default_factory=dict)
     _people: dict[str, str] = field(default_factory=dict)
+    _gaps: dict[str, list[Gap]] = field(default_factory=dict)
     _numbers: Iterator[str] = field(default_factory=synthetic_nhs_numbers)
 
     def rows(self, model: Any) -> list[dict[str, Any]]:
@@ -87,6 +90,8 @@ class Dataset:
         role: str = "social-prescribing-link-worker",
         source: str | None = "primary-care",
         source_system: str = "emis",
+        sender: str = "F84001",
+        received: str | None = None,
         reasons: tuple[str, ...] = ("105531004",),
         details: Person | None = None,
         status: str | None = None,
@@ -96,6 +101,9 @@ class Dataset:
         decline_reason: str | None = None,
     ) -> str:
         """One referral; returns its id. `details` None means no person row (a REST referral).
+
+        `sender` is the requester's ODS code; `received` the day Signpost received it
+        (`created_at`, default the referral date).
 
         Lifecycle: `status` (None: no lifecycle row, i.e. received), first attended contact
         `first_contact_days` after the referral date, ended `ended_days` after it.
@@ -110,14 +118,14 @@ class Dataset:
                 "status": "active",
                 "intent": "order",
                 "nhs_number": nhs_number,
-                "requester_ods": "F84001",
+                "requester_ods": sender,
                 "received_by_role": role,
                 "source_of_referral_system": systems.SNOMED,
                 "source_of_referral_code": "108161000000109",
                 "source_of_referral_group": source,
                 "source_system": source_system,
                 "authored_at": authored_at,
-                "created_at": authored_at,
+                "created_at": day(received) if received else authored_at,
                 "last_updated_at": authored_at,
                 "resource": "{}",
             }
@@ -189,6 +197,10 @@ class Dataset:
                 }
             )
         return referral_id
+
+    def gaps(self, referral_id: str, *gaps: Gap) -> None:
+        """The data gaps of a referral, written as the write path does (GapRepository)."""
+        self._gaps.setdefault(referral_id, []).extend(gaps)
 
     def contacts(self, referral_id: str, *outcomes: str, entered_in_error: int = 0) -> None:
         """Contacts of a referral with these attendance outcomes (attended, dna, ...)."""
@@ -347,3 +359,7 @@ class Dataset:
                 rows = self.tables.get(model)
                 if rows:
                     await connection.execute(insert(model), rows)
+        if self._gaps:
+            async with app.state.database.sessionmaker() as session, session.begin():
+                for referral_id, gaps in self._gaps.items():
+                    await GapRepository(session).replace(referral_id, gaps)

@@ -6,7 +6,7 @@ parameter. Filters select referrals (a reason filter keeps referrals with any of
 reasons); group-bys classify them.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
@@ -87,13 +87,16 @@ def parse_query(
     options: Sequence[Option] = (),
     reserved: Iterable[str] = (),
     default_group_by: tuple[str, ...] = (),
+    dimensions: Mapping[str, Dimension] | None = None,
+    max_group_by: int = MAX_GROUP_BY,
 ) -> ReportQuery:
     """Validate the query string of a report.
 
     `reserved` names dimensions the report itself breaks down by (they may be filtered, not
-    grouped by); `default_group_by` applies when no group_by is given.
+    grouped by); `default_group_by` applies when no group_by is given. `dimensions` are those
+    the report filters and groups by (default: the report facts' `catalogue()`).
     """
-    dimensions = catalogue()
+    dimensions = catalogue() if dimensions is None else dimensions
     allowed_options = {option.name: option for option in options}
     values: dict[str, list[str]] = {}
     for name, value in items:
@@ -124,7 +127,10 @@ def parse_query(
         for name, raw in values.items()
         if name in dimensions
     }
-    group_by = _group_by(values.get("group_by"), tuple(reserved)) or default_group_by
+    group_by = (
+        _group_by(values.get("group_by"), tuple(reserved), dimensions, max_group_by)
+        or default_group_by
+    )
     chosen = {option.name: _option(option, values.get(option.name)) for option in options}
     return ReportQuery(
         first_day=first_day,
@@ -190,15 +196,19 @@ def _filter_values(dimension: Dimension, raw: list[str]) -> tuple[str, ...]:
     return tuple(chosen)
 
 
-def _group_by(raw: list[str] | None, reserved: tuple[str, ...]) -> tuple[str, ...]:
+def _group_by(
+    raw: list[str] | None,
+    reserved: tuple[str, ...],
+    dimensions: Mapping[str, Dimension],
+    max_group_by: int,
+) -> tuple[str, ...]:
     if not raw:
         return ()
-    dimensions = catalogue()
     chosen: list[str] = []
     for name in raw:
         if name not in dimensions:
             raise BadRequest(
-                f"group_by: unknown dimension {name!r} (one or two of "
+                f"group_by: unknown dimension {name!r} (up to {max_group_by} of "
                 + ", ".join(dimensions)
                 + ")",
                 expression="group_by",
@@ -211,8 +221,8 @@ def _group_by(raw: list[str] | None, reserved: tuple[str, ...]) -> tuple[str, ..
         if name in chosen:
             raise BadRequest(f"group_by: {name} is named twice", expression="group_by")
         chosen.append(name)
-    if len(chosen) > MAX_GROUP_BY:
-        raise BadRequest(f"group_by takes at most {MAX_GROUP_BY} dimensions", expression="group_by")
+    if len(chosen) > max_group_by:
+        raise BadRequest(f"group_by takes at most {max_group_by} dimensions", expression="group_by")
     return tuple(chosen)
 
 

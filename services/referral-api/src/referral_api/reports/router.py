@@ -62,29 +62,36 @@ async def list_reports(_caller: ReportsCaller) -> Response:
 
 def _parameters(spec: service.ReportSpec) -> list[dict[str, Any]]:
     """The query parameters of a report, for the OpenAPI document."""
+    dimensions = catalogue() if spec.dimensions is None else spec.dimensions
+    day = "referral date" if spec.uses_facts else "date received"
     parameters: list[dict[str, Any]] = [
         {
             "name": "from",
             "in": "query",
-            "description": "First referral date included",
+            "description": f"First {day} included",
             "schema": {"type": "string", "format": "date"},
         },
         {
             "name": "to",
             "in": "query",
-            "description": "Last referral date included",
+            "description": f"Last {day} included",
             "schema": {"type": "string", "format": "date"},
         },
         {
             "name": "group_by",
             "in": "query",
-            "description": "One or two dimensions (comma-separated or repeated)"
+            "description": (
+                "One or two dimensions"
+                if spec.max_group_by == 2
+                else f"Up to {spec.max_group_by} dimensions"
+            )
+            + " (comma-separated or repeated)"
             + (f"; default {','.join(spec.default_group_by)}" if spec.default_group_by else ""),
             "schema": {
                 "type": "array",
                 "items": {
                     "type": "string",
-                    "enum": [n for n in catalogue() if n not in spec.reserved],
+                    "enum": [n for n in dimensions if n not in spec.reserved],
                 },
             },
             "style": "form",
@@ -118,7 +125,7 @@ def _parameters(spec: service.ReportSpec) -> list[dict[str, Any]]:
                 "schema": schema,
             }
         )
-    for dimension in catalogue().values():
+    for dimension in dimensions.values():
         if dimension.filterable:
             items: dict[str, Any] = {"type": "string"}
             if dimension.values is not None:
@@ -145,6 +152,8 @@ def _add_route(spec: service.ReportSpec) -> None:
             options=spec.options,
             reserved=spec.reserved,
             default_group_by=spec.default_group_by,
+            dimensions=spec.dimensions,
+            max_group_by=spec.max_group_by,
         )
         settings = request.app.state.settings
         context = service.Context(request.app.state.database, settings.pseudonym_key)

@@ -6,16 +6,24 @@ docs/reports.md; the docstring of each builder says what it counts.
 """
 
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from referral_api.reports import disclosure, distributions, facts, matching, wellbeing
-from referral_api.reports.dimensions import NOT_RECORDED, catalogue, dimension
-from referral_api.reports.query import Option, ReportQuery
+from referral_api.reports import (
+    data_quality,
+    disclosure,
+    distributions,
+    facts,
+    matching,
+    wellbeing,
+)
+from referral_api.reports.dimensions import NOT_RECORDED, Dimension, catalogue, dimension
+from referral_api.reports.quality_repository import DataQualityRepository
+from referral_api.reports.query import MAX_GROUP_BY, Option, ReportQuery
 from referral_api.reports.repository import ReportRepository, Row, column_name
 from referral_api.reports.tables import Column, Report, count, percentage, statistic
 from signpost_platform.db import Database
@@ -49,6 +57,14 @@ class ReportSpec:
     default_group_by: tuple[str, ...] = ()
     # What must be loaded before the report can run (a 409 until it is).
     needs: str | None = None
+    # The dimensions it filters and groups by, when not those of the report facts; such a
+    # report reads its own tables and does not need the facts brought up to date.
+    dimensions: Mapping[str, Dimension] | None = None
+    max_group_by: int = MAX_GROUP_BY
+
+    @property
+    def uses_facts(self) -> bool:
+        return self.dimensions is None
 
 
 async def run(
@@ -56,7 +72,8 @@ async def run(
 ) -> Report:
     """Bring the facts up to date, build the report and apply disclosure control (unless the
     caller may see true counts)."""
-    await facts.refresh(context.database, context.pseudonym_key)
+    if spec.uses_facts:
+        await facts.refresh(context.database, context.pseudonym_key)
     report = await spec.build(session, query, context)
     report = replace(
         report,
@@ -90,10 +107,13 @@ def _label(rows: list[Row], group_by: Sequence[str]) -> list[Row]:
     return rows
 
 
-def _order_key(group_by: Sequence[str]) -> Callable[[Row], tuple[Any, ...]]:
+def _order_key(
+    group_by: Sequence[str], dimensions: Mapping[str, Dimension] | None = None
+) -> Callable[[Row], tuple[Any, ...]]:
     """Rows in the dimensions' own order (code-list order, months ascending), not recorded last."""
+    known = catalogue() if dimensions is None else dimensions
     positions = {
-        name: {value: index for index, value in enumerate(dimension(name).values or ())}
+        name: {value: index for index, value in enumerate(known[name].values or ())}
         for name in group_by
     }
 
@@ -115,7 +135,8 @@ def _group_key(row: Row, group_by: Sequence[str]) -> tuple[Any, ...]:
 
 
 def _per_reason(group_by: Sequence[str]) -> bool:
-    return any(dimension(name).per_reason for name in group_by)
+    known = catalogue()
+    return any(name in known and known[name].per_reason for name in group_by)
 
 
 def _ungrouped(query: ReportQuery) -> ReportQuery:
@@ -904,6 +925,148 @@ async def completeness(session: AsyncSession, query: ReportQuery, context: Conte
     )
 
 
+# Data quality --------------------------------------------------------------------------------
+
+QUALITY_NOTES = [
+    "Month is the month (UTC) Signpost received the referral, not its referral date; from and "
+    "to select referrals by the date they were received too.",
+    "A referral counts once under each warning it has, however many gaps of that kind it "
+    "carries, and may count under several. Gaps are those of the content Signpost holds now: "
+    "a referral the sender has since corrected no longer counts.",
+    "Other data gaps are gaps no warning names (another element not recorded, a source of "
+    "referral Signpost cannot map, ...). view=unmapped-codes lists the codes Signpost could "
+    "not map.",
+]
+
+
+def _quality_columns(group_by: Sequence[str]) -> list[Column]:
+    return [
+        Column(column_name(name), data_quality.DIMENSIONS[name].description, "dimension")
+        for name in group_by
+    ]
+
+
+def _split_code(code: str | None) -> tuple[str | None, str | None]:
+    """`system|code` as sent, as its system and its code."""
+    if code is None:
+        return None, None
+    system, separator, value = code.rpartition("|")
+    return (system or None, value) if separator else (None, code)
+
+
+async def data_quality_report(
+    session: AsyncSession, query: ReportQuery, context: Context
+) -> Report:
+    """Per source system, sender and month received: the referrals received and how many
+    carried each data gap, as counts and as a share of those received."""
+    if query.option("view") == "unmapped-codes":
+        return await _unmapped_codes(session, query)
+    rows = await DataQualityRepository(session).warning_counts(query)
+    warnings = [(w.name, w.label) for w in data_quality.WARNINGS]
+    warnings.append((data_quality.OTHER_GAP, "Other data gaps"))
+    measures = ["referrals", data_quality.WITH_GAP, *(name for name, _ in warnings)]
+    total = {**_blank(query.group_by), **_sum(rows, measures)}
+    for row in rows:
+        row.pop(data_quality.ANY_UNMAPPED)
+    rows.sort(key=_order_key(query.group_by, data_quality.DIMENSIONS))
+    columns = [
+        *_quality_columns(query.group_by),
+        count("referrals", "Referrals received"),
+        count(data_quality.WITH_GAP, "Referrals with any data gap"),
+        percentage(
+            f"{data_quality.WITH_GAP}_rate",
+            "% of referrals with any data gap",
+            data_quality.WITH_GAP,
+            "referrals",
+        ),
+    ]
+    for name, label in warnings:
+        columns += [
+            count(name, f"{label}: referrals"),
+            percentage(f"{name}_rate", f"{label}: % of referrals received", name, "referrals"),
+        ]
+    return Report(
+        "data-quality",
+        "Data quality by sender",
+        "The referrals each sender sent, and how many Signpost kept with data gaps: "
+        "no source of referral, reason codes it cannot map, reasons as text only, no NHS "
+        "number, elements it kept but did not interpret, personal data it removed.",
+        columns,
+        rows,
+        [total],
+        list(QUALITY_NOTES),
+        chart_measure=f"{data_quality.WITH_GAP}_rate",
+    )
+
+
+async def _unmapped_codes(session: AsyncSession, query: ReportQuery) -> Report:
+    """Per group, the codes Signpost could not map, ranked by the referrals that carried them."""
+    repository = DataQualityRepository(session)
+    received = {
+        _group_key(row, query.group_by): row for row in await repository.warning_counts(query)
+    }
+    rows = await repository.unmapped_codes(query)
+    per_code: Counter[tuple[str, str | None]] = Counter()
+    for row in rows:
+        row["referrals_received"] = received[_group_key(row, query.group_by)]["referrals"]
+        row["code_system"], row["code_value"] = _split_code(row["code"])
+        per_code[(row["element"], row["code"])] += int(row["referrals"])
+    all_received = sum(int(row["referrals"]) for row in received.values())
+    totals: list[Row] = []
+    for (element, code), referrals in per_code.items():
+        system, value = _split_code(code)
+        totals.append(
+            {
+                **_blank(query.group_by),
+                "element": element,
+                "code": code,
+                "code_system": system,
+                "code_value": value,
+                "referrals": referrals,
+                "referrals_received": all_received,
+            }
+        )
+    totals.append(
+        {
+            **_blank(query.group_by),
+            "element": None,
+            "code": None,
+            "code_system": None,
+            "code_value": "Any unmapped code (each referral once)",
+            "referrals": sum(int(row[data_quality.ANY_UNMAPPED]) for row in received.values()),
+            "referrals_received": all_received,
+        }
+    )
+    rows.sort(key=_order_key(query.group_by, data_quality.DIMENSIONS))
+    return Report(
+        "data-quality",
+        "Data quality by sender: codes Signpost could not map",
+        "The codes senders used that Signpost could not place in its code lists, most "
+        "frequent first, with the share of the group's referrals that carried each.",
+        [
+            *_quality_columns(query.group_by),
+            Column("element", "Element (FHIRPath)", "dimension"),
+            Column("code", "Code as sent (system|code)", "dimension"),
+            Column("code_system", "Code system", "label"),
+            Column("code_value", "Code", "label"),
+            count("referrals", "Referrals with this code"),
+            count("referrals_received", "Referrals received in the group", varies_by=()),
+            percentage("share", "% of referrals received", "referrals", "referrals_received"),
+        ],
+        rows,
+        totals,
+        [
+            *QUALITY_NOTES[:2],
+            "A referral with several unmapped codes counts under each; the last total counts "
+            "it once. Codes are ranked by their published count; limit sets how many are "
+            "shown per group (the totals list every code).",
+        ],
+        chart_measure="referrals",
+        ranked=True,
+        limit=int(query.option("limit")),
+    )
+
+
 # The catalogue -------------------------------------------------------------------------------
 
 REASON_DIMENSIONS = ("reason", "reason-group")
@@ -999,6 +1162,19 @@ REPORTS: dict[str, ReportSpec] = {
             completeness,
             default_group_by=("source-system",),
         ),
+        ReportSpec(
+            "data-quality",
+            "Data quality by sender",
+            "Per source system, sender and month received: referrals received and those kept "
+            "with data gaps (no source of referral, unmapped or text-only reasons, no NHS "
+            "number, elements not interpreted, personal data removed), with the most frequent "
+            "unmapped codes (view=unmapped-codes). For feedback to practices and trusts.",
+            data_quality_report,
+            options=(data_quality.VIEW, data_quality.LIMIT),
+            default_group_by=data_quality.DEFAULT_GROUP_BY,
+            dimensions=data_quality.DIMENSIONS,
+            max_group_by=len(data_quality.DIMENSIONS),
+        ),
     )
 }
 
@@ -1030,18 +1206,15 @@ def describe_catalogue() -> dict[str, Any]:
                     if spec.default_group_by
                     else {}
                 ),
+                **(
+                    {"dimensions": [_describe(d) for d in spec.dimensions.values()]}
+                    if spec.dimensions is not None
+                    else {}
+                ),
             }
             for spec in REPORTS.values()
         ],
-        "dimensions": [
-            {
-                "name": d.name,
-                "description": d.description,
-                "filter": d.filterable,
-                **({"values": list(d.values)} if d.values is not None else {}),
-            }
-            for d in catalogue().values()
-        ],
+        "dimensions": [_describe(d) for d in catalogue().values()],
         "parameters": {
             "from": "first referral date included (YYYY-MM-DD)",
             "to": "last referral date included (YYYY-MM-DD)",
@@ -1051,4 +1224,13 @@ def describe_catalogue() -> dict[str, Any]:
             "for a caller who holds it",
         },
         "disclosure": disclosure.RULE,
+    }
+
+
+def _describe(found: Dimension) -> dict[str, Any]:
+    return {
+        "name": found.name,
+        "description": found.description,
+        "filter": found.filterable,
+        **({"values": list(found.values)} if found.values is not None else {}),
     }

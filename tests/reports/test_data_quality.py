@@ -1,0 +1,253 @@
+"""The data-quality report: referrals kept with data gaps, per source system, sender and month
+received, counted as referrals (not gap rows), with the codes Signpost could not map."""
+
+from fastapi import FastAPI
+
+from referral_api.quality.repository import GapRepository
+from referral_api.reports.data_quality import REASON_ELEMENT, SOURCE_OF_REFERRAL_ELEMENT
+from signpost_schemas.fhir.gaps import Gap, GapKind
+from tests.referral.conftest import WRITE
+from tests.support.builders import NHS_NUMBERS, service_request
+from tests.support.clients import bearer
+from tests.support.reports import Dataset
+
+SCT = "http://snomed.info/sct"
+CODE_A = f"{SCT}|1082701000000108"
+CODE_B = f"{SCT}|224130005"
+
+
+def text_only(index: int) -> Gap:
+    return Gap(GapKind.UNCODED_TEXT, f"{REASON_ELEMENT}[{index}]", "reason as text only")
+
+
+def unmapped(index: int, code: str) -> Gap:
+    return Gap(GapKind.UNMAPPED_CODE, f"{REASON_ELEMENT}[{index}].coding[0]", "unmapped", code)
+
+
+NO_SOURCE = Gap(GapKind.NOT_RECORDED, SOURCE_OF_REFERRAL_ELEMENT, "no source of referral")
+NO_NHS_NUMBER = Gap(GapKind.NO_NHS_NUMBER, "ServiceRequest.subject.identifier", "local number")
+NOT_INTERPRETED = Gap(GapKind.NOT_INTERPRETED, "ServiceRequest.note[0]", "kept as sent")
+REMOVED = Gap(GapKind.REMOVED_PERSONAL_DATA, "Patient.address[0].line", "not kept")
+OTHER = Gap(GapKind.NOT_RECORDED, "ServiceRequest.performer", "no receiving organisation")
+
+
+def _senders() -> Dataset:
+    """emis F84001 in January: 4 referrals, 3 with gaps; in February (received then, though
+    referred in January): 1 with no NHS number. rio Y02345 in January: 2, one with gaps."""
+    d = Dataset()
+    jan = {"source_system": "emis", "sender": "F84001", "authored": "2026-01-10"}
+    first = d.referral(**jan)
+    d.gaps(first, text_only(0), text_only(1), unmapped(2, CODE_A))  # two text-only: once
+    second = d.referral(**jan)
+    d.gaps(second, unmapped(0, CODE_A), unmapped(1, CODE_B))
+    third = d.referral(**jan)
+    d.gaps(third, NO_SOURCE)
+    d.referral(**jan)
+    late = d.referral(
+        source_system="emis", sender="F84001", authored="2026-01-30", received="2026-02-02"
+    )
+    d.gaps(late, NO_NHS_NUMBER)
+    rio = {"source_system": "rio", "sender": "Y02345", "authored": "2026-01-20"}
+    trust = d.referral(**rio)
+    d.gaps(trust, NOT_INTERPRETED, REMOVED, OTHER, unmapped(0, CODE_B))
+    d.referral(**rio)
+    return d
+
+
+MEASURES = (
+    "referrals",
+    "with_gap",
+    "no_source",
+    "unmapped_reason",
+    "text_only_reason",
+    "no_nhs_number",
+    "not_interpreted",
+    "personal_data_removed",
+    "other_gap",
+)
+
+
+def _cells(row: dict) -> tuple[int, ...]:
+    return tuple(row[name] for name in MEASURES)
+
+
+async def test_warnings_count_referrals_per_source_system_sender_and_month_received(load, report):
+    await load(_senders())
+
+    body = await report("data-quality", unsuppressed=True)
+
+    assert body["parameters"]["group_by"] == ["source-system", "sender", "month"]
+    rows = {(r["source_system"], r["sender"], r["month"]): _cells(r) for r in body["rows"]}
+    assert rows == {
+        ("emis", "F84001", "2026-01"): (4, 3, 1, 2, 1, 0, 0, 0, 0),
+        ("emis", "F84001", "2026-02"): (1, 1, 0, 0, 0, 1, 0, 0, 0),
+        ("rio", "Y02345", "2026-01"): (2, 1, 0, 1, 0, 0, 1, 1, 1),
+    }
+    assert [r["month"] for r in body["rows"]] == ["2026-01", "2026-02", "2026-01"]
+    total = body["totals"][0]
+    assert _cells(total) == (7, 5, 1, 3, 1, 1, 1, 1, 1)
+    january = body["rows"][0]
+    assert (january["with_gap_rate"], january["unmapped_reason_rate"]) == (75.0, 50.0)
+    assert (january["no_source_rate"], january["no_nhs_number_rate"]) == (25.0, 0.0)
+    assert round(total["unmapped_reason_rate"], 1) == 42.9
+
+
+async def test_filters_by_sender_source_system_and_date_received(load, report):
+    await load(_senders())
+
+    by_sender = await report("data-quality", unsuppressed=True, sender="f84001")
+    in_january = await report(
+        "data-quality", unsuppressed=True, **{"from": "2026-01-01", "to": "2026-01-31"}
+    )
+    rio = await report("data-quality", unsuppressed=True, **{"source-system": "rio"})
+
+    assert {r["sender"] for r in by_sender["rows"]} == {"F84001"}
+    assert by_sender["parameters"]["filters"] == {"sender": ["F84001"]}
+    assert by_sender["totals"][0]["referrals"] == 5
+    # Referred in January but received in February: outside January's report.
+    assert in_january["totals"][0]["referrals"] == 6
+    assert in_january["totals"][0]["no_nhs_number"] == 0
+    assert [(r["sender"], r["referrals"]) for r in rio["rows"]] == [("Y02345", 2)]
+
+
+async def test_group_by_sender_over_the_whole_period(load, report):
+    await load(_senders())
+
+    body = await report("data-quality", unsuppressed=True, group_by="sender")
+
+    assert [c["name"] for c in body["columns"]][:2] == ["sender", "referrals"]
+    assert {r["sender"]: _cells(r) for r in body["rows"]} == {
+        "F84001": (5, 4, 1, 2, 1, 1, 0, 0, 0),
+        "Y02345": (2, 1, 0, 1, 0, 0, 1, 1, 1),
+    }
+
+
+async def test_unmapped_codes_ranked_per_group_with_totals_per_code(load, report):
+    await load(_senders())
+
+    body = await report("data-quality", unsuppressed=True, view="unmapped-codes", group_by="sender")
+    top = await report(
+        "data-quality", unsuppressed=True, view="unmapped-codes", group_by="sender", limit="1"
+    )
+
+    rows = [(r["sender"], r["element"], r["code"], r["referrals"]) for r in body["rows"]]
+    assert rows == [
+        ("F84001", REASON_ELEMENT + ".coding", CODE_A, 2),
+        ("F84001", REASON_ELEMENT + ".coding", CODE_B, 1),
+        ("Y02345", REASON_ELEMENT + ".coding", CODE_B, 1),
+    ]
+    first = body["rows"][0]
+    assert (first["code_system"], first["code_value"]) == (SCT, "1082701000000108")
+    assert (first["referrals_received"], first["share"]) == (5, 40.0)
+    assert [(r["sender"], r["code"]) for r in top["rows"]] == [
+        ("F84001", CODE_A),
+        ("Y02345", CODE_B),
+    ]
+    totals = [(t["code"], t["referrals"], t["referrals_received"]) for t in body["totals"]]
+    assert totals == [(CODE_A, 2, 7), (CODE_B, 2, 7), (None, 3, 7)]
+
+
+def _one_sender(referrals: int, without_source: int) -> Dataset:
+    d = Dataset()
+    for index in range(referrals):
+        referral = d.referral(authored="2026-03-02")
+        if index < without_source:
+            d.gaps(referral, NO_SOURCE)
+    return d
+
+
+async def test_small_counts_are_suppressed_and_rates_withheld(load, report):
+    await load(_one_sender(referrals=12, without_source=3))
+
+    body = await report("data-quality")
+
+    assert body["disclosure"]["controlled"] is True
+    row = body["rows"][0]
+    assert (row["sender"], row["month"], row["referrals"]) == ("F84001", "2026-03", 10)
+    assert (row["no_source"], row["no_source_rate"], row["with_gap"]) == (None, None, None)
+    assert {"no_source", "no_source_rate", "with_gap"} <= set(row["suppressed"])
+    assert (row["unmapped_reason"], row["unmapped_reason_rate"]) == (0, 0.0)
+    assert body["totals"][0]["referrals"] == 10
+
+
+async def test_csv_columns_and_svg_chart(load, client):
+    await load(_one_sender(referrals=20, without_source=10))
+    headers = bearer("reports:read")
+
+    as_csv = await client.get("/reports/data-quality", params={"format": "csv"}, headers=headers)
+    as_svg = await client.get(
+        "/reports/data-quality", headers={**headers, "Accept": "image/svg+xml"}
+    )
+
+    assert as_csv.status_code == 200
+    assert as_csv.headers["content-type"].startswith("text/csv")
+    lines = as_csv.text.split("\r\n")
+    assert lines[0] == (
+        "row_type,source_system,sender,month,referrals,with_gap,with_gap_rate,no_source,"
+        "no_source_rate,unmapped_reason,unmapped_reason_rate,text_only_reason,"
+        "text_only_reason_rate,no_nhs_number,no_nhs_number_rate,not_interpreted,"
+        "not_interpreted_rate,personal_data_removed,personal_data_removed_rate,other_gap,"
+        "other_gap_rate"
+    )
+    assert lines[1] == "row,emis,F84001,2026-03,20,10,50.0,10,50.0" + ",0,0.0" * 6
+    assert lines[2].startswith("total,,,,20,10,50.0")
+    assert as_svg.status_code == 200
+    assert as_svg.headers["content-type"].startswith("image/svg+xml")
+    assert "<svg" in as_svg.text and "Data quality by sender" in as_svg.text
+    assert "emis · F84001 · 2026-03" in as_svg.text
+
+
+async def test_needs_reports_read(client):
+    response = await client.get("/reports/data-quality", headers=bearer("referral:read"))
+
+    assert response.status_code == 403
+
+
+async def test_refuses_dimensions_and_options_it_does_not_have(client):
+    headers = bearer("reports:read")
+
+    by_role = await client.get(
+        "/reports/data-quality", params={"group_by": "role"}, headers=headers
+    )
+    by_month = await client.get(
+        "/reports/data-quality", params={"month": "2026-01"}, headers=headers
+    )
+    bad_view = await client.get("/reports/data-quality", params={"view": "codes"}, headers=headers)
+    sender_elsewhere = await client.get(
+        "/reports/referrals", params={"sender": "F84001"}, headers=headers
+    )
+
+    assert [r.status_code for r in (by_role, by_month, bad_view, sender_elsewhere)] == [400] * 4
+    assert by_role.json()["errors"][0]["parameter"] == "group_by"
+    assert by_month.json()["errors"][0]["parameter"] == "month"
+    assert bad_view.json()["errors"][0]["parameter"] == "view"
+    assert sender_elsewhere.json()["errors"][0]["parameter"] == "sender"
+
+
+async def test_referrals_created_through_the_api_count_with_their_gaps(
+    client, referral_app: FastAPI, report
+):
+    created = []
+    for index, requester in enumerate(("F84001", "F84001", "B82005")):
+        response = await client.post(
+            "/fhir/ServiceRequest",
+            json=service_request(
+                identifier=f"EMIS-{index}", nhs_number=NHS_NUMBERS[index], requester=requester
+            ),
+            headers=WRITE,
+        )
+        assert response.status_code == 201, response.text
+        created.append(response.json())
+    async with referral_app.state.database.sessionmaker() as session, session.begin():
+        gaps = GapRepository(session)
+        await gaps.replace(created[0]["id"], [text_only(0), text_only(2), NO_SOURCE])
+        await gaps.replace(created[2]["id"], [unmapped(1, CODE_A)])
+
+    body = await report("data-quality", unsuppressed=True)
+
+    month = created[0]["meta"]["lastUpdated"][:7]
+    rows = {(r["source_system"], r["sender"], r["month"]): _cells(r) for r in body["rows"]}
+    assert rows == {
+        ("api", "B82005", month): (1, 1, 0, 1, 0, 0, 0, 0, 0),
+        ("api", "F84001", month): (2, 1, 1, 0, 1, 0, 0, 0, 0),
+    }

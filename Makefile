@@ -9,7 +9,7 @@ PACKAGES := -e shared/schemas -e shared/platform -e services/referral-api -e ser
 SERVICES := referral directory screening
 SCOPES ?= referral:read referral:write referral:all-organisations directory:write screening:read screening:write screening:all-organisations reports:read audit:read
 
-.PHONY: help venv run test test-sqlite test-postgres test-clock renderers lint format migrate token load-postcodes load-directory-postcodes import-history bench openapi image clean
+.PHONY: help venv run test test-sqlite test-postgres test-clock renderers lint format migrate token load-postcodes load-directory-postcodes load-snomed import-history bench openapi image clean
 
 help:
 	@echo "make run      start referral-api :8001, directory-api :8002, screening-api :8003 (SQLite in ./var/)"
@@ -20,6 +20,7 @@ help:
 	@echo "make migrate  migrate the three databases to head"
 	@echo "make load-postcodes FILE=...  load the full ONS postcode directory into referral-api"
 	@echo "make load-directory-postcodes FILE=...  load it into directory-api (postcode searches)"
+	@echo "make load-snomed DIR=...  load a SNOMED CT RF2 Snapshot into referral-api (groups SNOMED codes)"
 	@echo "make import-history FILE=...  backfill referral history (NDJSON messages or the CSV template)"
 	@echo "make lint     ruff check and format check"
 	@echo "make bench    benchmarks on PostgreSQL (see bench/README.md)"
@@ -84,6 +85,10 @@ load-postcodes: venv
 load-directory-postcodes: venv
 	@test -n "$(FILE)" || (echo "usage: make load-directory-postcodes FILE=path/to/ONSPD_or_NSPL.csv" && exit 2)
 	$(BIN)/python -m directory_api.geography load $(FILE)
+
+load-snomed: venv
+	@test -n "$(DIR)" || (echo "usage: make load-snomed DIR=path/to/unzipped/RF2/release" && exit 2)
+	$(BIN)/python -m referral_api.terminology.load $(DIR)
 
 import-history: venv
 	@test -n "$(FILE)" || (echo "usage: make import-history FILE=history.ndjson|template.csv" && exit 2)

@@ -36,8 +36,20 @@ BAD_BODIES = {
         "value",
         "ServiceRequest.subject.identifier.value",
     ),
-    "unknown reason code": (
-        service_request(reasons=[reason("105531004"), reason("123456789")]),
+    "SNOMED reason with a wrong check digit": (
+        service_request(reasons=[reason("105531004"), reason("366979005")]),
+        422,
+        "code-invalid",
+        "ServiceRequest.reasonCode[1].coding[0].code",
+    ),
+    "SNOMED reason that is a description id": (
+        service_request(reasons=[reason("366979014")]),
+        422,
+        "code-invalid",
+        "ServiceRequest.reasonCode[0].coding[0].code",
+    ),
+    "reason from a code system Signpost does not read": (
+        service_request(reasons=[reason("105531004"), reason("XaX4A", "http://read.info/ctv3")]),
         422,
         "code-invalid",
         "ServiceRequest.reasonCode[1]",
@@ -57,8 +69,16 @@ BAD_BODIES = {
         "ServiceRequest.extension('https://fhir.hl7.org.uk/StructureDefinition/"
         "Extension-UKCore-SourceOfServiceRequest')",
     ),
-    "source of referral outside its value set": (
+    "source of referral with a malformed SNOMED code": (
         service_request(source=("http://snomed.info/sct", "999")),
+        422,
+        "code-invalid",
+        "ServiceRequest.extension[0].valueCodeableConcept.coding[0].code",
+    ),
+    "source of referral outside its value set": (
+        service_request(
+            source=("https://signpost.nhs.example/CodeSystem/source-of-referral", "postman")
+        ),
         422,
         "code-invalid",
         "ServiceRequest.extension[0].valueCodeableConcept",

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from referral_api.lifecycle.models import Assessment, Contact, ReferralTask
 from referral_api.lifecycle.repository import HeldVersion, LifecycleRepository
 from referral_api.referrals.repository import ReferralForUpdate, ReferralRepository
+from referral_api.terminology import service as terminology
 from signpost_platform.fhir.responses import instant
 from signpost_schemas import systems
 from signpost_schemas.fhir import profiles
@@ -136,6 +137,10 @@ async def _save(
             },
             previous,
         )
+        outputs = resource.output or []
+        supports = await terminology.place(
+            repository.session, [(terminology.SUPPORT, output.support) for output in outputs]
+        )
         await repository.replace_support(
             resource_id,
             [
@@ -143,14 +148,16 @@ async def _save(
                     "task_id": resource_id,
                     "position": position,
                     "referral_id": context.referral_id,
-                    "support_code": output.support.code,
-                    "support_group": output.support.group,
+                    "support_code": support.code,
+                    "support_group": support.group,
                     "kind": output.kind,
                     "directory_service_id": output.directory_service_id,
                     "directory_service_name": output.directory_service_name,
                     "offered_at": output.offered_at,
                 }
-                for position, output in enumerate(resource.output or [], start=1)
+                for position, (output, support) in enumerate(
+                    zip(outputs, supports, strict=True), start=1
+                )
             ],
         )
     elif isinstance(resource, ContactResource):

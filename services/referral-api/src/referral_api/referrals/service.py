@@ -25,9 +25,15 @@ from referral_api.referrals.repository import (
     StoredReferral,
 )
 from referral_api.referrals.search import ReferralFilter
+from referral_api.terminology import service as terminology
 from signpost_platform.errors import BadRequest, Conflict, NotFound, PreconditionFailed
 from signpost_platform.fhir.search import Token
+from signpost_schemas import systems
 from signpost_schemas.fhir.service_request import ServiceRequest
+
+# How a reason sent as text only is stored (its rows need a code; the served resource keeps
+# the reason as sent). Senders cannot send it: it is not in the referral-reasons list.
+UNCODED_REASON = (systems.REFERRAL_REASON, "uncoded")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +64,8 @@ async def create(
     referral_id = str(uuid.uuid4())
     stored = StoredReferral(referral_id, 1, now, _canonical_json(resource, referral_id, 1, now))
     try:
-        await repository.insert(stored, _columns(resource), identifiers, _reasons(resource))
+        columns, reasons = await _rows(session, resource)
+        await repository.insert(stored, columns, identifiers, reasons)
     except IntegrityError:
         await session.rollback()
         if if_none_exist is not None:
@@ -79,11 +86,12 @@ async def create_from_message(
     now = datetime.now(UTC)
     referral_id = str(uuid.uuid4())
     stored = StoredReferral(referral_id, 1, now, _canonical_json(resource, referral_id, 1, now))
+    columns, reasons = await _rows(session, resource)
     await ReferralRepository(session).insert(
         stored,
-        _columns(resource),
+        columns,
         _identifiers(resource),
-        _reasons(resource),
+        reasons,
         source_system=source_system,
         source_updated_at=as_of,
     )
@@ -122,13 +130,14 @@ async def save_from_message(
             incoming_meta=incoming_meta,
         )
         new = StoredReferral(stored.id, version, now, document)
-        columns = dataclasses.replace(_columns(resource), status=status)
+        columns, reasons = await _rows(session, resource)
+        columns = dataclasses.replace(columns, status=status)
         updated = await repository.update(
             new,
             stored.version,
             columns,
             _identifiers(resource),
-            _reasons(resource),
+            reasons,
             source_updated_at=as_of,
         )
     else:
@@ -193,9 +202,8 @@ async def update(
     stored = StoredReferral(
         referral_id, version, now, _canonical_json(resource, referral_id, version, now, kept)
     )
-    updated = await repository.update(
-        stored, expected_version, _columns(resource), identifiers, _reasons(resource)
-    )
+    columns, reasons = await _rows(session, resource)
+    updated = await repository.update(stored, expected_version, columns, identifiers, reasons)
     if not updated:  # another update committed between our read and our write
         latest = await repository.get(referral_id)
         raise _stale(latest.version if latest else version, expected_version)
@@ -276,9 +284,20 @@ def _identifiers(resource: ServiceRequest) -> list[tuple[str, str]]:
     return [(i.system, i.value) for i in resource.identifier or []]
 
 
-def _columns(resource: ServiceRequest) -> ReferralColumns:
-    source = resource.source_of_referral
-    return ReferralColumns(
+async def _rows(
+    session: AsyncSession, resource: ServiceRequest
+) -> tuple[ReferralColumns, list[ReasonRow]]:
+    """The searchable columns and the reason rows, SNOMED CT codes outside the shipped lists
+    grouped through the loaded release (one query, only when there are such codes)."""
+    source, *reasons = await terminology.place(
+        session,
+        [
+            (terminology.SOURCES, resource.source_of_referral),
+            *((terminology.REASONS, reason) for reason in resource.reasons),
+        ],
+    )
+    assert source.system is not None and source.code is not None
+    columns = ReferralColumns(
         status=resource.status,
         intent=resource.intent,
         nhs_number=resource.nhs_number,
@@ -290,13 +309,13 @@ def _columns(resource: ServiceRequest) -> ReferralColumns:
         source_of_referral_group=source.group,
         receiver_ods=resource.receiver_ods,
     )
-
-
-def _reasons(resource: ServiceRequest) -> list[ReasonRow]:
-    return [
-        ReasonRow(concept.system, concept.code, text, concept.group)
-        for concept, text in resource.reasons
+    rows = [
+        ReasonRow(reason.system, reason.code, reason.text, reason.group)
+        if reason.system and reason.code
+        else ReasonRow(*UNCODED_REASON, reason.text, reason.group)
+        for reason in reasons
     ]
+    return columns, rows
 
 
 def _canonical_json(

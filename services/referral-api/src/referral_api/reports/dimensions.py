@@ -11,18 +11,23 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from referral_api.mapping.native import AGE_BANDS
-from signpost_schemas import codes
+from signpost_schemas import codes, snomed
+from signpost_schemas.fhir.binding import UNCODED_GROUP, UNMAPPED_GROUP
 
 SOURCE_SYSTEMS = ("api", "emis", "rio", "import")
 ODS_CODE = re.compile(r"^[A-Z0-9]{3,10}$")
 NOT_RECORDED = "Not recorded"
+# A reason sent as text only is stored under this code (referrals.service.UNCODED_REASON).
+UNCODED_REASON = "uncoded"
+# Any well-formed SNOMED CT concept id (the reason filter takes codes outside the list).
+SNOMED_CONCEPT_ID = re.compile(r"^[1-9][0-9]{5,17}$")
 
 
 @dataclass(frozen=True, slots=True)
 class Dimension:
     """One way to slice referrals.
 
-    `values` is the closed list a filter value must come from (None: checked by `pattern`);
+    `values` is the list a filter value must come from, unless it matches `pattern`;
     `labels` gives a display for coded values; `per_reason` dimensions come from a referral's
     reasons, so a referral with several reasons appears under each of them.
     """
@@ -46,8 +51,10 @@ class Dimension:
         return value.strip().upper() if self.pattern is ODS_CODE else value.strip()
 
     def accepts(self, value: str) -> bool:
-        if self.values is not None:
-            return value in self.values
+        if self.values is not None and value in self.values:
+            return True
+        if self.pattern is SNOMED_CONCEPT_ID:
+            return snomed.is_concept_id(value)
         return bool(self.pattern and self.pattern.match(value))
 
 
@@ -83,7 +90,7 @@ def catalogue() -> dict[str, Dimension]:
                 "source",
                 "Source of referral (the roll-up shared by the SNOMED, local and "
                 "MHSDS source codes)",
-                values=_groups(codes.sources_of_referral()),
+                values=(*_groups(codes.sources_of_referral()), UNMAPPED_GROUP),
             ),
             Dimension(
                 "source-system",
@@ -136,15 +143,21 @@ def catalogue() -> dict[str, Dimension]:
             ),
             Dimension(
                 "reason",
-                "A coded reason for referral (every reason of a referral counts)",
-                values=tuple(c.code for c in reasons),
-                labels={c.code: c.display for c in reasons},
+                "A reason for referral (every reason of a referral counts): a code of the "
+                "referral-reasons list, any SNOMED CT concept id, or 'uncoded' (text only)",
+                values=(*(c.code for c in reasons), UNCODED_REASON),
+                pattern=SNOMED_CONCEPT_ID,
+                labels={
+                    **{c.code: c.display for c in reasons},
+                    UNCODED_REASON: "Reason given as text only",
+                },
                 per_reason=True,
             ),
             Dimension(
                 "reason-group",
-                "The reason's group (housing, finance, ...)",
-                values=_groups(reasons),
+                "The reason's group (housing, finance, ...); 'unmapped' for a SNOMED CT code "
+                "no group covers, 'uncoded' for a reason given as text only",
+                values=(*_groups(reasons), UNMAPPED_GROUP, UNCODED_GROUP),
                 per_reason=True,
             ),
         )

@@ -64,6 +64,7 @@ from referral_api.reports.models import (
     ReportState,
     ReportSupport,
 )
+from signpost_schemas.fhir.binding import UNCODED_GROUP, UNMAPPED_GROUP
 
 R = Referral.__table__
 P = ReferralPerson.__table__
@@ -82,6 +83,9 @@ F = ReportReferral.__table__
 OTHER = R.alias("other_referral")
 
 NOT_RECORDED_GROUP = "not-recorded"
+# Reasons that are not coded (completeness), and needs the reason-support map cannot match.
+UNCODED_GROUPS = (NOT_RECORDED_GROUP, UNCODED_GROUP)
+UNMATCHABLE_GROUPS = (NOT_RECORDED_GROUP, UNCODED_GROUP, UNMAPPED_GROUP)
 UNKNOWN_SOURCE_GROUP = "unknown"
 GENDER_NOT_KNOWN = "not-known"
 ETHNIC_CATEGORY_NOT_KNOWN = "99"
@@ -400,12 +404,16 @@ class FactRepository:
             .group_by(LINK.c.referral_id)
             .subquery("link_flags")
         )
-        coded_reason = and_(RR.c.reason_group.is_not(None), RR.c.reason_group != NOT_RECORDED_GROUP)
+        group = RR.c.reason_group
+        coded_reason = and_(group.is_not(None), group.not_in(UNCODED_GROUPS))
+        # A need the map can match: not missing, text only or outside every group.
+        known_need = and_(group.is_not(None), group.not_in(UNMATCHABLE_GROUPS))
         reasons = (
             select(
                 RR.c.referral_id,
                 func.count().label("reasons"),
                 func.max(flag(coded_reason)).label("coded"),
+                func.max(flag(known_need)).label("need"),
             )
             .where(*self._only(RR.c.referral_id, ids))
             .group_by(RR.c.referral_id)
@@ -468,7 +476,7 @@ class FactRepository:
                 for name in ("contacts", *CONTACT_OUTCOME_COLUMNS)
             },
             "several_reasons": flag(func.coalesce(reasons.c.reasons, 0) > 1),
-            "has_need": func.coalesce(reasons.c.coded, 0),
+            "has_need": func.coalesce(reasons.c.need, 0),
             "has_support": flag(supported.c.referral_id.is_not(None)),
             "need_met": func.coalesce(needs_met.c.met, 0),
             "re_referral": func.coalesce(links.c.re_referral, 0),

@@ -3,7 +3,9 @@
 The map is the documented basis of the reason-vs-support match rate (docs/reports.md): a
 referral's need in reason group G is met-in-kind when any support offered to it is in one of
 the support groups the map gives for G. `not-recorded` has no support group: a referral
-without a recorded need cannot be matched and is left out of the match rate.
+without a recorded need cannot be matched and is left out of the match rate. Nor can needs
+in `unmapped` (a SNOMED CT code no group covers) or `uncoded` (text only): a referral whose
+needs are all of these is left out of the match rate too.
 """
 
 import csv
@@ -12,8 +14,9 @@ from functools import cache
 from importlib import resources
 
 from signpost_schemas import codes
+from signpost_schemas.fhir.binding import UNCODED_GROUP, UNMAPPED_GROUP
 
-UNMATCHABLE = frozenset({"not-recorded"})
+UNMATCHABLE = frozenset({"not-recorded", UNMAPPED_GROUP, UNCODED_GROUP})
 
 
 @cache

@@ -128,7 +128,15 @@ def _parameters(spec: service.ReportSpec) -> list[dict[str, Any]]:
     for dimension in dimensions.values():
         if dimension.filterable:
             items: dict[str, Any] = {"type": "string"}
-            if dimension.values is not None:
+            if dimension.values is not None and dimension.pattern is not None:
+                # A listed value, or one the pattern admits (any SNOMED CT concept id).
+                items = {
+                    "anyOf": [
+                        {"type": "string", "enum": list(dimension.values)},
+                        {"type": "string", "pattern": dimension.pattern.pattern},
+                    ]
+                }
+            elif dimension.values is not None:
                 items["enum"] = list(dimension.values)
             parameters.append(
                 {

@@ -212,7 +212,8 @@ def _reason_labels(rows: list[Row], key: str, level: str) -> None:
         code = row.get(key)
         if level == "reason":
             concept = reasons.get(code) if code else None
-            row[f"{key}_label"] = concept.display if concept else (code or NOT_RECORDED)
+            label = concept.display if concept else dimension("reason").label(code)
+            row[f"{key}_label"] = label
             row[f"{key}_group"] = concept.group if concept else None
         else:
             row[f"{key}_label"] = code or NOT_RECORDED

@@ -4,9 +4,12 @@ Shaped on UK Core ServiceRequest and the BaRS referral request. Beyond base FHIR
 - `subject.identifier`: the person's NHS number (Modulus 11 checked);
 - `requester.identifier`: the referring organisation's ODS code;
 - `performerType`: the personalised-care role that receives the referral (one of six);
-- the UK Core source-of-referral extension, coded from the source-of-referral value set;
+- the UK Core source-of-referral extension, coded from the source-of-referral value set or
+  with any well-formed SNOMED CT concept id;
 - `authoredOn`: the referral date;
-- `reasonCode` 1..*: every need, coded from the referral-reason value set, in rank order.
+- `reasonCode` 1..*: every need, in rank order: coded from the referral-reason value set, or
+  with any well-formed SNOMED CT concept id, or given as text only. What the shipped lists do
+  not group is kept and reported as a data gap (`signpost_schemas.fhir.gaps`).
 - `performer`, when it names an organisation by ODS code: at most one such organisation, the
   receiving organisation. With the requester it decides who may see the referral.
 """
@@ -15,12 +18,21 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, field_validator, model_validator
+from pydantic import AwareDatetime, Field, ValidationInfo, field_validator, model_validator
 
 from signpost_schemas import codes, systems
 from signpost_schemas.codes import Concept
 from signpost_schemas.fhir.base import FhirModel, FhirResource
-from signpost_schemas.fhir.binding import bound_to, custom_error, first_match
+from signpost_schemas.fhir.binding import (
+    CodedValue,
+    bound_to,
+    check_snomed_codings,
+    custom_error,
+    describe_codings,
+    first_match,
+    gap_of,
+    read_coded,
+)
 from signpost_schemas.fhir.datatypes import (
     Annotation,
     CodeableConcept,
@@ -35,6 +47,7 @@ from signpost_schemas.fhir.datatypes import (
     Narrative,
     Reference,
 )
+from signpost_schemas.fhir.gaps import note_gap
 from signpost_schemas.nhs_number import InvalidNhsNumber, validate_nhs_number
 
 REASON_NOT_RECORDED = (systems.REFERRAL_REASON, "reason-not-recorded")
@@ -42,7 +55,8 @@ ODS_CODE_PATTERN = r"^[A-Z0-9]{3,10}$"
 # A referral dated more than this far ahead of the server clock is a data-entry error.
 AUTHORED_CLOCK_SKEW = timedelta(days=1)
 
-ReasonConcept = Annotated[CodeableConcept, bound_to(codes.referral_reasons, "each reasonCode")]
+# Checked by ServiceRequest._check_reasons, which knows each reason's position.
+ReasonConcept = CodeableConcept
 RoleConcept = Annotated[CodeableConcept, bound_to(codes.personalised_care_roles, "performerType")]
 
 ServiceRequestStatus = Literal[
@@ -170,14 +184,14 @@ class ServiceRequest(FhirResource):
         return value
 
     @model_validator(mode="after")
-    def _dataset_rules(self) -> "ServiceRequest":
-        self._check_source_of_referral()
-        self._check_reasons()
+    def _dataset_rules(self, info: ValidationInfo) -> "ServiceRequest":
+        self._check_source_of_referral(info)
+        self._check_reasons(info)
         self._check_identifiers()
         self._check_performers()
         return self
 
-    def _check_source_of_referral(self) -> None:
+    def _check_source_of_referral(self, info: ValidationInfo) -> None:
         found = [
             (i, e)
             for i, e in enumerate(self.extension)
@@ -193,26 +207,45 @@ class ServiceRequest(FhirResource):
             )
         index, extension = found[0]
         concept = extension.valueCodeableConcept
-        if concept is None or first_match(concept, codes.sources_of_referral()) is None:
+        where = f"ServiceRequest.extension[{index}].valueCodeableConcept"
+        if concept is not None:
+            check_snomed_codings(concept, where)
+        value = read_coded(concept, codes.sources_of_referral()) if concept else None
+        if value is None:
             raise custom_error(
                 "code_invalid",
                 "the source of referral must be a valueCodeableConcept coded from the "
-                "source-of-referral value set",
-                f"ServiceRequest.extension[{index}].valueCodeableConcept",
+                "source-of-referral value set or with a SNOMED CT concept id",
+                where,
             )
+        if (gap := gap_of(value, where, "the source of referral")) is not None:
+            note_gap(info, gap)
 
-    def _check_reasons(self) -> None:
+    def _check_reasons(self, info: ValidationInfo) -> None:
         seen: set[tuple[str, str]] = set()
         for index, reason in enumerate(self.reasonCode):
-            match = first_match(reason, codes.referral_reasons())
-            assert match is not None  # guaranteed by the binding
-            key = (match[1].system, match[1].code)
+            where = f"ServiceRequest.reasonCode[{index}]"
+            check_snomed_codings(reason, where)
+            value = read_coded(reason, codes.referral_reasons(), text_only=True)
+            if value is None:
+                raise custom_error(
+                    "code_invalid",
+                    "each reasonCode must carry a coding from the referral-reasons value set, "
+                    "a SNOMED CT concept id, or only text (got {got})",
+                    where,
+                    got=describe_codings(reason),
+                )
+            if (gap := gap_of(value, where, "the reason")) is not None:
+                note_gap(info, gap)
+            if value.system is None or value.code is None:
+                continue  # text only: two texts are two reasons
+            key = (value.system, value.code)
             if key in seen:
                 raise custom_error(
                     "duplicate",
                     "the reason {code} is given twice",
-                    f"ServiceRequest.reasonCode[{index}]",
-                    code=match[1].code,
+                    where,
+                    code=value.code,
                 )
             seen.add(key)
         if REASON_NOT_RECORDED in seen and len(seen) > 1:
@@ -284,23 +317,26 @@ class ServiceRequest(FhirResource):
         return match[1]
 
     @property
-    def source_of_referral(self) -> Concept:
+    def source_of_referral(self) -> CodedValue:
+        """The source of referral as kept: its code and group (`unmapped` for a SNOMED CT
+        code outside the shipped list)."""
         for extension in self.extension:
             if extension.url == systems.SOURCE_OF_SERVICE_REQUEST_EXTENSION:
                 assert extension.valueCodeableConcept is not None
-                match = first_match(extension.valueCodeableConcept, codes.sources_of_referral())
-                assert match is not None
-                return match[1]
+                value = read_coded(extension.valueCodeableConcept, codes.sources_of_referral())
+                assert value is not None
+                return value
         raise AssertionError("validated ServiceRequest without a source of referral")
 
     @property
-    def reasons(self) -> list[tuple[Concept, str | None]]:
-        """Each coded reason with its free text, in rank order (rank 1 first)."""
+    def reasons(self) -> list[CodedValue]:
+        """Each reason as kept (code, group, free text), in rank order (rank 1 first); a
+        text-only reason has no system or code and the group `uncoded`."""
         result = []
         for reason in self.reasonCode:
-            match = first_match(reason, codes.referral_reasons())
-            assert match is not None
-            result.append((match[1], reason.text))
+            value = read_coded(reason, codes.referral_reasons(), text_only=True)
+            assert value is not None
+            result.append(value)
         return result
 
     @property

@@ -10,7 +10,8 @@ One Task per referral (`code` = `fulfill`, `focus` = the ServiceRequest) carries
   reasons and executionPeriod.end, the closure date, required);
 - entered-in-error: withdrawn, the Task no longer counts.
 
-`output` lists the support offered: `type` is coded from the support-offered list, the
+`output` lists the support offered: `type` is coded from the support-offered list (or with any
+well-formed SNOMED CT concept id, kept in the group `unmapped` with a data gap), the
 `Extension-Signpost-SupportOfferedKind` says `referral` or `signpost`, and `valueReference`
 names the directory service by id (`identifier.system` = the directory-service id system,
 `value` its UUID) or `valueCodeableConcept` repeats the support code when no service is named.
@@ -20,14 +21,28 @@ import uuid
 from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
-from signpost_schemas import codes
+from signpost_schemas import codes, snomed, systems
 from signpost_schemas.codes import Concept
 from signpost_schemas.fhir import profiles
 from signpost_schemas.fhir.base import FhirModel, FhirResource
-from signpost_schemas.fhir.binding import bound_to, custom_error, describe_codings, first_match
+from signpost_schemas.fhir.binding import (
+    CodedValue,
+    custom_error,
+    describe_codings,
+    first_match,
+    gap_of,
+    read_coded,
+)
 from signpost_schemas.fhir.datatypes import (
     Annotation,
     CodeableConcept,
@@ -37,6 +52,7 @@ from signpost_schemas.fhir.datatypes import (
     Meta,
     Reference,
 )
+from signpost_schemas.fhir.gaps import note_gap
 
 TaskStatus = Literal[
     "draft",
@@ -70,7 +86,33 @@ _RECEIVED = {"draft", "requested", "received", "ready"}
 _ACCEPTED = {"accepted", "in-progress", "on-hold"}
 _CLOSING = {"completed", "failed"}
 
-SupportConcept = Annotated[CodeableConcept, bound_to(codes.support_offered, "Task.output.type")]
+
+def _support_type(concept: CodeableConcept, info: ValidationInfo) -> CodeableConcept:
+    """A support code from the support-offered list, or any well-formed SNOMED CT concept id
+    (kept, grouped `unmapped` with a data gap unless a loaded release places it)."""
+    for coding in concept.coding or []:
+        if coding.system != systems.SNOMED or coding.code is None:
+            continue
+        if (problem := snomed.concept_id_problem(coding.code)) is not None:
+            raise PydanticCustomError(
+                "code_invalid",
+                "{code} is not a SNOMED CT concept id: {problem}",
+                {"code": coding.code, "problem": problem},
+            )
+    value = read_coded(concept, codes.support_offered())
+    if value is None:
+        raise PydanticCustomError(
+            "code_invalid",
+            "Task.output.type must carry a coding from the support-offered value set or a "
+            "SNOMED CT concept id (got {got})",
+            {"got": describe_codings(concept)},
+        )
+    if (gap := gap_of(value, "Task.output.type", "the support offered")) is not None:
+        note_gap(info, gap)
+    return concept
+
+
+SupportConcept = Annotated[CodeableConcept, AfterValidator(_support_type)]
 
 
 def as_moment(value: datetime | date) -> datetime:
@@ -146,10 +188,12 @@ class TaskOutput(FhirModel):
         return self
 
     @property
-    def support(self) -> Concept:
-        match = first_match(self.type, codes.support_offered())
-        assert match is not None
-        return match[1]
+    def support(self) -> CodedValue:
+        """The support code as kept, with its group (`unmapped` for an unlisted SNOMED CT
+        code)."""
+        value = read_coded(self.type, codes.support_offered())
+        assert value is not None
+        return value
 
     @property
     def kind(self) -> SupportKind:

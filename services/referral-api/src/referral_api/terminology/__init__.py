@@ -1,0 +1,1 @@
+"""SNOMED CT: a loaded release's hierarchy, and the groups it gives codes the shipped lists lack."""

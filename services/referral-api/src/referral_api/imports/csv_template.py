@@ -9,8 +9,8 @@ Columns (header row required; order free; empty cells allowed for optional colum
 | nhs_number | yes | 10 digits |
 | role | yes | personalised-care-role code, e.g. social-prescribing-link-worker |
 | referrer_ods | yes | the referring organisation's ODS code |
-| source_of_referral | yes | a local code (gp-practice), a SNOMED id or an MHSDS code (A1) |
-| reasons | yes | reason codes in rank order, separated by `;` (SNOMED ids or local codes) |
+| source_of_referral | yes, may be empty | a local code (gp-practice), a SNOMED id or an MHSDS code (A1); empty: not recorded |
+| reasons | yes, may be empty | reason codes in rank order, separated by `;` (SNOMED ids or local codes); empty: not recorded |
 | reason_text | no | free text for the first reason (never a name) |
 | year_of_birth | no | YYYY |
 | gender | no | PERSON STATED GENDER CODE: 1, 2, 9 or X |
@@ -46,6 +46,8 @@ REQUIRED = [
     "source_of_referral",
     "reasons",
 ]
+# Required columns whose cells may be empty: the referral is kept with the item not recorded.
+MAY_BE_EMPTY = frozenset({"source_of_referral", "reasons"})
 OPTIONAL = [
     "reason_text",
     "year_of_birth",
@@ -99,7 +101,7 @@ def row_to_message(row: dict[str, str]) -> dict[str, Any]:
     """The message Bundle (reason `new`) for one template row; RowError for a bad cell."""
     cell = {k: (v or "").strip() for k, v in row.items() if k}
     for column in REQUIRED:
-        if not cell.get(column):
+        if not cell.get(column) and column not in MAY_BE_EMPTY:
             raise RowError(column, "required")
     referral_date = _date(cell, "referral_date")
     sr_url = f"urn:uuid:{uuid.uuid5(_NAMESPACE, 'sr/' + cell['referral_id'])}"
@@ -111,7 +113,9 @@ def row_to_message(row: dict[str, str]) -> dict[str, Any]:
                 "url": systems.SOURCE_OF_SERVICE_REQUEST_EXTENSION,
                 "valueCodeableConcept": {"coding": [_source(cell["source_of_referral"])]},
             }
-        ],
+        ]
+        if cell.get("source_of_referral")
+        else [],
         "status": "active",
         "intent": "order",
         "subject": {"identifier": {"system": systems.NHS_NUMBER, "value": cell["nhs_number"]}},

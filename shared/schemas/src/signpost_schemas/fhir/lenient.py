@@ -62,7 +62,10 @@ def relocate(gap: Gap, resource_type: str, where: str) -> Gap:
     """A gap named from inside a Bundle: `Task.note` → `Bundle.entry[2].resource.note`."""
     if not gap.element.startswith(resource_type):
         return gap
-    return Gap(gap.kind, where + gap.element[len(resource_type) :], gap.message, gap.code)
+    message = gap.message
+    if message.startswith(resource_type):
+        message = where + message[len(resource_type) :]
+    return Gap(gap.kind, where + gap.element[len(resource_type) :], message, gap.code)
 
 
 class _Walk:

@@ -9,8 +9,8 @@ Columns (header row required; order free; empty cells allowed for optional colum
 | nhs_number | yes | 10 digits |
 | role | yes | personalised-care-role code, e.g. social-prescribing-link-worker |
 | referrer_ods | yes | the referring organisation's ODS code |
-| source_of_referral | yes, may be empty | a local code (gp-practice), a SNOMED id or an MHSDS code (A1); empty: not recorded |
-| reasons | yes, may be empty | reason codes in rank order, separated by `;` (SNOMED ids or local codes); empty: not recorded |
+| source_of_referral | yes* | a local code (gp-practice), a SNOMED id or an MHSDS code (A1) |
+| reasons | yes* | reason codes in rank order, separated by `;` (SNOMED ids or local codes) |
 | reason_text | no | free text for the first reason (never a name) |
 | year_of_birth | no | YYYY |
 | gender | no | PERSON STATED GENDER CODE: 1, 2, 9 or X |
@@ -24,6 +24,8 @@ Columns (header row required; order free; empty cells allowed for optional colum
 | baseline_instrument, baseline_date, baseline_score | no | wemwbs, swemwbs or pam-13, date, total |
 | followup_instrument, followup_date, followup_score | no | as baseline |
 | closed_date, closure_reason | no | date, and a referral-closure-reason code (needs-met, ...) |
+
+*The column is required; an empty cell keeps the referral with the item not recorded.
 """
 
 import hashlib

@@ -28,8 +28,9 @@ BAD_BODIES = {
         "ServiceRequest.resourceType",
     ),
     "missing subject": (without("subject"), 400, "required", "ServiceRequest.subject"),
-    "missing reasons": (without("reasonCode"), 400, "required", "ServiceRequest.reasonCode"),
-    "empty reasons": (service_request(reasons=[]), 400, "required", "ServiceRequest.reasonCode"),
+    "missing requester": (without("requester"), 400, "required", "ServiceRequest.requester"),
+    "missing role": (without("performerType"), 400, "required", "ServiceRequest.performerType"),
+    "missing referral date": (without("authoredOn"), 400, "required", "ServiceRequest.authoredOn"),
     "invalid NHS number": (
         with_changes(lambda b: b["subject"]["identifier"].update(value="9434765918")),
         422,
@@ -60,10 +61,8 @@ BAD_BODIES = {
         "code-invalid",
         "ServiceRequest.performerType",
     ),
-    "source of referral missing": (
-        with_changes(
-            lambda b: b.update(extension=[{"url": "https://example.org/other", "valueString": "x"}])
-        ),
+    "two sources of referral": (
+        with_changes(lambda b: b["extension"].append(dict(b["extension"][0]))),
         422,
         "required",
         "ServiceRequest.extension('https://fhir.hl7.org.uk/StructureDefinition/"
@@ -102,11 +101,31 @@ BAD_BODIES = {
         "business-rule",
         "ServiceRequest.reasonCode",
     ),
-    "unknown element": (
-        {**service_request(), "favouriteColour": "blue"},
+    "modifierExtension on the resource": (
+        {
+            **service_request(),
+            "modifierExtension": [{"url": "https://example.org/not-for", "valueBoolean": True}],
+        },
+        422,
+        "not-supported",
+        "ServiceRequest.modifierExtension",
+    ),
+    "modifierExtension deep inside an unknown element": (
+        {
+            **service_request(),
+            "orderDetail": [
+                {"modifierExtension": [{"url": "https://example.org/x", "valueBoolean": True}]}
+            ],
+        },
+        422,
+        "not-supported",
+        "ServiceRequest.orderDetail[0].modifierExtension",
+    ),
+    "malformed coding inside a known element": (
+        with_changes(lambda b: b["performerType"].update(coding="social-prescribing")),
         400,
         "structure",
-        "ServiceRequest.favouriteColour",
+        "ServiceRequest.performerType.coding",
     ),
     "ODS code malformed": (
         service_request(requester="not an ods code"),

@@ -166,3 +166,26 @@ async def test_the_import_command_resumes_after_being_killed(client, referral_ap
         "SELECT rows_done, rows_failed, finished_at IS NOT NULL AS finished FROM import_run",
     )
     assert run == {"rows_done": 160, "rows_failed": 0, "finished": True}
+
+
+async def test_a_template_row_without_source_or_reasons_is_kept_as_not_recorded(
+    client, referral_app, tmp_path
+):
+    row = {**template_row(1), "source_of_referral": "", "reasons": "", "reason_text": ""}
+    history = write_template(tmp_path / "team.csv", [row])
+    summary = await run_import(
+        referral_app.state.database.url, history, errors_path=tmp_path / "errors.csv", progress=None
+    )
+
+    assert (summary.done, summary.failed) == (1, 0)
+    assert await fetch_rows(referral_app, "SELECT source_of_referral_group FROM referral") == [
+        {"source_of_referral_group": "not-recorded"}
+    ]
+    gaps = await fetch_rows(
+        referral_app, "SELECT kind, element FROM referral_gap WHERE element LIKE 'ServiceRequest%'"
+    )
+    assert sorted(g["element"] for g in gaps if g["kind"] == "not-recorded") == [
+        "ServiceRequest.extension('https://fhir.hl7.org.uk/StructureDefinition/"
+        "Extension-UKCore-SourceOfServiceRequest')",
+        "ServiceRequest.reasonCode",
+    ]

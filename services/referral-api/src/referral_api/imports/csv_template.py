@@ -9,8 +9,8 @@ Columns (header row required; order free; empty cells allowed for optional colum
 | nhs_number | yes | 10 digits |
 | role | yes | personalised-care-role code, e.g. social-prescribing-link-worker |
 | referrer_ods | yes | the referring organisation's ODS code |
-| source_of_referral | yes | a local code (gp-practice), a SNOMED id or an MHSDS code (A1) |
-| reasons | yes | reason codes in rank order, separated by `;` (SNOMED ids or local codes) |
+| source_of_referral | yes* | a local code (gp-practice), a SNOMED id or an MHSDS code (A1) |
+| reasons | yes* | reason codes in rank order, separated by `;` (SNOMED ids or local codes) |
 | reason_text | no | free text for the first reason (never a name) |
 | year_of_birth | no | YYYY |
 | gender | no | PERSON STATED GENDER CODE: 1, 2, 9 or X |
@@ -24,6 +24,8 @@ Columns (header row required; order free; empty cells allowed for optional colum
 | baseline_instrument, baseline_date, baseline_score | no | wemwbs, swemwbs or pam-13, date, total |
 | followup_instrument, followup_date, followup_score | no | as baseline |
 | closed_date, closure_reason | no | date, and a referral-closure-reason code (needs-met, ...) |
+
+*The column is required; an empty cell keeps the referral with the item not recorded.
 """
 
 import hashlib
@@ -46,6 +48,8 @@ REQUIRED = [
     "source_of_referral",
     "reasons",
 ]
+# Required columns whose cells may be empty: the referral is kept with the item not recorded.
+MAY_BE_EMPTY = frozenset({"source_of_referral", "reasons"})
 OPTIONAL = [
     "reason_text",
     "year_of_birth",
@@ -99,7 +103,7 @@ def row_to_message(row: dict[str, str]) -> dict[str, Any]:
     """The message Bundle (reason `new`) for one template row; RowError for a bad cell."""
     cell = {k: (v or "").strip() for k, v in row.items() if k}
     for column in REQUIRED:
-        if not cell.get(column):
+        if not cell.get(column) and column not in MAY_BE_EMPTY:
             raise RowError(column, "required")
     referral_date = _date(cell, "referral_date")
     sr_url = f"urn:uuid:{uuid.uuid5(_NAMESPACE, 'sr/' + cell['referral_id'])}"
@@ -111,7 +115,9 @@ def row_to_message(row: dict[str, str]) -> dict[str, Any]:
                 "url": systems.SOURCE_OF_SERVICE_REQUEST_EXTENSION,
                 "valueCodeableConcept": {"coding": [_source(cell["source_of_referral"])]},
             }
-        ],
+        ]
+        if cell.get("source_of_referral")
+        else [],
         "status": "active",
         "intent": "order",
         "subject": {"identifier": {"system": systems.NHS_NUMBER, "value": cell["nhs_number"]}},

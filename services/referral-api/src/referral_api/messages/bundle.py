@@ -1,7 +1,9 @@
 """Reading a message Bundle: its header, its entries by profile, and which referral it is about.
 
 Everything is validated before anything is written. Each error names the entry it is in:
-`Bundle.entry[3].resource.period.start`.
+`Bundle.entry[3].resource.period.start`. The ServiceRequest, Patient, Task, Encounter and
+Observation are read leniently (`signpost_schemas.fhir.lenient`): what Signpost does not read is
+kept or removed, and each entry carries its gaps.
 """
 
 import hashlib
@@ -16,9 +18,11 @@ from pydantic import BaseModel, ValidationError
 from signpost_platform.errors import BadRequest, Issue, SignpostError, Unprocessable
 from signpost_platform.fhir.parsing import issues_from_validation
 from signpost_schemas import systems
-from signpost_schemas.fhir import profiles
+from signpost_schemas.fhir import lenient, profiles
+from signpost_schemas.fhir.base import FhirResource
 from signpost_schemas.fhir.datatypes import Identifier, Reference
 from signpost_schemas.fhir.encounter import Contact
+from signpost_schemas.fhir.gaps import Gap
 from signpost_schemas.fhir.message import (
     MESSAGE_EVENTS,
     MESSAGE_REASONS,
@@ -31,8 +35,9 @@ from signpost_schemas.fhir.service_request import ServiceRequest
 from signpost_schemas.fhir.task import ReferralTask
 
 Model = TypeVar("Model", bound=BaseModel)
+Resource = TypeVar("Resource", bound=FhirResource)
 
-LIFECYCLE_TYPES: dict[str, type[BaseModel]] = {
+LIFECYCLE_TYPES: dict[str, type[FhirResource]] = {
     "Task": ReferralTask,
     "Encounter": Contact,
     "Observation": WellbeingAssessment,
@@ -63,12 +68,20 @@ CLOCK_SKEW = timedelta(days=1)
 
 @dataclass(frozen=True, slots=True)
 class Timed:
-    """A parsed entry with its position, sender timestamp and content hash."""
+    """A parsed entry with its position, sender timestamp, content hash and data gaps (named
+    from the resource: `Encounter.participant`)."""
 
     index: int
     resource: Any
     as_of: datetime
     content_hash: str
+    gaps: list[Gap] = field(default_factory=list)
+
+    @property
+    def warnings(self) -> list[Gap]:
+        """The gaps named from the message: `Bundle.entry[3].resource.participant`."""
+        where = f"Bundle.entry[{self.index}].resource"
+        return [lenient.relocate(g, self.resource.resourceType, where) for g in self.gaps]
 
 
 @dataclass
@@ -88,6 +101,12 @@ class ReadMessage:
     @property
     def identifiers(self) -> list[tuple[str, str]]:
         return [(i.system, i.value) for i in self.service_request.resource.identifier or []]
+
+    @property
+    def warnings(self) -> list[Gap]:
+        """Every entry's gaps, in entry order, named from the message."""
+        entries = [self.service_request, *([self.patient] if self.patient else []), *self.lifecycle]
+        return [gap for entry in sorted(entries, key=lambda e: e.index) for gap in entry.warnings]
 
 
 def payload_hash(document: dict[str, Any]) -> str:
@@ -148,10 +167,7 @@ def read_message(document: dict[str, Any], *, source_override: str | None = None
             if patient is not None:
                 raise Unprocessable("a message carries one Patient", expression=where)
             patient = _timed(
-                index,
-                _parse(MessagePatient, entry.resource, "Patient", where),
-                entry.resource,
-                timestamp,
+                index, _read(MessagePatient, entry.resource, "Patient", where), timestamp
             )
         elif resource_type == "ServiceRequest":
             if index != focus_index:
@@ -160,7 +176,8 @@ def read_message(document: dict[str, Any], *, source_override: str | None = None
                     expression=where,
                 )
             document = _with_subject(entry.resource, bundle)
-            parsed = _parse(ServiceRequest, document, "ServiceRequest", where)
+            reading = _read(ServiceRequest, document, "ServiceRequest", where)
+            parsed = reading.resource
             if not parsed.identifier:
                 raise Unprocessable(
                     "the ServiceRequest of a message needs the sender's identifier (its "
@@ -171,16 +188,11 @@ def read_message(document: dict[str, Any], *, source_override: str | None = None
             if parsed.subject.reference and parsed.subject.reference.startswith("urn:"):
                 # A pointer into this message's own entries means nothing once stored.
                 parsed.subject.reference = None
-            service_request = _timed(index, parsed, entry.resource, timestamp)
+            service_request = _timed(index, reading, timestamp)
         elif resource_type in LIFECYCLE_TYPES:
             model = LIFECYCLE_TYPES[resource_type]
             lifecycle.append(
-                _timed(
-                    index,
-                    _parse(model, entry.resource, resource_type, where),
-                    entry.resource,
-                    timestamp,
-                )
+                _timed(index, _read(model, entry.resource, resource_type, where), timestamp)
             )
         elif resource_type in IGNORED_TYPES:
             ignored.append(resource_type)
@@ -308,11 +320,22 @@ def _identifier_key(identifier: Identifier | None) -> tuple[str | None, str | No
     return (identifier.system, identifier.value) if identifier else None
 
 
-def _timed(index: int, parsed: Any, raw: dict[str, Any], timestamp: datetime) -> Timed:
+def _timed(index: int, reading: lenient.Reading[Any], timestamp: datetime) -> Timed:
+    parsed = reading.resource
     meta = getattr(parsed, "meta", None)
     as_of = meta.lastUpdated.astimezone(UTC) if meta and meta.lastUpdated else timestamp
     # The hash is of what Signpost keeps, so a held (minimised) copy hashes the same.
-    return Timed(index, parsed, as_of, payload_hash(parsed.to_fhir()))
+    return Timed(index, parsed, as_of, payload_hash(parsed.to_fhir()), reading.gaps)
+
+
+def _read(
+    model: type[Resource], document: dict[str, Any], resource_type: str, where: str
+) -> lenient.Reading[Resource]:
+    try:
+        return lenient.read(document, model)
+    except ValidationError as error:
+        status, issues = issues_from_validation(resource_type, error)
+        raise SignpostError(status, [_relocate(i, resource_type, where) for i in issues]) from None
 
 
 def _parse(model: type[Model], document: dict[str, Any], resource_type: str, where: str) -> Model:

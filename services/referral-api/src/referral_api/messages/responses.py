@@ -1,4 +1,8 @@
-"""The response message `$process-message` answers with (stored for replays)."""
+"""The response message `$process-message` answers with (stored for replays).
+
+Its OperationOutcome entry (the MessageHeader's `response.details`) says what was done, then
+gives one `warning` issue per data gap found in the message (`signpost_schemas.fhir.gaps`).
+"""
 
 import uuid
 from datetime import datetime
@@ -72,6 +76,7 @@ def ok_response(message: "ReadMessage", applied: "Applied", base_url: str, now: 
                 "diagnostics": "not kept by Signpost: " + ", ".join(sorted(set(message.ignored))),
             }
         )
+    issues.extend(gap.issue() for gap in message.warnings)
     return _response_bundle(
         message, now, "ok", f"{base_url}/fhir/ServiceRequest/{applied.referral_id}", issues
     )
@@ -92,7 +97,8 @@ def held_response(message: "ReadMessage", now: datetime) -> str:
                 "diagnostics": f"message {message.bundle.id} is an update for the referral "
                 f"{system}|{value}, which has not been received yet: it is held and will be "
                 "applied when the referral's 'new' message arrives",
-            }
+            },
+            *(gap.issue() for gap in message.warnings),
         ],
     )
 

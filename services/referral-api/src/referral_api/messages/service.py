@@ -34,6 +34,7 @@ from referral_api.messages.bundle import (
 from referral_api.messages.repository import MessageRepository
 from referral_api.messages.responses import held_response, ok_response, rejected_response
 from referral_api.people.service import apply_patient
+from referral_api.quality import service as quality
 from referral_api.referrals import canonical
 from referral_api.referrals import service as referrals
 from referral_api.referrals.access import EVERY_ORGANISATION, Reach
@@ -302,6 +303,7 @@ async def apply_message(
     _check_dates(message, authored_at, now)
 
     counts: dict[str, dict[str, int]] = {}
+    stored_person = False
     if message.patient is not None:
         stored_person = await apply_patient(
             session,
@@ -312,6 +314,13 @@ async def apply_message(
             referral_year=authored_at.year,
         )
         counts["Patient"] = {"applied" if stored_person else "superseded": 1}
+    await quality.record(
+        session,
+        referral_id,
+        service_request=request.gaps if created or content_changed else None,
+        patient=message.patient.gaps if message.patient and stored_person else None,
+        new=created,
+    )
     context = lifecycle.ReferralContext(
         referral_id, request.resource.nhs_number if newer_request else current.nhs_number
     )
@@ -523,11 +532,12 @@ def _check_same_parties(held: ReadMessage, arrived: Any) -> None:
 
 
 def _minimised(document: dict[str, Any], message: ReadMessage) -> str:
-    """The message to hold, with the Patient reduced to what Signpost keeps."""
-    if message.patient is None:
-        return orjson.dumps(document).decode()
+    """The message to hold, each resource reduced to what Signpost keeps (no personal data
+    outside the dataset)."""
     entries = list(document["entry"])
-    entry = dict(entries[message.patient.index])
-    entry["resource"] = message.patient.resource.to_fhir()
-    entries[message.patient.index] = entry
+    read = [message.service_request, *([message.patient] if message.patient else [])]
+    for item in [*read, *message.lifecycle]:
+        entry = dict(entries[item.index])
+        entry["resource"] = item.resource.to_fhir()
+        entries[item.index] = entry
     return orjson.dumps({**document, "entry": entries}).decode()

@@ -2,11 +2,11 @@
 
 import re
 
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral_api.quality.models import ReferralGap
-from signpost_schemas.fhir.gaps import Gap
+from signpost_schemas.fhir.gaps import Gap, GapKind
 
 _INDEX = re.compile(r"\[\d+\]")
 
@@ -39,3 +39,12 @@ class GapRepository:
                     for position, gap in enumerate(gaps)
                 ],
             )
+
+    async def current(self, referral_id: str) -> list[Gap]:
+        """The referral's stored gaps, in order (their messages are not stored)."""
+        rows = await self.session.execute(
+            select(ReferralGap.kind, ReferralGap.element, ReferralGap.code)
+            .where(ReferralGap.referral_id == referral_id)
+            .order_by(ReferralGap.position)
+        )
+        return [Gap(GapKind(kind), element, "", code) for kind, element, code in rows]

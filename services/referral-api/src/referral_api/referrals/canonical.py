@@ -53,8 +53,12 @@ def render(
         "lastUpdated": instant(at),
         "profile": profile_list,
     }
-    if "tag" in incoming_meta:
-        meta["tag"] = incoming_meta["tag"]
+    # The sender's other meta elements (tag, security, source, ...) are kept as sent.
+    meta.update(
+        (key, value)
+        for key, value in incoming_meta.items()
+        if key not in ("versionId", "lastUpdated", "profile")
+    )
     document: dict[str, Any] = {"resourceType": "ServiceRequest", "id": referral_id, "meta": meta}
     for key, value in content.items():
         if key in ("resourceType", "id", "meta"):

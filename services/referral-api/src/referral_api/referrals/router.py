@@ -16,9 +16,9 @@ from referral_api.referrals.search import (
 )
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import ReadSessionDep, SessionDep
-from signpost_platform.fhir.parsing import parse_resource, require_json
+from signpost_platform.fhir.parsing import read_resource, require_json
 from signpost_platform.fhir.preconditions import if_none_exist_identifier, required_version
-from signpost_platform.fhir.responses import FhirResponse, version_headers
+from signpost_platform.fhir.responses import FhirResponse, version_headers, written
 from signpost_platform.fhir.search import (
     declare_search,
     page_links,
@@ -26,6 +26,7 @@ from signpost_platform.fhir.search import (
     render_searchset,
 )
 from signpost_platform.urls import base_url
+from signpost_schemas.fhir.gaps import operation_outcome
 from signpost_schemas.fhir.operation_outcome import OperationOutcome
 from signpost_schemas.fhir.service_request import ServiceRequest
 
@@ -67,8 +68,15 @@ _BODY = {
         },
     }
 }
+PreferHeader = Annotated[
+    str | None,
+    Header(
+        description="return=representation (default: the stored resource), return=minimal (no "
+        "body) or return=OperationOutcome (the data gaps found, as warnings)"
+    ),
+]
 _ERRORS = {
-    400: _outcome("Malformed JSON, wrong resourceType, unknown element or a missing element"),
+    400: _outcome("Malformed JSON, wrong resourceType, or an essential element missing"),
     401: _outcome("No valid bearer token"),
     403: _outcome(
         "The token lacks the scope, names no organisation, or the referral would not name the "
@@ -76,7 +84,9 @@ _ERRORS = {
     ),
     413: _outcome("The body is over the size limit"),
     415: _outcome("The body is not JSON"),
-    422: _outcome("A code outside its value set, an invalid NHS number or a broken rule"),
+    422: _outcome(
+        "A code outside its value set, an invalid NHS number, a modifierExtension or a broken rule"
+    ),
 }
 
 
@@ -101,15 +111,17 @@ async def create_service_request(
         str | None,
         Header(description="identifier=<system>|<value>: return the match instead of creating"),
     ] = None,
+    prefer: PreferHeader = None,
 ) -> Response:
     require_json(request)
-    resource = parse_resource(await request.body(), ServiceRequest, "ServiceRequest")
+    reading = read_resource(await request.body(), ServiceRequest, "ServiceRequest")
     condition = if_none_exist_identifier(if_none_exist) if if_none_exist else None
     outcome = await service.create(
         session,
-        resource,
+        reading.resource,
         condition,
         reach=Reach.of(caller),
+        gaps=reading.gaps,
         linkage_window_days=request.app.state.settings.linkage_window_days,
     )
     stored = outcome.referral
@@ -117,7 +129,29 @@ async def create_service_request(
     await trail.record(session, caller, action, RESOURCE, stored.id)
     headers = version_headers(stored.version, stored.last_updated_at)
     headers["Location"] = f"{base_url(request)}/fhir/ServiceRequest/{stored.id}"
-    return FhirResponse(stored.resource.encode(), 201 if outcome.created else 200, headers)
+    report = operation_outcome(reading.gaps) if outcome.created else _matched(stored.id)
+    return written(
+        stored.resource.encode(),
+        201 if outcome.created else 200,
+        headers,
+        prefer=prefer,
+        outcome=report,
+    )
+
+
+def _matched(referral_id: str) -> dict[str, Any]:
+    """The OperationOutcome of a conditional create that found its referral: nothing stored."""
+    return {
+        "resourceType": "OperationOutcome",
+        "issue": [
+            {
+                "severity": "information",
+                "code": "informational",
+                "diagnostics": f"If-None-Exist matched ServiceRequest/{referral_id}: nothing was "
+                "created or changed",
+            }
+        ],
+    }
 
 
 @router.get(
@@ -160,22 +194,28 @@ async def update_service_request(
     session: SessionDep,
     caller: WriteCaller,
     if_match: Annotated[str | None, Header(description='The version being replaced: W/"3"')] = None,
+    prefer: PreferHeader = None,
 ) -> Response:
     expected = required_version(if_match)
     reach = Reach.of(caller)
     require_json(request)
-    resource = parse_resource(await request.body(), ServiceRequest, "ServiceRequest")
+    reading = read_resource(await request.body(), ServiceRequest, "ServiceRequest")
     stored = await service.update(
         session,
         referral_id,
-        resource,
+        reading.resource,
         expected,
         reach=reach,
+        gaps=reading.gaps,
         linkage_window_days=request.app.state.settings.linkage_window_days,
     )
     await trail.record(session, caller, "update", RESOURCE, referral_id)
-    return FhirResponse(
-        stored.resource.encode(), 200, version_headers(stored.version, stored.last_updated_at)
+    return written(
+        stored.resource.encode(),
+        200,
+        version_headers(stored.version, stored.last_updated_at),
+        prefer=prefer,
+        outcome=operation_outcome(reading.gaps),
     )
 
 

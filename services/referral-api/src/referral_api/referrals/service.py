@@ -15,6 +15,7 @@ import orjson
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from referral_api.quality import service as quality
 from referral_api.referrals import canonical
 from referral_api.referrals.access import Reach
 from referral_api.referrals.repository import (
@@ -29,6 +30,7 @@ from referral_api.terminology import service as terminology
 from signpost_platform.errors import BadRequest, Conflict, NotFound, PreconditionFailed
 from signpost_platform.fhir.search import Token
 from signpost_schemas import systems
+from signpost_schemas.fhir.gaps import Gap
 from signpost_schemas.fhir.service_request import ServiceRequest
 
 # How a reason sent as text only is stored (its rows need a code; the served resource keeps
@@ -48,9 +50,10 @@ async def create(
     if_none_exist: Token | None,
     *,
     reach: Reach,
+    gaps: list[Gap],
     linkage_window_days: int = 90,
 ) -> CreateOutcome:
-    """Store a new referral, or return the one `if_none_exist` already names."""
+    """Store a new referral with its `gaps`, or return the one `if_none_exist` already names."""
     reach.check_parties(resource)
     repository = ReferralRepository(session)
     identifiers = _identifiers(resource)
@@ -74,6 +77,7 @@ async def create(
                 return CreateOutcome(winner, created=False)
         owners = await repository.owners_of_identifiers(identifiers)
         raise await _identifier_taken(repository, owners, reach) from None
+    await quality.record(session, referral_id, service_request=gaps, new=True)
     linked = await _link(session, stored.id, {resource.nhs_number}, linkage_window_days)
     return CreateOutcome(linked or stored, created=True)
 
@@ -174,9 +178,11 @@ async def update(
     expected_version: int,
     *,
     reach: Reach,
+    gaps: list[Gap],
     linkage_window_days: int = 90,
 ) -> StoredReferral:
-    """Replace a referral, refusing with 412 if `expected_version` is no longer current."""
+    """Replace a referral and its gaps, refusing with 412 if `expected_version` is no longer
+    current."""
     if resource.id != referral_id:
         raise BadRequest(
             f"the resource id ({resource.id}) must match the id in the URL ({referral_id})",
@@ -207,6 +213,7 @@ async def update(
     if not updated:  # another update committed between our read and our write
         latest = await repository.get(referral_id)
         raise _stale(latest.version if latest else version, expected_version)
+    await quality.record(session, referral_id, service_request=gaps)
     people = {resource.nhs_number, current_nhs_number}
     return await _link(session, referral_id, people, linkage_window_days) or stored
 

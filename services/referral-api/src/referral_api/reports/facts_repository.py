@@ -485,7 +485,7 @@ class FactRepository:
             "source_coded": flag(
                 and_(
                     R.c.source_of_referral_group.is_not(None),
-                    R.c.source_of_referral_group != UNKNOWN_SOURCE_GROUP,
+                    R.c.source_of_referral_group.not_in((UNKNOWN_SOURCE_GROUP, NOT_RECORDED_GROUP)),
                 )
             ),
             "has_person": flag(P.c.referral_id.is_not(None)),

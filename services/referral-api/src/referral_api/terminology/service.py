@@ -23,7 +23,7 @@ from referral_api.terminology.grouping import place_descendants
 from referral_api.terminology.repository import TerminologyRepository
 from signpost_schemas import codes, systems
 from signpost_schemas.codes import CodeList
-from signpost_schemas.fhir.binding import UNMAPPED_GROUP, CodedValue
+from signpost_schemas.fhir.binding import CodedValue
 from signpost_schemas.fhir.gaps import Gap, GapKind
 
 # The code lists whose SNOMED CT concepts group their descendants.
@@ -54,10 +54,34 @@ async def place(
     return result
 
 
-def without_placed(gaps: list[Gap], placed: Iterable[CodedValue]) -> list[Gap]:
-    """`gaps` less the unmapped-code gaps of codes the loaded release has placed in a group."""
-    tokens = {v.token for v in placed if v.unlisted_snomed and v.group != UNMAPPED_GROUP}
-    return [g for g in gaps if not (g.kind is GapKind.UNMAPPED_CODE and g.code in tokens)]
+# The code list each element's codes are grouped by (a gap names its element).
+_LIST_OF_ELEMENT = (
+    ("ServiceRequest.reasonCode", REASONS),
+    ("ServiceRequest.extension", SOURCES),
+    ("Task.output", SUPPORT),
+)
+_SNOMED_TOKEN = f"{systems.SNOMED}|"
+
+
+async def without_gaps_of_placed_codes(session: AsyncSession, gaps: list[Gap]) -> list[Gap]:
+    """`gaps` less the unmapped-code gaps of SNOMED CT codes the loaded release places in a
+    group (one query, only when there are such gaps)."""
+
+    def key(gap: Gap) -> tuple[str, str] | None:
+        if gap.kind is not GapKind.UNMAPPED_CODE or not gap.code:
+            return None
+        if not gap.code.startswith(_SNOMED_TOKEN):
+            return None
+        code_list = next(
+            (name for prefix, name in _LIST_OF_ELEMENT if gap.element.startswith(prefix)), None
+        )
+        return (code_list, gap.code.removeprefix(_SNOMED_TOKEN)) if code_list else None
+
+    wanted = {k for gap in gaps if (k := key(gap)) is not None}
+    if not wanted:
+        return gaps
+    placed = await TerminologyRepository(session).groups_of({code for _, code in wanted})
+    return [gap for gap in gaps if key(gap) not in placed]
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,11 @@
 Status codes follow the FHIR RESTful API: 400 when the body cannot be parsed or breaks the
 structure of the resource (malformed JSON, wrong resourceType, unknown element, wrong type,
 missing required element); 422 when it is well-formed but breaks a profile or business rule
-(a code outside its value set, an invalid NHS number, a duplicated reason).
+(a code outside its value set, an invalid NHS number, a duplicated reason, a modifierExtension).
+
+`parse_resource` is strict: an element outside the profile is refused. `read_resource` reads as
+`signpost_schemas.fhir.lenient` does: what the profile does not read is kept or removed and
+comes back as gaps (warnings), and only what cannot be stored safely is refused.
 """
 
 from typing import Any, TypeVar
@@ -13,8 +17,11 @@ from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
 from signpost_platform.errors import BadRequest, Issue, SignpostError, UnsupportedMediaType
+from signpost_schemas.fhir import lenient
+from signpost_schemas.fhir.base import FhirResource
 
 Model = TypeVar("Model", bound=BaseModel)
+Resource = TypeVar("Resource", bound=FhirResource)
 
 JSON_MEDIA_TYPES = ("application/fhir+json", "application/json")
 
@@ -55,6 +62,7 @@ _CONTENT = {
     "too_long": "too-long",
     "greater_than_equal": "value",
     "less_than_equal": "value",
+    "not_supported": "not-supported",
 }
 
 
@@ -99,6 +107,29 @@ def issues_from_validation(resource_type: str, error: ValidationError) -> tuple[
 
 def parse_resource(body: bytes, model: type[Model], resource_type: str) -> Model:
     """Validate `body` as `resource_type` against `model`, or raise an error naming the element."""
+    document = load_resource(body, resource_type)
+    try:
+        return model.model_validate(document)
+    except ValidationError as error:
+        status, issues = issues_from_validation(resource_type, error)
+        raise SignpostError(status, issues) from None
+
+
+def read_resource(
+    body: bytes, model: type[Resource], resource_type: str
+) -> lenient.Reading[Resource]:
+    """Read `body` leniently as `resource_type`: the resource and its gaps, or an error naming
+    the element that cannot be stored safely."""
+    document = load_resource(body, resource_type)
+    try:
+        return lenient.read(document, model)
+    except ValidationError as error:
+        status, issues = issues_from_validation(resource_type, error)
+        raise SignpostError(status, issues) from None
+
+
+def load_resource(body: bytes, resource_type: str) -> dict[str, Any]:
+    """The JSON object of `body`, if it is one and its resourceType is `resource_type`."""
     try:
         document = orjson.loads(body)
     except orjson.JSONDecodeError as error:
@@ -112,11 +143,7 @@ def parse_resource(body: bytes, model: type[Model], resource_type: str) -> Model
             expression=f"{resource_type}.resourceType",
             issue_code="structure",
         )
-    try:
-        return model.model_validate(document)
-    except ValidationError as error:
-        status, issues = issues_from_validation(resource_type, error)
-        raise SignpostError(status, issues) from None
+    return document
 
 
 def require_json(request: Request) -> None:

@@ -44,3 +44,41 @@ def parse_if_match(value: str) -> int:
 def instant(moment: datetime) -> str:
     """A FHIR instant in UTC with millisecond precision: 2026-11-22T14:03:11.123Z."""
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+# What `Prefer: return=...` asks a create or update to answer with (FHIR RESTful API).
+RETURN_REPRESENTATION = "representation"
+RETURN_MINIMAL = "minimal"
+RETURN_OPERATION_OUTCOME = "OperationOutcome"
+_PREFER_RETURN = re.compile(r"(?:^|[;,])\s*return\s*=\s*\"?([A-Za-z]+)\"?", re.IGNORECASE)
+
+
+def preferred_return(prefer: str | None) -> str:
+    """The `return` preference of a `Prefer` header: representation (the default), minimal or
+    OperationOutcome. An unknown value is ignored, as RFC 7240 asks of preferences."""
+    match = _PREFER_RETURN.search(prefer or "")
+    if match is None:
+        return RETURN_REPRESENTATION
+    for known in (RETURN_REPRESENTATION, RETURN_MINIMAL, RETURN_OPERATION_OUTCOME):
+        if match.group(1).lower() == known.lower():
+            return known
+    return RETURN_REPRESENTATION
+
+
+def written(
+    resource: bytes,
+    status_code: int,
+    headers: dict[str, str],
+    *,
+    prefer: str | None,
+    outcome: dict[str, Any],
+) -> Response:
+    """The answer to a create or update, as `Prefer: return=` asks: the resource, nothing, or
+    `outcome` (an OperationOutcome). The status and headers are the same whichever is sent."""
+    wanted = preferred_return(prefer)
+    headers = {**headers, "Preference-Applied": f"return={wanted}"} if prefer else headers
+    if wanted == RETURN_MINIMAL:
+        return Response(b"", status_code, headers)
+    if wanted == RETURN_OPERATION_OUTCOME:
+        return FhirResponse(outcome, status_code, headers)
+    return FhirResponse(resource, status_code, headers)

@@ -8,7 +8,7 @@ ATTEND: attended, did not attend, cancelled by the patient or by the provider, .
 """
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import ClassVar, Literal
 
 from pydantic import AwareDatetime, Field, model_validator
 
@@ -49,10 +49,15 @@ class ContactPeriod(FhirModel):
 class Contact(FhirResource):
     """A contact (Encounter) of a referral."""
 
+    read_extensions: ClassVar[frozenset[str]] = frozenset(
+        {profiles.CONSULTATION_MECHANISM_EXTENSION, profiles.ATTENDANCE_EXTENSION}
+    )
+    personal_elements: ClassVar[frozenset[str]] = frozenset({"text", "subject.display"})
+
     resourceType: Literal["Encounter"]
     id: FhirId
     meta: Meta | None = None
-    extension: list[Extension] = Field(min_length=1)
+    extension: list[Extension] = Field(default_factory=list)
     identifier: list[Identifier] | None = None
     status: EncounterStatus
     class_: Coding | None = Field(default=None, alias="class")
@@ -62,8 +67,6 @@ class Contact(FhirResource):
     basedOn: list[Reference] = Field(min_length=1)
     period: ContactPeriod
     serviceProvider: Reference | None = None
-    participant: list[dict[str, Any]] | None = Field(default=None, exclude=True)
-    location: list[dict[str, Any]] | None = Field(default=None, exclude=True)
 
     @model_validator(mode="after")
     def _coded_extensions(self) -> "Contact":

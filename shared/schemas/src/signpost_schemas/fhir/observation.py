@@ -12,7 +12,7 @@ a total.
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import AwareDatetime, Field, model_validator
 
@@ -111,10 +111,14 @@ class ItemScore:
 class WellbeingAssessment(FhirResource):
     """A wellbeing score (Observation) recorded against a referral."""
 
+    read_extensions: ClassVar[frozenset[str]] = frozenset({profiles.ASSESSMENT_TIMEPOINT_EXTENSION})
+    # Notes are free text about the person: never kept.
+    personal_elements: ClassVar[frozenset[str]] = frozenset({"text", "note", "subject.display"})
+
     resourceType: Literal["Observation"]
     id: FhirId
     meta: Meta | None = None
-    extension: list[Extension] = Field(min_length=1)
+    extension: list[Extension] = Field(default_factory=list)
     identifier: list[Identifier] | None = None
     basedOn: list[Reference] = Field(min_length=1)
     status: ObservationStatus
@@ -122,7 +126,6 @@ class WellbeingAssessment(FhirResource):
     code: CodeableConcept
     subject: Reference | None = None
     effectiveDateTime: AwareDatetime | date
-    performer: list[Reference] | None = Field(default=None, exclude=True)
     valueQuantity: Quantity | None = None
     component: list[ObservationComponent] | None = None
 

@@ -2,15 +2,17 @@
 
 Senders (EMIS, Rio) send full UK Core Patients. Signpost keeps the NHS number, the year of birth,
 gender, ethnic category, the postcode (only to derive LSOA and district, never stored), the GP
-practice and the PCN. Names, address lines, telecoms and contacts are accepted so integrations
-need not strip them, and are excluded from the model's output so they are never stored.
+practice and the PCN. Read leniently (`signpost_schemas.fhir.lenient`), everything else a Patient
+carries (names, address lines, telecoms, contacts, extensions Signpost does not read) is personal
+data outside the dataset: removed before validation, never stored, and reported as a
+REMOVED_PERSONAL_DATA gap. A dataset item that is missing is a NOT_RECORDED gap.
 """
 
 import re
 from datetime import date
-from typing import Any, Literal
+from typing import ClassVar, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from signpost_schemas import systems
 from signpost_schemas.fhir import profiles
@@ -26,34 +28,31 @@ from signpost_schemas.fhir.datatypes import (
     Meta,
     Reference,
 )
+from signpost_schemas.fhir.gaps import Gap, GapKind, note_gap
 from signpost_schemas.nhs_number import InvalidNhsNumber, validate_nhs_number
 
 _FHIR_DATE = re.compile(r"^(?P<year>[0-9]{4})(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$")
 
 AdministrativeGender = Literal["male", "female", "other", "unknown"]
 
-# Elements that identify a person beyond the dataset: accepted, never kept.
-_DROPPED: Any = Field(default=None, exclude=True)
-
 
 class PatientAddress(FhirModel):
-    """An address: only `postalCode` is read; the rest is accepted and dropped."""
+    """An address: only `postalCode` is read (the rest is personal data, removed)."""
 
-    use: str | None = _DROPPED
-    type: str | None = _DROPPED
-    text: str | None = _DROPPED
-    line: list[str] | None = _DROPPED
-    city: str | None = _DROPPED
-    district: str | None = _DROPPED
-    state: str | None = _DROPPED
-    country: str | None = _DROPPED
-    period: dict[str, Any] | None = _DROPPED
-    extension: list[dict[str, Any]] | None = _DROPPED
     postalCode: FhirString | None = None
 
 
 class MessagePatient(FhirResource):
     """The person referred, as a referral message carries them."""
+
+    read_extensions: ClassVar[frozenset[str]] = frozenset(
+        {
+            profiles.ETHNIC_CATEGORY_EXTENSION,
+            profiles.GENDER_IDENTITY_EXTENSION,
+            profiles.PRIMARY_CARE_NETWORK_EXTENSION,
+        }
+    )
+    keeps_unknown_elements: ClassVar[bool] = False
 
     resourceType: Literal["Patient"]
     id: FhirId | None = None
@@ -66,17 +65,6 @@ class MessagePatient(FhirResource):
     address: list[PatientAddress] | None = None
     generalPractitioner: list[Reference] | None = None
     managingOrganization: Reference | None = None
-    name: list[dict[str, Any]] | None = _DROPPED
-    telecom: list[dict[str, Any]] | None = _DROPPED
-    contact: list[dict[str, Any]] | None = _DROPPED
-    communication: list[dict[str, Any]] | None = _DROPPED
-    maritalStatus: dict[str, Any] | None = _DROPPED
-    deceasedBoolean: bool | None = _DROPPED
-    deceasedDateTime: str | None = _DROPPED
-    multipleBirthBoolean: bool | None = _DROPPED
-    multipleBirthInteger: int | None = _DROPPED
-    text: dict[str, Any] | None = _DROPPED
-    photo: list[dict[str, Any]] | None = _DROPPED
 
     @field_validator("birthDate")
     @classmethod
@@ -111,6 +99,27 @@ class MessagePatient(FhirResource):
                 f"Patient.identifier[{index}].value",
                 problem=str(error),
             ) from None
+        return self
+
+    @model_validator(mode="after")
+    def _dataset_gaps(self, info: ValidationInfo) -> "MessagePatient":
+        missing = [
+            ("Patient.gender", "gender", self.gender is None and self.gender_identity is None),
+            ("Patient.birthDate", "date of birth", self.birthDate is None),
+            ("Patient.address.postalCode", "postcode", self.postcode is None),
+            (
+                f"Patient.extension('{profiles.ETHNIC_CATEGORY_EXTENSION}')",
+                "ethnic category",
+                self.ethnicity is None,
+            ),
+            ("Patient.generalPractitioner", "GP practice", self.practice_ods is None),
+        ]
+        for element, what, absent in missing:
+            if absent:
+                note_gap(
+                    info,
+                    Gap(GapKind.NOT_RECORDED, element, f"the {what} was not recorded"),
+                )
         return self
 
     # Typed views of the minimum dataset.

@@ -5,23 +5,26 @@ Shaped on UK Core ServiceRequest and the BaRS referral request. Beyond base FHIR
 - `requester.identifier`: the referring organisation's ODS code;
 - `performerType`: the personalised-care role that receives the referral (one of six);
 - the UK Core source-of-referral extension, coded from the source-of-referral value set or
-  with any well-formed SNOMED CT concept id;
+  with any well-formed SNOMED CT concept id (absent: the local `not-recorded` source, and a
+  NOT_RECORDED gap);
 - `authoredOn`: the referral date;
 - `reasonCode` 1..*: every need, in rank order: coded from the referral-reason value set, or
-  with any well-formed SNOMED CT concept id, or given as text only. What the shipped lists do
-  not group is kept and reported as a data gap (`signpost_schemas.fhir.gaps`).
+  with any well-formed SNOMED CT concept id, or given as text only (absent or empty: the local
+  `reason-not-recorded` reason, and a NOT_RECORDED gap). What the shipped lists do not group is
+  kept and reported as a data gap (`signpost_schemas.fhir.gaps`).
 - `performer`, when it names an organisation by ODS code: at most one such organisation, the
   receiving organisation. With the requester it decides who may see the referral.
 """
 
 import re
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AwareDatetime, Field, ValidationInfo, field_validator, model_validator
 
 from signpost_schemas import codes, systems
 from signpost_schemas.codes import Concept
+from signpost_schemas.fhir import profiles
 from signpost_schemas.fhir.base import FhirModel, FhirResource
 from signpost_schemas.fhir.binding import (
     CodedValue,
@@ -47,10 +50,11 @@ from signpost_schemas.fhir.datatypes import (
     Narrative,
     Reference,
 )
-from signpost_schemas.fhir.gaps import note_gap
+from signpost_schemas.fhir.gaps import Gap, GapKind, note_gap
 from signpost_schemas.nhs_number import InvalidNhsNumber, validate_nhs_number
 
 REASON_NOT_RECORDED = (systems.REFERRAL_REASON, "reason-not-recorded")
+SOURCE_NOT_RECORDED = (systems.SOURCE_OF_REFERRAL, "not-recorded")
 ODS_CODE_PATTERN = r"^[A-Z0-9]{3,10}$"
 # A referral dated more than this far ahead of the server clock is a data-entry error.
 AUTHORED_CLOCK_SKEW = timedelta(days=1)
@@ -151,11 +155,23 @@ def _ods_code_of(reference: Reference) -> str | None:
 class ServiceRequest(FhirResource):
     """A referral in the Signpost minimum referral dataset."""
 
+    # The lifecycle and linked-referral extensions are Signpost's own, served and sent back.
+    read_extensions: ClassVar[frozenset[str]] = frozenset(
+        {
+            systems.SOURCE_OF_SERVICE_REQUEST_EXTENSION,
+            profiles.REFERRAL_LIFECYCLE_EXTENSION,
+            profiles.LINKED_REFERRAL_EXTENSION,
+        }
+    )
+    personal_elements: ClassVar[frozenset[str]] = frozenset(
+        {"text", "note", "patientInstruction", "contained", "subject.display"}
+    )
+
     resourceType: Literal["ServiceRequest"]
     id: FhirId | None = None
     meta: Meta | None = None
     text: Narrative | None = None
-    extension: list[Extension] = Field(min_length=1)
+    extension: list[Extension] = Field(default_factory=list)
     identifier: list[BusinessIdentifier] | None = None
     status: ServiceRequestStatus
     intent: ServiceRequestIntent
@@ -183,6 +199,27 @@ class ServiceRequest(FhirResource):
             raise ValueError("the referral date is in the future")
         return value
 
+    @model_validator(mode="before")
+    @classmethod
+    def _not_recorded_filled_in(cls, data: Any) -> Any:
+        """A missing source of referral or reason is kept as explicitly not recorded."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        extensions = data.get("extension")
+        if extensions is None or isinstance(extensions, list):
+            extensions = list(extensions or [])
+            if not any(
+                isinstance(e, dict) and e.get("url") == systems.SOURCE_OF_SERVICE_REQUEST_EXTENSION
+                for e in extensions
+            ):
+                extensions.append(_source_extension(SOURCE_NOT_RECORDED))
+            data["extension"] = extensions
+        if data.get("reasonCode") in (None, []):
+            system, code = REASON_NOT_RECORDED
+            data["reasonCode"] = [{"coding": [{"system": system, "code": code}]}]
+        return data
+
     @model_validator(mode="after")
     def _dataset_rules(self, info: ValidationInfo) -> "ServiceRequest":
         self._check_source_of_referral(info)
@@ -207,18 +244,27 @@ class ServiceRequest(FhirResource):
             )
         index, extension = found[0]
         concept = extension.valueCodeableConcept
-        where = f"ServiceRequest.extension[{index}].valueCodeableConcept"
+        coded_at = f"ServiceRequest.extension[{index}].valueCodeableConcept"
         if concept is not None:
-            check_snomed_codings(concept, where)
+            check_snomed_codings(concept, coded_at)
         value = read_coded(concept, codes.sources_of_referral()) if concept else None
         if value is None:
             raise custom_error(
                 "code_invalid",
                 "the source of referral must be a valueCodeableConcept coded from the "
                 "source-of-referral value set or with a SNOMED CT concept id",
-                where,
+                coded_at,
             )
-        if (gap := gap_of(value, where, "the source of referral")) is not None:
+        if (value.system, value.code) == SOURCE_NOT_RECORDED:
+            note_gap(
+                info,
+                Gap(
+                    GapKind.NOT_RECORDED,
+                    where,
+                    "no source of referral was recorded: kept as 'not recorded'",
+                ),
+            )
+        elif (gap := gap_of(value, coded_at, "the source of referral")) is not None:
             note_gap(info, gap)
 
     def _check_reasons(self, info: ValidationInfo) -> None:
@@ -254,6 +300,15 @@ class ServiceRequest(FhirResource):
                 "'reason-not-recorded' says no reason was given, so it cannot stand beside "
                 "other reasons",
                 "ServiceRequest.reasonCode",
+            )
+        if REASON_NOT_RECORDED in seen:
+            note_gap(
+                info,
+                Gap(
+                    GapKind.NOT_RECORDED,
+                    "ServiceRequest.reasonCode",
+                    "no reason for referral was recorded: kept as 'reason-not-recorded'",
+                ),
             )
 
     def _check_identifiers(self) -> None:
@@ -347,6 +402,14 @@ class ServiceRequest(FhirResource):
         return datetime(value.year, value.month, value.day, tzinfo=UTC)
 
 
+def _source_extension(key: tuple[str, str]) -> dict[str, Any]:
+    system, code = key
+    return {
+        "url": systems.SOURCE_OF_SERVICE_REQUEST_EXTENSION,
+        "valueCodeableConcept": {"coding": [{"system": system, "code": code}]},
+    }
+
+
 def coding_for(concept: Concept) -> Coding:
     """A Coding for a catalogue concept."""
     return Coding(system=concept.system, code=concept.code, display=concept.display)
@@ -354,6 +417,7 @@ def coding_for(concept: Concept) -> Coding:
 
 __all__ = [
     "REASON_NOT_RECORDED",
+    "SOURCE_NOT_RECORDED",
     "BusinessIdentifier",
     "FhirUri",
     "OrganisationReference",

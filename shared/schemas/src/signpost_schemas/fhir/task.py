@@ -19,7 +19,7 @@ names the directory service by id (`identifier.system` = the directory-service i
 
 import uuid
 from datetime import UTC, date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
@@ -44,7 +44,6 @@ from signpost_schemas.fhir.binding import (
     read_coded,
 )
 from signpost_schemas.fhir.datatypes import (
-    Annotation,
     CodeableConcept,
     Extension,
     FhirId,
@@ -136,6 +135,9 @@ class OutputExtension(Extension):
 class TaskOutput(FhirModel):
     """One support offer or onward referral."""
 
+    read_extensions: ClassVar[frozenset[str]] = frozenset(
+        {profiles.SUPPORT_KIND_EXTENSION, profiles.SUPPORT_DATE_EXTENSION}
+    )
     extension: list[OutputExtension] | None = None
     type: SupportConcept
     valueReference: Reference | None = None
@@ -223,6 +225,9 @@ class TaskOutput(FhirModel):
 class ReferralTask(FhirResource):
     """The lifecycle Task of one referral."""
 
+    # Notes are free text about the person: never kept.
+    personal_elements: ClassVar[frozenset[str]] = frozenset({"text", "note", "for.display"})
+
     resourceType: Literal["Task"]
     id: FhirId
     meta: Meta | None = None
@@ -242,7 +247,6 @@ class ReferralTask(FhirResource):
     lastModified: AwareDatetime | None = None
     requester: Reference | None = None
     owner: Reference | None = None
-    note: list[Annotation] | None = Field(default=None, exclude=True)
     output: list[TaskOutput] | None = None
 
     @model_validator(mode="after")

@@ -1,0 +1,192 @@
+"""Messages that are incomplete or carry more than Signpost reads: kept, with warnings back.
+
+The response message's OperationOutcome carries one warning per gap, named from the message
+(`Bundle.entry[2].resource.name`); the referral's gaps are stored in referral_gap.
+"""
+
+import copy
+
+from sqlalchemy import select
+
+from referral_api.db import Base
+from signpost_schemas import systems
+from signpost_schemas.fhir import profiles
+from tests.referral.lifecycle.conftest import READ, send
+from tests.support.messages import contact, emis_patient, emis_service_request, message, task
+from tests.support.rows import fetch_rows
+
+SECRET = "Synthetic Street"
+
+
+def warnings(response_bundle):
+    [outcome] = [
+        e["resource"]
+        for e in response_bundle["entry"]
+        if e["resource"]["resourceType"] == "OperationOutcome"
+    ]
+    return {
+        (i["details"]["coding"][0]["code"], i["expression"][0])
+        for i in outcome["issue"]
+        if i["severity"] == "warning"
+    }
+
+
+async def gap_rows(app):
+    rows = await fetch_rows(app, "SELECT kind, element FROM referral_gap ORDER BY position")
+    return {(r["kind"], r["element"]) for r in rows}
+
+
+async def everything_stored(app) -> str:
+    """Every row of every table, as text, to search for what must not be kept."""
+    dump = []
+    async with app.state.database.engine.connect() as connection:
+        for table in Base.metadata.sorted_tables:
+            dump.extend(str(tuple(row)) for row in await connection.execute(select(table)))
+    return "\n".join(dump)
+
+
+def incomplete_message():
+    request = emis_service_request()
+    del request["extension"]  # no source of referral
+    request["supportingInfo"] = [{"reference": "DocumentReference/letter-1"}]
+    patient = emis_patient()
+    del patient["extension"]  # no ethnic category
+    del patient["gender"]
+    patient["address"][0]["line"] = [f"1 {SECRET}"]
+    encounter = contact("c1", "2026-10-03T10:00:00Z")
+    encounter["participant"] = [{"individual": {"reference": "Practitioner/link-worker-1"}}]
+    return message(
+        request,
+        encounter,
+        reason_code="new",
+        patient=patient,
+        timestamp="2026-10-04T09:00:00Z",
+    )
+
+
+async def test_the_response_message_carries_each_gap_as_a_warning(client):
+    response = await send(client, incomplete_message())
+
+    assert response.status_code == 200, response.text
+    source = f"extension('{systems.SOURCE_OF_SERVICE_REQUEST_EXTENSION}')"
+    ethnicity = f"extension('{profiles.ETHNIC_CATEGORY_EXTENSION}')"
+    assert warnings(response.json()) == {
+        ("not-recorded", f"Bundle.entry[1].resource.{source}"),
+        ("not-interpreted", "Bundle.entry[1].resource.supportingInfo"),
+        ("not-recorded", "Bundle.entry[2].resource.gender"),
+        ("not-recorded", f"Bundle.entry[2].resource.{ethnicity}"),
+        ("removed-personal-data", "Bundle.entry[2].resource.name"),
+        ("removed-personal-data", "Bundle.entry[2].resource.telecom"),
+        ("removed-personal-data", "Bundle.entry[2].resource.address[0].line"),
+        ("removed-personal-data", "Bundle.entry[2].resource.address[0].city"),
+        ("not-interpreted", "Bundle.entry[3].resource.participant"),
+    }
+
+
+async def test_the_referral_and_person_gaps_are_stored(client, referral_app):
+    assert (await send(client, incomplete_message())).status_code == 200
+
+    stored = await gap_rows(referral_app)
+
+    assert stored == {
+        (
+            "not-recorded",
+            f"ServiceRequest.extension('{systems.SOURCE_OF_SERVICE_REQUEST_EXTENSION}')",
+        ),
+        ("not-interpreted", "ServiceRequest.supportingInfo"),
+        ("not-recorded", "Patient.gender"),
+        ("not-recorded", f"Patient.extension('{profiles.ETHNIC_CATEGORY_EXTENSION}')"),
+        ("removed-personal-data", "Patient.name"),
+        ("removed-personal-data", "Patient.telecom"),
+        ("removed-personal-data", "Patient.address.line"),
+        ("removed-personal-data", "Patient.address.city"),
+    }
+    [referral] = await fetch_rows(referral_app, "SELECT source_of_referral_group FROM referral")
+    assert referral["source_of_referral_group"] == "not-recorded"
+
+
+async def test_names_and_address_lines_are_nowhere_in_the_database(client, referral_app):
+    assert (await send(client, incomplete_message())).status_code == 200
+
+    stored = await everything_stored(referral_app)
+
+    assert SECRET not in stored
+    assert "Synthetic" not in stored  # the family name
+    assert "07700900000" not in stored  # the phone number
+
+
+async def test_a_contact_keeps_its_participants_and_serves_them_back(client):
+    assert (await send(client, incomplete_message())).status_code == 200
+
+    [entry] = (await client.get("/fhir/Encounter", headers=READ)).json()["entry"]
+
+    assert entry["resource"]["participant"] == [
+        {"individual": {"reference": "Practitioner/link-worker-1"}}
+    ]
+
+
+async def test_task_notes_are_removed_with_a_warning(client, referral_app):
+    accepted = task("t1", "accepted", accepted="2026-10-02")
+    accepted["note"] = [{"text": f"Visited at 1 {SECRET}"}]
+    body = message(
+        emis_service_request(),
+        accepted,
+        reason_code="new",
+        patient=emis_patient(),
+        timestamp="2026-10-04T09:00:00Z",
+    )
+
+    response = await send(client, body)
+
+    assert response.status_code == 200, response.text
+    assert ("removed-personal-data", "Bundle.entry[3].resource.note") in warnings(response.json())
+    assert SECRET not in await everything_stored(referral_app)
+
+
+async def test_a_later_update_without_a_patient_keeps_the_person_gaps(client, referral_app):
+    first = incomplete_message()
+    assert (await send(client, first)).status_code == 200
+    complete = emis_service_request()
+    update = message(complete, reason_code="update", timestamp="2026-10-05T09:00:00Z")
+
+    response = await send(client, update)
+
+    assert response.status_code == 200, response.text
+    assert await gap_rows(referral_app) == {
+        ("not-recorded", "Patient.gender"),
+        ("not-recorded", f"Patient.extension('{profiles.ETHNIC_CATEGORY_EXTENSION}')"),
+        ("removed-personal-data", "Patient.name"),
+        ("removed-personal-data", "Patient.telecom"),
+        ("removed-personal-data", "Patient.address.line"),
+        ("removed-personal-data", "Patient.address.city"),
+    }
+
+
+async def test_a_modifier_extension_in_a_message_is_refused_and_writes_nothing(
+    client, referral_app
+):
+    body = incomplete_message()
+    encounter = copy.deepcopy(body["entry"][3]["resource"])
+    encounter["modifierExtension"] = [{"url": "https://example.org/not-done", "valueBoolean": True}]
+    body["entry"][3]["resource"] = encounter
+
+    response = await send(client, body)
+
+    assert response.status_code == 422
+    [issue] = response.json()["issue"]
+    assert issue["code"] == "not-supported"
+    assert issue["expression"] == ["Bundle.entry[3].resource.modifierExtension"]
+    assert await fetch_rows(referral_app, "SELECT id FROM referral") == []
+
+
+async def test_a_held_update_answers_its_warnings(client):
+    request = emis_service_request("EMIS-HELD-1")
+    request["supportingInfo"] = [{"reference": "DocumentReference/letter-1"}]
+    update = message(request, reason_code="update", timestamp="2026-10-05T09:00:00Z")
+
+    response = await send(client, update)
+
+    assert response.status_code == 202, response.text
+    assert warnings(response.json()) == {
+        ("not-interpreted", "Bundle.entry[1].resource.supportingInfo")
+    }

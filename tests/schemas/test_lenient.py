@@ -1,0 +1,107 @@
+"""The lenient reader: what the profile reads is validated, the rest kept or removed, as gaps."""
+
+import pytest
+from pydantic import ValidationError
+
+from signpost_schemas import systems
+from signpost_schemas.fhir import lenient, profiles
+from signpost_schemas.fhir.gaps import GapKind
+from signpost_schemas.fhir.patient import MessagePatient
+from signpost_schemas.fhir.service_request import ServiceRequest
+from tests.support.builders import service_request
+from tests.support.messages import emis_patient
+
+
+def test_unread_extensions_go_back_in_their_places_among_the_read_ones():
+    body = service_request()
+    first = {"url": "https://example.org/a", "valueString": "a"}
+    last = {"url": "https://example.org/b", "extension": [{"url": "x", "valueInteger": 1}]}
+    body["extension"] = [first, *body["extension"], last]
+
+    reading = lenient.read(body, ServiceRequest)
+
+    assert reading.resource.to_fhir()["extension"] == body["extension"]
+    assert [g.kind for g in reading.gaps] == [GapKind.NOT_INTERPRETED] * 2
+
+
+def test_the_parts_of_a_read_extension_are_read_with_it():
+    body = service_request()
+    body["extension"].append(
+        {
+            "url": profiles.REFERRAL_LIFECYCLE_EXTENSION,
+            "extension": [{"url": "status", "valueCode": "accepted"}],
+        }
+    )
+
+    assert lenient.read(body, ServiceRequest).gaps == []
+
+
+def test_a_complete_resource_reads_exactly_as_the_strict_model_does():
+    body = service_request()
+
+    reading = lenient.read(body, ServiceRequest)
+
+    assert reading.gaps == []
+    assert reading.resource.to_fhir() == ServiceRequest.model_validate(body).to_fhir()
+
+
+def test_the_patient_keeps_nothing_it_does_not_read():
+    patient = emis_patient()
+    patient["extension"].append({"url": "https://example.org/religion", "valueString": "x"})
+    patient["maritalStatus"] = {"text": "married"}
+
+    reading = lenient.read(patient, MessagePatient)
+
+    kept = reading.resource.to_fhir()
+    assert {"name", "telecom", "maritalStatus"}.isdisjoint(kept)
+    assert kept["address"] == [{"postalCode": "E15 1DA"}]
+    assert [e["url"] for e in kept["extension"]] == [profiles.ETHNIC_CATEGORY_EXTENSION]
+    removed = {g.element for g in reading.gaps if g.kind is GapKind.REMOVED_PERSONAL_DATA}
+    assert removed == {
+        "Patient.name",
+        "Patient.telecom",
+        "Patient.maritalStatus",
+        "Patient.extension('https://example.org/religion')",
+        "Patient.address[0].line",
+        "Patient.address[0].city",
+    }
+
+
+def test_a_patient_without_demographics_has_a_gap_per_item():
+    patient = {
+        "resourceType": "Patient",
+        "identifier": [{"system": systems.NHS_NUMBER, "value": "9434765919"}],
+    }
+
+    reading = lenient.read(patient, MessagePatient)
+
+    assert {(g.kind, g.element) for g in reading.gaps} == {
+        (GapKind.NOT_RECORDED, "Patient.gender"),
+        (GapKind.NOT_RECORDED, "Patient.birthDate"),
+        (GapKind.NOT_RECORDED, "Patient.address.postalCode"),
+        (GapKind.NOT_RECORDED, f"Patient.extension('{profiles.ETHNIC_CATEGORY_EXTENSION}')"),
+        (GapKind.NOT_RECORDED, "Patient.generalPractitioner"),
+    }
+
+
+@pytest.mark.parametrize(
+    "place",
+    [
+        ("modifierExtension",),
+        ("requester", "modifierExtension"),
+        ("contained", 0, "modifierExtension"),
+    ],
+)
+def test_a_modifier_extension_anywhere_is_refused(place):
+    body = service_request(contained=[{"resourceType": "Organization"}])
+    node = body
+    for step in place[:-1]:
+        node = node[step]
+    node[place[-1]] = [{"url": "https://example.org/m", "valueBoolean": True}]
+
+    with pytest.raises(ValidationError) as raised:
+        lenient.read(body, ServiceRequest)
+
+    [error] = raised.value.errors()
+    assert error["type"] == "not_supported"
+    assert error["loc"] == place

@@ -51,6 +51,7 @@ def create_app(
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
             pre_ping=settings.db_pool_pre_ping,
+            statement_timeout_seconds=settings.db_statement_timeout_seconds,
         )
         app.state.authenticator = Authenticator(settings)
         app.state.migration_heads = head_revisions(settings.alembic_ini, service_name)

@@ -61,6 +61,9 @@ class ServiceSettings(BaseSettings):
     db_pool_size: int = 20
     db_max_overflow: int = 5
     db_pool_pre_ping: bool = False
+    # PostgreSQL cancels any statement of the service that runs longer (503 with Retry-After);
+    # 0 turns the limit off. Command-line loaders are not limited.
+    db_statement_timeout_seconds: float = 10
     alembic_ini: Path = find_repo_file("alembic.ini")
 
     @model_validator(mode="after")

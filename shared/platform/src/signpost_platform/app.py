@@ -57,9 +57,11 @@ def create_app(
         app.state.migration_heads = head_revisions(settings.alembic_ini, service_name)
         app.state.known_revisions = known_revisions(settings.alembic_ini, service_name)
         try:
+            await app.state.authenticator.start()
             async with _enter_all(app, lifecycles):
                 yield
         finally:
+            await app.state.authenticator.close()
             await app.state.database.dispose()
 
     app = FastAPI(

@@ -42,6 +42,13 @@ class ServiceSettings(BaseSettings):
     jwks_url: str | None = None
     jwks_file: Path | None = None
     jwt_algorithms: list[str] = ["RS256", "RS512"]
+    # Fetching the JWKS (jwks_url): the timeout of one fetch; the age at which the key set is
+    # refreshed in the background; the age past which it is no longer trusted (every refresh
+    # failed); and the wait after a fetch before a token with an unknown key id can trigger another.
+    jwks_timeout_seconds: float = 3
+    jwks_refresh_seconds: float = 600
+    jwks_max_age_seconds: float = 3600
+    jwks_cooldown_seconds: float = 30
     # The claim that carries the caller's organisation (ODS code), for object-level access.
     jwt_organisation_claim: str = "ods"
 

@@ -191,14 +191,26 @@ def _ods_code(value: Any) -> str | None:
     return code if ODS_CODE.fullmatch(code) else None
 
 
+def bearer_token(authorization: str) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header, whatever the whitespace and the
+    case of the scheme; None if the header is not a bearer credential.
+
+    The rate limiter keys on the same value, so respacing a header does not make a new client.
+    """
+    scheme, _, token = authorization.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        return None
+    return token
+
+
 async def authenticate(request: Request) -> Caller:
     # async: a plain def dependency would be run in a worker thread on every request.
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
+    token = bearer_token(request.headers.get("authorization", ""))
+    if token is None:
         raise Unauthorized("a bearer token is required", headers=BEARER_CHALLENGE)
     authenticator: Authenticator = request.app.state.authenticator
-    return await authenticator.verify(token.strip())
+    return await authenticator.verify(token)
 
 
 def require_scope(scope: str) -> Any:

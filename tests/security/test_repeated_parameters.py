@@ -49,7 +49,9 @@ async def test_a_referral_search_parameter_repeated_past_the_cap_is_refused(refe
 async def test_too_many_comma_separated_values_are_refused(referral):
     codes = ",".join(f"{n:06d}" for n in range(MAX_VALUES + 1))
 
-    response = await referral.get(f"/fhir/ServiceRequest?reason-code={codes}", headers=REFERRAL_READ)
+    response = await referral.get(
+        f"/fhir/ServiceRequest?reason-code={codes}", headers=REFERRAL_READ
+    )
 
     _refused_naming(response, "reason-code")
 

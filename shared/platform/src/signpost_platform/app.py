@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, FastAPI
 
 from signpost_platform import health
 from signpost_platform.auth import Authenticator
+from signpost_platform.bodies import check_body
 from signpost_platform.db import Database
 from signpost_platform.errors import install_error_handlers
 from signpost_platform.logging import configure_logging
@@ -69,8 +70,9 @@ def create_app(
         version=version,
         description=description,
         lifespan=lifespan,
-        # No NUL in parameters; routes taking FastAPI query arguments refuse any other parameter.
-        dependencies=[Depends(check_parameters)],
+        # No NUL in parameters or bodies, no repeated JSON keys, no flood of query values;
+        # routes taking FastAPI query arguments refuse any other parameter.
+        dependencies=[Depends(check_parameters), Depends(check_body)],
         openapi_tags=[
             *(openapi_tags or []),
             {"name": "health", "description": "Liveness and readiness"},

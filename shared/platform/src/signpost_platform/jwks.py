@@ -96,7 +96,7 @@ class JwksKeys:
             self.fetch_count += 1
             try:
                 keys = await self._fetch()
-            except Exception as error:  # noqa: BLE001 (any failure: keep the current set)
+            except Exception as error:
                 logger.warning(
                     "JWKS fetch failed; unknown key ids are refused for the cooldown",
                     extra={"error": f"{type(error).__name__}: {error}"[:500]},
@@ -128,8 +128,7 @@ class JwksKeys:
 
     def _may_fetch(self) -> bool:
         return (
-            self._attempted_at is None
-            or self.clock() - self._attempted_at >= self.cooldown_seconds
+            self._attempted_at is None or self.clock() - self._attempted_at >= self.cooldown_seconds
         )
 
     async def _refresh_in_background(self) -> None:

@@ -70,6 +70,9 @@ def create_app(
         version=version,
         description=description,
         lifespan=lifespan,
+        # The OpenAPI document is published everywhere; the pages that run it only where enabled.
+        docs_url="/docs" if settings.docs_pages else None,
+        redoc_url="/redoc" if settings.docs_pages else None,
         # No NUL in parameters or bodies, no repeated JSON keys, no flood of query values;
         # routes taking FastAPI query arguments refuse any other parameter.
         dependencies=[Depends(check_parameters), Depends(check_body)],

@@ -60,6 +60,10 @@ class ServiceSettings(BaseSettings):
     default_page_size: int = 20
     max_page_size: int = 100
 
+    # The interactive documentation pages (/docs, /redoc). Unset: on in development only.
+    # /openapi.json is always published.
+    docs_enabled: bool | None = None
+
     # Absolute base URL used in Location headers and Bundle links; taken from the request if unset.
     public_base_url: str | None = None
     log_level: str = "INFO"
@@ -72,6 +76,13 @@ class ServiceSettings(BaseSettings):
     # 0 turns the limit off. Command-line loaders are not limited.
     db_statement_timeout_seconds: float = 10
     alembic_ini: Path = find_repo_file("alembic.ini")
+
+    @property
+    def docs_pages(self) -> bool:
+        """Whether to serve the interactive documentation pages."""
+        if self.docs_enabled is not None:
+            return self.docs_enabled
+        return self.environment == "development"
 
     @model_validator(mode="after")
     def _no_development_auth_in_production(self) -> "ServiceSettings":

@@ -47,7 +47,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         backend = getattr(item, "callspec", None) and item.callspec.params.get("backend")
         if backend == "sqlite" and item.get_closest_marker("postgres_only"):
-            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (row locks)"))
+            item.add_marker(pytest.mark.skip(reason="runs on PostgreSQL only"))
         if backend == "postgresql" and item.get_closest_marker("sqlite_only"):
             item.add_marker(pytest.mark.skip(reason="runs once, on SQLite"))
 

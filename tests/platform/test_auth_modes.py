@@ -51,19 +51,19 @@ def signed(key, kid="key-1", **overrides):
     return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
 
 
-def test_rs256_token_from_the_jwks_is_accepted(jwks_settings, signing_key):
-    caller = Authenticator(jwks_settings).verify(signed(signing_key))
+async def test_rs256_token_from_the_jwks_is_accepted(jwks_settings, signing_key):
+    caller = await Authenticator(jwks_settings).verify(signed(signing_key))
 
     assert caller.subject == "client-1"
     assert caller.organisation_ods == "F84001"
     assert caller.has("referral:read")
 
 
-def test_the_organisation_comes_from_the_configured_claim(jwks_settings, signing_key):
+async def test_the_organisation_comes_from_the_configured_claim(jwks_settings, signing_key):
     settings = jwks_settings.model_copy(update={"jwt_organisation_claim": "org_code"})
     token = signed(signing_key, ods="F84001", org_code=" y02001 ")
 
-    caller = Authenticator(settings).verify(token)
+    caller = await Authenticator(settings).verify(token)
 
     assert caller.organisation_ods == "Y02001"
 
@@ -78,26 +78,26 @@ def test_the_organisation_comes_from_the_configured_claim(jwks_settings, signing
     ],
     ids=["unknown kid", "wrong audience", "wrong issuer", "expired"],
 )
-def test_rs256_token_with_a_bad_claim_or_key_is_refused(jwks_settings, signing_key, change):
+async def test_rs256_token_with_a_bad_claim_or_key_is_refused(jwks_settings, signing_key, change):
     kid = change.pop("kid", "key-1")
     with pytest.raises(Unauthorized):
-        Authenticator(jwks_settings).verify(signed(signing_key, kid=kid, **change))
+        await Authenticator(jwks_settings).verify(signed(signing_key, kid=kid, **change))
 
 
-def test_token_signed_by_another_key_is_refused(jwks_settings):
+async def test_token_signed_by_another_key_is_refused(jwks_settings):
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     with pytest.raises(Unauthorized):
-        Authenticator(jwks_settings).verify(signed(other))
+        await Authenticator(jwks_settings).verify(signed(other))
 
 
-def test_development_token_is_refused_by_production_settings(jwks_settings):
+async def test_development_token_is_refused_by_production_settings(jwks_settings):
     from signpost_platform.auth import mint_development_token
 
     with pytest.raises(Unauthorized):
-        Authenticator(jwks_settings).verify(mint_development_token(["referral:read"]))
+        await Authenticator(jwks_settings).verify(mint_development_token(["referral:read"]))
 
 
-def test_development_auth_cannot_be_enabled_in_production():
+async def test_development_auth_cannot_be_enabled_in_production():
     with pytest.raises(ValidationError, match="cannot be used with environment=production"):
         ReferralSettings(
             database_url="sqlite+aiosqlite://",

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, FastAPI
 
 from signpost_platform import health
 from signpost_platform.auth import Authenticator
+from signpost_platform.bodies import check_body
 from signpost_platform.db import Database
 from signpost_platform.errors import install_error_handlers
 from signpost_platform.logging import configure_logging
@@ -51,14 +52,17 @@ def create_app(
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
             pre_ping=settings.db_pool_pre_ping,
+            statement_timeout_seconds=settings.db_statement_timeout_seconds,
         )
         app.state.authenticator = Authenticator(settings)
         app.state.migration_heads = head_revisions(settings.alembic_ini, service_name)
         app.state.known_revisions = known_revisions(settings.alembic_ini, service_name)
         try:
+            await app.state.authenticator.start()
             async with _enter_all(app, lifecycles):
                 yield
         finally:
+            await app.state.authenticator.close()
             await app.state.database.dispose()
 
     app = FastAPI(
@@ -66,8 +70,12 @@ def create_app(
         version=version,
         description=description,
         lifespan=lifespan,
-        # No NUL in parameters; routes taking FastAPI query arguments refuse any other parameter.
-        dependencies=[Depends(check_parameters)],
+        # The OpenAPI document is published everywhere; the pages that run it only where enabled.
+        docs_url="/docs" if settings.docs_pages else None,
+        redoc_url="/redoc" if settings.docs_pages else None,
+        # No NUL in parameters or bodies, no repeated JSON keys, no flood of query values;
+        # routes taking FastAPI query arguments refuse any other parameter.
+        dependencies=[Depends(check_parameters), Depends(check_body)],
         openapi_tags=[
             *(openapi_tags or []),
             {"name": "health", "description": "Liveness and readiness"},

@@ -2,8 +2,11 @@
 
 Development mode (`make run`) verifies HS256 tokens signed with a well-known secret and says so
 loudly in the log; mint one with `make token`. Production mode (`auth_mode=jwt`) verifies RS256 or
-RS512 tokens against a JWKS, checking `exp`, `aud` and `iss`. Development mode is refused when
-`environment=production`.
+RS512 tokens against a JWKS (a file, or a URL fetched as `signpost_platform.jwks` describes),
+checking `exp`, `aud` and `iss`. Development mode is refused when `environment=production`.
+
+A 401 says what is wrong with the token, never why the JWKS could not be fetched (that is logged,
+with the correlation id).
 """
 
 import argparse
@@ -20,6 +23,7 @@ import jwt
 from fastapi import Depends, Request
 
 from signpost_platform.errors import Forbidden, Unauthorized
+from signpost_platform.jwks import JwksKeys, SigningKeyUnavailable
 from signpost_platform.settings import DEV_AUDIENCE, DEV_ISSUER, DEV_TOKEN_SECRET, ServiceSettings
 
 logger = logging.getLogger("signpost.auth")
@@ -27,6 +31,8 @@ logger = logging.getLogger("signpost.auth")
 BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="signpost"'}
 ODS_CODE = re.compile(r"[A-Z0-9]{3,10}")
 _VERIFIED_CACHE_SIZE = 10_000
+# Subjects and client ids are stored with every audit event, in columns of this length.
+MAX_IDENTITY_LENGTH = 255
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,9 +53,10 @@ class Authenticator:
 
     def __init__(self, settings: ServiceSettings) -> None:
         self.settings = settings
-        self._jwk_client: jwt.PyJWKClient | None = None
+        self.jwks: JwksKeys | None = None
         self._file_keys: dict[str, Any] = {}
-        self._verified: dict[str, tuple[Caller, float]] = {}
+        # token -> (caller, expiry, key-set generation it was verified against)
+        self._verified: dict[str, tuple[Caller, float, int]] = {}
         if settings.auth_mode == "development":
             logger.warning(
                 "DEVELOPMENT AUTH MODE: bearer tokens are signed with a shared development "
@@ -57,35 +64,60 @@ class Authenticator:
                 extra={"auth_mode": "development"},
             )
         elif settings.jwks_url:
-            self._jwk_client = jwt.PyJWKClient(settings.jwks_url, cache_keys=True, lifespan=300)
+            self.jwks = JwksKeys(
+                settings.jwks_url,
+                timeout_seconds=settings.jwks_timeout_seconds,
+                refresh_seconds=settings.jwks_refresh_seconds,
+                max_age_seconds=settings.jwks_max_age_seconds,
+                cooldown_seconds=settings.jwks_cooldown_seconds,
+            )
         elif settings.jwks_file:
             keys = jwt.PyJWKSet.from_json(Path(settings.jwks_file).read_text()).keys
             self._file_keys = {key.key_id: key.key for key in keys if key.key_id}
 
-    def verify(self, token: str) -> Caller:
+    async def start(self) -> None:
+        """Fetch the JWKS once at startup (a failure is logged; requests will retry)."""
+        if self.jwks is not None:
+            await self.jwks.refresh()
+
+    async def close(self) -> None:
+        if self.jwks is not None:
+            await self.jwks.close()
+
+    async def verify(self, token: str) -> Caller:
         """The caller a valid token names; raises `Unauthorized` otherwise.
 
         Integrations reuse a token for many requests, so a verified token is remembered until it
-        expires (bounded cache), saving the signature check on every request.
+        expires or the key set changes (bounded cache), saving the signature check on every
+        request.
         """
         now = time.time()
+        if self.jwks is not None:
+            await self.jwks.maintain()
+        generation = self.jwks.generation if self.jwks is not None else 0
         cached = self._verified.get(token)
         if cached is not None:
-            caller, expires_at = cached
-            if now < expires_at:
+            caller, expires_at, verified_generation = cached
+            if now < expires_at and verified_generation == generation:
                 return caller
             del self._verified[token]
         try:
-            claims = self._decode(token)
+            claims = await self._decode(token)
+        except SigningKeyUnavailable:
+            raise Unauthorized(
+                "invalid bearer token: its signing key (kid) is not one this service trusts",
+                headers=BEARER_CHALLENGE,
+            ) from None
         except jwt.PyJWTError as error:
             raise Unauthorized(f"invalid bearer token: {error}", headers=BEARER_CHALLENGE) from None
         caller = caller_from_claims(claims, self.settings.jwt_organisation_claim)
         if len(self._verified) >= _VERIFIED_CACHE_SIZE:
             self._verified.clear()
-        self._verified[token] = (caller, float(claims["exp"]))
+        generation = self.jwks.generation if self.jwks is not None else 0
+        self._verified[token] = (caller, float(claims["exp"]), generation)
         return caller
 
-    def _decode(self, token: str) -> dict[str, Any]:
+    async def _decode(self, token: str) -> dict[str, Any]:
         settings = self.settings
         options = {"require": ["exp", "iat", "sub"]}
         if settings.auth_mode == "development":
@@ -98,12 +130,15 @@ class Authenticator:
                 options=options,
             )
         header = jwt.get_unverified_header(token)
-        if self._jwk_client is not None:
-            key: Any = self._jwk_client.get_signing_key(header.get("kid", "")).key
+        kid = header.get("kid")
+        if not isinstance(kid, str):
+            raise jwt.InvalidKeyError("the token names no signing key (kid)")
+        if self.jwks is not None:
+            key: Any = await self.jwks.key(kid)
         else:
-            key = self._file_keys.get(header.get("kid", ""))
+            key = self._file_keys.get(kid)
             if key is None:
-                raise jwt.InvalidKeyError("unknown kid")
+                raise SigningKeyUnavailable(kid)
         return jwt.decode(
             token,
             key,
@@ -115,14 +150,36 @@ class Authenticator:
 
 
 def caller_from_claims(claims: dict[str, Any], organisation_claim: str = "ods") -> Caller:
+    """The caller a verified token's claims name; `Unauthorized` if the claims are malformed
+    (a signature proves who issued a token, not that its claims have the right shape)."""
     raw_scopes = claims.get("scope", claims.get("scp", ""))
-    scopes = raw_scopes.split() if isinstance(raw_scopes, str) else list(raw_scopes)
+    if isinstance(raw_scopes, str):
+        scopes = raw_scopes.split()
+    elif isinstance(raw_scopes, list) and all(isinstance(scope, str) for scope in raw_scopes):
+        scopes = raw_scopes
+    else:
+        raise _malformed("scope must be a space-separated string or a list of strings")
+    client_id = claims.get("client_id") or claims.get("azp")
     return Caller(
-        subject=str(claims["sub"]),
-        client_id=claims.get("client_id") or claims.get("azp"),
+        subject=_identity("sub", claims["sub"]),
+        client_id=None if client_id is None else _identity("client_id", client_id),
         organisation_ods=_ods_code(claims.get(organisation_claim)),
         scopes=frozenset(scopes),
     )
+
+
+def _identity(claim: str, value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _malformed(f"{claim} must be a non-empty string")
+    if len(value) > MAX_IDENTITY_LENGTH:
+        raise _malformed(f"{claim} is longer than {MAX_IDENTITY_LENGTH} characters")
+    if "\x00" in value:
+        raise _malformed(f"{claim} contains a NUL character")
+    return value
+
+
+def _malformed(reason: str) -> Unauthorized:
+    return Unauthorized(f"invalid bearer token: {reason}", headers=BEARER_CHALLENGE)
 
 
 def _ods_code(value: Any) -> str | None:
@@ -134,14 +191,26 @@ def _ods_code(value: Any) -> str | None:
     return code if ODS_CODE.fullmatch(code) else None
 
 
+def bearer_token(authorization: str) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header, whatever the whitespace and the
+    case of the scheme; None if the header is not a bearer credential.
+
+    The rate limiter keys on the same value, so respacing a header does not make a new client.
+    """
+    scheme, _, token = authorization.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        return None
+    return token
+
+
 async def authenticate(request: Request) -> Caller:
     # async: a plain def dependency would be run in a worker thread on every request.
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
+    token = bearer_token(request.headers.get("authorization", ""))
+    if token is None:
         raise Unauthorized("a bearer token is required", headers=BEARER_CHALLENGE)
     authenticator: Authenticator = request.app.state.authenticator
-    return authenticator.verify(token.strip())
+    return await authenticator.verify(token)
 
 
 def require_scope(scope: str) -> Any:

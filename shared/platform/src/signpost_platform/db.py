@@ -65,24 +65,35 @@ def is_sqlite(url: str) -> bool:
 
 
 def create_engine(
-    url: str, *, pool_size: int = 20, max_overflow: int = 5, pre_ping: bool = False
+    url: str,
+    *,
+    pool_size: int = 20,
+    max_overflow: int = 5,
+    pre_ping: bool = False,
+    statement_timeout_seconds: float = 0,
 ) -> AsyncEngine:
     """An engine configured for the backend `url` names.
 
     Without pre-ping a connection broken by a database restart fails one request, after which
     SQLAlchemy discards the whole pool; with it, every checkout costs an extra round trip.
+    On PostgreSQL a positive `statement_timeout_seconds` makes the server cancel any statement
+    that runs longer (a costly search cannot hold a backend); SQLite has no such limit.
     """
     if is_sqlite(url):
         engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         _configure_sqlite(engine)
         return engine
+    connect_args: dict[str, Any] = {"command_timeout": max(30, statement_timeout_seconds + 5)}
+    if statement_timeout_seconds > 0:
+        milliseconds = max(1, round(statement_timeout_seconds * 1000))
+        connect_args["server_settings"] = {"statement_timeout": str(milliseconds)}
     return create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_pre_ping=pre_ping,
         pool_recycle=1800,
-        connect_args={"command_timeout": 30},
+        connect_args=connect_args,
         # Bound values can be personal data: keep them out of error messages and logs.
         hide_parameters=True,
     )
@@ -110,14 +121,25 @@ class Database:
 
     `sessionmaker` opens a transaction for each session (writes). `read_sessionmaker` runs each
     statement in autocommit on PostgreSQL, saving the BEGIN and COMMIT round trips of reads.
+    The services set `statement_timeout_seconds`; command-line loaders leave it off.
     """
 
     def __init__(
-        self, url: str, *, pool_size: int = 20, max_overflow: int = 5, pre_ping: bool = False
+        self,
+        url: str,
+        *,
+        pool_size: int = 20,
+        max_overflow: int = 5,
+        pre_ping: bool = False,
+        statement_timeout_seconds: float = 0,
     ) -> None:
         self.url = url
         self.engine = create_engine(
-            url, pool_size=pool_size, max_overflow=max_overflow, pre_ping=pre_ping
+            url,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            pre_ping=pre_ping,
+            statement_timeout_seconds=statement_timeout_seconds,
         )
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
         read_engine = (
@@ -179,6 +201,25 @@ def sqlstate(error: DBAPIError) -> str | None:
     """The SQLSTATE of a database error, where the driver gives one (PostgreSQL)."""
     original = getattr(error, "orig", None)
     return getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
+
+
+# query_canceled: the statement timeout (or an operator) stopped the statement.
+_CANCELLED_SQLSTATE = "57014"
+# Data exceptions (class 22): a value the column cannot hold (too long, a NUL, out of range).
+_DATA_SQLSTATE_CLASS = "22"
+
+
+def statement_timed_out(error: BaseException) -> bool:
+    """Whether `error` is a statement the database cancelled (the statement timeout)."""
+    return isinstance(error, DBAPIError) and sqlstate(error) == _CANCELLED_SQLSTATE
+
+
+def value_refused(error: BaseException) -> bool:
+    """Whether `error` is the database refusing a value (a data exception), which the edge
+    should have refused first: a safety net, so the client hears 422 rather than 500."""
+    return isinstance(error, DBAPIError) and (sqlstate(error) or "").startswith(
+        _DATA_SQLSTATE_CLASS
+    )
 
 
 def database_unavailable(error: BaseException) -> bool:

@@ -17,7 +17,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
-from signpost_platform.db import database_unavailable
+from signpost_platform.db import (
+    database_unavailable,
+    sqlstate,
+    statement_timed_out,
+    value_refused,
+)
 from signpost_platform.logging import correlation_id
 
 logger = logging.getLogger("signpost.errors")
@@ -26,6 +31,9 @@ FHIR_JSON = "application/fhir+json"
 PROBLEM_JSON = "application/problem+json"
 # How long a client should wait before retrying when the database is unavailable.
 DATABASE_RETRY_AFTER_SECONDS = 2
+# ...and when a statement ran past the statement timeout (the database is busy, or the query is
+# costly: a narrower one may be the better retry).
+TIMEOUT_RETRY_AFTER_SECONDS = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +236,41 @@ def install_error_handlers(app: FastAPI) -> None:
         return Response(status_code=499)
 
     async def _database_error(request: Request, error: Exception) -> Response:
+        if statement_timed_out(error):
+            logger.warning("statement timeout", extra={"path": request.url.path})
+            return render_error(
+                request.url.path,
+                SignpostError(
+                    503,
+                    [
+                        Issue(
+                            "timeout",
+                            "the query took longer than this service allows; retry after the "
+                            "Retry-After delay, or narrow the search",
+                        )
+                    ],
+                    {"Retry-After": str(TIMEOUT_RETRY_AFTER_SECONDS)},
+                ),
+            )
+        if value_refused(error):
+            # The edge checks should have refused the value first; say which check is missing.
+            logger.warning(
+                "database refused a value",
+                extra={"path": request.url.path, "sqlstate": sqlstate(error)},  # type: ignore[arg-type]
+            )
+            return render_error(
+                request.url.path,
+                SignpostError(
+                    422,
+                    [
+                        Issue(
+                            "value",
+                            "a value in the request cannot be stored (too long, out of range or "
+                            "holding a NUL character); nothing was written",
+                        )
+                    ],
+                ),
+            )
         if not database_unavailable(error):
             raise error  # a fault, not an outage: the 500 handler below logs it
         # A restart or failover: transient, and the client's retry is the recovery.

@@ -25,6 +25,11 @@ from signpost_platform.errors import BadRequest
 
 ValueType = Literal["string", "integer", "number", "boolean"]
 
+# Each repeated or comma-separated value of a search becomes a condition of its SQL; hundreds of
+# them made PostgreSQL spend seconds planning one query. No legitimate client needs more.
+MAX_OCCURRENCES = 10
+MAX_VALUES = 50
+
 
 @dataclass(frozen=True, slots=True)
 class QueryParameter:
@@ -98,8 +103,10 @@ def declare(definitions: Iterable[QueryParameter]) -> dict[str, Any]:
 
 def check_parameters(request: Request) -> None:
     """Refuse (400, naming the parameter) what no route can take: a NUL character in a query or
-    path parameter (PostgreSQL text cannot hold one), and on a route that takes FastAPI query
-    arguments any query parameter it does not declare.
+    path parameter (PostgreSQL text cannot hold one), a parameter given more than
+    `MAX_OCCURRENCES` times or a query of more than `MAX_VALUES` values (comma-separated values
+    count one each), and on a route that takes FastAPI query arguments any query parameter it
+    does not declare.
 
     Routes that read the query string themselves (no query arguments) refuse unknown parameters
     as they read them; this gives the others the same behaviour.
@@ -107,6 +114,7 @@ def check_parameters(request: Request) -> None:
     for name, value in (*request.query_params.multi_items(), *request.path_params.items()):
         if "\x00" in name or "\x00" in str(value):
             raise BadRequest(f"{name!r} contains a NUL character", expression=name)
+    check_parameter_counts(request.query_params.multi_items())
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return
@@ -119,6 +127,28 @@ def check_parameters(request: Request) -> None:
                 f"unknown query parameter {name!r}; supported: {', '.join(sorted(allowed))}",
                 expression=name,
                 issue_code="not-supported",
+            )
+
+
+def check_parameter_counts(query: Iterable[tuple[str, str]]) -> None:
+    """Refuse (400, naming the parameter) a query string with too many values to search by."""
+    occurrences: dict[str, int] = {}
+    values = 0
+    for name, value in query:
+        occurrences[name] = occurrences.get(name, 0) + 1
+        if occurrences[name] > MAX_OCCURRENCES:
+            raise BadRequest(
+                f"{name} is given more than {MAX_OCCURRENCES} times",
+                expression=name,
+                issue_code="too-costly",
+            )
+        values += value.count(",") + 1
+        if values > MAX_VALUES:
+            raise BadRequest(
+                f"the query has more than {MAX_VALUES} values (counting each comma-separated "
+                f"value); {name} is past the limit",
+                expression=name,
+                issue_code="too-costly",
             )
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from signpost_platform.auth import bearer_token
 from signpost_platform.errors import Issue, SignpostError, render_error
 
 _API_HEADERS = [
@@ -56,8 +57,9 @@ class _Bucket:
 class RateLimitMiddleware:
     """A token bucket per client: `per_minute` requests a minute, bursts up to `burst`.
 
-    The client is the bearer token (hashed) when there is one, else the peer address. Health
-    and metrics endpoints are not limited.
+    The client is the bearer token (hashed, as `authenticate` reads it: extra whitespace or a
+    different case of `Bearer` is the same client) when there is one, else the peer address.
+    Health and metrics endpoints are not limited.
     """
 
     exempt = ("/_ping", "/_status", "/metrics")
@@ -88,8 +90,10 @@ class RateLimitMiddleware:
 
     def _client(self, scope: Scope) -> str:
         for key, value in scope["headers"]:
-            if key == b"authorization" and value[:7].lower() == b"bearer ":
-                return "t:" + hashlib.sha256(value[7:]).hexdigest()[:32]
+            if key == b"authorization":
+                token = bearer_token(value.decode("latin-1"))
+                if token is not None:
+                    return "t:" + hashlib.sha256(token.encode("latin-1")).hexdigest()[:32]
         client = scope.get("client")
         return f"a:{client[0] if client else 'unknown'}"
 

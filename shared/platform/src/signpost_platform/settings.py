@@ -42,6 +42,13 @@ class ServiceSettings(BaseSettings):
     jwks_url: str | None = None
     jwks_file: Path | None = None
     jwt_algorithms: list[str] = ["RS256", "RS512"]
+    # Fetching the JWKS (jwks_url): the timeout of one fetch; the age at which the key set is
+    # refreshed in the background; the age past which it is no longer trusted (every refresh
+    # failed); and the wait after a fetch before a token with an unknown key id can trigger another.
+    jwks_timeout_seconds: float = 3
+    jwks_refresh_seconds: float = 600
+    jwks_max_age_seconds: float = 3600
+    jwks_cooldown_seconds: float = 30
     # The claim that carries the caller's organisation (ODS code), for object-level access.
     jwt_organisation_claim: str = "ods"
 
@@ -53,6 +60,10 @@ class ServiceSettings(BaseSettings):
     default_page_size: int = 20
     max_page_size: int = 100
 
+    # The interactive documentation pages (/docs, /redoc). Unset: on in development only.
+    # /openapi.json is always published.
+    docs_enabled: bool | None = None
+
     # Absolute base URL used in Location headers and Bundle links; taken from the request if unset.
     public_base_url: str | None = None
     log_level: str = "INFO"
@@ -61,7 +72,17 @@ class ServiceSettings(BaseSettings):
     db_pool_size: int = 20
     db_max_overflow: int = 5
     db_pool_pre_ping: bool = False
+    # PostgreSQL cancels any statement of the service that runs longer (503 with Retry-After);
+    # 0 turns the limit off. Command-line loaders are not limited.
+    db_statement_timeout_seconds: float = 10
     alembic_ini: Path = find_repo_file("alembic.ini")
+
+    @property
+    def docs_pages(self) -> bool:
+        """Whether to serve the interactive documentation pages."""
+        if self.docs_enabled is not None:
+            return self.docs_enabled
+        return self.environment == "development"
 
     @model_validator(mode="after")
     def _no_development_auth_in_production(self) -> "ServiceSettings":

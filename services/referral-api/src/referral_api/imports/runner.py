@@ -23,6 +23,7 @@ from referral_api.imports import csv_template
 from referral_api.imports.repository import ImportRepository
 from referral_api.messages import service as messages
 from referral_api.referrals.access import EVERY_ORGANISATION
+from signpost_platform.csv_output import CsvWriter
 from signpost_platform.db import Database
 from signpost_platform.errors import SignpostError
 
@@ -190,7 +191,7 @@ class ErrorReport:
     def __init__(self, path: Path, *, fresh: bool) -> None:
         new_file = fresh or not path.exists()
         self.handle = path.open("w" if new_file else "a", encoding="utf-8", newline="")
-        self.writer = csv.writer(self.handle)
+        self.writer = CsvWriter(self.handle)
         if new_file:
             self.writer.writerow(ERROR_COLUMNS)
 

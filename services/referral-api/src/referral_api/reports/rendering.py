@@ -7,12 +7,12 @@ CSV (RFC 4180, UTF-8, CRLF): one header row (`row_type` then the column names), 
 cell a value that does not apply (a rate with no denominator) or was not recorded.
 """
 
-import csv
 import io
 from typing import Any
 
 from referral_api.reports.query import ReportQuery
 from referral_api.reports.tables import Report, Row
+from signpost_platform.csv_output import CsvWriter
 
 SUPPRESSED_MARK = "*"
 
@@ -36,7 +36,7 @@ def as_json(report: Report, query: ReportQuery) -> dict[str, Any]:
 
 def as_csv(report: Report) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = CsvWriter(buffer, lineterminator="\r\n")
     names = [column.name for column in report.columns]
     writer.writerow(["row_type", *names])
     for row in report.rows:
@@ -46,9 +46,6 @@ def as_csv(report: Report) -> str:
     return buffer.getvalue()
 
 
-def _cells(row: Row, names: list[str]) -> list[str]:
+def _cells(row: Row, names: list[str]) -> list[Any]:
     suppressed = set(row.get("suppressed", ()))
-    return [
-        SUPPRESSED_MARK if name in suppressed else "" if row.get(name) is None else str(row[name])
-        for name in names
-    ]
+    return [SUPPRESSED_MARK if name in suppressed else row.get(name) for name in names]

@@ -1,6 +1,5 @@
 """`GET /reports/screening`: the screening funnel as JSON or CSV (scope reports:read)."""
 
-import csv
 import io
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
@@ -12,6 +11,7 @@ from starlette.responses import Response
 from screening_api.reports.repository import ReportFilter
 from screening_api.reports.service import csv_rows, screening_report
 from signpost_platform.auth import Caller, require_scope
+from signpost_platform.csv_output import CsvWriter
 from signpost_platform.db import SessionDep
 from signpost_platform.errors import BadRequest, Forbidden
 
@@ -82,6 +82,6 @@ async def screening(
     )
     if wants_csv:
         buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\r\n").writerows(csv_rows(report))
+        CsvWriter(buffer, lineterminator="\r\n").writerows(csv_rows(report))
         return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8")
     return JSONResponse(report)

@@ -87,7 +87,10 @@ def issues_from_validation(resource_type: str, error: ValidationError) -> tuple[
     for detail in error.errors(include_url=False):
         kind = detail["type"]
         context: dict[str, Any] = detail.get("ctx") or {}
-        expression = context.get("expression") or fhir_path(resource_type, tuple(detail["loc"]))
+        location = tuple(detail["loc"])
+        if "element" in context:  # a model-level rule about one of the model's elements
+            location = (*location, context["element"])
+        expression = context.get("expression") or fhir_path(resource_type, location)
         if kind in _STRUCTURAL:
             structural = True
             code = _STRUCTURAL[kind]

@@ -1,9 +1,58 @@
 """Base classes for FHIR-shaped models."""
 
 import itertools
-from typing import Any, ClassVar
+import re
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar, get_args
 
-from pydantic import BaseModel, ConfigDict, PrivateAttr
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    FutureDate,
+    FutureDatetime,
+    NaiveDatetime,
+    PastDate,
+    PastDatetime,
+    PrivateAttr,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+# Pydantic reads a number, or a string of digits, as a Unix time; FHIR dates are text.
+_NUMBER_TEXT = re.compile(r"\s*[+-]?\d+(\.\d*)?\s*")
+_TEMPORAL_FIELDS: dict[type, tuple[tuple[str, str], ...]] = {}
+
+
+_TEMPORAL_TYPES = (
+    datetime,
+    date,
+    AwareDatetime,
+    NaiveDatetime,
+    PastDatetime,
+    FutureDatetime,
+    PastDate,
+    FutureDate,
+)
+
+
+def _is_temporal(annotation: Any) -> bool:
+    if any(annotation is kind for kind in _TEMPORAL_TYPES):
+        return True
+    return any(_is_temporal(argument) for argument in get_args(annotation))
+
+
+def _temporal_fields(model: type["FhirModel"]) -> tuple[tuple[str, str], ...]:
+    """(field name, input key) of each field of `model` that holds a date or dateTime."""
+    found = _TEMPORAL_FIELDS.get(model)
+    if found is None:
+        found = tuple(
+            (name, field.alias or name)
+            for name, field in model.model_fields.items()
+            if _is_temporal(field.annotation)
+        )
+        _TEMPORAL_FIELDS[model] = found
+    return found
 
 
 class FhirModel(BaseModel):
@@ -11,6 +60,10 @@ class FhirModel(BaseModel):
 
     `signpost_schemas.fhir.lenient` reads senders' resources: there, elements outside the model
     are split off before validation instead of being refused.
+
+    Dates and dateTimes are strict: a number (or a string of digits), which Pydantic would read
+    as a Unix time, is refused, and so is a dateTime that cannot be expressed in UTC
+    (`0001-01-01T00:00:00+01:00`). Errors name the element (`element` in the error context).
     """
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True, str_strip_whitespace=True)
@@ -18,6 +71,43 @@ class FhirModel(BaseModel):
     # The extensions (by url) this element reads. Any other extension in its `extension` list
     # is kept as sent, not read (see `lenient`).
     read_extensions: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _dates_are_text(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        for _, key in _temporal_fields(cls):
+            value = data.get(key)
+            values = value if isinstance(value, list) else [value]
+            for item in values:
+                if (isinstance(item, int | float) and not isinstance(item, bool)) or (
+                    isinstance(item, str) and _NUMBER_TEXT.fullmatch(item)
+                ):
+                    raise PydanticCustomError(
+                        "datetime_type",
+                        "a date or dateTime must be written as text (YYYY-MM-DD, or an ISO 8601 "
+                        "dateTime with a time zone), not as a number",
+                        {"element": key},
+                    )
+        return data
+
+    @model_validator(mode="after")
+    def _dates_fit_in_utc(self) -> "FhirModel":
+        for name, key in _temporal_fields(type(self)):
+            value = getattr(self, name)
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, datetime) and item.tzinfo is not None:
+                    try:
+                        item.astimezone(UTC)
+                    except OverflowError:
+                        raise PydanticCustomError(
+                            "value_error",
+                            "this dateTime is outside the range that can be stored "
+                            "(year 1 to 9999 in UTC)",
+                            {"element": key},
+                        ) from None
+        return self
 
     def to_fhir(self) -> dict[str, Any]:
         """The JSON-ready dict of this element, without empty values."""

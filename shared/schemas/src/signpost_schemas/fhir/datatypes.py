@@ -3,7 +3,8 @@
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
+from pydantic_core import PydanticCustomError
 
 from signpost_schemas import systems
 from signpost_schemas.fhir.base import FhirModel
@@ -12,7 +13,13 @@ FhirId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9\-\.]{1,64}$")]
 FhirCode = Annotated[str, StringConstraints(pattern=r"^[^\s]+( [^\s]+)*$", max_length=256)]
 FhirUri = Annotated[str, StringConstraints(min_length=1, max_length=2048, pattern=r"^\S+$")]
 FhirString = Annotated[str, StringConstraints(min_length=1, max_length=10_000)]
-FhirSystem = Annotated[FhirUri, AfterValidator(systems.normalise_system)]
+# Systems and identifier values are stored (and indexed) in columns of 255 characters.
+MAX_STORED_LENGTH = 255
+FhirSystem = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=MAX_STORED_LENGTH, pattern=r"^\S+$"),
+    AfterValidator(systems.normalise_system),
+]
 
 
 class Coding(FhirModel):
@@ -33,6 +40,19 @@ class Identifier(FhirModel):
     type: CodeableConcept | None = None
     system: FhirSystem | None = None
     value: FhirString | None = None
+
+    @model_validator(mode="after")
+    def _fits_its_columns(self) -> "Identifier":
+        # A validator, not a type, so that profiles narrowing `value` keep the limit.
+        for name in ("system", "value"):
+            value = getattr(self, name)
+            if isinstance(value, str) and len(value) > MAX_STORED_LENGTH:
+                raise PydanticCustomError(
+                    "string_too_long",
+                    f"an identifier {name} has at most {MAX_STORED_LENGTH} characters",
+                    {"element": name},
+                )
+        return self
 
 
 class Reference(FhirModel):

@@ -24,6 +24,7 @@ IssueType = Literal[
     "multiple-matches",
     "not-found",
     "too-long",
+    "too-costly",
     "code-invalid",
     "business-rule",
     "conflict",

@@ -13,6 +13,7 @@ from datetime import date
 from typing import ClassVar, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from signpost_schemas import systems
 from signpost_schemas.fhir import profiles
@@ -31,6 +32,7 @@ from signpost_schemas.fhir.datatypes import (
 from signpost_schemas.fhir.gaps import Gap, GapKind, note_gap
 from signpost_schemas.nhs_number import InvalidNhsNumber, validate_nhs_number
 
+_ODS_CODE = re.compile(r"\s*[A-Za-z0-9]{3,10}\s*")
 _FHIR_DATE = re.compile(r"^(?P<year>[0-9]{4})(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$")
 
 AdministrativeGender = Literal["male", "female", "other", "unknown"]
@@ -77,6 +79,52 @@ class MessagePatient(FhirResource):
         if len(value) == 10:
             date.fromisoformat(value)  # rejects 2026-02-31
         return value
+
+    @model_validator(mode="after")
+    def _organisations_are_ods_codes(self) -> "MessagePatient":
+        """The GP practice and managing organisation, where named by ODS code, are ODS codes
+        (3 to 10 letters or digits): they are stored and reported as such."""
+        named: list[tuple[str, Identifier | None, bool]] = [
+            (f"generalPractitioner[{index}].identifier", reference.identifier, False)
+            for index, reference in enumerate(self.generalPractitioner or [])
+        ]
+        if self.managingOrganization is not None:
+            named.append(
+                ("managingOrganization.identifier", self.managingOrganization.identifier, False)
+            )
+        for index, extension in enumerate(self.extension or []):
+            if extension.url == profiles.PRIMARY_CARE_NETWORK_EXTENSION:
+                reference = extension.valueReference
+                named.append(
+                    (f"extension[{index}].valueIdentifier", extension.valueIdentifier, True)
+                )
+                if reference is not None:
+                    named.append(
+                        (
+                            f"extension[{index}].valueReference.identifier",
+                            reference.identifier,
+                            True,
+                        )
+                    )
+        for element, identifier, always_ods in named:
+            if (
+                identifier is not None
+                and identifier.value is not None
+                and (
+                    always_ods
+                    or (
+                        identifier.system is not None
+                        and systems.normalise_system(identifier.system) == systems.ODS_ORGANIZATION
+                    )
+                )
+                and not _ODS_CODE.fullmatch(identifier.value)
+            ):
+                raise PydanticCustomError(
+                    "string_pattern_mismatch",
+                    "an ODS organisation code is 3 to 10 letters or digits",
+                    {"element": f"{element}.value"},
+                )
+        return self
 
     @model_validator(mode="after")
     def _nhs_number_present(self) -> "MessagePatient":

@@ -1,0 +1,104 @@
+"""Checks every request body gets before any route reads it (a dependency of every app).
+
+* A NUL character anywhere (a raw byte, or `\\u0000` in a JSON string or key) is refused with 400
+  naming the element: PostgreSQL text cannot hold one, so it used to surface as a 500.
+* A JSON object that gives one key twice is refused with 400 naming the key: parsers disagree on
+  which value wins (ours kept the last), so a body could mean one thing to a gateway or an
+  auditor and another to the service.
+
+JSON bodies (`application/json`, `application/fhir+json`, any `+json`) are checked as one
+document, NDJSON line by line. A body that is not valid JSON is left to the route, which says
+so in its own words.
+"""
+
+import json
+from typing import Any
+
+from fastapi import Request
+
+from signpost_platform.errors import BadRequest, is_fhir_path
+
+_BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+_NDJSON = {"application/x-ndjson", "application/ndjson"}
+_NUL_ESCAPE = b"\\u0000"
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return result
+
+
+async def check_body(request: Request) -> None:
+    """Refuse (400, naming the element) a body with a NUL character or a repeated JSON key."""
+    if request.method not in _BODY_METHODS:
+        return
+    body = await request.body()
+    if not body:
+        return
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    fhir = is_fhir_path(request.url.path)
+    if content_type in _NDJSON:
+        for number, line in enumerate(body.splitlines(), start=1):
+            if line.strip():
+                _check_json(line, fhir, f"line {number}: ")
+    elif content_type in ("application/json", "application/fhir+json") or (
+        content_type.endswith("+json")
+    ):
+        _check_json(body, fhir, "")
+    if b"\x00" in body:
+        raise BadRequest("the body contains a NUL character", issue_code="value")
+
+
+def _check_json(text: bytes, fhir: bool, prefix: str) -> None:
+    try:
+        document = json.loads(text, object_pairs_hook=_unique_keys)
+    except _DuplicateKey as duplicate:
+        raise BadRequest(
+            f"{prefix}the key {duplicate.key!r} is given more than once in one object",
+            expression=duplicate.key,
+            issue_code="structure",
+        ) from None
+    except ValueError:  # not JSON (or not UTF-8): the route reports it
+        return
+    if _NUL_ESCAPE not in text:
+        return
+    root = document.get("resourceType") if fhir and isinstance(document, dict) else None
+    path = _nul_path(document, root if isinstance(root, str) else "")
+    if path is not None:
+        element = (path or "(body)").replace("\x00", "\\u0000")
+        raise BadRequest(
+            f"{prefix}{element}: contains a NUL character (\\u0000), which cannot be stored",
+            expression=element,
+            issue_code="value",
+        )
+
+
+def _nul_path(value: Any, path: str) -> str | None:
+    """The path of the first string (or key) holding a NUL, FHIRPath-like; None if none."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            child = f"{path}.{key}" if path else key
+            if "\x00" in key:
+                return child
+            found = _nul_path(item, child)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _nul_path(item, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None

@@ -1,0 +1,37 @@
+"""Dates are strict: a Unix number (or a string of digits) is refused rather than read as a Unix
+time, and a dateTime that cannot be expressed in UTC is 422 naming it, not a 500."""
+
+import pytest
+
+from tests.security.bodies import REFERRAL_WRITE, issue, named, new_referral, referral_message
+
+
+@pytest.mark.parametrize("authored", [1790000000, 1790000000.5, "1790000000"])
+async def test_authored_on_as_a_unix_time_is_400(referral, authored):
+    body = new_referral()
+    body["authoredOn"] = authored
+
+    response = await referral.post("/fhir/ServiceRequest", json=body, headers=REFERRAL_WRITE)
+
+    assert response.status_code == 400, response.text
+    assert named(response) == "ServiceRequest.authoredOn"
+
+
+async def test_a_date_in_year_one_with_a_positive_offset_is_422_naming_it(referral):
+    body = new_referral(authored="0001-01-01T00:30:00+01:00")
+
+    response = await referral.post("/fhir/ServiceRequest", json=body, headers=REFERRAL_WRITE)
+
+    assert response.status_code == 422, response.text
+    assert named(response) == "ServiceRequest.authoredOn"
+    assert issue(response)["code"] == "value"
+
+
+async def test_a_message_timestamp_in_year_one_with_a_positive_offset_is_422(referral):
+    body = referral_message()
+    body["timestamp"] = "0001-01-01T00:00:00+05:00"
+
+    response = await referral.post("/fhir/$process-message", json=body, headers=REFERRAL_WRITE)
+
+    assert response.status_code == 422, response.text
+    assert named(response) == "Bundle.timestamp"

@@ -1,0 +1,29 @@
+"""An identifier system or value over 255 characters (the columns that hold them) is 422 naming
+the element; it used to reach PostgreSQL and fail there with a 500."""
+
+import pytest
+
+from tests.security.bodies import REFERRAL_WRITE, issue, named, new_referral
+
+
+@pytest.mark.parametrize("element", ["system", "value"])
+async def test_an_identifier_over_255_characters_is_422_naming_it(referral, element):
+    body = new_referral()
+    body["identifier"][0][element] = (
+        "https://emis.example/" + "s" * 300 if element == "system" else "V" * 300
+    )
+
+    response = await referral.post("/fhir/ServiceRequest", json=body, headers=REFERRAL_WRITE)
+
+    assert response.status_code == 422, response.text
+    assert named(response) == f"ServiceRequest.identifier[0].{element}"
+    assert issue(response)["code"] == "too-long"
+
+
+async def test_an_identifier_of_255_characters_is_kept(referral):
+    body = new_referral()
+    body["identifier"][0]["value"] = "V" * 255
+
+    response = await referral.post("/fhir/ServiceRequest", json=body, headers=REFERRAL_WRITE)
+
+    assert response.status_code == 201, response.text

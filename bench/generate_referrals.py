@@ -332,6 +332,7 @@ class Generator:
                     authored,
                     authored,
                     authored,
+                    nhs_number,  # person_key: the NHS number
                     _service_request(
                         ident,
                         nhs_number,
@@ -768,6 +769,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "authored_at",
         "created_at",
         "last_updated_at",
+        "person_key",
         "resource",
     ),
     "referral_identifier": ("identifier_system", "identifier_value", "referral_id"),
@@ -876,7 +878,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "resource",
     ),
     "assessment_score": ("assessment_id", "item_code", "value", "value_text"),
-    "referral_link": ("referral_id", "linked_referral_id", "link_type", "nhs_number"),
+    "referral_link": ("referral_id", "linked_referral_id", "link_type", "person_key"),
 }
 # Parents before children (foreign keys are checked row by row during COPY).
 ORDER = (

@@ -70,7 +70,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Fail the run if any log line of it carries an NHS number or a postcode."""
+    """Fail the run if any log line of it carries an NHS number, a local patient number or a
+    postcode."""
     handler = session.config.stash.get(_log_handler_key, None)
     if handler is None:
         return
@@ -81,14 +82,16 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         if reporter:
             reporter.write_line(
                 f"PERSONAL DATA IN LOGS: {len(offending)} log lines of this run carry an NHS "
-                "number or a postcode:",
+                "number, a local patient number or a postcode:",
                 red=True,
             )
             for line in offending[:20]:
                 reporter.write_line(f"  {line}")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
     elif reporter:
-        reporter.write_line(f"log scan: no NHS numbers or postcodes in {_LOG_FILE.name}")
+        reporter.write_line(
+            f"log scan: no NHS numbers, local patient numbers or postcodes in {_LOG_FILE.name}"
+        )
 
 
 _log_handler_key = pytest.StashKey[object]()

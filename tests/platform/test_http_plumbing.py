@@ -34,6 +34,9 @@ async def test_unsafe_correlation_id_is_replaced(client):
     assert len(response.headers["x-correlation-id"]) == 36
 
 
+LOCAL = "RIO-000321"  # a person's number in the sender's own system
+
+
 async def test_logs_never_carry_nhs_numbers_even_when_searched_by_one(client, capsys):
     await client.post("/fhir/ServiceRequest", json=service_request(), headers=WRITE)
     await client.get(f"/fhir/ServiceRequest?patient.identifier={NHS_NUMBERS[0]}", headers=READ)
@@ -42,10 +45,17 @@ async def test_logs_never_carry_nhs_numbers_even_when_searched_by_one(client, ca
         json=service_request(nhs_number="9434765918", identifier="bad"),
         headers=WRITE,
     )
+    local = service_request(identifier="local")
+    local["subject"] = {"identifier": {"system": "https://rio.example/patient-id", "value": LOCAL}}
+    await client.post("/fhir/ServiceRequest", json=local, headers=WRITE)
+    await client.get(
+        f"/fhir/ServiceRequest?patient.identifier=https://rio.example/patient-id|{LOCAL}",
+        headers=READ,
+    )
 
     output = capsys.readouterr().out
     assert "signpost.access" in output
-    for number in (NHS_NUMBERS[0], "9434765918"):
+    for number in (NHS_NUMBERS[0], "9434765918", LOCAL):
         assert number not in output
 
 

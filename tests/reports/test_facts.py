@@ -153,14 +153,14 @@ async def test_people_stay_right_when_a_referral_moves_to_another_person(
     assert (await report("referrals", unsuppressed=True))["totals"][0]["people"] == 2
     async with referral_app.state.database.engine.begin() as connection:
         await connection.execute(
-            text("UPDATE referral SET nhs_number = :nhs WHERE id = :id"),
+            text("UPDATE referral SET nhs_number = :nhs, person_key = :nhs WHERE id = :id"),
             {"nhs": d.nhs_number("bob"), "id": first},
         )
     body = await report("referrals", unsuppressed=True)
     assert (body["totals"][0]["referrals"], body["totals"][0]["people"]) == (3, 2)
     async with referral_app.state.database.engine.begin() as connection:
         await connection.execute(
-            text("UPDATE referral SET nhs_number = :nhs WHERE id = :id"),
+            text("UPDATE referral SET nhs_number = :nhs, person_key = :nhs WHERE id = :id"),
             {"nhs": d.nhs_number("cat"), "id": first},
         )
     assert (await report("referrals", unsuppressed=True))["totals"][0]["people"] == 3

@@ -112,3 +112,56 @@ async def test_existing_referrals_get_their_receiver_from_the_stored_performer(
         assert rows == {"with-performer": "Y02001", "without": None, "malformed": None}
     finally:
         await drop_database(url)
+
+
+async def test_existing_referrals_and_links_are_filed_under_their_nhs_number(backend, session_tmp):
+    from alembic import command
+
+    from signpost_platform.migrations import alembic_config
+
+    url = await create_empty_database(backend, session_tmp, "referral_person_key")
+    ini = find_repo_file("alembic.ini")
+    try:
+        before = alembic_config(ini, "referral", url)
+        await asyncio.to_thread(command.upgrade, before, "3b6f1d2a9c07")
+        engine = create_async_engine(url)
+        async with engine.begin() as connection:
+            for referral_id, nhs_number in (("a", "9434765919"), ("b", "9434765919")):
+                await connection.execute(
+                    text(
+                        "INSERT INTO referral (id, version, status, intent, nhs_number, "
+                        "requester_ods, received_by_role, source_of_referral_system, "
+                        "source_of_referral_code, source_system, authored_at, created_at, "
+                        "last_updated_at, resource) VALUES (:id, 1, 'active', 'order', :nhs, "
+                        "'F84001', 'care-navigator', 's', 'c', 'api', :at, :at, :at, '{}')"
+                    ),
+                    {"id": referral_id, "nhs": nhs_number, "at": datetime(2026, 10, 1, tzinfo=UTC)},
+                )
+            await connection.execute(
+                text(
+                    "INSERT INTO referral_link (referral_id, linked_referral_id, link_type, "
+                    "nhs_number) VALUES ('a', 'b', 'concurrent-other-role', '9434765919')"
+                )
+            )
+        await asyncio.to_thread(upgrade, ini, "referral", url)
+        async with engine.begin() as connection:
+            referrals = dict(
+                (await connection.execute(text("SELECT id, person_key FROM referral"))).all()
+            )
+            links = (
+                await connection.execute(text("SELECT referral_id, person_key FROM referral_link"))
+            ).all()
+            # The rebuilt tables still queue report changes (their triggers were recreated).
+            await connection.execute(text("DELETE FROM report_change"))
+            await connection.execute(text("UPDATE referral SET person_key = 'x' WHERE id = 'a'"))
+            await connection.execute(text("DELETE FROM referral_link"))
+            queued = (
+                await connection.execute(text("SELECT referral_id FROM report_change"))
+            ).scalars()
+            queued = sorted(queued)
+        await engine.dispose()
+        assert referrals == {"a": "9434765919", "b": "9434765919"}
+        assert [tuple(row) for row in links] == [("a", "9434765919")]
+        assert queued == ["a", "a"]
+    finally:
+        await drop_database(url)

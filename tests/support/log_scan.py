@@ -2,7 +2,9 @@
 
 Services log to stdout as JSON (captured per test by pytest); this also sends every record to
 a file for the whole run. At the end the file is searched for anything that looks like an NHS
-number (10 digits passing Modulus 11) and for the postcodes of the sample lookup the tests use.
+number (10 digits passing Modulus 11), for the synthetic local patient numbers the tests use
+(`RIO-` and six digits: a person's identifier in the sender's own system) and for the postcodes
+of the sample lookup the tests use.
 A hit fails the run and prints the offending lines.
 """
 
@@ -16,6 +18,7 @@ from signpost_platform.logging import JsonFormatter
 from signpost_schemas.geography import sample_postcode_lookup
 
 _TEN_DIGITS = re.compile(r"(?<![\d.])\d{10}(?![\d.])")
+_LOCAL_PATIENT_NUMBER = re.compile(r"RIO-\d{6}(?!\d)")
 
 
 def install(path: Path) -> logging.Handler:
@@ -27,7 +30,7 @@ def install(path: Path) -> logging.Handler:
 
 
 def personal_data_in(path: Path) -> list[str]:
-    """Log lines that carry an NHS number or a known postcode."""
+    """Log lines that carry an NHS number, a local patient number or a known postcode."""
     postcodes = set(sample_postcode_lookup())
     compact = {p.replace(" ", "") for p in postcodes}
     offending = []
@@ -35,6 +38,7 @@ def personal_data_in(path: Path) -> list[str]:
         numbers = [n for n in _TEN_DIGITS.findall(line) if nhs_number.is_valid(n)]
         upper = line.upper()
         places = [p for p in postcodes if p in upper] + [p for p in compact if p in upper]
-        if numbers or places:
+        local = _LOCAL_PATIENT_NUMBER.search(line)
+        if numbers or places or local:
             offending.append(line[:500])
     return offending

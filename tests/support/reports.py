@@ -118,6 +118,7 @@ class Dataset:
                 "status": "active",
                 "intent": "order",
                 "nhs_number": nhs_number,
+                "person_key": nhs_number,
                 "requester_ods": sender,
                 "received_by_role": role,
                 "source_of_referral_system": systems.SNOMED,
@@ -317,7 +318,7 @@ class Dataset:
 
     def link(self, earlier: str, later: str, kind: str) -> None:
         """Link two referrals as the linkage rules would (both directions)."""
-        nhs_number = next(r for r in self.rows(Referral) if r["id"] == later)["nhs_number"]
+        person_key = next(r for r in self.rows(Referral) if r["id"] == later)["person_key"]
         pairs = (
             [(later, earlier, "re-referral-of"), (earlier, later, "re-referred-as")]
             if kind == "re-referral"
@@ -332,7 +333,7 @@ class Dataset:
                     "referral_id": referral_id,
                     "linked_referral_id": linked,
                     "link_type": link_type,
-                    "nhs_number": nhs_number,
+                    "person_key": person_key,
                 }
             )
 

@@ -20,7 +20,6 @@ from referral_api.lifecycle.repository import HeldVersion, LifecycleRepository
 from referral_api.referrals.repository import ReferralForUpdate, ReferralRepository
 from referral_api.terminology import service as terminology
 from signpost_platform.fhir.responses import instant
-from signpost_schemas import systems
 from signpost_schemas.fhir import profiles
 from signpost_schemas.fhir.encounter import Contact as ContactResource
 from signpost_schemas.fhir.observation import WellbeingAssessment
@@ -44,7 +43,8 @@ class Incoming:
 @dataclass(frozen=True, slots=True)
 class ReferralContext:
     referral_id: str
-    nhs_number: str
+    # (system, value) of the person the referral names: an NHS number or a local identifier.
+    subject: tuple[str, str]
 
 
 def served_id(referral_id: str, resource_type: str, source_id: str) -> str:
@@ -223,7 +223,7 @@ def _served_json(
     referral = {"reference": f"ServiceRequest/{context.referral_id}", "type": "ServiceRequest"}
     person = {
         "type": "Patient",
-        "identifier": {"system": systems.NHS_NUMBER, "value": context.nhs_number},
+        "identifier": {"system": context.subject[0], "value": context.subject[1]},
     }
     if isinstance(resource, TaskResource):
         body["focus"] = referral

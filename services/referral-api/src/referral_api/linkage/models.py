@@ -23,4 +23,5 @@ class ReferralLink(Base):
         ForeignKey("referral.id", ondelete="CASCADE"), primary_key=True
     )
     link_type: Mapped[str] = mapped_column(String(24))
-    nhs_number: Mapped[str] = mapped_column(String(10), index=True)
+    # The person both referrals belong to (referral.person_key).
+    person_key: Mapped[str] = mapped_column(String(64), index=True)

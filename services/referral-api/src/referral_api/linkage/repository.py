@@ -21,12 +21,12 @@ class PersonReferral:
 
 _REFERRALS_OF = (
     select(Referral.id, Referral.received_by_role, Referral.authored_at)
-    .where(Referral.nhs_number == bindparam("nhs_number"))
+    .where(Referral.person_key == bindparam("person_key"))
     .order_by(Referral.authored_at, Referral.id)
 )
 _LINKS_OF_PERSON = select(
     ReferralLink.referral_id, ReferralLink.linked_referral_id, ReferralLink.link_type
-).where(ReferralLink.nhs_number == bindparam("nhs_number"))
+).where(ReferralLink.person_key == bindparam("person_key"))
 _LINKS_OF = (
     select(ReferralLink.linked_referral_id, ReferralLink.link_type)
     .where(ReferralLink.referral_id == bindparam("key"))
@@ -38,12 +38,12 @@ class LinkageRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def referrals_of(self, nhs_number: str) -> list[PersonReferral]:
-        rows = await execute_core(self.session, _REFERRALS_OF, {"nhs_number": nhs_number})
+    async def referrals_of(self, person_key: str) -> list[PersonReferral]:
+        rows = await execute_core(self.session, _REFERRALS_OF, {"person_key": person_key})
         return [PersonReferral(*row) for row in rows]
 
-    async def links_of_person(self, nhs_number: str) -> set[tuple[str, str, str]]:
-        rows = await execute_core(self.session, _LINKS_OF_PERSON, {"nhs_number": nhs_number})
+    async def links_of_person(self, person_key: str) -> set[tuple[str, str, str]]:
+        rows = await execute_core(self.session, _LINKS_OF_PERSON, {"person_key": person_key})
         return {(row[0], row[1], row[2]) for row in rows}
 
     async def links_of(self, referral_id: str) -> list[tuple[str, str]]:
@@ -66,7 +66,7 @@ class LinkageRepository:
                 )
             )
 
-    async def add(self, nhs_number: str, links: Sequence[tuple[str, str, str]]) -> None:
+    async def add(self, person_key: str, links: Sequence[tuple[str, str, str]]) -> None:
         if links:
             await self.session.execute(
                 insert(ReferralLink),
@@ -75,7 +75,7 @@ class LinkageRepository:
                         "referral_id": a,
                         "linked_referral_id": b,
                         "link_type": t,
-                        "nhs_number": nhs_number,
+                        "person_key": person_key,
                     }
                     for a, b, t in links
                 ],

@@ -1,6 +1,7 @@
 """Linking one person's referrals: several roles at once, and re-referrals to the same role.
 
-Two referrals of one person (by NHS number) are linked when
+Two referrals of one person (by person key: the NHS number, or the person a sender's own patient
+identifier names, see `people.identity`) are linked when
 - `concurrent-other-role`: they are to different roles, the later one was made within the window
   of the earlier, and the earlier was still open on the later one's referral date;
 - `re-referral-of` / `re-referred-as`: they are to the same role and the later one was made after
@@ -66,18 +67,18 @@ def compute_links(
     return links
 
 
-async def relink(session: AsyncSession, nhs_number: str, window_days: int) -> set[str]:
+async def relink(session: AsyncSession, person_key: str, window_days: int) -> set[str]:
     """Recompute the person's links; return the referrals whose links changed."""
     repository = LinkageRepository(session)
-    referrals = await repository.referrals_of(nhs_number)
+    referrals = await repository.referrals_of(person_key)
     wanted: set[Link] = set()
     if len(referrals) > 1:  # most people have one referral: nothing to link, one query fewer
         ended = await LifecycleRepository(session).ended_at([r.id for r in referrals])
         wanted = compute_links(referrals, ended, timedelta(days=window_days))
-    held = await repository.links_of_person(nhs_number)
+    held = await repository.links_of_person(person_key)
     stale, new = held - wanted, wanted - held
     await repository.remove(sorted(stale))
-    await repository.add(nhs_number, sorted(new))
+    await repository.add(person_key, sorted(new))
     return {a for a, _, _ in stale | new} | {b for _, b, _ in stale | new}
 
 
@@ -126,19 +127,19 @@ async def show_links(
 
 
 async def link_person(
-    session: AsyncSession, referral_id: str, nhs_numbers: set[str], window_days: int
+    session: AsyncSession, referral_id: str, person_keys: set[str], window_days: int
 ) -> StoredReferral | None:
     """After a referral was written through the REST API: relink its person (and a former
-    person, if the NHS number changed) and return the referral's new rendering if its own
-    links changed (same version: it has not been served yet).
+    person, if it changed, and people joined into it) and return the referral's new rendering
+    if its own links changed (same version: it has not been served yet).
 
     The person's other referrals whose links changed are re-rendered at once, as a new version:
     both sides of a link show it as soon as it exists. They are locked in id order, so two
     writers relinking one person cannot deadlock.
     """
     changed: set[str] = set()
-    for nhs_number in sorted(nhs_numbers):
-        changed |= await relink(session, nhs_number, window_days)
+    for person_key in sorted(person_keys):
+        changed |= await relink(session, person_key, window_days)
     for other_id in sorted(changed - {referral_id}):
         await show_links(session, other_id)
     if referral_id in changed:

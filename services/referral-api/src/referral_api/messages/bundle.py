@@ -271,7 +271,8 @@ def _focus_index(bundle: MessageBundle, header: MessageHeader) -> int | None:
 
 
 def _with_subject(document: dict[str, Any], bundle: MessageBundle) -> dict[str, Any]:
-    """BaRS senders may point `subject` at the Patient entry: add its NHS number."""
+    """BaRS senders may point `subject` at the Patient entry: add its identifier, the NHS number
+    or, for a person without one, the sender's first own patient identifier."""
     subject = document.get("subject")
     if not isinstance(subject, dict) or "identifier" in subject:
         return document
@@ -280,19 +281,24 @@ def _with_subject(document: dict[str, Any], bundle: MessageBundle) -> dict[str, 
         if resource.get("resourceType") != "Patient":
             continue
         if subject.get("reference") in (entry.fullUrl, f"Patient/{resource.get('id')}"):
-            for identifier in resource.get("identifier") or []:
-                if systems.normalise_system(str(identifier.get("system"))) == systems.NHS_NUMBER:
-                    return {
-                        **document,
-                        "subject": {
-                            **subject,
-                            "identifier": {
-                                "system": systems.NHS_NUMBER,
-                                "value": identifier.get("value"),
-                            },
-                        },
-                    }
+            identifier = _person_identifier(resource.get("identifier"))
+            if identifier is not None:
+                return {**document, "subject": {**subject, "identifier": identifier}}
     return document
+
+
+def _person_identifier(identifiers: object) -> dict[str, Any] | None:
+    usable = [
+        i
+        for i in (identifiers if isinstance(identifiers, list) else [])
+        if isinstance(i, dict) and i.get("system") and i.get("value")
+    ]
+    for identifier in usable:
+        if systems.normalise_system(str(identifier["system"])) == systems.NHS_NUMBER:
+            return {"system": systems.NHS_NUMBER, "value": identifier["value"]}
+    if usable:
+        return {"system": usable[0]["system"], "value": usable[0]["value"]}
+    return None
 
 
 def _check_about_focus(item: Timed, bundle: MessageBundle, service_request: Timed) -> None:

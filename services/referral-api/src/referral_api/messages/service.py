@@ -33,6 +33,7 @@ from referral_api.messages.bundle import (
 )
 from referral_api.messages.repository import MessageRepository
 from referral_api.messages.responses import held_response, ok_response, rejected_response
+from referral_api.people import identity
 from referral_api.people.service import apply_patient
 from referral_api.quality import service as quality
 from referral_api.referrals import canonical
@@ -42,9 +43,11 @@ from referral_api.referrals.repository import ReferralForUpdate, ReferralReposit
 from signpost_platform.db import sqlstate
 from signpost_platform.errors import Conflict, SignpostError, Unprocessable
 from signpost_platform.metrics import INGEST_LAG
+from signpost_schemas import systems
 from signpost_schemas.fhir import profiles
 from signpost_schemas.fhir.encounter import Contact
 from signpost_schemas.fhir.observation import WellbeingAssessment
+from signpost_schemas.fhir.service_request import ServiceRequest
 from signpost_schemas.fhir.task import ReferralTask, as_moment
 
 ATTEMPTS = 3
@@ -271,12 +274,15 @@ async def apply_message(
     """
     request = message.service_request
     created = referral_id is None
+    person: identity.Person | None = None
     if referral_id is None:
+        person = await _identify(session, message, request.resource)
         stored = await referrals.create_from_message(
             session,
             request.resource,
             source_system=message.source_system,
             as_of=request.as_of,
+            person_key=person.key,
         )
         referral_id = stored.id
     if found is None or found[0].stored.id != referral_id:
@@ -321,9 +327,24 @@ async def apply_message(
         patient=message.patient.gaps if message.patient and stored_person else None,
         new=created,
     )
-    context = lifecycle.ReferralContext(
-        referral_id, request.resource.nhs_number if newer_request else current.nhs_number
+    if person is None and (content_changed or message.patient is not None):
+        # The ServiceRequest's new subject or the Patient may name the person anew, or show
+        # that a local identifier and an NHS number are one person (joined).
+        person = await _identify(
+            session, message, request.resource if content_changed else None, current
+        )
+    person_keys = {current.person_key}
+    if person is not None:
+        if person.key != current.person_key:
+            await identity.file_referral(session, referral_id, person.key)
+        person_keys |= {person.key, *person.joined}
+    subject = (
+        request.resource.subject.key
+        if newer_request
+        else canonical.subject_identifier_of(current.stored.resource)
     )
+    assert subject is not None
+    context = lifecycle.ReferralContext(referral_id, subject)
     outcomes = await lifecycle.apply(
         session,
         context,
@@ -357,12 +378,10 @@ async def apply_message(
     )
     await lifecycle.save_summary(session, summary, previous_summary)
     relinked: set[str] = set()
-    if created or content_changed or _ended(previous_summary) != summary.ended_at:
-        relinked = await linkage.relink(session, context.nhs_number, settings.linkage_window_days)
-        if content_changed and current.nhs_number != context.nhs_number:
-            relinked |= await linkage.relink(
-                session, current.nhs_number, settings.linkage_window_days
-            )
+    person_changed = len(person_keys) > 1
+    if created or content_changed or person_changed or _ended(previous_summary) != summary.ended_at:
+        for person_key in sorted(person_keys):
+            relinked |= await linkage.relink(session, person_key, settings.linkage_window_days)
     await _render(
         session,
         current,
@@ -383,6 +402,29 @@ async def apply_message(
         request_outcome = "superseded"
     counts["ServiceRequest"] = {request_outcome: 1}
     return Applied(referral_id, created, newer_request, counts)
+
+
+async def _identify(
+    session: AsyncSession,
+    message: ReadMessage,
+    resource: ServiceRequest | None,
+    current: ReferralForUpdate | None = None,
+) -> identity.Person:
+    """The person of the message's ServiceRequest (`resource`, else the referral held) and
+    Patient: an NHS number from either, and every local patient identifier they carry."""
+    patient = message.patient.resource if message.patient is not None else None
+    if resource is not None:
+        nhs_number, local = resource.nhs_number, resource.local_patient_identifier
+    else:
+        assert current is not None
+        subject = canonical.subject_identifier_of(current.stored.resource)
+        nhs_number = current.nhs_number
+        local = subject if subject and subject[0] != systems.NHS_NUMBER else None
+    locals_ = [local] if local else []
+    if patient is not None:
+        nhs_number = nhs_number or patient.nhs_number
+        locals_ += patient.local_identifiers
+    return await identity.identify(session, nhs_number, locals_)
 
 
 def _same_request(

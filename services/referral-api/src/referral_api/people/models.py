@@ -17,7 +17,8 @@ class ReferralPerson(Base):
     referral_id: Mapped[str] = mapped_column(
         ForeignKey("referral.id", ondelete="CASCADE"), primary_key=True
     )
-    nhs_number: Mapped[str] = mapped_column(String(10), index=True)
+    # The Patient's NHS number; None for a person the sender identified only locally.
+    nhs_number: Mapped[str | None] = mapped_column(String(10), index=True)
     birth_year: Mapped[int | None]
     # Age at the referral date from the year of birth, in bands (see docs/lifecycle.md).
     age_band: Mapped[str | None] = mapped_column(String(8))
@@ -42,3 +43,17 @@ class ReferralPerson(Base):
     # The sender's timestamp and content hash of the Patient version held (out-of-order rule).
     as_of: Mapped[datetime] = mapped_column(UtcDateTime)
     content_hash: Mapped[str] = mapped_column(String(64))
+
+
+class PersonIdentifier(Base):
+    """A sender's own patient identifier (Rio, EMIS), and the person it identifies.
+
+    `person_key` is the person's NHS number once one was seen with this identifier, else a
+    `local-<uuid>` key shared by every referral filed under it (see `people.identity`).
+    """
+
+    __tablename__ = "person_identifier"
+
+    identifier_system: Mapped[str] = mapped_column(String(255), primary_key=True)
+    identifier_value: Mapped[str] = mapped_column(String(255), primary_key=True)
+    person_key: Mapped[str] = mapped_column(String(64), index=True)

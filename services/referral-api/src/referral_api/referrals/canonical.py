@@ -34,6 +34,13 @@ def server_extensions_of(resource_json: str) -> list[dict[str, Any]]:
     return [e for e in document.get("extension", []) if e.get("url") in SERVER_MANAGED_EXTENSIONS]
 
 
+def subject_identifier_of(resource_json: str) -> tuple[str, str] | None:
+    """(system, value) of the person a stored referral names in `subject.identifier`."""
+    identifier = (orjson.loads(resource_json).get("subject") or {}).get("identifier") or {}
+    system, value = identifier.get("system"), identifier.get("value")
+    return (system, value) if isinstance(system, str) and isinstance(value, str) else None
+
+
 def render(
     content: dict[str, Any],
     referral_id: str,

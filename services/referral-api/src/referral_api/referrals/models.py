@@ -18,7 +18,12 @@ class Referral(Base):
     version: Mapped[int]
     status: Mapped[str] = mapped_column(String(20))
     intent: Mapped[str] = mapped_column(String(20))
-    nhs_number: Mapped[str] = mapped_column(String(10), index=True)
+    # The NHS number the referral names; None for a person the sender identified only by its
+    # own patient identifier (kept with a no-nhs-number data gap).
+    nhs_number: Mapped[str | None] = mapped_column(String(10), index=True)
+    # Who the referral is for: linkage, search and report pseudonyms go by it. The NHS number,
+    # or `local-<uuid>` for a person known only by local identifiers (people.identity).
+    person_key: Mapped[str] = mapped_column(String(64), index=True)
     requester_ods: Mapped[str] = mapped_column(String(10), index=True)
     # The receiving organisation (ServiceRequest.performer by ODS code), when named.
     receiver_ods: Mapped[str | None] = mapped_column(String(10), index=True)

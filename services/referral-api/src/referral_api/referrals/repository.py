@@ -20,11 +20,13 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral_api.linkage.models import ReferralLink
+from referral_api.people.models import PersonIdentifier
 from referral_api.referrals.access import EVERY_ORGANISATION, Reach
 from referral_api.referrals.models import Referral, ReferralIdentifier, ReferralReason
 from referral_api.referrals.search import ReferralFilter
 from signpost_platform.db import execute_core
 from signpost_platform.fhir.search import DateRange, Token
+from signpost_schemas import systems
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +43,7 @@ class ReferralColumns:
 
     status: str
     intent: str
-    nhs_number: str
+    nhs_number: str | None
     requester_ods: str
     received_by_role: str
     source_of_referral_system: str
@@ -49,6 +51,8 @@ class ReferralColumns:
     authored_at: datetime
     source_of_referral_group: str | None = None
     receiver_ods: str | None = None
+    # The person (people.identity); None leaves the stored one as it is.
+    person_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +68,7 @@ class ReferralForUpdate:
     """A referral with what message processing needs to decide and re-render."""
 
     stored: StoredReferral
-    nhs_number: str
+    nhs_number: str | None
     received_by_role: str
     authored_at: datetime
     status: str
@@ -72,6 +76,7 @@ class ReferralForUpdate:
     source_updated_at: datetime | None
     requester_ods: str
     receiver_ods: str | None
+    person_key: str
 
 
 _STORED = (Referral.id, Referral.version, Referral.last_updated_at, Referral.resource)
@@ -87,6 +92,7 @@ FOR_UPDATE_COLUMNS = (
     Referral.source_updated_at,
     Referral.requester_ods,
     Referral.receiver_ods,
+    Referral.person_key,
 )
 _FOR_UPDATE = select(*FOR_UPDATE_COLUMNS).where(Referral.id == bindparam("key")).with_for_update()
 
@@ -132,6 +138,11 @@ class ReferralRepository:
             )
         ).one()
         return row[0], row[1]
+
+    async def person_of(self, referral_id: str) -> str:
+        """The person key the referral is filed under."""
+        statement = select(Referral.person_key).where(Referral.id == referral_id)
+        return (await execute_core(self.session, statement)).scalar_one()  # type: ignore[no-any-return]
 
     async def for_update(self, referral_id: str) -> ReferralForUpdate | None:
         """The referral, locked until the transaction ends on PostgreSQL (SQLite serialises
@@ -326,7 +337,9 @@ class ReferralRepository:
 
 
 def _column_values(columns: ReferralColumns) -> dict[str, object]:
+    person = {"person_key": columns.person_key} if columns.person_key is not None else {}
     return {
+        **person,
         "status": columns.status,
         "intent": columns.intent,
         "nhs_number": columns.nhs_number,
@@ -358,8 +371,8 @@ def _conditions(search: ReferralFilter) -> list[ColumnElement[bool]]:
                 ),
             )
         )
-    for values in search.nhs_numbers:
-        conditions.append(Referral.nhs_number.in_(values))
+    for people in search.patients:
+        conditions.append(or_(*(_person_match(system, value) for system, value in people)))
     for values in search.statuses:
         conditions.append(Referral.status.in_(values))
     for values in search.roles:
@@ -388,6 +401,18 @@ def _conditions(search: ReferralFilter) -> list[ColumnElement[bool]]:
             linked = linked.where(ReferralLink.link_type.in_(link_types))
         conditions.append(linked)
     return conditions
+
+
+def _person_match(system: str, value: str) -> ColumnElement[bool]:
+    """Referrals of the person an NHS number or a sender's patient identifier names."""
+    if system == systems.NHS_NUMBER:
+        return Referral.person_key == value
+    return Referral.person_key.in_(
+        select(PersonIdentifier.person_key).where(
+            PersonIdentifier.identifier_system == system,
+            PersonIdentifier.identifier_value == value,
+        )
+    )
 
 
 def _token_match(system_column: object, code_column: object, token: Token) -> ColumnElement[bool]:

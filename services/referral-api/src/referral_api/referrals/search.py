@@ -27,7 +27,10 @@ PARAMETERS = [
     SearchParameter(
         "patient.identifier",
         "token",
-        "The person's NHS number: https://fhir.nhs.uk/Id/nhs-number|9434765919 or the number",
+        "The person: their NHS number (https://fhir.nhs.uk/Id/nhs-number|9434765919 or the "
+        "number), or the sender's patient identifier as system|value "
+        "(https://rio.example/patient-id|RIO-000123); all the person's referrals, including "
+        "those filed under their other identifiers",
         example="https://fhir.nhs.uk/Id/nhs-number|9434765919",
     ),
     SearchParameter(
@@ -98,7 +101,8 @@ class ReferralFilter:
     """A validated referral search, ready for the repository."""
 
     identifiers: list[list[Token]] = field(default_factory=list)
-    nhs_numbers: list[list[str]] = field(default_factory=list)
+    # (system, value) of each person named; NHS numbers validated.
+    patients: list[list[tuple[str, str]]] = field(default_factory=list)
     statuses: list[list[str]] = field(default_factory=list)
     authored: list[DateRange] = field(default_factory=list)
     roles: list[list[str]] = field(default_factory=list)
@@ -118,7 +122,7 @@ def referral_filter(query: SearchQuery) -> ReferralFilter:
         identifiers=[
             [parse_token("identifier", v) for v in o] for o in query.occurrences("identifier")
         ],
-        nhs_numbers=[[_nhs_number(v) for v in o] for o in query.occurrences("patient.identifier")],
+        patients=[[_patient(v) for v in o] for o in query.occurrences("patient.identifier")],
         statuses=query.occurrences("status"),
         authored=[parse_date("authored", v) for v in query.values.get("authored", [])],
         roles=[
@@ -162,9 +166,17 @@ def _link_type(value: str) -> str:
     return value
 
 
-def _nhs_number(value: str) -> str:
-    code = _system_code("patient.identifier", value, systems.NHS_NUMBER)
+def _patient(value: str) -> tuple[str, str]:
+    """An NHS number (with or without its system), or a local identifier with its system."""
+    token = parse_token("patient.identifier", value)
+    system = systems.normalise_system(token.system) if token.system else systems.NHS_NUMBER
+    if system != systems.NHS_NUMBER:
+        return system, token.code
     try:
-        return validate_nhs_number(code)
+        return system, validate_nhs_number(token.code)
     except InvalidNhsNumber as error:
-        raise BadRequest(f"patient.identifier: {error}", expression="patient.identifier") from None
+        raise BadRequest(
+            f"patient.identifier: {error} (a sender's patient identifier needs its system: "
+            "system|value)",
+            expression="patient.identifier",
+        ) from None

@@ -7,6 +7,7 @@ returns the referral that won.
 
 import dataclasses
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -15,6 +16,7 @@ import orjson
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from referral_api.people import identity
 from referral_api.quality import service as quality
 from referral_api.referrals import canonical
 from referral_api.referrals.access import Reach
@@ -66,8 +68,10 @@ async def create(
     now = datetime.now(UTC)
     referral_id = str(uuid.uuid4())
     stored = StoredReferral(referral_id, 1, now, _canonical_json(resource, referral_id, 1, now))
+    person = await _identify(session, resource)
+    columns, reasons = await _rows(session, resource)
+    columns = dataclasses.replace(columns, person_key=person.key)
     try:
-        columns, reasons = await _rows(session, resource)
         await repository.insert(stored, columns, identifiers, reasons)
     except IntegrityError:
         await session.rollback()
@@ -78,22 +82,28 @@ async def create(
         owners = await repository.owners_of_identifiers(identifiers)
         raise await _identifier_taken(repository, owners, reach) from None
     await quality.record(session, referral_id, service_request=gaps, new=True)
-    linked = await _link(session, stored.id, {resource.nhs_number}, linkage_window_days)
+    people = {person.key, *person.joined}
+    linked = await _link(session, stored.id, people, linkage_window_days)
     return CreateOutcome(linked or stored, created=True)
 
 
 async def create_from_message(
-    session: AsyncSession, resource: ServiceRequest, *, source_system: str, as_of: datetime
+    session: AsyncSession,
+    resource: ServiceRequest,
+    *,
+    source_system: str,
+    as_of: datetime,
+    person_key: str,
 ) -> StoredReferral:
-    """Insert a referral a message brought; raises IntegrityError if an identifier is taken
-    (a concurrent message created it: the caller retries and finds it)."""
+    """Insert a referral a message brought, filed under `person_key`; raises IntegrityError if
+    an identifier is taken (a concurrent message created it: the caller retries and finds it)."""
     now = datetime.now(UTC)
     referral_id = str(uuid.uuid4())
     stored = StoredReferral(referral_id, 1, now, _canonical_json(resource, referral_id, 1, now))
     columns, reasons = await _rows(session, resource)
     await ReferralRepository(session).insert(
         stored,
-        columns,
+        dataclasses.replace(columns, person_key=person_key),
         _identifiers(resource),
         reasons,
         source_system=source_system,
@@ -198,7 +208,7 @@ async def update(
     if not reach.unrestricted:
         requester, receiver = await repository.parties(referral_id)
         reach.check_change(requester, receiver, resource, "ServiceRequest")
-    current_nhs_number = orjson.loads(current.resource)["subject"]["identifier"]["value"]
+    current_subject = canonical.subject_identifier_of(current.resource)
     identifiers = _identifiers(resource)
     if taken := await repository.owners_of_identifiers(identifiers, excluding=referral_id):
         raise await _identifier_taken(repository, taken, reach)
@@ -208,23 +218,48 @@ async def update(
     stored = StoredReferral(
         referral_id, version, now, _canonical_json(resource, referral_id, version, now, kept)
     )
+    former_person = await repository.person_of(referral_id)
+    # An update that replaces the sender's patient identifier by an NHS number says they are
+    # one person: the people are joined.
+    found_nhs_number = (
+        current_subject is not None
+        and current_subject[0] != systems.NHS_NUMBER
+        and resource.nhs_number is not None
+    )
+    person = await _identify(session, resource, [current_subject] if found_nhs_number else [])
     columns, reasons = await _rows(session, resource)
-    updated = await repository.update(stored, expected_version, columns, identifiers, reasons)
+    updated = await repository.update(
+        stored,
+        expected_version,
+        dataclasses.replace(columns, person_key=person.key),
+        identifiers,
+        reasons,
+    )
     if not updated:  # another update committed between our read and our write
         latest = await repository.get(referral_id)
         raise _stale(latest.version if latest else version, expected_version)
     await quality.record(session, referral_id, service_request=gaps)
-    people = {resource.nhs_number, current_nhs_number}
+    people = {person.key, former_person, *person.joined}
     return await _link(session, referral_id, people, linkage_window_days) or stored
 
 
+async def _identify(
+    session: AsyncSession,
+    resource: ServiceRequest,
+    also: Sequence[tuple[str, str] | None] = (),
+) -> identity.Person:
+    """The person the referral is for (people.identity), joining people `also` names."""
+    local = [resource.local_patient_identifier, *also]
+    return await identity.identify(session, resource.nhs_number, [i for i in local if i])
+
+
 async def _link(
-    session: AsyncSession, referral_id: str, nhs_numbers: set[str], window_days: int
+    session: AsyncSession, referral_id: str, person_keys: set[str], window_days: int
 ) -> StoredReferral | None:
     # Imported here: linkage renders referrals through this module (a cycle at import time).
     from referral_api.linkage import service as linkage
 
-    return await linkage.link_person(session, referral_id, nhs_numbers, window_days)
+    return await linkage.link_person(session, referral_id, person_keys, window_days)
 
 
 async def search(

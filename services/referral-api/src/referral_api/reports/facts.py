@@ -12,8 +12,11 @@ report includes every committed write. After a bulk load, a lookup reload or a k
     python -m referral_api.reports.facts rebuild    # derive every fact again
     python -m referral_api.reports.facts rekey      # after changing REFERRAL_PSEUDONYM_KEY
 
-Pseudonyms: the first 8 bytes of HMAC-SHA256(REFERRAL_PSEUDONYM_KEY, NHS number), a signed
-64-bit integer. Without the key it cannot be reversed or recomputed from an NHS number; two of
+Pseudonyms: the first 8 bytes of HMAC-SHA256(REFERRAL_PSEUDONYM_KEY, person key), a signed
+64-bit integer. The person key is the NHS number or, for a person a sender identifies only by
+its own patient number, the `local-<uuid>` key of that person (`people.identity`); when the two
+are joined the referrals are queued and keyed again. Without the key a pseudonym cannot be
+reversed or recomputed from an NHS number; two of
 a million people share one with a probability of about 3 in 100 million. The key's fingerprint
 is stored with the facts: a service whose key does not match refuses reports (503) until
 `rekey` has run, so pseudonyms made with two keys are never mixed in one count.
@@ -62,10 +65,10 @@ class PseudonymKeyChanged(SignpostError):
         )
 
 
-def person_key(nhs_number: str, key: SecretStr) -> int:
-    """The pseudonym of an NHS number under `key`."""
+def person_key(person: str, key: SecretStr) -> int:
+    """The pseudonym of a person key (an NHS number, or a local person's key) under `key`."""
     secret = key.get_secret_value().encode()
-    digest = hmac.new(secret, nhs_number.encode(), hashlib.sha256).digest()
+    digest = hmac.new(secret, person.encode(), hashlib.sha256).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
@@ -86,7 +89,7 @@ async def _check_key(repository: FactRepository, key: SecretStr) -> None:
 async def _derive(repository: FactRepository, ids: list[str], key: SecretStr) -> None:
     """Key the people of `ids` and derive their facts again."""
     mapping = matching.support_groups_for()
-    await repository.save_pseudonyms(_keyed(await repository.nhs_numbers(ids), key))
+    await repository.save_pseudonyms(_keyed(await repository.person_keys(ids), key))
     await repository.assign_keys(ids)
     await repository.assign_codes(ids)
     await repository.delete_facts(ids)
@@ -101,10 +104,10 @@ def _keyed(rows: list[tuple[str, int, str]], key: SecretStr) -> list[dict[str, o
     return [
         {
             "referral_id": referral_id,
-            "person_key": person_key(nhs, key),
+            "person_key": person_key(person, key),
             "referral_version": version,
         }
-        for referral_id, version, nhs in rows
+        for referral_id, version, person in rows
     ]
 
 
@@ -149,10 +152,10 @@ async def rebuild(
             await _check_key(repository, key)
         # Changes queued before this transaction are covered by it; later ones stay queued.
         await repository.clear_queue()
-        people = await repository.all_nhs_numbers()
+        people = await repository.all_person_keys()
         await repository.forget_pseudonyms()
         await repository.load_pseudonyms(
-            [(referral_id, person_key(nhs, key), version) for referral_id, version, nhs in people]
+            [(referral_id, person_key(p, key), version) for referral_id, version, p in people]
         )
         mapping = matching.support_groups_for()
         await repository.assign_keys(None)

@@ -213,15 +213,15 @@ class FactRepository:
 
     # Pseudonyms -------------------------------------------------------------------------------
 
-    async def all_nhs_numbers(self) -> list[tuple[str, int, str]]:
-        """(referral id, version, NHS number) of every referral (one scan)."""
-        result = await self.session.execute(select(R.c.id, R.c.version, R.c.nhs_number))
+    async def all_person_keys(self) -> list[tuple[str, int, str]]:
+        """(referral id, version, person key) of every referral (one scan)."""
+        result = await self.session.execute(select(R.c.id, R.c.version, R.c.person_key))
         return [(row[0], row[1], row[2]) for row in result]
 
-    async def nhs_numbers(self, ids: Sequence[str]) -> list[tuple[str, int, str]]:
-        """(referral id, version, NHS number) of `ids`."""
+    async def person_keys(self, ids: Sequence[str]) -> list[tuple[str, int, str]]:
+        """(referral id, version, person key) of `ids`."""
         result = await self.session.execute(
-            select(R.c.id, R.c.version, R.c.nhs_number).where(self.among(R.c.id, ids))
+            select(R.c.id, R.c.version, R.c.person_key).where(self.among(R.c.id, ids))
         )
         return [(row[0], row[1], row[2]) for row in result]
 
@@ -264,11 +264,11 @@ class FactRepository:
 
     async def with_siblings(self, ids: Sequence[str]) -> list[str]:
         """`ids` and the other referrals of their people, as now and as the facts last saw
-        them (a changed NHS number): their `shared_person` flags may have changed too."""
+        them (a changed or joined person): their `shared_person` flags may have changed too."""
         first, second = R.alias("changed"), R.alias("sibling")
         now = (
             select(second.c.id)
-            .join(first, first.c.nhs_number == second.c.nhs_number)
+            .join(first, first.c.person_key == second.c.person_key)
             .where(self.among(first.c.id, ids))
         )
         key_of, sibling_key, sibling = KEY.alias("changed_key"), KEY.alias("sibling_key"), F.alias()
@@ -460,7 +460,7 @@ class FactRepository:
             "imd_decile": IMD.c.imd_decile,
             "person_key": PERSON.c.person_key,
             "shared_person": flag(
-                exists().where(OTHER.c.nhs_number == R.c.nhs_number, OTHER.c.id != R.c.id)
+                exists().where(OTHER.c.person_key == R.c.person_key, OTHER.c.id != R.c.id)
             ),
             "status": codes.code("status", func.coalesce(L.c.status, "received")),
             "ended_reason": codes.code("ended-reason", ended),

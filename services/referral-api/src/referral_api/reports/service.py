@@ -189,8 +189,9 @@ async def referrals(session: AsyncSession, query: ReportQuery, context: Context)
         [{**_blank(query.group_by), **total}],
         [
             *_multi_count_notes(query.group_by),
-            "People are counted by a keyed pseudonym of the NHS number: a person referred "
-            "twice counts once in people, twice in referrals.",
+            "People are counted by a keyed pseudonym of the NHS number (or, for a person "
+            "without one, of the sender's patient identifier): a person referred twice counts "
+            "once in people, twice in referrals.",
         ],
         chart_measure="referrals",
     )
@@ -856,7 +857,8 @@ async def re_referrals(session: AsyncSession, query: ReportQuery, context: Conte
         rows,
         [{**_blank(query.group_by), **total}],
         [
-            "Links are made by NHS number inside referral-api (window: "
+            "Links are made by person (NHS number, else the sender's patient identifier) "
+            "inside referral-api (window: "
             "REFERRAL_LINKAGE_WINDOW_DAYS); reports see only whether a referral is linked.",
             *_multi_count_notes(query.group_by),
         ],

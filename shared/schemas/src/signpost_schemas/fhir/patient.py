@@ -1,6 +1,8 @@
 """The Patient Signpost reads from a referral message, keeping only the minimum dataset.
 
-Senders (EMIS, Rio) send full UK Core Patients. Signpost keeps the NHS number, the year of birth,
+Senders (EMIS, Rio) send full UK Core Patients. Signpost keeps the NHS number (or, for someone
+without one, the sender's own patient identifiers: any system other than the NHS number's), the
+year of birth,
 gender, ethnic category, the postcode (only to derive LSOA and district, never stored), the GP
 practice and the PCN. Read leniently (`signpost_schemas.fhir.lenient`), everything else a Patient
 carries (names, address lines, telecoms, contacts, extensions Signpost does not read) is personal
@@ -127,26 +129,31 @@ class MessagePatient(FhirResource):
         return self
 
     @model_validator(mode="after")
-    def _nhs_number_present(self) -> "MessagePatient":
-        found = [
-            (i, x)
-            for i, x in enumerate(self.identifier)
-            if x.system and systems.normalise_system(x.system) == systems.NHS_NUMBER
-        ]
-        if not found:
+    def _identifies_person(self) -> "MessagePatient":
+        """An NHS number (Modulus 11 checked) or, without one, a local patient identifier."""
+        usable = False
+        for index, identifier in enumerate(self.identifier):
+            if not identifier.system or not identifier.value:
+                continue
+            usable = True
+            if systems.normalise_system(identifier.system) != systems.NHS_NUMBER:
+                continue
+            try:
+                validate_nhs_number(identifier.value)
+            except InvalidNhsNumber as error:
+                raise custom_error(
+                    "value_error",
+                    "invalid NHS number: {problem}",
+                    f"Patient.identifier[{index}].value",
+                    problem=str(error),
+                ) from None
+        if not usable:
             raise custom_error(
-                "required", "the Patient must carry an NHS number identifier", "Patient.identifier"
+                "required",
+                "the Patient must carry an NHS number or the sender's patient identifier, with "
+                "both system and value",
+                "Patient.identifier",
             )
-        index, identifier = found[0]
-        try:
-            validate_nhs_number(identifier.value or "")
-        except InvalidNhsNumber as error:
-            raise custom_error(
-                "value_error",
-                "invalid NHS number: {problem}",
-                f"Patient.identifier[{index}].value",
-                problem=str(error),
-            ) from None
         return self
 
     @model_validator(mode="after")
@@ -173,12 +180,24 @@ class MessagePatient(FhirResource):
     # Typed views of the minimum dataset.
 
     @property
-    def nhs_number(self) -> str:
+    def nhs_number(self) -> str | None:
+        """The NHS number, or None for a person the sender identifies only locally."""
         for identifier in self.identifier:
             system = systems.normalise_system(identifier.system or "")
-            if system == systems.NHS_NUMBER:
-                return validate_nhs_number(identifier.value or "")
-        raise AssertionError("validated Patient without an NHS number")
+            if system == systems.NHS_NUMBER and identifier.value:
+                return validate_nhs_number(identifier.value)
+        return None
+
+    @property
+    def local_identifiers(self) -> list[tuple[str, str]]:
+        """The sender's own patient identifiers (system, value): every other system."""
+        return [
+            (identifier.system, identifier.value)
+            for identifier in self.identifier
+            if identifier.system
+            and identifier.value
+            and systems.normalise_system(identifier.system) != systems.NHS_NUMBER
+        ]
 
     @property
     def birth_year(self) -> int | None:

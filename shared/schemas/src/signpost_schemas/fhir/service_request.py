@@ -1,7 +1,9 @@
 """The Signpost ServiceRequest profile: one referral to a personalised-care role.
 
 Shaped on UK Core ServiceRequest and the BaRS referral request. Beyond base FHIR it requires:
-- `subject.identifier`: the person's NHS number (Modulus 11 checked);
+- `subject.identifier`: the person's NHS number (Modulus 11 checked) or, for someone without
+  one, the sender's own patient identifier (a Rio or EMIS local number: any other system), which
+  is kept with a `no-nhs-number` data gap;
 - `requester.identifier`: the referring organisation's ODS code;
 - `performerType`: the personalised-care role that receives the referral (one of six);
 - the UK Core source-of-referral extension, coded from the source-of-referral value set or
@@ -41,6 +43,7 @@ from signpost_schemas.fhir.datatypes import (
     CodeableConcept,
     Coding,
     Extension,
+    FhirCode,
     FhirId,
     FhirString,
     FhirSystem,
@@ -118,6 +121,81 @@ class PatientReference(FhirModel):
     display: FhirString | None = Field(default=None, exclude=True)
 
 
+class PatientIdentifier(FhirModel):
+    """The identifier of the person referred: an NHS number, or the sender's own patient number.
+
+    Only the NHS number system is checked (Modulus 11); any other system is the sender's local
+    patient identifier (Rio, EMIS), taken as given.
+    """
+
+    use: FhirCode | None = None
+    type: CodeableConcept | None = None
+    system: FhirSystem | None = None
+    value: FhirString | None = None
+    extension: list[Extension] | None = None
+
+    @field_validator("system", mode="before")
+    @classmethod
+    def _normalise_system(cls, value: object) -> object:
+        return systems.normalise_system(value) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _valid_nhs_number(self) -> "PatientIdentifier":
+        if self.system == systems.NHS_NUMBER and self.value is not None:
+            try:
+                self.value = validate_nhs_number(self.value)
+            except InvalidNhsNumber as error:
+                raise custom_error(
+                    "value_error",
+                    "invalid NHS number: {problem}",
+                    "ServiceRequest.subject.identifier.value",
+                    problem=str(error),
+                ) from None
+        return self
+
+
+class ReferralSubject(FhirModel):
+    """The person referred, by NHS number or, without one, by the sender's patient identifier.
+
+    A subject that names nobody (no identifier, or one without both system and value) is refused:
+    a referral must say whose it is. Without an NHS number the referral is kept, with a
+    `no-nhs-number` gap. As in `PatientReference`, a `display` is accepted and never kept.
+    """
+
+    reference: FhirString | None = None
+    type: Literal["Patient"] | None = None
+    identifier: PatientIdentifier | None = None
+    display: FhirString | None = Field(default=None, exclude=True)
+
+    @model_validator(mode="after")
+    def _identifies_person(self, info: ValidationInfo) -> "ReferralSubject":
+        identifier = self.identifier
+        if identifier is None or not identifier.system or not identifier.value:
+            raise custom_error(
+                "required",
+                "subject.identifier must name the person: an NHS number "
+                "(https://fhir.nhs.uk/Id/nhs-number) or the sender's patient identifier, each "
+                "with both system and value",
+                "ServiceRequest.subject.identifier",
+            )
+        if identifier.system != systems.NHS_NUMBER:
+            note_gap(
+                info,
+                Gap(
+                    GapKind.NO_NHS_NUMBER,
+                    "ServiceRequest.subject.identifier",
+                    "no NHS number: the person is identified by the sender's patient identifier",
+                ),
+            )
+        return self
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """(system, value) of the person's identifier."""
+        assert self.identifier and self.identifier.system and self.identifier.value
+        return self.identifier.system, self.identifier.value
+
+
 class OdsIdentifier(FhirModel):
     system: Literal["https://fhir.nhs.uk/Id/ods-organization-code"]
     value: Annotated[str, Field(pattern=ODS_CODE_PATTERN)]
@@ -178,7 +256,7 @@ class ServiceRequest(FhirResource):
     category: list[CodeableConcept] | None = None
     priority: Literal["routine", "urgent", "asap", "stat"] | None = None
     code: CodeableConcept | None = None
-    subject: PatientReference
+    subject: ReferralSubject
     authoredOn: AwareDatetime | date
     requester: OrganisationReference
     performerType: RoleConcept
@@ -358,8 +436,16 @@ class ServiceRequest(FhirResource):
         return None
 
     @property
-    def nhs_number(self) -> str:
-        return self.subject.identifier.value
+    def nhs_number(self) -> str | None:
+        """The person's NHS number, or None when the sender identified them otherwise."""
+        system, value = self.subject.key
+        return value if system == systems.NHS_NUMBER else None
+
+    @property
+    def local_patient_identifier(self) -> tuple[str, str] | None:
+        """The sender's own patient identifier (system, value), when that names the person."""
+        system, value = self.subject.key
+        return None if system == systems.NHS_NUMBER else (system, value)
 
     @property
     def requester_ods(self) -> str:
@@ -421,7 +507,9 @@ __all__ = [
     "BusinessIdentifier",
     "FhirUri",
     "OrganisationReference",
+    "PatientIdentifier",
     "PatientReference",
+    "ReferralSubject",
     "ServiceRequest",
     "coding_for",
 ]

@@ -289,6 +289,7 @@ def _columns(resource: ServiceRequest) -> ReferralColumns:
         authored_at=resource.authored_at,
         source_of_referral_group=source.group,
         receiver_ods=resource.receiver_ods,
+        priority=resource.priority,
     )
 
 

@@ -160,7 +160,10 @@ async def test_malformed_date_is_refused(client):
 
 async def test_priority_finds_the_urgent_referrals(client):
     ids = {}
-    for key, extra in {"urgent": {"priority": "urgent"}, "routine": {"priority": "routine"}}.items():
+    for key, extra in {
+        "urgent": {"priority": "urgent"},
+        "routine": {"priority": "routine"},
+    }.items():
         body = service_request(identifier=key, **extra)
         response = await client.post("/fhir/ServiceRequest", json=body, headers=WRITE)
         assert response.status_code == 201, response.text

@@ -121,7 +121,7 @@ def main() -> None:
                 result = _drive(renderer, base, scenario, Path(work))
                 target = FIXTURES / f"{name}.json"
                 target.write_text(json.dumps(result["response"], indent=2) + "\n")
-                print(f"{target.relative_to(HERE.parent.parent)}")  # noqa: T201
+                print(f"{target.relative_to(HERE.parent.parent)}")
     finally:
         server.shutdown()
         server.server_close()

@@ -46,7 +46,10 @@ def clinic_token(ods: str = CLINIC) -> dict[str, str]:
 
 
 def author(ods: str) -> dict[str, object]:
-    return {"type": "Organization", "identifier": {"system": systems.ODS_ORGANIZATION, "value": ods}}
+    return {
+        "type": "Organization",
+        "identifier": {"system": systems.ODS_ORGANIZATION, "value": ods},
+    }
 
 
 async def _clinic_of(app, response_id: str) -> str:
@@ -113,9 +116,7 @@ async def test_the_screening_context_extension_is_still_honoured(client, screeni
     assert await _clinic_of(screening_app, own.json()["id"]) == OTHER_CLINIC
     assert "author" not in own.json()
     assert foreign.status_code == 403
-    assert foreign.json()["issue"][0]["expression"][0].startswith(
-        "QuestionnaireResponse.extension"
-    )
+    assert foreign.json()["issue"][0]["expression"][0].startswith("QuestionnaireResponse.extension")
 
 
 async def test_a_pathway_alone_leaves_the_clinic_to_the_token(client, screening_app):
@@ -127,7 +128,9 @@ async def test_a_pathway_alone_leaves_the_clinic_to_the_token(client, screening_
     response = await client.post("/fhir/QuestionnaireResponse", json=body, headers=clinic_token())
 
     assert response.status_code == 201, response.text
-    [row] = await fetch_rows(screening_app, "SELECT clinic_ods, pathway FROM questionnaire_response")
+    [row] = await fetch_rows(
+        screening_app, "SELECT clinic_ods, pathway FROM questionnaire_response"
+    )
     assert row == {"clinic_ods": CLINIC, "pathway": "renal-dialysis"}
 
 
@@ -138,9 +141,7 @@ async def test_author_and_extension_naming_different_clinics_is_refused(client):
     response = await client.post("/fhir/QuestionnaireResponse", json=body, headers=WRITE)
 
     assert response.status_code == 422
-    assert [i["expression"] for i in response.json()["issue"]] == [
-        ["QuestionnaireResponse.author"]
-    ]
+    assert [i["expression"] for i in response.json()["issue"]] == [["QuestionnaireResponse.author"]]
 
 
 async def test_an_author_that_is_not_an_organisation_names_no_clinic(client):
@@ -273,9 +274,7 @@ async def test_a_referral_goes_to_the_clinics_team_dated_by_the_screen_with_the_
     exported = renderer_export("lforms-barts-feels-unsafe")
     body = with_person(exported)
 
-    submitted = await client.post(
-        "/fhir/QuestionnaireResponse", json=body, headers=clinic_token()
-    )
+    submitted = await client.post("/fhir/QuestionnaireResponse", json=body, headers=clinic_token())
     assert submitted.status_code == 201, submitted.text
     response_id = submitted.json()["id"]
     await worker.deliver_due()
@@ -288,9 +287,7 @@ async def test_a_referral_goes_to_the_clinics_team_dated_by_the_screen_with_the_
     assert queue.status_code == 200
     [entry] = queue.json()["entry"]
     referral = entry["resource"]
-    assert referral["identifier"] == [
-        {"system": systems.SCREENING_RESPONSE, "value": response_id}
-    ]
+    assert referral["identifier"] == [{"system": systems.SCREENING_RESPONSE, "value": response_id}]
     assert referral["performer"][0]["identifier"]["value"] == "F84001"
     assert referral["requester"]["identifier"]["value"] == CLINIC
     assert _aware(referral["authoredOn"]) == _aware(exported["authored"])

@@ -15,10 +15,10 @@ from screening_api.handoff.client import DeliveryError, ReferralApi, TokenProvid
 from screening_api.handoff.referral import message_id
 from screening_api.handoff.repository import HandoffRepository
 from screening_api.handoff.worker import HandoffWorker, backoff, referral_progress
+from signpost_schemas.fhir import profiles
 from tests.screening.builders import barts_answers, outcome_of, screening_response
 from tests.screening.conftest import READ, REFERRAL_READ, WRITE, screening_settings
 from tests.support.clients import bearer, running
-from signpost_schemas.fhir import profiles
 from tests.support.rows import fetch_rows
 
 REFERRAL_WRITE = bearer("referral:write", "referral:read", "referral:all-organisations")

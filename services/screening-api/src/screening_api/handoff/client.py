@@ -132,9 +132,7 @@ class ReferralApi:
         and a message for a referral it already holds updates that referral."""
         headers = await self._headers()
         headers["Content-Type"] = FHIR_JSON
-        body = await self._call(
-            "POST", "/fhir/$process-message", headers, content=message.encode()
-        )
+        body = await self._call("POST", "/fhir/$process-message", headers, content=message.encode())
         return CreatedReferral(_focus_id(body), None)
 
     async def read_referral(self, referral_id: str) -> dict[str, Any]:

@@ -152,8 +152,10 @@ def referral_message(
     }
     MessageHeader.model_validate(header)
     entries: list[dict[str, Any]] = [
-        {"fullUrl": f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, bundle_id + '/header')}",
-         "resource": header},
+        {
+            "fullUrl": f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, bundle_id + '/header')}",
+            "resource": header,
+        },
         {"fullUrl": request_url, "resource": request},
     ]
     if patient is not None:

@@ -156,3 +156,31 @@ async def test_malformed_date_is_refused(client):
 
     assert response.status_code == 400
     assert response.json()["issue"][0]["expression"] == ["authored"]
+
+
+async def test_priority_finds_the_urgent_referrals(client):
+    ids = {}
+    for key, extra in {
+        "urgent": {"priority": "urgent"},
+        "routine": {"priority": "routine"},
+    }.items():
+        body = service_request(identifier=key, **extra)
+        response = await client.post("/fhir/ServiceRequest", json=body, headers=WRITE)
+        assert response.status_code == 201, response.text
+        ids[key] = response.json()["id"]
+    unstated = await client.post(
+        "/fhir/ServiceRequest", json=service_request(identifier="unstated"), headers=WRITE
+    )
+    ids["unstated"] = unstated.json()["id"]
+
+    assert found(await search(client, "priority=urgent"), ids) == ["urgent"]
+    assert found(
+        await search(client, "priority=http://hl7.org/fhir/request-priority|urgent,routine"), ids
+    ) == ["routine", "urgent"]
+
+
+async def test_unknown_priority_is_refused(client):
+    response = await client.get("/fhir/ServiceRequest?priority=whenever", headers=READ)
+
+    assert response.status_code == 400
+    assert response.json()["issue"][0]["expression"] == ["priority"]

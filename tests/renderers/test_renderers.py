@@ -22,8 +22,8 @@ from typing import Any
 
 import pytest
 
-from tests.screening.builders import CONTEXT, outcome_of
-from tests.screening.conftest import WRITE
+from tests.screening.builders import outcome_of, with_subject
+from tests.support.clients import bearer
 
 HERE = Path(__file__).parent
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
@@ -107,29 +107,13 @@ async def _served(client, questionnaire_id: str) -> dict[str, Any]:
     return response.json()  # type: ignore[no-any-return]
 
 
+# The front end acts for one clinic: its token names the clinic, so the response need not.
+WRITE = bearer("screening:write", "screening:read", ods="R1H12")
+
+
 def _as_front_end_sends(exported: dict[str, Any]) -> dict[str, Any]:
-    """The renderer's response plus who and where, which the front end adds server-side."""
-    return {
-        **exported,
-        "subject": {
-            "identifier": {"system": "https://fhir.nhs.uk/Id/nhs-number", "value": "9434765919"}
-        },
-        "extension": [
-            {
-                "url": CONTEXT,
-                "extension": [
-                    {
-                        "url": "clinic",
-                        "valueIdentifier": {
-                            "system": "https://fhir.nhs.uk/Id/ods-organization-code",
-                            "value": "R1H12",
-                        },
-                    },
-                    {"url": "pathway", "valueCode": "cardiology-outpatient"},
-                ],
-            }
-        ],
-    }
+    """The renderer's response plus the person, which is all the front end adds."""
+    return with_subject(exported)
 
 
 NO_FLAGS = [("2", NO), ("3", YES), ("4", YES), ("5", NO), ("6", NO)]

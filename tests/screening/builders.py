@@ -1,5 +1,7 @@
 """Builders for screening request bodies. Every person is synthetic (valid test NHS numbers)."""
 
+import json
+from pathlib import Path
 from typing import Any
 
 from signpost_schemas import systems
@@ -10,6 +12,9 @@ VERSION = "2023.1"
 CONTEXT = "https://signpost.nhs.example/StructureDefinition/screening-context"
 OUTCOME = "https://signpost.nhs.example/StructureDefinition/screening-outcome"
 CLINIC = "R1H12"
+# The social-prescribing team the tests route CLINIC's referrals to (see conftest).
+CLINIC_TEAM = "F84001"
+RENDERER_EXPORTS = Path(__file__).parent / "fixtures" / "renderers"
 NHS_NUMBER = "9434765919"
 
 YES = {"system": "http://loinc.org", "code": "LA33-6", "display": "Yes"}
@@ -137,3 +142,18 @@ def invitation(
             {"url": CONTEXT, "extension": [{"url": "pathway", "valueCode": pathway}]}
         ]
     return body
+
+
+def renderer_export(name: str) -> dict[str, Any]:
+    """A QuestionnaireResponse exactly as LHC-Forms or Smart Forms exported it (captured from the
+    real renderers by `python -m tests.renderers.capture`)."""
+    export: dict[str, Any] = json.loads((RENDERER_EXPORTS / f"{name}.json").read_text())
+    return export
+
+
+def with_subject(export: dict[str, Any], nhs_number: str = NHS_NUMBER) -> dict[str, Any]:
+    """What a front end adds to a renderer's export: only the person."""
+    return {
+        **export,
+        "subject": {"identifier": {"system": systems.NHS_NUMBER, "value": nhs_number}},
+    }

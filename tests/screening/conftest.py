@@ -58,6 +58,8 @@ def screening_settings(database_url: str, **overrides: object) -> ScreeningSetti
         "referral_api_url": "http://referral.test",
         "handoff_worker_enabled": False,
         "handoff_backoff_base_seconds": 30,
+        # The builders' clinic refers to its social-prescribing team.
+        "referral_routes": {"R1H12": "F84001"},
         **overrides,
     }
     return ScreeningSettings(**values)  # type: ignore[arg-type]

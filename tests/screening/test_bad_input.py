@@ -167,12 +167,13 @@ async def test_subject_without_a_valid_nhs_number(client, screening_app):
     assert issues == [("value", ["QuestionnaireResponse.subject.identifier.value"])]
 
 
-async def test_missing_clinic(client, screening_app):
+async def test_no_clinic_anywhere_is_refused_naming_the_author(client, screening_app):
+    # Neither the extension nor author names a clinic, and the token names no organisation.
     body = screening_response(clinic=None)
 
     [(code, [expression])] = await _refused(client, screening_app, body)
     assert code == "required"
-    assert expression.startswith("QuestionnaireResponse.extension(")
+    assert expression == "QuestionnaireResponse.author"
 
 
 async def test_status_other_than_draft_or_completed(client, screening_app):

@@ -1,17 +1,21 @@
 """The referral hand-off: delivery to a real referral-api, retries, idempotency, read-back."""
 
 import asyncio
+import json
 import socket
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from referral_api.config import ReferralSettings
 from referral_api.main import create_app as create_referral_app
 from screening_api.handoff.client import DeliveryError, ReferralApi, TokenProvider
+from screening_api.handoff.referral import message_id
 from screening_api.handoff.repository import HandoffRepository
 from screening_api.handoff.worker import HandoffWorker, backoff, referral_progress
+from signpost_schemas.fhir import profiles
 from tests.screening.builders import barts_answers, outcome_of, screening_response
 from tests.screening.conftest import READ, REFERRAL_READ, WRITE, screening_settings
 from tests.support.clients import bearer, running
@@ -19,6 +23,7 @@ from tests.support.rows import fetch_rows
 
 REFERRAL_WRITE = bearer("referral:write", "referral:read", "referral:all-organisations")
 SCREENING_ID = "https://signpost.nhs.example/Id/screening-response"
+ODS = "https://fhir.nhs.uk/Id/ods-organization-code"
 
 
 def _closed_port() -> int:
@@ -72,6 +77,10 @@ async def test_delivery_creates_the_referral_in_referral_api(client, worker, ref
     assert referral["subject"]["identifier"]["value"] == "9434765919"
     assert referral["requester"]["identifier"]["value"] == "R1H12"
     assert referral["identifier"] == [{"system": SCREENING_ID, "value": response_id}]
+    # Routed to the clinic's social-prescribing team; item 5 ("feel unsafe") flagged: urgent.
+    assert referral["performer"][0]["identifier"] == {"system": ODS, "value": "F84001"}
+    assert referral["priority"] == "urgent"
+    assert referral["authoredOn"] == "2026-11-02T09:30:00Z"
 
 
 async def test_delivered_referral_shows_in_the_outcome(client, worker, referral_client):
@@ -255,6 +264,62 @@ def test_referral_progress_reads_acceptance_and_closure():
         False,
     )
     assert referral_progress({"status": "revoked"}) == ("revoked", False, True)
+
+
+def test_the_receiving_organisation_the_handoff_names_is_not_acceptance():
+    team = {"type": "Organization", "identifier": {"system": ODS, "value": "F84001"}}
+    accepted = {
+        "url": profiles.REFERRAL_LIFECYCLE_EXTENSION,
+        "extension": [
+            {"url": "status", "valueCode": "accepted"},
+            {"url": "acceptedOn", "valueDateTime": "2026-11-03T10:00:00Z"},
+        ],
+    }
+
+    assert referral_progress({"status": "active", "performer": [team]}) == (
+        "active",
+        False,
+        False,
+    )
+    assert referral_progress(
+        {"status": "active", "performer": [team], "extension": [accepted]}
+    ) == ("active", True, False)
+
+
+async def test_a_handoff_written_as_a_service_request_is_still_delivered(
+    client, screening_app, worker, referral_client
+):
+    """Rows written before hand-offs became messages hold a plain ServiceRequest: they are
+    delivered by conditional create, as they were."""
+    response_id = await _submit(client, item_1="yes")
+    [row] = await fetch_rows(screening_app, "SELECT request FROM referral_handoff")
+    message = json.loads(row["request"])
+    [request] = [
+        e["resource"] for e in message["entry"] if e["resource"]["resourceType"] == "ServiceRequest"
+    ]
+    async with screening_app.state.database.engine.begin() as connection:
+        await connection.execute(
+            text("UPDATE referral_handoff SET request = :request"),
+            {"request": json.dumps(request)},
+        )
+
+    await worker.deliver_due()
+
+    [referral] = await _referrals(referral_client, response_id)
+    [row] = await fetch_rows(screening_app, "SELECT state, referral_id FROM referral_handoff")
+    assert row == {"state": "sent", "referral_id": referral["id"]}
+
+
+async def test_the_handoff_is_a_message_with_a_stable_id(client, screening_app):
+    response_id = await _submit(client, item_1="yes")
+
+    [row] = await fetch_rows(screening_app, "SELECT request FROM referral_handoff")
+    message = json.loads(row["request"])
+    assert message["type"] == "message"
+    assert message["id"] == message_id(response_id)
+    header = message["entry"][0]["resource"]
+    assert header["eventCoding"]["code"] == "servicerequest-request"
+    assert header["focus"] == [{"reference": message["entry"][1]["fullUrl"]}]
 
 
 async def test_production_without_credentials_reports_a_clear_error(screening_app):

@@ -2,6 +2,7 @@
 
 import csv
 import io
+from datetime import UTC, datetime, timedelta
 
 from signpost_schemas.disclosure import publish_count, ratio
 from tests.screening.builders import barts_answers, invitation, screening_response
@@ -9,7 +10,24 @@ from tests.screening.conftest import READ, REPORTS, WRITE
 from tests.support.clients import bearer
 
 
+def _last_month(day: int, hour: int) -> datetime:
+    """A moment in the month before this one: always past, whatever today's date."""
+    first_of_this_month = datetime.now(UTC).replace(day=1, hour=0, minute=0, second=0)
+    return (first_of_this_month - timedelta(days=1)).replace(day=day, hour=hour, microsecond=0)
+
+
+# Invitations are dated by Task.authoredOn and screens by `authored`: both in the same month.
+INVITED_AT = _last_month(9, 9)
+SCREENED_AT = _last_month(10, 14)
+MONTH = SCREENED_AT.strftime("%Y-%m")
+
+
+def _instant(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
 async def _submit(client, answers, **options):
+    options.setdefault("authored", _instant(SCREENED_AT))
     response = await client.post(
         "/fhir/QuestionnaireResponse", json=screening_response(answers, **options), headers=WRITE
     )
@@ -20,7 +38,9 @@ async def _funnel(client, worker):
     """20 invited; 20 completed: 12 positive (10 want help, 2 declined), 8 negative; every
     positive flags finance, 9 flag food; 10 people decline to answer item 5."""
     for _ in range(20):
-        created = await client.post("/fhir/Task", json=invitation(), headers=WRITE)
+        created = await client.post(
+            "/fhir/Task", json=invitation(authored=_instant(INVITED_AT)), headers=WRITE
+        )
         assert created.status_code == 201, created.text
     for n in range(10):
         await _submit(
@@ -44,7 +64,8 @@ async def test_funnel_per_clinic_pathway_and_month(client, worker):
     report = response.json()
     [group] = report["groups"]
     assert (group["clinic"], group["pathway"]) == ("R1H12", "cardiology-outpatient")
-    assert len(group["month"]) == 7
+    # Invitations and the screens they led to fall in the month they were given.
+    assert group["month"] == MONTH
     assert {
         k: group[k]
         for k in (
@@ -200,3 +221,15 @@ async def test_invitation_for_an_unknown_questionnaire_is_refused(client):
 
     assert response.status_code == 422
     assert response.json()["issue"][0]["expression"] == ["Task.input"]
+
+
+async def test_the_period_is_when_screens_were_given_not_when_received(client, worker):
+    await _submit(client, barts_answers())  # given last month, received now
+    last_month = {"from": SCREENED_AT.strftime("%Y-%m-01"), "to": SCREENED_AT.date().isoformat()}
+    this_month = {"from": datetime.now(UTC).strftime("%Y-%m-01")}
+
+    then = (await client.get("/reports/screening", params=last_month, headers=REPORTS)).json()
+    now = (await client.get("/reports/screening", params=this_month, headers=REPORTS)).json()
+
+    assert [group["month"] for group in then["groups"]] == [MONTH]
+    assert now["groups"] == []

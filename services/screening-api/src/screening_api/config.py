@@ -1,9 +1,14 @@
 """screening-api settings: environment variables prefixed `SCREENING_`."""
 
-from pydantic import SecretStr
-from pydantic_settings import SettingsConfigDict
+import json
+import re
+from typing import Annotated, Any
+
+from pydantic import SecretStr, field_validator
+from pydantic_settings import NoDecode, SettingsConfigDict
 
 from signpost_platform.settings import ServiceSettings
+from signpost_schemas.fhir.service_request import ODS_CODE_PATTERN
 
 
 class ScreeningSettings(ServiceSettings):
@@ -23,6 +28,12 @@ class ScreeningSettings(ServiceSettings):
     referral_client_secret: SecretStr | None = None
     referral_token_scope: str = "referral:write referral:read referral:all-organisations"  # noqa: S105
 
+    # Where each clinic's positive screens are referred: clinic ODS code -> the ODS code of its
+    # social-prescribing team, which becomes the referral's performer (the receiving
+    # organisation, whose queue referral-api shows it). "R1H12=F84001,RQX01=F84002" or a JSON
+    # object. A clinic without a route is referred with no receiving organisation.
+    referral_routes: Annotated[dict[str, str], NoDecode] = {}
+
     # The outbox worker.
     handoff_worker_enabled: bool = True
     handoff_poll_seconds: float = 2.0
@@ -35,3 +46,27 @@ class ScreeningSettings(ServiceSettings):
     handoff_lease_seconds: float = 60.0
     # How often the status of a delivered referral is read back from referral-api.
     referral_status_refresh_seconds: float = 900.0
+
+    @field_validator("referral_routes", mode="before")
+    @classmethod
+    def _parse_routes(cls, value: Any) -> Any:
+        """`CLINIC=TEAM,CLINIC=TEAM` or a JSON object; ODS codes are upper-cased."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("{"):
+                value = json.loads(text)
+            else:
+                pairs = [pair.split("=", 1) for pair in text.split(",") if pair.strip()]
+                if any(len(pair) != 2 for pair in pairs):
+                    raise ValueError("routes are CLINIC=TEAM pairs separated by commas")
+                value = dict(pairs)
+        if not isinstance(value, dict):
+            return value
+        routes = {}
+        for clinic, team in value.items():
+            clinic_code, team_code = str(clinic).strip().upper(), str(team).strip().upper()
+            for code in (clinic_code, team_code):
+                if not re.match(ODS_CODE_PATTERN, code):
+                    raise ValueError(f"{code!r} is not an ODS code (3 to 10 letters and digits)")
+            routes[clinic_code] = team_code
+        return routes

@@ -42,6 +42,7 @@ IMPORT_PARAMETERS = (
     "`resume=<id>` with the same export carries it on from its last committed batch.",
     status_code=201,
     responses={
+        404: {"description": "resume: no import with that id"},
         409: {
             "description": "resume: the import is completed, still running, or had a "
             "different number of records"

@@ -28,6 +28,9 @@ class Referral(Base):
     # The receiving organisation (ServiceRequest.performer by ODS code), when named.
     receiver_ods: Mapped[str | None] = mapped_column(String(10), index=True)
     received_by_role: Mapped[str] = mapped_column(String(64))
+    # ServiceRequest.priority (routine, urgent, asap, stat), when given: a receiving team
+    # searches its urgent referrals (screening raises urgent ones for safety concerns).
+    priority: Mapped[str | None] = mapped_column(String(8))
     source_of_referral_system: Mapped[str] = mapped_column(String(255))
     source_of_referral_code: Mapped[str] = mapped_column(String(64))
     # The roll-up shared by the SNOMED, local and MHSDS source codes (the normalised source).

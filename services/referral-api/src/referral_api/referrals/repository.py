@@ -51,6 +51,7 @@ class ReferralColumns:
     authored_at: datetime
     source_of_referral_group: str | None = None
     receiver_ods: str | None = None
+    priority: str | None = None
     # The person (people.identity); None leaves the stored one as it is.
     person_key: str | None = None
 
@@ -346,6 +347,7 @@ def _column_values(columns: ReferralColumns) -> dict[str, object]:
         "requester_ods": columns.requester_ods,
         "receiver_ods": columns.receiver_ods,
         "received_by_role": columns.received_by_role,
+        "priority": columns.priority,
         "source_of_referral_system": columns.source_of_referral_system,
         "source_of_referral_code": columns.source_of_referral_code,
         "source_of_referral_group": columns.source_of_referral_group,
@@ -381,6 +383,8 @@ def _conditions(search: ReferralFilter) -> list[ColumnElement[bool]]:
         conditions.append(Referral.requester_ods.in_(values))
     for values in search.performers:
         conditions.append(Referral.receiver_ods.in_(values))
+    for values in search.priorities:
+        conditions.append(Referral.priority.in_(values))
     for date_range in search.authored:
         conditions.append(_date_condition(date_range))
     for tokens in search.reasons:

@@ -15,6 +15,8 @@ from signpost_schemas import systems
 from signpost_schemas.nhs_number import InvalidNhsNumber, validate_nhs_number
 
 SR = "http://hl7.org/fhir/SearchParameter/ServiceRequest"
+PRIORITY_SYSTEM = "http://hl7.org/fhir/request-priority"
+PRIORITIES = ("routine", "urgent", "asap", "stat")
 
 PARAMETERS = [
     SearchParameter(
@@ -72,6 +74,13 @@ PARAMETERS = [
         example="F84001",
     ),
     SearchParameter(
+        "priority",
+        "token",
+        "ServiceRequest.priority: routine, urgent, asap or stat; comma-separated values OR",
+        f"{SR}-priority",
+        example="urgent",
+    ),
+    SearchParameter(
         "reason-code",
         "token",
         "Any of the referral's coded reasons (not only the first): system|code or code; "
@@ -108,6 +117,7 @@ class ReferralFilter:
     roles: list[list[str]] = field(default_factory=list)
     requesters: list[list[str]] = field(default_factory=list)
     performers: list[list[str]] = field(default_factory=list)
+    priorities: list[list[str]] = field(default_factory=list)
     reasons: list[list[Token]] = field(default_factory=list)
     linkage: list[list[str]] = field(default_factory=list)
     count: int = 20
@@ -137,6 +147,7 @@ def referral_filter(query: SearchQuery) -> ReferralFilter:
             [_system_code("performer", v, systems.ODS_ORGANIZATION).upper() for v in o]
             for o in query.occurrences("performer")
         ],
+        priorities=[[_priority(v) for v in o] for o in query.occurrences("priority")],
         reasons=[
             [parse_token("reason-code", v) for v in o] for o in query.occurrences("reason-code")
         ],
@@ -155,6 +166,16 @@ def _system_code(name: str, value: str, expected_system: str) -> str:
     ):
         raise BadRequest(f"{name}: the system must be {expected_system}", expression=name)
     return token.code
+
+
+def _priority(value: str) -> str:
+    code = _system_code("priority", value, PRIORITY_SYSTEM)
+    if code not in PRIORITIES:
+        raise BadRequest(
+            f"priority must be one of {', '.join(PRIORITIES)} (got {code!r})",
+            expression="priority",
+        )
+    return code
 
 
 def _link_type(value: str) -> str:

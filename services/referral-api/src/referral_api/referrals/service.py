@@ -350,6 +350,7 @@ async def _rows(
         authored_at=resource.authored_at,
         source_of_referral_group=source.group,
         receiver_ods=resource.receiver_ods,
+        priority=resource.priority,
     )
     rows = [
         ReasonRow(reason.system, reason.code, reason.text, reason.group)

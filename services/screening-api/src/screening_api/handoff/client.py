@@ -1,4 +1,4 @@
-"""Calling referral-api: bearer tokens and the two calls the hand-off makes.
+"""Calling referral-api: bearer tokens and the calls the hand-off makes.
 
 In development mode screening-api mints its own development token. Elsewhere it uses
 `SCREENING_REFERRAL_API_TOKEN` if set, else OAuth2 client credentials
@@ -127,6 +127,14 @@ class ReferralApi:
         body = await self._call("POST", "/fhir/ServiceRequest", headers, content=request.encode())
         return CreatedReferral(str(body["id"]), body.get("status"))
 
+    async def send_message(self, message: str) -> CreatedReferral:
+        """`$process-message`: referral-api answers a resend of a message with its first answer,
+        and a message for a referral it already holds updates that referral."""
+        headers = await self._headers()
+        headers["Content-Type"] = FHIR_JSON
+        body = await self._call("POST", "/fhir/$process-message", headers, content=message.encode())
+        return CreatedReferral(_focus_id(body), None)
+
     async def read_referral(self, referral_id: str) -> dict[str, Any]:
         return await self._call(
             "GET", f"/fhir/ServiceRequest/{quote(referral_id)}", await self._headers()
@@ -157,6 +165,18 @@ class ReferralApi:
         if not isinstance(body, dict) or "id" not in body:
             raise DeliveryError("referral-api answered without a resource id")
         return body
+
+
+def _focus_id(body: dict[str, Any]) -> str:
+    """The id of the referral a response message is about (its header's focus)."""
+    try:
+        header = body["entry"][0]["resource"]
+        reference = str(header["focus"][0]["reference"])
+    except (KeyError, IndexError, TypeError):
+        raise DeliveryError("referral-api answered without naming the referral") from None
+    if header.get("response", {}).get("code") != "ok":
+        raise DeliveryError("referral-api did not accept the message")
+    return reference.rstrip("/").rsplit("/", 1)[-1]
 
 
 def _retry_after(response: httpx.Response) -> float:

@@ -24,6 +24,8 @@ from screening_api.handoff.client import CreatedReferral, DeliveryError, Referra
 from screening_api.handoff.repository import Handoff, HandoffRepository
 from signpost_platform.db import Database
 from signpost_platform.metrics import OUTBOX_DEPTH, OUTBOX_OLDEST_AGE
+from signpost_schemas import systems
+from signpost_schemas.fhir import profiles
 
 logger = logging.getLogger("screening.handoff")
 
@@ -39,12 +41,33 @@ def backoff(attempts: int, base: float, ceiling: float) -> float:
 def referral_progress(resource: dict[str, Any]) -> tuple[str, bool, bool]:
     """(status, accepted, closed) of a referral as referral-api serves it.
 
-    Accepted: a performer has taken it on, or it reached completed. Closed: completed, revoked or
-    entered in error.
+    Accepted: the receiving service accepted it (the lifecycle's acceptedOn), a person was
+    named as performer, or it reached completed. The receiving organisation that the hand-off
+    itself names as performer is not acceptance. Closed: completed, revoked or entered in error.
     """
     status = str(resource.get("status", "unknown"))
-    accepted = bool(resource.get("performer")) or status == "completed"
+    lifecycle = [
+        part
+        for extension in resource.get("extension", [])
+        if extension.get("url") == profiles.REFERRAL_LIFECYCLE_EXTENSION
+        for part in extension.get("extension", [])
+    ]
+    accepted = (
+        status == "completed"
+        or any(part.get("url") == "acceptedOn" for part in lifecycle)
+        or any(_names_a_person(performer) for performer in resource.get("performer", []))
+    )
     return status, accepted, status in CLOSED_STATUSES
+
+
+def _names_a_person(performer: dict[str, Any]) -> bool:
+    """A performer other than an organisation (a practitioner or a role has taken it on)."""
+    if performer.get("type") == "Organization":
+        return False
+    identifier = performer.get("identifier") or {}
+    if systems.normalise_system(str(identifier.get("system", ""))) == systems.ODS_ORGANIZATION:
+        return False
+    return not str(performer.get("reference", "")).startswith("Organization/")
 
 
 class HandoffWorker:
@@ -137,7 +160,10 @@ class HandoffWorker:
         identifier = (handoff.identifier_system, handoff.identifier_value)
         attempts = handoff.attempts + 1
         try:
-            created = await self.api.create_referral(handoff.request, identifier)
+            if handoff.request.startswith('{"resourceType":"Bundle"'):
+                created = await self.api.send_message(handoff.request)
+            else:  # a row written before hand-offs became messages: a plain ServiceRequest
+                created = await self.api.create_referral(handoff.request, identifier)
         except DeliveryError as error:
             logger.warning(
                 "referral hand-off failed",

@@ -48,6 +48,8 @@ class ScreeningItem:
     category_text: str | None
     referral_reason: Concept | None
     wants_help_answer: str | None
+    # A flag here makes the referral urgent (item 5 of the Barts tool: "Do you ever feel unsafe?").
+    urgent_referral: bool = False
 
     @property
     def is_risk_item(self) -> bool:
@@ -66,6 +68,7 @@ class Flag:
     domain: str
     referral_reason: Concept | None
     text: str
+    urgent_referral: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +86,11 @@ class Screen:
     @property
     def raise_referral(self) -> bool:
         return self.screen_positive and self.wants_help is True
+
+    @property
+    def urgent(self) -> bool:
+        """A flag the receiving team must see first (a safety concern)."""
+        return any(flag.urgent_referral for flag in self.flags)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +127,15 @@ class ScreeningTool:
                 declined.append(item.link_id)
             if item.flag_answer is not None and item.flag_answer in given:
                 assert item.domain is not None
-                flags.append(Flag(item.link_id, item.domain, item.referral_reason, item.text))
+                flags.append(
+                    Flag(
+                        item.link_id,
+                        item.domain,
+                        item.referral_reason,
+                        item.text,
+                        item.urgent_referral,
+                    )
+                )
             if item.wants_help_answer is not None and given and self.declined_answer not in given:
                 wants_help = item.wants_help_answer in given
         return Screen(tuple(flags), wants_help, tuple(declined))
@@ -194,6 +210,7 @@ def _build_tool(tool: dict[str, Any], item_system: str, domain_system: str) -> S
                 category_text=raw.get("category", {}).get("text"),
                 referral_reason=reason,
                 wants_help_answer=raw.get("wants_help_answer"),
+                urgent_referral=bool(raw.get("urgent_referral", False)),
             )
         )
     resource = _questionnaire_resource(tool, items)

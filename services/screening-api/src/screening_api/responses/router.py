@@ -37,6 +37,12 @@ _ERRORS = {
 }
 
 
+def _filing(request: Request, caller: Caller) -> service.Filing:
+    """The caller's reach and organisation, and the referral routes."""
+    routes = request.app.state.settings.referral_routes
+    return service.Filing(Reach.of(caller), caller.organisation_ods, routes)
+
+
 def _respond(request: Request, submission: Submission, status: int) -> Response:
     stored = submission.response
     headers = version_headers(stored.version, stored.last_updated_at)
@@ -53,9 +59,12 @@ def _respond(request: Request, submission: Submission, status: int) -> Response:
     "",
     operation_id="createQuestionnaireResponse",
     summary="Submit a screening response (a draft, or completed) and get its outcome",
-    description="The body is a QuestionnaireResponse naming its questionnaire as url|version, "
-    "the person's NHS number in subject.identifier and the clinic in the screening-context "
-    "extension. A completed response answers with the stored response plus the "
+    description="The body is a QuestionnaireResponse as a renderer exports it, naming its "
+    "questionnaire as url|version, with the person's NHS number in subject.identifier. The "
+    "clinic is the one the screening-context extension or author (an Organization by ODS "
+    "code) names, else the caller's organisation (the token's ODS claim). A contained Patient "
+    "(the subject) may carry gender, birth date, postcode and ethnic category for the "
+    "referral. A completed response answers with the stored response plus the "
     "screening-outcome extension: flags by domain, screen positive, wants help and the "
     "referral's state. `If-None-Exist: identifier=<system>|<value>` makes a retry return the "
     "first submission.",
@@ -80,7 +89,7 @@ async def create_questionnaire_response(
     resource = parse_resource(await request.body(), ScreeningResponse, "QuestionnaireResponse")
     condition = if_none_exist_identifier(if_none_exist) if if_none_exist else None
     submission = await service.submit(
-        session, request.app.state.questionnaires, resource, condition, Reach.of(caller)
+        session, request.app.state.questionnaires, resource, condition, _filing(request, caller)
     )
     await trail.record(
         session,
@@ -112,11 +121,11 @@ async def update_questionnaire_response(
     if_match: Annotated[str | None, Header(description='The version being replaced: W/"1"')] = None,
 ) -> Response:
     expected = required_version(if_match)
-    reach = Reach.of(caller)
+    filing = _filing(request, caller)
     require_json(request)
     resource = parse_resource(await request.body(), ScreeningResponse, "QuestionnaireResponse")
     submission = await service.update(
-        session, request.app.state.questionnaires, response_id, resource, expected, reach
+        session, request.app.state.questionnaires, response_id, resource, expected, filing
     )
     await trail.record(session, caller, "update", RESOURCE, response_id)
     return _respond(request, submission, 200)

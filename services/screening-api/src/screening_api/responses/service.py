@@ -12,8 +12,9 @@ If-Match) until they are completed; a completed response is never edited.
 """
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import orjson
@@ -21,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from screening_api.access import Reach
-from screening_api.handoff.referral import SCREENING_REFERRAL_IDENTIFIER, referral_request
+from screening_api.handoff.referral import SCREENING_REFERRAL_IDENTIFIER, referral_message
 from screening_api.handoff.repository import PENDING, HandoffRepository
 from screening_api.observations.extraction import extract_observations
 from screening_api.observations.repository import ObservationRepository
@@ -29,11 +30,13 @@ from screening_api.questionnaires.catalogue import QuestionnaireCatalogue
 from screening_api.questionnaires.tools import Screen, ScreeningTool
 from screening_api.responses.outcome import Outcome, outcome_of
 from screening_api.responses.profile import (
-    SCREENING_CONTEXT_EXTENSION,
     SCREENING_RESPONSE_PROFILE,
+    Clinic,
     ContextProblem,
     ScreeningContext,
     ScreeningResponse,
+    author_clinic,
+    clinic_of,
     screening_context,
 )
 from screening_api.responses.repository import (
@@ -52,11 +55,11 @@ from signpost_platform.errors import (
 )
 from signpost_platform.fhir.responses import instant
 from signpost_platform.fhir.search import Token
+from signpost_schemas import systems
+from signpost_schemas.fhir.service_request import AUTHORED_CLOCK_SKEW
 from signpost_schemas.questionnaire import answers_by_link_id, validate_response
 
 ACCEPTED_STATUSES = ("in-progress", "completed")
-# Where a response names its clinic (the screening-context extension).
-CLINIC = f"QuestionnaireResponse.extension('{SCREENING_CONTEXT_EXTENSION}')"
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,12 +70,31 @@ class Submission:
 
 
 @dataclass(frozen=True, slots=True)
+class Filing:
+    """Who files a response and where its referral goes."""
+
+    reach: Reach
+    # The caller's own organisation (the token's ODS claim), the clinic when none is named.
+    organisation: str | None
+    # Clinic ODS code -> the ODS code of the social-prescribing team that receives its referrals.
+    routes: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
 class _Checked:
     tool: ScreeningTool
     context: ScreeningContext
+    clinic: Clinic
+    # When the screen was given: `authored`, no later than its receipt (else the receipt).
+    screened_at: datetime
 
 
-def check(catalogue: QuestionnaireCatalogue, resource: ScreeningResponse) -> _Checked:
+def check(
+    catalogue: QuestionnaireCatalogue,
+    resource: ScreeningResponse,
+    caller_organisation: str | None,
+    now: datetime,
+) -> _Checked:
     """Every rule a response must meet, or a 422 listing every breach."""
     issues: list[Issue] = []
     if resource.status not in ACCEPTED_STATUSES:
@@ -85,8 +107,24 @@ def check(catalogue: QuestionnaireCatalogue, resource: ScreeningResponse) -> _Ch
             )
         )
     context = screening_context(resource)
-    if isinstance(context, ContextProblem):
-        issues.append(_issue("required", context.expression, context.diagnostics))
+    author = author_clinic(resource)
+    clinic: Clinic | ContextProblem | None = None
+    for problem in (context, author):
+        if isinstance(problem, ContextProblem):
+            issues.append(_issue(problem.code, problem.expression, problem.diagnostics))
+    if isinstance(context, ScreeningContext) and not isinstance(author, ContextProblem):
+        clinic = clinic_of(context, author, caller_organisation)
+        if isinstance(clinic, ContextProblem):
+            issues.append(_issue(clinic.code, clinic.expression, clinic.diagnostics))
+    authored_at = _authored(resource.authored)
+    if authored_at is not None and authored_at > now + AUTHORED_CLOCK_SKEW:
+        issues.append(
+            _issue(
+                "business-rule",
+                "QuestionnaireResponse.authored",
+                f"{resource.authored} is in the future",
+            )
+        )
     resolution = catalogue.resolve(resource.questionnaire)
     if resolution.tool is None:
         issues.append(
@@ -98,7 +136,9 @@ def check(catalogue: QuestionnaireCatalogue, resource: ScreeningResponse) -> _Ch
     if issues:
         raise SignpostError(422, issues)
     assert resolution.tool is not None and isinstance(context, ScreeningContext)
-    return _Checked(resolution.tool, context)
+    assert isinstance(clinic, Clinic)
+    screened_at = min(authored_at, now) if authored_at is not None else now
+    return _Checked(resolution.tool, context, clinic, screened_at)
 
 
 async def submit(
@@ -106,11 +146,13 @@ async def submit(
     catalogue: QuestionnaireCatalogue,
     resource: ScreeningResponse,
     if_none_exist: Token | None,
-    reach: Reach,
+    filing: Filing,
 ) -> Submission:
     """Store a new response (or return the one `if_none_exist` names) with its outcome."""
-    checked = check(catalogue, resource)
-    reach.check_clinic(checked.context.clinic_ods, CLINIC)
+    reach = filing.reach
+    now = datetime.now(UTC)
+    checked = check(catalogue, resource, filing.organisation, now)
+    _check_clinic(reach, checked.clinic)
     screen = screen_of(checked, resource)
     repository = ResponseRepository(session)
     identifier = _identifier(resource)
@@ -124,11 +166,12 @@ async def submit(
         existing = await _existing(session, repository, identifier, reach)
         if existing is not None:
             return existing
-    now = datetime.now(UTC)
     response_id = str(uuid.uuid4())
-    stored = _stored(resource, response_id, 1, now)
+    stored = _stored(resource, checked.clinic, response_id, 1, now)
     try:
-        final = await _persist(session, checked, resource, stored, now, screen=screen, is_new=True)
+        final = await _persist(
+            session, checked, resource, stored, now, filing, screen=screen, is_new=True
+        )
     except IntegrityError:
         await session.rollback()
         if identifier is not None:
@@ -151,9 +194,10 @@ async def update(
     response_id: str,
     resource: ScreeningResponse,
     expected_version: int,
-    reach: Reach,
+    filing: Filing,
 ) -> Submission:
     """Replace a draft (and complete it, if the new status is completed)."""
+    reach = filing.reach
     if resource.id is not None and resource.id != response_id:
         raise BadRequest(
             f"the resource id ({resource.id}) must match the id in the URL ({response_id})",
@@ -167,11 +211,11 @@ async def update(
         raise _completed_is_final(current)
     if current.version != expected_version:
         raise _stale(current.version, expected_version)
-    checked = check(catalogue, resource)
-    reach.check_clinic(checked.context.clinic_ods, CLINIC)
-    screen = screen_of(checked, resource)
     now = datetime.now(UTC)
-    stored = _stored(resource, response_id, current.version + 1, now)
+    checked = check(catalogue, resource, filing.organisation, now)
+    _check_clinic(reach, checked.clinic)
+    screen = screen_of(checked, resource)
+    stored = _stored(resource, checked.clinic, response_id, current.version + 1, now)
     try:
         final = await _persist(
             session,
@@ -179,6 +223,7 @@ async def update(
             resource,
             stored,
             now,
+            filing,
             screen=screen,
             is_new=False,
             expected_version=expected_version,
@@ -212,6 +257,7 @@ async def _persist(
     resource: ScreeningResponse,
     stored: StoredResponse,
     now: datetime,
+    filing: Filing,
     *,
     screen: Screen | None,
     is_new: bool,
@@ -219,19 +265,19 @@ async def _persist(
 ) -> StoredResponse | None:
     """Write the response (and, if completed, all it leads to); None if a draft moved on."""
     repository = ResponseRepository(session)
-    tool, context = checked.tool, checked.context
+    tool = checked.tool
     completed = resource.status == "completed"
     columns = ResponseColumns(
         status=resource.status,
         questionnaire_url=tool.url,
         questionnaire_version=tool.version,
         nhs_number=resource.subject.identifier.value,
-        clinic_ods=context.clinic_ods,
-        pathway=context.pathway,
+        clinic_ods=checked.clinic.ods_code,
+        pathway=checked.context.pathway,
         identifier_system=resource.identifier.system if resource.identifier else None,
         identifier_value=resource.identifier.value if resource.identifier else None,
         authored_at=_authored(resource.authored),
-        completed_at=now if completed else None,
+        completed_at=checked.screened_at if completed else None,
         screen_positive=screen.screen_positive if screen else None,
         wants_help=screen.wants_help if screen else None,
     )
@@ -252,7 +298,10 @@ async def _persist(
             return None
     if screen is not None:
         answers = answers_by_link_id(resource)
-        await _record_completion(session, tool, screen, answers, final, columns, now)
+        receiver = filing.routes.get(checked.clinic.ods_code)
+        await _record_completion(
+            session, tool, screen, answers, final, columns, now, resource, receiver
+        )
     return final
 
 
@@ -264,6 +313,8 @@ async def _record_completion(
     stored: StoredResponse,
     columns: ResponseColumns,
     now: datetime,
+    resource: ScreeningResponse,
+    receiver_ods: str | None,
 ) -> None:
     """Answers, Observations and (if positive and wanted) the hand-off: one transaction."""
     flagged = {flag.link_id for flag in screen.flags}
@@ -284,7 +335,7 @@ async def _record_completion(
                 )
             )
     await ResponseRepository(session).insert_answers(stored.id, rows)
-    effective_at = columns.authored_at or now
+    effective_at = columns.completed_at or now
     observations = extract_observations(
         tool,
         answers,
@@ -297,12 +348,15 @@ async def _record_completion(
         stored.id, columns.nhs_number, effective_at, observations
     )
     if screen.raise_referral:
-        request, value = referral_request(
+        request, value = referral_message(
             response_id=stored.id,
             nhs_number=columns.nhs_number,
             clinic_ods=columns.clinic_ods,
+            receiver_ods=receiver_ods,
             screen=screen,
-            completed_at=now,
+            screened_at=effective_at,
+            patient=resource.patient,
+            sent_at=now,
         )
         await HandoffRepository(session).add(
             stored.id, (SCREENING_REFERRAL_IDENTIFIER, value), request, now
@@ -367,18 +421,38 @@ def _identifier(resource: ScreeningResponse) -> tuple[str, str] | None:
     return identifier.system, identifier.value
 
 
+def _check_clinic(reach: Reach, clinic: Clinic) -> None:
+    """A caller files only for its own clinic, unless it acts for every organisation."""
+    if clinic.expression is not None:  # a clinic from the caller's own token is always its own
+        reach.check_clinic(clinic.ods_code, clinic.expression)
+
+
 def _authored(value: str | None) -> datetime | None:
-    if value is None or "T" not in value:
+    """`authored` as a moment: a date is its midnight (UTC); a year or month says too little."""
+    if value is None:
         return None
+    if "T" not in value:
+        if len(value) != len("YYYY-MM-DD"):
+            return None
+        return datetime.combine(date.fromisoformat(value), datetime.min.time(), UTC)
     moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     return moment if moment.tzinfo else None
 
 
 def _stored(
-    resource: ScreeningResponse, response_id: str, version: int, at: datetime
+    resource: ScreeningResponse, clinic: Clinic, response_id: str, version: int, at: datetime
 ) -> StoredResponse:
-    """The response as served: server id and meta first, then the sender's content."""
+    """The response as served: server id and meta first, then the sender's content.
+
+    A response filed under the caller's own clinic, naming none, is stored with that clinic
+    as its `author`, so that what is served says where the screen was given.
+    """
     body: dict[str, Any] = resource.to_fhir()
+    if clinic.expression is None and "author" not in body:
+        body["author"] = {
+            "type": "Organization",
+            "identifier": {"system": systems.ODS_ORGANIZATION, "value": clinic.ods_code},
+        }
     body.pop("id", None)
     body.pop("resourceType", None)
     incoming_meta = body.pop("meta", {})

@@ -58,6 +58,15 @@ def read(document: dict[str, Any], model: type[Resource]) -> Reading[Resource]:
     return Reading(resource, noted + walk.gaps)
 
 
+def known_part(document: dict[str, Any], model: type[Resource]) -> tuple[dict[str, Any], list[Gap]]:
+    """The part of `document` that `model` reads, not yet validated, and the gaps of what was
+    left out: for a resource validated inside another (a contained Patient)."""
+    walk = _Walk(model)
+    resource_type = str(document.get("resourceType") or model.__name__)
+    known = walk.split(document, model, (), resource_type, "", read_all_extensions=False)
+    return known, walk.gaps
+
+
 def relocate(gap: Gap, resource_type: str, where: str) -> Gap:
     """A gap named from inside a Bundle: `Task.note` → `Bundle.entry[2].resource.note`."""
     if not gap.element.startswith(resource_type):

@@ -34,14 +34,18 @@ class Stack:
 
 @pytest.fixture
 async def stack(
-    screening_service: tuple[FastAPI, httpx.AsyncClient],
-    referral_backend: tuple[FastAPI, httpx.AsyncClient],
+    screening_service: tuple[FastAPI, httpx.AsyncClient],  # noqa: F811
+    referral_backend: tuple[FastAPI, httpx.AsyncClient],  # noqa: F811
 ) -> Stack:
     """referral-api and screening-api with empty tables (and the sample postcode lookup)."""
-    screening_app, screening = screening_service
-    referral_app, referral = referral_backend
-    await empty_tables(screening_app.state.database.engine)
-    await empty_tables(referral_app.state.database.engine)
-    async with referral_app.state.database.sessionmaker() as session, session.begin():
+    stack = Stack(referral_backend[0], referral_backend[1], *screening_service)
+    await emptied(stack)
+    return stack
+
+
+async def emptied(stack: Stack) -> None:
+    """Delete every row of both services; put the synthetic postcode lookup back."""
+    await empty_tables(stack.screening_app.state.database.engine)
+    await empty_tables(stack.referral_app.state.database.engine)
+    async with stack.referral_app.state.database.sessionmaker() as session, session.begin():
         await replace_postcodes(session, sample_rows(), "sample", is_sample=True)
-    return Stack(referral_app, referral, screening_app, screening)

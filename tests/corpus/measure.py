@@ -18,10 +18,9 @@ from typing import Any
 import httpx
 
 from referral_api.config import ReferralSettings
-from referral_api.geography.load import replace_postcodes, sample_rows
 from referral_api.main import create_app as create_referral_app
 from screening_api.main import create_app as create_screening_app
-from tests.corpus.conftest import Stack
+from tests.corpus.conftest import Stack, emptied
 from tests.corpus.corpus import (
     load_cases,
     missing_warnings,
@@ -33,7 +32,7 @@ from tests.corpus.corpus import (
 )
 from tests.screening.conftest import screening_settings
 from tests.support.clients import running
-from tests.support.databases import empty_tables, migrated_database
+from tests.support.databases import migrated_database
 
 
 async def _measure() -> list[dict[str, Any]]:
@@ -52,11 +51,7 @@ async def _measure() -> list[dict[str, Any]]:
         async with running(screening_app, "http://screening.test") as screening:
             stack = Stack(referral_app, referral, screening_app, screening)
             for case in load_cases():
-                await empty_tables(screening_app.state.database.engine)
-                await empty_tables(referral_app.state.database.engine)
-                async with referral_app.state.database.sessionmaker() as session:
-                    async with session.begin():
-                        await replace_postcodes(session, sample_rows(), "sample", is_sample=True)
+                await emptied(stack)
                 response = await send(stack, case)
                 problems = []
                 if not status_matches(case.expect["status"], response.status_code):

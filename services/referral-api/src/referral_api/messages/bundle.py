@@ -100,7 +100,7 @@ class ReadMessage:
 
     @property
     def identifiers(self) -> list[tuple[str, str]]:
-        return [(i.system, i.value) for i in self.service_request.resource.identifier or []]
+        return [(i.system, i.value) for i in self.service_request.resource.identifier]
 
     @property
     def warnings(self) -> list[Gap]:
@@ -178,13 +178,6 @@ def read_message(document: dict[str, Any], *, source_override: str | None = None
             document = _with_subject(entry.resource, bundle)
             reading = _read(ServiceRequest, document, "ServiceRequest", where)
             parsed = reading.resource
-            if not parsed.identifier:
-                raise Unprocessable(
-                    "the ServiceRequest of a message needs the sender's identifier (its "
-                    "referral id), so that later updates find it",
-                    expression=f"{where}.identifier",
-                    issue_code="required",
-                )
             if parsed.subject.reference and parsed.subject.reference.startswith("urn:"):
                 # A pointer into this message's own entries means nothing once stored.
                 parsed.subject.reference = None
@@ -310,7 +303,7 @@ def _check_about_focus(item: Timed, bundle: MessageBundle, service_request: Time
     element = "focus" if isinstance(resource, ReferralTask) else "basedOn"
     entry = bundle.entry[service_request.index]
     own = {entry.fullUrl, f"ServiceRequest/{entry.resource.get('id')}"} - {None}
-    identifiers = {(i.system, i.value) for i in service_request.resource.identifier or []}
+    identifiers = {(i.system, i.value) for i in service_request.resource.identifier}
     for reference in references:
         if reference.reference in own or _identifier_key(reference.identifier) in identifiers:
             return

@@ -42,7 +42,7 @@ class Reach(OrganisationReach):
         or that claims an identifier only screening-api's hand-off issues (an organisation
         taking one first would block the referral of that screen)."""
         if not self.unrestricted:
-            for index, identifier in enumerate(resource.identifier or []):
+            for index, identifier in enumerate(resource.identifier):
                 if identifier.system == systems.SCREENING_RESPONSE:
                     raise Forbidden(
                         f"identifiers of system {systems.SCREENING_RESPONSE} are issued by the "

@@ -323,7 +323,7 @@ def _require_own_identifier(token: Token, identifiers: list[tuple[str, str]]) ->
 
 
 def _identifiers(resource: ServiceRequest) -> list[tuple[str, str]]:
-    return [(i.system, i.value) for i in resource.identifier or []]
+    return [(i.system, i.value) for i in resource.identifier]
 
 
 async def _rows(

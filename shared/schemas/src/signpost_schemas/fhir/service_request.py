@@ -250,7 +250,8 @@ class ServiceRequest(FhirResource):
     meta: Meta | None = None
     text: Narrative | None = None
     extension: list[Extension] = Field(default_factory=list)
-    identifier: list[BusinessIdentifier] | None = None
+    # The sender's business identifier: what makes a retry idempotent and the referral findable.
+    identifier: list[BusinessIdentifier] = Field(min_length=1)
     status: ServiceRequestStatus
     intent: ServiceRequestIntent
     category: list[CodeableConcept] | None = None
@@ -391,7 +392,7 @@ class ServiceRequest(FhirResource):
 
     def _check_identifiers(self) -> None:
         seen: set[tuple[str, str]] = set()
-        for index, identifier in enumerate(self.identifier or []):
+        for index, identifier in enumerate(self.identifier):
             key = (identifier.system, identifier.value)
             if key in seen:
                 raise custom_error(

@@ -16,8 +16,9 @@ async def test_re_referral_and_parallel_rates(load, report):
     await load(d)
     body = await report("re-referrals", unsuppressed=True, group_by="role")
     rows = {r["role"]: (r["referrals"], r["re_referrals"], r["parallel"]) for r in body["rows"]}
+    # The concurrent pair is one parallel referral, counted at the later one (care navigator).
     assert rows == {
-        "social-prescribing-link-worker": (3, 1, 1),
+        "social-prescribing-link-worker": (3, 1, 0),
         "care-navigator": (1, 0, 1),
     }
     total = body["totals"][0]
@@ -27,7 +28,23 @@ async def test_re_referral_and_parallel_rates(load, report):
         total["re_referral_rate"],
         total["parallel"],
         total["parallel_rate"],
-    ) == (4, 1, 25.0, 2, 50.0)
+        total["people_in_parallel"],
+    ) == (4, 1, 25.0, 1, 25.0, 1)
+
+
+async def test_a_parallel_pair_made_on_one_day_counts_once(load, report):
+    d = Dataset()
+    for person in ("ann", "bob"):
+        one = d.referral(person=person, authored="2026-03-02", details=Person())
+        other = d.referral(
+            person=person, authored="2026-03-02", details=Person(), role="care-navigator"
+        )
+        d.link(one, other, "parallel")
+    await load(d)
+
+    total = (await report("re-referrals", unsuppressed=True))["totals"][0]
+
+    assert (total["referrals"], total["parallel"], total["people_in_parallel"]) == (4, 2, 2)
 
 
 def _completeness() -> Dataset:

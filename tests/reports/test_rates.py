@@ -71,8 +71,8 @@ async def test_rates_by_age_band_and_sex_use_matching_denominators(load, list_si
         ("45-54", "female"): (3, 6_000, 5.0),
         ("45-54", "male"): (1, 4_000, 2.5),
         ("25-34", "female"): (1, 5_000, 2.0),
-        # Registered sex has no non-binary denominator.
-        ("45-54", "non-binary"): (1, 0, None),
+        # Registered sex has no non-binary denominator: empty, not 0.
+        ("45-54", "non-binary"): (1, None, None),
     }
     assert any("Gender is matched to the registered sex" in n for n in body["notes"])
 

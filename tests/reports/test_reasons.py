@@ -135,3 +135,9 @@ async def test_reason_group_pairs_leave_out_pairs_within_one_group(load, report)
         ("finance", "isolation-loneliness"): 1,
         ("housing", "isolation-loneliness"): 1,
     }
+    # Two reasons in one group (housing, homeless) make no pair of groups.
+    total = body["totals"][0]
+    assert (total["first_label"], total["referrals"]) == (
+        "Referrals with reasons in more than one group",
+        2,
+    )

@@ -1,6 +1,11 @@
 """Wellbeing change: paired baseline and follow-up per score, mean change, direction."""
 
+from xml.etree import ElementTree
+
+from tests.reports.conftest import UNSUPPRESSED
 from tests.support.reports import Dataset, Person
+
+SVG = "{http://www.w3.org/2000/svg}"
 
 
 def _dataset() -> Dataset:
@@ -87,3 +92,52 @@ async def test_means_of_fewer_than_eight_pairs_are_withheld(load, report):
     row = (await report("wellbeing"))["rows"][0]
     assert (row["pairs"], row["mean_change"]) == (None, None)
     assert {"pairs", "mean_baseline", "mean_follow_up", "mean_change"} <= set(row["suppressed"])
+
+
+async def test_totals_without_a_group_by_carry_the_means(load, report):
+    await load(_dataset())
+    body = await report("wellbeing", unsuppressed=True)
+    totals = {t["measure"]: t for t in body["totals"]}
+    assert (
+        totals["wemwbs"]["pairs"],
+        totals["wemwbs"]["mean_baseline"],
+        totals["wemwbs"]["mean_follow_up"],
+        totals["wemwbs"]["mean_change"],
+    ) == (2, 45.0, 48.0, 3.0)
+    assert totals["ons4-anxiety"]["mean_change"] == -3.0
+
+
+async def test_a_component_that_restates_the_total_is_not_a_second_measure(load, report):
+    d = Dataset()
+    a = d.referral(details=Person(), status="closed", ended_days=90)
+    baseline = {"swemwbs-raw": 20, "swemwbs-metric": 19.25}
+    follow_up = {"swemwbs-raw": 24, "swemwbs-metric": 22.35}
+    d.assessment(a, "swemwbs", "baseline", 1, total=19.25, items=baseline)
+    d.assessment(a, "swemwbs", "follow-up", 60, total=22.35, items=follow_up)
+    await load(d)
+
+    body = await report("wellbeing", unsuppressed=True)
+
+    rows = {r["measure"]: r for r in body["rows"]}
+    assert set(rows) == {"swemwbs", "swemwbs-raw"}
+    assert round(rows["swemwbs"]["mean_change"], 2) == 3.1
+    assert rows["swemwbs-raw"]["mean_change"] == 4.0
+
+
+async def test_the_chart_draws_falls_left_of_zero_and_a_bar_for_every_row(load, client):
+    await load(_dataset())
+
+    response = await client.get(
+        "/reports/wellbeing",
+        params={"format": "svg", "disclosure": "none"},
+        headers=UNSUPPRESSED,
+    )
+
+    root = ElementTree.fromstring(response.text)  # noqa: S314 (our own SVG)
+    bars = [r for r in root.iter(f"{SVG}rect") if "bar" in (r.get("class") or "")]
+    assert len(bars) == 3  # wemwbs +3, ons4-anxiety -3, ons4-happiness 0
+    [zero] = [line for line in root.iter(f"{SVG}line") if line.get("class") == "zero"]
+    anxiety = next(b for b in bars if b.get("data-value") == "-3.0")
+    assert anxiety.get("class") == "bar negative"
+    assert float(anxiety.get("width")) > 0
+    assert float(anxiety.get("x")) + float(anxiety.get("width")) == float(zero.get("x1"))

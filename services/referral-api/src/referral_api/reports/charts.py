@@ -1,8 +1,10 @@
 """A published report as an SVG bar chart: one horizontal bar per row of its chart measure.
 
 Hand-written SVG 1.1 (no plotting library): it opens in any browser and in office software.
-Suppressed values are drawn as an empty dashed bar labelled "suppressed", values that do not
-apply are labelled "n/a"; the disclosure note is printed under the title.
+Every row gets one bar. Bars grow from a zero line, to the left for negative values (a fall in
+a lower-is-better score is an improvement and must show). Suppressed values are drawn as an
+empty dashed bar labelled "suppressed", values that do not apply as an empty dotted bar labelled
+"n/a"; the disclosure note is printed under the title.
 """
 
 from xml.sax.saxutils import escape, quoteattr
@@ -37,8 +39,16 @@ def as_svg(report: Report) -> str:
     measure = report.column(report.chart_measure)
     rows = report.rows[:MAX_BARS]
     values = [row.get(measure.name) for row in rows]
-    largest = max((float(v) for v in values if isinstance(v, int | float)), default=0.0)
-    scale = (WIDTH - LABEL_WIDTH - VALUE_WIDTH - 20) / largest if largest > 0 else 0.0
+    numbers = [float(v) for v in values if isinstance(v, int | float)]
+    largest, smallest = max([0.0, *numbers]), min([0.0, *numbers])
+    span = largest - smallest
+    plot_width = WIDTH - LABEL_WIDTH - VALUE_WIDTH - 20
+    scale = plot_width / span if span > 0 else 0.0
+    # Negative values need room left of the zero line, and their value text beside them.
+    reserve = VALUE_WIDTH if smallest < 0 else 0
+    if smallest < 0 and span > 0:
+        scale = (plot_width - reserve) / span
+    zero = LABEL_WIDTH + reserve + (-smallest) * scale
     height = TOP + ROW_HEIGHT * max(len(rows), 1) + 40
     unit = "%" if measure.kind == "percentage" else ""
     parts = [
@@ -64,26 +74,37 @@ def as_svg(report: Report) -> str:
             f'text-anchor="end" {FONT}>{escape(_clip(label))}</text>'
         )
         suppressed = measure.name in row.get("suppressed", ())
-        if suppressed:
-            parts.append(
-                f'<rect class="bar suppressed" x="{LABEL_WIDTH}" y="{y}" width="40" '
-                f'height="{BAR_HEIGHT}" fill="none" stroke="#888888" stroke-dasharray="3,2">'
-                f"<title>{escape(label)}: suppressed</title></rect>"
+        if suppressed or not isinstance(value, int | float):
+            kind, shown, dashes = (
+                ("suppressed", "suppressed", "3,2") if suppressed else ("empty", "n/a", "1,2")
             )
-            shown, x = "suppressed", LABEL_WIDTH + 46
-        elif isinstance(value, int | float):
-            width = max(float(value) * scale, 0.0)
             parts.append(
-                f'<rect class="bar" x="{LABEL_WIDTH}" y="{y}" width="{width:.1f}" '
+                f'<rect class="bar {kind}" x="{zero:.1f}" y="{y}" width="40" '
+                f'height="{BAR_HEIGHT}" fill="none" stroke="#888888" stroke-dasharray="{dashes}">'
+                f"<title>{escape(label)}: {shown}</title></rect>"
+            )
+            x = zero + 46
+        else:
+            width = abs(float(value)) * scale
+            left = zero - width if value < 0 else zero
+            negative = " negative" if value < 0 else ""
+            parts.append(
+                f'<rect class="bar{negative}" x="{left:.1f}" y="{y}" width="{width:.1f}" '
                 f'height="{BAR_HEIGHT}" fill="#005eb8" data-value="{value}">'
                 f"<title>{escape(label)}: {value}{unit}</title></rect>"
             )
-            shown, x = f"{_number(value)}{unit}", LABEL_WIDTH + width + 6
-        else:
-            shown, x = "n/a", LABEL_WIDTH + 6
+            shown = f"{_number(value)}{unit}"
+            x = left - 6 if value < 0 else zero + width + 6
+        anchor = ' text-anchor="end"' if isinstance(value, int | float) and value < 0 else ""
         parts.append(
-            f'<text class="value" x="{x:.1f}" y="{y + 13}" font-size="12" {FONT}>'
+            f'<text class="value" x="{x:.1f}" y="{y + 13}" font-size="12"{anchor} {FONT}>'
             f"{escape(shown)}</text>"
+        )
+    if smallest < 0:
+        bottom = TOP + ROW_HEIGHT * max(len(rows), 1)
+        parts.append(
+            f'<line class="zero" x1="{zero:.1f}" y1="{TOP - 4}" x2="{zero:.1f}" y2="{bottom}" '
+            'stroke="#425563" stroke-width="1"/>'
         )
     if len(report.rows) > MAX_BARS:
         parts.append(

@@ -109,7 +109,9 @@ def _publish_counts(columns: list[Column], raw: Row, controlled: bool) -> Row:
     published: Row = {"suppressed": []}
     for column in columns:
         value: Any = raw.get(column.name)
-        if column.is_count:
+        if column.kind == "population" and value is None:
+            pass  # no denominator for this group: empty, and not a suppression
+        elif column.is_count:
             value = int(value or 0)
             if controlled:
                 shown = publish_count(value)
@@ -135,7 +137,7 @@ def _derive(columns: list[Column], row: Row, controlled: bool) -> None:
             assert column.numerator is not None and column.denominator is not None
             numerator, denominator = row[column.numerator], row[column.denominator]
             scale = 10_000 if column.kind == "per-10000" else 100
-            if controlled and (numerator is None or denominator is None):
+            if controlled and (column.numerator in suppressed or column.denominator in suppressed):
                 row[column.name] = None
                 suppressed.append(column.name)
             else:

@@ -394,12 +394,23 @@ class FactRepository:
             .group_by(C.c.referral_id)
             .subquery("contact_counts")
         )
+        # Concurrent links are stored both ways; a pair is one parallel referral, the later one
+        # (in the linkage's own order: referral date, then id).
+        this, linked = R.alias("this_referral"), R.alias("linked_referral")
+        is_later = or_(
+            this.c.authored_at > linked.c.authored_at,
+            and_(this.c.authored_at == linked.c.authored_at, this.c.id > linked.c.id),
+        )
         links = (
             select(
                 LINK.c.referral_id,
                 func.max(flag(LINK.c.link_type == "re-referral-of")).label("re_referral"),
-                func.max(flag(LINK.c.link_type == "concurrent-other-role")).label("parallel"),
+                func.max(flag(and_(LINK.c.link_type == "concurrent-other-role", is_later))).label(
+                    "parallel"
+                ),
             )
+            .join(this, this.c.id == LINK.c.referral_id)
+            .join(linked, linked.c.id == LINK.c.linked_referral_id)
             .where(*self._only(LINK.c.referral_id, ids))
             .group_by(LINK.c.referral_id)
             .subquery("link_flags")

@@ -326,6 +326,16 @@ class ReportRepository:
         ).group_by(PAIRS.c.first, PAIRS.c.second)
         return await self.rows(statement, {"first": level, "second": level})
 
+    async def referrals_with_a_pair(self, query: ReportQuery, level: str) -> int:
+        """Referrals that carry at least one pair at `level` (two reasons, or reasons in two
+        different groups), over the whole scope."""
+        scope = self.scope(PAIRS, query, ())
+        scope.where.append(PAIRS.c.level == PAIR_LEVELS[level])
+        rows = await self.rows(
+            scope.select(func.count(func.distinct(PAIRS.c.referral_key)).label("referrals"))
+        )
+        return int(rows[0]["referrals"] or 0) if rows else 0
+
     # Support ----------------------------------------------------------------------------------
 
     async def support_counts(self, query: ReportQuery, level: str) -> tuple[list[Row], Row]:
@@ -568,6 +578,10 @@ class ReportRepository:
                 func.count().label("referrals"),
                 func.coalesce(func.sum(F.c.re_referral), 0).label("re_referrals"),
                 func.coalesce(func.sum(F.c.parallel), 0).label("parallel"),
+                # Everyone with a parallel referral has other referrals, so has a pseudonym.
+                func.count(func.distinct(F.c.person_key))
+                .filter(F.c.parallel == 1)
+                .label("people_in_parallel"),
             ],
         )
 

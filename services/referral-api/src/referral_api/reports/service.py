@@ -301,7 +301,13 @@ async def reason_pairs(session: AsyncSession, query: ReportQuery, context: Conte
     group_referrals = {_group_key(r, query.group_by): r["referrals"] for r in in_group}
     for row in rows:
         row["referrals_in_group"] = group_referrals.get(_group_key(row, query.group_by), 0)
-    several = int(total.get("several", 0))
+    # The referrals that can form a pair: at the reason level those with more than one reason
+    # (a column of the referral facts); at the group level, with reasons in two groups.
+    with_a_pair = (
+        int(total.get("several", 0))
+        if level == "reason"
+        else await repository.referrals_with_a_pair(query, level)
+    )
     _label(rows, query.group_by)
     _reason_labels(rows, "first", level)
     _reason_labels(rows, "second", level)
@@ -310,10 +316,14 @@ async def reason_pairs(session: AsyncSession, query: ReportQuery, context: Conte
         {
             **_blank(query.group_by),
             "first": None,
-            "first_label": "Referrals with more than one reason",
+            "first_label": (
+                "Referrals with more than one reason"
+                if level == "reason"
+                else "Referrals with reasons in more than one group"
+            ),
             "second": None,
             "second_label": None,
-            "referrals": several,
+            "referrals": with_a_pair,
             "referrals_in_group": total.get("referrals", 0),
         }
     ]
@@ -336,7 +346,8 @@ async def reason_pairs(session: AsyncSession, query: ReportQuery, context: Conte
         [
             "Each pair is counted once per referral that carries both; a referral with three "
             "reasons has three pairs. Pairs are ranked by their published count; the total is "
-            "the referrals with more than one reason.",
+            "the referrals that can form a pair: with more than one reason, or at the "
+            "reason-group level with reasons in more than one group.",
         ],
         chart_measure="referrals",
         ranked=True,
@@ -740,9 +751,11 @@ async def rates(session: AsyncSession, query: ReportQuery, context: Context) -> 
         for row in await repository.populations(level, population_dims, query.filters)
     }
     for row in rows:
-        row["population"] = populations.get(_group_key(row, population_dims), 0)
+        # A group with no list size (another gender, no age band) has no denominator: empty,
+        # not a population of 0.
+        row["population"] = populations.get(_group_key(row, population_dims))
     whole = await repository.populations(level, (), query.filters)
-    total["population"] = int(whole[0]["population"]) if whole else 0
+    total["population"] = int(whole[0]["population"]) if whole else None
     _label(rows, query.group_by)
     rows.sort(key=_order_key(query.group_by))
     area = "practices" if level == "practice" else "PCNs"
@@ -778,7 +791,9 @@ async def rates(session: AsyncSession, query: ReportQuery, context: Context) -> 
 # Wellbeing -----------------------------------------------------------------------------------
 
 
-def _means(row: Row) -> Row:
+def _means(summed: Row) -> Row:
+    """A new row with means in place of sums (the totals may be the very rows of the groups)."""
+    row = dict(summed)
     pairs = int(row.get("pairs") or 0)
     for name in ("baseline", "follow_up", "change"):
         total = row.pop(f"{name}_sum", None)
@@ -845,7 +860,8 @@ async def re_referrals(session: AsyncSession, query: ReportQuery, context: Conte
         "Re-referrals and parallel referrals",
         "Re-referral: the same person referred to the same role again within the linkage "
         "window after the earlier referral ended. Parallel: referred to another role while a "
-        "referral was open (the 'assessed twice' problem).",
+        "referral was open (the 'assessed twice' problem); each such pair counts once, at the "
+        "later referral.",
         [
             *_dimension_columns(query.group_by),
             count("referrals", "Referrals"),
@@ -853,6 +869,7 @@ async def re_referrals(session: AsyncSession, query: ReportQuery, context: Conte
             percentage("re_referral_rate", "Re-referral rate %", "re_referrals", "referrals"),
             count("parallel", "Referrals in parallel with another role"),
             percentage("parallel_rate", "Parallel rate %", "parallel", "referrals"),
+            count("people_in_parallel", "People referred to two roles at once"),
         ],
         rows,
         [{**_blank(query.group_by), **total}],

@@ -2,7 +2,9 @@
 
 A measure is an instrument's total (WEMWBS, SWEMWBS metric, PAM score: `assessment.total_score`)
 or one numeric item or sub-score (ONS4's four questions, MyCaW ratings, EQ-5D-5L levels, VAS
-and index: `assessment_score.value`). The EQ-5D-5L profile is a label, never averaged.
+and index, the SWEMWBS raw score, the PAM activation level: `assessment_score.value`). A component
+that restates a total is not a measure of its own. The EQ-5D-5L profile is a label, never
+averaged.
 Directions follow the wellbeing-instruments code list notes.
 """
 
@@ -27,7 +29,12 @@ LOWER_IS_BETTER = frozenset(
     }
 )
 TOTAL_MEASURES = tuple(TOTAL_RANGES)
-ITEM_MEASURES = tuple(code for code in SCORE_RANGES if code not in TEXT_SCORES)
+# The components that restate an instrument's total (WEMWBS total, SWEMWBS metric, PAM score):
+# the total is the measure, so the same figure is never reported twice.
+RESTATED_TOTALS = frozenset({"wemwbs-total", "swemwbs-metric", "pam-13-score"})
+ITEM_MEASURES = tuple(
+    code for code in SCORE_RANGES if code not in TEXT_SCORES and code not in RESTATED_TOTALS
+)
 FOLLOW_UP_TIMEPOINTS = ("follow-up", "discharge")
 # Assessments that no longer stand.
 WITHDRAWN_STATUSES = ("entered-in-error", "cancelled")

@@ -10,6 +10,11 @@ from pathlib import Path
 from signpost_platform.migrations import upgrade
 from signpost_platform.settings import find_repo_file
 
+# Development defaults a service reads unless the environment sets them: the synthetic clinic of
+# the examples (R1H12) routes positive screens to the synthetic GP-based social prescribing team
+# (F84001), so a screen sent with a clinic's token reaches a team's queue.
+DEVELOPMENT_DEFAULTS = {"screening": {"SCREENING_REFERRAL_ROUTES": "R1H12=F84001"}}
+
 SERVICES = [
     ("referral", "referral_api.main:create_app", 8001),
     ("directory", "directory_api.main:create_app", 8002),
@@ -41,7 +46,7 @@ def main() -> int:
                     str(port),
                     "--no-access-log",
                 ],
-                env={**os.environ, url_variable: url},
+                env={**DEVELOPMENT_DEFAULTS.get(name, {}), **os.environ, url_variable: url},
             )
         )
     print(

@@ -161,3 +161,19 @@ async def test_a_directory_without_rf2_files_is_refused_and_loads_nothing(referr
     with pytest.raises(ReleaseError, match="sct2_Concept_Snapshot"):
         await _load(referral_app, tmp_path)
     assert not await fetch_rows(referral_app, "SELECT 1 FROM snomed_concept")
+
+
+async def test_a_code_the_release_places_is_not_stored_as_an_unmapped_gap(referral_app, client):
+    await _load(referral_app)
+
+    referral_id = await _create(
+        client, reasons=[reason("105529008"), reason("366979004")], identifier="EMIS-PLACED-1"
+    )
+
+    gaps = await fetch_rows(
+        referral_app,
+        "SELECT kind, code FROM referral_gap WHERE referral_id = :id ORDER BY position",
+        id=referral_id,
+    )
+    # 105529008 (lives alone) is placed under social isolation; 366979004 is under nothing.
+    assert gaps == [{"kind": "unmapped-code", "code": f"{systems.SNOMED}|366979004"}]

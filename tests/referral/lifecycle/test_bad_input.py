@@ -134,18 +134,6 @@ CASES = {
         "code-invalid",
         "Bundle.entry[3].resource.extension[0].value[x]",
     ),
-    "closed without a closure reason": (
-        lambda: new_with(task("t1", "completed", accepted="2026-10-02", ended="2026-10-05")),
-        422,
-        "code-invalid",
-        "Bundle.entry[3].resource.statusReason",
-    ),
-    "declined without a reason": (
-        lambda: new_with(task("t1", "rejected")),
-        422,
-        "code-invalid",
-        "Bundle.entry[3].resource.statusReason",
-    ),
     "accepted without a date": (
         lambda: new_with(task("t1", "accepted")),
         422,

@@ -190,3 +190,102 @@ async def test_a_held_update_answers_its_warnings(client):
     assert warnings(response.json()) == {
         ("not-interpreted", "Bundle.entry[1].resource.supportingInfo")
     }
+
+
+async def _lifecycle_of(client, identifier="EMIS-2026-0001"):
+    found = await client.get(
+        "/fhir/ServiceRequest",
+        params={"identifier": f"https://emis.example/referral-id|{identifier}"},
+        headers=READ,
+    )
+    [entry] = found.json()["entry"]
+    [summary] = [
+        e
+        for e in entry["resource"]["extension"]
+        if e["url"] == profiles.REFERRAL_LIFECYCLE_EXTENSION
+    ]
+    return {part["url"]: part for part in summary["extension"]}
+
+
+async def test_a_closure_without_a_reason_is_kept_as_not_recorded(client):
+    closed = task("t1", "completed", accepted="2026-10-02", ended="2026-10-05")
+    body = message(
+        emis_service_request(),
+        closed,
+        reason_code="new",
+        patient=emis_patient(),
+        timestamp="2026-10-06T09:00:00Z",
+    )
+
+    response = await send(client, body)
+
+    assert response.status_code == 200, response.text
+    assert ("not-recorded", "Bundle.entry[3].resource.statusReason") in warnings(response.json())
+    parts = await _lifecycle_of(client)
+    assert parts["status"]["valueCode"] == "closed"
+    assert parts["closureReason"]["valueCoding"]["code"] == "not-recorded"
+
+
+async def test_a_snomed_closure_reason_is_kept_as_sent_and_stored_as_not_recorded(client):
+    closed = task(
+        "t1",
+        "completed",
+        accepted="2026-10-02",
+        ended="2026-10-05",
+        reason=(systems.SNOMED, "183921001"),
+    )
+    body = message(
+        emis_service_request(),
+        closed,
+        reason_code="new",
+        patient=emis_patient(),
+        timestamp="2026-10-06T09:00:00Z",
+    )
+
+    response = await send(client, body)
+
+    assert response.status_code == 200, response.text
+    assert ("unmapped-code", "Bundle.entry[3].resource.statusReason") in warnings(response.json())
+    parts = await _lifecycle_of(client)
+    assert parts["closureReason"]["valueCoding"]["code"] == "not-recorded"
+    tasks = await client.get("/fhir/Task", params={"_count": 10}, headers=READ)
+    [stored] = [e["resource"] for e in tasks.json()["entry"]]
+    assert stored["statusReason"]["coding"][0]["code"] == "183921001"
+
+
+async def test_a_rejection_without_a_reason_is_kept_as_declined(client):
+    body = message(
+        emis_service_request(),
+        task("t1", "rejected", last_modified="2026-10-05T10:00:00Z"),
+        reason_code="new",
+        patient=emis_patient(),
+        timestamp="2026-10-06T09:00:00Z",
+    )
+
+    response = await send(client, body)
+
+    assert response.status_code == 200, response.text
+    assert ("not-recorded", "Bundle.entry[3].resource.statusReason") in warnings(response.json())
+    assert (await _lifecycle_of(client))["status"]["valueCode"] == "declined"
+
+
+async def test_a_malformed_snomed_closure_reason_is_refused(client):
+    closed = task(
+        "t1",
+        "completed",
+        accepted="2026-10-02",
+        ended="2026-10-05",
+        reason=(systems.SNOMED, "183921002"),
+    )
+    body = message(
+        emis_service_request(),
+        closed,
+        reason_code="new",
+        patient=emis_patient(),
+        timestamp="2026-10-06T09:00:00Z",
+    )
+
+    response = await send(client, body)
+
+    assert response.status_code == 422, response.text
+    assert "Bundle.entry[3].resource.statusReason" in response.text

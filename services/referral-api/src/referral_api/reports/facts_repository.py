@@ -65,6 +65,7 @@ from referral_api.reports.models import (
     ReportSupport,
 )
 from signpost_schemas.fhir.binding import UNCODED_GROUP, UNMAPPED_GROUP
+from signpost_schemas.fhir.task import CLOSURE_NOT_RECORDED
 
 R = Referral.__table__
 P = ReferralPerson.__table__
@@ -511,7 +512,13 @@ class FactRepository:
             "has_lsoa": flag(P.c.lsoa_code.is_not(None)),
             "has_practice": flag(P.c.practice_ods.is_not(None)),
             "has_pcn": flag(P.c.pcn_ods.is_not(None)),
-            "closure_reason_recorded": flag(and_(closed, L.c.closure_reason_code.is_not(None))),
+            "closure_reason_recorded": flag(
+                and_(
+                    closed,
+                    L.c.closure_reason_code.is_not(None),
+                    L.c.closure_reason_code != CLOSURE_NOT_RECORDED,
+                )
+            ),
         }
         source = (
             R.join(KEY, KEY.c.referral_id == R.c.id)

@@ -37,6 +37,7 @@ from signpost_schemas.fhir import profiles
 from signpost_schemas.fhir.base import FhirModel, FhirResource
 from signpost_schemas.fhir.binding import (
     CodedValue,
+    check_snomed_codings,
     custom_error,
     describe_codings,
     first_match,
@@ -51,7 +52,7 @@ from signpost_schemas.fhir.datatypes import (
     Meta,
     Reference,
 )
-from signpost_schemas.fhir.gaps import note_gap
+from signpost_schemas.fhir.gaps import Gap, GapKind, note_gap
 
 TaskStatus = Literal[
     "draft",
@@ -84,6 +85,8 @@ SupportKind = Literal["referral", "signpost"]
 _RECEIVED = {"draft", "requested", "received", "ready"}
 _ACCEPTED = {"accepted", "in-progress", "on-hold"}
 _CLOSING = {"completed", "failed"}
+# What a closed or declined referral whose reason Signpost cannot read is stored with.
+CLOSURE_NOT_RECORDED = "not-recorded"
 
 
 def _support_type(concept: CodeableConcept, info: ValidationInfo) -> CodeableConcept:
@@ -250,7 +253,7 @@ class ReferralTask(FhirResource):
     output: list[TaskOutput] | None = None
 
     @model_validator(mode="after")
-    def _lifecycle_rules(self) -> "ReferralTask":
+    def _lifecycle_rules(self, info: ValidationInfo) -> "ReferralTask":
         if self.code is not None and not any(
             c.system == profiles.TASK_CODE and c.code == "fulfill" for c in self.code.coding or []
         ):
@@ -267,28 +270,22 @@ class ReferralTask(FhirResource):
                 "an accepted Task needs executionPeriod.start (the acceptance date)",
                 "Task.executionPeriod.start",
             )
-        if state == "declined" and self.reason is None:
-            raise custom_error(
-                "code_invalid",
-                "a rejected Task needs statusReason coded from the referral "
-                "rejection reasons or the closure reasons (got {got})",
-                "Task.statusReason",
-                got=describe_codings(self.statusReason) if self.statusReason else "none",
-            )
-        if self.status in _CLOSING and self.closure_reason is None:
-            raise custom_error(
-                "code_invalid",
-                "a {status} Task needs statusReason coded from the referral "
-                "closure reasons (got {got})",
-                "Task.statusReason",
-                status=self.status,
-                got=describe_codings(self.statusReason) if self.statusReason else "none",
-            )
+        if state in ("declined", "closed") and self._listed_reason() is None:
+            self._note_unread_reason(info)
         if state == "closed" and self.ended_at is None:
             raise custom_error(
                 "required",
-                "a closed referral needs executionPeriod.end (the closure date)",
+                "a closed referral needs executionPeriod.end (the closure date) or lastModified",
                 "Task.executionPeriod.end",
+            )
+        if state == "closed" and not (self.executionPeriod and self.executionPeriod.end):
+            note_gap(
+                info,
+                Gap(
+                    GapKind.NOT_RECORDED,
+                    "Task.executionPeriod.end",
+                    "no closure date was recorded: the Task's lastModified is used",
+                ),
             )
         if self.accepted_at and self.ended_at and self.ended_at < self.accepted_at:
             raise custom_error(
@@ -300,18 +297,8 @@ class ReferralTask(FhirResource):
 
     # Typed views.
 
-    @property
-    def closure_reason(self) -> Concept | None:
-        if self.statusReason is None:
-            return None
-        match = first_match(self.statusReason, codes.referral_status_and_closure())
-        if match is None or match[1].system != profiles.REFERRAL_CLOSURE_REASON:
-            return None
-        return match[1]
-
-    @property
-    def reason(self) -> Concept | None:
-        """The coded status reason (rejection or closure reason), if any."""
+    def _listed_reason(self) -> Concept | None:
+        """The status reason, when it is a listed rejection or closure reason."""
         if self.statusReason is None:
             return None
         match = first_match(self.statusReason, codes.referral_status_and_closure())
@@ -321,6 +308,59 @@ class ReferralTask(FhirResource):
         ):
             return None
         return match[1]
+
+    def _note_unread_reason(self, info: ValidationInfo) -> None:
+        """A closing or declining Task whose reason is missing, text only or a code outside the
+        lists is kept, its reason stored as not recorded, and the gap said."""
+        where = "Task.statusReason"
+        reason = self.statusReason
+        if reason is None or not (reason.coding or reason.text):
+            note_gap(info, Gap(GapKind.NOT_RECORDED, where, "no closure or rejection reason"))
+            return
+        check_snomed_codings(reason, where)
+        value = read_coded(reason, codes.referral_status_and_closure(), text_only=True)
+        gap = gap_of(value, where, "the closure or rejection reason") if value else None
+        if value is not None and value.listed:
+            # Listed, but not as a closure or rejection reason (a GP-record status code).
+            gap = None
+        note_gap(
+            info,
+            gap
+            or Gap(
+                GapKind.UNMAPPED_CODE,
+                where,
+                f"the reason ({describe_codings(reason)}) is not a closure or rejection reason: "
+                "kept as sent, stored as not recorded",
+                code=next(
+                    (f"{c.system}|{c.code}" for c in reason.coding or [] if c.system and c.code),
+                    None,
+                ),
+            ),
+        )
+
+    def _not_recorded(self) -> Concept:
+        found = codes.referral_status_and_closure().get(
+            profiles.REFERRAL_CLOSURE_REASON, CLOSURE_NOT_RECORDED
+        )
+        assert found is not None
+        return found
+
+    @property
+    def closure_reason(self) -> Concept | None:
+        """The closure reason of a closing Task (`not-recorded` when it cannot be read)."""
+        listed = self._listed_reason()
+        if listed is not None and listed.system == profiles.REFERRAL_CLOSURE_REASON:
+            return listed
+        return self._not_recorded() if self.status in _CLOSING else None
+
+    @property
+    def reason(self) -> Concept | None:
+        """The rejection or closure reason; `not-recorded` for a declining or closing Task
+        whose reason cannot be read."""
+        listed = self._listed_reason()
+        if listed is not None:
+            return listed
+        return self._not_recorded() if self.status in _CLOSING | {"rejected"} else None
 
     @property
     def lifecycle_state(self) -> LifecycleState | None:
@@ -335,7 +375,9 @@ class ReferralTask(FhirResource):
             return "declined"
         if self.status in _CLOSING:
             return "closed"
-        return "closed" if self.closure_reason is not None else "cancelled"
+        listed = self._listed_reason()
+        closing = listed is not None and listed.system == profiles.REFERRAL_CLOSURE_REASON
+        return "closed" if closing else "cancelled"
 
     @property
     def accepted_at(self) -> datetime | None:
@@ -347,7 +389,7 @@ class ReferralTask(FhirResource):
         end = self.executionPeriod.end if self.executionPeriod else None
         if end:
             return as_moment(end)
-        if self.lifecycle_state in ("declined", "cancelled"):
+        if self.lifecycle_state in ("declined", "cancelled", "closed"):
             return self.lastModified
         return None
 

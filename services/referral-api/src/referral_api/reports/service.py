@@ -17,11 +17,11 @@ from referral_api.reports import disclosure, distributions, facts, matching, wel
 from referral_api.reports.dimensions import NOT_RECORDED, catalogue, dimension
 from referral_api.reports.query import Option, ReportQuery
 from referral_api.reports.repository import ReportRepository, Row, column_name
-from referral_api.reports.tables import Column, Report, count, percentage, statistic
+from referral_api.reports.tables import Column, Report, count, key_of, percentage, statistic
 from signpost_platform.db import Database
 from signpost_platform.errors import BadRequest, Conflict
 from signpost_schemas import codes
-from signpost_schemas.disclosure import publish_count
+from signpost_schemas.disclosure import PerturbationTable, cell_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +30,8 @@ class Context:
 
     database: Database
     pseudonym_key: SecretStr
+    disclosure_key: SecretStr
+    ptable: PerturbationTable
 
 
 Builder = Callable[[AsyncSession, ReportQuery, Context], Awaitable[Report]]
@@ -56,14 +58,14 @@ async def run(
 ) -> Report:
     """Bring the facts up to date, build the report and apply disclosure control (unless the
     caller may see true counts)."""
-    await facts.refresh(context.database, context.pseudonym_key)
+    await facts.refresh(context.database, context.pseudonym_key, context.disclosure_key)
     report = await spec.build(session, query, context)
     report = replace(
         report,
         group_columns=tuple(column_name(name) for name in query.group_by),
         one_group_each=not _per_reason(query.group_by),
     )
-    return disclosure.publish(report, query.controlled)
+    return disclosure.publish(report, query.controlled, context.ptable)
 
 
 # Shared pieces -------------------------------------------------------------------------------
@@ -123,17 +125,33 @@ def _ungrouped(query: ReportQuery) -> ReportQuery:
 
 
 def _sum(rows: Sequence[Row], names: Sequence[str]) -> Row:
-    return {name: sum(int(row.get(name) or 0) for row in rows) for name in names}
+    """Counts of disjoint parts added up, with their key sums (keys add up like counts)."""
+    summed: Row = {}
+    for name in names:
+        for column in (name, key_of(name)):
+            summed[column] = sum(int(row.get(column) or 0) for row in rows)
+    return summed
+
+
+def _count(row: Row | None, name: str, as_name: str | None = None) -> Row:
+    """Count `name` of `row` and its key sum (0 when there is no row), renamed `as_name`."""
+    target = as_name or name
+    found = row or {}
+    return {
+        target: int(found.get(name) or 0),
+        key_of(target): int(found.get(key_of(name)) or 0),
+    }
 
 
 def _blank(group_by: Sequence[str]) -> Row:
     return {column_name(name): None for name in group_by}
 
 
-def _shown(value: int, controlled: bool) -> str:
+def _shown(counted: Row, name: str, controlled: bool, table: PerturbationTable) -> str:
+    value = int(counted.get(name) or 0)
     if not controlled:
         return f"{value:,}"
-    published = publish_count(value)
+    published = table.publish(value, cell_key(counted.get(key_of(name))))
     return "a suppressed number of" if published is None else f"about {published:,}"
 
 
@@ -205,9 +223,10 @@ async def reasons(session: AsyncSession, query: ReportQuery, context: Context) -
     repository = ReportRepository(session)
     rows = await repository.reason_counts(query, level)
     in_group, total = await repository.referral_counts(query)
-    group_referrals = {_group_key(r, query.group_by): r["referrals"] for r in in_group}
+    group_referrals = {_group_key(r, query.group_by): r for r in in_group}
     for row in rows:
-        row["referrals_in_group"] = group_referrals.get(_group_key(row, query.group_by), 0)
+        found = group_referrals.get(_group_key(row, query.group_by))
+        row.update(_count(found, "referrals", "referrals_in_group"))
     # The reasons report never groups by a reason dimension, so per-reason totals are sums.
     by_reason: dict[Any, list[Row]] = {}
     for row in rows:
@@ -217,7 +236,7 @@ async def reasons(session: AsyncSession, query: ReportQuery, context: Context) -
             **_blank(query.group_by),
             key: reason,
             **_sum(found, ["referrals"]),
-            "referrals_in_group": total.get("referrals", 0),
+            **_count(total, "referrals", "referrals_in_group"),
         }
         for reason, found in by_reason.items()
     ]
@@ -225,8 +244,8 @@ async def reasons(session: AsyncSession, query: ReportQuery, context: Context) -
         {
             **_blank(query.group_by),
             key: None,
-            "referrals": total.get("referrals", 0),
-            "referrals_in_group": total.get("referrals", 0),
+            **_count(total, "referrals"),
+            **_count(total, "referrals", "referrals_in_group"),
         }
     )
     _label(rows, query.group_by)
@@ -234,8 +253,7 @@ async def reasons(session: AsyncSession, query: ReportQuery, context: Context) -
     _reason_labels(rows, key, level)
     _reason_labels(totals, key, level)
     totals[-1][f"{key}_label"] = "All referrals (each once)"
-    mentions = sum(int(r["referrals"]) for r in rows)
-    referral_total = int(total.get("referrals", 0))
+    mentions = _sum(rows, ["referrals"])
     columns = [
         *_dimension_columns(query.group_by),
         Column(key, "Reason code" if level == "reason" else "Reason group", "dimension"),
@@ -256,8 +274,9 @@ async def reasons(session: AsyncSession, query: ReportQuery, context: Context) -
         rows,
         totals,
         [
-            MULTI_COUNT_NOTE + f" In this report {_shown(referral_total, query.controlled)} "
-            f"referrals carry {_shown(mentions, query.controlled)} "
+            MULTI_COUNT_NOTE + " In this report "
+            f"{_shown(total, 'referrals', query.controlled, context.ptable)} "
+            f"referrals carry {_shown(mentions, 'referrals', query.controlled, context.ptable)} "
             f"{'reasons' if level == 'reason' else 'reason groups'}.",
             "'Reason not recorded' is shown as its own row; completeness counts it as missing.",
         ],
@@ -275,15 +294,16 @@ async def reason_pairs(session: AsyncSession, query: ReportQuery, context: Conte
     repository = ReportRepository(session)
     rows = await repository.reason_pairs(query, level)
     in_group, total = await repository.referral_counts(query, several=True)
-    group_referrals = {_group_key(r, query.group_by): r["referrals"] for r in in_group}
+    group_referrals = {_group_key(r, query.group_by): r for r in in_group}
     for row in rows:
-        row["referrals_in_group"] = group_referrals.get(_group_key(row, query.group_by), 0)
+        found = group_referrals.get(_group_key(row, query.group_by))
+        row.update(_count(found, "referrals", "referrals_in_group"))
     # The referrals that can form a pair: at the reason level those with more than one reason
     # (a column of the referral facts); at the group level, with reasons in two groups.
     with_a_pair = (
-        int(total.get("several", 0))
+        _count(total, "several", "referrals")
         if level == "reason"
-        else await repository.referrals_with_a_pair(query, level)
+        else _count(await repository.referrals_with_a_pair(query, level), "referrals")
     )
     _label(rows, query.group_by)
     _reason_labels(rows, "first", level)
@@ -300,8 +320,8 @@ async def reason_pairs(session: AsyncSession, query: ReportQuery, context: Conte
             ),
             "second": None,
             "second_label": None,
-            "referrals": with_a_pair,
-            "referrals_in_group": total.get("referrals", 0),
+            **with_a_pair,
+            **_count(total, "referrals", "referrals_in_group"),
         }
     ]
     return Report(
@@ -430,14 +450,17 @@ async def support_match(session: AsyncSession, query: ReportQuery, context: Cont
 # Waiting times -------------------------------------------------------------------------------
 
 
-def _wait_row(histograms: dict[str, Counter[int]], referral_count: int) -> Row:
+def _wait_row(histograms: dict[str, Any], referral_count: int, keys: Counter[str]) -> Row:
     first, closure = histograms["first_contact"], histograms["closure"]
     return {
         "referrals": referral_count,
+        key_of("referrals"): keys["referrals"],
         "first_contact": sum(first.values()),
+        key_of("first_contact"): keys["first_contact"],
         "first_contact_median": distributions.percentile(first, 0.5),
         "first_contact_p90": distributions.percentile(first, 0.9),
         "closed": sum(closure.values()),
+        key_of("closed"): keys["closure"],
         "closure_median": distributions.percentile(closure, 0.5),
         "closure_p90": distributions.percentile(closure, 0.9),
     }
@@ -454,8 +477,10 @@ def _histograms(raw: list[Row], group_by: Sequence[str]) -> dict[tuple[Any, ...]
                 "referrals": 0,
                 "first_contact": Counter(),
                 "closure": Counter(),
+                "keys": Counter(),
             },
         )
+        group["keys"][row["wait"]] += int(row[key_of("referrals")] or 0)
         if row["wait"] == "referrals":
             group["referrals"] += int(row["referrals"])
         else:
@@ -468,7 +493,10 @@ async def waiting_times(session: AsyncSession, query: ReportQuery, context: Cont
     percentile over the referrals that have reached each."""
     repository = ReportRepository(session)
     groups = _histograms(await repository.waiting_histograms(query), query.group_by)
-    rows = [{**group["dims"], **_wait_row(group, group["referrals"])} for group in groups.values()]
+    rows = [
+        {**group["dims"], **_wait_row(group, group["referrals"], group["keys"])}
+        for group in groups.values()
+    ]
     if _per_reason(query.group_by):
         whole = list(
             _histograms(await repository.waiting_histograms(_ungrouped(query)), ()).values()
@@ -481,6 +509,7 @@ async def waiting_times(session: AsyncSession, query: ReportQuery, context: Cont
             "closure": distributions.merged(g["closure"] for g in whole),
         },
         sum(g["referrals"] for g in whole),
+        sum((g["keys"] for g in whole), Counter()),
     )
     _label(rows, query.group_by)
     rows.sort(key=_order_key(query.group_by))
@@ -521,10 +550,11 @@ async def waiting_times(session: AsyncSession, query: ReportQuery, context: Cont
 
 
 def _with_due(row: Row) -> Row:
-    row["appointments_due"] = (
-        int(row.get("attended") or 0) + int(row.get("dna") or 0) + int(row.get("not_seen") or 0)
-    )
+    row.update(_sum([_count(row, n, "appointments_due") for n in DUE], ["appointments_due"]))
     return row
+
+
+DUE = ("attended", "dna", "not_seen")
 
 
 async def attendance(session: AsyncSession, query: ReportQuery, context: Context) -> Report:
@@ -568,10 +598,12 @@ STATUSES = ("received", "accepted", "declined", "cancelled", "closed")
 
 
 def _status_row(found: Sequence[Row]) -> Row:
-    row: Row = {status: 0 for status in STATUSES}
-    for item in found:
-        row[item["status"]] += int(item["referrals"])
-    row["referrals"] = sum(row[status] for status in STATUSES)
+    row: Row = {}
+    for status in STATUSES:
+        row.update(
+            _sum([_count(i, "referrals", status) for i in found if i["status"] == status], [status])
+        )
+    row.update(_sum([_count(row, status, "referrals") for status in STATUSES], ["referrals"]))
     return row
 
 
@@ -626,22 +658,23 @@ async def closure_reasons(session: AsyncSession, query: ReportQuery, context: Co
     declined ones, with their share of all closed (or declined) referrals in the group."""
     repository = ReportRepository(session)
     rows = await repository.closure_reasons(query)
-    ended: Counter[tuple[Any, ...]] = Counter()
+    ended: dict[tuple[Any, ...], list[Row]] = {}
     for row in rows:
-        ended[(*_group_key(row, query.group_by), row["ended"])] += int(row["referrals"])
+        ended.setdefault((*_group_key(row, query.group_by), row["ended"]), []).append(row)
     for row in rows:
-        row["ended_total"] = ended[(*_group_key(row, query.group_by), row["ended"])]
+        found = ended[(*_group_key(row, query.group_by), row["ended"])]
+        row.update(_sum([_count(r, "referrals", "ended_total") for r in found], ["ended_total"]))
         row["code_label"], row["outcome"] = _closure_label(row["code"])
     whole = (
         await repository.closure_reasons(_ungrouped(query)) if _per_reason(query.group_by) else rows
     )
-    totals_by: dict[tuple[str, str | None], int] = Counter()
-    ended_whole: Counter[str] = Counter()
+    totals_by: dict[tuple[str, str | None], list[Row]] = {}
+    ended_whole: dict[str, list[Row]] = {}
     for row in whole:
-        totals_by[(row["ended"], row["code"])] += int(row["referrals"])
-        ended_whole[row["ended"]] += int(row["referrals"])
+        totals_by.setdefault((row["ended"], row["code"]), []).append(row)
+        ended_whole.setdefault(row["ended"], []).append(row)
     totals = []
-    for (ended_as, code), number in totals_by.items():
+    for (ended_as, code), found in totals_by.items():
         label, outcome = _closure_label(code)
         totals.append(
             {
@@ -650,8 +683,11 @@ async def closure_reasons(session: AsyncSession, query: ReportQuery, context: Co
                 "code": code,
                 "code_label": label,
                 "outcome": outcome,
-                "referrals": number,
-                "ended_total": ended_whole[ended_as],
+                **_sum(found, ["referrals"]),
+                **_sum(
+                    [_count(r, "referrals", "ended_total") for r in ended_whole[ended_as]],
+                    ["ended_total"],
+                ),
             }
         )
     totals.sort(key=lambda r: r["ended"])
@@ -882,8 +918,8 @@ def _long(wide: Row, group_by: Sequence[str]) -> list[Row]:
             **dims,
             "field": name,
             "field_label": label,
-            "applicable": int(wide.get(denominator) or 0),
-            "complete": int(wide.get(f"has_{name}") or 0),
+            **_count(wide, denominator, "applicable"),
+            **_count(wide, f"has_{name}", "complete"),
         }
         for name, label, denominator in FIELDS
     ]

@@ -126,7 +126,7 @@ def generate_table(seed: int | None, maximum: int = 4, last: int = 40) -> Pertur
     """A table whose every row holds each adjustment from -`maximum` to `maximum` equally often
     (as near as 256 allows, the remainder to the smallest), in a random order per row. A
     `seed` of None draws from the operating system (a secret table)."""
-    draw = random.Random(seed) if seed is not None else random.SystemRandom()
+    draw = random.Random(seed) if seed is not None else random.SystemRandom()  # noqa: S311
     values = list(range(-maximum, maximum + 1))
     each, remainder = divmod(KEY_SPACE, len(values))
     by_size = sorted(values, key=abs)
@@ -211,11 +211,20 @@ def cell_key(*record_key_sums: int | None) -> int:
     return sum(int(value or 0) for value in record_key_sums) % KEY_SPACE
 
 
-def publish_count(
-    count: int, cell_key: int = 0, table: PerturbationTable | None = None
-) -> int | None:
-    """A count as published under `table` (the shipped one by default)."""
+def publish_count(count: int, cell_key: int, table: PerturbationTable | None = None) -> int | None:
+    """A count with its cell key as published under `table` (the shipped one by default)."""
     return (table or shipped_table()).publish(count, cell_key)
+
+
+def publish_unkeyed(count: int) -> int | None:
+    """The small-number rule alone, for figures without record keys (a registered population;
+    the screening reports until their records carry keys): 0 stays 0, 1 to 7 is suppressed,
+    others are rounded to the nearest 5."""
+    if count < 0:
+        raise ValueError("a count cannot be negative")
+    if 0 < count <= SUPPRESS_UP_TO:
+        return None
+    return round_only(count)
 
 
 def round_only(count: int) -> int:

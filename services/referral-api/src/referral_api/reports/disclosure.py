@@ -36,8 +36,8 @@ from signpost_schemas.disclosure import (
     UNCONTROLLED,
     PerturbationTable,
     cell_key,
+    publish_unkeyed,
     ratio,
-    round_only,
     shipped_table,
 )
 
@@ -137,7 +137,7 @@ def _publish_counts(
                     table.publish(value, cell_key(raw.get(key_of(column.name))))
                     if column.kind == "count"
                     # A registered population is a published list size, not records.
-                    else (None if 0 < value <= SUPPRESS_UP_TO else round_only(value))
+                    else publish_unkeyed(value)
                 )
                 if shown is None:
                     published["suppressed"].append(column.name)
@@ -249,9 +249,10 @@ def _protect(cells: list[_Cell], total: _Cell, adds_up: bool) -> None:
 
 
 def _pinned(cell: _Cell, cells: Iterable[_Cell], total: _Cell, adds_up: bool) -> bool:
-    """Whether the published figures leave `cell` (suppressed, 1-7) one possible value.
+    """Whether the published figures leave `cell` (suppressed as small) one possible value.
 
-    A suppressed cell is 1 to 7 + the largest adjustment. Each cell is at most the total. When the cells add up to the total, the suppressed cell is
+    A suppressed cell is 1 to 7 + the largest adjustment, and at most the total. When the
+    cells add up to the total, the suppressed cell is
     at least the total's lowest value less the others' highest, and at most the total's
     highest less the others' lowest; when they add up to more (people, several reasons), only
     the first bound holds.

@@ -30,6 +30,17 @@ def non_negative(value: ColumnElement[Any]) -> ColumnElement[int]:
     return ((cast(value, BigInteger) % prime) + prime) % prime
 
 
+def hex_number(dialect: str, identifier: ColumnElement[str], digits: int = 7) -> Any:
+    """The number written by the first `digits` hexadecimal digits of a UUID (7 digits: below
+    2^28), the same on every database: a record's identity, whatever key it was stored under."""
+    position = func.strpos if dialect == "postgresql" else func.instr
+    number: Any = literal(0, BigInteger)
+    for index in range(digits):
+        digit = position("0123456789abcdef", func.substr(func.lower(identifier), index + 1, 1))
+        number = number * 16 + (digit - 1)
+    return number
+
+
 def record_key(key: Hash, value: ColumnElement[Any]) -> ColumnElement[int]:
     """The record key (0-255) of the record numbered `value`."""
     return cast(hashed(key, non_negative(value)) % _big(KEY_SPACE), Integer)

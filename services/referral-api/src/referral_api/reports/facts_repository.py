@@ -64,7 +64,7 @@ from referral_api.reports.models import (
     ReportState,
     ReportSupport,
 )
-from signpost_platform.cell_keys import hashed, non_negative, record_key
+from signpost_platform.cell_keys import hashed, hex_number, non_negative, record_key
 from signpost_schemas.disclosure import RecordKeys
 
 R = Referral.__table__
@@ -466,11 +466,11 @@ class FactRepository:
             "ethnicity": codes.code("ethnicity", P.c.ethnic_group),
             "ethnic_category": codes.code("ethnic-category", P.c.ethnic_category),
             "imd_decile": IMD.c.imd_decile,
-            "record_key": record_key(keys.record, KEY.c.referral_key),
+            "record_key": record_key(keys.record, hex_number(d, R.c.id)),
             "person_key": PERSON.c.person_key,
             # A person with no pseudonym is a person of one referral: tagged by the referral.
             "person_tag": case(
-                (PERSON.c.person_key.is_(None), hashed(keys.person, KEY.c.referral_key)),
+                (PERSON.c.person_key.is_(None), hashed(keys.person, hex_number(d, R.c.id))),
                 else_=hashed(keys.person, non_negative(PERSON.c.person_key)),
             ),
             "shared_person": flag(

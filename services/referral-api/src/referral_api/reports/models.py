@@ -150,8 +150,9 @@ class ReferralDimensions:
     ethnicity: Mapped[int | None] = mapped_column(SmallInteger)
     ethnic_category: Mapped[int | None] = mapped_column(SmallInteger)
     imd_decile: Mapped[int | None] = mapped_column(SmallInteger)
-    # The referral's record key (0-255) for disclosure control: a keyed hash of `referral_key`
-    # under REFERRAL_DISCLOSURE_KEY. A count's cell key is the sum of its records' keys.
+    # The referral's record key (0-255) for disclosure control: a keyed hash of the referral's
+    # id (its first 7 hex digits) under REFERRAL_DISCLOSURE_KEY. A count's cell key is the sum
+    # of its records' keys.
     record_key: Mapped[int] = mapped_column(SmallInteger, server_default="0")
 
 

@@ -991,7 +991,8 @@ async def build_facts(url: str) -> None:
     them), then VACUUM ANALYZE them as autovacuum eventually would."""
     engine, sessionmaker = facts.maintenance_sessions(url)
     try:
-        await facts.rebuild(sessionmaker, ReferralSettings().pseudonym_key)
+        settings = ReferralSettings()
+        await facts.rebuild(sessionmaker, settings.pseudonym_key, settings.disclosure_key)
     finally:
         await engine.dispose()
     connection = await asyncpg.connect(asyncpg_dsn(url))

@@ -33,6 +33,7 @@ def jwks_settings(tmp_path, signing_key):
         jwt_issuer="https://auth.example.nhs.uk",
         jwt_audience="signpost-referral",
         pseudonym_key="a-production-pseudonym-key-from-the-secret-store",
+        disclosure_key="a-production-disclosure-key-from-the-secret-store",
     )
 
 
@@ -104,4 +105,5 @@ async def test_development_auth_cannot_be_enabled_in_production():
             environment="production",
             auth_mode="development",
             pseudonym_key="a-production-pseudonym-key-from-the-secret-store",
+            disclosure_key="a-production-disclosure-key-from-the-secret-store",
         )

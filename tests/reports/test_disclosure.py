@@ -1,32 +1,55 @@
-"""Disclosure control: suppression of 1-7, rounding to 5, totals from true figures, and why
-differencing published figures cannot recover a suppressed count."""
+"""Disclosure control: the cell key method with suppression of 1-7 and rounding to 5, totals
+from true figures, and why differencing published figures cannot recover a suppressed count
+(tests/reports/test_disclosure_attack.py replays the attack across many answers)."""
 
 import itertools
+import random
 
 from referral_api.reports.disclosure import publish
-from referral_api.reports.tables import Column, Report, count, percentage, statistic
-from signpost_schemas.disclosure import publish_count
+from referral_api.reports.tables import Column, Report, count, key_of, percentage, statistic
+from signpost_schemas.disclosure import PerturbationTable, shipped_table
 from tests.reports.conftest import REPORTS, UNSUPPRESSED
 from tests.support.reports import Dataset, Person
 
+TABLE = shipped_table()
+# The rule before the cell key method: suppress 1-7, round to 5, no adjustment.
+NO_ADJUSTMENT = PerturbationTable(8, ((0,) * 256,))
 
-def test_counts_of_one_to_seven_are_suppressed_and_others_rounded_to_five():
-    published = {n: publish_count(n) for n in (0, 1, 2, 7, 8, 9, 12, 13, 17, 18, 100, 102, 103)}
-    assert published == {
-        0: 0,
-        1: None,
-        2: None,
-        7: None,
-        8: 10,
-        9: 10,
-        12: 10,
-        13: 15,
-        17: 15,
-        18: 20,
-        100: 100,
-        102: 100,
-        103: 105,
-    }
+
+def test_counts_of_one_to_seven_are_never_shown_and_others_are_adjusted_then_rounded():
+    assert TABLE.maximum == 4
+    for n in range(0, 300):
+        shown = {TABLE.publish(n, key) for key in range(256)}
+        if n == 0:
+            assert shown == {0}
+        elif n <= 7:
+            assert shown == {None}
+        else:
+            for value in shown - {None}:
+                assert value % 5 == 0 and value >= 10 and abs(value - n) <= 4 + 2
+            if n > 11:
+                assert None not in shown  # only an adjusted value of 7 or less is suppressed
+    # The same records (count and cell key) always publish the same value.
+    assert TABLE.publish(17, 200) == TABLE.publish(17, 200)
+    assert [NO_ADJUSTMENT.publish(n, 99) for n in (0, 1, 7, 8, 12, 13, 17, 18, 103)] == [
+        0,
+        None,
+        None,
+        10,
+        10,
+        15,
+        15,
+        20,
+        105,
+    ]
+
+
+def test_a_cell_key_is_the_sum_of_record_keys_so_every_table_agrees():
+    """Two reports that count the same records give them the same key, so the same value."""
+    keys = [random.Random(5).randrange(256) for _ in range(17)]
+    as_one = sum(keys) % 256
+    in_parts = (sum(keys[:9]) + sum(keys[9:])) % 256
+    assert TABLE.publish(17, as_one) == TABLE.publish(17, in_parts)
 
 
 def _table(rows, totals):
@@ -57,9 +80,11 @@ def test_rates_come_from_the_published_counts_and_statistics_need_eight_values()
             [{"group": None, "n": 16, "d": 62, "median": 5.0}],
         ),
         controlled=True,
+        table=NO_ADJUSTMENT,
     )
     a, b, c = report.rows
-    # 13 -> 15 and 22 -> 20: the rate is 15/20, not the true 13/22 (59.1%).
+    # (No adjustment, to show the rounding alone.) 13 -> 15 and 22 -> 20: the rate is
+    # 15/20, not the true 13/22 (59.1%).
     assert (a["n"], a["d"], a["rate"], a["median"], a["suppressed"]) == (15, 20, 75.0, 4.2, [])
     assert (b["n"], b["d"], b["rate"], b["median"]) == (None, 40, None, None)
     assert sorted(b["suppressed"]) == ["median", "n", "rate"]
@@ -83,28 +108,31 @@ def test_an_unsuppressed_caller_gets_true_counts_and_rates():
 
 
 def _possible_values(published: int | None, suppressed: bool) -> set[int]:
-    """What a reader can say about a cell: a suppressed cell is 1 to 7 (or, suppressed by the
-    audit, 8 or more); a cell shown as 10 is 8 to 12."""
+    """What a reader can say about a cell: a suppressed cell is 1 or more; a cell shown as 10
+    is 8 to 16 (the rounding and an adjustment of up to 4)."""
     if suppressed:
         return set(range(1, 61))
-    return {n for n in range(0, 121) if publish_count(n) == published}
+    low, high = TABLE.bounds(published)
+    return set(range(low, (high or 120) + 1))
 
 
 def test_no_suppressed_cell_can_be_worked_out_from_a_total_and_the_other_cells():
     """Every split of a total into two cells that may be shown and one small cell: whatever
     is published, a reader who subtracts is left with at least two values for the small one."""
     columns = [Column("group", "Group", "dimension"), count("n", "N")]
+    draw = random.Random(7)
     for first, second in itertools.product(range(0, 41), repeat=2):
         for hidden in range(1, 8):
             cells = {"a": first, "b": second, "c": hidden}
+            keys = {g: draw.randrange(256) for g in cells}
             report = publish(
                 Report(
                     "test",
                     "Test",
                     "",
                     columns,
-                    [{"group": g, "n": n} for g, n in cells.items()],
-                    [{"group": None, "n": sum(cells.values())}],
+                    [{"group": g, "n": n, key_of("n"): keys[g]} for g, n in cells.items()],
+                    [{"group": None, "n": sum(cells.values()), key_of("n"): sum(keys.values())}],
                     group_columns=("group",),
                 ),
                 controlled=True,
@@ -123,8 +151,10 @@ def test_no_suppressed_cell_can_be_worked_out_from_a_total_and_the_other_cells()
 
 
 def test_the_audit_suppresses_the_smallest_cell_shown_when_a_total_gives_one_away():
-    """8 + 8 + 1 = 17: shown as 10, 10 and a total of 15, the cells shown are at least 8
-    each, so the suppressed one could only be 1. One of the 10s is suppressed as well."""
+    """Without adjustment, 8 + 8 + 1 = 17 is shown as 10, 10 and a total of 15: the cells
+    shown are at least 8 each, so the suppressed one could only be 1. The audit suppresses one
+    of the 10s as well (with the cell key method the ranges are wide enough that it rarely
+    has to)."""
     report = publish(
         Report(
             "test",
@@ -136,6 +166,7 @@ def test_the_audit_suppresses_the_smallest_cell_shown_when_a_total_gives_one_awa
             group_columns=("group",),
         ),
         controlled=True,
+        table=NO_ADJUSTMENT,
     )
     assert [row["n"] for row in report.rows] == [None, 10, None]
     assert report.rows[0]["suppressed"] == ["n"]
@@ -158,9 +189,10 @@ async def test_suppression_edge_cases_through_the_api(load, report, client):
     assert rows["care-navigator"]["referrals"] is None
     assert rows["care-navigator"]["suppressed"] == ["referrals", "people"]
     assert rows["community-connector"]["referrals"] is None
-    assert rows["health-and-wellbeing-coach"]["referrals"] == 10
+    # 8: adjusted by -4 to +4; below 8 it is suppressed, above it rounds to 10.
+    assert rows["health-and-wellbeing-coach"]["referrals"] in (None, 10)
     assert "care-coordinator" not in rows
-    assert body["totals"][0]["referrals"] == 15  # 16 rounded
+    assert body["totals"][0]["referrals"] in (10, 15, 20)  # 16, adjusted and rounded
     assert body["disclosure"]["controlled"] is True
     none = await report("referrals", role="care-coordinator")
     assert none["totals"][0]["referrals"] == 0 and none["totals"][0]["suppressed"] == []
@@ -180,7 +212,8 @@ async def test_suppression_edge_cases_through_the_api(load, report, client):
 
 async def test_differencing_two_reports_does_not_reveal_a_single_referral(load, report):
     """The one care-navigator referral is suppressed; asking for everything and for everything
-    but care navigators gives the same published total, so the difference says nothing."""
+    but care navigators gives two totals each known only within 6, so their difference
+    leaves many values for the suppressed cell."""
     dataset = Dataset()
     dataset.referral(role="care-navigator", details=Person())
     for _ in range(15):
@@ -188,12 +221,15 @@ async def test_differencing_two_reports_does_not_reveal_a_single_referral(load, 
     await load(dataset)
     everything = await report("referrals")
     without = await report("referrals", role="community-connector")
-    assert everything["totals"][0]["referrals"] == 15  # 16
-    assert without["totals"][0]["referrals"] == 15  # 15
+    high_all = TABLE.bounds(everything["totals"][0]["referrals"])[1] or 0
+    low_without = TABLE.bounds(without["totals"][0]["referrals"])[0]
+    assert high_all >= 16 and low_without <= 15
+    assert high_all - low_without >= 2  # at least 1 and 2 are possible for care navigators
     by_role = await report("referrals", group_by="role")
     shown = {r["role"]: r["referrals"] for r in by_role["rows"]}
-    assert shown == {"care-navigator": None, "community-connector": 15}
-    assert by_role["totals"][0]["referrals"] - shown["community-connector"] == 0
+    assert shown["care-navigator"] is None
+    # The same 15 records: the same published value wherever they are counted.
+    assert shown["community-connector"] == without["totals"][0]["referrals"]
 
 
 async def test_the_disclosure_header_and_note_say_which_form_was_served(load, client):

@@ -123,7 +123,9 @@ async def test_a_rebuild_gives_the_same_reports_as_the_refreshes(load, referral_
     )
     before = [await report(n, unsuppressed=True, group_by="age-band") for n in names]
     rebuilt = await facts.rebuild(
-        referral_app.state.database.sessionmaker, referral_app.state.settings.pseudonym_key
+        referral_app.state.database.sessionmaker,
+        referral_app.state.settings.pseudonym_key,
+        referral_app.state.settings.disclosure_key,
     )
     assert rebuilt == 12
     after = [await report(n, unsuppressed=True, group_by="age-band") for n in names]

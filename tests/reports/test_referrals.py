@@ -253,12 +253,20 @@ async def test_a_service_with_another_pseudonym_key_refuses_reports_until_rekeye
         assert refused.status_code == 503
         assert refused.headers["content-type"] == "application/problem+json"
         assert "rekey" in refused.json()["detail"]
-        await facts.rebuild(app.state.database.sessionmaker, rotated.pseudonym_key, rekeyed=True)
+        await facts.rebuild(
+            app.state.database.sessionmaker,
+            rotated.pseudonym_key,
+            rotated.disclosure_key,
+            rekeyed=True,
+        )
         served = await other.get("/reports/referrals", headers=UNSUPPRESSED)
         assert served.status_code == 200
         assert served.json()["totals"][0]["people"] == 6
     # The old key is now the stranger.
     assert (await client.get("/reports/referrals", headers=REPORTS)).status_code == 503
     await facts.rebuild(
-        referral_app.state.database.sessionmaker, ReferralSettings().pseudonym_key, rekeyed=True
+        referral_app.state.database.sessionmaker,
+        ReferralSettings().pseudonym_key,
+        ReferralSettings().disclosure_key,
+        rekeyed=True,
     )

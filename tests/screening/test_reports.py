@@ -4,7 +4,7 @@ import csv
 import io
 from datetime import UTC, datetime, timedelta
 
-from signpost_schemas.disclosure import publish_count, ratio
+from signpost_schemas.disclosure import publish_unkeyed, ratio
 from tests.screening.builders import barts_answers, invitation, screening_response
 from tests.screening.conftest import READ, REPORTS, WRITE
 from tests.support.clients import bearer
@@ -190,7 +190,15 @@ async def test_bad_parameters_are_named(client):
 
 
 def test_disclosure_rules():
-    assert [publish_count(n) for n in (0, 1, 7, 8, 12, 13, 100)] == [0, None, None, 10, 10, 15, 100]
+    assert [publish_unkeyed(n) for n in (0, 1, 7, 8, 12, 13, 100)] == [
+        0,
+        None,
+        None,
+        10,
+        10,
+        15,
+        100,
+    ]
     assert ratio(None, 100) is None
     assert ratio(30, 0) is None
     assert ratio(30, 40) == 75.0

@@ -4,6 +4,7 @@ from pydantic import SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from signpost_platform.settings import ServiceSettings
+from signpost_schemas.disclosure import DEV_DISCLOSURE_KEY
 
 # Keys person pseudonyms in development and tests only; production refuses it.
 DEV_PSEUDONYM_KEY = "signpost-development-only-pseudonym-key-never-use-in-production"
@@ -22,6 +23,12 @@ class ReferralSettings(ServiceSettings):
     # number). Rotating it is described in docs/reports.md.
     pseudonym_key: SecretStr = SecretStr(DEV_PSEUDONYM_KEY)
 
+    # The secret that gives each referral and person its record key for disclosure control
+    # (the cell key method), and the perturbation table (a CSV path; empty: the shipped
+    # table). Both are described, with their rotation, in docs/reports.md.
+    disclosure_key: SecretStr = SecretStr(DEV_DISCLOSURE_KEY)
+    disclosure_ptable: str = ""
+
     @model_validator(mode="after")
     def _no_development_pseudonym_key_in_production(self) -> "ReferralSettings":
         if self.environment == "production" and (
@@ -30,6 +37,14 @@ class ReferralSettings(ServiceSettings):
         ):
             raise ValueError(
                 "REFERRAL_PSEUDONYM_KEY must be set to a secret of at least 32 characters "
+                "in production (the development key is public)"
+            )
+        if self.environment == "production" and (
+            self.disclosure_key.get_secret_value() == DEV_DISCLOSURE_KEY
+            or len(self.disclosure_key.get_secret_value()) < 32
+        ):
+            raise ValueError(
+                "REFERRAL_DISCLOSURE_KEY must be set to a secret of at least 32 characters "
                 "in production (the development key is public)"
             )
         return self

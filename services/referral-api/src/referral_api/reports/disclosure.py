@@ -1,16 +1,19 @@
 """Small-number disclosure control, applied the same way to every report output.
 
 The rules (docs/reports.md explains them):
-1. A count of 0 is shown as 0; a count of 1 to 7 is suppressed (null, named in the row's
-   `suppressed`); every other count is rounded to the nearest 5 (8 and 12 become 10, 13
-   becomes 15).
-2. Every total is computed from the true data and then published by rule 1 itself: it is
-   never the sum of the published cells.
+1. Every count is published by the cell key method (`signpost_schemas.disclosure`): its cell
+   key (the sum of its records' keys, computed in the same SQL as the count, raw column
+   `<name>_cell_key`) picks a small adjustment from the perturbation table, so the same records
+   publish the same value in every report. Then a count of 0 is shown as 0; a true count of 1
+   to 7, or an adjusted one of 7 or less, is suppressed (null, named in the row's
+   `suppressed`); every other adjusted count is rounded to the nearest 5.
+2. Every total is computed from the true data (with its own cell key) and then published by
+   rule 1 itself: it is never the sum of the published cells.
 3. Differencing audit: a published total and the published cells of its breakdown bound each
-   suppressed cell (a cell shown as 10 is 8 to 12, so total - the others is a range). When
-   those bounds leave a suppressed cell only one possible value, the smallest cell still shown
-   is suppressed as well, until no suppressed cell can be worked out (or, with nothing left to
-   hide, the total is suppressed).
+   suppressed cell (a cell shown as 10 is 8 to 18 with an adjustment of up to 4 and the
+   rounding). When those bounds leave a suppressed cell only one possible value, the smallest
+   cell still shown is suppressed as well, until no suppressed cell can be worked out (or,
+   with nothing left to hide, the total is suppressed).
 4. Percentages and rates are computed from the published (rounded) counts, never the true
    ones, and are withheld when either count is suppressed.
 5. Statistics over a group (median and 90th percentile waits, mean wellbeing scores) are
@@ -26,34 +29,48 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from referral_api.reports.tables import Column, Report, Row
+from referral_api.reports.tables import Column, Report, Row, key_of
 from signpost_schemas.disclosure import (
     ROUND_TO,
     SUPPRESS_UP_TO,
     UNCONTROLLED,
-    publish_count,
+    PerturbationTable,
+    cell_key,
+    publish_unkeyed,
     ratio,
-)
-
-RULE = (
-    f"Counts of 1 to {SUPPRESS_UP_TO} are suppressed (null, named in the row's `suppressed`) and "
-    f"other counts rounded to the nearest {ROUND_TO}; totals are computed from the true figures "
-    "and then rounded, never summed from rounded cells; where a total and the cells shown would "
-    "still pin down a suppressed cell, further cells are suppressed; percentages and rates are "
-    "computed from the rounded counts; medians, percentiles and means are shown only for groups "
-    f"of more than {SUPPRESS_UP_TO}."
+    shipped_table,
 )
 
 
-def publish(report: Report, controlled: bool) -> Report:
+def rule(table: PerturbationTable) -> str:
+    """The rule as stated in every controlled report's notes."""
+    return (
+        "Counts are published by the cell key method: each count is adjusted by at most "
+        f"{table.maximum} either way, by an amount that depends only on which records it counts "
+        "(the same records give the same published value in every report); true counts of 1 "
+        f"to {SUPPRESS_UP_TO}, and adjusted counts of {SUPPRESS_UP_TO} or less, are suppressed "
+        "(null, named in the row's `suppressed`); other counts are rounded to the nearest "
+        f"{ROUND_TO}. Totals are computed from the true figures and then published the same "
+        "way, never summed from published cells; where a total and the cells shown would still "
+        "pin down a suppressed cell, further cells are suppressed; percentages and rates are "
+        "computed from the published counts; medians, percentiles and means are shown only when "
+        "the count they summarise is shown."
+    )
+
+
+RULE = rule(shipped_table())
+
+
+def publish(report: Report, controlled: bool, table: PerturbationTable | None = None) -> Report:
     """The report with disclosure control applied to every row and total (or, for an
     uncontrolled caller, with only the derived values computed)."""
-    rows = [_publish_counts(report.columns, row, controlled) for row in report.rows]
-    totals = [_publish_counts(report.columns, row, controlled) for row in report.totals]
+    table = table or shipped_table()
+    rows = [_publish_counts(report.columns, row, controlled, table) for row in report.rows]
+    totals = [_publish_counts(report.columns, row, controlled, table) for row in report.totals]
     if controlled:
         for column in report.columns:
             if column.kind == "count":
-                _audit(report, column, rows, totals)
+                _audit(report, column, rows, totals, table)
     for row in (*rows, *totals):
         _derive(report.columns, row, controlled)
     if report.ranked:
@@ -65,7 +82,7 @@ def publish(report: Report, controlled: bool) -> Report:
         # A total over every category ("all reasons") goes after the per-category totals.
         categories = report.category_columns
         totals.sort(key=lambda t: bool(categories) and all(t.get(c) is None for c in categories))
-    notes = [*report.notes, RULE if controlled else UNCONTROLLED]
+    notes = [*report.notes, rule(table) if controlled else UNCONTROLLED]
     return replace(report, rows=rows, totals=totals, notes=notes)
 
 
@@ -105,7 +122,9 @@ def rank(
     return kept
 
 
-def _publish_counts(columns: list[Column], raw: Row, controlled: bool) -> Row:
+def _publish_counts(
+    columns: list[Column], raw: Row, controlled: bool, table: PerturbationTable
+) -> Row:
     published: Row = {"suppressed": []}
     for column in columns:
         value: Any = raw.get(column.name)
@@ -114,7 +133,12 @@ def _publish_counts(columns: list[Column], raw: Row, controlled: bool) -> Row:
         elif column.is_count:
             value = int(value or 0)
             if controlled:
-                shown = publish_count(value)
+                shown = (
+                    table.publish(value, cell_key(raw.get(key_of(column.name))))
+                    if column.kind == "count"
+                    # A registered population is a published list size, not records.
+                    else publish_unkeyed(value)
+                )
                 if shown is None:
                     published["suppressed"].append(column.name)
                 value = shown
@@ -154,7 +178,8 @@ class _Cell:
     column: str
     rows: list[Row]
     value: int | None
-    primary: bool  # suppressed as a small number (1-7), not by the audit
+    primary: bool  # suppressed as a small number, not by the audit
+    table: PerturbationTable
     secondary: bool = False
 
     def bounds(self) -> tuple[float, float]:
@@ -162,9 +187,8 @@ class _Cell:
         reader cannot tell a small number from a cell suppressed by the audit."""
         if self.value is None:
             return (1, math.inf)
-        if self.value == 0:
-            return (0, 0)
-        return (max(self.value - ROUND_TO // 2, SUPPRESS_UP_TO + 1), self.value + ROUND_TO // 2)
+        low, high = self.table.bounds(self.value)
+        return (low, math.inf if high is None else high)
 
     def hide(self) -> None:
         self.secondary, self.value = True, None
@@ -174,7 +198,13 @@ class _Cell:
                 row["suppressed"].append(self.column)
 
 
-def _audit(report: Report, column: Column, rows: list[Row], totals: list[Row]) -> None:
+def _audit(
+    report: Report,
+    column: Column,
+    rows: list[Row],
+    totals: list[Row],
+    table: PerturbationTable,
+) -> None:
     """Suppress further cells of `column` until no suppressed cell can be derived from a
     total and the other cells of its breakdown."""
     categories = report.category_columns if column.varies_by is None else list(column.varies_by)
@@ -189,7 +219,7 @@ def _audit(report: Report, column: Column, rows: list[Row], totals: list[Row]) -
             key = tuple(row.get(k) for k in keys)
             cell = cells.setdefault(
                 key,
-                _Cell(column.name, [], row[column.name], column.name in row["suppressed"]),
+                _Cell(column.name, [], row[column.name], column.name in row["suppressed"], table),
             )
             cell.rows.append(row)
         spread_over_categories = len(fixed) < len(categories)
@@ -204,7 +234,7 @@ def _audit(report: Report, column: Column, rows: list[Row], totals: list[Row]) -
             and (not spread_over_categories or one_category_each)
         )
         total_cell = _Cell(
-            column.name, [total], total[column.name], column.name in total["suppressed"]
+            column.name, [total], total[column.name], column.name in total["suppressed"], table
         )
         _protect(list(cells.values()), total_cell, adds_up)
 
@@ -219,9 +249,10 @@ def _protect(cells: list[_Cell], total: _Cell, adds_up: bool) -> None:
 
 
 def _pinned(cell: _Cell, cells: Iterable[_Cell], total: _Cell, adds_up: bool) -> bool:
-    """Whether the published figures leave `cell` (suppressed, 1-7) one possible value.
+    """Whether the published figures leave `cell` (suppressed as small) one possible value.
 
-    Each cell is at most the total. When the cells add up to the total, the suppressed cell is
+    A suppressed cell is 1 to 7 + the largest adjustment, and at most the total. When the
+    cells add up to the total, the suppressed cell is
     at least the total's lowest value less the others' highest, and at most the total's
     highest less the others' lowest; when they add up to more (people, several reasons), only
     the first bound holds.
@@ -229,9 +260,10 @@ def _pinned(cell: _Cell, cells: Iterable[_Cell], total: _Cell, adds_up: bool) ->
     if total.secondary:
         return False
     others = [c.bounds() for c in cells if c is not cell]
-    total_low, total_high = (1, SUPPRESS_UP_TO) if total.primary else total.bounds()
+    small = cell.table.bounds(None)[1] or SUPPRESS_UP_TO
+    total_low, total_high = (1, small) if total.primary else total.bounds()
     low = max(1.0, total_low - sum(b[1] for b in others))
-    high = min(float(SUPPRESS_UP_TO), total_high)
+    high = min(float(small), total_high)
     if adds_up:
         high = min(high, total_high - sum(b[0] for b in others))
     return low == high

@@ -11,6 +11,12 @@ report includes every committed write. After a bulk load, a lookup reload or a k
     python -m referral_api.reports.facts refresh    # drain the queue (e.g. from cron)
     python -m referral_api.reports.facts rebuild    # derive every fact again
     python -m referral_api.reports.facts rekey      # after changing REFERRAL_PSEUDONYM_KEY
+                                                    # or REFERRAL_DISCLOSURE_KEY
+
+Record keys (disclosure control, docs/reports.md): every fact carries its referral's record key
+and the referral and reason facts a person tag, keyed hashes under REFERRAL_DISCLOSURE_KEY
+(`signpost_schemas.disclosure.RecordKeys`). The stored fingerprint covers both keys: after
+changing either, reports answer 503 until `rekey` has run.
 
 Pseudonyms: the first 8 bytes of HMAC-SHA256(REFERRAL_PSEUDONYM_KEY, person key), a signed
 64-bit integer. The person key is the NHS number or, for a person a sender identifies only by
@@ -43,6 +49,7 @@ from referral_api.reports import matching
 from referral_api.reports.facts_repository import FactRepository
 from signpost_platform.db import Database, is_sqlite
 from signpost_platform.errors import Issue, SignpostError
+from signpost_schemas.disclosure import RecordKeys
 
 BATCH = 2_000
 _FINGERPRINT_MESSAGE = b"signpost report pseudonym key fingerprint"
@@ -57,9 +64,10 @@ class PseudonymKeyChanged(SignpostError):
             [
                 Issue(
                     "transient",
-                    "reports are unavailable: REFERRAL_PSEUDONYM_KEY is not the key the stored "
-                    "pseudonyms were made with; run `python -m referral_api.reports.facts "
-                    "rekey` (docs/reports.md, key rotation)",
+                    "reports are unavailable: REFERRAL_PSEUDONYM_KEY or REFERRAL_DISCLOSURE_KEY "
+                    "is not the key the stored pseudonyms and record keys were made with; run "
+                    "`python -m referral_api.reports.facts rekey` (docs/reports.md, key "
+                    "rotation)",
                 )
             ],
         )
@@ -72,28 +80,31 @@ def person_key(person: str, key: SecretStr) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
-def fingerprint(key: SecretStr) -> str:
-    """Identifies a key without revealing it (stored beside the pseudonyms)."""
+def fingerprint(key: SecretStr, disclosure: RecordKeys) -> str:
+    """Identifies the two keys without revealing them (stored beside the facts)."""
     secret = key.get_secret_value().encode()
-    return hmac.new(secret, _FINGERPRINT_MESSAGE, hashlib.sha256).hexdigest()[:16]
+    message = _FINGERPRINT_MESSAGE + disclosure.fingerprint.encode()
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()[:16]
 
 
-async def _check_key(repository: FactRepository, key: SecretStr) -> None:
+async def _check_key(repository: FactRepository, key: SecretStr, disclosure: RecordKeys) -> None:
     state = await repository.state()
     if state is None:
-        await repository.start_state(fingerprint(key))
-    elif state[0] != fingerprint(key):
+        await repository.start_state(fingerprint(key, disclosure))
+    elif state[0] != fingerprint(key, disclosure):
         raise PseudonymKeyChanged()
 
 
-async def _derive(repository: FactRepository, ids: list[str], key: SecretStr) -> None:
+async def _derive(
+    repository: FactRepository, ids: list[str], key: SecretStr, disclosure: RecordKeys
+) -> None:
     """Key the people of `ids` and derive their facts again."""
     mapping = matching.support_groups_for()
     await repository.save_pseudonyms(_keyed(await repository.person_keys(ids), key))
     await repository.assign_keys(ids)
     await repository.assign_codes(ids)
     await repository.delete_facts(ids)
-    await repository.insert_referral_facts(ids, mapping)
+    await repository.insert_referral_facts(ids, mapping, disclosure)
     await repository.insert_reason_facts(ids, mapping)
     await repository.insert_pair_facts(ids)
     await repository.insert_support_facts(ids)
@@ -111,13 +122,14 @@ def _keyed(rows: list[tuple[str, int, str]], key: SecretStr) -> list[dict[str, o
     ]
 
 
-async def refresh(database: Database, key: SecretStr) -> int:
+async def refresh(database: Database, key: SecretStr, disclosure_key: SecretStr) -> int:
     """Bring the facts of every queued referral up to date; returns how many were rebuilt."""
+    disclosure = RecordKeys.of(disclosure_key.get_secret_value())
     async with database.read_sessionmaker() as session:
         # The usual case, answered without a lock: nothing queued and the key unchanged.
         repository = FactRepository(session)
         state = await repository.state()
-        current = state is not None and state[0] == fingerprint(key)
+        current = state is not None and state[0] == fingerprint(key, disclosure)
         if current and not await repository.pending(1):
             return 0
     rebuilt = 0
@@ -125,31 +137,37 @@ async def refresh(database: Database, key: SecretStr) -> int:
         async with database.sessionmaker() as session, session.begin():
             repository = FactRepository(session)
             await repository.lock()
-            await _check_key(repository, key)
+            await _check_key(repository, key, disclosure)
             pending = await repository.pending(BATCH)
             if not pending:
                 return rebuilt
             ids = await repository.with_siblings(sorted({r for _, r in pending}))
-            await _derive(repository, ids, key)
+            await _derive(repository, ids, key, disclosure)
             await repository.forget([sequence for sequence, _ in pending])
-            await repository.set_state(fingerprint(key), datetime.now(UTC))
+            await repository.set_state(fingerprint(key, disclosure), datetime.now(UTC))
             rebuilt += len(ids)
 
 
 async def rebuild(
-    sessionmaker: async_sessionmaker[AsyncSession], key: SecretStr, *, rekeyed: bool = False
+    sessionmaker: async_sessionmaker[AsyncSession],
+    key: SecretStr,
+    disclosure_key: SecretStr,
+    *,
+    rekeyed: bool = False,
 ) -> int:
     """Derive every fact again in one transaction of whole-table statements (reports go on
     reading the previous facts until it commits); returns how many referrals. With `rekeyed`,
-    every pseudonym is made again with `key`. Long statements: use `maintenance_sessions`."""
+    every pseudonym is made again with `key` (and every record key with `disclosure_key`).
+    Long statements: use `maintenance_sessions`."""
+    disclosure = RecordKeys.of(disclosure_key.get_secret_value())
     async with sessionmaker() as session, session.begin():
         repository = FactRepository(session)
         await repository.lock(bulk=True)
         if rekeyed:
-            await repository.start_state(fingerprint(key))
-            await repository.set_state(fingerprint(key), None)
+            await repository.start_state(fingerprint(key, disclosure))
+            await repository.set_state(fingerprint(key, disclosure), None)
         else:
-            await _check_key(repository, key)
+            await _check_key(repository, key, disclosure)
         # Changes queued before this transaction are covered by it; later ones stay queued.
         await repository.clear_queue()
         people = await repository.all_person_keys()
@@ -162,12 +180,12 @@ async def rebuild(
         await repository.assign_codes(None)
         await repository.analyse_keys()
         await repository.delete_facts(None)
-        await repository.insert_referral_facts(None, mapping)
+        await repository.insert_referral_facts(None, mapping, disclosure)
         await repository.insert_reason_facts(None, mapping)
         await repository.insert_pair_facts(None)
         await repository.insert_support_facts(None)
         await repository.insert_score_facts(None)
-        await repository.set_state(fingerprint(key), datetime.now(UTC))
+        await repository.set_state(fingerprint(key, disclosure), datetime.now(UTC))
     async with sessionmaker() as session, session.begin():
         await FactRepository(session).analyse()
     return len(people)
@@ -192,12 +210,17 @@ async def _run(command: str, database_url: str | None) -> int:
         if command == "refresh":
             database = Database(database_url or settings.database_url)
             try:
-                count = await refresh(database, settings.pseudonym_key)
+                count = await refresh(database, settings.pseudonym_key, settings.disclosure_key)
             finally:
                 await database.dispose()
             print(f"{count:,} referrals brought up to date")
         else:
-            count = await rebuild(sessionmaker, settings.pseudonym_key, rekeyed=command == "rekey")
+            count = await rebuild(
+                sessionmaker,
+                settings.pseudonym_key,
+                settings.disclosure_key,
+                rekeyed=command == "rekey",
+            )
             print(
                 f"{count:,} referrals' facts derived again"
                 + (" with the new key" if command == "rekey" else "")

@@ -64,6 +64,8 @@ from referral_api.reports.models import (
     ReportState,
     ReportSupport,
 )
+from signpost_platform.cell_keys import hashed, hex_number, non_negative, record_key
+from signpost_schemas.disclosure import RecordKeys
 from signpost_schemas.fhir.binding import UNCODED_GROUP, UNMAPPED_GROUP
 from signpost_schemas.fhir.task import CLOSURE_NOT_RECORDED
 
@@ -378,8 +380,11 @@ class FactRepository:
 
     # Facts ------------------------------------------------------------------------------------
 
-    async def insert_referral_facts(self, ids: Ids, mapping: dict[str, tuple[str, ...]]) -> None:
-        """One row per referral (before its other facts: they copy its dimensions)."""
+    async def insert_referral_facts(
+        self, ids: Ids, mapping: dict[str, tuple[str, ...]], keys: RecordKeys
+    ) -> None:
+        """One row per referral (before its other facts: they copy its dimensions and record
+        key). `keys` give the record key and person tag for disclosure control."""
         d = self.dialect
         outcome = C.c.attendance_outcome
         contacts = (
@@ -470,7 +475,13 @@ class FactRepository:
             "ethnicity": codes.code("ethnicity", P.c.ethnic_group),
             "ethnic_category": codes.code("ethnic-category", P.c.ethnic_category),
             "imd_decile": IMD.c.imd_decile,
+            "record_key": record_key(keys.record, hex_number(d, R.c.id)),
             "person_key": PERSON.c.person_key,
+            # A person with no pseudonym is a person of one referral: tagged by the referral.
+            "person_tag": case(
+                (PERSON.c.person_key.is_(None), hashed(keys.person, hex_number(d, R.c.id))),
+                else_=hashed(keys.person, non_negative(PERSON.c.person_key)),
+            ),
             "shared_person": flag(
                 exists().where(OTHER.c.person_key == R.c.person_key, OTHER.c.id != R.c.id)
             ),
@@ -589,7 +600,13 @@ class FactRepository:
             query,
             ["reason", "reason_group", "group_first", "has_support", "need_met"],
         )
-        copied = ("person_key", "shared_person", "first_contact_days", "closure_days")
+        copied = (
+            "person_key",
+            "shared_person",
+            "person_tag",
+            "first_contact_days",
+            "closure_days",
+        )
         names += list(copied)
         joined = joined.add_columns(*(F.c[n] for n in copied)).group_by(
             F.c.referral_key, *(F.c[n] for n in (*DIMENSION_COLUMNS, *copied))

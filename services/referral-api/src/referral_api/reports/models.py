@@ -150,6 +150,10 @@ class ReferralDimensions:
     ethnicity: Mapped[int | None] = mapped_column(SmallInteger)
     ethnic_category: Mapped[int | None] = mapped_column(SmallInteger)
     imd_decile: Mapped[int | None] = mapped_column(SmallInteger)
+    # The referral's record key (0-255) for disclosure control: a keyed hash of the referral's
+    # id (its first 7 hex digits) under REFERRAL_DISCLOSURE_KEY. A count's cell key is the sum
+    # of its records' keys.
+    record_key: Mapped[int] = mapped_column(SmallInteger, server_default="0")
 
 
 DIMENSION_COLUMNS = (
@@ -165,6 +169,7 @@ DIMENSION_COLUMNS = (
     "ethnicity",
     "ethnic_category",
     "imd_decile",
+    "record_key",
 )
 # Fact columns holding a `report_code` code, and the dictionary dimension of their values.
 CODED_COLUMNS = {
@@ -198,6 +203,9 @@ class ReportReferral(ReferralDimensions, Base):
     # 1 when the person has other referrals: people = referrals of the others + the distinct
     # pseudonyms of these (a distinct count over a fraction of the rows).
     shared_person: Mapped[int] = mapped_column(SmallInteger, server_default="0")
+    # The person's tag for disclosure control (a keyed hash of the pseudonym, or of the
+    # referral when the person is unknown); people counts sum the distinct tags for a key.
+    person_tag: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[int] = mapped_column(SmallInteger)
     # The closure reason of a closed referral, the rejection reason of a declined one.
     ended_reason: Mapped[int | None] = mapped_column(SmallInteger)
@@ -248,6 +256,7 @@ class ReportReason(ReferralDimensions, Base):
     # Copied from the referral, so counts and waits by reason need no join.
     person_key: Mapped[int | None] = mapped_column(BigInteger)
     shared_person: Mapped[int] = mapped_column(SmallInteger, server_default="0")
+    person_tag: Mapped[int | None] = mapped_column(Integer)
     first_contact_days: Mapped[int | None]
     closure_days: Mapped[int | None]
 

@@ -21,6 +21,9 @@ from referral_api.referrals.models import Referral
 from referral_api.reports.data_quality import ANY_UNMAPPED, OTHER_GAP, WARNINGS, QualityWarning
 from referral_api.reports.facts_repository import month_number
 from referral_api.reports.query import ReportQuery
+from referral_api.reports.tables import key_of
+from signpost_platform.cell_keys import distinct_key_sum, hex_number, key_sum, record_key
+from signpost_schemas.disclosure import RecordKeys
 from signpost_schemas.fhir.gaps import GapKind
 
 Row = dict[str, Any]
@@ -42,8 +45,12 @@ def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
 
 
 class DataQualityRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, keys: RecordKeys) -> None:
         self.session = session
+        # Each referral's record key, computed from its id as the report facts do, so a count
+        # here has the cell key the same referrals have in every other report.
+        dialect = session.bind.dialect.name
+        self.record_key = record_key(keys.record, hex_number(dialect, R.c.id))
 
     def _dimension(self, name: str) -> ColumnElement[Any]:
         if name == "source-system":
@@ -101,7 +108,13 @@ class DataQualityRepository:
         scope = self._scope(query)
         keys = [name.replace("-", "_") for name in query.group_by]
         received = await self._rows(
-            self._grouped(select(func.count().label("referrals")).where(*scope), query)
+            self._grouped(
+                select(
+                    func.count().label("referrals"),
+                    key_sum(self.record_key).label(key_of("referrals")),
+                ).where(*scope),
+                query,
+            )
         )
         named = [_matches(warning) for warning in WARNINGS]
         flags = self._grouped(
@@ -109,6 +122,7 @@ class DataQualityRepository:
                 *(_flag(m).label(w.name) for w, m in zip(WARNINGS, named, strict=True)),
                 _flag(not_(or_(*named))).label(OTHER_GAP),
                 _flag(G.c.kind == GapKind.UNMAPPED_CODE.value).label(ANY_UNMAPPED),
+                func.max(self.record_key).label("record_key"),
             )
             .select_from(G.join(R, R.c.id == G.c.referral_id))
             .where(*scope),
@@ -119,10 +133,14 @@ class DataQualityRepository:
         with_gaps = select(
             *(flags.c[key] for key in keys),
             func.count().label("with_gap"),
+            key_sum(flags.c.record_key).label(key_of("with_gap")),
             *(func.sum(flags.c[name]).label(name) for name in names),
+            *(key_sum(flags.c.record_key, flags.c[name]).label(key_of(name)) for name in names),
         ).group_by(*(flags.c[key] for key in keys))
         found = {tuple(row[key] for key in keys): row for row in await self._rows(with_gaps)}
-        zero = dict.fromkeys(["with_gap", *names], 0)
+        zero = dict.fromkeys(
+            [*(n for name in ("with_gap", *names) for n in (name, key_of(name)))], 0
+        )
         return [
             {**zero, **found.get(tuple(row[key] for key in keys), {}), **row} for row in received
         ]
@@ -134,6 +152,9 @@ class DataQualityRepository:
                 G.c.element.label("element"),
                 G.c.code.label("code"),
                 func.count(func.distinct(G.c.referral_id)).label("referrals"),
+                distinct_key_sum(
+                    hex_number(self.session.bind.dialect.name, R.c.id), self.record_key
+                ).label(key_of("referrals")),
             )
             .select_from(G.join(R, R.c.id == G.c.referral_id))
             .where(*self._scope(query), G.c.kind == GapKind.UNMAPPED_CODE.value)

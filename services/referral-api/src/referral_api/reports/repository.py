@@ -49,6 +49,8 @@ from referral_api.reports.models import (
     ReportSupport,
 )
 from referral_api.reports.query import ReportQuery
+from referral_api.reports.tables import key_of
+from signpost_platform.cell_keys import distinct_key_sum, key_sum
 
 Row = dict[str, Any]
 
@@ -70,14 +72,38 @@ def column_name(dimension: str) -> str:
     return dimension.replace("-", "_")
 
 
-def _people(table: Table) -> ColumnElement[Any]:
+def counted(
+    name: str, table: FromClause, value: ColumnElement[Any] | None = None
+) -> list[ColumnElement[Any]]:
+    """A count and its key sum, in the same SELECT: COUNT(*) (or SUM(value), for a flag or a
+    number of events per fact row) and SUM([value *] record_key)."""
+    total = func.count() if value is None else func.coalesce(func.sum(value), 0)
+    return [total.label(name), key_sum(table.c.record_key, value).label(key_of(name))]
+
+
+def counted_distinct(name: str, table: FromClause) -> list[ColumnElement[Any]]:
+    """Referrals counted once however many rows each has here, and their key sum."""
+    return [
+        func.count(func.distinct(table.c.referral_key)).label(name),
+        distinct_key_sum(table.c.referral_key, table.c.record_key).label(key_of(name)),
+    ]
+
+
+def _people(table: Table) -> list[ColumnElement[Any]]:
     """Distinct people: those referred once (one row each) plus the distinct pseudonyms of
-    those with other referrals."""
-    return (
-        func.count()
-        - func.coalesce(func.sum(table.c.shared_person), 0)
-        + func.count(func.distinct(table.c.person_key)).filter(table.c.shared_person == 1)
-    ).label("people")
+    those with other referrals; the key sum adds their person tags (each person once)."""
+    shared = table.c.shared_person == 1
+    return [
+        (
+            func.count()
+            - func.coalesce(func.sum(table.c.shared_person), 0)
+            + func.count(func.distinct(table.c.person_key)).filter(shared)
+        ).label("people"),
+        (
+            func.coalesce(func.sum(table.c.person_tag).filter(table.c.shared_person == 0), 0)
+            + func.coalesce(func.sum(func.distinct(table.c.person_tag)).filter(shared), 0)
+        ).label(key_of("people")),
+    ]
 
 
 class _Scope:
@@ -249,44 +275,59 @@ class ReportRepository:
         COUNT(DISTINCT) there would walk the reason index in group order); the total on the
         referral facts."""
         await self.load_codes()
-        counts: list[ColumnElement[Any]] = [func.count().label("referrals")]
+        counts: list[ColumnElement[Any]] = counted("referrals", F)
         if people:
-            counts.append(_people(F))
+            counts += _people(F)
         if several:
-            counts.append(func.coalesce(func.sum(F.c.several_reasons), 0).label("several"))
+            counts += counted("several", F, F.c.several_reasons)
         if self._per_reason_table(query) is not REASONS:
             return await self.grouped_and_total(F, query, counts)
         scope = self._reason_scope(query)
-        grouped: list[ColumnElement[Any]] = [func.count().label("referrals")]
+        grouped: list[ColumnElement[Any]] = counted("referrals", REASONS)
         if people:
-            grouped.append(func.coalesce(func.sum(1 - REASONS.c.shared_person), 0).label("single"))
+            single = REASONS.c.shared_person == 0
+            grouped += [
+                func.coalesce(func.sum(1 - REASONS.c.shared_person), 0).label("single"),
+                func.coalesce(func.sum(REASONS.c.person_tag).filter(single), 0).label(
+                    "single_tags"
+                ),
+            ]
         rows = await self.rows(scope.select(*grouped))
         totals = await self.rows(self.scope(F, query, ()).select(*counts))
         if people:
             shared = await self._shared_people(query)
             for row in rows:
                 key = tuple(row.get(column_name(n)) for n in query.group_by)
-                row["people"] = int(row.pop("single") or 0) + shared.get(key, 0)
+                found, tags = shared.get(key, (0, 0))
+                row["people"] = int(row.pop("single") or 0) + found
+                row[key_of("people")] = int(row.pop("single_tags") or 0) + tags
         return rows, totals[0]
 
-    async def _shared_people(self, query: ReportQuery) -> dict[tuple[Any, ...], int]:
+    async def _shared_people(self, query: ReportQuery) -> dict[tuple[Any, ...], tuple[int, int]]:
         """Per reason group: the distinct pseudonyms of people with other referrals, as rows
-        of (group, pseudonym) made distinct with a hash, then counted."""
+        of (group, pseudonym) made distinct with a hash, then counted (with their tags)."""
         scope = self._reason_scope(query)
         scope.where.append(REASONS.c.shared_person == 1)
         names = [name for name, _ in scope.dims]
         pairs = (
-            select(*(expr.label(name) for name, expr in scope.dims), REASONS.c.person_key)
+            select(
+                *(expr.label(name) for name, expr in scope.dims),
+                REASONS.c.person_key,
+                REASONS.c.person_tag,
+            )
             .select_from(scope.from_)
             .where(*scope.where)
             .distinct()
             .subquery("shared_people")
         )
-        counted = select(*(pairs.c[n] for n in names), func.count().label("people")).group_by(
-            *(pairs.c[n] for n in names)
-        )
+        people = select(
+            *(pairs.c[n] for n in names),
+            func.count().label("people"),
+            func.coalesce(func.sum(pairs.c.person_tag), 0).label("tags"),
+        ).group_by(*(pairs.c[n] for n in names))
         return {
-            tuple(row.get(n) for n in names): int(row["people"]) for row in await self.rows(counted)
+            tuple(row.get(n) for n in names): (int(row["people"]), int(row["tags"]))
+            for row in await self.rows(people)
         }
 
     def _per_reason_table(self, query: ReportQuery) -> Table:
@@ -312,7 +353,7 @@ class ReportRepository:
         scope = self.scope(REASONS, query, (*query.group_by, level))
         if level == "reason-group":
             scope.where.append(REASONS.c.group_first == 1)
-        return await self.rows(scope.select(func.count().label("referrals")))
+        return await self.rows(scope.select(*counted("referrals", REASONS)))
 
     async def reason_pairs(self, query: ReportQuery, level: str) -> list[Row]:
         """Referrals per group carrying both reasons (or reason groups) of each pair."""
@@ -322,19 +363,17 @@ class ReportRepository:
         statement = scope.select(
             PAIRS.c.first.label("first"),
             PAIRS.c.second.label("second"),
-            func.count().label("referrals"),
+            *counted("referrals", PAIRS),
         ).group_by(PAIRS.c.first, PAIRS.c.second)
         return await self.rows(statement, {"first": level, "second": level})
 
-    async def referrals_with_a_pair(self, query: ReportQuery, level: str) -> int:
+    async def referrals_with_a_pair(self, query: ReportQuery, level: str) -> Row:
         """Referrals that carry at least one pair at `level` (two reasons, or reasons in two
-        different groups), over the whole scope."""
+        different groups), over the whole scope, and their key sum."""
         scope = self.scope(PAIRS, query, ())
         scope.where.append(PAIRS.c.level == PAIR_LEVELS[level])
-        rows = await self.rows(
-            scope.select(func.count(func.distinct(PAIRS.c.referral_key)).label("referrals"))
-        )
-        return int(rows[0]["referrals"] or 0) if rows else 0
+        rows = await self.rows(scope.select(*counted_distinct("referrals", PAIRS)))
+        return rows[0] if rows else {"referrals": 0, key_of("referrals"): 0}
 
     # Support ----------------------------------------------------------------------------------
 
@@ -343,29 +382,27 @@ class ReportRepository:
         await self.load_codes()
         column = SUPPORT.c.support if level == "support" else SUPPORT.c.support_group
         referrals = (
-            func.count()
+            counted("referrals", SUPPORT)
             if level == "support"
-            else func.count(func.distinct(SUPPORT.c.referral_key))
+            else counted_distinct("referrals", SUPPORT)
         )
         scope = self.scope(SUPPORT, query)
         rows = await self.rows(
             scope.select(
                 column.label("support"),
-                referrals.label("referrals"),
-                func.sum(SUPPORT.c.offers).label("offers"),
-                func.sum(SUPPORT.c.onward_referrals).label("onward_referrals"),
+                *referrals,
+                *counted("offers", SUPPORT, SUPPORT.c.offers),
+                *counted("onward_referrals", SUPPORT, SUPPORT.c.onward_referrals),
             ).group_by(column),
             {"support": level},
         )
         offered = await self.rows(
-            self.scope(F, query, ()).select(
-                func.coalesce(func.sum(F.c.has_support), 0).label("referrals")
-            )
+            self.scope(F, query, ()).select(*counted("referrals", F, F.c.has_support))
         )
         offers = await self.rows(
             self.scope(SUPPORT, query, ()).select(
-                func.coalesce(func.sum(SUPPORT.c.offers), 0).label("offers"),
-                func.coalesce(func.sum(SUPPORT.c.onward_referrals), 0).label("onward_referrals"),
+                *counted("offers", SUPPORT, SUPPORT.c.offers),
+                *counted("onward_referrals", SUPPORT, SUPPORT.c.onward_referrals),
             )
         )
         return rows, {**offered[0], **offers[0]}
@@ -384,18 +421,18 @@ class ReportRepository:
         rows = await self.rows(
             scope.select(
                 REASONS.c.reason_group.label("reason_group"),
-                func.count().label("referrals"),
-                func.sum(REASONS.c.has_support).label("with_support"),
-                func.sum(REASONS.c.need_met).label("matched"),
+                *counted("referrals", REASONS),
+                *counted("with_support", REASONS, REASONS.c.has_support),
+                *counted("matched", REASONS, REASONS.c.need_met),
             ).group_by(REASONS.c.reason_group)
         )
         whole = self.scope(F, query, ())
         whole.where.append(F.c.has_need == 1)
         totals = await self.rows(
             whole.select(
-                func.count().label("referrals"),
-                func.coalesce(func.sum(F.c.has_support), 0).label("with_support"),
-                func.coalesce(func.sum(F.c.need_met), 0).label("matched"),
+                *counted("referrals", F),
+                *counted("with_support", F, F.c.has_support),
+                *counted("matched", F, F.c.need_met),
             )
         )
         return rows, totals[0]
@@ -422,7 +459,7 @@ class ReportRepository:
             statement = scope.select(
                 literal_column(f"'{measure}'").label("wait"),
                 days.label("days"),
-                func.count().label("referrals"),
+                *counted("referrals", table),
             )
             if column is not None:
                 statement = statement.group_by(column)
@@ -439,7 +476,7 @@ class ReportRepository:
                 *(expr.label(name) for name, expr in scope.dims),
                 first.label("first_contact"),
                 closure.label("closure"),
-                func.count().label("referrals"),
+                *counted("referrals", table),
                 func.grouping(first, closure).label("grouping_set"),
             )
             .select_from(scope.from_)
@@ -467,11 +504,12 @@ class ReportRepository:
         """Contacts by attendance outcome, and referrals with a contact or a DNA."""
         measures = [
             *(
-                func.coalesce(func.sum(F.c[name]), 0).label(name)
+                measure
                 for name in ("contacts", *CONTACT_OUTCOME_COLUMNS)
+                for measure in counted(name, F, F.c[name])
             ),
-            func.coalesce(func.sum(flag(F.c.contacts > 0)), 0).label("referrals_with_contact"),
-            func.coalesce(func.sum(flag(F.c.dna > 0)), 0).label("referrals_with_dna"),
+            *counted("referrals_with_contact", F, flag(F.c.contacts > 0)),
+            *counted("referrals_with_dna", F, flag(F.c.dna > 0)),
         ]
         return await self.grouped_and_total(F, query, measures)
 
@@ -480,9 +518,7 @@ class ReportRepository:
         await self.load_codes()
         scope = self.scope(F, query)
         return await self.rows(
-            scope.select(F.c.status.label("status"), func.count().label("referrals")).group_by(
-                F.c.status
-            )
+            scope.select(F.c.status.label("status"), *counted("referrals", F)).group_by(F.c.status)
         )
 
     async def closure_reasons(self, query: ReportQuery) -> list[Row]:
@@ -494,7 +530,7 @@ class ReportRepository:
             scope.select(
                 F.c.status.label("ended"),
                 F.c.ended_reason.label("code"),
-                func.count().label("referrals"),
+                *counted("referrals", F),
             ).group_by(F.c.status, F.c.ended_reason),
             {"ended": "status", "code": "ended-reason"},
         )
@@ -514,9 +550,7 @@ class ReportRepository:
         )
         area = F.c.practice if level == "practice" else F.c.pcn
         loaded = area.in_(self.code_of(level, [row[0] for row in areas]))
-        return await self.grouped_and_total(
-            F, query, [func.count().label("referrals")], where=[loaded]
-        )
+        return await self.grouped_and_total(F, query, counted("referrals", F), where=[loaded])
 
     async def populations(
         self, level: str, group_by: Sequence[str], filters: dict[str, tuple[str, ...]]
@@ -552,11 +586,11 @@ class ReportRepository:
         improved = case((SCORES.c.measure.in_(lower), flag(change < 0)), else_=flag(change > 0))
         measures = [
             SCORES.c.measure.label("measure"),
-            func.count().label("pairs"),
+            *counted("pairs", SCORES),
             func.sum(SCORES.c.baseline).label("baseline_sum"),
             func.sum(SCORES.c.follow_up).label("follow_up_sum"),
             func.sum(change).label("change_sum"),
-            func.sum(improved).label("improved"),
+            *counted("improved", SCORES, improved),
         ]
         rows = await self.rows(
             self.scope(SCORES, query).select(*measures).group_by(SCORES.c.measure)
@@ -575,13 +609,16 @@ class ReportRepository:
             F,
             query,
             [
-                func.count().label("referrals"),
-                func.coalesce(func.sum(F.c.re_referral), 0).label("re_referrals"),
-                func.coalesce(func.sum(F.c.parallel), 0).label("parallel"),
+                *counted("referrals", F),
+                *counted("re_referrals", F, F.c.re_referral),
+                *counted("parallel", F, F.c.parallel),
                 # Everyone with a parallel referral has other referrals, so has a pseudonym.
                 func.count(func.distinct(F.c.person_key))
                 .filter(F.c.parallel == 1)
                 .label("people_in_parallel"),
+                func.coalesce(
+                    func.sum(func.distinct(F.c.person_tag)).filter(F.c.parallel == 1), 0
+                ).label(key_of("people_in_parallel")),
             ],
         )
 
@@ -608,10 +645,11 @@ class ReportRepository:
             F,
             query,
             [
-                func.count().label("referrals"),
+                *counted("referrals", F),
                 *(
-                    func.coalesce(func.sum(expr), 0).label(f"has_{name}")
+                    measure
                     for name, expr in fields.items()
+                    for measure in counted(f"has_{name}", F, expr)
                 ),
             ],
         )

@@ -18,6 +18,7 @@ from referral_api.reports.dimensions import catalogue
 from referral_api.reports.query import MEDIA_TYPES, UNSUPPRESSED_SCOPE, parse_query
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import ReadSessionDep
+from signpost_schemas.disclosure import load_table
 
 logger = logging.getLogger("signpost.reports")
 router = APIRouter(prefix="/reports", tags=["reports"])
@@ -164,7 +165,12 @@ def _add_route(spec: service.ReportSpec) -> None:
             max_group_by=spec.max_group_by,
         )
         settings = request.app.state.settings
-        context = service.Context(request.app.state.database, settings.pseudonym_key)
+        context = service.Context(
+            request.app.state.database,
+            settings.pseudonym_key,
+            settings.disclosure_key,
+            load_table(settings.disclosure_ptable),
+        )
         published = await service.run(spec, session, query, context)
         logger.info(
             "report served",

@@ -25,11 +25,11 @@ from referral_api.reports.dimensions import NOT_RECORDED, Dimension, catalogue, 
 from referral_api.reports.quality_repository import DataQualityRepository
 from referral_api.reports.query import MAX_GROUP_BY, Option, ReportQuery
 from referral_api.reports.repository import ReportRepository, Row, column_name
-from referral_api.reports.tables import Column, Report, count, percentage, statistic
+from referral_api.reports.tables import Column, Report, count, key_of, percentage, statistic
 from signpost_platform.db import Database
 from signpost_platform.errors import BadRequest, Conflict
 from signpost_schemas import codes
-from signpost_schemas.disclosure import publish_count
+from signpost_schemas.disclosure import PerturbationTable, RecordKeys, cell_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +38,8 @@ class Context:
 
     database: Database
     pseudonym_key: SecretStr
+    disclosure_key: SecretStr
+    ptable: PerturbationTable
 
 
 Builder = Callable[[AsyncSession, ReportQuery, Context], Awaitable[Report]]
@@ -73,14 +75,14 @@ async def run(
     """Bring the facts up to date, build the report and apply disclosure control (unless the
     caller may see true counts)."""
     if spec.uses_facts:
-        await facts.refresh(context.database, context.pseudonym_key)
+        await facts.refresh(context.database, context.pseudonym_key, context.disclosure_key)
     report = await spec.build(session, query, context)
     report = replace(
         report,
         group_columns=tuple(column_name(name) for name in query.group_by),
         one_group_each=not _per_reason(query.group_by),
     )
-    return disclosure.publish(report, query.controlled)
+    return disclosure.publish(report, query.controlled, context.ptable)
 
 
 # Shared pieces -------------------------------------------------------------------------------
@@ -144,17 +146,33 @@ def _ungrouped(query: ReportQuery) -> ReportQuery:
 
 
 def _sum(rows: Sequence[Row], names: Sequence[str]) -> Row:
-    return {name: sum(int(row.get(name) or 0) for row in rows) for name in names}
+    """Counts of disjoint parts added up, with their key sums (keys add up like counts)."""
+    summed: Row = {}
+    for name in names:
+        for column in (name, key_of(name)):
+            summed[column] = sum(int(row.get(column) or 0) for row in rows)
+    return summed
+
+
+def _count(row: Row | None, name: str, as_name: str | None = None) -> Row:
+    """Count `name` of `row` and its key sum (0 when there is no row), renamed `as_name`."""
+    target = as_name or name
+    found = row or {}
+    return {
+        target: int(found.get(name) or 0),
+        key_of(target): int(found.get(key_of(name)) or 0),
+    }
 
 
 def _blank(group_by: Sequence[str]) -> Row:
     return {column_name(name): None for name in group_by}
 
 
-def _shown(value: int, controlled: bool) -> str:
+def _shown(counted: Row, name: str, controlled: bool, table: PerturbationTable) -> str:
+    value = int(counted.get(name) or 0)
     if not controlled:
         return f"{value:,}"
-    published = publish_count(value)
+    published = table.publish(value, cell_key(counted.get(key_of(name))))
     return "a suppressed number of" if published is None else f"about {published:,}"
 
 
@@ -228,9 +246,10 @@ async def reasons(session: AsyncSession, query: ReportQuery, context: Context) -
     repository = ReportRepository(session)
     rows = await repository.reason_counts(query, level)
     in_group, total = await repository.referral_counts(query)
-    group_referrals = {_group_key(r, query.group_by): r["referrals"] for r in in_group}
+    group_referrals = {_group_key(r, query.group_by): r for r in in_group}
     for row in rows:
-        row["referrals_in_group"] = group_referrals.get(_group_key(row, query.group_by), 0)
+        found = group_referrals.get(_group_key(row, query.group_by))
+        row.update(_count(found, "referrals", "referrals_in_group"))
     # The reasons report never groups by a reason dimension, so per-reason totals are sums.
     by_reason: dict[Any, list[Row]] = {}
     for row in rows:
@@ -240,7 +259,7 @@ async def reasons(session: AsyncSession, query: ReportQuery, context: Context) -
             **_blank(query.group_by),
             key: reason,
             **_sum(found, ["referrals"]),
-            "referrals_in_group": total.get("referrals", 0),
+            **_count(total, "referrals", "referrals_in_group"),
         }
         for reason, found in by_reason.items()
     ]
@@ -248,8 +267,8 @@ async def reasons(session: AsyncSession, query: ReportQuery, context: Context) -
         {
             **_blank(query.group_by),
             key: None,
-            "referrals": total.get("referrals", 0),
-            "referrals_in_group": total.get("referrals", 0),
+            **_count(total, "referrals"),
+            **_count(total, "referrals", "referrals_in_group"),
         }
     )
     _label(rows, query.group_by)
@@ -257,8 +276,7 @@ async def reasons(session: AsyncSession, query: ReportQuery, context: Context) -
     _reason_labels(rows, key, level)
     _reason_labels(totals, key, level)
     totals[-1][f"{key}_label"] = "All referrals (each once)"
-    mentions = sum(int(r["referrals"]) for r in rows)
-    referral_total = int(total.get("referrals", 0))
+    mentions = _sum(rows, ["referrals"])
     columns = [
         *_dimension_columns(query.group_by),
         Column(key, "Reason code" if level == "reason" else "Reason group", "dimension"),
@@ -279,8 +297,9 @@ async def reasons(session: AsyncSession, query: ReportQuery, context: Context) -
         rows,
         totals,
         [
-            MULTI_COUNT_NOTE + f" In this report {_shown(referral_total, query.controlled)} "
-            f"referrals carry {_shown(mentions, query.controlled)} "
+            MULTI_COUNT_NOTE + " In this report "
+            f"{_shown(total, 'referrals', query.controlled, context.ptable)} "
+            f"referrals carry {_shown(mentions, 'referrals', query.controlled, context.ptable)} "
             f"{'reasons' if level == 'reason' else 'reason groups'}.",
             "'Reason not recorded' is shown as its own row; completeness counts it as missing.",
         ],
@@ -298,15 +317,16 @@ async def reason_pairs(session: AsyncSession, query: ReportQuery, context: Conte
     repository = ReportRepository(session)
     rows = await repository.reason_pairs(query, level)
     in_group, total = await repository.referral_counts(query, several=True)
-    group_referrals = {_group_key(r, query.group_by): r["referrals"] for r in in_group}
+    group_referrals = {_group_key(r, query.group_by): r for r in in_group}
     for row in rows:
-        row["referrals_in_group"] = group_referrals.get(_group_key(row, query.group_by), 0)
+        found = group_referrals.get(_group_key(row, query.group_by))
+        row.update(_count(found, "referrals", "referrals_in_group"))
     # The referrals that can form a pair: at the reason level those with more than one reason
     # (a column of the referral facts); at the group level, with reasons in two groups.
     with_a_pair = (
-        int(total.get("several", 0))
+        _count(total, "several", "referrals")
         if level == "reason"
-        else await repository.referrals_with_a_pair(query, level)
+        else _count(await repository.referrals_with_a_pair(query, level), "referrals")
     )
     _label(rows, query.group_by)
     _reason_labels(rows, "first", level)
@@ -323,8 +343,8 @@ async def reason_pairs(session: AsyncSession, query: ReportQuery, context: Conte
             ),
             "second": None,
             "second_label": None,
-            "referrals": with_a_pair,
-            "referrals_in_group": total.get("referrals", 0),
+            **with_a_pair,
+            **_count(total, "referrals", "referrals_in_group"),
         }
     ]
     return Report(
@@ -453,14 +473,17 @@ async def support_match(session: AsyncSession, query: ReportQuery, context: Cont
 # Waiting times -------------------------------------------------------------------------------
 
 
-def _wait_row(histograms: dict[str, Counter[int]], referral_count: int) -> Row:
+def _wait_row(histograms: dict[str, Any], referral_count: int, keys: Counter[str]) -> Row:
     first, closure = histograms["first_contact"], histograms["closure"]
     return {
         "referrals": referral_count,
+        key_of("referrals"): keys["referrals"],
         "first_contact": sum(first.values()),
+        key_of("first_contact"): keys["first_contact"],
         "first_contact_median": distributions.percentile(first, 0.5),
         "first_contact_p90": distributions.percentile(first, 0.9),
         "closed": sum(closure.values()),
+        key_of("closed"): keys["closure"],
         "closure_median": distributions.percentile(closure, 0.5),
         "closure_p90": distributions.percentile(closure, 0.9),
     }
@@ -477,8 +500,10 @@ def _histograms(raw: list[Row], group_by: Sequence[str]) -> dict[tuple[Any, ...]
                 "referrals": 0,
                 "first_contact": Counter(),
                 "closure": Counter(),
+                "keys": Counter(),
             },
         )
+        group["keys"][row["wait"]] += int(row[key_of("referrals")] or 0)
         if row["wait"] == "referrals":
             group["referrals"] += int(row["referrals"])
         else:
@@ -491,7 +516,10 @@ async def waiting_times(session: AsyncSession, query: ReportQuery, context: Cont
     percentile over the referrals that have reached each."""
     repository = ReportRepository(session)
     groups = _histograms(await repository.waiting_histograms(query), query.group_by)
-    rows = [{**group["dims"], **_wait_row(group, group["referrals"])} for group in groups.values()]
+    rows = [
+        {**group["dims"], **_wait_row(group, group["referrals"], group["keys"])}
+        for group in groups.values()
+    ]
     if _per_reason(query.group_by):
         whole = list(
             _histograms(await repository.waiting_histograms(_ungrouped(query)), ()).values()
@@ -504,6 +532,7 @@ async def waiting_times(session: AsyncSession, query: ReportQuery, context: Cont
             "closure": distributions.merged(g["closure"] for g in whole),
         },
         sum(g["referrals"] for g in whole),
+        sum((g["keys"] for g in whole), Counter()),
     )
     _label(rows, query.group_by)
     rows.sort(key=_order_key(query.group_by))
@@ -544,10 +573,11 @@ async def waiting_times(session: AsyncSession, query: ReportQuery, context: Cont
 
 
 def _with_due(row: Row) -> Row:
-    row["appointments_due"] = (
-        int(row.get("attended") or 0) + int(row.get("dna") or 0) + int(row.get("not_seen") or 0)
-    )
+    row.update(_sum([_count(row, n, "appointments_due") for n in DUE], ["appointments_due"]))
     return row
+
+
+DUE = ("attended", "dna", "not_seen")
 
 
 async def attendance(session: AsyncSession, query: ReportQuery, context: Context) -> Report:
@@ -591,10 +621,12 @@ STATUSES = ("received", "accepted", "declined", "cancelled", "closed")
 
 
 def _status_row(found: Sequence[Row]) -> Row:
-    row: Row = {status: 0 for status in STATUSES}
-    for item in found:
-        row[item["status"]] += int(item["referrals"])
-    row["referrals"] = sum(row[status] for status in STATUSES)
+    row: Row = {}
+    for status in STATUSES:
+        row.update(
+            _sum([_count(i, "referrals", status) for i in found if i["status"] == status], [status])
+        )
+    row.update(_sum([_count(row, status, "referrals") for status in STATUSES], ["referrals"]))
     return row
 
 
@@ -649,22 +681,23 @@ async def closure_reasons(session: AsyncSession, query: ReportQuery, context: Co
     declined ones, with their share of all closed (or declined) referrals in the group."""
     repository = ReportRepository(session)
     rows = await repository.closure_reasons(query)
-    ended: Counter[tuple[Any, ...]] = Counter()
+    ended: dict[tuple[Any, ...], list[Row]] = {}
     for row in rows:
-        ended[(*_group_key(row, query.group_by), row["ended"])] += int(row["referrals"])
+        ended.setdefault((*_group_key(row, query.group_by), row["ended"]), []).append(row)
     for row in rows:
-        row["ended_total"] = ended[(*_group_key(row, query.group_by), row["ended"])]
+        found = ended[(*_group_key(row, query.group_by), row["ended"])]
+        row.update(_sum([_count(r, "referrals", "ended_total") for r in found], ["ended_total"]))
         row["code_label"], row["outcome"] = _closure_label(row["code"])
     whole = (
         await repository.closure_reasons(_ungrouped(query)) if _per_reason(query.group_by) else rows
     )
-    totals_by: dict[tuple[str, str | None], int] = Counter()
-    ended_whole: Counter[str] = Counter()
+    totals_by: dict[tuple[str, str | None], list[Row]] = {}
+    ended_whole: dict[str, list[Row]] = {}
     for row in whole:
-        totals_by[(row["ended"], row["code"])] += int(row["referrals"])
-        ended_whole[row["ended"]] += int(row["referrals"])
+        totals_by.setdefault((row["ended"], row["code"]), []).append(row)
+        ended_whole.setdefault(row["ended"], []).append(row)
     totals = []
-    for (ended_as, code), number in totals_by.items():
+    for (ended_as, code), found in totals_by.items():
         label, outcome = _closure_label(code)
         totals.append(
             {
@@ -673,8 +706,11 @@ async def closure_reasons(session: AsyncSession, query: ReportQuery, context: Co
                 "code": code,
                 "code_label": label,
                 "outcome": outcome,
-                "referrals": number,
-                "ended_total": ended_whole[ended_as],
+                **_sum(found, ["referrals"]),
+                **_sum(
+                    [_count(r, "referrals", "ended_total") for r in ended_whole[ended_as]],
+                    ["ended_total"],
+                ),
             }
         )
     totals.sort(key=lambda r: r["ended"])
@@ -906,8 +942,8 @@ def _long(wide: Row, group_by: Sequence[str]) -> list[Row]:
             **dims,
             "field": name,
             "field_label": label,
-            "applicable": int(wide.get(denominator) or 0),
-            "complete": int(wide.get(f"has_{name}") or 0),
+            **_count(wide, denominator, "applicable"),
+            **_count(wide, f"has_{name}", "complete"),
         }
         for name, label, denominator in FIELDS
     ]
@@ -980,14 +1016,15 @@ async def data_quality_report(
     """Per source system, sender and month received: the referrals received and how many
     carried each data gap, as counts and as a share of those received."""
     if query.option("view") == "unmapped-codes":
-        return await _unmapped_codes(session, query)
-    rows = await DataQualityRepository(session).warning_counts(query)
+        return await _unmapped_codes(session, query, context)
+    rows = await _quality_repository(session, context).warning_counts(query)
     warnings = [(w.name, w.label) for w in data_quality.WARNINGS]
     warnings.append((data_quality.OTHER_GAP, "Other data gaps"))
     measures = ["referrals", data_quality.WITH_GAP, *(name for name, _ in warnings)]
     total = {**_blank(query.group_by), **_sum(rows, measures)}
     for row in rows:
         row.pop(data_quality.ANY_UNMAPPED)
+        row.pop(key_of(data_quality.ANY_UNMAPPED))
     rows.sort(key=_order_key(query.group_by, data_quality.DIMENSIONS))
     columns = [
         *_quality_columns(query.group_by),
@@ -1019,21 +1056,29 @@ async def data_quality_report(
     )
 
 
-async def _unmapped_codes(session: AsyncSession, query: ReportQuery) -> Report:
+def _quality_repository(session: AsyncSession, context: Context) -> DataQualityRepository:
+    return DataQualityRepository(session, RecordKeys.of(context.disclosure_key.get_secret_value()))
+
+
+async def _unmapped_codes(session: AsyncSession, query: ReportQuery, context: Context) -> Report:
     """Per group, the codes Signpost could not map, ranked by the referrals that carried them."""
-    repository = DataQualityRepository(session)
+    repository = _quality_repository(session, context)
     received = {
         _group_key(row, query.group_by): row for row in await repository.warning_counts(query)
     }
     rows = await repository.unmapped_codes(query)
-    per_code: Counter[tuple[str, str | None]] = Counter()
+    per_code: dict[tuple[str, str | None], list[Row]] = {}
     for row in rows:
-        row["referrals_received"] = received[_group_key(row, query.group_by)]["referrals"]
+        row.update(
+            _count(received[_group_key(row, query.group_by)], "referrals", "referrals_received")
+        )
         row["code_system"], row["code_value"] = _split_code(row["code"])
-        per_code[(row["element"], row["code"])] += int(row["referrals"])
-    all_received = sum(int(row["referrals"]) for row in received.values())
+        per_code.setdefault((row["element"], row["code"]), []).append(row)
+    all_received = _count(
+        _sum(list(received.values()), ["referrals"]), "referrals", "referrals_received"
+    )
     totals: list[Row] = []
-    for (element, code), referrals in per_code.items():
+    for (element, code), code_rows in per_code.items():
         system, value = _split_code(code)
         totals.append(
             {
@@ -1042,8 +1087,8 @@ async def _unmapped_codes(session: AsyncSession, query: ReportQuery) -> Report:
                 "code": code,
                 "code_system": system,
                 "code_value": value,
-                "referrals": referrals,
-                "referrals_received": all_received,
+                **_sum(code_rows, ["referrals"]),
+                **all_received,
             }
         )
     totals.append(
@@ -1053,8 +1098,12 @@ async def _unmapped_codes(session: AsyncSession, query: ReportQuery) -> Report:
             "code": None,
             "code_system": None,
             "code_value": "Any unmapped code (each referral once)",
-            "referrals": sum(int(row[data_quality.ANY_UNMAPPED]) for row in received.values()),
-            "referrals_received": all_received,
+            **_count(
+                _sum(list(received.values()), [data_quality.ANY_UNMAPPED]),
+                data_quality.ANY_UNMAPPED,
+                "referrals",
+            ),
+            **all_received,
         }
     )
     rows.sort(key=_order_key(query.group_by, data_quality.DIMENSIONS))

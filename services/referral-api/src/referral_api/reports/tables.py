@@ -17,6 +17,14 @@ ColumnKind = Literal[
 COUNT_KINDS = ("count", "population")
 
 Row = dict[str, Any]
+# Beside every raw count `name`, the sum of its records' keys (disclosure control: the cell key
+# method, `signpost_schemas.disclosure`). Published rows never carry it.
+KEY_SUFFIX = "_cell_key"
+
+
+def key_of(name: str) -> str:
+    """The raw column holding the key sum of count `name`."""
+    return f"{name}{KEY_SUFFIX}"
 
 
 @dataclass(frozen=True, slots=True)

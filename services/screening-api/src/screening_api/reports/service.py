@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from screening_api.reports.disclosure import RULE
 from screening_api.reports.repository import GroupKey, ReportFilter, ReportRepository
-from signpost_schemas.disclosure import UNCONTROLLED, publish_count, ratio
+from signpost_schemas.disclosure import UNCONTROLLED, publish_unkeyed, ratio
 
 MEASURES = (
     "invited",
@@ -30,6 +30,9 @@ MEASURES = (
     "referral_closed",
 )
 RATES = {
+    # Completed responses per invitation issued (both by their own month: an approximation
+    # when invitations are answered in a later month).
+    "completed_rate": ("completed", "invited"),
     "positive_rate": ("positive", "completed"),
     "wants_help_rate": ("wants_help", "positive"),
     "referred_rate": ("referred", "wants_help"),
@@ -56,7 +59,7 @@ async def screening_report(
     session: AsyncSession, report: ReportFilter, *, controlled: bool = True
 ) -> dict[str, Any]:
     """The report; `controlled=False` gives true counts (for reports:unsuppressed callers)."""
-    publish = publish_count if controlled else _true_count
+    publish = publish_unkeyed if controlled else _true_count
     repository = ReportRepository(session)
     groups: dict[GroupKey, _Counts] = {}
 

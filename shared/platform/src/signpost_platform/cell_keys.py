@@ -1,0 +1,61 @@
+"""The SQL side of the cell key method (`signpost_schemas.disclosure`): record keys computed
+where the records are, and the key sums every report count carries beside it.
+
+A count that is `sum(flag)` has the key sum `sum(flag * record_key)`, in the same SELECT: no
+second scan. Its cell key is that sum modulo 256 (`signpost_schemas.disclosure.cell_key`).
+"""
+
+from typing import Any
+
+from sqlalchemy import BigInteger, Integer, cast, func, literal
+from sqlalchemy.sql.elements import ColumnElement
+
+from signpost_schemas.disclosure import FIRST_PRIME, KEY_SPACE, SECOND_PRIME, Hash
+
+
+def _big(value: int) -> ColumnElement[int]:
+    return literal(value, BigInteger)
+
+
+def hashed(key: Hash, value: ColumnElement[Any]) -> ColumnElement[int]:
+    """`key.of(value)` in SQL, for a non-negative integer below 2^31 (BIGINT arithmetic)."""
+    first = (cast(value, BigInteger) * _big(key.a) + _big(key.b)) % _big(FIRST_PRIME)
+    second = (first * first + _big(key.c)) % _big(SECOND_PRIME)
+    return (second * second + _big(key.d)) % _big(FIRST_PRIME)
+
+
+def non_negative(value: ColumnElement[Any]) -> ColumnElement[int]:
+    """A signed 64-bit value reduced into 0 .. 2^31 - 2 (the hash's input range)."""
+    prime = _big(FIRST_PRIME)
+    return ((cast(value, BigInteger) % prime) + prime) % prime
+
+
+def hex_number(dialect: str, identifier: ColumnElement[str], digits: int = 7) -> Any:
+    """The number written by the first `digits` hexadecimal digits of a UUID (7 digits: below
+    2^28), the same on every database: a record's identity, whatever key it was stored under."""
+    position = func.strpos if dialect == "postgresql" else func.instr
+    number: Any = literal(0, BigInteger)
+    for index in range(digits):
+        digit = position("0123456789abcdef", func.substr(func.lower(identifier), index + 1, 1))
+        number = number * 16 + (digit - 1)
+    return number
+
+
+def record_key(key: Hash, value: ColumnElement[Any]) -> ColumnElement[int]:
+    """The record key (0-255) of the record numbered `value`."""
+    return cast(hashed(key, non_negative(value)) % _big(KEY_SPACE), Integer)
+
+
+def key_sum(record_keys: ColumnElement[Any], value: ColumnElement[Any] | None = None) -> Any:
+    """The key sum of a count: SUM(record_key), or SUM(value * record_key) for a count that is
+    SUM(value) (a flag, or a number of events per record)."""
+    keyed = record_keys if value is None else value * record_keys
+    return func.coalesce(func.sum(keyed), 0)
+
+
+def distinct_key_sum(identifier: ColumnElement[Any], record_keys: ColumnElement[Any]) -> Any:
+    """The key sum of COUNT(DISTINCT identifier) where several rows share a record: each
+    record once (identifier * 256 + key is distinct per record; below 2^39 a record)."""
+    return func.coalesce(
+        func.sum(func.distinct(cast(identifier, BigInteger) * KEY_SPACE + record_keys)), 0
+    )

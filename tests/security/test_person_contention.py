@@ -44,7 +44,9 @@ async def test_fifty_concurrent_writes_for_one_person_all_succeed_and_are_linked
     assert len(referrals) == WRITES
     for resource in referrals:
         links = [
-            e for e in resource.get("extension", []) if e["url"] == profiles.LINKED_REFERRAL_EXTENSION
+            e
+            for e in resource.get("extension", [])
+            if e["url"] == profiles.LINKED_REFERRAL_EXTENSION
         ]
         assert len(links) == WRITES // 2, resource["id"]
 

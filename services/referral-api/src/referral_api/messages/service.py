@@ -562,8 +562,11 @@ def _minimised(document: dict[str, Any], message: ReadMessage) -> str:
     outside the dataset)."""
     entries = list(document["entry"])
     read = [message.service_request, *([message.patient] if message.patient else [])]
-    for item in [*read, *message.lifecycle]:
+    kept = [entries[0]]  # the MessageHeader
+    # Only the entries Signpost reads are held, each reduced; any other resource (a Condition,
+    # an AllergyIntolerance, ...) is dropped, as it would be when applied.
+    for item in sorted([*read, *message.lifecycle], key=lambda item: item.index):
         entry = dict(entries[item.index])
         entry["resource"] = item.resource.to_fhir()
-        entries[item.index] = entry
-    return orjson.dumps({**document, "entry": entries}).decode()
+        kept.append(entry)
+    return orjson.dumps({**document, "entry": kept}).decode()

@@ -4,7 +4,7 @@ from tests.referral.conftest import READ, WRITE
 from tests.support.builders import NHS_NUMBERS, service_request
 from tests.support.clients import bearer
 
-AUDITOR = bearer("audit:read")
+AUDITOR = bearer("audit:read", "audit:all-organisations")
 
 
 async def test_create_read_update_and_search_are_audited(client):

@@ -247,7 +247,9 @@ async def test_sort_is_unknown_where_a_search_has_no_sort_keys(client):
 
 async def test_audit_window_out_of_range_is_400_naming_it(client):
     response = await client.get(
-        "/audit", params={"until": "9999-12-31T23:59:59-23:59"}, headers=bearer("audit:read")
+        "/audit",
+        params={"until": "9999-12-31T23:59:59-23:59"},
+        headers=bearer("audit:read", "audit:all-organisations"),
     )
 
     assert response.status_code == 400, response.text

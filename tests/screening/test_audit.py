@@ -4,7 +4,7 @@ from tests.screening.builders import NHS_NUMBER, barts_answers, screening_respon
 from tests.screening.conftest import READ, WRITE
 from tests.support.clients import bearer
 
-AUDITOR = bearer("audit:read")
+AUDITOR = bearer("audit:read", "audit:all-organisations")
 
 
 async def test_submission_reads_and_searches_leave_audit_events(client):

@@ -4,6 +4,11 @@ Each service keeps an `audit_event` table in its own database (`audit_table(Base
 written in the same transaction as the change it records (or straight away for reads), and
 served to callers with the `audit:read` scope at `GET /audit`. Records carry identifiers only,
 never names, NHS numbers or answers.
+
+The trail follows the organisation rule (`signpost_platform.access`): a caller whose token names
+an organisation sees only the events its own organisation's callers made (the records they read,
+changed and the ids their searches returned, all within that organisation's reach already);
+`audit:all-organisations` sees every event; a token with neither is 403.
 """
 
 from collections.abc import Sequence
@@ -25,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from signpost_platform.access import OrganisationReach
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import ReadSessionDep, UtcDateTime, execute_core
 from signpost_platform.errors import BadRequest
@@ -56,6 +62,13 @@ def audit_table(metadata: MetaData) -> Table:
         Column("correlation_id", String(128)),
         Index("ix_audit_event_resource_type_resource_id", "resource_type", "resource_id"),
     )
+
+
+class AuditReach(OrganisationReach):
+    """The audit events a caller may read: those its own organisation's callers made."""
+
+    __slots__ = ()
+    all_organisations_scope = "audit:all-organisations"
 
 
 class AuditTrail:
@@ -103,7 +116,7 @@ class AuditTrail:
         )
         async def list_audit_events(
             session: ReadSessionDep,
-            _caller: Annotated[Caller, require_scope("audit:read")],
+            caller: Annotated[Caller, require_scope("audit:read")],
             resource_type: str | None = None,
             resource_id: str | None = None,
             subject: str | None = None,
@@ -112,7 +125,13 @@ class AuditTrail:
             until: datetime | None = None,
             limit: Annotated[int, Query(ge=1, le=500)] = 100,
         ) -> dict[str, Any]:
-            statement = select(table).order_by(table.c.id.desc()).limit(limit)
+            reach = AuditReach.of(caller)
+            statement = (
+                select(table)
+                .where(*reach.matching(table.c.organisation_ods))
+                .order_by(table.c.id.desc())
+                .limit(limit)
+            )
             filters = {
                 "resource_type": resource_type,
                 "resource_id": resource_id,

@@ -260,6 +260,7 @@ ALL_DEVELOPMENT_SCOPES = [
     "screening:all-organisations",
     "reports:read",
     "audit:read",
+    "audit:all-organisations",
 ]
 
 

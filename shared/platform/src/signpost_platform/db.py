@@ -209,6 +209,15 @@ _CANCELLED_SQLSTATE = "57014"
 _DATA_SQLSTATE_CLASS = "22"
 
 
+# serialization_failure, deadlock_detected: concurrent writers met; a retry succeeds.
+WRITE_CONFLICT_SQLSTATES = frozenset({"40001", "40P01"})
+
+
+def write_conflict(error: BaseException) -> bool:
+    """Whether `error` is a serialisation failure or a deadlock: transient, worth a retry."""
+    return isinstance(error, DBAPIError) and sqlstate(error) in WRITE_CONFLICT_SQLSTATES
+
+
 def statement_timed_out(error: BaseException) -> bool:
     """Whether `error` is a statement the database cancelled (the statement timeout)."""
     return isinstance(error, DBAPIError) and sqlstate(error) == _CANCELLED_SQLSTATE

@@ -22,6 +22,7 @@ from signpost_platform.db import (
     sqlstate,
     statement_timed_out,
     value_refused,
+    write_conflict,
 )
 from signpost_platform.logging import correlation_id
 
@@ -269,6 +270,26 @@ def install_error_handlers(app: FastAPI) -> None:
                             "holding a NUL character); nothing was written",
                         )
                     ],
+                ),
+            )
+        if write_conflict(error):
+            # Concurrent writers met (the services retry these a few times first): transient.
+            logger.warning(
+                "write conflict",
+                extra={"path": request.url.path, "sqlstate": sqlstate(error)},  # type: ignore[arg-type]
+            )
+            return render_error(
+                request.url.path,
+                SignpostError(
+                    503,
+                    [
+                        Issue(
+                            "transient",
+                            "a concurrent write to the same records got in the way; nothing was "
+                            "written: retry after the Retry-After delay",
+                        )
+                    ],
+                    {"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
                 ),
             )
         if not database_unavailable(error):

@@ -130,12 +130,14 @@ _SUMMARY_NAMES = tuple(column.name for column in _SUMMARY_COLUMNS)
 # The message path locks a referral and its summary and reads both in one round trip. Both rows
 # are locked, not just the referral: PostgreSQL re-reads only locked rows after waiting for a
 # lock, so an unlocked summary could be the one from before the writer it waited for.
+# FOR NO KEY UPDATE: link rows of other writers may still reference the referral (their foreign
+# key check takes FOR KEY SHARE), so a writer relinking the person never waits on this lock.
 def _locked_with_summary(*conditions: Any) -> Any:
     return (
         select(*FOR_UPDATE_COLUMNS, *_SUMMARY_COLUMNS)
         .join(ReferralLifecycle, ReferralLifecycle.referral_id == Referral.id)
         .where(*conditions)
-        .with_for_update(of=(Referral, ReferralLifecycle))
+        .with_for_update(of=(Referral, ReferralLifecycle), key_share=True)
     )
 
 

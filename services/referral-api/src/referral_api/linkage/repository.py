@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, delete, insert, or_, select
+from sqlalchemy import and_, bindparam, delete, insert, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral_api.linkage.models import ReferralLink
@@ -34,6 +34,36 @@ _LINKS_OF = (
 )
 
 
+_LINKS_SHOWN = (
+    select(
+        ReferralLink.referral_id,
+        ReferralLink.linked_referral_id,
+        ReferralLink.link_type,
+        Referral.received_by_role,
+        Referral.authored_at,
+        Referral.requester_ods,
+        Referral.receiver_ods,
+    )
+    .join(Referral, Referral.id == ReferralLink.linked_referral_id)
+    .where(ReferralLink.referral_id.in_(bindparam("keys", expanding=True)))
+    .order_by(ReferralLink.referral_id, ReferralLink.link_type, ReferralLink.linked_referral_id)
+)
+_LOCK_PERSON = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
+
+
+@dataclass(frozen=True, slots=True)
+class ShownLink:
+    """A link of `referral_id`, with what may be shown of the linked referral."""
+
+    referral_id: str
+    linked_referral_id: str
+    link_type: str
+    received_by_role: str
+    authored_at: datetime
+    requester_ods: str
+    receiver_ods: str | None
+
+
 class LinkageRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -45,6 +75,22 @@ class LinkageRepository:
     async def links_of_person(self, person_key: str) -> set[tuple[str, str, str]]:
         rows = await execute_core(self.session, _LINKS_OF_PERSON, {"person_key": person_key})
         return {(row[0], row[1], row[2]) for row in rows}
+
+    async def lock_people(self, person_keys: Sequence[str]) -> None:
+        """Let one transaction at a time write the links of each of these people: a
+        transaction-scoped advisory lock per person key, taken in sorted order. SQLite needs
+        nothing: it runs one write transaction at a time already."""
+        if self.session.bind.dialect.name != "postgresql":
+            return
+        for person_key in sorted(set(person_keys)):
+            await execute_core(self.session, _LOCK_PERSON, {"key": f"person|{person_key}"})
+
+    async def shown_links(self, referral_ids: Sequence[str]) -> list[ShownLink]:
+        """The links of `referral_ids`, with the linked referral's role, date and parties."""
+        if not referral_ids:
+            return []
+        rows = await execute_core(self.session, _LINKS_SHOWN, {"keys": list(referral_ids)})
+        return [ShownLink(*row) for row in rows]
 
     async def links_of(self, referral_id: str) -> list[tuple[str, str]]:
         """(linked referral id, link type) of one referral, in a stable order."""

@@ -8,20 +8,24 @@ identifier names, see `people.identity`) are linked when
   the earlier one ended (closed, declined or cancelled), within the window of that end.
 The links are recomputed from these facts for the whole person whenever one of their referrals
 changes, so they do not depend on the order messages arrive in. The window is
-`REFERRAL_LINKAGE_WINDOW_DAYS` (default 90).
+`REFERRAL_LINKAGE_WINDOW_DAYS` (default 90). Links are kept in `referral_link` only and
+rendered when a referral is served, for that caller: a new link changes no referral's version.
 """
 
 from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from referral_api.lifecycle import service as lifecycle
 from referral_api.lifecycle.repository import LifecycleRepository
-from referral_api.linkage.repository import LinkageRepository, PersonReferral
-from referral_api.referrals import service as referrals
+from referral_api.linkage.repository import LinkageRepository, PersonReferral, ShownLink
+from referral_api.referrals import canonical
+from referral_api.referrals.access import Reach
 from referral_api.referrals.repository import StoredReferral
+from signpost_platform.fhir.responses import instant
+from signpost_schemas import systems
 from signpost_schemas.fhir import profiles
 
 Link = tuple[str, str, str]
@@ -68,7 +72,9 @@ def compute_links(
 
 
 async def relink(session: AsyncSession, person_key: str, window_days: int) -> set[str]:
-    """Recompute the person's links; return the referrals whose links changed."""
+    """Recompute the person's links; return the referrals whose links changed.
+
+    The caller holds the person's lock (`lock_people`)."""
     repository = LinkageRepository(session)
     referrals = await repository.referrals_of(person_key)
     wanted: set[Link] = set()
@@ -82,66 +88,50 @@ async def relink(session: AsyncSession, person_key: str, window_days: int) -> se
     return {a for a, _, _ in stale | new} | {b for _, b, _ in stale | new}
 
 
-async def link_extensions(session: AsyncSession, referral_id: str) -> list[dict[str, Any]]:
-    """The referral's links as Extension-Signpost-LinkedReferral entries."""
-    return [
-        {
-            "url": profiles.LINKED_REFERRAL_EXTENSION,
-            "extension": [
-                {"url": "referral", "valueReference": {"reference": f"ServiceRequest/{linked}"}},
-                {"url": "type", "valueCode": link_type},
-            ],
-        }
-        for linked, link_type in await LinkageRepository(session).links_of(referral_id)
-    ]
+async def relink_people(session: AsyncSession, person_keys: set[str], window_days: int) -> set[str]:
+    """Relink each of these people (a referral's person, a former person, people joined into
+    it); return the referrals whose links changed.
 
-
-async def show_links(
-    session: AsyncSession, referral_id: str, *, keep_version: bool = False
-) -> StoredReferral | None:
-    """Re-render a referral whose links changed; None if its rendering did not change.
-
-    `keep_version` is for a referral written earlier in this same transaction (not yet served).
+    Every person's lock is taken first, in sorted order, so writers for one person (messages and
+    REST writes at once) relink one after another and never deadlock: each sees the referrals
+    the others committed. Links live in `referral_link` only and are shown when a referral is
+    served (`served`), so relinking rewrites no referral and gives none a new version.
     """
-    found = await lifecycle.referral_and_summary(session, referral_id)
-    if found is None:
-        return None
-    referral, summary = found
-    extensions = (
-        [lifecycle.summary_extension(summary, referral.source_system)] if summary else []
-    ) + await link_extensions(session, referral_id)
-    status = (
-        lifecycle.served_status(summary["sender_status"], summary["status"])
-        if summary
-        else referral.status
-    )
-    return await referrals.save_from_message(
-        session,
-        referral,
-        None,
-        as_of=None,
-        server_extensions=extensions,
-        status=status,
-        keep_version=keep_version,
-    )
-
-
-async def link_person(
-    session: AsyncSession, referral_id: str, person_keys: set[str], window_days: int
-) -> StoredReferral | None:
-    """After a referral was written through the REST API: relink its person (and a former
-    person, if it changed, and people joined into it) and return the referral's new rendering
-    if its own links changed (same version: it has not been served yet).
-
-    The person's other referrals whose links changed are re-rendered at once, as a new version:
-    both sides of a link show it as soon as it exists. They are locked in id order, so two
-    writers relinking one person cannot deadlock.
-    """
+    await LinkageRepository(session).lock_people(sorted(person_keys))
     changed: set[str] = set()
     for person_key in sorted(person_keys):
         changed |= await relink(session, person_key, window_days)
-    for other_id in sorted(changed - {referral_id}):
-        await show_links(session, other_id)
-    if referral_id in changed:
-        return await show_links(session, referral_id, keep_version=True)
-    return None
+    return changed
+
+
+async def served(
+    session: AsyncSession, stored: Sequence[StoredReferral], reach: Reach
+) -> list[bytes]:
+    """The referrals as served to a caller of `reach`: each with its links (one query for all).
+
+    A linked referral the caller may read is named (`referral`); one it may not read shows only
+    its role, date and link type, so that a link is no oracle for another organisation's ids.
+    """
+    links: dict[str, list[dict[str, Any]]] = {}
+    for link in await LinkageRepository(session).shown_links([s.id for s in stored]):
+        links.setdefault(link.referral_id, []).append(_extension(link, reach))
+    return [canonical.with_links(s.resource, links.get(s.id, [])).encode() for s in stored]
+
+
+def _extension(link: ShownLink, reach: Reach) -> dict[str, Any]:
+    parts: list[dict[str, Any]] = []
+    if reach.allows(link.requester_ods, link.receiver_ods):
+        reference = f"ServiceRequest/{link.linked_referral_id}"
+        parts.append({"url": "referral", "valueReference": {"reference": reference}})
+    parts += [
+        {"url": "type", "valueCode": link.link_type},
+        {
+            "url": "role",
+            "valueCoding": {
+                "system": systems.PERSONALISED_CARE_ROLE,
+                "code": link.received_by_role,
+            },
+        },
+        {"url": "authoredOn", "valueDateTime": instant(link.authored_at)},
+    ]
+    return {"url": profiles.LINKED_REFERRAL_EXTENSION, "extension": parts}

@@ -63,6 +63,7 @@ IGNORED_TYPES = {
     "Appointment",
     "Provenance",
 }
+# How far ahead of our clock a sender's timestamp may be (Bundle.timestamp, meta.lastUpdated).
 CLOCK_SKEW = timedelta(days=1)
 
 
@@ -323,6 +324,17 @@ def _timed(index: int, reading: lenient.Reading[Any], timestamp: datetime) -> Ti
     parsed = reading.resource
     meta = getattr(parsed, "meta", None)
     as_of = meta.lastUpdated.astimezone(UTC) if meta and meta.lastUpdated else timestamp
+    # Every sender timestamp that orders versions is bounded like Bundle.timestamp: a future one
+    # would make this version "newer" than every later one, freezing the record.
+    if as_of > datetime.now(UTC) + CLOCK_SKEW:
+        where = f"Bundle.entry[{index}].resource.meta.lastUpdated"
+        raise Unprocessable(
+            f"{where} is in the future (more than {CLOCK_SKEW.days} day ahead of the "
+            "receiving clock): it orders versions of the record, so it must be when the "
+            "sender last changed it",
+            expression=where,
+            issue_code="value",
+        )
     # The hash is of what Signpost keeps, so a held (minimised) copy hashes the same.
     return Timed(index, parsed, as_of, payload_hash(parsed.to_fhir()), reading.gaps)
 

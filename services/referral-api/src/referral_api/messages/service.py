@@ -9,7 +9,8 @@
    sender-timestamp order, when the referral arrives.
 4. Each resource replaces the version held only if it is newer (see `lifecycle.service`), so an
    older update arriving after a newer one changes nothing. The lifecycle summary and the links
-   are then derived again and the ServiceRequest re-rendered once.
+   are then derived again and the ServiceRequest re-rendered once (its links are shown when it
+   is served, not stored in it).
 Any error rolls the whole message back: nothing is half-written.
 """
 
@@ -40,18 +41,16 @@ from referral_api.referrals import canonical
 from referral_api.referrals import service as referrals
 from referral_api.referrals.access import EVERY_ORGANISATION, Reach
 from referral_api.referrals.repository import ReferralForUpdate, ReferralRepository
-from signpost_platform.db import sqlstate
+from signpost_platform.db import write_conflict
 from signpost_platform.errors import Conflict, SignpostError, Unprocessable
 from signpost_platform.metrics import INGEST_LAG
 from signpost_schemas import systems
-from signpost_schemas.fhir import profiles
 from signpost_schemas.fhir.encounter import Contact
 from signpost_schemas.fhir.observation import WellbeingAssessment
 from signpost_schemas.fhir.service_request import ServiceRequest
 from signpost_schemas.fhir.task import ReferralTask, as_moment
 
 ATTEMPTS = 3
-_RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +120,7 @@ async def process(
             if (
                 isinstance(error, DBAPIError)
                 and not isinstance(error, IntegrityError)
-                and (sqlstate(error) not in _RETRYABLE_SQLSTATES)
+                and not write_conflict(error)
             ):
                 raise
             if not savepoint:
@@ -377,11 +376,9 @@ async def apply_message(
         previous=previous_summary if tasks_unchanged else None,
     )
     await lifecycle.save_summary(session, summary, previous_summary)
-    relinked: set[str] = set()
     person_changed = len(person_keys) > 1
     if created or content_changed or person_changed or _ended(previous_summary) != summary.ended_at:
-        for person_key in sorted(person_keys):
-            relinked |= await linkage.relink(session, person_key, settings.linkage_window_days)
+        await linkage.relink_people(session, person_keys, settings.linkage_window_days)
     await _render(
         session,
         current,
@@ -390,10 +387,7 @@ async def apply_message(
         request.resource if content_changed and not created else None,
         request.as_of if newer_request and not created else None,
         keep_version=created,
-        links_changed=referral_id in relinked,
     )
-    for other_id in sorted(relinked - {referral_id}):
-        await linkage.show_links(session, other_id)
     if created or content_changed:
         request_outcome = "created" if created else "updated"
     elif newer_request or request.as_of == current.source_updated_at:
@@ -460,19 +454,9 @@ async def _render(
     as_of: datetime | None,
     *,
     keep_version: bool,
-    links_changed: bool,
 ) -> None:
-    # Every writer of links re-renders both sides at once (see `linkage.link_person`), so unless
-    # this message relinked the referral, the links it shows are the links it has.
-    if links_changed:
-        links = await linkage.link_extensions(session, current.stored.id)
-    else:
-        links = [
-            extension
-            for extension in canonical.server_extensions_of(current.stored.resource)
-            if extension.get("url") == profiles.LINKED_REFERRAL_EXTENSION
-        ]
-    extensions = [lifecycle.summary_extension(summary, source_system), *links]
+    # Links are not part of the stored document: they are rendered when it is served.
+    extensions = [lifecycle.summary_extension(summary, source_system)]
     status = lifecycle.served_status(summary["sender_status"], summary["status"])
     await referrals.save_from_message(
         session,
@@ -578,8 +562,11 @@ def _minimised(document: dict[str, Any], message: ReadMessage) -> str:
     outside the dataset)."""
     entries = list(document["entry"])
     read = [message.service_request, *([message.patient] if message.patient else [])]
-    for item in [*read, *message.lifecycle]:
+    kept = [entries[0]]  # the MessageHeader
+    # Only the entries Signpost reads are held, each reduced; any other resource (a Condition,
+    # an AllergyIntolerance, ...) is dropped, as it would be when applied.
+    for item in sorted([*read, *message.lifecycle], key=lambda item: item.index):
         entry = dict(entries[item.index])
         entry["resource"] = item.resource.to_fhir()
-        entries[item.index] = entry
-    return orjson.dumps({**document, "entry": entries}).decode()
+        kept.append(entry)
+    return orjson.dumps({**document, "entry": kept}).decode()

@@ -2,7 +2,9 @@
 
 Two extensions are managed by Signpost and never taken from a client: the referral lifecycle
 summary and the linked referrals. A client that reads a referral and sends it back (PUT) keeps
-them unchanged; message processing recomputes them.
+them unchanged; message processing recomputes the summary. The stored document carries the
+summary only: links are added when the referral is served (`with_links`), for each caller, so a
+link made or removed by another referral's write changes neither this one's version nor ETag.
 """
 
 from datetime import datetime
@@ -71,9 +73,9 @@ def render(
         if key in ("resourceType", "id", "meta"):
             continue
         if key == "extension":
-            value = [
-                e for e in value if e.get("url") not in SERVER_MANAGED_EXTENSIONS
-            ] + server_extensions
+            value = [e for e in value if e.get("url") not in SERVER_MANAGED_EXTENSIONS] + [
+                e for e in server_extensions if e.get("url") != profiles.LINKED_REFERRAL_EXTENSION
+            ]
         document[key] = value
     return orjson.dumps(document).decode()
 
@@ -98,3 +100,22 @@ def rerender(
         server_extensions=server_extensions,
         incoming_meta=document.get("meta"),
     )
+
+
+def with_links(resource_json: str, links: list[dict[str, Any]]) -> str:
+    """A stored referral as served: its extensions followed by `links` (linked-referral
+    extensions rendered for the caller). A link extension a document stored before links were
+    rendered at read time may still carry is replaced."""
+    if not links and profiles.LINKED_REFERRAL_EXTENSION not in resource_json:
+        return resource_json
+    document = orjson.loads(resource_json)
+    extensions = [
+        e
+        for e in document.get("extension", [])
+        if e.get("url") != profiles.LINKED_REFERRAL_EXTENSION
+    ] + links
+    if extensions:
+        document["extension"] = extensions
+    else:
+        document.pop("extension", None)
+    return orjson.dumps(document).decode()

@@ -95,7 +95,11 @@ FOR_UPDATE_COLUMNS = (
     Referral.receiver_ods,
     Referral.person_key,
 )
-_FOR_UPDATE = select(*FOR_UPDATE_COLUMNS).where(Referral.id == bindparam("key")).with_for_update()
+_FOR_UPDATE = (
+    select(*FOR_UPDATE_COLUMNS)
+    .where(Referral.id == bindparam("key"))
+    .with_for_update(key_share=True)
+)
 
 
 def referral_for_update(row: Sequence[Any]) -> ReferralForUpdate:

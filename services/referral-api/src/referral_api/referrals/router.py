@@ -116,11 +116,12 @@ async def create_service_request(
     require_json(request)
     reading = read_resource(await request.body(), ServiceRequest, "ServiceRequest")
     condition = if_none_exist_identifier(if_none_exist) if if_none_exist else None
+    reach = Reach.of(caller)
     outcome = await service.create(
         session,
         reading.resource,
         condition,
-        reach=Reach.of(caller),
+        reach=reach,
         gaps=reading.gaps,
         linkage_window_days=request.app.state.settings.linkage_window_days,
     )
@@ -130,8 +131,9 @@ async def create_service_request(
     headers = version_headers(stored.version, stored.last_updated_at)
     headers["Location"] = f"{base_url(request)}/fhir/ServiceRequest/{stored.id}"
     report = operation_outcome(reading.gaps) if outcome.created else _matched(stored.id)
+    (body,) = await service.served(session, [stored], reach)
     return written(
-        stored.resource.encode(),
+        body,
         201 if outcome.created else 200,
         headers,
         prefer=prefer,
@@ -167,11 +169,11 @@ def _matched(referral_id: str) -> dict[str, Any]:
 async def read_service_request(
     referral_id: str, session: ReadSessionDep, caller: ReadCaller
 ) -> Response:
-    stored = await service.read(session, referral_id, Reach.of(caller))
+    reach = Reach.of(caller)
+    stored = await service.read(session, referral_id, reach)
     await trail.record(session, caller, "read", RESOURCE, referral_id)
-    return FhirResponse(
-        stored.resource.encode(), 200, version_headers(stored.version, stored.last_updated_at)
-    )
+    (body,) = await service.served(session, [stored], reach)
+    return FhirResponse(body, 200, version_headers(stored.version, stored.last_updated_at))
 
 
 @router.put(
@@ -210,8 +212,9 @@ async def update_service_request(
         linkage_window_days=request.app.state.settings.linkage_window_days,
     )
     await trail.record(session, caller, "update", RESOURCE, referral_id)
+    (body,) = await service.served(session, [stored], reach)
     return written(
-        stored.resource.encode(),
+        body,
         200,
         version_headers(stored.version, stored.last_updated_at),
         prefer=prefer,
@@ -278,7 +281,11 @@ async def search_service_requests(
     await trail.record(session, caller, "search", RESOURCE, returned_ids=[r.id for r in rows])
     resource_base = f"{base_url(request)}/fhir/ServiceRequest"
     links = page_links(resource_base, query, parsed, total, len(rows))
+    served = await service.served(session, rows, reach)
     body = render_searchset(
-        resource_base, [(r.id, r.resource.encode()) for r in rows], total, links
+        resource_base,
+        [(r.id, document) for r, document in zip(rows, served, strict=True)],
+        total,
+        links,
     )
     return FhirResponse(body)

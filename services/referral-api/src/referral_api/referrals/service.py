@@ -1,5 +1,9 @@
 """The rules for creating, reading, updating and searching referrals.
 
+Writes for one person are serialised while their links are recomputed (`linkage.relink_people`);
+a write that still meets a concurrent one (a deadlock or serialisation failure) is retried, up to
+`WRITE_ATTEMPTS` in all.
+
 Conditional create is race-safe: identifiers are unique in the database, so of two concurrent
 creates with one identifier exactly one inserts; the other meets the constraint, rolls back and
 returns the referral that won.
@@ -13,9 +17,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from referral_api.linkage import service as linkage
 from referral_api.people import identity
 from referral_api.quality import service as quality
 from referral_api.referrals import canonical
@@ -29,6 +34,7 @@ from referral_api.referrals.repository import (
 )
 from referral_api.referrals.search import ReferralFilter
 from referral_api.terminology import service as terminology
+from signpost_platform.db import write_conflict
 from signpost_platform.errors import BadRequest, Conflict, NotFound, PreconditionFailed
 from signpost_platform.fhir.search import Token
 from signpost_schemas import systems
@@ -38,6 +44,9 @@ from signpost_schemas.fhir.service_request import ServiceRequest
 # How a reason sent as text only is stored (its rows need a code; the served resource keeps
 # the reason as sent). Senders cannot send it: it is not in the referral-reasons list.
 UNCODED_REASON = (systems.REFERRAL_REASON, "uncoded")
+# A write that meets a concurrent one (a serialisation failure or a deadlock) is retried this many
+# times in all; one that still fails is 503 with Retry-After (signpost_platform.errors).
+WRITE_ATTEMPTS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +65,32 @@ async def create(
     linkage_window_days: int = 90,
 ) -> CreateOutcome:
     """Store a new referral with its `gaps`, or return the one `if_none_exist` already names."""
+    for attempt in range(WRITE_ATTEMPTS):
+        try:
+            return await _create(
+                session,
+                resource,
+                if_none_exist,
+                reach=reach,
+                gaps=gaps,
+                linkage_window_days=linkage_window_days,
+            )
+        except DBAPIError as error:
+            if not write_conflict(error) or attempt == WRITE_ATTEMPTS - 1:
+                raise
+            await session.rollback()
+    raise AssertionError("unreachable")
+
+
+async def _create(
+    session: AsyncSession,
+    resource: ServiceRequest,
+    if_none_exist: Token | None,
+    *,
+    reach: Reach,
+    gaps: list[Gap],
+    linkage_window_days: int,
+) -> CreateOutcome:
     reach.check_parties(resource)
     repository = ReferralRepository(session)
     identifiers = _identifiers(resource)
@@ -82,9 +117,8 @@ async def create(
         owners = await repository.owners_of_identifiers(identifiers)
         raise await _identifier_taken(repository, owners, reach) from None
     await quality.record(session, referral_id, service_request=gaps, new=True)
-    people = {person.key, *person.joined}
-    linked = await _link(session, stored.id, people, linkage_window_days)
-    return CreateOutcome(linked or stored, created=True)
+    await _link(session, {person.key, *person.joined}, linkage_window_days)
+    return CreateOutcome(stored, created=True)
 
 
 async def create_from_message(
@@ -193,6 +227,34 @@ async def update(
 ) -> StoredReferral:
     """Replace a referral and its gaps, refusing with 412 if `expected_version` is no longer
     current."""
+    for attempt in range(WRITE_ATTEMPTS):
+        try:
+            return await _update(
+                session,
+                referral_id,
+                resource,
+                expected_version,
+                reach=reach,
+                gaps=gaps,
+                linkage_window_days=linkage_window_days,
+            )
+        except DBAPIError as error:
+            if not write_conflict(error) or attempt == WRITE_ATTEMPTS - 1:
+                raise
+            await session.rollback()
+    raise AssertionError("unreachable")
+
+
+async def _update(
+    session: AsyncSession,
+    referral_id: str,
+    resource: ServiceRequest,
+    expected_version: int,
+    *,
+    reach: Reach,
+    gaps: list[Gap],
+    linkage_window_days: int,
+) -> StoredReferral:
     if resource.id != referral_id:
         raise BadRequest(
             f"the resource id ({resource.id}) must match the id in the URL ({referral_id})",
@@ -239,8 +301,8 @@ async def update(
         latest = await repository.get(referral_id)
         raise _stale(latest.version if latest else version, expected_version)
     await quality.record(session, referral_id, service_request=gaps)
-    people = {person.key, former_person, *person.joined}
-    return await _link(session, referral_id, people, linkage_window_days) or stored
+    await _link(session, {person.key, former_person, *person.joined}, linkage_window_days)
+    return stored
 
 
 async def _identify(
@@ -253,13 +315,16 @@ async def _identify(
     return await identity.identify(session, resource.nhs_number, [i for i in local if i])
 
 
-async def _link(
-    session: AsyncSession, referral_id: str, person_keys: set[str], window_days: int
-) -> StoredReferral | None:
-    # Imported here: linkage renders referrals through this module (a cycle at import time).
-    from referral_api.linkage import service as linkage
+async def _link(session: AsyncSession, person_keys: set[str], window_days: int) -> None:
+    """Relink the people a write touched (its person, a former person, people joined)."""
+    await linkage.relink_people(session, person_keys, window_days)
 
-    return await linkage.link_person(session, referral_id, person_keys, window_days)
+
+async def served(
+    session: AsyncSession, stored: Sequence[StoredReferral], reach: Reach
+) -> list[bytes]:
+    """The referrals as a caller of `reach` is served them: with their links (`linkage`)."""
+    return await linkage.served(session, stored, reach)
 
 
 async def search(

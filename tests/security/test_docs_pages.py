@@ -41,6 +41,7 @@ def test_production_settings_leave_the_docs_pages_off():
         auth_mode="jwt",
         jwks_url="https://auth.example.nhs.uk/jwks.json",
         pseudonym_key="a-production-pseudonym-key-from-the-secret-store",
+        disclosure_key="a-production-disclosure-key-from-the-secret-store",
     )
 
     assert settings.docs_pages is False

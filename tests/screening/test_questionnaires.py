@@ -97,11 +97,18 @@ async def test_search_by_name_version_and_status(client):
     assert retired.json()["total"] == 0
 
 
-async def test_search_refuses_an_unknown_parameter(client):
-    response = await client.get("/fhir/Questionnaire", params={"title": "x"})
+async def test_search_refuses_an_unknown_parameter_only_when_strict(client):
+    strict = await client.get(
+        "/fhir/Questionnaire", params={"title": "x"}, headers={"Prefer": "handling=strict"}
+    )
+    lenient = await client.get("/fhir/Questionnaire", params={"title": "x"})
 
-    assert response.status_code == 400
-    assert response.json()["issue"][0]["expression"] == ["title"]
+    assert strict.status_code == 400
+    assert strict.json()["issue"][0]["expression"] == ["title"]
+    assert lenient.status_code == 200
+    outcome = lenient.json()["entry"][-1]
+    assert outcome["search"]["mode"] == "outcome"
+    assert outcome["resource"]["issue"][0]["expression"] == ["title"]
 
 
 async def test_unknown_questionnaire_is_404(client):

@@ -27,11 +27,10 @@ from signpost_platform.fhir.search import (
     SearchParameter,
     SearchQuery,
     declare_search,
-    page_links,
     parse_date,
-    parse_search,
     parse_token,
-    render_searchset,
+    search_request,
+    searchset,
 )
 from signpost_platform.urls import base_url
 
@@ -115,7 +114,10 @@ async def capabilities(request: Request) -> Response:
         version=__version__,
         base_url=f"{base_url(request)}/fhir",
         documentation="A read-only FHIR view of the Signpost directory (Open Referral UK at the "
-        "service root). Also _count and _offset. Every error is an OperationOutcome.",
+        "service root). Every search also takes _count, _offset, _total, _summary, _elements, "
+        "_format and _pretty; unknown and empty parameters are ignored and reported in an "
+        "OperationOutcome entry (refused under Prefer: handling=strict). Every error is an "
+        "OperationOutcome.",
         resources=[
             resource("HealthcareService", HEALTHCARE_SERVICE_PARAMETERS),
             resource("Location", NAME_PARAMETERS),
@@ -133,7 +135,7 @@ async def capabilities(request: Request) -> Response:
     openapi_extra=declare_search(HEALTHCARE_SERVICE_PARAMETERS),
 )
 async def search_healthcare_services(request: Request, session: ReadSessionDep) -> Response:
-    query, parsed = _parse(request, HEALTHCARE_SERVICE_PARAMETERS)
+    parsed = await search_request(request, HEALTHCARE_SERVICE_PARAMETERS)
     active = _single(parsed, "active")
     if active not in (None, "true", "false"):
         raise BadRequest("active must be true or false", expression="active")
@@ -154,9 +156,8 @@ async def search_healthcare_services(request: Request, session: ReadSessionDep) 
         page=Page(parsed.offset // parsed.count + 1, parsed.count),
     )
     resource_base = f"{base_url(request)}/fhir/HealthcareService"
-    links = page_links(resource_base, query, parsed, total, len(hits))
     return FhirResponse(
-        render_searchset(resource_base, [(hit.id, hit.body.encode()) for hit in hits], total, links)
+        searchset(resource_base, parsed, [(hit.id, hit.body.encode()) for hit in hits], total)
     )
 
 
@@ -176,16 +177,13 @@ async def read_healthcare_service(service_id: str, session: ReadSessionDep) -> R
     openapi_extra=declare_search(NAME_PARAMETERS),
 )
 async def search_locations(request: Request, session: ReadSessionDep) -> Response:
-    query, parsed = _parse(request, NAME_PARAMETERS)
+    parsed = await search_request(request, NAME_PARAMETERS)
     total, rows = await service.search_locations(
         session, _single(parsed, "name"), parsed.count, parsed.offset
     )
     resource_base = f"{base_url(request)}/fhir/Location"
-    links = page_links(resource_base, query, parsed, total, len(rows))
     return FhirResponse(
-        render_searchset(
-            resource_base, [(r.id, r.fhir_resource.encode()) for r in rows], total, links
-        )
+        searchset(resource_base, parsed, [(r.id, r.fhir_resource.encode()) for r in rows], total)
     )
 
 
@@ -201,16 +199,13 @@ async def read_location(location_id: str, session: ReadSessionDep) -> Response:
     openapi_extra=declare_search(NAME_PARAMETERS),
 )
 async def search_organizations(request: Request, session: ReadSessionDep) -> Response:
-    query, parsed = _parse(request, NAME_PARAMETERS)
+    parsed = await search_request(request, NAME_PARAMETERS)
     total, rows = await service.search_organizations(
         session, _single(parsed, "name"), parsed.count, parsed.offset
     )
     resource_base = f"{base_url(request)}/fhir/Organization"
-    links = page_links(resource_base, query, parsed, total, len(rows))
     return FhirResponse(
-        render_searchset(
-            resource_base, [(r.id, r.fhir_resource.encode()) for r in rows], total, links
-        )
+        searchset(resource_base, parsed, [(r.id, r.fhir_resource.encode()) for r in rows], total)
     )
 
 
@@ -219,21 +214,6 @@ async def search_organizations(request: Request, session: ReadSessionDep) -> Res
 )
 async def read_organization(organization_id: str, session: ReadSessionDep) -> Response:
     return FhirResponse((await service.read_organization(session, _id(organization_id))).encode())
-
-
-def _parse(
-    request: Request, parameters: list[SearchParameter]
-) -> tuple[list[tuple[str, str]], SearchQuery]:
-    settings = request.app.state.settings
-    query = list(request.query_params.multi_items())
-    return query, parse_search(
-        query,
-        parameters,
-        {},
-        default_count=settings.default_page_size,
-        max_count=settings.max_page_size,
-        default_sort=[],
-    )
 
 
 def _single(parsed: SearchQuery, name: str) -> str | None:

@@ -16,10 +16,9 @@ from signpost_platform.fhir.search import (
     SearchParameter,
     SearchQuery,
     declare_search,
-    page_links,
-    parse_search,
     parse_token,
-    render_searchset,
+    search_request,
+    searchset,
 )
 from signpost_platform.urls import base_url
 from signpost_schemas import systems
@@ -114,30 +113,22 @@ def _nhs_number(value: str) -> str:
     summary="Search extracted Observations",
     description="Parameters: "
     + "; ".join(f"`{p.name}` ({p.type}): {p.documentation}" for p in PARAMETERS)
-    + ". Also `_count` and `_offset`. Unknown parameters are refused with 400.",
+    + ". Also the common result parameters (`_count`, `_offset`, `_summary`, `_elements`…). "
+    "Unknown and empty parameters are ignored and reported in an OperationOutcome entry, or "
+    "refused with 400 under `Prefer: handling=strict`.",
     openapi_extra=declare_search(PARAMETERS),
 )
 async def search_observations(
     request: Request, session: SessionDep, caller: ReadCaller
 ) -> Response:
-    settings = request.app.state.settings
-    query = list(request.query_params.multi_items())
-    parsed = parse_search(
-        query,
-        PARAMETERS,
-        {},
-        default_count=settings.default_page_size,
-        max_count=settings.max_page_size,
-        default_sort=[],
-    )
+    parsed = await search_request(request, PARAMETERS)
     total, rows = await ObservationRepository(session).search(
         observation_filter(parsed), Reach.of(caller)
     )
     await trail.record(session, caller, "search", "Observation", returned_ids=[r.id for r in rows])
     resource_base = f"{base_url(request)}/fhir/Observation"
-    links = page_links(resource_base, query, parsed, total, len(rows))
     return FhirResponse(
-        render_searchset(resource_base, [(r.id, r.resource.encode()) for r in rows], total, links)
+        searchset(resource_base, parsed, [(r.id, r.resource.encode()) for r in rows], total)
     )
 
 

@@ -21,7 +21,7 @@ ReadCaller = Annotated[Caller, require_scope("referral:read")]
 
 
 def _add_routes(resource_type: str, what: str) -> None:
-    parameter = search.PARAMETERS[resource_type][0]
+    parameter = search.REFERRAL_PARAMETER[resource_type]
 
     async def read(resource_id: str, session: ReadSessionDep, caller: ReadCaller) -> Response:
         found = await LifecycleRepository(session).get_resource(
@@ -40,6 +40,8 @@ def _add_routes(resource_type: str, what: str) -> None:
         total, rows = await LifecycleRepository(session).search(
             RESOURCE_TABLES[resource_type],
             ids,
+            parsed.ids(),
+            parsed.last_updated(),
             search.ORDER[resource_type],
             parsed.count,
             parsed.offset,

@@ -13,6 +13,8 @@ from signpost_platform.db import SessionDep
 from signpost_platform.errors import BadRequest, NotFound
 from signpost_platform.fhir.responses import FhirResponse
 from signpost_platform.fhir.search import (
+    ID,
+    LAST_UPDATED,
     SearchParameter,
     SearchQuery,
     declare_search,
@@ -33,6 +35,8 @@ DOMAIN_SYSTEM = (
 )
 
 PARAMETERS = [
+    ID,
+    LAST_UPDATED,
     SearchParameter(
         "derived-from",
         "reference",
@@ -83,7 +87,15 @@ def observation_filter(query: SearchQuery) -> ObservationFilter:
             raise BadRequest("interpretation supports POS only", expression="interpretation")
         positive = True
     return ObservationFilter(
-        response_ids, nhs_numbers, code_tokens, domains, positive, query.count, query.offset
+        response_ids,
+        nhs_numbers,
+        code_tokens,
+        domains,
+        positive,
+        query.count,
+        query.offset,
+        ids=query.ids(),
+        last_updated=query.last_updated(),
     )
 
 

@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import orjson
 from fastapi import Request
+from sqlalchemy import ColumnElement, and_
 
 from signpost_platform.errors import BadRequest, UnsupportedMediaType
 from signpost_platform.parameters import QueryParameter, check_parameter_counts, declare
@@ -414,6 +415,21 @@ def _date_range(value: str) -> tuple[datetime, datetime]:
         raise ValueError("a dateTime needs a time zone")
     moment = moment.astimezone(UTC)
     return moment, moment + timedelta(seconds=1)
+
+
+def date_condition(column: Any, date_range: DateRange) -> ColumnElement[bool]:
+    """The SQL condition of a date parameter on a timestamp column (`_lastUpdated`, …)."""
+    match date_range.prefix:
+        case "ge":
+            return column >= date_range.start  # type: ignore[no-any-return]
+        case "gt":
+            return column >= date_range.end  # type: ignore[no-any-return]
+        case "le":
+            return column < date_range.end  # type: ignore[no-any-return]
+        case "lt":
+            return column < date_range.start  # type: ignore[no-any-return]
+        case _:
+            return and_(column >= date_range.start, column < date_range.end)
 
 
 def page_links(

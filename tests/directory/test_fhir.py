@@ -1,5 +1,6 @@
 """The FHIR view: valid R4 resources, UK Core profiles, searches and OperationOutcomes."""
 
+import pytest
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from fhir.resources.R4B.healthcareservice import HealthcareService
@@ -142,3 +143,33 @@ async def test_fhir_search_ignores_an_unknown_parameter_with_a_warning_entry(see
     self_link = next(link["url"] for link in bundle["link"] if link["relation"] == "self")
     assert "colour" not in self_link
     assert "_count=100&" in self_link or "_count=100" in self_link.split("?")[1].split("&")
+
+
+@pytest.mark.parametrize("resource_type", ["HealthcareService", "Location", "Organization"])
+async def test_fhir_searches_take_id(seeded_client, resource_type):
+    every = (await seeded_client.get(f"/fhir/{resource_type}?_count=2")).json()
+    first = every["entry"][0]["resource"]["id"]
+
+    bundle = (
+        await seeded_client.get(
+            f"/fhir/{resource_type}?_id={first}", headers={"Prefer": "handling=strict"}
+        )
+    ).json()
+
+    assert [e["resource"]["id"] for e in bundle["entry"]] == [first]
+    assert bundle["total"] == 1
+
+
+@pytest.mark.parametrize("resource_type", ["Location", "Organization"])
+async def test_location_and_organization_searches_take_last_updated(seeded_client, resource_type):
+    strict = {"Prefer": "handling=strict"}
+    before = await seeded_client.get(
+        f"/fhir/{resource_type}?_lastUpdated=lt2000-01-01", headers=strict
+    )
+    since = await seeded_client.get(
+        f"/fhir/{resource_type}?_lastUpdated=ge2000-01-01", headers=strict
+    )
+    every = await seeded_client.get(f"/fhir/{resource_type}")
+
+    assert before.json()["total"] == 0
+    assert since.json()["total"] == every.json()["total"] > 0

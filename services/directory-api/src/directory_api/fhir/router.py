@@ -24,6 +24,8 @@ from signpost_platform.fhir.capability import (
 )
 from signpost_platform.fhir.responses import FhirResponse
 from signpost_platform.fhir.search import (
+    ID,
+    LAST_UPDATED,
     SearchParameter,
     SearchQuery,
     declare_search,
@@ -38,6 +40,7 @@ router = APIRouter(prefix="/fhir", tags=["FHIR"])
 HS = "http://hl7.org/fhir/SearchParameter/HealthcareService"
 
 HEALTHCARE_SERVICE_PARAMETERS = [
+    ID,
     SearchParameter(
         "service-type",
         "token",
@@ -85,6 +88,8 @@ HEALTHCARE_SERVICE_PARAMETERS = [
     ),
 ]
 NAME_PARAMETERS = [
+    ID,
+    LAST_UPDATED,
     SearchParameter("name", "string", "The name contains this", repeatable=False),
 ]
 
@@ -154,6 +159,7 @@ async def search_healthcare_services(request: Request, session: ReadSessionDep) 
         active=None if active is None else active == "true",
         last_updated=[parse_date("_lastUpdated", v) for v in parsed.values.get("_lastUpdated", [])],
         page=Page(parsed.offset // parsed.count + 1, parsed.count),
+        ids=parsed.ids(),
     )
     resource_base = f"{base_url(request)}/fhir/HealthcareService"
     return FhirResponse(
@@ -179,7 +185,12 @@ async def read_healthcare_service(service_id: str, session: ReadSessionDep) -> R
 async def search_locations(request: Request, session: ReadSessionDep) -> Response:
     parsed = await search_request(request, NAME_PARAMETERS)
     total, rows = await service.search_locations(
-        session, _single(parsed, "name"), parsed.count, parsed.offset
+        session,
+        _single(parsed, "name"),
+        parsed.count,
+        parsed.offset,
+        ids=parsed.ids(),
+        last_updated=parsed.last_updated(),
     )
     resource_base = f"{base_url(request)}/fhir/Location"
     return FhirResponse(
@@ -201,7 +212,12 @@ async def read_location(location_id: str, session: ReadSessionDep) -> Response:
 async def search_organizations(request: Request, session: ReadSessionDep) -> Response:
     parsed = await search_request(request, NAME_PARAMETERS)
     total, rows = await service.search_organizations(
-        session, _single(parsed, "name"), parsed.count, parsed.offset
+        session,
+        _single(parsed, "name"),
+        parsed.count,
+        parsed.offset,
+        ids=parsed.ids(),
+        last_updated=parsed.last_updated(),
     )
     resource_base = f"{base_url(request)}/fhir/Organization"
     return FhirResponse(

@@ -236,8 +236,8 @@ def parse_search(
             base = name.split(":", 1)[0]
             if ":" in name and base in accepted:
                 raise BadRequest(
-                    f"the modifier of {name!r} is not supported; supported: "
-                    f"{', '.join(sorted(accepted))}",
+                    f"unknown search parameter {name!r}: the modifier of {base} is not "
+                    f"supported; supported: {', '.join(sorted(accepted))}",
                     expression=name,
                     issue_code="not-supported",
                 )

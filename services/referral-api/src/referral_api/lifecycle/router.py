@@ -49,7 +49,11 @@ def _add_routes(resource_type: str, what: str) -> None:
             reach,
         )
         await trail.record(
-            session, caller, "search", resource_type, returned_ids=[i for i, _ in rows]
+            session,
+            caller,
+            "search",
+            resource_type,
+            returned_ids=[i for i, _ in rows] if parsed.returns_entries else [],
         )
         resource_base = f"{base_url(request)}/fhir/{resource_type}"
         body = searchset(resource_base, parsed, [(i, r.encode()) for i, r in rows], total)

@@ -345,8 +345,8 @@ async def _search(request: Request, session: ReadSessionDep, caller: Caller) -> 
     reach = Reach.of(caller)
     parsed = await search_request(request, PARAMETERS, SORT_KEYS, DEFAULT_SORT)
     total, rows = await service.search(session, referral_filter(parsed), reach)
-    returned = [] if parsed.summary == "count" else rows
-    await trail.record(session, caller, "search", RESOURCE, returned_ids=[r.id for r in returned])
+    returned = [r.id for r in rows] if parsed.returns_entries else []
+    await trail.record(session, caller, "search", RESOURCE, returned_ids=returned)
     resource_base = f"{base_url(request)}/fhir/ServiceRequest"
     body = searchset(resource_base, parsed, [(r.id, r.resource.encode()) for r in rows], total)
     return FhirResponse(body)

@@ -137,7 +137,8 @@ async def search_observations(
     total, rows = await ObservationRepository(session).search(
         observation_filter(parsed), Reach.of(caller)
     )
-    await trail.record(session, caller, "search", "Observation", returned_ids=[r.id for r in rows])
+    returned = [r.id for r in rows] if parsed.returns_entries else []
+    await trail.record(session, caller, "search", "Observation", returned_ids=returned)
     resource_base = f"{base_url(request)}/fhir/Observation"
     return FhirResponse(
         searchset(resource_base, parsed, [(r.id, r.resource.encode()) for r in rows], total)

@@ -199,6 +199,11 @@ class SearchQuery:
         """Each occurrence of `name` split on commas: occurrences AND together, values OR."""
         return [value.split(",") for value in self.values.get(name, [])]
 
+    @property
+    def returns_entries(self) -> bool:
+        """Whether the Bundle carries the matches (not with `_summary=count`)."""
+        return self.summary != "count"
+
     def ids(self) -> list[list[str]]:
         """The `_id` occurrences (each a list of ids that OR)."""
         return self.occurrences(ID.name)

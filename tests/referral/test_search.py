@@ -315,3 +315,34 @@ async def test_search_by_post_refuses_a_body_that_is_not_a_form(client):
     )
 
     assert response.status_code == 415
+
+
+async def test_strict_handling_still_serves_count_over_the_cap_as_the_cap(client, referrals):
+    response = await client.get(
+        "/fhir/ServiceRequest?_count=5000",
+        headers={**READ, "Prefer": "return=minimal, handling=strict"},
+    )
+
+    assert response.status_code == 200
+    assert "_count=100" in response.json()["link"][0]["url"].split("?")[1].split("&")
+
+
+async def test_repeated_parameters_stay_capped_in_a_post_search_body(client):
+    body = "&".join(["status=active"] * 11)
+    response = await client.post(
+        "/fhir/ServiceRequest/_search",
+        content=body,
+        headers={**READ, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+
+    assert response.status_code == 400
+    assert response.json()["issue"][0]["code"] == "too-costly"
+    assert response.json()["issue"][0]["expression"] == ["status"]
+
+
+async def test_repeated_parameters_stay_capped_in_lenient_mode(client):
+    query = "&".join(["colour=blue"] * 11)
+    response = await client.get(f"/fhir/ServiceRequest?{query}", headers=READ)
+
+    assert response.status_code == 400
+    assert response.json()["issue"][0]["code"] == "too-costly"

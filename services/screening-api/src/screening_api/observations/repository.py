@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from screening_api.access import Reach
 from screening_api.observations.extraction import ExtractedObservation
 from screening_api.observations.models import ObservationRecord
-from signpost_platform.fhir.search import DateRange, date_condition
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +30,6 @@ class ObservationFilter:
     count: int
     offset: int
     ids: list[list[str]] = field(default_factory=list)
-    last_updated: list[DateRange] = field(default_factory=list)
 
 
 class ObservationRepository:
@@ -104,8 +102,6 @@ def _conditions(search: ObservationFilter) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     for ids in search.ids:
         conditions.append(ObservationRecord.id.in_(ids))
-    for date_range in search.last_updated:
-        conditions.append(date_condition(ObservationRecord.last_updated_at, date_range))
     for ids in search.response_ids:
         conditions.append(ObservationRecord.response_id.in_(ids))
     for numbers in search.nhs_numbers:

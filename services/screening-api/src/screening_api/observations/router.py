@@ -14,7 +14,6 @@ from signpost_platform.errors import BadRequest, NotFound
 from signpost_platform.fhir.responses import FhirResponse
 from signpost_platform.fhir.search import (
     ID,
-    LAST_UPDATED,
     SearchParameter,
     SearchQuery,
     declare_search,
@@ -34,9 +33,9 @@ DOMAIN_SYSTEM = (
     "http://hl7.org/fhir/us/sdoh-clinicalcare/CodeSystem/SDOHCC-CodeSystemTemporaryCodes"
 )
 
+# No _lastUpdated: the table's last_updated_at holds the screen's date, not meta.lastUpdated.
 PARAMETERS = [
     ID,
-    LAST_UPDATED,
     SearchParameter(
         "derived-from",
         "reference",
@@ -95,7 +94,6 @@ def observation_filter(query: SearchQuery) -> ObservationFilter:
         query.count,
         query.offset,
         ids=query.ids(),
-        last_updated=query.last_updated(),
     )
 
 

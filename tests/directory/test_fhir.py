@@ -1,5 +1,6 @@
 """The FHIR view: valid R4 resources, UK Core profiles, searches and OperationOutcomes."""
 
+import pytest
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from fhir.resources.R4B.healthcareservice import HealthcareService
@@ -109,20 +110,66 @@ async def test_capability_statement_lists_what_is_supported(seeded_client):
 
 
 async def test_fhir_errors_are_operation_outcomes_with_expression(seeded_client):
-    unknown = await seeded_client.get("/fhir/HealthcareService?colour=blue")
+    unknown = await seeded_client.get(
+        "/fhir/HealthcareService?colour=blue", headers={"Prefer": "handling=strict"}
+    )
     bad_near = await seeded_client.get("/fhir/HealthcareService?location.near=north")
     missing = await seeded_client.get(
         "/fhir/HealthcareService/5c1b2f7e-0a0a-4b4b-8c8c-9d9d9d9d9d9d"
     )
-    too_many = await seeded_client.get("/fhir/HealthcareService?_count=1000")
+    bad_count = await seeded_client.get("/fhir/HealthcareService?_count=lots")
 
     for response, status, expression in (
         (unknown, 400, "colour"),
         (bad_near, 400, "location.near"),
         (missing, 404, "HealthcareService.id"),
-        (too_many, 400, "_count"),
+        (bad_count, 400, "_count"),
     ):
         assert response.status_code == status
         outcome = response.json()
         assert outcome["resourceType"] == "OperationOutcome"
         assert outcome["issue"][0]["expression"] == [expression]
+
+
+async def test_fhir_search_ignores_an_unknown_parameter_with_a_warning_entry(seeded_client):
+    response = await seeded_client.get("/fhir/HealthcareService?colour=blue&_count=1000")
+
+    assert response.status_code == 200
+    bundle = response.json()
+    outcomes = [e for e in bundle["entry"] if e["search"]["mode"] == "outcome"]
+    assert len(outcomes) == 1
+    issue = outcomes[0]["resource"]["issue"][0]
+    assert (issue["severity"], issue["expression"]) == ("warning", ["colour"])
+    self_link = next(link["url"] for link in bundle["link"] if link["relation"] == "self")
+    assert "colour" not in self_link
+    assert "_count=100&" in self_link or "_count=100" in self_link.split("?")[1].split("&")
+
+
+@pytest.mark.parametrize("resource_type", ["HealthcareService", "Location", "Organization"])
+async def test_fhir_searches_take_id(seeded_client, resource_type):
+    every = (await seeded_client.get(f"/fhir/{resource_type}?_count=2")).json()
+    first = every["entry"][0]["resource"]["id"]
+
+    bundle = (
+        await seeded_client.get(
+            f"/fhir/{resource_type}?_id={first}", headers={"Prefer": "handling=strict"}
+        )
+    ).json()
+
+    assert [e["resource"]["id"] for e in bundle["entry"]] == [first]
+    assert bundle["total"] == 1
+
+
+@pytest.mark.parametrize("resource_type", ["Location", "Organization"])
+async def test_location_and_organization_searches_take_last_updated(seeded_client, resource_type):
+    strict = {"Prefer": "handling=strict"}
+    before = await seeded_client.get(
+        f"/fhir/{resource_type}?_lastUpdated=lt2000-01-01", headers=strict
+    )
+    since = await seeded_client.get(
+        f"/fhir/{resource_type}?_lastUpdated=ge2000-01-01", headers=strict
+    )
+    every = await seeded_client.get(f"/fhir/{resource_type}")
+
+    assert before.json()["total"] == 0
+    assert since.json()["total"] == every.json()["total"] > 0

@@ -6,7 +6,9 @@ that declares query parameters:
 
 * each declared parameter, sent alone with a value its schema allows, is not refused as unknown
   (and is never a 5xx); with a value holding a NUL character it is a 400 naming it;
-* a made-up parameter is refused as unknown (400 naming it);
+* a made-up parameter is refused as unknown (400 naming it); FHIR searches refuse it only under
+  `Prefer: handling=strict` (FHIR R4 3.1.1.4) and otherwise answer 200 with an OperationOutcome
+  entry naming it, so every request here is sent with that header;
 * every other parameter name the services might accept is refused as unknown too: the names
   declared by any operation of the three documents, the FHIR result parameters, the search
   parameters of each CapabilityStatement, the parameters of the ORUK 3.0 OpenAPI, and the names
@@ -70,7 +72,7 @@ async def test_search_and_list_operations_accept_exactly_what_they_declare(
     service_documents: dict[str, dict[str, Any]],
 ) -> None:
     document = service_documents[service]
-    headers = every_scope(document)
+    headers = {**every_scope(document), "Prefer": "handling=strict"}
     async with _service(service, backend, session_tmp) as client:
         candidates = _declared_anywhere(service_documents) | FHIR_RESULT_PARAMETERS
         candidates |= _oruk_parameters()
@@ -87,6 +89,14 @@ async def test_search_and_list_operations_accept_exactly_what_they_declare(
             made_up = await client.get(url, params={MADE_UP: "1"}, headers=headers)
             if not _refused_as_unknown(made_up, MADE_UP):
                 problems.append(f"{where}: a made-up parameter is not refused as unknown")
+            if path.startswith("/fhir/") and "{" not in path:
+                lenient = {k: v for k, v in headers.items() if k != "Prefer"}
+                ignored = await client.get(url, params={MADE_UP: "1"}, headers=lenient)
+                if not _reported_as_ignored(ignored, MADE_UP):
+                    problems.append(
+                        f"{where}: without handling=strict a made-up parameter is not ignored "
+                        f"with a warning ({ignored.status_code} {ignored.text[:120]})"
+                    )
             listed = _listed_as_supported(made_up)
             if undeclared_listed := sorted(listed - set(declared)):
                 problems.append(f"{where}: says it supports {undeclared_listed}, not declared")
@@ -187,6 +197,17 @@ def _refused(response: httpx.Response, name: str) -> bool:
 def _refused_as_unknown(response: httpx.Response, name: str) -> bool:
     return response.status_code == 400 and any(
         name in named and UNKNOWN.search(text) for named, text in _issues(response)
+    )
+
+
+def _reported_as_ignored(response: httpx.Response, name: str) -> bool:
+    """A searchset answered despite `name`, with an outcome entry naming it."""
+    if response.status_code != 200:
+        return False
+    return any(
+        entry.get("search", {}).get("mode") == "outcome"
+        and any(name in issue.get("expression", []) for issue in entry["resource"]["issue"])
+        for entry in response.json().get("entry", [])
     )
 
 

@@ -199,15 +199,25 @@ async def test_oversized_body_is_413_and_writes_nothing(client, referral_app):
     assert await count_rows(referral_app, "referral") == 0
 
 
-async def test_page_size_over_the_cap_is_400_naming_count(client):
+async def test_page_size_over_the_cap_is_served_as_the_cap(client):
     response = await client.get("/fhir/ServiceRequest?_count=101", headers=READ)
+
+    assert response.status_code == 200
+    self_link = response.json()["link"][0]["url"]
+    assert "_count=100" in self_link.split("?")[1].split("&")
+
+
+async def test_malformed_page_size_is_400_naming_count(client):
+    response = await client.get("/fhir/ServiceRequest?_count=abc", headers=READ)
 
     assert response.status_code == 400
     assert response.json()["issue"][0]["expression"] == ["_count"]
 
 
-async def test_unknown_search_parameter_is_refused_not_ignored(client):
-    response = await client.get("/fhir/ServiceRequest?colour=blue", headers=READ)
+async def test_unknown_search_parameter_is_refused_under_strict_handling(client):
+    response = await client.get(
+        "/fhir/ServiceRequest?colour=blue", headers={**READ, "Prefer": "handling=strict"}
+    )
 
     assert response.status_code == 400
     assert response.json()["issue"][0]["code"] == "not-supported"
@@ -238,7 +248,10 @@ async def test_search_value_out_of_range_is_400_naming_it(client, query, paramet
 
 
 async def test_sort_is_unknown_where_a_search_has_no_sort_keys(client):
-    response = await client.get("/fhir/Task?focus=ServiceRequest/x&_sort=authored", headers=READ)
+    response = await client.get(
+        "/fhir/Task?focus=ServiceRequest/x&_sort=authored",
+        headers={**READ, "Prefer": "handling=strict"},
+    )
 
     assert response.status_code == 400
     assert response.json()["issue"][0]["code"] == "not-supported"

@@ -16,7 +16,9 @@ async def test_create_returns_201_with_location_etag_and_server_meta(client):
 
     assert response.status_code == 201
     body = response.json()
-    assert response.headers["location"] == f"http://referral.test/fhir/ServiceRequest/{body['id']}"
+    assert response.headers["location"] == (
+        f"http://referral.test/fhir/ServiceRequest/{body['id']}/_history/1"
+    )
     assert response.headers["etag"] == 'W/"1"'
     assert response.headers["content-type"].startswith("application/fhir+json")
     assert body["meta"]["versionId"] == "1"

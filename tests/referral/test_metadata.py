@@ -12,9 +12,29 @@ async def test_capability_statement_is_valid_and_lists_the_search_parameters(cli
     statement = CapabilityStatement.model_validate(response.json())
     resources = {r.type: r for r in statement.rest[0].resource}
     resource = resources["ServiceRequest"]
-    assert {i.code for i in resource.interaction} == {"create", "read", "update", "search-type"}
+    assert {i.code for i in resource.interaction} == {
+        "create",
+        "read",
+        "vread",
+        "update",
+        "search-type",
+    }
     assert resource.conditionalCreate is True
-    assert {p.name for p in resource.searchParam} == {p.name for p in PARAMETERS}
+    assert resource.readHistory is False  # vread serves the current version only
+    names = {p.name for p in resource.searchParam}
+    assert names == {p.name for p in PARAMETERS}
+    assert {
+        "_id",
+        "_lastUpdated",
+        "subject:identifier",
+        "patient:identifier",
+        "patient.identifier",
+        "requester:identifier",
+    } <= names
+    types = {p.name: p.type for p in resource.searchParam}
+    assert types["requester"] == types["performer"] == "reference"
+    assert "Prefer: handling=strict" in statement.rest[0].documentation
+    assert "_summary" in statement.rest[0].documentation
     assert resources["Task"].searchParam[0].name == "focus"
     assert resources["Encounter"].searchParam[0].name == "based-on"
     assert resources["Observation"].searchParam[0].name == "based-on"

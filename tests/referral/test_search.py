@@ -53,7 +53,9 @@ async def search(client, query):
 
 def found(bundle, ids):
     by_id = {v: k for k, v in ids.items()}
-    return sorted(by_id[e["resource"]["id"]] for e in bundle["entry"])
+    return sorted(
+        by_id[e["resource"]["id"]] for e in bundle["entry"] if e["search"]["mode"] == "match"
+    )
 
 
 @pytest.mark.parametrize(
@@ -86,6 +88,18 @@ def found(bundle, ids):
         ("reason-code=733423003&reason-code=73438004", ["d"]),
         ("reason-code=https://signpost.nhs.example/CodeSystem/referral-reason|733423003", []),
         (f"patient.identifier={NHS_NUMBERS[1]}&performer-type=community-connector", ["e"]),
+        # The chained and :identifier forms of the person mean the same.
+        (f"subject:identifier={NHS_NUMBERS[1]}", ["b", "e"]),
+        (f"patient:identifier=https://fhir.nhs.uk/Id/nhs-number|{NHS_NUMBERS[1]}", ["b", "e"]),
+        # requester and performer as references, and requester:identifier.
+        ("requester=Organization/Y01234", ["c"]),
+        ("requester=https://signpost.nhs.example/fhir/Organization/Y01234", ["c"]),
+        ("requester:identifier=https://fhir.nhs.uk/Id/ods-organization-code|Y01234", ["c"]),
+        ("performer=Organization/NOPE1", []),
+        # |code is the code with no system: every stored reason here has one.
+        ("reason-code=|733423003", []),
+        ("_lastUpdated=lt2000-01-01", []),
+        ("_lastUpdated=ge2000-01-01&status=completed", ["d"]),
     ],
 )
 async def test_search_parameter_selects_the_matching_referrals(client, referrals, query, expected):
@@ -184,3 +198,151 @@ async def test_unknown_priority_is_refused(client):
 
     assert response.status_code == 400
     assert response.json()["issue"][0]["expression"] == ["priority"]
+
+
+async def test_id_selects_the_named_referrals(client, referrals):
+    bundle = await search(client, f"_id={referrals['a']},{referrals['c']}")
+
+    assert found(bundle, referrals) == ["a", "c"]
+
+
+async def test_unknown_parameter_is_ignored_with_a_warning_entry_and_left_out_of_links(
+    client, referrals
+):
+    bundle = await search(client, "colour=blue&status=completed")
+
+    assert found(bundle, referrals) == ["d"]
+    assert bundle["total"] == 1
+    outcome = bundle["entry"][-1]
+    assert outcome["search"] == {"mode": "outcome"}
+    assert outcome["resource"]["resourceType"] == "OperationOutcome"
+    issue = outcome["resource"]["issue"][0]
+    assert issue["severity"] == "warning"
+    assert issue["expression"] == ["colour"]
+    assert "colour" in issue["diagnostics"]
+    assert all("colour" not in link["url"] for link in bundle["link"])
+    assert "status=completed" in bundle["link"][0]["url"]
+    Bundle.model_validate(bundle)
+
+
+async def test_empty_parameter_is_ignored_with_a_warning_entry(client, referrals):
+    bundle = await search(client, "status=")
+
+    assert found(bundle, referrals) == ["a", "b", "c", "d", "e"]
+    assert bundle["entry"][-1]["resource"]["issue"][0]["expression"] == ["status"]
+    assert "status" not in bundle["link"][0]["url"]
+
+
+@pytest.mark.parametrize("query", ["colour=blue", "status="])
+async def test_strict_handling_refuses_unknown_and_empty_parameters(client, query):
+    response = await client.get(
+        f"/fhir/ServiceRequest?{query}", headers={**READ, "Prefer": "handling=strict"}
+    )
+
+    assert response.status_code == 400
+    assert response.json()["issue"][0]["expression"] == [query.split("=")[0]]
+
+
+@pytest.mark.parametrize("prefer", [None, "handling=strict", "handling=lenient"])
+@pytest.mark.parametrize(
+    ("query", "parameter"),
+    [
+        ("_count=abc", "_count"),
+        ("authored=notadate", "authored"),
+        ("_lastUpdated=yesterday", "_lastUpdated"),
+        ("status:exact=active", "status:exact"),
+        ("_summary=text", "_summary"),
+        ("requester=Patient/X1", "requester"),
+    ],
+)
+async def test_bad_values_and_unsupported_modifiers_are_refused_in_both_modes(
+    client, query, parameter, prefer
+):
+    headers = {**READ, **({"Prefer": prefer} if prefer else {})}
+    response = await client.get(f"/fhir/ServiceRequest?{query}", headers=headers)
+
+    assert response.status_code == 400
+    assert response.json()["issue"][0]["expression"] == [parameter]
+
+
+async def test_summary_count_gives_the_total_and_no_entries(client, referrals):
+    bundle = await search(client, "_summary=count&status=active")
+
+    assert bundle["total"] == 4
+    assert bundle["entry"] == []
+
+
+async def test_elements_keeps_only_the_listed_elements_and_tags_subsetted(client, referrals):
+    bundle = await search(client, "_elements=status,subject&_count=2")
+
+    assert len(bundle["entry"]) == 2
+    for entry in bundle["entry"]:
+        resource = entry["resource"]
+        assert set(resource) == {"resourceType", "id", "meta", "status", "subject"}
+        assert {
+            "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
+            "code": "SUBSETTED",
+            "display": "subsetted",
+        } in resource["meta"]["tag"]
+
+
+@pytest.mark.parametrize(
+    "query", ["_summary=data", "_summary=true", "_pretty=true", "_format=json", "_=1764000000000"]
+)
+async def test_common_result_parameters_are_accepted_without_warnings(client, referrals, query):
+    bundle = await search(client, query)
+
+    assert found(bundle, referrals) == ["a", "b", "c", "d", "e"]
+    assert all(e["search"]["mode"] == "match" for e in bundle["entry"])
+
+
+async def test_search_by_post_takes_form_encoded_parameters(client, referrals):
+    response = await client.post(
+        "/fhir/ServiceRequest/_search",
+        content=f"status=completed&patient.identifier={NHS_NUMBERS[0]}",
+        headers={**READ, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+
+    assert response.status_code == 200, response.text
+    assert found(response.json(), referrals) == ["d"]
+
+
+async def test_search_by_post_refuses_a_body_that_is_not_a_form(client):
+    response = await client.post(
+        "/fhir/ServiceRequest/_search",
+        json={"status": "completed"},
+        headers=READ,
+    )
+
+    assert response.status_code == 415
+
+
+async def test_strict_handling_still_serves_count_over_the_cap_as_the_cap(client, referrals):
+    response = await client.get(
+        "/fhir/ServiceRequest?_count=5000",
+        headers={**READ, "Prefer": "return=minimal, handling=strict"},
+    )
+
+    assert response.status_code == 200
+    assert "_count=100" in response.json()["link"][0]["url"].split("?")[1].split("&")
+
+
+async def test_repeated_parameters_stay_capped_in_a_post_search_body(client):
+    body = "&".join(["status=active"] * 11)
+    response = await client.post(
+        "/fhir/ServiceRequest/_search",
+        content=body,
+        headers={**READ, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+
+    assert response.status_code == 400
+    assert response.json()["issue"][0]["code"] == "too-costly"
+    assert response.json()["issue"][0]["expression"] == ["status"]
+
+
+async def test_repeated_parameters_stay_capped_in_lenient_mode(client):
+    query = "&".join(["colour=blue"] * 11)
+    response = await client.get(f"/fhir/ServiceRequest?{query}", headers=READ)
+
+    assert response.status_code == 400
+    assert response.json()["issue"][0]["code"] == "too-costly"

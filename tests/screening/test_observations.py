@@ -124,3 +124,39 @@ async def test_bad_search_values_are_refused(client):
     assert bad_number.status_code == 400
     assert bad_number.json()["issue"][0]["expression"] == ["patient.identifier"]
     assert bad_interpretation.json()["issue"][0]["expression"] == ["interpretation"]
+
+
+async def test_search_by_id_and_summary_count(client):
+    response_id = await _completed(client, barts_answers())
+    every = await _observations(client, response_id)
+    first, second = every[0]["id"], every[1]["id"]
+
+    one = await _observations(client, response_id, _id=first)
+    two = await _observations(client, response_id, _id=f"{first},{second}")
+    counted = await client.get(
+        "/fhir/Observation",
+        params={"derived-from": f"QuestionnaireResponse/{response_id}", "_summary": "count"},
+        headers=READ,
+    )
+
+    assert [o["id"] for o in one] == [first]
+    assert sorted(o["id"] for o in two) == sorted([first, second])
+    assert counted.json()["total"] == len(every)
+    assert counted.json()["entry"] == []
+
+
+async def test_unknown_parameter_is_ignored_unless_strict(client):
+    response_id = await _completed(client, barts_answers())
+    params = {"derived-from": f"QuestionnaireResponse/{response_id}", "_lastUpdated": "ge2000"}
+
+    lenient = await client.get("/fhir/Observation", params=params, headers=READ)
+    strict = await client.get(
+        "/fhir/Observation", params=params, headers={**READ, "Prefer": "handling=strict"}
+    )
+
+    assert lenient.status_code == 200
+    outcome = lenient.json()["entry"][-1]
+    assert outcome["search"]["mode"] == "outcome"
+    assert outcome["resource"]["issue"][0]["expression"] == ["_lastUpdated"]
+    assert strict.status_code == 400
+    assert strict.json()["issue"][0]["expression"] == ["_lastUpdated"]

@@ -97,11 +97,18 @@ async def test_search_by_name_version_and_status(client):
     assert retired.json()["total"] == 0
 
 
-async def test_search_refuses_an_unknown_parameter(client):
-    response = await client.get("/fhir/Questionnaire", params={"title": "x"})
+async def test_search_refuses_an_unknown_parameter_only_when_strict(client):
+    strict = await client.get(
+        "/fhir/Questionnaire", params={"title": "x"}, headers={"Prefer": "handling=strict"}
+    )
+    lenient = await client.get("/fhir/Questionnaire", params={"title": "x"})
 
-    assert response.status_code == 400
-    assert response.json()["issue"][0]["expression"] == ["title"]
+    assert strict.status_code == 400
+    assert strict.json()["issue"][0]["expression"] == ["title"]
+    assert lenient.status_code == 200
+    outcome = lenient.json()["entry"][-1]
+    assert outcome["search"]["mode"] == "outcome"
+    assert outcome["resource"]["issue"][0]["expression"] == ["title"]
 
 
 async def test_unknown_questionnaire_is_404(client):
@@ -117,9 +124,25 @@ async def test_capability_statement_lists_what_is_supported(client):
     resources = {r["type"]: r for r in body["rest"][0]["resource"]}
     assert set(resources) == {"Questionnaire", "QuestionnaireResponse", "Observation"}
     assert [p["name"] for p in resources["Questionnaire"]["searchParam"]] == [
+        "_id",
         "url",
         "name",
         "version",
         "status",
     ]
     assert resources["QuestionnaireResponse"]["conditionalCreate"] is True
+
+
+async def test_search_by_id_and_the_common_result_parameters(client):
+    every = (await client.get("/fhir/Questionnaire")).json()
+    first = every["entry"][0]["resource"]["id"]
+
+    by_id = (await client.get("/fhir/Questionnaire", params={"_id": first})).json()
+    counted = (await client.get("/fhir/Questionnaire", params={"_summary": "count"})).json()
+    subset = (await client.get("/fhir/Questionnaire", params={"_elements": "name"})).json()
+
+    assert [e["resource"]["id"] for e in by_id["entry"]] == [first]
+    assert counted["total"] == every["total"]
+    assert counted["entry"] == []
+    assert set(subset["entry"][0]["resource"]) == {"resourceType", "id", "meta", "name"}
+    assert subset["entry"][0]["resource"]["meta"]["tag"][-1]["code"] == "SUBSETTED"

@@ -63,7 +63,8 @@ async def test_search_for_another_referral_finds_nothing(client, referral_id):
     ],
 )
 async def test_bad_search_parameters_are_refused(client, path, params, expression):
-    response = await client.get(path, params=params, headers=READ)
+    # An unknown parameter is refused only under strict handling (ignored with a warning else).
+    response = await client.get(path, params=params, headers={**READ, "Prefer": "handling=strict"})
 
     assert response.status_code == 400
     assert response.json()["issue"][0]["expression"] == [expression]
@@ -81,3 +82,51 @@ async def test_the_capability_statement_lists_process_message(client):
 
     [operation] = statement["rest"][0]["operation"]
     assert operation["name"] == "process-message"
+
+
+async def test_unknown_parameter_is_ignored_with_a_warning_entry(client):
+    bundle = (
+        await client.get(
+            "/fhir/Encounter",
+            params={"based-on": "ServiceRequest/none", "patient": "x"},
+            headers=READ,
+        )
+    ).json()
+
+    assert bundle["total"] == 0
+    assert bundle["entry"][-1]["search"]["mode"] == "outcome"
+    assert bundle["entry"][-1]["resource"]["issue"][0]["expression"] == ["patient"]
+
+
+@pytest.mark.parametrize("resource_type", ["Task", "Encounter", "Observation"])
+async def test_lifecycle_searches_take_id_and_last_updated(client, resource_type):
+    for query in ({"_id": "nope"}, {"_lastUpdated": "lt2000-01-01"}):
+        response = await client.get(
+            f"/fhir/{resource_type}", params=query, headers={**READ, "Prefer": "handling=strict"}
+        )
+        assert response.status_code == 200, response.text
+        assert response.json()["total"] == 0
+
+
+async def test_contacts_by_id_and_last_updated(client, referral_id):
+    based_on = {"based-on": f"ServiceRequest/{referral_id}"}
+    every = (await client.get("/fhir/Encounter", params=based_on, headers=READ)).json()
+    first, second = (e["resource"]["id"] for e in every["entry"][:2])
+
+    by_id = (
+        await client.get("/fhir/Encounter", params={**based_on, "_id": first}, headers=READ)
+    ).json()
+    by_ids = (
+        await client.get(
+            "/fhir/Encounter", params={**based_on, "_id": f"{first},{second}"}, headers=READ
+        )
+    ).json()
+    since_2000 = (
+        await client.get(
+            "/fhir/Encounter", params={**based_on, "_lastUpdated": "ge2000-01-01"}, headers=READ
+        )
+    ).json()
+
+    assert [e["resource"]["id"] for e in by_id["entry"]] == [first]
+    assert by_ids["total"] == 2
+    assert since_2000["total"] == every["total"] == 3

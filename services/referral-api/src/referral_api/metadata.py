@@ -52,8 +52,16 @@ async def capabilities(request: Request) -> Response:
                         "If-None-Exist: identifier=<system>|<value>",
                     ),
                     ResourceInteraction(code="read"),
+                    ResourceInteraction(
+                        code="vread",
+                        documentation="Only the current version is kept: its version id is "
+                        "served, any other is 404",
+                    ),
                     ResourceInteraction(code="update", documentation="If-Match is required"),
-                    ResourceInteraction(code="search-type"),
+                    ResourceInteraction(
+                        code="search-type",
+                        documentation="GET, or POST _search with form-encoded parameters",
+                    ),
                 ],
                 versioning="versioned-update",
                 readHistory=False,

@@ -5,6 +5,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
+from starlette.middleware.gzip import GZipMiddleware
 
 from signpost_platform import health
 from signpost_platform.auth import Authenticator
@@ -14,13 +15,22 @@ from signpost_platform.errors import install_error_handlers
 from signpost_platform.logging import configure_logging
 from signpost_platform.metrics import MetricsMiddleware
 from signpost_platform.metrics import router as metrics_router
-from signpost_platform.middleware import BodySizeLimitMiddleware, CorrelationMiddleware
+from signpost_platform.middleware import (
+    AcceptMiddleware,
+    BodySizeLimitMiddleware,
+    ConditionalGetMiddleware,
+    CorrelationMiddleware,
+    HeadMiddleware,
+)
 from signpost_platform.migrations import head_revisions, known_revisions
 from signpost_platform.openapi_docs import install_openapi_shaping
 from signpost_platform.parameters import check_parameters
 from signpost_platform.security import RateLimitMiddleware, SecurityHeadersMiddleware
 from signpost_platform.settings import ServiceSettings
 from signpost_platform.tracing import TracingMiddleware, configure_tracing
+
+# Answers smaller than this go uncompressed: compressing them saves less than it costs.
+GZIP_MINIMUM_BYTES = 1024
 
 Lifecycle = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
@@ -85,7 +95,10 @@ def create_app(
     app.state.version = version
     app.state.settings = settings
     install_error_handlers(app)
-    # Outermost last: tracing → correlation/access log → metrics → headers → rate limit → body cap.
+    # Outermost last: tracing → correlation/access log → metrics → HEAD as GET → gzip → headers
+    # → rate limit → body cap → conditional reads (304) → FHIR content negotiation (406).
+    app.add_middleware(AcceptMiddleware)
+    app.add_middleware(ConditionalGetMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(
         RateLimitMiddleware,
@@ -93,6 +106,8 @@ def create_app(
         burst=settings.rate_limit_burst,
     )
     app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES)
+    app.add_middleware(HeadMiddleware)
     app.add_middleware(MetricsMiddleware, service=service_name)
     app.add_middleware(CorrelationMiddleware)
     app.add_middleware(TracingMiddleware, service=service_name)

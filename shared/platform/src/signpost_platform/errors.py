@@ -16,6 +16,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
+from starlette.routing import Match
 
 from signpost_platform.db import (
     database_unavailable,
@@ -200,6 +201,19 @@ def _location_to_parameter(loc: tuple[int | str, ...]) -> str:
     return text or str(loc[0] if loc else "request")
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at the request's path (HEAD wherever GET is): the `Allow`
+    header of a 405. Each method is tried against the app's routes, as the router would."""
+    allowed = []
+    for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+            if method == "GET":
+                allowed.append("HEAD")
+    return allowed
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map every error the app can raise to OperationOutcome or problem+json."""
 
@@ -223,11 +237,14 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http_error(request: Request, error: StarletteHTTPException) -> Response:
         code = _HTTP_ISSUE_CODES.get(error.status_code, "processing")
         detail = error.detail if isinstance(error.detail, str) else _TITLES.get(error.status_code)
+        headers = dict(error.headers or {})
+        if error.status_code == 405:
+            allowed = allowed_methods(request)
+            headers["Allow"] = ", ".join(allowed)
+            detail = f"{request.method} is not allowed here; allowed: {', '.join(allowed)}"
         return render_error(
             request.url.path,
-            SignpostError(
-                error.status_code, [Issue(code, detail or "error")], dict(error.headers or {})
-            ),
+            SignpostError(error.status_code, [Issue(code, detail or "error")], headers),
         )
 
     @app.exception_handler(ClientDisconnect)

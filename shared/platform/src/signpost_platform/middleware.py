@@ -1,12 +1,21 @@
-"""Pure ASGI middleware: correlation ids with access logging, and the request body cap."""
+"""Pure ASGI middleware: correlation ids with access logging, the request body cap, HEAD,
+conditional reads (304) and content negotiation (406) as HTTP and FHIR clients expect them."""
 
 import logging
 import time
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from signpost_platform.errors import PayloadTooLarge, render_error
+from signpost_platform.errors import (
+    Issue,
+    PayloadTooLarge,
+    SignpostError,
+    is_fhir_path,
+    render_error,
+)
 from signpost_platform.logging import accept_correlation_id, correlation_id
 
 access_log = logging.getLogger("signpost.access")
@@ -106,3 +115,156 @@ def header(scope: Scope, name: bytes) -> Any:
         if key == name:
             return value.decode("latin-1")
     return None
+
+
+class HeadMiddleware:
+    """`HEAD` wherever `GET` is served: the GET answer's status and headers, without its body."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, without_body)
+
+
+# Headers a 304 repeats from the 200 it stands for (RFC 9110 15.4.5); the body's own go.
+_NOT_MODIFIED_DROPS = {b"content-length", b"content-type", b"content-encoding"}
+
+
+class ConditionalGetMiddleware:
+    """Answers a GET or HEAD whose `If-None-Match` names the answer's ETag (weak comparison), or
+    whose `If-Modified-Since` is not before its Last-Modified, with 304 Not Modified.
+    `If-None-Match` wins when both are sent (RFC 9110 13.2.2)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        if_none_match = header(scope, b"if-none-match")
+        if_modified_since = header(scope, b"if-modified-since")
+        if if_none_match is None and if_modified_since is None:
+            await self.app(scope, receive, send)
+            return
+        not_modified = False
+
+        async def conditional_send(message: Message) -> None:
+            nonlocal not_modified
+            if message["type"] == "http.response.start" and message["status"] == 200:
+                headers = dict(message.get("headers", []))
+                if _unchanged(headers, if_none_match, if_modified_since):
+                    not_modified = True
+                    message = {
+                        "type": "http.response.start",
+                        "status": 304,
+                        "headers": [
+                            (k, v)
+                            for k, v in message.get("headers", [])
+                            if k.lower() not in _NOT_MODIFIED_DROPS
+                        ],
+                    }
+            elif message["type"] == "http.response.body" and not_modified:
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app(scope, receive, conditional_send)
+
+
+def _unchanged(
+    headers: dict[bytes, bytes], if_none_match: str | None, if_modified_since: str | None
+) -> bool:
+    if if_none_match is not None:
+        etag = headers.get(b"etag")
+        if etag is None:
+            return False
+        current = _opaque(etag.decode("latin-1"))
+        wanted = [part.strip() for part in if_none_match.split(",")]
+        return "*" in wanted or current in {_opaque(tag) for tag in wanted}
+    last_modified = headers.get(b"last-modified")
+    if last_modified is None or if_modified_since is None:
+        return False
+    since, modified = _http_date(if_modified_since), _http_date(last_modified.decode("latin-1"))
+    return since is not None and modified is not None and modified <= since
+
+
+def _opaque(tag: str) -> str:
+    return tag.strip().removeprefix("W/")
+
+
+def _http_date(value: str) -> datetime | None:
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+# What a FHIR path answers with; an Accept that allows none of these is refused with 406.
+_SERVED = ("application/fhir+json", "application/json")
+
+
+class AcceptMiddleware:
+    """Refuses (406, an OperationOutcome) a FHIR request whose `Accept` header allows no JSON,
+    e.g. `application/fhir+xml`; `_format=json` in the query overrides Accept, as FHIR says."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not is_fhir_path(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        accept = header(scope, b"accept")
+        if accept is None or not accept.strip() or _accepts_json(accept) or _format_given(scope):
+            await self.app(scope, receive, send)
+            return
+        error = SignpostError(
+            406,
+            [
+                Issue(
+                    "not-supported",
+                    f"only FHIR JSON is served ({', '.join(_SERVED)}); Accept was {accept!r}",
+                    ["Accept"],
+                )
+            ],
+        )
+        await render_error(scope["path"], error)(scope, receive, send)
+
+
+def _accepts_json(accept: str) -> bool:
+    for part in accept.split(","):
+        media, *parameters = [piece.strip() for piece in part.split(";")]
+        media = media.lower()
+        quality = 1.0
+        for parameter in parameters:
+            name, _, value = parameter.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if quality <= 0:
+            continue
+        if media in ("*/*", "application/*", *_SERVED) or media.endswith("+json"):
+            return True
+    return False
+
+
+def _format_given(scope: Scope) -> bool:
+    query = scope.get("query_string", b"").decode("latin-1")
+    return any(part.split("=", 1)[0] == "_format" for part in query.split("&"))

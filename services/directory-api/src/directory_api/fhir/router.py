@@ -24,14 +24,15 @@ from signpost_platform.fhir.capability import (
 )
 from signpost_platform.fhir.responses import FhirResponse
 from signpost_platform.fhir.search import (
+    ID,
+    LAST_UPDATED,
     SearchParameter,
     SearchQuery,
     declare_search,
-    page_links,
     parse_date,
-    parse_search,
     parse_token,
-    render_searchset,
+    search_request,
+    searchset,
 )
 from signpost_platform.urls import base_url
 
@@ -39,6 +40,7 @@ router = APIRouter(prefix="/fhir", tags=["FHIR"])
 HS = "http://hl7.org/fhir/SearchParameter/HealthcareService"
 
 HEALTHCARE_SERVICE_PARAMETERS = [
+    ID,
     SearchParameter(
         "service-type",
         "token",
@@ -86,6 +88,8 @@ HEALTHCARE_SERVICE_PARAMETERS = [
     ),
 ]
 NAME_PARAMETERS = [
+    ID,
+    LAST_UPDATED,
     SearchParameter("name", "string", "The name contains this", repeatable=False),
 ]
 
@@ -115,7 +119,10 @@ async def capabilities(request: Request) -> Response:
         version=__version__,
         base_url=f"{base_url(request)}/fhir",
         documentation="A read-only FHIR view of the Signpost directory (Open Referral UK at the "
-        "service root). Also _count and _offset. Every error is an OperationOutcome.",
+        "service root). Every search also takes _count, _offset, _total, _summary, _elements, "
+        "_format and _pretty; unknown and empty parameters are ignored and reported in an "
+        "OperationOutcome entry (refused under Prefer: handling=strict). Every error is an "
+        "OperationOutcome.",
         resources=[
             resource("HealthcareService", HEALTHCARE_SERVICE_PARAMETERS),
             resource("Location", NAME_PARAMETERS),
@@ -133,7 +140,7 @@ async def capabilities(request: Request) -> Response:
     openapi_extra=declare_search(HEALTHCARE_SERVICE_PARAMETERS),
 )
 async def search_healthcare_services(request: Request, session: ReadSessionDep) -> Response:
-    query, parsed = _parse(request, HEALTHCARE_SERVICE_PARAMETERS)
+    parsed = await search_request(request, HEALTHCARE_SERVICE_PARAMETERS)
     active = _single(parsed, "active")
     if active not in (None, "true", "false"):
         raise BadRequest("active must be true or false", expression="active")
@@ -152,11 +159,11 @@ async def search_healthcare_services(request: Request, session: ReadSessionDep) 
         active=None if active is None else active == "true",
         last_updated=[parse_date("_lastUpdated", v) for v in parsed.values.get("_lastUpdated", [])],
         page=Page(parsed.offset // parsed.count + 1, parsed.count),
+        ids=parsed.ids(),
     )
     resource_base = f"{base_url(request)}/fhir/HealthcareService"
-    links = page_links(resource_base, query, parsed, total, len(hits))
     return FhirResponse(
-        render_searchset(resource_base, [(hit.id, hit.body.encode()) for hit in hits], total, links)
+        searchset(resource_base, parsed, [(hit.id, hit.body.encode()) for hit in hits], total)
     )
 
 
@@ -176,16 +183,18 @@ async def read_healthcare_service(service_id: str, session: ReadSessionDep) -> R
     openapi_extra=declare_search(NAME_PARAMETERS),
 )
 async def search_locations(request: Request, session: ReadSessionDep) -> Response:
-    query, parsed = _parse(request, NAME_PARAMETERS)
+    parsed = await search_request(request, NAME_PARAMETERS)
     total, rows = await service.search_locations(
-        session, _single(parsed, "name"), parsed.count, parsed.offset
+        session,
+        _single(parsed, "name"),
+        parsed.count,
+        parsed.offset,
+        ids=parsed.ids(),
+        last_updated=parsed.last_updated(),
     )
     resource_base = f"{base_url(request)}/fhir/Location"
-    links = page_links(resource_base, query, parsed, total, len(rows))
     return FhirResponse(
-        render_searchset(
-            resource_base, [(r.id, r.fhir_resource.encode()) for r in rows], total, links
-        )
+        searchset(resource_base, parsed, [(r.id, r.fhir_resource.encode()) for r in rows], total)
     )
 
 
@@ -201,16 +210,18 @@ async def read_location(location_id: str, session: ReadSessionDep) -> Response:
     openapi_extra=declare_search(NAME_PARAMETERS),
 )
 async def search_organizations(request: Request, session: ReadSessionDep) -> Response:
-    query, parsed = _parse(request, NAME_PARAMETERS)
+    parsed = await search_request(request, NAME_PARAMETERS)
     total, rows = await service.search_organizations(
-        session, _single(parsed, "name"), parsed.count, parsed.offset
+        session,
+        _single(parsed, "name"),
+        parsed.count,
+        parsed.offset,
+        ids=parsed.ids(),
+        last_updated=parsed.last_updated(),
     )
     resource_base = f"{base_url(request)}/fhir/Organization"
-    links = page_links(resource_base, query, parsed, total, len(rows))
     return FhirResponse(
-        render_searchset(
-            resource_base, [(r.id, r.fhir_resource.encode()) for r in rows], total, links
-        )
+        searchset(resource_base, parsed, [(r.id, r.fhir_resource.encode()) for r in rows], total)
     )
 
 
@@ -219,21 +230,6 @@ async def search_organizations(request: Request, session: ReadSessionDep) -> Res
 )
 async def read_organization(organization_id: str, session: ReadSessionDep) -> Response:
     return FhirResponse((await service.read_organization(session, _id(organization_id))).encode())
-
-
-def _parse(
-    request: Request, parameters: list[SearchParameter]
-) -> tuple[list[tuple[str, str]], SearchQuery]:
-    settings = request.app.state.settings
-    query = list(request.query_params.multi_items())
-    return query, parse_search(
-        query,
-        parameters,
-        {},
-        default_count=settings.default_page_size,
-        max_count=settings.max_page_size,
-        default_sort=[],
-    )
 
 
 def _single(parsed: SearchQuery, name: str) -> str | None:

@@ -23,9 +23,11 @@ async def search_healthcare_services(
     active: bool | None,
     last_updated: list[DateRange],
     page: Page,
+    ids: list[list[str]] | None = None,
 ) -> tuple[int, list[Hit]]:
     """HealthcareService search: occurrences of service-type AND, values within one OR."""
     search = ServiceFilter(name_starts=name_starts, name_contains=name_contains, fhir_active=active)
+    search.id_sets = [set(values) for values in ids or []]
     taxonomy = TaxonomyRepository(session)
     for occurrence in service_types:
         terms: set[str] = set()
@@ -62,9 +64,17 @@ async def read_healthcare_service(session: AsyncSession, service_id: str) -> str
 
 
 async def search_locations(
-    session: AsyncSession, name: str | None, count: int, offset: int
+    session: AsyncSession,
+    name: str | None,
+    count: int,
+    offset: int,
+    *,
+    ids: list[list[str]],
+    last_updated: list[DateRange],
 ) -> tuple[int, list[StoredLocation]]:
-    return await LocationRepository(session).search(name, count, offset)
+    return await LocationRepository(session).search(
+        name, count, offset, ids=ids, last_updated=last_updated
+    )
 
 
 async def read_location(session: AsyncSession, location_id: str) -> str:
@@ -75,9 +85,17 @@ async def read_location(session: AsyncSession, location_id: str) -> str:
 
 
 async def search_organizations(
-    session: AsyncSession, name: str | None, count: int, offset: int
+    session: AsyncSession,
+    name: str | None,
+    count: int,
+    offset: int,
+    *,
+    ids: list[list[str]],
+    last_updated: list[DateRange],
 ) -> tuple[int, list[StoredOrganization]]:
-    return await OrganizationRepository(session).search(name, count, offset)
+    return await OrganizationRepository(session).search(
+        name, count, offset, ids=ids, last_updated=last_updated
+    )
 
 
 async def read_organization(session: AsyncSession, organization_id: str) -> str:

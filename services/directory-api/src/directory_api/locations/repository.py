@@ -1,5 +1,6 @@
 """All SQL about locations."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -8,6 +9,7 @@ from sqlalchemy import func, select
 from directory_api.locations.models import Location
 from directory_api.record_repository import RecordRepository
 from directory_api.services.models import Service, ServiceAtLocation
+from signpost_platform.fhir.search import DateRange, date_condition
 from signpost_platform.text_match import contains
 
 
@@ -50,9 +52,17 @@ class LocationRepository(RecordRepository[StoredLocation]):
         return list(rows.scalars())
 
     async def search(
-        self, name: str | None, limit: int, offset: int
+        self,
+        name: str | None,
+        limit: int,
+        offset: int,
+        *,
+        ids: Sequence[Sequence[str]] = (),
+        last_updated: Sequence[DateRange] = (),
     ) -> tuple[int, list[StoredLocation]]:
         conditions = [Location.retired_at.is_(None)]
+        conditions += [Location.id.in_(values) for values in ids]
+        conditions += [date_condition(Location.last_modified_at, r) for r in last_updated]
         if name:
             conditions.append(contains(func.lower(Location.name), name.lower()))
         total = (

@@ -1,5 +1,6 @@
 """All SQL about organisations."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -8,6 +9,7 @@ from sqlalchemy import func, select
 from directory_api.organizations.models import Organization
 from directory_api.record_repository import RecordRepository
 from directory_api.services.models import Service
+from signpost_platform.fhir.search import DateRange, date_condition
 from signpost_platform.text_match import contains
 
 
@@ -49,9 +51,17 @@ class OrganizationRepository(RecordRepository[StoredOrganization]):
         return list(rows.scalars())
 
     async def search(
-        self, text: str | None, limit: int | None, offset: int
+        self,
+        text: str | None,
+        limit: int | None,
+        offset: int,
+        *,
+        ids: Sequence[Sequence[str]] = (),
+        last_updated: Sequence[DateRange] = (),
     ) -> tuple[int, list[StoredOrganization]]:
         conditions = [Organization.retired_at.is_(None)]
+        conditions += [Organization.id.in_(values) for values in ids]
+        conditions += [date_condition(Organization.last_modified_at, r) for r in last_updated]
         for word in (text or "").lower().split():
             conditions.append(contains(Organization.search_text, word))
         total = (

@@ -587,6 +587,8 @@ class ServiceRepository:
                     "lt": column < moment,
                 }[prefix]
             )
+        for ids in search.id_sets:
+            conditions.append(Service.id.in_(ids))
         if search.fhir_active is not None:
             active = Service.status.in_(("active", "temporarily closed"))
             conditions.append(active if search.fhir_active else ~active)

@@ -72,6 +72,8 @@ class ServiceFilter:
     name_starts: str | None = None
     name_contains: str | None = None
     modified_bounds: list[tuple[str, datetime]] = field(default_factory=list)
+    # FHIR _id: each set is one condition (any of its ids); the sets AND together.
+    id_sets: list[set[str]] = field(default_factory=list)
     # Only services whose status counts as FHIR active (or not).
     fhir_active: bool | None = None
     # Matches nothing (e.g. a need with no mapped service types): skip the query.

@@ -24,6 +24,7 @@ from referral_api.referrals.repository import (
     referral_for_update,
 )
 from signpost_platform.db import execute_core
+from signpost_platform.fhir.search import DateRange, date_condition
 
 LifecycleResource = type[ReferralTask] | type[Contact] | type[Assessment]
 
@@ -264,13 +265,17 @@ class LifecycleRepository:
         self,
         table: Any,
         referral_ids: list[list[str]],
+        ids: list[list[str]],
+        last_updated: list[DateRange],
         order_column: str,
         count: int,
         offset: int,
         with_total: bool,
         reach: Reach,
     ) -> tuple[int | None, list[tuple[str, str]]]:
-        conditions = [table.referral_id.in_(ids) for ids in referral_ids]
+        conditions = [table.referral_id.in_(values) for values in referral_ids]
+        conditions += [table.id.in_(values) for values in ids]
+        conditions += [date_condition(table.last_updated_at, r) for r in last_updated]
         conditions.extend(_within(table, reach))
         statement = (
             select(table.id, table.resource)

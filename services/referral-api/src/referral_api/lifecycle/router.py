@@ -13,12 +13,7 @@ from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import ReadSessionDep
 from signpost_platform.errors import NotFound
 from signpost_platform.fhir.responses import FhirResponse, version_headers
-from signpost_platform.fhir.search import (
-    declare_search,
-    page_links,
-    parse_search,
-    render_searchset,
-)
+from signpost_platform.fhir.search import declare_search, search_request, searchset
 from signpost_platform.urls import base_url
 
 router = APIRouter(prefix="/fhir", tags=["lifecycle"])
@@ -26,7 +21,7 @@ ReadCaller = Annotated[Caller, require_scope("referral:read")]
 
 
 def _add_routes(resource_type: str, what: str) -> None:
-    parameter = search.PARAMETERS[resource_type][0]
+    parameter = search.REFERRAL_PARAMETER[resource_type]
 
     async def read(resource_id: str, session: ReadSessionDep, caller: ReadCaller) -> Response:
         found = await LifecycleRepository(session).get_resource(
@@ -39,21 +34,14 @@ def _add_routes(resource_type: str, what: str) -> None:
         return FhirResponse(resource.encode(), 200, version_headers(version, last_updated))
 
     async def find(request: Request, session: ReadSessionDep, caller: ReadCaller) -> Response:
-        settings = request.app.state.settings
         reach = Reach.of(caller)
-        query = list(request.query_params.multi_items())
-        parsed = parse_search(
-            query,
-            search.PARAMETERS[resource_type],
-            {},
-            default_count=settings.default_page_size,
-            max_count=settings.max_page_size,
-            default_sort=[],
-        )
+        parsed = await search_request(request, search.PARAMETERS[resource_type])
         ids = search.referral_ids(parameter.name, parsed.occurrences(parameter.name))
         total, rows = await LifecycleRepository(session).search(
             RESOURCE_TABLES[resource_type],
             ids,
+            parsed.ids(),
+            parsed.last_updated(),
             search.ORDER[resource_type],
             parsed.count,
             parsed.offset,
@@ -61,11 +49,14 @@ def _add_routes(resource_type: str, what: str) -> None:
             reach,
         )
         await trail.record(
-            session, caller, "search", resource_type, returned_ids=[i for i, _ in rows]
+            session,
+            caller,
+            "search",
+            resource_type,
+            returned_ids=[i for i, _ in rows] if parsed.returns_entries else [],
         )
         resource_base = f"{base_url(request)}/fhir/{resource_type}"
-        links = page_links(resource_base, query, parsed, total, len(rows))
-        body = render_searchset(resource_base, [(i, r.encode()) for i, r in rows], total, links)
+        body = searchset(resource_base, parsed, [(i, r.encode()) for i, r in rows], total)
         return FhirResponse(body)
 
     router.add_api_route(

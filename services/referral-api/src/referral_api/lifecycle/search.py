@@ -1,7 +1,7 @@
 """Search parameters of the lifecycle resources (Task, Encounter, Observation)."""
 
 from signpost_platform.errors import BadRequest
-from signpost_platform.fhir.search import SearchParameter
+from signpost_platform.fhir.search import ID, LAST_UPDATED, SearchParameter
 
 EXAMPLE_REFERRAL = "ServiceRequest/2f1c6a0e-4b7d-4c1e-9f3a-0d5b8e7c6a21"
 
@@ -26,11 +26,13 @@ BASED_ON_OBSERVATION = SearchParameter(
     "http://hl7.org/fhir/SearchParameter/Observation-based-on",
     example=EXAMPLE_REFERRAL,
 )
-PARAMETERS = {
-    "Task": [FOCUS],
-    "Encounter": [BASED_ON_ENCOUNTER],
-    "Observation": [BASED_ON_OBSERVATION],
+# The parameter naming the referral, per resource type.
+REFERRAL_PARAMETER = {
+    "Task": FOCUS,
+    "Encounter": BASED_ON_ENCOUNTER,
+    "Observation": BASED_ON_OBSERVATION,
 }
+PARAMETERS = {kind: [REFERRAL_PARAMETER[kind], ID, LAST_UPDATED] for kind in REFERRAL_PARAMETER}
 ORDER = {"Task": "as_of", "Encounter": "contact_at", "Observation": "assessed_at"}
 
 

@@ -361,6 +361,10 @@ def _column_values(columns: ReferralColumns) -> dict[str, object]:
 
 def _conditions(search: ReferralFilter) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
+    for ids in search.ids:
+        conditions.append(Referral.id.in_(ids))
+    for date_range in search.last_updated:
+        conditions.append(_date_condition(date_range, Referral.last_updated_at))
     for tokens in search.identifiers:
         conditions.append(
             exists().where(
@@ -390,7 +394,7 @@ def _conditions(search: ReferralFilter) -> list[ColumnElement[bool]]:
     for values in search.priorities:
         conditions.append(Referral.priority.in_(values))
     for date_range in search.authored:
-        conditions.append(_date_condition(date_range))
+        conditions.append(_date_condition(date_range, Referral.authored_at))
     for tokens in search.reasons:
         conditions.append(
             exists().where(
@@ -424,14 +428,17 @@ def _person_match(system: str, value: str) -> ColumnElement[bool]:
 
 
 def _token_match(system_column: object, code_column: object, token: Token) -> ColumnElement[bool]:
+    """`system|code`; `|code`: the code with no system; `code`: the code in any system."""
     code_match = code_column == token.code  # type: ignore[operator]
     if token.system:
         return and_(system_column == token.system, code_match)  # type: ignore[operator]
+    if token.system == "":
+        no_system = or_(system_column.is_(None), system_column == "")  # type: ignore[attr-defined]
+        return and_(no_system, code_match)
     return code_match  # type: ignore[no-any-return]
 
 
-def _date_condition(date_range: DateRange) -> ColumnElement[bool]:
-    column = Referral.authored_at
+def _date_condition(date_range: DateRange, column: Any) -> ColumnElement[bool]:
     match date_range.prefix:
         case "ge":
             return column >= date_range.start

@@ -16,15 +16,11 @@ from referral_api.referrals.search import (
 )
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import ReadSessionDep, SessionDep
+from signpost_platform.errors import NotFound
 from signpost_platform.fhir.parsing import read_resource, require_json
 from signpost_platform.fhir.preconditions import if_none_exist_identifier, required_version
 from signpost_platform.fhir.responses import FhirResponse, version_headers, written
-from signpost_platform.fhir.search import (
-    declare_search,
-    page_links,
-    parse_search,
-    render_searchset,
-)
+from signpost_platform.fhir.search import declare_search, search_request, searchset
 from signpost_platform.urls import base_url
 from signpost_schemas.fhir.gaps import operation_outcome
 from signpost_schemas.fhir.operation_outcome import OperationOutcome
@@ -128,8 +124,10 @@ async def create_service_request(
     stored = outcome.referral
     action = "create" if outcome.created else "read"
     await trail.record(session, caller, action, RESOURCE, stored.id)
-    headers = version_headers(stored.version, stored.last_updated_at)
-    headers["Location"] = f"{base_url(request)}/fhir/ServiceRequest/{stored.id}"
+    headers = {
+        **version_headers(stored.version, stored.last_updated_at),
+        **_version_location(request, stored.id, stored.version),
+    }
     report = operation_outcome(reading.gaps) if outcome.created else _matched(stored.id)
     (body,) = await service.served(session, [stored], reach)
     return written(
@@ -139,6 +137,12 @@ async def create_service_request(
         prefer=prefer,
         outcome=report,
     )
+
+
+def _version_location(request: Request, referral_id: str, version: int) -> dict[str, str]:
+    """Location and Content-Location of a written version: …/ServiceRequest/{id}/_history/{vid}."""
+    url = f"{base_url(request)}/fhir/ServiceRequest/{referral_id}/_history/{version}"
+    return {"Location": url, "Content-Location": url}
 
 
 def _matched(referral_id: str) -> dict[str, Any]:
@@ -171,6 +175,37 @@ async def read_service_request(
 ) -> Response:
     reach = Reach.of(caller)
     stored = await service.read(session, referral_id, reach)
+    await trail.record(session, caller, "read", RESOURCE, referral_id)
+    (body,) = await service.served(session, [stored], reach)
+    return FhirResponse(body, 200, version_headers(stored.version, stored.last_updated_at))
+
+
+@router.get(
+    "/{referral_id}/_history/{version_id}",
+    operation_id="vreadServiceRequest",
+    summary="Read a version of a referral (only the current version is kept)",
+    description="Signpost keeps the current version of a referral, not its earlier ones: the "
+    "version the ETag names is served; any other is 404.",
+    responses={
+        200: _resource("The referral at that version (the current one), with ETag"),
+        403: _outcome("The token names no organisation and may not read every organisation's"),
+        404: _outcome(
+            "No such referral or version (earlier versions are not kept), or not one the "
+            "caller's organisation sent or received"
+        ),
+    },
+)
+async def vread_service_request(
+    referral_id: str, version_id: str, session: ReadSessionDep, caller: ReadCaller
+) -> Response:
+    reach = Reach.of(caller)
+    stored = await service.read(session, referral_id, reach)
+    if version_id != str(stored.version):
+        raise NotFound(
+            f"ServiceRequest/{referral_id} has no version {version_id}: only the current "
+            f"version ({stored.version}) is kept",
+            expression="vid",
+        )
     await trail.record(session, caller, "read", RESOURCE, referral_id)
     (body,) = await service.served(session, [stored], reach)
     return FhirResponse(body, 200, version_headers(stored.version, stored.last_updated_at))
@@ -216,76 +251,111 @@ async def update_service_request(
     return written(
         body,
         200,
-        version_headers(stored.version, stored.last_updated_at),
+        {
+            **version_headers(stored.version, stored.last_updated_at),
+            **_version_location(request, stored.id, stored.version),
+        },
         prefer=prefer,
         outcome=operation_outcome(reading.gaps),
     )
+
+
+_SEARCH_DESCRIPTION = (
+    "Parameters: "
+    + "; ".join(f"`{p.name}` ({p.type}): {p.documentation}" for p in PARAMETERS)
+    + ". Also `_count` (page size; more than the configured cap is served as the cap), "
+    "`_offset`, `_sort` (authored, _lastUpdated, prefix - for descending), `_total`, "
+    "`_summary` (count, data, true, false), `_elements`, `_format` and `_pretty`. Unknown and "
+    "empty parameters are ignored and reported in an OperationOutcome entry (search.mode "
+    "outcome), or refused with 400 under `Prefer: handling=strict`; a bad value or an "
+    "unsupported modifier is refused with 400. A caller whose token names an organisation sees "
+    "only the referrals that organisation sent (requester) or received (performer)."
+)
+_SEARCH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "A searchset Bundle with total and paging links",
+        "content": {
+            FHIR_JSON: {
+                "example": {
+                    "resourceType": "Bundle",
+                    "type": "searchset",
+                    "total": 1,
+                    "link": [
+                        {
+                            "relation": "self",
+                            "url": "http://localhost:8001/fhir/ServiceRequest?reason-code=105531004&_count=20&_offset=0",
+                        }
+                    ],
+                    "entry": [
+                        {
+                            "fullUrl": "http://localhost:8001/fhir/ServiceRequest/2f1c…",
+                            "resource": examples.SERVICE_REQUEST,
+                            "search": {"mode": "match"},
+                        }
+                    ],
+                }
+            }
+        },
+    },
+    400: _outcome(
+        "A bad value or unsupported modifier; with Prefer: handling=strict, also an unknown or "
+        "empty parameter"
+    ),
+    403: _outcome("The token names no organisation and may not read every organisation's"),
+}
 
 
 @router.get(
     "",
     operation_id="searchServiceRequest",
     summary="Search referrals",
-    description="Parameters: "
-    + "; ".join(f"`{p.name}` ({p.type}): {p.documentation}" for p in PARAMETERS)
-    + ". Also `_count` (page size, at most the configured cap), `_offset`, `_sort` "
-    "(authored, _lastUpdated, prefix - for descending) and `_total=none`. Unknown parameters "
-    "are refused with 400. A caller whose token names an organisation sees only the referrals "
-    "that organisation sent (requester) or received (performer).",
+    description=_SEARCH_DESCRIPTION,
     openapi_extra=declare_search(PARAMETERS, SORT_KEYS),
-    responses={
-        200: {
-            "description": "A searchset Bundle with total and paging links",
-            "content": {
-                FHIR_JSON: {
-                    "example": {
-                        "resourceType": "Bundle",
-                        "type": "searchset",
-                        "total": 1,
-                        "link": [
-                            {
-                                "relation": "self",
-                                "url": "http://localhost:8001/fhir/ServiceRequest?reason-code=105531004&_count=20&_offset=0",
-                            }
-                        ],
-                        "entry": [
-                            {
-                                "fullUrl": "http://localhost:8001/fhir/ServiceRequest/2f1c…",
-                                "resource": examples.SERVICE_REQUEST,
-                                "search": {"mode": "match"},
-                            }
-                        ],
-                    }
-                }
-            },
-        },
-        400: _outcome("Unknown parameter, bad value, or _count over the cap"),
-        403: _outcome("The token names no organisation and may not read every organisation's"),
-    },
+    responses=_SEARCH_RESPONSES,
 )
 async def search_service_requests(
     request: Request, session: ReadSessionDep, caller: ReadCaller
 ) -> Response:
-    settings = request.app.state.settings
+    return await _search(request, session, caller)
+
+
+@router.post(
+    "/_search",
+    operation_id="searchServiceRequestByPost",
+    summary="Search referrals, the parameters form-encoded in the body",
+    description="The same search as GET, its parameters in an "
+    "application/x-www-form-urlencoded body (and the query string, if any).",
+    openapi_extra={
+        "requestBody": {
+            "required": False,
+            "content": {
+                "application/x-www-form-urlencoded": {
+                    "schema": {"type": "object", "additionalProperties": {"type": "string"}},
+                    "example": {"status": "active", "_count": "20"},
+                }
+            },
+        }
+    },
+    responses={**_SEARCH_RESPONSES, 415: _outcome("The body is not form-encoded")},
+)
+async def search_service_requests_by_post(
+    request: Request, session: ReadSessionDep, caller: ReadCaller
+) -> Response:
+    return await _search(request, session, caller)
+
+
+async def _search(request: Request, session: ReadSessionDep, caller: Caller) -> Response:
     reach = Reach.of(caller)
-    query = list(request.query_params.multi_items())
-    parsed = parse_search(
-        query,
-        PARAMETERS,
-        SORT_KEYS,
-        default_count=settings.default_page_size,
-        max_count=settings.max_page_size,
-        default_sort=DEFAULT_SORT,
-    )
+    parsed = await search_request(request, PARAMETERS, SORT_KEYS, DEFAULT_SORT)
     total, rows = await service.search(session, referral_filter(parsed), reach)
-    await trail.record(session, caller, "search", RESOURCE, returned_ids=[r.id for r in rows])
+    returned = [r.id for r in rows] if parsed.returns_entries else []
+    await trail.record(session, caller, "search", RESOURCE, returned_ids=returned)
     resource_base = f"{base_url(request)}/fhir/ServiceRequest"
-    links = page_links(resource_base, query, parsed, total, len(rows))
     served = await service.served(session, rows, reach)
-    body = render_searchset(
+    body = searchset(
         resource_base,
+        parsed,
         [(r.id, document) for r, document in zip(rows, served, strict=True)],
         total,
-        links,
     )
     return FhirResponse(body)

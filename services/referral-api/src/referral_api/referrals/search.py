@@ -4,6 +4,8 @@ from dataclasses import dataclass, field
 
 from signpost_platform.errors import BadRequest
 from signpost_platform.fhir.search import (
+    ID,
+    LAST_UPDATED,
     DateRange,
     SearchParameter,
     SearchQuery,
@@ -18,7 +20,18 @@ SR = "http://hl7.org/fhir/SearchParameter/ServiceRequest"
 PRIORITY_SYSTEM = "http://hl7.org/fhir/request-priority"
 PRIORITIES = ("routine", "urgent", "asap", "stat")
 
+PATIENT_DOCUMENTATION = (
+    "The person: their NHS number (https://fhir.nhs.uk/Id/nhs-number|9434765919 or the "
+    "number), or the sender's patient identifier as system|value "
+    "(https://rio.example/patient-id|RIO-000123); all the person's referrals, including "
+    "those filed under their other identifiers"
+)
+# The chained and :identifier forms of the person: all three mean the same.
+PATIENT_PARAMETERS = ("patient.identifier", "patient:identifier", "subject:identifier")
+
 PARAMETERS = [
+    ID,
+    LAST_UPDATED,
     SearchParameter(
         "identifier",
         "token",
@@ -26,14 +39,15 @@ PARAMETERS = [
         f"{SR}-identifier",
         example="https://emis.example/referral-id|EMIS-2026-000123",
     ),
-    SearchParameter(
-        "patient.identifier",
-        "token",
-        "The person: their NHS number (https://fhir.nhs.uk/Id/nhs-number|9434765919 or the "
-        "number), or the sender's patient identifier as system|value "
-        "(https://rio.example/patient-id|RIO-000123); all the person's referrals, including "
-        "those filed under their other identifiers",
-        example="https://fhir.nhs.uk/Id/nhs-number|9434765919",
+    *(
+        SearchParameter(
+            name,
+            "token",
+            PATIENT_DOCUMENTATION,
+            None if name == "patient.identifier" else f"{SR}-{name.split(':')[0]}",
+            example="https://fhir.nhs.uk/Id/nhs-number|9434765919",
+        )
+        for name in PATIENT_PARAMETERS
     ),
     SearchParameter(
         "status",
@@ -59,19 +73,34 @@ PARAMETERS = [
     ),
     SearchParameter(
         "requester",
-        "token",
-        "The referring organisation's ODS code (or "
-        "https://fhir.nhs.uk/Id/ods-organization-code|CODE)",
+        "reference",
+        "The referring organisation: Organization/<ODS code> (or the ODS code alone)",
         f"{SR}-requester",
-        example="F84001",
+        example="Organization/F84001",
+    ),
+    SearchParameter(
+        "requester:identifier",
+        "token",
+        "The referring organisation's identifier: "
+        "https://fhir.nhs.uk/Id/ods-organization-code|<ODS code>",
+        f"{SR}-requester",
+        example="https://fhir.nhs.uk/Id/ods-organization-code|F84001",
     ),
     SearchParameter(
         "performer",
-        "token",
-        "The receiving organisation's ODS code, as ServiceRequest.performer names it (or "
-        "https://fhir.nhs.uk/Id/ods-organization-code|CODE)",
+        "reference",
+        "The receiving organisation, as ServiceRequest.performer names it: Organization/<ODS "
+        "code> (or the ODS code alone)",
         f"{SR}-performer",
-        example="F84001",
+        example="Organization/F84001",
+    ),
+    SearchParameter(
+        "performer:identifier",
+        "token",
+        "The receiving organisation's identifier: "
+        "https://fhir.nhs.uk/Id/ods-organization-code|<ODS code>",
+        f"{SR}-performer",
+        example="https://fhir.nhs.uk/Id/ods-organization-code|F84001",
     ),
     SearchParameter(
         "priority",
@@ -83,8 +112,8 @@ PARAMETERS = [
     SearchParameter(
         "reason-code",
         "token",
-        "Any of the referral's coded reasons (not only the first): system|code or code; "
-        "comma-separated values OR, repeated parameters AND",
+        "Any of the referral's coded reasons (not only the first): system|code, code (any "
+        "system) or |code (no system); comma-separated values OR, repeated parameters AND",
         f"{SR}-reason-code",
         example="http://snomed.info/sct|422650009",
     ),
@@ -109,6 +138,8 @@ DEFAULT_SORT = [("last_updated_at", True)]
 class ReferralFilter:
     """A validated referral search, ready for the repository."""
 
+    ids: list[list[str]] = field(default_factory=list)
+    last_updated: list[DateRange] = field(default_factory=list)
     identifiers: list[list[Token]] = field(default_factory=list)
     # (system, value) of each person named; NHS numbers validated.
     patients: list[list[tuple[str, str]]] = field(default_factory=list)
@@ -129,24 +160,24 @@ class ReferralFilter:
 def referral_filter(query: SearchQuery) -> ReferralFilter:
     """Translate parsed FHIR parameters into a `ReferralFilter`, validating each value."""
     return ReferralFilter(
+        ids=query.ids(),
+        last_updated=query.last_updated(),
         identifiers=[
             [parse_token("identifier", v) for v in o] for o in query.occurrences("identifier")
         ],
-        patients=[[_patient(v) for v in o] for o in query.occurrences("patient.identifier")],
+        patients=[
+            [_patient(name, v) for v in o]
+            for name in PATIENT_PARAMETERS
+            for o in query.occurrences(name)
+        ],
         statuses=query.occurrences("status"),
         authored=[parse_date("authored", v) for v in query.values.get("authored", [])],
         roles=[
             [_system_code("performer-type", v, systems.PERSONALISED_CARE_ROLE) for v in o]
             for o in query.occurrences("performer-type")
         ],
-        requesters=[
-            [_system_code("requester", v, systems.ODS_ORGANIZATION).upper() for v in o]
-            for o in query.occurrences("requester")
-        ],
-        performers=[
-            [_system_code("performer", v, systems.ODS_ORGANIZATION).upper() for v in o]
-            for o in query.occurrences("performer")
-        ],
+        requesters=_organisations(query, "requester"),
+        performers=_organisations(query, "performer"),
         priorities=[[_priority(v) for v in o] for o in query.occurrences("priority")],
         reasons=[
             [parse_token("reason-code", v) for v in o] for o in query.occurrences("reason-code")
@@ -157,6 +188,29 @@ def referral_filter(query: SearchQuery) -> ReferralFilter:
         sort=query.sort,
         with_total=query.total,
     )
+
+
+def _organisations(query: SearchQuery, name: str) -> list[list[str]]:
+    """The ODS codes of each occurrence of `name` (a reference) and `name:identifier` (a token)."""
+    by_reference = [[_organisation(name, v) for v in o] for o in query.occurrences(name)]
+    by_identifier = [
+        [_system_code(f"{name}:identifier", v, systems.ODS_ORGANIZATION).upper() for v in o]
+        for o in query.occurrences(f"{name}:identifier")
+    ]
+    return by_reference + by_identifier
+
+
+def _organisation(name: str, value: str) -> str:
+    """`Organization/<ODS>` (relative or absolute), the bare code, or (as before) a token."""
+    if "/" in value and "|" not in value:
+        kind, _, code = value.rstrip("/").rpartition("/")
+        if kind.rsplit("/", 1)[-1] != "Organization" or not code:
+            raise BadRequest(
+                f"{name}: a reference must be Organization/<ODS code> (got {value!r})",
+                expression=name,
+            )
+        return code.upper()
+    return _system_code(name, value, systems.ODS_ORGANIZATION).upper()
 
 
 def _system_code(name: str, value: str, expected_system: str) -> str:
@@ -187,9 +241,9 @@ def _link_type(value: str) -> str:
     return value
 
 
-def _patient(value: str) -> tuple[str, str]:
+def _patient(name: str, value: str) -> tuple[str, str]:
     """An NHS number (with or without its system), or a local identifier with its system."""
-    token = parse_token("patient.identifier", value)
+    token = parse_token(name, value)
     system = systems.normalise_system(token.system) if token.system else systems.NHS_NUMBER
     if system != systems.NHS_NUMBER:
         return system, token.code
@@ -197,7 +251,6 @@ def _patient(value: str) -> tuple[str, str]:
         return system, validate_nhs_number(token.code)
     except InvalidNhsNumber as error:
         raise BadRequest(
-            f"patient.identifier: {error} (a sender's patient identifier needs its system: "
-            "system|value)",
-            expression="patient.identifier",
+            f"{name}: {error} (a sender's patient identifier needs its system: system|value)",
+            expression=name,
         ) from None

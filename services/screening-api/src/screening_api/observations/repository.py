@@ -1,7 +1,7 @@
 """All SQL about extracted Observations."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, func, insert, or_, select
@@ -29,6 +29,7 @@ class ObservationFilter:
     positive: bool | None
     count: int
     offset: int
+    ids: list[list[str]] = field(default_factory=list)
 
 
 class ObservationRepository:
@@ -99,6 +100,8 @@ class ObservationRepository:
 
 def _conditions(search: ObservationFilter) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
+    for ids in search.ids:
+        conditions.append(ObservationRecord.id.in_(ids))
     for ids in search.response_ids:
         conditions.append(ObservationRecord.response_id.in_(ids))
     for numbers in search.nhs_numbers:
@@ -107,8 +110,8 @@ def _conditions(search: ObservationFilter) -> list[ColumnElement[bool]]:
         conditions.append(
             or_(
                 *(
-                    (ObservationRecord.code == code) & (ObservationRecord.code_system == system)
-                    if system
+                    (ObservationRecord.code == code) & _system_is(system)
+                    if system is not None
                     else ObservationRecord.code == code
                     for system, code in tokens
                 )
@@ -119,3 +122,10 @@ def _conditions(search: ObservationFilter) -> list[ColumnElement[bool]]:
     if search.positive is not None:
         conditions.append(ObservationRecord.is_positive.is_(search.positive))
     return conditions
+
+
+def _system_is(system: str) -> ColumnElement[bool]:
+    """The code system; "" (a `|code` token) is no system."""
+    if system:
+        return ObservationRecord.code_system == system
+    return or_(ObservationRecord.code_system.is_(None), ObservationRecord.code_system == "")

@@ -13,13 +13,13 @@ from signpost_platform.db import SessionDep
 from signpost_platform.errors import BadRequest, NotFound
 from signpost_platform.fhir.responses import FhirResponse
 from signpost_platform.fhir.search import (
+    ID,
     SearchParameter,
     SearchQuery,
     declare_search,
-    page_links,
-    parse_search,
     parse_token,
-    render_searchset,
+    search_request,
+    searchset,
 )
 from signpost_platform.urls import base_url
 from signpost_schemas import systems
@@ -33,7 +33,9 @@ DOMAIN_SYSTEM = (
     "http://hl7.org/fhir/us/sdoh-clinicalcare/CodeSystem/SDOHCC-CodeSystemTemporaryCodes"
 )
 
+# No _lastUpdated: the table's last_updated_at holds the screen's date, not meta.lastUpdated.
 PARAMETERS = [
+    ID,
     SearchParameter(
         "derived-from",
         "reference",
@@ -84,7 +86,14 @@ def observation_filter(query: SearchQuery) -> ObservationFilter:
             raise BadRequest("interpretation supports POS only", expression="interpretation")
         positive = True
     return ObservationFilter(
-        response_ids, nhs_numbers, code_tokens, domains, positive, query.count, query.offset
+        response_ids,
+        nhs_numbers,
+        code_tokens,
+        domains,
+        positive,
+        query.count,
+        query.offset,
+        ids=query.ids(),
     )
 
 
@@ -114,30 +123,23 @@ def _nhs_number(value: str) -> str:
     summary="Search extracted Observations",
     description="Parameters: "
     + "; ".join(f"`{p.name}` ({p.type}): {p.documentation}" for p in PARAMETERS)
-    + ". Also `_count` and `_offset`. Unknown parameters are refused with 400.",
+    + ". Also the common result parameters (`_count`, `_offset`, `_summary`, `_elements`…). "
+    "Unknown and empty parameters are ignored and reported in an OperationOutcome entry, or "
+    "refused with 400 under `Prefer: handling=strict`.",
     openapi_extra=declare_search(PARAMETERS),
 )
 async def search_observations(
     request: Request, session: SessionDep, caller: ReadCaller
 ) -> Response:
-    settings = request.app.state.settings
-    query = list(request.query_params.multi_items())
-    parsed = parse_search(
-        query,
-        PARAMETERS,
-        {},
-        default_count=settings.default_page_size,
-        max_count=settings.max_page_size,
-        default_sort=[],
-    )
+    parsed = await search_request(request, PARAMETERS)
     total, rows = await ObservationRepository(session).search(
         observation_filter(parsed), Reach.of(caller)
     )
-    await trail.record(session, caller, "search", "Observation", returned_ids=[r.id for r in rows])
+    returned = [r.id for r in rows] if parsed.returns_entries else []
+    await trail.record(session, caller, "search", "Observation", returned_ids=returned)
     resource_base = f"{base_url(request)}/fhir/Observation"
-    links = page_links(resource_base, query, parsed, total, len(rows))
     return FhirResponse(
-        render_searchset(resource_base, [(r.id, r.resource.encode()) for r in rows], total, links)
+        searchset(resource_base, parsed, [(r.id, r.resource.encode()) for r in rows], total)
     )
 
 

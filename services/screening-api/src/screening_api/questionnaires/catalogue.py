@@ -4,11 +4,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from screening_api.questionnaires.tools import ScreeningTool, packaged_tools
-from signpost_platform.fhir.search import SearchParameter, SearchQuery
+from signpost_platform.fhir.search import ID, SearchParameter, SearchQuery
 
 Q = "http://hl7.org/fhir/SearchParameter/Questionnaire"
 
 PARAMETERS = [
+    ID,
     SearchParameter(
         "url",
         "uri",
@@ -83,6 +84,8 @@ class QuestionnaireCatalogue:
     def search(self, query: SearchQuery) -> list[ScreeningTool]:
         """Tools matching every parameter of `query` (values of one parameter OR together)."""
         found = list(self.tools)
+        for values in query.ids():
+            found = [t for t in found if t.id in values]
         for values in query.occurrences("url"):
             found = [t for t in found if t.url in values]
         for values in query.occurrences("name"):

@@ -7,12 +7,7 @@ from starlette.responses import Response
 from screening_api.questionnaires.catalogue import PARAMETERS, QuestionnaireCatalogue
 from signpost_platform.errors import NotFound
 from signpost_platform.fhir.responses import FhirResponse
-from signpost_platform.fhir.search import (
-    declare_search,
-    page_links,
-    parse_search,
-    render_searchset,
-)
+from signpost_platform.fhir.search import declare_search, search_request, searchset
 from signpost_platform.urls import base_url
 
 router = APIRouter(prefix="/fhir/Questionnaire", tags=["Questionnaire"])
@@ -28,28 +23,18 @@ def catalogue(request: Request) -> QuestionnaireCatalogue:
     summary="Search the screening questionnaires",
     description="Parameters: "
     + "; ".join(f"`{p.name}` ({p.type}): {p.documentation}" for p in PARAMETERS)
-    + ". Also `_count` and `_offset`. Unknown parameters are refused with 400.",
+    + ". Also the common result parameters (`_count`, `_offset`, `_summary`, `_elements`…). "
+    "Unknown and empty parameters are ignored and reported in an OperationOutcome entry, or "
+    "refused with 400 under `Prefer: handling=strict`.",
     openapi_extra=declare_search(PARAMETERS),
     responses={200: {"description": "A searchset Bundle of Questionnaires"}},
 )
 async def search_questionnaires(request: Request) -> Response:
-    settings = request.app.state.settings
-    query = list(request.query_params.multi_items())
-    parsed = parse_search(
-        query,
-        PARAMETERS,
-        {},
-        default_count=settings.default_page_size,
-        max_count=settings.max_page_size,
-        default_sort=[],
-    )
+    parsed = await search_request(request, PARAMETERS)
     found = catalogue(request).search(parsed)
     page = found[parsed.offset : parsed.offset + parsed.count]
     resource_base = f"{base_url(request)}/fhir/Questionnaire"
-    links = page_links(resource_base, query, parsed, len(found), len(page))
-    body = render_searchset(
-        resource_base, [(t.id, t.resource_json) for t in page], len(found), links
-    )
+    body = searchset(resource_base, parsed, [(t.id, t.resource_json) for t in page], len(found))
     return FhirResponse(body)
 
 

@@ -16,6 +16,21 @@ from signpost_schemas.fhir.capability_statement import (
     Software,
 )
 
+# What every search of every Signpost FHIR service does besides its own parameters (the
+# resources' searchParam lists); added to each CapabilityStatement's rest.documentation.
+SEARCH_RULES = (
+    "Every search takes the result parameters _count (more than the maximum page size is served "
+    "as the maximum), _offset, _total (none, estimate, accurate), _summary (count, data, true, "
+    "false), _elements (top-level elements; entries tagged SUBSETTED), _format (json) and "
+    "_pretty, and _sort where the resource lists sort keys; jQuery's _ cache-buster is ignored. "
+    "_id and _lastUpdated are taken where a resource lists them. Unknown parameters and "
+    "parameters with an empty value are ignored and reported in an OperationOutcome entry "
+    "(search.mode outcome), or refused with 400 under Prefer: handling=strict; a bad value or an "
+    "unsupported modifier is refused with 400 either way. Every read and search also answers "
+    "HEAD, If-None-Match and If-Modified-Since (304), and 406 to an Accept header that allows no "
+    "JSON."
+)
+
 
 def search_params(parameters: Sequence[SearchParameter]) -> list[SearchParam]:
     return [
@@ -42,7 +57,7 @@ def capability_statement(
         implementation=Implementation(description=software, url=base_url),
         rest=[
             Rest(
-                documentation=documentation,
+                documentation=f"{documentation} {SEARCH_RULES}" if documentation else SEARCH_RULES,
                 security=RestSecurity(
                     cors=cors,
                     description="OAuth2 bearer token (JWT) with scopes per operation",
@@ -55,6 +70,7 @@ def capability_statement(
 
 
 __all__ = [
+    "SEARCH_RULES",
     "Operation",
     "ResourceInteraction",
     "RestResource",

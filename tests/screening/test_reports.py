@@ -4,7 +4,19 @@ import csv
 import io
 from datetime import UTC, datetime, timedelta
 
-from signpost_schemas.disclosure import SUPPRESS_UP_TO, publish_unkeyed, ratio, shipped_table
+import pytest
+from pydantic import ValidationError
+
+from screening_api.config import ScreeningSettings
+from signpost_schemas.disclosure import (
+    DEV_DISCLOSURE_KEY,
+    KEY_SPACE,
+    SUPPRESS_UP_TO,
+    PerturbationTable,
+    publish_unkeyed,
+    ratio,
+    shipped_table,
+)
 from tests.screening.builders import barts_answers, invitation, screening_response
 from tests.screening.conftest import READ, REPORTS, WRITE
 from tests.support.clients import bearer
@@ -335,3 +347,41 @@ async def test_differencing_pathways_and_their_total_does_not_reveal_a_small_pat
     assert [in_groups[p] for p in pathways] == by_pathway
     assert all(_allows(n, shown) for n, shown in zip(pathways.values(), by_pathway, strict=True))
     assert _allows(17, total)
+
+
+@pytest.mark.parametrize("key", [DEV_DISCLOSURE_KEY, "too-short"])
+def test_production_refuses_a_public_or_short_disclosure_key(key):
+    with pytest.raises(ValidationError, match="SCREENING_DISCLOSURE_KEY"):
+        ScreeningSettings(
+            environment="production",
+            auth_mode="jwt",
+            jwks_url="https://idp.example/jwks",
+            disclosure_key=key,
+        )
+
+    accepted = ScreeningSettings(
+        environment="production",
+        auth_mode="jwt",
+        jwks_url="https://idp.example/jwks",
+        disclosure_key="a-production-disclosure-key-from-the-secret-store",
+    )
+    assert accepted.disclosure_ptable == ""
+
+
+async def test_a_configured_perturbation_table_is_used(
+    client, worker, screening_app, monkeypatch, tmp_path
+):
+    """SCREENING_DISCLOSURE_PTABLE replaces the shipped table: one that never adjusts leaves
+    only the small-number rule and the rounding."""
+    still = tmp_path / "ptable.csv"
+    still.write_text(PerturbationTable(SUPPRESS_UP_TO + 1, ((0,) * KEY_SPACE,)).to_csv())
+    settings = screening_app.state.settings.model_copy(update={"disclosure_ptable": str(still)})
+    monkeypatch.setattr(screening_app.state, "settings", settings)
+    await _funnel(client, worker)
+
+    report = (await client.get("/reports/screening", headers=REPORTS)).json()
+
+    [group] = report["groups"]
+    assert [group[k] for k in MEASURES] == [20, 20, 10, 10, None, 10, 0, 0, 0]
+    assert group["positive_by_domain"] == {"financial-insecurity": 10, "food-insecurity": 10}
+    assert "at most 0 either way" in report["notes"][0]

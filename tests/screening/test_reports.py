@@ -368,18 +368,18 @@ def test_production_refuses_a_public_or_short_disclosure_key(key):
     assert accepted.disclosure_ptable == ""
 
 
-async def test_a_configured_perturbation_table_is_used(
-    client, worker, screening_app, monkeypatch, tmp_path
-):
+async def test_a_configured_perturbation_table_is_used(client, worker, screening_app, tmp_path):
     """SCREENING_DISCLOSURE_PTABLE replaces the shipped table: one that never adjusts leaves
     only the small-number rule and the rounding."""
     still = tmp_path / "ptable.csv"
     still.write_text(PerturbationTable(SUPPRESS_UP_TO + 1, ((0,) * KEY_SPACE,)).to_csv())
-    settings = screening_app.state.settings.model_copy(update={"disclosure_ptable": str(still)})
-    monkeypatch.setattr(screening_app.state, "settings", settings)
-    await _funnel(client, worker)
-
-    report = (await client.get("/reports/screening", headers=REPORTS)).json()
+    configured = screening_app.state.settings
+    screening_app.state.settings = configured.model_copy(update={"disclosure_ptable": str(still)})
+    try:
+        await _funnel(client, worker)
+        report = (await client.get("/reports/screening", headers=REPORTS)).json()
+    finally:
+        screening_app.state.settings = configured
 
     [group] = report["groups"]
     assert [group[k] for k in MEASURES] == [20, 20, 10, 10, None, 10, 0, 0, 0]

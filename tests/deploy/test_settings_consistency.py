@@ -36,6 +36,7 @@ COMPOSE_VARIABLES = {
     "SIGNPOST_SCREENING_TOKEN": "stand-in-token",
     "SIGNPOST_PSEUDONYM_KEY": "stand-in-" + "p" * 55,
     "SIGNPOST_DISCLOSURE_KEY": "stand-in-" + "d" * 55,
+    "SIGNPOST_SCREENING_DISCLOSURE_KEY": "stand-in-" + "s" * 55,
 }
 COMPOSE_VARIABLE = re.compile(r"\$\{(\w+)(?::?[-?][^}]*)?\}")
 

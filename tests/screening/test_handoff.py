@@ -328,6 +328,7 @@ async def test_production_without_credentials_reports_a_clear_error(screening_ap
         environment="production",
         auth_mode="jwt",
         jwks_url="https://idp.example/jwks",
+        disclosure_key="a-production-disclosure-key-from-the-secret-store",
     )
     api = ReferralApi(settings)
     try:

@@ -4,10 +4,47 @@ import csv
 import io
 from datetime import UTC, datetime, timedelta
 
-from signpost_schemas.disclosure import publish_unkeyed, ratio
+import pytest
+from pydantic import ValidationError
+
+from screening_api.config import ScreeningSettings
+from signpost_schemas.disclosure import (
+    DEV_DISCLOSURE_KEY,
+    KEY_SPACE,
+    SUPPRESS_UP_TO,
+    PerturbationTable,
+    publish_unkeyed,
+    ratio,
+    shipped_table,
+)
 from tests.screening.builders import barts_answers, invitation, screening_response
 from tests.screening.conftest import READ, REPORTS, WRITE
 from tests.support.clients import bearer
+
+UNSUPPRESSED = bearer("reports:read", "reports:unsuppressed")
+TABLE = shipped_table()
+MEASURES = (
+    "invited",
+    "completed",
+    "positive",
+    "wants_help",
+    "declined_help",
+    "referred",
+    "referral_pending",
+    "referral_accepted",
+    "referral_closed",
+)
+
+
+def _allows(true: int, published: int | None) -> bool:
+    """Whether the disclosure rule can publish a true count as `published` (the adjustment
+    depends on the records' keys, so a test knows only the range)."""
+    if true == 0:
+        return published == 0
+    if published is None:
+        return true <= SUPPRESS_UP_TO + TABLE.maximum
+    low, high = TABLE.bounds(published)
+    return published % 5 == 0 and low <= true <= (high or true)
 
 
 def _last_month(day: int, hour: int) -> datetime:
@@ -59,6 +96,9 @@ async def test_funnel_per_clinic_pathway_and_month(client, worker):
     await _funnel(client, worker)
 
     response = await client.get("/reports/screening", headers=REPORTS)
+    true = (
+        await client.get("/reports/screening", params={"disclosure": "none"}, headers=UNSUPPRESSED)
+    ).json()
 
     assert response.status_code == 200
     report = response.json()
@@ -66,49 +106,54 @@ async def test_funnel_per_clinic_pathway_and_month(client, worker):
     assert (group["clinic"], group["pathway"]) == ("R1H12", "cardiology-outpatient")
     # Invitations and the screens they led to fall in the month they were given.
     assert group["month"] == MONTH
-    assert {
-        k: group[k]
-        for k in (
-            "invited",
-            "completed",
-            "positive",
-            "wants_help",
-            "declined_help",
-            "referred",
-            "referral_pending",
-            "referral_accepted",
-            "referral_closed",
-        )
-    } == {
+    [true_group] = true["groups"]
+    assert {k: true_group[k] for k in MEASURES} == {
         "invited": 20,
         "completed": 20,
-        "positive": 10,
+        "positive": 12,
         "wants_help": 10,
-        "declined_help": None,
+        "declined_help": 2,
         "referred": 10,
         "referral_pending": 0,
         "referral_accepted": 0,
         "referral_closed": 0,
     }
-    # 12 rounds to 10; 9 to 10; 2 is suppressed.
-    assert group["positive_by_domain"] == {"financial-insecurity": 10, "food-insecurity": 10}
-    # Rates come from the published counts: 10 of 20.
-    assert group["positive_rate"] == 50.0
-    assert group["suppressed"] == ["declined_help"]
-    assert report["total"]["completed"] == 20
+    assert true_group["positive_by_domain"] == {"financial-insecurity": 12, "food-insecurity": 9}
+    # Published: each count as the cell key method allows; 2 is suppressed, 0 stays 0.
+    assert all(_allows(true_group[k], group[k]) for k in MEASURES), group
+    assert group["declined_help"] is None and group["referral_pending"] == 0
+    assert all(
+        _allows(true_group["positive_by_domain"][d], group["positive_by_domain"][d])
+        for d in true_group["positive_by_domain"]
+    )
+    # Rates come from the published counts.
+    assert group["positive_rate"] == ratio(group["positive"], group["completed"])
+    assert "declined_help" in group["suppressed"]
+    assert _allows(20, report["total"]["completed"])
+    # The same records publish the same value: one group, so the total is the group.
+    assert all(report["total"][k] == group[k] for k in MEASURES)
 
 
 async def test_item_level_dont_want_to_answer_rates(client, worker):
     await _funnel(client, worker)
 
     items = (await client.get("/reports/screening", headers=REPORTS)).json()["items"]
+    true = (
+        await client.get("/reports/screening", params={"disclosure": "none"}, headers=UNSUPPRESSED)
+    ).json()["items"]
 
     by_item = {item["link_id"]: item for item in items}
-    assert by_item["5"]["answered"] == 20
-    assert by_item["5"]["declined_to_answer"] == 10
-    assert by_item["5"]["declined_to_answer_rate"] == 50.0
+    true_by_item = {item["link_id"]: item for item in true}
+    assert (true_by_item["5"]["answered"], true_by_item["5"]["declined_to_answer"]) == (20, 10)
+    assert true_by_item["5"]["declined_to_answer_rate"] == 50.0
+    assert true_by_item["7"]["answered"] == 12
+    assert _allows(20, by_item["5"]["answered"])
+    assert _allows(10, by_item["5"]["declined_to_answer"])
+    assert by_item["5"]["declined_to_answer_rate"] == ratio(
+        by_item["5"]["declined_to_answer"], by_item["5"]["answered"]
+    )
     assert by_item["1"]["declined_to_answer"] == 0
-    assert by_item["7"]["answered"] == 10  # 12 answered: rounded
+    assert _allows(12, by_item["7"]["answered"])
 
 
 async def test_small_numbers_are_suppressed(client, worker):
@@ -169,10 +214,12 @@ async def test_csv_has_a_row_per_group_and_a_total(client, worker):
 
     assert response.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.text)))
+    total = (await client.get("/reports/screening", headers=REPORTS)).json()["total"]
     assert [row["month"] == "all" for row in rows] == [False, True]
-    assert rows[1]["completed"] == "20"
+    assert rows[1]["completed"] == str(total["completed"])
     assert rows[1]["declined_help"] == ""
-    assert rows[1]["positive_food-insecurity"] == "10"
+    shown = total["positive_by_domain"]["food-insecurity"]
+    assert rows[1]["positive_food-insecurity"] == ("" if shown is None else str(shown))
 
 
 async def test_reports_need_the_reports_scope(client):
@@ -241,3 +288,100 @@ async def test_the_period_is_when_screens_were_given_not_when_received(client, w
 
     assert [group["month"] for group in then["groups"]] == [MONTH]
     assert now["groups"] == []
+
+
+def _possible(published: int | None, adjustment: int) -> tuple[int, int]:
+    """What a reader who knows the rule says of the true count behind a published value: p is
+    the truth adjusted by at most `adjustment` and rounded to 5, and 8 or more; suppressed is
+    1 to 7."""
+    if published is None:
+        return (1, SUPPRESS_UP_TO)
+    spread = 2 + adjustment
+    return (max(SUPPRESS_UP_TO + 1, published - spread), published + spread)
+
+
+def _pinned_values(
+    rows: list[int | None], total: int | None, adjustment: int = TABLE.maximum
+) -> tuple[int, int]:
+    """The values the last row can take given every row's interval and that the rows add up to
+    the total."""
+    low, high = _possible(rows[-1], adjustment)
+    total_low, total_high = _possible(total, adjustment)
+    others = [_possible(row, adjustment) for row in rows[:-1]]
+    return (
+        max(low, total_low - sum(h for _, h in others)),
+        min(high, total_high - sum(lo for lo, _ in others)),
+    )
+
+
+async def test_differencing_pathways_and_their_total_does_not_reveal_a_small_pathway(
+    client, worker
+):
+    """Pathways of 8, 8 and 1 completed screens. Rounding alone published 10, 10, suppressed
+    and a total of 15, which leave the small pathway exactly 1; with the cell key method the
+    published figures leave it a range."""
+    pathways = {"cardiology-outpatient": 8, "renal-dialysis": 8, "diabetes-clinic": 1}
+    for pathway, screens in pathways.items():
+        for _ in range(screens):
+            await _submit(client, barts_answers(), pathway=pathway)
+
+    by_pathway = [
+        (await client.get("/reports/screening", params={"pathway": p}, headers=REPORTS)).json()[
+            "total"
+        ]["completed"]
+        for p in pathways
+    ]
+    everything = (await client.get("/reports/screening", headers=REPORTS)).json()
+    total = everything["total"]["completed"]
+
+    # The attack worked on rounding alone.
+    rounded = [publish_unkeyed(n) for n in pathways.values()]
+    assert (rounded, publish_unkeyed(17)) == ([10, 10, None], 15)
+    assert _pinned_values(rounded, 15, adjustment=0) == (1, 1)
+    # Under the cell key method the small pathway is suppressed and not pinned down.
+    assert by_pathway[-1] is None
+    low, high = _pinned_values(by_pathway, total)
+    assert low <= 1 <= high and low < high
+    # The same records publish the same value, whichever query found them.
+    in_groups = {g["pathway"]: g["completed"] for g in everything["groups"]}
+    assert [in_groups[p] for p in pathways] == by_pathway
+    assert all(_allows(n, shown) for n, shown in zip(pathways.values(), by_pathway, strict=True))
+    assert _allows(17, total)
+
+
+@pytest.mark.parametrize("key", [DEV_DISCLOSURE_KEY, "too-short"])
+def test_production_refuses_a_public_or_short_disclosure_key(key):
+    with pytest.raises(ValidationError, match="SCREENING_DISCLOSURE_KEY"):
+        ScreeningSettings(
+            environment="production",
+            auth_mode="jwt",
+            jwks_url="https://idp.example/jwks",
+            disclosure_key=key,
+        )
+
+    accepted = ScreeningSettings(
+        environment="production",
+        auth_mode="jwt",
+        jwks_url="https://idp.example/jwks",
+        disclosure_key="a-production-disclosure-key-from-the-secret-store",
+    )
+    assert accepted.disclosure_ptable == ""
+
+
+async def test_a_configured_perturbation_table_is_used(client, worker, screening_app, tmp_path):
+    """SCREENING_DISCLOSURE_PTABLE replaces the shipped table: one that never adjusts leaves
+    only the small-number rule and the rounding."""
+    still = tmp_path / "ptable.csv"
+    still.write_text(PerturbationTable(SUPPRESS_UP_TO + 1, ((0,) * KEY_SPACE,)).to_csv())
+    configured = screening_app.state.settings
+    screening_app.state.settings = configured.model_copy(update={"disclosure_ptable": str(still)})
+    try:
+        await _funnel(client, worker)
+        report = (await client.get("/reports/screening", headers=REPORTS)).json()
+    finally:
+        screening_app.state.settings = configured
+
+    [group] = report["groups"]
+    assert [group[k] for k in MEASURES] == [20, 20, 10, 10, None, 10, 0, 0, 0]
+    assert group["positive_by_domain"] == {"financial-insecurity": 10, "food-insecurity": 10}
+    assert "at most 0 either way" in report["notes"][0]

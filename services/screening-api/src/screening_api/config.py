@@ -4,10 +4,11 @@ import json
 import re
 from typing import Annotated, Any
 
-from pydantic import SecretStr, field_validator
+from pydantic import SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
 from signpost_platform.settings import ServiceSettings
+from signpost_schemas.disclosure import DEV_DISCLOSURE_KEY
 from signpost_schemas.fhir.service_request import ODS_CODE_PATTERN
 
 
@@ -46,6 +47,24 @@ class ScreeningSettings(ServiceSettings):
     handoff_lease_seconds: float = 60.0
     # How often the status of a delivered referral is read back from referral-api.
     referral_status_refresh_seconds: float = 900.0
+
+    # The secret that gives each screening response and invitation its record key for report
+    # disclosure control (the cell key method), and the perturbation table (a CSV path; empty:
+    # the shipped table). Both are described in docs/reports.md, rotation in docs/deploy.md.
+    disclosure_key: SecretStr = SecretStr(DEV_DISCLOSURE_KEY)
+    disclosure_ptable: str = ""
+
+    @model_validator(mode="after")
+    def _no_development_disclosure_key_in_production(self) -> "ScreeningSettings":
+        if self.environment == "production" and (
+            self.disclosure_key.get_secret_value() == DEV_DISCLOSURE_KEY
+            or len(self.disclosure_key.get_secret_value()) < 32
+        ):
+            raise ValueError(
+                "SCREENING_DISCLOSURE_KEY must be set to a secret of at least 32 characters "
+                "in production (the development key is public)"
+            )
+        return self
 
     @field_validator("referral_routes", mode="before")
     @classmethod

@@ -1,16 +1,34 @@
-"""Small-number disclosure control of the screening reports.
+"""Disclosure control of the screening reports: the cell key method every Signpost report
+publishes its counts by (`signpost_schemas.disclosure`, docs/reports.md).
 
-The counting rule is the one every Signpost report publishes by (`signpost_schemas.disclosure`):
-0 stays 0, 1 to 7 is suppressed, other counts round to the nearest 5, and percentages come from
-the rounded counts. A total is computed from the true figures and then published by the same
-rule, never summed from published cells.
+Each completed response and each invitation has a record key (a keyed hash of its id under
+`SCREENING_DISCLOSURE_KEY`); a count's cell key is the sum of its records' keys modulo 256,
+and picks the count's adjustment from the perturbation table. Then 0 stays 0, a true count of 1
+to 7 (or an adjusted one of 7 or less) is suppressed, and other counts are rounded to the
+nearest 5. A total is computed from the true figures (its key sum the sum of its parts') and
+published the same way, never summed from published cells; percentages come from the
+published counts.
 """
 
-from signpost_schemas.disclosure import ROUND_TO, SUPPRESS_UP_TO
+from signpost_schemas.disclosure import ROUND_TO, SUPPRESS_UP_TO, PerturbationTable, cell_key
 
-RULE = (
-    f"Counts of 1 to {SUPPRESS_UP_TO} are suppressed (null, named in the row's `suppressed`) and "
-    f"other counts rounded to the nearest {ROUND_TO}; totals are computed from the true figures "
-    "and then rounded; percentages are computed from the rounded counts and withheld when either "
-    "count is suppressed."
-)
+Keyed = tuple[int, int]  # (count, key sum of the records counted)
+
+
+def rule(table: PerturbationTable) -> str:
+    """The rule as stated in every controlled screening report's notes."""
+    return (
+        "Counts are published by the cell key method: each count is adjusted by at most "
+        f"{table.maximum} either way, by an amount that depends only on which records it counts "
+        "(the same records give the same published value in every report); true counts of 1 "
+        f"to {SUPPRESS_UP_TO}, and adjusted counts of {SUPPRESS_UP_TO} or less, are suppressed "
+        "(null, named in the row's `suppressed`); other counts are rounded to the nearest "
+        f"{ROUND_TO}. Totals are computed from the true figures and then published the same "
+        "way, never summed from published cells; percentages are computed from the published "
+        "counts and withheld when either count is suppressed."
+    )
+
+
+def add(first: Keyed, second: Keyed) -> Keyed:
+    """Two disjoint counts together: keys add like counts, modulo 256."""
+    return first[0] + second[0], cell_key(first[1], second[1])

@@ -2,6 +2,7 @@
 
 import io
 from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -14,10 +15,16 @@ from signpost_platform.auth import Caller, require_scope
 from signpost_platform.csv_output import CsvWriter
 from signpost_platform.db import SessionDep
 from signpost_platform.errors import BadRequest, Forbidden
+from signpost_schemas.disclosure import RecordKeys, load_table
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
 ReportsCaller = Annotated[Caller, require_scope("reports:read")]
+
+
+@cache
+def _record_keys(secret: str) -> RecordKeys:
+    return RecordKeys.of(secret)
 
 
 def _day(name: str, value: str | None) -> date | None:
@@ -33,8 +40,10 @@ def _day(name: str, value: str | None) -> date | None:
     "/screening",
     operation_id="screeningReport",
     summary="The screening funnel per month, clinic and pathway, and item-level decline rates",
-    description="Counts of 1 to 7 are suppressed (null) and other counts rounded to 5. "
-    "`Accept: text/csv` (or `format=csv`) gives CSV.",
+    description="Counts are published by the cell key method: adjusted by a small amount that "
+    "depends only on the records counted; counts of 1 to 7 (or adjusted to 7 or less) are "
+    "suppressed (null) and other counts rounded to 5. `Accept: text/csv` (or `format=csv`) "
+    "gives CSV.",
 )
 async def screening(
     request: Request,
@@ -63,6 +72,7 @@ async def screening(
         raise BadRequest("disclosure is controlled or none", expression="disclosure")
     if disclosure == "none" and not caller.has("reports:unsuppressed"):
         raise Forbidden("true counts need the scope reports:unsuppressed")
+    settings = request.app.state.settings
     report = await screening_report(
         session,
         ReportFilter(
@@ -75,7 +85,9 @@ async def screening(
             pathways=pathway or [],
             questionnaire_urls=questionnaire or [],
         ),
+        _record_keys(settings.disclosure_key.get_secret_value()),
         controlled=disclosure == "controlled",
+        table=load_table(settings.disclosure_ptable),
     )
     wants_csv = format == "csv" or (
         format is None and "text/csv" in request.headers.get("accept", "")

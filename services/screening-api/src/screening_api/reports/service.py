@@ -14,9 +14,18 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from screening_api.reports.disclosure import RULE
+from screening_api.reports.disclosure import Keyed, add, rule
 from screening_api.reports.repository import GroupKey, ReportFilter, ReportRepository
-from signpost_schemas.disclosure import UNCONTROLLED, publish_unkeyed, ratio
+from signpost_schemas.disclosure import (
+    UNCONTROLLED,
+    PerturbationTable,
+    RecordKeys,
+    cell_key,
+    ratio,
+    shipped_table,
+)
+
+Publish = Callable[[Keyed], int | None]
 
 MEASURES = (
     "invited",
@@ -41,26 +50,39 @@ RATES = {
 
 @dataclass
 class _Counts:
-    measures: dict[str, int]
-    domains: dict[str, int]
+    """True counts, each with the key sum of the records it counts."""
+
+    measures: dict[str, Keyed]
+    domains: dict[str, Keyed]
 
     def add(self, other: "_Counts") -> None:
         for name, value in other.measures.items():
-            self.measures[name] = self.measures.get(name, 0) + value
+            self.measures[name] = add(self.measures.get(name, (0, 0)), value)
         for name, value in other.domains.items():
-            self.domains[name] = self.domains.get(name, 0) + value
+            self.domains[name] = add(self.domains.get(name, (0, 0)), value)
 
 
 def _empty() -> _Counts:
-    return _Counts({name: 0 for name in MEASURES}, {})
+    return _Counts({name: (0, 0) for name in MEASURES}, {})
 
 
 async def screening_report(
-    session: AsyncSession, report: ReportFilter, *, controlled: bool = True
+    session: AsyncSession,
+    report: ReportFilter,
+    keys: RecordKeys,
+    *,
+    controlled: bool = True,
+    table: PerturbationTable | None = None,
 ) -> dict[str, Any]:
-    """The report; `controlled=False` gives true counts (for reports:unsuppressed callers)."""
-    publish = publish_unkeyed if controlled else _true_count
-    repository = ReportRepository(session)
+    """The report, its counts published by the cell key method under `keys` and `table` (the
+    shipped one by default); `controlled=False` gives true counts (for reports:unsuppressed
+    callers)."""
+    ptable = table or shipped_table()
+
+    def publish(count: Keyed) -> int | None:
+        return ptable.publish(count[0], cell_key(count[1])) if controlled else count[0]
+
+    repository = ReportRepository(session, keys)
     groups: dict[GroupKey, _Counts] = {}
 
     def group(key: GroupKey) -> _Counts:
@@ -100,7 +122,7 @@ async def screening_report(
             "questionnaire": report.questionnaire_urls,
         },
         "disclosure": "controlled" if controlled else "none",
-        "notes": [RULE if controlled else UNCONTROLLED],
+        "notes": [rule(ptable) if controlled else UNCONTROLLED],
         "groups": [
             {"month": key[0], "clinic": key[1], "pathway": key[2], **_published(counts, publish)}
             for key, counts in sorted(groups.items(), key=lambda kv: _sort_key(kv[0]))
@@ -114,11 +136,7 @@ def _sort_key(key: GroupKey) -> tuple[str, str, str]:
     return (key[0], key[1], key[2] or "")
 
 
-def _true_count(count: int) -> int | None:
-    return count
-
-
-def _published(counts: _Counts, publish: Callable[[int], int | None]) -> dict[str, Any]:
+def _published(counts: _Counts, publish: Publish) -> dict[str, Any]:
     """A row of published counts; rates from the published counts; what was suppressed."""
     row: dict[str, Any] = {name: publish(counts.measures[name]) for name in MEASURES}
     row["positive_by_domain"] = {
@@ -129,7 +147,7 @@ def _published(counts: _Counts, publish: Callable[[int], int | None]) -> dict[st
     row["suppressed"] = [
         *(name for name in MEASURES if row[name] is None),
         *(f"positive_by_domain.{d}" for d, v in row["positive_by_domain"].items() if v is None),
-        *(rate for rate in RATES if row[rate] is None and counts.measures[RATES[rate][1]]),
+        *(rate for rate in RATES if row[rate] is None and counts.measures[RATES[rate][1]][0]),
     ]
     return row
 

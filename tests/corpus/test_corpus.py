@@ -8,6 +8,7 @@ import nhs_number
 import pytest
 
 from signpost_schemas import systems
+from signpost_schemas.snomed import is_concept_id
 from tests.corpus.conftest import Stack
 from tests.corpus.corpus import (
     GAP_CODES,
@@ -20,7 +21,6 @@ from tests.corpus.corpus import (
     status_matches,
     stored_count,
 )
-from tests.corpus.verhoeff import is_snomed_concept_id
 
 CASES = load_cases()
 
@@ -74,7 +74,7 @@ def test_corpus_input_is_well_formed(case: Case) -> None:
         return
     for coding in _codings(case.body):
         if coding["system"] == systems.SNOMED:
-            assert is_snomed_concept_id(str(coding["code"])), coding
+            assert is_concept_id(str(coding["code"])), coding
     for number in _nhs_numbers(case.body):
         assert nhs_number.is_valid(number), number
 

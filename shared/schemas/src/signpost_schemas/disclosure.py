@@ -216,6 +216,20 @@ def publish_count(count: int, cell_key: int, table: PerturbationTable | None = N
     return (table or shipped_table()).publish(count, cell_key)
 
 
+def cell_key_rule(table: "PerturbationTable") -> str:
+    """The rule every controlled report states in its notes (each service adds what it does
+    beyond it)."""
+    return (
+        "Counts are published by the cell key method: each count is adjusted by at most "
+        f"{table.maximum} either way, by an amount that depends only on which records it counts "
+        "(the same records give the same published value in every report); true counts of 1 "
+        f"to {SUPPRESS_UP_TO}, and adjusted counts of {SUPPRESS_UP_TO} or less, are suppressed "
+        "(null, named in the row's `suppressed`); other counts are rounded to the nearest "
+        f"{ROUND_TO}. Totals are computed from the true figures and then published the same "
+        "way, never summed from published cells"
+    )
+
+
 def publish_unkeyed(count: int) -> int | None:
     """The small-number rule alone, for figures without record keys (a registered population;
     the screening reports until their records carry keys): 0 stays 0, 1 to 7 is suppressed,

@@ -31,11 +31,11 @@ from typing import Any
 
 from referral_api.reports.tables import Column, Report, Row, key_of
 from signpost_schemas.disclosure import (
-    ROUND_TO,
     SUPPRESS_UP_TO,
     UNCONTROLLED,
     PerturbationTable,
     cell_key,
+    cell_key_rule,
     publish_unkeyed,
     ratio,
     shipped_table,
@@ -45,13 +45,7 @@ from signpost_schemas.disclosure import (
 def rule(table: PerturbationTable) -> str:
     """The rule as stated in every controlled report's notes."""
     return (
-        "Counts are published by the cell key method: each count is adjusted by at most "
-        f"{table.maximum} either way, by an amount that depends only on which records it counts "
-        "(the same records give the same published value in every report); true counts of 1 "
-        f"to {SUPPRESS_UP_TO}, and adjusted counts of {SUPPRESS_UP_TO} or less, are suppressed "
-        "(null, named in the row's `suppressed`); other counts are rounded to the nearest "
-        f"{ROUND_TO}. Totals are computed from the true figures and then published the same "
-        "way, never summed from published cells; where a total and the cells shown would still "
+        cell_key_rule(table) + "; where a total and the cells shown would still "
         "pin down a suppressed cell, further cells are suppressed; percentages and rates are "
         "computed from the published counts; medians, percentiles and means are shown only when "
         "the count they summarise is shown."

@@ -10,7 +10,7 @@ published the same way, never summed from published cells; percentages come from
 published counts.
 """
 
-from signpost_schemas.disclosure import ROUND_TO, SUPPRESS_UP_TO, PerturbationTable, cell_key
+from signpost_schemas.disclosure import PerturbationTable, cell_key, cell_key_rule
 
 Keyed = tuple[int, int]  # (count, key sum of the records counted)
 
@@ -18,13 +18,7 @@ Keyed = tuple[int, int]  # (count, key sum of the records counted)
 def rule(table: PerturbationTable) -> str:
     """The rule as stated in every controlled screening report's notes."""
     return (
-        "Counts are published by the cell key method: each count is adjusted by at most "
-        f"{table.maximum} either way, by an amount that depends only on which records it counts "
-        "(the same records give the same published value in every report); true counts of 1 "
-        f"to {SUPPRESS_UP_TO}, and adjusted counts of {SUPPRESS_UP_TO} or less, are suppressed "
-        "(null, named in the row's `suppressed`); other counts are rounded to the nearest "
-        f"{ROUND_TO}. Totals are computed from the true figures and then published the same "
-        "way, never summed from published cells; percentages are computed from the published "
+        cell_key_rule(table) + "; percentages are computed from the published "
         "counts and withheld when either count is suppressed."
     )
 

@@ -11,10 +11,10 @@ returns the referral that won.
 
 import dataclasses
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -47,6 +47,7 @@ UNCODED_REASON = (systems.REFERRAL_REASON, "uncoded")
 # A write that meets a concurrent one (a serialisation failure or a deadlock) is retried this many
 # times in all; one that still fails is 503 with Retry-After (signpost_platform.errors).
 WRITE_ATTEMPTS = 3
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,16 +66,25 @@ async def create(
     linkage_window_days: int = 90,
 ) -> CreateOutcome:
     """Store a new referral with its `gaps`, or return the one `if_none_exist` already names."""
+    return await _retrying(
+        session,
+        lambda: _create(
+            session,
+            resource,
+            if_none_exist,
+            reach=reach,
+            gaps=gaps,
+            linkage_window_days=linkage_window_days,
+        ),
+    )
+
+
+async def _retrying(session: AsyncSession, write: Callable[[], Awaitable[T]]) -> T:
+    """`write()`, rolled back and run again on a deadlock or serialisation failure, at most
+    `WRITE_ATTEMPTS` times in all; the last failure propagates (answered 503)."""
     for attempt in range(WRITE_ATTEMPTS):
         try:
-            return await _create(
-                session,
-                resource,
-                if_none_exist,
-                reach=reach,
-                gaps=gaps,
-                linkage_window_days=linkage_window_days,
-            )
+            return await write()
         except DBAPIError as error:
             if not write_conflict(error) or attempt == WRITE_ATTEMPTS - 1:
                 raise
@@ -227,22 +237,18 @@ async def update(
 ) -> StoredReferral:
     """Replace a referral and its gaps, refusing with 412 if `expected_version` is no longer
     current."""
-    for attempt in range(WRITE_ATTEMPTS):
-        try:
-            return await _update(
-                session,
-                referral_id,
-                resource,
-                expected_version,
-                reach=reach,
-                gaps=gaps,
-                linkage_window_days=linkage_window_days,
-            )
-        except DBAPIError as error:
-            if not write_conflict(error) or attempt == WRITE_ATTEMPTS - 1:
-                raise
-            await session.rollback()
-    raise AssertionError("unreachable")
+    return await _retrying(
+        session,
+        lambda: _update(
+            session,
+            referral_id,
+            resource,
+            expected_version,
+            reach=reach,
+            gaps=gaps,
+            linkage_window_days=linkage_window_days,
+        ),
+    )
 
 
 async def _update(

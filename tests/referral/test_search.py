@@ -272,6 +272,13 @@ async def test_summary_count_gives_the_total_and_no_entries(client, referrals):
     assert bundle["entry"] == []
 
 
+async def test_count_zero_gives_the_total_alone_as_fhir_clients_ask_for_it(client, referrals):
+    bundle = await search(client, "_count=0&status=active")
+
+    assert bundle["total"] == 4
+    assert bundle["entry"] == []
+
+
 async def test_elements_keeps_only_the_listed_elements_and_tags_subsetted(client, referrals):
     bundle = await search(client, "_elements=status,subject&_count=2")
 

@@ -45,9 +45,9 @@ _ELEMENT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
 COUNT = QueryParameter(
     "_count",
     "Page size: matches per page (more than the service's maximum page size is served as the "
-    "maximum)",
+    "maximum; 0 answers the total alone, as `_summary=count`)",
     type="integer",
-    minimum=1,
+    minimum=0,
     example=20,
 )
 OFFSET = QueryParameter(
@@ -261,7 +261,11 @@ def parse_search(
             continue
         result.used.append((name, value))
         if name == COUNT.name:
-            result.count = min(_bounded_int(name, value, 1, None), max_count)
+            requested = _bounded_int(name, value, 0, None)
+            if requested == 0:
+                result.summary = "count"  # FHIR: a page of no entries asks for the total alone
+            else:
+                result.count = min(requested, max_count)
         elif name == OFFSET.name:
             result.offset = _bounded_int(name, value, 0, MAX_OFFSET)
         elif name == SORT:

@@ -147,7 +147,9 @@ def test_no_suppressed_cell_can_be_worked_out_from_a_total_and_the_other_cells()
             b_low, b_high = _possible_values(shown["b"]["n"], "n" in shown["b"]["suppressed"])
             t_low, t_high = _possible_values(total["n"], "n" in total["suppressed"])
             possible = {
-                h for h in range(1, 8) if a_low + b_low + h <= t_high and t_low <= a_high + b_high + h
+                h
+                for h in range(1, 8)
+                if a_low + b_low + h <= t_high and t_low <= a_high + b_high + h
             }
             assert hidden in possible
             assert len(possible) >= 2, (cells, report.rows, total)

@@ -5,6 +5,7 @@ OperationOutcomes (the platform renders errors by path).
 """
 
 import math
+from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
@@ -35,6 +36,10 @@ from signpost_platform.fhir.search import (
     searchset,
 )
 from signpost_platform.urls import base_url
+from signpost_schemas.fhir.base import FhirResource
+from signpost_schemas.fhir.bundle import searchset_of
+from signpost_schemas.fhir.capability_statement import CapabilityStatement
+from signpost_schemas.fhir.directory import HealthcareService, Location, Organization
 
 router = APIRouter(prefix="/fhir", tags=["FHIR"])
 HS = "http://hl7.org/fhir/SearchParameter/HealthcareService"
@@ -94,10 +99,24 @@ NAME_PARAMETERS = [
 ]
 
 
+def _one(model: type[FhirResource]) -> dict[int | str, dict[str, Any]]:
+    return {200: {"model": model, "description": f"The {model.__name__}"}}
+
+
+def _searchset(model: type[FhirResource]) -> dict[int | str, dict[str, Any]]:
+    return {
+        200: {
+            "model": searchset_of(model),
+            "description": f"A searchset Bundle of {model.__name__}s with total and paging links",
+        }
+    }
+
+
 @router.get(
     "/metadata",
     operation_id="directoryCapabilities",
     summary="The CapabilityStatement of the FHIR view",
+    responses={200: {"model": CapabilityStatement, "description": "The CapabilityStatement"}},
 )
 async def capabilities(request: Request) -> Response:
     def resource(kind: str, parameters: list[SearchParameter]) -> RestResource:
@@ -138,6 +157,7 @@ async def capabilities(request: Request) -> Response:
     summary="Search services as UK Core HealthcareService",
     description="`_offset` must be a multiple of `_count`.",
     openapi_extra=declare_search(HEALTHCARE_SERVICE_PARAMETERS),
+    responses=_searchset(HealthcareService),
 )
 async def search_healthcare_services(request: Request, session: ReadSessionDep) -> Response:
     parsed = await search_request(request, HEALTHCARE_SERVICE_PARAMETERS)
@@ -171,6 +191,7 @@ async def search_healthcare_services(request: Request, session: ReadSessionDep) 
     "/HealthcareService/{service_id}",
     operation_id="readHealthcareService",
     summary="One service as a UK Core HealthcareService",
+    responses=_one(HealthcareService),
 )
 async def read_healthcare_service(service_id: str, session: ReadSessionDep) -> Response:
     return FhirResponse((await service.read_healthcare_service(session, _id(service_id))).encode())
@@ -181,6 +202,7 @@ async def read_healthcare_service(service_id: str, session: ReadSessionDep) -> R
     operation_id="searchLocation",
     summary="Search locations",
     openapi_extra=declare_search(NAME_PARAMETERS),
+    responses=_searchset(Location),
 )
 async def search_locations(request: Request, session: ReadSessionDep) -> Response:
     parsed = await search_request(request, NAME_PARAMETERS)
@@ -198,7 +220,12 @@ async def search_locations(request: Request, session: ReadSessionDep) -> Respons
     )
 
 
-@router.get("/Location/{location_id}", operation_id="readLocation", summary="One location")
+@router.get(
+    "/Location/{location_id}",
+    operation_id="readLocation",
+    summary="One location",
+    responses=_one(Location),
+)
 async def read_location(location_id: str, session: ReadSessionDep) -> Response:
     return FhirResponse((await service.read_location(session, _id(location_id))).encode())
 
@@ -208,6 +235,7 @@ async def read_location(location_id: str, session: ReadSessionDep) -> Response:
     operation_id="searchOrganization",
     summary="Search organisations",
     openapi_extra=declare_search(NAME_PARAMETERS),
+    responses=_searchset(Organization),
 )
 async def search_organizations(request: Request, session: ReadSessionDep) -> Response:
     parsed = await search_request(request, NAME_PARAMETERS)
@@ -226,7 +254,10 @@ async def search_organizations(request: Request, session: ReadSessionDep) -> Res
 
 
 @router.get(
-    "/Organization/{organization_id}", operation_id="readOrganization", summary="One organisation"
+    "/Organization/{organization_id}",
+    operation_id="readOrganization",
+    summary="One organisation",
+    responses=_one(Organization),
 )
 async def read_organization(organization_id: str, session: ReadSessionDep) -> Response:
     return FhirResponse((await service.read_organization(session, _id(organization_id))).encode())

@@ -21,7 +21,9 @@ from signpost_platform.fhir.parsing import read_resource, require_json
 from signpost_platform.fhir.preconditions import if_none_exist_identifier, required_version
 from signpost_platform.fhir.responses import FhirResponse, version_headers, written
 from signpost_platform.fhir.search import declare_search, search_request, searchset
+from signpost_platform.openapi_docs import body_of
 from signpost_platform.urls import base_url
+from signpost_schemas.fhir.bundle import searchset_of
 from signpost_schemas.fhir.gaps import operation_outcome
 from signpost_schemas.fhir.operation_outcome import OperationOutcome
 from signpost_schemas.fhir.service_request import ServiceRequest
@@ -33,6 +35,7 @@ RESOURCE = "ServiceRequest"
 WriteCaller = Annotated[Caller, require_scope("referral:write")]
 
 FHIR_JSON = "application/fhir+json"
+EXAMPLE_ID = "2f1c6a0e-4b7d-4c1e-9f3a-0d5b8e7c6a21"
 
 
 def _outcome(description: str) -> dict[str, Any]:
@@ -47,23 +50,12 @@ def _resource(description: str, **extra: Any) -> dict[str, Any]:
     return {
         "model": ServiceRequest,
         "description": description,
-        "content": {FHIR_JSON: {"example": {"id": "2f1c…", **examples.SERVICE_REQUEST}}},
+        "content": {FHIR_JSON: {"example": {"id": EXAMPLE_ID, **examples.SERVICE_REQUEST}}},
         **extra,
     }
 
 
-_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            media: {
-                "schema": {"$ref": "#/components/schemas/ServiceRequest"},
-                "example": examples.SERVICE_REQUEST,
-            }
-            for media in (FHIR_JSON, "application/json")
-        },
-    }
-}
+_BODY = body_of(ServiceRequest, examples.SERVICE_REQUEST)
 PreferHeader = Annotated[
     str | None,
     Header(
@@ -273,6 +265,7 @@ _SEARCH_DESCRIPTION = (
 )
 _SEARCH_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
+        "model": searchset_of(ServiceRequest),
         "description": "A searchset Bundle with total and paging links",
         "content": {
             FHIR_JSON: {
@@ -288,7 +281,7 @@ _SEARCH_RESPONSES: dict[int | str, dict[str, Any]] = {
                     ],
                     "entry": [
                         {
-                            "fullUrl": "http://localhost:8001/fhir/ServiceRequest/2f1c…",
+                            "fullUrl": f"http://localhost:8001/fhir/ServiceRequest/{EXAMPLE_ID}",
                             "resource": examples.SERVICE_REQUEST,
                             "search": {"mode": "match"},
                         }

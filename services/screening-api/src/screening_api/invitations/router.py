@@ -25,10 +25,11 @@ WriteCaller = Annotated[Caller, require_scope("screening:write")]
     summary="Record an invitation to complete a screening questionnaire (counted as invited)",
     status_code=201,
     responses={
+        201: {"model": InvitationTask, "description": "Recorded; Location names the Task"},
         422: {
             "description": "Not complete-questionnaire, or an unknown or retired "
             "questionnaire (OperationOutcome)"
-        }
+        },
     },
 )
 async def create_invitation(request: Request, session: SessionDep, caller: WriteCaller) -> Response:

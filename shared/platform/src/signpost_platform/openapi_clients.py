@@ -6,12 +6,17 @@ recommended rules) need from an OpenAPI document, applied by `openapi_docs.shape
   one of them alone types the answer as nothing in half the clients;
 * constraints as JSON Schema keywords (`minimum`, `maximum`, ...): Pydantic writes a constraint
   it cannot place on a union of types under its own name (`ge`), which no tool reads;
+* the correlation id every operation reads (`X-Correlation-Id`), as an optional header: besides
+  telling integrators they may name their requests, it gives every generated function an
+  optional argument, without which openapi-python-client 0.29 writes `body: X | Unset` for a
+  required body offered under two media types and does not import `Unset`;
 * the servers the service is reached at.
 """
 
 from typing import Any
 
 from signpost_platform.errors import FHIR_JSON
+from signpost_platform.logging import CORRELATION_ID_PATTERN
 
 JSON = "application/json"
 FHIR_MEDIA_TYPES = (FHIR_JSON, JSON)
@@ -78,6 +83,24 @@ def _publish_in_schema(schema: Any) -> None:
     for key in _SCHEMA_MAPS:
         for item in (schema.get(key) or {}).values():
             _publish_in_schema(item)
+
+
+CORRELATION_ID: dict[str, Any] = {
+    "name": "X-Correlation-Id",
+    "in": "header",
+    "required": False,
+    "description": "Your id for this request (else X-Request-Id, else one is made): echoed in "
+    "the answer's X-Correlation-Id and written on the service's log lines for it",
+    "schema": {"type": "string", "pattern": CORRELATION_ID_PATTERN},
+    "example": "emis-2026-10-01-000123",
+}
+
+
+def declare_correlation_id(operation: dict[str, Any]) -> None:
+    """Add the optional `X-Correlation-Id` header to `operation`'s parameters."""
+    parameters = operation.setdefault("parameters", [])
+    if not any(p.get("name", "").lower() == "x-correlation-id" for p in parameters):
+        parameters.append(dict(CORRELATION_ID))
 
 
 def servers(development_port: int | None) -> list[dict[str, str]]:

@@ -28,6 +28,7 @@ from pydantic import BaseModel
 from signpost_platform.devserver import SERVICES
 from signpost_platform.errors import FHIR_JSON, PROBLEM_JSON, is_fhir_path
 from signpost_platform.openapi_clients import (
+    declare_correlation_id,
     declare_fhir_media_types,
     publish_constraints,
     servers,
@@ -267,6 +268,7 @@ def shape(document: dict[str, Any], app: FastAPI) -> None:
                 _add_error_responses(operation, path, method, needs_scope=scope is not None)
             if is_fhir_path(path):
                 declare_fhir_media_types(operation)
+            declare_correlation_id(operation)
     _drop_unused(document, ("HTTPValidationError", "ValidationError"))
     _add_body_models(document, schemas)
     publish_constraints(document)

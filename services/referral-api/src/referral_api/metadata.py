@@ -25,6 +25,8 @@ router = APIRouter(prefix="/fhir", tags=["metadata"])
 @router.get(
     "/metadata",
     operation_id="capabilities",
+    description="The resources, interactions, search parameters and operations this FHIR endpoint"
+    " really supports, built from the routes that serve them. Needs no token.",
     summary="The CapabilityStatement: resources, interactions and search parameters supported",
     responses={200: {"model": CapabilityStatement, "description": "The CapabilityStatement"}},
 )

@@ -115,6 +115,8 @@ def _searchset(model: type[FhirResource]) -> dict[int | str, dict[str, Any]]:
 @router.get(
     "/metadata",
     operation_id="directoryCapabilities",
+    description="The resources, interactions and search parameters the FHIR view supports. Needs "
+    "no token.",
     summary="The CapabilityStatement of the FHIR view",
     responses={200: {"model": CapabilityStatement, "description": "The CapabilityStatement"}},
 )
@@ -190,6 +192,9 @@ async def search_healthcare_services(request: Request, session: ReadSessionDep) 
 @router.get(
     "/HealthcareService/{service_id}",
     operation_id="readHealthcareService",
+    description="A directory service rendered as a UK Core HealthcareService: types from its "
+    "taxonomy terms, locations, opening times, languages, cost and eligibility. 404 "
+    "for an unknown id.",
     summary="One service as a UK Core HealthcareService",
     responses=_one(HealthcareService),
 )
@@ -200,6 +205,8 @@ async def read_healthcare_service(service_id: str, session: ReadSessionDep) -> R
 @router.get(
     "/Location",
     operation_id="searchLocation",
+    description="Locations as UK Core Location, by name, id and last update, in pages with total "
+    "and paging links.",
     summary="Search locations",
     openapi_extra=declare_search(NAME_PARAMETERS),
     responses=_searchset(Location),
@@ -223,6 +230,8 @@ async def search_locations(request: Request, session: ReadSessionDep) -> Respons
 @router.get(
     "/Location/{location_id}",
     operation_id="readLocation",
+    description="A directory location as a UK Core Location, with its address and position. 404 "
+    "for an unknown id.",
     summary="One location",
     responses=_one(Location),
 )
@@ -233,6 +242,8 @@ async def read_location(location_id: str, session: ReadSessionDep) -> Response:
 @router.get(
     "/Organization",
     operation_id="searchOrganization",
+    description="Organisations as UK Core Organization, by name, id and last update, in pages "
+    "with total and paging links.",
     summary="Search organisations",
     openapi_extra=declare_search(NAME_PARAMETERS),
     responses=_searchset(Organization),
@@ -256,6 +267,7 @@ async def search_organizations(request: Request, session: ReadSessionDep) -> Res
 @router.get(
     "/Organization/{organization_id}",
     operation_id="readOrganization",
+    description="A directory organisation as a UK Core Organization. 404 for an unknown id.",
     summary="One organisation",
     responses=_one(Organization),
 )

@@ -81,6 +81,10 @@ _ERRORS = {
 @router.post(
     "",
     operation_id="createServiceRequest",
+    description="Validates the referral against the Signpost minimum referral dataset and stores "
+    "it. Missing non-essential data is kept as a data gap and reported (Prefer: "
+    "return=OperationOutcome). With If-None-Exist, an existing referral with that "
+    "identifier is returned (200) instead of a duplicate.",
     summary="Create a referral (conditional with If-None-Exist)",
     status_code=201,
     openapi_extra=_BODY,
@@ -155,6 +159,9 @@ def _matched(referral_id: str) -> dict[str, Any]:
 @router.get(
     "/{referral_id}",
     operation_id="readServiceRequest",
+    description="The stored referral with its current version in ETag, and the linked referrals "
+    "of the same person; 404 when it is not one the caller's organisation sent or "
+    "received.",
     summary="Read a referral",
     responses={
         200: _resource("The referral, with ETag"),
@@ -206,6 +213,8 @@ async def vread_service_request(
 @router.put(
     "/{referral_id}",
     operation_id="updateServiceRequest",
+    description="Replaces the referral. If-Match must name its current version (412 when stale, "
+    "428 when missing); the answer carries the new version in ETag.",
     summary="Update a referral (If-Match required; 412 if stale)",
     openapi_extra=_BODY,
     responses={

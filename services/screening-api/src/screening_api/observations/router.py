@@ -154,6 +154,9 @@ async def search_observations(
 @router.get(
     "/{observation_id}",
     operation_id="readObservation",
+    description="One Observation extracted from a completed screening response: the question, the"
+    " answer, and POS when it flags its domain. 404 when the response's clinic is not"
+    " the caller's.",
     summary="Read an Observation",
     responses={200: {"model": ScreeningObservation, "description": "The Observation"}},
 )

@@ -48,6 +48,8 @@ async def search_questionnaires(request: Request) -> Response:
 @router.get(
     "/{questionnaire_id}",
     operation_id="readQuestionnaire",
+    description="The questionnaire exactly as stored, ready for LHC-Forms, Smart Forms or any SDC"
+    " renderer. 404 for an unknown id.",
     summary="Read a screening questionnaire (unmodified, ready for a renderer)",
     responses={
         200: {"model": Questionnaire, "description": "The Questionnaire"},

@@ -110,6 +110,9 @@ async def create_questionnaire_response(
 @router.put(
     "/{response_id}",
     operation_id="updateQuestionnaireResponse",
+    description="Replaces a draft response, or completes it (then it is scored and a positive "
+    "screen that wants help is handed to referral-api). If-Match must name the "
+    "current version.",
     summary="Replace a draft response, or complete it (If-Match required)",
     responses={
         200: {
@@ -143,6 +146,8 @@ async def update_questionnaire_response(
 @router.get(
     "/{response_id}",
     operation_id="readQuestionnaireResponse",
+    description="The stored response; a completed one carries the screening-outcome extension "
+    "with the hand-off's current state. 404 when its clinic is not the caller's.",
     summary="Read a response with its current outcome and hand-off state",
     responses={
         200: {

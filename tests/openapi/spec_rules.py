@@ -36,12 +36,16 @@ def example_gaps(operation: dict[str, Any]) -> list[str]:
 
 
 def structural_gaps(operation: dict[str, Any]) -> list[str]:
-    """A missing operationId or tag, no error response, or an error response without a schema."""
+    """A missing operationId, tag, summary or description, no error response, or an error
+    response without a schema."""
     gaps = []
     if not operation.get("operationId"):
         gaps.append("no operationId")
     if not operation.get("tags"):
         gaps.append("no tag")
+    for text in ("summary", "description"):
+        if not operation.get(text):
+            gaps.append(f"no {text}")
     errors = {s: r for s, r in operation.get("responses", {}).items() if s[0] in "45"}
     if "health" not in operation.get("tags", []) and not errors:
         gaps.append("no error responses")

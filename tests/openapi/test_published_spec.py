@@ -1,5 +1,6 @@
 """The OpenAPI documents other teams build against: committed, complete and consistent."""
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -76,19 +77,18 @@ def test_combined_document_references_resolve(
     assert missing == set()
 
 
-@pytest.mark.parametrize(
-    "status, media_type", [(404, "application/fhir+json"), (429, "application/fhir+json")]
-)
+@pytest.mark.parametrize("status", [404, 429])
 def test_fhir_errors_are_operation_outcomes(
-    service_documents: dict[str, dict[str, Any]], status: int, media_type: str
+    service_documents: dict[str, dict[str, Any]], status: int
 ) -> None:
     operation = service_documents["screening"]["paths"][
         "/fhir/QuestionnaireResponse/{response_id}"
     ]["get"]
     content = operation["responses"][str(status)]["content"]
-    assert list(content) == [media_type]
-    assert content[media_type]["schema"] == {"$ref": "#/components/schemas/OperationOutcome"}
-    assert content[media_type]["example"]["resourceType"] == "OperationOutcome"
+    assert sorted(content) == ["application/fhir+json", "application/json"]
+    for media in content.values():
+        assert media["schema"] == {"$ref": "#/components/schemas/OperationOutcome"}
+        assert media["example"]["resourceType"] == "OperationOutcome"
 
 
 def test_other_errors_are_problem_details(service_documents: dict[str, dict[str, Any]]) -> None:
@@ -105,7 +105,8 @@ def test_other_errors_are_problem_details(service_documents: dict[str, dict[str,
 
 def test_open_reads_declare_no_scope(service_documents: dict[str, dict[str, Any]]) -> None:
     operation = service_documents["directory"]["paths"]["/services"]["get"]
-    assert "security" not in operation
+    assert operation["security"] == []
+    assert "x-signpost-scope" not in operation
     assert "401" not in operation["responses"]
 
 
@@ -116,3 +117,108 @@ def _refs(node: Any) -> set[str]:
     if isinstance(node, list):
         return set().union(*(_refs(value) for value in node))
     return set()
+
+
+def test_fhir_bodies_and_answers_have_a_schema_under_both_json_media_types(
+    service_documents: dict[str, dict[str, Any]],
+) -> None:
+    gaps = []
+    for service, document in service_documents.items():
+        for method, path, operation in operations(document):
+            if not path.startswith("/fhir"):
+                continue
+            bodies = {"request": operation["requestBody"]} if "requestBody" in operation else {}
+            bodies |= {status: answer for status, answer in operation["responses"].items()}
+            for name, body in bodies.items():
+                content = body.get("content", {})
+                if not {"application/fhir+json", "application/json"} & set(content):
+                    continue  # no body, or a form (POST .../_search)
+                for media in ("application/fhir+json", "application/json"):
+                    if not content.get(media, {}).get("schema"):
+                        gaps.append(f"{service} {method} {path} {name} {media}")
+    assert gaps == []
+
+
+def test_process_message_takes_and_answers_message_bundles(
+    service_documents: dict[str, dict[str, Any]],
+) -> None:
+    operation = service_documents["referral"]["paths"]["/fhir/$process-message"]["post"]
+    body = operation["requestBody"]["content"]["application/fhir+json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/MessageBundle"}
+    for status in ("200", "202"):
+        answer = operation["responses"][status]["content"]["application/fhir+json"]["schema"]
+        assert answer == {"$ref": "#/components/schemas/ResponseMessage"}
+
+
+def test_operation_outcomes_may_carry_every_r4_issue_type(
+    service_documents: dict[str, dict[str, Any]],
+) -> None:
+    schemas = service_documents["referral"]["components"]["schemas"]
+    codes = schemas["OperationOutcomeIssue"]["properties"]["code"]["enum"]
+    assert set(codes) == R4_ISSUE_TYPES
+
+
+def test_fhir_schemas_never_allow_null(service_documents: dict[str, dict[str, Any]]) -> None:
+    schemas = service_documents["referral"]["components"]["schemas"]
+    for name in ("ServiceRequest", "OperationOutcomeIssue", "ResponseMessage", "Meta"):
+        assert '"null"' not in json.dumps(schemas[name]), name
+    priority = schemas["ServiceRequest"]["properties"]["priority"]
+    assert priority["enum"] == ["routine", "urgent", "asap", "stat"]
+    assert "default" not in priority
+
+
+def test_every_operation_declares_its_security_and_every_document_its_servers(
+    service_documents: dict[str, dict[str, Any]],
+) -> None:
+    for document in service_documents.values():
+        assert document["servers"][0]["url"] == "/"
+        for _method, _path, operation in operations(document):
+            expected = [{"bearer": []}] if operation.get("x-signpost-scope") else []
+            assert operation["security"] == expected
+
+
+def test_constraints_are_published_as_json_schema_keywords(
+    service_documents: dict[str, dict[str, Any]],
+) -> None:
+    text = json.dumps(service_documents)
+    for pydantic_name in ('"ge":', '"le":', '"gt":', '"lt":'):
+        assert pydantic_name not in text
+    age = service_documents["directory"]["components"]["schemas"]["ServiceIn"]["properties"]
+    assert age["minimum_age"]["anyOf"][0]["minimum"] == 0
+    assert age["maximum_age"]["anyOf"][0]["maximum"] == 130
+
+
+# http://hl7.org/fhir/R4/valueset-issue-type.html
+R4_ISSUE_TYPES = {
+    "invalid",
+    "structure",
+    "required",
+    "value",
+    "invariant",
+    "security",
+    "login",
+    "unknown",
+    "expired",
+    "forbidden",
+    "suppressed",
+    "processing",
+    "not-supported",
+    "duplicate",
+    "multiple-matches",
+    "not-found",
+    "deleted",
+    "too-long",
+    "code-invalid",
+    "extension",
+    "too-costly",
+    "business-rule",
+    "conflict",
+    "transient",
+    "lock-error",
+    "no-store",
+    "exception",
+    "timeout",
+    "incomplete",
+    "throttled",
+    "informational",
+}

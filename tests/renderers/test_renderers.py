@@ -24,6 +24,7 @@ import pytest
 
 from tests.screening.builders import outcome_of, with_subject
 from tests.support.clients import bearer
+from tests.support.tools import requires_tools
 
 HERE = Path(__file__).parent
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
@@ -32,19 +33,18 @@ YES, NO = "LA33-6", "LA32-8"
 BARTS_ID = "barts-social-welfare-screening-2023.1"
 SHORT_ID = "basic-needs-short-screen-2023.1"
 
-MISSING = (
-    CHROMIUM is None
-    or not (HERE / "node_modules" / "playwright-core").is_dir()
-    or not (HERE / "build" / "smartforms.js").is_file()
-    or shutil.which("node") is None
-)
-SETUP_HINT = (
-    "renderer tests need node, Debian chromium and the npm packages: run tests/renderers/setup.sh"
-)
+MISSING = [
+    name
+    for name, there in (
+        ("Debian chromium", CHROMIUM is not None),
+        ("node", shutil.which("node") is not None),
+        ("the npm packages", (HERE / "node_modules" / "playwright-core").is_dir()),
+        ("the Smart Forms page", (HERE / "build" / "smartforms.js").is_file()),
+    )
+    if not there
+]
 # CI sets SIGNPOST_REQUIRE_RENDERERS=1 so that a missing setup fails instead of skipping.
-if MISSING and os.environ.get("SIGNPOST_REQUIRE_RENDERERS") == "1":
-    raise RuntimeError(SETUP_HINT)
-pytestmark = pytest.mark.skipif(MISSING, reason=SETUP_HINT)
+pytestmark = requires_tools(MISSING, "tests/renderers/setup.sh", "SIGNPOST_REQUIRE_RENDERERS")
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):

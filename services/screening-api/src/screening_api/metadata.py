@@ -17,6 +17,7 @@ from signpost_platform.fhir.capability import (
 )
 from signpost_platform.fhir.responses import FhirResponse
 from signpost_platform.urls import base_url
+from signpost_schemas.fhir.capability_statement import CapabilityStatement
 
 router = APIRouter(prefix="/fhir", tags=["metadata"])
 
@@ -24,7 +25,10 @@ router = APIRouter(prefix="/fhir", tags=["metadata"])
 @router.get(
     "/metadata",
     operation_id="capabilities",
+    description="The resources, interactions, search parameters and operations this FHIR endpoint"
+    " really supports, built from the routes that serve them. Needs no token.",
     summary="The CapabilityStatement: resources, interactions and search parameters supported",
+    responses={200: {"model": CapabilityStatement, "description": "The CapabilityStatement"}},
 )
 async def capabilities(request: Request) -> Response:
     statement = capability_statement(

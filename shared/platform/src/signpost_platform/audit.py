@@ -112,6 +112,8 @@ class AuditTrail:
         @router.get(
             "/audit",
             operation_id="listAuditEvents",
+            description="Who read, searched, created or changed which record, and when, with the "
+            "client, organisation and correlation id; events carry no personal data.",
             summary="Audit events: who read or changed which record (scope audit:read)",
         )
         async def list_audit_events(

@@ -13,7 +13,13 @@ logger = logging.getLogger("signpost.health")
 router = APIRouter(tags=["health"])
 
 
-@router.get("/_ping", operation_id="ping", summary="Liveness: the process answers")
+@router.get(
+    "/_ping",
+    operation_id="ping",
+    description="Answers 200 while the process runs, without touching the database: for liveness "
+    "probes.",
+    summary="Liveness: the process answers",
+)
 async def ping(request: Request) -> dict[str, str]:
     return {"status": "ok", "service": request.app.state.service_name}
 
@@ -21,6 +27,8 @@ async def ping(request: Request) -> dict[str, str]:
 @router.get(
     "/_status",
     operation_id="status",
+    description="200 when the database answers and its schema is at the migration head, else 503 "
+    "naming what is wrong: for readiness probes and load balancers.",
     summary="Readiness: the database answers and its schema is at the migration head",
     responses={503: {"description": "Not ready; the body says which check failed"}},
 )

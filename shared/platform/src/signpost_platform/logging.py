@@ -16,7 +16,8 @@ from typing import Any
 
 correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 
-_SAFE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+CORRELATION_ID_PATTERN = r"^[A-Za-z0-9._:\-]{1,128}$"
+_SAFE_ID = re.compile(CORRELATION_ID_PATTERN)
 _STANDARD_ATTRS = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 
 

@@ -63,7 +63,12 @@ router = APIRouter(tags=["health"])
 
 
 @router.get(
-    "/metrics", operation_id="metrics", summary="Prometheus metrics", include_in_schema=True
+    "/metrics",
+    operation_id="metrics",
+    description="Request counts and latencies by route and status, and the service's own "
+    "counters, in the Prometheus text format.",
+    summary="Prometheus metrics",
+    include_in_schema=True,
 )
 async def metrics() -> Response:
     registry = DEFAULT_REGISTRY

@@ -9,8 +9,11 @@ Applied to every app by `create_app`. On top of what FastAPI generates it:
   needs a scope, 404 when its path names a record, 413/415 when it takes a body, 422, 429 and
   500 — each with that schema and an example;
 * declares the bearer scheme and, on each operation that needs one, its scope
-  (`security` and `x-signpost-scope`);
-* merges in the examples a service registers with `register_examples` (by `operationId`).
+  (`security` and `x-signpost-scope`); an open operation says so (`security: []`);
+* merges in the examples a service registers with `register_examples` (by `operationId`);
+* makes the document one that client generators and linters read whole (`openapi_clients`):
+  FHIR bodies and answers under both JSON media types, constraints as JSON Schema keywords,
+  the servers.
 """
 
 from collections.abc import Mapping
@@ -22,7 +25,14 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
+from signpost_platform.devserver import SERVICES
 from signpost_platform.errors import FHIR_JSON, PROBLEM_JSON, is_fhir_path
+from signpost_platform.openapi_clients import (
+    declare_correlation_id,
+    declare_fhir_media_types,
+    publish_constraints,
+    servers,
+)
 from signpost_schemas.fhir.operation_outcome import OperationOutcome
 
 JSON = "application/json"
@@ -162,6 +172,26 @@ PLUMBING_EXAMPLES: dict[str, OperationExamples] = {
 }
 
 
+# Models named by `body_of`, added to `components.schemas` of the documents that use them.
+_BODY_MODELS: dict[str, type[BaseModel]] = {}
+
+
+def body_of(model: type[BaseModel], example: Any, media_types: tuple[str, ...] = ()) -> Any:
+    """`openapi_extra` declaring a required request body of `model` (with `example`) for a route
+    that reads its body itself, under `media_types` (FHIR JSON and JSON by default)."""
+    _BODY_MODELS[model.__name__] = model
+    reference = {"$ref": SCHEMA_REF.format(model=model.__name__)}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                media: {"schema": reference, "example": example}
+                for media in media_types or (FHIR_JSON, JSON)
+            },
+        }
+    }
+
+
 def register_examples(app: FastAPI, examples: Mapping[str, OperationExamples]) -> None:
     """Attach `examples` (keyed by operationId) to `app`'s OpenAPI document."""
     registered: dict[str, OperationExamples] = getattr(app.state, "openapi_examples", {})
@@ -228,16 +258,22 @@ def shape(document: dict[str, Any], app: FastAPI) -> None:
                 continue
             operation_id = operation["operationId"]
             scope = scopes.get(operation_id)
+            # An open operation says so: no security at all reads as "undeclared".
+            operation["security"] = [{"bearer": []}] if scope else []
             if scope:
-                operation["security"] = [{"bearer": []}]
                 operation["x-signpost-scope"] = scope
             if operation_id in examples:
                 _add_examples(operation, path, examples[operation_id], schemas)
-            if is_fhir_path(path):
-                _declare_fhir_json(operation)
             if PLUMBING_TAG not in operation.get("tags", []):
                 _add_error_responses(operation, path, method, needs_scope=scope is not None)
+            if is_fhir_path(path):
+                declare_fhir_media_types(operation)
+            declare_correlation_id(operation)
     _drop_unused(document, ("HTTPValidationError", "ValidationError"))
+    _add_body_models(document, schemas)
+    publish_constraints(document)
+    ports = {name: port for name, _factory, port in SERVICES}
+    document["servers"] = servers(ports.get(getattr(app.state, "service_name", "")))
 
 
 def error_example(path: str, status: int) -> dict[str, Any]:
@@ -371,14 +407,6 @@ def _add_examples(
             entry["example"] = example
 
 
-def _declare_fhir_json(operation: dict[str, Any]) -> None:
-    """FHIR routes answer application/fhir+json; FastAPI declares only application/json."""
-    for status, response in operation.get("responses", {}).items():
-        content = response.get("content", {})
-        if status.startswith("2") and JSON in content and FHIR_JSON not in content:
-            content[FHIR_JSON] = dict(content[JSON])
-
-
 def _schema(
     schema: type[BaseModel] | dict[str, Any] | None, schemas: dict[str, Any]
 ) -> dict[str, Any]:
@@ -392,6 +420,14 @@ def _schema(
         schemas.setdefault(name, definition)
     schemas.setdefault(schema.__name__, generated)
     return {"$ref": SCHEMA_REF.format(model=schema.__name__)}
+
+
+def _add_body_models(document: dict[str, Any], schemas: dict[str, Any]) -> None:
+    """The schemas of the `body_of` models `document` names."""
+    text = repr(document.get("paths", {}))
+    for name, model in _BODY_MODELS.items():
+        if f"'{SCHEMA_REF.format(model=name)}'" in text:
+            _schema(model, schemas)
 
 
 def _drop_unused(document: dict[str, Any], names: tuple[str, ...]) -> None:

@@ -5,6 +5,7 @@ OperationOutcomes (the platform renders errors by path).
 """
 
 import math
+from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
@@ -35,6 +36,10 @@ from signpost_platform.fhir.search import (
     searchset,
 )
 from signpost_platform.urls import base_url
+from signpost_schemas.fhir.base import FhirResource
+from signpost_schemas.fhir.bundle import searchset_of
+from signpost_schemas.fhir.capability_statement import CapabilityStatement
+from signpost_schemas.fhir.directory import HealthcareService, Location, Organization
 
 router = APIRouter(prefix="/fhir", tags=["FHIR"])
 HS = "http://hl7.org/fhir/SearchParameter/HealthcareService"
@@ -94,10 +99,26 @@ NAME_PARAMETERS = [
 ]
 
 
+def _one(model: type[FhirResource]) -> dict[int | str, dict[str, Any]]:
+    return {200: {"model": model, "description": f"The {model.__name__}"}}
+
+
+def _searchset(model: type[FhirResource]) -> dict[int | str, dict[str, Any]]:
+    return {
+        200: {
+            "model": searchset_of(model),
+            "description": f"A searchset Bundle of {model.__name__}s with total and paging links",
+        }
+    }
+
+
 @router.get(
     "/metadata",
     operation_id="directoryCapabilities",
+    description="The resources, interactions and search parameters the FHIR view supports. Needs "
+    "no token.",
     summary="The CapabilityStatement of the FHIR view",
+    responses={200: {"model": CapabilityStatement, "description": "The CapabilityStatement"}},
 )
 async def capabilities(request: Request) -> Response:
     def resource(kind: str, parameters: list[SearchParameter]) -> RestResource:
@@ -138,6 +159,7 @@ async def capabilities(request: Request) -> Response:
     summary="Search services as UK Core HealthcareService",
     description="`_offset` must be a multiple of `_count`.",
     openapi_extra=declare_search(HEALTHCARE_SERVICE_PARAMETERS),
+    responses=_searchset(HealthcareService),
 )
 async def search_healthcare_services(request: Request, session: ReadSessionDep) -> Response:
     parsed = await search_request(request, HEALTHCARE_SERVICE_PARAMETERS)
@@ -170,7 +192,11 @@ async def search_healthcare_services(request: Request, session: ReadSessionDep) 
 @router.get(
     "/HealthcareService/{service_id}",
     operation_id="readHealthcareService",
+    description="A directory service rendered as a UK Core HealthcareService: types from its "
+    "taxonomy terms, locations, opening times, languages, cost and eligibility. 404 "
+    "for an unknown id.",
     summary="One service as a UK Core HealthcareService",
+    responses=_one(HealthcareService),
 )
 async def read_healthcare_service(service_id: str, session: ReadSessionDep) -> Response:
     return FhirResponse((await service.read_healthcare_service(session, _id(service_id))).encode())
@@ -179,8 +205,11 @@ async def read_healthcare_service(service_id: str, session: ReadSessionDep) -> R
 @router.get(
     "/Location",
     operation_id="searchLocation",
+    description="Locations as UK Core Location, by name, id and last update, in pages with total "
+    "and paging links.",
     summary="Search locations",
     openapi_extra=declare_search(NAME_PARAMETERS),
+    responses=_searchset(Location),
 )
 async def search_locations(request: Request, session: ReadSessionDep) -> Response:
     parsed = await search_request(request, NAME_PARAMETERS)
@@ -198,7 +227,14 @@ async def search_locations(request: Request, session: ReadSessionDep) -> Respons
     )
 
 
-@router.get("/Location/{location_id}", operation_id="readLocation", summary="One location")
+@router.get(
+    "/Location/{location_id}",
+    operation_id="readLocation",
+    description="A directory location as a UK Core Location, with its address and position. 404 "
+    "for an unknown id.",
+    summary="One location",
+    responses=_one(Location),
+)
 async def read_location(location_id: str, session: ReadSessionDep) -> Response:
     return FhirResponse((await service.read_location(session, _id(location_id))).encode())
 
@@ -206,8 +242,11 @@ async def read_location(location_id: str, session: ReadSessionDep) -> Response:
 @router.get(
     "/Organization",
     operation_id="searchOrganization",
+    description="Organisations as UK Core Organization, by name, id and last update, in pages "
+    "with total and paging links.",
     summary="Search organisations",
     openapi_extra=declare_search(NAME_PARAMETERS),
+    responses=_searchset(Organization),
 )
 async def search_organizations(request: Request, session: ReadSessionDep) -> Response:
     parsed = await search_request(request, NAME_PARAMETERS)
@@ -226,7 +265,11 @@ async def search_organizations(request: Request, session: ReadSessionDep) -> Res
 
 
 @router.get(
-    "/Organization/{organization_id}", operation_id="readOrganization", summary="One organisation"
+    "/Organization/{organization_id}",
+    operation_id="readOrganization",
+    description="A directory organisation as a UK Core Organization. 404 for an unknown id.",
+    summary="One organisation",
+    responses=_one(Organization),
 )
 async def read_organization(organization_id: str, session: ReadSessionDep) -> Response:
     return FhirResponse((await service.read_organization(session, _id(organization_id))).encode())

@@ -82,7 +82,10 @@ async def import_services(request: Request, caller: WriteCaller) -> Response:
 
 
 @router.get(
-    "/imports/{job_id}", operation_id="getImport", summary="An import's progress and error report"
+    "/imports/{job_id}",
+    operation_id="getImport",
+    description="How the bulk import is going, and its error report.",
+    summary="An import's progress and error report",
 )
 async def get_import(
     job_id: str, request: Request, session: ReadSessionDep, _caller: WriteCaller

@@ -22,6 +22,7 @@ WriteCaller = Annotated[Caller, require_scope("directory:write")]
 @curation.get(
     "/locations/{location_id}",
     operation_id="getLocation",
+    description="One location as curated, with its addresses and accessibility.",
     summary="One location as curated (retired ones included)",
 )
 async def get_location(location_id: str, session: SessionDep, _caller: WriteCaller) -> Response:
@@ -32,6 +33,8 @@ async def get_location(location_id: str, session: SessionDep, _caller: WriteCall
 @curation.post(
     "/locations",
     operation_id="createLocation",
+    description="Adds a location in the ORUK shape; a repeat with the same id and content answers"
+    " 200.",
     status_code=201,
     summary="Create a location (coordinates default to the postcode centroid)",
 )
@@ -49,6 +52,7 @@ async def create_location(request: Request, session: SessionDep, _caller: WriteC
 @curation.put(
     "/locations/{location_id}",
     operation_id="updateLocation",
+    description="Replaces the location.",
     summary="Replace a location; the services delivered there are re-rendered",
 )
 async def update_location(
@@ -68,6 +72,7 @@ async def update_location(
 @curation.post(
     "/locations/{location_id}/retire",
     operation_id="retireLocation",
+    description="Retires the location; the change feed reports it.",
     summary="Retire a location no live service uses",
 )
 async def retire_location(location_id: str, session: SessionDep, _caller: WriteCaller) -> Response:

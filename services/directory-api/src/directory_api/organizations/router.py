@@ -26,6 +26,7 @@ LIST = (*LIST_PARAMETERS, FULL, FULL_SERVICE)
 @router.get(
     "/organizations",
     operation_id="getPaginatedListOfOrganizations",
+    description="ORUK organizations in the paginated envelope.",
     summary="Organisations (paginated); `search` on name and description",
     openapi_extra=declare(LIST),
 )
@@ -44,6 +45,7 @@ async def list_organizations(request: Request, session: ReadSessionDep) -> Respo
 @router.get(
     "/organizations/{organization_id}",
     operation_id="getOrganizationById",
+    description="One ORUK organization with its services.",
     summary="One organisation with its services (ids and names; full_service=true nests them)",
     responses={404: {"description": "No such organisation"}},
     openapi_extra=declare([FULL_SERVICE]),
@@ -61,6 +63,8 @@ async def get_organization(
 @curation.post(
     "/organizations",
     operation_id="createOrganization",
+    description="Adds an organisation in the ORUK shape; a repeat with the same id and content "
+    "answers 200.",
     status_code=201,
     summary="Create an organisation (a repeat with the same id and content returns 200)",
 )
@@ -80,6 +84,7 @@ async def create_organization(
 @curation.put(
     "/organizations/{organization_id}",
     operation_id="updateOrganization",
+    description="Replaces the organisation.",
     summary="Replace an organisation; its services are re-rendered",
 )
 async def update_organization(
@@ -103,6 +108,7 @@ async def update_organization(
 @curation.post(
     "/organizations/{organization_id}/retire",
     operation_id="retireOrganization",
+    description="Retires the organisation; the change feed reports it.",
     summary="Retire an organisation that no longer provides live services",
 )
 async def retire_organization(

@@ -12,6 +12,8 @@ ORUK_VERSION = "HSDS-UK-3.0"
 @router.get(
     "/",
     operation_id="getAPIMetaInformation",
+    description="The ORUK api_details: version HSDS-UK-3.0, the profile and where the OpenAPI "
+    "document is.",
     summary="api_details: the HSDS version and profile, and where this API's OpenAPI lives",
 )
 async def api_details(request: Request) -> dict[str, str]:

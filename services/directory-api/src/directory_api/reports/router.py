@@ -28,6 +28,8 @@ MONTHS = QueryParameter(
 @router.get(
     "/reports/unassured",
     operation_id="unassuredServices",
+    description="Services whose entry was last assured longer ago than `months`, for curators to "
+    "check.",
     summary="Live services never assured, or last assured more than `months` (default 3) ago",
     openapi_extra=declare([MONTHS]),
 )

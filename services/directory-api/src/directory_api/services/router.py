@@ -109,6 +109,8 @@ async def list_services(request: Request, session: ReadSessionDep) -> Response:
 @router.get(
     "/services/{service_id}",
     operation_id="getFullyNestedServiceById",
+    description="One ORUK service with everything nested: organisation, locations, schedules, "
+    "contacts, eligibility, costs, languages and taxonomy terms.",
     summary="One service, fully nested (a retired service answers with status defunct)",
     responses={404: {"description": "No such service"}, 400: {"description": "Not a UUID"}},
 )
@@ -147,6 +149,8 @@ async def list_service_at_locations(request: Request, session: ReadSessionDep) -
 @router.get(
     "/service_at_locations/{link_id}",
     operation_id="getServiceAtLocationWithNestedDataById",
+    description="One service at one location, with the service, the location and their schedules "
+    "nested.",
     summary="One service at a location, with its location and service",
     responses={404: {"description": "No such service_at_location"}},
 )
@@ -161,6 +165,8 @@ async def get_service_at_location(link_id: str, session: ReadSessionDep) -> Resp
 @curation.post(
     "/services",
     operation_id="createService",
+    description="Adds a service in the ORUK shape, with what is nested in it; a repeat with the "
+    "same id and content answers 200.",
     summary="Create a service (send an id to make retries safe: a repeat returns 200)",
     status_code=201,
     responses={
@@ -183,6 +189,7 @@ async def create_service(request: Request, session: SessionDep, _caller: WriteCa
 @curation.put(
     "/services/{service_id}",
     operation_id="updateService",
+    description="Replaces the service and what is nested in it.",
     summary="Replace a service (If-Match with its ETag guards against lost updates)",
     responses={
         404: {"description": "No such service"},
@@ -208,6 +215,8 @@ async def update_service(
 @curation.post(
     "/services/{service_id}/retire",
     operation_id="retireService",
+    description="Retires the service (status defunct): it leaves the lists, and the change feed "
+    "reports it.",
     summary="Retire a service: status defunct, out of lists, a tombstone in the change feed",
 )
 async def retire_service(service_id: str, session: SessionDep, _caller: WriteCaller) -> Response:
@@ -218,6 +227,8 @@ async def retire_service(service_id: str, session: SessionDep, _caller: WriteCal
 @curation.post(
     "/services/{service_id}/assure",
     operation_id="assureService",
+    description="Records that a curator checked the entry, and when (today unless given): "
+    "`assured_date`, which the last-assured filter reads.",
     summary="Record that the entry was checked (assured_date today unless given)",
 )
 async def assure_service(

@@ -31,6 +31,7 @@ TERM_PARAMETERS = (
 @router.get(
     "/taxonomies",
     operation_id="getPaginatedListOfTaxonomies",
+    description="The taxonomies the directory's terms come from, in pages.",
     summary="Taxonomies (paginated)",
     openapi_extra=declare(LIST_PARAMETERS),
 )
@@ -47,6 +48,7 @@ async def list_taxonomies(request: Request, session: ReadSessionDep) -> Response
 @router.get(
     "/taxonomies/{taxonomy_id}",
     operation_id="getTaxonomyById",
+    description="One taxonomy.",
     summary="One taxonomy with its live terms",
     responses={404: {"description": "No such taxonomy"}},
 )
@@ -58,6 +60,8 @@ async def get_taxonomy(taxonomy_id: str, session: ReadSessionDep) -> Response:
 @router.get(
     "/taxonomy_terms",
     operation_id="getPaginatedListOfTaxonomyTerms",
+    description="Taxonomy terms in pages, filtered by taxonomy, parent or text; the needs and "
+    "service types services are tagged with.",
     summary="Taxonomy terms (paginated): `taxonomy_id`, `parent_id`, `top_only` (no parent), "
     "`search` on name and code",
     openapi_extra=declare(TERM_PARAMETERS),
@@ -82,6 +86,7 @@ async def list_taxonomy_terms(request: Request, session: ReadSessionDep) -> Resp
 @router.get(
     "/taxonomy_terms/{term_id}",
     operation_id="getTaxonomyTermById",
+    description="One taxonomy term.",
     summary="One taxonomy term",
     responses={404: {"description": "No such term"}},
 )
@@ -93,6 +98,7 @@ async def get_taxonomy_term(term_id: str, session: ReadSessionDep) -> Response:
 @curation.post(
     "/taxonomies",
     operation_id="createTaxonomy",
+    description="Adds a taxonomy (a vocabulary of service types or needs).",
     status_code=201,
     summary="Create a taxonomy (with its terms, if sent)",
 )
@@ -109,6 +115,7 @@ async def create_taxonomy(request: Request, session: SessionDep, _caller: WriteC
 @curation.put(
     "/taxonomies/{taxonomy_id}",
     operation_id="updateTaxonomy",
+    description="Replaces a taxonomy's name, description, uri or version.",
     summary="Replace a taxonomy's details",
 )
 async def update_taxonomy(
@@ -124,6 +131,7 @@ async def update_taxonomy(
 @curation.post(
     "/taxonomy_terms",
     operation_id="createTaxonomyTerm",
+    description="Adds a term to a taxonomy, optionally under a parent term.",
     status_code=201,
     summary="Create a taxonomy term",
 )
@@ -140,6 +148,7 @@ async def create_term(request: Request, session: SessionDep, _caller: WriteCalle
 @curation.put(
     "/taxonomy_terms/{term_id}",
     operation_id="updateTaxonomyTerm",
+    description="Replaces a taxonomy term.",
     summary="Replace a taxonomy term; services using it are re-rendered",
 )
 async def update_term(
@@ -153,6 +162,7 @@ async def update_term(
 @curation.post(
     "/taxonomy_terms/{term_id}/retire",
     operation_id="retireTaxonomyTerm",
+    description="Retires the term.",
     summary="Retire a term no live service or child term uses",
 )
 async def retire_term(term_id: str, session: SessionDep, _caller: WriteCaller) -> Response:

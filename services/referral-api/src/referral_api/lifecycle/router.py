@@ -15,12 +15,17 @@ from signpost_platform.errors import NotFound
 from signpost_platform.fhir.responses import FhirResponse, version_headers
 from signpost_platform.fhir.search import declare_search, search_request, searchset
 from signpost_platform.urls import base_url
+from signpost_schemas.fhir.base import FhirResource
+from signpost_schemas.fhir.bundle import searchset_of
+from signpost_schemas.fhir.encounter import Contact
+from signpost_schemas.fhir.observation import WellbeingAssessment
+from signpost_schemas.fhir.task import ReferralTask
 
 router = APIRouter(prefix="/fhir", tags=["lifecycle"])
 ReadCaller = Annotated[Caller, require_scope("referral:read")]
 
 
-def _add_routes(resource_type: str, what: str) -> None:
+def _add_routes(resource_type: str, what: str, model: type[FhirResource]) -> None:
     parameter = search.REFERRAL_PARAMETER[resource_type]
 
     async def read(resource_id: str, session: ReadSessionDep, caller: ReadCaller) -> Response:
@@ -68,6 +73,7 @@ def _add_routes(resource_type: str, what: str) -> None:
         description="404 also when the referral it belongs to is not one the caller's "
         "organisation sent or received.",
         tags=[resource_type],
+        responses={200: {"model": model, "description": f"The {resource_type}, with ETag"}},
     )
     router.add_api_route(
         f"/{resource_type}",
@@ -78,9 +84,16 @@ def _add_routes(resource_type: str, what: str) -> None:
         description="Only those of referrals the caller's organisation sent or received.",
         tags=[resource_type],
         openapi_extra=declare_search(search.PARAMETERS[resource_type]),
+        responses={
+            200: {
+                "model": searchset_of(model),
+                "description": f"A searchset Bundle of {resource_type}s with total and paging "
+                "links",
+            }
+        },
     )
 
 
-_add_routes("Task", "referral Task (status, closure and support offered)")
-_add_routes("Encounter", "contact")
-_add_routes("Observation", "wellbeing assessment")
+_add_routes("Task", "referral Task (status, closure and support offered)", ReferralTask)
+_add_routes("Encounter", "contact", Contact)
+_add_routes("Observation", "wellbeing assessment", WellbeingAssessment)

@@ -12,7 +12,9 @@ from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import ReadSessionDep, SessionDep
 from signpost_platform.fhir.parsing import require_json
 from signpost_platform.fhir.responses import FhirResponse
+from signpost_platform.openapi_docs import body_of
 from signpost_platform.urls import base_url
+from signpost_schemas.fhir.message import MessageBundle, ResponseMessage
 from signpost_schemas.fhir.operation_outcome import OperationOutcome
 
 router = APIRouter(prefix="/fhir", tags=["$process-message"])
@@ -44,20 +46,18 @@ def _outcome(description: str) -> dict[str, Any]:
         "the sender's organisation (token ODS claim) as requester or performer. See "
         "docs/lifecycle.md."
     ),
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                media: {"example": examples.MESSAGE} for media in (FHIR_JSON, "application/json")
-            },
-        }
-    },
+    openapi_extra=body_of(MessageBundle, examples.MESSAGE),
     responses={
         200: {
+            "model": ResponseMessage,
             "description": "Applied (or a resend): a response message Bundle",
             "content": {FHIR_JSON: {"example": examples.RESPONSE}},
         },
-        202: {"description": "Held until the referral it updates arrives"},
+        202: {
+            "model": ResponseMessage,
+            "description": "Held until the referral it updates arrives: a response message "
+            "Bundle saying so",
+        },
         400: _outcome("Not a message Bundle, malformed, or an entry breaks its structure"),
         403: _outcome(
             "The token lacks the scope or names no organisation, or the ServiceRequest names "

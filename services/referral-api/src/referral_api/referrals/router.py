@@ -21,7 +21,9 @@ from signpost_platform.fhir.parsing import read_resource, require_json
 from signpost_platform.fhir.preconditions import if_none_exist_identifier, required_version
 from signpost_platform.fhir.responses import FhirResponse, version_headers, written
 from signpost_platform.fhir.search import declare_search, search_request, searchset
+from signpost_platform.openapi_docs import body_of
 from signpost_platform.urls import base_url
+from signpost_schemas.fhir.bundle import searchset_of
 from signpost_schemas.fhir.gaps import operation_outcome
 from signpost_schemas.fhir.operation_outcome import OperationOutcome
 from signpost_schemas.fhir.service_request import ServiceRequest
@@ -33,6 +35,7 @@ RESOURCE = "ServiceRequest"
 WriteCaller = Annotated[Caller, require_scope("referral:write")]
 
 FHIR_JSON = "application/fhir+json"
+EXAMPLE_ID = "2f1c6a0e-4b7d-4c1e-9f3a-0d5b8e7c6a21"
 
 
 def _outcome(description: str) -> dict[str, Any]:
@@ -47,23 +50,12 @@ def _resource(description: str, **extra: Any) -> dict[str, Any]:
     return {
         "model": ServiceRequest,
         "description": description,
-        "content": {FHIR_JSON: {"example": {"id": "2f1c…", **examples.SERVICE_REQUEST}}},
+        "content": {FHIR_JSON: {"example": {"id": EXAMPLE_ID, **examples.SERVICE_REQUEST}}},
         **extra,
     }
 
 
-_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            media: {
-                "schema": {"$ref": "#/components/schemas/ServiceRequest"},
-                "example": examples.SERVICE_REQUEST,
-            }
-            for media in (FHIR_JSON, "application/json")
-        },
-    }
-}
+_BODY = body_of(ServiceRequest, examples.SERVICE_REQUEST)
 PreferHeader = Annotated[
     str | None,
     Header(
@@ -89,6 +81,10 @@ _ERRORS = {
 @router.post(
     "",
     operation_id="createServiceRequest",
+    description="Validates the referral against the Signpost minimum referral dataset and stores "
+    "it. Missing non-essential data is kept as a data gap and reported (Prefer: "
+    "return=OperationOutcome). With If-None-Exist, an existing referral with that "
+    "identifier is returned (200) instead of a duplicate.",
     summary="Create a referral (conditional with If-None-Exist)",
     status_code=201,
     openapi_extra=_BODY,
@@ -163,6 +159,9 @@ def _matched(referral_id: str) -> dict[str, Any]:
 @router.get(
     "/{referral_id}",
     operation_id="readServiceRequest",
+    description="The stored referral with its current version in ETag, and the linked referrals "
+    "of the same person; 404 when it is not one the caller's organisation sent or "
+    "received.",
     summary="Read a referral",
     responses={
         200: _resource("The referral, with ETag"),
@@ -214,6 +213,8 @@ async def vread_service_request(
 @router.put(
     "/{referral_id}",
     operation_id="updateServiceRequest",
+    description="Replaces the referral. If-Match must name its current version (412 when stale, "
+    "428 when missing); the answer carries the new version in ETag.",
     summary="Update a referral (If-Match required; 412 if stale)",
     openapi_extra=_BODY,
     responses={
@@ -273,6 +274,7 @@ _SEARCH_DESCRIPTION = (
 )
 _SEARCH_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
+        "model": searchset_of(ServiceRequest),
         "description": "A searchset Bundle with total and paging links",
         "content": {
             FHIR_JSON: {
@@ -288,7 +290,7 @@ _SEARCH_RESPONSES: dict[int | str, dict[str, Any]] = {
                     ],
                     "entry": [
                         {
-                            "fullUrl": "http://localhost:8001/fhir/ServiceRequest/2f1c…",
+                            "fullUrl": f"http://localhost:8001/fhir/ServiceRequest/{EXAMPLE_ID}",
                             "resource": examples.SERVICE_REQUEST,
                             "search": {"mode": "match"},
                         }

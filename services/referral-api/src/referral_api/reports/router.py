@@ -48,6 +48,8 @@ _EXAMPLES: dict[str, dict[str, Any]] = orjson.loads(
 @router.get(
     "",
     operation_id="listReports",
+    description="Every report with its dimensions and options, and the small-number disclosure "
+    "rule applied to them.",
     summary="The reports, their dimensions, options and the disclosure rule",
     responses={
         200: {

@@ -41,7 +41,13 @@ def _view(handoff: Handoff) -> dict[str, Any]:
     return {key: value for key, value in view.items() if value is not None}
 
 
-@router.get("", operation_id="listReferralHandoffs", summary="Hand-offs by state")
+@router.get(
+    "",
+    operation_id="listReferralHandoffs",
+    description="The referrals screening-api is handing to referral-api, by state (pending, sent,"
+    " failing), with attempts and the last error: the outbox, for support staff.",
+    summary="Hand-offs by state",
+)
 async def list_handoffs(
     session: SessionDep,
     caller: ReadCaller,
@@ -61,7 +67,13 @@ async def list_handoffs(
     return {"total": total, "items": [_view(row) for row in rows]}
 
 
-@router.get("/{response_id}", operation_id="readReferralHandoff", summary="One hand-off")
+@router.get(
+    "/{response_id}",
+    operation_id="readReferralHandoff",
+    description="The hand-off of one screening response: its state, attempts, last error and, "
+    "once sent, the referral created.",
+    summary="One hand-off",
+)
 async def read_handoff(response_id: str, session: SessionDep, caller: ReadCaller) -> dict[str, Any]:
     handoff = await _get(session, response_id, Reach.of(caller))
     await trail.record(session, caller, "read", RESOURCE, response_id)

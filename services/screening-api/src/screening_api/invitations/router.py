@@ -22,13 +22,16 @@ WriteCaller = Annotated[Caller, require_scope("screening:write")]
 @router.post(
     "",
     operation_id="createInvitationTask",
+    description="Records that a person was invited to complete a screening questionnaire (a Task "
+    "with code complete-questionnaire), so the process metrics count them as invited.",
     summary="Record an invitation to complete a screening questionnaire (counted as invited)",
     status_code=201,
     responses={
+        201: {"model": InvitationTask, "description": "Recorded; Location names the Task"},
         422: {
             "description": "Not complete-questionnaire, or an unknown or retired "
             "questionnaire (OperationOutcome)"
-        }
+        },
     },
 )
 async def create_invitation(request: Request, session: SessionDep, caller: WriteCaller) -> Response:

@@ -7,6 +7,7 @@ from starlette.responses import Response
 
 from screening_api.access import Reach
 from screening_api.audit import trail
+from screening_api.observations.profile import ScreeningObservation
 from screening_api.observations.repository import ObservationFilter, ObservationRepository
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import SessionDep
@@ -23,6 +24,7 @@ from signpost_platform.fhir.search import (
 )
 from signpost_platform.urls import base_url
 from signpost_schemas import systems
+from signpost_schemas.fhir.bundle import searchset_of
 from signpost_schemas.nhs_number import InvalidNhsNumber, validate_nhs_number
 
 router = APIRouter(prefix="/fhir/Observation", tags=["Observation"])
@@ -127,6 +129,12 @@ def _nhs_number(value: str) -> str:
     "Unknown and empty parameters are ignored and reported in an OperationOutcome entry, or "
     "refused with 400 under `Prefer: handling=strict`.",
     openapi_extra=declare_search(PARAMETERS),
+    responses={
+        200: {
+            "model": searchset_of(ScreeningObservation),
+            "description": "A searchset Bundle of Observations with total and paging links",
+        }
+    },
 )
 async def search_observations(
     request: Request, session: SessionDep, caller: ReadCaller
@@ -143,7 +151,15 @@ async def search_observations(
     )
 
 
-@router.get("/{observation_id}", operation_id="readObservation", summary="Read an Observation")
+@router.get(
+    "/{observation_id}",
+    operation_id="readObservation",
+    description="One Observation extracted from a completed screening response: the question, the"
+    " answer, and POS when it flags its domain. 404 when the response's clinic is not"
+    " the caller's.",
+    summary="Read an Observation",
+    responses={200: {"model": ScreeningObservation, "description": "The Observation"}},
+)
 async def read_observation(
     observation_id: str, session: SessionDep, caller: ReadCaller
 ) -> Response:

@@ -9,6 +9,8 @@ from signpost_platform.errors import NotFound
 from signpost_platform.fhir.responses import FhirResponse
 from signpost_platform.fhir.search import declare_search, search_request, searchset
 from signpost_platform.urls import base_url
+from signpost_schemas.fhir.bundle import searchset_of
+from signpost_schemas.questionnaire.model import Questionnaire
 
 router = APIRouter(prefix="/fhir/Questionnaire", tags=["Questionnaire"])
 
@@ -27,7 +29,12 @@ def catalogue(request: Request) -> QuestionnaireCatalogue:
     "Unknown and empty parameters are ignored and reported in an OperationOutcome entry, or "
     "refused with 400 under `Prefer: handling=strict`.",
     openapi_extra=declare_search(PARAMETERS),
-    responses={200: {"description": "A searchset Bundle of Questionnaires"}},
+    responses={
+        200: {
+            "model": searchset_of(Questionnaire),
+            "description": "A searchset Bundle of Questionnaires",
+        }
+    },
 )
 async def search_questionnaires(request: Request) -> Response:
     parsed = await search_request(request, PARAMETERS)
@@ -41,8 +48,13 @@ async def search_questionnaires(request: Request) -> Response:
 @router.get(
     "/{questionnaire_id}",
     operation_id="readQuestionnaire",
+    description="The questionnaire exactly as stored, ready for LHC-Forms, Smart Forms or any SDC"
+    " renderer. 404 for an unknown id.",
     summary="Read a screening questionnaire (unmodified, ready for a renderer)",
-    responses={404: {"description": "No such questionnaire (OperationOutcome)"}},
+    responses={
+        200: {"model": Questionnaire, "description": "The Questionnaire"},
+        404: {"description": "No such questionnaire (OperationOutcome)"},
+    },
 )
 async def read_questionnaire(questionnaire_id: str, request: Request) -> Response:
     tool = catalogue(request).by_id(questionnaire_id)

@@ -70,8 +70,14 @@ def _respond(request: Request, submission: Submission, status: int) -> Response:
     "first submission.",
     status_code=201,
     responses={
-        201: {"description": "Stored; the outcome is in the screening-outcome extension"},
-        200: {"description": "If-None-Exist matched: the earlier submission"},
+        201: {
+            "model": ScreeningResponse,
+            "description": "Stored; the outcome is in the screening-outcome extension",
+        },
+        200: {
+            "model": ScreeningResponse,
+            "description": "If-None-Exist matched: the earlier submission",
+        },
         409: {"description": "The identifier is already used"},
         **_ERRORS,
     },
@@ -104,9 +110,15 @@ async def create_questionnaire_response(
 @router.put(
     "/{response_id}",
     operation_id="updateQuestionnaireResponse",
+    description="Replaces a draft response, or completes it (then it is scored and a positive "
+    "screen that wants help is handed to referral-api). If-Match must name the "
+    "current version.",
     summary="Replace a draft response, or complete it (If-Match required)",
     responses={
-        200: {"description": "Replaced; completed responses carry their outcome"},
+        200: {
+            "model": ScreeningResponse,
+            "description": "Replaced; completed responses carry their outcome",
+        },
         409: {"description": "The response is already completed: it cannot be edited"},
         412: {"description": "If-Match names a version that is no longer current"},
         428: {"description": "If-Match is missing"},
@@ -134,8 +146,16 @@ async def update_questionnaire_response(
 @router.get(
     "/{response_id}",
     operation_id="readQuestionnaireResponse",
+    description="The stored response; a completed one carries the screening-outcome extension "
+    "with the hand-off's current state. 404 when its clinic is not the caller's.",
     summary="Read a response with its current outcome and hand-off state",
-    responses={404: {"description": "No such response"}},
+    responses={
+        200: {
+            "model": ScreeningResponse,
+            "description": "The response; a completed one carries its outcome",
+        },
+        404: {"description": "No such response"},
+    },
 )
 async def read_questionnaire_response(
     response_id: str, request: Request, session: SessionDep, caller: ReadCaller

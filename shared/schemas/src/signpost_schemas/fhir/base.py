@@ -66,7 +66,12 @@ class FhirModel(BaseModel):
     (`0001-01-01T00:00:00+01:00`). Errors name the element (`element` in the error context).
     """
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+        str_strip_whitespace=True,
+        json_schema_extra=lambda schema, _model: no_nulls(schema),
+    )
 
     # The extensions (by url) this element reads. Any other extension in its `extension` list
     # is kept as sent, not read (see `lenient`).
@@ -112,6 +117,26 @@ class FhirModel(BaseModel):
     def to_fhir(self) -> dict[str, Any]:
         """The JSON-ready dict of this element, without empty values."""
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def no_nulls(schema: dict[str, Any]) -> None:
+    """Take `null` out of the JSON schema of each optional element of a model, in place.
+
+    FHIR JSON never carries null (an absent element is left out), and `to_fhir` leaves empty
+    values out, so an optional element's schema is its type alone, with no `default: null`.
+    """
+    for name, element in schema.get("properties", {}).items():
+        variants = element.get("anyOf")
+        if not isinstance(variants, list) or {"type": "null"} not in variants:
+            continue
+        kept = [variant for variant in variants if variant != {"type": "null"}]
+        rest = {k: v for k, v in element.items() if k != "anyOf" and not _null_default(k, v)}
+        single = len(kept) == 1
+        schema["properties"][name] = {**kept[0], **rest} if single else {**rest, "anyOf": kept}
+
+
+def _null_default(key: str, value: Any) -> bool:
+    return key == "default" and value is None
 
 
 class FhirResource(FhirModel):

@@ -24,6 +24,7 @@ from signpost_schemas.fhir.datatypes import (
     Meta,
     Reference,
 )
+from signpost_schemas.fhir.operation_outcome import OperationOutcome
 
 MessageEvent = Literal["servicerequest-request", "servicerequest-response"]
 MessageReason = Literal["new", "update"]
@@ -90,6 +91,36 @@ class MessageBundle(FhirResource):
     type: Literal["message"]
     timestamp: AwareDatetime
     entry: list[MessageEntry] = Field(min_length=1)
+
+
+class ResponseMessageHeader(FhirResource):
+    """The header of the response message: the event `servicerequest-response`, the message
+    it answers (`response.identifier`, its Bundle.id), `ok` or not, and the OperationOutcome
+    entry saying what was done (`response.details`)."""
+
+    resourceType: Literal["MessageHeader"]
+    id: FhirId
+    eventCoding: Coding
+    source: MessageSource
+    response: MessageResponse
+    focus: list[Reference] | None = None
+
+
+class ResponseMessageEntry(FhirModel):
+    fullUrl: FhirUri
+    resource: ResponseMessageHeader | OperationOutcome
+
+
+class ResponseMessage(FhirResource):
+    """What `$process-message` answers: a message Bundle whose first entry is the
+    MessageHeader and whose second is the OperationOutcome it names."""
+
+    resourceType: Literal["Bundle"]
+    id: FhirId
+    meta: Meta | None = None
+    type: Literal["message"]
+    timestamp: AwareDatetime
+    entry: list[ResponseMessageEntry] = Field(min_length=2)
 
 
 def event_coding(code: str) -> Coding:

@@ -8,7 +8,8 @@ from signpost_schemas.fhir.base import FhirModel, FhirResource
 from signpost_schemas.fhir.datatypes import CodeableConcept
 
 IssueSeverity = Literal["fatal", "error", "warning", "information"]
-# The subset of http://hl7.org/fhir/issue-type that Signpost emits.
+# http://hl7.org/fhir/issue-type (R4), every code: a client reading an OperationOutcome from any
+# FHIR server, or from a Signpost version that uses a code more, must be able to parse it.
 IssueType = Literal[
     "invalid",
     "structure",
@@ -17,21 +18,29 @@ IssueType = Literal[
     "invariant",
     "security",
     "login",
+    "unknown",
+    "expired",
     "forbidden",
+    "suppressed",
     "processing",
     "not-supported",
     "duplicate",
     "multiple-matches",
     "not-found",
+    "deleted",
     "too-long",
-    "too-costly",
     "code-invalid",
+    "extension",
+    "too-costly",
     "business-rule",
     "conflict",
-    "throttled",
+    "transient",
+    "lock-error",
+    "no-store",
     "exception",
     "timeout",
     "incomplete",
+    "throttled",
     "informational",
 ]
 

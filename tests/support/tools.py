@@ -1,0 +1,19 @@
+"""Suites that need tools from outside the Python environment (npm packages, a browser).
+
+Locally such a suite is skipped, saying how to install what it misses; where the environment
+variable it names is 1 (CI sets each), a missing tool fails the run instead, so a suite cannot
+pass by not running.
+"""
+
+import os
+
+import pytest
+
+
+def requires_tools(missing: list[str], setup: str, require_variable: str) -> pytest.MarkDecorator:
+    """A `skipif` mark for a suite whose tools `missing` names (empty: all there), or, when
+    `require_variable` is 1, an error naming them. `setup` says how to install them."""
+    reason = f"missing {', '.join(missing)}: run {setup}"
+    if missing and os.environ.get(require_variable) == "1":
+        raise RuntimeError(f"{reason} ({require_variable}=1: these tests must run)")
+    return pytest.mark.skipif(bool(missing), reason=reason)

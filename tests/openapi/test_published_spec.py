@@ -109,6 +109,19 @@ def test_open_reads_declare_no_scope(service_documents: dict[str, dict[str, Any]
     assert "401" not in operation["responses"]
 
 
+def test_the_smart_configuration_is_public_plain_json(
+    service_documents: dict[str, dict[str, Any]],
+) -> None:
+    for document in service_documents.values():
+        for path in ("/fhir/.well-known/smart-configuration", "/.well-known/smart-configuration"):
+            operation = document["paths"][path]["get"]
+            assert "security" not in operation and "x-signpost-scope" not in operation
+            assert "401" not in operation["responses"]
+            assert list(operation["responses"]["200"]["content"]) == ["application/json"]
+            example = operation["responses"]["200"]["content"]["application/json"]["example"]
+            assert example["grant_types_supported"] == ["client_credentials"]
+
+
 def _refs(node: Any) -> set[str]:
     if isinstance(node, dict):
         found = {node["$ref"]} if isinstance(node.get("$ref"), str) else set()

@@ -109,7 +109,28 @@ class OperationExamples:
     response_media_type: str | None = None
 
 
-# The health and metrics routes every app has.
+# A production deployment's SMART configuration (auth_mode=jwt with a token endpoint).
+SMART_CONFIGURATION_EXAMPLE = OperationExamples(
+    response_media_type=JSON,
+    responses={
+        200: {
+            "token_endpoint": "https://auth.signpost.nhs.example/oauth2/token",
+            "token_endpoint_auth_methods_supported": ["private_key_jwt"],
+            "grant_types_supported": ["client_credentials"],
+            "jwks_uri": "https://auth.signpost.nhs.example/.well-known/jwks.json",
+            "scopes_supported": ["directory:write"],
+            "capabilities": ["client-confidential-asymmetric"],
+            "signpost_auth_mode": "jwt",
+            "signpost_description": "OAuth2 bearer tokens (signed JWTs, RS256 or RS512) issued "
+            "by https://auth.signpost.nhs.example for the audience signpost-directory-api, with "
+            "the scope each operation names. Obtain them at "
+            "https://auth.signpost.nhs.example/oauth2/token with the client credentials grant "
+            "(SMART Backend Services; client authentication private_key_jwt).",
+        }
+    },
+)
+
+# The health, metrics and authorisation routes every app has.
 PLUMBING_EXAMPLES: dict[str, OperationExamples] = {
     "ping": OperationExamples(responses={200: {"status": "ok", "service": "directory"}}),
     "status": OperationExamples(
@@ -152,6 +173,8 @@ PLUMBING_EXAMPLES: dict[str, OperationExamples] = {
             }
         }
     ),
+    "smartConfiguration": SMART_CONFIGURATION_EXAMPLE,
+    "smartConfigurationAtRoot": SMART_CONFIGURATION_EXAMPLE,
     "metrics": OperationExamples(
         response_media_type="text/plain",
         responses={
@@ -215,7 +238,7 @@ def shape(document: dict[str, Any], app: FastAPI) -> None:
         "description": "An NHS login / CIS2 style JWT checked against the configured JWKS "
         "(development: a token minted with `python -m signpost_platform.auth`).",
     }
-    scopes = {route.operation_id: _scope_of(route.dependant) for route in _documented_routes(app)}
+    scopes = operation_scopes(app)
     registered: Mapping[str, OperationExamples] = getattr(app.state, "openapi_examples", {})
     unknown = set(registered) - set(scopes)
     if unknown:
@@ -234,10 +257,15 @@ def shape(document: dict[str, Any], app: FastAPI) -> None:
             if operation_id in examples:
                 _add_examples(operation, path, examples[operation_id], schemas)
             if is_fhir_path(path):
-                _declare_fhir_json(operation)
+                _declare_fhir_json(path, operation)
             if PLUMBING_TAG not in operation.get("tags", []):
                 _add_error_responses(operation, path, method, needs_scope=scope is not None)
     _drop_unused(document, ("HTTPValidationError", "ValidationError"))
+
+
+def operation_scopes(app: FastAPI) -> dict[str, str | None]:
+    """The scope each documented operation needs (None: no token), by operationId."""
+    return {route.operation_id: _scope_of(route.dependant) for route in _documented_routes(app)}
 
 
 def error_example(path: str, status: int) -> dict[str, Any]:
@@ -371,8 +399,12 @@ def _add_examples(
             entry["example"] = example
 
 
-def _declare_fhir_json(operation: dict[str, Any]) -> None:
-    """FHIR routes answer application/fhir+json; FastAPI declares only application/json."""
+def _declare_fhir_json(path: str, operation: dict[str, Any]) -> None:
+    """FHIR routes answer application/fhir+json; FastAPI declares only application/json.
+
+    Discovery documents (`/.well-known/...`) are plain JSON, under the FHIR base too."""
+    if "/.well-known/" in path:
+        return
     for status, response in operation.get("responses", {}).items():
         content = response.get("content", {})
         if status.startswith("2") and JSON in content and FHIR_JSON not in content:

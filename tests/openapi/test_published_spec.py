@@ -110,6 +110,19 @@ def test_open_reads_declare_no_scope(service_documents: dict[str, dict[str, Any]
     assert "401" not in operation["responses"]
 
 
+def test_the_smart_configuration_is_public_plain_json(
+    service_documents: dict[str, dict[str, Any]],
+) -> None:
+    for document in service_documents.values():
+        for path in ("/fhir/.well-known/smart-configuration", "/.well-known/smart-configuration"):
+            operation = document["paths"][path]["get"]
+            assert operation["security"] == [] and "x-signpost-scope" not in operation
+            assert "401" not in operation["responses"]
+            assert list(operation["responses"]["200"]["content"]) == ["application/json"]
+            example = operation["responses"]["200"]["content"]["application/json"]["example"]
+            assert example["grant_types_supported"] == ["client_credentials"]
+
+
 def _refs(node: Any) -> set[str]:
     if isinstance(node, dict):
         found = {node["$ref"]} if isinstance(node.get("$ref"), str) else set()
@@ -125,8 +138,8 @@ def test_fhir_bodies_and_answers_have_a_schema_under_both_json_media_types(
     gaps = []
     for service, document in service_documents.items():
         for method, path, operation in operations(document):
-            if not path.startswith("/fhir"):
-                continue
+            if not path.startswith("/fhir") or "/.well-known/" in path:
+                continue  # not FHIR, or a discovery document (plain JSON, tested above)
             bodies = {"request": operation["requestBody"]} if "requestBody" in operation else {}
             bodies |= {status: answer for status, answer in operation["responses"].items()}
             for name, body in bodies.items():

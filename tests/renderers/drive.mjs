@@ -3,7 +3,8 @@
 //   node drive.mjs <lforms|smartforms> <base url of this folder> <scenario.json>
 //
 // The scenario names the Questionnaire, the answers to click in order ([linkId, code]) and the
-// linkId whose visibility to report after each click. Every request that leaves 127.0.0.1 is
+// linkId whose visibility to report after each click; optionally the Patient the form is
+// launched with (LHC-Forms: the SDC launch context `patient`). Every request that leaves 127.0.0.1 is
 // blocked and reported, so the test proves the renderer works offline. Prints one JSON object.
 import fs from "node:fs";
 import { chromium } from "playwright-core";
@@ -14,7 +15,8 @@ const executablePath = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 
 const RENDERERS = {
   lforms: {
-    ready: () => typeof window.renderQuestionnaire === "function" && window.LForms?.Util,
+    ready: () =>
+      typeof window.renderQuestionnaire === "function" && window.LForms?.Util && window.LForms.FHIR,
     answer: (linkId, system, code) => `[id="${linkId}/1|${system}|${code}"]`,
     item: (linkId) => `[id^="${linkId}/1|"]`,
   },
@@ -41,7 +43,10 @@ try {
   page.on("pageerror", (error) => result.pageErrors.push(String(error)));
   await page.goto(`${baseUrl}/pages/${renderer}.html`);
   await page.waitForFunction(dom.ready);
-  await page.evaluate((q) => window.renderQuestionnaire(q), scenario.questionnaire);
+  await page.evaluate(
+    ([q, patient]) => window.renderQuestionnaire(q, patient),
+    [scenario.questionnaire, scenario.patient ?? null],
+  );
   await page.waitForSelector(dom.item(scenario.questionnaire.item[0].linkId));
   const visible = async () => (await page.locator(dom.item(scenario.probe)).count()) > 0;
   result.visibleBefore = await visible();

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from tests.screening.builders import outcome_of, with_subject
+from tests.screening.builders import NHS_NUMBER, outcome_of, with_subject
 from tests.support.clients import bearer
 from tests.support.tools import requires_tools
 
@@ -71,6 +71,7 @@ async def _drive(
     answers: list[tuple[str, str]],
     probe: str,
     tmp_path: Path,
+    patient: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     scenario = tmp_path / f"{renderer}-scenario.json"
     scenario.write_text(
@@ -79,6 +80,7 @@ async def _drive(
                 "questionnaire": questionnaire,
                 "probe": probe,
                 "answers": [[link_id, LOINC, code] for link_id, code in answers],
+                "patient": patient,
             }
         )
     )
@@ -119,24 +121,45 @@ def _as_front_end_sends(exported: dict[str, Any]) -> dict[str, Any]:
 NO_FLAGS = [("2", NO), ("3", YES), ("4", YES), ("5", NO), ("6", NO)]
 
 
-async def test_lforms_shows_item_7_after_a_flag_and_its_response_is_referred(
+# The person the form is launched with (SDC launch context), as an EHR would give it.
+LAUNCH_PATIENT = {
+    "resourceType": "Patient",
+    "id": "launch-patient",
+    "identifier": [
+        {"system": "https://example.org/mrn", "value": "MRN-0042"},
+        {"system": "https://fhir.nhs.uk/Id/nhs-number", "value": NHS_NUMBER},
+    ],
+}
+
+
+async def test_lforms_launched_with_the_person_pre_fills_the_nhs_number_and_is_referred(
     client, pages, tmp_path
 ):
     questionnaire = await _served(client, BARTS_ID)
 
     result = await _drive(
-        "lforms", pages, questionnaire, [("1", YES), ("7", YES), *NO_FLAGS], "7", tmp_path
+        "lforms",
+        pages,
+        questionnaire,
+        [("1", YES), ("7", YES), *NO_FLAGS],
+        "7",
+        tmp_path,
+        patient=LAUNCH_PATIENT,
     )
 
     assert result["visibleBefore"] is False
     assert result["visible"][0] is True
     exported = result["response"]
     assert exported["questionnaire"] == questionnaire["url"] + "|" + questionnaire["version"]
-    assert [item["linkId"] for item in exported["item"]] == ["1", "2", "3", "4", "5", "6", "7"]
-    response = await client.post(
-        "/fhir/QuestionnaireResponse", json=_as_front_end_sends(exported), headers=WRITE
-    )
+    assert [item["linkId"] for item in exported["item"]] == [
+        *["1", "2", "3", "4", "5", "6", "7"],
+        "nhs-number",
+    ]
+    assert exported["item"][-1]["answer"] == [{"valueString": NHS_NUMBER}]
+    # Pre-filled from the launch patient, the export names the person: nothing is added.
+    response = await client.post("/fhir/QuestionnaireResponse", json=exported, headers=WRITE)
     assert response.status_code == 201, response.text
+    assert response.json()["subject"]["identifier"]["value"] == NHS_NUMBER
     outcome = outcome_of(response.json())
     assert (outcome["flags"], outcome["wantsHelp"], outcome["referral"]["state"]) == (
         ["financial-insecurity"],

@@ -165,3 +165,107 @@ async def test_existing_referrals_and_links_are_filed_under_their_nhs_number(bac
         assert queued == ["a", "a"]
     finally:
         await drop_database(url)
+
+
+def _extracted_observation(observation_id: str, categories: list[str], answer: dict) -> dict:
+    """An Observation as screening-api extracted them before UK Core categories."""
+    codings = {
+        "survey": {
+            "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+            "code": "survey",
+            "display": "Survey",
+        },
+        "sdoh": {
+            "system": "http://hl7.org/fhir/us/core/CodeSystem/us-core-category",
+            "code": "sdoh",
+            "display": "SDOH",
+        },
+        "food-insecurity": {
+            "system": "http://hl7.org/fhir/us/sdoh-clinicalcare/CodeSystem/"
+            "SDOHCC-CodeSystemTemporaryCodes",
+            "code": "food-insecurity",
+            "display": "Food Insecurity",
+        },
+    }
+    return {
+        "resourceType": "Observation",
+        "id": observation_id,
+        "meta": {"versionId": "1", "lastUpdated": "2026-11-02T09:30:00.000Z"},
+        "status": "final",
+        "category": [{"coding": [codings[name]]} for name in categories],
+        "valueCodeableConcept": {"coding": [{"system": "http://loinc.org", **answer}]},
+    }
+
+
+async def test_extracted_observations_get_uk_core_categories_and_loinc_displays(
+    backend, session_tmp
+):
+    from alembic import command
+
+    from signpost_platform.migrations import alembic_config
+
+    url = await create_empty_database(backend, session_tmp, "screening_categories")
+    ini = find_repo_file("alembic.ini")
+    declined = {"code": "LA30122-8", "display": "I don't want to answer"}
+    try:
+        await asyncio.to_thread(
+            command.upgrade, alembic_config(ini, "screening", url), "a7d3e5b1c904"
+        )
+        engine = create_async_engine(url)
+        at = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO questionnaire_response (id, version, status, questionnaire_url, "
+                    "questionnaire_version, nhs_number, clinic_ods, created_at, last_updated_at, "
+                    "resource) VALUES ('r', 1, 'completed', 'u', '1', '9434765919', 'R1H12', :at, "
+                    ":at, '{}')"
+                ),
+                {"at": at},
+            )
+            for observation_id, categories, answer in (
+                ("risk", ["survey", "sdoh", "food-insecurity"], declined),
+                ("help", ["survey"], {"code": "LA33-6", "display": "Yes"}),
+            ):
+                await connection.execute(
+                    text(
+                        "INSERT INTO observation (id, response_id, link_id, nhs_number, "
+                        "code_system, code, domain_code, is_positive, effective_at, "
+                        "last_updated_at, resource) VALUES (:id, 'r', '2', '9434765919', 's', "
+                        "'c', NULL, false, :at, :at, :resource)"
+                    ),
+                    {
+                        "id": observation_id,
+                        "at": at,
+                        "resource": json.dumps(
+                            _extracted_observation(observation_id, categories, answer)
+                        ),
+                    },
+                )
+        await asyncio.to_thread(upgrade, ini, "screening", url)
+        async with engine.connect() as connection:
+            rows = (await connection.execute(text("SELECT id, resource FROM observation"))).all()
+        await engine.dispose()
+        stored = {observation_id: json.loads(resource) for observation_id, resource in rows}
+        risk = stored["risk"]
+        assert [c["coding"][0]["code"] for c in risk["category"]] == [
+            "survey",
+            "social-history",
+            "food-insecurity",
+        ]
+        assert risk["category"][1]["coding"][0] == {
+            "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+            "code": "social-history",
+            "display": "Social History",
+        }
+        assert risk["valueCodeableConcept"]["coding"][0]["display"] == (
+            "I choose not to answer this question"
+        )
+        assert risk["meta"]["versionId"] == "2"
+        assert risk["meta"]["lastUpdated"] != "2026-11-02T09:30:00.000Z"
+        # Nothing US Core to replace: left exactly as it was.
+        assert stored["help"] == _extracted_observation(
+            "help", ["survey"], {"code": "LA33-6", "display": "Yes"}
+        )
+    finally:
+        await drop_database(url)

@@ -157,3 +157,10 @@ def with_subject(export: dict[str, Any], nhs_number: str = NHS_NUMBER) -> dict[s
         **export,
         "subject": {"identifier": {"system": systems.NHS_NUMBER, "value": nhs_number}},
     }
+
+
+def pre_filled(export: dict[str, Any], nhs_number: str = NHS_NUMBER) -> dict[str, Any]:
+    """A renderer's export of a form launched with the person (SDC launch context): the hidden
+    NHS number item answered from the launch patient, as LHC-Forms exports it."""
+    item = {"linkId": "nhs-number", "text": "NHS number", "answer": [{"valueString": nhs_number}]}
+    return {**export, "item": [*export["item"], item]}

@@ -8,6 +8,7 @@ from tests.screening.builders import (
     BARTS,
     VERSION,
     barts_answers,
+    pre_filled,
     screening_response,
 )
 from tests.screening.conftest import WRITE
@@ -24,6 +25,23 @@ async def _refused(client, app, body, status=422, headers=WRITE):
     for table in TABLES:
         assert await count_rows(app, table) == 0, table
     return [(issue["code"], issue["expression"]) for issue in outcome["issue"]]
+
+
+async def test_a_pre_filled_nhs_number_differing_from_the_subject(client, screening_app):
+    body = pre_filled(screening_response(barts_answers()), nhs_number="9000000009")
+
+    assert await _refused(client, screening_app, body) == [
+        ("business-rule", ["QuestionnaireResponse.item[6].answer[0].valueString"])
+    ]
+
+
+async def test_a_pre_filled_nhs_number_failing_modulus_11(client, screening_app):
+    body = pre_filled(screening_response(barts_answers()), nhs_number="9434765918")
+    del body["subject"]
+
+    assert await _refused(client, screening_app, body) == [
+        ("value", ["QuestionnaireResponse.item[6].answer[0].valueString"])
+    ]
 
 
 async def test_unknown_questionnaire_version(client, screening_app):

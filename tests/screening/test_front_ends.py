@@ -15,6 +15,7 @@ from tests.screening.builders import (
     RENDERER_EXPORTS,
     barts_answers,
     outcome_of,
+    pre_filled,
     renderer_export,
     screening_response,
     with_subject,
@@ -84,6 +85,42 @@ async def test_a_renderer_export_is_accepted_with_only_the_subject_added(
     # Filed under the token's clinic, which the served response names as its author.
     assert await _clinic_of(screening_app, body["id"]) == CLINIC
     assert body["author"] == author(CLINIC)
+
+
+async def test_a_form_pre_filled_from_the_launch_patient_names_the_person(client, screening_app):
+    exported = pre_filled(renderer_export("lforms-barts-finance"))
+    assert "subject" not in exported
+
+    response = await client.post(
+        "/fhir/QuestionnaireResponse", json=exported, headers=clinic_token()
+    )
+
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["subject"] == {"identifier": {"system": systems.NHS_NUMBER, "value": NHS_NUMBER}}
+    assert body["item"][-1] == exported["item"][-1]
+    assert outcome_of(body)["referral"]["state"] == "pending"
+    [row] = await fetch_rows(
+        screening_app,
+        "SELECT nhs_number FROM questionnaire_response WHERE id = :id",
+        id=body["id"],
+    )
+    assert row["nhs_number"] == NHS_NUMBER
+    # The NHS number item is not a question: no Observation of its own.
+    linked = await fetch_rows(
+        screening_app, "SELECT link_id FROM observation WHERE response_id = :id", id=body["id"]
+    )
+    assert "nhs-number" not in {r["link_id"] for r in linked} and len(linked) == 7
+
+
+async def test_a_pre_filled_nhs_number_agreeing_with_the_subject_is_accepted(client):
+    exported = with_subject(pre_filled(renderer_export("lforms-barts-negative")))
+
+    response = await client.post(
+        "/fhir/QuestionnaireResponse", json=exported, headers=clinic_token()
+    )
+
+    assert response.status_code == 201, response.text
 
 
 async def test_author_names_the_clinic_for_a_front_end_serving_many(client, screening_app):

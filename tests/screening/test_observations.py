@@ -5,7 +5,16 @@ from fhir.resources.R4B.observation import Observation as R4BObservation
 from tests.screening.builders import barts_answers, screening_response
 from tests.screening.conftest import READ, WRITE
 
-SURVEY = "http://terminology.hl7.org/CodeSystem/observation-category"
+OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
+DOMAIN = "http://hl7.org/fhir/us/sdoh-clinicalcare/CodeSystem/SDOHCC-CodeSystemTemporaryCodes"
+RISK_QUESTIONS = [
+    "difficulty-making-ends-meet",
+    "missed-meal-no-food",
+    "stable-housing",
+    "family-friends-support",
+    "feels-unsafe",
+    "health-affects-carer-role",
+]
 
 
 async def _completed(client, answers):
@@ -63,16 +72,51 @@ async def test_flag_answers_are_interpreted_positive_and_others_are_not(client):
     assert "interpretation" not in by_code["missed-meal-no-food"]
 
 
-async def test_categories_are_survey_sdoh_and_the_question_domain(client):
-    response_id = await _completed(client, barts_answers())
+async def test_categories_are_uk_core_survey_social_history_and_the_question_domain(client):
+    response_id = await _completed(client, barts_answers(item_2="yes") | {"7": "yes"})
 
     by_code = {o["code"]["coding"][0]["code"]: o for o in await _observations(client, response_id)}
 
-    food = by_code["missed-meal-no-food"]["category"]
-    assert [c["coding"][0]["code"] for c in food] == ["survey", "sdoh", "food-insecurity"]
+    for code in RISK_QUESTIONS:
+        survey, social_history, domain = by_code[code]["category"]
+        assert survey["coding"] == [
+            {"system": OBSERVATION_CATEGORY, "code": "survey", "display": "Survey"}
+        ]
+        assert social_history["coding"] == [
+            {"system": OBSERVATION_CATEGORY, "code": "social-history", "display": "Social History"}
+        ]
+        assert domain["coding"][0]["system"] == DOMAIN
+    food = by_code["missed-meal-no-food"]["category"][2]
+    assert food["coding"][0]["code"] == "food-insecurity"
     safety = by_code["feels-unsafe"]["category"][2]
     assert safety["coding"][0]["code"] == "sdoh-category-unspecified"
     assert safety["text"] == "Personal safety"
+    # The help question is not a social circumstance: survey only.
+    assert [c["coding"][0]["code"] for c in by_code["wants-to-talk-to-someone"]["category"]] == [
+        "survey"
+    ]
+    assert "us/core" not in str([o["category"] for o in by_code.values()])
+
+
+async def test_the_answer_carries_loincs_display_whatever_the_sender_sent(client):
+    body = screening_response(barts_answers(item_1="decline"))
+    assert body["item"][0]["answer"][0]["valueCoding"]["display"] == "I don't want to answer"
+    del body["item"][1]["answer"][0]["valueCoding"]["display"]
+    created = await client.post("/fhir/QuestionnaireResponse", json=body, headers=WRITE)
+
+    observations = await _observations(client, created.json()["id"])
+
+    by_code = {o["code"]["coding"][0]["code"]: o for o in observations}
+    assert by_code["difficulty-making-ends-meet"]["valueCodeableConcept"]["coding"] == [
+        {
+            "system": "http://loinc.org",
+            "code": "LA30122-8",
+            "display": "I choose not to answer this question",
+        }
+    ]
+    assert by_code["missed-meal-no-food"]["valueCodeableConcept"]["coding"] == [
+        {"system": "http://loinc.org", "code": "LA32-8", "display": "No"}
+    ]
 
 
 async def test_search_by_interpretation_and_category(client):
@@ -80,9 +124,20 @@ async def test_search_by_interpretation_and_category(client):
 
     positive = await _observations(client, response_id, interpretation="POS")
     food = await _observations(client, response_id, category="food-insecurity")
+    social = await _observations(
+        client, response_id, category=f"{OBSERVATION_CATEGORY}|social-history"
+    )
+    survey = await _observations(client, response_id, category="survey")
+    us_core = await _observations(
+        client, response_id, category="http://hl7.org/fhir/us/core/CodeSystem/us-core-category|sdoh"
+    )
+    either = await _observations(client, response_id, category="food-insecurity,survey")
 
     assert [o["code"]["coding"][0]["code"] for o in positive] == ["missed-meal-no-food"]
     assert [o["code"]["coding"][0]["code"] for o in food] == ["missed-meal-no-food"]
+    assert sorted(o["code"]["coding"][0]["code"] for o in social) == sorted(RISK_QUESTIONS)
+    assert len(survey) == len(either) == 7
+    assert us_core == []
 
 
 async def test_search_by_nhs_number_and_read_one(client):

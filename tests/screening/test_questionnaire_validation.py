@@ -268,6 +268,26 @@ def test_in_progress_responses_skip_required_and_enablement_rules():
     assert validate_response(form, draft) == []
 
 
+@pytest.mark.parametrize(
+    "name, computable",
+    [
+        ("barts-social-welfare-screening", False),
+        ("bartsScreening", False),
+        ("Barts Screening", False),
+        ("B" * 256, False),
+        ("BartsSocialWelfareScreening", True),
+        ("Barts_2023", True),
+    ],
+)
+def test_a_name_that_is_not_computable_breaks_que_0(name, computable):
+    form = questionnaire({"linkId": "a", "type": "string"}).model_copy(update={"name": name})
+
+    issues = questionnaire_issues(form)
+
+    assert [i.expression for i in issues] == ([] if computable else ["Questionnaire.name"])
+    assert all("que-0" in i.diagnostics for i in issues)
+
+
 def test_questionnaire_invariants_are_reported():
     form = questionnaire(
         {"linkId": "a", "type": "group"},

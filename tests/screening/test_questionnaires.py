@@ -1,11 +1,28 @@
 """Serving the questionnaires: read, search, and their content as FHIR."""
 
+import re
+
 from fhir.resources.R4B.questionnaire import Questionnaire as R4BQuestionnaire
 
 from tests.screening.builders import BARTS, SHORT, VERSION
 
 BARTS_ID = "barts-social-welfare-screening-2023.1"
+SHORT_ID = "basic-needs-short-screen-2023.1"
 LOINC_ANSWERS = ["LA33-6", "LA32-8", "LA30122-8"]
+# LOINC's own displays of its answer codes (the code list's, confirmed in HL7's SDOH Clinical
+# Care PRAPARE questionnaire), whatever the tool's wording.
+LOINC_DISPLAYS = {
+    "LA33-6": "Yes",
+    "LA32-8": "No",
+    "LA30122-8": "I choose not to answer this question",
+}
+SDC = "http://hl7.org/fhir/uv/sdc"
+# R4 que-0: the name is usable as an identifier by machine processing.
+QUE_0 = re.compile(r"[A-Z]([A-Za-z0-9_]){0,254}")
+
+
+def _questions(body):
+    return [item for item in body["item"] if item["linkId"] != "nhs-number"]
 
 
 async def test_read_serves_the_barts_tool_as_valid_fhir_r4(client):
@@ -19,13 +36,16 @@ async def test_read_serves_the_barts_tool_as_valid_fhir_r4(client):
         VERSION,
         "active",
     )
-    assert [item.linkId for item in questionnaire.item] == ["1", "2", "3", "4", "5", "6", "7"]
+    assert [item.linkId for item in questionnaire.item] == [
+        *["1", "2", "3", "4", "5", "6", "7"],
+        "nhs-number",
+    ]
 
 
-async def test_every_item_is_coded_required_with_coded_answers(client):
+async def test_every_question_is_coded_required_with_coded_answers(client):
     body = (await client.get(f"/fhir/Questionnaire/{BARTS_ID}")).json()
 
-    for item in body["item"]:
+    for item in _questions(body):
         assert item["type"] == "choice" and item["required"] is True
         assert item["code"][0]["system"] == (
             "https://signpost.nhs.example/CodeSystem/screening-question"
@@ -35,9 +55,66 @@ async def test_every_item_is_coded_required_with_coded_answers(client):
     assert body["item"][0]["text"] == (
         "Do you have difficulty making ends meet at the end of the month?"
     )
-    assert body["item"][0]["answerOption"][2]["valueCoding"]["display"] == (
-        "I don't want to answer"
-    )
+
+
+async def test_loinc_answer_codes_carry_loincs_own_displays(client):
+    for questionnaire_id in (BARTS_ID, SHORT_ID):
+        body = (await client.get(f"/fhir/Questionnaire/{questionnaire_id}")).json()
+
+        codings = [
+            option["valueCoding"] for item in _questions(body) for option in item["answerOption"]
+        ]
+        conditions = [
+            c["answerCoding"] for item in body["item"] for c in item.get("enableWhen", [])
+        ]
+        for coding in codings + conditions:
+            assert coding["system"] == "http://loinc.org"
+            assert coding["display"] == LOINC_DISPLAYS[coding["code"]], coding
+
+
+async def test_names_are_computable_que_0(client):
+    bundle = (await client.get("/fhir/Questionnaire")).json()
+
+    names = {e["resource"]["id"]: e["resource"]["name"] for e in bundle["entry"]}
+    assert names == {BARTS_ID: "BartsSocialWelfareScreening", SHORT_ID: "BasicNeedsShortScreen"}
+    assert all(QUE_0.fullmatch(name) for name in names.values())
+
+
+async def test_the_launch_patient_pre_fills_a_hidden_nhs_number_item(client):
+    for questionnaire_id in (BARTS_ID, SHORT_ID):
+        body = (await client.get(f"/fhir/Questionnaire/{questionnaire_id}")).json()
+
+        assert f"{SDC}/StructureDefinition/sdc-questionnaire-pop-exp" in body["meta"]["profile"]
+        [context] = [
+            e
+            for e in body["extension"]
+            if e["url"] == f"{SDC}/StructureDefinition/sdc-questionnaire-launchContext"
+        ]
+        parts = {part["url"]: part for part in context["extension"]}
+        assert parts["name"]["valueCoding"] == {
+            "system": f"{SDC}/CodeSystem/launchContext",
+            "code": "patient",
+            "display": "Patient",
+        }
+        assert parts["type"]["valueCode"] == "Patient"
+        item = body["item"][-1]
+        assert (item["linkId"], item["type"], item["readOnly"], item["required"]) == (
+            "nhs-number",
+            "string",
+            True,
+            False,
+        )
+        extensions = {e["url"]: e for e in item["extension"]}
+        assert extensions["http://hl7.org/fhir/StructureDefinition/questionnaire-hidden"] == {
+            "url": "http://hl7.org/fhir/StructureDefinition/questionnaire-hidden",
+            "valueBoolean": True,
+        }
+        expression = extensions[f"{SDC}/StructureDefinition/sdc-questionnaire-initialExpression"]
+        assert expression["valueExpression"]["language"] == "text/fhirpath"
+        assert expression["valueExpression"]["expression"] == (
+            "%patient.identifier.where(system='https://fhir.nhs.uk/Id/nhs-number').value.first()"
+        )
+        R4BQuestionnaire.model_validate(body)
 
 
 async def test_item_seven_is_enabled_by_any_flag_answer_of_items_one_to_six(client):
@@ -61,7 +138,7 @@ async def test_item_seven_is_enabled_by_any_flag_answer_of_items_one_to_six(clie
 async def test_short_form_has_two_questions_with_help_only_after_a_flag(client):
     body = (await client.get("/fhir/Questionnaire/basic-needs-short-screen-2023.1")).json()
 
-    assert [item["linkId"] for item in body["item"]] == ["1", "2"]
+    assert [item["linkId"] for item in body["item"]] == ["1", "2", "nhs-number"]
     assert body["item"][1]["enableWhen"] == [
         {
             "question": "1",

@@ -637,8 +637,39 @@ EXAMPLES: dict[str, OperationExamples] = {
                         "Referral UK at the service root). Also _count and _offset. "
                         "Every error is an OperationOutcome.",
                         "security": {
+                            "extension": [
+                                {
+                                    "url": "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris",
+                                    "extension": [
+                                        {
+                                            "url": "token",
+                                            "valueUri": "https://auth.signpost.nhs.example/oauth2/token",
+                                        }
+                                    ],
+                                }
+                            ],
                             "cors": True,
-                            "description": "OAuth2 bearer token (JWT) with scopes per operation",
+                            "service": [
+                                {
+                                    "coding": [
+                                        {
+                                            "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+                                            "code": "SMART-on-FHIR",
+                                            "display": "SMART-on-FHIR",
+                                        }
+                                    ],
+                                    "text": "SMART Backend Services: OAuth2 client credentials, "
+                                    "bearer JWT with scopes",
+                                }
+                            ],
+                            "description": "OAuth2 bearer tokens (signed JWTs, RS256 or RS512) "
+                            "issued by https://auth.signpost.nhs.example for the audience "
+                            "signpost-directory-api, with the scope each operation names. "
+                            "Obtain them at https://auth.signpost.nhs.example/oauth2/token with "
+                            "the client credentials grant (SMART Backend Services; client "
+                            "authentication private_key_jwt). The SMART configuration (token "
+                            "endpoint, grant, scopes) is at https://directory.signpost.nhs.example"
+                            "/fhir/.well-known/smart-configuration.",
                         },
                         "resource": [
                             {

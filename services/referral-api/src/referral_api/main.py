@@ -9,10 +9,13 @@ from referral_api.lifecycle.router import router as lifecycle_router
 from referral_api.messages.router import router as messages_router
 from referral_api.metadata import router as metadata_router
 from referral_api.openapi_examples import EXAMPLES
+from referral_api.referrals.access import ALL_ORGANISATIONS
 from referral_api.referrals.router import router as referrals_router
 from referral_api.reports.router import router as reports_router
 from signpost_platform.app import create_app as create_service_app
+from signpost_platform.audit import AuditReach
 from signpost_platform.openapi_docs import register_examples
+from signpost_schemas.disclosure import UNSUPPRESSED_SCOPE
 
 DESCRIPTION = """
 Referrals to the six personalised-care roles as FHIR R4 ServiceRequests (UK Core / BaRS shaped),
@@ -40,6 +43,7 @@ def create_app(settings: ReferralSettings | None = None) -> FastAPI:
             metadata_router,
             reports_router,
         ],
+        wider_scopes=[ALL_ORGANISATIONS, AuditReach.all_organisations_scope, UNSUPPRESSED_SCOPE],
         openapi_tags=[
             {"name": "ServiceRequest", "description": "Referrals (the minimum referral dataset)"},
             {

@@ -32,6 +32,7 @@ router = APIRouter(prefix="/fhir", tags=["metadata"])
 )
 async def capabilities(request: Request) -> Response:
     statement = capability_statement(
+        settings=request.app.state.settings,
         software="Signpost referral-api",
         version=__version__,
         base_url=f"{base_url(request)}/fhir",

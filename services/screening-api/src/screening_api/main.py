@@ -4,6 +4,7 @@ import httpx
 from fastapi import FastAPI
 
 from screening_api import __version__
+from screening_api.access import ALL_ORGANISATIONS
 from screening_api.audit import trail
 from screening_api.config import ScreeningSettings
 from screening_api.handoff.router import router as handoff_router
@@ -17,7 +18,9 @@ from screening_api.questionnaires.router import router as questionnaires_router
 from screening_api.reports.router import router as reports_router
 from screening_api.responses.router import router as responses_router
 from signpost_platform.app import create_app as create_service_app
+from signpost_platform.audit import AuditReach
 from signpost_platform.openapi_docs import register_examples
+from signpost_schemas.disclosure import UNSUPPRESSED_SCOPE
 
 DESCRIPTION = """
 The social-welfare screening questionnaire (the Barts Social Welfare Screening Tool and its short
@@ -61,6 +64,7 @@ def create_app(
             handoff_router,
             reports_router,
         ],
+        wider_scopes=[ALL_ORGANISATIONS, AuditReach.all_organisations_scope, UNSUPPRESSED_SCOPE],
         openapi_tags=[
             {"name": "Questionnaire", "description": "The screening questionnaires"},
             {"name": "QuestionnaireResponse", "description": "Submitted screens and outcomes"},

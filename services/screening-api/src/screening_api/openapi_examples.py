@@ -7,8 +7,16 @@ invented. The FHIR bodies are documented with the profiles the routes validate t
 from dataclasses import replace
 
 from screening_api.invitations.profile import InvitationTask
+from screening_api.questionnaires.tools import packaged_tools
 from screening_api.responses.profile import ScreeningResponse
 from signpost_platform.openapi_docs import OperationExamples
+
+# The Barts questionnaire exactly as served.
+_BARTS = next(t.resource for t in packaged_tools() if t.name == "barts-social-welfare-screening")
+
+_BARTS_SEARCH = (
+    "https://screening.signpost.nhs.example/fhir/Questionnaire?name=barts&_count=20&_offset=0"
+)
 
 # A completed screen as stored: what the submission and a later read answer.
 _SUBMITTED_RESPONSE = {
@@ -69,293 +77,21 @@ EXAMPLES: dict[str, OperationExamples] = {
             200: {
                 "resourceType": "Bundle",
                 "type": "searchset",
-                "total": 2,
+                "total": 1,
                 "link": [
-                    {
-                        "relation": "self",
-                        "url": "https://screening.signpost.nhs.example/fhir/Questionnaire?_count=20&_offset=0",
-                    }
+                    {"relation": relation, "url": _BARTS_SEARCH} for relation in ("self", "first")
                 ],
                 "entry": [
                     {
-                        "fullUrl": "https://screening.signpost.nhs.example/fhir/Questionnaire/barts-social-welfare-screening-2023.1",
-                        "resource": {
-                            "resourceType": "Questionnaire",
-                            "id": "barts-social-welfare-screening-2023.1",
-                            "meta": {
-                                "profile": [
-                                    "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire"
-                                ]
-                            },
-                            "url": "https://signpost.nhs.example/Questionnaire/barts-social-welfare-screening",
-                            "version": "2023.1",
-                            "name": "barts-social-welfare-screening",
-                            "title": "Social welfare screening",
-                            "status": "active",
-                            "subjectType": ["Patient"],
-                            "date": "2023-01-01",
-                            "publisher": "Barts Health NHS Trust (published by Signpost)",
-                            "description": "These days some people are having difficulty "
-                            "meeting their basic needs and in some cases we "
-                            "may be able to help.",
-                            "code": [
-                                {
-                                    "system": "https://signpost.nhs.example/CodeSystem/screening-instrument",
-                                    "code": "barts-social-welfare-screening",
-                                    "display": "Social welfare screening",
-                                }
-                            ],
-                            "item": [
-                                {
-                                    "extension": [
-                                        {
-                                            "url": "http://hl7.org/fhir/StructureDefinition/questionnaire-itemControl",
-                                            "valueCodeableConcept": {
-                                                "coding": [
-                                                    {
-                                                        "system": "http://hl7.org/fhir/questionnaire-item-control",
-                                                        "code": "radio-button",
-                                                        "display": "Radio Button",
-                                                    }
-                                                ]
-                                            },
-                                        }
-                                    ],
-                                    "linkId": "1",
-                                    "code": [
-                                        {
-                                            "system": "https://signpost.nhs.example/CodeSystem/screening-question",
-                                            "code": "difficulty-making-ends-meet",
-                                            "display": "Do you have difficulty making "
-                                            "ends meet at the end of the "
-                                            "month?",
-                                        }
-                                    ],
-                                    "text": "Do you have difficulty making ends meet at "
-                                    "the end of the month?",
-                                    "type": "choice",
-                                    "required": True,
-                                    "answerOption": [
-                                        {
-                                            "valueCoding": {
-                                                "system": "http://loinc.org",
-                                                "code": "LA33-6",
-                                                "display": "Yes",
-                                            }
-                                        },
-                                        {
-                                            "valueCoding": {
-                                                "system": "http://loinc.org",
-                                                "code": "LA32-8",
-                                                "display": "No",
-                                            }
-                                        },
-                                        {
-                                            "valueCoding": {
-                                                "system": "http://loinc.org",
-                                                "code": "LA30122-8",
-                                                "display": "I don't want to answer",
-                                            }
-                                        },
-                                    ],
-                                },
-                                {
-                                    "extension": [
-                                        {
-                                            "url": "http://hl7.org/fhir/StructureDefinition/questionnaire-itemControl",
-                                            "valueCodeableConcept": {
-                                                "coding": [
-                                                    {
-                                                        "system": "http://hl7.org/fhir/questionnaire-item-control",
-                                                        "code": "radio-button",
-                                                        "display": "Radio Button",
-                                                    }
-                                                ]
-                                            },
-                                        }
-                                    ],
-                                    "linkId": "2",
-                                    "code": [
-                                        {
-                                            "system": "https://signpost.nhs.example/CodeSystem/screening-question",
-                                            "code": "missed-meal-no-food",
-                                            "display": "Do you ever have to miss a meal "
-                                            "because you don't have food?",
-                                        }
-                                    ],
-                                    "text": "Do you ever have to miss a meal because you "
-                                    "don't have food?",
-                                    "type": "choice",
-                                    "required": True,
-                                    "answerOption": [
-                                        {
-                                            "valueCoding": {
-                                                "system": "http://loinc.org",
-                                                "code": "LA33-6",
-                                                "display": "Yes",
-                                            }
-                                        },
-                                        {
-                                            "valueCoding": {
-                                                "system": "http://loinc.org",
-                                                "code": "LA32-8",
-                                                "display": "No",
-                                            }
-                                        },
-                                        {
-                                            "valueCoding": {
-                                                "system": "http://loinc.org",
-                                                "code": "LA30122-8",
-                                                "display": "I don't want to answer",
-                                            }
-                                        },
-                                    ],
-                                },
-                                {
-                                    "extension": [
-                                        {
-                                            "url": "http://hl7.org/fhir/StructureDefinition/questionnaire-itemControl",
-                                            "valueCodeableConcept": {
-                                                "coding": [
-                                                    {
-                                                        "system": "http://hl7.org/fhir/questionnaire-item-control",
-                                                        "code": "radio-button",
-                                                        "display": "Radio Button",
-                                                    }
-                                                ]
-                                            },
-                                        }
-                                    ],
-                                    "linkId": "3",
-                                    "code": [
-                                        {
-                                            "system": "https://signpost.nhs.example/CodeSystem/screening-question",
-                                            "code": "stable-housing",
-                                            "display": "In the past 2 months, have you "
-                                            "been living in stable housing "
-                                            "that you own, rent, or stay in "
-                                            "as part of a household?",
-                                        }
-                                    ],
-                                    "text": "In the past 2 months, have you been living "
-                                    "in stable housing that you own, rent, or "
-                                    "stay in as part of a household?",
-                                    "type": "choice",
-                                    "required": True,
-                                    "answerOption": [
-                                        {
-                                            "valueCoding": {
-                                                "system": "http://loinc.org",
-                                                "code": "LA33-6",
-                                                "display": "Yes",
-                                            }
-                                        },
-                                        {
-                                            "valueCoding": {
-                                                "system": "http://loinc.org",
-                                                "code": "LA32-8",
-                                                "display": "No",
-                                            }
-                                        },
-                                        {
-                                            "valueCoding": {
-                                                "system": "http://loinc.org",
-                                                "code": "LA30122-8",
-                                                "display": "I don't want to answer",
-                                            }
-                                        },
-                                    ],
-                                },
-                            ],
-                        },
+                        "fullUrl": f"https://screening.signpost.nhs.example/fhir/Questionnaire/{_BARTS['id']}",
+                        "resource": _BARTS,
                         "search": {"mode": "match"},
                     }
                 ],
             }
         },
     ),
-    "readQuestionnaire": OperationExamples(
-        responses={
-            200: {
-                "resourceType": "Questionnaire",
-                "id": "barts-social-welfare-screening-2023.1",
-                "meta": {
-                    "profile": ["http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire"]
-                },
-                "url": "https://signpost.nhs.example/Questionnaire/barts-social-welfare-screening",
-                "version": "2023.1",
-                "name": "barts-social-welfare-screening",
-                "title": "Social welfare screening",
-                "status": "active",
-                "subjectType": ["Patient"],
-                "date": "2023-01-01",
-                "publisher": "Barts Health NHS Trust (published by Signpost)",
-                "description": "These days some people are having difficulty meeting their basic "
-                "needs "
-                "and in some cases we may be able to help.",
-                "code": [
-                    {
-                        "system": "https://signpost.nhs.example/CodeSystem/screening-instrument",
-                        "code": "barts-social-welfare-screening",
-                        "display": "Social welfare screening",
-                    }
-                ],
-                "item": [
-                    {
-                        "extension": [
-                            {
-                                "url": "http://hl7.org/fhir/StructureDefinition/questionnaire-itemControl",
-                                "valueCodeableConcept": {
-                                    "coding": [
-                                        {
-                                            "system": "http://hl7.org/fhir/questionnaire-item-control",
-                                            "code": "radio-button",
-                                            "display": "Radio Button",
-                                        }
-                                    ]
-                                },
-                            }
-                        ],
-                        "linkId": "1",
-                        "code": [
-                            {
-                                "system": "https://signpost.nhs.example/CodeSystem/screening-question",
-                                "code": "difficulty-making-ends-meet",
-                                "display": "Do you have difficulty making ends meet at the end of "
-                                "the month?",
-                            }
-                        ],
-                        "text": "Do you have difficulty making ends meet at the end of the month?",
-                        "type": "choice",
-                        "required": True,
-                        "answerOption": [
-                            {
-                                "valueCoding": {
-                                    "system": "http://loinc.org",
-                                    "code": "LA33-6",
-                                    "display": "Yes",
-                                }
-                            },
-                            {
-                                "valueCoding": {
-                                    "system": "http://loinc.org",
-                                    "code": "LA32-8",
-                                    "display": "No",
-                                }
-                            },
-                            {
-                                "valueCoding": {
-                                    "system": "http://loinc.org",
-                                    "code": "LA30122-8",
-                                    "display": "I don't want to answer",
-                                }
-                            },
-                        ],
-                    }
-                ],
-            }
-        },
-    ),
+    "readQuestionnaire": OperationExamples(responses={200: _BARTS}),
     "createInvitationTask": OperationExamples(
         request={
             "resourceType": "Task",
@@ -771,9 +507,9 @@ EXAMPLES: dict[str, OperationExamples] = {
                                 {
                                     "coding": [
                                         {
-                                            "system": "http://hl7.org/fhir/us/core/CodeSystem/us-core-category",
-                                            "code": "sdoh",
-                                            "display": "SDOH",
+                                            "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                                            "code": "social-history",
+                                            "display": "Social History",
                                         }
                                     ]
                                 },
@@ -852,7 +588,25 @@ EXAMPLES: dict[str, OperationExamples] = {
                                 "display": "Survey",
                             }
                         ]
-                    }
+                    },
+                    {
+                        "coding": [
+                            {
+                                "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                                "code": "social-history",
+                                "display": "Social History",
+                            }
+                        ]
+                    },
+                    {
+                        "coding": [
+                            {
+                                "system": "http://hl7.org/fhir/us/sdoh-clinicalcare/CodeSystem/SDOHCC-CodeSystemTemporaryCodes",
+                                "code": "financial-insecurity",
+                                "display": "Financial Insecurity",
+                            }
+                        ]
+                    },
                 ],
                 "code": {
                     "coding": [
@@ -904,8 +658,39 @@ EXAMPLES: dict[str, OperationExamples] = {
                         "and the Observations extracted from them. Every error is an "
                         "OperationOutcome.",
                         "security": {
+                            "extension": [
+                                {
+                                    "url": "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris",
+                                    "extension": [
+                                        {
+                                            "url": "token",
+                                            "valueUri": "https://auth.signpost.nhs.example/oauth2/token",
+                                        }
+                                    ],
+                                }
+                            ],
                             "cors": False,
-                            "description": "OAuth2 bearer token (JWT) with scopes per operation",
+                            "service": [
+                                {
+                                    "coding": [
+                                        {
+                                            "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+                                            "code": "SMART-on-FHIR",
+                                            "display": "SMART-on-FHIR",
+                                        }
+                                    ],
+                                    "text": "SMART Backend Services: OAuth2 client credentials, "
+                                    "bearer JWT with scopes",
+                                }
+                            ],
+                            "description": "OAuth2 bearer tokens (signed JWTs, RS256 or RS512) "
+                            "issued by https://auth.signpost.nhs.example for the audience "
+                            "signpost-screening-api, with the scope each operation names. "
+                            "Obtain them at https://auth.signpost.nhs.example/oauth2/token with "
+                            "the client credentials grant (SMART Backend Services; client "
+                            "authentication private_key_jwt). The SMART configuration (token "
+                            "endpoint, grant, scopes) is at https://screening.signpost.nhs.example/fhir/.well-known/"
+                            "smart-configuration.",
                         },
                         "resource": [
                             {

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 
-from signpost_platform import health
+from signpost_platform import health, smart
 from signpost_platform.auth import Authenticator
 from signpost_platform.bodies import check_body
 from signpost_platform.db import Database
@@ -44,6 +44,7 @@ def create_app(
     settings: ServiceSettings,
     routers: Sequence[APIRouter],
     openapi_tags: list[dict[str, Any]] | None = None,
+    wider_scopes: Sequence[str] = (),
     lifecycles: Sequence[Lifecycle] = (),
     configure: Callable[[FastAPI], None] | None = None,
 ) -> FastAPI:
@@ -51,6 +52,9 @@ def create_app(
 
     `service_name` is also the name of the service's Alembic history (`migrations/<name>`).
     `lifecycles` are async context managers entered after the database is ready (e.g. workers).
+    `wider_scopes` are the scopes the service checks besides those its operations require (the
+    `...:all-organisations` scopes that widen a caller's reach): with those, the SMART
+    configuration lists every scope the service understands.
     """
     configure_logging(service_name, settings.log_level)
     configure_tracing(service_name)
@@ -88,12 +92,14 @@ def create_app(
         dependencies=[Depends(check_parameters), Depends(check_body)],
         openapi_tags=[
             *(openapi_tags or []),
+            {"name": "authorisation", "description": "How to obtain a token (SMART configuration)"},
             {"name": "health", "description": "Liveness and readiness"},
         ],
     )
     app.state.service_name = service_name
     app.state.version = version
     app.state.settings = settings
+    app.state.wider_scopes = tuple(wider_scopes)
     install_error_handlers(app)
     # Outermost last: tracing → correlation/access log → metrics → HEAD as GET → gzip → headers
     # → rate limit → body cap → conditional reads (304) → FHIR content negotiation (406).
@@ -112,6 +118,7 @@ def create_app(
     app.add_middleware(CorrelationMiddleware)
     app.add_middleware(TracingMiddleware, service=service_name)
     app.include_router(health.router)
+    app.include_router(smart.router)
     app.include_router(metrics_router)
     for router in routers:
         app.include_router(router)

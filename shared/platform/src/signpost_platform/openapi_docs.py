@@ -119,7 +119,28 @@ class OperationExamples:
     response_media_type: str | None = None
 
 
-# The health and metrics routes every app has.
+# A production deployment's SMART configuration (auth_mode=jwt with a token endpoint).
+SMART_CONFIGURATION_EXAMPLE = OperationExamples(
+    response_media_type=JSON,
+    responses={
+        200: {
+            "token_endpoint": "https://auth.signpost.nhs.example/oauth2/token",
+            "token_endpoint_auth_methods_supported": ["private_key_jwt"],
+            "grant_types_supported": ["client_credentials"],
+            "jwks_uri": "https://auth.signpost.nhs.example/.well-known/jwks.json",
+            "scopes_supported": ["directory:write"],
+            "capabilities": ["client-confidential-asymmetric"],
+            "signpost_auth_mode": "jwt",
+            "signpost_description": "OAuth2 bearer tokens (signed JWTs, RS256 or RS512) issued "
+            "by https://auth.signpost.nhs.example for the audience signpost-directory-api, with "
+            "the scope each operation names. Obtain them at "
+            "https://auth.signpost.nhs.example/oauth2/token with the client credentials grant "
+            "(SMART Backend Services; client authentication private_key_jwt).",
+        }
+    },
+)
+
+# The health, metrics and authorisation routes every app has.
 PLUMBING_EXAMPLES: dict[str, OperationExamples] = {
     "ping": OperationExamples(responses={200: {"status": "ok", "service": "directory"}}),
     "status": OperationExamples(
@@ -162,6 +183,8 @@ PLUMBING_EXAMPLES: dict[str, OperationExamples] = {
             }
         }
     ),
+    "smartConfiguration": SMART_CONFIGURATION_EXAMPLE,
+    "smartConfigurationAtRoot": SMART_CONFIGURATION_EXAMPLE,
     "metrics": OperationExamples(
         response_media_type="text/plain",
         responses={
@@ -245,7 +268,7 @@ def shape(document: dict[str, Any], app: FastAPI) -> None:
         "description": "An NHS login / CIS2 style JWT checked against the configured JWKS "
         "(development: a token minted with `python -m signpost_platform.auth`).",
     }
-    scopes = {route.operation_id: _scope_of(route.dependant) for route in _documented_routes(app)}
+    scopes = operation_scopes(app)
     registered: Mapping[str, OperationExamples] = getattr(app.state, "openapi_examples", {})
     unknown = set(registered) - set(scopes)
     if unknown:
@@ -266,7 +289,8 @@ def shape(document: dict[str, Any], app: FastAPI) -> None:
                 _add_examples(operation, path, examples[operation_id], schemas)
             if PLUMBING_TAG not in operation.get("tags", []):
                 _add_error_responses(operation, path, method, needs_scope=scope is not None)
-            if is_fhir_path(path):
+            # Discovery documents (`/.well-known/...`) are plain JSON, under the FHIR base too.
+            if is_fhir_path(path) and "/.well-known/" not in path:
                 declare_fhir_media_types(operation)
             declare_correlation_id(operation)
     _drop_unused(document, ("HTTPValidationError", "ValidationError"))
@@ -274,6 +298,11 @@ def shape(document: dict[str, Any], app: FastAPI) -> None:
     publish_constraints(document)
     ports = {name: port for name, _factory, port in SERVICES}
     document["servers"] = servers(ports.get(getattr(app.state, "service_name", "")))
+
+
+def operation_scopes(app: FastAPI) -> dict[str, str | None]:
+    """The scope each documented operation needs (None: no token), by operationId."""
+    return {route.operation_id: _scope_of(route.dependant) for route in _documented_routes(app)}
 
 
 def error_example(path: str, status: int) -> dict[str, Any]:

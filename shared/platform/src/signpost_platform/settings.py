@@ -51,6 +51,14 @@ class ServiceSettings(BaseSettings):
     jwks_cooldown_seconds: float = 30
     # The claim that carries the caller's organisation (ODS code), for object-level access.
     jwt_organisation_claim: str = "ods"
+    # Where clients obtain the tokens this service accepts (jwt mode): the authorisation server's
+    # token endpoint (client credentials grant, SMART Backend Services) and how a client
+    # authenticates there. Published at /.well-known/smart-configuration and in the
+    # CapabilityStatement (signpost_platform.smart); the service itself never calls it.
+    oauth_token_url: str | None = None
+    oauth_token_auth_methods: list[
+        Literal["private_key_jwt", "client_secret_basic", "client_secret_post"]
+    ] = ["private_key_jwt"]
 
     # Limits applied to every request. The rate limit is per client (bearer token, else address)
     # and per process; 0 turns it off.
@@ -93,4 +101,13 @@ class ServiceSettings(BaseSettings):
             )
         if self.auth_mode == "jwt" and not (self.jwks_url or self.jwks_file):
             raise ValueError("auth_mode=jwt needs jwks_url or jwks_file")
+        if self.oauth_token_url is not None:
+            secure = self.oauth_token_url.startswith("https://")
+            local = self.oauth_token_url.startswith("http://") and self.environment != "production"
+            if not (secure or local):
+                raise ValueError(
+                    "oauth_token_url must be an https:// URL (http:// only outside production)"
+                )
+        if not self.oauth_token_auth_methods:
+            raise ValueError("oauth_token_auth_methods needs at least one method")
         return self

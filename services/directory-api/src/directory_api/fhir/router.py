@@ -135,6 +135,7 @@ async def capabilities(request: Request) -> Response:
         )
 
     statement = capability_statement(
+        settings=request.app.state.settings,
         cors=True,
         software="Signpost directory-api",
         version=__version__,

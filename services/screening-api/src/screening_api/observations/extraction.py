@@ -1,9 +1,14 @@
 """Observation-based extraction (SDC): one Observation per answered question of a completed
-response, shaped on the Gravity SDOH screening-response Observation.
+response, shaped on the Gravity SDOH screening-response Observation with UK Core categories.
 
-Category is survey, plus sdoh and the question's domain for risk questions (chosen from the
-question, not the answer: a "No" to the food question is still about food). `interpretation` is
-POS only on a flag answer, never NEG; "I don't want to answer" is recorded as given, unflagged.
+Category is `survey` (observation-category), plus `social-history` and the question's domain for
+risk questions (chosen from the question, not the answer: a "No" to the food question is still
+about food). UK Core profiles classify questionnaire-derived scores as `survey` and social
+circumstances as `social-history` (UKCore-Observation-EarlyWarningTotalScore,
+UKCore-Observation-AlcoholConsumption); US Core's `sdoh` category is not used. The value is the
+questionnaire's answer coding, with the code system's display whatever display the sender sent.
+`interpretation` is POS only on a flag answer, never NEG; "I choose not to answer this question"
+is recorded as given, unflagged.
 """
 
 import uuid
@@ -13,11 +18,7 @@ from typing import Any
 
 import orjson
 
-from screening_api.questionnaires.tools import (
-    OBSERVATION_CATEGORY,
-    US_CORE_CATEGORY,
-    ScreeningTool,
-)
+from screening_api.questionnaires.tools import OBSERVATION_CATEGORY, ScreeningTool
 from signpost_platform.fhir.responses import instant
 from signpost_schemas import codes, systems
 from signpost_schemas.codes import Concept
@@ -61,13 +62,15 @@ def extract_observations(
 ) -> list[ExtractedObservation]:
     """The Observations of a completed response, in question order."""
     survey = _coding(_lookup(OBSERVATION_CATEGORY, "survey"))
-    sdoh = _coding(_lookup(US_CORE_CATEGORY, "sdoh"))
+    social_history = _coding(_lookup(OBSERVATION_CATEGORY, "social-history"))
     positive = _coding(_lookup(INTERPRETATION, "POS"))
     extracted = []
     for item in tool.items:
+        offered = {option.code: option for option in item.answers}
         for answer in answers.get(item.link_id, []):
-            coding = answer.valueCoding
-            if coding is None or coding.code is None:
+            given = answer.valueCoding
+            coding = offered.get(given.code) if given is not None and given.code else None
+            if coding is None:
                 continue
             observation_id = str(uuid.uuid4())
             is_flag = item.flag_answer is not None and coding.code == item.flag_answer
@@ -76,7 +79,7 @@ def extract_observations(
                 domain: dict[str, Any] = {"coding": [item.category.to_fhir()]}
                 if item.category_text:
                     domain["text"] = item.category_text
-                categories += [{"coding": [sdoh]}, domain]
+                categories += [{"coding": [social_history]}, domain]
             resource: dict[str, Any] = {
                 "resourceType": "Observation",
                 "id": observation_id,

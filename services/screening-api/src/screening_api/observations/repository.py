@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, insert, or_, select
+from sqlalchemy import ColumnElement, false, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from screening_api.access import Reach
@@ -18,6 +18,16 @@ class StoredObservation:
     resource: str
 
 
+@dataclass(frozen=True, slots=True)
+class CategoryMatch:
+    """One `category` parameter's values, ORed: every Observation (`survey`), those of risk
+    questions (`social-history`: they have a domain), or those of the listed domains."""
+
+    every: bool = False
+    risk_questions: bool = False
+    domains: tuple[str, ...] = ()
+
+
 @dataclass
 class ObservationFilter:
     """A parsed Observation search: each list ANDs, each inner list ORs."""
@@ -25,7 +35,7 @@ class ObservationFilter:
     response_ids: list[list[str]]
     nhs_numbers: list[list[str]]
     codes: list[list[tuple[str | None, str]]]
-    domains: list[list[str]]
+    categories: list[CategoryMatch]
     positive: bool | None
     count: int
     offset: int
@@ -117,8 +127,15 @@ def _conditions(search: ObservationFilter) -> list[ColumnElement[bool]]:
                 )
             )
         )
-    for domains in search.domains:
-        conditions.append(ObservationRecord.domain_code.in_(domains))
+    for match in search.categories:
+        if match.every:
+            continue
+        options = []
+        if match.risk_questions:
+            options.append(ObservationRecord.domain_code.is_not(None))
+        if match.domains:
+            options.append(ObservationRecord.domain_code.in_(match.domains))
+        conditions.append(or_(*options) if options else false())
     if search.positive is not None:
         conditions.append(ObservationRecord.is_positive.is_(search.positive))
     return conditions

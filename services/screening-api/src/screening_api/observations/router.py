@@ -8,7 +8,12 @@ from starlette.responses import Response
 from screening_api.access import Reach
 from screening_api.audit import trail
 from screening_api.observations.profile import ScreeningObservation
-from screening_api.observations.repository import ObservationFilter, ObservationRepository
+from screening_api.observations.repository import (
+    CategoryMatch,
+    ObservationFilter,
+    ObservationRepository,
+)
+from screening_api.questionnaires.tools import OBSERVATION_CATEGORY
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import SessionDep
 from signpost_platform.errors import BadRequest, NotFound
@@ -17,6 +22,7 @@ from signpost_platform.fhir.search import (
     ID,
     SearchParameter,
     SearchQuery,
+    Token,
     declare_search,
     parse_token,
     search_request,
@@ -53,7 +59,12 @@ PARAMETERS = [
     ),
     SearchParameter("code", "token", "The question's code: system|code or code", f"{OBS}-code"),
     SearchParameter(
-        "category", "token", "A social-need domain category (SDOH domain code)", f"{OBS}-category"
+        "category",
+        "token",
+        "survey (every Observation), social-history (the risk questions' Observations) or a "
+        "social-need domain (SDOH domain code, such as food-insecurity)",
+        f"{OBS}-category",
+        example="social-history",
     ),
     SearchParameter(
         "interpretation",
@@ -77,10 +88,10 @@ def observation_filter(query: SearchQuery) -> ObservationFilter:
     for values in query.occurrences("code"):
         tokens = [parse_token("code", value) for value in values]
         code_tokens.append([(t.system, t.code) for t in tokens])
-    domains = []
-    for values in query.occurrences("category"):
-        tokens = [parse_token("category", value) for value in values]
-        domains.append([t.code for t in tokens if t.system in (None, DOMAIN_SYSTEM)])
+    categories = [
+        _category_match([parse_token("category", value) for value in values])
+        for values in query.occurrences("category")
+    ]
     positive = None
     for values in query.occurrences("interpretation"):
         codes = {parse_token("interpretation", value).code for value in values}
@@ -91,11 +102,21 @@ def observation_filter(query: SearchQuery) -> ObservationFilter:
         response_ids,
         nhs_numbers,
         code_tokens,
-        domains,
+        categories,
         positive,
         query.count,
         query.offset,
         ids=query.ids(),
+    )
+
+
+def _category_match(tokens: list[Token]) -> CategoryMatch:
+    """What one `category` parameter asks for (an unknown category matches nothing)."""
+    kinds = {t.code for t in tokens if t.system in (None, OBSERVATION_CATEGORY)}
+    return CategoryMatch(
+        every="survey" in kinds,
+        risk_questions="social-history" in kinds,
+        domains=tuple(t.code for t in tokens if t.system in (None, DOMAIN_SYSTEM)),
     )
 
 

@@ -20,7 +20,8 @@ PARAMETERS = [
     SearchParameter(
         "name",
         "string",
-        "The computable name; matches names that start with the value, ignoring case",
+        "The computable name (BartsSocialWelfareScreening); matches names that start with the "
+        "value, ignoring case",
         f"{Q}-name",
         example="barts",
     ),
@@ -90,7 +91,7 @@ class QuestionnaireCatalogue:
             found = [t for t in found if t.url in values]
         for values in query.occurrences("name"):
             prefixes = [v.lower() for v in values]
-            found = [t for t in found if t.name.lower().startswith(tuple(prefixes))]
+            found = [t for t in found if t.computable_name.lower().startswith(tuple(prefixes))]
         for values in query.occurrences("version"):
             found = [t for t in found if t.version in values]
         for values in query.occurrences("status"):

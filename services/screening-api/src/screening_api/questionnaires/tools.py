@@ -1,10 +1,18 @@
 """Screening tools: the Questionnaire each one is served as, and the rules that score a response.
 
 Tools are package data (`data/screening-tools.yaml`). Every code a tool names is looked up in the
-shared code lists, and every Questionnaire built is checked against the R4 invariants, so a
-mistake in the data stops the service at start-up instead of reaching a renderer.
+shared code lists (answers carry the code system's own display from there), and every
+Questionnaire built is checked against the R4 invariants, so a mistake in the data stops the
+service at start-up instead of reaching a renderer.
+
+Every Questionnaire also declares the SDC launch context `patient` and ends with a hidden,
+read-only `nhs-number` item whose initialExpression reads the launch patient's NHS number: a
+front end that launches the form with the person (SDC expression-based population) gets the NHS
+number in the response without asking for it. The item is not a question of the tool: it is
+not scored, extracted or counted.
 """
 
+import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -22,12 +30,22 @@ from signpost_schemas.questionnaire import (
     questionnaire_issues,
 )
 
-SDC_QUESTIONNAIRE_PROFILE = "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire"
+SDC = "http://hl7.org/fhir/uv/sdc"
+SDC_QUESTIONNAIRE_PROFILE = f"{SDC}/StructureDefinition/sdc-questionnaire"
+# Expression-based population: the form pre-fills from the launch context.
+SDC_POPULATION_PROFILE = f"{SDC}/StructureDefinition/sdc-questionnaire-pop-exp"
+LAUNCH_CONTEXT_EXTENSION = f"{SDC}/StructureDefinition/sdc-questionnaire-launchContext"
+LAUNCH_CONTEXT_SYSTEM = f"{SDC}/CodeSystem/launchContext"
+INITIAL_EXPRESSION_EXTENSION = f"{SDC}/StructureDefinition/sdc-questionnaire-initialExpression"
+HIDDEN_EXTENSION = "http://hl7.org/fhir/StructureDefinition/questionnaire-hidden"
 ITEM_CONTROL_EXTENSION = "http://hl7.org/fhir/StructureDefinition/questionnaire-itemControl"
 ITEM_CONTROL_SYSTEM = "http://hl7.org/fhir/questionnaire-item-control"
 OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
-US_CORE_CATEGORY = "http://hl7.org/fhir/us/core/CodeSystem/us-core-category"
 INSTRUMENT_SYSTEM = f"{systems.LOCAL_BASE}/CodeSystem/screening-instrument"
+# The item that carries the person's NHS number, pre-filled from the launch patient.
+NHS_NUMBER_LINK_ID = "nhs-number"
+NHS_NUMBER_TEXT = "NHS number"
+NHS_NUMBER_EXPRESSION = f"%patient.identifier.where(system='{systems.NHS_NUMBER}').value.first()"
 
 
 class ToolDefinitionError(ValueError):
@@ -98,7 +116,10 @@ class ScreeningTool:
     """A screening questionnaire at one version, served and scored."""
 
     id: str
+    # The tool's slug (`barts-social-welfare-screening`): its id and instrument code derive from
+    # it; Questionnaire.name is `computable_name` (`BartsSocialWelfareScreening`).
     name: str
+    computable_name: str
     url: str
     version: str
     status: str
@@ -170,14 +191,20 @@ def _concept(code_list: CodeList, system: str, code: str, where: str) -> Concept
     return concept
 
 
+def computable_name(slug: str) -> str:
+    """`barts-social-welfare-screening` -> `BartsSocialWelfareScreening` (que-0)."""
+    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]+", slug))
+
+
 def _build_tool(tool: dict[str, Any], item_system: str, domain_system: str) -> ScreeningTool:
     name = tool["name"]
     answer_list = codes.screening_answers()
     answers = {}
     for answer in tool["answers"]:
-        _concept(answer_list, answer["system"], answer["code"], f"{name} answers")
+        # The code system's own display (LOINC's for the LA answer codes), from the code list.
+        concept = _concept(answer_list, answer["system"], answer["code"], f"{name} answers")
         answers[answer["code"]] = Coding(
-            system=answer["system"], code=answer["code"], display=answer["display"]
+            system=concept.system, code=concept.code, display=concept.display
         )
     items = []
     for raw in tool["items"]:
@@ -220,6 +247,7 @@ def _build_tool(tool: dict[str, Any], item_system: str, domain_system: str) -> S
     return ScreeningTool(
         id=resource["id"],
         name=name,
+        computable_name=resource["name"],
         url=tool["url"],
         version=tool["version"],
         status=tool["status"],
@@ -296,13 +324,15 @@ def _questionnaire_resource(tool: dict[str, Any], items: list[ScreeningItem]) ->
                 }
             ]
         fhir_items.append(fhir_item)
+    fhir_items.append(NHS_NUMBER_ITEM)
     return {
         "resourceType": "Questionnaire",
         "id": f"{tool['name']}-{tool['version']}",
-        "meta": {"profile": [SDC_QUESTIONNAIRE_PROFILE]},
+        "meta": {"profile": [SDC_QUESTIONNAIRE_PROFILE, SDC_POPULATION_PROFILE]},
+        "extension": [PATIENT_LAUNCH_CONTEXT],
         "url": tool["url"],
         "version": tool["version"],
-        "name": tool["name"],
+        "name": computable_name(tool["name"]),
         "title": tool["title"],
         "status": tool["status"],
         "subjectType": ["Patient"],
@@ -312,3 +342,46 @@ def _questionnaire_resource(tool: dict[str, Any], items: list[ScreeningItem]) ->
         "code": [{"system": INSTRUMENT_SYSTEM, "code": tool["name"], "display": tool["title"]}],
         "item": fhir_items,
     }
+
+
+# SDC launch context: the person being screened, as the Patient the form is launched with.
+PATIENT_LAUNCH_CONTEXT: dict[str, Any] = {
+    "url": LAUNCH_CONTEXT_EXTENSION,
+    "extension": [
+        {
+            "url": "name",
+            "valueCoding": {
+                "system": LAUNCH_CONTEXT_SYSTEM,
+                "code": "patient",
+                "display": "Patient",
+            },
+        },
+        {"url": "type", "valueCode": "Patient"},
+        {
+            "url": "description",
+            "valueString": "The person being screened: their NHS number pre-fills the "
+            f"{NHS_NUMBER_LINK_ID} item",
+        },
+    ],
+}
+
+# Hidden and read-only: the person never sees or edits it; it travels with the response.
+NHS_NUMBER_ITEM: dict[str, Any] = {
+    "extension": [
+        {"url": HIDDEN_EXTENSION, "valueBoolean": True},
+        {
+            "url": INITIAL_EXPRESSION_EXTENSION,
+            "valueExpression": {
+                "description": "The launch patient's NHS number",
+                "language": "text/fhirpath",
+                "expression": NHS_NUMBER_EXPRESSION,
+            },
+        },
+    ],
+    "linkId": NHS_NUMBER_LINK_ID,
+    "text": NHS_NUMBER_TEXT,
+    "type": "string",
+    "required": False,
+    "readOnly": True,
+    "maxLength": 10,
+}

@@ -3,8 +3,8 @@
 Measures: invited (invitations issued), completed, positive (any flag), positive by domain,
 wants help and declined help (among positives), referred (delivered to referral-api), referral
 pending, and referral accepted and closed (read back from referral-api). Item level: the rate of
-"I don't want to answer" per question. Months are calendar months in UTC, by the date a response
-was completed (an invitation: the date it was issued).
+"I choose not to answer this question" (LA30122-8) per question. Months are calendar months in
+UTC, by the date a response was completed (an invitation: the date it was issued).
 """
 
 from collections.abc import Callable, Iterable

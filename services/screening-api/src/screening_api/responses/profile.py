@@ -2,6 +2,9 @@
 
 A renderer's export is accepted as it is; the front end adds only the person:
 - `subject.identifier`: the person's NHS number (Modulus 11 checked); names are never kept.
+  A form launched with the person (SDC launch context `patient`) carries the NHS number in its
+  `nhs-number` item instead; it then names the subject, and must agree with `subject` when both
+  are given.
 
 Where the screen was given (the clinic, whose ODS code becomes the referral's requester) is
 found, in order, in the screening-context extension, in `author` (an Organization by ODS code),
@@ -19,12 +22,14 @@ from typing import Annotated, Any
 
 from pydantic import StringConstraints, model_validator
 
+from screening_api.questionnaires.tools import NHS_NUMBER_LINK_ID
 from signpost_schemas import systems
 from signpost_schemas.fhir import lenient
 from signpost_schemas.fhir.binding import custom_error
 from signpost_schemas.fhir.datatypes import Extension
 from signpost_schemas.fhir.patient import MessagePatient
 from signpost_schemas.fhir.service_request import ODS_CODE_PATTERN, PatientReference
+from signpost_schemas.nhs_number import InvalidNhsNumber, validate_nhs_number
 from signpost_schemas.questionnaire import QuestionnaireResponse
 
 SCREENING_CONTEXT_EXTENSION = f"{systems.LOCAL_BASE}/StructureDefinition/screening-context"
@@ -40,6 +45,39 @@ class ScreeningResponse(QuestionnaireResponse):
 
     contained: list[MessagePatient] | None = None
     subject: PatientReference  # type: ignore[assignment]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _subject_from_the_nhs_number_item(cls, data: Any) -> Any:
+        """The NHS number item (pre-filled from the launch patient) names the subject when
+        `subject` does not name one; when both do, they must agree."""
+        found = _nhs_number_answer(data.get("item")) if isinstance(data, dict) else None
+        if found is None:
+            return data
+        where, value = found
+        try:
+            number = validate_nhs_number(value)
+        except InvalidNhsNumber as error:
+            raise custom_error(
+                "value_error", "invalid NHS number: {problem}", where, problem=str(error)
+            ) from None
+        subject = data.get("subject") or {}
+        if not isinstance(subject, dict):
+            return data
+        identifier = subject.get("identifier")
+        if identifier is None:
+            nhs_number = {"system": systems.NHS_NUMBER, "value": number}
+            return {**data, "subject": {**subject, "identifier": nhs_number}}
+        given = identifier.get("value") if isinstance(identifier, dict) else None
+        try:
+            differs = isinstance(given, str) and validate_nhs_number(given) != number
+        except InvalidNhsNumber:
+            return data  # the subject's own check names it
+        if differs:
+            raise custom_error(
+                "business_rule", "the NHS number item differs from the subject's NHS number", where
+            )
+        return data
 
     @model_validator(mode="before")
     @classmethod
@@ -91,6 +129,19 @@ class ScreeningResponse(QuestionnaireResponse):
     def patient(self) -> MessagePatient | None:
         """The person's demographics, when the front end gave them."""
         return self.contained[0] if self.contained else None
+
+
+def _nhs_number_answer(items: Any) -> tuple[str, str] | None:
+    """The FHIRPath and value of the NHS number item's answer, if it has a text answer."""
+    for index, item in enumerate(items if isinstance(items, list) else []):
+        if not isinstance(item, dict) or item.get("linkId") != NHS_NUMBER_LINK_ID:
+            continue
+        answers = item.get("answer")
+        first = answers[0] if isinstance(answers, list) and answers else None
+        value = first.get("valueString") if isinstance(first, dict) else None
+        if isinstance(value, str):
+            return f"QuestionnaireResponse.item[{index}].answer[0].valueString", value
+    return None
 
 
 def _dataset_of(patient: dict[str, Any]) -> dict[str, Any]:

@@ -4,6 +4,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from signpost_platform.fhir.search import SearchParameter
+from signpost_platform.settings import ServiceSettings
+from signpost_platform.smart import rest_security
 from signpost_schemas.fhir.capability_statement import (
     CapabilityStatement,
     Implementation,
@@ -11,7 +13,6 @@ from signpost_schemas.fhir.capability_statement import (
     ResourceInteraction,
     Rest,
     RestResource,
-    RestSecurity,
     SearchParam,
     Software,
 )
@@ -43,6 +44,7 @@ def search_params(parameters: Sequence[SearchParameter]) -> list[SearchParam]:
 
 def capability_statement(
     *,
+    settings: ServiceSettings,
     software: str,
     version: str,
     base_url: str,
@@ -58,10 +60,7 @@ def capability_statement(
         rest=[
             Rest(
                 documentation=f"{documentation} {SEARCH_RULES}" if documentation else SEARCH_RULES,
-                security=RestSecurity(
-                    cors=cors,
-                    description="OAuth2 bearer token (JWT) with scopes per operation",
-                ),
+                security=rest_security(settings, fhir_base=base_url, cors=cors),
                 resource=resources,
                 operation=operations,
             )

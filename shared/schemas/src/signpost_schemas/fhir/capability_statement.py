@@ -5,7 +5,7 @@ from typing import Literal
 from pydantic import Field
 
 from signpost_schemas.fhir.base import FhirModel, FhirResource
-from signpost_schemas.fhir.datatypes import FhirUri
+from signpost_schemas.fhir.datatypes import CodeableConcept, Extension, FhirUri
 
 SearchParamType = Literal["number", "date", "string", "token", "reference", "composite", "uri"]
 TypeInteraction = Literal[
@@ -53,7 +53,9 @@ class RestResource(FhirModel):
 
 
 class RestSecurity(FhirModel):
+    extension: list[Extension] | None = None
     cors: bool | None = None
+    service: list[CodeableConcept] | None = None
     description: str | None = None
 
 

@@ -86,6 +86,16 @@ class Annotation(FhirModel):
     text: FhirString
 
 
+class Expression(FhirModel):
+    """An expression (FHIRPath, for SDC pre-population) and the language it is written in."""
+
+    description: FhirString | None = None
+    name: FhirId | None = None
+    language: FhirCode
+    expression: FhirString | None = None
+    reference: FhirUri | None = None
+
+
 class Extension(FhirModel):
     """An extension; Signpost reads the value types its profiles use."""
 
@@ -98,8 +108,10 @@ class Extension(FhirModel):
     valueInteger: int | None = None
     valueDecimal: float | None = None
     valueDateTime: datetime | date | None = None
+    valueUri: FhirUri | None = None
     valueReference: Reference | None = None
     valueIdentifier: Identifier | None = None
+    valueExpression: Expression | None = None
     extension: list["Extension"] | None = None
 
 

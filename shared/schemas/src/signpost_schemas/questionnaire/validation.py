@@ -13,10 +13,11 @@ An `in-progress` draft is held to structure, types and answer options only: a ha
 be saved and completed later. Issues carry a FHIRPath `expression` naming the offending element;
 an item that is missing altogether is named as `...item.where(linkId='x')`.
 
-`questionnaire_issues` checks a Questionnaire's own R4 invariants (que-1 to que-13) so a form that
+`questionnaire_issues` checks a Questionnaire's own R4 invariants (que-0 to que-13) so a form that
 breaks them is never served.
 """
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 
@@ -237,6 +238,8 @@ def _describe(suffix: str, value: object) -> str:
 
 # Questionnaire invariants ---------------------------------------------------------------------
 
+# que-0 (a warning in R4, held as a rule here): the name is usable by machine processing.
+_COMPUTABLE_NAME = re.compile(r"[A-Z]([A-Za-z0-9_]){0,254}")
 _SIMPLE_TYPES = frozenset({"boolean", "decimal", "integer", "string", "text", "url", "open-choice"})
 _OPTION_TYPES = frozenset(
     {
@@ -254,8 +257,17 @@ _OPTION_TYPES = frozenset(
 
 
 def questionnaire_issues(questionnaire: Questionnaire) -> list[ResponseIssue]:
-    """Breaches of the R4 Questionnaire invariants que-1 to que-13, and dangling enableWhen."""
+    """Breaches of the R4 Questionnaire invariants que-0 to que-13, and dangling enableWhen."""
     issues: list[ResponseIssue] = []
+    if questionnaire.name is not None and not _COMPUTABLE_NAME.fullmatch(questionnaire.name):
+        issues.append(
+            ResponseIssue(
+                "invariant",
+                f"Questionnaire.name: que-0: {questionnaire.name!r} is not a computable name "
+                "(a capital letter, then letters, digits and _, at most 255 characters)",
+                "Questionnaire.name",
+            )
+        )
     link_ids = Counter(item.linkId for item, _ in walk_definitions(questionnaire.item))
     for item, _parent in walk_definitions(questionnaire.item):
         where = f"Questionnaire.item.descendants().where(linkId='{item.linkId}')"

@@ -29,7 +29,7 @@ import hmac
 import io
 import random
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -58,11 +58,16 @@ class PerturbationTable:
 
     first: int
     rows: tuple[tuple[int, ...], ...]
+    # Computed once: `bounds` needs it for every cell of every report.
+    _maximum: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_maximum", max(abs(p) for row in self.rows for p in row))
 
     @property
     def maximum(self) -> int:
         """The largest adjustment either way (public: readers reason with it)."""
-        return max(abs(p) for row in self.rows for p in row)
+        return self._maximum
 
     def adjustment(self, count: int, cell_key: int) -> int:
         row = self.rows[min(max(count - self.first, 0), len(self.rows) - 1)]

@@ -234,7 +234,7 @@ def _audit(
 
 
 def _protect(cells: list[_Cell], total: _Cell, adds_up: bool) -> None:
-    while any(_pinned(cell, cells, total, adds_up) for cell in cells if cell.primary):
+    while _any_pinned(cells, total, adds_up):
         shown = [c for c in cells if c.value is not None and c.value > 0]
         if not shown:
             total.hide()
@@ -242,8 +242,34 @@ def _protect(cells: list[_Cell], total: _Cell, adds_up: bool) -> None:
         min(shown, key=lambda c: c.value or 0).hide()
 
 
-def _pinned(cell: _Cell, cells: Iterable[_Cell], total: _Cell, adds_up: bool) -> bool:
-    """Whether the published figures leave `cell` (suppressed as small) one possible value.
+def _any_pinned(cells: list[_Cell], total: _Cell, adds_up: bool) -> bool:
+    """Whether any cell suppressed as small is left one possible value (`_pinned`). The
+    bounds of all cells are added up once, so a pass is linear in the cells, not quadratic:
+    a breakdown by two dimensions and a reason has a thousand cells."""
+    if total.secondary:
+        return False
+    bounds = [cell.bounds() for cell in cells]
+    lows = sum(low for low, _ in bounds)
+    finite_highs = sum(high for _, high in bounds if not math.isinf(high))
+    unbounded = sum(1 for _, high in bounds if math.isinf(high))
+    for cell, (low, high) in zip(cells, bounds, strict=True):
+        if not cell.primary:
+            continue
+        own_unbounded = math.isinf(high)
+        others_unbounded = unbounded - own_unbounded
+        others_high = (
+            math.inf if others_unbounded else finite_highs - (0 if own_unbounded else high)
+        )
+        if _pinned(cell, total, adds_up, lows - low, others_high):
+            return True
+    return False
+
+
+def _pinned(
+    cell: _Cell, total: _Cell, adds_up: bool, others_low: float, others_high: float
+) -> bool:
+    """Whether the published figures leave `cell` (suppressed as small) one possible value,
+    given the sums of the lowest and highest values of the other cells.
 
     A suppressed cell is 1 to 7 + the largest adjustment, and at most the total. When the
     cells add up to the total, the suppressed cell is
@@ -251,13 +277,10 @@ def _pinned(cell: _Cell, cells: Iterable[_Cell], total: _Cell, adds_up: bool) ->
     highest less the others' lowest; when they add up to more (people, several reasons), only
     the first bound holds.
     """
-    if total.secondary:
-        return False
-    others = [c.bounds() for c in cells if c is not cell]
     small = cell.table.bounds(None)[1] or SUPPRESS_UP_TO
     total_low, total_high = (1, small) if total.primary else total.bounds()
-    low = max(1.0, total_low - sum(b[1] for b in others))
+    low = max(1.0, total_low - others_high)
     high = min(float(small), total_high)
     if adds_up:
-        high = min(high, total_high - sum(b[0] for b in others))
+        high = min(high, total_high - others_low)
     return low == high

@@ -7,6 +7,7 @@ that depends on today's date fails in CI rather than on the first day of some mo
 
 import os
 import tempfile
+import uuid
 from datetime import datetime
 from pathlib import Path
 
@@ -52,7 +53,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.skip(reason="runs once, on SQLite"))
 
 
-_LOG_FILE = Path(tempfile.gettempdir()) / f"signpost-test-run-{os.getpid()}.log"
+# One log file per test process. Under pytest-xdist the workers inherit the run id from the
+# process that started them, which searches every worker's file when the run ends.
+_RUN_ID = os.environ.setdefault("SIGNPOST_TEST_RUN_ID", uuid.uuid4().hex[:12])
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+_LOG_FILE = Path(tempfile.gettempdir()) / f"signpost-test-run-{_RUN_ID}-{_WORKER or 'main'}.log"
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
@@ -76,7 +81,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if handler is None:
         return
     handler.close()
-    offending = log_scan.personal_data_in(_LOG_FILE)
+    if _WORKER:
+        return  # the process that started the workers searches every file
+    files = sorted(_LOG_FILE.parent.glob(f"signpost-test-run-{_RUN_ID}-*.log"))
+    offending = [line for path in files for line in log_scan.personal_data_in(path)]
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if offending:
         if reporter:
@@ -90,7 +98,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
     elif reporter:
         reporter.write_line(
-            f"log scan: no NHS numbers, local patient numbers or postcodes in {_LOG_FILE.name}"
+            "log scan: no NHS numbers, local patient numbers or postcodes in "
+            + ", ".join(path.name for path in files)
         )
 
 

@@ -47,7 +47,7 @@ async def _referrals(referral_client, response_id):
         params={"identifier": f"{SCREENING_ID}|{response_id}"},
         headers=REFERRAL_READ,
     )
-    return [entry["resource"] for entry in search.json()["entry"]]
+    return [entry["resource"] for entry in search.json().get("entry", [])]
 
 
 def _down_worker(app) -> HandoffWorker:

@@ -526,11 +526,14 @@ def render_searchset(
     outcome: dict[str, Any] | None = None,
 ) -> bytes:
     """A searchset Bundle spliced together from stored resource JSON (no re-serialisation);
-    `outcome`, if any, is the last entry (`search.mode = outcome`)."""
+    `outcome`, if any, is the last entry (`search.mode = outcome`). With neither, the Bundle has
+    no `entry` at all: FHIR JSON has no empty arrays."""
     head: dict[str, object] = {"resourceType": "Bundle", "type": "searchset"}
     if total is not None:
         head["total"] = total
     head["link"] = links
+    if not entries and outcome is None:
+        return orjson.dumps(head)
     parts = [orjson.dumps(head)[:-1], b',"entry":[']
     for index, (resource_id, resource_json) in enumerate(entries):
         if index:

@@ -5,11 +5,7 @@ down; when referral-api comes back every expected referral is there exactly once
 who said No to help has none.
 """
 
-import asyncio
-import os
-import socket
-import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -18,78 +14,11 @@ import pytest
 from tests.screening.builders import barts_answers, screening_response
 from tests.support.clients import bearer
 from tests.support.databases import drop_database, migrated_database
+from tests.support.servers import Service, eventually
 
 SCREENING = bearer("screening:write", "screening:read", "screening:all-organisations")
 REFERRAL = bearer("referral:read", "referral:all-organisations")
 SCREENING_ID = "https://signpost.nhs.example/Id/screening-response"
-DEADLINE_SECONDS = 60
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class Service:
-    """One service as a uvicorn subprocess that can be stopped and started again."""
-
-    def __init__(self, factory: str, env: dict[str, str], log: Path) -> None:
-        self.factory = factory
-        self.port = _free_port()
-        self.env = {**os.environ, **env}
-        self.log = log
-        self.process: asyncio.subprocess.Process | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    async def start(self) -> None:
-        with self.log.open("ab") as log:
-            self.process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                self.factory,
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--no-access-log",
-                env=self.env,
-                stdout=log,
-                stderr=asyncio.subprocess.STDOUT,
-            )
-        async with httpx.AsyncClient(base_url=self.url) as client:
-
-            async def alive() -> bool:
-                try:
-                    return (await client.get("/_ping")).status_code == 200
-                except httpx.TransportError:
-                    return False
-
-            await eventually(alive, f"{self.factory} to start (log: {self.log})")
-
-    async def stop(self, *, kill: bool = False) -> None:
-        assert self.process is not None
-        if kill:
-            self.process.kill()
-        else:
-            self.process.terminate()
-        await asyncio.wait_for(self.process.wait(), 20)
-        self.process = None
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], what: str) -> None:
-    """Wait until `check` holds (services work asynchronously), failing after a deadline."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + DEADLINE_SECONDS
-    while not await check():
-        if loop.time() > deadline:
-            pytest.fail(f"gave up waiting for {what}")
-        await asyncio.sleep(0.1)
 
 
 @pytest.fixture

@@ -124,6 +124,43 @@ async def test_conditional_create_accepts_a_url_encoded_header(client, referral_
     assert await count_rows(referral_app, "referral") == 1
 
 
+async def test_conditional_create_takes_the_condition_in_the_query_string(client, referral_app):
+    first = await client.post("/fhir/ServiceRequest", json=service_request(), headers=WRITE)
+    again = await client.post(
+        "/fhir/ServiceRequest",
+        params={"identifier": IDENTIFIER},
+        json=service_request(),
+        headers=WRITE,
+    )
+
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["id"] == first.json()["id"]
+    assert await count_rows(referral_app, "referral") == 1
+
+
+async def test_conditional_create_refuses_two_different_conditions(client, referral_app):
+    response = await client.post(
+        "/fhir/ServiceRequest",
+        params={"identifier": "https://emis.example/referral-id|OTHER"},
+        json=service_request(),
+        headers={**WRITE, "If-None-Exist": f"identifier={IDENTIFIER}"},
+    )
+
+    assert response.status_code == 400
+    assert response.json()["issue"][0]["expression"] == ["identifier"]
+    assert await count_rows(referral_app, "referral") == 0
+
+
+async def test_create_refuses_other_query_parameters(client, referral_app):
+    response = await client.post(
+        "/fhir/ServiceRequest", params={"status": "active"}, json=service_request(), headers=WRITE
+    )
+
+    assert response.status_code == 400
+    assert response.json()["issue"][0]["expression"] == ["status"]
+    assert await count_rows(referral_app, "referral") == 0
+
+
 async def test_plain_create_with_a_used_identifier_is_a_conflict(client, referral_app):
     first = await client.post("/fhir/ServiceRequest", json=service_request(), headers=WRITE)
     second = await client.post("/fhir/ServiceRequest", json=service_request(), headers=WRITE)

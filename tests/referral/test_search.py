@@ -282,12 +282,21 @@ async def test_count_zero_gives_the_total_alone_as_fhir_clients_ask_for_it(clien
 
 
 async def test_elements_keeps_only_the_listed_elements_and_tags_subsetted(client, referrals):
-    bundle = await search(client, "_elements=status,subject&_count=2")
+    bundle = await search(client, "_elements=status,authoredOn&_count=2")
 
     assert len(bundle["entry"]) == 2
     for entry in bundle["entry"]:
         resource = entry["resource"]
-        assert set(resource) == {"resourceType", "id", "meta", "status", "subject"}
+        # intent and subject are kept unasked: FHIR R4 requires them of every ServiceRequest.
+        assert set(resource) == {
+            "resourceType",
+            "id",
+            "meta",
+            "status",
+            "authoredOn",
+            "intent",
+            "subject",
+        }
         assert {
             "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
             "code": "SUBSETTED",

@@ -1,4 +1,5 @@
-"""Updating referrals: PUT with If-Match, optimistic locking."""
+"""Updating referrals: PUT naming the version it replaces (If-Match, else meta.versionId),
+optimistic locking."""
 
 import asyncio
 
@@ -87,6 +88,57 @@ async def test_update_without_if_match_is_428(client):
     )
 
     assert response.status_code == 428
+
+
+async def test_update_without_if_match_replaces_the_version_its_meta_names(client, referral_app):
+    created = await create(client)
+    body = {**changed(created, status="on-hold"), "meta": created["meta"]}
+
+    response = await client.put(f"/fhir/ServiceRequest/{created['id']}", json=body, headers=WRITE)
+
+    assert response.status_code == 200, response.text
+    assert response.headers["etag"] == 'W/"2"'
+    [row] = await fetch_rows(referral_app, "SELECT status, version FROM referral")
+    assert row == {"status": "on-hold", "version": 2}
+
+
+async def test_update_whose_meta_names_a_stale_version_is_412(client, referral_app):
+    created = await create(client)
+    url = f"/fhir/ServiceRequest/{created['id']}"
+    stale = {**changed(created, status="revoked"), "meta": created["meta"]}
+    await client.put(
+        url, json=changed(created, status="on-hold"), headers={**WRITE, "If-Match": 'W/"1"'}
+    )
+
+    response = await client.put(url, json=stale, headers=WRITE)
+
+    assert response.status_code == 412
+    [row] = await fetch_rows(referral_app, "SELECT status, version FROM referral")
+    assert row == {"status": "on-hold", "version": 2}
+
+
+async def test_if_match_wins_over_meta_version_id(client, referral_app):
+    created = await create(client)
+    body = {**changed(created, status="on-hold"), "meta": {"versionId": "7"}}
+
+    response = await client.put(
+        f"/fhir/ServiceRequest/{created['id']}", json=body, headers={**WRITE, "If-Match": 'W/"1"'}
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json()["meta"]["versionId"] == "2"
+
+
+async def test_update_whose_meta_version_is_not_a_version_is_400(client, referral_app):
+    created = await create(client)
+    body = {**changed(created, status="on-hold"), "meta": {"versionId": "abc"}}
+
+    response = await client.put(f"/fhir/ServiceRequest/{created['id']}", json=body, headers=WRITE)
+
+    assert response.status_code == 400
+    assert response.json()["issue"][0]["expression"] == ["meta.versionId"]
+    [row] = await fetch_rows(referral_app, "SELECT status, version FROM referral")
+    assert row == {"status": "active", "version": 1}
 
 
 async def test_update_with_mismatched_id_is_400(client):

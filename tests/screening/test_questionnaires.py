@@ -221,5 +221,6 @@ async def test_search_by_id_and_the_common_result_parameters(client):
     assert [e["resource"]["id"] for e in by_id["entry"]] == [first]
     assert counted["total"] == every["total"]
     assert "entry" not in counted  # FHIR JSON has no empty arrays
-    assert set(subset["entry"][0]["resource"]) == {"resourceType", "id", "meta", "name"}
+    # status is kept unasked: FHIR R4 requires it of every Questionnaire.
+    assert set(subset["entry"][0]["resource"]) == {"resourceType", "id", "meta", "name", "status"}
     assert subset["entry"][0]["resource"]["meta"]["tag"][-1]["code"] == "SUBSETTED"

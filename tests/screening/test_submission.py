@@ -169,6 +169,20 @@ async def test_draft_update_with_a_stale_version_is_refused(client):
     assert response.json()["issue"][0]["expression"] == ["If-Match"]
 
 
+async def test_draft_update_without_if_match_replaces_the_version_its_meta_names(client):
+    draft = screening_response({"1": "yes"}, status="in-progress")
+    created = (await client.post("/fhir/QuestionnaireResponse", json=draft, headers=WRITE)).json()
+    path = f"/fhir/QuestionnaireResponse/{created['id']}"
+    read_back = {**screening_response({"1": "no"}, status="in-progress"), "meta": created["meta"]}
+
+    first = await client.put(path, json=read_back, headers=WRITE)
+    second = await client.put(path, json=read_back, headers=WRITE)
+
+    assert first.status_code == 200, first.text
+    assert first.headers["etag"] == 'W/"2"'
+    assert second.status_code == 412
+
+
 async def test_retry_with_if_none_exist_returns_the_first_submission(client, screening_app):
     body = screening_response(barts_answers(item_1="yes") | {"7": "yes"}, identifier="visit-1")
     condition = {"If-None-Exist": "identifier=https://clinic-portal.example/response|visit-1"}

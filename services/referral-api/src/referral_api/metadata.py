@@ -54,7 +54,7 @@ async def capabilities(request: Request) -> Response:
                     ResourceInteraction(
                         code="create",
                         documentation="Conditional create with "
-                        "If-None-Exist: identifier=<system>|<value>",
+                        "If-None-Exist: identifier=<system>|<value> (or ?identifier=)",
                     ),
                     ResourceInteraction(code="read"),
                     ResourceInteraction(
@@ -62,7 +62,12 @@ async def capabilities(request: Request) -> Response:
                         documentation="Only the current version is kept: its version id is "
                         "served, any other is 404",
                     ),
-                    ResourceInteraction(code="update", documentation="If-Match is required"),
+                    ResourceInteraction(
+                        code="update",
+                        documentation="Version-aware: If-Match, else the resource's "
+                        "meta.versionId, names the version replaced (412 if stale, 428 if "
+                        "neither is sent)",
+                    ),
                     ResourceInteraction(
                         code="search-type",
                         documentation="GET, or POST _search with form-encoded parameters",

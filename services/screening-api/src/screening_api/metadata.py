@@ -60,7 +60,8 @@ async def capabilities(request: Request) -> Response:
                     ResourceInteraction(code="read"),
                     ResourceInteraction(
                         code="update",
-                        documentation="Drafts (in-progress) only; If-Match is required",
+                        documentation="Drafts (in-progress) only; version-aware: If-Match, else "
+                        "the resource's meta.versionId, names the version replaced",
                     ),
                 ],
                 versioning="versioned-update",

@@ -737,7 +737,8 @@ EXAMPLES: dict[str, OperationExamples] = {
                                     {
                                         "code": "update",
                                         "documentation": "Drafts (in-progress) only; "
-                                        "If-Match is required",
+                                        "version-aware: If-Match, else the resource's "
+                                        "meta.versionId, names the version replaced",
                                     },
                                 ],
                                 "versioning": "versioned-update",

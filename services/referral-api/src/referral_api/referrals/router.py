@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Query, Request
 from starlette.responses import Response
 
 from referral_api.audit import trail
@@ -18,7 +18,7 @@ from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import ReadSessionDep, SessionDep
 from signpost_platform.errors import NotFound
 from signpost_platform.fhir.parsing import read_resource, require_json
-from signpost_platform.fhir.preconditions import if_none_exist_identifier, required_version
+from signpost_platform.fhir.preconditions import create_condition, required_version
 from signpost_platform.fhir.responses import FhirResponse, version_headers, written
 from signpost_platform.fhir.search import declare_search, search_request, searchset
 from signpost_platform.openapi_docs import body_of
@@ -83,9 +83,10 @@ _ERRORS = {
     operation_id="createServiceRequest",
     description="Validates the referral against the Signpost minimum referral dataset and stores "
     "it. Missing non-essential data is kept as a data gap and reported (Prefer: "
-    "return=OperationOutcome). With If-None-Exist, an existing referral with that "
-    "identifier is returned (200) instead of a duplicate.",
-    summary="Create a referral (conditional with If-None-Exist)",
+    "return=OperationOutcome). With If-None-Exist, or the same condition as the query "
+    "parameter identifier (the form fhirpy's get_or_create sends), an existing referral with "
+    "that identifier is returned (200) instead of a duplicate.",
+    summary="Create a referral (conditional with If-None-Exist or ?identifier=)",
     status_code=201,
     openapi_extra=_BODY,
     responses={
@@ -103,11 +104,19 @@ async def create_service_request(
         str | None,
         Header(description="identifier=<system>|<value>: return the match instead of creating"),
     ] = None,
+    identifier: Annotated[
+        str | None,
+        Query(
+            description="<system>|<value>: the same condition as If-None-Exist, in the query "
+            "string (POST ServiceRequest?identifier=…, as fhirpy's get_or_create sends it)",
+            examples=["https://emis.example/referral-id|EMIS-2026-000123"],
+        ),
+    ] = None,
     prefer: PreferHeader = None,
 ) -> Response:
+    condition = create_condition(if_none_exist, identifier)
     require_json(request)
     reading = read_resource(await request.body(), ServiceRequest, "ServiceRequest")
-    condition = if_none_exist_identifier(if_none_exist) if if_none_exist else None
     reach = Reach.of(caller)
     outcome = await service.create(
         session,
@@ -213,16 +222,17 @@ async def vread_service_request(
 @router.put(
     "/{referral_id}",
     operation_id="updateServiceRequest",
-    description="Replaces the referral. If-Match must name its current version (412 when stale, "
-    "428 when missing); the answer carries the new version in ETag.",
-    summary="Update a referral (If-Match required; 412 if stale)",
+    description="Replaces the referral. The version it replaces is named by If-Match or, "
+    "without it, by the body's meta.versionId (412 when stale, 428 when neither is sent); "
+    "the answer carries the new version in ETag.",
+    summary="Update a referral (If-Match or meta.versionId required; 412 if stale)",
     openapi_extra=_BODY,
     responses={
         200: _resource("Updated; ETag names the new version"),
         404: _outcome("No such referral, or not one the caller's organisation sent or received"),
         409: _outcome("An identifier is already used by another referral"),
-        412: _outcome("If-Match names a version that is no longer current"),
-        428: _outcome("If-Match is missing"),
+        412: _outcome("If-Match (or meta.versionId) names a version that is no longer current"),
+        428: _outcome("Neither If-Match nor meta.versionId says which version is replaced"),
         **_ERRORS,
     },
 )
@@ -231,13 +241,20 @@ async def update_service_request(
     request: Request,
     session: SessionDep,
     caller: WriteCaller,
-    if_match: Annotated[str | None, Header(description='The version being replaced: W/"3"')] = None,
+    if_match: Annotated[
+        str | None,
+        Header(
+            description='The version being replaced: W/"3". Without it, the meta.versionId of '
+            "the resource sent names that version"
+        ),
+    ] = None,
     prefer: PreferHeader = None,
 ) -> Response:
-    expected = required_version(if_match)
     reach = Reach.of(caller)
     require_json(request)
     reading = read_resource(await request.body(), ServiceRequest, "ServiceRequest")
+    meta = reading.resource.meta
+    expected = required_version(if_match, meta.versionId if meta else None)
     stored = await service.update(
         session,
         referral_id,

@@ -111,17 +111,17 @@ async def create_questionnaire_response(
     "/{response_id}",
     operation_id="updateQuestionnaireResponse",
     description="Replaces a draft response, or completes it (then it is scored and a positive "
-    "screen that wants help is handed to referral-api). If-Match must name the "
-    "current version.",
-    summary="Replace a draft response, or complete it (If-Match required)",
+    "screen that wants help is handed to referral-api). If-Match, or without it the body's "
+    "meta.versionId, must name the current version.",
+    summary="Replace a draft response, or complete it (If-Match or meta.versionId required)",
     responses={
         200: {
             "model": ScreeningResponse,
             "description": "Replaced; completed responses carry their outcome",
         },
         409: {"description": "The response is already completed: it cannot be edited"},
-        412: {"description": "If-Match names a version that is no longer current"},
-        428: {"description": "If-Match is missing"},
+        412: {"description": "If-Match (or meta.versionId) names a version no longer current"},
+        428: {"description": "Neither If-Match nor meta.versionId names the version replaced"},
         **_ERRORS,
     },
 )
@@ -132,10 +132,10 @@ async def update_questionnaire_response(
     caller: WriteCaller,
     if_match: Annotated[str | None, Header(description='The version being replaced: W/"1"')] = None,
 ) -> Response:
-    expected = required_version(if_match)
     filing = _filing(request, caller)
     require_json(request)
     resource = parse_resource(await request.body(), ScreeningResponse, "QuestionnaireResponse")
+    expected = required_version(if_match, resource.meta.versionId if resource.meta else None)
     submission = await service.update(
         session, request.app.state.questionnaires, response_id, resource, expected, filing
     )

@@ -17,11 +17,37 @@ def if_none_exist_identifier(header: str) -> Token:
     return parse_token("If-None-Exist", pairs[0][1])
 
 
-def required_version(if_match: str | None) -> int:
-    """The version an update replaces; updates without `If-Match` are refused (428)."""
-    if not if_match:
-        raise PreconditionRequired(
-            'an update must send If-Match with the version it replaces (W/"n")',
-            expression="If-Match",
+def create_condition(if_none_exist: str | None, identifier: str | None) -> Token | None:
+    """The identifier a create is conditional on: `If-None-Exist`, or the same condition as the
+    create's query string (`POST [type]?identifier=<system>|<value>`, the form fhirpy's
+    `get_or_create` sends). Both at once must name the same identifier."""
+    header = if_none_exist_identifier(if_none_exist) if if_none_exist else None
+    if identifier is None:
+        return header
+    query = parse_token("identifier", identifier)
+    if header is not None and header != query:
+        raise BadRequest(
+            "If-None-Exist and the identifier query parameter name different identifiers",
+            expression="identifier",
         )
-    return parse_if_match(if_match)
+    return query
+
+
+def required_version(if_match: str | None, stated: str | None = None) -> int:
+    """The version an update replaces: `If-Match`, else the `meta.versionId` of the resource sent
+    (`stated`), which FHIR lets a server that imposes version integrity read. With neither the
+    update is refused (428): a client must say which version it changes."""
+    if if_match:
+        return parse_if_match(if_match)
+    if stated is not None:
+        if not stated.isdigit():
+            raise BadRequest(
+                "meta.versionId must be the version being replaced, such as 1",
+                expression="meta.versionId",
+            )
+        return int(stated)
+    raise PreconditionRequired(
+        'an update must say which version it replaces: If-Match: W/"n", or the meta.versionId '
+        "it was read with",
+        expression="If-Match",
+    )

@@ -38,6 +38,17 @@ SUBSETTED = {
 }
 # Always kept by `_elements` (FHIR R4 3.1.1.5.9): the element names a resource cannot do without.
 MANDATORY_ELEMENTS = ("resourceType", "id", "meta")
+# Also kept, since "servers SHOULD always return mandatory elements whether they are requested or
+# not" (FHIR R4 3.1.1.5.9): the top-level elements FHIR R4 requires (min 1) in each resource type
+# Signpost searches. HealthcareService, Location and Organization require none.
+REQUIRED_ELEMENTS = {
+    "ServiceRequest": ("status", "intent", "subject"),
+    "Task": ("status", "intent"),
+    "Encounter": ("status", "class"),
+    "Observation": ("status", "code"),
+    "Questionnaire": ("status",),
+    "QuestionnaireResponse": ("status",),
+}
 # jQuery's cache-buster (`_=1700000000000`): no meaning to the search, ignored without a word.
 CACHE_BUSTER = "_"
 _ELEMENT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
@@ -73,8 +84,8 @@ SUMMARY = QueryParameter(
 )
 ELEMENTS = QueryParameter(
     "_elements",
-    "Comma-separated top-level element names: each entry keeps only these (with id, meta and "
-    "resourceType) and is tagged SUBSETTED",
+    "Comma-separated top-level element names: each entry keeps only these (with id, meta, "
+    "resourceType and the elements FHIR R4 requires of it) and is tagged SUBSETTED",
     pattern=r"^[A-Za-z][A-Za-z0-9]*(,[A-Za-z][A-Za-z0-9]*)*$",
     example="status,subject",
 )
@@ -483,10 +494,15 @@ def searchset(
 
 
 def subset(resource_json: bytes, elements: Sequence[str] | None, drop_text: bool) -> bytes:
-    """A resource cut to `elements` (plus id, meta and resourceType) and without its narrative if
-    `drop_text`, tagged SUBSETTED in meta.tag."""
+    """A resource cut to `elements` (plus id, meta, resourceType and the elements FHIR R4
+    requires of its type) and without its narrative if `drop_text`, tagged SUBSETTED in
+    meta.tag."""
     resource = orjson.loads(resource_json)
-    keep = set(elements) | set(MANDATORY_ELEMENTS) if elements is not None else None
+    keep = (
+        {*elements, *MANDATORY_ELEMENTS, *REQUIRED_ELEMENTS.get(resource.get("resourceType"), ())}
+        if elements is not None
+        else None
+    )
     shaped = {
         key: value
         for key, value in resource.items()

@@ -9,7 +9,7 @@ PACKAGES := -e shared/schemas -e shared/platform -e services/referral-api -e ser
 SERVICES := referral directory screening
 SCOPES ?= referral:read referral:write referral:all-organisations directory:write screening:read screening:write screening:all-organisations reports:read audit:read
 
-.PHONY: help venv run test test-sqlite test-postgres test-clock renderers openapi-tools lint format migrate token load-postcodes load-directory-postcodes load-snomed import-history bench openapi image clean
+.PHONY: help venv run test test-sqlite test-postgres test-clock renderers openapi-tools clients lint format migrate token load-postcodes load-directory-postcodes load-snomed import-history bench openapi image clean
 
 help:
 	@echo "make run      start referral-api :8001, directory-api :8002, screening-api :8003 (SQLite in ./var/)"
@@ -17,6 +17,7 @@ help:
 	@echo "make test-clock  run the date-sensitive suites with the clock just before a month and a year boundary"
 	@echo "make renderers install chromium and the npm packages the questionnaire renderer tests use"
 	@echo "make openapi-tools install the npm packages the OpenAPI tool tests use (Redocly, openapi-typescript, tsc)"
+	@echo "make clients  install the npm packages of the FHIR client flows and the R4 validator"
 	@echo "make token    print a development bearer token (SCOPES='referral:read ...' ODS=F84001)"
 	@echo "make migrate  migrate the three databases to head"
 	@echo "make load-postcodes FILE=...  load the full ONS postcode directory into referral-api"
@@ -65,6 +66,9 @@ renderers:
 
 openapi-tools:
 	bash tests/openapi/node/setup.sh
+
+clients:
+	bash tests/clients/node/setup.sh
 
 test-sqlite: venv
 	SIGNPOST_TEST_BACKENDS=sqlite $(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import time_machine
 
-from tests.support import log_scan
+from tests.support import fhir_corpus, log_scan
 
 # Started on import, before any other conftest mints a token or reads the clock.
 _FAKE_NOW = os.environ.get("SIGNPOST_FAKE_NOW")
@@ -60,6 +60,17 @@ _WORKER = os.environ.get("PYTEST_XDIST_WORKER")
 _LOG_FILE = Path(tempfile.gettempdir()) / f"signpost-test-run-{_RUN_ID}-{_WORKER or 'main'}.log"
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> object:
+    """Keep the FHIR resources a test receives for the R4 validation, unless it is marked
+    `serves_back_invalid_fhir`."""
+    fhir_corpus.CORPUS.paused = item.get_closest_marker("serves_back_invalid_fhir") is not None
+    try:
+        return (yield)
+    finally:
+        fhir_corpus.CORPUS.paused = False
+
+
 def pytest_report_header(config: pytest.Config) -> str | None:
     return f"wall clock faked from {_FAKE_NOW} (ticking)" if _FAKE_NOW else None
 
@@ -76,7 +87,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Fail the run if any log line of it carries an NHS number, a local patient number or a
-    postcode."""
+    postcode, or if any FHIR resource the tests received is not valid FHIR R4."""
+    _validate_fhir_received(session)
     handler = session.config.stash.get(_log_handler_key, None)
     if handler is None:
         return
@@ -104,3 +116,49 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 _log_handler_key = pytest.StashKey[object]()
+
+
+def _validate_fhir_received(session: pytest.Session) -> None:
+    """Validate the distinct FHIR resources the tests received (`fhir_corpus`) with the
+    independent R4 validator; skipped when it is not installed, unless it is required
+    (`SIGNPOST_REQUIRE_CLIENT_TOOLS=1`, as in CI), where that fails the run."""
+    corpus = fhir_corpus.CORPUS
+    if not corpus.resources:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    missing = fhir_corpus.missing()
+    if missing:
+        if fhir_corpus.required():
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        if reporter:
+            reporter.write_line(
+                f"FHIR R4 validation not run: missing {', '.join(missing)} "
+                f"(run {fhir_corpus.SETUP})",
+                red=fhir_corpus.required(),
+            )
+        return
+    ndjson = Path(tempfile.gettempdir()) / f"signpost-fhir-received-{os.getpid()}.ndjson"
+    distinct = corpus.write(ndjson)
+    result = fhir_corpus.validate(ndjson)
+    failures = result["failures"]
+    if failures:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    if reporter is None:
+        return
+    if failures:
+        reporter.write_line(
+            f"INVALID FHIR R4: {len(failures)} of the {distinct} distinct resources the tests "
+            f"received (kept in {ndjson}):",
+            red=True,
+        )
+        for failure in failures[:20]:
+            for issue in failure["issues"][:5]:
+                where = ", ".join(issue.get("expression", []))
+                what = issue.get("details", {}).get("text") or issue.get("diagnostics")
+                name = f"{failure['resourceType']}/{failure.get('id')}"
+                reporter.write_line(f"  {name}: {where}: {what} ({failure.get('test')})")
+    else:
+        reporter.write_line(
+            f"FHIR R4 validation: {result['validated']} distinct resources (of "
+            f"{corpus.received} received) valid"
+        )

@@ -93,6 +93,7 @@ async def test_a_referral_without_reasons_is_kept_with_reason_not_recorded(
     ]
 
 
+@pytest.mark.serves_back_invalid_fhir  # reasonCode[0].foo is no FHIR R4 element
 async def test_elements_signpost_does_not_read_are_served_back_exactly(client, referral_app):
     unknown_extension = {
         "url": "https://example.org/StructureDefinition/referral-priority-band",

@@ -7,6 +7,7 @@ import httpx
 from fastapi import FastAPI
 
 from signpost_platform.auth import mint_development_token
+from tests.support import fhir_corpus
 
 
 def bearer(*scopes: str, ods: str | None = None) -> dict[str, str]:
@@ -16,8 +17,13 @@ def bearer(*scopes: str, ods: str | None = None) -> dict[str, str]:
 
 @asynccontextmanager
 async def running(app: FastAPI, base_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    """Run `app`'s lifespan and yield a client that talks to it in-process."""
+    """Run `app`'s lifespan and yield a client that talks to it in-process. Every FHIR resource
+    it receives is kept for the R4 validation at the end of the run (`fhir_corpus`)."""
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
+        async with httpx.AsyncClient(
+            transport=transport,
+            base_url=base_url,
+            event_hooks={"response": [fhir_corpus.record]},
+        ) as client:
             yield client

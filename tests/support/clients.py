@@ -20,10 +20,6 @@ async def running(app: FastAPI, base_url: str) -> AsyncIterator[httpx.AsyncClien
     """Run `app`'s lifespan and yield a client that talks to it in-process. Every FHIR resource
     it receives is kept for the R4 validation at the end of the run (`fhir_corpus`)."""
     async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(
-            transport=transport,
-            base_url=base_url,
-            event_hooks={"response": [fhir_corpus.record]},
-        ) as client:
+        transport = fhir_corpus.RecordingTransport(httpx.ASGITransport(app=app))
+        async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
             yield client

@@ -2,13 +2,14 @@
 by an independent FHIR R4 validator (`tests/clients/node/validate.mjs`: @medplum/core with the
 R4 core definitions, FHIRPath invariants included).
 
-The shared test client (`tests.support.clients.running`) hands every response to `record`. A
+The shared test client (`tests.support.clients.running`) sends through `RecordingTransport`. A
 resource's shape is the set of its element paths, with the values that choose a meaning kept
 (codes, systems, URLs, statuses) and dates and numbers reduced to their format, so thousands of
 answers boil down to the few hundred distinct ones worth validating. Resources inside a Bundle
 (its entries) or inside a resource (`contained`) are recorded as resources of their own too.
 """
 
+import gzip
 import json
 import os
 import re
@@ -84,15 +85,37 @@ class Corpus:
 CORPUS = Corpus()
 
 
-async def record(response: httpx.Response) -> None:
-    """An httpx response hook: keep the FHIR resource a response under /fhir carries."""
-    if "/fhir" not in response.request.url.path or "json" not in response.headers.get(
-        "content-type", ""
-    ):
-        return
-    await response.aread()
+class RecordingTransport(httpx.AsyncBaseTransport):
+    """A transport that hands on what `inner` answers, keeping the FHIR resource of every
+    answer under /fhir in `CORPUS`. The answer is passed on byte for byte (still compressed, if
+    it was), so a caller can stream it raw as it would without the recording."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if "/fhir" not in request.url.path or "json" not in response.headers.get(
+            "content-type", ""
+        ):
+            return response
+        raw = b"".join([chunk async for chunk in response.aiter_raw()])
+        await response.aclose()
+        _record(raw, response.headers.get("content-encoding", ""))
+        return httpx.Response(
+            response.status_code,
+            headers=response.headers,
+            stream=httpx.ByteStream(raw),
+            extensions=response.extensions,
+        )
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def _record(raw: bytes, encoding: str) -> None:
     try:
-        body = json.loads(response.content)
+        body = json.loads(gzip.decompress(raw) if encoding == "gzip" else raw)
     except ValueError:
         return
     if isinstance(body, dict) and isinstance(body.get("resourceType"), str):

@@ -341,8 +341,8 @@ async def search(
 
 def _stale(current: int, expected: int) -> PreconditionFailed:
     return PreconditionFailed(
-        f"If-Match names version {expected} but the current version is {current}: read the "
-        "referral again and reapply the change",
+        f"the update replaces version {expected} (If-Match, or meta.versionId without it) but "
+        f"the current version is {current}: read the referral again and reapply the change",
         expression="If-Match",
     )
 

@@ -485,7 +485,7 @@ def _completed_is_final(current: StoredResponse) -> Conflict:
 
 def _stale(current: int, expected: int) -> PreconditionFailed:
     return PreconditionFailed(
-        f"If-Match names version {expected} but the current version is {current}: read the "
-        "response again and reapply the change",
+        f"the update replaces version {expected} (If-Match, or meta.versionId without it) but "
+        f"the current version is {current}: read the response again and reapply the change",
         expression="If-Match",
     )

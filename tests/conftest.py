@@ -5,6 +5,7 @@ from that moment on (`make test-clock` sets it just before a month and a year bo
 that depends on today's date fails in CI rather than on the first day of some month.
 """
 
+import json
 import os
 import tempfile
 import uuid
@@ -121,9 +122,22 @@ _log_handler_key = pytest.StashKey[object]()
 def _validate_fhir_received(session: pytest.Session) -> None:
     """Validate the distinct FHIR resources the tests received (`fhir_corpus`) with the
     independent R4 validator; skipped when it is not installed, unless it is required
-    (`SIGNPOST_REQUIRE_CLIENT_TOOLS=1`, as in CI), where that fails the run."""
-    corpus = fhir_corpus.CORPUS
-    if not corpus.resources:
+    (`SIGNPOST_REQUIRE_CLIENT_TOOLS=1`, as in CI), where that fails the run. Under pytest-xdist
+    each worker writes what it received and the process that started them validates it all."""
+    folder = Path(tempfile.gettempdir())
+    own = folder / f"signpost-fhir-received-{_RUN_ID}-{_WORKER or 'main'}.ndjson"
+    fhir_corpus.CORPUS.write(own)
+    if _WORKER:
+        return
+    files = sorted(folder.glob(f"signpost-fhir-received-{_RUN_ID}-*.ndjson"))
+    distinct: dict[tuple[str, ...], str] = {}
+    for path in files:
+        for line in path.read_text().splitlines():
+            distinct.setdefault(fhir_corpus.shape(json.loads(line)["resource"]), line)
+    lines = list(distinct.values())
+    for path in files:
+        path.unlink()
+    if not lines:
         return
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     missing = fhir_corpus.missing()
@@ -137,17 +151,19 @@ def _validate_fhir_received(session: pytest.Session) -> None:
                 red=fhir_corpus.required(),
             )
         return
-    ndjson = Path(tempfile.gettempdir()) / f"signpost-fhir-received-{os.getpid()}.ndjson"
-    distinct = corpus.write(ndjson)
+    ndjson = folder / f"signpost-fhir-received-{_RUN_ID}.ndjson"
+    ndjson.write_text("".join(f"{line}\n" for line in lines))
     result = fhir_corpus.validate(ndjson)
     failures = result["failures"]
     if failures:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    else:
+        ndjson.unlink()
     if reporter is None:
         return
     if failures:
         reporter.write_line(
-            f"INVALID FHIR R4: {len(failures)} of the {distinct} distinct resources the tests "
+            f"INVALID FHIR R4: {len(failures)} of the {len(lines)} distinct resources the tests "
             f"received (kept in {ndjson}):",
             red=True,
         )
@@ -158,7 +174,4 @@ def _validate_fhir_received(session: pytest.Session) -> None:
                 name = f"{failure['resourceType']}/{failure.get('id')}"
                 reporter.write_line(f"  {name}: {where}: {what} ({failure.get('test')})")
     else:
-        reporter.write_line(
-            f"FHIR R4 validation: {result['validated']} distinct resources (of "
-            f"{corpus.received} received) valid"
-        )
+        reporter.write_line(f"FHIR R4 validation: {result['validated']} distinct resources valid")

@@ -161,6 +161,18 @@ async def test_create_refuses_other_query_parameters(client, referral_app):
     assert await count_rows(referral_app, "referral") == 0
 
 
+async def test_create_takes_fhirs_general_parameters(client, referral_app):
+    response = await client.post(
+        "/fhir/ServiceRequest",
+        params={"_format": "json", "_pretty": "true"},
+        json=service_request(),
+        headers=WRITE,
+    )
+
+    assert response.status_code == 201, response.text
+    assert await count_rows(referral_app, "referral") == 1
+
+
 async def test_plain_create_with_a_used_identifier_is_a_conflict(client, referral_app):
     first = await client.post("/fhir/ServiceRequest", json=service_request(), headers=WRITE)
     second = await client.post("/fhir/ServiceRequest", json=service_request(), headers=WRITE)

@@ -21,7 +21,7 @@ from fastapi import Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
-from signpost_platform.errors import BadRequest
+from signpost_platform.errors import BadRequest, is_fhir_path
 
 ValueType = Literal["string", "integer", "number", "boolean"]
 
@@ -101,6 +101,10 @@ def declare(definitions: Iterable[QueryParameter]) -> dict[str, Any]:
     return {"parameters": parameters}
 
 
+# Parameters FHIR lets a client add to any interaction: the format asked for and pretty printing.
+GENERAL_FHIR = frozenset({"_format", "_pretty"})
+
+
 def check_parameters(request: Request) -> None:
     """Refuse (400, naming the parameter) what no route can take: a NUL character in a query or
     path parameter (PostgreSQL text cannot hold one), a parameter given more than
@@ -122,7 +126,8 @@ def check_parameters(request: Request) -> None:
     if not allowed:
         return
     for name in request.query_params:
-        if name not in allowed:
+        # FHIR's general parameters apply to every interaction (the middleware serves _format).
+        if name not in allowed and not (is_fhir_path(request.url.path) and name in GENERAL_FHIR):
             raise BadRequest(
                 f"unknown query parameter {name!r}; supported: {', '.join(sorted(allowed))}",
                 expression=name,

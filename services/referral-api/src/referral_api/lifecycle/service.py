@@ -372,10 +372,6 @@ async def owner_and_summary(
     return await LifecycleRepository(session).owner_and_summary_for_update(*identifier)
 
 
-async def current_summary(session: AsyncSession, referral_id: str) -> dict[str, Any] | None:
-    return await LifecycleRepository(session).summary(referral_id)
-
-
 def summary_extension(summary: dict[str, Any], source_system: str) -> dict[str, Any]:
     """The lifecycle summary as the ServiceRequest's Extension-Signpost-ReferralLifecycle."""
     parts: list[dict[str, Any]] = [{"url": "status", "valueCode": summary["status"]}]

@@ -73,10 +73,6 @@ class ScreeningItem:
     def is_risk_item(self) -> bool:
         return self.flag_answer is not None
 
-    @property
-    def is_help_item(self) -> bool:
-        return self.wants_help_answer is not None
-
 
 @dataclass(frozen=True, slots=True)
 class Flag:

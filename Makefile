@@ -24,7 +24,7 @@ help:
 	@echo "make load-directory-postcodes FILE=...  load it into directory-api (postcode searches)"
 	@echo "make load-snomed DIR=...  load a SNOMED CT RF2 Snapshot into referral-api (groups SNOMED codes)"
 	@echo "make import-history FILE=...  backfill referral history (NDJSON messages or the CSV template)"
-	@echo "make lint     ruff check and format check"
+	@echo "make lint     ruff check and format check, import contracts (lint-imports), mypy --strict on shared/"
 	@echo "make bench    benchmarks on PostgreSQL (see bench/README.md)"
 	@echo "make openapi  write each service's OpenAPI document to docs/openapi/"
 	@echo "make image    build the container image (needs Docker; see docs/deploy.md)"
@@ -79,6 +79,8 @@ test-postgres: venv
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 format: venv
 	$(BIN)/ruff format .

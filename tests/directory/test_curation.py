@@ -181,10 +181,11 @@ async def test_organisation_with_live_services_cannot_be_retired(client):
 
 
 async def test_term_in_use_cannot_be_retired(client):
+    await make_service(client)
+
     refused = await client.post(
         f"/taxonomy_terms/{service_type('debt-advice')}/retire", headers=WRITE
     )
-    await make_service(client)
 
     assert refused.status_code == 409
 

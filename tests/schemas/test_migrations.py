@@ -167,6 +167,89 @@ async def test_existing_referrals_and_links_are_filed_under_their_nhs_number(bac
         await drop_database(url)
 
 
+async def test_existing_referrals_get_their_reason_and_source_groups(backend, session_tmp):
+    from alembic import command
+
+    from signpost_platform.migrations import alembic_config
+
+    url = await create_empty_database(backend, session_tmp, "referral_groups")
+    config = alembic_config(find_repo_file("alembic.ini"), "referral", url)
+    try:
+        await asyncio.to_thread(command.upgrade, config, "8fe0f343e96d")
+        engine = create_async_engine(url)
+        async with engine.begin() as connection:
+            for referral_id, source_system, source_code in (
+                ("mhsds", MHSDS_SOURCE, "E4"),
+                ("snomed", "http://snomed.info/sct", "185365002"),
+                ("unknown", MHSDS_SOURCE, "Z9"),
+            ):
+                await connection.execute(
+                    text(
+                        "INSERT INTO referral (id, version, status, intent, nhs_number, "
+                        "requester_ods, received_by_role, source_of_referral_system, "
+                        "source_of_referral_code, authored_at, created_at, last_updated_at, "
+                        "resource) VALUES (:id, 1, 'active', 'order', '9434765919', 'F84001', "
+                        "'care-navigator', :system, :code, :at, :at, :at, '{}')"
+                    ),
+                    {
+                        "id": referral_id,
+                        "system": source_system,
+                        "code": source_code,
+                        "at": datetime(2026, 10, 1, tzinfo=UTC),
+                    },
+                )
+            for rank, (reason_system, reason_code) in enumerate(
+                (
+                    ("http://snomed.info/sct", "1156191002"),
+                    ("https://signpost.nhs.example/CodeSystem/referral-reason", "low-mood"),
+                    ("http://snomed.info/sct", "999999"),
+                ),
+                start=1,
+            ):
+                await connection.execute(
+                    text(
+                        "INSERT INTO referral_reason (referral_id, rank, reason_system, "
+                        "reason_code) VALUES ('mhsds', :rank, :system, :code)"
+                    ),
+                    {"rank": rank, "system": reason_system, "code": reason_code},
+                )
+        await asyncio.to_thread(command.upgrade, config, "dfc12d7dd6ee")
+        async with engine.connect() as connection:
+            sources = dict(
+                (
+                    await connection.execute(
+                        text("SELECT id, source_of_referral_group FROM referral")
+                    )
+                ).all()
+            )
+            reasons = dict(
+                (
+                    await connection.execute(
+                        text("SELECT reason_code, reason_group FROM referral_reason")
+                    )
+                ).all()
+            )
+            sample = (
+                await connection.execute(
+                    text(
+                        "SELECT lsoa_code, local_authority_code FROM postcode_lsoa "
+                        "WHERE postcode = 'E15 1DA'"
+                    )
+                )
+            ).all()
+        await engine.dispose()
+        assert sources == {"mhsds": "justice", "snomed": "local-authority", "unknown": None}
+        assert reasons == {"1156191002": "housing", "low-mood": "mental-wellbeing", "999999": None}
+        assert [tuple(row) for row in sample] == [("E01033011", "E09000025")]
+    finally:
+        await drop_database(url)
+
+
+MHSDS_SOURCE = (
+    "https://www.datadictionary.nhs.uk/data_elements/source_of_referral_for_mental_health"
+)
+
+
 def _extracted_observation(observation_id: str, categories: list[str], answer: dict) -> dict:
     """An Observation as screening-api extracted them before UK Core categories."""
     codings = {

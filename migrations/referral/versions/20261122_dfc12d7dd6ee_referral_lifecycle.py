@@ -12,6 +12,7 @@ Create Date: 2026-11-22 15:10:00
 """
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -20,6 +21,142 @@ revision: str = "dfc12d7dd6ee"
 down_revision: str | None = "8fe0f343e96d"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+# The data this revision writes, kept in the revision itself: a migration must not read package
+# code, which moves on after it. Copied from signpost_schemas.codes (referral-reasons,
+# source-of-referral) and the synthetic sample of signpost_schemas.geography.
+_SNOMED = "http://snomed.info/sct"
+_LOCAL_REASON = "https://signpost.nhs.example/CodeSystem/referral-reason"
+_LOCAL_SOURCE = "https://signpost.nhs.example/CodeSystem/source-of-referral"
+_MHSDS_SOURCE = (
+    "https://www.datadictionary.nhs.uk/data_elements/source_of_referral_for_mental_health"
+)
+
+# The referral reasons' groups: (system, group) -> codes.
+_REASON_GROUPS: dict[tuple[str, str], tuple[str, ...]] = {
+    (_SNOMED, "finance"): ("160932005", "1184702004"),
+    (_SNOMED, "food"): ("733423003",),
+    (_SNOMED, "isolation-loneliness"): ("422650009", "423315002", "267076002"),
+    (_SNOMED, "employment"): ("73438004", "741062008"),
+    (_SNOMED, "housing"): ("105531004", "32911000", "1156191002"),
+    (_SNOMED, "transport"): ("713458007",),
+    (_SNOMED, "mental-wellbeing"): ("73595000",),
+    (_SNOMED, "safety"): ("706893006",),
+    (_SNOMED, "carer"): ("224484003",),
+    (_LOCAL_REASON, "general-wellbeing"): ("general-wellbeing",),
+    (_LOCAL_REASON, "mental-wellbeing"): ("mental-wellbeing", "low-mood", "bereavement"),
+    (_LOCAL_REASON, "physical-activity"): ("physical-inactivity",),
+    (_LOCAL_REASON, "finance"): ("benefits-advice",),
+    (_LOCAL_REASON, "form-filling"): ("form-filling-support",),
+    (_LOCAL_REASON, "other"): ("digital-exclusion", "other"),
+    (_LOCAL_REASON, "isolation-loneliness"): (
+        "community-activities-awareness",
+        "lack-of-social-support",
+    ),
+    (_LOCAL_REASON, "carer"): ("carer-strain",),
+    (_LOCAL_REASON, "safety"): ("personal-safety-concern",),
+    (_LOCAL_REASON, "not-recorded"): ("reason-not-recorded",),
+}
+
+# The sources of referral's groups: (system, group) -> codes.
+_SOURCE_GROUPS: dict[tuple[str, str], tuple[str, ...]] = {
+    (_SNOMED, "primary-care"): (
+        "108161000000109",
+        "276491000",
+        "185369008",
+        "185366001",
+        "185359002",
+    ),
+    (_SNOMED, "other"): ("185362004", "309014007", "1066021000000105", "185370009"),
+    (_SNOMED, "community-health"): (
+        "1077191000000103",
+        "1052681000000105",
+        "185361006",
+        "835221000000101",
+        "185363009",
+        "1065401000000101",
+    ),
+    (_SNOMED, "mental-health"): ("1077201000000101",),
+    (_SNOMED, "acute-hospital"): ("312357002", "185360007"),
+    (_SNOMED, "local-authority"): ("185365002",),
+    (_SNOMED, "carer-family"): ("1065391000000104", "185373006"),
+    (_SNOMED, "self"): (
+        "1991000124105",
+        "310434002",
+        "507291000000100",
+        "183690008",
+        "1036481000000106",
+    ),
+    (_LOCAL_SOURCE, "community-health"): ("community-health-service",),
+    (_LOCAL_SOURCE, "primary-care"): ("gp-practice", "dental-practice"),
+    (_LOCAL_SOURCE, "self"): ("self-referral",),
+    (_LOCAL_SOURCE, "acute-hospital"): ("acute-hospital", "social-welfare-screening"),
+    (_LOCAL_SOURCE, "unknown"): ("not-known",),
+    (_LOCAL_SOURCE, "local-authority"): ("local-authority-social-services", "housing-service"),
+    (_LOCAL_SOURCE, "care-home-hospice"): ("care-home", "hospice"),
+    (_LOCAL_SOURCE, "carer-family"): ("carer-relative",),
+    (_LOCAL_SOURCE, "urgent-emergency-care"): ("ambulance-service", "emergency-care-department"),
+    (_LOCAL_SOURCE, "independent-sector"): ("independent-sector",),
+    (_LOCAL_SOURCE, "voluntary-sector"): ("voluntary-sector",),
+    (_LOCAL_SOURCE, "mental-health"): ("mental-health-service",),
+    (_LOCAL_SOURCE, "personalised-care"): ("personalised-care-role",),
+    (_LOCAL_SOURCE, "other"): ("other",),
+    (_LOCAL_SOURCE, "not-recorded"): ("not-recorded",),
+    (_MHSDS_SOURCE, "primary-care"): ("A1", "A3", "A4"),
+    (_MHSDS_SOURCE, "community-health"): ("A2", "F1", "F3"),
+    (_MHSDS_SOURCE, "self"): ("B1",),
+    (_MHSDS_SOURCE, "carer-family"): ("B2",),
+    (_MHSDS_SOURCE, "local-authority"): ("C1", "C3"),
+    (_MHSDS_SOURCE, "education"): ("C2",),
+    (_MHSDS_SOURCE, "employer"): ("D1", "D2"),
+    (_MHSDS_SOURCE, "justice"): ("E1", "E2", "E3", "E4", "E5", "E6"),
+    (_MHSDS_SOURCE, "acute-hospital"): ("F2", "H2"),
+    (_MHSDS_SOURCE, "independent-sector"): ("G1", "G2", "G3"),
+    (_MHSDS_SOURCE, "voluntary-sector"): ("G4",),
+    (_MHSDS_SOURCE, "urgent-emergency-care"): ("H1",),
+    (_MHSDS_SOURCE, "mental-health"): ("I1", "I2", "N1", "N2", "N4", "P1", "Q1", "N3", "Q2"),
+    (_MHSDS_SOURCE, "other"): ("M1", "M2", "M3", "M4", "M5", "M6", "M7", "M8", "M9"),
+}
+
+# The synthetic sample postcode lookup: (postcode, LSOA 2021, local authority).
+_SAMPLE_POSTCODES: tuple[tuple[str, str, str], ...] = (
+    ("E15 1DA", "E01033011", "E09000025"),
+    ("E15 4HT", "E01033048", "E09000025"),
+    ("E13 9AX", "E01033085", "E09000025"),
+    ("E13 0AB", "E01033122", "E09000025"),
+    ("E6 1HR", "E01033159", "E09000025"),
+    ("E6 6AW", "E01033196", "E09000025"),
+    ("E7 9NJ", "E01033233", "E09000025"),
+    ("E7 0DH", "E01033270", "E09000025"),
+    ("E16 1AU", "E01033307", "E09000025"),
+    ("E16 2RD", "E01033344", "E09000025"),
+    ("E12 6AA", "E01033381", "E09000025"),
+    ("E12 5JN", "E01033418", "E09000025"),
+    ("E14 5AB", "E01032455", "E09000030"),
+    ("E1 6AN", "E01032492", "E09000030"),
+    ("E3 4AA", "E01032529", "E09000030"),
+    ("E2 9PJ", "E01032566", "E09000030"),
+    ("E8 1DY", "E01001603", "E09000012"),
+    ("N16 0AA", "E01001640", "E09000012"),
+    ("E9 6PB", "E01001677", "E09000012"),
+    ("E17 4QX", "E01004714", "E09000031"),
+    ("E10 5NP", "E01004751", "E09000031"),
+    ("E11 1HL", "E01004788", "E09000031"),
+    ("IG1 1BA", "E01003825", "E09000026"),
+    ("IG3 8XB", "E01003862", "E09000026"),
+    ("IG11 7PB", "E01000899", "E09000002"),
+    ("RM9 4NA", "E01000936", "E09000002"),
+    ("RM10 8TX", "E01000973", "E09000002"),
+    ("SE10 9GB", "E01001010", "E09000011"),
+    ("SE18 6HQ", "E01001047", "E09000011"),
+    ("N1 9GU", "E01002084", "E09000019"),
+    ("N7 6PA", "E01002121", "E09000019"),
+    ("NW1 2DB", "E01000158", "E09000007"),
+    ("SW9 8UE", "E01003195", "E09000022"),
+    ("SE11 5HL", "E01003232", "E09000022"),
+    ("SE15 5JT", "E01004269", "E09000028"),
+    ("SE1 7PB", "E01004306", "E09000028"),
+)
 
 
 def upgrade() -> None:
@@ -324,18 +461,14 @@ def upgrade() -> None:
 def _load_sample_postcodes() -> None:
     """Start with the shipped synthetic sample so `make run` derives LSOAs; a deployment
     replaces it with the full ONS file (`python -m referral_api.geography.load`)."""
-    from datetime import UTC, datetime
-
-    from signpost_schemas.geography import sample_postcode_lookup
-
     rows = [
         {
-            "postcode": area.postcode,
-            "lsoa_code": area.lsoa_code,
+            "postcode": postcode,
+            "lsoa_code": lsoa_code,
             "lsoa_vintage": "2021",
-            "local_authority_code": area.local_authority_code,
+            "local_authority_code": local_authority_code,
         }
-        for area in sample_postcode_lookup().values()
+        for postcode, lsoa_code, local_authority_code in _SAMPLE_POSTCODES
     ]
     postcode_lsoa = sa.table(
         "postcode_lsoa",
@@ -369,23 +502,24 @@ def _load_sample_postcodes() -> None:
 
 def _fill_groups() -> None:
     """Give referrals stored before this revision their reason and source groups."""
-    from signpost_schemas import codes
-
-    for concept in codes.referral_reasons():
-        op.execute(
-            sa.text(
-                "UPDATE referral_reason SET reason_group = :group "
-                "WHERE reason_system = :system AND reason_code = :code AND reason_group IS NULL"
-            ).bindparams(group=concept.group, system=concept.system, code=concept.code)
-        )
-    for concept in codes.sources_of_referral():
-        op.execute(
-            sa.text(
-                "UPDATE referral SET source_of_referral_group = :group "
-                "WHERE source_of_referral_system = :system AND source_of_referral_code = :code "
-                "AND source_of_referral_group IS NULL"
-            ).bindparams(group=concept.group, system=concept.system, code=concept.code)
-        )
+    for (system, group), reason_codes in _REASON_GROUPS.items():
+        for code in reason_codes:
+            op.execute(
+                sa.text(
+                    "UPDATE referral_reason SET reason_group = :group "
+                    "WHERE reason_system = :system AND reason_code = :code "
+                    "AND reason_group IS NULL"
+                ).bindparams(group=group, system=system, code=code)
+            )
+    for (system, group), source_codes in _SOURCE_GROUPS.items():
+        for code in source_codes:
+            op.execute(
+                sa.text(
+                    "UPDATE referral SET source_of_referral_group = :group "
+                    "WHERE source_of_referral_system = :system AND source_of_referral_code = :code "
+                    "AND source_of_referral_group IS NULL"
+                ).bindparams(group=group, system=system, code=code)
+            )
 
 
 def downgrade() -> None:

@@ -7,25 +7,12 @@ from fastapi import Request
 from pydantic import BaseModel, ValidationError
 from starlette.responses import Response
 
-from signpost_platform.errors import BadRequest, Issue, SignpostError
+from signpost_platform.errors import BadRequest, Issue, SignpostError, element_path
 from signpost_platform.fhir.parsing import require_json
 from signpost_platform.fhir.responses import parse_if_match
 
 Model = TypeVar("Model", bound=BaseModel)
 JSON = "application/json"
-
-
-def field_path(location: tuple[int | str, ...]) -> str:
-    """`("service_at_locations", 0, "location_id")` → `service_at_locations[0].location_id`."""
-    path = ""
-    for part in location:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        elif part.startswith("function-") or part in {"str", "date", "datetime"}:
-            continue
-        else:
-            path += f".{part}" if path else part
-    return path or "(body)"
 
 
 def validate(document: object, model: type[Model]) -> Model:
@@ -35,7 +22,7 @@ def validate(document: object, model: type[Model]) -> Model:
     except ValidationError as error:
         issues = []
         for detail in error.errors(include_url=False):
-            path = field_path(tuple(detail["loc"]))
+            path = element_path(detail["loc"]) or "(body)"
             message = detail["msg"].removeprefix("Value error, ")
             issues.append(Issue("invalid", f"{path}: {message}", [path]))
         raise SignpostError(422, issues) from None

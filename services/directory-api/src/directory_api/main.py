@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from directory_api import __version__
 from directory_api.changes.router import router as changes_router
 from directory_api.config import DirectorySettings
+from directory_api.fhir.router import metadata as fhir_metadata_router
 from directory_api.fhir.router import router as fhir_router
 from directory_api.imports.router import router as imports_router
 from directory_api.locations.router import curation as locations_curation
@@ -82,6 +83,7 @@ def create_app(settings: DirectorySettings | None = None) -> FastAPI:
             taxonomy_curation,
             imports_router,
             reports_router,
+            fhir_metadata_router,
             fhir_router,
         ],
         openapi_tags=[

@@ -1,84 +1,63 @@
 """`GET /fhir/metadata`: the CapabilityStatement, built from what the routers really support."""
 
-from fastapi import APIRouter, Request
-from starlette.responses import Response
-
 from screening_api import __version__
 from screening_api.observations.extraction import SCREENING_OBSERVATION_PROFILE
-from screening_api.observations.router import PARAMETERS as OBSERVATION_PARAMETERS
+from screening_api.observations.search import PARAMETERS as OBSERVATION_PARAMETERS
 from screening_api.questionnaires.catalogue import PARAMETERS as QUESTIONNAIRE_PARAMETERS
 from screening_api.questionnaires.tools import SDC_QUESTIONNAIRE_PROFILE
 from screening_api.responses.profile import SCREENING_RESPONSE_PROFILE
 from signpost_platform.fhir.capability import (
     ResourceInteraction,
     RestResource,
-    capability_statement,
+    metadata_router,
     search_params,
 )
-from signpost_platform.fhir.responses import FhirResponse
-from signpost_platform.urls import base_url
-from signpost_schemas.fhir.capability_statement import CapabilityStatement
 
-router = APIRouter(prefix="/fhir", tags=["metadata"])
-
-
-@router.get(
-    "/metadata",
-    operation_id="capabilities",
-    description="The resources, interactions, search parameters and operations this FHIR endpoint"
-    " really supports, built from the routes that serve them. Needs no token.",
-    summary="The CapabilityStatement: resources, interactions and search parameters supported",
-    responses={200: {"model": CapabilityStatement, "description": "The CapabilityStatement"}},
+router = metadata_router(
+    software="Signpost screening-api",
+    version=__version__,
+    documentation="Social-welfare screening questionnaires, their responses and the "
+    "Observations extracted from them. Every error is an OperationOutcome.",
+    resources=[
+        RestResource(
+            type="Questionnaire",
+            profile=SDC_QUESTIONNAIRE_PROFILE,
+            interaction=[
+                ResourceInteraction(code="read"),
+                ResourceInteraction(code="search-type"),
+            ],
+            searchParam=search_params(QUESTIONNAIRE_PARAMETERS),
+        ),
+        RestResource(
+            type="QuestionnaireResponse",
+            profile=SCREENING_RESPONSE_PROFILE,
+            interaction=[
+                ResourceInteraction(
+                    code="create",
+                    documentation="Validated against the questionnaire version it names; "
+                    "conditional with If-None-Exist: identifier=<system>|<value>",
+                ),
+                ResourceInteraction(code="read"),
+                ResourceInteraction(
+                    code="update",
+                    documentation="Drafts (in-progress) only; version-aware: If-Match, else "
+                    "the resource's meta.versionId, names the version replaced",
+                ),
+            ],
+            versioning="versioned-update",
+            readHistory=False,
+            updateCreate=False,
+            conditionalCreate=True,
+            conditionalUpdate=False,
+        ),
+        RestResource(
+            type="Observation",
+            profile=SCREENING_OBSERVATION_PROFILE,
+            interaction=[
+                ResourceInteraction(code="read"),
+                ResourceInteraction(code="search-type"),
+            ],
+            searchParam=search_params(OBSERVATION_PARAMETERS),
+        ),
+    ],
 )
-async def capabilities(request: Request) -> Response:
-    statement = capability_statement(
-        settings=request.app.state.settings,
-        software="Signpost screening-api",
-        version=__version__,
-        base_url=f"{base_url(request)}/fhir",
-        documentation="Social-welfare screening questionnaires, their responses and the "
-        "Observations extracted from them. Every error is an OperationOutcome.",
-        resources=[
-            RestResource(
-                type="Questionnaire",
-                profile=SDC_QUESTIONNAIRE_PROFILE,
-                interaction=[
-                    ResourceInteraction(code="read"),
-                    ResourceInteraction(code="search-type"),
-                ],
-                searchParam=search_params(QUESTIONNAIRE_PARAMETERS),
-            ),
-            RestResource(
-                type="QuestionnaireResponse",
-                profile=SCREENING_RESPONSE_PROFILE,
-                interaction=[
-                    ResourceInteraction(
-                        code="create",
-                        documentation="Validated against the questionnaire version it names; "
-                        "conditional with If-None-Exist: identifier=<system>|<value>",
-                    ),
-                    ResourceInteraction(code="read"),
-                    ResourceInteraction(
-                        code="update",
-                        documentation="Drafts (in-progress) only; version-aware: If-Match, else "
-                        "the resource's meta.versionId, names the version replaced",
-                    ),
-                ],
-                versioning="versioned-update",
-                readHistory=False,
-                updateCreate=False,
-                conditionalCreate=True,
-                conditionalUpdate=False,
-            ),
-            RestResource(
-                type="Observation",
-                profile=SCREENING_OBSERVATION_PROFILE,
-                interaction=[
-                    ResourceInteraction(code="read"),
-                    ResourceInteraction(code="search-type"),
-                ],
-                searchParam=search_params(OBSERVATION_PARAMETERS),
-            ),
-        ],
-    )
-    return FhirResponse(statement.to_fhir())

@@ -21,6 +21,7 @@ from typing import Annotated, Any
 
 import jwt
 from fastapi import Depends, Request
+from jwt.types import Options
 
 from signpost_platform.errors import Forbidden, Unauthorized
 from signpost_platform.jwks import JwksKeys, SigningKeyUnavailable
@@ -119,7 +120,7 @@ class Authenticator:
 
     async def _decode(self, token: str) -> dict[str, Any]:
         settings = self.settings
-        options = {"require": ["exp", "iat", "sub"]}
+        options: Options = {"require": ["exp", "iat", "sub"]}
         if settings.auth_mode == "development":
             return jwt.decode(
                 token,

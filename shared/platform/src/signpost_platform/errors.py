@@ -5,6 +5,7 @@ RFC 9457 problem+json body. Each issue names the offending element (`expression`
 """
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -122,6 +123,21 @@ def is_fhir_path(path: str) -> bool:
     return path == "/fhir" or path.startswith("/fhir/")
 
 
+def element_path(location: Sequence[int | str], root: str = "") -> str:
+    """A Pydantic error location as a FHIRPath: `("reasonCode", 0, "coding")` →
+    `reasonCode[0].coding`, or `ServiceRequest.reasonCode[0].coding` under root
+    `ServiceRequest`; empty for an empty location without a root."""
+    path = root
+    for part in location:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif part.startswith("function-") or part in {"str", "date", "datetime"}:
+            continue  # validator and union-branch names Pydantic adds to locations
+        else:
+            path += f".{part}" if path else part
+    return path
+
+
 def render_error(path: str, error: SignpostError) -> Response:
     """The response for `error`, shaped for the route family of `path`."""
     headers = {**error.headers}
@@ -194,11 +210,8 @@ _HTTP_ISSUE_CODES = {
 
 def _location_to_parameter(loc: tuple[int | str, ...]) -> str:
     """`("query", "_count")` → `_count`; `("body", "items", 0)` → `items[0]`."""
-    parts = list(loc[1:] if loc and loc[0] in ("query", "path", "header", "body") else loc)
-    text = ""
-    for part in parts:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or str(loc[0] if loc else "request")
+    parts = loc[1:] if loc and loc[0] in ("query", "path", "header", "body") else loc
+    return element_path(parts) or str(loc[0] if loc else "request")
 
 
 def allowed_methods(request: Request) -> list[str]:

@@ -51,7 +51,6 @@ class JwksKeys:
         self.clock = clock
         # Bumped whenever the trusted key set changes, so verified-token caches can be dropped.
         self.generation = 0
-        self.fetch_count = 0
         self._client = httpx.AsyncClient(timeout=timeout_seconds, transport=transport)
         self._keys: dict[str, Any] = {}
         self._fetched_at: float | None = None
@@ -93,7 +92,6 @@ class JwksKeys:
             if self._completed != completed_before:
                 return  # another request fetched while this one waited: share its result
             self._attempted_at = self.clock()
-            self.fetch_count += 1
             try:
                 keys = await self._fetch()
             except Exception as error:

@@ -1,6 +1,6 @@
 """NHS number validation (Modulus 11) through the maintained `nhs-number` package."""
 
-import nhs_number as _nhs_number
+from nhs_number.validate import is_valid
 
 
 class InvalidNhsNumber(ValueError):
@@ -15,6 +15,6 @@ def validate_nhs_number(value: str) -> str:
     digits = value.replace(" ", "").replace("-", "")
     if len(digits) != 10 or not digits.isdigit():
         raise InvalidNhsNumber("an NHS number is 10 digits")
-    if not _nhs_number.is_valid(digits):
+    if not is_valid(digits):
         raise InvalidNhsNumber("the NHS number fails the Modulus 11 check")
     return digits

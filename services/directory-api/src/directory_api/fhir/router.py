@@ -20,7 +20,7 @@ from signpost_platform.errors import BadRequest, NotFound
 from signpost_platform.fhir.capability import (
     ResourceInteraction,
     RestResource,
-    capability_statement,
+    metadata_router,
     search_params,
 )
 from signpost_platform.fhir.responses import FhirResponse
@@ -38,7 +38,6 @@ from signpost_platform.fhir.search import (
 from signpost_platform.urls import base_url
 from signpost_schemas.fhir.base import FhirResource
 from signpost_schemas.fhir.bundle import searchset_of
-from signpost_schemas.fhir.capability_statement import CapabilityStatement
 from signpost_schemas.fhir.directory import HealthcareService, Location, Organization
 
 router = APIRouter(prefix="/fhir", tags=["FHIR"])
@@ -112,46 +111,40 @@ def _searchset(model: type[FhirResource]) -> dict[int | str, dict[str, Any]]:
     }
 
 
-@router.get(
-    "/metadata",
+def _resource(kind: str, parameters: list[SearchParameter]) -> RestResource:
+    return RestResource(
+        type=kind,
+        profile=f"{UK_CORE}/UKCore-{kind}",
+        interaction=[ResourceInteraction(code="read"), ResourceInteraction(code="search-type")],
+        versioning="no-version",
+        readHistory=False,
+        updateCreate=False,
+        conditionalCreate=False,
+        conditionalUpdate=False,
+        searchParam=search_params(parameters),
+    )
+
+
+metadata = metadata_router(
+    software="Signpost directory-api",
+    version=__version__,
+    documentation="A read-only FHIR view of the Signpost directory (Open Referral UK at the "
+    "service root). Every search also takes _count, _offset, _total, _summary, _elements, "
+    "_format and _pretty; unknown and empty parameters are ignored and reported in an "
+    "OperationOutcome entry (refused under Prefer: handling=strict). Every error is an "
+    "OperationOutcome.",
+    resources=[
+        _resource("HealthcareService", HEALTHCARE_SERVICE_PARAMETERS),
+        _resource("Location", NAME_PARAMETERS),
+        _resource("Organization", NAME_PARAMETERS),
+    ],
+    cors=True,
+    tag="FHIR",
     operation_id="directoryCapabilities",
+    summary="The CapabilityStatement of the FHIR view",
     description="The resources, interactions and search parameters the FHIR view supports. Needs "
     "no token.",
-    summary="The CapabilityStatement of the FHIR view",
-    responses={200: {"model": CapabilityStatement, "description": "The CapabilityStatement"}},
 )
-async def capabilities(request: Request) -> Response:
-    def resource(kind: str, parameters: list[SearchParameter]) -> RestResource:
-        return RestResource(
-            type=kind,
-            profile=f"{UK_CORE}/UKCore-{kind}",
-            interaction=[ResourceInteraction(code="read"), ResourceInteraction(code="search-type")],
-            versioning="no-version",
-            readHistory=False,
-            updateCreate=False,
-            conditionalCreate=False,
-            conditionalUpdate=False,
-            searchParam=search_params(parameters),
-        )
-
-    statement = capability_statement(
-        settings=request.app.state.settings,
-        cors=True,
-        software="Signpost directory-api",
-        version=__version__,
-        base_url=f"{base_url(request)}/fhir",
-        documentation="A read-only FHIR view of the Signpost directory (Open Referral UK at the "
-        "service root). Every search also takes _count, _offset, _total, _summary, _elements, "
-        "_format and _pretty; unknown and empty parameters are ignored and reported in an "
-        "OperationOutcome entry (refused under Prefer: handling=strict). Every error is an "
-        "OperationOutcome.",
-        resources=[
-            resource("HealthcareService", HEALTHCARE_SERVICE_PARAMETERS),
-            resource("Location", NAME_PARAMETERS),
-            resource("Organization", NAME_PARAMETERS),
-        ],
-    )
-    return FhirResponse(statement.to_fhir())
 
 
 @router.get(

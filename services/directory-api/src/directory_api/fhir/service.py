@@ -6,8 +6,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from directory_api.locations.repository import LocationRepository, StoredLocation
 from directory_api.organizations.repository import OrganizationRepository, StoredOrganization
-from directory_api.services.repository import Hit, ServiceRepository
-from directory_api.services.search import Page, Point, ServiceFilter
+from directory_api.services.repository import ServiceRepository
+from directory_api.services.search import Hit, Page, Point, ServiceFilter
 from directory_api.taxonomy.repository import TaxonomyRepository
 from signpost_platform.errors import NotFound
 from signpost_platform.fhir.search import DateRange, Token

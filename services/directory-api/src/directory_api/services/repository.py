@@ -33,7 +33,7 @@ from directory_api.services.models import (
     ServiceOpening,
     ServicePlace,
 )
-from directory_api.services.search import Page, ServiceFilter
+from directory_api.services.search import Hit, Page, ServiceFilter
 from directory_api.taxonomy.models import TaxonomyTerm
 from signpost_platform.text_match import contains, starts_with
 
@@ -85,16 +85,6 @@ class ServiceFacts:
     area_codes: list[str]
     # (service_at_location id, location id, latitude, longitude)
     places: list[tuple[str, str, float, float]]
-
-
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """One search result: its id, stored JSON and distance in metres (when a point was given)."""
-
-    id: str
-    body: str
-    last_modified_at: datetime
-    distance_metres: float | None = None
 
 
 _STORED = (

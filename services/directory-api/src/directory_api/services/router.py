@@ -21,9 +21,8 @@ from directory_api.services.query import (
     SERVICE_PARAMETERS,
     service_filter,
 )
-from directory_api.services.repository import Hit
 from directory_api.services.schemas import AssuranceIn, ServiceIn
-from directory_api.services.search import Page, SearchNote
+from directory_api.services.search import Hit, Page, SearchNote
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import ReadSessionDep, SessionDep
 from signpost_platform.parameters import declare

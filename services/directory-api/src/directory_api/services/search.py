@@ -1,4 +1,5 @@
-"""The filters of `/services` and `/service_at_locations`, validated, ready for the repository.
+"""The filters of `/services` and `/service_at_locations`, validated, ready for the repository,
+and what a search finds (`Hit`).
 
 Standard ORUK 3.0 parameters (both readings of the profile) and Signpost's documented
 extensions. Every parameter narrows the result (boolean AND); comma-separated values of one
@@ -92,3 +93,13 @@ class Page:
     @property
     def offset(self) -> int:
         return 0 if self.size is None else (self.number - 1) * self.size
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One search result: its id, stored JSON and distance in metres (when a point was given)."""
+
+    id: str
+    body: str
+    last_modified_at: datetime
+    distance_metres: float | None = None

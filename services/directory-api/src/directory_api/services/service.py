@@ -16,13 +16,12 @@ from directory_api.organizations.service import save_organization
 from directory_api.services import rendering
 from directory_api.services.repository import (
     AttributeRow,
-    Hit,
     LinkRow,
     ServiceRepository,
     StoredService,
 )
 from directory_api.services.schemas import ServiceIn
-from directory_api.services.search import Page, ServiceFilter
+from directory_api.services.search import Hit, Page, ServiceFilter
 from directory_api.taxonomy.repository import TaxonomyRepository
 from directory_api.taxonomy.service import save_term
 from signpost_platform.errors import Conflict, NotFound, Unprocessable

@@ -26,8 +26,6 @@ from referral_api.referrals.repository import (
 from signpost_platform.db import execute_core
 from signpost_platform.fhir.search import DateRange, date_condition
 
-LifecycleResource = type[ReferralTask] | type[Contact] | type[Assessment]
-
 RESOURCE_TABLES: dict[str, Any] = {
     "Task": ReferralTask,
     "Encounter": Contact,

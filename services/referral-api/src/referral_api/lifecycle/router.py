@@ -6,8 +6,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from referral_api.audit import trail
-from referral_api.lifecycle import search
-from referral_api.lifecycle.repository import RESOURCE_TABLES, LifecycleRepository
+from referral_api.lifecycle import search, service
 from referral_api.referrals.access import Reach
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import ReadSessionDep
@@ -29,9 +28,7 @@ def _add_routes(resource_type: str, what: str, model: type[FhirResource]) -> Non
     parameter = search.REFERRAL_PARAMETER[resource_type]
 
     async def read(resource_id: str, session: ReadSessionDep, caller: ReadCaller) -> Response:
-        found = await LifecycleRepository(session).get_resource(
-            RESOURCE_TABLES[resource_type], resource_id, Reach.of(caller)
-        )
+        found = await service.read_resource(session, resource_type, resource_id, Reach.of(caller))
         if found is None:
             raise NotFound(f"no {resource_type} with id {resource_id}")
         _, version, last_updated, resource = found
@@ -42,17 +39,7 @@ def _add_routes(resource_type: str, what: str, model: type[FhirResource]) -> Non
         reach = Reach.of(caller)
         parsed = await search_request(request, search.PARAMETERS[resource_type])
         ids = search.referral_ids(parameter.name, parsed.occurrences(parameter.name))
-        total, rows = await LifecycleRepository(session).search(
-            RESOURCE_TABLES[resource_type],
-            ids,
-            parsed.ids(),
-            parsed.last_updated(),
-            search.ORDER[resource_type],
-            parsed.count,
-            parsed.offset,
-            parsed.total,
-            reach,
-        )
+        total, rows = await service.search_resources(session, resource_type, ids, parsed, reach)
         await trail.record(
             session,
             caller,

@@ -15,11 +15,14 @@ from typing import Any, Literal
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from referral_api.lifecycle import search
 from referral_api.lifecycle.models import Assessment, Contact, ReferralTask
-from referral_api.lifecycle.repository import HeldVersion, LifecycleRepository
+from referral_api.lifecycle.repository import RESOURCE_TABLES, HeldVersion, LifecycleRepository
+from referral_api.referrals.access import Reach
 from referral_api.referrals.repository import ReferralForUpdate, ReferralRepository
 from referral_api.terminology import service as terminology
 from signpost_platform.fhir.responses import instant
+from signpost_platform.fhir.search import SearchQuery
 from signpost_schemas.fhir import profiles
 from signpost_schemas.fhir.encounter import Contact as ContactResource
 from signpost_schemas.fhir.observation import WellbeingAssessment
@@ -372,10 +375,6 @@ async def owner_and_summary(
     return await LifecycleRepository(session).owner_and_summary_for_update(*identifier)
 
 
-async def current_summary(session: AsyncSession, referral_id: str) -> dict[str, Any] | None:
-    return await LifecycleRepository(session).summary(referral_id)
-
-
 def summary_extension(summary: dict[str, Any], source_system: str) -> dict[str, Any]:
     """The lifecycle summary as the ServiceRequest's Extension-Signpost-ReferralLifecycle."""
     parts: list[dict[str, Any]] = [{"url": "status", "valueCode": summary["status"]}]
@@ -430,3 +429,35 @@ def served_status(sender_status: str, lifecycle_status: str) -> str:
     if lifecycle_status in ("declined", "cancelled"):
         return "revoked" if sender_status != "entered-in-error" else sender_status
     return sender_status
+
+
+async def read_resource(
+    session: AsyncSession, resource_type: str, resource_id: str, reach: Reach
+) -> tuple[str, int, datetime, str] | None:
+    """A Task, Encounter or Observation (id, version, last updated, stored JSON), if its referral
+    is within `reach`."""
+    return await LifecycleRepository(session).get_resource(
+        RESOURCE_TABLES[resource_type], resource_id, reach
+    )
+
+
+async def search_resources(
+    session: AsyncSession,
+    resource_type: str,
+    referral_ids: list[list[str]],
+    query: SearchQuery,
+    reach: Reach,
+) -> tuple[int | None, list[tuple[str, str]]]:
+    """A page of the Tasks, Encounters or Observations of `referral_ids` that `query` asks for,
+    and their total unless `_total=none`."""
+    return await LifecycleRepository(session).search(
+        RESOURCE_TABLES[resource_type],
+        referral_ids,
+        query.ids(),
+        query.last_updated(),
+        search.ORDER[resource_type],
+        query.count,
+        query.offset,
+        query.total,
+        reach,
+    )

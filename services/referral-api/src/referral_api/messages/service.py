@@ -253,7 +253,6 @@ class Applied:
 
     referral_id: str
     created: bool
-    service_request_applied: bool
     counts: dict[str, dict[str, int]]
 
 
@@ -395,7 +394,7 @@ async def apply_message(
     else:
         request_outcome = "superseded"
     counts["ServiceRequest"] = {request_outcome: 1}
-    return Applied(referral_id, created, newer_request, counts)
+    return Applied(referral_id, created, counts)
 
 
 async def _identify(

@@ -26,7 +26,6 @@ from sqlalchemy import (
     literal_column,
     null,
     select,
-    true,
     tuple_,
     union_all,
 )
@@ -676,18 +675,3 @@ class ReportRepository:
                 loaded_at=datetime.now(UTC),
             )
         )
-
-    async def sample_lookups_loaded(self) -> list[str]:
-        """The report lookups whose latest load was a synthetic sample."""
-        latest = (
-            select(LookupLoad.lookup, func.max(LookupLoad.id).label("id"))
-            .where(LookupLoad.lookup.in_(("lsoa-imd", "list-size")))
-            .group_by(LookupLoad.lookup)
-            .subquery()
-        )
-        result = await self.session.execute(
-            select(LookupLoad.lookup)
-            .join(latest, LookupLoad.id == latest.c.id)
-            .where(LookupLoad.is_sample == true())
-        )
-        return sorted(row[0] for row in result)

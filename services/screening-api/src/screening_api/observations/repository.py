@@ -1,7 +1,7 @@
 """All SQL about extracted Observations."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, false, func, insert, or_, select
@@ -10,36 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from screening_api.access import Reach
 from screening_api.observations.extraction import ExtractedObservation
 from screening_api.observations.models import ObservationRecord
+from screening_api.observations.search import ObservationFilter
 
 
 @dataclass(frozen=True, slots=True)
 class StoredObservation:
     id: str
     resource: str
-
-
-@dataclass(frozen=True, slots=True)
-class CategoryMatch:
-    """One `category` parameter's values, ORed: every Observation (`survey`), those of risk
-    questions (`social-history`: they have a domain), or those of the listed domains."""
-
-    every: bool = False
-    risk_questions: bool = False
-    domains: tuple[str, ...] = ()
-
-
-@dataclass
-class ObservationFilter:
-    """A parsed Observation search: each list ANDs, each inner list ORs."""
-
-    response_ids: list[list[str]]
-    nhs_numbers: list[list[str]]
-    codes: list[list[tuple[str | None, str]]]
-    categories: list[CategoryMatch]
-    positive: bool | None
-    count: int
-    offset: int
-    ids: list[list[str]] = field(default_factory=list)
 
 
 class ObservationRepository:

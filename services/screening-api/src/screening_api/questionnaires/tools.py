@@ -73,10 +73,6 @@ class ScreeningItem:
     def is_risk_item(self) -> bool:
         return self.flag_answer is not None
 
-    @property
-    def is_help_item(self) -> bool:
-        return self.wants_help_answer is not None
-
 
 @dataclass(frozen=True, slots=True)
 class Flag:
@@ -91,11 +87,10 @@ class Flag:
 
 @dataclass(frozen=True, slots=True)
 class Screen:
-    """What a completed response says: flags, screen positive, wants help, declined items."""
+    """What a completed response says: flags, screen positive, wants help."""
 
     flags: tuple[Flag, ...]
     wants_help: bool | None
-    declined_link_ids: tuple[str, ...]
 
     @property
     def screen_positive(self) -> bool:
@@ -140,12 +135,9 @@ class ScreeningTool:
     def score(self, answers: dict[str, list[ResponseAnswer]]) -> Screen:
         """Read a validated response's answers ("I don't want to answer" is never a flag)."""
         flags: list[Flag] = []
-        declined: list[str] = []
         wants_help: bool | None = None
         for item in self.items:
             given = _answer_codes(answers.get(item.link_id, []))
-            if self.declined_answer in given:
-                declined.append(item.link_id)
             if item.flag_answer is not None and item.flag_answer in given:
                 assert item.domain is not None
                 flags.append(
@@ -159,7 +151,7 @@ class ScreeningTool:
                 )
             if item.wants_help_answer is not None and given and self.declined_answer not in given:
                 wants_help = item.wants_help_answer in given
-        return Screen(tuple(flags), wants_help, tuple(declined))
+        return Screen(tuple(flags), wants_help)
 
 
 def _answer_codes(answers: list[ResponseAnswer]) -> set[str]:

@@ -1,7 +1,7 @@
 """`GET /reports/screening`: the screening funnel as JSON or CSV (scope reports:read)."""
 
 import io
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from functools import cache
 from typing import Annotated
 
@@ -9,8 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
-from screening_api.reports.repository import ReportFilter
-from screening_api.reports.service import csv_rows, screening_report
+from screening_api.reports.service import csv_rows, report_filter, screening_report
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.csv_output import CsvWriter
 from signpost_platform.db import SessionDep
@@ -75,16 +74,7 @@ async def screening(
     settings = request.app.state.settings
     report = await screening_report(
         session,
-        ReportFilter(
-            start=datetime(first.year, first.month, first.day, tzinfo=UTC) if first else None,
-            # The end is exclusive: the day after `to` (none after the last representable day).
-            end=datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1)
-            if last and last < date.max
-            else None,
-            clinics=[c.strip().upper() for c in clinic or []],
-            pathways=pathway or [],
-            questionnaire_urls=questionnaire or [],
-        ),
+        report_filter(first, last, clinic or [], pathway or [], questionnaire or []),
         _record_keys(settings.disclosure_key.get_secret_value()),
         controlled=disclosure == "controlled",
         table=load_table(settings.disclosure_ptable),

@@ -9,7 +9,7 @@ UTC, by the date a response was completed (an invitation: the date it was issued
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -64,6 +64,27 @@ class _Counts:
 
 def _empty() -> _Counts:
     return _Counts({name: (0, 0) for name in MEASURES}, {})
+
+
+def report_filter(
+    first: date | None,
+    last: date | None,
+    clinics: list[str],
+    pathways: list[str],
+    questionnaire_urls: list[str],
+) -> ReportFilter:
+    """What a report counts: the days `first` to `last` (inclusive; open where None), the
+    clinics (ODS codes, any case), pathways and questionnaires (every one where empty)."""
+    return ReportFilter(
+        start=datetime(first.year, first.month, first.day, tzinfo=UTC) if first else None,
+        # The end is exclusive: the day after `last` (none after the last representable day).
+        end=datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1)
+        if last and last < date.max
+        else None,
+        clinics=[c.strip().upper() for c in clinics],
+        pathways=pathways,
+        questionnaire_urls=questionnaire_urls,
+    )
 
 
 async def screening_report(

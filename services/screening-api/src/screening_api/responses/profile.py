@@ -18,9 +18,9 @@ or in the caller's token (its organisation claim); see `clinic_of`. Optionally:
 
 import re
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import StringConstraints, model_validator
+from pydantic import model_validator
 
 from screening_api.questionnaires.tools import NHS_NUMBER_LINK_ID
 from signpost_schemas import systems
@@ -36,8 +36,6 @@ SCREENING_CONTEXT_EXTENSION = f"{systems.LOCAL_BASE}/StructureDefinition/screeni
 SCREENING_RESPONSE_PROFILE = f"{systems.LOCAL_BASE}/StructureDefinition/ScreeningResponse"
 PATHWAY_PATTERN = r"^[a-z0-9][a-z0-9\-]{0,63}$"
 AUTHOR = "QuestionnaireResponse.author"
-
-Pathway = Annotated[str, StringConstraints(pattern=PATHWAY_PATTERN)]
 
 
 class ScreeningResponse(QuestionnaireResponse):

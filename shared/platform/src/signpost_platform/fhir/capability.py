@@ -1,11 +1,17 @@
-"""Building the CapabilityStatement from what each service really supports."""
+"""Building the CapabilityStatement from what each service really supports, and serving it at
+`GET /fhir/metadata` (`metadata_router`)."""
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from signpost_platform.fhir.responses import FhirResponse
 from signpost_platform.fhir.search import SearchParameter
 from signpost_platform.settings import ServiceSettings
 from signpost_platform.smart import rest_security
+from signpost_platform.urls import base_url
 from signpost_schemas.fhir.capability_statement import (
     CapabilityStatement,
     Implementation,
@@ -68,11 +74,57 @@ def capability_statement(
     )
 
 
+def metadata_router(
+    *,
+    software: str,
+    version: str,
+    documentation: str,
+    resources: list[RestResource],
+    operations: list[Operation] | None = None,
+    cors: bool = False,
+    tag: str = "metadata",
+    operation_id: str = "capabilities",
+    summary: str = "The CapabilityStatement: resources, interactions and search parameters "
+    "supported",
+    description: str = "The resources, interactions, search parameters and operations this FHIR "
+    "endpoint really supports, built from the routes that serve them. Needs no token.",
+) -> APIRouter:
+    """The router of a service's `GET /fhir/metadata`: its CapabilityStatement, listing
+    `resources` and `operations`, for the base URL the request came to and the app's security
+    settings (`cors`: the service answers browsers of any origin). Needs no token. `tag`,
+    `operation_id`, `summary` and `description` describe the operation in the OpenAPI
+    document."""
+    router = APIRouter(prefix="/fhir", tags=[tag])
+
+    @router.get(
+        "/metadata",
+        operation_id=operation_id,
+        description=description,
+        summary=summary,
+        responses={200: {"model": CapabilityStatement, "description": "The CapabilityStatement"}},
+    )
+    async def capabilities(request: Request) -> Response:
+        statement = capability_statement(
+            settings=request.app.state.settings,
+            software=software,
+            version=version,
+            base_url=f"{base_url(request)}/fhir",
+            documentation=documentation,
+            operations=operations,
+            resources=resources,
+            cors=cors,
+        )
+        return FhirResponse(statement.to_fhir())
+
+    return router
+
+
 __all__ = [
     "SEARCH_RULES",
     "Operation",
     "ResourceInteraction",
     "RestResource",
     "capability_statement",
+    "metadata_router",
     "search_params",
 ]

@@ -16,7 +16,13 @@ import orjson
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
-from signpost_platform.errors import BadRequest, Issue, SignpostError, UnsupportedMediaType
+from signpost_platform.errors import (
+    BadRequest,
+    Issue,
+    SignpostError,
+    UnsupportedMediaType,
+    element_path,
+)
 from signpost_schemas.fhir import lenient
 from signpost_schemas.fhir.base import FhirResource
 
@@ -66,19 +72,6 @@ _CONTENT = {
 }
 
 
-def fhir_path(resource_type: str, location: tuple[int | str, ...]) -> str:
-    """`("reasonCode", 0, "coding")` → `ServiceRequest.reasonCode[0].coding`."""
-    path = resource_type
-    for part in location:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        elif part.startswith("function-") or part in {"str", "date", "datetime"}:
-            continue  # validator and union-branch names Pydantic adds to locations
-        else:
-            path += f".{part}"
-    return path
-
-
 def issues_from_validation(resource_type: str, error: ValidationError) -> tuple[int, list[Issue]]:
     """The HTTP status and FHIR issues for a Pydantic validation error."""
     issues: list[Issue] = []
@@ -90,7 +83,7 @@ def issues_from_validation(resource_type: str, error: ValidationError) -> tuple[
         location = tuple(detail["loc"])
         if "element" in context:  # a model-level rule about one of the model's elements
             location = (*location, context["element"])
-        expression = context.get("expression") or fhir_path(resource_type, location)
+        expression = context.get("expression") or element_path(location, resource_type)
         if kind in _STRUCTURAL:
             structural = True
             code = _STRUCTURAL[kind]

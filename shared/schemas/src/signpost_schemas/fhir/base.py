@@ -3,7 +3,7 @@
 import itertools
 import re
 from datetime import UTC, date, datetime
-from typing import Any, ClassVar, get_args
+from typing import Any, ClassVar, cast, get_args
 
 from pydantic import (
     AwareDatetime,
@@ -172,7 +172,7 @@ def _put(document: dict[str, Any], path: tuple[str | int, ...], value: Any) -> N
     node: Any = document
     for step, following in itertools.pairwise(path):
         if isinstance(node, list):
-            node = node[step]
+            node = node[cast(int, step)]
         else:
             node = node.setdefault(step, [] if isinstance(following, int) else {})
     last = path[-1]

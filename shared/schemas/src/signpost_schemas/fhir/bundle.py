@@ -8,7 +8,7 @@ models describe what they build.
 """
 
 import functools
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import ConfigDict, Field, create_model
 
@@ -66,7 +66,7 @@ def searchset_of(matched: type[FhirResource]) -> type[Searchset]:
         __doc__=f"A {name} found (search.mode match), or the parameters the search ignored "
         "(an OperationOutcome, search.mode outcome).",
         fullUrl=(FhirUri | None, None),
-        resource=(matched | OperationOutcome | SubsettedResource, ...),
+        resource=(cast(Any, matched | OperationOutcome | SubsettedResource), ...),
         search=(BundleEntrySearch | None, None),
     )
     return create_model(

@@ -62,11 +62,6 @@ class Reference(FhirModel):
     display: FhirString | None = None
 
 
-class Period(FhirModel):
-    start: datetime | date | None = None
-    end: datetime | date | None = None
-
-
 class Meta(FhirModel):
     versionId: FhirId | None = None
     lastUpdated: datetime | None = None

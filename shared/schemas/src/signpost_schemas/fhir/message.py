@@ -11,7 +11,6 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, Field
 
-from signpost_schemas.fhir import profiles
 from signpost_schemas.fhir.base import FhirModel, FhirResource
 from signpost_schemas.fhir.datatypes import (
     CodeableConcept,
@@ -121,11 +120,3 @@ class ResponseMessage(FhirResource):
     type: Literal["message"]
     timestamp: AwareDatetime
     entry: list[ResponseMessageEntry] = Field(min_length=2)
-
-
-def event_coding(code: str) -> Coding:
-    return Coding(system=profiles.BARS_MESSAGE_EVENTS, code=code)
-
-
-def reason_concept(code: str) -> CodeableConcept:
-    return CodeableConcept(coding=[Coding(system=profiles.BARS_MESSAGE_REASON, code=code)])

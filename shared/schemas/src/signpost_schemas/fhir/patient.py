@@ -23,7 +23,6 @@ from signpost_schemas.fhir.base import FhirModel, FhirResource
 from signpost_schemas.fhir.binding import custom_error
 from signpost_schemas.fhir.datatypes import (
     CodeableConcept,
-    Coding,
     Extension,
     FhirId,
     FhirString,
@@ -253,11 +252,3 @@ class MessagePatient(FhirResource):
                 if identifier and identifier.value:
                     return identifier.value.strip().upper()
         return None
-
-
-def first_coding(concept: CodeableConcept | None) -> Coding | None:
-    """The first coding with both a system and a code."""
-    for coding in (concept.coding or []) if concept else []:
-        if coding.system and coding.code:
-            return coding
-    return None

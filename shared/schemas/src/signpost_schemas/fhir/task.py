@@ -132,7 +132,7 @@ class DatePeriod(FhirModel):
 
 
 class OutputExtension(Extension):
-    valueDateTime: AwareDatetime | date | None = None  # type: ignore[assignment]
+    valueDateTime: AwareDatetime | date | None = None
 
 
 class TaskOutput(FhirModel):

@@ -20,7 +20,9 @@ breaks them is never served.
 import re
 from collections import Counter
 from dataclasses import dataclass
+from typing import cast
 
+from signpost_schemas.fhir.datatypes import Coding
 from signpost_schemas.questionnaire.enablement import (
     coding_equal,
     enabled_link_ids,
@@ -224,9 +226,9 @@ def _option_matches(option: AnswerOption, suffix: str, value: object) -> bool:
     if len(offered) != 1 or offered[0][0] != suffix:
         return False
     if suffix == "Coding":
-        return coding_equal(offered[0][1], value)  # type: ignore[arg-type]
+        return coding_equal(offered[0][1], cast(Coding, value))
     if suffix == "Reference":
-        return offered[0][1].reference == value.reference  # type: ignore[attr-defined]
+        return bool(offered[0][1].reference == value.reference)  # type: ignore[attr-defined]
     return bool(offered[0][1] == value)
 
 

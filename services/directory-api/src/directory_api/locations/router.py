@@ -7,7 +7,13 @@ from fastapi import APIRouter, Header, Request
 from starlette.responses import Response
 
 from directory_api.bodies import expected_version, json_response, parse_body
-from directory_api.curation import Outcome, WriteMode
+from directory_api.curation import (
+    CREATE_REFUSALS,
+    GUARDED_UPDATE_REFUSALS,
+    RETIRE_REFUSALS,
+    Outcome,
+    WriteMode,
+)
 from directory_api.locations import service
 from directory_api.locations.schemas import LocationIn
 from directory_api.oruk.params import as_uuid
@@ -34,6 +40,7 @@ async def get_location(location_id: str, session: SessionDep, _caller: WriteCall
     operation_id="createLocation",
     status_code=201,
     summary="Create a location (coordinates default to the postcode centroid)",
+    responses=CREATE_REFUSALS,
 )
 async def create_location(request: Request, session: SessionDep, _caller: WriteCaller) -> Response:
     payload = await parse_body(request, LocationIn)
@@ -50,6 +57,7 @@ async def create_location(request: Request, session: SessionDep, _caller: WriteC
     "/locations/{location_id}",
     operation_id="updateLocation",
     summary="Replace a location; the services delivered there are re-rendered",
+    responses=GUARDED_UPDATE_REFUSALS,
 )
 async def update_location(
     location_id: str,
@@ -69,6 +77,7 @@ async def update_location(
     "/locations/{location_id}/retire",
     operation_id="retireLocation",
     summary="Retire a location no live service uses",
+    responses=RETIRE_REFUSALS,
 )
 async def retire_location(location_id: str, session: SessionDep, _caller: WriteCaller) -> Response:
     stored = await service.retire_location(session, as_uuid("id", location_id))

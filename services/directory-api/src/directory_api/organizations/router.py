@@ -7,7 +7,13 @@ from fastapi import APIRouter, Header, Request
 from starlette.responses import Response
 
 from directory_api.bodies import expected_version, json_response, parse_body
-from directory_api.curation import Outcome, WriteMode
+from directory_api.curation import (
+    CREATE_REFUSALS,
+    GUARDED_UPDATE_REFUSALS,
+    RETIRE_REFUSALS,
+    Outcome,
+    WriteMode,
+)
 from directory_api.organizations import service
 from directory_api.organizations.schemas import OrganizationIn
 from directory_api.oruk.pages import envelope, read_list_page
@@ -63,6 +69,7 @@ async def get_organization(
     operation_id="createOrganization",
     status_code=201,
     summary="Create an organisation (a repeat with the same id and content returns 200)",
+    responses=CREATE_REFUSALS,
 )
 async def create_organization(
     request: Request, session: SessionDep, _caller: WriteCaller
@@ -81,6 +88,7 @@ async def create_organization(
     "/organizations/{organization_id}",
     operation_id="updateOrganization",
     summary="Replace an organisation; its services are re-rendered",
+    responses=GUARDED_UPDATE_REFUSALS,
 )
 async def update_organization(
     organization_id: str,
@@ -104,6 +112,7 @@ async def update_organization(
     "/organizations/{organization_id}/retire",
     operation_id="retireOrganization",
     summary="Retire an organisation that no longer provides live services",
+    responses=RETIRE_REFUSALS,
 )
 async def retire_organization(
     organization_id: str, session: SessionDep, _caller: WriteCaller

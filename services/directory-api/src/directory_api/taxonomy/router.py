@@ -7,7 +7,13 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from directory_api.bodies import json_response, parse_body
-from directory_api.curation import Outcome, WriteMode
+from directory_api.curation import (
+    CREATE_REFUSALS,
+    RETIRE_REFUSALS,
+    UPDATE_REFUSALS,
+    Outcome,
+    WriteMode,
+)
 from directory_api.oruk.pages import envelope, read_list_page
 from directory_api.oruk.params import LIST_PARAMETERS, QueryReader, as_uuid
 from directory_api.taxonomy import service
@@ -95,6 +101,7 @@ async def get_taxonomy_term(term_id: str, session: ReadSessionDep) -> Response:
     operation_id="createTaxonomy",
     status_code=201,
     summary="Create a taxonomy (with its terms, if sent)",
+    responses=CREATE_REFUSALS,
 )
 async def create_taxonomy(request: Request, session: SessionDep, _caller: WriteCaller) -> Response:
     payload = await parse_body(request, TaxonomyIn)
@@ -110,6 +117,7 @@ async def create_taxonomy(request: Request, session: SessionDep, _caller: WriteC
     "/taxonomies/{taxonomy_id}",
     operation_id="updateTaxonomy",
     summary="Replace a taxonomy's details",
+    responses=UPDATE_REFUSALS,
 )
 async def update_taxonomy(
     taxonomy_id: str, request: Request, session: SessionDep, _caller: WriteCaller
@@ -126,6 +134,7 @@ async def update_taxonomy(
     operation_id="createTaxonomyTerm",
     status_code=201,
     summary="Create a taxonomy term",
+    responses=CREATE_REFUSALS,
 )
 async def create_term(request: Request, session: SessionDep, _caller: WriteCaller) -> Response:
     payload = await parse_body(request, TaxonomyTermIn)
@@ -141,6 +150,7 @@ async def create_term(request: Request, session: SessionDep, _caller: WriteCalle
     "/taxonomy_terms/{term_id}",
     operation_id="updateTaxonomyTerm",
     summary="Replace a taxonomy term; services using it are re-rendered",
+    responses=UPDATE_REFUSALS,
 )
 async def update_term(
     term_id: str, request: Request, session: SessionDep, _caller: WriteCaller
@@ -154,6 +164,7 @@ async def update_term(
     "/taxonomy_terms/{term_id}/retire",
     operation_id="retireTaxonomyTerm",
     summary="Retire a term no live service or child term uses",
+    responses=RETIRE_REFUSALS,
 )
 async def retire_term(term_id: str, session: SessionDep, _caller: WriteCaller) -> Response:
     stored = await service.retire_term(session, as_uuid("id", term_id))

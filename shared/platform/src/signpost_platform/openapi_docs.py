@@ -10,7 +10,8 @@ Applied to every app by `create_app`. On top of what FastAPI generates it:
   500 — each with that schema and an example;
 * declares the bearer scheme and, on each operation that needs one, its scope
   (`security` and `x-signpost-scope`);
-* merges in the examples a service registers with `register_examples` (by `operationId`).
+* merges in the examples a service registers with `register_examples` (by `operationId`);
+* writes in the links a service registers with `openapi_links.register_links`.
 """
 
 from collections.abc import Mapping
@@ -23,6 +24,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
 from signpost_platform.errors import FHIR_JSON, PROBLEM_JSON, is_fhir_path
+from signpost_platform.openapi_links import add_links
 from signpost_schemas.fhir.operation_outcome import OperationOutcome
 
 JSON = "application/json"
@@ -205,7 +207,7 @@ def check_operations(app: FastAPI) -> None:
 
 
 def shape(document: dict[str, Any], app: FastAPI) -> None:
-    """Add error schemas and responses, security and registered examples to `document`."""
+    """Add error schemas and responses, security, registered examples and links to `document`."""
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     _add_error_schemas(schemas)
     document["components"].setdefault("securitySchemes", {})["bearer"] = {
@@ -237,6 +239,7 @@ def shape(document: dict[str, Any], app: FastAPI) -> None:
                 _declare_fhir_json(operation)
             if PLUMBING_TAG not in operation.get("tags", []):
                 _add_error_responses(operation, path, method, needs_scope=scope is not None)
+    add_links(document, app)
     _drop_unused(document, ("HTTPValidationError", "ValidationError"))
 
 

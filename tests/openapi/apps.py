@@ -3,6 +3,7 @@ a client may, and 429s would hide real answers), the directory seeded with its s
 screening hand-off worker off."""
 
 from collections.abc import Callable
+from functools import partial
 
 from fastapi import FastAPI
 
@@ -15,13 +16,18 @@ from screening_api.main import create_app as create_screening_app
 
 UNLIMITED = {"environment": "test", "rate_limit_per_minute": 0}
 
+
+def _directory(url: str, samples: bool = True) -> FastAPI:
+    return create_directory_app(
+        DirectorySettings(
+            database_url=url, seed_on_startup=True, seed_sample_services=samples, **UNLIMITED
+        )
+    )
+
+
 FACTORIES: dict[str, Callable[[str], FastAPI]] = {
     "referral": lambda url: create_referral_app(ReferralSettings(database_url=url, **UNLIMITED)),
-    "directory": lambda url: create_directory_app(
-        DirectorySettings(
-            database_url=url, seed_on_startup=True, seed_sample_services=True, **UNLIMITED
-        )
-    ),
+    "directory": _directory,
     "screening": lambda url: create_screening_app(
         ScreeningSettings(
             database_url=url,
@@ -30,4 +36,9 @@ FACTORIES: dict[str, Callable[[str], FastAPI]] = {
             **UNLIMITED,
         )
     ),
+}
+# For tests that make their own records: the directory without its sample services.
+WITHOUT_SAMPLES: dict[str, Callable[[str], FastAPI]] = {
+    **FACTORIES,
+    "directory": partial(_directory, samples=False),
 }

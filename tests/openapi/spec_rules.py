@@ -56,13 +56,23 @@ def structural_gaps(operation: dict[str, Any]) -> list[str]:
     return gaps
 
 
+# Scopes that widen what an operation reaches: every organisation's records (audit trail
+# included) and reports' true counts.
+WIDENING_SCOPES = (
+    "referral:all-organisations",
+    "screening:all-organisations",
+    "audit:all-organisations",
+    "reports:unsuppressed",
+)
+
+
 def every_scope(document: dict[str, Any]) -> dict[str, str]:
     """An Authorization header granting every scope `document` names, for every organisation
-    (object-level access has tests of its own)."""
+    and with true report counts (object-level access and disclosure have tests of their own)."""
     scopes = {
         operation.get("x-signpost-scope")
         for item in document["paths"].values()
         for operation in item.values()
         if isinstance(operation, dict)
     } - {None}
-    return bearer(*sorted(scopes), "referral:all-organisations", "screening:all-organisations")
+    return bearer(*sorted(scopes), *WIDENING_SCOPES)

@@ -235,3 +235,20 @@ R4_ISSUE_TYPES = {
     "throttled",
     "informational",
 }
+
+
+def test_links_lead_to_operations_of_their_own_service_in_the_combined_document(
+    service_documents: dict[str, dict[str, Any]],
+) -> None:
+    document = combined(service_documents)
+    ids = {operation["operationId"] for _m, _p, operation in operations(document)}
+    links = [
+        (operation["operationId"], link["operationId"])
+        for _m, _p, operation in operations(document)
+        for response in operation["responses"].values()
+        for link in response.get("links", {}).values()
+    ]
+
+    assert ("referral.createServiceRequest", "referral.readServiceRequest") in links
+    assert all(target in ids for _source, target in links)
+    assert all(source.split(".")[0] == target.split(".")[0] for source, target in links)

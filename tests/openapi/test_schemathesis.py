@@ -10,7 +10,7 @@ Bounded for CI: a fixed number of examples per operation, derandomised so a run 
 
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +25,6 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from signpost_platform.migrations import upgrade
-from signpost_platform.settings import find_repo_file
 from tests.openapi.apps import FACTORIES
 from tests.openapi.spec_rules import every_scope
 
@@ -64,9 +62,9 @@ def _every_scope(case: Any) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module", autouse=True)
-def migrated() -> Iterator[None]:
+def migrated(sqlite_at_head: Callable[[str, Path], None]) -> Iterator[None]:
     for service in FACTORIES:
-        upgrade(find_repo_file("alembic.ini"), service, _database_url(service))
+        sqlite_at_head(service, DATABASES / f"{service}.db")
     yield
     shutil.rmtree(DATABASES, ignore_errors=True)
 

@@ -1,5 +1,7 @@
-"""Platform OpenAPI shaping: explicit operationIds and tags are enforced, examples land by id."""
+"""Platform OpenAPI shaping: explicit operationIds and tags are enforced, examples and links land
+by id."""
 
+import re
 from typing import Any
 
 import pytest
@@ -10,6 +12,7 @@ from signpost_platform.openapi_docs import (
     install_openapi_shaping,
     register_examples,
 )
+from signpost_platform.openapi_links import OperationLink, register_links
 
 
 def _app(router: APIRouter) -> FastAPI:
@@ -82,3 +85,58 @@ def test_registered_examples_document_the_body_and_the_answer() -> None:
         ],
     }
     assert "404" not in operation["responses"]  # no record named in the path
+
+
+def _linked_app(links: dict[str, list[OperationLink]]) -> FastAPI:
+    router = APIRouter(tags=["things"])
+
+    @router.post("/things", operation_id="createThing", status_code=201)
+    async def create_thing() -> dict[str, Any]:
+        return {}
+
+    @router.get("/things/{thing_id}", operation_id="readThing")
+    async def read_thing(thing_id: str) -> dict[str, Any]:
+        return {}
+
+    app = _app(router)
+    register_links(app, links)
+    return app
+
+
+def test_registered_links_lead_from_every_answer_with_a_body() -> None:
+    link = OperationLink("readThing", {"path.thing_id": "$response.body#/id"}, "Read it")
+    app = _linked_app({"createThing": [link]})
+
+    responses = app.openapi()["paths"]["/things"]["post"]["responses"]
+
+    assert responses["201"]["links"] == {
+        "readThing": {
+            "operationId": "readThing",
+            "description": "Read it",
+            "parameters": {"path.thing_id": "$response.body#/id"},
+        }
+    }
+    assert "links" not in responses["422"]
+
+
+@pytest.mark.parametrize(
+    "link, problem",
+    [
+        (OperationLink("readThings", {}, "Read"), "createThing -> readThings: no such operation"),
+        (
+            OperationLink("readThing", {"path.id": "$response.body#/id"}, "Read"),
+            "createThing -> readThing: the target has no path parameter id",
+        ),
+        (
+            OperationLink("readThing", {}, "Read", request_body="$response.body"),
+            "createThing -> readThing: the target takes no body",
+        ),
+    ],
+)
+def test_a_link_that_does_not_resolve_refuses_to_build_the_document(
+    link: OperationLink, problem: str
+) -> None:
+    app = _linked_app({"createThing": [link]})
+
+    with pytest.raises(RuntimeError, match=re.escape(problem)):
+        app.openapi()

@@ -39,15 +39,3 @@ def issue(response: Any) -> dict[str, Any]:
 def named(response: Any) -> str:
     found = issue(response)
     return found["expression"][0] if "expression" in found else found["parameter"]
-
-
-def fresh_nhs_number() -> str:
-    """A valid synthetic NHS number (999 test range) no other test uses."""
-    while True:
-        digits = f"999{uuid.uuid4().int % 1_000_000:06d}"
-        total = sum(int(d) * (10 - i) for i, d in enumerate(digits))
-        check = 11 - total % 11
-        if check == 11:
-            check = 0
-        if check != 10:
-            return f"{digits}{check}"

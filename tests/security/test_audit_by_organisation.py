@@ -6,7 +6,8 @@ made; `audit:all-organisations` sees every event; a token with neither is 403. B
 """
 
 from tests.screening.builders import barts_answers, screening_response
-from tests.security.bodies import SCREENING_WRITE, fresh_nhs_number, new_referral
+from tests.security.bodies import SCREENING_WRITE, new_referral
+from tests.support.builders import fresh_nhs_number
 from tests.support.clients import bearer
 
 F84001 = bearer("referral:write", "referral:read", ods="F84001")

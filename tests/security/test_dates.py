@@ -1,9 +1,18 @@
 """Dates are strict: a Unix number (or a string of digits) is refused rather than read as a Unix
-time, and a dateTime that cannot be expressed in UTC is 422 naming it, not a 500."""
+time, a date no calendar has (year 0, 30 February) is 400 naming it, and a dateTime that cannot be
+expressed in UTC is 422 naming it, not a 500."""
 
 import pytest
 
-from tests.security.bodies import REFERRAL_WRITE, issue, named, new_referral, referral_message
+from tests.screening.builders import screening_response
+from tests.security.bodies import (
+    REFERRAL_WRITE,
+    SCREENING_WRITE,
+    issue,
+    named,
+    new_referral,
+    referral_message,
+)
 
 
 @pytest.mark.parametrize("authored", [1790000000, 1790000000.5, "1790000000"])
@@ -35,3 +44,32 @@ async def test_a_message_timestamp_in_year_one_with_a_positive_offset_is_422(ref
 
     assert response.status_code == 422, response.text
     assert named(response) == "Bundle.timestamp"
+
+
+@pytest.mark.parametrize("authored", ["0001-01-01T00:00:00+14:00", "0001-01-01T00:30:00+01:00"])
+async def test_a_screening_response_authored_before_year_one_in_utc_is_422_naming_it(
+    screening, authored
+):
+    body = screening_response(authored=authored)
+
+    response = await screening.post(
+        "/fhir/QuestionnaireResponse", json=body, headers=SCREENING_WRITE
+    )
+
+    assert response.status_code == 422, response.text
+    assert named(response) == "QuestionnaireResponse.authored"
+    assert issue(response)["code"] == "value"
+
+
+@pytest.mark.parametrize(
+    "authored", ["0000-01-01", "2026-02-30", "2026-13", "2026-11-02T24:30:00Z", "0000"]
+)
+async def test_a_screening_response_authored_on_no_real_day_is_400_naming_it(screening, authored):
+    body = screening_response(authored=authored)
+
+    response = await screening.post(
+        "/fhir/QuestionnaireResponse", json=body, headers=SCREENING_WRITE
+    )
+
+    assert response.status_code == 400, response.text
+    assert named(response) == "QuestionnaireResponse.authored"

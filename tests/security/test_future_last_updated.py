@@ -5,7 +5,8 @@ later message still changes the referral (a far-future one used to freeze it).""
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from tests.security.bodies import REFERRAL_WRITE, fresh_nhs_number, named, new_referral
+from tests.security.bodies import REFERRAL_WRITE, named, new_referral
+from tests.support.builders import fresh_nhs_number
 from tests.support.messages import message
 
 

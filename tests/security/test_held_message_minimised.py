@@ -5,7 +5,8 @@ import uuid
 
 from sqlalchemy import text
 
-from tests.security.bodies import REFERRAL_WRITE, fresh_nhs_number, new_referral
+from tests.security.bodies import REFERRAL_WRITE, new_referral
+from tests.support.builders import fresh_nhs_number
 from tests.support.messages import emis_patient, message
 
 

@@ -6,7 +6,8 @@ version (its next If-Match still applies), because links are rendered when a ref
 """
 
 from signpost_schemas.fhir import profiles
-from tests.security.bodies import fresh_nhs_number, new_referral
+from tests.security.bodies import new_referral
+from tests.support.builders import fresh_nhs_number
 from tests.support.clients import bearer
 
 FIRST = bearer("referral:write", "referral:read", ods="F84001")

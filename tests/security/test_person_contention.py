@@ -11,7 +11,8 @@ import uuid
 import pytest
 
 from signpost_schemas.fhir import profiles
-from tests.security.bodies import REFERRAL_WRITE, fresh_nhs_number, new_referral
+from tests.security.bodies import REFERRAL_WRITE, new_referral
+from tests.support.builders import fresh_nhs_number
 from tests.support.messages import message
 
 ROLES = ["social-prescribing-link-worker", "health-and-wellbeing-coach"]

@@ -1,6 +1,7 @@
 """Builders for request bodies. Every person is synthetic; NHS numbers are valid test numbers."""
 
 import copy
+import uuid
 from typing import Any
 
 from signpost_schemas import systems
@@ -64,3 +65,15 @@ def service_request(
         body["identifier"] = [{"system": identifier_system, "value": identifier}]
     body.update(extra)
     return body
+
+
+def fresh_nhs_number() -> str:
+    """A valid synthetic NHS number (999 test range) no other test uses."""
+    while True:
+        digits = f"999{uuid.uuid4().int % 1_000_000:06d}"
+        total = sum(int(d) * (10 - i) for i, d in enumerate(digits))
+        check = 11 - total % 11
+        if check == 11:
+            check = 0
+        if check != 10:
+            return f"{digits}{check}"

@@ -18,6 +18,20 @@ from directory_api.changes.repository import ChangeRepository
 from directory_api.services import rendering
 from signpost_platform.errors import Conflict, NotFound, Unprocessable
 
+# The refusals `decide`, `retire_nested` and the If-Match check give, for the curation routes to
+# declare in the OpenAPI document.
+CREATE_REFUSALS: dict[int | str, dict[str, Any]] = {
+    409: {"description": "The id is taken by different content, or the record is retired"}
+}
+UPDATE_REFUSALS: dict[int | str, dict[str, Any]] = {409: {"description": "The record is retired"}}
+GUARDED_UPDATE_REFUSALS: dict[int | str, dict[str, Any]] = {
+    **UPDATE_REFUSALS,
+    412: {"description": "If-Match names a version that is no longer current"},
+}
+RETIRE_REFUSALS: dict[int | str, dict[str, Any]] = {
+    409: {"description": "A live service (or a live child term) still uses the record"}
+}
+
 # Namespace for ids Signpost derives (seeded records, children sent without ids).
 SIGNPOST_NAMESPACE = uuid.UUID("6f1c1d2e-8a51-4d0c-9a57-2d7e0f3b9c41")
 

@@ -14,6 +14,7 @@ from directory_api.fhir.router import router as fhir_router
 from directory_api.imports.router import router as imports_router
 from directory_api.locations.router import curation as locations_curation
 from directory_api.openapi_examples import EXAMPLES
+from directory_api.openapi_links import LINKS
 from directory_api.organizations.router import curation as organizations_curation
 from directory_api.organizations.router import router as organizations_router
 from directory_api.oruk.cors import AllowAnyOriginMiddleware
@@ -26,6 +27,7 @@ from directory_api.taxonomy.router import curation as taxonomy_curation
 from directory_api.taxonomy.router import router as taxonomy_router
 from signpost_platform.app import create_app as create_service_app
 from signpost_platform.openapi_docs import register_examples
+from signpost_platform.openapi_links import register_links
 
 logger = logging.getLogger("directory.seed")
 
@@ -62,6 +64,7 @@ async def seed_on_startup(app: FastAPI) -> AsyncIterator[None]:
 def _configure(app: FastAPI) -> None:
     app.add_middleware(AllowAnyOriginMiddleware)
     register_examples(app, EXAMPLES)
+    register_links(app, LINKS)
 
 
 def create_app(settings: DirectorySettings | None = None) -> FastAPI:

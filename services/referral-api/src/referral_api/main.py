@@ -9,12 +9,14 @@ from referral_api.lifecycle.router import router as lifecycle_router
 from referral_api.messages.router import router as messages_router
 from referral_api.metadata import router as metadata_router
 from referral_api.openapi_examples import EXAMPLES
+from referral_api.openapi_links import LINKS
 from referral_api.referrals.access import ALL_ORGANISATIONS
 from referral_api.referrals.router import router as referrals_router
 from referral_api.reports.router import router as reports_router
 from signpost_platform.app import create_app as create_service_app
 from signpost_platform.audit import AuditReach
 from signpost_platform.openapi_docs import register_examples
+from signpost_platform.openapi_links import register_links
 from signpost_schemas.disclosure import UNSUPPRESSED_SCOPE
 
 DESCRIPTION = """
@@ -28,6 +30,7 @@ each with one or more coded reasons. Authenticate with an OAuth2 bearer token ca
 def create_app(settings: ReferralSettings | None = None) -> FastAPI:
     def configure(app: FastAPI) -> None:
         register_examples(app, EXAMPLES)
+        register_links(app, LINKS)
 
     return create_service_app(
         service_name="referral",

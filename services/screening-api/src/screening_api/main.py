@@ -13,6 +13,7 @@ from screening_api.invitations.router import router as invitations_router
 from screening_api.metadata import router as metadata_router
 from screening_api.observations.router import router as observations_router
 from screening_api.openapi_examples import EXAMPLES
+from screening_api.openapi_links import LINKS
 from screening_api.questionnaires.catalogue import QuestionnaireCatalogue
 from screening_api.questionnaires.router import router as questionnaires_router
 from screening_api.reports.router import router as reports_router
@@ -20,6 +21,7 @@ from screening_api.responses.router import router as responses_router
 from signpost_platform.app import create_app as create_service_app
 from signpost_platform.audit import AuditReach
 from signpost_platform.openapi_docs import register_examples
+from signpost_platform.openapi_links import register_links
 from signpost_schemas.disclosure import UNSUPPRESSED_SCOPE
 
 DESCRIPTION = """
@@ -47,6 +49,7 @@ def create_app(
     def configure(app: FastAPI) -> None:
         app.state.questionnaires = questionnaires or QuestionnaireCatalogue()
         register_examples(app, EXAMPLES)
+        register_links(app, LINKS)
 
     return create_service_app(
         service_name="screening",

@@ -4,8 +4,8 @@ Besides `<service>-api.json` per service it writes `signpost.json`, one document
 services. In it every path is prefixed with its service (`/referral-api/fhir/ServiceRequest` is
 `POST /fhir/ServiceRequest` on referral-api), each operation names its service and its path on
 that service (`x-signpost-service`, `x-signpost-path`), operationIds and tags are prefixed with the
-service (`referral.createServiceRequest`, `referral: ServiceRequest`) so they stay unique, and
-schemas that differ between services are prefixed the same way.
+service (`referral.createServiceRequest`, `referral: ServiceRequest`) so they stay unique (the
+operationIds links name too), and schemas that differ between services are prefixed the same way.
 """
 
 import copy
@@ -78,6 +78,9 @@ def combined(services: dict[str, dict[str, Any]]) -> dict[str, Any]:
                     operation["tags"] = [f"{name}: {tag}" for tag in operation.get("tags", [])]
                     operation["x-signpost-service"] = f"{name}-api"
                     operation["x-signpost-path"] = path
+                    for response in operation.get("responses", {}).values():
+                        for link in response.get("links", {}).values():
+                            link["operationId"] = f"{name}.{link['operationId']}"
                 prefixed[method] = operation
             document["paths"][f"/{name}-api{path}"] = prefixed
     return document

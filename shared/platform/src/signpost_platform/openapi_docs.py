@@ -13,7 +13,8 @@ Applied to every app by `create_app`. On top of what FastAPI generates it:
 * merges in the examples a service registers with `register_examples` (by `operationId`);
 * makes the document one that client generators and linters read whole (`openapi_clients`):
   FHIR bodies and answers under both JSON media types, constraints as JSON Schema keywords,
-  the servers.
+  the servers;
+* writes in the links a service registers with `openapi_links.register_links`.
 """
 
 from collections.abc import Mapping
@@ -33,6 +34,7 @@ from signpost_platform.openapi_clients import (
     publish_constraints,
     servers,
 )
+from signpost_platform.openapi_links import add_links
 from signpost_schemas.fhir.operation_outcome import OperationOutcome
 
 JSON = "application/json"
@@ -258,7 +260,7 @@ def check_operations(app: FastAPI) -> None:
 
 
 def shape(document: dict[str, Any], app: FastAPI) -> None:
-    """Add error schemas and responses, security and registered examples to `document`."""
+    """Add error schemas and responses, security, registered examples and links to `document`."""
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     _add_error_schemas(schemas)
     document["components"].setdefault("securitySchemes", {})["bearer"] = {
@@ -293,6 +295,7 @@ def shape(document: dict[str, Any], app: FastAPI) -> None:
             if is_fhir_path(path) and "/.well-known/" not in path:
                 declare_fhir_media_types(operation)
             declare_correlation_id(operation)
+    add_links(document, app)
     _drop_unused(document, ("HTTPValidationError", "ValidationError"))
     _add_body_models(document, schemas)
     publish_constraints(document)

@@ -7,7 +7,13 @@ from fastapi import APIRouter, Header, Request
 from starlette.responses import Response
 
 from directory_api.bodies import expected_version, json_response, parse_body
-from directory_api.curation import Outcome, WriteMode
+from directory_api.curation import (
+    CREATE_REFUSALS,
+    GUARDED_UPDATE_REFUSALS,
+    RETIRE_REFUSALS,
+    Outcome,
+    WriteMode,
+)
 from directory_api.locations import service
 from directory_api.locations.schemas import LocationIn
 from directory_api.oruk.params import as_uuid
@@ -37,6 +43,7 @@ async def get_location(location_id: str, session: SessionDep, _caller: WriteCall
     " 200.",
     status_code=201,
     summary="Create a location (coordinates default to the postcode centroid)",
+    responses=CREATE_REFUSALS,
 )
 async def create_location(request: Request, session: SessionDep, _caller: WriteCaller) -> Response:
     payload = await parse_body(request, LocationIn)
@@ -54,6 +61,7 @@ async def create_location(request: Request, session: SessionDep, _caller: WriteC
     operation_id="updateLocation",
     description="Replaces the location.",
     summary="Replace a location; the services delivered there are re-rendered",
+    responses=GUARDED_UPDATE_REFUSALS,
 )
 async def update_location(
     location_id: str,
@@ -74,6 +82,7 @@ async def update_location(
     operation_id="retireLocation",
     description="Retires the location; the change feed reports it.",
     summary="Retire a location no live service uses",
+    responses=RETIRE_REFUSALS,
 )
 async def retire_location(location_id: str, session: SessionDep, _caller: WriteCaller) -> Response:
     stored = await service.retire_location(session, as_uuid("id", location_id))

@@ -7,7 +7,13 @@ from fastapi import APIRouter, Header, Request
 from starlette.responses import Response
 
 from directory_api.bodies import expected_version, json_response, parse_body
-from directory_api.curation import Outcome, WriteMode
+from directory_api.curation import (
+    CREATE_REFUSALS,
+    GUARDED_UPDATE_REFUSALS,
+    RETIRE_REFUSALS,
+    Outcome,
+    WriteMode,
+)
 from directory_api.organizations import service
 from directory_api.organizations.schemas import OrganizationIn
 from directory_api.oruk.pages import envelope, read_list_page
@@ -67,6 +73,7 @@ async def get_organization(
     "answers 200.",
     status_code=201,
     summary="Create an organisation (a repeat with the same id and content returns 200)",
+    responses=CREATE_REFUSALS,
 )
 async def create_organization(
     request: Request, session: SessionDep, _caller: WriteCaller
@@ -86,6 +93,7 @@ async def create_organization(
     operation_id="updateOrganization",
     description="Replaces the organisation.",
     summary="Replace an organisation; its services are re-rendered",
+    responses=GUARDED_UPDATE_REFUSALS,
 )
 async def update_organization(
     organization_id: str,
@@ -110,6 +118,7 @@ async def update_organization(
     operation_id="retireOrganization",
     description="Retires the organisation; the change feed reports it.",
     summary="Retire an organisation that no longer provides live services",
+    responses=RETIRE_REFUSALS,
 )
 async def retire_organization(
     organization_id: str, session: SessionDep, _caller: WriteCaller

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from directory_api.bodies import expected_version, json_response, parse_body
-from directory_api.curation import Outcome, WriteMode
+from directory_api.curation import UPDATE_REFUSALS, Outcome, WriteMode
 from directory_api.documents import timestamp
 from directory_api.oruk.pages import envelope, read_page
 from directory_api.oruk.params import QueryReader, as_uuid
@@ -229,6 +229,7 @@ async def retire_service(service_id: str, session: SessionDep, _caller: WriteCal
     description="Records that a curator checked the entry, and when (today unless given): "
     "`assured_date`, which the last-assured filter reads.",
     summary="Record that the entry was checked (assured_date today unless given)",
+    responses=UPDATE_REFUSALS,
 )
 async def assure_service(
     service_id: str, request: Request, session: SessionDep, _caller: WriteCaller

@@ -7,7 +7,13 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from directory_api.bodies import json_response, parse_body
-from directory_api.curation import Outcome, WriteMode
+from directory_api.curation import (
+    CREATE_REFUSALS,
+    RETIRE_REFUSALS,
+    UPDATE_REFUSALS,
+    Outcome,
+    WriteMode,
+)
 from directory_api.oruk.pages import envelope, read_list_page
 from directory_api.oruk.params import LIST_PARAMETERS, QueryReader, as_uuid
 from directory_api.taxonomy import service
@@ -101,6 +107,7 @@ async def get_taxonomy_term(term_id: str, session: ReadSessionDep) -> Response:
     description="Adds a taxonomy (a vocabulary of service types or needs).",
     status_code=201,
     summary="Create a taxonomy (with its terms, if sent)",
+    responses=CREATE_REFUSALS,
 )
 async def create_taxonomy(request: Request, session: SessionDep, _caller: WriteCaller) -> Response:
     payload = await parse_body(request, TaxonomyIn)
@@ -117,6 +124,7 @@ async def create_taxonomy(request: Request, session: SessionDep, _caller: WriteC
     operation_id="updateTaxonomy",
     description="Replaces a taxonomy's name, description, uri or version.",
     summary="Replace a taxonomy's details",
+    responses=UPDATE_REFUSALS,
 )
 async def update_taxonomy(
     taxonomy_id: str, request: Request, session: SessionDep, _caller: WriteCaller
@@ -134,6 +142,7 @@ async def update_taxonomy(
     description="Adds a term to a taxonomy, optionally under a parent term.",
     status_code=201,
     summary="Create a taxonomy term",
+    responses=CREATE_REFUSALS,
 )
 async def create_term(request: Request, session: SessionDep, _caller: WriteCaller) -> Response:
     payload = await parse_body(request, TaxonomyTermIn)
@@ -150,6 +159,7 @@ async def create_term(request: Request, session: SessionDep, _caller: WriteCalle
     operation_id="updateTaxonomyTerm",
     description="Replaces a taxonomy term.",
     summary="Replace a taxonomy term; services using it are re-rendered",
+    responses=UPDATE_REFUSALS,
 )
 async def update_term(
     term_id: str, request: Request, session: SessionDep, _caller: WriteCaller
@@ -164,6 +174,7 @@ async def update_term(
     operation_id="retireTaxonomyTerm",
     description="Retires the term.",
     summary="Retire a term no live service or child term uses",
+    responses=RETIRE_REFUSALS,
 )
 async def retire_term(term_id: str, session: SessionDep, _caller: WriteCaller) -> Response:
     stored = await service.retire_term(session, as_uuid("id", term_id))

@@ -3,7 +3,7 @@
 import io
 from datetime import date
 from functools import cache
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
@@ -19,6 +19,8 @@ from signpost_schemas.disclosure import RecordKeys, load_table
 router = APIRouter(prefix="/reports", tags=["reports"])
 
 ReportsCaller = Annotated[Caller, require_scope("reports:read")]
+# Read as text (so a bad day is refused naming it, below) but documented as a date.
+_A_DAY: dict[str, Any] = {"json_schema_extra": {"format": "date"}}
 
 
 @cache
@@ -48,8 +50,12 @@ async def screening(
     request: Request,
     session: SessionDep,
     caller: ReportsCaller,
-    start: Annotated[str | None, Query(alias="from", description="First day (YYYY-MM-DD)")] = None,
-    end: Annotated[str | None, Query(alias="to", description="Last day, inclusive")] = None,
+    start: Annotated[
+        str | None, Query(alias="from", description="First day (YYYY-MM-DD)", **_A_DAY)
+    ] = None,
+    end: Annotated[
+        str | None, Query(alias="to", description="Last day, inclusive", **_A_DAY)
+    ] = None,
     clinic: Annotated[list[str] | None, Query(description="Clinic ODS code(s)")] = None,
     pathway: Annotated[list[str] | None, Query(description="Pathway code(s)")] = None,
     questionnaire: Annotated[list[str] | None, Query(description="Questionnaire URL(s)")] = None,

@@ -55,6 +55,10 @@ def _temporal_fields(model: type["FhirModel"]) -> tuple[tuple[str, str], ...]:
     return found
 
 
+# Moments are stored in UTC: one that is not a moment of years 1 to 9999 there is refused.
+OUTSIDE_UTC_RANGE = "this dateTime is outside the range that can be stored (year 1 to 9999 in UTC)"
+
+
 class FhirModel(BaseModel):
     """A FHIR element: unknown elements are refused, empty values are left out on output.
 
@@ -107,10 +111,7 @@ class FhirModel(BaseModel):
                         item.astimezone(UTC)
                     except OverflowError:
                         raise PydanticCustomError(
-                            "value_error",
-                            "this dateTime is outside the range that can be stored "
-                            "(year 1 to 9999 in UTC)",
-                            {"element": key},
+                            "value_error", OUTSIDE_UTC_RANGE, {"element": key}
                         ) from None
         return self
 

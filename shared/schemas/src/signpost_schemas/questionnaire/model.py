@@ -13,6 +13,8 @@ from signpost_schemas.fhir.datatypes import (
     Coding,
     Extension,
     FhirCode,
+    FhirDate,
+    FhirDateTime,
     FhirId,
     FhirString,
     FhirUri,
@@ -44,13 +46,6 @@ EnableWhenOperator = Literal["exists", "=", "!=", ">", "<", ">=", "<="]
 QuestionnaireStatus = Literal["draft", "active", "retired", "unknown"]
 ResponseStatus = Literal["in-progress", "completed", "amended", "entered-in-error", "stopped"]
 
-FhirDate = Annotated[str, StringConstraints(pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$")]
-FhirDateTime = Annotated[
-    str,
-    StringConstraints(
-        pattern=r"^\d{4}(-\d{2}(-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?)?)?$"
-    ),
-]
 FhirTime = Annotated[str, StringConstraints(pattern=r"^\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?$")]
 LinkId = Annotated[str, StringConstraints(min_length=1, max_length=255)]
 

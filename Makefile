@@ -9,7 +9,7 @@ PACKAGES := -e shared/schemas -e shared/platform -e services/referral-api -e ser
 SERVICES := referral directory screening
 SCOPES ?= referral:read referral:write referral:all-organisations directory:write screening:read screening:write screening:all-organisations reports:read audit:read
 
-.PHONY: help venv run test test-sqlite test-postgres test-clock renderers openapi-tools clients lint format migrate token load-postcodes load-directory-postcodes load-snomed import-history bench openapi image clean
+.PHONY: help venv run test test-sqlite test-postgres test-clock renderers openapi-tools clients lint format migrate token expire-held load-postcodes load-directory-postcodes load-snomed import-history bench openapi image clean
 
 help:
 	@echo "make run      start referral-api :8001, directory-api :8002, screening-api :8003 (SQLite in ./var/)"
@@ -24,6 +24,7 @@ help:
 	@echo "make load-directory-postcodes FILE=...  load it into directory-api (postcode searches)"
 	@echo "make load-snomed DIR=...  load a SNOMED CT RF2 Snapshot into referral-api (groups SNOMED codes)"
 	@echo "make import-history FILE=...  backfill referral history (NDJSON messages or the CSV template)"
+	@echo "make expire-held  expire the referral messages held past REFERRAL_HELD_MESSAGE_RETENTION_DAYS"
 	@echo "make lint     ruff check and format check, import contracts (lint-imports), mypy --strict on shared/"
 	@echo "make bench    benchmarks on PostgreSQL (see bench/README.md)"
 	@echo "make openapi  write each service's OpenAPI document to docs/openapi/"
@@ -107,6 +108,9 @@ load-snomed: venv
 import-history: venv
 	@test -n "$(FILE)" || (echo "usage: make import-history FILE=history.ndjson|template.csv" && exit 2)
 	$(BIN)/python -m referral_api.imports $(FILE)
+
+expire-held: venv
+	$(BIN)/python -m referral_api.messages.expire
 
 bench: venv
 	$(BIN)/python -m bench.run $(BENCH_ARGS)

@@ -14,8 +14,14 @@ referral acknowledged with 201 can be read back afterwards (lost acknowledged wr
 screening-api; referral-api is killed (SIGKILL) after 300 and restarted when all are in. Every
 screen must become exactly one referral.
 
+`jwks-slow`, `jwks-down` (bench/faults_jwks.py): referral-api in JWT mode while its JWKS
+endpoint answers in 40 s or refuses connections. `person-writes` (bench/faults_writes.py):
+bursts of 50 concurrent writes for one person. `directory-import-killed`
+(bench/faults_import.py): a bulk import whose database connections are terminated, resumed to
+completion.
+
 `postgres-restart` restarts the machine's PostgreSQL cluster: do not run it while other work
-uses the server.
+uses the server. The others touch only the throwaway databases they create.
 """
 
 import argparse
@@ -34,6 +40,9 @@ from tests.screening.builders import barts_answers, screening_response
 from tests.support.messages import final_state, journey, journeys
 
 from bench.common import drop, free_port, migrated_postgres, serve, token
+from bench.faults_import import directory_import_killed
+from bench.faults_jwks import jwks_down, jwks_slow
+from bench.faults_writes import person_writes
 from bench.referral import referral_body
 
 
@@ -388,6 +397,10 @@ def _distinct_screening_identifiers(url: str) -> int:
 
 
 SCENARIOS = {
+    "directory-import-killed": directory_import_killed,
+    "jwks-down": jwks_down,
+    "jwks-slow": jwks_slow,
+    "person-writes": person_writes,
     "postgres-restart": postgres_restart,
     "replay-shuffled": replay_shuffled,
     "screens-referral-killed": screens_referral_killed,
@@ -400,7 +413,13 @@ def main(argv: list[str] | None = None) -> int:
     args, _ = parser.parse_known_args(argv)
     for name in args.scenario or sorted(SCENARIOS):
         result = SCENARIOS[name]()
-        if result.get("lost_acknowledged_writes") or result.get("identical") is False:
+        if (
+            result.get("lost_acknowledged_writes")
+            or result.get("identical") is False
+            or result.get("data_lost")
+            or result.get("records_lost")
+            or result.get("final_state", "completed") != "completed"
+        ):
             return 1
     return 0
 

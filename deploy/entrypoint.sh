@@ -1,9 +1,12 @@
 #!/bin/sh
-# The container's entry point: `entrypoint.sh <referral|directory|screening> <serve|migrate|ping>`.
+# The container's entry point: `entrypoint.sh <referral|directory|screening> <serve|migrate|ping>`,
+# or `entrypoint.sh referral expire-held`.
 #
-#   serve    run the service under uvicorn (WEB_CONCURRENCY worker processes, default 2)
-#   migrate  migrate the service's database to head (`alembic --name <service> upgrade head`)
-#   ping     exit 0 when the local /_ping answers 200 (container health checks)
+#   serve        run the service under uvicorn (WEB_CONCURRENCY worker processes, default 2)
+#   migrate      migrate the service's database to head (`alembic --name <service> upgrade head`)
+#   ping         exit 0 when the local /_ping answers 200 (container health checks)
+#   expire-held  referral only: expire the messages held past REFERRAL_HELD_MESSAGE_RETENTION_DAYS
+#                (`python -m referral_api.messages.expire`; the CronJob referral-expire-held)
 #
 # The database URL and every other setting come from the service's own environment variables
 # (REFERRAL_*, DIRECTORY_*, SCREENING_*). SIGNPOST_PORT and SIGNPOST_HOST override the listening
@@ -12,7 +15,7 @@
 set -eu
 
 usage() {
-    echo "usage: $0 <referral|directory|screening> <serve|migrate|ping>" >&2
+    echo "usage: $0 <referral|directory|screening> <serve|migrate|ping> | $0 referral expire-held" >&2
     exit 2
 }
 
@@ -48,6 +51,10 @@ case "$action" in
         ;;
     migrate)
         exec alembic --name "$service" upgrade head
+        ;;
+    expire-held)
+        [ "$service" = referral ] || usage
+        exec python -m referral_api.messages.expire
         ;;
     ping)
         exec python -c 'import sys, urllib.request

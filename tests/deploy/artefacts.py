@@ -68,9 +68,10 @@ PROCESS_VARIABLE_PREFIXES = ("OTEL_",)  # OpenTelemetry SDK configuration
 
 
 def service_for(name: str) -> ServiceSpec:
-    """The service a manifest or compose service name belongs to (`referral-api`, `referral`)."""
+    """The service a manifest or compose service name belongs to (`referral-api`, `referral`,
+    `referral-migrate`, `referral-expire-held`)."""
     for service in SERVICES:
-        if name in (service.name, service.app, f"{service.name}-migrate"):
+        if name == service.name or name.startswith(f"{service.name}-"):
             return service
     raise KeyError(name)
 
@@ -130,12 +131,15 @@ def one(kind: str, name: str) -> Manifest:
 
 
 def pod_template(manifest: Manifest) -> dict[str, Any]:
-    """The pod template of a Deployment or Job."""
-    return dict(manifest.body["spec"]["template"])
+    """The pod template of a Deployment, Job or CronJob."""
+    spec = manifest.body["spec"]
+    if manifest.kind == "CronJob":
+        spec = spec["jobTemplate"]["spec"]
+    return dict(spec["template"])
 
 
 def workloads() -> list[Manifest]:
-    return [m for m in manifests() if m.kind in ("Deployment", "Job")]
+    return [m for m in manifests() if m.kind in ("Deployment", "Job", "CronJob")]
 
 
 def config_map_data(name: str) -> dict[str, str]:

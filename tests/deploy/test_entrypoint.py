@@ -261,8 +261,8 @@ def test_ping_command_fails_when_nothing_answers(stack: dict[str, Running]) -> N
 
 @pytest.mark.parametrize(
     "arguments",
-    [("billing", "serve"), ("referral", "drop"), ("referral",), ()],
-    ids=["unknown service", "unknown action", "no action", "nothing"],
+    [("billing", "serve"), ("referral", "drop"), ("referral",), (), ("directory", "expire-held")],
+    ids=["unknown service", "unknown action", "no action", "nothing", "expiry of another service"],
 )
 def test_unknown_service_or_action_is_refused_with_usage(arguments: tuple[str, ...]) -> None:
     result = _entrypoint(*arguments, environment=dict(os.environ), cwd=REPO)

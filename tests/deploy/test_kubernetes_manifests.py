@@ -259,9 +259,24 @@ def test_screening_api_may_call_referral_api_and_nothing_else_may_call_across() 
 
 
 def test_migration_jobs_accept_no_inbound_traffic() -> None:
-    for job in manifests_of("Job"):
+    for job in manifests_of("Job") + manifests_of("CronJob"):
         allowed = [p for p in _policies_selecting(job.name, "Ingress") if p.get("ingress")]
         assert allowed == [], job.label
+
+
+def test_held_messages_are_expired_daily_by_referral_api_one_run_at_a_time() -> None:
+    cron = one("CronJob", "referral-expire-held")
+    minute, hour, day, month, weekday = cron.body["spec"]["schedule"].split()
+    assert (day, month, weekday) == ("*", "*", "*") and minute.isdigit() and hour.isdigit()
+    assert cron.body["spec"]["concurrencyPolicy"] == "Forbid"
+    container = _only_container(cron)
+    assert container["args"] == ["referral", "expire-held"]
+    assert pod_template(cron)["spec"]["restartPolicy"] == "Never"
+    service = _only_container(one("Deployment", "referral-api"))
+    assert container["envFrom"] == service["envFrom"]
+    assert container["env"] == [
+        variable for variable in service["env"] if variable["name"].startswith("REFERRAL_")
+    ]
 
 
 def _only_container(workload: Manifest) -> dict:

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from directory_api import __version__
+from directory_api.changes.repository import ChangeRepository
 from directory_api.changes.router import router as changes_router
 from directory_api.config import DirectorySettings
 from directory_api.fhir.router import metadata as fhir_metadata_router
@@ -50,6 +51,8 @@ async def seed_on_startup(app: FastAPI) -> AsyncIterator[None]:
     settings: DirectorySettings = app.state.settings
     if settings.seed_on_startup:
         async with app.state.database.sessionmaker() as session, session.begin():
+            # Replicas starting together seed one after another, each waiting for the last.
+            await ChangeRepository(session).lock_when_free()
             postcodes = await loader.load_sample_postcodes(session)
             await loader.seed_reference(session)
             samples = (

@@ -1,6 +1,6 @@
 """referral-api settings: environment variables prefixed `REFERRAL_`."""
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from signpost_platform.settings import ServiceSettings
@@ -18,6 +18,14 @@ class ReferralSettings(ServiceSettings):
     # Two referrals of one person are linked when the later falls within this many days of the
     # earlier (concurrent, other role) or of the earlier one's end (re-referral, same role).
     linkage_window_days: int = 90
+
+    # An `update` for a referral not received yet is held, then expired (not applied) once it
+    # has been held this many days (`python -m referral_api.messages.expire`, run daily).
+    # Integrations reorder within seconds to hours and a sender's outage or backlog is cleared
+    # within days; a month covers that with room to spare, while an update whose referral has
+    # not come in a month points at a sender's error to correct, not a delay to wait out. It is
+    # also the longest Signpost keeps anything about a person it has no referral for.
+    held_message_retention_days: int = Field(default=30, ge=1)
 
     # The secret that keys the pseudonyms reports count people by (HMAC-SHA256 of the NHS
     # number). Rotating it is described in docs/reports.md.

@@ -1,5 +1,6 @@
 """All SQL about the change feed."""
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -59,6 +60,18 @@ class ChangeRepository:
         """Serialise writers until the transaction ends (no-op on SQLite, already serial)."""
         if self.session.bind.dialect.name == "postgresql":
             await self.session.execute(text(f"SELECT pg_advisory_xact_lock({_FEED_LOCK})"))
+
+    async def lock_when_free(self, poll_seconds: float = 0.05) -> None:
+        """`lock`, waited for in short tries instead of one long wait: a replica starting while
+        another seeds waits as long as that seed takes, which no single statement may (the
+        statement timeout would fail its start-up)."""
+        if self.session.bind.dialect.name != "postgresql":
+            return
+        try_lock = text(f"SELECT pg_try_advisory_xact_lock({_FEED_LOCK})")
+        while True:
+            if (await self.session.execute(try_lock)).scalar_one():
+                return
+            await asyncio.sleep(poll_seconds)
 
     async def after(self, change_number: int, kinds: Sequence[str], limit: int) -> list[ChangeRow]:
         statement = select(

@@ -22,7 +22,7 @@ class ProcessedMessage(Base):
     source_system: Mapped[str] = mapped_column(String(16))
     channel: Mapped[str] = mapped_column(String(8))  # message | import
     referral_id: Mapped[str | None] = mapped_column(String(36), index=True)
-    outcome: Mapped[str] = mapped_column(String(16))  # applied | held
+    outcome: Mapped[str] = mapped_column(String(16))  # applied | held | rejected | expired
     sent_at: Mapped[datetime] = mapped_column(UtcDateTime)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
     response_status: Mapped[int]
@@ -30,7 +30,8 @@ class ProcessedMessage(Base):
 
 
 class HeldMessage(Base):
-    """An update for a referral not yet received, applied when the referral arrives."""
+    """An update for a referral not yet received, applied when the referral arrives (by message
+    or REST) or expired after `REFERRAL_HELD_MESSAGE_RETENTION_DAYS` (`messages.expire`)."""
 
     __tablename__ = "held_message"
 
@@ -40,7 +41,11 @@ class HeldMessage(Base):
     identifier_system: Mapped[str] = mapped_column(String(255))
     identifier_value: Mapped[str] = mapped_column(String(255))
     sent_at: Mapped[datetime] = mapped_column(UtcDateTime)
-    # The message with the Patient reduced to the minimum dataset (no names, no address lines).
+    # The message reduced to what the dataset keeps (`messages.held.minimise`).
     body: Mapped[str] = mapped_column(Text)
+    # What applying it needs that the reduced body no longer carries: the data gaps found in the
+    # message as sent, the Patient's content hash and the geography derived from its postcode.
+    # NULL for messages held before bodies were reduced this far.
+    derived: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index("ix_held_message_identifier", "identifier_system", "identifier_value"),)

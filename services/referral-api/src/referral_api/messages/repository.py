@@ -4,11 +4,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, insert, or_, select, text, update
+from sqlalchemy import and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral_api.messages.models import HeldMessage, ProcessedMessage
 from referral_api.referrals.models import Referral
+from referral_api.referrals.repository import ReferralRepository
 from signpost_platform.db import execute_core
 
 
@@ -26,6 +27,19 @@ class SeenMessage:
 class Held:
     bundle_id: str
     body: str
+    derived: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Expiring:
+    """A held message past its retention, with what identifies it to its sender."""
+
+    bundle_id: str
+    identifier_system: str
+    identifier_value: str
+    source_system: str
+    received_at: datetime
+    body: str
 
 
 # Built once: constructing a statement and its cache key costs more than running it.
@@ -41,7 +55,6 @@ _SEEN = (
     .where(ProcessedMessage.bundle_id == bindparam("bundle_id"))
 )
 _RECORD = insert(ProcessedMessage)
-_LOCK_IDENTIFIER = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
 
 
 class MessageRepository:
@@ -53,24 +66,21 @@ class MessageRepository:
         return SeenMessage(*row) if row else None
 
     async def serialise(self, identifiers: list[tuple[str, str]]) -> None:
-        """Let one transaction at a time handle messages about these sender identifiers.
-
-        A transaction-scoped advisory lock per identifier, taken in a fixed order (no deadlock).
-        Without it, an update held just as its referral's `new` message commits would be missed
-        by that `new` (the hold not yet visible to it) and stay held. SQLite needs nothing: it
-        runs one write transaction at a time already.
-        """
-        if self.session.bind.dialect.name != "postgresql":
-            return
-        for system, value in sorted(set(identifiers)):
-            await execute_core(self.session, _LOCK_IDENTIFIER, {"key": f"{system}|{value}"})
+        """Let one transaction at a time handle messages about these sender identifiers
+        (`ReferralRepository.lock_identifiers`)."""
+        await ReferralRepository(self.session).lock_identifiers(identifiers)
 
     async def record(self, values: dict[str, Any]) -> None:
         """Insert a processed message; IntegrityError if a concurrent request recorded it."""
         await execute_core(self.session, _RECORD, values)
 
     async def hold(
-        self, bundle_id: str, identifier: tuple[str, str], sent_at: datetime, body: str
+        self,
+        bundle_id: str,
+        identifier: tuple[str, str],
+        sent_at: datetime,
+        body: str,
+        derived: str,
     ) -> None:
         await self.session.execute(
             insert(HeldMessage).values(
@@ -79,6 +89,7 @@ class MessageRepository:
                 identifier_value=identifier[1],
                 sent_at=sent_at,
                 body=body,
+                derived=derived,
             )
         )
 
@@ -87,7 +98,7 @@ class MessageRepository:
         if not identifiers:
             return []
         rows = await self.session.execute(
-            select(HeldMessage.bundle_id, HeldMessage.body)
+            select(HeldMessage.bundle_id, HeldMessage.body, HeldMessage.derived)
             .where(
                 or_(
                     *(
@@ -97,6 +108,8 @@ class MessageRepository:
                 )
             )
             .order_by(HeldMessage.sent_at, HeldMessage.bundle_id)
+            # Locked so an expiry running now skips them (`held_before`).
+            .with_for_update()
         )
         return [Held(*row) for row in rows]
 
@@ -115,3 +128,22 @@ class MessageRepository:
                 response=response,
             )
         )
+
+    async def held_before(self, received_before: datetime) -> list[Expiring]:
+        """Messages held since before `received_before`, oldest first, locked against a
+        concurrent release (SKIP LOCKED: one being released now is left to its release)."""
+        rows = await self.session.execute(
+            select(
+                HeldMessage.bundle_id,
+                HeldMessage.identifier_system,
+                HeldMessage.identifier_value,
+                ProcessedMessage.source_system,
+                ProcessedMessage.received_at,
+                HeldMessage.body,
+            )
+            .join(ProcessedMessage, ProcessedMessage.bundle_id == HeldMessage.bundle_id)
+            .where(ProcessedMessage.received_at < received_before)
+            .order_by(ProcessedMessage.received_at, HeldMessage.bundle_id)
+            .with_for_update(of=HeldMessage, skip_locked=True)
+        )
+        return [Expiring(*row) for row in rows]

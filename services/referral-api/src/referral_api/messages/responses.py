@@ -119,3 +119,26 @@ def rejected_response(error: SignpostError) -> str:
             ],
         }
     ).decode()
+
+
+def expired_response(
+    bundle_id: str, identifier: tuple[str, str], retention_days: int, now: datetime
+) -> str:
+    """The OperationOutcome of a held message whose referral did not arrive in time."""
+    system, value = identifier
+    return orjson.dumps(
+        {
+            "resourceType": "OperationOutcome",
+            "issue": [
+                {
+                    "severity": "error",
+                    "code": "not-found",
+                    "diagnostics": f"message {bundle_id} was an update for the referral "
+                    f"{system}|{value}, which had not been received {retention_days} days after "
+                    f"the update was; it expired on {now.date().isoformat()} and was not "
+                    "applied. Send the referral, then the update again under a new Bundle.id",
+                    "expression": ["MessageHeader.focus"],
+                }
+            ],
+        }
+    ).decode()

@@ -5,8 +5,9 @@
    content under a used id is refused with 409.
 2. The whole message is validated before anything is written (see `bundle.py`).
 3. The referral is found by the ServiceRequest's identifiers. A `new` message for an unknown
-   referral creates it; an `update` for an unknown referral is held (202) and applied, in
-   sender-timestamp order, when the referral arrives.
+   referral creates it; an `update` for an unknown referral is held (202), reduced to the
+   dataset (`held.py`), and applied, in sender-timestamp order, when the referral arrives by a
+   message or through REST (`release_held`), or expired after the retention (`expire.py`).
 4. Each resource replaces the version held only if it is newer (see `lifecycle.service`), so an
    older update arriving after a newer one changes nothing. The lifecycle summary and the links
    are then derived again and the ServiceRequest re-rendered once (its links are shown when it
@@ -22,8 +23,10 @@ import orjson
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from referral_api.geography import service as geography
 from referral_api.lifecycle import service as lifecycle
 from referral_api.linkage import service as linkage
+from referral_api.messages import held as held_copies
 from referral_api.messages.bundle import (
     CLOCK_SKEW,
     ReadMessage,
@@ -217,11 +220,19 @@ async def _process_new(
                 "response": body,
             }
         )
+        # The full postcode is read here, once, as when a Patient is stored, and not kept.
+        place = (
+            await geography.derive(session, message.patient.resource.postcode)
+            if message.patient is not None
+            else None
+        )
+        copy = held_copies.minimise(document, message, place)
         await repository.hold(
             message.bundle.id,
             message.identifiers[0],
             message.bundle.timestamp,
-            _minimised(document, message),
+            copy.body,
+            copy.derived,
         )
         return MessageResult(202, body.encode())
 
@@ -243,7 +254,7 @@ async def _process_new(
         }
     )
     if applied.created:
-        await _release_held(session, message, applied.referral_id, settings)
+        await release_held(session, message.service_request.resource, applied.referral_id, settings)
     return MessageResult(200, body.encode(), applied.referral_id)
 
 
@@ -265,10 +276,12 @@ async def apply_message(
     *,
     found: tuple[ReferralForUpdate, dict[str, Any] | None] | None = None,
     reach: Reach = EVERY_ORGANISATION,
+    place: geography.Geography | None = None,
 ) -> Applied:
     """Apply a validated message to its referral (creating it for a `new` message).
 
     `found` is the referral already locked, with its lifecycle summary, when the caller has it.
+    `place` is the Patient's geography, derived when a held message was reduced.
     """
     request = message.service_request
     created = referral_id is None
@@ -316,6 +329,7 @@ async def apply_message(
             as_of=message.patient.as_of,
             content_hash=message.patient.content_hash,
             referral_year=authored_at.year,
+            place=place,
         )
         counts["Patient"] = {"applied" if stored_person else "superseded": 1}
     await quality.record(
@@ -508,20 +522,29 @@ def _dates_of(item: Timed) -> list[tuple[str, datetime]]:
     return [(element, moment) for element, moment in dates if moment is not None]
 
 
-async def _release_held(
-    session: AsyncSession, message: ReadMessage, referral_id: str, settings: Settings
-) -> None:
-    """Apply the updates that arrived before this referral, oldest first."""
+async def release_held(
+    session: AsyncSession, arrived: ServiceRequest, referral_id: str, settings: Settings
+) -> int:
+    """Apply the updates held for a referral just created, by a `new` message or through REST,
+    oldest first; the number released.
+
+    The caller holds the identifier locks (`ReferralRepository.lock_identifiers`) from before
+    it looked for the referral, so no update can be held unseen while the referral commits.
+    Each release deletes the held row in the creating transaction: a released message is
+    applied once, and its stored response is what a resend of it gets.
+    """
     repository = MessageRepository(session)
-    arrived = message.service_request.resource
-    for held in await repository.held_for(message.identifiers):
+    released = 0
+    for held in await repository.held_for([(i.system, i.value) for i in arrived.identifier]):
         document = orjson.loads(held.body)
         now = datetime.now(UTC)
         try:
             async with session.begin_nested():
-                held_message = read_message(document)
+                held_message, place = held_copies.restore(read_message(document), held.derived)
                 _check_same_parties(held_message, arrived)
-                applied = await apply_message(session, held_message, referral_id, settings, now)
+                applied = await apply_message(
+                    session, held_message, referral_id, settings, now, place=place
+                )
                 body = ok_response(held_message, applied, settings.base_url, now)
             await repository.release(
                 held.bundle_id,
@@ -539,6 +562,8 @@ async def _release_held(
                 status=error.status_code,
                 response=rejected_response(error),
             )
+        released += 1
+    return released
 
 
 def _check_same_parties(held: ReadMessage, arrived: Any) -> None:
@@ -554,18 +579,3 @@ def _check_same_parties(held: ReadMessage, arrived: Any) -> None:
             expression=f"Bundle.entry[{held.service_request.index}].resource.requester",
             issue_code="business-rule",
         )
-
-
-def _minimised(document: dict[str, Any], message: ReadMessage) -> str:
-    """The message to hold, each resource reduced to what Signpost keeps (no personal data
-    outside the dataset)."""
-    entries = list(document["entry"])
-    read = [message.service_request, *([message.patient] if message.patient else [])]
-    kept = [entries[0]]  # the MessageHeader
-    # Only the entries Signpost reads are held, each reduced; any other resource (a Condition,
-    # an AllergyIntolerance, ...) is dropped, as it would be when applied.
-    for item in sorted([*read, *message.lifecycle], key=lambda item: item.index):
-        entry = dict(entries[item.index])
-        entry["resource"] = item.resource.to_fhir()
-        kept.append(entry)
-    return orjson.dumps({**document, "entry": kept}).decode()

@@ -22,13 +22,19 @@ async def apply_patient(
     as_of: datetime,
     content_hash: str,
     referral_year: int,
+    place: geography.Geography | None = None,
 ) -> bool:
-    """Store the person if this Patient is newer than the one held; True if stored."""
+    """Store the person if this Patient is newer than the one held; True if stored.
+
+    `place` is the geography already derived from the Patient's postcode, for a Patient held
+    without it (`messages.held`); otherwise it is derived here.
+    """
     repository = PersonRepository(session)
     held = await repository.held_version(referral_id)
     if held is not None and (as_of, content_hash) <= held:
         return False
-    place = await geography.derive(session, patient.postcode)
+    if place is None:
+        place = await geography.derive(session, patient.postcode)
     practice = patient.practice_ods
     ethnicity = native.ethnicity(patient.ethnicity)
     gender = native.gender(patient.gender, patient.gender_identity)

@@ -15,6 +15,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -118,11 +119,26 @@ _MOVE_TIMESTAMP = update(Referral).where(Referral.id == bindparam("key"))
 _INSERT_REFERRAL = insert(Referral)
 _INSERT_IDENTIFIERS = insert(ReferralIdentifier)
 _INSERT_REASONS = insert(ReferralReason)
+_LOCK_IDENTIFIER = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
 
 
 class ReferralRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    async def lock_identifiers(self, identifiers: Sequence[tuple[str, str]]) -> None:
+        """Let one transaction at a time create a referral with, or hold or release a message
+        about, these sender identifiers.
+
+        A transaction-scoped advisory lock per identifier, taken in a fixed order (no deadlock).
+        Without it, an update held just as its referral commits (by a `new` message or a REST
+        create) would be missed by that create (the hold not yet visible to it) and stay held.
+        SQLite needs nothing: it runs one write transaction at a time already.
+        """
+        if self.session.bind.dialect.name != "postgresql":
+            return
+        for system, value in sorted(set(identifiers)):
+            await execute_core(self.session, _LOCK_IDENTIFIER, {"key": f"{system}|{value}"})
 
     async def get(
         self, referral_id: str, reach: Reach = EVERY_ORGANISATION

@@ -5,7 +5,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request
 from starlette.responses import Response
 
+from referral_api import flows
 from referral_api.audit import trail
+from referral_api.messages import service as messages
 from referral_api.referrals import examples, service
 from referral_api.referrals.access import Reach
 from referral_api.referrals.search import (
@@ -118,13 +120,15 @@ async def create_service_request(
     require_json(request)
     reading = read_resource(await request.body(), ServiceRequest, "ServiceRequest")
     reach = Reach.of(caller)
-    outcome = await service.create(
+    outcome = await flows.create_referral(
         session,
         reading.resource,
         condition,
         reach=reach,
         gaps=reading.gaps,
-        linkage_window_days=request.app.state.settings.linkage_window_days,
+        settings=messages.Settings(
+            request.app.state.settings.linkage_window_days, base_url(request)
+        ),
     )
     stored = outcome.referral
     action = "create" if outcome.created else "read"

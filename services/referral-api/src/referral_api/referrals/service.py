@@ -50,6 +50,11 @@ WRITE_ATTEMPTS = 3
 T = TypeVar("T")
 
 
+# What a create does next in its own transaction, once the referral is stored: release the
+# messages held for it (`flows.create_referral`). True if it changed the referral.
+AfterCreate = Callable[[StoredReferral, ServiceRequest], Awaitable[bool]]
+
+
 @dataclass(frozen=True, slots=True)
 class CreateOutcome:
     referral: StoredReferral
@@ -64,8 +69,13 @@ async def create(
     reach: Reach,
     gaps: list[Gap],
     linkage_window_days: int = 90,
+    after_create: AfterCreate | None = None,
 ) -> CreateOutcome:
-    """Store a new referral with its `gaps`, or return the one `if_none_exist` already names."""
+    """Store a new referral with its `gaps`, or return the one `if_none_exist` already names.
+
+    `after_create` runs in the same transaction once the referral is stored; the outcome then
+    holds the referral as it stands after it.
+    """
     return await _retrying(
         session,
         lambda: _create(
@@ -75,6 +85,7 @@ async def create(
             reach=reach,
             gaps=gaps,
             linkage_window_days=linkage_window_days,
+            after_create=after_create,
         ),
     )
 
@@ -100,10 +111,13 @@ async def _create(
     reach: Reach,
     gaps: list[Gap],
     linkage_window_days: int,
+    after_create: AfterCreate | None,
 ) -> CreateOutcome:
     reach.check_parties(resource)
     repository = ReferralRepository(session)
     identifiers = _identifiers(resource)
+    # Before looking: a message about these identifiers, held or applied, waits for this create.
+    await repository.lock_identifiers(identifiers)
     if if_none_exist is not None:
         _require_own_identifier(if_none_exist, identifiers)
         existing = await _by_identifier(repository, if_none_exist, reach)
@@ -128,6 +142,8 @@ async def _create(
         raise await _identifier_taken(repository, owners, reach) from None
     await quality.record(session, referral_id, service_request=gaps, new=True)
     await _link(session, {person.key, *person.joined}, linkage_window_days)
+    if after_create is not None and await after_create(stored, resource):
+        stored = await repository.get(referral_id) or stored
     return CreateOutcome(stored, created=True)
 
 

@@ -1,18 +1,19 @@
 """The three services' OpenAPI documents, built once per session from their app factories, the
-files `make openapi` writes from them, and SQLite databases at head for the tests that run the
-apps (migrated once, copied per module)."""
+files `make openapi` writes from them, and the running apps the schemathesis tests share, on
+SQLite databases at head."""
 
-import sqlite3
-from collections.abc import Callable
-from contextlib import closing
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 
 from signpost_platform.migrations import upgrade
 from signpost_platform.openapi import documents, published
 from signpost_platform.settings import find_repo_file
+from tests.openapi.apps import APPS, DATABASES
 from tests.referral.conftest import (  # noqa: F401 (fixtures: the generated-client tests)
     referral_app,
     referral_database,
@@ -37,15 +38,10 @@ def published_folder(
 
 
 @pytest.fixture(scope="session")
-def sqlite_at_head(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, Path], None]:
-    """Write a SQLite database of a service, migrated to head, to a path."""
-    templates = tmp_path_factory.mktemp("migrated")
-
-    def copy(service: str, target: Path) -> None:
-        template = templates / f"{service}.db"
-        if not template.exists():
-            upgrade(find_repo_file("alembic.ini"), service, f"sqlite+aiosqlite:///{template}")
-        with closing(sqlite3.connect(template)) as source, closing(sqlite3.connect(target)) as to:
-            source.backup(to)
-
-    return copy
+def migrated_apps() -> Iterator[dict[str, FastAPI]]:
+    """`APPS`, their databases migrated to head (written before any app starts)."""
+    for service in APPS:
+        database = DATABASES / f"{service}.db"
+        upgrade(find_repo_file("alembic.ini"), service, f"sqlite+aiosqlite:///{database}")
+    yield APPS
+    shutil.rmtree(DATABASES, ignore_errors=True)

@@ -1,21 +1,18 @@
 """Property-based tests of the three services against their own OpenAPI documents.
 
 schemathesis generates requests from each document (its examples first, then valid and invalid
-data) and sends them to the service in-process, on a SQLite database built by the migrations,
-with a development token granting every scope the document names. Every answer must be a
-non-5xx response whose status, media type and body the document declares.
+data) and sends them to the service in-process (`tests.openapi.apps.APPS`), on a SQLite database
+built by the migrations, with a development token granting every scope the document names.
+Every answer must be a non-5xx response whose status, media type and body the document declares.
 
 Bounded for CI: a fixed number of examples per operation, derandomised so a run is repeatable.
 """
 
-import shutil
-import tempfile
-from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
+from fastapi import FastAPI
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.config import SchemathesisConfig
@@ -25,7 +22,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.openapi.apps import FACTORIES
+from tests.openapi.apps import APPS
 from tests.openapi.spec_rules import every_scope
 
 EXAMPLES_PER_OPERATION = 12
@@ -40,20 +37,11 @@ CHECKS = [
 CONFIG = SchemathesisConfig.from_dict({"phases": {"coverage": {"enabled": False}}})
 
 
-# The generated tests are collected from the documents, so each app is built at import, on a
-# database file that the `migrated` fixture creates before the first request starts its lifespan.
-DATABASES = Path(tempfile.mkdtemp(prefix="signpost-schemathesis-"))
-
-
 def _schema(service: str) -> Any:
-    app = FACTORIES[service](_database_url(service))
+    app = APPS[service]
     schema = schemathesis.openapi.from_dict(app.openapi(), config=CONFIG)
     schema.app = app
     return schema
-
-
-def _database_url(service: str) -> str:
-    return f"sqlite+aiosqlite:///{DATABASES / f'{service}.db'}"
 
 
 def _every_scope(case: Any) -> dict[str, str]:
@@ -62,11 +50,8 @@ def _every_scope(case: Any) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module", autouse=True)
-def migrated(sqlite_at_head: Callable[[str, Path], None]) -> Iterator[None]:
-    for service in FACTORIES:
-        sqlite_at_head(service, DATABASES / f"{service}.db")
-    yield
-    shutil.rmtree(DATABASES, ignore_errors=True)
+def migrated(migrated_apps: dict[str, FastAPI]) -> None:
+    """The apps' databases exist before the first request starts an app."""
 
 
 bounded = settings(

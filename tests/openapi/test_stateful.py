@@ -10,19 +10,17 @@ answer must be below 500 and as the document declares it (status, media type, sc
 record a create just answered with must be found by the operations its links lead to.
 
 Bounded for CI: a fixed number of scenarios of a fixed number of steps per service,
-derandomised, on SQLite databases of their own (the directory without its sample services: the
-scenarios make their own records).
+derandomised, on the running apps and SQLite databases the stateless tests use
+(`tests.openapi.apps.APPS`); the scenarios make records of their own and pass whatever those
+tests left.
 """
 
 import copy
-import shutil
-import tempfile
-from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
+from fastapi import FastAPI
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.config import SchemathesisConfig
@@ -33,11 +31,11 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.openapi.apps import WITHOUT_SAMPLES
+from tests.openapi.apps import APPS
 from tests.openapi.spec_rules import every_scope
 from tests.support.documented import documented_creates, fresh, operations
 
-SCENARIOS = 12
+SCENARIOS = 10
 STEPS = 6
 CHECKS = [
     not_a_server_error,
@@ -60,20 +58,15 @@ BOUNDED = settings(
     phases=[Phase.generate],
 )
 
-DATABASES = Path(tempfile.mkdtemp(prefix="signpost-stateful-"))
-
 
 @pytest.fixture(scope="module", autouse=True)
-def migrated(sqlite_at_head: Callable[[str, Path], None]) -> Iterator[None]:
-    for service in WITHOUT_SAMPLES:
-        sqlite_at_head(service, DATABASES / f"{service}.db")
-    yield
-    shutil.rmtree(DATABASES, ignore_errors=True)
+def migrated(migrated_apps: dict[str, FastAPI]) -> None:
+    """The apps' databases exist before the first request starts an app."""
 
 
-@pytest.mark.parametrize("service", sorted(WITHOUT_SAMPLES))
+@pytest.mark.parametrize("service", sorted(APPS))
 def test_linked_operations_answer_as_documented(service: str) -> None:
-    app = WITHOUT_SAMPLES[service](f"sqlite+aiosqlite:///{DATABASES / f'{service}.db'}")
+    app = APPS[service]
     document = app.openapi()
     schema = schemathesis.openapi.from_dict(_starting_from_examples(document), config=CONFIG)
     schema.app = app

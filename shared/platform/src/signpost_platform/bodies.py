@@ -2,6 +2,9 @@
 
 * A NUL character anywhere (a raw byte, or `\\u0000` in a JSON string or key) is refused with 400
   naming the element: PostgreSQL text cannot hold one, so it used to surface as a 500.
+* A control character other than tab, carriage return and line feed in a JSON string is refused
+  with 400 naming the element: FHIR strings cannot hold one, and whatever is stored is served
+  as FHIR somewhere (a directory service as a HealthcareService, an event as a ServiceRequest).
 * A JSON object that gives one key twice is refused with 400 naming the key: parsers disagree on
   which value wins (ours kept the last), so a body could mean one thing to a gateway or an
   auditor and another to the service.
@@ -12,6 +15,8 @@ so in its own words.
 """
 
 import json
+import re
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import Request
@@ -21,6 +26,10 @@ from signpost_platform.errors import BadRequest, is_fhir_path
 _BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 _NDJSON = {"application/x-ndjson", "application/ndjson"}
 _NUL_ESCAPE = b"\\u0000"
+# What a FHIR string may not hold (FHIR R4 datatypes, string): the characters below U+0020 but
+# tab, carriage return and line feed. In JSON they can only arrive escaped (\\u0001, \\b, \\f).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_CONTROL_ESCAPE = re.compile(rb"\\(u00[01][0-9a-fA-F]|[bf])")
 
 
 class _DuplicateKey(Exception):
@@ -71,34 +80,48 @@ def _check_json(text: bytes, fhir: bool, prefix: str) -> None:
         ) from None
     except ValueError:  # not JSON (or not UTF-8): the route reports it
         return
-    if _NUL_ESCAPE not in text:
-        return
     root = document.get("resourceType") if fhir and isinstance(document, dict) else None
-    path = _nul_path(document, root if isinstance(root, str) else "")
-    if path is not None:
-        element = (path or "(body)").replace("\x00", "\\u0000")
-        raise BadRequest(
-            f"{prefix}{element}: contains a NUL character (\\u0000), which cannot be stored",
-            expression=element,
-            issue_code="value",
-        )
+    start = root if isinstance(root, str) else ""
+    if _NUL_ESCAPE in text:
+        path = _first_path(document, start, lambda value: "\x00" in value)
+        if path is not None:
+            element = _printable(path)
+            raise BadRequest(
+                f"{prefix}{element}: contains a NUL character (\\u0000), which cannot be stored",
+                expression=element,
+                issue_code="value",
+            )
+    if _CONTROL_ESCAPE.search(text):
+        path = _first_path(document, start, lambda value: _CONTROL.search(value) is not None)
+        if path is not None:
+            element = _printable(path)
+            raise BadRequest(
+                f"{prefix}{element}: contains a control character, which a FHIR string cannot "
+                "hold (only tab, carriage return and line feed are allowed below U+0020)",
+                expression=element,
+                issue_code="value",
+            )
 
 
-def _nul_path(value: Any, path: str) -> str | None:
-    """The path of the first string (or key) holding a NUL, FHIRPath-like; None if none."""
+def _printable(path: str) -> str:
+    return _CONTROL.sub(lambda found: f"\\u{ord(found.group()):04x}", path or "(body)")
+
+
+def _first_path(value: Any, path: str, holds: Callable[[str], bool]) -> str | None:
+    """The path of the first string (or key) that `holds`, FHIRPath-like; None if none."""
     if isinstance(value, str):
-        return path if "\x00" in value else None
+        return path if holds(value) else None
     if isinstance(value, dict):
         for key, item in value.items():
             child = f"{path}.{key}" if path else key
-            if "\x00" in key:
+            if holds(key):
                 return child
-            found = _nul_path(item, child)
+            found = _first_path(item, child, holds)
             if found is not None:
                 return found
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            found = _nul_path(item, f"{path}[{index}]")
+            found = _first_path(item, f"{path}[{index}]", holds)
             if found is not None:
                 return found
     return None

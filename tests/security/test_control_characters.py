@@ -1,0 +1,59 @@
+"""A control character (below U+0020, but tab, carriage return and line feed) in any JSON string
+is refused at the edge, naming the element: FHIR strings cannot hold one, and everything stored
+is served as FHIR somewhere. Tab, carriage return and line feed are kept as sent."""
+
+import pytest
+
+from tests.directory.builders import organization
+from tests.screening.builders import screening_response
+from tests.security.bodies import (
+    DIRECTORY_WRITE,
+    REFERRAL_WRITE,
+    SCREENING_WRITE,
+    named,
+    new_referral,
+)
+from tests.support.builders import reason
+
+
+@pytest.mark.parametrize("character", ["\u0001", "\u000b", "\u001f", "\u0008"])
+async def test_a_control_character_in_a_referral_identifier_is_400_naming_it(referral, character):
+    body = new_referral()
+    body["identifier"][0]["value"] = f"EMIS{character}1"
+
+    response = await referral.post("/fhir/ServiceRequest", json=body, headers=REFERRAL_WRITE)
+
+    assert response.status_code == 400, response.text
+    assert named(response) == "ServiceRequest.identifier[0].value"
+    assert "control character" in response.json()["issue"][0]["diagnostics"]
+
+
+async def test_tab_carriage_return_and_line_feed_are_kept(referral):
+    text = "Damp flat\r\n\tmould in two rooms"
+    body = new_referral(reasons=[reason("105531004", text=text)])
+
+    created = await referral.post("/fhir/ServiceRequest", json=body, headers=REFERRAL_WRITE)
+
+    assert created.status_code == 201, created.text
+    assert created.json()["reasonCode"][0]["text"] == text
+
+
+async def test_a_control_character_in_a_screening_identifier_is_400_naming_it(screening):
+    body = screening_response()
+    body["identifier"] = {"system": "https://example.org/screens", "value": "s-1\u001b"}
+
+    response = await screening.post(
+        "/fhir/QuestionnaireResponse", json=body, headers=SCREENING_WRITE
+    )
+
+    assert response.status_code == 400, response.text
+    assert named(response) == "QuestionnaireResponse.identifier.value"
+
+
+async def test_a_control_character_in_a_directory_name_is_400_naming_it(directory):
+    body = organization(name="Forest Gate\u0007Trust")
+
+    response = await directory.post("/organizations", json=body, headers=DIRECTORY_WRITE)
+
+    assert response.status_code == 400, response.text
+    assert named(response) == "name"

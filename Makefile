@@ -41,8 +41,9 @@ venv: $(STAMP)
 run: venv
 	$(BIN)/python -m signpost_platform.devserver
 
+# SQLite and PostgreSQL run side by side, as two pytest processes (tests/run_parts.sh).
 test: venv
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	bash tests/run_parts.sh $(BIN)/python $(PYTEST_ARGS)
 
 # The suites whose answers depend on dates (reports, screening reports, linkage windows, waiting
 # times), run with the wall clock faked to 30 s before a month boundary and before a year
@@ -57,7 +58,7 @@ CLOCK_MOMENTS ?= 2027-06-30T23:59:30+00:00 2027-12-31T23:59:30+00:00
 test-clock: venv
 	@for moment in $(CLOCK_MOMENTS); do \
 		echo "== date-sensitive suites with the clock at $$moment"; \
-		SIGNPOST_FAKE_NOW=$$moment $(BIN)/python -m pytest -q $(CLOCK_SUITES) \
+		SIGNPOST_FAKE_NOW=$$moment bash tests/run_parts.sh $(BIN)/python -q $(CLOCK_SUITES) \
 			--ignore=tests/reports/test_disclosure_attack.py --ignore=tests/reports/test_reference.py \
 			$(PYTEST_ARGS) || exit 1; \
 	done

@@ -44,14 +44,29 @@ def session_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("signpost")
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Honour `postgres_only` / `sqlite_only` for tests parametrised by the `backend` fixture."""
+# `make test` runs two pytest processes side by side (tests/run_parts.sh): one on SQLite with
+# every test that uses no database, one on PostgreSQL with only the tests that use one.
+_DATABASE_TESTS_ONLY = os.environ.get("SIGNPOST_TEST_DATABASE_TESTS_ONLY") == "1"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave out, per backend, the tests marked `postgres_only` / `sqlite_only`; and, in the
+    PostgreSQL part of a split run, the tests that use no database (the SQLite part runs them)."""
+    kept, left_out = [], []
     for item in items:
-        backend = getattr(item, "callspec", None) and item.callspec.params.get("backend")
-        if backend == "sqlite" and item.get_closest_marker("postgres_only"):
-            item.add_marker(pytest.mark.skip(reason="runs on PostgreSQL only"))
-        if backend == "postgresql" and item.get_closest_marker("sqlite_only"):
-            item.add_marker(pytest.mark.skip(reason="runs once, on SQLite"))
+        params = getattr(item, "callspec", None) and item.callspec.params
+        backend = params.get("backend") if params else None
+        if (
+            (backend == "sqlite" and item.get_closest_marker("postgres_only"))
+            or (backend == "postgresql" and item.get_closest_marker("sqlite_only"))
+            or (_DATABASE_TESTS_ONLY and backend is None)
+        ):
+            left_out.append(item)
+        else:
+            kept.append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
 
 
 # One log file per test process. Under pytest-xdist the workers inherit the run id from the

@@ -44,7 +44,11 @@ MISSING = [
     if not there
 ]
 # CI sets SIGNPOST_REQUIRE_RENDERERS=1 so that a missing setup fails instead of skipping.
-pytestmark = requires_tools(MISSING, "tests/renderers/setup.sh", "SIGNPOST_REQUIRE_RENDERERS")
+# What the front ends render does not depend on the database: the tests run once, on SQLite.
+pytestmark = [
+    requires_tools(MISSING, "tests/renderers/setup.sh", "SIGNPOST_REQUIRE_RENDERERS"),
+    pytest.mark.sqlite_only,
+]
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Run the test suite as two pytest processes side by side, one per database backend:
+#   - SQLite: every test on SQLite, and every test that uses no database;
+#   - PostgreSQL: every test that uses a database, on PostgreSQL (its output goes to a log file,
+#     printed when it ends).
+# Usage: tests/run_parts.sh PYTHON [pytest arguments...]. The exit status is non-zero when
+# either part fails. SIGNPOST_TEST_BACKENDS set by the caller runs one plain pytest instead.
+set -u
+python=$1
+shift
+
+if [ -n "${SIGNPOST_TEST_BACKENDS:-}" ]; then
+  exec "$python" -m pytest "$@"
+fi
+
+log=$(mktemp "${TMPDIR:-/tmp}/signpost-test-postgresql-XXXXXX")
+SIGNPOST_TEST_BACKENDS=postgresql SIGNPOST_TEST_DATABASE_TESTS_ONLY=1 \
+  "$python" -m pytest -p no:cacheprovider "$@" >"$log" 2>&1 &
+postgres_pid=$!
+trap 'kill "$postgres_pid" 2>/dev/null' INT TERM
+
+echo "== SQLite, and the tests that use no database (the PostgreSQL part runs beside it: $log)"
+SIGNPOST_TEST_BACKENDS=sqlite "$python" -m pytest "$@"
+sqlite_status=$?
+
+echo "== PostgreSQL (waiting for it to finish)"
+wait "$postgres_pid"
+postgres_status=$?
+# 5: no tests collected (arguments that select only tests without a database).
+if [ "$postgres_status" -eq 5 ]; then postgres_status=0; fi
+if [ "$postgres_status" -eq 0 ]; then
+  tail -n 3 "$log"
+else
+  cat "$log"
+fi
+rm -f "$log"
+
+echo "== SQLite part: exit $sqlite_status; PostgreSQL part: exit $postgres_status"
+[ "$sqlite_status" -eq 0 ] && [ "$postgres_status" -eq 0 ]

@@ -5,6 +5,8 @@
 #     printed when it ends).
 # Usage: tests/run_parts.sh PYTHON [pytest arguments...]. The exit status is non-zero when
 # either part fails. SIGNPOST_TEST_BACKENDS set by the caller runs one plain pytest instead.
+# SQLITE_FAKE_NOW and POSTGRES_FAKE_NOW, when set, fake each part's wall clock from that moment
+# (SIGNPOST_FAKE_NOW, see tests/conftest.py).
 set -u
 python=$1
 shift
@@ -14,13 +16,14 @@ if [ -n "${SIGNPOST_TEST_BACKENDS:-}" ]; then
 fi
 
 log=$(mktemp "${TMPDIR:-/tmp}/signpost-test-postgresql-XXXXXX")
-SIGNPOST_TEST_BACKENDS=postgresql SIGNPOST_TEST_DATABASE_TESTS_ONLY=1 \
-  "$python" -m pytest -p no:cacheprovider "$@" >"$log" 2>&1 &
+env ${POSTGRES_FAKE_NOW:+SIGNPOST_FAKE_NOW=$POSTGRES_FAKE_NOW} \
+  SIGNPOST_TEST_BACKENDS=postgresql SIGNPOST_TEST_DATABASE_TESTS_ONLY=1 "$python" -m pytest -p no:cacheprovider "$@" >"$log" 2>&1 &
 postgres_pid=$!
 trap 'kill "$postgres_pid" 2>/dev/null' INT TERM
 
 echo "== SQLite, and the tests that use no database (the PostgreSQL part runs beside it: $log)"
-SIGNPOST_TEST_BACKENDS=sqlite "$python" -m pytest "$@"
+env ${SQLITE_FAKE_NOW:+SIGNPOST_FAKE_NOW=$SQLITE_FAKE_NOW} \
+  SIGNPOST_TEST_BACKENDS=sqlite "$python" -m pytest "$@"
 sqlite_status=$?
 
 echo "== PostgreSQL (waiting for it to finish)"

@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from directory_api.bodies import json_response
 from directory_api.changes.service import KINDS, feed_page
-from directory_api.documents import timestamp
+from directory_api.documents.shape import timestamp
 from directory_api.oruk.params import QueryReader
 from signpost_platform.db import ReadSessionDep
 from signpost_platform.errors import BadRequest

@@ -11,8 +11,8 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from directory_api import __version__
+from directory_api.documents.fhir import UK_CORE
 from directory_api.fhir import service
-from directory_api.fhir.mapping import UK_CORE
 from directory_api.oruk.params import as_uuid
 from directory_api.services.search import Page, Point
 from signpost_platform.db import ReadSessionDep

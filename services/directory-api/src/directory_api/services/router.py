@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from directory_api.bodies import expected_version, json_response, parse_body
 from directory_api.curation import UPDATE_REFUSALS, Outcome, WriteMode
-from directory_api.documents import timestamp
+from directory_api.documents.shape import timestamp
 from directory_api.oruk.pages import envelope, read_page
 from directory_api.oruk.params import QueryReader, as_uuid
 from directory_api.services import service

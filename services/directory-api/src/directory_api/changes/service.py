@@ -8,8 +8,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from directory_api.changes.repository import ChangeRepository, ChangeRow
 from directory_api.documents import reading
 
-KINDS = ("service", "organization", "location", "taxonomy", "taxonomy_term")
-
 
 @dataclass(frozen=True, slots=True)
 class FeedItem:

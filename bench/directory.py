@@ -27,18 +27,23 @@ from sqlalchemy import insert, text
 
 from bench.common import Load, bare_rps, drop, migrated_postgres, serve, wrk
 from directory_api.changes.models import Change
-from directory_api.documents import content_of, one_to_one
-from directory_api.fhir.mapping import (
+from directory_api.documents.facts import service_facts
+from directory_api.documents.fhir import (
     healthcare_service_resource,
     location_resource,
     organization_resource,
 )
+from directory_api.documents.oruk import (
+    location_document,
+    organization_document,
+    service_document,
+    service_summary,
+)
+from directory_api.documents.shape import content_of
 from directory_api.locations.models import Location
 from directory_api.locations.schemas import LocationIn
-from directory_api.locations.service import location_document
 from directory_api.organizations.models import Organization
 from directory_api.organizations.schemas import OrganizationIn
-from directory_api.organizations.service import organization_document
 from directory_api.seed import loader
 from directory_api.services.models import (
     Service,
@@ -51,7 +56,6 @@ from directory_api.services.models import (
     ServiceOpening,
     ServicePlace,
 )
-from directory_api.services.rendering import service_document, service_facts
 from directory_api.services.repository import StoredService
 from directory_api.services.schemas import ServiceIn
 from directory_api.services.service import _NOT_CONTENT
@@ -292,7 +296,7 @@ def _rows(
                 "input_digest": "bench",
             }
         )
-        summary = {**one_to_one(document), "organization": one_to_one(organization)}
+        summary = service_summary(document, organization)
         rows[ServiceDocument].append(
             {
                 "service_id": service_id,

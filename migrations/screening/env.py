@@ -1,8 +1,7 @@
 """Alembic environment of screening-api's database (`alembic --name screening ...`)."""
 
-from screening_api import models  # noqa: F401  (registers the tables)
 from screening_api.config import ScreeningSettings
-from screening_api.db import Base
+from screening_api.models import Base
 from signpost_platform.migrations import run_migrations
 
 run_migrations(Base.metadata, lambda: ScreeningSettings().database_url)

@@ -1,6 +1,7 @@
 """Each service's Alembic history builds a schema identical to its models, up and down."""
 
 import asyncio
+import importlib
 import json
 from datetime import UTC, datetime
 
@@ -16,21 +17,9 @@ from tests.support.databases import create_empty_database, drop_database, migrat
 
 
 def service_metadata(service):
-    if service == "referral":
-        from referral_api.db import Base
-        from referral_api.referrals import models  # noqa: F401
-    elif service == "directory":
-        from directory_api.db import Base
-    else:
-        from screening_api.db import Base
-    import importlib
-    import pkgutil
-
-    package = importlib.import_module(f"{service}_api")
-    for module in pkgutil.walk_packages(package.__path__, f"{service}_api."):
-        if module.name.endswith(".models"):
-            importlib.import_module(module.name)
-    return Base.metadata
+    """The service's whole schema, as Alembic's env and the app register it (its models module;
+    tests/schemas/test_models_registry.py checks that it names every table)."""
+    return importlib.import_module(f"{service}_api.models").Base.metadata
 
 
 @pytest.mark.parametrize("service", ["referral", "directory", "screening"])

@@ -15,8 +15,8 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from directory_api.changes.repository import ChangeRepository
-from directory_api.services import rendering
-from signpost_platform.errors import Conflict, NotFound, Unprocessable
+from directory_api.documents import rendering
+from signpost_platform.errors import Conflict, NotFound, PreconditionFailed, Unprocessable
 
 # The refusals `decide`, `retire_nested` and the If-Match check give, for the curation routes to
 # declare in the OpenAPI document.
@@ -81,6 +81,15 @@ def digest(model: BaseModel) -> str:
     """SHA-256 of the input's meaningful content (export-only fields left out)."""
     text = model.model_dump_json(exclude_none=True, exclude={"last_modified", "metadata"})
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def stale(kind: str, current: int, expected: int) -> PreconditionFailed:
+    """The refusal of a write whose If-Match names a version that is no longer current."""
+    return PreconditionFailed(
+        f"If-Match names version {expected} of this {kind} but the current version is "
+        f"{current}: read it again and reapply the change",
+        expression="If-Match",
+    )
 
 
 def derived_id(*parts: str) -> str:

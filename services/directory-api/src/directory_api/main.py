@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+import directory_api.models  # noqa: F401  (registers every table before the first query)
 from directory_api import __version__
 from directory_api.changes.repository import ChangeRepository
 from directory_api.changes.router import router as changes_router

@@ -1,4 +1,4 @@
-"""The ORM base of referral-api's own database."""
+"""The ORM base of referral-api's own database (every table is registered in `models.py`)."""
 
 from sqlalchemy.orm import DeclarativeBase
 

@@ -2,6 +2,7 @@
 
 from fastapi import FastAPI
 
+import referral_api.models  # noqa: F401  (registers every table before the first query)
 from referral_api import __version__
 from referral_api.audit import trail
 from referral_api.config import ReferralSettings

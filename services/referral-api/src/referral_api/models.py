@@ -1,25 +1,79 @@
-"""Every table of referral-api, registered in one place for Alembic (`migrations/referral/env.py`).
+"""Every table of referral-api's database, registered in one place.
 
-Importing this module imports the `models` module of every feature package, so the metadata
-Alembic compares against the database is complete whichever packages exist.
+Each feature keeps its tables in its own `models.py`; this module imports every one of them by
+name, so `Base.metadata` holds the whole schema whichever code ran first. Alembic
+(`migrations/referral/env.py`) and the app factory (`main.py`) import it. A new table is added
+here; `tests/schemas/test_models_registry.py` fails when a module defining a table is missing.
 """
 
-import importlib
-import pkgutil
+from referral_api.audit import audit_event
+from referral_api.db import Base
+from referral_api.geography.models import LookupLoad, PostcodeLsoa, PracticePcn
+from referral_api.imports.models import ImportRun
+from referral_api.lifecycle.models import (
+    Assessment,
+    AssessmentScore,
+    Contact,
+    ReferralLifecycle,
+    ReferralTask,
+    SupportOffered,
+)
+from referral_api.linkage.models import ReferralLink
+from referral_api.messages.models import HeldMessage, ProcessedMessage
+from referral_api.people.models import PersonIdentifier, ReferralPerson
+from referral_api.quality.models import ReferralGap
+from referral_api.referrals.models import Referral, ReferralIdentifier, ReferralReason
+from referral_api.reports.models import (
+    ListSize,
+    LsoaImd,
+    ReportChange,
+    ReportCode,
+    ReportKey,
+    ReportPerson,
+    ReportReason,
+    ReportReasonPair,
+    ReportReferral,
+    ReportScore,
+    ReportState,
+    ReportSupport,
+)
+from referral_api.terminology.models import SnomedConcept, SnomedConceptGroup, SnomedIsA
 
-import referral_api
-
-
-def _import_feature_models() -> list[str]:
-    names = [
-        module.name
-        for module in pkgutil.walk_packages(referral_api.__path__, "referral_api.")
-        if module.name.endswith(".models") and module.name != __name__
-    ]
-    for name in names:
-        importlib.import_module(name)
-    return names
-
-
-FEATURE_MODELS = _import_feature_models()
-importlib.import_module("referral_api.audit")
+__all__ = [
+    "Assessment",
+    "AssessmentScore",
+    "Base",
+    "Contact",
+    "HeldMessage",
+    "ImportRun",
+    "ListSize",
+    "LookupLoad",
+    "LsoaImd",
+    "PersonIdentifier",
+    "PostcodeLsoa",
+    "PracticePcn",
+    "ProcessedMessage",
+    "Referral",
+    "ReferralGap",
+    "ReferralIdentifier",
+    "ReferralLifecycle",
+    "ReferralLink",
+    "ReferralPerson",
+    "ReferralReason",
+    "ReferralTask",
+    "ReportChange",
+    "ReportCode",
+    "ReportKey",
+    "ReportPerson",
+    "ReportReason",
+    "ReportReasonPair",
+    "ReportReferral",
+    "ReportScore",
+    "ReportState",
+    "ReportSupport",
+    "SnomedConcept",
+    "SnomedConceptGroup",
+    "SnomedIsA",
+    "SupportOffered",
+    "audit_event",
+]

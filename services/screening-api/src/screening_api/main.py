@@ -3,6 +3,7 @@
 import httpx
 from fastapi import FastAPI
 
+import screening_api.models  # noqa: F401  (registers every table before the first query)
 from screening_api import __version__
 from screening_api.access import ALL_ORGANISATIONS
 from screening_api.audit import trail

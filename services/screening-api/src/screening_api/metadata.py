@@ -3,7 +3,7 @@
 from screening_api import __version__
 from screening_api.observations.extraction import SCREENING_OBSERVATION_PROFILE
 from screening_api.observations.search import PARAMETERS as OBSERVATION_PARAMETERS
-from screening_api.questionnaires.catalogue import PARAMETERS as QUESTIONNAIRE_PARAMETERS
+from screening_api.questionnaires.search import PARAMETERS as QUESTIONNAIRE_PARAMETERS
 from screening_api.questionnaires.tools import SDC_QUESTIONNAIRE_PROFILE
 from screening_api.responses.profile import SCREENING_RESPONSE_PROFILE
 from signpost_platform.fhir.capability import (

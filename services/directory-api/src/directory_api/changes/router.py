@@ -7,34 +7,16 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from directory_api.bodies import json_response
-from directory_api.changes.service import KINDS, feed_page
-from directory_api.documents import timestamp
+from directory_api.changes.search import KINDS, PARAMETERS
+from directory_api.changes.service import feed_page
+from directory_api.documents.shape import timestamp
 from directory_api.oruk.params import QueryReader
 from signpost_platform.db import ReadSessionDep
 from signpost_platform.errors import BadRequest
-from signpost_platform.parameters import QueryParameter, declare
+from signpost_platform.parameters import declare
 from signpost_platform.urls import base_url
 
 router = APIRouter(tags=["change feed"])
-PARAMETERS = (
-    QueryParameter(
-        "afterChangeNumber",
-        "Changes after this change number: 0 to start, then the number in `next`",
-        type="integer",
-        minimum=0,
-        maximum=2**62,
-        default=0,
-    ),
-    QueryParameter(
-        "limit", "Changes in one page", type="integer", minimum=1, maximum=500, default=100
-    ),
-    QueryParameter(
-        "kind",
-        "Only these kinds of record (comma-separated or repeated: any of them)",
-        enum=KINDS,
-        repeatable=True,
-    ),
-)
 
 
 @router.get(

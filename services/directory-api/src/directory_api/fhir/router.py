@@ -4,17 +4,21 @@ Resources are rendered when the directory changes and served from storage. Error
 OperationOutcomes (the platform renders errors by path).
 """
 
-import math
 from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from directory_api import __version__
+from directory_api.documents.fhir import UK_CORE
 from directory_api.fhir import service
-from directory_api.fhir.mapping import UK_CORE
+from directory_api.fhir.search import (
+    HEALTHCARE_SERVICE_PARAMETERS,
+    NAME_PARAMETERS,
+    parse_near,
+)
 from directory_api.oruk.params import as_uuid
-from directory_api.services.search import Page, Point
+from directory_api.services.search import Page
 from signpost_platform.db import ReadSessionDep
 from signpost_platform.errors import BadRequest, NotFound
 from signpost_platform.fhir.capability import (
@@ -25,8 +29,6 @@ from signpost_platform.fhir.capability import (
 )
 from signpost_platform.fhir.responses import FhirResponse
 from signpost_platform.fhir.search import (
-    ID,
-    LAST_UPDATED,
     SearchParameter,
     SearchQuery,
     declare_search,
@@ -41,61 +43,6 @@ from signpost_schemas.fhir.bundle import searchset_of
 from signpost_schemas.fhir.directory import HealthcareService, Location, Organization
 
 router = APIRouter(prefix="/fhir", tags=["FHIR"])
-HS = "http://hl7.org/fhir/SearchParameter/HealthcareService"
-
-HEALTHCARE_SERVICE_PARAMETERS = [
-    ID,
-    SearchParameter(
-        "service-type",
-        "token",
-        "A service type: system|code (system = the taxonomy uri) or a code; child "
-        "terms included; comma-separated values OR",
-        f"{HS}-service-type",
-        example="debt-advice",
-    ),
-    SearchParameter(
-        "name",
-        "string",
-        "The name starts with this (name:contains for anywhere)",
-        f"{HS}-name",
-        repeatable=False,
-        example="Social prescribing",
-    ),
-    SearchParameter(
-        "name:contains",
-        "string",
-        "The name contains this",
-        repeatable=False,
-        example="link worker",
-    ),
-    SearchParameter(
-        "location.near",
-        "token",
-        "latitude|longitude|distance|units (units km or m, default km): services "
-        "with a location within the distance, nearest first",
-        repeatable=False,
-        example="51.5416|0.0036|3|km",
-    ),
-    SearchParameter(
-        "active",
-        "token",
-        "true: active or temporarily closed; false: inactive",
-        f"{HS}-active",
-        repeatable=False,
-        example="true",
-    ),
-    SearchParameter(
-        "_lastUpdated",
-        "date",
-        "When the service (or anything in it) last changed; eq, ge, gt, le or lt",
-        example="ge2026-01-01",
-    ),
-]
-NAME_PARAMETERS = [
-    ID,
-    LAST_UPDATED,
-    SearchParameter("name", "string", "The name contains this", repeatable=False),
-]
 
 
 def _one(model: type[FhirResource]) -> dict[int | str, dict[str, Any]]:
@@ -171,7 +118,7 @@ async def search_healthcare_services(request: Request, session: ReadSessionDep) 
         ],
         name_starts=_single(parsed, "name"),
         name_contains=_single(parsed, "name:contains"),
-        near=_near(near) if near else None,
+        near=parse_near(near) if near else None,
         active=None if active is None else active == "true",
         last_updated=[parse_date("_lastUpdated", v) for v in parsed.values.get("_lastUpdated", [])],
         page=Page(parsed.offset // parsed.count + 1, parsed.count),
@@ -274,30 +221,6 @@ def _single(parsed: SearchQuery, name: str) -> str | None:
     if len(values) > 1:
         raise BadRequest(f"{name} may be given once", expression=name)
     return values[0] if values else None
-
-
-def _near(value: str) -> tuple[Point, float]:
-    parts = value.split("|")
-    try:
-        latitude, longitude = float(parts[0]), float(parts[1])
-        distance = float(parts[2]) if len(parts) > 2 and parts[2] else 5.0
-    except (ValueError, IndexError):
-        raise BadRequest(
-            "location.near is latitude|longitude|distance|units, e.g. 51.54|0.01|5|km",
-            expression="location.near",
-        ) from None
-    units = parts[3] if len(parts) > 3 and parts[3] else "km"
-    if units not in ("km", "m"):
-        raise BadRequest("location.near units must be km or m", expression="location.near")
-    metres = distance * (1000 if units == "km" else 1)
-    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180) or not 0 < metres <= 100_000:
-        raise BadRequest(
-            "location.near: coordinates out of range or distance not in (0, 100 km]",
-            expression="location.near",
-        )
-    if math.isnan(metres):
-        raise BadRequest("location.near: distance is not a number", expression="location.near")
-    return Point(latitude, longitude), metres
 
 
 def _id(value: str) -> str:

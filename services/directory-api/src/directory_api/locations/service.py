@@ -1,7 +1,6 @@
 """The rules for locations."""
 
 from datetime import UTC, datetime
-from typing import Any
 
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,29 +12,16 @@ from directory_api.curation import (
     digest,
     finish_nested_save,
     retire_nested,
+    stale,
     target_id,
 )
-from directory_api.documents import content_of, ordered, with_child_ids
-from directory_api.fhir.mapping import location_resource
+from directory_api.documents.fhir import location_resource
+from directory_api.documents.oruk import location_document
 from directory_api.geography.repository import PostcodeRepository
 from directory_api.locations.repository import LocationRepository, StoredLocation
 from directory_api.locations.schemas import LocationIn
 from directory_api.organizations.repository import OrganizationRepository
-from directory_api.services import rendering
 from signpost_platform.errors import NotFound, Unprocessable
-
-
-def location_document(
-    location_id: str, payload: LocationIn, centroid: tuple[float, float] | None
-) -> dict[str, Any]:
-    content = content_of(payload, exclude={"id"})
-    for key in ("addresses", "accessibility", "phones"):
-        content[key] = with_child_ids(content.get(key), location_id=location_id)
-    if "latitude" not in content and centroid is not None:
-        # No coordinates sent: the postcode centroid stands in, so proximity search finds it.
-        content["latitude"], content["longitude"] = centroid
-    document = {"id": location_id, **{k: v for k, v in content.items() if v not in ([], None)}}
-    return ordered(document, ["id", "location_type", "name", "description"])
 
 
 async def save_location(
@@ -50,7 +36,7 @@ async def save_location(
     record_id = target_id(location_id, payload.id)
     existing = await repository.get(record_id)
     if existing and expected_version is not None and existing.version != expected_version:
-        raise rendering.stale("location", existing.version, expected_version)
+        raise stale("location", existing.version, expected_version)
     new_digest = digest(payload)
     if (stop := decide("location", record_id, existing, new_digest, mode)) is not None:
         assert existing is not None

@@ -16,8 +16,9 @@ from directory_api.curation import (
 )
 from directory_api.organizations import service
 from directory_api.organizations.schemas import OrganizationIn
+from directory_api.organizations.search import LIST_PARAMETERS, READ_PARAMETERS
 from directory_api.oruk.pages import envelope, read_list_page
-from directory_api.oruk.params import FULL, FULL_SERVICE, LIST_PARAMETERS, QueryReader, as_uuid
+from directory_api.oruk.params import QueryReader, as_uuid
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import ReadSessionDep, SessionDep
 from signpost_platform.parameters import declare
@@ -26,7 +27,6 @@ from signpost_platform.urls import base_url
 router = APIRouter(tags=["Open Referral UK"])
 curation = APIRouter(tags=["curation"])
 WriteCaller = Annotated[Caller, require_scope("directory:write")]
-LIST = (*LIST_PARAMETERS, FULL, FULL_SERVICE)
 
 
 @router.get(
@@ -34,11 +34,11 @@ LIST = (*LIST_PARAMETERS, FULL, FULL_SERVICE)
     operation_id="getPaginatedListOfOrganizations",
     description="ORUK organizations in the paginated envelope.",
     summary="Organisations (paginated); `search` on name and description",
-    openapi_extra=declare(LIST),
+    openapi_extra=declare(LIST_PARAMETERS),
 )
 async def list_organizations(request: Request, session: ReadSessionDep) -> Response:
     settings = request.app.state.settings
-    query = QueryReader(list(request.query_params.multi_items()), LIST)
+    query = QueryReader(list(request.query_params.multi_items()), LIST_PARAMETERS)
     query.boolean("full")
     query.boolean("full_service")
     page = read_list_page(query, settings.oruk_default_per_page, settings.oruk_max_per_page)
@@ -54,12 +54,12 @@ async def list_organizations(request: Request, session: ReadSessionDep) -> Respo
     description="One ORUK organization with its services.",
     summary="One organisation with its services (ids and names; full_service=true nests them)",
     responses={404: {"description": "No such organisation"}},
-    openapi_extra=declare([FULL_SERVICE]),
+    openapi_extra=declare(READ_PARAMETERS),
 )
 async def get_organization(
     organization_id: str, request: Request, session: ReadSessionDep
 ) -> Response:
-    query = QueryReader(list(request.query_params.multi_items()), [FULL_SERVICE])
+    query = QueryReader(list(request.query_params.multi_items()), READ_PARAMETERS)
     stored, document = await service.read_with_services(
         session, as_uuid("id", organization_id), full_services=bool(query.boolean("full_service"))
     )

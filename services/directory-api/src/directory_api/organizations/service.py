@@ -10,33 +10,19 @@ from directory_api.curation import (
     Outcome,
     WriteMode,
     decide,
-    derived_id,
     digest,
     finish_nested_save,
     retire_nested,
+    stale,
     target_id,
 )
-from directory_api.documents import content_of, ordered, with_child_ids
-from directory_api.fhir.mapping import organization_resource
+from directory_api.documents import reading
+from directory_api.documents.fhir import organization_resource
+from directory_api.documents.oruk import organization_document
 from directory_api.organizations.repository import OrganizationRepository, StoredOrganization
 from directory_api.organizations.schemas import OrganizationIn
-from directory_api.services import rendering
-from directory_api.services.repository import ServiceRepository
-from directory_api.services.search import Page, ServiceFilter
+from directory_api.services.search import Page
 from signpost_platform.errors import NotFound, Unprocessable
-
-
-def organization_document(organization_id: str, payload: OrganizationIn) -> dict[str, Any]:
-    content = content_of(payload, exclude={"id"})
-    content["organization_identifiers"] = [
-        {**item, "id": item.get("id") or derived_id(organization_id, "identifier", str(index))}
-        for index, item in enumerate(
-            with_child_ids(content.get("organization_identifiers"), organization_id=organization_id)
-        )
-    ]
-    content["phones"] = with_child_ids(content.get("phones"), organization_id=organization_id)
-    document = {"id": organization_id, **{k: v for k, v in content.items() if v}}
-    return ordered(document, ["id", "name", "alternate_name", "description"])
 
 
 async def save_organization(
@@ -51,7 +37,7 @@ async def save_organization(
     record_id = target_id(organization_id, payload.id)
     existing = await repository.get(record_id)
     if existing and expected_version is not None and existing.version != expected_version:
-        raise rendering.stale("organization", existing.version, expected_version)
+        raise stale("organization", existing.version, expected_version)
     new_digest = digest(payload)
     if (stop := decide("organization", record_id, existing, new_digest, mode)) is not None:
         assert existing is not None
@@ -110,10 +96,7 @@ async def read_with_services(
     stored = await OrganizationRepository(session).get(organization_id)
     if stored is None:
         raise NotFound(f"no organization with id {organization_id}", expression="id")
-    document = orjson.loads(stored.document)
-    _, hits = await ServiceRepository(session).search(
-        ServiceFilter(organization_ids=[organization_id]), Page(1, None), full=full_services
+    document = await reading.organization_with_services(
+        session, stored, full_services=full_services
     )
-    if hits:
-        document["services"] = [orjson.loads(hit.body) for hit in hits]
     return stored, document

@@ -9,20 +9,13 @@ from starlette.responses import Response
 from directory_api.bodies import json_response
 from directory_api.oruk.params import QueryReader
 from directory_api.reports import service
+from directory_api.reports.search import MONTHS
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import ReadSessionDep
-from signpost_platform.parameters import QueryParameter, declare
+from signpost_platform.parameters import declare
 
 router = APIRouter(tags=["reports"])
 WriteCaller = Annotated[Caller, require_scope("directory:write")]
-MONTHS = QueryParameter(
-    "months",
-    "Services not assured within this many months are listed",
-    type="integer",
-    minimum=1,
-    maximum=120,
-    default=3,
-)
 
 
 @router.get(

@@ -12,17 +12,19 @@ from starlette.responses import Response
 
 from directory_api.bodies import expected_version, json_response, parse_body
 from directory_api.curation import UPDATE_REFUSALS, Outcome, WriteMode
-from directory_api.documents import timestamp
+from directory_api.documents.shape import timestamp
 from directory_api.oruk.pages import envelope, read_page
 from directory_api.oruk.params import QueryReader, as_uuid
 from directory_api.services import service
-from directory_api.services.query import (
+from directory_api.services.query import service_filter
+from directory_api.services.schemas import AssuranceIn, ServiceIn
+from directory_api.services.search import (
     SERVICE_AT_LOCATION_PARAMETERS,
     SERVICE_PARAMETERS,
-    service_filter,
+    Hit,
+    Page,
+    SearchNote,
 )
-from directory_api.services.schemas import AssuranceIn, ServiceIn
-from directory_api.services.search import Hit, Page, SearchNote
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import ReadSessionDep, SessionDep
 from signpost_platform.parameters import declare

@@ -7,13 +7,21 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from directory_api.changes.repository import ChangeRepository
-from directory_api.curation import Outcome, WriteMode, decide, derived_id, digest, target_id
-from directory_api.documents import content_of
+from directory_api.curation import (
+    Outcome,
+    WriteMode,
+    decide,
+    derived_id,
+    digest,
+    stale,
+    target_id,
+)
+from directory_api.documents import reading, rendering
+from directory_api.documents.shape import content_of
 from directory_api.locations.repository import LocationRepository
 from directory_api.locations.service import save_location
 from directory_api.organizations.repository import OrganizationRepository
 from directory_api.organizations.service import save_organization
-from directory_api.services import rendering
 from directory_api.services.repository import (
     AttributeRow,
     LinkRow,
@@ -60,7 +68,7 @@ async def save_service(
     record_id = target_id(service_id, payload.id)
     existing = await repository.get(record_id)
     if existing and expected_version is not None and existing.version != expected_version:
-        raise rendering.stale("service", existing.version, expected_version)
+        raise stale("service", existing.version, expected_version)
     new_digest = digest(payload)
     if (stop := decide("service", record_id, existing, new_digest, mode)) is not None:
         assert existing is not None
@@ -259,31 +267,12 @@ async def search_at_locations(
     session: AsyncSession, search: ServiceFilter, page: Page, *, full: bool
 ) -> tuple[int, list[dict[str, Any]]]:
     """ORUK service_at_location list items (location and service nested, distance if asked)."""
-    total, rows = await ServiceRepository(session).search_at_locations(search, page, full=full)
-    items = []
-    for hit, link_id, link_content, location in rows:
-        location_document = orjson.loads(location)
-        item: dict[str, Any] = {
-            "id": link_id,
-            "service_id": hit.id,
-            "location_id": location_document["id"],
-            **orjson.loads(link_content),
-            "location": location_document,
-            "service": orjson.loads(hit.body),
-        }
-        if hit.distance_metres is not None:
-            item["distance"] = round(hit.distance_metres)
-        items.append(item)
-    return total, items
+    return await reading.service_at_locations(session, search, page, full=full)
 
 
 async def read_service_at_location(session: AsyncSession, link_id: str) -> dict[str, Any]:
     """One service_at_location of a live service, with its location and its service nested."""
-    found = await ServiceRepository(session).link_by_id(link_id)
-    if found is not None:
-        service_document = orjson.loads(found)
-        for link in service_document.get("service_at_locations", []):
-            if link["id"] == link_id:
-                service = {k: v for k, v in service_document.items() if k != "service_at_locations"}
-                return {**link, "service": service}
-    raise NotFound(f"no service_at_location with id {link_id}", expression="id")
+    document = await reading.service_at_location(session, link_id)
+    if document is None:
+        raise NotFound(f"no service_at_location with id {link_id}", expression="id")
+    return document

@@ -15,23 +15,18 @@ from directory_api.curation import (
     WriteMode,
 )
 from directory_api.oruk.pages import envelope, read_list_page
-from directory_api.oruk.params import LIST_PARAMETERS, QueryReader, as_uuid
+from directory_api.oruk.params import QueryReader, as_uuid
 from directory_api.taxonomy import service
 from directory_api.taxonomy.schemas import TaxonomyIn, TaxonomyTermIn
+from directory_api.taxonomy.search import TAXONOMY_PARAMETERS, TERM_PARAMETERS
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import ReadSessionDep, SessionDep
-from signpost_platform.parameters import QueryParameter, declare
+from signpost_platform.parameters import declare
 from signpost_platform.urls import base_url
 
 router = APIRouter(tags=["Open Referral UK"])
 curation = APIRouter(tags=["curation"])
 WriteCaller = Annotated[Caller, require_scope("directory:write")]
-TERM_PARAMETERS = (
-    *LIST_PARAMETERS,
-    QueryParameter("taxonomy_id", "Terms of this taxonomy", format="uuid"),
-    QueryParameter("top_only", "true: only terms with no parent term", type="boolean"),
-    QueryParameter("parent_id", "Terms whose parent is this term", format="uuid"),
-)
 
 
 @router.get(
@@ -39,11 +34,11 @@ TERM_PARAMETERS = (
     operation_id="getPaginatedListOfTaxonomies",
     description="The taxonomies the directory's terms come from, in pages.",
     summary="Taxonomies (paginated)",
-    openapi_extra=declare(LIST_PARAMETERS),
+    openapi_extra=declare(TAXONOMY_PARAMETERS),
 )
 async def list_taxonomies(request: Request, session: ReadSessionDep) -> Response:
     settings = request.app.state.settings
-    query = QueryReader(list(request.query_params.multi_items()), LIST_PARAMETERS)
+    query = QueryReader(list(request.query_params.multi_items()), TAXONOMY_PARAMETERS)
     page = read_list_page(query, settings.oruk_default_per_page, settings.oruk_max_per_page)
     total, documents = await service.list_taxonomies(
         session, query.text("search") or query.text("text"), page

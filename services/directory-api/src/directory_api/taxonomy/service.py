@@ -8,24 +8,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from directory_api.changes.repository import ChangeRepository
 from directory_api.curation import Outcome, WriteMode, decide, digest, target_id
-from directory_api.documents import ordered, without_empties
-from directory_api.services import rendering
+from directory_api.documents import reading, rendering
+from directory_api.documents.oruk import taxonomy_document, term_document
 from directory_api.services.search import Page
 from directory_api.taxonomy.repository import StoredTaxonomy, StoredTerm, TaxonomyRepository
 from directory_api.taxonomy.schemas import TaxonomyIn, TaxonomyTermIn
 from signpost_platform.errors import BadRequest, Conflict, NotFound, Unprocessable
-
-
-def taxonomy_document(taxonomy: StoredTaxonomy) -> dict[str, Any]:
-    return without_empties(
-        {
-            "id": taxonomy.id,
-            "name": taxonomy.name,
-            "description": taxonomy.description,
-            "uri": taxonomy.uri,
-            "version": taxonomy.version,
-        }
-    )
 
 
 async def save_taxonomy(
@@ -56,9 +44,7 @@ async def save_taxonomy(
             session, term.model_copy(update={"taxonomy_id": record_id}), WriteMode.UPSERT
         )
     if existing is not None and existing.name != payload.name:
-        # Terms carry their taxonomy's name: re-render them (and the services that nest them).
-        for term in await repository.terms_of_taxonomy(record_id):
-            await _rewrite_term(session, term, now)
+        await rendering.refresh_terms_of_taxonomy(session, record_id, now)
     stored = await repository.get_taxonomy(record_id)
     assert stored is not None
     return stored, Outcome.CREATED if existing is None else Outcome.UPDATED
@@ -137,40 +123,6 @@ async def retire_term(session: AsyncSession, term_id: str) -> StoredTerm:
     return stored
 
 
-def term_document(
-    term_id: str, payload: TaxonomyTermIn, taxonomy: StoredTaxonomy | None
-) -> dict[str, Any]:
-    """The ORUK taxonomy_term, with the legacy UK `term` twin of `name`."""
-    document = {
-        "id": term_id,
-        "name": payload.name,
-        "description": payload.description,
-        "code": payload.code,
-        "parent_id": payload.parent_id,
-        "taxonomy": taxonomy.name if taxonomy else payload.taxonomy,
-        "taxonomy_id": payload.taxonomy_id,
-        "term_uri": payload.term_uri,
-        "term": payload.name,
-        "language": payload.language,
-    }
-    return ordered(without_empties(document), ["id", "name", "description"])
-
-
-async def _rewrite_term(session: AsyncSession, term: StoredTerm, now: datetime) -> None:
-    repository = TaxonomyRepository(session)
-    document = orjson.loads(term.document)
-    taxonomy = await repository.get_taxonomy(term.taxonomy_id) if term.taxonomy_id else None
-    if taxonomy:
-        document["taxonomy"] = taxonomy.name
-    await repository.save_term(
-        {"id": term.id, "document": orjson.dumps(document).decode(), "last_modified_at": now},
-        exists=True,
-    )
-    await ChangeRepository(session).record("taxonomy_term", [term.id], "updated", now)
-    users = await repository.services_using_terms([term.id], live_only=True)
-    await rendering.refresh_services(session, users, now)
-
-
 async def _check_parent(
     repository: TaxonomyRepository, term_id: str, parent_id: str, taxonomy_id: str | None
 ) -> None:
@@ -200,14 +152,10 @@ async def list_taxonomies(
 
 async def read_taxonomy(session: AsyncSession, taxonomy_id: str) -> dict[str, Any]:
     """A taxonomy with its live terms nested."""
-    repository = TaxonomyRepository(session)
-    stored = await repository.get_taxonomy(taxonomy_id)
+    stored = await TaxonomyRepository(session).get_taxonomy(taxonomy_id)
     if stored is None:
         raise NotFound(f"no taxonomy with id {taxonomy_id}", expression="id")
-    document = taxonomy_document(stored)
-    if terms := await repository.terms_of_taxonomy(taxonomy_id):
-        document["taxonomy_terms"] = [orjson.loads(term.document) for term in terms]
-    return document
+    return await reading.taxonomy_with_terms(session, stored)
 
 
 async def list_terms(

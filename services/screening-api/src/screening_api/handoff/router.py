@@ -6,11 +6,12 @@ and the last error, and is retried until referral-api accepts it.
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
 from screening_api.access import Reach
 from screening_api.audit import trail
 from screening_api.handoff import service
+from screening_api.handoff.search import Limit, Offset, States
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import SessionDep
 
@@ -30,9 +31,9 @@ RESOURCE = "ReferralHandoff"  # keyed by the response it belongs to
 async def list_handoffs(
     session: SessionDep,
     caller: ReadCaller,
-    state: Annotated[list[str] | None, Query(description="pending, sent or failing")] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    state: States = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     total, items = await service.handoffs_by_state(
         session, state or ["pending", "failing"], limit, offset, Reach.of(caller)

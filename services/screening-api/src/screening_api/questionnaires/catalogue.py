@@ -1,41 +1,11 @@
-"""The questionnaires this service serves, found by id, canonical URL or search."""
+"""The questionnaires this service serves, found by id, canonical URL or search (its
+parameters are declared in `search.py`)."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from screening_api.questionnaires.tools import ScreeningTool, packaged_tools
-from signpost_platform.fhir.search import ID, SearchParameter, SearchQuery
-
-Q = "http://hl7.org/fhir/SearchParameter/Questionnaire"
-
-PARAMETERS = [
-    ID,
-    SearchParameter(
-        "url",
-        "uri",
-        "The canonical URL of the questionnaire (exact)",
-        f"{Q}-url",
-        example="https://signpost.nhs.example/Questionnaire/barts-social-welfare-screening",
-    ),
-    SearchParameter(
-        "name",
-        "string",
-        "The computable name (BartsSocialWelfareScreening); matches names that start with the "
-        "value, ignoring case",
-        f"{Q}-name",
-        example="barts",
-    ),
-    SearchParameter(
-        "version", "token", "The business version (exact)", f"{Q}-version", example="2023.1"
-    ),
-    SearchParameter(
-        "status",
-        "token",
-        "draft, active, retired or unknown; comma-separated values OR",
-        f"{Q}-status",
-        example="active",
-    ),
-]
+from signpost_platform.fhir.search import SearchQuery
 
 
 @dataclass(frozen=True, slots=True)

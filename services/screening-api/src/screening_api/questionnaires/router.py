@@ -4,7 +4,8 @@ front end may fetch them without a token."""
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from screening_api.questionnaires.catalogue import PARAMETERS, QuestionnaireCatalogue
+from screening_api.questionnaires.catalogue import QuestionnaireCatalogue
+from screening_api.questionnaires.search import PARAMETERS
 from signpost_platform.errors import NotFound
 from signpost_platform.fhir.responses import FhirResponse
 from signpost_platform.fhir.search import declare_search, search_request, searchset

@@ -1,14 +1,23 @@
 """`GET /reports/screening`: the screening funnel as JSON or CSV (scope reports:read)."""
 
 import io
-from datetime import date
 from functools import cache
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
+from screening_api.reports.search import (
+    Clinics,
+    Disclosure,
+    FirstDay,
+    Format,
+    LastDay,
+    Pathways,
+    Questionnaires,
+    parse_day,
+)
 from screening_api.reports.service import csv_rows, report_filter, screening_report
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.csv_output import CsvWriter
@@ -19,22 +28,11 @@ from signpost_schemas.disclosure import RecordKeys, load_table
 router = APIRouter(prefix="/reports", tags=["reports"])
 
 ReportsCaller = Annotated[Caller, require_scope("reports:read")]
-# Read as text (so a bad day is refused naming it, below) but documented as a date.
-_A_DAY: dict[str, Any] = {"json_schema_extra": {"format": "date"}}
 
 
 @cache
 def _record_keys(secret: str) -> RecordKeys:
     return RecordKeys.of(secret)
-
-
-def _day(name: str, value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise BadRequest(f"{name} must be a date (YYYY-MM-DD)", expression=name) from None
 
 
 @router.get(
@@ -50,25 +48,15 @@ async def screening(
     request: Request,
     session: SessionDep,
     caller: ReportsCaller,
-    start: Annotated[
-        str | None, Query(alias="from", description="First day (YYYY-MM-DD)", **_A_DAY)
-    ] = None,
-    end: Annotated[
-        str | None, Query(alias="to", description="Last day, inclusive", **_A_DAY)
-    ] = None,
-    clinic: Annotated[list[str] | None, Query(description="Clinic ODS code(s)")] = None,
-    pathway: Annotated[list[str] | None, Query(description="Pathway code(s)")] = None,
-    questionnaire: Annotated[list[str] | None, Query(description="Questionnaire URL(s)")] = None,
-    format: Annotated[str | None, Query(description="json or csv")] = None,
-    disclosure: Annotated[
-        str,
-        Query(
-            description="controlled (default), or none for true counts (needs the "
-            "reports:unsuppressed scope; not for publication)"
-        ),
-    ] = "controlled",
+    start: FirstDay = None,
+    end: LastDay = None,
+    clinic: Clinics = None,
+    pathway: Pathways = None,
+    questionnaire: Questionnaires = None,
+    format: Format = None,
+    disclosure: Disclosure = "controlled",
 ) -> Response:
-    first, last = _day("from", start), _day("to", end)
+    first, last = parse_day("from", start), parse_day("to", end)
     if first and last and last < first:
         raise BadRequest("to must not be before from", expression="to")
     if format not in (None, "json", "csv"):

@@ -1,5 +1,5 @@
 """The UK Core shaped resources directory-api's FHIR view serves: Organization, Location and
-HealthcareService, as `directory_api.fhir.mapping` renders them from the ORUK records (the
+HealthcareService, as `directory_api.documents.fhir` renders them from the ORUK records (the
 OpenAPI documents and typed clients read them from here)."""
 
 from datetime import date

@@ -1,7 +1,6 @@
-"""Turning validated input into stored content and the ORUK documents the API serves.
+"""What every served document shares: no empties, leading keys, timestamps, ids of children.
 
-Every document is built here, once, when a record changes: reads serve the stored JSON. Empty
-values are left out everywhere (ORUK feeds must omit empty fields, never send null).
+Empty values are left out everywhere (ORUK feeds must omit empty fields, never send null).
 """
 
 import uuid

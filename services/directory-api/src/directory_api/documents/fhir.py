@@ -7,7 +7,7 @@ HealthcareService, organization → Organization, location → Location.
 from datetime import datetime
 from typing import Any
 
-from directory_api.documents import without_empties
+from directory_api.documents.shape import without_empties
 from directory_api.services.schemas import WEEKDAYS
 from signpost_platform.fhir.responses import instant
 from signpost_schemas import systems

@@ -1,0 +1,10 @@
+"""The query parameters of the hand-off list, declared once for the parser (FastAPI reads them)
+and the OpenAPI document."""
+
+from typing import Annotated
+
+from fastapi import Query
+
+States = Annotated[list[str] | None, Query(description="pending, sent or failing")]
+Limit = Annotated[int, Query(ge=1, le=100)]
+Offset = Annotated[int, Query(ge=0)]

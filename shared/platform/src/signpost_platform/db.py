@@ -116,11 +116,22 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+_EACH_STATEMENT_COMMITS = "signpost.each_statement_commits"
+
+
+def commits_each_statement(session: AsyncSession) -> bool:
+    """Whether every statement of `session` is a transaction of its own: a read session on
+    PostgreSQL (`Database.read_sessionmaker`). Such a session holds no write of the request."""
+    return bool(session.info.get(_EACH_STATEMENT_COMMITS))
+
+
 class Database:
     """The engine and session factories of one service.
 
     `sessionmaker` opens a transaction for each session (writes). `read_sessionmaker` runs each
-    statement in autocommit on PostgreSQL, saving the BEGIN and COMMIT round trips of reads.
+    statement in autocommit on PostgreSQL, saving the BEGIN and COMMIT round trips of reads; its
+    sessions are marked (`commits_each_statement`) so that what a read writes on purpose, its
+    audit event, can be written without waiting for a WAL flush (`signpost_platform.audit`).
     The services set `statement_timeout_seconds`; command-line loaders leave it off.
     """
 
@@ -142,12 +153,14 @@ class Database:
             statement_timeout_seconds=statement_timeout_seconds,
         )
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
-        read_engine = (
-            self.engine
-            if is_sqlite(url)
-            else self.engine.execution_options(isolation_level="AUTOCOMMIT")
-        )
-        self.read_sessionmaker = async_sessionmaker(read_engine, expire_on_commit=False)
+        if is_sqlite(url):
+            self.read_sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        else:
+            self.read_sessionmaker = async_sessionmaker(
+                self.engine.execution_options(isolation_level="AUTOCOMMIT"),
+                expire_on_commit=False,
+                info={_EACH_STATEMENT_COMMITS: True},
+            )
 
     async def dispose(self) -> None:
         await self.engine.dispose()

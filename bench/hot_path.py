@@ -208,6 +208,9 @@ async def run(
     headers = {
         "Authorization": f"Bearer {token('referral:write', 'referral:read')}",
         "Content-Type": "application/fhir+json",
+        # As wrk in bench-peer: no compression (httpx asks for gzip by default, and the
+        # service compresses answers over 1 KB when asked).
+        "Accept-Encoding": "identity",
     }
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

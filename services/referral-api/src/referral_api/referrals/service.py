@@ -215,16 +215,18 @@ async def save_from_message(
             source_updated_at=as_of,
         )
     else:
-        document = canonical.rerender(
-            stored.resource, version, now, server_extensions=server_extensions, status=status
+        held = orjson.loads(stored.resource)
+        # Rerendering changes the content only by the status, and the derived extensions.
+        unchanged = held.get("status") == status and server_extensions == (
+            canonical.server_extensions_in(held)
         )
-        unchanged = canonical.content_of(orjson.loads(document)) == canonical.content_of(
-            orjson.loads(stored.resource)
-        ) and server_extensions == canonical.server_extensions_of(stored.resource)
         if unchanged:
             if as_of is not None:
                 await repository.move_source_timestamp(stored.id, as_of)
             return None
+        document = canonical.rerender(
+            held, version, now, server_extensions=server_extensions, status=status
+        )
         new = StoredReferral(stored.id, version, now, document)
         updated = await repository.replace_resource(
             new, stored.version, status, source_updated_at=as_of

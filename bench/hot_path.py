@@ -40,7 +40,6 @@ import uvloop
 from tests.support.messages import contact, emis_patient, emis_service_request, message
 
 from bench.common import drop, migrated_postgres, token
-from bench.generate_referrals import synthetic_nhs_number
 from referral_api.config import ReferralSettings
 from referral_api.main import create_app
 from signpost_schemas import systems
@@ -105,11 +104,20 @@ SAMPLE: dict[str, Any] = {
 }
 
 
+def new_person() -> str:
+    """A valid NHS number (Modulus 11) in the unissued 99 range, never the same one twice."""
+    while True:
+        stem = f"99{next(PEOPLE):07d}"
+        check = 11 - sum(int(d) * (10 - i) for i, d in enumerate(stem)) % 11
+        if check != 10:
+            return stem + ("0" if check == 11 else str(check))
+
+
 def referral(identifier: str, *, reason: str | None = None) -> dict[str, Any]:
     """The sample with its own identifier and a new person; `reason` replaces the second one."""
     body = copy.deepcopy(SAMPLE)
     body["identifier"] = [{"system": "urn:bench:hot-path", "value": identifier}]
-    body["subject"]["identifier"]["value"] = synthetic_nhs_number(next(PEOPLE))
+    body["subject"]["identifier"]["value"] = new_person()
     if reason is not None:
         body["reasonCode"][1] = {"coding": [{"system": systems.SNOMED, "code": reason}]}
     return body
@@ -232,7 +240,7 @@ async def _drive(
         _ok(response, 201)
         created.append(response.json()["id"])
     messages = [
-        emis_service_request(f"HOT-{index}", nhs_number=synthetic_nhs_number(next(PEOPLE)))
+        emis_service_request(f"HOT-{index}", nhs_number=new_person())
         for index in range(MESSAGE_REFERRALS)
     ]
     for index, request in enumerate(messages):

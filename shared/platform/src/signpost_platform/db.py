@@ -5,12 +5,12 @@ and the other half. On SQLite every transaction starts with BEGIN IMMEDIATE so t
 read-then-write transaction (conditional create) cannot be overtaken by another writer.
 """
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, MetaData, event, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -203,6 +203,22 @@ async def execute_core(session: AsyncSession, statement: Executable, params: Any
     """
     connection = await session.connection()
     return await connection.execute(statement, params)
+
+
+# One statement takes every lock: unnest yields the keys in order and each row's lock is taken
+# as the row is produced, so the order given is the order taken.
+_ADVISORY_LOCKS = text(
+    "SELECT pg_advisory_xact_lock(hashtextextended(key, 0)) "
+    "FROM unnest(CAST(:keys AS text[])) AS key"
+)
+
+
+async def lock_keys(session: AsyncSession, keys: Sequence[str]) -> None:
+    """Take a transaction-scoped advisory lock per key on PostgreSQL, in the order given, in one
+    round trip (callers give a fixed order, so two transactions never wait for each other in a
+    cycle). SQLite needs none: it runs one write transaction at a time already."""
+    if keys and session.get_bind().dialect.name == "postgresql":
+        await execute_core(session, _ADVISORY_LOCKS, {"keys": list(keys)})
 
 
 # SQLSTATE classes that say the server cannot take work now: connection exceptions (08), and

@@ -10,7 +10,7 @@ import importlib
 import sys
 import time
 
-BENCHMARKS = ["referral", "ingest", "directory", "screening", "reports"]
+BENCHMARKS = ["hot_path", "referral", "ingest", "directory", "screening", "reports"]
 # Disruptive: restarts the local PostgreSQL server. Run explicitly with --only faults.
 ON_REQUEST = ["faults"]
 

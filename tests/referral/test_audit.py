@@ -1,5 +1,10 @@
 """Every read and change of a referral, and every search, leaves an audit event."""
 
+import pytest
+from sqlalchemy import text
+
+from referral_api.audit import trail
+from signpost_platform.auth import Caller
 from tests.referral.conftest import READ, WRITE
 from tests.support.builders import NHS_NUMBERS, service_request
 from tests.support.clients import bearer
@@ -39,3 +44,50 @@ async def test_a_failed_write_leaves_no_audit_event(client):
     )
 
     assert (await client.get("/audit", headers=AUDITOR)).json()["events"] == []
+
+
+async def test_the_audit_event_of_a_read_is_recorded(client):
+    created = (
+        await client.post("/fhir/ServiceRequest", json=service_request(), headers=WRITE)
+    ).json()
+    read = await client.get(f"/fhir/ServiceRequest/{created['id']}", headers=READ)
+
+    audit = await client.get("/audit?action=read", headers=AUDITOR)
+
+    [event] = audit.json()["events"]
+    assert (event["action"], event["resource_type"], event["resource_id"]) == (
+        "read",
+        "ServiceRequest",
+        created["id"],
+    )
+    assert event["correlation_id"] == read.headers["x-correlation-id"]
+
+
+def _auditor_caller() -> Caller:
+    return Caller("reader-1", "client-1", "F84001", frozenset({"referral:read"}))
+
+
+@pytest.mark.postgres_only
+async def test_a_read_audit_event_leaves_its_connection_durable(referral_app):
+    """The event of a read is written without waiting for a WAL flush, for its own transaction
+    only: the connection goes back to the pool with synchronous_commit on."""
+    database = referral_app.state.database
+    async with database.read_sessionmaker() as session:
+        await trail.record(session, _auditor_caller(), "read", "ServiceRequest", "ref-1")
+        setting = (await session.execute(text("SHOW synchronous_commit"))).scalar_one()
+    async with database.engine.connect() as other:
+        stored = (await other.execute(text("SELECT action, resource_id FROM audit_event"))).all()
+
+    assert setting == "on"
+    assert [tuple(row) for row in stored] == [("read", "ref-1")]
+
+
+@pytest.mark.postgres_only
+async def test_the_audit_event_of_a_write_commits_durably_with_the_write(referral_app):
+    database = referral_app.state.database
+    async with database.sessionmaker() as session:
+        await trail.record(session, _auditor_caller(), "read", "ServiceRequest", "ref-1")
+        setting = (await session.execute(text("SHOW synchronous_commit"))).scalar_one()
+        await session.rollback()
+
+    assert setting == "on"

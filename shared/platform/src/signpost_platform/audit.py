@@ -5,6 +5,11 @@ written in the same transaction as the change it records (or straight away for r
 served to callers with the `audit:read` scope at `GET /audit`. Records carry identifiers only,
 never names, NHS numbers or answers.
 
+A read's or search's event on PostgreSQL is committed before the answer is sent, but without
+waiting for its WAL flush (`synchronous_commit = off` for that statement's transaction only): a
+database server crash may lose the read events of its last fraction of a second; events of
+writes commit with the write, durably. The bound and the reasons are in docs/security.md.
+
 The trail follows the organisation rule (`signpost_platform.access`): a caller whose token names
 an organisation sees only the events its own organisation's callers made (the records they read,
 changed and the ids their searches returned, all within that organisation's reach already);
@@ -25,14 +30,22 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     insert,
     select,
+    text,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import Insert
 
 from signpost_platform.access import OrganisationReach
 from signpost_platform.auth import Caller, require_scope
-from signpost_platform.db import ReadSessionDep, UtcDateTime, execute_core
+from signpost_platform.db import (
+    ReadSessionDep,
+    UtcDateTime,
+    commits_each_statement,
+    execute_core,
+)
 from signpost_platform.errors import BadRequest
 from signpost_platform.logging import correlation_id
 
@@ -76,7 +89,9 @@ class AuditTrail:
 
     def __init__(self, table: Table) -> None:
         self.table = table
-        self._insert = insert(table)  # built once: every read and change writes an event
+        # Built once: every read and change writes an event.
+        self._insert = insert(table)
+        self._insert_without_flush_wait = _without_flush_wait(table)
 
     async def record(
         self,
@@ -88,9 +103,14 @@ class AuditTrail:
         *,
         returned_ids: Sequence[str] = (),
     ) -> None:
+        """Write one event in `session`: with the change it records in a write session; on its
+        own, committed without waiting for the WAL flush, in a read session on PostgreSQL."""
+        statement = (
+            self._insert_without_flush_wait if commits_each_statement(session) else self._insert
+        )
         await execute_core(
             session,
-            self._insert,
+            statement,
             {
                 "occurred_at": datetime.now(UTC),
                 "subject": caller.subject,
@@ -151,6 +171,17 @@ class AuditTrail:
             return {"events": [_event(row) for row in rows]}
 
         return router
+
+
+def _without_flush_wait(table: Table) -> Insert:
+    """The event insert as one PostgreSQL statement that also turns `synchronous_commit` off
+    for its own transaction (`set_config(..., true)` is `SET LOCAL`): in autocommit the
+    statement commits at once, without waiting for the WAL to reach the disk, and the setting
+    ends with it, so the connection goes back to the pool durable."""
+    relaxed = select(text("set_config('synchronous_commit', 'off', true)")).cte("relaxed")
+    columns = [column for column in table.columns if column.name != "id"]
+    values = select(*(bindparam(c.name, type_=c.type) for c in columns)).select_from(relaxed)
+    return insert(table).from_select([c.name for c in columns], values)
 
 
 def _utc(name: str, moment: datetime) -> datetime:

@@ -5,12 +5,12 @@ and the other half. On SQLite every transaction starts with BEGIN IMMEDIATE so t
 read-then-write transaction (conditional create) cannot be overtaken by another writer.
 """
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, MetaData, event, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -116,11 +116,22 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+_EACH_STATEMENT_COMMITS = "signpost.each_statement_commits"
+
+
+def commits_each_statement(session: AsyncSession) -> bool:
+    """Whether every statement of `session` is a transaction of its own: a read session on
+    PostgreSQL (`Database.read_sessionmaker`). Such a session holds no write of the request."""
+    return bool(session.info.get(_EACH_STATEMENT_COMMITS))
+
+
 class Database:
     """The engine and session factories of one service.
 
     `sessionmaker` opens a transaction for each session (writes). `read_sessionmaker` runs each
-    statement in autocommit on PostgreSQL, saving the BEGIN and COMMIT round trips of reads.
+    statement in autocommit on PostgreSQL, saving the BEGIN and COMMIT round trips of reads; its
+    sessions are marked (`commits_each_statement`) so that what a read writes on purpose, its
+    audit event, can be written without waiting for a WAL flush (`signpost_platform.audit`).
     The services set `statement_timeout_seconds`; command-line loaders leave it off.
     """
 
@@ -142,12 +153,14 @@ class Database:
             statement_timeout_seconds=statement_timeout_seconds,
         )
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
-        read_engine = (
-            self.engine
-            if is_sqlite(url)
-            else self.engine.execution_options(isolation_level="AUTOCOMMIT")
-        )
-        self.read_sessionmaker = async_sessionmaker(read_engine, expire_on_commit=False)
+        if is_sqlite(url):
+            self.read_sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        else:
+            self.read_sessionmaker = async_sessionmaker(
+                self.engine.execution_options(isolation_level="AUTOCOMMIT"),
+                expire_on_commit=False,
+                info={_EACH_STATEMENT_COMMITS: True},
+            )
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -190,6 +203,22 @@ async def execute_core(session: AsyncSession, statement: Executable, params: Any
     """
     connection = await session.connection()
     return await connection.execute(statement, params)
+
+
+# One statement takes every lock: unnest yields the keys in order and each row's lock is taken
+# as the row is produced, so the order given is the order taken.
+_ADVISORY_LOCKS = text(
+    "SELECT pg_advisory_xact_lock(hashtextextended(key, 0)) "
+    "FROM unnest(CAST(:keys AS text[])) AS key"
+)
+
+
+async def lock_keys(session: AsyncSession, keys: Sequence[str]) -> None:
+    """Take a transaction-scoped advisory lock per key on PostgreSQL, in the order given, in one
+    round trip (callers give a fixed order, so two transactions never wait for each other in a
+    cycle). SQLite needs none: it runs one write transaction at a time already."""
+    if keys and session.get_bind().dialect.name == "postgresql":
+        await execute_core(session, _ADVISORY_LOCKS, {"keys": list(keys)})
 
 
 # SQLSTATE classes that say the server cannot take work now: connection exceptions (08), and

@@ -4,12 +4,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, delete, insert, or_, select, text
+from sqlalchemy import and_, bindparam, delete, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral_api.linkage.models import ReferralLink
 from referral_api.referrals.models import Referral
-from signpost_platform.db import execute_core
+from signpost_platform.db import execute_core, lock_keys
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +48,12 @@ _LINKS_SHOWN = (
     .where(ReferralLink.referral_id.in_(bindparam("keys", expanding=True)))
     .order_by(ReferralLink.referral_id, ReferralLink.link_type, ReferralLink.linked_referral_id)
 )
-_LOCK_PERSON = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
+
+
+def person_lock_key(person_key: str) -> str:
+    """The advisory lock key of a person (`lock_people`); a create that knows its person up
+    front takes it with its identifier locks (`ReferralRepository.lock_identifiers`)."""
+    return f"person|{person_key}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,12 +83,9 @@ class LinkageRepository:
 
     async def lock_people(self, person_keys: Sequence[str]) -> None:
         """Let one transaction at a time write the links of each of these people: a
-        transaction-scoped advisory lock per person key, taken in sorted order. SQLite needs
-        nothing: it runs one write transaction at a time already."""
-        if self.session.bind.dialect.name != "postgresql":
-            return
-        for person_key in sorted(set(person_keys)):
-            await execute_core(self.session, _LOCK_PERSON, {"key": f"person|{person_key}"})
+        transaction-scoped advisory lock per person key, taken in sorted order, in one round
+        trip. SQLite needs nothing: it runs one write transaction at a time already."""
+        await lock_keys(self.session, [person_lock_key(k) for k in sorted(set(person_keys))])
 
     async def shown_links(self, referral_ids: Sequence[str]) -> list[ShownLink]:
         """The links of `referral_ids`, with the linked referral's role, date and parties."""

@@ -95,7 +95,8 @@ async def relink_people(session: AsyncSession, person_keys: set[str], window_day
     Every person's lock is taken first, in sorted order, so writers for one person (messages and
     REST writes at once) relink one after another and never deadlock: each sees the referrals
     the others committed. Links live in `referral_link` only and are shown when a referral is
-    served (`served`), so relinking rewrites no referral and gives none a new version.
+    served (`served`), so relinking rewrites no referral and gives none a new version. (A create
+    that names its person by NHS number alone takes that lock up front and calls `relink`.)
     """
     await LinkageRepository(session).lock_people(sorted(person_keys))
     changed: set[str] = set()
@@ -105,13 +106,17 @@ async def relink_people(session: AsyncSession, person_keys: set[str], window_day
 
 
 async def served(
-    session: AsyncSession, stored: Sequence[StoredReferral], reach: Reach
+    session: AsyncSession, stored: Sequence[StoredReferral], reach: Reach, *, unlinked: bool = False
 ) -> list[bytes]:
     """The referrals as served to a caller of `reach`: each with its links (one query for all).
 
     A linked referral the caller may read is named (`referral`); one it may not read shows only
     its role, date and link type, so that a link is no oracle for another organisation's ids.
+    `unlinked` says the caller knows they have no links (a new referral of a new person): no
+    query.
     """
+    if unlinked:
+        return [canonical.with_links(s.resource, []).encode() for s in stored]
     links: dict[str, list[dict[str, Any]]] = {}
     for link in await LinkageRepository(session).shown_links([s.id for s in stored]):
         links.setdefault(link.referral_id, []).append(_extension(link, reach))

@@ -61,6 +61,14 @@ async def identify(
     return Person(target, frozenset(joined), tuple(moved))
 
 
+def key_without_lookup(
+    nhs_number: str | None, local_identifiers: Sequence[tuple[str, str]]
+) -> str | None:
+    """The person key `identify` will find without a query, if it will: the NHS number, when
+    no local identifier comes with it (one could join a local person into it)."""
+    return nhs_number if nhs_number and not local_identifiers else None
+
+
 def _preferred(keys: Iterable[str]) -> str | None:
     """Of the people local identifiers map to, the one to file under: an NHS number first."""
     ordered = sorted(set(keys), key=lambda key: (is_local(key), key))

@@ -20,11 +20,13 @@ class GapRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def replace(self, referral_id: str, gaps: list[Gap]) -> None:
-        """Make `gaps` the referral's gaps (none removes them)."""
-        await self.session.execute(
-            delete(ReferralGap).where(ReferralGap.referral_id == referral_id)
-        )
+    async def replace(self, referral_id: str, gaps: list[Gap], *, new: bool = False) -> None:
+        """Make `gaps` the referral's gaps (none removes them); `new`: the referral was created
+        in this transaction, so it has none to remove."""
+        if not new:
+            await self.session.execute(
+                delete(ReferralGap).where(ReferralGap.referral_id == referral_id)
+            )
         if gaps:
             await self.session.execute(
                 insert(ReferralGap),

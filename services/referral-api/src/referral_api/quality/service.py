@@ -37,7 +37,7 @@ async def record(
         *(_part(stored, "Patient") if patient is None else patient),
     ]
     if gaps or stored:
-        await repository.replace(referral_id, gaps)
+        await repository.replace(referral_id, gaps, new=new)
 
 
 def _part(gaps: list[Gap], resource_type: str) -> list[Gap]:

@@ -32,7 +32,11 @@ def content_of(document: dict[str, Any]) -> dict[str, Any]:
 
 def server_extensions_of(resource_json: str) -> list[dict[str, Any]]:
     """The server-managed extensions of a stored referral, in order."""
-    document = orjson.loads(resource_json)
+    return server_extensions_in(orjson.loads(resource_json))
+
+
+def server_extensions_in(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The server-managed extensions of a parsed referral, in order."""
     return [e for e in document.get("extension", []) if e.get("url") in SERVER_MANAGED_EXTENSIONS]
 
 
@@ -81,15 +85,14 @@ def render(
 
 
 def rerender(
-    resource_json: str,
+    document: dict[str, Any],
     version: int,
     at: datetime,
     *,
     server_extensions: list[dict[str, Any]],
     status: str,
 ) -> str:
-    """A stored referral with new derived extensions and status, at a new version."""
-    document = orjson.loads(resource_json)
+    """A stored referral (parsed) with new derived extensions and status, at a new version."""
     content = content_of(document)
     content["status"] = status
     return render(

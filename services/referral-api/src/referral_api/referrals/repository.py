@@ -7,25 +7,34 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
+    Select,
+    String,
+    Text,
     and_,
     bindparam,
     delete,
     exists,
+    false,
     func,
     insert,
     or_,
     select,
-    text,
+    true,
+    tuple_,
     update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral_api.linkage.models import ReferralLink
+from referral_api.linkage.repository import person_lock_key
+from referral_api.messages.models import HeldMessage
 from referral_api.people.models import PersonIdentifier
 from referral_api.referrals.access import EVERY_ORGANISATION, Reach
 from referral_api.referrals.models import Referral, ReferralIdentifier, ReferralReason
 from referral_api.referrals.search import ReferralFilter
-from signpost_platform.db import execute_core
+from signpost_platform.db import execute_core, lock_keys
 from signpost_platform.fhir.search import DateRange, Token
 from signpost_schemas import systems
 
@@ -119,26 +128,148 @@ _MOVE_TIMESTAMP = update(Referral).where(Referral.id == bindparam("key"))
 _INSERT_REFERRAL = insert(Referral)
 _INSERT_IDENTIFIERS = insert(ReferralIdentifier)
 _INSERT_REASONS = insert(ReferralReason)
-_LOCK_IDENTIFIER = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
+
+
+@dataclass(frozen=True, slots=True)
+class Neighbours:
+    """What the insert of a referral found around it, so that a create skips work it does not
+    need: whether its person has another referral or a link (else there is nothing to relink),
+    and whether a message is held for one of its identifiers (else nothing to release)."""
+
+    person_known: bool
+    held: bool
+
+
+_INSERTED_COLUMNS = (
+    "id",
+    "version",
+    "created_at",
+    "last_updated_at",
+    "resource",
+    "source_system",
+    "source_updated_at",
+    "person_key",
+    "status",
+    "intent",
+    "nhs_number",
+    "requester_ods",
+    "receiver_ods",
+    "received_by_role",
+    "priority",
+    "source_of_referral_system",
+    "source_of_referral_code",
+    "source_of_referral_group",
+    "authored_at",
+)
+
+
+def _neighbours_of(
+    referral_id: Any, person_key: Any, identifiers: Any
+) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """(person known, held): another referral or a link of the person; a message held for one
+    of the identifiers (`identifiers`: a selectable of (system, value))."""
+    person_known = or_(
+        exists().where(Referral.person_key == person_key, Referral.id != referral_id),
+        exists().where(ReferralLink.person_key == person_key),
+    )
+    held = exists().where(
+        tuple_(HeldMessage.identifier_system, HeldMessage.identifier_value).in_(identifiers)
+    )
+    return person_known, held
+
+
+def _insert_with_children() -> Select[tuple[bool, bool]]:
+    """PostgreSQL: a referral, its identifiers and its reasons in one statement (data-modifying
+    CTEs; the children's foreign keys are checked at the end of the statement), answering its
+    `Neighbours`. The statement's snapshot is the one the person's and the identifiers' locks
+    were taken before, and it cannot see the row it inserts."""
+    columns = Referral.__table__.c
+    referral = (
+        insert(Referral)
+        .values({name: bindparam(name, type_=columns[name].type) for name in _INSERTED_COLUMNS})
+        .returning(Referral.id)
+        .cte("new_referral")
+    )
+
+    def given_identifiers(name: str) -> Any:
+        return (
+            func.unnest(
+                bindparam("identifier_systems", type_=ARRAY(String)),
+                bindparam("identifier_values", type_=ARRAY(String)),
+            )
+            .table_valued("system", "value")
+            .render_derived(name=name)
+        )
+
+    identifiers = given_identifiers("given_identifier")
+    identifier_rows = (
+        insert(ReferralIdentifier)
+        .from_select(
+            ["identifier_system", "identifier_value", "referral_id"],
+            select(identifiers.c.system, identifiers.c.value, referral.c.id).select_from(
+                identifiers.join(referral, true())  # one new referral: no join condition
+            ),
+        )
+        .cte("new_identifiers")
+    )
+    reasons = (
+        func.unnest(
+            bindparam("reason_ranks", type_=ARRAY(Integer)),
+            bindparam("reason_systems", type_=ARRAY(String)),
+            bindparam("reason_codes", type_=ARRAY(String)),
+            bindparam("reason_texts", type_=ARRAY(Text)),
+            bindparam("reason_groups", type_=ARRAY(String)),
+        )
+        .table_valued("rank", "system", "code", "text", "reason_group")
+        .render_derived(name="given_reason")
+    )
+    reason_rows = (
+        insert(ReferralReason)
+        .from_select(
+            ["referral_id", "rank", "reason_system", "reason_code", "reason_text", "reason_group"],
+            select(
+                referral.c.id,
+                reasons.c.rank,
+                reasons.c.system,
+                reasons.c.code,
+                reasons.c.text,
+                reasons.c.reason_group,
+            ).select_from(reasons.join(referral, true())),
+        )
+        .cte("new_reasons")
+    )
+    wanted = given_identifiers("wanted_identifier")
+    person_known, held = _neighbours_of(
+        bindparam("id"), bindparam("person_key"), select(wanted.c.system, wanted.c.value)
+    )
+    return select(person_known.label("person_known"), held.label("held")).add_cte(
+        referral, identifier_rows, reason_rows
+    )
+
+
+_INSERT_WITH_CHILDREN = _insert_with_children()
 
 
 class ReferralRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def lock_identifiers(self, identifiers: Sequence[tuple[str, str]]) -> None:
+    async def lock_identifiers(
+        self, identifiers: Sequence[tuple[str, str]], *, person_keys: Sequence[str] = ()
+    ) -> None:
         """Let one transaction at a time create a referral with, or hold or release a message
-        about, these sender identifiers.
+        about, these sender identifiers; with `person_keys`, also take those people's linkage
+        locks (`linkage.repository.lock_people`) in the same round trip.
 
-        A transaction-scoped advisory lock per identifier, taken in a fixed order (no deadlock).
-        Without it, an update held just as its referral commits (by a `new` message or a REST
-        create) would be missed by that create (the hold not yet visible to it) and stay held.
-        SQLite needs nothing: it runs one write transaction at a time already.
+        A transaction-scoped advisory lock per identifier, taken in a fixed order (no deadlock):
+        identifiers sorted, then people sorted, as every writer takes them. Without it, an
+        update held just as its referral commits (by a `new` message or a REST create) would be
+        missed by that create (the hold not yet visible to it) and stay held. SQLite needs
+        nothing: it runs one write transaction at a time already.
         """
-        if self.session.bind.dialect.name != "postgresql":
-            return
-        for system, value in sorted(set(identifiers)):
-            await execute_core(self.session, _LOCK_IDENTIFIER, {"key": f"{system}|{value}"})
+        keys = [f"{system}|{value}" for system, value in sorted(set(identifiers))]
+        keys += [person_lock_key(key) for key in sorted(set(person_keys))]
+        await lock_keys(self.session, keys)
 
     async def get(
         self, referral_id: str, reach: Reach = EVERY_ORGANISATION
@@ -248,23 +379,62 @@ class ReferralRepository:
         *,
         source_system: str = "api",
         source_updated_at: datetime | None = None,
-    ) -> None:
-        """Insert a referral; raises IntegrityError if an identifier is already used."""
-        await execute_core(
-            self.session,
-            _INSERT_REFERRAL,
-            {
-                "id": stored.id,
-                "version": stored.version,
-                "created_at": stored.last_updated_at,
-                "last_updated_at": stored.last_updated_at,
-                "resource": stored.resource,
-                "source_system": source_system,
-                "source_updated_at": source_updated_at,
-                **_column_values(columns),
-            },
-        )
+    ) -> Neighbours:
+        """Insert a referral, its identifiers and reasons (`columns.person_key` set); raises
+        IntegrityError if an identifier is already used. One statement on PostgreSQL.
+
+        Its `Neighbours` are exact for a caller that holds the person's and the identifiers'
+        locks (taken before this statement): another writer of either has committed by then."""
+        assert columns.person_key is not None
+        values = {
+            "id": stored.id,
+            "version": stored.version,
+            "created_at": stored.last_updated_at,
+            "last_updated_at": stored.last_updated_at,
+            "resource": stored.resource,
+            "source_system": source_system,
+            "source_updated_at": source_updated_at,
+            **_column_values(columns),
+        }
+        if self.session.bind.dialect.name == "postgresql":
+            ranked = list(enumerate(reasons, start=1))
+            row = (
+                await execute_core(
+                    self.session,
+                    _INSERT_WITH_CHILDREN,
+                    {
+                        **values,
+                        "identifier_systems": [system for system, _ in identifiers],
+                        "identifier_values": [value for _, value in identifiers],
+                        "reason_ranks": [rank for rank, _ in ranked],
+                        "reason_systems": [reason.system for _, reason in ranked],
+                        "reason_codes": [reason.code for _, reason in ranked],
+                        "reason_texts": [reason.text for _, reason in ranked],
+                        "reason_groups": [reason.group for _, reason in ranked],
+                    },
+                )
+            ).one()
+            return Neighbours(row.person_known, row.held)
+        await execute_core(self.session, _INSERT_REFERRAL, values)
         await self._insert_children(stored.id, identifiers, reasons)
+        person_known, held = _neighbours_of(
+            stored.id,
+            columns.person_key,
+            select(HeldMessage.identifier_system, HeldMessage.identifier_value).where(
+                or_(
+                    false(),
+                    *(
+                        and_(
+                            HeldMessage.identifier_system == system,
+                            HeldMessage.identifier_value == value,
+                        )
+                        for system, value in identifiers
+                    ),
+                )
+            ),
+        )
+        row = (await execute_core(self.session, select(person_known, held))).one()
+        return Neighbours(bool(row[0]), bool(row[1]))
 
     async def update(
         self,

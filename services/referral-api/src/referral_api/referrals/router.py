@@ -138,7 +138,7 @@ async def create_service_request(
         **_version_location(request, stored.id, stored.version),
     }
     report = operation_outcome(reading.gaps) if outcome.created else _matched(stored.id)
-    (body,) = await service.served(session, [stored], reach)
+    (body,) = await service.served(session, [stored], reach, unlinked=not outcome.may_be_linked)
     return written(
         body,
         201 if outcome.created else 200,

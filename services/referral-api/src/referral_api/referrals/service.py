@@ -50,8 +50,9 @@ WRITE_ATTEMPTS = 3
 T = TypeVar("T")
 
 
-# What a create does next in its own transaction, once the referral is stored: release the
-# messages held for it (`flows.create_referral`). True if it changed the referral.
+# What a create does next in its own transaction, once the referral is stored, when a message
+# is held for one of its identifiers: release the messages held for it
+# (`flows.create_referral`). True if it changed the referral.
 AfterCreate = Callable[[StoredReferral, ServiceRequest], Awaitable[bool]]
 
 
@@ -59,6 +60,9 @@ AfterCreate = Callable[[StoredReferral, ServiceRequest], Awaitable[bool]]
 class CreateOutcome:
     referral: StoredReferral
     created: bool
+    # False when the referral is known to have no links (a new person's first referral): it is
+    # served without looking for them.
+    may_be_linked: bool = True
 
 
 async def create(
@@ -116,8 +120,12 @@ async def _create(
     reach.check_parties(resource)
     repository = ReferralRepository(session)
     identifiers = _identifiers(resource)
+    # A person named by NHS number alone is known before any query: their linkage lock is
+    # taken with the identifiers' (one round trip), so the insert can tell whether they have
+    # anything to link.
+    person_key = identity.key_without_lookup(resource.nhs_number, _local_identifiers(resource))
     # Before looking: a message about these identifiers, held or applied, waits for this create.
-    await repository.lock_identifiers(identifiers)
+    await repository.lock_identifiers(identifiers, person_keys=[person_key] if person_key else [])
     if if_none_exist is not None:
         _require_own_identifier(if_none_exist, identifiers)
         existing = await _by_identifier(repository, if_none_exist, reach)
@@ -131,7 +139,7 @@ async def _create(
     columns, reasons = await _rows(session, resource)
     columns = dataclasses.replace(columns, person_key=person.key)
     try:
-        await repository.insert(stored, columns, identifiers, reasons)
+        neighbours = await repository.insert(stored, columns, identifiers, reasons)
     except IntegrityError:
         await session.rollback()
         if if_none_exist is not None:
@@ -141,10 +149,17 @@ async def _create(
         owners = await repository.owners_of_identifiers(identifiers)
         raise await _identifier_taken(repository, owners, reach) from None
     await quality.record(session, referral_id, service_request=gaps, new=True)
-    await _link(session, {person.key, *person.joined}, linkage_window_days)
-    if after_create is not None and await after_create(stored, resource):
+    linked = True
+    if person_key is None:
+        await _link(session, {person.key, *person.joined}, linkage_window_days)
+    elif neighbours.person_known:
+        await linkage.relink(session, person_key, linkage_window_days)  # its lock is held
+    else:
+        linked = False  # the person's first referral: nothing to link
+    if after_create is not None and neighbours.held and await after_create(stored, resource):
         stored = await repository.get(referral_id) or stored
-    return CreateOutcome(stored, created=True)
+        linked = True
+    return CreateOutcome(stored, created=True, may_be_linked=linked)
 
 
 async def create_from_message(
@@ -215,16 +230,18 @@ async def save_from_message(
             source_updated_at=as_of,
         )
     else:
-        document = canonical.rerender(
-            stored.resource, version, now, server_extensions=server_extensions, status=status
+        held = orjson.loads(stored.resource)
+        # Rerendering changes the content only by the status, and the derived extensions.
+        unchanged = held.get("status") == status and server_extensions == (
+            canonical.server_extensions_in(held)
         )
-        unchanged = canonical.content_of(orjson.loads(document)) == canonical.content_of(
-            orjson.loads(stored.resource)
-        ) and server_extensions == canonical.server_extensions_of(stored.resource)
         if unchanged:
             if as_of is not None:
                 await repository.move_source_timestamp(stored.id, as_of)
             return None
+        document = canonical.rerender(
+            held, version, now, server_extensions=server_extensions, status=status
+        )
         new = StoredReferral(stored.id, version, now, document)
         updated = await repository.replace_resource(
             new, stored.version, status, source_updated_at=as_of
@@ -333,8 +350,15 @@ async def _identify(
     also: Sequence[tuple[str, str] | None] = (),
 ) -> identity.Person:
     """The person the referral is for (people.identity), joining people `also` names."""
-    local = [resource.local_patient_identifier, *also]
-    return await identity.identify(session, resource.nhs_number, [i for i in local if i])
+    local = [*_local_identifiers(resource), *(i for i in also if i)]
+    return await identity.identify(session, resource.nhs_number, local)
+
+
+def _local_identifiers(resource: ServiceRequest) -> list[tuple[str, str]]:
+    """The sender's own patient identifier of the referral's subject, if that is how it names
+    the person."""
+    local = resource.local_patient_identifier
+    return [local] if local else []
 
 
 async def _link(session: AsyncSession, person_keys: set[str], window_days: int) -> None:
@@ -343,10 +367,11 @@ async def _link(session: AsyncSession, person_keys: set[str], window_days: int) 
 
 
 async def served(
-    session: AsyncSession, stored: Sequence[StoredReferral], reach: Reach
+    session: AsyncSession, stored: Sequence[StoredReferral], reach: Reach, *, unlinked: bool = False
 ) -> list[bytes]:
-    """The referrals as a caller of `reach` is served them: with their links (`linkage`)."""
-    return await linkage.served(session, stored, reach)
+    """The referrals as a caller of `reach` is served them: with their links (`linkage`);
+    `unlinked` when they are known to have none (`CreateOutcome.may_be_linked`)."""
+    return await linkage.served(session, stored, reach, unlinked=unlinked)
 
 
 async def search(

@@ -1,0 +1,360 @@
+"""referral-api's hot paths in-process on PostgreSQL: CPU per operation and database round trips.
+
+The app runs in this process (its lifespan, every middleware, a real migrated PostgreSQL) and is
+driven through `httpx.ASGITransport`: no sockets, no uvicorn, no load generator competing for the
+CPU. Each operation is sent one at a time, N times, in `--rounds` rounds; per operation it prints
+the median over the rounds of
+- CPU ms (`time.process_time`: this process only, so the client, the app and the driver, not
+  PostgreSQL; far less sensitive to other work on the machine than wall time), and of it the
+  user ms (Python; the rest is the kernel's, mostly sending to and receiving from PostgreSQL,
+  which costs about as much as a round trip's Python on a virtual machine),
+- wall ms (latency, database included),
+- round trips to PostgreSQL (counted in asyncpg: simple queries such as BEGIN and COMMIT,
+  statement prepares, statement executions and pipelined executemany batches),
+and the statements of one typical request.
+
+Operations: create (a two-reason ServiceRequest for a new person, the bench-peer sample), read
+(GET by id), search20 (reason-code matching 50, 20 returned with total), search1 (identifier,
+one match), update message ($process-message: the unchanged ServiceRequest plus one new contact,
+each referral its own person). Targets from issue 13: CPU create <= 1.2 ms, read <= 0.4 ms,
+update message <= 1.5 ms.
+"""
+
+import argparse
+import copy
+import cProfile
+import os
+import pstats
+import statistics
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+import asyncpg.prepared_stmt
+import httpx
+import uvloop
+from tests.support.messages import contact, emis_patient, emis_service_request, message
+
+from bench.common import drop, migrated_postgres, token
+from referral_api.config import ReferralSettings
+from referral_api.main import create_app
+from signpost_schemas import systems
+
+TARGETS_MS = {"create": 1.2, "read": 0.4, "update message": 1.5}
+SEARCHED_REASON = "733423003"  # food insecurity: in the search seed only, never in creates
+SEARCH_SEED = 200
+SEARCH_MATCHES = 50
+MESSAGE_REFERRALS = 200
+PEOPLE = iter(range(1, 10_000_000))
+
+# httpx's ASGITransport tries `import sniffio` on every request; where sniffio is not installed
+# that failed import searches sys.path each time (about 0.5 ms of CPU per request here), a cost of
+# the client that is not the service's. A None entry makes the import fail at once.
+sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
+
+# The bench-peer sample (../shared/bench-peer/signpost_servicerequest.json).
+SAMPLE: dict[str, Any] = {
+    "resourceType": "ServiceRequest",
+    "extension": [
+        {
+            "url": systems.SOURCE_OF_SERVICE_REQUEST_EXTENSION,
+            "valueCodeableConcept": {
+                "coding": [{"system": systems.SNOMED, "code": "108161000000109"}]
+            },
+        }
+    ],
+    "status": "active",
+    "intent": "order",
+    "category": [
+        {
+            "coding": [
+                {"system": systems.SNOMED, "code": "306206005", "display": "Referral to service"}
+            ]
+        }
+    ],
+    "code": {
+        "coding": [
+            {
+                "system": systems.SNOMED,
+                "code": "871731000000106",
+                "display": "Referral to social prescribing service",
+            }
+        ]
+    },
+    "reasonCode": [
+        {"coding": [{"system": systems.SNOMED, "code": "105531004", "display": "Housing problem"}]},
+        {
+            "coding": [
+                {"system": systems.SNOMED, "code": "422650009", "display": "Social isolation"}
+            ]
+        },
+    ],
+    "subject": {"identifier": {"system": systems.NHS_NUMBER, "value": "9000000009"}},
+    "requester": {"identifier": {"system": systems.ODS_ORGANIZATION, "value": "F84003"}},
+    "performerType": {
+        "coding": [
+            {"system": systems.PERSONALISED_CARE_ROLE, "code": "social-prescribing-link-worker"}
+        ]
+    },
+    "authoredOn": "2026-11-01T10:00:00Z",
+}
+
+
+def new_person() -> str:
+    """A valid NHS number (Modulus 11) in the unissued 99 range, never the same one twice."""
+    while True:
+        stem = f"99{next(PEOPLE):07d}"
+        check = 11 - sum(int(d) * (10 - i) for i, d in enumerate(stem)) % 11
+        if check != 10:
+            return stem + ("0" if check == 11 else str(check))
+
+
+def referral(identifier: str, *, reason: str | None = None) -> dict[str, Any]:
+    """The sample with its own identifier and a new person; `reason` replaces the second one."""
+    body = copy.deepcopy(SAMPLE)
+    body["identifier"] = [{"system": "urn:bench:hot-path", "value": identifier}]
+    body["subject"]["identifier"]["value"] = new_person()
+    if reason is not None:
+        body["reasonCode"][1] = {"coding": [{"system": systems.SNOMED, "code": reason}]}
+    return body
+
+
+@dataclass
+class RoundTrips:
+    """Round trips to PostgreSQL counted in asyncpg, and the statements of the last request."""
+
+    count: int = 0
+    statements: list[str] = field(default_factory=list)
+
+    def add(self, kind: str, query: str) -> None:
+        self.count += 1
+        self.statements.append(f"{kind}{_short(query)}")
+
+
+def _short(query: str) -> str:
+    words = " ".join(query.split())
+    return words if len(words) <= 90 else words[:87] + "..."
+
+
+@contextmanager
+def counting_round_trips() -> Iterator[RoundTrips]:
+    """Count every asyncpg call that waits for the server: `Connection.execute` (simple queries:
+    BEGIN, COMMIT, SET), `Connection.prepare`, `PreparedStatement.fetch` (a statement run) and
+    `Connection.executemany` (one pipelined batch)."""
+    trips = RoundTrips()
+    connection = asyncpg.connection.Connection
+    statement = asyncpg.prepared_stmt.PreparedStatement
+    originals = (connection.execute, connection.prepare, connection.executemany, statement.fetch)
+
+    async def execute(self: Any, query: str, *args: Any, **kwargs: Any) -> Any:
+        trips.add("", query)
+        return await originals[0](self, query, *args, **kwargs)
+
+    async def prepare(self: Any, query: str, *args: Any, **kwargs: Any) -> Any:
+        trips.add("prepare: ", query)
+        return await originals[1](self, query, *args, **kwargs)
+
+    async def executemany(self: Any, query: str, args: Any, **kwargs: Any) -> Any:
+        trips.add(f"batch of {len(args)}: ", query)
+        return await originals[2](self, query, args, **kwargs)
+
+    async def fetch(self: Any, *args: Any, **kwargs: Any) -> Any:
+        trips.add("", self.get_query())
+        return await originals[3](self, *args, **kwargs)
+
+    connection.execute, connection.prepare, connection.executemany = execute, prepare, executemany
+    statement.fetch = fetch
+    try:
+        yield trips
+    finally:
+        connection.execute, connection.prepare, connection.executemany = originals[:3]
+        statement.fetch = originals[3]
+
+
+@dataclass
+class Measured:
+    cpu_ms: list[float] = field(default_factory=list)
+    user_ms: list[float] = field(default_factory=list)
+    wall_ms: list[float] = field(default_factory=list)
+    round_trips: list[float] = field(default_factory=list)
+    statements: list[str] = field(default_factory=list)
+
+
+Operation = Callable[[int], Awaitable[None]]
+
+
+async def measure(trips: RoundTrips, operation: Operation, n: int, into: Measured) -> None:
+    """Run `operation(i)` for i in range(n), one at a time; add the per-operation figures."""
+    trips.count = 0
+    cpu, user, wall = time.process_time(), os.times().user, time.perf_counter()
+    for index in range(n):
+        trips.statements = []
+        await operation(index)
+    into.cpu_ms.append((time.process_time() - cpu) * 1000 / n)
+    into.user_ms.append((os.times().user - user) * 1000 / n)
+    into.wall_ms.append((time.perf_counter() - wall) * 1000 / n)
+    into.round_trips.append(trips.count / n)
+    into.statements = trips.statements
+
+
+def _ok(response: httpx.Response, status: int = 200) -> None:
+    if response.status_code != status:
+        raise RuntimeError(f"{response.request.url}: {response.status_code} {response.text[:300]}")
+
+
+async def run(
+    database: str, n: int, rounds: int, profile: str | None = None
+) -> dict[str, Measured]:
+    settings = ReferralSettings(
+        database_url=database, log_level="WARNING", rate_limit_per_minute=0, db_pool_size=10
+    )
+    app = create_app(settings)
+    headers = {
+        "Authorization": f"Bearer {token('referral:write', 'referral:read')}",
+        "Content-Type": "application/fhir+json",
+        # As wrk in bench-peer: no compression (httpx asks for gzip by default, and the
+        # service compresses answers over 1 KB when asked).
+        "Accept-Encoding": "identity",
+    }
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://referral.bench", headers=headers
+        ) as client:
+            return await _drive(client, n, rounds, profile)
+
+
+async def _drive(
+    client: httpx.AsyncClient, n: int, rounds: int, profile: str | None
+) -> dict[str, Measured]:
+    created: list[str] = []
+    for index in range(SEARCH_SEED):
+        reason = SEARCHED_REASON if index < SEARCH_MATCHES else None
+        response = await client.post(
+            "/fhir/ServiceRequest", json=referral(f"seed-{index}", reason=reason)
+        )
+        _ok(response, 201)
+        created.append(response.json()["id"])
+    messages = [
+        emis_service_request(f"HOT-{index}", nhs_number=new_person())
+        for index in range(MESSAGE_REFERRALS)
+    ]
+    for index, request in enumerate(messages):
+        nhs_number = request["subject"]["identifier"]["value"]
+        body = message(
+            request,
+            reason_code="new",
+            patient=emis_patient(nhs_number),
+            timestamp="2026-10-01T09:05:00Z",
+            bundle_id=f"seed-{index}",
+        )
+        _ok(await client.post("/fhir/$process-message", json=body))
+    sent = iter(range(10_000_000))
+
+    async def create(index: int) -> None:
+        body = referral(f"create-{next(sent)}")
+        response = await client.post("/fhir/ServiceRequest", json=body)
+        _ok(response, 201)
+
+    async def read(index: int) -> None:
+        _ok(await client.get(f"/fhir/ServiceRequest/{created[index % len(created)]}"))
+
+    async def search20(index: int) -> None:
+        response = await client.get(f"/fhir/ServiceRequest?reason-code={SEARCHED_REASON}")
+        _ok(response)
+
+    async def search1(index: int) -> None:
+        value = f"seed-{index % SEARCH_SEED}"
+        _ok(await client.get(f"/fhir/ServiceRequest?identifier=urn:bench:hot-path|{value}"))
+
+    async def update_message(index: int) -> None:
+        unique = next(sent)
+        request = messages[index % len(messages)]
+        body = message(
+            request,
+            contact(f"contact-{unique}", "2026-10-05T10:00:00Z"),
+            timestamp="2026-10-05T12:00:00Z",
+            bundle_id=f"update-{unique}",
+        )
+        _ok(await client.post("/fhir/$process-message", json=body))
+
+    operations: dict[str, Operation] = {
+        "create": create,
+        "read": read,
+        "search20": search20,
+        "search1": search1,
+        "update message": update_message,
+    }
+    results = {name: Measured() for name in operations}
+    with counting_round_trips() as trips:
+        for operation in operations.values():  # warm-up: caches and prepared statements
+            await measure(trips, operation, min(n, 50), Measured())
+        if profile is not None:
+            profiler = cProfile.Profile(time.process_time)
+            profiler.enable()
+            await measure(trips, operations[profile], n, results[profile])
+            profiler.disable()
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(40)
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(60)
+            return {profile: results[profile]}
+        for _ in range(rounds):
+            for name, operation in operations.items():
+                await measure(trips, operation, n, results[name])
+    return results
+
+
+def report(results: dict[str, Measured], n: int, rounds: int, statements: bool) -> None:
+    print(
+        f"referral-api in-process on PostgreSQL: {n} of each operation, one at a time, "
+        f"{rounds} rounds; medians of the rounds (min-max of CPU ms)"
+    )
+    print(
+        f"{'operation':<16} {'CPU ms':>8} {'(range)':>15} {'user ms':>8} {'wall ms':>8} "
+        f"{'round trips':>12}  target"
+    )
+    for name, figures in results.items():
+        cpu = statistics.median(figures.cpu_ms)
+        target = TARGETS_MS.get(name)
+        verdict = f"CPU <= {target} ms {'MET' if cpu <= target else 'MISSED'}" if target else ""
+        spread = f"({min(figures.cpu_ms):.2f}-{max(figures.cpu_ms):.2f})"
+        print(
+            f"{name:<16} {cpu:8.2f} {spread:>15} {statistics.median(figures.user_ms):8.2f} "
+            f"{statistics.median(figures.wall_ms):8.2f} "
+            f"{statistics.median(figures.round_trips):12.1f}  {verdict}"
+        )
+    if statements:
+        for name, figures in results.items():
+            print(f"\n{name}: the {len(figures.statements)} round trips of the last request")
+            for statement in figures.statements:
+                print(f"  {statement}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("-n", type=int, default=200, help="operations of each kind per round")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--no-statements", action="store_true", help="do not list the statements of each operation"
+    )
+    parser.add_argument(
+        "--profile",
+        choices=["create", "read", "search20", "search1", "update message"],
+        help="profile one round of this operation with cProfile instead of measuring all",
+    )
+    args, _ = parser.parse_known_args(argv)
+    database = migrated_postgres("referral")
+    try:
+        # uvloop, as the services run in production (uvicorn --loop uvloop).
+        results = uvloop.run(run(database, args.n, args.rounds, args.profile))
+    finally:
+        drop(database)
+    report(results, args.n, args.rounds, not args.no_statements)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

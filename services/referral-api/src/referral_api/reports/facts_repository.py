@@ -199,9 +199,7 @@ class FactRepository:
         await self.session.execute(
             insert(ReportChange).from_select(
                 ["referral_id"],
-                select(P.c.referral_id).where(
-                    P.c.pcn_ods.is_(None), P.c.practice_ods.is_not(None)
-                ),
+                select(P.c.referral_id).where(P.c.pcn_ods.is_(None), P.c.practice_ods.is_not(None)),
             )
         )
 

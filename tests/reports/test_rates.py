@@ -6,6 +6,9 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 
+from referral_api.geography.load import main as load_geography
+from referral_api.geography.repository import GeographyRepository
+from referral_api.reports import facts
 from referral_api.reports.load import (
     LookupFileError,
     age_band_of,
@@ -83,6 +86,59 @@ async def test_rates_by_pcn_use_pcn_list_sizes(load, list_sizes, report):
     assert [(r["pcn"], r["referrals"], r["population"]) for r in body["rows"]] == [
         ("U00001", 6, 15_000)
     ]
+
+
+def _before_the_pcn_lookup() -> Dataset:
+    """Referrals received while no practice-to-PCN lookup was loaded: no PCN stored."""
+    d = Dataset()
+    d.referral(details=Person(practice="F84001", pcn=None))
+    d.referral(details=Person(practice="F84001", pcn=None, gender="male"))
+    d.referral(details=Person(practice="F84003", pcn="U00002"))  # the PCN the sender gave
+    return d
+
+
+async def test_a_rebuild_takes_the_pcn_from_a_lookup_loaded_after_the_referrals(
+    load, list_sizes, lookups, report
+):
+    await load(_before_the_pcn_lookup())
+    async with lookups.state.database.sessionmaker() as session, session.begin():
+        # Written straight into the lookup, as a load before the facts followed it did.
+        await GeographyRepository(session).add_practices(
+            [
+                {"practice_ods": "F84001", "pcn_ods": "U00001"},
+                {"practice_ods": "F84003", "pcn_ods": "U00009"},
+            ]
+        )
+    await facts.rebuild(
+        lookups.state.database.sessionmaker,
+        lookups.state.settings.pseudonym_key,
+        lookups.state.settings.disclosure_key,
+    )
+    body = await report("rates", unsuppressed=True, group_by="pcn")
+    assert [(r["pcn"], r["referrals"], r["population"]) for r in body["rows"]] == [
+        ("U00001", 2, 15_000)
+    ]
+    grouped = await report("referrals", unsuppressed=True, group_by="pcn")
+    assert {r["pcn"]: r["referrals"] for r in grouped["rows"]} == {"U00001": 2, "U00002": 1}
+
+
+async def test_loading_the_pcn_lookup_brings_earlier_referrals_facts_up_to_date(
+    load, list_sizes, referral_database, report, tmp_path: Path
+):
+    await load(_before_the_pcn_lookup())
+    before = await report("rates", unsuppressed=True, group_by="pcn")
+    assert before["rows"] == []
+    path = tmp_path / "epcn.csv"
+    path.write_text("practice_code,pcn_code\r\nF84001,U00001\r\n", encoding="utf-8")
+    argv = ["--practice-pcn", str(path), "--database-url", referral_database]
+    assert await asyncio.to_thread(load_geography, argv) == 0
+    after = await report("rates", unsuppressed=True, group_by="pcn")
+    assert [(r["pcn"], r["referrals"], r["population"]) for r in after["rows"]] == [
+        ("U00001", 2, 15_000)
+    ]
+    completeness = await report("completeness", unsuppressed=True)
+    pcn = next(r for r in completeness["rows"] if r["field"] == "pcn")
+    assert (pcn["complete"], pcn["applicable"]) == (3, 3)
 
 
 async def test_rates_refuse_dimensions_without_a_denominator(load, list_sizes, client):

@@ -217,9 +217,31 @@ async def test_csv_has_a_row_per_group_and_a_total(client, worker):
     total = (await client.get("/reports/screening", headers=REPORTS)).json()["total"]
     assert [row["month"] == "all" for row in rows] == [False, True]
     assert rows[1]["completed"] == str(total["completed"])
-    assert rows[1]["declined_help"] == ""
+    assert rows[1]["declined_help"] == "*"
     shown = total["positive_by_domain"]["food-insecurity"]
-    assert rows[1]["positive_food-insecurity"] == ("" if shown is None else str(shown))
+    assert rows[1]["positive_food-insecurity"] == ("*" if shown is None else str(shown))
+
+
+async def test_csv_marks_suppressed_cells_with_a_star_as_the_referral_reports_do(
+    client, worker, screening_app, tmp_path
+):
+    """A suppressed count is `*` (as in referral-api's CSV reports); an empty cell is a value
+    that does not apply."""
+    still = tmp_path / "ptable.csv"
+    still.write_text(PerturbationTable(SUPPRESS_UP_TO + 1, ((0,) * KEY_SPACE,)).to_csv())
+    configured = screening_app.state.settings
+    screening_app.state.settings = configured.model_copy(update={"disclosure_ptable": str(still)})
+    try:
+        await _funnel(client, worker)
+        response = await client.get("/reports/screening", params={"format": "csv"}, headers=REPORTS)
+    finally:
+        screening_app.state.settings = configured
+
+    [group, total] = list(csv.DictReader(io.StringIO(response.text)))
+    # 2 declined help: suppressed; 0 referrals pending: published as 0.
+    assert (group["declined_help"], group["referral_pending"]) == ("*", "0")
+    assert (total["declined_help"], total["referral_pending"]) == ("*", "0")
+    assert group["positive_food-insecurity"] == "10"
 
 
 async def test_reports_need_the_reports_scope(client):

@@ -8,7 +8,7 @@ import pytest
 
 from referral_api.reports.rendering import as_csv
 from referral_api.reports.tables import Column, Report
-from signpost_platform.csv_output import CsvWriter, csv_cell
+from signpost_platform.csv_output import CsvWriter, csv_cell, report_cells
 from tests.screening.builders import screening_response
 from tests.security.bodies import SCREENING_WRITE
 from tests.support.clients import bearer
@@ -31,6 +31,12 @@ def test_numbers_and_plain_text_are_left_alone():
         "cardiology",
         "",
     ]
+
+
+def test_a_suppressed_report_cell_is_a_star_and_a_value_that_does_not_apply_is_empty():
+    row = {"referrals": None, "rate": None, "people": 10}
+    cells = report_cells(row, ["referrals", "rate", "people"], {"referrals"})
+    assert [csv_cell(c) for c in cells] == ["*", "", "10"]
 
 
 def test_the_writer_neutralises_every_cell():

@@ -200,3 +200,52 @@ async def test_moving_a_rest_referral_to_another_role_updates_the_links(client, 
     assert updated.status_code == 200
     assert await links_by_identifier(client) == {"EMIS-1": [], "SCREEN-1": []}
     assert await fetch_rows(referral_app, "SELECT * FROM referral_link") == []
+
+
+async def test_every_link_names_the_other_referrals_role_date_and_type(client, referral_app):
+    from tests.referral.lifecycle.conftest import WRITE
+    from tests.support.builders import service_request
+
+    await send(client, new(LINK_WORKER, "2026-10-01T09:05:00Z"))
+    closed = task(
+        "t1",
+        "completed",
+        accepted="2026-10-02",
+        ended="2026-10-10",
+        reason=(profiles.REFERRAL_CLOSURE_REASON, "needs-met"),
+    )
+    await send(client, message(LINK_WORKER, closed, timestamp="2026-10-10T12:00:00Z"))
+    again = emis_service_request("EMIS-2", nhs_number=PERSON, authored="2026-11-15T09:00:00Z")
+    await send(client, new(again, "2026-11-15T09:05:00Z"))
+    navigator = service_request(
+        identifier="SCREEN-1",
+        nhs_number=PERSON,
+        role="care-navigator",
+        authored="2026-11-20T10:00:00Z",
+    )
+    created = await client.post("/fhir/ServiceRequest", json=navigator, headers=WRITE)
+    assert created.status_code == 201
+
+    bundle = (await client.get("/fhir/ServiceRequest", headers=READ)).json()
+    referrals = {e["resource"]["id"]: e["resource"] for e in bundle["entry"]}
+    shown = []
+    for resource in [*referrals.values(), created.json()]:
+        for link in (e for e in resource.get("extension", []) if e["url"] == LINK):
+            parts = {part["url"]: part for part in link["extension"]}
+            other = referrals[parts["referral"]["valueReference"]["reference"].split("/")[1]]
+            assert parts["role"]["valueCoding"] == other["performerType"]["coding"][0]
+            assert parts["authoredOn"]["valueDateTime"][:10] == other["authoredOn"][:10]
+            shown.append(
+                (
+                    resource["identifier"][0]["value"],
+                    parts["type"]["valueCode"],
+                    other["identifier"][0]["value"],
+                )
+            )
+    assert sorted(shown) == [
+        ("EMIS-1", "re-referred-as", "EMIS-2"),
+        ("EMIS-2", "concurrent-other-role", "SCREEN-1"),
+        ("EMIS-2", "re-referral-of", "EMIS-1"),
+        ("SCREEN-1", "concurrent-other-role", "EMIS-2"),
+        ("SCREEN-1", "concurrent-other-role", "EMIS-2"),
+    ]

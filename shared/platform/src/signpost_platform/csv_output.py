@@ -5,13 +5,18 @@ programs as a formula (CSV or formula injection: a pathway named `=HYPERLINK(...
 a live link in a commissioner's spreadsheet). Such cells are prefixed with a single quote, which
 spreadsheets show as text. Numbers the service itself computed (int and float values) are left
 as they are, so a negative change stays a number.
+
+Published reports (referral-api's and screening-api's) write their rows with `report_cells`: a
+value disclosure control suppressed is `*`, an empty cell a value that does not apply (a rate
+with no denominator) or was not recorded, in every CSV report alike.
 """
 
 import csv
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from typing import IO, Any
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+SUPPRESSED_MARK = "*"
 
 
 def csv_cell(value: Any) -> str:
@@ -22,6 +27,14 @@ def csv_cell(value: Any) -> str:
         return str(value)
     text = str(value)
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def report_cells(
+    row: Mapping[str, Any], names: Iterable[str], suppressed: Collection[str]
+) -> list[Any]:
+    """The cells of one row of a published report, in the order of `names`: `SUPPRESSED_MARK`
+    for a value named in `suppressed`, else the value (None is an empty cell)."""
+    return [SUPPRESSED_MARK if name in suppressed else row.get(name) for name in names]
 
 
 class CsvWriter:

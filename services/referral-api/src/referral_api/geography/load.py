@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral_api.config import ReferralSettings
 from referral_api.geography.repository import GeographyRepository
+from referral_api.reports.facts_repository import FactRepository
 from signpost_platform.db import Database
 from signpost_schemas.geography import InvalidPostcode, normalise_postcode, sample_postcode_lookup
 
@@ -122,13 +123,16 @@ async def replace_postcodes(
 async def replace_practices(
     session: AsyncSession, rows: Iterator[dict[str, str]], source: str
 ) -> int:
-    """Replace the practice-to-PCN lookup with `rows` (the caller commits)."""
+    """Replace the practice-to-PCN lookup with `rows` (the caller commits), and queue the
+    referrals that take their PCN from it, so the next refresh of the report facts (every
+    report request makes one) gives them the PCN it now says."""
     repository = GeographyRepository(session)
     await repository.clear_practices()
     batch = list(rows)
     for start in range(0, len(batch), BATCH):
         await repository.add_practices(batch[start : start + BATCH])
     await repository.record_load("practice-pcn", source, False, len(batch), datetime.now(UTC))
+    await FactRepository(session).queue_without_pcn()
     return len(batch)
 
 

@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import FromClause
 
+from referral_api.geography.models import PracticePcn
 from referral_api.lifecycle.models import (
     Assessment,
     AssessmentScore,
@@ -71,6 +72,7 @@ from signpost_schemas.fhir.task import CLOSURE_NOT_RECORDED
 
 R = Referral.__table__
 P = ReferralPerson.__table__
+PRACTICE_PCN = PracticePcn.__table__
 IMD = LsoaImd.__table__
 L = ReferralLifecycle.__table__
 RR = ReferralReason.__table__
@@ -84,6 +86,11 @@ KEY = ReportKey.__table__
 CODE = ReportCode.__table__
 F = ReportReferral.__table__
 OTHER = R.alias("other_referral")
+# The PCN the referral was received with (the sender's, or the lookup's then), else the one the
+# loaded practice-to-PCN lookup gives its practice now: a lookup loaded after the referral
+# fills it when the facts are derived (with the person outer-joined to PRACTICE_PCN).
+PERSON_PCN = func.coalesce(P.c.pcn_ods, PRACTICE_PCN.c.pcn_ods)
+WITH_PRACTICE_PCN = P.outerjoin(PRACTICE_PCN, PRACTICE_PCN.c.practice_ods == P.c.practice_ods)
 
 NOT_RECORDED_GROUP = "not-recorded"
 # Reasons that are not coded (completeness), and needs the reason-support map cannot match.
@@ -185,6 +192,16 @@ class FactRepository:
 
     async def clear_queue(self) -> None:
         await self.session.execute(delete(ReportChange))
+
+    async def queue_without_pcn(self) -> None:
+        """Queue the referrals whose PCN comes from the practice-to-PCN lookup (a practice
+        and no PCN of their own), after the lookup was reloaded."""
+        await self.session.execute(
+            insert(ReportChange).from_select(
+                ["referral_id"],
+                select(P.c.referral_id).where(P.c.pcn_ods.is_(None), P.c.practice_ods.is_not(None)),
+            )
+        )
 
     # State ------------------------------------------------------------------------------------
 
@@ -305,10 +322,13 @@ class FactRepository:
         reasons = self._only(RR.c.referral_id, ids)
         support = self._only(S.c.referral_id, ids)
 
-        def values(dimension: str, column: Any, *where: Any) -> Select[Any]:
-            return select(literal(dimension).label("dimension"), column.label("value")).where(
-                column.is_not(None), *where
-            )
+        def values(
+            dimension: str, column: Any, *where: Any, source: FromClause | None = None
+        ) -> Select[Any]:
+            query = select(literal(dimension).label("dimension"), column.label("value"))
+            if source is not None:
+                query = query.select_from(source)
+            return query.where(column.is_not(None), *where)
 
         ended = case(
             (L.c.status == "closed", L.c.closure_reason_code),
@@ -319,7 +339,7 @@ class FactRepository:
             values("source", R.c.source_of_referral_group, *referral),
             values("source-system", R.c.source_system, *referral),
             values("practice", P.c.practice_ods, *person),
-            values("pcn", P.c.pcn_ods, *person),
+            values("pcn", PERSON_PCN, *person, source=WITH_PRACTICE_PCN),
             values("age-band", P.c.age_band, *person),
             values("gender", P.c.gender, *person),
             values("ethnicity", P.c.ethnic_group, *person),
@@ -469,7 +489,7 @@ class FactRepository:
             "source": codes.code("source", R.c.source_of_referral_group),
             "source_system": codes.code("source-system", R.c.source_system),
             "practice": codes.code("practice", P.c.practice_ods),
-            "pcn": codes.code("pcn", P.c.pcn_ods),
+            "pcn": codes.code("pcn", PERSON_PCN),
             "age_band": codes.code("age-band", P.c.age_band),
             "gender": codes.code("gender", P.c.gender),
             "ethnicity": codes.code("ethnicity", P.c.ethnic_group),
@@ -522,7 +542,7 @@ class FactRepository:
             ),
             "has_lsoa": flag(P.c.lsoa_code.is_not(None)),
             "has_practice": flag(P.c.practice_ods.is_not(None)),
-            "has_pcn": flag(P.c.pcn_ods.is_not(None)),
+            "has_pcn": flag(PERSON_PCN.is_not(None)),
             "closure_reason_recorded": flag(
                 and_(
                     closed,
@@ -534,6 +554,7 @@ class FactRepository:
         source = (
             R.join(KEY, KEY.c.referral_id == R.c.id)
             .outerjoin(P, P.c.referral_id == R.c.id)
+            .outerjoin(PRACTICE_PCN, PRACTICE_PCN.c.practice_ods == P.c.practice_ods)
             .outerjoin(IMD, IMD.c.lsoa_code == P.c.lsoa_code)
             .outerjoin(L, L.c.referral_id == R.c.id)
             .outerjoin(PERSON, PERSON.c.referral_id == R.c.id)

@@ -4,7 +4,8 @@ JSON: the report's name, title, parameters, disclosure note, columns (with their
 and totals; a suppressed value is null and named in its row's `suppressed` list.
 CSV (RFC 4180, UTF-8, CRLF): one header row (`row_type` then the column names), the rows
 (`row_type` = row), then the totals (`row_type` = total); a suppressed value is `*`, an empty
-cell a value that does not apply (a rate with no denominator) or was not recorded.
+cell a value that does not apply (a rate with no denominator) or was not recorded
+(`signpost_platform.csv_output.report_cells`, as every CSV report).
 """
 
 import io
@@ -12,9 +13,7 @@ from typing import Any
 
 from referral_api.reports.query import ReportQuery
 from referral_api.reports.tables import Report, Row
-from signpost_platform.csv_output import CsvWriter
-
-SUPPRESSED_MARK = "*"
+from signpost_platform.csv_output import CsvWriter, report_cells
 
 
 def as_json(report: Report, query: ReportQuery) -> dict[str, Any]:
@@ -47,5 +46,4 @@ def as_csv(report: Report) -> str:
 
 
 def _cells(row: Row, names: list[str]) -> list[Any]:
-    suppressed = set(row.get("suppressed", ()))
-    return [SUPPRESSED_MARK if name in suppressed else row.get(name) for name in names]
+    return report_cells(row, names, set(row.get("suppressed", ())))

@@ -42,7 +42,7 @@ def _record_keys(secret: str) -> RecordKeys:
     description="Counts are published by the cell key method: adjusted by a small amount that "
     "depends only on the records counted; counts of 1 to 7 (or adjusted to 7 or less) are "
     "suppressed (null) and other counts rounded to 5. `Accept: text/csv` (or `format=csv`) "
-    "gives CSV.",
+    "gives CSV, where a suppressed count is `*` as in every CSV report.",
 )
 async def screening(
     request: Request,

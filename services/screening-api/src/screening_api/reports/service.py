@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from screening_api.reports.disclosure import Keyed, add, rule
 from screening_api.reports.repository import GroupKey, ReportFilter, ReportRepository
+from signpost_platform.csv_output import report_cells
 from signpost_schemas.disclosure import (
     UNCONTROLLED,
     PerturbationTable,
@@ -174,11 +175,21 @@ def _published(counts: _Counts, publish: Publish) -> dict[str, Any]:
 
 
 def csv_rows(report: dict[str, Any]) -> Iterable[list[Any]]:
-    """The report as CSV rows: one per group, then the total; domains as columns."""
+    """The report as CSV rows: one per group, then the total; domains as columns. A suppressed
+    value is `*`, an empty cell one that does not apply (`csv_output.report_cells`)."""
     domains = sorted(
         {d for g in [*report["groups"], report["total"]] for d in g["positive_by_domain"]}
     )
-    header = [
+    # Named as in the rows' `suppressed` lists; the header names the domain columns positive_<d>.
+    names = [
+        "month",
+        "clinic",
+        "pathway",
+        *MEASURES,
+        *RATES,
+        *(f"positive_by_domain.{domain}" for domain in domains),
+    ]
+    yield [
         "month",
         "clinic",
         "pathway",
@@ -186,19 +197,12 @@ def csv_rows(report: dict[str, Any]) -> Iterable[list[Any]]:
         *RATES,
         *(f"positive_{domain}" for domain in domains),
     ]
-    yield header
     for row in [
         *report["groups"],
         {"month": "all", "clinic": "all", "pathway": "all", **report["total"]},
     ]:
-        yield [
-            row["month"],
-            row["clinic"],
-            row["pathway"] or "",
-            *("" if row[m] is None else row[m] for m in MEASURES),
-            *("" if row[r] is None else row[r] for r in RATES),
-            *(
-                "" if row["positive_by_domain"].get(d) is None else row["positive_by_domain"][d]
-                for d in domains
-            ),
-        ]
+        flat = {
+            **row,
+            **{f"positive_by_domain.{d}": v for d, v in row["positive_by_domain"].items()},
+        }
+        yield report_cells(flat, names, set(row["suppressed"]))

@@ -16,13 +16,15 @@ every row, column and total served:
   secondary suppression) must be withheld in an answer that has a small-number suppression in
   the same column, and is counted.
 
-A report that changes its definition must change the reference on purpose.
+A report that changes its definition must change the reference on purpose. A report the
+reference does not recompute is listed in NOT_RECOMPUTED with where it is checked instead.
 """
 
 from typing import Any
 
 import pytest
 
+from referral_api.reports.service import REPORTS as CATALOGUE
 from signpost_schemas.disclosure import cell_key, publish_count, publish_unkeyed, ratio
 from tests.reports.conftest import REPORTS, UNSUPPRESSED, LoadedHistory
 from tests.support.report_history import PERIOD
@@ -124,6 +126,22 @@ COMBINATIONS: dict[str, tuple[Combination, ...]] = {
     "re-referrals": COMMON,
     "completeness": (*COMMON[1:], ({}, ("source-system",), {})),
 }
+
+
+# Reports that do not count referrals by the history's dimensions, each checked against
+# hand-computed datasets instead.
+NOT_RECOMPUTED = {
+    # Referrals by the date received and their data gaps: tests/reports/test_data_quality.py.
+    "data-quality",
+    # Activity by worker, by contact date (the history names no workers):
+    # tests/reports/test_workers.py.
+    "workers",
+}
+
+
+def test_every_report_is_recomputed_or_said_not_to_be():
+    assert set(COMBINATIONS) | NOT_RECOMPUTED == set(CATALOGUE)
+    assert not set(COMBINATIONS) & NOT_RECOMPUTED
 
 
 class Comparison:

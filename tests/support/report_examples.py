@@ -81,7 +81,10 @@ def example_dataset() -> Dataset:
         )
         dataset.gaps(referral, *_gaps(index))
         if outcome in ("closed", "accepted"):
-            dataset.contacts(referral, "attended", rng.choice(("attended", "dna")))
+            staff = f"https://emis.example/Id/staff|{_ROLES[index % 3][:2].upper()}-{index % 2}"
+            dataset.contacts(
+                referral, "attended", rng.choice(("attended", "dna")), workers=((staff, None),)
+            )
             dataset.support(referral, _SUPPORT[index % 3])
             dataset.assessment(referral, "wemwbs", "baseline", 1, total=rng.randint(30, 45))
             if outcome == "closed":

@@ -18,6 +18,7 @@ from referral_api.lifecycle.models import (
     Assessment,
     AssessmentScore,
     Contact,
+    ContactWorker,
     ReferralLifecycle,
     ReferralTask,
     SupportOffered,
@@ -203,17 +204,39 @@ class Dataset:
         """The data gaps of a referral, written as the write path does (GapRepository)."""
         self._gaps.setdefault(referral_id, []).extend(gaps)
 
-    def contacts(self, referral_id: str, *outcomes: str, entered_in_error: int = 0) -> None:
-        """Contacts of a referral with these attendance outcomes (attended, dna, ...)."""
+    def contacts(
+        self,
+        referral_id: str,
+        *outcomes: str,
+        entered_in_error: int = 0,
+        workers: tuple[tuple[str, str | None], ...] = (),
+        first_day: int = 1,
+    ) -> None:
+        """Contacts of a referral with these attendance outcomes (attended, dna, ...), on the
+        days after the referral date from `first_day`; each with `workers` (staff identifier
+        `system|value`, role or None) taking part."""
         referral = next(r for r in self.rows(Referral) if r["id"] == referral_id)
         summary = self._summary(referral_id)
         items = [*outcomes, *(["dna"] * entered_in_error)]
         for index, outcome in enumerate(items):
             live = index < len(outcomes)
-            at = referral["authored_at"] + timedelta(days=index + 1)
+            at = referral["authored_at"] + timedelta(days=first_day + index)
+            contact_id = str(uuid.uuid4())
+            for position, (worker, role) in enumerate(workers, start=1):
+                system, _, value = worker.partition("|")
+                self.rows(ContactWorker).append(
+                    {
+                        "contact_id": contact_id,
+                        "position": position,
+                        "referral_id": referral_id,
+                        "worker_system": system,
+                        "worker_value": value,
+                        "role": role,
+                    }
+                )
             self.rows(Contact).append(
                 {
-                    "id": str(uuid.uuid4()),
+                    "id": contact_id,
                     "referral_id": referral_id,
                     "source_id": f"enc-{len(self.rows(Contact))}",
                     "status": "finished" if live else "entered-in-error",
@@ -235,6 +258,16 @@ class Dataset:
                 summary["contact_count"] += 1
                 summary["dna_count"] += outcome == "dna"
 
+    def held_by(self, referral_id: str, worker: str) -> None:
+        """The referral's Task names `worker` (staff identifier `system|value`) as its owner;
+        a Task is added if the referral has none."""
+        tasks = [t for t in self.rows(ReferralTask) if t["referral_id"] == referral_id]
+        if not tasks:
+            self.support(referral_id)
+            tasks = [t for t in self.rows(ReferralTask) if t["referral_id"] == referral_id]
+        system, _, value = worker.partition("|")
+        tasks[0].update(owner_system=system, owner_value=value)
+
     def support(self, referral_id: str, *support_codes: str, kind: str = "signpost") -> None:
         """Support offered to a referral (one Task output each)."""
         task_id = str(uuid.uuid4())
@@ -251,6 +284,8 @@ class Dataset:
                 "closure_outcome": None,
                 "accepted_at": referral["authored_at"],
                 "ended_at": None,
+                "owner_system": None,
+                "owner_value": None,
                 "as_of": referral["authored_at"],
                 "content_hash": "0" * 64,
                 "version": 1,
@@ -351,6 +386,7 @@ class Dataset:
             ReferralTask,
             SupportOffered,
             Contact,
+            ContactWorker,
             Assessment,
             AssessmentScore,
             ReferralLink,

@@ -79,7 +79,7 @@ async def test_the_response_message_carries_each_gap_as_a_warning(client):
         ("removed-personal-data", "Bundle.entry[2].resource.telecom"),
         ("removed-personal-data", "Bundle.entry[2].resource.address[0].line"),
         ("removed-personal-data", "Bundle.entry[2].resource.address[0].city"),
-        ("not-interpreted", "Bundle.entry[3].resource.participant"),
+        ("not-recorded", "Bundle.entry[3].resource.participant[0].individual.identifier"),
     }
 
 

@@ -69,8 +69,14 @@ class ReferralTask(SenderVersion, Base):
     closure_outcome: Mapped[str | None] = mapped_column(String(32))
     accepted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The worker who holds the referral (Task.owner by the sender's staff identifier; no name).
+    owner_system: Mapped[str | None] = mapped_column(String(255))
+    owner_value: Mapped[str | None] = mapped_column(String(255))
 
-    __table_args__ = (UniqueConstraint("referral_id", "source_id"),)
+    __table_args__ = (
+        UniqueConstraint("referral_id", "source_id"),
+        Index("ix_referral_task_owner", "owner_value", "owner_system"),
+    )
 
 
 class SupportOffered(Base):
@@ -115,6 +121,27 @@ class Contact(SenderVersion, Base):
         UniqueConstraint("referral_id", "source_id"),
         Index("ix_contact_referral_id_contact_at", "referral_id", "contact_at"),
     )
+
+
+class ContactWorker(Base):
+    """A worker who took part in a contact (Encounter.participant), by the sender's staff
+    identifier: no name is kept. `role` is the personalised-care role the sender gave them, if
+    any (reports fall back on the referral's role)."""
+
+    __tablename__ = "contact_worker"
+
+    contact_id: Mapped[str] = mapped_column(
+        ForeignKey("contact.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[str] = mapped_column(
+        ForeignKey("referral.id", ondelete="CASCADE"), index=True
+    )
+    worker_system: Mapped[str] = mapped_column(String(255))
+    worker_value: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (Index("ix_contact_worker_worker", "worker_value", "worker_system"),)
 
 
 class Assessment(SenderVersion, Base):

@@ -5,13 +5,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, case, delete, func, insert, select, update
+from sqlalchemy import and_, bindparam, case, delete, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral_api.lifecycle.models import (
     Assessment,
     AssessmentScore,
     Contact,
+    ContactWorker,
     ReferralLifecycle,
     ReferralTask,
     SupportOffered,
@@ -24,7 +25,7 @@ from referral_api.referrals.repository import (
     referral_for_update,
 )
 from signpost_platform.db import execute_core
-from signpost_platform.fhir.search import DateRange, date_condition
+from signpost_platform.fhir.search import DateRange, Token, date_condition
 
 RESOURCE_TABLES: dict[str, Any] = {
     "Task": ReferralTask,
@@ -102,6 +103,7 @@ _HELD = {table: _held_versions(table) for table in _TABLES}
 _INSERT = {table: insert(table) for table in _TABLES}
 _REPLACE = {table: update(table).where(table.id == bindparam("held_id")) for table in _TABLES}
 _DELETE_SUPPORT = delete(SupportOffered).where(SupportOffered.task_id == bindparam("task_id"))
+_DELETE_WORKERS = delete(ContactWorker).where(ContactWorker.contact_id == bindparam("contact_id"))
 _DELETE_SCORES = delete(AssessmentScore).where(
     AssessmentScore.assessment_id == bindparam("assessment_id")
 )
@@ -177,6 +179,16 @@ class LifecycleRepository:
         await execute_core(self.session, _DELETE_SUPPORT, {"task_id": task_id})
         if rows:
             await execute_core(self.session, insert(SupportOffered), rows)
+
+    async def replace_workers(
+        self, contact_id: str, rows: list[dict[str, Any]], *, replacing: bool
+    ) -> None:
+        """The workers of a contact: `rows` replace those of the version held, if `replacing`
+        (a first version has none to delete)."""
+        if replacing:
+            await execute_core(self.session, _DELETE_WORKERS, {"contact_id": contact_id})
+        if rows:
+            await execute_core(self.session, insert(ContactWorker), rows)
 
     async def replace_scores(self, assessment_id: str, rows: list[dict[str, Any]]) -> None:
         await execute_core(self.session, _DELETE_SCORES, {"assessment_id": assessment_id})
@@ -263,6 +275,7 @@ class LifecycleRepository:
         self,
         table: Any,
         referral_ids: list[list[str]],
+        workers: list[list[Token]],
         ids: list[list[str]],
         last_updated: list[DateRange],
         order_column: str,
@@ -272,6 +285,7 @@ class LifecycleRepository:
         reach: Reach,
     ) -> tuple[int | None, list[tuple[str, str]]]:
         conditions = [table.referral_id.in_(values) for values in referral_ids]
+        conditions += [or_(*(_worker_is(table, token) for token in tokens)) for tokens in workers]
         conditions += [table.id.in_(values) for values in ids]
         conditions += [date_condition(table.last_updated_at, r) for r in last_updated]
         conditions.extend(_within(table, reach))
@@ -294,6 +308,18 @@ class LifecycleRepository:
                     )
                 ).scalar_one()
         return total, rows
+
+
+def _worker_is(table: Any, token: Token) -> Any:
+    """The Task held by, or the contact taken part in by, the worker `token` names."""
+    if table is ReferralTask:
+        system, value = ReferralTask.owner_system, ReferralTask.owner_value
+        named = value == token.code
+        return named if token.system is None else and_(named, system == token.system)
+    worker = [ContactWorker.contact_id == Contact.id, ContactWorker.worker_value == token.code]
+    if token.system is not None:
+        worker.append(ContactWorker.worker_system == token.system)
+    return exists().where(*worker)
 
 
 def _within(table: Any, reach: Reach) -> list[Any]:

@@ -1,7 +1,14 @@
 """Search parameters of the lifecycle resources (Task, Encounter, Observation)."""
 
 from signpost_platform.errors import BadRequest
-from signpost_platform.fhir.search import ID, LAST_UPDATED, SearchParameter
+from signpost_platform.fhir.search import (
+    ID,
+    LAST_UPDATED,
+    SearchParameter,
+    SearchQuery,
+    Token,
+    parse_token,
+)
 
 EXAMPLE_REFERRAL = "ServiceRequest/2f1c6a0e-4b7d-4c1e-9f3a-0d5b8e7c6a21"
 
@@ -26,13 +33,51 @@ BASED_ON_OBSERVATION = SearchParameter(
     "http://hl7.org/fhir/SearchParameter/Observation-based-on",
     example=EXAMPLE_REFERRAL,
 )
-# The parameter naming the referral, per resource type.
+EXAMPLE_WORKER = "https://emis.example/Id/staff|LW-0042"
+
+
+def _worker_parameters(element: str, what: str, definition: str) -> tuple[SearchParameter, ...]:
+    """The chained and :identifier forms of a worker reference (`participant.identifier`,
+    `participant:identifier`): both mean the same, as patient.identifier and
+    patient:identifier do for ServiceRequest."""
+    return tuple(
+        SearchParameter(
+            name,
+            "token",
+            f"{what}: the sender's staff identifier as system|value (or the value in any "
+            "system); comma-separated values OR",
+            None if "." in name else definition,
+            example=EXAMPLE_WORKER,
+        )
+        for name in (f"{element}.identifier", f"{element}:identifier")
+    )
+
+
+PARTICIPANT = _worker_parameters(
+    "participant",
+    "A worker who took part in the contact (Encounter.participant)",
+    "http://hl7.org/fhir/SearchParameter/Encounter-participant",
+)
+OWNER = _worker_parameters(
+    "owner",
+    "The worker who holds the referral (Task.owner)",
+    "http://hl7.org/fhir/SearchParameter/Task-owner",
+)
+# The parameter naming the referral, and those naming a worker, per resource type.
 REFERRAL_PARAMETER = {
     "Task": FOCUS,
     "Encounter": BASED_ON_ENCOUNTER,
     "Observation": BASED_ON_OBSERVATION,
 }
-PARAMETERS = {kind: [REFERRAL_PARAMETER[kind], ID, LAST_UPDATED] for kind in REFERRAL_PARAMETER}
+WORKER_PARAMETERS: dict[str, tuple[SearchParameter, ...]] = {
+    "Task": OWNER,
+    "Encounter": PARTICIPANT,
+    "Observation": (),
+}
+PARAMETERS = {
+    kind: [REFERRAL_PARAMETER[kind], *WORKER_PARAMETERS[kind], ID, LAST_UPDATED]
+    for kind in REFERRAL_PARAMETER
+}
 ORDER = {"Task": "as_of", "Encounter": "contact_at", "Observation": "assessed_at"}
 
 
@@ -50,3 +95,12 @@ def referral_ids(name: str, values: list[list[str]]) -> list[list[str]]:
             ids.append(identifier)
         result.append(ids)
     return result
+
+
+def workers(resource_type: str, query: SearchQuery) -> list[list[Token]]:
+    """The worker occurrences of a search (they AND; each one's values OR), as tokens."""
+    return [
+        [parse_token(parameter.name, value) for value in occurrence]
+        for parameter in WORKER_PARAMETERS[resource_type]
+        for occurrence in query.occurrences(parameter.name)
+    ]

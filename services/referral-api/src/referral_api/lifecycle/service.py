@@ -127,6 +127,7 @@ async def _save(
     }
     if isinstance(resource, TaskResource):
         reason = resource.reason
+        owner = resource.owner_worker
         await repository.save(
             ReferralTask,
             {
@@ -137,6 +138,8 @@ async def _save(
                 "closure_outcome": resource.closure_outcome,
                 "accepted_at": resource.accepted_at,
                 "ended_at": resource.ended_at,
+                "owner_system": owner.system if owner else None,
+                "owner_value": owner.value if owner else None,
             },
             previous,
         )
@@ -177,6 +180,21 @@ async def _save(
                 "attendance_outcome": attendance.group,
             },
             previous,
+        )
+        await repository.replace_workers(
+            resource_id,
+            [
+                {
+                    "contact_id": resource_id,
+                    "position": position,
+                    "referral_id": context.referral_id,
+                    "worker_system": worker.system,
+                    "worker_value": worker.value,
+                    "role": worker.role,
+                }
+                for position, worker in enumerate(resource.workers, start=1)
+            ],
+            replacing=previous is not None,
         )
     else:
         await repository.save(
@@ -448,11 +466,12 @@ async def search_resources(
     query: SearchQuery,
     reach: Reach,
 ) -> tuple[int | None, list[tuple[str, str]]]:
-    """A page of the Tasks, Encounters or Observations of `referral_ids` that `query` asks for,
-    and their total unless `_total=none`."""
+    """A page of the Tasks, Encounters or Observations of `referral_ids` (and of the workers
+    `query` names) that `query` asks for, and their total unless `_total=none`."""
     return await LifecycleRepository(session).search(
         RESOURCE_TABLES[resource_type],
         referral_ids,
+        search.workers(resource_type, query),
         query.ids(),
         query.last_updated(),
         search.ORDER[resource_type],

@@ -27,15 +27,17 @@ SNOMED_CONCEPT_ID = re.compile(r"^[1-9][0-9]{5,17}$")
 class Dimension:
     """One way to slice referrals.
 
-    `values` is the list a filter value must come from, unless it matches `pattern`;
-    `labels` gives a display for coded values; `per_reason` dimensions come from a referral's
-    reasons, so a referral with several reasons appears under each of them.
+    `values` is the list a filter value must come from, unless it matches `pattern` (`expects`
+    says what the pattern admits); `labels` gives a display for coded values; `per_reason`
+    dimensions come from a referral's reasons, so a referral with several reasons appears under
+    each of them.
     """
 
     name: str
     description: str
     values: tuple[str, ...] | None = None
     pattern: re.Pattern[str] | None = None
+    expects: str = "an ODS code (3 to 10 letters and digits)"
     labels: dict[str, str] = field(default_factory=dict)
     filterable: bool = True
     per_reason: bool = False

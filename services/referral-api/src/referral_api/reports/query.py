@@ -183,9 +183,7 @@ def _filter_values(dimension: Dimension, raw: list[str]) -> tuple[str, ...]:
         normalised = dimension.normalise(value)
         if not dimension.accepts(normalised):
             allowed = (
-                ", ".join(dimension.values)
-                if dimension.values is not None
-                else "an ODS code (3 to 10 letters and digits)"
+                ", ".join(dimension.values) if dimension.values is not None else dimension.expects
             )
             raise BadRequest(
                 f"{dimension.name}: {value!r} is not in its code list ({allowed})",

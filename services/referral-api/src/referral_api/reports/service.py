@@ -20,12 +20,14 @@ from referral_api.reports import (
     facts,
     matching,
     wellbeing,
+    workers,
 )
 from referral_api.reports.dimensions import NOT_RECORDED, Dimension, catalogue, dimension
 from referral_api.reports.quality_repository import DataQualityRepository
 from referral_api.reports.query import MAX_GROUP_BY, Option, ReportQuery
 from referral_api.reports.repository import ReportRepository, Row, column_name
 from referral_api.reports.tables import Column, Report, count, key_of, percentage, statistic
+from referral_api.reports.workers_repository import WorkerRepository
 from signpost_platform.db import Database
 from signpost_platform.errors import BadRequest, Conflict
 from signpost_schemas import codes
@@ -63,6 +65,8 @@ class ReportSpec:
     # report reads its own tables and does not need the facts brought up to date.
     dimensions: Mapping[str, Dimension] | None = None
     max_group_by: int = MAX_GROUP_BY
+    # What `from` and `to` select by.
+    period: str = "referral date"
 
     @property
     def uses_facts(self) -> bool:
@@ -1136,6 +1140,59 @@ async def _unmapped_codes(session: AsyncSession, query: ReportQuery, context: Co
     )
 
 
+# Workers -------------------------------------------------------------------------------------
+
+
+async def workers_report(session: AsyncSession, query: ReportQuery, context: Context) -> Report:
+    """Per worker (and role): the caseload (referrals they hold or had a contact on), their
+    contacts in the period by attendance outcome, and their DNA rate."""
+    repository = WorkerRepository(session, RecordKeys.of(context.disclosure_key.get_secret_value()))
+    rows = [_with_due(row) for row in await repository.counts(query)]
+    [total] = await repository.counts(_ungrouped(query))
+    roles = workers.DIMENSIONS["role"]
+    for row in rows:
+        if "role" in query.group_by:
+            row["role_label"] = roles.label(row["role"])
+    rows.sort(key=_order_key(query.group_by, workers.DIMENSIONS))
+    columns = [
+        Column(column_name(name), workers.DIMENSIONS[name].description, "dimension")
+        for name in query.group_by
+    ]
+    if "role" in query.group_by:
+        columns.insert(query.group_by.index("role") + 1, Column("role_label", "Role", "label"))
+    # A referral or contact can be in several workers' rows: no breakdown adds up to the total.
+    counts = [
+        count("caseload", "Caseload: referrals held or seen", additive=False),
+        count("contacts", "Contacts", additive=False),
+        count("attended", "Attended", additive=False),
+        count("dna", "Did not attend", additive=False),
+        count("not_seen", "Arrived late, not seen", additive=False),
+        count("appointments_due", "Appointments due", additive=False),
+        percentage("dna_rate", "DNA rate %", "dna", "appointments_due"),
+    ]
+    return Report(
+        "workers",
+        "Activity by worker",
+        "Per worker (by staff identifier) and role: the caseload, contacts and DNA rate in "
+        "the period.",
+        [*columns, *counts],
+        rows,
+        [{**_blank(query.group_by), **_with_due(total)}],
+        [
+            "Workers are named by their senders' staff identifiers (Encounter.participant, "
+            "Task.owner); no names are kept. from and to select contacts by their date, and "
+            "referrals held (Task owner) while open at some time in the period.",
+            "Caseload: the distinct referrals a worker holds as the owner of the referral's "
+            "Task or had a contact on. A contact with two workers counts for each, and once "
+            "in the total; contacts entered in error are left out. DNA rate = did not attend "
+            "/ (attended + did not attend + arrived too late to be seen).",
+            "A worker's role is the personalised-care role given on the contact, else the "
+            "role the referral was made to.",
+        ],
+        chart_measure="contacts",
+    )
+
+
 # The catalogue -------------------------------------------------------------------------------
 
 REASON_DIMENSIONS = ("reason", "reason-group")
@@ -1243,6 +1300,17 @@ REPORTS: dict[str, ReportSpec] = {
             default_group_by=data_quality.DEFAULT_GROUP_BY,
             dimensions=data_quality.DIMENSIONS,
             max_group_by=len(data_quality.DIMENSIONS),
+            period="date received",
+        ),
+        ReportSpec(
+            "workers",
+            "Activity by worker",
+            "Per worker (the sender's staff identifier; no names) and role: caseload (referrals "
+            "held or seen), contacts by attendance outcome and the DNA rate, by contact date.",
+            workers_report,
+            default_group_by=workers.DEFAULT_GROUP_BY,
+            dimensions=workers.DIMENSIONS,
+            period=workers.PERIOD,
         ),
     )
 }

@@ -5,12 +5,18 @@ extensions coded from the NHS Data Dictionary lists: the consultation mechanism 
 MECHANISM or the older CONSULTATION MEDIUM USED) and the attendance outcome (ATTENDED OR DID NOT
 ATTEND: attended, did not attend, cancelled by the patient or by the provider, ...).
 `class` is optional on input; Signpost serves it derived from the mechanism (AMB or VR).
+
+`participant` names the workers who took part (`fhir.worker`): `individual.identifier` the
+sender's staff identifier (system and value), `type` optionally their personalised-care role.
+A worker's name (`individual.display`) is removed with a warning; a participant who is not
+named by a staff identifier is kept as sent, with a `not-recorded` warning, and counted for no
+worker.
 """
 
 from datetime import date, datetime
 from typing import ClassVar, Literal
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import AwareDatetime, Field, ValidationInfo, model_validator
 
 from signpost_schemas import codes
 from signpost_schemas.codes import CodeList, Concept
@@ -26,7 +32,9 @@ from signpost_schemas.fhir.datatypes import (
     Meta,
     Reference,
 )
-from signpost_schemas.fhir.task import as_moment
+from signpost_schemas.fhir.gaps import Gap, GapKind, note_gap
+from signpost_schemas.fhir.task import DatePeriod, as_moment
+from signpost_schemas.fhir.worker import Worker, resource_type, worker_named
 
 EncounterStatus = Literal[
     "planned",
@@ -46,13 +54,43 @@ class ContactPeriod(FhirModel):
     end: AwareDatetime | date | None = None
 
 
+class ContactParticipant(FhirModel):
+    """One who took part in a contact: a worker by staff identifier, `type` their role."""
+
+    type: list[CodeableConcept] | None = None
+    period: DatePeriod | None = None
+    individual: Reference | None = None
+
+    def role(self, index: int) -> str | None:
+        """The personalised-care role among `type`, if any; a code of the roles' own system
+        that is not one of them is refused."""
+        roles = codes.personalised_care_roles()
+        for position, concept in enumerate(self.type or []):
+            match = first_match(concept, roles)
+            if match is not None:
+                return match[1].code
+            for coding in concept.coding or []:
+                if coding.system in roles.systems:
+                    raise custom_error(
+                        "code_invalid",
+                        "the participant's role must be one of the personalised-care roles "
+                        "(got {got})",
+                        f"Encounter.participant[{index}].type[{position}]",
+                        got=describe_codings(concept),
+                    )
+        return None
+
+
 class Contact(FhirResource):
     """A contact (Encounter) of a referral."""
 
     read_extensions: ClassVar[frozenset[str]] = frozenset(
         {profiles.CONSULTATION_MECHANISM_EXTENSION, profiles.ATTENDANCE_EXTENSION}
     )
-    personal_elements: ClassVar[frozenset[str]] = frozenset({"text", "subject.display"})
+    # Workers are kept by staff identifier only: their names are removed.
+    personal_elements: ClassVar[frozenset[str]] = frozenset(
+        {"text", "subject.display", "participant.individual.display"}
+    )
 
     resourceType: Literal["Encounter"]
     id: FhirId
@@ -65,6 +103,7 @@ class Contact(FhirResource):
     serviceType: CodeableConcept | None = None
     subject: Reference | None = None
     basedOn: list[Reference] = Field(min_length=1)
+    participant: list[ContactParticipant] | None = None
     period: ContactPeriod
     serviceProvider: Reference | None = None
 
@@ -76,6 +115,29 @@ class Contact(FhirResource):
             "consultation mechanism",
         )
         self._coded(profiles.ATTENDANCE_EXTENSION, codes.attendance(), "attendance outcome")
+        return self
+
+    @model_validator(mode="after")
+    def _participants(self, info: ValidationInfo) -> "Contact":
+        for index, participant in enumerate(self.participant or []):
+            participant.role(index)
+            individual = participant.individual
+            if (
+                individual is None
+                or worker_named(individual) is not None
+                or resource_type(individual) == "RelatedPerson"
+            ):
+                continue
+            where = f"Encounter.participant[{index}].individual.identifier"
+            note_gap(
+                info,
+                Gap(
+                    GapKind.NOT_RECORDED,
+                    where,
+                    f"{where}: a worker is recorded by their staff identifier (system and "
+                    "value); without one this participant is counted for no worker",
+                ),
+            )
         return self
 
     def _coded(self, url: str, code_list: CodeList, what: str) -> Concept:
@@ -116,6 +178,16 @@ class Contact(FhirResource):
     @property
     def attendance(self) -> Concept:
         return self._coded(profiles.ATTENDANCE_EXTENSION, codes.attendance(), "attendance outcome")
+
+    @property
+    def workers(self) -> list[Worker]:
+        """The workers who took part, each once, by staff identifier, with their role."""
+        found: dict[tuple[str, str], Worker] = {}
+        for index, participant in enumerate(self.participant or []):
+            worker = worker_named(participant.individual, participant.role(index))
+            if worker is not None:
+                found.setdefault((worker.system, worker.value), worker)
+        return list(found.values())
 
     @property
     def contact_at(self) -> datetime:

@@ -53,6 +53,7 @@ from signpost_schemas.fhir.datatypes import (
     Reference,
 )
 from signpost_schemas.fhir.gaps import Gap, GapKind, note_gap
+from signpost_schemas.fhir.worker import Worker, unnamed_worker, worker_named
 
 TaskStatus = Literal[
     "draft",
@@ -228,8 +229,11 @@ class TaskOutput(FhirModel):
 class ReferralTask(FhirResource):
     """The lifecycle Task of one referral."""
 
-    # Notes are free text about the person: never kept.
-    personal_elements: ClassVar[frozenset[str]] = frozenset({"text", "note", "for.display"})
+    # Notes are free text about the person: never kept; nor the owner's name (workers are kept
+    # by staff identifier, `fhir.worker`).
+    personal_elements: ClassVar[frozenset[str]] = frozenset(
+        {"text", "note", "for.display", "owner.display"}
+    )
 
     resourceType: Literal["Task"]
     id: FhirId
@@ -295,7 +299,28 @@ class ReferralTask(FhirResource):
             )
         return self
 
+    @model_validator(mode="after")
+    def _owner(self, info: ValidationInfo) -> "ReferralTask":
+        owner = self.owner
+        if owner is not None and unnamed_worker(owner):
+            note_gap(
+                info,
+                Gap(
+                    GapKind.NOT_RECORDED,
+                    "Task.owner.identifier",
+                    "Task.owner.identifier: the worker who holds the referral is recorded by "
+                    "their staff identifier (system and value); without one it is held by no "
+                    "worker",
+                ),
+            )
+        return self
+
     # Typed views.
+
+    @property
+    def owner_worker(self) -> Worker | None:
+        """The worker who holds the referral (`owner` by staff identifier), if one is named."""
+        return worker_named(self.owner)
 
     def _listed_reason(self) -> Concept | None:
         """The status reason, when it is a listed rejection or closure reason."""

@@ -1,0 +1,43 @@
+"""The workers report's vocabulary: its dimensions and period.
+
+A worker is a member of staff named by the sender's staff identifier (`system|value`), from a
+contact's participants (`contact_worker`) or a referral Task's owner (`referral_task.owner_*`);
+no names are kept (`signpost_schemas.fhir.worker`). Their role is the personalised-care role
+the sender gave them on the contact, else the role the referral was made to.
+
+Unlike the referral reports, `from` and `to` select activity, not referrals: the contacts dated
+in the period, and the referrals held (Task owner) while open at some time in it.
+"""
+
+import re
+from dataclasses import replace
+
+from referral_api.reports.dimensions import Dimension, catalogue
+
+# The staff identifier as system|value (a system is a URI: no spaces, no bar).
+WORKER = re.compile(r"^[^\s|]+\|\S.*$")
+PERIOD = "contact date"
+
+
+def dimensions() -> dict[str, Dimension]:
+    role = catalogue()["role"]
+    return {
+        d.name: d
+        for d in (
+            replace(
+                role,
+                description="The worker's personalised-care role: the one given on the contact, "
+                "else the role the referral was made to",
+            ),
+            Dimension(
+                "worker",
+                "The worker: the sender's staff identifier as system|value (no names are kept)",
+                pattern=WORKER,
+                expects="a staff identifier as system|value",
+            ),
+        )
+    }
+
+
+DIMENSIONS = dimensions()
+DEFAULT_GROUP_BY = ("role", "worker")

@@ -1,0 +1,129 @@
+"""All SQL of the workers report: each worker's activity, from the normalised tables.
+
+Like the data-quality report it reads the normalised tables rather than the report facts: the
+facts are one row per referral, classified by the referral's dimensions, while a worker's
+activity is contacts (a contact may have several workers, a referral several contacts) and the
+referrals they hold. One statement: the activity rows (a contact's worker, or a Task's owner,
+with the referral, its record key and the contact's outcome) unioned, filtered and grouped.
+Counts are distinct (a contact with two workers of one role is one contact of that role), with
+the referral's record key as the key of each record, so a referral or a contact counted here
+has the cell key it has in the other reports. Only unrounded grouped counts come back;
+disclosure control is applied by the service.
+"""
+
+from typing import Any
+
+from sqlalchemy import Select, String, case, func, literal, null, or_, select, union_all
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from referral_api.lifecycle.models import Contact, ContactWorker, ReferralLifecycle, ReferralTask
+from referral_api.referrals.models import Referral
+from referral_api.reports.query import ReportQuery
+from referral_api.reports.tables import key_of
+from signpost_platform.cell_keys import distinct_key_sum, hex_number, record_key
+from signpost_schemas.disclosure import RecordKeys
+
+Row = dict[str, Any]
+
+R = Referral.__table__
+C = Contact.__table__
+CW = ContactWorker.__table__
+T = ReferralTask.__table__
+L = ReferralLifecycle.__table__
+
+WITHDRAWN = "entered-in-error"
+# The attendance outcomes counted, as in the attendance report (appointments due).
+OUTCOMES = ("attended", "dna", "not_seen")
+_OUTCOME_VALUES = {"attended": "attended", "dna": "dna", "not_seen": "not-seen"}
+
+
+def _worker(system: ColumnElement[str], value: ColumnElement[str]) -> ColumnElement[str]:
+    return system + literal("|", String) + value
+
+
+class WorkerRepository:
+    def __init__(self, session: AsyncSession, keys: RecordKeys) -> None:
+        self.session = session
+        self.dialect = session.bind.dialect.name
+        # Each referral's record key, computed from its id as the report facts do.
+        self.record_key = record_key(keys.record, hex_number(self.dialect, R.c.id))
+
+    def _activity(self, query: ReportQuery) -> Any:
+        """One row per (contact, worker) in the period, and per referral held by its Task's
+        owner while open in the period."""
+        contacted = [C.c.status != WITHDRAWN]
+        if query.start is not None:
+            contacted.append(C.c.contact_at >= query.start)
+        if query.end is not None:
+            contacted.append(C.c.contact_at < query.end)
+        contacts = (
+            select(
+                R.c.id.label("referral_id"),
+                self.record_key.label("record_key"),
+                C.c.id.label("contact_id"),
+                _worker(CW.c.worker_system, CW.c.worker_value).label("worker"),
+                func.coalesce(CW.c.role, R.c.received_by_role).label("role"),
+                C.c.attendance_outcome.label("outcome"),
+            )
+            .select_from(CW.join(C, C.c.id == CW.c.contact_id).join(R, R.c.id == CW.c.referral_id))
+            .where(*contacted)
+        )
+        ended = func.coalesce(L.c.closed_at, L.c.declined_at, L.c.cancelled_at)
+        open_in_period = [T.c.owner_value.is_not(None), T.c.status != WITHDRAWN]
+        if query.end is not None:
+            open_in_period.append(R.c.authored_at < query.end)
+        if query.start is not None:
+            open_in_period.append(or_(ended.is_(None), ended >= query.start))
+        held = (
+            select(
+                R.c.id.label("referral_id"),
+                self.record_key.label("record_key"),
+                null().label("contact_id"),
+                _worker(T.c.owner_system, T.c.owner_value).label("worker"),
+                R.c.received_by_role.label("role"),
+                null().label("outcome"),
+            )
+            .select_from(
+                T.join(R, R.c.id == T.c.referral_id).outerjoin(L, L.c.referral_id == R.c.id)
+            )
+            .where(*open_in_period)
+        )
+        return union_all(contacts, held).subquery("activity")
+
+    def _counts(self, query: ReportQuery) -> Select[Any]:
+        activity = self._activity(query)
+        referral = hex_number(self.dialect, activity.c.referral_id)
+        contact = hex_number(self.dialect, activity.c.contact_id)
+
+        def contacts(name: str, outcome: str | None = None) -> list[ColumnElement[Any]]:
+            counted = activity.c.contact_id
+            identifier = contact
+            if outcome is not None:
+                is_outcome = activity.c.outcome == outcome
+                counted = case((is_outcome, activity.c.contact_id))
+                identifier = case((is_outcome, contact))
+            return [
+                func.count(func.distinct(counted)).label(name),
+                distinct_key_sum(identifier, activity.c.record_key).label(key_of(name)),
+            ]
+
+        dims = [activity.c[name] for name in query.group_by]
+        where = [activity.c[name].in_(values) for name, values in query.filters.items()]
+        return (
+            select(
+                *dims,
+                func.count(func.distinct(activity.c.referral_id)).label("caseload"),
+                distinct_key_sum(referral, activity.c.record_key).label(key_of("caseload")),
+                *contacts("contacts"),
+                *(column for name in OUTCOMES for column in contacts(name, _OUTCOME_VALUES[name])),
+            )
+            .where(*where)
+            .group_by(*dims)
+        )
+
+    async def counts(self, query: ReportQuery) -> list[Row]:
+        """Per group (the query's group-by; one row when none): the caseload (distinct
+        referrals held or seen), the contacts and those by attendance outcome."""
+        result = await self.session.execute(self._counts(query))
+        return [dict(row._mapping) for row in result]

@@ -1,0 +1,64 @@
+"""Workers: the staff who hold a referral (`Task.owner`) or take part in a contact
+(`Encounter.participant`), named by the sender's own staff identifier and never by name.
+
+A worker is a reference to a Practitioner or PractitionerRole (or with no `type`) carrying an
+`identifier` with both `system` (the sender's staff identifier system, e.g. an EMIS user id
+system) and `value`. The reference's `display`, a person's name, is removed by the profiles that
+use it (`personal_elements`), with a `removed-personal-data` warning. An organisation named by
+its ODS code (BaRS sets `Task.owner` to the receiving service) and a related person are not
+workers. The worker's role is a coding from the personalised-care roles (`Encounter.participant
+.type`); where none is given, reports use the role the referral was made to.
+"""
+
+from dataclasses import dataclass
+
+from signpost_schemas import systems
+from signpost_schemas.fhir.datatypes import Reference
+
+# Reference types that can name a worker (none given: taken as a worker when it has a staff id).
+WORKER_TYPES = frozenset({"Practitioner", "PractitionerRole"})
+
+
+@dataclass(frozen=True, slots=True)
+class Worker:
+    """A worker as stored: the sender's staff identifier and, when given, their role."""
+
+    system: str
+    value: str
+    role: str | None = None
+
+
+def resource_type(reference: Reference) -> str | None:
+    """The type a reference names: its `type`, else the type in its literal `reference`."""
+    if reference.type is not None:
+        return reference.type.rsplit("/", 1)[-1]
+    parts = (reference.reference or "").split("/")
+    return parts[-2] if len(parts) >= 2 else None
+
+
+def names_someone(reference: Reference) -> bool:
+    """Whether `reference` is meant to name a worker: a Practitioner or PractitionerRole, or a
+    reference of no type by an identifier that is not an organisation's ODS code."""
+    kind = resource_type(reference)
+    if kind is not None:
+        return kind in WORKER_TYPES
+    identifier = reference.identifier
+    if identifier is None or identifier.system is None:
+        return identifier is not None
+    return systems.normalise_system(identifier.system) != systems.ODS_ORGANIZATION
+
+
+def worker_named(reference: Reference | None, role: str | None = None) -> Worker | None:
+    """The worker `reference` names by a staff identifier, or None (no reference, not a worker,
+    or no identifier with both system and value)."""
+    if reference is None or not names_someone(reference):
+        return None
+    identifier = reference.identifier
+    if identifier is None or not identifier.system or not identifier.value:
+        return None
+    return Worker(identifier.system, identifier.value.strip(), role)
+
+
+def unnamed_worker(reference: Reference) -> bool:
+    """Whether `reference` is a Practitioner or PractitionerRole named by no staff identifier."""
+    return resource_type(reference) in WORKER_TYPES and worker_named(reference) is None

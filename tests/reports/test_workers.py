@@ -1,0 +1,118 @@
+"""The workers report: caseload, contacts and DNAs per worker (staff identifier) and role, by
+contact date, with the disclosure control every report has. Hand-computed datasets."""
+
+import csv
+import io
+
+from tests.reports.conftest import REPORTS
+from tests.support.reports import Dataset
+
+LINK_WORKER = "social-prescribing-link-worker"
+NAVIGATOR = "care-navigator"
+COACH = "health-and-wellbeing-coach"
+LW1 = "https://emis.example/Id/staff|LW-1"
+LW2 = "https://emis.example/Id/staff|LW-2"
+CN1 = "https://rio.example/Id/staff|CN-1"
+HC1 = "https://emis.example/Id/staff|HC-1"
+MEASURES = ("caseload", "contacts", "attended", "dna", "not_seen", "appointments_due", "dna_rate")
+
+
+def _team() -> Dataset:
+    """LW-1 sees three referrals twice (attended, then did not attend) and one with LW-2;
+    LW-2 also holds a referral (Task owner) it has not seen yet; CN-1 sees a navigator
+    referral; HC-1 sees a link worker's referral as a coach. Entered-in-error contacts and a
+    referral seen by nobody count for no one."""
+    d = Dataset()
+    for _ in range(3):
+        referral = d.referral(authored="2026-01-05")
+        d.contacts(referral, "attended", "dna", entered_in_error=1, workers=((LW1, None),))
+    joint = d.referral(authored="2026-01-05")
+    d.contacts(joint, "attended", workers=((LW1, None), (LW2, None)))
+    waiting = d.referral(authored="2026-01-05")
+    d.held_by(waiting, LW2)
+    navigator = d.referral(authored="2026-01-05", role=NAVIGATOR)
+    d.contacts(navigator, "not-seen", workers=((CN1, NAVIGATOR),))
+    coached = d.referral(authored="2026-01-05")
+    d.contacts(coached, "attended", workers=((HC1, COACH),))
+    unseen = d.referral(authored="2026-01-05")
+    d.contacts(unseen, "attended")
+    return d
+
+
+def _by_worker(body: dict) -> dict[tuple[str, str], tuple]:
+    return {(r["role"], r["worker"]): tuple(r[m] for m in MEASURES) for r in body["rows"]}
+
+
+async def test_caseload_contacts_and_dnas_per_worker_and_role(load, report):
+    await load(_team())
+
+    body = await report("workers", unsuppressed=True)
+
+    assert body["parameters"]["group_by"] == ["role", "worker"]
+    assert _by_worker(body) == {
+        (LINK_WORKER, LW1): (4, 7, 4, 3, 0, 7, 42.9),
+        (LINK_WORKER, LW2): (2, 1, 1, 0, 0, 1, 0.0),
+        (NAVIGATOR, CN1): (1, 1, 0, 0, 1, 1, 0.0),
+        (COACH, HC1): (1, 1, 1, 0, 0, 1, 0.0),
+    }
+    assert [r["role_label"] for r in body["rows"]][:1] == ["Social prescribing link worker"]
+    # The joint contact is one contact in the total, as the joint referral is one referral.
+    [total] = body["totals"]
+    assert tuple(total[m] for m in MEASURES) == (7, 9, 5, 3, 1, 9, 33.3)
+
+
+async def test_per_role_a_contact_with_two_workers_of_the_role_counts_once(load, report):
+    await load(_team())
+
+    body = await report("workers", unsuppressed=True, group_by="role")
+
+    rows = {r["role"]: (r["caseload"], r["contacts"]) for r in body["rows"]}
+    assert rows == {LINK_WORKER: (5, 7), NAVIGATOR: (1, 1), COACH: (1, 1)}
+
+
+async def test_the_period_selects_contacts_by_date_and_referrals_held_while_open(load, report):
+    await load(_team())
+
+    first_day = await report(
+        "workers", unsuppressed=True, **{"from": "2026-01-06", "to": "2026-01-06"}
+    )
+    before = await report("workers", unsuppressed=True, to="2026-01-04")
+
+    # Only the first contacts (the day after the referral) fall on 6 January; LW-2 still holds
+    # the referral it has not seen.
+    assert _by_worker(first_day)[(LINK_WORKER, LW1)][:4] == (4, 4, 4, 0)
+    assert _by_worker(first_day)[(LINK_WORKER, LW2)][:2] == (2, 1)
+    assert before["rows"] == []
+
+
+async def test_workers_and_roles_can_be_filtered(load, report, client):
+    await load(_team())
+
+    body = await report("workers", unsuppressed=True, worker=f"{LW2},{CN1}")
+    coaches = await report("workers", unsuppressed=True, role=COACH, group_by="worker")
+    refused = await client.get("/reports/workers", params={"worker": "LW-1"}, headers=REPORTS)
+
+    assert set(_by_worker(body)) == {(LINK_WORKER, LW2), (NAVIGATOR, CN1)}
+    assert [(r["worker"], r["contacts"]) for r in coaches["rows"]] == [(HC1, 1)]
+    assert refused.status_code == 400
+    assert refused.json()["errors"][0]["parameter"] == "worker"
+    assert "system|value" in refused.json()["detail"]
+
+
+async def test_small_counts_are_suppressed_in_json_and_starred_in_csv(load, report, client):
+    d = _team()
+    for _ in range(12):
+        referral = d.referral(authored="2026-01-05")
+        d.contacts(referral, "attended", workers=((LW1, None),))
+    await load(d)
+
+    body = await report("workers")
+    as_csv = await client.get("/reports/workers", params={"format": "csv"}, headers=REPORTS)
+
+    rows = {r["worker"]: r for r in body["rows"]}
+    assert body["disclosure"]["controlled"] is True
+    assert rows[LW1]["contacts"] is not None and rows[LW1]["contacts"] % 5 == 0
+    assert rows[CN1]["contacts"] is None and "contacts" in rows[CN1]["suppressed"]
+    shown = {r["worker"]: r for r in csv.DictReader(io.StringIO(as_csv.text))}
+    assert shown[CN1]["contacts"] == "*"
+    assert shown[LW1]["contacts"] == str(rows[LW1]["contacts"])

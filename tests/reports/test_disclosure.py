@@ -7,7 +7,7 @@ import random
 
 from referral_api.reports.disclosure import publish
 from referral_api.reports.tables import Column, Report, count, key_of, percentage, statistic
-from signpost_schemas.disclosure import PerturbationTable, shipped_table
+from signpost_schemas.disclosure import PerturbationTable, generate_table, shipped_table
 from tests.reports.conftest import REPORTS, UNSUPPRESSED
 from tests.support.reports import Dataset, Person
 
@@ -17,7 +17,7 @@ NO_ADJUSTMENT = PerturbationTable(8, ((0,) * 256,))
 
 
 def test_counts_of_one_to_seven_are_never_shown_and_others_are_adjusted_then_rounded():
-    assert TABLE.maximum == 4
+    assert (TABLE.maximum, TABLE.smallest) == (4, 15)
     for n in range(0, 300):
         shown = {TABLE.publish(n, key) for key in range(256)}
         if n == 0:
@@ -26,9 +26,9 @@ def test_counts_of_one_to_seven_are_never_shown_and_others_are_adjusted_then_rou
             assert shown == {None}
         else:
             for value in shown - {None}:
-                assert value % 5 == 0 and value >= 10 and abs(value - n) <= 4 + 2
-            if n > 11:
-                assert None not in shown  # only an adjusted value of 7 or less is suppressed
+                assert value % 5 == 0 and value >= 15 and abs(value - n) <= 4 + 2
+            if n > 16:
+                assert None not in shown  # only a value that would round below 15 is suppressed
     # The same records (count and cell key) always publish the same value.
     assert TABLE.publish(17, 200) == TABLE.publish(17, 200)
     assert [NO_ADJUSTMENT.publish(n, 99) for n in (0, 1, 7, 8, 12, 13, 17, 18, 103)] == [
@@ -42,6 +42,32 @@ def test_counts_of_one_to_seven_are_never_shown_and_others_are_adjusted_then_rou
         20,
         105,
     ]
+
+
+def test_a_value_shown_never_stands_for_a_count_that_could_be_one_to_seven():
+    """A published value stands for a range of true counts (the rounding and the largest
+    adjustment either way). Were any part of that range 7 or less, the floor of 8 would cut it
+    and every true count at the floor would sit at the very bottom of its range: a 10 for a
+    true 8 is "8 to 16", exactly 8 at the low end, and sums of such cells around a suppressed
+    cell pin it down. So the smallest value shown is 15 (9 to 21), and what a reader can say
+    about a suppressed cell covers every count the table suppresses."""
+    for table in (TABLE, generate_table(3, maximum=2), generate_table(4, maximum=6)):
+        spread = 2 + table.maximum
+        largest_suppressed = 0
+        for n in range(1, 120):
+            for key in range(256):
+                value = table.publish(n, key)
+                if value is None:
+                    largest_suppressed = max(largest_suppressed, n)
+                else:
+                    assert value - spread > 7, (table.maximum, n, value)
+                    low, high = table.bounds(value)
+                    assert (low, high) == (value - spread, value + spread)
+                    assert low <= n <= high
+        assert table.bounds(None) == (1, largest_suppressed)
+    # Without adjustment the rule is the NHS one alone: 8 is shown as 10, 1 to 7 suppressed.
+    assert (NO_ADJUSTMENT.smallest, NO_ADJUSTMENT.bounds(None)) == (10, (1, 7))
+    assert NO_ADJUSTMENT.bounds(10) == (8, 12)
 
 
 def test_a_cell_key_is_the_sum_of_record_keys_so_every_table_agrees():
@@ -109,7 +135,7 @@ def test_an_unsuppressed_caller_gets_true_counts_and_rates():
 
 def _possible_values(published: int | None, suppressed: bool) -> tuple[int, int]:
     """What a reader can say about a cell, as the lowest and highest whole number it can be: a
-    suppressed cell is 1 or more; a cell shown as 10 is 8 to 16 (the rounding and an adjustment
+    suppressed cell is 1 or more; a cell shown as 15 is 9 to 21 (the rounding and an adjustment
     of up to 4)."""
     if suppressed:
         return 1, 60
@@ -194,10 +220,11 @@ async def test_suppression_edge_cases_through_the_api(load, report, client):
     assert rows["care-navigator"]["referrals"] is None
     assert rows["care-navigator"]["suppressed"] == ["referrals", "people"]
     assert rows["community-connector"]["referrals"] is None
-    # 8: adjusted by -4 to +4; below 8 it is suppressed, above it rounds to 10.
-    assert rows["health-and-wellbeing-coach"]["referrals"] in (None, 10)
+    # 8: adjusted by -4 to +4 it is at most 12, which would round to 10: suppressed.
+    assert rows["health-and-wellbeing-coach"]["referrals"] is None
     assert "care-coordinator" not in rows
-    assert body["totals"][0]["referrals"] in (10, 15, 20)  # 16, adjusted and rounded
+    # 16, adjusted to 12 to 20: suppressed below 13, else rounded to 15 or 20.
+    assert body["totals"][0]["referrals"] in (None, 15, 20)
     assert body["disclosure"]["controlled"] is True
     none = await report("referrals", role="care-coordinator")
     assert none["totals"][0]["referrals"] == 0 and none["totals"][0]["suppressed"] == []

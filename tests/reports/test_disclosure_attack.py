@@ -1,272 +1,70 @@
-"""The differencing attack, replayed: no published answer, alone or combined with others,
-pins a suppressed or adjusted count to its true value.
+"""The differencing attack, replayed on the reference history: no published answer, alone or
+combined with others, pins a suppressed or adjusted count to its true value.
 
-An attacker with a plain `reports:read` token fetches many answers (every count report, no
-group-by, one and two group-by dimensions, with and without a filter) and reasons with
-intervals, knowing the public rule: a value shown as v is a true count within the rounding
-and the largest adjustment of v, and at least 8; a suppressed cell is at least 1. Each cell is
-an unknown identified by what it counts and where (a filter is just one more fixed
-dimension), so one cell shown by several answers is one unknown; additive facts tie them
-together: a table's rows add up to its total, a finer table's cells add up to the coarser
-cell (outcomes by age band and gender to outcomes by age band), the status columns of
-`outcomes` add up to its referrals, the reasons of `closure-reasons` to its `ended_total`.
-Intervals are tightened by propagating those sums until nothing moves. The true values come
-from the same answers fetched with `reports:unsuppressed`.
+The attack (`tests.support.disclosure_attack`) asks referral-api for 285 answers over the
+history of the reference recomputation (`loaded_history`: about 800 referrals over a year, six
+roles, nine age bands, seven genders, many small cells) with a plain `reports:read` token, and
+reasons with intervals across all of them; the true values come from the same answers asked
+with `reports:unsuppressed`. It also checks the promise the method rests on: the same cell (the
+same records) is published as the same value in every answer that shows it.
+
+The history's referral ids, so its record keys, are drawn afresh each time it is loaded: each
+run is one draw. `python -m bench.disclosure` runs the attack on many (docs/reports.md gives the
+figures).
 
 `test_the_rule_without_adjustment_gives_cells_away` runs the same attack against the rule as
-it was before the cell key method (suppress 1-7, round to 5, a perturbation table of zeros,
-which is exactly that rule): it pins cells, so the attack is not vacuous. The figures are
-printed (run with -s) and recorded in docs/reports.md.
+it was before the cell key method (suppress 1-7, round to 5, the audit per answer: a
+perturbation table of zeros is exactly that rule): it pins cells, so the attack is not vacuous.
+It runs once, on SQLite.
 """
 
-import itertools
-import math
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
-from fastapi import FastAPI
+import pytest
 
 from signpost_schemas.disclosure import PerturbationTable, load_table
-from tests.reports.conftest import REPORTS, UNSUPPRESSED
-from tests.support.disclosure_data import small_cells_dataset
-
-DIMENSIONS = ("role", "month", "age-band", "gender", "source-system")
-FILTERS: tuple[dict[str, str], ...] = ({}, {"source-system": "emis"}, {"role": "care-coordinator"})
-REPORTS_ATTACKED = (
-    "referrals",
-    "outcomes",
-    "closure-reasons",
-    "attendance",
-    "waiting-times",
-    "completeness",
-)
-STATUSES = ("received", "accepted", "declined", "cancelled", "closed")
-ATTENDANCE = (
-    "contacts",
-    "attended",
-    "dna",
-    "not_seen",
-    "cancelled_by_patient",
-    "cancelled_by_provider",
-    "booked",
-    "appointments_due",
-    "referrals_with_contact",
-    "referrals_with_dna",
-)
-
-Cell = tuple[str, frozenset[tuple[str, str | None]]]  # (measure, fixed dimensions)
+from tests.support.disclosure_attack import Attack, fetch, fetch_answers
+from tests.support.history_loading import LoadedHistory
+from tests.support.report_history import PERIOD
 
 
-@dataclass
-class Answer:
-    number: int
-    report: str
-    group_by: tuple[str, ...]
-    filters: dict[str, str]
-    published: dict[str, Any] = field(default_factory=dict)
-    true: dict[str, Any] = field(default_factory=dict)
+@pytest.fixture(scope="module")
+async def true_answers(loaded_history: LoadedHistory) -> list[dict[str, Any]]:
+    """The true figures of every answer: the same under any disclosure rule."""
+    return await fetch(loaded_history.client, PERIOD, unsuppressed=True)
 
 
-def _answers() -> Iterator[tuple[str, tuple[str, ...], dict[str, str]]]:
-    group_bys = [(), *((d,) for d in DIMENSIONS), *itertools.combinations(DIMENSIONS, 2)]
-    for report in REPORTS_ATTACKED:
-        for group_by in group_bys:
-            if report == "completeness" and not group_by:
-                continue  # its default group-by is source-system: asked for explicitly
-            for filters in FILTERS:
-                yield report, group_by, filters
-
-
-def _cells(answer: Answer, row: dict[str, Any], is_total: bool) -> dict[Cell, Any]:
-    """The unknowns a row shows: measure and fixed dimensions → its value there."""
-    fixed: dict[str, str | None] = dict(answer.filters)
-    for name in () if is_total else answer.group_by:
-        fixed[name] = row.get(name.replace("-", "_"))
-
-    def cell(measure: str, **extra: str | None) -> Cell:
-        return (measure, frozenset({**fixed, **extra}.items()))
-
-    found: dict[Cell, Any] = {}
-    if answer.report in ("referrals", "waiting-times"):
-        found[cell("referrals")] = row["referrals"]
-    if answer.report == "waiting-times":
-        found[cell("first-contact")] = row["first_contact"]
-        found[cell("waits-closed")] = row["closed"]
-    if answer.report == "outcomes":
-        found[cell("referrals")] = row["referrals"]
-        for status in STATUSES:
-            found[cell("referrals", status=status)] = row[status]
-    if answer.report == "closure-reasons":
-        found[cell("referrals", status=row["ended"], code=row["code"])] = row["referrals"]
-        found[cell("referrals", status=row["ended"])] = row["ended_total"]
-    if answer.report == "attendance":
-        for name in ATTENDANCE:
-            found[cell(f"attendance-{name}")] = row[name]
-    if answer.report == "completeness":
-        if row["field"] != "closure_reason":
-            found[cell("referrals")] = row["applicable"]
-        found[cell(f"complete-{row['field']}")] = row["complete"]
-    return found
-
-
-@dataclass
-class Attack:
-    table: PerturbationTable
-    bounds: dict[Cell, tuple[float, float]] = field(default_factory=dict)
-    true: dict[Cell, int] = field(default_factory=dict)
-    hidden: set[Cell] = field(default_factory=set)  # suppressed, or shown as another value
-    seen_in: dict[Cell, set[int]] = field(default_factory=dict)
-    sums: list[tuple[Cell, list[Cell]]] = field(default_factory=list)
-
-    def observe(self, answer: Answer) -> None:
-        # Ranked reports order rows by published counts: rows are matched by what they show.
-        published: dict[Cell, Any] = {}
-        for key, is_total in (("rows", False), ("totals", True)):
-            for shown in answer.published[key]:
-                published.update(_cells(answer, shown, is_total))
-        truth = [(row, False) for row in answer.true["rows"]]
-        truth += [(row, True) for row in answer.true["totals"]]
-        grouped: dict[tuple[Cell, str], list[Cell]] = {}  # (cell, dimension summed over)
-        for true, is_total in truth:
-            row_cells = _cells(answer, true, is_total)
-            for cell, value in row_cells.items():
-                self._learn(cell, published[cell], int(value), answer.number)
-                if is_total:
-                    continue
-                # A row of a grouped answer is part of the cell without each group-by value.
-                measure, fixed = cell
-                for name in answer.group_by:
-                    if name in answer.filters:
-                        continue
-                    parent = (measure, frozenset((k, v) for k, v in fixed if k != name))
-                    grouped.setdefault((parent, name), []).append(cell)
-            # Columns that split another: the statuses of outcomes' referrals (all five are
-            # columns), the reasons of closure-reasons' ending (every reason is a row).
-            part = {"outcomes": "status", "closure-reasons": "code"}.get(answer.report)
-            for cell in row_cells:
-                measure, fixed = cell
-                if part and part in dict(fixed):
-                    parent = (measure, frozenset((k, v) for k, v in fixed if k != part))
-                    grouped.setdefault((parent, part), []).append(cell)
-        for (parent, _), children in grouped.items():
-            if answer.report == "attendance" and parent[0].endswith("appointments_due"):
-                continue
-            self.sums.append((parent, sorted(set(children), key=str)))
-
-    def _learn(self, cell: Cell, published: int | None, true: int, answer: int) -> None:
-        low, high = self.table.bounds(published)
-        if published is None:
-            high = None  # suppressed as a small number, or to protect another cell
-        bound = (float(low), math.inf if high is None else float(high))
-        old = self.bounds.get(cell, (0.0, math.inf))
-        self.bounds[cell] = (max(old[0], bound[0]), min(old[1], bound[1]))
-        assert self.true.setdefault(cell, true) == true
-        if published is None or published != true:
-            self.hidden.add(cell)
-        self.seen_in.setdefault(cell, set()).add(answer)
-
-    def propagate(self, rounds: int = 50) -> None:
-        """Tighten every interval with every known sum until nothing changes."""
-        usable = [(p, c) for p, c in self.sums if p in self.bounds]
-        for _ in range(rounds):
-            changed = False
-            for parent, children in usable:
-                lows = [self.bounds[c][0] for c in children]
-                highs = [self.bounds[c][1] for c in children]
-                finite_high = sum(h for h in highs if not math.isinf(h))
-                unbounded = sum(1 for h in highs if math.isinf(h))
-                low = sum(lows)
-                p_low, p_high = self.bounds[parent]
-                new_parent = (max(p_low, low), min(p_high, math.inf if unbounded else finite_high))
-                if new_parent != (p_low, p_high):
-                    self.bounds[parent], changed = new_parent, True
-                p_low, p_high = new_parent
-                for child, c_low, c_high in zip(children, lows, highs, strict=True):
-                    if math.isinf(c_high):
-                        others_high = math.inf if unbounded > 1 else finite_high
-                    else:
-                        others_high = math.inf if unbounded else finite_high - c_high
-                    new = (max(c_low, p_low - others_high), min(c_high, p_high - (low - c_low)))
-                    if new != (c_low, c_high):
-                        self.bounds[child], changed = new, True
-            if not changed:
-                return
-
-    def pinned(self) -> list[Cell]:
-        for cell, (low, high) in self.bounds.items():
-            assert low <= self.true[cell] <= high, (cell, low, high, self.true[cell])
-        return [c for c in self.hidden if self.bounds[c][0] == self.bounds[c][1]]
-
-    def answer_pairs(self) -> int:
-        pairs: set[tuple[int, int]] = set()
-        for parent, children in self.sums:
-            if parent not in self.bounds:
-                continue
-            answers = set().union(*(self.seen_in[c] for c in (parent, *children)))
-            pairs.update(itertools.combinations(sorted(answers), 2))
-        return len(pairs)
-
-
-async def _attack(
-    referral_app: FastAPI, client: httpx.AsyncClient, load: Any, table_path: str
-) -> tuple[Attack, int]:
-    await load(small_cells_dataset())
-    settings = referral_app.state.settings
-    referral_app.state.settings = settings.model_copy(update={"disclosure_ptable": table_path})
+async def _attack(history: LoadedHistory, true: list[dict[str, Any]], table_path: str) -> Attack:
+    """The attack on the history's answers published under the table at `table_path` (the
+    shipped one for "")."""
+    settings = history.app.state.settings
+    history.app.state.settings = settings.model_copy(update={"disclosure_ptable": table_path})
     try:
-        attack = Attack(load_table(table_path))
-        answers = 0
-        for number, (report, group_by, filters) in enumerate(_answers()):
-            answer = Answer(number, report, group_by, filters)
-            params: dict[str, Any] = {**filters}
-            if group_by:
-                params["group_by"] = ",".join(group_by)
-            for headers, extra, target in (
-                (REPORTS, {}, "published"),
-                (UNSUPPRESSED, {"disclosure": "none"}, "true"),
-            ):
-                response = await client.get(
-                    f"/reports/{report}", params={**params, **extra}, headers=headers
-                )
-                assert response.status_code == 200, response.text
-                setattr(answer, target, response.json())
-            attack.observe(answer)
-            answers += 1
+        answers = await fetch_answers(history.client, PERIOD, true)
     finally:
-        referral_app.state.settings = settings
-    attack.propagate()
-    return attack, answers
-
-
-def _summary(name: str, attack: Attack, answers: int, pinned: list[Cell]) -> str:
-    sums = sum(1 for parent, _ in attack.sums if parent in attack.bounds)
-    return (
-        f"{name}: {answers} answers, {attack.answer_pairs()} pairs of answers tied by "
-        f"{sums} sums, {len(attack.bounds)} cells ({len(attack.hidden)} suppressed or "
-        f"adjusted), {len(pinned)} pinned to their true value"
-    )
+        history.app.state.settings = settings
+    return Attack.of(load_table(table_path), answers)
 
 
 async def test_no_cell_is_pinned_by_combining_answers(
-    load, referral_app: FastAPI, client: httpx.AsyncClient
+    loaded_history: LoadedHistory, true_answers: list[dict[str, Any]]
 ):
-    attack, answers = await _attack(referral_app, client, load, "")
-    pinned = attack.pinned()
-    print(_summary("cell key method", attack, answers, pinned))
-    assert len(attack.hidden) > 1000
-    assert pinned == []
+    attack = await _attack(loaded_history, true_answers, "")
+    print(attack.summary("cell key method"))
+    assert attack.inconsistent() == {}
+    assert len(attack.hidden) > 20_000
+    assert attack.pinned() == []
 
 
+@pytest.mark.sqlite_only
 async def test_the_rule_without_adjustment_gives_cells_away(
-    load, referral_app: FastAPI, client: httpx.AsyncClient, tmp_path: Path
+    loaded_history: LoadedHistory, true_answers: list[dict[str, Any]], tmp_path: Path
 ):
     zeros = PerturbationTable(8, ((0,) * 256,))
     path = tmp_path / "zeros.csv"
     path.write_text(zeros.to_csv())
-    attack, answers = await _attack(referral_app, client, load, str(path))
-    pinned = attack.pinned()
-    print(_summary("suppress 1-7 and round to 5 only", attack, answers, pinned))
-    assert pinned
+    attack = await _attack(loaded_history, true_answers, str(path))
+    print(attack.summary("suppress 1-7 and round to 5 only"))
+    assert attack.inconsistent() == {}
+    assert attack.pinned()

@@ -26,7 +26,8 @@ import pytest
 
 from referral_api.reports.service import REPORTS as CATALOGUE
 from signpost_schemas.disclosure import cell_key, publish_count, publish_unkeyed, ratio
-from tests.reports.conftest import REPORTS, UNSUPPRESSED, LoadedHistory
+from tests.reports.conftest import REPORTS, UNSUPPRESSED
+from tests.support.history_loading import LoadedHistory
 from tests.support.report_history import PERIOD
 from tests.support.report_reference import Count, Table
 

@@ -23,6 +23,8 @@ from tests.support.clients import bearer
 
 UNSUPPRESSED = bearer("reports:read", "reports:unsuppressed")
 TABLE = shipped_table()
+# The rule before the cell key method: suppress 1-7, round to 5, no adjustment.
+NO_ADJUSTMENT = PerturbationTable(SUPPRESS_UP_TO + 1, ((0,) * KEY_SPACE,))
 MEASURES = (
     "invited",
     "completed",
@@ -41,9 +43,9 @@ def _allows(true: int, published: int | None) -> bool:
     depends on the records' keys, so a test knows only the range)."""
     if true == 0:
         return published == 0
-    if published is None:
-        return true <= SUPPRESS_UP_TO + TABLE.maximum
     low, high = TABLE.bounds(published)
+    if published is None:
+        return low <= true <= (high or true)
     return published % 5 == 0 and low <= true <= (high or true)
 
 
@@ -312,24 +314,23 @@ async def test_the_period_is_when_screens_were_given_not_when_received(client, w
     assert now["groups"] == []
 
 
-def _possible(published: int | None, adjustment: int) -> tuple[int, int]:
-    """What a reader who knows the rule says of the true count behind a published value: p is
-    the truth adjusted by at most `adjustment` and rounded to 5, and 8 or more; suppressed is
-    1 to 7."""
-    if published is None:
-        return (1, SUPPRESS_UP_TO)
-    spread = 2 + adjustment
-    return (max(SUPPRESS_UP_TO + 1, published - spread), published + spread)
+def _possible(published: int | None, table: PerturbationTable) -> tuple[int, int]:
+    """What a reader who knows the rule says of the true count behind a published value
+    (`PerturbationTable.bounds`: the truth adjusted by at most the table's maximum and rounded
+    to 5, and 8 or more; suppressed is 1 to the largest count the table can suppress)."""
+    low, high = table.bounds(published)
+    assert high is not None
+    return low, high
 
 
 def _pinned_values(
-    rows: list[int | None], total: int | None, adjustment: int = TABLE.maximum
+    rows: list[int | None], total: int | None, table: PerturbationTable = TABLE
 ) -> tuple[int, int]:
     """The values the last row can take given every row's interval and that the rows add up to
     the total."""
-    low, high = _possible(rows[-1], adjustment)
-    total_low, total_high = _possible(total, adjustment)
-    others = [_possible(row, adjustment) for row in rows[:-1]]
+    low, high = _possible(rows[-1], table)
+    total_low, total_high = _possible(total, table)
+    others = [_possible(row, table) for row in rows[:-1]]
     return (
         max(low, total_low - sum(h for _, h in others)),
         min(high, total_high - sum(lo for lo, _ in others)),
@@ -359,9 +360,10 @@ async def test_differencing_pathways_and_their_total_does_not_reveal_a_small_pat
     # The attack worked on rounding alone.
     rounded = [publish_unkeyed(n) for n in pathways.values()]
     assert (rounded, publish_unkeyed(17)) == ([10, 10, None], 15)
-    assert _pinned_values(rounded, 15, adjustment=0) == (1, 1)
-    # Under the cell key method the small pathway is suppressed and not pinned down.
-    assert by_pathway[-1] is None
+    assert _pinned_values(rounded, 15, NO_ADJUSTMENT) == (1, 1)
+    # Under the cell key method the small pathway is suppressed and not pinned down. (So are
+    # the pathways of 8: a value shown is never below 15, whose range, 9 to 21, lies above 7.)
+    assert by_pathway == [None, None, None]
     low, high = _pinned_values(by_pathway, total)
     assert low <= 1 <= high and low < high
     # The same records publish the same value, whichever query found them.
@@ -394,7 +396,7 @@ async def test_a_configured_perturbation_table_is_used(client, worker, screening
     """SCREENING_DISCLOSURE_PTABLE replaces the shipped table: one that never adjusts leaves
     only the small-number rule and the rounding."""
     still = tmp_path / "ptable.csv"
-    still.write_text(PerturbationTable(SUPPRESS_UP_TO + 1, ((0,) * KEY_SPACE,)).to_csv())
+    still.write_text(NO_ADJUSTMENT.to_csv())
     configured = screening_app.state.settings
     screening_app.state.settings = configured.model_copy(update={"disclosure_ptable": str(still)})
     try:

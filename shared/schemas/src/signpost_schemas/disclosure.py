@@ -9,13 +9,18 @@ The cell key method (ONS, 2021 Census custom tables) with the NHS small-number r
   has the same cell key in every table, whatever the query that found them.
 - The **perturbation table** (`PerturbationTable`, shipped as package data, replaceable by a
   secret one) turns (count, cell key) into a small adjustment of at most `maximum` either way.
-- Then the NHS rule: a true count of 0 is shown as 0; a true count of 1 to 7, or one whose
-  adjusted value is 7 or less, is suppressed (None); every other adjusted count is rounded to
-  the nearest 5 (`publish`).
+- Then the NHS rule: a true count of 0 is shown as 0; a true count of 1 to 7 is suppressed
+  (None); every other adjusted count is rounded to the nearest 5 (`publish`), and shown only
+  when the whole range of true counts that value stands for (`maximum` + 2 either way) lies
+  above 7 (`PerturbationTable.smallest`: 15 for an adjustment of up to 4). Smaller ones are
+  suppressed too.
 
 So the same records always publish the same value, in every answer: a margin and its cells,
 asked for twice in different shapes, cannot be subtracted to recover a small cell, because
-each published value is only known to lie within `maximum` + 2 of the truth.
+each published value is only known to lie within `maximum` + 2 of the truth. The last rule
+keeps that range honest: were a 10 published for a true 8 to 16, the floor of 8 (1 to 7 is
+never shown) would tell a reader that every true 8 shown is exactly at the bottom of its range,
+and sums of such cells around a suppressed one pin it down (docs/reports.md, the attack).
 
 Percentages and rates are computed from the published counts and withheld when either is
 suppressed or the denominator is 0. A caller holding `reports:unsuppressed` may ask for the
@@ -27,6 +32,7 @@ import csv
 import hashlib
 import hmac
 import io
+import math
 import random
 import sys
 from dataclasses import dataclass, field
@@ -60,17 +66,24 @@ class PerturbationTable:
     rows: tuple[tuple[int, ...], ...]
     # The largest adjustment either way (public: readers reason with it), worked out once.
     maximum: int = field(init=False, compare=False)
+    # The smallest value published: the smallest multiple of 5 whose range (the rounding and
+    # the largest adjustment either way) lies wholly above 7.
+    smallest: int = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "maximum", max(abs(p) for row in self.rows for p in row))
+        maximum = max(abs(p) for row in self.rows for p in row)
+        object.__setattr__(self, "maximum", maximum)
+        reach = SUPPRESS_UP_TO + ROUND_TO // 2 + maximum
+        object.__setattr__(self, "smallest", (reach // ROUND_TO + 1) * ROUND_TO)
 
     def adjustment(self, count: int, cell_key: int) -> int:
         row = self.rows[min(max(count - self.first, 0), len(self.rows) - 1)]
         return row[cell_key % KEY_SPACE]
 
     def publish(self, count: int, cell_key: int) -> int | None:
-        """A count as published: 0 stays 0; 1 to 7, or an adjusted value of 7 or less, is
-        suppressed (None); others are adjusted by the table and rounded to the nearest 5."""
+        """A count as published: 0 stays 0; 1 to 7 is suppressed (None); others are adjusted
+        by the table and rounded to the nearest 5, and suppressed when that is below
+        `smallest`."""
         if count < 0:
             raise ValueError("a count cannot be negative")
         if count == 0:
@@ -78,18 +91,17 @@ class PerturbationTable:
         if count <= SUPPRESS_UP_TO:
             return None
         adjusted = count + self.adjustment(count, cell_key)
-        if adjusted <= SUPPRESS_UP_TO:
-            return None
-        return (adjusted + ROUND_TO // 2) // ROUND_TO * ROUND_TO
+        rounded = (adjusted + ROUND_TO // 2) // ROUND_TO * ROUND_TO
+        return rounded if rounded >= self.smallest else None
 
     def bounds(self, published: int | None) -> tuple[int, int | None]:
         """What a reader who knows the rule can say about the true count behind `published`
         (None: suppressed, which may also be a cell withheld for another reason)."""
+        spread = ROUND_TO // 2 + self.maximum
         if published is None:
-            return (1, SUPPRESS_UP_TO + self.maximum)
+            return (1, self.smallest - ROUND_TO // 2 - 1 + self.maximum)
         if published == 0:
             return (0, 0)
-        spread = ROUND_TO // 2 + self.maximum
         return (max(SUPPRESS_UP_TO + 1, published - spread), published + spread)
 
     def to_csv(self) -> str:
@@ -122,17 +134,37 @@ class PerturbationTable:
         return cls(counts[0], tuple(rows))
 
 
+def adjustment_counts(maximum: int) -> tuple[int, ...]:
+    """How many of the 256 keys of a row carry each adjustment 0, 1, ..., `maximum` (and as many
+    each negative one): a discrete normal curve with a standard deviation of `maximum` / 3, so
+    small adjustments are common and the largest ones rare, but each on at least one key. For
+    4: 76, 58, 25, 6 and 1 (the largest, either way, on 1 key in 256)."""
+    if maximum == 0:
+        return (KEY_SPACE,)
+    spread = maximum / 3
+    heights = [math.exp(-(k * k) / (2 * spread * spread)) for k in range(maximum + 1)]
+    whole = heights[0] + 2 * sum(heights[1:])
+    counts = [max(1, round(h * KEY_SPACE / whole)) for h in heights]
+    counts[0] = KEY_SPACE - 2 * sum(counts[1:])
+    return tuple(counts)
+
+
 def generate_table(seed: int | None, maximum: int = 4, last: int = 40) -> PerturbationTable:
-    """A table whose every row holds each adjustment from -`maximum` to `maximum` equally often
-    (as near as 256 allows, the remainder to the smallest), in a random order per row. A
-    `seed` of None draws from the operating system (a secret table)."""
+    """A table whose every row holds the adjustments of `adjustment_counts(maximum)` in a random
+    order per row. A `seed` of None draws from the operating system (a secret table).
+
+    Why the largest adjustments are rare: a reader can only pin a count down by interval
+    reasoning when figures sit at the very edge of their ranges (docs/reports.md, the attack),
+    which takes the largest adjustment; on 1 key in 256 that is 28 times rarer than with every
+    adjustment equally likely, while the range a reader must allow for stays 4 either way."""
     draw = random.Random(seed) if seed is not None else random.SystemRandom()  # noqa: S311
-    values = list(range(-maximum, maximum + 1))
-    each, remainder = divmod(KEY_SPACE, len(values))
-    by_size = sorted(values, key=abs)
+    counts = adjustment_counts(maximum)
+    values = [0] * counts[0]
+    for size, count in enumerate(counts[1:], start=1):
+        values += [size] * count + [-size] * count
     rows = []
     for _ in range(SUPPRESS_UP_TO + 1, last + 1):
-        row = [v for v in values for _ in range(each)] + by_size[:remainder]
+        row = list(values)
         draw.shuffle(row)
         rows.append(tuple(row))
     return PerturbationTable(SUPPRESS_UP_TO + 1, tuple(rows))
@@ -223,10 +255,11 @@ def cell_key_rule(table: "PerturbationTable") -> str:
         "Counts are published by the cell key method: each count is adjusted by at most "
         f"{table.maximum} either way, by an amount that depends only on which records it counts "
         "(the same records give the same published value in every report); true counts of 1 "
-        f"to {SUPPRESS_UP_TO}, and adjusted counts of {SUPPRESS_UP_TO} or less, are suppressed "
-        "(null, named in the row's `suppressed`); other counts are rounded to the nearest "
-        f"{ROUND_TO}. Totals are computed from the true figures and then published the same "
-        "way, never summed from published cells"
+        f"to {SUPPRESS_UP_TO} are suppressed (null, named in the row's `suppressed`); other "
+        f"counts are rounded to the nearest {ROUND_TO} and shown only from {table.smallest} "
+        "(a smaller value is suppressed too, so that no value shown could stand for a count of "
+        f"{SUPPRESS_UP_TO} or less). Totals are computed from the true figures and then "
+        "published the same way, never summed from published cells"
     )
 
 

@@ -5,12 +5,13 @@ The rules (docs/reports.md explains them):
    key (the sum of its records' keys, computed in the same SQL as the count, raw column
    `<name>_cell_key`) picks a small adjustment from the perturbation table, so the same records
    publish the same value in every report. Then a count of 0 is shown as 0; a true count of 1
-   to 7, or an adjusted one of 7 or less, is suppressed (null, named in the row's
-   `suppressed`); every other adjusted count is rounded to the nearest 5.
+   to 7 is suppressed (null, named in the row's `suppressed`); every other adjusted count is
+   rounded to the nearest 5 and shown only from 15 (the smallest value whose range, 9 to 21,
+   lies wholly above 7), suppressed below that.
 2. Every total is computed from the true data (with its own cell key) and then published by
    rule 1 itself: it is never the sum of the published cells.
 3. Differencing audit: a published total and the published cells of its breakdown bound each
-   suppressed cell (a cell shown as 10 is 8 to 18 with an adjustment of up to 4 and the
+   suppressed cell (a cell shown as 15 is 9 to 21 with an adjustment of up to 4 and the
    rounding). When those bounds leave a suppressed cell only one possible value, the smallest
    cell still shown is suppressed as well, until no suppressed cell can be worked out (or,
    with nothing left to hide, the total is suppressed).
@@ -271,9 +272,9 @@ def _pinned(
     """Whether the published figures leave `cell` (suppressed as small) one possible value,
     given the sums of the lowest and highest values of the other cells.
 
-    A suppressed cell is 1 to 7 + the largest adjustment, and at most the total. When the
-    cells add up to the total, the suppressed cell is
-    at least the total's lowest value less the others' highest, and at most the total's
+    A suppressed cell is 1 to the largest count the table can suppress (16 for an adjustment
+    of up to 4), and at most the total. When the cells add up to the total, the suppressed cell
+    is at least the total's lowest value less the others' highest, and at most the total's
     highest less the others' lowest; when they add up to more (people, several reasons), only
     the first bound holds.
     """

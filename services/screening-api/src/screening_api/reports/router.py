@@ -40,9 +40,9 @@ def _record_keys(secret: str) -> RecordKeys:
     operation_id="screeningReport",
     summary="The screening funnel per month, clinic and pathway, and item-level decline rates",
     description="Counts are published by the cell key method: adjusted by a small amount that "
-    "depends only on the records counted; counts of 1 to 7 (or adjusted to 7 or less) are "
-    "suppressed (null) and other counts rounded to 5. `Accept: text/csv` (or `format=csv`) "
-    "gives CSV, where a suppressed count is `*` as in every CSV report.",
+    "depends only on the records counted; counts of 1 to 7 are suppressed (null) and other "
+    "counts rounded to 5 and shown from 15 (smaller values suppressed too). `Accept: text/csv` "
+    "(or `format=csv`) gives CSV, where a suppressed count is `*` as in every CSV report.",
 )
 async def screening(
     request: Request,

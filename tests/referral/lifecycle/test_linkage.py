@@ -2,7 +2,8 @@
 re-referral to the same role after closure. Links do not depend on arrival order."""
 
 from signpost_schemas.fhir import profiles
-from tests.referral.lifecycle.conftest import READ, send
+from tests.referral.lifecycle.conftest import READ, WRITE, send
+from tests.support.builders import service_request
 from tests.support.messages import (
     emis_patient,
     emis_service_request,
@@ -110,17 +111,7 @@ async def test_closing_one_referral_later_keeps_the_link_made_while_both_were_op
 
 
 async def test_a_re_referral_to_the_same_role_after_closure_is_marked(client, referral_app):
-    await send(client, new(LINK_WORKER, "2026-10-01T09:05:00Z"))
-    closed = task(
-        "t1",
-        "completed",
-        accepted="2026-10-02",
-        ended="2026-10-10",
-        reason=(profiles.REFERRAL_CLOSURE_REASON, "needs-partially-met"),
-    )
-    await send(client, message(LINK_WORKER, closed, timestamp="2026-10-10T12:00:00Z"))
-    again = emis_service_request("EMIS-2", nhs_number=PERSON, authored="2026-11-15T09:00:00Z")
-    await send(client, new(again, "2026-11-15T09:05:00Z"))
+    await _closed_then_referred_again(client, "needs-partially-met")
 
     assert await links_by_identifier(client) == {
         "EMIS-1": [("EMIS-2", "re-referred-as")],
@@ -144,9 +135,6 @@ async def test_an_unknown_linkage_value_is_refused(client):
 
 
 async def test_a_referral_created_through_the_rest_api_is_linked_too(client, referral_app):
-    from tests.referral.lifecycle.conftest import WRITE
-    from tests.support.builders import service_request
-
     await send(client, new(LINK_WORKER, "2026-10-01T09:05:00Z"))
     screening = service_request(
         identifier="SCREEN-1",
@@ -179,9 +167,6 @@ async def test_a_referral_created_through_the_rest_api_is_linked_too(client, ref
 
 
 async def test_moving_a_rest_referral_to_another_role_updates_the_links(client, referral_app):
-    from tests.referral.lifecycle.conftest import WRITE
-    from tests.support.builders import service_request
-
     await send(client, new(LINK_WORKER, "2026-10-01T09:05:00Z"))
     body = service_request(
         identifier="SCREEN-1",
@@ -203,20 +188,7 @@ async def test_moving_a_rest_referral_to_another_role_updates_the_links(client, 
 
 
 async def test_every_link_names_the_other_referrals_role_date_and_type(client, referral_app):
-    from tests.referral.lifecycle.conftest import WRITE
-    from tests.support.builders import service_request
-
-    await send(client, new(LINK_WORKER, "2026-10-01T09:05:00Z"))
-    closed = task(
-        "t1",
-        "completed",
-        accepted="2026-10-02",
-        ended="2026-10-10",
-        reason=(profiles.REFERRAL_CLOSURE_REASON, "needs-met"),
-    )
-    await send(client, message(LINK_WORKER, closed, timestamp="2026-10-10T12:00:00Z"))
-    again = emis_service_request("EMIS-2", nhs_number=PERSON, authored="2026-11-15T09:00:00Z")
-    await send(client, new(again, "2026-11-15T09:05:00Z"))
+    await _closed_then_referred_again(client, "needs-met")
     navigator = service_request(
         identifier="SCREEN-1",
         nhs_number=PERSON,
@@ -249,3 +221,19 @@ async def test_every_link_names_the_other_referrals_role_date_and_type(client, r
         ("SCREEN-1", "concurrent-other-role", "EMIS-2"),
         ("SCREEN-1", "concurrent-other-role", "EMIS-2"),
     ]
+
+
+async def _closed_then_referred_again(client, closure_reason: str) -> None:
+    """EMIS-1 to the link worker, closed on 10 October with `closure_reason`; then EMIS-2, a
+    new referral of the same person to the same role on 15 November."""
+    await send(client, new(LINK_WORKER, "2026-10-01T09:05:00Z"))
+    closed = task(
+        "t1",
+        "completed",
+        accepted="2026-10-02",
+        ended="2026-10-10",
+        reason=(profiles.REFERRAL_CLOSURE_REASON, closure_reason),
+    )
+    await send(client, message(LINK_WORKER, closed, timestamp="2026-10-10T12:00:00Z"))
+    again = emis_service_request("EMIS-2", nhs_number=PERSON, authored="2026-11-15T09:00:00Z")
+    await send(client, new(again, "2026-11-15T09:05:00Z"))

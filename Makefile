@@ -25,7 +25,7 @@ help:
 	@echo "make load-snomed DIR=...  load a SNOMED CT RF2 Snapshot into referral-api (groups SNOMED codes)"
 	@echo "make import-history FILE=...  backfill referral history (NDJSON messages or the CSV template)"
 	@echo "make expire-held  expire the referral messages held past REFERRAL_HELD_MESSAGE_RETENTION_DAYS"
-	@echo "make lint     ruff check and format check, import contracts (lint-imports), mypy --strict on shared/"
+	@echo "make lint     ruff check and format check, import contracts (lint-imports), mypy --strict on shared/ and the services"
 	@echo "make bench    benchmarks on PostgreSQL (see bench/README.md)"
 	@echo "make openapi  write each service's OpenAPI document to docs/openapi/"
 	@echo "make image    build the container image (needs Docker; see docs/deploy.md)"

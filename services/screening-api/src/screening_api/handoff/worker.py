@@ -34,7 +34,7 @@ CLOSED_STATUSES = frozenset({"completed", "revoked", "entered-in-error"})
 
 def backoff(attempts: int, base: float, ceiling: float) -> float:
     """Seconds to wait after the `attempts`-th failure: doubling, capped, with ±20% jitter."""
-    delay = min(ceiling, base * (2 ** max(0, attempts - 1)))
+    delay: float = min(ceiling, base * 2.0 ** max(0, attempts - 1))
     return delay * random.uniform(0.8, 1.2)  # noqa: S311 (jitter, not security)
 
 

@@ -1,6 +1,6 @@
 """FHIR QuestionnaireResponse endpoints: thin — parse, authorise, call the service, respond."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
 from starlette.background import BackgroundTask
@@ -25,7 +25,7 @@ ReadCaller = Annotated[Caller, require_scope("screening:read")]
 WriteCaller = Annotated[Caller, require_scope("screening:write")]
 RESOURCE = "QuestionnaireResponse"
 
-_ERRORS = {
+_ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "Malformed JSON, wrong resourceType or an unknown element"},
     401: {"description": "No valid bearer token"},
     403: {"description": "The token lacks the scope"},

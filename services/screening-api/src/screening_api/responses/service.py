@@ -131,8 +131,8 @@ def check(
             _issue("not-found", "QuestionnaireResponse.questionnaire", str(resolution.problem))
         )
     else:
-        for problem in validate_response(resolution.tool.questionnaire, resource):
-            issues.append(Issue(problem.code, problem.diagnostics, [problem.expression]))
+        for broken in validate_response(resolution.tool.questionnaire, resource):
+            issues.append(Issue(broken.code, broken.diagnostics, [broken.expression]))
     if issues:
         raise SignpostError(422, issues)
     assert resolution.tool is not None and isinstance(context, ScreeningContext)

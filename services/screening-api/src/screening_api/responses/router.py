@@ -10,7 +10,6 @@ from screening_api.access import Reach
 from screening_api.audit import trail
 from screening_api.responses import service
 from screening_api.responses.outcome import with_outcome
-from screening_api.responses.profile import ScreeningResponse
 from screening_api.responses.service import Submission
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import SessionDep
@@ -18,6 +17,7 @@ from signpost_platform.fhir.parsing import parse_resource, require_json
 from signpost_platform.fhir.preconditions import if_none_exist_identifier, required_version
 from signpost_platform.fhir.responses import FhirResponse, version_headers
 from signpost_platform.urls import base_url
+from signpost_schemas.fhir.screening_response import ScreeningResponse
 
 router = APIRouter(prefix="/fhir/QuestionnaireResponse", tags=["QuestionnaireResponse"])
 

@@ -218,3 +218,49 @@ async def test_the_load_command_exits_1_when_rows_were_refused(
     assert "3 created; 4 rows refused" in captured.out
     assert "line 4:" in captured.err
     assert await count_rows(referral_app, "service_use") == 3
+
+
+def _in_message(*counts, bundle_id="service-use-1"):
+    request = emis_service_request()
+    for count in counts:
+        count["basedOn"] = [{"reference": f"ServiceRequest/{request['id']}"}]
+        count.pop("subject", None)
+    return message(
+        request,
+        *counts,
+        reason_code="new",
+        patient=emis_patient(),
+        timestamp="2026-10-06T09:05:00Z",
+        bundle_id=bundle_id,
+    )
+
+
+async def test_a_referral_message_may_carry_counts_before_and_after(client, referral_app):
+    before = _count("x", measure="ae-attendances", start="2026-04-01", end="2026-09-30", n=2)
+    after = _count("x", measure="ae-attendances", start="2026-10-01", end="2027-03-31", n=0)
+
+    response = await send(client, _in_message(before, after))
+    replay = await send(client, _in_message(before, after, bundle_id="service-use-2"))
+
+    assert response.status_code == 200, response.text
+    assert replay.status_code == 200, replay.text
+    rows = await fetch_rows(
+        referral_app, "SELECT period, count, origin, version FROM service_use ORDER BY period"
+    )
+    assert [(r["period"], r["count"], r["origin"], r["version"]) for r in rows] == [
+        ("after", 0, "message", 1),
+        ("before", 2, "message", 1),
+    ]
+    assert await count_rows(referral_app, "assessment") == 0
+
+
+async def test_a_count_straddling_the_referral_in_a_message_is_refused(client, referral_app):
+    straddling = _count("x", start="2026-08-01", end="2026-11-30")
+
+    response = await send(client, _in_message(straddling))
+
+    assert response.status_code == 422, response.text
+    [issue] = response.json()["issue"]
+    assert issue["expression"] == ["Bundle.entry[3].resource.effectivePeriod"]
+    assert await count_rows(referral_app, "referral") == 0
+    assert await count_rows(referral_app, "service_use") == 0

@@ -30,7 +30,7 @@ class ServiceUse(SenderVersion, Base):
     period_end_on: Mapped[date] = mapped_column(Date)
     count: Mapped[int]
     status: Mapped[str] = mapped_column(String(20))
-    # observation (POST /fhir/Observation) | extract (a loaded CSV file)
+    # observation (POST /fhir/Observation) | message ($process-message) | extract (a CSV file)
     origin: Mapped[str] = mapped_column(String(12))
     # The sender's Observation id, when it sent one.
     source_id: Mapped[str | None] = mapped_column(String(64))

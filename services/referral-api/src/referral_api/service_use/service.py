@@ -26,7 +26,7 @@ from signpost_schemas.fhir.datatypes import Reference
 from signpost_schemas.fhir.service_use import ServiceUseObservation, period_of
 
 Outcome = Literal["created", "updated", "unchanged", "superseded"]
-Origin = Literal["observation", "extract"]
+Origin = Literal["observation", "message", "extract"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,30 +112,45 @@ async def record(
     origin: Origin,
     now: datetime,
 ) -> Recorded:
-    """Check a count against its referral and keep it if it is new or newer."""
+    """Check a count sent on its own (or loaded) against its referral and keep it if it is new
+    or newer."""
     referral = await referral_of(session, resource.basedOn[0], reach, "Observation.basedOn[0]")
     subject = resource.subject.identifier if resource.subject else None
     if subject is not None and subject.value:
         await check_person(
             session, referral, subject.system, subject.value, "Observation.subject.identifier"
         )
-    referral_day = referral.authored_at.astimezone(UTC).date()
-    counted = resource.counted_period
-    period = period_of(counted, referral_day)
-    if period is None:
-        raise Unprocessable(
-            f"Observation.effectivePeriod: {counted.start.isoformat()} to "
-            f"{counted.end.isoformat()} straddles the referral date "
-            f"{referral_day.isoformat()}: a count is of a period wholly before or wholly after it",
-            expression="Observation.effectivePeriod",
-            issue_code="business-rule",
-        )
-    measure = resource.measure.code
     as_of = (
         resource.meta.lastUpdated.astimezone(UTC)
         if resource.meta and resource.meta.lastUpdated and resource.meta.lastUpdated.tzinfo
         else now
     )
+    return await keep(session, referral, resource, origin, as_of, now)
+
+
+async def keep(
+    session: AsyncSession,
+    referral: CountedReferral,
+    resource: ServiceUseObservation,
+    origin: Origin,
+    as_of: datetime,
+    now: datetime,
+    where: str = "Observation",
+) -> Recorded:
+    """Keep a count of `referral` unless the one held is the same or newer; `where` names the
+    resource in errors (`Bundle.entry[3].resource` in a message)."""
+    referral_day = referral.authored_at.astimezone(UTC).date()
+    counted = resource.counted_period
+    period = period_of(counted, referral_day)
+    if period is None:
+        raise Unprocessable(
+            f"{where}.effectivePeriod: {counted.start.isoformat()} to "
+            f"{counted.end.isoformat()} straddles the referral date "
+            f"{referral_day.isoformat()}: a count is of a period wholly before or wholly after it",
+            expression=f"{where}.effectivePeriod",
+            issue_code="business-rule",
+        )
+    measure = resource.measure.code
     content = resource.to_fhir()
     content.pop("meta", None)
     content_hash = hashlib.sha256(orjson.dumps(content, option=orjson.OPT_SORT_KEYS)).hexdigest()

@@ -12,7 +12,13 @@ from signpost_schemas.fhir import profiles
 from tests.referral.lifecycle.conftest import READ, WRITE, send
 from tests.support.builders import NHS_NUMBERS
 from tests.support.clients import bearer
-from tests.support.messages import EMIS_REFERRAL_ID, emis_patient, emis_service_request, message
+from tests.support.messages import (
+    EMIS_REFERRAL_ID,
+    assessment,
+    emis_patient,
+    emis_service_request,
+    message,
+)
 from tests.support.rows import count_rows, fetch_rows
 
 NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
@@ -264,3 +270,38 @@ async def test_a_count_straddling_the_referral_in_a_message_is_refused(client, r
     assert issue["expression"] == ["Bundle.entry[3].resource.effectivePeriod"]
     assert await count_rows(referral_app, "referral") == 0
     assert await count_rows(referral_app, "service_use") == 0
+
+
+async def test_a_search_by_referral_finds_counts_beside_wellbeing_assessments(client, referral_app):
+    response = await send(
+        client,
+        message(
+            emis_service_request(),
+            assessment("w1", "wemwbs", "baseline", "2026-10-02", total=40),
+            reason_code="new",
+            patient=emis_patient(),
+            timestamp="2026-10-06T09:05:00Z",
+            bundle_id="with-an-assessment",
+        ),
+    )
+    assert response.status_code == 200, response.text
+    [row] = await fetch_rows(referral_app, "SELECT id FROM referral")
+    referral_id = row["id"]
+    for start, end in (("2026-04-01", "2026-09-30"), ("2026-10-01", "2027-03-31")):
+        assert (await _post(client, _count(referral_id, start=start, end=end))).status_code == 201
+
+    found = await client.get(
+        "/fhir/Observation",
+        params={"based-on": f"ServiceRequest/{referral_id}", "_count": 2},
+        headers=READ,
+    )
+
+    bundle = found.json()
+    assert bundle["total"] == 3
+    # Ordered by date (a count by its first day): before, after (from the referral date), then
+    # the assessment of the next day on the second page.
+    assert [e["resource"]["code"]["coding"][0]["code"] for e in bundle["entry"]] == [
+        "gp-appointments",
+        "gp-appointments",
+    ]
+    assert any(link["relation"] == "next" for link in bundle["link"])

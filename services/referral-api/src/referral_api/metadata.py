@@ -77,7 +77,8 @@ router = metadata_router(
                                 documentation="Service-use counts only (profile "
                                 f"{profiles.SERVICE_USE_PROFILE}): GP appointments, A&E "
                                 "attendances, emergency admissions in six months before or "
-                                "after a referral; read by id",
+                                "after a referral; read and searched with the wellbeing "
+                                "assessments",
                             )
                         ]
                         if resource_type == "Observation"

@@ -46,8 +46,11 @@ async def _referral(client, referral_app, identifier="EMIS-2026-0001", nhs_numbe
     return rows[0]["referral_id"]
 
 
-def _count(referral_id, measure="gp-appointments", start="2026-04-01", end="2026-09-30", n=9):
+def _count(
+    referral_id, measure="gp-appointments", start="2026-04-01", end="2026-09-30", n=9, meta=None
+):
     return {
+        **({"meta": meta} if meta else {}),
         "resourceType": "Observation",
         "id": f"{measure}-{start}",
         "status": "final",
@@ -112,6 +115,11 @@ REFUSED = {
         dict(start="2026-08-01", end="2026-11-30"),
         "business-rule",
         "Observation.effectivePeriod",
+    ),
+    "a sender timestamp in the future": (
+        dict(meta={"lastUpdated": "2099-01-01T00:00:00Z"}),
+        "value",
+        "Observation.meta.lastUpdated",
     ),
     "a period ending before it starts": (
         dict(start="2026-09-30", end="2026-04-01"),

@@ -16,6 +16,7 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral_api.lifecycle.service import served_id
+from referral_api.messages.bundle import CLOCK_SKEW
 from referral_api.referrals.access import Reach
 from referral_api.service_use.repository import CountedReferral, ServiceUseRepository
 from signpost_platform.errors import Unprocessable
@@ -125,6 +126,14 @@ async def record(
         if resource.meta and resource.meta.lastUpdated and resource.meta.lastUpdated.tzinfo
         else now
     )
+    if as_of > now + CLOCK_SKEW:
+        # It orders versions: a future one would outrank every later correction.
+        raise Unprocessable(
+            "Observation.meta.lastUpdated is in the future: it orders versions of the count, "
+            "so it must be when the sender last changed it",
+            expression="Observation.meta.lastUpdated",
+            issue_code="value",
+        )
     return await keep(session, referral, resource, origin, as_of, now)
 
 

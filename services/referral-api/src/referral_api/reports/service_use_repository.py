@@ -9,20 +9,21 @@ Only unrounded grouped sums and counts come back; disclosure control is applied 
 """
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Table, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral_api.reports.facts_repository import flag
-from referral_api.reports.models import ReportKey
+from referral_api.reports.models import ReportKey, ReportReferral
 from referral_api.reports.query import ReportQuery
-from referral_api.reports.repository import F, ReportRepository, Row, _people, counted
+from referral_api.reports.repository import ReportRepository, Row, _people, counted
 from referral_api.service_use.models import ServiceUse
 from signpost_schemas.fhir.service_use import WITHDRAWN_STATUSES
 
 SU = ServiceUse.__table__
 KEYS = ReportKey.__table__
+F = cast(Table, ReportReferral.__table__)
 
 
 def _pairs() -> Any:

@@ -14,6 +14,7 @@ from referral_api.openapi_links import LINKS
 from referral_api.referrals.access import ALL_ORGANISATIONS
 from referral_api.referrals.router import router as referrals_router
 from referral_api.reports.router import router as reports_router
+from referral_api.service_use.router import router as service_use_router
 from signpost_platform.app import create_app as create_service_app
 from signpost_platform.audit import AuditReach
 from signpost_platform.openapi_docs import register_examples
@@ -44,6 +45,7 @@ def create_app(settings: ReferralSettings | None = None) -> FastAPI:
             referrals_router,
             messages_router,
             lifecycle_router,
+            service_use_router,
             metadata_router,
             reports_router,
         ],

@@ -70,6 +70,20 @@ router = metadata_router(
                         code="search-type",
                         documentation="Written through $process-message, read here",
                     ),
+                    *(
+                        [
+                            ResourceInteraction(
+                                code="create",
+                                documentation="Service-use counts only (profile "
+                                f"{profiles.SERVICE_USE_PROFILE}): GP appointments, A&E "
+                                "attendances, emergency admissions in six months before or "
+                                "after a referral; read and searched with the wellbeing "
+                                "assessments",
+                            )
+                        ]
+                        if resource_type == "Observation"
+                        else []
+                    ),
                 ],
                 versioning="versioned",
                 searchParam=search_params(LIFECYCLE_PARAMETERS[resource_type]),

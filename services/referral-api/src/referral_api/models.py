@@ -38,6 +38,7 @@ from referral_api.reports.models import (
     ReportState,
     ReportSupport,
 )
+from referral_api.service_use.models import ServiceUse
 from referral_api.terminology.models import SnomedConcept, SnomedConceptGroup, SnomedIsA
 
 __all__ = [
@@ -73,6 +74,7 @@ __all__ = [
     "ReportScore",
     "ReportState",
     "ReportSupport",
+    "ServiceUse",
     "SnomedConcept",
     "SnomedConceptGroup",
     "SnomedIsA",

@@ -5,8 +5,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, delete, exists, func, insert, or_, select, update
+from sqlalchemy import (
+    and_,
+    bindparam,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from referral_api.lifecycle.models import (
     Assessment,
@@ -24,6 +37,7 @@ from referral_api.referrals.repository import (
     ReferralForUpdate,
     referral_for_update,
 )
+from referral_api.service_use.models import ServiceUse
 from signpost_platform.db import execute_core
 from signpost_platform.fhir.search import DateRange, Token, date_condition
 
@@ -284,6 +298,8 @@ class LifecycleRepository:
         with_total: bool,
         reach: Reach,
     ) -> tuple[int | None, list[tuple[str, str]]]:
+        if table is Assessment:
+            table = _observations()
         conditions = [table.referral_id.in_(values) for values in referral_ids]
         conditions += [or_(*(_worker_is(table, token) for token in tokens)) for tokens in workers]
         conditions += [table.id.in_(values) for values in ids]
@@ -308,6 +324,32 @@ class LifecycleRepository:
                     )
                 ).scalar_one()
         return total, rows
+
+
+def _observations() -> Any:
+    """Wellbeing assessments and service-use counts, searched as one kind of Observation: the
+    counts under the assessments' column names, dated by the first day they count."""
+    counts = {
+        "id": ServiceUse.id,
+        "referral_id": ServiceUse.referral_id,
+        "source_id": ServiceUse.source_id,
+        "status": ServiceUse.status,
+        "instrument": ServiceUse.measure,
+        "timepoint": ServiceUse.period,
+        "assessed_at": ServiceUse.period_start_on,
+        "total_score": ServiceUse.count,
+        "as_of": ServiceUse.as_of,
+        "content_hash": ServiceUse.content_hash,
+        "version": ServiceUse.version,
+        "last_updated_at": ServiceUse.last_updated_at,
+        "resource": ServiceUse.resource,
+    }
+    names = [column.name for column in Assessment.__table__.c]
+    both = union_all(
+        select(*(Assessment.__table__.c[name] for name in names)),
+        select(*(counts[name].label(name) for name in names)),
+    ).subquery("observation")
+    return aliased(Assessment, both, adapt_on_names=True)
 
 
 def _worker_is(table: Any, token: Token) -> Any:

@@ -20,6 +20,7 @@ from referral_api.lifecycle.models import Assessment, Contact, ReferralTask
 from referral_api.lifecycle.repository import RESOURCE_TABLES, HeldVersion, LifecycleRepository
 from referral_api.referrals.access import Reach
 from referral_api.referrals.repository import ReferralForUpdate, ReferralRepository
+from referral_api.service_use.models import ServiceUse
 from referral_api.terminology import service as terminology
 from signpost_platform.fhir.responses import instant
 from signpost_platform.fhir.search import SearchQuery
@@ -453,10 +454,12 @@ async def read_resource(
     session: AsyncSession, resource_type: str, resource_id: str, reach: Reach
 ) -> tuple[str, int, datetime, str] | None:
     """A Task, Encounter or Observation (id, version, last updated, stored JSON), if its referral
-    is within `reach`."""
-    return await LifecycleRepository(session).get_resource(
-        RESOURCE_TABLES[resource_type], resource_id, reach
-    )
+    is within `reach`. An Observation is a wellbeing assessment or a service-use count."""
+    repository = LifecycleRepository(session)
+    found = await repository.get_resource(RESOURCE_TABLES[resource_type], resource_id, reach)
+    if found is None and resource_type == "Observation":
+        found = await repository.get_resource(ServiceUse, resource_id, reach)
+    return found
 
 
 async def search_resources(

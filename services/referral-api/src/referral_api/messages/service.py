@@ -44,6 +44,7 @@ from referral_api.referrals import canonical
 from referral_api.referrals import service as referrals
 from referral_api.referrals.access import EVERY_ORGANISATION, Reach
 from referral_api.referrals.repository import ReferralForUpdate, ReferralRepository
+from referral_api.service_use import service as service_use
 from signpost_platform.db import write_conflict
 from signpost_platform.errors import Conflict, SignpostError, Unprocessable
 from signpost_platform.metrics import INGEST_LAG
@@ -51,6 +52,7 @@ from signpost_schemas import systems
 from signpost_schemas.fhir.encounter import Contact
 from signpost_schemas.fhir.observation import WellbeingAssessment
 from signpost_schemas.fhir.service_request import ServiceRequest
+from signpost_schemas.fhir.service_use import ServiceUseObservation
 from signpost_schemas.fhir.task import ReferralTask, as_moment
 
 ATTEMPTS = 3
@@ -363,9 +365,28 @@ async def apply_message(
         [
             lifecycle.Incoming(item.resource, item.as_of, item.content_hash)
             for item in message.lifecycle
+            if not isinstance(item.resource, ServiceUseObservation)
         ],
         now,
     )
+    counted = service_use.CountedReferral(
+        referral_id,
+        authored_at,
+        subject[1] if subject[0] == systems.NHS_NUMBER else None,
+        current.person_key,
+    )
+    for item in message.lifecycle:
+        if isinstance(item.resource, ServiceUseObservation):
+            kept = await service_use.keep(
+                session,
+                counted,
+                item.resource,
+                "message",
+                item.as_of,
+                now,
+                where=f"Bundle.entry[{item.index}].resource",
+            )
+            outcomes["Observation"].append(kept.outcome)
     for resource_type, results in outcomes.items():
         if results:
             counts[resource_type] = {o: results.count(o) for o in sorted(set(results))}
@@ -510,6 +531,8 @@ def _dates_of(item: Timed) -> list[tuple[str, datetime]]:
         return [("period.start", resource.contact_at)]
     if isinstance(resource, WellbeingAssessment):
         return [("effectiveDateTime", resource.assessed_at)]
+    if isinstance(resource, ServiceUseObservation):
+        return []  # a count may be of the months before the referral, and is checked so
     assert isinstance(resource, ReferralTask)
     dates = []
     if resource.accepted_at:

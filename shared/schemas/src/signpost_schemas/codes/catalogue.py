@@ -140,3 +140,7 @@ def screening_answers() -> CodeList:
 
 def wellbeing_instruments() -> CodeList:
     return code_list("wellbeing-instruments")
+
+
+def service_use() -> CodeList:
+    return code_list("service-use")

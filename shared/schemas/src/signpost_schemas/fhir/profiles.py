@@ -14,6 +14,7 @@ _SD: Final = f"{systems.LOCAL_BASE}/StructureDefinition"
 TASK_PROFILE: Final = f"{_SD}/SignpostReferralTask"
 ENCOUNTER_PROFILE: Final = f"{_SD}/SignpostContact"
 OBSERVATION_PROFILE: Final = f"{_SD}/SignpostWellbeingAssessment"
+SERVICE_USE_PROFILE: Final = f"{_SD}/SignpostServiceUse"
 MESSAGE_PROFILE: Final = f"{_SD}/SignpostReferralMessage"
 
 # Extensions.
@@ -42,6 +43,7 @@ ADMINISTRATIVE_GENDER: Final = "http://hl7.org/fhir/administrative-gender"
 ENCOUNTER_CLASS: Final = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 OBSERVATION_CATEGORY: Final = "http://terminology.hl7.org/CodeSystem/observation-category"
 ASSESSMENT_INSTRUMENT: Final = f"{systems.LOCAL_BASE}/CodeSystem/assessment-instrument"
+SERVICE_USE: Final = f"{systems.LOCAL_BASE}/CodeSystem/service-use"
 REFERRAL_CLOSURE_REASON: Final = f"{systems.LOCAL_BASE}/CodeSystem/referral-closure-reason"
 REFERRAL_REJECTION_REASON: Final = (
     "https://www.datadictionary.nhs.uk/data_elements/referral_rejection_reason"

@@ -15,6 +15,8 @@ TASK_PROFILE: Final = f"{_SD}/SignpostReferralTask"
 ENCOUNTER_PROFILE: Final = f"{_SD}/SignpostContact"
 OBSERVATION_PROFILE: Final = f"{_SD}/SignpostWellbeingAssessment"
 MESSAGE_PROFILE: Final = f"{_SD}/SignpostReferralMessage"
+CARE_PLAN_PROFILE: Final = f"{_SD}/SignpostCarePlan"
+UK_CORE_CARE_PLAN_PROFILE: Final = "https://fhir.hl7.org.uk/StructureDefinition/UKCore-CarePlan"
 
 # Extensions.
 CONSULTATION_MECHANISM_EXTENSION: Final = f"{_SD}/Extension-Signpost-ConsultationMechanism"
@@ -26,6 +28,8 @@ REFERRAL_LIFECYCLE_EXTENSION: Final = f"{_SD}/Extension-Signpost-ReferralLifecyc
 LINKED_REFERRAL_EXTENSION: Final = f"{_SD}/Extension-Signpost-LinkedReferral"
 GENDER_IDENTITY_EXTENSION: Final = f"{_SD}/Extension-Signpost-GenderIdentity"
 PRIMARY_CARE_NETWORK_EXTENSION: Final = f"{_SD}/Extension-Signpost-PrimaryCareNetwork"
+CARE_PLAN_REVIEW_EXTENSION: Final = f"{_SD}/Extension-Signpost-CarePlanReview"
+AUTHOR_ROLE_EXTENSION: Final = f"{_SD}/Extension-Signpost-AuthorRole"
 ETHNIC_CATEGORY_EXTENSION: Final = (
     "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-EthnicCategory"
 )

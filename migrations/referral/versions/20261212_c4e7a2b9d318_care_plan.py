@@ -1,0 +1,58 @@
+"""Care and support plans: `care_plan`, one per referral (CarePlan), with the columns its
+searches and the overdue-review worklist read (status, created, period, review due and why, the
+author by staff identifier).
+
+Revision ID: c4e7a2b9d318
+Revises: bda9cb1d93cf
+Create Date: 2026-12-12 12:00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "c4e7a2b9d318"
+down_revision: str | None = "bda9cb1d93cf"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "care_plan",
+        sa.Column("id", sa.String(36), nullable=False),
+        sa.Column("referral_id", sa.String(36), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(20), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("period_start_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("period_end_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("review_due_on", sa.Date(), nullable=False),
+        sa.Column("review_basis", sa.String(16), nullable=False),
+        sa.Column("author_system", sa.String(255), nullable=True),
+        sa.Column("author_value", sa.String(255), nullable=True),
+        sa.Column("author_role", sa.String(64), nullable=True),
+        sa.Column("last_updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("resource", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["referral_id"],
+            ["referral.id"],
+            name=op.f("fk_care_plan_referral_id_referral"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_care_plan")),
+        sa.UniqueConstraint("referral_id", name=op.f("uq_care_plan_referral_id")),
+    )
+    op.create_index(
+        op.f("ix_care_plan_last_updated_at"), "care_plan", ["last_updated_at"], unique=False
+    )
+    op.create_index("ix_care_plan_review_due", "care_plan", ["review_due_on", "status"])
+    op.create_index("ix_care_plan_author", "care_plan", ["author_value", "author_system"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_care_plan_author", table_name="care_plan")
+    op.drop_index("ix_care_plan_review_due", table_name="care_plan")
+    op.drop_index(op.f("ix_care_plan_last_updated_at"), table_name="care_plan")
+    op.drop_table("care_plan")

@@ -171,3 +171,20 @@ async def test_unknown_plan_is_404(client):
     response = await client.get("/fhir/CarePlan/no-such-plan", headers=READ)
     assert response.status_code == 404
     assert response.json()["resourceType"] == "OperationOutcome"
+
+
+async def test_a_personal_health_budget_can_be_an_action_of_the_plan(client):
+    referral_id = await referral(client, "CP-7")
+    action = {
+        "detail": {
+            "code": {
+                "coding": [{"system": systems.SUPPORT_OFFERED, "code": "personal-health-budget"}]
+            },
+            "status": "in-progress",
+            "scheduledString": "Agree the budget at the next meeting",
+        }
+    }
+    body = care_plan(referral_id, activity=[action])
+    response = await client.post("/fhir/CarePlan", json=body, headers=OUTCOME)
+    assert response.status_code == 201, response.text
+    assert not [i for i in response.json()["issue"] if i["severity"] != "information"]

@@ -98,6 +98,11 @@ class SupportOffered(Base):
     directory_service_id: Mapped[str | None] = mapped_column(String(36), index=True)
     directory_service_name: Mapped[str | None] = mapped_column(String(255))
     offered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # A personal health budget (support_code personal-health-budget): offered | agreed |
+    # in-place, its type and its annual amount band (personal-health-budget.csv).
+    budget_stage: Mapped[str | None] = mapped_column(String(16))
+    budget_type: Mapped[str | None] = mapped_column(String(32))
+    budget_amount_band: Mapped[str | None] = mapped_column(String(32))
 
 
 class Contact(SenderVersion, Base):

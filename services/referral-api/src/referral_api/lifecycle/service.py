@@ -27,6 +27,7 @@ from signpost_schemas.fhir import profiles
 from signpost_schemas.fhir.encounter import Contact as ContactResource
 from signpost_schemas.fhir.observation import WellbeingAssessment
 from signpost_schemas.fhir.task import ReferralTask as TaskResource
+from signpost_schemas.fhir.task import TaskOutput
 
 # Served ids are derived from (referral, resource type, sender id): stable across replays.
 _ID_NAMESPACE = uuid.UUID("6f1c9a56-52f3-4c1e-9d0e-3b7f1a2c8e44")
@@ -160,6 +161,7 @@ async def _save(
                     "directory_service_id": output.directory_service_id,
                     "directory_service_name": output.directory_service_name,
                     "offered_at": output.offered_at,
+                    **_budget_columns(output),
                 }
                 for position, (output, support) in enumerate(
                     zip(outputs, supports, strict=True), start=1
@@ -220,6 +222,15 @@ async def _save(
                 for item_score in resource.items
             ],
         )
+
+
+def _budget_columns(output: TaskOutput) -> dict[str, str | None]:
+    budget = output.personal_health_budget
+    return {
+        "budget_stage": budget.stage if budget else None,
+        "budget_type": budget.type if budget else None,
+        "budget_amount_band": budget.amount_band if budget else None,
+    }
 
 
 _TABLES: dict[str, Any] = {"Task": ReferralTask, "Encounter": Contact, "Observation": Assessment}

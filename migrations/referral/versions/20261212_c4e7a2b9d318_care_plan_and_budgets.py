@@ -1,6 +1,7 @@
 """Care and support plans: `care_plan`, one per referral (CarePlan), with the columns its
 searches and the overdue-review worklist read (status, created, period, review due and why, the
-author by staff identifier).
+author by staff identifier). Personal health budgets offered as support: their stage, type and
+amount band on `support_offered` (NULL for other support, and for budgets stored before).
 
 Revision ID: c4e7a2b9d318
 Revises: bda9cb1d93cf
@@ -19,6 +20,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    # Plain ADD COLUMNs: a batch (table copy) on SQLite would drop support_offered's report
+    # triggers.
+    for name, length in (("budget_stage", 16), ("budget_type", 32), ("budget_amount_band", 32)):
+        op.add_column("support_offered", sa.Column(name, sa.String(length), nullable=True))
     op.create_table(
         "care_plan",
         sa.Column("id", sa.String(36), nullable=False),
@@ -56,3 +61,6 @@ def downgrade() -> None:
     op.drop_index("ix_care_plan_review_due", table_name="care_plan")
     op.drop_index(op.f("ix_care_plan_last_updated_at"), table_name="care_plan")
     op.drop_table("care_plan")
+    # One column at a time outside a batch, so SQLite keeps support_offered's report triggers.
+    for name in ("budget_amount_band", "budget_type", "budget_stage"):
+        op.drop_column("support_offered", name)

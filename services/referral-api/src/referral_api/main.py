@@ -60,6 +60,7 @@ def create_app(settings: ReferralSettings | None = None) -> FastAPI:
             {"name": "Task", "description": "Referral status, closure and support offered"},
             {"name": "Encounter", "description": "Contacts with the person"},
             {"name": "Observation", "description": "Wellbeing assessments"},
+            {"name": "Procedure", "description": "Shared decision making conversations"},
             {
                 "name": "CarePlan",
                 "description": "Care and support plans: what matters to the person, goals, "

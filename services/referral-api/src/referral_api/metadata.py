@@ -79,6 +79,7 @@ router = metadata_router(
                 ("Task", profiles.TASK_PROFILE),
                 ("Encounter", profiles.ENCOUNTER_PROFILE),
                 ("Observation", profiles.OBSERVATION_PROFILE),
+                ("Procedure", profiles.PROCEDURE_PROFILE),
             )
         ),
         RestResource(

@@ -18,6 +18,7 @@ from referral_api.lifecycle.models import (
     ContactWorker,
     ReferralLifecycle,
     ReferralTask,
+    SharedDecision,
     SupportOffered,
 )
 from referral_api.linkage.models import ReferralLink
@@ -75,6 +76,7 @@ __all__ = [
     "ReportScore",
     "ReportState",
     "ReportSupport",
+    "SharedDecision",
     "SnomedConcept",
     "SnomedConceptGroup",
     "SnomedIsA",

@@ -119,6 +119,11 @@ def personal_health_budget() -> CodeList:
     return code_list("personal-health-budget")
 
 
+def shared_decision_making() -> CodeList:
+    """Codes of a shared decision making conversation (Procedure.code)."""
+    return code_list("shared-decision-making")
+
+
 def ethnic_categories() -> CodeList:
     return code_list("ethnic-category")
 

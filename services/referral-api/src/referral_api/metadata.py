@@ -24,7 +24,7 @@ router = metadata_router(
             name="process-message",
             definition="http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message",
             documentation="BaRS-shaped referral messages (new referrals and their "
-            "lifecycle: Task, Encounter, Observation). Idempotent on Bundle.id.",
+            "lifecycle: Task, Encounter, Observation, Procedure). Idempotent on Bundle.id.",
         )
     ],
     resources=[

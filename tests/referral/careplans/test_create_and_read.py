@@ -24,6 +24,9 @@ async def test_a_plan_is_stored_with_the_referral_person_and_review_due(client):
     plan = response.json()
     assert response.headers["Location"].endswith(f"/fhir/CarePlan/{plan['id']}/_history/1")
     assert response.headers["ETag"] == 'W/"1"'
+    assert plan["meta"]["profile"] == [
+        "https://signpost.nhs.example/StructureDefinition/SignpostCarePlan"
+    ]
     assert plan["basedOn"] == [
         {"reference": f"ServiceRequest/{referral_id}", "type": "ServiceRequest"}
     ]

@@ -17,8 +17,6 @@ OBSERVATION_PROFILE: Final = f"{_SD}/SignpostWellbeingAssessment"
 MESSAGE_PROFILE: Final = f"{_SD}/SignpostReferralMessage"
 PROCEDURE_PROFILE: Final = f"{_SD}/SignpostSharedDecision"
 CARE_PLAN_PROFILE: Final = f"{_SD}/SignpostCarePlan"
-UK_CORE_PROCEDURE_PROFILE: Final = f"{_SD}/SignpostSharedDecision"
-CARE_PLAN_PROFILE: Final = "https://fhir.hl7.org.uk/StructureDefinition/UKCore-CarePlan"
 
 # Extensions.
 CONSULTATION_MECHANISM_EXTENSION: Final = f"{_SD}/Extension-Signpost-ConsultationMechanism"

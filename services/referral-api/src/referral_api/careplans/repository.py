@@ -5,6 +5,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral_api.careplans.models import CarePlan
 from referral_api.careplans.search import CarePlanFilter, DayRange
@@ -50,7 +51,7 @@ class PlanColumns:
 
 
 class CarePlanRepository:
-    def __init__(self, session: Any) -> None:
+    def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def get(self, plan_id: str, reach: Reach) -> StoredPlan | None:

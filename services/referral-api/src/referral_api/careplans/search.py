@@ -6,7 +6,7 @@ team named by the referral it belongs to (`based-on.performer`, the receiving or
 """
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 from referral_api.lifecycle.search import referral_ids
 from referral_api.referrals.search import (
@@ -176,7 +176,6 @@ def _days(name: str, value: str) -> DayRange:
     """A date parameter read as whole days: a moment counts as its day (UTC)."""
     parsed = parse_date(name, value)
     start = parsed.start.date()
-    end = parsed.end.date()
-    if parsed.end.time() != parsed.end.time().replace(hour=0, minute=0, second=0, microsecond=0):
-        end += timedelta(days=1)
+    # A range ending inside a day (a moment) covers that day too.
+    end = parsed.end.date() + (timedelta(days=1) if parsed.end.time() != time(0) else timedelta())
     return DayRange(parsed.prefix, start, max(end, start + timedelta(days=1)))

@@ -1,5 +1,7 @@
 """Creating, reading and updating a referral's care and support plan."""
 
+import asyncio
+
 import httpx
 import pytest
 
@@ -191,3 +193,15 @@ async def test_a_personal_health_budget_can_be_an_action_of_the_plan(client):
     response = await client.post("/fhir/CarePlan", json=body, headers=OUTCOME)
     assert response.status_code == 201, response.text
     assert not [i for i in response.json()["issue"] if i["severity"] != "information"]
+
+
+async def test_plans_sent_at_the_same_moment_for_one_referral_make_one(client):
+    referral_id = await referral(client, "CP-8")
+    responses = await asyncio.gather(
+        *(
+            client.post("/fhir/CarePlan", json=care_plan(referral_id), headers=WRITE)
+            for _ in range(4)
+        )
+    )
+    assert sorted(r.status_code for r in responses) == [201, 409, 409, 409]
+    assert len(await _plans(client, **{"based-on": referral_id})) == 1

@@ -10,6 +10,8 @@ ALL_LISTS = [
     codes.personalised_care_roles,
     codes.sources_of_referral,
     codes.support_offered,
+    codes.personal_health_budget,
+    codes.shared_decision_making,
     codes.ethnic_categories,
     codes.genders,
     codes.consultation_mechanisms,

@@ -5,6 +5,7 @@ from fastapi import FastAPI
 import referral_api.models  # noqa: F401  (registers every table before the first query)
 from referral_api import __version__
 from referral_api.audit import trail
+from referral_api.careplans.router import router as careplans_router
 from referral_api.config import ReferralSettings
 from referral_api.lifecycle.router import router as lifecycle_router
 from referral_api.messages.router import router as messages_router
@@ -46,6 +47,7 @@ def create_app(settings: ReferralSettings | None = None) -> FastAPI:
             messages_router,
             lifecycle_router,
             service_use_router,
+            careplans_router,
             metadata_router,
             reports_router,
         ],
@@ -60,6 +62,12 @@ def create_app(settings: ReferralSettings | None = None) -> FastAPI:
             {"name": "Task", "description": "Referral status, closure and support offered"},
             {"name": "Encounter", "description": "Contacts with the person"},
             {"name": "Observation", "description": "Wellbeing assessments"},
+            {"name": "Procedure", "description": "Shared decision making conversations"},
+            {
+                "name": "CarePlan",
+                "description": "Care and support plans: what matters to the person, goals, "
+                "actions and reviews",
+            },
             {"name": "metadata", "description": "The FHIR CapabilityStatement"},
         ],
         configure=configure,

@@ -1,6 +1,7 @@
 """`GET /fhir/metadata`: the CapabilityStatement, built from what the routers really support."""
 
 from referral_api import __version__
+from referral_api.careplans.search import PARAMETERS as CARE_PLAN_PARAMETERS
 from referral_api.lifecycle.search import PARAMETERS as LIFECYCLE_PARAMETERS
 from referral_api.referrals.search import PARAMETERS
 from signpost_platform.fhir.capability import (
@@ -23,7 +24,7 @@ router = metadata_router(
             name="process-message",
             definition="http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message",
             documentation="BaRS-shaped referral messages (new referrals and their "
-            "lifecycle: Task, Encounter, Observation). Idempotent on Bundle.id.",
+            "lifecycle: Task, Encounter, Observation, Procedure). Idempotent on Bundle.id.",
         )
     ],
     resources=[
@@ -92,7 +93,33 @@ router = metadata_router(
                 ("Task", profiles.TASK_PROFILE),
                 ("Encounter", profiles.ENCOUNTER_PROFILE),
                 ("Observation", profiles.OBSERVATION_PROFILE),
+                ("Procedure", profiles.PROCEDURE_PROFILE),
             )
+        ),
+        RestResource(
+            type="CarePlan",
+            profile=profiles.CARE_PLAN_PROFILE,
+            interaction=[
+                ResourceInteraction(
+                    code="create",
+                    documentation="One plan per referral (basedOn): a second is refused with 409",
+                ),
+                ResourceInteraction(code="read"),
+                ResourceInteraction(
+                    code="update",
+                    documentation="Version-aware: If-Match, else the resource's "
+                    "meta.versionId (412 if stale, 428 if neither is sent)",
+                ),
+                ResourceInteraction(
+                    code="search-type",
+                    documentation="review-due=lt<date> with based-on.performer and "
+                    "based-on.performer-type lists a team's overdue reviews",
+                ),
+            ],
+            versioning="versioned-update",
+            readHistory=False,
+            updateCreate=False,
+            searchParam=search_params(CARE_PLAN_PARAMETERS),
         ),
     ],
 )

@@ -7,6 +7,7 @@ here; `tests/schemas/test_models_registry.py` fails when a module defining a tab
 """
 
 from referral_api.audit import audit_event
+from referral_api.careplans.models import CarePlan
 from referral_api.db import Base
 from referral_api.geography.models import LookupLoad, PostcodeLsoa, PracticePcn
 from referral_api.imports.models import ImportRun
@@ -17,6 +18,7 @@ from referral_api.lifecycle.models import (
     ContactWorker,
     ReferralLifecycle,
     ReferralTask,
+    SharedDecision,
     SupportOffered,
 )
 from referral_api.linkage.models import ReferralLink
@@ -45,6 +47,7 @@ __all__ = [
     "Assessment",
     "AssessmentScore",
     "Base",
+    "CarePlan",
     "Contact",
     "ContactWorker",
     "HeldMessage",
@@ -75,6 +78,7 @@ __all__ = [
     "ReportState",
     "ReportSupport",
     "ServiceUse",
+    "SharedDecision",
     "SnomedConcept",
     "SnomedConceptGroup",
     "SnomedIsA",

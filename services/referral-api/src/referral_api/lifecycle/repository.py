@@ -28,6 +28,7 @@ from referral_api.lifecycle.models import (
     ContactWorker,
     ReferralLifecycle,
     ReferralTask,
+    SharedDecision,
     SupportOffered,
 )
 from referral_api.referrals.access import Reach
@@ -45,6 +46,7 @@ RESOURCE_TABLES: dict[str, Any] = {
     "Task": ReferralTask,
     "Encounter": Contact,
     "Observation": Assessment,
+    "Procedure": SharedDecision,
 }
 
 
@@ -112,7 +114,7 @@ def _activity() -> Any:
 
 
 # Built once: constructing a statement and its cache key costs more than running it.
-_TABLES = (ReferralTask, Contact, Assessment)
+_TABLES = (ReferralTask, Contact, Assessment, SharedDecision)
 _HELD = {table: _held_versions(table) for table in _TABLES}
 _INSERT = {table: insert(table) for table in _TABLES}
 _REPLACE = {table: update(table).where(table.id == bindparam("held_id")) for table in _TABLES}

@@ -32,6 +32,7 @@ from signpost_schemas.fhir.message import (
 )
 from signpost_schemas.fhir.observation import WellbeingAssessment
 from signpost_schemas.fhir.patient import MessagePatient
+from signpost_schemas.fhir.procedure import SharedDecision
 from signpost_schemas.fhir.service_request import ServiceRequest
 from signpost_schemas.fhir.service_use import ServiceUseObservation
 from signpost_schemas.fhir.task import ReferralTask
@@ -43,6 +44,7 @@ LIFECYCLE_TYPES: dict[str, type[FhirResource]] = {
     "Task": ReferralTask,
     "Encounter": Contact,
     "Observation": WellbeingAssessment,
+    "Procedure": SharedDecision,
 }
 # Resources a BaRS referral may carry that Signpost does not keep.
 IGNORED_TYPES = {

@@ -51,6 +51,7 @@ from signpost_platform.metrics import INGEST_LAG
 from signpost_schemas import systems
 from signpost_schemas.fhir.encounter import Contact
 from signpost_schemas.fhir.observation import WellbeingAssessment
+from signpost_schemas.fhir.procedure import SharedDecision
 from signpost_schemas.fhir.service_request import ServiceRequest
 from signpost_schemas.fhir.service_use import ServiceUseObservation
 from signpost_schemas.fhir.task import ReferralTask, as_moment
@@ -533,6 +534,8 @@ def _dates_of(item: Timed) -> list[tuple[str, datetime]]:
         return [("effectiveDateTime", resource.assessed_at)]
     if isinstance(resource, ServiceUseObservation):
         return []  # a count may be of the months before the referral, and is checked so
+    if isinstance(resource, SharedDecision):
+        return [("performed[x]", resource.performed_at)]
     assert isinstance(resource, ReferralTask)
     dates = []
     if resource.accepted_at:

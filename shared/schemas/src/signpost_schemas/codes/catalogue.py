@@ -114,6 +114,16 @@ def support_offered() -> CodeList:
     return code_list("support-offered")
 
 
+def personal_health_budget() -> CodeList:
+    """The stage, type and amount band of a personal health budget offered as support."""
+    return code_list("personal-health-budget")
+
+
+def shared_decision_making() -> CodeList:
+    """Codes of a shared decision making conversation (Procedure.code)."""
+    return code_list("shared-decision-making")
+
+
 def ethnic_categories() -> CodeList:
     return code_list("ethnic-category")
 

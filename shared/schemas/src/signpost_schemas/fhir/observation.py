@@ -1,13 +1,14 @@
 """The Signpost wellbeing assessment: one administration of a wellbeing instrument.
 
-`code` names the instrument (ONS4, WEMWBS, SWEMWBS, PAM-13, MyCaW, EQ-5D-5L, MSK-HQ, SF-12,
-the Friends and Family Test, from the wellbeing-instruments list), the
+`code` names the instrument (ONS4, WEMWBS, SWEMWBS, PAM-13, CollaboRATE, MyCaW, EQ-5D-5L,
+MSK-HQ, SF-12, the Friends and Family Test, from the wellbeing-instruments list), the
 `Extension-Signpost-AssessmentTimepoint` says baseline, follow-up or discharge,
 `effectiveDateTime` is the date it was taken, `valueQuantity` is the total for instruments that
 have one (WEMWBS, SWEMWBS metric score, PAM score, MSK-HQ), and `component` carries item and
-sub-scores coded with the instrument's own sub-codes. Every score is checked
-against the instrument's range; instruments that are not summed (ONS4, MyCaW, EQ-5D-5L, SF-12,
-the Friends and Family Test) refuse a total.
+sub-scores coded with the instrument's own sub-codes. Every score is checked against the
+instrument's range; instruments that are not summed (ONS4, MyCaW, EQ-5D-5L, SF-12, the Friends
+and Family Test) refuse a total (CollaboRATE, the shared-decision-making measure, is not summed
+either: its three items are its scores).
 """
 
 import re
@@ -68,6 +69,9 @@ SCORE_RANGES: dict[str, ScoreRange] = {
     "swemwbs-metric": ScoreRange(7, 35, whole=False),
     "pam-13-score": ScoreRange(0, 100, whole=False),
     "pam-13-level": ScoreRange(1, 4),
+    "collaborate-understand": ScoreRange(0, 9),
+    "collaborate-listen": ScoreRange(0, 9),
+    "collaborate-include": ScoreRange(0, 9),
     "mycaw-concern-1": ScoreRange(0, 6),
     "mycaw-concern-2": ScoreRange(0, 6),
     "mycaw-wellbeing": ScoreRange(0, 6),

@@ -1,11 +1,14 @@
 """The referral-api app factory: `uvicorn --factory referral_api.main:create_app`."""
 
+import httpx
 from fastapi import FastAPI
 
 import referral_api.models  # noqa: F401  (registers every table before the first query)
 from referral_api import __version__
 from referral_api.audit import trail
 from referral_api.config import ReferralSettings
+from referral_api.gp_messages.router import router as gp_messages_router
+from referral_api.gp_messages.worker import gp_message_lifecycle
 from referral_api.lifecycle.router import router as lifecycle_router
 from referral_api.messages.router import router as messages_router
 from referral_api.metadata import router as metadata_router
@@ -28,7 +31,14 @@ each with one or more coded reasons. Authenticate with an OAuth2 bearer token ca
 """
 
 
-def create_app(settings: ReferralSettings | None = None) -> FastAPI:
+def create_app(
+    settings: ReferralSettings | None = None,
+    *,
+    gp_message_transport: httpx.AsyncBaseTransport | None = None,
+) -> FastAPI:
+    """The app; `gp_message_transport` replaces the network route to the referrers' message
+    endpoints (tests deliver to an in-process endpoint through it)."""
+
     def configure(app: FastAPI) -> None:
         register_examples(app, EXAMPLES)
         register_links(app, LINKS)
@@ -44,6 +54,7 @@ def create_app(settings: ReferralSettings | None = None) -> FastAPI:
             referrals_router,
             messages_router,
             lifecycle_router,
+            gp_messages_router,
             metadata_router,
             reports_router,
         ],
@@ -59,6 +70,12 @@ def create_app(settings: ReferralSettings | None = None) -> FastAPI:
             {"name": "Encounter", "description": "Contacts with the person"},
             {"name": "Observation", "description": "Wellbeing assessments"},
             {"name": "metadata", "description": "The FHIR CapabilityStatement"},
+            {
+                "name": "messages to referrers",
+                "description": "Messages back to the GP and referrer on acceptance, decline "
+                "and closure: their delivery state and retries",
+            },
         ],
+        lifecycles=[gp_message_lifecycle(gp_message_transport)],
         configure=configure,
     )

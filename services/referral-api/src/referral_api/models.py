@@ -9,6 +9,7 @@ here; `tests/schemas/test_models_registry.py` fails when a module defining a tab
 from referral_api.audit import audit_event
 from referral_api.db import Base
 from referral_api.geography.models import LookupLoad, PostcodeLsoa, PracticePcn
+from referral_api.gp_messages.models import GpMessage
 from referral_api.imports.models import ImportRun
 from referral_api.lifecycle.models import (
     Assessment,
@@ -46,6 +47,7 @@ __all__ = [
     "Base",
     "Contact",
     "ContactWorker",
+    "GpMessage",
     "HeldMessage",
     "ImportRun",
     "ListSize",

@@ -15,7 +15,7 @@ RETRY_AFTER_BOUNDS = (0.5, 300.0)
 
 def backoff(attempts: int, base: float, ceiling: float) -> float:
     """Seconds to wait after the `attempts`-th failure: doubling, capped, with ±20% jitter."""
-    delay = min(ceiling, base * (2 ** max(0, attempts - 1)))
+    delay: float = min(ceiling, base * (2 ** max(0, attempts - 1)))
     return delay * random.uniform(0.8, 1.2)  # noqa: S311 (jitter, not security)
 
 

@@ -12,13 +12,13 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 from fhir.resources.R4B.bundle import Bundle
 from sqlalchemy import text
 
 from referral_api.config import ReferralSettings
 from referral_api.gp_messages import bundle as message_bundle
+from referral_api.gp_messages import receiver
 from referral_api.gp_messages.endpoints import EndpointDirectory
 from referral_api.gp_messages.worker import GpMessageWorker
 from referral_api.main import create_app
@@ -39,29 +39,21 @@ NO_ENDPOINT_REFERRER = "Y03001"
 
 
 class Referrer:
-    """The referrer's message endpoint: up (accepts and keeps each message), down (503) or
-    unreachable (the connection fails)."""
+    """The referrer's message endpoint (the development receiver, in process): up, down (503)
+    or unreachable (the connection fails)."""
 
     def __init__(self) -> None:
         self.mode = "up"
-        self.received: list[dict[str, Any]] = []
-        self.attempted: list[str] = []
-        app = FastAPI()
-
-        @app.post("/{ods}/$process-message")
-        async def receive(ods: str, request: Request) -> JSONResponse:
-            body = await request.json()
-            self.attempted.append(body["id"])
-            if self.mode == "down":
-                return JSONResponse({"resourceType": "OperationOutcome"}, status_code=503)
-            assert request.headers["x-request-id"] == body["id"]
-            self.received.append(body)
-            return JSONResponse({"resourceType": "OperationOutcome", "issue": []})
-
+        app = receiver.create_app()
+        self.received: receiver.Received = app.state.received
         self.transport = httpx.ASGITransport(app=app)
 
+    def reset(self) -> None:
+        self.mode = "up"
+        self.received.clear()
+
     def ids(self) -> list[str]:
-        return [body["id"] for body in self.received]
+        return [i for ods in self.received.messages for i in self.received.ids(ods)]
 
 
 class SwitchableTransport(httpx.AsyncBaseTransport):
@@ -71,6 +63,8 @@ class SwitchableTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if self.referrer.mode == "unreachable":
             raise httpx.ConnectError("connection refused", request=request)
+        self.referrer.received.up = self.referrer.mode == "up"
+        assert request.headers["x-request-id"]
         return await self.referrer.transport.handle_async_request(request)
 
 
@@ -121,9 +115,7 @@ def gp(
     worker: GpMessageWorker = app.state.gp_message_worker
     worker.clock = clock
     endpoints = worker.endpoints
-    referrer_endpoint.mode = "up"
-    referrer_endpoint.received.clear()
-    referrer_endpoint.attempted.clear()
+    referrer_endpoint.reset()
     yield client, worker, referrer_endpoint
     worker.endpoints = endpoints
 
@@ -234,9 +226,11 @@ async def test_acceptance_carries_the_referral_code_and_is_delivered_once(gp):
 
     assert await worker.deliver_due() is False
     assert referrer.ids() == [bundle["id"]]
-    assert referrer.received[0] == bundle  # the Bundle as stored, byte for byte the same content
+    # The Bundle as stored, the same content.
+    assert referrer.received.messages[REFERRER][bundle["id"]] == bundle
     await worker.deliver_due()
-    assert referrer.ids() == [bundle["id"]]  # never twice
+    assert referrer.received.attempts == [bundle["id"]]  # never twice
+    assert referrer.received.repeats == 0
     sent = await the_message(client, "accepted")
     assert (sent["state"], sent["attempts"], sent["endpoint"]) == ("sent", 1, ENDPOINT)
     assert "sent_at" in sent and "next_attempt_at" not in sent
@@ -319,7 +313,7 @@ async def test_a_closed_journey_sends_the_acceptance_then_the_closure_with_its_o
     assert accepted["id"] != closed["id"]
 
     await worker.deliver_due()
-    assert sorted(referrer.ids()) == sorted([accepted["id"], closed["id"]])
+    assert sorted(referrer.received.attempts) == sorted([accepted["id"], closed["id"]])
 
 
 async def test_a_closure_as_the_person_declined_carries_the_declined_code(gp):
@@ -375,10 +369,11 @@ async def test_a_message_is_retried_while_the_endpoint_is_down_and_delivered_onc
     assert "last_error" not in sent
     assert referrer.ids() == [sent["id"]]
     if outage == "down":  # every attempt carried the same message id
-        assert referrer.attempted == [sent["id"]] * 3
+        assert referrer.received.attempts == [sent["id"]] * 3
     clock.shift = timedelta(days=1)
     await worker.deliver_due()
     assert referrer.ids() == [sent["id"]]  # delivered once, never again
+    assert referrer.received.repeats == 0
 
 
 async def test_a_referrer_without_an_endpoint_is_listed_undeliverable_until_one_is_configured(
@@ -401,7 +396,7 @@ async def test_a_referrer_without_an_endpoint_is_listed_undeliverable_until_one_
     assert [i["id"] for i in (await listed(client))["items"]] == [item["id"]]
     assert (await listed(client, requester=NO_ENDPOINT_REFERRER.lower()))["total"] == 1
     assert (await listed(client, requester=REFERRER))["total"] == 0
-    assert referrer.attempted == []
+    assert referrer.received.attempts == []
 
     # An endpoint is configured; a retry asked for now delivers it at the next pass.
     worker.endpoints = EndpointDirectory(
@@ -417,7 +412,8 @@ async def test_a_referrer_without_an_endpoint_is_listed_undeliverable_until_one_
     again = await client.post(f"/gp-messages/{item['id']}/retry", headers=WRITE)
     assert again.status_code == 409
     await worker.deliver_due()
-    assert referrer.ids() == [item["id"]]
+    assert referrer.received.attempts == [item["id"]]
+    assert referrer.received.ids(NO_ENDPOINT_REFERRER) == [item["id"]]
 
 
 async def test_messages_are_seen_only_by_the_organisations_of_their_referral(gp):
@@ -511,3 +507,18 @@ def test_endpoints_come_from_the_settings_and_a_csv_file(tmp_path):
     listed_file.write_text("ods_code,endpoint\r\nF8,https://x.example\r\n", encoding="utf-8")
     with pytest.raises(ValueError, match="line 2"):
         EndpointDirectory.from_settings(settings)
+
+
+async def test_the_development_receiver_lists_what_a_gp_system_would_file(gp):
+    client, worker, referrer = gp
+    await send_all(client, journey("emis"))
+    await worker.deliver_due()
+    async with httpx.AsyncClient(
+        transport=referrer.transport, base_url="http://gp.test"
+    ) as endpoint:
+        filed = (await endpoint.get(f"/{REFERRER}/messages")).json()
+    assert sorted(
+        (m["event"], m["task_status"], m["reason"], tuple(m["gp_record_codes"]))
+        for m in filed["messages"]
+    ) == [("accepted", "accepted", None, (REFERRED,)), ("closed", "completed", "needs-met", ())]
+    assert filed["repeats_recognised"] == 0

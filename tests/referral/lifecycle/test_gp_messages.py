@@ -522,3 +522,26 @@ async def test_the_development_receiver_lists_what_a_gp_system_would_file(gp):
         for m in filed["messages"]
     ) == [("accepted", "accepted", None, (REFERRED,)), ("closed", "completed", "needs-met", ())]
     assert filed["repeats_recognised"] == 0
+
+
+async def test_a_delivered_message_forgets_its_bundle_after_the_retention_and_is_not_sent_again(
+    gp, clock, referral_app
+):
+    client, worker, referrer = gp
+    request = referral("EMIS-GP-9")
+    accepted = task("t1", "accepted", accepted="2026-10-02", last_modified="2026-10-02T10:00:00Z")
+    await send_all(
+        client, [new(request), message(request, accepted, timestamp="2026-10-02T10:01:00Z")]
+    )
+    await worker.deliver_due()
+    assert await worker.forget_delivered() == 0  # within the retention: kept
+    assert "message" in await the_message(client, "accepted")
+
+    clock.shift = timedelta(days=31)
+    assert await worker.forget_delivered() == 1
+    kept = await the_message(client, "accepted")
+    assert kept["state"] == "sent" and "message" not in kept
+    assert await fetch_rows(referral_app, "SELECT id FROM gp_message") != []
+    await send_all(client, [message(request, accepted, timestamp="2026-10-05T10:01:00Z")])
+    await worker.deliver_due()
+    assert len(referrer.received.attempts) == 1

@@ -57,6 +57,9 @@ class ReferralSettings(ServiceSettings):
     gp_message_backoff_max_seconds: float = 3600.0
     # A claimed message is left alone by other replicas for this long (longer than any call).
     gp_message_lease_seconds: float = 60.0
+    # A delivered message's Bundle (it names the person) is cleared this many days after it was
+    # sent; the row stays, so the same event is still never sent again.
+    gp_message_sent_retention_days: int = Field(default=30, ge=1)
 
     @field_validator("gp_message_endpoints", mode="before")
     @classmethod

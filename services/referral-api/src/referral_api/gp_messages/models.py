@@ -42,7 +42,8 @@ class GpMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     # The endpoint the message was last sent to (or delivered to, once sent).
     endpoint: Mapped[str | None] = mapped_column(String(500))
-    # The message Bundle, as sent on every attempt.
+    # The message Bundle, as sent on every attempt; emptied once delivered and past the retention
+    # (`REFERRAL_GP_MESSAGE_SENT_RETENTION_DAYS`), the row kept so the event is never sent again.
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

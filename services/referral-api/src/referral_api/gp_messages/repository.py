@@ -165,3 +165,14 @@ class GpMessageRepository:
             .where(GpMessage.id == message_id, GpMessage.state != SENT)
             .values(next_attempt_at=now)
         )
+
+    async def forget_sent(self, sent_before: datetime) -> int:
+        """Clear the Bundles of messages delivered before `sent_before`; how many."""
+        result = await self.session.execute(
+            update(GpMessage)
+            .where(
+                GpMessage.state == SENT, GpMessage.sent_at < sent_before, GpMessage.message != ""
+            )
+            .values(message="")
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -121,7 +121,7 @@ def view(stored: StoredMessage, *, with_message: bool = False) -> dict[str, Any]
         "endpoint": stored.endpoint,
         "sent_at": instant(stored.sent_at) if stored.sent_at else None,
     }
-    if with_message:
+    if with_message and stored.message:
         shown["message"] = orjson.loads(stored.message)
     return {key: value for key, value in shown.items() if value is not None}
 

@@ -37,6 +37,8 @@ from signpost_platform.outbox import backoff, retry_after
 logger = logging.getLogger("referral.gp_messages")
 
 FHIR_JSON = "application/fhir+json"
+# How often delivered messages past their retention are cleared.
+FORGET_EVERY = timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +74,7 @@ class GpMessageWorker:
         self.http = http
         self.clock = clock
         self._wake = asyncio.Event()
+        self._forget_at: datetime | None = None
 
     def wake(self) -> None:
         """Deliver now rather than at the next poll."""
@@ -81,6 +84,9 @@ class GpMessageWorker:
         while True:
             try:
                 busy = await self.deliver_due()
+                if self._forget_at is None or self.clock() >= self._forget_at:
+                    await self.forget_delivered()
+                    self._forget_at = self.clock() + FORGET_EVERY
                 await self.observe_backlog()
             except Exception:  # the loop must outlive any one failure (database restart, ...)
                 logger.exception("message delivery pass failed; will retry")
@@ -90,6 +96,13 @@ class GpMessageWorker:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.settings.gp_message_poll_seconds)
             self._wake.clear()
+
+    async def forget_delivered(self) -> int:
+        """Clear the Bundles of messages delivered longer ago than the retention: the person's
+        data is not kept in the outbox once the referrer has it."""
+        sent_before = self.clock() - timedelta(days=self.settings.gp_message_sent_retention_days)
+        async with self.database.sessionmaker() as session, session.begin():
+            return await GpMessageRepository(session).forget_sent(sent_before)
 
     async def observe_backlog(self) -> None:
         """Publish the outbox depth and the age of its oldest entry as metrics."""

@@ -11,7 +11,8 @@
 4. Each resource replaces the version held only if it is newer (see `lifecycle.service`), so an
    older update arriving after a newer one changes nothing. The lifecycle summary and the links
    are then derived again and the ServiceRequest re-rendered once (its links are shown when it
-   is served, not stored in it).
+   is served, not stored in it). An acceptance, decline or closure writes the message back to
+   the referrer (`gp_messages`) in the same transaction.
 Any error rolls the whole message back: nothing is half-written.
 """
 

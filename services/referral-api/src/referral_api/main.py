@@ -1,5 +1,6 @@
 """The referral-api app factory: `uvicorn --factory referral_api.main:create_app`."""
 
+import httpx
 from fastapi import FastAPI
 
 import referral_api.models  # noqa: F401  (registers every table before the first query)
@@ -7,6 +8,8 @@ from referral_api import __version__
 from referral_api.audit import trail
 from referral_api.careplans.router import router as careplans_router
 from referral_api.config import ReferralSettings
+from referral_api.gp_messages.router import router as gp_messages_router
+from referral_api.gp_messages.worker import gp_message_lifecycle
 from referral_api.lifecycle.router import router as lifecycle_router
 from referral_api.messages.router import router as messages_router
 from referral_api.metadata import router as metadata_router
@@ -30,7 +33,14 @@ each with one or more coded reasons. Authenticate with an OAuth2 bearer token ca
 """
 
 
-def create_app(settings: ReferralSettings | None = None) -> FastAPI:
+def create_app(
+    settings: ReferralSettings | None = None,
+    *,
+    gp_message_transport: httpx.AsyncBaseTransport | None = None,
+) -> FastAPI:
+    """The app; `gp_message_transport` replaces the network route to the referrers' message
+    endpoints (tests deliver to an in-process endpoint through it)."""
+
     def configure(app: FastAPI) -> None:
         register_examples(app, EXAMPLES)
         register_links(app, LINKS)
@@ -48,6 +58,7 @@ def create_app(settings: ReferralSettings | None = None) -> FastAPI:
             lifecycle_router,
             service_use_router,
             careplans_router,
+            gp_messages_router,
             metadata_router,
             reports_router,
         ],
@@ -69,6 +80,12 @@ def create_app(settings: ReferralSettings | None = None) -> FastAPI:
                 "actions and reviews",
             },
             {"name": "metadata", "description": "The FHIR CapabilityStatement"},
+            {
+                "name": "messages to referrers",
+                "description": "Messages back to the GP and referrer on acceptance, decline "
+                "and closure: their delivery state and retries",
+            },
         ],
+        lifecycles=[gp_message_lifecycle(gp_message_transport)],
         configure=configure,
     )

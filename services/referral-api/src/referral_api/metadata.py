@@ -18,7 +18,11 @@ router = metadata_router(
     software="Signpost referral-api",
     version=__version__,
     documentation="Referrals to personalised-care roles (the Signpost minimum referral "
-    "dataset). Every error is an OperationOutcome.",
+    "dataset). Every error is an OperationOutcome. The acceptance, decline and closure of a "
+    "referral are sent back to its referrer as BaRS-shaped messages (MessageHeader event "
+    "servicerequest-response, focus the referral Task, with the GP-record SNOMED CT codes) to "
+    "the endpoint configured for the requester's ODS code; GET /gp-messages shows their "
+    "delivery.",
     operations=[
         Operation(
             name="process-message",

@@ -10,6 +10,7 @@ from referral_api.audit import audit_event
 from referral_api.careplans.models import CarePlan
 from referral_api.db import Base
 from referral_api.geography.models import LookupLoad, PostcodeLsoa, PracticePcn
+from referral_api.gp_messages.models import GpMessage
 from referral_api.imports.models import ImportRun
 from referral_api.lifecycle.models import (
     Assessment,
@@ -50,6 +51,7 @@ __all__ = [
     "CarePlan",
     "Contact",
     "ContactWorker",
+    "GpMessage",
     "HeldMessage",
     "ImportRun",
     "ListSize",

@@ -63,3 +63,9 @@ PERSON_STATED_GENDER: Final = (
 )
 GENDER_IDENTITY: Final = "https://www.datadictionary.nhs.uk/data_elements/gender_identity_code"
 ATTENDANCE: Final = "https://www.datadictionary.nhs.uk/data_elements/attended_or_did_not_attend"
+
+# Messages back to the referrer (referral-api's gp_messages): the Bundle's profile, the code
+# system of the lifecycle status the message reports, and the referrer's endpoint id system.
+REFERRER_MESSAGE_PROFILE: Final = f"{_SD}/SignpostReferrerMessage"
+GP_RECORD_ENTRY_PROFILE: Final = f"{_SD}/SignpostGpRecordEntry"
+REFERRAL_LIFECYCLE_STATUS: Final = f"{systems.LOCAL_BASE}/CodeSystem/referral-lifecycle-status"

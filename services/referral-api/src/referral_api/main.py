@@ -13,6 +13,8 @@ from referral_api.openapi_examples import EXAMPLES
 from referral_api.openapi_links import LINKS
 from referral_api.referrals.access import ALL_ORGANISATIONS
 from referral_api.referrals.router import router as referrals_router
+from referral_api.pages.router import router as pages_router
+from referral_api.pages.router import shared_routes as shared_page_routes
 from referral_api.reports.router import router as reports_router
 from signpost_platform.app import create_app as create_service_app
 from signpost_platform.audit import AuditReach
@@ -45,7 +47,9 @@ def create_app(settings: ReferralSettings | None = None) -> FastAPI:
             messages_router,
             lifecycle_router,
             metadata_router,
+            pages_router,
             reports_router,
+            shared_page_routes,
         ],
         wider_scopes=[ALL_ORGANISATIONS, AuditReach.all_organisations_scope, UNSUPPRESSED_SCOPE],
         openapi_tags=[

@@ -145,7 +145,8 @@ async def drive(journey: str, scenario: dict[str, Any], tmp_path: Path) -> dict[
     stdout, stderr = await asyncio.wait_for(process.communicate(), 180)
     assert process.returncode == 0, stderr.decode()
     result: dict[str, Any] = json.loads(stdout)
-    assert "failure" not in result, (result.get("failure"), result.get("alert"))
+    failure = (result.get("failedSteps"), result.get("alert"), result.get("failure"))
+    assert "failure" not in result, failure
     assert result["externalRequests"] == []
     assert result["pageErrors"] == []
     serious = [

@@ -41,12 +41,17 @@ async function axe(page, state) {
 
 const text = (page, selector) => page.locator(selector).innerText();
 
+// LHC-Forms may still be settling (pre-population, enableWhen) when its first item shows: an
+// answer counts once its radio button is checked, so a click it missed is made again.
 async function answer(page, linkId, code) {
-  await page
-    .locator(`[id="${linkId}/1|http://loinc.org|${code}"]`)
-    .first()
-    .click({ force: true });
-  await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => resolve())));
+  const radio = page.locator(`[id="${linkId}/1|http://loinc.org|${code}"]`).first();
+  for (let attempt = 0; attempt < 20; attempt++) {
+    await radio.click({ force: true });
+    await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => resolve())));
+    if (await radio.isChecked()) return;
+    await page.waitForTimeout(100);
+  }
+  throw new Error(`item ${linkId} would not take the answer ${code}`);
 }
 
 async function screen(page) {
@@ -85,6 +90,11 @@ async function screen(page) {
       await page.waitForFunction(() => !document.getElementById("screen").hidden);
       await page.waitForSelector('[id^="1/1|"]');
       steps.resumed = await text(page, "#draft-status");
+      steps.resumedAnswers = await page.evaluate(() =>
+        LForms.Util.getFormFHIRData("QuestionnaireResponse", "R4", document.getElementById("form"))
+          .item.filter((item) => item.answer?.[0]?.valueCoding)
+          .map((item) => [item.linkId, item.answer[0].valueCoding.code]),
+      );
       for (const [linkId, code] of person.draftAfter) await answer(page, linkId, code);
     }
     if (person.refusedFirst) {
@@ -134,7 +144,11 @@ async function dashboard(page) {
     await page.selectOption(`#group-by-${index + 1}`, dimension);
   }
   for (const [name, value] of Object.entries(scenario.filters ?? {})) {
-    await page.fill(`#filter-${name}`, value);
+    await page.click(".nhsuk-details__summary");
+    const field = page.locator(`#filter-${name}`);
+    if ((await field.evaluate((element) => element.tagName)) === "SELECT") {
+      await field.selectOption(value);
+    } else await field.fill(value);
   }
   if (scenario.from) await page.fill("#from", scenario.from);
   if (scenario.to) await page.fill("#to", scenario.to);
@@ -191,6 +205,7 @@ try {
   }));
 } catch (error) {
   result.failure = String(error.stack ?? error);
+  result.failedSteps = result.steps;
   result.alert = await page
     .evaluate(() => document.querySelector(".signpost-alert")?.innerText ?? null)
     .catch(() => null);

@@ -68,7 +68,12 @@ def _filter(dimension: Dimension) -> str:
     if dimension.values is not None and dimension.pattern is None:
         values = [("", "Any")] + [(v, dimension.label(v)) for v in dimension.values]
         return _select(id_, dimension.description, values)
-    hint = f"Any if empty; otherwise {dimension.expects}" if dimension.pattern else "Any if empty"
+    if dimension.values is not None:
+        hint = f"Any if empty; for example {', '.join(dimension.values[:2])} (several: commas)"
+    elif dimension.pattern is not None:
+        hint = f"Any if empty; otherwise {dimension.expects} (several: commas)"
+    else:
+        hint = "Any if empty (several: commas)"
     return f"""<div class="nhsuk-form-group" id="{id_}-group">
   <label class="nhsuk-label" for="{id_}">{escape(dimension.description)}</label>
   <div class="nhsuk-hint" id="{id_}-hint">{escape(hint)}</div>

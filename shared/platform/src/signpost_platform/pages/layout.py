@@ -103,6 +103,7 @@ def page(
             "server, then reload this page.</p></div></div>"
         )
         scripts = ()
+    shared_script = f'<script type="module" src="{STATIC}/pages.js"></script>' if scripts else ""
     attributes = {
         "sign-in": "development" if settings.auth_mode == "development" else settings.pages_sign_in,
         **(data or {}),
@@ -122,7 +123,7 @@ def page(
 <link rel="icon" href="{ASSETS}/nhsuk-frontend/favicon.ico">
 <link rel="stylesheet" href="{ASSETS}/nhsuk-frontend/nhsuk-frontend.min.css">
 <link rel="stylesheet" href="{STATIC}/pages.css">
-<script type="module" src="{STATIC}/pages.js"></script>
+{shared_script}
 {head}
 </head>
 <body class="nhsuk-template__body">

@@ -34,6 +34,11 @@ function fitForm() {
   });
 }
 
+function valueOf(id) {
+  const field = document.getElementById(id);
+  return typeof field?.value === "string" ? field.value.trim() : "";
+}
+
 function query() {
   const name = reportSelect.value;
   const spec = reports[name];
@@ -44,16 +49,15 @@ function query() {
     .filter(Boolean);
   if (groups.length) params.set("group_by", [...new Set(groups)].join(","));
   for (const id of ["from", "to"]) {
-    const value = document.getElementById(id).value.trim();
+    const value = valueOf(id);
     if (value) params.set(id, value);
   }
   for (const option of spec.options) {
-    const value = document.getElementById(`option-${name}-${option}`)?.value.trim();
+    const value = valueOf(`option-${name}-${option}`);
     if (value) params.set(option, value);
   }
   for (const filter of spec.filters) {
-    const field = document.getElementById(`filter-${filter}`);
-    const value = field?.value.trim();
+    const value = valueOf(`filter-${filter}`);
     if (value) for (const part of value.split(",")) params.append(filter, part.trim());
   }
   return { name, params };

@@ -9,12 +9,13 @@ PACKAGES := -e shared/schemas -e shared/platform -e services/referral-api -e ser
 SERVICES := referral directory screening
 SCOPES ?= referral:read referral:write referral:all-organisations directory:write screening:read screening:write screening:all-organisations reports:read audit:read
 
-.PHONY: help venv assets run test test-sqlite test-postgres test-clock renderers openapi-tools clients lint format migrate token expire-held load-postcodes load-directory-postcodes load-snomed import-history bench openapi image clean
+.PHONY: help venv assets sample-referrals run test test-sqlite test-postgres test-clock renderers openapi-tools clients lint format migrate token expire-held load-postcodes load-directory-postcodes load-snomed import-history bench openapi image clean
 
 help:
 	@echo "make run      start referral-api :8001, directory-api :8002, screening-api :8003 (SQLite in ./var/)"
 	@echo "             pages: http://127.0.0.1:8003/screen and http://127.0.0.1:8001/reports/dashboard"
 	@echo "make assets   install the pages' pinned front-end assets into var/assets (make run does it)"
+	@echo "make sample-referrals  load 120 synthetic referrals into ./var/referral.db for the dashboard"
 	@echo "make test     run every test (SQLite and PostgreSQL)"
 	@echo "make test-clock  run the date-sensitive suites with the clock just before a month (SQLite) and a year (PostgreSQL) boundary"
 	@echo "make renderers install chromium and the npm packages the renderer and page tests use"
@@ -47,6 +48,10 @@ assets: venv
 
 run: venv assets
 	$(BIN)/python -m signpost_platform.devserver
+
+# The synthetic report dataset in the development referral-api database, for the dashboard.
+sample-referrals: venv
+	$(BIN)/python -m tests.support.sample_referrals
 
 # SQLite and PostgreSQL run side by side, as two pytest processes (tests/run_parts.sh).
 test: venv

@@ -97,6 +97,9 @@ async function screen(page) {
       );
       for (const [linkId, code] of person.draftAfter) await answer(page, linkId, code);
     }
+    if (person.questionsScreenshot) {
+      await page.screenshot({ path: person.questionsScreenshot, fullPage: true });
+    }
     if (person.refusedFirst) {
       // The API's own message, in words; the answers stay as typed.
       const typed = await page.inputValue("#nhs-number");

@@ -33,6 +33,7 @@ async def test_a_person_screens_positive_and_negative_and_the_referral_reaches_r
                 "refusedFirst": "9434765918",
                 "waitFor": "sent",
                 "screenshot": str(screenshots / "pages-screen.png"),
+                "questionsScreenshot": str(screenshots / "pages-screen-questions.png"),
             },
             {
                 "label": "negative",

@@ -86,14 +86,19 @@ export async function api(url, init = {}) {
 }
 
 // Where an error is, in words, for the elements a page's form fills.
+// Others are left out: the message itself says what is wrong.
 const PLACES = [
-  [/subject\.identifier|nhs-number/, "NHS number"],
-  [/^If-None-Exist|^If-Match/, "the submission"],
+  [/subject\.identifier|nhs-number/, () => "NHS number"],
+  [/linkId='([^']+)'/, (match) => `question ${match[1]}`],
+  [/^If-None-Exist|^If-Match/, () => "the submission"],
 ];
 
 function plainPlace(expression) {
-  for (const [pattern, words] of PLACES) if (pattern.test(expression)) return words;
-  return expression;
+  for (const [pattern, words] of PLACES) {
+    const match = expression.match(pattern);
+    if (match) return words(match);
+  }
+  return null;
 }
 
 /** The plain words of an error answer: its OperationOutcome issues or problem detail. */
@@ -114,7 +119,9 @@ export async function problem(response) {
           if (text.startsWith(`${expression}: `)) text = text.slice(expression.length + 2);
         }
         text = text.replace(/^Value error, /, "");
-        const where = expressions.map(plainPlace).filter((place) => !text.includes(place));
+        const where = [...new Set(expressions.map(plainPlace))].filter(
+          (place) => place && !text.includes(place),
+        );
         return where.length ? `${text} (${where.join(", ")})` : text;
       });
     if (lines.length) return lines.join("; ");

@@ -59,7 +59,14 @@ async function screen(page) {
   await page.goto(`${base}/screen`);
   await page.waitForSelector("#sign-in:not([hidden])");
   await axe(page, "sign-in");
-  await page.click("#dev-sign-in");
+  // By keyboard: the first Tab reaches the skip link, which moves focus to the main content;
+  // the next reaches the development sign-in, which Enter presses.
+  await page.keyboard.press("Tab");
+  result.steps.firstTab = await page.evaluate(() => document.activeElement.className);
+  await page.keyboard.press("Enter");
+  await page.keyboard.press("Tab");
+  result.steps.secondTab = await page.evaluate(() => document.activeElement.id);
+  await page.keyboard.press("Enter");
   await page.waitForSelector("#start-form", { state: "visible" });
   // Bad input first: no NHS number, then one the API refuses.
   await page.click("#start");

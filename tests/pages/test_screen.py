@@ -47,6 +47,8 @@ async def test_a_person_screens_positive_and_negative_and_the_referral_reaches_r
     result = await drive("screen", scenario, tmp_path)
 
     steps = result["steps"]
+    # Signed in by keyboard alone, past the skip link.
+    assert (steps["firstTab"], steps["secondTab"]) == ("nhsuk-skip-link", "dev-sign-in")
     assert "Enter the NHS number" in steps["missingNumber"]
     positive, negative = steps["positive"], steps["negative"]
     draft_id = positive["draft"].split("reference is ")[1].split(":")[0]

@@ -315,6 +315,7 @@ function showOutcome(body) {
   screen.hidden = true;
   outcome.hidden = false;
   starting(false);
+  document.getElementById("nhs-number-group").hidden = true;
   document.getElementById("outcome-title").focus();
   if (found.referral.state === "pending" || found.referral.state === "failing") poll(body.id);
 }
@@ -344,6 +345,7 @@ document.getElementById("new-screen").addEventListener("click", () => {
   remember(null);
   outcome.hidden = true;
   starting(true);
+  document.getElementById("nhs-number-group").hidden = false;
   document.getElementById("nhs-number").value = "";
   document.getElementById("draft-reference").value = "";
   document.getElementById("nhs-number").focus();

@@ -88,10 +88,10 @@ async function screen(page) {
       );
       steps.draft = await text(page, "#draft-status");
       const reference = steps.draft.match(/reference is ([^:]+):/)[1];
-      // A reload: the sign-in holds for the tab; the draft is resumed by its reference.
+      // A reload: the sign-in holds for the tab, and the page offers the draft to resume.
       await page.reload();
-      await page.waitForSelector("#start-form", { state: "visible" });
-      await page.click(".nhsuk-details__summary");
+      await page.waitForSelector("#draft-reference", { state: "visible" });
+      steps.offered = await page.inputValue("#draft-reference");
       await page.fill("#draft-reference", reference);
       await page.click("#resume-form button");
       await page.waitForFunction(() => !document.getElementById("screen").hidden);
@@ -120,6 +120,17 @@ async function screen(page) {
       await page.fill("#nhs-number", typed);
     }
     await axe(page, `questions ${person.label}`);
+    if (person.lostAnswer) {
+      // The submission reaches the service but its answer is lost on the way back: the page
+      // says so, and sending again returns the stored screen instead of storing another.
+      await page.route("**/fhir/QuestionnaireResponse", async (route) => {
+        await route.fetch();
+        await route.abort("connectionreset");
+      }, { times: 1 });
+      await page.click("#submit");
+      await page.waitForSelector(".signpost-alert");
+      steps.lost = await text(page, ".signpost-alert");
+    }
     // A double click sends one screen.
     await page.dblclick("#submit");
     await page.waitForSelector("#outcome", { state: "visible" });

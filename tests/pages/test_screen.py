@@ -15,6 +15,7 @@ YES, NO = "LA33-6", "LA32-8"
 BARTS = "barts-social-welfare-screening-2023.1"
 POSITIVE, NEGATIVE = "9434765919", "9434765870"
 REFERRALS = bearer("referral:read", "referral:all-organisations")
+SCREENS = bearer("screening:read", "screening:all-organisations")
 
 
 async def test_a_person_screens_positive_and_negative_and_the_referral_reaches_referral_api(
@@ -40,6 +41,7 @@ async def test_a_person_screens_positive_and_negative_and_the_referral_reaches_r
                 "questionnaire": BARTS,
                 "nhsNumber": NEGATIVE,
                 "answers": [["1", NO], ["2", NO], ["3", YES], ["4", YES], ["5", NO], ["6", NO]],
+                "lostAnswer": True,
             },
         ],
     }
@@ -52,6 +54,7 @@ async def test_a_person_screens_positive_and_negative_and_the_referral_reaches_r
     assert "Enter the NHS number" in steps["missingNumber"]
     positive, negative = steps["positive"], steps["negative"]
     draft_id = positive["draft"].split("reference is ")[1].split(":")[0]
+    assert positive["offered"] == draft_id
     assert positive["resumed"].startswith(f"Draft {draft_id} resumed")
     # The API's refusal in words, no stack trace; the answers were kept.
     assert "Modulus 11" in positive["refused"] and "Traceback" not in positive["refused"]
@@ -71,6 +74,7 @@ async def test_a_person_screens_positive_and_negative_and_the_referral_reaches_r
         "Not asked",
     )
     assert negative["referral"] == "No referral needed: nothing was flagged."
+    assert "could not be sent" in negative["lost"]
     assert len(axe_summary(result)) == 6
 
     async with httpx.AsyncClient() as client:
@@ -85,6 +89,11 @@ async def test_a_person_screens_positive_and_negative_and_the_referral_reaches_r
             )
             for number in (POSITIVE, NEGATIVE)
         }
+        observations = await client.get(
+            f"{page_services.screening}/fhir/Observation",
+            params={"patient.identifier": f"https://fhir.nhs.uk/Id/nhs-number|{NEGATIVE}"},
+            headers=SCREENS,
+        )
     assert referral.status_code == 200, referral.text
     body = referral.json()
     assert body["subject"]["identifier"]["value"] == POSITIVE
@@ -92,3 +101,12 @@ async def test_a_person_screens_positive_and_negative_and_the_referral_reaches_r
     # One referral for the positive screen, whatever the double click did; none for the other.
     totals = {number: answer.json()["total"] for number, answer in found.items()}
     assert totals == {POSITIVE: 1, NEGATIVE: 0}
+    # The negative screen was sent twice (its first answer lost) and stored once: its answers
+    # were extracted from one response.
+    assert observations.status_code == 200, observations.text
+    sources = {
+        reference["reference"]
+        for entry in observations.json()["entry"]
+        for reference in entry["resource"]["derivedFrom"]
+    }
+    assert sources == {f"QuestionnaireResponse/{negative['reference']}"}

@@ -351,4 +351,10 @@ document.getElementById("new-screen").addEventListener("click", () => {
   document.getElementById("nhs-number").focus();
 });
 
-whenSignedIn(() => {});
+// A screen saved earlier in this tab (before a reload, say) is offered for resuming.
+whenSignedIn(() => {
+  if (attempt?.id) {
+    document.getElementById("draft-reference").value = attempt.id;
+    resumeForm.closest("details").open = true;
+  }
+});

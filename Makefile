@@ -9,7 +9,7 @@ PACKAGES := -e shared/schemas -e shared/platform -e services/referral-api -e ser
 SERVICES := referral directory screening
 SCOPES ?= referral:read referral:write referral:all-organisations directory:write screening:read screening:write screening:all-organisations reports:read audit:read
 
-.PHONY: help venv assets sample-referrals run test test-sqlite test-postgres test-clock renderers openapi-tools clients lint format migrate token expire-held load-postcodes load-directory-postcodes load-snomed import-history bench openapi image clean
+.PHONY: help venv run test test-sqlite test-postgres test-clock renderers openapi-tools clients lint format migrate token expire-held load-postcodes load-directory-postcodes load-snomed import-history bench openapi image clean
 
 help:
 	@echo "make run      start referral-api :8001, directory-api :8002, screening-api :8003 (SQLite in ./var/)"
@@ -40,6 +40,8 @@ $(STAMP): pyproject.toml constraints.txt shared/schemas/pyproject.toml shared/pl
 	@touch $(STAMP)
 
 venv: $(STAMP)
+
+.PHONY: assets sample-referrals
 
 # The pages' front-end packages (NHS.UK frontend, LHC-Forms), pinned and hash-checked, fetched once
 # from the npm registry into var/assets (docs/pages.md); no node needed.

@@ -14,7 +14,8 @@
     python -m bench.reports --database-url postgresql+asyncpg://... (reuse a generated one)
 
 Nothing is asserted: figures are printed. Latency includes the service's own work per report
-(auth, the refresh check of the change queue, rendering, disclosure control).
+(auth, the freshness read of the change queue, rendering, disclosure control; the facts are
+built before timing and a report request never refreshes them).
 """
 
 import argparse

@@ -29,6 +29,10 @@ if _TRAVELLER is not None:
 # rate limit is tested on its own (tests/platform/test_security.py) and off everywhere else.
 for _prefix in ("REFERRAL", "DIRECTORY", "SCREENING"):
     os.environ.setdefault(f"{_prefix}_RATE_LIMIT_PER_MINUTE", "0")
+# referral-api's report facts refresh worker runs only where a test starts it: the test client
+# brings the facts up to date before each report request instead (tests.support.clients), so
+# report tests never depend on when the worker ran.
+os.environ.setdefault("REFERRAL_REPORT_REFRESH_WORKER_ENABLED", "false")
 
 from tests.support.databases import BACKENDS  # noqa: E402  (after the environment is set)
 

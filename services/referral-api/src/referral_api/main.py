@@ -13,6 +13,7 @@ from referral_api.openapi_examples import EXAMPLES
 from referral_api.openapi_links import LINKS
 from referral_api.referrals.access import ALL_ORGANISATIONS
 from referral_api.referrals.router import router as referrals_router
+from referral_api.reports.refresher import refresh_lifecycle
 from referral_api.reports.router import router as reports_router
 from signpost_platform.app import create_app as create_service_app
 from signpost_platform.audit import AuditReach
@@ -48,6 +49,7 @@ def create_app(settings: ReferralSettings | None = None) -> FastAPI:
             reports_router,
         ],
         wider_scopes=[ALL_ORGANISATIONS, AuditReach.all_organisations_scope, UNSUPPRESSED_SCOPE],
+        lifecycles=[refresh_lifecycle],
         openapi_tags=[
             {"name": "ServiceRequest", "description": "Referrals (the minimum referral dataset)"},
             {

@@ -6,7 +6,8 @@ The facts are narrow, denormalised copies of what reports aggregate: one row per
 carrying the referral's dimensions so a report is one scan of one table. They are derived from
 the normalised tables and never edited by hand: triggers on those tables (see the
 `report_facts` revision) record every changed referral in `report_change`, and
-`reports.facts.refresh` rebuilds the facts of those referrals before a report is served.
+`reports.facts.refresh`, run by the refresh worker (`reports.refresher`), rebuilds the facts
+of those referrals; a report request only reads them.
 To keep the rows small (a scan reads every byte), a referral is a small integer
 (`report_key`) and a dimension value a small integer code (`report_code`); flags are 0/1
 small integers so reports can SUM them.

@@ -24,6 +24,17 @@ logger = logging.getLogger("signpost.reports")
 router = APIRouter(prefix="/reports", tags=["reports"])
 ReportsCaller = Annotated[Caller, require_scope("reports:read")]
 
+# Up to when a report's facts include every committed change (docs/reports.md, freshness).
+FRESHNESS_HEADER = "X-Facts-Refreshed-At"
+_FRESHNESS = {
+    FRESHNESS_HEADER: {
+        "description": "The facts the report is built from include every change committed "
+        "before this moment (UTC, RFC 3339); the refresh worker keeps it within seconds of "
+        "now. Absent until the facts have first been built.",
+        "schema": {"type": "string", "format": "date-time"},
+    }
+}
+
 _PROBLEM = {
     "content": {
         "application/problem+json": {
@@ -168,12 +179,11 @@ def _add_route(spec: service.ReportSpec) -> None:
         )
         settings = request.app.state.settings
         context = service.Context(
-            request.app.state.database,
             settings.pseudonym_key,
             settings.disclosure_key,
             load_table(settings.disclosure_ptable),
         )
-        published = await service.run(spec, session, query, context)
+        published, as_of = await service.run(spec, session, query, context)
         logger.info(
             "report served",
             extra={
@@ -187,6 +197,8 @@ def _add_route(spec: service.ReportSpec) -> None:
             "Cache-Control": "no-store",
             "X-Disclosure-Control": "controlled" if query.controlled else "none",
         }
+        if as_of is not None:
+            headers[FRESHNESS_HEADER] = as_of.replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
         if query.output == "csv":
             headers["Content-Disposition"] = f'attachment; filename="{spec.name}.csv"'
             body = rendering.as_csv(published).encode()
@@ -206,6 +218,7 @@ def _add_route(spec: service.ReportSpec) -> None:
     responses: dict[int | str, dict[str, Any]] = {
         200: {
             "description": "The report (JSON, CSV or an SVG chart)",
+            **({"headers": _FRESHNESS} if spec.uses_facts else {}),
             "content": {
                 "application/json": {"example": example["json"]} if example else {},
                 "text/csv": {"example": example["csv"]} if example else {},

@@ -8,6 +8,7 @@ docs/reports.md; the docstring of each builder says what it counts.
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from pydantic import SecretStr
@@ -28,7 +29,6 @@ from referral_api.reports.query import MAX_GROUP_BY, Option, ReportQuery
 from referral_api.reports.repository import ReportRepository, Row, column_name
 from referral_api.reports.tables import Column, Report, count, key_of, percentage, statistic
 from referral_api.reports.workers_repository import WorkerRepository
-from signpost_platform.db import Database
 from signpost_platform.errors import BadRequest, Conflict
 from signpost_schemas import codes
 from signpost_schemas.disclosure import PerturbationTable, RecordKeys, cell_key
@@ -38,7 +38,6 @@ from signpost_schemas.disclosure import PerturbationTable, RecordKeys, cell_key
 class Context:
     """What report builders may need beyond the read session."""
 
-    database: Database
     pseudonym_key: SecretStr
     disclosure_key: SecretStr
     ptable: PerturbationTable
@@ -75,18 +74,21 @@ class ReportSpec:
 
 async def run(
     spec: ReportSpec, session: AsyncSession, query: ReportQuery, context: Context
-) -> Report:
-    """Bring the facts up to date, build the report and apply disclosure control (unless the
-    caller may see true counts)."""
+) -> tuple[Report, datetime | None]:
+    """Build the report from the facts as they stand (a report only reads: the refresh worker
+    keeps them current) and apply disclosure control (unless the caller may see true counts).
+    Returns it with the moment up to which its facts include every committed change (None
+    for a report that reads the live tables, which are always current)."""
+    as_of = None
     if spec.uses_facts:
-        await facts.refresh(context.database, context.pseudonym_key, context.disclosure_key)
+        as_of = await facts.freshness(session, context.pseudonym_key, context.disclosure_key)
     report = await spec.build(session, query, context)
     report = replace(
         report,
         group_columns=tuple(column_name(name) for name in query.group_by),
         one_group_each=not _per_reason(query.group_by),
     )
-    return disclosure.publish(report, query.controlled, context.ptable)
+    return disclosure.publish(report, query.controlled, context.ptable), as_of
 
 
 # Shared pieces -------------------------------------------------------------------------------

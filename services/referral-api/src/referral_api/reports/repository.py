@@ -34,6 +34,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from referral_api.geography.models import LookupLoad
 from referral_api.reports import wellbeing
+from referral_api.reports.dimensions import column_name
 from referral_api.reports.facts_repository import PAIR_LEVELS, flag
 from referral_api.reports.models import (
     CODED_COLUMNS,
@@ -64,11 +65,6 @@ CODE = ReportCode.__table__
 NOT_RECORDED_GROUP = "not-recorded"
 NO_CODE = -1  # matches nothing: a filter value the facts have never seen
 Codes = dict[str, dict[str, int]]
-
-
-def column_name(dimension: str) -> str:
-    """The result column of a dimension: `age-band` -> `age_band`."""
-    return dimension.replace("-", "_")
 
 
 def counted(

@@ -55,6 +55,8 @@ class ReportSpec:
     description: str
     build: Builder
     options: tuple[Option, ...] = ()
+    # The title the report itself carries, where longer than the catalogue's.
+    heading: str | None = None
     # Dimensions the report breaks down by itself: they may be filtered, not grouped by.
     reserved: tuple[str, ...] = ()
     default_group_by: tuple[str, ...] = ()
@@ -85,6 +87,8 @@ async def run(
     report = await spec.build(session, query, context)
     report = replace(
         report,
+        name=spec.name,
+        title=report.title or spec.heading or spec.title,
         group_columns=tuple(column_name(name) for name in query.group_by),
         one_group_each=not _per_reason(query.group_by),
     )
@@ -92,6 +96,12 @@ async def run(
 
 
 # Shared pieces -------------------------------------------------------------------------------
+
+
+def _report(*args: Any, title: str = "", **kwargs: Any) -> Report:
+    """A report as a builder makes it: its name and title come from its `ReportSpec` (`run`),
+    unless a view of it has a title of its own."""
+    return Report("", title, *args, **kwargs)
 
 
 def _dimension_columns(group_by: Sequence[str]) -> list[Column]:
@@ -200,9 +210,7 @@ async def referrals(session: AsyncSession, query: ReportQuery, context: Context)
     rows, total = await ReportRepository(session).referral_counts(query, people=True)
     rows = _label(rows, query.group_by)
     rows.sort(key=_order_key(query.group_by))
-    return Report(
-        "referrals",
-        "Referrals and people",
+    return _report(
         "Referrals made in the period, and the number of different people they were for.",
         [
             *_dimension_columns(query.group_by),
@@ -295,9 +303,7 @@ async def reasons(session: AsyncSession, query: ReportQuery, context: Context) -
         count("referrals_in_group", "Referrals in the group", varies_by=()),
         percentage("share", "% of referrals with this reason", "referrals", "referrals_in_group"),
     ]
-    return Report(
-        "reasons",
-        "Reasons for referral",
+    return _report(
         "Every coded reason of every referral, so needs beyond the first are seen.",
         columns,
         rows,
@@ -353,9 +359,7 @@ async def reason_pairs(session: AsyncSession, query: ReportQuery, context: Conte
             **_count(total, "referrals", "referrals_in_group"),
         }
     ]
-    return Report(
-        "reason-pairs",
-        "Reasons given together",
+    return _report(
         "Pairs of reasons on the same referral, most frequent first.",
         [
             *_dimension_columns(query.group_by),
@@ -419,9 +423,7 @@ async def support(session: AsyncSession, query: ReportQuery, context: Context) -
         count("onward_referrals", "Of which onward referrals", one_category_each=True),
     ]
     rows.sort(key=_order_key(query.group_by))
-    return Report(
-        "support",
-        "Support offered",
+    return _report(
         "What people were offered: signposting and onward referrals by type.",
         columns,
         rows,
@@ -445,9 +447,7 @@ async def support_match(session: AsyncSession, query: ReportQuery, context: Cont
         row["addressed_by"] = ", ".join(mapping.get(row["reason_group"], ()))
     _label(rows, query.group_by)
     rows.sort(key=_order_key(query.group_by))
-    return Report(
-        "support-match",
-        "Reason vs support offered",
+    return _report(
         "For each need (reason group), the referrals offered support, and the share of those "
         "offered support that addresses that need.",
         [
@@ -542,9 +542,7 @@ async def waiting_times(session: AsyncSession, query: ReportQuery, context: Cont
     )
     _label(rows, query.group_by)
     rows.sort(key=_order_key(query.group_by))
-    return Report(
-        "waiting-times",
-        "Waiting times",
+    return _report(
         "Calendar days (UTC) from the referral date to the first contact the person attended, "
         "and to closure.",
         [
@@ -591,9 +589,7 @@ async def attendance(session: AsyncSession, query: ReportQuery, context: Context
     rows, total = await ReportRepository(session).attendance(query)
     rows = [_with_due(row) for row in _label(rows, query.group_by)]
     rows.sort(key=_order_key(query.group_by))
-    return Report(
-        "attendance",
-        "Attendance",
+    return _report(
         "Contacts by attendance outcome. DNA rate = did not attend / (attended + did not "
         "attend + arrived too late to be seen).",
         [
@@ -653,9 +649,7 @@ async def outcomes(session: AsyncSession, query: ReportQuery, context: Context) 
     )
     _label(rows, query.group_by)
     rows.sort(key=_order_key(query.group_by))
-    return Report(
-        "outcomes",
-        "Referral outcomes",
+    return _report(
         "The lifecycle status of referrals made in the period, as it stands now.",
         [
             *_dimension_columns(query.group_by),
@@ -722,9 +716,7 @@ async def closure_reasons(session: AsyncSession, query: ReportQuery, context: Co
     totals.sort(key=lambda r: r["ended"])
     _label(rows, query.group_by)
     rows.sort(key=lambda r: (_order_key(query.group_by)(r), r["ended"]))
-    return Report(
-        "closure-reasons",
-        "Closure and decline reasons",
+    return _report(
         "Why closed referrals were closed (with the outcome group) and why declined ones were "
         "declined.",
         [
@@ -750,20 +742,28 @@ async def closure_reasons(session: AsyncSession, query: ReportQuery, context: Co
 # Rates ---------------------------------------------------------------------------------------
 
 POPULATION_DIMENSIONS = ("practice", "pcn", "age-band", "gender")
-NO_POPULATION = ("ethnicity", "ethnic-category", "imd-decile")
+
+
+def _no_population() -> tuple[str, ...]:
+    """Properties of the person that list sizes are not split by: rates refuse them rather
+    than divide by the wrong population."""
+    return tuple(
+        d.name for d in catalogue().values() if d.of_person and d.name not in POPULATION_DIMENSIONS
+    )
 
 
 async def rates(session: AsyncSession, query: ReportQuery, context: Context) -> Report:
     """Referrals per 10,000 registered patients, where list sizes are loaded."""
+    no_population = _no_population()
     for name in query.group_by:
-        if name in NO_POPULATION:
+        if name in no_population:
             raise BadRequest(
                 f"group_by: rates need a population, and list sizes are by practice, PCN, age "
                 f"band and sex only, not {name}",
                 expression="group_by",
             )
     for name in query.filters:
-        if name in NO_POPULATION:
+        if name in no_population:
             raise BadRequest(
                 f"{name}: rates need a population, and list sizes are by practice, PCN, age "
                 "band and sex only",
@@ -801,9 +801,7 @@ async def rates(session: AsyncSession, query: ReportQuery, context: Context) -> 
     _label(rows, query.group_by)
     rows.sort(key=_order_key(query.group_by))
     area = "practices" if level == "practice" else "PCNs"
-    return Report(
-        "rates",
-        "Referral rates per 10,000 registered patients",
+    return _report(
         f"Referrals of people registered at {area} with a list size loaded, per 10,000 "
         "patients registered there (in the group's age band and sex).",
         [
@@ -858,9 +856,7 @@ async def wellbeing_change(session: AsyncSession, query: ReportQuery, context: C
         (_means({**_blank(query.group_by), **row}) for row in whole),
         key=lambda r: order.get(r["measure"], 99),
     )
-    return Report(
-        "wellbeing",
-        "Wellbeing change",
+    return _report(
         "For each score, referrals with a baseline and a later follow-up (or discharge) "
         "assessment: mean baseline, mean follow-up and mean change (follow-up minus baseline).",
         [
@@ -897,9 +893,7 @@ async def re_referrals(session: AsyncSession, query: ReportQuery, context: Conte
     rows, total = await ReportRepository(session).linkage(query)
     _label(rows, query.group_by)
     rows.sort(key=_order_key(query.group_by))
-    return Report(
-        "re-referrals",
-        "Re-referrals and parallel referrals",
+    return _report(
         "Re-referral: the same person referred to the same role again within the linkage "
         "window after the earlier referral ended. Parallel: referred to another role while a "
         "referral was open (the 'assessed twice' problem); each such pair counts once, at the "
@@ -963,9 +957,7 @@ async def completeness(session: AsyncSession, query: ReportQuery, context: Conte
     _label(rows, query.group_by)
     field_order = {name: i for i, (name, _, _) in enumerate(FIELDS)}
     rows.sort(key=lambda r: (_order_key(query.group_by)(r), field_order[r["field"]]))
-    return Report(
-        "completeness",
-        "Data completeness",
+    return _report(
         "The share of referrals with each field present and coded, by source system and role.",
         [
             *_dimension_columns(query.group_by),
@@ -1048,9 +1040,7 @@ async def data_quality_report(
             count(name, f"{label}: referrals"),
             percentage(f"{name}_rate", f"{label}: % of referrals received", name, "referrals"),
         ]
-    return Report(
-        "data-quality",
-        "Data quality by sender",
+    return _report(
         "The referrals each sender sent, and how many Signpost kept with data gaps: "
         "no source of referral, reason codes it cannot map, reasons as text only, no NHS "
         "number, elements it kept but did not interpret, personal data it removed.",
@@ -1113,9 +1103,7 @@ async def _unmapped_codes(session: AsyncSession, query: ReportQuery, context: Co
         }
     )
     rows.sort(key=_order_key(query.group_by, data_quality.DIMENSIONS))
-    return Report(
-        "data-quality",
-        "Data quality by sender: codes Signpost could not map",
+    return _report(
         "The codes senders used that Signpost could not place in its code lists, most "
         "frequent first, with the share of the group's referrals that carried each.",
         [
@@ -1139,6 +1127,7 @@ async def _unmapped_codes(session: AsyncSession, query: ReportQuery, context: Co
         chart_measure="referrals",
         ranked=True,
         limit=int(query.option("limit")),
+        title="Data quality by sender: codes Signpost could not map",
     )
 
 
@@ -1172,9 +1161,7 @@ async def workers_report(session: AsyncSession, query: ReportQuery, context: Con
         count("appointments_due", "Appointments due", additive=False),
         percentage("dna_rate", "DNA rate %", "dna", "appointments_due"),
     ]
-    return Report(
-        "workers",
-        "Activity by worker",
+    return _report(
         "Per worker (by staff identifier) and role: the caseload, contacts and DNA rate in "
         "the period.",
         [*columns, *counts],
@@ -1269,6 +1256,7 @@ REPORTS: dict[str, ReportSpec] = {
             "Rates per 10,000",
             "Referrals per 10,000 registered patients, where list sizes are loaded.",
             rates,
+            heading="Referral rates per 10,000 registered patients",
             needs="practice or PCN list sizes (python -m referral_api.reports.load --list-sizes)",
         ),
         ReportSpec(

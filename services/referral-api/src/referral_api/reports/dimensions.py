@@ -40,7 +40,10 @@ class Dimension:
     `values` is the list a filter value must come from, unless it matches `pattern` (`expects`
     says what the pattern admits); `labels` gives a display for coded values; `per_reason`
     dimensions come from a referral's reasons, so a referral with several reasons appears under
-    each of them.
+    each of them. A dimension with a `fact` (`table.column` of a child fact table) may have
+    several values per referral: grouped by it, a referral counts under each (`note` says
+    so); filtered by it, a referral with any of the values is kept. `reports` lists the only
+    reports that offer it (None: every report built from the facts).
     """
 
     name: str
@@ -52,6 +55,9 @@ class Dimension:
     filterable: bool = True
     per_reason: bool = False
     of_person: bool = False
+    fact: str | None = None
+    note: str | None = None
+    reports: tuple[str, ...] | None = None
 
     def label(self, value: str | None) -> str:
         if value is None:
@@ -105,6 +111,15 @@ class DimensionSpec:
     filterable: bool = True
     per_reason: bool = False
     of_person: bool = False
+    fact: str | None = None
+    note: str | None = None
+    reports: tuple[str, ...] | None = None
+
+
+MULTI_COUNT_NOTE = (
+    "Every reason of a referral is counted: a referral with three reasons counts once under "
+    "each of them, so rows add up to more than the number of referrals."
+)
 
 
 def _roles() -> tuple[str, ...]:
@@ -252,6 +267,8 @@ SPECS: tuple[DimensionSpec, ...] = (
         pattern=SNOMED_CONCEPT_ID,
         labels=_reason_labels,
         per_reason=True,
+        fact="report_reason.reason",
+        note=MULTI_COUNT_NOTE,
     ),
     DimensionSpec(
         "reason-group",
@@ -262,6 +279,22 @@ SPECS: tuple[DimensionSpec, ...] = (
         "no group covers, 'uncoded' for a reason given as text only",
         values=lambda: (*_groups(codes.referral_reasons()), UNMAPPED_GROUP, UNCODED_GROUP),
         per_reason=True,
+        fact="report_reason.reason_group",
+        note=MULTI_COUNT_NOTE,
+    ),
+    DimensionSpec(
+        "support-group",
+        None,
+        "support_offered.support_group",
+        "code",
+        "The group of the support offered to the referral (the service type: housing, "
+        "finance, ...); empty for referrals offered none",
+        values=lambda: _groups(codes.support_offered()),
+        fact="report_support.support_group",
+        note="Every group of support offered to a referral is counted: a referral offered "
+        "support in two groups counts once under each, so rows add up to more than the number "
+        "of referrals; referrals offered no support are in the row with no support group.",
+        reports=("outcomes",),
     ),
 )
 # The columns every fact table carries, in order, and those holding `report_code` codes.
@@ -296,6 +329,9 @@ def catalogue() -> dict[str, Dimension]:
             filterable=spec.filterable,
             per_reason=spec.per_reason,
             of_person=spec.of_person,
+            fact=spec.fact,
+            note=spec.note,
+            reports=spec.reports,
         )
         for spec in SPECS
         if spec.name is not None

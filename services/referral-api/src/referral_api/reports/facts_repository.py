@@ -93,7 +93,13 @@ PERSON_PCN = func.coalesce(P.c.pcn_ods, PRACTICE_PCN.c.pcn_ods)
 WITH_PRACTICE_PCN = P.outerjoin(PRACTICE_PCN, PRACTICE_PCN.c.practice_ods == P.c.practice_ods)
 # The tables a declared dimension (`dimensions.SPECS`) may be read from, by name; the referral
 # facts' SELECT joins each of them to the referral.
-SOURCES = {"referral": R, "referral_person": P, "referral_reason": RR, "lsoa_imd": IMD}
+SOURCES = {
+    "referral": R,
+    "referral_person": P,
+    "referral_reason": RR,
+    "support_offered": S,
+    "lsoa_imd": IMD,
+}
 
 
 def source_value(spec: DimensionSpec) -> ColumnElement[Any]:
@@ -346,7 +352,12 @@ class FactRepository:
             (L.c.status == "closed", L.c.closure_reason_code),
             (L.c.status == "declined", L.c.decline_reason_code),
         )
-        only = {"referral": referral, "referral_person": person, "referral_reason": reasons}
+        only = {
+            "referral": referral,
+            "referral_person": person,
+            "referral_reason": reasons,
+            "support_offered": support,
+        }
         declared = [
             values(
                 spec.name,
@@ -363,7 +374,6 @@ class FactRepository:
             select(literal("status").label("dimension"), literal("received").label("value")),
             values("ended-reason", ended, *lifecycle),
             values("support", S.c.support_code, *support),
-            values("support-group", S.c.support_group, *support),
             *(
                 select(literal("measure").label("dimension"), literal(m).label("value"))
                 for m in wellbeing.measures()

@@ -14,7 +14,6 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from referral_api.reports import charts, rendering, service
-from referral_api.reports.dimensions import catalogue
 from referral_api.reports.query import MEDIA_TYPES, UNSUPPRESSED_SCOPE, parse_query
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import ReadSessionDep
@@ -76,7 +75,7 @@ async def list_reports(_caller: ReportsCaller) -> Response:
 
 def _parameters(spec: service.ReportSpec) -> list[dict[str, Any]]:
     """The query parameters of a report, for the OpenAPI document."""
-    dimensions = catalogue() if spec.dimensions is None else spec.dimensions
+    dimensions = spec.offered()
     day = spec.period
     parameters: list[dict[str, Any]] = [
         {
@@ -174,7 +173,7 @@ def _add_route(spec: service.ReportSpec) -> None:
             options=spec.options,
             reserved=spec.reserved,
             default_group_by=spec.default_group_by,
-            dimensions=spec.dimensions,
+            dimensions=spec.offered(),
             max_group_by=spec.max_group_by,
         )
         settings = request.app.state.settings

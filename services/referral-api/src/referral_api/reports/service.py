@@ -23,7 +23,13 @@ from referral_api.reports import (
     wellbeing,
     workers,
 )
-from referral_api.reports.dimensions import NOT_RECORDED, Dimension, catalogue, dimension
+from referral_api.reports.dimensions import (
+    MULTI_COUNT_NOTE,
+    NOT_RECORDED,
+    Dimension,
+    catalogue,
+    dimension,
+)
 from referral_api.reports.quality_repository import DataQualityRepository
 from referral_api.reports.query import MAX_GROUP_BY, Option, ReportQuery
 from referral_api.reports.repository import ReportRepository, Row, column_name
@@ -73,6 +79,16 @@ class ReportSpec:
     def uses_facts(self) -> bool:
         return self.dimensions is None
 
+    def offered(self) -> Mapping[str, Dimension]:
+        """The dimensions this report filters and groups by."""
+        if self.dimensions is not None:
+            return self.dimensions
+        return {
+            name: found
+            for name, found in catalogue().items()
+            if found.reports is None or self.name in found.reports
+        }
+
 
 async def run(
     spec: ReportSpec, session: AsyncSession, query: ReportQuery, context: Context
@@ -90,7 +106,7 @@ async def run(
         name=spec.name,
         title=report.title or spec.heading or spec.title,
         group_columns=tuple(column_name(name) for name in query.group_by),
-        one_group_each=not _per_reason(query.group_by),
+        one_group_each=not _fans_out(query.group_by),
     )
     return disclosure.publish(report, query.controlled, context.ptable), as_of
 
@@ -152,9 +168,10 @@ def _group_key(row: Row, group_by: Sequence[str]) -> tuple[Any, ...]:
     return tuple(row.get(column_name(name)) for name in group_by)
 
 
-def _per_reason(group_by: Sequence[str]) -> bool:
+def _fans_out(group_by: Sequence[str]) -> bool:
+    """Whether a referral may be in several groups (grouped by reasons, support groups)."""
     known = catalogue()
-    return any(name in known and known[name].per_reason for name in group_by)
+    return any(name in known and known[name].fact is not None for name in group_by)
 
 
 def _ungrouped(query: ReportQuery) -> ReportQuery:
@@ -192,14 +209,11 @@ def _shown(counted: Row, name: str, controlled: bool, table: PerturbationTable) 
     return "a suppressed number of" if published is None else f"about {published:,}"
 
 
-MULTI_COUNT_NOTE = (
-    "Every reason of a referral is counted: a referral with three reasons counts once under "
-    "each of them, so rows add up to more than the number of referrals."
-)
-
-
 def _multi_count_notes(group_by: Sequence[str]) -> list[str]:
-    return [MULTI_COUNT_NOTE] if _per_reason(group_by) else []
+    """What grouping by dimensions with several values per referral means, once each."""
+    known = catalogue()
+    notes = (known[name].note for name in group_by if name in known)
+    return list(dict.fromkeys(note for note in notes if note))
 
 
 # Referrals and people ------------------------------------------------------------------------
@@ -526,7 +540,7 @@ async def waiting_times(session: AsyncSession, query: ReportQuery, context: Cont
         {**group["dims"], **_wait_row(group, group["referrals"], group["keys"])}
         for group in groups.values()
     ]
-    if _per_reason(query.group_by):
+    if _fans_out(query.group_by):
         whole = list(
             _histograms(await repository.waiting_histograms(_ungrouped(query)), ()).values()
         )
@@ -645,7 +659,7 @@ async def outcomes(session: AsyncSession, query: ReportQuery, context: Context) 
         for key, found in grouped.items()
     ]
     whole = (
-        await repository.lifecycle_status(_ungrouped(query)) if _per_reason(query.group_by) else raw
+        await repository.lifecycle_status(_ungrouped(query)) if _fans_out(query.group_by) else raw
     )
     _label(rows, query.group_by)
     rows.sort(key=_order_key(query.group_by))
@@ -689,7 +703,7 @@ async def closure_reasons(session: AsyncSession, query: ReportQuery, context: Co
         row.update(_sum([_count(r, "referrals", "ended_total") for r in found], ["ended_total"]))
         row["code_label"], row["outcome"] = _closure_label(row["code"])
     whole = (
-        await repository.closure_reasons(_ungrouped(query)) if _per_reason(query.group_by) else rows
+        await repository.closure_reasons(_ungrouped(query)) if _fans_out(query.group_by) else rows
     )
     totals_by: dict[tuple[str, str | None], list[Row]] = {}
     ended_whole: dict[str, list[Row]] = {}
@@ -1360,4 +1374,5 @@ def _describe(found: Dimension) -> dict[str, Any]:
         "description": found.description,
         "filter": found.filterable,
         **({"values": list(found.values)} if found.values is not None else {}),
+        **({"reports": list(found.reports)} if found.reports is not None else {}),
     }

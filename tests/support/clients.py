@@ -1,6 +1,5 @@
 """In-process service apps and HTTP clients: the real app, its lifespan and a real database."""
 
-import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -9,6 +8,7 @@ from fastapi import FastAPI
 
 from referral_api.reports.facts import PseudonymKeyChanged
 from signpost_platform.auth import mint_development_token
+from signpost_platform.db import database_unavailable
 from tests.support import fhir_corpus
 
 
@@ -28,8 +28,13 @@ def fresh_reports(app: FastAPI) -> Callable[[httpx.Request], Awaitable[None]]:
         refresher = getattr(app.state, "report_facts", None)
         if refresher is None or not request.url.path.startswith("/reports/"):
             return
-        with contextlib.suppress(PseudonymKeyChanged):  # the report itself answers 503
+        try:
             await refresher.refresh()
+        except PseudonymKeyChanged:
+            pass  # the report itself answers 503
+        except Exception as error:
+            if not database_unavailable(error):  # else the report itself answers 503
+                raise
 
     return hook
 

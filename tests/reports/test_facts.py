@@ -12,6 +12,7 @@ from sqlalchemy.sql import visitors
 
 from referral_api.geography.load import replace_postcodes, sample_rows
 from referral_api.reports import facts
+from referral_api.reports.dimensions import SPECS
 from tests.reports.conftest import UNSUPPRESSED
 from tests.support.clients import bearer
 from tests.support.messages import journey
@@ -130,6 +131,9 @@ async def test_every_column_a_fact_is_derived_from_is_watched_by_the_triggers(lo
     await load(d)
     read = await _columns_the_refresh_reads(referral_app)
     assert ("referral_person", "age_band") in read and ("contact", "attendance_outcome") in read
+    # Every declared dimension's source is one of them (the specs say where values come from).
+    declared = {tuple(spec.source.split(".")) for spec in SPECS}
+    assert declared <= read, declared - read
     triggers = await _installed_triggers(referral_app)
     unwatched = []
     for table, column in sorted(read):

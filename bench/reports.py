@@ -14,7 +14,8 @@
     python -m bench.reports --database-url postgresql+asyncpg://... (reuse a generated one)
 
 Nothing is asserted: figures are printed. Latency includes the service's own work per report
-(auth, the refresh check of the change queue, rendering, disclosure control).
+(auth, the freshness read of the change queue, rendering, disclosure control; the facts are
+built before timing and a report request never refreshes them).
 """
 
 import argparse
@@ -54,7 +55,7 @@ QUERIES: dict[str, list[dict[str, str]]] = {
         {"group_by": "reason-group"},
     ],
     "attendance": [{"group_by": "month"}, {"group_by": "role,source-system"}],
-    "outcomes": [{"group_by": "role"}, {"group_by": "month,role"}],
+    "outcomes": [{"group_by": "role"}, {"group_by": "month,role"}, {"group_by": "support-group"}],
     "closure-reasons": [{}, {"group_by": "role"}],
     "rates": [{"group_by": "pcn"}, {"group_by": "practice", "age-band": "65-74,75-84"}],
     "wellbeing": [{}, {"group_by": "role"}],

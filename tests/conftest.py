@@ -32,6 +32,10 @@ for _prefix in ("REFERRAL", "DIRECTORY", "SCREENING"):
 # referral-api's worker delivering messages back to referrers does not run by itself under test:
 # their tests run its delivery passes (tests/referral/lifecycle/test_gp_messages.py).
 os.environ.setdefault("REFERRAL_GP_MESSAGE_WORKER_ENABLED", "false")
+# referral-api's report facts refresh worker runs only where a test starts it: the test client
+# brings the facts up to date before each report request instead (tests.support.clients), so
+# report tests never depend on when the worker ran.
+os.environ.setdefault("REFERRAL_REPORT_REFRESH_WORKER_ENABLED", "false")
 
 from tests.support.databases import BACKENDS  # noqa: E402  (after the environment is set)
 

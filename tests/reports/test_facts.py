@@ -1,12 +1,18 @@
 """The report facts follow every write: through messages, the REST API, deletions, and the
 triggers that queue changed referrals, on both backends."""
 
+import re
+from typing import Any
+
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import text
+from sqlalchemy import Column, Table, event, text
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import visitors
 
 from referral_api.geography.load import replace_postcodes, sample_rows
 from referral_api.reports import facts
+from referral_api.reports.dimensions import SPECS
 from tests.reports.conftest import UNSUPPRESSED
 from tests.support.clients import bearer
 from tests.support.messages import journey
@@ -42,6 +48,110 @@ async def test_every_watched_table_has_its_change_triggers(referral_app: FastAPI
             "AND name LIKE 'report_change_%'",
         )
     assert {row["name"] for row in rows} == set(WATCHED)
+
+
+# Normalised columns the refresh reads that no fact depends on, and tables it reads that no
+# trigger watches, each with the reason nothing is lost.
+NOT_FACTS = {
+    ("referral", "id"): "a key: inserts and deletes are watched, it never changes",
+    ("referral", "version"): "kept in report_person as the version a pseudonym was keyed from",
+}
+LOOKUPS = {
+    "practice_pcn": "loading the practice-to-PCN lookup queues the referrals it gives a PCN",
+    "lsoa_imd": "loading the IMD lookup updates the decile of every fact",
+}
+
+
+async def _installed_triggers(app: FastAPI) -> dict[str, dict[str, set[str] | None]]:
+    """Per watched table and event (INSERT, UPDATE, DELETE), the columns an UPDATE trigger is
+    limited to (None: any column), as the migrated database has them."""
+    found: dict[str, dict[str, set[str] | None]] = {}
+    if app.state.database.engine.dialect.name == "postgresql":
+        for row in await fetch_rows(
+            app,
+            "SELECT event_object_table AS name, event_manipulation AS event "
+            "FROM information_schema.triggers WHERE trigger_name = 'report_change'",
+        ):
+            found.setdefault(row["name"], {})[row["event"]] = None
+        for row in await fetch_rows(
+            app,
+            "SELECT event_object_table AS name, event_object_column AS col "
+            "FROM information_schema.triggered_update_columns "
+            "WHERE trigger_name = 'report_change'",
+        ):
+            limited = found[row["name"]]
+            limited["UPDATE"] = (limited["UPDATE"] or set()) | {row["col"]}
+        return found
+    shape = re.compile(r"AFTER (INSERT|UPDATE|DELETE)(?: OF ([\w, ]+?))? ON (\w+)", re.I)
+    for row in await fetch_rows(
+        app,
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'report_change_%'",
+    ):
+        matched = shape.search(row["sql"])
+        assert matched, row["sql"]
+        event_name, columns, table = matched.groups()
+        found.setdefault(table, {})[event_name.upper()] = (
+            {c.strip() for c in columns.split(",")} if columns else None
+        )
+    return found
+
+
+async def _columns_the_refresh_reads(app: FastAPI) -> set[tuple[str, str]]:
+    """Every column of a table outside the report tables that the statements of a rebuild
+    (the same statements as a refresh, for every referral) read."""
+    read: set[tuple[str, str]] = set()
+
+    def collect(state: Any) -> None:
+        for element in visitors.iterate(state.statement):
+            if isinstance(element, Column) and element.table is not None:
+                table = element.table
+                while not isinstance(table, Table) and hasattr(table, "element"):
+                    table = table.element  # an alias: the table it names
+                if isinstance(table, Table) and not table.name.startswith("report_"):
+                    read.add((table.name, element.name))
+
+    event.listen(Session, "do_orm_execute", collect)
+    try:
+        await facts.rebuild(
+            app.state.database.sessionmaker,
+            app.state.settings.pseudonym_key,
+            app.state.settings.disclosure_key,
+        )
+    finally:
+        event.remove(Session, "do_orm_execute", collect)
+    return read
+
+
+async def test_every_column_a_fact_is_derived_from_is_watched_by_the_triggers(load, referral_app):
+    """A dimension or measure read from a column the `report_change` triggers do not watch
+    would go stale when that column changes, with no other test failing: the columns come
+    from the refresh's own statements, the watched ones from the migrated database."""
+    d = Dataset()
+    d.referral(details=Person())
+    await load(d)
+    read = await _columns_the_refresh_reads(referral_app)
+    assert ("referral_person", "age_band") in read and ("contact", "attendance_outcome") in read
+    # Every declared dimension's source is one of them (the specs say where values come from).
+    declared = {tuple(spec.source.split(".")) for spec in SPECS}
+    assert declared <= read, declared - read
+    triggers = await _installed_triggers(referral_app)
+    unwatched = []
+    for table, column in sorted(read):
+        if (table, column) in NOT_FACTS or table in LOOKUPS:
+            continue
+        events = triggers.get(table, {})
+        limited = events.get("UPDATE", set())
+        if (
+            "INSERT" not in events
+            or "DELETE" not in events
+            or "UPDATE" not in events
+            or (limited is not None and column not in limited)
+        ):
+            unwatched.append(f"{table}.{column}")
+    assert unwatched == [], (
+        "report facts are derived from columns the report_change triggers do not watch: add "
+        "them in a migration that recreates the triggers (CONTRIBUTING.md, new dimension)"
+    )
 
 
 async def test_a_referral_through_messages_is_reported_end_to_end(lookups: FastAPI, client):

@@ -111,7 +111,13 @@ COMBINATIONS: dict[str, tuple[Combination, ...]] = {
     "support-match": BY_REASON,
     "waiting-times": COMMON,
     "attendance": COMMON,
-    "outcomes": COMMON,
+    "outcomes": (
+        *COMMON,
+        ({}, ("support-group",), {}),
+        (NAVIGATORS, ("support-group", "age-band"), {}),
+        ({"support-group": ("housing", "finance")}, ("role",), {}),
+        (HOUSING, ("support-group",), {}),
+    ),
     "closure-reasons": COMMON,
     "rates": (
         ({}, (), {}),

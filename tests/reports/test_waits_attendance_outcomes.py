@@ -5,6 +5,7 @@ from collections import Counter
 import pytest
 
 from referral_api.reports.distributions import merged, percentile
+from tests.reports.conftest import UNSUPPRESSED
 from tests.support.reports import Dataset, Person
 
 
@@ -179,3 +180,38 @@ async def test_closure_and_decline_reasons_with_their_share(load, report):
         ("closed", None, "Not recorded", None, 1, 20.0),
         ("declined", "01", "Duplicate", "rejected", 1, 100.0),
     ]
+
+
+async def test_outcomes_by_the_type_of_support_offered(load, report, client):
+    """Outcome by service type: a referral counts under each group of support it was offered
+    (its status once per group), one offered none under no group; the total counts each once."""
+    d = Dataset()
+    both = d.referral(details=Person(), status="closed", ended_days=30, closure_reason="needs-met")
+    d.support(both, "housing-advice", "benefits-welfare-advice")
+    housing = d.referral(details=Person(), status="accepted")
+    d.support(housing, "housing-advice")
+    d.support(housing, "housing-advice")  # twice, still one referral in housing
+    d.referral(details=Person(), status="declined", ended_days=2, decline_reason="02")
+    await load(d)
+    body = await report("outcomes", unsuppressed=True, group_by="support-group")
+    rows = {
+        r["support_group"]: (r["referrals"], r["accepted"], r["declined"], r["closed"])
+        for r in body["rows"]
+    }
+    assert rows == {"finance": (1, 0, 0, 1), "housing": (2, 1, 0, 1), None: (1, 0, 1, 0)}
+    total = body["totals"][0]
+    assert (total["referrals"], total["accepted"], total["declined"], total["closed"]) == (
+        3,
+        1,
+        1,
+        1,
+    )
+    assert any("Every group of support offered" in note for note in body["notes"])
+    housing_only = await report("outcomes", unsuppressed=True, **{"support-group": "housing"})
+    assert housing_only["totals"][0]["referrals"] == 2
+    # Only the outcomes report offers it.
+    refused = await client.get(
+        "/reports/referrals", params={"group_by": "support-group"}, headers=UNSUPPRESSED
+    )
+    assert refused.status_code == 400
+    assert refused.json()["errors"][0]["parameter"] == "group_by"

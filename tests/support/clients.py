@@ -1,12 +1,14 @@
 """In-process service apps and HTTP clients: the real app, its lifespan and a real database."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import FastAPI
 
+from referral_api.reports.facts import PseudonymKeyChanged
 from signpost_platform.auth import mint_development_token
+from signpost_platform.db import database_unavailable
 from tests.support import fhir_corpus
 
 
@@ -15,11 +17,43 @@ def bearer(*scopes: str, ods: str | None = None) -> dict[str, str]:
     return {"Authorization": f"Bearer {mint_development_token(list(scopes), ods=ods)}"}
 
 
+def fresh_reports(app: FastAPI) -> Callable[[httpx.Request], Awaitable[None]]:
+    """A request hook that brings referral-api's report facts up to date before each report
+    request, as its refresh worker would have by then: report requests only read, and the
+    worker is off under test (tests/conftest.py), so what a test wrote is in the next report
+    it asks for, deterministically. A test that wants the facts as they stand uses a client
+    without the hook (`unrefreshed_client`)."""
+
+    async def hook(request: httpx.Request) -> None:
+        refresher = getattr(app.state, "report_facts", None)
+        if refresher is None or not request.url.path.startswith("/reports/"):
+            return
+        try:
+            await refresher.refresh()
+        except PseudonymKeyChanged:
+            pass  # the report itself answers 503
+        except Exception as error:
+            if not database_unavailable(error):  # else the report itself answers 503
+                raise
+
+    return hook
+
+
 @asynccontextmanager
 async def running(app: FastAPI, base_url: str) -> AsyncIterator[httpx.AsyncClient]:
     """Run `app`'s lifespan and yield a client that talks to it in-process. Every FHIR resource
-    it receives is kept for the R4 validation at the end of the run (`fhir_corpus`)."""
+    it receives is kept for the R4 validation at the end of the run (`fhir_corpus`); report
+    requests see every write made before them (`fresh_reports`)."""
     async with app.router.lifespan_context(app):
         transport = fhir_corpus.RecordingTransport(httpx.ASGITransport(app=app))
-        async with httpx.AsyncClient(transport=transport, base_url=base_url) as client:
+        async with httpx.AsyncClient(
+            transport=transport,
+            base_url=base_url,
+            event_hooks={"request": [fresh_reports(app)]},
+        ) as client:
             yield client
+
+
+def unrefreshed_client(app: FastAPI, base_url: str) -> httpx.AsyncClient:
+    """A client of an app already running that leaves the report facts as they stand."""
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url)

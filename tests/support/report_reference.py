@@ -187,6 +187,8 @@ class Reference:
             return list(dict.fromkeys(code for code, _ in truth.reasons))
         if name == "reason-group":
             return list(dict.fromkeys(group for _, group in truth.reasons))
+        if name == "support-group":  # none offered: the group with no value
+            return list(dict.fromkeys(group for _, group, _ in truth.support)) or [None]
         return [
             {
                 "month": truth.month,

@@ -78,6 +78,15 @@ class ReferralSettings(ServiceSettings):
             return value
         return {ods: url for ods, url in (endpoint_entry(k, v) for k, v in value.items())}
 
+    # The report facts refresh worker (`reports.refresher`): a report request only reads the
+    # facts, so the worker brings them up to date, `report_refresh_linger_seconds` after the
+    # service commits a write (writes arriving together share one refresh) and at least every
+    # `report_refresh_poll_seconds` (writes by imports and other processes). Several replicas
+    # may each run one: refreshes take turns.
+    report_refresh_worker_enabled: bool = True
+    report_refresh_poll_seconds: float = Field(default=10.0, gt=0)
+    report_refresh_linger_seconds: float = Field(default=0.5, ge=0)
+
     @model_validator(mode="after")
     def _no_development_pseudonym_key_in_production(self) -> "ReferralSettings":
         if self.environment == "production" and (

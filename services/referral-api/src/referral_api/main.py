@@ -19,6 +19,7 @@ from referral_api.pages.router import router as pages_router
 from referral_api.pages.router import shared_routes as shared_page_routes
 from referral_api.referrals.access import ALL_ORGANISATIONS
 from referral_api.referrals.router import router as referrals_router
+from referral_api.reports.refresher import refresh_lifecycle
 from referral_api.reports.router import router as reports_router
 from referral_api.service_use.router import router as service_use_router
 from signpost_platform.app import create_app as create_service_app
@@ -67,6 +68,7 @@ def create_app(
             shared_page_routes,
         ],
         wider_scopes=[ALL_ORGANISATIONS, AuditReach.all_organisations_scope, UNSUPPRESSED_SCOPE],
+        lifecycles=[refresh_lifecycle, gp_message_lifecycle(gp_message_transport)],
         openapi_tags=[
             {"name": "ServiceRequest", "description": "Referrals (the minimum referral dataset)"},
             {
@@ -90,6 +92,5 @@ def create_app(
                 "and closure: their delivery state and retries",
             },
         ],
-        lifecycles=[gp_message_lifecycle(gp_message_transport)],
         configure=configure,
     )

@@ -5,8 +5,10 @@ Triggers on the referral tables queue the id of every referral a write touches
 `refresh` drains that queue in batches: for each batch it keys the referrals' people, deletes
 their facts and derives them again from the normalised tables, then forgets the queue entries
 it read, all in one transaction. An entry written by a transaction still open is not seen yet,
-so it is handled by a later refresh: nothing is lost. Report requests refresh first, so a
-report includes every committed write. After a bulk load, a lookup reload or a key change, run:
+so it is handled by a later refresh: nothing is lost. Report requests only read: the refresh
+worker (`reports.refresher`, in the app's lifespan) runs `refresh` soon after every write the
+service commits and every few seconds otherwise, and a report says up to when its facts are
+current (`freshness`). After a bulk load, a lookup reload or a key change, run:
 
     python -m referral_api.reports.facts refresh    # drain the queue (e.g. from cron)
     python -m referral_api.reports.facts rebuild    # derive every fact again
@@ -123,29 +125,55 @@ def _keyed(rows: list[tuple[str, int, str]], key: SecretStr) -> list[dict[str, o
 
 
 async def refresh(database: Database, key: SecretStr, disclosure_key: SecretStr) -> int:
-    """Bring the facts of every queued referral up to date; returns how many were rebuilt."""
+    """Bring the facts of every queued referral up to date; returns how many were rebuilt.
+
+    Run by the refresh worker (`reports.refresher`), the `refresh` command and tools; never by a
+    report request. When it drained anything, `report_state.refreshed_at` becomes the moment its
+    last pass (the one that found the queue empty) began: every change committed before that
+    is in the facts."""
     disclosure = RecordKeys.of(disclosure_key.get_secret_value())
     async with database.read_sessionmaker() as session:
-        # The usual case, answered without a lock: nothing queued and the key unchanged.
+        # The usual case, answered without a lock or a write: nothing queued, the key unchanged
+        # (or no facts yet).
         repository = FactRepository(session)
         state = await repository.state()
-        current = state is not None and state[0] == fingerprint(key, disclosure)
+        current = state is None or state[0] == fingerprint(key, disclosure)
         if current and not await repository.pending(1):
             return 0
     rebuilt = 0
     while True:
+        began = datetime.now(UTC)
         async with database.sessionmaker() as session, session.begin():
             repository = FactRepository(session)
             await repository.lock()
             await _check_key(repository, key, disclosure)
             pending = await repository.pending(BATCH)
             if not pending:
+                if rebuilt:
+                    await repository.set_state(fingerprint(key, disclosure), began)
                 return rebuilt
             ids = await repository.with_siblings(sorted({r for _, r in pending}))
             await _derive(repository, ids, key, disclosure)
             await repository.forget([sequence for sequence, _ in pending])
-            await repository.set_state(fingerprint(key, disclosure), datetime.now(UTC))
             rebuilt += len(ids)
+
+
+async def freshness(
+    session: AsyncSession, key: SecretStr, disclosure_key: SecretStr
+) -> datetime | None:
+    """Up to when the facts include every committed change, read without writing: now when
+    nothing is queued, else when the last refresh began (None if none ever ran). Raises
+    `PseudonymKeyChanged` when the facts were made with other keys."""
+    now = datetime.now(UTC)
+    repository = FactRepository(session)
+    state = await repository.state()
+    if state is not None and state[0] != fingerprint(
+        key, RecordKeys.of(disclosure_key.get_secret_value())
+    ):
+        raise PseudonymKeyChanged()
+    if not await repository.pending(1):
+        return now
+    return state[1] if state is not None else None
 
 
 async def rebuild(
@@ -160,6 +188,7 @@ async def rebuild(
     every pseudonym is made again with `key` (and every record key with `disclosure_key`).
     Long statements: use `maintenance_sessions`."""
     disclosure = RecordKeys.of(disclosure_key.get_secret_value())
+    began = datetime.now(UTC)
     async with sessionmaker() as session, session.begin():
         repository = FactRepository(session)
         await repository.lock(bulk=True)
@@ -185,7 +214,7 @@ async def rebuild(
         await repository.insert_pair_facts(None)
         await repository.insert_support_facts(None)
         await repository.insert_score_facts(None)
-        await repository.set_state(fingerprint(key, disclosure), datetime.now(UTC))
+        await repository.set_state(fingerprint(key, disclosure), began)
     async with sessionmaker() as session, session.begin():
         await FactRepository(session).analyse()
     return len(people)

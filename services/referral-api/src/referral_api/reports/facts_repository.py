@@ -49,9 +49,9 @@ from referral_api.linkage.models import ReferralLink
 from referral_api.people.models import ReferralPerson
 from referral_api.referrals.models import Referral, ReferralReason
 from referral_api.reports import wellbeing
+from referral_api.reports.dimensions import DIMENSION_COLUMNS, FACT_DIMENSIONS, SPECS, DimensionSpec
 from referral_api.reports.models import (
     CONTACT_OUTCOME_COLUMNS,
-    DIMENSION_COLUMNS,
     FACT_TABLES,
     LsoaImd,
     ReportChange,
@@ -91,6 +91,24 @@ OTHER = R.alias("other_referral")
 # fills it when the facts are derived (with the person outer-joined to PRACTICE_PCN).
 PERSON_PCN = func.coalesce(P.c.pcn_ods, PRACTICE_PCN.c.pcn_ods)
 WITH_PRACTICE_PCN = P.outerjoin(PRACTICE_PCN, PRACTICE_PCN.c.practice_ods == P.c.practice_ods)
+# The tables a declared dimension (`dimensions.SPECS`) may be read from, by name; the referral
+# facts' SELECT joins each of them to the referral.
+SOURCES = {
+    "referral": R,
+    "referral_person": P,
+    "referral_reason": RR,
+    "support_offered": S,
+    "lsoa_imd": IMD,
+}
+
+
+def source_value(spec: DimensionSpec) -> ColumnElement[Any]:
+    """The normalised value of a declared dimension (the PCN falls back to the lookup's)."""
+    if spec.name == "pcn":
+        return PERSON_PCN
+    table, column = spec.source.split(".")
+    return SOURCES[table].c[column]
+
 
 NOT_RECORDED_GROUP = "not-recorded"
 # Reasons that are not coded (completeness), and needs the reason-support map cannot match.
@@ -334,23 +352,28 @@ class FactRepository:
             (L.c.status == "closed", L.c.closure_reason_code),
             (L.c.status == "declined", L.c.decline_reason_code),
         )
+        only = {
+            "referral": referral,
+            "referral_person": person,
+            "referral_reason": reasons,
+            "support_offered": support,
+        }
+        declared = [
+            values(
+                spec.name,
+                source_value(spec),
+                *only[spec.source.split(".")[0]],
+                source=WITH_PRACTICE_PCN if spec.name == "pcn" else None,
+            )
+            for spec in SPECS
+            if spec.name is not None and spec.coding == "code"
+        ]
         found = union_all(
-            values("role", R.c.received_by_role, *referral),
-            values("source", R.c.source_of_referral_group, *referral),
-            values("source-system", R.c.source_system, *referral),
-            values("practice", P.c.practice_ods, *person),
-            values("pcn", PERSON_PCN, *person, source=WITH_PRACTICE_PCN),
-            values("age-band", P.c.age_band, *person),
-            values("gender", P.c.gender, *person),
-            values("ethnicity", P.c.ethnic_group, *person),
-            values("ethnic-category", P.c.ethnic_category, *person),
+            *declared,
             values("status", func.coalesce(L.c.status, "received"), *lifecycle),
             select(literal("status").label("dimension"), literal("received").label("value")),
             values("ended-reason", ended, *lifecycle),
-            values("reason", RR.c.reason_code, *reasons),
-            values("reason-group", RR.c.reason_group, *reasons),
             values("support", S.c.support_code, *support),
-            values("support-group", S.c.support_group, *support),
             *(
                 select(literal("measure").label("dimension"), literal(m).label("value"))
                 for m in wellbeing.measures()
@@ -483,19 +506,11 @@ class FactRepository:
         )
         columns: dict[str, ColumnElement[Any]] = {
             "referral_key": KEY.c.referral_key,
-            "authored_on": utc_date(d, R.c.authored_at),
-            "month": month_number(d, R.c.authored_at),
-            "role": codes.code("role", R.c.received_by_role),
-            "source": codes.code("source", R.c.source_of_referral_group),
-            "source_system": codes.code("source-system", R.c.source_system),
-            "practice": codes.code("practice", P.c.practice_ods),
-            "pcn": codes.code("pcn", PERSON_PCN),
-            "age_band": codes.code("age-band", P.c.age_band),
-            "gender": codes.code("gender", P.c.gender),
-            "ethnicity": codes.code("ethnicity", P.c.ethnic_group),
-            "ethnic_category": codes.code("ethnic-category", P.c.ethnic_category),
-            "imd_decile": IMD.c.imd_decile,
-            "record_key": record_key(keys.record, hex_number(d, R.c.id)),
+            **{
+                spec.column: self._fact_value(spec, codes, keys)
+                for spec in FACT_DIMENSIONS
+                if spec.column
+            },
             "person_key": PERSON.c.person_key,
             # A person with no pseudonym is a person of one referral: tagged by the referral.
             "person_tag": case(
@@ -570,6 +585,20 @@ class FactRepository:
             .where(*self._only(R.c.id, ids))
         )
         await self.session.execute(insert(ReportReferral).from_select(list(columns), query))
+
+    def _fact_value(self, spec: DimensionSpec, codes: _Codes, keys: RecordKeys) -> Any:
+        """A declared dimension's fact column, as its coding stores it."""
+        value = source_value(spec)
+        if spec.coding == "date":
+            return utc_date(self.dialect, value)
+        if spec.coding == "month":
+            return month_number(self.dialect, value)
+        if spec.coding == "record-key":
+            return record_key(keys.record, hex_number(self.dialect, value))
+        if spec.coding == "code":
+            assert spec.name is not None
+            return codes.code(spec.name, value)
+        return value
 
     def _facts(
         self, referral_id: ColumnElement[str], query: Select[Any], names: Sequence[str]

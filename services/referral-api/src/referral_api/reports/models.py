@@ -6,13 +6,15 @@ The facts are narrow, denormalised copies of what reports aggregate: one row per
 carrying the referral's dimensions so a report is one scan of one table. They are derived from
 the normalised tables and never edited by hand: triggers on those tables (see the
 `report_facts` revision) record every changed referral in `report_change`, and
-`reports.facts.refresh` rebuilds the facts of those referrals before a report is served.
+`reports.facts.refresh`, run by the refresh worker (`reports.refresher`), rebuilds the facts
+of those referrals; a report request only reads them.
 To keep the rows small (a scan reads every byte), a referral is a small integer
 (`report_key`) and a dimension value a small integer code (`report_code`); flags are 0/1
 small integers so reports can SUM them.
 """
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -26,9 +28,10 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, MappedColumn, mapped_column
 
 from referral_api.db import Base
+from referral_api.reports.dimensions import FACT_DIMENSIONS, DimensionSpec, coded_columns
 from signpost_platform.db import UtcDateTime
 
 # The per-outcome contact counts of a referral's facts: column name → contact attendance outcome.
@@ -130,62 +133,35 @@ class ReportCode(Base):
     __table_args__ = (UniqueConstraint("dimension", "code"),)
 
 
+def _dimension_column(spec: DimensionSpec) -> MappedColumn[Any]:
+    """The fact column of a declared dimension (`reports.dimensions.SPECS`)."""
+    if spec.coding == "date":
+        return mapped_column(Date, nullable=not spec.required)
+    if spec.coding == "record-key":
+        return mapped_column(SmallInteger, nullable=False, server_default="0")
+    return mapped_column(SmallInteger, nullable=not spec.required)
+
+
 class ReferralDimensions:
     """The referral's dimensions, copied into every fact table (what reports filter and group
-    by), as `report_code` codes except the date, month and IMD decile."""
+    by), as `report_code` codes except the date, month and IMD decile: one column per
+    `FACT_DIMENSIONS` entry, added below."""
 
     # No foreign key: a deleted referral is queued like any change and its facts deleted by
     # the refresh, and bulk rebuilds do not pay a key check per row.
     referral_key: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
 
-    authored_on: Mapped[date] = mapped_column(Date)  # the referral date (UTC)
-    month: Mapped[int] = mapped_column(SmallInteger)  # months since January 2000
-    role: Mapped[int] = mapped_column(SmallInteger)
-    source: Mapped[int | None] = mapped_column(SmallInteger)
-    source_system: Mapped[int] = mapped_column(SmallInteger)
-    practice: Mapped[int | None] = mapped_column(SmallInteger)
-    pcn: Mapped[int | None] = mapped_column(SmallInteger)
-    age_band: Mapped[int | None] = mapped_column(SmallInteger)
-    gender: Mapped[int | None] = mapped_column(SmallInteger)
-    ethnicity: Mapped[int | None] = mapped_column(SmallInteger)
-    ethnic_category: Mapped[int | None] = mapped_column(SmallInteger)
-    imd_decile: Mapped[int | None] = mapped_column(SmallInteger)
-    # The referral's record key (0-255) for disclosure control: a keyed hash of the referral's
-    # id (its first 7 hex digits) under REFERRAL_DISCLOSURE_KEY. A count's cell key is the sum
-    # of its records' keys.
-    record_key: Mapped[int] = mapped_column(SmallInteger, server_default="0")
 
+for _spec in FACT_DIMENSIONS:
+    assert _spec.column is not None
+    setattr(ReferralDimensions, _spec.column, _dimension_column(_spec))
 
-DIMENSION_COLUMNS = (
-    "authored_on",
-    "month",
-    "role",
-    "source",
-    "source_system",
-    "practice",
-    "pcn",
-    "age_band",
-    "gender",
-    "ethnicity",
-    "ethnic_category",
-    "imd_decile",
-    "record_key",
-)
-# Fact columns holding a `report_code` code, and the dictionary dimension of their values.
+# Fact columns holding a `report_code` code, and the dictionary dimension of their values:
+# the declared dimensions' and the facts' own categories.
 CODED_COLUMNS = {
-    "role": "role",
-    "source": "source",
-    "source_system": "source-system",
-    "practice": "practice",
-    "pcn": "pcn",
-    "age_band": "age-band",
-    "gender": "gender",
-    "ethnicity": "ethnicity",
-    "ethnic_category": "ethnic-category",
+    **coded_columns(),
     "status": "status",
     "ended_reason": "ended-reason",
-    "reason": "reason",
-    "reason_group": "reason-group",
     "support": "support",
     "support_group": "support-group",
     "measure": "measure",

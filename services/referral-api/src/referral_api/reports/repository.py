@@ -34,6 +34,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from referral_api.geography.models import LookupLoad
 from referral_api.reports import wellbeing
+from referral_api.reports.dimensions import catalogue, column_name
 from referral_api.reports.facts_repository import PAIR_LEVELS, flag
 from referral_api.reports.models import (
     CODED_COLUMNS,
@@ -59,16 +60,13 @@ PAIRS = ReportReasonPair.__table__
 SUPPORT = ReportSupport.__table__
 SCORES = ReportScore.__table__
 LIST = ListSize.__table__
+# The fact tables a dimension with several values per referral may be read from.
+CHILD_FACTS = {"report_reason": REASONS, "report_support": SUPPORT}
 
 CODE = ReportCode.__table__
 NOT_RECORDED_GROUP = "not-recorded"
 NO_CODE = -1  # matches nothing: a filter value the facts have never seen
 Codes = dict[str, dict[str, int]]
-
-
-def column_name(dimension: str) -> str:
-    """The result column of a dimension: `age-band` -> `age_band`."""
-    return dimension.replace("-", "_")
 
 
 def counted(
@@ -118,6 +116,7 @@ class _Scope:
         self.from_: FromClause = table
         self.where: list[ColumnElement[bool]] = []
         self._reasons: FromClause | None = None
+        self._several: dict[str, ColumnElement[Any]] = {}
         self._filter()
         self.dims = [(column_name(name), self.dimension(name)) for name in self.group_by]
 
@@ -129,7 +128,26 @@ class _Scope:
         if name in ("reason", "reason-group"):
             reasons = self.reasons()
             return reasons.c.reason if name == "reason" else reasons.c.reason_group
+        found = catalogue().get(name)
+        if found is not None and found.fact is not None:
+            return self.several(found.fact)
         return self.table.c[column_name(name)]
+
+    def several(self, fact: str) -> ColumnElement[Any]:
+        """A dimension of a child fact table (`table.column`), each referral's distinct values
+        joined to the scope: a referral with two is in two groups, one with none in the
+        group with no value."""
+        if fact not in self._several:
+            table_name, column = fact.split(".")
+            table = CHILD_FACTS[table_name]
+            values = (
+                select(table.c.referral_key, table.c[column]).distinct().subquery(f"{column}_of")
+            )
+            self.from_ = self.from_.outerjoin(
+                values, values.c.referral_key == self.table.c.referral_key
+            )
+            self._several[fact] = values.c[column]
+        return self._several[fact]
 
     def reasons(self) -> FromClause:
         """The reasons to group by: the table itself, or the reason facts joined to it (one row
@@ -157,6 +175,16 @@ class _Scope:
                 self.where.append(
                     table.c.referral_key.in_(
                         select(REASONS.c.referral_key).where(column.in_(self.code_of(name, values)))
+                    )
+                )
+            elif (fact := catalogue()[name].fact) is not None:
+                table_name, column = fact.split(".")
+                child = CHILD_FACTS[table_name]
+                self.where.append(
+                    table.c.referral_key.in_(
+                        select(child.c.referral_key).where(
+                            child.c[column].in_(self.code_of(name, values))
+                        )
                     )
                 )
             elif name == "imd-decile":
@@ -237,7 +265,7 @@ class ReportRepository:
         if not query.group_by:
             rows = await self.rows(grouped.select(*measures))
             return rows, rows[0] if rows else {}
-        fans_out = any(name in ("reason", "reason-group") for name in query.group_by)
+        fans_out = any(catalogue()[name].fact is not None for name in query.group_by)
         if self.session.bind.dialect.name == "postgresql" and not fans_out:
             dims = [expr for _, expr in grouped.dims]
             statement = (

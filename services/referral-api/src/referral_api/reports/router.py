@@ -14,7 +14,6 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from referral_api.reports import charts, rendering, service
-from referral_api.reports.dimensions import catalogue
 from referral_api.reports.query import MEDIA_TYPES, UNSUPPRESSED_SCOPE, parse_query
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import ReadSessionDep
@@ -23,6 +22,17 @@ from signpost_schemas.disclosure import load_table
 logger = logging.getLogger("signpost.reports")
 router = APIRouter(prefix="/reports", tags=["reports"])
 ReportsCaller = Annotated[Caller, require_scope("reports:read")]
+
+# Up to when a report's facts include every committed change (docs/reports.md, freshness).
+FRESHNESS_HEADER = "X-Facts-Refreshed-At"
+_FRESHNESS = {
+    FRESHNESS_HEADER: {
+        "description": "The facts the report is built from include every change committed "
+        "before this moment (UTC, RFC 3339); the refresh worker keeps it within seconds of "
+        "now. Absent until the facts have first been built.",
+        "schema": {"type": "string", "format": "date-time"},
+    }
+}
 
 _PROBLEM = {
     "content": {
@@ -65,7 +75,7 @@ async def list_reports(_caller: ReportsCaller) -> Response:
 
 def _parameters(spec: service.ReportSpec) -> list[dict[str, Any]]:
     """The query parameters of a report, for the OpenAPI document."""
-    dimensions = catalogue() if spec.dimensions is None else spec.dimensions
+    dimensions = spec.offered()
     day = spec.period
     parameters: list[dict[str, Any]] = [
         {
@@ -163,17 +173,16 @@ def _add_route(spec: service.ReportSpec) -> None:
             options=spec.options,
             reserved=spec.reserved,
             default_group_by=spec.default_group_by,
-            dimensions=spec.dimensions,
+            dimensions=spec.offered(),
             max_group_by=spec.max_group_by,
         )
         settings = request.app.state.settings
         context = service.Context(
-            request.app.state.database,
             settings.pseudonym_key,
             settings.disclosure_key,
             load_table(settings.disclosure_ptable),
         )
-        published = await service.run(spec, session, query, context)
+        published, as_of = await service.run(spec, session, query, context)
         logger.info(
             "report served",
             extra={
@@ -187,6 +196,8 @@ def _add_route(spec: service.ReportSpec) -> None:
             "Cache-Control": "no-store",
             "X-Disclosure-Control": "controlled" if query.controlled else "none",
         }
+        if as_of is not None:
+            headers[FRESHNESS_HEADER] = as_of.replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
         if query.output == "csv":
             headers["Content-Disposition"] = f'attachment; filename="{spec.name}.csv"'
             body = rendering.as_csv(published).encode()
@@ -206,6 +217,7 @@ def _add_route(spec: service.ReportSpec) -> None:
     responses: dict[int | str, dict[str, Any]] = {
         200: {
             "description": "The report (JSON, CSV or an SVG chart)",
+            **({"headers": _FRESHNESS} if spec.uses_facts else {}),
             "content": {
                 "application/json": {"example": example["json"]} if example else {},
                 "text/csv": {"example": example["csv"]} if example else {},

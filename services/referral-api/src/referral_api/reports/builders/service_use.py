@@ -13,6 +13,16 @@ from functools import cache
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from referral_api.reports.builders.common import (
+    Context,
+    ReportSpec,
+    blank,
+    dimension_columns,
+    label_rows,
+    make_report,
+    multi_count_notes,
+    order_key,
+)
 from referral_api.reports.query import ReportQuery
 from referral_api.reports.service_use_repository import ServiceUseRepository
 from referral_api.reports.tables import Column, Report, Row, count, percentage, statistic
@@ -52,26 +62,21 @@ def _finish(summed: Row) -> Row:
     return row
 
 
-async def service_use_change(session: AsyncSession, query: ReportQuery, context: object) -> Report:
+async def service_use_change(session: AsyncSession, query: ReportQuery, context: Context) -> Report:
     """Paired service use per group and measure (see the module docstring)."""
-    # The shared report helpers live in `service`, which lists this report in its catalogue.
-    from referral_api.reports import service
-
     rows, whole = await ServiceUseRepository(session).change(query)
-    rows = [_finish(row) for row in service._label(rows, query.group_by)]
-    rows.sort(key=lambda r: (service._order_key(query.group_by)(r), _order(r["measure"])))
+    rows = [_finish(row) for row in label_rows(rows, query.group_by)]
+    rows.sort(key=lambda r: (order_key(query.group_by)(r), _order(r["measure"])))
     totals = sorted(
-        (_finish({**service._blank(query.group_by), **row}) for row in whole),
+        (_finish({**blank(query.group_by), **row}) for row in whole),
         key=lambda r: _order(r["measure"]),
     )
-    return Report(
-        NAME,
-        TITLE,
+    return make_report(
         "For each measure, referrals with a count for both the six months before and the six "
         "months after the referral date: the total and mean count before and after, and the "
         "mean change (after minus before).",
         [
-            *service._dimension_columns(query.group_by),
+            *dimension_columns(query.group_by),
             Column("measure", "Service use", "dimension"),
             Column("measure_label", "Service use (label)", "label"),
             count("pairs", "Referrals with a count before and after"),
@@ -93,7 +98,10 @@ async def service_use_change(session: AsyncSession, query: ReportQuery, context:
             "means are shown only when the number of referrals they summarise is. Fewer is "
             "better for every measure. A person referred twice counts once in people and "
             "twice in referrals.",
-            *service._multi_count_notes(query.group_by),
+            *multi_count_notes(query.group_by),
         ],
         chart_measure="mean_change",
     )
+
+
+SPEC = ReportSpec(NAME, TITLE, DESCRIPTION, service_use_change)

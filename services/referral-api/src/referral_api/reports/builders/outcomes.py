@@ -1,0 +1,88 @@
+"""Where referrals are now: their lifecycle status.
+
+Its spec (`SPEC`: name, title, options, as `GET /reports` lists them) and its builder.
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from referral_api.reports.builders.common import (
+    Context,
+    ReportSpec,
+    blank,
+    count_of,
+    dimension_columns,
+    fans_out,
+    group_key,
+    label_rows,
+    make_report,
+    multi_count_notes,
+    order_key,
+    sum_counts,
+    ungrouped,
+)
+from referral_api.reports.dimensions import column_name
+from referral_api.reports.query import ReportQuery
+from referral_api.reports.repository import ReportRepository, Row
+from referral_api.reports.tables import Report, count, percentage
+
+STATUSES = ("received", "accepted", "declined", "cancelled", "closed")
+
+
+def _status_row(found: Sequence[Row]) -> Row:
+    row: Row = {}
+    for status in STATUSES:
+        row.update(
+            sum_counts(
+                [count_of(i, "referrals", status) for i in found if i["status"] == status], [status]
+            )
+        )
+    row.update(
+        sum_counts([count_of(row, status, "referrals") for status in STATUSES], ["referrals"])
+    )
+    return row
+
+
+async def outcomes(session: AsyncSession, query: ReportQuery, context: Context) -> Report:
+    """Where referrals are now: received (no response yet), accepted, declined, cancelled,
+    closed."""
+    repository = ReportRepository(session)
+    raw = await repository.lifecycle_status(query)
+    grouped: dict[tuple[Any, ...], list[Row]] = {}
+    for item in raw:
+        grouped.setdefault(group_key(item, query.group_by), []).append(item)
+    rows = [
+        {**{column_name(n): key[i] for i, n in enumerate(query.group_by)}, **_status_row(found)}
+        for key, found in grouped.items()
+    ]
+    whole = await repository.lifecycle_status(ungrouped(query)) if fans_out(query.group_by) else raw
+    label_rows(rows, query.group_by)
+    rows.sort(key=order_key(query.group_by))
+    return make_report(
+        "The lifecycle status of referrals made in the period, as it stands now.",
+        [
+            *dimension_columns(query.group_by),
+            count("referrals", "Referrals"),
+            count("received", "Received, no response yet"),
+            count("accepted", "Accepted, open"),
+            count("declined", "Declined"),
+            count("cancelled", "Cancelled"),
+            count("closed", "Closed"),
+            percentage("declined_rate", "% declined", "declined", "referrals"),
+            percentage("closed_rate", "% closed", "closed", "referrals"),
+        ],
+        rows,
+        [{**blank(query.group_by), **_status_row(whole)}],
+        multi_count_notes(query.group_by),
+        chart_measure="closed",
+    )
+
+
+SPEC = ReportSpec(
+    "outcomes",
+    "Referral outcomes",
+    "Received, accepted, declined, cancelled and closed.",
+    outcomes,
+)

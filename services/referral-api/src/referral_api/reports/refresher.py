@@ -1,0 +1,110 @@
+"""The refresh worker: keeps the report facts current, so a report request only reads.
+
+Runs inside referral-api as an app lifecycle (`refresh_lifecycle`). Every write session the
+service commits wakes it (`nudge`); it waits `report_refresh_linger_seconds` so writes arriving
+together share one refresh, then runs `facts.refresh`. Without a wake it checks the change
+queue every `report_refresh_poll_seconds` (writes by imports, tools and other replicas). Several
+replicas may each run one: refreshes take turns (a lock on PostgreSQL, the single writer on
+SQLite). Tests and tools call `refresh` to bring the facts up to date at a known moment.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from referral_api.config import ReferralSettings
+from referral_api.reports import facts
+from signpost_platform.db import Database
+
+logger = logging.getLogger("signpost.reports")
+
+
+class FactsRefresher:
+    """Runs `facts.refresh` when woken by a write, or every poll interval."""
+
+    def __init__(self, database: Database, settings: ReferralSettings) -> None:
+        self.database = database
+        self.settings = settings
+        self._wake = asyncio.Event()
+        self._passed = asyncio.Event()
+        self._key_warned = False
+
+    def nudge(self) -> None:
+        """Refresh soon (called after the service commits a write)."""
+        self._wake.set()
+
+    async def refresh(self) -> int:
+        """Bring the facts up to date now; returns how many referrals' facts were derived."""
+        return await facts.refresh(
+            self.database, self.settings.pseudonym_key, self.settings.disclosure_key
+        )
+
+    async def next_pass(self) -> None:
+        """Return when the worker next finishes a pass (for tests of the worker itself)."""
+        await self._passed.wait()
+
+    async def run_forever(self) -> None:
+        settings = self.settings
+        while True:
+            try:
+                rebuilt = await self.refresh()
+                self._key_warned = False
+                if rebuilt:
+                    logger.info("report facts refreshed", extra={"referrals": rebuilt})
+            except facts.PseudonymKeyChanged:
+                if not self._key_warned:  # reports answer 503 until `rekey` has run
+                    logger.warning("report facts not refreshed: the keys changed; run rekey")
+                    self._key_warned = True
+            except Exception:  # the loop must outlive any one failure (database restart, ...)
+                logger.exception("report facts refresh failed; will retry")
+            self._passed.set()
+            self._passed = asyncio.Event()
+            woken = False
+            with contextlib.suppress(TimeoutError):
+                woken = await asyncio.wait_for(
+                    self._wake.wait(), settings.report_refresh_poll_seconds
+                )
+            self._wake.clear()
+            if woken and settings.report_refresh_linger_seconds:
+                await asyncio.sleep(settings.report_refresh_linger_seconds)
+
+
+def _wake_after_commits(database: Database, refresher: FactsRefresher) -> None:
+    """Nudge `refresher` after every commit of the service's write sessions (its read sessions
+    commit nothing to refresh)."""
+
+    class WriteSession(Session):
+        pass
+
+    def committed(_session: Any) -> None:
+        refresher.nudge()
+
+    event.listen(WriteSession, "after_commit", committed)
+    database.sessionmaker.configure(sync_session_class=WriteSession)
+
+
+@asynccontextmanager
+async def refresh_lifecycle(app: FastAPI) -> AsyncIterator[None]:
+    """The app lifecycle that runs the worker (or only holds it, when it is disabled:
+    `app.state.report_facts.refresh()` still brings the facts up to date on demand)."""
+    settings: ReferralSettings = app.state.settings
+    refresher = FactsRefresher(app.state.database, settings)
+    app.state.report_facts = refresher
+    task = None
+    if settings.report_refresh_worker_enabled:
+        _wake_after_commits(app.state.database, refresher)
+        task = asyncio.create_task(refresher.run_forever(), name="report-facts-refresh")
+    try:
+        yield
+    finally:
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

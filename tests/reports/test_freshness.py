@@ -1,0 +1,174 @@
+"""Report requests only read: the refresh worker keeps the facts current, and every report says
+up to when its facts include every committed change (`X-Facts-Refreshed-At`), on both backends."""
+
+import asyncio
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy import event, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from referral_api.config import ReferralSettings
+from referral_api.db import Base
+from referral_api.main import create_app
+from tests.reports.conftest import UNSUPPRESSED
+from tests.support.builders import fresh_nhs_number, service_request
+from tests.support.clients import bearer, running, unrefreshed_client
+from tests.support.reports import Dataset, Person
+from tests.support.rows import count_rows
+
+WRITE = bearer("referral:write", "referral:read", "referral:all-organisations")
+# Any statement that changes data, schema, locks or session settings.
+WRITING = re.compile(
+    r"^\s*(INSERT|UPDATE|DELETE|REPLACE|MERGE|UPSERT|CREATE|DROP|ALTER|TRUNCATE|ANALYZE|"
+    r"VACUUM|REINDEX|COPY|SET|LOCK|GRANT|NOTIFY)\b|pg_advisory|\bINTO\b",
+    re.IGNORECASE,
+)
+
+
+@contextmanager
+def statements(engine: AsyncEngine) -> Iterator[list[str]]:
+    """Every statement `engine` runs inside the block."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+async def everything(app: FastAPI) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table, in a stable order."""
+    contents = {}
+    async with app.state.database.engine.connect() as connection:
+        for table in Base.metadata.sorted_tables:
+            rows = (await connection.execute(select(table))).all()
+            contents[table.name] = sorted(tuple(map(repr, row)) for row in rows)
+    return contents
+
+
+def stamp(value: str) -> datetime:
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+async def test_a_report_request_writes_nothing_and_says_how_fresh_its_facts_are(
+    load, referral_app: FastAPI
+):
+    d = Dataset()
+    kept = d.referral(details=Person())
+    for _ in range(2):
+        d.referral(details=Person())
+    await load(d)
+    before_refresh = datetime.now(UTC).replace(microsecond=0)
+    assert await referral_app.state.report_facts.refresh() == 3
+    # A write after the refresh: queued, not yet in the facts.
+    async with referral_app.state.database.engine.begin() as connection:
+        await connection.execute(
+            text("UPDATE referral_person SET gender = 'male' WHERE referral_id = :id"), {"id": kept}
+        )
+    assert await count_rows(referral_app, "report_change") > 0
+
+    snapshot = await everything(referral_app)
+    async with unrefreshed_client(referral_app, "http://referral.test") as client:
+        with statements(referral_app.state.database.engine) as seen:
+            answers = [
+                await client.get(
+                    "/reports/referrals", params={"group_by": "gender"}, headers=UNSUPPRESSED
+                ),
+                await client.get(
+                    "/reports/outcomes", params={"format": "csv"}, headers=UNSUPPRESSED
+                ),
+                await client.get(
+                    "/reports/attendance", params={"format": "svg"}, headers=UNSUPPRESSED
+                ),
+                await client.get(
+                    "/reports/reasons", params={"group_by": "age-band"}, headers=UNSUPPRESSED
+                ),
+            ]
+    assert [a.status_code for a in answers] == [200] * 4
+    assert seen, "the statements were not observed"
+    assert [s for s in seen if WRITING.search(s)] == []
+    assert await everything(referral_app) == snapshot
+
+    # The facts as the refresh left them (three women), current up to when it began.
+    by_gender = [(r["gender"], r["referrals"]) for r in answers[0].json()["rows"]]
+    assert by_gender == [("female", 3)]
+    refreshed_at = {stamp(a.headers["X-Facts-Refreshed-At"]) for a in answers}
+    assert len(refreshed_at) == 1
+    [as_of] = refreshed_at
+    assert before_refresh <= as_of <= datetime.now(UTC)
+
+    # Once refreshed, the change is in, and the facts are current up to the request.
+    assert await referral_app.state.report_facts.refresh() == 1
+    async with unrefreshed_client(referral_app, "http://referral.test") as client:
+        before_request = datetime.now(UTC).replace(microsecond=0)
+        answer = await client.get(
+            "/reports/referrals", params={"group_by": "gender"}, headers=UNSUPPRESSED
+        )
+    by_gender = [(r["gender"], r["referrals"]) for r in answer.json()["rows"]]
+    assert by_gender == [("male", 1), ("female", 2)]
+    assert stamp(answer.headers["X-Facts-Refreshed-At"]) >= before_request
+
+
+async def test_reports_that_read_the_live_tables_carry_no_facts_freshness(client, load):
+    d = Dataset()
+    d.referral(details=Person())
+    await load(d)
+    for name in ("data-quality", "workers"):
+        answer = await client.get(f"/reports/{name}", headers=UNSUPPRESSED)
+        assert answer.status_code == 200
+        assert "X-Facts-Refreshed-At" not in answer.headers
+
+
+async def test_the_worker_refreshes_the_facts_after_a_write(referral_app, referral_database):
+    """With the worker on and its poll far away, a committed write wakes it."""
+    settings = ReferralSettings(
+        database_url=referral_database,
+        environment="test",
+        report_refresh_worker_enabled=True,
+        report_refresh_poll_seconds=3600,
+        report_refresh_linger_seconds=0,
+    )
+    app = create_app(settings)
+    async with running(app, "http://referral.test") as client:
+        refresher = app.state.report_facts
+        body = service_request(identifier="FRESH-1", nhs_number=fresh_nhs_number())
+        created = await client.post("/fhir/ServiceRequest", json=body, headers=WRITE)
+        assert created.status_code == 201, created.text
+
+        async def refreshed() -> None:
+            while await count_rows(app, "report_change") or not await count_rows(
+                app, "report_referral"
+            ):
+                await refresher.next_pass()
+
+        # A guard against a worker that never wakes, not a speed assertion.
+        await asyncio.wait_for(refreshed(), timeout=60)
+        async with unrefreshed_client(app, "http://referral.test") as reader:
+            answer = await reader.get("/reports/referrals", headers=UNSUPPRESSED)
+        assert answer.json()["totals"][0]["referrals"] == 1
+        assert "X-Facts-Refreshed-At" in answer.headers
+
+
+async def test_the_refresh_command_and_the_facts_it_leaves(load, referral_app, referral_database):
+    """The one-shot refresh (`python -m referral_api.reports.facts refresh`) drains the queue."""
+    from referral_api.reports import facts
+
+    d = Dataset()
+    d.referral(details=Person())
+    await load(d)
+    assert (
+        await asyncio.to_thread(facts.main, ["refresh", "--database-url", referral_database]) == 0
+    )
+    assert await count_rows(referral_app, "report_change") == 0
+    async with referral_app.state.database.engine.connect() as connection:
+        refreshed = (await connection.execute(text("SELECT refreshed_at FROM report_state"))).all()
+    assert len(refreshed) == 1 and refreshed[0][0] is not None

@@ -29,6 +29,9 @@ if _TRAVELLER is not None:
 # rate limit is tested on its own (tests/platform/test_security.py) and off everywhere else.
 for _prefix in ("REFERRAL", "DIRECTORY", "SCREENING"):
     os.environ.setdefault(f"{_prefix}_RATE_LIMIT_PER_MINUTE", "0")
+# Tests run referral-api's export worker themselves (`app.state.export_worker.run_pending()`),
+# so no background run races them for a job.
+os.environ.setdefault("REFERRAL_EXPORT_WORKER_ENABLED", "false")
 
 from tests.support.databases import BACKENDS  # noqa: E402  (after the environment is set)
 

@@ -6,6 +6,8 @@ import referral_api.models  # noqa: F401  (registers every table before the firs
 from referral_api import __version__
 from referral_api.audit import trail
 from referral_api.config import ReferralSettings
+from referral_api.export.router import router as export_router
+from referral_api.export.worker import export_lifecycle
 from referral_api.lifecycle.router import router as lifecycle_router
 from referral_api.messages.router import router as messages_router
 from referral_api.metadata import router as metadata_router
@@ -46,7 +48,9 @@ def create_app(settings: ReferralSettings | None = None) -> FastAPI:
             lifecycle_router,
             metadata_router,
             reports_router,
+            export_router,
         ],
+        lifecycles=[export_lifecycle()],
         wider_scopes=[ALL_ORGANISATIONS, AuditReach.all_organisations_scope, UNSUPPRESSED_SCOPE],
         openapi_tags=[
             {"name": "ServiceRequest", "description": "Referrals (the minimum referral dataset)"},
@@ -58,6 +62,10 @@ def create_app(settings: ReferralSettings | None = None) -> FastAPI:
             {"name": "Task", "description": "Referral status, closure and support offered"},
             {"name": "Encounter", "description": "Contacts with the person"},
             {"name": "Observation", "description": "Wellbeing assessments"},
+            {
+                "name": "$export",
+                "description": "Bulk Data export: record-level NDJSON for a warehouse",
+            },
             {"name": "metadata", "description": "The FHIR CapabilityStatement"},
         ],
         configure=configure,

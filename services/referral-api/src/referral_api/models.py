@@ -7,7 +7,9 @@ here; `tests/schemas/test_models_registry.py` fails when a module defining a tab
 """
 
 from referral_api.audit import audit_event
+from referral_api.consent.models import ConsentRecord, PersonConsent
 from referral_api.db import Base
+from referral_api.export.models import ExportJob, ExportPart
 from referral_api.geography.models import LookupLoad, PostcodeLsoa, PracticePcn
 from referral_api.imports.models import ImportRun
 from referral_api.lifecycle.models import (
@@ -44,13 +46,17 @@ __all__ = [
     "Assessment",
     "AssessmentScore",
     "Base",
+    "ConsentRecord",
     "Contact",
     "ContactWorker",
+    "ExportJob",
+    "ExportPart",
     "HeldMessage",
     "ImportRun",
     "ListSize",
     "LookupLoad",
     "LsoaImd",
+    "PersonConsent",
     "PersonIdentifier",
     "PostcodeLsoa",
     "PracticePcn",

@@ -4,8 +4,6 @@ from typing import Any
 
 import httpx
 import orjson
-import pytest
-from fastapi import FastAPI
 
 from referral_api.export.worker import ExportWorker
 from tests.referral.conftest import WRITE
@@ -14,13 +12,6 @@ from tests.support.clients import bearer
 EXPORTER = bearer("referral:export", "referral:all-organisations")
 PSEUDONYMISED_ONLY = bearer("referral:export-pseudonymised", "referral:all-organisations")
 ASYNC = {"Prefer": "respond-async", "Accept": "application/fhir+json"}
-
-
-@pytest.fixture
-def worker(referral_app: FastAPI) -> ExportWorker:
-    """The export worker, writing parts of two lines so every file has several parts."""
-    settings = referral_app.state.settings.model_copy(update={"export_batch_size": 2})
-    return ExportWorker(referral_app.state.database, settings)
 
 
 async def send(client: httpx.AsyncClient, message: dict[str, Any]) -> None:

@@ -6,6 +6,7 @@ import referral_api.models  # noqa: F401  (registers every table before the firs
 from referral_api import __version__
 from referral_api.audit import trail
 from referral_api.config import ReferralSettings
+from referral_api.consent.router import router as consent_router
 from referral_api.export.router import router as export_router
 from referral_api.export.worker import export_lifecycle
 from referral_api.lifecycle.router import router as lifecycle_router
@@ -48,6 +49,7 @@ def create_app(settings: ReferralSettings | None = None) -> FastAPI:
             lifecycle_router,
             metadata_router,
             reports_router,
+            consent_router,
             export_router,
         ],
         lifecycles=[export_lifecycle()],
@@ -66,6 +68,7 @@ def create_app(settings: ReferralSettings | None = None) -> FastAPI:
                 "name": "$export",
                 "description": "Bulk Data export: record-level NDJSON for a warehouse",
             },
+            {"name": "Consent", "description": "Consent for information sharing"},
             {"name": "metadata", "description": "The FHIR CapabilityStatement"},
         ],
         configure=configure,

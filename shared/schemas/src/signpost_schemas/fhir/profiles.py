@@ -15,6 +15,7 @@ TASK_PROFILE: Final = f"{_SD}/SignpostReferralTask"
 ENCOUNTER_PROFILE: Final = f"{_SD}/SignpostContact"
 OBSERVATION_PROFILE: Final = f"{_SD}/SignpostWellbeingAssessment"
 MESSAGE_PROFILE: Final = f"{_SD}/SignpostReferralMessage"
+CONSENT_PROFILE: Final = f"{_SD}/SignpostInformationSharingConsent"
 
 # Extensions.
 CONSULTATION_MECHANISM_EXTENSION: Final = f"{_SD}/Extension-Signpost-ConsultationMechanism"

@@ -9,8 +9,8 @@ from referral_api.export.worker import ExportWorker
 from tests.referral.conftest import WRITE
 from tests.support.clients import bearer
 
-EXPORTER = bearer("referral:export", "referral:all-organisations")
-PSEUDONYMISED_ONLY = bearer("referral:export-pseudonymised", "referral:all-organisations")
+EXPORTER = bearer("referral:export", "referral:export-identifiable", "referral:all-organisations")
+PSEUDONYMISED_ONLY = bearer("referral:export", "referral:all-organisations")
 ASYNC = {"Prefer": "respond-async", "Accept": "application/fhir+json"}
 
 

@@ -194,7 +194,7 @@ async def test_an_organisation_exports_only_its_own_referrals(
 ) -> None:
     other = service_request(identifier="O-1", requester="F84002", nhs_number=NHS_NUMBERS[4])
     assert (await client.post("/fhir/ServiceRequest", json=other, headers=WRITE)).status_code == 201
-    practice = bearer("referral:export", ods="F84002")
+    practice = bearer("referral:export", "referral:export-identifiable", ods="F84002")
     manifest = await finished(client, worker, await kick_off(client, headers=practice), practice)
     exported = await files(client, manifest, practice)
     assert [r["subject"]["identifier"]["value"] for r in exported["ServiceRequest"]] == [

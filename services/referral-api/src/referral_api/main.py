@@ -8,6 +8,7 @@ from referral_api.audit import trail
 from referral_api.config import ReferralSettings
 from referral_api.consent.router import router as consent_router
 from referral_api.export.router import router as export_router
+from referral_api.export.service import IDENTIFIABLE_SCOPE
 from referral_api.export.worker import export_lifecycle
 from referral_api.lifecycle.router import router as lifecycle_router
 from referral_api.messages.router import router as messages_router
@@ -53,7 +54,12 @@ def create_app(settings: ReferralSettings | None = None) -> FastAPI:
             export_router,
         ],
         lifecycles=[export_lifecycle()],
-        wider_scopes=[ALL_ORGANISATIONS, AuditReach.all_organisations_scope, UNSUPPRESSED_SCOPE],
+        wider_scopes=[
+            ALL_ORGANISATIONS,
+            AuditReach.all_organisations_scope,
+            UNSUPPRESSED_SCOPE,
+            IDENTIFIABLE_SCOPE,
+        ],
         openapi_tags=[
             {"name": "ServiceRequest", "description": "Referrals (the minimum referral dataset)"},
             {

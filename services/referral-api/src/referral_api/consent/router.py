@@ -1,14 +1,14 @@
 """`/fhir/Consent`: record, read and search Consent for information sharing."""
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from referral_api.audit import trail
 from referral_api.consent import search, service
-from referral_api.consent.examples import CONSENT
+from referral_api.consent.examples import CONSENT, SEARCHSET, STORED
 from referral_api.referrals.access import Reach
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import ReadSessionDep, SessionDep
@@ -32,6 +32,16 @@ _ERRORS = {
     },
 }
 
+FHIR_JSON = "application/fhir+json"
+
+
+def _resource(description: str) -> dict[str, Any]:
+    return {
+        "model": InformationSharingConsent,
+        "description": description,
+        "content": {FHIR_JSON: {"example": STORED}},
+    }
+
 
 @router.post(
     "",
@@ -43,7 +53,7 @@ _ERRORS = {
     "referrals shown to other organisations and of bulk exports.",
     status_code=201,
     openapi_extra=body_of(InformationSharingConsent, CONSENT),
-    responses={201: {"model": InformationSharingConsent, "description": "Recorded"}, **_ERRORS},
+    responses={201: _resource("Recorded; Location and ETag name it"), **_ERRORS},
 )
 async def create_consent(request: Request, session: SessionDep, caller: WriteCaller) -> Response:
     require_json(request)
@@ -64,7 +74,7 @@ async def create_consent(request: Request, session: SessionDep, caller: WriteCal
     summary="Read a Consent",
     description="404 also when neither the caller's organisation recorded it nor it was "
     "recorded for a referral the caller may see.",
-    responses={200: {"model": InformationSharingConsent, "description": "The Consent"}},
+    responses={200: _resource("The Consent, with ETag")},
 )
 async def read_consent(consent_id: str, session: ReadSessionDep, caller: ReadCaller) -> Response:
     stored = await service.read(session, consent_id, Reach.of(caller))
@@ -85,6 +95,7 @@ async def read_consent(consent_id: str, session: ReadSessionDep, caller: ReadCal
         200: {
             "model": searchset_of(InformationSharingConsent),
             "description": "A searchset Bundle of Consents",
+            "content": {FHIR_JSON: {"example": SEARCHSET}},
         }
     },
 )

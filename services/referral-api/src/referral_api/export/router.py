@@ -1,39 +1,48 @@
 """FHIR Bulk Data `$export`: kick-off (system and Group level), status, files, cancel."""
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from starlette.responses import Response, StreamingResponse
 
 from referral_api.audit import trail
-from referral_api.export import search, service
+from referral_api.export import examples, search, service
 from referral_api.export.sources import EXPORTABLE_TYPES
 from referral_api.referrals.access import Reach
-from signpost_platform.auth import Caller, authenticate
+from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import ReadSessionDep, SessionDep
 from signpost_platform.errors import BadRequest
 from signpost_platform.fhir.responses import FhirResponse
 from signpost_platform.fhir.search import strict_handling
 from signpost_platform.parameters import declare
 from signpost_platform.urls import base_url
+from signpost_schemas.fhir.operation_outcome import OperationOutcome
 
 router = APIRouter(prefix="/fhir", tags=["$export"])
 
 
-async def _exporter(caller: Annotated[Caller, Depends(authenticate)]) -> Caller:
-    """The caller, if it may export (referral:export or referral:export-pseudonymised)."""
-    service.must_pseudonymise(caller, False)
-    return caller
-
-
-ExportCaller = Annotated[Caller, Depends(_exporter)]
+ExportCaller = Annotated[Caller, require_scope(service.EXPORT_SCOPE)]
 _RESPOND_ASYNC = "respond-async"
 _ERRORS = {
     400: {"description": "Prefer: respond-async missing, or a parameter refused"},
-    403: {"description": "Neither referral:export nor referral:export-pseudonymised"},
+    403: {"description": "No referral:export scope"},
 }
+FHIR_JSON = "application/fhir+json"
+NDJSON = "application/fhir+ndjson"
+
+
+def _informational(description: str, example: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "model": OperationOutcome,
+        "description": description,
+        "content": {FHIR_JSON: {"example": example}},
+    }
+
+
+class NdjsonResponse(StreamingResponse):
+    media_type = NDJSON
 
 
 async def _kick_off(
@@ -41,11 +50,11 @@ async def _kick_off(
 ) -> Response:
     reach = Reach.of(caller)
     prefer = request.headers.get("prefer", "")
+    values = search.query_values(list(request.query_params.multi_items()), strict_handling(prefer))
     if _RESPOND_ASYNC not in [part.strip().lower() for part in prefer.replace(";", ",").split(",")]:
         raise BadRequest(
             "$export runs asynchronously: send Prefer: respond-async", expression="Prefer"
         )
-    values = search.query_values(list(request.query_params.multi_items()), strict_handling(prefer))
     asked = search.read_request(values)
     group = search.read_group(group_id) if group_id is not None else None
     job_id = await service.kick_off(
@@ -55,7 +64,10 @@ async def _kick_off(
     worker = getattr(request.app.state, "export_worker", None)
     status_url = f"{base_url(request)}/fhir/$export-status/{job_id}"
     headers = {"Content-Location": status_url}
-    return FhirResponse(b"", 202, headers, background=None if worker is None else _Wake(worker))
+    body = examples.outcome(
+        f"export {job_id} accepted: poll the Content-Location URL for its status"
+    )
+    return FhirResponse(body, 202, headers, background=None if worker is None else _Wake(worker))
 
 
 class _Wake:
@@ -85,7 +97,10 @@ _KICK_OFF_DESCRIPTION = (
     description=_KICK_OFF_DESCRIPTION,
     status_code=202,
     openapi_extra=declare(search.PARAMETERS),
-    responses={202: {"description": "Accepted: poll the Content-Location URL"}, **_ERRORS},
+    responses={
+        202: _informational("Accepted: poll the Content-Location URL", examples.ACCEPTED),
+        **_ERRORS,
+    },
 )
 async def export_system(request: Request, session: SessionDep, caller: ExportCaller) -> Response:
     return await _kick_off(request, session, caller, None)
@@ -101,7 +116,7 @@ async def export_system(request: Request, session: SessionDep, caller: ExportCal
     status_code=202,
     openapi_extra=declare(search.PARAMETERS),
     responses={
-        202: {"description": "Accepted: poll the Content-Location URL"},
+        202: _informational("Accepted: poll the Content-Location URL", examples.ACCEPTED),
         **_ERRORS,
         404: {"description": "No such Group"},
     },
@@ -121,8 +136,14 @@ async def export_group(
     "and extension.withdrawnConsent) when done; 500 with an OperationOutcome if it failed. "
     "Only the caller that kicked the export off can see it (404 for any other).",
     responses={
-        200: {"description": "The manifest"},
-        202: {"description": "In progress"},
+        200: {
+            "description": "The manifest",
+            "content": {
+                media: {"schema": {"type": "object"}, "example": examples.MANIFEST}
+                for media in ("application/json", FHIR_JSON)
+            },
+        },
+        202: _informational("In progress (X-Progress says how far)", examples.IN_PROGRESS),
         404: {"description": "No such export (or it was cancelled)"},
     },
 )
@@ -132,7 +153,7 @@ async def export_status(
     found = await service.status(session, job_id, caller, base_url(request))
     if found.manifest is None:
         headers = {"X-Progress": found.progress or "", "Retry-After": "5"}
-        return FhirResponse(b"", 202, headers)
+        return FhirResponse(examples.outcome(found.progress or ""), 202, headers)
     return Response(orjson.dumps(found.manifest), 200, media_type="application/json")
 
 
@@ -143,16 +164,20 @@ async def export_status(
     description="202; the status URL is 404 from then on. A run in progress stops at its next "
     "part.",
     status_code=202,
-    responses={202: {"description": "Cancelled"}, 404: {"description": "No such export"}},
+    responses={
+        202: _informational("Cancelled", examples.CANCELLED),
+        404: {"description": "No such export"},
+    },
 )
 async def cancel_export(job_id: str, session: SessionDep, caller: ExportCaller) -> Response:
     await service.cancel(session, job_id, caller)
-    return FhirResponse(b"", 202)
+    return FhirResponse(examples.outcome(f"export {job_id} cancelled: its files are deleted"), 202)
 
 
 @router.get(
     "/$export-file/{job_id}/{resource_type}",
     operation_id="exportFile",
+    response_class=NdjsonResponse,
     summary="Download one file of a completed export (NDJSON)",
     description="The resources of one type, one JSON resource a line "
     "(application/fhir+ndjson), streamed a part at a time. Needs the token that kicked the "
@@ -160,7 +185,7 @@ async def cancel_export(job_id: str, session: SessionDep, caller: ExportCaller) 
     responses={
         200: {
             "description": "NDJSON",
-            "content": {"application/fhir+ndjson": {"schema": {"type": "string"}}},
+            "content": {NDJSON: {"schema": {"type": "string"}, "example": examples.NDJSON}},
         },
         404: {"description": "No such export or file"},
     },
@@ -170,7 +195,6 @@ async def export_file(
 ) -> Response:
     positions = await service.file_parts(session, job_id, resource_type, caller)
     await trail.record(session, caller, "read", resource_type, job_id)
-    return StreamingResponse(
-        service.stream_file(request.app.state.database.sessionmaker, job_id, positions),
-        media_type="application/fhir+ndjson",
+    return NdjsonResponse(
+        service.stream_file(request.app.state.database.sessionmaker, job_id, positions)
     )

@@ -33,8 +33,8 @@ OUTPUT_FORMAT = QueryParameter(
 PSEUDONYMISE = QueryParameter(
     "_pseudonymise",
     "true: each person is named by their pseudonym (the keyed HMAC person key reports count "
-    "by) instead of their NHS number, and other direct identifiers are left out. A caller "
-    "holding only referral:export-pseudonymised always gets this",
+    "by) instead of their NHS number, and other direct identifiers are left out. Always so "
+    "for a caller without the scope referral:export-identifiable",
     type="boolean",
     default=False,
 )
@@ -118,7 +118,7 @@ def query_values(items: list[tuple[str, str]], strict: bool) -> dict[str, list[s
             values.setdefault(name, []).append(value)
         elif strict and name not in ("_format", "_pretty"):
             raise BadRequest(
-                f"unknown $export parameter {name!r}; supported: {', '.join(sorted(known))}",
+                f"unknown parameter {name!r} of $export; supported: {', '.join(sorted(known))}",
                 expression=name,
                 issue_code="not-supported",
             )

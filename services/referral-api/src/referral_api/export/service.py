@@ -13,8 +13,8 @@ organisation received; `role-<code>`: the referrals to that role), their Tasks, 
 assessments and Consents, changed after `_since`. The people who withdrew consent to share are
 left out, and the manifest says how many (`extension.withdrawnConsent`).
 
-Pseudonymised (`_pseudonymise=true`, or a caller holding only
-`referral:export-pseudonymised`): the person is named by their pseudonym (system
+Pseudonymised (`_pseudonymise=true`, and always for a caller without
+`referral:export-identifiable`): the person is named by their pseudonym (system
 `PERSON_PSEUDONYM`: the keyed HMAC of the person key, the one reports count people by), and
 business identifiers, free text and contained resources are left out.
 """
@@ -36,23 +36,20 @@ from referral_api.export.sources import BY_TYPE
 from referral_api.referrals.access import Reach
 from referral_api.reports.facts import person_key as pseudonym_of
 from signpost_platform.auth import Caller
-from signpost_platform.errors import Forbidden, Issue, NotFound, SignpostError
+from signpost_platform.errors import Issue, NotFound, SignpostError
 from signpost_platform.fhir.responses import instant
 from signpost_schemas import systems
 
 logger = logging.getLogger("referral.export")
 
 EXPORT_SCOPE = "referral:export"
-PSEUDONYMISED_SCOPE = "referral:export-pseudonymised"
+IDENTIFIABLE_SCOPE = "referral:export-identifiable"
 
 
 def must_pseudonymise(caller: Caller, asked: bool) -> bool:
-    """Whether the caller's export is pseudonymised; 403 for a caller who may not export."""
-    if caller.has(EXPORT_SCOPE):
-        return asked
-    if caller.has(PSEUDONYMISED_SCOPE):
-        return True
-    raise Forbidden(f"$export needs the scope {EXPORT_SCOPE} or {PSEUDONYMISED_SCOPE}")
+    """Whether the caller's export is pseudonymised: always, unless the caller holds
+    referral:export-identifiable and did not ask for it."""
+    return asked or not caller.has(IDENTIFIABLE_SCOPE)
 
 
 async def kick_off(

@@ -160,6 +160,25 @@ async def test_pseudonymised_export_holds_no_nhs_number(
                 get_fhir_model_class(resource_type).model_validate(resource)
 
 
+async def test_an_identifiable_export_is_not_served_to_a_caller_who_may_not_export_one(
+    client: httpx.AsyncClient, worker: ExportWorker, two_journeys: None
+) -> None:
+    status_url = await kick_off(client)
+    manifest = await finished(client, worker, status_url)
+    assert manifest["extension"]["pseudonymised"] is False
+    file_url = manifest["output"][0]["url"].removeprefix(str(client.base_url))
+    for url in (status_url, file_url):
+        assert (await client.get(url, headers=PSEUDONYMISED_ONLY)).status_code == 404
+    # Asking for an identifiable export without the scope gets a pseudonymised one.
+    forced = await finished(
+        client,
+        worker,
+        await kick_off(client, headers=PSEUDONYMISED_ONLY, _pseudonymise="false"),
+        PSEUDONYMISED_ONLY,
+    )
+    assert forced["extension"]["pseudonymised"] is True
+
+
 async def test_group_level_export_by_role_and_by_receiving_organisation(
     client: httpx.AsyncClient, worker: ExportWorker, two_journeys: None
 ) -> None:

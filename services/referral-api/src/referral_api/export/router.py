@@ -96,7 +96,7 @@ _KICK_OFF_DESCRIPTION = (
     summary="Export every referral's resources (system-level $export)",
     description=_KICK_OFF_DESCRIPTION,
     status_code=202,
-    openapi_extra=declare(search.PARAMETERS),
+    openapi_extra=declare(search.DECLARED),
     responses={
         202: _informational("Accepted: poll the Content-Location URL", examples.ACCEPTED),
         **_ERRORS,
@@ -114,7 +114,7 @@ async def export_system(request: Request, session: SessionDep, caller: ExportCal
     + " A Group is `organization-<ODS code>` (the referrals that organisation received) or "
     "`role-<personalised-care role code>` (the referrals to that role); any other id is 404.",
     status_code=202,
-    openapi_extra=declare(search.PARAMETERS),
+    openapi_extra=declare(search.DECLARED),
     responses={
         202: _informational("Accepted: poll the Content-Location URL", examples.ACCEPTED),
         **_ERRORS,

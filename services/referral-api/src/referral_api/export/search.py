@@ -6,7 +6,7 @@ from datetime import datetime
 
 from referral_api.export.sources import EXPORTABLE_TYPES
 from signpost_platform.errors import BadRequest, NotFound
-from signpost_platform.fhir.search import parse_date
+from signpost_platform.fhir.search import FORMAT, PRETTY, parse_date
 from signpost_platform.parameters import QueryParameter
 from signpost_schemas.codes import catalogue
 
@@ -39,6 +39,9 @@ PSEUDONYMISE = QueryParameter(
     default=False,
 )
 PARAMETERS = (TYPE, SINCE, OUTPUT_FORMAT, PSEUDONYMISE)
+# What the kick-off declares: its own, and FHIR's general parameters (the middleware serves
+# `_format`; the answer is compact JSON whatever `_pretty` says).
+DECLARED = (*PARAMETERS, FORMAT, PRETTY)
 _BOOLEANS = {"true": True, "false": False}
 
 
@@ -110,13 +113,13 @@ def read_group(group_id: str) -> Group:
 
 def query_values(items: list[tuple[str, str]], strict: bool) -> dict[str, list[str]]:
     """The kick-off's parameters by name. Any other parameter is ignored, or refused under
-    `Prefer: handling=strict` (FHIR's `_format` and `_pretty` apply to every interaction)."""
-    known = {parameter.name for parameter in PARAMETERS}
+    `Prefer: handling=strict`."""
+    known = {parameter.name for parameter in DECLARED}
     values: dict[str, list[str]] = {}
     for name, value in items:
         if name in known:
             values.setdefault(name, []).append(value)
-        elif strict and name not in ("_format", "_pretty"):
+        elif strict:
             raise BadRequest(
                 f"unknown parameter {name!r} of $export; supported: {', '.join(sorted(known))}",
                 expression=name,

@@ -147,7 +147,9 @@ def progress(job: StoredExport) -> str:
     """The X-Progress of a job not finished yet."""
     if job.status == "accepted" or job.total_resources is None:
         return "waiting to start"
-    percent = 100 * job.written_resources // job.total_resources if job.total_resources else 100
+    # Resources written after the count was taken can carry the tally past it.
+    done = min(job.written_resources, job.total_resources)
+    percent = 100 * done // job.total_resources if job.total_resources else 100
     return f"{job.written_resources} of {job.total_resources} resources written ({percent}%)" + (
         f", writing {job.cursor_type}" if job.cursor_type else ""
     )

@@ -64,6 +64,8 @@ def upgrade() -> None:
         "consent",
         sa.Column("id", sa.String(36), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("identifier_system", sa.String(255), nullable=True),
+        sa.Column("identifier_value", sa.String(255), nullable=True),
         sa.Column("status", sa.String(20), nullable=False),
         sa.Column("person_key", sa.String(64), nullable=False),
         sa.Column("referral_id", sa.String(36), nullable=True),
@@ -83,6 +85,11 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_consent")),
+        sa.UniqueConstraint(
+            "identifier_system",
+            "identifier_value",
+            name=op.f("uq_consent_identifier_system_identifier_value"),
+        ),
     )
     op.create_index(op.f("ix_consent_person_key"), "consent", ["person_key"], unique=False)
     op.create_index(op.f("ix_consent_referral_id"), "consent", ["referral_id"], unique=False)

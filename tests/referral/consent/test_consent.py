@@ -103,6 +103,22 @@ async def test_a_consent_is_recorded_read_and_searched(client: httpx.AsyncClient
     assert elsewhere.status_code == 404
 
 
+async def test_a_retried_consent_is_recorded_once(client: httpx.AsyncClient) -> None:
+    body = consent(
+        fresh_nhs_number(),
+        identifier=[{"system": "https://emis.example/Id/consent", "value": "CN-1"}],
+    )
+    first = await client.post("/fhir/Consent", json=body, headers=WRITE)
+    again = await client.post("/fhir/Consent", json=body, headers=WRITE)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json() == first.json()
+    assert (await client.get("/fhir/Consent", headers=READ)).json()["total"] == 1
+    elsewhere = await client.post(
+        "/fhir/Consent", json={**body, "organization": []}, headers=organisation(OTHER_GP)
+    )
+    assert elsewhere.status_code == 409
+
+
 @pytest.mark.parametrize(
     ("change", "status", "expression"),
     [

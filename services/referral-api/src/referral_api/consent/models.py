@@ -8,7 +8,7 @@ places that honour it (linkage shown to other organisations, record-level export
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from referral_api.db import Base
@@ -22,6 +22,10 @@ class ConsentRecord(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     version: Mapped[int]
+    # The sender's identifier of the record (its first with a system and value), if any: a
+    # create that repeats it returns the Consent recorded (retries never record it twice).
+    identifier_system: Mapped[str | None] = mapped_column(String(255))
+    identifier_value: Mapped[str | None] = mapped_column(String(255))
     # active | inactive | rejected | proposed | draft | entered-in-error (FHIR Consent.status)
     status: Mapped[str] = mapped_column(String(20))
     # The person (referral.person_key: the NHS number), and the referral it was recorded for.
@@ -42,7 +46,10 @@ class ConsentRecord(Base):
     last_updated_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     resource: Mapped[str] = mapped_column(Text)
 
-    __table_args__ = (Index("ix_consent_person_key_decided_at", "person_key", "decided_at"),)
+    __table_args__ = (
+        Index("ix_consent_person_key_decided_at", "person_key", "decided_at"),
+        UniqueConstraint("identifier_system", "identifier_value"),
+    )
 
 
 class PersonConsent(Base):

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from referral_api.consent.models import ConsentRecord, PersonConsent
 from referral_api.referrals.access import Reach
 from referral_api.referrals.models import Referral
+from signpost_platform.db import lock_keys
 from signpost_platform.fhir.search import DateRange, date_condition
 
 
@@ -50,6 +51,22 @@ class ConsentRepository:
                 select(Referral.person_key).where(Referral.id == referral_id, *reach.conditions())
             )
         ).scalar_one_or_none()
+
+    async def by_identifier(self, system: str, value: str) -> tuple[StoredConsent, str] | None:
+        """The Consent recorded with this identifier and the organisation that recorded it."""
+        row = (
+            await self.session.execute(
+                select(*_STORED, ConsentRecord.organization_ods).where(
+                    ConsentRecord.identifier_system == system,
+                    ConsentRecord.identifier_value == value,
+                )
+            )
+        ).first()
+        return None if row is None else (StoredConsent(*row[:4]), row[4])
+
+    async def lock_identifier(self, system: str, value: str) -> None:
+        """One create at a time per identifier (PostgreSQL; SQLite writes one at a time)."""
+        await lock_keys(self.session, [f"consent|{system}|{value}"])
 
     async def add(self, values: dict[str, Any]) -> None:
         await self.session.execute(insert(ConsentRecord).values(**values))

@@ -49,23 +49,30 @@ def _resource(description: str) -> dict[str, Any]:
     summary="Record a Consent for information sharing",
     description="A person's decision to share their information (provision.type permit), or "
     "to refuse (deny); a consent withdrawn is recorded as a new Consent with status inactive. "
-    "The person's latest Consent decides: a person who withdrew is left out of the linked "
-    "referrals shown to other organisations and of bulk exports.",
+    "A Consent carrying the identifier of one already recorded is not recorded again: that "
+    "one is returned (200), so a retry is safe. The person's latest Consent decides: a person "
+    "who withdrew is left out of the linked referrals shown to other organisations and of bulk "
+    "exports.",
     status_code=201,
     openapi_extra=body_of(InformationSharingConsent, CONSENT),
-    responses={201: _resource("Recorded; Location and ETag name it"), **_ERRORS},
+    responses={
+        201: _resource("Recorded; Location and ETag name it"),
+        200: _resource("A Consent with the same identifier was recorded already: that one"),
+        409: {"description": "The identifier is another organisation's Consent"},
+        **_ERRORS,
+    },
 )
 async def create_consent(request: Request, session: SessionDep, caller: WriteCaller) -> Response:
     require_json(request)
     consent = parse_resource(await request.body(), InformationSharingConsent, "Consent")
     reach = Reach.of(caller)
-    stored = await service.create(session, consent, reach, datetime.now(UTC))
-    await trail.record(session, caller, "create", "Consent", stored.id)
+    stored, created = await service.create(session, consent, reach, datetime.now(UTC))
+    await trail.record(session, caller, "create" if created else "read", "Consent", stored.id)
     headers = {
         **version_headers(stored.version, stored.last_updated_at),
         "Location": f"{base_url(request)}/fhir/Consent/{stored.id}/_history/{stored.version}",
     }
-    return FhirResponse(stored.resource.encode(), 201, headers)
+    return FhirResponse(stored.resource.encode(), 201 if created else 200, headers)
 
 
 @router.get(

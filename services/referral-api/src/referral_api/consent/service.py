@@ -1,6 +1,7 @@
 """Recording Consent for information sharing, and the person's decision derived from it.
 
-A Consent is created, never changed: a person who withdraws is recorded with a new Consent
+A Consent is created, never changed (a create repeating the identifier of one recorded returns
+it): a person who withdraws is recorded with a new Consent
 (`inactive`, or `deny`), and their decision is that of their latest one (`person_consent`).
 Honoured by the linked-referral extensions shown to other organisations (`linkage.service`)
 and by record-level exports (`export`).
@@ -15,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral_api.consent.repository import ConsentFilter, ConsentRepository, StoredConsent
 from referral_api.referrals.access import Reach
-from signpost_platform.errors import NotFound, Unprocessable
+from signpost_platform.errors import Conflict, NotFound, Unprocessable
 from signpost_platform.fhir.responses import instant
 from signpost_platform.fhir.search import SearchQuery
 from signpost_schemas import systems
@@ -25,7 +26,9 @@ from signpost_schemas.fhir.consent import InformationSharingConsent
 
 async def create(
     session: AsyncSession, consent: InformationSharingConsent, reach: Reach, now: datetime
-) -> StoredConsent:
+) -> tuple[StoredConsent, bool]:
+    """The Consent recorded, and whether this call recorded it (False: a retry carrying the
+    identifier of one already recorded, which is returned as it is)."""
     organisation = consent.organization_ods or reach.organisation
     if organisation is None:
         raise Unprocessable(
@@ -34,6 +37,18 @@ async def create(
         )
     reach.require(organisation, expression="Consent.organization", role="recording organization")
     repository = ConsentRepository(session)
+    identifier = consent.business_identifier
+    if identifier is not None:
+        await repository.lock_identifier(*identifier)
+        found = await repository.by_identifier(*identifier)
+        if found is not None:
+            existing, recorded_by = found
+            if not reach.allows(recorded_by):
+                raise Conflict(
+                    "a Consent with this identifier was recorded by another organisation",
+                    expression="Consent.identifier",
+                )
+            return existing, False
     person_key = consent.nhs_number
     referral_ids = consent.referral_ids
     for index, referral_id in enumerate(referral_ids):
@@ -67,6 +82,8 @@ async def create(
         {
             "id": consent_id,
             "version": 1,
+            "identifier_system": identifier[0] if identifier else None,
+            "identifier_value": identifier[1] if identifier else None,
             "status": consent.status,
             "person_key": person_key,
             "referral_id": referral_ids[0] if referral_ids else None,
@@ -82,7 +99,7 @@ async def create(
         }
     )
     await repository.decide(person_key)
-    return StoredConsent(consent_id, 1, now, resource)
+    return StoredConsent(consent_id, 1, now, resource), True
 
 
 async def read(session: AsyncSession, consent_id: str, reach: Reach) -> StoredConsent:

@@ -10,7 +10,8 @@ withdraws it:
   again as `inactive` (`provision.period.end` the withdrawal date, if known);
 - `dateTime` when the decision was made; `organization` the recording organisation by ODS
   code; `performer` who recorded it;
-- `provision.data` may name the referral it was recorded for (`ServiceRequest/<id>`).
+- `provision.data` may name the referral it was recorded for (`ServiceRequest/<id>`);
+- `identifier`, the sender's id of the record: a retry carrying it records nothing twice.
 
 A person's sharing is withdrawn when their latest Consent is inactive or denies it.
 """
@@ -23,7 +24,7 @@ from pydantic_core import PydanticCustomError
 
 from signpost_schemas import systems
 from signpost_schemas.fhir.base import FhirModel, FhirResource
-from signpost_schemas.fhir.datatypes import CodeableConcept, Meta, Reference
+from signpost_schemas.fhir.datatypes import CodeableConcept, Identifier, Meta, Reference
 from signpost_schemas.nhs_number import InvalidNhsNumber, validate_nhs_number
 
 CONSENT_SCOPE = "http://terminology.hl7.org/CodeSystem/consentscope"
@@ -52,6 +53,7 @@ class InformationSharingConsent(FhirResource):
     resourceType: Literal["Consent"]
     id: str | None = None
     meta: Meta | None = None
+    identifier: list[Identifier] | None = None
     status: Literal["draft", "proposed", "active", "rejected", "inactive", "entered-in-error"]
     scope: CodeableConcept
     category: list[CodeableConcept] = Field(min_length=1)
@@ -100,6 +102,15 @@ class InformationSharingConsent(FhirResource):
                     {"element": f"organization[{index}]"},
                 )
         return self
+
+    @property
+    def business_identifier(self) -> tuple[str, str] | None:
+        """The first identifier with a system and value: a retry carrying it finds the Consent
+        already recorded instead of recording it twice."""
+        for identifier in self.identifier or []:
+            if identifier.system and identifier.value:
+                return identifier.system, identifier.value
+        return None
 
     @property
     def nhs_number(self) -> str:

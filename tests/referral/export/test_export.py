@@ -269,3 +269,21 @@ async def _jobs(app: FastAPI) -> int:
         return int(
             (await session.execute(select(func.count()).select_from(ExportJob))).scalar_one()
         )
+
+
+async def test_a_finished_export_is_deleted_after_its_retention(
+    client: httpx.AsyncClient, worker: ExportWorker, referral_app: FastAPI, two_journeys: None
+) -> None:
+    status_url = await kick_off(client)
+    await finished(client, worker, status_url)
+    assert await worker.run_pending() == 0
+    assert (await client.get(status_url, headers=EXPORTER)).status_code == 200  # still kept
+    retention = worker.run_settings.retention
+    later = ExportWorker(
+        referral_app.state.database,
+        referral_app.state.settings,
+        clock=lambda: datetime.now(UTC) + retention + timedelta(seconds=1),
+    )
+    await later.run_pending()
+    assert (await client.get(status_url, headers=EXPORTER)).status_code == 404
+    assert await _jobs(referral_app) == 0

@@ -2,8 +2,9 @@
 
 A job's files are kept in the database, in parts of at most `export.service.BATCH` lines
 (`export_part`), so an export of any size is written and served a part at a time and needs no
-directory: SQLite under `make run` works with no setup. The parts are deleted with their job
-(a cancel: `DELETE` of the job's status URL).
+directory: SQLite under `make run` works with no setup. The parts are deleted with their job:
+at a cancel (`DELETE` of the job's status URL), or by the worker once the job finished longer
+ago than `REFERRAL_EXPORT_RETENTION_HOURS`.
 """
 
 from datetime import datetime

@@ -74,6 +74,11 @@ class ExportRepository:
         result = await self.session.execute(delete(ExportJob).where(ExportJob.id == job_id))
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
+    async def delete_finished_before(self, cutoff: datetime) -> int:
+        """Delete the jobs (and their files) that finished before `cutoff`."""
+        result = await self.session.execute(delete(ExportJob).where(ExportJob.finished_at < cutoff))
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
     async def claimable(self, stale_before: datetime) -> list[tuple[str, int]]:
         """(id, attempt) of the jobs waiting, or running with a stale heartbeat, oldest first."""
         rows = await self.session.execute(

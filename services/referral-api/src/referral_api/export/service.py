@@ -191,6 +191,15 @@ class RunSettings:
     batch_size: int
     stale_after: timedelta
     pseudonym_key: SecretStr
+    retention: timedelta
+
+
+async def expire(
+    sessionmaker: async_sessionmaker[AsyncSession], now: datetime, retention: timedelta
+) -> int:
+    """Delete the jobs, and their files, finished longer ago than `retention`."""
+    async with sessionmaker() as session, session.begin():
+        return await ExportRepository(session).delete_finished_before(now - retention)
 
 
 async def claim_next(
@@ -232,6 +241,7 @@ async def run_job(
                     "status": "failed",
                     "failure_reason": f"{type(error).__name__} while writing the files",
                     "updated_at": clock(),
+                    "finished_at": clock(),
                 },
             )
 

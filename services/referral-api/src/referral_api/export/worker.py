@@ -39,6 +39,7 @@ class ExportWorker:
             batch_size=settings.export_batch_size,
             stale_after=timedelta(seconds=settings.export_stale_seconds),
             pseudonym_key=settings.pseudonym_key,
+            retention=timedelta(hours=settings.export_retention_hours),
         )
         self._wake = asyncio.Event()
 
@@ -47,9 +48,11 @@ class ExportWorker:
         self._wake.set()
 
     async def run_pending(self) -> int:
-        """Run every job waiting (or stopped); returns how many runs finished."""
+        """Delete the jobs past their retention, then run every job waiting (or stopped);
+        returns how many runs finished."""
         runs = 0
         sessionmaker = self.database.sessionmaker
+        await service.expire(sessionmaker, self.clock(), self.run_settings.retention)
         while True:
             claimed = await service.claim_next(
                 sessionmaker, self.clock(), self.run_settings.stale_after

@@ -9,7 +9,7 @@ PACKAGES := -e shared/schemas -e shared/platform -e services/referral-api -e ser
 SERVICES := referral directory screening
 SCOPES ?= referral:read referral:write referral:all-organisations referral:export directory:write screening:read screening:write screening:all-organisations reports:read audit:read
 
-.PHONY: help venv run test test-sqlite test-postgres test-clock renderers openapi-tools clients lint format migrate token expire-held load-postcodes load-directory-postcodes load-snomed import-history bench openapi image clean
+.PHONY: help venv run test test-sqlite test-postgres test-clock renderers openapi-tools clients lint format migrate token expire-held load-postcodes load-directory-postcodes load-snomed load-service-use import-history bench openapi image clean
 
 help:
 	@echo "make run      start referral-api :8001, directory-api :8002, screening-api :8003 (SQLite in ./var/)"
@@ -23,9 +23,10 @@ help:
 	@echo "make load-postcodes FILE=...  load the full ONS postcode directory into referral-api"
 	@echo "make load-directory-postcodes FILE=...  load it into directory-api (postcode searches)"
 	@echo "make load-snomed DIR=...  load a SNOMED CT RF2 Snapshot into referral-api (groups SNOMED codes)"
+	@echo "make load-service-use FILE=...  load service-use counts (GP, A&E, admissions) from a CSV extract"
 	@echo "make import-history FILE=...  backfill referral history (NDJSON messages or the CSV template)"
 	@echo "make expire-held  expire the referral messages held past REFERRAL_HELD_MESSAGE_RETENTION_DAYS"
-	@echo "make lint     ruff check and format check, import contracts (lint-imports), mypy --strict on shared/"
+	@echo "make lint     ruff check and format check, import contracts (lint-imports), mypy --strict on shared/ and the services"
 	@echo "make bench    benchmarks on PostgreSQL (see bench/README.md)"
 	@echo "make openapi  write each service's OpenAPI document to docs/openapi/"
 	@echo "make image    build the container image (needs Docker; see docs/deploy.md)"
@@ -104,6 +105,10 @@ load-directory-postcodes: venv
 load-snomed: venv
 	@test -n "$(DIR)" || (echo "usage: make load-snomed DIR=path/to/unzipped/RF2/release" && exit 2)
 	$(BIN)/python -m referral_api.terminology.load $(DIR)
+
+load-service-use: venv
+	@test -n "$(FILE)" || (echo "usage: make load-service-use FILE=path/to/service-use.csv" && exit 2)
+	$(BIN)/python -m referral_api.service_use.load $(FILE)
 
 import-history: venv
 	@test -n "$(FILE)" || (echo "usage: make import-history FILE=history.ndjson|template.csv" && exit 2)

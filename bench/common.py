@@ -112,6 +112,7 @@ def serve(
     unlimited = {f"{p}_RATE_LIMIT_PER_MINUTE": "0" for p in ("REFERRAL", "DIRECTORY", "SCREENING")}
     process = subprocess.Popen(command, env={**os.environ, **unlimited, **(env or {})})
     url = f"http://127.0.0.1:{port}"
+    _SERVED[url] = process.pid
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -125,11 +126,55 @@ def serve(
             time.sleep(0.2)
         yield url
     finally:
+        _SERVED.pop(url, None)
         process.terminate()
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+# The uvicorn process behind each URL `serve` is serving.
+_SERVED: dict[str, int] = {}
+MEMORY_TARGET_MB = 250
+
+
+def _workers(pid: int) -> list[int]:
+    """The worker processes of a uvicorn supervisor (not multiprocessing's resource tracker)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        for child in task.read_text().split():
+            command = Path(f"/proc/{child}/cmdline").read_bytes()
+            if b"resource_tracker" not in command:
+                found.append(int(child))
+    return found
+
+
+def _resident_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def resident_memory(url: str, label: str) -> dict[str, float]:
+    """Print and return the resident memory (RSS, MB) of each process serving `url`.
+
+    uvicorn with several workers is a supervisor process and one process per worker: each
+    worker is a service process (the target is per process); the supervisor is printed too.
+    """
+    supervisor = _SERVED[url]
+    workers = _workers(supervisor)
+    figures = {"supervisor": _resident_mb(supervisor)}
+    figures.update({f"worker {n}": _resident_mb(pid) for n, pid in enumerate(workers, 1)})
+    largest = max(figures.values())
+    listed = ", ".join(f"{name} {mb:.0f} MB" for name, mb in figures.items())
+    verdict = "MET" if largest <= MEMORY_TARGET_MB else "MISSED"
+    print(
+        f"{label}: resident memory after the load: {listed}"
+        f" (largest {largest:.0f} MB; target <= {MEMORY_TARGET_MB} MB per process) {verdict}"
+    )
+    return figures
 
 
 @dataclass

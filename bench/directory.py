@@ -25,7 +25,7 @@ import httpx
 import orjson
 from sqlalchemy import insert, text
 
-from bench.common import Load, bare_rps, drop, migrated_postgres, serve, wrk
+from bench.common import Load, bare_rps, drop, migrated_postgres, resident_memory, serve, wrk
 from directory_api.changes.models import Change
 from directory_api.documents.facts import service_facts
 from directory_api.documents.fhir import (
@@ -416,6 +416,7 @@ def run(count: int, connections: int) -> dict[str, Any]:
                 light = wrk(target, connections=2, threads=1)
                 heavy = wrk(target, connections=connections)
                 results[name] = (light, heavy, response.json().get("total_items"))
+            resident_memory(url, "directory-api")
     finally:
         drop(database)
     return report(results, count)

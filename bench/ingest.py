@@ -20,7 +20,15 @@ from typing import Any
 import httpx
 from tests.support.messages import contact, emis_patient, emis_service_request, message
 
-from bench.common import Load, drop, ensure_wrk, migrated_postgres, serve, token
+from bench.common import (
+    Load,
+    drop,
+    ensure_wrk,
+    migrated_postgres,
+    resident_memory,
+    serve,
+    token,
+)
 
 UPDATE_TARGET = 1500
 REFERRALS = 500
@@ -166,6 +174,7 @@ def run(connections: int = 32) -> dict[str, object]:
             update = drive(url, headers, replay=False, duration=DURATION, connections=connections)
             asyncio.run(_process_replay_set(url, headers))
             replay = drive(url, headers, replay=True, duration=DURATION, connections=connections)
+            resident_memory(url, "referral-api")
     finally:
         drop(database)
     print(f"referral-api $process-message on PostgreSQL ({WORKERS} workers, uvloop/httptools)")

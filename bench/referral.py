@@ -14,7 +14,16 @@ import sys
 
 import httpx
 
-from bench.common import Load, bare_rps, drop, migrated_postgres, serve, token, wrk
+from bench.common import (
+    Load,
+    bare_rps,
+    drop,
+    migrated_postgres,
+    resident_memory,
+    serve,
+    token,
+    wrk,
+)
 from signpost_schemas import systems
 
 MARKER = "__UNIQUE__"
@@ -106,6 +115,7 @@ def run(connections: int = 32) -> dict[str, object]:
             assert len(check["entry"]) == 20 and check["total"] == 400, "search seed is wrong"
             wrk(search_url, headers=write_headers, duration=2, connections=connections)
             search = wrk(search_url, headers=write_headers, connections=connections)
+            resident_memory(url, "referral-api")
     finally:
         drop(database)
     return report(bare, create, search)

@@ -29,7 +29,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench.common import drop, migrated_postgres, serve, token
+from bench.common import drop, migrated_postgres, resident_memory, serve, token
 from bench.generate_referrals import asyncpg_dsn, build_facts, generate
 
 TARGET_P95_MS = 500.0
@@ -122,6 +122,7 @@ def _measure(url: str, rounds: int) -> dict[str, dict[str, Any]]:
                 "p95_ms": latencies[max(0, round(0.95 * len(latencies)) - 1)],
                 "max_ms": latencies[-1],
             }
+        resident_memory(base, "referral-api")
     return results
 
 

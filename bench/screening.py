@@ -20,7 +20,15 @@ import time
 import httpx
 from tests.support.reports import synthetic_nhs_numbers
 
-from bench.common import DURATION, drop, migrated_postgres, serve, token, wrk
+from bench.common import (
+    DURATION,
+    drop,
+    migrated_postgres,
+    resident_memory,
+    serve,
+    token,
+    wrk,
+)
 from signpost_schemas import systems
 
 TARGET_RATE = 100
@@ -203,6 +211,8 @@ def run(connections: int, rate: int, seconds: int) -> dict[str, object]:
                     headers=headers,
                     timeout=30,
                 ).json()["total"]
+                resident_memory(url, "screening-api")
+                resident_memory(referral_url, "referral-api (behind it)")
     finally:
         drop(screening_db)
         drop(referral_db)

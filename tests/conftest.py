@@ -32,6 +32,9 @@ for _prefix in ("REFERRAL", "DIRECTORY", "SCREENING"):
 # Tests run referral-api's export worker themselves (`app.state.export_worker.run_pending()`),
 # so no background run races them for a job.
 os.environ.setdefault("REFERRAL_EXPORT_WORKER_ENABLED", "false")
+# referral-api's worker delivering messages back to referrers does not run by itself under test:
+# their tests run its delivery passes (tests/referral/lifecycle/test_gp_messages.py).
+os.environ.setdefault("REFERRAL_GP_MESSAGE_WORKER_ENABLED", "false")
 
 from tests.support.databases import BACKENDS  # noqa: E402  (after the environment is set)
 

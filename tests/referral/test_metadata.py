@@ -35,6 +35,7 @@ async def test_capability_statement_is_valid_and_lists_the_search_parameters(cli
     assert types["requester"] == types["performer"] == "reference"
     assert "Prefer: handling=strict" in statement.rest[0].documentation
     assert "_summary" in statement.rest[0].documentation
+    assert "servicerequest-response" in statement.rest[0].documentation  # messages back
     assert resources["Task"].searchParam[0].name == "focus"
     assert resources["Encounter"].searchParam[0].name == "based-on"
     assert resources["Observation"].searchParam[0].name == "based-on"

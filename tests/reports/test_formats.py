@@ -29,6 +29,7 @@ def _dataset() -> Dataset:
         d.contacts(a, "attended", workers=(("https://emis.example/Id/staff|LW-1", None),))
         d.assessment(a, "wemwbs", "baseline", 1, total=40)
         d.assessment(a, "wemwbs", "follow-up", 20, total=45)
+        d.service_use(a, "gp-appointments", before=6, after=4)
     d.referral(role="care-navigator", details=Person(), reasons=("reason-not-recorded",))
     return d
 

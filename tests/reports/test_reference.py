@@ -137,6 +137,9 @@ NOT_RECOMPUTED = {
     # Activity by worker, by contact date (the history names no workers):
     # tests/reports/test_workers.py.
     "workers",
+    # Service use before and after (the history carries no counts):
+    # tests/reports/test_service_use.py.
+    "service-use",
 }
 
 

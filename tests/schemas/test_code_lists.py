@@ -10,6 +10,8 @@ ALL_LISTS = [
     codes.personalised_care_roles,
     codes.sources_of_referral,
     codes.support_offered,
+    codes.personal_health_budget,
+    codes.shared_decision_making,
     codes.ethnic_categories,
     codes.genders,
     codes.consultation_mechanisms,
@@ -17,6 +19,7 @@ ALL_LISTS = [
     codes.referral_status_and_closure,
     codes.screening_answers,
     codes.wellbeing_instruments,
+    codes.service_use,
 ]
 
 
@@ -71,3 +74,14 @@ def test_codes_are_matched_on_system_and_code_not_code_alone():
 
     assert len(genders.find_code("1")) == 2
     assert genders.get(systems.SNOMED, "1") is None
+
+
+def test_service_use_measures_are_local_codes():
+    measures = codes.service_use()
+
+    assert [c.code for c in measures] == [
+        "gp-appointments",
+        "ae-attendances",
+        "emergency-admissions",
+    ]
+    assert all(c.confidence is Confidence.LOCAL for c in measures)

@@ -54,7 +54,8 @@ def _gaps(index: int) -> list[Gap]:
 
 def example_dataset() -> Dataset:
     """120 synthetic referrals over three months, three roles and two sources, with contacts,
-    support, assessments, closures and declines; enough per group to clear suppression."""
+    support, assessments, service use, closures and declines; enough per group to clear
+    suppression."""
     rng = random.Random(2026)
     dataset = Dataset()
     for index in range(120):
@@ -89,6 +90,14 @@ def example_dataset() -> Dataset:
             dataset.assessment(referral, "wemwbs", "baseline", 1, total=rng.randint(30, 45))
             if outcome == "closed":
                 dataset.assessment(referral, "wemwbs", "follow-up", 40, total=rng.randint(38, 55))
+                # Service use from the index, not the seeded draws: the other examples stay put.
+                dataset.service_use(
+                    referral, "gp-appointments", before=4 + index % 7, after=2 + index % 5
+                )
+                if index % 2 == 0:
+                    dataset.service_use(
+                        referral, "ae-attendances", before=1 + index % 3, after=(index // 2) % 3
+                    )
     return dataset
 
 

@@ -27,8 +27,10 @@ from referral_api.linkage.models import ReferralLink
 from referral_api.people.models import ReferralPerson
 from referral_api.quality.repository import GapRepository
 from referral_api.referrals.models import Referral, ReferralReason
+from referral_api.service_use.models import ServiceUse
 from signpost_schemas import codes, systems
 from signpost_schemas.fhir.gaps import Gap
+from signpost_schemas.fhir.service_use import six_months
 
 ATTENDANCE_CODES = {
     "attended": "5",
@@ -377,6 +379,42 @@ class Dataset:
             (r for r in self.rows(ReferralLifecycle) if r["referral_id"] == referral_id), None
         )
 
+    def service_use(
+        self,
+        referral_id: str,
+        measure: str,
+        *,
+        before: int | None = None,
+        after: int | None = None,
+        status: str = "final",
+    ) -> None:
+        """Counts of `measure` for the six months before and after the referral date."""
+        referral = next(r for r in self.rows(Referral) if r["id"] == referral_id)
+        referral_day = referral["authored_at"].date()
+        for period, value in (("before", before), ("after", after)):
+            if value is None:
+                continue
+            counted = six_months(referral_day, period)
+            self.rows(ServiceUse).append(
+                {
+                    "id": str(uuid.uuid4()),
+                    "referral_id": referral_id,
+                    "measure": measure,
+                    "period": period,
+                    "period_start_on": counted.start,
+                    "period_end_on": counted.end,
+                    "count": value,
+                    "status": status,
+                    "origin": "extract",
+                    "source_id": None,
+                    "as_of": referral["authored_at"],
+                    "content_hash": "0" * 64,
+                    "version": 1,
+                    "last_updated_at": referral["authored_at"],
+                    "resource": "{}",
+                }
+            )
+
     async def write(self, app: FastAPI) -> None:
         order = [
             Referral,
@@ -390,6 +428,7 @@ class Dataset:
             Assessment,
             AssessmentScore,
             ReferralLink,
+            ServiceUse,
         ]
         async with app.state.database.engine.begin() as connection:
             for model in order:

@@ -3,7 +3,7 @@
 decision (`person_consent`), which linkage shown to other organisations and exports honour.
 
 Revision ID: 5c2e8a7d4f19
-Revises: bda9cb1d93cf
+Revises: f1551843b6e4
 Create Date: 2026-12-12 12:00:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "5c2e8a7d4f19"
-down_revision: str | None = "bda9cb1d93cf"
+down_revision: str | None = "f1551843b6e4"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

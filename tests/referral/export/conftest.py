@@ -56,5 +56,6 @@ async def files(
         assert response.headers["content-type"].startswith("application/fhir+ndjson")
         lines = response.content.splitlines()
         assert len(lines) == output["count"]
-        found[output["type"]] = [orjson.loads(line) for line in lines]
+        # Bulk Data allows several files of one type: they are read together.
+        found.setdefault(output["type"], []).extend(orjson.loads(line) for line in lines)
     return found

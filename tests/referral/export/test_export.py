@@ -13,6 +13,7 @@ from referral_api.export.models import ExportJob
 from referral_api.export.service import claim_next
 from referral_api.export.worker import ExportWorker
 from signpost_schemas import systems
+from tests.referral.careplans import plans
 from tests.referral.conftest import READ, WRITE
 from tests.referral.export.conftest import (
     ASYNC,
@@ -287,3 +288,22 @@ async def test_a_finished_export_is_deleted_after_its_retention(
     await later.run_pending()
     assert (await client.get(status_url, headers=EXPORTER)).status_code == 404
     assert await _jobs(referral_app) == 0
+
+
+async def test_care_plans_are_exported_and_pseudonymised(
+    client: httpx.AsyncClient, worker: ExportWorker
+) -> None:
+    referral_id = await plans.referral(client, "P-1", nhs_number=NHS_NUMBERS[2])
+    response = await client.post("/fhir/CarePlan", json=plans.care_plan(referral_id), headers=WRITE)
+    assert response.status_code == 201, response.text
+
+    for params in ({}, {"_pseudonymise": "true"}):
+        manifest = await finished(
+            client, worker, await kick_off(client, _type="CarePlan", **params)
+        )
+        [plan] = (await files(client, manifest))["CarePlan"]
+        get_fhir_model_class("CarePlan").model_validate(plan)
+        assert plan["id"] == response.json()["id"]
+        if params:
+            assert NHS_NUMBERS[2] not in str(plan)
+            assert "See friends every week" not in str(plan)  # free text in contained goals

@@ -1,12 +1,14 @@
 """Loading a SNOMED CT release: the hierarchy groups codes the shipped lists lack, for new
 referrals and for those already stored (their reason rows, sources and report facts)."""
 
+import asyncio
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 
 from referral_api.quality.repository import GapRepository
+from referral_api.terminology.load import main as load_main
 from referral_api.terminology.rf2 import ReleaseError
 from referral_api.terminology.service import load_release
 from signpost_schemas import systems
@@ -127,6 +129,21 @@ async def test_loading_regroups_stored_referrals_and_their_report_facts(client, 
     }
     by_source = await client.get("/reports/referrals?group_by=source", headers=REPORTS)
     assert [r["source"] for r in by_source.json()["rows"]] == ["acute-hospital"]
+
+
+async def test_the_load_command_loads_the_release_and_brings_report_facts_up_to_date(
+    client, referral_app, capsys
+):
+    referral_id = await _create(client, reasons=[reason("105529008")])
+    url = referral_app.state.database.url
+
+    assert await asyncio.to_thread(load_main, [str(RELEASE), "--database-url", url]) == 0
+
+    assert await _reason_groups(referral_app, referral_id) == {"105529008": "isolation-loneliness"}
+    assert "report facts of" in capsys.readouterr().out
+    # The regrouped reason queued its referral's facts; the command rebuilt them.
+    queued = "SELECT count(*) AS n FROM report_change WHERE referral_id = :id"
+    assert await fetch_rows(referral_app, queued, id=referral_id) == [{"n": 0}]
 
 
 async def test_gaps_of_codes_the_release_places_are_forgotten(client, referral_app):

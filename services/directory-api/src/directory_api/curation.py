@@ -49,21 +49,28 @@ class Outcome(StrEnum):
 
 
 class Curated(Protocol):
-    retired_at: datetime | None
-    input_digest: str
+    """A stored record's curation fields (read-only: stored records are frozen)."""
+
+    @property
+    def retired_at(self) -> datetime | None: ...
+
+    @property
+    def input_digest(self) -> str: ...
 
 
 class Versioned(Curated, Protocol):
-    version: int
+    @property
+    def version(self) -> int: ...
 
 
 Stored = TypeVar("Stored", bound=Versioned)
+Stored_co = TypeVar("Stored_co", bound=Versioned, covariant=True)
 
 
-class PlaceRepository(Protocol[Stored]):
+class PlaceRepository(Protocol[Stored_co]):
     """What organisations and locations have in common: records that services nest."""
 
-    async def get(self, record_id: str) -> Stored | None: ...
+    async def get(self, record_id: str) -> Stored_co | None: ...
 
     async def save(self, values: dict[str, Any], *, exists: bool) -> None: ...
 

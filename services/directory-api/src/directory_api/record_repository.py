@@ -22,7 +22,7 @@ class RecordRepository(Generic[Stored]):
     async def get(self, record_id: str) -> Stored | None:
         statement = select(*self.columns).where(self.model.id == record_id)
         row = (await self.session.execute(statement)).first()
-        return self.stored(*row) if row else None  # type: ignore[no-any-return]
+        return self.stored(*row) if row else None
 
     async def many(self, ids: Sequence[str]) -> dict[str, Stored]:
         if not ids:

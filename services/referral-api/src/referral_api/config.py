@@ -1,10 +1,15 @@
 """referral-api settings: environment variables prefixed `REFERRAL_`."""
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import SettingsConfigDict
+import json
+import re
+from typing import Annotated, Any
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import NoDecode, SettingsConfigDict
 
 from signpost_platform.settings import ServiceSettings
 from signpost_schemas.disclosure import DEV_DISCLOSURE_KEY
+from signpost_schemas.fhir.service_request import ODS_CODE_PATTERN
 
 # Keys person pseudonyms in development and tests only; production refuses it.
 DEV_PSEUDONYM_KEY = "signpost-development-only-pseudonym-key-never-use-in-production"
@@ -48,6 +53,42 @@ class ReferralSettings(ServiceSettings):
     disclosure_key: SecretStr = SecretStr(DEV_DISCLOSURE_KEY)
     disclosure_ptable: str = ""
 
+    # Messages back to the GP and referrer (docs/referral-api.md): where each referring
+    # organisation receives them, by the requester's ODS code: "F84001=https://...,Y02001=..."
+    # or a JSON object; and/or a CSV file (columns `ods_code`, `endpoint`) read at startup.
+    # A referrer with no endpoint has its messages kept as undeliverable (listed, retried).
+    gp_message_endpoints: Annotated[dict[str, str], NoDecode] = {}
+    gp_message_endpoints_file: str = ""
+    # The outbox worker that delivers them.
+    gp_message_worker_enabled: bool = True
+    gp_message_poll_seconds: float = 5.0
+    gp_message_batch_size: int = 20
+    gp_message_timeout_seconds: float = 5.0
+    gp_message_backoff_base_seconds: float = 5.0
+    gp_message_backoff_max_seconds: float = 3600.0
+    # A claimed message is left alone by other replicas for this long (longer than any call).
+    gp_message_lease_seconds: float = 60.0
+    # A delivered message's Bundle (it names the person) is cleared this many days after it was
+    # sent; the row stays, so the same event is still never sent again.
+    gp_message_sent_retention_days: int = Field(default=30, ge=1)
+
+    @field_validator("gp_message_endpoints", mode="before")
+    @classmethod
+    def _parse_endpoints(cls, value: Any) -> Any:
+        """`ODS=URL,ODS=URL` or a JSON object; ODS codes are upper-cased, URLs http(s)."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("{"):
+                value = json.loads(text)
+            else:
+                pairs = [pair.split("=", 1) for pair in text.split(",") if pair.strip()]
+                if any(len(pair) != 2 for pair in pairs):
+                    raise ValueError("endpoints are ODS=URL pairs separated by commas")
+                value = dict(pairs)
+        if not isinstance(value, dict):
+            return value
+        return {ods: url for ods, url in (endpoint_entry(k, v) for k, v in value.items())}
+
     @model_validator(mode="after")
     def _no_development_pseudonym_key_in_production(self) -> "ReferralSettings":
         if self.environment == "production" and (
@@ -67,3 +108,13 @@ class ReferralSettings(ServiceSettings):
                 "in production (the development key is public)"
             )
         return self
+
+
+def endpoint_entry(ods_code: object, url: object) -> tuple[str, str]:
+    """An (ODS code, endpoint URL) pair, checked: an ODS code and an http(s) URL."""
+    code, address = str(ods_code).strip().upper(), str(url).strip()
+    if not re.match(ODS_CODE_PATTERN, code):
+        raise ValueError(f"{code!r} is not an ODS code (3 to 10 letters and digits)")
+    if not re.match(r"^https?://[^\s]+$", address):
+        raise ValueError(f"the endpoint of {code} is not an http(s) URL")
+    return code, address

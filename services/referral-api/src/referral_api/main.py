@@ -1,15 +1,19 @@
 """The referral-api app factory: `uvicorn --factory referral_api.main:create_app`."""
 
+import httpx
 from fastapi import FastAPI
 
 import referral_api.models  # noqa: F401  (registers every table before the first query)
 from referral_api import __version__
 from referral_api.audit import trail
+from referral_api.careplans.router import router as careplans_router
 from referral_api.config import ReferralSettings
 from referral_api.consent.router import router as consent_router
 from referral_api.export.router import router as export_router
 from referral_api.export.service import IDENTIFIABLE_SCOPE
 from referral_api.export.worker import export_lifecycle
+from referral_api.gp_messages.router import router as gp_messages_router
+from referral_api.gp_messages.worker import gp_message_lifecycle
 from referral_api.lifecycle.router import router as lifecycle_router
 from referral_api.messages.router import router as messages_router
 from referral_api.metadata import router as metadata_router
@@ -18,6 +22,7 @@ from referral_api.openapi_links import LINKS
 from referral_api.referrals.access import ALL_ORGANISATIONS
 from referral_api.referrals.router import router as referrals_router
 from referral_api.reports.router import router as reports_router
+from referral_api.service_use.router import router as service_use_router
 from signpost_platform.app import create_app as create_service_app
 from signpost_platform.audit import AuditReach
 from signpost_platform.openapi_docs import register_examples
@@ -32,7 +37,14 @@ each with one or more coded reasons. Authenticate with an OAuth2 bearer token ca
 """
 
 
-def create_app(settings: ReferralSettings | None = None) -> FastAPI:
+def create_app(
+    settings: ReferralSettings | None = None,
+    *,
+    gp_message_transport: httpx.AsyncBaseTransport | None = None,
+) -> FastAPI:
+    """The app; `gp_message_transport` replaces the network route to the referrers' message
+    endpoints (tests deliver to an in-process endpoint through it)."""
+
     def configure(app: FastAPI) -> None:
         register_examples(app, EXAMPLES)
         register_links(app, LINKS)
@@ -48,12 +60,14 @@ def create_app(settings: ReferralSettings | None = None) -> FastAPI:
             referrals_router,
             messages_router,
             lifecycle_router,
+            service_use_router,
+            careplans_router,
+            gp_messages_router,
             metadata_router,
             reports_router,
             consent_router,
             export_router,
         ],
-        lifecycles=[export_lifecycle()],
         wider_scopes=[
             ALL_ORGANISATIONS,
             AuditReach.all_organisations_scope,
@@ -75,7 +89,19 @@ def create_app(settings: ReferralSettings | None = None) -> FastAPI:
                 "description": "Bulk Data export: record-level NDJSON for a warehouse",
             },
             {"name": "Consent", "description": "Consent for information sharing"},
+            {"name": "Procedure", "description": "Shared decision making conversations"},
+            {
+                "name": "CarePlan",
+                "description": "Care and support plans: what matters to the person, goals, "
+                "actions and reviews",
+            },
             {"name": "metadata", "description": "The FHIR CapabilityStatement"},
+            {
+                "name": "messages to referrers",
+                "description": "Messages back to the GP and referrer on acceptance, decline "
+                "and closure: their delivery state and retries",
+            },
         ],
+        lifecycles=[gp_message_lifecycle(gp_message_transport), export_lifecycle()],
         configure=configure,
     )

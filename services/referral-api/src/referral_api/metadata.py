@@ -1,6 +1,7 @@
 """`GET /fhir/metadata`: the CapabilityStatement, built from what the routers really support."""
 
 from referral_api import __version__
+from referral_api.careplans.search import PARAMETERS as CARE_PLAN_PARAMETERS
 from referral_api.consent.search import PARAMETERS as CONSENT_PARAMETERS
 from referral_api.export.sources import EXPORTABLE_TYPES
 from referral_api.lifecycle.search import PARAMETERS as LIFECYCLE_PARAMETERS
@@ -31,13 +32,17 @@ router = metadata_router(
     software="Signpost referral-api",
     version=__version__,
     documentation="Referrals to personalised-care roles (the Signpost minimum referral "
-    "dataset). Every error is an OperationOutcome.",
+    "dataset). Every error is an OperationOutcome. The acceptance, decline and closure of a "
+    "referral are sent back to its referrer as BaRS-shaped messages (MessageHeader event "
+    "servicerequest-response, focus the referral Task, with the GP-record SNOMED CT codes) to "
+    "the endpoint configured for the requester's ODS code; GET /gp-messages shows their "
+    "delivery.",
     operations=[
         Operation(
             name="process-message",
             definition="http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message",
             documentation="BaRS-shaped referral messages (new referrals and their "
-            "lifecycle: Task, Encounter, Observation). Idempotent on Bundle.id.",
+            "lifecycle: Task, Encounter, Observation, Procedure). Idempotent on Bundle.id.",
         ),
         Operation(
             name="export",
@@ -89,6 +94,20 @@ router = metadata_router(
                         code="search-type",
                         documentation="Written through $process-message, read here",
                     ),
+                    *(
+                        [
+                            ResourceInteraction(
+                                code="create",
+                                documentation="Service-use counts only (profile "
+                                f"{profiles.SERVICE_USE_PROFILE}): GP appointments, A&E "
+                                "attendances, emergency admissions in six months before or "
+                                "after a referral; read and searched with the wellbeing "
+                                "assessments",
+                            )
+                        ]
+                        if resource_type == "Observation"
+                        else []
+                    ),
                 ],
                 versioning="versioned",
                 searchParam=search_params(LIFECYCLE_PARAMETERS[resource_type]),
@@ -97,7 +116,33 @@ router = metadata_router(
                 ("Task", profiles.TASK_PROFILE),
                 ("Encounter", profiles.ENCOUNTER_PROFILE),
                 ("Observation", profiles.OBSERVATION_PROFILE),
+                ("Procedure", profiles.PROCEDURE_PROFILE),
             )
+        ),
+        RestResource(
+            type="CarePlan",
+            profile=profiles.CARE_PLAN_PROFILE,
+            interaction=[
+                ResourceInteraction(
+                    code="create",
+                    documentation="One plan per referral (basedOn): a second is refused with 409",
+                ),
+                ResourceInteraction(code="read"),
+                ResourceInteraction(
+                    code="update",
+                    documentation="Version-aware: If-Match, else the resource's "
+                    "meta.versionId (412 if stale, 428 if neither is sent)",
+                ),
+                ResourceInteraction(
+                    code="search-type",
+                    documentation="review-due=lt<date> with based-on.performer and "
+                    "based-on.performer-type lists a team's overdue reviews",
+                ),
+            ],
+            versioning="versioned-update",
+            readHistory=False,
+            updateCreate=False,
+            searchParam=search_params(CARE_PLAN_PARAMETERS),
         ),
         RestResource(
             type="Consent",

@@ -7,10 +7,12 @@ here; `tests/schemas/test_models_registry.py` fails when a module defining a tab
 """
 
 from referral_api.audit import audit_event
+from referral_api.careplans.models import CarePlan
 from referral_api.consent.models import ConsentRecord, PersonConsent
 from referral_api.db import Base
 from referral_api.export.models import ExportJob, ExportPart
 from referral_api.geography.models import LookupLoad, PostcodeLsoa, PracticePcn
+from referral_api.gp_messages.models import GpMessage
 from referral_api.imports.models import ImportRun
 from referral_api.lifecycle.models import (
     Assessment,
@@ -19,6 +21,7 @@ from referral_api.lifecycle.models import (
     ContactWorker,
     ReferralLifecycle,
     ReferralTask,
+    SharedDecision,
     SupportOffered,
 )
 from referral_api.linkage.models import ReferralLink
@@ -40,17 +43,20 @@ from referral_api.reports.models import (
     ReportState,
     ReportSupport,
 )
+from referral_api.service_use.models import ServiceUse
 from referral_api.terminology.models import SnomedConcept, SnomedConceptGroup, SnomedIsA
 
 __all__ = [
     "Assessment",
     "AssessmentScore",
     "Base",
+    "CarePlan",
     "ConsentRecord",
     "Contact",
     "ContactWorker",
     "ExportJob",
     "ExportPart",
+    "GpMessage",
     "HeldMessage",
     "ImportRun",
     "ListSize",
@@ -79,6 +85,8 @@ __all__ = [
     "ReportScore",
     "ReportState",
     "ReportSupport",
+    "ServiceUse",
+    "SharedDecision",
     "SnomedConcept",
     "SnomedConceptGroup",
     "SnomedIsA",

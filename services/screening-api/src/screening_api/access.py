@@ -34,7 +34,7 @@ class Reach(OrganisationReach):
         """Conditions keeping rows whose `column` (a response id) is a visible response."""
         if self.unrestricted:
             return []
-        visible: Select[tuple[str]] = select(ResponseRecord.id).where(*self.conditions())
+        visible: Select[str] = select(ResponseRecord.id).where(*self.conditions())
         return [column.in_(visible)]
 
     def check_clinic(self, clinic_ods: str, expression: str) -> None:

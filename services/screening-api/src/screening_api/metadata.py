@@ -5,13 +5,13 @@ from screening_api.observations.extraction import SCREENING_OBSERVATION_PROFILE
 from screening_api.observations.search import PARAMETERS as OBSERVATION_PARAMETERS
 from screening_api.questionnaires.search import PARAMETERS as QUESTIONNAIRE_PARAMETERS
 from screening_api.questionnaires.tools import SDC_QUESTIONNAIRE_PROFILE
-from screening_api.responses.profile import SCREENING_RESPONSE_PROFILE
 from signpost_platform.fhir.capability import (
     ResourceInteraction,
     RestResource,
     metadata_router,
     search_params,
 )
+from signpost_schemas.fhir.screening_response import SCREENING_RESPONSE_PROFILE
 
 router = metadata_router(
     software="Signpost screening-api",

@@ -6,10 +6,10 @@ invented. The FHIR bodies are documented with the profiles the routes validate t
 
 from dataclasses import replace
 
-from screening_api.invitations.profile import InvitationTask
 from screening_api.questionnaires.tools import packaged_tools
-from screening_api.responses.profile import ScreeningResponse
 from signpost_platform.openapi_docs import OperationExamples
+from signpost_schemas.fhir.screening_invitation import InvitationTask
+from signpost_schemas.fhir.screening_response import ScreeningResponse
 
 # The Barts questionnaire exactly as served.
 _BARTS = next(t.resource for t in packaged_tools() if t.name == "barts-social-welfare-screening")

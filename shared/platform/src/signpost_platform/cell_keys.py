@@ -7,7 +7,7 @@ second scan. Its cell key is that sum modulo 256 (`signpost_schemas.disclosure.c
 
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, cast, func, literal
+from sqlalchemy import BigInteger, Integer, SQLColumnExpression, cast, func, literal
 from sqlalchemy.sql.elements import ColumnElement
 
 from signpost_schemas.disclosure import FIRST_PRIME, KEY_SPACE, SECOND_PRIME, Hash
@@ -30,7 +30,7 @@ def non_negative(value: ColumnElement[Any]) -> ColumnElement[int]:
     return ((cast(value, BigInteger) % prime) + prime) % prime
 
 
-def hex_number(dialect: str, identifier: ColumnElement[str], digits: int = 7) -> Any:
+def hex_number(dialect: str, identifier: SQLColumnExpression[str], digits: int = 7) -> Any:
     """The number written by the first `digits` hexadecimal digits of a UUID (7 digits: below
     2^28), the same on every database: a record's identity, whatever key it was stored under."""
     position = func.strpos if dialect == "postgresql" else func.instr

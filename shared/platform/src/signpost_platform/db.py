@@ -7,10 +7,10 @@ read-then-write transaction (conditional create) cannot be overtaken by another 
 
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeAlias
 
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, MetaData, event, text
+from sqlalchemy import DateTime, MetaData, Select, Table, event, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -213,11 +213,27 @@ _ADVISORY_LOCKS = text(
 )
 
 
+# A SELECT of any columns (SQLAlchemy 2.1 types a Select by the types of all its columns).
+AnySelect: TypeAlias = Select[*tuple[Any, ...]]
+
+
+def table_of(model: type[Any]) -> Table:
+    """The Core table of an ORM class (typed: `Model.__table__` is typed as any FROM clause)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+def dialect_of(session: AsyncSession) -> str:
+    """The name of the database the session talks to: "postgresql" or "sqlite"."""
+    return session.get_bind().dialect.name
+
+
 async def lock_keys(session: AsyncSession, keys: Sequence[str]) -> None:
     """Take a transaction-scoped advisory lock per key on PostgreSQL, in the order given, in one
     round trip (callers give a fixed order, so two transactions never wait for each other in a
     cycle). SQLite needs none: it runs one write transaction at a time already."""
-    if keys and session.get_bind().dialect.name == "postgresql":
+    if keys and dialect_of(session) == "postgresql":
         await execute_core(session, _ADVISORY_LOCKS, {"keys": list(keys)})
 
 

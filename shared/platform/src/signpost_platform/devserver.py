@@ -1,4 +1,5 @@
-"""`make run`: migrate and start the three services on SQLite under ./var/, one process each."""
+"""`make run`: migrate and start the three services on SQLite under ./var/, one process each,
+and the development tools beside them (the referrer endpoint messages back to the GP go to)."""
 
 import os
 import signal
@@ -13,7 +14,19 @@ from signpost_platform.settings import find_repo_file
 # Development defaults a service reads unless the environment sets them: the synthetic clinic of
 # the examples (R1H12) routes positive screens to the synthetic GP-based social prescribing team
 # (F84001), so a screen sent with a clinic's token reaches a team's queue.
-DEVELOPMENT_DEFAULTS = {"screening": {"SCREENING_REFERRAL_ROUTES": "R1H12=F84001"}}
+# referral-api sends its messages back to the synthetic GP practice (F84001) to the development
+# referrer endpoint started beside it (`referral_api.gp_messages.receiver`, never deployed).
+GP_RECEIVER_PORT = 8009
+DEVELOPMENT_DEFAULTS = {
+    "screening": {"SCREENING_REFERRAL_ROUTES": "R1H12=F84001"},
+    "referral": {
+        "REFERRAL_GP_MESSAGE_ENDPOINTS": (
+            f"F84001=http://127.0.0.1:{GP_RECEIVER_PORT}/F84001/$process-message"
+        )
+    },
+}
+# Development tools started beside the services: (name, app factory, port).
+TOOLS = [("gp-receiver", "referral_api.gp_messages.receiver:create_app", GP_RECEIVER_PORT)]
 
 SERVICES = [
     ("referral", "referral_api.main:create_app", 8001),
@@ -47,6 +60,25 @@ def main() -> int:
                     "--no-access-log",
                 ],
                 env={**DEVELOPMENT_DEFAULTS.get(name, {}), **os.environ, url_variable: url},
+            )
+        )
+    for name, factory, port in TOOLS:
+        print(f"{name}: starting on http://127.0.0.1:{port}", flush=True)
+        processes.append(
+            subprocess.Popen(  # noqa: S603 (fixed argument list)
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "--factory",
+                    factory,
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--no-access-log",
+                ],
+                env=dict(os.environ),
             )
         )
     print(

@@ -6,7 +6,7 @@ character itself are escaped before they reach a LIKE pattern, with an explicit 
 goes through `contains` or `starts_with`.
 """
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, SQLColumnExpression
 
 ESCAPE = "\\"
 
@@ -18,11 +18,11 @@ def escape_like(value: str) -> str:
     )
 
 
-def contains(column: ColumnElement[str], value: str) -> ColumnElement[bool]:
+def contains(column: SQLColumnExpression[str], value: str) -> ColumnElement[bool]:
     """`column` holds `value` anywhere (case as stored: lower both sides to ignore case)."""
     return column.like(f"%{escape_like(value)}%", escape=ESCAPE)
 
 
-def starts_with(column: ColumnElement[str], value: str) -> ColumnElement[bool]:
+def starts_with(column: SQLColumnExpression[str], value: str) -> ColumnElement[bool]:
     """`column` begins with `value`."""
     return column.like(f"{escape_like(value)}%", escape=ESCAPE)

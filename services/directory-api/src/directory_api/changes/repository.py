@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from directory_api.changes.models import Change
+from signpost_platform.db import dialect_of
 
 # Any fixed number: the advisory lock that makes change numbers commit in order on PostgreSQL.
 _FEED_LOCK = 7_340_001
@@ -58,14 +59,14 @@ class ChangeRepository:
 
     async def lock(self) -> None:
         """Serialise writers until the transaction ends (no-op on SQLite, already serial)."""
-        if self.session.bind.dialect.name == "postgresql":
+        if dialect_of(self.session) == "postgresql":
             await self.session.execute(text(f"SELECT pg_advisory_xact_lock({_FEED_LOCK})"))
 
     async def lock_when_free(self, poll_seconds: float = 0.05) -> None:
         """`lock`, waited for in short tries instead of one long wait: a replica starting while
         another seeds waits as long as that seed takes, which no single statement may (the
         statement timeout would fail its start-up)."""
-        if self.session.bind.dialect.name != "postgresql":
+        if dialect_of(self.session) != "postgresql":
             return
         try_lock = text(f"SELECT pg_try_advisory_xact_lock({_FEED_LOCK})")
         while True:

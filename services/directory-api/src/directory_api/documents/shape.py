@@ -6,22 +6,27 @@ Empty values are left out everywhere (ORUK feeds must omit empty fields, never s
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel
 
 from signpost_platform.fhir.responses import instant
 
 Document = dict[str, Any]
+T = TypeVar("T")
 
 
-def without_empties(value: Any) -> Any:
+def without_empties(value: T) -> T:
     """`value` with None, "", [] and {} removed at every depth."""
+    return cast(T, _cleaned(value))
+
+
+def _cleaned(value: Any) -> Any:
     if isinstance(value, dict):
-        cleaned = {k: without_empties(v) for k, v in value.items()}
+        cleaned = {k: _cleaned(v) for k, v in value.items()}
         return {k: v for k, v in cleaned.items() if v not in (None, "", [], {})}
     if isinstance(value, list):
-        cleaned_items = [without_empties(item) for item in value]
+        cleaned_items = [_cleaned(item) for item in value]
         return [item for item in cleaned_items if item not in (None, "", [], {})]
     return value
 
@@ -29,7 +34,7 @@ def without_empties(value: Any) -> Any:
 def content_of(model: BaseModel, *, exclude: Iterable[str] = ()) -> Document:
     """The JSON-ready content of an input model, without empties and without `exclude`."""
     data = model.model_dump(mode="json", exclude_none=True, exclude=set(exclude))
-    return without_empties(data)  # type: ignore[no-any-return]
+    return without_empties(data)
 
 
 def with_child_ids(items: list[Document] | None, **links: str) -> list[Document]:

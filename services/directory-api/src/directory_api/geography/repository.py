@@ -3,7 +3,7 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, delete, func, insert, select
+from sqlalchemy import ColumnElement, SQLColumnExpression, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from directory_api.geography.models import (
@@ -25,7 +25,7 @@ class DistrictCentroid:
     local_authority_codes: list[str]
 
 
-def _district_of(postcode: ColumnElement[str]) -> ColumnElement[str]:
+def _district_of(postcode: SQLColumnExpression[str]) -> ColumnElement[str]:
     # Stored postcodes are normalised (`E15 1DA`): the inward code is always the last 4
     # characters with its space, so the outward code is what comes before them.
     return func.substr(postcode, 1, func.length(postcode) - 4)

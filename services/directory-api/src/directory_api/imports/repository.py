@@ -71,4 +71,4 @@ class ImportRepository:
 
     async def get(self, job_id: str) -> StoredImport | None:
         row = (await self.session.execute(select(*_STORED).where(ImportJob.id == job_id))).first()
-        return StoredImport(*row) if row else None
+        return StoredImport(*tuple(row)) if row is not None else None

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 
 from directory_api.locations.models import Location
 from directory_api.record_repository import RecordRepository
@@ -60,7 +60,7 @@ class LocationRepository(RecordRepository[StoredLocation]):
         ids: Sequence[Sequence[str]] = (),
         last_updated: Sequence[DateRange] = (),
     ) -> tuple[int, list[StoredLocation]]:
-        conditions = [Location.retired_at.is_(None)]
+        conditions: list[ColumnElement[bool]] = [Location.retired_at.is_(None)]
         conditions += [Location.id.in_(values) for values in ids]
         conditions += [date_condition(Location.last_modified_at, r) for r in last_updated]
         if name:

@@ -70,5 +70,5 @@ class LocationIn(OrukInput):
         """The postcode of the first physical (else any) address."""
         addresses = self.addresses or []
         physical = [a for a in addresses if a.address_type == "physical"]
-        chosen = (physical or addresses or [None])[0]
+        chosen = next(iter(physical or addresses), None)
         return chosen.postal_code if chosen else None

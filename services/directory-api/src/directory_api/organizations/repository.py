@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 
 from directory_api.organizations.models import Organization
 from directory_api.record_repository import RecordRepository
@@ -59,7 +59,7 @@ class OrganizationRepository(RecordRepository[StoredOrganization]):
         ids: Sequence[Sequence[str]] = (),
         last_updated: Sequence[DateRange] = (),
     ) -> tuple[int, list[StoredOrganization]]:
-        conditions = [Organization.retired_at.is_(None)]
+        conditions: list[ColumnElement[bool]] = [Organization.retired_at.is_(None)]
         conditions += [Organization.id.in_(values) for values in ids]
         conditions += [date_condition(Organization.last_modified_at, r) for r in last_updated]
         for word in (text or "").lower().split():

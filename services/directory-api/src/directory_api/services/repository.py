@@ -9,7 +9,6 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Select,
     delete,
     exists,
     func,
@@ -35,6 +34,7 @@ from directory_api.services.models import (
 )
 from directory_api.services.search import Hit, Page, ServiceFilter
 from directory_api.taxonomy.models import TaxonomyTerm
+from signpost_platform.db import AnySelect
 from signpost_platform.text_match import contains, starts_with
 
 # Metres per degree of latitude, and of longitude at the equator (WGS84, near enough for ranking).
@@ -105,7 +105,7 @@ _STORED = (
 _DOCUMENT_COLUMNS = {"content", "document", "summary", "fhir_resource"}
 
 
-def _stored() -> Select[Any]:
+def _stored() -> AnySelect:
     return select(*_STORED).join(ServiceDocument, ServiceDocument.service_id == Service.id)
 
 
@@ -348,7 +348,7 @@ class ServiceRepository:
             order = ["unplaced", "squared", "name", "id"]
         elif not (self._service_conditions(search) or self._fact_conditions(search, Service.id)):
             # No filter: the name index yields the page directly, and the count is cheap.
-            statement = (
+            statement: AnySelect = (
                 select(Service.id, literal_column("NULL"), literal_column("NULL"))
                 .where(Service.retired_at.is_(None))
                 .order_by(Service.name, Service.id)
@@ -508,7 +508,8 @@ class ServiceRepository:
         x_scale = _METRES_PER_DEGREE_LONGITUDE * math.cos(math.radians(search.point.latitude))
         dx = (place.longitude - search.point.longitude) * x_scale
         dy = (place.latitude - search.point.latitude) * _METRES_PER_DEGREE_LATITUDE
-        return dx * dx + dy * dy
+        squared: ColumnElement[float] = dx * dx + dy * dy
+        return squared
 
     def _within(
         self, search: ServiceFilter, squared: ColumnElement[float], place: Any = Location
@@ -652,7 +653,7 @@ class ServiceRepository:
         return conditions
 
 
-def _paged(statement: Select[Any], page: Page) -> Select[Any]:
+def _paged(statement: AnySelect, page: Page) -> AnySelect:
     if page.size is None:
         return statement
     return statement.limit(page.size).offset(page.offset)

@@ -14,6 +14,7 @@ from directory_api.curation import (
     Outcome,
     WriteMode,
 )
+from directory_api.documents.oruk import taxonomy_document
 from directory_api.oruk.pages import envelope, read_list_page
 from directory_api.oruk.params import QueryReader, as_uuid
 from directory_api.taxonomy import service
@@ -108,7 +109,7 @@ async def create_taxonomy(request: Request, session: SessionDep, _caller: WriteC
     payload = await parse_body(request, TaxonomyIn)
     stored, outcome = await service.save_taxonomy(session, payload, WriteMode.CREATE)
     return json_response(
-        orjson.dumps(service.taxonomy_document(stored)),
+        orjson.dumps(taxonomy_document(stored)),
         201 if outcome is Outcome.CREATED else 200,
         headers={"Location": f"{base_url(request)}/taxonomies/{stored.id}"},
     )
@@ -128,7 +129,7 @@ async def update_taxonomy(
     stored, _ = await service.save_taxonomy(
         session, payload, WriteMode.UPDATE, as_uuid("id", taxonomy_id)
     )
-    return json_response(orjson.dumps(service.taxonomy_document(stored)))
+    return json_response(orjson.dumps(taxonomy_document(stored)))
 
 
 @curation.post(

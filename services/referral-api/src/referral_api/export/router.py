@@ -175,11 +175,12 @@ async def cancel_export(job_id: str, session: SessionDep, caller: ExportCaller) 
 
 
 @router.get(
-    "/$export-file/{job_id}/{resource_type}",
+    "/$export-file/{job_id}/{file}",
     operation_id="exportFile",
     response_class=NdjsonResponse,
     summary="Download one file of a completed export (NDJSON)",
-    description="The resources of one type, one JSON resource a line "
+    description="The resources of one type (named by the manifest's url: the type, or "
+    "Observation-service-use for the service-use counts), one JSON resource a line "
     "(application/fhir+ndjson), streamed a part at a time. Needs the token that kicked the "
     "export off (requiresAccessToken).",
     responses={
@@ -191,10 +192,10 @@ async def cancel_export(job_id: str, session: SessionDep, caller: ExportCaller) 
     },
 )
 async def export_file(
-    job_id: str, resource_type: str, request: Request, session: ReadSessionDep, caller: ExportCaller
+    job_id: str, file: str, request: Request, session: ReadSessionDep, caller: ExportCaller
 ) -> Response:
-    positions = await service.file_parts(session, job_id, resource_type, caller)
-    await trail.record(session, caller, "read", resource_type, job_id)
+    positions = await service.file_parts(session, job_id, file, caller)
+    await trail.record(session, caller, "read", file.split("-")[0], job_id)
     return NdjsonResponse(
         service.stream_file(request.app.state.database.sessionmaker, job_id, positions)
     )

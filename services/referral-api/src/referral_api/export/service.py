@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from referral_api.export.repository import ExportRepository, Selection, StoredExport
 from referral_api.export.search import ExportRequest, Group
-from referral_api.export.sources import BY_TYPE
+from referral_api.export.sources import BY_NAME, files_of
 from referral_api.referrals.access import Reach
 from referral_api.reports.facts import person_key as pseudonym_of
 from signpost_platform.auth import Caller
@@ -119,12 +119,12 @@ async def status(session: AsyncSession, job_id: str, caller: Caller, base: str) 
     counts = await ExportRepository(session).line_counts(job_id)
     output = [
         {
-            "type": resource_type,
-            "url": f"{base}/fhir/$export-file/{job_id}/{resource_type}",
-            "count": counts[resource_type],
+            "type": source.resource_type,
+            "url": f"{base}/fhir/$export-file/{job_id}/{source.name}",
+            "count": counts[source.name],
         }
-        for resource_type in job.resource_types.split(",")
-        if counts.get(resource_type)
+        for source in files_of(job.resource_types.split(","))
+        if counts.get(source.name)
     ]
     manifest = {
         "transactionTime": instant(job.transaction_at),
@@ -155,14 +155,13 @@ def progress(job: StoredExport) -> str:
     )
 
 
-async def file_parts(
-    session: AsyncSession, job_id: str, resource_type: str, caller: Caller
-) -> list[int]:
-    """The positions of a completed job's parts of one resource type (404 if none)."""
+async def file_parts(session: AsyncSession, job_id: str, file: str, caller: Caller) -> list[int]:
+    """The positions of a completed job's parts of one file (404 if it has no such file)."""
     job = await owned_job(session, job_id, caller)
-    if job.status != "completed" or resource_type not in job.resource_types.split(","):
-        raise NotFound(f"export {job_id} has no {resource_type} file", expression="type")
-    return await ExportRepository(session).part_positions(job_id, resource_type)
+    names = [source.name for source in files_of(job.resource_types.split(","))]
+    if job.status != "completed" or file not in names:
+        raise NotFound(f"export {job_id} has no {file} file", expression="file")
+    return await ExportRepository(session).part_positions(job_id, file)
 
 
 async def stream_file(
@@ -258,12 +257,12 @@ async def _run(
     if job is None:
         raise _TakenOver
     selection = await _selection(job)
-    types = job.resource_types.split(",")
+    types = [source.name for source in files_of(job.resource_types.split(","))]
     if job.total_resources is None:
         async with sessionmaker() as session, session.begin():
             repository = ExportRepository(session)
-            total = sum([await repository.count(BY_TYPE[t], selection) for t in types])
-            referrals, people = await repository.withdrawn(BY_TYPE["ServiceRequest"], selection)
+            total = sum([await repository.count(BY_NAME[t], selection) for t in types])
+            referrals, people = await repository.withdrawn(BY_NAME["ServiceRequest"], selection)
             await _save(
                 repository,
                 job_id,
@@ -280,7 +279,7 @@ async def _run(
     start = types.index(job.cursor_type) if job.cursor_type in types else len(types)
     after, written = job.cursor_id, job.written_resources
     for position, resource_type in enumerate(types[start:], start=start):
-        source = BY_TYPE[resource_type]
+        source = BY_NAME[resource_type]
         following = types[position + 1] if position + 1 < len(types) else None
         while True:
             async with sessionmaker() as session, session.begin():

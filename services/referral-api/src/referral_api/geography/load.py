@@ -16,7 +16,7 @@ import argparse
 import asyncio
 import csv
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -34,7 +34,7 @@ _LSOA = ("lsoa21cd", "lsoa21", "lsoa11cd", "lsoa11")
 _AUTHORITY = ("ladcd", "laua", "lad23cd", "lad22cd", "oslaua")
 
 
-def _pick(header: list[str], names: tuple[str, ...], what: str) -> str:
+def _pick(header: Sequence[str], names: tuple[str, ...], what: str) -> str:
     lowered = {h.lower(): h for h in header}
     for name in names:
         if name in lowered:

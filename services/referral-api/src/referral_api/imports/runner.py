@@ -156,13 +156,13 @@ async def _import_row(
         return [str(row.line), "", "422", row.error.column, str(row.error)]
     assert row.body is not None
     try:
-        async with session.begin_nested():  # type: ignore[attr-defined]
+        async with session.begin_nested():
             await messages.process(
                 session,
                 row.body,
                 settings,
                 reach=EVERY_ORGANISATION,  # an import is run by the operator, for every sender
-                channel="import",  # type: ignore[arg-type]
+                channel="import",
                 source_override=source,
             )
     except SignpostError as error:

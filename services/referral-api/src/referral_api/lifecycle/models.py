@@ -98,6 +98,11 @@ class SupportOffered(Base):
     directory_service_id: Mapped[str | None] = mapped_column(String(36), index=True)
     directory_service_name: Mapped[str | None] = mapped_column(String(255))
     offered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # A personal health budget (support_code personal-health-budget): offered | agreed |
+    # in-place, its type and its annual amount band (personal-health-budget.csv).
+    budget_stage: Mapped[str | None] = mapped_column(String(16))
+    budget_type: Mapped[str | None] = mapped_column(String(32))
+    budget_amount_band: Mapped[str | None] = mapped_column(String(32))
 
 
 class Contact(SenderVersion, Base):
@@ -161,6 +166,32 @@ class Assessment(SenderVersion, Base):
     __table_args__ = (
         UniqueConstraint("referral_id", "source_id"),
         Index("ix_assessment_instrument_timepoint", "instrument", "timepoint"),
+    )
+
+
+class SharedDecision(SenderVersion, Base):
+    """A shared decision making conversation (Procedure) of a referral, as last accepted."""
+
+    __tablename__ = "shared_decision"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    referral_id: Mapped[str] = mapped_column(ForeignKey("referral.id", ondelete="CASCADE"))
+    source_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20))
+    # The code kept (the local SDM code or a SNOMED CT concept id; None when sent as text) and
+    # its group (sdm, unmapped or uncoded).
+    code_system: Mapped[str | None] = mapped_column(String(255))
+    code: Mapped[str | None] = mapped_column(String(64))
+    code_group: Mapped[str] = mapped_column(String(16))
+    performed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # The worker who held the conversation, by the sender's staff identifier (no name).
+    worker_system: Mapped[str | None] = mapped_column(String(255))
+    worker_value: Mapped[str | None] = mapped_column(String(255))
+    worker_role: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (
+        UniqueConstraint("referral_id", "source_id"),
+        Index("ix_shared_decision_referral_id_performed_at", "referral_id", "performed_at"),
     )
 
 

@@ -5,8 +5,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, delete, exists, func, insert, or_, select, update
+from sqlalchemy import (
+    and_,
+    bindparam,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from referral_api.lifecycle.models import (
     Assessment,
@@ -15,6 +28,7 @@ from referral_api.lifecycle.models import (
     ContactWorker,
     ReferralLifecycle,
     ReferralTask,
+    SharedDecision,
     SupportOffered,
 )
 from referral_api.referrals.access import Reach
@@ -24,6 +38,7 @@ from referral_api.referrals.repository import (
     ReferralForUpdate,
     referral_for_update,
 )
+from referral_api.service_use.models import ServiceUse
 from signpost_platform.db import execute_core
 from signpost_platform.fhir.search import DateRange, Token, date_condition
 
@@ -31,6 +46,7 @@ RESOURCE_TABLES: dict[str, Any] = {
     "Task": ReferralTask,
     "Encounter": Contact,
     "Observation": Assessment,
+    "Procedure": SharedDecision,
 }
 
 
@@ -98,7 +114,7 @@ def _activity() -> Any:
 
 
 # Built once: constructing a statement and its cache key costs more than running it.
-_TABLES = (ReferralTask, Contact, Assessment)
+_TABLES = (ReferralTask, Contact, Assessment, SharedDecision)
 _HELD = {table: _held_versions(table) for table in _TABLES}
 _INSERT = {table: insert(table) for table in _TABLES}
 _REPLACE = {table: update(table).where(table.id == bindparam("held_id")) for table in _TABLES}
@@ -284,6 +300,8 @@ class LifecycleRepository:
         with_total: bool,
         reach: Reach,
     ) -> tuple[int | None, list[tuple[str, str]]]:
+        if table is Assessment:
+            table = _observations()
         conditions = [table.referral_id.in_(values) for values in referral_ids]
         conditions += [or_(*(_worker_is(table, token) for token in tokens)) for tokens in workers]
         conditions += [table.id.in_(values) for values in ids]
@@ -308,6 +326,32 @@ class LifecycleRepository:
                     )
                 ).scalar_one()
         return total, rows
+
+
+def _observations() -> Any:
+    """Wellbeing assessments and service-use counts, searched as one kind of Observation: the
+    counts under the assessments' column names, dated by the first day they count."""
+    counts = {
+        "id": ServiceUse.id,
+        "referral_id": ServiceUse.referral_id,
+        "source_id": ServiceUse.source_id,
+        "status": ServiceUse.status,
+        "instrument": ServiceUse.measure,
+        "timepoint": ServiceUse.period,
+        "assessed_at": ServiceUse.period_start_on,
+        "total_score": ServiceUse.count,
+        "as_of": ServiceUse.as_of,
+        "content_hash": ServiceUse.content_hash,
+        "version": ServiceUse.version,
+        "last_updated_at": ServiceUse.last_updated_at,
+        "resource": ServiceUse.resource,
+    }
+    names = [column.name for column in Assessment.__table__.c]
+    both = union_all(
+        select(*(Assessment.__table__.c[name] for name in names)),
+        select(*(counts[name].label(name) for name in names)),
+    ).subquery("observation")
+    return aliased(Assessment, both, adapt_on_names=True)
 
 
 def _worker_is(table: Any, token: Token) -> Any:

@@ -18,6 +18,7 @@ from signpost_schemas.fhir.base import FhirResource
 from signpost_schemas.fhir.bundle import searchset_of
 from signpost_schemas.fhir.encounter import Contact
 from signpost_schemas.fhir.observation import WellbeingAssessment
+from signpost_schemas.fhir.procedure import SharedDecision
 from signpost_schemas.fhir.task import ReferralTask
 
 router = APIRouter(prefix="/fhir", tags=["lifecycle"])
@@ -84,3 +85,4 @@ def _add_routes(resource_type: str, what: str, model: type[FhirResource]) -> Non
 _add_routes("Task", "referral Task (status, closure and support offered)", ReferralTask)
 _add_routes("Encounter", "contact", Contact)
 _add_routes("Observation", "wellbeing assessment", WellbeingAssessment)
+_add_routes("Procedure", "shared decision making conversation", SharedDecision)

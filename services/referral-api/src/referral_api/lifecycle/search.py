@@ -33,6 +33,13 @@ BASED_ON_OBSERVATION = SearchParameter(
     "http://hl7.org/fhir/SearchParameter/Observation-based-on",
     example=EXAMPLE_REFERRAL,
 )
+BASED_ON_PROCEDURE = SearchParameter(
+    "based-on",
+    "reference",
+    "The referral: ServiceRequest/<id> or the id; comma-separated values OR",
+    "http://hl7.org/fhir/SearchParameter/Procedure-based-on",
+    example=EXAMPLE_REFERRAL,
+)
 EXAMPLE_WORKER = "https://emis.example/Id/staff|LW-0042"
 
 
@@ -68,17 +75,24 @@ REFERRAL_PARAMETER = {
     "Task": FOCUS,
     "Encounter": BASED_ON_ENCOUNTER,
     "Observation": BASED_ON_OBSERVATION,
+    "Procedure": BASED_ON_PROCEDURE,
 }
 WORKER_PARAMETERS: dict[str, tuple[SearchParameter, ...]] = {
     "Task": OWNER,
     "Encounter": PARTICIPANT,
     "Observation": (),
+    "Procedure": (),
 }
 PARAMETERS = {
     kind: [REFERRAL_PARAMETER[kind], *WORKER_PARAMETERS[kind], ID, LAST_UPDATED]
     for kind in REFERRAL_PARAMETER
 }
-ORDER = {"Task": "as_of", "Encounter": "contact_at", "Observation": "assessed_at"}
+ORDER = {
+    "Task": "as_of",
+    "Encounter": "contact_at",
+    "Observation": "assessed_at",
+    "Procedure": "performed_at",
+}
 
 
 def referral_ids(name: str, values: list[list[str]]) -> list[list[str]]:

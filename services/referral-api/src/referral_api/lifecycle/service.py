@@ -16,17 +16,20 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral_api.lifecycle import search
-from referral_api.lifecycle.models import Assessment, Contact, ReferralTask
+from referral_api.lifecycle.models import Assessment, Contact, ReferralTask, SharedDecision
 from referral_api.lifecycle.repository import RESOURCE_TABLES, HeldVersion, LifecycleRepository
 from referral_api.referrals.access import Reach
 from referral_api.referrals.repository import ReferralForUpdate, ReferralRepository
+from referral_api.service_use.models import ServiceUse
 from referral_api.terminology import service as terminology
 from signpost_platform.fhir.responses import instant
 from signpost_platform.fhir.search import SearchQuery
 from signpost_schemas.fhir import profiles
 from signpost_schemas.fhir.encounter import Contact as ContactResource
 from signpost_schemas.fhir.observation import WellbeingAssessment
+from signpost_schemas.fhir.procedure import SharedDecision as ProcedureResource
 from signpost_schemas.fhir.task import ReferralTask as TaskResource
+from signpost_schemas.fhir.task import TaskOutput
 
 # Served ids are derived from (referral, resource type, sender id): stable across replays.
 _ID_NAMESPACE = uuid.UUID("6f1c9a56-52f3-4c1e-9d0e-3b7f1a2c8e44")
@@ -38,7 +41,7 @@ Outcome = Literal["created", "updated", "unchanged", "superseded"]
 class Incoming:
     """A sender resource with the timestamp and content hash the ordering rule compares."""
 
-    resource: TaskResource | ContactResource | WellbeingAssessment
+    resource: TaskResource | ContactResource | WellbeingAssessment | ProcedureResource
     as_of: datetime
     content_hash: str
 
@@ -70,8 +73,8 @@ async def apply(
 ) -> dict[str, list[Outcome]]:
     """Store each incoming resource that is newer than the version held; say what happened."""
     repository = LifecycleRepository(session)
-    outcomes: dict[str, list[Outcome]] = {"Task": [], "Encounter": [], "Observation": []}
-    by_type: dict[str, list[Incoming]] = {"Task": [], "Encounter": [], "Observation": []}
+    outcomes: dict[str, list[Outcome]] = {kind: [] for kind in _TABLES}
+    by_type: dict[str, list[Incoming]] = {kind: [] for kind in _TABLES}
     for item in incoming:
         by_type[item.resource.resourceType].append(item)
     for resource_type, items in by_type.items():
@@ -160,6 +163,7 @@ async def _save(
                     "directory_service_id": output.directory_service_id,
                     "directory_service_name": output.directory_service_name,
                     "offered_at": output.offered_at,
+                    **_budget_columns(output),
                 }
                 for position, (output, support) in enumerate(
                     zip(outputs, supports, strict=True), start=1
@@ -196,6 +200,23 @@ async def _save(
             ],
             replacing=previous is not None,
         )
+    elif isinstance(resource, ProcedureResource):
+        conversation, worker = resource.conversation, resource.worker
+        assert conversation is not None
+        await repository.save(
+            SharedDecision,
+            {
+                **common,
+                "code_system": conversation.system,
+                "code": conversation.code,
+                "code_group": conversation.group,
+                "performed_at": resource.performed_at,
+                "worker_system": worker.system if worker else None,
+                "worker_value": worker.value if worker else None,
+                "worker_role": worker.role if worker else None,
+            },
+            previous,
+        )
     else:
         await repository.save(
             Assessment,
@@ -222,16 +243,31 @@ async def _save(
         )
 
 
-_TABLES: dict[str, Any] = {"Task": ReferralTask, "Encounter": Contact, "Observation": Assessment}
+def _budget_columns(output: TaskOutput) -> dict[str, str | None]:
+    budget = output.personal_health_budget
+    return {
+        "budget_stage": budget.stage if budget else None,
+        "budget_type": budget.type if budget else None,
+        "budget_amount_band": budget.amount_band if budget else None,
+    }
+
+
+_TABLES: dict[str, Any] = {
+    "Task": ReferralTask,
+    "Encounter": Contact,
+    "Observation": Assessment,
+    "Procedure": SharedDecision,
+}
 _PROFILES = {
     "Task": profiles.TASK_PROFILE,
     "Encounter": profiles.ENCOUNTER_PROFILE,
     "Observation": profiles.OBSERVATION_PROFILE,
+    "Procedure": profiles.PROCEDURE_PROFILE,
 }
 
 
 def _served_json(
-    resource: TaskResource | ContactResource | WellbeingAssessment,
+    resource: TaskResource | ContactResource | WellbeingAssessment | ProcedureResource,
     resource_id: str,
     version: int,
     at: datetime,
@@ -453,10 +489,12 @@ async def read_resource(
     session: AsyncSession, resource_type: str, resource_id: str, reach: Reach
 ) -> tuple[str, int, datetime, str] | None:
     """A Task, Encounter or Observation (id, version, last updated, stored JSON), if its referral
-    is within `reach`."""
-    return await LifecycleRepository(session).get_resource(
-        RESOURCE_TABLES[resource_type], resource_id, reach
-    )
+    is within `reach`. An Observation is a wellbeing assessment or a service-use count."""
+    repository = LifecycleRepository(session)
+    found = await repository.get_resource(RESOURCE_TABLES[resource_type], resource_id, reach)
+    if found is None and resource_type == "Observation":
+        found = await repository.get_resource(ServiceUse, resource_id, reach)
+    return found
 
 
 async def search_resources(

@@ -2,7 +2,8 @@
 
 Everything is validated before anything is written. Each error names the entry it is in:
 `Bundle.entry[3].resource.period.start`. The ServiceRequest, Patient, Task, Encounter and
-Observation are read leniently (`signpost_schemas.fhir.lenient`): what Signpost does not read is
+Observation (a wellbeing assessment, or a service-use count when coded from the service-use
+list) are read leniently (`signpost_schemas.fhir.lenient`): what Signpost does not read is
 kept or removed, and each entry carries its gaps.
 """
 
@@ -31,7 +32,9 @@ from signpost_schemas.fhir.message import (
 )
 from signpost_schemas.fhir.observation import WellbeingAssessment
 from signpost_schemas.fhir.patient import MessagePatient
+from signpost_schemas.fhir.procedure import SharedDecision
 from signpost_schemas.fhir.service_request import ServiceRequest
+from signpost_schemas.fhir.service_use import ServiceUseObservation
 from signpost_schemas.fhir.task import ReferralTask
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -41,6 +44,7 @@ LIFECYCLE_TYPES: dict[str, type[FhirResource]] = {
     "Task": ReferralTask,
     "Encounter": Contact,
     "Observation": WellbeingAssessment,
+    "Procedure": SharedDecision,
 }
 # Resources a BaRS referral may carry that Signpost does not keep.
 IGNORED_TYPES = {
@@ -184,7 +188,11 @@ def read_message(document: dict[str, Any], *, source_override: str | None = None
                 parsed.subject.reference = None
             service_request = _timed(index, reading, timestamp)
         elif resource_type in LIFECYCLE_TYPES:
-            model = LIFECYCLE_TYPES[resource_type]
+            model = (
+                ServiceUseObservation
+                if _counts_service_use(entry.resource)
+                else LIFECYCLE_TYPES[resource_type]
+            )
             lifecycle.append(
                 _timed(index, _read(model, entry.resource, resource_type, where), timestamp)
             )
@@ -215,6 +223,19 @@ def read_message(document: dict[str, Any], *, source_override: str | None = None
         patient=patient,
         lifecycle=lifecycle,
         ignored=ignored,
+    )
+
+
+def _counts_service_use(document: dict[str, Any]) -> bool:
+    """An Observation coded from the service-use list is a service-use count, not a wellbeing
+    assessment."""
+    if document.get("resourceType") != "Observation":
+        return False
+    code = document.get("code")
+    codings = code.get("coding") if isinstance(code, dict) else None
+    return any(
+        isinstance(coding, dict) and coding.get("system") == profiles.SERVICE_USE
+        for coding in (codings if isinstance(codings, list) else [])
     )
 
 

@@ -92,7 +92,9 @@ def _expired(held: Expiring) -> Expired:
     document: dict[str, Any] = orjson.loads(held.body)
     entries = [entry.get("resource", {}) for entry in document.get("entry", [])]
     header = entries[0] if entries else {}
-    request = next((r for r in entries if r.get("resourceType") == "ServiceRequest"), {})
+    request: dict[str, Any] = next(
+        (r for r in entries if r.get("resourceType") == "ServiceRequest"), {}
+    )
     requester = request.get("requester", {}).get("identifier", {}).get("value")
     return Expired(
         held.bundle_id,

@@ -36,10 +36,10 @@ def _outcome(description: str) -> dict[str, Any]:
     operation_id="processMessage",
     summary="Process a BaRS-shaped referral message (new referral or lifecycle update)",
     description=(
-        "A Bundle of type `message`: MessageHeader first (event "
-        "`servicerequest-request` or `servicerequest-response`, reason `new` or `update`, "
-        "focus the ServiceRequest), the ServiceRequest, the Patient and any Task, Encounter "
-        "and Observation. Idempotent on `Bundle.id`: a resend gets the first response; a "
+        "A Bundle of type `message`: MessageHeader first (event `servicerequest-request` or "
+        "`servicerequest-response`, reason `new` or `update`, focus the ServiceRequest), the "
+        "ServiceRequest, the Patient and any Task, Encounter, Observation and Procedure (shared"
+        " decision making). Idempotent on `Bundle.id`: a resend gets the first response; a "
         "different message under a used id is refused with 409. An older update never "
         "overwrites newer state. An update for a referral not yet received is held (202) and "
         "applied when it arrives. The ServiceRequest, and the referral it updates, must name "

@@ -11,7 +11,8 @@
 4. Each resource replaces the version held only if it is newer (see `lifecycle.service`), so an
    older update arriving after a newer one changes nothing. The lifecycle summary and the links
    are then derived again and the ServiceRequest re-rendered once (its links are shown when it
-   is served, not stored in it).
+   is served, not stored in it). An acceptance, decline or closure writes the message back to
+   the referrer (`gp_messages`) in the same transaction.
 Any error rolls the whole message back: nothing is half-written.
 """
 
@@ -24,6 +25,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral_api.geography import service as geography
+from referral_api.gp_messages import service as gp_messages
 from referral_api.lifecycle import service as lifecycle
 from referral_api.linkage import service as linkage
 from referral_api.messages import held as held_copies
@@ -43,14 +45,21 @@ from referral_api.quality import service as quality
 from referral_api.referrals import canonical
 from referral_api.referrals import service as referrals
 from referral_api.referrals.access import EVERY_ORGANISATION, Reach
-from referral_api.referrals.repository import ReferralForUpdate, ReferralRepository
+from referral_api.referrals.repository import (
+    ReferralForUpdate,
+    ReferralRepository,
+    StoredReferral,
+)
+from referral_api.service_use import service as service_use
 from signpost_platform.db import write_conflict
 from signpost_platform.errors import Conflict, SignpostError, Unprocessable
 from signpost_platform.metrics import INGEST_LAG
 from signpost_schemas import systems
 from signpost_schemas.fhir.encounter import Contact
 from signpost_schemas.fhir.observation import WellbeingAssessment
+from signpost_schemas.fhir.procedure import SharedDecision
 from signpost_schemas.fhir.service_request import ServiceRequest
+from signpost_schemas.fhir.service_use import ServiceUseObservation
 from signpost_schemas.fhir.task import ReferralTask, as_moment
 
 ATTEMPTS = 3
@@ -363,9 +372,28 @@ async def apply_message(
         [
             lifecycle.Incoming(item.resource, item.as_of, item.content_hash)
             for item in message.lifecycle
+            if not isinstance(item.resource, ServiceUseObservation)
         ],
         now,
     )
+    counted = service_use.CountedReferral(
+        referral_id,
+        authored_at,
+        subject[1] if subject[0] == systems.NHS_NUMBER else None,
+        current.person_key,
+    )
+    for item in message.lifecycle:
+        if isinstance(item.resource, ServiceUseObservation):
+            kept = await service_use.keep(
+                session,
+                counted,
+                item.resource,
+                "message",
+                item.as_of,
+                now,
+                where=f"Bundle.entry[{item.index}].resource",
+            )
+            outcomes["Observation"].append(kept.outcome)
     for resource_type, results in outcomes.items():
         if results:
             counts[resource_type] = {o: results.count(o) for o in sorted(set(results))}
@@ -392,7 +420,7 @@ async def apply_message(
     person_changed = len(person_keys) > 1
     if created or content_changed or person_changed or _ended(previous_summary) != summary.ended_at:
         await linkage.relink_people(session, person_keys, settings.linkage_window_days)
-    await _render(
+    rendered = await _render(
         session,
         current,
         summary.values,
@@ -400,6 +428,17 @@ async def apply_message(
         request.resource if content_changed and not created else None,
         request.as_of if newer_request and not created else None,
         keep_version=created,
+    )
+    # The referrer hears of an acceptance, decline or closure in this same transaction.
+    await gp_messages.record_outcomes(
+        session,
+        previous_summary,
+        summary.values,
+        (rendered or current.stored).resource,
+        requester_ods=current.requester_ods,
+        receiver_ods=request.resource.receiver_ods if newer_request else current.receiver_ods,
+        base_url=settings.base_url,
+        now=now,
     )
     if created or content_changed:
         request_outcome = "created" if created else "updated"
@@ -467,11 +506,12 @@ async def _render(
     as_of: datetime | None,
     *,
     keep_version: bool,
-) -> None:
+) -> StoredReferral | None:
+    """Save the referral re-rendered; the version written, None if nothing changed."""
     # Links are not part of the stored document: they are rendered when it is served.
     extensions = [lifecycle.summary_extension(summary, source_system)]
     status = lifecycle.served_status(summary["sender_status"], summary["status"])
-    await referrals.save_from_message(
+    return await referrals.save_from_message(
         session,
         current,
         resource,
@@ -510,6 +550,10 @@ def _dates_of(item: Timed) -> list[tuple[str, datetime]]:
         return [("period.start", resource.contact_at)]
     if isinstance(resource, WellbeingAssessment):
         return [("effectiveDateTime", resource.assessed_at)]
+    if isinstance(resource, ServiceUseObservation):
+        return []  # a count may be of the months before the referral, and is checked so
+    if isinstance(resource, SharedDecision):
+        return [("performed[x]", resource.performed_at)]
     assert isinstance(resource, ReferralTask)
     dates = []
     if resource.accepted_at:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from referral_api.linkage.models import ReferralLink
 from referral_api.people.models import PersonIdentifier, ReferralPerson
 from referral_api.referrals.models import Referral
-from signpost_platform.db import execute_core
+from signpost_platform.db import dialect_of, execute_core
 
 _HELD = select(ReferralPerson.as_of, ReferralPerson.content_hash).where(
     ReferralPerson.referral_id == bindparam("key")
@@ -71,7 +71,7 @@ class IdentityRepository:
         keeps its key (the caller reads the keys again)."""
         if not identifiers:
             return
-        dialect = self.session.bind.dialect.name
+        dialect = dialect_of(self.session)
         statement = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(
             PersonIdentifier
         ).on_conflict_do_nothing(index_elements=["identifier_system", "identifier_value"])

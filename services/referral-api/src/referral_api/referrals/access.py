@@ -33,7 +33,7 @@ class Reach(OrganisationReach):
         """SQL conditions on `Referral` that keep only what the caller may see."""
         return self.matching(Referral.requester_ods, Referral.receiver_ods)
 
-    def visible_ids(self) -> Select[tuple[str]]:
+    def visible_ids(self) -> Select[str]:
         """The ids of the referrals the caller may see (for tables keyed by referral)."""
         return select(Referral.id).where(*self.conditions())
 

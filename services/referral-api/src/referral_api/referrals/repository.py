@@ -503,7 +503,7 @@ class ReferralRepository:
     async def search(
         self, search: ReferralFilter, reach: Reach = EVERY_ORGANISATION
     ) -> tuple[int | None, list[StoredReferral]]:
-        conditions = [*_conditions(search), *reach.conditions()]
+        conditions = [*referral_conditions(search), *reach.conditions()]
         order = []
         for column_name, descending in search.sort:
             column = getattr(Referral, column_name)
@@ -545,7 +545,7 @@ def _column_values(columns: ReferralColumns) -> dict[str, object]:
     }
 
 
-def _conditions(search: ReferralFilter) -> list[ColumnElement[bool]]:
+def referral_conditions(search: ReferralFilter) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     for ids in search.ids:
         conditions.append(Referral.id.in_(ids))

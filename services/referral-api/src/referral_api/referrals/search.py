@@ -166,18 +166,18 @@ def referral_filter(query: SearchQuery) -> ReferralFilter:
             [parse_token("identifier", v) for v in o] for o in query.occurrences("identifier")
         ],
         patients=[
-            [_patient(name, v) for v in o]
+            [patient_value(name, v) for v in o]
             for name in PATIENT_PARAMETERS
             for o in query.occurrences(name)
         ],
         statuses=query.occurrences("status"),
         authored=[parse_date("authored", v) for v in query.values.get("authored", [])],
         roles=[
-            [_system_code("performer-type", v, systems.PERSONALISED_CARE_ROLE) for v in o]
+            [system_code("performer-type", v, systems.PERSONALISED_CARE_ROLE) for v in o]
             for o in query.occurrences("performer-type")
         ],
-        requesters=_organisations(query, "requester"),
-        performers=_organisations(query, "performer"),
+        requesters=organisations(query, "requester"),
+        performers=organisations(query, "performer"),
         priorities=[[_priority(v) for v in o] for o in query.occurrences("priority")],
         reasons=[
             [parse_token("reason-code", v) for v in o] for o in query.occurrences("reason-code")
@@ -190,11 +190,11 @@ def referral_filter(query: SearchQuery) -> ReferralFilter:
     )
 
 
-def _organisations(query: SearchQuery, name: str) -> list[list[str]]:
+def organisations(query: SearchQuery, name: str) -> list[list[str]]:
     """The ODS codes of each occurrence of `name` (a reference) and `name:identifier` (a token)."""
     by_reference = [[_organisation(name, v) for v in o] for o in query.occurrences(name)]
     by_identifier = [
-        [_system_code(f"{name}:identifier", v, systems.ODS_ORGANIZATION).upper() for v in o]
+        [system_code(f"{name}:identifier", v, systems.ODS_ORGANIZATION).upper() for v in o]
         for o in query.occurrences(f"{name}:identifier")
     ]
     return by_reference + by_identifier
@@ -210,10 +210,10 @@ def _organisation(name: str, value: str) -> str:
                 expression=name,
             )
         return code.upper()
-    return _system_code(name, value, systems.ODS_ORGANIZATION).upper()
+    return system_code(name, value, systems.ODS_ORGANIZATION).upper()
 
 
-def _system_code(name: str, value: str, expected_system: str) -> str:
+def system_code(name: str, value: str, expected_system: str) -> str:
     token = parse_token(name, value)
     if token.system not in (None, "", expected_system) and (
         systems.normalise_system(token.system) != expected_system
@@ -223,7 +223,7 @@ def _system_code(name: str, value: str, expected_system: str) -> str:
 
 
 def _priority(value: str) -> str:
-    code = _system_code("priority", value, PRIORITY_SYSTEM)
+    code = system_code("priority", value, PRIORITY_SYSTEM)
     if code not in PRIORITIES:
         raise BadRequest(
             f"priority must be one of {', '.join(PRIORITIES)} (got {code!r})",
@@ -241,7 +241,7 @@ def _link_type(value: str) -> str:
     return value
 
 
-def _patient(name: str, value: str) -> tuple[str, str]:
+def patient_value(name: str, value: str) -> tuple[str, str]:
     """An NHS number (with or without its system), or a local identifier with its system."""
     token = parse_token(name, value)
     system = systems.normalise_system(token.system) if token.system else systems.NHS_NUMBER

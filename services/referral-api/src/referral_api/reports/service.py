@@ -19,6 +19,7 @@ from referral_api.reports import (
     distributions,
     facts,
     matching,
+    service_use,
     wellbeing,
     workers,
 )
@@ -1274,6 +1275,12 @@ REPORTS: dict[str, ReportSpec] = {
             "Wellbeing change",
             "Paired baseline and follow-up scores per instrument: mean change and pairs.",
             wellbeing_change,
+        ),
+        ReportSpec(
+            service_use.NAME,
+            service_use.TITLE,
+            service_use.DESCRIPTION,
+            service_use.service_use_change,
         ),
         ReportSpec(
             "re-referrals",

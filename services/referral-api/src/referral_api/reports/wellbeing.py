@@ -1,10 +1,11 @@
 """The wellbeing scores a change can be measured on, and which direction is better.
 
-A measure is an instrument's total (WEMWBS, SWEMWBS metric, PAM score: `assessment.total_score`)
-or one numeric item or sub-score (ONS4's four questions, MyCaW ratings, EQ-5D-5L levels, VAS
-and index, the SWEMWBS raw score, the PAM activation level: `assessment_score.value`). A component
-that restates a total is not a measure of its own. The EQ-5D-5L profile is a label, never
-averaged.
+A measure is an instrument's total (WEMWBS, SWEMWBS metric, PAM score, MSK-HQ:
+`assessment.total_score`) or one numeric item or sub-score (ONS4's four questions, MyCaW
+ratings, EQ-5D-5L levels, VAS and index, the SWEMWBS raw score, the PAM activation level, the
+SF-12 physical and mental component summaries: `assessment_score.value`). A component that
+restates a total is not a measure of its own. The EQ-5D-5L profile is a label and a
+Friends and Family Test response a category: neither is ever averaged.
 Directions follow the wellbeing-instruments code list notes.
 """
 
@@ -31,9 +32,14 @@ LOWER_IS_BETTER = frozenset(
 TOTAL_MEASURES = tuple(TOTAL_RANGES)
 # The components that restate an instrument's total (WEMWBS total, SWEMWBS metric, PAM score):
 # the total is the measure, so the same figure is never reported twice.
-RESTATED_TOTALS = frozenset({"wemwbs-total", "swemwbs-metric", "pam-13-score"})
+RESTATED_TOTALS = frozenset({"wemwbs-total", "swemwbs-metric", "pam-13-score", "msk-hq-score"})
+# Responses that are categories, not scores (the Friends and Family Test's 6 is "don't know"):
+# kept and range-checked, never averaged.
+CATEGORIES = frozenset({"fft-response"})
 ITEM_MEASURES = tuple(
-    code for code in SCORE_RANGES if code not in TEXT_SCORES and code not in RESTATED_TOTALS
+    code
+    for code in SCORE_RANGES
+    if code not in TEXT_SCORES and code not in RESTATED_TOTALS and code not in CATEGORIES
 )
 FOLLOW_UP_TIMEPOINTS = ("follow-up", "discharge")
 # Assessments that no longer stand.

@@ -38,7 +38,7 @@ async def _run(directory: Path, database_url: str | None) -> int:
             f"regrouped {summary.regrouped_reasons:,} stored reasons and "
             f"{summary.regrouped_sources:,} sources of referral"
         )
-        rebuilt = await facts.refresh(database, settings.pseudonym_key)
+        rebuilt = await facts.refresh(database, settings.pseudonym_key, settings.disclosure_key)
         print(f"report facts of {rebuilt:,} referrals brought up to date")
     except ReleaseError as error:
         print(f"not loaded: {error}", file=sys.stderr)

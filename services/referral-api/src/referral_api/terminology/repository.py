@@ -12,14 +12,14 @@ from referral_api.geography.models import LookupLoad
 from referral_api.quality.models import ReferralGap
 from referral_api.referrals.models import Referral, ReferralReason
 from referral_api.terminology.models import SnomedConcept, SnomedConceptGroup, SnomedIsA
-from signpost_platform.db import execute_core
+from signpost_platform.db import execute_core, table_of
 from signpost_schemas import systems
 from signpost_schemas.fhir.binding import UNMAPPED_GROUP
 from signpost_schemas.fhir.gaps import GapKind
 
-G = SnomedConceptGroup.__table__
-RR = ReferralReason.__table__
-R = Referral.__table__
+G = table_of(SnomedConceptGroup)
+RR = table_of(ReferralReason)
+R = table_of(Referral)
 
 # Built once: it runs on the create path whenever a referral carries an unlisted SNOMED code.
 _GROUPS_OF = select(G.c.code_list, G.c.concept_id, G.c.concept_group).where(

@@ -16,6 +16,7 @@ import httpx
 
 from screening_api.config import ScreeningSettings
 from signpost_platform.auth import mint_development_token
+from signpost_platform.outbox import retry_after
 
 FHIR_JSON = "application/fhir+json"
 
@@ -31,10 +32,6 @@ class Throttled(DeliveryError):
     def __init__(self, message: str, retry_after: float) -> None:
         super().__init__(message)
         self.retry_after = retry_after
-
-
-# Bounds on a Retry-After the hand-off honours (seconds).
-_RETRY_AFTER_BOUNDS = (0.5, 300.0)
 
 
 class TokenProvider:
@@ -152,7 +149,7 @@ class ReferralApi:
         if response.status_code in (429, 503):
             raise Throttled(
                 f"referral-api answered {response.status_code}: {_diagnostics(response)}",
-                _retry_after(response),
+                retry_after(response.headers.get("retry-after")),
             )
         if response.status_code not in (200, 201):
             raise DeliveryError(
@@ -177,16 +174,6 @@ def _focus_id(body: dict[str, Any]) -> str:
     if header.get("response", {}).get("code") != "ok":
         raise DeliveryError("referral-api did not accept the message")
     return reference.rstrip("/").rsplit("/", 1)[-1]
-
-
-def _retry_after(response: httpx.Response) -> float:
-    """Seconds the answer's Retry-After asks for (1 if absent or not a number), within bounds."""
-    try:
-        seconds = float(response.headers.get("retry-after", "1"))
-    except ValueError:
-        seconds = 1.0
-    low, high = _RETRY_AFTER_BOUNDS
-    return min(max(seconds, low), high)
 
 
 def _diagnostics(response: httpx.Response) -> str:

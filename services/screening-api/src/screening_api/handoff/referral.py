@@ -79,7 +79,7 @@ def referral_request(
             continue
         seen.add(key)
         reasons.append({"coding": [_coding(flag.referral_reason, "reason")], "text": flag.text})
-    category = [
+    category: list[dict[str, Any]] = [
         {"coding": [_coding(codes.screening_answers().get(*SOCIAL_SERVICE_PROCEDURE), "category")]}
     ]
     if screen.urgent:

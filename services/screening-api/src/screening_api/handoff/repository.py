@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from screening_api.access import EVERY_ORGANISATION, Reach
 from screening_api.handoff.models import ReferralHandoff
+from signpost_platform.db import table_of
 
 PENDING = "pending"
 SENT = "sent"
@@ -52,7 +53,7 @@ class HandoffRepository:
     ) -> None:
         """Record the intent to raise a referral (in the caller's transaction)."""
         await self.session.execute(
-            insert(ReferralHandoff.__table__).values(
+            insert(table_of(ReferralHandoff)).values(
                 response_id=response_id,
                 state=PENDING,
                 attempts=0,

@@ -10,7 +10,6 @@ forever: the person is never dropped, and the row shows `failing` with the last 
 import asyncio
 import contextlib
 import logging
-import random
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -24,18 +23,13 @@ from screening_api.handoff.client import CreatedReferral, DeliveryError, Referra
 from screening_api.handoff.repository import Handoff, HandoffRepository
 from signpost_platform.db import Database
 from signpost_platform.metrics import OUTBOX_DEPTH, OUTBOX_OLDEST_AGE
+from signpost_platform.outbox import backoff
 from signpost_schemas import systems
 from signpost_schemas.fhir import profiles
 
 logger = logging.getLogger("screening.handoff")
 
 CLOSED_STATUSES = frozenset({"completed", "revoked", "entered-in-error"})
-
-
-def backoff(attempts: int, base: float, ceiling: float) -> float:
-    """Seconds to wait after the `attempts`-th failure: doubling, capped, with ±20% jitter."""
-    delay = min(ceiling, base * (2 ** max(0, attempts - 1)))
-    return delay * random.uniform(0.8, 1.2)  # noqa: S311 (jitter, not security)
 
 
 def referral_progress(resource: dict[str, Any]) -> tuple[str, bool, bool]:

@@ -7,12 +7,12 @@ from starlette.responses import Response
 
 from screening_api.access import Reach
 from screening_api.invitations import service
-from screening_api.invitations.profile import InvitationTask
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import SessionDep
 from signpost_platform.fhir.parsing import parse_resource, require_json
 from signpost_platform.fhir.responses import FhirResponse, version_headers
 from signpost_platform.urls import base_url
+from signpost_schemas.fhir.screening_invitation import InvitationTask
 
 router = APIRouter(prefix="/fhir/Task", tags=["Task"])
 

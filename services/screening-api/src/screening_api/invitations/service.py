@@ -10,12 +10,12 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from screening_api.access import Reach
-from screening_api.invitations.profile import SDC_TEMP, InvitationTask
 from screening_api.invitations.repository import InvitationRepository
 from screening_api.questionnaires.catalogue import QuestionnaireCatalogue
-from screening_api.responses.profile import PATHWAY_PATTERN, SCREENING_CONTEXT_EXTENSION
 from signpost_platform.errors import Issue, SignpostError
 from signpost_platform.fhir.responses import instant
+from signpost_schemas.fhir.screening_invitation import SDC_TEMP, InvitationTask
+from signpost_schemas.fhir.screening_response import PATHWAY_PATTERN, SCREENING_CONTEXT_EXTENSION
 
 
 @dataclass(frozen=True, slots=True)

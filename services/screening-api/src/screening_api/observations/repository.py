@@ -11,6 +11,7 @@ from screening_api.access import Reach
 from screening_api.observations.extraction import ExtractedObservation
 from screening_api.observations.models import ObservationRecord
 from screening_api.observations.search import ObservationFilter
+from signpost_platform.db import table_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +34,7 @@ class ObservationRepository:
         if not observations:
             return
         await self.session.execute(
-            insert(ObservationRecord.__table__),
+            insert(table_of(ObservationRecord)),
             [
                 {
                     "id": o.id,

@@ -8,7 +8,6 @@ from starlette.responses import Response
 from screening_api.access import Reach
 from screening_api.audit import trail
 from screening_api.observations import service
-from screening_api.observations.profile import ScreeningObservation
 from screening_api.observations.search import PARAMETERS
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import SessionDep
@@ -16,6 +15,7 @@ from signpost_platform.fhir.responses import FhirResponse
 from signpost_platform.fhir.search import declare_search, search_request, searchset
 from signpost_platform.urls import base_url
 from signpost_schemas.fhir.bundle import searchset_of
+from signpost_schemas.fhir.screening_observation import ScreeningObservation
 
 router = APIRouter(prefix="/fhir/Observation", tags=["Observation"])
 

@@ -24,6 +24,7 @@ import yaml
 from signpost_schemas import codes, systems
 from signpost_schemas.codes import CodeList, Concept
 from signpost_schemas.fhir.datatypes import Coding
+from signpost_schemas.fhir.screening_response import NHS_NUMBER_LINK_ID
 from signpost_schemas.questionnaire import (
     Questionnaire,
     ResponseAnswer,
@@ -42,8 +43,6 @@ ITEM_CONTROL_EXTENSION = "http://hl7.org/fhir/StructureDefinition/questionnaire-
 ITEM_CONTROL_SYSTEM = "http://hl7.org/fhir/questionnaire-item-control"
 OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 INSTRUMENT_SYSTEM = f"{systems.LOCAL_BASE}/CodeSystem/screening-instrument"
-# The item that carries the person's NHS number, pre-filled from the launch patient.
-NHS_NUMBER_LINK_ID = "nhs-number"
 NHS_NUMBER_TEXT = "NHS number"
 NHS_NUMBER_EXPRESSION = f"%patient.identifier.where(system='{systems.NHS_NUMBER}').value.first()"
 

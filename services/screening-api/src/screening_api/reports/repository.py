@@ -17,6 +17,7 @@ from screening_api.handoff.models import ReferralHandoff
 from screening_api.invitations.models import InvitationRecord
 from screening_api.responses.models import ResponseAnswerRecord, ResponseRecord
 from signpost_platform.cell_keys import hex_number, key_sum, record_key
+from signpost_platform.db import dialect_of
 from signpost_schemas.disclosure import RecordKeys
 
 GroupKey = tuple[str, str, str | None]  # (month YYYY-MM, clinic ODS, pathway)
@@ -33,7 +34,7 @@ class ReportFilter:
 
 
 def _month(session: AsyncSession, column: Any) -> ColumnElement[str]:
-    if session.bind.dialect.name == "postgresql":
+    if dialect_of(session) == "postgresql":
         return func.to_char(func.timezone("UTC", column), "YYYY-MM")
     return func.strftime("%Y-%m", column)
 
@@ -54,7 +55,7 @@ def _keyed(values: Sequence[Any]) -> list[Keyed]:
 class ReportRepository:
     def __init__(self, session: AsyncSession, keys: RecordKeys) -> None:
         self.session = session
-        dialect = session.bind.dialect.name
+        dialect = dialect_of(session)
         # Each response's and invitation's record key, from its id.
         self.response_key = record_key(keys.record, hex_number(dialect, ResponseRecord.id))
         self.invitation_key = record_key(keys.record, hex_number(dialect, InvitationRecord.id))

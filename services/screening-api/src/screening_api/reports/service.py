@@ -119,8 +119,8 @@ async def screening_report(
     for key, invited in (await repository.invitation_counts(report)).items():
         group(key).measures["invited"] = invited
     total = _empty()
-    for counts in groups.values():
-        total.add(counts)
+    for group_counts in groups.values():
+        total.add(group_counts)
     items = []
     for url, version, link_id, answered, declined in await repository.item_declines(report):
         item: dict[str, Any] = {

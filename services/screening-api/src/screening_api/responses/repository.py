@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from screening_api.access import EVERY_ORGANISATION, Reach
 from screening_api.responses.models import ResponseAnswerRecord, ResponseRecord
+from signpost_platform.db import table_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +84,7 @@ class ResponseRepository:
     async def insert(self, stored: StoredResponse, columns: ResponseColumns) -> None:
         """Insert a response; raises IntegrityError if its identifier is already used."""
         await self.session.execute(
-            insert(ResponseRecord.__table__).values(
+            insert(table_of(ResponseRecord)).values(
                 id=stored.id,
                 version=stored.version,
                 created_at=stored.last_updated_at,
@@ -117,7 +118,7 @@ class ResponseRepository:
         if not answers:
             return
         await self.session.execute(
-            insert(ResponseAnswerRecord.__table__),
+            insert(table_of(ResponseAnswerRecord)),
             [{"response_id": response_id, **vars_of(answer)} for answer in answers],
         )
 

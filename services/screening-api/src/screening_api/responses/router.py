@@ -1,6 +1,6 @@
 """FHIR QuestionnaireResponse endpoints: thin — parse, authorise, call the service, respond."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
 from starlette.background import BackgroundTask
@@ -10,7 +10,6 @@ from screening_api.access import Reach
 from screening_api.audit import trail
 from screening_api.responses import service
 from screening_api.responses.outcome import with_outcome
-from screening_api.responses.profile import ScreeningResponse
 from screening_api.responses.service import Submission
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import SessionDep
@@ -18,6 +17,7 @@ from signpost_platform.fhir.parsing import parse_resource, require_json
 from signpost_platform.fhir.preconditions import if_none_exist_identifier, required_version
 from signpost_platform.fhir.responses import FhirResponse, version_headers
 from signpost_platform.urls import base_url
+from signpost_schemas.fhir.screening_response import ScreeningResponse
 
 router = APIRouter(prefix="/fhir/QuestionnaireResponse", tags=["QuestionnaireResponse"])
 
@@ -25,7 +25,7 @@ ReadCaller = Annotated[Caller, require_scope("screening:read")]
 WriteCaller = Annotated[Caller, require_scope("screening:write")]
 RESOURCE = "QuestionnaireResponse"
 
-_ERRORS = {
+_ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "Malformed JSON, wrong resourceType or an unknown element"},
     401: {"description": "No valid bearer token"},
     403: {"description": "The token lacks the scope"},

@@ -29,16 +29,6 @@ from screening_api.observations.repository import ObservationRepository
 from screening_api.questionnaires.catalogue import QuestionnaireCatalogue
 from screening_api.questionnaires.tools import Screen, ScreeningTool
 from screening_api.responses.outcome import Outcome, outcome_of
-from screening_api.responses.profile import (
-    SCREENING_RESPONSE_PROFILE,
-    Clinic,
-    ContextProblem,
-    ScreeningContext,
-    ScreeningResponse,
-    author_clinic,
-    clinic_of,
-    screening_context,
-)
 from screening_api.responses.repository import (
     AnswerRow,
     ResponseColumns,
@@ -56,6 +46,16 @@ from signpost_platform.errors import (
 from signpost_platform.fhir.responses import instant
 from signpost_platform.fhir.search import Token
 from signpost_schemas import systems
+from signpost_schemas.fhir.screening_response import (
+    SCREENING_RESPONSE_PROFILE,
+    Clinic,
+    ContextProblem,
+    ScreeningContext,
+    ScreeningResponse,
+    author_clinic,
+    clinic_of,
+    screening_context,
+)
 from signpost_schemas.fhir.service_request import AUTHORED_CLOCK_SKEW
 from signpost_schemas.questionnaire import answers_by_link_id, validate_response
 
@@ -131,8 +131,8 @@ def check(
             _issue("not-found", "QuestionnaireResponse.questionnaire", str(resolution.problem))
         )
     else:
-        for problem in validate_response(resolution.tool.questionnaire, resource):
-            issues.append(Issue(problem.code, problem.diagnostics, [problem.expression]))
+        for broken in validate_response(resolution.tool.questionnaire, resource):
+            issues.append(Issue(broken.code, broken.diagnostics, [broken.expression]))
     if issues:
         raise SignpostError(422, issues)
     assert resolution.tool is not None and isinstance(context, ScreeningContext)

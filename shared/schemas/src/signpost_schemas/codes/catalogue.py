@@ -114,6 +114,16 @@ def support_offered() -> CodeList:
     return code_list("support-offered")
 
 
+def personal_health_budget() -> CodeList:
+    """The stage, type and amount band of a personal health budget offered as support."""
+    return code_list("personal-health-budget")
+
+
+def shared_decision_making() -> CodeList:
+    """Codes of a shared decision making conversation (Procedure.code)."""
+    return code_list("shared-decision-making")
+
+
 def ethnic_categories() -> CodeList:
     return code_list("ethnic-category")
 
@@ -140,3 +150,7 @@ def screening_answers() -> CodeList:
 
 def wellbeing_instruments() -> CodeList:
     return code_list("wellbeing-instruments")
+
+
+def service_use() -> CodeList:
+    return code_list("service-use")

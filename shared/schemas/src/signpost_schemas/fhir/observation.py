@@ -1,12 +1,14 @@
 """The Signpost wellbeing assessment: one administration of a wellbeing instrument.
 
-`code` names the instrument (ONS4, WEMWBS, SWEMWBS, PAM-13, MyCaW, EQ-5D-5L, from the
-wellbeing-instruments list), the `Extension-Signpost-AssessmentTimepoint` says baseline,
-follow-up or discharge, `effectiveDateTime` is the date it was taken, `valueQuantity` is the
-total for instruments that have one (WEMWBS, SWEMWBS metric score, PAM score), and `component`
-carries item and sub-scores coded with the instrument's own sub-codes. Every score is checked
-against the instrument's range; instruments that are not summed (ONS4, MyCaW, EQ-5D-5L) refuse
-a total.
+`code` names the instrument (ONS4, WEMWBS, SWEMWBS, PAM-13, CollaboRATE, MyCaW, EQ-5D-5L,
+MSK-HQ, SF-12, the Friends and Family Test, from the wellbeing-instruments list), the
+`Extension-Signpost-AssessmentTimepoint` says baseline, follow-up or discharge,
+`effectiveDateTime` is the date it was taken, `valueQuantity` is the total for instruments that
+have one (WEMWBS, SWEMWBS metric score, PAM score, MSK-HQ), and `component` carries item and
+sub-scores coded with the instrument's own sub-codes. Every score is checked against the
+instrument's range; instruments that are not summed (ONS4, MyCaW, EQ-5D-5L, SF-12, the Friends
+and Family Test) refuse a total (CollaboRATE, the shared-decision-making measure, is not summed
+either: its three items are its scores).
 """
 
 import re
@@ -67,9 +69,16 @@ SCORE_RANGES: dict[str, ScoreRange] = {
     "swemwbs-metric": ScoreRange(7, 35, whole=False),
     "pam-13-score": ScoreRange(0, 100, whole=False),
     "pam-13-level": ScoreRange(1, 4),
+    "collaborate-understand": ScoreRange(0, 9),
+    "collaborate-listen": ScoreRange(0, 9),
+    "collaborate-include": ScoreRange(0, 9),
     "mycaw-concern-1": ScoreRange(0, 6),
     "mycaw-concern-2": ScoreRange(0, 6),
     "mycaw-wellbeing": ScoreRange(0, 6),
+    "msk-hq-score": ScoreRange(0, 56),
+    "sf-12-pcs": ScoreRange(0, 100, whole=False),
+    "sf-12-mcs": ScoreRange(0, 100, whole=False),
+    "fft-response": ScoreRange(1, 6),
     "eq-5d-5l-mobility": ScoreRange(1, 5),
     "eq-5d-5l-self-care": ScoreRange(1, 5),
     "eq-5d-5l-usual-activities": ScoreRange(1, 5),
@@ -83,6 +92,7 @@ TOTAL_RANGES: dict[str, ScoreRange] = {
     "wemwbs": SCORE_RANGES["wemwbs-total"],
     "swemwbs": SCORE_RANGES["swemwbs-metric"],
     "pam-13": SCORE_RANGES["pam-13-score"],
+    "msk-hq": SCORE_RANGES["msk-hq-score"],
 }
 TEXT_SCORES = {"eq-5d-5l-profile"}
 

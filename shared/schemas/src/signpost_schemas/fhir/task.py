@@ -18,6 +18,7 @@ names the directory service by id (`identifier.system` = the directory-service i
 """
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Annotated, ClassVar, Literal
 
@@ -136,11 +137,35 @@ class OutputExtension(Extension):
     valueDateTime: AwareDatetime | date | None = None
 
 
+PERSONAL_HEALTH_BUDGET = "personal-health-budget"
+# The parts of Extension-Signpost-PersonalHealthBudget and the code system each is coded from.
+_PHB_PARTS = {
+    "stage": profiles.PHB_STAGE,
+    "type": profiles.PHB_TYPE,
+    "amountBand": profiles.PHB_AMOUNT_BAND,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PersonalHealthBudget:
+    """A personal health budget offered as support: its stage (offered, agreed, in-place),
+    type (notional, third-party, direct-payment) and annual amount band, each None when not
+    recorded."""
+
+    stage: str | None
+    type: str | None
+    amount_band: str | None
+
+
 class TaskOutput(FhirModel):
     """One support offer or onward referral."""
 
     read_extensions: ClassVar[frozenset[str]] = frozenset(
-        {profiles.SUPPORT_KIND_EXTENSION, profiles.SUPPORT_DATE_EXTENSION}
+        {
+            profiles.SUPPORT_KIND_EXTENSION,
+            profiles.SUPPORT_DATE_EXTENSION,
+            profiles.PERSONAL_HEALTH_BUDGET_EXTENSION,
+        }
     )
     extension: list[OutputExtension] | None = None
     type: SupportConcept
@@ -183,6 +208,76 @@ class TaskOutput(FhirModel):
             ) from None
         return reference
 
+    @field_validator("extension")
+    @classmethod
+    def _budget_parts(cls, value: list[OutputExtension] | None) -> list[OutputExtension] | None:
+        budgets = [e for e in value or [] if e.url == profiles.PERSONAL_HEALTH_BUDGET_EXTENSION]
+        if len(budgets) > 1:
+            raise PydanticCustomError(
+                "duplicate", "an output has at most one personal health budget extension"
+            )
+        budget_list = codes.personal_health_budget()
+        for budget in budgets:
+            seen: set[str] = set()
+            for part in budget.extension or []:
+                system = _PHB_PARTS.get(part.url)
+                if system is None or part.url in seen:
+                    raise PydanticCustomError(
+                        "code_invalid",
+                        "the personal health budget extension has the parts stage, type and "
+                        "amountBand, each once (got {got})",
+                        {"got": part.url},
+                    )
+                seen.add(part.url)
+                coding = part.valueCoding
+                if (
+                    coding is None
+                    or coding.system != system
+                    or budget_list.get(system, coding.code or "") is None
+                ):
+                    raise PydanticCustomError(
+                        "code_invalid",
+                        "the personal health budget's {part} must be a valueCoding from {system} "
+                        "({codes}) (got {got})",
+                        {
+                            "part": part.url,
+                            "system": system,
+                            "codes": ", ".join(c.code for c in budget_list.in_system(system)),
+                            "got": f"{coding.system}|{coding.code}" if coding else "no coding",
+                        },
+                    )
+            if "stage" not in seen:
+                raise PydanticCustomError(
+                    "required",
+                    "a personal health budget needs its stage: offered, agreed or in-place",
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _budget_on_budgets_only(self, info: ValidationInfo) -> "TaskOutput":
+        budget = self.personal_health_budget
+        is_budget = self.support.code == PERSONAL_HEALTH_BUDGET
+        if budget is not None and not is_budget:
+            raise PydanticCustomError(
+                "business_rule",
+                "the personal health budget extension belongs on an output whose type is "
+                "{system}|{code}",
+                {"system": systems.SUPPORT_OFFERED, "code": PERSONAL_HEALTH_BUDGET},
+            )
+        if is_budget and (budget is None or budget.type is None or budget.amount_band is None):
+            note_gap(
+                info,
+                Gap(
+                    GapKind.NOT_RECORDED,
+                    "Task.output.extension",
+                    "a personal health budget without its "
+                    + ("stage, type and amount band" if budget is None else "type or amount band")
+                    + f" ({profiles.PERSONAL_HEALTH_BUDGET_EXTENSION}): kept, counted as not "
+                    "recorded",
+                ),
+            )
+        return self
+
     @model_validator(mode="after")
     def _one_value(self) -> "TaskOutput":
         if (self.valueReference is None) == (self.valueCodeableConcept is None):
@@ -200,6 +295,22 @@ class TaskOutput(FhirModel):
         value = read_coded(self.type, codes.support_offered())
         assert value is not None
         return value
+
+    @property
+    def personal_health_budget(self) -> PersonalHealthBudget | None:
+        """The personal health budget this output records, if it carries the extension."""
+        for extension in self.extension or []:
+            if extension.url != profiles.PERSONAL_HEALTH_BUDGET_EXTENSION:
+                continue
+            parts = {
+                part.url: part.valueCoding.code
+                for part in extension.extension or []
+                if part.valueCoding is not None
+            }
+            return PersonalHealthBudget(
+                parts.get("stage"), parts.get("type"), parts.get("amountBand")
+            )
+        return None
 
     @property
     def kind(self) -> SupportKind:

@@ -22,7 +22,6 @@ from typing import Any
 
 from pydantic import model_validator
 
-from screening_api.questionnaires.tools import NHS_NUMBER_LINK_ID
 from signpost_schemas import systems
 from signpost_schemas.fhir import lenient
 from signpost_schemas.fhir.binding import custom_error
@@ -31,6 +30,9 @@ from signpost_schemas.fhir.patient import MessagePatient
 from signpost_schemas.fhir.service_request import ODS_CODE_PATTERN, PatientReference
 from signpost_schemas.nhs_number import InvalidNhsNumber, validate_nhs_number
 from signpost_schemas.questionnaire import QuestionnaireResponse
+
+# The item that carries the person's NHS number, pre-filled from the launch patient.
+NHS_NUMBER_LINK_ID = "nhs-number"
 
 SCREENING_CONTEXT_EXTENSION = f"{systems.LOCAL_BASE}/StructureDefinition/screening-context"
 SCREENING_RESPONSE_PROFILE = f"{systems.LOCAL_BASE}/StructureDefinition/ScreeningResponse"

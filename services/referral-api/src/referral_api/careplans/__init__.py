@@ -1,0 +1,1 @@
+"""Care and support plans: one CarePlan per referral (issue 16)."""

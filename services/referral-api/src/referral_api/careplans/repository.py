@@ -1,0 +1,191 @@
+"""All SQL about care and support plans."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from referral_api.careplans.models import CarePlan
+from referral_api.careplans.search import CarePlanFilter, DayRange
+from referral_api.referrals.access import Reach
+from referral_api.referrals.models import Referral
+from referral_api.referrals.repository import referral_conditions
+from signpost_platform.db import execute_core
+from signpost_platform.fhir.search import DateRange, date_condition
+
+_STORED = (
+    CarePlan.id,
+    CarePlan.referral_id,
+    CarePlan.version,
+    CarePlan.created_at,
+    CarePlan.last_updated_at,
+    CarePlan.resource,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPlan:
+    id: str
+    referral_id: str
+    version: int
+    created_at: datetime
+    last_updated_at: datetime
+    resource: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlanColumns:
+    """The searchable columns of a plan, derived from its resource."""
+
+    status: str
+    created_at: datetime
+    period_start_at: datetime | None
+    period_end_at: datetime | None
+    review_due_on: date
+    review_basis: str
+    author_system: str | None
+    author_value: str | None
+    author_role: str | None
+
+
+class CarePlanRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, plan_id: str, reach: Reach) -> StoredPlan | None:
+        """The plan, if the referral it belongs to is within `reach`."""
+        statement = select(*_STORED).where(CarePlan.id == plan_id, *_within(reach))
+        row = (await execute_core(self.session, statement)).first()
+        return StoredPlan(*row) if row else None
+
+    async def of_referral(self, referral_id: str) -> StoredPlan | None:
+        statement = select(*_STORED).where(CarePlan.referral_id == referral_id)
+        row = (await execute_core(self.session, statement)).first()
+        return StoredPlan(*row) if row else None
+
+    async def insert(self, stored: StoredPlan, columns: PlanColumns) -> None:
+        await execute_core(
+            self.session,
+            insert(CarePlan),
+            {
+                "id": stored.id,
+                "referral_id": stored.referral_id,
+                "version": stored.version,
+                "last_updated_at": stored.last_updated_at,
+                "resource": stored.resource,
+                **_values(columns),
+            },
+        )
+
+    async def replace(self, stored: StoredPlan, columns: PlanColumns, expected: int) -> bool:
+        """Replace version `expected` of the plan; False when it is no longer current."""
+        result = await execute_core(
+            self.session,
+            update(CarePlan)
+            .where(CarePlan.id == stored.id, CarePlan.version == expected)
+            .values(
+                version=stored.version,
+                last_updated_at=stored.last_updated_at,
+                resource=stored.resource,
+                **_values(columns),
+            ),
+        )
+        return bool(result.rowcount)
+
+    async def search(
+        self, search: CarePlanFilter, reach: Reach
+    ) -> tuple[int | None, list[StoredPlan]]:
+        conditions = _conditions(search, reach)
+        order = []
+        for column_name, descending in search.sort:
+            column = getattr(CarePlan, column_name)
+            order.append(column.desc() if descending else column.asc())
+        order.append(CarePlan.id.asc())
+        statement = (
+            select(*_STORED)
+            .where(*conditions)
+            .order_by(*order)
+            .limit(search.count)
+            .offset(search.offset)
+        )
+        rows = [StoredPlan(*row) for row in await execute_core(self.session, statement)]
+        total = None
+        if search.with_total:
+            if search.offset == 0 and len(rows) < search.count:
+                total = len(rows)
+            else:
+                count = select(func.count()).select_from(CarePlan).where(*conditions)
+                total = (await execute_core(self.session, count)).scalar_one()
+        return total, rows
+
+
+def _values(columns: PlanColumns) -> dict[str, Any]:
+    return {
+        "status": columns.status,
+        "created_at": columns.created_at,
+        "period_start_at": columns.period_start_at,
+        "period_end_at": columns.period_end_at,
+        "review_due_on": columns.review_due_on,
+        "review_basis": columns.review_basis,
+        "author_system": columns.author_system,
+        "author_value": columns.author_value,
+        "author_role": columns.author_role,
+    }
+
+
+def _within(reach: Reach) -> list[ColumnElement[bool]]:
+    return [] if reach.unrestricted else [CarePlan.referral_id.in_(reach.visible_ids())]
+
+
+def _conditions(search: CarePlanFilter, reach: Reach) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [
+        CarePlan.referral_id.in_(values) for values in search.referral_ids
+    ]
+    if search.names_referral:
+        conditions.append(
+            CarePlan.referral_id.in_(
+                select(Referral.id).where(*referral_conditions(search.referral))
+            )
+        )
+    conditions += [CarePlan.status.in_(values) for values in search.statuses]
+    conditions += [_covers(date_range) for date_range in search.dates]
+    conditions += [_on_days(CarePlan.review_due_on, days) for days in search.review_due]
+    conditions += [CarePlan.id.in_(values) for values in search.ids]
+    conditions += [date_condition(CarePlan.last_updated_at, r) for r in search.last_updated]
+    conditions += _within(reach)
+    return conditions
+
+
+def _covers(date_range: DateRange) -> ColumnElement[bool]:
+    """The plan's period (from its created date when it has no start) against a date
+    parameter, as FHIR compares a period: eq, the period is within the range; ge/gt, it ends
+    (or is open) at or after; le/lt, it starts at or before."""
+    start = func.coalesce(CarePlan.period_start_at, CarePlan.created_at)
+    end = CarePlan.period_end_at
+    match date_range.prefix:
+        case "ge":
+            return or_(end.is_(None), end >= date_range.start)
+        case "gt":
+            return or_(end.is_(None), end >= date_range.end)
+        case "le":
+            return start < date_range.end
+        case "lt":
+            return start < date_range.start
+        case _:
+            return and_(start >= date_range.start, end.is_not(None), end < date_range.end)
+
+
+def _on_days(column: Any, days: DayRange) -> ColumnElement[bool]:
+    match days.prefix:
+        case "ge":
+            return column >= days.start  # type: ignore[no-any-return]
+        case "gt":
+            return column >= days.end  # type: ignore[no-any-return]
+        case "le":
+            return column < days.end  # type: ignore[no-any-return]
+        case "lt":
+            return column < days.start  # type: ignore[no-any-return]
+        case _:
+            return and_(column >= days.start, column < days.end)

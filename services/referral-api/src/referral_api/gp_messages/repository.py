@@ -1,0 +1,177 @@
+"""All SQL about the outbox of messages back to the referrer.
+
+Rows are claimed with `SELECT ... FOR UPDATE SKIP LOCKED` on PostgreSQL, so two replicas never
+claim the same row at once; the claim pushes `next_attempt_at` a lease ahead and commits, so a
+replica that dies mid-call leaves the row to be retried after the lease. SQLite has one writer
+(every transaction begins IMMEDIATE), which gives the same guarantee. A message is added with
+`ON CONFLICT DO NOTHING` on its id: the same event recorded twice is one message.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from referral_api.gp_messages.models import GpMessage
+from referral_api.referrals.access import Reach
+from signpost_platform.db import dialect_of
+
+PENDING = "pending"
+SENT = "sent"
+FAILING = "failing"
+UNDELIVERABLE = "undeliverable"
+STATES = (PENDING, SENT, FAILING, UNDELIVERABLE)
+UNDELIVERED = (PENDING, FAILING, UNDELIVERABLE)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    id: str
+    referral_id: str
+    event: str
+    event_at: datetime
+    requester_ods: str
+    receiver_ods: str | None
+    state: str
+    attempts: int
+    next_attempt_at: datetime
+    last_attempt_at: datetime | None
+    last_error: str | None
+    endpoint: str | None
+    message: str
+    created_at: datetime
+    sent_at: datetime | None
+
+
+_COLUMNS = tuple(getattr(GpMessage, name) for name in StoredMessage.__slots__)
+
+
+class GpMessageRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def _within(self, reach: Reach) -> list[Any]:
+        return reach.matching(GpMessage.requester_ods, GpMessage.receiver_ods)
+
+    async def add(self, values: dict[str, Any]) -> None:
+        """Record a message to send (in the caller's transaction); none if it is recorded."""
+        insert = postgresql_insert if dialect_of(self.session) == "postgresql" else sqlite_insert
+        await self.session.execute(
+            insert(GpMessage).values(values).on_conflict_do_nothing(index_elements=["id"])
+        )
+
+    async def get(self, message_id: str, reach: Reach) -> StoredMessage | None:
+        statement = select(*_COLUMNS).where(GpMessage.id == message_id, *self._within(reach))
+        row = (await self.session.execute(statement)).first()
+        return StoredMessage(*row) if row else None
+
+    async def of_referral(self, referral_id: str) -> list[StoredMessage]:
+        statement = (
+            select(*_COLUMNS)
+            .where(GpMessage.referral_id == referral_id)
+            .order_by(GpMessage.event_at, GpMessage.id)
+        )
+        return [StoredMessage(*row) for row in await self.session.execute(statement)]
+
+    async def by_state(
+        self,
+        states: list[str],
+        requesters: list[str],
+        limit: int,
+        offset: int,
+        reach: Reach,
+    ) -> tuple[int, list[StoredMessage]]:
+        conditions = [GpMessage.state.in_(states), *self._within(reach)]
+        if requesters:
+            conditions.append(GpMessage.requester_ods.in_(requesters))
+        statement = (
+            select(*_COLUMNS)
+            .where(*conditions)
+            .order_by(GpMessage.created_at, GpMessage.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        rows = [StoredMessage(*row) for row in await self.session.execute(statement)]
+        total = (
+            await self.session.execute(
+                select(func.count()).select_from(GpMessage).where(*conditions)
+            )
+        ).scalar_one()
+        return total, rows
+
+    async def backlog(self) -> tuple[int, datetime | None]:
+        """Undelivered messages and when the oldest was recorded."""
+        row = (
+            await self.session.execute(
+                select(func.count(), func.min(GpMessage.created_at)).where(GpMessage.state != SENT)
+            )
+        ).one()
+        return int(row[0]), row[1]
+
+    async def claim_due(self, now: datetime, limit: int, lease: timedelta) -> list[StoredMessage]:
+        """Take up to `limit` undelivered messages that are due; others skip them for `lease`."""
+        statement = (
+            select(*_COLUMNS)
+            .where(GpMessage.state.in_(UNDELIVERED), GpMessage.next_attempt_at <= now)
+            .order_by(GpMessage.next_attempt_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        claimed = [StoredMessage(*row) for row in await self.session.execute(statement)]
+        if claimed:
+            await self.session.execute(
+                update(GpMessage)
+                .where(GpMessage.id.in_([m.id for m in claimed]))
+                .values(
+                    next_attempt_at=now + lease,
+                    attempts=GpMessage.attempts + 1,
+                    last_attempt_at=now,
+                )
+            )
+        return claimed
+
+    async def mark_sent(self, message_id: str, endpoint: str, now: datetime) -> None:
+        await self.session.execute(
+            update(GpMessage)
+            .where(GpMessage.id == message_id)
+            .values(state=SENT, endpoint=endpoint, sent_at=now, last_error=None)
+        )
+
+    async def mark_failed(
+        self,
+        message_id: str,
+        state: str,
+        error: str,
+        endpoint: str | None,
+        retry_at: datetime,
+    ) -> None:
+        await self.session.execute(
+            update(GpMessage)
+            .where(GpMessage.id == message_id, GpMessage.state != SENT)
+            .values(
+                state=state, last_error=error[:2000], endpoint=endpoint, next_attempt_at=retry_at
+            )
+        )
+
+    async def due_now(self, message_id: str, now: datetime) -> None:
+        """Bring an undelivered message's next attempt forward to `now`."""
+        await self.session.execute(
+            update(GpMessage)
+            .where(GpMessage.id == message_id, GpMessage.state != SENT)
+            .values(next_attempt_at=now)
+        )
+
+    async def forget_sent(self, sent_before: datetime) -> int:
+        """Clear the Bundles of messages delivered before `sent_before`; how many."""
+        result = await self.session.execute(
+            update(GpMessage)
+            .where(
+                GpMessage.state == SENT, GpMessage.sent_at < sent_before, GpMessage.message != ""
+            )
+            .values(message="")
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -1,0 +1,222 @@
+"""The outbox worker: delivers messages back to the referrer, retrying until each is accepted.
+
+Runs inside referral-api as an app lifecycle. Every replica runs one; rows are claimed so two
+replicas never deliver the same message at once. A message is POSTed, as FHIR JSON, to the
+endpoint configured for its requester (`endpoints.py`); a 2xx answer delivers it. Every attempt
+sends the same Bundle with the same `Bundle.id` (and `X-Request-Id`), so a receiver that sees a
+message twice (an answer lost after it was accepted) recognises the repeat. A failure is
+retried with exponential backoff and jitter, forever, or after the `Retry-After` a 429 or 503
+asks for; a referrer with no endpoint has its messages marked undeliverable and retried on the
+same schedule, so they go once an endpoint is configured. Nothing is dropped.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+
+from referral_api.config import ReferralSettings
+from referral_api.gp_messages.endpoints import EndpointDirectory
+from referral_api.gp_messages.repository import (
+    FAILING,
+    UNDELIVERABLE,
+    GpMessageRepository,
+    StoredMessage,
+)
+from signpost_platform.db import Database
+from signpost_platform.metrics import OUTBOX_DEPTH, OUTBOX_OLDEST_AGE
+from signpost_platform.outbox import backoff, retry_after
+
+logger = logging.getLogger("referral.gp_messages")
+
+FHIR_JSON = "application/fhir+json"
+# How often delivered messages past their retention are cleared.
+FORGET_EVERY = timedelta(hours=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    endpoint: str
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    """Why an attempt failed (safe to store and show: no personal data), and what next."""
+
+    state: str
+    error: str
+    endpoint: str | None
+    retry_after: float | None = None
+
+
+class GpMessageWorker:
+    """Delivers due messages in batches; woken at once after a retry is asked for, else it
+    polls."""
+
+    def __init__(
+        self,
+        database: Database,
+        settings: ReferralSettings,
+        endpoints: EndpointDirectory,
+        http: httpx.AsyncClient,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.database = database
+        self.settings = settings
+        self.endpoints = endpoints
+        self.http = http
+        self.clock = clock
+        self._wake = asyncio.Event()
+        self._forget_at: datetime | None = None
+
+    def wake(self) -> None:
+        """Deliver now rather than at the next poll."""
+        self._wake.set()
+
+    async def run_forever(self) -> None:
+        while True:
+            try:
+                busy = await self.deliver_due()
+                if self._forget_at is None or self.clock() >= self._forget_at:
+                    await self.forget_delivered()
+                    self._forget_at = self.clock() + FORGET_EVERY
+                await self.observe_backlog()
+            except Exception:  # the loop must outlive any one failure (database restart, ...)
+                logger.exception("message delivery pass failed; will retry")
+                busy = False
+            if busy:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.settings.gp_message_poll_seconds)
+            self._wake.clear()
+
+    async def forget_delivered(self) -> int:
+        """Clear the Bundles of messages delivered longer ago than the retention: the person's
+        data is not kept in the outbox once the referrer has it."""
+        sent_before = self.clock() - timedelta(days=self.settings.gp_message_sent_retention_days)
+        async with self.database.sessionmaker() as session, session.begin():
+            return await GpMessageRepository(session).forget_sent(sent_before)
+
+    async def observe_backlog(self) -> None:
+        """Publish the outbox depth and the age of its oldest entry as metrics."""
+        async with self.database.sessionmaker() as session:
+            depth, oldest = await GpMessageRepository(session).backlog()
+        OUTBOX_DEPTH.labels("referral", "gp-message").set(depth)
+        age = (self.clock() - oldest).total_seconds() if oldest else 0.0
+        OUTBOX_OLDEST_AGE.labels("referral", "gp-message").set(max(age, 0.0))
+
+    async def deliver_due(self) -> bool:
+        """Deliver one batch of due messages; True if the batch was full (more may be due)."""
+        settings = self.settings
+        async with self.database.sessionmaker() as session, session.begin():
+            claimed = await GpMessageRepository(session).claim_due(
+                self.clock(),
+                settings.gp_message_batch_size,
+                timedelta(seconds=settings.gp_message_lease_seconds),
+            )
+        if not claimed:
+            return False
+        results = await asyncio.gather(*(self._deliver(message) for message in claimed))
+        async with self.database.sessionmaker() as session, session.begin():
+            repository = GpMessageRepository(session)
+            for message, result in zip(claimed, results, strict=True):
+                if isinstance(result, Delivered):
+                    await repository.mark_sent(message.id, result.endpoint, self.clock())
+                    continue
+                delay = (
+                    result.retry_after
+                    if result.retry_after is not None
+                    else backoff(
+                        message.attempts + 1,
+                        settings.gp_message_backoff_base_seconds,
+                        settings.gp_message_backoff_max_seconds,
+                    )
+                )
+                await repository.mark_failed(
+                    message.id,
+                    result.state,
+                    result.error,
+                    result.endpoint,
+                    self.clock() + timedelta(seconds=delay),
+                )
+        return len(claimed) == settings.gp_message_batch_size
+
+    async def _deliver(self, message: StoredMessage) -> Delivered | Failed:
+        endpoint = self.endpoints.endpoint_for(message.requester_ods)
+        context = {"message_id": message.id, "attempts": message.attempts + 1}
+        if endpoint is None:
+            logger.info("message to referrer has no endpoint", extra=context)
+            return Failed(
+                UNDELIVERABLE, f"no endpoint is configured for {message.requester_ods}", None
+            )
+        result = await self._post(message, endpoint)
+        if isinstance(result, Delivered):
+            logger.info("message to referrer delivered", extra=context)
+        else:
+            logger.warning("message to referrer failed", extra={**context, "error": result.error})
+        return result
+
+    async def _post(self, message: StoredMessage, endpoint: str) -> Delivered | Failed:
+        headers = {
+            "Content-Type": FHIR_JSON,
+            "Accept": FHIR_JSON,
+            # BaRS: X-Request-Id names the message (the same on every attempt), and
+            # X-Correlation-Id the conversation (the referral).
+            "X-Request-Id": message.id,
+            "X-Correlation-Id": message.referral_id,
+        }
+        try:
+            response = await self.http.post(
+                endpoint, content=message.message.encode(), headers=headers
+            )
+        except httpx.TimeoutException:
+            return Failed(FAILING, "the endpoint timed out", endpoint)
+        except httpx.HTTPError as error:
+            return Failed(FAILING, f"the endpoint is unreachable: {type(error).__name__}", endpoint)
+        if 200 <= response.status_code < 300:
+            return Delivered(endpoint)
+        answered = f"the endpoint answered {response.status_code}"
+        if response.status_code in (429, 503):
+            return Failed(
+                FAILING, answered, endpoint, retry_after(response.headers.get("retry-after"))
+            )
+        return Failed(FAILING, answered, endpoint)
+
+
+def gp_message_lifecycle(
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Callable[[FastAPI], Any]:
+    """The app lifecycle that runs the worker (or only holds it, when the worker is disabled).
+
+    `transport` replaces the network (tests deliver to an in-process endpoint through it)."""
+
+    @asynccontextmanager
+    async def lifecycle(app: FastAPI) -> AsyncIterator[None]:
+        settings: ReferralSettings = app.state.settings
+        http = httpx.AsyncClient(
+            timeout=httpx.Timeout(settings.gp_message_timeout_seconds), transport=transport
+        )
+        worker = GpMessageWorker(
+            app.state.database, settings, EndpointDirectory.from_settings(settings), http
+        )
+        app.state.gp_message_worker = worker
+        task = None
+        if settings.gp_message_worker_enabled:
+            task = asyncio.create_task(worker.run_forever(), name="gp-messages")
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await http.aclose()
+
+    return lifecycle

@@ -1,0 +1,1 @@
+"""Service use before and after a referral: GP appointments, A&E attendances, admissions."""

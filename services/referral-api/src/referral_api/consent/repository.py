@@ -119,7 +119,9 @@ class ConsentRepository:
     async def search(
         self, found: ConsentFilter, count: int, offset: int, with_total: bool, reach: Reach
     ) -> tuple[int | None, list[StoredConsent]]:
-        conditions = [ConsentRecord.person_key.in_(values) for values in found.nhs_numbers]
+        conditions: list[ColumnElement[bool]] = [
+            ConsentRecord.person_key.in_(values) for values in found.nhs_numbers
+        ]
         conditions += [ConsentRecord.status.in_(values) for values in found.statuses]
         conditions += [ConsentRecord.id.in_(values) for values in found.ids]
         conditions += [date_condition(ConsentRecord.last_updated_at, r) for r in found.last_updated]

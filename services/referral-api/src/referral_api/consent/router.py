@@ -23,7 +23,7 @@ from signpost_schemas.fhir.consent import InformationSharingConsent
 router = APIRouter(prefix="/fhir/Consent", tags=["Consent"])
 ReadCaller = Annotated[Caller, require_scope("referral:read")]
 WriteCaller = Annotated[Caller, require_scope("referral:write")]
-_ERRORS = {
+_ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "Malformed JSON or wrong resourceType"},
     403: {"description": "The scope is missing, or the organisation is not the caller's"},
     422: {

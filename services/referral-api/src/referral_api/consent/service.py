@@ -52,11 +52,11 @@ async def create(
     person_key = consent.nhs_number
     referral_ids = consent.referral_ids
     for index, referral_id in enumerate(referral_ids):
-        found = await repository.referral_person(referral_id, reach)
+        referred = await repository.referral_person(referral_id, reach)
         where = f"Consent.provision.data[{index}].reference"
-        if found is None:
+        if referred is None:
             raise Unprocessable(f"no ServiceRequest {referral_id}", expression=where)
-        if found != person_key:
+        if referred != person_key:
             raise Unprocessable(
                 f"ServiceRequest {referral_id} is about another person than the Consent's patient",
                 expression=where,

@@ -5,6 +5,7 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Request
+from starlette.background import BackgroundTask
 from starlette.responses import Response, StreamingResponse
 
 from referral_api.audit import trail
@@ -25,7 +26,7 @@ router = APIRouter(prefix="/fhir", tags=["$export"])
 
 ExportCaller = Annotated[Caller, require_scope(service.EXPORT_SCOPE)]
 _RESPOND_ASYNC = "respond-async"
-_ERRORS = {
+_ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "Prefer: respond-async missing, or a parameter refused"},
     403: {"description": "No referral:export scope"},
 }
@@ -67,7 +68,8 @@ async def _kick_off(
     body = examples.outcome(
         f"export {job_id} accepted: poll the Content-Location URL for its status"
     )
-    return FhirResponse(body, 202, headers, background=None if worker is None else _Wake(worker))
+    wake = None if worker is None else BackgroundTask(_Wake(worker))
+    return FhirResponse(body, 202, headers, background=wake)
 
 
 class _Wake:

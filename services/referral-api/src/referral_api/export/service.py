@@ -353,10 +353,8 @@ _PERSON_ELEMENTS = ("subject", "for", "patient")
 
 def pseudonymised(document: dict[str, Any], pseudonym: str) -> dict[str, Any]:
     """The resource with its person named by `pseudonym` and direct identifiers left out."""
-    person = {
-        "type": "Patient",
-        "identifier": {"system": systems.PERSON_PSEUDONYM, "value": pseudonym},
-    }
+    identifier = {"system": systems.PERSON_PSEUDONYM, "value": pseudonym}
+    person = {"type": "Patient", "identifier": identifier}
     result: dict[str, Any] = {}
     for key, value in document.items():
         if key in _LEFT_OUT:
@@ -366,7 +364,7 @@ def pseudonymised(document: dict[str, Any], pseudonym: str) -> dict[str, Any]:
         elif key == "reasonCode":
             result[key] = [{k: v for k, v in concept.items() if k != "text"} for concept in value]
         else:
-            result[key] = _without_nhs_numbers(value, person["identifier"])
+            result[key] = _without_nhs_numbers(value, identifier)
     return result
 
 

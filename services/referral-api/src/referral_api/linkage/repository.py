@@ -99,7 +99,10 @@ class LinkageRepository:
         if not referral_ids:
             return []
         rows = await execute_core(self.session, _LINKS_SHOWN, {"keys": list(referral_ids)})
-        return [ShownLink(*row[:-1], bool(row[-1])) for row in rows]
+        return [
+            ShownLink(row[0], row[1], row[2], row[3], row[4], row[5], row[6], bool(row[7]))
+            for row in rows
+        ]
 
     async def links_of(self, referral_id: str) -> list[tuple[str, str]]:
         """(linked referral id, link type) of one referral, in a stable order."""

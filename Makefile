@@ -13,9 +13,12 @@ SCOPES ?= referral:read referral:write referral:all-organisations referral:expor
 
 help:
 	@echo "make run      start referral-api :8001, directory-api :8002, screening-api :8003 (SQLite in ./var/)"
+	@echo "             pages: http://127.0.0.1:8003/screen and http://127.0.0.1:8001/reports/dashboard"
+	@echo "make assets   install the pages' pinned front-end assets into var/assets (make run does it)"
+	@echo "make sample-referrals  load 120 synthetic referrals into ./var/referral.db for the dashboard"
 	@echo "make test     run every test (SQLite and PostgreSQL)"
 	@echo "make test-clock  run the date-sensitive suites with the clock just before a month (SQLite) and a year (PostgreSQL) boundary"
-	@echo "make renderers install chromium and the npm packages the questionnaire renderer tests use"
+	@echo "make renderers install chromium and the npm packages the renderer and page tests use"
 	@echo "make openapi-tools install the npm packages the OpenAPI tool tests use (Redocly, openapi-typescript, tsc)"
 	@echo "make clients  install the npm packages of the FHIR client flows and the R4 validator"
 	@echo "make token    print a development bearer token (SCOPES='referral:read ...' ODS=F84001)"
@@ -39,8 +42,19 @@ $(STAMP): pyproject.toml constraints.txt shared/schemas/pyproject.toml shared/pl
 
 venv: $(STAMP)
 
-run: venv
+.PHONY: assets sample-referrals
+
+# The pages' front-end packages (NHS.UK frontend, LHC-Forms), pinned and hash-checked, fetched once
+# from the npm registry into var/assets (docs/pages.md); no node needed.
+assets: venv
+	$(BIN)/python -m signpost_platform.pages.assets
+
+run: venv assets
 	$(BIN)/python -m signpost_platform.devserver
+
+# The synthetic report dataset in the development referral-api database, for the dashboard.
+sample-referrals: venv
+	$(BIN)/python -m tests.support.sample_referrals
 
 # SQLite and PostgreSQL run side by side, as two pytest processes (tests/run_parts.sh).
 test: venv

@@ -2,7 +2,8 @@
 # Installs what the renderer tests need, then builds the Smart Forms test page:
 #   - Debian's chromium (headless browser),
 #   - the npm packages pinned in package-lock.json (lforms, @aehrc/smart-forms-renderer, react,
-#     esbuild, playwright-core) into tests/renderers/node_modules,
+#     esbuild, playwright-core, and axe-core for the page tests in tests/pages) into
+#     tests/renderers/node_modules,
 #   - build/smartforms.js, the Smart Forms page bundled with esbuild.
 # Idempotent: each step is skipped when its result is already there and up to date, so after one
 # run the tests need no network.

@@ -19,6 +19,8 @@ from referral_api.messages.router import router as messages_router
 from referral_api.metadata import router as metadata_router
 from referral_api.openapi_examples import EXAMPLES
 from referral_api.openapi_links import LINKS
+from referral_api.pages.router import router as pages_router
+from referral_api.pages.router import shared_routes as shared_page_routes
 from referral_api.referrals.access import ALL_ORGANISATIONS
 from referral_api.referrals.router import router as referrals_router
 from referral_api.reports.router import router as reports_router
@@ -64,7 +66,9 @@ def create_app(
             careplans_router,
             gp_messages_router,
             metadata_router,
+            pages_router,
             reports_router,
+            shared_page_routes,
             consent_router,
             export_router,
         ],

@@ -15,6 +15,8 @@ from screening_api.metadata import router as metadata_router
 from screening_api.observations.router import router as observations_router
 from screening_api.openapi_examples import EXAMPLES
 from screening_api.openapi_links import LINKS
+from screening_api.pages.router import router as pages_router
+from screening_api.pages.router import shared_routes as shared_page_routes
 from screening_api.questionnaires.catalogue import QuestionnaireCatalogue
 from screening_api.questionnaires.router import router as questionnaires_router
 from screening_api.reports.router import router as reports_router
@@ -67,6 +69,8 @@ def create_app(
             metadata_router,
             handoff_router,
             reports_router,
+            pages_router,
+            shared_page_routes,
         ],
         wider_scopes=[ALL_ORGANISATIONS, AuditReach.all_organisations_scope, UNSUPPRESSED_SCOPE],
         openapi_tags=[

@@ -85,6 +85,13 @@ class ServiceSettings(BaseSettings):
     db_statement_timeout_seconds: float = 10
     alembic_ini: Path = find_repo_file("alembic.ini")
 
+    # The pages people use (signpost_platform.pages): where their front-end assets are installed
+    # (unset: var/assets beside alembic.ini), and how a page signs in outside development mode:
+    # "token" asks for the access token the organisation's sign-in issued (kept in the tab's
+    # sessionStorage), "proxy" sends none because an authenticating proxy adds it.
+    pages_assets_dir: Path | None = None
+    pages_sign_in: Literal["token", "proxy"] = "token"
+
     @property
     def docs_pages(self) -> bool:
         """Whether to serve the interactive documentation pages."""

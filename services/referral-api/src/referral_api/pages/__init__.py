@@ -1,0 +1,1 @@
+"""The reports dashboard (`GET /reports/dashboard`, docs/pages.md)."""

@@ -1,0 +1,1 @@
+"""The clinic screening page (`GET /screen`, docs/pages.md)."""

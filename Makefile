@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PACKAGES := -e shared/schemas -e shared/platform -e services/referral-api -e services/directory-api -e services/screening-api
 SERVICES := referral directory screening
-SCOPES ?= referral:read referral:write referral:all-organisations directory:write screening:read screening:write screening:all-organisations reports:read audit:read
+SCOPES ?= referral:read referral:write referral:all-organisations referral:export directory:write screening:read screening:write screening:all-organisations reports:read audit:read
 
 .PHONY: help venv run test test-sqlite test-postgres test-clock renderers openapi-tools clients lint format migrate token expire-held load-postcodes load-directory-postcodes load-snomed load-service-use import-history bench openapi image clean
 

@@ -29,6 +29,9 @@ if _TRAVELLER is not None:
 # rate limit is tested on its own (tests/platform/test_security.py) and off everywhere else.
 for _prefix in ("REFERRAL", "DIRECTORY", "SCREENING"):
     os.environ.setdefault(f"{_prefix}_RATE_LIMIT_PER_MINUTE", "0")
+# Tests run referral-api's export worker themselves (`app.state.export_worker.run_pending()`),
+# so no background run races them for a job.
+os.environ.setdefault("REFERRAL_EXPORT_WORKER_ENABLED", "false")
 # referral-api's worker delivering messages back to referrers does not run by itself under test:
 # their tests run its delivery passes (tests/referral/lifecycle/test_gp_messages.py).
 os.environ.setdefault("REFERRAL_GP_MESSAGE_WORKER_ENABLED", "false")

@@ -8,6 +8,7 @@ import pytest
 from fastapi import FastAPI
 
 from referral_api.config import ReferralSettings
+from referral_api.export.worker import ExportWorker
 from referral_api.main import create_app
 from tests.support.clients import bearer, running
 from tests.support.databases import drop_database, empty_tables, migrated_database
@@ -45,3 +46,11 @@ async def client(
 ) -> httpx.AsyncClient:
     """A client of a referral-api whose tables are empty."""
     return referral_service[1]
+
+
+@pytest.fixture
+def worker(referral_app: FastAPI) -> ExportWorker:
+    """The bulk export worker (the app's own is off in tests), writing parts of two lines so
+    every file has several parts."""
+    settings = referral_app.state.settings.model_copy(update={"export_batch_size": 2})
+    return ExportWorker(referral_app.state.database, settings)

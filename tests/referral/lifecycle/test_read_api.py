@@ -77,11 +77,22 @@ async def test_an_unknown_id_is_not_found(client):
     assert response.json()["resourceType"] == "OperationOutcome"
 
 
-async def test_the_capability_statement_lists_process_message(client):
+async def test_the_capability_statement_lists_process_message_and_export(client):
     statement = (await client.get("/fhir/metadata")).json()
 
-    [operation] = statement["rest"][0]["operation"]
-    assert operation["name"] == "process-message"
+    operations = {o["name"]: o["definition"] for o in statement["rest"][0]["operation"]}
+    assert operations == {
+        "process-message": "http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message",
+        "export": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export",
+    }
+    resources = {r["type"]: r for r in statement["rest"][0]["resource"]}
+    [group_export] = resources["Group"]["operation"]
+    assert group_export["definition"].endswith("/group-export")
+    assert {i["code"] for i in resources["Consent"]["interaction"]} == {
+        "create",
+        "read",
+        "search-type",
+    }
 
 
 async def test_unknown_parameter_is_ignored_with_a_warning_entry(client):

@@ -32,6 +32,17 @@ class ReferralSettings(ServiceSettings):
     # also the longest Signpost keeps anything about a person it has no referral for.
     held_message_retention_days: int = Field(default=30, ge=1)
 
+    # Bulk export ($export, docs/referral-api.md): the background worker (off leaves the jobs to
+    # another replica), how often it looks for jobs when not woken, how many resources each
+    # part of a file holds (one transaction each; memory holds one part), after how long
+    # without a part written a running job has stopped and is taken over, and how long a
+    # finished job's files are kept (then the worker deletes the job).
+    export_worker_enabled: bool = True
+    export_poll_seconds: float = Field(default=5.0, gt=0)
+    export_batch_size: int = Field(default=1000, ge=1, le=50_000)
+    export_stale_seconds: int = Field(default=300, ge=1)
+    export_retention_hours: int = Field(default=72, ge=1)
+
     # The secret that keys the pseudonyms reports count people by (HMAC-SHA256 of the NHS
     # number). Rotating it is described in docs/reports.md.
     pseudonym_key: SecretStr = SecretStr(DEV_PSEUDONYM_KEY)

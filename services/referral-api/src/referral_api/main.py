@@ -8,6 +8,10 @@ from referral_api import __version__
 from referral_api.audit import trail
 from referral_api.careplans.router import router as careplans_router
 from referral_api.config import ReferralSettings
+from referral_api.consent.router import router as consent_router
+from referral_api.export.router import router as export_router
+from referral_api.export.service import IDENTIFIABLE_SCOPE
+from referral_api.export.worker import export_lifecycle
 from referral_api.gp_messages.router import router as gp_messages_router
 from referral_api.gp_messages.worker import gp_message_lifecycle
 from referral_api.lifecycle.router import router as lifecycle_router
@@ -66,9 +70,20 @@ def create_app(
             pages_router,
             reports_router,
             shared_page_routes,
+            consent_router,
+            export_router,
         ],
-        wider_scopes=[ALL_ORGANISATIONS, AuditReach.all_organisations_scope, UNSUPPRESSED_SCOPE],
-        lifecycles=[refresh_lifecycle, gp_message_lifecycle(gp_message_transport)],
+        wider_scopes=[
+            ALL_ORGANISATIONS,
+            AuditReach.all_organisations_scope,
+            UNSUPPRESSED_SCOPE,
+            IDENTIFIABLE_SCOPE,
+        ],
+        lifecycles=[
+            refresh_lifecycle,
+            gp_message_lifecycle(gp_message_transport),
+            export_lifecycle(),
+        ],
         openapi_tags=[
             {"name": "ServiceRequest", "description": "Referrals (the minimum referral dataset)"},
             {
@@ -79,6 +94,11 @@ def create_app(
             {"name": "Task", "description": "Referral status, closure and support offered"},
             {"name": "Encounter", "description": "Contacts with the person"},
             {"name": "Observation", "description": "Wellbeing assessments"},
+            {
+                "name": "$export",
+                "description": "Bulk Data export: record-level NDJSON for a warehouse",
+            },
+            {"name": "Consent", "description": "Consent for information sharing"},
             {"name": "Procedure", "description": "Shared decision making conversations"},
             {
                 "name": "CarePlan",

@@ -2,6 +2,8 @@
 
 from referral_api import __version__
 from referral_api.careplans.search import PARAMETERS as CARE_PLAN_PARAMETERS
+from referral_api.consent.search import PARAMETERS as CONSENT_PARAMETERS
+from referral_api.export.sources import EXPORTABLE_TYPES
 from referral_api.lifecycle.search import PARAMETERS as LIFECYCLE_PARAMETERS
 from referral_api.referrals.search import PARAMETERS
 from signpost_platform.fhir.capability import (
@@ -13,6 +15,18 @@ from signpost_platform.fhir.capability import (
 )
 from signpost_schemas import systems
 from signpost_schemas.fhir import profiles
+
+BULK_EXPORT = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export"
+GROUP_EXPORT = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export"
+EXPORT_DOCUMENTATION = (
+    "FHIR Bulk Data Access v2, asynchronous (Prefer: respond-async): "
+    f"{', '.join(EXPORTABLE_TYPES)} as NDJSON, with _type, _since, _outputFormat "
+    "(application/fhir+ndjson) and _pseudonymise. Needs referral:export, and "
+    "referral:export-identifiable for NHS numbers (else always pseudonymised); the caller's "
+    "organisation's "
+    "referrals only, without the people who withdrew consent to share (counted in the "
+    "manifest's extension.withdrawnConsent)."
+)
 
 router = metadata_router(
     software="Signpost referral-api",
@@ -29,7 +43,12 @@ router = metadata_router(
             definition="http://hl7.org/fhir/OperationDefinition/MessageHeader-process-message",
             documentation="BaRS-shaped referral messages (new referrals and their "
             "lifecycle: Task, Encounter, Observation, Procedure). Idempotent on Bundle.id.",
-        )
+        ),
+        Operation(
+            name="export",
+            definition=BULK_EXPORT,
+            documentation=EXPORT_DOCUMENTATION,
+        ),
     ],
     resources=[
         RestResource(
@@ -124,6 +143,34 @@ router = metadata_router(
             readHistory=False,
             updateCreate=False,
             searchParam=search_params(CARE_PLAN_PARAMETERS),
+        ),
+        RestResource(
+            type="Consent",
+            profile=profiles.CONSENT_PROFILE,
+            interaction=[
+                ResourceInteraction(
+                    code="create",
+                    documentation="Consent for information sharing (scope patient-privacy); a "
+                    "withdrawal is a new Consent (inactive, or provision.type deny)",
+                ),
+                ResourceInteraction(code="read"),
+                ResourceInteraction(code="search-type"),
+            ],
+            versioning="versioned",
+            searchParam=search_params(CONSENT_PARAMETERS),
+        ),
+        RestResource(
+            type="Group",
+            interaction=[],
+            operation=[
+                Operation(
+                    name="export",
+                    definition=GROUP_EXPORT,
+                    documentation="Group ids: organization-<ODS code> (the referrals that "
+                    "organisation received) and role-<personalised-care role code>. "
+                    + EXPORT_DOCUMENTATION,
+                )
+            ],
         ),
     ],
 )

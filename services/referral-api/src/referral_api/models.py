@@ -8,7 +8,9 @@ here; `tests/schemas/test_models_registry.py` fails when a module defining a tab
 
 from referral_api.audit import audit_event
 from referral_api.careplans.models import CarePlan
+from referral_api.consent.models import ConsentRecord, PersonConsent
 from referral_api.db import Base
+from referral_api.export.models import ExportJob, ExportPart
 from referral_api.geography.models import LookupLoad, PostcodeLsoa, PracticePcn
 from referral_api.gp_messages.models import GpMessage
 from referral_api.imports.models import ImportRun
@@ -49,14 +51,18 @@ __all__ = [
     "AssessmentScore",
     "Base",
     "CarePlan",
+    "ConsentRecord",
     "Contact",
     "ContactWorker",
+    "ExportJob",
+    "ExportPart",
     "GpMessage",
     "HeldMessage",
     "ImportRun",
     "ListSize",
     "LookupLoad",
     "LsoaImd",
+    "PersonConsent",
     "PersonIdentifier",
     "PostcodeLsoa",
     "PracticePcn",

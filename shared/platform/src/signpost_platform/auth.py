@@ -255,6 +255,8 @@ ALL_DEVELOPMENT_SCOPES = [
     "referral:read",
     "referral:write",
     "referral:all-organisations",
+    "referral:export",
+    "referral:export-identifiable",
     "directory:write",
     "screening:read",
     "screening:write",

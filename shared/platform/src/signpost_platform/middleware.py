@@ -262,6 +262,9 @@ def _accepts_json(accept: str) -> bool:
             continue
         if media in ("*/*", "application/*", *_SERVED) or media.endswith("+json"):
             return True
+        # Bulk Data files ($export) are newline-delimited JSON.
+        if media in ("application/fhir+ndjson", "application/ndjson"):
+            return True
     return False
 
 

@@ -16,6 +16,8 @@ SUPPORT_OFFERED: Final = f"{LOCAL_BASE}/CodeSystem/support-offered"
 
 # Identifier systems Signpost itself issues.
 REFERRAL_IDENTIFIER: Final = f"{LOCAL_BASE}/Id/referral"
+# A person's pseudonym in a pseudonymised bulk export (the keyed HMAC of their person key).
+PERSON_PSEUDONYM: Final = f"{LOCAL_BASE}/Id/person-pseudonym"
 # A referral raised by a positive screen, identified by the screening response it came from.
 SCREENING_RESPONSE: Final = f"{LOCAL_BASE}/Id/screening-response"
 

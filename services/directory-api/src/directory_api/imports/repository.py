@@ -4,10 +4,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from directory_api.imports.models import ImportJob
+from signpost_platform import jobs
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,35 +54,20 @@ class ImportRepository:
 
     async def update(self, job_id: str, attempt: int, values: dict[str, Any]) -> bool:
         """Update the job if `attempt` is still its current run; False if another run took it."""
-        result = await self.session.execute(
-            update(ImportJob)
-            .where(ImportJob.id == job_id, ImportJob.attempt == attempt)
-            .values(**values)
-        )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return await jobs.update_if_current(self.session, ImportJob, job_id, attempt, values)
 
     async def claim(self, job_id: str, attempt: int, stale_before: datetime, now: datetime) -> bool:
         """Start the job's next run if it is failed, or running with a heartbeat older than
         `stale_before`, and nobody claimed it since it was read at `attempt`."""
-        result = await self.session.execute(
-            update(ImportJob)
-            .where(
-                ImportJob.id == job_id,
-                ImportJob.attempt == attempt,
-                or_(
-                    ImportJob.status == "failed",
-                    and_(ImportJob.status == "running", ImportJob.updated_at < stale_before),
-                ),
-            )
-            .values(
-                status="running",
-                attempt=attempt + 1,
-                failure_reason=None,
-                updated_at=now,
-                finished_at=None,
-            )
+        return await jobs.claim(
+            self.session,
+            ImportJob,
+            job_id,
+            attempt,
+            stale_before,
+            now,
+            values={"failure_reason": None, "finished_at": None},
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def get(self, job_id: str) -> StoredImport | None:
         row = (await self.session.execute(select(*_STORED).where(ImportJob.id == job_id))).first()

@@ -4,9 +4,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, delete, insert, or_, select
+from sqlalchemy import and_, bindparam, delete, exists, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from referral_api.consent.models import PersonConsent
 from referral_api.linkage.models import ReferralLink
 from referral_api.referrals.models import Referral
 from signpost_platform.db import execute_core, lock_keys
@@ -43,6 +44,10 @@ _LINKS_SHOWN = (
         Referral.authored_at,
         Referral.requester_ods,
         Referral.receiver_ods,
+        exists().where(
+            PersonConsent.person_key == ReferralLink.person_key,
+            PersonConsent.withdrawn.is_(True),
+        ),
     )
     .join(Referral, Referral.id == ReferralLink.linked_referral_id)
     .where(ReferralLink.referral_id.in_(bindparam("keys", expanding=True)))
@@ -67,6 +72,8 @@ class ShownLink:
     authored_at: datetime
     requester_ods: str
     receiver_ods: str | None
+    # The person withdrew consent to share (`consent`): not shown to other organisations.
+    withdrawn: bool
 
 
 class LinkageRepository:
@@ -92,7 +99,10 @@ class LinkageRepository:
         if not referral_ids:
             return []
         rows = await execute_core(self.session, _LINKS_SHOWN, {"keys": list(referral_ids)})
-        return [ShownLink(*row) for row in rows]
+        return [
+            ShownLink(row[0], row[1], row[2], row[3], row[4], row[5], row[6], bool(row[7]))
+            for row in rows
+        ]
 
     async def links_of(self, referral_id: str) -> list[tuple[str, str]]:
         """(linked referral id, link type) of one referral, in a stable order."""

@@ -112,6 +112,8 @@ async def served(
 
     A linked referral the caller may read is named (`referral`); one it may not read shows only
     its role, date and link type, so that a link is no oracle for another organisation's ids.
+    A person who withdrew consent to share (`consent`) has no link shown to a caller who may not
+    read the linked referral: another organisation learns nothing of their other referrals.
     `unlinked` says the caller knows they have no links (a new referral of a new person): no
     query.
     """
@@ -119,6 +121,8 @@ async def served(
         return [canonical.with_links(s.resource, []).encode() for s in stored]
     links: dict[str, list[dict[str, Any]]] = {}
     for link in await LinkageRepository(session).shown_links([s.id for s in stored]):
+        if link.withdrawn and not reach.allows(link.requester_ods, link.receiver_ods):
+            continue
         links.setdefault(link.referral_id, []).append(_extension(link, reach))
     return [canonical.with_links(s.resource, links.get(s.id, [])).encode() for s in stored]
 

@@ -16,6 +16,7 @@ ENCOUNTER_PROFILE: Final = f"{_SD}/SignpostContact"
 OBSERVATION_PROFILE: Final = f"{_SD}/SignpostWellbeingAssessment"
 SERVICE_USE_PROFILE: Final = f"{_SD}/SignpostServiceUse"
 MESSAGE_PROFILE: Final = f"{_SD}/SignpostReferralMessage"
+CONSENT_PROFILE: Final = f"{_SD}/SignpostInformationSharingConsent"
 PROCEDURE_PROFILE: Final = f"{_SD}/SignpostSharedDecision"
 CARE_PLAN_PROFILE: Final = f"{_SD}/SignpostCarePlan"
 

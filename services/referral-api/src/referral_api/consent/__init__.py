@@ -1,0 +1,1 @@
+"""Consent for information sharing (PRSB social prescribing standard): `/fhir/Consent`."""

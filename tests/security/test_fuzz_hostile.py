@@ -13,6 +13,7 @@ could not be read at all, saying why.
 
 import json
 import re
+import uuid
 from typing import Any
 
 import httpx
@@ -21,12 +22,24 @@ import pytest
 from tests.openapi.spec_rules import every_scope
 from tests.security.conftest import Service
 from tests.security.hostile import HostileCase, body_cases, id_cases, query_cases
-from tests.support.documented import body_example, collection_of, documented_creates, fresh
+from tests.support.documented import (
+    NHS_NUMBER_SYSTEM,
+    body_example,
+    collection_of,
+    documented_creates,
+    fresh,
+)
 
 SERVICES = ("referral", "directory", "screening")
 # A record a write names by id is made from that write's own example; these kinds of record
 # are only editable in another state than their example's.
 EDITABLE = {"QuestionnaireResponse": {"status": "in-progress"}}
+# An example naming a referral by id (a CarePlan's basedOn) names one made by the ServiceRequest
+# example, whose id the server assigns: the id of a stored referral is put in its place.
+_NHS_NUMBER = re.compile(r'"system": "https://fhir\.nhs\.uk/Id/nhs-number", "value": "[0-9]{10}"')
+_REFERRAL = re.compile(
+    r"ServiceRequest/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+)
 
 
 @pytest.fixture(params=SERVICES)
@@ -73,6 +86,8 @@ async def test_every_write_holds_under_hostile_values(service: Service) -> None:
     failures = []
     for case in body_cases(document):
         url, body, extra = await targets.prepare(case)
+        if _REFERRAL.search(json.dumps(body)):  # a care plan: a referral of its person
+            body = _naming(body, await _a_referral(client, document, headers, body))
         answer = await _send(
             client,
             case.method,
@@ -141,14 +156,74 @@ async def _create_documented_records(
     for _attempt in range(len(waiting)):
         failed = []
         for path, media_type, example in waiting:
+            if _REFERRAL.search(json.dumps(example)):
+                example = _naming(example, await _a_referral(client, document, headers, example))
             answer = await client.post(
-                path, content=json.dumps(example), headers={**headers, "Content-Type": media_type}
+                path,
+                content=json.dumps(example),
+                headers={**headers, "Content-Type": media_type},
             )
             if answer.status_code >= 300:
                 failed.append((path, media_type, example))
         if len(failed) in (0, len(waiting)):
             return
         waiting = failed
+
+
+async def _a_referral(
+    client: httpx.AsyncClient,
+    document: dict[str, Any],
+    headers: dict[str, str],
+    person_of: Any = None,
+) -> str | None:
+    """A reference to a new referral made from the ServiceRequest example under an identifier
+    of its own, for the person `person_of` names by NHS number (else the example's person),
+    when the service has referrals."""
+    if "/fhir/ServiceRequest" not in document["paths"]:
+        return None
+    create = body_example(document["paths"]["/fhir/ServiceRequest"]["post"])
+    assert create is not None, "the ServiceRequest create has no documented example"
+    body = fresh(create[1])
+    nhs_numbers = _nhs_numbers(person_of)
+    if nhs_numbers:
+        _name_person(body, nhs_numbers[0])
+    body["identifier"][0]["value"] = f"{body['identifier'][0]['value']}-{uuid.uuid4().hex[:8]}"
+    answer = await client.post(
+        "/fhir/ServiceRequest",
+        content=json.dumps(body),
+        headers={**headers, "Content-Type": create[0]},
+    )
+    assert answer.status_code == 201, f"could not make a referral: {answer.text[:300]}"
+    return f"ServiceRequest/{answer.json()['id']}"
+
+
+def _nhs_numbers(node: Any) -> list[str]:
+    """The NHS numbers `node` names, in order."""
+    if isinstance(node, list):
+        return [found for item in node for found in _nhs_numbers(item)]
+    if not isinstance(node, dict):
+        return []
+    own = [node["value"]] if node.get("system") == NHS_NUMBER_SYSTEM else []
+    return own + [found for value in node.values() for found in _nhs_numbers(value)]
+
+
+def _name_person(node: Any, nhs_number: str) -> None:
+    """Make every NHS number `node` names `nhs_number`."""
+    if isinstance(node, list):
+        for item in node:
+            _name_person(item, nhs_number)
+    elif isinstance(node, dict):
+        if node.get("system") == NHS_NUMBER_SYSTEM:
+            node["value"] = nhs_number
+        for value in node.values():
+            _name_person(value, nhs_number)
+
+
+def _naming(body: Any, referral: str | None) -> Any:
+    """`body` with every reference to a referral by id naming `referral` instead."""
+    if referral is None:
+        return body
+    return json.loads(_REFERRAL.sub(referral, json.dumps(body)))
 
 
 class _Targets:
@@ -190,6 +265,10 @@ class _Targets:
             assert create is not None, f"{case}: no documented create to make the record with"
             source = create[1]
         body = fresh(source)
+        if isinstance(body, dict) and _REFERRAL.search(json.dumps(body)):
+            # A record per referral (a care plan): each target is based on a new referral.
+            referral = await _a_referral(self.client, self.document, self.headers, body)
+            body = _naming(body, referral)
         if isinstance(body, dict) and "resourceType" in body:
             body.pop("id", None)
             body.update(EDITABLE.get(body["resourceType"], {}))

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from referral_api.careplans.repository import CarePlanRepository, PlanColumns, StoredPlan
 from referral_api.careplans.search import CarePlanFilter
 from referral_api.referrals.access import Reach
-from referral_api.referrals.canonical import subject_identifier_of
 from referral_api.referrals.repository import ReferralForUpdate, ReferralRepository
+from referral_api.rendering.service_request import subject_identifier_of
 from signpost_platform.errors import (
     BadRequest,
     Conflict,

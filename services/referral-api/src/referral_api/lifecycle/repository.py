@@ -38,6 +38,7 @@ from referral_api.referrals.repository import (
     ReferralForUpdate,
     referral_for_update,
 )
+from referral_api.rendering import ended
 from referral_api.service_use.models import ServiceUse
 from signpost_platform.db import execute_core
 from signpost_platform.fhir.search import DateRange, Token, date_condition
@@ -265,11 +266,7 @@ class LifecycleRepository:
         rows = await self.session.execute(
             select(
                 ReferralLifecycle.referral_id,
-                func.coalesce(
-                    ReferralLifecycle.closed_at,
-                    ReferralLifecycle.declined_at,
-                    ReferralLifecycle.cancelled_at,
-                ),
+                ended.ended_at_column(),
             ).where(ReferralLifecycle.referral_id.in_(referral_ids))
         )
         return {row[0]: _aware(row[1]) for row in rows}

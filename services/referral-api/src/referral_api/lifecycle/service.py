@@ -20,6 +20,7 @@ from referral_api.lifecycle.models import Assessment, Contact, ReferralTask, Sha
 from referral_api.lifecycle.repository import RESOURCE_TABLES, HeldVersion, LifecycleRepository
 from referral_api.referrals.access import Reach
 from referral_api.referrals.repository import ReferralForUpdate, ReferralRepository
+from referral_api.rendering import ended
 from referral_api.service_use.models import ServiceUse
 from referral_api.terminology import service as terminology
 from signpost_platform.fhir.responses import instant
@@ -319,7 +320,7 @@ class Summary:
 
     @property
     def ended_at(self) -> datetime | None:
-        return self.values["closed_at"] or self.values["declined_at"] or self.values["cancelled_at"]
+        return ended.ended_at(self.values)
 
 
 CANCELLED_BY_SENDER = {"revoked", "entered-in-error"}
@@ -427,62 +428,6 @@ async def owner_and_summary(
     """The referral owning `identifier` and its summary, both locked; None if there is no such
     referral or it has no summary yet (the caller then looks it up the long way)."""
     return await LifecycleRepository(session).owner_and_summary_for_update(*identifier)
-
-
-def summary_extension(summary: dict[str, Any], source_system: str) -> dict[str, Any]:
-    """The lifecycle summary as the ServiceRequest's Extension-Signpost-ReferralLifecycle."""
-    parts: list[dict[str, Any]] = [{"url": "status", "valueCode": summary["status"]}]
-
-    def moment(url: str, key: str) -> None:
-        if summary.get(key):
-            parts.append({"url": url, "valueDateTime": instant(summary[key])})
-
-    moment("acceptedOn", "accepted_at")
-    moment("declinedOn", "declined_at")
-    if summary.get("decline_reason_code"):
-        parts.append(
-            {
-                "url": "declineReason",
-                "valueCoding": {
-                    "system": summary["decline_reason_system"],
-                    "code": summary["decline_reason_code"],
-                },
-            }
-        )
-    moment("cancelledOn", "cancelled_at")
-    moment("closedOn", "closed_at")
-    if summary.get("closure_reason_code"):
-        parts.append(
-            {
-                "url": "closureReason",
-                "valueCoding": {
-                    "system": profiles.REFERRAL_CLOSURE_REASON,
-                    "code": summary["closure_reason_code"],
-                },
-            }
-        )
-        parts.append({"url": "closureOutcome", "valueCode": summary["closure_outcome"]})
-    moment("firstContact", "first_contact_at")
-    for url, key in (
-        ("contacts", "contact_count"),
-        ("didNotAttend", "dna_count"),
-        ("supportOffered", "support_offered_count"),
-        ("onwardReferrals", "onward_referral_count"),
-        ("assessments", "assessment_count"),
-    ):
-        parts.append({"url": url, "valueInteger": summary[key]})
-    parts.append({"url": "sourceSystem", "valueCode": source_system})
-    return {"url": profiles.REFERRAL_LIFECYCLE_EXTENSION, "extension": parts}
-
-
-def served_status(sender_status: str, lifecycle_status: str) -> str:
-    """ServiceRequest.status as served: completed once closed, revoked once declined or
-    cancelled, otherwise what the sender said."""
-    if lifecycle_status == "closed":
-        return "completed"
-    if lifecycle_status in ("declined", "cancelled"):
-        return "revoked" if sender_status != "entered-in-error" else sender_status
-    return sender_status
 
 
 async def read_resource(

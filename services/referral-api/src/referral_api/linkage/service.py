@@ -5,28 +5,22 @@ identifier names, see `people.identity`) are linked when
 - `concurrent-other-role`: they are to different roles, the later one was made within the window
   of the earlier, and the earlier was still open on the later one's referral date;
 - `re-referral-of` / `re-referred-as`: they are to the same role and the later one was made after
-  the earlier one ended (closed, declined or cancelled), within the window of that end.
+  the earlier one ended (closed, declined or cancelled: `rendering.ended`), within the window
+  of that end.
 The links are recomputed from these facts for the whole person whenever one of their referrals
 changes, so they do not depend on the order messages arrive in. The window is
 `REFERRAL_LINKAGE_WINDOW_DAYS` (default 90). Links are kept in `referral_link` only and
-rendered when a referral is served, for that caller: a new link changes no referral's version.
+rendered when a referral is served, for that caller (`rendering.service_request.served`): a new
+link changes no referral's version.
 """
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral_api.lifecycle.repository import LifecycleRepository
-from referral_api.linkage.repository import LinkageRepository, PersonReferral, ShownLink
-from referral_api.referrals import canonical
-from referral_api.referrals.access import Reach
-from referral_api.referrals.repository import StoredReferral
-from signpost_platform.fhir.responses import instant
-from signpost_schemas import systems
-from signpost_schemas.fhir import profiles
+from referral_api.linkage.repository import LinkageRepository, PersonReferral
 
 Link = tuple[str, str, str]
 
@@ -95,52 +89,12 @@ async def relink_people(session: AsyncSession, person_keys: set[str], window_day
     Every person's lock is taken first, in sorted order, so writers for one person (messages and
     REST writes at once) relink one after another and never deadlock: each sees the referrals
     the others committed. Links live in `referral_link` only and are shown when a referral is
-    served (`served`), so relinking rewrites no referral and gives none a new version. (A create
-    that names its person by NHS number alone takes that lock up front and calls `relink`.)
+    served (`rendering.service_request.served`), so relinking rewrites no referral and gives
+    none a new version. (A create that names its person by NHS number alone takes that lock up
+    front and calls `relink`.)
     """
     await LinkageRepository(session).lock_people(sorted(person_keys))
     changed: set[str] = set()
     for person_key in sorted(person_keys):
         changed |= await relink(session, person_key, window_days)
     return changed
-
-
-async def served(
-    session: AsyncSession, stored: Sequence[StoredReferral], reach: Reach, *, unlinked: bool = False
-) -> list[bytes]:
-    """The referrals as served to a caller of `reach`: each with its links (one query for all).
-
-    A linked referral the caller may read is named (`referral`); one it may not read shows only
-    its role, date and link type, so that a link is no oracle for another organisation's ids.
-    A person who withdrew consent to share (`consent`) has no link shown to a caller who may not
-    read the linked referral: another organisation learns nothing of their other referrals.
-    `unlinked` says the caller knows they have no links (a new referral of a new person): no
-    query.
-    """
-    if unlinked:
-        return [canonical.with_links(s.resource, []).encode() for s in stored]
-    links: dict[str, list[dict[str, Any]]] = {}
-    for link in await LinkageRepository(session).shown_links([s.id for s in stored]):
-        if link.withdrawn and not reach.allows(link.requester_ods, link.receiver_ods):
-            continue
-        links.setdefault(link.referral_id, []).append(_extension(link, reach))
-    return [canonical.with_links(s.resource, links.get(s.id, [])).encode() for s in stored]
-
-
-def _extension(link: ShownLink, reach: Reach) -> dict[str, Any]:
-    parts: list[dict[str, Any]] = []
-    if reach.allows(link.requester_ods, link.receiver_ods):
-        reference = f"ServiceRequest/{link.linked_referral_id}"
-        parts.append({"url": "referral", "valueReference": {"reference": reference}})
-    parts += [
-        {"url": "type", "valueCode": link.link_type},
-        {
-            "url": "role",
-            "valueCoding": {
-                "system": systems.PERSONALISED_CARE_ROLE,
-                "code": link.received_by_role,
-            },
-        },
-        {"url": "authoredOn", "valueDateTime": instant(link.authored_at)},
-    ]
-    return {"url": profiles.LINKED_REFERRAL_EXTENSION, "extension": parts}

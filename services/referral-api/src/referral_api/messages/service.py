@@ -42,7 +42,6 @@ from referral_api.messages.responses import held_response, ok_response, rejected
 from referral_api.people import identity
 from referral_api.people.service import apply_patient
 from referral_api.quality import service as quality
-from referral_api.referrals import canonical
 from referral_api.referrals import service as referrals
 from referral_api.referrals.access import EVERY_ORGANISATION, Reach
 from referral_api.referrals.repository import (
@@ -50,6 +49,8 @@ from referral_api.referrals.repository import (
     ReferralRepository,
     StoredReferral,
 )
+from referral_api.rendering import ended
+from referral_api.rendering import service_request as rendering
 from referral_api.service_use import service as service_use
 from signpost_platform.db import write_conflict
 from signpost_platform.errors import Conflict, SignpostError, Unprocessable
@@ -362,7 +363,7 @@ async def apply_message(
     subject = (
         request.resource.subject.key
         if newer_request
-        else canonical.subject_identifier_of(current.stored.resource)
+        else rendering.subject_identifier_of(current.stored.resource)
     )
     assert subject is not None
     context = lifecycle.ReferralContext(referral_id, subject)
@@ -418,7 +419,12 @@ async def apply_message(
     )
     await lifecycle.save_summary(session, summary, previous_summary)
     person_changed = len(person_keys) > 1
-    if created or content_changed or person_changed or _ended(previous_summary) != summary.ended_at:
+    if (
+        created
+        or content_changed
+        or person_changed
+        or ended.ended_at(previous_summary) != summary.ended_at
+    ):
         await linkage.relink_people(session, person_keys, settings.linkage_window_days)
     rendered = await _render(
         session,
@@ -463,7 +469,7 @@ async def _identify(
         nhs_number, local = resource.nhs_number, resource.local_patient_identifier
     else:
         assert current is not None
-        subject = canonical.subject_identifier_of(current.stored.resource)
+        subject = rendering.subject_identifier_of(current.stored.resource)
         nhs_number = current.nhs_number
         local = subject if subject and subject[0] != systems.NHS_NUMBER else None
     locals_ = [local] if local else []
@@ -474,27 +480,12 @@ async def _identify(
 
 
 def _same_request(
-    resource: Any, current: ReferralForUpdate, previous_summary: dict[str, Any] | None
+    resource: ServiceRequest, current: ReferralForUpdate, previous_summary: dict[str, Any] | None
 ) -> bool:
     """Whether a ServiceRequest says what the stored one says (its status included)."""
-    incoming = resource.to_fhir()
-    stored = canonical.content_of(orjson.loads(current.stored.resource))
     sender_status = (previous_summary or {}).get("sender_status", current.status)
-    for document in (incoming, stored):
-        for key in ("id", "meta", "status", "resourceType"):
-            document.pop(key, None)
-    incoming["extension"] = [
-        e
-        for e in incoming.get("extension", [])
-        if e.get("url") not in canonical.SERVER_MANAGED_EXTENSIONS
-    ]
-    return incoming == stored and resource.status == sender_status
-
-
-def _ended(summary: dict[str, Any] | None) -> datetime | None:
-    if summary is None:
-        return None
-    return summary["closed_at"] or summary["declined_at"] or summary["cancelled_at"]
+    same = rendering.same_content(resource, current.stored.resource)
+    return same and resource.status == sender_status
 
 
 async def _render(
@@ -509,8 +500,7 @@ async def _render(
 ) -> StoredReferral | None:
     """Save the referral re-rendered; the version written, None if nothing changed."""
     # Links are not part of the stored document: they are rendered when it is served.
-    extensions = [lifecycle.summary_extension(summary, source_system)]
-    status = lifecycle.served_status(summary["sender_status"], summary["status"])
+    extensions, status = rendering.derived(summary, source_system)
     return await referrals.save_from_message(
         session,
         current,

@@ -23,7 +23,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from referral_api.linkage import service as linkage
 from referral_api.people import identity
 from referral_api.quality import service as quality
-from referral_api.referrals import canonical
 from referral_api.referrals.access import Reach
 from referral_api.referrals.repository import (
     ReasonRow,
@@ -33,6 +32,7 @@ from referral_api.referrals.repository import (
     StoredReferral,
 )
 from referral_api.referrals.search import ReferralFilter
+from referral_api.rendering import service_request as rendering
 from referral_api.terminology import service as terminology
 from signpost_platform.db import write_conflict
 from signpost_platform.errors import BadRequest, Conflict, NotFound, PreconditionFailed
@@ -134,7 +134,9 @@ async def _create(
 
     now = datetime.now(UTC)
     referral_id = str(uuid.uuid4())
-    stored = StoredReferral(referral_id, 1, now, _canonical_json(resource, referral_id, 1, now))
+    stored = StoredReferral(
+        referral_id, 1, now, rendering.render_sent(resource, referral_id, 1, now)
+    )
     person = await _identify(session, resource)
     columns, reasons = await _rows(session, resource)
     columns = dataclasses.replace(columns, person_key=person.key)
@@ -174,7 +176,9 @@ async def create_from_message(
     an identifier is taken (a concurrent message created it: the caller retries and finds it)."""
     now = datetime.now(UTC)
     referral_id = str(uuid.uuid4())
-    stored = StoredReferral(referral_id, 1, now, _canonical_json(resource, referral_id, 1, now))
+    stored = StoredReferral(
+        referral_id, 1, now, rendering.render_sent(resource, referral_id, 1, now)
+    )
     columns, reasons = await _rows(session, resource)
     await ReferralRepository(session).insert(
         stored,
@@ -207,16 +211,8 @@ async def save_from_message(
     now = stored.last_updated_at if keep_version else datetime.now(UTC)
     repository = ReferralRepository(session)
     if resource is not None:
-        body: dict[str, Any] = resource.to_fhir()
-        incoming_meta = body.pop("meta", {})
-        body["status"] = status
-        document = canonical.render(
-            body,
-            stored.id,
-            version,
-            now,
-            server_extensions=server_extensions,
-            incoming_meta=incoming_meta,
+        document = rendering.render_sent(
+            resource, stored.id, version, now, server_extensions=server_extensions, status=status
         )
         new = StoredReferral(stored.id, version, now, document)
         columns, reasons = await _rows(session, resource)
@@ -232,14 +228,11 @@ async def save_from_message(
     else:
         held = orjson.loads(stored.resource)
         # Rerendering changes the content only by the status, and the derived extensions.
-        unchanged = held.get("status") == status and server_extensions == (
-            canonical.server_extensions_in(held)
-        )
-        if unchanged:
+        if rendering.shows(held, server_extensions, status):
             if as_of is not None:
                 await repository.move_source_timestamp(stored.id, as_of)
             return None
-        document = canonical.rerender(
+        document = rendering.rerender(
             held, version, now, server_extensions=server_extensions, status=status
         )
         new = StoredReferral(stored.id, version, now, document)
@@ -309,16 +302,15 @@ async def _update(
     if not reach.unrestricted:
         requester, receiver = await repository.parties(referral_id)
         reach.check_change(requester, receiver, resource, "ServiceRequest")
-    current_subject = canonical.subject_identifier_of(current.resource)
+    current_subject = rendering.subject_identifier_of(current.resource)
     identifiers = _identifiers(resource)
     if taken := await repository.owners_of_identifiers(identifiers, excluding=referral_id):
         raise await _identifier_taken(repository, taken, reach)
     now = datetime.now(UTC)
     version = current.version + 1
-    kept = canonical.server_extensions_of(current.resource)
-    stored = StoredReferral(
-        referral_id, version, now, _canonical_json(resource, referral_id, version, now, kept)
-    )
+    kept = rendering.server_extensions_of(current.resource)
+    document = rendering.render_sent(resource, referral_id, version, now, server_extensions=kept)
+    stored = StoredReferral(referral_id, version, now, document)
     former_person = await repository.person_of(referral_id)
     # An update that replaces the sender's patient identifier by an NHS number says they are
     # one person: the people are joined.
@@ -369,9 +361,9 @@ async def _link(session: AsyncSession, person_keys: set[str], window_days: int) 
 async def served(
     session: AsyncSession, stored: Sequence[StoredReferral], reach: Reach, *, unlinked: bool = False
 ) -> list[bytes]:
-    """The referrals as a caller of `reach` is served them: with their links (`linkage`);
+    """The referrals as a caller of `reach` is served them: with their links (`rendering`);
     `unlinked` when they are known to have none (`CreateOutcome.may_be_linked`)."""
-    return await linkage.served(session, stored, reach, unlinked=unlinked)
+    return await rendering.served(session, stored, reach, unlinked=unlinked)
 
 
 async def search(
@@ -471,26 +463,3 @@ async def _rows(
         for reason in reasons
     ]
     return columns, rows
-
-
-def _canonical_json(
-    resource: ServiceRequest,
-    referral_id: str,
-    version: int,
-    at: datetime,
-    server_extensions: list[dict[str, Any]] | None = None,
-) -> str:
-    """The resource as served: server-assigned id and meta first, then the sender's content.
-
-    Server-managed extensions a client sends are dropped; `server_extensions` are kept instead.
-    """
-    body: dict[str, Any] = resource.to_fhir()
-    incoming_meta = body.pop("meta", {})
-    return canonical.render(
-        body,
-        referral_id,
-        version,
-        at,
-        server_extensions=server_extensions or [],
-        incoming_meta=incoming_meta,
-    )

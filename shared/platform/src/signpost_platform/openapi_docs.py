@@ -17,8 +17,10 @@ Applied to every app by `create_app`. On top of what FastAPI generates it:
 * writes in the links a service registers with `openapi_links.register_links`.
 """
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from importlib import resources
 from typing import Any
 
 from fastapi import FastAPI, routing
@@ -119,6 +121,26 @@ class OperationExamples:
     request_schema: type[BaseModel] | dict[str, Any] | None = None
     responses: Mapping[int, Any] = field(default_factory=dict)
     response_media_type: str | None = None
+
+
+def captured_examples(
+    package: str,
+    request_schemas: Mapping[str, type[BaseModel] | dict[str, Any]] | None = None,
+) -> dict[str, OperationExamples]:
+    """A service's examples captured from real runs (`<package>/data/openapi-examples.json`,
+    written by the tests' `tests.support.captured_examples`): by operationId, the request sent
+    and the answers by status. `request_schemas` documents the bodies of routes that read them
+    themselves, by operationId."""
+    text = resources.files(package).joinpath("data", "openapi-examples.json").read_text("utf-8")
+    schemas = request_schemas or {}
+    return {
+        operation_id: OperationExamples(
+            request=captured.get("request"),
+            request_schema=schemas.get(operation_id),
+            responses={int(status): body for status, body in captured["responses"].items()},
+        )
+        for operation_id, captured in json.loads(text).items()
+    }
 
 
 # A production deployment's SMART configuration (auth_mode=jwt with a token endpoint).

@@ -10,10 +10,16 @@ journey again and fails when what the app answers no longer has the shape of wha
 
 import json
 import re
+import tempfile
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
+
+from tests.support.clients import running
+from tests.support.databases import migrated_database
 
 SERVICES = Path(__file__).resolve().parents[2] / "services"
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -63,3 +69,24 @@ def comparable(value: Any) -> Any:
         value = _INSTANT.sub("<instant>", _UUID.sub("<uuid>", value))
         return "<date>" if _DATE.fullmatch(value) else value
     return value
+
+
+async def rebuild(
+    service: str,
+    make_app: Callable[[str], FastAPI],
+    base_url: str,
+    capture: Callable[[httpx.AsyncClient], Awaitable[dict[str, dict[str, Any]]]],
+) -> None:
+    """Run `capture` against a fresh SQLite `service` (`make_app` of its database URL) and write
+    what it captured as the service's examples file, unless only ids, instants and dates
+    changed (the file then stays as it is, so a rebuild changes nothing by itself)."""
+    with tempfile.TemporaryDirectory() as folder:
+        url = await migrated_database("sqlite", Path(folder), service)
+        async with running(make_app(url), base_url) as client:
+            examples = await capture(client)
+    path = examples_file(service)
+    if path.exists() and comparable(json.loads(path.read_text("utf-8"))) == comparable(examples):
+        print(f"{path} is up to date")
+        return
+    path.write_text(render(examples), encoding="utf-8")
+    print(f"wrote {path}")

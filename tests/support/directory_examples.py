@@ -10,45 +10,23 @@ when the answers no longer match the committed file (ids, instants and dates asi
 """
 
 import asyncio
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import httpx
 
 from directory_api.config import DirectorySettings
 from directory_api.main import create_app
-from tests.support.captured_examples import Capture, examples_file, render
-from tests.support.clients import bearer, running
-from tests.support.databases import migrated_database
+from tests.directory import builders
+from tests.support.captured_examples import Capture, examples_file, rebuild
+from tests.support.clients import bearer
 
 EXAMPLES_FILE = examples_file("directory")
 BASE_URL = "https://directory.signpost.nhs.example"
 WRITE = bearer("directory:write")
 
 # Every organisation, location and service the curator records is invented (`.example`).
-ORGANIZATION = {
-    "id": "8a3f2b9e-1c4d-4e5f-9a6b-7c8d9e0f1a2b",
-    "name": "Forest Gate Community Trust (synthetic)",
-    "description": "Community centre and advice in Forest Gate.",
-    "email": "info@forestgate-trust.org.example",
-    "website": "https://forestgate-trust.org.example",
-}
-LOCATION = {
-    "id": "3b7e9d21-5a6c-4f80-b1d2-e3f4a5b6c7d8",
-    "location_type": "physical",
-    "name": "Forest Gate community centre",
-    "addresses": [
-        {
-            "address_1": "10 Woodgrange Road",
-            "city": "London",
-            "state_province": "Greater London",
-            "postal_code": "E7 9NJ",
-            "country": "GB",
-            "address_type": "physical",
-        }
-    ],
-}
+ORGANIZATION = builders.organization(id="8a3f2b9e-1c4d-4e5f-9a6b-7c8d9e0f1a2b")
+LOCATION = builders.location(id="3b7e9d21-5a6c-4f80-b1d2-e3f4a5b6c7d8")
 TAXONOMY = {
     "id": "0f1e2d3c-4b5a-4968-8776-5a4b3c2d1e0f",
     "name": "Newham local needs",
@@ -63,29 +41,9 @@ TERM = {
     "code": "warm-spaces",
     "taxonomy_id": TAXONOMY["id"],
 }
-SERVICE = {
-    "id": "c5d6e7f8-9a0b-4c1d-8e2f-3a4b5c6d7e8f",
-    "organization_id": ORGANIZATION["id"],
-    "name": "Forest Gate money advice",
-    "description": "Free help with debts and benefits.",
-    "status": "active",
-    "email": "money@forestgate-trust.org.example",
-    "minimum_age": 18,
-    "assured_date": "2026-10-01",
-    "accepts_self_referral": True,
-    "phones": [{"number": "020 7946 0123"}],
-    "languages": [{"name": "English", "code": "en"}],
-    "schedules": [{"freq": "WEEKLY", "byday": "MO,TH", "opens_at": "09:30", "closes_at": "13:00"}],
-    "service_areas": [
-        {
-            "name": "Newham",
-            "uri": "http://statistics.data.gov.uk/id/statistical-geography/E09000025",
-        }
-    ],
-    "service_at_locations": [{"location_id": LOCATION["id"]}],
-    # "Money advice" in the Signpost service types (a reference taxonomy term).
-    "attributes": [{"taxonomy_term_id": "f9945d5c-1ce1-57d4-92aa-049c5f2dad3b"}],
-}
+SERVICE = builders.service(
+    ORGANIZATION["id"], [LOCATION["id"]], id="c5d6e7f8-9a0b-4c1d-8e2f-3a4b5c6d7e8f"
+)
 ASSURANCE = {"assurer_email": "curator@newham-directory.example", "assured_date": "2026-11-01"}
 
 
@@ -197,14 +155,5 @@ def settings(database_url: str) -> DirectorySettings:
     )
 
 
-async def _rebuild() -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        url = await migrated_database("sqlite", Path(folder), "directory")
-        app = create_app(settings(url))
-        async with running(app, BASE_URL) as client:
-            EXAMPLES_FILE.write_text(render(await capture(client)), encoding="utf-8")
-    print(f"wrote {EXAMPLES_FILE}")
-
-
 if __name__ == "__main__":
-    asyncio.run(_rebuild())
+    asyncio.run(rebuild("directory", lambda url: create_app(settings(url)), BASE_URL, capture))

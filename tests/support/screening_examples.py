@@ -9,8 +9,6 @@ when the answers no longer have the committed shape.
 """
 
 import asyncio
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,9 +16,8 @@ import httpx
 from screening_api.config import ScreeningSettings
 from screening_api.main import create_app
 from tests.screening.builders import barts_answers, invitation, screening_response
-from tests.support.captured_examples import Capture, examples_file, render
-from tests.support.clients import bearer, running
-from tests.support.databases import migrated_database
+from tests.support.captured_examples import Capture, examples_file, rebuild
+from tests.support.clients import bearer
 
 EXAMPLES_FILE = examples_file("screening")
 BASE_URL = "https://screening.signpost.nhs.example"
@@ -94,14 +91,5 @@ def settings(database_url: str) -> ScreeningSettings:
     )
 
 
-async def _rebuild() -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        url = await migrated_database("sqlite", Path(folder), "screening")
-        app = create_app(settings(url))
-        async with running(app, BASE_URL) as client:
-            EXAMPLES_FILE.write_text(render(await capture(client)), encoding="utf-8")
-    print(f"wrote {EXAMPLES_FILE}")
-
-
 if __name__ == "__main__":
-    asyncio.run(_rebuild())
+    asyncio.run(rebuild("screening", lambda url: create_app(settings(url)), BASE_URL, capture))

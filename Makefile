@@ -49,7 +49,8 @@ venv: $(STAMP)
 assets: venv
 	$(BIN)/python -m signpost_platform.pages.assets
 
-run: venv assets
+# The development referral-api database gets the synthetic report dataset (docs/pages.md), once.
+run: venv assets sample-referrals
 	$(BIN)/python -m signpost_platform.devserver
 
 # The synthetic report dataset in the development referral-api database, for the dashboard.

@@ -32,6 +32,9 @@ async def _load(url: str) -> str:
 
 def main() -> int:
     url = os.environ.get("REFERRAL_DATABASE_URL", DEVELOPMENT_DATABASE)
+    if os.environ.get("REFERRAL_ENVIRONMENT", "development").lower() == "production":
+        print("not loaded: synthetic referrals never go into a production database")
+        return 2
     os.makedirs("var", exist_ok=True)
     upgrade(find_repo_file("alembic.ini"), "referral", url)
     print(asyncio.run(_load(url)))

@@ -87,7 +87,11 @@ def main() -> int:
         flush=True,
     )
 
+    stopping = False
+
     def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
         for process in processes:
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
@@ -98,10 +102,25 @@ def main() -> int:
         while all(process.poll() is None for process in processes):
             time.sleep(0.5)
     finally:
+        requested = stopping  # before stop(): a service that ended by itself is no stop asked
         stop()
         for process in processes:
             process.wait(timeout=15)
-    return max((process.returncode or 0) for process in processes)
+    return exit_status([process.returncode or 0 for process in processes], stopping=requested)
+
+
+_STOP_SIGNALS = {-signal.SIGTERM, -signal.SIGINT}
+
+
+def exit_status(returncodes: list[int], *, stopping: bool) -> int:
+    """0 when a stop was asked for (Ctrl-C, SIGTERM) and every service ended cleanly or by the
+    signal sent to stop it (uvicorn re-raises the signal it shut down on, so `make run` said
+    "Error 241" after a plain SIGTERM); else the first failure (a signal as 128 + its number,
+    as a shell reports it), or 1 when a service ended by itself."""
+    failures = [code for code in returncodes if code != 0 and code not in _STOP_SIGNALS]
+    if failures:
+        return 128 - failures[0] if failures[0] < 0 else failures[0]
+    return 0 if stopping else 1
 
 
 if __name__ == "__main__":

@@ -102,8 +102,12 @@ async def page_services(backend: str, session_tmp: Path) -> AsyncIterator[Servic
     loader = create_referral_app(ReferralSettings(database_url=referral_url, environment="test"))
     async with running(loader, "http://referral.test"):
         await example_dataset().write(loader)
+        await loader.state.report_facts.refresh()  # the dashboard reads the facts only
+    # Served as deployed: its facts refresh worker runs (the tests turn it off elsewhere).
     referral_app = create_referral_app(
-        ReferralSettings(database_url=referral_url, environment="test")
+        ReferralSettings(
+            database_url=referral_url, environment="test", report_refresh_worker_enabled=True
+        )
     )
     with Served(referral_app) as referral:
         screening_app = create_screening_app(

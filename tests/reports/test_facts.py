@@ -100,8 +100,11 @@ async def _columns_the_refresh_reads(app: FastAPI) -> set[tuple[str, str]]:
     """Every column of a table outside the report tables that the statements of a rebuild
     (the same statements as a refresh, for every referral) read."""
     read: set[tuple[str, str]] = set()
+    engine = app.state.database.engine.sync_engine
 
     def collect(state: Any) -> None:
+        if state.session.get_bind() is not engine:  # another app's session (a worker's)
+            return
         for element in visitors.iterate(state.statement):
             if isinstance(element, Column) and element.table is not None:
                 table = element.table

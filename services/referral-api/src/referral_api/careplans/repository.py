@@ -14,6 +14,7 @@ from referral_api.referrals.models import Referral
 from referral_api.referrals.repository import referral_conditions
 from signpost_platform.db import execute_core
 from signpost_platform.fhir.search import DateRange, date_condition
+from signpost_platform.paging import page, sort_order
 
 _STORED = (
     CarePlan.id,
@@ -98,27 +99,17 @@ class CarePlanRepository:
         self, search: CarePlanFilter, reach: Reach
     ) -> tuple[int | None, list[StoredPlan]]:
         conditions = _conditions(search, reach)
-        order = []
-        for column_name, descending in search.sort:
-            column = getattr(CarePlan, column_name)
-            order.append(column.desc() if descending else column.asc())
-        order.append(CarePlan.id.asc())
-        statement = (
-            select(*_STORED)
-            .where(*conditions)
-            .order_by(*order)
-            .limit(search.count)
-            .offset(search.offset)
+        statement = select(*_STORED).where(*conditions).order_by(*sort_order(CarePlan, search.sort))
+        total, rows = await page(
+            self.session,
+            statement,
+            CarePlan,
+            conditions,
+            count=search.count,
+            offset=search.offset,
+            with_total=search.with_total,
         )
-        rows = [StoredPlan(*row) for row in await execute_core(self.session, statement)]
-        total = None
-        if search.with_total:
-            if search.offset == 0 and len(rows) < search.count:
-                total = len(rows)
-            else:
-                count = select(func.count()).select_from(CarePlan).where(*conditions)
-                total = (await execute_core(self.session, count)).scalar_one()
-        return total, rows
+        return total, [StoredPlan(*row) for row in rows]
 
 
 def _values(columns: PlanColumns) -> dict[str, Any]:

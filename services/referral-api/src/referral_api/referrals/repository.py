@@ -36,6 +36,7 @@ from referral_api.referrals.models import Referral, ReferralIdentifier, Referral
 from referral_api.referrals.search import ReferralFilter
 from signpost_platform.db import execute_core, lock_keys
 from signpost_platform.fhir.search import DateRange, Token
+from signpost_platform.paging import page, sort_order
 from signpost_schemas import systems
 
 
@@ -504,27 +505,17 @@ class ReferralRepository:
         self, search: ReferralFilter, reach: Reach = EVERY_ORGANISATION
     ) -> tuple[int | None, list[StoredReferral]]:
         conditions = [*referral_conditions(search), *reach.conditions()]
-        order = []
-        for column_name, descending in search.sort:
-            column = getattr(Referral, column_name)
-            order.append(column.desc() if descending else column.asc())
-        order.append(Referral.id.asc())
-        statement = (
-            select(*_STORED)
-            .where(*conditions)
-            .order_by(*order)
-            .limit(search.count)
-            .offset(search.offset)
+        statement = select(*_STORED).where(*conditions).order_by(*sort_order(Referral, search.sort))
+        total, rows = await page(
+            self.session,
+            statement,
+            Referral,
+            conditions,
+            count=search.count,
+            offset=search.offset,
+            with_total=search.with_total,
         )
-        rows = [StoredReferral(*row) for row in await execute_core(self.session, statement)]
-        total = None
-        if search.with_total:
-            if search.offset == 0 and len(rows) < search.count:
-                total = len(rows)
-            else:
-                count = select(func.count()).select_from(Referral).where(*conditions)
-                total = (await execute_core(self.session, count)).scalar_one()
-        return total, rows
+        return total, [StoredReferral(*row) for row in rows]
 
 
 def _column_values(columns: ReferralColumns) -> dict[str, object]:

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, false, func, insert, or_, select
+from sqlalchemy import ColumnElement, false, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from screening_api.access import Reach
@@ -12,6 +12,7 @@ from screening_api.observations.extraction import ExtractedObservation
 from screening_api.observations.models import ObservationRecord
 from screening_api.observations.search import ObservationFilter
 from signpost_platform.db import table_of
+from signpost_platform.paging import page
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,14 +77,17 @@ class ObservationRepository:
                 ObservationRecord.response_id,
                 ObservationRecord.link_id,
             )
-            .limit(search.count)
-            .offset(search.offset)
         )
-        rows = [StoredObservation(*row) for row in await self.session.execute(statement)]
-        if search.offset == 0 and len(rows) < search.count:
-            return len(rows), rows
-        count = select(func.count()).select_from(ObservationRecord).where(*conditions)
-        return (await self.session.execute(count)).scalar_one(), rows
+        total, rows = await page(
+            self.session,
+            statement,
+            ObservationRecord,
+            conditions,
+            count=search.count,
+            offset=search.offset,
+        )
+        assert total is not None
+        return total, [StoredObservation(*row) for row in rows]
 
 
 def _conditions(search: ObservationFilter) -> list[ColumnElement[bool]]:

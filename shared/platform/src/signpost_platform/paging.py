@@ -1,0 +1,42 @@
+"""One page of a search, the same way everywhere: the rows of the page, and the total when the
+caller asks for it (counted only when the page itself cannot tell it)."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, UnaryExpression, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from signpost_platform.db import AnySelect, execute_core
+
+
+def sort_order(model: type[Any], sort: Sequence[tuple[str, bool]]) -> list[UnaryExpression[Any]]:
+    """ORDER BY for a search's `_sort` (attribute name, descending), then the id: a stable order,
+    so pages never overlap."""
+    order = []
+    for name, descending in sort:
+        column = getattr(model, name)
+        order.append(column.desc() if descending else column.asc())
+    order.append(model.id.asc())
+    return order
+
+
+async def page(
+    session: AsyncSession,
+    statement: AnySelect,
+    model: type[Any],
+    conditions: Sequence[ColumnElement[bool]],
+    *,
+    count: int,
+    offset: int,
+    with_total: bool = True,
+) -> tuple[int | None, list[Any]]:
+    """The rows of `statement` (already filtered by `conditions` and ordered) from `offset`, at
+    most `count`, and how many rows of `model` meet `conditions` when `with_total`."""
+    rows = list(await execute_core(session, statement.limit(count).offset(offset)))
+    if not with_total:
+        return None, rows
+    if offset == 0 and len(rows) < count:
+        return len(rows), rows
+    counted = select(func.count()).select_from(model).where(*conditions)
+    return (await execute_core(session, counted)).scalar_one(), rows

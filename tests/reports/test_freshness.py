@@ -8,8 +8,10 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import event, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from referral_api.config import ReferralSettings
@@ -172,3 +174,25 @@ async def test_the_refresh_command_and_the_facts_it_leaves(load, referral_app, r
     async with referral_app.state.database.engine.connect() as connection:
         refreshed = (await connection.execute(text("SELECT refreshed_at FROM report_state"))).all()
     assert len(refreshed) == 1 and refreshed[0][0] is not None
+
+
+@pytest.mark.postgres_only
+async def test_a_refresh_gives_way_to_a_table_lock_and_runs_again_after(load, referral_app):
+    """A refresh meeting a table another transaction holds (a TRUNCATE, a migration) fails at
+    once with lock_not_available rather than waiting, so it can never be the side of a deadlock
+    that PostgreSQL keeps; the next refresh, once the lock is gone, brings the facts up to date."""
+    d = Dataset()
+    d.referral(details=Person())
+    await load(d)
+    refresher = referral_app.state.report_facts
+    assert await count_rows(referral_app, "report_change") > 0
+    async with referral_app.state.database.engine.connect() as holder:
+        # The referrals the facts are derived from (a TRUNCATE of them takes this lock).
+        await holder.execute(text("LOCK TABLE referral IN ACCESS EXCLUSIVE MODE"))
+        # A guard against a refresh that waits for the lock, not a speed assertion.
+        with pytest.raises(DBAPIError) as refused:
+            await asyncio.wait_for(refresher.refresh(), timeout=60)
+        await holder.rollback()
+    assert getattr(refused.value.orig, "sqlstate", None) == "55P03"
+    assert await refresher.refresh() > 0
+    assert await count_rows(referral_app, "report_change") == 0

@@ -145,6 +145,7 @@ async def refresh(database: Database, key: SecretStr, disclosure_key: SecretStr)
         began = datetime.now(UTC)
         async with database.sessionmaker() as session, session.begin():
             repository = FactRepository(session)
+            await repository.give_way()
             await repository.lock()
             await _check_key(repository, key, disclosure)
             pending = await repository.pending(BATCH)

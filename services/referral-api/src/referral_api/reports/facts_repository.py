@@ -171,6 +171,10 @@ class _Codes:
         return source
 
 
+# How long a refresh waits for a table lock another transaction holds before it gives way.
+GIVE_WAY = "200ms"
+
+
 class FactRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -187,6 +191,16 @@ class FactRepository:
         return [] if ids is None else [self.among(column, ids)]
 
     # The change queue -------------------------------------------------------------------------
+
+    async def give_way(self) -> None:
+        """Make this transaction give way to others' table locks (PostgreSQL): a statement that
+        would wait longer than `GIVE_WAY` for one fails with `lock_not_available` instead. A
+        refresh is background work; waiting could make it one side of a deadlock with, say, a
+        TRUNCATE or a migration, and PostgreSQL may end the other side. Called first in each
+        of the refresh's write transactions (its first check reads one table per statement, so
+        it holds no lock while it waits); the refresh fails as a whole and runs again later."""
+        if self.dialect == "postgresql":
+            await self.session.execute(text(f"SET LOCAL lock_timeout = '{GIVE_WAY}'"))
 
     async def lock(self, bulk: bool = False) -> None:
         """Serialise refreshers (SQLite transactions already are); a bulk rebuild may sort and

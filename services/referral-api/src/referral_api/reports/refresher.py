@@ -17,6 +17,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from referral_api.config import ReferralSettings
@@ -62,6 +63,11 @@ class FactsRefresher:
                 if not self._key_warned:  # reports answer 503 until `rekey` has run
                     logger.warning("report facts not refreshed: the keys changed; run rekey")
                     self._key_warned = True
+            except DBAPIError as error:
+                if _gave_way(error):  # another transaction held a table: try again later
+                    logger.info("report facts refresh gave way to a table lock; will retry")
+                else:
+                    logger.exception("report facts refresh failed; will retry")
             except Exception:  # the loop must outlive any one failure (database restart, ...)
                 logger.exception("report facts refresh failed; will retry")
             self._passed.set()
@@ -74,6 +80,11 @@ class FactsRefresher:
             self._wake.clear()
             if woken and settings.report_refresh_linger_seconds:
                 await asyncio.sleep(settings.report_refresh_linger_seconds)
+
+
+def _gave_way(error: DBAPIError) -> bool:
+    """Whether `error` is PostgreSQL's lock_not_available (55P03): the refresh gave way."""
+    return getattr(error.orig, "sqlstate", None) == "55P03"
 
 
 def _wake_after_commits(database: Database, refresher: FactsRefresher) -> None:

@@ -209,8 +209,17 @@ def _ok(response: httpx.Response, status: int = 200) -> None:
 async def run(
     database: str, n: int, rounds: int, profile: str | None = None
 ) -> dict[str, Measured]:
+    # One request's own cost: the background workers (report facts refresh, GP messages,
+    # exports) would add their statements to the round trips counted in this process. What
+    # they cost a loaded service shows in the HTTP benchmarks (`referral`, `peer`).
     settings = ReferralSettings(
-        database_url=database, log_level="WARNING", rate_limit_per_minute=0, db_pool_size=10
+        database_url=database,
+        log_level="WARNING",
+        rate_limit_per_minute=0,
+        db_pool_size=10,
+        report_refresh_worker_enabled=False,
+        gp_message_worker_enabled=False,
+        export_worker_enabled=False,
     )
     app = create_app(settings)
     headers = {

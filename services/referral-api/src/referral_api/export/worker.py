@@ -18,6 +18,7 @@ from fastapi import FastAPI
 
 from referral_api.config import ReferralSettings
 from referral_api.export import service
+from signpost_platform.background import in_background
 from signpost_platform.db import Database
 
 logger = logging.getLogger("referral.export")
@@ -82,15 +83,8 @@ def export_lifecycle() -> Callable[[FastAPI], Any]:
         settings: ReferralSettings = app.state.settings
         worker = ExportWorker(app.state.database, settings)
         app.state.export_worker = worker
-        task = None
-        if settings.export_worker_enabled:
-            task = asyncio.create_task(worker.run_forever(), name="bulk-export")
-        try:
+        work = worker.run_forever if settings.export_worker_enabled else None
+        async with in_background(work, "bulk-export"):
             yield
-        finally:
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
 
     return lifecycle

@@ -30,6 +30,7 @@ from referral_api.gp_messages.repository import (
     GpMessageRepository,
     StoredMessage,
 )
+from signpost_platform.background import in_background
 from signpost_platform.db import Database
 from signpost_platform.metrics import OUTBOX_DEPTH, OUTBOX_OLDEST_AGE
 from signpost_platform.outbox import backoff, retry_after
@@ -207,16 +208,11 @@ def gp_message_lifecycle(
             app.state.database, settings, EndpointDirectory.from_settings(settings), http
         )
         app.state.gp_message_worker = worker
-        task = None
-        if settings.gp_message_worker_enabled:
-            task = asyncio.create_task(worker.run_forever(), name="gp-messages")
+        work = worker.run_forever if settings.gp_message_worker_enabled else None
         try:
-            yield
+            async with in_background(work, "gp-messages"):
+                yield
         finally:
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
             await http.aclose()
 
     return lifecycle

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from referral_api.config import ReferralSettings
 from referral_api.reports import facts
+from signpost_platform.background import in_background
 from signpost_platform.db import Database
 
 logger = logging.getLogger("signpost.reports")
@@ -108,14 +109,9 @@ async def refresh_lifecycle(app: FastAPI) -> AsyncIterator[None]:
     settings: ReferralSettings = app.state.settings
     refresher = FactsRefresher(app.state.database, settings)
     app.state.report_facts = refresher
-    task = None
+    work = None
     if settings.report_refresh_worker_enabled:
         _wake_after_commits(app.state.database, refresher)
-        task = asyncio.create_task(refresher.run_forever(), name="report-facts-refresh")
-    try:
+        work = refresher.run_forever
+    async with in_background(work, "report-facts-refresh"):
         yield
-    finally:
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task

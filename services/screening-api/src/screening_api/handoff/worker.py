@@ -21,6 +21,7 @@ from fastapi import FastAPI
 from screening_api.config import ScreeningSettings
 from screening_api.handoff.client import CreatedReferral, DeliveryError, ReferralApi, Throttled
 from screening_api.handoff.repository import Handoff, HandoffRepository
+from signpost_platform.background import in_background
 from signpost_platform.db import Database
 from signpost_platform.metrics import OUTBOX_DEPTH, OUTBOX_OLDEST_AGE
 from signpost_platform.outbox import backoff
@@ -214,16 +215,11 @@ def handoff_lifecycle(
         api = ReferralApi(settings, transport)
         worker = HandoffWorker(app.state.database, settings, api)
         app.state.handoff_worker = worker
-        task = None
-        if settings.handoff_worker_enabled:
-            task = asyncio.create_task(worker.run_forever(), name="referral-handoff")
+        work = worker.run_forever if settings.handoff_worker_enabled else None
         try:
-            yield
+            async with in_background(work, "referral-handoff"):
+                yield
         finally:
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
             await api.close()
 
     return lifecycle

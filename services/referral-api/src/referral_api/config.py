@@ -1,13 +1,12 @@
 """referral-api settings: environment variables prefixed `REFERRAL_`."""
 
-import json
 import re
 from typing import Annotated, Any
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
-from signpost_platform.settings import ServiceSettings
+from signpost_platform.settings import ServiceSettings, key_value_pairs
 from signpost_schemas.disclosure import DEV_DISCLOSURE_KEY
 from signpost_schemas.fhir.service_request import ODS_CODE_PATTERN
 
@@ -76,15 +75,7 @@ class ReferralSettings(ServiceSettings):
     @classmethod
     def _parse_endpoints(cls, value: Any) -> Any:
         """`ODS=URL,ODS=URL` or a JSON object; ODS codes are upper-cased, URLs http(s)."""
-        if isinstance(value, str):
-            text = value.strip()
-            if text.startswith("{"):
-                value = json.loads(text)
-            else:
-                pairs = [pair.split("=", 1) for pair in text.split(",") if pair.strip()]
-                if any(len(pair) != 2 for pair in pairs):
-                    raise ValueError("endpoints are ODS=URL pairs separated by commas")
-                value = dict(pairs)
+        value = key_value_pairs(value, "ODS=URL")
         if not isinstance(value, dict):
             return value
         return {ods: url for ods, url in (endpoint_entry(k, v) for k, v in value.items())}

@@ -1,13 +1,12 @@
 """screening-api settings: environment variables prefixed `SCREENING_`."""
 
-import json
 import re
 from typing import Annotated, Any
 
 from pydantic import SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
-from signpost_platform.settings import ServiceSettings
+from signpost_platform.settings import ServiceSettings, key_value_pairs
 from signpost_schemas.disclosure import DEV_DISCLOSURE_KEY
 from signpost_schemas.fhir.service_request import ODS_CODE_PATTERN
 
@@ -70,15 +69,7 @@ class ScreeningSettings(ServiceSettings):
     @classmethod
     def _parse_routes(cls, value: Any) -> Any:
         """`CLINIC=TEAM,CLINIC=TEAM` or a JSON object; ODS codes are upper-cased."""
-        if isinstance(value, str):
-            text = value.strip()
-            if text.startswith("{"):
-                value = json.loads(text)
-            else:
-                pairs = [pair.split("=", 1) for pair in text.split(",") if pair.strip()]
-                if any(len(pair) != 2 for pair in pairs):
-                    raise ValueError("routes are CLINIC=TEAM pairs separated by commas")
-                value = dict(pairs)
+        value = key_value_pairs(value, "CLINIC=TEAM")
         if not isinstance(value, dict):
             return value
         routes = {}

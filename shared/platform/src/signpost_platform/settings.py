@@ -1,7 +1,8 @@
 """Settings common to every service; each service subclasses with its own env prefix."""
 
+import json
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -9,6 +10,21 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEV_TOKEN_SECRET = "signpost-development-only-secret-never-use-in-production"  # noqa: S105
 DEV_ISSUER = "signpost-development"
 DEV_AUDIENCE = "signpost"
+
+
+def key_value_pairs(value: Any, shape: str) -> Any:
+    """A setting that maps codes to codes or URLs, from its environment form: a JSON object or
+    `KEY=VALUE,KEY=VALUE` (`shape` names the pairs in the error, e.g. "ODS=URL"). Anything but
+    a string is returned as it is, for the field's own validation."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.startswith("{"):
+        return json.loads(text)
+    pairs = [pair.split("=", 1) for pair in text.split(",") if pair.strip()]
+    if any(len(pair) != 2 for pair in pairs):
+        raise ValueError(f"expected {shape} pairs separated by commas")
+    return dict(pairs)
 
 
 def find_repo_file(name: str) -> Path:

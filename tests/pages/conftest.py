@@ -94,9 +94,12 @@ class Services:
     screening: str
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 async def page_services(backend: str, session_tmp: Path) -> AsyncIterator[Services]:
-    """referral-api (with the synthetic report dataset) and screening-api, served."""
+    """referral-api (with the synthetic report dataset) and screening-api, served.
+
+    Package-scoped: their workers set the process-wide outbox and facts gauges, so they stop
+    before other packages' tests read those gauges."""
     referral_url = await migrated_database(backend, session_tmp, "referral")
     screening_url = await migrated_database(backend, session_tmp, "screening")
     loader = create_referral_app(ReferralSettings(database_url=referral_url, environment="test"))

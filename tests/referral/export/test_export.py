@@ -10,7 +10,7 @@ from fhir.resources.R4B import get_fhir_model_class
 from sqlalchemy import func, select
 
 from referral_api.export.models import ExportJob
-from referral_api.export.service import claim_next
+from referral_api.export.service import claim_next, pseudonymised
 from referral_api.export.worker import ExportWorker
 from signpost_schemas import systems
 from tests.referral.careplans import plans
@@ -27,6 +27,8 @@ from tests.referral.export.conftest import (
 from tests.support.builders import NHS_NUMBERS, service_request
 from tests.support.clients import bearer
 from tests.support.messages import journey
+
+PSEUDONYM = systems.PERSON_PSEUDONYM
 
 
 @pytest.fixture
@@ -307,3 +309,46 @@ async def test_care_plans_are_exported_and_pseudonymised(
         if params:
             assert NHS_NUMBERS[2] not in str(plan)
             assert "See friends every week" not in str(plan)  # free text in contained goals
+        if params:
+            # The coded goal stays, pseudonymised, and the plan's reference to it resolves.
+            assert [goal["id"] for goal in plan["contained"]] == ["goal-1"]
+            assert plan["goal"] == [{"reference": "#goal-1"}]
+            assert plan["contained"][0]["description"] == {
+                "coding": [{"system": systems.SNOMED, "code": "422650009"}]
+            }
+            assert "description" not in plan  # the person's own words
+            assert all("description" not in activity["detail"] for activity in plan["activity"])
+
+
+def test_a_pseudonymised_resource_keeps_no_free_text_and_no_dangling_reference() -> None:
+    plan = {
+        "resourceType": "CarePlan",
+        "contained": [
+            {"resourceType": "Goal", "id": "coded", "description": {"coding": [{"code": "1"}]}},
+            {"resourceType": "Goal", "id": "words", "description": {"text": "Walk to the park"}},
+            {"resourceType": "Patient", "id": "p", "name": [{"family": "Example"}]},
+        ],
+        "subject": {"reference": "#p"},
+        "goal": [{"reference": "#coded"}, {"reference": "#words"}],
+        "note": [{"text": "Lives with Sam"}],
+        "activity": [{"detail": {"description": "Tuesday walk", "status": "scheduled"}}],
+    }
+    referral = {
+        "resourceType": "ServiceRequest",
+        "reasonCode": [{"text": "not known"}, {"coding": [{"code": "2"}], "text": "lonely"}],
+        "patientInstruction": "Call after 5",
+    }
+
+    assert pseudonymised(plan, "-7") == {
+        "resourceType": "CarePlan",
+        "subject": {"type": "Patient", "identifier": {"system": PSEUDONYM, "value": "-7"}},
+        "goal": [{"reference": "#coded"}],
+        "activity": [{"detail": {"status": "scheduled"}}],
+        "contained": [
+            {"resourceType": "Goal", "id": "coded", "description": {"coding": [{"code": "1"}]}}
+        ],
+    }
+    assert pseudonymised(referral, "-7") == {
+        "resourceType": "ServiceRequest",
+        "reasonCode": [{"coding": [{"code": "2"}]}],
+    }

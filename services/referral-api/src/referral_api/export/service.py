@@ -16,7 +16,8 @@ left out, and the manifest says how many (`extension.withdrawnConsent`).
 Pseudonymised (`_pseudonymise=true`, and always for a caller without
 `referral:export-identifiable`): the person is named by their pseudonym (system
 `PERSON_PSEUDONYM`: the keyed HMAC of the person key, the one reports count people by), and
-business identifiers, free text and contained resources are left out.
+business identifiers, narrative and free text are left out, and contained resources but coded
+Goals (a care plan's, kept pseudonymised).
 """
 
 import logging
@@ -346,34 +347,70 @@ def _line(resource: str, person_key: str, pseudonymise: bool, settings: RunSetti
 
 
 # Elements left out of a pseudonymised resource: business identifiers (a sender's referral
-# number leads back to the person's record), free text and narrative, contained resources.
-_LEFT_OUT = ("identifier", "text", "contained", "note", "patientInstruction")
+# number leads back to the person's record) and narrative. Free text is left out wherever it
+# stands (a person's own words can name them or others); contained resources too, but for coded
+# Goals (a care plan's "what matters to me", coded), kept pseudonymised like their plan.
+_LEFT_OUT = ("identifier", "text", "contained")
+_FREE_TEXT = frozenset({"text", "description", "comment", "note", "patientInstruction"})
 _PERSON_ELEMENTS = ("subject", "for", "patient")
+_KEPT_CONTAINED = frozenset({"Goal"})
 
 
 def pseudonymised(document: dict[str, Any], pseudonym: str) -> dict[str, Any]:
-    """The resource with its person named by `pseudonym` and direct identifiers left out."""
+    """The resource with its person named by `pseudonym` and direct identifiers and free text
+    left out. References to a contained resource that is left out go too, so every `#id` left
+    resolves."""
     identifier = {"system": systems.PERSON_PSEUDONYM, "value": pseudonym}
-    person = {"type": "Patient", "identifier": identifier}
+    contained = [
+        kept
+        for resource in document.get("contained", [])
+        if resource.get("resourceType") in _KEPT_CONTAINED
+        and "description" in (kept := pseudonymised(resource, pseudonym))
+        and "id" in kept
+    ]
+    kept_ids = frozenset(f"#{resource['id']}" for resource in contained)
     result: dict[str, Any] = {}
     for key, value in document.items():
-        if key in _LEFT_OUT:
+        if key in _LEFT_OUT or (key in _FREE_TEXT and _is_free_text(value)):
             continue
         if key in _PERSON_ELEMENTS:
-            result[key] = person
-        elif key == "reasonCode":
-            result[key] = [{k: v for k, v in concept.items() if k != "text"} for concept in value]
-        else:
-            result[key] = _without_nhs_numbers(value, identifier)
+            result[key] = {"type": "Patient", "identifier": identifier}
+        elif (cleaned := _cleaned(value, identifier, kept_ids)) is not None:
+            result[key] = cleaned
+    if contained:
+        result["contained"] = contained
     return result
 
 
-def _without_nhs_numbers(value: Any, replacement: dict[str, str]) -> Any:
-    """Any identifier left that is an NHS number (wherever a sender put one) is the pseudonym."""
+def _cleaned(value: Any, replacement: dict[str, str], kept_ids: frozenset[str]) -> Any:
+    """`value` without free text and references to contained resources left out, and with any
+    NHS number (wherever a sender put one) replaced by the pseudonym; None if nothing is left
+    (FHIR JSON holds no empty objects or arrays)."""
     if isinstance(value, dict):
         if systems.normalise_system(str(value.get("system", ""))) == systems.NHS_NUMBER:
             return dict(replacement)
-        return {k: _without_nhs_numbers(v, replacement) for k, v in value.items()}
+        reference = value.get("reference")
+        if isinstance(reference, str) and reference.startswith("#") and reference not in kept_ids:
+            return None
+        cleaned = {
+            key: kept
+            for key, item in value.items()
+            if key not in _FREE_TEXT or not _is_free_text(item)
+            if (kept := _cleaned(item, replacement, kept_ids)) is not None
+        }
+        return cleaned or None
     if isinstance(value, list):
-        return [_without_nhs_numbers(v, replacement) for v in value]
+        items = [
+            kept for item in value if (kept := _cleaned(item, replacement, kept_ids)) is not None
+        ]
+        return items or None
     return value
+
+
+def _is_free_text(value: Any) -> bool:
+    """A string, or a list of Annotations (`note`): not a coded `description` such as a Goal's."""
+    return isinstance(value, str) or (
+        isinstance(value, list)
+        and value != []
+        and all(isinstance(item, dict) and "text" in item for item in value)
+    )

@@ -6,8 +6,9 @@ from typing import Any
 
 from signpost_schemas import systems
 
-# Valid (Modulus 11) NHS numbers used only in tests and examples.
-NHS_NUMBERS = ["9434765919", "9000000009", "9691305690", "9758220780", "9216098147"]
+# Published test numbers (NHS Digital examples and sandbox) and numbers from the range kept for
+# testing (999 000 0000 onwards), each valid under Modulus 11: no real person's.
+NHS_NUMBERS = ["9434765919", "9000000009", "9990000018", "9990000026", "9990000034"]
 
 SNOMED_REASONS = {
     "housing": "105531004",

@@ -5,6 +5,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
 
 
@@ -24,6 +25,7 @@ async def in_background(
                 await task
 
 
+@dataclass
 class WorkLoop:
     """A background worker's loop: run a pass; go again at once while the pass says more is
     waiting, else when woken (`wake`) or after `poll_seconds`, whichever comes first.
@@ -33,21 +35,13 @@ class WorkLoop:
     failure (a database restart, ...).
     """
 
-    def __init__(
-        self,
-        one_pass: Callable[[], Awaitable[bool]],
-        *,
-        poll_seconds: float,
-        logger: logging.Logger,
-        failure_message: str,
-        linger_seconds: float = 0.0,
-    ) -> None:
-        self.one_pass = one_pass
-        self.poll_seconds = poll_seconds
-        self.linger_seconds = linger_seconds
-        self.logger = logger
-        self.failure_message = failure_message
-        self._wake = asyncio.Event()
+    one_pass: Callable[[], Awaitable[bool]]
+    _: KW_ONLY
+    poll_seconds: float
+    logger: logging.Logger
+    failure_message: str
+    linger_seconds: float = 0.0
+    _wake: asyncio.Event = field(default_factory=asyncio.Event, init=False, repr=False)
 
     def wake(self) -> None:
         """Run the next pass now rather than at the next poll."""

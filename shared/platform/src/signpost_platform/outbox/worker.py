@@ -77,8 +77,8 @@ class Schedule:
         alike, `<prefix>batch_size`, `<prefix>lease_seconds`, ... (`<prefix>linger_seconds`
         only if it lingers)."""
 
-        def setting(name: str, *default: float) -> Any:
-            return getattr(settings, prefix + name, *default)
+        def setting(name: str) -> Any:
+            return getattr(settings, prefix + name)
 
         return cls(
             batch_size=setting("batch_size"),
@@ -86,7 +86,7 @@ class Schedule:
             backoff_base_seconds=setting("backoff_base_seconds"),
             backoff_max_seconds=setting("backoff_max_seconds"),
             poll_seconds=setting("poll_seconds"),
-            linger_seconds=setting("linger_seconds", 0.0),
+            linger_seconds=getattr(settings, f"{prefix}linger_seconds", 0.0),
         )
 
 

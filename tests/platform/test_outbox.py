@@ -126,8 +126,14 @@ async def database(parcels: Database) -> Database:
     return parcels
 
 
-async def add(database: Database, parcel_id: str, due: timedelta, state: str = "pending") -> None:
-    """A parcel due `due` from now (negative: overdue), recorded an hour ago."""
+async def add(
+    database: Database,
+    parcel_id: str,
+    due: timedelta,
+    state: str = "pending",
+    recorded: timedelta = timedelta(hours=1),
+) -> None:
+    """A parcel due `due` from now (negative: overdue), recorded `recorded` ago."""
     async with database.engine.begin() as connection:
         await connection.execute(
             insert(Parcel).values(
@@ -135,7 +141,7 @@ async def add(database: Database, parcel_id: str, due: timedelta, state: str = "
                 state=state,
                 attempts=0,
                 next_attempt_at=NOW + due,
-                created_at=NOW - timedelta(hours=1),
+                created_at=NOW - recorded,
             )
         )
 
@@ -234,6 +240,19 @@ async def test_the_backlog_metrics_count_the_undelivered_and_age_the_oldest(data
     await worker.observe_backlog()
     assert REGISTRY.get_sample_value("signpost_outbox_depth", labels) == 0
     assert REGISTRY.get_sample_value("signpost_outbox_oldest_age_seconds", labels) == 0
+
+
+async def test_the_listing_pages_the_rows_oldest_first_and_counts_them_all(database):
+    for parcel_id, hours_ago in (("b", 2), ("c", 1), ("a", 3), ("not listed", 4)):
+        await add(database, parcel_id, timedelta(minutes=-1), recorded=timedelta(hours=hours_ago))
+    listed = [Parcel.id.in_(("a", "b", "c"))]
+
+    async with database.sessionmaker() as session:
+        total, first = await OUTBOX.listed(session, COLUMNS, listed, count=2, offset=0)
+        again, rest = await OUTBOX.listed(session, COLUMNS, listed, count=2, offset=2)
+
+    assert (total, [row.id for row in first]) == (3, ["a", "b"])
+    assert (again, [row.id for row in rest]) == (3, ["c"])
 
 
 def test_a_schedule_is_read_from_settings_named_alike():

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -89,20 +89,10 @@ class GpMessageRepository:
         conditions = [GpMessage.state.in_(states), *self._within(reach)]
         if requesters:
             conditions.append(GpMessage.requester_ods.in_(requesters))
-        statement = (
-            select(*_COLUMNS)
-            .where(*conditions)
-            .order_by(GpMessage.created_at, GpMessage.id)
-            .limit(limit)
-            .offset(offset)
+        total, rows = await OUTBOX.listed(
+            self.session, _COLUMNS, conditions, count=limit, offset=offset
         )
-        rows = [StoredMessage(*row) for row in await self.session.execute(statement)]
-        total = (
-            await self.session.execute(
-                select(func.count()).select_from(GpMessage).where(*conditions)
-            )
-        ).scalar_one()
-        return total, rows
+        return total, [StoredMessage(*row) for row in rows]
 
     async def backlog(self) -> tuple[int, datetime | None]:
         """Undelivered messages and when the oldest was recorded."""

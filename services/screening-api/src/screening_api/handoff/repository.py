@@ -8,7 +8,7 @@ status checks of delivered referrals are claimed the same way.
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from screening_api.access import EVERY_ORGANISATION, Reach
@@ -84,20 +84,10 @@ class HandoffRepository:
             ReferralHandoff.state.in_(states),
             *reach.of_visible_responses(ReferralHandoff.response_id),
         ]
-        statement = (
-            select(*_COLUMNS)
-            .where(*conditions)
-            .order_by(ReferralHandoff.created_at, ReferralHandoff.response_id)
-            .limit(limit)
-            .offset(offset)
+        total, rows = await OUTBOX.listed(
+            self.session, _COLUMNS, conditions, count=limit, offset=offset
         )
-        rows = [Handoff(*row) for row in await self.session.execute(statement)]
-        total = (
-            await self.session.execute(
-                select(func.count()).select_from(ReferralHandoff).where(*conditions)
-            )
-        ).scalar_one()
-        return total, rows
+        return total, [Handoff(*row) for row in rows]
 
     async def backlog(self) -> tuple[int, datetime | None]:
         """Undelivered hand-offs (pending or failing) and when the oldest was recorded."""

@@ -15,8 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, Select, func, select, update
+from sqlalchemy import ColumnElement, Row, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from signpost_platform.db import AnySelect
+from signpost_platform.paging import page
 
 SENT = "sent"
 # The longest error kept on a row (the rest is cut off).
@@ -33,7 +36,7 @@ class OutboxTable:
     undelivered: tuple[str, ...]
 
     async def claim(
-        self, session: AsyncSession, query: Select[*tuple[Any, ...]], lease: dict[str, Any]
+        self, session: AsyncSession, query: AnySelect, lease: dict[str, Any]
     ) -> list[Row[*tuple[Any, ...]]]:
         """The rows `query` selects that no other transaction holds, locked, with `lease` written
         to them in the caller's transaction. `query` selects the key among its columns."""
@@ -79,6 +82,24 @@ class OutboxTable:
             )
         ).one()
         return int(row[0]), row[1]
+
+    async def listed(
+        self,
+        session: AsyncSession,
+        columns: Sequence[Any],
+        conditions: Sequence[ColumnElement[bool]],
+        *,
+        count: int,
+        offset: int,
+    ) -> tuple[int, list[Row[*tuple[Any, ...]]]]:
+        """How many rows meet `conditions`, and a page of them as `columns`, oldest first (the
+        outbox as the people who run the service list it)."""
+        statement = select(*columns).where(*conditions).order_by(self.model.created_at, self.key)
+        total, rows = await page(
+            session, statement, self.model, conditions, count=count, offset=offset
+        )
+        assert total is not None  # counted: the page is asked for its total
+        return total, rows
 
     async def mark_sent(
         self, session: AsyncSession, key: str, now: datetime, **values: Any

@@ -14,7 +14,8 @@ from referral_api.main import create_app as create_referral_app
 from screening_api.handoff.client import DeliveryError, ReferralApi, TokenProvider
 from screening_api.handoff.referral import message_id
 from screening_api.handoff.repository import HandoffRepository
-from screening_api.handoff.worker import HandoffWorker, backoff, referral_progress
+from screening_api.handoff.worker import HandoffWorker, referral_progress
+from signpost_platform.outbox import backoff
 from signpost_schemas.fhir import profiles
 from tests.screening.builders import barts_answers, outcome_of, screening_response
 from tests.screening.conftest import READ, REFERRAL_READ, WRITE, screening_settings

@@ -58,7 +58,8 @@ class ReferralSettings(ServiceSettings):
     # A referrer with no endpoint has its messages kept as undeliverable (listed, retried).
     gp_message_endpoints: Annotated[dict[str, str], NoDecode] = {}
     gp_message_endpoints_file: str = ""
-    # The outbox worker that delivers them.
+    # The outbox worker that delivers them; its schedule is read by these names
+    # (`signpost_platform.outbox.worker.Schedule.from_settings`).
     gp_message_worker_enabled: bool = True
     gp_message_poll_seconds: float = 5.0
     gp_message_batch_size: int = 20

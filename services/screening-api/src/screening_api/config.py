@@ -34,7 +34,8 @@ class ScreeningSettings(ServiceSettings):
     # object. A clinic without a route is referred with no receiving organisation.
     referral_routes: Annotated[dict[str, str], NoDecode] = {}
 
-    # The outbox worker.
+    # The outbox worker; its schedule is read by these names
+    # (`signpost_platform.outbox.worker.Schedule.from_settings`).
     handoff_worker_enabled: bool = True
     handoff_poll_seconds: float = 2.0
     handoff_batch_size: int = 20

@@ -2,8 +2,10 @@
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Coroutine
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
 
 
@@ -21,3 +23,44 @@ async def in_background(
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+@dataclass
+class WorkLoop:
+    """A background worker's loop: run a pass; go again at once while the pass says more is
+    waiting, else when woken (`wake`) or after `poll_seconds`, whichever comes first.
+
+    Woken, it waits `linger_seconds` more, so work arriving together is taken in one pass. A
+    pass that fails is logged (`failure_message`) and the loop goes on: it must outlive any one
+    failure (a database restart, ...).
+    """
+
+    one_pass: Callable[[], Awaitable[bool]]
+    _: KW_ONLY
+    poll_seconds: float
+    logger: logging.Logger
+    failure_message: str
+    linger_seconds: float = 0.0
+    _wake: asyncio.Event = field(default_factory=asyncio.Event, init=False, repr=False)
+
+    def wake(self) -> None:
+        """Run the next pass now rather than at the next poll."""
+        self._wake.set()
+
+    async def run_forever(self) -> None:
+        while True:
+            try:
+                more_waiting = await self.one_pass()
+            except Exception:
+                self.logger.exception(self.failure_message)
+                more_waiting = False
+            if not more_waiting:
+                await self._wait()
+
+    async def _wait(self) -> None:
+        woken = False
+        with contextlib.suppress(TimeoutError):
+            woken = await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
+        self._wake.clear()
+        if woken and self.linger_seconds:
+            await asyncio.sleep(self.linger_seconds)

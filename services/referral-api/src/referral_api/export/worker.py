@@ -6,8 +6,6 @@ is claimed again and carries on after its last part. `REFERRAL_EXPORT_WORKER_ENA
 leaves the jobs to another replica (tests run the worker themselves).
 """
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -18,7 +16,7 @@ from fastapi import FastAPI
 
 from referral_api.config import ReferralSettings
 from referral_api.export import service
-from signpost_platform.background import in_background
+from signpost_platform.background import WorkLoop, in_background
 from signpost_platform.db import Database
 
 logger = logging.getLogger("referral.export")
@@ -35,18 +33,22 @@ class ExportWorker:
     ) -> None:
         self.database = database
         self.clock = clock
-        self.poll_seconds = settings.export_poll_seconds
+        self.loop = WorkLoop(
+            self._run_pass,
+            poll_seconds=settings.export_poll_seconds,
+            logger=logger,
+            failure_message="export pass failed; will retry",
+        )
         self.run_settings = service.RunSettings(
             batch_size=settings.export_batch_size,
             stale_after=timedelta(seconds=settings.export_stale_seconds),
             pseudonym_key=settings.pseudonym_key,
             retention=timedelta(hours=settings.export_retention_hours),
         )
-        self._wake = asyncio.Event()
 
     def wake(self) -> None:
         """Start on a new job now rather than at the next poll (called after a kick-off)."""
-        self._wake.set()
+        self.loop.wake()
 
     async def run_pending(self) -> int:
         """Delete the jobs past their retention, then run every job waiting (or stopped);
@@ -65,14 +67,12 @@ class ExportWorker:
             runs += 1
 
     async def run_forever(self) -> None:
-        while True:
-            try:
-                await self.run_pending()
-            except Exception:  # the loop must outlive any one failure (database restart, ...)
-                logger.exception("export pass failed; will retry")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
-            self._wake.clear()
+        await self.loop.run_forever()
+
+    async def _run_pass(self) -> bool:
+        """One pass runs every waiting job, so none is left for an immediate next pass."""
+        await self.run_pending()
+        return False
 
 
 def export_lifecycle() -> Callable[[FastAPI], Any]:

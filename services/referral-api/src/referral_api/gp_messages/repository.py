@@ -1,17 +1,15 @@
 """All SQL about the outbox of messages back to the referrer.
 
-Rows are claimed with `SELECT ... FOR UPDATE SKIP LOCKED` on PostgreSQL, so two replicas never
-claim the same row at once; the claim pushes `next_attempt_at` a lease ahead and commits, so a
-replica that dies mid-call leaves the row to be retried after the lease. SQLite has one writer
-(every transaction begins IMMEDIATE), which gives the same guarantee. A message is added with
-`ON CONFLICT DO NOTHING` on its id: the same event recorded twice is one message.
+Claiming, leasing and recording attempts are the statements every outbox runs
+(`signpost_platform.outbox.table`: `SELECT ... FOR UPDATE SKIP LOCKED`, then a lease). A message
+is added with `ON CONFLICT DO NOTHING` on its id: the same event recorded twice is one message.
 """
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,13 +17,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from referral_api.gp_messages.models import GpMessage
 from referral_api.referrals.access import Reach
 from signpost_platform.db import dialect_of
+from signpost_platform.outbox import table as outbox_table
 
 PENDING = "pending"
-SENT = "sent"
+# A delivered row, as the statements every outbox runs write it.
+SENT = outbox_table.SENT
 FAILING = "failing"
 UNDELIVERABLE = "undeliverable"
 STATES = (PENDING, SENT, FAILING, UNDELIVERABLE)
 UNDELIVERED = (PENDING, FAILING, UNDELIVERABLE)
+OUTBOX = outbox_table.OutboxTable(GpMessage, GpMessage.id, UNDELIVERED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,58 +89,22 @@ class GpMessageRepository:
         conditions = [GpMessage.state.in_(states), *self._within(reach)]
         if requesters:
             conditions.append(GpMessage.requester_ods.in_(requesters))
-        statement = (
-            select(*_COLUMNS)
-            .where(*conditions)
-            .order_by(GpMessage.created_at, GpMessage.id)
-            .limit(limit)
-            .offset(offset)
+        total, rows = await OUTBOX.listed(
+            self.session, _COLUMNS, conditions, count=limit, offset=offset
         )
-        rows = [StoredMessage(*row) for row in await self.session.execute(statement)]
-        total = (
-            await self.session.execute(
-                select(func.count()).select_from(GpMessage).where(*conditions)
-            )
-        ).scalar_one()
-        return total, rows
+        return total, [StoredMessage(*row) for row in rows]
 
     async def backlog(self) -> tuple[int, datetime | None]:
         """Undelivered messages and when the oldest was recorded."""
-        row = (
-            await self.session.execute(
-                select(func.count(), func.min(GpMessage.created_at)).where(GpMessage.state != SENT)
-            )
-        ).one()
-        return int(row[0]), row[1]
+        return await OUTBOX.backlog(self.session)
 
     async def claim_due(self, now: datetime, limit: int, lease: timedelta) -> list[StoredMessage]:
         """Take up to `limit` undelivered messages that are due; others skip them for `lease`."""
-        statement = (
-            select(*_COLUMNS)
-            .where(GpMessage.state.in_(UNDELIVERED), GpMessage.next_attempt_at <= now)
-            .order_by(GpMessage.next_attempt_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        claimed = [StoredMessage(*row) for row in await self.session.execute(statement)]
-        if claimed:
-            await self.session.execute(
-                update(GpMessage)
-                .where(GpMessage.id.in_([m.id for m in claimed]))
-                .values(
-                    next_attempt_at=now + lease,
-                    attempts=GpMessage.attempts + 1,
-                    last_attempt_at=now,
-                )
-            )
-        return claimed
+        rows = await OUTBOX.claim_due(self.session, _COLUMNS, now, limit, lease)
+        return [StoredMessage(*row) for row in rows]
 
     async def mark_sent(self, message_id: str, endpoint: str, now: datetime) -> None:
-        await self.session.execute(
-            update(GpMessage)
-            .where(GpMessage.id == message_id)
-            .values(state=SENT, endpoint=endpoint, sent_at=now, last_error=None)
-        )
+        await OUTBOX.mark_sent(self.session, message_id, now, endpoint=endpoint)
 
     async def mark_failed(
         self,
@@ -149,12 +114,8 @@ class GpMessageRepository:
         endpoint: str | None,
         retry_at: datetime,
     ) -> None:
-        await self.session.execute(
-            update(GpMessage)
-            .where(GpMessage.id == message_id, GpMessage.state != SENT)
-            .values(
-                state=state, last_error=error[:2000], endpoint=endpoint, next_attempt_at=retry_at
-            )
+        await OUTBOX.mark_failed(
+            self.session, message_id, state, error, retry_at, endpoint=endpoint
         )
 
     async def due_now(self, message_id: str, now: datetime) -> None:

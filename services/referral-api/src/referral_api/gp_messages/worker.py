@@ -1,7 +1,8 @@
 """The outbox worker: delivers messages back to the referrer, retrying until each is accepted.
 
-Runs inside referral-api as an app lifecycle. Every replica runs one; rows are claimed so two
-replicas never deliver the same message at once. A message is POSTed, as FHIR JSON, to the
+Runs inside referral-api as an app lifecycle, on the shared outbox worker
+(`signpost_platform.outbox.worker`). Every replica runs one; rows are claimed so two replicas
+never deliver the same message at once. A message is POSTed, as FHIR JSON, to the
 endpoint configured for its requester (`endpoints.py`); a 2xx answer delivers it. Every attempt
 sends the same Bundle with the same `Bundle.id` (and `X-Request-Id`), so a receiver that sees a
 message twice (an answer lost after it was accepted) recognises the repeat. A failure is
@@ -10,8 +11,6 @@ asks for; a referrer with no endpoint has its messages marked undeliverable and 
 same schedule, so they go once an endpoint is configured. Nothing is dropped.
 """
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -21,6 +20,7 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral_api.config import ReferralSettings
 from referral_api.gp_messages.endpoints import EndpointDirectory
@@ -32,8 +32,8 @@ from referral_api.gp_messages.repository import (
 )
 from signpost_platform.background import in_background
 from signpost_platform.db import Database
-from signpost_platform.metrics import OUTBOX_DEPTH, OUTBOX_OLDEST_AGE
-from signpost_platform.outbox import backoff, retry_after
+from signpost_platform.outbox import retry_after
+from signpost_platform.outbox.worker import OutboxWorker, Schedule, Undelivered
 
 logger = logging.getLogger("referral.gp_messages")
 
@@ -47,19 +47,25 @@ class Delivered:
     endpoint: str
 
 
-@dataclass(frozen=True, slots=True)
-class Failed:
-    """Why an attempt failed (safe to store and show: no personal data), and what next."""
+class Failed(Undelivered):
+    """Why an attempt failed (safe to store and show: no personal data), and what next: the
+    message's `state` and the endpoint tried (None: the referrer has none)."""
 
-    state: str
-    error: str
-    endpoint: str | None
-    retry_after: float | None = None
+    def __init__(
+        self, state: str, error: str, endpoint: str | None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(error, retry_after)
+        self.state = state
+        self.endpoint = endpoint
 
 
-class GpMessageWorker:
+class GpMessageWorker(OutboxWorker[StoredMessage, Delivered, Failed]):
     """Delivers due messages in batches; woken at once after a retry is asked for, else it
-    polls."""
+    polls. Every hour it also clears the Bundles delivered past their retention."""
+
+    metric_labels = ("referral", "gp-message")
+    log = logger
+    failure_message = "message delivery pass failed; will retry"
 
     def __init__(
         self,
@@ -69,87 +75,15 @@ class GpMessageWorker:
         http: httpx.AsyncClient,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self.database = database
+        super().__init__(
+            database, GpMessageRepository, Schedule.from_settings(settings, "gp_message_"), clock
+        )
         self.settings = settings
         self.endpoints = endpoints
         self.http = http
-        self.clock = clock
-        self._wake = asyncio.Event()
         self._forget_at: datetime | None = None
 
-    def wake(self) -> None:
-        """Deliver now rather than at the next poll."""
-        self._wake.set()
-
-    async def run_forever(self) -> None:
-        while True:
-            try:
-                busy = await self.deliver_due()
-                if self._forget_at is None or self.clock() >= self._forget_at:
-                    await self.forget_delivered()
-                    self._forget_at = self.clock() + FORGET_EVERY
-                await self.observe_backlog()
-            except Exception:  # the loop must outlive any one failure (database restart, ...)
-                logger.exception("message delivery pass failed; will retry")
-                busy = False
-            if busy:
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.settings.gp_message_poll_seconds)
-            self._wake.clear()
-
-    async def forget_delivered(self) -> int:
-        """Clear the Bundles of messages delivered longer ago than the retention: the person's
-        data is not kept in the outbox once the referrer has it."""
-        sent_before = self.clock() - timedelta(days=self.settings.gp_message_sent_retention_days)
-        async with self.database.sessionmaker() as session, session.begin():
-            return await GpMessageRepository(session).forget_sent(sent_before)
-
-    async def observe_backlog(self) -> None:
-        """Publish the outbox depth and the age of its oldest entry as metrics."""
-        async with self.database.sessionmaker() as session:
-            depth, oldest = await GpMessageRepository(session).backlog()
-        OUTBOX_DEPTH.labels("referral", "gp-message").set(depth)
-        age = (self.clock() - oldest).total_seconds() if oldest else 0.0
-        OUTBOX_OLDEST_AGE.labels("referral", "gp-message").set(max(age, 0.0))
-
-    async def deliver_due(self) -> bool:
-        """Deliver one batch of due messages; True if the batch was full (more may be due)."""
-        settings = self.settings
-        async with self.database.sessionmaker() as session, session.begin():
-            claimed = await GpMessageRepository(session).claim_due(
-                self.clock(),
-                settings.gp_message_batch_size,
-                timedelta(seconds=settings.gp_message_lease_seconds),
-            )
-        if not claimed:
-            return False
-        results = await asyncio.gather(*(self._deliver(message) for message in claimed))
-        async with self.database.sessionmaker() as session, session.begin():
-            repository = GpMessageRepository(session)
-            for message, result in zip(claimed, results, strict=True):
-                if isinstance(result, Delivered):
-                    await repository.mark_sent(message.id, result.endpoint, self.clock())
-                    continue
-                delay = (
-                    result.retry_after
-                    if result.retry_after is not None
-                    else backoff(
-                        message.attempts + 1,
-                        settings.gp_message_backoff_base_seconds,
-                        settings.gp_message_backoff_max_seconds,
-                    )
-                )
-                await repository.mark_failed(
-                    message.id,
-                    result.state,
-                    result.error,
-                    result.endpoint,
-                    self.clock() + timedelta(seconds=delay),
-                )
-        return len(claimed) == settings.gp_message_batch_size
-
-    async def _deliver(self, message: StoredMessage) -> Delivered | Failed:
+    async def deliver(self, message: StoredMessage) -> Delivered | Failed:
         endpoint = self.endpoints.endpoint_for(message.requester_ods)
         context = {"message_id": message.id, "attempts": message.attempts + 1}
         if endpoint is None:
@@ -161,7 +95,7 @@ class GpMessageWorker:
         if isinstance(result, Delivered):
             logger.info("message to referrer delivered", extra=context)
         else:
-            logger.warning("message to referrer failed", extra={**context, "error": result.error})
+            logger.warning("message to referrer failed", extra={**context, "error": str(result)})
         return result
 
     async def _post(self, message: StoredMessage, endpoint: str) -> Delivered | Failed:
@@ -189,6 +123,30 @@ class GpMessageWorker:
                 FAILING, answered, endpoint, retry_after(response.headers.get("retry-after"))
             )
         return Failed(FAILING, answered, endpoint)
+
+    async def record_sent(
+        self, session: AsyncSession, message: StoredMessage, receipt: Delivered, now: datetime
+    ) -> None:
+        await GpMessageRepository(session).mark_sent(message.id, receipt.endpoint, now)
+
+    async def record_failed(
+        self, session: AsyncSession, message: StoredMessage, failure: Failed, retry_at: datetime
+    ) -> None:
+        await GpMessageRepository(session).mark_failed(
+            message.id, failure.state, str(failure), failure.endpoint, retry_at
+        )
+
+    async def after_pass(self) -> None:
+        if self._forget_at is None or self.clock() >= self._forget_at:
+            await self.forget_delivered()
+            self._forget_at = self.clock() + FORGET_EVERY
+
+    async def forget_delivered(self) -> int:
+        """Clear the Bundles of messages delivered longer ago than the retention: the person's
+        data is not kept in the outbox once the referrer has it."""
+        sent_before = self.clock() - timedelta(days=self.settings.gp_message_sent_retention_days)
+        async with self.database.sessionmaker() as session, session.begin():
+            return await GpMessageRepository(session).forget_sent(sent_before)
 
 
 def gp_message_lifecycle(

@@ -17,11 +17,12 @@ import httpx
 from screening_api.config import ScreeningSettings
 from signpost_platform.auth import mint_development_token
 from signpost_platform.outbox import retry_after
+from signpost_platform.outbox.worker import Undelivered
 
 FHIR_JSON = "application/fhir+json"
 
 
-class DeliveryError(Exception):
+class DeliveryError(Undelivered):
     """A call to referral-api failed; the message is safe to store and show (no personal data)."""
 
 
@@ -30,8 +31,7 @@ class Throttled(DeliveryError):
     its database is away): retry after `retry_after` seconds, not after an error's backoff."""
 
     def __init__(self, message: str, retry_after: float) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
+        super().__init__(message, retry_after)
 
 
 class TokenProvider:

@@ -1,25 +1,27 @@
 """All SQL about the referral hand-off outbox.
 
-Rows are claimed with `SELECT ... FOR UPDATE SKIP LOCKED` on PostgreSQL, so two replicas never
-claim the same row at once; the claim pushes `next_attempt_at` a lease ahead and commits, so a
-replica that dies mid-call leaves the row to be retried after the lease. SQLite has one writer
-(every transaction begins IMMEDIATE), which gives the same guarantee.
+Claiming, leasing and recording attempts are the statements every outbox runs
+(`signpost_platform.outbox.table`: `SELECT ... FOR UPDATE SKIP LOCKED`, then a lease); the
+status checks of delivered referrals are claimed the same way.
 """
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from screening_api.access import EVERY_ORGANISATION, Reach
 from screening_api.handoff.models import ReferralHandoff
 from signpost_platform.db import table_of
+from signpost_platform.outbox import table as outbox_table
 
 PENDING = "pending"
-SENT = "sent"
+# A delivered row, as the statements every outbox runs write it.
+SENT = outbox_table.SENT
 FAILING = "failing"
 STATES = (PENDING, SENT, FAILING)
+OUTBOX = outbox_table.OutboxTable(ReferralHandoff, ReferralHandoff.response_id, (PENDING, FAILING))
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,85 +84,42 @@ class HandoffRepository:
             ReferralHandoff.state.in_(states),
             *reach.of_visible_responses(ReferralHandoff.response_id),
         ]
-        statement = (
-            select(*_COLUMNS)
-            .where(*conditions)
-            .order_by(ReferralHandoff.created_at, ReferralHandoff.response_id)
-            .limit(limit)
-            .offset(offset)
+        total, rows = await OUTBOX.listed(
+            self.session, _COLUMNS, conditions, count=limit, offset=offset
         )
-        rows = [Handoff(*row) for row in await self.session.execute(statement)]
-        total = (
-            await self.session.execute(
-                select(func.count()).select_from(ReferralHandoff).where(*conditions)
-            )
-        ).scalar_one()
-        return total, rows
+        return total, [Handoff(*row) for row in rows]
 
     async def backlog(self) -> tuple[int, datetime | None]:
         """Undelivered hand-offs (pending or failing) and when the oldest was recorded."""
-        row = (
-            await self.session.execute(
-                select(func.count(), func.min(ReferralHandoff.created_at)).where(
-                    ReferralHandoff.state != "sent"
-                )
-            )
-        ).one()
-        return int(row[0]), row[1]
+        return await OUTBOX.backlog(self.session)
 
     async def claim_due(self, now: datetime, limit: int, lease: timedelta) -> list[Handoff]:
         """Take up to `limit` undelivered rows that are due; others skip them for `lease`."""
-        statement = (
-            select(*_COLUMNS)
-            .where(
-                ReferralHandoff.state.in_((PENDING, FAILING)),
-                ReferralHandoff.next_attempt_at <= now,
-            )
-            .order_by(ReferralHandoff.next_attempt_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        claimed = [Handoff(*row) for row in await self.session.execute(statement)]
-        if claimed:
-            await self.session.execute(
-                update(ReferralHandoff)
-                .where(ReferralHandoff.response_id.in_([h.response_id for h in claimed]))
-                .values(
-                    next_attempt_at=now + lease,
-                    attempts=ReferralHandoff.attempts + 1,
-                    last_attempt_at=now,
-                )
-            )
-        return claimed
+        return [
+            Handoff(*row)
+            for row in await OUTBOX.claim_due(self.session, _COLUMNS, now, limit, lease)
+        ]
 
     async def mark_sent(
         self, response_id: str, referral_id: str, referral_status: str | None, now: datetime
     ) -> None:
-        await self.session.execute(
-            update(ReferralHandoff)
-            .where(ReferralHandoff.response_id == response_id)
-            .values(
-                state=SENT,
-                referral_id=referral_id,
-                referral_status=referral_status,
-                sent_at=now,
-                last_error=None,
-                status_checked_at=now,
-            )
+        await OUTBOX.mark_sent(
+            self.session,
+            response_id,
+            now,
+            referral_id=referral_id,
+            referral_status=referral_status,
+            status_checked_at=now,
         )
 
     async def mark_failed(self, response_id: str, error: str, retry_at: datetime) -> None:
-        await self.session.execute(
-            update(ReferralHandoff)
-            .where(ReferralHandoff.response_id == response_id, ReferralHandoff.state != SENT)
-            .values(state=FAILING, last_error=error[:2000], next_attempt_at=retry_at)
-        )
+        await OUTBOX.mark_failed(self.session, response_id, FAILING, error, retry_at)
 
     async def claim_status_checks(
         self, now: datetime, stale_before: datetime, limit: int
     ) -> list[Handoff]:
         """Sent referrals not yet closed whose status was last read before `stale_before`."""
-        statement = (
+        unchecked = (
             select(*_COLUMNS)
             .where(
                 ReferralHandoff.state == SENT,
@@ -172,16 +131,9 @@ class HandoffRepository:
             )
             .order_by(ReferralHandoff.status_checked_at)
             .limit(limit)
-            .with_for_update(skip_locked=True)
         )
-        claimed = [Handoff(*row) for row in await self.session.execute(statement)]
-        if claimed:
-            await self.session.execute(
-                update(ReferralHandoff)
-                .where(ReferralHandoff.response_id.in_([h.response_id for h in claimed]))
-                .values(status_checked_at=now)
-            )
-        return claimed
+        rows = await OUTBOX.claim(self.session, unchecked, {"status_checked_at": now})
+        return [Handoff(*row) for row in rows]
 
     async def record_status(
         self, response_id: str, status: str, accepted: bool, closed: bool

@@ -7,8 +7,6 @@ cannot create a second referral. Failures are retried with exponential backoff a
 forever: the person is never dropped, and the row shows `failing` with the last error.
 """
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -17,14 +15,14 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from screening_api.config import ScreeningSettings
-from screening_api.handoff.client import CreatedReferral, DeliveryError, ReferralApi, Throttled
+from screening_api.handoff.client import CreatedReferral, DeliveryError, ReferralApi
 from screening_api.handoff.repository import Handoff, HandoffRepository
 from signpost_platform.background import in_background
 from signpost_platform.db import Database
-from signpost_platform.metrics import OUTBOX_DEPTH, OUTBOX_OLDEST_AGE
-from signpost_platform.outbox import backoff
+from signpost_platform.outbox.worker import OutboxWorker, Schedule
 from signpost_schemas import systems
 from signpost_schemas.fhir import profiles
 
@@ -65,8 +63,13 @@ def _names_a_person(performer: dict[str, Any]) -> bool:
     return not str(performer.get("reference", "")).startswith("Organization/")
 
 
-class HandoffWorker:
-    """Delivers due hand-offs in batches; woken at once after a submission, else it polls."""
+class HandoffWorker(OutboxWorker[Handoff, CreatedReferral, DeliveryError]):
+    """Delivers due hand-offs in batches; woken at once after a submission, else it polls.
+    After every pass it reads back the status of delivered referrals due a check."""
+
+    metric_labels = ("screening", "referral-handoff")
+    log = logger
+    failure_message = "hand-off pass failed; will retry"
 
     def __init__(
         self,
@@ -75,82 +78,13 @@ class HandoffWorker:
         api: ReferralApi,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self.database = database
+        super().__init__(
+            database, HandoffRepository, Schedule.from_settings(settings, "handoff_"), clock
+        )
         self.settings = settings
         self.api = api
-        self.clock = clock
-        self._wake = asyncio.Event()
 
-    def wake(self) -> None:
-        """Deliver now rather than at the next poll (called after a submission commits)."""
-        self._wake.set()
-
-    async def run_forever(self) -> None:
-        while True:
-            try:
-                busy = await self.deliver_due()
-                await self.refresh_statuses()
-                await self.observe_backlog()
-            except Exception:  # the loop must outlive any one failure (database restart, ...)
-                logger.exception("hand-off pass failed; will retry")
-                busy = False
-            if busy:
-                continue
-            woken = False
-            with contextlib.suppress(TimeoutError):
-                woken = await asyncio.wait_for(
-                    self._wake.wait(), self.settings.handoff_poll_seconds
-                )
-            self._wake.clear()
-            if woken:
-                # Let submissions arriving together be delivered as one batch.
-                await asyncio.sleep(self.settings.handoff_linger_seconds)
-
-    async def observe_backlog(self) -> None:
-        """Publish the outbox depth and the age of its oldest entry as metrics."""
-        async with self.database.sessionmaker() as session:
-            depth, oldest = await HandoffRepository(session).backlog()
-        OUTBOX_DEPTH.labels("screening", "referral-handoff").set(depth)
-        age = (self.clock() - oldest).total_seconds() if oldest else 0.0
-        OUTBOX_OLDEST_AGE.labels("screening", "referral-handoff").set(max(age, 0.0))
-
-    async def deliver_due(self) -> bool:
-        """Deliver one batch of due hand-offs; True if the batch was full (more may be due)."""
-        settings = self.settings
-        async with self.database.sessionmaker() as session, session.begin():
-            claimed = await HandoffRepository(session).claim_due(
-                self.clock(),
-                settings.handoff_batch_size,
-                timedelta(seconds=settings.handoff_lease_seconds),
-            )
-        if not claimed:
-            return False
-        results = await asyncio.gather(*(self._deliver(handoff) for handoff in claimed))
-        # One transaction records the whole batch.
-        async with self.database.sessionmaker() as session, session.begin():
-            repository = HandoffRepository(session)
-            for handoff, result in zip(claimed, results, strict=True):
-                if isinstance(result, CreatedReferral):
-                    await repository.mark_sent(
-                        handoff.response_id, result.id, result.status, self.clock()
-                    )
-                    continue
-                # Asked to slow down: come back when told, without backing off further.
-                delay = (
-                    result.retry_after
-                    if isinstance(result, Throttled)
-                    else backoff(
-                        handoff.attempts + 1,
-                        settings.handoff_backoff_base_seconds,
-                        settings.handoff_backoff_max_seconds,
-                    )
-                )
-                await repository.mark_failed(
-                    handoff.response_id, str(result), self.clock() + timedelta(seconds=delay)
-                )
-        return len(claimed) == settings.handoff_batch_size
-
-    async def _deliver(self, handoff: Handoff) -> CreatedReferral | DeliveryError:
+    async def deliver(self, handoff: Handoff) -> CreatedReferral | DeliveryError:
         """The referral created (or found) in referral-api, or the error that stopped it."""
         identifier = (handoff.identifier_system, handoff.identifier_value)
         attempts = handoff.attempts + 1
@@ -178,6 +112,21 @@ class HandoffWorker:
             },
         )
         return created
+
+    async def record_sent(
+        self, session: AsyncSession, handoff: Handoff, created: CreatedReferral, now: datetime
+    ) -> None:
+        await HandoffRepository(session).mark_sent(
+            handoff.response_id, created.id, created.status, now
+        )
+
+    async def record_failed(
+        self, session: AsyncSession, handoff: Handoff, error: DeliveryError, retry_at: datetime
+    ) -> None:
+        await HandoffRepository(session).mark_failed(handoff.response_id, str(error), retry_at)
+
+    async def after_pass(self) -> None:
+        await self.refresh_statuses()
 
     async def refresh_statuses(self) -> None:
         """Read back the status of delivered referrals that are due a check."""

@@ -1,10 +1,11 @@
-"""What every outbox worker shares: how long to wait before the next attempt.
+"""The outboxes' retry rules: how long to wait before the next attempt.
 
 An outbox row is written in the same transaction as the change it reports and delivered by a
 background worker; a failed delivery is retried after an exponential backoff with jitter, or,
 when the receiver asked the caller to come back later (429, 503 with `Retry-After`), after the
 time it asked for. screening-api's referral hand-off and referral-api's messages back to the
-referrer both use these rules.
+referrer both use these rules, through one worker (`outbox.worker.OutboxWorker`) and one set of
+statements on their tables (`outbox.table.OutboxTable`).
 """
 
 import random

@@ -7,16 +7,22 @@ different content is a conflict. Retired records are never changed or silently r
 
 import hashlib
 import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Protocol, TypeVar
+from typing import Annotated, Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from directory_api.changes.repository import ChangeRepository
 from directory_api.documents import rendering
+from signpost_platform.auth import Caller, require_scope
 from signpost_platform.errors import Conflict, NotFound, PreconditionFailed, Unprocessable
+
+# The caller of a curation route: its token must grant directory:write.
+WriteCaller = Annotated[Caller, require_scope("directory:write")]
 
 # The refusals `decide`, `retire_nested` and the If-Match check give, for the curation routes to
 # declare in the OpenAPI document.
@@ -65,6 +71,7 @@ class Versioned(Curated, Protocol):
 
 Stored = TypeVar("Stored", bound=Versioned)
 Stored_co = TypeVar("Stored_co", bound=Versioned, covariant=True)
+Record = TypeVar("Record", bound=Curated)
 
 
 class PlaceRepository(Protocol[Stored_co]):
@@ -127,6 +134,54 @@ def decide(
             issue_code="duplicate",
         )
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class Write(Generic[Record]):
+    """A create or update about to be written: the record's id, what is stored under it now,
+    and the digest of the input that will replace it."""
+
+    record_id: str
+    existing: Record | None
+    digest: str
+    # The stored record when it already has this content: answer it, write nothing.
+    unchanged: Record | None
+
+
+async def begin_write(
+    kind: str,
+    get: Callable[[str], Awaitable[Record | None]],
+    record_id: str,
+    payload: BaseModel,
+    mode: WriteMode,
+) -> Write[Record]:
+    """The start every create and update of `record_id` (see `target_id`) shares: what is
+    stored, whether the write is refused (`decide`) or has nothing to do."""
+    existing = await get(record_id)
+    new_digest = digest(payload)
+    outcome = decide(kind, record_id, existing, new_digest, mode)
+    unchanged = existing if outcome is Outcome.UNCHANGED else None
+    return Write(record_id, existing, new_digest, unchanged)
+
+
+async def begin_versioned_write(
+    kind: str,
+    get: Callable[[str], Awaitable[Stored | None]],
+    record_id: str,
+    payload: BaseModel,
+    mode: WriteMode,
+    expected_version: int | None,
+) -> Write[Stored]:
+    """`begin_write` for a record with versions: an If-Match naming another version than the
+    stored one is refused first (412), before any other refusal."""
+
+    async def current(wanted_id: str) -> Stored | None:
+        existing = await get(wanted_id)
+        if existing and expected_version is not None and existing.version != expected_version:
+            raise stale(kind, existing.version, expected_version)
+        return existing
+
+    return await begin_write(kind, current, record_id, payload, mode)
 
 
 async def finish_nested_save(

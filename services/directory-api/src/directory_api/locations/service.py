@@ -8,11 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from directory_api.curation import (
     Outcome,
     WriteMode,
-    decide,
-    digest,
+    begin_versioned_write,
     finish_nested_save,
     retire_nested,
-    stale,
     target_id,
 )
 from directory_api.documents.fhir import location_resource
@@ -34,13 +32,12 @@ async def save_location(
     """Create or update a location, then re-render the services delivered there."""
     repository = LocationRepository(session)
     record_id = target_id(location_id, payload.id)
-    existing = await repository.get(record_id)
-    if existing and expected_version is not None and existing.version != expected_version:
-        raise stale("location", existing.version, expected_version)
-    new_digest = digest(payload)
-    if (stop := decide("location", record_id, existing, new_digest, mode)) is not None:
-        assert existing is not None
-        return existing, stop
+    write = await begin_versioned_write(
+        "location", repository.get, record_id, payload, mode, expected_version
+    )
+    if write.unchanged is not None:
+        return write.unchanged, Outcome.UNCHANGED
+    existing = write.existing
     if payload.organization_id:
         organization = await OrganizationRepository(session).get(payload.organization_id)
         if organization is None or organization.retired_at is not None:
@@ -67,7 +64,7 @@ async def save_location(
             "fhir_resource": orjson.dumps(location_resource(document, now)).decode(),
             "version": (existing.version + 1) if existing else 1,
             "last_modified_at": now,
-            "input_digest": new_digest,
+            "input_digest": write.digest,
         },
         exists=existing is not None,
     )

@@ -9,11 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from directory_api.curation import (
     Outcome,
     WriteMode,
-    decide,
-    digest,
+    begin_versioned_write,
     finish_nested_save,
     retire_nested,
-    stale,
     target_id,
 )
 from directory_api.documents import reading
@@ -35,13 +33,12 @@ async def save_organization(
     """Create or update an organisation, then re-render its services."""
     repository = OrganizationRepository(session)
     record_id = target_id(organization_id, payload.id)
-    existing = await repository.get(record_id)
-    if existing and expected_version is not None and existing.version != expected_version:
-        raise stale("organization", existing.version, expected_version)
-    new_digest = digest(payload)
-    if (stop := decide("organization", record_id, existing, new_digest, mode)) is not None:
-        assert existing is not None
-        return existing, stop
+    write = await begin_versioned_write(
+        "organization", repository.get, record_id, payload, mode, expected_version
+    )
+    if write.unchanged is not None:
+        return write.unchanged, Outcome.UNCHANGED
+    existing = write.existing
     if payload.parent_organization_id:
         if payload.parent_organization_id == record_id:
             raise Unprocessable(
@@ -67,7 +64,7 @@ async def save_organization(
             "fhir_resource": orjson.dumps(organization_resource(document, now)).decode(),
             "version": (existing.version + 1) if existing else 1,
             "last_modified_at": now,
-            "input_digest": new_digest,
+            "input_digest": write.digest,
         },
         exists=existing is not None,
     )

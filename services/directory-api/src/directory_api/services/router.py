@@ -2,19 +2,19 @@
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
-from directory_api.bodies import expected_version, json_response, parse_body
-from directory_api.curation import UPDATE_REFUSALS, Outcome, WriteMode
+from directory_api.bodies import json_response, parse_body
+from directory_api.curation import UPDATE_REFUSALS, WriteCaller
 from directory_api.documents.shape import timestamp
 from directory_api.oruk.pages import envelope, read_page
 from directory_api.oruk.params import QueryReader, as_uuid
+from directory_api.record_routes import RecordRoutes, document_with_version
 from directory_api.services import service
 from directory_api.services.query import service_filter
 from directory_api.services.schemas import AssuranceIn, ServiceIn
@@ -25,14 +25,14 @@ from directory_api.services.search import (
     Page,
     SearchNote,
 )
-from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import ReadSessionDep, SessionDep
 from signpost_platform.parameters import declare
-from signpost_platform.urls import base_url
 
 router = APIRouter(tags=["Open Referral UK"])
 curation = APIRouter(tags=["curation"])
-WriteCaller = Annotated[Caller, require_scope("directory:write")]
+SERVICES = RecordRoutes(
+    "/services", "service_id", ServiceIn, service.save_service, document_with_version
+)
 NDJSON = "application/x-ndjson"
 
 FILTERS_DOC = """
@@ -107,17 +107,15 @@ async def list_services(request: Request, session: ReadSessionDep) -> Response:
     )
 
 
-@router.get(
-    "/services/{service_id}",
+SERVICES.add_read(
+    router,
+    service.read_service,
     operation_id="getFullyNestedServiceById",
     description="One ORUK service with everything nested: organisation, locations, schedules, "
     "contacts, eligibility, costs, languages and taxonomy terms.",
     summary="One service, fully nested (a retired service answers with status defunct)",
     responses={404: {"description": "No such service"}, 400: {"description": "Not a UUID"}},
 )
-async def get_service(service_id: str, session: ReadSessionDep) -> Response:
-    stored = await service.read_service(session, as_uuid("id", service_id))
-    return json_response(stored.document, version=stored.version)
 
 
 @router.get(
@@ -163,32 +161,21 @@ async def get_service_at_location(link_id: str, session: ReadSessionDep) -> Resp
 # Curation
 
 
-@curation.post(
-    "/services",
+SERVICES.add_create(
+    curation,
     operation_id="createService",
     description="Adds a service in the ORUK shape, with what is nested in it; a repeat with the "
     "same id and content answers 200.",
     summary="Create a service (send an id to make retries safe: a repeat returns 200)",
-    status_code=201,
     responses={
         200: {"description": "The same service was already created"},
         409: {"description": "The id is taken by different content"},
         422: {"description": "Invalid data; nothing was written"},
     },
 )
-async def create_service(request: Request, session: SessionDep, _caller: WriteCaller) -> Response:
-    payload = await parse_body(request, ServiceIn)
-    stored, outcome = await service.save_service(session, payload, WriteMode.CREATE)
-    return json_response(
-        stored.document,
-        201 if outcome is Outcome.CREATED else 200,
-        stored.version,
-        {"Location": f"{base_url(request)}/services/{stored.id}"},
-    )
-
-
-@curation.put(
-    "/services/{service_id}",
+SERVICES.add_replace(
+    curation,
+    if_match=True,
     operation_id="updateService",
     description="Replaces the service and what is nested in it.",
     summary="Replace a service (If-Match with its ETag guards against lost updates)",
@@ -199,30 +186,14 @@ async def create_service(request: Request, session: SessionDep, _caller: WriteCa
         422: {"description": "Invalid data"},
     },
 )
-async def update_service(
-    service_id: str,
-    request: Request,
-    session: SessionDep,
-    _caller: WriteCaller,
-    if_match: Annotated[str | None, Header()] = None,
-) -> Response:
-    payload = await parse_body(request, ServiceIn)
-    stored, _ = await service.save_service(
-        session, payload, WriteMode.UPDATE, as_uuid("id", service_id), expected_version(if_match)
-    )
-    return json_response(stored.document, version=stored.version)
-
-
-@curation.post(
-    "/services/{service_id}/retire",
+SERVICES.add_retire(
+    curation,
+    service.retire_service,
     operation_id="retireService",
     description="Retires the service (status defunct): it leaves the lists, and the change feed "
     "reports it.",
     summary="Retire a service: status defunct, out of lists, a tombstone in the change feed",
 )
-async def retire_service(service_id: str, session: SessionDep, _caller: WriteCaller) -> Response:
-    stored = await service.retire_service(session, as_uuid("id", service_id))
-    return json_response(stored.document, version=stored.version)
 
 
 @curation.post(

@@ -10,10 +10,8 @@ from directory_api.changes.repository import ChangeRepository
 from directory_api.curation import (
     Outcome,
     WriteMode,
-    decide,
+    begin_versioned_write,
     derived_id,
-    digest,
-    stale,
     target_id,
 )
 from directory_api.documents import reading, rendering
@@ -66,13 +64,12 @@ async def save_service(
     """Create or update a service. With UPSERT (imports), nested records are saved first."""
     repository = ServiceRepository(session)
     record_id = target_id(service_id, payload.id)
-    existing = await repository.get(record_id)
-    if existing and expected_version is not None and existing.version != expected_version:
-        raise stale("service", existing.version, expected_version)
-    new_digest = digest(payload)
-    if (stop := decide("service", record_id, existing, new_digest, mode)) is not None:
-        assert existing is not None
-        return existing, stop
+    write = await begin_versioned_write(
+        "service", repository.get, record_id, payload, mode, expected_version
+    )
+    if write.unchanged is not None:
+        return write.unchanged, Outcome.UNCHANGED
+    existing = write.existing
     if payload.status == "defunct" and mode is not WriteMode.UPSERT:
         raise Unprocessable(
             "status defunct is set by retiring the service (POST /services/{id}/retire)",
@@ -123,7 +120,7 @@ async def save_service(
         "accepts_self_referral": payload.accepts_self_referral,
         "content": orjson.dumps(content).decode(),
         "last_modified_at": now,
-        "input_digest": new_digest,
+        "input_digest": write.digest,
     }
     if taken := await repository.link_ids_owned_elsewhere(
         record_id, [link.id for link in links], [a.id for a in attributes]

@@ -7,7 +7,7 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from directory_api.changes.repository import ChangeRepository
-from directory_api.curation import Outcome, WriteMode, decide, digest, target_id
+from directory_api.curation import Outcome, WriteMode, begin_write, target_id
 from directory_api.documents import reading, rendering
 from directory_api.documents.oruk import taxonomy_document, term_document
 from directory_api.services.search import Page
@@ -22,11 +22,10 @@ async def save_taxonomy(
     """Create or update a taxonomy (its terms, when sent, are saved too)."""
     repository = TaxonomyRepository(session)
     record_id = target_id(taxonomy_id, payload.id)
-    existing = await repository.get_taxonomy(record_id)
-    new_digest = digest(payload)
-    if (stop := decide("taxonomy", record_id, existing, new_digest, mode)) is not None:
-        assert existing is not None
-        return existing, stop
+    write = await begin_write("taxonomy", repository.get_taxonomy, record_id, payload, mode)
+    if write.unchanged is not None:
+        return write.unchanged, Outcome.UNCHANGED
+    existing = write.existing
     now = datetime.now(UTC)
     values = {
         "id": record_id,
@@ -35,7 +34,7 @@ async def save_taxonomy(
         "uri": payload.uri,
         "version": payload.version,
         "last_modified_at": now,
-        "input_digest": new_digest,
+        "input_digest": write.digest,
     }
     await repository.save_taxonomy(values, exists=existing is not None)
     await ChangeRepository(session).record("taxonomy", [record_id], "updated", now)
@@ -56,11 +55,10 @@ async def save_term(
     """Create or update a taxonomy term, then re-render every service that uses it."""
     repository = TaxonomyRepository(session)
     record_id = target_id(term_id, payload.id)
-    existing = await repository.get_term(record_id)
-    new_digest = digest(payload)
-    if (stop := decide("taxonomy_term", record_id, existing, new_digest, mode)) is not None:
-        assert existing is not None
-        return existing, stop
+    write = await begin_write("taxonomy_term", repository.get_term, record_id, payload, mode)
+    if write.unchanged is not None:
+        return write.unchanged, Outcome.UNCHANGED
+    existing = write.existing
     taxonomy = None
     if payload.taxonomy_id:
         taxonomy = await repository.get_taxonomy(payload.taxonomy_id)
@@ -81,7 +79,7 @@ async def save_term(
             "name": payload.name,
             "document": orjson.dumps(document).decode(),
             "last_modified_at": now,
-            "input_digest": new_digest,
+            "input_digest": write.digest,
         },
         exists=existing is not None,
     )

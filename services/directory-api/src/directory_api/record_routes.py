@@ -9,7 +9,7 @@ the kind's other routes.
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Generic, Protocol, TypeVar
+from typing import Annotated, Any, Generic, Protocol, Required, TypedDict, TypeVar, Unpack
 
 from fastapi import APIRouter, Header, Path, Request
 from pydantic import BaseModel
@@ -22,7 +22,17 @@ from directory_api.oruk.params import as_uuid
 from signpost_platform.db import ReadSessionDep, SessionDep
 from signpost_platform.urls import base_url
 
-Responses = dict[int | str, dict[str, Any]]
+
+class RouteText(TypedDict, total=False):
+    """What a route says of itself in the OpenAPI document."""
+
+    operation_id: Required[str]
+    description: Required[str]
+    summary: Required[str]
+    # The answers it documents beyond the platform's (refusals, mostly).
+    responses: dict[int | str, dict[str, Any]]
+
+
 # The body a route answers a record with, and the version its ETag names (None: no ETag).
 Served = tuple[bytes | str, int | None]
 
@@ -78,11 +88,7 @@ class RecordRoutes(Generic[Payload, Record]):
     def add_create(
         self,
         router: APIRouter,
-        *,
-        operation_id: str,
-        description: str,
-        summary: str,
-        responses: Responses,
+        **text: Unpack[RouteText],
     ) -> None:
         """POST {collection}: the record saved with `WriteMode.CREATE`."""
 
@@ -98,11 +104,8 @@ class RecordRoutes(Generic[Payload, Record]):
             self.collection,
             create,
             methods=["POST"],
-            operation_id=operation_id,
-            description=description,
             status_code=201,
-            summary=summary,
-            responses=responses,
+            **text,
         )
 
     def add_replace(
@@ -110,10 +113,7 @@ class RecordRoutes(Generic[Payload, Record]):
         router: APIRouter,
         *,
         if_match: bool,
-        operation_id: str,
-        description: str,
-        summary: str,
-        responses: Responses,
+        **text: Unpack[RouteText],
     ) -> None:
         """PUT {collection}/{id}: the record saved with `WriteMode.UPDATE`; with `if_match`, an
         If-Match header names the version the change was made to."""
@@ -149,21 +149,14 @@ class RecordRoutes(Generic[Payload, Record]):
             self.item,
             replace_if_match if if_match else replace,
             methods=["PUT"],
-            operation_id=operation_id,
-            description=description,
-            summary=summary,
-            responses=responses,
+            **text,
         )
 
     def add_retire(
         self,
         router: APIRouter,
         retire: Callable[[AsyncSession, str], Awaitable[Record]],
-        *,
-        operation_id: str,
-        description: str,
-        summary: str,
-        responses: Responses | None = None,
+        **text: Unpack[RouteText],
     ) -> None:
         """POST {collection}/{id}/retire."""
 
@@ -178,21 +171,14 @@ class RecordRoutes(Generic[Payload, Record]):
             f"{self.item}/retire",
             retire_record,
             methods=["POST"],
-            operation_id=operation_id,
-            description=description,
-            summary=summary,
-            responses=responses,
+            **text,
         )
 
     def add_read(
         self,
         router: APIRouter,
         read: Callable[[AsyncSession, str], Awaitable[Record]],
-        *,
-        operation_id: str,
-        description: str,
-        summary: str,
-        responses: Responses | None = None,
+        **text: Unpack[RouteText],
     ) -> None:
         """GET {collection}/{id}, open to all (the ORUK reads)."""
 
@@ -205,10 +191,7 @@ class RecordRoutes(Generic[Payload, Record]):
             self.item,
             read_record,
             methods=["GET"],
-            operation_id=operation_id,
-            description=description,
-            summary=summary,
-            responses=responses,
+            **text,
         )
 
     def _answer(self, stored: Record) -> Response:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Generic, Protocol, TypeVar
 
+import orjson
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -136,6 +137,20 @@ def decide(
     return None
 
 
+async def live_reference(
+    kind: str,
+    get: Callable[[str], Awaitable[Record | None]],
+    record_id: str,
+    expression: str,
+) -> Record:
+    """The live record an input refers to by id (at `expression`): a missing or retired one
+    makes the input invalid (422)."""
+    record = await get(record_id)
+    if record is None or record.retired_at is not None:
+        raise Unprocessable(f"no {kind} with id {record_id}", expression=expression)
+    return record
+
+
 @dataclass(frozen=True, slots=True)
 class Write(Generic[Record]):
     """A create or update about to be written: the record's id, what is stored under it now,
@@ -184,15 +199,31 @@ async def begin_versioned_write(
     return await begin_write(kind, current, record_id, payload, mode)
 
 
-async def finish_nested_save(
+async def save_nested(
     session: AsyncSession,
     kind: str,
     repository: PlaceRepository[Stored],
-    record_id: str,
-    created: bool,
+    write: Write[Stored],
+    columns: dict[str, Any],
+    rendered: tuple[dict[str, Any], dict[str, Any]],
     now: datetime,
 ) -> tuple[Stored, Outcome]:
-    """After saving a record that services nest: feed entry, then re-render its services."""
+    """Save a record that services nest: its own `columns`, its `rendered` ORUK document and
+    FHIR resource, and the next version; then its feed entry, and its services re-rendered."""
+    record_id, created = write.record_id, write.existing is None
+    document, fhir_resource = rendered
+    await repository.save(
+        {
+            "id": record_id,
+            **columns,
+            "document": orjson.dumps(document).decode(),
+            "fhir_resource": orjson.dumps(fhir_resource).decode(),
+            "version": write.existing.version + 1 if write.existing else 1,
+            "last_modified_at": now,
+            "input_digest": write.digest,
+        },
+        exists=not created,
+    )
     await ChangeRepository(session).record(kind, [record_id], "updated", now)
     if not created:
         await rendering.refresh_services(session, await repository.live_services(record_id), now)

@@ -2,15 +2,15 @@
 
 from datetime import UTC, datetime
 
-import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from directory_api.curation import (
     Outcome,
     WriteMode,
     begin_versioned_write,
-    finish_nested_save,
+    live_reference,
     retire_nested,
+    save_nested,
     target_id,
 )
 from directory_api.documents.fhir import location_resource
@@ -19,7 +19,7 @@ from directory_api.geography.repository import PostcodeRepository
 from directory_api.locations.repository import LocationRepository, StoredLocation
 from directory_api.locations.schemas import LocationIn
 from directory_api.organizations.repository import OrganizationRepository
-from signpost_platform.errors import NotFound, Unprocessable
+from signpost_platform.errors import NotFound
 
 
 async def save_location(
@@ -37,13 +37,11 @@ async def save_location(
     )
     if write.unchanged is not None:
         return write.unchanged, Outcome.UNCHANGED
-    existing = write.existing
     if payload.organization_id:
-        organization = await OrganizationRepository(session).get(payload.organization_id)
-        if organization is None or organization.retired_at is not None:
-            raise Unprocessable(
-                f"no organization with id {payload.organization_id}", expression="organization_id"
-            )
+        organizations = OrganizationRepository(session)
+        await live_reference(
+            "organization", organizations.get, payload.organization_id, "organization_id"
+        )
     centroid = None
     postcode = payload.postcode
     if postcode and payload.latitude is None:
@@ -51,26 +49,16 @@ async def save_location(
         centroid = (area.latitude, area.longitude) if area else None
     now = datetime.now(UTC)
     document = location_document(record_id, payload, centroid)
-    await repository.save(
-        {
-            "id": record_id,
-            "organization_id": payload.organization_id,
-            "location_type": payload.location_type,
-            "name": payload.name,
-            "postcode": postcode,
-            "latitude": document.get("latitude"),
-            "longitude": document.get("longitude"),
-            "document": orjson.dumps(document).decode(),
-            "fhir_resource": orjson.dumps(location_resource(document, now)).decode(),
-            "version": (existing.version + 1) if existing else 1,
-            "last_modified_at": now,
-            "input_digest": write.digest,
-        },
-        exists=existing is not None,
-    )
-    return await finish_nested_save(
-        session, "location", repository, record_id, existing is None, now
-    )
+    columns = {
+        "organization_id": payload.organization_id,
+        "location_type": payload.location_type,
+        "name": payload.name,
+        "postcode": postcode,
+        "latitude": document.get("latitude"),
+        "longitude": document.get("longitude"),
+    }
+    rendered = (document, location_resource(document, now))
+    return await save_nested(session, "location", repository, write, columns, rendered, now)
 
 
 async def retire_location(session: AsyncSession, location_id: str) -> StoredLocation:

@@ -3,15 +3,15 @@
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from directory_api.curation import (
     Outcome,
     WriteMode,
     begin_versioned_write,
-    finish_nested_save,
+    live_reference,
     retire_nested,
+    save_nested,
     target_id,
 )
 from directory_api.documents import reading
@@ -38,38 +38,30 @@ async def save_organization(
     )
     if write.unchanged is not None:
         return write.unchanged, Outcome.UNCHANGED
-    existing = write.existing
     if payload.parent_organization_id:
         if payload.parent_organization_id == record_id:
             raise Unprocessable(
                 "an organisation cannot be its own parent", expression="parent_organization_id"
             )
-        parent = await repository.get(payload.parent_organization_id)
-        if parent is None or parent.retired_at is not None:
-            raise Unprocessable(
-                f"no organization with id {payload.parent_organization_id}",
-                expression="parent_organization_id",
-            )
+        await live_reference(
+            "organization",
+            repository.get,
+            payload.parent_organization_id,
+            "parent_organization_id",
+        )
     now = datetime.now(UTC)
     document = organization_document(record_id, payload)
     search_text = " ".join(
         filter(None, (payload.name, payload.alternate_name, payload.description))
     )
-    await repository.save(
-        {
-            "id": record_id,
-            "name": payload.name,
-            "search_text": search_text.lower(),
-            "document": orjson.dumps(document).decode(),
-            "fhir_resource": orjson.dumps(organization_resource(document, now)).decode(),
-            "version": (existing.version + 1) if existing else 1,
-            "last_modified_at": now,
-            "input_digest": write.digest,
-        },
-        exists=existing is not None,
-    )
-    return await finish_nested_save(
-        session, "organization", repository, record_id, existing is None, now
+    return await save_nested(
+        session,
+        "organization",
+        repository,
+        write,
+        {"name": payload.name, "search_text": search_text.lower()},
+        (document, organization_resource(document, now)),
+        now,
     )
 
 

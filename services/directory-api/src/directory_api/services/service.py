@@ -12,6 +12,7 @@ from directory_api.curation import (
     WriteMode,
     begin_versioned_write,
     derived_id,
+    live_reference,
     target_id,
 )
 from directory_api.documents import reading, rendering
@@ -217,11 +218,8 @@ async def _save_nested(session: AsyncSession, payload: ServiceIn) -> None:
 
 
 async def _check_references(session: AsyncSession, payload: ServiceIn) -> None:
-    organization = await OrganizationRepository(session).get(payload.provider_id)
-    if organization is None or organization.retired_at is not None:
-        raise Unprocessable(
-            f"no organization with id {payload.provider_id}", expression="organization_id"
-        )
+    organizations = OrganizationRepository(session)
+    await live_reference("organization", organizations.get, payload.provider_id, "organization_id")
     location_ids = [link.target_location_id for link in payload.service_at_locations or []]
     locations = await LocationRepository(session).many(location_ids)
     for index, location_id in enumerate(location_ids):

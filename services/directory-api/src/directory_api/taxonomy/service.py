@@ -7,7 +7,7 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from directory_api.changes.repository import ChangeRepository
-from directory_api.curation import Outcome, WriteMode, begin_write, target_id
+from directory_api.curation import Outcome, WriteMode, begin_write, live_reference, target_id
 from directory_api.documents import reading, rendering
 from directory_api.documents.oruk import taxonomy_document, term_document
 from directory_api.services.search import Page
@@ -61,11 +61,9 @@ async def save_term(
     existing = write.existing
     taxonomy = None
     if payload.taxonomy_id:
-        taxonomy = await repository.get_taxonomy(payload.taxonomy_id)
-        if taxonomy is None or taxonomy.retired_at is not None:
-            raise Unprocessable(
-                f"no taxonomy with id {payload.taxonomy_id}", expression="taxonomy_id"
-            )
+        taxonomy = await live_reference(
+            "taxonomy", repository.get_taxonomy, payload.taxonomy_id, "taxonomy_id"
+        )
     if payload.parent_id:
         await _check_parent(repository, record_id, payload.parent_id, payload.taxonomy_id)
     now = datetime.now(UTC)
@@ -124,9 +122,7 @@ async def retire_term(session: AsyncSession, term_id: str) -> StoredTerm:
 async def _check_parent(
     repository: TaxonomyRepository, term_id: str, parent_id: str, taxonomy_id: str | None
 ) -> None:
-    parent = await repository.get_term(parent_id)
-    if parent is None or parent.retired_at is not None:
-        raise Unprocessable(f"no taxonomy_term with id {parent_id}", expression="parent_id")
+    parent = await live_reference("taxonomy_term", repository.get_term, parent_id, "parent_id")
     if parent.taxonomy_id != taxonomy_id:
         raise Unprocessable(
             "a parent term must belong to the same taxonomy", expression="parent_id"

@@ -337,17 +337,22 @@ class ServiceRepository:
                 literal_column("NULL").label("squared"),
             ).where(*self._conditions(search))
             order = ["name", "id"]
+        total, rows = await self._page_of_matches(matches, order, page)
+        return total, await self._hits(rows, full=full, fhir=fhir)
+
+    async def _page_of_matches(
+        self, matches: Any, order: list[str], page: Page
+    ) -> tuple[int, list[Any]]:
+        """A page of (id, total, squared distance) rows of `matches`, sorted by its columns
+        named in `order` ("unplaced": those with no distance last), and the count of all."""
         found = matches.cte("matches").prefix_with("MATERIALIZED")
         sort = [found.c.squared.is_(None) if key == "unplaced" else found.c[key] for key in order]
         statement = select(found.c.id, func.count().over(), found.c.squared).order_by(*sort)
         rows = list(await self.session.execute(_paged(statement, page)))
         if rows:
-            total = rows[0][1]
-        else:
-            total = (
-                await self.session.execute(select(func.count()).select_from(found))
-            ).scalar_one()
-        return total, await self._hits(rows, full=full, fhir=fhir)
+            return rows[0][1], rows
+        count = select(func.count()).select_from(found)
+        return (await self.session.execute(count)).scalar_one(), rows
 
     async def _hits(self, rows: list[Any], *, full: bool, fhir: bool) -> list[Hit]:
         """The stored JSON of a page of (id, total, squared distance) rows, in their order."""
@@ -398,17 +403,7 @@ class ServiceRepository:
                 .where(*self._conditions(search))
             )
             order = ["name", "service_id", "id"]
-        found = matches.cte("matches").prefix_with("MATERIALIZED")
-        statement = select(found.c.id, func.count().over(), found.c.squared).order_by(
-            *(found.c[key] for key in order)
-        )
-        rows = list(await self.session.execute(_paged(statement, page)))
-        if rows:
-            total = rows[0][1]
-        else:
-            total = (
-                await self.session.execute(select(func.count()).select_from(found))
-            ).scalar_one()
+        total, rows = await self._page_of_matches(matches, order, page)
         link_ids = [row[0] for row in rows]
         details = (
             {

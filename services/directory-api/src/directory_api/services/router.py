@@ -92,19 +92,12 @@ async def list_services(request: Request, session: ReadSessionDep) -> Response:
             envelope(len(rows), Page(1, None), contents, search.notes),
             headers=_warnings(search.notes),
         )
-    if _is_ndjson(query):
 
-        async def services_page(session: AsyncSession, page: Page) -> list[bytes]:
-            _, hits = await service.search_services(session, search, page, full=full)
-            return [_with_distance(hit) for hit in hits]
+    async def services_page(session: AsyncSession, page: Page) -> tuple[int, list[bytes]]:
+        total, hits = await service.search_services(session, search, page, full=full)
+        return total, [_with_distance(hit) for hit in hits]
 
-        return _ndjson(request, services_page, search.notes)
-    page = read_page(query, settings.oruk_default_per_page, settings.oruk_max_per_page)
-    total, hits = await service.search_services(session, search, page, full=full)
-    return json_response(
-        envelope(total, page, [_with_distance(h) for h in hits], search.notes),
-        headers=_warnings(search.notes),
-    )
+    return await _answer_search(request, session, query, search.notes, services_page)
 
 
 SERVICES.add_read(
@@ -130,19 +123,12 @@ async def list_service_at_locations(request: Request, session: ReadSessionDep) -
     query = QueryReader(list(request.query_params.multi_items()), SERVICE_AT_LOCATION_PARAMETERS)
     search = await service_filter(session, query, settings)
     full = bool(query.boolean("full"))
-    if _is_ndjson(query):
 
-        async def links_page(session: AsyncSession, page: Page) -> list[bytes]:
-            _, items = await service.search_at_locations(session, search, page, full=full)
-            return [orjson.dumps(item) for item in items]
+    async def links_page(session: AsyncSession, page: Page) -> tuple[int, list[bytes]]:
+        total, items = await service.search_at_locations(session, search, page, full=full)
+        return total, [orjson.dumps(item) for item in items]
 
-        return _ndjson(request, links_page, search.notes)
-    page = read_page(query, settings.oruk_default_per_page, settings.oruk_max_per_page)
-    total, items = await service.search_at_locations(session, search, page, full=full)
-    return json_response(
-        envelope(total, page, [orjson.dumps(item) for item in items], search.notes),
-        headers=_warnings(search.notes),
-    )
+    return await _answer_search(request, session, query, search.notes, links_page)
 
 
 @router.get(
@@ -218,11 +204,24 @@ async def assure_service(
     return json_response(stored.document, version=stored.version)
 
 
-def _is_ndjson(query: QueryReader) -> bool:
-    return query.choice("format") == "ndjson"
+# One page of a search's matches (serialised) and how many there are in all.
+PageFetcher = Callable[[AsyncSession, Page], Awaitable[tuple[int, list[bytes]]]]
 
 
-PageFetcher = Callable[[AsyncSession, Page], Awaitable[list[bytes]]]
+async def _answer_search(
+    request: Request,
+    session: AsyncSession,
+    query: QueryReader,
+    notes: list[SearchNote],
+    fetch: PageFetcher,
+) -> Response:
+    """Every match as NDJSON (`format=ndjson`), else the page asked for in the ORUK envelope."""
+    if query.choice("format") == "ndjson":
+        return _ndjson(request, fetch, notes)
+    settings = request.app.state.settings
+    page = read_page(query, settings.oruk_default_per_page, settings.oruk_max_per_page)
+    total, contents = await fetch(session, page)
+    return json_response(envelope(total, page, contents, notes), headers=_warnings(notes))
 
 
 def _ndjson(request: Request, fetch: PageFetcher, notes: list[SearchNote]) -> StreamingResponse:
@@ -234,7 +233,7 @@ def _ndjson(request: Request, fetch: PageFetcher, notes: list[SearchNote]) -> St
         number = 1
         while True:
             async with database.read_sessionmaker() as session:
-                batch = await fetch(session, Page(number, 500))
+                _, batch = await fetch(session, Page(number, 500))
             for line in batch:
                 yield line + b"\n"
             if len(batch) < 500:

@@ -73,6 +73,7 @@ class Versioned(Curated, Protocol):
 Stored = TypeVar("Stored", bound=Versioned)
 Stored_co = TypeVar("Stored_co", bound=Versioned, covariant=True)
 Record = TypeVar("Record", bound=Curated)
+Found = TypeVar("Found")
 
 
 class PlaceRepository(Protocol[Stored_co]):
@@ -137,18 +138,32 @@ def decide(
     return None
 
 
+async def stored_record(
+    kind: str, get: Callable[[str], Awaitable[Found | None]], record_id: str
+) -> Found:
+    """The record a URL names (retired ones included), or 404."""
+    record = await get(record_id)
+    if record is None:
+        raise NotFound(f"no {kind} with id {record_id}", expression="id")
+    return record
+
+
+def require_live(kind: str, record: Record | None, record_id: str, expression: str) -> Record:
+    """The live record an input refers to by id (at `expression`): a missing or retired one
+    makes the input invalid (422)."""
+    if record is None or record.retired_at is not None:
+        raise Unprocessable(f"no {kind} with id {record_id}", expression=expression)
+    return record
+
+
 async def live_reference(
     kind: str,
     get: Callable[[str], Awaitable[Record | None]],
     record_id: str,
     expression: str,
 ) -> Record:
-    """The live record an input refers to by id (at `expression`): a missing or retired one
-    makes the input invalid (422)."""
-    record = await get(record_id)
-    if record is None or record.retired_at is not None:
-        raise Unprocessable(f"no {kind} with id {record_id}", expression=expression)
-    return record
+    """`require_live` for a record read by id."""
+    return require_live(kind, await get(record_id), record_id, expression)
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,9 +251,7 @@ async def retire_nested(
     session: AsyncSession, kind: str, repository: PlaceRepository[Stored], record_id: str
 ) -> Stored:
     """Retire a record no live service uses (idempotent): a tombstone in the feed."""
-    existing = await repository.get(record_id)
-    if existing is None:
-        raise NotFound(f"no {kind} with id {record_id}", expression="id")
+    existing = await stored_record(kind, repository.get, record_id)
     if existing.retired_at is not None:
         return existing
     if services := await repository.live_services(record_id):

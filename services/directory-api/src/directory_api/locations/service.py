@@ -11,6 +11,7 @@ from directory_api.curation import (
     live_reference,
     retire_nested,
     save_nested,
+    stored_record,
     target_id,
 )
 from directory_api.documents.fhir import location_resource
@@ -19,7 +20,6 @@ from directory_api.geography.repository import PostcodeRepository
 from directory_api.locations.repository import LocationRepository, StoredLocation
 from directory_api.locations.schemas import LocationIn
 from directory_api.organizations.repository import OrganizationRepository
-from signpost_platform.errors import NotFound
 
 
 async def save_location(
@@ -67,7 +67,4 @@ async def retire_location(session: AsyncSession, location_id: str) -> StoredLoca
 
 
 async def read_location(session: AsyncSession, location_id: str) -> StoredLocation:
-    stored = await LocationRepository(session).get(location_id)
-    if stored is None:
-        raise NotFound(f"no location with id {location_id}", expression="id")
-    return stored
+    return await stored_record("location", LocationRepository(session).get, location_id)

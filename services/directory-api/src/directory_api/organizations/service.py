@@ -12,6 +12,7 @@ from directory_api.curation import (
     live_reference,
     retire_nested,
     save_nested,
+    stored_record,
     target_id,
 )
 from directory_api.documents import reading
@@ -20,7 +21,7 @@ from directory_api.documents.oruk import organization_document
 from directory_api.organizations.repository import OrganizationRepository, StoredOrganization
 from directory_api.organizations.schemas import OrganizationIn
 from directory_api.services.search import Page
-from signpost_platform.errors import NotFound, Unprocessable
+from signpost_platform.errors import Unprocessable
 
 
 async def save_organization(
@@ -82,9 +83,8 @@ async def read_with_services(
     session: AsyncSession, organization_id: str, *, full_services: bool
 ) -> tuple[StoredOrganization, dict[str, Any]]:
     """An organisation and its document with its live services nested (list items or full)."""
-    stored = await OrganizationRepository(session).get(organization_id)
-    if stored is None:
-        raise NotFound(f"no organization with id {organization_id}", expression="id")
+    organizations = OrganizationRepository(session)
+    stored = await stored_record("organization", organizations.get, organization_id)
     document = await reading.organization_with_services(
         session, stored, full_services=full_services
     )

@@ -1,6 +1,6 @@
 """ORUK service reads (public) and service curation (scope directory:write)."""
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
 import orjson
@@ -24,9 +24,10 @@ from directory_api.services.search import (
     Hit,
     Page,
     SearchNote,
+    ServiceFilter,
 )
 from signpost_platform.db import ReadSessionDep, SessionDep
-from signpost_platform.parameters import declare
+from signpost_platform.parameters import QueryParameter, declare
 
 router = APIRouter(tags=["Open Referral UK"])
 curation = APIRouter(tags=["curation"])
@@ -81,10 +82,7 @@ def _with_distance(hit: Hit) -> bytes:
     openapi_extra=declare(SERVICE_PARAMETERS),
 )
 async def list_services(request: Request, session: ReadSessionDep) -> Response:
-    settings = request.app.state.settings
-    query = QueryReader(list(request.query_params.multi_items()), SERVICE_PARAMETERS)
-    search = await service_filter(session, query, settings)
-    full = bool(query.boolean("full"))
+    query, search, full = await _read_search(request, session, SERVICE_PARAMETERS)
     if query.boolean("minimal"):
         rows = await service.list_minimal(session, search)
         contents = [orjson.dumps({"id": i, "last_modified": timestamp(m)}) for i, m in rows]
@@ -119,10 +117,7 @@ SERVICES.add_read(
     openapi_extra=declare(SERVICE_AT_LOCATION_PARAMETERS),
 )
 async def list_service_at_locations(request: Request, session: ReadSessionDep) -> Response:
-    settings = request.app.state.settings
-    query = QueryReader(list(request.query_params.multi_items()), SERVICE_AT_LOCATION_PARAMETERS)
-    search = await service_filter(session, query, settings)
-    full = bool(query.boolean("full"))
+    query, search, full = await _read_search(request, session, SERVICE_AT_LOCATION_PARAMETERS)
 
     async def links_page(session: AsyncSession, page: Page) -> tuple[int, list[bytes]]:
         total, items = await service.search_at_locations(session, search, page, full=full)
@@ -202,6 +197,15 @@ async def assure_service(
         payload.assured_date or datetime.now(UTC).date(),
     )
     return json_response(stored.document, version=stored.version)
+
+
+async def _read_search(
+    request: Request, session: AsyncSession, parameters: Sequence[QueryParameter]
+) -> tuple[QueryReader, ServiceFilter, bool]:
+    """A service search's query, the filter it asks for, and whether items are fully nested."""
+    query = QueryReader(list(request.query_params.multi_items()), parameters)
+    search = await service_filter(session, query, request.app.state.settings)
+    return query, search, bool(query.boolean("full"))
 
 
 # One page of a search's matches (serialised) and how many there are in all.

@@ -13,6 +13,8 @@ from directory_api.curation import (
     begin_versioned_write,
     derived_id,
     live_reference,
+    require_live,
+    stored_record,
     target_id,
 )
 from directory_api.documents import reading, rendering
@@ -157,9 +159,7 @@ async def retire_service(session: AsyncSession, service_id: str) -> StoredServic
     It stays readable at /services/{id}, so referrals that name it can still show what it was.
     """
     repository = ServiceRepository(session)
-    existing = await repository.get(service_id)
-    if existing is None:
-        raise NotFound(f"no service with id {service_id}", expression="id")
+    existing = await stored_record("service", repository.get, service_id)
     if existing.retired_at is not None:
         return existing
     now = datetime.now(UTC)
@@ -178,9 +178,7 @@ async def assure_service(
 ) -> StoredService:
     """Record that a service's entry was checked on `assured_on` (and by whom)."""
     repository = ServiceRepository(session)
-    existing = await repository.get(service_id)
-    if existing is None:
-        raise NotFound(f"no service with id {service_id}", expression="id")
+    existing = await stored_record("service", repository.get, service_id)
     if existing.retired_at is not None:
         raise Conflict(f"service {service_id} is retired", expression="id")
     content = orjson.loads(existing.content)
@@ -199,10 +197,7 @@ async def assure_service(
 
 
 async def read_service(session: AsyncSession, service_id: str) -> StoredService:
-    stored = await ServiceRepository(session).get(service_id)
-    if stored is None:
-        raise NotFound(f"no service with id {service_id}", expression="id")
-    return stored
+    return await stored_record("service", ServiceRepository(session).get, service_id)
 
 
 async def _save_nested(session: AsyncSession, payload: ServiceIn) -> None:
@@ -223,27 +218,16 @@ async def _check_references(session: AsyncSession, payload: ServiceIn) -> None:
     location_ids = [link.target_location_id for link in payload.service_at_locations or []]
     locations = await LocationRepository(session).many(location_ids)
     for index, location_id in enumerate(location_ids):
-        location = locations.get(location_id)
-        if location is None or location.retired_at is not None:
-            raise Unprocessable(
-                f"no location with id {location_id}",
-                expression=f"service_at_locations[{index}].location_id",
-            )
+        element = f"service_at_locations[{index}].location_id"
+        require_live("location", locations.get(location_id), location_id, element)
     term_ids = [attribute.term_id for attribute in payload.attributes or []]
     terms = await TaxonomyRepository(session).terms(term_ids)
     seen: set[str] = set()
     for index, term_id in enumerate(term_ids):
-        term = terms.get(term_id)
-        if term is None or term.retired_at is not None:
-            raise Unprocessable(
-                f"no taxonomy_term with id {term_id}",
-                expression=f"attributes[{index}].taxonomy_term_id",
-            )
+        element = f"attributes[{index}].taxonomy_term_id"
+        require_live("taxonomy_term", terms.get(term_id), term_id, element)
         if term_id in seen:
-            raise Unprocessable(
-                f"taxonomy_term {term_id} is attached twice",
-                expression=f"attributes[{index}].taxonomy_term_id",
-            )
+            raise Unprocessable(f"taxonomy_term {term_id} is attached twice", expression=element)
         seen.add(term_id)
 
 

@@ -7,13 +7,20 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from directory_api.changes.repository import ChangeRepository
-from directory_api.curation import Outcome, WriteMode, begin_write, live_reference, target_id
+from directory_api.curation import (
+    Outcome,
+    WriteMode,
+    begin_write,
+    live_reference,
+    stored_record,
+    target_id,
+)
 from directory_api.documents import reading, rendering
 from directory_api.documents.oruk import taxonomy_document, term_document
 from directory_api.services.search import Page
 from directory_api.taxonomy.repository import StoredTaxonomy, StoredTerm, TaxonomyRepository
 from directory_api.taxonomy.schemas import TaxonomyIn, TaxonomyTermIn
-from signpost_platform.errors import BadRequest, Conflict, NotFound, Unprocessable
+from signpost_platform.errors import BadRequest, Conflict, Unprocessable
 
 
 async def save_taxonomy(
@@ -93,9 +100,7 @@ async def save_term(
 async def retire_term(session: AsyncSession, term_id: str) -> StoredTerm:
     """Retire a term no live service or live child term uses (idempotent)."""
     repository = TaxonomyRepository(session)
-    existing = await repository.get_term(term_id)
-    if existing is None:
-        raise NotFound(f"no taxonomy_term with id {term_id}", expression="id")
+    existing = await stored_record("taxonomy_term", repository.get_term, term_id)
     if existing.retired_at is not None:
         return existing
     if users := await repository.services_using_terms([term_id], live_only=True):
@@ -146,9 +151,8 @@ async def list_taxonomies(
 
 async def read_taxonomy(session: AsyncSession, taxonomy_id: str) -> dict[str, Any]:
     """A taxonomy with its live terms nested."""
-    stored = await TaxonomyRepository(session).get_taxonomy(taxonomy_id)
-    if stored is None:
-        raise NotFound(f"no taxonomy with id {taxonomy_id}", expression="id")
+    taxonomies = TaxonomyRepository(session)
+    stored = await stored_record("taxonomy", taxonomies.get_taxonomy, taxonomy_id)
     return await reading.taxonomy_with_terms(session, stored)
 
 
@@ -175,7 +179,4 @@ async def list_terms(
 
 
 async def read_term(session: AsyncSession, term_id: str) -> StoredTerm:
-    stored = await TaxonomyRepository(session).get_term(term_id)
-    if stored is None:
-        raise NotFound(f"no taxonomy_term with id {term_id}", expression="id")
-    return stored
+    return await stored_record("taxonomy_term", TaxonomyRepository(session).get_term, term_id)

@@ -5,7 +5,7 @@ OperationOutcomes (the platform renders errors by path).
 """
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, TypedDict, Unpack
 
 from fastapi import APIRouter, Path, Request
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -132,14 +132,20 @@ async def search_healthcare_services(request: Request, session: ReadSessionDep) 
     )
 
 
+class RouteText(TypedDict):
+    """What a route says of itself in the OpenAPI document."""
+
+    operation_id: str
+    description: str
+    summary: str
+
+
 def _add_read(
     kind: str,
     model: type[FhirResource],
     parameter: str,
     read: Callable[[AsyncSession, str], Awaitable[str]],
-    *,
-    description: str,
-    summary: str,
+    **text: Unpack[RouteText],
 ) -> None:
     """GET /fhir/{kind}/{id}: the stored resource; an id that is not a UUID is simply unknown."""
 
@@ -148,15 +154,8 @@ def _add_read(
     ) -> Response:
         return FhirResponse((await read(session, _id(record_id))).encode())
 
-    router.add_api_route(
-        f"/{kind}/{{{parameter}}}",
-        read_resource,
-        methods=["GET"],
-        operation_id=f"read{kind}",
-        description=description,
-        summary=summary,
-        responses=_one(model),
-    )
+    path = f"/{kind}/{{{parameter}}}"
+    router.add_api_route(path, read_resource, methods=["GET"], responses=_one(model), **text)
 
 
 def _add_named_resource(
@@ -164,14 +163,12 @@ def _add_named_resource(
     model: type[FhirResource],
     parameter: str,
     *,
-    search_description: str,
-    search_summary: str,
-    read_description: str,
-    read_summary: str,
+    search: RouteText,
+    read: RouteText,
 ) -> None:
     """The search (NAME_PARAMETERS) and the read of a kind served from its own records."""
 
-    async def search(request: Request, session: ReadSessionDep) -> Response:
+    async def search_resources(request: Request, session: ReadSessionDep) -> Response:
         parsed = await search_request(request, NAME_PARAMETERS)
         total, rows = await service.search_named(
             session,
@@ -185,20 +182,18 @@ def _add_named_resource(
         entries = [(row.id, row.fhir_resource.encode()) for row in rows]
         return FhirResponse(searchset(f"{base_url(request)}/fhir/{kind}", parsed, entries, total))
 
-    async def read(session: AsyncSession, record_id: str) -> str:
+    async def read_resource(session: AsyncSession, record_id: str) -> str:
         return await service.read_named(session, kind, record_id)
 
     router.add_api_route(
         f"/{kind}",
-        search,
+        search_resources,
         methods=["GET"],
-        operation_id=f"search{kind}",
-        description=search_description,
-        summary=search_summary,
         openapi_extra=declare_search(NAME_PARAMETERS),
         responses=_searchset(model),
+        **search,
     )
-    _add_read(kind, model, parameter, read, description=read_description, summary=read_summary)
+    _add_read(kind, model, parameter, read_resource, **read)
 
 
 _add_read(
@@ -206,6 +201,7 @@ _add_read(
     HealthcareService,
     "service_id",
     service.read_healthcare_service,
+    operation_id="readHealthcareService",
     description="A directory service rendered as a UK Core HealthcareService: types from its "
     "taxonomy terms, locations, opening times, languages, cost and eligibility. 404 "
     "for an unknown id.",
@@ -215,22 +211,34 @@ _add_named_resource(
     "Location",
     Location,
     "location_id",
-    search_description="Locations as UK Core Location, by name, id and last update, in pages "
-    "with total and paging links.",
-    search_summary="Search locations",
-    read_description="A directory location as a UK Core Location, with its address and "
-    "position. 404 for an unknown id.",
-    read_summary="One location",
+    search=RouteText(
+        operation_id="searchLocation",
+        description="Locations as UK Core Location, by name, id and last update, in pages "
+        "with total and paging links.",
+        summary="Search locations",
+    ),
+    read=RouteText(
+        operation_id="readLocation",
+        description="A directory location as a UK Core Location, with its address and "
+        "position. 404 for an unknown id.",
+        summary="One location",
+    ),
 )
 _add_named_resource(
     "Organization",
     Organization,
     "organization_id",
-    search_description="Organisations as UK Core Organization, by name, id and last update, "
-    "in pages with total and paging links.",
-    search_summary="Search organisations",
-    read_description="A directory organisation as a UK Core Organization. 404 for an unknown id.",
-    read_summary="One organisation",
+    search=RouteText(
+        operation_id="searchOrganization",
+        description="Organisations as UK Core Organization, by name, id and last update, "
+        "in pages with total and paging links.",
+        summary="Search organisations",
+    ),
+    read=RouteText(
+        operation_id="readOrganization",
+        description="A directory organisation as a UK Core Organization. 404 for an unknown id.",
+        summary="One organisation",
+    ),
 )
 
 

@@ -85,11 +85,7 @@ class RecordRoutes(Generic[Payload, Record]):
     def item(self) -> str:
         return f"{self.collection}/{{{self.parameter}}}"
 
-    def add_create(
-        self,
-        router: APIRouter,
-        **text: Unpack[RouteText],
-    ) -> None:
+    def add_create(self, router: APIRouter, **text: Unpack[RouteText]) -> None:
         """POST {collection}: the record saved with `WriteMode.CREATE`."""
 
         async def create(request: Request, session: SessionDep, _caller: WriteCaller) -> Response:
@@ -100,13 +96,7 @@ class RecordRoutes(Generic[Payload, Record]):
             status = 201 if outcome is Outcome.CREATED else 200
             return json_response(body, status, version, {"Location": location})
 
-        router.add_api_route(
-            self.collection,
-            create,
-            methods=["POST"],
-            status_code=201,
-            **text,
-        )
+        router.add_api_route(self.collection, create, methods=["POST"], status_code=201, **text)
 
     def add_replace(
         self,
@@ -145,12 +135,8 @@ class RecordRoutes(Generic[Payload, Record]):
             )
             return self._answer(stored)
 
-        router.add_api_route(
-            self.item,
-            replace_if_match if if_match else replace,
-            methods=["PUT"],
-            **text,
-        )
+        endpoint = replace_if_match if if_match else replace
+        router.add_api_route(self.item, endpoint, methods=["PUT"], **text)
 
     def add_retire(
         self,
@@ -167,12 +153,7 @@ class RecordRoutes(Generic[Payload, Record]):
         ) -> Response:
             return self._answer(await retire(session, as_uuid("id", url_id)))
 
-        router.add_api_route(
-            f"{self.item}/retire",
-            retire_record,
-            methods=["POST"],
-            **text,
-        )
+        router.add_api_route(f"{self.item}/retire", retire_record, methods=["POST"], **text)
 
     def add_read(
         self,
@@ -187,12 +168,7 @@ class RecordRoutes(Generic[Payload, Record]):
         ) -> Response:
             return self._answer(await read(session, as_uuid("id", url_id)))
 
-        router.add_api_route(
-            self.item,
-            read_record,
-            methods=["GET"],
-            **text,
-        )
+        router.add_api_route(self.item, read_record, methods=["GET"], **text)
 
     def _answer(self, stored: Record) -> Response:
         body, version = self.served(stored)

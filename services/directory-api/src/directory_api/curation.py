@@ -7,16 +7,23 @@ different content is a conflict. Retired records are never changed or silently r
 
 import hashlib
 import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Protocol, TypeVar
+from typing import Annotated, Any, Generic, Protocol, TypeVar
 
+import orjson
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from directory_api.changes.repository import ChangeRepository
 from directory_api.documents import rendering
+from signpost_platform.auth import Caller, require_scope
 from signpost_platform.errors import Conflict, NotFound, PreconditionFailed, Unprocessable
+
+# The caller of a curation route: its token must grant directory:write.
+WriteCaller = Annotated[Caller, require_scope("directory:write")]
 
 # The refusals `decide`, `retire_nested` and the If-Match check give, for the curation routes to
 # declare in the OpenAPI document.
@@ -65,6 +72,8 @@ class Versioned(Curated, Protocol):
 
 Stored = TypeVar("Stored", bound=Versioned)
 Stored_co = TypeVar("Stored_co", bound=Versioned, covariant=True)
+Record = TypeVar("Record", bound=Curated)
+Found = TypeVar("Found")
 
 
 class PlaceRepository(Protocol[Stored_co]):
@@ -129,15 +138,107 @@ def decide(
     return None
 
 
-async def finish_nested_save(
+async def stored_record(
+    kind: str, get: Callable[[str], Awaitable[Found | None]], record_id: str
+) -> Found:
+    """The record a URL names (retired ones included), or 404."""
+    record = await get(record_id)
+    if record is None:
+        raise NotFound(f"no {kind} with id {record_id}", expression="id")
+    return record
+
+
+def require_live(kind: str, record: Record | None, record_id: str, expression: str) -> Record:
+    """The live record an input refers to by id (at `expression`): a missing or retired one
+    makes the input invalid (422)."""
+    if record is None or record.retired_at is not None:
+        raise Unprocessable(f"no {kind} with id {record_id}", expression=expression)
+    return record
+
+
+async def live_reference(
+    kind: str,
+    get: Callable[[str], Awaitable[Record | None]],
+    record_id: str,
+    expression: str,
+) -> Record:
+    """`require_live` for a record read by id."""
+    return require_live(kind, await get(record_id), record_id, expression)
+
+
+@dataclass(frozen=True, slots=True)
+class Write(Generic[Record]):
+    """A create or update about to be written: the record's id, what is stored under it now,
+    and the digest of the input that will replace it."""
+
+    record_id: str
+    existing: Record | None
+    digest: str
+    # The stored record when it already has this content: answer it, write nothing.
+    unchanged: Record | None
+
+
+async def begin_write(
+    kind: str,
+    get: Callable[[str], Awaitable[Record | None]],
+    record_id: str,
+    payload: BaseModel,
+    mode: WriteMode,
+) -> Write[Record]:
+    """The start every create and update of `record_id` (see `target_id`) shares: what is
+    stored, whether the write is refused (`decide`) or has nothing to do."""
+    existing = await get(record_id)
+    new_digest = digest(payload)
+    outcome = decide(kind, record_id, existing, new_digest, mode)
+    unchanged = existing if outcome is Outcome.UNCHANGED else None
+    return Write(record_id, existing, new_digest, unchanged)
+
+
+async def begin_versioned_write(
+    kind: str,
+    get: Callable[[str], Awaitable[Stored | None]],
+    record_id: str,
+    payload: BaseModel,
+    mode: WriteMode,
+    expected_version: int | None,
+) -> Write[Stored]:
+    """`begin_write` for a record with versions: an If-Match naming another version than the
+    stored one is refused first (412), before any other refusal."""
+
+    async def current(wanted_id: str) -> Stored | None:
+        existing = await get(wanted_id)
+        if existing and expected_version is not None and existing.version != expected_version:
+            raise stale(kind, existing.version, expected_version)
+        return existing
+
+    return await begin_write(kind, current, record_id, payload, mode)
+
+
+async def save_nested(
     session: AsyncSession,
     kind: str,
     repository: PlaceRepository[Stored],
-    record_id: str,
-    created: bool,
+    write: Write[Stored],
+    columns: dict[str, Any],
+    rendered: tuple[dict[str, Any], dict[str, Any]],
     now: datetime,
 ) -> tuple[Stored, Outcome]:
-    """After saving a record that services nest: feed entry, then re-render its services."""
+    """Save a record that services nest: its own `columns`, its `rendered` ORUK document and
+    FHIR resource, and the next version; then its feed entry, and its services re-rendered."""
+    record_id, created = write.record_id, write.existing is None
+    document, fhir_resource = rendered
+    await repository.save(
+        {
+            "id": record_id,
+            **columns,
+            "document": orjson.dumps(document).decode(),
+            "fhir_resource": orjson.dumps(fhir_resource).decode(),
+            "version": write.existing.version + 1 if write.existing else 1,
+            "last_modified_at": now,
+            "input_digest": write.digest,
+        },
+        exists=not created,
+    )
     await ChangeRepository(session).record(kind, [record_id], "updated", now)
     if not created:
         await rendering.refresh_services(session, await repository.live_services(record_id), now)
@@ -150,9 +251,7 @@ async def retire_nested(
     session: AsyncSession, kind: str, repository: PlaceRepository[Stored], record_id: str
 ) -> Stored:
     """Retire a record no live service uses (idempotent): a tombstone in the feed."""
-    existing = await repository.get(record_id)
-    if existing is None:
-        raise NotFound(f"no {kind} with id {record_id}", expression="id")
+    existing = await stored_record(kind, repository.get, record_id)
     if existing.retired_at is not None:
         return existing
     if services := await repository.live_services(record_id):

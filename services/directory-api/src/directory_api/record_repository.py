@@ -1,20 +1,27 @@
-"""The SQL organisations and locations share: read and write one table of curated records."""
+"""The SQL the directory's curated records share: read, write and list one table of them."""
 
 from collections.abc import Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import ColumnElement, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from signpost_platform.paging import page
 
 Stored = TypeVar("Stored")
 
 
 class RecordRepository(Generic[Stored]):
-    """get, many and save for `model`, rows read as `stored` (built from `columns`)."""
+    """get, many, page and save for `model`, rows read as `stored`: a frozen dataclass whose
+    fields are columns of `model` of the same names, read in its field order (`columns`)."""
 
     model: ClassVar[Any]
-    columns: ClassVar[tuple[Any, ...]]
     stored: ClassVar[Any]
+    columns: ClassVar[tuple[Any, ...]]
+
+    def __init_subclass__(cls) -> None:
+        super().__init_subclass__()
+        cls.columns = tuple(getattr(cls.model, name) for name in cls.stored.__slots__)
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -29,6 +36,26 @@ class RecordRepository(Generic[Stored]):
             return {}
         rows = await self.session.execute(select(*self.columns).where(self.model.id.in_(set(ids))))
         return {row.id: self.stored(*row) for row in rows}
+
+    async def page(
+        self,
+        conditions: Sequence[ColumnElement[bool]],
+        order: Sequence[Any],
+        *,
+        limit: int | None,
+        offset: int,
+    ) -> tuple[int, list[Stored]]:
+        """The records meeting `conditions`, in `order`, from `offset` (at most `limit`; None:
+        all of them), and how many meet them: the page of an ORUK or FHIR list."""
+        statement = select(*self.columns).where(*conditions).order_by(*order)
+        if limit is None:
+            rows = list(await self.session.execute(statement))
+            return len(rows), [self.stored(*row) for row in rows]
+        total, rows = await page(
+            self.session, statement, self.model, conditions, count=limit, offset=offset
+        )
+        assert total is not None  # `page` counts unless told not to
+        return total, [self.stored(*row) for row in rows]
 
     async def save(self, values: dict[str, Any], *, exists: bool) -> None:
         if exists:

@@ -4,9 +4,11 @@ Resources are rendered when the directory changes and served from storage. Error
 OperationOutcomes (the platform renders errors by path).
 """
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypedDict, Unpack
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from directory_api import __version__
@@ -130,90 +132,114 @@ async def search_healthcare_services(request: Request, session: ReadSessionDep) 
     )
 
 
-@router.get(
-    "/HealthcareService/{service_id}",
+class RouteText(TypedDict):
+    """What a route says of itself in the OpenAPI document."""
+
+    operation_id: str
+    description: str
+    summary: str
+
+
+def _add_read(
+    kind: str,
+    model: type[FhirResource],
+    parameter: str,
+    read: Callable[[AsyncSession, str], Awaitable[str]],
+    **text: Unpack[RouteText],
+) -> None:
+    """GET /fhir/{kind}/{id}: the stored resource; an id that is not a UUID is simply unknown."""
+
+    async def read_resource(
+        record_id: Annotated[str, Path(alias=parameter)], session: ReadSessionDep
+    ) -> Response:
+        return FhirResponse((await read(session, _id(record_id))).encode())
+
+    path = f"/{kind}/{{{parameter}}}"
+    router.add_api_route(path, read_resource, methods=["GET"], responses=_one(model), **text)
+
+
+def _add_named_resource(
+    kind: service.NamedKind,
+    model: type[FhirResource],
+    parameter: str,
+    *,
+    search: RouteText,
+    read: RouteText,
+) -> None:
+    """The search (NAME_PARAMETERS) and the read of a kind served from its own records."""
+
+    async def search_resources(request: Request, session: ReadSessionDep) -> Response:
+        parsed = await search_request(request, NAME_PARAMETERS)
+        total, rows = await service.search_named(
+            session,
+            kind,
+            _single(parsed, "name"),
+            parsed.count,
+            parsed.offset,
+            ids=parsed.ids(),
+            last_updated=parsed.last_updated(),
+        )
+        entries = [(row.id, row.fhir_resource.encode()) for row in rows]
+        return FhirResponse(searchset(f"{base_url(request)}/fhir/{kind}", parsed, entries, total))
+
+    async def read_resource(session: AsyncSession, record_id: str) -> str:
+        return await service.read_named(session, kind, record_id)
+
+    router.add_api_route(
+        f"/{kind}",
+        search_resources,
+        methods=["GET"],
+        openapi_extra=declare_search(NAME_PARAMETERS),
+        responses=_searchset(model),
+        **search,
+    )
+    _add_read(kind, model, parameter, read_resource, **read)
+
+
+_add_read(
+    "HealthcareService",
+    HealthcareService,
+    "service_id",
+    service.read_healthcare_service,
     operation_id="readHealthcareService",
     description="A directory service rendered as a UK Core HealthcareService: types from its "
     "taxonomy terms, locations, opening times, languages, cost and eligibility. 404 "
     "for an unknown id.",
     summary="One service as a UK Core HealthcareService",
-    responses=_one(HealthcareService),
 )
-async def read_healthcare_service(service_id: str, session: ReadSessionDep) -> Response:
-    return FhirResponse((await service.read_healthcare_service(session, _id(service_id))).encode())
-
-
-@router.get(
-    "/Location",
-    operation_id="searchLocation",
-    description="Locations as UK Core Location, by name, id and last update, in pages with total "
-    "and paging links.",
-    summary="Search locations",
-    openapi_extra=declare_search(NAME_PARAMETERS),
-    responses=_searchset(Location),
+_add_named_resource(
+    "Location",
+    Location,
+    "location_id",
+    search=RouteText(
+        operation_id="searchLocation",
+        description="Locations as UK Core Location, by name, id and last update, in pages "
+        "with total and paging links.",
+        summary="Search locations",
+    ),
+    read=RouteText(
+        operation_id="readLocation",
+        description="A directory location as a UK Core Location, with its address and "
+        "position. 404 for an unknown id.",
+        summary="One location",
+    ),
 )
-async def search_locations(request: Request, session: ReadSessionDep) -> Response:
-    parsed = await search_request(request, NAME_PARAMETERS)
-    total, rows = await service.search_locations(
-        session,
-        _single(parsed, "name"),
-        parsed.count,
-        parsed.offset,
-        ids=parsed.ids(),
-        last_updated=parsed.last_updated(),
-    )
-    resource_base = f"{base_url(request)}/fhir/Location"
-    return FhirResponse(
-        searchset(resource_base, parsed, [(r.id, r.fhir_resource.encode()) for r in rows], total)
-    )
-
-
-@router.get(
-    "/Location/{location_id}",
-    operation_id="readLocation",
-    description="A directory location as a UK Core Location, with its address and position. 404 "
-    "for an unknown id.",
-    summary="One location",
-    responses=_one(Location),
+_add_named_resource(
+    "Organization",
+    Organization,
+    "organization_id",
+    search=RouteText(
+        operation_id="searchOrganization",
+        description="Organisations as UK Core Organization, by name, id and last update, "
+        "in pages with total and paging links.",
+        summary="Search organisations",
+    ),
+    read=RouteText(
+        operation_id="readOrganization",
+        description="A directory organisation as a UK Core Organization. 404 for an unknown id.",
+        summary="One organisation",
+    ),
 )
-async def read_location(location_id: str, session: ReadSessionDep) -> Response:
-    return FhirResponse((await service.read_location(session, _id(location_id))).encode())
-
-
-@router.get(
-    "/Organization",
-    operation_id="searchOrganization",
-    description="Organisations as UK Core Organization, by name, id and last update, in pages "
-    "with total and paging links.",
-    summary="Search organisations",
-    openapi_extra=declare_search(NAME_PARAMETERS),
-    responses=_searchset(Organization),
-)
-async def search_organizations(request: Request, session: ReadSessionDep) -> Response:
-    parsed = await search_request(request, NAME_PARAMETERS)
-    total, rows = await service.search_organizations(
-        session,
-        _single(parsed, "name"),
-        parsed.count,
-        parsed.offset,
-        ids=parsed.ids(),
-        last_updated=parsed.last_updated(),
-    )
-    resource_base = f"{base_url(request)}/fhir/Organization"
-    return FhirResponse(
-        searchset(resource_base, parsed, [(r.id, r.fhir_resource.encode()) for r in rows], total)
-    )
-
-
-@router.get(
-    "/Organization/{organization_id}",
-    operation_id="readOrganization",
-    description="A directory organisation as a UK Core Organization. 404 for an unknown id.",
-    summary="One organisation",
-    responses=_one(Organization),
-)
-async def read_organization(organization_id: str, session: ReadSessionDep) -> Response:
-    return FhirResponse((await service.read_organization(session, _id(organization_id))).encode())
 
 
 def _single(parsed: SearchQuery, name: str) -> str | None:

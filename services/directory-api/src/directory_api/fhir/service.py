@@ -1,6 +1,8 @@
 """FHIR searches over the directory: parsed FHIR parameters → the directory's filters."""
 
+from collections.abc import Sequence
 from datetime import timedelta
+from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -63,43 +65,33 @@ async def read_healthcare_service(session: AsyncSession, service_id: str) -> str
     return stored.fhir_resource
 
 
-async def search_locations(
+# The records served as FHIR resources of the same name, searched by name, id and last update.
+NamedKind = Literal["Location", "Organization"]
+_NAMED_RECORDS: dict[NamedKind, type[LocationRepository] | type[OrganizationRepository]] = {
+    "Location": LocationRepository,
+    "Organization": OrganizationRepository,
+}
+
+
+async def search_named(
     session: AsyncSession,
+    kind: NamedKind,
     name: str | None,
     count: int,
     offset: int,
     *,
     ids: list[list[str]],
     last_updated: list[DateRange],
-) -> tuple[int, list[StoredLocation]]:
-    return await LocationRepository(session).search(
+) -> tuple[int, Sequence[StoredLocation | StoredOrganization]]:
+    """A page of live locations or organisations (`kind`), by name, id and last update."""
+    return await _NAMED_RECORDS[kind](session).search(
         name, count, offset, ids=ids, last_updated=last_updated
     )
 
 
-async def read_location(session: AsyncSession, location_id: str) -> str:
-    stored = await LocationRepository(session).get(location_id)
+async def read_named(session: AsyncSession, kind: NamedKind, record_id: str) -> str:
+    """The FHIR resource of a live location or organisation (`kind`)."""
+    stored = await _NAMED_RECORDS[kind](session).get(record_id)
     if stored is None or stored.retired_at is not None:
-        raise NotFound(f"no Location with id {location_id}", expression="Location.id")
-    return stored.fhir_resource
-
-
-async def search_organizations(
-    session: AsyncSession,
-    name: str | None,
-    count: int,
-    offset: int,
-    *,
-    ids: list[list[str]],
-    last_updated: list[DateRange],
-) -> tuple[int, list[StoredOrganization]]:
-    return await OrganizationRepository(session).search(
-        name, count, offset, ids=ids, last_updated=last_updated
-    )
-
-
-async def read_organization(session: AsyncSession, organization_id: str) -> str:
-    stored = await OrganizationRepository(session).get(organization_id)
-    if stored is None or stored.retired_at is not None:
-        raise NotFound(f"no Organization with id {organization_id}", expression="Organization.id")
+        raise NotFound(f"no {kind} with id {record_id}", expression=f"{kind}.id")
     return stored.fhir_resource

@@ -1,23 +1,20 @@
 """`POST /imports` (bulk import of an ORUK export) and `GET /imports/{id}` (its progress)."""
 
-from typing import Annotated
-
 import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from directory_api.bodies import json_response
+from directory_api.curation import WriteCaller
 from directory_api.imports import service
 from directory_api.imports.search import IMPORT_PARAMETERS
 from directory_api.oruk.params import QueryReader, as_uuid
-from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import ReadSessionDep
 from signpost_platform.errors import UnsupportedMediaType
 from signpost_platform.parameters import declare
 from signpost_platform.urls import base_url
 
 router = APIRouter(tags=["imports"])
-WriteCaller = Annotated[Caller, require_scope("directory:write")]
 _TYPES = ("application/json", "application/x-ndjson", "application/ndjson")
 
 

@@ -25,21 +25,8 @@ class StoredLocation:
     input_digest: str
 
 
-_STORED = (
-    Location.id,
-    Location.location_type,
-    Location.document,
-    Location.fhir_resource,
-    Location.version,
-    Location.last_modified_at,
-    Location.retired_at,
-    Location.input_digest,
-)
-
-
 class LocationRepository(RecordRepository[StoredLocation]):
     model = Location
-    columns = _STORED
     stored = StoredLocation
 
     async def live_services(self, location_id: str) -> list[str]:
@@ -65,16 +52,5 @@ class LocationRepository(RecordRepository[StoredLocation]):
         conditions += [date_condition(Location.last_modified_at, r) for r in last_updated]
         if name:
             conditions.append(contains(func.lower(Location.name), name.lower()))
-        total = (
-            await self.session.execute(
-                select(func.count()).select_from(Location).where(*conditions)
-            )
-        ).scalar_one()
-        rows = await self.session.execute(
-            select(*_STORED)
-            .where(*conditions)
-            .order_by(Location.name, Location.id)
-            .limit(limit)
-            .offset(offset)
-        )
-        return total, [StoredLocation(*row) for row in rows]
+        order = (Location.name, Location.id)
+        return await self.page(conditions, order, limit=limit, offset=offset)

@@ -2,17 +2,16 @@
 
 from datetime import UTC, datetime
 
-import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from directory_api.curation import (
     Outcome,
     WriteMode,
-    decide,
-    digest,
-    finish_nested_save,
+    begin_versioned_write,
+    live_reference,
     retire_nested,
-    stale,
+    save_nested,
+    stored_record,
     target_id,
 )
 from directory_api.documents.fhir import location_resource
@@ -21,7 +20,6 @@ from directory_api.geography.repository import PostcodeRepository
 from directory_api.locations.repository import LocationRepository, StoredLocation
 from directory_api.locations.schemas import LocationIn
 from directory_api.organizations.repository import OrganizationRepository
-from signpost_platform.errors import NotFound, Unprocessable
 
 
 async def save_location(
@@ -34,19 +32,16 @@ async def save_location(
     """Create or update a location, then re-render the services delivered there."""
     repository = LocationRepository(session)
     record_id = target_id(location_id, payload.id)
-    existing = await repository.get(record_id)
-    if existing and expected_version is not None and existing.version != expected_version:
-        raise stale("location", existing.version, expected_version)
-    new_digest = digest(payload)
-    if (stop := decide("location", record_id, existing, new_digest, mode)) is not None:
-        assert existing is not None
-        return existing, stop
+    write = await begin_versioned_write(
+        "location", repository.get, record_id, payload, mode, expected_version
+    )
+    if write.unchanged is not None:
+        return write.unchanged, Outcome.UNCHANGED
     if payload.organization_id:
-        organization = await OrganizationRepository(session).get(payload.organization_id)
-        if organization is None or organization.retired_at is not None:
-            raise Unprocessable(
-                f"no organization with id {payload.organization_id}", expression="organization_id"
-            )
+        organizations = OrganizationRepository(session)
+        await live_reference(
+            "organization", organizations.get, payload.organization_id, "organization_id"
+        )
     centroid = None
     postcode = payload.postcode
     if postcode and payload.latitude is None:
@@ -54,26 +49,16 @@ async def save_location(
         centroid = (area.latitude, area.longitude) if area else None
     now = datetime.now(UTC)
     document = location_document(record_id, payload, centroid)
-    await repository.save(
-        {
-            "id": record_id,
-            "organization_id": payload.organization_id,
-            "location_type": payload.location_type,
-            "name": payload.name,
-            "postcode": postcode,
-            "latitude": document.get("latitude"),
-            "longitude": document.get("longitude"),
-            "document": orjson.dumps(document).decode(),
-            "fhir_resource": orjson.dumps(location_resource(document, now)).decode(),
-            "version": (existing.version + 1) if existing else 1,
-            "last_modified_at": now,
-            "input_digest": new_digest,
-        },
-        exists=existing is not None,
-    )
-    return await finish_nested_save(
-        session, "location", repository, record_id, existing is None, now
-    )
+    columns = {
+        "organization_id": payload.organization_id,
+        "location_type": payload.location_type,
+        "name": payload.name,
+        "postcode": postcode,
+        "latitude": document.get("latitude"),
+        "longitude": document.get("longitude"),
+    }
+    rendered = (document, location_resource(document, now))
+    return await save_nested(session, "location", repository, write, columns, rendered, now)
 
 
 async def retire_location(session: AsyncSession, location_id: str) -> StoredLocation:
@@ -82,7 +67,4 @@ async def retire_location(session: AsyncSession, location_id: str) -> StoredLoca
 
 
 async def read_location(session: AsyncSession, location_id: str) -> StoredLocation:
-    stored = await LocationRepository(session).get(location_id)
-    if stored is None:
-        raise NotFound(f"no location with id {location_id}", expression="id")
-    return stored
+    return await stored_record("location", LocationRepository(session).get, location_id)

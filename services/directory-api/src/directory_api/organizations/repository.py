@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, select
 
 from directory_api.organizations.models import Organization
 from directory_api.record_repository import RecordRepository
@@ -25,21 +25,8 @@ class StoredOrganization:
     input_digest: str
 
 
-_STORED = (
-    Organization.id,
-    Organization.name,
-    Organization.document,
-    Organization.fhir_resource,
-    Organization.version,
-    Organization.last_modified_at,
-    Organization.retired_at,
-    Organization.input_digest,
-)
-
-
 class OrganizationRepository(RecordRepository[StoredOrganization]):
     model = Organization
-    columns = _STORED
     stored = StoredOrganization
 
     async def live_services(self, organization_id: str) -> list[str]:
@@ -64,12 +51,5 @@ class OrganizationRepository(RecordRepository[StoredOrganization]):
         conditions += [date_condition(Organization.last_modified_at, r) for r in last_updated]
         for word in (text or "").lower().split():
             conditions.append(contains(Organization.search_text, word))
-        total = (
-            await self.session.execute(
-                select(func.count()).select_from(Organization).where(*conditions)
-            )
-        ).scalar_one()
-        statement = select(*_STORED).where(*conditions).order_by(Organization.name, Organization.id)
-        if limit is not None:
-            statement = statement.limit(limit).offset(offset)
-        return total, [StoredOrganization(*row) for row in await self.session.execute(statement)]
+        order = (Organization.name, Organization.id)
+        return await self.page(conditions, order, limit=limit, offset=offset)

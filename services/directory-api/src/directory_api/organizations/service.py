@@ -3,17 +3,16 @@
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from directory_api.curation import (
     Outcome,
     WriteMode,
-    decide,
-    digest,
-    finish_nested_save,
+    begin_versioned_write,
+    live_reference,
     retire_nested,
-    stale,
+    save_nested,
+    stored_record,
     target_id,
 )
 from directory_api.documents import reading
@@ -22,7 +21,7 @@ from directory_api.documents.oruk import organization_document
 from directory_api.organizations.repository import OrganizationRepository, StoredOrganization
 from directory_api.organizations.schemas import OrganizationIn
 from directory_api.services.search import Page
-from signpost_platform.errors import NotFound, Unprocessable
+from signpost_platform.errors import Unprocessable
 
 
 async def save_organization(
@@ -35,44 +34,35 @@ async def save_organization(
     """Create or update an organisation, then re-render its services."""
     repository = OrganizationRepository(session)
     record_id = target_id(organization_id, payload.id)
-    existing = await repository.get(record_id)
-    if existing and expected_version is not None and existing.version != expected_version:
-        raise stale("organization", existing.version, expected_version)
-    new_digest = digest(payload)
-    if (stop := decide("organization", record_id, existing, new_digest, mode)) is not None:
-        assert existing is not None
-        return existing, stop
+    write = await begin_versioned_write(
+        "organization", repository.get, record_id, payload, mode, expected_version
+    )
+    if write.unchanged is not None:
+        return write.unchanged, Outcome.UNCHANGED
     if payload.parent_organization_id:
         if payload.parent_organization_id == record_id:
             raise Unprocessable(
                 "an organisation cannot be its own parent", expression="parent_organization_id"
             )
-        parent = await repository.get(payload.parent_organization_id)
-        if parent is None or parent.retired_at is not None:
-            raise Unprocessable(
-                f"no organization with id {payload.parent_organization_id}",
-                expression="parent_organization_id",
-            )
+        await live_reference(
+            "organization",
+            repository.get,
+            payload.parent_organization_id,
+            "parent_organization_id",
+        )
     now = datetime.now(UTC)
     document = organization_document(record_id, payload)
     search_text = " ".join(
         filter(None, (payload.name, payload.alternate_name, payload.description))
     )
-    await repository.save(
-        {
-            "id": record_id,
-            "name": payload.name,
-            "search_text": search_text.lower(),
-            "document": orjson.dumps(document).decode(),
-            "fhir_resource": orjson.dumps(organization_resource(document, now)).decode(),
-            "version": (existing.version + 1) if existing else 1,
-            "last_modified_at": now,
-            "input_digest": new_digest,
-        },
-        exists=existing is not None,
-    )
-    return await finish_nested_save(
-        session, "organization", repository, record_id, existing is None, now
+    return await save_nested(
+        session,
+        "organization",
+        repository,
+        write,
+        {"name": payload.name, "search_text": search_text.lower()},
+        (document, organization_resource(document, now)),
+        now,
     )
 
 
@@ -93,9 +83,8 @@ async def read_with_services(
     session: AsyncSession, organization_id: str, *, full_services: bool
 ) -> tuple[StoredOrganization, dict[str, Any]]:
     """An organisation and its document with its live services nested (list items or full)."""
-    stored = await OrganizationRepository(session).get(organization_id)
-    if stored is None:
-        raise NotFound(f"no organization with id {organization_id}", expression="id")
+    organizations = OrganizationRepository(session)
+    stored = await stored_record("organization", organizations.get, organization_id)
     document = await reading.organization_with_services(
         session, stored, full_services=full_services
     )

@@ -1,12 +1,14 @@
-"""The ORUK paginated envelope, spliced around stored JSON."""
+"""The ORUK paginated envelope, spliced around stored JSON, and the page a list asks for."""
 
 import math
 from collections.abc import Sequence
 
 import orjson
+from fastapi import Request
 
 from directory_api.oruk.params import FORMAT_JSON, PAGE, PER_PAGE, QueryReader
 from directory_api.services.search import Page, SearchNote
+from signpost_platform.parameters import QueryParameter
 
 
 def read_page(query: QueryReader, default_size: int, max_size: int) -> Page:
@@ -17,10 +19,13 @@ def read_page(query: QueryReader, default_size: int, max_size: int) -> Page:
     )
 
 
-def read_list_page(query: QueryReader, default_size: int, max_size: int) -> Page:
-    """The page of a list that `LIST_PARAMETERS` (JSON only) are read for."""
+def read_list(request: Request, parameters: Sequence[QueryParameter]) -> tuple[QueryReader, Page]:
+    """The query of a list that answers JSON only (`LIST_PARAMETERS` and its own), and the
+    page it asks for within the service's page sizes."""
+    settings = request.app.state.settings
+    query = QueryReader(list(request.query_params.multi_items()), parameters)
     query.choice(FORMAT_JSON.name)
-    return read_page(query, default_size, max_size)
+    return query, read_page(query, settings.oruk_default_per_page, settings.oruk_max_per_page)
 
 
 def envelope(

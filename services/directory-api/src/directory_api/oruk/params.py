@@ -89,6 +89,10 @@ class QueryReader:
             raise BadRequest(f"{name} is empty", expression=name)
         return values[0]
 
+    def search_text(self) -> str | None:
+        """The full text search: `search`, else its ORUK v1 name `text`."""
+        return self.text(SEARCH.name) or self.text(TEXT.name)
+
     def items(self, name: str) -> list[str]:
         """Comma-separated (or repeated) values of one parameter."""
         result = []

@@ -1,21 +1,18 @@
 """`GET /reports/unassured`: live services not assured within N months (ORUK asks for 3)."""
 
-from typing import Annotated
-
 import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from directory_api.bodies import json_response
+from directory_api.curation import WriteCaller
 from directory_api.oruk.params import QueryReader
 from directory_api.reports import service
 from directory_api.reports.search import MONTHS
-from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import ReadSessionDep
 from signpost_platform.parameters import declare
 
 router = APIRouter(tags=["reports"])
-WriteCaller = Annotated[Caller, require_scope("directory:write")]
 
 
 @router.get(

@@ -30,7 +30,7 @@ async def service_filter(
     """Validate every filter parameter; raises BadRequest naming the first bad one."""
     taxonomy = TaxonomyRepository(session)
     search = ServiceFilter()
-    text = query.text("search") or query.text("text")
+    text = query.search_text()
     search.text_words = [word for word in (text or "").lower().split() if word]
 
     if term_ids := query.uuids("taxonomy_term_id"):

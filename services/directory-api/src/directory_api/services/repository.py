@@ -2,10 +2,10 @@
 
 import math
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
@@ -40,6 +40,8 @@ from signpost_platform.text_match import contains, starts_with
 # Metres per degree of latitude, and of longitude at the equator (WGS84, near enough for ranking).
 _METRES_PER_DEGREE_LATITUDE = 110_574.0
 _METRES_PER_DEGREE_LONGITUDE = 111_320.0
+
+Child = TypeVar("Child")
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +105,8 @@ _STORED = (
     Service.input_digest,
 )
 _DOCUMENT_COLUMNS = {"content", "document", "summary", "fhir_resource"}
+# The tables a service's search facts are kept in (`ServiceFacts`).
+_FACT_TABLES = (ServiceLanguage, ServiceDeliveryMode, ServiceOpening, ServiceAreaCode, ServicePlace)
 
 
 def _stored() -> AnySelect:
@@ -149,38 +153,19 @@ class ServiceRepository:
     async def replace_links(
         self, service_id: str, links: Sequence[LinkRow], attributes: Sequence[AttributeRow]
     ) -> None:
-        await self.session.execute(
-            delete(ServiceAtLocation).where(ServiceAtLocation.service_id == service_id)
+        """The service's links to locations and terms become these (their fields are the
+        tables' columns)."""
+        children: tuple[tuple[Any, Sequence[LinkRow] | Sequence[AttributeRow]], ...] = (
+            (ServiceAtLocation, links),
+            (ServiceAttribute, attributes),
         )
-        await self.session.execute(
-            delete(ServiceAttribute).where(ServiceAttribute.service_id == service_id)
-        )
-        if links:
-            await self.session.execute(
-                insert(ServiceAtLocation),
-                [
-                    {
-                        "id": link.id,
-                        "service_id": service_id,
-                        "location_id": link.location_id,
-                        "content": link.content,
-                    }
-                    for link in links
-                ],
-            )
-        if attributes:
-            await self.session.execute(
-                insert(ServiceAttribute),
-                [
-                    {
-                        "id": a.id,
-                        "service_id": service_id,
-                        "taxonomy_term_id": a.taxonomy_term_id,
-                        "link_type": a.link_type,
-                    }
-                    for a in attributes
-                ],
-            )
+        for table, _ in children:
+            await self.session.execute(delete(table).where(table.service_id == service_id))
+        for table, rows in children:
+            if rows:
+                await self.session.execute(
+                    insert(table), [{**asdict(row), "service_id": service_id} for row in rows]
+                )
 
     async def link_ids_owned_elsewhere(
         self, service_id: str, link_ids: Sequence[str], attribute_ids: Sequence[str]
@@ -197,46 +182,40 @@ class ServiceRepository:
         return found
 
     async def links_of(self, service_ids: Sequence[str]) -> dict[str, list[LinkRow]]:
-        rows = await self.session.execute(
-            select(
-                ServiceAtLocation.service_id,
-                ServiceAtLocation.id,
-                ServiceAtLocation.location_id,
-                ServiceAtLocation.content,
-            )
-            .where(ServiceAtLocation.service_id.in_(set(service_ids)))
-            .order_by(ServiceAtLocation.service_id, ServiceAtLocation.id)
+        return await self._children_of(
+            ServiceAtLocation,
+            LinkRow,
+            service_ids,
+            ServiceAtLocation.location_id,
+            ServiceAtLocation.content,
         )
-        result: dict[str, list[LinkRow]] = defaultdict(list)
-        for service_id, link_id, location_id, content in rows:
-            result[service_id].append(LinkRow(link_id, location_id, content))
-        return result
 
     async def attributes_of(self, service_ids: Sequence[str]) -> dict[str, list[AttributeRow]]:
-        rows = await self.session.execute(
-            select(
-                ServiceAttribute.service_id,
-                ServiceAttribute.id,
-                ServiceAttribute.taxonomy_term_id,
-                ServiceAttribute.link_type,
-            )
-            .where(ServiceAttribute.service_id.in_(set(service_ids)))
-            .order_by(ServiceAttribute.service_id, ServiceAttribute.id)
+        return await self._children_of(
+            ServiceAttribute,
+            AttributeRow,
+            service_ids,
+            ServiceAttribute.taxonomy_term_id,
+            ServiceAttribute.link_type,
         )
-        result: dict[str, list[AttributeRow]] = defaultdict(list)
-        for service_id, attribute_id, term_id, link_type in rows:
-            result[service_id].append(AttributeRow(attribute_id, term_id, link_type))
+
+    async def _children_of(
+        self, table: Any, row: Callable[..., Child], service_ids: Sequence[str], *columns: Any
+    ) -> dict[str, list[Child]]:
+        """The rows of a table of the services' children, by service, each built by `row` from
+        its id and `columns`, in id order."""
+        rows = await self.session.execute(
+            select(table.service_id, table.id, *columns)
+            .where(table.service_id.in_(set(service_ids)))
+            .order_by(table.service_id, table.id)
+        )
+        result: dict[str, list[Child]] = defaultdict(list)
+        for service_id, *values in rows:
+            result[service_id].append(row(*values))
         return result
 
     async def replace_facts(self, service_id: str, facts: ServiceFacts) -> None:
-        for table in (
-            ServiceLanguage,
-            ServiceDeliveryMode,
-            ServiceOpening,
-            ServiceAreaCode,
-            ServicePlace,
-        ):
-            await self.session.execute(delete(table).where(table.service_id == service_id))
+        await self.remove_facts(service_id)
         batches: list[tuple[Any, list[dict[str, Any]]]] = [
             (
                 ServiceLanguage,
@@ -276,14 +255,8 @@ class ServiceRepository:
                 await self.session.execute(insert(table), rows)
 
     async def remove_facts(self, service_id: str) -> None:
-        """A retired service is found by no search: its facts go."""
-        for table in (
-            ServiceLanguage,
-            ServiceDeliveryMode,
-            ServiceOpening,
-            ServiceAreaCode,
-            ServicePlace,
-        ):
+        """A retired service is found by no search: its facts go (and before new ones come)."""
+        for table in _FACT_TABLES:
             await self.session.execute(delete(table).where(table.service_id == service_id))
 
     # Reads
@@ -364,17 +337,22 @@ class ServiceRepository:
                 literal_column("NULL").label("squared"),
             ).where(*self._conditions(search))
             order = ["name", "id"]
+        total, rows = await self._page_of_matches(matches, order, page)
+        return total, await self._hits(rows, full=full, fhir=fhir)
+
+    async def _page_of_matches(
+        self, matches: Any, order: list[str], page: Page
+    ) -> tuple[int, list[Any]]:
+        """A page of (id, total, squared distance) rows of `matches`, sorted by its columns
+        named in `order` ("unplaced": those with no distance last), and the count of all."""
         found = matches.cte("matches").prefix_with("MATERIALIZED")
         sort = [found.c.squared.is_(None) if key == "unplaced" else found.c[key] for key in order]
         statement = select(found.c.id, func.count().over(), found.c.squared).order_by(*sort)
         rows = list(await self.session.execute(_paged(statement, page)))
         if rows:
-            total = rows[0][1]
-        else:
-            total = (
-                await self.session.execute(select(func.count()).select_from(found))
-            ).scalar_one()
-        return total, await self._hits(rows, full=full, fhir=fhir)
+            return rows[0][1], rows
+        count = select(func.count()).select_from(found)
+        return (await self.session.execute(count)).scalar_one(), rows
 
     async def _hits(self, rows: list[Any], *, full: bool, fhir: bool) -> list[Hit]:
         """The stored JSON of a page of (id, total, squared distance) rows, in their order."""
@@ -425,17 +403,7 @@ class ServiceRepository:
                 .where(*self._conditions(search))
             )
             order = ["name", "service_id", "id"]
-        found = matches.cte("matches").prefix_with("MATERIALIZED")
-        statement = select(found.c.id, func.count().over(), found.c.squared).order_by(
-            *(found.c[key] for key in order)
-        )
-        rows = list(await self.session.execute(_paged(statement, page)))
-        if rows:
-            total = rows[0][1]
-        else:
-            total = (
-                await self.session.execute(select(func.count()).select_from(found))
-            ).scalar_one()
+        total, rows = await self._page_of_matches(matches, order, page)
         link_ids = [row[0] for row in rows]
         details = (
             {

@@ -1,20 +1,20 @@
 """ORUK service reads (public) and service curation (scope directory:write)."""
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime
-from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
-from directory_api.bodies import expected_version, json_response, parse_body
-from directory_api.curation import UPDATE_REFUSALS, Outcome, WriteMode
+from directory_api.bodies import json_response, parse_body
+from directory_api.curation import UPDATE_REFUSALS, WriteCaller
 from directory_api.documents.shape import timestamp
 from directory_api.oruk.pages import envelope, read_page
 from directory_api.oruk.params import QueryReader, as_uuid
+from directory_api.record_routes import RecordRoutes, document_with_version
 from directory_api.services import service
 from directory_api.services.query import service_filter
 from directory_api.services.schemas import AssuranceIn, ServiceIn
@@ -24,15 +24,16 @@ from directory_api.services.search import (
     Hit,
     Page,
     SearchNote,
+    ServiceFilter,
 )
-from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import ReadSessionDep, SessionDep
-from signpost_platform.parameters import declare
-from signpost_platform.urls import base_url
+from signpost_platform.parameters import QueryParameter, declare
 
 router = APIRouter(tags=["Open Referral UK"])
 curation = APIRouter(tags=["curation"])
-WriteCaller = Annotated[Caller, require_scope("directory:write")]
+SERVICES = RecordRoutes(
+    "/services", "service_id", ServiceIn, service.save_service, document_with_version
+)
 NDJSON = "application/x-ndjson"
 
 FILTERS_DOC = """
@@ -81,10 +82,7 @@ def _with_distance(hit: Hit) -> bytes:
     openapi_extra=declare(SERVICE_PARAMETERS),
 )
 async def list_services(request: Request, session: ReadSessionDep) -> Response:
-    settings = request.app.state.settings
-    query = QueryReader(list(request.query_params.multi_items()), SERVICE_PARAMETERS)
-    search = await service_filter(session, query, settings)
-    full = bool(query.boolean("full"))
+    query, search, full = await _read_search(request, session, SERVICE_PARAMETERS)
     if query.boolean("minimal"):
         rows = await service.list_minimal(session, search)
         contents = [orjson.dumps({"id": i, "last_modified": timestamp(m)}) for i, m in rows]
@@ -92,32 +90,23 @@ async def list_services(request: Request, session: ReadSessionDep) -> Response:
             envelope(len(rows), Page(1, None), contents, search.notes),
             headers=_warnings(search.notes),
         )
-    if _is_ndjson(query):
 
-        async def services_page(session: AsyncSession, page: Page) -> list[bytes]:
-            _, hits = await service.search_services(session, search, page, full=full)
-            return [_with_distance(hit) for hit in hits]
+    async def services_page(session: AsyncSession, page: Page) -> tuple[int, list[bytes]]:
+        total, hits = await service.search_services(session, search, page, full=full)
+        return total, [_with_distance(hit) for hit in hits]
 
-        return _ndjson(request, services_page, search.notes)
-    page = read_page(query, settings.oruk_default_per_page, settings.oruk_max_per_page)
-    total, hits = await service.search_services(session, search, page, full=full)
-    return json_response(
-        envelope(total, page, [_with_distance(h) for h in hits], search.notes),
-        headers=_warnings(search.notes),
-    )
+    return await _answer_search(request, session, query, search.notes, services_page)
 
 
-@router.get(
-    "/services/{service_id}",
+SERVICES.add_read(
+    router,
+    service.read_service,
     operation_id="getFullyNestedServiceById",
     description="One ORUK service with everything nested: organisation, locations, schedules, "
     "contacts, eligibility, costs, languages and taxonomy terms.",
     summary="One service, fully nested (a retired service answers with status defunct)",
     responses={404: {"description": "No such service"}, 400: {"description": "Not a UUID"}},
 )
-async def get_service(service_id: str, session: ReadSessionDep) -> Response:
-    stored = await service.read_service(session, as_uuid("id", service_id))
-    return json_response(stored.document, version=stored.version)
 
 
 @router.get(
@@ -128,23 +117,13 @@ async def get_service(service_id: str, session: ReadSessionDep) -> Response:
     openapi_extra=declare(SERVICE_AT_LOCATION_PARAMETERS),
 )
 async def list_service_at_locations(request: Request, session: ReadSessionDep) -> Response:
-    settings = request.app.state.settings
-    query = QueryReader(list(request.query_params.multi_items()), SERVICE_AT_LOCATION_PARAMETERS)
-    search = await service_filter(session, query, settings)
-    full = bool(query.boolean("full"))
-    if _is_ndjson(query):
+    query, search, full = await _read_search(request, session, SERVICE_AT_LOCATION_PARAMETERS)
 
-        async def links_page(session: AsyncSession, page: Page) -> list[bytes]:
-            _, items = await service.search_at_locations(session, search, page, full=full)
-            return [orjson.dumps(item) for item in items]
+    async def links_page(session: AsyncSession, page: Page) -> tuple[int, list[bytes]]:
+        total, items = await service.search_at_locations(session, search, page, full=full)
+        return total, [orjson.dumps(item) for item in items]
 
-        return _ndjson(request, links_page, search.notes)
-    page = read_page(query, settings.oruk_default_per_page, settings.oruk_max_per_page)
-    total, items = await service.search_at_locations(session, search, page, full=full)
-    return json_response(
-        envelope(total, page, [orjson.dumps(item) for item in items], search.notes),
-        headers=_warnings(search.notes),
-    )
+    return await _answer_search(request, session, query, search.notes, links_page)
 
 
 @router.get(
@@ -163,32 +142,21 @@ async def get_service_at_location(link_id: str, session: ReadSessionDep) -> Resp
 # Curation
 
 
-@curation.post(
-    "/services",
+SERVICES.add_create(
+    curation,
     operation_id="createService",
     description="Adds a service in the ORUK shape, with what is nested in it; a repeat with the "
     "same id and content answers 200.",
     summary="Create a service (send an id to make retries safe: a repeat returns 200)",
-    status_code=201,
     responses={
         200: {"description": "The same service was already created"},
         409: {"description": "The id is taken by different content"},
         422: {"description": "Invalid data; nothing was written"},
     },
 )
-async def create_service(request: Request, session: SessionDep, _caller: WriteCaller) -> Response:
-    payload = await parse_body(request, ServiceIn)
-    stored, outcome = await service.save_service(session, payload, WriteMode.CREATE)
-    return json_response(
-        stored.document,
-        201 if outcome is Outcome.CREATED else 200,
-        stored.version,
-        {"Location": f"{base_url(request)}/services/{stored.id}"},
-    )
-
-
-@curation.put(
-    "/services/{service_id}",
+SERVICES.add_replace(
+    curation,
+    if_match=True,
     operation_id="updateService",
     description="Replaces the service and what is nested in it.",
     summary="Replace a service (If-Match with its ETag guards against lost updates)",
@@ -199,30 +167,14 @@ async def create_service(request: Request, session: SessionDep, _caller: WriteCa
         422: {"description": "Invalid data"},
     },
 )
-async def update_service(
-    service_id: str,
-    request: Request,
-    session: SessionDep,
-    _caller: WriteCaller,
-    if_match: Annotated[str | None, Header()] = None,
-) -> Response:
-    payload = await parse_body(request, ServiceIn)
-    stored, _ = await service.save_service(
-        session, payload, WriteMode.UPDATE, as_uuid("id", service_id), expected_version(if_match)
-    )
-    return json_response(stored.document, version=stored.version)
-
-
-@curation.post(
-    "/services/{service_id}/retire",
+SERVICES.add_retire(
+    curation,
+    service.retire_service,
     operation_id="retireService",
     description="Retires the service (status defunct): it leaves the lists, and the change feed "
     "reports it.",
     summary="Retire a service: status defunct, out of lists, a tombstone in the change feed",
 )
-async def retire_service(service_id: str, session: SessionDep, _caller: WriteCaller) -> Response:
-    stored = await service.retire_service(session, as_uuid("id", service_id))
-    return json_response(stored.document, version=stored.version)
 
 
 @curation.post(
@@ -247,11 +199,33 @@ async def assure_service(
     return json_response(stored.document, version=stored.version)
 
 
-def _is_ndjson(query: QueryReader) -> bool:
-    return query.choice("format") == "ndjson"
+async def _read_search(
+    request: Request, session: AsyncSession, parameters: Sequence[QueryParameter]
+) -> tuple[QueryReader, ServiceFilter, bool]:
+    """A service search's query, the filter it asks for, and whether items are fully nested."""
+    query = QueryReader(list(request.query_params.multi_items()), parameters)
+    search = await service_filter(session, query, request.app.state.settings)
+    return query, search, bool(query.boolean("full"))
 
 
-PageFetcher = Callable[[AsyncSession, Page], Awaitable[list[bytes]]]
+# One page of a search's matches (serialised) and how many there are in all.
+PageFetcher = Callable[[AsyncSession, Page], Awaitable[tuple[int, list[bytes]]]]
+
+
+async def _answer_search(
+    request: Request,
+    session: AsyncSession,
+    query: QueryReader,
+    notes: list[SearchNote],
+    fetch: PageFetcher,
+) -> Response:
+    """Every match as NDJSON (`format=ndjson`), else the page asked for in the ORUK envelope."""
+    if query.choice("format") == "ndjson":
+        return _ndjson(request, fetch, notes)
+    settings = request.app.state.settings
+    page = read_page(query, settings.oruk_default_per_page, settings.oruk_max_per_page)
+    total, contents = await fetch(session, page)
+    return json_response(envelope(total, page, contents, notes), headers=_warnings(notes))
 
 
 def _ndjson(request: Request, fetch: PageFetcher, notes: list[SearchNote]) -> StreamingResponse:
@@ -263,7 +237,7 @@ def _ndjson(request: Request, fetch: PageFetcher, notes: list[SearchNote]) -> St
         number = 1
         while True:
             async with database.read_sessionmaker() as session:
-                batch = await fetch(session, Page(number, 500))
+                _, batch = await fetch(session, Page(number, 500))
             for line in batch:
                 yield line + b"\n"
             if len(batch) < 500:

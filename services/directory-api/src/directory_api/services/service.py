@@ -10,10 +10,11 @@ from directory_api.changes.repository import ChangeRepository
 from directory_api.curation import (
     Outcome,
     WriteMode,
-    decide,
+    begin_versioned_write,
     derived_id,
-    digest,
-    stale,
+    live_reference,
+    require_live,
+    stored_record,
     target_id,
 )
 from directory_api.documents import reading, rendering
@@ -66,13 +67,12 @@ async def save_service(
     """Create or update a service. With UPSERT (imports), nested records are saved first."""
     repository = ServiceRepository(session)
     record_id = target_id(service_id, payload.id)
-    existing = await repository.get(record_id)
-    if existing and expected_version is not None and existing.version != expected_version:
-        raise stale("service", existing.version, expected_version)
-    new_digest = digest(payload)
-    if (stop := decide("service", record_id, existing, new_digest, mode)) is not None:
-        assert existing is not None
-        return existing, stop
+    write = await begin_versioned_write(
+        "service", repository.get, record_id, payload, mode, expected_version
+    )
+    if write.unchanged is not None:
+        return write.unchanged, Outcome.UNCHANGED
+    existing = write.existing
     if payload.status == "defunct" and mode is not WriteMode.UPSERT:
         raise Unprocessable(
             "status defunct is set by retiring the service (POST /services/{id}/retire)",
@@ -123,7 +123,7 @@ async def save_service(
         "accepts_self_referral": payload.accepts_self_referral,
         "content": orjson.dumps(content).decode(),
         "last_modified_at": now,
-        "input_digest": new_digest,
+        "input_digest": write.digest,
     }
     if taken := await repository.link_ids_owned_elsewhere(
         record_id, [link.id for link in links], [a.id for a in attributes]
@@ -159,9 +159,7 @@ async def retire_service(session: AsyncSession, service_id: str) -> StoredServic
     It stays readable at /services/{id}, so referrals that name it can still show what it was.
     """
     repository = ServiceRepository(session)
-    existing = await repository.get(service_id)
-    if existing is None:
-        raise NotFound(f"no service with id {service_id}", expression="id")
+    existing = await stored_record("service", repository.get, service_id)
     if existing.retired_at is not None:
         return existing
     now = datetime.now(UTC)
@@ -180,9 +178,7 @@ async def assure_service(
 ) -> StoredService:
     """Record that a service's entry was checked on `assured_on` (and by whom)."""
     repository = ServiceRepository(session)
-    existing = await repository.get(service_id)
-    if existing is None:
-        raise NotFound(f"no service with id {service_id}", expression="id")
+    existing = await stored_record("service", repository.get, service_id)
     if existing.retired_at is not None:
         raise Conflict(f"service {service_id} is retired", expression="id")
     content = orjson.loads(existing.content)
@@ -201,10 +197,7 @@ async def assure_service(
 
 
 async def read_service(session: AsyncSession, service_id: str) -> StoredService:
-    stored = await ServiceRepository(session).get(service_id)
-    if stored is None:
-        raise NotFound(f"no service with id {service_id}", expression="id")
-    return stored
+    return await stored_record("service", ServiceRepository(session).get, service_id)
 
 
 async def _save_nested(session: AsyncSession, payload: ServiceIn) -> None:
@@ -220,35 +213,21 @@ async def _save_nested(session: AsyncSession, payload: ServiceIn) -> None:
 
 
 async def _check_references(session: AsyncSession, payload: ServiceIn) -> None:
-    organization = await OrganizationRepository(session).get(payload.provider_id)
-    if organization is None or organization.retired_at is not None:
-        raise Unprocessable(
-            f"no organization with id {payload.provider_id}", expression="organization_id"
-        )
+    organizations = OrganizationRepository(session)
+    await live_reference("organization", organizations.get, payload.provider_id, "organization_id")
     location_ids = [link.target_location_id for link in payload.service_at_locations or []]
     locations = await LocationRepository(session).many(location_ids)
     for index, location_id in enumerate(location_ids):
-        location = locations.get(location_id)
-        if location is None or location.retired_at is not None:
-            raise Unprocessable(
-                f"no location with id {location_id}",
-                expression=f"service_at_locations[{index}].location_id",
-            )
+        element = f"service_at_locations[{index}].location_id"
+        require_live("location", locations.get(location_id), location_id, element)
     term_ids = [attribute.term_id for attribute in payload.attributes or []]
     terms = await TaxonomyRepository(session).terms(term_ids)
     seen: set[str] = set()
     for index, term_id in enumerate(term_ids):
-        term = terms.get(term_id)
-        if term is None or term.retired_at is not None:
-            raise Unprocessable(
-                f"no taxonomy_term with id {term_id}",
-                expression=f"attributes[{index}].taxonomy_term_id",
-            )
+        element = f"attributes[{index}].taxonomy_term_id"
+        require_live("taxonomy_term", terms.get(term_id), term_id, element)
         if term_id in seen:
-            raise Unprocessable(
-                f"taxonomy_term {term_id} is attached twice",
-                expression=f"attributes[{index}].taxonomy_term_id",
-            )
+            raise Unprocessable(f"taxonomy_term {term_id} is attached twice", expression=element)
         seen.add(term_id)
 
 

@@ -5,9 +5,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from directory_api.record_repository import RecordRepository
 from directory_api.services.models import Service, ServiceAttribute
 from directory_api.taxonomy.models import NeedServiceType, Taxonomy, TaxonomyTerm
 from signpost_platform.text_match import contains
@@ -38,54 +39,32 @@ class StoredTerm:
     input_digest: str
 
 
-_TAXONOMY = (
-    Taxonomy.id,
-    Taxonomy.name,
-    Taxonomy.description,
-    Taxonomy.uri,
-    Taxonomy.version,
-    Taxonomy.last_modified_at,
-    Taxonomy.retired_at,
-    Taxonomy.input_digest,
-)
-_TERM = (
-    TaxonomyTerm.id,
-    TaxonomyTerm.taxonomy_id,
-    TaxonomyTerm.parent_id,
-    TaxonomyTerm.code,
-    TaxonomyTerm.name,
-    TaxonomyTerm.document,
-    TaxonomyTerm.last_modified_at,
-    TaxonomyTerm.retired_at,
-    TaxonomyTerm.input_digest,
-)
+class _Taxonomies(RecordRepository[StoredTaxonomy]):
+    model = Taxonomy
+    stored = StoredTaxonomy
+
+
+class _Terms(RecordRepository[StoredTerm]):
+    model = TaxonomyTerm
+    stored = StoredTerm
 
 
 class TaxonomyRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self._taxonomies = _Taxonomies(session)
+        self._terms = _Terms(session)
 
     # Taxonomies
 
     async def get_taxonomy(self, taxonomy_id: str) -> StoredTaxonomy | None:
-        row = (
-            await self.session.execute(select(*_TAXONOMY).where(Taxonomy.id == taxonomy_id))
-        ).first()
-        return StoredTaxonomy(*row) if row else None
+        return await self._taxonomies.get(taxonomy_id)
 
     async def taxonomies(self, ids: Sequence[str]) -> dict[str, StoredTaxonomy]:
-        if not ids:
-            return {}
-        rows = await self.session.execute(select(*_TAXONOMY).where(Taxonomy.id.in_(set(ids))))
-        return {row.id: StoredTaxonomy(*row) for row in rows}
+        return await self._taxonomies.many(ids)
 
     async def save_taxonomy(self, values: dict[str, Any], *, exists: bool) -> None:
-        if exists:
-            await self.session.execute(
-                update(Taxonomy).where(Taxonomy.id == values["id"]).values(**values)
-            )
-        else:
-            await self.session.execute(insert(Taxonomy).values(**values))
+        await self._taxonomies.save(values, exists=exists)
 
     async def list_taxonomies(
         self, search: str | None, limit: int | None, offset: int
@@ -93,43 +72,27 @@ class TaxonomyRepository:
         conditions: list[ColumnElement[bool]] = [Taxonomy.retired_at.is_(None)]
         if search:
             conditions.append(contains(func.lower(Taxonomy.name), search.lower()))
-        total = (
-            await self.session.execute(
-                select(func.count()).select_from(Taxonomy).where(*conditions)
-            )
-        ).scalar_one()
-        statement = select(*_TAXONOMY).where(*conditions).order_by(Taxonomy.name, Taxonomy.id)
-        if limit is not None:
-            statement = statement.limit(limit).offset(offset)
-        return total, [StoredTaxonomy(*row) for row in await self.session.execute(statement)]
+        order = (Taxonomy.name, Taxonomy.id)
+        return await self._taxonomies.page(conditions, order, limit=limit, offset=offset)
 
     # Terms
 
     async def get_term(self, term_id: str) -> StoredTerm | None:
-        row = (await self.session.execute(select(*_TERM).where(TaxonomyTerm.id == term_id))).first()
-        return StoredTerm(*row) if row else None
+        return await self._terms.get(term_id)
 
     async def terms(self, ids: Sequence[str]) -> dict[str, StoredTerm]:
-        if not ids:
-            return {}
-        rows = await self.session.execute(select(*_TERM).where(TaxonomyTerm.id.in_(set(ids))))
-        return {row.id: StoredTerm(*row) for row in rows}
+        return await self._terms.many(ids)
 
     async def terms_of_taxonomy(self, taxonomy_id: str) -> list[StoredTerm]:
         rows = await self.session.execute(
-            select(*_TERM)
+            select(*_Terms.columns)
             .where(TaxonomyTerm.taxonomy_id == taxonomy_id, TaxonomyTerm.retired_at.is_(None))
             .order_by(TaxonomyTerm.name, TaxonomyTerm.id)
         )
         return [StoredTerm(*row) for row in rows]
 
     async def save_term(self, values: dict[str, Any], *, exists: bool) -> None:
-        if exists:
-            await self.session.execute(
-                update(TaxonomyTerm).where(TaxonomyTerm.id == values["id"]).values(**values)
-            )
-        else:
-            await self.session.execute(insert(TaxonomyTerm).values(**values))
+        await self._terms.save(values, exists=exists)
 
     async def find_terms(self, reference: str) -> list[str]:
         """Ids of live terms whose id or code is `reference`."""
@@ -217,15 +180,8 @@ class TaxonomyRepository:
             conditions.append(TaxonomyTerm.parent_id == parent_id)
         if top_only:
             conditions.append(TaxonomyTerm.parent_id.is_(None))
-        total = (
-            await self.session.execute(
-                select(func.count()).select_from(TaxonomyTerm).where(and_(*conditions))
-            )
-        ).scalar_one()
-        statement = select(*_TERM).where(*conditions).order_by(TaxonomyTerm.name, TaxonomyTerm.id)
-        if limit is not None:
-            statement = statement.limit(limit).offset(offset)
-        return total, [StoredTerm(*row) for row in await self.session.execute(statement)]
+        order = (TaxonomyTerm.name, TaxonomyTerm.id)
+        return await self._terms.page(conditions, order, limit=limit, offset=offset)
 
     async def live_children(self, term_id: str) -> list[str]:
         rows = await self.session.execute(

@@ -7,13 +7,20 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from directory_api.changes.repository import ChangeRepository
-from directory_api.curation import Outcome, WriteMode, decide, digest, target_id
+from directory_api.curation import (
+    Outcome,
+    WriteMode,
+    begin_write,
+    live_reference,
+    stored_record,
+    target_id,
+)
 from directory_api.documents import reading, rendering
 from directory_api.documents.oruk import taxonomy_document, term_document
 from directory_api.services.search import Page
 from directory_api.taxonomy.repository import StoredTaxonomy, StoredTerm, TaxonomyRepository
 from directory_api.taxonomy.schemas import TaxonomyIn, TaxonomyTermIn
-from signpost_platform.errors import BadRequest, Conflict, NotFound, Unprocessable
+from signpost_platform.errors import BadRequest, Conflict, Unprocessable
 
 
 async def save_taxonomy(
@@ -22,11 +29,10 @@ async def save_taxonomy(
     """Create or update a taxonomy (its terms, when sent, are saved too)."""
     repository = TaxonomyRepository(session)
     record_id = target_id(taxonomy_id, payload.id)
-    existing = await repository.get_taxonomy(record_id)
-    new_digest = digest(payload)
-    if (stop := decide("taxonomy", record_id, existing, new_digest, mode)) is not None:
-        assert existing is not None
-        return existing, stop
+    write = await begin_write("taxonomy", repository.get_taxonomy, record_id, payload, mode)
+    if write.unchanged is not None:
+        return write.unchanged, Outcome.UNCHANGED
+    existing = write.existing
     now = datetime.now(UTC)
     values = {
         "id": record_id,
@@ -35,7 +41,7 @@ async def save_taxonomy(
         "uri": payload.uri,
         "version": payload.version,
         "last_modified_at": now,
-        "input_digest": new_digest,
+        "input_digest": write.digest,
     }
     await repository.save_taxonomy(values, exists=existing is not None)
     await ChangeRepository(session).record("taxonomy", [record_id], "updated", now)
@@ -56,18 +62,15 @@ async def save_term(
     """Create or update a taxonomy term, then re-render every service that uses it."""
     repository = TaxonomyRepository(session)
     record_id = target_id(term_id, payload.id)
-    existing = await repository.get_term(record_id)
-    new_digest = digest(payload)
-    if (stop := decide("taxonomy_term", record_id, existing, new_digest, mode)) is not None:
-        assert existing is not None
-        return existing, stop
+    write = await begin_write("taxonomy_term", repository.get_term, record_id, payload, mode)
+    if write.unchanged is not None:
+        return write.unchanged, Outcome.UNCHANGED
+    existing = write.existing
     taxonomy = None
     if payload.taxonomy_id:
-        taxonomy = await repository.get_taxonomy(payload.taxonomy_id)
-        if taxonomy is None or taxonomy.retired_at is not None:
-            raise Unprocessable(
-                f"no taxonomy with id {payload.taxonomy_id}", expression="taxonomy_id"
-            )
+        taxonomy = await live_reference(
+            "taxonomy", repository.get_taxonomy, payload.taxonomy_id, "taxonomy_id"
+        )
     if payload.parent_id:
         await _check_parent(repository, record_id, payload.parent_id, payload.taxonomy_id)
     now = datetime.now(UTC)
@@ -81,7 +84,7 @@ async def save_term(
             "name": payload.name,
             "document": orjson.dumps(document).decode(),
             "last_modified_at": now,
-            "input_digest": new_digest,
+            "input_digest": write.digest,
         },
         exists=existing is not None,
     )
@@ -97,9 +100,7 @@ async def save_term(
 async def retire_term(session: AsyncSession, term_id: str) -> StoredTerm:
     """Retire a term no live service or live child term uses (idempotent)."""
     repository = TaxonomyRepository(session)
-    existing = await repository.get_term(term_id)
-    if existing is None:
-        raise NotFound(f"no taxonomy_term with id {term_id}", expression="id")
+    existing = await stored_record("taxonomy_term", repository.get_term, term_id)
     if existing.retired_at is not None:
         return existing
     if users := await repository.services_using_terms([term_id], live_only=True):
@@ -126,9 +127,7 @@ async def retire_term(session: AsyncSession, term_id: str) -> StoredTerm:
 async def _check_parent(
     repository: TaxonomyRepository, term_id: str, parent_id: str, taxonomy_id: str | None
 ) -> None:
-    parent = await repository.get_term(parent_id)
-    if parent is None or parent.retired_at is not None:
-        raise Unprocessable(f"no taxonomy_term with id {parent_id}", expression="parent_id")
+    parent = await live_reference("taxonomy_term", repository.get_term, parent_id, "parent_id")
     if parent.taxonomy_id != taxonomy_id:
         raise Unprocessable(
             "a parent term must belong to the same taxonomy", expression="parent_id"
@@ -152,9 +151,8 @@ async def list_taxonomies(
 
 async def read_taxonomy(session: AsyncSession, taxonomy_id: str) -> dict[str, Any]:
     """A taxonomy with its live terms nested."""
-    stored = await TaxonomyRepository(session).get_taxonomy(taxonomy_id)
-    if stored is None:
-        raise NotFound(f"no taxonomy with id {taxonomy_id}", expression="id")
+    taxonomies = TaxonomyRepository(session)
+    stored = await stored_record("taxonomy", taxonomies.get_taxonomy, taxonomy_id)
     return await reading.taxonomy_with_terms(session, stored)
 
 
@@ -181,7 +179,4 @@ async def list_terms(
 
 
 async def read_term(session: AsyncSession, term_id: str) -> StoredTerm:
-    stored = await TaxonomyRepository(session).get_term(term_id)
-    if stored is None:
-        raise NotFound(f"no taxonomy_term with id {term_id}", expression="id")
-    return stored
+    return await stored_record("taxonomy_term", TaxonomyRepository(session).get_term, term_id)

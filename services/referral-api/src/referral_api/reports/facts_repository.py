@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import (
     Date,
     Integer,
-    Select,
     String,
+    Subquery,
     and_,
     any_,
     bindparam,
@@ -31,12 +31,15 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import Insert as PostgresqlInsert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import FromClause
 
+from referral_api.db import Base
 from referral_api.geography.models import PracticePcn
 from referral_api.lifecycle.models import (
     Assessment,
@@ -66,25 +69,26 @@ from referral_api.reports.models import (
     ReportSupport,
 )
 from signpost_platform.cell_keys import hashed, hex_number, non_negative, record_key
+from signpost_platform.db import AnySelect, dialect_of, table_of
 from signpost_schemas.disclosure import RecordKeys
 from signpost_schemas.fhir.binding import UNCODED_GROUP, UNMAPPED_GROUP
 from signpost_schemas.fhir.task import CLOSURE_NOT_RECORDED
 
-R = Referral.__table__
-P = ReferralPerson.__table__
-PRACTICE_PCN = PracticePcn.__table__
-IMD = LsoaImd.__table__
-L = ReferralLifecycle.__table__
-RR = ReferralReason.__table__
-C = Contact.__table__
-S = SupportOffered.__table__
-A = Assessment.__table__
-AS = AssessmentScore.__table__
-LINK = ReferralLink.__table__
-PERSON = ReportPerson.__table__
-KEY = ReportKey.__table__
-CODE = ReportCode.__table__
-F = ReportReferral.__table__
+R = table_of(Referral)
+P = table_of(ReferralPerson)
+PRACTICE_PCN = table_of(PracticePcn)
+IMD = table_of(LsoaImd)
+L = table_of(ReferralLifecycle)
+RR = table_of(ReferralReason)
+C = table_of(Contact)
+S = table_of(SupportOffered)
+A = table_of(Assessment)
+AS = table_of(AssessmentScore)
+LINK = table_of(ReferralLink)
+PERSON = table_of(ReportPerson)
+KEY = table_of(ReportKey)
+CODE = table_of(ReportCode)
+F = table_of(ReportReferral)
 OTHER = R.alias("other_referral")
 # The PCN the referral was received with (the sender's, or the lookup's then), else the one the
 # loaded practice-to-PCN lookup gives its practice now: a lookup loaded after the referral
@@ -134,8 +138,10 @@ def utc_date(dialect: str, moment: ColumnElement[Any]) -> ColumnElement[Any]:
     return func.date(moment)
 
 
-def month_number(dialect: str, moment: ColumnElement[Any]) -> ColumnElement[Any]:
+def month_number(dialect: str, moment: ColumnElement[Any]) -> ColumnElement[int]:
     """Months since January 2000 of a UTC moment (2026-01 is 312)."""
+    year: ColumnElement[int]
+    month: ColumnElement[int]
     if dialect == "postgresql":
         local = func.timezone("UTC", moment)
         year, month = func.extract("year", local), func.extract("month", local)
@@ -178,7 +184,7 @@ GIVE_WAY = "200ms"
 class FactRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        self.dialect = session.bind.dialect.name
+        self.dialect = dialect_of(session)
 
     def among(self, column: ColumnElement[str], ids: Sequence[str]) -> ColumnElement[bool]:
         """`column` is one of `ids`: one array parameter on PostgreSQL (a statement may name
@@ -355,8 +361,11 @@ class FactRepository:
         support = self._only(S.c.referral_id, ids)
 
         def values(
-            dimension: str, column: Any, *where: Any, source: FromClause | None = None
-        ) -> Select[Any]:
+            dimension: str,
+            column: ColumnElement[Any],
+            *where: ColumnElement[bool],
+            source: FromClause | None = None,
+        ) -> AnySelect:
             query = select(literal(dimension).label("dimension"), column.label("value"))
             if source is not None:
                 query = query.select_from(source)
@@ -600,7 +609,9 @@ class FactRepository:
         )
         await self.session.execute(insert(ReportReferral).from_select(list(columns), query))
 
-    def _fact_value(self, spec: DimensionSpec, codes: _Codes, keys: RecordKeys) -> Any:
+    def _fact_value(
+        self, spec: DimensionSpec, codes: _Codes, keys: RecordKeys
+    ) -> ColumnElement[Any]:
         """A declared dimension's fact column, as its coding stores it."""
         value = source_value(spec)
         if spec.coding == "date":
@@ -615,8 +626,8 @@ class FactRepository:
         return value
 
     def _facts(
-        self, referral_id: ColumnElement[str], query: Select[Any], names: Sequence[str]
-    ) -> tuple[list[str], Select[Any]]:
+        self, referral_id: ColumnElement[str], query: AnySelect, names: Sequence[str]
+    ) -> tuple[list[str], AnySelect]:
         """A child fact query with the referral's key and dimensions (its report_referral
         row) added: `names` name the query's own columns, after the key."""
         keyed = query.join(KEY, KEY.c.referral_id == referral_id).join(
@@ -762,7 +773,7 @@ class FactRepository:
         )
         scores = union_all(totals, items).subquery("score")
 
-        def chosen(timepoints: Sequence[str], latest: bool, name: str) -> Any:
+        def chosen(timepoints: Sequence[str], latest: bool, name: str) -> Subquery:
             order = (
                 (scores.c.assessed_at.desc(), scores.c.assessment_id.desc())
                 if latest
@@ -856,7 +867,8 @@ class FactRepository:
             ):
                 await self.session.execute(text(f"ANALYZE {table}"))
 
-    def _insert(self, model: Any) -> Any:
+    def _insert(self, model: type[Base]) -> PostgresqlInsert | SqliteInsert:
+        """An INSERT that can say what to do ON CONFLICT, in the session's dialect."""
         if self.dialect == "postgresql":
             return postgresql_insert(model)
         return sqlite_insert(model)

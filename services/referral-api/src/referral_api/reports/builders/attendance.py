@@ -18,8 +18,8 @@ from referral_api.reports.builders.common import (
     sum_counts,
 )
 from referral_api.reports.query import ReportQuery
-from referral_api.reports.repository import ReportRepository, Row
-from referral_api.reports.tables import Report, count, percentage
+from referral_api.reports.repository import ReportRepository
+from referral_api.reports.tables import Report, Row, count, percentage
 
 
 def with_due(row: Row) -> Row:

@@ -26,8 +26,8 @@ from referral_api.reports.dimensions import (
     NOT_RECORDED,
 )
 from referral_api.reports.query import ReportQuery
-from referral_api.reports.repository import ReportRepository, Row
-from referral_api.reports.tables import Column, Report, count, percentage
+from referral_api.reports.repository import ReportRepository
+from referral_api.reports.tables import Column, Report, Row, count, percentage
 from signpost_schemas import codes
 
 

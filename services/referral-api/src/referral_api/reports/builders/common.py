@@ -15,8 +15,7 @@ from referral_api.reports.dimensions import (
     dimension,
 )
 from referral_api.reports.query import MAX_GROUP_BY, Option, ReportQuery
-from referral_api.reports.repository import Row
-from referral_api.reports.tables import Column, Report, key_of
+from referral_api.reports.tables import Column, Report, Row, key_of
 from signpost_schemas.disclosure import PerturbationTable, cell_key
 
 

@@ -25,8 +25,8 @@ from referral_api.reports.builders.common import (
 )
 from referral_api.reports.dimensions import column_name
 from referral_api.reports.query import ReportQuery
-from referral_api.reports.repository import ReportRepository, Row
-from referral_api.reports.tables import Report, count, percentage
+from referral_api.reports.repository import ReportRepository
+from referral_api.reports.tables import Report, Row, count, percentage
 
 STATUSES = ("received", "accepted", "declined", "cancelled", "closed")
 

@@ -28,8 +28,8 @@ from referral_api.reports.dimensions import (
     dimension,
 )
 from referral_api.reports.query import Option, ReportQuery
-from referral_api.reports.repository import ReportRepository, Row
-from referral_api.reports.tables import Column, Report, count, percentage
+from referral_api.reports.repository import ReportRepository
+from referral_api.reports.tables import Column, Report, Row, count, percentage
 from signpost_schemas import codes
 
 LEVEL = Option(

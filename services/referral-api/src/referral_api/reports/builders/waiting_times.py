@@ -25,8 +25,8 @@ from referral_api.reports.builders.common import (
 )
 from referral_api.reports.dimensions import column_name
 from referral_api.reports.query import ReportQuery
-from referral_api.reports.repository import ReportRepository, Row
-from referral_api.reports.tables import Report, count, key_of, statistic
+from referral_api.reports.repository import ReportRepository
+from referral_api.reports.tables import Report, Row, count, key_of, statistic
 
 
 def _wait_row(histograms: dict[str, Any], referral_count: int, keys: Counter[str]) -> Row:

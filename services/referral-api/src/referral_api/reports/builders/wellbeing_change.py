@@ -17,8 +17,8 @@ from referral_api.reports.builders.common import (
     order_key,
 )
 from referral_api.reports.query import ReportQuery
-from referral_api.reports.repository import ReportRepository, Row
-from referral_api.reports.tables import Column, Report, count, percentage, statistic
+from referral_api.reports.repository import ReportRepository
+from referral_api.reports.tables import Column, Report, Row, count, percentage, statistic
 
 
 def _means(summed: Row) -> Row:

@@ -19,7 +19,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from referral_api.quality.models import ReferralGap
 from referral_api.referrals.models import Referral
 from referral_api.reports.data_quality import ANY_UNMAPPED, OTHER_GAP, WARNINGS, QualityWarning
-from referral_api.reports.facts_repository import month_number
+from referral_api.reports.expressions import month_number
 from referral_api.reports.query import ReportQuery
 from referral_api.reports.tables import Row, key_of
 from signpost_platform.cell_keys import distinct_key_sum, hex_number, key_sum, record_key

@@ -35,10 +35,11 @@ from sqlalchemy.sql.elements import ColumnElement
 from referral_api.geography.models import LookupLoad
 from referral_api.reports import wellbeing
 from referral_api.reports.dimensions import catalogue, column_name
-from referral_api.reports.facts_repository import PAIR_LEVELS, flag
+from referral_api.reports.expressions import flag
+from referral_api.reports.facts_repository import PAIR_LEVELS
+from referral_api.reports.measures import CONTACT_OUTCOME_COLUMNS
 from referral_api.reports.models import (
     CODED_COLUMNS,
-    CONTACT_OUTCOME_COLUMNS,
     ListSize,
     LsoaImd,
     ReportCode,
@@ -66,7 +67,6 @@ LIST = table_of(ListSize)
 CHILD_FACTS = {"report_reason": REASONS, "report_support": SUPPORT}
 
 CODE = table_of(ReportCode)
-NOT_RECORDED_GROUP = "not-recorded"
 NO_CODE = -1  # matches nothing: a filter value the facts have never seen
 Codes = dict[str, dict[str, int]]
 

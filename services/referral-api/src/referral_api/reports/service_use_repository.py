@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from sqlalchemy import Subquery, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from referral_api.reports.facts_repository import flag
+from referral_api.reports.expressions import flag
 from referral_api.reports.models import ReportKey, ReportReferral
 from referral_api.reports.query import ReportQuery
 from referral_api.reports.repository import ReportRepository, _people, counted

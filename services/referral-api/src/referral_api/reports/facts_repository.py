@@ -415,6 +415,18 @@ class FactRepository:
 
     # Facts ------------------------------------------------------------------------------------
 
+    async def insert_facts(
+        self, ids: Ids, mapping: dict[str, tuple[str, ...]], keys: RecordKeys
+    ) -> None:
+        """Every fact of the referrals of `ids` (their old facts deleted first): the referral
+        facts, then those that copy them (reasons, reason pairs, support, scores). `mapping`
+        gives the reason groups each support group addresses."""
+        await self.insert_referral_facts(ids, mapping, keys)
+        await self.insert_reason_facts(ids, mapping)
+        await self.insert_pair_facts(ids)
+        await self.insert_support_facts(ids)
+        await self.insert_score_facts(ids)
+
     async def insert_referral_facts(
         self, ids: Ids, mapping: dict[str, tuple[str, ...]], keys: RecordKeys
     ) -> None:

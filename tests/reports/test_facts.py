@@ -6,13 +6,17 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import Column, Table, event, text
+from sqlalchemy import Column, Subquery, Table, event, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import visitors
+from sqlalchemy.sql.elements import ColumnClause
 
 from referral_api.geography.load import replace_postcodes, sample_rows
-from referral_api.reports import facts
+from referral_api.reports import facts, matching
 from referral_api.reports.dimensions import SPECS
+from referral_api.reports.facts_repository import FactRepository
+from referral_api.reports.measures import MEASURES
+from signpost_schemas.disclosure import RecordKeys
 from tests.reports.conftest import UNSUPPRESSED
 from tests.support.clients import bearer
 from tests.support.messages import journey
@@ -96,6 +100,33 @@ async def _installed_triggers(app: FastAPI) -> dict[str, dict[str, set[str] | No
     return found
 
 
+def _columns_read_by(statement: Any) -> set[tuple[str, str]]:
+    """Every column of a table outside the report tables that a statement or an expression
+    reads, through the aliases and subqueries it names."""
+    read: set[tuple[str, str]] = set()
+    pending = [statement]
+    while pending:
+        for element in visitors.iterate(pending.pop()):
+            if isinstance(element, ColumnClause) and isinstance(element.table, Subquery):
+                pending.append(element.table.element)  # a subquery: what it selects
+            elif isinstance(element, Column) and element.table is not None:
+                table = element.table
+                while not isinstance(table, Table) and hasattr(table, "element"):
+                    table = table.element  # an alias: the table it names
+                if isinstance(table, Table) and not table.name.startswith("report_"):
+                    read.add((table.name, element.name))
+    return read
+
+
+async def _columns_the_measures_read(app: FastAPI) -> dict[str, set[tuple[str, str]]]:
+    """Per declared measure, the columns its expression reads (`reports.measures`)."""
+    async with app.state.database.sessionmaker() as session:
+        sources = FactRepository(session).fact_sources(
+            None, matching.support_groups_for(), RecordKeys.of("any key")
+        )
+    return {spec.column: _columns_read_by(spec.value(sources)) for spec in MEASURES}
+
+
 async def _columns_the_refresh_reads(app: FastAPI) -> set[tuple[str, str]]:
     """Every column of a table outside the report tables that the statements of a rebuild
     (the same statements as a refresh, for every referral) read."""
@@ -105,13 +136,7 @@ async def _columns_the_refresh_reads(app: FastAPI) -> set[tuple[str, str]]:
     def collect(state: Any) -> None:
         if state.session.get_bind() is not engine:  # another app's session (a worker's)
             return
-        for element in visitors.iterate(state.statement):
-            if isinstance(element, Column) and element.table is not None:
-                table = element.table
-                while not isinstance(table, Table) and hasattr(table, "element"):
-                    table = table.element  # an alias: the table it names
-                if isinstance(table, Table) and not table.name.startswith("report_"):
-                    read.add((table.name, element.name))
+        read.update(_columns_read_by(state.statement))
 
     event.listen(Session, "do_orm_execute", collect)
     try:
@@ -134,9 +159,16 @@ async def test_every_column_a_fact_is_derived_from_is_watched_by_the_triggers(lo
     await load(d)
     read = await _columns_the_refresh_reads(referral_app)
     assert ("referral_person", "age_band") in read and ("contact", "attendance_outcome") in read
-    # Every declared dimension's source is one of them (the specs say where values come from).
+    # Every declared dimension's source and every column a declared measure's expression
+    # reads is one of them (the specs say where values come from).
     declared = {tuple(spec.source.split(".")) for spec in SPECS}
     assert declared <= read, declared - read
+    measured = await _columns_the_measures_read(referral_app)
+    # Seen through an alias of `referral`, and through the contact counts' subquery.
+    assert ("referral", "person_key") in measured["shared_person"]
+    assert ("contact", "attendance_outcome") in measured["dna"]
+    for measure, columns in measured.items():
+        assert columns <= read, (measure, columns - read)
     triggers = await _installed_triggers(referral_app)
     unwatched = []
     for table, column in sorted(read):
@@ -153,7 +185,8 @@ async def test_every_column_a_fact_is_derived_from_is_watched_by_the_triggers(lo
             unwatched.append(f"{table}.{column}")
     assert unwatched == [], (
         "report facts are derived from columns the report_change triggers do not watch: add "
-        "them in a migration that recreates the triggers (CONTRIBUTING.md, new dimension)"
+        "them in a migration that recreates the triggers (CONTRIBUTING.md, new dimension or "
+        "measure)"
     )
 
 

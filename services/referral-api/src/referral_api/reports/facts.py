@@ -106,11 +106,7 @@ async def _derive(
     await repository.assign_keys(ids)
     await repository.assign_codes(ids)
     await repository.delete_facts(ids)
-    await repository.insert_referral_facts(ids, mapping, disclosure)
-    await repository.insert_reason_facts(ids, mapping)
-    await repository.insert_pair_facts(ids)
-    await repository.insert_support_facts(ids)
-    await repository.insert_score_facts(ids)
+    await repository.insert_facts(ids, mapping, disclosure)
 
 
 def _keyed(rows: list[tuple[str, int, str]], key: SecretStr) -> list[dict[str, object]]:
@@ -210,11 +206,7 @@ async def rebuild(
         await repository.assign_codes(None)
         await repository.analyse_keys()
         await repository.delete_facts(None)
-        await repository.insert_referral_facts(None, mapping, disclosure)
-        await repository.insert_reason_facts(None, mapping)
-        await repository.insert_pair_facts(None)
-        await repository.insert_support_facts(None)
-        await repository.insert_score_facts(None)
+        await repository.insert_facts(None, mapping, disclosure)
         await repository.set_state(fingerprint(key, disclosure), began)
     async with sessionmaker() as session, session.begin():
         await FactRepository(session).analyse()

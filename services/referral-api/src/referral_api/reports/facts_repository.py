@@ -10,15 +10,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
-    Date,
-    Integer,
-    Select,
     String,
+    Subquery,
     and_,
     any_,
     bindparam,
     case,
-    cast,
     delete,
     exists,
     func,
@@ -31,12 +28,15 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import Insert as PostgresqlInsert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import FromClause
 
+from referral_api.db import Base
 from referral_api.geography.models import PracticePcn
 from referral_api.lifecycle.models import (
     Assessment,
@@ -50,8 +50,19 @@ from referral_api.people.models import ReferralPerson
 from referral_api.referrals.models import Referral, ReferralReason
 from referral_api.reports import wellbeing
 from referral_api.reports.dimensions import DIMENSION_COLUMNS, FACT_DIMENSIONS, SPECS, DimensionSpec
-from referral_api.reports.models import (
+from referral_api.reports.expressions import flag, month_number, utc_date
+from referral_api.reports.measures import (
     CONTACT_OUTCOME_COLUMNS,
+    MEASURES,
+    NOT_RECORDED_GROUP,
+    ON_REASONS,
+    UNCODED_GROUPS,
+    UNMATCHABLE_GROUPS,
+    FactSources,
+    MeasureSpec,
+    ended_reason,
+)
+from referral_api.reports.models import (
     FACT_TABLES,
     LsoaImd,
     ReportChange,
@@ -65,26 +76,25 @@ from referral_api.reports.models import (
     ReportState,
     ReportSupport,
 )
-from signpost_platform.cell_keys import hashed, hex_number, non_negative, record_key
+from signpost_platform.cell_keys import hex_number, record_key
+from signpost_platform.db import AnySelect, dialect_of, table_of
 from signpost_schemas.disclosure import RecordKeys
-from signpost_schemas.fhir.binding import UNCODED_GROUP, UNMAPPED_GROUP
-from signpost_schemas.fhir.task import CLOSURE_NOT_RECORDED
 
-R = Referral.__table__
-P = ReferralPerson.__table__
-PRACTICE_PCN = PracticePcn.__table__
-IMD = LsoaImd.__table__
-L = ReferralLifecycle.__table__
-RR = ReferralReason.__table__
-C = Contact.__table__
-S = SupportOffered.__table__
-A = Assessment.__table__
-AS = AssessmentScore.__table__
-LINK = ReferralLink.__table__
-PERSON = ReportPerson.__table__
-KEY = ReportKey.__table__
-CODE = ReportCode.__table__
-F = ReportReferral.__table__
+R = table_of(Referral)
+P = table_of(ReferralPerson)
+PRACTICE_PCN = table_of(PracticePcn)
+IMD = table_of(LsoaImd)
+L = table_of(ReferralLifecycle)
+RR = table_of(ReferralReason)
+C = table_of(Contact)
+S = table_of(SupportOffered)
+A = table_of(Assessment)
+AS = table_of(AssessmentScore)
+LINK = table_of(ReferralLink)
+PERSON = table_of(ReportPerson)
+KEY = table_of(ReportKey)
+CODE = table_of(ReportCode)
+F = table_of(ReportReferral)
 OTHER = R.alias("other_referral")
 # The PCN the referral was received with (the sender's, or the lookup's then), else the one the
 # loaded practice-to-PCN lookup gives its practice now: a lookup loaded after the referral
@@ -110,48 +120,11 @@ def source_value(spec: DimensionSpec) -> ColumnElement[Any]:
     return SOURCES[table].c[column]
 
 
-NOT_RECORDED_GROUP = "not-recorded"
-# Reasons that are not coded (completeness), and needs the reason-support map cannot match.
-UNCODED_GROUPS = (NOT_RECORDED_GROUP, UNCODED_GROUP)
-UNMATCHABLE_GROUPS = (NOT_RECORDED_GROUP, UNCODED_GROUP, UNMAPPED_GROUP)
-UNKNOWN_SOURCE_GROUP = "unknown"
-GENDER_NOT_KNOWN = "not-known"
-ETHNIC_CATEGORY_NOT_KNOWN = "99"
 PAIR_LEVELS = {"reason": 1, "reason-group": 2}
 # One refresher at a time on PostgreSQL (a transaction-scoped advisory lock).
 REFRESH_LOCK = 7_244_019_311
 
 Ids = Sequence[str] | None
-
-
-def flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return case((condition, 1), else_=0)
-
-
-def utc_date(dialect: str, moment: ColumnElement[Any]) -> ColumnElement[Any]:
-    if dialect == "postgresql":
-        return cast(func.timezone("UTC", moment), Date)
-    return func.date(moment)
-
-
-def month_number(dialect: str, moment: ColumnElement[Any]) -> ColumnElement[Any]:
-    """Months since January 2000 of a UTC moment (2026-01 is 312)."""
-    if dialect == "postgresql":
-        local = func.timezone("UTC", moment)
-        year, month = func.extract("year", local), func.extract("month", local)
-    else:
-        year = cast(func.strftime("%Y", moment), Integer)
-        month = cast(func.strftime("%m", moment), Integer)
-    return cast((year - 2000) * 12 + month - 1, Integer)
-
-
-def days_between(
-    dialect: str, earlier: ColumnElement[Any], later: ColumnElement[Any]
-) -> ColumnElement[Any]:
-    """Whole calendar days (UTC) from `earlier` to `later`."""
-    if dialect == "postgresql":
-        return utc_date(dialect, later) - utc_date(dialect, earlier)
-    return cast(func.julianday(func.date(later)) - func.julianday(func.date(earlier)), Integer)
 
 
 class _Codes:
@@ -171,6 +144,12 @@ class _Codes:
         return source
 
 
+def _measure_value(spec: MeasureSpec, sources: FactSources, codes: _Codes) -> ColumnElement[Any]:
+    """A declared measure's fact column: its value, as a `report_code` code if it is coded."""
+    value = spec.value(sources)
+    return value if spec.dimension is None else codes.code(spec.dimension, value)
+
+
 # How long a refresh waits for a table lock another transaction holds before it gives way.
 GIVE_WAY = "200ms"
 
@@ -178,7 +157,7 @@ GIVE_WAY = "200ms"
 class FactRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        self.dialect = session.bind.dialect.name
+        self.dialect = dialect_of(session)
 
     def among(self, column: ColumnElement[str], ids: Sequence[str]) -> ColumnElement[bool]:
         """`column` is one of `ids`: one array parameter on PostgreSQL (a statement may name
@@ -355,17 +334,16 @@ class FactRepository:
         support = self._only(S.c.referral_id, ids)
 
         def values(
-            dimension: str, column: Any, *where: Any, source: FromClause | None = None
-        ) -> Select[Any]:
+            dimension: str,
+            column: ColumnElement[Any],
+            *where: ColumnElement[bool],
+            source: FromClause | None = None,
+        ) -> AnySelect:
             query = select(literal(dimension).label("dimension"), column.label("value"))
             if source is not None:
                 query = query.select_from(source)
             return query.where(column.is_not(None), *where)
 
-        ended = case(
-            (L.c.status == "closed", L.c.closure_reason_code),
-            (L.c.status == "declined", L.c.decline_reason_code),
-        )
         only = {
             "referral": referral,
             "referral_person": person,
@@ -386,7 +364,7 @@ class FactRepository:
             *declared,
             values("status", func.coalesce(L.c.status, "received"), *lifecycle),
             select(literal("status").label("dimension"), literal("received").label("value")),
-            values("ended-reason", ended, *lifecycle),
+            values("ended-reason", ended_reason(L), *lifecycle),
             values("support", S.c.support_code, *support),
             *(
                 select(literal("measure").label("dimension"), literal(m).label("value"))
@@ -437,12 +415,64 @@ class FactRepository:
 
     # Facts ------------------------------------------------------------------------------------
 
+    async def insert_facts(
+        self, ids: Ids, mapping: dict[str, tuple[str, ...]], keys: RecordKeys
+    ) -> None:
+        """Every fact of the referrals of `ids` (their old facts deleted first): the referral
+        facts, then those that copy them (reasons, reason pairs, support, scores). `mapping`
+        gives the reason groups each support group addresses."""
+        await self.insert_referral_facts(ids, mapping, keys)
+        await self.insert_reason_facts(ids, mapping)
+        await self.insert_pair_facts(ids)
+        await self.insert_support_facts(ids)
+        await self.insert_score_facts(ids)
+
     async def insert_referral_facts(
         self, ids: Ids, mapping: dict[str, tuple[str, ...]], keys: RecordKeys
     ) -> None:
         """One row per referral (before its other facts: they copy its dimensions and record
-        key). `keys` give the record key and person tag for disclosure control."""
-        d = self.dialect
+        key): its declared dimensions and measures. `keys` give the record key and person tag
+        for disclosure control."""
+        sources = self.fact_sources(ids, mapping, keys)
+        codes = _Codes()
+        columns: dict[str, ColumnElement[Any]] = {
+            "referral_key": KEY.c.referral_key,
+            **{
+                spec.column: self._fact_value(spec, codes, keys)
+                for spec in FACT_DIMENSIONS
+                if spec.column
+            },
+            **{spec.column: _measure_value(spec, sources, codes) for spec in MEASURES},
+        }
+        source = (
+            R.join(KEY, KEY.c.referral_id == R.c.id)
+            .outerjoin(P, P.c.referral_id == R.c.id)
+            .outerjoin(PRACTICE_PCN, PRACTICE_PCN.c.practice_ods == P.c.practice_ods)
+            .outerjoin(IMD, IMD.c.lsoa_code == P.c.lsoa_code)
+            .outerjoin(L, L.c.referral_id == R.c.id)
+            .outerjoin(PERSON, PERSON.c.referral_id == R.c.id)
+        )
+        for aggregate in (
+            sources.contacts,
+            sources.links,
+            sources.reasons,
+            sources.supported,
+            sources.needs_met,
+        ):
+            source = source.outerjoin(aggregate, aggregate.c.referral_id == R.c.id)
+        query = (
+            select(*(expr.label(name) for name, expr in columns.items()))
+            .select_from(codes.apply(source))
+            .where(*self._only(R.c.id, ids))
+        )
+        await self.session.execute(insert(ReportReferral).from_select(list(columns), query))
+
+    def fact_sources(
+        self, ids: Ids, mapping: dict[str, tuple[str, ...]], keys: RecordKeys
+    ) -> FactSources:
+        """What the measures of the referrals of `ids` are derived from: the tables joined to
+        each referral and the per-referral aggregates of contacts, links, reasons and support
+        (`mapping`: the reason groups each support group addresses)."""
         outcome = C.c.attendance_outcome
         contacts = (
             select(
@@ -512,95 +542,25 @@ class FactRepository:
             .group_by(RR.c.referral_id)
             .subquery("needs_met")
         )
-        closed = L.c.status == "closed"
-        codes = _Codes()
-        ended = case(
-            (closed, L.c.closure_reason_code),
-            (L.c.status == "declined", L.c.decline_reason_code),
+        return FactSources(
+            referral=R,
+            other_referral=OTHER,
+            person=P,
+            person_pcn=PERSON_PCN,
+            lifecycle=L,
+            pseudonym=PERSON,
+            contacts=contacts,
+            links=links,
+            reasons=reasons,
+            supported=supported,
+            needs_met=needs_met,
+            dialect=self.dialect,
+            keys=keys,
         )
-        columns: dict[str, ColumnElement[Any]] = {
-            "referral_key": KEY.c.referral_key,
-            **{
-                spec.column: self._fact_value(spec, codes, keys)
-                for spec in FACT_DIMENSIONS
-                if spec.column
-            },
-            "person_key": PERSON.c.person_key,
-            # A person with no pseudonym is a person of one referral: tagged by the referral.
-            "person_tag": case(
-                (PERSON.c.person_key.is_(None), hashed(keys.person, hex_number(d, R.c.id))),
-                else_=hashed(keys.person, non_negative(PERSON.c.person_key)),
-            ),
-            "shared_person": flag(
-                exists().where(OTHER.c.person_key == R.c.person_key, OTHER.c.id != R.c.id)
-            ),
-            "status": codes.code("status", func.coalesce(L.c.status, "received")),
-            "ended_reason": codes.code("ended-reason", ended),
-            "first_contact_days": days_between(d, R.c.authored_at, L.c.first_contact_at),
-            "closure_days": case(
-                (
-                    and_(closed, L.c.closed_at.is_not(None)),
-                    days_between(d, R.c.authored_at, L.c.closed_at),
-                ),
-            ),
-            **{
-                name: func.coalesce(contacts.c[name], 0)
-                for name in ("contacts", *CONTACT_OUTCOME_COLUMNS)
-            },
-            "several_reasons": flag(func.coalesce(reasons.c.reasons, 0) > 1),
-            "has_need": func.coalesce(reasons.c.need, 0),
-            "has_support": flag(supported.c.referral_id.is_not(None)),
-            "need_met": func.coalesce(needs_met.c.met, 0),
-            "re_referral": func.coalesce(links.c.re_referral, 0),
-            "parallel": func.coalesce(links.c.parallel, 0),
-            "reason_coded": func.coalesce(reasons.c.coded, 0),
-            "source_coded": flag(
-                and_(
-                    R.c.source_of_referral_group.is_not(None),
-                    R.c.source_of_referral_group.not_in((UNKNOWN_SOURCE_GROUP, NOT_RECORDED_GROUP)),
-                )
-            ),
-            "has_person": flag(P.c.referral_id.is_not(None)),
-            "has_age_band": flag(P.c.age_band.is_not(None)),
-            "gender_coded": flag(and_(P.c.gender.is_not(None), P.c.gender != GENDER_NOT_KNOWN)),
-            "ethnicity_coded": flag(
-                and_(
-                    P.c.ethnic_category.is_not(None),
-                    P.c.ethnic_category != ETHNIC_CATEGORY_NOT_KNOWN,
-                )
-            ),
-            "has_lsoa": flag(P.c.lsoa_code.is_not(None)),
-            "has_practice": flag(P.c.practice_ods.is_not(None)),
-            "has_pcn": flag(PERSON_PCN.is_not(None)),
-            "closure_reason_recorded": flag(
-                and_(
-                    closed,
-                    L.c.closure_reason_code.is_not(None),
-                    L.c.closure_reason_code != CLOSURE_NOT_RECORDED,
-                )
-            ),
-        }
-        source = (
-            R.join(KEY, KEY.c.referral_id == R.c.id)
-            .outerjoin(P, P.c.referral_id == R.c.id)
-            .outerjoin(PRACTICE_PCN, PRACTICE_PCN.c.practice_ods == P.c.practice_ods)
-            .outerjoin(IMD, IMD.c.lsoa_code == P.c.lsoa_code)
-            .outerjoin(L, L.c.referral_id == R.c.id)
-            .outerjoin(PERSON, PERSON.c.referral_id == R.c.id)
-            .outerjoin(contacts, contacts.c.referral_id == R.c.id)
-            .outerjoin(links, links.c.referral_id == R.c.id)
-            .outerjoin(reasons, reasons.c.referral_id == R.c.id)
-            .outerjoin(supported, supported.c.referral_id == R.c.id)
-            .outerjoin(needs_met, needs_met.c.referral_id == R.c.id)
-        )
-        query = (
-            select(*(expr.label(name) for name, expr in columns.items()))
-            .select_from(codes.apply(source))
-            .where(*self._only(R.c.id, ids))
-        )
-        await self.session.execute(insert(ReportReferral).from_select(list(columns), query))
 
-    def _fact_value(self, spec: DimensionSpec, codes: _Codes, keys: RecordKeys) -> Any:
+    def _fact_value(
+        self, spec: DimensionSpec, codes: _Codes, keys: RecordKeys
+    ) -> ColumnElement[Any]:
         """A declared dimension's fact column, as its coding stores it."""
         value = source_value(spec)
         if spec.coding == "date":
@@ -615,8 +575,8 @@ class FactRepository:
         return value
 
     def _facts(
-        self, referral_id: ColumnElement[str], query: Select[Any], names: Sequence[str]
-    ) -> tuple[list[str], Select[Any]]:
+        self, referral_id: ColumnElement[str], query: AnySelect, names: Sequence[str]
+    ) -> tuple[list[str], AnySelect]:
         """A child fact query with the referral's key and dimensions (its report_referral
         row) added: `names` name the query's own columns, after the key."""
         keyed = query.join(KEY, KEY.c.referral_id == referral_id).join(
@@ -664,14 +624,8 @@ class FactRepository:
             query,
             ["reason", "reason_group", "group_first", "has_support", "need_met"],
         )
-        copied = (
-            "person_key",
-            "shared_person",
-            "person_tag",
-            "first_contact_days",
-            "closure_days",
-        )
-        names += list(copied)
+        copied = [spec.column for spec in ON_REASONS]
+        names += copied
         joined = joined.add_columns(*(F.c[n] for n in copied)).group_by(
             F.c.referral_key, *(F.c[n] for n in (*DIMENSION_COLUMNS, *copied))
         )
@@ -762,7 +716,7 @@ class FactRepository:
         )
         scores = union_all(totals, items).subquery("score")
 
-        def chosen(timepoints: Sequence[str], latest: bool, name: str) -> Any:
+        def chosen(timepoints: Sequence[str], latest: bool, name: str) -> Subquery:
             order = (
                 (scores.c.assessed_at.desc(), scores.c.assessment_id.desc())
                 if latest
@@ -856,7 +810,8 @@ class FactRepository:
             ):
                 await self.session.execute(text(f"ANALYZE {table}"))
 
-    def _insert(self, model: Any) -> Any:
+    def _insert(self, model: type[Base]) -> PostgresqlInsert | SqliteInsert:
+        """An INSERT that can say what to do ON CONFLICT, in the session's dialect."""
         if self.dialect == "postgresql":
             return postgresql_insert(model)
         return sqlite_insert(model)

@@ -29,20 +29,12 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, MappedColumn, mapped_column
+from sqlalchemy.types import TypeEngine
 
 from referral_api.db import Base
 from referral_api.reports.dimensions import FACT_DIMENSIONS, DimensionSpec, coded_columns
+from referral_api.reports.measures import CODED_MEASURES, MEASURES, MeasureKind, MeasureSpec
 from signpost_platform.db import UtcDateTime
-
-# The per-outcome contact counts of a referral's facts: column name → contact attendance outcome.
-CONTACT_OUTCOME_COLUMNS = {
-    "attended": "attended",
-    "dna": "dna",
-    "not_seen": "not-seen",
-    "cancelled_by_patient": "cancelled-by-patient",
-    "cancelled_by_provider": "cancelled-by-provider",
-    "booked": "booked",
-}
 
 
 class LsoaImd(Base):
@@ -156,12 +148,42 @@ for _spec in FACT_DIMENSIONS:
     assert _spec.column is not None
     setattr(ReferralDimensions, _spec.column, _dimension_column(_spec))
 
+# The types of measure columns (`reports.measures.MEASURES`) by what they hold.
+_MEASURE_TYPES: dict[MeasureKind, type[TypeEngine[int]]] = {
+    "flag": SmallInteger,
+    "count": SmallInteger,
+    "code": SmallInteger,
+    "days": Integer,
+    "pseudonym": BigInteger,
+    "tag": Integer,
+}
+
+
+def _measure_column(spec: MeasureSpec) -> MappedColumn[Any]:
+    """The fact column of a declared measure."""
+    return mapped_column(
+        _MEASURE_TYPES[spec.kind], nullable=not spec.required, server_default=spec.default
+    )
+
+
+class ReferralMeasures:
+    """The referral's measures (`MEASURES`), one column each, added below."""
+
+
+class CopiedMeasures:
+    """The referral's measures the reason facts carry too (`on_reasons`), added below."""
+
+
+for _measure in MEASURES:
+    setattr(ReferralMeasures, _measure.column, _measure_column(_measure))
+    if _measure.on_reasons:
+        setattr(CopiedMeasures, _measure.column, _measure_column(_measure))
+
 # Fact columns holding a `report_code` code, and the dictionary dimension of their values:
-# the declared dimensions' and the facts' own categories.
+# the declared dimensions', the measures' and the child facts' own categories.
 CODED_COLUMNS = {
     **coded_columns(),
-    "status": "status",
-    "ended_reason": "ended-reason",
+    **CODED_MEASURES,
     "support": "support",
     "support_group": "support-group",
     "measure": "measure",
@@ -169,47 +191,11 @@ CODED_COLUMNS = {
 }
 
 
-class ReportReferral(ReferralDimensions, Base):
-    """One referral: its dimensions, pseudonym, lifecycle, waits, contacts, links, support
-    match and which minimum-dataset fields are present and coded."""
+class ReportReferral(ReferralDimensions, ReferralMeasures, Base):
+    """One referral: its dimensions and its measures (pseudonym, lifecycle, waits, contacts,
+    links, support match and which minimum-dataset fields are present and coded)."""
 
     __tablename__ = "report_referral"
-
-    person_key: Mapped[int | None] = mapped_column(BigInteger)
-    # 1 when the person has other referrals: people = referrals of the others + the distinct
-    # pseudonyms of these (a distinct count over a fraction of the rows).
-    shared_person: Mapped[int] = mapped_column(SmallInteger, server_default="0")
-    # The person's tag for disclosure control (a keyed hash of the pseudonym, or of the
-    # referral when the person is unknown); people counts sum the distinct tags for a key.
-    person_tag: Mapped[int | None] = mapped_column(Integer)
-    status: Mapped[int] = mapped_column(SmallInteger)
-    # The closure reason of a closed referral, the rejection reason of a declined one.
-    ended_reason: Mapped[int | None] = mapped_column(SmallInteger)
-    first_contact_days: Mapped[int | None]
-    closure_days: Mapped[int | None]
-    contacts: Mapped[int] = mapped_column(SmallInteger)
-    attended: Mapped[int] = mapped_column(SmallInteger)
-    dna: Mapped[int] = mapped_column(SmallInteger)
-    not_seen: Mapped[int] = mapped_column(SmallInteger)
-    cancelled_by_patient: Mapped[int] = mapped_column(SmallInteger)
-    cancelled_by_provider: Mapped[int] = mapped_column(SmallInteger)
-    booked: Mapped[int] = mapped_column(SmallInteger)
-    several_reasons: Mapped[int] = mapped_column(SmallInteger)
-    has_need: Mapped[int] = mapped_column(SmallInteger)
-    has_support: Mapped[int] = mapped_column(SmallInteger)
-    need_met: Mapped[int] = mapped_column(SmallInteger)
-    re_referral: Mapped[int] = mapped_column(SmallInteger)
-    parallel: Mapped[int] = mapped_column(SmallInteger)
-    reason_coded: Mapped[int] = mapped_column(SmallInteger)
-    source_coded: Mapped[int] = mapped_column(SmallInteger)
-    has_person: Mapped[int] = mapped_column(SmallInteger)
-    has_age_band: Mapped[int] = mapped_column(SmallInteger)
-    gender_coded: Mapped[int] = mapped_column(SmallInteger)
-    ethnicity_coded: Mapped[int] = mapped_column(SmallInteger)
-    has_lsoa: Mapped[int] = mapped_column(SmallInteger)
-    has_practice: Mapped[int] = mapped_column(SmallInteger)
-    has_pcn: Mapped[int] = mapped_column(SmallInteger)
-    closure_reason_recorded: Mapped[int] = mapped_column(SmallInteger)
 
     __table_args__ = (
         Index("ix_report_referral_authored_on", "authored_on"),
@@ -217,10 +203,11 @@ class ReportReferral(ReferralDimensions, Base):
     )
 
 
-class ReportReason(ReferralDimensions, Base):
+class ReportReason(ReferralDimensions, CopiedMeasures, Base):
     """One reason of a referral. `group_first` is 1 on one row per (referral, reason group),
     so group counts count referrals; `need_met` is 1 when support offered to the referral
-    addresses the reason's group."""
+    addresses the reason's group. The referral's pseudonym, tag and waits are copied onto it
+    (`CopiedMeasures`), so counts and waits by reason need no join."""
 
     __tablename__ = "report_reason"
 
@@ -229,12 +216,6 @@ class ReportReason(ReferralDimensions, Base):
     group_first: Mapped[int] = mapped_column(SmallInteger)
     has_support: Mapped[int] = mapped_column(SmallInteger)
     need_met: Mapped[int] = mapped_column(SmallInteger)
-    # Copied from the referral, so counts and waits by reason need no join.
-    person_key: Mapped[int | None] = mapped_column(BigInteger)
-    shared_person: Mapped[int] = mapped_column(SmallInteger, server_default="0")
-    person_tag: Mapped[int | None] = mapped_column(Integer)
-    first_contact_days: Mapped[int | None]
-    closure_days: Mapped[int | None]
 
     __table_args__ = (
         PrimaryKeyConstraint("referral_key", "reason"),

@@ -12,24 +12,23 @@ disclosure control is applied by the service.
 
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, not_, or_, select
+from sqlalchemy import and_, case, func, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from referral_api.quality.models import ReferralGap
 from referral_api.referrals.models import Referral
 from referral_api.reports.data_quality import ANY_UNMAPPED, OTHER_GAP, WARNINGS, QualityWarning
-from referral_api.reports.facts_repository import month_number
+from referral_api.reports.expressions import month_number
 from referral_api.reports.query import ReportQuery
-from referral_api.reports.tables import key_of
+from referral_api.reports.tables import Row, key_of
 from signpost_platform.cell_keys import distinct_key_sum, hex_number, key_sum, record_key
+from signpost_platform.db import AnySelect, dialect_of, table_of
 from signpost_schemas.disclosure import RecordKeys
 from signpost_schemas.fhir.gaps import GapKind
 
-Row = dict[str, Any]
-
-R = Referral.__table__
-G = ReferralGap.__table__
+R = table_of(Referral)
+G = table_of(ReferralGap)
 
 
 def _matches(warning: QualityWarning) -> ColumnElement[bool]:
@@ -49,15 +48,15 @@ class DataQualityRepository:
         self.session = session
         # Each referral's record key, computed from its id as the report facts do, so a count
         # here has the cell key the same referrals have in every other report.
-        dialect = session.bind.dialect.name
-        self.record_key = record_key(keys.record, hex_number(dialect, R.c.id))
+        self.dialect = dialect_of(session)
+        self.record_key = record_key(keys.record, hex_number(self.dialect, R.c.id))
 
     def _dimension(self, name: str) -> ColumnElement[Any]:
         if name == "source-system":
             return R.c.source_system
         if name == "sender":
             return R.c.requester_ods
-        if self.session.bind.dialect.name == "postgresql":
+        if self.dialect == "postgresql":
             # Cheaper to group by than month_number's arithmetic on extracted fields.
             return func.date_trunc("month", func.timezone("UTC", R.c.created_at))
         return month_number("sqlite", R.c.created_at)
@@ -76,8 +75,8 @@ class DataQualityRepository:
         return where
 
     def _grouped(
-        self, statement: Select[Any], query: ReportQuery, *more: ColumnElement[Any]
-    ) -> Select[Any]:
+        self, statement: AnySelect, query: ReportQuery, *more: ColumnElement[Any]
+    ) -> AnySelect:
         dims = [self._dimension(name) for name in query.group_by]
         return statement.add_columns(
             *(
@@ -86,8 +85,8 @@ class DataQualityRepository:
             )
         ).group_by(*dims, *more)
 
-    async def _rows(self, statement: Select[Any]) -> list[Row]:
-        rows = []
+    async def _rows(self, statement: AnySelect) -> list[Row]:
+        rows: list[Row] = []
         for row in await self.session.execute(statement):
             values = dict(row._mapping)
             month = values.get("month")
@@ -152,9 +151,9 @@ class DataQualityRepository:
                 G.c.element.label("element"),
                 G.c.code.label("code"),
                 func.count(func.distinct(G.c.referral_id)).label("referrals"),
-                distinct_key_sum(
-                    hex_number(self.session.bind.dialect.name, R.c.id), self.record_key
-                ).label(key_of("referrals")),
+                distinct_key_sum(hex_number(self.dialect, R.c.id), self.record_key).label(
+                    key_of("referrals")
+                ),
             )
             .select_from(G.join(R, R.c.id == G.c.referral_id))
             .where(*self._scope(query), G.c.kind == GapKind.UNMAPPED_CODE.value)

@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    CompoundSelect,
     FromClause,
     Integer,
-    Select,
     Table,
     and_,
     case,
@@ -35,10 +35,11 @@ from sqlalchemy.sql.elements import ColumnElement
 from referral_api.geography.models import LookupLoad
 from referral_api.reports import wellbeing
 from referral_api.reports.dimensions import catalogue, column_name
-from referral_api.reports.facts_repository import PAIR_LEVELS, flag
+from referral_api.reports.expressions import flag
+from referral_api.reports.facts_repository import PAIR_LEVELS
+from referral_api.reports.measures import CONTACT_OUTCOME_COLUMNS
 from referral_api.reports.models import (
     CODED_COLUMNS,
-    CONTACT_OUTCOME_COLUMNS,
     ListSize,
     LsoaImd,
     ReportCode,
@@ -49,22 +50,23 @@ from referral_api.reports.models import (
     ReportSupport,
 )
 from referral_api.reports.query import ReportQuery
-from referral_api.reports.tables import key_of
+from referral_api.reports.tables import Row, key_of
 from signpost_platform.cell_keys import distinct_key_sum, key_sum
+from signpost_platform.db import AnySelect, dialect_of, table_of
 
-Row = dict[str, Any]
+# What `ReportRepository.rows` runs: a SELECT, or a UNION ALL of them.
+RowsStatement = AnySelect | CompoundSelect[*tuple[Any, ...]]
 
-F = ReportReferral.__table__
-REASONS = ReportReason.__table__
-PAIRS = ReportReasonPair.__table__
-SUPPORT = ReportSupport.__table__
-SCORES = ReportScore.__table__
-LIST = ListSize.__table__
+F = table_of(ReportReferral)
+REASONS = table_of(ReportReason)
+PAIRS = table_of(ReportReasonPair)
+SUPPORT = table_of(ReportSupport)
+SCORES = table_of(ReportScore)
+LIST = table_of(ListSize)
 # The fact tables a dimension with several values per referral may be read from.
 CHILD_FACTS = {"report_reason": REASONS, "report_support": SUPPORT}
 
-CODE = ReportCode.__table__
-NOT_RECORDED_GROUP = "not-recorded"
+CODE = table_of(ReportCode)
 NO_CODE = -1  # matches nothing: a filter value the facts have never seen
 Codes = dict[str, dict[str, int]]
 
@@ -171,10 +173,10 @@ class _Scope:
             self.where.append(table.c.authored_on <= query.last_day)
         for name, values in query.filters.items():
             if name in ("reason", "reason-group"):
-                column = REASONS.c.reason if name == "reason" else REASONS.c.reason_group
+                reason = REASONS.c.reason if name == "reason" else REASONS.c.reason_group
                 self.where.append(
                     table.c.referral_key.in_(
-                        select(REASONS.c.referral_key).where(column.in_(self.code_of(name, values)))
+                        select(REASONS.c.referral_key).where(reason.in_(self.code_of(name, values)))
                     )
                 )
             elif (fact := catalogue()[name].fact) is not None:
@@ -192,7 +194,7 @@ class _Scope:
             else:
                 self.where.append(table.c[column_name(name)].in_(self.code_of(name, values)))
 
-    def select(self, *measures: ColumnElement[Any], grouped: bool = True) -> Select[Any]:
+    def select(self, *measures: ColumnElement[Any], grouped: bool = True) -> AnySelect:
         """SELECT the group-by columns and `measures` FROM the scope, grouped."""
         dims = self.dims if grouped else []
         statement = (
@@ -230,13 +232,17 @@ class ReportRepository:
         return _Scope(table, query, query.group_by if group_by is None else group_by, self.codes)
 
     async def rows(
-        self, statement: Any, decode: dict[str, str] | None = None, *, coded: bool = True
+        self,
+        statement: RowsStatement,
+        decode: dict[str, str] | None = None,
+        *,
+        coded: bool = True,
     ) -> list[Row]:
         """The result rows with codes turned back into values (`decode` names the dimension
         of columns not named after theirs; `coded=False` for rows of values, not facts)."""
         result = await self.session.execute(statement)
         dimensions = {**CODED_COLUMNS, **(decode or {})} if coded else {}
-        rows = []
+        rows: list[Row] = []
         for row in result:
             values = dict(row._mapping)
             for name, value in values.items():
@@ -266,26 +272,33 @@ class ReportRepository:
             rows = await self.rows(grouped.select(*measures))
             return rows, rows[0] if rows else {}
         fans_out = any(catalogue()[name].fact is not None for name in query.group_by)
-        if self.session.bind.dialect.name == "postgresql" and not fans_out:
-            dims = [expr for _, expr in grouped.dims]
-            statement = (
-                select(
-                    *(expr.label(name) for name, expr in grouped.dims),
-                    *measures,
-                    func.grouping(*dims).label("grouping_set"),
-                )
-                .select_from(grouped.from_)
-                .where(*grouped.where)
-                .group_by(func.grouping_sets(tuple_(*dims), tuple_()))
-            )
-            rows, totals = [], []
-            for row in await self.rows(statement):
-                (totals if row.pop("grouping_set") else rows).append(row)
-            return rows, totals[0] if totals else {}
+        if dialect_of(self.session) == "postgresql" and not fans_out:
+            return await self._grouped_and_total_in_one_scan(grouped, measures)
         rows = await self.rows(grouped.select(*measures))
         whole = self.scope(table, query, ())
         whole.where.extend(where)
         totals = await self.rows(whole.select(*measures))
+        return rows, totals[0] if totals else {}
+
+    async def _grouped_and_total_in_one_scan(
+        self, grouped: _Scope, measures: Sequence[ColumnElement[Any]]
+    ) -> tuple[list[Row], Row]:
+        """The groups and the total of `grouped_and_total` from one scan (GROUPING SETS)."""
+        dims = [expr for _, expr in grouped.dims]
+        statement = (
+            select(
+                *(expr.label(name) for name, expr in grouped.dims),
+                *measures,
+                func.grouping(*dims).label("grouping_set"),
+            )
+            .select_from(grouped.from_)
+            .where(*grouped.where)
+            .group_by(func.grouping_sets(tuple_(*dims), tuple_()))
+        )
+        rows: list[Row] = []
+        totals: list[Row] = []
+        for row in await self.rows(statement):
+            (totals if row.pop("grouping_set") else rows).append(row)
         return rows, totals[0] if totals else {}
 
     # Referrals and people ---------------------------------------------------------------------
@@ -471,7 +484,7 @@ class ReportRepository:
         to the first attended contact, and to closure; plus referrals per group."""
         await self.load_codes()
         table = self._per_reason_table(query)
-        if self.session.bind.dialect.name == "postgresql":
+        if dialect_of(self.session) == "postgresql":
             return await self._waiting_in_one_scan(query, table)
         branches = []
         for measure, column in (
@@ -686,16 +699,18 @@ class ReportRepository:
     async def replace_imd(self, rows: Sequence[dict[str, Any]]) -> None:
         await self.session.execute(delete(LsoaImd))
         for start in range(0, len(rows), 5_000):
-            await self.session.execute(LsoaImd.__table__.insert(), rows[start : start + 5_000])
+            await self.session.execute(table_of(LsoaImd).insert(), rows[start : start + 5_000])
 
     async def replace_list_sizes(self, area_type: str, rows: Sequence[dict[str, Any]]) -> None:
         await self.session.execute(delete(ListSize).where(ListSize.area_type == area_type))
         for start in range(0, len(rows), 5_000):
-            await self.session.execute(ListSize.__table__.insert(), rows[start : start + 5_000])
+            await self.session.execute(table_of(ListSize).insert(), rows[start : start + 5_000])
 
     async def record_load(self, lookup: str, source: str, is_sample: bool, count: int) -> None:
         await self.session.execute(
-            LookupLoad.__table__.insert().values(
+            table_of(LookupLoad)
+            .insert()
+            .values(
                 lookup=lookup,
                 source=source,
                 is_sample=is_sample,

@@ -14,10 +14,10 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from referral_api.reports import charts, rendering, service
-from referral_api.reports.query import MEDIA_TYPES, UNSUPPRESSED_SCOPE, parse_query
+from referral_api.reports.query import MEDIA_TYPES, parse_query
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import ReadSessionDep
-from signpost_schemas.disclosure import load_table
+from signpost_schemas.disclosure import UNSUPPRESSED_SCOPE, load_table
 
 logger = logging.getLogger("signpost.reports")
 router = APIRouter(prefix="/reports", tags=["reports"])

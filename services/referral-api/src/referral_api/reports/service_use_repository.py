@@ -9,24 +9,25 @@ Only unrounded grouped sums and counts come back; disclosure control is applied 
 """
 
 from collections.abc import Sequence
-from typing import Any, cast
 
-from sqlalchemy import Table, case, func, select
+from sqlalchemy import Subquery, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from referral_api.reports.facts_repository import flag
+from referral_api.reports.expressions import flag
 from referral_api.reports.models import ReportKey, ReportReferral
 from referral_api.reports.query import ReportQuery
-from referral_api.reports.repository import ReportRepository, Row, _people, counted
+from referral_api.reports.repository import ReportRepository, _people, counted
+from referral_api.reports.tables import Row
 from referral_api.service_use.models import ServiceUse
+from signpost_platform.db import table_of
 from signpost_schemas.fhir.service_use import WITHDRAWN_STATUSES
 
-SU = ServiceUse.__table__
-KEYS = ReportKey.__table__
-F = cast(Table, ReportReferral.__table__)
+SU = table_of(ServiceUse)
+KEYS = table_of(ReportKey)
+F = table_of(ReportReferral)
 
 
-def _pairs() -> Any:
+def _pairs() -> Subquery:
     """One row per referral and measure with a live count before and after: the two counts."""
     before = func.sum(case((SU.c.period == "before", SU.c.count)))
     after = func.sum(case((SU.c.period == "after", SU.c.count)))

@@ -13,24 +13,23 @@ disclosure control is applied by the service.
 
 from typing import Any
 
-from sqlalchemy import Select, String, case, func, literal, null, or_, select, union_all
+from sqlalchemy import String, Subquery, case, func, literal, null, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from referral_api.lifecycle.models import Contact, ContactWorker, ReferralLifecycle, ReferralTask
 from referral_api.referrals.models import Referral
 from referral_api.reports.query import ReportQuery
-from referral_api.reports.tables import key_of
+from referral_api.reports.tables import Row, key_of
 from signpost_platform.cell_keys import distinct_key_sum, hex_number, record_key
+from signpost_platform.db import AnySelect, dialect_of, table_of
 from signpost_schemas.disclosure import RecordKeys
 
-Row = dict[str, Any]
-
-R = Referral.__table__
-C = Contact.__table__
-CW = ContactWorker.__table__
-T = ReferralTask.__table__
-L = ReferralLifecycle.__table__
+R = table_of(Referral)
+C = table_of(Contact)
+CW = table_of(ContactWorker)
+T = table_of(ReferralTask)
+L = table_of(ReferralLifecycle)
 
 WITHDRAWN = "entered-in-error"
 # The attendance outcomes counted, as in the attendance report (appointments due).
@@ -45,11 +44,11 @@ def _worker(system: ColumnElement[str], value: ColumnElement[str]) -> ColumnElem
 class WorkerRepository:
     def __init__(self, session: AsyncSession, keys: RecordKeys) -> None:
         self.session = session
-        self.dialect = session.bind.dialect.name
+        self.dialect = dialect_of(session)
         # Each referral's record key, computed from its id as the report facts do.
         self.record_key = record_key(keys.record, hex_number(self.dialect, R.c.id))
 
-    def _activity(self, query: ReportQuery) -> Any:
+    def _activity(self, query: ReportQuery) -> Subquery:
         """One row per (contact, worker) in the period, and per referral held by its Task's
         owner while open in the period."""
         contacted = [C.c.status != WITHDRAWN]
@@ -91,13 +90,13 @@ class WorkerRepository:
         )
         return union_all(contacts, held).subquery("activity")
 
-    def _counts(self, query: ReportQuery) -> Select[Any]:
+    def _counts(self, query: ReportQuery) -> AnySelect:
         activity = self._activity(query)
         referral = hex_number(self.dialect, activity.c.referral_id)
         contact = hex_number(self.dialect, activity.c.contact_id)
 
         def contacts(name: str, outcome: str | None = None) -> list[ColumnElement[Any]]:
-            counted = activity.c.contact_id
+            counted: ColumnElement[Any] = activity.c.contact_id
             identifier = contact
             if outcome is not None:
                 is_outcome = activity.c.outcome == outcome

@@ -8,18 +8,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from referral_api.reports.builders.common import (
     Context,
     ReportSpec,
-    blank,
     count_of,
-    dimension_columns,
-    label_rows,
-    make_report,
-    multi_count_notes,
-    order_key,
+    grouped_report,
     sum_counts,
 )
 from referral_api.reports.query import ReportQuery
-from referral_api.reports.repository import ReportRepository, Row
-from referral_api.reports.tables import Report, count, percentage
+from referral_api.reports.repository import ReportRepository
+from referral_api.reports.tables import Report, Row, count, percentage
 
 
 def with_due(row: Row) -> Row:
@@ -35,13 +30,11 @@ DUE = ("attended", "dna", "not_seen")
 async def attendance(session: AsyncSession, query: ReportQuery, context: Context) -> Report:
     """Contacts by attendance outcome and the did-not-attend (DNA) rate."""
     rows, total = await ReportRepository(session).attendance(query)
-    rows = [with_due(row) for row in label_rows(rows, query.group_by)]
-    rows.sort(key=order_key(query.group_by))
-    return make_report(
+    return grouped_report(
+        query,
         "Contacts by attendance outcome. DNA rate = did not attend / (attended + did not "
         "attend + arrived too late to be seen).",
         [
-            *dimension_columns(query.group_by),
             count("referrals_with_contact", "Referrals with a contact"),
             count("contacts", "Contacts"),
             count("attended", "Attended"),
@@ -60,9 +53,9 @@ async def attendance(session: AsyncSession, query: ReportQuery, context: Context
                 "referrals_with_contact",
             ),
         ],
-        rows,
-        [{**blank(query.group_by), **with_due(total)}],
-        ["Contacts entered in error are left out.", *multi_count_notes(query.group_by)],
+        [with_due(row) for row in rows],
+        [with_due(total)],
+        ["Contacts entered in error are left out."],
         chart_measure="dna_rate",
     )
 

@@ -10,15 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from referral_api.reports.builders.common import (
     Context,
     ReportSpec,
-    blank,
     count_of,
-    dimension_columns,
     fans_out,
     group_key,
-    label_rows,
-    make_report,
-    multi_count_notes,
-    order_key,
+    grouped_report,
     sum_counts,
     ungrouped,
 )
@@ -26,8 +21,8 @@ from referral_api.reports.dimensions import (
     NOT_RECORDED,
 )
 from referral_api.reports.query import ReportQuery
-from referral_api.reports.repository import ReportRepository, Row
-from referral_api.reports.tables import Column, Report, count, percentage
+from referral_api.reports.repository import ReportRepository
+from referral_api.reports.tables import Column, Report, Row, count, percentage
 from signpost_schemas import codes
 
 
@@ -63,7 +58,6 @@ async def closure_reasons(session: AsyncSession, query: ReportQuery, context: Co
         label, outcome = _closure_label(code)
         totals.append(
             {
-                **blank(query.group_by),
                 "ended": ended_as,
                 "code": code,
                 "code_label": label,
@@ -76,13 +70,11 @@ async def closure_reasons(session: AsyncSession, query: ReportQuery, context: Co
             }
         )
     totals.sort(key=lambda r: r["ended"])
-    label_rows(rows, query.group_by)
-    rows.sort(key=lambda r: (order_key(query.group_by)(r), r["ended"]))
-    return make_report(
+    return grouped_report(
+        query,
         "Why closed referrals were closed (with the outcome group) and why declined ones were "
         "declined.",
         [
-            *dimension_columns(query.group_by),
             Column("ended", "Ended as (closed or declined)", "dimension"),
             Column("code", "Reason code", "dimension"),
             Column("code_label", "Reason", "label"),
@@ -93,7 +85,7 @@ async def closure_reasons(session: AsyncSession, query: ReportQuery, context: Co
         ],
         rows,
         totals,
-        multi_count_notes(query.group_by),
+        then=lambda r: r["ended"],
         chart_measure="referrals",
         one_category_each=True,
         ranked=True,

@@ -15,8 +15,7 @@ from referral_api.reports.dimensions import (
     dimension,
 )
 from referral_api.reports.query import MAX_GROUP_BY, Option, ReportQuery
-from referral_api.reports.repository import Row
-from referral_api.reports.tables import Column, Report, key_of
+from referral_api.reports.tables import Column, Report, Row, key_of
 from signpost_schemas.disclosure import PerturbationTable, cell_key
 
 
@@ -74,6 +73,38 @@ def make_report(*args: Any, title: str = "", **kwargs: Any) -> Report:
     """A report as a builder makes it: its name and title come from its `ReportSpec` (`run`),
     unless a view of it has a title of its own."""
     return Report("", title, *args, **kwargs)
+
+
+def grouped_report(
+    query: ReportQuery,
+    description: str,
+    columns: Sequence[Column],
+    rows: list[Row],
+    totals: Sequence[Row],
+    notes: Sequence[str] = (),
+    *,
+    then: Callable[[Row], Any] | None = None,
+    dimension_notes_first: bool = False,
+    **options: Any,
+) -> Report:
+    """A report of rows per group of the query's group-by, as most builders make it: the
+    group-by columns (with the labels of coded ones) before `columns`; the rows labelled and in
+    the dimensions' order (then by `then` within a group); the totals with empty group-by
+    columns; the notes of dimensions that count a referral in several groups after `notes`
+    (or before them)."""
+    group_by = query.group_by
+    label_rows(rows, group_by)
+    by_group = order_key(group_by)
+    rows.sort(key=by_group if then is None else lambda row: (by_group(row), then(row)))
+    dimension_notes = multi_count_notes(group_by)
+    return make_report(
+        description,
+        [*dimension_columns(group_by), *columns],
+        rows,
+        [{**blank(group_by), **total} for total in totals],
+        [*dimension_notes, *notes] if dimension_notes_first else [*notes, *dimension_notes],
+        **options,
+    )
 
 
 def dimension_columns(group_by: Sequence[str]) -> list[Column]:
@@ -151,6 +182,16 @@ def count_of(row: Row | None, name: str, as_name: str | None = None) -> Row:
         target: int(found.get(name) or 0),
         key_of(target): int(found.get(key_of(name)) or 0),
     }
+
+
+def add_group_referrals(rows: list[Row], groups: Sequence[Row], group_by: Sequence[str]) -> None:
+    """Give each row the referrals of its group (`groups`: a `referrals` count per group) as
+    `referrals_in_group`, with its key sum: the denominator of a share of the group."""
+    by_group = {group_key(group, group_by): group for group in groups}
+    for row in rows:
+        row.update(
+            count_of(by_group.get(group_key(row, group_by)), "referrals", "referrals_in_group")
+        )
 
 
 def blank(group_by: Sequence[str]) -> Row:

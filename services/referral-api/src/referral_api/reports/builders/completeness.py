@@ -19,8 +19,8 @@ from referral_api.reports.builders.common import (
 )
 from referral_api.reports.dimensions import column_name
 from referral_api.reports.query import ReportQuery
-from referral_api.reports.repository import ReportRepository, Row
-from referral_api.reports.tables import Column, Report, count, percentage
+from referral_api.reports.repository import ReportRepository
+from referral_api.reports.tables import Column, Report, Row, count, percentage
 
 FIELDS: tuple[tuple[str, str, str], ...] = (
     ("reason", "Reason for referral coded ('reason not recorded' is missing)", "referrals"),

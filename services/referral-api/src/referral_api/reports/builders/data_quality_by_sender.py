@@ -21,8 +21,7 @@ from referral_api.reports.builders.common import (
 from referral_api.reports.dimensions import column_name
 from referral_api.reports.quality_repository import DataQualityRepository
 from referral_api.reports.query import ReportQuery
-from referral_api.reports.repository import Row
-from referral_api.reports.tables import Column, Report, count, key_of, percentage
+from referral_api.reports.tables import Column, Report, Row, count, key_of, percentage
 from signpost_schemas.disclosure import RecordKeys
 
 QUALITY_NOTES = [

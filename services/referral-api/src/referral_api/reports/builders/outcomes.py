@@ -11,22 +11,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from referral_api.reports.builders.common import (
     Context,
     ReportSpec,
-    blank,
     count_of,
-    dimension_columns,
     fans_out,
     group_key,
-    label_rows,
-    make_report,
-    multi_count_notes,
-    order_key,
+    grouped_report,
     sum_counts,
     ungrouped,
 )
 from referral_api.reports.dimensions import column_name
 from referral_api.reports.query import ReportQuery
-from referral_api.reports.repository import ReportRepository, Row
-from referral_api.reports.tables import Report, count, percentage
+from referral_api.reports.repository import ReportRepository
+from referral_api.reports.tables import Report, Row, count, percentage
 
 STATUSES = ("received", "accepted", "declined", "cancelled", "closed")
 
@@ -58,12 +53,10 @@ async def outcomes(session: AsyncSession, query: ReportQuery, context: Context) 
         for key, found in grouped.items()
     ]
     whole = await repository.lifecycle_status(ungrouped(query)) if fans_out(query.group_by) else raw
-    label_rows(rows, query.group_by)
-    rows.sort(key=order_key(query.group_by))
-    return make_report(
+    return grouped_report(
+        query,
         "The lifecycle status of referrals made in the period, as it stands now.",
         [
-            *dimension_columns(query.group_by),
             count("referrals", "Referrals"),
             count("received", "Received, no response yet"),
             count("accepted", "Accepted, open"),
@@ -74,8 +67,7 @@ async def outcomes(session: AsyncSession, query: ReportQuery, context: Context) 
             percentage("closed_rate", "% closed", "closed", "referrals"),
         ],
         rows,
-        [{**blank(query.group_by), **_status_row(whole)}],
-        multi_count_notes(query.group_by),
+        [_status_row(whole)],
         chart_measure="closed",
     )
 

@@ -8,13 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from referral_api.reports.builders.common import (
     Context,
     ReportSpec,
-    blank,
-    dimension_columns,
     group_key,
-    label_rows,
-    make_report,
-    multi_count_notes,
-    order_key,
+    grouped_report,
 )
 from referral_api.reports.dimensions import (
     catalogue,
@@ -81,14 +76,12 @@ async def rates(session: AsyncSession, query: ReportQuery, context: Context) -> 
         row["population"] = populations.get(group_key(row, population_dims))
     whole = await repository.populations(level, (), query.filters)
     total["population"] = int(whole[0]["population"]) if whole else None
-    label_rows(rows, query.group_by)
-    rows.sort(key=order_key(query.group_by))
     area = "practices" if level == "practice" else "PCNs"
-    return make_report(
+    return grouped_report(
+        query,
         f"Referrals of people registered at {area} with a list size loaded, per 10,000 "
         "patients registered there (in the group's age band and sex).",
         [
-            *dimension_columns(query.group_by),
             count("referrals", "Referrals"),
             Column("population", "Registered patients", "population"),
             Column(
@@ -100,12 +93,11 @@ async def rates(session: AsyncSession, query: ReportQuery, context: Context) -> 
             ),
         ],
         rows,
-        [{**blank(query.group_by), **total}],
+        [total],
         [
             f"Denominators: {area} list sizes by age band and sex. Gender is matched to the "
             "registered sex: genders other than male and female have no denominator.",
             "Referrals from areas without a list size are left out of both parts of the rate.",
-            *multi_count_notes(query.group_by),
         ],
         chart_measure="rate",
     )

@@ -5,16 +5,7 @@ Its spec (`SPEC`: name, title, options, as `GET /reports` lists them) and its bu
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from referral_api.reports.builders.common import (
-    Context,
-    ReportSpec,
-    blank,
-    dimension_columns,
-    label_rows,
-    make_report,
-    multi_count_notes,
-    order_key,
-)
+from referral_api.reports.builders.common import Context, ReportSpec, grouped_report
 from referral_api.reports.query import ReportQuery
 from referral_api.reports.repository import ReportRepository
 from referral_api.reports.tables import Report, count, percentage
@@ -24,15 +15,13 @@ async def re_referrals(session: AsyncSession, query: ReportQuery, context: Conte
     """Referrals that re-refer a person to a role soon after an earlier referral ended, and
     referrals running in parallel with one to another role."""
     rows, total = await ReportRepository(session).linkage(query)
-    label_rows(rows, query.group_by)
-    rows.sort(key=order_key(query.group_by))
-    return make_report(
+    return grouped_report(
+        query,
         "Re-referral: the same person referred to the same role again within the linkage "
         "window after the earlier referral ended. Parallel: referred to another role while a "
         "referral was open (the 'assessed twice' problem); each such pair counts once, at the "
         "later referral.",
         [
-            *dimension_columns(query.group_by),
             count("referrals", "Referrals"),
             count("re_referrals", "Re-referrals"),
             percentage("re_referral_rate", "Re-referral rate %", "re_referrals", "referrals"),
@@ -41,12 +30,11 @@ async def re_referrals(session: AsyncSession, query: ReportQuery, context: Conte
             count("people_in_parallel", "People referred to two roles at once"),
         ],
         rows,
-        [{**blank(query.group_by), **total}],
+        [total],
         [
             "Links are made by person (NHS number, else the sender's patient identifier) "
             "inside referral-api (window: "
             "REFERRAL_LINKAGE_WINDOW_DAYS); reports see only whether a referral is linked.",
-            *multi_count_notes(query.group_by),
         ],
         chart_measure="re_referral_rate",
     )

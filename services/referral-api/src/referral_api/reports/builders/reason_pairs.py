@@ -9,13 +9,9 @@ from referral_api.reports.builders.common import (
     REASON_DIMENSIONS,
     Context,
     ReportSpec,
-    blank,
+    add_group_referrals,
     count_of,
-    dimension_columns,
-    group_key,
-    label_rows,
-    make_report,
-    order_key,
+    grouped_report,
 )
 from referral_api.reports.builders.reasons import LEVEL, reason_labels
 from referral_api.reports.query import Option, ReportQuery
@@ -31,10 +27,7 @@ async def reason_pairs(session: AsyncSession, query: ReportQuery, context: Conte
     repository = ReportRepository(session)
     rows = await repository.reason_pairs(query, level)
     in_group, total = await repository.referral_counts(query, several=True)
-    group_referrals = {group_key(r, query.group_by): r for r in in_group}
-    for row in rows:
-        found = group_referrals.get(group_key(row, query.group_by))
-        row.update(count_of(found, "referrals", "referrals_in_group"))
+    add_group_referrals(rows, in_group, query.group_by)
     # The referrals that can form a pair: at the reason level those with more than one reason
     # (a column of the referral facts); at the group level, with reasons in two groups.
     with_a_pair = (
@@ -42,13 +35,10 @@ async def reason_pairs(session: AsyncSession, query: ReportQuery, context: Conte
         if level == "reason"
         else count_of(await repository.referrals_with_a_pair(query, level), "referrals")
     )
-    label_rows(rows, query.group_by)
     reason_labels(rows, "first", level)
     reason_labels(rows, "second", level)
-    rows.sort(key=order_key(query.group_by))
     totals = [
         {
-            **blank(query.group_by),
             "first": None,
             "first_label": (
                 "Referrals with more than one reason"
@@ -61,10 +51,10 @@ async def reason_pairs(session: AsyncSession, query: ReportQuery, context: Conte
             **count_of(total, "referrals", "referrals_in_group"),
         }
     ]
-    return make_report(
+    return grouped_report(
+        query,
         "Pairs of reasons on the same referral, most frequent first.",
         [
-            *dimension_columns(query.group_by),
             Column("first", "First of the pair", "dimension"),
             Column("first_label", "First reason", "label"),
             Column("second", "Second of the pair", "dimension"),

@@ -11,13 +11,9 @@ from referral_api.reports.builders.common import (
     REASON_DIMENSIONS,
     Context,
     ReportSpec,
-    blank,
+    add_group_referrals,
     count_of,
-    dimension_columns,
-    group_key,
-    label_rows,
-    make_report,
-    order_key,
+    grouped_report,
     shown,
     sum_counts,
 )
@@ -28,8 +24,8 @@ from referral_api.reports.dimensions import (
     dimension,
 )
 from referral_api.reports.query import Option, ReportQuery
-from referral_api.reports.repository import ReportRepository, Row
-from referral_api.reports.tables import Column, Report, count, percentage
+from referral_api.reports.repository import ReportRepository
+from referral_api.reports.tables import Column, Report, Row, count, percentage
 from signpost_schemas import codes
 
 LEVEL = Option(
@@ -61,17 +57,13 @@ async def reasons(session: AsyncSession, query: ReportQuery, context: Context) -
     repository = ReportRepository(session)
     rows = await repository.reason_counts(query, level)
     in_group, total = await repository.referral_counts(query)
-    group_referrals = {group_key(r, query.group_by): r for r in in_group}
-    for row in rows:
-        found = group_referrals.get(group_key(row, query.group_by))
-        row.update(count_of(found, "referrals", "referrals_in_group"))
+    add_group_referrals(rows, in_group, query.group_by)
     # The reasons report never groups by a reason dimension, so per-reason totals are sums.
     by_reason: dict[Any, list[Row]] = {}
     for row in rows:
         by_reason.setdefault(row[key], []).append(row)
     totals = [
         {
-            **blank(query.group_by),
             key: reason,
             **sum_counts(found, ["referrals"]),
             **count_of(total, "referrals", "referrals_in_group"),
@@ -80,20 +72,16 @@ async def reasons(session: AsyncSession, query: ReportQuery, context: Context) -
     ]
     totals.append(
         {
-            **blank(query.group_by),
             key: None,
             **count_of(total, "referrals"),
             **count_of(total, "referrals", "referrals_in_group"),
         }
     )
-    label_rows(rows, query.group_by)
-    rows.sort(key=order_key(query.group_by))
     reason_labels(rows, key, level)
     reason_labels(totals, key, level)
     totals[-1][f"{key}_label"] = "All referrals (each once)"
     mentions = sum_counts(rows, ["referrals"])
     columns = [
-        *dimension_columns(query.group_by),
         Column(key, "Reason code" if level == "reason" else "Reason group", "dimension"),
         Column(f"{key}_label", "Reason", "label"),
     ]
@@ -104,7 +92,8 @@ async def reasons(session: AsyncSession, query: ReportQuery, context: Context) -
         count("referrals_in_group", "Referrals in the group", varies_by=()),
         percentage("share", "% of referrals with this reason", "referrals", "referrals_in_group"),
     ]
-    return make_report(
+    return grouped_report(
+        query,
         "Every coded reason of every referral, so needs beyond the first are seen.",
         columns,
         rows,

@@ -5,16 +5,7 @@ Its spec (`SPEC`: name, title, options, as `GET /reports` lists them) and its bu
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from referral_api.reports.builders.common import (
-    Context,
-    ReportSpec,
-    blank,
-    dimension_columns,
-    label_rows,
-    make_report,
-    multi_count_notes,
-    order_key,
-)
+from referral_api.reports.builders.common import Context, ReportSpec, grouped_report
 from referral_api.reports.query import ReportQuery
 from referral_api.reports.repository import ReportRepository
 from referral_api.reports.tables import Report, count
@@ -23,23 +14,21 @@ from referral_api.reports.tables import Report, count
 async def referrals(session: AsyncSession, query: ReportQuery, context: Context) -> Report:
     """Referrals, and the people they are for (distinct pseudonyms), per group."""
     rows, total = await ReportRepository(session).referral_counts(query, people=True)
-    rows = label_rows(rows, query.group_by)
-    rows.sort(key=order_key(query.group_by))
-    return make_report(
+    return grouped_report(
+        query,
         "Referrals made in the period, and the number of different people they were for.",
         [
-            *dimension_columns(query.group_by),
             count("referrals", "Referrals"),
             count("people", "People (distinct, by keyed pseudonym)", additive=False),
         ],
         rows,
-        [{**blank(query.group_by), **total}],
+        [total],
         [
-            *multi_count_notes(query.group_by),
             "People are counted by a keyed pseudonym of the NHS number (or, for a person "
             "without one, of the sender's patient identifier): a person referred twice counts "
             "once in people, twice in referrals.",
         ],
+        dimension_notes_first=True,
         chart_measure="referrals",
     )
 

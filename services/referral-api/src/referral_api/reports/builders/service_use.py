@@ -13,16 +13,7 @@ from functools import cache
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from referral_api.reports.builders.common import (
-    Context,
-    ReportSpec,
-    blank,
-    dimension_columns,
-    label_rows,
-    make_report,
-    multi_count_notes,
-    order_key,
-)
+from referral_api.reports.builders.common import Context, ReportSpec, grouped_report
 from referral_api.reports.query import ReportQuery
 from referral_api.reports.service_use_repository import ServiceUseRepository
 from referral_api.reports.tables import Column, Report, Row, count, percentage, statistic
@@ -65,18 +56,12 @@ def _finish(summed: Row) -> Row:
 async def service_use_change(session: AsyncSession, query: ReportQuery, context: Context) -> Report:
     """Paired service use per group and measure (see the module docstring)."""
     rows, whole = await ServiceUseRepository(session).change(query)
-    rows = [_finish(row) for row in label_rows(rows, query.group_by)]
-    rows.sort(key=lambda r: (order_key(query.group_by)(r), _order(r["measure"])))
-    totals = sorted(
-        (_finish({**blank(query.group_by), **row}) for row in whole),
-        key=lambda r: _order(r["measure"]),
-    )
-    return make_report(
+    return grouped_report(
+        query,
         "For each measure, referrals with a count for both the six months before and the six "
         "months after the referral date: the total and mean count before and after, and the "
         "mean change (after minus before).",
         [
-            *dimension_columns(query.group_by),
             Column("measure", "Service use", "dimension"),
             Column("measure_label", "Service use (label)", "label"),
             count("pairs", "Referrals with a count before and after"),
@@ -89,8 +74,8 @@ async def service_use_change(session: AsyncSession, query: ReportQuery, context:
             count("fewer", "Used the service less after"),
             percentage("fewer_rate", "% used the service less after", "fewer", "pairs"),
         ],
-        rows,
-        totals,
+        [_finish(row) for row in rows],
+        sorted((_finish(row) for row in whole), key=lambda r: _order(r["measure"])),
         [
             "A referral counts for a measure when it has a count for the six months before "
             "and for the six months after its referral date (POST /fhir/Observation or a "
@@ -98,8 +83,8 @@ async def service_use_change(session: AsyncSession, query: ReportQuery, context:
             "means are shown only when the number of referrals they summarise is. Fewer is "
             "better for every measure. A person referred twice counts once in people and "
             "twice in referrals.",
-            *multi_count_notes(query.group_by),
         ],
+        then=lambda r: _order(r["measure"]),
         chart_measure="mean_change",
     )
 

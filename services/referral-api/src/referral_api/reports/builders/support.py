@@ -5,16 +5,7 @@ Its spec (`SPEC`: name, title, options, as `GET /reports` lists them) and its bu
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from referral_api.reports.builders.common import (
-    Context,
-    ReportSpec,
-    blank,
-    dimension_columns,
-    label_rows,
-    make_report,
-    multi_count_notes,
-    order_key,
-)
+from referral_api.reports.builders.common import Context, ReportSpec, grouped_report
 from referral_api.reports.query import Option, ReportQuery
 from referral_api.reports.repository import ReportRepository
 from referral_api.reports.tables import Column, Report, count
@@ -42,9 +33,7 @@ async def support(session: AsyncSession, query: ReportQuery, context: Context) -
             row["support_group"] = concept.group if concept else None
         else:
             row["support_label"] = code
-    label_rows(rows, query.group_by)
     columns = [
-        *dimension_columns(query.group_by),
         Column("support", "Support code" if level == "support" else "Support group", "dimension"),
         Column("support_label", "Support", "label"),
     ]
@@ -55,16 +44,15 @@ async def support(session: AsyncSession, query: ReportQuery, context: Context) -
         count("offers", "Times offered", one_category_each=True),
         count("onward_referrals", "Of which onward referrals", one_category_each=True),
     ]
-    rows.sort(key=order_key(query.group_by))
-    return make_report(
+    return grouped_report(
+        query,
         "What people were offered: signposting and onward referrals by type.",
         columns,
         rows,
-        [{**blank(query.group_by), "support": None, "support_label": "All support", **total}],
+        [{"support": None, "support_label": "All support", **total}],
         [
             "A referral offered several types of support counts under each; the total counts "
             "each referral once.",
-            *multi_count_notes(query.group_by),
         ],
         chart_measure="referrals",
         ranked=True,

@@ -10,11 +10,7 @@ from referral_api.reports.builders.common import (
     REASON_DIMENSIONS,
     Context,
     ReportSpec,
-    blank,
-    dimension_columns,
-    label_rows,
-    make_report,
-    order_key,
+    grouped_report,
 )
 from referral_api.reports.query import ReportQuery
 from referral_api.reports.repository import ReportRepository
@@ -28,13 +24,11 @@ async def support_match(session: AsyncSession, query: ReportQuery, context: Cont
     for row in rows:
         row["reason_group_label"] = row["reason_group"]
         row["addressed_by"] = ", ".join(mapping.get(row["reason_group"], ()))
-    label_rows(rows, query.group_by)
-    rows.sort(key=order_key(query.group_by))
-    return make_report(
+    return grouped_report(
+        query,
         "For each need (reason group), the referrals offered support, and the share of those "
         "offered support that addresses that need.",
         [
-            *dimension_columns(query.group_by),
             Column("reason_group", "Reason group", "dimension"),
             Column("addressed_by", "Support groups that address it", "label"),
             count("referrals", "Referrals with this need"),
@@ -44,7 +38,7 @@ async def support_match(session: AsyncSession, query: ReportQuery, context: Cont
             percentage("supported_rate", "% offered any support", "with_support", "referrals"),
         ],
         rows,
-        [{**blank(query.group_by), "reason_group": None, "addressed_by": None, **total}],
+        [{"reason_group": None, "addressed_by": None, **total}],
         [
             "Every reason group of a referral is counted (a referral with two needs is in two "
             "rows). The total counts each referral once: matched when any of its needs is "

@@ -13,20 +13,15 @@ from referral_api.reports import distributions
 from referral_api.reports.builders.common import (
     Context,
     ReportSpec,
-    blank,
-    dimension_columns,
     fans_out,
     group_key,
-    label_rows,
-    make_report,
-    multi_count_notes,
-    order_key,
+    grouped_report,
     ungrouped,
 )
 from referral_api.reports.dimensions import column_name
 from referral_api.reports.query import ReportQuery
-from referral_api.reports.repository import ReportRepository, Row
-from referral_api.reports.tables import Report, count, key_of, statistic
+from referral_api.reports.repository import ReportRepository
+from referral_api.reports.tables import Report, Row, count, key_of, statistic
 
 
 def _wait_row(histograms: dict[str, Any], referral_count: int, keys: Counter[str]) -> Row:
@@ -90,13 +85,11 @@ async def waiting_times(session: AsyncSession, query: ReportQuery, context: Cont
         sum(g["referrals"] for g in whole),
         sum((g["keys"] for g in whole), Counter()),
     )
-    label_rows(rows, query.group_by)
-    rows.sort(key=order_key(query.group_by))
-    return make_report(
+    return grouped_report(
+        query,
         "Calendar days (UTC) from the referral date to the first contact the person attended, "
         "and to closure.",
         [
-            *dimension_columns(query.group_by),
             count("referrals", "Referrals"),
             count("first_contact", "Referrals with a first attended contact"),
             statistic(
@@ -113,11 +106,10 @@ async def waiting_times(session: AsyncSession, query: ReportQuery, context: Cont
             statistic("closure_p90", "90th percentile days to closure", "days", "closed"),
         ],
         rows,
-        [{**blank(query.group_by), **total}],
+        [total],
         [
             "Referrals still waiting are not in the waits: they are referrals minus those with "
             "a first contact. Percentiles interpolate between ranks (as percentile_cont).",
-            *multi_count_notes(query.group_by),
         ],
         chart_measure="first_contact_median",
     )

@@ -6,19 +6,10 @@ Its spec (`SPEC`: name, title, options, as `GET /reports` lists them) and its bu
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral_api.reports import wellbeing
-from referral_api.reports.builders.common import (
-    Context,
-    ReportSpec,
-    blank,
-    dimension_columns,
-    label_rows,
-    make_report,
-    multi_count_notes,
-    order_key,
-)
+from referral_api.reports.builders.common import Context, ReportSpec, grouped_report
 from referral_api.reports.query import ReportQuery
-from referral_api.reports.repository import ReportRepository, Row
-from referral_api.reports.tables import Column, Report, count, percentage, statistic
+from referral_api.reports.repository import ReportRepository
+from referral_api.reports.tables import Column, Report, Row, count, percentage, statistic
 
 
 def _means(summed: Row) -> Row:
@@ -39,18 +30,12 @@ async def wellbeing_change(session: AsyncSession, query: ReportQuery, context: C
     """Paired change in each wellbeing score: referrals with a baseline and a later
     follow-up, their mean scores, mean change and how many improved."""
     rows, whole = await ReportRepository(session).wellbeing_change(query)
-    rows = [_means(row) for row in label_rows(rows, query.group_by)]
     order = {m: i for i, m in enumerate(wellbeing.measures())}
-    rows.sort(key=lambda r: (order_key(query.group_by)(r), order.get(r["measure"], 99)))
-    totals = sorted(
-        (_means({**blank(query.group_by), **row}) for row in whole),
-        key=lambda r: order.get(r["measure"], 99),
-    )
-    return make_report(
+    return grouped_report(
+        query,
         "For each score, referrals with a baseline and a later follow-up (or discharge) "
         "assessment: mean baseline, mean follow-up and mean change (follow-up minus baseline).",
         [
-            *dimension_columns(query.group_by),
             Column("instrument", "Instrument", "dimension"),
             Column("measure", "Score", "dimension"),
             Column("measure_label", "Score (label)", "label"),
@@ -62,14 +47,14 @@ async def wellbeing_change(session: AsyncSession, query: ReportQuery, context: C
             count("improved", "Improved"),
             percentage("improved_rate", "% improved", "improved", "pairs"),
         ],
-        rows,
-        totals,
+        [_means(row) for row in rows],
+        sorted((_means(row) for row in whole), key=lambda r: order.get(r["measure"], 99)),
         [
             "The baseline is a referral's first baseline assessment, the follow-up its last "
             "follow-up or discharge assessment after it; assessments entered in error or "
             "cancelled are left out. Scores are never compared across instruments.",
-            *multi_count_notes(query.group_by),
         ],
+        then=lambda r: order.get(r["measure"], 99),
         chart_measure="mean_change",
     )
 

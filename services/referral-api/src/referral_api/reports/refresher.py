@@ -9,7 +9,6 @@ SQLite). Tests and tools call `refresh` to bring the facts up to date at a known
 """
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from referral_api.config import ReferralSettings
 from referral_api.reports import facts
-from signpost_platform.background import in_background
+from signpost_platform.background import WorkLoop, in_background
 from signpost_platform.db import Database
 
 logger = logging.getLogger("signpost.reports")
@@ -34,13 +33,19 @@ class FactsRefresher:
     def __init__(self, database: Database, settings: ReferralSettings) -> None:
         self.database = database
         self.settings = settings
-        self._wake = asyncio.Event()
         self._passed = asyncio.Event()
         self._key_warned = False
+        self._loop = WorkLoop(
+            self._one_pass,
+            poll_seconds=settings.report_refresh_poll_seconds,
+            linger_seconds=settings.report_refresh_linger_seconds,
+            logger=logger,
+            failure_message="report facts refresh failed; will retry",
+        )
 
     def nudge(self) -> None:
         """Refresh soon (called after the service commits a write)."""
-        self._wake.set()
+        self._loop.wake()
 
     async def refresh(self) -> int:
         """Bring the facts up to date now; returns how many referrals' facts were derived."""
@@ -53,34 +58,28 @@ class FactsRefresher:
         await self._passed.wait()
 
     async def run_forever(self) -> None:
-        settings = self.settings
-        while True:
-            try:
-                rebuilt = await self.refresh()
-                self._key_warned = False
-                if rebuilt:
-                    logger.info("report facts refreshed", extra={"referrals": rebuilt})
-            except facts.PseudonymKeyChanged:
-                if not self._key_warned:  # reports answer 503 until `rekey` has run
-                    logger.warning("report facts not refreshed: the keys changed; run rekey")
-                    self._key_warned = True
-            except DBAPIError as error:
-                if _gave_way(error):  # another transaction held a table: try again later
-                    logger.info("report facts refresh gave way to a table lock; will retry")
-                else:
-                    logger.exception("report facts refresh failed; will retry")
-            except Exception:  # the loop must outlive any one failure (database restart, ...)
-                logger.exception("report facts refresh failed; will retry")
+        await self._loop.run_forever()
+
+    async def _one_pass(self) -> bool:
+        """One refresh; False: nothing says more is waiting (the next write wakes the loop)."""
+        try:
+            rebuilt = await self.refresh()
+            self._key_warned = False
+            if rebuilt:
+                logger.info("report facts refreshed", extra={"referrals": rebuilt})
+        except facts.PseudonymKeyChanged:
+            if not self._key_warned:  # reports answer 503 until `rekey` has run
+                logger.warning("report facts not refreshed: the keys changed; run rekey")
+                self._key_warned = True
+        except DBAPIError as error:
+            if not _gave_way(error):
+                raise
+            # Another transaction held a table: try again later.
+            logger.info("report facts refresh gave way to a table lock; will retry")
+        finally:
             self._passed.set()
             self._passed = asyncio.Event()
-            woken = False
-            with contextlib.suppress(TimeoutError):
-                woken = await asyncio.wait_for(
-                    self._wake.wait(), settings.report_refresh_poll_seconds
-                )
-            self._wake.clear()
-            if woken and settings.report_refresh_linger_seconds:
-                await asyncio.sleep(settings.report_refresh_linger_seconds)
+        return False
 
 
 def _gave_way(error: DBAPIError) -> bool:

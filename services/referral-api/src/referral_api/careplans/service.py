@@ -5,7 +5,6 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral_api.careplans.repository import CarePlanRepository, PlanColumns, StoredPlan
@@ -20,7 +19,7 @@ from signpost_platform.errors import (
     PreconditionFailed,
     Unprocessable,
 )
-from signpost_platform.fhir.responses import instant
+from signpost_platform.fhir.responses import instant, served_json
 from signpost_schemas import systems
 from signpost_schemas.fhir import profiles
 from signpost_schemas.fhir.care_plan import DUE, DUE_BASIS, CarePlan
@@ -167,8 +166,6 @@ def _served(
 ) -> str:
     """The plan as Signpost serves it: our id, the referral and its person, the review due."""
     body: dict[str, Any] = resource.to_fhir()
-    for element in ("resourceType", "id", "meta"):
-        body.pop(element, None)
     subject = subject_identifier_of(referral.stored.resource)
     person = (
         {"type": "Patient", "identifier": {"system": subject[0], "value": subject[1]}}
@@ -209,14 +206,4 @@ def _served(
         *extensions,
         {"url": profiles.CARE_PLAN_REVIEW_EXTENSION, "extension": review},
     ]
-    document: dict[str, Any] = {
-        "resourceType": "CarePlan",
-        "id": plan_id,
-        "meta": {
-            "versionId": str(version),
-            "lastUpdated": instant(at),
-            "profile": [profiles.CARE_PLAN_PROFILE],
-        },
-    }
-    document.update(body)
-    return orjson.dumps(document).decode()
+    return served_json("CarePlan", plan_id, version, at, profiles.CARE_PLAN_PROFILE, body)

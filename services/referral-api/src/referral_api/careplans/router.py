@@ -14,7 +14,7 @@ from signpost_platform.db import ReadSessionDep, SessionDep
 from signpost_platform.fhir.parsing import read_resource, require_json
 from signpost_platform.fhir.preconditions import required_version
 from signpost_platform.fhir.responses import FHIR_JSON, version_headers, written
-from signpost_platform.fhir.search import declare_search, search_request
+from signpost_platform.fhir.search import declare_search, search_description, search_request
 from signpost_platform.openapi_docs import body_of
 from signpost_schemas.fhir.bundle import searchset_of
 from signpost_schemas.fhir.care_plan import CarePlan
@@ -159,15 +159,14 @@ async def update_care_plan(
     )
 
 
-_SEARCH_DESCRIPTION = (
-    "Parameters: "
-    + "; ".join(f"`{p.name}` ({p.type}): {p.documentation}" for p in search.PARAMETERS)
-    + ". Also `_count`, `_offset`, `_sort` (review-due, date, _lastUpdated; - for descending; "
+_SEARCH_DESCRIPTION = search_description(
+    search.PARAMETERS,
+    ". Also `_count`, `_offset`, `_sort` (review-due, date, _lastUpdated; - for descending; "
     "by default the earliest review due first), `_total`, `_summary`, `_elements`. A team's "
     "overdue reviews: `review-due=lt<today>&status=active&based-on.performer=Organization/"
     "<ODS>&based-on.performer-type=<role>`. Unknown parameters are ignored and reported, or "
     "refused with 400 under `Prefer: handling=strict`. A caller whose token names an "
-    "organisation sees only the plans of referrals it sent or received."
+    "organisation sees only the plans of referrals it sent or received.",
 )
 
 

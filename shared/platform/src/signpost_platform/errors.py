@@ -227,6 +227,15 @@ def allowed_methods(request: Request) -> list[str]:
     return allowed
 
 
+def _database_answer(
+    path: str, status: int, code: str, diagnostics: str, *, retry_after: int | None = None
+) -> Response:
+    """The answer to a request the database turned away: one issue and, when a retry will
+    do, how long to wait first."""
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+    return render_error(path, SignpostError(status, [Issue(code, diagnostics)], headers))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map every error the app can raise to OperationOutcome or problem+json."""
 
@@ -267,82 +276,55 @@ def install_error_handlers(app: FastAPI) -> None:
         return Response(status_code=499)
 
     async def _database_error(request: Request, error: Exception) -> Response:
+        path = request.url.path
         if statement_timed_out(error):
-            logger.warning("statement timeout", extra={"path": request.url.path})
-            return render_error(
-                request.url.path,
-                SignpostError(
-                    503,
-                    [
-                        Issue(
-                            "timeout",
-                            "the query took longer than this service allows; retry after the "
-                            "Retry-After delay, or narrow the search",
-                        )
-                    ],
-                    {"Retry-After": str(TIMEOUT_RETRY_AFTER_SECONDS)},
-                ),
+            logger.warning("statement timeout", extra={"path": path})
+            return _database_answer(
+                path,
+                503,
+                "timeout",
+                "the query took longer than this service allows; retry after the Retry-After "
+                "delay, or narrow the search",
+                retry_after=TIMEOUT_RETRY_AFTER_SECONDS,
             )
         if value_refused(error):
             # The edge checks should have refused the value first; say which check is missing.
             logger.warning(
                 "database refused a value",
-                extra={"path": request.url.path, "sqlstate": sqlstate(error)},  # type: ignore[arg-type]
+                extra={"path": path, "sqlstate": sqlstate(error)},  # type: ignore[arg-type]
             )
-            return render_error(
-                request.url.path,
-                SignpostError(
-                    422,
-                    [
-                        Issue(
-                            "value",
-                            "a value in the request cannot be stored (too long, out of range or "
-                            "holding a NUL character); nothing was written",
-                        )
-                    ],
-                ),
+            return _database_answer(
+                path,
+                422,
+                "value",
+                "a value in the request cannot be stored (too long, out of range or holding a "
+                "NUL character); nothing was written",
             )
         if write_conflict(error):
             # Concurrent writers met (the services retry these a few times first): transient.
             logger.warning(
                 "write conflict",
-                extra={"path": request.url.path, "sqlstate": sqlstate(error)},  # type: ignore[arg-type]
+                extra={"path": path, "sqlstate": sqlstate(error)},  # type: ignore[arg-type]
             )
-            return render_error(
-                request.url.path,
-                SignpostError(
-                    503,
-                    [
-                        Issue(
-                            "transient",
-                            "a concurrent write to the same records got in the way; nothing was "
-                            "written: retry after the Retry-After delay",
-                        )
-                    ],
-                    {"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
-                ),
+            return _database_answer(
+                path,
+                503,
+                "transient",
+                "a concurrent write to the same records got in the way; nothing was written: "
+                "retry after the Retry-After delay",
+                retry_after=DATABASE_RETRY_AFTER_SECONDS,
             )
         if not database_unavailable(error):
             raise error  # a fault, not an outage: the 500 handler below logs it
         # A restart or failover: transient, and the client's retry is the recovery.
-        logger.warning(
-            "database unavailable",
-            extra={"path": request.url.path, "error": type(error).__name__},
-        )
-        return render_error(
-            request.url.path,
-            SignpostError(
-                503,
-                [
-                    Issue(
-                        "transient",
-                        "the database is unavailable for a moment; retry after the "
-                        "Retry-After delay (a retried conditional create or message is "
-                        "never duplicated)",
-                    )
-                ],
-                {"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
-            ),
+        logger.warning("database unavailable", extra={"path": path, "error": type(error).__name__})
+        return _database_answer(
+            path,
+            503,
+            "transient",
+            "the database is unavailable for a moment; retry after the Retry-After delay (a "
+            "retried conditional create or message is never duplicated)",
+            retry_after=DATABASE_RETRY_AFTER_SECONDS,
         )
 
     for kind in (DBAPIError, PoolTimeout, ConnectionError):

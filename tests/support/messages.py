@@ -344,6 +344,24 @@ def message(
     }
 
 
+def new_referral(
+    *resources: dict[str, Any],
+    timestamp: str,
+    request: dict[str, Any] | None = None,
+    bundle_id: str | None = None,
+) -> dict[str, Any]:
+    """A message sending the synthetic EMIS referral (or `request`) as new, with the synthetic
+    person's Patient and `resources`."""
+    return message(
+        request or emis_service_request(),
+        *resources,
+        reason_code="new",
+        patient=emis_patient(),
+        timestamp=timestamp,
+        bundle_id=bundle_id,
+    )
+
+
 def journey(source: str = "emis") -> list[dict[str, Any]]:
     """A whole referral, in order: new → accepted → contacts with a DNA → two support offers
     (one an onward referral to a directory service) → baseline and follow-up score → closed."""

@@ -18,6 +18,7 @@ from tests.support.messages import (
     emis_patient,
     emis_service_request,
     message,
+    new_referral,
 )
 from tests.support.rows import count_rows, fetch_rows
 
@@ -239,13 +240,8 @@ def _in_message(*counts, bundle_id="service-use-1"):
     for count in counts:
         count["basedOn"] = [{"reference": f"ServiceRequest/{request['id']}"}]
         count.pop("subject", None)
-    return message(
-        request,
-        *counts,
-        reason_code="new",
-        patient=emis_patient(),
-        timestamp="2026-10-06T09:05:00Z",
-        bundle_id=bundle_id,
+    return new_referral(
+        *counts, request=request, timestamp="2026-10-06T09:05:00Z", bundle_id=bundle_id
     )
 
 
@@ -283,11 +279,8 @@ async def test_a_count_straddling_the_referral_in_a_message_is_refused(client, r
 async def test_a_search_by_referral_finds_counts_beside_wellbeing_assessments(client, referral_app):
     response = await send(
         client,
-        message(
-            emis_service_request(),
+        new_referral(
             assessment("w1", "wemwbs", "baseline", "2026-10-02", total=40),
-            reason_code="new",
-            patient=emis_patient(),
             timestamp="2026-10-06T09:05:00Z",
             bundle_id="with-an-assessment",
         ),

@@ -7,7 +7,7 @@ RFC 9457 problem+json body. Each issue names the offending element (`expression`
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from fastapi import FastAPI, Request
@@ -91,6 +91,9 @@ class Forbidden(_error(403, "forbidden")):  # type: ignore[misc]
     """The token lacks the scope this operation needs."""
 
 
+_Found = TypeVar("_Found")
+
+
 class NotFound(_error(404, "not-found")):  # type: ignore[misc]
     """No such resource (or not visible to this caller)."""
 
@@ -117,6 +120,13 @@ class Unprocessable(_error(422, "business-rule")):  # type: ignore[misc]
 
 class PreconditionRequired(_error(428, "required")):  # type: ignore[misc]
     """An update without `If-Match`."""
+
+
+def require_found(found: _Found | None, resource_type: str, resource_id: str) -> _Found:
+    """`found`, or 404 when no `resource_type` has `resource_id` (or none the caller may see)."""
+    if found is None:
+        raise NotFound(f"no {resource_type} with id {resource_id}")
+    return found
 
 
 def is_fhir_path(path: str) -> bool:

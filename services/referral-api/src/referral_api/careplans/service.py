@@ -15,9 +15,9 @@ from referral_api.rendering.service_request import subject_identifier_of
 from signpost_platform.errors import (
     BadRequest,
     Conflict,
-    NotFound,
     PreconditionFailed,
     Unprocessable,
+    require_found,
 )
 from signpost_platform.fhir.responses import instant, served_json
 from signpost_schemas import systems
@@ -70,9 +70,7 @@ async def update(
             expression="CarePlan.id",
         )
     repository = CarePlanRepository(session)
-    held = await repository.get(plan_id, reach)
-    if held is None:
-        raise NotFound(f"no CarePlan with id {plan_id}")
+    held = require_found(await repository.get(plan_id, reach), "CarePlan", plan_id)
     if resource.referral_id != held.referral_id:
         raise Unprocessable(
             f"a plan stays with its referral: basedOn must remain ServiceRequest/"
@@ -103,10 +101,7 @@ async def update(
 
 
 async def read(session: AsyncSession, plan_id: str, reach: Reach) -> StoredPlan:
-    found = await CarePlanRepository(session).get(plan_id, reach)
-    if found is None:
-        raise NotFound(f"no CarePlan with id {plan_id}")
-    return found
+    return require_found(await CarePlanRepository(session).get(plan_id, reach), "CarePlan", plan_id)
 
 
 async def search(

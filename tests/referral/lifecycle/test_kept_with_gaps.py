@@ -23,6 +23,15 @@ from tests.support.messages import (
 from tests.support.rows import fetch_rows
 
 SECRET = "Synthetic Street"
+# The gaps of the incomplete message's Patient: what it lacks and the personal data removed.
+PERSON_GAPS = {
+    ("not-recorded", "Patient.gender"),
+    ("not-recorded", f"Patient.extension('{profiles.ETHNIC_CATEGORY_EXTENSION}')"),
+    ("removed-personal-data", "Patient.name"),
+    ("removed-personal-data", "Patient.telecom"),
+    ("removed-personal-data", "Patient.address.line"),
+    ("removed-personal-data", "Patient.address.city"),
+}
 
 
 def warnings(response_bundle):
@@ -101,12 +110,7 @@ async def test_the_referral_and_person_gaps_are_stored(client, referral_app):
             f"ServiceRequest.extension('{systems.SOURCE_OF_SERVICE_REQUEST_EXTENSION}')",
         ),
         ("not-interpreted", "ServiceRequest.supportingInfo"),
-        ("not-recorded", "Patient.gender"),
-        ("not-recorded", f"Patient.extension('{profiles.ETHNIC_CATEGORY_EXTENSION}')"),
-        ("removed-personal-data", "Patient.name"),
-        ("removed-personal-data", "Patient.telecom"),
-        ("removed-personal-data", "Patient.address.line"),
-        ("removed-personal-data", "Patient.address.city"),
+        *PERSON_GAPS,
     }
     [referral] = await fetch_rows(referral_app, "SELECT source_of_referral_group FROM referral")
     assert referral["source_of_referral_group"] == "not-recorded"
@@ -151,14 +155,7 @@ async def test_a_later_update_without_a_patient_keeps_the_person_gaps(client, re
     response = await send(client, update)
 
     assert response.status_code == 200, response.text
-    assert await gap_rows(referral_app) == {
-        ("not-recorded", "Patient.gender"),
-        ("not-recorded", f"Patient.extension('{profiles.ETHNIC_CATEGORY_EXTENSION}')"),
-        ("removed-personal-data", "Patient.name"),
-        ("removed-personal-data", "Patient.telecom"),
-        ("removed-personal-data", "Patient.address.line"),
-        ("removed-personal-data", "Patient.address.city"),
-    }
+    assert await gap_rows(referral_app) == PERSON_GAPS
 
 
 async def test_a_modifier_extension_in_a_message_is_refused_and_writes_nothing(

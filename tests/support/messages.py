@@ -293,6 +293,29 @@ def assessment(
     return body
 
 
+def service_use_count(
+    referral_id: str,
+    measure: str,
+    start: str,
+    end: str,
+    count: int,
+    meta: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A service-use Observation of the synthetic person: `count` of `measure` (a code of the
+    service-use list) from `start` to `end`, based on the referral."""
+    return {
+        **({"meta": meta} if meta else {}),
+        "resourceType": "Observation",
+        "id": f"{measure}-{start}",
+        "status": "final",
+        "basedOn": [{"reference": f"ServiceRequest/{referral_id}"}],
+        "code": {"coding": [{"system": profiles.SERVICE_USE, "code": measure}]},
+        "subject": {"identifier": {"system": systems.NHS_NUMBER, "value": NHS_NUMBERS[0]}},
+        "effectivePeriod": {"start": start, "end": end},
+        "valueInteger": count,
+    }
+
+
 def message(
     service_request: dict[str, Any],
     *resources: dict[str, Any],

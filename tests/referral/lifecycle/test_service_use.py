@@ -19,6 +19,7 @@ from tests.support.messages import (
     emis_service_request,
     message,
     new_referral,
+    service_use_count,
 )
 from tests.support.rows import count_rows, fetch_rows
 
@@ -50,19 +51,7 @@ async def _referral(client, referral_app, identifier="EMIS-2026-0001", nhs_numbe
 def _count(
     referral_id, measure="gp-appointments", start="2026-04-01", end="2026-09-30", n=9, meta=None
 ):
-    return {
-        **({"meta": meta} if meta else {}),
-        "resourceType": "Observation",
-        "id": f"{measure}-{start}",
-        "status": "final",
-        "basedOn": [{"reference": f"ServiceRequest/{referral_id}"}],
-        "code": {"coding": [{"system": profiles.SERVICE_USE, "code": measure}]},
-        "subject": {
-            "identifier": {"system": "https://fhir.nhs.uk/Id/nhs-number", "value": NHS_NUMBERS[0]}
-        },
-        "effectivePeriod": {"start": start, "end": end},
-        "valueInteger": n,
-    }
+    return service_use_count(referral_id, measure, start, end, n, meta)
 
 
 async def _post(client, body, headers=WRITE):

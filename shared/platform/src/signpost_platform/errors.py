@@ -237,6 +237,11 @@ def allowed_methods(request: Request) -> list[str]:
     return allowed
 
 
+def _warn_with_sqlstate(message: str, path: str, error: Exception) -> None:
+    """Log a database refusal with the SQLSTATE that says which rule refused it."""
+    logger.warning(message, extra={"path": path, "sqlstate": sqlstate(error)})  # type: ignore[arg-type]
+
+
 def _database_answer(
     path: str, status: int, code: str, diagnostics: str, *, retry_after: int | None = None
 ) -> Response:
@@ -299,10 +304,7 @@ def install_error_handlers(app: FastAPI) -> None:
             )
         if value_refused(error):
             # The edge checks should have refused the value first; say which check is missing.
-            logger.warning(
-                "database refused a value",
-                extra={"path": path, "sqlstate": sqlstate(error)},  # type: ignore[arg-type]
-            )
+            _warn_with_sqlstate("database refused a value", path, error)
             return _database_answer(
                 path,
                 422,
@@ -312,10 +314,7 @@ def install_error_handlers(app: FastAPI) -> None:
             )
         if write_conflict(error):
             # Concurrent writers met (the services retry these a few times first): transient.
-            logger.warning(
-                "write conflict",
-                extra={"path": path, "sqlstate": sqlstate(error)},  # type: ignore[arg-type]
-            )
+            _warn_with_sqlstate("write conflict", path, error)
             return _database_answer(
                 path,
                 503,

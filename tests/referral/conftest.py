@@ -1,36 +1,28 @@
 """referral-api under test: the real app on a migrated database, one per backend."""
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
-from referral_api.config import ReferralSettings
 from referral_api.export.worker import ExportWorker
-from referral_api.main import create_app
-from tests.support.clients import bearer, running
-from tests.support.databases import drop_database, empty_tables, migrated_database
+from tests.support.clients import bearer, running_referral_api
+from tests.support.databases import empty_tables, migrated_database_fixture
 
 READ = bearer("referral:read", "referral:all-organisations")
 WRITE = bearer("referral:write", "referral:read", "referral:all-organisations")
 
 
-@pytest.fixture(scope="session")
-async def referral_database(backend: str, session_tmp: Path) -> AsyncIterator[str]:
-    url = await migrated_database(backend, session_tmp, "referral")
-    yield url
-    await drop_database(url)
+referral_database = migrated_database_fixture("referral", "referral_database")
 
 
 @pytest.fixture(scope="session")
 async def referral_service(
     referral_database: str,
 ) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
-    app = create_app(ReferralSettings(database_url=referral_database, environment="test"))
-    async with running(app, "http://referral.test") as client:
-        yield app, client
+    async with running_referral_api(referral_database) as service:
+        yield service
 
 
 @pytest.fixture

@@ -21,7 +21,6 @@ import orjson
 from fhir.resources.R4B import get_fhir_model_class
 
 from referral_api.export.worker import ExportWorker
-from signpost_schemas import systems
 from signpost_schemas.fhir import profiles
 from tests.referral.careplans.plans import care_plan
 from tests.referral.conftest import READ, WRITE
@@ -45,7 +44,7 @@ from tests.referral.lifecycle.test_workers import STAFF, seen_by
 from tests.referral.lifecycle.test_workers import worker as staff
 from tests.reports.conftest import REPORTS, UNSUPPRESSED
 from tests.support.builders import NHS_NUMBERS
-from tests.support.messages import assessment, message, support, task
+from tests.support.messages import assessment, message, service_use_count, support, task
 
 PERSON = NHS_NUMBERS[0]  # emis_patient()'s synthetic NHS number
 IDENTIFIER = "EMIS-WHOLE-1"
@@ -142,19 +141,6 @@ def journey_messages(request: dict[str, Any]) -> list[list[dict[str, Any]]]:
     ]
 
 
-def service_use(referral_id: str, measure: str, start: str, end: str, count: int) -> dict:
-    return {
-        "resourceType": "Observation",
-        "id": f"{measure}-{start}",
-        "status": "final",
-        "basedOn": [{"reference": f"ServiceRequest/{referral_id}"}],
-        "code": {"coding": [{"system": profiles.SERVICE_USE, "code": measure}]},
-        "subject": {"identifier": {"system": systems.NHS_NUMBER, "value": PERSON}},
-        "effectivePeriod": {"start": start, "end": end},
-        "valueInteger": count,
-    }
-
-
 async def search(client: httpx.AsyncClient, resource_type: str, **params: str) -> list[dict]:
     response = await client.get(f"/fhir/{resource_type}", params=params, headers=READ)
     assert response.status_code == 200, response.text
@@ -243,7 +229,7 @@ async def test_one_whole_personalised_care_record(gp, gp_service, clock) -> None
         ):
             response = await client.post(
                 "/fhir/Observation",
-                json=service_use(referral_id, measure, start, end, count),
+                json=service_use_count(referral_id, measure, start, end, count),
                 headers=WRITE,
             )
             assert response.status_code == 201, response.text

@@ -5,19 +5,16 @@ so every test is deterministic and nothing sleeps.
 """
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
-from referral_api.config import ReferralSettings
-from referral_api.main import create_app as create_referral_app
 from screening_api.config import ScreeningSettings
 from screening_api.handoff.worker import HandoffWorker
 from screening_api.main import create_app
-from tests.support.clients import bearer, running
-from tests.support.databases import drop_database, empty_tables, migrated_database
+from tests.support.clients import bearer, running, running_referral_api
+from tests.support.databases import empty_tables, migrated_database_fixture
 
 WRITE = bearer("screening:write", "screening:read", "screening:all-organisations")
 READ = bearer("screening:read", "screening:all-organisations")
@@ -25,18 +22,8 @@ REPORTS = bearer("reports:read")
 REFERRAL_READ = bearer("referral:read", "referral:all-organisations")
 
 
-@pytest.fixture(scope="session")
-async def screening_database(backend: str, session_tmp: Path) -> AsyncIterator[str]:
-    url = await migrated_database(backend, session_tmp, "screening")
-    yield url
-    await drop_database(url)
-
-
-@pytest.fixture(scope="session")
-async def screening_referral_database(backend: str, session_tmp: Path) -> AsyncIterator[str]:
-    url = await migrated_database(backend, session_tmp, "referral")
-    yield url
-    await drop_database(url)
+screening_database = migrated_database_fixture("screening", "screening_database")
+screening_referral_database = migrated_database_fixture("referral", "screening_referral_database")
 
 
 @pytest.fixture(scope="session")
@@ -44,11 +31,8 @@ async def referral_backend(
     screening_referral_database: str,
 ) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
     """The real referral-api, in-process, on its own migrated database."""
-    app = create_referral_app(
-        ReferralSettings(database_url=screening_referral_database, environment="test")
-    )
-    async with running(app, "http://referral.test") as client:
-        yield app, client
+    async with running_referral_api(screening_referral_database) as service:
+        yield service
 
 
 def screening_settings(database_url: str, **overrides: object) -> ScreeningSettings:

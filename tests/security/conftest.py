@@ -13,30 +13,21 @@ from fastapi import FastAPI
 
 from directory_api.config import DirectorySettings
 from directory_api.main import create_app as create_directory_app
-from referral_api.config import ReferralSettings
-from referral_api.main import create_app as create_referral_app
 from screening_api.config import ScreeningSettings
 from screening_api.main import create_app as create_screening_app
-from tests.support.clients import running
-from tests.support.databases import drop_database, migrated_database
+from tests.support.clients import running, running_referral_api
+from tests.support.databases import drop_database, migrated_database, migrated_database_fixture
 
 Service = tuple[FastAPI, httpx.AsyncClient]
 
 
-@pytest.fixture(scope="session")
-async def security_referral_database(backend: str, session_tmp: Path) -> AsyncIterator[str]:
-    url = await migrated_database(backend, session_tmp, "referral")
-    yield url
-    await drop_database(url)
+security_referral_database = migrated_database_fixture("referral", "security_referral_database")
 
 
 @pytest.fixture(scope="session")
 async def referral_service(security_referral_database: str) -> AsyncIterator[Service]:
-    app = create_referral_app(
-        ReferralSettings(database_url=security_referral_database, environment="test")
-    )
-    async with running(app, "http://referral.test") as client:
-        yield app, client
+    async with running_referral_api(security_referral_database) as service:
+        yield service
 
 
 @pytest.fixture(scope="session")

@@ -8,13 +8,18 @@ hold its answers until released.
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, NamedTuple
 
+import httpx
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
+
+from referral_api.config import ReferralSettings
+from referral_api.main import create_app
+from tests.support.clients import running
 
 ISSUER = "https://auth.example.nhs.uk"
 AUDIENCE = "signpost-referral"
@@ -108,3 +113,42 @@ class Clock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+
+class TrustingApi(NamedTuple):
+    """referral-api trusting a JWKS server: the server, a client of the app, the app's key set
+    and the clock that key set reads."""
+
+    jwks: JwksServer
+    client: httpx.AsyncClient
+    trusted: Any
+    clock: Clock
+
+
+@asynccontextmanager
+async def referral_api_trusting(
+    database_url: str, keys: Iterable[SigningKey], **jwks_timings: float
+) -> AsyncIterator[TrustingApi]:
+    """A JWKS server serving `keys`, and referral-api verifying RS256 tokens against it
+    (`jwks_timings`: its JWKS settings such as `jwks_cooldown_seconds`), its key set on a clock
+    the test moves."""
+    async with JwksServer().running() as jwks:
+        jwks.keys = list(keys)
+        settings = ReferralSettings(
+            database_url=database_url,
+            environment="test",
+            auth_mode="jwt",
+            jwks_url=jwks.url,
+            jwt_issuer=ISSUER,
+            jwt_audience=AUDIENCE,
+            **jwks_timings,
+        )
+        app = create_app(settings)
+        async with running(app, "http://referral.test") as client:
+            trusted = app.state.authenticator.jwks
+            trusted.clock = Clock()
+            yield TrustingApi(jwks, client, trusted, trusted.clock)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

@@ -10,12 +10,10 @@ import time
 
 import pytest
 
-from referral_api.config import ReferralSettings
-from referral_api.main import create_app
-from tests.security.jwks_server import AUDIENCE, ISSUER, Clock, JwksServer, SigningKey
-from tests.support.clients import running
+from tests.security.jwks_server import SigningKey, bearer, referral_api_trusting
 
 SEARCH = "/fhir/ServiceRequest?_count=1"
+JWKS_TIMINGS = {"jwks_timeout_seconds": 0.5, "jwks_cooldown_seconds": 30}
 
 
 @pytest.fixture(scope="module")
@@ -28,51 +26,28 @@ def unknown_key() -> SigningKey:
     return SigningKey("key-unknown")
 
 
-def jwt_app(database_url: str, jwks_url: str):
-    return create_app(
-        ReferralSettings(
-            database_url=database_url,
-            environment="test",
-            auth_mode="jwt",
-            jwks_url=jwks_url,
-            jwt_issuer=ISSUER,
-            jwt_audience=AUDIENCE,
-            jwks_timeout_seconds=0.5,
-            jwks_cooldown_seconds=30,
-        )
-    )
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
 async def test_a_slow_jwks_answers_401_within_the_timeout_and_never_holds_up_other_requests(
     security_referral_database, known_key, unknown_key
 ):
-    async with JwksServer().running() as jwks:
-        jwks.keys = [known_key]
-        app = jwt_app(security_referral_database, jwks.url)
-        async with running(app, "http://referral.test") as client:
-            clock = Clock()
-            app.state.authenticator.jwks.clock = clock
-            clock.advance(31)  # past the cooldown of the startup fetch
-            jwks.hold()  # the identity provider stops answering
-            done: dict[str, float] = {}
-            started = time.perf_counter()
+    trusting = referral_api_trusting(security_referral_database, [known_key], **JWKS_TIMINGS)
+    async with trusting as (jwks, client, _, clock):
+        clock.advance(31)  # past the cooldown of the startup fetch
+        jwks.hold()  # the identity provider stops answering
+        done: dict[str, float] = {}
+        started = time.perf_counter()
 
-            async def timed(name: str, path: str, headers: dict[str, str]):
-                response = await client.get(path, headers=headers)
-                done[name] = time.perf_counter() - started
-                return response
+        async def timed(name: str, path: str, headers: dict[str, str]):
+            response = await client.get(path, headers=headers)
+            done[name] = time.perf_counter() - started
+            return response
 
-            refused, ping = await asyncio.wait_for(
-                asyncio.gather(
-                    timed("unknown kid", SEARCH, bearer(unknown_key.token())),
-                    timed("ping", "/_ping", {}),
-                ),
-                timeout=5,
-            )
+        refused, ping = await asyncio.wait_for(
+            asyncio.gather(
+                timed("unknown kid", SEARCH, bearer(unknown_key.token())),
+                timed("ping", "/_ping", {}),
+            ),
+            timeout=5,
+        )
 
     assert refused.status_code == 401
     assert ping.status_code == 200
@@ -83,27 +58,22 @@ async def test_a_slow_jwks_answers_401_within_the_timeout_and_never_holds_up_oth
 async def test_after_a_failed_fetch_unknown_kids_are_refused_at_once_for_the_cooldown(
     security_referral_database, known_key, unknown_key
 ):
-    async with JwksServer().running() as jwks:
-        jwks.keys = [known_key]
-        app = jwt_app(security_referral_database, jwks.url)
-        async with running(app, "http://referral.test") as client:
-            keys = app.state.authenticator.jwks
-            clock = Clock()
-            keys.clock = clock
-            clock.advance(31)
-            jwks.status = 503
-            failed = await client.get(SEARCH, headers=bearer(unknown_key.token()))
-            fetches = jwks.requests
-            clock.advance(10)  # within the cooldown
-            during_cooldown = [
-                await client.get(SEARCH, headers=bearer(unknown_key.token())) for _ in range(5)
-            ]
-            still_known = await client.get(SEARCH, headers=bearer(known_key.token()))
-            fetches_during_cooldown = jwks.requests - fetches
-            clock.advance(21)  # the cooldown is over: an unknown kid may fetch again
-            jwks.status = 200
-            jwks.keys = [known_key, unknown_key]
-            rotated_in = await client.get(SEARCH, headers=bearer(unknown_key.token()))
+    trusting = referral_api_trusting(security_referral_database, [known_key], **JWKS_TIMINGS)
+    async with trusting as (jwks, client, _, clock):
+        clock.advance(31)
+        jwks.status = 503
+        failed = await client.get(SEARCH, headers=bearer(unknown_key.token()))
+        fetches = jwks.requests
+        clock.advance(10)  # within the cooldown
+        during_cooldown = [
+            await client.get(SEARCH, headers=bearer(unknown_key.token())) for _ in range(5)
+        ]
+        still_known = await client.get(SEARCH, headers=bearer(known_key.token()))
+        fetches_during_cooldown = jwks.requests - fetches
+        clock.advance(21)  # the cooldown is over: an unknown kid may fetch again
+        jwks.status = 200
+        jwks.keys = [known_key, unknown_key]
+        rotated_in = await client.get(SEARCH, headers=bearer(unknown_key.token()))
 
     assert failed.status_code == 401
     assert [r.status_code for r in during_cooldown] == [401] * 5
@@ -115,23 +85,19 @@ async def test_after_a_failed_fetch_unknown_kids_are_refused_at_once_for_the_coo
 async def test_concurrent_requests_share_one_fetch(
     security_referral_database, known_key, unknown_key
 ):
-    async with JwksServer().running() as jwks:
-        jwks.keys = [known_key]
-        app = jwt_app(security_referral_database, jwks.url)
-        async with running(app, "http://referral.test") as client:
-            clock = Clock()
-            app.state.authenticator.jwks.clock = clock
-            clock.advance(31)
-            before = jwks.requests
-            jwks.hold()
-            requests = [
-                asyncio.create_task(client.get(SEARCH, headers=bearer(unknown_key.token())))
-                for _ in range(8)
-            ]
-            await asyncio.sleep(0.1)
-            jwks.keys = [known_key, unknown_key]
-            jwks.release()
-            responses = await asyncio.wait_for(asyncio.gather(*requests), timeout=5)
+    trusting = referral_api_trusting(security_referral_database, [known_key], **JWKS_TIMINGS)
+    async with trusting as (jwks, client, _, clock):
+        clock.advance(31)
+        before = jwks.requests
+        jwks.hold()
+        requests = [
+            asyncio.create_task(client.get(SEARCH, headers=bearer(unknown_key.token())))
+            for _ in range(8)
+        ]
+        await asyncio.sleep(0.1)
+        jwks.keys = [known_key, unknown_key]
+        jwks.release()
+        responses = await asyncio.wait_for(asyncio.gather(*requests), timeout=5)
 
     assert [r.status_code for r in responses] == [200] * 8
     assert jwks.requests - before == 1

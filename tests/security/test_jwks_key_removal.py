@@ -7,12 +7,14 @@ JWKS fetched again, a token signed with the removed key still got 200.
 
 import pytest
 
-from referral_api.config import ReferralSettings
-from referral_api.main import create_app
-from tests.security.jwks_server import AUDIENCE, ISSUER, Clock, JwksServer, SigningKey
-from tests.support.clients import running
+from tests.security.jwks_server import SigningKey, bearer, referral_api_trusting
 
 SEARCH = "/fhir/ServiceRequest?_count=1"
+JWKS_TIMINGS = {
+    "jwks_refresh_seconds": 600,
+    "jwks_max_age_seconds": 3600,
+    "jwks_cooldown_seconds": 30,
+}
 
 
 @pytest.fixture(scope="module")
@@ -20,45 +22,20 @@ def keys() -> tuple[SigningKey, SigningKey, SigningKey]:
     return SigningKey("key-1"), SigningKey("key-2"), SigningKey("key-3")
 
 
-def jwt_app(database_url: str, jwks_url: str):
-    return create_app(
-        ReferralSettings(
-            database_url=database_url,
-            environment="test",
-            auth_mode="jwt",
-            jwks_url=jwks_url,
-            jwt_issuer=ISSUER,
-            jwt_audience=AUDIENCE,
-            jwks_refresh_seconds=600,
-            jwks_max_age_seconds=3600,
-            jwks_cooldown_seconds=30,
-        )
-    )
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
 async def test_a_key_removed_from_the_jwks_is_refused_after_the_scheduled_refresh(
     security_referral_database, keys
 ):
     first, second, _ = keys
-    async with JwksServer().running() as jwks:
-        jwks.keys = [first, second]
-        app = jwt_app(security_referral_database, jwks.url)
-        async with running(app, "http://referral.test") as client:
-            trusted = app.state.authenticator.jwks
-            clock = Clock()
-            trusted.clock = clock
-            token = second.token()
-            before = await client.get(SEARCH, headers=bearer(token))
-            jwks.keys = [first]  # the issuer withdraws key-2
-            clock.advance(601)
-            await client.get(SEARCH, headers=bearer(first.token()))  # starts the refresh
-            await trusted.settled()
-            after = await client.get(SEARCH, headers=bearer(token))
-            other_key = await client.get(SEARCH, headers=bearer(first.token()))
+    trusting = referral_api_trusting(security_referral_database, [first, second], **JWKS_TIMINGS)
+    async with trusting as (jwks, client, trusted, clock):
+        token = second.token()
+        before = await client.get(SEARCH, headers=bearer(token))
+        jwks.keys = [first]  # the issuer withdraws key-2
+        clock.advance(601)
+        await client.get(SEARCH, headers=bearer(first.token()))  # starts the refresh
+        await trusted.settled()
+        after = await client.get(SEARCH, headers=bearer(token))
+        other_key = await client.get(SEARCH, headers=bearer(first.token()))
 
     assert before.status_code == 200, before.text
     assert after.status_code == 401
@@ -69,18 +46,14 @@ async def test_a_fetch_for_a_new_key_replaces_the_set_rather_than_adding_to_it(
     security_referral_database, keys
 ):
     first, second, third = keys
-    async with JwksServer().running() as jwks:
-        jwks.keys = [first, second]
-        app = jwt_app(security_referral_database, jwks.url)
-        async with running(app, "http://referral.test") as client:
-            clock = Clock()
-            app.state.authenticator.jwks.clock = clock
-            withdrawn = second.token()
-            before = await client.get(SEARCH, headers=bearer(withdrawn))
-            jwks.keys = [first, third]  # key-2 rotated out, key-3 in
-            clock.advance(31)
-            rotated_in = await client.get(SEARCH, headers=bearer(third.token()))
-            rotated_out = await client.get(SEARCH, headers=bearer(withdrawn))
+    trusting = referral_api_trusting(security_referral_database, [first, second], **JWKS_TIMINGS)
+    async with trusting as (jwks, client, _, clock):
+        withdrawn = second.token()
+        before = await client.get(SEARCH, headers=bearer(withdrawn))
+        jwks.keys = [first, third]  # key-2 rotated out, key-3 in
+        clock.advance(31)
+        rotated_in = await client.get(SEARCH, headers=bearer(third.token()))
+        rotated_out = await client.get(SEARCH, headers=bearer(withdrawn))
 
     assert before.status_code == 200, before.text
     assert rotated_in.status_code == 200, rotated_in.text
@@ -91,25 +64,20 @@ async def test_keys_that_could_not_be_refreshed_for_the_maximum_age_are_not_trus
     security_referral_database, keys
 ):
     first, _, _ = keys
-    async with JwksServer().running() as jwks:
-        jwks.keys = [first]
-        app = jwt_app(security_referral_database, jwks.url)
-        async with running(app, "http://referral.test") as client:
-            trusted = app.state.authenticator.jwks
-            clock = Clock()
-            trusted.clock = clock
-            token = first.token()
-            fresh = await client.get(SEARCH, headers=bearer(token))
-            jwks.status = 500  # every refresh fails from now on
-            clock.advance(601)
-            await client.get(SEARCH, headers=bearer(token))
-            await trusted.settled()
-            stale_but_within_age = await client.get(SEARCH, headers=bearer(token))
-            clock.advance(3000)
-            expired = await client.get(SEARCH, headers=bearer(token))
-            jwks.status = 200
-            clock.advance(31)
-            recovered = await client.get(SEARCH, headers=bearer(token))
+    trusting = referral_api_trusting(security_referral_database, [first], **JWKS_TIMINGS)
+    async with trusting as (jwks, client, trusted, clock):
+        token = first.token()
+        fresh = await client.get(SEARCH, headers=bearer(token))
+        jwks.status = 500  # every refresh fails from now on
+        clock.advance(601)
+        await client.get(SEARCH, headers=bearer(token))
+        await trusted.settled()
+        stale_but_within_age = await client.get(SEARCH, headers=bearer(token))
+        clock.advance(3000)
+        expired = await client.get(SEARCH, headers=bearer(token))
+        jwks.status = 200
+        clock.advance(31)
+        recovered = await client.get(SEARCH, headers=bearer(token))
 
     assert fresh.status_code == 200, fresh.text
     assert stale_but_within_age.status_code == 200

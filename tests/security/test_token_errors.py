@@ -8,11 +8,8 @@ import logging
 
 import pytest
 
-from referral_api.config import ReferralSettings
-from referral_api.main import create_app
 from signpost_platform.logging import correlation_id
-from tests.security.jwks_server import AUDIENCE, ISSUER, Clock, JwksServer, SigningKey
-from tests.support.clients import running
+from tests.security.jwks_server import SigningKey, referral_api_trusting
 
 
 class _Recorder(logging.Handler):
@@ -37,30 +34,16 @@ async def test_a_failed_jwks_fetch_is_logged_with_the_correlation_id_not_echoed(
     security_referral_database, auth_log
 ):
     key = SigningKey("key-1")
-    async with JwksServer().running() as jwks:
-        jwks.keys = [key]
-        app = create_app(
-            ReferralSettings(
-                database_url=security_referral_database,
-                environment="test",
-                auth_mode="jwt",
-                jwks_url=jwks.url,
-                jwt_issuer=ISSUER,
-                jwt_audience=AUDIENCE,
-            )
+    async with referral_api_trusting(security_referral_database, [key]) as (jwks, client, _, clock):
+        clock.advance(31)
+        jwks.status = 500
+        response = await client.get(
+            "/fhir/ServiceRequest",
+            headers={
+                "Authorization": f"Bearer {SigningKey('key-new').token()}",
+                "X-Correlation-Id": "jwks-failure-1",
+            },
         )
-        async with running(app, "http://referral.test") as client:
-            clock = Clock()
-            app.state.authenticator.jwks.clock = clock
-            clock.advance(31)
-            jwks.status = 500
-            response = await client.get(
-                "/fhir/ServiceRequest",
-                headers={
-                    "Authorization": f"Bearer {SigningKey('key-new').token()}",
-                    "X-Correlation-Id": "jwks-failure-1",
-                },
-            )
 
     assert response.status_code == 401
     body = response.text

@@ -6,6 +6,8 @@ from contextlib import asynccontextmanager
 import httpx
 from fastapi import FastAPI
 
+from referral_api.config import ReferralSettings
+from referral_api.main import create_app as create_referral_app
 from referral_api.reports.facts import PseudonymKeyChanged
 from signpost_platform.auth import mint_development_token
 from signpost_platform.db import database_unavailable
@@ -52,6 +54,16 @@ async def running(app: FastAPI, base_url: str) -> AsyncIterator[httpx.AsyncClien
             event_hooks={"request": [fresh_reports(app)]},
         ) as client:
             yield client
+
+
+@asynccontextmanager
+async def running_referral_api(
+    database_url: str,
+) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    """The real referral-api on `database_url` (test settings), running, and a client of it."""
+    app = create_referral_app(ReferralSettings(database_url=database_url, environment="test"))
+    async with running(app, "http://referral.test") as client:
+        yield app, client
 
 
 def unrefreshed_client(app: FastAPI, base_url: str) -> httpx.AsyncClient:

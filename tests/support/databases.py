@@ -7,7 +7,9 @@ CI), in which case they fail.
 
 import asyncio
 import os
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import inspect, text
@@ -46,6 +48,19 @@ async def migrated_database(backend: str, tmp_dir: Path, service: str) -> str:
 
 async def drop_database(url: str) -> None:
     await devdb.drop_database(url, postgres_admin_url=POSTGRES_ADMIN_URL)
+
+
+def migrated_database_fixture(service: str, name: str) -> Callable[..., Any]:
+    """A session fixture called `name`: the URL of a database of `service` migrated to head on
+    the run's backend, dropped when the session ends."""
+
+    @pytest.fixture(scope="session", name=name)
+    async def database(backend: str, session_tmp: Path) -> AsyncIterator[str]:
+        url = await migrated_database(backend, session_tmp, service)
+        yield url
+        await drop_database(url)
+
+    return database
 
 
 # Table names per database URL, children first: reflecting them costs more than emptying them.

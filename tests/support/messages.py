@@ -293,6 +293,29 @@ def assessment(
     return body
 
 
+def service_use_count(
+    referral_id: str,
+    measure: str,
+    start: str,
+    end: str,
+    count: int,
+    meta: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A service-use Observation of the synthetic person: `count` of `measure` (a code of the
+    service-use list) from `start` to `end`, based on the referral."""
+    return {
+        **({"meta": meta} if meta else {}),
+        "resourceType": "Observation",
+        "id": f"{measure}-{start}",
+        "status": "final",
+        "basedOn": [{"reference": f"ServiceRequest/{referral_id}"}],
+        "code": {"coding": [{"system": profiles.SERVICE_USE, "code": measure}]},
+        "subject": {"identifier": {"system": systems.NHS_NUMBER, "value": NHS_NUMBERS[0]}},
+        "effectivePeriod": {"start": start, "end": end},
+        "valueInteger": count,
+    }
+
+
 def message(
     service_request: dict[str, Any],
     *resources: dict[str, Any],
@@ -342,6 +365,24 @@ def message(
         "timestamp": timestamp,
         "entry": entries,
     }
+
+
+def new_referral(
+    *resources: dict[str, Any],
+    timestamp: str,
+    request: dict[str, Any] | None = None,
+    bundle_id: str | None = None,
+) -> dict[str, Any]:
+    """A message sending the synthetic EMIS referral (or `request`) as new, with the synthetic
+    person's Patient and `resources`."""
+    return message(
+        request or emis_service_request(),
+        *resources,
+        reason_code="new",
+        patient=emis_patient(),
+        timestamp=timestamp,
+        bundle_id=bundle_id,
+    )
 
 
 def journey(source: str = "emis") -> list[dict[str, Any]]:
@@ -485,6 +526,29 @@ def _nhs_number(index: int) -> str:
         candidate += 1
 
 
+LIFECYCLE_TYPES = ("Task", "Encounter", "Observation")
+
+
+async def lifecycle_served(
+    client: Any,
+    resource_type: str,
+    referral_id: str,
+    *,
+    headers: dict[str, str] | None = None,
+    count: int | None = None,
+) -> list[dict[str, Any]]:
+    """The `resource_type` resources served for a referral: Tasks by `focus`, the others by
+    `based-on` (a page of `count`, else the default page size). `client` is an httpx client or
+    anything with its `get`; `headers` are sent only when given."""
+    parameter = "focus" if resource_type == "Task" else "based-on"
+    params: dict[str, Any] = {parameter: f"ServiceRequest/{referral_id}"}
+    if count is not None:
+        params["_count"] = count
+    sent = {"headers": headers} if headers is not None else {}
+    bundle = (await client.get(f"/fhir/{resource_type}", params=params, **sent)).json()
+    return [entry["resource"] for entry in bundle.get("entry", [])]
+
+
 async def final_state(client: Any) -> dict[str, Any]:
     """Every referral with its Tasks, contacts and assessments as served, keyed by the sender's
     business identifier, with server ids and meta removed: comparable across databases.
@@ -508,20 +572,12 @@ async def final_state(client: Any) -> dict[str, Any]:
     state: dict[str, Any] = {}
     for referral in referrals:
         served: dict[str, Any] = {"ServiceRequest": referral}
-        for resource_type, parameter in (
-            ("Task", "focus"),
-            ("Encounter", "based-on"),
-            ("Observation", "based-on"),
-        ):
-            bundle = (
-                await client.get(
-                    f"/fhir/{resource_type}",
-                    params={parameter: f"ServiceRequest/{referral['id']}", "_count": 100},
-                )
-            ).json()
-            served[resource_type] = [e["resource"] for e in bundle.get("entry", [])]
+        for resource_type in LIFECYCLE_TYPES:
+            served[resource_type] = await lifecycle_served(
+                client, resource_type, referral["id"], count=100
+            )
         stripped = _without_server_ids(served, names)
-        for resource_type in ("Task", "Encounter", "Observation"):
+        for resource_type in LIFECYCLE_TYPES:
             stripped[resource_type].sort(key=lambda r: json.dumps(r, sort_keys=True))
         state[names[referral["id"]]] = stripped
     return state

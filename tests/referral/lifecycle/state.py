@@ -6,6 +6,7 @@ import httpx
 from fastapi import FastAPI
 
 from tests.referral.lifecycle.conftest import READ
+from tests.support.messages import LIFECYCLE_TYPES, lifecycle_served
 from tests.support.rows import fetch_rows
 
 _VOLATILE = {"id", "meta"}
@@ -39,19 +40,10 @@ async def snapshot(client: httpx.AsyncClient, app: FastAPI) -> dict[str, Any]:
     for entry in referrals:
         referral_id = entry["resource"]["id"]
         served = {"ServiceRequest": entry["resource"]}
-        for resource_type, parameter in (
-            ("Task", "focus"),
-            ("Encounter", "based-on"),
-            ("Observation", "based-on"),
-        ):
-            bundle = (
-                await client.get(
-                    f"/fhir/{resource_type}",
-                    params={parameter: f"ServiceRequest/{referral_id}"},
-                    headers=READ,
-                )
-            ).json()
-            served[resource_type] = [e["resource"] for e in bundle.get("entry", [])]
+        for resource_type in LIFECYCLE_TYPES:
+            served[resource_type] = await lifecycle_served(
+                client, resource_type, referral_id, headers=READ
+            )
         state["referrals"].append(_strip(served, ids))
     for table, order in (
         ("referral_lifecycle", "status"),

@@ -12,6 +12,7 @@ from tests.support.messages import (
     emis_patient,
     emis_service_request,
     message,
+    new_referral,
     support,
     task,
 )
@@ -32,13 +33,8 @@ TABLES = [
 
 
 def new_with(*resources):
-    return message(
-        REQUEST,
-        *resources,
-        reason_code="new",
-        patient=emis_patient(),
-        timestamp="2026-10-06T09:05:00Z",
-        bundle_id="bad-message-1",
+    return new_referral(
+        *resources, request=REQUEST, timestamp="2026-10-06T09:05:00Z", bundle_id="bad-message-1"
     )
 
 

@@ -28,7 +28,13 @@ from signpost_schemas import systems
 from signpost_schemas.fhir import profiles
 from tests.referral.lifecycle.conftest import READ, WRITE
 from tests.support.clients import bearer, running
-from tests.support.messages import emis_patient, emis_service_request, journey, message, task
+from tests.support.messages import (
+    emis_service_request,
+    journey,
+    message,
+    new_referral,
+    task,
+)
 from tests.support.rows import fetch_rows
 
 REFERRED = "871731000000106"
@@ -133,9 +139,7 @@ async def send_all(client: httpx.AsyncClient, bundles: list[dict[str, Any]]) -> 
 
 
 def new(request: dict[str, Any]) -> dict[str, Any]:
-    return message(
-        request, reason_code="new", patient=emis_patient(), timestamp="2026-10-01T09:05:00Z"
-    )
+    return new_referral(request=request, timestamp="2026-10-01T09:05:00Z")
 
 
 async def listed(client: httpx.AsyncClient, **params: Any) -> dict[str, Any]:

@@ -7,20 +7,19 @@ MSK-HQ has a total (0-56, whole); SF-12 sends its physical and mental component 
 import pytest
 
 from tests.referral.lifecycle.conftest import READ, send
-from tests.support.messages import assessment, emis_patient, emis_service_request, message
+from tests.support.messages import (
+    assessment,
+    emis_service_request,
+    new_referral,
+)
 from tests.support.rows import count_rows
 
 REQUEST = emis_service_request()
 
 
 def _new_with(*resources):
-    return message(
-        REQUEST,
-        *resources,
-        reason_code="new",
-        patient=emis_patient(),
-        timestamp="2026-10-06T09:05:00Z",
-        bundle_id="instruments-1",
+    return new_referral(
+        *resources, request=REQUEST, timestamp="2026-10-06T09:05:00Z", bundle_id="instruments-1"
     )
 
 

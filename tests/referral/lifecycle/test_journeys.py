@@ -12,7 +12,7 @@ from fhir.resources.R4B.task import Task
 from tests.referral.lifecycle.conftest import READ, send
 from tests.referral.lifecycle.state import snapshot
 from tests.support.databases import empty_tables
-from tests.support.messages import DIRECTORY_SERVICE, journey
+from tests.support.messages import DIRECTORY_SERVICE, journey, lifecycle_served
 from tests.support.rows import fetch_rows
 
 LIFECYCLE = "https://signpost.nhs.example/StructureDefinition/Extension-Signpost-ReferralLifecycle"
@@ -35,17 +35,6 @@ def lifecycle_of(resource):
         part["url"]: next(v for k, v in part.items() if k.startswith("value"))
         for part in extension["extension"]
     }
-
-
-async def search(client, resource_type, parameter, referral_id):
-    bundle = (
-        await client.get(
-            f"/fhir/{resource_type}",
-            params={parameter: f"ServiceRequest/{referral_id}"},
-            headers=READ,
-        )
-    ).json()
-    return [entry["resource"] for entry in bundle.get("entry", [])]
 
 
 async def test_emis_journey_reads_back_complete(client, referral_app):
@@ -71,7 +60,7 @@ async def test_emis_journey_reads_back_complete(client, referral_app):
         "assessments": 2,
         "sourceSystem": "emis",
     }
-    [task] = await search(client, "Task", "focus", referral["id"])
+    [task] = await lifecycle_served(client, "Task", referral["id"], headers=READ)
     Task.model_validate(task)
     assert task["status"] == "completed"
     assert task["focus"]["reference"] == f"ServiceRequest/{referral['id']}"
@@ -80,11 +69,11 @@ async def test_emis_journey_reads_back_complete(client, referral_app):
         "benefits-welfare-advice",
     ]
     assert task["output"][0]["valueReference"]["identifier"]["value"] == DIRECTORY_SERVICE
-    contacts = await search(client, "Encounter", "based-on", referral["id"])
+    contacts = await lifecycle_served(client, "Encounter", referral["id"], headers=READ)
     for contact in contacts:
         Encounter.model_validate(contact)
     assert [c["class"]["code"] for c in contacts] == ["VR", "AMB", "VR"]
-    observations = await search(client, "Observation", "based-on", referral["id"])
+    observations = await lifecycle_served(client, "Observation", referral["id"], headers=READ)
     for observation in observations:
         Observation.model_validate(observation)
     assert [o["valueQuantity"]["value"] for o in observations] == [38, 47]

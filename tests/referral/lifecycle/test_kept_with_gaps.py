@@ -12,10 +12,26 @@ from referral_api.db import Base
 from signpost_schemas import systems
 from signpost_schemas.fhir import profiles
 from tests.referral.lifecycle.conftest import READ, send
-from tests.support.messages import contact, emis_patient, emis_service_request, message, task
+from tests.support.messages import (
+    contact,
+    emis_patient,
+    emis_service_request,
+    message,
+    new_referral,
+    task,
+)
 from tests.support.rows import fetch_rows
 
 SECRET = "Synthetic Street"
+# The gaps of the incomplete message's Patient: what it lacks and the personal data removed.
+PERSON_GAPS = {
+    ("not-recorded", "Patient.gender"),
+    ("not-recorded", f"Patient.extension('{profiles.ETHNIC_CATEGORY_EXTENSION}')"),
+    ("removed-personal-data", "Patient.name"),
+    ("removed-personal-data", "Patient.telecom"),
+    ("removed-personal-data", "Patient.address.line"),
+    ("removed-personal-data", "Patient.address.city"),
+}
 
 
 def warnings(response_bundle):
@@ -94,12 +110,7 @@ async def test_the_referral_and_person_gaps_are_stored(client, referral_app):
             f"ServiceRequest.extension('{systems.SOURCE_OF_SERVICE_REQUEST_EXTENSION}')",
         ),
         ("not-interpreted", "ServiceRequest.supportingInfo"),
-        ("not-recorded", "Patient.gender"),
-        ("not-recorded", f"Patient.extension('{profiles.ETHNIC_CATEGORY_EXTENSION}')"),
-        ("removed-personal-data", "Patient.name"),
-        ("removed-personal-data", "Patient.telecom"),
-        ("removed-personal-data", "Patient.address.line"),
-        ("removed-personal-data", "Patient.address.city"),
+        *PERSON_GAPS,
     }
     [referral] = await fetch_rows(referral_app, "SELECT source_of_referral_group FROM referral")
     assert referral["source_of_referral_group"] == "not-recorded"
@@ -128,15 +139,7 @@ async def test_a_contact_keeps_its_participants_and_serves_them_back(client):
 async def test_task_notes_are_removed_with_a_warning(client, referral_app):
     accepted = task("t1", "accepted", accepted="2026-10-02")
     accepted["note"] = [{"text": f"Visited at 1 {SECRET}"}]
-    body = message(
-        emis_service_request(),
-        accepted,
-        reason_code="new",
-        patient=emis_patient(),
-        timestamp="2026-10-04T09:00:00Z",
-    )
-
-    response = await send(client, body)
+    response = await send(client, new_referral(accepted, timestamp="2026-10-04T09:00:00Z"))
 
     assert response.status_code == 200, response.text
     assert ("removed-personal-data", "Bundle.entry[3].resource.note") in warnings(response.json())
@@ -152,14 +155,7 @@ async def test_a_later_update_without_a_patient_keeps_the_person_gaps(client, re
     response = await send(client, update)
 
     assert response.status_code == 200, response.text
-    assert await gap_rows(referral_app) == {
-        ("not-recorded", "Patient.gender"),
-        ("not-recorded", f"Patient.extension('{profiles.ETHNIC_CATEGORY_EXTENSION}')"),
-        ("removed-personal-data", "Patient.name"),
-        ("removed-personal-data", "Patient.telecom"),
-        ("removed-personal-data", "Patient.address.line"),
-        ("removed-personal-data", "Patient.address.city"),
-    }
+    assert await gap_rows(referral_app) == PERSON_GAPS
 
 
 async def test_a_modifier_extension_in_a_message_is_refused_and_writes_nothing(
@@ -207,17 +203,21 @@ async def _lifecycle_of(client, identifier="EMIS-2026-0001"):
     return {part["url"]: part for part in summary["extension"]}
 
 
+def _closing_with_reason(snomed_code):
+    """A new referral whose Task closes it, its statusReason the SNOMED CT `snomed_code`."""
+    closed = task(
+        "t1",
+        "completed",
+        accepted="2026-10-02",
+        ended="2026-10-05",
+        reason=(systems.SNOMED, snomed_code),
+    )
+    return new_referral(closed, timestamp="2026-10-06T09:00:00Z")
+
+
 async def test_a_closure_without_a_reason_is_kept_as_not_recorded(client):
     closed = task("t1", "completed", accepted="2026-10-02", ended="2026-10-05")
-    body = message(
-        emis_service_request(),
-        closed,
-        reason_code="new",
-        patient=emis_patient(),
-        timestamp="2026-10-06T09:00:00Z",
-    )
-
-    response = await send(client, body)
+    response = await send(client, new_referral(closed, timestamp="2026-10-06T09:00:00Z"))
 
     assert response.status_code == 200, response.text
     assert ("not-recorded", "Bundle.entry[3].resource.statusReason") in warnings(response.json())
@@ -227,22 +227,7 @@ async def test_a_closure_without_a_reason_is_kept_as_not_recorded(client):
 
 
 async def test_a_snomed_closure_reason_is_kept_as_sent_and_stored_as_not_recorded(client):
-    closed = task(
-        "t1",
-        "completed",
-        accepted="2026-10-02",
-        ended="2026-10-05",
-        reason=(systems.SNOMED, "183921001"),
-    )
-    body = message(
-        emis_service_request(),
-        closed,
-        reason_code="new",
-        patient=emis_patient(),
-        timestamp="2026-10-06T09:00:00Z",
-    )
-
-    response = await send(client, body)
+    response = await send(client, _closing_with_reason("183921001"))
 
     assert response.status_code == 200, response.text
     assert ("unmapped-code", "Bundle.entry[3].resource.statusReason") in warnings(response.json())
@@ -254,15 +239,13 @@ async def test_a_snomed_closure_reason_is_kept_as_sent_and_stored_as_not_recorde
 
 
 async def test_a_rejection_without_a_reason_is_kept_as_declined(client):
-    body = message(
-        emis_service_request(),
-        task("t1", "rejected", last_modified="2026-10-05T10:00:00Z"),
-        reason_code="new",
-        patient=emis_patient(),
-        timestamp="2026-10-06T09:00:00Z",
+    response = await send(
+        client,
+        new_referral(
+            task("t1", "rejected", last_modified="2026-10-05T10:00:00Z"),
+            timestamp="2026-10-06T09:00:00Z",
+        ),
     )
-
-    response = await send(client, body)
 
     assert response.status_code == 200, response.text
     assert ("not-recorded", "Bundle.entry[3].resource.statusReason") in warnings(response.json())
@@ -270,22 +253,7 @@ async def test_a_rejection_without_a_reason_is_kept_as_declined(client):
 
 
 async def test_a_malformed_snomed_closure_reason_is_refused(client):
-    closed = task(
-        "t1",
-        "completed",
-        accepted="2026-10-02",
-        ended="2026-10-05",
-        reason=(systems.SNOMED, "183921002"),
-    )
-    body = message(
-        emis_service_request(),
-        closed,
-        reason_code="new",
-        patient=emis_patient(),
-        timestamp="2026-10-06T09:00:00Z",
-    )
-
-    response = await send(client, body)
+    response = await send(client, _closing_with_reason("183921002"))
 
     assert response.status_code == 422, response.text
     assert "Bundle.entry[3].resource.statusReason" in response.text

@@ -25,6 +25,18 @@ LINK_WORKER = emis_service_request("EMIS-1", nhs_number=PERSON, authored="2026-1
 CONNECTOR = rio_service_request("RIO-1", nhs_number=PERSON, authored="2026-10-20T09:00:00Z")
 
 
+async def close_link_worker_referral(client, ended, closure_reason="needs-met"):
+    """Close the link worker referral (accepted on 2 October) on `ended`, sent at noon."""
+    closed = task(
+        "t1",
+        "completed",
+        accepted="2026-10-02",
+        ended=ended,
+        reason=(profiles.REFERRAL_CLOSURE_REASON, closure_reason),
+    )
+    await send(client, message(LINK_WORKER, closed, timestamp=f"{ended}T12:00:00Z"))
+
+
 async def links_by_identifier(client):
     bundle = (await client.get("/fhir/ServiceRequest", headers=READ)).json()
     by_id = {e["resource"]["id"]: e["resource"]["identifier"][0]["value"] for e in bundle["entry"]}
@@ -80,14 +92,7 @@ async def test_referrals_further_apart_than_the_window_are_not_linked(client, re
 
 async def test_a_referral_closed_before_the_other_was_made_is_not_concurrent(client, referral_app):
     await send(client, new(LINK_WORKER, "2026-10-01T09:05:00Z"))
-    closed = task(
-        "t1",
-        "completed",
-        accepted="2026-10-02",
-        ended="2026-10-10",
-        reason=(profiles.REFERRAL_CLOSURE_REASON, "needs-met"),
-    )
-    await send(client, message(LINK_WORKER, closed, timestamp="2026-10-10T12:00:00Z"))
+    await close_link_worker_referral(client, "2026-10-10")
     await send(client, new(CONNECTOR, "2026-10-20T09:05:00Z"))
 
     assert await links_by_identifier(client) == {"EMIS-1": [], "RIO-1": []}
@@ -98,14 +103,7 @@ async def test_closing_one_referral_later_keeps_the_link_made_while_both_were_op
 ):
     await send(client, new(LINK_WORKER, "2026-10-01T09:05:00Z"))
     await send(client, new(CONNECTOR, "2026-10-20T09:05:00Z"))
-    closed = task(
-        "t1",
-        "completed",
-        accepted="2026-10-02",
-        ended="2026-10-25",
-        reason=(profiles.REFERRAL_CLOSURE_REASON, "needs-met"),
-    )
-    await send(client, message(LINK_WORKER, closed, timestamp="2026-10-25T12:00:00Z"))
+    await close_link_worker_referral(client, "2026-10-25")
 
     assert (await links_by_identifier(client))["EMIS-1"] == [("RIO-1", "concurrent-other-role")]
 
@@ -227,13 +225,6 @@ async def _closed_then_referred_again(client, closure_reason: str) -> None:
     """EMIS-1 to the link worker, closed on 10 October with `closure_reason`; then EMIS-2, a
     new referral of the same person to the same role on 15 November."""
     await send(client, new(LINK_WORKER, "2026-10-01T09:05:00Z"))
-    closed = task(
-        "t1",
-        "completed",
-        accepted="2026-10-02",
-        ended="2026-10-10",
-        reason=(profiles.REFERRAL_CLOSURE_REASON, closure_reason),
-    )
-    await send(client, message(LINK_WORKER, closed, timestamp="2026-10-10T12:00:00Z"))
+    await close_link_worker_referral(client, "2026-10-10", closure_reason)
     again = emis_service_request("EMIS-2", nhs_number=PERSON, authored="2026-11-15T09:00:00Z")
     await send(client, new(again, "2026-11-15T09:05:00Z"))

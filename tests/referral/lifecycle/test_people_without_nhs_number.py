@@ -150,22 +150,28 @@ def pointing_at_patient(request: dict[str, Any], key: str) -> dict[str, Any]:
     return request
 
 
+async def two_local_referrals_and_one_by_nhs_number(client) -> list[dict[str, Any]]:
+    """R1 and R2 for the person known by the local identifier (care navigator on 1 October,
+    community connector on 5 October); R3 for PERSON by NHS number (coach, 10 October)."""
+    return [
+        await create(client, local_request("R1", "care-navigator", "2026-10-01T10:00:00Z")),
+        await create(client, local_request("R2", "community-connector", "2026-10-05T10:00:00Z")),
+        await create(
+            client,
+            service_request(
+                identifier="R3",
+                role="health-and-wellbeing-coach",
+                authored="2026-10-10T10:00:00Z",
+                nhs_number=PERSON,
+            ),
+        ),
+    ]
+
+
 async def test_a_message_bringing_the_nhs_number_with_the_local_identifier_joins_the_person(
     client, referral_app
 ):
-    navigator = await create(client, local_request("R1", "care-navigator", "2026-10-01T10:00:00Z"))
-    connector = await create(
-        client, local_request("R2", "community-connector", "2026-10-05T10:00:00Z")
-    )
-    coach = await create(
-        client,
-        service_request(
-            identifier="R3",
-            role="health-and-wellbeing-coach",
-            authored="2026-10-10T10:00:00Z",
-            nhs_number=PERSON,
-        ),
-    )
+    navigator, connector, coach = await two_local_referrals_and_one_by_nhs_number(client)
     assert await people_in_report(client) == (3, 2)
 
     # Rio now knows the NHS number: its Patient carries both identifiers.
@@ -245,19 +251,7 @@ async def test_a_message_patient_without_any_identifier_is_refused(client, refer
 async def test_an_update_replacing_the_local_identifier_by_the_nhs_number_joins_the_person(
     client, referral_app
 ):
-    first = await create(client, local_request("R1", "care-navigator", "2026-10-01T10:00:00Z"))
-    second = await create(
-        client, local_request("R2", "community-connector", "2026-10-05T10:00:00Z")
-    )
-    other = await create(
-        client,
-        service_request(
-            identifier="R3",
-            role="health-and-wellbeing-coach",
-            authored="2026-10-10T10:00:00Z",
-            nhs_number=PERSON,
-        ),
-    )
+    first, second, other = await two_local_referrals_and_one_by_nhs_number(client)
 
     current = await read(client, first["id"])
     current["subject"] = {"identifier": {"system": systems.NHS_NUMBER, "value": PERSON}}

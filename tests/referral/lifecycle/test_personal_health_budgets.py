@@ -8,7 +8,11 @@ import pytest
 from signpost_schemas.fhir import profiles
 from tests.referral.lifecycle.conftest import READ, send
 from tests.referral.lifecycle.test_kept_with_gaps import warnings
-from tests.support.messages import emis_patient, emis_service_request, message, support, task
+from tests.support.messages import (
+    new_referral,
+    support,
+    task,
+)
 from tests.support.rows import fetch_rows
 
 
@@ -34,11 +38,8 @@ def budget(
 
 
 def referral_with(*outputs: dict[str, Any], timestamp: str = "2026-10-06T09:00:00Z") -> dict:
-    return message(
-        emis_service_request(),
+    return new_referral(
         task("t1", "in-progress", accepted="2026-10-02", outputs=list(outputs)),
-        reason_code="new",
-        patient=emis_patient(),
         timestamp=timestamp,
     )
 

@@ -18,6 +18,8 @@ from tests.support.messages import (
     emis_patient,
     emis_service_request,
     message,
+    new_referral,
+    service_use_count,
 )
 from tests.support.rows import count_rows, fetch_rows
 
@@ -49,19 +51,7 @@ async def _referral(client, referral_app, identifier="EMIS-2026-0001", nhs_numbe
 def _count(
     referral_id, measure="gp-appointments", start="2026-04-01", end="2026-09-30", n=9, meta=None
 ):
-    return {
-        **({"meta": meta} if meta else {}),
-        "resourceType": "Observation",
-        "id": f"{measure}-{start}",
-        "status": "final",
-        "basedOn": [{"reference": f"ServiceRequest/{referral_id}"}],
-        "code": {"coding": [{"system": profiles.SERVICE_USE, "code": measure}]},
-        "subject": {
-            "identifier": {"system": "https://fhir.nhs.uk/Id/nhs-number", "value": NHS_NUMBERS[0]}
-        },
-        "effectivePeriod": {"start": start, "end": end},
-        "valueInteger": n,
-    }
+    return service_use_count(referral_id, measure, start, end, n, meta)
 
 
 async def _post(client, body, headers=WRITE):
@@ -239,13 +229,8 @@ def _in_message(*counts, bundle_id="service-use-1"):
     for count in counts:
         count["basedOn"] = [{"reference": f"ServiceRequest/{request['id']}"}]
         count.pop("subject", None)
-    return message(
-        request,
-        *counts,
-        reason_code="new",
-        patient=emis_patient(),
-        timestamp="2026-10-06T09:05:00Z",
-        bundle_id=bundle_id,
+    return new_referral(
+        *counts, request=request, timestamp="2026-10-06T09:05:00Z", bundle_id=bundle_id
     )
 
 
@@ -283,11 +268,8 @@ async def test_a_count_straddling_the_referral_in_a_message_is_refused(client, r
 async def test_a_search_by_referral_finds_counts_beside_wellbeing_assessments(client, referral_app):
     response = await send(
         client,
-        message(
-            emis_service_request(),
+        new_referral(
             assessment("w1", "wemwbs", "baseline", "2026-10-02", total=40),
-            reason_code="new",
-            patient=emis_patient(),
             timestamp="2026-10-06T09:05:00Z",
             bundle_id="with-an-assessment",
         ),

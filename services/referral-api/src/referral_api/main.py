@@ -28,8 +28,6 @@ from referral_api.reports.router import router as reports_router
 from referral_api.service_use.router import router as service_use_router
 from signpost_platform.app import create_app as create_service_app
 from signpost_platform.audit import AuditReach
-from signpost_platform.openapi_docs import register_examples
-from signpost_platform.openapi_links import register_links
 from signpost_schemas.disclosure import UNSUPPRESSED_SCOPE
 
 DESCRIPTION = """
@@ -47,10 +45,6 @@ def create_app(
 ) -> FastAPI:
     """The app; `gp_message_transport` replaces the network route to the referrers' message
     endpoints (tests deliver to an in-process endpoint through it)."""
-
-    def configure(app: FastAPI) -> None:
-        register_examples(app, EXAMPLES)
-        register_links(app, LINKS)
 
     return create_service_app(
         service_name="referral",
@@ -112,5 +106,6 @@ def create_app(
                 "and closure: their delivery state and retries",
             },
         ],
-        configure=configure,
+        examples=EXAMPLES,
+        links=LINKS,
     )

@@ -23,8 +23,6 @@ from screening_api.reports.router import router as reports_router
 from screening_api.responses.router import router as responses_router
 from signpost_platform.app import create_app as create_service_app
 from signpost_platform.audit import AuditReach
-from signpost_platform.openapi_docs import register_examples
-from signpost_platform.openapi_links import register_links
 from signpost_schemas.disclosure import UNSUPPRESSED_SCOPE
 
 DESCRIPTION = """
@@ -51,8 +49,6 @@ def create_app(
 
     def configure(app: FastAPI) -> None:
         app.state.questionnaires = questionnaires or QuestionnaireCatalogue()
-        register_examples(app, EXAMPLES)
-        register_links(app, LINKS)
 
     return create_service_app(
         service_name="screening",
@@ -83,5 +79,7 @@ def create_app(
             {"name": "reports", "description": "Process metrics with disclosure control"},
         ],
         lifecycles=[handoff_lifecycle(referral_transport)],
+        examples=EXAMPLES,
+        links=LINKS,
         configure=configure,
     )

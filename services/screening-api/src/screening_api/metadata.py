@@ -9,7 +9,7 @@ from signpost_platform.fhir.capability import (
     ResourceInteraction,
     RestResource,
     metadata_router,
-    search_params,
+    read_and_search,
 )
 from signpost_schemas.fhir.screening_response import SCREENING_RESPONSE_PROFILE
 
@@ -19,15 +19,7 @@ router = metadata_router(
     documentation="Social-welfare screening questionnaires, their responses and the "
     "Observations extracted from them. Every error is an OperationOutcome.",
     resources=[
-        RestResource(
-            type="Questionnaire",
-            profile=SDC_QUESTIONNAIRE_PROFILE,
-            interaction=[
-                ResourceInteraction(code="read"),
-                ResourceInteraction(code="search-type"),
-            ],
-            searchParam=search_params(QUESTIONNAIRE_PARAMETERS),
-        ),
+        read_and_search("Questionnaire", SDC_QUESTIONNAIRE_PROFILE, QUESTIONNAIRE_PARAMETERS),
         RestResource(
             type="QuestionnaireResponse",
             profile=SCREENING_RESPONSE_PROFILE,
@@ -50,14 +42,6 @@ router = metadata_router(
             conditionalCreate=True,
             conditionalUpdate=False,
         ),
-        RestResource(
-            type="Observation",
-            profile=SCREENING_OBSERVATION_PROFILE,
-            interaction=[
-                ResourceInteraction(code="read"),
-                ResourceInteraction(code="search-type"),
-            ],
-            searchParam=search_params(OBSERVATION_PARAMETERS),
-        ),
+        read_and_search("Observation", SCREENING_OBSERVATION_PROFILE, OBSERVATION_PARAMETERS),
     ],
 )

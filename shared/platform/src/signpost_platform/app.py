@@ -1,6 +1,6 @@
 """The app factory every Signpost service is built with."""
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
@@ -23,7 +23,12 @@ from signpost_platform.middleware import (
     HeadMiddleware,
 )
 from signpost_platform.migrations import head_revisions, known_revisions
-from signpost_platform.openapi_docs import install_openapi_shaping
+from signpost_platform.openapi_docs import (
+    OperationExamples,
+    install_openapi_shaping,
+    register_examples,
+)
+from signpost_platform.openapi_links import Links, register_links
 from signpost_platform.parameters import check_parameters
 from signpost_platform.security import RateLimitMiddleware, SecurityHeadersMiddleware
 from signpost_platform.settings import ServiceSettings
@@ -46,6 +51,8 @@ def create_app(
     openapi_tags: list[dict[str, Any]] | None = None,
     wider_scopes: Sequence[str] = (),
     lifecycles: Sequence[Lifecycle] = (),
+    examples: Mapping[str, OperationExamples] | None = None,
+    links: Links | None = None,
     configure: Callable[[FastAPI], None] | None = None,
 ) -> FastAPI:
     """Build a service app: settings, database, auth, errors, logging, health and `routers`.
@@ -54,7 +61,9 @@ def create_app(
     `lifecycles` are async context managers entered after the database is ready (e.g. workers).
     `wider_scopes` are the scopes the service checks besides those its operations require (the
     `...:all-organisations` scopes that widen a caller's reach): with those, the SMART
-    configuration lists every scope the service understands.
+    configuration lists every scope the service understands. `examples` and `links` (keyed by
+    operationId) are written into the OpenAPI document; `configure` does what else the service
+    needs once its routes are in.
     """
     configure_logging(service_name, settings.log_level)
     configure_tracing(service_name)
@@ -122,6 +131,8 @@ def create_app(
     app.include_router(metrics_router)
     for router in routers:
         app.include_router(router)
+    register_examples(app, examples or {})
+    register_links(app, links or {})
     if configure is not None:
         configure(app)
     install_openapi_shaping(app)

@@ -35,6 +35,16 @@ SERVICES = [
 ]
 
 
+def _serve(
+    factory: str, host: str, port: int, environment: dict[str, str]
+) -> subprocess.Popen[bytes]:
+    """Start uvicorn on the app `factory` builds, at `host`:`port`, without access logs."""
+    command = [sys.executable, "-m", "uvicorn", "--factory", factory]
+    return subprocess.Popen(  # noqa: S603 (fixed argument list)
+        [*command, "--host", host, "--port", str(port), "--no-access-log"], env=environment
+    )
+
+
 def main() -> int:
     alembic_ini = find_repo_file("alembic.ini")
     Path("var").mkdir(exist_ok=True)
@@ -45,42 +55,11 @@ def main() -> int:
         url = os.environ.get(url_variable, f"sqlite+aiosqlite:///./var/{name}.db")
         upgrade(alembic_ini, name, url)
         print(f"{name}-api: migrated; starting on http://{host}:{port}", flush=True)
-        processes.append(
-            subprocess.Popen(  # noqa: S603 (fixed argument list)
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    "--factory",
-                    factory,
-                    "--host",
-                    host,
-                    "--port",
-                    str(port),
-                    "--no-access-log",
-                ],
-                env={**DEVELOPMENT_DEFAULTS.get(name, {}), **os.environ, url_variable: url},
-            )
-        )
+        environment = {**DEVELOPMENT_DEFAULTS.get(name, {}), **os.environ, url_variable: url}
+        processes.append(_serve(factory, host, port, environment))
     for name, factory, port in TOOLS:
         print(f"{name}: starting on http://127.0.0.1:{port}", flush=True)
-        processes.append(
-            subprocess.Popen(  # noqa: S603 (fixed argument list)
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    "--factory",
-                    factory,
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(port),
-                    "--no-access-log",
-                ],
-                env=dict(os.environ),
-            )
-        )
+        processes.append(_serve(factory, "127.0.0.1", port, dict(os.environ)))
     print(
         "Signpost is running in DEVELOPMENT auth mode (insecure, local use only). "
         "Get a token with: make token. Stop with Ctrl-C.",

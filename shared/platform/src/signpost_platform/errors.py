@@ -7,7 +7,7 @@ RFC 9457 problem+json body. Each issue names the offending element (`expression`
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from fastapi import FastAPI, Request
@@ -91,6 +91,9 @@ class Forbidden(_error(403, "forbidden")):  # type: ignore[misc]
     """The token lacks the scope this operation needs."""
 
 
+_Found = TypeVar("_Found")
+
+
 class NotFound(_error(404, "not-found")):  # type: ignore[misc]
     """No such resource (or not visible to this caller)."""
 
@@ -117,6 +120,13 @@ class Unprocessable(_error(422, "business-rule")):  # type: ignore[misc]
 
 class PreconditionRequired(_error(428, "required")):  # type: ignore[misc]
     """An update without `If-Match`."""
+
+
+def require_found(found: _Found | None, resource_type: str, resource_id: str) -> _Found:
+    """`found`, or 404 when no `resource_type` has `resource_id` (or none the caller may see)."""
+    if found is None:
+        raise NotFound(f"no {resource_type} with id {resource_id}")
+    return found
 
 
 def is_fhir_path(path: str) -> bool:
@@ -227,6 +237,20 @@ def allowed_methods(request: Request) -> list[str]:
     return allowed
 
 
+def _warn_with_sqlstate(message: str, path: str, error: Exception) -> None:
+    """Log a database refusal with the SQLSTATE that says which rule refused it."""
+    logger.warning(message, extra={"path": path, "sqlstate": sqlstate(error)})  # type: ignore[arg-type]
+
+
+def _database_answer(
+    path: str, status: int, code: str, diagnostics: str, *, retry_after: int | None = None
+) -> Response:
+    """The answer to a request the database turned away: one issue and, when a retry will
+    do, how long to wait first."""
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+    return render_error(path, SignpostError(status, [Issue(code, diagnostics)], headers))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Map every error the app can raise to OperationOutcome or problem+json."""
 
@@ -267,82 +291,49 @@ def install_error_handlers(app: FastAPI) -> None:
         return Response(status_code=499)
 
     async def _database_error(request: Request, error: Exception) -> Response:
+        path = request.url.path
         if statement_timed_out(error):
-            logger.warning("statement timeout", extra={"path": request.url.path})
-            return render_error(
-                request.url.path,
-                SignpostError(
-                    503,
-                    [
-                        Issue(
-                            "timeout",
-                            "the query took longer than this service allows; retry after the "
-                            "Retry-After delay, or narrow the search",
-                        )
-                    ],
-                    {"Retry-After": str(TIMEOUT_RETRY_AFTER_SECONDS)},
-                ),
+            logger.warning("statement timeout", extra={"path": path})
+            return _database_answer(
+                path,
+                503,
+                "timeout",
+                "the query took longer than this service allows; retry after the Retry-After "
+                "delay, or narrow the search",
+                retry_after=TIMEOUT_RETRY_AFTER_SECONDS,
             )
         if value_refused(error):
             # The edge checks should have refused the value first; say which check is missing.
-            logger.warning(
-                "database refused a value",
-                extra={"path": request.url.path, "sqlstate": sqlstate(error)},  # type: ignore[arg-type]
-            )
-            return render_error(
-                request.url.path,
-                SignpostError(
-                    422,
-                    [
-                        Issue(
-                            "value",
-                            "a value in the request cannot be stored (too long, out of range or "
-                            "holding a NUL character); nothing was written",
-                        )
-                    ],
-                ),
+            _warn_with_sqlstate("database refused a value", path, error)
+            return _database_answer(
+                path,
+                422,
+                "value",
+                "a value in the request cannot be stored (too long, out of range or holding a "
+                "NUL character); nothing was written",
             )
         if write_conflict(error):
             # Concurrent writers met (the services retry these a few times first): transient.
-            logger.warning(
-                "write conflict",
-                extra={"path": request.url.path, "sqlstate": sqlstate(error)},  # type: ignore[arg-type]
-            )
-            return render_error(
-                request.url.path,
-                SignpostError(
-                    503,
-                    [
-                        Issue(
-                            "transient",
-                            "a concurrent write to the same records got in the way; nothing was "
-                            "written: retry after the Retry-After delay",
-                        )
-                    ],
-                    {"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
-                ),
+            _warn_with_sqlstate("write conflict", path, error)
+            return _database_answer(
+                path,
+                503,
+                "transient",
+                "a concurrent write to the same records got in the way; nothing was written: "
+                "retry after the Retry-After delay",
+                retry_after=DATABASE_RETRY_AFTER_SECONDS,
             )
         if not database_unavailable(error):
             raise error  # a fault, not an outage: the 500 handler below logs it
         # A restart or failover: transient, and the client's retry is the recovery.
-        logger.warning(
-            "database unavailable",
-            extra={"path": request.url.path, "error": type(error).__name__},
-        )
-        return render_error(
-            request.url.path,
-            SignpostError(
-                503,
-                [
-                    Issue(
-                        "transient",
-                        "the database is unavailable for a moment; retry after the "
-                        "Retry-After delay (a retried conditional create or message is "
-                        "never duplicated)",
-                    )
-                ],
-                {"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
-            ),
+        logger.warning("database unavailable", extra={"path": path, "error": type(error).__name__})
+        return _database_answer(
+            path,
+            503,
+            "transient",
+            "the database is unavailable for a moment; retry after the Retry-After delay (a "
+            "retried conditional create or message is never duplicated)",
+            retry_after=DATABASE_RETRY_AFTER_SECONDS,
         )
 
     for kind in (DBAPIError, PoolTimeout, ConnectionError):

@@ -2,7 +2,7 @@
 caller asks for it (counted only when the page itself cannot tell it)."""
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, UnaryExpression, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,3 +40,41 @@ async def page(
         return len(rows), rows
     counted = select(func.count()).select_from(model).where(*conditions)
     return (await execute_core(session, counted)).scalar_one(), rows
+
+
+class SortedSearch(Protocol):
+    """What a search filter says of its page: its size and start, its `_sort` and whether the
+    total is wanted."""
+
+    @property
+    def count(self) -> int: ...
+
+    @property
+    def offset(self) -> int: ...
+
+    @property
+    def sort(self) -> Sequence[tuple[str, bool]]: ...
+
+    @property
+    def with_total(self) -> bool: ...
+
+
+async def sorted_page(
+    session: AsyncSession,
+    statement: AnySelect,
+    model: type[Any],
+    conditions: Sequence[ColumnElement[bool]],
+    search: SortedSearch,
+) -> tuple[int | None, list[Any]]:
+    """The page `search` asks for of the rows of `model` meeting `conditions`, selected by
+    `statement` and ordered by the search's `_sort` (`sort_order`)."""
+    ordered = statement.where(*conditions).order_by(*sort_order(model, search.sort))
+    return await page(
+        session,
+        ordered,
+        model,
+        conditions,
+        count=search.count,
+        offset=search.offset,
+        with_total=search.with_total,
+    )

@@ -14,7 +14,7 @@ from referral_api.referrals.models import Referral
 from referral_api.referrals.repository import referral_conditions
 from signpost_platform.db import execute_core
 from signpost_platform.fhir.search import DateRange, date_condition
-from signpost_platform.paging import page, sort_order
+from signpost_platform.paging import sorted_page
 
 _STORED = (
     CarePlan.id,
@@ -99,15 +99,8 @@ class CarePlanRepository:
         self, search: CarePlanFilter, reach: Reach
     ) -> tuple[int | None, list[StoredPlan]]:
         conditions = _conditions(search, reach)
-        statement = select(*_STORED).where(*conditions).order_by(*sort_order(CarePlan, search.sort))
-        total, rows = await page(
-            self.session,
-            statement,
-            CarePlan,
-            conditions,
-            count=search.count,
-            offset=search.offset,
-            with_total=search.with_total,
+        total, rows = await sorted_page(
+            self.session, select(*_STORED), CarePlan, conditions, search
         )
         return total, [StoredPlan(*row) for row in rows]
 

@@ -5,23 +5,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Request
 from starlette.responses import Response
 
+from referral_api import fhir_routes
 from referral_api.audit import trail
-from referral_api.careplans import examples, service
-from referral_api.careplans.search import (
-    DEFAULT_SORT,
-    PARAMETERS,
-    SORT_KEYS,
-    care_plan_filter,
-)
+from referral_api.careplans import examples, search, service
+from referral_api.fhir_routes import ReadCaller, WriteCaller
 from referral_api.referrals.access import Reach
-from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import ReadSessionDep, SessionDep
 from signpost_platform.fhir.parsing import read_resource, require_json
 from signpost_platform.fhir.preconditions import required_version
-from signpost_platform.fhir.responses import FhirResponse, version_headers, written
-from signpost_platform.fhir.search import declare_search, search_request, searchset
+from signpost_platform.fhir.responses import FHIR_JSON, version_headers, written
+from signpost_platform.fhir.search import declare_search, search_description, search_request
 from signpost_platform.openapi_docs import body_of
-from signpost_platform.urls import base_url
 from signpost_schemas.fhir.bundle import searchset_of
 from signpost_schemas.fhir.care_plan import CarePlan
 from signpost_schemas.fhir.gaps import operation_outcome
@@ -29,10 +23,7 @@ from signpost_schemas.fhir.operation_outcome import OperationOutcome
 
 router = APIRouter(prefix="/fhir/CarePlan", tags=["CarePlan"])
 
-ReadCaller = Annotated[Caller, require_scope("referral:read")]
-WriteCaller = Annotated[Caller, require_scope("referral:write")]
 RESOURCE = "CarePlan"
-FHIR_JSON = "application/fhir+json"
 
 _BODY = body_of(CarePlan, examples.CARE_PLAN)
 PreferHeader = Annotated[
@@ -49,11 +40,7 @@ def _outcome(description: str) -> dict[str, Any]:
 
 
 def _plan(description: str) -> dict[str, Any]:
-    return {
-        "model": CarePlan,
-        "description": description,
-        "content": {FHIR_JSON: {"example": examples.SERVED}},
-    }
+    return fhir_routes.fhir_answer(CarePlan, description, examples.SERVED)
 
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -68,11 +55,6 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
         "another broken rule"
     ),
 }
-
-
-def _location(request: Request, plan_id: str, version: int) -> dict[str, str]:
-    url = f"{base_url(request)}/fhir/CarePlan/{plan_id}/_history/{version}"
-    return {"Location": url, "Content-Location": url}
 
 
 @router.post(
@@ -101,7 +83,7 @@ async def create_care_plan(
     await trail.record(session, caller, "create", RESOURCE, stored.id)
     headers = {
         **version_headers(stored.version, stored.last_updated_at),
-        **_location(request, stored.id, stored.version),
+        **fhir_routes.version_location(request, RESOURCE, stored.id, stored.version),
     }
     return written(
         stored.resource.encode(),
@@ -126,10 +108,7 @@ async def create_care_plan(
 )
 async def read_care_plan(plan_id: str, session: ReadSessionDep, caller: ReadCaller) -> Response:
     stored = await service.read(session, plan_id, Reach.of(caller))
-    await trail.record(session, caller, "read", RESOURCE, plan_id)
-    return FhirResponse(
-        stored.resource.encode(), 200, version_headers(stored.version, stored.last_updated_at)
-    )
+    return await fhir_routes.read_answer(session, caller, RESOURCE, plan_id, stored)
 
 
 @router.put(
@@ -173,22 +152,21 @@ async def update_care_plan(
         200,
         {
             **version_headers(stored.version, stored.last_updated_at),
-            **_location(request, stored.id, stored.version),
+            **fhir_routes.version_location(request, RESOURCE, stored.id, stored.version),
         },
         prefer=prefer,
         outcome=operation_outcome(reading.gaps),
     )
 
 
-_SEARCH_DESCRIPTION = (
-    "Parameters: "
-    + "; ".join(f"`{p.name}` ({p.type}): {p.documentation}" for p in PARAMETERS)
-    + ". Also `_count`, `_offset`, `_sort` (review-due, date, _lastUpdated; - for descending; "
+_SEARCH_DESCRIPTION = search_description(
+    search.PARAMETERS,
+    ". Also `_count`, `_offset`, `_sort` (review-due, date, _lastUpdated; - for descending; "
     "by default the earliest review due first), `_total`, `_summary`, `_elements`. A team's "
     "overdue reviews: `review-due=lt<today>&status=active&based-on.performer=Organization/"
     "<ODS>&based-on.performer-type=<role>`. Unknown parameters are ignored and reported, or "
     "refused with 400 under `Prefer: handling=strict`. A caller whose token names an "
-    "organisation sees only the plans of referrals it sent or received."
+    "organisation sees only the plans of referrals it sent or received.",
 )
 
 
@@ -197,33 +175,19 @@ _SEARCH_DESCRIPTION = (
     operation_id="searchCarePlan",
     summary="Search care and support plans (and list a team's overdue reviews)",
     description=_SEARCH_DESCRIPTION,
-    openapi_extra=declare_search(PARAMETERS, SORT_KEYS),
+    openapi_extra=declare_search(search.PARAMETERS, search.SORT_KEYS),
     responses={
         200: {
             "model": searchset_of(CarePlan),
             "description": "A searchset Bundle of CarePlans with total and paging links",
             "content": {
                 FHIR_JSON: {
-                    "example": {
-                        "resourceType": "Bundle",
-                        "type": "searchset",
-                        "total": 1,
-                        "link": [
-                            {
-                                "relation": "self",
-                                "url": "http://localhost:8001/fhir/CarePlan?review-due=lt2027-05-01"
-                                "&status=active&_count=20&_offset=0",
-                            }
-                        ],
-                        "entry": [
-                            {
-                                "fullUrl": "http://localhost:8001/fhir/CarePlan/"
-                                f"{examples.EXAMPLE_ID}",
-                                "resource": examples.SERVED,
-                                "search": {"mode": "match"},
-                            }
-                        ],
-                    }
+                    "example": fhir_routes.searchset_example(
+                        RESOURCE,
+                        "review-due=lt2027-05-01&status=active&_count=20&_offset=0",
+                        examples.EXAMPLE_ID,
+                        examples.SERVED,
+                    )
                 }
             },
         },
@@ -238,14 +202,9 @@ async def search_care_plans(
     request: Request, session: ReadSessionDep, caller: ReadCaller
 ) -> Response:
     reach = Reach.of(caller)
-    parsed = await search_request(request, PARAMETERS, SORT_KEYS, DEFAULT_SORT)
-    total, rows = await service.search(session, care_plan_filter(parsed), reach)
-    returned = [r.id for r in rows] if parsed.returns_entries else []
-    await trail.record(session, caller, "search", RESOURCE, returned_ids=returned)
-    body = searchset(
-        f"{base_url(request)}/fhir/CarePlan",
-        parsed,
-        [(r.id, r.resource.encode()) for r in rows],
-        total,
+    parsed = await search_request(request, search.PARAMETERS, search.SORT_KEYS, search.DEFAULT_SORT)
+    total, rows = await service.search(session, search.care_plan_filter(parsed), reach)
+    entries = [(r.id, r.resource.encode()) for r in rows]
+    return await fhir_routes.search_answer(
+        request, session, caller, RESOURCE, parsed, (total, entries)
     )
-    return FhirResponse(body)

@@ -5,7 +5,6 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral_api.careplans.repository import CarePlanRepository, PlanColumns, StoredPlan
@@ -16,11 +15,11 @@ from referral_api.rendering.service_request import subject_identifier_of
 from signpost_platform.errors import (
     BadRequest,
     Conflict,
-    NotFound,
     PreconditionFailed,
     Unprocessable,
+    require_found,
 )
-from signpost_platform.fhir.responses import instant
+from signpost_platform.fhir.responses import instant, served_json
 from signpost_schemas import systems
 from signpost_schemas.fhir import profiles
 from signpost_schemas.fhir.care_plan import DUE, DUE_BASIS, CarePlan
@@ -71,9 +70,7 @@ async def update(
             expression="CarePlan.id",
         )
     repository = CarePlanRepository(session)
-    held = await repository.get(plan_id, reach)
-    if held is None:
-        raise NotFound(f"no CarePlan with id {plan_id}")
+    held = require_found(await repository.get(plan_id, reach), "CarePlan", plan_id)
     if resource.referral_id != held.referral_id:
         raise Unprocessable(
             f"a plan stays with its referral: basedOn must remain ServiceRequest/"
@@ -104,10 +101,7 @@ async def update(
 
 
 async def read(session: AsyncSession, plan_id: str, reach: Reach) -> StoredPlan:
-    found = await CarePlanRepository(session).get(plan_id, reach)
-    if found is None:
-        raise NotFound(f"no CarePlan with id {plan_id}")
-    return found
+    return require_found(await CarePlanRepository(session).get(plan_id, reach), "CarePlan", plan_id)
 
 
 async def search(
@@ -167,8 +161,6 @@ def _served(
 ) -> str:
     """The plan as Signpost serves it: our id, the referral and its person, the review due."""
     body: dict[str, Any] = resource.to_fhir()
-    for element in ("resourceType", "id", "meta"):
-        body.pop(element, None)
     subject = subject_identifier_of(referral.stored.resource)
     person = (
         {"type": "Patient", "identifier": {"system": subject[0], "value": subject[1]}}
@@ -209,14 +201,4 @@ def _served(
         *extensions,
         {"url": profiles.CARE_PLAN_REVIEW_EXTENSION, "extension": review},
     ]
-    document: dict[str, Any] = {
-        "resourceType": "CarePlan",
-        "id": plan_id,
-        "meta": {
-            "versionId": str(version),
-            "lastUpdated": instant(at),
-            "profile": [profiles.CARE_PLAN_PROFILE],
-        },
-    }
-    document.update(body)
-    return orjson.dumps(document).decode()
+    return served_json("CarePlan", plan_id, version, at, profiles.CARE_PLAN_PROFILE, body)

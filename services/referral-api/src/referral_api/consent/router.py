@@ -1,28 +1,27 @@
 """`/fhir/Consent`: record, read and search Consent for information sharing."""
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from referral_api import fhir_routes
 from referral_api.audit import trail
 from referral_api.consent import search, service
 from referral_api.consent.examples import CONSENT, SEARCHSET, STORED
+from referral_api.fhir_routes import ReadCaller, WriteCaller
 from referral_api.referrals.access import Reach
-from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import ReadSessionDep, SessionDep
 from signpost_platform.fhir.parsing import parse_resource, require_json
-from signpost_platform.fhir.responses import FhirResponse, version_headers
-from signpost_platform.fhir.search import declare_search, search_request, searchset
+from signpost_platform.fhir.responses import FHIR_JSON, FhirResponse, version_headers
+from signpost_platform.fhir.search import declare_search, search_request
 from signpost_platform.openapi_docs import body_of
 from signpost_platform.urls import base_url
 from signpost_schemas.fhir.bundle import searchset_of
 from signpost_schemas.fhir.consent import InformationSharingConsent
 
 router = APIRouter(prefix="/fhir/Consent", tags=["Consent"])
-ReadCaller = Annotated[Caller, require_scope("referral:read")]
-WriteCaller = Annotated[Caller, require_scope("referral:write")]
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "Malformed JSON or wrong resourceType"},
     403: {"description": "The scope is missing, or the organisation is not the caller's"},
@@ -32,15 +31,9 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     },
 }
 
-FHIR_JSON = "application/fhir+json"
-
 
 def _resource(description: str) -> dict[str, Any]:
-    return {
-        "model": InformationSharingConsent,
-        "description": description,
-        "content": {FHIR_JSON: {"example": STORED}},
-    }
+    return fhir_routes.fhir_answer(InformationSharingConsent, description, STORED)
 
 
 @router.post(
@@ -85,10 +78,7 @@ async def create_consent(request: Request, session: SessionDep, caller: WriteCal
 )
 async def read_consent(consent_id: str, session: ReadSessionDep, caller: ReadCaller) -> Response:
     stored = await service.read(session, consent_id, Reach.of(caller))
-    await trail.record(session, caller, "read", "Consent", consent_id)
-    return FhirResponse(
-        stored.resource.encode(), 200, version_headers(stored.version, stored.last_updated_at)
-    )
+    return await fhir_routes.read_answer(session, caller, "Consent", consent_id, stored)
 
 
 @router.get(
@@ -110,17 +100,7 @@ async def search_consent(request: Request, session: ReadSessionDep, caller: Read
     reach = Reach.of(caller)
     parsed = await search_request(request, search.PARAMETERS)
     total, rows = await service.search(session, search.consent_filter(parsed), parsed, reach)
-    await trail.record(
-        session,
-        caller,
-        "search",
-        "Consent",
-        returned_ids=[r.id for r in rows] if parsed.returns_entries else [],
+    entries = [(r.id, r.resource.encode()) for r in rows]
+    return await fhir_routes.search_answer(
+        request, session, caller, "Consent", parsed, (total, entries)
     )
-    body = searchset(
-        f"{base_url(request)}/fhir/Consent",
-        parsed,
-        [(r.id, r.resource.encode()) for r in rows],
-        total,
-    )
-    return FhirResponse(body)

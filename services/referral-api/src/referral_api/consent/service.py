@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral_api.consent.repository import ConsentFilter, ConsentRepository, StoredConsent
 from referral_api.referrals.access import Reach
-from signpost_platform.errors import Conflict, NotFound, Unprocessable
+from signpost_platform.errors import Conflict, Unprocessable, require_found
 from signpost_platform.fhir.responses import instant
 from signpost_platform.fhir.search import SearchQuery
 from signpost_schemas import systems
@@ -103,10 +103,9 @@ async def create(
 
 
 async def read(session: AsyncSession, consent_id: str, reach: Reach) -> StoredConsent:
-    found = await ConsentRepository(session).get(consent_id, reach)
-    if found is None:
-        raise NotFound(f"no Consent with id {consent_id}")
-    return found
+    return require_found(
+        await ConsentRepository(session).get(consent_id, reach), "Consent", consent_id
+    )
 
 
 async def search(

@@ -7,6 +7,7 @@ from starlette.responses import Response
 
 from referral_api import flows
 from referral_api.audit import trail
+from referral_api.fhir_routes import ReadCaller, WriteCaller
 from referral_api.messages import service as messages
 from referral_api.referrals import examples, service
 from referral_api.referrals.access import Reach
@@ -16,12 +17,12 @@ from referral_api.referrals.search import (
     SORT_KEYS,
     referral_filter,
 )
-from signpost_platform.auth import Caller, require_scope
+from signpost_platform.auth import Caller
 from signpost_platform.db import ReadSessionDep, SessionDep
 from signpost_platform.errors import NotFound
 from signpost_platform.fhir.parsing import read_resource, require_json
 from signpost_platform.fhir.preconditions import create_condition, required_version
-from signpost_platform.fhir.responses import FhirResponse, version_headers, written
+from signpost_platform.fhir.responses import FHIR_JSON, FhirResponse, version_headers, written
 from signpost_platform.fhir.search import declare_search, search_request, searchset
 from signpost_platform.openapi_docs import body_of
 from signpost_platform.urls import base_url
@@ -32,11 +33,7 @@ from signpost_schemas.fhir.service_request import ServiceRequest
 
 router = APIRouter(prefix="/fhir/ServiceRequest", tags=["ServiceRequest"])
 
-ReadCaller = Annotated[Caller, require_scope("referral:read")]
 RESOURCE = "ServiceRequest"
-WriteCaller = Annotated[Caller, require_scope("referral:write")]
-
-FHIR_JSON = "application/fhir+json"
 EXAMPLE_ID = "2f1c6a0e-4b7d-4c1e-9f3a-0d5b8e7c6a21"
 
 

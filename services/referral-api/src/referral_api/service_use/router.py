@@ -8,9 +8,9 @@ from fastapi import APIRouter, Header, Request
 from starlette.responses import Response
 
 from referral_api.audit import trail
+from referral_api.fhir_routes import WriteCaller, fhir_answer
 from referral_api.referrals.access import Reach
 from referral_api.service_use import examples, service
-from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import SessionDep
 from signpost_platform.fhir.parsing import read_resource, require_json
 from signpost_platform.fhir.responses import version_headers, written
@@ -21,24 +21,14 @@ from signpost_schemas.fhir.operation_outcome import OperationOutcome
 from signpost_schemas.fhir.service_use import ServiceUseObservation
 
 router = APIRouter(prefix="/fhir/Observation", tags=["Observation"])
-WriteCaller = Annotated[Caller, require_scope("referral:write")]
-FHIR_JSON = "application/fhir+json"
 
 
 def _outcome(description: str) -> dict[str, Any]:
-    return {
-        "model": OperationOutcome,
-        "description": description,
-        "content": {FHIR_JSON: {"example": examples.OPERATION_OUTCOME}},
-    }
+    return fhir_answer(OperationOutcome, description, examples.OPERATION_OUTCOME)
 
 
 def _served(description: str) -> dict[str, Any]:
-    return {
-        "model": ServiceUseObservation,
-        "description": description,
-        "content": {FHIR_JSON: {"example": examples.SERVED}},
-    }
+    return fhir_answer(ServiceUseObservation, description, examples.SERVED)
 
 
 @router.post(

@@ -20,7 +20,7 @@ from referral_api.messages.bundle import CLOCK_SKEW
 from referral_api.referrals.access import Reach
 from referral_api.service_use.repository import CountedReferral, ServiceUseRepository
 from signpost_platform.errors import Unprocessable
-from signpost_platform.fhir.responses import instant
+from signpost_platform.fhir.responses import served_json
 from signpost_schemas import systems
 from signpost_schemas.fhir import profiles
 from signpost_schemas.fhir.datatypes import Reference
@@ -207,8 +207,6 @@ def _served_json(
 ) -> str:
     """The count as Signpost serves it: our id, the referral and person, the sender's id kept."""
     body: dict[str, Any] = resource.to_fhir()
-    for key in ("resourceType", "id", "meta"):
-        body.pop(key, None)
     body["basedOn"] = [{"reference": f"ServiceRequest/{referral.id}", "type": "ServiceRequest"}]
     if referral.nhs_number:
         body["subject"] = {
@@ -220,14 +218,5 @@ def _served_json(
     if resource.id:
         sender_id = {"system": profiles.SENDER_RESOURCE_ID, "value": resource.id}
         body["identifier"] = [*(body.get("identifier") or []), sender_id]
-    document: dict[str, Any] = {
-        "resourceType": "Observation",
-        "id": resource_id,
-        "meta": {
-            "versionId": str(version),
-            "lastUpdated": instant(at),
-            "profile": [profiles.SERVICE_USE_PROFILE],
-        },
-    }
-    document.update(body)
-    return orjson.dumps(document).decode()
+    profile = profiles.SERVICE_USE_PROFILE
+    return served_json("Observation", resource_id, version, at, profile, body)

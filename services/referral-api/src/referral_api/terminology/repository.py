@@ -4,7 +4,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, literal, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -57,29 +57,41 @@ class TerminologyRepository:
     async def regroup_reasons(self, code_list: str, shipped: Collection[str]) -> int:
         """Give every stored reason with an unlisted SNOMED code the group the release gives
         it (else `unmapped`); returns how many rows changed (the report triggers queue them)."""
-        group = _placed(code_list, RR.c.reason_code)
-        statement = (
-            update(RR)
-            .where(
-                RR.c.reason_system == systems.SNOMED,
-                RR.c.reason_code.not_in(list(shipped)),
-                RR.c.reason_group.is_distinct_from(group),
-            )
-            .values(reason_group=group)
+        return await self._regroup(
+            RR, RR.c.reason_system, RR.c.reason_code, RR.c.reason_group, code_list, shipped
         )
-        return int((await self.session.execute(statement)).rowcount)  # type: ignore[attr-defined]
 
     async def regroup_sources(self, code_list: str, shipped: Collection[str]) -> int:
         """The same for the source of referral of every stored referral."""
-        group = _placed(code_list, R.c.source_of_referral_code)
+        return await self._regroup(
+            R,
+            R.c.source_of_referral_system,
+            R.c.source_of_referral_code,
+            R.c.source_of_referral_group,
+            code_list,
+            shipped,
+        )
+
+    async def _regroup(
+        self,
+        table: Table,
+        system: ColumnElement[str],
+        code: ColumnElement[str],
+        group_column: ColumnElement[str],
+        code_list: str,
+        shipped: Collection[str],
+    ) -> int:
+        """Set `group_column` of the rows of `table` whose SNOMED `code` is not in `shipped` to
+        the group the release gives it in `code_list`, where that changes it."""
+        group = _placed(code_list, code)
         statement = (
-            update(R)
+            update(table)
             .where(
-                R.c.source_of_referral_system == systems.SNOMED,
-                R.c.source_of_referral_code.not_in(list(shipped)),
-                R.c.source_of_referral_group.is_distinct_from(group),
+                system == systems.SNOMED,
+                code.not_in(list(shipped)),
+                group_column.is_distinct_from(group),
             )
-            .values(source_of_referral_group=group)
+            .values({group_column: group})
         )
         return int((await self.session.execute(statement)).rowcount)  # type: ignore[attr-defined]
 

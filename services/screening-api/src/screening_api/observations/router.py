@@ -12,7 +12,12 @@ from screening_api.observations.search import PARAMETERS
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import SessionDep
 from signpost_platform.fhir.responses import FhirResponse
-from signpost_platform.fhir.search import declare_search, search_request, searchset
+from signpost_platform.fhir.search import (
+    declare_search,
+    search_description,
+    search_request,
+    searchset,
+)
 from signpost_platform.urls import base_url
 from signpost_schemas.fhir.bundle import searchset_of
 from signpost_schemas.fhir.screening_observation import ScreeningObservation
@@ -26,11 +31,7 @@ ReadCaller = Annotated[Caller, require_scope("screening:read")]
     "",
     operation_id="searchObservation",
     summary="Search extracted Observations",
-    description="Parameters: "
-    + "; ".join(f"`{p.name}` ({p.type}): {p.documentation}" for p in PARAMETERS)
-    + ". Also the common result parameters (`_count`, `_offset`, `_summary`, `_elements`…). "
-    "Unknown and empty parameters are ignored and reported in an OperationOutcome entry, or "
-    "refused with 400 under `Prefer: handling=strict`.",
+    description=search_description(PARAMETERS),
     openapi_extra=declare_search(PARAMETERS),
     responses={
         200: {

@@ -8,7 +8,12 @@ from screening_api.questionnaires.catalogue import QuestionnaireCatalogue
 from screening_api.questionnaires.search import PARAMETERS
 from signpost_platform.errors import NotFound
 from signpost_platform.fhir.responses import FhirResponse
-from signpost_platform.fhir.search import declare_search, search_request, searchset
+from signpost_platform.fhir.search import (
+    declare_search,
+    search_description,
+    search_request,
+    searchset,
+)
 from signpost_platform.urls import base_url
 from signpost_schemas.fhir.bundle import searchset_of
 from signpost_schemas.questionnaire.model import Questionnaire
@@ -24,11 +29,7 @@ def catalogue(request: Request) -> QuestionnaireCatalogue:
     "",
     operation_id="searchQuestionnaire",
     summary="Search the screening questionnaires",
-    description="Parameters: "
-    + "; ".join(f"`{p.name}` ({p.type}): {p.documentation}" for p in PARAMETERS)
-    + ". Also the common result parameters (`_count`, `_offset`, `_summary`, `_elements`…). "
-    "Unknown and empty parameters are ignored and reported in an OperationOutcome entry, or "
-    "refused with 400 under `Prefer: handling=strict`.",
+    description=search_description(PARAMETERS),
     openapi_extra=declare_search(PARAMETERS),
     responses={
         200: {

@@ -52,6 +52,27 @@ def _keyed(values: Sequence[Any]) -> list[Keyed]:
     return [(int(values[i]), int(values[i + 1])) for i in range(0, len(values), 2)]
 
 
+def _reported(
+    report: ReportFilter,
+    model: type[ResponseRecord] | type[InvitationRecord],
+    at: Any,
+) -> list[ColumnElement[bool]]:
+    """The rows of `model` a report asks for: `at` within its period, and its clinics,
+    pathways and questionnaires when it names them."""
+    conditions: list[ColumnElement[bool]] = []
+    if report.start:
+        conditions.append(at >= report.start)
+    if report.end:
+        conditions.append(at < report.end)
+    if report.clinics:
+        conditions.append(model.clinic_ods.in_(report.clinics))
+    if report.pathways:
+        conditions.append(model.pathway.in_(report.pathways))
+    if report.questionnaire_urls:
+        conditions.append(model.questionnaire_url.in_(report.questionnaire_urls))
+    return conditions
+
+
 class ReportRepository:
     def __init__(self, session: AsyncSession, keys: RecordKeys) -> None:
         self.session = session
@@ -72,18 +93,10 @@ class ReportRepository:
         return measures
 
     def _completed(self, report: ReportFilter) -> list[ColumnElement[bool]]:
-        conditions: list[ColumnElement[bool]] = [ResponseRecord.status == "completed"]
-        if report.start:
-            conditions.append(ResponseRecord.completed_at >= report.start)
-        if report.end:
-            conditions.append(ResponseRecord.completed_at < report.end)
-        if report.clinics:
-            conditions.append(ResponseRecord.clinic_ods.in_(report.clinics))
-        if report.pathways:
-            conditions.append(ResponseRecord.pathway.in_(report.pathways))
-        if report.questionnaire_urls:
-            conditions.append(ResponseRecord.questionnaire_url.in_(report.questionnaire_urls))
-        return conditions
+        return [
+            ResponseRecord.status == "completed",
+            *_reported(report, ResponseRecord, ResponseRecord.completed_at),
+        ]
 
     def _grouped(self, *measures: Any) -> Select[Any]:
         month = _month(self.session, ResponseRecord.completed_at).label("month")
@@ -91,6 +104,15 @@ class ReportRepository:
 
     async def _rows(self, statement: Select[Any]) -> list[Sequence[Any]]:
         return [tuple(row) for row in await self.session.execute(statement)]
+
+    async def _named(
+        self, statement: Select[Any], names: Sequence[str]
+    ) -> dict[GroupKey, dict[str, Keyed]]:
+        """Each group's measures (the pairs `_counted` selects) by name."""
+        return {
+            (row[0], row[1], row[2]): dict(zip(names, _keyed(row[3:]), strict=True))
+            for row in await self._rows(statement)
+        }
 
     async def screening_counts(self, report: ReportFilter) -> dict[GroupKey, dict[str, Keyed]]:
         positive = ResponseRecord.screen_positive.is_(True)
@@ -107,10 +129,7 @@ class ReportRepository:
             .group_by("month", ResponseRecord.clinic_ods, ResponseRecord.pathway)
         )
         names = ("completed", "positive", "wants_help", "declined_help")
-        return {
-            (row[0], row[1], row[2]): dict(zip(names, _keyed(row[3:]), strict=True))
-            for row in await self._rows(statement)
-        }
+        return await self._named(statement, names)
 
     async def domain_counts(self, report: ReportFilter) -> dict[GroupKey, dict[str, Keyed]]:
         """Completed responses flagging each domain (a response counts once per domain)."""
@@ -149,23 +168,10 @@ class ReportRepository:
             .group_by("month", ResponseRecord.clinic_ods, ResponseRecord.pathway)
         )
         names = ("referred", "referral_pending", "referral_accepted", "referral_closed")
-        return {
-            (row[0], row[1], row[2]): dict(zip(names, _keyed(row[3:]), strict=True))
-            for row in await self._rows(statement)
-        }
+        return await self._named(statement, names)
 
     async def invitation_counts(self, report: ReportFilter) -> dict[GroupKey, Keyed]:
-        conditions: list[ColumnElement[bool]] = []
-        if report.start:
-            conditions.append(InvitationRecord.invited_at >= report.start)
-        if report.end:
-            conditions.append(InvitationRecord.invited_at < report.end)
-        if report.clinics:
-            conditions.append(InvitationRecord.clinic_ods.in_(report.clinics))
-        if report.pathways:
-            conditions.append(InvitationRecord.pathway.in_(report.pathways))
-        if report.questionnaire_urls:
-            conditions.append(InvitationRecord.questionnaire_url.in_(report.questionnaire_urls))
+        conditions = _reported(report, InvitationRecord, InvitationRecord.invited_at)
         month = _month(self.session, InvitationRecord.invited_at).label("month")
         statement = (
             select(

@@ -48,6 +48,18 @@ def search_params(parameters: Sequence[SearchParameter]) -> list[SearchParam]:
     ]
 
 
+def read_and_search(
+    resource_type: str, profile: str, parameters: Sequence[SearchParameter]
+) -> RestResource:
+    """A resource its service only reads and searches (with `parameters`)."""
+    return RestResource(
+        type=resource_type,
+        profile=profile,
+        interaction=[ResourceInteraction(code="read"), ResourceInteraction(code="search-type")],
+        searchParam=search_params(parameters),
+    )
+
+
 def capability_statement(
     *,
     settings: ServiceSettings,

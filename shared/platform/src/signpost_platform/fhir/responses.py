@@ -33,6 +33,25 @@ def version_headers(version: int, last_updated: datetime) -> dict[str, str]:
     return {"ETag": etag(version), "Last-Modified": format_datetime(last_updated, usegmt=True)}
 
 
+def served_json(
+    resource_type: str,
+    resource_id: str,
+    version: int,
+    at: datetime,
+    profile: str,
+    content: dict[str, Any],
+) -> str:
+    """A resource as served: our id and meta (version, last updated, the profile it is served
+    under) first, then its content, whose own resourceType, id and meta give way to ours."""
+    document: dict[str, Any] = {
+        "resourceType": resource_type,
+        "id": resource_id,
+        "meta": {"versionId": str(version), "lastUpdated": instant(at), "profile": [profile]},
+    }
+    document.update((key, value) for key, value in content.items() if key not in document)
+    return orjson.dumps(document).decode()
+
+
 def parse_if_match(value: str) -> int:
     """The version number in an `If-Match` header (`W/"3"` or `"3"`)."""
     match = _WEAK_ETAG.match(value.strip())

@@ -172,6 +172,22 @@ def declare_search(
     return declare(search_definitions(supported, sort_keys))
 
 
+RESULT_PARAMETERS_NOTE = (
+    ". Also the common result parameters (`_count`, `_offset`, `_summary`, `_elements`…). "
+    "Unknown and empty parameters are ignored and reported in an OperationOutcome entry, or "
+    "refused with 400 under `Prefer: handling=strict`."
+)
+
+
+def search_description(
+    supported: Sequence[SearchParameter], rest: str = RESULT_PARAMETERS_NOTE
+) -> str:
+    """The description of a search route: each parameter with its type and documentation,
+    then `rest` (by default the result parameters and how unknown ones are treated)."""
+    listed = "; ".join(f"`{p.name}` ({p.type}): {p.documentation}" for p in supported)
+    return f"Parameters: {listed}{rest}"
+
+
 @dataclass(frozen=True, slots=True)
 class Token:
     """A token value: `system|code`, `|code` (no system) or `code` (any system)."""

@@ -1,0 +1,108 @@
+"""What referral-api's FHIR routes share: the callers they accept, how an answer is documented,
+where a written version is found, and how a read and a page of search results are audited and
+answered.
+
+Declared once so that every resource's routes read the same scopes and answer a search the same
+way; a feature's router keeps only what is its own (its model, examples and rules).
+"""
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Annotated, Any, Protocol
+
+from fastapi import Request
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import Response
+
+from referral_api.audit import trail
+from signpost_platform.auth import Caller, require_scope
+from signpost_platform.fhir.responses import FHIR_JSON, FhirResponse, version_headers
+from signpost_platform.fhir.search import SearchQuery, searchset
+from signpost_platform.urls import base_url
+
+ReadCaller = Annotated[Caller, require_scope("referral:read")]
+WriteCaller = Annotated[Caller, require_scope("referral:write")]
+EXAMPLE_BASE = "http://localhost:8001/fhir"
+
+
+class StoredVersion(Protocol):
+    """A stored resource as a feature's repository returns it: its served JSON and version."""
+
+    @property
+    def version(self) -> int: ...
+
+    @property
+    def last_updated_at(self) -> datetime: ...
+
+    @property
+    def resource(self) -> str: ...
+
+
+def fhir_answer(model: Any, description: str, example: Any) -> dict[str, Any]:
+    """An OpenAPI response: the model documenting it, what it means, and an example of it as
+    served (`application/fhir+json`)."""
+    return {
+        "model": model,
+        "description": description,
+        "content": {FHIR_JSON: {"example": example}},
+    }
+
+
+def searchset_example(
+    resource_type: str, query: str, resource_id: str, resource: Any
+) -> dict[str, Any]:
+    """The example of a search answer: a searchset Bundle of the one `resource` that `query`
+    found, with its self link."""
+    return {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "total": 1,
+        "link": [{"relation": "self", "url": f"{EXAMPLE_BASE}/{resource_type}?{query}"}],
+        "entry": [
+            {
+                "fullUrl": f"{EXAMPLE_BASE}/{resource_type}/{resource_id}",
+                "resource": resource,
+                "search": {"mode": "match"},
+            }
+        ],
+    }
+
+
+def version_location(
+    request: Request, resource_type: str, resource_id: str, version: int
+) -> dict[str, str]:
+    """Location and Content-Location of a written version: …/{type}/{id}/_history/{version}."""
+    url = f"{base_url(request)}/fhir/{resource_type}/{resource_id}/_history/{version}"
+    return {"Location": url, "Content-Location": url}
+
+
+async def read_answer(
+    session: AsyncSession,
+    caller: Caller,
+    resource_type: str,
+    resource_id: str,
+    stored: StoredVersion,
+) -> Response:
+    """Audit the read of a resource and answer its served JSON with its version (ETag,
+    Last-Modified)."""
+    await trail.record(session, caller, "read", resource_type, resource_id)
+    return FhirResponse(
+        stored.resource.encode(), 200, version_headers(stored.version, stored.last_updated_at)
+    )
+
+
+async def search_answer(
+    request: Request,
+    session: AsyncSession,
+    caller: Caller,
+    resource_type: str,
+    search: SearchQuery,
+    page: tuple[int | None, Sequence[tuple[str, bytes]]],
+) -> Response:
+    """Audit the resources a search returned (none under `_summary=count`) and answer the page
+    (`total`, None when not counted, then each match's id and served JSON) as a searchset Bundle."""
+    total, entries = page
+    returned = [resource_id for resource_id, _ in entries] if search.returns_entries else []
+    await trail.record(session, caller, "search", resource_type, returned_ids=returned)
+    body = searchset(f"{base_url(request)}/fhir/{resource_type}", search, entries, total)
+    return FhirResponse(body)

@@ -28,8 +28,6 @@ from directory_api.services.router import router as services_router
 from directory_api.taxonomy.router import curation as taxonomy_curation
 from directory_api.taxonomy.router import router as taxonomy_router
 from signpost_platform.app import create_app as create_service_app
-from signpost_platform.openapi_docs import register_examples
-from signpost_platform.openapi_links import register_links
 
 logger = logging.getLogger("directory.seed")
 
@@ -67,8 +65,6 @@ async def seed_on_startup(app: FastAPI) -> AsyncIterator[None]:
 
 def _configure(app: FastAPI) -> None:
     app.add_middleware(AllowAnyOriginMiddleware)
-    register_examples(app, EXAMPLES)
-    register_links(app, LINKS)
 
 
 def create_app(settings: DirectorySettings | None = None) -> FastAPI:
@@ -102,5 +98,7 @@ def create_app(settings: DirectorySettings | None = None) -> FastAPI:
             {"name": "FHIR", "description": "FHIR R4 view (UK Core shaped)"},
         ],
         lifecycles=[seed_on_startup],
+        examples=EXAMPLES,
+        links=LINKS,
         configure=_configure,
     )

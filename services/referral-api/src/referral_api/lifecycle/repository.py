@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     and_,
     bindparam,
     case,
@@ -93,7 +94,7 @@ def _held_versions(table: Any) -> Any:
 
 
 def _activity() -> Any:
-    referral = bindparam("referral_id")
+    referral: BindParameter[str] = bindparam("referral_id")
     live = (Contact.referral_id == referral, Contact.status != "entered-in-error")
 
     def scalar(*columns: Any, where: Any) -> Any:

@@ -352,9 +352,9 @@ async def derive_summary(
     repository = LifecycleRepository(session)
     activity = await repository.activity(referral_id)
     if previous is not None:
-        values = dict(previous)
-        values.update({name: getattr(activity, name) for name in _ACTIVITY})
-        return Summary(values)
+        refreshed = dict(previous)
+        refreshed.update({name: getattr(activity, name) for name in _ACTIVITY})
+        return Summary(refreshed)
     tasks = await repository.task_states(referral_id)
     current = max(tasks, key=lambda t: (t.as_of, t.content_hash)) if tasks else None
     state = current.lifecycle_state if current else "received"

@@ -52,6 +52,7 @@ from referral_api.referrals.repository import (
 from referral_api.rendering import ended
 from referral_api.rendering import service_request as rendering
 from referral_api.service_use import service as service_use
+from referral_api.service_use.repository import CountedReferral
 from signpost_platform.db import write_conflict
 from signpost_platform.errors import Conflict, SignpostError, Unprocessable
 from signpost_platform.metrics import INGEST_LAG
@@ -377,7 +378,7 @@ async def apply_message(
         ],
         now,
     )
-    counted = service_use.CountedReferral(
+    counted = CountedReferral(
         referral_id,
         authored_at,
         subject[1] if subject[0] == systems.NHS_NUMBER else None,

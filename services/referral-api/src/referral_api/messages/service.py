@@ -180,15 +180,18 @@ async def _process_new(
     reach: Reach,
 ) -> MessageResult:
     repository = MessageRepository(session)
-    await repository.serialise(message.identifiers)
     now = datetime.now(UTC)
     found: tuple[ReferralForUpdate, dict[str, Any] | None] | None = None
     if len(message.identifiers) == 1:
-        # The usual update: find, lock and read the referral in one round trip.
+        # The usual update: find, lock and read the referral in one round trip. The referral's
+        # row lock orders the messages about it; the identifier locks are needed only while
+        # there is no referral to lock (a message held, or creating it), and no message that
+        # names one identifier adds another to a referral.
         found = await lifecycle.owner_and_summary(session, message.identifiers[0])
     if found is not None:
         owners = [found[0].stored.id]
     else:
+        await repository.serialise(message.identifiers)
         owners = await ReferralRepository(session).ids_by_identifiers(message.identifiers)
     where = f"Bundle.entry[{message.service_request.index}].resource"
     if owners and not reach.unrestricted:
@@ -406,19 +409,17 @@ async def apply_message(
         else (previous_summary or {}).get("sender_status", current.status)
     )
     sender_updated_at = request.as_of if newer_request else current.source_updated_at
-    tasks_unchanged = (
-        previous_summary is not None
-        and not content_changed
-        and not any(o in ("created", "updated") for o in outcomes["Task"])
+    tasks_unchanged = not content_changed and not any(
+        o in ("created", "updated") for o in outcomes["Task"]
     )
-    summary = await lifecycle.derive_summary(
+    summary = await lifecycle.refresh_summary(
         session,
         referral_id,
         sender_status,
         sender_updated_at,
-        previous=previous_summary if tasks_unchanged else None,
+        previous_summary,
+        tasks_unchanged=tasks_unchanged,
     )
-    await lifecycle.save_summary(session, summary, previous_summary)
     person_changed = len(person_keys) > 1
     if (
         created

@@ -6,11 +6,12 @@ read-then-write transaction (conditional create) cannot be overtaken by another 
 """
 
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeAlias
 
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, MetaData, Select, Table, event, text
+from sqlalchemy import DateTime, MetaData, Select, Table, event, func, literal, select, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -21,6 +22,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -215,6 +217,53 @@ _ADVISORY_LOCKS = text(
 
 # A SELECT of any columns (SQLAlchemy 2.1 types a Select by the types of all its columns).
 AnySelect: TypeAlias = Select[*tuple[Any, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class Write:
+    """An INSERT, UPDATE or DELETE built once, every value it writes a named bind parameter
+    (`.values({column: bindparam(name)})`), and the parameters of one run of it."""
+
+    statement: UpdateBase
+    params: dict[str, Any]
+
+
+async def execute_writes(session: AsyncSession, writes: Sequence[Write]) -> list[int]:
+    """Run writes that are independent of each other (none writes a row another one reads or
+    writes); the number of rows each wrote.
+
+    On PostgreSQL they are one statement, each a data-modifying CTE: one round trip. SQLite has
+    no data-modifying CTEs: it runs them one after another. Their parameter names must differ.
+    """
+    if not writes:
+        return []
+    if dialect_of(session) != "postgresql":
+        return [(await execute_core(session, w.statement, w.params)).rowcount for w in writes]
+    params: dict[str, Any] = {}
+    for write in writes:
+        params.update(write.params)
+    assert len(params) == sum(len(write.params) for write in writes), "parameter names meet"
+    statement = _together(tuple(write.statement for write in writes))
+    return list((await execute_core(session, statement, params)).one())
+
+
+# The statements combined, by the identities of their parts (statements built once), which the
+# entry keeps alive so an identity is never reused.
+_TOGETHER: dict[tuple[int, ...], tuple[tuple[UpdateBase, ...], AnySelect]] = {}
+
+
+def _together(statements: tuple[UpdateBase, ...]) -> AnySelect:
+    """One SELECT whose CTEs are `statements`, answering the rows each wrote."""
+    key = tuple(id(statement) for statement in statements)
+    found = _TOGETHER.get(key)
+    if found is None:
+        ctes = [
+            statement.returning(literal(1)).cte(f"write_{index}")
+            for index, statement in enumerate(statements)
+        ]
+        counts = [select(func.count()).select_from(cte).scalar_subquery() for cte in ctes]
+        found = _TOGETHER[key] = (statements, select(*counts).add_cte(*ctes))
+    return found[1]
 
 
 def table_of(model: type[Any]) -> Table:

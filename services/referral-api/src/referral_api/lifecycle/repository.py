@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     and_,
     bindparam,
     case,
@@ -92,8 +93,8 @@ def _held_versions(table: Any) -> Any:
     )
 
 
-def _activity() -> Any:
-    referral = bindparam("referral_id")
+def _activity(key: str = "referral_id") -> Any:
+    referral: BindParameter[str] = bindparam(key)
     live = (Contact.referral_id == referral, Contact.status != "entered-in-error")
 
     def scalar(*columns: Any, where: Any) -> Any:
@@ -105,12 +106,33 @@ def _activity() -> Any:
     support = (SupportOffered.referral_id == referral,)
     assessed = (Assessment.referral_id == referral, Assessment.status != "entered-in-error")
     return select(
-        scalar(func.count(), where=live),
-        scalar(func.coalesce(func.sum(is_dna), 0), where=live),
-        scalar(func.min(attended_at), where=live),
-        scalar(func.count(), where=support),
-        scalar(func.coalesce(func.sum(is_referral), 0), where=support),
-        scalar(func.count(), where=assessed),
+        scalar(func.count(), where=live).label("contact_count"),
+        scalar(func.coalesce(func.sum(is_dna), 0), where=live).label("dna_count"),
+        scalar(func.min(attended_at), where=live).label("first_contact_at"),
+        scalar(func.count(), where=support).label("support_offered_count"),
+        scalar(func.coalesce(func.sum(is_referral), 0), where=support).label(
+            "onward_referral_count"
+        ),
+        scalar(func.count(), where=assessed).label("assessment_count"),
+    )
+
+
+def _activity_refreshed() -> Any:
+    """The summary's activity columns derived again and set in one statement, returning the new
+    values; no row (nothing written) when none of them changed."""
+    # An UPDATE's own columns are bound under their names: the key is bound as `key`.
+    activity = _activity("key")
+    derived = activity.subquery("activity")
+    summary = ReferralLifecycle.__table__.c
+    names = [column.name for column in activity.selected_columns]
+    return (
+        update(ReferralLifecycle)
+        .where(
+            ReferralLifecycle.referral_id == bindparam("key"),
+            or_(*(summary[name].is_distinct_from(derived.c[name]) for name in names)),
+        )
+        .values({name: derived.c[name] for name in names})
+        .returning(*(summary[name] for name in names))
     )
 
 
@@ -138,6 +160,7 @@ _TASK_STATES = select(
     ReferralTask.lifecycle_state.is_not(None),
 )
 _ACTIVITY = _activity()
+_REFRESH_ACTIVITY = _activity_refreshed()
 _SUMMARY = select(*ReferralLifecycle.__table__.columns).where(
     ReferralLifecycle.referral_id == bindparam("key")
 )
@@ -227,6 +250,12 @@ class LifecycleRepository:
             onward_referral_count=int(row[4]),
             assessment_count=int(row[5]),
         )
+
+    async def refresh_activity(self, referral_id: str) -> dict[str, Any] | None:
+        """Derive the activity columns of a referral's summary again and save them, in one
+        round trip; the new values, or None when they were unchanged (nothing is written)."""
+        row = (await execute_core(self.session, _REFRESH_ACTIVITY, {"key": referral_id})).first()
+        return None if row is None else dict(row._mapping)
 
     async def summary(self, referral_id: str) -> dict[str, Any] | None:
         row = (await execute_core(self.session, _SUMMARY, {"key": referral_id})).first()

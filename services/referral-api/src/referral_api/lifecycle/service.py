@@ -326,35 +326,15 @@ class Summary:
 CANCELLED_BY_SENDER = {"revoked", "entered-in-error"}
 
 
-_ACTIVITY = (
-    "first_contact_at",
-    "contact_count",
-    "dna_count",
-    "support_offered_count",
-    "onward_referral_count",
-    "assessment_count",
-)
-
-
 async def derive_summary(
     session: AsyncSession,
     referral_id: str,
     sender_status: str,
     sender_updated_at: datetime | None,
-    *,
-    previous: dict[str, Any] | None = None,
 ) -> Summary:
-    """The lifecycle from the newest Task, the referrer's status and the activity rows.
-
-    `previous`, when given, is a summary whose Tasks and referrer status are unchanged: only the
-    activity counts are derived again (one query instead of two).
-    """
+    """The lifecycle from the newest Task, the referrer's status and the activity rows."""
     repository = LifecycleRepository(session)
     activity = await repository.activity(referral_id)
-    if previous is not None:
-        values = dict(previous)
-        values.update({name: getattr(activity, name) for name in _ACTIVITY})
-        return Summary(values)
     tasks = await repository.task_states(referral_id)
     current = max(tasks, key=lambda t: (t.as_of, t.content_hash)) if tasks else None
     state = current.lifecycle_state if current else "received"
@@ -395,6 +375,28 @@ async def derive_summary(
     if state in ("received", "accepted") and sender_status in CANCELLED_BY_SENDER:
         values.update(status="cancelled", cancelled_at=sender_updated_at)
     return Summary(values)
+
+
+async def refresh_summary(
+    session: AsyncSession,
+    referral_id: str,
+    sender_status: str,
+    sender_updated_at: datetime | None,
+    previous: dict[str, Any] | None,
+    *,
+    tasks_unchanged: bool,
+) -> Summary:
+    """Derive a referral's summary again and save it if it changed.
+
+    `tasks_unchanged`: the summary `previous` is saved and neither its Tasks nor the referrer's
+    status changed since, so only its activity counts are derived again, and saved, in one
+    statement."""
+    if previous is not None and tasks_unchanged:
+        activity = await LifecycleRepository(session).refresh_activity(referral_id)
+        return Summary(previous if activity is None else {**previous, **activity})
+    summary = await derive_summary(session, referral_id, sender_status, sender_updated_at)
+    await save_summary(session, summary, previous)
+    return summary
 
 
 async def save_summary(

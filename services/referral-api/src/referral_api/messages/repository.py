@@ -1,5 +1,6 @@
 """All SQL about processed and held messages."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -10,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from referral_api.messages.models import HeldMessage, ProcessedMessage
 from referral_api.referrals.models import Referral
 from referral_api.referrals.repository import ReferralRepository
-from signpost_platform.db import execute_core
+from signpost_platform.db import Write, execute_core, execute_writes
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +55,33 @@ _SEEN = (
     .outerjoin(Referral, Referral.id == ProcessedMessage.referral_id)
     .where(ProcessedMessage.bundle_id == bindparam("bundle_id"))
 )
-_RECORD = insert(ProcessedMessage)
+
+
+def _with_values(statement: Any, table: Any, prefix: str) -> Any:
+    """`statement` writing every column of `table` but its generated key, each from a parameter
+    named `prefix` + the column's name (so it can run with others: `execute_writes`)."""
+    return statement.values(
+        {
+            column.name: bindparam(prefix + column.name, type_=column.type)
+            for column in table.__table__.columns
+            if not (column.primary_key and column.autoincrement is True)
+        }
+    )
+
+
+_RECORD = _with_values(insert(ProcessedMessage), ProcessedMessage, "message_")
+_HOLD = _with_values(insert(HeldMessage), HeldMessage, "held_")
+_RELEASE = (
+    update(ProcessedMessage)
+    .where(ProcessedMessage.bundle_id == bindparam("released_bundle_id"))
+    .values(
+        outcome=bindparam("released_outcome"),
+        referral_id=bindparam("released_referral_id"),
+        response_status=bindparam("released_status"),
+        response=bindparam("released_response"),
+    )
+)
+_UNHOLD = delete(HeldMessage).where(HeldMessage.bundle_id == bindparam("unheld_bundle_id"))
 
 
 class MessageRepository:
@@ -70,27 +97,32 @@ class MessageRepository:
         (`ReferralRepository.lock_identifiers`)."""
         await ReferralRepository(self.session).lock_identifiers(identifiers)
 
-    async def record(self, values: dict[str, Any]) -> None:
-        """Insert a processed message; IntegrityError if a concurrent request recorded it."""
-        await execute_core(self.session, _RECORD, values)
+    async def record(self, values: dict[str, Any], pending: Sequence[Write] = ()) -> None:
+        """Insert a processed message (`values`: its columns), with the writes `pending` (the
+        message's last ones); IntegrityError if a concurrent request recorded it."""
+        record = Write(_RECORD, {f"message_{name}": value for name, value in values.items()})
+        # First: a held copy names the message (a foreign key SQLite checks at each statement).
+        await _write_all(self.session, [record, *pending])
 
-    async def hold(
-        self,
+    @staticmethod
+    def hold(
         bundle_id: str,
         identifier: tuple[str, str],
         sent_at: datetime,
         body: str,
         derived: str,
-    ) -> None:
-        await self.session.execute(
-            insert(HeldMessage).values(
-                bundle_id=bundle_id,
-                identifier_system=identifier[0],
-                identifier_value=identifier[1],
-                sent_at=sent_at,
-                body=body,
-                derived=derived,
-            )
+    ) -> Write:
+        """The write keeping a message until its referral arrives (`record` runs it)."""
+        return Write(
+            _HOLD,
+            {
+                "held_bundle_id": bundle_id,
+                "held_identifier_system": identifier[0],
+                "held_identifier_value": identifier[1],
+                "held_sent_at": sent_at,
+                "held_body": body,
+                "held_derived": derived,
+            },
         )
 
     async def held_for(self, identifiers: list[tuple[str, str]]) -> list[Held]:
@@ -114,20 +146,29 @@ class MessageRepository:
         return [Held(*row) for row in rows]
 
     async def release(
-        self, bundle_id: str, *, outcome: str, referral_id: str | None, status: int, response: str
+        self,
+        bundle_id: str,
+        *,
+        outcome: str,
+        referral_id: str | None,
+        status: int,
+        response: str,
+        pending: Sequence[Write] = (),
     ) -> None:
-        """A held message was applied (or turned out invalid): record its final response."""
-        await self.session.execute(delete(HeldMessage).where(HeldMessage.bundle_id == bundle_id))
-        await self.session.execute(
-            update(ProcessedMessage)
-            .where(ProcessedMessage.bundle_id == bundle_id)
-            .values(
-                outcome=outcome,
-                referral_id=referral_id,
-                response_status=status,
-                response=response,
-            )
+        """A held message was applied (or turned out invalid): record its final response, with
+        the writes `pending` of its application."""
+        unhold = Write(_UNHOLD, {"unheld_bundle_id": bundle_id})
+        release = Write(
+            _RELEASE,
+            {
+                "released_bundle_id": bundle_id,
+                "released_outcome": outcome,
+                "released_referral_id": referral_id,
+                "released_status": status,
+                "released_response": response,
+            },
         )
+        await _write_all(self.session, [*pending, unhold, release])
 
     async def held_before(self, received_before: datetime) -> list[Expiring]:
         """Messages held since before `received_before`, oldest first, locked against a
@@ -147,3 +188,10 @@ class MessageRepository:
             .with_for_update(of=HeldMessage, skip_locked=True)
         )
         return [Expiring(*row) for row in rows]
+
+
+async def _write_all(session: AsyncSession, writes: list[Write]) -> None:
+    """Run `writes`, each of which writes one row (a referral's rendering among them is guarded
+    by its version, which cannot have moved while the message holds the referral locked)."""
+    if any(count != 1 for count in await execute_writes(session, writes)):
+        raise AssertionError("a message's write found no row to write: a referral moved on")

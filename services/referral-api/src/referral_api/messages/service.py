@@ -52,7 +52,8 @@ from referral_api.referrals.repository import (
 from referral_api.rendering import ended
 from referral_api.rendering import service_request as rendering
 from referral_api.service_use import service as service_use
-from signpost_platform.db import write_conflict
+from referral_api.service_use.repository import CountedReferral
+from signpost_platform.db import Write, write_conflict
 from signpost_platform.errors import Conflict, SignpostError, Unprocessable
 from signpost_platform.metrics import INGEST_LAG
 from signpost_schemas import systems
@@ -179,15 +180,18 @@ async def _process_new(
     reach: Reach,
 ) -> MessageResult:
     repository = MessageRepository(session)
-    await repository.serialise(message.identifiers)
     now = datetime.now(UTC)
     found: tuple[ReferralForUpdate, dict[str, Any] | None] | None = None
     if len(message.identifiers) == 1:
-        # The usual update: find, lock and read the referral in one round trip.
+        # The usual update: find, lock and read the referral in one round trip. The referral's
+        # row lock orders the messages about it; the identifier locks are needed only while
+        # there is no referral to lock (a message held, or creating it), and no message that
+        # names one identifier adds another to a referral.
         found = await lifecycle.owner_and_summary(session, message.identifiers[0])
     if found is not None:
         owners = [found[0].stored.id]
     else:
+        await repository.serialise(message.identifiers)
         owners = await ReferralRepository(session).ids_by_identifiers(message.identifiers)
     where = f"Bundle.entry[{message.service_request.index}].resource"
     if owners and not reach.unrestricted:
@@ -221,15 +225,6 @@ async def _process_new(
     }
     if not owners and message.reason == "update":
         body = held_response(message, now)
-        await repository.record(
-            {
-                **record,
-                "referral_id": None,
-                "outcome": "held",
-                "response_status": 202,
-                "response": body,
-            }
-        )
         # The full postcode is read here, once, as when a Patient is stored, and not kept.
         place = (
             await geography.derive(session, message.patient.resource.postcode)
@@ -237,12 +232,22 @@ async def _process_new(
             else None
         )
         copy = held_copies.minimise(document, message, place)
-        await repository.hold(
+        held = repository.hold(
             message.bundle.id,
             message.identifiers[0],
             message.bundle.timestamp,
             copy.body,
             copy.derived,
+        )
+        await repository.record(
+            {
+                **record,
+                "referral_id": None,
+                "outcome": "held",
+                "response_status": 202,
+                "response": body,
+            },
+            [held],
         )
         return MessageResult(202, body.encode())
 
@@ -261,7 +266,8 @@ async def _process_new(
             "outcome": "applied",
             "response_status": 200,
             "response": body,
-        }
+        },
+        applied.pending,
     )
     if applied.created:
         await release_held(session, message.service_request.resource, applied.referral_id, settings)
@@ -275,6 +281,8 @@ class Applied:
     referral_id: str
     created: bool
     counts: dict[str, dict[str, int]]
+    # Writes left to the caller, to run with its record of the message (`execute_writes`).
+    pending: list[Write]
 
 
 async def apply_message(
@@ -377,7 +385,7 @@ async def apply_message(
         ],
         now,
     )
-    counted = service_use.CountedReferral(
+    counted = CountedReferral(
         referral_id,
         authored_at,
         subject[1] if subject[0] == systems.NHS_NUMBER else None,
@@ -405,19 +413,17 @@ async def apply_message(
         else (previous_summary or {}).get("sender_status", current.status)
     )
     sender_updated_at = request.as_of if newer_request else current.source_updated_at
-    tasks_unchanged = (
-        previous_summary is not None
-        and not content_changed
-        and not any(o in ("created", "updated") for o in outcomes["Task"])
+    tasks_unchanged = not content_changed and not any(
+        o in ("created", "updated") for o in outcomes["Task"]
     )
-    summary = await lifecycle.derive_summary(
+    summary = await lifecycle.refresh_summary(
         session,
         referral_id,
         sender_status,
         sender_updated_at,
-        previous=previous_summary if tasks_unchanged else None,
+        previous_summary,
+        tasks_unchanged=tasks_unchanged,
     )
-    await lifecycle.save_summary(session, summary, previous_summary)
     person_changed = len(person_keys) > 1
     if (
         created
@@ -426,9 +432,11 @@ async def apply_message(
         or ended.ended_at(previous_summary) != summary.ended_at
     ):
         await linkage.relink_people(session, person_keys, settings.linkage_window_days)
+    pending: list[Write] = []
     rendered = await _render(
         session,
         current,
+        pending,
         summary.values,
         message.source_system if created else current.source_system,
         request.resource if content_changed and not created else None,
@@ -453,7 +461,7 @@ async def apply_message(
     else:
         request_outcome = "superseded"
     counts["ServiceRequest"] = {request_outcome: 1}
-    return Applied(referral_id, created, counts)
+    return Applied(referral_id, created, counts, pending)
 
 
 async def _identify(
@@ -491,6 +499,7 @@ def _same_request(
 async def _render(
     session: AsyncSession,
     current: ReferralForUpdate,
+    pending: list[Write],
     summary: dict[str, Any],
     source_system: str,
     resource: Any,
@@ -498,13 +507,15 @@ async def _render(
     *,
     keep_version: bool,
 ) -> StoredReferral | None:
-    """Save the referral re-rendered; the version written, None if nothing changed."""
+    """Save the referral re-rendered (or add its write to `pending`); the version written, None
+    if nothing changed."""
     # Links are not part of the stored document: they are rendered when it is served.
     extensions, status = rendering.derived(summary, source_system)
     return await referrals.save_from_message(
         session,
         current,
         resource,
+        pending,
         as_of=as_of,
         server_extensions=extensions,
         status=status,
@@ -586,6 +597,7 @@ async def release_held(
                 referral_id=referral_id,
                 status=200,
                 response=body,
+                pending=applied.pending,
             )
         except SignpostError as error:
             # Valid when held, invalid against the referral (a contact before its date).

@@ -34,7 +34,7 @@ from referral_api.people.models import PersonIdentifier
 from referral_api.referrals.access import EVERY_ORGANISATION, Reach
 from referral_api.referrals.models import Referral, ReferralIdentifier, ReferralReason
 from referral_api.referrals.search import ReferralFilter
-from signpost_platform.db import execute_core, lock_keys
+from signpost_platform.db import Write, execute_core, lock_keys
 from signpost_platform.fhir.search import DateRange, Token
 from signpost_platform.paging import page, sort_order
 from signpost_schemas import systems
@@ -122,10 +122,34 @@ _OWNER = select(ReferralIdentifier.referral_id).where(
     ReferralIdentifier.identifier_system == bindparam("system"),
     ReferralIdentifier.identifier_value == bindparam("value"),
 )
-_RENDERED = update(Referral).where(
-    Referral.id == bindparam("key"), Referral.version == bindparam("expected_version")
+# Written with others (`execute_writes`): every value a named parameter, prefixed so the names
+# meet no other statement's.
+_RENDERED = (
+    update(Referral)
+    .where(
+        Referral.id == bindparam("rendered_id"),
+        Referral.version == bindparam("rendered_expected_version"),
+    )
+    .values(
+        version=bindparam("rendered_version"),
+        last_updated_at=bindparam("rendered_at", type_=Referral.last_updated_at.type),
+        resource=bindparam("rendered_resource"),
+        status=bindparam("rendered_status"),
+        source_updated_at=func.coalesce(
+            bindparam("rendered_source_updated_at", type_=Referral.source_updated_at.type),
+            Referral.source_updated_at,
+        ),
+    )
 )
-_MOVE_TIMESTAMP = update(Referral).where(Referral.id == bindparam("key"))
+_MOVE_TIMESTAMP = (
+    update(Referral)
+    .where(Referral.id == bindparam("moved_id"))
+    .values(
+        source_updated_at=bindparam(
+            "moved_source_updated_at", type_=Referral.source_updated_at.type
+        )
+    )
+)
 _INSERT_REFERRAL = insert(Referral)
 _INSERT_IDENTIFIERS = insert(ReferralIdentifier)
 _INSERT_REASONS = insert(ReferralReason)
@@ -313,35 +337,35 @@ class ReferralRepository:
             return list(rows.scalars())
         return sorted(set(await self.owners_of_identifiers(identifiers)))
 
-    async def replace_resource(
-        self,
+    @staticmethod
+    def rendered(
         stored: StoredReferral,
         expected_version: int,
         status: str,
         source_updated_at: datetime | None = None,
-    ) -> bool:
-        """Store a new rendering of a referral (lifecycle or links changed); False if it moved.
+    ) -> Write:
+        """The write of a new rendering of a referral (lifecycle or links changed), if it is
+        still at `expected_version` (it writes no row otherwise); run with `execute_writes`.
 
         `source_updated_at` moves the sender timestamp on (the same content was resent later)."""
-        extra = {"source_updated_at": source_updated_at} if source_updated_at else {}
-        result = await execute_core(
-            self.session,
+        return Write(
             _RENDERED,
             {
-                "key": stored.id,
-                "expected_version": expected_version,
-                "version": stored.version,
-                "last_updated_at": stored.last_updated_at,
-                "resource": stored.resource,
-                "status": status,
-                **extra,
+                "rendered_id": stored.id,
+                "rendered_expected_version": expected_version,
+                "rendered_version": stored.version,
+                "rendered_at": stored.last_updated_at,
+                "rendered_resource": stored.resource,
+                "rendered_status": status,
+                "rendered_source_updated_at": source_updated_at,
             },
         )
-        return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
 
-    async def move_source_timestamp(self, referral_id: str, source_updated_at: datetime) -> None:
-        await self.session.execute(
-            _MOVE_TIMESTAMP, {"key": referral_id, "source_updated_at": source_updated_at}
+    @staticmethod
+    def source_timestamp_moved(referral_id: str, source_updated_at: datetime) -> Write:
+        """The write moving a referral's sender timestamp on; run with `execute_writes`."""
+        return Write(
+            _MOVE_TIMESTAMP, {"moved_id": referral_id, "moved_source_updated_at": source_updated_at}
         )
 
     async def id_by_identifier(self, system: str, value: str) -> str | None:

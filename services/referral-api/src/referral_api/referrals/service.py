@@ -34,7 +34,7 @@ from referral_api.referrals.repository import (
 from referral_api.referrals.search import ReferralFilter
 from referral_api.rendering import service_request as rendering
 from referral_api.terminology import service as terminology
-from signpost_platform.db import write_conflict
+from signpost_platform.db import Write, write_conflict
 from signpost_platform.errors import BadRequest, Conflict, NotFound, PreconditionFailed
 from signpost_platform.fhir.search import Token
 from signpost_schemas import systems
@@ -195,6 +195,7 @@ async def save_from_message(
     session: AsyncSession,
     current: ReferralForUpdate,
     resource: ServiceRequest | None,
+    pending: list[Write],
     *,
     as_of: datetime | None,
     server_extensions: list[dict[str, Any]],
@@ -204,6 +205,9 @@ async def save_from_message(
     """Write a referral after a message: new content from `resource` (when the message's
     ServiceRequest is newer) and/or new derived extensions and status. None if nothing changed.
 
+    New content is written at once; a new rendering or sender timestamp alone is added to
+    `pending`, which the caller writes with its own last writes (`execute_writes`), checking
+    that each wrote its row (a referral it holds locked cannot have moved on).
     `keep_version` is for a referral created by this same message: it has not been served yet.
     """
     stored = current.stored
@@ -225,22 +229,20 @@ async def save_from_message(
             reasons,
             source_updated_at=as_of,
         )
-    else:
-        held = orjson.loads(stored.resource)
-        # Rerendering changes the content only by the status, and the derived extensions.
-        if rendering.shows(held, server_extensions, status):
-            if as_of is not None:
-                await repository.move_source_timestamp(stored.id, as_of)
-            return None
-        document = rendering.rerender(
-            held, version, now, server_extensions=server_extensions, status=status
-        )
-        new = StoredReferral(stored.id, version, now, document)
-        updated = await repository.replace_resource(
-            new, stored.version, status, source_updated_at=as_of
-        )
-    if not updated:
-        raise AssertionError("a referral locked for update moved on")
+        if not updated:
+            raise AssertionError("a referral locked for update moved on")
+        return new
+    held = orjson.loads(stored.resource)
+    # Rerendering changes the content only by the status, and the derived extensions.
+    if rendering.shows(held, server_extensions, status):
+        if as_of is not None:
+            pending.append(repository.source_timestamp_moved(stored.id, as_of))
+        return None
+    document = rendering.rerender(
+        held, version, now, server_extensions=server_extensions, status=status
+    )
+    new = StoredReferral(stored.id, version, now, document)
+    pending.append(repository.rendered(new, stored.version, status, source_updated_at=as_of))
     return new
 
 

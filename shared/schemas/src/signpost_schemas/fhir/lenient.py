@@ -18,6 +18,7 @@ fields, recursively) and splits it:
 The gaps the profile's own validators note (a dataset item not recorded) come back with these.
 """
 
+import functools
 import types
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar, Union, get_args, get_origin
@@ -102,18 +103,18 @@ class _Walk:
             if below in self.personal:
                 self._remove(where)
                 continue
-            annotation = fields.get(key)
-            if annotation is None:
+            field = fields.get(key)
+            if field is None:
                 self._keep((*path, key), item, where)
                 continue
-            target = _model_in(annotation)
+            target, is_list = field
             if target is None:
                 known[key] = item
             elif isinstance(item, dict):
                 known[key] = self.split(
                     item, target, (*path, key), where, below, read_all_extensions=False
                 )
-            elif isinstance(item, list) and _is_list(annotation):
+            elif isinstance(item, list) and is_list:
                 known[key] = self._split_list(
                     item,
                     target,
@@ -178,13 +179,17 @@ def _read_extensions(key: str, model: type[BaseModel], read_all: bool) -> frozen
     return model.read_extensions
 
 
-def _fields(model: type[BaseModel]) -> dict[str, Any]:
-    """The JSON keys `model` reads (aliases and names), with their annotations."""
-    found: dict[str, Any] = {}
+@functools.cache
+def _fields(model: type[BaseModel]) -> dict[str, tuple[type[BaseModel] | None, bool]]:
+    """The JSON keys `model` reads (aliases and names), each with the model its value is read
+    with (None: a value of a primitive type) and whether it is a list. Worked out once per
+    model: every message walks the same few models."""
+    found: dict[str, tuple[type[BaseModel] | None, bool]] = {}
     for name, info in model.model_fields.items():
-        found[name] = info.annotation
+        shape = (_model_in(info.annotation), _is_list(info.annotation))
+        found[name] = shape
         if info.alias:
-            found[info.alias] = info.annotation
+            found[info.alias] = shape
     return found
 
 

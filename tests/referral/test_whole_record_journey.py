@@ -64,56 +64,42 @@ def owned(body: dict[str, Any], value: str) -> dict[str, Any]:
     return body
 
 
+def link_worker_task(status: str, last_modified: str, **changes: Any) -> dict[str, Any]:
+    """The referral's Task as the link worker who accepted it on 2 October holds it."""
+    return owned(
+        task("t1", status, accepted="2026-10-02", last_modified=last_modified, **changes),
+        LINK_WORKER,
+    )
+
+
 def phb(stage: str) -> dict[str, Any]:
     return budget(stage=stage, kind="direct-payment", band="1000-4999")
 
 
 def journey_messages(request: dict[str, Any]) -> list[list[dict[str, Any]]]:
     """The referral messages of the journey, in the order they are sent, in stages."""
-    accepted = owned(
-        task("t1", "accepted", accepted="2026-10-02", last_modified="2026-10-02T10:00:00Z"),
-        LINK_WORKER,
-    )
+    accepted = link_worker_task("accepted", "2026-10-02T10:00:00Z")
     first_contact = seen_by(
         "c1",
         "2026-10-05T10:00:00Z",
         staff(LINK_WORKER, "social-prescribing-link-worker"),
         attendance="5",
     )
-    offered = owned(
-        task(
-            "t1",
-            "in-progress",
-            accepted="2026-10-02",
-            outputs=[phb("offered"), support("debt-advice")],
-            last_modified="2026-10-06T15:00:00Z",
-        ),
-        LINK_WORKER,
+    offered = link_worker_task(
+        "in-progress", "2026-10-06T15:00:00Z", outputs=[phb("offered"), support("debt-advice")]
     )
     coached = seen_by(
         "c2", "2026-10-12T10:00:00Z", staff(COACH, "health-and-wellbeing-coach"), attendance="5"
     )
-    in_place = owned(
-        task(
-            "t1",
-            "in-progress",
-            accepted="2026-10-02",
-            outputs=[phb("in-place"), support("debt-advice")],
-            last_modified="2026-10-20T15:00:00Z",
-        ),
-        LINK_WORKER,
+    in_place = link_worker_task(
+        "in-progress", "2026-10-20T15:00:00Z", outputs=[phb("in-place"), support("debt-advice")]
     )
-    closed = owned(
-        task(
-            "t1",
-            "completed",
-            accepted="2026-10-02",
-            ended="2026-11-20",
-            outputs=[phb("in-place"), support("debt-advice")],
-            reason=(profiles.REFERRAL_CLOSURE_REASON, "needs-met"),
-            last_modified="2026-11-20T16:00:00Z",
-        ),
-        LINK_WORKER,
+    closed = link_worker_task(
+        "completed",
+        "2026-11-20T16:00:00Z",
+        ended="2026-11-20",
+        outputs=[phb("in-place"), support("debt-advice")],
+        reason=(profiles.REFERRAL_CLOSURE_REASON, "needs-met"),
     )
     return [
         [new(request), message(request, accepted, timestamp="2026-10-02T10:01:00Z")],

@@ -25,6 +25,13 @@ LINK_WORKER = emis_service_request("EMIS-1", nhs_number=PERSON, authored="2026-1
 CONNECTOR = rio_service_request("RIO-1", nhs_number=PERSON, authored="2026-10-20T09:00:00Z")
 
 
+def care_navigator_referral(authored):
+    """A referral of the same person to a care navigator, sent through the REST API."""
+    return service_request(
+        identifier="SCREEN-1", nhs_number=PERSON, role="care-navigator", authored=authored
+    )
+
+
 async def close_link_worker_referral(client, ended, closure_reason="needs-met"):
     """Close the link worker referral (accepted on 2 October) on `ended`, sent at noon."""
     closed = task(
@@ -134,12 +141,7 @@ async def test_an_unknown_linkage_value_is_refused(client):
 
 async def test_a_referral_created_through_the_rest_api_is_linked_too(client, referral_app):
     await send(client, new(LINK_WORKER, "2026-10-01T09:05:00Z"))
-    screening = service_request(
-        identifier="SCREEN-1",
-        nhs_number=PERSON,
-        role="care-navigator",
-        authored="2026-10-10T10:00:00Z",
-    )
+    screening = care_navigator_referral("2026-10-10T10:00:00Z")
     created = await client.post("/fhir/ServiceRequest", json=screening, headers=WRITE)
 
     assert created.status_code == 201
@@ -166,12 +168,7 @@ async def test_a_referral_created_through_the_rest_api_is_linked_too(client, ref
 
 async def test_moving_a_rest_referral_to_another_role_updates_the_links(client, referral_app):
     await send(client, new(LINK_WORKER, "2026-10-01T09:05:00Z"))
-    body = service_request(
-        identifier="SCREEN-1",
-        nhs_number=PERSON,
-        role="care-navigator",
-        authored="2026-10-10T10:00:00Z",
-    )
+    body = care_navigator_referral("2026-10-10T10:00:00Z")
     created = (await client.post("/fhir/ServiceRequest", json=body, headers=WRITE)).json()
     same_role = {**created, "performerType": LINK_WORKER["performerType"]}
     updated = await client.put(
@@ -187,12 +184,7 @@ async def test_moving_a_rest_referral_to_another_role_updates_the_links(client, 
 
 async def test_every_link_names_the_other_referrals_role_date_and_type(client, referral_app):
     await _closed_then_referred_again(client, "needs-met")
-    navigator = service_request(
-        identifier="SCREEN-1",
-        nhs_number=PERSON,
-        role="care-navigator",
-        authored="2026-11-20T10:00:00Z",
-    )
+    navigator = care_navigator_referral("2026-11-20T10:00:00Z")
     created = await client.post("/fhir/ServiceRequest", json=navigator, headers=WRITE)
     assert created.status_code == 201
 

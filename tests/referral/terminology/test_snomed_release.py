@@ -44,6 +44,14 @@ async def _reason_groups(app: FastAPI, referral_id: str) -> dict[str, str]:
     return {row["reason_code"]: row["reason_group"] for row in rows}
 
 
+async def _source_group(app: FastAPI, referral_id: str) -> str:
+    rows = await fetch_rows(
+        app, "SELECT source_of_referral_group FROM referral WHERE id = :id", id=referral_id
+    )
+    assert len(rows) == 1, rows
+    return rows[0]["source_of_referral_group"]
+
+
 async def _placed(app: FastAPI, code_list: str) -> dict[str, tuple[str, str, int]]:
     rows = await fetch_rows(
         app,
@@ -94,10 +102,7 @@ async def test_a_new_referral_takes_its_groups_from_the_loaded_release(client, r
         "366979004": "unmapped",
         "105531004": "housing",
     }
-    rows = await fetch_rows(
-        referral_app, "SELECT source_of_referral_group FROM referral WHERE id = :id", id=referral_id
-    )
-    assert rows == [{"source_of_referral_group": "acute-hospital"}]
+    assert await _source_group(referral_app, referral_id) == "acute-hospital"
 
 
 async def test_loading_regroups_stored_referrals_and_their_report_facts(client, referral_app):
@@ -117,10 +122,7 @@ async def test_loading_regroups_stored_referrals_and_their_report_facts(client, 
         "9100004005": "finance",
         "366979004": "unmapped",
     }
-    rows = await fetch_rows(
-        referral_app, "SELECT source_of_referral_group FROM referral WHERE id = :id", id=referral_id
-    )
-    assert rows == [{"source_of_referral_group": "acute-hospital"}]
+    assert await _source_group(referral_app, referral_id) == "acute-hospital"
     after = await client.get("/reports/reasons?level=reason-group", headers=REPORTS)
     assert {r["reason_group"]: r["referrals"] for r in after.json()["rows"]} == {
         "isolation-loneliness": 1,

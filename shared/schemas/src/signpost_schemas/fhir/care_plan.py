@@ -47,14 +47,12 @@ from signpost_schemas.fhir.datatypes import (
     Identifier,
     Meta,
     Reference,
+    RequestStatus,
 )
 from signpost_schemas.fhir.gaps import Gap, GapKind, note_gap
 from signpost_schemas.fhir.task import DatePeriod, as_moment
-from signpost_schemas.fhir.worker import Worker, unnamed_worker, worker_named
+from signpost_schemas.fhir.worker import Worker, unnamed_worker, unnamed_worker_gap, worker_named
 
-CarePlanStatus = Literal[
-    "draft", "active", "on-hold", "revoked", "completed", "entered-in-error", "unknown"
-]
 ActivityStatus = Literal[
     "not-started",
     "scheduled",
@@ -182,7 +180,7 @@ class CarePlan(FhirResource):
     extension: list[PlanExtension] | None = None
     identifier: list[Identifier] | None = None
     basedOn: list[Reference] = Field(min_length=1)
-    status: CarePlanStatus
+    status: RequestStatus
     intent: Literal["proposal", "plan", "order", "option"]
     category: list[CodeableConcept] | None = None
     title: FhirString | None = None
@@ -250,11 +248,10 @@ class CarePlan(FhirResource):
         if self.author is not None and unnamed_worker(self.author):
             note_gap(
                 info,
-                Gap(
-                    GapKind.NOT_RECORDED,
+                unnamed_worker_gap(
                     "CarePlan.author.identifier",
-                    "CarePlan.author.identifier: the worker who wrote the plan is recorded by "
-                    "their staff identifier (system and value); without one no worker is kept",
+                    "the worker who wrote the plan",
+                    "no worker is kept",
                 ),
             )
         return self

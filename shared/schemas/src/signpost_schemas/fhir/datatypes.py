@@ -1,7 +1,7 @@
 """FHIR R4 data types used by Signpost's profiles."""
 
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
@@ -13,6 +13,10 @@ FhirId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9\-\.]{1,64}$")]
 FhirCode = Annotated[str, StringConstraints(pattern=r"^[^\s]+( [^\s]+)*$", max_length=256)]
 FhirUri = Annotated[str, StringConstraints(min_length=1, max_length=2048, pattern=r"^\S+$")]
 FhirString = Annotated[str, StringConstraints(min_length=1, max_length=10_000)]
+# FHIR's request-status value set, the status of the request resources (ServiceRequest, CarePlan).
+RequestStatus = Literal[
+    "draft", "active", "on-hold", "revoked", "completed", "entered-in-error", "unknown"
+]
 
 
 def _on_a_real_day(value: str) -> str:

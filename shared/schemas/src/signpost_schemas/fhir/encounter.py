@@ -32,9 +32,9 @@ from signpost_schemas.fhir.datatypes import (
     Meta,
     Reference,
 )
-from signpost_schemas.fhir.gaps import Gap, GapKind, note_gap
+from signpost_schemas.fhir.gaps import note_gap
 from signpost_schemas.fhir.task import DatePeriod, as_moment
-from signpost_schemas.fhir.worker import Worker, resource_type, worker_named
+from signpost_schemas.fhir.worker import Worker, resource_type, unnamed_worker_gap, worker_named
 
 EncounterStatus = Literal[
     "planned",
@@ -131,12 +131,7 @@ class Contact(FhirResource):
             where = f"Encounter.participant[{index}].individual.identifier"
             note_gap(
                 info,
-                Gap(
-                    GapKind.NOT_RECORDED,
-                    where,
-                    f"{where}: a worker is recorded by their staff identifier (system and "
-                    "value); without one this participant is counted for no worker",
-                ),
+                unnamed_worker_gap(where, "a worker", "this participant is counted for no worker"),
             )
         return self
 

@@ -35,9 +35,9 @@ from signpost_schemas.fhir.datatypes import (
     Meta,
     Reference,
 )
-from signpost_schemas.fhir.gaps import Gap, GapKind, note_gap
+from signpost_schemas.fhir.gaps import note_gap
 from signpost_schemas.fhir.task import DatePeriod, as_moment
-from signpost_schemas.fhir.worker import Worker, unnamed_worker, worker_named
+from signpost_schemas.fhir.worker import Worker, unnamed_worker, unnamed_worker_gap, worker_named
 
 ProcedureStatus = Literal[
     "preparation",
@@ -123,11 +123,8 @@ class SharedDecision(FhirResource):
                 where = f"Procedure.performer[{index}].actor.identifier"
                 note_gap(
                     info,
-                    Gap(
-                        GapKind.NOT_RECORDED,
-                        where,
-                        f"{where}: a worker is recorded by their staff identifier (system and "
-                        "value); without one this performer is counted for no worker",
+                    unnamed_worker_gap(
+                        where, "a worker", "this performer is counted for no worker"
                     ),
                 )
         return self

@@ -52,6 +52,7 @@ from signpost_schemas.fhir.datatypes import (
     Meta,
     Narrative,
     Reference,
+    RequestStatus,
 )
 from signpost_schemas.fhir.gaps import Gap, GapKind, note_gap
 from signpost_schemas.nhs_number import InvalidNhsNumber, validate_nhs_number
@@ -66,9 +67,6 @@ AUTHORED_CLOCK_SKEW = timedelta(days=1)
 ReasonConcept = CodeableConcept
 RoleConcept = Annotated[CodeableConcept, bound_to(codes.personalised_care_roles, "performerType")]
 
-ServiceRequestStatus = Literal[
-    "draft", "active", "on-hold", "revoked", "completed", "entered-in-error", "unknown"
-]
 ServiceRequestIntent = Literal[
     "proposal",
     "plan",
@@ -252,7 +250,7 @@ class ServiceRequest(FhirResource):
     extension: list[Extension] = Field(default_factory=list)
     # The sender's business identifier: what makes a retry idempotent and the referral findable.
     identifier: list[BusinessIdentifier] = Field(min_length=1)
-    status: ServiceRequestStatus
+    status: RequestStatus
     intent: ServiceRequestIntent
     category: list[CodeableConcept] | None = None
     priority: Literal["routine", "urgent", "asap", "stat"] | None = None

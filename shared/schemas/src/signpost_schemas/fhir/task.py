@@ -54,7 +54,7 @@ from signpost_schemas.fhir.datatypes import (
     Reference,
 )
 from signpost_schemas.fhir.gaps import Gap, GapKind, note_gap
-from signpost_schemas.fhir.worker import Worker, unnamed_worker, worker_named
+from signpost_schemas.fhir.worker import Worker, unnamed_worker, unnamed_worker_gap, worker_named
 
 TaskStatus = Literal[
     "draft",
@@ -416,12 +416,10 @@ class ReferralTask(FhirResource):
         if owner is not None and unnamed_worker(owner):
             note_gap(
                 info,
-                Gap(
-                    GapKind.NOT_RECORDED,
+                unnamed_worker_gap(
                     "Task.owner.identifier",
-                    "Task.owner.identifier: the worker who holds the referral is recorded by "
-                    "their staff identifier (system and value); without one it is held by no "
-                    "worker",
+                    "the worker who holds the referral",
+                    "it is held by no worker",
                 ),
             )
         return self

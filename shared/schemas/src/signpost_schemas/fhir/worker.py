@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from signpost_schemas import systems
 from signpost_schemas.fhir.datatypes import Reference
+from signpost_schemas.fhir.gaps import Gap, GapKind
 
 # Reference types that can name a worker (none given: taken as a worker when it has a staff id).
 WORKER_TYPES = frozenset({"Practitioner", "PractitionerRole"})
@@ -62,3 +63,14 @@ def worker_named(reference: Reference | None, role: str | None = None) -> Worker
 def unnamed_worker(reference: Reference) -> bool:
     """Whether `reference` is a Practitioner or PractitionerRole named by no staff identifier."""
     return resource_type(reference) in WORKER_TYPES and worker_named(reference) is None
+
+
+def unnamed_worker_gap(where: str, who: str, without_one: str) -> Gap:
+    """The data gap of a worker reference at `where` (an `.identifier`) with no staff identifier:
+    `who` is recorded by that identifier, and `without_one` says what is counted instead."""
+    return Gap(
+        GapKind.NOT_RECORDED,
+        where,
+        f"{where}: {who} is recorded by their staff identifier (system and value); "
+        f"without one {without_one}",
+    )

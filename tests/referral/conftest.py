@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -15,6 +16,11 @@ from tests.support.databases import drop_database, empty_tables, migrated_databa
 
 READ = bearer("referral:read", "referral:all-organisations")
 WRITE = bearer("referral:write", "referral:read", "referral:all-organisations")
+
+
+async def send(client: httpx.AsyncClient, message: dict[str, Any]) -> httpx.Response:
+    """Send a message Bundle to `$process-message`, as a sender with write scope."""
+    return await client.post("/fhir/$process-message", json=message, headers=WRITE)
 
 
 @pytest.fixture(scope="session")

@@ -66,8 +66,7 @@ test: venv
 # run crosses it while it runs. SQLite crosses a month's end and PostgreSQL a year's end (which
 # is a month's end too), side by side. The disclosure attack test and the reference
 # recomputation ask for fixed periods and take a minute or more, so they run once, in `make test`.
-CLOCK_SUITES ?= tests/reports tests/screening/test_reports.py tests/referral/lifecycle/test_linkage.py \
-	tests/referral/lifecycle/test_linkage_rest.py tests/referral/lifecycle/test_linkage_rules.py \
+CLOCK_SUITES ?= tests/reports tests/screening/test_reports.py tests/referral/linkage \
 	tests/platform/test_fake_clock.py
 MONTH_END ?= 2027-06-30T23:59:30+00:00
 YEAR_END ?= 2027-12-31T23:59:30+00:00

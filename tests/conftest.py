@@ -33,7 +33,7 @@ for _prefix in ("REFERRAL", "DIRECTORY", "SCREENING"):
 # so no background run races them for a job.
 os.environ.setdefault("REFERRAL_EXPORT_WORKER_ENABLED", "false")
 # referral-api's worker delivering messages back to referrers does not run by itself under test:
-# their tests run its delivery passes (tests/referral/lifecycle/test_gp_messages.py).
+# their tests run its delivery passes (tests/referral/gp_messages/test_gp_messages.py).
 os.environ.setdefault("REFERRAL_GP_MESSAGE_WORKER_ENABLED", "false")
 # referral-api's report facts refresh worker runs only where a test starts it: the test client
 # brings the facts up to date before each report request instead (tests.support.clients), so

@@ -1,6 +1,7 @@
 """referral-api under test: the real app on a migrated database, one per backend."""
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -15,6 +16,11 @@ WRITE = bearer("referral:write", "referral:read", "referral:all-organisations")
 
 
 referral_database = migrated_database_fixture("referral", "referral_database")
+
+
+async def send(client: httpx.AsyncClient, message: dict[str, Any]) -> httpx.Response:
+    """Send a message Bundle to `$process-message`, as a sender with write scope."""
+    return await client.post("/fhir/$process-message", json=message, headers=WRITE)
 
 
 @pytest.fixture(scope="session")

@@ -26,8 +26,8 @@ from tests.referral.careplans.plans import care_plan
 from tests.referral.conftest import READ, WRITE
 from tests.referral.consent.test_consent import consent, record
 from tests.referral.export.conftest import EXPORTER, files, finished, kick_off
-from tests.referral.lifecycle import test_gp_messages as gp_messages
-from tests.referral.lifecycle.test_gp_messages import (
+from tests.referral.gp_messages import test_gp_messages as gp_messages
+from tests.referral.gp_messages.test_gp_messages import (
     REFERRED,
     REFERRER,
     check_shape,

@@ -3,22 +3,37 @@
 import html
 import json
 import re
+from pathlib import Path
 
 import httpx
 
 from screening_api.config import ScreeningSettings
 from screening_api.main import create_app
 from signpost_platform.auth import Authenticator
+from signpost_platform.pages import assets
 
 
-def _app() -> httpx.AsyncClient:
-    app = create_app(ScreeningSettings(database_url="sqlite+aiosqlite://", environment="test"))
+def _app(assets_dir: Path | None = None) -> httpx.AsyncClient:
+    app = create_app(
+        ScreeningSettings(
+            database_url="sqlite+aiosqlite://", environment="test", pages_assets_dir=assets_dir
+        )
+    )
     # The page reads only the settings and the questionnaires: no lifespan, no database.
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://page.test")
 
 
-async def test_the_page_offers_every_active_questionnaire_and_knows_their_canonicals() -> None:
-    async with _app() as client:
+def _installed_assets(folder: Path) -> Path:
+    """A folder the page takes for installed assets (it reads only their stamp), so the markup
+    does not depend on whether `make assets` has been run here."""
+    (folder / assets.STAMP).write_text(json.dumps(assets._pins()))
+    return folder
+
+
+async def test_the_page_offers_every_active_questionnaire_and_knows_their_canonicals(
+    tmp_path: Path,
+) -> None:
+    async with _app(_installed_assets(tmp_path)) as client:
         page = await client.get("/screen")
 
     assert page.status_code == 200

@@ -5,7 +5,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from tests.referral.lifecycle.conftest import READ
+from tests.referral.conftest import READ
 from tests.support.messages import LIFECYCLE_TYPES, lifecycle_served
 from tests.support.rows import fetch_rows
 

@@ -6,7 +6,7 @@ MSK-HQ has a total (0-56, whole); SF-12 sends its physical and mental component 
 
 import pytest
 
-from tests.referral.lifecycle.conftest import READ, send
+from tests.referral.conftest import READ, send
 from tests.support.messages import (
     assessment,
     emis_service_request,

@@ -9,7 +9,7 @@ from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.servicerequest import ServiceRequest
 from fhir.resources.R4B.task import Task
 
-from tests.referral.lifecycle.conftest import READ, send
+from tests.referral.conftest import READ, send
 from tests.referral.lifecycle.state import snapshot
 from tests.support.databases import empty_tables
 from tests.support.messages import DIRECTORY_SERVICE, journey, lifecycle_served

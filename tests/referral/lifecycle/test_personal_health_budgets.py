@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 
 from signpost_schemas.fhir import profiles
-from tests.referral.lifecycle.conftest import READ, send
-from tests.referral.lifecycle.test_kept_with_gaps import warnings
+from tests.referral.conftest import READ, send
+from tests.referral.messages.test_kept_with_gaps import warnings
 from tests.support.messages import (
     new_referral,
     support,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.referral.lifecycle.conftest import READ, send
+from tests.referral.conftest import READ, send
 from tests.support.messages import journey
 
 

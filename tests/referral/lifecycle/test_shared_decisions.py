@@ -7,8 +7,8 @@ import pytest
 
 from signpost_schemas import systems
 from signpost_schemas.fhir import profiles
-from tests.referral.lifecycle.conftest import READ, send
-from tests.referral.lifecycle.test_kept_with_gaps import everything_stored, warnings
+from tests.referral.conftest import READ, send
+from tests.referral.messages.test_kept_with_gaps import everything_stored, warnings
 from tests.support.messages import (
     assessment,
     emis_patient,

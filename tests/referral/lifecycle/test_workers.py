@@ -4,8 +4,8 @@ identifier (and role), never by name, and contacts and Tasks are found by the wo
 from typing import Any
 
 from signpost_schemas import systems
-from tests.referral.lifecycle.conftest import READ, send
-from tests.referral.lifecycle.test_kept_with_gaps import everything_stored, warnings
+from tests.referral.conftest import READ, send
+from tests.referral.messages.test_kept_with_gaps import everything_stored, warnings
 from tests.support.clients import bearer
 from tests.support.messages import contact, emis_patient, emis_service_request, message, task
 from tests.support.rows import fetch_rows

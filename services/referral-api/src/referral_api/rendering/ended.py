@@ -4,7 +4,7 @@ A referral ends when it is closed, declined or cancelled; it ended at the first 
 lifecycle summary holds (in this order: a summary holds at most one of them, derived from the
 newest Task). Linkage (a re-referral is one made after the earlier referral ended) reads the SQL
 form; message processing and the lifecycle summary the Python one. Both are built from `ENDED_BY`,
-and tests/referral/lifecycle/test_ended.py checks they agree on both databases.
+and tests/referral/rendering/test_ended.py checks they agree on both databases.
 """
 
 from collections.abc import Mapping

@@ -9,7 +9,7 @@ from referral_api.lifecycle.models import ReferralLifecycle
 from referral_api.lifecycle.repository import LifecycleRepository
 from referral_api.lifecycle.service import Summary
 from referral_api.rendering import ended
-from tests.referral.lifecycle.conftest import WRITE
+from tests.referral.conftest import WRITE
 from tests.support.builders import fresh_nhs_number, service_request
 
 # Out of date order on purpose: the first column set wins, not the earliest date.

@@ -4,7 +4,7 @@ and an update that arrives before its referral is held until the referral arrive
 import asyncio
 import copy
 
-from tests.referral.lifecycle.conftest import READ, send
+from tests.referral.conftest import READ, send
 from tests.support.messages import (
     contact,
     emis_patient,

@@ -13,7 +13,7 @@ from referral_api.messages import expire
 from referral_api.messages.models import ProcessedMessage
 from signpost_platform.logging import JsonFormatter
 from signpost_schemas.fhir import profiles
-from tests.referral.lifecycle.conftest import READ, WRITE, send
+from tests.referral.conftest import READ, WRITE, send
 from tests.support.builders import NHS_NUMBERS, service_request
 from tests.support.messages import contact, emis_patient, message, task
 from tests.support.rows import count_rows, fetch_rows

@@ -26,7 +26,7 @@ from referral_api.messages import service as messages
 from referral_api.referrals.access import EVERY_ORGANISATION
 from signpost_schemas import systems
 from signpost_schemas.fhir import profiles
-from tests.referral.lifecycle.conftest import READ, WRITE
+from tests.referral.conftest import READ, WRITE
 from tests.support.clients import bearer, running
 from tests.support.messages import (
     emis_service_request,

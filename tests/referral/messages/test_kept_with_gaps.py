@@ -11,7 +11,7 @@ from sqlalchemy import select
 from referral_api.db import Base
 from signpost_schemas import systems
 from signpost_schemas.fhir import profiles
-from tests.referral.lifecycle.conftest import READ, send
+from tests.referral.conftest import READ, send
 from tests.support.messages import (
     contact,
     emis_patient,

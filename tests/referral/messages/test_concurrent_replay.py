@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from tests.referral.lifecycle.conftest import READ, send
+from tests.referral.conftest import READ, send
 from tests.support.databases import empty_tables
 from tests.support.messages import final_state, journeys
 from tests.support.rows import count_rows

@@ -6,7 +6,7 @@ from typing import Any
 
 from signpost_schemas import systems
 from signpost_schemas.fhir import profiles
-from tests.referral.lifecycle.conftest import READ, WRITE, send
+from tests.referral.conftest import READ, WRITE, send
 from tests.support.builders import NHS_NUMBERS, service_request
 from tests.support.clients import bearer
 from tests.support.messages import emis_service_request, full_url, message, task

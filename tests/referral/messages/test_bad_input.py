@@ -5,7 +5,7 @@ import copy
 import pytest
 
 from signpost_schemas.fhir import profiles
-from tests.referral.lifecycle.conftest import WRITE, send
+from tests.referral.conftest import WRITE, send
 from tests.support.messages import (
     assessment,
     contact,
@@ -238,7 +238,7 @@ async def test_malformed_json_is_a_structure_error(client, referral_app):
 
 
 async def test_process_message_needs_the_write_scope(client):
-    from tests.referral.lifecycle.conftest import READ
+    from tests.referral.conftest import READ
 
     response = await client.post("/fhir/$process-message", json=NEW, headers=READ)
 

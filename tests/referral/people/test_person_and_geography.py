@@ -6,7 +6,7 @@ import asyncio
 import pytest
 
 from referral_api.geography.load import main as load_main
-from tests.referral.lifecycle.conftest import send
+from tests.referral.conftest import send
 from tests.support.messages import emis_patient, emis_service_request, message
 from tests.support.rows import fetch_rows
 

@@ -2,7 +2,7 @@
 re-referral to the same role after closure. Links do not depend on arrival order."""
 
 from signpost_schemas.fhir import profiles
-from tests.referral.lifecycle.conftest import READ, WRITE, send
+from tests.referral.conftest import READ, WRITE, send
 from tests.support.builders import service_request
 from tests.support.messages import (
     emis_patient,

@@ -9,7 +9,7 @@ import pytest
 
 from referral_api.service_use import load
 from signpost_schemas.fhir import profiles
-from tests.referral.lifecycle.conftest import READ, WRITE, send
+from tests.referral.conftest import READ, WRITE, send
 from tests.support.builders import NHS_NUMBERS
 from tests.support.clients import bearer
 from tests.support.messages import (

@@ -25,7 +25,9 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute
 
 from referral_api.linkage.models import ReferralLink
 from referral_api.linkage.repository import person_lock_key
@@ -34,7 +36,7 @@ from referral_api.people.models import PersonIdentifier
 from referral_api.referrals.access import EVERY_ORGANISATION, Reach
 from referral_api.referrals.models import Referral, ReferralIdentifier, ReferralReason
 from referral_api.referrals.search import ReferralFilter
-from signpost_platform.db import execute_core, lock_keys
+from signpost_platform.db import dialect_of, execute_core, lock_keys
 from signpost_platform.fhir.search import DateRange, Token
 from signpost_platform.paging import page, sort_order
 from signpost_schemas import systems
@@ -179,7 +181,7 @@ def _neighbours_of(
     return person_known, held
 
 
-def _insert_with_children() -> Select[tuple[bool, bool]]:
+def _insert_with_children() -> Select[bool, bool]:
     """PostgreSQL: a referral, its identifiers and its reasons in one statement (data-modifying
     CTEs; the children's foreign keys are checked at the end of the statement), answering its
     `Neighbours`. The statement's snapshot is the one the person's and the identifiers' locks
@@ -324,7 +326,7 @@ class ReferralRepository:
 
         `source_updated_at` moves the sender timestamp on (the same content was resent later)."""
         extra = {"source_updated_at": source_updated_at} if source_updated_at else {}
-        result = await execute_core(
+        result: CursorResult[Any] = await execute_core(
             self.session,
             _RENDERED,
             {
@@ -337,7 +339,7 @@ class ReferralRepository:
                 **extra,
             },
         )
-        return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+        return result.rowcount == 1
 
     async def move_source_timestamp(self, referral_id: str, source_updated_at: datetime) -> None:
         await self.session.execute(
@@ -397,7 +399,7 @@ class ReferralRepository:
             "source_updated_at": source_updated_at,
             **_column_values(columns),
         }
-        if self.session.bind.dialect.name == "postgresql":
+        if dialect_of(self.session) == "postgresql":
             ranked = list(enumerate(reasons, start=1))
             row = (
                 await execute_core(
@@ -604,18 +606,24 @@ def _person_match(system: str, value: str) -> ColumnElement[bool]:
     )
 
 
-def _token_match(system_column: object, code_column: object, token: Token) -> ColumnElement[bool]:
+def _token_match(
+    system_column: QueryableAttribute[str],
+    code_column: QueryableAttribute[str],
+    token: Token,
+) -> ColumnElement[bool]:
     """`system|code`; `|code`: the code with no system; `code`: the code in any system."""
-    code_match = code_column == token.code  # type: ignore[operator]
+    code_match = code_column == token.code
     if token.system:
-        return and_(system_column == token.system, code_match)  # type: ignore[operator]
+        return and_(system_column == token.system, code_match)
     if token.system == "":
-        no_system = or_(system_column.is_(None), system_column == "")  # type: ignore[attr-defined]
+        no_system = or_(system_column.is_(None), system_column == "")
         return and_(no_system, code_match)
-    return code_match  # type: ignore[no-any-return]
+    return code_match
 
 
-def _date_condition(date_range: DateRange, column: Any) -> ColumnElement[bool]:
+def _date_condition(
+    date_range: DateRange, column: QueryableAttribute[datetime]
+) -> ColumnElement[bool]:
     match date_range.prefix:
         case "ge":
             return column >= date_range.start

@@ -65,7 +65,7 @@ PreferHeader = Annotated[
         "body) or return=OperationOutcome (the data gaps found, as warnings)"
     ),
 ]
-_ERRORS = {
+_ERRORS: dict[int | str, dict[str, Any]] = {
     400: _outcome("Malformed JSON, wrong resourceType, or an essential element missing"),
     401: _outcome("No valid bearer token"),
     403: _outcome(

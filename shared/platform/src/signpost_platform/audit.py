@@ -17,6 +17,7 @@ changed and the ids their searches returned, all within that organisation's reac
 """
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -34,6 +35,7 @@ from sqlalchemy import (
     insert,
     select,
     text,
+    true,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Insert
@@ -41,6 +43,7 @@ from sqlalchemy.sql.dml import Insert
 from signpost_platform.access import OrganisationReach
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import (
+    AnySelect,
     ReadSessionDep,
     UtcDateTime,
     commits_each_statement,
@@ -84,6 +87,37 @@ class AuditReach(OrganisationReach):
     all_organisations_scope = "audit:all-organisations"
 
 
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    """One event: who (`caller`) did what (`action`) to which record, in the current request."""
+
+    caller: Caller
+    action: str
+    resource_type: str
+    resource_id: str | None = None
+    # For searches: the ids returned.
+    returned_ids: Sequence[str] = ()
+
+    def values(self) -> dict[str, Any]:
+        """The event's row, stamped now and with the request's correlation id."""
+        return {
+            "occurred_at": datetime.now(UTC),
+            "subject": self.caller.subject,
+            "client_id": self.caller.client_id,
+            "organisation_ods": self.caller.organisation_ods,
+            "action": self.action,
+            "resource_type": self.resource_type,
+            "resource_id": self.resource_id,
+            "detail": " ".join(self.returned_ids) or None,
+            "correlation_id": correlation_id.get(),
+        }
+
+
+# The bind parameters of the event in a statement that also reads (`AuditTrail.reading`) are
+# prefixed, so they never meet the read's own.
+_READING_PREFIX = "audit_"
+
+
 class AuditTrail:
     """Writes and reads one service's audit events."""
 
@@ -103,26 +137,38 @@ class AuditTrail:
         *,
         returned_ids: Sequence[str] = (),
     ) -> None:
-        """Write one event in `session`: with the change it records in a write session; on its
+        """Write one event in `session` (`write`)."""
+        await self.write(
+            session, AuditEvent(caller, action, resource_type, resource_id, returned_ids)
+        )
+
+    async def write(self, session: AsyncSession, event: AuditEvent) -> None:
+        """Write `event` in `session`: with the change it records in a write session; on its
         own, committed without waiting for the WAL flush, in a read session on PostgreSQL."""
         statement = (
             self._insert_without_flush_wait if commits_each_statement(session) else self._insert
         )
-        await execute_core(
-            session,
-            statement,
-            {
-                "occurred_at": datetime.now(UTC),
-                "subject": caller.subject,
-                "client_id": caller.client_id,
-                "organisation_ods": caller.organisation_ods,
-                "action": action,
-                "resource_type": resource_type,
-                "resource_id": resource_id,
-                "detail": " ".join(returned_ids) or None,
-                "correlation_id": correlation_id.get(),
-            },
-        )
+        await execute_core(session, statement, event.values())
+
+    def reading(self, found: AnySelect) -> AnySelect:
+        """`found` and the insert of an event in one PostgreSQL statement, for a read session
+        (`commits_each_statement`): its rows are `found`'s, and the event is written, committed
+        with the read without waiting for the WAL flush, once for each row `found` yields (a
+        read by id: when the record is there). Run it with `reading_parameters(event)` added to
+        `found`'s parameters: a read and its event in one round trip."""
+        rows = found.cte("found")
+        relaxed = select(text("set_config('synchronous_commit', 'off', true)")).cte("relaxed")
+        columns = [column for column in self.table.columns if column.name != "id"]
+        values = select(
+            *(bindparam(_READING_PREFIX + c.name, type_=c.type) for c in columns)
+        ).select_from(rows.join(relaxed, true()))
+        event = insert(self.table).from_select([c.name for c in columns], values).cte("event")
+        return select(rows).add_cte(event)
+
+    @staticmethod
+    def reading_parameters(event: AuditEvent) -> dict[str, Any]:
+        """The event's bind parameters in a statement made by `reading`."""
+        return {_READING_PREFIX + name: value for name, value in event.values().items()}
 
     def router(self) -> APIRouter:
         """`GET /audit`: events newest first, filtered by record, actor, action and time."""

@@ -1,5 +1,6 @@
 """All SQL about referrals."""
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,6 +30,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
+from referral_api.audit import trail
 from referral_api.linkage.models import ReferralLink
 from referral_api.linkage.repository import person_lock_key
 from referral_api.messages.models import HeldMessage
@@ -36,7 +38,14 @@ from referral_api.people.models import PersonIdentifier
 from referral_api.referrals.access import EVERY_ORGANISATION, Reach
 from referral_api.referrals.models import Referral, ReferralIdentifier, ReferralReason
 from referral_api.referrals.search import ReferralFilter
-from signpost_platform.db import dialect_of, execute_core, lock_keys
+from signpost_platform.audit import AuditEvent
+from signpost_platform.db import (
+    AnySelect,
+    commits_each_statement,
+    dialect_of,
+    execute_core,
+    lock_keys,
+)
 from signpost_platform.fhir.search import DateRange, Token
 from signpost_platform.paging import page, sort_order
 from signpost_schemas import systems
@@ -253,6 +262,20 @@ def _insert_with_children() -> Select[bool, bool]:
 _INSERT_WITH_CHILDREN = _insert_with_children()
 
 
+# Statements are built once per reach (an organisation, or every one): building one costs more
+# than running it. The cache is bounded; a reach past the bound is built again when it returns.
+@functools.lru_cache(maxsize=1024)
+def _by_id(reach: Reach) -> AnySelect:
+    """The referral with id `key`, if within `reach`."""
+    return select(*_STORED).where(Referral.id == bindparam("key"), *reach.conditions())
+
+
+@functools.lru_cache(maxsize=1024)
+def _recorded_by_id(reach: Reach) -> AnySelect:
+    """`_by_id` with its audit event written in the same statement (`AuditTrail.reading`)."""
+    return trail.reading(_by_id(reach))
+
+
 class ReferralRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -278,8 +301,27 @@ class ReferralRepository:
         self, referral_id: str, reach: Reach = EVERY_ORGANISATION
     ) -> StoredReferral | None:
         """The referral, if it exists and is within `reach`."""
-        statement = select(*_STORED).where(Referral.id == referral_id, *reach.conditions())
-        row = (await execute_core(self.session, statement)).first()
+        row = (await execute_core(self.session, _by_id(reach), {"key": referral_id})).first()
+        return StoredReferral(*row) if row else None
+
+    async def read(
+        self, referral_id: str, reach: Reach, event: AuditEvent
+    ) -> StoredReferral | None:
+        """The referral, if it exists and is within `reach`, and `event` written when it is: in
+        the read's own statement in a read session on PostgreSQL (one round trip), else after
+        it."""
+        if not commits_each_statement(self.session):
+            stored = await self.get(referral_id, reach)
+            if stored is not None:
+                await trail.write(self.session, event)
+            return stored
+        row = (
+            await execute_core(
+                self.session,
+                _recorded_by_id(reach),
+                {"key": referral_id, **trail.reading_parameters(event)},
+            )
+        ).first()
         return StoredReferral(*row) if row else None
 
     async def parties(self, referral_id: str) -> tuple[str, str | None]:

@@ -16,6 +16,7 @@ from referral_api.referrals.search import (
     SORT_KEYS,
     referral_filter,
 )
+from signpost_platform.audit import AuditEvent
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import ReadSessionDep, SessionDep
 from signpost_platform.errors import NotFound
@@ -186,8 +187,8 @@ async def read_service_request(
     referral_id: str, session: ReadSessionDep, caller: ReadCaller
 ) -> Response:
     reach = Reach.of(caller)
-    stored = await service.read(session, referral_id, reach)
-    await trail.record(session, caller, "read", RESOURCE, referral_id)
+    event = AuditEvent(caller, "read", RESOURCE, referral_id)
+    stored = await service.read_recorded(session, referral_id, reach, event)
     (body,) = await service.served(session, [stored], reach)
     return FhirResponse(body, 200, version_headers(stored.version, stored.last_updated_at))
 

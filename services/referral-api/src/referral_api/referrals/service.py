@@ -34,6 +34,7 @@ from referral_api.referrals.repository import (
 from referral_api.referrals.search import ReferralFilter
 from referral_api.rendering import service_request as rendering
 from referral_api.terminology import service as terminology
+from signpost_platform.audit import AuditEvent
 from signpost_platform.db import write_conflict
 from signpost_platform.errors import BadRequest, Conflict, NotFound, PreconditionFailed
 from signpost_platform.fhir.search import Token
@@ -246,6 +247,17 @@ async def save_from_message(
 
 async def read(session: AsyncSession, referral_id: str, reach: Reach) -> StoredReferral:
     stored = await ReferralRepository(session).get(referral_id, reach)
+    if stored is None:
+        raise NotFound(f"no ServiceRequest with id {referral_id}")
+    return stored
+
+
+async def read_recorded(
+    session: AsyncSession, referral_id: str, reach: Reach, event: AuditEvent
+) -> StoredReferral:
+    """`read`, writing `event` (the read's audit event) with it, in the same round trip where
+    the session allows."""
+    stored = await ReferralRepository(session).read(referral_id, reach, event)
     if stored is None:
         raise NotFound(f"no ServiceRequest with id {referral_id}")
     return stored

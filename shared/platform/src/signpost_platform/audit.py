@@ -16,7 +16,7 @@ changed and the ids their searches returned, all within that organisation's reac
 `audit:all-organisations` sees every event; a token with neither is 403.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -39,6 +39,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Insert
+from sqlalchemy.sql.selectable import CTE
 
 from signpost_platform.access import OrganisationReach
 from signpost_platform.auth import Caller, require_scope
@@ -150,12 +151,13 @@ class AuditTrail:
         )
         await execute_core(session, statement, event.values())
 
-    def reading(self, found: AnySelect) -> AnySelect:
+    def reading(self, found: AnySelect, answer: Callable[[CTE], AnySelect] = select) -> AnySelect:
         """`found` and the insert of an event in one PostgreSQL statement, for a read session
-        (`commits_each_statement`): its rows are `found`'s, and the event is written, committed
-        with the read without waiting for the WAL flush, once for each row `found` yields (a
-        read by id: when the record is there). Run it with `reading_parameters(event)` added to
-        `found`'s parameters: a read and its event in one round trip."""
+        (`commits_each_statement`): the event is written, committed with the read without
+        waiting for the WAL flush, once for each row `found` yields (a read by id: when the
+        record is there); the statement answers `answer(rows of found)`, by default those rows.
+        Run it with `reading_parameters(event)` added to `found`'s parameters: a read and its
+        event in one round trip."""
         rows = found.cte("found")
         relaxed = select(text("set_config('synchronous_commit', 'off', true)")).cte("relaxed")
         columns = [column for column in self.table.columns if column.name != "id"]
@@ -163,7 +165,7 @@ class AuditTrail:
             *(bindparam(_READING_PREFIX + c.name, type_=c.type) for c in columns)
         ).select_from(rows.join(relaxed, true()))
         event = insert(self.table).from_select([c.name for c in columns], values).cte("event")
-        return select(rows).add_cte(event)
+        return answer(rows).add_cte(event)
 
     @staticmethod
     def reading_parameters(event: AuditEvent) -> dict[str, Any]:

@@ -29,10 +29,16 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
+from sqlalchemy.sql.selectable import CTE
 
 from referral_api.audit import trail
 from referral_api.linkage.models import ReferralLink
-from referral_api.linkage.repository import person_lock_key
+from referral_api.linkage.repository import (
+    ShownLink,
+    person_lock_key,
+    shown_link,
+    shown_links_of,
+)
 from referral_api.messages.models import HeldMessage
 from referral_api.people.models import PersonIdentifier
 from referral_api.referrals.access import EVERY_ORGANISATION, Reach
@@ -272,8 +278,18 @@ def _by_id(reach: Reach) -> AnySelect:
 
 @functools.lru_cache(maxsize=1024)
 def _recorded_by_id(reach: Reach) -> AnySelect:
-    """`_by_id` with its audit event written in the same statement (`AuditTrail.reading`)."""
-    return trail.reading(_by_id(reach))
+    """`_by_id` with its audit event written in the same statement (`AuditTrail.reading`),
+    answering a row per link of the referral (its columns, then the link's), or one without."""
+    return trail.reading(_by_id(reach), _with_links)
+
+
+def _with_links(found: CTE) -> AnySelect:
+    links = shown_links_of(found.c.id).lateral("shown_link")
+    return (
+        select(found, links)
+        .select_from(found.outerjoin(links, true()))
+        .order_by(links.c.link_type, links.c.linked_referral_id)
+    )
 
 
 class ReferralRepository:
@@ -306,23 +322,29 @@ class ReferralRepository:
 
     async def read(
         self, referral_id: str, reach: Reach, event: AuditEvent
-    ) -> StoredReferral | None:
-        """The referral, if it exists and is within `reach`, and `event` written when it is: in
-        the read's own statement in a read session on PostgreSQL (one round trip), else after
-        it."""
+    ) -> tuple[StoredReferral, list[ShownLink] | None] | None:
+        """The referral, if it exists and is within `reach`, with `event` written when it is.
+
+        In a read session on PostgreSQL one statement reads the referral and its links and
+        writes the event (one round trip); elsewhere the event is written after the read and
+        the links are not read (None)."""
         if not commits_each_statement(self.session):
             stored = await self.get(referral_id, reach)
-            if stored is not None:
-                await trail.write(self.session, event)
-            return stored
-        row = (
+            if stored is None:
+                return None
+            await trail.write(self.session, event)
+            return stored, None
+        rows = list(
             await execute_core(
                 self.session,
                 _recorded_by_id(reach),
                 {"key": referral_id, **trail.reading_parameters(event)},
             )
-        ).first()
-        return StoredReferral(*row) if row else None
+        )
+        if not rows:
+            return None
+        links = [shown_link(row[len(_STORED) :]) for row in rows if row[len(_STORED)] is not None]
+        return StoredReferral(*rows[0][: len(_STORED)]), links
 
     async def parties(self, referral_id: str) -> tuple[str, str | None]:
         """The referral's requester and receiving organisation."""

@@ -188,8 +188,7 @@ async def read_service_request(
 ) -> Response:
     reach = Reach.of(caller)
     event = AuditEvent(caller, "read", RESOURCE, referral_id)
-    stored = await service.read_recorded(session, referral_id, reach, event)
-    (body,) = await service.served(session, [stored], reach)
+    stored, body = await service.read_served(session, referral_id, reach, event)
     return FhirResponse(body, 200, version_headers(stored.version, stored.last_updated_at))
 
 

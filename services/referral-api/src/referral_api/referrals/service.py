@@ -252,15 +252,21 @@ async def read(session: AsyncSession, referral_id: str, reach: Reach) -> StoredR
     return stored
 
 
-async def read_recorded(
+async def read_served(
     session: AsyncSession, referral_id: str, reach: Reach, event: AuditEvent
-) -> StoredReferral:
-    """`read`, writing `event` (the read's audit event) with it, in the same round trip where
-    the session allows."""
-    stored = await ReferralRepository(session).read(referral_id, reach, event)
-    if stored is None:
+) -> tuple[StoredReferral, bytes]:
+    """The referral and its document as a caller of `reach` is served it (`served`), with
+    `event` (the read's audit event) written: on PostgreSQL the read, its links and the event
+    are one statement."""
+    found = await ReferralRepository(session).read(referral_id, reach, event)
+    if found is None:
         raise NotFound(f"no ServiceRequest with id {referral_id}")
-    return stored
+    stored, links = found
+    if links is None:
+        (body,) = await rendering.served(session, [stored], reach)
+    else:
+        (body,) = rendering.served_with([stored], reach, links)
+    return stored, body
 
 
 async def update(

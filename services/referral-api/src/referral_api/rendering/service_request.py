@@ -264,8 +264,17 @@ async def served(
     """
     if unlinked:
         return [with_links(s.resource, []).encode() for s in stored]
+    shown = await LinkageRepository(session).shown_links([s.id for s in stored])
+    return served_with(stored, reach, shown)
+
+
+def served_with(
+    stored: Sequence[StoredReferral], reach: Reach, shown: Sequence[ShownLink]
+) -> list[bytes]:
+    """`served`, their links already read (`linkage.repository.shown_links_of`, in the
+    statement that read the referrals)."""
     links: dict[str, list[dict[str, Any]]] = {}
-    for link in await LinkageRepository(session).shown_links([s.id for s in stored]):
+    for link in shown:
         if link.withdrawn and not reach.allows(link.requester_ods, link.receiver_ods):
             continue
         links.setdefault(link.referral_id, []).append(_link_extension(link, reach))

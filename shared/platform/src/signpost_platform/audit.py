@@ -39,7 +39,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Insert
-from sqlalchemy.sql.selectable import CTE
+from sqlalchemy.sql.selectable import CTE, FromClause
 
 from signpost_platform.access import OrganisationReach
 from signpost_platform.auth import Caller, require_scope
@@ -114,6 +114,8 @@ class AuditEvent:
         }
 
 
+# Turns `synchronous_commit` off for the statement's own transaction (`_without_flush_wait`).
+_RELAXED = select(text("set_config('synchronous_commit', 'off', true)")).cte("relaxed")
 # The bind parameters of the event in a statement that also reads (`AuditTrail.reading`) are
 # prefixed, so they never meet the read's own.
 _READING_PREFIX = "audit_"
@@ -159,13 +161,23 @@ class AuditTrail:
         Run it with `reading_parameters(event)` added to `found`'s parameters: a read and its
         event in one round trip."""
         rows = found.cte("found")
-        relaxed = select(text("set_config('synchronous_commit', 'off', true)")).cte("relaxed")
+        return answer(rows).add_cte(self._event(rows.join(_RELAXED, true())))
+
+    def alongside(self, statement: AnySelect) -> AnySelect:
+        """`statement` (a SELECT) and the insert of one event in one PostgreSQL statement, for a
+        read session (`commits_each_statement`): the event is written whatever `statement`
+        finds, committed with it without waiting for the WAL flush. Run it with
+        `reading_parameters(event)` added to `statement`'s parameters: a search's follow-up
+        read (its links) and its event in one round trip."""
+        return statement.add_cte(self._event(_RELAXED))
+
+    def _event(self, source: FromClause) -> CTE:
+        """The insert of an event, once for each row of `source`, as a CTE."""
         columns = [column for column in self.table.columns if column.name != "id"]
         values = select(
             *(bindparam(_READING_PREFIX + c.name, type_=c.type) for c in columns)
-        ).select_from(rows.join(relaxed, true()))
-        event = insert(self.table).from_select([c.name for c in columns], values).cte("event")
-        return answer(rows).add_cte(event)
+        ).select_from(source)
+        return insert(self.table).from_select([c.name for c in columns], values).cte("event")
 
     @staticmethod
     def reading_parameters(event: AuditEvent) -> dict[str, Any]:

@@ -8,10 +8,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, bindparam, delete, exists, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from referral_api.audit import trail
 from referral_api.consent.models import PersonConsent
 from referral_api.linkage.models import ReferralLink
 from referral_api.referrals.models import Referral
-from signpost_platform.db import AnySelect, execute_core, lock_keys
+from signpost_platform.audit import AuditEvent
+from signpost_platform.db import AnySelect, commits_each_statement, execute_core, lock_keys
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +61,9 @@ _LINKS_SHOWN = (
     .where(ReferralLink.referral_id.in_(bindparam("keys", expanding=True)))
     .order_by(ReferralLink.referral_id, *_SHOWN_ORDER)
 )
+
+
+_LINKS_SHOWN_RECORDED = trail.alongside(_LINKS_SHOWN)
 
 
 def shown_links_of(referral_id: ColumnElement[str]) -> AnySelect:
@@ -116,8 +121,19 @@ class LinkageRepository:
         trip. SQLite needs nothing: it runs one write transaction at a time already."""
         await lock_keys(self.session, [person_lock_key(k) for k in sorted(set(person_keys))])
 
-    async def shown_links(self, referral_ids: Sequence[str]) -> list[ShownLink]:
-        """The links of `referral_ids`, with the linked referral's role, date and parties."""
+    async def shown_links(
+        self, referral_ids: Sequence[str], *, event: AuditEvent | None = None
+    ) -> list[ShownLink]:
+        """The links of `referral_ids`, with the linked referral's role, date and parties.
+
+        `event` (a search's audit event) is written too: in the same statement in a read
+        session on PostgreSQL (one round trip), else before the links are read."""
+        if event is not None and referral_ids and commits_each_statement(self.session):
+            parameters = {"keys": list(referral_ids), **trail.reading_parameters(event)}
+            rows = await execute_core(self.session, _LINKS_SHOWN_RECORDED, parameters)
+            return [shown_link(row) for row in rows]
+        if event is not None:
+            await trail.write(self.session, event)
         if not referral_ids:
             return []
         rows = await execute_core(self.session, _LINKS_SHOWN, {"keys": list(referral_ids)})

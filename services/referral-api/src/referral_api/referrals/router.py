@@ -370,11 +370,14 @@ async def search_service_requests_by_post(
 async def _search(request: Request, session: ReadSessionDep, caller: Caller) -> Response:
     reach = Reach.of(caller)
     parsed = await search_request(request, PARAMETERS, SORT_KEYS, DEFAULT_SORT)
-    total, rows = await service.search(session, referral_filter(parsed), reach)
-    returned = [r.id for r in rows] if parsed.returns_entries else []
-    await trail.record(session, caller, "search", RESOURCE, returned_ids=returned)
+    total, rows, served = await service.search_served(
+        session,
+        referral_filter(parsed),
+        reach,
+        AuditEvent(caller, "search", RESOURCE),
+        returned_ids=parsed.returns_entries,
+    )
     resource_base = f"{base_url(request)}/fhir/ServiceRequest"
-    served = await service.served(session, rows, reach)
     body = searchset(
         resource_base,
         parsed,

@@ -384,10 +384,21 @@ async def served(
     return await rendering.served(session, stored, reach, unlinked=unlinked)
 
 
-async def search(
-    session: AsyncSession, search_filter: ReferralFilter, reach: Reach
-) -> tuple[int | None, list[StoredReferral]]:
-    return await ReferralRepository(session).search(search_filter, reach)
+async def search_served(
+    session: AsyncSession,
+    search_filter: ReferralFilter,
+    reach: Reach,
+    event: AuditEvent,
+    *,
+    returned_ids: bool,
+) -> tuple[int | None, list[StoredReferral], list[bytes]]:
+    """The total, the page's referrals and their documents as a caller of `reach` is served
+    them (`served`), with `event` (the search's audit event; naming the ids of the page when
+    `returned_ids`) written: on PostgreSQL in the statement that reads the referrals' links."""
+    total, rows = await ReferralRepository(session).search(search_filter, reach)
+    if returned_ids:
+        event = dataclasses.replace(event, returned_ids=[r.id for r in rows])
+    return total, rows, await rendering.served(session, rows, reach, event=event)
 
 
 def _stale(current: int, expected: int) -> PreconditionFailed:

@@ -25,6 +25,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy import (
     BigInteger,
     Column,
+    ColumnElement,
     Index,
     Integer,
     MetaData,
@@ -158,10 +159,13 @@ class AuditTrail:
         (`commits_each_statement`): the event is written, committed with the read without
         waiting for the WAL flush, once for each row `found` yields (a read by id: when the
         record is there); the statement answers `answer(rows of found)`, by default those rows.
+        `found`'s column `id` is the record's id, which the event names (not the id asked for:
+        an id too long for the event's column is simply not found, as it is without the event).
         Run it with `reading_parameters(event)` added to `found`'s parameters: a read and its
         event in one round trip."""
         rows = found.cte("found")
-        return answer(rows).add_cte(self._event(rows.join(_RELAXED, true())))
+        event = self._event(rows.join(_RELAXED, true()), resource_id=rows.c.id)
+        return answer(rows).add_cte(event)
 
     def alongside(self, statement: AnySelect) -> AnySelect:
         """`statement` (a SELECT) and the insert of one event in one PostgreSQL statement, for a
@@ -171,11 +175,17 @@ class AuditTrail:
         read (its links) and its event in one round trip."""
         return statement.add_cte(self._event(_RELAXED))
 
-    def _event(self, source: FromClause) -> CTE:
-        """The insert of an event, once for each row of `source`, as a CTE."""
+    def _event(self, source: FromClause, resource_id: ColumnElement[str] | None = None) -> CTE:
+        """The insert of an event, once for each row of `source`, as a CTE; its values bind
+        parameters (`reading_parameters`), but its `resource_id` when a column gives it."""
         columns = [column for column in self.table.columns if column.name != "id"]
         values = select(
-            *(bindparam(_READING_PREFIX + c.name, type_=c.type) for c in columns)
+            *(
+                resource_id
+                if c.name == "resource_id" and resource_id is not None
+                else bindparam(_READING_PREFIX + c.name, type_=c.type)
+                for c in columns
+            )
         ).select_from(source)
         return insert(self.table).from_select([c.name for c in columns], values).cte("event")
 

@@ -93,6 +93,11 @@ def create_app(
         version=version,
         description=description,
         lifespan=lifespan,
+        # Traces, metrics and access logs come from the middleware below (TracingMiddleware's
+        # server span, MetricsMiddleware, CorrelationMiddleware). FastAPI's own telemetry would
+        # start a second server span per request and spans around each dependency and the
+        # endpoint as soon as a tracer provider is installed (configure_tracing installs one).
+        telemetry={"tracing": False, "metrics": False, "logs": False},
         # The OpenAPI document is published everywhere; the pages that run it only where enabled.
         docs_url="/docs" if settings.docs_pages else None,
         redoc_url="/redoc" if settings.docs_pages else None,

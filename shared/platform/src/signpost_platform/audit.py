@@ -16,7 +16,8 @@ changed and the ids their searches returned, all within that organisation's reac
 `audit:all-organisations` sees every event; a token with neither is 403.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -24,6 +25,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy import (
     BigInteger,
     Column,
+    ColumnElement,
     Index,
     Integer,
     MetaData,
@@ -34,13 +36,16 @@ from sqlalchemy import (
     insert,
     select,
     text,
+    true,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Insert
+from sqlalchemy.sql.selectable import CTE, FromClause
 
 from signpost_platform.access import OrganisationReach
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import (
+    AnySelect,
     ReadSessionDep,
     UtcDateTime,
     commits_each_statement,
@@ -84,6 +89,39 @@ class AuditReach(OrganisationReach):
     all_organisations_scope = "audit:all-organisations"
 
 
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    """One event: who (`caller`) did what (`action`) to which record, in the current request."""
+
+    caller: Caller
+    action: str
+    resource_type: str
+    resource_id: str | None = None
+    # For searches: the ids returned.
+    returned_ids: Sequence[str] = ()
+
+    def values(self) -> dict[str, Any]:
+        """The event's row, stamped now and with the request's correlation id."""
+        return {
+            "occurred_at": datetime.now(UTC),
+            "subject": self.caller.subject,
+            "client_id": self.caller.client_id,
+            "organisation_ods": self.caller.organisation_ods,
+            "action": self.action,
+            "resource_type": self.resource_type,
+            "resource_id": self.resource_id,
+            "detail": " ".join(self.returned_ids) or None,
+            "correlation_id": correlation_id.get(),
+        }
+
+
+# Turns `synchronous_commit` off for the statement's own transaction (`_without_flush_wait`).
+_RELAXED = select(text("set_config('synchronous_commit', 'off', true)")).cte("relaxed")
+# The bind parameters of the event in a statement that also reads (`AuditTrail.reading`) are
+# prefixed, so they never meet the read's own.
+_READING_PREFIX = "audit_"
+
+
 class AuditTrail:
     """Writes and reads one service's audit events."""
 
@@ -103,26 +141,58 @@ class AuditTrail:
         *,
         returned_ids: Sequence[str] = (),
     ) -> None:
-        """Write one event in `session`: with the change it records in a write session; on its
+        """Write one event in `session` (`write`)."""
+        await self.write(
+            session, AuditEvent(caller, action, resource_type, resource_id, returned_ids)
+        )
+
+    async def write(self, session: AsyncSession, event: AuditEvent) -> None:
+        """Write `event` in `session`: with the change it records in a write session; on its
         own, committed without waiting for the WAL flush, in a read session on PostgreSQL."""
         statement = (
             self._insert_without_flush_wait if commits_each_statement(session) else self._insert
         )
-        await execute_core(
-            session,
-            statement,
-            {
-                "occurred_at": datetime.now(UTC),
-                "subject": caller.subject,
-                "client_id": caller.client_id,
-                "organisation_ods": caller.organisation_ods,
-                "action": action,
-                "resource_type": resource_type,
-                "resource_id": resource_id,
-                "detail": " ".join(returned_ids) or None,
-                "correlation_id": correlation_id.get(),
-            },
-        )
+        await execute_core(session, statement, event.values())
+
+    def reading(self, found: AnySelect, answer: Callable[[CTE], AnySelect] = select) -> AnySelect:
+        """`found` and the insert of an event in one PostgreSQL statement, for a read session
+        (`commits_each_statement`): the event is written, committed with the read without
+        waiting for the WAL flush, once for each row `found` yields (a read by id: when the
+        record is there); the statement answers `answer(rows of found)`, by default those rows.
+        `found`'s column `id` is the record's id, which the event names (not the id asked for:
+        an id too long for the event's column is simply not found, as it is without the event).
+        Run it with `reading_parameters(event)` added to `found`'s parameters: a read and its
+        event in one round trip."""
+        rows = found.cte("found")
+        event = self._event(rows.join(_RELAXED, true()), resource_id=rows.c.id)
+        return answer(rows).add_cte(event)
+
+    def alongside(self, statement: AnySelect) -> AnySelect:
+        """`statement` (a SELECT) and the insert of one event in one PostgreSQL statement, for a
+        read session (`commits_each_statement`): the event is written whatever `statement`
+        finds, committed with it without waiting for the WAL flush. Run it with
+        `reading_parameters(event)` added to `statement`'s parameters: a search's follow-up
+        read (its links) and its event in one round trip."""
+        return statement.add_cte(self._event(_RELAXED))
+
+    def _event(self, source: FromClause, resource_id: ColumnElement[str] | None = None) -> CTE:
+        """The insert of an event, once for each row of `source`, as a CTE; its values bind
+        parameters (`reading_parameters`), but its `resource_id` when a column gives it."""
+        columns = [column for column in self.table.columns if column.name != "id"]
+        values = select(
+            *(
+                resource_id
+                if c.name == "resource_id" and resource_id is not None
+                else bindparam(_READING_PREFIX + c.name, type_=c.type)
+                for c in columns
+            )
+        ).select_from(source)
+        return insert(self.table).from_select([c.name for c in columns], values).cte("event")
+
+    @staticmethod
+    def reading_parameters(event: AuditEvent) -> dict[str, Any]:
+        """The event's bind parameters in a statement made by `reading`."""
+        return {_READING_PREFIX + name: value for name, value in event.values().items()}
 
     def router(self) -> APIRouter:
         """`GET /audit`: events newest first, filtered by record, actor, action and time."""

@@ -32,14 +32,21 @@ async def page(
     with_total: bool = True,
 ) -> tuple[int | None, list[Any]]:
     """The rows of `statement` (already filtered by `conditions` and ordered) from `offset`, at
-    most `count`, and how many rows of `model` meet `conditions` when `with_total`."""
-    rows = list(await execute_core(session, statement.limit(count).offset(offset)))
+    most `count`, and how many rows of `model` meet `conditions` when `with_total`.
+
+    The total comes with the page, in the same query (a window count over every matching row,
+    cut off as the last column); only a page past the last row, which has no row to carry it,
+    counts on its own."""
     if not with_total:
-        return None, rows
-    if offset == 0 and len(rows) < count:
-        return len(rows), rows
+        return None, list(await execute_core(session, statement.limit(count).offset(offset)))
+    counted_page = statement.add_columns(func.count().over()).limit(count).offset(offset)
+    rows = list(await execute_core(session, counted_page))
+    if rows:
+        return rows[0][-1], [row[:-1] for row in rows]
+    if offset == 0:
+        return 0, []
     counted = select(func.count()).select_from(model).where(*conditions)
-    return (await execute_core(session, counted)).scalar_one(), rows
+    return (await execute_core(session, counted)).scalar_one(), []
 
 
 class SortedSearch(Protocol):

@@ -3,14 +3,17 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, exists, insert, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, delete, exists, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from referral_api.audit import trail
 from referral_api.consent.models import PersonConsent
 from referral_api.linkage.models import ReferralLink
 from referral_api.referrals.models import Referral
-from signpost_platform.db import execute_core, lock_keys
+from signpost_platform.audit import AuditEvent
+from signpost_platform.db import AnySelect, commits_each_statement, execute_core, lock_keys
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,24 +38,43 @@ _LINKS_OF = (
 )
 
 
-_LINKS_SHOWN = (
-    select(
-        ReferralLink.referral_id,
-        ReferralLink.linked_referral_id,
-        ReferralLink.link_type,
-        Referral.received_by_role,
-        Referral.authored_at,
-        Referral.requester_ods,
-        Referral.receiver_ods,
-        exists().where(
-            PersonConsent.person_key == ReferralLink.person_key,
-            PersonConsent.withdrawn.is_(True),
-        ),
+# The columns of a `ShownLink`, in its order, and the order of one referral's links.
+_SHOWN = (
+    ReferralLink.referral_id,
+    ReferralLink.linked_referral_id,
+    ReferralLink.link_type,
+    Referral.received_by_role,
+    Referral.authored_at,
+    Referral.requester_ods,
+    Referral.receiver_ods,
+    exists()
+    .where(
+        PersonConsent.person_key == ReferralLink.person_key,
+        PersonConsent.withdrawn.is_(True),
     )
+    .label("withdrawn"),
+)
+_SHOWN_ORDER = (ReferralLink.link_type, ReferralLink.linked_referral_id)
+_LINKS_SHOWN = (
+    select(*_SHOWN)
     .join(Referral, Referral.id == ReferralLink.linked_referral_id)
     .where(ReferralLink.referral_id.in_(bindparam("keys", expanding=True)))
-    .order_by(ReferralLink.referral_id, ReferralLink.link_type, ReferralLink.linked_referral_id)
+    .order_by(ReferralLink.referral_id, *_SHOWN_ORDER)
 )
+
+
+_LINKS_SHOWN_RECORDED = trail.alongside(_LINKS_SHOWN)
+
+
+def shown_links_of(referral_id: ColumnElement[str]) -> AnySelect:
+    """The links of the referral `referral_id` names (a column of an enclosing statement), as
+    `shown_link` reads them, in their order: a referral and its links in one statement."""
+    return (
+        select(*_SHOWN)
+        .join(Referral, Referral.id == ReferralLink.linked_referral_id)
+        .where(ReferralLink.referral_id == referral_id)
+        .order_by(*_SHOWN_ORDER)
+    )
 
 
 def person_lock_key(person_key: str) -> str:
@@ -76,6 +98,11 @@ class ShownLink:
     withdrawn: bool
 
 
+def shown_link(row: Sequence[Any]) -> ShownLink:
+    """A `ShownLink` from the columns of `shown_links_of` (or of `shown_links`)."""
+    return ShownLink(row[0], row[1], row[2], row[3], row[4], row[5], row[6], bool(row[7]))
+
+
 class LinkageRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -94,15 +121,23 @@ class LinkageRepository:
         trip. SQLite needs nothing: it runs one write transaction at a time already."""
         await lock_keys(self.session, [person_lock_key(k) for k in sorted(set(person_keys))])
 
-    async def shown_links(self, referral_ids: Sequence[str]) -> list[ShownLink]:
-        """The links of `referral_ids`, with the linked referral's role, date and parties."""
+    async def shown_links(
+        self, referral_ids: Sequence[str], *, event: AuditEvent | None = None
+    ) -> list[ShownLink]:
+        """The links of `referral_ids`, with the linked referral's role, date and parties.
+
+        `event` (a search's audit event) is written too: in the same statement in a read
+        session on PostgreSQL (one round trip), else before the links are read."""
+        if event is not None and referral_ids and commits_each_statement(self.session):
+            parameters = {"keys": list(referral_ids), **trail.reading_parameters(event)}
+            rows = await execute_core(self.session, _LINKS_SHOWN_RECORDED, parameters)
+            return [shown_link(row) for row in rows]
+        if event is not None:
+            await trail.write(self.session, event)
         if not referral_ids:
             return []
         rows = await execute_core(self.session, _LINKS_SHOWN, {"keys": list(referral_ids)})
-        return [
-            ShownLink(row[0], row[1], row[2], row[3], row[4], row[5], row[6], bool(row[7]))
-            for row in rows
-        ]
+        return [shown_link(row) for row in rows]
 
     async def links_of(self, referral_id: str) -> list[tuple[str, str]]:
         """(linked referral id, link type) of one referral, in a stable order."""

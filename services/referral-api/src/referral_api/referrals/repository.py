@@ -1,5 +1,6 @@
 """All SQL about referrals."""
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,15 +27,31 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute
+from sqlalchemy.sql.selectable import CTE
 
+from referral_api.audit import trail
 from referral_api.linkage.models import ReferralLink
-from referral_api.linkage.repository import person_lock_key
+from referral_api.linkage.repository import (
+    ShownLink,
+    person_lock_key,
+    shown_link,
+    shown_links_of,
+)
 from referral_api.messages.models import HeldMessage
 from referral_api.people.models import PersonIdentifier
 from referral_api.referrals.access import EVERY_ORGANISATION, Reach
 from referral_api.referrals.models import Referral, ReferralIdentifier, ReferralReason
 from referral_api.referrals.search import ReferralFilter
-from signpost_platform.db import Write, execute_core, lock_keys
+from signpost_platform.audit import AuditEvent
+from signpost_platform.db import (
+    AnySelect,
+    Write,
+    commits_each_statement,
+    dialect_of,
+    execute_core,
+    lock_keys,
+)
 from signpost_platform.fhir.search import DateRange, Token
 from signpost_platform.paging import page, sort_order
 from signpost_schemas import systems
@@ -203,7 +220,7 @@ def _neighbours_of(
     return person_known, held
 
 
-def _insert_with_children() -> Select[tuple[bool, bool]]:
+def _insert_with_children() -> Select[bool, bool]:
     """PostgreSQL: a referral, its identifiers and its reasons in one statement (data-modifying
     CTEs; the children's foreign keys are checked at the end of the statement), answering its
     `Neighbours`. The statement's snapshot is the one the person's and the identifiers' locks
@@ -275,6 +292,30 @@ def _insert_with_children() -> Select[tuple[bool, bool]]:
 _INSERT_WITH_CHILDREN = _insert_with_children()
 
 
+# Statements are built once per reach (an organisation, or every one): building one costs more
+# than running it. The cache is bounded; a reach past the bound is built again when it returns.
+@functools.lru_cache(maxsize=1024)
+def _by_id(reach: Reach) -> AnySelect:
+    """The referral with id `key`, if within `reach`."""
+    return select(*_STORED).where(Referral.id == bindparam("key"), *reach.conditions())
+
+
+@functools.lru_cache(maxsize=1024)
+def _recorded_by_id(reach: Reach) -> AnySelect:
+    """`_by_id` with its audit event written in the same statement (`AuditTrail.reading`),
+    answering a row per link of the referral (its columns, then the link's), or one without."""
+    return trail.reading(_by_id(reach), _with_links)
+
+
+def _with_links(found: CTE) -> AnySelect:
+    links = shown_links_of(found.c.id).lateral("shown_link")
+    return (
+        select(found, links)
+        .select_from(found.outerjoin(links, true()))
+        .order_by(links.c.link_type, links.c.linked_referral_id)
+    )
+
+
 class ReferralRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -300,9 +341,34 @@ class ReferralRepository:
         self, referral_id: str, reach: Reach = EVERY_ORGANISATION
     ) -> StoredReferral | None:
         """The referral, if it exists and is within `reach`."""
-        statement = select(*_STORED).where(Referral.id == referral_id, *reach.conditions())
-        row = (await execute_core(self.session, statement)).first()
+        row = (await execute_core(self.session, _by_id(reach), {"key": referral_id})).first()
         return StoredReferral(*row) if row else None
+
+    async def read(
+        self, referral_id: str, reach: Reach, event: AuditEvent
+    ) -> tuple[StoredReferral, list[ShownLink] | None] | None:
+        """The referral, if it exists and is within `reach`, with `event` written when it is.
+
+        In a read session on PostgreSQL one statement reads the referral and its links and
+        writes the event (one round trip); elsewhere the event is written after the read and
+        the links are not read (None)."""
+        if not commits_each_statement(self.session):
+            stored = await self.get(referral_id, reach)
+            if stored is None:
+                return None
+            await trail.write(self.session, event)
+            return stored, None
+        rows = list(
+            await execute_core(
+                self.session,
+                _recorded_by_id(reach),
+                {"key": referral_id, **trail.reading_parameters(event)},
+            )
+        )
+        if not rows:
+            return None
+        links = [shown_link(row[len(_STORED) :]) for row in rows if row[len(_STORED)] is not None]
+        return StoredReferral(*rows[0][: len(_STORED)]), links
 
     async def parties(self, referral_id: str) -> tuple[str, str | None]:
         """The referral's requester and receiving organisation."""
@@ -421,7 +487,7 @@ class ReferralRepository:
             "source_updated_at": source_updated_at,
             **_column_values(columns),
         }
-        if self.session.bind.dialect.name == "postgresql":
+        if dialect_of(self.session) == "postgresql":
             ranked = list(enumerate(reasons, start=1))
             row = (
                 await execute_core(
@@ -628,18 +694,24 @@ def _person_match(system: str, value: str) -> ColumnElement[bool]:
     )
 
 
-def _token_match(system_column: object, code_column: object, token: Token) -> ColumnElement[bool]:
+def _token_match(
+    system_column: QueryableAttribute[str],
+    code_column: QueryableAttribute[str],
+    token: Token,
+) -> ColumnElement[bool]:
     """`system|code`; `|code`: the code with no system; `code`: the code in any system."""
-    code_match = code_column == token.code  # type: ignore[operator]
+    code_match = code_column == token.code
     if token.system:
-        return and_(system_column == token.system, code_match)  # type: ignore[operator]
+        return and_(system_column == token.system, code_match)
     if token.system == "":
-        no_system = or_(system_column.is_(None), system_column == "")  # type: ignore[attr-defined]
+        no_system = or_(system_column.is_(None), system_column == "")
         return and_(no_system, code_match)
-    return code_match  # type: ignore[no-any-return]
+    return code_match
 
 
-def _date_condition(date_range: DateRange, column: Any) -> ColumnElement[bool]:
+def _date_condition(
+    date_range: DateRange, column: QueryableAttribute[datetime]
+) -> ColumnElement[bool]:
     match date_range.prefix:
         case "ge":
             return column >= date_range.start

@@ -17,6 +17,7 @@ from referral_api.referrals.search import (
     SORT_KEYS,
     referral_filter,
 )
+from signpost_platform.audit import AuditEvent
 from signpost_platform.auth import Caller
 from signpost_platform.db import ReadSessionDep, SessionDep
 from signpost_platform.errors import NotFound
@@ -62,7 +63,7 @@ PreferHeader = Annotated[
         "body) or return=OperationOutcome (the data gaps found, as warnings)"
     ),
 ]
-_ERRORS = {
+_ERRORS: dict[int | str, dict[str, Any]] = {
     400: _outcome("Malformed JSON, wrong resourceType, or an essential element missing"),
     401: _outcome("No valid bearer token"),
     403: _outcome(
@@ -183,9 +184,8 @@ async def read_service_request(
     referral_id: str, session: ReadSessionDep, caller: ReadCaller
 ) -> Response:
     reach = Reach.of(caller)
-    stored = await service.read(session, referral_id, reach)
-    await trail.record(session, caller, "read", RESOURCE, referral_id)
-    (body,) = await service.served(session, [stored], reach)
+    event = AuditEvent(caller, "read", RESOURCE, referral_id)
+    stored, body = await service.read_served(session, referral_id, reach, event)
     return FhirResponse(body, 200, version_headers(stored.version, stored.last_updated_at))
 
 
@@ -367,11 +367,14 @@ async def search_service_requests_by_post(
 async def _search(request: Request, session: ReadSessionDep, caller: Caller) -> Response:
     reach = Reach.of(caller)
     parsed = await search_request(request, PARAMETERS, SORT_KEYS, DEFAULT_SORT)
-    total, rows = await service.search(session, referral_filter(parsed), reach)
-    returned = [r.id for r in rows] if parsed.returns_entries else []
-    await trail.record(session, caller, "search", RESOURCE, returned_ids=returned)
+    total, rows, served = await service.search_served(
+        session,
+        referral_filter(parsed),
+        reach,
+        AuditEvent(caller, "search", RESOURCE),
+        returned_ids=parsed.returns_entries,
+    )
     resource_base = f"{base_url(request)}/fhir/ServiceRequest"
-    served = await service.served(session, rows, reach)
     body = searchset(
         resource_base,
         parsed,

@@ -34,6 +34,7 @@ from referral_api.referrals.repository import (
 from referral_api.referrals.search import ReferralFilter
 from referral_api.rendering import service_request as rendering
 from referral_api.terminology import service as terminology
+from signpost_platform.audit import AuditEvent
 from signpost_platform.db import Write, write_conflict
 from signpost_platform.errors import BadRequest, Conflict, NotFound, PreconditionFailed
 from signpost_platform.fhir.search import Token
@@ -253,6 +254,23 @@ async def read(session: AsyncSession, referral_id: str, reach: Reach) -> StoredR
     return stored
 
 
+async def read_served(
+    session: AsyncSession, referral_id: str, reach: Reach, event: AuditEvent
+) -> tuple[StoredReferral, bytes]:
+    """The referral and its document as a caller of `reach` is served it (`served`), with
+    `event` (the read's audit event) written: on PostgreSQL the read, its links and the event
+    are one statement."""
+    found = await ReferralRepository(session).read(referral_id, reach, event)
+    if found is None:
+        raise NotFound(f"no ServiceRequest with id {referral_id}")
+    stored, links = found
+    if links is None:
+        (body,) = await rendering.served(session, [stored], reach)
+    else:
+        (body,) = rendering.served_with([stored], reach, links)
+    return stored, body
+
+
 async def update(
     session: AsyncSession,
     referral_id: str,
@@ -368,10 +386,21 @@ async def served(
     return await rendering.served(session, stored, reach, unlinked=unlinked)
 
 
-async def search(
-    session: AsyncSession, search_filter: ReferralFilter, reach: Reach
-) -> tuple[int | None, list[StoredReferral]]:
-    return await ReferralRepository(session).search(search_filter, reach)
+async def search_served(
+    session: AsyncSession,
+    search_filter: ReferralFilter,
+    reach: Reach,
+    event: AuditEvent,
+    *,
+    returned_ids: bool,
+) -> tuple[int | None, list[StoredReferral], list[bytes]]:
+    """The total, the page's referrals and their documents as a caller of `reach` is served
+    them (`served`), with `event` (the search's audit event; naming the ids of the page when
+    `returned_ids`) written: on PostgreSQL in the statement that reads the referrals' links."""
+    total, rows = await ReferralRepository(session).search(search_filter, reach)
+    if returned_ids:
+        event = dataclasses.replace(event, returned_ids=[r.id for r in rows])
+    return total, rows, await rendering.served(session, rows, reach, event=event)
 
 
 def _stale(current: int, expected: int) -> PreconditionFailed:

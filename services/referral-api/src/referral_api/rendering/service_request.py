@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from referral_api.linkage.repository import LinkageRepository, ShownLink
 from referral_api.referrals.access import Reach
 from referral_api.referrals.repository import StoredReferral
+from signpost_platform.audit import AuditEvent
 from signpost_platform.fhir.responses import instant
 from signpost_schemas import systems
 from signpost_schemas.fhir import profiles
@@ -251,7 +252,12 @@ def served_status(sender_status: str, lifecycle_status: str) -> str:
 
 
 async def served(
-    session: AsyncSession, stored: Sequence[StoredReferral], reach: Reach, *, unlinked: bool = False
+    session: AsyncSession,
+    stored: Sequence[StoredReferral],
+    reach: Reach,
+    *,
+    unlinked: bool = False,
+    event: AuditEvent | None = None,
 ) -> list[bytes]:
     """The referrals as served to a caller of `reach`: each with its links (one query for all).
 
@@ -260,12 +266,22 @@ async def served(
     A person who withdrew consent to share (`consent`) has no link shown to a caller who may not
     read the linked referral: another organisation learns nothing of their other referrals.
     `unlinked` says the caller knows they have no links (a new referral of a new person): no
-    query.
+    query. `event` (a search's audit event) is written with the links' query
+    (`LinkageRepository.shown_links`); not with `unlinked`.
     """
     if unlinked:
         return [with_links(s.resource, []).encode() for s in stored]
+    shown = await LinkageRepository(session).shown_links([s.id for s in stored], event=event)
+    return served_with(stored, reach, shown)
+
+
+def served_with(
+    stored: Sequence[StoredReferral], reach: Reach, shown: Sequence[ShownLink]
+) -> list[bytes]:
+    """`served`, their links already read (`linkage.repository.shown_links_of`, in the
+    statement that read the referrals)."""
     links: dict[str, list[dict[str, Any]]] = {}
-    for link in await LinkageRepository(session).shown_links([s.id for s in stored]):
+    for link in shown:
         if link.withdrawn and not reach.allows(link.requester_ods, link.receiver_ods):
             continue
         links.setdefault(link.referral_id, []).append(_link_extension(link, reach))

@@ -664,13 +664,19 @@ class FactRepository:
             await self.session.execute(insert(ReportReasonPair).from_select(names, joined))
 
     async def insert_support_facts(self, ids: Ids) -> None:
+        """One row per type of support; `group_first` on the lowest support code of each
+        support group of the referral."""
         codes = _Codes()
         support = codes.code("support", S.c.support_code)
         group = codes.code("support-group", S.c.support_group)
+        position = func.row_number().over(
+            partition_by=(F.c.referral_key, func.max(group)), order_by=support
+        )
         query = (
             select(
                 support,
                 func.max(group),
+                flag(position == 1),
                 func.count(),
                 func.sum(flag(S.c.kind == "referral")),
             )
@@ -678,7 +684,9 @@ class FactRepository:
             .where(*self._only(S.c.referral_id, ids))
         )
         names, joined = self._facts(
-            S.c.referral_id, query, ["support", "support_group", "offers", "onward_referrals"]
+            S.c.referral_id,
+            query,
+            ["support", "support_group", "group_first", "offers", "onward_referrals"],
         )
         joined = joined.group_by(support, F.c.referral_key, *(F.c[n] for n in DIMENSION_COLUMNS))
         await self.session.execute(insert(ReportSupport).from_select(names, joined))

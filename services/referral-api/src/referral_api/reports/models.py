@@ -239,12 +239,14 @@ class ReportReasonPair(ReferralDimensions, Base):
 
 class ReportSupport(ReferralDimensions, Base):
     """One type of support offered to a referral: how many times, how many as onward
-    referrals."""
+    referrals. `group_first` is 1 on one row per (referral, support group), so group counts
+    count referrals."""
 
     __tablename__ = "report_support"
 
     support: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     support_group: Mapped[int] = mapped_column(SmallInteger)
+    group_first: Mapped[int] = mapped_column(SmallInteger, server_default="0")
     offers: Mapped[int] = mapped_column(SmallInteger)
     onward_referrals: Mapped[int] = mapped_column(SmallInteger)
 

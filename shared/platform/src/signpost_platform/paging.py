@@ -1,13 +1,22 @@
 """One page of a search, the same way everywhere: the rows of the page, and the total when the
 caller asks for it (counted only when the page itself cannot tell it)."""
 
+from collections import namedtuple
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, UnaryExpression, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from signpost_platform.db import AnySelect, execute_core
+
+
+@lru_cache(maxsize=256)
+def _row_type(columns: tuple[str, ...]) -> Any:  # a namedtuple class
+    """A row of the page without its window count, still read by position or column name (as
+    the database's rows are)."""
+    return namedtuple("PageRow", columns, rename=True)
 
 
 def sort_order(model: type[Any], sort: Sequence[tuple[str, bool]]) -> list[UnaryExpression[Any]]:
@@ -40,9 +49,11 @@ async def page(
     if not with_total:
         return None, list(await execute_core(session, statement.limit(count).offset(offset)))
     counted_page = statement.add_columns(func.count().over()).limit(count).offset(offset)
-    rows = list(await execute_core(session, counted_page))
+    result = await execute_core(session, counted_page)
+    rows = list(result)
     if rows:
-        return rows[0][-1], [row[:-1] for row in rows]
+        named = _row_type(tuple(result.keys())[:-1])
+        return rows[0][-1], [named._make(row[:-1]) for row in rows]
     if offset == 0:
         return 0, []
     counted = select(func.count()).select_from(model).where(*conditions)

@@ -39,7 +39,15 @@ import httpx
 from tests.screening.builders import barts_answers, screening_response
 from tests.support.messages import final_state, journey, journeys
 
-from bench.common import drop, free_port, migrated_postgres, serve, token
+from bench.common import (
+    drop,
+    free_port,
+    migrated_postgres,
+    serve,
+    token,
+    uvicorn_command,
+    wait_until_up,
+)
 from bench.faults_import import directory_import_killed
 from bench.faults_jwks import jwks_down, jwks_slow
 from bench.faults_writes import person_writes
@@ -248,20 +256,7 @@ class _Process:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                self.factory,
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--no-access-log",
-                "--log-level",
-                "warning",
-            ],
+            uvicorn_command(self.factory, self.port),
             env={
                 **os.environ,
                 "SCREENING_RATE_LIMIT_PER_MINUTE": "0",
@@ -271,14 +266,7 @@ class _Process:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/_ping", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.2)
-        raise RuntimeError(f"{self.factory} did not start")
+        wait_until_up(self.url, self.factory, self.process)
 
     def kill(self) -> None:
         assert self.process is not None

@@ -27,7 +27,7 @@ from bench.common import (
     resident_memory,
     serve,
     token,
-    wrk,
+    warmed_wrk,
 )
 from signpost_schemas import systems
 
@@ -183,16 +183,7 @@ def run(connections: int, rate: int, seconds: int) -> dict[str, object]:
             with serve("screening_api.main:create_app", env=screening_env) as url:
                 endpoint = f"{url}/fhir/QuestionnaireResponse"
                 body = json.dumps(positive_screen(NHS_MARKER))
-                wrk(
-                    endpoint,
-                    method="POST",
-                    body=body,
-                    headers=headers,
-                    duration=2,
-                    connections=connections,
-                    nhs_number_marker=NHS_MARKER,
-                )  # warm-up
-                saturation = wrk(
+                saturation = warmed_wrk(
                     endpoint,
                     method="POST",
                     body=body,

@@ -32,6 +32,13 @@ from signpost_schemas import codes, systems
 from signpost_schemas.fhir.gaps import Gap
 from signpost_schemas.fhir.service_use import six_months
 
+
+def fields_of(row: dict[str, Any], expected: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a report row that `expected` names, to compare a row with hand-computed
+    values for the measures a test is about (a missing field fails with a KeyError)."""
+    return {name: row[name] for name in expected}
+
+
 ATTENDANCE_CODES = {
     "attended": "5",
     "dna": "3",

@@ -81,6 +81,11 @@ def token(*scopes: str) -> str:
     return mint_development_token(granted, lifetime_seconds=3600)
 
 
+def fhir_headers(*scopes: str) -> dict[str, str]:
+    """Headers of a request sending FHIR JSON with a development token of `scopes`."""
+    return {"Authorization": f"Bearer {token(*scopes)}", "Content-Type": "application/fhir+json"}
+
+
 def uvicorn_command(factory: str, port: int) -> list[str]:
     """uvicorn serving `factory` (module:function) on loopback, quietly: no access log, warnings
     only. Callers add what they tune (workers, event loop)."""

@@ -41,6 +41,7 @@ from tests.support.messages import final_state, journey, journeys
 
 from bench.common import (
     drop,
+    fhir_headers,
     free_port,
     migrated_postgres,
     serve,
@@ -143,10 +144,7 @@ def postgres_restart(
 
 
 async def _send_all(urls: list[str], messages: list[dict[str, Any]], concurrency: int) -> int:
-    headers = {
-        "Authorization": f"Bearer {token('referral:write', 'referral:read')}",
-        "Content-Type": "application/fhir+json",
-    }
+    headers = fhir_headers("referral:write", "referral:read")
     queue: asyncio.Queue[tuple[int, dict[str, Any]]] = asyncio.Queue()
     for item in enumerate(messages):
         queue.put_nowait(item)
@@ -170,10 +168,7 @@ async def _send_all(urls: list[str], messages: list[dict[str, Any]], concurrency
 
 async def _send_in_order(url: str, journeys: list[list[dict[str, Any]]], concurrency: int) -> int:
     """Each journey's messages in order; journeys side by side."""
-    headers = {
-        "Authorization": f"Bearer {token('referral:write', 'referral:read')}",
-        "Content-Type": "application/fhir+json",
-    }
+    headers = fhir_headers("referral:write", "referral:read")
     refused = 0
     semaphore = asyncio.Semaphore(concurrency)
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as client:
@@ -330,10 +325,7 @@ def screens_referral_killed(screens: int = 1000, kill_after: int = 300) -> dict[
 async def _submit_screens(
     url: str, body: str, count: int, kill_after: int, referral: _Process
 ) -> int:
-    headers = {
-        "Authorization": f"Bearer {token('screening:write')}",
-        "Content-Type": "application/fhir+json",
-    }
+    headers = fhir_headers("screening:write")
     refused = 0
     sent = 0
     semaphore = asyncio.Semaphore(16)

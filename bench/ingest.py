@@ -21,12 +21,12 @@ from bench.common import (
     Load,
     drop,
     ensure_wrk,
+    fhir_headers,
     main_with_connections,
     migrated_postgres,
     resident_memory,
     run_wrk,
     serve,
-    token,
 )
 
 UPDATE_TARGET = 1500
@@ -146,10 +146,7 @@ def drive(
 
 def run(connections: int = 32) -> dict[str, object]:
     database = migrated_postgres("referral")
-    headers = {
-        "Authorization": f"Bearer {token('referral:write', 'referral:read')}",
-        "Content-Type": "application/fhir+json",
-    }
+    headers = fhir_headers("referral:write", "referral:read")
     try:
         env = {"REFERRAL_DATABASE_URL": database, "REFERRAL_LOG_LEVEL": "WARNING"}
         with serve("referral_api.main:create_app", env=env, workers=WORKERS) as url:

@@ -17,11 +17,11 @@ from bench.common import (
     Load,
     bare_rps,
     drop,
+    fhir_headers,
     main_with_connections,
     migrated_postgres,
     resident_memory,
     serve,
-    token,
     warmed_wrk,
 )
 from signpost_schemas import systems
@@ -81,10 +81,7 @@ async def _seed(url: str, headers: dict[str, str], requester: str, count: int) -
 def run(connections: int = 32) -> dict[str, object]:
     bare = bare_rps(connections)
     database = migrated_postgres("referral")
-    write_headers = {
-        "Authorization": f"Bearer {token('referral:write', 'referral:read')}",
-        "Content-Type": "application/fhir+json",
-    }
+    write_headers = fhir_headers("referral:write", "referral:read")
     try:
         env = {"REFERRAL_DATABASE_URL": database, "REFERRAL_LOG_LEVEL": "WARNING"}
         with serve("referral_api.main:create_app", env=env) as url:

@@ -39,6 +39,14 @@ def fields_of(row: dict[str, Any], expected: dict[str, Any]) -> dict[str, Any]:
     return {name: row[name] for name in expected}
 
 
+def link_rows(earlier: str, later: str, kind: str) -> list[tuple[str, str, str]]:
+    """(referral, linked referral, link type) in both directions, as the linkage rules store a
+    link between two referrals of one person: a `re-referral`, or any other kind as concurrent."""
+    if kind == "re-referral":
+        return [(later, earlier, "re-referral-of"), (earlier, later, "re-referred-as")]
+    return [(earlier, later, "concurrent-other-role"), (later, earlier, "concurrent-other-role")]
+
+
 ATTENDANCE_CODES = {
     "attended": "5",
     "dna": "3",
@@ -363,15 +371,7 @@ class Dataset:
     def link(self, earlier: str, later: str, kind: str) -> None:
         """Link two referrals as the linkage rules would (both directions)."""
         person_key = next(r for r in self.rows(Referral) if r["id"] == later)["person_key"]
-        pairs = (
-            [(later, earlier, "re-referral-of"), (earlier, later, "re-referred-as")]
-            if kind == "re-referral"
-            else [
-                (earlier, later, "concurrent-other-role"),
-                (later, earlier, "concurrent-other-role"),
-            ]
-        )
-        for referral_id, linked, link_type in pairs:
+        for referral_id, linked, link_type in link_rows(earlier, later, kind):
             self.rows(ReferralLink).append(
                 {
                     "referral_id": referral_id,

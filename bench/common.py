@@ -5,6 +5,7 @@ returns them as a dict so `bench.run` can collect a summary. No benchmark assert
 time: figures are reported, targets are compared in the printed output only.
 """
 
+import argparse
 import asyncio
 import json
 import os
@@ -14,10 +15,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -79,16 +81,15 @@ def token(*scopes: str) -> str:
     return mint_development_token(granted, lifetime_seconds=3600)
 
 
-@contextmanager
-def serve(
-    factory: str, *, env: dict[str, str] | None = None, workers: int = WORKERS
-) -> Iterator[str]:
-    """Run `factory` (module:function) under uvicorn with production-like settings; yield its URL.
+def fhir_headers(*scopes: str) -> dict[str, str]:
+    """Headers of a request sending FHIR JSON with a development token of `scopes`."""
+    return {"Authorization": f"Bearer {token(*scopes)}", "Content-Type": "application/fhir+json"}
 
-    uvloop + httptools, `workers` processes, no access log, warnings-only logging.
-    """
-    port = free_port()
-    command = [
+
+def uvicorn_command(factory: str, port: int) -> list[str]:
+    """uvicorn serving `factory` (module:function) on loopback, quietly: no access log, warnings
+    only. Callers add what they tune (workers, event loop)."""
+    return [
         sys.executable,
         "-m",
         "uvicorn",
@@ -98,32 +99,44 @@ def serve(
         "127.0.0.1",
         "--port",
         str(port),
-        "--workers",
-        str(workers),
-        "--loop",
-        "uvloop",
-        "--http",
-        "httptools",
         "--no-access-log",
         "--log-level",
         "warning",
     ]
+
+
+def wait_until_up(url: str, factory: str, process: subprocess.Popen[bytes]) -> None:
+    """Return once `url` answers `/_ping`; raise if the process exits or a minute passes."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{url}/_ping", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"{factory} did not start")
+        time.sleep(0.2)
+
+
+@contextmanager
+def serve(
+    factory: str, *, env: dict[str, str] | None = None, workers: int = WORKERS
+) -> Iterator[str]:
+    """Run `factory` (module:function) under uvicorn with production-like settings; yield its URL.
+
+    uvloop + httptools, `workers` processes, no access log, warnings-only logging.
+    """
+    port = free_port()
+    tuning = ["--workers", str(workers), "--loop", "uvloop", "--http", "httptools"]
+    command = [*uvicorn_command(factory, port), *tuning]
     # Benchmarks drive one client far past any per-client quota: measure the service, not the limit.
     unlimited = {f"{p}_RATE_LIMIT_PER_MINUTE": "0" for p in ("REFERRAL", "DIRECTORY", "SCREENING")}
     process = subprocess.Popen(command, env={**os.environ, **unlimited, **(env or {})})
     url = f"http://127.0.0.1:{port}"
     _SERVED[url] = process.pid
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/_ping", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{factory} did not start")
-            time.sleep(0.2)
+        wait_until_up(url, factory, process)
         yield url
     finally:
         _SERVED.pop(url, None)
@@ -229,6 +242,11 @@ def wrk(
         "WRK_NHS_MARKER": nhs_number_marker or "",
     }
     command = [binary, f"-t{threads}", f"-c{connections}", f"-d{duration}s", "-s", str(LUA), url]
+    return run_wrk(command, env)
+
+
+def run_wrk(command: list[str], env: dict[str, str]) -> Load:
+    """Run a wrk command whose Lua script prints a JSON summary line; return what it measured."""
     result = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
     line = next((x for x in result.stdout.splitlines() if x.startswith('{"requests"')), None)
     if line is None:
@@ -247,8 +265,24 @@ def wrk(
     )
 
 
+def warmed_wrk(url: str, *, duration: int = DURATION, **options: Any) -> Load:
+    """`wrk` after a two-second warm-up run of the same load, whose figures are dropped."""
+    wrk(url, duration=2, **options)
+    return wrk(url, duration=duration, **options)
+
+
+def main_with_connections(
+    description: str, run: Callable[[int], object], argv: list[str] | None
+) -> int:
+    """The command line of a benchmark whose one option is how many connections wrk opens."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args(argv)
+    run(args.connections)
+    return 0
+
+
 def bare_rps(connections: int = 32) -> Load:
     """A bare FastAPI endpoint under the same server settings: the yardstick for ratios."""
     with serve("bench.bare:create_app") as url:
-        wrk(f"{url}/ping", duration=2, connections=connections)  # warm-up
-        return wrk(f"{url}/ping", connections=connections)
+        return warmed_wrk(f"{url}/ping", connections=connections)

@@ -39,7 +39,16 @@ import httpx
 from tests.screening.builders import barts_answers, screening_response
 from tests.support.messages import final_state, journey, journeys
 
-from bench.common import drop, free_port, migrated_postgres, serve, token
+from bench.common import (
+    drop,
+    fhir_headers,
+    free_port,
+    migrated_postgres,
+    serve,
+    token,
+    uvicorn_command,
+    wait_until_up,
+)
 from bench.faults_import import directory_import_killed
 from bench.faults_jwks import jwks_down, jwks_slow
 from bench.faults_writes import person_writes
@@ -135,10 +144,7 @@ def postgres_restart(
 
 
 async def _send_all(urls: list[str], messages: list[dict[str, Any]], concurrency: int) -> int:
-    headers = {
-        "Authorization": f"Bearer {token('referral:write', 'referral:read')}",
-        "Content-Type": "application/fhir+json",
-    }
+    headers = fhir_headers("referral:write", "referral:read")
     queue: asyncio.Queue[tuple[int, dict[str, Any]]] = asyncio.Queue()
     for item in enumerate(messages):
         queue.put_nowait(item)
@@ -162,10 +168,7 @@ async def _send_all(urls: list[str], messages: list[dict[str, Any]], concurrency
 
 async def _send_in_order(url: str, journeys: list[list[dict[str, Any]]], concurrency: int) -> int:
     """Each journey's messages in order; journeys side by side."""
-    headers = {
-        "Authorization": f"Bearer {token('referral:write', 'referral:read')}",
-        "Content-Type": "application/fhir+json",
-    }
+    headers = fhir_headers("referral:write", "referral:read")
     refused = 0
     semaphore = asyncio.Semaphore(concurrency)
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as client:
@@ -248,20 +251,7 @@ class _Process:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--factory",
-                self.factory,
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--no-access-log",
-                "--log-level",
-                "warning",
-            ],
+            uvicorn_command(self.factory, self.port),
             env={
                 **os.environ,
                 "SCREENING_RATE_LIMIT_PER_MINUTE": "0",
@@ -271,14 +261,7 @@ class _Process:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/_ping", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.2)
-        raise RuntimeError(f"{self.factory} did not start")
+        wait_until_up(self.url, self.factory, self.process)
 
     def kill(self) -> None:
         assert self.process is not None
@@ -342,10 +325,7 @@ def screens_referral_killed(screens: int = 1000, kill_after: int = 300) -> dict[
 async def _submit_screens(
     url: str, body: str, count: int, kill_after: int, referral: _Process
 ) -> int:
-    headers = {
-        "Authorization": f"Bearer {token('screening:write')}",
-        "Content-Type": "application/fhir+json",
-    }
+    headers = fhir_headers("screening:write")
     refused = 0
     sent = 0
     semaphore = asyncio.Semaphore(16)

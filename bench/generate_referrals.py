@@ -30,6 +30,7 @@ from typing import Any
 
 import asyncpg
 import orjson
+from tests.support.reports import link_rows
 
 from referral_api.config import ReferralSettings
 from referral_api.reports import facts
@@ -365,15 +366,7 @@ class Generator:
                 recent.pop(0)
             if link is not None:
                 other, kind = link
-                pairs = (
-                    [(ident, other, "re-referral-of"), (other, ident, "re-referred-as")]
-                    if kind == "re-referral"
-                    else [
-                        (ident, other, "concurrent-other-role"),
-                        (other, ident, "concurrent-other-role"),
-                    ]
-                )
-                for a, b, link_type in pairs:
+                for a, b, link_type in link_rows(earlier=other, later=ident, kind=kind):
                     tables["referral_link"].append((a, b, link_type, nhs_number))
         return tables
 

@@ -7,15 +7,12 @@ Measures, under the same uvicorn settings as the other benchmarks:
 Referrals are seeded first through `new` messages.
 """
 
-import argparse
 import asyncio
 import json
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
 
 import httpx
 from tests.support.messages import contact, emis_patient, emis_service_request, message
@@ -24,10 +21,12 @@ from bench.common import (
     Load,
     drop,
     ensure_wrk,
+    fhir_headers,
+    main_with_connections,
     migrated_postgres,
     resident_memory,
+    run_wrk,
     serve,
-    token,
 )
 
 UPDATE_TARGET = 1500
@@ -142,30 +141,12 @@ def drive(
             str(script),
             f"{url}/fhir/$process-message",
         ]
-        result = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
-    line = next((x for x in result.stdout.splitlines() if x.startswith('{"requests"')), None)
-    if line is None:
-        raise RuntimeError(f"wrk printed no summary:\n{result.stdout}\n{result.stderr}")
-    figures: dict[str, Any] = json.loads(line)
-    seconds = figures["duration_us"] / 1e6
-    return Load(
-        requests=figures["requests"],
-        seconds=seconds,
-        rps=figures["requests"] / seconds,
-        p50_ms=figures["p50"] / 1000,
-        p90_ms=figures["p90"] / 1000,
-        p95_ms=figures["p95"] / 1000,
-        p99_ms=figures["p99"] / 1000,
-        failures=figures["failures"],
-    )
+        return run_wrk(command, env)
 
 
 def run(connections: int = 32) -> dict[str, object]:
     database = migrated_postgres("referral")
-    headers = {
-        "Authorization": f"Bearer {token('referral:write', 'referral:read')}",
-        "Content-Type": "application/fhir+json",
-    }
+    headers = fhir_headers("referral:write", "referral:read")
     try:
         env = {"REFERRAL_DATABASE_URL": database, "REFERRAL_LOG_LEVEL": "WARNING"}
         with serve("referral_api.main:create_app", env=env, workers=WORKERS) as url:
@@ -188,11 +169,7 @@ def run(connections: int = 32) -> dict[str, object]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--connections", type=int, default=32)
-    args = parser.parse_args(argv)
-    run(args.connections)
-    return 0
+    return main_with_connections(__doc__ or "", run, argv)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ Measures, in one run and under the same uvicorn settings and worker count:
 Targets: create >= 0.35 x bare, search >= 0.25 x bare.
 """
 
-import argparse
 import asyncio
 import json
 import sys
@@ -18,11 +17,12 @@ from bench.common import (
     Load,
     bare_rps,
     drop,
+    fhir_headers,
+    main_with_connections,
     migrated_postgres,
     resident_memory,
     serve,
-    token,
-    wrk,
+    warmed_wrk,
 )
 from signpost_schemas import systems
 
@@ -81,26 +81,13 @@ async def _seed(url: str, headers: dict[str, str], requester: str, count: int) -
 def run(connections: int = 32) -> dict[str, object]:
     bare = bare_rps(connections)
     database = migrated_postgres("referral")
-    write_headers = {
-        "Authorization": f"Bearer {token('referral:write', 'referral:read')}",
-        "Content-Type": "application/fhir+json",
-    }
+    write_headers = fhir_headers("referral:write", "referral:read")
     try:
         env = {"REFERRAL_DATABASE_URL": database, "REFERRAL_LOG_LEVEL": "WARNING"}
         with serve("referral_api.main:create_app", env=env) as url:
             body = json.dumps(referral_body(MARKER, nhs_number=NHS_MARKER))
             endpoint = f"{url}/fhir/ServiceRequest"
-            wrk(
-                endpoint,
-                method="POST",
-                body=body,
-                headers=write_headers,
-                unique_marker=MARKER,
-                nhs_number_marker=NHS_MARKER,
-                duration=2,
-                connections=connections,
-            )  # warm-up
-            create = wrk(
+            create = warmed_wrk(
                 endpoint,
                 method="POST",
                 body=body,
@@ -113,8 +100,7 @@ def run(connections: int = 32) -> dict[str, object]:
             search_url = f"{endpoint}?requester=Y01234&_count=20"
             check = httpx.get(search_url, headers=write_headers).json()
             assert len(check["entry"]) == 20 and check["total"] == 400, "search seed is wrong"
-            wrk(search_url, headers=write_headers, duration=2, connections=connections)
-            search = wrk(search_url, headers=write_headers, connections=connections)
+            search = warmed_wrk(search_url, headers=write_headers, connections=connections)
             resident_memory(url, "referral-api")
     finally:
         drop(database)
@@ -146,11 +132,7 @@ def report(bare: Load, create: Load, search: Load) -> dict[str, object]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--connections", type=int, default=32)
-    args = parser.parse_args(argv)
-    run(args.connections)
-    return 0
+    return main_with_connections(__doc__ or "", run, argv)
 
 
 if __name__ == "__main__":

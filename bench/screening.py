@@ -23,11 +23,11 @@ from tests.support.reports import synthetic_nhs_numbers
 from bench.common import (
     DURATION,
     drop,
+    fhir_headers,
     migrated_postgres,
     resident_memory,
     serve,
-    token,
-    wrk,
+    warmed_wrk,
 )
 from signpost_schemas import systems
 
@@ -168,10 +168,7 @@ def wait_for_drain(url: str, headers: dict[str, str], limit_seconds: float = 300
 def run(connections: int, rate: int, seconds: int) -> dict[str, object]:
     referral_db = migrated_postgres("referral")
     screening_db = migrated_postgres("screening")
-    headers = {
-        "Authorization": f"Bearer {token('screening:write', 'screening:read', 'referral:read')}",
-        "Content-Type": "application/fhir+json",
-    }
+    headers = fhir_headers("screening:write", "screening:read", "referral:read")
     try:
         referral_env = {"REFERRAL_DATABASE_URL": referral_db, "REFERRAL_LOG_LEVEL": "WARNING"}
         with serve("referral_api.main:create_app", env=referral_env, workers=1) as referral_url:
@@ -183,16 +180,7 @@ def run(connections: int, rate: int, seconds: int) -> dict[str, object]:
             with serve("screening_api.main:create_app", env=screening_env) as url:
                 endpoint = f"{url}/fhir/QuestionnaireResponse"
                 body = json.dumps(positive_screen(NHS_MARKER))
-                wrk(
-                    endpoint,
-                    method="POST",
-                    body=body,
-                    headers=headers,
-                    duration=2,
-                    connections=connections,
-                    nhs_number_marker=NHS_MARKER,
-                )  # warm-up
-                saturation = wrk(
+                saturation = warmed_wrk(
                     endpoint,
                     method="POST",
                     body=body,

@@ -7,6 +7,7 @@ asserts on those, so tests stay independent without emptying tables.
 """
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -32,26 +33,32 @@ async def _service(url: str, *, samples: bool) -> FastAPI:
     )
 
 
+@asynccontextmanager
+async def _running_service(
+    backend: str, session_tmp: Path, *, samples: bool
+) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    """A directory on a fresh migrated database, served until the session ends, then dropped."""
+    url = await migrated_database(backend, session_tmp, "directory")
+    app = await _service(url, samples=samples)
+    async with running(app, "http://directory.test") as client:
+        yield app, client
+    await drop_database(url)
+
+
 @pytest.fixture(scope="session")
 async def seeded_service(
     backend: str, session_tmp: Path
 ) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
-    url = await migrated_database(backend, session_tmp, "directory")
-    app = await _service(url, samples=True)
-    async with running(app, "http://directory.test") as client:
-        yield app, client
-    await drop_database(url)
+    async with _running_service(backend, session_tmp, samples=True) as served:
+        yield served
 
 
 @pytest.fixture(scope="session")
 async def writable_service(
     backend: str, session_tmp: Path
 ) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
-    url = await migrated_database(backend, session_tmp, "directory")
-    app = await _service(url, samples=False)
-    async with running(app, "http://directory.test") as client:
-        yield app, client
-    await drop_database(url)
+    async with _running_service(backend, session_tmp, samples=False) as served:
+        yield served
 
 
 @pytest.fixture

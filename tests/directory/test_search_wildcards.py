@@ -62,28 +62,17 @@ async def test_fhir_organization_name_takes_wildcards_literally(client):
     assert all("%" in e["resource"]["name"] for e in everything.get("entry", []))
 
 
+def _named(name: str, kind: str) -> dict[str, str]:
+    """A taxonomy or taxonomy term body with a fresh id and the given name."""
+    return {"id": new_id(), "name": name, "description": f"Synthetic {kind}"}
+
+
 async def test_taxonomy_and_term_searches_take_wildcards_literally(client):
     word = token()
-    taxonomy = await create(
-        client,
-        "/taxonomies",
-        {"id": new_id(), "name": f"{word} 100% list", "description": "Synthetic taxonomy"},
-    )
-    await create(
-        client,
-        "/taxonomies",
-        {"id": new_id(), "name": f"{word} 1000 list", "description": "Synthetic taxonomy"},
-    )
-    term = await create(
-        client,
-        "/taxonomy_terms",
-        {"id": new_id(), "name": f"{word} snake_case", "description": "Synthetic term"},
-    )
-    await create(
-        client,
-        "/taxonomy_terms",
-        {"id": new_id(), "name": f"{word} snakeXcase", "description": "Synthetic term"},
-    )
+    taxonomy = await create(client, "/taxonomies", _named(f"{word} 100% list", "taxonomy"))
+    await create(client, "/taxonomies", _named(f"{word} 1000 list", "taxonomy"))
+    term = await create(client, "/taxonomy_terms", _named(f"{word} snake_case", "term"))
+    await create(client, "/taxonomy_terms", _named(f"{word} snakeXcase", "term"))
 
     taxonomies = await all_items(client, f"/taxonomies?search={quote(f'{word} 100%')}")
     every_percent = await all_items(client, f"/taxonomies?search={quote('%')}")

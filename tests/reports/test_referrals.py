@@ -29,24 +29,12 @@ def _people_dataset() -> Dataset:
         age_band="25-34",
         lsoa="E01000158",
     )
+    # Referrals a care navigator sent from the mental health trust's RiO.
+    from_rio = {"role": "care-navigator", "source": "mental-health", "source_system": "rio"}
     d.referral(authored="2026-01-05", person="ann", details=east)
-    d.referral(
-        authored="2026-01-09",
-        person="ann",
-        details=east,
-        role="care-navigator",
-        source="mental-health",
-        source_system="rio",
-    )
+    d.referral(authored="2026-01-09", person="ann", details=east, **from_rio)
     d.referral(authored="2026-01-20", person="bob", details=west)
-    d.referral(
-        authored="2026-01-31",
-        person="cat",
-        details=east,
-        role="care-navigator",
-        source="mental-health",
-        source_system="rio",
-    )
+    d.referral(authored="2026-01-31", person="cat", details=east, **from_rio)
     d.referral(authored="2026-02-01", person="dan", details=west)
     d.referral(
         authored="2026-02-14",

@@ -6,7 +6,7 @@ import pytest
 
 from referral_api.reports.distributions import merged, percentile
 from tests.reports.conftest import UNSUPPRESSED
-from tests.support.reports import Dataset, Person
+from tests.support.reports import Dataset, Person, fields_of
 
 
 def test_percentiles_interpolate_between_ranks():
@@ -96,23 +96,7 @@ async def test_dna_rate_counts_attended_dna_and_not_seen_as_due(load, report):
     await load(d)
     body = await report("attendance", unsuppressed=True)
     total = body["totals"][0]
-    assert {
-        k: total[k]
-        for k in (
-            "referrals_with_contact",
-            "contacts",
-            "attended",
-            "dna",
-            "not_seen",
-            "cancelled_by_patient",
-            "cancelled_by_provider",
-            "booked",
-            "appointments_due",
-            "dna_rate",
-            "referrals_with_dna",
-            "referrals_with_dna_rate",
-        )
-    } == {
+    expected = {
         "referrals_with_contact": 2,
         "contacts": 8,
         "attended": 3,
@@ -126,6 +110,7 @@ async def test_dna_rate_counts_attended_dna_and_not_seen_as_due(load, report):
         "referrals_with_dna": 1,
         "referrals_with_dna_rate": 50.0,
     }
+    assert fields_of(total, expected) == expected
 
 
 async def test_outcomes_count_each_referral_in_its_current_status(load, report):
@@ -138,19 +123,7 @@ async def test_outcomes_count_each_referral_in_its_current_status(load, report):
     d.referral(details=Person(), status="closed", ended_days=30, closure_reason="needs-met")
     await load(d)
     total = (await report("outcomes", unsuppressed=True))["totals"][0]
-    assert {
-        k: total[k]
-        for k in (
-            "referrals",
-            "received",
-            "accepted",
-            "declined",
-            "cancelled",
-            "closed",
-            "closed_rate",
-            "declined_rate",
-        )
-    } == {
+    expected = {
         "referrals": 6,
         "received": 1,
         "accepted": 1,
@@ -160,6 +133,7 @@ async def test_outcomes_count_each_referral_in_its_current_status(load, report):
         "closed_rate": 33.3,
         "declined_rate": 16.7,
     }
+    assert fields_of(total, expected) == expected
 
 
 async def test_closure_and_decline_reasons_with_their_share(load, report):

@@ -32,6 +32,21 @@ from signpost_schemas import codes, systems
 from signpost_schemas.fhir.gaps import Gap
 from signpost_schemas.fhir.service_use import six_months
 
+
+def fields_of(row: dict[str, Any], expected: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a report row that `expected` names, to compare a row with hand-computed
+    values for the measures a test is about (a missing field fails with a KeyError)."""
+    return {name: row[name] for name in expected}
+
+
+def link_rows(earlier: str, later: str, kind: str) -> list[tuple[str, str, str]]:
+    """(referral, linked referral, link type) in both directions, as the linkage rules store a
+    link between two referrals of one person: a `re-referral`, or any other kind as concurrent."""
+    if kind == "re-referral":
+        return [(later, earlier, "re-referral-of"), (earlier, later, "re-referred-as")]
+    return [(earlier, later, "concurrent-other-role"), (later, earlier, "concurrent-other-role")]
+
+
 ATTENDANCE_CODES = {
     "attended": "5",
     "dna": "3",
@@ -356,15 +371,7 @@ class Dataset:
     def link(self, earlier: str, later: str, kind: str) -> None:
         """Link two referrals as the linkage rules would (both directions)."""
         person_key = next(r for r in self.rows(Referral) if r["id"] == later)["person_key"]
-        pairs = (
-            [(later, earlier, "re-referral-of"), (earlier, later, "re-referred-as")]
-            if kind == "re-referral"
-            else [
-                (earlier, later, "concurrent-other-role"),
-                (later, earlier, "concurrent-other-role"),
-            ]
-        )
-        for referral_id, linked, link_type in pairs:
+        for referral_id, linked, link_type in link_rows(earlier, later, kind):
             self.rows(ReferralLink).append(
                 {
                     "referral_id": referral_id,

@@ -66,6 +66,14 @@ async def test_waits_to_first_contact_and_closure(load, report):
     assert total["first_contact_p90"] == 8.5
 
 
+async def test_waits_when_no_referral_matches(load, report):
+    await load(_waits())
+    body = await report("waiting-times", unsuppressed=True, role="care-coordinator")
+    [row] = body["rows"]
+    assert (row["referrals"], row["first_contact"], row["closed"]) == (0, 0, 0)
+    assert (row["first_contact_median"], row["closure_median"]) == (None, None)
+
+
 async def test_waits_of_small_groups_are_withheld_with_their_counts(load, report):
     await load(_waits())
     body = await report("waiting-times", group_by="role")

@@ -537,7 +537,8 @@ class ReportRepository:
             first,
             closure,
             *(
-                cast(func.sum(pairs.c[name]), BigInteger).label(name)
+                # 0, not NULL, when nothing matches (the grand total of no rows)
+                cast(func.coalesce(func.sum(pairs.c[name]), 0), BigInteger).label(name)
                 for name in ("referrals", key_of("referrals"))
             ),
             func.grouping(first, closure).label("grouping_set"),

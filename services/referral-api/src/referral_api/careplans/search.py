@@ -10,10 +10,10 @@ from datetime import date, time, timedelta
 
 from referral_api.lifecycle.search import referral_ids
 from referral_api.referrals.search import (
-    PATIENT_DOCUMENTATION,
     PATIENT_PARAMETERS,
     ReferralFilter,
     organisations,
+    patient_parameters,
     patient_value,
     system_code,
 )
@@ -42,16 +42,7 @@ BASED_ON = SearchParameter(
 )
 PARAMETERS = [
     BASED_ON,
-    *(
-        SearchParameter(
-            name,
-            "token",
-            PATIENT_DOCUMENTATION,
-            None if name == "patient.identifier" else f"{CP}-{name.split(':')[0]}",
-            example="https://fhir.nhs.uk/Id/nhs-number|9434765919",
-        )
-        for name in PATIENT_PARAMETERS
-    ),
+    *patient_parameters(CP),
     SearchParameter(
         "status",
         "token",

@@ -29,6 +29,22 @@ PATIENT_DOCUMENTATION = (
 # The chained and :identifier forms of the person: all three mean the same.
 PATIENT_PARAMETERS = ("patient.identifier", "patient:identifier", "subject:identifier")
 
+
+def patient_parameters(definitions: str) -> list[SearchParameter]:
+    """The person's search parameters of a resource whose standard definitions are at
+    `definitions` (`patient.identifier` is ours: it has no standard definition)."""
+    return [
+        SearchParameter(
+            name,
+            "token",
+            PATIENT_DOCUMENTATION,
+            None if name == "patient.identifier" else f"{definitions}-{name.split(':')[0]}",
+            example="https://fhir.nhs.uk/Id/nhs-number|9434765919",
+        )
+        for name in PATIENT_PARAMETERS
+    ]
+
+
 PARAMETERS = [
     ID,
     LAST_UPDATED,
@@ -39,16 +55,7 @@ PARAMETERS = [
         f"{SR}-identifier",
         example="https://emis.example/referral-id|EMIS-2026-000123",
     ),
-    *(
-        SearchParameter(
-            name,
-            "token",
-            PATIENT_DOCUMENTATION,
-            None if name == "patient.identifier" else f"{SR}-{name.split(':')[0]}",
-            example="https://fhir.nhs.uk/Id/nhs-number|9434765919",
-        )
-        for name in PATIENT_PARAMETERS
-    ),
+    *patient_parameters(SR),
     SearchParameter(
         "status",
         "token",

@@ -53,7 +53,7 @@ from signpost_platform.db import (
     lock_keys,
 )
 from signpost_platform.fhir.search import DateRange, Token
-from signpost_platform.paging import page, sort_order
+from signpost_platform.paging import sorted_page
 from signpost_schemas import systems
 
 
@@ -595,15 +595,8 @@ class ReferralRepository:
         self, search: ReferralFilter, reach: Reach = EVERY_ORGANISATION
     ) -> tuple[int | None, list[StoredReferral]]:
         conditions = [*referral_conditions(search), *reach.conditions()]
-        statement = select(*_STORED).where(*conditions).order_by(*sort_order(Referral, search.sort))
-        total, rows = await page(
-            self.session,
-            statement,
-            Referral,
-            conditions,
-            count=search.count,
-            offset=search.offset,
-            with_total=search.with_total,
+        total, rows = await sorted_page(
+            self.session, select(*_STORED), Referral, conditions, search
         )
         return total, [StoredReferral(*row) for row in rows]
 

@@ -248,8 +248,10 @@ async def execute_writes(session: AsyncSession, writes: Sequence[Write]) -> list
 
 
 # The statements combined, by the identities of their parts (statements built once), which the
-# entry keeps alive so an identity is never reused.
+# entry keeps alive so an identity is never reused. Bounded: statements built per request would
+# otherwise fill it (they are combined without the cache once it is full).
 _TOGETHER: dict[tuple[int, ...], tuple[tuple[UpdateBase, ...], AnySelect]] = {}
+_TOGETHER_MOST = 512
 
 
 def _together(statements: tuple[UpdateBase, ...]) -> AnySelect:
@@ -262,7 +264,9 @@ def _together(statements: tuple[UpdateBase, ...]) -> AnySelect:
             for index, statement in enumerate(statements)
         ]
         counts = [select(func.count()).select_from(cte).scalar_subquery() for cte in ctes]
-        found = _TOGETHER[key] = (statements, select(*counts).add_cte(*ctes))
+        found = (statements, select(*counts).add_cte(*ctes))
+        if len(_TOGETHER) < _TOGETHER_MOST:
+            _TOGETHER[key] = found
     return found[1]
 
 

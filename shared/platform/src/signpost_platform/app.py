@@ -10,6 +10,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from signpost_platform import health, smart
 from signpost_platform.auth import Authenticator
 from signpost_platform.bodies import check_body
+from signpost_platform.collector import serving_collector
 from signpost_platform.db import Database
 from signpost_platform.errors import install_error_handlers
 from signpost_platform.logging import configure_logging
@@ -83,7 +84,8 @@ def create_app(
         try:
             await app.state.authenticator.start()
             async with _enter_all(app, lifecycles):
-                yield
+                with serving_collector():
+                    yield
         finally:
             await app.state.authenticator.close()
             await app.state.database.dispose()

@@ -12,6 +12,7 @@ from referral_api.messages import service as messages
 from referral_api.referrals import service as referrals
 from referral_api.referrals.access import Reach
 from referral_api.referrals.repository import StoredReferral
+from signpost_platform.audit import AuditEvent
 from signpost_platform.fhir.search import Token
 from signpost_schemas.fhir.gaps import Gap
 from signpost_schemas.fhir.service_request import ServiceRequest
@@ -25,8 +26,10 @@ async def create_referral(
     reach: Reach,
     gaps: list[Gap],
     settings: messages.Settings,
+    event: AuditEvent | None = None,
 ) -> referrals.CreateOutcome:
-    """Create a referral (or find the one `if_none_exist` names) and release its held updates."""
+    """Create a referral (or find the one `if_none_exist` names) and release its held updates;
+    `event` is the create's audit event (`referrals.create`)."""
 
     async def release(stored: StoredReferral, arrived: ServiceRequest) -> bool:
         return await messages.release_held(session, arrived, stored.id, settings) > 0
@@ -39,4 +42,5 @@ async def create_referral(
         gaps=gaps,
         linkage_window_days=settings.linkage_window_days,
         after_create=release,
+        event=event,
     )

@@ -117,9 +117,9 @@ class AuditEvent:
 
 # Turns `synchronous_commit` off for the statement's own transaction (`_without_flush_wait`).
 _RELAXED = select(text("set_config('synchronous_commit', 'off', true)")).cte("relaxed")
-# The bind parameters of the event in a statement that also reads (`AuditTrail.reading`) are
-# prefixed, so they never meet the read's own.
-_READING_PREFIX = "audit_"
+# The bind parameters of the event in a statement that also reads or writes (`AuditTrail.reading`,
+# `alongside`, `writing`) are prefixed, so they never meet the statement's own.
+_EVENT_PREFIX = "audit_"
 
 
 class AuditTrail:
@@ -161,7 +161,7 @@ class AuditTrail:
         record is there); the statement answers `answer(rows of found)`, by default those rows.
         `found`'s column `id` is the record's id, which the event names (not the id asked for:
         an id too long for the event's column is simply not found, as it is without the event).
-        Run it with `reading_parameters(event)` added to `found`'s parameters: a read and its
+        Run it with `event_parameters(event)` added to `found`'s parameters: a read and its
         event in one round trip."""
         rows = found.cte("found")
         event = self._event(rows.join(_RELAXED, true()), resource_id=rows.c.id)
@@ -171,28 +171,41 @@ class AuditTrail:
         """`statement` (a SELECT) and the insert of one event in one PostgreSQL statement, for a
         read session (`commits_each_statement`): the event is written whatever `statement`
         finds, committed with it without waiting for the WAL flush. Run it with
-        `reading_parameters(event)` added to `statement`'s parameters: a search's follow-up
+        `event_parameters(event)` added to `statement`'s parameters: a search's follow-up
         read (its links) and its event in one round trip."""
         return statement.add_cte(self._event(_RELAXED))
 
-    def _event(self, source: FromClause, resource_id: ColumnElement[str] | None = None) -> CTE:
-        """The insert of an event, once for each row of `source`, as a CTE; its values bind
-        parameters (`reading_parameters`), but its `resource_id` when a column gives it."""
+    def writing(self, statement: AnySelect, resource_id: ColumnElement[str]) -> AnySelect:
+        """`statement` (a PostgreSQL write) and the insert of one event in one statement, for a
+        write session: the event commits with the change it records, as durably. It names
+        `resource_id` (an expression of `statement`'s parameters, such as the new record's id).
+        Run it with `event_parameters(event)` added to `statement`'s parameters."""
+        return statement.add_cte(self._event(None, resource_id))
+
+    def _event(
+        self, source: FromClause | None, resource_id: ColumnElement[str] | None = None
+    ) -> CTE:
+        """The insert of an event, once for each row of `source` (once without one), as a CTE;
+        its values bind parameters (`event_parameters`), but its `resource_id` when an
+        expression gives it."""
         columns = [column for column in self.table.columns if column.name != "id"]
         values = select(
             *(
                 resource_id
                 if c.name == "resource_id" and resource_id is not None
-                else bindparam(_READING_PREFIX + c.name, type_=c.type)
+                else bindparam(_EVENT_PREFIX + c.name, type_=c.type)
                 for c in columns
             )
-        ).select_from(source)
+        )
+        if source is not None:
+            values = values.select_from(source)
         return insert(self.table).from_select([c.name for c in columns], values).cte("event")
 
     @staticmethod
-    def reading_parameters(event: AuditEvent) -> dict[str, Any]:
-        """The event's bind parameters in a statement made by `reading`."""
-        return {_READING_PREFIX + name: value for name, value in event.values().items()}
+    def event_parameters(event: AuditEvent) -> dict[str, Any]:
+        """The event's bind parameters in a statement made by `reading`, `alongside` or
+        `writing`."""
+        return {_EVENT_PREFIX + name: value for name, value in event.values().items()}
 
     def router(self) -> APIRouter:
         """`GET /audit`: events newest first, filtered by record, actor, action and time."""

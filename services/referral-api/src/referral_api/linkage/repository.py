@@ -129,7 +129,7 @@ class LinkageRepository:
         `event` (a search's audit event) is written too: in the same statement in a read
         session on PostgreSQL (one round trip), else before the links are read."""
         if event is not None and referral_ids and commits_each_statement(self.session):
-            parameters = {"keys": list(referral_ids), **trail.reading_parameters(event)}
+            parameters = {"keys": list(referral_ids), **trail.event_parameters(event)}
             rows = await execute_core(self.session, _LINKS_SHOWN_RECORDED, parameters)
             return [shown_link(row) for row in rows]
         if event is not None:

@@ -1,5 +1,6 @@
 """All SQL about referrals."""
 
+import dataclasses
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -290,6 +291,8 @@ def _insert_with_children() -> Select[bool, bool]:
 
 
 _INSERT_WITH_CHILDREN = _insert_with_children()
+# The same with the create's audit event, which names the new referral.
+_INSERT_WITH_CHILDREN_AND_EVENT = trail.writing(_INSERT_WITH_CHILDREN, bindparam("id"))
 
 
 # Statements are built once per reach (an organisation, or every one): building one costs more
@@ -362,7 +365,7 @@ class ReferralRepository:
             await execute_core(
                 self.session,
                 _recorded_by_id(reach),
-                {"key": referral_id, **trail.reading_parameters(event)},
+                {"key": referral_id, **trail.event_parameters(event)},
             )
         )
         if not rows:
@@ -470,9 +473,11 @@ class ReferralRepository:
         *,
         source_system: str = "api",
         source_updated_at: datetime | None = None,
+        event: AuditEvent | None = None,
     ) -> Neighbours:
-        """Insert a referral, its identifiers and reasons (`columns.person_key` set); raises
-        IntegrityError if an identifier is already used. One statement on PostgreSQL.
+        """Insert a referral, its identifiers and reasons (`columns.person_key` set), and
+        `event` (its audit event, naming it) when given; raises IntegrityError if an identifier
+        is already used. One statement on PostgreSQL.
 
         Its `Neighbours` are exact for a caller that holds the person's and the identifiers'
         locks (taken before this statement): another writer of either has committed by then."""
@@ -492,9 +497,10 @@ class ReferralRepository:
             row = (
                 await execute_core(
                     self.session,
-                    _INSERT_WITH_CHILDREN,
+                    _INSERT_WITH_CHILDREN if event is None else _INSERT_WITH_CHILDREN_AND_EVENT,
                     {
                         **values,
+                        **(trail.event_parameters(event) if event is not None else {}),
                         "identifier_systems": [system for system, _ in identifiers],
                         "identifier_values": [value for _, value in identifiers],
                         "reason_ranks": [rank for rank, _ in ranked],
@@ -508,6 +514,8 @@ class ReferralRepository:
             return Neighbours(row.person_known, row.held)
         await execute_core(self.session, _INSERT_REFERRAL, values)
         await self._insert_children(stored.id, identifiers, reasons)
+        if event is not None:
+            await trail.write(self.session, dataclasses.replace(event, resource_id=stored.id))
         person_known, held = _neighbours_of(
             stored.id,
             columns.person_key,

@@ -127,10 +127,11 @@ async def create_service_request(
         settings=messages.Settings(
             request.app.state.settings.linkage_window_days, base_url(request)
         ),
+        event=AuditEvent(caller, "create", RESOURCE),
     )
     stored = outcome.referral
-    action = "create" if outcome.created else "read"
-    await trail.record(session, caller, action, RESOURCE, stored.id)
+    if not outcome.created:  # If-None-Exist matched: the caller read the existing referral
+        await trail.record(session, caller, "read", RESOURCE, stored.id)
     headers = {
         **version_headers(stored.version, stored.last_updated_at),
         **_version_location(request, stored.id, stored.version),

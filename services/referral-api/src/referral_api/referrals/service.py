@@ -75,11 +75,13 @@ async def create(
     gaps: list[Gap],
     linkage_window_days: int = 90,
     after_create: AfterCreate | None = None,
+    event: AuditEvent | None = None,
 ) -> CreateOutcome:
     """Store a new referral with its `gaps`, or return the one `if_none_exist` already names.
 
     `after_create` runs in the same transaction once the referral is stored; the outcome then
-    holds the referral as it stands after it.
+    holds the referral as it stands after it. `event`, the create's audit event, is written with
+    the referral (naming it) when one is created.
     """
     return await _retrying(
         session,
@@ -91,6 +93,7 @@ async def create(
             gaps=gaps,
             linkage_window_days=linkage_window_days,
             after_create=after_create,
+            event=event,
         ),
     )
 
@@ -117,6 +120,7 @@ async def _create(
     gaps: list[Gap],
     linkage_window_days: int,
     after_create: AfterCreate | None,
+    event: AuditEvent | None,
 ) -> CreateOutcome:
     reach.check_parties(resource)
     repository = ReferralRepository(session)
@@ -142,7 +146,7 @@ async def _create(
     columns, reasons = await _rows(session, resource)
     columns = dataclasses.replace(columns, person_key=person.key)
     try:
-        neighbours = await repository.insert(stored, columns, identifiers, reasons)
+        neighbours = await repository.insert(stored, columns, identifiers, reasons, event=event)
     except IntegrityError:
         await session.rollback()
         if if_none_exist is not None:

@@ -8,6 +8,7 @@ from signpost_platform.auth import Caller
 from tests.referral.conftest import READ, WRITE
 from tests.support.builders import NHS_NUMBERS, service_request
 from tests.support.clients import bearer
+from tests.support.messages import contact, emis_service_request, message, new_referral
 
 AUDITOR = bearer("audit:read", "audit:all-organisations")
 
@@ -36,6 +37,39 @@ async def test_create_read_update_and_search_are_audited(client):
     assert events[3]["returned_ids"] == [referral_id]
     assert {e["resource_type"] for e in events} == {"ServiceRequest"}
     assert NHS_NUMBERS[0] not in audit.text
+
+
+async def test_a_message_that_changes_a_referral_is_audited_and_a_resend_or_held_one_is_not(
+    client,
+):
+    created = await client.post(
+        "/fhir/$process-message", json=new_referral(timestamp="2026-10-02T09:00:00Z"), headers=WRITE
+    )
+    update = message(
+        emis_service_request(),
+        contact("contact-1", "2026-10-03T10:00:00Z"),
+        timestamp="2026-10-03T11:00:00Z",
+    )
+    first = await client.post("/fhir/$process-message", json=update, headers=WRITE)
+    resent = await client.post("/fhir/$process-message", json=update, headers=WRITE)
+    held = await client.post(
+        "/fhir/$process-message",
+        json=message(
+            emis_service_request(identifier="EMIS-UNKNOWN-1"), timestamp="2026-10-04T09:00:00Z"
+        ),
+        headers=WRITE,
+    )
+    assert [r.status_code for r in (created, first, resent, held)] == [200, 200, 200, 202]
+    found = await client.get("/fhir/ServiceRequest?identifier=EMIS-2026-0001", headers=READ)
+    [referral_id] = [e["resource"]["id"] for e in found.json()["entry"]]
+
+    events = (await client.get("/audit?action=process", headers=AUDITOR)).json()["events"]
+
+    assert [(e["resource_type"], e["resource_id"]) for e in events] == [
+        ("ServiceRequest", referral_id),
+        ("ServiceRequest", referral_id),
+    ]
+    assert events[0]["correlation_id"] == first.headers["x-correlation-id"]
 
 
 async def test_a_failed_write_leaves_no_audit_event(client):

@@ -48,6 +48,7 @@ from signpost_platform.db import (
     AnySelect,
     ReadSessionDep,
     UtcDateTime,
+    Write,
     commits_each_statement,
     execute_core,
 )
@@ -130,6 +131,13 @@ class AuditTrail:
         # Built once: every read and change writes an event.
         self._insert = insert(table)
         self._insert_without_flush_wait = _without_flush_wait(table)
+        self._insert_with_others = insert(table).values(
+            {
+                c.name: bindparam(_EVENT_PREFIX + c.name, type_=c.type)
+                for c in table.columns
+                if c.name != "id"
+            }
+        )
 
     async def record(
         self,
@@ -153,6 +161,11 @@ class AuditTrail:
             self._insert_without_flush_wait if commits_each_statement(session) else self._insert
         )
         await execute_core(session, statement, event.values())
+
+    def with_others(self, event: AuditEvent) -> Write:
+        """The insert of `event` as one of a write session's `execute_writes` (one round trip
+        on PostgreSQL): it commits with the change it records, as durably."""
+        return Write(self._insert_with_others, self.event_parameters(event))
 
     def reading(self, found: AnySelect, answer: Callable[[CTE], AnySelect] = select) -> AnySelect:
         """`found` and the insert of an event in one PostgreSQL statement, for a read session

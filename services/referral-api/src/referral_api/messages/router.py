@@ -5,9 +5,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from referral_api.audit import trail
 from referral_api.messages import examples, service
 from referral_api.referrals.access import Reach
+from signpost_platform.audit import AuditEvent
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import ReadSessionDep, SessionDep
 from signpost_platform.fhir.parsing import require_json
@@ -85,7 +85,7 @@ async def process_message(
         service.Settings(settings.linkage_window_days, base_url(request)),
         reach=Reach.of(caller),
         replay_session=replay_session,
+        # Written when the message changes a referral (resends and held messages change none).
+        event=AuditEvent(caller, "process", "ServiceRequest"),
     )
-    if result.referral_id:  # resends and held messages changed no referral
-        await trail.record(session, caller, "process", "ServiceRequest", result.referral_id)
     return FhirResponse(result.body, result.status_code)

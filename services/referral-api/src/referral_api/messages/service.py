@@ -16,6 +16,7 @@
 Any error rolls the whole message back: nothing is half-written.
 """
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +25,7 @@ import orjson
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from referral_api.audit import trail
 from referral_api.geography import service as geography
 from referral_api.gp_messages import service as gp_messages
 from referral_api.lifecycle import service as lifecycle
@@ -53,6 +55,7 @@ from referral_api.rendering import ended
 from referral_api.rendering import service_request as rendering
 from referral_api.service_use import service as service_use
 from referral_api.service_use.repository import CountedReferral
+from signpost_platform.audit import AuditEvent
 from signpost_platform.db import Write, write_conflict
 from signpost_platform.errors import Conflict, SignpostError, Unprocessable
 from signpost_platform.metrics import INGEST_LAG
@@ -90,8 +93,12 @@ async def process(
     source_override: str | None = None,
     savepoint: bool = False,
     replay_session: AsyncSession | None = None,
+    event: AuditEvent | None = None,
 ) -> MessageResult:
     """Process one message (the caller's transaction commits it).
+
+    `event`, the message's audit event, is written with the message's last writes, naming the
+    referral, when the message changes one (not a resend, not a held message).
 
     With `savepoint` the message runs in a savepoint, so a failure (or a lost race, retried)
     undoes only this message: for imports, which commit many messages in one transaction. A
@@ -123,11 +130,11 @@ async def process(
         try:
             if not savepoint:
                 return await _process_new(
-                    session, message, document, content_hash, settings, channel, reach
+                    session, message, document, content_hash, settings, channel, reach, event
                 )
             async with session.begin_nested():
                 return await _process_new(
-                    session, message, document, content_hash, settings, channel, reach
+                    session, message, document, content_hash, settings, channel, reach, event
                 )
         except (IntegrityError, DBAPIError) as error:
             # A concurrent request recorded this message or created its referral first.
@@ -178,6 +185,7 @@ async def _process_new(
     settings: Settings,
     channel: str,
     reach: Reach,
+    event: AuditEvent | None,
 ) -> MessageResult:
     repository = MessageRepository(session)
     now = datetime.now(UTC)
@@ -267,7 +275,14 @@ async def _process_new(
             "response_status": 200,
             "response": body,
         },
-        applied.pending,
+        [
+            *applied.pending,
+            *(
+                [trail.with_others(dataclasses.replace(event, resource_id=applied.referral_id))]
+                if event is not None
+                else []
+            ),
+        ],
     )
     if applied.created:
         await release_held(session, message.service_request.resource, applied.referral_id, settings)

@@ -54,15 +54,21 @@ class SenderVersion:
     resource: Mapped[str] = mapped_column(Text)
 
 
-class ReferralTask(SenderVersion, Base):
-    """A sender's lifecycle Task of a referral, as last accepted."""
-
-    __tablename__ = "referral_task"
+class SenderResource(SenderVersion):
+    """A resource a sender sends about a referral, kept once per referral by the sender's id
+    (`source_id`; each table's unique constraint on the pair)."""
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     referral_id: Mapped[str] = mapped_column(ForeignKey("referral.id", ondelete="CASCADE"))
     source_id: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(20))
+
+
+class ReferralTask(SenderResource, Base):
+    """A sender's lifecycle Task of a referral, as last accepted."""
+
+    __tablename__ = "referral_task"
+
     lifecycle_state: Mapped[str | None] = mapped_column(String(16))
     reason_system: Mapped[str | None] = mapped_column(String(255))
     reason_code: Mapped[str | None] = mapped_column(String(64))
@@ -105,15 +111,11 @@ class SupportOffered(Base):
     budget_amount_band: Mapped[str | None] = mapped_column(String(32))
 
 
-class Contact(SenderVersion, Base):
+class Contact(SenderResource, Base):
     """A contact (Encounter) of a referral, as last accepted."""
 
     __tablename__ = "contact"
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    referral_id: Mapped[str] = mapped_column(ForeignKey("referral.id", ondelete="CASCADE"))
-    source_id: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(20))
     contact_at: Mapped[datetime] = mapped_column(UtcDateTime)
     mechanism_system: Mapped[str] = mapped_column(String(255))
     mechanism_code: Mapped[str] = mapped_column(String(8))
@@ -149,15 +151,11 @@ class ContactWorker(Base):
     __table_args__ = (Index("ix_contact_worker_worker", "worker_value", "worker_system"),)
 
 
-class Assessment(SenderVersion, Base):
+class Assessment(SenderResource, Base):
     """A wellbeing assessment (Observation) of a referral, as last accepted."""
 
     __tablename__ = "assessment"
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    referral_id: Mapped[str] = mapped_column(ForeignKey("referral.id", ondelete="CASCADE"))
-    source_id: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(20))
     instrument: Mapped[str] = mapped_column(String(16))
     timepoint: Mapped[str] = mapped_column(String(16))
     assessed_at: Mapped[datetime] = mapped_column(UtcDateTime)
@@ -169,15 +167,11 @@ class Assessment(SenderVersion, Base):
     )
 
 
-class SharedDecision(SenderVersion, Base):
+class SharedDecision(SenderResource, Base):
     """A shared decision making conversation (Procedure) of a referral, as last accepted."""
 
     __tablename__ = "shared_decision"
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    referral_id: Mapped[str] = mapped_column(ForeignKey("referral.id", ondelete="CASCADE"))
-    source_id: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(20))
     # The code kept (the local SDM code or a SNOMED CT concept id; None when sent as text) and
     # its group (sdm, unmapped or uncoded).
     code_system: Mapped[str | None] = mapped_column(String(255))

@@ -30,6 +30,7 @@ from typing import Any
 
 import asyncpg
 import orjson
+from tests.support.builders import coded_extension
 from tests.support.reports import link_rows
 
 from referral_api.config import ReferralSettings
@@ -627,12 +628,9 @@ def _service_request(
             },
             "identifier": [{"system": "https://emis.example/referral-id", "value": ident[:13]}],
             "extension": [
-                {
-                    "url": systems.SOURCE_OF_SERVICE_REQUEST_EXTENSION,
-                    "valueCodeableConcept": {
-                        "coding": [{"system": source_system, "code": source_code}]
-                    },
-                },
+                coded_extension(
+                    systems.SOURCE_OF_SERVICE_REQUEST_EXTENSION, source_system, source_code
+                ),
                 {
                     "url": "https://signpost.nhs.example/StructureDefinition/"
                     "Extension-Signpost-ReferralLifecycle",

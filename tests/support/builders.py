@@ -27,6 +27,11 @@ def reason(code: str, system: str = systems.SNOMED, text: str | None = None) -> 
     return concept
 
 
+def coded_extension(url: str, system: str, code: str) -> dict[str, Any]:
+    """An extension whose value is a CodeableConcept of one coding."""
+    return {"url": url, "valueCodeableConcept": {"coding": [{"system": system, "code": code}]}}
+
+
 def service_request(
     *,
     identifier: str | None = "EMIS-0001",
@@ -42,12 +47,7 @@ def service_request(
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
         "resourceType": "ServiceRequest",
-        "extension": [
-            {
-                "url": systems.SOURCE_OF_SERVICE_REQUEST_EXTENSION,
-                "valueCodeableConcept": {"coding": [{"system": source[0], "code": source[1]}]},
-            }
-        ],
+        "extension": [coded_extension(systems.SOURCE_OF_SERVICE_REQUEST_EXTENSION, *source)],
         "status": status,
         "intent": "order",
         "subject": {"identifier": {"system": systems.NHS_NUMBER, "value": nhs_number}},

@@ -6,11 +6,11 @@ import pytest
 
 from signpost_schemas.fhir import profiles
 from tests.referral.conftest import WRITE, send
+from tests.referral.messages.conftest import NEW, REQUEST
 from tests.support.messages import (
     assessment,
     contact,
     emis_patient,
-    emis_service_request,
     message,
     new_referral,
     support,
@@ -18,8 +18,6 @@ from tests.support.messages import (
 )
 from tests.support.rows import count_rows
 
-REQUEST = emis_service_request()
-NEW = message(REQUEST, reason_code="new", patient=emis_patient(), timestamp="2026-10-01T09:05:00Z")
 TABLES = [
     "referral",
     "processed_message",

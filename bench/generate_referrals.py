@@ -31,7 +31,7 @@ from typing import Any
 import asyncpg
 import orjson
 from tests.support.builders import coded_extension
-from tests.support.reports import link_rows
+from tests.support.reports import ATTENDANCE_CODES, link_rows
 
 from referral_api.config import ReferralSettings
 from referral_api.reports import facts
@@ -151,14 +151,6 @@ ATTENDANCE = {
     "cancelled-by-provider": 0.03,
     "not-seen": 0.02,
     "booked": 0.03,
-}
-ATTENDANCE_CODES = {
-    "attended": "5",
-    "dna": "3",
-    "not-seen": "7",
-    "cancelled-by-patient": "2",
-    "cancelled-by-provider": "4",
-    "booked": "0",
 }
 AGE_BANDS = {
     "0-17": 0.04,

@@ -5,7 +5,7 @@ import copy
 import pytest
 
 from signpost_schemas.fhir import profiles
-from tests.referral.conftest import WRITE, send
+from tests.referral.conftest import send, send_raw
 from tests.referral.messages.conftest import NEW, REQUEST
 from tests.support.messages import (
     assessment,
@@ -225,11 +225,7 @@ async def test_a_bad_resource_after_good_ones_leaves_the_referral_untouched(clie
 
 
 async def test_malformed_json_is_a_structure_error(client, referral_app):
-    response = await client.post(
-        "/fhir/$process-message",
-        content=b"{not json",
-        headers={**WRITE, "Content-Type": "application/fhir+json"},
-    )
+    response = await send_raw(client, "/fhir/$process-message", b"{not json")
 
     assert response.status_code == 400
     assert response.json()["issue"][0]["code"] == "structure"

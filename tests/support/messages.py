@@ -10,7 +10,13 @@ import nhs_number
 
 from signpost_schemas import systems
 from signpost_schemas.fhir import profiles
-from tests.support.builders import NHS_NUMBERS, SNOMED_REASONS, coded_extension, reason
+from tests.support.builders import (
+    NHS_NUMBERS,
+    SNOMED_REASONS,
+    coded_extension,
+    reason,
+    reasons_or_default,
+)
 
 EMIS = {"endpoint": "https://emis.example/bars", "software": "EMIS Web", "name": "EMIS"}
 RIO = {"endpoint": "https://rio.example/bars", "software": "Rio", "name": "Community connectors"}
@@ -71,12 +77,7 @@ def emis_service_request(
             }
         },
         "performerType": {"coding": [{"system": systems.PERSONALISED_CARE_ROLE, "code": role}]},
-        "reasonCode": copy.deepcopy(reasons)
-        if reasons is not None
-        else [
-            reason(SNOMED_REASONS["housing"], text="Damp flat"),
-            reason(SNOMED_REASONS["finance"]),
-        ],
+        "reasonCode": reasons_or_default(reasons),
     }
 
 

@@ -30,7 +30,8 @@ from typing import Any
 
 import asyncpg
 import orjson
-from tests.support.reports import link_rows
+from tests.support.builders import coded_extension
+from tests.support.reports import ATTENDANCE_CODES, link_rows
 
 from referral_api.config import ReferralSettings
 from referral_api.reports import facts
@@ -150,14 +151,6 @@ ATTENDANCE = {
     "cancelled-by-provider": 0.03,
     "not-seen": 0.02,
     "booked": 0.03,
-}
-ATTENDANCE_CODES = {
-    "attended": "5",
-    "dna": "3",
-    "not-seen": "7",
-    "cancelled-by-patient": "2",
-    "cancelled-by-provider": "4",
-    "booked": "0",
 }
 AGE_BANDS = {
     "0-17": 0.04,
@@ -627,12 +620,9 @@ def _service_request(
             },
             "identifier": [{"system": "https://emis.example/referral-id", "value": ident[:13]}],
             "extension": [
-                {
-                    "url": systems.SOURCE_OF_SERVICE_REQUEST_EXTENSION,
-                    "valueCodeableConcept": {
-                        "coding": [{"system": source_system, "code": source_code}]
-                    },
-                },
+                coded_extension(
+                    systems.SOURCE_OF_SERVICE_REQUEST_EXTENSION, source_system, source_code
+                ),
                 {
                     "url": "https://signpost.nhs.example/StructureDefinition/"
                     "Extension-Signpost-ReferralLifecycle",

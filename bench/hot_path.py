@@ -37,6 +37,7 @@ import asyncpg
 import asyncpg.prepared_stmt
 import httpx
 import uvloop
+from tests.support.builders import coded_extension
 from tests.support.messages import contact, emis_patient, emis_service_request, message
 
 from bench.common import drop, migrated_postgres, token
@@ -60,12 +61,9 @@ sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
 SAMPLE: dict[str, Any] = {
     "resourceType": "ServiceRequest",
     "extension": [
-        {
-            "url": systems.SOURCE_OF_SERVICE_REQUEST_EXTENSION,
-            "valueCodeableConcept": {
-                "coding": [{"system": systems.SNOMED, "code": "108161000000109"}]
-            },
-        }
+        coded_extension(
+            systems.SOURCE_OF_SERVICE_REQUEST_EXTENSION, systems.SNOMED, "108161000000109"
+        )
     ],
     "status": "active",
     "intent": "order",

@@ -12,6 +12,7 @@ import json
 import sys
 
 import httpx
+from tests.support.builders import coded_extension
 
 from bench.common import (
     Load,
@@ -39,12 +40,9 @@ def referral_body(
         "resourceType": "ServiceRequest",
         "identifier": [{"system": "https://emis.example/referral-id", "value": identifier}],
         "extension": [
-            {
-                "url": systems.SOURCE_OF_SERVICE_REQUEST_EXTENSION,
-                "valueCodeableConcept": {
-                    "coding": [{"system": systems.SNOMED, "code": "108161000000109"}]
-                },
-            }
+            coded_extension(
+                systems.SOURCE_OF_SERVICE_REQUEST_EXTENSION, systems.SNOMED, "108161000000109"
+            )
         ],
         "status": "active",
         "intent": "order",

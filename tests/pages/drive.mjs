@@ -9,6 +9,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
+import { keepOffline } from "../renderers/offline.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(path.join(here, "..", "renderers", "package.json"));
@@ -205,15 +206,7 @@ try {
   const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1100, height: 900 } });
   page = await context.newPage();
   page.setDefaultTimeout(20000);
-  await page.route("**/*", (route) => {
-    const url = new URL(route.request().url());
-    if (url.hostname !== "127.0.0.1") {
-      result.externalRequests.push(url.href);
-      return route.abort();
-    }
-    return route.continue();
-  });
-  page.on("pageerror", (error) => result.pageErrors.push(String(error)));
+  await keepOffline(page, result);
   page.on("console", (message) => {
     if (message.type() === "error") result.consoleErrors.push(message.text());
   });

@@ -9,9 +9,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 from pydantic import ValidationError
 
-from referral_api.config import ReferralSettings
 from signpost_platform.auth import Authenticator
 from signpost_platform.errors import Unauthorized
+from tests.support.clients import production_referral_settings
 
 
 @pytest.fixture(scope="module")
@@ -25,15 +25,11 @@ def jwks_settings(tmp_path, signing_key):
     public.update(kid="key-1", use="sig", alg="RS256")
     path = tmp_path / "jwks.json"
     path.write_text(json.dumps({"keys": [public]}))
-    return ReferralSettings(
-        database_url="sqlite+aiosqlite://",
-        environment="production",
+    return production_referral_settings(
         auth_mode="jwt",
         jwks_file=path,
         jwt_issuer="https://auth.example.nhs.uk",
         jwt_audience="signpost-referral",
-        pseudonym_key="a-production-pseudonym-key-from-the-secret-store",
-        disclosure_key="a-production-disclosure-key-from-the-secret-store",
     )
 
 
@@ -100,10 +96,4 @@ async def test_development_token_is_refused_by_production_settings(jwks_settings
 
 async def test_development_auth_cannot_be_enabled_in_production():
     with pytest.raises(ValidationError, match="cannot be used with environment=production"):
-        ReferralSettings(
-            database_url="sqlite+aiosqlite://",
-            environment="production",
-            auth_mode="development",
-            pseudonym_key="a-production-pseudonym-key-from-the-secret-store",
-            disclosure_key="a-production-disclosure-key-from-the-secret-store",
-        )
+        production_referral_settings(auth_mode="development")

@@ -23,6 +23,16 @@ async def send(client: httpx.AsyncClient, message: dict[str, Any]) -> httpx.Resp
     return await client.post("/fhir/$process-message", json=message, headers=WRITE)
 
 
+async def send_raw(
+    client: httpx.AsyncClient,
+    path: str,
+    content: bytes,
+    content_type: str = "application/fhir+json",
+) -> httpx.Response:
+    """POST `content` to `path` as it is, as a sender with write scope, labelled `content_type`."""
+    return await client.post(path, content=content, headers={**WRITE, "Content-Type": content_type})
+
+
 @pytest.fixture(scope="session")
 async def referral_service(
     referral_database: str,

@@ -8,6 +8,7 @@
 // blocked and reported, so the test proves the renderer works offline. Prints one JSON object.
 import fs from "node:fs";
 import { chromium } from "playwright-core";
+import { keepOffline } from "./offline.mjs";
 
 const [renderer, baseUrl, scenarioPath] = process.argv.slice(2);
 const scenario = JSON.parse(fs.readFileSync(scenarioPath, "utf8"));
@@ -32,15 +33,7 @@ const browser = await chromium.launch({ executablePath, args: ["--no-sandbox"] }
 const result = { externalRequests: [], pageErrors: [], visible: [] };
 try {
   const page = await browser.newPage();
-  await page.route("**/*", (route) => {
-    const url = new URL(route.request().url());
-    if (url.hostname !== "127.0.0.1") {
-      result.externalRequests.push(url.href);
-      return route.abort();
-    }
-    return route.continue();
-  });
-  page.on("pageerror", (error) => result.pageErrors.push(String(error)));
+  await keepOffline(page, result);
   await page.goto(`${baseUrl}/pages/${renderer}.html`);
   await page.waitForFunction(dom.ready);
   await page.evaluate(

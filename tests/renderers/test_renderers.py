@@ -20,6 +20,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.screening.builders import NHS_NUMBER, outcome_of, with_subject
@@ -117,9 +118,12 @@ async def _served(client, questionnaire_id: str) -> dict[str, Any]:
 WRITE = bearer("screening:write", "screening:read", ods="R1H12")
 
 
-def _as_front_end_sends(exported: dict[str, Any]) -> dict[str, Any]:
-    """The renderer's response plus the person, which is all the front end adds."""
-    return with_subject(exported)
+async def _submit(client: httpx.AsyncClient, exported: dict[str, Any]) -> httpx.Response:
+    """POST the renderer's response as the front end sends it: plus the person, which is all the
+    front end adds."""
+    return await client.post(
+        "/fhir/QuestionnaireResponse", json=with_subject(exported), headers=WRITE
+    )
 
 
 NO_FLAGS = [("2", NO), ("3", YES), ("4", YES), ("5", NO), ("6", NO)]
@@ -179,11 +183,7 @@ async def test_lforms_never_shows_item_7_without_a_flag(client, pages, tmp_path)
 
     assert result["visibleBefore"] is False and not any(result["visible"])
     assert "7" not in [item["linkId"] for item in result["response"]["item"]]
-    response = await client.post(
-        "/fhir/QuestionnaireResponse",
-        json=_as_front_end_sends(result["response"]),
-        headers=WRITE,
-    )
+    response = await _submit(client, result["response"])
     assert response.status_code == 201, response.text
     assert outcome_of(response.json())["screenPositive"] is False
 
@@ -194,11 +194,7 @@ async def test_lforms_short_form(client, pages, tmp_path):
     result = await _drive("lforms", pages, questionnaire, [("1", YES), ("2", YES)], "2", tmp_path)
 
     assert (result["visibleBefore"], result["visible"]) == (False, [True, True])
-    response = await client.post(
-        "/fhir/QuestionnaireResponse",
-        json=_as_front_end_sends(result["response"]),
-        headers=WRITE,
-    )
+    response = await _submit(client, result["response"])
     assert response.status_code == 201, response.text
     assert outcome_of(response.json())["referral"]["state"] == "pending"
 
@@ -214,18 +210,12 @@ async def test_smart_forms_hides_item_7_again_and_its_raw_export_is_refused(
     assert result["visibleBefore"] is False
     assert result["visible"][:3] == [True, True, False]
     raw = {**result["rawResponse"], "status": "completed"}
-    refused = await client.post(
-        "/fhir/QuestionnaireResponse", json=_as_front_end_sends(raw), headers=WRITE
-    )
+    refused = await _submit(client, raw)
     assert refused.status_code == 422
     assert [i["expression"] for i in refused.json()["issue"]] == [
         ["QuestionnaireResponse.item[6].answer"]
     ]
-    accepted = await client.post(
-        "/fhir/QuestionnaireResponse",
-        json=_as_front_end_sends(result["response"]),
-        headers=WRITE,
-    )
+    accepted = await _submit(client, result["response"])
     assert accepted.status_code == 201, accepted.text
     assert outcome_of(accepted.json())["referral"]["state"] == "not-needed"
 
@@ -242,11 +232,7 @@ async def test_smart_forms_positive_screen_is_referred(client, pages, tmp_path):
         tmp_path,
     )
 
-    response = await client.post(
-        "/fhir/QuestionnaireResponse",
-        json=_as_front_end_sends(result["response"]),
-        headers=WRITE,
-    )
+    response = await _submit(client, result["response"])
     assert response.status_code == 201, response.text
     outcome = outcome_of(response.json())
     assert outcome["flags"] == ["food-insecurity", "housing-instability"]

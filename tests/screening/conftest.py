@@ -5,6 +5,7 @@ so every test is deterministic and nothing sleeps.
 """
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -18,6 +19,19 @@ from tests.support.databases import empty_tables, migrated_database_fixture
 
 WRITE = bearer("screening:write", "screening:read", "screening:all-organisations")
 READ = bearer("screening:read", "screening:all-organisations")
+
+
+async def update_version_1(
+    client: httpx.AsyncClient, created: httpx.Response, body: dict[str, Any]
+) -> httpx.Response:
+    """PUT `body` over the QuestionnaireResponse `created` answered, as its version 1."""
+    return await client.put(
+        f"/fhir/QuestionnaireResponse/{created.json()['id']}",
+        json=body,
+        headers={**WRITE, "If-Match": 'W/"1"'},
+    )
+
+
 REPORTS = bearer("reports:read")
 REFERRAL_READ = bearer("referral:read", "referral:all-organisations")
 

@@ -11,7 +11,7 @@ from tests.screening.builders import (
     pre_filled,
     screening_response,
 )
-from tests.screening.conftest import WRITE
+from tests.screening.conftest import WRITE, update_version_1
 from tests.support.rows import count_rows
 
 TABLES = ("questionnaire_response", "response_answer", "observation", "referral_handoff")
@@ -217,11 +217,7 @@ async def test_edit_after_completion_is_refused_and_changes_nothing(client, scre
     )
     changed = screening_response(barts_answers(item_1="yes") | {"7": "yes"})
 
-    response = await client.put(
-        f"/fhir/QuestionnaireResponse/{created.json()['id']}",
-        json=changed,
-        headers={**WRITE, "If-Match": 'W/"1"'},
-    )
+    response = await update_version_1(client, created, changed)
 
     assert response.status_code == 409
     assert response.json()["issue"][0]["expression"] == ["QuestionnaireResponse.status"]
@@ -237,10 +233,10 @@ async def test_completing_a_draft_with_bad_answers_leaves_the_draft(client, scre
         headers=WRITE,
     )
 
-    response = await client.put(
-        f"/fhir/QuestionnaireResponse/{draft.json()['id']}",
-        json=screening_response(barts_answers(item_1="yes")),  # item 7 missing
-        headers={**WRITE, "If-Match": 'W/"1"'},
+    response = await update_version_1(
+        client,
+        draft,
+        screening_response(barts_answers(item_1="yes")),  # item 7 missing
     )
 
     assert response.status_code == 422

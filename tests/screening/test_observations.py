@@ -41,15 +41,7 @@ async def test_one_observation_per_answered_item(client):
     observations = await _observations(client, response_id)
 
     assert sorted(o["code"]["coding"][0]["code"] for o in observations) == sorted(
-        [
-            "difficulty-making-ends-meet",
-            "missed-meal-no-food",
-            "stable-housing",
-            "family-friends-support",
-            "feels-unsafe",
-            "health-affects-carer-role",
-            "wants-to-talk-to-someone",
-        ]
+        [*RISK_QUESTIONS, "wants-to-talk-to-someone"]
     )
     for observation in observations:
         R4BObservation.model_validate(observation)

@@ -12,7 +12,7 @@ from tests.screening.builders import (
     outcome_of,
     screening_response,
 )
-from tests.screening.conftest import READ, WRITE
+from tests.screening.conftest import READ, WRITE, update_version_1
 from tests.support.rows import count_rows, fetch_rows
 
 
@@ -144,11 +144,7 @@ async def test_draft_is_saved_loosely_and_completed_later(client, screening_app)
     assert await count_rows(screening_app, "observation") == 0
 
     completed = screening_response(barts_answers(item_1="yes") | {"7": "yes"})
-    response = await client.put(
-        f"/fhir/QuestionnaireResponse/{created.json()['id']}",
-        json=completed,
-        headers={**WRITE, "If-Match": 'W/"1"'},
-    )
+    response = await update_version_1(client, created, completed)
 
     assert response.status_code == 200
     assert response.headers["etag"] == 'W/"2"'
@@ -160,10 +156,9 @@ async def test_draft_is_saved_loosely_and_completed_later(client, screening_app)
 async def test_draft_update_with_a_stale_version_is_refused(client):
     draft = screening_response({"1": "yes"}, status="in-progress")
     created = await client.post("/fhir/QuestionnaireResponse", json=draft, headers=WRITE)
-    path = f"/fhir/QuestionnaireResponse/{created.json()['id']}"
-    await client.put(path, json=draft, headers={**WRITE, "If-Match": 'W/"1"'})
+    await update_version_1(client, created, draft)
 
-    response = await client.put(path, json=draft, headers={**WRITE, "If-Match": 'W/"1"'})
+    response = await update_version_1(client, created, draft)
 
     assert response.status_code == 412
     assert response.json()["issue"][0]["expression"] == ["If-Match"]

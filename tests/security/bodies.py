@@ -3,6 +3,8 @@
 import uuid
 from typing import Any
 
+import httpx
+
 from tests.support.builders import service_request
 from tests.support.clients import bearer
 from tests.support.messages import emis_patient, message
@@ -39,3 +41,12 @@ def issue(response: Any) -> dict[str, Any]:
 def named(response: Any) -> str:
     found = issue(response)
     return found["expression"][0] if "expression" in found else found["parameter"]
+
+
+async def posted(
+    client: httpx.AsyncClient, path: str, body: Any, headers: dict[str, str], status: int
+) -> httpx.Response:
+    """POSTs body as JSON and checks the answer has the status expected."""
+    response = await client.post(path, json=body, headers=headers)
+    assert response.status_code == status, response.text
+    return response

@@ -12,6 +12,7 @@ from tests.security.bodies import (
     SCREENING_WRITE,
     named,
     new_referral,
+    posted,
 )
 from tests.support.builders import reason
 
@@ -21,9 +22,8 @@ async def test_a_control_character_in_a_referral_identifier_is_400_naming_it(ref
     body = new_referral()
     body["identifier"][0]["value"] = f"EMIS{character}1"
 
-    response = await referral.post("/fhir/ServiceRequest", json=body, headers=REFERRAL_WRITE)
+    response = await posted(referral, "/fhir/ServiceRequest", body, REFERRAL_WRITE, 400)
 
-    assert response.status_code == 400, response.text
     assert named(response) == "ServiceRequest.identifier[0].value"
     assert "control character" in response.json()["issue"][0]["diagnostics"]
 
@@ -42,18 +42,14 @@ async def test_a_control_character_in_a_screening_identifier_is_400_naming_it(sc
     body = screening_response()
     body["identifier"] = {"system": "https://example.org/screens", "value": "s-1\u001b"}
 
-    response = await screening.post(
-        "/fhir/QuestionnaireResponse", json=body, headers=SCREENING_WRITE
-    )
+    response = await posted(screening, "/fhir/QuestionnaireResponse", body, SCREENING_WRITE, 400)
 
-    assert response.status_code == 400, response.text
     assert named(response) == "QuestionnaireResponse.identifier.value"
 
 
 async def test_a_control_character_in_a_directory_name_is_400_naming_it(directory):
     body = organization(name="Forest Gate\u0007Trust")
 
-    response = await directory.post("/organizations", json=body, headers=DIRECTORY_WRITE)
+    response = await posted(directory, "/organizations", body, DIRECTORY_WRITE, 400)
 
-    assert response.status_code == 400, response.text
     assert named(response) == "name"

@@ -5,7 +5,7 @@ import pytest
 
 from referral_api.config import ReferralSettings
 from referral_api.main import create_app
-from tests.support.clients import running
+from tests.support.clients import production_referral_settings, running
 
 
 @pytest.mark.parametrize(
@@ -35,13 +35,8 @@ async def test_docs_pages_follow_the_setting(
 
 
 def test_production_settings_leave_the_docs_pages_off():
-    settings = ReferralSettings(
-        database_url="sqlite+aiosqlite://",
-        environment="production",
-        auth_mode="jwt",
-        jwks_url="https://auth.example.nhs.uk/jwks.json",
-        pseudonym_key="a-production-pseudonym-key-from-the-secret-store",
-        disclosure_key="a-production-disclosure-key-from-the-secret-store",
+    settings = production_referral_settings(
+        auth_mode="jwt", jwks_url="https://auth.example.nhs.uk/jwks.json"
     )
 
     assert settings.docs_pages is False

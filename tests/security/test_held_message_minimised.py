@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from signpost_schemas import systems
 from signpost_schemas.fhir import profiles
-from tests.security.bodies import REFERRAL_WRITE, new_referral
+from tests.security.bodies import REFERRAL_WRITE, new_referral, posted
 from tests.support.builders import fresh_nhs_number
 from tests.support.messages import emis_patient, message
 
@@ -44,24 +44,27 @@ def _held_update(nhs_number: str) -> dict:
     return bundle
 
 
-async def _stored(app, bundle_id: str) -> str:
-    async with app.state.database.sessionmaker() as session:
-        return (
-            await session.execute(
-                text("SELECT body FROM held_message WHERE bundle_id = :id"), {"id": bundle_id}
-            )
-        ).scalar_one()
-
-
-async def test_a_held_update_keeps_nothing_outside_the_dataset(referral_service):
+async def _held(referral_service) -> tuple[str, str]:
+    """Sends an update for a referral not received yet; the person's NHS number, and the body
+    stored while it waits."""
     app, client = referral_service
     nhs_number = fresh_nhs_number()
     bundle = _held_update(nhs_number)
 
-    response = await client.post("/fhir/$process-message", json=bundle, headers=REFERRAL_WRITE)
+    await posted(client, "/fhir/$process-message", bundle, REFERRAL_WRITE, 202)
 
-    assert response.status_code == 202, response.text
-    held = await _stored(app, bundle["id"])
+    async with app.state.database.sessionmaker() as session:
+        held = (
+            await session.execute(
+                text("SELECT body FROM held_message WHERE bundle_id = :id"), {"id": bundle["id"]}
+            )
+        ).scalar_one()
+    return nhs_number, held
+
+
+async def test_a_held_update_keeps_nothing_outside_the_dataset(referral_service):
+    _, held = await _held(referral_service)
+
     for personal in (
         "Synthetic Person",
         "Synthetic Street",
@@ -78,14 +81,9 @@ async def test_a_held_update_keeps_nothing_outside_the_dataset(referral_service)
 
 
 async def test_the_held_patient_is_the_person_as_a_referral_keeps_them(referral_service):
-    app, client = referral_service
-    nhs_number = fresh_nhs_number()
-    bundle = _held_update(nhs_number)
+    nhs_number, stored = await _held(referral_service)
 
-    response = await client.post("/fhir/$process-message", json=bundle, headers=REFERRAL_WRITE)
-
-    assert response.status_code == 202, response.text
-    held = orjson.loads(await _stored(app, bundle["id"]))
+    held = orjson.loads(stored)
     [patient] = [e["resource"] for e in held["entry"] if e["resource"]["resourceType"] == "Patient"]
     assert patient == {
         "resourceType": "Patient",

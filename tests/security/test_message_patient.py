@@ -3,7 +3,7 @@ digits; longer codes used to reach a 10-character column), and a malformed `iden
 
 import pytest
 
-from tests.security.bodies import REFERRAL_WRITE, named, referral_message
+from tests.security.bodies import REFERRAL_WRITE, named, posted, referral_message
 
 PATIENT = 2  # MessageHeader, ServiceRequest, Patient
 
@@ -13,9 +13,8 @@ async def test_a_gp_practice_that_is_not_an_ods_code_is_422_naming_it(referral, 
     body = referral_message()
     body["entry"][PATIENT]["resource"]["generalPractitioner"][0]["identifier"]["value"] = code
 
-    response = await referral.post("/fhir/$process-message", json=body, headers=REFERRAL_WRITE)
+    response = await posted(referral, "/fhir/$process-message", body, REFERRAL_WRITE, 422)
 
-    assert response.status_code == 422, response.text
     assert named(response) == (
         f"Bundle.entry[{PATIENT}].resource.generalPractitioner[0].identifier.value"
     )
@@ -33,7 +32,6 @@ async def test_patient_identifier_given_as_a_string_is_400(referral):
     body = referral_message()
     body["entry"][PATIENT]["resource"]["identifier"] = "9434765919"
 
-    response = await referral.post("/fhir/$process-message", json=body, headers=REFERRAL_WRITE)
+    response = await posted(referral, "/fhir/$process-message", body, REFERRAL_WRITE, 400)
 
-    assert response.status_code == 400, response.text
     assert named(response) == f"Bundle.entry[{PATIENT}].resource.identifier"

@@ -9,6 +9,7 @@ from tests.security.bodies import (
     SCREENING_WRITE,
     named,
     new_referral,
+    posted,
     referral_message,
 )
 from tests.support.builders import reason
@@ -18,18 +19,16 @@ async def test_a_nul_in_a_referral_identifier_is_400_naming_it(referral):
     body = new_referral()
     body["identifier"][0]["value"] = "EMIS\u00001"
 
-    response = await referral.post("/fhir/ServiceRequest", json=body, headers=REFERRAL_WRITE)
+    response = await posted(referral, "/fhir/ServiceRequest", body, REFERRAL_WRITE, 400)
 
-    assert response.status_code == 400, response.text
     assert named(response) == "ServiceRequest.identifier[0].value"
 
 
 async def test_a_nul_in_a_reason_text_is_400_naming_it(referral):
     body = new_referral(reasons=[reason("105531004", text="Damp\u0000flat")])
 
-    response = await referral.post("/fhir/ServiceRequest", json=body, headers=REFERRAL_WRITE)
+    response = await posted(referral, "/fhir/ServiceRequest", body, REFERRAL_WRITE, 400)
 
-    assert response.status_code == 400, response.text
     assert named(response) == "ServiceRequest.reasonCode[0].text"
 
 
@@ -37,29 +36,24 @@ async def test_a_nul_in_a_message_bundle_id_is_400_naming_it(referral):
     body = referral_message()
     body["id"] = "bundle\u0000id"
 
-    response = await referral.post("/fhir/$process-message", json=body, headers=REFERRAL_WRITE)
+    response = await posted(referral, "/fhir/$process-message", body, REFERRAL_WRITE, 400)
 
-    assert response.status_code == 400, response.text
     assert named(response) == "Bundle.id"
 
 
 async def test_a_nul_in_a_directory_organisation_name_is_400_naming_it(directory):
     body = organization(name="Forest Gate\u0000Trust")
 
-    response = await directory.post("/organizations", json=body, headers=DIRECTORY_WRITE)
+    response = await posted(directory, "/organizations", body, DIRECTORY_WRITE, 400)
 
-    assert response.status_code == 400, response.text
     assert named(response) == "name"
 
 
 async def test_a_nul_in_a_screening_response_is_400_naming_it(screening):
     body = screening_response(pathway="cardiology\u0000outpatient")
 
-    response = await screening.post(
-        "/fhir/QuestionnaireResponse", json=body, headers=SCREENING_WRITE
-    )
+    response = await posted(screening, "/fhir/QuestionnaireResponse", body, SCREENING_WRITE, 400)
 
-    assert response.status_code == 400, response.text
     assert named(response).startswith("QuestionnaireResponse.")
 
 

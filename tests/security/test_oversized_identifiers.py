@@ -3,7 +3,7 @@ the element; it used to reach PostgreSQL and fail there with a 500."""
 
 import pytest
 
-from tests.security.bodies import REFERRAL_WRITE, issue, named, new_referral
+from tests.security.bodies import REFERRAL_WRITE, issue, named, new_referral, posted
 
 
 @pytest.mark.parametrize("element", ["system", "value"])
@@ -13,9 +13,8 @@ async def test_an_identifier_over_255_characters_is_422_naming_it(referral, elem
         "https://emis.example/" + "s" * 300 if element == "system" else "V" * 300
     )
 
-    response = await referral.post("/fhir/ServiceRequest", json=body, headers=REFERRAL_WRITE)
+    response = await posted(referral, "/fhir/ServiceRequest", body, REFERRAL_WRITE, 422)
 
-    assert response.status_code == 422, response.text
     assert named(response) == f"ServiceRequest.identifier[0].{element}"
     assert issue(response)["code"] == "too-long"
 
@@ -24,6 +23,4 @@ async def test_an_identifier_of_255_characters_is_kept(referral):
     body = new_referral()
     body["identifier"][0]["value"] = "V" * 255
 
-    response = await referral.post("/fhir/ServiceRequest", json=body, headers=REFERRAL_WRITE)
-
-    assert response.status_code == 201, response.text
+    await posted(referral, "/fhir/ServiceRequest", body, REFERRAL_WRITE, 201)

@@ -27,6 +27,24 @@ def reason(code: str, system: str = systems.SNOMED, text: str | None = None) -> 
     return concept
 
 
+def reasons_or_default(
+    reasons: list[dict[str, Any]] | None, *more: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """A copy of `reasons`; without them, a damp flat and a financial problem, then `more`."""
+    if reasons is not None:
+        return copy.deepcopy(reasons)
+    return [
+        reason(SNOMED_REASONS["housing"], text="Damp flat"),
+        reason(SNOMED_REASONS["finance"]),
+        *more,
+    ]
+
+
+def coded_extension(url: str, system: str, code: str) -> dict[str, Any]:
+    """An extension whose value is a CodeableConcept of one coding."""
+    return {"url": url, "valueCodeableConcept": {"coding": [{"system": system, "code": code}]}}
+
+
 def service_request(
     *,
     identifier: str | None = "EMIS-0001",
@@ -42,25 +60,14 @@ def service_request(
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
         "resourceType": "ServiceRequest",
-        "extension": [
-            {
-                "url": systems.SOURCE_OF_SERVICE_REQUEST_EXTENSION,
-                "valueCodeableConcept": {"coding": [{"system": source[0], "code": source[1]}]},
-            }
-        ],
+        "extension": [coded_extension(systems.SOURCE_OF_SERVICE_REQUEST_EXTENSION, *source)],
         "status": status,
         "intent": "order",
         "subject": {"identifier": {"system": systems.NHS_NUMBER, "value": nhs_number}},
         "authoredOn": authored,
         "requester": {"identifier": {"system": systems.ODS_ORGANIZATION, "value": requester}},
         "performerType": {"coding": [{"system": systems.PERSONALISED_CARE_ROLE, "code": role}]},
-        "reasonCode": copy.deepcopy(reasons)
-        if reasons is not None
-        else [
-            reason(SNOMED_REASONS["housing"], text="Damp flat"),
-            reason(SNOMED_REASONS["finance"]),
-            reason(SNOMED_REASONS["isolation"]),
-        ],
+        "reasonCode": reasons_or_default(reasons, reason(SNOMED_REASONS["isolation"])),
     }
     if identifier:
         body["identifier"] = [{"system": identifier_system, "value": identifier}]

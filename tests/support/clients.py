@@ -69,3 +69,15 @@ async def running_referral_api(
 def unrefreshed_client(app: FastAPI, base_url: str) -> httpx.AsyncClient:
     """A client of an app already running that leaves the report facts as they stand."""
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url)
+
+
+def production_referral_settings(**settings: object) -> ReferralSettings:
+    """referral-api settings for production, with keys as a secret store would hold them."""
+    values: dict[str, object] = {
+        "database_url": "sqlite+aiosqlite://",
+        "environment": "production",
+        "pseudonym_key": "a-production-pseudonym-key-from-the-secret-store",
+        "disclosure_key": "a-production-disclosure-key-from-the-secret-store",
+        **settings,
+    }
+    return ReferralSettings(**values)  # type: ignore[arg-type]

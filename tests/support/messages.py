@@ -10,7 +10,13 @@ import nhs_number
 
 from signpost_schemas import systems
 from signpost_schemas.fhir import profiles
-from tests.support.builders import NHS_NUMBERS, SNOMED_REASONS, reason
+from tests.support.builders import (
+    NHS_NUMBERS,
+    SNOMED_REASONS,
+    coded_extension,
+    reason,
+    reasons_or_default,
+)
 
 EMIS = {"endpoint": "https://emis.example/bars", "software": "EMIS Web", "name": "EMIS"}
 RIO = {"endpoint": "https://rio.example/bars", "software": "Rio", "name": "Community connectors"}
@@ -71,12 +77,7 @@ def emis_service_request(
             }
         },
         "performerType": {"coding": [{"system": systems.PERSONALISED_CARE_ROLE, "code": role}]},
-        "reasonCode": copy.deepcopy(reasons)
-        if reasons is not None
-        else [
-            reason(SNOMED_REASONS["housing"], text="Damp flat"),
-            reason(SNOMED_REASONS["finance"]),
-        ],
+        "reasonCode": reasons_or_default(reasons),
     }
 
 
@@ -127,10 +128,7 @@ def emis_patient(
         "gender": gender,
         "birthDate": birth_date,
         "extension": [
-            {
-                "url": profiles.ETHNIC_CATEGORY_EXTENSION,
-                "valueCodeableConcept": {"coding": [{"system": systems.SNOMED, "code": ethnicity}]},
-            }
+            coded_extension(profiles.ETHNIC_CATEGORY_EXTENSION, systems.SNOMED, ethnicity)
         ],
         "generalPractitioner": [
             {"identifier": {"system": systems.ODS_ORGANIZATION, "value": "F84001"}}
@@ -154,18 +152,12 @@ def rio_patient(
     """Rio sends GENDER IDENTITY CODE and the ethnic category letter."""
     patient = emis_patient(nhs_number, postcode=postcode, birth_date=birth_date, gender="other")
     patient["extension"] = [
-        {
-            "url": profiles.ETHNIC_CATEGORY_EXTENSION,
-            "valueCodeableConcept": {
-                "coding": [{"system": profiles.ETHNIC_CATEGORY_ENGLAND, "code": ethnic_category}]
-            },
-        },
-        {
-            "url": profiles.GENDER_IDENTITY_EXTENSION,
-            "valueCodeableConcept": {
-                "coding": [{"system": profiles.GENDER_IDENTITY, "code": gender_identity}]
-            },
-        },
+        coded_extension(
+            profiles.ETHNIC_CATEGORY_EXTENSION, profiles.ETHNIC_CATEGORY_ENGLAND, ethnic_category
+        ),
+        coded_extension(
+            profiles.GENDER_IDENTITY_EXTENSION, profiles.GENDER_IDENTITY, gender_identity
+        ),
     ]
     patient["generalPractitioner"] = [
         {"identifier": {"system": systems.ODS_ORGANIZATION, "value": "F84002"}}
@@ -245,18 +237,8 @@ def contact(
         "basedOn": [{"reference": "SR"}],
         "period": {"start": start},
         "extension": [
-            {
-                "url": profiles.CONSULTATION_MECHANISM_EXTENSION,
-                "valueCodeableConcept": {
-                    "coding": [{"system": mechanism_system, "code": mechanism}]
-                },
-            },
-            {
-                "url": profiles.ATTENDANCE_EXTENSION,
-                "valueCodeableConcept": {
-                    "coding": [{"system": profiles.ATTENDANCE, "code": attendance}]
-                },
-            },
+            coded_extension(profiles.CONSULTATION_MECHANISM_EXTENSION, mechanism_system, mechanism),
+            coded_extension(profiles.ATTENDANCE_EXTENSION, profiles.ATTENDANCE, attendance),
         ],
     }
 
@@ -576,20 +558,21 @@ async def final_state(client: Any) -> dict[str, Any]:
             served[resource_type] = await lifecycle_served(
                 client, resource_type, referral["id"], count=100
             )
-        stripped = _without_server_ids(served, names)
+        stripped = without_server_ids(served, names)
         for resource_type in LIFECYCLE_TYPES:
             stripped[resource_type].sort(key=lambda r: json.dumps(r, sort_keys=True))
         state[names[referral["id"]]] = stripped
     return state
 
 
-def _without_server_ids(document: Any, names: dict[str, str]) -> Any:
+def without_server_ids(document: Any, names: dict[str, str]) -> Any:
+    """Drop server ids and meta, and write each server id named in names as its name."""
     if isinstance(document, dict):
         return {
-            k: _without_server_ids(v, names) for k, v in document.items() if k not in ("id", "meta")
+            k: without_server_ids(v, names) for k, v in document.items() if k not in ("id", "meta")
         }
     if isinstance(document, list):
-        return [_without_server_ids(v, names) for v in document]
+        return [without_server_ids(v, names) for v in document]
     if isinstance(document, str):
         for server_id, name in names.items():
             document = document.replace(server_id, name)

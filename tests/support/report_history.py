@@ -31,6 +31,7 @@ from referral_api.imports.csv_template import COLUMNS
 from signpost_schemas import systems
 from signpost_schemas.fhir import profiles
 from tests.support import messages
+from tests.support.builders import coded_extension
 from tests.support.builders import reason as coded_reason
 from tests.support.history import template_row
 from tests.support.reports import synthetic_nhs_numbers
@@ -568,22 +569,14 @@ def _patient(truth: Truth) -> dict[str, Any]:
     extensions: list[dict[str, Any]] = []
     if truth.gender:
         system, code, _ = GENDERS[truth.gender]
-        extensions.append(
-            {
-                "url": profiles.GENDER_IDENTITY_EXTENSION,
-                "valueCodeableConcept": {"coding": [{"system": system, "code": code}]},
-            }
-        )
+        extensions.append(coded_extension(profiles.GENDER_IDENTITY_EXTENSION, system, code))
     if truth.ethnic_category:
         extensions.append(
-            {
-                "url": profiles.ETHNIC_CATEGORY_EXTENSION,
-                "valueCodeableConcept": {
-                    "coding": [
-                        {"system": profiles.ETHNIC_CATEGORY_ENGLAND, "code": truth.ethnic_category}
-                    ]
-                },
-            }
+            coded_extension(
+                profiles.ETHNIC_CATEGORY_EXTENSION,
+                profiles.ETHNIC_CATEGORY_ENGLAND,
+                truth.ethnic_category,
+            )
         )
     if truth.pcn:
         extensions.append(
@@ -677,12 +670,7 @@ def _message(truth: Truth) -> dict[str, Any]:
     }
     if truth.source_code:
         request["extension"] = [
-            {
-                "url": systems.SOURCE_OF_SERVICE_REQUEST_EXTENSION,
-                "valueCodeableConcept": {
-                    "coding": [{"system": truth.source_code[0], "code": truth.source_code[1]}]
-                },
-            }
+            coded_extension(systems.SOURCE_OF_SERVICE_REQUEST_EXTENSION, *truth.source_code)
         ]
     resources: list[dict[str, Any]] = []
     task = _task(truth)

@@ -5,7 +5,7 @@ import pytest
 
 from signpost_schemas import systems
 from tests.referral.careplans.plans import care_plan, issues, referral
-from tests.referral.conftest import READ, WRITE
+from tests.referral.conftest import READ, WRITE, send_raw
 from tests.support.builders import NHS_NUMBERS
 
 OUTCOME = {**WRITE, "Prefer": "return=OperationOutcome"}
@@ -95,11 +95,7 @@ async def test_a_plan_for_an_unknown_referral_or_another_person_is_refused(clien
 
 @pytest.mark.parametrize("body", [b"{not json", b'{"resourceType": "Goal"}'])
 async def test_a_body_that_is_not_a_care_plan_is_400(client, body):
-    response = await client.post(
-        "/fhir/CarePlan",
-        content=body,
-        headers={**WRITE, "Content-Type": "application/fhir+json"},
-    )
+    response = await send_raw(client, "/fhir/CarePlan", body)
     assert response.status_code == 400
     assert response.json()["resourceType"] == "OperationOutcome"
     assert await _count(client) == 0

@@ -142,6 +142,13 @@ def new(request: dict[str, Any]) -> dict[str, Any]:
     return new_referral(request=request, timestamp="2026-10-01T09:05:00Z")
 
 
+async def send_new_then(
+    client: httpx.AsyncClient, request: dict[str, Any], resource: dict[str, Any], timestamp: str
+) -> None:
+    """Send `request` as new, then a message carrying `resource` at `timestamp`."""
+    await send_all(client, [new(request), message(request, resource, timestamp=timestamp)])
+
+
 async def listed(client: httpx.AsyncClient, **params: Any) -> dict[str, Any]:
     response = await client.get("/gp-messages", params=params, headers=READ)
     assert response.status_code == 200, response.text
@@ -257,9 +264,7 @@ async def test_a_person_declining_carries_the_declined_code_never_the_referral_c
         ended="2026-10-02",
         reason=(profiles.REFERRAL_CLOSURE_REASON, "person-declined"),
     )
-    await send_all(
-        client, [new(request), message(request, declined, timestamp="2026-10-02T10:01:00Z")]
-    )
+    await send_new_then(client, request, declined, "2026-10-02T10:01:00Z")
 
     bundle = (await the_message(client, "declined"))["message"]
     task_resource = check_shape(bundle, "declined", "rejected")
@@ -281,9 +286,7 @@ async def test_a_referral_the_service_declines_carries_its_rejection_reason_and_
     rejected = task(
         "t1", "rejected", ended="2026-10-02", reason=(profiles.REFERRAL_REJECTION_REASON, "02")
     )
-    await send_all(
-        client, [new(request), message(request, rejected, timestamp="2026-10-02T10:01:00Z")]
-    )
+    await send_new_then(client, request, rejected, "2026-10-02T10:01:00Z")
 
     bundle = (await the_message(client, "declined"))["message"]
     task_resource = check_shape(bundle, "declined", "rejected")
@@ -330,9 +333,7 @@ async def test_a_closure_as_the_person_declined_carries_the_declined_code(gp):
         ended="2026-10-09",
         reason=(profiles.REFERRAL_CLOSURE_REASON, "person-declined"),
     )
-    await send_all(
-        client, [new(request), message(request, closed, timestamp="2026-10-09T10:01:00Z")]
-    )
+    await send_new_then(client, request, closed, "2026-10-09T10:01:00Z")
     # Accepted and closed in one message: both events, each with its own code.
     assert gp_record_codes((await the_message(client, "accepted"))["message"]) == [REFERRED]
     closing = (await the_message(client, "closed"))["message"]
@@ -346,9 +347,7 @@ async def test_a_message_is_retried_while_the_endpoint_is_down_and_delivered_onc
     client, worker, referrer = gp
     request = referral(f"EMIS-GP-5-{outage}")
     accepted = task("t1", "accepted", accepted="2026-10-02", last_modified="2026-10-02T10:00:00Z")
-    await send_all(
-        client, [new(request), message(request, accepted, timestamp="2026-10-02T10:01:00Z")]
-    )
+    await send_new_then(client, request, accepted, "2026-10-02T10:01:00Z")
     referrer.mode = outage
 
     await worker.deliver_due()
@@ -386,9 +385,7 @@ async def test_a_referrer_without_an_endpoint_is_listed_undeliverable_until_one_
     client, worker, referrer = gp
     request = referral("EMIS-GP-6", requester=NO_ENDPOINT_REFERRER)
     accepted = task("t1", "accepted", accepted="2026-10-02", last_modified="2026-10-02T10:00:00Z")
-    await send_all(
-        client, [new(request), message(request, accepted, timestamp="2026-10-02T10:01:00Z")]
-    )
+    await send_new_then(client, request, accepted, "2026-10-02T10:01:00Z")
 
     await worker.deliver_due()
     undeliverable = await listed(client, state="undeliverable")
@@ -424,9 +421,7 @@ async def test_messages_are_seen_only_by_the_organisations_of_their_referral(gp)
     client, _, _ = gp
     request = referral("EMIS-GP-7")
     accepted = task("t1", "accepted", accepted="2026-10-02", last_modified="2026-10-02T10:00:00Z")
-    await send_all(
-        client, [new(request), message(request, accepted, timestamp="2026-10-02T10:01:00Z")]
-    )
+    await send_new_then(client, request, accepted, "2026-10-02T10:01:00Z")
     [item] = (await listed(client))["items"]
     own = bearer("referral:read", ods=REFERRER)
     other = bearer("referral:read", "referral:write", ods="Y09999")
@@ -534,9 +529,7 @@ async def test_a_delivered_message_forgets_its_bundle_after_the_retention_and_is
     client, worker, referrer = gp
     request = referral("EMIS-GP-9")
     accepted = task("t1", "accepted", accepted="2026-10-02", last_modified="2026-10-02T10:00:00Z")
-    await send_all(
-        client, [new(request), message(request, accepted, timestamp="2026-10-02T10:01:00Z")]
-    )
+    await send_new_then(client, request, accepted, "2026-10-02T10:01:00Z")
     await worker.deliver_due()
     assert await worker.forget_delivered() == 0  # within the retention: kept
     assert "message" in await the_message(client, "accepted")

@@ -6,22 +6,8 @@ import httpx
 from fastapi import FastAPI
 
 from tests.referral.conftest import READ
-from tests.support.messages import LIFECYCLE_TYPES, lifecycle_served
+from tests.support.messages import LIFECYCLE_TYPES, lifecycle_served, without_server_ids
 from tests.support.rows import fetch_rows
-
-_VOLATILE = {"id", "meta"}
-
-
-def _strip(document: Any, referral_ids: dict[str, str]) -> Any:
-    """Drop server ids and meta; name referrals by their position, not their random id."""
-    if isinstance(document, dict):
-        return {k: _strip(v, referral_ids) for k, v in document.items() if k not in _VOLATILE}
-    if isinstance(document, list):
-        return [_strip(v, referral_ids) for v in document]
-    if isinstance(document, str):
-        for referral_id, name in referral_ids.items():
-            document = document.replace(referral_id, name)
-    return document
 
 
 async def snapshot(client: httpx.AsyncClient, app: FastAPI) -> dict[str, Any]:
@@ -44,7 +30,7 @@ async def snapshot(client: httpx.AsyncClient, app: FastAPI) -> dict[str, Any]:
             served[resource_type] = await lifecycle_served(
                 client, resource_type, referral_id, headers=READ
             )
-        state["referrals"].append(_strip(served, ids))
+        state["referrals"].append(without_server_ids(served, ids))
     for table, order in (
         ("referral_lifecycle", "status"),
         ("referral_person", "nhs_number"),
@@ -54,7 +40,7 @@ async def snapshot(client: httpx.AsyncClient, app: FastAPI) -> dict[str, Any]:
         ("referral_link", "link_type"),
     ):
         rows = await fetch_rows(app, f"SELECT * FROM {table} ORDER BY {order}")  # noqa: S608
-        state[table] = _strip(
+        state[table] = without_server_ids(
             [
                 {
                     k: v

@@ -5,12 +5,12 @@ import copy
 import pytest
 
 from signpost_schemas.fhir import profiles
-from tests.referral.conftest import WRITE, send
+from tests.referral.conftest import send, send_raw
+from tests.referral.messages.conftest import NEW, REQUEST
 from tests.support.messages import (
     assessment,
     contact,
     emis_patient,
-    emis_service_request,
     message,
     new_referral,
     support,
@@ -18,8 +18,6 @@ from tests.support.messages import (
 )
 from tests.support.rows import count_rows
 
-REQUEST = emis_service_request()
-NEW = message(REQUEST, reason_code="new", patient=emis_patient(), timestamp="2026-10-01T09:05:00Z")
 TABLES = [
     "referral",
     "processed_message",
@@ -227,11 +225,7 @@ async def test_a_bad_resource_after_good_ones_leaves_the_referral_untouched(clie
 
 
 async def test_malformed_json_is_a_structure_error(client, referral_app):
-    response = await client.post(
-        "/fhir/$process-message",
-        content=b"{not json",
-        headers={**WRITE, "Content-Type": "application/fhir+json"},
-    )
+    response = await send_raw(client, "/fhir/$process-message", b"{not json")
 
     assert response.status_code == 400
     assert response.json()["issue"][0]["code"] == "structure"

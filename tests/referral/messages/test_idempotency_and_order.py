@@ -5,6 +5,7 @@ import asyncio
 import copy
 
 from tests.referral.conftest import READ, send
+from tests.referral.messages.conftest import NEW, REQUEST
 from tests.support.messages import (
     contact,
     emis_patient,
@@ -14,9 +15,6 @@ from tests.support.messages import (
     task,
 )
 from tests.support.rows import count_rows, fetch_rows
-
-REQUEST = emis_service_request()
-NEW = message(REQUEST, reason_code="new", patient=emis_patient(), timestamp="2026-10-01T09:05:00Z")
 
 
 async def test_the_same_message_twice_changes_nothing(client, referral_app):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.referral.conftest import READ, WRITE
+from tests.referral.conftest import READ, WRITE, send_raw
 from tests.support.builders import reason, service_request
 from tests.support.clients import bearer
 from tests.support.rows import count_rows
@@ -166,11 +166,7 @@ async def test_invalid_referral_is_refused_naming_the_element(client, referral_a
 
 
 async def test_malformed_json_is_400_structure(client, referral_app):
-    response = await client.post(
-        "/fhir/ServiceRequest",
-        content=b'{"resourceType": "ServiceRequest",',
-        headers={**WRITE, "Content-Type": "application/fhir+json"},
-    )
+    response = await send_raw(client, "/fhir/ServiceRequest", b'{"resourceType": "ServiceRequest",')
 
     assert response.status_code == 400
     assert response.json()["issue"][0]["code"] == "structure"
@@ -178,10 +174,8 @@ async def test_malformed_json_is_400_structure(client, referral_app):
 
 
 async def test_non_json_content_type_is_415(client):
-    response = await client.post(
-        "/fhir/ServiceRequest",
-        content=b"<ServiceRequest/>",
-        headers={**WRITE, "Content-Type": "application/fhir+xml"},
+    response = await send_raw(
+        client, "/fhir/ServiceRequest", b"<ServiceRequest/>", "application/fhir+xml"
     )
 
     assert response.status_code == 415

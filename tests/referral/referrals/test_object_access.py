@@ -251,12 +251,26 @@ def _emis(identifier: str, *, requester: str = GP, receiver: str | None = LINK_W
     return body
 
 
+def _new(identifier: str) -> dict:
+    """The referral `identifier`, from the GP to the link workers, sent as new."""
+    return message(_emis(identifier), reason_code="new", timestamp="2026-10-01T09:05:00Z")
+
+
+def _accepted(request: dict) -> dict:
+    """An update accepting `request` (its first Task)."""
+    return message(
+        request,
+        task("t1", "accepted", accepted="2026-10-02T09:00:00Z"),
+        timestamp="2026-10-02T09:05:00Z",
+    )
+
+
 async def _send(client, body: dict, headers: dict[str, str]) -> httpx.Response:
     return await client.post("/fhir/$process-message", json=body, headers=headers)
 
 
 async def test_a_message_must_come_from_the_requester_or_the_receiver(client):
-    new = message(_emis("M-1"), reason_code="new", timestamp="2026-10-01T09:05:00Z")
+    new = _new("M-1")
 
     refused = await _send(client, new, organisation(OUTSIDER))
     accepted = await _send(client, new, organisation(LINK_WORKERS))
@@ -270,15 +284,11 @@ async def test_a_message_must_come_from_the_requester_or_the_receiver(client):
 async def test_a_message_cannot_take_over_another_organisations_referral(client):
     sent = await _send(
         client,
-        message(_emis("M-2"), reason_code="new", timestamp="2026-10-01T09:05:00Z"),
+        _new("M-2"),
         organisation(GP),
     )
     assert sent.status_code == 200
-    hijack = message(
-        _emis("M-2", requester=OUTSIDER, receiver=None),
-        task("t1", "accepted", accepted="2026-10-02T09:00:00Z"),
-        timestamp="2026-10-02T09:05:00Z",
-    )
+    hijack = _accepted(_emis("M-2", requester=OUTSIDER, receiver=None))
 
     response = await _send(client, hijack, organisation(OUTSIDER))
 
@@ -291,15 +301,11 @@ async def test_a_message_cannot_take_over_another_organisations_referral(client)
 
 
 async def test_an_update_held_from_another_organisation_is_not_applied(client):
-    early = message(
-        _emis("M-3", requester=OUTSIDER, receiver=None),
-        task("t1", "accepted", accepted="2026-10-02T09:00:00Z"),
-        timestamp="2026-10-02T09:05:00Z",
-    )
+    early = _accepted(_emis("M-3", requester=OUTSIDER, receiver=None))
     held = await _send(client, early, organisation(OUTSIDER))
     assert held.status_code == 202
 
-    new = message(_emis("M-3"), reason_code="new", timestamp="2026-10-01T09:05:00Z")
+    new = _new("M-3")
     assert (await _send(client, new, organisation(GP))).status_code == 200
 
     resend = await _send(client, early, organisation(OUTSIDER))
@@ -311,12 +317,8 @@ async def test_an_update_held_from_another_organisation_is_not_applied(client):
 
 async def test_tasks_follow_the_access_of_their_referral(client):
     journey = [
-        message(_emis("M-4"), reason_code="new", timestamp="2026-10-01T09:05:00Z"),
-        message(
-            _emis("M-4"),
-            task("t1", "accepted", accepted="2026-10-02T09:00:00Z"),
-            timestamp="2026-10-02T09:05:00Z",
-        ),
+        _new("M-4"),
+        _accepted(_emis("M-4")),
     ]
     for item in journey:
         assert (await _send(client, item, organisation(LINK_WORKERS))).status_code == 200
@@ -333,7 +335,7 @@ async def test_tasks_follow_the_access_of_their_referral(client):
 
 
 async def test_a_resend_answers_only_the_organisations_of_its_referral(client):
-    new = message(_emis("M-5"), reason_code="new", timestamp="2026-10-01T09:05:00Z")
+    new = _new("M-5")
     first = await _send(client, new, organisation(GP))
     [referral] = (await client.get("/fhir/ServiceRequest", headers=READ)).json()["entry"]
     referral_id = referral["resource"]["id"]
@@ -350,13 +352,9 @@ async def test_a_resend_answers_only_the_organisations_of_its_referral(client):
 
 async def test_an_early_update_naming_the_requester_cannot_take_the_referral(client):
     # The outsider names the GP as requester and itself as performer, before the referral exists.
-    early = message(
-        _emis("M-6", receiver=OUTSIDER),
-        task("t1", "accepted", accepted="2026-10-02T09:00:00Z"),
-        timestamp="2026-10-02T09:05:00Z",
-    )
+    early = _accepted(_emis("M-6", receiver=OUTSIDER))
     assert (await _send(client, early, organisation(OUTSIDER))).status_code == 202
-    new = message(_emis("M-6"), reason_code="new", timestamp="2026-10-01T09:05:00Z")
+    new = _new("M-6")
     assert (await _send(client, new, organisation(GP))).status_code == 200
 
     [referral] = (await client.get("/fhir/ServiceRequest", headers=READ)).json()["entry"]
@@ -370,11 +368,7 @@ async def test_an_early_update_naming_the_requester_cannot_take_the_referral(cli
 
 
 async def test_a_new_message_from_another_organisation_does_not_collect_held_updates(client):
-    held = message(
-        _emis("M-7"),
-        task("t1", "accepted", accepted="2026-10-02T09:00:00Z"),
-        timestamp="2026-10-02T09:05:00Z",
-    )
+    held = _accepted(_emis("M-7"))
     assert (await _send(client, held, organisation(GP))).status_code == 202
     squatter = message(
         _emis("M-7", requester=OUTSIDER, receiver=GP),
@@ -392,7 +386,7 @@ async def test_a_clash_with_several_hidden_referrals_names_none_of_them(client):
     for identifier in ("X-1", "X-2"):
         sent = await _send(
             client,
-            message(_emis(identifier), reason_code="new", timestamp="2026-10-01T09:05:00Z"),
+            _new(identifier),
             organisation(GP),
         )
         assert sent.status_code == 200
@@ -438,7 +432,7 @@ async def test_neither_party_can_write_the_other_out(client, referrals):
 
 
 async def test_an_update_message_cannot_change_the_requester(client):
-    new = message(_emis("M-8"), reason_code="new", timestamp="2026-10-01T09:05:00Z")
+    new = _new("M-8")
     assert (await _send(client, new, organisation(GP))).status_code == 200
     takeover = message(
         _emis("M-8", requester=OUTSIDER),

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request
 from starlette.responses import Response
 
-from referral_api import flows
+from referral_api import fhir_routes, flows
 from referral_api.audit import trail
 from referral_api.fhir_routes import ReadCaller, WriteCaller
 from referral_api.messages import service as messages
@@ -22,8 +22,8 @@ from signpost_platform.auth import Caller
 from signpost_platform.db import ReadSessionDep, SessionDep
 from signpost_platform.errors import NotFound
 from signpost_platform.fhir.parsing import read_resource, require_json
-from signpost_platform.fhir.preconditions import create_condition, required_version
-from signpost_platform.fhir.responses import FHIR_JSON, FhirResponse, version_headers, written
+from signpost_platform.fhir.preconditions import create_condition
+from signpost_platform.fhir.responses import FHIR_JSON, FhirResponse, version_headers
 from signpost_platform.fhir.search import declare_search, search_request, searchset
 from signpost_platform.openapi_docs import body_of
 from signpost_platform.urls import base_url
@@ -132,25 +132,17 @@ async def create_service_request(
     stored = outcome.referral
     if not outcome.created:  # If-None-Exist matched: the caller read the existing referral
         await trail.record(session, caller, "read", RESOURCE, stored.id)
-    headers = {
-        **version_headers(stored.version, stored.last_updated_at),
-        **_version_location(request, stored.id, stored.version),
-    }
     report = operation_outcome(reading.gaps) if outcome.created else _matched(stored.id)
     (body,) = await service.served(session, [stored], reach, unlinked=not outcome.may_be_linked)
-    return written(
+    return fhir_routes.written_answer(
+        request,
+        RESOURCE,
+        stored,
         body,
         201 if outcome.created else 200,
-        headers,
         prefer=prefer,
         outcome=report,
     )
-
-
-def _version_location(request: Request, referral_id: str, version: int) -> dict[str, str]:
-    """Location and Content-Location of a written version: …/ServiceRequest/{id}/_history/{vid}."""
-    url = f"{base_url(request)}/fhir/ServiceRequest/{referral_id}/_history/{version}"
-    return {"Location": url, "Content-Location": url}
 
 
 def _matched(referral_id: str) -> dict[str, Any]:
@@ -253,10 +245,9 @@ async def update_service_request(
     prefer: PreferHeader = None,
 ) -> Response:
     reach = Reach.of(caller)
-    require_json(request)
-    reading = read_resource(await request.body(), ServiceRequest, "ServiceRequest")
-    meta = reading.resource.meta
-    expected = required_version(if_match, meta.versionId if meta else None)
+    reading, expected = await fhir_routes.read_replacement(
+        request, ServiceRequest, "ServiceRequest", if_match
+    )
     stored = await service.update(
         session,
         referral_id,
@@ -268,13 +259,12 @@ async def update_service_request(
     )
     await trail.record(session, caller, "update", RESOURCE, referral_id)
     (body,) = await service.served(session, [stored], reach)
-    return written(
+    return fhir_routes.written_answer(
+        request,
+        RESOURCE,
+        stored,
         body,
         200,
-        {
-            **version_headers(stored.version, stored.last_updated_at),
-            **_version_location(request, stored.id, stored.version),
-        },
         prefer=prefer,
         outcome=operation_outcome(reading.gaps),
     )

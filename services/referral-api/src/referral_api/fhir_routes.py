@@ -6,7 +6,7 @@ Declared once so that every resource's routes read the same scopes and answer a 
 way; a feature's router keeps only what is its own (its model, examples and rules).
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Annotated, Any, Protocol, TypeVar
 
@@ -23,6 +23,7 @@ from signpost_platform.fhir.search import SearchQuery, searchset
 from signpost_platform.urls import base_url
 from signpost_schemas.fhir.base import FhirResource
 from signpost_schemas.fhir.lenient import Reading
+from signpost_schemas.fhir.operation_outcome import OperationOutcome
 
 ReadCaller = Annotated[Caller, require_scope("referral:read")]
 WriteCaller = Annotated[Caller, require_scope("referral:write")]
@@ -62,6 +63,16 @@ def fhir_answer(model: Any, description: str, example: Any) -> dict[str, Any]:
         "description": description,
         "content": {FHIR_JSON: {"example": example}},
     }
+
+
+def outcome_answers(example: dict[str, Any]) -> Callable[[str], dict[str, Any]]:
+    """A feature's maker of OperationOutcome answers: each documented by what it means, with the
+    feature's `example` outcome."""
+
+    def outcome_answer(description: str) -> dict[str, Any]:
+        return fhir_answer(OperationOutcome, description, example)
+
+    return outcome_answer
 
 
 def searchset_example(

@@ -29,7 +29,6 @@ from signpost_platform.openapi_docs import body_of
 from signpost_platform.urls import base_url
 from signpost_schemas.fhir.bundle import searchset_of
 from signpost_schemas.fhir.gaps import operation_outcome
-from signpost_schemas.fhir.operation_outcome import OperationOutcome
 from signpost_schemas.fhir.service_request import ServiceRequest
 
 router = APIRouter(prefix="/fhir/ServiceRequest", tags=["ServiceRequest"])
@@ -38,21 +37,12 @@ RESOURCE = "ServiceRequest"
 EXAMPLE_ID = "2f1c6a0e-4b7d-4c1e-9f3a-0d5b8e7c6a21"
 
 
-def _outcome(description: str) -> dict[str, Any]:
-    return {
-        "model": OperationOutcome,
-        "description": description,
-        "content": {FHIR_JSON: {"example": examples.OPERATION_OUTCOME}},
-    }
+_outcome = fhir_routes.outcome_answers(examples.OPERATION_OUTCOME)
 
 
 def _resource(description: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "model": ServiceRequest,
-        "description": description,
-        "content": {FHIR_JSON: {"example": {"id": EXAMPLE_ID, **examples.SERVICE_REQUEST}}},
-        **extra,
-    }
+    example = {"id": EXAMPLE_ID, **examples.SERVICE_REQUEST}
+    return {**fhir_routes.fhir_answer(ServiceRequest, description, example), **extra}
 
 
 _BODY = body_of(ServiceRequest, examples.SERVICE_REQUEST)

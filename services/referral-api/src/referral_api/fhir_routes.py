@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Annotated, Any, Protocol, TypeVar
 
-from fastapi import Request
+from fastapi import Header, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
@@ -53,6 +53,24 @@ class WrittenVersion(Versioned, Protocol):
 
     @property
     def id(self) -> str: ...
+
+
+def prefer_header(stored: str) -> Any:
+    """The Prefer header of a create or update; `stored` names what the representation is
+    ("the stored plan")."""
+    return Header(
+        description=f"return=representation (default: {stored}), return=minimal (no body) or "
+        "return=OperationOutcome (the data gaps found, as warnings)"
+    )
+
+
+def if_match_header(sent: str) -> Any:
+    """The If-Match header of an update; `sent` names the body ("the plan sent"), whose
+    meta.versionId stands in for it."""
+    return Header(
+        description=f'The version being replaced: W/"3". Without it, the meta.versionId of {sent} '
+        "names that version"
+    )
 
 
 def fhir_answer(model: Any, description: str, example: Any) -> dict[str, Any]:

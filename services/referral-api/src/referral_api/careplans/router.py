@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from referral_api import fhir_routes
@@ -25,13 +25,8 @@ router = APIRouter(prefix="/fhir/CarePlan", tags=["CarePlan"])
 RESOURCE = "CarePlan"
 
 _BODY = body_of(CarePlan, examples.CARE_PLAN)
-PreferHeader = Annotated[
-    str | None,
-    Header(
-        description="return=representation (default: the stored plan), return=minimal (no "
-        "body) or return=OperationOutcome (the data gaps found, as warnings)"
-    ),
-]
+PreferHeader = Annotated[str | None, fhir_routes.prefer_header("the stored plan")]
+IfMatchHeader = Annotated[str | None, fhir_routes.if_match_header("the plan sent")]
 
 
 def _outcome(description: str) -> dict[str, Any]:
@@ -135,13 +130,7 @@ async def update_care_plan(
     request: Request,
     session: SessionDep,
     caller: WriteCaller,
-    if_match: Annotated[
-        str | None,
-        Header(
-            description='The version being replaced: W/"3". Without it, the meta.versionId of '
-            "the plan sent names that version"
-        ),
-    ] = None,
+    if_match: IfMatchHeader = None,
     prefer: PreferHeader = None,
 ) -> Response:
     reading, expected = await fhir_routes.read_replacement(request, CarePlan, RESOURCE, if_match)

@@ -46,13 +46,8 @@ def _resource(description: str, **extra: Any) -> dict[str, Any]:
 
 
 _BODY = body_of(ServiceRequest, examples.SERVICE_REQUEST)
-PreferHeader = Annotated[
-    str | None,
-    Header(
-        description="return=representation (default: the stored resource), return=minimal (no "
-        "body) or return=OperationOutcome (the data gaps found, as warnings)"
-    ),
-]
+PreferHeader = Annotated[str | None, fhir_routes.prefer_header("the stored resource")]
+IfMatchHeader = Annotated[str | None, fhir_routes.if_match_header("the resource sent")]
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: _outcome("Malformed JSON, wrong resourceType, or an essential element missing"),
     401: _outcome("No valid bearer token"),
@@ -225,13 +220,7 @@ async def update_service_request(
     request: Request,
     session: SessionDep,
     caller: WriteCaller,
-    if_match: Annotated[
-        str | None,
-        Header(
-            description='The version being replaced: W/"3". Without it, the meta.versionId of '
-            "the resource sent names that version"
-        ),
-    ] = None,
+    if_match: IfMatchHeader = None,
     prefer: PreferHeader = None,
 ) -> Response:
     reach = Reach.of(caller)

@@ -6,27 +6,33 @@ Declared once so that every resource's routes read the same scopes and answer a 
 way; a feature's router keeps only what is its own (its model, examples and rules).
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any, Protocol, TypeVar
 
-from fastapi import Request
+from fastapi import Header, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from referral_api.audit import trail
 from signpost_platform.auth import Caller, require_scope
-from signpost_platform.fhir.responses import FHIR_JSON, FhirResponse, version_headers
+from signpost_platform.fhir.parsing import read_resource, require_json
+from signpost_platform.fhir.preconditions import required_version
+from signpost_platform.fhir.responses import FHIR_JSON, FhirResponse, version_headers, written
 from signpost_platform.fhir.search import SearchQuery, searchset
 from signpost_platform.urls import base_url
+from signpost_schemas.fhir.base import FhirResource
+from signpost_schemas.fhir.lenient import Reading
+from signpost_schemas.fhir.operation_outcome import OperationOutcome
 
 ReadCaller = Annotated[Caller, require_scope("referral:read")]
 WriteCaller = Annotated[Caller, require_scope("referral:write")]
 EXAMPLE_BASE = "http://localhost:8001/fhir"
+Resource = TypeVar("Resource", bound=FhirResource)
 
 
-class StoredVersion(Protocol):
-    """A stored resource as a feature's repository returns it: its served JSON and version."""
+class Versioned(Protocol):
+    """A stored version of a resource: its number and when it was written."""
 
     @property
     def version(self) -> int: ...
@@ -34,8 +40,37 @@ class StoredVersion(Protocol):
     @property
     def last_updated_at(self) -> datetime: ...
 
+
+class StoredVersion(Versioned, Protocol):
+    """A stored resource as a feature's repository returns it: its served JSON and version."""
+
     @property
     def resource(self) -> str: ...
+
+
+class WrittenVersion(Versioned, Protocol):
+    """A version a create or update wrote, with the id of its resource."""
+
+    @property
+    def id(self) -> str: ...
+
+
+def prefer_header(stored: str) -> Any:
+    """The Prefer header of a create or update; `stored` names what the representation is
+    ("the stored plan")."""
+    return Header(
+        description=f"return=representation (default: {stored}), return=minimal (no body) or "
+        "return=OperationOutcome (the data gaps found, as warnings)"
+    )
+
+
+def if_match_header(sent: str) -> Any:
+    """The If-Match header of an update; `sent` names the body ("the plan sent"), whose
+    meta.versionId stands in for it."""
+    return Header(
+        description=f'The version being replaced: W/"3". Without it, the meta.versionId of {sent} '
+        "names that version"
+    )
 
 
 def fhir_answer(model: Any, description: str, example: Any) -> dict[str, Any]:
@@ -46,6 +81,16 @@ def fhir_answer(model: Any, description: str, example: Any) -> dict[str, Any]:
         "description": description,
         "content": {FHIR_JSON: {"example": example}},
     }
+
+
+def outcome_answers(example: dict[str, Any]) -> Callable[[str], dict[str, Any]]:
+    """A feature's maker of OperationOutcome answers: each documented by what it means, with the
+    feature's `example` outcome."""
+
+    def outcome_answer(description: str) -> dict[str, Any]:
+        return fhir_answer(OperationOutcome, description, example)
+
+    return outcome_answer
 
 
 def searchset_example(
@@ -74,6 +119,36 @@ def version_location(
     """Location and Content-Location of a written version: …/{type}/{id}/_history/{version}."""
     url = f"{base_url(request)}/fhir/{resource_type}/{resource_id}/_history/{version}"
     return {"Location": url, "Content-Location": url}
+
+
+async def read_replacement(
+    request: Request, model: type[Resource], resource_type: str, if_match: str | None
+) -> tuple[Reading[Resource], int]:
+    """The resource an update sends (read leniently) and the version it replaces: If-Match or,
+    without it, the body's meta.versionId (428 when neither is sent)."""
+    require_json(request)
+    reading = read_resource(await request.body(), model, resource_type)
+    meta = getattr(reading.resource, "meta", None)
+    return reading, required_version(if_match, meta.versionId if meta else None)
+
+
+def written_answer(
+    request: Request,
+    resource_type: str,
+    stored: WrittenVersion,
+    body: bytes,
+    status_code: int,
+    *,
+    prefer: str | None,
+    outcome: dict[str, Any],
+) -> Response:
+    """The answer to a create or update of `stored`, as `Prefer: return=` asks, with its version
+    (ETag, Last-Modified) and where it is (Location, Content-Location)."""
+    headers = {
+        **version_headers(stored.version, stored.last_updated_at),
+        **version_location(request, resource_type, stored.id, stored.version),
+    }
+    return written(body, status_code, headers, prefer=prefer, outcome=outcome)
 
 
 async def read_answer(

@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from referral_api import fhir_routes
@@ -12,13 +12,12 @@ from referral_api.fhir_routes import ReadCaller, WriteCaller
 from referral_api.referrals.access import Reach
 from signpost_platform.db import ReadSessionDep, SessionDep
 from signpost_platform.fhir.parsing import read_resource, require_json
-from signpost_platform.fhir.preconditions import required_version
-from signpost_platform.fhir.responses import FHIR_JSON, version_headers, written
+from signpost_platform.fhir.responses import FHIR_JSON
 from signpost_platform.fhir.search import declare_search, search_description, search_request
 from signpost_platform.openapi_docs import body_of
 from signpost_schemas.fhir.bundle import searchset_of
 from signpost_schemas.fhir.care_plan import CarePlan
-from signpost_schemas.fhir.gaps import operation_outcome
+from signpost_schemas.fhir.gaps import Gap, operation_outcome
 from signpost_schemas.fhir.operation_outcome import OperationOutcome
 
 router = APIRouter(prefix="/fhir/CarePlan", tags=["CarePlan"])
@@ -26,13 +25,8 @@ router = APIRouter(prefix="/fhir/CarePlan", tags=["CarePlan"])
 RESOURCE = "CarePlan"
 
 _BODY = body_of(CarePlan, examples.CARE_PLAN)
-PreferHeader = Annotated[
-    str | None,
-    Header(
-        description="return=representation (default: the stored plan), return=minimal (no "
-        "body) or return=OperationOutcome (the data gaps found, as warnings)"
-    ),
-]
+PreferHeader = Annotated[str | None, fhir_routes.prefer_header("the stored plan")]
+IfMatchHeader = Annotated[str | None, fhir_routes.if_match_header("the plan sent")]
 
 
 def _outcome(description: str) -> dict[str, Any]:
@@ -81,16 +75,20 @@ async def create_care_plan(
     reading = read_resource(await request.body(), CarePlan, RESOURCE)
     stored = await service.create(session, reading.resource, Reach.of(caller))
     await trail.record(session, caller, "create", RESOURCE, stored.id)
-    headers = {
-        **version_headers(stored.version, stored.last_updated_at),
-        **fhir_routes.version_location(request, RESOURCE, stored.id, stored.version),
-    }
-    return written(
-        stored.resource.encode(),
-        201,
-        headers,
-        prefer=prefer,
-        outcome=operation_outcome(reading.gaps),
+    return _written(request, stored, stored.resource.encode(), 201, prefer, reading.gaps)
+
+
+def _written(
+    request: Request,
+    stored: fhir_routes.WrittenVersion,
+    body: bytes,
+    status_code: int,
+    prefer: str | None,
+    gaps: list[Gap],
+) -> Response:
+    """The answer to a create or update: the plan as stored, nothing, or its data gaps."""
+    return fhir_routes.written_answer(
+        request, RESOURCE, stored, body, status_code, prefer=prefer, outcome=operation_outcome(gaps)
     )
 
 
@@ -132,31 +130,13 @@ async def update_care_plan(
     request: Request,
     session: SessionDep,
     caller: WriteCaller,
-    if_match: Annotated[
-        str | None,
-        Header(
-            description='The version being replaced: W/"3". Without it, the meta.versionId of '
-            "the plan sent names that version"
-        ),
-    ] = None,
+    if_match: IfMatchHeader = None,
     prefer: PreferHeader = None,
 ) -> Response:
-    require_json(request)
-    reading = read_resource(await request.body(), CarePlan, RESOURCE)
-    meta = reading.resource.meta
-    expected = required_version(if_match, meta.versionId if meta else None)
+    reading, expected = await fhir_routes.read_replacement(request, CarePlan, RESOURCE, if_match)
     stored = await service.update(session, plan_id, reading.resource, expected, Reach.of(caller))
     await trail.record(session, caller, "update", RESOURCE, plan_id)
-    return written(
-        stored.resource.encode(),
-        200,
-        {
-            **version_headers(stored.version, stored.last_updated_at),
-            **fhir_routes.version_location(request, RESOURCE, stored.id, stored.version),
-        },
-        prefer=prefer,
-        outcome=operation_outcome(reading.gaps),
-    )
+    return _written(request, stored, stored.resource.encode(), 200, prefer, reading.gaps)
 
 
 _SEARCH_DESCRIPTION = search_description(

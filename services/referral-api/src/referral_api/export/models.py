@@ -9,10 +9,10 @@ ago than `REFERRAL_EXPORT_RETENTION_HOURS`.
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from referral_api.db import Base
+from referral_api.db import Base, owner_key
 from signpost_platform.db import UtcDateTime
 
 
@@ -63,9 +63,7 @@ class ExportPart(Base):
 
     __tablename__ = "export_part"
 
-    job_id: Mapped[str] = mapped_column(
-        ForeignKey("export_job.id", ondelete="CASCADE"), primary_key=True
-    )
+    job_id: Mapped[str] = owner_key("export_job.id")
     # The job's parts are numbered in the order written, across resource types.
     position: Mapped[int] = mapped_column(primary_key=True)
     resource_type: Mapped[str] = mapped_column(String(32))

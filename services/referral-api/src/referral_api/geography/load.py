@@ -22,10 +22,9 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from referral_api.config import ReferralSettings
+from referral_api.commands import command_parser, command_session, parse_command
 from referral_api.geography.repository import GeographyRepository
 from referral_api.reports.facts_repository import FactRepository
-from signpost_platform.db import Database
 from signpost_schemas.geography import InvalidPostcode, normalise_postcode, sample_postcode_lookup
 
 BATCH = 5_000
@@ -137,38 +136,33 @@ async def replace_practices(
 
 
 async def _run(args: argparse.Namespace) -> int:
-    database = Database(args.database_url or ReferralSettings().database_url)
-    try:
-        async with database.sessionmaker() as session, session.begin():
-            if args.sample:
-                count = await replace_postcodes(session, sample_rows(), "sample (synthetic)", True)
-                print(f"{count} sample postcodes loaded (synthetic: tests and make run only)")
-            if args.postcodes:
-                count = await replace_postcodes(
-                    session,
-                    postcode_rows(args.postcodes),
-                    args.postcodes.name,
-                    False,
-                    progress=True,
-                )
-                print(f"{count:,} postcodes loaded from {args.postcodes.name}")
-            if args.practice_pcn:
-                count = await replace_practices(
-                    session, practice_rows(args.practice_pcn), args.practice_pcn.name
-                )
-                print(f"{count:,} practices loaded from {args.practice_pcn.name}")
-    finally:
-        await database.dispose()
+    async with command_session(args.database_url) as session:
+        if args.sample:
+            count = await replace_postcodes(session, sample_rows(), "sample (synthetic)", True)
+            print(f"{count} sample postcodes loaded (synthetic: tests and make run only)")
+        if args.postcodes:
+            count = await replace_postcodes(
+                session,
+                postcode_rows(args.postcodes),
+                args.postcodes.name,
+                False,
+                progress=True,
+            )
+            print(f"{count:,} postcodes loaded from {args.postcodes.name}")
+        if args.practice_pcn:
+            count = await replace_practices(
+                session, practice_rows(args.practice_pcn), args.practice_pcn.name
+            )
+            print(f"{count:,} practices loaded from {args.practice_pcn.name}")
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = command_parser(__doc__)
     parser.add_argument("--sample", action="store_true", help="load the synthetic sample lookup")
     parser.add_argument("--postcodes", type=Path, help="an ONS NSPL or ONSPD CSV file")
     parser.add_argument("--practice-pcn", type=Path, help="a practice_code,pcn_code CSV file")
-    parser.add_argument("--database-url", help="default: REFERRAL_DATABASE_URL")
-    args = parser.parse_args(argv)
+    args = parse_command(parser, argv)
     if not (args.sample or args.postcodes or args.practice_pcn):
         parser.error("say what to load: --sample, --postcodes FILE or --practice-pcn FILE")
     return asyncio.run(_run(args))

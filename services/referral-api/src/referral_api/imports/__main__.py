@@ -7,26 +7,22 @@ time: running the same command again resumes after the last committed batch, nev
 The database is REFERRAL_DATABASE_URL (or --database-url).
 """
 
-import argparse
 import asyncio
 import sys
 from pathlib import Path
 
+from referral_api.commands import command_parser, parse_command
 from referral_api.config import ReferralSettings
 from referral_api.imports.runner import run_import
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m referral_api.imports",
-        description=__doc__.split("\n\n")[0],
-    )
+    parser = command_parser(__doc__, prog="python -m referral_api.imports")
     parser.add_argument("file", type=Path)
     parser.add_argument("--format", choices=["ndjson", "csv"], help="default: from the suffix")
     parser.add_argument("--errors", type=Path, help="the error report (default FILE.errors.csv)")
     parser.add_argument("--batch-size", type=int, default=200)
-    parser.add_argument("--database-url", help="default: REFERRAL_DATABASE_URL")
-    args = parser.parse_args(argv)
+    args = parse_command(parser, argv)
     settings = ReferralSettings()
     summary = asyncio.run(
         run_import(

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from referral_api.db import Base
+from referral_api.db import Base, owner_key
 from signpost_platform.db import UtcDateTime
 
 
@@ -20,9 +20,7 @@ class ReferralLifecycle(Base):
 
     __tablename__ = "referral_lifecycle"
 
-    referral_id: Mapped[str] = mapped_column(
-        ForeignKey("referral.id", ondelete="CASCADE"), primary_key=True
-    )
+    referral_id: Mapped[str] = owner_key("referral.id")
     # received | accepted | declined | cancelled | closed
     status: Mapped[str] = mapped_column(String(16), index=True)
     # The ServiceRequest.status the sender last sent (revoked means the referrer cancelled).
@@ -90,9 +88,7 @@ class SupportOffered(Base):
 
     __tablename__ = "support_offered"
 
-    task_id: Mapped[str] = mapped_column(
-        ForeignKey("referral_task.id", ondelete="CASCADE"), primary_key=True
-    )
+    task_id: Mapped[str] = owner_key("referral_task.id")
     position: Mapped[int] = mapped_column(primary_key=True)
     referral_id: Mapped[str] = mapped_column(
         ForeignKey("referral.id", ondelete="CASCADE"), index=True
@@ -137,9 +133,7 @@ class ContactWorker(Base):
 
     __tablename__ = "contact_worker"
 
-    contact_id: Mapped[str] = mapped_column(
-        ForeignKey("contact.id", ondelete="CASCADE"), primary_key=True
-    )
+    contact_id: Mapped[str] = owner_key("contact.id")
     position: Mapped[int] = mapped_column(primary_key=True)
     referral_id: Mapped[str] = mapped_column(
         ForeignKey("referral.id", ondelete="CASCADE"), index=True
@@ -194,9 +188,7 @@ class AssessmentScore(Base):
 
     __tablename__ = "assessment_score"
 
-    assessment_id: Mapped[str] = mapped_column(
-        ForeignKey("assessment.id", ondelete="CASCADE"), primary_key=True
-    )
+    assessment_id: Mapped[str] = owner_key("assessment.id")
     item_code: Mapped[str] = mapped_column(String(48), primary_key=True)
     value: Mapped[float | None] = mapped_column(Float)
     value_text: Mapped[str | None] = mapped_column(String(16))

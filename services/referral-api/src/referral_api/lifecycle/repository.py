@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     BindParameter,
@@ -50,6 +50,15 @@ RESOURCE_TABLES: dict[str, Any] = {
     "Observation": Assessment,
     "Procedure": SharedDecision,
 }
+
+
+class StoredResource(NamedTuple):
+    """A lifecycle resource as served: its id, version, when it last changed and its JSON."""
+
+    id: str
+    version: int
+    last_updated_at: datetime
+    resource: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,7 +311,7 @@ class LifecycleRepository:
 
     async def get_resource(
         self, table: Any, resource_id: str, reach: Reach
-    ) -> tuple[str, int, datetime, str] | None:
+    ) -> StoredResource | None:
         """A Task, contact or assessment, if its referral is within `reach`."""
         row = (
             await self.session.execute(
@@ -311,7 +320,7 @@ class LifecycleRepository:
                 )
             )
         ).first()
-        return (row[0], row[1], row[2], row[3]) if row else None
+        return StoredResource(row[0], row[1], row[2], row[3]) if row else None
 
     async def search(
         self,

@@ -1,19 +1,15 @@
 """Reading the lifecycle resources: `GET /fhir/Task|Encounter|Observation[/{id}]`."""
 
-from typing import Annotated
-
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from referral_api.audit import trail
+from referral_api import fhir_routes
+from referral_api.fhir_routes import ReadCaller
 from referral_api.lifecycle import search, service
 from referral_api.referrals.access import Reach
-from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import ReadSessionDep
 from signpost_platform.errors import NotFound
-from signpost_platform.fhir.responses import FhirResponse, version_headers
-from signpost_platform.fhir.search import declare_search, search_request, searchset
-from signpost_platform.urls import base_url
+from signpost_platform.fhir.search import declare_search, search_request
 from signpost_schemas.fhir.base import FhirResource
 from signpost_schemas.fhir.bundle import searchset_of
 from signpost_schemas.fhir.encounter import Contact
@@ -22,7 +18,6 @@ from signpost_schemas.fhir.procedure import SharedDecision
 from signpost_schemas.fhir.task import ReferralTask
 
 router = APIRouter(prefix="/fhir", tags=["lifecycle"])
-ReadCaller = Annotated[Caller, require_scope("referral:read")]
 
 
 def _add_routes(resource_type: str, what: str, model: type[FhirResource]) -> None:
@@ -32,25 +27,17 @@ def _add_routes(resource_type: str, what: str, model: type[FhirResource]) -> Non
         found = await service.read_resource(session, resource_type, resource_id, Reach.of(caller))
         if found is None:
             raise NotFound(f"no {resource_type} with id {resource_id}")
-        _, version, last_updated, resource = found
-        await trail.record(session, caller, "read", resource_type, resource_id)
-        return FhirResponse(resource.encode(), 200, version_headers(version, last_updated))
+        return await fhir_routes.read_answer(session, caller, resource_type, resource_id, found)
 
     async def find(request: Request, session: ReadSessionDep, caller: ReadCaller) -> Response:
         reach = Reach.of(caller)
         parsed = await search_request(request, search.PARAMETERS[resource_type])
         ids = search.referral_ids(parameter.name, parsed.occurrences(parameter.name))
         total, rows = await service.search_resources(session, resource_type, ids, parsed, reach)
-        await trail.record(
-            session,
-            caller,
-            "search",
-            resource_type,
-            returned_ids=[i for i, _ in rows] if parsed.returns_entries else [],
+        entries = [(i, r.encode()) for i, r in rows]
+        return await fhir_routes.search_answer(
+            request, session, caller, resource_type, parsed, (total, entries)
         )
-        resource_base = f"{base_url(request)}/fhir/{resource_type}"
-        body = searchset(resource_base, parsed, [(i, r.encode()) for i, r in rows], total)
-        return FhirResponse(body)
 
     router.add_api_route(
         f"/{resource_type}/{{resource_id}}",

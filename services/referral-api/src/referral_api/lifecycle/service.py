@@ -17,7 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral_api.lifecycle import search
 from referral_api.lifecycle.models import Assessment, Contact, ReferralTask, SharedDecision
-from referral_api.lifecycle.repository import RESOURCE_TABLES, HeldVersion, LifecycleRepository
+from referral_api.lifecycle.repository import (
+    RESOURCE_TABLES,
+    HeldVersion,
+    LifecycleRepository,
+    StoredResource,
+)
 from referral_api.referrals.access import Reach
 from referral_api.referrals.repository import ReferralForUpdate, ReferralRepository
 from referral_api.rendering import ended
@@ -434,7 +439,7 @@ async def owner_and_summary(
 
 async def read_resource(
     session: AsyncSession, resource_type: str, resource_id: str, reach: Reach
-) -> tuple[str, int, datetime, str] | None:
+) -> StoredResource | None:
     """A Task, Encounter or Observation (id, version, last updated, stored JSON), if its referral
     is within `reach`. An Observation is a wellbeing assessment or a service-use count."""
     repository = LifecycleRepository(session)

@@ -1,9 +1,9 @@
 """Links between referrals of one person, stored in both directions."""
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from referral_api.db import Base
+from referral_api.db import Base, owner_key
 
 
 class ReferralLink(Base):
@@ -16,12 +16,8 @@ class ReferralLink(Base):
 
     __tablename__ = "referral_link"
 
-    referral_id: Mapped[str] = mapped_column(
-        ForeignKey("referral.id", ondelete="CASCADE"), primary_key=True
-    )
-    linked_referral_id: Mapped[str] = mapped_column(
-        ForeignKey("referral.id", ondelete="CASCADE"), primary_key=True
-    )
+    referral_id: Mapped[str] = owner_key("referral.id")
+    linked_referral_id: Mapped[str] = owner_key("referral.id")
     link_type: Mapped[str] = mapped_column(String(24))
     # The person both referrals belong to (referral.person_key).
     person_key: Mapped[str] = mapped_column(String(64), index=True)

@@ -9,7 +9,6 @@ expired. Run it daily (deploy/k8s/referral-expire-held.yaml; `make expire-held`)
 is REFERRAL_DATABASE_URL (or --database-url).
 """
 
-import argparse
 import asyncio
 import logging
 import sys
@@ -21,10 +20,10 @@ from typing import Any
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from referral_api.commands import command_parser, command_session, parse_command
 from referral_api.config import ReferralSettings
 from referral_api.messages.repository import Expiring, MessageRepository
 from referral_api.messages.responses import expired_response
-from signpost_platform.db import Database
 from signpost_platform.logging import configure_logging
 
 logger = logging.getLogger("signpost.messages.expire")
@@ -106,26 +105,14 @@ def _expired(held: Expiring) -> Expired:
 
 
 async def _run(database_url: str, retention_days: int) -> int:
-    database = Database(database_url)
-    try:
-        async with database.sessionmaker() as session, session.begin():
-            expired = await expire_held(
-                session, now=datetime.now(UTC), retention_days=retention_days
-            )
-    finally:
-        await database.dispose()
+    async with command_session(database_url) as session:
+        expired = await expire_held(session, now=datetime.now(UTC), retention_days=retention_days)
     return len(expired)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m referral_api.messages.expire",
-        description=__doc__.split("\n\n")[0],
-        epilog=__doc__.split("\n\n", 1)[1],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--database-url", help="default: REFERRAL_DATABASE_URL")
-    args = parser.parse_args(argv)
+    parser = command_parser(__doc__, prog="python -m referral_api.messages.expire", epilog=True)
+    args = parse_command(parser, argv)
     settings = ReferralSettings()
     if not logging.getLogger().handlers:  # run as a command: JSON lines, as the service logs
         configure_logging("referral-api", settings.log_level)

@@ -2,10 +2,10 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from referral_api.db import Base
+from referral_api.db import Base, owner_key
 from signpost_platform.db import UtcDateTime
 
 
@@ -35,9 +35,7 @@ class HeldMessage(Base):
 
     __tablename__ = "held_message"
 
-    bundle_id: Mapped[str] = mapped_column(
-        ForeignKey("processed_message.bundle_id", ondelete="CASCADE"), primary_key=True
-    )
+    bundle_id: Mapped[str] = owner_key("processed_message.bundle_id")
     identifier_system: Mapped[str] = mapped_column(String(255))
     identifier_value: Mapped[str] = mapped_column(String(255))
     sent_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -1,34 +1,23 @@
 """`POST /fhir/$process-message`: thin — authorise, read the body, call the service."""
 
-from typing import Annotated, Any
-
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from referral_api.fhir_routes import WriteCaller, fhir_answer, outcome_answers
 from referral_api.messages import examples, service
 from referral_api.referrals.access import Reach
 from signpost_platform.audit import AuditEvent
-from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import ReadSessionDep, SessionDep
 from signpost_platform.fhir.parsing import require_json
 from signpost_platform.fhir.responses import FhirResponse
 from signpost_platform.openapi_docs import body_of
 from signpost_platform.urls import base_url
 from signpost_schemas.fhir.message import MessageBundle, ResponseMessage
-from signpost_schemas.fhir.operation_outcome import OperationOutcome
 
 router = APIRouter(prefix="/fhir", tags=["$process-message"])
 
-WriteCaller = Annotated[Caller, require_scope("referral:write")]
-FHIR_JSON = "application/fhir+json"
 
-
-def _outcome(description: str) -> dict[str, Any]:
-    return {
-        "model": OperationOutcome,
-        "description": description,
-        "content": {FHIR_JSON: {"example": examples.OPERATION_OUTCOME}},
-    }
+_outcome = outcome_answers(examples.OPERATION_OUTCOME)
 
 
 @router.post(
@@ -48,11 +37,9 @@ def _outcome(description: str) -> dict[str, Any]:
     ),
     openapi_extra=body_of(MessageBundle, examples.MESSAGE),
     responses={
-        200: {
-            "model": ResponseMessage,
-            "description": "Applied (or a resend): a response message Bundle",
-            "content": {FHIR_JSON: {"example": examples.RESPONSE}},
-        },
+        200: fhir_answer(
+            ResponseMessage, "Applied (or a resend): a response message Bundle", examples.RESPONSE
+        ),
         202: {
             "model": ResponseMessage,
             "description": "Held until the referral it updates arrives: a response message "

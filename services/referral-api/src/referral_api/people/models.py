@@ -2,10 +2,10 @@
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from referral_api.db import Base
+from referral_api.db import Base, owner_key
 from signpost_platform.db import UtcDateTime
 
 
@@ -14,9 +14,7 @@ class ReferralPerson(Base):
 
     __tablename__ = "referral_person"
 
-    referral_id: Mapped[str] = mapped_column(
-        ForeignKey("referral.id", ondelete="CASCADE"), primary_key=True
-    )
+    referral_id: Mapped[str] = owner_key("referral.id")
     # The Patient's NHS number; None for a person the sender identified only locally.
     nhs_number: Mapped[str | None] = mapped_column(String(10), index=True)
     birth_year: Mapped[int | None]

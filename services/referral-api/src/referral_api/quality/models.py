@@ -1,9 +1,9 @@
 """The data gaps of each referral, as of its latest content."""
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from referral_api.db import Base
+from referral_api.db import Base, owner_key
 
 
 class ReferralGap(Base):
@@ -16,9 +16,7 @@ class ReferralGap(Base):
 
     __tablename__ = "referral_gap"
 
-    referral_id: Mapped[str] = mapped_column(
-        ForeignKey("referral.id", ondelete="CASCADE"), primary_key=True
-    )
+    referral_id: Mapped[str] = owner_key("referral.id")
     position: Mapped[int] = mapped_column(primary_key=True)
     # A GapKind value: not-recorded, unmapped-code, uncoded-text, no-nhs-number, ...
     kind: Mapped[str] = mapped_column(String(32))

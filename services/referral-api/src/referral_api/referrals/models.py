@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from referral_api.db import Base
+from referral_api.db import Base, owner_key
 from signpost_platform.db import UtcDateTime
 
 
@@ -72,9 +72,7 @@ class ReferralReason(Base):
 
     __tablename__ = "referral_reason"
 
-    referral_id: Mapped[str] = mapped_column(
-        ForeignKey("referral.id", ondelete="CASCADE"), primary_key=True
-    )
+    referral_id: Mapped[str] = owner_key("referral.id")
     rank: Mapped[int] = mapped_column(primary_key=True)
     reason_system: Mapped[str] = mapped_column(String(255))
     reason_code: Mapped[str] = mapped_column(String(64))

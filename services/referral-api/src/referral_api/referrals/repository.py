@@ -635,44 +635,33 @@ def referral_conditions(search: ReferralFilter) -> list[ColumnElement[bool]]:
         conditions.append(_date_condition(date_range, Referral.last_updated_at))
     for tokens in search.identifiers:
         conditions.append(
-            exists().where(
-                ReferralIdentifier.referral_id == Referral.id,
-                or_(
-                    *(
-                        _token_match(
-                            ReferralIdentifier.identifier_system,
-                            ReferralIdentifier.identifier_value,
-                            t,
-                        )
-                        for t in tokens
-                    )
-                ),
+            _has_token(
+                ReferralIdentifier.referral_id,
+                ReferralIdentifier.identifier_system,
+                ReferralIdentifier.identifier_value,
+                tokens,
             )
         )
     for people in search.patients:
         conditions.append(or_(*(_person_match(system, value) for system, value in people)))
-    for values in search.statuses:
-        conditions.append(Referral.status.in_(values))
-    for values in search.roles:
-        conditions.append(Referral.received_by_role.in_(values))
-    for values in search.requesters:
-        conditions.append(Referral.requester_ods.in_(values))
-    for values in search.performers:
-        conditions.append(Referral.receiver_ods.in_(values))
-    for values in search.priorities:
-        conditions.append(Referral.priority.in_(values))
+    coded: list[tuple[QueryableAttribute[Any], list[list[str]]]] = [
+        (Referral.status, search.statuses),
+        (Referral.received_by_role, search.roles),
+        (Referral.requester_ods, search.requesters),
+        (Referral.receiver_ods, search.performers),
+        (Referral.priority, search.priorities),
+    ]
+    for column, value_lists in coded:
+        conditions += [column.in_(values) for values in value_lists]
     for date_range in search.authored:
         conditions.append(_date_condition(date_range, Referral.authored_at))
     for tokens in search.reasons:
         conditions.append(
-            exists().where(
-                ReferralReason.referral_id == Referral.id,
-                or_(
-                    *(
-                        _token_match(ReferralReason.reason_system, ReferralReason.reason_code, t)
-                        for t in tokens
-                    )
-                ),
+            _has_token(
+                ReferralReason.referral_id,
+                ReferralReason.reason_system,
+                ReferralReason.reason_code,
+                tokens,
             )
         )
     for link_types in search.linkage:
@@ -692,6 +681,20 @@ def _person_match(system: str, value: str) -> ColumnElement[bool]:
             PersonIdentifier.identifier_system == system,
             PersonIdentifier.identifier_value == value,
         )
+    )
+
+
+def _has_token(
+    referral_column: QueryableAttribute[str],
+    system_column: QueryableAttribute[str],
+    code_column: QueryableAttribute[str],
+    tokens: Sequence[Token],
+) -> ColumnElement[bool]:
+    """The referral has a row (an identifier or reason) whose system and code match any of
+    `tokens`."""
+    return exists().where(
+        referral_column == Referral.id,
+        or_(*(_token_match(system_column, code_column, t) for t in tokens)),
     )
 
 

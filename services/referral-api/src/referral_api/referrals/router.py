@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Request
 from starlette.responses import Response
 
-from referral_api import flows
+from referral_api import fhir_routes, flows
 from referral_api.audit import trail
 from referral_api.fhir_routes import ReadCaller, WriteCaller
 from referral_api.messages import service as messages
@@ -22,14 +22,13 @@ from signpost_platform.auth import Caller
 from signpost_platform.db import ReadSessionDep, SessionDep
 from signpost_platform.errors import NotFound
 from signpost_platform.fhir.parsing import read_resource, require_json
-from signpost_platform.fhir.preconditions import create_condition, required_version
-from signpost_platform.fhir.responses import FHIR_JSON, FhirResponse, version_headers, written
+from signpost_platform.fhir.preconditions import create_condition
+from signpost_platform.fhir.responses import FHIR_JSON, FhirResponse, version_headers
 from signpost_platform.fhir.search import declare_search, search_request, searchset
 from signpost_platform.openapi_docs import body_of
 from signpost_platform.urls import base_url
 from signpost_schemas.fhir.bundle import searchset_of
 from signpost_schemas.fhir.gaps import operation_outcome
-from signpost_schemas.fhir.operation_outcome import OperationOutcome
 from signpost_schemas.fhir.service_request import ServiceRequest
 
 router = APIRouter(prefix="/fhir/ServiceRequest", tags=["ServiceRequest"])
@@ -38,31 +37,17 @@ RESOURCE = "ServiceRequest"
 EXAMPLE_ID = "2f1c6a0e-4b7d-4c1e-9f3a-0d5b8e7c6a21"
 
 
-def _outcome(description: str) -> dict[str, Any]:
-    return {
-        "model": OperationOutcome,
-        "description": description,
-        "content": {FHIR_JSON: {"example": examples.OPERATION_OUTCOME}},
-    }
+_outcome = fhir_routes.outcome_answers(examples.OPERATION_OUTCOME)
 
 
 def _resource(description: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "model": ServiceRequest,
-        "description": description,
-        "content": {FHIR_JSON: {"example": {"id": EXAMPLE_ID, **examples.SERVICE_REQUEST}}},
-        **extra,
-    }
+    example = {"id": EXAMPLE_ID, **examples.SERVICE_REQUEST}
+    return {**fhir_routes.fhir_answer(ServiceRequest, description, example), **extra}
 
 
 _BODY = body_of(ServiceRequest, examples.SERVICE_REQUEST)
-PreferHeader = Annotated[
-    str | None,
-    Header(
-        description="return=representation (default: the stored resource), return=minimal (no "
-        "body) or return=OperationOutcome (the data gaps found, as warnings)"
-    ),
-]
+PreferHeader = Annotated[str | None, fhir_routes.prefer_header("the stored resource")]
+IfMatchHeader = Annotated[str | None, fhir_routes.if_match_header("the resource sent")]
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: _outcome("Malformed JSON, wrong resourceType, or an essential element missing"),
     401: _outcome("No valid bearer token"),
@@ -132,25 +117,17 @@ async def create_service_request(
     stored = outcome.referral
     if not outcome.created:  # If-None-Exist matched: the caller read the existing referral
         await trail.record(session, caller, "read", RESOURCE, stored.id)
-    headers = {
-        **version_headers(stored.version, stored.last_updated_at),
-        **_version_location(request, stored.id, stored.version),
-    }
     report = operation_outcome(reading.gaps) if outcome.created else _matched(stored.id)
     (body,) = await service.served(session, [stored], reach, unlinked=not outcome.may_be_linked)
-    return written(
+    return fhir_routes.written_answer(
+        request,
+        RESOURCE,
+        stored,
         body,
         201 if outcome.created else 200,
-        headers,
         prefer=prefer,
         outcome=report,
     )
-
-
-def _version_location(request: Request, referral_id: str, version: int) -> dict[str, str]:
-    """Location and Content-Location of a written version: …/ServiceRequest/{id}/_history/{vid}."""
-    url = f"{base_url(request)}/fhir/ServiceRequest/{referral_id}/_history/{version}"
-    return {"Location": url, "Content-Location": url}
 
 
 def _matched(referral_id: str) -> dict[str, Any]:
@@ -243,20 +220,13 @@ async def update_service_request(
     request: Request,
     session: SessionDep,
     caller: WriteCaller,
-    if_match: Annotated[
-        str | None,
-        Header(
-            description='The version being replaced: W/"3". Without it, the meta.versionId of '
-            "the resource sent names that version"
-        ),
-    ] = None,
+    if_match: IfMatchHeader = None,
     prefer: PreferHeader = None,
 ) -> Response:
     reach = Reach.of(caller)
-    require_json(request)
-    reading = read_resource(await request.body(), ServiceRequest, "ServiceRequest")
-    meta = reading.resource.meta
-    expected = required_version(if_match, meta.versionId if meta else None)
+    reading, expected = await fhir_routes.read_replacement(
+        request, ServiceRequest, "ServiceRequest", if_match
+    )
     stored = await service.update(
         session,
         referral_id,
@@ -268,13 +238,12 @@ async def update_service_request(
     )
     await trail.record(session, caller, "update", RESOURCE, referral_id)
     (body,) = await service.served(session, [stored], reach)
-    return written(
+    return fhir_routes.written_answer(
+        request,
+        RESOURCE,
+        stored,
         body,
         200,
-        {
-            **version_headers(stored.version, stored.last_updated_at),
-            **_version_location(request, stored.id, stored.version),
-        },
         prefer=prefer,
         outcome=operation_outcome(reading.gaps),
     )

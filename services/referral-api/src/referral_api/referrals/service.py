@@ -10,11 +10,12 @@ returns the referral that won.
 """
 
 import dataclasses
+import functools
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import orjson
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -49,6 +50,7 @@ UNCODED_REASON = (systems.REFERRAL_REASON, "uncoded")
 # times in all; one that still fails is 503 with Retry-After (signpost_platform.errors).
 WRITE_ATTEMPTS = 3
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 # What a create does next in its own transaction, once the referral is stored, when a message
@@ -109,6 +111,18 @@ async def _retrying(session: AsyncSession, write: Callable[[], Awaitable[T]]) ->
                 raise
             await session.rollback()
     raise AssertionError("unreachable")
+
+
+def _retried(
+    write: Callable[Concatenate[AsyncSession, P], Awaitable[T]],
+) -> Callable[Concatenate[AsyncSession, P], Awaitable[T]]:
+    """`write(session, ...)` run through `_retrying`: run again on a write conflict."""
+
+    @functools.wraps(write)
+    async def retrying(session: AsyncSession, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return await _retrying(session, lambda: write(session, *args, **kwargs))
+
+    return retrying
 
 
 async def _create(
@@ -275,6 +289,7 @@ async def read_served(
     return stored, body
 
 
+@_retried
 async def update(
     session: AsyncSession,
     referral_id: str,
@@ -287,30 +302,6 @@ async def update(
 ) -> StoredReferral:
     """Replace a referral and its gaps, refusing with 412 if `expected_version` is no longer
     current."""
-    return await _retrying(
-        session,
-        lambda: _update(
-            session,
-            referral_id,
-            resource,
-            expected_version,
-            reach=reach,
-            gaps=gaps,
-            linkage_window_days=linkage_window_days,
-        ),
-    )
-
-
-async def _update(
-    session: AsyncSession,
-    referral_id: str,
-    resource: ServiceRequest,
-    expected_version: int,
-    *,
-    reach: Reach,
-    gaps: list[Gap],
-    linkage_window_days: int,
-) -> StoredReferral:
     if resource.id != referral_id:
         raise BadRequest(
             f"the resource id ({resource.id}) must match the id in the URL ({referral_id})",

@@ -30,7 +30,6 @@ is stored with the facts: a service whose key does not match refuses reports (50
 `rekey` has run, so pseudonyms made with two keys are never mixed in one count.
 """
 
-import argparse
 import asyncio
 import hashlib
 import hmac
@@ -46,6 +45,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import NullPool
 
+from referral_api.commands import command_parser, parse_command
 from referral_api.config import ReferralSettings
 from referral_api.reports import matching
 from referral_api.reports.facts_repository import FactRepository
@@ -256,14 +256,9 @@ async def _run(command: str, database_url: str | None) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=__doc__.split("\n\n", 1)[1],
-    )
+    parser = command_parser(__doc__, epilog=True)
     parser.add_argument("command", choices=["refresh", "rebuild", "rekey"])
-    parser.add_argument("--database-url", help="default: REFERRAL_DATABASE_URL")
-    args = parser.parse_args(argv)
+    args = parse_command(parser, argv)
     return asyncio.run(_run(args.command, args.database_url))
 
 

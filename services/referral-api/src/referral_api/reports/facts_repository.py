@@ -34,7 +34,7 @@ from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.selectable import FromClause
+from sqlalchemy.sql.selectable import FromClause, Select
 
 from referral_api.db import Base
 from referral_api.geography.models import PracticePcn
@@ -695,28 +695,26 @@ class FactRepository:
         """Per referral and score: the first baseline and the last follow-up after it."""
         live = A.c.status.not_in(wellbeing.WITHDRAWN_STATUSES)
         mine = self._only(A.c.referral_id, ids)
-        totals = select(
-            A.c.referral_id,
-            A.c.id.label("assessment_id"),
-            A.c.instrument.label("measure"),
-            A.c.timepoint,
-            A.c.assessed_at,
-            A.c.total_score.label("value"),
-        ).where(
+
+        def scored(measure: Any, value: Any) -> Select[Any]:
+            """The assessments' scores of a measure: a total or an item's value."""
+            return select(
+                A.c.referral_id,
+                A.c.id.label("assessment_id"),
+                measure.label("measure"),
+                A.c.timepoint,
+                A.c.assessed_at,
+                value.label("value"),
+            )
+
+        totals = scored(A.c.instrument, A.c.total_score).where(
             live,
             A.c.total_score.is_not(None),
             A.c.instrument.in_(wellbeing.TOTAL_MEASURES),
             *mine,
         )
         items = (
-            select(
-                A.c.referral_id,
-                A.c.id.label("assessment_id"),
-                AS.c.item_code.label("measure"),
-                A.c.timepoint,
-                A.c.assessed_at,
-                AS.c.value.label("value"),
-            )
+            scored(AS.c.item_code, AS.c.value)
             .select_from(A.join(AS, AS.c.assessment_id == A.c.id))
             .where(
                 live, AS.c.value.is_not(None), AS.c.item_code.in_(wellbeing.ITEM_MEASURES), *mine

@@ -37,12 +37,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from referral_api.config import ReferralSettings
+from referral_api.commands import command_parser, command_session, parse_command
 from referral_api.geography.models import PracticePcn
 from referral_api.mapping.native import AGE_BANDS
 from referral_api.reports.facts_repository import FactRepository
 from referral_api.reports.repository import ReportRepository
-from signpost_platform.db import Database
 
 SEXES = {"MALE": "male", "FEMALE": "female", "M": "male", "F": "female"}
 ORG_TYPES = {"GP": "practice", "PCN": "pcn"}
@@ -263,9 +262,8 @@ async def practice_pcn_lookup(session: AsyncSession) -> dict[str, str]:
 
 
 async def _run(args: argparse.Namespace) -> int:
-    database = Database(args.database_url or ReferralSettings().database_url)
     try:
-        async with database.sessionmaker() as session, session.begin():
+        async with command_session(args.database_url) as session:
             if args.sample:
                 imd = await replace_imd(session, sample_imd_rows(), "sample (synthetic)", True)
                 sizes = await replace_list_sizes(
@@ -287,17 +285,11 @@ async def _run(args: argparse.Namespace) -> int:
     except LookupFileError as error:
         print(f"not loaded: {error}", file=sys.stderr)
         return 2
-    finally:
-        await database.dispose()
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=__doc__.split("\n\n", 1)[1],
-    )
+    parser = command_parser(__doc__, epilog=True)
     parser.add_argument(
         "--sample", action="store_true", help="load the synthetic samples (tests and make run only)"
     )
@@ -308,8 +300,7 @@ def main(argv: list[str] | None = None) -> int:
         nargs="+",
         help="single year of age list-size CSV files (male and female)",
     )
-    parser.add_argument("--database-url", help="default: REFERRAL_DATABASE_URL")
-    args = parser.parse_args(argv)
+    args = parse_command(parser, argv)
     if not (args.sample or args.imd or args.list_sizes):
         parser.error("say what to load: --sample, --imd FILE or --list-sizes FILE ...")
     return asyncio.run(_run(args))

@@ -20,7 +20,6 @@ from sqlalchemy import (
     BigInteger,
     Date,
     Float,
-    ForeignKey,
     Index,
     Integer,
     PrimaryKeyConstraint,
@@ -31,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, MappedColumn, mapped_column
 from sqlalchemy.types import TypeEngine
 
-from referral_api.db import Base
+from referral_api.db import Base, owner_key
 from referral_api.reports.dimensions import FACT_DIMENSIONS, DimensionSpec, coded_columns
 from referral_api.reports.measures import CODED_MEASURES, MEASURES, MeasureKind, MeasureSpec
 from signpost_platform.db import UtcDateTime
@@ -72,9 +71,7 @@ class ReportPerson(Base):
 
     __tablename__ = "report_person"
 
-    referral_id: Mapped[str] = mapped_column(
-        ForeignKey("referral.id", ondelete="CASCADE"), primary_key=True
-    )
+    referral_id: Mapped[str] = owner_key("referral.id")
     person_key: Mapped[int] = mapped_column(BigInteger)
     referral_version: Mapped[int]
 

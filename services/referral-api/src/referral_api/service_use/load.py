@@ -21,7 +21,6 @@ with their line numbers and left out; the good rows are kept. The exit status is
 was refused, 0 otherwise. The database is `REFERRAL_DATABASE_URL` (or `--database-url`).
 """
 
-import argparse
 import asyncio
 import csv
 import io
@@ -35,10 +34,9 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from referral_api.config import ReferralSettings
+from referral_api.commands import command_parser, command_session, parse_command
 from referral_api.referrals.access import EVERY_ORGANISATION
 from referral_api.service_use import service
-from signpost_platform.db import Database
 from signpost_platform.errors import SignpostError
 from signpost_platform.fhir.parsing import issues_from_validation
 from signpost_schemas.fhir import profiles
@@ -131,12 +129,8 @@ async def load(session: AsyncSession, text: str, now: datetime) -> LoadResult:
 
 
 async def _run(path: Path, text: str, database_url: str | None) -> int:
-    database = Database(database_url or ReferralSettings().database_url)
-    try:
-        async with database.sessionmaker() as session, session.begin():
-            result = await load(session, text, datetime.now(UTC))
-    finally:
-        await database.dispose()
+    async with command_session(database_url) as session:
+        result = await load(session, text, datetime.now(UTC))
     kept = ", ".join(f"{n} {outcome}" for outcome, n in sorted(result.outcomes.items()))
     print(f"{path.name}: {kept or 'no rows kept'}; {len(result.errors)} rows refused")
     for line, reason in result.errors:
@@ -145,10 +139,9 @@ async def _run(path: Path, text: str, database_url: str | None) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser = command_parser(__doc__)
     parser.add_argument("file", type=Path, help="the CSV extract")
-    parser.add_argument("--database-url", help="default: REFERRAL_DATABASE_URL")
-    args = parser.parse_args(argv)
+    args = parse_command(parser, argv)
     text = args.file.read_text(encoding="utf-8-sig")
     return asyncio.run(_run(args.file, text, args.database_url))
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Header, Request
 from starlette.responses import Response
 
 from referral_api.audit import trail
-from referral_api.fhir_routes import WriteCaller, fhir_answer
+from referral_api.fhir_routes import WriteCaller, fhir_answer, outcome_answers
 from referral_api.referrals.access import Reach
 from referral_api.service_use import examples, service
 from signpost_platform.db import SessionDep
@@ -17,14 +17,12 @@ from signpost_platform.fhir.responses import version_headers, written
 from signpost_platform.openapi_docs import body_of
 from signpost_platform.urls import base_url
 from signpost_schemas.fhir.gaps import operation_outcome
-from signpost_schemas.fhir.operation_outcome import OperationOutcome
 from signpost_schemas.fhir.service_use import ServiceUseObservation
 
 router = APIRouter(prefix="/fhir/Observation", tags=["Observation"])
 
 
-def _outcome(description: str) -> dict[str, Any]:
-    return fhir_answer(OperationOutcome, description, examples.OPERATION_OUTCOME)
+_outcome = outcome_answers(examples.OPERATION_OUTCOME)
 
 
 def _served(description: str) -> dict[str, Any]:

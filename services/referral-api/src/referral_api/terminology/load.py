@@ -13,11 +13,11 @@ report facts of the referrals that changed are derived again. The database is
 `REFERRAL_DATABASE_URL` (or `--database-url`).
 """
 
-import argparse
 import asyncio
 import sys
 from pathlib import Path
 
+from referral_api.commands import command_parser, parse_command
 from referral_api.config import ReferralSettings
 from referral_api.reports import facts
 from referral_api.terminology.rf2 import ReleaseError
@@ -52,10 +52,9 @@ async def _run(directory: Path, database_url: str | None) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = command_parser(__doc__)
     parser.add_argument("directory", type=Path, help="an unzipped SNOMED CT RF2 release")
-    parser.add_argument("--database-url", help="default: REFERRAL_DATABASE_URL")
-    args = parser.parse_args(argv)
+    args = parse_command(parser, argv)
     if not args.directory.is_dir():
         parser.error(f"{args.directory} is not a directory")
     return asyncio.run(_run(args.directory, args.database_url))

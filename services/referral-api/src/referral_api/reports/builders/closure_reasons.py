@@ -3,8 +3,6 @@
 Its spec (`SPEC`: name, title, options, as `GET /reports` lists them) and its builder.
 """
 
-from typing import Any
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral_api.reports.builders.common import (
@@ -14,6 +12,7 @@ from referral_api.reports.builders.common import (
     fans_out,
     group_key,
     grouped_report,
+    rows_by,
     sum_counts,
     ungrouped,
 )
@@ -22,7 +21,7 @@ from referral_api.reports.dimensions import (
 )
 from referral_api.reports.query import ReportQuery
 from referral_api.reports.repository import ReportRepository
-from referral_api.reports.tables import Column, Report, Row, count, percentage
+from referral_api.reports.tables import Column, Report, count, percentage
 from signpost_schemas import codes
 
 
@@ -38,9 +37,7 @@ async def closure_reasons(session: AsyncSession, query: ReportQuery, context: Co
     declined ones, with their share of all closed (or declined) referrals in the group."""
     repository = ReportRepository(session)
     rows = await repository.closure_reasons(query)
-    ended: dict[tuple[Any, ...], list[Row]] = {}
-    for row in rows:
-        ended.setdefault((*group_key(row, query.group_by), row["ended"]), []).append(row)
+    ended = rows_by(rows, lambda row: (*group_key(row, query.group_by), row["ended"]))
     for row in rows:
         found = ended[(*group_key(row, query.group_by), row["ended"])]
         row.update(
@@ -48,11 +45,8 @@ async def closure_reasons(session: AsyncSession, query: ReportQuery, context: Co
         )
         row["code_label"], row["outcome"] = _closure_label(row["code"])
     whole = await repository.closure_reasons(ungrouped(query)) if fans_out(query.group_by) else rows
-    totals_by: dict[tuple[str, str | None], list[Row]] = {}
-    ended_whole: dict[str, list[Row]] = {}
-    for row in whole:
-        totals_by.setdefault((row["ended"], row["code"]), []).append(row)
-        ended_whole.setdefault(row["ended"], []).append(row)
+    totals_by = rows_by(whole, lambda row: (row["ended"], row["code"]))
+    ended_whole = rows_by(whole, lambda row: row["ended"])
     totals = []
     for (ended_as, code), found in totals_by.items():
         label, outcome = _closure_label(code)

@@ -4,7 +4,6 @@ Its spec (`SPEC`: name, title, options, as `GET /reports` lists them) and its bu
 """
 
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,6 +14,7 @@ from referral_api.reports.builders.common import (
     fans_out,
     group_key,
     grouped_report,
+    rows_by,
     sum_counts,
     ungrouped,
 )
@@ -45,9 +45,7 @@ async def outcomes(session: AsyncSession, query: ReportQuery, context: Context) 
     closed."""
     repository = ReportRepository(session)
     raw = await repository.lifecycle_status(query)
-    grouped: dict[tuple[Any, ...], list[Row]] = {}
-    for item in raw:
-        grouped.setdefault(group_key(item, query.group_by), []).append(item)
+    grouped = rows_by(raw, lambda item: group_key(item, query.group_by))
     rows = [
         {**{column_name(n): key[i] for i, n in enumerate(query.group_by)}, **_status_row(found)}
         for key, found in grouped.items()

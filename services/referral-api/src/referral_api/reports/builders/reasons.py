@@ -3,8 +3,6 @@
 Its spec (`SPEC`: name, title, options, as `GET /reports` lists them) and its builder.
 """
 
-from typing import Any
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral_api.reports.builders.common import (
@@ -14,6 +12,7 @@ from referral_api.reports.builders.common import (
     add_group_referrals,
     count_of,
     grouped_report,
+    rows_by,
     shown,
     sum_counts,
 )
@@ -59,9 +58,7 @@ async def reasons(session: AsyncSession, query: ReportQuery, context: Context) -
     in_group, total = await repository.referral_counts(query)
     add_group_referrals(rows, in_group, query.group_by)
     # The reasons report never groups by a reason dimension, so per-reason totals are sums.
-    by_reason: dict[Any, list[Row]] = {}
-    for row in rows:
-        by_reason.setdefault(row[key], []).append(row)
+    by_reason = rows_by(rows, lambda row: row[key])
     totals = [
         {
             key: reason,

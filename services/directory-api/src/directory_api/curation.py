@@ -74,6 +74,7 @@ Stored = TypeVar("Stored", bound=Versioned)
 Stored_co = TypeVar("Stored_co", bound=Versioned, covariant=True)
 Record = TypeVar("Record", bound=Curated)
 Found = TypeVar("Found")
+Payload = TypeVar("Payload", bound=BaseModel)
 
 
 class PlaceRepository(Protocol[Stored_co]):
@@ -274,3 +275,45 @@ async def retire_nested(
     stored = await repository.get(record_id)
     assert stored is not None
     return stored
+
+
+# A nested record's own columns and its rendered (ORUK document, FHIR resource), from its id,
+# its input and the time of the write.
+Rows = tuple[dict[str, Any], tuple[dict[str, Any], dict[str, Any]]]
+
+
+@dataclass(frozen=True, slots=True)
+class NestedRecords(Generic[Stored, Payload]):
+    """The curation of one kind of record services nest (organisations, locations): `rows`
+    checks an input's references and gives what is stored for it."""
+
+    kind: str
+    repository: Callable[[AsyncSession], PlaceRepository[Stored]]
+    rows: Callable[[AsyncSession, str, Payload, datetime], Awaitable[Rows]]
+
+    async def save(
+        self,
+        session: AsyncSession,
+        payload: Payload,
+        mode: WriteMode,
+        record_id: str,
+        expected_version: int | None,
+    ) -> tuple[Stored, Outcome]:
+        """Create or update the record `record_id`, then re-render the services nesting it."""
+        repository = self.repository(session)
+        write = await begin_versioned_write(
+            self.kind, repository.get, record_id, payload, mode, expected_version
+        )
+        if write.unchanged is not None:
+            return write.unchanged, Outcome.UNCHANGED
+        now = datetime.now(UTC)
+        columns, rendered = await self.rows(session, record_id, payload, now)
+        return await save_nested(session, self.kind, repository, write, columns, rendered, now)
+
+    async def retire(self, session: AsyncSession, record_id: str) -> Stored:
+        """Retire a record no live service nests (idempotent)."""
+        return await retire_nested(session, self.kind, self.repository(session), record_id)
+
+    async def read(self, session: AsyncSession, record_id: str) -> Stored:
+        """The record (retired ones included), or 404."""
+        return await stored_record(self.kind, self.repository(session).get, record_id)

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from directory_api.changes.repository import ChangeRepository
 from directory_api.documents import rendering
+from directory_api.fields import RecordInput
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.errors import Conflict, NotFound, PreconditionFailed, Unprocessable
 
@@ -74,7 +75,7 @@ Stored = TypeVar("Stored", bound=Versioned)
 Stored_co = TypeVar("Stored_co", bound=Versioned, covariant=True)
 Record = TypeVar("Record", bound=Curated)
 Found = TypeVar("Found")
-Payload = TypeVar("Payload", bound=BaseModel)
+Payload = TypeVar("Payload", bound=RecordInput)
 
 
 class PlaceRepository(Protocol[Stored_co]):
@@ -296,11 +297,12 @@ class NestedRecords(Generic[Stored, Payload]):
         session: AsyncSession,
         payload: Payload,
         mode: WriteMode,
-        record_id: str,
-        expected_version: int | None,
+        url_id: str | None = None,
+        expected_version: int | None = None,
     ) -> tuple[Stored, Outcome]:
-        """Create or update the record `record_id`, then re-render the services nesting it."""
+        """Create or update a record (see `target_id`), then re-render the services nesting it."""
         repository = self.repository(session)
+        record_id = target_id(url_id, payload.id)
         write = await begin_versioned_write(
             self.kind, repository.get, record_id, payload, mode, expected_version
         )

@@ -32,7 +32,7 @@ async def get_location(location_id: str, session: SessionDep, _caller: WriteCall
 
 
 LOCATIONS = RecordRoutes(
-    "/locations", "location_id", LocationIn, service.save_location, document_with_version
+    "/locations", "location_id", LocationIn, service.LOCATIONS.save, document_with_version
 )
 LOCATIONS.add_create(
     curation,

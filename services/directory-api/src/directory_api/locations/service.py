@@ -6,16 +6,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from directory_api.curation import (
     NestedRecords,
-    Outcome,
     Rows,
-    WriteMode,
     live_reference,
-    target_id,
 )
 from directory_api.documents.fhir import location_resource
 from directory_api.documents.oruk import location_document
 from directory_api.geography.repository import PostcodeRepository
-from directory_api.locations.repository import LocationRepository, StoredLocation
+from directory_api.locations.repository import LocationRepository
 from directory_api.locations.schemas import LocationIn
 from directory_api.organizations.repository import OrganizationRepository
 
@@ -45,15 +42,3 @@ async def _rows(session: AsyncSession, record_id: str, payload: LocationIn, now:
 
 
 LOCATIONS = NestedRecords("location", LocationRepository, _rows)
-
-
-async def save_location(
-    session: AsyncSession,
-    payload: LocationIn,
-    mode: WriteMode,
-    location_id: str | None = None,
-    expected_version: int | None = None,
-) -> tuple[StoredLocation, Outcome]:
-    """Create or update a location, then re-render the services delivered there."""
-    record_id = target_id(location_id, payload.id)
-    return await LOCATIONS.save(session, payload, mode, record_id, expected_version)

@@ -56,7 +56,7 @@ ORGANIZATIONS = RecordRoutes(
     "/organizations",
     "organization_id",
     OrganizationIn,
-    service.save_organization,
+    service.ORGANIZATIONS.save,
     document_with_version,
 )
 ORGANIZATIONS.add_create(

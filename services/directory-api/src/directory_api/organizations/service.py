@@ -7,11 +7,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from directory_api.curation import (
     NestedRecords,
-    Outcome,
     Rows,
-    WriteMode,
     live_reference,
-    target_id,
 )
 from directory_api.documents import reading
 from directory_api.documents.fhir import organization_resource
@@ -46,18 +43,6 @@ async def _rows(
 
 
 ORGANIZATIONS = NestedRecords("organization", OrganizationRepository, _rows)
-
-
-async def save_organization(
-    session: AsyncSession,
-    payload: OrganizationIn,
-    mode: WriteMode,
-    organization_id: str | None = None,
-    expected_version: int | None = None,
-) -> tuple[StoredOrganization, Outcome]:
-    """Create or update an organisation, then re-render its services."""
-    record_id = target_id(organization_id, payload.id)
-    return await ORGANIZATIONS.save(session, payload, mode, record_id, expected_version)
 
 
 async def list_organizations(

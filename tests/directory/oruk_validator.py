@@ -11,6 +11,7 @@ import json
 import math
 import random
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
@@ -76,35 +77,39 @@ def schema_errors(schema_name: str, document: Any) -> list[str]:
     )
 
 
-def nulls(document: Any, path: str = "") -> list[str]:
+def _fields(document: Any, path: str = "") -> Iterator[tuple[str, str, Any]]:
+    """Every field of every object within `document`: its path, name and value."""
+    if isinstance(document, dict):
+        for key, value in document.items():
+            yield f"{path}/{key}", key, value
+            yield from _fields(value, f"{path}/{key}")
+    elif isinstance(document, list):
+        for index, item in enumerate(document):
+            yield from _fields(item, f"{path}/{index}")
+
+
+def nulls(document: Any) -> list[str]:
     """Paths holding null, "" or [] (ORUK: omit empty fields)."""
-    found = []
-    if isinstance(document, dict):
-        for key, value in document.items():
-            if value is None or value == "" or value == []:
-                found.append(f"{path}/{key}")
-            found += nulls(value, f"{path}/{key}")
-    elif isinstance(document, list):
-        for index, item in enumerate(document):
-            found += nulls(item, f"{path}/{index}")
-    return found
+    return [path for path, _, value in _fields(document) if value is None or value in ("", [])]
 
 
-def bad_dates(document: Any, path: str = "") -> list[str]:
+def _is_iso_date(value: str) -> bool:
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def bad_dates(document: Any) -> list[str]:
     """Dates that are not YYYY-MM-DD (assured_date, valid_from, valid_to)."""
-    found = []
-    if isinstance(document, dict):
-        for key, value in document.items():
-            if key in ("assured_date", "valid_from", "valid_to") and isinstance(value, str):
-                try:
-                    date.fromisoformat(value)
-                except ValueError:
-                    found.append(f"{path}/{key}")
-            found += bad_dates(value, f"{path}/{key}")
-    elif isinstance(document, list):
-        for index, item in enumerate(document):
-            found += bad_dates(item, f"{path}/{index}")
-    return found
+    return [
+        path
+        for path, key, value in _fields(document)
+        if key in ("assured_date", "valid_from", "valid_to")
+        and isinstance(value, str)
+        and not _is_iso_date(value)
+    ]
 
 
 @dataclass

@@ -3,6 +3,7 @@
 import pytest
 
 from directory_api.seed.loader import role_service_id
+from signpost_schemas import codes
 from tests.directory.builders import service_type, service_type_group
 from tests.directory.helpers import all_items, names
 
@@ -29,14 +30,9 @@ async def test_roles_are_findable_by_need_and_postcode_nearest_first(seeded_clie
 
 
 async def test_the_six_roles_are_services_with_how_to_refer(seeded_client):
-    for role in (
-        "social-prescribing-link-worker",
-        "care-coordinator",
-        "health-and-wellbeing-coach",
-        "care-navigator",
-        "community-connector",
-        "community-neighbourhood-link-worker",
-    ):
+    roles = [concept.code for concept in codes.personalised_care_roles()]
+    assert len(roles) == 6
+    for role in roles:
         service = (await seeded_client.get(f"/services/{role_service_id(role)}")).json()
         assert service["application_process"], role
         assert service["eligibility_description"], role

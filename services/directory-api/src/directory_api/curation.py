@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from directory_api.changes.repository import ChangeRepository
 from directory_api.documents import rendering
+from directory_api.fields import RecordInput
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.errors import Conflict, NotFound, PreconditionFailed, Unprocessable
 
@@ -74,6 +75,7 @@ Stored = TypeVar("Stored", bound=Versioned)
 Stored_co = TypeVar("Stored_co", bound=Versioned, covariant=True)
 Record = TypeVar("Record", bound=Curated)
 Found = TypeVar("Found")
+Payload = TypeVar("Payload", bound=RecordInput)
 
 
 class PlaceRepository(Protocol[Stored_co]):
@@ -274,3 +276,46 @@ async def retire_nested(
     stored = await repository.get(record_id)
     assert stored is not None
     return stored
+
+
+# A nested record's own columns and its rendered (ORUK document, FHIR resource), from its id,
+# its input and the time of the write.
+Rows = tuple[dict[str, Any], tuple[dict[str, Any], dict[str, Any]]]
+
+
+@dataclass(frozen=True, slots=True)
+class NestedRecords(Generic[Stored, Payload]):
+    """The curation of one kind of record services nest (organisations, locations): `rows`
+    checks an input's references and gives what is stored for it."""
+
+    kind: str
+    repository: Callable[[AsyncSession], PlaceRepository[Stored]]
+    rows: Callable[[AsyncSession, str, Payload, datetime], Awaitable[Rows]]
+
+    async def save(
+        self,
+        session: AsyncSession,
+        payload: Payload,
+        mode: WriteMode,
+        url_id: str | None = None,
+        expected_version: int | None = None,
+    ) -> tuple[Stored, Outcome]:
+        """Create or update a record (see `target_id`), then re-render the services nesting it."""
+        repository = self.repository(session)
+        record_id = target_id(url_id, payload.id)
+        write = await begin_versioned_write(
+            self.kind, repository.get, record_id, payload, mode, expected_version
+        )
+        if write.unchanged is not None:
+            return write.unchanged, Outcome.UNCHANGED
+        now = datetime.now(UTC)
+        columns, rendered = await self.rows(session, record_id, payload, now)
+        return await save_nested(session, self.kind, repository, write, columns, rendered, now)
+
+    async def retire(self, session: AsyncSession, record_id: str) -> Stored:
+        """Retire a record no live service nests (idempotent)."""
+        return await retire_nested(session, self.kind, self.repository(session), record_id)
+
+    async def read(self, session: AsyncSession, record_id: str) -> Stored:
+        """The record (retired ones included), or 404."""
+        return await stored_record(self.kind, self.repository(session).get, record_id)

@@ -78,3 +78,8 @@ LanguageCode = Annotated[str, AfterValidator(_language)]
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 Text = Annotated[str, Field(min_length=1, max_length=10_000)]
 Name = Annotated[str, Field(min_length=1, max_length=255)]
+
+
+# An ORUK record sent to the curation API, with the id it is saved under (none: a new one).
+class RecordInput(OrukInput):
+    id: Uuid | None = None

@@ -1,11 +1,14 @@
 """The SQL the directory's curated records share: read, write and list one table of them."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from signpost_platform.fhir.search import DateRange, date_condition
 from signpost_platform.paging import page
 
 Stored = TypeVar("Stored")
@@ -21,7 +24,9 @@ class RecordRepository(Generic[Stored]):
 
     def __init_subclass__(cls) -> None:
         super().__init_subclass__()
-        cls.columns = tuple(getattr(cls.model, name) for name in cls.stored.__slots__)
+        if "stored" not in vars(cls):
+            return  # a base for several tables, such as NestedRepository
+        cls.columns = tuple(getattr(cls.model, field.name) for field in fields(cls.stored))
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -64,3 +69,48 @@ class RecordRepository(Generic[Stored]):
             )
         else:
             await self.session.execute(insert(self.model).values(**values))
+
+
+@dataclass(frozen=True, slots=True)
+class StoredNested:
+    """The columns of a record services nest (an organisation or a location) that every such
+    record has; its own come after them."""
+
+    id: str
+    document: str
+    fhir_resource: str
+    version: int
+    last_modified_at: datetime
+    retired_at: datetime | None
+    input_digest: str
+
+
+Nested = TypeVar("Nested", bound=StoredNested)
+
+
+class NestedRepository(RecordRepository[Nested]):
+    """A table of records services nest: searched by text (`matching`), id and last update, in
+    name order; `live_services` are the live services that nest one."""
+
+    def matching(self, text: str) -> list[ColumnElement[bool]]:
+        raise NotImplementedError
+
+    async def live_services(self, record_id: str) -> list[str]:
+        raise NotImplementedError
+
+    async def search(
+        self,
+        text: str | None,
+        limit: int | None,
+        offset: int,
+        *,
+        ids: Sequence[Sequence[str]] = (),
+        last_updated: Sequence[DateRange] = (),
+    ) -> tuple[int, list[Nested]]:
+        model = self.model
+        conditions: list[ColumnElement[bool]] = [model.retired_at.is_(None)]
+        conditions += [model.id.in_(values) for values in ids]
+        conditions += [date_condition(model.last_modified_at, r) for r in last_updated]
+        if text:
+            conditions += self.matching(text)
+        return await self.page(conditions, (model.name, model.id), limit=limit, offset=offset)

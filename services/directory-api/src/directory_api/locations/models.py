@@ -1,15 +1,12 @@
 """The location table."""
 
-from datetime import datetime
-
-from sqlalchemy import Float, ForeignKey, Index, String, Text
+from sqlalchemy import Float, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from directory_api.db import Base
-from signpost_platform.db import UtcDateTime
+from directory_api.db import Base, NestedColumns
 
 
-class Location(Base):
+class Location(NestedColumns, Base):
     """A place (or a virtual location); `document` is its ORUK object with addresses."""
 
     __tablename__ = "location"
@@ -21,12 +18,5 @@ class Location(Base):
     postcode: Mapped[str | None] = mapped_column(String(8))
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
-    document: Mapped[str] = mapped_column(Text)
-    fhir_resource: Mapped[str] = mapped_column(Text)
-    version: Mapped[int]
-    last_modified_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
-    retired_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    # SHA-256 of the input last accepted: a repeated create or import is recognised, not re-applied.
-    input_digest: Mapped[str] = mapped_column(String(64))
 
     __table_args__ = (Index("ix_location_latitude_longitude", "latitude", "longitude"),)

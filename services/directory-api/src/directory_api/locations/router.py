@@ -27,12 +27,12 @@ curation = APIRouter(tags=["curation"])
     summary="One location as curated (retired ones included)",
 )
 async def get_location(location_id: str, session: SessionDep, _caller: WriteCaller) -> Response:
-    stored = await service.read_location(session, as_uuid("id", location_id))
+    stored = await service.LOCATIONS.read(session, as_uuid("id", location_id))
     return json_response(stored.document, version=stored.version)
 
 
 LOCATIONS = RecordRoutes(
-    "/locations", "location_id", LocationIn, service.save_location, document_with_version
+    "/locations", "location_id", LocationIn, service.LOCATIONS.save, document_with_version
 )
 LOCATIONS.add_create(
     curation,
@@ -52,7 +52,7 @@ LOCATIONS.add_replace(
 )
 LOCATIONS.add_retire(
     curation,
-    service.retire_location,
+    service.LOCATIONS.retire,
     operation_id="retireLocation",
     description="Retires the location; the change feed reports it.",
     summary="Retire a location no live service uses",

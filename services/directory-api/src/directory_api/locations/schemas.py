@@ -4,7 +4,7 @@ from typing import Literal, Self
 
 from pydantic import Field, model_validator
 
-from directory_api.fields import Name, OrukInput, Text, UkPostcode, Url, Uuid
+from directory_api.fields import Name, OrukInput, RecordInput, Text, UkPostcode, Url, Uuid
 from directory_api.organizations.schemas import PhoneIn
 
 # Great Britain and Northern Ireland with a margin: a point outside is a swapped or mistyped pair.
@@ -35,8 +35,7 @@ class AccessibilityIn(OrukInput):
     location_id: Uuid | None = None
 
 
-class LocationIn(OrukInput):
-    id: Uuid | None = None
+class LocationIn(RecordInput):
     location_type: Literal["physical", "postal", "virtual"]
     name: str | None = Field(default=None, max_length=255)
     alternate_name: str | None = Field(default=None, max_length=255)

@@ -1,42 +1,24 @@
 """The rules for locations."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from directory_api.curation import (
-    Outcome,
-    WriteMode,
-    begin_versioned_write,
+    NestedRecords,
+    Rows,
     live_reference,
-    retire_nested,
-    save_nested,
-    stored_record,
-    target_id,
 )
 from directory_api.documents.fhir import location_resource
 from directory_api.documents.oruk import location_document
 from directory_api.geography.repository import PostcodeRepository
-from directory_api.locations.repository import LocationRepository, StoredLocation
+from directory_api.locations.repository import LocationRepository
 from directory_api.locations.schemas import LocationIn
 from directory_api.organizations.repository import OrganizationRepository
 
 
-async def save_location(
-    session: AsyncSession,
-    payload: LocationIn,
-    mode: WriteMode,
-    location_id: str | None = None,
-    expected_version: int | None = None,
-) -> tuple[StoredLocation, Outcome]:
-    """Create or update a location, then re-render the services delivered there."""
-    repository = LocationRepository(session)
-    record_id = target_id(location_id, payload.id)
-    write = await begin_versioned_write(
-        "location", repository.get, record_id, payload, mode, expected_version
-    )
-    if write.unchanged is not None:
-        return write.unchanged, Outcome.UNCHANGED
+async def _rows(session: AsyncSession, record_id: str, payload: LocationIn, now: datetime) -> Rows:
+    """A location's columns and documents; its coordinates default to its postcode's centroid."""
     if payload.organization_id:
         organizations = OrganizationRepository(session)
         await live_reference(
@@ -47,7 +29,6 @@ async def save_location(
     if postcode and payload.latitude is None:
         area = await PostcodeRepository(session).get(postcode)
         centroid = (area.latitude, area.longitude) if area else None
-    now = datetime.now(UTC)
     document = location_document(record_id, payload, centroid)
     columns = {
         "organization_id": payload.organization_id,
@@ -57,14 +38,7 @@ async def save_location(
         "latitude": document.get("latitude"),
         "longitude": document.get("longitude"),
     }
-    rendered = (document, location_resource(document, now))
-    return await save_nested(session, "location", repository, write, columns, rendered, now)
+    return columns, (document, location_resource(document, now))
 
 
-async def retire_location(session: AsyncSession, location_id: str) -> StoredLocation:
-    """Retire a location no live service is delivered at (idempotent)."""
-    return await retire_nested(session, "location", LocationRepository(session), location_id)
-
-
-async def read_location(session: AsyncSession, location_id: str) -> StoredLocation:
-    return await stored_record("location", LocationRepository(session).get, location_id)
+LOCATIONS = NestedRecords("location", LocationRepository, _rows)

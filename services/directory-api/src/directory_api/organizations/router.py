@@ -56,7 +56,7 @@ ORGANIZATIONS = RecordRoutes(
     "/organizations",
     "organization_id",
     OrganizationIn,
-    service.save_organization,
+    service.ORGANIZATIONS.save,
     document_with_version,
 )
 ORGANIZATIONS.add_create(
@@ -77,7 +77,7 @@ ORGANIZATIONS.add_replace(
 )
 ORGANIZATIONS.add_retire(
     curation,
-    service.retire_organization,
+    service.ORGANIZATIONS.retire,
     operation_id="retireOrganization",
     description="Retires the organisation; the change feed reports it.",
     summary="Retire an organisation that no longer provides live services",

@@ -2,7 +2,7 @@
 
 from pydantic import Field
 
-from directory_api.fields import Email, Name, OrukInput, Phone, Text, Url, Uuid
+from directory_api.fields import Email, Name, OrukInput, Phone, RecordInput, Text, Url, Uuid
 
 
 class PhoneIn(OrukInput):
@@ -27,8 +27,7 @@ class OrganizationIdentifierIn(OrukInput):
     organization_id: Uuid | None = None
 
 
-class OrganizationIn(OrukInput):
-    id: Uuid | None = None
+class OrganizationIn(RecordInput):
     name: Name
     alternate_name: str | None = Field(default=None, max_length=255)
     description: Text

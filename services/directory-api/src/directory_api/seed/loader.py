@@ -17,10 +17,10 @@ from directory_api.curation import WriteMode, derived_id
 from directory_api.geography.repository import PostcodeRepository
 from directory_api.locations.repository import LocationRepository
 from directory_api.locations.schemas import LocationIn
-from directory_api.locations.service import save_location
+from directory_api.locations.service import LOCATIONS
 from directory_api.organizations.repository import OrganizationRepository
 from directory_api.organizations.schemas import OrganizationIn
-from directory_api.organizations.service import save_organization
+from directory_api.organizations.service import ORGANIZATIONS
 from directory_api.services.repository import ServiceRepository
 from directory_api.services.schemas import ServiceIn
 from directory_api.services.service import save_service
@@ -194,7 +194,7 @@ async def _seed_roles(session: AsyncSession) -> None:
     for key, organization in data["organizations"].items():
         organization_id = derived_id("organization", "personalised-care", key)
         if await organizations.get(organization_id) is None:
-            await save_organization(
+            await ORGANIZATIONS.save(
                 session,
                 OrganizationIn(
                     id=organization_id,
@@ -209,7 +209,7 @@ async def _seed_roles(session: AsyncSession) -> None:
         location_id = derived_id("location", "personalised-care", key)
         if await locations.get(location_id) is None:
             place = organization["location"]
-            await save_location(
+            await LOCATIONS.save(
                 session,
                 LocationIn(
                     id=location_id,

@@ -50,14 +50,20 @@ class Service(Base):
     )
 
 
-class ServiceDocument(Base):
+class OfService:
+    """A table of what one service has (its documents, languages, openings...): keyed first by
+    the service, and deleted with it."""
+
+    service_id: Mapped[str] = mapped_column(
+        ForeignKey("service.id", ondelete="CASCADE"), primary_key=True, sort_order=-1
+    )
+
+
+class ServiceDocument(OfService, Base):
     """A service's own content and the documents rendered from it (one row per service)."""
 
     __tablename__ = "service_document"
 
-    service_id: Mapped[str] = mapped_column(
-        ForeignKey("service.id", ondelete="CASCADE"), primary_key=True
-    )
     content: Mapped[str] = mapped_column(Text)
     document: Mapped[str] = mapped_column(Text)
     summary: Mapped[str] = mapped_column(Text)
@@ -92,27 +98,21 @@ class ServiceAttribute(Base):
     __table_args__ = (Index("ix_service_attribute_term_service", "taxonomy_term_id", "service_id"),)
 
 
-class ServiceLanguage(Base):
+class ServiceLanguage(OfService, Base):
     """A language a service is delivered in (ISO 639 code, lower case)."""
 
     __tablename__ = "service_language"
 
-    service_id: Mapped[str] = mapped_column(
-        ForeignKey("service.id", ondelete="CASCADE"), primary_key=True
-    )
     language_code: Mapped[str] = mapped_column(String(3), primary_key=True)
 
     __table_args__ = (Index("ix_service_language_code_service", "language_code", "service_id"),)
 
 
-class ServiceDeliveryMode(Base):
+class ServiceDeliveryMode(OfService, Base):
     """How a service is delivered: in-person, phone or online (derived from its content)."""
 
     __tablename__ = "service_delivery_mode"
 
-    service_id: Mapped[str] = mapped_column(
-        ForeignKey("service.id", ondelete="CASCADE"), primary_key=True
-    )
     delivery_mode: Mapped[str] = mapped_column(String(10), primary_key=True)
 
     __table_args__ = (
@@ -120,14 +120,11 @@ class ServiceDeliveryMode(Base):
     )
 
 
-class ServiceOpening(Base):
+class ServiceOpening(OfService, Base):
     """One weekly opening slot of a service (from its schedules), in minutes from midnight."""
 
     __tablename__ = "service_opening"
 
-    service_id: Mapped[str] = mapped_column(
-        ForeignKey("service.id", ondelete="CASCADE"), primary_key=True
-    )
     weekday: Mapped[int] = mapped_column(Integer, primary_key=True)  # 0 = Monday
     opens_minute: Mapped[int] = mapped_column(Integer, primary_key=True)
     closes_minute: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -135,14 +132,11 @@ class ServiceOpening(Base):
     __table_args__ = (Index("ix_service_opening_weekday_service", "weekday", "service_id"),)
 
 
-class ServiceAreaCode(Base):
+class ServiceAreaCode(OfService, Base):
     """A GSS area code (local authority, LSOA, ...) a service covers, from its service areas."""
 
     __tablename__ = "service_area_code"
 
-    service_id: Mapped[str] = mapped_column(
-        ForeignKey("service.id", ondelete="CASCADE"), primary_key=True
-    )
     area_code: Mapped[str] = mapped_column(String(9), primary_key=True)
 
     __table_args__ = (Index("ix_service_area_code_code_service", "area_code", "service_id"),)

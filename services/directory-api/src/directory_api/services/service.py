@@ -20,9 +20,9 @@ from directory_api.curation import (
 from directory_api.documents import reading, rendering
 from directory_api.documents.shape import content_of
 from directory_api.locations.repository import LocationRepository
-from directory_api.locations.service import save_location
+from directory_api.locations.service import LOCATIONS
 from directory_api.organizations.repository import OrganizationRepository
-from directory_api.organizations.service import save_organization
+from directory_api.organizations.service import ORGANIZATIONS
 from directory_api.services.repository import (
     AttributeRow,
     LinkRow,
@@ -203,10 +203,10 @@ async def read_service(session: AsyncSession, service_id: str) -> StoredService:
 async def _save_nested(session: AsyncSession, payload: ServiceIn) -> None:
     """Imports carry the organisation, locations and terms inside the service: save them."""
     if payload.organization is not None:
-        await save_organization(session, payload.organization, WriteMode.UPSERT)
+        await ORGANIZATIONS.save(session, payload.organization, WriteMode.UPSERT)
     for link in payload.service_at_locations or []:
         if link.location is not None:
-            await save_location(session, link.location, WriteMode.UPSERT)
+            await LOCATIONS.save(session, link.location, WriteMode.UPSERT)
     for attribute in payload.attributes or []:
         if attribute.taxonomy_term is not None:
             await save_term(session, attribute.taxonomy_term, WriteMode.UPSERT)

@@ -17,6 +17,7 @@ with its first answer and can never make a second referral.
 """
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -59,16 +60,23 @@ def message_id(response_id: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{SCREENING_REFERRAL_IDENTIFIER}|{response_id}"))
 
 
-def referral_request(
-    *,
-    response_id: str,
-    nhs_number: str,
-    clinic_ods: str,
-    receiver_ods: str | None,
-    screen: Screen,
-    screened_at: datetime,
-) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class PositiveScreen:
+    """A completed response whose screen raises a referral: the response, the person, the clinic
+    that screened them and the team it refers to (None: the clinic has no route), the scored
+    screen, and when it was given."""
+
+    response_id: str
+    nhs_number: str
+    clinic_ods: str
+    receiver_ods: str | None
+    screen: Screen
+    screened_at: datetime
+
+
+def referral_request(positive: PositiveScreen) -> dict[str, Any]:
     """The ServiceRequest of a positive screen, checked against our profile."""
+    response_id, screen = positive.response_id, positive.screen
     reasons: list[dict[str, Any]] = []
     seen: set[tuple[str, str]] = set()
     for flag in screen.flags:
@@ -101,19 +109,21 @@ def referral_request(
         "intent": "order",
         "category": category,
         "priority": "urgent" if screen.urgent else "routine",
-        "subject": {"identifier": {"system": systems.NHS_NUMBER, "value": nhs_number}},
-        "authoredOn": instant(screened_at),
-        "requester": {"identifier": {"system": systems.ODS_ORGANIZATION, "value": clinic_ods}},
+        "subject": {"identifier": {"system": systems.NHS_NUMBER, "value": positive.nhs_number}},
+        "authoredOn": instant(positive.screened_at),
+        "requester": {
+            "identifier": {"system": systems.ODS_ORGANIZATION, "value": positive.clinic_ods}
+        },
         "performerType": {
             "coding": [_coding(codes.personalised_care_roles().get(*RECEIVING_ROLE), "role")]
         },
         "reasonCode": reasons,
     }
-    if receiver_ods is not None:
+    if positive.receiver_ods is not None:
         body["performer"] = [
             {
                 "type": "Organization",
-                "identifier": {"system": systems.ODS_ORGANIZATION, "value": receiver_ods},
+                "identifier": {"system": systems.ODS_ORGANIZATION, "value": positive.receiver_ods},
             }
         ]
     ServiceRequest.model_validate(body)  # our own output must meet the profile referral-api checks
@@ -121,32 +131,19 @@ def referral_request(
 
 
 def referral_message(
-    *,
-    response_id: str,
-    nhs_number: str,
-    clinic_ods: str,
-    receiver_ods: str | None,
-    screen: Screen,
-    screened_at: datetime,
-    patient: MessagePatient | None,
-    sent_at: datetime,
+    positive: PositiveScreen, *, patient: MessagePatient | None, sent_at: datetime
 ) -> tuple[str, str]:
     """The message Bundle JSON to send and the referral's identifier value."""
-    request = referral_request(
-        response_id=response_id,
-        nhs_number=nhs_number,
-        clinic_ods=clinic_ods,
-        receiver_ods=receiver_ods,
-        screen=screen,
-        screened_at=screened_at,
-    )
-    bundle_id = message_id(response_id)
+    request = referral_request(positive)
+    bundle_id = message_id(positive.response_id)
     request_url = f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, bundle_id + '/ServiceRequest')}"
     header = {
         "resourceType": "MessageHeader",
         "eventCoding": {"system": profiles.BARS_MESSAGE_EVENTS, "code": "servicerequest-request"},
         "reason": {"coding": [{"system": profiles.BARS_MESSAGE_REASON, "code": "new"}]},
-        "sender": {"identifier": {"system": systems.ODS_ORGANIZATION, "value": clinic_ods}},
+        "sender": {
+            "identifier": {"system": systems.ODS_ORGANIZATION, "value": positive.clinic_ods}
+        },
         "source": SOURCE,
         "focus": [{"reference": request_url}],
     }
@@ -176,4 +173,4 @@ def referral_message(
         "entry": entries,
     }
     MessageBundle.model_validate(bundle)
-    return orjson.dumps(bundle).decode(), response_id
+    return orjson.dumps(bundle).decode(), positive.response_id

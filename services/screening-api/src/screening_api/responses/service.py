@@ -22,7 +22,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from screening_api.access import Reach
-from screening_api.handoff.referral import SCREENING_REFERRAL_IDENTIFIER, referral_message
+from screening_api.handoff.referral import (
+    SCREENING_REFERRAL_IDENTIFIER,
+    PositiveScreen,
+    referral_message,
+)
 from screening_api.handoff.repository import PENDING, HandoffRepository
 from screening_api.observations.extraction import extract_observations
 from screening_api.observations.repository import ObservationRepository
@@ -348,16 +352,15 @@ async def _record_completion(
         stored.id, columns.nhs_number, effective_at, observations
     )
     if screen.raise_referral:
-        request, value = referral_message(
+        positive = PositiveScreen(
             response_id=stored.id,
             nhs_number=columns.nhs_number,
             clinic_ods=columns.clinic_ods,
             receiver_ods=receiver_ods,
             screen=screen,
             screened_at=effective_at,
-            patient=resource.patient,
-            sent_at=now,
         )
+        request, value = referral_message(positive, patient=resource.patient, sent_at=now)
         await HandoffRepository(session).add(
             stored.id, (SCREENING_REFERRAL_IDENTIFIER, value), request, now
         )

@@ -211,8 +211,8 @@ class LifecycleRepository:
     ) -> dict[str, HeldVersion]:
         if not source_ids:
             return {}
-        rows = await self.session.execute(
-            _HELD[table], {"referral_id": referral_id, "source_ids": list(source_ids)}
+        rows = await execute_core(
+            self.session, _HELD[table], {"referral_id": referral_id, "source_ids": list(source_ids)}
         )
         return {row[0]: HeldVersion(*row[1:]) for row in rows}
 

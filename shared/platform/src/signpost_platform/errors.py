@@ -171,7 +171,7 @@ def render_error(path: str, error: SignpostError) -> Response:
         first = error.issues[0]
         body = {
             "type": "about:blank",
-            "title": _TITLES.get(error.status_code, "Error"),
+            "title": STATUS_TITLES.get(error.status_code, "Error"),
             "status": error.status_code,
             "detail": first.diagnostics,
             "errors": [
@@ -187,7 +187,8 @@ def render_error(path: str, error: SignpostError) -> Response:
     return Response(orjson.dumps(body), error.status_code, headers, media_type)
 
 
-_TITLES = {
+# The reason phrase of each status an error can have: the Problem body's `title`.
+STATUS_TITLES = {
     400: "Bad Request",
     401: "Unauthorized",
     403: "Forbidden",
@@ -273,7 +274,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, error: StarletteHTTPException) -> Response:
         code = _HTTP_ISSUE_CODES.get(error.status_code, "processing")
-        detail = error.detail if isinstance(error.detail, str) else _TITLES.get(error.status_code)
+        detail = (
+            error.detail if isinstance(error.detail, str) else STATUS_TITLES.get(error.status_code)
+        )
         headers = dict(error.headers or {})
         if error.status_code == 405:
             allowed = allowed_methods(request)

@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from signpost_platform.errors import BadRequest, Issue, SignpostError, element_path
 from signpost_platform.fhir.parsing import require_json
-from signpost_platform.fhir.responses import parse_if_match
+from signpost_platform.fhir.responses import etag, parse_if_match
 
 Model = TypeVar("Model", bound=BaseModel)
 JSON = "application/json"
@@ -51,6 +51,6 @@ def json_response(
 ) -> Response:
     all_headers = dict(headers or {})
     if version is not None:
-        all_headers["ETag"] = f'W/"{version}"'
+        all_headers["ETag"] = etag(version)
     content = body.encode() if isinstance(body, str) else body
     return Response(content, status, all_headers, media_type=JSON)

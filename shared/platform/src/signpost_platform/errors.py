@@ -129,6 +129,18 @@ def require_found(found: _Found | None, resource_type: str, resource_id: str) ->
     return found
 
 
+def require_url_id(
+    body_id: str | None, url_id: str, resource_type: str, *, id_required: bool = False
+) -> None:
+    """400 at `<resource_type>.id` when an update's body names another resource than its URL. A
+    body without an id is the URL's resource unless `id_required`."""
+    if body_id != url_id and (body_id is not None or id_required):
+        raise BadRequest(
+            f"the resource id ({body_id}) must match the id in the URL ({url_id})",
+            expression=f"{resource_type}.id",
+        )
+
+
 def is_fhir_path(path: str) -> bool:
     return path == "/fhir" or path.startswith("/fhir/")
 

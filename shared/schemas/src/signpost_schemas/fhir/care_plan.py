@@ -27,6 +27,7 @@ from typing import ClassVar, Literal
 from pydantic import AwareDatetime, Field, ValidationInfo, model_validator
 
 from signpost_schemas import codes
+from signpost_schemas.dates import months_after
 from signpost_schemas.fhir import profiles
 from signpost_schemas.fhir.base import FhirModel, FhirResource
 from signpost_schemas.fhir.binding import (
@@ -84,18 +85,6 @@ DUE = "due"
 DUE_BASIS = "dueBasis"
 _REVIEW_PARTS = (NEXT_REVIEW, LAST_REVIEWED, DUE, DUE_BASIS)
 REVIEW_INTERVAL_MONTHS = 12
-
-
-def months_after(day: date, months: int) -> date:
-    """The same day `months` later (the last day of the month when it has no such day)."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    for last in (day.day, 30, 29, 28):
-        try:
-            return date(year, month, min(day.day, last))
-        except ValueError:
-            continue
-    raise AssertionError("every month has 28 days")
 
 
 class ReviewPart(FhirModel):

@@ -16,6 +16,7 @@ from pydantic import Field, model_validator
 
 from signpost_schemas import codes
 from signpost_schemas.codes import Concept
+from signpost_schemas.dates import months_after
 from signpost_schemas.fhir.base import FhirResource
 from signpost_schemas.fhir.binding import custom_error, describe_codings, first_match
 from signpost_schemas.fhir.datatypes import (
@@ -55,19 +56,8 @@ def six_months(referral_day: date, period: Period) -> CountedPeriod:
     """The six calendar months before the referral date (ending the day before it), or after
     it (starting on it)."""
     if period == "before":
-        return CountedPeriod(_add_months(referral_day, -6), referral_day - timedelta(days=1))
-    return CountedPeriod(referral_day, _add_months(referral_day, 6) - timedelta(days=1))
-
-
-def _add_months(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    for last in (31, 30, 29, 28):
-        try:
-            return date(year, month, min(day.day, last))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
+        return CountedPeriod(months_after(referral_day, -6), referral_day - timedelta(days=1))
+    return CountedPeriod(referral_day, months_after(referral_day, 6) - timedelta(days=1))
 
 
 def period_of(counted: CountedPeriod, referral_day: date) -> Period | None:

@@ -2,14 +2,14 @@
 
 from typing import TypeVar
 
-import orjson
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
 from starlette.responses import Response
 
-from signpost_platform.errors import BadRequest, Issue, SignpostError, element_path
+from signpost_platform.bodies import load_json_object
+from signpost_platform.errors import Issue, SignpostError, element_path
 from signpost_platform.fhir.parsing import require_json
-from signpost_platform.fhir.responses import parse_if_match
+from signpost_platform.fhir.responses import etag, parse_if_match
 
 Model = TypeVar("Model", bound=BaseModel)
 JSON = "application/json"
@@ -30,13 +30,7 @@ def validate(document: object, model: type[Model]) -> Model:
 
 async def parse_body(request: Request, model: type[Model]) -> Model:
     require_json(request)
-    try:
-        document = orjson.loads(await request.body())
-    except orjson.JSONDecodeError as error:
-        raise BadRequest(f"the body is not valid JSON: {error}", issue_code="structure") from None
-    if not isinstance(document, dict):
-        raise BadRequest("the body must be a JSON object", issue_code="structure")
-    return validate(document, model)
+    return validate(load_json_object(await request.body()), model)
 
 
 def expected_version(if_match: str | None) -> int | None:
@@ -51,6 +45,6 @@ def json_response(
 ) -> Response:
     all_headers = dict(headers or {})
     if version is not None:
-        all_headers["ETag"] = f'W/"{version}"'
+        all_headers["ETag"] = etag(version)
     content = body.encode() if isinstance(body, str) else body
     return Response(content, status, all_headers, media_type=JSON)

@@ -91,23 +91,9 @@ class ReferralSettings(ServiceSettings):
     report_refresh_linger_seconds: float = Field(default=0.5, ge=0)
 
     @model_validator(mode="after")
-    def _no_development_pseudonym_key_in_production(self) -> "ReferralSettings":
-        if self.environment == "production" and (
-            self.pseudonym_key.get_secret_value() == DEV_PSEUDONYM_KEY
-            or len(self.pseudonym_key.get_secret_value()) < 32
-        ):
-            raise ValueError(
-                "REFERRAL_PSEUDONYM_KEY must be set to a secret of at least 32 characters "
-                "in production (the development key is public)"
-            )
-        if self.environment == "production" and (
-            self.disclosure_key.get_secret_value() == DEV_DISCLOSURE_KEY
-            or len(self.disclosure_key.get_secret_value()) < 32
-        ):
-            raise ValueError(
-                "REFERRAL_DISCLOSURE_KEY must be set to a secret of at least 32 characters "
-                "in production (the development key is public)"
-            )
+    def _no_development_keys_in_production(self) -> "ReferralSettings":
+        self.require_secret("pseudonym_key", DEV_PSEUDONYM_KEY)
+        self.require_secret("disclosure_key", DEV_DISCLOSURE_KEY)
         return self
 
 

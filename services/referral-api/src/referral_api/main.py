@@ -27,7 +27,6 @@ from referral_api.reports.refresher import refresh_lifecycle
 from referral_api.reports.router import router as reports_router
 from referral_api.service_use.router import router as service_use_router
 from signpost_platform.app import create_app as create_service_app
-from signpost_platform.audit import AuditReach
 from signpost_schemas.disclosure import UNSUPPRESSED_SCOPE
 
 DESCRIPTION = """
@@ -53,7 +52,6 @@ def create_app(
         description=DESCRIPTION,
         settings=settings or ReferralSettings(),
         routers=[
-            trail.router(),
             referrals_router,
             messages_router,
             lifecycle_router,
@@ -69,7 +67,6 @@ def create_app(
         ],
         wider_scopes=[
             ALL_ORGANISATIONS,
-            AuditReach.all_organisations_scope,
             UNSUPPRESSED_SCOPE,
             IDENTIFIABLE_SCOPE,
         ],
@@ -108,4 +105,5 @@ def create_app(
         ],
         examples=EXAMPLES,
         links=LINKS,
+        audit=trail,
     )

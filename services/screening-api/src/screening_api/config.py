@@ -56,14 +56,7 @@ class ScreeningSettings(ServiceSettings):
 
     @model_validator(mode="after")
     def _no_development_disclosure_key_in_production(self) -> "ScreeningSettings":
-        if self.environment == "production" and (
-            self.disclosure_key.get_secret_value() == DEV_DISCLOSURE_KEY
-            or len(self.disclosure_key.get_secret_value()) < 32
-        ):
-            raise ValueError(
-                "SCREENING_DISCLOSURE_KEY must be set to a secret of at least 32 characters "
-                "in production (the development key is public)"
-            )
+        self.require_secret("disclosure_key", DEV_DISCLOSURE_KEY)
         return self
 
     @field_validator("referral_routes", mode="before")

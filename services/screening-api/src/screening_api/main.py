@@ -22,7 +22,6 @@ from screening_api.questionnaires.router import router as questionnaires_router
 from screening_api.reports.router import router as reports_router
 from screening_api.responses.router import router as responses_router
 from signpost_platform.app import create_app as create_service_app
-from signpost_platform.audit import AuditReach
 from signpost_schemas.disclosure import UNSUPPRESSED_SCOPE
 
 DESCRIPTION = """
@@ -57,7 +56,6 @@ def create_app(
         description=DESCRIPTION,
         settings=settings or ScreeningSettings(),
         routers=[
-            trail.router(),
             questionnaires_router,
             responses_router,
             invitations_router,
@@ -68,7 +66,7 @@ def create_app(
             pages_router,
             shared_page_routes,
         ],
-        wider_scopes=[ALL_ORGANISATIONS, AuditReach.all_organisations_scope, UNSUPPRESSED_SCOPE],
+        wider_scopes=[ALL_ORGANISATIONS, UNSUPPRESSED_SCOPE],
         openapi_tags=[
             {"name": "Questionnaire", "description": "The screening questionnaires"},
             {"name": "QuestionnaireResponse", "description": "Submitted screens and outcomes"},
@@ -81,5 +79,6 @@ def create_app(
         lifecycles=[handoff_lifecycle(referral_transport)],
         examples=EXAMPLES,
         links=LINKS,
+        audit=trail,
         configure=configure,
     )

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 
 from signpost_platform import health, smart
+from signpost_platform.audit import AuditReach, AuditTrail
 from signpost_platform.auth import Authenticator
 from signpost_platform.bodies import check_body
 from signpost_platform.collector import serving_collector
@@ -55,6 +56,7 @@ def create_app(
     examples: Mapping[str, OperationExamples] | None = None,
     links: Links | None = None,
     configure: Callable[[FastAPI], None] | None = None,
+    audit: AuditTrail | None = None,
 ) -> FastAPI:
     """Build a service app: settings, database, auth, errors, logging, health and `routers`.
 
@@ -64,8 +66,12 @@ def create_app(
     `...:all-organisations` scopes that widen a caller's reach): with those, the SMART
     configuration lists every scope the service understands. `examples` and `links` (keyed by
     operationId) are written into the OpenAPI document; `configure` does what else the service
-    needs once its routes are in.
+    needs once its routes are in. A service with an `audit` trail serves it (`GET /audit`, before
+    its own routes) and understands the scope that reads every organisation's events.
     """
+    if audit is not None:
+        routers = [audit.router(), *routers]
+        wider_scopes = [*wider_scopes, AuditReach.all_organisations_scope]
     configure_logging(service_name, settings.log_level)
     configure_tracing(service_name)
 

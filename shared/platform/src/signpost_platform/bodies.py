@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 from fastapi import Request
 
 from signpost_platform.errors import BadRequest, is_fhir_path
@@ -30,6 +31,22 @@ _NUL_ESCAPE = b"\\u0000"
 # tab, carriage return and line feed. In JSON they can only arrive escaped (\\u0001, \\b, \\f).
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _CONTROL_ESCAPE = re.compile(rb"\\(u00[01][0-9a-fA-F]|[bf])")
+
+
+def load_json(body: bytes) -> Any:
+    """The JSON document `body` holds, or 400 saying why it is not JSON."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as error:
+        raise BadRequest(f"the body is not valid JSON: {error}", issue_code="structure") from None
+
+
+def load_json_object(body: bytes) -> dict[str, Any]:
+    """The JSON object `body` holds, or 400 when it is not JSON or not an object."""
+    document = load_json(body)
+    if not isinstance(document, dict):
+        raise BadRequest("the body must be a JSON object", issue_code="structure")
+    return document
 
 
 class _DuplicateKey(Exception):

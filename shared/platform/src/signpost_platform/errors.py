@@ -129,6 +129,18 @@ def require_found(found: _Found | None, resource_type: str, resource_id: str) ->
     return found
 
 
+def require_url_id(
+    body_id: str | None, url_id: str, resource_type: str, *, id_required: bool = False
+) -> None:
+    """400 at `<resource_type>.id` when an update's body names another resource than its URL. A
+    body without an id is the URL's resource unless `id_required`."""
+    if body_id != url_id and (body_id is not None or id_required):
+        raise BadRequest(
+            f"the resource id ({body_id}) must match the id in the URL ({url_id})",
+            expression=f"{resource_type}.id",
+        )
+
+
 def is_fhir_path(path: str) -> bool:
     return path == "/fhir" or path.startswith("/fhir/")
 
@@ -171,7 +183,7 @@ def render_error(path: str, error: SignpostError) -> Response:
         first = error.issues[0]
         body = {
             "type": "about:blank",
-            "title": _TITLES.get(error.status_code, "Error"),
+            "title": STATUS_TITLES.get(error.status_code, "Error"),
             "status": error.status_code,
             "detail": first.diagnostics,
             "errors": [
@@ -187,7 +199,8 @@ def render_error(path: str, error: SignpostError) -> Response:
     return Response(orjson.dumps(body), error.status_code, headers, media_type)
 
 
-_TITLES = {
+# The reason phrase of each status an error can have: the Problem body's `title`.
+STATUS_TITLES = {
     400: "Bad Request",
     401: "Unauthorized",
     403: "Forbidden",
@@ -273,7 +286,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, error: StarletteHTTPException) -> Response:
         code = _HTTP_ISSUE_CODES.get(error.status_code, "processing")
-        detail = error.detail if isinstance(error.detail, str) else _TITLES.get(error.status_code)
+        detail = (
+            error.detail if isinstance(error.detail, str) else STATUS_TITLES.get(error.status_code)
+        )
         headers = dict(error.headers or {})
         if error.status_code == 405:
             allowed = allowed_methods(request)

@@ -22,6 +22,8 @@ from prometheus_client import REGISTRY as DEFAULT_REGISTRY
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from signpost_platform.middleware import HttpMiddleware, on_response_start
+
 REQUESTS = Counter(
     "signpost_http_requests_total",
     "HTTP requests answered",
@@ -78,28 +80,23 @@ async def metrics() -> Response:
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
-class MetricsMiddleware:
+class MetricsMiddleware(HttpMiddleware):
     """Counts and times every request by its route template (never by raw path or query)."""
 
     def __init__(self, app: ASGIApp, service: str) -> None:
-        self.app = app
+        super().__init__(app)
         self.service = service
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         status = 500
 
-        async def record_status(message: Message) -> None:
+        def record_status(message: Message) -> None:
             nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
+            status = message["status"]
 
         try:
-            await self.app(scope, receive, record_status)
+            await self.app(scope, receive, on_response_start(send, record_status))
         finally:
             route = getattr(scope.get("route"), "path", None) or "unmatched"
             method = scope["method"]

@@ -3,6 +3,7 @@ conditional reads (304) and content negotiation (406) as HTTP and FHIR clients e
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -21,37 +22,61 @@ from signpost_platform.logging import accept_correlation_id, correlation_id
 access_log = logging.getLogger("signpost.access")
 
 
-class CorrelationMiddleware:
+class HttpMiddleware:
+    """A pure ASGI middleware: `handle` serves the HTTP requests that `applies` to; any other
+    request, and any other scope (lifespan, websocket), goes to the app untouched."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    def applies(self, scope: Scope) -> bool:
+        return True
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self.applies(scope):
+            await self.handle(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
+
+
+def on_response_start(send: Send, start: Callable[[Message], None]) -> Send:
+    """`send`, calling `start` with the response's start message (to read its status or change
+    its headers) before it is sent."""
+
+    async def send_started(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            start(message)
+        await send(message)
+
+    return send_started
+
+
+class CorrelationMiddleware(HttpMiddleware):
     """Reads or makes the correlation id, echoes it, and logs one line per request.
 
     The id comes from `X-Correlation-Id`, else `X-Request-Id` (BaRS sends both), else a new UUID.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         cid = accept_correlation_id(headers.get("x-correlation-id"), headers.get("x-request-id"))
         token = correlation_id.set(cid)
         started = time.perf_counter()
         status = 500
 
-        async def send_with_id(message: Message) -> None:
+        def echo_id(message: Message) -> None:
             nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message["headers"] = [
-                    *message.get("headers", []),
-                    (b"x-correlation-id", cid.encode("latin-1")),
-                ]
-            await send(message)
+            status = message["status"]
+            message["headers"] = [
+                *message.get("headers", []),
+                (b"x-correlation-id", cid.encode("latin-1")),
+            ]
 
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, on_response_start(send, echo_id))
         finally:
             access_log.info(
                 "request",
@@ -69,17 +94,14 @@ class _BodyTooLarge(Exception):
     pass
 
 
-class BodySizeLimitMiddleware:
+class BodySizeLimitMiddleware(HttpMiddleware):
     """Refuses bodies over `max_bytes` with 413, whether or not Content-Length is sent."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
+        super().__init__(app)
         self.max_bytes = max_bytes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         error = PayloadTooLarge(f"the request body is over the {self.max_bytes}-byte limit")
         for key, value in scope["headers"]:
             if key == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
@@ -97,14 +119,12 @@ class BodySizeLimitMiddleware:
                     raise _BodyTooLarge
             return message
 
-        async def tracking_send(message: Message) -> None:
+        def started(message: Message) -> None:
             nonlocal response_started
-            if message["type"] == "http.response.start":
-                response_started = True
-            await send(message)
+            response_started = True
 
         try:
-            await self.app(scope, limited_receive, tracking_send)
+            await self.app(scope, limited_receive, on_response_start(send, started))
         except _BodyTooLarge:
             if not response_started:
                 await render_error(scope["path"], error)(scope, receive, send)
@@ -117,17 +137,13 @@ def header(scope: Scope, name: bytes) -> Any:
     return None
 
 
-class HeadMiddleware:
+class HeadMiddleware(HttpMiddleware):
     """`HEAD` wherever `GET` is served: the GET answer's status and headers, without its body."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    def applies(self, scope: Scope) -> bool:
+        return bool(scope["method"] == "HEAD")
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "HEAD":
-            await self.app(scope, receive, send)
-            return
-
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def without_body(message: Message) -> None:
             if message["type"] == "http.response.body":
                 if message.get("more_body", False):
@@ -142,18 +158,15 @@ class HeadMiddleware:
 _NOT_MODIFIED_DROPS = {b"content-length", b"content-type", b"content-encoding"}
 
 
-class ConditionalGetMiddleware:
+class ConditionalGetMiddleware(HttpMiddleware):
     """Answers a GET or HEAD whose `If-None-Match` names the answer's ETag (weak comparison), or
     whose `If-Modified-Since` is not before its Last-Modified, with 304 Not Modified.
     `If-None-Match` wins when both are sent (RFC 9110 13.2.2)."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    def applies(self, scope: Scope) -> bool:
+        return scope["method"] in ("GET", "HEAD")
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         if_none_match = header(scope, b"if-none-match")
         if_modified_since = header(scope, b"if-modified-since")
         if if_none_match is None and if_modified_since is None:
@@ -218,17 +231,14 @@ def _http_date(value: str) -> datetime | None:
 _SERVED = ("application/fhir+json", "application/json")
 
 
-class AcceptMiddleware:
+class AcceptMiddleware(HttpMiddleware):
     """Refuses (406, an OperationOutcome) a FHIR request whose `Accept` header allows no JSON,
     e.g. `application/fhir+xml`; `_format=json` in the query overrides Accept, as FHIR says."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    def applies(self, scope: Scope) -> bool:
+        return is_fhir_path(scope["path"])
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not is_fhir_path(scope["path"]):
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         accept = header(scope, b"accept")
         if accept is None or not accept.strip() or _accepts_json(accept) or _format_given(scope):
             await self.app(scope, receive, send)

@@ -29,7 +29,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
 from signpost_platform.devserver import SERVICES
-from signpost_platform.errors import FHIR_JSON, PROBLEM_JSON, is_fhir_path
+from signpost_platform.errors import FHIR_JSON, PROBLEM_JSON, STATUS_TITLES, is_fhir_path
 from signpost_platform.openapi_clients import (
     declare_correlation_id,
     declare_fhir_media_types,
@@ -93,18 +93,6 @@ ERRORS: dict[int, tuple[str, str, str]] = {
         "transient",
         "the database is unavailable for a moment",
     ),
-}
-_PROBLEM_TITLES = {
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    413: "Content Too Large",
-    415: "Unsupported Media Type",
-    422: "Unprocessable Content",
-    429: "Too Many Requests",
-    500: "Internal Server Error",
-    503: "Service Unavailable",
 }
 
 
@@ -340,7 +328,7 @@ def error_example(path: str, status: int) -> dict[str, Any]:
         }
     return {
         "type": "about:blank",
-        "title": _PROBLEM_TITLES[status],
+        "title": STATUS_TITLES[status],
         "status": status,
         "detail": diagnostics,
         "errors": [{"code": code, "detail": diagnostics}],

@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from signpost_platform.auth import bearer_token
 from signpost_platform.errors import Issue, SignpostError, render_error
+from signpost_platform.middleware import HttpMiddleware, on_response_start
 
 _API_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -26,26 +27,18 @@ _CSP_API = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'n
 _DOCS_PATHS = ("/docs", "/redoc")
 
 
-class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+class SecurityHeadersMiddleware(HttpMiddleware):
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         is_docs = scope["path"].startswith(_DOCS_PATHS)
 
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                present = {key.lower() for key, _ in message.get("headers", [])}
-                extra = [(k, v) for k, v in _API_HEADERS if k not in present]
-                if not is_docs and _CSP_API[0] not in present:
-                    extra.append(_CSP_API)
-                message["headers"] = [*message.get("headers", []), *extra]
-            await send(message)
+        def add_headers(message: Message) -> None:
+            present = {key.lower() for key, _ in message.get("headers", [])}
+            extra = [(k, v) for k, v in _API_HEADERS if k not in present]
+            if not is_docs and _CSP_API[0] not in present:
+                extra.append(_CSP_API)
+            message["headers"] = [*message.get("headers", []), *extra]
 
-        await self.app(scope, receive, send_with_headers)
+        await self.app(scope, receive, on_response_start(send, add_headers))
 
 
 @dataclass
@@ -54,7 +47,7 @@ class _Bucket:
     updated: float
 
 
-class RateLimitMiddleware:
+class RateLimitMiddleware(HttpMiddleware):
     """A token bucket per client: `per_minute` requests a minute, bursts up to `burst`.
 
     The client is the bearer token (hashed, as `authenticate` reads it: extra whitespace or a
@@ -67,16 +60,16 @@ class RateLimitMiddleware:
     def __init__(
         self, app: ASGIApp, per_minute: int, burst: int, max_clients: int = 50_000
     ) -> None:
-        self.app = app
+        super().__init__(app)
         self.rate = per_minute / 60.0
         self.burst = float(burst)
         self.max_clients = max_clients
         self.buckets: dict[str, _Bucket] = {}
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self.rate <= 0 or scope["path"] in self.exempt:
-            await self.app(scope, receive, send)
-            return
+    def applies(self, scope: Scope) -> bool:
+        return self.rate > 0 and scope["path"] not in self.exempt
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         retry_after = self._take(self._client(scope))
         if retry_after is None:
             await self.app(scope, receive, send)

@@ -115,6 +115,17 @@ class ServiceSettings(BaseSettings):
             return self.docs_enabled
         return self.environment == "development"
 
+    def require_secret(self, name: str, development_value: str) -> None:
+        """In production, refuses the secret setting `name` while it is still the (public)
+        development value or shorter than 32 characters."""
+        value = getattr(self, name).get_secret_value()
+        if self.environment == "production" and (value == development_value or len(value) < 32):
+            variable = f"{self.model_config.get('env_prefix', '')}{name.upper()}"
+            raise ValueError(
+                f"{variable} must be set to a secret of at least 32 characters "
+                "in production (the development key is public)"
+            )
+
     @model_validator(mode="after")
     def _no_development_auth_in_production(self) -> "ServiceSettings":
         if self.environment == "production" and self.auth_mode == "development":

@@ -18,6 +18,8 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import SpanKind
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from signpost_platform.middleware import HttpMiddleware, on_response_start
+
 logger = logging.getLogger("signpost.tracing")
 _configured = False
 
@@ -42,15 +44,12 @@ def configure_tracing(service: str) -> None:
     _configured = True
 
 
-class TracingMiddleware:
+class TracingMiddleware(HttpMiddleware):
     def __init__(self, app: ASGIApp, service: str) -> None:
-        self.app = app
+        super().__init__(app)
         self.tracer = trace.get_tracer(f"signpost.{service}")
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         carrier = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         context = propagate.extract(carrier)
         with self.tracer.start_as_current_span(
@@ -58,18 +57,16 @@ class TracingMiddleware:
         ) as span:
             span.set_attribute("http.request.method", scope["method"])
 
-            async def send_with_trace(message: Message) -> None:
-                if message["type"] == "http.response.start":
-                    span.set_attribute("http.response.status_code", message["status"])
-                    outgoing: dict[str, str] = {}
-                    propagate.inject(outgoing)
-                    message["headers"] = [
-                        *message.get("headers", []),
-                        *((k.encode(), v.encode()) for k, v in outgoing.items()),
-                    ]
-                await send(message)
+            def add_trace(message: Message) -> None:
+                span.set_attribute("http.response.status_code", message["status"])
+                outgoing: dict[str, str] = {}
+                propagate.inject(outgoing)
+                message["headers"] = [
+                    *message.get("headers", []),
+                    *((k.encode(), v.encode()) for k, v in outgoing.items()),
+                ]
 
-            await self.app(scope, receive, send_with_trace)
+            await self.app(scope, receive, on_response_start(send, add_trace))
 
 
 async def _inject_trace(request: httpx.Request) -> None:

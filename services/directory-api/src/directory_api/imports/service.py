@@ -23,6 +23,7 @@ from directory_api.curation import Outcome, WriteMode
 from directory_api.imports.repository import ImportRepository, StoredImport
 from directory_api.services.schemas import ServiceIn
 from directory_api.services.service import save_service
+from signpost_platform.bodies import load_json
 from signpost_platform.db import database_unavailable
 from signpost_platform.errors import (
     DATABASE_RETRY_AFTER_SECONDS,
@@ -61,10 +62,7 @@ def parse_export(body: bytes, content_type: str) -> list[ImportRecord]:
                     f"line {number} is not valid JSON: {error}", issue_code="structure"
                 ) from None
         return records
-    try:
-        document = orjson.loads(body)
-    except orjson.JSONDecodeError as error:
-        raise BadRequest(f"the body is not valid JSON: {error}", issue_code="structure") from None
+    document = load_json(body)
     if isinstance(document, dict) and isinstance(document.get("contents"), list):
         document = document["contents"]
     if isinstance(document, dict):

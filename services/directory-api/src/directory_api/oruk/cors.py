@@ -1,6 +1,8 @@
 """`Access-Control-Allow-Origin: *` on every response, errors included (ORUK compliance)."""
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
+
+from signpost_platform.middleware import HttpMiddleware, on_response_start
 
 _PREFLIGHT_HEADERS = [
     (b"access-control-allow-origin", b"*"),
@@ -10,16 +12,10 @@ _PREFLIGHT_HEADERS = [
 ]
 
 
-class AllowAnyOriginMiddleware:
+class AllowAnyOriginMiddleware(HttpMiddleware):
     """Adds the header to every HTTP response and answers CORS preflight requests."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = dict(scope["headers"])
         if scope["method"] == "OPTIONS" and b"access-control-request-method" in headers:
             await send(
@@ -28,16 +24,14 @@ class AllowAnyOriginMiddleware:
             await send({"type": "http.response.body", "body": b""})
             return
 
-        async def send_with_header(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [
-                    *[
-                        (k, v)
-                        for k, v in message.get("headers", [])
-                        if k.lower() != b"access-control-allow-origin"
-                    ],
-                    (b"access-control-allow-origin", b"*"),
-                ]
-            await send(message)
+        def allow_any_origin(message: Message) -> None:
+            message["headers"] = [
+                *[
+                    (k, v)
+                    for k, v in message.get("headers", [])
+                    if k.lower() != b"access-control-allow-origin"
+                ],
+                (b"access-control-allow-origin", b"*"),
+            ]
 
-        await self.app(scope, receive, send_with_header)
+        await self.app(scope, receive, on_response_start(send, allow_any_origin))

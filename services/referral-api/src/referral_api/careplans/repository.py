@@ -8,7 +8,7 @@ from sqlalchemy import ColumnElement, and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral_api.careplans.models import CarePlan
-from referral_api.careplans.search import CarePlanFilter, DayRange
+from referral_api.careplans.search import CarePlanFilter
 from referral_api.referrals.access import Reach
 from referral_api.referrals.models import Referral
 from referral_api.referrals.repository import referral_conditions
@@ -135,7 +135,7 @@ def _conditions(search: CarePlanFilter, reach: Reach) -> list[ColumnElement[bool
         )
     conditions += [CarePlan.status.in_(values) for values in search.statuses]
     conditions += [_covers(date_range) for date_range in search.dates]
-    conditions += [_on_days(CarePlan.review_due_on, days) for days in search.review_due]
+    conditions += [date_condition(CarePlan.review_due_on, days) for days in search.review_due]
     conditions += [CarePlan.id.in_(values) for values in search.ids]
     conditions += [date_condition(CarePlan.last_updated_at, r) for r in search.last_updated]
     conditions += _within(reach)
@@ -159,17 +159,3 @@ def _covers(date_range: DateRange) -> ColumnElement[bool]:
             return start < date_range.start
         case _:
             return and_(start >= date_range.start, end.is_not(None), end < date_range.end)
-
-
-def _on_days(column: Any, days: DayRange) -> ColumnElement[bool]:
-    match days.prefix:
-        case "ge":
-            return column >= days.start  # type: ignore[no-any-return]
-        case "gt":
-            return column >= days.end  # type: ignore[no-any-return]
-        case "le":
-            return column < days.end  # type: ignore[no-any-return]
-        case "lt":
-            return column < days.start  # type: ignore[no-any-return]
-        case _:
-            return and_(column >= days.start, column < days.end)

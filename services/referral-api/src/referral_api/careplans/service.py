@@ -13,11 +13,11 @@ from referral_api.referrals.access import Reach
 from referral_api.referrals.repository import ReferralForUpdate, ReferralRepository
 from referral_api.rendering.service_request import subject_identifier_of
 from signpost_platform.errors import (
-    BadRequest,
     Conflict,
     PreconditionFailed,
     Unprocessable,
     require_found,
+    require_url_id,
 )
 from signpost_platform.fhir.responses import instant, served_json
 from signpost_schemas import systems
@@ -64,11 +64,7 @@ async def update(
 ) -> StoredPlan:
     """Replace version `expected_version` of the plan (412 when it is no longer current)."""
     now = now or datetime.now(UTC)
-    if resource.id is not None and resource.id != plan_id:
-        raise BadRequest(
-            f"the body's id ({resource.id}) is not the id in the URL ({plan_id})",
-            expression="CarePlan.id",
-        )
+    require_url_id(resource.id, plan_id, "CarePlan")
     repository = CarePlanRepository(session)
     held = require_found(await repository.get(plan_id, reach), "CarePlan", plan_id)
     if resource.referral_id != held.referral_id:

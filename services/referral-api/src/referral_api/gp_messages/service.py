@@ -24,6 +24,7 @@ from referral_api.gp_messages.repository import (
 from referral_api.referrals.access import Reach
 from signpost_platform.errors import BadRequest, Conflict, NotFound
 from signpost_platform.fhir.responses import instant
+from signpost_platform.outbox.table import delivery_view
 
 
 def events(
@@ -112,12 +113,7 @@ def view(stored: StoredMessage, *, with_message: bool = False) -> dict[str, Any]
         "event": stored.event,
         "event_at": instant(stored.event_at),
         "requester": stored.requester_ods,
-        "state": stored.state,
-        "attempts": stored.attempts,
-        "created_at": instant(stored.created_at),
-        "next_attempt_at": instant(stored.next_attempt_at) if stored.state != SENT else None,
-        "last_attempt_at": instant(stored.last_attempt_at) if stored.last_attempt_at else None,
-        "last_error": stored.last_error,
+        **delivery_view(stored),
         "endpoint": stored.endpoint,
         "sent_at": instant(stored.sent_at) if stored.sent_at else None,
     }

@@ -11,13 +11,12 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import orjson
-from pydantic import BaseModel, ValidationError
 
-from signpost_platform.errors import BadRequest, Issue, SignpostError, Unprocessable
-from signpost_platform.fhir.parsing import issues_from_validation
+from signpost_platform.errors import BadRequest, Unprocessable
+from signpost_platform.fhir.parsing import load_resource, parse_document, read_document
 from signpost_schemas import systems
 from signpost_schemas.fhir import lenient, profiles
 from signpost_schemas.fhir.base import FhirResource
@@ -36,9 +35,6 @@ from signpost_schemas.fhir.procedure import SharedDecision
 from signpost_schemas.fhir.service_request import ServiceRequest
 from signpost_schemas.fhir.service_use import ServiceUseObservation
 from signpost_schemas.fhir.task import ReferralTask
-
-Model = TypeVar("Model", bound=BaseModel)
-Resource = TypeVar("Resource", bound=FhirResource)
 
 LIFECYCLE_TYPES: dict[str, type[FhirResource]] = {
     "Task": ReferralTask,
@@ -120,18 +116,7 @@ def payload_hash(document: dict[str, Any]) -> str:
 
 
 def load_document(body: bytes) -> dict[str, Any]:
-    try:
-        document = orjson.loads(body)
-    except orjson.JSONDecodeError as error:
-        raise BadRequest(f"the body is not valid JSON: {error}", issue_code="structure") from None
-    if not isinstance(document, dict):
-        raise BadRequest("the body must be a JSON object", issue_code="structure")
-    if document.get("resourceType") != "Bundle":
-        raise BadRequest(
-            f"resourceType must be Bundle (got {document.get('resourceType')!r})",
-            expression="Bundle.resourceType",
-            issue_code="structure",
-        )
+    document = load_resource(body, "Bundle")
     if not isinstance(document.get("id"), str) or not document["id"]:
         raise BadRequest(
             "a message Bundle needs an id: it is the key that makes resending safe",
@@ -143,7 +128,7 @@ def load_document(body: bytes) -> dict[str, Any]:
 
 def read_message(document: dict[str, Any], *, source_override: str | None = None) -> ReadMessage:
     """Validate a whole message; raise with every entry's errors named by position."""
-    bundle = _parse(MessageBundle, document, "Bundle", "Bundle")
+    bundle = parse_document(document, MessageBundle, "Bundle", "Bundle")
     first = bundle.entry[0].resource
     if first.get("resourceType") != "MessageHeader":
         raise Unprocessable(
@@ -151,7 +136,7 @@ def read_message(document: dict[str, Any], *, source_override: str | None = None
             expression="Bundle.entry[0].resource",
             issue_code="structure",
         )
-    header = _parse(MessageHeader, first, "MessageHeader", "Bundle.entry[0].resource")
+    header = parse_document(first, MessageHeader, "MessageHeader", "Bundle.entry[0].resource")
     event = _check_event(header)
     reason = _check_reason(header)
     timestamp = bundle.timestamp.astimezone(UTC)
@@ -172,7 +157,7 @@ def read_message(document: dict[str, Any], *, source_override: str | None = None
             if patient is not None:
                 raise Unprocessable("a message carries one Patient", expression=where)
             patient = _timed(
-                index, _read(MessagePatient, entry.resource, "Patient", where), timestamp
+                index, read_document(entry.resource, MessagePatient, "Patient", where), timestamp
             )
         elif resource_type == "ServiceRequest":
             if index != focus_index:
@@ -181,7 +166,7 @@ def read_message(document: dict[str, Any], *, source_override: str | None = None
                     expression=where,
                 )
             document = _with_subject(entry.resource, bundle)
-            reading = _read(ServiceRequest, document, "ServiceRequest", where)
+            reading = read_document(document, ServiceRequest, "ServiceRequest", where)
             parsed = reading.resource
             if parsed.subject.reference and parsed.subject.reference.startswith("urn:"):
                 # A pointer into this message's own entries means nothing once stored.
@@ -194,7 +179,7 @@ def read_message(document: dict[str, Any], *, source_override: str | None = None
                 else LIFECYCLE_TYPES[resource_type]
             )
             lifecycle.append(
-                _timed(index, _read(model, entry.resource, resource_type, where), timestamp)
+                _timed(index, read_document(entry.resource, model, resource_type, where), timestamp)
             )
         elif resource_type in IGNORED_TYPES:
             ignored.append(resource_type)
@@ -358,35 +343,3 @@ def _timed(index: int, reading: lenient.Reading[Any], timestamp: datetime) -> Ti
         )
     # The hash is of what Signpost keeps, so a held (minimised) copy hashes the same.
     return Timed(index, parsed, as_of, payload_hash(parsed.to_fhir()), reading.gaps)
-
-
-def _read(
-    model: type[Resource], document: dict[str, Any], resource_type: str, where: str
-) -> lenient.Reading[Resource]:
-    try:
-        return lenient.read(document, model)
-    except ValidationError as error:
-        status, issues = issues_from_validation(resource_type, error)
-        raise SignpostError(status, [_relocate(i, resource_type, where) for i in issues]) from None
-
-
-def _parse(model: type[Model], document: dict[str, Any], resource_type: str, where: str) -> Model:
-    try:
-        return model.model_validate(document)
-    except ValidationError as error:
-        status, issues = issues_from_validation(resource_type, error)
-        raise SignpostError(status, [_relocate(i, resource_type, where) for i in issues]) from None
-
-
-def _relocate(issue: Issue, resource_type: str, where: str) -> Issue:
-    """`Task.status` → `Bundle.entry[2].resource.status`."""
-    if where == resource_type:
-        return issue
-    expressions = [
-        where + e[len(resource_type) :] if e.startswith(resource_type) else e
-        for e in issue.expression or []
-    ]
-    diagnostics = issue.diagnostics
-    if diagnostics.startswith(resource_type):
-        diagnostics = where + diagnostics[len(resource_type) :]
-    return Issue(issue.code, diagnostics, expressions, issue.severity)

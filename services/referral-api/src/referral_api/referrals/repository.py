@@ -53,7 +53,7 @@ from signpost_platform.db import (
     execute_core,
     lock_keys,
 )
-from signpost_platform.fhir.search import DateRange, Token
+from signpost_platform.fhir.search import Token, date_condition
 from signpost_platform.paging import sorted_page
 from signpost_schemas import systems
 
@@ -632,7 +632,7 @@ def referral_conditions(search: ReferralFilter) -> list[ColumnElement[bool]]:
     for ids in search.ids:
         conditions.append(Referral.id.in_(ids))
     for date_range in search.last_updated:
-        conditions.append(_date_condition(date_range, Referral.last_updated_at))
+        conditions.append(date_condition(Referral.last_updated_at, date_range))
     for tokens in search.identifiers:
         conditions.append(
             _has_token(
@@ -654,7 +654,7 @@ def referral_conditions(search: ReferralFilter) -> list[ColumnElement[bool]]:
     for column, value_lists in coded:
         conditions += [column.in_(values) for values in value_lists]
     for date_range in search.authored:
-        conditions.append(_date_condition(date_range, Referral.authored_at))
+        conditions.append(date_condition(Referral.authored_at, date_range))
     for tokens in search.reasons:
         conditions.append(
             _has_token(
@@ -711,19 +711,3 @@ def _token_match(
         no_system = or_(system_column.is_(None), system_column == "")
         return and_(no_system, code_match)
     return code_match
-
-
-def _date_condition(
-    date_range: DateRange, column: QueryableAttribute[datetime]
-) -> ColumnElement[bool]:
-    match date_range.prefix:
-        case "ge":
-            return column >= date_range.start
-        case "gt":
-            return column >= date_range.end
-        case "le":
-            return column < date_range.end
-        case "lt":
-            return column < date_range.start
-        case _:
-            return and_(column >= date_range.start, column < date_range.end)

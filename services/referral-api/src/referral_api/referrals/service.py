@@ -37,7 +37,13 @@ from referral_api.rendering import service_request as rendering
 from referral_api.terminology import service as terminology
 from signpost_platform.audit import AuditEvent
 from signpost_platform.db import Write, write_conflict
-from signpost_platform.errors import BadRequest, Conflict, NotFound, PreconditionFailed
+from signpost_platform.errors import (
+    BadRequest,
+    Conflict,
+    NotFound,
+    PreconditionFailed,
+    require_url_id,
+)
 from signpost_platform.fhir.search import Token
 from signpost_schemas import systems
 from signpost_schemas.fhir.gaps import Gap
@@ -302,11 +308,7 @@ async def update(
 ) -> StoredReferral:
     """Replace a referral and its gaps, refusing with 412 if `expected_version` is no longer
     current."""
-    if resource.id != referral_id:
-        raise BadRequest(
-            f"the resource id ({resource.id}) must match the id in the URL ({referral_id})",
-            expression="ServiceRequest.id",
-        )
+    require_url_id(resource.id, referral_id, "ServiceRequest", id_required=True)
     repository = ReferralRepository(session)
     current = await repository.get(referral_id, reach)
     if current is None:

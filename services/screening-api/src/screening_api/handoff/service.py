@@ -8,17 +8,13 @@ from screening_api.access import Reach
 from screening_api.handoff.repository import STATES, Handoff, HandoffRepository
 from signpost_platform.errors import BadRequest, NotFound
 from signpost_platform.fhir.responses import instant
+from signpost_platform.outbox.table import delivery_view
 
 
 def _view(handoff: Handoff) -> dict[str, Any]:
     view: dict[str, Any] = {
         "response_id": handoff.response_id,
-        "state": handoff.state,
-        "attempts": handoff.attempts,
-        "created_at": instant(handoff.created_at),
-        "next_attempt_at": instant(handoff.next_attempt_at) if handoff.state != "sent" else None,
-        "last_attempt_at": instant(handoff.last_attempt_at) if handoff.last_attempt_at else None,
-        "last_error": handoff.last_error,
+        **delivery_view(handoff),
         "referral_id": handoff.referral_id,
         "sent_at": instant(handoff.sent_at) if handoff.sent_at else None,
         "referral_status": handoff.referral_status,

@@ -23,6 +23,7 @@ import yaml
 
 from signpost_schemas import codes, systems
 from signpost_schemas.codes import CodeList, Concept
+from signpost_schemas.fhir import profiles
 from signpost_schemas.fhir.datatypes import Coding
 from signpost_schemas.fhir.screening_response import NHS_NUMBER_LINK_ID
 from signpost_schemas.questionnaire import (
@@ -41,7 +42,7 @@ INITIAL_EXPRESSION_EXTENSION = f"{SDC}/StructureDefinition/sdc-questionnaire-ini
 HIDDEN_EXTENSION = "http://hl7.org/fhir/StructureDefinition/questionnaire-hidden"
 ITEM_CONTROL_EXTENSION = "http://hl7.org/fhir/StructureDefinition/questionnaire-itemControl"
 ITEM_CONTROL_SYSTEM = "http://hl7.org/fhir/questionnaire-item-control"
-OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
+OBSERVATION_CATEGORY = profiles.OBSERVATION_CATEGORY
 INSTRUMENT_SYSTEM = f"{systems.LOCAL_BASE}/CodeSystem/screening-instrument"
 NHS_NUMBER_TEXT = "NHS number"
 NHS_NUMBER_EXPRESSION = f"%patient.identifier.where(system='{systems.NHS_NUMBER}').value.first()"

@@ -46,6 +46,7 @@ from signpost_platform.errors import (
     NotFound,
     PreconditionFailed,
     SignpostError,
+    require_url_id,
 )
 from signpost_platform.fhir.responses import instant
 from signpost_platform.fhir.search import Token
@@ -202,11 +203,7 @@ async def update(
 ) -> Submission:
     """Replace a draft (and complete it, if the new status is completed)."""
     reach = filing.reach
-    if resource.id is not None and resource.id != response_id:
-        raise BadRequest(
-            f"the resource id ({resource.id}) must match the id in the URL ({response_id})",
-            expression="QuestionnaireResponse.id",
-        )
+    require_url_id(resource.id, response_id, "QuestionnaireResponse")
     repository = ResponseRepository(session)
     current = await repository.get(response_id, reach)
     if current is None:

@@ -12,10 +12,10 @@ comes back as gaps (warnings), and only what cannot be stored safely is refused.
 
 from typing import Any, TypeVar
 
-import orjson
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
+from signpost_platform.bodies import load_json_object
 from signpost_platform.errors import (
     BadRequest,
     Issue,
@@ -101,14 +101,52 @@ def issues_from_validation(resource_type: str, error: ValidationError) -> tuple[
     return (400 if structural else 422), issues
 
 
-def parse_resource(body: bytes, model: type[Model], resource_type: str) -> Model:
-    """Validate `body` as `resource_type` against `model`, or raise an error naming the element."""
-    document = load_resource(body, resource_type)
+def validation_error(
+    resource_type: str, error: ValidationError, where: str | None = None
+) -> SignpostError:
+    """The 400 or 422 for a `resource_type` that failed validation. `where` is the element the
+    resource stands at in a larger body (`Bundle.entry[2].resource`): issues are named from there
+    (`Task.status` → `Bundle.entry[2].resource.status`)."""
+    status, issues = issues_from_validation(resource_type, error)
+    if where is not None and where != resource_type:
+        issues = [_relocate(issue, resource_type, where) for issue in issues]
+    return SignpostError(status, issues)
+
+
+def _relocate(issue: Issue, resource_type: str, where: str) -> Issue:
+    return Issue(
+        issue.code,
+        lenient.relocated(issue.diagnostics, resource_type, where),
+        [lenient.relocated(e, resource_type, where) for e in issue.expression or []],
+        issue.severity,
+    )
+
+
+def parse_document(
+    document: dict[str, Any], model: type[Model], resource_type: str, where: str | None = None
+) -> Model:
+    """`document` validated as `resource_type` against `model`, or an error naming the element
+    (from `where`, as `validation_error` says)."""
     try:
         return model.model_validate(document)
     except ValidationError as error:
-        status, issues = issues_from_validation(resource_type, error)
-        raise SignpostError(status, issues) from None
+        raise validation_error(resource_type, error, where) from None
+
+
+def read_document(
+    document: dict[str, Any], model: type[Resource], resource_type: str, where: str | None = None
+) -> lenient.Reading[Resource]:
+    """`document` read leniently as `resource_type`: the resource and its gaps, or an error
+    naming the element that cannot be stored safely (from `where`, as `validation_error` says)."""
+    try:
+        return lenient.read(document, model)
+    except ValidationError as error:
+        raise validation_error(resource_type, error, where) from None
+
+
+def parse_resource(body: bytes, model: type[Model], resource_type: str) -> Model:
+    """Validate `body` as `resource_type` against `model`, or raise an error naming the element."""
+    return parse_document(load_resource(body, resource_type), model, resource_type)
 
 
 def read_resource(
@@ -116,22 +154,12 @@ def read_resource(
 ) -> lenient.Reading[Resource]:
     """Read `body` leniently as `resource_type`: the resource and its gaps, or an error naming
     the element that cannot be stored safely."""
-    document = load_resource(body, resource_type)
-    try:
-        return lenient.read(document, model)
-    except ValidationError as error:
-        status, issues = issues_from_validation(resource_type, error)
-        raise SignpostError(status, issues) from None
+    return read_document(load_resource(body, resource_type), model, resource_type)
 
 
 def load_resource(body: bytes, resource_type: str) -> dict[str, Any]:
     """The JSON object of `body`, if it is one and its resourceType is `resource_type`."""
-    try:
-        document = orjson.loads(body)
-    except orjson.JSONDecodeError as error:
-        raise BadRequest(f"the body is not valid JSON: {error}", issue_code="structure") from None
-    if not isinstance(document, dict):
-        raise BadRequest("the body must be a JSON object", issue_code="structure")
+    document = load_json_object(body)
     found = document.get("resourceType")
     if found != resource_type:
         raise BadRequest(

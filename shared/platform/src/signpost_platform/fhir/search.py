@@ -13,7 +13,7 @@ import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 from urllib.parse import parse_qsl, urlencode
 
 import orjson
@@ -453,8 +453,23 @@ def _date_range(value: str) -> tuple[datetime, datetime]:
     return moment, moment + timedelta(seconds=1)
 
 
-def date_condition(column: Any, date_range: DateRange) -> ColumnElement[bool]:
-    """The SQL condition of a date parameter on a timestamp column (`_lastUpdated`, …)."""
+class Interval(Protocol):
+    """A date parameter as a half-open interval [start, end) of moments (`DateRange`) or of
+    days (a service's own ranges for date columns), with its comparison prefix."""
+
+    @property
+    def prefix(self) -> str: ...
+
+    @property
+    def start(self) -> date: ...
+
+    @property
+    def end(self) -> date: ...
+
+
+def date_condition(column: Any, date_range: Interval) -> ColumnElement[bool]:
+    """The SQL condition of a date parameter on a timestamp column (`_lastUpdated`, …), or on a
+    date column with a range of days."""
     match date_range.prefix:
         case "ge":
             return column >= date_range.start  # type: ignore[no-any-return]

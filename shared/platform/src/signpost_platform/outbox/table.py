@@ -19,11 +19,25 @@ from sqlalchemy import ColumnElement, Row, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from signpost_platform.db import AnySelect
+from signpost_platform.fhir.responses import instant
 from signpost_platform.paging import page
 
 SENT = "sent"
 # The longest error kept on a row (the rest is cut off).
 ERROR_LENGTH = 2000
+
+
+def delivery_view(row: Any) -> dict[str, Any]:
+    """A row's delivery as the outbox listings serve it: its state, the attempts made, when it
+    was recorded, is next tried (until sent) and was last tried, and the last attempt's error."""
+    return {
+        "state": row.state,
+        "attempts": row.attempts,
+        "created_at": instant(row.created_at),
+        "next_attempt_at": instant(row.next_attempt_at) if row.state != SENT else None,
+        "last_attempt_at": instant(row.last_attempt_at) if row.last_attempt_at else None,
+        "last_error": row.last_error,
+    }
 
 
 @dataclass(frozen=True, slots=True)

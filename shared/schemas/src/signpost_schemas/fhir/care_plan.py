@@ -27,6 +27,7 @@ from typing import ClassVar, Literal
 from pydantic import AwareDatetime, Field, ValidationInfo, model_validator
 
 from signpost_schemas import codes
+from signpost_schemas.dates import months_after
 from signpost_schemas.fhir import profiles
 from signpost_schemas.fhir.base import FhirModel, FhirResource
 from signpost_schemas.fhir.binding import (
@@ -34,7 +35,6 @@ from signpost_schemas.fhir.binding import (
     check_snomed_codings,
     custom_error,
     describe_codings,
-    first_match,
     gap_of,
     read_coded,
 )
@@ -51,7 +51,13 @@ from signpost_schemas.fhir.datatypes import (
 )
 from signpost_schemas.fhir.gaps import Gap, GapKind, note_gap
 from signpost_schemas.fhir.task import DatePeriod, as_moment
-from signpost_schemas.fhir.worker import Worker, unnamed_worker, unnamed_worker_gap, worker_named
+from signpost_schemas.fhir.worker import (
+    Worker,
+    unnamed_worker,
+    unnamed_worker_gap,
+    worker_named,
+    worker_role,
+)
 
 ActivityStatus = Literal[
     "not-started",
@@ -84,18 +90,6 @@ DUE = "due"
 DUE_BASIS = "dueBasis"
 _REVIEW_PARTS = (NEXT_REVIEW, LAST_REVIEWED, DUE, DUE_BASIS)
 REVIEW_INTERVAL_MONTHS = 12
-
-
-def months_after(day: date, months: int) -> date:
-    """The same day `months` later (the last day of the month when it has no such day)."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    for last in (day.day, 30, 29, 28):
-        try:
-            return date(year, month, min(day.day, last))
-        except ValueError:
-            continue
-    raise AssertionError("every month has 28 days")
 
 
 class ReviewPart(FhirModel):
@@ -396,22 +390,14 @@ class CarePlan(FhirResource):
     @property
     def author_role(self) -> str | None:
         """The author's personalised-care role (Extension-Signpost-AuthorRole), if given."""
-        roles = codes.personalised_care_roles()
         for index, extension in enumerate(self.extension or []):
             if extension.url != profiles.AUTHOR_ROLE_EXTENSION:
                 continue
             concept = CodeableConcept(
                 coding=[extension.valueCoding] if extension.valueCoding else []
             )
-            match = first_match(concept, roles)
-            if match is None:
-                raise custom_error(
-                    "code_invalid",
-                    "the author's role must be one of the personalised-care roles (got {got})",
-                    f"CarePlan.extension[{index}].valueCoding",
-                    got=describe_codings(concept),
-                )
-            return match[1].code
+            where = f"CarePlan.extension[{index}].valueCoding"
+            return worker_role(concept, "the author's", where, strict=True)
         return None
 
     @property

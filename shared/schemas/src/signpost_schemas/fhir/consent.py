@@ -23,14 +23,13 @@ from pydantic import AwareDatetime, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from signpost_schemas import systems
+from signpost_schemas.fhir import profiles
 from signpost_schemas.fhir.base import FhirModel, FhirResource
 from signpost_schemas.fhir.datatypes import CodeableConcept, Identifier, Meta, Reference
 from signpost_schemas.nhs_number import InvalidNhsNumber, validate_nhs_number
 
 CONSENT_SCOPE = "http://terminology.hl7.org/CodeSystem/consentscope"
 PATIENT_PRIVACY = "patient-privacy"
-
-V3_ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 
 
 class Period(FhirModel):
@@ -167,7 +166,7 @@ class InformationSharingConsent(FhirResource):
             {
                 "coding": [
                     {
-                        "system": V3_ACT_CODE,
+                        "system": profiles.V3_ACT_CODE,
                         "code": "OPTIN" if self.provision_type == "permit" else "OPTOUT",
                     }
                 ]

@@ -34,7 +34,13 @@ from signpost_schemas.fhir.datatypes import (
 )
 from signpost_schemas.fhir.gaps import note_gap
 from signpost_schemas.fhir.task import DatePeriod, as_moment
-from signpost_schemas.fhir.worker import Worker, resource_type, unnamed_worker_gap, worker_named
+from signpost_schemas.fhir.worker import (
+    Worker,
+    resource_type,
+    unnamed_worker_gap,
+    worker_named,
+    worker_role,
+)
 
 EncounterStatus = Literal[
     "planned",
@@ -64,20 +70,11 @@ class ContactParticipant(FhirModel):
     def role(self, index: int) -> str | None:
         """The personalised-care role among `type`, if any; a code of the roles' own system
         that is not one of them is refused."""
-        roles = codes.personalised_care_roles()
         for position, concept in enumerate(self.type or []):
-            match = first_match(concept, roles)
-            if match is not None:
-                return match[1].code
-            for coding in concept.coding or []:
-                if coding.system in roles.systems:
-                    raise custom_error(
-                        "code_invalid",
-                        "the participant's role must be one of the personalised-care roles "
-                        "(got {got})",
-                        f"Encounter.participant[{index}].type[{position}]",
-                        got=describe_codings(concept),
-                    )
+            where = f"Encounter.participant[{index}].type[{position}]"
+            role = worker_role(concept, "the participant's", where)
+            if role is not None:
+                return role
         return None
 
 

@@ -68,14 +68,22 @@ def known_part(document: dict[str, Any], model: type[Resource]) -> tuple[dict[st
     return known, walk.gaps
 
 
+def relocated(text: str, resource_type: str, where: str) -> str:
+    """An element path (or a message that starts with one) named from `where`, the resource's
+    place inside a Bundle: `Task.note` → `Bundle.entry[2].resource.note`."""
+    return where + text[len(resource_type) :] if text.startswith(resource_type) else text
+
+
 def relocate(gap: Gap, resource_type: str, where: str) -> Gap:
     """A gap named from inside a Bundle: `Task.note` → `Bundle.entry[2].resource.note`."""
     if not gap.element.startswith(resource_type):
         return gap
-    message = gap.message
-    if message.startswith(resource_type):
-        message = where + message[len(resource_type) :]
-    return Gap(gap.kind, where + gap.element[len(resource_type) :], message, gap.code)
+    return Gap(
+        gap.kind,
+        relocated(gap.element, resource_type, where),
+        relocated(gap.message, resource_type, where),
+        gap.code,
+    )
 
 
 class _Walk:

@@ -118,15 +118,14 @@ class ItemScore:
     text: str | None
 
 
-class WellbeingAssessment(FhirResource):
-    """A wellbeing score (Observation) recorded against a referral."""
+class ReferralObservation(FhirResource):
+    """What every Observation recorded against a referral has: the referral it is based on
+    (`basedOn`), its status and code. Notes are free text about the person: never kept."""
 
-    read_extensions: ClassVar[frozenset[str]] = frozenset({profiles.ASSESSMENT_TIMEPOINT_EXTENSION})
-    # Notes are free text about the person: never kept.
     personal_elements: ClassVar[frozenset[str]] = frozenset({"text", "note", "subject.display"})
 
     resourceType: Literal["Observation"]
-    id: FhirId
+    id: FhirId | None = None
     meta: Meta | None = None
     extension: list[Extension] = Field(default_factory=list)
     identifier: list[Identifier] | None = None
@@ -135,6 +134,14 @@ class WellbeingAssessment(FhirResource):
     category: list[CodeableConcept] | None = None
     code: CodeableConcept
     subject: Reference | None = None
+
+
+class WellbeingAssessment(ReferralObservation):
+    """A wellbeing score (Observation) recorded against a referral."""
+
+    read_extensions: ClassVar[frozenset[str]] = frozenset({profiles.ASSESSMENT_TIMEPOINT_EXTENSION})
+
+    id: FhirId
     effectiveDateTime: AwareDatetime | date
     valueQuantity: Quantity | None = None
     component: list[ObservationComponent] | None = None

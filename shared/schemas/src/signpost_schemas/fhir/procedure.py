@@ -23,7 +23,6 @@ from signpost_schemas.fhir.binding import (
     check_snomed_codings,
     custom_error,
     describe_codings,
-    first_match,
     gap_of,
     read_coded,
 )
@@ -37,7 +36,13 @@ from signpost_schemas.fhir.datatypes import (
 )
 from signpost_schemas.fhir.gaps import note_gap
 from signpost_schemas.fhir.task import DatePeriod, as_moment
-from signpost_schemas.fhir.worker import Worker, unnamed_worker, unnamed_worker_gap, worker_named
+from signpost_schemas.fhir.worker import (
+    Worker,
+    unnamed_worker,
+    unnamed_worker_gap,
+    worker_named,
+    worker_role,
+)
 
 ProcedureStatus = Literal[
     "preparation",
@@ -131,20 +136,10 @@ class SharedDecision(FhirResource):
 
     @staticmethod
     def _role(index: int, performer: ProcedurePerformer) -> str | None:
-        roles = codes.personalised_care_roles()
         if performer.function is None:
             return None
-        match = first_match(performer.function, roles)
-        if match is not None:
-            return match[1].code
-        if any(c.system in roles.systems for c in performer.function.coding or []):
-            raise custom_error(
-                "code_invalid",
-                "the performer's role must be one of the personalised-care roles (got {got})",
-                f"Procedure.performer[{index}].function",
-                got=describe_codings(performer.function),
-            )
-        return None
+        where = f"Procedure.performer[{index}].function"
+        return worker_role(performer.function, "the performer's", where)
 
     # Typed views.
 

@@ -46,7 +46,9 @@ BARS_MESSAGE_EVENTS: Final = "https://fhir.nhs.uk/CodeSystem/message-events-bars
 BARS_MESSAGE_REASON: Final = "https://fhir.nhs.uk/CodeSystem/message-reason-bars"
 TASK_CODE: Final = "http://hl7.org/fhir/CodeSystem/task-code"
 ADMINISTRATIVE_GENDER: Final = "http://hl7.org/fhir/administrative-gender"
-ENCOUNTER_CLASS: Final = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+# HL7 v3 ActCode: Encounter.class, and the Consent policy rule (OPTIN, OPTOUT).
+V3_ACT_CODE: Final = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+ENCOUNTER_CLASS: Final = V3_ACT_CODE
 OBSERVATION_CATEGORY: Final = "http://terminology.hl7.org/CodeSystem/observation-category"
 ASSESSMENT_INSTRUMENT: Final = f"{systems.LOCAL_BASE}/CodeSystem/assessment-instrument"
 SERVICE_USE: Final = f"{systems.LOCAL_BASE}/CodeSystem/service-use"

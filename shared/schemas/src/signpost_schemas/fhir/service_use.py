@@ -10,23 +10,15 @@ referral (`period_of`): a period that straddles the referral date is refused.
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import ClassVar, Literal
+from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import model_validator
 
 from signpost_schemas import codes
 from signpost_schemas.codes import Concept
-from signpost_schemas.fhir.base import FhirResource
+from signpost_schemas.dates import months_after
 from signpost_schemas.fhir.binding import custom_error, describe_codings, first_match
-from signpost_schemas.fhir.datatypes import (
-    CodeableConcept,
-    Extension,
-    FhirId,
-    Identifier,
-    Meta,
-    Reference,
-)
-from signpost_schemas.fhir.observation import ObservationStatus, Quantity
+from signpost_schemas.fhir.observation import Quantity, ReferralObservation
 from signpost_schemas.fhir.task import DatePeriod, as_moment
 
 Period = Literal["before", "after"]
@@ -55,19 +47,8 @@ def six_months(referral_day: date, period: Period) -> CountedPeriod:
     """The six calendar months before the referral date (ending the day before it), or after
     it (starting on it)."""
     if period == "before":
-        return CountedPeriod(_add_months(referral_day, -6), referral_day - timedelta(days=1))
-    return CountedPeriod(referral_day, _add_months(referral_day, 6) - timedelta(days=1))
-
-
-def _add_months(day: date, months: int) -> date:
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    for last in (31, 30, 29, 28):
-        try:
-            return date(year, month, min(day.day, last))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
+        return CountedPeriod(months_after(referral_day, -6), referral_day - timedelta(days=1))
+    return CountedPeriod(referral_day, months_after(referral_day, 6) - timedelta(days=1))
 
 
 def period_of(counted: CountedPeriod, referral_day: date) -> Period | None:
@@ -80,22 +61,11 @@ def period_of(counted: CountedPeriod, referral_day: date) -> Period | None:
     return None
 
 
-class ServiceUseObservation(FhirResource):
+class ServiceUseObservation(ReferralObservation):
     """A count of service use (Observation) recorded against a referral."""
 
-    personal_elements: ClassVar[frozenset[str]] = frozenset({"text", "note", "subject.display"})
+    # `id` is the sender's; optional (one count per referral, measure and period is kept).
 
-    resourceType: Literal["Observation"]
-    # The sender's id; optional (one count per referral, measure and period is kept).
-    id: FhirId | None = None
-    meta: Meta | None = None
-    extension: list[Extension] = Field(default_factory=list)
-    identifier: list[Identifier] | None = None
-    basedOn: list[Reference] = Field(min_length=1)
-    status: ObservationStatus
-    category: list[CodeableConcept] | None = None
-    code: CodeableConcept
-    subject: Reference | None = None
     effectivePeriod: DatePeriod
     valueQuantity: Quantity | None = None
     valueInteger: int | None = None

@@ -12,8 +12,9 @@ workers. The worker's role is a coding from the personalised-care roles (`Encoun
 
 from dataclasses import dataclass
 
-from signpost_schemas import systems
-from signpost_schemas.fhir.datatypes import Reference
+from signpost_schemas import codes, systems
+from signpost_schemas.fhir.binding import custom_error, describe_codings, first_match
+from signpost_schemas.fhir.datatypes import CodeableConcept, Reference
 from signpost_schemas.fhir.gaps import Gap, GapKind
 
 # Reference types that can name a worker (none given: taken as a worker when it has a staff id).
@@ -47,6 +48,26 @@ def names_someone(reference: Reference) -> bool:
     if identifier is None or identifier.system is None:
         return identifier is not None
     return systems.normalise_system(identifier.system) != systems.ODS_ORGANIZATION
+
+
+def worker_role(
+    concept: CodeableConcept, whose: str, where: str, *, strict: bool = False
+) -> str | None:
+    """The personalised-care role `concept` codes, if any. A code of the roles' own system that
+    is not one of them is refused at `where` (`whose` role: "the performer's"); `strict` refuses
+    anything but a role (an element that carries nothing else)."""
+    roles = codes.personalised_care_roles()
+    match = first_match(concept, roles)
+    if match is not None:
+        return match[1].code
+    if strict or any(coding.system in roles.systems for coding in concept.coding or []):
+        raise custom_error(
+            "code_invalid",
+            f"{whose} role must be one of the personalised-care roles (got {{got}})",
+            where,
+            got=describe_codings(concept),
+        )
+    return None
 
 
 def worker_named(reference: Reference | None, role: str | None = None) -> Worker | None:

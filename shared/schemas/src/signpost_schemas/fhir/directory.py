@@ -51,13 +51,20 @@ class DirectoryExtension(FhirModel):
     valueBoolean: bool | None = None
 
 
-class Organization(FhirResource):
-    """An ORUK organization as a UK Core Organization."""
+class IdentifiedResource(FhirResource):
+    """The elements an Organization and a Location open with: the id and meta directory-api
+    gives every record, and at least one identifier."""
 
-    resourceType: Literal["Organization"]
+    resourceType: str
     id: FhirId
     meta: Meta
     identifier: list[Identifier] = Field(min_length=1)
+
+
+class Organization(IdentifiedResource):
+    """An ORUK organization as a UK Core Organization."""
+
+    resourceType: Literal["Organization"]
     active: bool
     name: FhirString
     alias: list[FhirString] | None = None
@@ -65,13 +72,10 @@ class Organization(FhirResource):
     partOf: Reference | None = None
 
 
-class Location(FhirResource):
+class Location(IdentifiedResource):
     """An ORUK location as a UK Core Location."""
 
     resourceType: Literal["Location"]
-    id: FhirId
-    meta: Meta
-    identifier: list[Identifier] = Field(min_length=1)
     status: Literal["active", "suspended", "inactive"]
     name: FhirString | None = None
     alias: list[FhirString] | None = None

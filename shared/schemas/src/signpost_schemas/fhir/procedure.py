@@ -17,7 +17,7 @@ from typing import ClassVar, Literal
 from pydantic import AwareDatetime, Field, ValidationInfo, model_validator
 
 from signpost_schemas import codes
-from signpost_schemas.fhir.base import FhirModel, FhirResource
+from signpost_schemas.fhir.base import FhirModel
 from signpost_schemas.fhir.binding import (
     CodedValue,
     check_snomed_codings,
@@ -26,16 +26,9 @@ from signpost_schemas.fhir.binding import (
     gap_of,
     read_coded,
 )
-from signpost_schemas.fhir.datatypes import (
-    CodeableConcept,
-    Extension,
-    FhirId,
-    Identifier,
-    Meta,
-    Reference,
-)
+from signpost_schemas.fhir.datatypes import CodeableConcept, Reference
 from signpost_schemas.fhir.gaps import note_gap
-from signpost_schemas.fhir.task import DatePeriod, as_moment
+from signpost_schemas.fhir.task import DatePeriod, IdentifiedRecord, as_moment
 from signpost_schemas.fhir.worker import (
     Worker,
     unnamed_worker,
@@ -61,7 +54,7 @@ class ProcedurePerformer(FhirModel):
     actor: Reference
 
 
-class SharedDecision(FhirResource):
+class SharedDecision(IdentifiedRecord):
     """A shared decision making conversation (Procedure) recorded against a referral."""
 
     # Notes are free text about the person, and workers are kept by staff identifier only.
@@ -77,10 +70,6 @@ class SharedDecision(FhirResource):
     )
 
     resourceType: Literal["Procedure"]
-    id: FhirId
-    meta: Meta | None = None
-    extension: list[Extension] | None = None
-    identifier: list[Identifier] | None = None
     basedOn: list[Reference] = Field(min_length=1)
     partOf: list[Reference] | None = None
     status: ProcedureStatus

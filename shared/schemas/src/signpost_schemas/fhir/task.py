@@ -126,6 +126,17 @@ def as_moment(value: datetime | date) -> datetime:
     return datetime(value.year, value.month, value.day, tzinfo=UTC)
 
 
+class IdentifiedRecord(FhirResource):
+    """The elements a referral's Task and its shared decision making Procedure open with: a
+    required id, then meta, extensions and business identifiers."""
+
+    resourceType: str
+    id: FhirId
+    meta: Meta | None = None
+    extension: list[Extension] | None = None
+    identifier: list[Identifier] | None = None
+
+
 class DatePeriod(FhirModel):
     """A period of FHIR dates or dateTimes with a time zone (a date stays a date)."""
 
@@ -337,7 +348,7 @@ class TaskOutput(FhirModel):
         return self.valueReference.display if self.valueReference else None
 
 
-class ReferralTask(FhirResource):
+class ReferralTask(IdentifiedRecord):
     """The lifecycle Task of one referral."""
 
     # Notes are free text about the person: never kept; nor the owner's name (workers are kept
@@ -347,10 +358,6 @@ class ReferralTask(FhirResource):
     )
 
     resourceType: Literal["Task"]
-    id: FhirId
-    meta: Meta | None = None
-    extension: list[Extension] | None = None
-    identifier: list[Identifier] | None = None
     basedOn: list[Reference] | None = None
     status: TaskStatus
     statusReason: CodeableConcept | None = None

@@ -53,8 +53,7 @@ from signpost_schemas.fhir.gaps import Gap, GapKind, note_gap
 from signpost_schemas.fhir.task import DatePeriod, as_moment
 from signpost_schemas.fhir.worker import (
     Worker,
-    unnamed_worker,
-    unnamed_worker_gap,
+    note_unnamed_worker,
     worker_named,
     worker_role,
 )
@@ -239,15 +238,13 @@ class CarePlan(FhirResource):
 
     @model_validator(mode="after")
     def _author(self, info: ValidationInfo) -> "CarePlan":
-        if self.author is not None and unnamed_worker(self.author):
-            note_gap(
-                info,
-                unnamed_worker_gap(
-                    "CarePlan.author.identifier",
-                    "the worker who wrote the plan",
-                    "no worker is kept",
-                ),
-            )
+        note_unnamed_worker(
+            info,
+            self.author,
+            "CarePlan.author.identifier",
+            "the worker who wrote the plan",
+            "no worker is kept",
+        )
         return self
 
     @model_validator(mode="after")

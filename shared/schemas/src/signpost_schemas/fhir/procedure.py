@@ -31,8 +31,7 @@ from signpost_schemas.fhir.gaps import note_gap
 from signpost_schemas.fhir.task import DatePeriod, IdentifiedRecord, as_moment
 from signpost_schemas.fhir.worker import (
     Worker,
-    unnamed_worker,
-    unnamed_worker_gap,
+    note_unnamed_worker,
     worker_named,
     worker_role,
 )
@@ -113,14 +112,13 @@ class SharedDecision(IdentifiedRecord):
             )
         for index, performer in enumerate(self.performer or []):
             self._role(index, performer)
-            if unnamed_worker(performer.actor):
-                where = f"Procedure.performer[{index}].actor.identifier"
-                note_gap(
-                    info,
-                    unnamed_worker_gap(
-                        where, "a worker", "this performer is counted for no worker"
-                    ),
-                )
+            note_unnamed_worker(
+                info,
+                performer.actor,
+                f"Procedure.performer[{index}].actor.identifier",
+                "a worker",
+                "this performer is counted for no worker",
+            )
         return self
 
     @staticmethod

@@ -54,7 +54,7 @@ from signpost_schemas.fhir.datatypes import (
     Reference,
 )
 from signpost_schemas.fhir.gaps import Gap, GapKind, note_gap
-from signpost_schemas.fhir.worker import Worker, unnamed_worker, unnamed_worker_gap, worker_named
+from signpost_schemas.fhir.worker import Worker, note_unnamed_worker, worker_named
 
 TaskStatus = Literal[
     "draft",
@@ -419,16 +419,13 @@ class ReferralTask(IdentifiedRecord):
 
     @model_validator(mode="after")
     def _owner(self, info: ValidationInfo) -> "ReferralTask":
-        owner = self.owner
-        if owner is not None and unnamed_worker(owner):
-            note_gap(
-                info,
-                unnamed_worker_gap(
-                    "Task.owner.identifier",
-                    "the worker who holds the referral",
-                    "it is held by no worker",
-                ),
-            )
+        note_unnamed_worker(
+            info,
+            self.owner,
+            "Task.owner.identifier",
+            "the worker who holds the referral",
+            "it is held by no worker",
+        )
         return self
 
     # Typed views.

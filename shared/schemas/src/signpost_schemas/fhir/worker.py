@@ -12,10 +12,12 @@ workers. The worker's role is a coding from the personalised-care roles (`Encoun
 
 from dataclasses import dataclass
 
+from pydantic import ValidationInfo
+
 from signpost_schemas import codes, systems
 from signpost_schemas.fhir.binding import custom_error, describe_codings, first_match
 from signpost_schemas.fhir.datatypes import CodeableConcept, Reference
-from signpost_schemas.fhir.gaps import Gap, GapKind
+from signpost_schemas.fhir.gaps import Gap, GapKind, note_gap
 
 # Reference types that can name a worker (none given: taken as a worker when it has a staff id).
 WORKER_TYPES = frozenset({"Practitioner", "PractitionerRole"})
@@ -95,3 +97,12 @@ def unnamed_worker_gap(where: str, who: str, without_one: str) -> Gap:
         f"{where}: {who} is recorded by their staff identifier (system and value); "
         f"without one {without_one}",
     )
+
+
+def note_unnamed_worker(
+    info: ValidationInfo, reference: Reference | None, where: str, who: str, without_one: str
+) -> None:
+    """Note the data gap (`unnamed_worker_gap`) when `reference` is a worker named by no staff
+    identifier."""
+    if reference is not None and unnamed_worker(reference):
+        note_gap(info, unnamed_worker_gap(where, who, without_one))

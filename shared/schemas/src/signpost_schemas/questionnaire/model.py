@@ -177,14 +177,21 @@ class QuestionnaireItem(FhirModel):
     item: list["QuestionnaireItem"] | None = None
 
 
-class Questionnaire(FhirResource):
-    """A form definition: items, their answers and when each item is enabled."""
+class NarratedResource(FhirResource):
+    """The elements a Questionnaire and a QuestionnaireResponse open with: optional id, meta,
+    narrative and extensions."""
 
-    resourceType: Literal["Questionnaire"]
+    resourceType: str
     id: FhirId | None = None
     meta: Meta | None = None
     text: Narrative | None = None
     extension: list[Extension] | None = None
+
+
+class Questionnaire(NarratedResource):
+    """A form definition: items, their answers and when each item is enabled."""
+
+    resourceType: Literal["Questionnaire"]
     url: FhirUri | None = None
     identifier: list[Identifier] | None = None
     version: FhirString | None = None
@@ -224,14 +231,10 @@ class ResponseItem(FhirModel):
     item: list["ResponseItem"] | None = None
 
 
-class QuestionnaireResponse(FhirResource):
+class QuestionnaireResponse(NarratedResource):
     """Answers to a Questionnaire, as a renderer exports them."""
 
     resourceType: Literal["QuestionnaireResponse"]
-    id: FhirId | None = None
-    meta: Meta | None = None
-    text: Narrative | None = None
-    extension: list[Extension] | None = None
     identifier: Identifier | None = None
     basedOn: list[Reference] | None = None
     partOf: list[Reference] | None = None

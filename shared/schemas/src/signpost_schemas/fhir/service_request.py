@@ -87,15 +87,20 @@ class BusinessIdentifier(Identifier):
     value: FhirString
 
 
-class NhsNumberIdentifier(FhirModel):
-    system: Literal["https://fhir.nhs.uk/Id/nhs-number"]
-    value: str
-    extension: list[Extension] | None = None
+class _NormalisedSystem(FhirModel):
+    """An identifier whose `system` is read in its canonical spelling, whatever case the sender
+    gave the NHS systems (`systems.normalise_system`)."""
 
-    @field_validator("system", mode="before")
+    @field_validator("system", mode="before", check_fields=False)
     @classmethod
     def _normalise_system(cls, value: object) -> object:
         return systems.normalise_system(value) if isinstance(value, str) else value
+
+
+class NhsNumberIdentifier(_NormalisedSystem):
+    system: Literal["https://fhir.nhs.uk/Id/nhs-number"]
+    value: str
+    extension: list[Extension] | None = None
 
     @field_validator("value")
     @classmethod
@@ -119,7 +124,7 @@ class PatientReference(FhirModel):
     display: FhirString | None = Field(default=None, exclude=True)
 
 
-class PatientIdentifier(FhirModel):
+class PatientIdentifier(_NormalisedSystem):
     """The identifier of the person referred: an NHS number, or the sender's own patient number.
 
     Only the NHS number system is checked (Modulus 11); any other system is the sender's local
@@ -131,11 +136,6 @@ class PatientIdentifier(FhirModel):
     system: FhirSystem | None = None
     value: FhirString | None = None
     extension: list[Extension] | None = None
-
-    @field_validator("system", mode="before")
-    @classmethod
-    def _normalise_system(cls, value: object) -> object:
-        return systems.normalise_system(value) if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _valid_nhs_number(self) -> "PatientIdentifier":
@@ -194,14 +194,9 @@ class ReferralSubject(FhirModel):
         return self.identifier.system, self.identifier.value
 
 
-class OdsIdentifier(FhirModel):
+class OdsIdentifier(_NormalisedSystem):
     system: Literal["https://fhir.nhs.uk/Id/ods-organization-code"]
     value: Annotated[str, Field(pattern=ODS_CODE_PATTERN)]
-
-    @field_validator("system", mode="before")
-    @classmethod
-    def _normalise_system(cls, value: object) -> object:
-        return systems.normalise_system(value) if isinstance(value, str) else value
 
     @field_validator("value", mode="before")
     @classmethod

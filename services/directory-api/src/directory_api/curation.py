@@ -150,6 +150,13 @@ async def stored_record(
     return record
 
 
+async def written(get: Callable[[str], Awaitable[Found | None]], record_id: str) -> Found:
+    """The record this transaction has just written under `record_id`, read back."""
+    stored = await get(record_id)
+    assert stored is not None
+    return stored
+
+
 def require_live(kind: str, record: Record | None, record_id: str, expression: str) -> Record:
     """The live record an input refers to by id (at `expression`): a missing or retired one
     makes the input invalid (422)."""
@@ -244,8 +251,7 @@ async def save_nested(
     await ChangeRepository(session).record(kind, [record_id], "updated", now)
     if not created:
         await rendering.refresh_services(session, await repository.live_services(record_id), now)
-    stored = await repository.get(record_id)
-    assert stored is not None
+    stored = await written(repository.get, record_id)
     return stored, Outcome.CREATED if created else Outcome.UPDATED
 
 
@@ -273,9 +279,7 @@ async def retire_nested(
         exists=True,
     )
     await ChangeRepository(session).record(kind, [record_id], "deleted", now)
-    stored = await repository.get(record_id)
-    assert stored is not None
-    return stored
+    return await written(repository.get, record_id)
 
 
 # A nested record's own columns and its rendered (ORUK document, FHIR resource), from its id,

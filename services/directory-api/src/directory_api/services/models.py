@@ -70,28 +70,30 @@ class ServiceDocument(OfService, Base):
     fhir_resource: Mapped[str] = mapped_column(Text)
 
 
-class ServiceAtLocation(Base):
+class LinkOfService:
+    """A table of a service's links (to locations, to terms): each link has its own id and is
+    deleted with the service."""
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, sort_order=-1)
+    service_id: Mapped[str] = mapped_column(
+        ForeignKey("service.id", ondelete="CASCADE"), index=True, sort_order=-1
+    )
+
+
+class ServiceAtLocation(LinkOfService, Base):
     """A service delivered at a location; `content` keeps its own schedules and description."""
 
     __tablename__ = "service_at_location"
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    service_id: Mapped[str] = mapped_column(
-        ForeignKey("service.id", ondelete="CASCADE"), index=True
-    )
     location_id: Mapped[str] = mapped_column(ForeignKey("location.id"), index=True)
     content: Mapped[str] = mapped_column(Text)
 
 
-class ServiceAttribute(Base):
+class ServiceAttribute(LinkOfService, Base):
     """A taxonomy term attached to a service (an ORUK attribute)."""
 
     __tablename__ = "service_attribute"
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    service_id: Mapped[str] = mapped_column(
-        ForeignKey("service.id", ondelete="CASCADE"), index=True
-    )
     taxonomy_term_id: Mapped[str] = mapped_column(ForeignKey("taxonomy_term.id"))
     link_type: Mapped[str | None] = mapped_column(String(100))
 

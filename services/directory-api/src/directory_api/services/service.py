@@ -16,6 +16,7 @@ from directory_api.curation import (
     require_live,
     stored_record,
     target_id,
+    written,
 )
 from directory_api.documents import reading, rendering
 from directory_api.documents.shape import content_of
@@ -148,8 +149,7 @@ async def save_service(
     await rendering.refresh_services(session, [record_id], now)
     if payload.status == "defunct":
         await retire_service(session, record_id)
-    stored = await repository.get(record_id)
-    assert stored is not None
+    stored = await written(repository.get, record_id)
     return stored, Outcome.CREATED if existing is None else Outcome.UPDATED
 
 
@@ -168,9 +168,7 @@ async def retire_service(session: AsyncSession, service_id: str) -> StoredServic
     await repository.save({"id": service_id, "retired_at": now}, exists=True)
     await repository.remove_facts(service_id)
     await ChangeRepository(session).record("service", [service_id], "deleted", now)
-    stored = await repository.get(service_id)
-    assert stored is not None
-    return stored
+    return await written(repository.get, service_id)
 
 
 async def assure_service(
@@ -191,9 +189,7 @@ async def assure_service(
         exists=True,
     )
     await rendering.refresh_services(session, [service_id], now)
-    stored = await repository.get(service_id)
-    assert stored is not None
-    return stored
+    return await written(repository.get, service_id)
 
 
 async def read_service(session: AsyncSession, service_id: str) -> StoredService:

@@ -14,6 +14,7 @@ from directory_api.curation import (
     live_reference,
     stored_record,
     target_id,
+    written,
 )
 from directory_api.documents import reading, rendering
 from directory_api.documents.oruk import taxonomy_document, term_document
@@ -51,8 +52,7 @@ async def save_taxonomy(
         )
     if existing is not None and existing.name != payload.name:
         await rendering.refresh_terms_of_taxonomy(session, record_id, now)
-    stored = await repository.get_taxonomy(record_id)
-    assert stored is not None
+    stored = await written(repository.get_taxonomy, record_id)
     return stored, Outcome.CREATED if existing is None else Outcome.UPDATED
 
 
@@ -92,8 +92,7 @@ async def save_term(
     if existing is not None:
         users = await repository.services_using_terms([record_id], live_only=True)
         await rendering.refresh_services(session, users, now)
-    stored = await repository.get_term(record_id)
-    assert stored is not None
+    stored = await written(repository.get_term, record_id)
     return stored, Outcome.CREATED if existing is None else Outcome.UPDATED
 
 
@@ -119,9 +118,7 @@ async def retire_term(session: AsyncSession, term_id: str) -> StoredTerm:
         {"id": term_id, "retired_at": now, "last_modified_at": now}, exists=True
     )
     await ChangeRepository(session).record("taxonomy_term", [term_id], "deleted", now)
-    stored = await repository.get_term(term_id)
-    assert stored is not None
-    return stored
+    return await written(repository.get_term, term_id)
 
 
 async def _check_parent(

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral_api.careplans.models import CarePlan
@@ -12,7 +12,7 @@ from referral_api.careplans.search import CarePlanFilter
 from referral_api.referrals.access import Reach
 from referral_api.referrals.models import Referral
 from referral_api.referrals.repository import referral_conditions
-from signpost_platform.db import execute_core
+from signpost_platform.db import execute_core, replace_version
 from signpost_platform.fhir.search import DateRange, date_condition
 from signpost_platform.paging import sorted_page
 
@@ -83,15 +83,7 @@ class CarePlanRepository:
     async def replace(self, stored: StoredPlan, columns: PlanColumns, expected: int) -> bool:
         """Replace version `expected` of the plan; False when it is no longer current."""
         result = await execute_core(
-            self.session,
-            update(CarePlan)
-            .where(CarePlan.id == stored.id, CarePlan.version == expected)
-            .values(
-                version=stored.version,
-                last_updated_at=stored.last_updated_at,
-                resource=stored.resource,
-                **_values(columns),
-            ),
+            self.session, replace_version(CarePlan, stored, expected).values(**_values(columns))
         )
         return bool(result.rowcount)
 

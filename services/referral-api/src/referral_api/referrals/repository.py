@@ -52,6 +52,7 @@ from signpost_platform.db import (
     dialect_of,
     execute_core,
     lock_keys,
+    replace_version,
 )
 from signpost_platform.fhir.search import Token, date_condition
 from signpost_platform.paging import sorted_page
@@ -550,14 +551,8 @@ class ReferralRepository:
         `source_updated_at` is the sender's timestamp of the new content (messages only)."""
         extra = {"source_updated_at": source_updated_at} if source_updated_at else {}
         result = await self.session.execute(
-            update(Referral)
-            .where(Referral.id == stored.id, Referral.version == expected_version)
-            .values(
-                version=stored.version,
-                last_updated_at=stored.last_updated_at,
-                resource=stored.resource,
-                **_column_values(columns),
-                **extra,
+            replace_version(Referral, stored, expected_version).values(
+                **_column_values(columns), **extra
             )
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]

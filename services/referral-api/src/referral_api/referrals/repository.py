@@ -54,7 +54,7 @@ from signpost_platform.db import (
     lock_keys,
     replace_version,
 )
-from signpost_platform.fhir.search import Token, date_condition
+from signpost_platform.fhir.search import Token, date_condition, token_condition
 from signpost_platform.paging import sorted_page
 from signpost_schemas import systems
 
@@ -689,20 +689,5 @@ def _has_token(
     `tokens`."""
     return exists().where(
         referral_column == Referral.id,
-        or_(*(_token_match(system_column, code_column, t) for t in tokens)),
+        or_(*(token_condition(system_column, code_column, t) for t in tokens)),
     )
-
-
-def _token_match(
-    system_column: QueryableAttribute[str],
-    code_column: QueryableAttribute[str],
-    token: Token,
-) -> ColumnElement[bool]:
-    """`system|code`; `|code`: the code with no system; `code`: the code in any system."""
-    code_match = code_column == token.code
-    if token.system:
-        return and_(system_column == token.system, code_match)
-    if token.system == "":
-        no_system = or_(system_column.is_(None), system_column == "")
-        return and_(no_system, code_match)
-    return code_match

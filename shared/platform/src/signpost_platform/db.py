@@ -232,21 +232,28 @@ _ADVISORY_LOCKS = text(
 AnySelect: TypeAlias = Select[*tuple[Any, ...]]
 
 
-class StoredVersion(Protocol):
-    """A stored resource at one version: its row's id, version, time and canonical JSON."""
+class Versioned(Protocol):
+    """A stored version of a resource: its number and when it was written."""
+
+    @property
+    def version(self) -> int: ...
+
+    @property
+    def last_updated_at(self) -> datetime: ...
+
+
+class StoredRow(Versioned, Protocol):
+    """A version of a resource as its row holds it: the row's id and the canonical JSON."""
 
     @property
     def id(self) -> str: ...
-    @property
-    def version(self) -> int: ...
-    @property
-    def last_updated_at(self) -> datetime: ...
+
     @property
     def resource(self) -> str: ...
 
 
 def replace_version(
-    model: Any, stored: StoredVersion, expected: int, *conditions: ColumnElement[bool]
+    model: Any, stored: StoredRow, expected: int, *conditions: ColumnElement[bool]
 ) -> Update:
     """The UPDATE that writes `stored` over its row only while the row is still at version
     `expected` (and meets `conditions`); the caller adds the row's other columns with

@@ -28,15 +28,11 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.dialects.postgresql import Insert as PostgresqlInsert
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import FromClause, Select
 
-from referral_api.db import Base
+from referral_api.db import conflict_insert
 from referral_api.geography.models import PracticePcn
 from referral_api.lifecycle.models import (
     Assessment,
@@ -229,7 +225,7 @@ class FactRepository:
     async def start_state(self, fingerprint: str) -> None:
         """Record the pseudonym key of a database that has none yet (no-op if it has)."""
         statement = (
-            self._insert(ReportState)
+            conflict_insert(self.dialect, ReportState)
             .values(id=1, key_fingerprint=fingerprint, refreshed_at=None)
             .on_conflict_do_nothing(index_elements=["id"])
         )
@@ -283,7 +279,7 @@ class FactRepository:
     async def save_pseudonyms(self, rows: list[dict[str, Any]]) -> None:
         if not rows:
             return
-        statement = self._insert(ReportPerson)
+        statement = conflict_insert(self.dialect, ReportPerson)
         statement = statement.on_conflict_do_update(
             index_elements=["referral_id"],
             set_={
@@ -815,12 +811,6 @@ class FactRepository:
                 *(t.__tablename__ for t in FACT_TABLES),
             ):
                 await self.session.execute(text(f"ANALYZE {table}"))
-
-    def _insert(self, model: type[Base]) -> PostgresqlInsert | SqliteInsert:
-        """An INSERT that can say what to do ON CONFLICT, in the session's dialect."""
-        if self.dialect == "postgresql":
-            return postgresql_insert(model)
-        return sqlite_insert(model)
 
 
 def _aware(value: datetime | str | None) -> datetime | None:

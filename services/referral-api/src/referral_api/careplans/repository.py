@@ -57,7 +57,9 @@ class CarePlanRepository:
 
     async def get(self, plan_id: str, reach: Reach) -> StoredPlan | None:
         """The plan, if the referral it belongs to is within `reach`."""
-        statement = select(*_STORED).where(CarePlan.id == plan_id, *_within(reach))
+        statement = select(*_STORED).where(
+            CarePlan.id == plan_id, *reach.of_referrals(CarePlan.referral_id)
+        )
         row = (await execute_core(self.session, statement)).first()
         return StoredPlan(*row) if row else None
 
@@ -111,10 +113,6 @@ def _values(columns: PlanColumns) -> dict[str, Any]:
     }
 
 
-def _within(reach: Reach) -> list[ColumnElement[bool]]:
-    return [] if reach.unrestricted else [CarePlan.referral_id.in_(reach.visible_ids())]
-
-
 def _conditions(search: CarePlanFilter, reach: Reach) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [
         CarePlan.referral_id.in_(values) for values in search.referral_ids
@@ -130,7 +128,7 @@ def _conditions(search: CarePlanFilter, reach: Reach) -> list[ColumnElement[bool
     conditions += [date_condition(CarePlan.review_due_on, days) for days in search.review_due]
     conditions += [CarePlan.id.in_(values) for values in search.ids]
     conditions += [date_condition(CarePlan.last_updated_at, r) for r in search.last_updated]
-    conditions += _within(reach)
+    conditions += reach.of_referrals(CarePlan.referral_id)
     return conditions
 
 

@@ -316,7 +316,7 @@ class LifecycleRepository:
         row = (
             await self.session.execute(
                 select(table.id, table.version, table.last_updated_at, table.resource).where(
-                    table.id == resource_id, *_within(table, reach)
+                    table.id == resource_id, *reach.of_referrals(table.referral_id)
                 )
             )
         ).first()
@@ -341,7 +341,7 @@ class LifecycleRepository:
         conditions += [or_(*(_worker_is(table, token) for token in tokens)) for tokens in workers]
         conditions += [table.id.in_(values) for values in ids]
         conditions += [date_condition(table.last_updated_at, r) for r in last_updated]
-        conditions.extend(_within(table, reach))
+        conditions.extend(reach.of_referrals(table.referral_id))
         statement = (
             select(table.id, table.resource)
             .where(*conditions)
@@ -399,10 +399,6 @@ def _worker_is(table: Any, token: Token) -> Any:
     if token.system is not None:
         worker.append(ContactWorker.worker_system == token.system)
     return exists().where(*worker)
-
-
-def _within(table: Any, reach: Reach) -> list[Any]:
-    return [] if reach.unrestricted else [table.referral_id.in_(reach.visible_ids())]
 
 
 def _with_summary(row: Any) -> tuple[ReferralForUpdate, dict[str, Any]]:

@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from referral_api.db import aware_utc
 from referral_api.lifecycle.models import (
     Assessment,
     AssessmentScore,
@@ -254,7 +255,7 @@ class LifecycleRepository:
         return Activity(
             contact_count=int(row[0]),
             dna_count=int(row[1]),
-            first_contact_at=_aware(row[2]),
+            first_contact_at=aware_utc(row[2]),
             support_offered_count=int(row[3]),
             onward_referral_count=int(row[4]),
             assessment_count=int(row[5]),
@@ -307,7 +308,7 @@ class LifecycleRepository:
                 ended.ended_at_column(),
             ).where(ReferralLifecycle.referral_id.in_(referral_ids))
         )
-        return {row[0]: _aware(row[1]) for row in rows}
+        return {row[0]: aware_utc(row[1]) for row in rows}
 
     async def get_resource(
         self, table: Any, resource_id: str, reach: Reach
@@ -404,12 +405,3 @@ def _worker_is(table: Any, token: Token) -> Any:
 def _with_summary(row: Any) -> tuple[ReferralForUpdate, dict[str, Any]]:
     values = row[len(FOR_UPDATE_COLUMNS) :]
     return referral_for_update(row), dict(zip(_SUMMARY_NAMES, values, strict=True))
-
-
-def _aware(value: datetime | str | None) -> datetime | None:
-    """Aggregates bypass the UTC column type on SQLite: make the value aware again."""
-    if value is None:
-        return None
-    if isinstance(value, str):  # SQLite returns MIN() of a timestamp as text
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -6,7 +6,7 @@ a code (`report_code`), delete the referrals' facts, then one INSERT ... SELECT 
 """
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import FromClause, Select
 
-from referral_api.db import conflict_insert
+from referral_api.db import aware_utc, conflict_insert
 from referral_api.geography.models import PracticePcn
 from referral_api.lifecycle.models import (
     Assessment,
@@ -220,7 +220,7 @@ class FactRepository:
                 )
             )
         ).first()
-        return (row[0], _aware(row[1])) if row else None
+        return (row[0], aware_utc(row[1])) if row else None
 
     async def start_state(self, fingerprint: str) -> None:
         """Record the pseudonym key of a database that has none yet (no-op if it has)."""
@@ -811,11 +811,3 @@ class FactRepository:
                 *(t.__tablename__ for t in FACT_TABLES),
             ):
                 await self.session.execute(text(f"ANALYZE {table}"))
-
-
-def _aware(value: datetime | str | None) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

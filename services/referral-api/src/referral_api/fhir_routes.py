@@ -7,7 +7,6 @@ way; a feature's router keeps only what is its own (its model, examples and rule
 """
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from typing import Annotated, Any, Protocol, TypeVar
 
 from fastapi import Header, Request
@@ -16,6 +15,7 @@ from starlette.responses import Response
 
 from referral_api.audit import trail
 from signpost_platform.auth import Caller, require_scope
+from signpost_platform.db import Versioned
 from signpost_platform.fhir.parsing import read_resource, require_json
 from signpost_platform.fhir.preconditions import required_version
 from signpost_platform.fhir.responses import FHIR_JSON, FhirResponse, version_headers, written
@@ -29,16 +29,6 @@ ReadCaller = Annotated[Caller, require_scope("referral:read")]
 WriteCaller = Annotated[Caller, require_scope("referral:write")]
 EXAMPLE_BASE = "http://localhost:8001/fhir"
 Resource = TypeVar("Resource", bound=FhirResource)
-
-
-class Versioned(Protocol):
-    """A stored version of a resource: its number and when it was written."""
-
-    @property
-    def version(self) -> int: ...
-
-    @property
-    def last_updated_at(self) -> datetime: ...
 
 
 class StoredVersion(Versioned, Protocol):

@@ -8,10 +8,23 @@ read-then-write transaction (conditional create) cannot be overtaken by another 
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any, TypeAlias
+from typing import Annotated, Any, Protocol, TypeAlias
 
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, MetaData, Select, Table, event, func, literal, select, text
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    MetaData,
+    Select,
+    Table,
+    Update,
+    event,
+    func,
+    literal,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -217,6 +230,43 @@ _ADVISORY_LOCKS = text(
 
 # A SELECT of any columns (SQLAlchemy 2.1 types a Select by the types of all its columns).
 AnySelect: TypeAlias = Select[*tuple[Any, ...]]
+
+
+class Versioned(Protocol):
+    """A stored version of a resource: its number and when it was written."""
+
+    @property
+    def version(self) -> int: ...
+
+    @property
+    def last_updated_at(self) -> datetime: ...
+
+
+class StoredRow(Versioned, Protocol):
+    """A version of a resource as its row holds it: the row's id and the canonical JSON."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def resource(self) -> str: ...
+
+
+def replace_version(
+    model: Any, stored: StoredRow, expected: int, *conditions: ColumnElement[bool]
+) -> Update:
+    """The UPDATE that writes `stored` over its row only while the row is still at version
+    `expected` (and meets `conditions`); the caller adds the row's other columns with
+    `.values(...)` and reads the row count (0: the row moved on)."""
+    return (
+        update(model)
+        .where(model.id == stored.id, model.version == expected, *conditions)
+        .values(
+            version=stored.version,
+            last_updated_at=stored.last_updated_at,
+            resource=stored.resource,
+        )
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral_api.careplans.models import CarePlan
@@ -12,7 +12,7 @@ from referral_api.careplans.search import CarePlanFilter
 from referral_api.referrals.access import Reach
 from referral_api.referrals.models import Referral
 from referral_api.referrals.repository import referral_conditions
-from signpost_platform.db import execute_core
+from signpost_platform.db import execute_core, replace_version
 from signpost_platform.fhir.search import DateRange, date_condition
 from signpost_platform.paging import sorted_page
 
@@ -57,7 +57,9 @@ class CarePlanRepository:
 
     async def get(self, plan_id: str, reach: Reach) -> StoredPlan | None:
         """The plan, if the referral it belongs to is within `reach`."""
-        statement = select(*_STORED).where(CarePlan.id == plan_id, *_within(reach))
+        statement = select(*_STORED).where(
+            CarePlan.id == plan_id, *reach.of_referrals(CarePlan.referral_id)
+        )
         row = (await execute_core(self.session, statement)).first()
         return StoredPlan(*row) if row else None
 
@@ -83,15 +85,7 @@ class CarePlanRepository:
     async def replace(self, stored: StoredPlan, columns: PlanColumns, expected: int) -> bool:
         """Replace version `expected` of the plan; False when it is no longer current."""
         result = await execute_core(
-            self.session,
-            update(CarePlan)
-            .where(CarePlan.id == stored.id, CarePlan.version == expected)
-            .values(
-                version=stored.version,
-                last_updated_at=stored.last_updated_at,
-                resource=stored.resource,
-                **_values(columns),
-            ),
+            self.session, replace_version(CarePlan, stored, expected).values(**_values(columns))
         )
         return bool(result.rowcount)
 
@@ -119,10 +113,6 @@ def _values(columns: PlanColumns) -> dict[str, Any]:
     }
 
 
-def _within(reach: Reach) -> list[ColumnElement[bool]]:
-    return [] if reach.unrestricted else [CarePlan.referral_id.in_(reach.visible_ids())]
-
-
 def _conditions(search: CarePlanFilter, reach: Reach) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [
         CarePlan.referral_id.in_(values) for values in search.referral_ids
@@ -138,7 +128,7 @@ def _conditions(search: CarePlanFilter, reach: Reach) -> list[ColumnElement[bool
     conditions += [date_condition(CarePlan.review_due_on, days) for days in search.review_due]
     conditions += [CarePlan.id.in_(values) for values in search.ids]
     conditions += [date_condition(CarePlan.last_updated_at, r) for r in search.last_updated]
-    conditions += _within(reach)
+    conditions += reach.of_referrals(CarePlan.referral_id)
     return conditions
 
 

@@ -10,10 +10,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from referral_api.db import conflict_insert
 from referral_api.gp_messages.models import GpMessage
 from referral_api.referrals.access import Reach
 from signpost_platform.db import dialect_of
@@ -60,9 +59,10 @@ class GpMessageRepository:
 
     async def add(self, values: dict[str, Any]) -> None:
         """Record a message to send (in the caller's transaction); none if it is recorded."""
-        insert = postgresql_insert if dialect_of(self.session) == "postgresql" else sqlite_insert
         await self.session.execute(
-            insert(GpMessage).values(values).on_conflict_do_nothing(index_elements=["id"])
+            conflict_insert(dialect_of(self.session), GpMessage)
+            .values(values)
+            .on_conflict_do_nothing(index_elements=["id"])
         )
 
     async def get(self, message_id: str, reach: Reach) -> StoredMessage | None:

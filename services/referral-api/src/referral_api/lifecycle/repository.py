@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from referral_api.db import aware_utc
 from referral_api.lifecycle.models import (
     Assessment,
     AssessmentScore,
@@ -254,7 +255,7 @@ class LifecycleRepository:
         return Activity(
             contact_count=int(row[0]),
             dna_count=int(row[1]),
-            first_contact_at=_aware(row[2]),
+            first_contact_at=aware_utc(row[2]),
             support_offered_count=int(row[3]),
             onward_referral_count=int(row[4]),
             assessment_count=int(row[5]),
@@ -307,7 +308,7 @@ class LifecycleRepository:
                 ended.ended_at_column(),
             ).where(ReferralLifecycle.referral_id.in_(referral_ids))
         )
-        return {row[0]: _aware(row[1]) for row in rows}
+        return {row[0]: aware_utc(row[1]) for row in rows}
 
     async def get_resource(
         self, table: Any, resource_id: str, reach: Reach
@@ -316,7 +317,7 @@ class LifecycleRepository:
         row = (
             await self.session.execute(
                 select(table.id, table.version, table.last_updated_at, table.resource).where(
-                    table.id == resource_id, *_within(table, reach)
+                    table.id == resource_id, *reach.of_referrals(table.referral_id)
                 )
             )
         ).first()
@@ -341,7 +342,7 @@ class LifecycleRepository:
         conditions += [or_(*(_worker_is(table, token) for token in tokens)) for tokens in workers]
         conditions += [table.id.in_(values) for values in ids]
         conditions += [date_condition(table.last_updated_at, r) for r in last_updated]
-        conditions.extend(_within(table, reach))
+        conditions.extend(reach.of_referrals(table.referral_id))
         statement = (
             select(table.id, table.resource)
             .where(*conditions)
@@ -401,19 +402,6 @@ def _worker_is(table: Any, token: Token) -> Any:
     return exists().where(*worker)
 
 
-def _within(table: Any, reach: Reach) -> list[Any]:
-    return [] if reach.unrestricted else [table.referral_id.in_(reach.visible_ids())]
-
-
 def _with_summary(row: Any) -> tuple[ReferralForUpdate, dict[str, Any]]:
     values = row[len(FOR_UPDATE_COLUMNS) :]
     return referral_for_update(row), dict(zip(_SUMMARY_NAMES, values, strict=True))
-
-
-def _aware(value: datetime | str | None) -> datetime | None:
-    """Aggregates bypass the UTC column type on SQLite: make the value aware again."""
-    if value is None:
-        return None
-    if isinstance(value, str):  # SQLite returns MIN() of a timestamp as text
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -5,10 +5,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, insert, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from referral_api.db import conflict_insert
 from referral_api.linkage.models import ReferralLink
 from referral_api.people.models import PersonIdentifier, ReferralPerson
 from referral_api.referrals.models import Referral
@@ -71,9 +70,8 @@ class IdentityRepository:
         keeps its key (the caller reads the keys again)."""
         if not identifiers:
             return
-        dialect = dialect_of(self.session)
-        statement = (postgresql_insert if dialect == "postgresql" else sqlite_insert)(
-            PersonIdentifier
+        statement = conflict_insert(
+            dialect_of(self.session), PersonIdentifier
         ).on_conflict_do_nothing(index_elements=["identifier_system", "identifier_value"])
         await self.session.execute(
             statement,

@@ -12,6 +12,8 @@ organisation nor that scope is refused with 403 (`signpost_platform.access`).
 Reports are aggregates over every organisation, behind their own scope, and are not narrowed.
 """
 
+from typing import Any
+
 from sqlalchemy import ColumnElement, Select, select
 
 from referral_api.referrals.models import Referral
@@ -36,6 +38,11 @@ class Reach(OrganisationReach):
     def visible_ids(self) -> Select[str]:
         """The ids of the referrals the caller may see (for tables keyed by referral)."""
         return select(Referral.id).where(*self.conditions())
+
+    def of_referrals(self, referral_id: Any) -> list[ColumnElement[bool]]:
+        """SQL conditions keeping only the rows (of a table keyed by referral, `referral_id` its
+        column naming the referral) whose referral the caller may see."""
+        return [] if self.unrestricted else [referral_id.in_(self.visible_ids())]
 
     def check_parties(self, resource: ServiceRequest, where: str = "ServiceRequest") -> None:
         """Refuse content that would put the referral out of the caller's organisation's reach,

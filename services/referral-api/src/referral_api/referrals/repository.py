@@ -52,8 +52,9 @@ from signpost_platform.db import (
     dialect_of,
     execute_core,
     lock_keys,
+    replace_version,
 )
-from signpost_platform.fhir.search import Token, date_condition
+from signpost_platform.fhir.search import Token, date_condition, token_condition
 from signpost_platform.paging import sorted_page
 from signpost_schemas import systems
 
@@ -550,14 +551,8 @@ class ReferralRepository:
         `source_updated_at` is the sender's timestamp of the new content (messages only)."""
         extra = {"source_updated_at": source_updated_at} if source_updated_at else {}
         result = await self.session.execute(
-            update(Referral)
-            .where(Referral.id == stored.id, Referral.version == expected_version)
-            .values(
-                version=stored.version,
-                last_updated_at=stored.last_updated_at,
-                resource=stored.resource,
-                **_column_values(columns),
-                **extra,
+            replace_version(Referral, stored, expected_version).values(
+                **_column_values(columns), **extra
             )
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
@@ -694,20 +689,5 @@ def _has_token(
     `tokens`."""
     return exists().where(
         referral_column == Referral.id,
-        or_(*(_token_match(system_column, code_column, t) for t in tokens)),
+        or_(*(token_condition(system_column, code_column, t) for t in tokens)),
     )
-
-
-def _token_match(
-    system_column: QueryableAttribute[str],
-    code_column: QueryableAttribute[str],
-    token: Token,
-) -> ColumnElement[bool]:
-    """`system|code`; `|code`: the code with no system; `code`: the code in any system."""
-    code_match = code_column == token.code
-    if token.system:
-        return and_(system_column == token.system, code_match)
-    if token.system == "":
-        no_system = or_(system_column.is_(None), system_column == "")
-        return and_(no_system, code_match)
-    return code_match

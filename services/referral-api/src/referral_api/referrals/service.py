@@ -41,9 +41,9 @@ from signpost_platform.errors import (
     BadRequest,
     Conflict,
     NotFound,
-    PreconditionFailed,
     require_url_id,
 )
+from signpost_platform.fhir.preconditions import stale_version
 from signpost_platform.fhir.search import Token
 from signpost_schemas import systems
 from signpost_schemas.fhir.gaps import Gap
@@ -315,7 +315,7 @@ async def update(
         raise NotFound(f"no ServiceRequest with id {referral_id}")
     reach.check_parties(resource)
     if current.version != expected_version:
-        raise _stale(current.version, expected_version)
+        raise stale_version("referral", current.version, expected_version)
     if not reach.unrestricted:
         requester, receiver = await repository.parties(referral_id)
         reach.check_change(requester, receiver, resource, "ServiceRequest")
@@ -347,7 +347,7 @@ async def update(
     )
     if not updated:  # another update committed between our read and our write
         latest = await repository.get(referral_id)
-        raise _stale(latest.version if latest else version, expected_version)
+        raise stale_version("referral", latest.version if latest else version, expected_version)
     await quality.record(session, referral_id, service_request=gaps)
     await _link(session, {person.key, former_person, *person.joined}, linkage_window_days)
     return stored
@@ -398,14 +398,6 @@ async def search_served(
     if returned_ids:
         event = dataclasses.replace(event, returned_ids=[r.id for r in rows])
     return total, rows, await rendering.served(session, rows, reach, event=event)
-
-
-def _stale(current: int, expected: int) -> PreconditionFailed:
-    return PreconditionFailed(
-        f"the update replaces version {expected} (If-Match, or meta.versionId without it) but "
-        f"the current version is {current}: read the referral again and reapply the change",
-        expression="If-Match",
-    )
 
 
 async def _by_identifier(

@@ -6,7 +6,7 @@ a code (`report_code`), delete the referrals' facts, then one INSERT ... SELECT 
 """
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -28,15 +28,11 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.dialects.postgresql import Insert as PostgresqlInsert
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import FromClause, Select
 
-from referral_api.db import Base
+from referral_api.db import aware_utc, conflict_insert
 from referral_api.geography.models import PracticePcn
 from referral_api.lifecycle.models import (
     Assessment,
@@ -224,12 +220,12 @@ class FactRepository:
                 )
             )
         ).first()
-        return (row[0], _aware(row[1])) if row else None
+        return (row[0], aware_utc(row[1])) if row else None
 
     async def start_state(self, fingerprint: str) -> None:
         """Record the pseudonym key of a database that has none yet (no-op if it has)."""
         statement = (
-            self._insert(ReportState)
+            conflict_insert(self.dialect, ReportState)
             .values(id=1, key_fingerprint=fingerprint, refreshed_at=None)
             .on_conflict_do_nothing(index_elements=["id"])
         )
@@ -283,7 +279,7 @@ class FactRepository:
     async def save_pseudonyms(self, rows: list[dict[str, Any]]) -> None:
         if not rows:
             return
-        statement = self._insert(ReportPerson)
+        statement = conflict_insert(self.dialect, ReportPerson)
         statement = statement.on_conflict_do_update(
             index_elements=["referral_id"],
             set_={
@@ -815,17 +811,3 @@ class FactRepository:
                 *(t.__tablename__ for t in FACT_TABLES),
             ):
                 await self.session.execute(text(f"ANALYZE {table}"))
-
-    def _insert(self, model: type[Base]) -> PostgresqlInsert | SqliteInsert:
-        """An INSERT that can say what to do ON CONFLICT, in the session's dialect."""
-        if self.dialect == "postgresql":
-            return postgresql_insert(model)
-        return sqlite_insert(model)
-
-
-def _aware(value: datetime | str | None) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -12,6 +12,7 @@ from screening_api.observations.extraction import ExtractedObservation
 from screening_api.observations.models import ObservationRecord
 from screening_api.observations.search import ObservationFilter
 from signpost_platform.db import table_of
+from signpost_platform.fhir.search import token_condition
 from signpost_platform.paging import page
 
 
@@ -102,10 +103,8 @@ def _conditions(search: ObservationFilter) -> list[ColumnElement[bool]]:
         conditions.append(
             or_(
                 *(
-                    (ObservationRecord.code == code) & _system_is(system)
-                    if system is not None
-                    else ObservationRecord.code == code
-                    for system, code in tokens
+                    token_condition(ObservationRecord.code_system, ObservationRecord.code, token)
+                    for token in tokens
                 )
             )
         )
@@ -121,10 +120,3 @@ def _conditions(search: ObservationFilter) -> list[ColumnElement[bool]]:
     if search.positive is not None:
         conditions.append(ObservationRecord.is_positive.is_(search.positive))
     return conditions
-
-
-def _system_is(system: str) -> ColumnElement[bool]:
-    """The code system; "" (a `|code` token) is no system."""
-    if system:
-        return ObservationRecord.code_system == system
-    return or_(ObservationRecord.code_system.is_(None), ObservationRecord.code_system == "")

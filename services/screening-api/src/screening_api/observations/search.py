@@ -65,7 +65,7 @@ class ObservationFilter:
 
     response_ids: list[list[str]]
     nhs_numbers: list[list[str]]
-    codes: list[list[tuple[str | None, str]]]
+    codes: list[list[Token]]
     categories: list[CategoryMatch]
     positive: bool | None
     count: int
@@ -81,10 +81,9 @@ def observation_filter(query: SearchQuery) -> ObservationFilter:
         [_nhs_number(value) for value in values]
         for values in query.occurrences("patient.identifier")
     ]
-    code_tokens = []
-    for values in query.occurrences("code"):
-        tokens = [parse_token("code", value) for value in values]
-        code_tokens.append([(t.system, t.code) for t in tokens])
+    code_tokens = [
+        [parse_token("code", value) for value in values] for values in query.occurrences("code")
+    ]
     categories = [
         _category_match([parse_token("category", value) for value in values])
         for values in query.occurrences("category")

@@ -4,12 +4,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from screening_api.access import EVERY_ORGANISATION, Reach
 from screening_api.responses.models import ResponseAnswerRecord, ResponseRecord
-from signpost_platform.db import table_of
+from signpost_platform.db import replace_version, table_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,18 +99,9 @@ class ResponseRepository:
     ) -> bool:
         """Replace a draft still at `expected_version`; False if it moved on or was completed."""
         result = await self.session.execute(
-            update(ResponseRecord)
-            .where(
-                ResponseRecord.id == stored.id,
-                ResponseRecord.version == expected_version,
-                ResponseRecord.status == "in-progress",
-            )
-            .values(
-                version=stored.version,
-                last_updated_at=stored.last_updated_at,
-                resource=stored.resource,
-                **vars_of(columns),
-            )
+            replace_version(
+                ResponseRecord, stored, expected_version, ResponseRecord.status == "in-progress"
+            ).values(**vars_of(columns))
         )
         return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
 

@@ -44,10 +44,10 @@ from signpost_platform.errors import (
     Conflict,
     Issue,
     NotFound,
-    PreconditionFailed,
     SignpostError,
     require_url_id,
 )
+from signpost_platform.fhir.preconditions import stale_version
 from signpost_platform.fhir.responses import instant
 from signpost_platform.fhir.search import Token
 from signpost_schemas import systems
@@ -211,7 +211,7 @@ async def update(
     if current.status != "in-progress":
         raise _completed_is_final(current)
     if current.version != expected_version:
-        raise _stale(current.version, expected_version)
+        raise stale_version("response", current.version, expected_version)
     now = datetime.now(UTC)
     checked = check(catalogue, resource, filing.organisation, now)
     _check_clinic(reach, checked.clinic)
@@ -241,7 +241,9 @@ async def update(
         latest = await repository.get(response_id)
         if latest is not None and latest.status != "in-progress":
             raise _completed_is_final(latest)
-        raise _stale(latest.version if latest else current.version, expected_version)
+        raise stale_version(
+            "response", latest.version if latest else current.version, expected_version
+        )
     return _fresh_submission(final, created=False, screen=screen)
 
 
@@ -480,12 +482,4 @@ def _completed_is_final(current: StoredResponse) -> Conflict:
         "be edited (submit a new response instead)",
         expression="QuestionnaireResponse.status",
         issue_code="business-rule",
-    )
-
-
-def _stale(current: int, expected: int) -> PreconditionFailed:
-    return PreconditionFailed(
-        f"the update replaces version {expected} (If-Match, or meta.versionId without it) but "
-        f"the current version is {current}: read the response again and reapply the change",
-        expression="If-Match",
     )

@@ -2,7 +2,7 @@
 
 from urllib.parse import parse_qsl
 
-from signpost_platform.errors import BadRequest, PreconditionRequired
+from signpost_platform.errors import BadRequest, PreconditionFailed, PreconditionRequired
 from signpost_platform.fhir.responses import parse_if_match
 from signpost_platform.fhir.search import Token, parse_token
 
@@ -49,5 +49,15 @@ def required_version(if_match: str | None, stated: str | None = None) -> int:
     raise PreconditionRequired(
         'an update must say which version it replaces: If-Match: W/"n", or the meta.versionId '
         "it was read with",
+        expression="If-Match",
+    )
+
+
+def stale_version(what: str, current: int, expected: int) -> PreconditionFailed:
+    """The 412 of an update that replaces version `expected` of `what` (a referral, a response)
+    while version `current` is held."""
+    return PreconditionFailed(
+        f"the update replaces version {expected} (If-Match, or meta.versionId without it) but "
+        f"the current version is {current}: read the {what} again and reapply the change",
         expression="If-Match",
     )

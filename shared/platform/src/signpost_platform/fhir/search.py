@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import orjson
 from fastapi import Request
-from sqlalchemy import ColumnElement, and_
+from sqlalchemy import ColumnElement, and_, or_
 
 from signpost_platform.errors import BadRequest, UnsupportedMediaType
 from signpost_platform.parameters import QueryParameter, check_parameter_counts, declare
@@ -481,6 +481,18 @@ def date_condition(column: Any, date_range: Interval) -> ColumnElement[bool]:
             return column < date_range.start  # type: ignore[no-any-return]
         case _:
             return and_(column >= date_range.start, column < date_range.end)
+
+
+def token_condition(system_column: Any, code_column: Any, token: Token) -> ColumnElement[bool]:
+    """The SQL condition of a token on a system and a code column: `system|code`; `|code`, the
+    code with no system (NULL or empty); `code`, the code in any system."""
+    code_match: ColumnElement[bool] = code_column == token.code
+    if token.system:
+        return and_(system_column == token.system, code_match)
+    if token.system == "":
+        no_system = or_(system_column.is_(None), system_column == "")
+        return and_(no_system, code_match)
+    return code_match
 
 
 def page_links(

@@ -1,6 +1,5 @@
 """The ORM base of referral-api's own database (every table is registered in `models.py`)."""
 
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ForeignKey
@@ -29,13 +28,3 @@ def conflict_insert(dialect: str, model: Any) -> PostgresqlInsert | SqliteInsert
     if dialect == "postgresql":
         return postgresql_insert(model)
     return sqlite_insert(model)
-
-
-def aware_utc(value: datetime | str | None) -> datetime | None:
-    """A timestamp an aggregate (MIN, MAX) answered, aware in UTC: aggregates bypass the UTC
-    column type on SQLite, which answers naive values or, for MIN() of a timestamp, text."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

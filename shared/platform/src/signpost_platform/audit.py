@@ -54,6 +54,7 @@ from signpost_platform.db import (
 )
 from signpost_platform.errors import BadRequest
 from signpost_platform.logging import correlation_id
+from signpost_schemas.dates import as_utc
 
 ACTIONS = ("create", "read", "update", "search", "delete", "process")
 
@@ -283,7 +284,7 @@ def _without_flush_wait(table: Table) -> Insert:
 def _utc(name: str, moment: datetime) -> datetime:
     """`moment` in UTC (naive means UTC); 400 when that falls outside the representable years."""
     try:
-        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+        return as_utc(moment)
     except OverflowError:
         raise BadRequest(f"{name} is out of range", expression=name) from None
 

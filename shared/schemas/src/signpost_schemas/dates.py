@@ -1,7 +1,12 @@
-"""Calendar arithmetic the schemas share."""
+"""Calendar and clock arithmetic the schemas and services share."""
 
 import calendar
-from datetime import date
+from datetime import UTC, date, datetime
+
+
+def as_utc(moment: datetime) -> datetime:
+    """`moment` in UTC; a naive one is taken to be in UTC already (as SQLite stores them)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def months_after(day: date, months: int) -> date:

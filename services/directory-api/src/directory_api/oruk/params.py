@@ -10,11 +10,12 @@ import math
 import re
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from directory_api.config import DirectorySettings
 from signpost_platform.errors import BadRequest
 from signpost_platform.parameters import QueryParameter
+from signpost_schemas.dates import as_utc
 
 _TRUE = {"true", "1", "yes"}
 _FALSE = {"false", "0", "no"}
@@ -168,7 +169,7 @@ class QueryReader:
             return None
         try:
             moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "+"))
-            return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+            return as_utc(moment)
         except (ValueError, OverflowError):  # not a date-time, or out of the representable range
             raise BadRequest(
                 f"{name} must be an RFC 3339 date-time (2026-11-01T09:00:00Z) or a date",

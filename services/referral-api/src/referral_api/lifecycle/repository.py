@@ -22,7 +22,6 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from referral_api.db import aware_utc
 from referral_api.lifecycle.models import (
     Assessment,
     AssessmentScore,
@@ -42,7 +41,7 @@ from referral_api.referrals.repository import (
 )
 from referral_api.rendering import ended
 from referral_api.service_use.models import ServiceUse
-from signpost_platform.db import execute_core
+from signpost_platform.db import aware_utc, execute_core
 from signpost_platform.fhir.search import DateRange, Token, date_condition
 
 RESOURCE_TABLES: dict[str, Any] = {

@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import FromClause, Select
 
-from referral_api.db import aware_utc, conflict_insert
+from referral_api.db import conflict_insert
 from referral_api.geography.models import PracticePcn
 from referral_api.lifecycle.models import (
     Assessment,
@@ -73,7 +73,7 @@ from referral_api.reports.models import (
     ReportSupport,
 )
 from signpost_platform.cell_keys import hex_number, record_key
-from signpost_platform.db import AnySelect, dialect_of, table_of
+from signpost_platform.db import AnySelect, aware_utc, dialect_of, table_of
 from signpost_schemas.disclosure import RecordKeys
 
 R = table_of(Referral)

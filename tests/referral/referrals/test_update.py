@@ -154,6 +154,27 @@ async def test_update_with_mismatched_id_is_400(client):
     assert response.json()["issue"][0]["expression"] == ["ServiceRequest.id"]
 
 
+async def test_update_without_an_id_is_400_naming_the_missing_id_and_changes_nothing(
+    client, referral_app
+):
+    created = await create(client)
+    body = changed(created)
+    del body["id"]
+
+    response = await client.put(
+        f"/fhir/ServiceRequest/{created['id']}", json=body, headers={**WRITE, "If-Match": 'W/"1"'}
+    )
+
+    assert response.status_code == 400
+    [issue] = response.json()["issue"]
+    assert issue["expression"] == ["ServiceRequest.id"]
+    assert issue["diagnostics"] == (
+        f"the resource has no id: it must carry the id in the URL ({created['id']})"
+    )
+    [row] = await fetch_rows(referral_app, "SELECT status, version FROM referral")
+    assert row == {"status": "active", "version": 1}
+
+
 async def test_update_of_unknown_referral_is_404(client):
     body = service_request()
     body["id"] = "missing"

@@ -134,7 +134,12 @@ def require_url_id(
 ) -> None:
     """400 at `<resource_type>.id` when an update's body names another resource than its URL. A
     body without an id is the URL's resource unless `id_required`."""
-    if body_id != url_id and (body_id is not None or id_required):
+    if body_id is None and id_required:
+        raise BadRequest(
+            f"the resource has no id: it must carry the id in the URL ({url_id})",
+            expression=f"{resource_type}.id",
+        )
+    if body_id is not None and body_id != url_id:
         raise BadRequest(
             f"the resource id ({body_id}) must match the id in the URL ({url_id})",
             expression=f"{resource_type}.id",

@@ -190,12 +190,13 @@ class Write(Generic[Record]):
 async def begin_write(
     kind: str,
     get: Callable[[str], Awaitable[Record | None]],
-    record_id: str,
-    payload: BaseModel,
+    url_id: str | None,
+    payload: RecordInput,
     mode: WriteMode,
 ) -> Write[Record]:
-    """The start every create and update of `record_id` (see `target_id`) shares: what is
-    stored, whether the write is refused (`decide`) or has nothing to do."""
+    """The start every create and update shares: the record it is for (see `target_id`), what
+    is stored, whether the write is refused (`decide`) or has nothing to do."""
+    record_id = target_id(url_id, payload.id)
     existing = await get(record_id)
     new_digest = digest(payload)
     outcome = decide(kind, record_id, existing, new_digest, mode)
@@ -206,8 +207,8 @@ async def begin_write(
 async def begin_versioned_write(
     kind: str,
     get: Callable[[str], Awaitable[Stored | None]],
-    record_id: str,
-    payload: BaseModel,
+    url_id: str | None,
+    payload: RecordInput,
     mode: WriteMode,
     expected_version: int | None,
 ) -> Write[Stored]:
@@ -220,7 +221,7 @@ async def begin_versioned_write(
             raise stale(kind, existing.version, expected_version)
         return existing
 
-    return await begin_write(kind, current, record_id, payload, mode)
+    return await begin_write(kind, current, url_id, payload, mode)
 
 
 async def save_nested(
@@ -306,14 +307,13 @@ class NestedRecords(Generic[Stored, Payload]):
     ) -> tuple[Stored, Outcome]:
         """Create or update a record (see `target_id`), then re-render the services nesting it."""
         repository = self.repository(session)
-        record_id = target_id(url_id, payload.id)
         write = await begin_versioned_write(
-            self.kind, repository.get, record_id, payload, mode, expected_version
+            self.kind, repository.get, url_id, payload, mode, expected_version
         )
         if write.unchanged is not None:
             return write.unchanged, Outcome.UNCHANGED
         now = datetime.now(UTC)
-        columns, rendered = await self.rows(session, record_id, payload, now)
+        columns, rendered = await self.rows(session, write.record_id, payload, now)
         return await save_nested(session, self.kind, repository, write, columns, rendered, now)
 
     async def retire(self, session: AsyncSession, record_id: str) -> Stored:

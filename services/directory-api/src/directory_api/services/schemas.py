@@ -17,6 +17,7 @@ from directory_api.fields import (
     LanguageCode,
     Name,
     OrukInput,
+    RecordInput,
     Text,
     Url,
     Uuid,
@@ -194,8 +195,7 @@ class ServiceAtLocationIn(OrukInput):
         return self.location_id or self.location.id  # type: ignore[union-attr,return-value]
 
 
-class ServiceIn(OrukInput):
-    id: Uuid | None = None
+class ServiceIn(RecordInput):
     organization_id: Uuid | None = None
     # Accepted from exports: the organisation is created or updated along with the service.
     organization: OrganizationIn | None = None

@@ -15,7 +15,6 @@ from directory_api.curation import (
     live_reference,
     require_live,
     stored_record,
-    target_id,
     written,
 )
 from directory_api.documents import reading, rendering
@@ -67,13 +66,12 @@ async def save_service(
 ) -> tuple[StoredService, Outcome]:
     """Create or update a service. With UPSERT (imports), nested records are saved first."""
     repository = ServiceRepository(session)
-    record_id = target_id(service_id, payload.id)
     write = await begin_versioned_write(
-        "service", repository.get, record_id, payload, mode, expected_version
+        "service", repository.get, service_id, payload, mode, expected_version
     )
     if write.unchanged is not None:
         return write.unchanged, Outcome.UNCHANGED
-    existing = write.existing
+    record_id, existing = write.record_id, write.existing
     if payload.status == "defunct" and mode is not WriteMode.UPSERT:
         raise Unprocessable(
             "status defunct is set by retiring the service (POST /services/{id}/retire)",

@@ -2,11 +2,10 @@
 
 from pydantic import Field
 
-from directory_api.fields import Name, OrukInput, Text, Url, Uuid
+from directory_api.fields import Name, RecordInput, Text, Url, Uuid
 
 
-class TaxonomyTermIn(OrukInput):
-    id: Uuid | None = None
+class TaxonomyTermIn(RecordInput):
     name: Name
     description: Text
     code: str | None = Field(default=None, max_length=255)
@@ -18,8 +17,7 @@ class TaxonomyTermIn(OrukInput):
     language: str | None = Field(default=None, max_length=10)
 
 
-class TaxonomyIn(OrukInput):
-    id: Uuid | None = None
+class TaxonomyIn(RecordInput):
     name: Name
     description: Text
     uri: Url | None = None

@@ -13,7 +13,6 @@ from directory_api.curation import (
     begin_write,
     live_reference,
     stored_record,
-    target_id,
     written,
 )
 from directory_api.documents import reading, rendering
@@ -29,11 +28,10 @@ async def save_taxonomy(
 ) -> tuple[StoredTaxonomy, Outcome]:
     """Create or update a taxonomy (its terms, when sent, are saved too)."""
     repository = TaxonomyRepository(session)
-    record_id = target_id(taxonomy_id, payload.id)
-    write = await begin_write("taxonomy", repository.get_taxonomy, record_id, payload, mode)
+    write = await begin_write("taxonomy", repository.get_taxonomy, taxonomy_id, payload, mode)
     if write.unchanged is not None:
         return write.unchanged, Outcome.UNCHANGED
-    existing = write.existing
+    record_id, existing = write.record_id, write.existing
     now = datetime.now(UTC)
     values = {
         "id": record_id,
@@ -61,11 +59,10 @@ async def save_term(
 ) -> tuple[StoredTerm, Outcome]:
     """Create or update a taxonomy term, then re-render every service that uses it."""
     repository = TaxonomyRepository(session)
-    record_id = target_id(term_id, payload.id)
-    write = await begin_write("taxonomy_term", repository.get_term, record_id, payload, mode)
+    write = await begin_write("taxonomy_term", repository.get_term, term_id, payload, mode)
     if write.unchanged is not None:
         return write.unchanged, Outcome.UNCHANGED
-    existing = write.existing
+    record_id, existing = write.record_id, write.existing
     taxonomy = None
     if payload.taxonomy_id:
         taxonomy = await live_reference(

@@ -6,15 +6,15 @@ from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from signpost_platform.db import Repository
 from signpost_platform.fhir.search import DateRange, date_condition
 from signpost_platform.paging import page
 
 Stored = TypeVar("Stored")
 
 
-class RecordRepository(Generic[Stored]):
+class RecordRepository(Repository, Generic[Stored]):
     """get, many, page and save for `model`, rows read as `stored`: a frozen dataclass whose
     fields are columns of `model` of the same names, read in its field order (`columns`)."""
 
@@ -27,9 +27,6 @@ class RecordRepository(Generic[Stored]):
         if "stored" not in vars(cls):
             return  # a base for several tables, such as NestedRepository
         cls.columns = tuple(getattr(cls.model, field.name) for field in fields(cls.stored))
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
 
     async def get(self, record_id: str) -> Stored | None:
         statement = select(*self.columns).where(self.model.id == record_id)

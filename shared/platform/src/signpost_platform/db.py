@@ -148,6 +148,14 @@ def commits_each_statement(session: AsyncSession) -> bool:
     return bool(session.info.get(_EACH_STATEMENT_COMMITS))
 
 
+class Repository:
+    """A feature's SQL, run in the session its caller gives (the caller's unit of work: the
+    repository never commits)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+
 class Database:
     """The engine and session factories of one service.
 

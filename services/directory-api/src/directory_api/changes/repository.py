@@ -6,10 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, func, insert, select, text
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from directory_api.changes.models import Change
-from signpost_platform.db import dialect_of
+from signpost_platform.db import Repository, dialect_of
 
 # Any fixed number: the advisory lock that makes change numbers commit in order on PostgreSQL.
 _FEED_LOCK = 7_340_001
@@ -24,10 +23,7 @@ class ChangeRow:
     changed_at: datetime
 
 
-class ChangeRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class ChangeRepository(Repository):
     async def record(self, kind: str, record_ids: Sequence[str], state: str, at: datetime) -> None:
         """Move each record to the end of the feed with `state` (updated or deleted).
 

@@ -4,13 +4,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, SQLColumnExpression, delete, func, insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from directory_api.geography.models import (
     PostcodeCentroid,
     PostcodeDistrict,
     PostcodeDistrictAuthority,
 )
+from signpost_platform.db import Repository
 from signpost_schemas.geography import PostcodeArea
 
 
@@ -31,10 +31,7 @@ def _district_of(postcode: SQLColumnExpression[str]) -> ColumnElement[str]:
     return func.substr(postcode, 1, func.length(postcode) - 4)
 
 
-class PostcodeRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class PostcodeRepository(Repository):
     async def get(self, postcode: str) -> PostcodeArea | None:
         row = (
             await self.session.execute(

@@ -5,10 +5,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from directory_api.imports.models import ImportJob
 from signpost_platform import jobs
+from signpost_platform.db import Repository
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,10 +45,7 @@ _STORED = (
 )
 
 
-class ImportRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class ImportRepository(Repository):
     async def create(self, values: dict[str, Any]) -> None:
         await self.session.execute(insert(ImportJob).values(**values))
 

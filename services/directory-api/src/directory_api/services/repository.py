@@ -18,7 +18,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from directory_api.locations.models import Location
 from directory_api.services.models import (
@@ -34,7 +33,7 @@ from directory_api.services.models import (
 )
 from directory_api.services.search import Hit, Page, ServiceFilter
 from directory_api.taxonomy.models import TaxonomyTerm
-from signpost_platform.db import AnySelect
+from signpost_platform.db import AnySelect, Repository
 from signpost_platform.text_match import contains, starts_with
 
 # Metres per degree of latitude, and of longitude at the equator (WGS84, near enough for ranking).
@@ -113,10 +112,7 @@ def _stored() -> AnySelect:
     return select(*_STORED).join(ServiceDocument, ServiceDocument.service_id == Service.id)
 
 
-class ServiceRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class ServiceRepository(Repository):
     # Writes and the rendering context
 
     async def get(self, service_id: str) -> StoredService | None:

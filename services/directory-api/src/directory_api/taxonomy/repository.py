@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from directory_api.record_repository import RecordRepository
 from directory_api.services.models import Service, ServiceAttribute
 from directory_api.taxonomy.models import NeedServiceType, Taxonomy, TaxonomyTerm
+from signpost_platform.db import Repository
 from signpost_platform.text_match import contains
 
 
@@ -49,9 +50,9 @@ class _Terms(RecordRepository[StoredTerm]):
     stored = StoredTerm
 
 
-class TaxonomyRepository:
+class TaxonomyRepository(Repository):
     def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+        super().__init__(session)
         self._taxonomies = _Taxonomies(session)
         self._terms = _Terms(session)
 

@@ -5,14 +5,13 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, insert, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral_api.careplans.models import CarePlan
 from referral_api.careplans.search import CarePlanFilter
 from referral_api.referrals.access import Reach
 from referral_api.referrals.models import Referral
 from referral_api.referrals.repository import referral_conditions
-from signpost_platform.db import execute_core, replace_version
+from signpost_platform.db import Repository, execute_core, replace_version
 from signpost_platform.fhir.search import DateRange, date_condition
 from signpost_platform.paging import sorted_page
 
@@ -51,10 +50,7 @@ class PlanColumns:
     author_role: str | None
 
 
-class CarePlanRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class CarePlanRepository(Repository):
     async def get(self, plan_id: str, reach: Reach) -> StoredPlan | None:
         """The plan, if the referral it belongs to is within `reach`."""
         statement = select(*_STORED).where(

@@ -5,12 +5,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, delete, func, insert, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral_api.consent.models import ConsentRecord, PersonConsent
 from referral_api.referrals.access import Reach
 from referral_api.referrals.models import Referral
-from signpost_platform.db import lock_keys
+from signpost_platform.db import Repository, lock_keys
 from signpost_platform.fhir.search import DateRange, date_condition
 
 
@@ -40,10 +39,7 @@ _STORED = (
 )
 
 
-class ConsentRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class ConsentRepository(Repository):
     async def referral_person(self, referral_id: str, reach: Reach) -> str | None:
         """The person key of a referral the caller may see; None if it may not."""
         return (

@@ -5,13 +5,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, delete, func, insert, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral_api.consent.models import PersonConsent
 from referral_api.export.models import ExportJob, ExportPart
 from referral_api.export.sources import ExportSource
 from referral_api.referrals.models import Referral
 from signpost_platform import jobs
+from signpost_platform.db import Repository
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,10 +59,7 @@ class ExportedRow:
     person_key: str
 
 
-class ExportRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class ExportRepository(Repository):
     async def create(self, values: dict[str, Any]) -> None:
         await self.session.execute(insert(ExportJob).values(**values))
 

@@ -4,15 +4,12 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import delete, insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral_api.geography.models import LookupLoad, PostcodeLsoa, PracticePcn
+from signpost_platform.db import Repository
 
 
-class GeographyRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class GeographyRepository(Repository):
     async def lsoa_of(self, postcode: str) -> tuple[str, str] | None:
         """(LSOA code, vintage) of a normalised postcode, or None when it is not in the lookup."""
         row = (

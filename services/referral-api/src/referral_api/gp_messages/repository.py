@@ -10,12 +10,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral_api.db import conflict_insert
 from referral_api.gp_messages.models import GpMessage
 from referral_api.referrals.access import Reach
-from signpost_platform.db import dialect_of
+from signpost_platform.db import Repository, dialect_of
 from signpost_platform.outbox import table as outbox_table
 
 PENDING = "pending"
@@ -50,10 +49,7 @@ class StoredMessage:
 _COLUMNS = tuple(getattr(GpMessage, name) for name in StoredMessage.__slots__)
 
 
-class GpMessageRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class GpMessageRepository(Repository):
     def _within(self, reach: Reach) -> list[Any]:
         return reach.matching(GpMessage.requester_ods, GpMessage.receiver_ods)
 

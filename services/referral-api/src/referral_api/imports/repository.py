@@ -3,15 +3,12 @@
 from datetime import datetime
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral_api.imports.models import ImportRun
+from signpost_platform.db import Repository
 
 
-class ImportRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class ImportRepository(Repository):
     async def progress(self, file_sha256: str) -> tuple[int, int, datetime | None] | None:
         """(rows done, rows failed, finished at) of a file already started."""
         row = (

@@ -19,7 +19,6 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from referral_api.lifecycle.models import (
@@ -41,7 +40,7 @@ from referral_api.referrals.repository import (
 )
 from referral_api.rendering import ended
 from referral_api.service_use.models import ServiceUse
-from signpost_platform.db import aware_utc, execute_core
+from signpost_platform.db import Repository, aware_utc, execute_core
 from signpost_platform.fhir.search import DateRange, Token, date_condition
 
 RESOURCE_TABLES: dict[str, Any] = {
@@ -202,10 +201,7 @@ _INSERT_SUMMARY = insert(ReferralLifecycle)
 _UPDATE_SUMMARY = update(ReferralLifecycle).where(ReferralLifecycle.referral_id == bindparam("key"))
 
 
-class LifecycleRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class LifecycleRepository(Repository):
     async def held_versions(
         self, table: Any, referral_id: str, source_ids: Sequence[str]
     ) -> dict[str, HeldVersion]:

@@ -6,14 +6,19 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, bindparam, delete, exists, insert, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral_api.audit import trail
 from referral_api.consent.models import PersonConsent
 from referral_api.linkage.models import ReferralLink
 from referral_api.referrals.models import Referral
 from signpost_platform.audit import AuditEvent
-from signpost_platform.db import AnySelect, commits_each_statement, execute_core, lock_keys
+from signpost_platform.db import (
+    AnySelect,
+    Repository,
+    commits_each_statement,
+    execute_core,
+    lock_keys,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,10 +108,7 @@ def shown_link(row: Sequence[Any]) -> ShownLink:
     return ShownLink(row[0], row[1], row[2], row[3], row[4], row[5], row[6], bool(row[7]))
 
 
-class LinkageRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class LinkageRepository(Repository):
     async def referrals_of(self, person_key: str) -> list[PersonReferral]:
         rows = await execute_core(self.session, _REFERRALS_OF, {"person_key": person_key})
         return [PersonReferral(*row) for row in rows]

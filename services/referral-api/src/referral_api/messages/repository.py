@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from referral_api.messages.models import HeldMessage, ProcessedMessage
 from referral_api.referrals.models import Referral
 from referral_api.referrals.repository import ReferralRepository
-from signpost_platform.db import Write, execute_core, execute_writes
+from signpost_platform.db import Repository, Write, execute_core, execute_writes
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,10 +84,7 @@ _RELEASE = (
 _UNHOLD = delete(HeldMessage).where(HeldMessage.bundle_id == bindparam("unheld_bundle_id"))
 
 
-class MessageRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class MessageRepository(Repository):
     async def seen(self, bundle_id: str) -> SeenMessage | None:
         row = (await execute_core(self.session, _SEEN, {"bundle_id": bundle_id})).first()
         return SeenMessage(*row) if row else None

@@ -5,13 +5,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, insert, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral_api.db import conflict_insert
 from referral_api.linkage.models import ReferralLink
 from referral_api.people.models import PersonIdentifier, ReferralPerson
 from referral_api.referrals.models import Referral
-from signpost_platform.db import dialect_of, execute_core
+from signpost_platform.db import Repository, dialect_of, execute_core
 
 _HELD = select(ReferralPerson.as_of, ReferralPerson.content_hash).where(
     ReferralPerson.referral_id == bindparam("key")
@@ -20,10 +19,7 @@ _INSERT = insert(ReferralPerson)
 _UPDATE = update(ReferralPerson).where(ReferralPerson.referral_id == bindparam("key"))
 
 
-class PersonRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class PersonRepository(Repository):
     async def held_version(self, referral_id: str) -> tuple[datetime, str] | None:
         row = (await execute_core(self.session, _HELD, {"key": referral_id})).first()
         return (row[0], row[1]) if row else None
@@ -36,11 +32,8 @@ class PersonRepository:
             await execute_core(self.session, _INSERT, values)
 
 
-class IdentityRepository:
+class IdentityRepository(Repository):
     """Local patient identifiers, the person keys they map to, and joining two people."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
 
     async def keys_of(self, identifiers: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
         """The person key each of `identifiers` is mapped to (unmapped ones are left out)."""

@@ -3,9 +3,9 @@
 import re
 
 from sqlalchemy import delete, insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral_api.quality.models import ReferralGap
+from signpost_platform.db import Repository
 from signpost_schemas.fhir.gaps import Gap, GapKind
 
 _INDEX = re.compile(r"\[\d+\]")
@@ -16,10 +16,7 @@ def element_path(expression: str) -> str:
     return _INDEX.sub("", expression)[:255]
 
 
-class GapRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class GapRepository(Repository):
     async def replace(self, referral_id: str, gaps: list[Gap], *, new: bool = False) -> None:
         """Make `gaps` the referral's gaps (none removes them); `new`: the referral was created
         in this transaction, so it has none to remove."""

@@ -27,7 +27,6 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.selectable import CTE
 
@@ -47,6 +46,7 @@ from referral_api.referrals.search import ReferralFilter
 from signpost_platform.audit import AuditEvent
 from signpost_platform.db import (
     AnySelect,
+    Repository,
     Write,
     commits_each_statement,
     dialect_of,
@@ -320,10 +320,7 @@ def _with_links(found: CTE) -> AnySelect:
     )
 
 
-class ReferralRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class ReferralRepository(Repository):
     async def lock_identifiers(
         self, identifiers: Sequence[tuple[str, str]], *, person_keys: Sequence[str] = ()
     ) -> None:

@@ -73,7 +73,7 @@ from referral_api.reports.models import (
     ReportSupport,
 )
 from signpost_platform.cell_keys import hex_number, record_key
-from signpost_platform.db import AnySelect, aware_utc, dialect_of, table_of
+from signpost_platform.db import AnySelect, Repository, aware_utc, dialect_of, table_of
 from signpost_schemas.disclosure import RecordKeys
 
 R = table_of(Referral)
@@ -150,9 +150,9 @@ def _measure_value(spec: MeasureSpec, sources: FactSources, codes: _Codes) -> Co
 GIVE_WAY = "200ms"
 
 
-class FactRepository:
+class FactRepository(Repository):
     def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+        super().__init__(session)
         self.dialect = dialect_of(session)
 
     def among(self, column: ColumnElement[str], ids: Sequence[str]) -> ColumnElement[bool]:

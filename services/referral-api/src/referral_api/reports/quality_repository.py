@@ -23,7 +23,7 @@ from referral_api.reports.expressions import month_number
 from referral_api.reports.query import ReportQuery
 from referral_api.reports.tables import Row, key_of
 from signpost_platform.cell_keys import distinct_key_sum, hex_number, key_sum, record_key
-from signpost_platform.db import AnySelect, dialect_of, table_of
+from signpost_platform.db import AnySelect, Repository, dialect_of, table_of
 from signpost_schemas.disclosure import RecordKeys
 from signpost_schemas.fhir.gaps import GapKind
 
@@ -43,9 +43,9 @@ def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.max(case((condition, 1), else_=0))
 
 
-class DataQualityRepository:
+class DataQualityRepository(Repository):
     def __init__(self, session: AsyncSession, keys: RecordKeys) -> None:
-        self.session = session
+        super().__init__(session)
         # Each referral's record key, computed from its id as the report facts do, so a count
         # here has the cell key the same referrals have in every other report.
         self.dialect = dialect_of(session)

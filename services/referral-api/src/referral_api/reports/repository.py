@@ -53,7 +53,7 @@ from referral_api.reports.models import (
 from referral_api.reports.query import ReportQuery
 from referral_api.reports.tables import Row, key_of
 from signpost_platform.cell_keys import distinct_key_sum, key_sum
-from signpost_platform.db import AnySelect, dialect_of, table_of
+from signpost_platform.db import AnySelect, Repository, dialect_of, table_of
 
 # What `ReportRepository.rows` runs: a SELECT, or a UNION ALL of them.
 RowsStatement = AnySelect | CompoundSelect[*tuple[Any, ...]]
@@ -211,9 +211,9 @@ class _Scope:
         return statement
 
 
-class ReportRepository:
+class ReportRepository(Repository):
     def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+        super().__init__(session)
         self.codes: Codes = {}
         self.values: dict[str, dict[int, str]] = {}
 

@@ -22,7 +22,7 @@ from referral_api.referrals.models import Referral
 from referral_api.reports.query import ReportQuery
 from referral_api.reports.tables import Row, key_of
 from signpost_platform.cell_keys import distinct_key_sum, hex_number, record_key
-from signpost_platform.db import AnySelect, dialect_of, table_of
+from signpost_platform.db import AnySelect, Repository, dialect_of, table_of
 from signpost_schemas.disclosure import RecordKeys
 
 R = table_of(Referral)
@@ -41,9 +41,9 @@ def _worker(system: ColumnElement[str], value: ColumnElement[str]) -> ColumnElem
     return system + literal("|", String) + value
 
 
-class WorkerRepository:
+class WorkerRepository(Repository):
     def __init__(self, session: AsyncSession, keys: RecordKeys) -> None:
-        self.session = session
+        super().__init__(session)
         self.dialect = dialect_of(session)
         # Each referral's record key, computed from its id as the report facts do.
         self.record_key = record_key(keys.record, hex_number(self.dialect, R.c.id))

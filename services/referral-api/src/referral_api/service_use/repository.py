@@ -5,12 +5,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral_api.people.models import PersonIdentifier
 from referral_api.referrals.access import Reach
 from referral_api.referrals.models import Referral, ReferralIdentifier
 from referral_api.service_use.models import ServiceUse
+from signpost_platform.db import Repository
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,10 +34,7 @@ class HeldCount:
 _REFERRAL = (Referral.id, Referral.authored_at, Referral.nhs_number, Referral.person_key)
 
 
-class ServiceUseRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class ServiceUseRepository(Repository):
     async def referral(self, referral_id: str, reach: Reach) -> CountedReferral | None:
         row = (
             await self.session.execute(

@@ -5,14 +5,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, bindparam, delete, func, insert, literal, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from referral_api.geography.models import LookupLoad
 from referral_api.quality.models import ReferralGap
 from referral_api.referrals.models import Referral, ReferralReason
 from referral_api.terminology.models import SnomedConcept, SnomedConceptGroup, SnomedIsA
-from signpost_platform.db import execute_core, table_of
+from signpost_platform.db import Repository, execute_core, table_of
 from signpost_schemas import systems
 from signpost_schemas.fhir.binding import UNMAPPED_GROUP
 from signpost_schemas.fhir.gaps import GapKind
@@ -27,10 +26,7 @@ _GROUPS_OF = select(G.c.code_list, G.c.concept_id, G.c.concept_group).where(
 )
 
 
-class TerminologyRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class TerminologyRepository(Repository):
     async def groups_of(self, concept_ids: Collection[str]) -> dict[tuple[str, str], str]:
         """(code list, concept id) -> group, for those of `concept_ids` the release places."""
         if not concept_ids:

@@ -9,11 +9,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import insert, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from screening_api.access import EVERY_ORGANISATION, Reach
 from screening_api.handoff.models import ReferralHandoff
-from signpost_platform.db import table_of
+from signpost_platform.db import Repository, table_of
 from signpost_platform.outbox import table as outbox_table
 
 PENDING = "pending"
@@ -46,10 +45,7 @@ class Handoff:
 _COLUMNS = tuple(getattr(ReferralHandoff, name) for name in Handoff.__slots__)
 
 
-class HandoffRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class HandoffRepository(Repository):
     async def add(
         self, response_id: str, identifier: tuple[str, str], request: str, now: datetime
     ) -> None:

@@ -3,15 +3,12 @@
 from datetime import datetime
 
 from sqlalchemy import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from screening_api.invitations.models import InvitationRecord
+from signpost_platform.db import Repository
 
 
-class InvitationRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class InvitationRepository(Repository):
     async def insert(
         self,
         *,

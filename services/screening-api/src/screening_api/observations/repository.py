@@ -5,13 +5,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, false, insert, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from screening_api.access import Reach
 from screening_api.observations.extraction import ExtractedObservation
 from screening_api.observations.models import ObservationRecord
 from screening_api.observations.search import ObservationFilter
-from signpost_platform.db import table_of
+from signpost_platform.db import Repository, table_of
 from signpost_platform.fhir.search import token_condition
 from signpost_platform.paging import page
 
@@ -22,10 +21,7 @@ class StoredObservation:
     resource: str
 
 
-class ObservationRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class ObservationRepository(Repository):
     async def insert_many(
         self,
         response_id: str,

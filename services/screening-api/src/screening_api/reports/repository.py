@@ -17,7 +17,7 @@ from screening_api.handoff.models import ReferralHandoff
 from screening_api.invitations.models import InvitationRecord
 from screening_api.responses.models import ResponseAnswerRecord, ResponseRecord
 from signpost_platform.cell_keys import hex_number, key_sum, record_key
-from signpost_platform.db import dialect_of
+from signpost_platform.db import Repository, dialect_of
 from signpost_schemas.disclosure import RecordKeys
 
 GroupKey = tuple[str, str, str | None]  # (month YYYY-MM, clinic ODS, pathway)
@@ -73,9 +73,9 @@ def _reported(
     return conditions
 
 
-class ReportRepository:
+class ReportRepository(Repository):
     def __init__(self, session: AsyncSession, keys: RecordKeys) -> None:
-        self.session = session
+        super().__init__(session)
         dialect = dialect_of(session)
         # Each response's and invitation's record key, from its id.
         self.response_key = record_key(keys.record, hex_number(dialect, ResponseRecord.id))

@@ -5,11 +5,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from screening_api.access import EVERY_ORGANISATION, Reach
 from screening_api.responses.models import ResponseAnswerRecord, ResponseRecord
-from signpost_platform.db import replace_version, table_of
+from signpost_platform.db import Repository, replace_version, table_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,10 +62,7 @@ _STORED = (
 )
 
 
-class ResponseRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class ResponseRepository(Repository):
     async def get(
         self, response_id: str, reach: Reach = EVERY_ORGANISATION
     ) -> StoredResponse | None:

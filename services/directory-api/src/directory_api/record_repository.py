@@ -1,13 +1,13 @@
 """The SQL the directory's curated records share: read, write and list one table of them."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, insert, select, update
 
-from signpost_platform.db import Repository
+from signpost_platform.db import Repository, columns_of
 from signpost_platform.fhir.search import DateRange, date_condition
 from signpost_platform.paging import page
 
@@ -26,7 +26,7 @@ class RecordRepository(Repository, Generic[Stored]):
         super().__init_subclass__()
         if "stored" not in vars(cls):
             return  # a base for several tables, such as NestedRepository
-        cls.columns = tuple(getattr(cls.model, field.name) for field in fields(cls.stored))
+        cls.columns = columns_of(cls.model, cls.stored)
 
     async def get(self, record_id: str) -> Stored | None:
         statement = select(*self.columns).where(self.model.id == record_id)

@@ -6,7 +6,7 @@ read-then-write transaction (conditional create) cannot be overtaken by another 
 """
 
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Annotated, Any, Protocol, TypeAlias
 
@@ -154,6 +154,12 @@ class Repository:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+
+def columns_of(model: Any, row: type) -> tuple[Any, ...]:
+    """The columns of `model` (an ORM class) that `row` (a dataclass of stored values) is
+    read from, in `row`'s field order: `row(*result)` builds one from a result row."""
+    return tuple(getattr(model, field.name) for field in fields(row))
 
 
 class Database:

@@ -11,7 +11,7 @@ from referral_api.export.models import ExportJob, ExportPart
 from referral_api.export.sources import ExportSource
 from referral_api.referrals.models import Referral
 from signpost_platform import jobs
-from signpost_platform.db import Repository
+from signpost_platform.db import Repository, columns_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +39,7 @@ class StoredExport:
     finished_at: datetime | None
 
 
-_STORED = tuple(getattr(ExportJob, name) for name in StoredExport.__slots__)
+_STORED = columns_of(ExportJob, StoredExport)
 
 
 @dataclass(frozen=True, slots=True)

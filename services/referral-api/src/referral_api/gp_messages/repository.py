@@ -6,7 +6,7 @@ is added with `ON CONFLICT DO NOTHING` on its id: the same event recorded twice 
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from referral_api.db import conflict_insert
 from referral_api.gp_messages.models import GpMessage
 from referral_api.referrals.access import Reach
-from signpost_platform.db import Repository, dialect_of
+from signpost_platform.db import dialect_of
 from signpost_platform.outbox import table as outbox_table
 
 PENDING = "pending"
@@ -46,10 +46,10 @@ class StoredMessage:
     sent_at: datetime | None
 
 
-_COLUMNS = tuple(getattr(GpMessage, name) for name in StoredMessage.__slots__)
+class GpMessageRepository(outbox_table.OutboxRepository[StoredMessage]):
+    outbox = OUTBOX
+    entry = StoredMessage
 
-
-class GpMessageRepository(Repository):
     def _within(self, reach: Reach) -> list[Any]:
         return reach.matching(GpMessage.requester_ods, GpMessage.receiver_ods)
 
@@ -62,13 +62,13 @@ class GpMessageRepository(Repository):
         )
 
     async def get(self, message_id: str, reach: Reach) -> StoredMessage | None:
-        statement = select(*_COLUMNS).where(GpMessage.id == message_id, *self._within(reach))
+        statement = select(*self.columns).where(GpMessage.id == message_id, *self._within(reach))
         row = (await self.session.execute(statement)).first()
         return StoredMessage(*row) if row else None
 
     async def of_referral(self, referral_id: str) -> list[StoredMessage]:
         statement = (
-            select(*_COLUMNS)
+            select(*self.columns)
             .where(GpMessage.referral_id == referral_id)
             .order_by(GpMessage.event_at, GpMessage.id)
         )
@@ -85,19 +85,7 @@ class GpMessageRepository(Repository):
         conditions = [GpMessage.state.in_(states), *self._within(reach)]
         if requesters:
             conditions.append(GpMessage.requester_ods.in_(requesters))
-        total, rows = await OUTBOX.listed(
-            self.session, _COLUMNS, conditions, count=limit, offset=offset
-        )
-        return total, [StoredMessage(*row) for row in rows]
-
-    async def backlog(self) -> tuple[int, datetime | None]:
-        """Undelivered messages and when the oldest was recorded."""
-        return await OUTBOX.backlog(self.session)
-
-    async def claim_due(self, now: datetime, limit: int, lease: timedelta) -> list[StoredMessage]:
-        """Take up to `limit` undelivered messages that are due; others skip them for `lease`."""
-        rows = await OUTBOX.claim_due(self.session, _COLUMNS, now, limit, lease)
-        return [StoredMessage(*row) for row in rows]
+        return await self.listed(conditions, limit, offset)
 
     async def mark_sent(self, message_id: str, endpoint: str, now: datetime) -> None:
         await OUTBOX.mark_sent(self.session, message_id, now, endpoint=endpoint)

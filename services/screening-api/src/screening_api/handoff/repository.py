@@ -6,13 +6,13 @@ status checks of delivered referrals are claimed the same way.
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import insert, or_, select, update
 
 from screening_api.access import EVERY_ORGANISATION, Reach
 from screening_api.handoff.models import ReferralHandoff
-from signpost_platform.db import Repository, table_of
+from signpost_platform.db import table_of
 from signpost_platform.outbox import table as outbox_table
 
 PENDING = "pending"
@@ -42,10 +42,10 @@ class Handoff:
     sent_at: datetime | None
 
 
-_COLUMNS = tuple(getattr(ReferralHandoff, name) for name in Handoff.__slots__)
+class HandoffRepository(outbox_table.OutboxRepository[Handoff]):
+    outbox = OUTBOX
+    entry = Handoff
 
-
-class HandoffRepository(Repository):
     async def add(
         self, response_id: str, identifier: tuple[str, str], request: str, now: datetime
     ) -> None:
@@ -66,7 +66,7 @@ class HandoffRepository(Repository):
         )
 
     async def get(self, response_id: str, reach: Reach = EVERY_ORGANISATION) -> Handoff | None:
-        statement = select(*_COLUMNS).where(
+        statement = select(*self.columns).where(
             ReferralHandoff.response_id == response_id,
             *reach.of_visible_responses(ReferralHandoff.response_id),
         )
@@ -80,21 +80,7 @@ class HandoffRepository(Repository):
             ReferralHandoff.state.in_(states),
             *reach.of_visible_responses(ReferralHandoff.response_id),
         ]
-        total, rows = await OUTBOX.listed(
-            self.session, _COLUMNS, conditions, count=limit, offset=offset
-        )
-        return total, [Handoff(*row) for row in rows]
-
-    async def backlog(self) -> tuple[int, datetime | None]:
-        """Undelivered hand-offs (pending or failing) and when the oldest was recorded."""
-        return await OUTBOX.backlog(self.session)
-
-    async def claim_due(self, now: datetime, limit: int, lease: timedelta) -> list[Handoff]:
-        """Take up to `limit` undelivered rows that are due; others skip them for `lease`."""
-        return [
-            Handoff(*row)
-            for row in await OUTBOX.claim_due(self.session, _COLUMNS, now, limit, lease)
-        ]
+        return await self.listed(conditions, limit, offset)
 
     async def mark_sent(
         self, response_id: str, referral_id: str, referral_status: str | None, now: datetime
@@ -116,7 +102,7 @@ class HandoffRepository(Repository):
     ) -> list[Handoff]:
         """Sent referrals not yet closed whose status was last read before `stale_before`."""
         unchecked = (
-            select(*_COLUMNS)
+            select(*self.columns)
             .where(
                 ReferralHandoff.state == SENT,
                 ReferralHandoff.referral_closed.is_(False),

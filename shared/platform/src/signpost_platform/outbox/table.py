@@ -13,16 +13,17 @@ replica that dies mid-call leaves the row to be retried after the lease. SQLite 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Row, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from signpost_platform.db import AnySelect
+from signpost_platform.db import AnySelect, Repository, columns_of
 from signpost_platform.fhir.responses import instant
 from signpost_platform.paging import page
 
 SENT = "sent"
+Entry = TypeVar("Entry")
 # The longest error kept on a row (the rest is cut off).
 ERROR_LENGTH = 2000
 
@@ -143,3 +144,35 @@ class OutboxTable:
                 state=state, last_error=error[:ERROR_LENGTH], next_attempt_at=retry_at, **values
             )
         )
+
+
+class OutboxRepository(Repository, Generic[Entry]):
+    """An outbox's repository: `outbox` is its table and `entry` the row type it reads (a
+    dataclass of the table's columns, `columns`); claiming, the backlog and the listing are
+    the statements every outbox runs."""
+
+    outbox: OutboxTable
+    entry: type[Entry]
+    columns: tuple[Any, ...]
+
+    def __init_subclass__(cls) -> None:
+        super().__init_subclass__()
+        cls.columns = columns_of(cls.outbox.model, cls.entry)
+
+    async def claim_due(self, now: datetime, limit: int, lease: timedelta) -> list[Entry]:
+        """Take up to `limit` undelivered rows that are due; others skip them for `lease`."""
+        rows = await self.outbox.claim_due(self.session, self.columns, now, limit, lease)
+        return [self.entry(*row) for row in rows]
+
+    async def backlog(self) -> tuple[int, datetime | None]:
+        """Undelivered rows and when the oldest was recorded."""
+        return await self.outbox.backlog(self.session)
+
+    async def listed(
+        self, conditions: Sequence[ColumnElement[bool]], limit: int, offset: int
+    ) -> tuple[int, list[Entry]]:
+        """How many rows meet `conditions`, and a page of them, oldest first."""
+        total, rows = await self.outbox.listed(
+            self.session, self.columns, conditions, count=limit, offset=offset
+        )
+        return total, [self.entry(*row) for row in rows]

@@ -28,22 +28,15 @@ OUTBOX = outbox_table.OutboxTable(GpMessage, GpMessage.id, UNDELIVERED)
 
 
 @dataclass(frozen=True, slots=True)
-class StoredMessage:
+class StoredMessage(outbox_table.OutboxEntry):
     id: str
     referral_id: str
     event: str
     event_at: datetime
     requester_ods: str
     receiver_ods: str | None
-    state: str
-    attempts: int
-    next_attempt_at: datetime
-    last_attempt_at: datetime | None
-    last_error: str | None
     endpoint: str | None
     message: str
-    created_at: datetime
-    sent_at: datetime | None
 
 
 class GpMessageRepository(outbox_table.OutboxRepository[StoredMessage]):

@@ -24,13 +24,8 @@ OUTBOX = outbox_table.OutboxTable(ReferralHandoff, ReferralHandoff.response_id, 
 
 
 @dataclass(frozen=True, slots=True)
-class Handoff:
+class Handoff(outbox_table.OutboxEntry):
     response_id: str
-    state: str
-    attempts: int
-    next_attempt_at: datetime
-    last_attempt_at: datetime | None
-    last_error: str | None
     identifier_system: str
     identifier_value: str
     request: str
@@ -38,8 +33,6 @@ class Handoff:
     referral_status: str | None
     referral_accepted: bool
     referral_closed: bool
-    created_at: datetime
-    sent_at: datetime | None
 
 
 class HandoffRepository(outbox_table.OutboxRepository[Handoff]):

@@ -23,7 +23,6 @@ from signpost_platform.fhir.responses import instant
 from signpost_platform.paging import page
 
 SENT = "sent"
-Entry = TypeVar("Entry")
 # The longest error kept on a row (the rest is cut off).
 ERROR_LENGTH = 2000
 
@@ -39,6 +38,20 @@ def delivery_view(row: Any) -> dict[str, Any]:
         "last_attempt_at": instant(row.last_attempt_at) if row.last_attempt_at else None,
         "last_error": row.last_error,
     }
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """The columns every outbox row has, as its repository reads them; an outbox's own row
+    type adds what it delivers."""
+
+    state: str
+    attempts: int
+    next_attempt_at: datetime
+    last_attempt_at: datetime | None
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +157,9 @@ class OutboxTable:
                 state=state, last_error=error[:ERROR_LENGTH], next_attempt_at=retry_at, **values
             )
         )
+
+
+Entry = TypeVar("Entry", bound=OutboxEntry)
 
 
 class OutboxRepository(Repository, Generic[Entry]):

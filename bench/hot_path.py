@@ -1,13 +1,15 @@
 """referral-api's hot paths in-process on PostgreSQL: CPU per operation and database round trips.
 
 The app runs in this process (its lifespan, every middleware, a real migrated PostgreSQL) and is
-driven through `httpx.ASGITransport`: no sockets, no uvicorn, no load generator competing for the
-CPU. Each operation is sent one at a time, N times, in `--rounds` rounds; per operation it prints
-the median over the rounds of
-- CPU ms (`time.process_time`: this process only, so the client, the app and the driver, not
-  PostgreSQL; far less sensitive to other work on the machine than wall time), and of it the
-  user ms (Python; the rest is the kernel's, mostly sending to and receiving from PostgreSQL,
-  which costs about as much as a round trip's Python on a virtual machine),
+called as an ASGI application (`AsgiClient`: the scope, the body and the answer's messages, as
+uvicorn hands them over): no sockets, no HTTP client or server, no load generator competing for
+the CPU. Every request of a round (its JSON body encoded) is made before the round's clock
+starts, so the figures are the service's. Each operation is sent one at a time, N times, in
+`--rounds` rounds; per operation it prints the median over the rounds of
+- CPU ms (`time.process_time`: this process only, so the app and the few calls that hand it a
+  request, not PostgreSQL; far less sensitive to other work on the machine than wall time), and
+  of it the user ms (Python; the rest is the kernel's, mostly sending to and receiving from
+  PostgreSQL, which costs about as much as a round trip's Python on a virtual machine),
 - wall ms (latency, database included),
 - round trips to PostgreSQL (counted in asyncpg: simple queries such as BEGIN and COMMIT,
   statement prepares, statement executions and pipelined executemany batches),
@@ -21,21 +23,23 @@ update message <= 1.5 ms.
 """
 
 import argparse
+import asyncio
 import copy
 import cProfile
+import json
 import os
 import pstats
 import statistics
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import asyncpg
 import asyncpg.prepared_stmt
-import httpx
 import uvloop
 from tests.support.builders import coded_extension
 from tests.support.messages import contact, emis_patient, emis_service_request, message
@@ -51,11 +55,6 @@ SEARCH_SEED = 200
 SEARCH_MATCHES = 50
 MESSAGE_REFERRALS = 200
 PEOPLE = iter(range(1, 10_000_000))
-
-# httpx's ASGITransport tries `import sniffio` on every request; where sniffio is not installed
-# that failed import searches sys.path each time (about 0.5 ms of CPU per request here), a cost of
-# the client that is not the service's. A None entry makes the import fail at once.
-sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
 
 # The bench-peer sample (../shared/bench-peer/signpost_servicerequest.json).
 SAMPLE: dict[str, Any] = {
@@ -182,26 +181,102 @@ class Measured:
     statements: list[str] = field(default_factory=list)
 
 
-Operation = Callable[[int], Awaitable[None]]
+@dataclass(frozen=True)
+class Request:
+    """One request as the ASGI server hands it to the app, and the status it must answer."""
+
+    method: str
+    target: str  # path and query string, as a client sends them
+    body: bytes = b""
+    status: int = 200
 
 
-async def measure(trips: RoundTrips, operation: Operation, n: int, into: Measured) -> None:
-    """Run `operation(i)` for i in range(n), one at a time; add the per-operation figures."""
+def post(target: str, document: Any, status: int = 200) -> Request:
+    return Request("POST", target, json.dumps(document).encode(), status)
+
+
+def get(target: str) -> Request:
+    return Request("GET", target)
+
+
+class AsgiClient:
+    """Calls an ASGI app as a server does, with `headers` on every request."""
+
+    def __init__(self, app: Any, headers: dict[str, str]) -> None:
+        self.app = app
+        self.headers = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+
+    async def send(self, request: Request) -> bytes:
+        """The answer's body; a RuntimeError when its status is not the one expected."""
+        path, _, query = request.target.partition("?")
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0", "spec_version": "2.3"},
+            "http_version": "1.1",
+            "method": request.method,
+            "scheme": "http",
+            "server": ("referral.bench", 80),
+            "client": ("127.0.0.1", 50000),
+            "root_path": "",
+            "path": path,
+            "raw_path": path.encode(),
+            # Percent-encoded as a client sends it (`|` in tokens becomes %7C).
+            "query_string": quote(query, safe="=&").encode(),
+            "headers": [
+                (b"host", b"referral.bench"),
+                (b"content-length", str(len(request.body)).encode()),
+                *self.headers,
+            ],
+        }
+        answered = asyncio.Event()
+        status = 0
+        chunks: list[bytes] = []
+        sent_body = False
+
+        async def receive() -> dict[str, Any]:
+            nonlocal sent_body
+            if not sent_body:
+                sent_body = True
+                return {"type": "http.request", "body": request.body, "more_body": False}
+            await answered.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    answered.set()
+
+        await self.app(scope, receive, send)
+        body = b"".join(chunks)
+        if status != request.status:
+            raise RuntimeError(f"{request.method} {request.target}: {status} {body[:300]!r}")
+        return body
+
+
+# Makes the `index`th request of a round (not timed).
+Operation = Callable[[int], Request]
+
+
+async def measure(
+    client: AsgiClient, trips: RoundTrips, operation: Operation, n: int, into: Measured
+) -> None:
+    """Send `operation(i)` for i in range(n), one at a time, every request made before the
+    clock starts; add the per-operation figures."""
+    requests = [operation(index) for index in range(n)]
     trips.count = 0
     cpu, user, wall = time.process_time(), os.times().user, time.perf_counter()
-    for index in range(n):
+    for request in requests:
         trips.statements = []
-        await operation(index)
+        await client.send(request)
     into.cpu_ms.append((time.process_time() - cpu) * 1000 / n)
     into.user_ms.append((os.times().user - user) * 1000 / n)
     into.wall_ms.append((time.perf_counter() - wall) * 1000 / n)
     into.round_trips.append(trips.count / n)
     into.statements = trips.statements
-
-
-def _ok(response: httpx.Response, status: int = 200) -> None:
-    if response.status_code != status:
-        raise RuntimeError(f"{response.request.url}: {response.status_code} {response.text[:300]}")
 
 
 async def run(
@@ -220,32 +295,29 @@ async def run(
         export_worker_enabled=False,
     )
     app = create_app(settings)
-    headers = {
-        "Authorization": f"Bearer {token('referral:write', 'referral:read')}",
-        "Content-Type": "application/fhir+json",
-        # As wrk in bench-peer: no compression (httpx asks for gzip by default, and the
-        # service compresses answers over 1 KB when asked).
-        "Accept-Encoding": "identity",
-    }
+    # As wrk in bench-peer: no compression (the service compresses answers over 1 KB when a
+    # client asks for it).
+    client = AsgiClient(
+        app,
+        {
+            "Authorization": f"Bearer {token('referral:write', 'referral:read')}",
+            "Content-Type": "application/fhir+json",
+            "Accept": "application/fhir+json",
+        },
+    )
     async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(
-            transport=transport, base_url="http://referral.bench", headers=headers
-        ) as client:
-            return await _drive(client, n, rounds, profile)
+        return await _drive(client, n, rounds, profile)
 
 
 async def _drive(
-    client: httpx.AsyncClient, n: int, rounds: int, profile: str | None
+    client: AsgiClient, n: int, rounds: int, profile: str | None
 ) -> dict[str, Measured]:
     created: list[str] = []
     for index in range(SEARCH_SEED):
         reason = SEARCHED_REASON if index < SEARCH_MATCHES else None
-        response = await client.post(
-            "/fhir/ServiceRequest", json=referral(f"seed-{index}", reason=reason)
-        )
-        _ok(response, 201)
-        created.append(response.json()["id"])
+        document = referral(f"seed-{index}", reason=reason)
+        answer = await client.send(post("/fhir/ServiceRequest", document, 201))
+        created.append(json.loads(answer)["id"])
     messages = [
         emis_service_request(f"HOT-{index}", nhs_number=new_person())
         for index in range(MESSAGE_REFERRALS)
@@ -259,26 +331,23 @@ async def _drive(
             timestamp="2026-10-01T09:05:00Z",
             bundle_id=f"seed-{index}",
         )
-        _ok(await client.post("/fhir/$process-message", json=body))
+        await client.send(post("/fhir/$process-message", body))
     sent = iter(range(10_000_000))
 
-    async def create(index: int) -> None:
-        body = referral(f"create-{next(sent)}")
-        response = await client.post("/fhir/ServiceRequest", json=body)
-        _ok(response, 201)
+    def create(index: int) -> Request:
+        return post("/fhir/ServiceRequest", referral(f"create-{next(sent)}"), 201)
 
-    async def read(index: int) -> None:
-        _ok(await client.get(f"/fhir/ServiceRequest/{created[index % len(created)]}"))
+    def read(index: int) -> Request:
+        return get(f"/fhir/ServiceRequest/{created[index % len(created)]}")
 
-    async def search20(index: int) -> None:
-        response = await client.get(f"/fhir/ServiceRequest?reason-code={SEARCHED_REASON}")
-        _ok(response)
+    def search20(index: int) -> Request:
+        return get(f"/fhir/ServiceRequest?reason-code={SEARCHED_REASON}")
 
-    async def search1(index: int) -> None:
+    def search1(index: int) -> Request:
         value = f"seed-{index % SEARCH_SEED}"
-        _ok(await client.get(f"/fhir/ServiceRequest?identifier=urn:bench:hot-path|{value}"))
+        return get(f"/fhir/ServiceRequest?identifier=urn:bench:hot-path|{value}")
 
-    async def update_message(index: int) -> None:
+    def update_message(index: int) -> Request:
         unique = next(sent)
         request = messages[index % len(messages)]
         body = message(
@@ -287,7 +356,7 @@ async def _drive(
             timestamp="2026-10-05T12:00:00Z",
             bundle_id=f"update-{unique}",
         )
-        _ok(await client.post("/fhir/$process-message", json=body))
+        return post("/fhir/$process-message", body)
 
     operations: dict[str, Operation] = {
         "create": create,
@@ -299,18 +368,18 @@ async def _drive(
     results = {name: Measured() for name in operations}
     with counting_round_trips() as trips:
         for operation in operations.values():  # warm-up: caches and prepared statements
-            await measure(trips, operation, min(n, 50), Measured())
+            await measure(client, trips, operation, min(n, 50), Measured())
         if profile is not None:
             profiler = cProfile.Profile(time.process_time)
             profiler.enable()
-            await measure(trips, operations[profile], n, results[profile])
+            await measure(client, trips, operations[profile], n, results[profile])
             profiler.disable()
             pstats.Stats(profiler).sort_stats("tottime").print_stats(40)
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(60)
             return {profile: results[profile]}
         for _ in range(rounds):
             for name, operation in operations.items():
-                await measure(trips, operation, n, results[name])
+                await measure(client, trips, operation, n, results[name])
     return results
 
 

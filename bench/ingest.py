@@ -1,8 +1,10 @@
 """Message ingestion on PostgreSQL: `POST /fhir/$process-message` with 2 workers.
 
 Measures, under the same uvicorn settings as the other benchmarks:
-- a typical update message: one new contact (Encounter) for one of 500 referrals, carrying the
-  unchanged ServiceRequest, each request a new message id (target >= 1,500 messages/s);
+- a typical update message: one new contact (Encounter) for one of 500 referrals (of 500
+  people, as a service's referrals are: one person's many referrals would all link to each
+  other), carrying the unchanged ServiceRequest, each request a new message id (target >= 1,500
+  messages/s);
 - a replay of messages already processed (the same Bundle ids sent again: integrations resend).
 Referrals are seeded first through `new` messages.
 """
@@ -12,10 +14,12 @@ import json
 import os
 import sys
 import tempfile
+from itertools import islice
 from pathlib import Path
 
 import httpx
 from tests.support.messages import contact, emis_patient, emis_service_request, message
+from tests.support.reports import synthetic_nhs_numbers
 
 from bench.common import (
     Load,
@@ -33,6 +37,8 @@ UPDATE_TARGET = 1500
 REFERRALS = 500
 WORKERS = int(os.environ.get("SIGNPOST_BENCH_WORKERS", "2"))
 DURATION = int(os.environ.get("SIGNPOST_BENCH_SECONDS", "10"))
+# The NHS number of each referral's person, by the referral's number.
+PEOPLE = list(islice(synthetic_nhs_numbers(), REFERRALS))
 
 # Each request: a unique message and contact id, and one of the seeded referrals in turn.
 _LUA = r"""
@@ -41,6 +47,10 @@ wrk.method = "POST"
 local body = os.getenv("WRK_BODY")
 local referrals = tonumber(os.getenv("WRK_REFERRALS"))
 local replay = os.getenv("WRK_REPLAY") == "1"
+local people = {}
+for value in string.gmatch(os.getenv("WRK_PEOPLE"), "[^,]+") do
+  people[#people + 1] = value
+end
 for key, value in string.gmatch(headers, '"([^"]+)"%s*:%s*"([^"]*)"') do
   wrk.headers[key] = value
 end
@@ -64,6 +74,7 @@ function request()
   if replay then referral = tostring(n) end
   local this_body = string.gsub(body, "MSGMARKER", unique)
   this_body = string.gsub(this_body, "REFMARKER", referral)
+  this_body = string.gsub(this_body, "NHSMARKER", people[tonumber(referral) + 1])
   return wrk.format(nil, nil, nil, this_body)
 end
 function done(summary, latency, requests)
@@ -79,7 +90,7 @@ end
 
 def update_template() -> str:
     """A typical update: the unchanged ServiceRequest plus one new attended contact."""
-    request = emis_service_request("BENCH-REFMARKER")
+    request = emis_service_request("BENCH-REFMARKER", nhs_number="NHSMARKER")
     update = message(
         request,
         contact("contact-MSGMARKER", "2026-10-05T10:00:00Z"),
@@ -94,11 +105,11 @@ async def _seed(url: str, headers: dict[str, str]) -> None:
         semaphore = asyncio.Semaphore(16)
 
         async def one(index: int) -> None:
-            request = emis_service_request(f"BENCH-{index}")
+            request = emis_service_request(f"BENCH-{index}", nhs_number=PEOPLE[index])
             body = message(
                 request,
                 reason_code="new",
-                patient=emis_patient(),
+                patient=emis_patient(PEOPLE[index]),
                 timestamp="2026-10-01T09:05:00Z",
                 bundle_id=f"seed-{index}",
             )
@@ -114,7 +125,11 @@ async def _process_replay_set(url: str, headers: dict[str, str]) -> None:
     template = update_template()
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as client:
         for index in range(REFERRALS):
-            body = template.replace("MSGMARKER", f"replay-{index}").replace("REFMARKER", str(index))
+            body = (
+                template.replace("MSGMARKER", f"replay-{index}")
+                .replace("REFMARKER", str(index))
+                .replace("NHSMARKER", PEOPLE[index])
+            )
             response = await client.post("/fhir/$process-message", content=body)
             response.raise_for_status()
 
@@ -131,6 +146,7 @@ def drive(
             "WRK_HEADERS": json.dumps(headers),
             "WRK_REFERRALS": str(REFERRALS),
             "WRK_REPLAY": "1" if replay else "0",
+            "WRK_PEOPLE": ",".join(PEOPLE),
         }
         command = [
             ensure_wrk(),

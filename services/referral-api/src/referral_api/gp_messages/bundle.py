@@ -88,10 +88,6 @@ def gp_record_code(event: Event, reason: Concept | None) -> Concept | None:
     return None
 
 
-def _coding(concept: Concept) -> dict[str, str]:
-    return {"system": concept.system, "code": concept.code, "display": concept.display}
-
-
 def _full_url(identifier: str) -> str:
     return f"urn:uuid:{identifier}"
 
@@ -151,7 +147,7 @@ def build(
             period["end"] = instant(event_at)
         task["executionPeriod"] = period
     if reason is not None:
-        task["statusReason"] = {"coding": [_coding(reason)], "text": reason.display}
+        task["statusReason"] = {"coding": [reason.coding()], "text": reason.display}
     if receiver_ods:
         task["owner"] = {"identifier": {"system": systems.ODS_ORGANIZATION, "value": receiver_ods}}
 
@@ -195,7 +191,7 @@ def build(
             "id": record_id,
             "meta": {"profile": [profiles.GP_RECORD_ENTRY_PROFILE]},
             "status": "final",
-            "code": {"coding": [_coding(record)], "text": record.display},
+            "code": {"coding": [record.coding()], "text": record.display},
             "basedOn": [referral_reference],
             "effectiveDateTime": instant(event_at),
         }

@@ -52,7 +52,7 @@ SOURCE = {
 
 def _coding(concept: Concept | None, what: str) -> dict[str, str]:
     assert concept is not None, f"{what} is missing from the shared code lists"
-    return {"system": concept.system, "code": concept.code, "display": concept.display}
+    return concept.coding()
 
 
 def message_id(response_id: str) -> str:

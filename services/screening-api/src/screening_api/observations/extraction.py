@@ -41,10 +41,6 @@ class ExtractedObservation:
     resource: str
 
 
-def _coding(concept: Concept) -> dict[str, str]:
-    return {"system": concept.system, "code": concept.code, "display": concept.display}
-
-
 def _lookup(system: str, code: str) -> Concept:
     concept = codes.screening_answers().get(system, code)
     assert concept is not None, f"{system}|{code} missing from the screening-answers code list"
@@ -61,9 +57,9 @@ def extract_observations(
     recorded_at: datetime,
 ) -> list[ExtractedObservation]:
     """The Observations of a completed response, in question order."""
-    survey = _coding(_lookup(OBSERVATION_CATEGORY, "survey"))
-    social_history = _coding(_lookup(OBSERVATION_CATEGORY, "social-history"))
-    positive = _coding(_lookup(INTERPRETATION, "POS"))
+    survey = _lookup(OBSERVATION_CATEGORY, "survey").coding()
+    social_history = _lookup(OBSERVATION_CATEGORY, "social-history").coding()
+    positive = _lookup(INTERPRETATION, "POS").coding()
     extracted = []
     for item in tool.items:
         offered = {option.code: option for option in item.answers}

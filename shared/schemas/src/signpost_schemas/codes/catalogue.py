@@ -36,6 +36,10 @@ class Concept:
     def is_local(self) -> bool:
         return self.system.startswith(systems.LOCAL_BASE)
 
+    def coding(self) -> dict[str, str]:
+        """The concept as a FHIR Coding (system, code and display)."""
+        return {"system": self.system, "code": self.code, "display": self.display}
+
 
 class CodeList:
     """The concepts of one CSV file: a value set that may span several code systems."""

@@ -38,3 +38,11 @@ _CASE_VARIANTS: Final = {
 def normalise_system(system: str) -> str:
     """Return the canonical spelling of an identifier system URI."""
     return _CASE_VARIANTS.get(system, system)
+
+
+def ods_code(system: str | None, value: str | None) -> str | None:
+    """The ODS organisation code an identifier carries, upper-cased as records store it; None
+    when its system (in any spelling `normalise_system` knows) is another or it has no value."""
+    if system is None or not value or normalise_system(system) != ODS_ORGANIZATION:
+        return None
+    return value.strip().upper()

@@ -215,13 +215,9 @@ class MessagePatient(FhirResource):
         """The registered GP practice's ODS code, from `generalPractitioner`."""
         for reference in self.generalPractitioner or []:
             identifier = reference.identifier
-            if (
-                identifier
-                and identifier.system
-                and identifier.value
-                and (systems.normalise_system(identifier.system) == systems.ODS_ORGANIZATION)
-            ):
-                return identifier.value.strip().upper()
+            code = systems.ods_code(identifier.system, identifier.value) if identifier else None
+            if code is not None:
+                return code
         return None
 
     def extension_concept(self, url: str) -> CodeableConcept | None:

@@ -277,7 +277,5 @@ def clinic_of(
 
 
 def _ods_code(system: str | None, value: str | None) -> str | None:
-    if systems.normalise_system(system or "") != systems.ODS_ORGANIZATION or not value:
-        return None
-    code = value.strip().upper()
-    return code if re.match(ODS_CODE_PATTERN, code) else None
+    code = systems.ods_code(system, value)
+    return code if code is not None and re.match(ODS_CODE_PATTERN, code) else None

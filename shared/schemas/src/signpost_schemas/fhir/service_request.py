@@ -216,11 +216,7 @@ class OrganisationReference(FhirModel):
 def _ods_code_of(reference: Reference) -> str | None:
     """The ODS organisation code a reference names by identifier, upper-cased; else None."""
     identifier = reference.identifier
-    if identifier is None or identifier.system is None or identifier.value is None:
-        return None
-    if systems.normalise_system(identifier.system) != systems.ODS_ORGANIZATION:
-        return None
-    return identifier.value.strip().upper()
+    return None if identifier is None else systems.ods_code(identifier.system, identifier.value)
 
 
 class ServiceRequest(FhirResource):

@@ -43,6 +43,7 @@ import asyncpg.prepared_stmt
 import uvloop
 from tests.support.builders import coded_extension
 from tests.support.messages import contact, emis_patient, emis_service_request, message
+from tests.support.reports import synthetic_nhs_numbers
 
 from bench.common import drop, migrated_postgres, token
 from referral_api.config import ReferralSettings
@@ -54,7 +55,8 @@ SEARCHED_REASON = "733423003"  # food insecurity: in the search seed only, never
 SEARCH_SEED = 200
 SEARCH_MATCHES = 50
 MESSAGE_REFERRALS = 200
-PEOPLE = iter(range(1, 10_000_000))
+# Each new person's NHS number (the 999 test range), never the same one twice.
+PEOPLE = synthetic_nhs_numbers()
 
 # The bench-peer sample (../shared/bench-peer/signpost_servicerequest.json).
 SAMPLE: dict[str, Any] = {
@@ -101,20 +103,11 @@ SAMPLE: dict[str, Any] = {
 }
 
 
-def new_person() -> str:
-    """A valid NHS number (Modulus 11) in the unissued 99 range, never the same one twice."""
-    while True:
-        stem = f"99{next(PEOPLE):07d}"
-        check = 11 - sum(int(d) * (10 - i) for i, d in enumerate(stem)) % 11
-        if check != 10:
-            return stem + ("0" if check == 11 else str(check))
-
-
 def referral(identifier: str, *, reason: str | None = None) -> dict[str, Any]:
     """The sample with its own identifier and a new person; `reason` replaces the second one."""
     body = copy.deepcopy(SAMPLE)
     body["identifier"] = [{"system": "urn:bench:hot-path", "value": identifier}]
-    body["subject"]["identifier"]["value"] = new_person()
+    body["subject"]["identifier"]["value"] = next(PEOPLE)
     if reason is not None:
         body["reasonCode"][1] = {"coding": [{"system": systems.SNOMED, "code": reason}]}
     return body
@@ -319,7 +312,7 @@ async def _drive(
         answer = await client.send(post("/fhir/ServiceRequest", document, 201))
         created.append(json.loads(answer)["id"])
     messages = [
-        emis_service_request(f"HOT-{index}", nhs_number=new_person())
+        emis_service_request(f"HOT-{index}", nhs_number=next(PEOPLE))
         for index in range(MESSAGE_REFERRALS)
     ]
     for index, request in enumerate(messages):

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.support.processes import captured
 from tests.support.tools import requires_tools
 
 NODE_BIN = Path(__file__).parent / "node" / "node_modules" / ".bin"
@@ -49,12 +50,4 @@ ENVIRONMENT = {
 
 def run(*command: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """Run a tool (bounded in time), capturing what it prints."""
-    return subprocess.run(  # noqa: S603 (fixed tools, arguments built here)
-        [str(part) for part in command],
-        cwd=cwd,
-        env=ENVIRONMENT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    return captured(command, cwd=cwd, env=ENVIRONMENT, timeout=300)

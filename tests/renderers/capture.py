@@ -14,7 +14,6 @@ import functools
 import json
 import os
 import shutil
-import subprocess
 import tempfile
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from screening_api.questionnaires.tools import packaged_tools
+from tests.support.processes import captured
 
 HERE = Path(__file__).parent
 FIXTURES = HERE.parent / "screening" / "fixtures" / "renderers"
@@ -87,14 +87,11 @@ def _drive(renderer: str, base: str, scenario: dict[str, Any], work: Path) -> di
     path = work / "scenario.json"
     path.write_text(json.dumps(scenario))
     chromium = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-    done = subprocess.run(  # noqa: S603 (our own driver, fixed arguments)
-        ["node", str(HERE / "drive.mjs"), renderer, base, str(path)],  # noqa: S607
+    done = captured(
+        ["node", HERE / "drive.mjs", renderer, base, path],
         cwd=HERE,
-        capture_output=True,
-        text=True,
         timeout=120,
         env={**os.environ, "CHROMIUM_PATH": chromium},
-        check=False,
     )
     if done.returncode != 0:
         raise RuntimeError(f"{renderer}: {done.stderr}")

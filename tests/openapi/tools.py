@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from tests.support.processes import captured
-from tests.support.tools import requires_tools
+from tests.support.tools import missing, requires_tools
 
 NODE_BIN = Path(__file__).parent / "node" / "node_modules" / ".bin"
 VENV_BIN = Path(sys.executable).parent
@@ -23,17 +23,13 @@ TSC = NODE_BIN / "tsc"
 OPENAPI_PYTHON_CLIENT = VENV_BIN / "openapi-python-client"
 SERVICES = ("referral", "directory", "screening")
 
-MISSING = [
-    name
-    for name, there in (
-        ("node", shutil.which("node") is not None),
-        ("@redocly/cli", REDOCLY.exists()),
-        ("openapi-typescript", OPENAPI_TYPESCRIPT.exists()),
-        ("typescript", TSC.exists()),
-        ("openapi-python-client", OPENAPI_PYTHON_CLIENT.exists()),
-    )
-    if not there
-]
+MISSING = missing(
+    ("node", shutil.which("node") is not None),
+    ("@redocly/cli", REDOCLY.exists()),
+    ("openapi-typescript", OPENAPI_TYPESCRIPT.exists()),
+    ("typescript", TSC.exists()),
+    ("openapi-python-client", OPENAPI_PYTHON_CLIENT.exists()),
+)
 requires_openapi_tools = requires_tools(
     MISSING, "tests/openapi/node/setup.sh and make venv", "SIGNPOST_REQUIRE_OPENAPI_TOOLS"
 )

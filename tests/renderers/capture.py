@@ -13,7 +13,6 @@ renderer or a questionnaire changes.
 import functools
 import json
 import os
-import shutil
 import tempfile
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -22,6 +21,7 @@ from typing import Any
 
 from screening_api.questionnaires.tools import packaged_tools
 from tests.support.processes import captured
+from tests.support.tools import CHROMIUM
 
 HERE = Path(__file__).parent
 FIXTURES = HERE.parent / "screening" / "fixtures" / "renderers"
@@ -86,7 +86,7 @@ def _questionnaire(name: str) -> dict[str, Any]:
 def _drive(renderer: str, base: str, scenario: dict[str, Any], work: Path) -> dict[str, Any]:
     path = work / "scenario.json"
     path.write_text(json.dumps(scenario))
-    chromium = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+    chromium = CHROMIUM or "/usr/bin/chromium"
     done = captured(
         ["node", HERE / "drive.mjs", renderer, base, path],
         cwd=HERE,

@@ -6,8 +6,26 @@ pass by not running.
 """
 
 import os
+import shutil
 
 import pytest
+
+# The browser the headless-Chromium suites drive (Debian's, or the one CHROMIUM_PATH names).
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
+
+
+def missing(*tools: tuple[str, bool]) -> list[str]:
+    """The names of `tools`, each (name, whether it is there), that are not there."""
+    return [name for name, there in tools if not there]
+
+
+def missing_for_chromium(*tools: tuple[str, bool]) -> list[str]:
+    """What a suite driving headless Chromium from node misses: the browser, node, then `tools`."""
+    return missing(
+        ("Debian chromium", CHROMIUM is not None),
+        ("node", shutil.which("node") is not None),
+        *tools,
+    )
 
 
 def requires_tools(missing: list[str], setup: str, require_variable: str) -> pytest.MarkDecorator:

@@ -4,6 +4,9 @@ A kept input answers its status, is readable afterwards and carries each expecte
 warning; a refused one answers a 4xx OperationOutcome naming the element, and nothing is stored.
 """
 
+from collections.abc import Iterator
+from typing import Any
+
 import nhs_number
 import pytest
 
@@ -25,30 +28,27 @@ from tests.corpus.corpus import (
 CASES = load_cases()
 
 
-def _codings(document: object) -> list[dict[str, object]]:
-    found: list[dict[str, object]] = []
+def _objects(document: object) -> Iterator[dict[str, Any]]:
+    """Every JSON object in `document`, itself included, at any depth."""
     if isinstance(document, dict):
-        if "system" in document and "code" in document:
-            found.append(document)
+        yield document
         for value in document.values():
-            found += _codings(value)
+            yield from _objects(value)
     elif isinstance(document, list):
         for value in document:
-            found += _codings(value)
-    return found
+            yield from _objects(value)
+
+
+def _codings(document: object) -> list[dict[str, Any]]:
+    return [found for found in _objects(document) if "system" in found and "code" in found]
 
 
 def _nhs_numbers(document: object) -> list[str]:
-    found: list[str] = []
-    if isinstance(document, dict):
-        if systems.normalise_system(str(document.get("system"))) == systems.NHS_NUMBER:
-            found.append(str(document.get("value")))
-        for value in document.values():
-            found += _nhs_numbers(value)
-    elif isinstance(document, list):
-        for value in document:
-            found += _nhs_numbers(value)
-    return found
+    return [
+        str(found.get("value"))
+        for found in _objects(document)
+        if systems.normalise_system(str(found.get("system"))) == systems.NHS_NUMBER
+    ]
 
 
 def test_the_corpus_covers_every_sender_and_outcome() -> None:

@@ -40,12 +40,17 @@ def answer(link_id: str, **value: Any) -> dict[str, Any]:
     return {"linkId": link_id, "answer": [value]}
 
 
+def when(question: str, operator: str = "=", **expected: Any) -> dict[str, Any]:
+    """An enableWhen condition on the answer to `question`."""
+    return {"question": question, "operator": operator, **expected}
+
+
 def conditional(operator: str, **expected: Any) -> dict[str, Any]:
     return {
         "linkId": "follow-up",
         "type": "string",
         "required": True,
-        "enableWhen": [{"question": "q", "operator": operator, **expected}],
+        "enableWhen": [when("q", operator, **expected)],
     }
 
 
@@ -126,8 +131,8 @@ def test_enable_behavior_all_and_any(behavior, answers, enabled):
             "type": "string",
             "enableBehavior": behavior,
             "enableWhen": [
-                {"question": "a", "operator": "=", "answerInteger": 1},
-                {"question": "b", "operator": "=", "answerInteger": 1},
+                when("a", answerInteger=1),
+                when("b", answerInteger=1),
             ],
         },
     )
@@ -142,12 +147,12 @@ def test_answers_to_a_disabled_item_do_not_enable_others():
         {
             "linkId": "b",
             "type": "boolean",
-            "enableWhen": [{"question": "a", "operator": "=", "answerBoolean": True}],
+            "enableWhen": [when("a", answerBoolean=True)],
         },
         {
             "linkId": "c",
             "type": "string",
-            "enableWhen": [{"question": "b", "operator": "=", "answerBoolean": True}],
+            "enableWhen": [when("b", answerBoolean=True)],
         },
     )
     given = response(answer("a", valueBoolean=False), answer("b", valueBoolean=True))
@@ -161,7 +166,7 @@ def test_children_of_a_disabled_group_are_disabled():
         {
             "linkId": "g",
             "type": "group",
-            "enableWhen": [{"question": "a", "operator": "=", "answerBoolean": True}],
+            "enableWhen": [when("a", answerBoolean=True)],
             "item": [{"linkId": "g1", "type": "string", "required": True}],
         },
     )
@@ -260,7 +265,7 @@ def test_in_progress_responses_skip_required_and_enablement_rules():
             "linkId": "b",
             "type": "string",
             "required": True,
-            "enableWhen": [{"question": "a", "operator": "=", "answerBoolean": True}],
+            "enableWhen": [when("a", answerBoolean=True)],
         },
     )
     draft = response(answer("b", valueString="early"), status="in-progress")
@@ -297,8 +302,8 @@ def test_questionnaire_invariants_are_reported():
             "type": "string",
             "answerValueSet": "urn:vs",
             "enableWhen": [
-                {"question": "zz", "operator": "exists", "answerBoolean": True},
-                {"question": "a", "operator": "exists", "answerBoolean": True},
+                when("zz", "exists", answerBoolean=True),
+                when("a", "exists", answerBoolean=True),
             ],
         },
         {

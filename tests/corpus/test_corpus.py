@@ -4,7 +4,6 @@ A kept input answers its status, is readable afterwards and carries each expecte
 warning; a refused one answers a 4xx OperationOutcome naming the element, and nothing is stored.
 """
 
-from collections.abc import Iterator
 from typing import Any
 
 import nhs_number
@@ -16,6 +15,7 @@ from tests.corpus.conftest import Stack
 from tests.corpus.corpus import (
     GAP_CODES,
     Case,
+    json_objects,
     load_cases,
     missing_warnings,
     readable,
@@ -28,25 +28,14 @@ from tests.corpus.corpus import (
 CASES = load_cases()
 
 
-def _objects(document: object) -> Iterator[dict[str, Any]]:
-    """Every JSON object in `document`, itself included, at any depth."""
-    if isinstance(document, dict):
-        yield document
-        for value in document.values():
-            yield from _objects(value)
-    elif isinstance(document, list):
-        for value in document:
-            yield from _objects(value)
-
-
 def _codings(document: object) -> list[dict[str, Any]]:
-    return [found for found in _objects(document) if "system" in found and "code" in found]
+    return [found for found in json_objects(document) if "system" in found and "code" in found]
 
 
 def _nhs_numbers(document: object) -> list[str]:
     return [
         str(found.get("value"))
-        for found in _objects(document)
+        for found in json_objects(document)
         if systems.normalise_system(str(found.get("system"))) == systems.NHS_NUMBER
     ]
 

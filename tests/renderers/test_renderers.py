@@ -9,10 +9,8 @@ Needs Debian chromium and `tests/renderers/setup.sh` (npm packages and the Smart
 skipped with the reason when they are missing, unless SIGNPOST_REQUIRE_RENDERERS=1 (CI).
 """
 
-import asyncio
 import functools
 import json
-import os
 import threading
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -24,7 +22,7 @@ import pytest
 
 from tests.screening.builders import NHS_NUMBER, outcome_of, with_subject
 from tests.support.clients import bearer
-from tests.support.tools import CHROMIUM, missing_for_chromium, requires_tools
+from tests.support.tools import drive_chromium, missing_for_chromium, requires_tools
 
 HERE = Path(__file__).parent
 LOINC = "http://loinc.org"
@@ -81,20 +79,9 @@ async def _drive(
             }
         )
     )
-    process = await asyncio.create_subprocess_exec(
-        "node",
-        str(HERE / "drive.mjs"),
-        renderer,
-        pages,
-        str(scenario),
-        cwd=HERE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, "CHROMIUM_PATH": str(CHROMIUM)},
+    result = await drive_chromium(
+        HERE / "drive.mjs", renderer, pages, str(scenario), cwd=HERE, seconds=60
     )
-    stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
-    assert process.returncode == 0, stderr.decode()
-    result: dict[str, Any] = json.loads(stdout)
     assert result["externalRequests"] == []
     assert result["pageErrors"] == []
     return result

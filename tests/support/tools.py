@@ -5,8 +5,12 @@ variable it names is 1 (CI sets each), a missing tool fails the run instead, so 
 pass by not running.
 """
 
+import asyncio
+import json
 import os
 import shutil
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,3 +39,23 @@ def requires_tools(missing: list[str], setup: str, require_variable: str) -> pyt
     if missing and os.environ.get(require_variable) == "1":
         raise RuntimeError(f"{reason} ({require_variable}=1: these tests must run)")
     return pytest.mark.skipif(bool(missing), reason=reason)
+
+
+async def drive_chromium(
+    script: Path, *arguments: str, seconds: float, cwd: Path | None = None
+) -> dict[str, Any]:
+    """Run the node `script` that drives headless Chromium with `arguments`, check it ended well
+    within `seconds`, and return the JSON result it prints."""
+    process = await asyncio.create_subprocess_exec(
+        "node",
+        str(script),
+        *arguments,
+        cwd=cwd,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "CHROMIUM_PATH": str(CHROMIUM)},
+    )
+    stdout, stderr = await asyncio.wait_for(process.communicate(), seconds)
+    assert process.returncode == 0, stderr.decode()
+    result: dict[str, Any] = json.loads(stdout)
+    return result

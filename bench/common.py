@@ -10,18 +10,16 @@ import asyncio
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
+from tests.support.processes import answers_ping, free_port
 
 from signpost_platform import devdb
 from signpost_platform.auth import mint_development_token
@@ -48,12 +46,6 @@ def ensure_wrk() -> str:
     if not found:
         raise SystemExit("wrk is needed for the benchmarks: apt-get install wrk")
     return found
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def migrated_postgres(service: str) -> str:
@@ -107,16 +99,8 @@ def uvicorn_command(factory: str, port: int) -> list[str]:
 
 def wait_until_up(url: str, factory: str, process: subprocess.Popen[bytes]) -> None:
     """Return once `url` answers `/_ping`; raise if the process exits or a minute passes."""
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{url}/_ping", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"{factory} did not start")
-        time.sleep(0.2)
+    if not answers_ping(url, process, within=60, interval=0.2, request_timeout=1):
+        raise RuntimeError(f"{factory} did not start")
 
 
 @contextmanager

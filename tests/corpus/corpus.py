@@ -142,16 +142,22 @@ def names(actual: str, expected: str) -> bool:
     return False
 
 
-def outcomes(document: Any) -> Iterator[dict[str, Any]]:
-    """Every OperationOutcome in a response (itself, a Bundle entry or a contained one)."""
+def json_objects(document: Any) -> Iterator[dict[str, Any]]:
+    """Every JSON object in `document`, itself included, at any depth."""
     if isinstance(document, dict):
-        if document.get("resourceType") == "OperationOutcome":
-            yield document
+        yield document
         for value in document.values():
-            yield from outcomes(value)
+            yield from json_objects(value)
     elif isinstance(document, list):
         for value in document:
-            yield from outcomes(value)
+            yield from json_objects(value)
+
+
+def outcomes(document: Any) -> Iterator[dict[str, Any]]:
+    """Every OperationOutcome in a response (itself, a Bundle entry or a contained one)."""
+    for found in json_objects(document):
+        if found.get("resourceType") == "OperationOutcome":
+            yield found
 
 
 def gaps_in(response: httpx.Response, body: Any) -> list[tuple[str, str]]:

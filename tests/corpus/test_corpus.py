@@ -4,6 +4,8 @@ A kept input answers its status, is readable afterwards and carries each expecte
 warning; a refused one answers a 4xx OperationOutcome naming the element, and nothing is stored.
 """
 
+from typing import Any
+
 import nhs_number
 import pytest
 
@@ -13,6 +15,7 @@ from tests.corpus.conftest import Stack
 from tests.corpus.corpus import (
     GAP_CODES,
     Case,
+    json_objects,
     load_cases,
     missing_warnings,
     readable,
@@ -25,30 +28,16 @@ from tests.corpus.corpus import (
 CASES = load_cases()
 
 
-def _codings(document: object) -> list[dict[str, object]]:
-    found: list[dict[str, object]] = []
-    if isinstance(document, dict):
-        if "system" in document and "code" in document:
-            found.append(document)
-        for value in document.values():
-            found += _codings(value)
-    elif isinstance(document, list):
-        for value in document:
-            found += _codings(value)
-    return found
+def _codings(document: object) -> list[dict[str, Any]]:
+    return [found for found in json_objects(document) if "system" in found and "code" in found]
 
 
 def _nhs_numbers(document: object) -> list[str]:
-    found: list[str] = []
-    if isinstance(document, dict):
-        if systems.normalise_system(str(document.get("system"))) == systems.NHS_NUMBER:
-            found.append(str(document.get("value")))
-        for value in document.values():
-            found += _nhs_numbers(value)
-    elif isinstance(document, list):
-        for value in document:
-            found += _nhs_numbers(value)
-    return found
+    return [
+        str(found.get("value"))
+        for found in json_objects(document)
+        if systems.normalise_system(str(found.get("system"))) == systems.NHS_NUMBER
+    ]
 
 
 def test_the_corpus_covers_every_sender_and_outcome() -> None:

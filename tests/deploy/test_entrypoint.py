@@ -9,11 +9,9 @@ development auth, since no JWKS is reachable here.
 
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +21,7 @@ import pytest
 
 from signpost_platform.migrations import head_revisions
 from tests.deploy.artefacts import ENTRYPOINT, REPO, SERVICES, ServiceSpec
+from tests.support.processes import answers_ping, captured, free_port
 
 pytestmark = pytest.mark.sqlite_only
 
@@ -49,12 +48,6 @@ class Running:
     log: Path
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _environment(service: ServiceSpec, folder: Path, port: int) -> dict[str, str]:
     inherited = {k: v for k, v in os.environ.items() if not k.startswith(OUR_VARIABLES)}
     return {
@@ -73,35 +66,26 @@ def _environment(service: ServiceSpec, folder: Path, port: int) -> dict[str, str
 def _entrypoint(
     *arguments: str, environment: dict[str, str], cwd: Path
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603 (the script under test, fixed arguments)
-        [str(ENTRYPOINT), *arguments],
-        env=environment,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return captured([ENTRYPOINT, *arguments], env=environment, cwd=cwd, timeout=120)
 
 
 def _wait_until_answering(running: Running) -> None:
-    deadline = time.monotonic() + STARTUP_LIMIT_SECONDS
-    while True:
-        try:
-            if httpx.get(f"{running.url}/_ping", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        if running.process.poll() is not None or time.monotonic() > deadline:
-            pytest.fail(f"{running.service.name} did not start:\n{running.log.read_text()[-3000:]}")
-        time.sleep(0.1)
+    up = answers_ping(
+        running.url,
+        running.process,
+        within=STARTUP_LIMIT_SECONDS,
+        interval=0.1,
+        request_timeout=2,
+    )
+    if not up:
+        pytest.fail(f"{running.service.name} did not start:\n{running.log.read_text()[-3000:]}")
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Running]]:
     """The three services migrated and served by the entry point, from a foreign working folder."""
     folder = tmp_path_factory.mktemp("entrypoint")
-    ports = {service.name: _free_port() for service in SERVICES}
+    ports = {service.name: free_port() for service in SERVICES}
     environments = {s.name: _environment(s, folder, ports[s.name]) for s in SERVICES}
     environments["screening"]["SCREENING_REFERRAL_API_URL"] = (
         f"http://127.0.0.1:{ports['referral']}"
@@ -255,7 +239,7 @@ def test_ping_command_reports_a_healthy_service(
 
 
 def test_ping_command_fails_when_nothing_answers(stack: dict[str, Running]) -> None:
-    environment = {**stack["referral"].environment, "SIGNPOST_PORT": str(_free_port())}
+    environment = {**stack["referral"].environment, "SIGNPOST_PORT": str(free_port())}
     assert _entrypoint("referral", "ping", environment=environment, cwd=REPO).returncode != 0
 
 

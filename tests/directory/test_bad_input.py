@@ -2,22 +2,15 @@
 
 import pytest
 
+UNKNOWN = "5c1b2f7e-0a0a-4b4b-8c8c-9d9d9d9d9d9d"  # a well-formed id no record has
 BAD_QUERIES = {
     "malformed postcode": ("/services?postcode=NOT1&proximity=1000", 400, "postcode"),
     "postcode not in the lookup": ("/services?postcode=ZE2+9ZZ&proximity=1000", 400, "postcode"),
     "negative proximity": ("/services?postcode=E15+1DA&proximity=-5", 400, "proximity"),
     "proximity over the cap": ("/services?postcode=E15+1DA&proximity=900000", 400, "proximity"),
     "proximity without a place": ("/service_at_locations?proximity=500", 400, "proximity"),
-    "unknown taxonomy term": (
-        "/services?taxonomy_term_id=5c1b2f7e-0a0a-4b4b-8c8c-9d9d9d9d9d9d",
-        400,
-        "taxonomy_term_id",
-    ),
-    "unknown taxonomy": (
-        "/services?taxonomy_id=5c1b2f7e-0a0a-4b4b-8c8c-9d9d9d9d9d9d",
-        400,
-        "taxonomy_id",
-    ),
+    "unknown taxonomy term": (f"/services?taxonomy_term_id={UNKNOWN}", 400, "taxonomy_term_id"),
+    "unknown taxonomy": (f"/services?taxonomy_id={UNKNOWN}", 400, "taxonomy_id"),
     "taxonomy term not a uuid": ("/services?taxonomy_term_id=housing", 400, "taxonomy_term_id"),
     "unknown need": ("/services?need=no-such-need", 400, "need"),
     "page 0": ("/services?page=0", 400, "page"),
@@ -33,15 +26,16 @@ BAD_QUERIES = {
     "lat without lon": ("/services?lat=51.5", 400, "lat"),
     "bad format": ("/services?format=xml", 400, "format"),
     "invalid uuid in path": ("/services/not-a-uuid", 400, "id"),
-    "unknown service": ("/services/5c1b2f7e-0a0a-4b4b-8c8c-9d9d9d9d9d9d", 404, "id"),
-    "unknown organisation": ("/organizations/5c1b2f7e-0a0a-4b4b-8c8c-9d9d9d9d9d9d", 404, "id"),
-    "unknown term": ("/taxonomy_terms/5c1b2f7e-0a0a-4b4b-8c8c-9d9d9d9d9d9d", 404, "id"),
-    "unknown taxonomy by id": ("/taxonomies/5c1b2f7e-0a0a-4b4b-8c8c-9d9d9d9d9d9d", 404, "id"),
-    "unknown service at location": (
-        "/service_at_locations/5c1b2f7e-0a0a-4b4b-8c8c-9d9d9d9d9d9d",
-        404,
-        "id",
-    ),
+    **{
+        f"unknown {record}": (f"{path}/{UNKNOWN}", 404, "id")
+        for record, path in (
+            ("service", "/services"),
+            ("organisation", "/organizations"),
+            ("term", "/taxonomy_terms"),
+            ("taxonomy by id", "/taxonomies"),
+            ("service at location", "/service_at_locations"),
+        )
+    },
     "feed cursor not a number": ("/changes?afterChangeNumber=abc", 400, "afterChangeNumber"),
     "feed cursor doubly negative": ("/changes?afterChangeNumber=--5", 400, "afterChangeNumber"),
     "page in superscript digits": ("/services?page=%C2%B2", 400, "page"),

@@ -33,7 +33,7 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.openapi.apps import APPS
 from tests.openapi.spec_rules import every_scope
-from tests.support.documented import documented_creates, fresh, operations
+from tests.support.documented import CreateRounds, fresh, operations
 
 SCENARIOS = 10
 STEPS = 6
@@ -117,13 +117,8 @@ def _create_documented_records(
 ) -> None:
     """Send every documented create as it is, so the records the examples name exist (the
     directory's service example names the organisation and location of the others)."""
-    waiting = documented_creates(document)
-    for _attempt in range(len(waiting)):
-        failed = []
-        for path, media_type, example in waiting:
-            case = schema[path]["POST"].Case(body=example, media_type=media_type)
-            if case.call(headers=token).status_code >= 300:
-                failed.append((path, media_type, example))
-        if len(failed) in (0, len(waiting)):
-            return
-        waiting = failed
+    rounds = CreateRounds(document)
+    for path, media_type, example in rounds:
+        case = schema[path]["POST"].Case(body=example, media_type=media_type)
+        if case.call(headers=token).status_code >= 300:
+            rounds.again((path, media_type, example))

@@ -12,7 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.support.tools import requires_tools
+from tests.support.processes import captured
+from tests.support.tools import missing, requires_tools
 
 NODE_BIN = Path(__file__).parent / "node" / "node_modules" / ".bin"
 VENV_BIN = Path(sys.executable).parent
@@ -22,17 +23,13 @@ TSC = NODE_BIN / "tsc"
 OPENAPI_PYTHON_CLIENT = VENV_BIN / "openapi-python-client"
 SERVICES = ("referral", "directory", "screening")
 
-MISSING = [
-    name
-    for name, there in (
-        ("node", shutil.which("node") is not None),
-        ("@redocly/cli", REDOCLY.exists()),
-        ("openapi-typescript", OPENAPI_TYPESCRIPT.exists()),
-        ("typescript", TSC.exists()),
-        ("openapi-python-client", OPENAPI_PYTHON_CLIENT.exists()),
-    )
-    if not there
-]
+MISSING = missing(
+    ("node", shutil.which("node") is not None),
+    ("@redocly/cli", REDOCLY.exists()),
+    ("openapi-typescript", OPENAPI_TYPESCRIPT.exists()),
+    ("typescript", TSC.exists()),
+    ("openapi-python-client", OPENAPI_PYTHON_CLIENT.exists()),
+)
 requires_openapi_tools = requires_tools(
     MISSING, "tests/openapi/node/setup.sh and make venv", "SIGNPOST_REQUIRE_OPENAPI_TOOLS"
 )
@@ -49,12 +46,4 @@ ENVIRONMENT = {
 
 def run(*command: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """Run a tool (bounded in time), capturing what it prints."""
-    return subprocess.run(  # noqa: S603 (fixed tools, arguments built here)
-        [str(part) for part in command],
-        cwd=cwd,
-        env=ENVIRONMENT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    return captured(command, cwd=cwd, env=ENVIRONMENT, timeout=300)

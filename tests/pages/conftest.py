@@ -7,10 +7,8 @@ and axe-core) and the page assets (`make assets`); skipped with the reason when 
 unless SIGNPOST_REQUIRE_RENDERERS=1 (CI).
 """
 
-import asyncio
 import json
 import os
-import shutil
 import socket
 import threading
 import time
@@ -31,25 +29,18 @@ from signpost_platform.pages.assets import default_assets_dir, installed
 from tests.support.clients import running
 from tests.support.databases import drop_database, migrated_database
 from tests.support.report_examples import example_dataset
-from tests.support.tools import requires_tools
+from tests.support.tools import drive_chromium, missing_for_chromium, requires_tools
 
 HERE = Path(__file__).parent
 RENDERERS = HERE.parent / "renderers"
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
 # Where the page tests leave their screenshots (docs/ when SIGNPOST_PAGE_SCREENSHOTS=docs).
 SCREENSHOTS = os.environ.get("SIGNPOST_PAGE_SCREENSHOTS")
 
-MISSING = [
-    name
-    for name, there in (
-        ("Debian chromium", CHROMIUM is not None),
-        ("node", shutil.which("node") is not None),
-        ("playwright-core", (RENDERERS / "node_modules" / "playwright-core").is_dir()),
-        ("axe-core", (RENDERERS / "node_modules" / "axe-core").is_dir()),
-        ("the page assets (make assets)", installed(default_assets_dir())),
-    )
-    if not there
-]
+MISSING = missing_for_chromium(
+    ("playwright-core", (RENDERERS / "node_modules" / "playwright-core").is_dir()),
+    ("axe-core", (RENDERERS / "node_modules" / "axe-core").is_dir()),
+    ("the page assets (make assets)", installed(default_assets_dir())),
+)
 # What a page shows does not depend on the database: the tests run once, on SQLite.
 pytestmark = [
     requires_tools(
@@ -140,18 +131,7 @@ async def drive(journey: str, scenario: dict[str, Any], tmp_path: Path) -> dict[
     failed and axe-core found nothing serious or critical in any state of the page."""
     path = tmp_path / f"{journey}-scenario.json"
     path.write_text(json.dumps(scenario))
-    process = await asyncio.create_subprocess_exec(
-        "node",
-        str(HERE / "drive.mjs"),
-        journey,
-        str(path),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, "CHROMIUM_PATH": str(CHROMIUM)},
-    )
-    stdout, stderr = await asyncio.wait_for(process.communicate(), 180)
-    assert process.returncode == 0, stderr.decode()
-    result: dict[str, Any] = json.loads(stdout)
+    result = await drive_chromium(HERE / "drive.mjs", journey, str(path), seconds=180)
     failure = (result.get("failedSteps"), result.get("alert"), result.get("failure"))
     assert "failure" not in result, failure
     assert result["externalRequests"] == []

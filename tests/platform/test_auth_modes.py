@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from signpost_platform.auth import Authenticator
 from signpost_platform.errors import Unauthorized
-from tests.support.clients import production_referral_settings
+from tests.support.clients import production_referral_settings, token_claims
 
 
 @pytest.fixture(scope="module")
@@ -34,17 +34,13 @@ def jwks_settings(tmp_path, signing_key):
 
 
 def signed(key, kid="key-1", **overrides):
-    now = int(time.time())
-    claims = {
-        "iss": "https://auth.example.nhs.uk",
-        "aud": "signpost-referral",
-        "sub": "client-1",
-        "scope": "referral:read",
-        "iat": now,
-        "exp": now + 300,
-        "ods": "F84001",
-        **overrides,
-    }
+    claims = token_claims(
+        "https://auth.example.nhs.uk",
+        "signpost-referral",
+        300,
+        {"sub": "client-1", "scope": "referral:read", "ods": "F84001"},
+        overrides,
+    )
     return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
 
 

@@ -13,8 +13,6 @@ renderer or a questionnaire changes.
 import functools
 import json
 import os
-import shutil
-import subprocess
 import tempfile
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -22,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from screening_api.questionnaires.tools import packaged_tools
+from tests.support.processes import captured
+from tests.support.tools import CHROMIUM
 
 HERE = Path(__file__).parent
 FIXTURES = HERE.parent / "screening" / "fixtures" / "renderers"
@@ -86,15 +86,12 @@ def _questionnaire(name: str) -> dict[str, Any]:
 def _drive(renderer: str, base: str, scenario: dict[str, Any], work: Path) -> dict[str, Any]:
     path = work / "scenario.json"
     path.write_text(json.dumps(scenario))
-    chromium = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-    done = subprocess.run(  # noqa: S603 (our own driver, fixed arguments)
-        ["node", str(HERE / "drive.mjs"), renderer, base, str(path)],  # noqa: S607
+    chromium = CHROMIUM or "/usr/bin/chromium"
+    done = captured(
+        ["node", HERE / "drive.mjs", renderer, base, path],
         cwd=HERE,
-        capture_output=True,
-        text=True,
         timeout=120,
         env={**os.environ, "CHROMIUM_PATH": chromium},
-        check=False,
     )
     if done.returncode != 0:
         raise RuntimeError(f"{renderer}: {done.stderr}")

@@ -9,11 +9,8 @@ Needs Debian chromium and `tests/renderers/setup.sh` (npm packages and the Smart
 skipped with the reason when they are missing, unless SIGNPOST_REQUIRE_RENDERERS=1 (CI).
 """
 
-import asyncio
 import functools
 import json
-import os
-import shutil
 import threading
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -25,25 +22,18 @@ import pytest
 
 from tests.screening.builders import NHS_NUMBER, outcome_of, with_subject
 from tests.support.clients import bearer
-from tests.support.tools import requires_tools
+from tests.support.tools import drive_chromium, missing_for_chromium, requires_tools
 
 HERE = Path(__file__).parent
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
 LOINC = "http://loinc.org"
 YES, NO = "LA33-6", "LA32-8"
 BARTS_ID = "barts-social-welfare-screening-2023.1"
 SHORT_ID = "basic-needs-short-screen-2023.1"
 
-MISSING = [
-    name
-    for name, there in (
-        ("Debian chromium", CHROMIUM is not None),
-        ("node", shutil.which("node") is not None),
-        ("the npm packages", (HERE / "node_modules" / "playwright-core").is_dir()),
-        ("the Smart Forms page", (HERE / "build" / "smartforms.js").is_file()),
-    )
-    if not there
-]
+MISSING = missing_for_chromium(
+    ("the npm packages", (HERE / "node_modules" / "playwright-core").is_dir()),
+    ("the Smart Forms page", (HERE / "build" / "smartforms.js").is_file()),
+)
 # CI sets SIGNPOST_REQUIRE_RENDERERS=1 so that a missing setup fails instead of skipping.
 # What the front ends render does not depend on the database: the tests run once, on SQLite.
 pytestmark = [
@@ -89,20 +79,9 @@ async def _drive(
             }
         )
     )
-    process = await asyncio.create_subprocess_exec(
-        "node",
-        str(HERE / "drive.mjs"),
-        renderer,
-        pages,
-        str(scenario),
-        cwd=HERE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, "CHROMIUM_PATH": str(CHROMIUM)},
+    result = await drive_chromium(
+        HERE / "drive.mjs", renderer, pages, str(scenario), cwd=HERE, seconds=60
     )
-    stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
-    assert process.returncode == 0, stderr.decode()
-    result: dict[str, Any] = json.loads(stdout)
     assert result["externalRequests"] == []
     assert result["pageErrors"] == []
     return result

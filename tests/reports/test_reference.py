@@ -76,12 +76,16 @@ FROM_SYSTEMS: Filters = {"source-system": ("emis", "rio")}
 HOUSING: Filters = {"reason-group": ("housing", "safety")}
 ODD_REASONS: Filters = {"reason": ("uncoded", "22298006", "713458007")}
 
-# The combinations every report is asked for: one and two dimensions, with and without filters.
-COMMON: tuple[Combination, ...] = (
+# No dimension, then one and two, without filters: the first combinations of every report.
+UNFILTERED: tuple[Combination, ...] = (
     ({}, (), {}),
     ({}, ("role",), {}),
     ({}, ("month",), {}),
     ({}, ("age-band", "gender"), {}),
+)
+# The combinations every report is asked for: one and two dimensions, with and without filters.
+COMMON: tuple[Combination, ...] = (
+    *UNFILTERED,
     (NAVIGATORS, ("reason-group",), {}),
     (FROM_SYSTEMS, ("practice", "imd-decile"), {}),
     (OLDER_WOMEN, ("ethnicity",), {}),
@@ -92,10 +96,7 @@ COMMON: tuple[Combination, ...] = (
 )
 # Reports that break down by reasons themselves take no reason group-by.
 BY_REASON: tuple[Combination, ...] = (
-    ({}, (), {}),
-    ({}, ("role",), {}),
-    ({}, ("month",), {}),
-    ({}, ("age-band", "gender"), {}),
+    *UNFILTERED,
     (NAVIGATORS, ("source",), {}),
     (FROM_SYSTEMS, ("practice", "imd-decile"), {}),
     (OLDER_WOMEN, ("ethnicity",), {}),

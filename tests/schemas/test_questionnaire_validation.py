@@ -40,13 +40,20 @@ def answer(link_id: str, **value: Any) -> dict[str, Any]:
     return {"linkId": link_id, "answer": [value]}
 
 
+def when(question: str, operator: str = "=", **expected: Any) -> dict[str, Any]:
+    """An enableWhen condition on the answer to `question`."""
+    return {"question": question, "operator": operator, **expected}
+
+
+def shown_when(
+    link_id: str, item_type: str, *conditions: dict[str, Any], **more: Any
+) -> dict[str, Any]:
+    """An item of `item_type` enabled by `conditions` (enableWhen), with `more` of its elements."""
+    return {"linkId": link_id, "type": item_type, "enableWhen": list(conditions), **more}
+
+
 def conditional(operator: str, **expected: Any) -> dict[str, Any]:
-    return {
-        "linkId": "follow-up",
-        "type": "string",
-        "required": True,
-        "enableWhen": [{"question": "q", "operator": operator, **expected}],
-    }
+    return shown_when("follow-up", "string", when("q", operator, **expected), required=True)
 
 
 @pytest.mark.parametrize(
@@ -121,15 +128,13 @@ def test_enable_behavior_all_and_any(behavior, answers, enabled):
     form = questionnaire(
         {"linkId": "a", "type": "integer"},
         {"linkId": "b", "type": "integer"},
-        {
-            "linkId": "c",
-            "type": "string",
-            "enableBehavior": behavior,
-            "enableWhen": [
-                {"question": "a", "operator": "=", "answerInteger": 1},
-                {"question": "b", "operator": "=", "answerInteger": 1},
-            ],
-        },
+        shown_when(
+            "c",
+            "string",
+            when("a", answerInteger=1),
+            when("b", answerInteger=1),
+            enableBehavior=behavior,
+        ),
     )
     given = response(answer("a", valueInteger=answers[0]), answer("b", valueInteger=answers[1]))
 
@@ -139,16 +144,8 @@ def test_enable_behavior_all_and_any(behavior, answers, enabled):
 def test_answers_to_a_disabled_item_do_not_enable_others():
     form = questionnaire(
         {"linkId": "a", "type": "boolean"},
-        {
-            "linkId": "b",
-            "type": "boolean",
-            "enableWhen": [{"question": "a", "operator": "=", "answerBoolean": True}],
-        },
-        {
-            "linkId": "c",
-            "type": "string",
-            "enableWhen": [{"question": "b", "operator": "=", "answerBoolean": True}],
-        },
+        shown_when("b", "boolean", when("a", answerBoolean=True)),
+        shown_when("c", "string", when("b", answerBoolean=True)),
     )
     given = response(answer("a", valueBoolean=False), answer("b", valueBoolean=True))
 
@@ -158,12 +155,12 @@ def test_answers_to_a_disabled_item_do_not_enable_others():
 def test_children_of_a_disabled_group_are_disabled():
     form = questionnaire(
         {"linkId": "a", "type": "boolean"},
-        {
-            "linkId": "g",
-            "type": "group",
-            "enableWhen": [{"question": "a", "operator": "=", "answerBoolean": True}],
-            "item": [{"linkId": "g1", "type": "string", "required": True}],
-        },
+        shown_when(
+            "g",
+            "group",
+            when("a", answerBoolean=True),
+            item=[{"linkId": "g1", "type": "string", "required": True}],
+        ),
     )
 
     assert enabled_link_ids(form, response(answer("a", valueBoolean=False))) == {"a"}
@@ -256,12 +253,7 @@ def test_open_choice_accepts_free_text_and_listed_codes():
 def test_in_progress_responses_skip_required_and_enablement_rules():
     form = questionnaire(
         {"linkId": "a", "type": "boolean", "required": True},
-        {
-            "linkId": "b",
-            "type": "string",
-            "required": True,
-            "enableWhen": [{"question": "a", "operator": "=", "answerBoolean": True}],
-        },
+        shown_when("b", "string", when("a", answerBoolean=True), required=True),
     )
     draft = response(answer("b", valueString="early"), status="in-progress")
 
@@ -297,8 +289,8 @@ def test_questionnaire_invariants_are_reported():
             "type": "string",
             "answerValueSet": "urn:vs",
             "enableWhen": [
-                {"question": "zz", "operator": "exists", "answerBoolean": True},
-                {"question": "a", "operator": "exists", "answerBoolean": True},
+                when("zz", "exists", answerBoolean=True),
+                when("a", "exists", answerBoolean=True),
             ],
         },
         {

@@ -13,6 +13,13 @@ REFERRAL_WRITE = bearer("referral:write", "referral:read", "referral:all-organis
 SCREENING_WRITE = bearer("screening:write", "screening:read", "screening:all-organisations")
 DIRECTORY_WRITE = bearer("directory:write")
 FHIR_JSON = {"Content-Type": "application/fhir+json"}
+# The headers of a writer to each path the security tests post to.
+WRITERS = {
+    "/fhir/ServiceRequest": REFERRAL_WRITE,
+    "/fhir/$process-message": REFERRAL_WRITE,
+    "/fhir/QuestionnaireResponse": SCREENING_WRITE,
+    "/organizations": DIRECTORY_WRITE,
+}
 
 
 def new_referral(**changes: Any) -> dict[str, Any]:
@@ -50,3 +57,9 @@ async def posted(
     response = await client.post(path, json=body, headers=headers)
     assert response.status_code == status, response.text
     return response
+
+
+async def element_refused(client: httpx.AsyncClient, path: str, body: Any, status: int) -> str:
+    """POSTs body as JSON as a writer to `path`, checks it is refused with the status expected,
+    and gives the element the refusal names."""
+    return named(await posted(client, path, body, WRITERS[path], status))

@@ -19,10 +19,16 @@ from jwt.algorithms import RSAAlgorithm
 
 from referral_api.config import ReferralSettings
 from referral_api.main import create_app
-from tests.support.clients import running
+from tests.support.clients import running, token_claims
 
 ISSUER = "https://auth.example.nhs.uk"
 AUDIENCE = "signpost-referral"
+# Who the tokens name, and what they grant, unless a test says otherwise.
+CLIENT = {
+    "sub": "client-1",
+    "client_id": "client-1",
+    "scope": "referral:read referral:all-organisations",
+}
 
 
 class SigningKey:
@@ -37,17 +43,7 @@ class SigningKey:
         return {**public, "kid": self.kid, "use": "sig", "alg": "RS256"}
 
     def token(self, **claims: Any) -> str:
-        now = int(time.time())
-        payload = {
-            "iss": ISSUER,
-            "aud": AUDIENCE,
-            "sub": "client-1",
-            "client_id": "client-1",
-            "scope": "referral:read referral:all-organisations",
-            "iat": now,
-            "exp": now + 600,
-            **claims,
-        }
+        payload = token_claims(ISSUER, AUDIENCE, 600, CLIENT, claims)
         return jwt.encode(payload, self.private, algorithm="RS256", headers={"kid": self.kid})
 
 

@@ -7,9 +7,8 @@ import pytest
 from tests.directory.builders import organization
 from tests.screening.builders import screening_response
 from tests.security.bodies import (
-    DIRECTORY_WRITE,
     REFERRAL_WRITE,
-    SCREENING_WRITE,
+    element_refused,
     named,
     new_referral,
     posted,
@@ -42,14 +41,13 @@ async def test_a_control_character_in_a_screening_identifier_is_400_naming_it(sc
     body = screening_response()
     body["identifier"] = {"system": "https://example.org/screens", "value": "s-1\u001b"}
 
-    response = await posted(screening, "/fhir/QuestionnaireResponse", body, SCREENING_WRITE, 400)
-
-    assert named(response) == "QuestionnaireResponse.identifier.value"
+    assert (
+        await element_refused(screening, "/fhir/QuestionnaireResponse", body, 400)
+        == "QuestionnaireResponse.identifier.value"
+    )
 
 
 async def test_a_control_character_in_a_directory_name_is_400_naming_it(directory):
     body = organization(name="Forest Gate\u0007Trust")
 
-    response = await posted(directory, "/organizations", body, DIRECTORY_WRITE, 400)
-
-    assert named(response) == "name"
+    assert await element_refused(directory, "/organizations", body, 400) == "name"

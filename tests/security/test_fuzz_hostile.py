@@ -24,9 +24,9 @@ from tests.security.conftest import Service
 from tests.security.hostile import HostileCase, body_cases, id_cases, query_cases
 from tests.support.documented import (
     NHS_NUMBER_SYSTEM,
+    CreateRounds,
     body_example,
     collection_of,
-    documented_creates,
     fresh,
 )
 
@@ -152,22 +152,17 @@ async def _create_documented_records(
 ) -> None:
     """Send every documented create as it is, until the records the examples name exist (a
     service's example names the organisation and location of the other examples)."""
-    waiting = documented_creates(document)
-    for _attempt in range(len(waiting)):
-        failed = []
-        for path, media_type, example in waiting:
-            if _REFERRAL.search(json.dumps(example)):
-                example = _naming(example, await _a_referral(client, document, headers, example))
-            answer = await client.post(
-                path,
-                content=json.dumps(example),
-                headers={**headers, "Content-Type": media_type},
-            )
-            if answer.status_code >= 300:
-                failed.append((path, media_type, example))
-        if len(failed) in (0, len(waiting)):
-            return
-        waiting = failed
+    rounds = CreateRounds(document)
+    for path, media_type, example in rounds:
+        if _REFERRAL.search(json.dumps(example)):
+            example = _naming(example, await _a_referral(client, document, headers, example))
+        answer = await client.post(
+            path,
+            content=json.dumps(example),
+            headers={**headers, "Content-Type": media_type},
+        )
+        if answer.status_code >= 300:
+            rounds.again((path, media_type, example))
 
 
 async def _a_referral(

@@ -3,7 +3,7 @@ digits; longer codes used to reach a 10-character column), and a malformed `iden
 
 import pytest
 
-from tests.security.bodies import REFERRAL_WRITE, named, posted, referral_message
+from tests.security.bodies import REFERRAL_WRITE, element_refused, referral_message
 
 PATIENT = 2  # MessageHeader, ServiceRequest, Patient
 
@@ -13,9 +13,7 @@ async def test_a_gp_practice_that_is_not_an_ods_code_is_422_naming_it(referral, 
     body = referral_message()
     body["entry"][PATIENT]["resource"]["generalPractitioner"][0]["identifier"]["value"] = code
 
-    response = await posted(referral, "/fhir/$process-message", body, REFERRAL_WRITE, 422)
-
-    assert named(response) == (
+    assert await element_refused(referral, "/fhir/$process-message", body, 422) == (
         f"Bundle.entry[{PATIENT}].resource.generalPractitioner[0].identifier.value"
     )
 
@@ -32,6 +30,7 @@ async def test_patient_identifier_given_as_a_string_is_400(referral):
     body = referral_message()
     body["entry"][PATIENT]["resource"]["identifier"] = "9434765919"
 
-    response = await posted(referral, "/fhir/$process-message", body, REFERRAL_WRITE, 400)
-
-    assert named(response) == f"Bundle.entry[{PATIENT}].resource.identifier"
+    assert (
+        await element_refused(referral, "/fhir/$process-message", body, 400)
+        == f"Bundle.entry[{PATIENT}].resource.identifier"
+    )

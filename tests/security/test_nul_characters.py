@@ -5,11 +5,8 @@ from tests.directory.builders import organization
 from tests.screening.builders import screening_response
 from tests.security.bodies import (
     DIRECTORY_WRITE,
-    REFERRAL_WRITE,
-    SCREENING_WRITE,
-    named,
+    element_refused,
     new_referral,
-    posted,
     referral_message,
 )
 from tests.support.builders import reason
@@ -19,42 +16,40 @@ async def test_a_nul_in_a_referral_identifier_is_400_naming_it(referral):
     body = new_referral()
     body["identifier"][0]["value"] = "EMIS\u00001"
 
-    response = await posted(referral, "/fhir/ServiceRequest", body, REFERRAL_WRITE, 400)
-
-    assert named(response) == "ServiceRequest.identifier[0].value"
+    assert (
+        await element_refused(referral, "/fhir/ServiceRequest", body, 400)
+        == "ServiceRequest.identifier[0].value"
+    )
 
 
 async def test_a_nul_in_a_reason_text_is_400_naming_it(referral):
     body = new_referral(reasons=[reason("105531004", text="Damp\u0000flat")])
 
-    response = await posted(referral, "/fhir/ServiceRequest", body, REFERRAL_WRITE, 400)
-
-    assert named(response) == "ServiceRequest.reasonCode[0].text"
+    assert (
+        await element_refused(referral, "/fhir/ServiceRequest", body, 400)
+        == "ServiceRequest.reasonCode[0].text"
+    )
 
 
 async def test_a_nul_in_a_message_bundle_id_is_400_naming_it(referral):
     body = referral_message()
     body["id"] = "bundle\u0000id"
 
-    response = await posted(referral, "/fhir/$process-message", body, REFERRAL_WRITE, 400)
-
-    assert named(response) == "Bundle.id"
+    assert await element_refused(referral, "/fhir/$process-message", body, 400) == "Bundle.id"
 
 
 async def test_a_nul_in_a_directory_organisation_name_is_400_naming_it(directory):
     body = organization(name="Forest Gate\u0000Trust")
 
-    response = await posted(directory, "/organizations", body, DIRECTORY_WRITE, 400)
-
-    assert named(response) == "name"
+    assert await element_refused(directory, "/organizations", body, 400) == "name"
 
 
 async def test_a_nul_in_a_screening_response_is_400_naming_it(screening):
     body = screening_response(pathway="cardiology\u0000outpatient")
 
-    response = await posted(screening, "/fhir/QuestionnaireResponse", body, SCREENING_WRITE, 400)
+    element = await element_refused(screening, "/fhir/QuestionnaireResponse", body, 400)
 
-    assert named(response).startswith("QuestionnaireResponse.")
+    assert element.startswith("QuestionnaireResponse.")
 
 
 async def test_a_raw_nul_byte_in_any_body_is_400(directory):

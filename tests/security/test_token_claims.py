@@ -1,26 +1,16 @@
 """A signed token whose claims have the wrong shape is 401, not 500: `scope` as a number, or a
 `sub` or `client_id` longer than the 255 characters audit events store."""
 
-import time
-
 import jwt
 import pytest
 
 from signpost_platform.settings import DEV_AUDIENCE, DEV_ISSUER, DEV_TOKEN_SECRET
+from tests.security.jwks_server import CLIENT
+from tests.support.clients import token_claims
 
 
 def token(**claims: object) -> dict[str, str]:
-    now = int(time.time())
-    payload = {
-        "iss": DEV_ISSUER,
-        "aud": DEV_AUDIENCE,
-        "sub": "dev-user",
-        "client_id": "client-1",
-        "scope": "referral:read referral:all-organisations",
-        "iat": now,
-        "exp": now + 600,
-        **claims,
-    }
+    payload = token_claims(DEV_ISSUER, DEV_AUDIENCE, 600, {**CLIENT, "sub": "dev-user"}, claims)
     encoded = jwt.encode(payload, DEV_TOKEN_SECRET, algorithm="HS256")
     return {"Authorization": f"Bearer {encoded}"}
 

@@ -1,7 +1,9 @@
 """In-process service apps and HTTP clients: the real app, its lifespan and a real database."""
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -17,6 +19,18 @@ from tests.support import fhir_corpus
 def bearer(*scopes: str, ods: str | None = None) -> dict[str, str]:
     """An Authorization header with a development token granting `scopes`."""
     return {"Authorization": f"Bearer {mint_development_token(list(scopes), ods=ods)}"}
+
+
+def token_claims(
+    issuer: str, audience: str, lifetime: int, *claims: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The claims of a token `issuer` issues now for `audience`, valid for `lifetime` seconds,
+    then each of `claims` in turn (a later one adds to or overrides the ones before it)."""
+    now = int(time.time())
+    merged: dict[str, Any] = {"iss": issuer, "aud": audience, "iat": now, "exp": now + lifetime}
+    for more in claims:
+        merged.update(more)
+    return merged
 
 
 def fresh_reports(app: FastAPI) -> Callable[[httpx.Request], Awaitable[None]]:

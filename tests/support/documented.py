@@ -16,6 +16,7 @@ NHS_NUMBER_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
 # Organisation codes name organisations that must exist or match the caller: kept as they are.
 _KEPT_SYSTEMS = re.compile(r"ods-(organization|site)-code", re.IGNORECASE)
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+Create = tuple[str, str, Any]  # a documented create: (path, media type, example)
 _DATE_EXAMPLE = re.compile(r"^(eq|ne|gt|lt|ge|le|sa|eb|ap)?-?\d{4}(-\d\d){0,2}(T|$)")
 
 
@@ -41,7 +42,7 @@ def body_example(operation: dict[str, Any]) -> tuple[str, Any] | None:
     return None
 
 
-def documented_creates(document: dict[str, Any]) -> list[tuple[str, str, Any]]:
+def documented_creates(document: dict[str, Any]) -> list[Create]:
     """(path, media type, example) of every create (POST to a collection) with a JSON example:
     sent as they are, they make the records the other examples refer to."""
     creates = []
@@ -50,6 +51,28 @@ def documented_creates(document: dict[str, Any]) -> list[tuple[str, str, Any]]:
         if method == "post" and "{" not in path and example and example[0] != FORM:
             creates.append((path, *example))
     return creates
+
+
+class CreateRounds:
+    """The documented creates in rounds: each round gives the ones not made yet (the caller
+    says which with `again`), until a round makes all or none of them. Examples refer to the
+    records other examples make, in no particular order."""
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        self.waiting = documented_creates(document)
+        self.failed: list[Create] = []
+
+    def __iter__(self) -> Iterator[Create]:
+        for _attempt in range(len(self.waiting)):
+            self.failed = []
+            yield from self.waiting
+            if len(self.failed) in (0, len(self.waiting)):
+                return
+            self.waiting = self.failed
+
+    def again(self, create: Create) -> None:
+        """`create` was not made: send it in the next round."""
+        self.failed.append(create)
 
 
 def collection_of(path: str) -> str:

@@ -14,12 +14,13 @@ import json
 import os
 import re
 import shutil
-import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+from tests.support.processes import captured
 
 # The npm package holding the validator (and the fhir-kit-client flows), and its switch: CI sets
 # it to 1 so that a missing install fails the run instead of skipping (tests.support.tools).
@@ -164,14 +165,7 @@ def validate(ndjson: Path) -> dict[str, Any]:
     """Run the R4 validator over an NDJSON file of `{"test", "resource"}` lines (or of bare
     resources): `{"validated": n, "failures": [...]}`, each failure the resource's type and id,
     the test that received it and its error issues."""
-    completed = subprocess.run(  # noqa: S603 (our own script)
-        ["node", str(VALIDATOR / "validate.mjs"), str(ndjson)],  # noqa: S607
-        cwd=VALIDATOR,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    completed = captured(["node", VALIDATOR / "validate.mjs", ndjson], cwd=VALIDATOR, timeout=300)
     if completed.returncode != 0:
         raise RuntimeError(f"the R4 validator failed to run: {completed.stderr}")
     result: dict[str, Any] = json.loads(completed.stdout)

@@ -8,6 +8,7 @@ from typing import Any
 
 import nhs_number
 
+from referral_api.referrals import examples
 from signpost_schemas import systems
 from signpost_schemas.fhir import profiles
 from tests.support.builders import (
@@ -49,20 +50,8 @@ def emis_service_request(
         "resourceType": "ServiceRequest",
         "id": "sr-" + identifier.lower(),
         "identifier": [{"system": identifier_system, "value": identifier}],
-        "extension": [
-            {
-                "url": systems.SOURCE_OF_SERVICE_REQUEST_EXTENSION,
-                "valueCodeableConcept": {
-                    "coding": [
-                        {
-                            "system": systems.SNOMED,
-                            "code": "108161000000109",
-                            "display": "Referred by general practitioner",
-                        }
-                    ]
-                },
-            }
-        ],
+        # Referred by general practitioner (SNOMED CT), as the OpenAPI example sends it.
+        "extension": copy.deepcopy(examples.SERVICE_REQUEST["extension"]),
         "status": status,
         "intent": "order",
         "subject": {

@@ -3,7 +3,6 @@
 
 import asyncio
 import os
-import socket
 import sys
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -16,13 +15,9 @@ import pytest
 import uvicorn
 from starlette.types import ASGIApp
 
+from tests.support.processes import free_port
+
 DEADLINE_SECONDS = 60
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class Service:

@@ -12,6 +12,7 @@ from tests.support.messages import (
     emis_service_request,
     new_referral,
 )
+from tests.support.outcomes import has_issue
 from tests.support.rows import count_rows
 
 REQUEST = emis_service_request()
@@ -113,6 +114,6 @@ async def test_a_score_outside_its_instrument_is_refused(client, referral_app, c
     response = await send(client, _new_with(resource))
 
     assert response.status_code == 422, response.text
-    issues = response.json()["issue"]
-    assert any(i["code"] == code and expression in i.get("expression", []) for i in issues), issues
+    outcome = response.json()
+    assert has_issue(outcome, code, expression), outcome
     assert await count_rows(referral_app, "referral") == 0

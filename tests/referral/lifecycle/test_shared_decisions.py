@@ -1,6 +1,7 @@
 """Shared decision making: a conversation is a Procedure of the referral (coded, dated, held by
 a worker named by staff identifier), and the person's CollaboRATE score an assessment."""
 
+from functools import partial
 from typing import Any
 
 import pytest
@@ -9,12 +10,7 @@ from signpost_schemas import systems
 from signpost_schemas.fhir import profiles
 from tests.referral.conftest import READ, send
 from tests.referral.messages.test_kept_with_gaps import everything_stored, warnings
-from tests.support.messages import (
-    assessment,
-    emis_patient,
-    emis_service_request,
-    message,
-)
+from tests.support.messages import assessment, new_referral
 from tests.support.rows import fetch_rows
 
 STAFF = "https://emis.example/Id/staff"
@@ -68,14 +64,8 @@ def collaborate(items: dict[str, Any], **extra: Any) -> dict[str, Any]:
 SCORES = {"collaborate-understand": 9, "collaborate-listen": 8, "collaborate-include": 9}
 
 
-def referral_with(*resources: dict[str, Any], timestamp: str = "2026-10-06T09:00:00Z") -> dict:
-    return message(
-        emis_service_request(),
-        *resources,
-        reason_code="new",
-        patient=emis_patient(),
-        timestamp=timestamp,
-    )
+# The synthetic EMIS referral sent as new with the resources given.
+referral_with = partial(new_referral, timestamp="2026-10-06T09:00:00Z")
 
 
 async def test_a_conversation_and_its_collaborate_score_are_kept(client, referral_app):

@@ -1,13 +1,14 @@
 """Workers: a contact's participants and a Task's owner are kept by the sender's staff
 identifier (and role), never by name, and contacts and Tasks are found by the worker."""
 
+from functools import partial
 from typing import Any
 
 from signpost_schemas import systems
 from tests.referral.conftest import READ, send
 from tests.referral.messages.test_kept_with_gaps import everything_stored, warnings
 from tests.support.clients import bearer
-from tests.support.messages import contact, emis_patient, emis_service_request, message, task
+from tests.support.messages import contact, emis_service_request, message, new_referral, task
 from tests.support.rows import fetch_rows
 
 STAFF = "https://emis.example/Id/staff"
@@ -34,14 +35,8 @@ def seen_by(contact_id: str, start: str, *participants: dict[str, Any], **kwargs
     return encounter
 
 
-def new_referral(*resources: dict[str, Any], timestamp: str = "2026-10-04T09:00:00Z") -> dict:
-    return message(
-        emis_service_request(),
-        *resources,
-        reason_code="new",
-        patient=emis_patient(),
-        timestamp=timestamp,
-    )
+# The synthetic EMIS referral sent as new with the resources given.
+referral_with = partial(new_referral, timestamp="2026-10-04T09:00:00Z")
 
 
 async def found(client, resource_type: str, **params: str) -> list[str]:
@@ -60,7 +55,7 @@ async def found(client, resource_type: str, **params: str) -> list[str]:
 async def test_a_contact_keeps_its_workers_by_staff_identifier_and_never_their_names(
     client, referral_app
 ):
-    body = new_referral(
+    body = referral_with(
         seen_by(
             "c1",
             "2026-10-03T10:00:00Z",
@@ -99,7 +94,7 @@ async def test_a_contact_keeps_its_workers_by_staff_identifier_and_never_their_n
 
 
 async def test_contacts_are_found_by_the_worker_who_took_part(client, referral_app):
-    body = new_referral(
+    body = referral_with(
         seen_by("c1", "2026-10-03T10:00:00Z", worker("LW-1")),
         seen_by("c2", "2026-10-04T10:00:00Z", worker("LW-1"), worker("HC-7")),
         seen_by("c3", "2026-10-04T11:00:00Z", worker("HC-7")),
@@ -120,7 +115,7 @@ async def test_contacts_are_found_by_the_worker_who_took_part(client, referral_a
 
 async def test_a_later_version_of_a_contact_replaces_its_workers(client, referral_app):
     first = seen_by("c1", "2026-10-03T10:00:00Z", worker("LW-1"))
-    assert (await send(client, new_referral(first))).status_code == 200
+    assert (await send(client, referral_with(first))).status_code == 200
     corrected = seen_by("c1", "2026-10-03T10:00:00Z", worker("LW-2", "care-coordinator"))
     update = message(emis_service_request(), corrected, timestamp="2026-10-05T09:00:00Z")
     assert (await send(client, update)).status_code == 200
@@ -134,7 +129,7 @@ async def test_a_participant_named_by_no_staff_identifier_is_kept_with_a_warning
     client, referral_app
 ):
     unnamed = {"individual": {"reference": "Practitioner/link-worker-1", "display": NAME}}
-    body = new_referral(seen_by("c1", "2026-10-03T10:00:00Z", unnamed))
+    body = referral_with(seen_by("c1", "2026-10-03T10:00:00Z", unnamed))
 
     response = await send(client, body)
 
@@ -151,7 +146,7 @@ async def test_a_participant_named_by_no_staff_identifier_is_kept_with_a_warning
 
 
 async def test_a_participant_role_outside_the_six_roles_is_refused(client, referral_app):
-    body = new_referral(seen_by("c1", "2026-10-03T10:00:00Z", worker("LW-1", "receptionist")))
+    body = referral_with(seen_by("c1", "2026-10-03T10:00:00Z", worker("LW-1", "receptionist")))
 
     response = await send(client, body)
 
@@ -168,7 +163,7 @@ async def test_a_task_owner_is_the_worker_who_holds_the_referral(client, referra
         "identifier": {"system": STAFF, "value": "LW-1"},
         "display": NAME,
     }
-    response = await send(client, new_referral(held))
+    response = await send(client, referral_with(held))
 
     assert response.status_code == 200, response.text
     assert ("removed-personal-data", "Bundle.entry[3].resource.owner.display") in warnings(
@@ -182,14 +177,14 @@ async def test_a_task_owner_is_the_worker_who_holds_the_referral(client, referra
 async def test_an_organisation_owning_the_task_is_no_worker(client, referral_app):
     held = task("t1", "accepted", accepted="2026-10-02")
     held["owner"] = {"identifier": {"system": systems.ODS_ORGANIZATION, "value": "F84001"}}
-    assert (await send(client, new_referral(held))).status_code == 200
+    assert (await send(client, referral_with(held))).status_code == 200
 
     rows = await fetch_rows(referral_app, "SELECT owner_system, owner_value FROM referral_task")
     assert rows == [{"owner_system": None, "owner_value": None}]
 
 
 async def test_workers_are_searched_only_within_the_callers_organisation(client, referral_app):
-    body = new_referral(seen_by("c1", "2026-10-03T10:00:00Z", worker("LW-1")))
+    body = referral_with(seen_by("c1", "2026-10-03T10:00:00Z", worker("LW-1")))
     assert (await send(client, body)).status_code == 200
     other = bearer("referral:read", ods="Y99999")
 

@@ -23,6 +23,11 @@ def new(request, timestamp):
 
 LINK_WORKER = emis_service_request("EMIS-1", nhs_number=PERSON, authored="2026-10-01T09:00:00Z")
 CONNECTOR = rio_service_request("RIO-1", nhs_number=PERSON, authored="2026-10-20T09:00:00Z")
+# The link worker's and the connector's referrals, open at once, each showing the other.
+LINKED_AT_ONCE = {
+    "EMIS-1": [("RIO-1", "concurrent-other-role")],
+    "RIO-1": [("EMIS-1", "concurrent-other-role")],
+}
 
 
 def care_navigator_referral(authored):
@@ -61,10 +66,7 @@ async def test_two_roles_at_once_show_the_link_on_both_referrals(client, referra
     await send(client, new(LINK_WORKER, "2026-10-01T09:05:00Z"))
     await send(client, new(CONNECTOR, "2026-10-20T09:05:00Z"))
 
-    assert await links_by_identifier(client) == {
-        "EMIS-1": [("RIO-1", "concurrent-other-role")],
-        "RIO-1": [("EMIS-1", "concurrent-other-role")],
-    }
+    assert await links_by_identifier(client) == LINKED_AT_ONCE
     found = (
         await client.get(
             "/fhir/ServiceRequest",
@@ -79,10 +81,7 @@ async def test_links_are_the_same_whichever_referral_arrives_first(client, refer
     await send(client, new(CONNECTOR, "2026-10-20T09:05:00Z"))
     await send(client, new(LINK_WORKER, "2026-10-01T09:05:00Z"))
 
-    assert await links_by_identifier(client) == {
-        "EMIS-1": [("RIO-1", "concurrent-other-role")],
-        "RIO-1": [("EMIS-1", "concurrent-other-role")],
-    }
+    assert await links_by_identifier(client) == LINKED_AT_ONCE
 
 
 async def test_referrals_further_apart_than_the_window_are_not_linked(client, referral_app):

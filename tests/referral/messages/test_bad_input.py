@@ -16,6 +16,7 @@ from tests.support.messages import (
     support,
     task,
 )
+from tests.support.outcomes import has_issue
 from tests.support.rows import count_rows
 
 TABLES = [
@@ -202,9 +203,7 @@ async def test_a_bad_message_is_refused_and_writes_nothing(client, referral_app,
     assert response.headers["content-type"].startswith("application/fhir+json")
     body = response.json()
     assert body["resourceType"] == "OperationOutcome"
-    assert any(
-        i["code"] == code and expression in i.get("expression", []) for i in body["issue"]
-    ), body
+    assert has_issue(body, code, expression), body
     for table in TABLES:
         assert await count_rows(referral_app, table) == 0, table
 

@@ -5,6 +5,7 @@ import pytest
 from tests.referral.conftest import READ, WRITE, send_raw
 from tests.support.builders import reason, service_request
 from tests.support.clients import bearer
+from tests.support.outcomes import has_issue
 from tests.support.rows import count_rows
 
 
@@ -157,10 +158,7 @@ async def test_invalid_referral_is_refused_naming_the_element(client, referral_a
     assert response.status_code == status, response.text
     outcome = response.json()
     assert outcome["resourceType"] == "OperationOutcome"
-    assert any(
-        issue["code"] == code and expression in issue.get("expression", [])
-        for issue in outcome["issue"]
-    ), outcome
+    assert has_issue(outcome, code, expression), outcome
     assert await count_rows(referral_app, "referral") == 0
     assert await count_rows(referral_app, "referral_reason") == 0
 

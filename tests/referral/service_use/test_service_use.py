@@ -21,6 +21,7 @@ from tests.support.messages import (
     new_referral,
     service_use_count,
 )
+from tests.support.outcomes import has_issue
 from tests.support.rows import count_rows, fetch_rows
 
 NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
@@ -127,8 +128,8 @@ async def test_a_count_out_of_range_is_refused_and_writes_nothing(client, referr
     response = await _post(client, _count(referral_id, **changes))
 
     assert response.status_code == 422, response.text
-    issues = response.json()["issue"]
-    assert any(i["code"] == code and expression in i.get("expression", []) for i in issues), issues
+    outcome = response.json()
+    assert has_issue(outcome, code, expression), outcome
     assert await count_rows(referral_app, "service_use") == 0
 
 

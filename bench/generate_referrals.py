@@ -30,7 +30,7 @@ from typing import Any
 
 import asyncpg
 import orjson
-from tests.support.builders import coded_extension
+from tests.support.builders import coded_extension, with_check_digit
 from tests.support.reports import ATTENDANCE_CODES, link_rows
 
 from referral_api.config import ReferralSettings
@@ -231,12 +231,9 @@ class Geography:
 
 def synthetic_nhs_number(serial: int) -> str:
     """A valid (Modulus 11) NHS number starting 99 (an unissued range): synthetic people."""
-    while True:
-        stem = f"99{serial % 100_000_000:08d}"[:9]
-        check = 11 - sum(int(d) * (10 - i) for i, d in enumerate(stem)) % 11
-        if check != 10:
-            return stem + ("0" if check == 11 else str(check))
+    while not (number := with_check_digit(f"99{serial % 100_000_000:08d}"[:9])):
         serial += 7_919
+    return number
 
 
 def referral_id(number: int) -> str:

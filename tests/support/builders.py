@@ -4,6 +4,8 @@ import copy
 import uuid
 from typing import Any
 
+import nhs_number
+
 from signpost_schemas import systems
 
 # Published test numbers (NHS Digital examples and sandbox) and numbers from the range kept for
@@ -75,13 +77,15 @@ def service_request(
     return body
 
 
+def with_check_digit(stem: str) -> str | None:
+    """The NHS number of the nine digits `stem` and their Modulus 11 check digit (as the
+    `nhs-number` package computes it); None when no check digit makes them valid."""
+    check = nhs_number.calculate_checksum(stem)
+    return None if check is None or check == 10 else f"{stem}{check}"
+
+
 def fresh_nhs_number() -> str:
     """A valid synthetic NHS number (999 test range) no other test uses."""
     while True:
-        digits = f"999{uuid.uuid4().int % 1_000_000:06d}"
-        total = sum(int(d) * (10 - i) for i, d in enumerate(digits))
-        check = 11 - total % 11
-        if check == 11:
-            check = 0
-        if check != 10:
-            return f"{digits}{check}"
+        if number := with_check_digit(f"999{uuid.uuid4().int % 1_000_000:06d}"):
+            return number

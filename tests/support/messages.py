@@ -6,8 +6,6 @@ import re
 import uuid
 from typing import Any
 
-import nhs_number
-
 from referral_api.referrals import examples
 from signpost_schemas import systems
 from signpost_schemas.fhir import profiles
@@ -17,6 +15,7 @@ from tests.support.builders import (
     coded_extension,
     reason,
     reasons_or_default,
+    with_check_digit,
 )
 
 EMIS = {"endpoint": "https://emis.example/bars", "software": "EMIS Web", "name": "EMIS"}
@@ -489,12 +488,9 @@ def _identifiers(messages: list[dict[str, Any]]) -> set[str]:
 def _nhs_number(index: int) -> str:
     """A valid synthetic NHS number (969 range) unique to `index`."""
     candidate = 969_000_000 + index * 7
-    while True:
-        digits = f"{candidate:09d}"
-        check = nhs_number.calculate_checksum(digits)
-        if check is not None and check != 10:
-            return f"{digits}{check}"
+    while not (number := with_check_digit(f"{candidate:09d}")):
         candidate += 1
+    return number
 
 
 LIFECYCLE_TYPES = ("Task", "Encounter", "Observation")

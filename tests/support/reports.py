@@ -31,6 +31,7 @@ from referral_api.service_use.models import ServiceUse
 from signpost_schemas import codes, systems
 from signpost_schemas.fhir.gaps import Gap
 from signpost_schemas.fhir.service_use import six_months
+from tests.support.builders import with_check_digit
 
 
 def fields_of(row: dict[str, Any], expected: dict[str, Any]) -> dict[str, Any]:
@@ -66,10 +67,8 @@ def day(text: str, hour: int = 10) -> datetime:
 def synthetic_nhs_numbers() -> Iterator[str]:
     """Valid (Modulus 11) NHS numbers in the 999 test range, in order."""
     for serial in range(1_000_000):
-        stem = f"999{serial:06d}"
-        check = 11 - sum(int(d) * (10 - i) for i, d in enumerate(stem)) % 11
-        if check != 10:
-            yield stem + ("0" if check == 11 else str(check))
+        if number := with_check_digit(f"999{serial:06d}"):
+            yield number
 
 
 @dataclass

@@ -4,8 +4,11 @@ and an update that arrives before its referral is held until the referral arrive
 import asyncio
 import copy
 
+import pytest
+
 from tests.referral.conftest import READ, send
 from tests.referral.messages.conftest import NEW, REQUEST
+from tests.support.conflicts import failing_once
 from tests.support.messages import (
     contact,
     emis_patient,
@@ -61,6 +64,22 @@ async def test_concurrent_deliveries_of_one_message_create_one_referral(client, 
     assert len({r.content for r in responses}) == 1
     assert await count_rows(referral_app, "referral") == 1
     assert await count_rows(referral_app, "processed_message") == 1
+
+
+@pytest.mark.postgres_only
+async def test_a_message_that_meets_a_write_conflict_is_run_again_and_applied_once(
+    client, referral_app
+):
+    async with failing_once(referral_app, "referral", "INSERT") as attempts:
+        response = await send(client, NEW)
+        # The first attempt met the conflict and was rolled back; the second was stored.
+        assert await attempts() == 2
+
+    assert response.status_code == 200, response.text
+    assert await count_rows(referral_app, "referral") == 1
+    assert await count_rows(referral_app, "processed_message") == 1
+    # Recorded once: a resend is answered as the first delivery was.
+    assert (await send(client, NEW)).content == response.content
 
 
 async def test_concurrent_updates_of_one_referral_count_every_contact(client, referral_app):

@@ -2,10 +2,12 @@
 
 import asyncio
 
+import pytest
 from fhir.resources.R4B.servicerequest import ServiceRequest as R4BServiceRequest
 
 from tests.referral.conftest import READ, WRITE
 from tests.support.builders import service_request
+from tests.support.conflicts import failing_once
 from tests.support.rows import count_rows, fetch_rows
 
 IDENTIFIER = "https://emis.example/referral-id|EMIS-0001"
@@ -227,3 +229,22 @@ async def test_read_of_an_unknown_id_is_404_operation_outcome(client):
     assert response.status_code == 404
     assert response.json()["resourceType"] == "OperationOutcome"
     assert response.json()["issue"][0]["code"] == "not-found"
+
+
+@pytest.mark.postgres_only
+async def test_a_create_that_meets_a_write_conflict_is_run_again_and_stored_once(
+    client, referral_app
+):
+    async with failing_once(referral_app, "referral", "INSERT") as attempts:
+        response = await client.post("/fhir/ServiceRequest", json=service_request(), headers=WRITE)
+        # The first attempt met the conflict and was rolled back; the second was stored.
+        assert await attempts() == 2
+
+    assert response.status_code == 201, response.text
+    [row] = await fetch_rows(referral_app, "SELECT id, version FROM referral")
+    assert row == {"id": response.json()["id"], "version": 1}
+    assert await count_rows(referral_app, "referral_reason") == 3
+    creates = await fetch_rows(
+        referral_app, "SELECT resource_id FROM audit_event WHERE action = 'create'"
+    )
+    assert creates == [{"resource_id": row["id"]}]

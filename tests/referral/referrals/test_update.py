@@ -4,10 +4,10 @@ optimistic locking."""
 import asyncio
 
 import pytest
-from sqlalchemy import text
 
 from tests.referral.conftest import WRITE
 from tests.support.builders import SNOMED_REASONS, reason, service_request
+from tests.support.conflicts import failing_once
 from tests.support.rows import fetch_rows
 
 
@@ -211,54 +211,21 @@ async def test_update_cannot_take_another_referrals_identifier(client, referral_
     assert row["version"] == 1
 
 
-# A trigger that fails the first UPDATE of a referral as a serialisation failure would (SQLSTATE
-# 40001), then lets every later one through: the sequence counts the attempts, and a sequence
-# is not rolled back with the transaction it advanced in.
-_FAIL_FIRST_UPDATE = (
-    "CREATE SEQUENCE referral_update_attempts",
-    """CREATE FUNCTION fail_first_referral_update() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-      IF nextval('referral_update_attempts') = 1 THEN
-        RAISE EXCEPTION 'could not serialize access due to concurrent update'
-          USING ERRCODE = 'serialization_failure';
-      END IF;
-      RETURN NEW;
-    END $$""",
-    "CREATE TRIGGER fail_first_referral_update BEFORE UPDATE ON referral "
-    "FOR EACH ROW EXECUTE FUNCTION fail_first_referral_update()",
-)
-_REMOVE_FAILURE = (
-    "DROP TRIGGER fail_first_referral_update ON referral",
-    "DROP FUNCTION fail_first_referral_update()",
-    "DROP SEQUENCE referral_update_attempts",
-)
-
-
 @pytest.mark.postgres_only
 async def test_an_update_that_meets_a_write_conflict_is_run_again_and_applied_once(
     client, referral_app
 ):
     created = await create(client)
-    engine = referral_app.state.database.engine
-    async with engine.begin() as connection:
-        for statement in _FAIL_FIRST_UPDATE:
-            await connection.execute(text(statement))
-    try:
+
+    async with failing_once(referral_app, "referral", "UPDATE") as attempts:
         response = await client.put(
             f"/fhir/ServiceRequest/{created['id']}",
             json=changed(created, status="on-hold"),
             headers={**WRITE, "If-Match": 'W/"1"'},
         )
-        [attempts] = await fetch_rows(
-            referral_app, "SELECT last_value FROM referral_update_attempts"
-        )
-    finally:
-        async with engine.begin() as connection:
-            for statement in _REMOVE_FAILURE:
-                await connection.execute(text(statement))
+        # The first attempt met the conflict and was rolled back; the second was stored.
+        assert await attempts() >= 2
 
-    # The first attempt met the conflict and was rolled back; the second was stored.
-    assert attempts["last_value"] >= 2
     assert response.status_code == 200, response.text
     assert response.headers["etag"] == 'W/"2"'
     [row] = await fetch_rows(referral_app, "SELECT status, version FROM referral")

@@ -57,7 +57,7 @@ class GpMessageRepository(outbox_table.OutboxRepository[StoredMessage]):
     async def get(self, message_id: str, reach: Reach) -> StoredMessage | None:
         statement = select(*self.columns).where(GpMessage.id == message_id, *self._within(reach))
         row = (await self.session.execute(statement)).first()
-        return StoredMessage(*row) if row else None
+        return self.entry(*row) if row else None
 
     async def of_referral(self, referral_id: str) -> list[StoredMessage]:
         statement = (
@@ -65,7 +65,7 @@ class GpMessageRepository(outbox_table.OutboxRepository[StoredMessage]):
             .where(GpMessage.referral_id == referral_id)
             .order_by(GpMessage.event_at, GpMessage.id)
         )
-        return [StoredMessage(*row) for row in await self.session.execute(statement)]
+        return [self.entry(*row) for row in await self.session.execute(statement)]
 
     async def by_state(
         self,

@@ -64,7 +64,7 @@ class HandoffRepository(outbox_table.OutboxRepository[Handoff]):
             *reach.of_visible_responses(ReferralHandoff.response_id),
         )
         row = (await self.session.execute(statement)).first()
-        return Handoff(*row) if row else None
+        return self.entry(*row) if row else None
 
     async def by_state(
         self, states: list[str], limit: int, offset: int, reach: Reach
@@ -108,7 +108,7 @@ class HandoffRepository(outbox_table.OutboxRepository[Handoff]):
             .limit(limit)
         )
         rows = await OUTBOX.claim(self.session, unchecked, {"status_checked_at": now})
-        return [Handoff(*row) for row in rows]
+        return [self.entry(*row) for row in rows]
 
     async def record_status(
         self, response_id: str, status: str, accepted: bool, closed: bool

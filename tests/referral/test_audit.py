@@ -125,3 +125,32 @@ async def test_the_audit_event_of_a_write_commits_durably_with_the_write(referra
         await session.rollback()
 
     assert setting == "on"
+
+
+async def test_the_audit_event_of_a_search_names_the_ids_of_its_page_in_order(client):
+    """Each page's event names what that page returned, as the page lists it; a page past the
+    last match, or a count, names none, and every search is recorded once."""
+    for index in range(3):
+        body = service_request(identifier=f"P{index}", authored=f"2026-0{index + 1}-10T09:00:00Z")
+        assert (
+            await client.post("/fhir/ServiceRequest", json=body, headers=WRITE)
+        ).status_code == 201
+    pages = []
+    for query in ("_sort=authored&_count=2", "_sort=authored&_count=2&_offset=2"):
+        pages.append((await client.get(f"/fhir/ServiceRequest?{query}", headers=READ)).json())
+    past = (await client.get("/fhir/ServiceRequest?_count=2&_offset=4", headers=READ)).json()
+    counted = (await client.get("/fhir/ServiceRequest?_summary=count", headers=READ)).json()
+
+    events = list(
+        reversed((await client.get("/audit?action=search", headers=AUDITOR)).json()["events"])
+    )
+
+    assert [e.get("returned_ids") for e in events] == [
+        [entry["resource"]["id"] for entry in pages[0]["entry"]],
+        [entry["resource"]["id"] for entry in pages[1]["entry"]],
+        None,
+        None,
+    ]
+    assert [len(page["entry"]) for page in pages] == [2, 1]
+    assert (past["total"], past.get("entry", [])) == (3, [])
+    assert counted["total"] == 3

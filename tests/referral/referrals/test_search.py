@@ -3,6 +3,12 @@
 import pytest
 from fhir.resources.R4B.bundle import Bundle
 
+from referral_api.referrals.access import Reach
+from referral_api.referrals.repository import referral_shape
+from referral_api.referrals.search import ReferralFilter
+from signpost_platform.binds import Binds
+from signpost_platform.fhir.search import Token
+from signpost_schemas import systems
 from tests.referral.conftest import READ, WRITE
 from tests.support.builders import NHS_NUMBERS, SNOMED_REASONS, reason, service_request
 
@@ -364,3 +370,50 @@ async def test_repeated_parameters_stay_capped_in_lenient_mode(client):
 
     assert response.status_code == 400
     assert response.json()["issue"][0]["code"] == "too-costly"
+
+
+async def test_searches_of_one_shape_each_find_what_their_own_values_select(client, referrals):
+    """A search's statement is built once per shape and reused: searches that differ only in
+    their values, one after another in one service, each find their own referrals; a token's
+    form (system|code, |code, code) and a date's prefix change the shape."""
+    sequence = [
+        ("identifier=https://emis.example/referral-id|C", ["c"]),
+        ("identifier=https://emis.example/referral-id|D", ["d"]),
+        ("identifier=|D", []),
+        ("identifier=D", ["d"]),
+        ("identifier=A", ["a"]),
+        (f"patient.identifier={NHS_NUMBERS[1]}", ["b", "e"]),
+        (f"patient.identifier={NHS_NUMBERS[0]}", ["a", "c", "d"]),
+        ("status=completed", ["d"]),
+        ("status=active", ["a", "b", "c", "e"]),
+        ("authored=ge2026-03-01", ["c", "d", "e"]),
+        ("authored=ge2026-04-01", ["e"]),
+        ("authored=le2026-02-01", ["a"]),
+        (f"reason-code={SNOMED_REASONS['food']}", ["c", "d"]),
+        (f"reason-code={SNOMED_REASONS['unemployed']}", ["d"]),
+        (f"reason-code={SNOMED_REASONS['food']}&status=active", ["c"]),
+        (f"reason-code={SNOMED_REASONS['food']}&status=completed", ["d"]),
+    ]
+
+    answered = [(query, found(await search(client, query), referrals)) for query, _ in sequence]
+
+    assert answered == sequence
+
+
+def test_a_search_shape_keeps_its_forms_and_holds_its_values_out():
+    def shape(**parameters):
+        binds = Binds()
+        return referral_shape(ReferralFilter(**parameters), binds, Reach("F84001")), binds.values
+
+    first, first_values = shape(identifiers=[[Token("https://emis.example/referral-id", "C")]])
+    second, second_values = shape(identifiers=[[Token("https://emis.example/referral-id", "D")]])
+    no_system, _ = shape(identifiers=[[Token("", "D")]])
+    any_system, _ = shape(identifiers=[[Token(None, "D")]])
+    by_nhs_number, _ = shape(patients=[[(systems.NHS_NUMBER, NHS_NUMBERS[0])]])
+    by_local_id, _ = shape(patients=[[("https://rio.example/patient-id", "RIO-1")]])
+
+    assert first == second
+    assert first_values == {"p0": "https://emis.example/referral-id", "p1": "C", "p2": "F84001"}
+    assert second_values == {"p0": "https://emis.example/referral-id", "p1": "D", "p2": "F84001"}
+    assert len({first, no_system, any_system}) == 3
+    assert by_nhs_number != by_local_id

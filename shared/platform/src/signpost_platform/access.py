@@ -13,6 +13,7 @@ from typing import Any, ClassVar, Self
 from sqlalchemy import ColumnElement, or_
 
 from signpost_platform.auth import Caller
+from signpost_platform.binds import Binds, bound
 from signpost_platform.errors import Forbidden
 
 
@@ -48,7 +49,13 @@ class OrganisationReach:
         """SQL conditions keeping the rows where any of `columns` names the organisation."""
         if self.organisation is None:
             return []
-        return [or_(*(column == self.organisation for column in columns))]
+        organisation = bound(self.organisation)
+        return [or_(*(column == organisation for column in columns))]
+
+    def shaped(self, binds: Binds) -> Self:
+        """This reach with its organisation held by `binds`: for `matching` only (a statement
+        built once per shape), not for `allows`."""
+        return self if self.organisation is None else type(self)(binds(self.organisation))
 
     def require(self, *organisations: str | None, expression: str, role: str) -> None:
         """Refuse content that would put a record out of the caller's organisation's reach."""

@@ -189,6 +189,15 @@ class AuditTrail:
         read (its links) and its event in one round trip."""
         return statement.add_cte(self._event(_RELAXED))
 
+    def searching(self, answer: AnySelect, detail: ColumnElement[str] | None) -> AnySelect:
+        """`answer` (a search's SELECT) and the insert of its event in one PostgreSQL statement,
+        for a read session (`commits_each_statement`), committed without waiting for the WAL
+        flush. `detail`, an expression of `answer`'s CTEs, gives the ids the search returned
+        (space-separated, as `AuditEvent.values` writes them); None: the event's parameter.
+        Run it with `event_parameters(event)` added to `answer`'s parameters: a page, its
+        follow-up reads and its event in one round trip."""
+        return answer.add_cte(self._event(_RELAXED, detail=detail))
+
     def writing(self, statement: AnySelect, resource_id: ColumnElement[str]) -> AnySelect:
         """`statement` (a PostgreSQL write) and the insert of one event in one statement, for a
         write session: the event commits with the change it records, as durably. It names
@@ -197,20 +206,24 @@ class AuditTrail:
         return statement.add_cte(self._event(None, resource_id))
 
     def _event(
-        self, source: FromClause | None, resource_id: ColumnElement[str] | None = None
+        self,
+        source: FromClause | None,
+        resource_id: ColumnElement[str] | None = None,
+        *,
+        detail: ColumnElement[str] | None = None,
     ) -> CTE:
         """The insert of an event, once for each row of `source` (once without one), as a CTE;
-        its values bind parameters (`event_parameters`), but its `resource_id` when an
-        expression gives it."""
+        its values bind parameters (`event_parameters`), but its `resource_id` and `detail`
+        when an expression gives them."""
         columns = [column for column in self.table.columns if column.name != "id"]
-        values = select(
-            *(
-                resource_id
-                if c.name == "resource_id" and resource_id is not None
-                else bindparam(_EVENT_PREFIX + c.name, type_=c.type)
-                for c in columns
-            )
-        )
+        given = {"resource_id": resource_id, "detail": detail}
+        expressions: list[ColumnElement[Any]] = []
+        for c in columns:
+            expression = given.get(c.name)
+            if expression is None:
+                expression = bindparam(_EVENT_PREFIX + c.name, type_=c.type)
+            expressions.append(expression)
+        values = select(*expressions)
         if source is not None:
             values = values.select_from(source)
         return insert(self.table).from_select([c.name for c in columns], values).cte("event")

@@ -2,11 +2,12 @@
 caller asks for it (counted only when the page itself cannot tell it)."""
 
 from collections import namedtuple
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, UnaryExpression, func, select
+from sqlalchemy import ColumnElement, Integer, UnaryExpression, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from signpost_platform.db import AnySelect, execute_core
@@ -30,6 +31,64 @@ def sort_order(model: type[Any], sort: Sequence[tuple[str, bool]]) -> list[Unary
     return order
 
 
+@dataclass(frozen=True, slots=True)
+class PageStatements:
+    """A search's page, with the page's size and start as bind parameters (`page_count`,
+    `page_offset`): built once, it serves every page of the search (`run_page`)."""
+
+    page: AnySelect
+    model: type[Any]
+    conditions: Sequence[ColumnElement[bool]]
+    with_total: bool
+
+    def counted(self) -> AnySelect:
+        """How many rows of `model` meet `conditions` (for a page past the last row)."""
+        return select(func.count()).select_from(self.model).where(*self.conditions)
+
+
+def page_statements(
+    statement: AnySelect,
+    model: type[Any],
+    conditions: Sequence[ColumnElement[bool]],
+    *,
+    with_total: bool = True,
+) -> PageStatements:
+    """The page of `statement` (already filtered by `conditions` and ordered), with the total
+    when `with_total`: a window count over every matching row, cut off as the last column."""
+    limited = statement.add_columns(func.count().over()) if with_total else statement
+    limited = limited.limit(bindparam("page_count", type_=Integer)).offset(
+        bindparam("page_offset", type_=Integer)
+    )
+    return PageStatements(limited, model, conditions, with_total)
+
+
+async def run_page(
+    session: AsyncSession,
+    statements: PageStatements,
+    *,
+    count: int,
+    offset: int,
+    values: Mapping[str, Any] | None = None,
+) -> tuple[int | None, list[Any]]:
+    """The rows of the page from `offset`, at most `count`, and how many rows meet the
+    conditions when the statements count them; `values` are the statement's other parameters.
+
+    The total comes with the page; only a page past the last row, which has no row to carry
+    it, counts on its own."""
+    result = await execute_core(
+        session, statements.page, {**(values or {}), "page_count": count, "page_offset": offset}
+    )
+    rows = list(result)
+    if not statements.with_total:
+        return None, rows
+    if rows:
+        named = _row_type(tuple(result.keys())[:-1])
+        return rows[0][-1], [named._make(row[:-1]) for row in rows]
+    if offset == 0:
+        return 0, []
+    return (await execute_core(session, statements.counted(), values)).scalar_one(), []
+
+
 async def page(
     session: AsyncSession,
     statement: AnySelect,
@@ -41,23 +100,10 @@ async def page(
     with_total: bool = True,
 ) -> tuple[int | None, list[Any]]:
     """The rows of `statement` (already filtered by `conditions` and ordered) from `offset`, at
-    most `count`, and how many rows of `model` meet `conditions` when `with_total`.
-
-    The total comes with the page, in the same query (a window count over every matching row,
-    cut off as the last column); only a page past the last row, which has no row to carry it,
-    counts on its own."""
-    if not with_total:
-        return None, list(await execute_core(session, statement.limit(count).offset(offset)))
-    counted_page = statement.add_columns(func.count().over()).limit(count).offset(offset)
-    result = await execute_core(session, counted_page)
-    rows = list(result)
-    if rows:
-        named = _row_type(tuple(result.keys())[:-1])
-        return rows[0][-1], [named._make(row[:-1]) for row in rows]
-    if offset == 0:
-        return 0, []
-    counted = select(func.count()).select_from(model).where(*conditions)
-    return (await execute_core(session, counted)).scalar_one(), []
+    most `count`, and how many rows of `model` meet `conditions` when `with_total`
+    (`page_statements`, `run_page`)."""
+    statements = page_statements(statement, model, conditions, with_total=with_total)
+    return await run_page(session, statements, count=count, offset=offset)
 
 
 class SortedSearch(Protocol):
@@ -77,6 +123,20 @@ class SortedSearch(Protocol):
     def with_total(self) -> bool: ...
 
 
+def sorted_page_statements(
+    statement: AnySelect,
+    model: type[Any],
+    conditions: Sequence[ColumnElement[bool]],
+    sort: Sequence[tuple[str, bool]],
+    *,
+    with_total: bool,
+) -> PageStatements:
+    """The page statements of the rows of `model` meeting `conditions`, selected by `statement`
+    and ordered by a search's `_sort` (`sort_order`)."""
+    ordered = statement.where(*conditions).order_by(*sort_order(model, sort))
+    return page_statements(ordered, model, conditions, with_total=with_total)
+
+
 async def sorted_page(
     session: AsyncSession,
     statement: AnySelect,
@@ -86,13 +146,7 @@ async def sorted_page(
 ) -> tuple[int | None, list[Any]]:
     """The page `search` asks for of the rows of `model` meeting `conditions`, selected by
     `statement` and ordered by the search's `_sort` (`sort_order`)."""
-    ordered = statement.where(*conditions).order_by(*sort_order(model, search.sort))
-    return await page(
-        session,
-        ordered,
-        model,
-        conditions,
-        count=search.count,
-        offset=search.offset,
-        with_total=search.with_total,
+    statements = sorted_page_statements(
+        statement, model, conditions, search.sort, with_total=search.with_total
     )
+    return await run_page(session, statements, count=search.count, offset=search.offset)

@@ -20,13 +20,14 @@ from sqlalchemy import (
     false,
     func,
     insert,
+    literal,
     or_,
     select,
     true,
     tuple_,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.selectable import CTE
 
@@ -44,6 +45,7 @@ from referral_api.referrals.access import EVERY_ORGANISATION, Reach
 from referral_api.referrals.models import Referral, ReferralIdentifier, ReferralReason
 from referral_api.referrals.search import ReferralFilter
 from signpost_platform.audit import AuditEvent
+from signpost_platform.binds import Binds, Literals, bound
 from signpost_platform.db import (
     AnySelect,
     Repository,
@@ -54,8 +56,20 @@ from signpost_platform.db import (
     lock_keys,
     replace_version,
 )
-from signpost_platform.fhir.search import Token, date_condition, token_condition
-from signpost_platform.paging import sorted_page
+from signpost_platform.fhir.search import (
+    ShapedRange,
+    ShapedToken,
+    date_condition,
+    shaped_range,
+    shaped_token,
+    token_condition,
+)
+from signpost_platform.paging import (
+    PageStatements,
+    run_page,
+    sort_order,
+    sorted_page_statements,
+)
 from signpost_schemas import systems
 
 
@@ -594,11 +608,62 @@ class ReferralRepository(Repository):
     async def search(
         self, search: ReferralFilter, reach: Reach = EVERY_ORGANISATION
     ) -> tuple[int | None, list[StoredReferral]]:
-        conditions = [*referral_conditions(search), *reach.conditions()]
-        total, rows = await sorted_page(
-            self.session, select(*_STORED), Referral, conditions, search
+        """A page of the referrals `search` finds within `reach`: its statement is built once
+        per shape of search (`referral_shape`) and reused for every search of that shape."""
+        binds = Binds()
+        shape = referral_shape(search, binds, reach)
+        total, rows = await run_page(
+            self.session,
+            _search_statements(shape, tuple(search.sort), search.with_total),
+            count=search.count,
+            offset=search.offset,
+            values=binds.values,
         )
         return total, [StoredReferral(*row) for row in rows]
+
+    async def search_recorded(
+        self, search: ReferralFilter, reach: Reach, event: AuditEvent, *, naming_ids: bool
+    ) -> tuple[int | None, list[StoredReferral], list[ShownLink] | None]:
+        """`search`'s page (its total, its referrals) with `event` written: naming the ids of
+        the page when `naming_ids`.
+
+        In a read session on PostgreSQL one statement reads the page and the referrals' links
+        and writes the event (one round trip; a page past the last row counts its total in a
+        second); elsewhere the event is written after the page and the links are not read
+        (None)."""
+        if not commits_each_statement(self.session):
+            total, found = await self.search(search, reach)
+            if naming_ids:
+                event = dataclasses.replace(event, returned_ids=[r.id for r in found])
+            await trail.write(self.session, event)
+            return total, found, None
+        binds = Binds()
+        shape = referral_shape(search, binds, reach)
+        key = (shape, tuple(search.sort), search.with_total)
+        page = {**binds.values, "page_count": search.count, "page_offset": search.offset}
+        rows = list(
+            await execute_core(
+                self.session,
+                _search_recorded(*key, naming_ids),
+                {**page, **trail.event_parameters(event)},
+            )
+        )
+        links_at = len(_STORED) + search.with_total + 1  # then the total, then the position
+        stored: list[StoredReferral] = []
+        links: list[ShownLink] = []
+        for row in rows:
+            if not stored or stored[-1].id != row[0]:
+                stored.append(StoredReferral(*row[: len(_STORED)]))
+            if row[links_at] is not None:
+                links.append(shown_link(row[links_at:]))
+        if not search.with_total:
+            return None, stored, links
+        if rows:
+            return rows[0][len(_STORED)], stored, links
+        if search.offset == 0:
+            return 0, [], []
+        counted = _search_statements(*key).counted()
+        return (await execute_core(self.session, counted, binds.values)).scalar_one(), [], []
 
 
 def _column_values(columns: ReferralColumns) -> dict[str, object]:
@@ -619,13 +684,106 @@ def _column_values(columns: ReferralColumns) -> dict[str, object]:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class ReferralShape:
+    """A referral search with its values held by `Binds`: searches of equal shapes differ only
+    in their values and share one statement (`_search_statements`)."""
+
+    ids: tuple[Any, ...]
+    last_updated: tuple[ShapedRange, ...]
+    identifiers: tuple[tuple[ShapedToken, ...], ...]
+    # (system, value) of each person named; the system None for an NHS number (the person's key)
+    patients: tuple[tuple[tuple[Any, Any], ...], ...]
+    # (column name, values OR'd) of the coded parameters, in a fixed order
+    coded: tuple[tuple[str, Any], ...]
+    authored: tuple[ShapedRange, ...]
+    reasons: tuple[tuple[ShapedToken, ...], ...]
+    # the link types OR'd of each occurrence; None for any link
+    linkage: tuple[Any, ...]
+    reach: Reach
+
+
+def referral_shape(
+    search: ReferralFilter, binds: Binds, reach: Reach = EVERY_ORGANISATION
+) -> ReferralShape:
+    """The shape of `search` within `reach`, its values held by `binds`."""
+    coded = [
+        ("status", search.statuses),
+        ("received_by_role", search.roles),
+        ("requester_ods", search.requesters),
+        ("receiver_ods", search.performers),
+        ("priority", search.priorities),
+    ]
+    return ReferralShape(
+        ids=tuple(binds.many(ids) for ids in search.ids),
+        last_updated=tuple(shaped_range(binds, r) for r in search.last_updated),
+        identifiers=tuple(
+            tuple(shaped_token(binds, t) for t in tokens) for tokens in search.identifiers
+        ),
+        patients=tuple(
+            tuple(
+                (None, binds(value))
+                if system == systems.NHS_NUMBER
+                else (binds(system), binds(value))
+                for system, value in people
+            )
+            for people in search.patients
+        ),
+        coded=tuple(
+            (name, binds.many(values)) for name, value_lists in coded for values in value_lists
+        ),
+        authored=tuple(shaped_range(binds, r) for r in search.authored),
+        reasons=tuple(tuple(shaped_token(binds, t) for t in tokens) for tokens in search.reasons),
+        linkage=tuple(
+            None if "any" in link_types else binds.many(link_types) for link_types in search.linkage
+        ),
+        reach=reach.shaped(binds),
+    )
+
+
+@functools.lru_cache(maxsize=512)
+def _search_statements(
+    shape: ReferralShape, sort: tuple[tuple[str, bool], ...], with_total: bool
+) -> PageStatements:
+    """The page statements of every referral search of `shape`, built once."""
+    conditions = [*shaped_conditions(shape), *shape.reach.conditions()]
+    return sorted_page_statements(
+        select(*_STORED), Referral, conditions, sort, with_total=with_total
+    )
+
+
+@functools.lru_cache(maxsize=512)
+def _search_recorded(
+    shape: ReferralShape, sort: tuple[tuple[str, bool], ...], with_total: bool, naming_ids: bool
+) -> AnySelect:
+    """`_search_statements`' page, each referral with a row per link (its columns, the total
+    when `with_total`, its position in the page, then the link's) or one without, and the
+    search's audit event (`AuditTrail.searching`), naming the page's ids when `naming_ids`:
+    one PostgreSQL statement, built once per shape."""
+    position = func.row_number().over(order_by=sort_order(Referral, sort)).label("position")
+    page = _search_statements(shape, sort, with_total).page.add_columns(position).cte("page")
+    links = shown_links_of(page.c.id).lateral("shown_link")
+    answer = (
+        select(page, links)
+        .select_from(page.outerjoin(links, true()))
+        .order_by(page.c.position, links.c.link_type, links.c.linked_referral_id)
+    )
+    ids = aggregate_order_by(literal(" "), page.c.position)
+    detail = select(func.string_agg(page.c.id, ids)).scalar_subquery() if naming_ids else None
+    return trail.searching(answer, detail)
+
+
 def referral_conditions(search: ReferralFilter) -> list[ColumnElement[bool]]:
+    """The conditions of `search`, its values in them (a statement built for one search)."""
+    return shaped_conditions(referral_shape(search, Literals()))
+
+
+def shaped_conditions(shape: ReferralShape) -> list[ColumnElement[bool]]:
+    """The SQL conditions of a referral search of `shape` (without the caller's reach)."""
     conditions: list[ColumnElement[bool]] = []
-    for ids in search.ids:
-        conditions.append(Referral.id.in_(ids))
-    for date_range in search.last_updated:
-        conditions.append(date_condition(Referral.last_updated_at, date_range))
-    for tokens in search.identifiers:
+    conditions += [Referral.id.in_(bound(ids)) for ids in shape.ids]
+    conditions += [date_condition(Referral.last_updated_at, r) for r in shape.last_updated]
+    for tokens in shape.identifiers:
         conditions.append(
             _has_token(
                 ReferralIdentifier.referral_id,
@@ -634,20 +792,11 @@ def referral_conditions(search: ReferralFilter) -> list[ColumnElement[bool]]:
                 tokens,
             )
         )
-    for people in search.patients:
+    for people in shape.patients:
         conditions.append(or_(*(_person_match(system, value) for system, value in people)))
-    coded: list[tuple[QueryableAttribute[Any], list[list[str]]]] = [
-        (Referral.status, search.statuses),
-        (Referral.received_by_role, search.roles),
-        (Referral.requester_ods, search.requesters),
-        (Referral.receiver_ods, search.performers),
-        (Referral.priority, search.priorities),
-    ]
-    for column, value_lists in coded:
-        conditions += [column.in_(values) for values in value_lists]
-    for date_range in search.authored:
-        conditions.append(date_condition(Referral.authored_at, date_range))
-    for tokens in search.reasons:
+    conditions += [getattr(Referral, name).in_(bound(values)) for name, values in shape.coded]
+    conditions += [date_condition(Referral.authored_at, r) for r in shape.authored]
+    for tokens in shape.reasons:
         conditions.append(
             _has_token(
                 ReferralReason.referral_id,
@@ -656,22 +805,24 @@ def referral_conditions(search: ReferralFilter) -> list[ColumnElement[bool]]:
                 tokens,
             )
         )
-    for link_types in search.linkage:
+    for link_types in shape.linkage:
         linked = exists().where(ReferralLink.referral_id == Referral.id)
-        if "any" not in link_types:
-            linked = linked.where(ReferralLink.link_type.in_(link_types))
+        if link_types is not None:
+            linked = linked.where(ReferralLink.link_type.in_(bound(link_types)))
         conditions.append(linked)
     return conditions
 
 
-def _person_match(system: str, value: str) -> ColumnElement[bool]:
-    """Referrals of the person an NHS number or a sender's patient identifier names."""
-    if system == systems.NHS_NUMBER:
-        return Referral.person_key == value
+def _person_match(system: Any, value: Any) -> ColumnElement[bool]:
+    """Referrals of the person an NHS number (`system` None) or a sender's patient identifier
+    names."""
+    if system is None:
+        same_person: ColumnElement[bool] = Referral.person_key == bound(value)
+        return same_person
     return Referral.person_key.in_(
         select(PersonIdentifier.person_key).where(
-            PersonIdentifier.identifier_system == system,
-            PersonIdentifier.identifier_value == value,
+            PersonIdentifier.identifier_system == bound(system),
+            PersonIdentifier.identifier_value == bound(value),
         )
     )
 
@@ -680,7 +831,7 @@ def _has_token(
     referral_column: QueryableAttribute[str],
     system_column: QueryableAttribute[str],
     code_column: QueryableAttribute[str],
-    tokens: Sequence[Token],
+    tokens: Sequence[ShapedToken],
 ) -> ColumnElement[bool]:
     """The referral has a row (an identifier or reason) whose system and code match any of
     `tokens`."""

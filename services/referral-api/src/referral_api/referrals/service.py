@@ -393,11 +393,14 @@ async def search_served(
 ) -> tuple[int | None, list[StoredReferral], list[bytes]]:
     """The total, the page's referrals and their documents as a caller of `reach` is served
     them (`served`), with `event` (the search's audit event; naming the ids of the page when
-    `returned_ids`) written: on PostgreSQL in the statement that reads the referrals' links."""
-    total, rows = await ReferralRepository(session).search(search_filter, reach)
-    if returned_ids:
-        event = dataclasses.replace(event, returned_ids=[r.id for r in rows])
-    return total, rows, await rendering.served(session, rows, reach, event=event)
+    `returned_ids`) written: on PostgreSQL in the statement that reads the page and its links
+    (`ReferralRepository.search_recorded`)."""
+    total, rows, shown = await ReferralRepository(session).search_recorded(
+        search_filter, reach, event, naming_ids=returned_ids
+    )
+    if shown is None:
+        return total, rows, await rendering.served(session, rows, reach)
+    return total, rows, rendering.served_with(rows, reach, shown)
 
 
 async def _by_identifier(

@@ -20,6 +20,7 @@ import orjson
 from fastapi import Request
 from sqlalchemy import ColumnElement, and_, or_
 
+from signpost_platform.binds import Binds, Bound, bound
 from signpost_platform.errors import BadRequest, UnsupportedMediaType
 from signpost_platform.parameters import QueryParameter, check_parameter_counts, declare
 
@@ -453,46 +454,79 @@ def _date_range(value: str) -> tuple[datetime, datetime]:
     return moment, moment + timedelta(seconds=1)
 
 
+@dataclass(frozen=True, slots=True)
+class ShapedToken:
+    """A token with its system and code as `Binds` gave them; the system stays None (any
+    system) or "" (no system), which are part of the shape."""
+
+    system: Any
+    code: Any
+
+
+@dataclass(frozen=True, slots=True)
+class ShapedRange:
+    """A date parameter with its bounds as `Binds` gave them; the prefix is part of the shape."""
+
+    prefix: DatePrefix
+    start: Any
+    end: Any
+
+
 class Interval(Protocol):
     """A date parameter as a half-open interval [start, end) of moments (`DateRange`) or of
-    days (a service's own ranges for date columns), with its comparison prefix."""
+    days (a service's own ranges for date columns), with its comparison prefix; the bounds may
+    be held by `Binds` (`shaped_range`)."""
 
     @property
     def prefix(self) -> str: ...
 
     @property
-    def start(self) -> date: ...
+    def start(self) -> date | Bound: ...
 
     @property
-    def end(self) -> date: ...
+    def end(self) -> date | Bound: ...
 
 
 def date_condition(column: Any, date_range: Interval) -> ColumnElement[bool]:
     """The SQL condition of a date parameter on a timestamp column (`_lastUpdated`, …), or on a
     date column with a range of days."""
+    start, end = bound(date_range.start), bound(date_range.end)
     match date_range.prefix:
         case "ge":
-            return column >= date_range.start  # type: ignore[no-any-return]
+            return column >= start  # type: ignore[no-any-return]
         case "gt":
-            return column >= date_range.end  # type: ignore[no-any-return]
+            return column >= end  # type: ignore[no-any-return]
         case "le":
-            return column < date_range.end  # type: ignore[no-any-return]
+            return column < end  # type: ignore[no-any-return]
         case "lt":
-            return column < date_range.start  # type: ignore[no-any-return]
+            return column < start  # type: ignore[no-any-return]
         case _:
-            return and_(column >= date_range.start, column < date_range.end)
+            return and_(column >= start, column < end)
 
 
-def token_condition(system_column: Any, code_column: Any, token: Token) -> ColumnElement[bool]:
+def token_condition(
+    system_column: Any, code_column: Any, token: Token | ShapedToken
+) -> ColumnElement[bool]:
     """The SQL condition of a token on a system and a code column: `system|code`; `|code`, the
     code with no system (NULL or empty); `code`, the code in any system."""
-    code_match: ColumnElement[bool] = code_column == token.code
-    if token.system:
-        return and_(system_column == token.system, code_match)
+    code_match: ColumnElement[bool] = code_column == bound(token.code)
+    if token.system is None:
+        return code_match
     if token.system == "":
         no_system = or_(system_column.is_(None), system_column == "")
         return and_(no_system, code_match)
-    return code_match
+    return and_(system_column == bound(token.system), code_match)
+
+
+def shaped_token(binds: Binds, token: Token) -> ShapedToken:
+    """`token` with its system (when it names one) and code held by `binds`."""
+    system = token.system if not token.system else binds(token.system)
+    return ShapedToken(system, binds(token.code))
+
+
+def shaped_range(binds: Binds, date_range: DateRange) -> ShapedRange:
+    """`date_range` with its bounds held by `binds`."""
+    return ShapedRange(date_range.prefix, binds(date_range.start), binds(date_range.end))
 
 
 def page_links(

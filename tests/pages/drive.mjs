@@ -42,17 +42,23 @@ async function axe(page, state) {
 
 const text = (page, selector) => page.locator(selector).innerText();
 
-// LHC-Forms may still be settling (pre-population, enableWhen) when its first item shows: an
-// answer counts once its radio button is checked, so a click it missed is made again.
+// LHC-Forms may still be settling (pre-population, enableWhen, the previous person's form being
+// replaced) when its first item shows: an answer counts once its radio button is checked, so a
+// click it missed, or one on a button re-rendered under it (detached), is made again.
 async function answer(page, linkId, code) {
   const radio = page.locator(`[id="${linkId}/1|http://loinc.org|${code}"]`).first();
+  let failure = "not checked";
   for (let attempt = 0; attempt < 20; attempt++) {
-    await radio.click({ force: true });
-    await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => resolve())));
-    if (await radio.isChecked()) return;
+    try {
+      await radio.click({ force: true, timeout: 2000 });
+      await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => resolve())));
+      if (await radio.isChecked({ timeout: 2000 })) return;
+    } catch (error) {
+      failure = error.message.split("\n")[0];
+    }
     await page.waitForTimeout(100);
   }
-  throw new Error(`item ${linkId} would not take the answer ${code}`);
+  throw new Error(`item ${linkId} would not take the answer ${code} (${failure})`);
 }
 
 async function screen(page) {

@@ -224,8 +224,10 @@ async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
     database: Database = request.app.state.database
     async with database.read_sessionmaker() as session:
         yield session
-        # Keeps what a read wrote on purpose (its audit event); a no-op under autocommit.
-        await session.commit()
+        # Keeps what a read wrote on purpose (its audit event). Under autocommit each statement
+        # has committed already, and a commit would only walk the session's machinery.
+        if not commits_each_statement(session):
+            await session.commit()
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

@@ -26,12 +26,14 @@ from referral_api.lifecycle.models import (
 from referral_api.linkage.models import ReferralLink
 from referral_api.people.models import ReferralPerson
 from referral_api.quality.repository import GapRepository
-from referral_api.referrals.models import Referral, ReferralReason
+from referral_api.referrals.models import Referral, ReferralIdentifier, ReferralReason
+from referral_api.rendering.service_request import render_sent
 from referral_api.service_use.models import ServiceUse
 from signpost_schemas import codes, systems
 from signpost_schemas.fhir.gaps import Gap
+from signpost_schemas.fhir.service_request import ServiceRequest
 from signpost_schemas.fhir.service_use import six_months
-from tests.support.builders import with_check_digit
+from tests.support.builders import reason, service_request, with_check_digit
 
 
 def fields_of(row: dict[str, Any], expected: dict[str, Any]) -> dict[str, Any]:
@@ -81,6 +83,10 @@ class Person:
     lsoa: str | None = "E01033011"
 
 
+# The business identifier of each referral of a dataset (as a sender's own id).
+SAMPLE_IDENTIFIER_SYSTEM = "https://emis.example/referral-id"
+
+
 @dataclass
 class Dataset:
     """Rows for each table, written in foreign-key order by `write`."""
@@ -128,6 +134,28 @@ class Dataset:
         referral_id = str(uuid.uuid5(_NS, str(len(self.rows(Referral)))))
         authored_at = day(authored)
         nhs_number = self.nhs_number(person or referral_id)
+        # The referral as its sender sent it, as the service stores it: a REST search or read
+        # of the dataset (make run's sample) serves a whole ServiceRequest.
+        identifier = f"REPORT-{referral_id}"
+        reason_list = codes.referral_reasons()
+        sent = service_request(
+            identifier=identifier,
+            identifier_system=SAMPLE_IDENTIFIER_SYSTEM,
+            nhs_number=nhs_number,
+            role=role,
+            requester=sender,
+            # A reason "not recorded" is one the sender did not send.
+            reasons=[
+                reason(code, concept.system)
+                for code in reasons
+                for concept in reason_list.find_code(code)[:1]
+                if concept.system == systems.SNOMED
+            ],
+            authored=authored_at.isoformat(),
+        )
+        if not sent["reasonCode"]:
+            del sent["reasonCode"]
+        resource = render_sent(ServiceRequest.model_validate(sent), referral_id, 1, authored_at)
         self.rows(Referral).append(
             {
                 "id": referral_id,
@@ -145,10 +173,16 @@ class Dataset:
                 "authored_at": authored_at,
                 "created_at": day(received) if received else authored_at,
                 "last_updated_at": authored_at,
-                "resource": "{}",
+                "resource": resource,
             }
         )
-        reason_list = codes.referral_reasons()
+        self.rows(ReferralIdentifier).append(
+            {
+                "identifier_system": SAMPLE_IDENTIFIER_SYSTEM,
+                "identifier_value": identifier,
+                "referral_id": referral_id,
+            }
+        )
         for rank, code in enumerate(reasons, start=1):
             concept = reason_list.find_code(code)[0]
             self.rows(ReferralReason).append(
@@ -424,6 +458,7 @@ class Dataset:
     async def write(self, app: FastAPI) -> None:
         order = [
             Referral,
+            ReferralIdentifier,
             ReferralReason,
             ReferralPerson,
             ReferralLifecycle,

@@ -67,7 +67,6 @@ from signpost_platform.fhir.search import (
 from signpost_platform.paging import (
     PageStatements,
     run_page,
-    sort_order,
     sorted_page_statements,
 )
 from signpost_schemas import systems
@@ -648,7 +647,8 @@ class ReferralRepository(Repository):
                 {**page, **trail.event_parameters(event)},
             )
         )
-        links_at = len(_STORED) + search.with_total + 1  # then the total, then the position
+        # Each row: the referral, its total when counted, its sort keys, then a link.
+        links_at = len(_STORED) + search.with_total + len(search.sort)
         stored: list[StoredReferral] = []
         links: list[ShownLink] = []
         for row in rows:
@@ -762,18 +762,26 @@ def _search_recorded(
     shape: ReferralShape, sort: tuple[tuple[str, bool], ...], with_total: bool, naming_ids: bool
 ) -> AnySelect:
     """`_search_statements`' page, each referral with a row per link (its columns, the total
-    when `with_total`, its position in the page, then the link's) or one without, and the
-    search's audit event (`AuditTrail.searching`), naming the page's ids when `naming_ids`:
-    one PostgreSQL statement, built once per shape."""
-    position = func.row_number().over(order_by=sort_order(Referral, sort)).label("position")
-    page = _search_statements(shape, sort, with_total).page.add_columns(position).cte("page")
+    when `with_total`, its sort keys, then the link's) or one without, and the search's audit
+    event (`AuditTrail.searching`), naming the page's ids when `naming_ids`: one PostgreSQL
+    statement, built once per shape.
+
+    The page keeps its own ORDER BY and LIMIT, so PostgreSQL sorts only the page's rows (a
+    top-N sort, or an index); its sort keys come with it, and order its rows again outside."""
+    keys = [getattr(Referral, name).label(f"sort_{i}") for i, (name, _) in enumerate(sort)]
+    page = _search_statements(shape, sort, with_total).page.add_columns(*keys).cte("page")
+    in_page_order = [
+        page.c[f"sort_{i}"].desc() if descending else page.c[f"sort_{i}"].asc()
+        for i, (_, descending) in enumerate(sort)
+    ]
+    in_page_order.append(page.c.id.asc())
     links = shown_links_of(page.c.id).lateral("shown_link")
     answer = (
         select(page, links)
         .select_from(page.outerjoin(links, true()))
-        .order_by(page.c.position, links.c.link_type, links.c.linked_referral_id)
+        .order_by(*in_page_order, links.c.link_type, links.c.linked_referral_id)
     )
-    ids = aggregate_order_by(literal(" "), page.c.position)
+    ids = aggregate_order_by(literal(" "), *in_page_order)
     detail = select(func.string_agg(page.c.id, ids)).scalar_subquery() if naming_ids else None
     return trail.searching(answer, detail)
 

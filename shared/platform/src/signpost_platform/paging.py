@@ -84,9 +84,20 @@ async def run_page(
     if rows:
         named = _row_type(tuple(result.keys())[:-1])
         return rows[0][-1], [named._make(row[:-1]) for row in rows]
+    return await empty_page_total(session, statements, offset, values), []
+
+
+async def empty_page_total(
+    session: AsyncSession,
+    statements: PageStatements,
+    offset: int,
+    values: Mapping[str, Any] | None = None,
+) -> int:
+    """The total of a counted search whose page came back empty, so no row carried it: none
+    match when it was the first page; a page past the last row counts them on its own."""
     if offset == 0:
-        return 0, []
-    return (await execute_core(session, statements.counted(), values)).scalar_one(), []
+        return 0
+    return (await execute_core(session, statements.counted(), values)).scalar_one()  # type: ignore[no-any-return]
 
 
 async def page(

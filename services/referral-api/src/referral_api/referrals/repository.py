@@ -66,6 +66,7 @@ from signpost_platform.fhir.search import (
 )
 from signpost_platform.paging import (
     PageStatements,
+    empty_page_total,
     run_page,
     sorted_page_statements,
 )
@@ -660,10 +661,8 @@ class ReferralRepository(Repository):
             return None, stored, links
         if rows:
             return rows[0][len(_STORED)], stored, links
-        if search.offset == 0:
-            return 0, [], []
-        counted = _search_statements(*key).counted()
-        return (await execute_core(self.session, counted, binds.values)).scalar_one(), [], []
+        statements = _search_statements(*key)
+        return await empty_page_total(self.session, statements, search.offset, binds.values), [], []
 
 
 def _column_values(columns: ReferralColumns) -> dict[str, object]:

@@ -5,8 +5,8 @@ import json
 from referral_api.referrals.models import Referral, ReferralReason
 from signpost_schemas import systems
 from tests.support.clients import bearer
+from tests.support.messages import EMIS_REFERRAL_ID
 from tests.support.report_examples import EXAMPLES_FILE, capture, example_dataset, render
-from tests.support.reports import SAMPLE_IDENTIFIER_SYSTEM
 
 READ = bearer("referral:read", "referral:all-organisations")
 
@@ -43,7 +43,7 @@ async def test_the_sample_referrals_are_served_as_whole_service_requests(load, c
     first = served[0]
     by_identifier = await client.get(
         "/fhir/ServiceRequest",
-        params={"identifier": f"{SAMPLE_IDENTIFIER_SYSTEM}|{first['identifier'][0]['value']}"},
+        params={"identifier": f"{EMIS_REFERRAL_ID}|{first['identifier'][0]['value']}"},
         headers=READ,
     )
 

@@ -34,6 +34,7 @@ from signpost_schemas.fhir.gaps import Gap
 from signpost_schemas.fhir.service_request import ServiceRequest
 from signpost_schemas.fhir.service_use import six_months
 from tests.support.builders import reason, service_request, with_check_digit
+from tests.support.messages import EMIS_REFERRAL_ID
 
 
 def fields_of(row: dict[str, Any], expected: dict[str, Any]) -> dict[str, Any]:
@@ -81,10 +82,6 @@ class Person:
     practice: str | None = "F84001"
     pcn: str | None = "U00001"
     lsoa: str | None = "E01033011"
-
-
-# The business identifier of each referral of a dataset (as a sender's own id).
-SAMPLE_IDENTIFIER_SYSTEM = "https://emis.example/referral-id"
 
 
 @dataclass
@@ -137,20 +134,15 @@ class Dataset:
         # The referral as its sender sent it, as the service stores it: a REST search or read
         # of the dataset (make run's sample) serves a whole ServiceRequest.
         identifier = f"REPORT-{referral_id}"
-        reason_list = codes.referral_reasons()
+        concepts = [codes.referral_reasons().find_code(code)[0] for code in reasons]
         sent = service_request(
             identifier=identifier,
-            identifier_system=SAMPLE_IDENTIFIER_SYSTEM,
+            identifier_system=EMIS_REFERRAL_ID,
             nhs_number=nhs_number,
             role=role,
             requester=sender,
             # A reason "not recorded" is one the sender did not send.
-            reasons=[
-                reason(code, concept.system)
-                for code in reasons
-                for concept in reason_list.find_code(code)[:1]
-                if concept.system == systems.SNOMED
-            ],
+            reasons=[reason(c.code, c.system) for c in concepts if c.system == systems.SNOMED],
             authored=authored_at.isoformat(),
         )
         if not sent["reasonCode"]:
@@ -178,19 +170,18 @@ class Dataset:
         )
         self.rows(ReferralIdentifier).append(
             {
-                "identifier_system": SAMPLE_IDENTIFIER_SYSTEM,
+                "identifier_system": EMIS_REFERRAL_ID,
                 "identifier_value": identifier,
                 "referral_id": referral_id,
             }
         )
-        for rank, code in enumerate(reasons, start=1):
-            concept = reason_list.find_code(code)[0]
+        for rank, concept in enumerate(concepts, start=1):
             self.rows(ReferralReason).append(
                 {
                     "referral_id": referral_id,
                     "rank": rank,
                     "reason_system": concept.system,
-                    "reason_code": code,
+                    "reason_code": concept.code,
                     "reason_text": None,
                     "reason_group": concept.group,
                 }

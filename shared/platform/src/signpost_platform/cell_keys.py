@@ -8,6 +8,7 @@ second scan. Its cell key is that sum modulo 256 (`signpost_schemas.disclosure.c
 from typing import Any
 
 from sqlalchemy import BigInteger, Integer, SQLColumnExpression, cast, func, literal
+from sqlalchemy.dialects.postgresql import BIT
 from sqlalchemy.sql.elements import ColumnElement
 
 from signpost_schemas.disclosure import FIRST_PRIME, KEY_SPACE, SECOND_PRIME, Hash
@@ -32,11 +33,19 @@ def non_negative(value: ColumnElement[Any]) -> ColumnElement[int]:
 
 def hex_number(dialect: str, identifier: SQLColumnExpression[str], digits: int = 7) -> Any:
     """The number written by the first `digits` hexadecimal digits of a UUID (7 digits: below
-    2^28), the same on every database: a record's identity, whatever key it was stored under."""
-    position = func.strpos if dialect == "postgresql" else func.instr
+    2^28), the same on every database: a record's identity, whatever key it was stored under.
+
+    Every identifier numbered here is a UUID the service assigned. PostgreSQL reads the digits
+    with one cast to a bit string (`('x' || digits)::bit(4n)`). Looking each digit up cost
+    about 2.5 s more per million rows: a record key repeats its number four times, and the
+    data-quality report keys every referral received. SQLite has no such cast, so it looks
+    each digit up."""
+    if dialect == "postgresql":
+        written = literal("x") + func.substr(identifier, 1, digits)
+        return cast(cast(written, BIT(4 * digits)), BigInteger)
     number: Any = literal(0, BigInteger)
     for index in range(digits):
-        digit = position("0123456789abcdef", func.substr(func.lower(identifier), index + 1, 1))
+        digit = func.instr("0123456789abcdef", func.substr(func.lower(identifier), index + 1, 1))
         number = number * 16 + (digit - 1)
     return number
 

@@ -273,3 +273,36 @@ async def test_the_disclosure_header_and_note_say_which_form_was_served(load, cl
     assert uncontrolled.headers["x-disclosure-control"] == "none"
     assert uncontrolled.json()["disclosure"]["rule"].startswith("UNSUPPRESSED")
     assert controlled.headers["cache-control"] == "no-store"
+
+
+def test_the_audit_protects_each_category_under_its_own_total():
+    """Per-reason totals over three groups: housing 20 + 20 + 1 = 41 gives nothing away, money
+    8 + 8 + 1 = 17 does (as above). Money's small cell is protected by its own total even
+    though housing's total, audited first, needed no more suppression."""
+    split = {"housing": (20, 20, 1), "money": (8, 8, 1)}
+    rows = [
+        {"group": group, "reason": reason, "n": n}
+        for reason, counts in split.items()
+        for group, n in zip(("a", "b", "c"), counts, strict=True)
+    ]
+    report = publish(
+        Report(
+            "test",
+            "Test",
+            "",
+            [
+                Column("group", "Group", "dimension"),
+                Column("reason", "Reason", "dimension"),
+                count("n", "N"),
+            ],
+            rows,
+            [{"group": None, "reason": r, "n": sum(counts)} for r, counts in split.items()],
+            group_columns=("group",),
+            one_category_each=True,
+        ),
+        controlled=True,
+        table=NO_ADJUSTMENT,
+    )
+    shown = {(row["reason"], row["group"]): row["n"] for row in report.rows}
+    assert [shown["housing", g] for g in "abc"] == [20, 20, None]
+    assert [shown["money", g] for g in "abc"] == [None, 10, None]

@@ -204,10 +204,24 @@ def _audit(
     total and the other cells of its breakdown."""
     categories = report.category_columns if column.varies_by is None else list(column.varies_by)
     keys = [*report.group_columns, *categories]
+    # The rows under each total: the rows indexed once by the categories totals fix, so the
+    # audit is linear in the rows (a total per sender and code has hundreds of totals).
+    by_fixed: dict[tuple[str, ...], dict[tuple[Any, ...], list[Row]]] = {}
+    # Totals audited since a cell was last hidden: auditing an equal total over unchanged
+    # cells again would hide nothing (a column that varies by nothing has one equal total per
+    # category row).
+    audited: set[tuple[Any, ...]] = set()
     for total in totals:
-        fixed = [c for c in categories if total.get(c) is not None]
-        members = [r for r in rows if all(r.get(c) == total.get(c) for c in fixed)]
-        if not members:
+        fixed = tuple(c for c in categories if total.get(c) is not None)
+        if fixed not in by_fixed:
+            index: dict[tuple[Any, ...], list[Row]] = {}
+            for row in rows:
+                index.setdefault(tuple(row.get(c) for c in fixed), []).append(row)
+            by_fixed[fixed] = index
+        values = tuple(total.get(c) for c in fixed)
+        members = by_fixed[fixed].get(values, [])
+        seen = (fixed, values, total[column.name], column.name in total["suppressed"])
+        if not members or seen in audited:
             continue
         cells: dict[tuple[Any, ...], _Cell] = {}
         for row in members:
@@ -231,16 +245,23 @@ def _audit(
         total_cell = _Cell(
             column.name, [total], total[column.name], column.name in total["suppressed"], table
         )
-        _protect(list(cells.values()), total_cell, adds_up)
+        if _protect(list(cells.values()), total_cell, adds_up):
+            audited.clear()
+        else:
+            audited.add(seen)
 
 
-def _protect(cells: list[_Cell], total: _Cell, adds_up: bool) -> None:
+def _protect(cells: list[_Cell], total: _Cell, adds_up: bool) -> bool:
+    """Hide cells, or else the total, until no suppressed cell is pinned; whether any was."""
+    hid = False
     while _any_pinned(cells, total, adds_up):
+        hid = True
         shown = [c for c in cells if c.value is not None and c.value > 0]
         if not shown:
             total.hide()
-            return
+            return hid
         min(shown, key=lambda c: c.value or 0).hide()
+    return hid
 
 
 def _any_pinned(cells: list[_Cell], total: _Cell, adds_up: bool) -> bool:

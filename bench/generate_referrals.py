@@ -185,6 +185,23 @@ ETHNIC = {
     "99": 0.02,
 }
 INSTRUMENTS = {"wemwbs": 0.35, "swemwbs": 0.35, "ons4": 0.30}
+# Who sends: a GP practice for the EMIS roles, else a made-up trust site, council or voluntary
+# organisation of the system's own.
+OTHER_SENDERS = {
+    "rio": ("Y9H01", "Y9H02", "Y9H03", "Y9H04"),
+    "api": ("Y9C01", "Y9C02", "Y9C03", "Y9C04", "Y9V01", "Y9V02"),
+    "import": ("Y9C01", "Y9C02", "Y9C03"),
+}
+# The gaps senders leave (besides "reason not recorded"), as shares of referrals per system:
+# reason codes Signpost cannot map, reasons as text only, elements kept but not read.
+GAP_RATES = {
+    "emis": {"unmapped-code": 0.05, "uncoded-text": 0.03, "not-interpreted": 0.02},
+    "rio": {"unmapped-code": 0.08, "uncoded-text": 0.10, "not-interpreted": 0.30},
+    "api": {"unmapped-code": 0.02, "uncoded-text": 0.05, "not-interpreted": 0.05},
+    "import": {"unmapped-code": 0.10, "uncoded-text": 0.15, "not-interpreted": 0.10},
+}
+LOCAL_REASON_SYSTEM = "https://rio.example/local-reason"
+LOCAL_REASON_CODES = 40
 ONS4 = ("ons4-life-satisfaction", "ons4-worthwhile", "ons4-happiness", "ons4-anxiety")
 
 
@@ -278,6 +295,8 @@ class Generator:
 
     def rows(self, start: int, end: int) -> dict[str, list[tuple[Any, ...]]]:
         rng = random.Random(start * 7 + 1)
+        # Senders and gaps draw from their own stream, so the other tables stay as they were.
+        side = random.Random(start * 11 + 2)
         tables: dict[str, list[tuple[Any, ...]]] = {name: [] for name in COLUMNS}
         span = (LAST_DAY - FIRST_DAY).total_seconds()
         recent: list[tuple[str, str, str, datetime, datetime | None]] = []
@@ -306,6 +325,7 @@ class Generator:
             if (LAST_DAY - authored).days < 30 and status in ("closed", "declined"):
                 status = "accepted"
             reasons = self._reasons(rng, role)
+            sender = self._sender(side, system)
             tables["referral"].append(
                 (
                     ident,
@@ -313,7 +333,7 @@ class Generator:
                     "completed" if status == "closed" else "active",
                     "order",
                     nhs_number,
-                    "F84001",
+                    sender,
                     role,
                     source_system,
                     source_code,
@@ -328,6 +348,7 @@ class Generator:
                         ident,
                         nhs_number,
                         role,
+                        sender,
                         source_system,
                         source_code,
                         reasons,
@@ -349,6 +370,7 @@ class Generator:
                 tables["referral_reason"].append(
                     (ident, rank, concept.system, code, None, concept.group)
                 )
+            tables["referral_gap"].extend(self._gaps(side, ident, system, reasons))
             self._person(rng, tables, ident, nhs_number, authored)
             end_at = self._lifecycle(rng, tables, ident, nhs_number, authored, status, reasons)
             recent.append((ident, role, nhs_number, authored, end_at))
@@ -359,6 +381,31 @@ class Generator:
                 for a, b, link_type in link_rows(earlier=other, later=ident, kind=kind):
                     tables["referral_link"].append((a, b, link_type, nhs_number))
         return tables
+
+    def _sender(self, rng: random.Random, system: str) -> str:
+        if system == "emis":
+            return self.geography.practices[self.practice(rng)][0]
+        return rng.choice(OTHER_SENDERS[system])
+
+    def _gaps(
+        self, rng: random.Random, ident: str, system: str, reasons: list[str]
+    ) -> list[tuple[Any, ...]]:
+        """The gaps the write path would have recorded: a reason not recorded, and the
+        system's share of unmapped codes, text-only reasons and elements not interpreted."""
+        gaps: list[tuple[str, str, str | None]] = []
+        if reasons == ["reason-not-recorded"]:
+            gaps.append(("not-recorded", "ServiceRequest.reasonCode", None))
+        for kind, rate in GAP_RATES[system].items():
+            if rng.random() >= rate:
+                continue
+            if kind == "unmapped-code":
+                code = f"{LOCAL_REASON_SYSTEM}|L{rng.randrange(LOCAL_REASON_CODES):03d}"
+                gaps.append((kind, f"ServiceRequest.reasonCode[{len(reasons)}]", code))
+            elif kind == "uncoded-text":
+                gaps.append((kind, f"ServiceRequest.reasonCode[{len(reasons)}]", None))
+            else:
+                gaps.append((kind, "ServiceRequest.extension('https://rio.example/ward')", None))
+        return [(ident, position, *gap) for position, gap in enumerate(gaps)]
 
     def _reasons(self, rng: random.Random, role: str) -> list[str]:
         if rng.random() < ROLES[role][2]:
@@ -598,6 +645,7 @@ def _service_request(
     ident: str,
     nhs_number: str,
     role: str,
+    sender: str,
     source_system: str,
     source_code: str,
     reasons: Sequence[str],
@@ -636,7 +684,7 @@ def _service_request(
             "intent": "order",
             "subject": {"identifier": {"system": systems.NHS_NUMBER, "value": nhs_number}},
             "authoredOn": authored.isoformat(),
-            "requester": {"identifier": {"system": systems.ODS_ORGANIZATION, "value": "F84001"}},
+            "requester": {"identifier": {"system": systems.ODS_ORGANIZATION, "value": sender}},
             "performerType": {"coding": [{"system": systems.PERSONALISED_CARE_ROLE, "code": role}]},
             "reasonCode": [
                 {
@@ -753,6 +801,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "resource",
     ),
     "referral_identifier": ("identifier_system", "identifier_value", "referral_id"),
+    "referral_gap": ("referral_id", "position", "kind", "element", "code"),
     "referral_reason": (
         "referral_id",
         "rank",
@@ -864,6 +913,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 ORDER = (
     "referral",
     "referral_identifier",
+    "referral_gap",
     "referral_reason",
     "referral_person",
     "referral_lifecycle",
@@ -968,7 +1018,9 @@ async def generate(url: str, start: int, count: int, progress: bool = True) -> d
 
 async def build_facts(url: str) -> None:
     """Derive the report facts of every referral (the COPY bypassed the triggers that queue
-    them), then VACUUM ANALYZE them as autovacuum eventually would."""
+    them), then VACUUM ANALYZE the tables written, as autovacuum eventually would: until a
+    table is vacuumed PostgreSQL cannot answer from its indexes alone (the data-quality report
+    counts the referrals received from an index)."""
     engine, sessionmaker = facts.maintenance_sessions(url)
     try:
         settings = ReferralSettings()
@@ -977,11 +1029,10 @@ async def build_facts(url: str) -> None:
         await engine.dispose()
     connection = await asyncpg.connect(asyncpg_dsn(url))
     try:
-        # The tables reports read; the COPYed ones are analysed by autovacuum in its time.
         await connection.execute(
-            "VACUUM ANALYZE report_referral, report_reason, report_reason_pair, report_support, "
-            "report_score, report_person, report_key, report_code, report_change, list_size, "
-            "lsoa_imd"
+            f"VACUUM ANALYZE {', '.join(ORDER)}, report_referral, report_reason, "
+            "report_reason_pair, report_support, report_score, report_person, report_key, "
+            "report_code, report_change, list_size, lsoa_imd"
         )
     finally:
         await connection.close()

@@ -7,7 +7,7 @@
    and every report is requested through HTTP with a mix of representative queries (no group-by,
    one and two group-bys, filters, a date range, a per-reason group-by), one request at a time,
    after one warm-up pass; p50 and p95 latency per report are printed, with the target
-   (p95 <= 500 ms) and how each grew from one size to the next.
+   (p95 <= 300 ms, issue 13) and how each grew from one size to the next.
 
     python -m bench.reports                        # about 15 minutes on 2 cores
     python -m bench.reports --sizes 20000 --rounds 3 --keep
@@ -33,7 +33,7 @@ import httpx
 from bench.common import drop, migrated_postgres, resident_memory, serve, token
 from bench.generate_referrals import asyncpg_dsn, build_facts, generate
 
-TARGET_P95_MS = 500.0
+TARGET_P95_MS = 300.0
 QUERIES: dict[str, list[dict[str, str]]] = {
     "referrals": [
         {},

@@ -35,11 +35,13 @@ def hex_number(dialect: str, identifier: SQLColumnExpression[str], digits: int =
     """The number written by the first `digits` hexadecimal digits of a UUID (7 digits: below
     2^28), the same on every database: a record's identity, whatever key it was stored under.
 
-    Every identifier numbered here is a UUID the service assigned. PostgreSQL reads the digits
-    with one cast to a bit string (`('x' || digits)::bit(4n)`). Looking each digit up cost
-    about 2.5 s more per million rows: a record key repeats its number four times, and the
-    data-quality report keys every referral received. SQLite has no such cast, so it looks
-    each digit up."""
+    Every identifier numbered here is a UUID the service assigned (uuid4, or uuid5 from a
+    sender's id): no route lets a client choose one. PostgreSQL reads the digits with one cast
+    to a bit string (`('x' || digits)::bit(4n)`). Looking each digit up cost about 2.5 s more
+    per million rows: a record key repeats its number four times, and the data-quality report
+    keys every referral received. SQLite has no such cast, so it looks each digit up. A
+    non-hex character, which no UUID has, makes the PostgreSQL cast fail the statement, where
+    a look-up would give a wrong number: an id a sender chose must never be numbered here."""
     if dialect == "postgresql":
         written = literal("x") + func.substr(identifier, 1, digits)
         return cast(cast(written, BIT(4 * digits)), BigInteger)

@@ -60,14 +60,17 @@ def publish(report: Report, controlled: bool, table: PerturbationTable | None = 
     """The report with disclosure control applied to every row and total (or, for an
     uncontrolled caller, with only the derived values computed)."""
     table = table or shipped_table()
-    rows = [_publish_counts(report.columns, row, controlled, table) for row in report.rows]
-    totals = [_publish_counts(report.columns, row, controlled, table) for row in report.totals]
+    plan = _count_plan(report.columns)
+    rows = [_publish_counts(plan, row, controlled, table) for row in report.rows]
+    totals = [_publish_counts(plan, row, controlled, table) for row in report.totals]
     if controlled:
+        indexes: dict[tuple[tuple[str, ...], tuple[str, ...]], _Members] = {}
         for column in report.columns:
             if column.kind == "count":
-                _audit(report, column, rows, totals, table)
+                _audit(report, column, rows, totals, table, indexes)
+    derived = _derived_plan(report.columns)
     for row in (*rows, *totals):
-        _derive(report.columns, row, controlled)
+        _derive(derived, row, controlled)
     if report.ranked:
         within = (*report.group_columns, *report.rank_within)
         measure = report.rank_by or report.chart_measure
@@ -117,42 +120,69 @@ def rank(
     return kept
 
 
-def _publish_counts(
-    columns: list[Column], raw: Row, controlled: bool, table: PerturbationTable
-) -> Row:
-    published: Row = {"suppressed": []}
+# How each column of a row is published (`_count_plan`): copied as it is, a count keyed by its
+# cell key, a registered population, a statistic rounded to its decimals.
+_COPY, _COUNT, _POPULATION, _STATISTIC = range(4)
+_Plan = list[tuple[str, int, str, int]]
+
+
+def _count_plan(columns: list[Column]) -> _Plan:
+    """Each column's name, how it is published, its key-sum column and its decimals: worked out
+    once per report, not once per row."""
+    plan: _Plan = []
     for column in columns:
-        value: Any = raw.get(column.name)
-        if column.kind == "population" and value is None:
-            pass  # no denominator for this group: empty, and not a suppression
-        elif column.is_count:
+        if column.kind == "count":
+            mode = _COUNT
+        elif column.kind == "population":
+            mode = _POPULATION
+        elif column.is_statistic:
+            mode = _STATISTIC
+        else:
+            mode = _COPY
+        plan.append((column.name, mode, key_of(column.name), column.decimals))
+    return plan
+
+
+def _publish_counts(plan: _Plan, raw: Row, controlled: bool, table: PerturbationTable) -> Row:
+    suppressed: list[str] = []
+    published: Row = {"suppressed": suppressed}
+    for name, mode, key, decimals in plan:
+        value: Any = raw.get(name)
+        if mode == _COUNT or (mode == _POPULATION and value is not None):
+            # A population with no value has no denominator for this group: empty, and not a
+            # suppression.
             value = int(value or 0)
             if controlled:
-                shown = (
-                    table.publish(value, cell_key(raw.get(key_of(column.name))))
-                    if column.kind == "count"
-                    # A registered population is a published list size, not records.
+                # A registered population is a published list size, not records.
+                value = (
+                    table.publish(value, cell_key(raw.get(key)))
+                    if mode == _COUNT
                     else publish_unkeyed(value)
                 )
-                if shown is None:
-                    published["suppressed"].append(column.name)
-                value = shown
-        elif column.is_statistic and value is not None:
-            value = round(float(value), column.decimals)
-        published[column.name] = value
+                if value is None:
+                    suppressed.append(name)
+        elif mode == _STATISTIC and value is not None:
+            value = round(float(value), decimals)
+        published[name] = value
     return published
 
 
-def _derive(columns: list[Column], row: Row, controlled: bool) -> None:
+def _derived_plan(columns: list[Column]) -> list[Column]:
+    """The columns derived from others: statistics and rates, in the report's order."""
+    return [column for column in columns if column.is_statistic or column.is_rate]
+
+
+def _derive(derived: list[Column], row: Row, controlled: bool) -> None:
     """Withhold statistics whose base is suppressed; compute rates from published counts."""
     suppressed: list[str] = row["suppressed"]
-    for column in columns:
-        if column.is_statistic and controlled:
-            assert column.base is not None
-            if row[column.base] is None and row[column.name] is not None:
-                row[column.name] = None
-                suppressed.append(column.name)
-        elif column.is_rate:
+    for column in derived:
+        if column.is_statistic:
+            if controlled:
+                assert column.base is not None
+                if row[column.base] is None and row[column.name] is not None:
+                    row[column.name] = None
+                    suppressed.append(column.name)
+        else:
             assert column.numerator is not None and column.denominator is not None
             numerator, denominator = row[column.numerator], row[column.denominator]
             scale = 10_000 if column.kind == "per-10000" else 100
@@ -193,43 +223,61 @@ class _Cell:
                 row["suppressed"].append(self.column)
 
 
+# The rows under each total, by the values of the categories the total fixes, each row with
+# its cell's key (`_members`).
+_Members = dict[tuple[Any, ...], list[tuple[Row, tuple[Any, ...]]]]
+
+
+def _members(
+    rows: list[Row],
+    fixed: tuple[str, ...],
+    keys: tuple[str, ...],
+    indexes: dict[tuple[tuple[str, ...], tuple[str, ...]], _Members],
+) -> _Members:
+    """The rows indexed by their values of `fixed`, each with its values of `keys`: built once
+    per report for each pair, since hiding a cell never changes a row's categories."""
+    index = indexes.get((fixed, keys))
+    if index is None:
+        index = {}
+        for row in rows:
+            index.setdefault(tuple(row.get(c) for c in fixed), []).append(
+                (row, tuple(row.get(k) for k in keys))
+            )
+        indexes[fixed, keys] = index
+    return index
+
+
 def _audit(
     report: Report,
     column: Column,
     rows: list[Row],
     totals: list[Row],
     table: PerturbationTable,
+    indexes: dict[tuple[tuple[str, ...], tuple[str, ...]], _Members],
 ) -> None:
     """Suppress further cells of `column` until no suppressed cell can be derived from a
-    total and the other cells of its breakdown."""
+    total and the other cells of its breakdown.
+
+    Linear in the rows: each total finds its rows in an index (`_members`), and a total equal
+    to one already audited over cells nothing has hidden since is not audited again (auditing
+    it again would hide nothing; a column that varies by nothing has one equal total per
+    category row)."""
+    name = column.name
     categories = report.category_columns if column.varies_by is None else list(column.varies_by)
-    keys = [*report.group_columns, *categories]
-    # The rows under each total: the rows indexed once by the categories totals fix, so the
-    # audit is linear in the rows (a total per sender and code has hundreds of totals).
-    by_fixed: dict[tuple[str, ...], dict[tuple[Any, ...], list[Row]]] = {}
-    # Totals audited since a cell was last hidden: auditing an equal total over unchanged
-    # cells again would hide nothing (a column that varies by nothing has one equal total per
-    # category row).
+    keys = (*report.group_columns, *categories)
     audited: set[tuple[Any, ...]] = set()
     for total in totals:
         fixed = tuple(c for c in categories if total.get(c) is not None)
-        if fixed not in by_fixed:
-            index: dict[tuple[Any, ...], list[Row]] = {}
-            for row in rows:
-                index.setdefault(tuple(row.get(c) for c in fixed), []).append(row)
-            by_fixed[fixed] = index
         values = tuple(total.get(c) for c in fixed)
-        members = by_fixed[fixed].get(values, [])
-        seen = (fixed, values, total[column.name], column.name in total["suppressed"])
+        members = _members(rows, fixed, keys, indexes).get(values, [])
+        seen = (fixed, values, total[name], name in total["suppressed"])
         if not members or seen in audited:
             continue
         cells: dict[tuple[Any, ...], _Cell] = {}
-        for row in members:
-            key = tuple(row.get(k) for k in keys)
-            cell = cells.setdefault(
-                key,
-                _Cell(column.name, [], row[column.name], column.name in row["suppressed"], table),
-            )
+        for row, key in members:
+            cell = cells.get(key)
+            if cell is None:
+                cell = cells[key] = _Cell(name, [], row[name], name in row["suppressed"], table)
             cell.rows.append(row)
         spread_over_categories = len(fixed) < len(categories)
         one_category_each = (
@@ -242,9 +290,7 @@ def _audit(
             and report.one_group_each
             and (not spread_over_categories or one_category_each)
         )
-        total_cell = _Cell(
-            column.name, [total], total[column.name], column.name in total["suppressed"], table
-        )
+        total_cell = _Cell(name, [total], total[name], name in total["suppressed"], table)
         if _protect(list(cells.values()), total_cell, adds_up):
             audited.clear()
         else:

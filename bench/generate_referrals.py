@@ -36,6 +36,8 @@ from tests.support.reports import ATTENDANCE_CODES, link_rows
 from referral_api.config import ReferralSettings
 from referral_api.reports import facts
 from signpost_schemas import codes, systems
+from signpost_schemas.fhir import profiles
+from signpost_schemas.fhir.service_use import MAX_COUNT, CountedPeriod, Period, six_months
 
 BATCH = 20_000
 FIRST_DAY = datetime(2023, 1, 1, tzinfo=UTC)
@@ -202,6 +204,19 @@ GAP_RATES = {
 }
 LOCAL_REASON_SYSTEM = "https://rio.example/local-reason"
 LOCAL_REASON_CODES = 40
+# Workers by the sender's staff identifier (no names), a pool per role; one holds each
+# referral's Task (most), and takes most of its contacts.
+WORKERS_PER_ROLE = 300
+OWNED_SHARE = 0.9
+OWNER_TAKES_CONTACT = 0.85
+# Service use (GP appointments, A&E attendances, emergency admissions) counted six months
+# before and after the referral date, for a share of referrals (a loaded extract).
+SERVICE_USE_SHARE = 0.4
+SERVICE_USE_MEANS = {
+    "gp-appointments": (4.0, 3.2),
+    "ae-attendances": (0.8, 0.6),
+    "emergency-admissions": (0.3, 0.25),
+}
 ONS4 = ("ons4-life-satisfaction", "ons4-worthwhile", "ons4-happiness", "ons4-anxiety")
 
 
@@ -372,7 +387,10 @@ class Generator:
                 )
             tables["referral_gap"].extend(self._gaps(side, ident, system, reasons))
             self._person(rng, tables, ident, nhs_number, authored)
+            first_task, first_contact = len(tables["referral_task"]), len(tables["contact"])
             end_at = self._lifecycle(rng, tables, ident, nhs_number, authored, status, reasons)
+            self._workers(side, tables, ident, role, system, first_task, first_contact)
+            self._service_use(side, tables, ident, authored)
             recent.append((ident, role, nhs_number, authored, end_at))
             if len(recent) > 5_000:
                 recent.pop(0)
@@ -406,6 +424,72 @@ class Generator:
             else:
                 gaps.append((kind, "ServiceRequest.extension('https://rio.example/ward')", None))
         return [(ident, position, *gap) for position, gap in enumerate(gaps)]
+
+    def _workers(
+        self,
+        rng: random.Random,
+        tables: dict[str, list[tuple[Any, ...]]],
+        ident: str,
+        role: str,
+        system: str,
+        first_task: int,
+        first_contact: int,
+    ) -> None:
+        """The referral's Task owner (most Tasks have one) and a worker on each contact: the
+        owner mostly, another worker of the role otherwise."""
+        staff = f"https://{system}.example/staff-id"
+
+        def worker() -> str:
+            return f"{role[:12]}-{rng.randrange(WORKERS_PER_ROLE):04d}"
+
+        owner = worker() if rng.random() < OWNED_SHARE else None
+        tasks = tables["referral_task"]
+        for index in range(first_task, len(tasks)):
+            tasks[index] = (*tasks[index], staff if owner else None, owner)
+        for contact in tables["contact"][first_contact:]:
+            seen_by = owner if owner and rng.random() < OWNER_TAKES_CONTACT else worker()
+            tables["contact_worker"].append((contact[0], 0, ident, staff, seen_by, None))
+
+    def _service_use(
+        self,
+        rng: random.Random,
+        tables: dict[str, list[tuple[Any, ...]]],
+        ident: str,
+        authored: datetime,
+    ) -> None:
+        """Counts for the six months before the referral and, once they have passed, after."""
+        if rng.random() >= SERVICE_USE_SHARE:
+            return
+        day = authored.date()
+        periods: list[Period] = ["before"]
+        if six_months(day, "after").end < LAST_DAY.date():
+            periods.append("after")
+        for measure, means in SERVICE_USE_MEANS.items():
+            for period in periods:
+                counted = six_months(day, period)
+                mean = means[0] if period == "before" else means[1]
+                count = min(_poisson(rng, mean), MAX_COUNT)
+                row_id = str(uuid.uuid5(_NAMESPACE, f"service-use/{ident}/{measure}/{period}"))
+                at = datetime.combine(counted.end, datetime.min.time(), UTC)
+                tables["service_use"].append(
+                    (
+                        row_id,
+                        ident,
+                        measure,
+                        period,
+                        counted.start,
+                        counted.end,
+                        count,
+                        "final",
+                        "extract",
+                        None,
+                        at,
+                        "0" * 64,
+                        1,
+                        at,
+                        _service_use_observation(row_id, ident, measure, counted, count),
+                    )
+                )
 
     def _reasons(self, rng: random.Random, role: str) -> list[str]:
         if rng.random() < ROLES[role][2]:
@@ -725,6 +809,34 @@ def _task(task_id: str, ident: str, status: str) -> str:
     ).decode()
 
 
+def _poisson(rng: random.Random, mean: float) -> int:
+    """A Poisson draw (Knuth's method; the means here are small)."""
+    limit, count, product = math.exp(-mean), 0, rng.random()
+    while product > limit:
+        count += 1
+        product *= rng.random()
+    return count
+
+
+def _service_use_observation(
+    row_id: str, ident: str, measure: str, counted: CountedPeriod, count: int
+) -> str:
+    return orjson.dumps(
+        {
+            "resourceType": "Observation",
+            "id": row_id,
+            "status": "final",
+            "code": {"coding": [{"system": profiles.SERVICE_USE, "code": measure}]},
+            "basedOn": [{"reference": f"ServiceRequest/{ident}"}],
+            "effectivePeriod": {
+                "start": counted.start.isoformat(),
+                "end": counted.end.isoformat(),
+            },
+            "valueQuantity": {"value": count, "unit": "count"},
+        }
+    ).decode()
+
+
 def _encounter(contact_id: str, ident: str, at: datetime, outcome: str) -> str:
     return orjson.dumps(
         {
@@ -862,6 +974,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "version",
         "last_updated_at",
         "resource",
+        "owner_system",
+        "owner_value",
     ),
     "support_offered": (
         "task_id",
@@ -908,6 +1022,31 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "assessment_score": ("assessment_id", "item_code", "value", "value_text"),
     "referral_link": ("referral_id", "linked_referral_id", "link_type", "person_key"),
+    "contact_worker": (
+        "contact_id",
+        "position",
+        "referral_id",
+        "worker_system",
+        "worker_value",
+        "role",
+    ),
+    "service_use": (
+        "id",
+        "referral_id",
+        "measure",
+        "period",
+        "period_start_on",
+        "period_end_on",
+        "count",
+        "status",
+        "origin",
+        "source_id",
+        "as_of",
+        "content_hash",
+        "version",
+        "last_updated_at",
+        "resource",
+    ),
 }
 # Parents before children (foreign keys are checked row by row during COPY).
 ORDER = (
@@ -923,6 +1062,8 @@ ORDER = (
     "assessment",
     "assessment_score",
     "referral_link",
+    "contact_worker",
+    "service_use",
 )
 
 

@@ -59,6 +59,7 @@ QUERIES: dict[str, list[dict[str, str]]] = {
     "closure-reasons": [{}, {"group_by": "role"}],
     "rates": [{"group_by": "pcn"}, {"group_by": "practice", "age-band": "65-74,75-84"}],
     "wellbeing": [{}, {"group_by": "role"}],
+    "service-use": [{}, {"group_by": "role"}, {"group_by": "role,reason-group"}],
     "re-referrals": [{"group_by": "role"}, {"group_by": "month"}],
     "completeness": [{}, {"group_by": "role"}, {"group_by": "source-system,role"}],
     "data-quality": [
@@ -66,6 +67,7 @@ QUERIES: dict[str, list[dict[str, str]]] = {
         {"group_by": "sender"},
         {"view": "unmapped-codes", "group_by": "sender"},
     ],
+    "workers": [{}, {"group_by": "role"}, {"role": "care-navigator", "from": "2026-01-01"}],
 }
 
 

@@ -108,19 +108,21 @@ def _measure(url: str, rounds: int) -> dict[str, dict[str, Any]]:
     ):
         for name, queries in QUERIES.items():
             for params in queries:  # warm-up: plans, caches, the facts' pages
-                response = client.get(f"/reports/{name}", params=params)
-                response.raise_for_status()
+                client.get(f"/reports/{name}", params=params)
         for name, queries in QUERIES.items():
             latencies: list[float] = []
+            failed = 0
             for _ in range(rounds):
                 for params in queries:
                     began = time.perf_counter()
                     response = client.get(f"/reports/{name}", params=params)
                     latencies.append((time.perf_counter() - began) * 1000)
-                    response.raise_for_status()
+                    # A 503 is a statement past the service's timeout: counted, not fatal.
+                    failed += response.status_code >= 400
             latencies.sort()
             results[name] = {
                 "requests": len(latencies),
+                "failed": failed,
                 "p50_ms": statistics.median(latencies),
                 "p95_ms": latencies[max(0, round(0.95 * len(latencies)) - 1)],
                 "max_ms": latencies[-1],
@@ -135,12 +137,16 @@ def _print(size: int, results: dict[str, dict[str, Any]], timings: dict[str, flo
         f"\n{size:,} referrals (generated in {timings['generate_s']:.0f} s, facts built in "
         f"{timings['facts_s']:.0f} s; load average {load:.1f} on {os.cpu_count()} cores)"
     )
-    print(f"{'report':<18}{'requests':>9}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}  target p95")
+    print(
+        f"{'report':<18}{'requests':>9}{'failed':>7}{'p50 ms':>9}{'p95 ms':>9}{'max ms':>9}"
+        "  target p95"
+    )
     for name, figures in results.items():
-        verdict = "ok" if figures["p95_ms"] <= TARGET_P95_MS else "MISSED"
+        met = figures["p95_ms"] <= TARGET_P95_MS and not figures["failed"]
         print(
-            f"{name:<18}{figures['requests']:>9}{figures['p50_ms']:>9.0f}"
-            f"{figures['p95_ms']:>9.0f}{figures['max_ms']:>9.0f}  <= {TARGET_P95_MS:.0f} {verdict}"
+            f"{name:<18}{figures['requests']:>9}{figures['failed']:>7}{figures['p50_ms']:>9.0f}"
+            f"{figures['p95_ms']:>9.0f}{figures['max_ms']:>9.0f}  <= {TARGET_P95_MS:.0f} "
+            + ("ok" if met else "MISSED")
         )
 
 

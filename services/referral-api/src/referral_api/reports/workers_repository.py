@@ -4,14 +4,12 @@ Like the data-quality report it reads the normalised tables rather than the repo
 facts are one row per referral, classified by the referral's dimensions, while a worker's
 activity is contacts (a contact may have several workers, a referral several contacts) and the
 referrals they hold. One statement: the activity rows (a contact's worker, or a Task's owner,
-with the referral, its record key and the contact's outcome) unioned, filtered and grouped.
+with the referral and the contact's outcome) unioned, filtered and grouped (`_counts`).
 Counts are distinct (a contact with two workers of one role is one contact of that role), with
 the referral's record key as the key of each record, so a referral or a contact counted here
 has the cell key it has in the other reports. Only unrounded grouped counts come back;
 disclosure control is applied by the service.
 """
-
-from typing import Any
 
 from sqlalchemy import String, Subquery, case, func, literal, null, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,7 +19,7 @@ from referral_api.lifecycle.models import Contact, ContactWorker, ReferralLifecy
 from referral_api.referrals.models import Referral
 from referral_api.reports.query import ReportQuery
 from referral_api.reports.tables import Row, key_of
-from signpost_platform.cell_keys import distinct_key_sum, hex_number, record_key
+from signpost_platform.cell_keys import hex_number, key_sum, record_key
 from signpost_platform.db import AnySelect, Repository, dialect_of, table_of
 from signpost_schemas.disclosure import RecordKeys
 
@@ -45,8 +43,7 @@ class WorkerRepository(Repository):
     def __init__(self, session: AsyncSession, keys: RecordKeys) -> None:
         super().__init__(session)
         self.dialect = dialect_of(session)
-        # Each referral's record key, computed from its id as the report facts do.
-        self.record_key = record_key(keys.record, hex_number(self.dialect, R.c.id))
+        self.keys = keys
 
     def _activity(self, query: ReportQuery) -> Subquery:
         """One row per (contact, worker) in the period, and per referral held by its Task's
@@ -59,7 +56,6 @@ class WorkerRepository(Repository):
         contacts = (
             select(
                 R.c.id.label("referral_id"),
-                self.record_key.label("record_key"),
                 C.c.id.label("contact_id"),
                 _worker(CW.c.worker_system, CW.c.worker_value).label("worker"),
                 func.coalesce(CW.c.role, R.c.received_by_role).label("role"),
@@ -77,7 +73,6 @@ class WorkerRepository(Repository):
         held = (
             select(
                 R.c.id.label("referral_id"),
-                self.record_key.label("record_key"),
                 null().label("contact_id"),
                 _worker(T.c.owner_system, T.c.owner_value).label("worker"),
                 R.c.received_by_role.label("role"),
@@ -91,35 +86,62 @@ class WorkerRepository(Repository):
         return union_all(contacts, held).subquery("activity")
 
     def _counts(self, query: ReportQuery) -> AnySelect:
+        """Three levels, so nothing is counted DISTINCT (each DISTINCT aggregate is a sort of
+        its own per group, ten of them over every activity row at a million referrals):
+
+        1. one row per group, referral and contact (and one per group and referral held);
+        2. one row per group and referral: its record key, computed once, and its contacts,
+           all and by outcome;
+        3. per group: the referrals (caseload) and the sums, each key sum the counted records'
+           record keys added up. A contact's record key is its referral's, as before.
+        """
         activity = self._activity(query)
-        referral = hex_number(self.dialect, activity.c.referral_id)
-        contact = hex_number(self.dialect, activity.c.contact_id)
-
-        def contacts(name: str, outcome: str | None = None) -> list[ColumnElement[Any]]:
-            counted: ColumnElement[Any] = activity.c.contact_id
-            identifier = contact
-            if outcome is not None:
-                is_outcome = activity.c.outcome == outcome
-                counted = case((is_outcome, activity.c.contact_id))
-                identifier = case((is_outcome, contact))
-            return [
-                func.count(func.distinct(counted)).label(name),
-                distinct_key_sum(identifier, activity.c.record_key).label(key_of(name)),
-            ]
-
         dims = [activity.c[name] for name in query.group_by]
         where = [activity.c[name].in_(values) for name, values in query.filters.items()]
-        return (
+        contact_rows = (
             select(
                 *dims,
-                func.count(func.distinct(activity.c.referral_id)).label("caseload"),
-                distinct_key_sum(referral, activity.c.record_key).label(key_of("caseload")),
-                *contacts("contacts"),
-                *(column for name in OUTCOMES for column in contacts(name, _OUTCOME_VALUES[name])),
+                activity.c.referral_id,
+                activity.c.contact_id,
+                func.max(activity.c.outcome).label("outcome"),
             )
             .where(*where)
-            .group_by(*dims)
+            .group_by(*dims, activity.c.referral_id, activity.c.contact_id)
+            .subquery("contact_row")
         )
+        level_1 = [contact_rows.c[name] for name in query.group_by]
+        referral_rows = (
+            select(
+                *level_1,
+                record_key(
+                    self.keys.record, hex_number(self.dialect, contact_rows.c.referral_id)
+                ).label("record_key"),
+                func.count(contact_rows.c.contact_id).label("contacts"),
+                *(
+                    func.sum(
+                        case((contact_rows.c.outcome == _OUTCOME_VALUES[name], 1), else_=0)
+                    ).label(name)
+                    for name in OUTCOMES
+                ),
+            )
+            .group_by(*level_1, contact_rows.c.referral_id)
+            .subquery("referral_row")
+        )
+        level_2 = [referral_rows.c[name] for name in query.group_by]
+        keys = referral_rows.c.record_key
+        return select(
+            *level_2,
+            func.count().label("caseload"),
+            key_sum(keys).label(key_of("caseload")),
+            *(
+                column
+                for name in ("contacts", *OUTCOMES)
+                for column in (
+                    func.coalesce(func.sum(referral_rows.c[name]), 0).label(name),
+                    key_sum(keys, referral_rows.c[name]).label(key_of(name)),
+                )
+            ),
+        ).group_by(*level_2)
 
     async def counts(self, query: ReportQuery) -> list[Row]:
         """Per group (the query's group-by; one row when none): the caseload (distinct

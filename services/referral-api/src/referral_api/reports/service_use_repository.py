@@ -10,7 +10,7 @@ Only unrounded grouped sums and counts come back; disclosure control is applied 
 
 from collections.abc import Sequence
 
-from sqlalchemy import Subquery, case, func, select
+from sqlalchemy import Subquery, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral_api.reports.expressions import flag
@@ -28,19 +28,36 @@ F = table_of(ReportReferral)
 
 
 def _pairs() -> Subquery:
-    """One row per referral and measure with a live count before and after: the two counts."""
-    before = func.sum(case((SU.c.period == "before", SU.c.count)))
-    after = func.sum(case((SU.c.period == "after", SU.c.count)))
+    """One row per referral and measure with a live count before and after: the two counts.
+
+    A join of the counts before to those after, not a grouping with `HAVING count(DISTINCT
+    period) = 2`: a referral holds at most one count per measure and period (the table's
+    unique key), and PostgreSQL, unable to estimate such a HAVING, took the pairs for a few
+    dozen and looked each one's facts up in a nested loop (seconds at 100,000 referrals)."""
+    before = SU.alias("before_count")
+    after = SU.alias("after_count")
     return (
         select(
-            SU.c.referral_id,
-            SU.c.measure,
-            before.label("before"),
-            after.label("after"),
+            before.c.referral_id,
+            before.c.measure,
+            before.c.count.label("before"),
+            after.c.count.label("after"),
         )
-        .where(SU.c.status.not_in(WITHDRAWN_STATUSES))
-        .group_by(SU.c.referral_id, SU.c.measure)
-        .having(func.count(func.distinct(SU.c.period)) == 2)
+        .select_from(
+            before.join(
+                after,
+                and_(
+                    after.c.referral_id == before.c.referral_id,
+                    after.c.measure == before.c.measure,
+                ),
+            )
+        )
+        .where(
+            before.c.period == "before",
+            after.c.period == "after",
+            before.c.status.not_in(WITHDRAWN_STATUSES),
+            after.c.status.not_in(WITHDRAWN_STATUSES),
+        )
         .subquery("pairs")
     )
 

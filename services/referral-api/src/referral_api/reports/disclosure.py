@@ -64,7 +64,7 @@ def publish(report: Report, controlled: bool, table: PerturbationTable | None = 
     rows = [_publish_counts(plan, row, controlled, table) for row in report.rows]
     totals = [_publish_counts(plan, row, controlled, table) for row in report.totals]
     if controlled:
-        indexes: dict[tuple[tuple[str, ...], tuple[str, ...]], _Members] = {}
+        indexes: _Indexes = {}
         for column in report.columns:
             if column.kind == "count":
                 _audit(report, column, rows, totals, table, indexes)
@@ -226,13 +226,15 @@ class _Cell:
 # The rows under each total, by the values of the categories the total fixes, each row with
 # its cell's key (`_members`).
 _Members = dict[tuple[Any, ...], list[tuple[Row, tuple[Any, ...]]]]
+# Each (fixed categories, cell key columns) pair's `_Members`, built once per report.
+_Indexes = dict[tuple[tuple[str, ...], tuple[str, ...]], _Members]
 
 
 def _members(
     rows: list[Row],
     fixed: tuple[str, ...],
     keys: tuple[str, ...],
-    indexes: dict[tuple[tuple[str, ...], tuple[str, ...]], _Members],
+    indexes: _Indexes,
 ) -> _Members:
     """The rows indexed by their values of `fixed`, each with its values of `keys`: built once
     per report for each pair, since hiding a cell never changes a row's categories."""
@@ -253,7 +255,7 @@ def _audit(
     rows: list[Row],
     totals: list[Row],
     table: PerturbationTable,
-    indexes: dict[tuple[tuple[str, ...], tuple[str, ...]], _Members],
+    indexes: _Indexes,
 ) -> None:
     """Suppress further cells of `column` until no suppressed cell can be derived from a
     total and the other cells of its breakdown.

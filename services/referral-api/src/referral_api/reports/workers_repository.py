@@ -11,12 +11,13 @@ has the cell key it has in the other reports. Only unrounded grouped counts come
 disclosure control is applied by the service.
 """
 
-from sqlalchemy import String, Subquery, case, func, literal, null, or_, select, union_all
+from sqlalchemy import String, Subquery, func, literal, null, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from referral_api.lifecycle.models import Contact, ContactWorker, ReferralLifecycle, ReferralTask
 from referral_api.referrals.models import Referral
+from referral_api.reports.expressions import flag
 from referral_api.reports.query import ReportQuery
 from referral_api.reports.tables import Row, key_of
 from signpost_platform.cell_keys import hex_number, key_sum, record_key
@@ -118,9 +119,7 @@ class WorkerRepository(Repository):
                 ).label("record_key"),
                 func.count(contact_rows.c.contact_id).label("contacts"),
                 *(
-                    func.sum(
-                        case((contact_rows.c.outcome == _OUTCOME_VALUES[name], 1), else_=0)
-                    ).label(name)
+                    func.sum(flag(contact_rows.c.outcome == _OUTCOME_VALUES[name])).label(name)
                     for name in OUTCOMES
                 ),
             )

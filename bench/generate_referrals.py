@@ -832,7 +832,7 @@ def _service_use_observation(
                 "start": counted.start.isoformat(),
                 "end": counted.end.isoformat(),
             },
-            "valueQuantity": {"value": count, "unit": "count"},
+            "valueInteger": count,
         }
     ).decode()
 

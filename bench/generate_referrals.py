@@ -1172,8 +1172,9 @@ async def build_facts(url: str) -> None:
     try:
         await connection.execute(
             f"VACUUM ANALYZE {', '.join(ORDER)}, report_referral, report_reason, "
-            "report_reason_pair, report_support, report_score, report_person, report_key, "
-            "report_code, report_change, list_size, lsoa_imd"
+            "report_reason_pair, report_support, report_score, report_service_use, "
+            "report_activity, report_person, report_key, report_code, report_change, list_size, "
+            "lsoa_imd"
         )
     finally:
         await connection.close()

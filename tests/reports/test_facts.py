@@ -33,6 +33,9 @@ WATCHED = (
     "assessment",
     "referral_link",
     "assessment_score",
+    "service_use",
+    "contact_worker",
+    "referral_task",
 )
 
 
@@ -242,6 +245,45 @@ async def test_facts_follow_new_changed_and_deleted_referrals(load, referral_app
     assert [(r["gender"], r["referrals"]) for r in body["rows"]] == [("male", 1)]
     assert await count_rows(referral_app, "report_change") == 0
     assert await count_rows(referral_app, "report_referral") == 1
+
+
+async def test_worker_and_service_use_facts_follow_tasks_contact_workers_and_counts(
+    load, referral_app, report
+):
+    """The workers and service-use reports read facts too: a Task given a new owner, a
+    contact's worker removed and a count entered in error each reach them at the next
+    refresh (the referral itself is not written)."""
+    first, second = "https://emis.example/Id/staff|A-1", "https://emis.example/Id/staff|B-2"
+    d = Dataset()
+    held = d.referral(authored="2026-01-05")
+    d.held_by(held, first)
+    seen = d.referral(authored="2026-01-05")
+    d.contacts(seen, "attended", workers=((first, None),))
+    d.service_use(seen, "gp-appointments", before=4, after=2)
+    await load(d)
+
+    def workers_of(body: dict[str, Any]) -> dict[str, tuple[int, int]]:
+        return {r["worker"]: (r["caseload"], r["contacts"]) for r in body["rows"]}
+
+    body = await report("workers", unsuppressed=True, group_by="worker")
+    assert workers_of(body) == {first: (2, 1)}
+    assert (await report("service-use", unsuppressed=True))["rows"][0]["pairs"] == 1
+    async with referral_app.state.database.engine.begin() as connection:
+        await connection.execute(
+            text("UPDATE referral_task SET owner_value = 'B-2' WHERE referral_id = :id"),
+            {"id": held},
+        )
+        await connection.execute(
+            text("DELETE FROM contact_worker WHERE referral_id = :id"), {"id": seen}
+        )
+        await connection.execute(
+            text("UPDATE service_use SET status = 'entered-in-error' WHERE referral_id = :id"),
+            {"id": seen},
+        )
+    body = await report("workers", unsuppressed=True, group_by="worker")
+    assert workers_of(body) == {second: (1, 0)}
+    assert (await report("service-use", unsuppressed=True))["rows"] == []
+    assert await count_rows(referral_app, "report_change") == 0
 
 
 async def test_a_rebuild_gives_the_same_reports_as_the_refreshes(load, referral_app, report):

@@ -32,6 +32,7 @@ from referral_api.referrals.models import Referral, ReferralIdentifier, Referral
 from referral_api.reports.models import (
     ListSize,
     LsoaImd,
+    ReportActivity,
     ReportChange,
     ReportCode,
     ReportKey,
@@ -40,6 +41,7 @@ from referral_api.reports.models import (
     ReportReasonPair,
     ReportReferral,
     ReportScore,
+    ReportServiceUse,
     ReportState,
     ReportSupport,
 )
@@ -75,6 +77,7 @@ __all__ = [
     "ReferralPerson",
     "ReferralReason",
     "ReferralTask",
+    "ReportActivity",
     "ReportChange",
     "ReportCode",
     "ReportKey",
@@ -83,6 +86,7 @@ __all__ = [
     "ReportReasonPair",
     "ReportReferral",
     "ReportScore",
+    "ReportServiceUse",
     "ReportState",
     "ReportSupport",
     "ServiceUse",

@@ -1,8 +1,8 @@
 """Keeping the report facts current, and the person pseudonyms they count people by.
 
 Triggers on the referral tables queue the id of every referral a write touches
-(`report_change`, created by the `report_facts` revision), whatever module made the write.
-`refresh` drains that queue in batches: for each batch it keys the referrals' people, deletes
+(`report_change`, created by the `report_facts` revision; later revisions watch more tables),
+whatever module made the write. `refresh` drains that queue in batches: for each batch it keys the referrals' people, deletes
 their facts and derives them again from the normalised tables, then forgets the queue entries
 it read, all in one transaction. An entry written by a transaction still open is not seen yet,
 so it is handled by a later refresh: nothing is lost. Report requests only read: the refresh
@@ -204,7 +204,7 @@ async def rebuild(
         mapping = matching.support_groups_for()
         await repository.assign_keys(None)
         await repository.assign_codes(None)
-        await repository.analyse_keys()
+        await repository.analyse_sources()
         await repository.delete_facts(None)
         await repository.insert_facts(None, mapping, disclosure)
         await repository.set_state(fingerprint(key, disclosure), began)

@@ -2,7 +2,8 @@
 
 A refresh of a set of referrals (`ids`; None means every referral) is a handful of set-based
 statements whatever its size: give new referrals a key (`report_key`) and new dimension values
-a code (`report_code`), delete the referrals' facts, then one INSERT ... SELECT per fact table.
+a code (`report_code`), delete the referrals' facts, then one INSERT ... SELECT per fact table
+(and one for the workers' activity, `report_activity`).
 """
 
 from collections.abc import Sequence
@@ -21,6 +22,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    null,
     or_,
     select,
     text,
@@ -38,7 +40,9 @@ from referral_api.lifecycle.models import (
     Assessment,
     AssessmentScore,
     Contact,
+    ContactWorker,
     ReferralLifecycle,
+    ReferralTask,
     SupportOffered,
 )
 from referral_api.linkage.models import ReferralLink
@@ -61,6 +65,7 @@ from referral_api.reports.measures import (
 from referral_api.reports.models import (
     FACT_TABLES,
     LsoaImd,
+    ReportActivity,
     ReportChange,
     ReportCode,
     ReportKey,
@@ -69,12 +74,16 @@ from referral_api.reports.models import (
     ReportReasonPair,
     ReportReferral,
     ReportScore,
+    ReportServiceUse,
     ReportState,
     ReportSupport,
 )
+from referral_api.reports.workers import OUTCOME_CODES, WITHDRAWN
+from referral_api.service_use.models import ServiceUse
 from signpost_platform.cell_keys import hex_number, record_key
 from signpost_platform.db import AnySelect, Repository, aware_utc, dialect_of, table_of
 from signpost_schemas.disclosure import RecordKeys
+from signpost_schemas.fhir.service_use import WITHDRAWN_STATUSES
 
 R = table_of(Referral)
 P = table_of(ReferralPerson)
@@ -87,6 +96,9 @@ S = table_of(SupportOffered)
 A = table_of(Assessment)
 AS = table_of(AssessmentScore)
 LINK = table_of(ReferralLink)
+CW = table_of(ContactWorker)
+T = table_of(ReferralTask)
+SU = table_of(ServiceUse)
 PERSON = table_of(ReportPerson)
 KEY = table_of(ReportKey)
 CODE = table_of(ReportCode)
@@ -117,10 +129,17 @@ def source_value(spec: DimensionSpec) -> ColumnElement[Any]:
 
 
 PAIR_LEVELS = {"reason": 1, "reason-group": 2}
+# Every table derived per referral, in the order a refresh writes them.
+DERIVED_TABLES = (*FACT_TABLES, ReportActivity)
 # One refresher at a time on PostgreSQL (a transaction-scoped advisory lock).
 REFRESH_LOCK = 7_244_019_311
 
 Ids = Sequence[str] | None
+
+
+def _staff(system: ColumnElement[str], value: ColumnElement[str]) -> ColumnElement[str]:
+    """A worker's staff identifier as the workers report names them: system|value."""
+    return system + literal("|", String) + value
 
 
 class _Codes:
@@ -328,6 +347,8 @@ class FactRepository(Repository):
         lifecycle = self._only(L.c.referral_id, ids)
         reasons = self._only(RR.c.referral_id, ids)
         support = self._only(S.c.referral_id, ids)
+        contact_workers = self._only(CW.c.referral_id, ids)
+        tasks = self._only(T.c.referral_id, ids)
 
         def values(
             dimension: str,
@@ -362,6 +383,9 @@ class FactRepository(Repository):
             select(literal("status").label("dimension"), literal("received").label("value")),
             values("ended-reason", ended_reason(L), *lifecycle),
             values("support", S.c.support_code, *support),
+            values("role", CW.c.role, *contact_workers),
+            values("worker", _staff(CW.c.worker_system, CW.c.worker_value), *contact_workers),
+            values("worker", _staff(T.c.owner_system, T.c.owner_value), *tasks),
             *(
                 select(literal("measure").label("dimension"), literal(m).label("value"))
                 for m in wellbeing.measures()
@@ -398,7 +422,7 @@ class FactRepository(Repository):
     async def delete_facts(self, ids: Ids) -> None:
         """The facts of `ids` (all facts when None), and the keys of deleted referrals."""
         keys = select(KEY.c.referral_key).where(*self._only(KEY.c.referral_id, ids))
-        for table in reversed(FACT_TABLES):
+        for table in reversed(DERIVED_TABLES):
             statement = delete(table)
             if ids is not None:
                 statement = statement.where(table.referral_key.in_(keys))
@@ -415,13 +439,16 @@ class FactRepository(Repository):
         self, ids: Ids, mapping: dict[str, tuple[str, ...]], keys: RecordKeys
     ) -> None:
         """Every fact of the referrals of `ids` (their old facts deleted first): the referral
-        facts, then those that copy them (reasons, reason pairs, support, scores). `mapping`
-        gives the reason groups each support group addresses."""
+        facts, then those that copy them (reasons, reason pairs, support, scores, service use)
+        and the workers' activity. `mapping` gives the reason groups each support group
+        addresses."""
         await self.insert_referral_facts(ids, mapping, keys)
         await self.insert_reason_facts(ids, mapping)
         await self.insert_pair_facts(ids)
         await self.insert_support_facts(ids)
         await self.insert_score_facts(ids)
+        await self.insert_service_use_facts(ids)
+        await self.insert_activity_facts(ids)
 
     async def insert_referral_facts(
         self, ids: Ids, mapping: dict[str, tuple[str, ...]], keys: RecordKeys
@@ -772,6 +799,130 @@ class FactRepository(Repository):
         )
         await self.session.execute(insert(ReportScore).from_select(names, joined))
 
+    async def insert_service_use_facts(self, ids: Ids) -> None:
+        """Per referral and measure with a live count both before and after: the two counts.
+
+        A join of the counts before to those after: a referral holds at most one count per
+        measure and period (the table's unique key)."""
+        before, after = SU.alias("before_count"), SU.alias("after_count")
+        query = (
+            select(before.c.measure, before.c.count, after.c.count)
+            .select_from(
+                before.join(
+                    after,
+                    and_(
+                        after.c.referral_id == before.c.referral_id,
+                        after.c.measure == before.c.measure,
+                    ),
+                )
+            )
+            .where(
+                before.c.period == "before",
+                after.c.period == "after",
+                before.c.status.not_in(WITHDRAWN_STATUSES),
+                after.c.status.not_in(WITHDRAWN_STATUSES),
+                *self._only(before.c.referral_id, ids),
+            )
+        )
+        names, joined = self._facts(before.c.referral_id, query, ["measure", "before", "after"])
+        copied = [spec.column for spec in ON_REASONS]
+        names += copied
+        joined = joined.add_columns(*(F.c[n] for n in copied))
+        await self.session.execute(insert(ReportServiceUse).from_select(names, joined))
+
+    async def insert_activity_facts(self, ids: Ids) -> None:
+        """Per worker and referral: each live contact they took part in (numbered within the
+        referral; its date and attendance outcome) and the referral while they hold its Task
+        (from the referral date to the day it ended). A worker's role is the one given on the
+        contact, else the role the referral was made to."""
+        contact_day = utc_date(self.dialect, C.c.contact_at)
+        outcome = case(
+            *((C.c.attendance_outcome == value, code) for value, code in OUTCOME_CODES.items()),
+            else_=null(),
+        )
+        contact_codes = _Codes()
+        contacts = (
+            select(
+                CW.c.referral_id,
+                func.dense_rank()
+                .over(partition_by=CW.c.referral_id, order_by=CW.c.contact_id)
+                .label("contact"),
+                contact_codes.code("worker", _staff(CW.c.worker_system, CW.c.worker_value)).label(
+                    "worker"
+                ),
+                contact_codes.code("role", func.coalesce(CW.c.role, R.c.received_by_role)).label(
+                    "role"
+                ),
+                contact_day.label("day"),
+                contact_day.label("until"),
+                outcome.label("outcome"),
+            )
+            .select_from(
+                contact_codes.apply(
+                    CW.join(C, C.c.id == CW.c.contact_id).join(R, R.c.id == CW.c.referral_id)
+                )
+            )
+            .where(C.c.status != WITHDRAWN, *self._only(CW.c.referral_id, ids))
+        )
+        ended = func.coalesce(L.c.closed_at, L.c.declined_at, L.c.cancelled_at)
+        held_codes = _Codes()
+        held = (
+            select(
+                T.c.referral_id,
+                literal(0).label("contact"),
+                held_codes.code("worker", _staff(T.c.owner_system, T.c.owner_value)).label(
+                    "worker"
+                ),
+                held_codes.code("role", R.c.received_by_role).label("role"),
+                utc_date(self.dialect, R.c.authored_at).label("day"),
+                utc_date(self.dialect, ended).label("until"),
+                null().label("outcome"),
+            )
+            .select_from(
+                held_codes.apply(
+                    T.join(R, R.c.id == T.c.referral_id).outerjoin(L, L.c.referral_id == R.c.id)
+                )
+            )
+            .where(
+                T.c.owner_system.is_not(None),
+                T.c.owner_value.is_not(None),
+                T.c.status != WITHDRAWN,
+                *self._only(T.c.referral_id, ids),
+            )
+        )
+        activity = union_all(contacts, held).subquery("activity")
+        # One row per (referral, contact, worker, role): a worker named twice on a contact, or
+        # holding two of the referral's Tasks, is one activity.
+        query = (
+            select(
+                KEY.c.referral_key,
+                activity.c.contact,
+                activity.c.worker,
+                activity.c.role,
+                F.c.record_key,
+                func.min(activity.c.day),
+                func.max(activity.c.until),
+                func.max(activity.c.outcome),
+            )
+            .select_from(
+                activity.join(KEY, KEY.c.referral_id == activity.c.referral_id).join(
+                    F, F.c.referral_key == KEY.c.referral_key
+                )
+            )
+            .group_by(
+                KEY.c.referral_key,
+                activity.c.contact,
+                activity.c.worker,
+                activity.c.role,
+                F.c.record_key,
+            )
+        )
+        names = [
+            *("referral_key", "contact", "worker", "role", "record_key"),
+            *("day", "until", "outcome"),
+        ]
+        await self.session.execute(insert(ReportActivity).from_select(names, query))
+
     async def update_imd(self) -> None:
         """The IMD decile of every fact row, after the IMD lookup was reloaded."""
         decile = (
@@ -794,12 +945,15 @@ class FactRepository(Repository):
                 )
             )
 
-    async def analyse_keys(self) -> None:
-        """Planner statistics for the keys and codes a bulk rebuild has just assigned, before
-        the statements that join them (PostgreSQL)."""
+    async def analyse_sources(self) -> None:
+        """Planner statistics for the tables a bulk rebuild reads and the keys and codes it
+        has just assigned, before the statements that join them (PostgreSQL). After a bulk
+        load autovacuum may not have analysed the loaded tables yet; planned blind, one
+        statement took a minute at 20,000 referrals instead of a second."""
         if self.dialect == "postgresql":
-            for table in ("report_person", "report_key", "report_code"):
-                await self.session.execute(text(f"ANALYZE {table}"))
+            sources = (R, P, PRACTICE_PCN, IMD, L, RR, C, CW, T, S, A, AS, LINK, SU)
+            for name in (*(t.name for t in sources), "report_person", "report_key", "report_code"):
+                await self.session.execute(text(f"ANALYZE {name}"))
 
     async def analyse(self) -> None:
         """Fresh planner statistics after a bulk (re)build (PostgreSQL)."""
@@ -808,6 +962,6 @@ class FactRepository(Repository):
                 "report_person",
                 "report_key",
                 "report_code",
-                *(t.__tablename__ for t in FACT_TABLES),
+                *(t.__tablename__ for t in DERIVED_TABLES),
             ):
                 await self.session.execute(text(f"ANALYZE {table}"))

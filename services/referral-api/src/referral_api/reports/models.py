@@ -2,8 +2,10 @@
 person pseudonyms.
 
 The facts are narrow, denormalised copies of what reports aggregate: one row per referral
-(`report_referral`) and one per reason, reason pair, support type and wellbeing score, each
-carrying the referral's dimensions so a report is one scan of one table. They are derived from
+(`report_referral`) and one per reason, reason pair, support type, wellbeing score and paired
+service-use count, each carrying the referral's dimensions so a report is one scan of one
+table; and one per worker's activity on a referral (`report_activity`, for the workers
+report, which has dimensions of its own). They are derived from
 the normalised tables and never edited by hand: triggers on those tables (see the
 `report_facts` revision) record every changed referral in `report_change`, and
 `reports.facts.refresh`, run by the refresh worker (`reports.refresher`), rebuilds the facts
@@ -116,8 +118,10 @@ class ReportCode(Base):
     __tablename__ = "report_code"
 
     dimension: Mapped[str] = mapped_column(String(16), primary_key=True)
-    value: Mapped[str] = mapped_column(String(64), primary_key=True)
-    code: Mapped[int] = mapped_column(SmallInteger)
+    # Long enough for a worker's staff identifier (system|value); an integer, so a dimension
+    # with many values (workers) never runs out of codes.
+    value: Mapped[str] = mapped_column(String(512), primary_key=True)
+    code: Mapped[int] = mapped_column(Integer)
 
     __table_args__ = (UniqueConstraint("dimension", "code"),)
 
@@ -168,7 +172,8 @@ class ReferralMeasures:
 
 
 class CopiedMeasures:
-    """The referral's measures the reason facts carry too (`on_reasons`), added below."""
+    """The referral's measures the reason and service-use facts carry too (`on_reasons`: the
+    person's pseudonym, tag and shared flag, and the waits), added below."""
 
 
 for _measure in MEASURES:
@@ -263,4 +268,48 @@ class ReportScore(ReferralDimensions, Base):
     __table_args__ = (PrimaryKeyConstraint("referral_key", "measure"),)
 
 
-FACT_TABLES = (ReportReferral, ReportReason, ReportReasonPair, ReportSupport, ReportScore)
+class ReportServiceUse(ReferralDimensions, CopiedMeasures, Base):
+    """A referral's paired service use for one measure: its live counts in the period before
+    and in the period after (`service_use`); a referral without both has no row. The
+    referral's pseudonym and tag are copied onto it, so people are counted with no join."""
+
+    __tablename__ = "report_service_use"
+
+    measure: Mapped[str] = mapped_column(String(32), primary_key=True)
+    before: Mapped[int] = mapped_column(Integer)
+    after: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (PrimaryKeyConstraint("referral_key", "measure"),)
+
+
+class ReportActivity(Base):
+    """A worker's activity on a referral, for the workers report: a contact they were a
+    participant in (`contact` numbers the referral's live contacts from 1; `day` and `until`
+    its date, `outcome` its attendance outcome), or the referral held as its Task's owner
+    (`contact` 0; `day` the referral date, `until` the day it ended, NULL while open).
+    `worker` and `role` are `report_code` codes; `record_key` is the referral's."""
+
+    __tablename__ = "report_activity"
+
+    referral_key: Mapped[int] = mapped_column(Integer)
+    contact: Mapped[int] = mapped_column(Integer)
+    worker: Mapped[int] = mapped_column(Integer)
+    role: Mapped[int] = mapped_column(SmallInteger)
+    record_key: Mapped[int] = mapped_column(SmallInteger)
+    day: Mapped[date | None] = mapped_column(Date)
+    until: Mapped[date | None] = mapped_column(Date)
+    # 1 attended, 2 did not attend, 3 arrived late and not seen (`workers.OUTCOME_CODES`).
+    outcome: Mapped[int | None] = mapped_column(SmallInteger)
+
+    __table_args__ = (PrimaryKeyConstraint("referral_key", "contact", "worker", "role"),)
+
+
+# The facts that carry the referral's dimensions; `report_referral` first.
+FACT_TABLES = (
+    ReportReferral,
+    ReportReason,
+    ReportReasonPair,
+    ReportSupport,
+    ReportScore,
+    ReportServiceUse,
+)

@@ -13,10 +13,17 @@ import re
 from dataclasses import replace
 
 from referral_api.reports.dimensions import Dimension, catalogue
+from referral_api.reports.measures import CONTACT_OUTCOME_COLUMNS
 
 # The staff identifier as system|value (a system is a URI: no spaces, no bar).
 WORKER = re.compile(r"^[^\s|]+\|\S.*$")
 PERIOD = "contact date"
+# Contacts and Tasks entered in error count for no one.
+WITHDRAWN = "entered-in-error"
+# The attendance outcomes counted (appointments due, as in the attendance report), as the
+# activity facts (`report_activity.outcome`) code them, and the report's column for each.
+OUTCOME_CODES = {"attended": 1, "dna": 2, "not-seen": 3}
+OUTCOME_COLUMNS = {name: CONTACT_OUTCOME_COLUMNS[name] for name in ("attended", "dna", "not_seen")}
 
 
 def dimensions() -> dict[str, Dimension]:

@@ -185,6 +185,7 @@ SPEC = ReportSpec(
     options=(data_quality.VIEW, data_quality.LIMIT),
     default_group_by=data_quality.DEFAULT_GROUP_BY,
     dimensions=data_quality.DIMENSIONS,
+    uses_facts=False,
     max_group_by=len(data_quality.DIMENSIONS),
     period="date received",
 )

@@ -19,13 +19,12 @@ from referral_api.reports.dimensions import column_name
 from referral_api.reports.query import ReportQuery
 from referral_api.reports.tables import Column, Report, count, percentage
 from referral_api.reports.workers_repository import WorkerRepository
-from signpost_schemas.disclosure import RecordKeys
 
 
 async def workers_report(session: AsyncSession, query: ReportQuery, context: Context) -> Report:
     """Per worker (and role): the caseload (referrals they hold or had a contact on), their
     contacts in the period by attendance outcome, and their DNA rate."""
-    repository = WorkerRepository(session, RecordKeys.of(context.disclosure_key.get_secret_value()))
+    repository = WorkerRepository(session)
     rows = [with_due(row) for row in await repository.counts(query)]
     [total] = await repository.counts(ungrouped(query))
     roles = workers.DIMENSIONS["role"]

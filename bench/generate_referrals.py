@@ -1160,8 +1160,7 @@ async def generate(url: str, start: int, count: int, progress: bool = True) -> d
 async def build_facts(url: str) -> None:
     """Derive the report facts of every referral (the COPY bypassed the triggers that queue
     them), then VACUUM ANALYZE the tables written, as autovacuum eventually would: until a
-    table is vacuumed PostgreSQL cannot answer from its indexes alone (the data-quality report
-    counts the referrals received from an index)."""
+    table is vacuumed PostgreSQL cannot answer from its indexes alone."""
     engine, sessionmaker = facts.maintenance_sessions(url)
     try:
         settings = ReferralSettings()
@@ -1173,8 +1172,8 @@ async def build_facts(url: str) -> None:
         await connection.execute(
             f"VACUUM ANALYZE {', '.join(ORDER)}, report_referral, report_reason, "
             "report_reason_pair, report_support, report_score, report_service_use, "
-            "report_activity, report_person, report_key, report_code, report_change, list_size, "
-            "lsoa_imd"
+            "report_activity, report_quality, report_quality_day, report_unmapped, "
+            "report_person, report_key, report_code, report_change, list_size, lsoa_imd"
         )
     finally:
         await connection.close()

@@ -36,6 +36,7 @@ WATCHED = (
     "service_use",
     "contact_worker",
     "referral_task",
+    "referral_gap",
 )
 
 

@@ -74,7 +74,10 @@ async def _tables(engine: AsyncEngine) -> list[str]:
             names = await connection.run_sync(
                 lambda sync: inspect(sync).get_sorted_table_and_fkc_names()
             )
-        _TABLES[key] = [t for t, _ in reversed(names) if t and t != "alembic_version"]
+        tables = [t for t, _ in reversed(names) if t and t != "alembic_version"]
+        # Last: on SQLite the report-change triggers queue every referral whose rows the
+        # other deletes remove.
+        _TABLES[key] = sorted(tables, key=lambda name: name == "report_change")
     return _TABLES[key]
 
 

@@ -37,6 +37,8 @@ from referral_api.reports.models import (
     ReportCode,
     ReportKey,
     ReportPerson,
+    ReportQuality,
+    ReportQualityDay,
     ReportReason,
     ReportReasonPair,
     ReportReferral,
@@ -44,6 +46,7 @@ from referral_api.reports.models import (
     ReportServiceUse,
     ReportState,
     ReportSupport,
+    ReportUnmapped,
 )
 from referral_api.service_use.models import ServiceUse
 from referral_api.terminology.models import SnomedConcept, SnomedConceptGroup, SnomedIsA
@@ -82,6 +85,8 @@ __all__ = [
     "ReportCode",
     "ReportKey",
     "ReportPerson",
+    "ReportQuality",
+    "ReportQualityDay",
     "ReportReason",
     "ReportReasonPair",
     "ReportReferral",
@@ -89,6 +94,7 @@ __all__ = [
     "ReportServiceUse",
     "ReportState",
     "ReportSupport",
+    "ReportUnmapped",
     "ServiceUse",
     "SharedDecision",
     "SnomedConcept",

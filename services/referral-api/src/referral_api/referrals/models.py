@@ -55,15 +55,6 @@ class Referral(Base):
     __table_args__ = (
         Index("ix_referral_received_by_role_authored_at", "received_by_role", "authored_at"),
         Index("ix_referral_status_authored_at", "status", "authored_at"),
-        # The data-quality report: referrals received per source system, sender and month,
-        # read from the index alone.
-        Index(
-            "ix_referral_created_at_source_system",
-            "created_at",
-            "source_system",
-            "requester_ods",
-            "id",
-        ),
     )
 
 

@@ -70,6 +70,8 @@ WARNINGS: tuple[QualityWarning, ...] = (
 OTHER_GAP = "other_gap"
 WITH_GAP = "with_gap"
 ANY_UNMAPPED = "any_unmapped"
+# The 0/1 flags of a referral the report counts (`report_quality`).
+QUALITY_FLAGS = (WITH_GAP, *(w.name for w in WARNINGS), OTHER_GAP, ANY_UNMAPPED)
 
 DIMENSIONS: dict[str, Dimension] = {
     d.name: d

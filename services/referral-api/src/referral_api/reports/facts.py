@@ -2,13 +2,14 @@
 
 Triggers on the referral tables queue the id of every referral a write touches
 (`report_change`, created by the `report_facts` revision; later revisions watch more tables),
-whatever module made the write. `refresh` drains that queue in batches: for each batch it keys the referrals' people, deletes
-their facts and derives them again from the normalised tables, then forgets the queue entries
-it read, all in one transaction. An entry written by a transaction still open is not seen yet,
-so it is handled by a later refresh: nothing is lost. Report requests only read: the refresh
-worker (`reports.refresher`, in the app's lifespan) runs `refresh` soon after every write the
-service commits and every few seconds otherwise, and a report says up to when its facts are
-current (`freshness`). After a bulk load, a lookup reload or a key change, run:
+whatever module made the write. `refresh` drains that queue in batches: for each batch it keys
+the referrals' people, deletes their facts and derives them again from the normalised tables,
+then forgets the queue entries it read, all in one transaction. An entry written by a
+transaction still open is not seen yet, so it is handled by a later refresh: nothing is lost.
+Report requests only read: the refresh worker (`reports.refresher`, in the app's lifespan) runs
+`refresh` soon after every write the service commits and every few seconds otherwise, and a
+report says up to when its facts are current (`freshness`). After a bulk load, a lookup reload
+or a key change, run:
 
     python -m referral_api.reports.facts refresh    # drain the queue (e.g. from cron)
     python -m referral_api.reports.facts rebuild    # derive every fact again
@@ -105,8 +106,10 @@ async def _derive(
     await repository.save_pseudonyms(_keyed(await repository.person_keys(ids), key))
     await repository.assign_keys(ids)
     await repository.assign_codes(ids)
+    days = await repository.quality_days(ids)
     await repository.delete_facts(ids)
     await repository.insert_facts(ids, mapping, disclosure)
+    await repository.derive_quality_days(days | await repository.quality_days(ids))
 
 
 def _keyed(rows: list[tuple[str, int, str]], key: SecretStr) -> list[dict[str, object]]:
@@ -207,6 +210,7 @@ async def rebuild(
         await repository.analyse_sources()
         await repository.delete_facts(None)
         await repository.insert_facts(None, mapping, disclosure)
+        await repository.derive_quality_days(None)
         await repository.set_state(fingerprint(key, disclosure), began)
     async with sessionmaker() as session, session.begin():
         await FactRepository(session).analyse()

@@ -3,7 +3,8 @@
 A refresh of a set of referrals (`ids`; None means every referral) is a handful of set-based
 statements whatever its size: give new referrals a key (`report_key`) and new dimension values
 a code (`report_code`), delete the referrals' facts, then one INSERT ... SELECT per fact table
-(and one for the workers' activity, `report_activity`).
+(and one each for the workers' activity and the data-quality facts), and derive again the
+data-quality days (`report_quality_day`) of the referrals, before and after.
 """
 
 from collections.abc import Sequence
@@ -22,10 +23,12 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    not_,
     null,
     or_,
     select,
     text,
+    tuple_,
     union_all,
     update,
 )
@@ -47,8 +50,17 @@ from referral_api.lifecycle.models import (
 )
 from referral_api.linkage.models import ReferralLink
 from referral_api.people.models import ReferralPerson
+from referral_api.quality.models import ReferralGap
 from referral_api.referrals.models import Referral, ReferralReason
 from referral_api.reports import wellbeing
+from referral_api.reports.data_quality import (
+    ANY_UNMAPPED,
+    OTHER_GAP,
+    QUALITY_FLAGS,
+    WARNINGS,
+    WITH_GAP,
+    QualityWarning,
+)
 from referral_api.reports.dimensions import DIMENSION_COLUMNS, FACT_DIMENSIONS, SPECS, DimensionSpec
 from referral_api.reports.expressions import flag, month_number, utc_date
 from referral_api.reports.measures import (
@@ -70,6 +82,8 @@ from referral_api.reports.models import (
     ReportCode,
     ReportKey,
     ReportPerson,
+    ReportQuality,
+    ReportQualityDay,
     ReportReason,
     ReportReasonPair,
     ReportReferral,
@@ -77,12 +91,15 @@ from referral_api.reports.models import (
     ReportServiceUse,
     ReportState,
     ReportSupport,
+    ReportUnmapped,
 )
+from referral_api.reports.tables import key_of
 from referral_api.reports.workers import OUTCOME_CODES, WITHDRAWN
 from referral_api.service_use.models import ServiceUse
-from signpost_platform.cell_keys import hex_number, record_key
+from signpost_platform.cell_keys import hex_number, key_sum, record_key
 from signpost_platform.db import AnySelect, Repository, aware_utc, dialect_of, table_of
 from signpost_schemas.disclosure import RecordKeys
+from signpost_schemas.fhir.gaps import GapKind
 from signpost_schemas.fhir.service_use import WITHDRAWN_STATUSES
 
 R = table_of(Referral)
@@ -99,6 +116,9 @@ LINK = table_of(ReferralLink)
 CW = table_of(ContactWorker)
 T = table_of(ReferralTask)
 SU = table_of(ServiceUse)
+G = table_of(ReferralGap)
+Q = table_of(ReportQuality)
+QD = table_of(ReportQualityDay)
 PERSON = table_of(ReportPerson)
 KEY = table_of(ReportKey)
 CODE = table_of(ReportCode)
@@ -130,11 +150,23 @@ def source_value(spec: DimensionSpec) -> ColumnElement[Any]:
 
 PAIR_LEVELS = {"reason": 1, "reason-group": 2}
 # Every table derived per referral, in the order a refresh writes them.
-DERIVED_TABLES = (*FACT_TABLES, ReportActivity)
+DERIVED_TABLES = (*FACT_TABLES, ReportActivity, ReportQuality, ReportUnmapped)
+# A day's data-quality counts: (day received, source system, sender).
+QualityDay = tuple[Any, str, str]
+# Days derived again per statement (three parameters each).
+DAYS_PER_STATEMENT = 1_000
 # One refresher at a time on PostgreSQL (a transaction-scoped advisory lock).
 REFRESH_LOCK = 7_244_019_311
 
 Ids = Sequence[str] | None
+
+
+def _matches(warning: QualityWarning) -> ColumnElement[bool]:
+    """A recorded gap is of the warning's kind, on its element or one inside it."""
+    condition = G.c.kind == warning.kind.value
+    if warning.element is not None:
+        condition = and_(condition, G.c.element.startswith(warning.element, autoescape=True))
+    return condition
 
 
 def _staff(system: ColumnElement[str], value: ColumnElement[str]) -> ColumnElement[str]:
@@ -449,6 +481,8 @@ class FactRepository(Repository):
         await self.insert_score_facts(ids)
         await self.insert_service_use_facts(ids)
         await self.insert_activity_facts(ids)
+        await self.insert_quality_facts(ids)
+        await self.insert_unmapped_facts(ids)
 
     async def insert_referral_facts(
         self, ids: Ids, mapping: dict[str, tuple[str, ...]], keys: RecordKeys
@@ -923,6 +957,130 @@ class FactRepository(Repository):
         ]
         await self.session.execute(insert(ReportActivity).from_select(names, query))
 
+    async def insert_quality_facts(self, ids: Ids) -> None:
+        """Per referral: the day received, source system, sender, record key and gap flags
+        (any gap; each warning; gaps no warning names; an unmapped code on any element)."""
+        named = [_matches(warning) for warning in WARNINGS]
+        conditions = {
+            **{w.name: m for w, m in zip(WARNINGS, named, strict=True)},
+            OTHER_GAP: not_(or_(*named)),
+            ANY_UNMAPPED: G.c.kind == GapKind.UNMAPPED_CODE.value,
+        }
+        gaps = (
+            select(
+                G.c.referral_id,
+                *(func.max(flag(c)).label(name) for name, c in conditions.items()),
+            )
+            .where(*self._only(G.c.referral_id, ids))
+            .group_by(G.c.referral_id)
+            .subquery("gap_flags")
+        )
+        flags = {
+            WITH_GAP: flag(gaps.c.referral_id.is_not(None)),
+            **{name: func.coalesce(gaps.c[name], 0) for name in conditions},
+        }
+        query = (
+            select(
+                KEY.c.referral_key,
+                utc_date(self.dialect, R.c.created_at),
+                R.c.source_system,
+                R.c.requester_ods,
+                F.c.record_key,
+                *(flags[name] for name in QUALITY_FLAGS),
+            )
+            .select_from(
+                R.join(KEY, KEY.c.referral_id == R.c.id)
+                .join(F, F.c.referral_key == KEY.c.referral_key)
+                .outerjoin(gaps, gaps.c.referral_id == R.c.id)
+            )
+            .where(*self._only(R.c.id, ids))
+        )
+        names = [
+            *("referral_key", "received_on", "source_system", "sender", "record_key"),
+            *QUALITY_FLAGS,
+        ]
+        await self.session.execute(insert(ReportQuality).from_select(names, query))
+
+    async def insert_unmapped_facts(self, ids: Ids) -> None:
+        """Each unmapped code recorded as a gap of a referral, once per element and code."""
+        query = (
+            select(
+                Q.c.referral_key,
+                func.min(G.c.position),
+                G.c.element,
+                G.c.code,
+                Q.c.received_on,
+                Q.c.source_system,
+                Q.c.sender,
+                Q.c.record_key,
+            )
+            .select_from(
+                G.join(KEY, KEY.c.referral_id == G.c.referral_id).join(
+                    Q, Q.c.referral_key == KEY.c.referral_key
+                )
+            )
+            .where(G.c.kind == GapKind.UNMAPPED_CODE.value, *self._only(G.c.referral_id, ids))
+            .group_by(
+                Q.c.referral_key,
+                G.c.element,
+                G.c.code,
+                Q.c.received_on,
+                Q.c.source_system,
+                Q.c.sender,
+                Q.c.record_key,
+            )
+        )
+        names = [
+            *("referral_key", "position", "element", "code"),
+            *("received_on", "source_system", "sender", "record_key"),
+        ]
+        await self.session.execute(insert(ReportUnmapped).from_select(names, query))
+
+    async def quality_days(self, ids: Sequence[str]) -> set[QualityDay]:
+        """The days (day received, source system, sender) the data-quality facts of `ids`
+        count in now."""
+        result = await self.session.execute(
+            select(Q.c.received_on, Q.c.source_system, Q.c.sender)
+            .join(KEY, KEY.c.referral_key == Q.c.referral_key)
+            .where(self.among(KEY.c.referral_id, ids))
+            .distinct()
+        )
+        return {(row[0], row[1], row[2]) for row in result}
+
+    async def derive_quality_days(self, days: set[QualityDay] | None) -> None:
+        """Count `days` again from the data-quality facts (every day when None): the
+        referrals received and those flagged, with their key sums."""
+        where_received = (Q.c.received_on, Q.c.source_system, Q.c.sender)
+        counts = [
+            func.count(),
+            key_sum(Q.c.record_key),
+            *(
+                column
+                for name in QUALITY_FLAGS
+                for column in (func.sum(Q.c[name]), key_sum(Q.c.record_key, Q.c[name]))
+            ),
+        ]
+        names = [
+            *("received_on", "source_system", "sender", "referrals", key_of("referrals")),
+            *(column for name in QUALITY_FLAGS for column in (name, key_of(name))),
+        ]
+        if days is None:
+            await self.session.execute(delete(ReportQualityDay))
+            query = select(*where_received, *counts).group_by(*where_received)
+            await self.session.execute(insert(ReportQualityDay).from_select(names, query))
+            return
+        chosen = sorted(days)
+        for start in range(0, len(chosen), DAYS_PER_STATEMENT):
+            batch = chosen[start : start + DAYS_PER_STATEMENT]
+            day_of = tuple_(QD.c.received_on, QD.c.source_system, QD.c.sender)
+            await self.session.execute(delete(ReportQualityDay).where(day_of.in_(batch)))
+            query = (
+                select(*where_received, *counts)
+                .where(tuple_(*where_received).in_(batch))
+                .group_by(*where_received)
+            )
+            await self.session.execute(insert(ReportQualityDay).from_select(names, query))
+
     async def update_imd(self) -> None:
         """The IMD decile of every fact row, after the IMD lookup was reloaded."""
         decile = (
@@ -951,7 +1109,7 @@ class FactRepository(Repository):
         load autovacuum may not have analysed the loaded tables yet; planned blind, one
         statement took a minute at 20,000 referrals instead of a second."""
         if self.dialect == "postgresql":
-            sources = (R, P, PRACTICE_PCN, IMD, L, RR, C, CW, T, S, A, AS, LINK, SU)
+            sources = (R, P, PRACTICE_PCN, IMD, L, RR, C, CW, T, S, A, AS, LINK, SU, G)
             for name in (*(t.name for t in sources), "report_person", "report_key", "report_code"):
                 await self.session.execute(text(f"ANALYZE {name}"))
 
@@ -963,5 +1121,6 @@ class FactRepository(Repository):
                 "report_key",
                 "report_code",
                 *(t.__tablename__ for t in DERIVED_TABLES),
+                "report_quality_day",
             ):
                 await self.session.execute(text(f"ANALYZE {table}"))

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Mapped, MappedColumn, mapped_column
 from sqlalchemy.types import TypeEngine
 
 from referral_api.db import Base, owner_key
+from referral_api.reports.data_quality import QUALITY_FLAGS
 from referral_api.reports.dimensions import FACT_DIMENSIONS, DimensionSpec, coded_columns
 from referral_api.reports.measures import CODED_MEASURES, MEASURES, MeasureKind, MeasureSpec
 from signpost_platform.db import UtcDateTime
@@ -302,6 +303,70 @@ class ReportActivity(Base):
     outcome: Mapped[int | None] = mapped_column(SmallInteger)
 
     __table_args__ = (PrimaryKeyConstraint("referral_key", "contact", "worker", "role"),)
+
+
+class QualityFlags:
+    """Whether a referral has any recorded gap, each warning's and the others: one 0/1 column
+    per `data_quality.QUALITY_FLAGS` entry, added below."""
+
+
+class QualityCounts:
+    """Per `data_quality.QUALITY_FLAGS` entry, the referrals flagged and their key sum,
+    added below."""
+
+
+for _flag in QUALITY_FLAGS:
+    setattr(QualityFlags, _flag, mapped_column(SmallInteger, nullable=False))
+    setattr(QualityCounts, _flag, mapped_column(Integer, nullable=False))
+    setattr(QualityCounts, f"{_flag}_cell_key", mapped_column(BigInteger, nullable=False))
+
+
+class ReportQuality(QualityFlags, Base):
+    """A referral as the data-quality report counts it: the day (UTC) Signpost received it,
+    its source system and sender, its record key and its gap flags."""
+
+    __tablename__ = "report_quality"
+
+    referral_key: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    received_on: Mapped[date] = mapped_column(Date)
+    source_system: Mapped[str] = mapped_column(String(16))
+    sender: Mapped[str] = mapped_column(String(10))
+    record_key: Mapped[int] = mapped_column(SmallInteger)
+
+    __table_args__ = (
+        Index("ix_report_quality_received_on", "received_on", "source_system", "sender"),
+    )
+
+
+class ReportQualityDay(QualityCounts, Base):
+    """The data-quality counts of one day, source system and sender: the referrals received
+    and those flagged, each with its key sum (key sums add up like the counts), so a report
+    sums a few rows per sender and day instead of counting every referral. The refresh
+    derives again the days of the referrals it derives."""
+
+    __tablename__ = "report_quality_day"
+
+    received_on: Mapped[date] = mapped_column(Date, primary_key=True)
+    source_system: Mapped[str] = mapped_column(String(16), primary_key=True)
+    sender: Mapped[str] = mapped_column(String(10), primary_key=True)
+    referrals: Mapped[int] = mapped_column(Integer)
+    referrals_cell_key: Mapped[int] = mapped_column(BigInteger)
+
+
+class ReportUnmapped(Base):
+    """An unmapped code recorded as a gap of a referral (once per element and code), with the
+    referral's day received, source system, sender and record key."""
+
+    __tablename__ = "report_unmapped"
+
+    referral_key: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    element: Mapped[str] = mapped_column(String(255))
+    code: Mapped[str | None] = mapped_column(String(320))
+    received_on: Mapped[date] = mapped_column(Date)
+    source_system: Mapped[str] = mapped_column(String(16))
+    sender: Mapped[str] = mapped_column(String(10))
+    record_key: Mapped[int] = mapped_column(SmallInteger)
 
 
 # The facts that carry the referral's dimensions; `report_referral` first.

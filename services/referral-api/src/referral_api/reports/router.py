@@ -217,7 +217,7 @@ def _add_route(spec: service.ReportSpec) -> None:
     responses: dict[int | str, dict[str, Any]] = {
         200: {
             "description": "The report (JSON, CSV or an SVG chart)",
-            **({"headers": _FRESHNESS} if spec.uses_facts else {}),
+            "headers": _FRESHNESS,
             "content": {
                 "application/json": {"example": example["json"]} if example else {},
                 "text/csv": {"example": example["csv"]} if example else {},

@@ -28,10 +28,8 @@ async def run(
     """Build the report from the facts as they stand (a report only reads: the refresh worker
     keeps them current) and apply disclosure control (unless the caller may see true counts).
     Returns it with the moment up to which its facts include every committed change (None
-    for a report that reads the live tables, which are always current)."""
-    as_of = None
-    if spec.uses_facts:
-        as_of = await facts.freshness(session, context.pseudonym_key, context.disclosure_key)
+    before the facts were first built)."""
+    as_of = await facts.freshness(session, context.pseudonym_key, context.disclosure_key)
     report = await spec.build(session, query, context)
     report = replace(
         report,

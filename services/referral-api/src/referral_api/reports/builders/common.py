@@ -49,11 +49,8 @@ class ReportSpec:
     default_group_by: tuple[str, ...] = ()
     # What must be loaded before the report can run (a 409 until it is).
     needs: str | None = None
-    # The dimensions it filters and groups by, when not those of the report facts.
+    # The dimensions it filters and groups by, when not those of the referral facts'.
     dimensions: Mapping[str, Dimension] | None = None
-    # False for a report that reads the live tables, not the facts: it is always current and
-    # does not say how fresh the facts are.
-    uses_facts: bool = True
     max_group_by: int = MAX_GROUP_BY
     # What `from` and `to` select by.
     period: str = "referral date"

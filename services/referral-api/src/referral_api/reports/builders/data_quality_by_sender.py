@@ -22,7 +22,6 @@ from referral_api.reports.dimensions import column_name
 from referral_api.reports.quality_repository import DataQualityRepository
 from referral_api.reports.query import ReportQuery
 from referral_api.reports.tables import Column, Report, Row, count, key_of, percentage
-from signpost_schemas.disclosure import RecordKeys
 
 QUALITY_NOTES = [
     "Month is the month (UTC) Signpost received the referral, not its referral date; from and "
@@ -58,7 +57,7 @@ async def data_quality_report(
     carried each data gap, as counts and as a share of those received."""
     if query.option("view") == "unmapped-codes":
         return await _unmapped_codes(session, query, context)
-    rows = await _quality_repository(session, context).warning_counts(query)
+    rows = await DataQualityRepository(session).warning_counts(query)
     warnings = [(w.name, w.label) for w in data_quality.WARNINGS]
     warnings.append((data_quality.OTHER_GAP, "Other data gaps"))
     measures = ["referrals", data_quality.WITH_GAP, *(name for name, _ in warnings)]
@@ -95,13 +94,9 @@ async def data_quality_report(
     )
 
 
-def _quality_repository(session: AsyncSession, context: Context) -> DataQualityRepository:
-    return DataQualityRepository(session, RecordKeys.of(context.disclosure_key.get_secret_value()))
-
-
 async def _unmapped_codes(session: AsyncSession, query: ReportQuery, context: Context) -> Report:
     """Per group, the codes Signpost could not map, ranked by the referrals that carried them."""
-    repository = _quality_repository(session, context)
+    repository = DataQualityRepository(session)
     received = {
         group_key(row, query.group_by): row for row in await repository.warning_counts(query)
     }
@@ -185,7 +180,6 @@ SPEC = ReportSpec(
     options=(data_quality.VIEW, data_quality.LIMIT),
     default_group_by=data_quality.DEFAULT_GROUP_BY,
     dimensions=data_quality.DIMENSIONS,
-    uses_facts=False,
     max_group_by=len(data_quality.DIMENSIONS),
     period="date received",
 )

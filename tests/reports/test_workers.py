@@ -70,6 +70,33 @@ async def test_per_role_a_contact_with_two_workers_of_the_role_counts_once(load,
     assert rows == {LINK_WORKER: (5, 7), NAVIGATOR: (1, 1), COACH: (1, 1)}
 
 
+async def test_every_grouping_counts_each_referral_and_contact_once_over_all_time(load, report):
+    """Over all time a request sums the facts' first-row flags; with a period it groups the
+    activity rows. Both must give the same figures for every grouping, here with a contact
+    shared by two roles and a worker who saw one referral in two roles."""
+    d = _team()
+    mixed = d.referral(authored="2026-01-05")
+    d.contacts(mixed, "attended", "dna", workers=((LW1, None), (HC1, COACH)))
+    d.contacts(mixed, "attended", workers=((LW1, COACH),), first_day=5)
+    await load(d)
+
+    for group_by in ("role", "worker", "role,worker"):  # and the totals: no grouping
+        all_time = await report("workers", unsuppressed=True, group_by=group_by)
+        counted = await report(
+            "workers", unsuppressed=True, group_by=group_by, **{"from": "2000-01-01"}
+        )
+        assert all_time["rows"] == counted["rows"], group_by
+        assert all_time["totals"] == counted["totals"], group_by
+
+    by_role = await report("workers", unsuppressed=True, group_by="role")
+    rows = {r["role"]: (r["caseload"], r["contacts"]) for r in by_role["rows"]}
+    # The mixed referral's three contacts: two for link workers, three for coaches.
+    assert rows == {LINK_WORKER: (6, 9), NAVIGATOR: (1, 1), COACH: (2, 4)}
+    by_worker = await report("workers", unsuppressed=True, group_by="worker")
+    assert {r["worker"]: r["caseload"] for r in by_worker["rows"]}[LW1] == 5
+    assert by_worker["totals"][0]["contacts"] == 12
+
+
 async def test_the_period_selects_contacts_by_date_and_referrals_held_while_open(load, report):
     await load(_team())
 

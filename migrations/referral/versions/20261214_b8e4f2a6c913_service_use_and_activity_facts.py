@@ -5,7 +5,8 @@ millions of rows to the `referral` table and passed the statement timeout. Now:
 - `report_service_use`: one row per referral and measure with live counts before and after,
   carrying the referral's dimensions, pseudonym and tag like the reason facts;
 - `report_activity`: one row per worker's activity on a referral (a contact they took part
-  in, or the referral held as its Task's owner), by `report_code` codes;
+  in, or the referral held as its Task's owner), by `report_code` codes, with flags on the
+  first row of each referral and contact per grouping of the report;
 - `report_code` takes a worker's staff identifier (system|value, up to 511 characters) and
   numbers a dimension past 32,767 values;
 - writes to `service_use`, `contact_worker` and `referral_task` queue their referral for the
@@ -28,6 +29,16 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 WATCHED = ("service_use", "contact_worker", "referral_task")
+# The activity facts' flags on the first row of each referral and contact per grouping.
+FIRST_FLAGS = (
+    "first_of_contact",
+    "first_of_contact_role",
+    "first_of_contact_worker",
+    "first_of_referral",
+    "first_of_referral_role",
+    "first_of_referral_role_worker",
+    "first_of_referral_worker",
+)
 
 
 def _dimensions_and_copied_measures() -> list[sa.Column]:
@@ -75,6 +86,7 @@ def upgrade() -> None:
         sa.Column("day", sa.Date(), nullable=True),
         sa.Column("until", sa.Date(), nullable=True),
         sa.Column("outcome", sa.SmallInteger(), nullable=True),
+        *(sa.Column(name, sa.SmallInteger(), nullable=False) for name in FIRST_FLAGS),
         sa.PrimaryKeyConstraint(
             "referral_key", "contact", "worker", "role", name=op.f("pk_report_activity")
         ),

@@ -925,6 +925,28 @@ class FactRepository(Repository):
             )
         )
         activity = union_all(contacts, held).subquery("activity")
+        is_contact = activity.c.contact > 0
+
+        def first_of(*within: ColumnElement[Any]) -> ColumnElement[int]:
+            """1 on the first row of each referral (and `within` values)."""
+            number = func.row_number().over(
+                partition_by=(KEY.c.referral_key, *within),
+                order_by=(activity.c.contact, activity.c.worker, activity.c.role),
+            )
+            return flag(number == 1)
+
+        def first_contact_of(*within: ColumnElement[Any]) -> ColumnElement[int]:
+            return flag(and_(is_contact, first_of(activity.c.contact, *within) == 1))
+
+        flags = {
+            "first_of_referral": first_of(),
+            "first_of_referral_role": first_of(activity.c.role),
+            "first_of_referral_worker": first_of(activity.c.worker),
+            "first_of_referral_role_worker": first_of(activity.c.role, activity.c.worker),
+            "first_of_contact": first_contact_of(),
+            "first_of_contact_role": first_contact_of(activity.c.role),
+            "first_of_contact_worker": first_contact_of(activity.c.worker),
+        }
         # One row per (referral, contact, worker, role): a worker named twice on a contact, or
         # holding two of the referral's Tasks, is one activity.
         query = (
@@ -937,6 +959,7 @@ class FactRepository(Repository):
                 func.min(activity.c.day),
                 func.max(activity.c.until),
                 func.max(activity.c.outcome),
+                *flags.values(),
             )
             .select_from(
                 activity.join(KEY, KEY.c.referral_id == activity.c.referral_id).join(
@@ -953,7 +976,7 @@ class FactRepository(Repository):
         )
         names = [
             *("referral_key", "contact", "worker", "role", "record_key"),
-            *("day", "until", "outcome"),
+            *("day", "until", "outcome", *flags),
         ]
         await self.session.execute(insert(ReportActivity).from_select(names, query))
 

@@ -36,6 +36,7 @@ from referral_api.db import Base, owner_key
 from referral_api.reports.data_quality import QUALITY_FLAGS
 from referral_api.reports.dimensions import FACT_DIMENSIONS, DimensionSpec, coded_columns
 from referral_api.reports.measures import CODED_MEASURES, MEASURES, MeasureKind, MeasureSpec
+from referral_api.reports.workers import FIRST_FLAGS
 from signpost_platform.db import UtcDateTime
 
 
@@ -288,7 +289,9 @@ class ReportActivity(Base):
     participant in (`contact` numbers the referral's live contacts from 1; `day` and `until`
     its date, `outcome` its attendance outcome), or the referral held as its Task's owner
     (`contact` 0; `day` the referral date, `until` the day it ended, NULL while open).
-    `worker` and `role` are `report_code` codes; `record_key` is the referral's."""
+    `worker` and `role` are `report_code` codes; `record_key` is the referral's. The
+    `first_of_*` flags (`workers.FIRST_FLAGS`, added below) mark the first row of each
+    referral and contact per grouping."""
 
     __tablename__ = "report_activity"
 
@@ -303,6 +306,10 @@ class ReportActivity(Base):
     outcome: Mapped[int | None] = mapped_column(SmallInteger)
 
     __table_args__ = (PrimaryKeyConstraint("referral_key", "contact", "worker", "role"),)
+
+
+for _flag in sorted({f for flags in FIRST_FLAGS.values() for f in flags if f}):
+    setattr(ReportActivity, _flag, mapped_column(SmallInteger, nullable=False))
 
 
 class QualityFlags:

@@ -23,6 +23,16 @@ WITHDRAWN = "entered-in-error"
 # The attendance outcomes counted (appointments due, as in the attendance report), as the
 # activity facts (`report_activity.outcome`) code them, and the report's column for each.
 OUTCOME_CODES = {"attended": 1, "dna": 2, "not-seen": 3}
+# Per grouping of the report (its group-by columns), the activity facts' 0/1 flags on the
+# first row of each referral and of each contact in a group (`report_activity`): summed, they
+# count each referral and contact once per group without grouping by them. Grouped by role and
+# worker every row is one contact's (None).
+FIRST_FLAGS: dict[frozenset[str], tuple[str, str | None]] = {
+    frozenset(): ("first_of_referral", "first_of_contact"),
+    frozenset({"role"}): ("first_of_referral_role", "first_of_contact_role"),
+    frozenset({"worker"}): ("first_of_referral_worker", "first_of_contact_worker"),
+    frozenset({"role", "worker"}): ("first_of_referral_role_worker", None),
+}
 OUTCOME_COLUMNS = {name: CONTACT_OUTCOME_COLUMNS[name] for name in ("attended", "dna", "not_seen")}
 
 

@@ -5,8 +5,9 @@ contact they took part in or the referral held as its Task's owner (see
 `facts_repository.insert_activity_facts`), with its referral's record key, so a referral or a
 contact counted here has the cell key it has in the other reports. One statement filters the
 rows by the period and groups them (`_counts`); counts are distinct (a contact with two
-workers of one role is one contact of that role). Only unrounded grouped counts come back;
-disclosure control is applied by the service.
+workers of one role is one contact of that role). Over all time, filtered only by the columns
+it groups by, a request sums the facts' first-row flags in one pass (`_summed`). Only
+unrounded grouped counts come back; disclosure control is applied by the service.
 """
 
 from sqlalchemy import and_, func, or_, select
@@ -18,7 +19,7 @@ from referral_api.reports.models import ReportActivity
 from referral_api.reports.query import ReportQuery
 from referral_api.reports.repository import ReportRepository
 from referral_api.reports.tables import Row, key_of
-from referral_api.reports.workers import OUTCOME_CODES, OUTCOME_COLUMNS
+from referral_api.reports.workers import FIRST_FLAGS, OUTCOME_CODES, OUTCOME_COLUMNS
 from signpost_platform.cell_keys import key_sum
 from signpost_platform.db import AnySelect, table_of
 
@@ -44,6 +45,49 @@ class WorkerRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.reports = ReportRepository(session)
 
+    def _where(self, query: ReportQuery) -> list[ColumnElement[bool]]:
+        return [
+            *in_period(query),
+            *(
+                A.c[name].in_(self.reports.code_of(name, values))
+                for name, values in query.filters.items()
+            ),
+        ]
+
+    def _summed(self, query: ReportQuery) -> AnySelect | None:
+        """One pass, when the request covers all time and filters only by what it groups by:
+        each referral and contact of a group is then the one its group's first-row flag
+        marks. None otherwise (a period or another filter may leave out a flagged row)."""
+        grouping = frozenset(query.group_by)
+        if query.first_day or query.last_day or not set(query.filters) <= grouping:
+            return None
+        first_referral, first_contact = FIRST_FLAGS[grouping]
+        contact = flag(A.c.contact > 0) if first_contact is None else A.c[first_contact]
+        counted = {
+            "caseload": A.c[first_referral],
+            "contacts": contact,
+            **{
+                name: contact * flag(A.c.outcome == OUTCOME_CODES[value])
+                for name, value in OUTCOME_COLUMNS.items()
+            },
+        }
+        dims = [A.c[name] for name in query.group_by]
+        return (
+            select(
+                *dims,
+                *(
+                    column
+                    for name, value in counted.items()
+                    for column in (
+                        func.coalesce(func.sum(value), 0).label(name),
+                        key_sum(A.c.record_key, value).label(key_of(name)),
+                    )
+                ),
+            )
+            .where(*self._where(query))
+            .group_by(*dims)
+        )
+
     def _counts(self, query: ReportQuery) -> AnySelect:
         """Three levels, so nothing is counted DISTINCT (each DISTINCT aggregate is a sort of
         its own per group):
@@ -55,13 +99,10 @@ class WorkerRepository:
         3. per group: the referrals (caseload) and the sums, each key sum the counted records'
            record keys added up. A contact's record key is its referral's.
         """
-        where = [
-            *in_period(query),
-            *(
-                A.c[name].in_(self.reports.code_of(name, values))
-                for name, values in query.filters.items()
-            ),
-        ]
+        summed = self._summed(query)
+        if summed is not None:
+            return summed
+        where = self._where(query)
         dims = [A.c[name] for name in query.group_by]
         if set(query.group_by) >= ONE_ROW_EACH:
             contact_rows = (

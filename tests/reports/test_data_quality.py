@@ -2,6 +2,7 @@
 received, counted as referrals (not gap rows), with the codes Signpost could not map."""
 
 from fastapi import FastAPI
+from sqlalchemy import text
 
 from referral_api.quality.repository import GapRepository
 from referral_api.reports.data_quality import REASON_ELEMENT, SOURCE_OF_REFERRAL_ELEMENT
@@ -228,6 +229,41 @@ async def test_refuses_dimensions_and_options_it_does_not_have(client):
     assert by_month.json()["errors"][0]["parameter"] == "month"
     assert bad_view.json()["errors"][0]["parameter"] == "view"
     assert sender_elsewhere.json()["errors"][0]["parameter"] == "sender"
+
+
+async def test_the_counts_follow_gaps_replaced_senders_corrected_and_referrals_deleted(
+    load, referral_app: FastAPI, report
+):
+    """The report sums per-day counts the refresh keeps: a change must be counted again on
+    the day, system and sender the referral was counted under, and on the one it is now."""
+    d = Dataset()
+    jan = {"source_system": "emis", "sender": "F84001", "authored": "2026-01-10"}
+    fixed = d.referral(**jan)
+    d.gaps(fixed, NO_SOURCE)
+    moved = d.referral(**jan)
+    d.gaps(moved, text_only(0))
+    gone = d.referral(**jan)
+    await load(d)
+
+    def by_sender(body: dict) -> dict[str, tuple[int, int]]:
+        return {r["sender"]: (r["referrals"], r["with_gap"]) for r in body["rows"]}
+
+    first = await report("data-quality", unsuppressed=True, group_by="sender")
+    assert by_sender(first) == {"F84001": (3, 2)}
+    async with referral_app.state.database.engine.begin() as connection:
+        await connection.execute(
+            text("UPDATE referral SET requester_ods = 'B82005' WHERE id = :id"), {"id": moved}
+        )
+    corrected = await report("data-quality", unsuppressed=True, group_by="sender")
+    assert by_sender(corrected) == {"B82005": (1, 1), "F84001": (2, 1)}
+    async with referral_app.state.database.sessionmaker() as session, session.begin():
+        await GapRepository(session).replace(fixed, [])
+    async with referral_app.state.database.engine.begin() as connection:
+        await connection.execute(text("DELETE FROM referral WHERE id = :id"), {"id": gone})
+
+    after = await report("data-quality", unsuppressed=True, group_by="sender")
+    assert by_sender(after) == {"B82005": (1, 1), "F84001": (1, 0)}
+    assert after["totals"][0]["referrals"] == 2
 
 
 async def test_referrals_created_through_the_api_count_with_their_gaps(

@@ -89,6 +89,16 @@ def counted_distinct(name: str, table: FromClause) -> list[ColumnElement[Any]]:
     ]
 
 
+def single_people(table: Table) -> list[ColumnElement[Any]]:
+    """The people referred once (one row each) and their tags; `add_shared_people` adds the
+    others."""
+    single = table.c.shared_person == 0
+    return [
+        func.coalesce(func.sum(1 - table.c.shared_person), 0).label("single"),
+        func.coalesce(func.sum(table.c.person_tag).filter(single), 0).label("single_tags"),
+    ]
+
+
 def _people(table: Table) -> list[ColumnElement[Any]]:
     """Distinct people: those referred once (one row each) plus the distinct pseudonyms of
     those with other referrals; the key sum adds their person tags (each person once)."""
@@ -329,38 +339,28 @@ class ReportRepository(Repository):
         scope = self._reason_scope(query)
         grouped: list[ColumnElement[Any]] = counted("referrals", REASONS)
         if people:
-            single = REASONS.c.shared_person == 0
-            grouped += [
-                func.coalesce(func.sum(1 - REASONS.c.shared_person), 0).label("single"),
-                func.coalesce(func.sum(REASONS.c.person_tag).filter(single), 0).label(
-                    "single_tags"
-                ),
-            ]
+            grouped += single_people(REASONS)
         rows = await self.rows(scope.select(*grouped))
         totals = await self.rows(self.scope(F, query, ()).select(*counts))
         if people:
-            shared = await self._shared_people(query)
-            for row in rows:
-                key = tuple(row.get(column_name(n)) for n in query.group_by)
-                found, tags = shared.get(key, (0, 0))
-                row["people"] = int(row.pop("single") or 0) + found
-                row[key_of("people")] = int(row.pop("single_tags") or 0) + tags
+            await self.add_shared_people(rows, scope)
         return rows, totals[0]
 
-    async def _shared_people(self, query: ReportQuery) -> dict[tuple[Any, ...], tuple[int, int]]:
-        """Per reason group: the distinct pseudonyms of people with other referrals, as rows
-        of (group, pseudonym) made distinct with a hash, then counted (with their tags)."""
-        scope = self._reason_scope(query)
-        scope.where.append(REASONS.c.shared_person == 1)
-        names = [name for name, _ in scope.dims]
+    async def add_shared_people(
+        self, rows: list[Row], scope: _Scope, *more: ColumnElement[Any]
+    ) -> None:
+        """Complete the people of `rows`, counted with `single_people` per group of `scope`
+        (and the labelled columns `more`), with the distinct pseudonyms of people with other
+        referrals: rows of (group, pseudonym) made distinct with a hash, then counted (with
+        their tags). The main statement then needs no COUNT(DISTINCT), which would sort all
+        its rows by group rather than hash them."""
+        table = scope.table
+        columns = [*(expr.label(name) for name, expr in scope.dims), *more]
+        names = [column.name for column in columns]
         pairs = (
-            select(
-                *(expr.label(name) for name, expr in scope.dims),
-                REASONS.c.person_key,
-                REASONS.c.person_tag,
-            )
+            select(*columns, table.c.person_key, table.c.person_tag)
             .select_from(scope.from_)
-            .where(*scope.where)
+            .where(*scope.where, table.c.shared_person == 1)
             .distinct()
             .subquery("shared_people")
         )
@@ -369,10 +369,14 @@ class ReportRepository(Repository):
             func.count().label("people"),
             func.coalesce(func.sum(pairs.c.person_tag), 0).label("tags"),
         ).group_by(*(pairs.c[n] for n in names))
-        return {
+        shared = {
             tuple(row.get(n) for n in names): (int(row["people"]), int(row["tags"]))
             for row in await self.rows(people)
         }
+        for row in rows:
+            found, tags = shared.get(tuple(row.get(n) for n in names), (0, 0))
+            row["people"] = int(row.pop("single") or 0) + found
+            row[key_of("people")] = int(row.pop("single_tags") or 0) + tags
 
     def _per_reason_table(self, query: ReportQuery) -> Table:
         """The reason facts when the groups are reasons (they carry what referral counts and

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from referral_api.reports.expressions import flag
 from referral_api.reports.models import ReportServiceUse
 from referral_api.reports.query import ReportQuery
-from referral_api.reports.repository import ReportRepository, _people, counted
+from referral_api.reports.repository import ReportRepository, counted, single_people
 from referral_api.reports.tables import Row
 from signpost_platform.db import table_of
 
@@ -39,14 +39,17 @@ class ServiceUseRepository:
 
     async def _grouped(self, query: ReportQuery, group_by: Sequence[str]) -> list[Row]:
         scope = self.reports.scope(SU, query, group_by)
+        measure = SU.c.measure.label("use_measure")
         change = SU.c.after - SU.c.before
         statement = scope.select(
-            SU.c.measure.label("use_measure"),
+            measure,
             *counted("pairs", SU),
-            *_people(SU),
+            *single_people(SU),
             func.sum(SU.c.before).label("before_sum"),
             func.sum(SU.c.after).label("after_sum"),
             func.sum(change).label("change_sum"),
             *counted("fewer", SU, flag(change < 0)),
         ).group_by(SU.c.measure)
-        return await self.reports.rows(statement)
+        rows = await self.reports.rows(statement)
+        await self.reports.add_shared_people(rows, scope, measure)
+        return rows

@@ -1,6 +1,7 @@
 """The data-quality report: referrals kept with data gaps, per source system, sender and month
 received, counted as referrals (not gap rows), with the codes Signpost could not map."""
 
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
@@ -264,6 +265,31 @@ async def test_the_counts_follow_gaps_replaced_senders_corrected_and_referrals_d
     after = await report("data-quality", unsuppressed=True, group_by="sender")
     assert by_sender(after) == {"B82005": (1, 1), "F84001": (1, 0)}
     assert after["totals"][0]["referrals"] == 2
+
+
+async def test_the_month_received_does_not_depend_on_the_database_time_zone(
+    load, referral_app: FastAPI, report, backend
+):
+    """Received at 10:00 UTC on 1 April: April, even where the database's sessions run in
+    British Summer Time (a date read as midnight there is 23:00 UTC on 31 March)."""
+    if backend != "postgresql":
+        pytest.skip("SQLite sessions have no time zone")
+    d = Dataset()
+    d.referral(source_system="emis", sender="F84001", authored="2026-03-20", received="2026-04-01")
+    await load(d)
+    engine = referral_app.state.database.engine
+    async with engine.begin() as connection:
+        name = (await connection.execute(text("SELECT current_database()"))).scalar_one()
+        await connection.execute(text(f"ALTER DATABASE \"{name}\" SET timezone = 'Europe/London'"))
+    await engine.dispose()
+    try:
+        body = await report("data-quality", unsuppressed=True, group_by="month")
+    finally:
+        async with engine.begin() as connection:
+            await connection.execute(text(f'ALTER DATABASE "{name}" RESET timezone'))
+        await engine.dispose()
+
+    assert [(r["month"], r["referrals"]) for r in body["rows"]] == [("2026-04", 1)]
 
 
 async def test_referrals_created_through_the_api_count_with_their_gaps(

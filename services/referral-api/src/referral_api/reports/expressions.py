@@ -21,14 +21,22 @@ def utc_date(dialect: str, moment: ColumnElement[Any]) -> ColumnElement[Any]:
 
 def month_number(dialect: str, moment: ColumnElement[Any]) -> ColumnElement[int]:
     """Months since January 2000 of a UTC moment (2026-01 is 312)."""
+    return _months(dialect, func.timezone("UTC", moment) if dialect == "postgresql" else moment)
+
+
+def day_month_number(dialect: str, day: ColumnElement[Any]) -> ColumnElement[int]:
+    """Months since January 2000 of a calendar date (read as it is: no time zone applies)."""
+    return _months(dialect, day)
+
+
+def _months(dialect: str, value: ColumnElement[Any]) -> ColumnElement[int]:
     year: ColumnElement[int]
     month: ColumnElement[int]
     if dialect == "postgresql":
-        local = func.timezone("UTC", moment)
-        year, month = func.extract("year", local), func.extract("month", local)
+        year, month = func.extract("year", value), func.extract("month", value)
     else:
-        year = cast(func.strftime("%Y", moment), Integer)
-        month = cast(func.strftime("%m", moment), Integer)
+        year = cast(func.strftime("%Y", value), Integer)
+        month = cast(func.strftime("%m", value), Integer)
     return cast((year - 2000) * 12 + month - 1, Integer)
 
 

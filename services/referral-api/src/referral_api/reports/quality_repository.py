@@ -16,7 +16,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.schema import Table
 
 from referral_api.reports.data_quality import QUALITY_FLAGS
-from referral_api.reports.expressions import month_number
+from referral_api.reports.expressions import day_month_number
 from referral_api.reports.models import ReportQualityDay, ReportUnmapped
 from referral_api.reports.query import ReportQuery
 from referral_api.reports.tables import Row, key_of
@@ -37,9 +37,7 @@ class DataQualityRepository(Repository):
             return table.c.source_system
         if name == "sender":
             return table.c.sender
-        if self.dialect == "postgresql":
-            return func.date_trunc("month", table.c.received_on)
-        return month_number("sqlite", table.c.received_on)
+        return day_month_number(self.dialect, table.c.received_on)
 
     def _select(self, table: Table, query: ReportQuery, *measures: Any) -> AnySelect:
         """The measures over the rows received in the period from the filtered senders,
@@ -71,10 +69,8 @@ class DataQualityRepository(Repository):
         for row in await self.session.execute(statement):
             values = dict(row._mapping)
             month = values.get("month")
-            if isinstance(month, int):
+            if month is not None:
                 values["month"] = f"{2000 + month // 12:04d}-{month % 12 + 1:02d}"
-            elif month is not None:
-                values["month"] = f"{month.year:04d}-{month.month:02d}"
             rows.append(values)
         return rows
 

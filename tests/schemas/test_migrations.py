@@ -341,3 +341,56 @@ async def test_extracted_observations_get_uk_core_categories_and_loinc_displays(
         )
     finally:
         await drop_database(url)
+
+
+async def test_new_report_facts_leave_the_facts_unvouched_until_the_refresh_has_derived_them(
+    backend, session_tmp
+):
+    """The revisions that add the workers, service-use and data-quality facts create them
+    empty and queue every referral: until a refresh has derived them, reports must not say
+    their facts are current (X-Facts-Refreshed-At comes from `report_state.refreshed_at`)."""
+    from alembic import command
+
+    from signpost_platform.migrations import alembic_config
+
+    url = await create_empty_database(backend, session_tmp, "referral_new_facts")
+    ini = find_repo_file("alembic.ini")
+    try:
+        await asyncio.to_thread(
+            command.upgrade, alembic_config(ini, "referral", url), "a7d3c9e1f2b4"
+        )
+        engine = create_async_engine(url)
+        at = datetime(2026, 10, 1, tzinfo=UTC)
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO referral (id, version, status, intent, nhs_number, "
+                    "requester_ods, received_by_role, source_of_referral_system, "
+                    "source_of_referral_code, source_system, authored_at, created_at, "
+                    "last_updated_at, resource, person_key) VALUES ('kept', 1, 'active', "
+                    "'order', '9434765919', 'F84001', 'care-navigator', 's', 'c', 'api', :at, "
+                    ":at, :at, '{}', '9434765919')"
+                ),
+                {"at": at},
+            )
+            await connection.execute(text("DELETE FROM report_change"))
+            await connection.execute(
+                text(
+                    "INSERT INTO report_state (id, key_fingerprint, refreshed_at) "
+                    "VALUES (1, 'fingerprint', :at)"
+                ),
+                {"at": at},
+            )
+        await asyncio.to_thread(upgrade, ini, "referral", url)
+        async with engine.connect() as connection:
+            refreshed_at = (
+                await connection.execute(text("SELECT refreshed_at FROM report_state"))
+            ).scalar_one()
+            queued = (
+                await connection.execute(text("SELECT DISTINCT referral_id FROM report_change"))
+            ).all()
+        await engine.dispose()
+        assert refreshed_at is None
+        assert queued == [("kept",)]
+    finally:
+        await drop_database(url)

@@ -11,7 +11,8 @@ millions of rows to the `referral` table and passed the statement timeout. Now:
   numbers a dimension past 32,767 values;
 - writes to `service_use`, `contact_worker` and `referral_task` queue their referral for the
   refresh, as the other tables the facts are derived from do. The referrals they hold now are
-  queued here, so the first refresh derives their new facts.
+  queued here, so the first refresh derives their new facts; until it has, reports carry no
+  `X-Facts-Refreshed-At` (`python -m referral_api.reports.facts rebuild` derives them at once).
 
 Revision ID: b8e4f2a6c913
 Revises: a7d3c9e1f2b4
@@ -108,6 +109,9 @@ def upgrade() -> None:
                 op.execute(f"CREATE TRIGGER {name} AFTER {event} ON {table} BEGIN {queue}; END")
     held = " UNION ".join(f"SELECT referral_id FROM {table}" for table in WATCHED)  # noqa: S608
     op.execute(f"INSERT INTO report_change (referral_id) {held}")
+    # The new facts are empty until the refresh has derived every queued referral: reports do
+    # not claim to be current until then (no X-Facts-Refreshed-At, as before a first build).
+    op.execute("UPDATE report_state SET refreshed_at = NULL")
 
 
 def downgrade() -> None:

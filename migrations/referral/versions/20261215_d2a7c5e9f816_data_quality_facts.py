@@ -9,7 +9,8 @@ at a million referrals. Now:
 - `report_unmapped`: each unmapped code recorded as a gap of a referral, once per element and
   code, with the same day, system, sender and record key;
 - writes to `referral_gap`, and updates of a referral's sender or time received, queue the
-  referral for the refresh. Every referral is queued here, so the first refresh derives them;
+  referral for the refresh. Every referral is queued here, so the first refresh derives them
+  (reports carry no `X-Facts-Refreshed-At` until it has);
 - `ix_referral_created_at_source_system`, which the report counted referrals received from, is
   dropped: nothing else reads it, and every referral written paid for it.
 
@@ -116,6 +117,9 @@ def upgrade() -> None:
             queue = f"INSERT INTO report_change (referral_id) VALUES ({row}.referral_id)"  # noqa: S608
             op.execute(f"CREATE TRIGGER {name} AFTER {event} ON referral_gap BEGIN {queue}; END")
     op.execute("INSERT INTO report_change (referral_id) SELECT id FROM referral")
+    # The new facts are empty until the refresh has derived every queued referral: reports do
+    # not claim to be current until then (no X-Facts-Refreshed-At, as before a first build).
+    op.execute("UPDATE report_state SET refreshed_at = NULL")
     op.drop_index("ix_referral_created_at_source_system", table_name="referral")
 
 

@@ -221,18 +221,27 @@ class _Scope:
         return statement
 
 
+# Dimensions with a code per member of staff rather than per category, loaded only by the
+# reports that read them.
+LARGE_DIMENSIONS = ("worker",)
+
+
 class ReportRepository(Repository):
     def __init__(self, session: AsyncSession) -> None:
         super().__init__(session)
         self.codes: Codes = {}
         self.values: dict[str, dict[int, str]] = {}
 
-    async def load_codes(self) -> None:
-        """The dimension dictionary (a few hundred rows), once per request."""
+    async def load_codes(self, *large: str) -> None:
+        """The dimension dictionary (a few hundred rows), once per request, with the codes of
+        the `LARGE_DIMENSIONS` named in `large` (the workers report's staff identifiers)."""
         if self.codes:
             return
-        result = await self.session.execute(select(CODE.c.dimension, CODE.c.value, CODE.c.code))
-        for dimension, value, code in result:
+        statement = select(CODE.c.dimension, CODE.c.value, CODE.c.code)
+        skipped = [name for name in LARGE_DIMENSIONS if name not in large]
+        if skipped:
+            statement = statement.where(CODE.c.dimension.not_in(skipped))
+        for dimension, value, code in await self.session.execute(statement):
             self.codes.setdefault(dimension, {})[value] = code
             self.values.setdefault(dimension, {})[code] = value
 

@@ -156,5 +156,5 @@ class WorkerRepository:
     async def counts(self, query: ReportQuery) -> list[Row]:
         """Per group (the query's group-by; one row when none): the caseload (distinct
         referrals held or seen), the contacts and those by attendance outcome."""
-        await self.reports.load_codes()
+        await self.reports.load_codes("worker")
         return await self.reports.rows(self._counts(query), {"worker": "worker"})

@@ -868,7 +868,8 @@ class FactRepository(Repository):
         """Per worker and referral: each live contact they took part in (numbered within the
         referral; its date and attendance outcome) and the referral while they hold its Task
         (from the referral date to the day it ended). A worker's role is the one given on the
-        contact, else the role the referral was made to."""
+        contact, else the role the referral was made to. The referral's role, date and record
+        key come from its referral facts (written first), not from the `referral` table."""
         contact_day = utc_date(self.dialect, C.c.contact_at)
         outcome = case(
             *((C.c.attendance_outcome == value, code) for value, code in OUTCOME_CODES.items()),
@@ -884,18 +885,11 @@ class FactRepository(Repository):
                 contact_codes.code("worker", _staff(CW.c.worker_system, CW.c.worker_value)).label(
                     "worker"
                 ),
-                contact_codes.code("role", func.coalesce(CW.c.role, R.c.received_by_role)).label(
-                    "role"
-                ),
+                contact_codes.code("role", CW.c.role).label("given_role"),
                 contact_day.label("day"),
-                contact_day.label("until"),
                 outcome.label("outcome"),
             )
-            .select_from(
-                contact_codes.apply(
-                    CW.join(C, C.c.id == CW.c.contact_id).join(R, R.c.id == CW.c.referral_id)
-                )
-            )
+            .select_from(contact_codes.apply(CW.join(C, C.c.id == CW.c.contact_id)))
             .where(C.c.status != WITHDRAWN, *self._only(CW.c.referral_id, ids))
         )
         ended = func.coalesce(L.c.closed_at, L.c.declined_at, L.c.cancelled_at)
@@ -907,16 +901,11 @@ class FactRepository(Repository):
                 held_codes.code("worker", _staff(T.c.owner_system, T.c.owner_value)).label(
                     "worker"
                 ),
-                held_codes.code("role", R.c.received_by_role).label("role"),
-                utc_date(self.dialect, R.c.authored_at).label("day"),
-                utc_date(self.dialect, ended).label("until"),
+                null().label("given_role"),
+                utc_date(self.dialect, ended).label("day"),
                 null().label("outcome"),
             )
-            .select_from(
-                held_codes.apply(
-                    T.join(R, R.c.id == T.c.referral_id).outerjoin(L, L.c.referral_id == R.c.id)
-                )
-            )
+            .select_from(held_codes.apply(T.outerjoin(L, L.c.referral_id == T.c.referral_id)))
             .where(
                 T.c.owner_system.is_not(None),
                 T.c.owner_value.is_not(None),
@@ -926,12 +915,17 @@ class FactRepository(Repository):
         )
         activity = union_all(contacts, held).subquery("activity")
         is_contact = activity.c.contact > 0
+        role = func.coalesce(activity.c.given_role, F.c.role)
+        # A contact is dated its day; a referral is held from its referral date until the day
+        # it ended (the held rows carry that day as `day`).
+        day = case((is_contact, activity.c.day), else_=F.c.authored_on)
+        until = activity.c.day
 
         def first_of(*within: ColumnElement[Any]) -> ColumnElement[int]:
             """1 on the first row of each referral (and `within` values)."""
             number = func.row_number().over(
                 partition_by=(KEY.c.referral_key, *within),
-                order_by=(activity.c.contact, activity.c.worker, activity.c.role),
+                order_by=(activity.c.contact, activity.c.worker, role),
             )
             return flag(number == 1)
 
@@ -940,11 +934,11 @@ class FactRepository(Repository):
 
         flags = {
             "first_of_referral": first_of(),
-            "first_of_referral_role": first_of(activity.c.role),
+            "first_of_referral_role": first_of(role),
             "first_of_referral_worker": first_of(activity.c.worker),
-            "first_of_referral_role_worker": first_of(activity.c.role, activity.c.worker),
+            "first_of_referral_role_worker": first_of(role, activity.c.worker),
             "first_of_contact": first_contact_of(),
-            "first_of_contact_role": first_contact_of(activity.c.role),
+            "first_of_contact_role": first_contact_of(role),
             "first_of_contact_worker": first_contact_of(activity.c.worker),
         }
         # One row per (referral, contact, worker, role): a worker named twice on a contact, or
@@ -954,10 +948,10 @@ class FactRepository(Repository):
                 KEY.c.referral_key,
                 activity.c.contact,
                 activity.c.worker,
-                activity.c.role,
+                role,
                 F.c.record_key,
-                func.min(activity.c.day),
-                func.max(activity.c.until),
+                func.min(day),
+                func.max(until),
                 func.max(activity.c.outcome),
                 *flags.values(),
             )
@@ -970,8 +964,9 @@ class FactRepository(Repository):
                 KEY.c.referral_key,
                 activity.c.contact,
                 activity.c.worker,
-                activity.c.role,
+                role,
                 F.c.record_key,
+                F.c.authored_on,
             )
         )
         names = [

@@ -8,7 +8,7 @@ data-quality days (`report_quality_day`) of the referrals, before and after.
 """
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -152,7 +152,7 @@ PAIR_LEVELS = {"reason": 1, "reason-group": 2}
 # Every table derived per referral, in the order a refresh writes them.
 DERIVED_TABLES = (*FACT_TABLES, ReportActivity, ReportQuality, ReportUnmapped)
 # A day's data-quality counts: (day received, source system, sender).
-QualityDay = tuple[Any, str, str]
+QualityDay = tuple[date, str, str]
 # Days derived again per statement (three parameters each).
 DAYS_PER_STATEMENT = 1_000
 # One refresher at a time on PostgreSQL (a transaction-scoped advisory lock).
@@ -1021,32 +1021,16 @@ class FactRepository(Repository):
 
     async def insert_unmapped_facts(self, ids: Ids) -> None:
         """Each unmapped code recorded as a gap of a referral, once per element and code."""
+        received = (Q.c.received_on, Q.c.source_system, Q.c.sender, Q.c.record_key)
         query = (
-            select(
-                Q.c.referral_key,
-                func.min(G.c.position),
-                G.c.element,
-                G.c.code,
-                Q.c.received_on,
-                Q.c.source_system,
-                Q.c.sender,
-                Q.c.record_key,
-            )
+            select(Q.c.referral_key, func.min(G.c.position), G.c.element, G.c.code, *received)
             .select_from(
                 G.join(KEY, KEY.c.referral_id == G.c.referral_id).join(
                     Q, Q.c.referral_key == KEY.c.referral_key
                 )
             )
             .where(G.c.kind == GapKind.UNMAPPED_CODE.value, *self._only(G.c.referral_id, ids))
-            .group_by(
-                Q.c.referral_key,
-                G.c.element,
-                G.c.code,
-                Q.c.received_on,
-                Q.c.source_system,
-                Q.c.sender,
-                Q.c.record_key,
-            )
+            .group_by(Q.c.referral_key, G.c.element, G.c.code, *received)
         )
         names = [
             *("referral_key", "position", "element", "code"),

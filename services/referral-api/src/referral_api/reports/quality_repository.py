@@ -19,18 +19,20 @@ from referral_api.reports.data_quality import QUALITY_FLAGS
 from referral_api.reports.expressions import day_month_number
 from referral_api.reports.models import ReportQualityDay, ReportUnmapped
 from referral_api.reports.query import ReportQuery
+from referral_api.reports.repository import ReportRepository
 from referral_api.reports.tables import Row, key_of
 from signpost_platform.cell_keys import key_sum
-from signpost_platform.db import AnySelect, Repository, dialect_of, table_of
+from signpost_platform.db import AnySelect, dialect_of, table_of
 
 DAYS = table_of(ReportQualityDay)
 UNMAPPED = table_of(ReportUnmapped)
 
 
-class DataQualityRepository(Repository):
+class DataQualityRepository:
     def __init__(self, session: AsyncSession) -> None:
-        super().__init__(session)
         self.dialect = dialect_of(session)
+        # Its rows are values, not codes: only the month number is turned into YYYY-MM.
+        self.reports = ReportRepository(session)
 
     def _dimension(self, table: Table, name: str) -> ColumnElement[Any]:
         if name == "source-system":
@@ -64,16 +66,6 @@ class DataQualityRepository(Repository):
             .group_by(*dims)
         )
 
-    async def _rows(self, statement: AnySelect) -> list[Row]:
-        rows: list[Row] = []
-        for row in await self.session.execute(statement):
-            values = dict(row._mapping)
-            month = values.get("month")
-            if month is not None:
-                values["month"] = f"{2000 + month // 12:04d}-{month % 12 + 1:02d}"
-            rows.append(values)
-        return rows
-
     async def warning_counts(self, query: ReportQuery) -> list[Row]:
         """Per group: referrals received, referrals with any gap, referrals having each
         warning, with other gaps, and with an unmapped code on any element."""
@@ -82,7 +74,7 @@ class DataQualityRepository(Repository):
             for count in ("referrals", *QUALITY_FLAGS)
             for name in (count, key_of(count))
         ]
-        return await self._rows(self._select(DAYS, query, *sums))
+        return await self.reports.rows(self._select(DAYS, query, *sums), coded=False)
 
     async def unmapped_codes(self, query: ReportQuery) -> list[Row]:
         """Per group, element and code: the referrals with a gap of that unmapped code."""
@@ -94,4 +86,4 @@ class DataQualityRepository(Repository):
             func.count().label("referrals"),
             key_sum(UNMAPPED.c.record_key).label(key_of("referrals")),
         ).group_by(UNMAPPED.c.element, UNMAPPED.c.code)
-        return await self._rows(statement)
+        return await self.reports.rows(statement, coded=False)

@@ -49,7 +49,7 @@ class ReportSpec:
     default_group_by: tuple[str, ...] = ()
     # What must be loaded before the report can run (a 409 until it is).
     needs: str | None = None
-    # The dimensions it filters and groups by, when not those of the referral facts'.
+    # The dimensions it filters and groups by, when not the referral facts' dimensions.
     dimensions: Mapping[str, Dimension] | None = None
     max_group_by: int = MAX_GROUP_BY
     # What `from` and `to` select by.

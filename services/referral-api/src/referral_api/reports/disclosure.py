@@ -32,10 +32,10 @@ from typing import Any
 
 from referral_api.reports.tables import Column, Report, Row, key_of
 from signpost_schemas.disclosure import (
+    KEY_SPACE,
     SUPPRESS_UP_TO,
     UNCONTROLLED,
     PerturbationTable,
-    cell_key,
     cell_key_rule,
     publish_unkeyed,
     ratio,
@@ -146,19 +146,23 @@ def _count_plan(columns: list[Column]) -> _Plan:
 def _publish_counts(plan: _Plan, raw: Row, controlled: bool, table: PerturbationTable) -> Row:
     suppressed: list[str] = []
     published: Row = {"suppressed": suppressed}
+    publish_keyed = table.publish
     for name, mode, key, decimals in plan:
         value: Any = raw.get(name)
-        if mode == _COUNT or (mode == _POPULATION and value is not None):
-            # A population with no value has no denominator for this group: empty, and not a
-            # suppression.
+        if mode == _COUNT:
             value = int(value or 0)
             if controlled:
-                # A registered population is a published list size, not records.
-                value = (
-                    table.publish(value, cell_key(raw.get(key)))
-                    if mode == _COUNT
-                    else publish_unkeyed(value)
-                )
+                # The cell key of one record-key sum (`cell_key`), inline: a report of ten
+                # thousand rows publishes a hundred thousand counts.
+                value = publish_keyed(value, int(raw.get(key) or 0) % KEY_SPACE)
+                if value is None:
+                    suppressed.append(name)
+        elif mode == _POPULATION and value is not None:
+            # A population with no value has no denominator for this group: empty, and not a
+            # suppression. A registered population is a published list size, not records.
+            value = int(value)
+            if controlled:
+                value = publish_unkeyed(value)
                 if value is None:
                     suppressed.append(name)
         elif mode == _STATISTIC and value is not None:
@@ -196,7 +200,7 @@ def _derive(derived: list[Column], row: Row, controlled: bool) -> None:
 # The differencing audit ----------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class _Cell:
     """One published cell of a count column (several rows may show it)."""
 
@@ -313,44 +317,45 @@ def _protect(cells: list[_Cell], total: _Cell, adds_up: bool) -> bool:
 
 
 def _any_pinned(cells: list[_Cell], total: _Cell, adds_up: bool) -> bool:
-    """Whether any cell suppressed as small is left one possible value (`_pinned`). The
-    bounds of all cells are added up once, so a pass is linear in the cells, not quadratic:
-    a breakdown by two dimensions and a reason has a thousand cells."""
-    if total.secondary:
-        return False
-    bounds = [cell.bounds() for cell in cells]
-    lows = sum(low for low, _ in bounds)
-    finite_highs = sum(high for _, high in bounds if not math.isinf(high))
-    unbounded = sum(1 for _, high in bounds if math.isinf(high))
-    for cell, (low, high) in zip(cells, bounds, strict=True):
-        if not cell.primary:
-            continue
-        own_unbounded = math.isinf(high)
-        others_unbounded = unbounded - own_unbounded
-        others_high = (
-            math.inf if others_unbounded else finite_highs - (0 if own_unbounded else high)
-        )
-        if _pinned(cell, total, adds_up, lows - low, others_high):
-            return True
-    return False
-
-
-def _pinned(
-    cell: _Cell, total: _Cell, adds_up: bool, others_low: float, others_high: float
-) -> bool:
-    """Whether the published figures leave `cell` (suppressed as small) one possible value,
-    given the sums of the lowest and highest values of the other cells.
+    """Whether the published figures leave any cell suppressed as small one possible value.
 
     A suppressed cell is 1 to the largest count the table can suppress (16 for an adjustment
     of up to 4), and at most the total. When the cells add up to the total, the suppressed cell
     is at least the total's lowest value less the others' highest, and at most the total's
     highest less the others' lowest; when they add up to more (people, several reasons), only
     the first bound holds.
+
+    The bounds of all cells are added up once, so a pass is linear in the cells, not quadratic:
+    a breakdown by two dimensions and a reason has a thousand cells, the data-quality report's
+    default view ten thousand.
     """
-    small = cell.table.bounds(None)[1] or SUPPRESS_UP_TO
+    if total.secondary:
+        return False
+    table = total.table
+    small = float(table.bounds(None)[1] or SUPPRESS_UP_TO)
     total_low, total_high = (1, small) if total.primary else total.bounds()
-    low = max(1.0, total_low - others_high)
-    high = min(float(small), total_high)
-    if adds_up:
-        high = min(high, total_high - others_low)
-    return low == high
+    # The bounds of each published value, worked out once per value rather than once per cell.
+    known: dict[int | None, tuple[float, float]] = {}
+    bounds: list[tuple[float, float]] = []
+    for cell in cells:
+        found = known.get(cell.value)
+        if found is None:
+            found = known[cell.value] = cell.bounds()
+        bounds.append(found)
+    lows = sum(low for low, _ in bounds)
+    finite_highs = sum(high for _, high in bounds if high != math.inf)
+    unbounded = sum(1 for _, high in bounds if high == math.inf)
+    highest = min(small, total_high)
+    for cell, (low, high) in zip(cells, bounds, strict=True):
+        if not cell.primary:
+            continue
+        own_unbounded = high == math.inf
+        if unbounded - own_unbounded:
+            # Another cell has no upper bound: this one is at least 1 and no more.
+            least = 1.0
+        else:
+            least = max(1.0, total_low - (finite_highs - (0 if own_unbounded else high)))
+        most = min(highest, total_high - (lows - low)) if adds_up else highest
+        if least == most:
+            return True
+    return False

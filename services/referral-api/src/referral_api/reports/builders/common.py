@@ -175,7 +175,7 @@ def sum_counts(rows: Sequence[Row], names: Sequence[str]) -> Row:
     summed: Row = {}
     for name in names:
         for column in (name, key_of(name)):
-            summed[column] = sum(int(row.get(column) or 0) for row in rows)
+            summed[column] = sum([int(row.get(column) or 0) for row in rows])
     return summed
 
 

@@ -235,8 +235,9 @@ async def test_refuses_dimensions_and_options_it_does_not_have(client):
 async def test_the_counts_follow_gaps_replaced_senders_corrected_and_referrals_deleted(
     load, referral_app: FastAPI, report
 ):
-    """The report sums per-day counts the refresh keeps: a change must be counted again on
-    the day, system and sender the referral was counted under, and on the one it is now."""
+    """The report sums per-day and per-month counts the refresh keeps: a change must be
+    counted again on the day and month, system and sender the referral was counted under, and
+    on the ones it is now."""
     d = Dataset()
     jan = {"source_system": "emis", "sender": "F84001", "authored": "2026-01-10"}
     fixed = d.referral(**jan)
@@ -246,25 +247,33 @@ async def test_the_counts_follow_gaps_replaced_senders_corrected_and_referrals_d
     gone = d.referral(**jan)
     await load(d)
 
-    def by_sender(body: dict) -> dict[str, tuple[int, int]]:
-        return {r["sender"]: (r["referrals"], r["with_gap"]) for r in body["rows"]}
+    async def by_sender() -> dict[str, tuple[int, int]]:
+        """Per sender over every month (the monthly counts), checked against a period within
+        January, which sums the days."""
+        months = await report("data-quality", unsuppressed=True, group_by="sender")
+        days = await report(
+            "data-quality",
+            unsuppressed=True,
+            group_by="sender",
+            **{"from": "2026-01-02", "to": "2026-01-30"},
+        )
+        counts = {r["sender"]: (r["referrals"], r["with_gap"]) for r in months["rows"]}
+        assert {r["sender"]: (r["referrals"], r["with_gap"]) for r in days["rows"]} == counts
+        assert months["totals"][0]["referrals"] == days["totals"][0]["referrals"]
+        return counts
 
-    first = await report("data-quality", unsuppressed=True, group_by="sender")
-    assert by_sender(first) == {"F84001": (3, 2)}
+    assert await by_sender() == {"F84001": (3, 2)}
     async with referral_app.state.database.engine.begin() as connection:
         await connection.execute(
             text("UPDATE referral SET requester_ods = 'B82005' WHERE id = :id"), {"id": moved}
         )
-    corrected = await report("data-quality", unsuppressed=True, group_by="sender")
-    assert by_sender(corrected) == {"B82005": (1, 1), "F84001": (2, 1)}
+    assert await by_sender() == {"B82005": (1, 1), "F84001": (2, 1)}
     async with referral_app.state.database.sessionmaker() as session, session.begin():
         await GapRepository(session).replace(fixed, [])
     async with referral_app.state.database.engine.begin() as connection:
         await connection.execute(text("DELETE FROM referral WHERE id = :id"), {"id": gone})
 
-    after = await report("data-quality", unsuppressed=True, group_by="sender")
-    assert by_sender(after) == {"B82005": (1, 1), "F84001": (1, 0)}
-    assert after["totals"][0]["referrals"] == 2
+    assert await by_sender() == {"B82005": (1, 1), "F84001": (1, 0)}
 
 
 async def test_the_month_received_does_not_depend_on_the_database_time_zone(

@@ -311,6 +311,11 @@ async def test_a_rebuild_gives_the_same_reports_as_the_refreshes(load, referral_
         "completeness",
     )
     before = [await report(n, unsuppressed=True, group_by="age-band") for n in names]
+    quality_before = await report("data-quality", unsuppressed=True)
+    # Counts a rebuild sums again from the referrals' flags, not from what was there.
+    async with referral_app.state.database.engine.begin() as connection:
+        await connection.execute(text("DELETE FROM report_quality_day"))
+        await connection.execute(text("DELETE FROM report_quality_month"))
     rebuilt = await facts.rebuild(
         referral_app.state.database.sessionmaker,
         referral_app.state.settings.pseudonym_key,
@@ -319,6 +324,9 @@ async def test_a_rebuild_gives_the_same_reports_as_the_refreshes(load, referral_
     assert rebuilt == 12
     after = [await report(n, unsuppressed=True, group_by="age-band") for n in names]
     assert after == before
+    quality_after = await report("data-quality", unsuppressed=True)
+    assert quality_after["rows"] == quality_before["rows"]
+    assert quality_after["totals"][0]["referrals"] == 12
 
 
 @pytest.mark.parametrize("command", ["refresh", "rebuild"])

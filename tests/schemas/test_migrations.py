@@ -394,3 +394,72 @@ async def test_new_report_facts_leave_the_facts_unvouched_until_the_refresh_has_
         assert queued == [("kept",)]
     finally:
         await drop_database(url)
+
+
+async def test_the_monthly_data_quality_counts_are_summed_from_the_days_kept(backend, session_tmp):
+    """The revision adding `report_quality_month` fills it from the day rows already derived,
+    month by month (months since January 2000), system and sender: no refresh is needed."""
+    from alembic import command
+
+    from signpost_platform.migrations import alembic_config
+
+    url = await create_empty_database(backend, session_tmp, "referral_quality_months")
+    ini = find_repo_file("alembic.ini")
+    counts = (
+        "with_gap",
+        "no_source",
+        "unmapped_reason",
+        "text_only_reason",
+        "no_nhs_number",
+        "not_interpreted",
+        "personal_data_removed",
+        "other_gap",
+        "any_unmapped",
+        "referrals",
+    )
+    columns = [column for name in counts for column in (name, f"{name}_cell_key")]
+    try:
+        await asyncio.to_thread(
+            command.upgrade, alembic_config(ini, "referral", url), "d2a7c5e9f816"
+        )
+        engine = create_async_engine(url)
+        days = [
+            ("2026-01-01", "emis", "F84001", 2),
+            ("2026-01-31", "emis", "F84001", 3),
+            ("2026-02-01", "emis", "F84001", 5),
+            ("2026-01-15", "rio", "F84001", 7),
+        ]
+        async with engine.begin() as connection:
+            for received_on, system, sender, value in days:
+                await connection.execute(
+                    text(
+                        f"INSERT INTO report_quality_day (received_on, source_system, sender, "  # noqa: S608
+                        f"{', '.join(columns)}) VALUES (:day, :system, :sender, "
+                        f"{', '.join(f':{column}' for column in columns)})"
+                    ),
+                    {
+                        "day": datetime.strptime(received_on, "%Y-%m-%d").date(),
+                        "system": system,
+                        "sender": sender,
+                        **dict.fromkeys(columns, value),
+                    },
+                )
+        await asyncio.to_thread(upgrade, ini, "referral", url)
+        async with engine.connect() as connection:
+            months = (
+                await connection.execute(
+                    text(
+                        "SELECT month, source_system, sender, referrals, with_gap_cell_key, "
+                        "any_unmapped FROM report_quality_month ORDER BY month, source_system"
+                    )
+                )
+            ).all()
+        await engine.dispose()
+        # 2026-01 is month 312.
+        assert [tuple(row) for row in months] == [
+            (312, "emis", "F84001", 5, 5, 5),
+            (312, "rio", "F84001", 7, 7, 7),
+            (313, "emis", "F84001", 5, 5, 5),
+        ]
+    finally:
+        await drop_database(url)

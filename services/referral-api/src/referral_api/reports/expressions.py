@@ -1,6 +1,8 @@
 """SQL expressions the report statements share, written once for both databases: a 0/1 flag
-reports can SUM, and the UTC date, month number and whole days between two moments."""
+reports can SUM, and the UTC date, month number and whole days between two moments; and the
+month numbers in Python."""
 
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Date, Integer, case, cast, func
@@ -27,6 +29,21 @@ def month_number(dialect: str, moment: ColumnElement[Any]) -> ColumnElement[int]
 def day_month_number(dialect: str, day: ColumnElement[Any]) -> ColumnElement[int]:
     """Months since January 2000 of a calendar date (read as it is: no time zone applies)."""
     return _months(dialect, day)
+
+
+def month_of_day(day: date) -> int:
+    """Months since January 2000 of a date, as `day_month_number` computes them in SQL."""
+    return (day.year - 2000) * 12 + day.month - 1
+
+
+def first_day_of_month(number: int) -> date:
+    """The first day of a month given as months since January 2000."""
+    return date(2000 + number // 12, number % 12 + 1, 1)
+
+
+def month_label(number: int) -> str:
+    """A month number as YYYY-MM."""
+    return f"{2000 + number // 12:04d}-{number % 12 + 1:02d}"
 
 
 def _months(dialect: str, value: ColumnElement[Any]) -> ColumnElement[int]:

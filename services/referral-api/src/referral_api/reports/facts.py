@@ -49,6 +49,7 @@ from sqlalchemy.pool import NullPool
 from referral_api.commands import command_parser, parse_command
 from referral_api.config import ReferralSettings
 from referral_api.reports import matching
+from referral_api.reports.expressions import month_of_day
 from referral_api.reports.facts_repository import FactRepository
 from signpost_platform.db import Database, is_sqlite
 from signpost_platform.errors import Issue, SignpostError
@@ -109,7 +110,11 @@ async def _derive(
     days = await repository.quality_days(ids)
     await repository.delete_facts(ids)
     await repository.insert_facts(ids, mapping, disclosure)
-    await repository.derive_quality_days(days | await repository.quality_days(ids))
+    days |= await repository.quality_days(ids)
+    await repository.derive_quality_days(days)
+    await repository.derive_quality_months(
+        {(month_of_day(day), system, sender) for day, system, sender in days}
+    )
 
 
 def _keyed(rows: list[tuple[str, int, str]], key: SecretStr) -> list[dict[str, object]]:
@@ -211,6 +216,7 @@ async def rebuild(
         await repository.delete_facts(None)
         await repository.insert_facts(None, mapping, disclosure)
         await repository.derive_quality_days(None)
+        await repository.derive_quality_months(None)
         await repository.set_state(fingerprint(key, disclosure), began)
     async with sessionmaker() as session, session.begin():
         await FactRepository(session).analyse()

@@ -4,7 +4,8 @@ A refresh of a set of referrals (`ids`; None means every referral) is a handful 
 statements whatever its size: give new referrals a key (`report_key`) and new dimension values
 a code (`report_code`), delete the referrals' facts, then one INSERT ... SELECT per fact table
 (and one each for the workers' activity and the data-quality facts), and derive again the
-data-quality days (`report_quality_day`) of the referrals, before and after.
+data-quality days (`report_quality_day`) of the referrals, before and after, and their months
+(`report_quality_month`).
 """
 
 from collections.abc import Sequence
@@ -62,7 +63,13 @@ from referral_api.reports.data_quality import (
     QualityWarning,
 )
 from referral_api.reports.dimensions import DIMENSION_COLUMNS, FACT_DIMENSIONS, SPECS, DimensionSpec
-from referral_api.reports.expressions import flag, month_number, utc_date
+from referral_api.reports.expressions import (
+    day_month_number,
+    first_day_of_month,
+    flag,
+    month_number,
+    utc_date,
+)
 from referral_api.reports.measures import (
     CONTACT_OUTCOME_COLUMNS,
     MEASURES,
@@ -84,6 +91,7 @@ from referral_api.reports.models import (
     ReportPerson,
     ReportQuality,
     ReportQualityDay,
+    ReportQualityMonth,
     ReportReason,
     ReportReasonPair,
     ReportReferral,
@@ -119,6 +127,7 @@ SU = table_of(ServiceUse)
 G = table_of(ReferralGap)
 Q = table_of(ReportQuality)
 QD = table_of(ReportQualityDay)
+QM = table_of(ReportQualityMonth)
 PERSON = table_of(ReportPerson)
 KEY = table_of(ReportKey)
 CODE = table_of(ReportCode)
@@ -153,6 +162,8 @@ PAIR_LEVELS = {"reason": 1, "reason-group": 2}
 DERIVED_TABLES = (*FACT_TABLES, ReportActivity, ReportQuality, ReportUnmapped)
 # A day's data-quality counts: (day received, source system, sender).
 QualityDay = tuple[date, str, str]
+# A month (months since January 2000), source system and sender.
+QualityMonth = tuple[int, str, str]
 # Days derived again per statement (three parameters each).
 DAYS_PER_STATEMENT = 1_000
 # One refresher at a time on PostgreSQL (a transaction-scoped advisory lock).
@@ -1083,6 +1094,37 @@ class FactRepository(Repository):
             )
             await self.session.execute(insert(ReportQualityDay).from_select(names, query))
 
+    async def derive_quality_months(self, months: set[QualityMonth] | None) -> None:
+        """Sum `months` again from their days (every month when None)."""
+        month = day_month_number(self.dialect, QD.c.received_on)
+        where_received = (month, QD.c.source_system, QD.c.sender)
+        names = [
+            *("month", "source_system", "sender", "referrals", key_of("referrals")),
+            *(column for name in QUALITY_FLAGS for column in (name, key_of(name))),
+        ]
+        sums = [func.sum(QD.c[name]) for name in names[3:]]
+        if months is None:
+            await self.session.execute(delete(ReportQualityMonth))
+            query = select(*where_received, *sums).group_by(*where_received)
+            await self.session.execute(insert(ReportQualityMonth).from_select(names, query))
+            return
+        chosen = sorted(months)
+        for start in range(0, len(chosen), DAYS_PER_STATEMENT):
+            batch = chosen[start : start + DAYS_PER_STATEMENT]
+            month_of = tuple_(QM.c.month, QM.c.source_system, QM.c.sender)
+            await self.session.execute(delete(ReportQualityMonth).where(month_of.in_(batch)))
+            query = (
+                select(*where_received, *sums)
+                .where(
+                    # The days of the batch's months (the key's first column), then its months.
+                    QD.c.received_on >= first_day_of_month(batch[0][0]),
+                    QD.c.received_on < first_day_of_month(batch[-1][0] + 1),
+                    tuple_(*where_received).in_(batch),
+                )
+                .group_by(*where_received)
+            )
+            await self.session.execute(insert(ReportQualityMonth).from_select(names, query))
+
     async def update_imd(self) -> None:
         """The IMD decile of every fact row, after the IMD lookup was reloaded."""
         decile = (
@@ -1124,5 +1166,6 @@ class FactRepository(Repository):
                 "report_code",
                 *(t.__tablename__ for t in DERIVED_TABLES),
                 "report_quality_day",
+                "report_quality_month",
             ):
                 await self.session.execute(text(f"ANALYZE {table}"))

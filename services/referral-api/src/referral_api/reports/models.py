@@ -360,6 +360,22 @@ class ReportQualityDay(QualityCounts, Base):
     referrals_cell_key: Mapped[int] = mapped_column(BigInteger)
 
 
+class ReportQualityMonth(QualityCounts, Base):
+    """The data-quality counts of one month (UTC), source system and sender: the sums of its
+    days (`ReportQualityDay`), which the refresh sums again for the months of the days it
+    counts again. A report over whole months (its default: every month) sums these, about a
+    twentieth of the day rows."""
+
+    __tablename__ = "report_quality_month"
+
+    # Months since January 2000 (`expressions.day_month_number`).
+    month: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    source_system: Mapped[str] = mapped_column(String(16), primary_key=True)
+    sender: Mapped[str] = mapped_column(String(10), primary_key=True)
+    referrals: Mapped[int] = mapped_column(Integer)
+    referrals_cell_key: Mapped[int] = mapped_column(BigInteger)
+
+
 class ReportUnmapped(Base):
     """An unmapped code recorded as a gap of a referral (once per element and code), with the
     referral's day received, source system, sender and record key."""

@@ -36,7 +36,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from referral_api.geography.models import LookupLoad
 from referral_api.reports import wellbeing
 from referral_api.reports.dimensions import catalogue, column_name
-from referral_api.reports.expressions import flag
+from referral_api.reports.expressions import flag, month_label
 from referral_api.reports.facts_repository import PAIR_LEVELS
 from referral_api.reports.measures import CONTACT_OUTCOME_COLUMNS
 from referral_api.reports.models import (
@@ -55,13 +55,7 @@ from referral_api.reports.tables import Row, key_of
 from signpost_platform.cell_keys import distinct_key_sum, key_sum
 from signpost_platform.db import AnySelect, Repository, dialect_of, table_of
 
-
 # What `ReportRepository.rows` runs: a SELECT, or a UNION ALL of them.
-def _month_of(number: int) -> str:
-    """A month number (months since January 2000) as YYYY-MM."""
-    return f"{2000 + number // 12:04d}-{number % 12 + 1:02d}"
-
-
 RowsStatement = AnySelect | CompoundSelect[*tuple[Any, ...]]
 
 F = table_of(ReportReferral)
@@ -278,7 +272,7 @@ class ReportRepository(Repository):
         converters: list[tuple[str, Callable[[Any], Any]]] = []
         for name in names:
             if name == "month":
-                converters.append((name, _month_of))
+                converters.append((name, month_label))
             elif name == "imd_decile":
                 converters.append((name, str))
             elif name in dimensions:

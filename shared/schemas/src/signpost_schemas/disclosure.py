@@ -84,13 +84,15 @@ class PerturbationTable:
         """A count as published: 0 stays 0; 1 to 7 is suppressed (None); others are adjusted
         by the table and rounded to the nearest 5, and suppressed when that is below
         `smallest`."""
-        if count < 0:
-            raise ValueError("a count cannot be negative")
-        if count == 0:
-            return 0
         if count <= SUPPRESS_UP_TO:
-            return None
-        adjusted = count + self.adjustment(count, cell_key)
+            if count < 0:
+                raise ValueError("a count cannot be negative")
+            return 0 if count == 0 else None
+        # `adjustment`, inline: a report publishes a count per cell, up to a hundred thousand.
+        rows = self.rows
+        index = count - self.first
+        row = rows[index] if 0 <= index < len(rows) else rows[0 if index < 0 else -1]
+        adjusted = count + row[cell_key % KEY_SPACE]
         rounded = (adjusted + ROUND_TO // 2) // ROUND_TO * ROUND_TO
         return rounded if rounded >= self.smallest else None
 

@@ -152,6 +152,52 @@ async def test_the_worker_refreshes_the_facts_after_a_write(referral_app, referr
         assert "X-Facts-Refreshed-At" in answer.headers
 
 
+async def test_the_worker_leaves_the_queue_to_a_newer_release_after_its_migration(
+    referral_app, referral_database
+):
+    """During a rolling deploy the new release's migration may add facts this release does not
+    derive: while the database is at a revision this release does not know, its worker takes
+    nothing off the queue; back at a known revision, it refreshes again."""
+    settings = ReferralSettings(
+        database_url=referral_database,
+        environment="test",
+        report_refresh_worker_enabled=True,
+        report_refresh_poll_seconds=3600,
+        report_refresh_linger_seconds=0,
+    )
+    app = create_app(settings)
+    engine = referral_app.state.database.engine
+    async with engine.connect() as connection:
+        (known,) = (await connection.execute(text("SELECT version_num FROM alembic_version"))).one()
+    async with running(app, "http://referral.test") as client:
+        refresher = app.state.report_facts
+        try:
+            async with engine.begin() as connection:
+                await connection.execute(text("UPDATE alembic_version SET version_num = 'newer'"))
+            body = service_request(identifier="AHEAD-1", nhs_number=fresh_nhs_number())
+            created = await client.post("/fhir/ServiceRequest", json=body, headers=WRITE)
+            assert created.status_code == 201, created.text
+            for _ in range(2):  # a whole pass after the write's own
+                refresher.nudge()
+                await asyncio.wait_for(refresher.next_pass(), timeout=60)  # a guard only
+            assert await count_rows(app, "report_change") > 0
+            assert await count_rows(app, "report_referral") == 0
+        finally:
+            async with engine.begin() as connection:
+                await connection.execute(
+                    text("UPDATE alembic_version SET version_num = :known"), {"known": known}
+                )
+
+        async def refreshed() -> None:
+            while await count_rows(app, "report_change") or not await count_rows(
+                app, "report_referral"
+            ):
+                refresher.nudge()
+                await refresher.next_pass()
+
+        await asyncio.wait_for(refreshed(), timeout=60)
+
+
 async def test_the_refresh_command_and_the_facts_it_leaves(load, referral_app, referral_database):
     """The one-shot refresh (`python -m referral_api.reports.facts refresh`) drains the queue."""
     from referral_api.reports import facts

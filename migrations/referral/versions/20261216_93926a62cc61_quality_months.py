@@ -5,6 +5,9 @@ at a million referrals for its default view (every month). `report_quality_month
 same counts and key sums per month (months since January 2000), source system and sender; the
 refresh sums again the months of the days it counts again, and a report over whole months reads
 these. They are summed here from the day rows, so the facts stay current: nothing is queued.
+From this release a refresh worker leaves the queue alone while the database is at a revision
+its release does not know; the previous release's workers do not, so if they refreshed during
+the rollout, `facts rebuild` brings these months up to date afterwards (docs/deploy.md).
 
 Revision ID: 93926a62cc61
 Revises: d2a7c5e9f816

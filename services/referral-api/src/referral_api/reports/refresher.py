@@ -6,6 +6,11 @@ together share one refresh, then runs `facts.refresh`. Without a wake it checks 
 queue every `report_refresh_poll_seconds` (writes by imports, tools and other replicas). Several
 replicas may each run one: refreshes take turns (a lock on PostgreSQL, the single writer on
 SQLite). Tests and tools call `refresh` to bring the facts up to date at a known moment.
+
+A worker whose release does not know the database's migration revision leaves the queue alone:
+during a rolling deploy the new release's migration may add facts this release does not derive
+(`report_quality_month`, say), and a refresh by this release would take referrals off the queue
+without them. The new release's workers derive them.
 """
 
 import asyncio
@@ -23,6 +28,7 @@ from referral_api.config import ReferralSettings
 from referral_api.reports import facts
 from signpost_platform.background import WorkLoop, in_background
 from signpost_platform.db import Database
+from signpost_platform.migrations import current_revisions
 
 logger = logging.getLogger("signpost.reports")
 
@@ -30,11 +36,15 @@ logger = logging.getLogger("signpost.reports")
 class FactsRefresher:
     """Runs `facts.refresh` when woken by a write, or every poll interval."""
 
-    def __init__(self, database: Database, settings: ReferralSettings) -> None:
+    def __init__(
+        self, database: Database, settings: ReferralSettings, known_revisions: set[str]
+    ) -> None:
         self.database = database
         self.settings = settings
+        self.known_revisions = known_revisions
         self._passed = asyncio.Event()
         self._key_warned = False
+        self._schema_warned = False
         self._loop = WorkLoop(
             self._one_pass,
             poll_seconds=settings.report_refresh_poll_seconds,
@@ -63,6 +73,14 @@ class FactsRefresher:
     async def _one_pass(self) -> bool:
         """One refresh; False: nothing says more is waiting (the next write wakes the loop)."""
         try:
+            if not await current_revisions(self.database.engine) <= self.known_revisions:
+                if not self._schema_warned:
+                    logger.warning(
+                        "report facts not refreshed: the database has migrations this release "
+                        "does not know; the newer release's workers refresh them"
+                    )
+                    self._schema_warned = True
+                return False
             rebuilt = await self.refresh()
             self._key_warned = False
             if rebuilt:
@@ -106,7 +124,7 @@ async def refresh_lifecycle(app: FastAPI) -> AsyncIterator[None]:
     """The app lifecycle that runs the worker (or only holds it, when it is disabled:
     `app.state.report_facts.refresh()` still brings the facts up to date on demand)."""
     settings: ReferralSettings = app.state.settings
-    refresher = FactsRefresher(app.state.database, settings)
+    refresher = FactsRefresher(app.state.database, settings, app.state.known_revisions)
     app.state.report_facts = refresher
     work = None
     if settings.report_refresh_worker_enabled:

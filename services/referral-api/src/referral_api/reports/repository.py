@@ -270,7 +270,7 @@ class ReportRepository(Repository):
         # result: a report of ten thousand rows and twenty columns would otherwise test every
         # cell's name against the rules.
         converters: list[tuple[str, Callable[[Any], Any]]] = []
-        for name in names:
+        for name in dict.fromkeys(names):  # a name given twice keeps its last value
             if name == "month":
                 converters.append((name, month_label))
             elif name == "imd_decile":

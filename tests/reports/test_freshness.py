@@ -57,6 +57,17 @@ async def everything(app: FastAPI) -> dict[str, list[tuple[Any, ...]]]:
     return contents
 
 
+def worker_settings(database_url: str) -> ReferralSettings:
+    """The refresh worker on, woken by writes only (its poll far away), with no linger."""
+    return ReferralSettings(
+        database_url=database_url,
+        environment="test",
+        report_refresh_worker_enabled=True,
+        report_refresh_poll_seconds=3600,
+        report_refresh_linger_seconds=0,
+    )
+
+
 def stamp(value: str) -> datetime:
     return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
@@ -124,14 +135,7 @@ async def test_a_report_request_writes_nothing_and_says_how_fresh_its_facts_are(
 
 async def test_the_worker_refreshes_the_facts_after_a_write(referral_app, referral_database):
     """With the worker on and its poll far away, a committed write wakes it."""
-    settings = ReferralSettings(
-        database_url=referral_database,
-        environment="test",
-        report_refresh_worker_enabled=True,
-        report_refresh_poll_seconds=3600,
-        report_refresh_linger_seconds=0,
-    )
-    app = create_app(settings)
+    app = create_app(worker_settings(referral_database))
     async with running(app, "http://referral.test") as client:
         refresher = app.state.report_facts
         body = service_request(identifier="FRESH-1", nhs_number=fresh_nhs_number())
@@ -158,14 +162,7 @@ async def test_the_worker_leaves_the_queue_to_a_newer_release_after_its_migratio
     """During a rolling deploy the new release's migration may add facts this release does not
     derive: while the database is at a revision this release does not know, its worker takes
     nothing off the queue; back at a known revision, it refreshes again."""
-    settings = ReferralSettings(
-        database_url=referral_database,
-        environment="test",
-        report_refresh_worker_enabled=True,
-        report_refresh_poll_seconds=3600,
-        report_refresh_linger_seconds=0,
-    )
-    app = create_app(settings)
+    app = create_app(worker_settings(referral_database))
     engine = referral_app.state.database.engine
     async with engine.connect() as connection:
         (known,) = (await connection.execute(text("SELECT version_num FROM alembic_version"))).one()

@@ -8,7 +8,7 @@ data-quality days (`report_quality_day`) of the referrals, before and after, and
 (`report_quality_month`).
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -36,6 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.schema import Table
 from sqlalchemy.sql.selectable import FromClause, Select
 
 from referral_api.db import conflict_insert
@@ -164,6 +165,12 @@ DERIVED_TABLES = (*FACT_TABLES, ReportActivity, ReportQuality, ReportUnmapped)
 QualityDay = tuple[date, str, str]
 # A month (months since January 2000), source system and sender.
 QualityMonth = tuple[int, str, str]
+# The counted columns of the data-quality day and month rows, with their key sums.
+_QUALITY_COUNTS = (
+    "referrals",
+    key_of("referrals"),
+    *(column for name in QUALITY_FLAGS for column in (name, key_of(name))),
+)
 # Days derived again per statement (three parameters each).
 DAYS_PER_STATEMENT = 1_000
 # One refresher at a time on PostgreSQL (a transaction-scoped advisory lock).
@@ -1063,7 +1070,6 @@ class FactRepository(Repository):
     async def derive_quality_days(self, days: set[QualityDay] | None) -> None:
         """Count `days` again from the data-quality facts (every day when None): the
         referrals received and those flagged, with their key sums."""
-        where_received = (Q.c.received_on, Q.c.source_system, Q.c.sender)
         counts = [
             func.count(),
             key_sum(Q.c.record_key),
@@ -1073,57 +1079,53 @@ class FactRepository(Repository):
                 for column in (func.sum(Q.c[name]), key_sum(Q.c.record_key, Q.c[name]))
             ),
         ]
-        names = [
-            *("received_on", "source_system", "sender", "referrals", key_of("referrals")),
-            *(column for name in QUALITY_FLAGS for column in (name, key_of(name))),
-        ]
-        if days is None:
-            await self.session.execute(delete(ReportQualityDay))
-            query = select(*where_received, *counts).group_by(*where_received)
-            await self.session.execute(insert(ReportQualityDay).from_select(names, query))
-            return
-        chosen = sorted(days)
-        for start in range(0, len(chosen), DAYS_PER_STATEMENT):
-            batch = chosen[start : start + DAYS_PER_STATEMENT]
-            day_of = tuple_(QD.c.received_on, QD.c.source_system, QD.c.sender)
-            await self.session.execute(delete(ReportQualityDay).where(day_of.in_(batch)))
-            query = (
-                select(*where_received, *counts)
-                .where(tuple_(*where_received).in_(batch))
-                .group_by(*where_received)
-            )
-            await self.session.execute(insert(ReportQualityDay).from_select(names, query))
+        received = (Q.c.received_on, Q.c.source_system, Q.c.sender)
+        await self._replace_counts(QD, received, counts, days)
 
     async def derive_quality_months(self, months: set[QualityMonth] | None) -> None:
         """Sum `months` again from their days (every month when None)."""
         month = day_month_number(self.dialect, QD.c.received_on)
-        where_received = (month, QD.c.source_system, QD.c.sender)
-        names = [
-            *("month", "source_system", "sender", "referrals", key_of("referrals")),
-            *(column for name in QUALITY_FLAGS for column in (name, key_of(name))),
-        ]
-        sums = [func.sum(QD.c[name]) for name in names[3:]]
-        if months is None:
-            await self.session.execute(delete(ReportQualityMonth))
-            query = select(*where_received, *sums).group_by(*where_received)
-            await self.session.execute(insert(ReportQualityMonth).from_select(names, query))
+        sums = [func.sum(QD.c[name]) for name in _QUALITY_COUNTS]
+
+        def within(batch: list[Any]) -> list[ColumnElement[bool]]:
+            # The days of the batch's months (sorted by month first), which the index finds.
+            return [
+                QD.c.received_on >= first_day_of_month(batch[0][0]),
+                QD.c.received_on < first_day_of_month(batch[-1][0] + 1),
+            ]
+
+        await self._replace_counts(
+            QM, (month, QD.c.source_system, QD.c.sender), sums, months, within
+        )
+
+    async def _replace_counts(
+        self,
+        target: Table,
+        grouped_by: tuple[ColumnElement[Any], ...],
+        measures: Sequence[ColumnElement[Any]],
+        chosen: set[Any] | None,
+        within: Callable[[list[Any]], list[ColumnElement[bool]]] | None = None,
+    ) -> None:
+        """Replace the rows of `target` whose primary keys are `chosen` (every row when None)
+        with `measures` (its `_QUALITY_COUNTS`) over the rows `grouped_by` computes those keys
+        from; `within` narrows each batch's scan."""
+        key = tuple(target.primary_key.columns)
+        names = [*(column.name for column in key), *_QUALITY_COUNTS]
+        if chosen is None:
+            await self.session.execute(delete(target))
+            query = select(*grouped_by, *measures).group_by(*grouped_by)
+            await self.session.execute(insert(target).from_select(names, query))
             return
-        chosen = sorted(months)
-        for start in range(0, len(chosen), DAYS_PER_STATEMENT):
-            batch = chosen[start : start + DAYS_PER_STATEMENT]
-            month_of = tuple_(QM.c.month, QM.c.source_system, QM.c.sender)
-            await self.session.execute(delete(ReportQualityMonth).where(month_of.in_(batch)))
+        keys = sorted(chosen)
+        for start in range(0, len(keys), DAYS_PER_STATEMENT):
+            batch = keys[start : start + DAYS_PER_STATEMENT]
+            await self.session.execute(delete(target).where(tuple_(*key).in_(batch)))
             query = (
-                select(*where_received, *sums)
-                .where(
-                    # The days of the batch's months (the key's first column), then its months.
-                    QD.c.received_on >= first_day_of_month(batch[0][0]),
-                    QD.c.received_on < first_day_of_month(batch[-1][0] + 1),
-                    tuple_(*where_received).in_(batch),
-                )
-                .group_by(*where_received)
+                select(*grouped_by, *measures)
+                .where(*(within(batch) if within else ()), tuple_(*grouped_by).in_(batch))
+                .group_by(*grouped_by)
             )
-            await self.session.execute(insert(ReportQualityMonth).from_select(names, query))
+            await self.session.execute(insert(target).from_select(names, query))
 
     async def update_imd(self) -> None:
         """The IMD decile of every fact row, after the IMD lookup was reloaded."""

@@ -105,7 +105,7 @@ def declare(definitions: Iterable[QueryParameter]) -> dict[str, Any]:
 GENERAL_FHIR = frozenset({"_format", "_pretty"})
 
 
-async def check_parameters(request: Request) -> None:
+def check_parameters(request: Request) -> None:
     """Refuse (400, naming the parameter) what no route can take: a NUL character in a query or
     path parameter (PostgreSQL text cannot hold one), a parameter given more than
     `MAX_OCCURRENCES` times or a query of more than `MAX_VALUES` values (comma-separated values
@@ -113,10 +113,8 @@ async def check_parameters(request: Request) -> None:
     does not declare.
 
     Routes that read the query string themselves (no query arguments) refuse unknown parameters
-    as they read them; this gives the others the same behaviour.
-
-    async, though it awaits nothing: FastAPI runs a plain `def` dependency in the thread pool,
-    a thread hand-off on every request of every route.
+    as they read them; this gives the others the same behaviour. Called by the app's one
+    request check (`signpost_platform.app`), not as a dependency of its own.
     """
     for name, value in (*request.query_params.multi_items(), *request.path_params.items()):
         if "\x00" in name or "\x00" in str(value):

@@ -7,7 +7,7 @@ from referral_api.fhir_routes import WriteCaller, fhir_answer, outcome_answers
 from referral_api.messages import examples, service
 from referral_api.referrals.access import Reach
 from signpost_platform.audit import AuditEvent
-from signpost_platform.db import ReadSessionDep, SessionDep
+from signpost_platform.db import read_session, write_session
 from signpost_platform.fhir.parsing import require_json
 from signpost_platform.fhir.responses import FhirResponse
 from signpost_platform.openapi_docs import body_of
@@ -61,18 +61,17 @@ _outcome = outcome_answers(examples.OPERATION_OUTCOME)
         ),
     },
 )
-async def process_message(
-    request: Request, session: SessionDep, replay_session: ReadSessionDep, caller: WriteCaller
-) -> Response:
+async def process_message(request: Request, caller: WriteCaller) -> Response:
     require_json(request)
     settings = request.app.state.settings
-    result = await service.process(
-        session,
-        await request.body(),
-        service.Settings(settings.linkage_window_days, base_url(request)),
-        reach=Reach.of(caller),
-        replay_session=replay_session,
-        # Written when the message changes a referral (resends and held messages change none).
-        event=AuditEvent(caller, "process", "ServiceRequest"),
-    )
+    async with write_session(request) as session, read_session(request) as replay_session:
+        result = await service.process(
+            session,
+            await request.body(),
+            service.Settings(settings.linkage_window_days, base_url(request)),
+            reach=Reach.of(caller),
+            replay_session=replay_session,
+            # Written when the message changes a referral (resends and held messages change none).
+            event=AuditEvent(caller, "process", "ServiceRequest"),
+        )
     return FhirResponse(result.body, result.status_code)

@@ -19,7 +19,7 @@ from referral_api.referrals.search import (
 )
 from signpost_platform.audit import AuditEvent
 from signpost_platform.auth import Caller
-from signpost_platform.db import ReadSessionDep, SessionDep
+from signpost_platform.db import read_session, write_session
 from signpost_platform.errors import NotFound
 from signpost_platform.fhir.parsing import read_resource, require_json
 from signpost_platform.fhir.preconditions import create_condition
@@ -83,7 +83,6 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 )
 async def create_service_request(
     request: Request,
-    session: SessionDep,
     caller: WriteCaller,
     if_none_exist: Annotated[
         str | None,
@@ -103,22 +102,23 @@ async def create_service_request(
     require_json(request)
     reading = read_resource(await request.body(), ServiceRequest, "ServiceRequest")
     reach = Reach.of(caller)
-    outcome = await flows.create_referral(
-        session,
-        reading.resource,
-        condition,
-        reach=reach,
-        gaps=reading.gaps,
-        settings=messages.Settings(
-            request.app.state.settings.linkage_window_days, base_url(request)
-        ),
-        event=AuditEvent(caller, "create", RESOURCE),
-    )
-    stored = outcome.referral
-    if not outcome.created:  # If-None-Exist matched: the caller read the existing referral
-        await trail.record(session, caller, "read", RESOURCE, stored.id)
+    async with write_session(request) as session:
+        outcome = await flows.create_referral(
+            session,
+            reading.resource,
+            condition,
+            reach=reach,
+            gaps=reading.gaps,
+            settings=messages.Settings(
+                request.app.state.settings.linkage_window_days, base_url(request)
+            ),
+            event=AuditEvent(caller, "create", RESOURCE),
+        )
+        stored = outcome.referral
+        if not outcome.created:  # If-None-Exist matched: the caller read the existing referral
+            await trail.record(session, caller, "read", RESOURCE, stored.id)
+        (body,) = await service.served(session, [stored], reach, unlinked=not outcome.may_be_linked)
     report = operation_outcome(reading.gaps) if outcome.created else _matched(stored.id)
-    (body,) = await service.served(session, [stored], reach, unlinked=not outcome.may_be_linked)
     return fhir_routes.written_answer(
         request,
         RESOURCE,
@@ -158,12 +158,11 @@ def _matched(referral_id: str) -> dict[str, Any]:
         404: _outcome("No such referral, or not one the caller's organisation sent or received"),
     },
 )
-async def read_service_request(
-    referral_id: str, session: ReadSessionDep, caller: ReadCaller
-) -> Response:
+async def read_service_request(referral_id: str, request: Request, caller: ReadCaller) -> Response:
     reach = Reach.of(caller)
     event = AuditEvent(caller, "read", RESOURCE, referral_id)
-    stored, body = await service.read_served(session, referral_id, reach, event)
+    async with read_session(request) as session:
+        stored, body = await service.read_served(session, referral_id, reach, event)
     return FhirResponse(body, 200, version_headers(stored.version, stored.last_updated_at))
 
 
@@ -183,18 +182,19 @@ async def read_service_request(
     },
 )
 async def vread_service_request(
-    referral_id: str, version_id: str, session: ReadSessionDep, caller: ReadCaller
+    referral_id: str, version_id: str, request: Request, caller: ReadCaller
 ) -> Response:
     reach = Reach.of(caller)
-    stored = await service.read(session, referral_id, reach)
-    if version_id != str(stored.version):
-        raise NotFound(
-            f"ServiceRequest/{referral_id} has no version {version_id}: only the current "
-            f"version ({stored.version}) is kept",
-            expression="vid",
-        )
-    await trail.record(session, caller, "read", RESOURCE, referral_id)
-    (body,) = await service.served(session, [stored], reach)
+    async with read_session(request) as session:
+        stored = await service.read(session, referral_id, reach)
+        if version_id != str(stored.version):
+            raise NotFound(
+                f"ServiceRequest/{referral_id} has no version {version_id}: only the current "
+                f"version ({stored.version}) is kept",
+                expression="vid",
+            )
+        await trail.record(session, caller, "read", RESOURCE, referral_id)
+        (body,) = await service.served(session, [stored], reach)
     return FhirResponse(body, 200, version_headers(stored.version, stored.last_updated_at))
 
 
@@ -218,7 +218,6 @@ async def vread_service_request(
 async def update_service_request(
     referral_id: str,
     request: Request,
-    session: SessionDep,
     caller: WriteCaller,
     if_match: IfMatchHeader = None,
     prefer: PreferHeader = None,
@@ -227,17 +226,18 @@ async def update_service_request(
     reading, expected = await fhir_routes.read_replacement(
         request, ServiceRequest, "ServiceRequest", if_match
     )
-    stored = await service.update(
-        session,
-        referral_id,
-        reading.resource,
-        expected,
-        reach=reach,
-        gaps=reading.gaps,
-        linkage_window_days=request.app.state.settings.linkage_window_days,
-    )
-    await trail.record(session, caller, "update", RESOURCE, referral_id)
-    (body,) = await service.served(session, [stored], reach)
+    async with write_session(request) as session:
+        stored = await service.update(
+            session,
+            referral_id,
+            reading.resource,
+            expected,
+            reach=reach,
+            gaps=reading.gaps,
+            linkage_window_days=request.app.state.settings.linkage_window_days,
+        )
+        await trail.record(session, caller, "update", RESOURCE, referral_id)
+        (body,) = await service.served(session, [stored], reach)
     return fhir_routes.written_answer(
         request,
         RESOURCE,
@@ -303,10 +303,8 @@ _SEARCH_RESPONSES: dict[int | str, dict[str, Any]] = {
     openapi_extra=declare_search(PARAMETERS, SORT_KEYS),
     responses=_SEARCH_RESPONSES,
 )
-async def search_service_requests(
-    request: Request, session: ReadSessionDep, caller: ReadCaller
-) -> Response:
-    return await _search(request, session, caller)
+async def search_service_requests(request: Request, caller: ReadCaller) -> Response:
+    return await _search(request, caller)
 
 
 @router.post(
@@ -328,22 +326,21 @@ async def search_service_requests(
     },
     responses={**_SEARCH_RESPONSES, 415: _outcome("The body is not form-encoded")},
 )
-async def search_service_requests_by_post(
-    request: Request, session: ReadSessionDep, caller: ReadCaller
-) -> Response:
-    return await _search(request, session, caller)
+async def search_service_requests_by_post(request: Request, caller: ReadCaller) -> Response:
+    return await _search(request, caller)
 
 
-async def _search(request: Request, session: ReadSessionDep, caller: Caller) -> Response:
+async def _search(request: Request, caller: Caller) -> Response:
     reach = Reach.of(caller)
     parsed = await search_request(request, PARAMETERS, SORT_KEYS, DEFAULT_SORT)
-    total, rows, served = await service.search_served(
-        session,
-        referral_filter(parsed),
-        reach,
-        AuditEvent(caller, "search", RESOURCE),
-        returned_ids=parsed.returns_entries,
-    )
+    async with read_session(request) as session:
+        total, rows, served = await service.search_served(
+            session,
+            referral_filter(parsed),
+            reach,
+            AuditEvent(caller, "search", RESOURCE),
+            returned_ids=parsed.returns_entries,
+        )
     resource_base = f"{base_url(request)}/fhir/ServiceRequest"
     body = searchset(
         resource_base,

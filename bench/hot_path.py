@@ -133,12 +133,20 @@ def _short(query: str) -> str:
 @contextmanager
 def counting_round_trips() -> Iterator[RoundTrips]:
     """Count every asyncpg call that waits for the server: `Connection.execute` (simple queries:
-    BEGIN, COMMIT, SET), `Connection.prepare`, `PreparedStatement.fetch` (a statement run) and
+    BEGIN, COMMIT, SET), `Connection.prepare`, `PreparedStatement.fetch` (a statement run),
+    `Connection.fetch` (a statement run on the driver directly, `signpost_platform.db.
+    DriverStatement`; its prepare on first use is not counted, as warm-up runs it) and
     `Connection.executemany` (one pipelined batch)."""
     trips = RoundTrips()
     connection = asyncpg.connection.Connection
     statement = asyncpg.prepared_stmt.PreparedStatement
-    originals = (connection.execute, connection.prepare, connection.executemany, statement.fetch)
+    originals = (
+        connection.execute,
+        connection.prepare,
+        connection.executemany,
+        statement.fetch,
+        connection.fetch,
+    )
 
     async def execute(self: Any, query: str, *args: Any, **kwargs: Any) -> Any:
         trips.add("", query)
@@ -156,13 +164,19 @@ def counting_round_trips() -> Iterator[RoundTrips]:
         trips.add("", self.get_query())
         return await originals[3](self, *args, **kwargs)
 
+    async def fetch_on_driver(self: Any, query: str, *args: Any, **kwargs: Any) -> Any:
+        trips.add("", query)
+        return await originals[4](self, query, *args, **kwargs)
+
     connection.execute, connection.prepare, connection.executemany = execute, prepare, executemany
     statement.fetch = fetch
+    connection.fetch = fetch_on_driver
     try:
         yield trips
     finally:
         connection.execute, connection.prepare, connection.executemany = originals[:3]
         statement.fetch = originals[3]
+        connection.fetch = originals[4]
 
 
 @dataclass

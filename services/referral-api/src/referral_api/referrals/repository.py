@@ -48,6 +48,7 @@ from signpost_platform.audit import AuditEvent
 from signpost_platform.binds import Binds, Literals, bound
 from signpost_platform.db import (
     AnySelect,
+    DriverStatement,
     Repository,
     Write,
     commits_each_statement,
@@ -305,9 +306,11 @@ def _insert_with_children() -> Select[bool, bool]:
     )
 
 
-_INSERT_WITH_CHILDREN = _insert_with_children()
+_INSERT_WITH_CHILDREN = DriverStatement(_insert_with_children())
 # The same with the create's audit event, which names the new referral.
-_INSERT_WITH_CHILDREN_AND_EVENT = trail.writing(_INSERT_WITH_CHILDREN, bindparam("id"))
+_INSERT_WITH_CHILDREN_AND_EVENT = DriverStatement(
+    trail.writing(_insert_with_children(), bindparam("id"))
+)
 
 
 # Statements are built once per reach (an organisation, or every one): building one costs more
@@ -319,10 +322,11 @@ def _by_id(reach: Reach) -> AnySelect:
 
 
 @functools.lru_cache(maxsize=1024)
-def _recorded_by_id(reach: Reach) -> AnySelect:
+def _recorded_by_id(reach: Reach) -> DriverStatement:
     """`_by_id` with its audit event written in the same statement (`AuditTrail.reading`),
-    answering a row per link of the referral (its columns, then the link's), or one without."""
-    return trail.reading(_by_id(reach), _with_links)
+    answering a row per link of the referral (its columns, then the link's), or one without.
+    Run on the driver: reading a referral is the most frequent request."""
+    return DriverStatement(trail.reading(_by_id(reach), _with_links))
 
 
 def _with_links(found: CTE) -> AnySelect:
@@ -373,12 +377,8 @@ class ReferralRepository(Repository):
                 return None
             await trail.write(self.session, event)
             return stored, None
-        rows = list(
-            await execute_core(
-                self.session,
-                _recorded_by_id(reach),
-                {"key": referral_id, **trail.event_parameters(event)},
-            )
+        rows = await _recorded_by_id(reach).fetch(
+            self.session, {"key": referral_id, **trail.event_parameters(event)}
         )
         if not rows:
             return None
@@ -506,24 +506,22 @@ class ReferralRepository(Repository):
         }
         if dialect_of(self.session) == "postgresql":
             ranked = list(enumerate(reasons, start=1))
-            row = (
-                await execute_core(
-                    self.session,
-                    _INSERT_WITH_CHILDREN if event is None else _INSERT_WITH_CHILDREN_AND_EVENT,
-                    {
-                        **values,
-                        **(trail.event_parameters(event) if event is not None else {}),
-                        "identifier_systems": [system for system, _ in identifiers],
-                        "identifier_values": [value for _, value in identifiers],
-                        "reason_ranks": [rank for rank, _ in ranked],
-                        "reason_systems": [reason.system for _, reason in ranked],
-                        "reason_codes": [reason.code for _, reason in ranked],
-                        "reason_texts": [reason.text for _, reason in ranked],
-                        "reason_groups": [reason.group for _, reason in ranked],
-                    },
-                )
-            ).one()
-            return Neighbours(row.person_known, row.held)
+            statement = _INSERT_WITH_CHILDREN if event is None else _INSERT_WITH_CHILDREN_AND_EVENT
+            (row,) = await statement.fetch(
+                self.session,
+                {
+                    **values,
+                    **(trail.event_parameters(event) if event is not None else {}),
+                    "identifier_systems": [system for system, _ in identifiers],
+                    "identifier_values": [value for _, value in identifiers],
+                    "reason_ranks": [rank for rank, _ in ranked],
+                    "reason_systems": [reason.system for _, reason in ranked],
+                    "reason_codes": [reason.code for _, reason in ranked],
+                    "reason_texts": [reason.text for _, reason in ranked],
+                    "reason_groups": [reason.group for _, reason in ranked],
+                },
+            )
+            return Neighbours(row["person_known"], row["held"])
         await execute_core(self.session, _INSERT_REFERRAL, values)
         await self._insert_children(stored.id, identifiers, reasons)
         if event is not None:

@@ -1,0 +1,155 @@
+"""Statements run on PostgreSQL's driver (`signpost_platform.db.DriverStatement`): in the
+session's transaction, with each type's bind processing, errors raised as SQLAlchemy's.
+
+They lean on SQLAlchemy's asyncpg adapter (its transaction, mutex and error translation), which
+is private: these tests are what holds it to that use when SQLAlchemy is upgraded.
+"""
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import String, TypeDecorator, bindparam, insert, literal, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from signpost_platform.db import Database, DriverStatement, service_metadata
+from tests.support.databases import create_empty_database, drop_database
+
+pytestmark = pytest.mark.postgres_only
+
+
+class Shouted(TypeDecorator[str]):
+    """A type whose bind processing shows: values are stored in capitals."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: object) -> str | None:
+        return None if value is None else value.upper()
+
+
+class Base(DeclarativeBase):
+    metadata = service_metadata()
+
+
+class Note(Base):
+    __tablename__ = "note"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    body: Mapped[str] = mapped_column(Shouted(64))
+
+
+INSERT_NOTE = DriverStatement(
+    insert(Note)
+    .values(id=bindparam("id"), body=bindparam("body", type_=Note.body.type))
+    .returning(Note.id, Note.body)
+)
+
+
+@pytest.fixture(scope="module")
+async def notes(backend: str, session_tmp: Path) -> AsyncIterator[Database]:
+    url = await create_empty_database(backend, session_tmp, "driver")
+    database = Database(url)
+    async with database.engine.begin() as connection:
+        await connection.run_sync(Base.metadata.create_all)
+    yield database
+    await database.dispose()
+    await drop_database(url)
+
+
+@pytest.fixture
+async def database(notes: Database) -> Database:
+    async with notes.engine.begin() as connection:
+        await connection.execute(text("DELETE FROM note"))
+    return notes
+
+
+async def stored(database: Database) -> dict[str, str]:
+    async with database.sessionmaker() as session:
+        rows = (await session.execute(select(Note.id, Note.body))).all()
+        return {note_id: body for note_id, body in rows}
+
+
+async def test_values_go_through_their_types_bind_processing(database):
+    async with database.sessionmaker() as session:
+        rows = await INSERT_NOTE.fetch(session, {"id": "n-1", "body": "damp flat"})
+        await session.commit()
+
+    assert [(row["id"], row["body"]) for row in rows] == [("n-1", "DAMP FLAT")]
+    assert await stored(database) == {"n-1": "DAMP FLAT"}
+
+
+async def test_a_statement_on_the_driver_is_undone_with_the_sessions_transaction(database):
+    async with database.sessionmaker() as session:
+        await INSERT_NOTE.fetch(session, {"id": "n-1", "body": "kept?"})
+        # The session sees its own uncommitted row: one transaction, one connection.
+        assert (await session.execute(select(Note.body))).scalars().all() == ["KEPT?"]
+        await session.rollback()
+
+    assert await stored(database) == {}
+
+
+async def test_it_joins_a_transaction_the_session_began_and_commits_with_it(database):
+    async with database.sessionmaker() as session:
+        await session.execute(insert(Note).values(id="n-1", body="first"))
+        await INSERT_NOTE.fetch(session, {"id": "n-2", "body": "second"})
+        await session.commit()
+
+    assert await stored(database) == {"n-1": "FIRST", "n-2": "SECOND"}
+
+
+async def test_a_constraint_violation_is_sqlalchemys_integrity_error_and_the_session_recovers(
+    database,
+):
+    async with database.sessionmaker() as session:
+        await INSERT_NOTE.fetch(session, {"id": "n-1", "body": "secret value"})
+        with pytest.raises(IntegrityError) as raised:
+            await INSERT_NOTE.fetch(session, {"id": "n-1", "body": "secret value"})
+        assert "secret" not in str(raised.value).lower()  # parameters are hidden
+        assert raised.value.orig is not None and raised.value.orig.sqlstate == "23505"
+        await session.rollback()
+        await INSERT_NOTE.fetch(session, {"id": "n-2", "body": "after"})
+        await session.commit()
+
+    assert await stored(database) == {"n-2": "AFTER"}
+
+
+async def test_in_a_read_session_each_statement_commits_on_its_own(database):
+    async with database.read_sessionmaker() as session:
+        await INSERT_NOTE.fetch(session, {"id": "n-1", "body": "audit"})
+        # No transaction was begun: closing without a commit keeps the row.
+
+    assert await stored(database) == {"n-1": "AUDIT"}
+
+
+async def test_a_value_left_out_is_refused_before_anything_is_sent(database):
+    async with database.sessionmaker() as session:
+        with pytest.raises(KeyError):
+            await INSERT_NOTE.fetch(session, {"id": "n-1"})
+
+    assert await stored(database) == {}
+
+
+async def test_a_value_written_into_the_statement_is_sent_as_it_stands(database):
+    statement = DriverStatement(
+        insert(Note)
+        .values(id=bindparam("id"), body=literal("from the statement", type_=Note.body.type))
+        .returning(Note.body)
+    )
+
+    async with database.sessionmaker() as session:
+        (row,) = await statement.fetch(session, {"id": "n-1"})
+        await session.commit()
+
+    assert row["body"] == "FROM THE STATEMENT"
+
+
+async def test_an_in_list_parameter_is_refused(database):
+    statement = DriverStatement(
+        select(Note.id).where(Note.id.in_(bindparam("ids", expanding=True)))
+    )
+
+    async with database.sessionmaker() as session:
+        with pytest.raises(TypeError):
+            await statement.fetch(session, {"ids": ["n-1"]})

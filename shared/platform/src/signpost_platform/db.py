@@ -36,7 +36,6 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.dml import UpdateBase
-from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.types import TypeDecorator
 
 from signpost_schemas.dates import as_utc
@@ -282,34 +281,41 @@ async def execute_core(session: AsyncSession, statement: Executable, params: Any
 class DriverStatement:
     """A Core statement that runs on PostgreSQL's driver, asyncpg, in the session's transaction.
 
-    For the few statements every create or read of a referral runs: SQLAlchemy's execution
-    layer costs about 0.11 ms of CPU a statement over asyncpg's own (measured on a small
-    statement: 0.16 ms against 0.05 ms), a tenth of a create's CPU each. The statement is
-    compiled once, for the session's dialect; every value is run through its type's bind
-    processor as SQLAlchemy would; the answer comes back as asyncpg records, without
-    SQLAlchemy's result processing, so callers read plain columns (booleans, text, numbers).
-    Errors are raised as SQLAlchemy's (`IntegrityError`, `DBAPIError`, with the parameters
-    hidden), and a connection the error broke is invalidated, as SQLAlchemy does.
+    For the statements on the hot paths (a referral's locks, insert and read; a message's
+    replay check and locked read): SQLAlchemy's execution layer costs about 0.11 ms of CPU a
+    statement over asyncpg's own (measured on a small statement: 0.16 ms against 0.05 ms), a
+    tenth of a create's CPU each. The statement is compiled once for the session's dialect;
+    values go through their types' bind processors and answers through their result
+    processors, as SQLAlchemy would. Errors are raised as SQLAlchemy's (`IntegrityError`,
+    `DBAPIError`, with the parameters hidden), and a connection the error broke is
+    invalidated, as SQLAlchemy does.
 
     Values are given by name; a value written into the statement (a literal) is sent as it
-    stands unless given. Only on PostgreSQL: callers run `execute_core` on SQLite.
+    stands unless given. Rows are read by position. On SQLite the statement runs through
+    `execute_core`, with the same answer.
     """
 
     __slots__ = ("_compiled", "statement")
 
-    def __init__(self, statement: ClauseElement) -> None:
+    def __init__(self, statement: Executable) -> None:
         self.statement = statement
         self._compiled: _DriverSql | None = None
 
     def _sql(self, dialect: Dialect) -> "_DriverSql":
         if self._compiled is None:
-            compiled: Any = self.statement.compile(dialect=dialect)  # an SQLCompiler
+            element: Any = self.statement  # a ClauseElement, which compiles
+            compiled = element.compile(dialect=dialect)  # an SQLCompiler
             names = tuple(compiled.positiontup or ())
             binds = [compiled.binds[name] for name in names]
             if any(bind.expanding for bind in binds):
                 raise TypeError("a DriverStatement takes no expanding (IN list) parameter")
             # SQLAlchemy's per-type bind processors (its own, private, attribute).
             processors = compiled._bind_processors
+            columns = getattr(self.statement, "exported_columns", ())
+            results = tuple(
+                column.type.dialect_impl(dialect).result_processor(dialect, None)
+                for column in columns
+            )
             self._compiled = _DriverSql(
                 compiled.string,
                 names,
@@ -320,14 +326,17 @@ class DriverStatement:
                     for name, bind in zip(names, binds, strict=True)
                     if not bind.required
                 },
+                results if any(results) else None,
             )
         return self._compiled
 
     async def fetch(self, session: AsyncSession, params: Mapping[str, Any]) -> list[Any]:
-        """The rows the statement answers (asyncpg records), run in `session`'s transaction
-        (begun here if the session has not begun it; none in an autocommit read session)."""
+        """The rows the statement answers, run in `session`'s transaction (begun here if the
+        session has not begun it; none in an autocommit read session)."""
         connection = await session.connection()
         dialect = connection.dialect
+        if dialect.name != "postgresql":
+            return list(await connection.execute(self.statement, dict(params)))
         sql = self._sql(dialect)
         fixed = sql.fixed
         arguments = [
@@ -353,7 +362,7 @@ class DriverStatement:
                 if adapted._transaction is None:
                     await adapted._start_transaction()
                 try:
-                    return list(await driver.fetch(sql.text, *arguments))
+                    rows = await driver.fetch(sql.text, *arguments)
                 except Exception as error:
                     adapted._handle_exception(error)  # raises it as a DB-API error
                     raise
@@ -369,6 +378,16 @@ class DriverStatement:
             if dialect.is_disconnect(error, adapted, None):
                 await connection.invalidate(wrapped)
             raise wrapped from error
+        if sql.results is None:
+            return list(rows)
+        results = sql.results
+        return [
+            tuple(
+                value if process is None or value is None else process(value)
+                for value, process in zip(row, results, strict=True)
+            )
+            for row in rows
+        ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -377,6 +396,7 @@ class _DriverSql:
     names: tuple[str, ...]
     processors: tuple[Callable[[Any], Any] | None, ...]
     fixed: dict[str, Any]
+    results: tuple[Callable[[Any], Any] | None, ...] | None
 
 
 # One statement takes every lock: unnest yields the keys in order and each row's lock is taken

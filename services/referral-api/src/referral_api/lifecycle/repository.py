@@ -40,7 +40,7 @@ from referral_api.referrals.repository import (
 )
 from referral_api.rendering import ended
 from referral_api.service_use.models import ServiceUse
-from signpost_platform.db import Repository, aware_utc, execute_core
+from signpost_platform.db import DriverStatement, Repository, aware_utc, execute_core
 from signpost_platform.fhir.search import DateRange, Token, date_condition
 
 RESOURCE_TABLES: dict[str, Any] = {
@@ -181,8 +181,8 @@ _SUMMARY_NAMES = tuple(column.name for column in _SUMMARY_COLUMNS)
 # lock, so an unlocked summary could be the one from before the writer it waited for.
 # FOR NO KEY UPDATE: link rows of other writers may still reference the referral (their foreign
 # key check takes FOR KEY SHARE), so a writer relinking the person never waits on this lock.
-def _locked_with_summary(*conditions: Any) -> Any:
-    return (
+def _locked_with_summary(*conditions: Any) -> DriverStatement:
+    return DriverStatement(
         select(*FOR_UPDATE_COLUMNS, *_SUMMARY_COLUMNS)
         .join(ReferralLifecycle, ReferralLifecycle.referral_id == Referral.id)
         .where(*conditions)
@@ -271,20 +271,16 @@ class LifecycleRepository(Repository):
     ) -> tuple[ReferralForUpdate, dict[str, Any]] | None:
         """The referral and its lifecycle summary, both locked as `ReferralRepository.for_update`
         locks a referral; None if either is missing (no summary is saved before a message)."""
-        row = (
-            await execute_core(self.session, _REFERRAL_AND_SUMMARY, {"key": referral_id})
-        ).first()
-        return None if row is None else _with_summary(row)
+        rows = await _REFERRAL_AND_SUMMARY.fetch(self.session, {"key": referral_id})
+        return _with_summary(rows[0]) if rows else None
 
     async def owner_and_summary_for_update(
         self, system: str, value: str
     ) -> tuple[ReferralForUpdate, dict[str, Any]] | None:
         """The referral owning the identifier `system|value` and its summary, both locked; None
         if there is no such referral or it has no summary yet."""
-        row = (
-            await execute_core(self.session, _OWNER_AND_SUMMARY, {"system": system, "value": value})
-        ).first()
-        return None if row is None else _with_summary(row)
+        rows = await _OWNER_AND_SUMMARY.fetch(self.session, {"system": system, "value": value})
+        return _with_summary(rows[0]) if rows else None
 
     async def save_summary(self, values: dict[str, Any], exists: bool) -> None:
         if exists:

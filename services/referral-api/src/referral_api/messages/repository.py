@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from referral_api.messages.models import HeldMessage, ProcessedMessage
 from referral_api.referrals.models import Referral
 from referral_api.referrals.repository import ReferralRepository
-from signpost_platform.db import Repository, Write, execute_core, execute_writes
+from signpost_platform.db import DriverStatement, Repository, Write, execute_writes
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +44,7 @@ class Expiring:
 
 
 # Built once: constructing a statement and its cache key costs more than running it.
-_SEEN = (
+_SEEN = DriverStatement(
     select(
         ProcessedMessage.payload_hash,
         ProcessedMessage.response_status,
@@ -86,8 +86,8 @@ _UNHOLD = delete(HeldMessage).where(HeldMessage.bundle_id == bindparam("unheld_b
 
 class MessageRepository(Repository):
     async def seen(self, bundle_id: str) -> SeenMessage | None:
-        row = (await execute_core(self.session, _SEEN, {"bundle_id": bundle_id})).first()
-        return SeenMessage(*row) if row else None
+        rows = await _SEEN.fetch(self.session, {"bundle_id": bundle_id})
+        return SeenMessage(*rows[0]) if rows else None
 
     async def serialise(self, identifiers: list[tuple[str, str]]) -> None:
         """Let one transaction at a time handle messages about these sender identifiers

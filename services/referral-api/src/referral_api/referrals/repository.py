@@ -140,7 +140,7 @@ FOR_UPDATE_COLUMNS = (
     Referral.receiver_ods,
     Referral.person_key,
 )
-_FOR_UPDATE = (
+_FOR_UPDATE = DriverStatement(
     select(*FOR_UPDATE_COLUMNS)
     .where(Referral.id == bindparam("key"))
     .with_for_update(key_share=True)
@@ -405,10 +405,8 @@ class ReferralRepository(Repository):
     async def for_update(self, referral_id: str) -> ReferralForUpdate | None:
         """The referral, locked until the transaction ends on PostgreSQL (SQLite serialises
         writers with BEGIN IMMEDIATE), so concurrent messages for it apply one after another."""
-        row = (await execute_core(self.session, _FOR_UPDATE, {"key": referral_id})).first()
-        if row is None:
-            return None
-        return referral_for_update(row)
+        rows = await _FOR_UPDATE.fetch(self.session, {"key": referral_id})
+        return referral_for_update(rows[0]) if rows else None
 
     async def ids_by_identifiers(self, identifiers: Sequence[tuple[str, str]]) -> list[str]:
         """The referrals that own any of `identifiers` (normally one)."""
@@ -521,7 +519,7 @@ class ReferralRepository(Repository):
                     "reason_groups": [reason.group for _, reason in ranked],
                 },
             )
-            return Neighbours(row["person_known"], row["held"])
+            return Neighbours(row[0], row[1])
         await execute_core(self.session, _INSERT_REFERRAL, values)
         await self._insert_children(stored.id, identifiers, reasons)
         if event is not None:

@@ -150,15 +150,17 @@ async def test_a_value_written_into_the_statement_is_sent_as_it_stands(database)
     assert row[0] == "<FROM THE STATEMENT>"
 
 
-@pytest.mark.postgres_only
-async def test_an_in_list_parameter_is_refused(database):
+async def test_a_statement_with_an_in_list_runs_through_sqlalchemy_with_the_same_answer(database):
     statement = DriverStatement(
-        select(Note.id).where(Note.id.in_(bindparam("ids", expanding=True)))
+        select(Note.id).where(Note.id.in_(bindparam("ids", expanding=True))).order_by(Note.id)
     )
 
     async with database.sessionmaker() as session:
-        with pytest.raises(TypeError):
-            await statement.fetch(session, {"ids": ["n-1"]})
+        await INSERT_NOTE.fetch(session, {"id": "n-1", "body": "one"})
+        await INSERT_NOTE.fetch(session, {"id": "n-2", "body": "two"})
+        rows = await statement.fetch(session, {"ids": ["n-1", "n-2", "n-3"]})
+
+    assert [tuple(row) for row in rows] == [("n-1",), ("n-2",)]
 
 
 async def test_rows_answer_as_sqlalchemy_answers_them(database):

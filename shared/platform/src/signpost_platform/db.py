@@ -291,8 +291,9 @@ class DriverStatement:
     invalidated, as SQLAlchemy does.
 
     Values are given by name; a value written into the statement (a literal) is sent as it
-    stands unless given. Rows are read by position. On SQLite the statement runs through
-    `execute_core`, with the same answer.
+    stands unless given. Rows are read by position. On SQLite, and for a statement with an IN
+    list parameter (rendered anew for each execution), the statement runs through SQLAlchemy,
+    with the same answer.
     """
 
     __slots__ = ("_compiled", "statement")
@@ -307,8 +308,9 @@ class DriverStatement:
             compiled = element.compile(dialect=dialect)  # an SQLCompiler
             names = tuple(compiled.positiontup or ())
             binds = [compiled.binds[name] for name in names]
-            if any(bind.expanding for bind in binds):
-                raise TypeError("a DriverStatement takes no expanding (IN list) parameter")
+            if any(bind.expanding for bind in binds):  # an IN list: rendered per execution
+                self._compiled = _THROUGH_SQLALCHEMY
+                return self._compiled
             # SQLAlchemy's per-type bind processors (its own, private, attribute).
             processors = compiled._bind_processors
             columns = getattr(self.statement, "exported_columns", ())
@@ -335,9 +337,9 @@ class DriverStatement:
         session has not begun it; none in an autocommit read session)."""
         connection = await session.connection()
         dialect = connection.dialect
-        if dialect.name != "postgresql":
+        sql = self._sql(dialect) if dialect.name == "postgresql" else _THROUGH_SQLALCHEMY
+        if sql is _THROUGH_SQLALCHEMY:
             return list(await connection.execute(self.statement, dict(params)))
-        sql = self._sql(dialect)
         fixed = sql.fixed
         arguments = [
             value if process is None else process(value)
@@ -397,6 +399,9 @@ class _DriverSql:
     processors: tuple[Callable[[Any], Any] | None, ...]
     fixed: dict[str, Any]
     results: tuple[Callable[[Any], Any] | None, ...] | None
+
+
+_THROUGH_SQLALCHEMY = _DriverSql("", (), (), {}, None)
 
 
 # One statement takes every lock: unnest yields the keys in order and each row's lock is taken

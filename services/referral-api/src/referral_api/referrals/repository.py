@@ -637,12 +637,8 @@ class ReferralRepository(Repository):
         shape = referral_shape(search, binds, reach)
         key = (shape, tuple(search.sort), search.with_total)
         page = {**binds.values, "page_count": search.count, "page_offset": search.offset}
-        rows = list(
-            await execute_core(
-                self.session,
-                _search_recorded(*key, naming_ids),
-                {**page, **trail.event_parameters(event)},
-            )
+        rows = await _search_recorded(*key, naming_ids).fetch(
+            self.session, {**page, **trail.event_parameters(event)}
         )
         # Each row: the referral, its total when counted, its sort keys, then a link.
         links_at = len(_STORED) + search.with_total + len(search.sort)
@@ -755,7 +751,7 @@ def _search_statements(
 @functools.lru_cache(maxsize=SHAPES_KEPT)
 def _search_recorded(
     shape: ReferralShape, sort: tuple[tuple[str, bool], ...], with_total: bool, naming_ids: bool
-) -> AnySelect:
+) -> DriverStatement:
     """`_search_statements`' page, each referral with a row per link (its columns, the total
     when `with_total`, its sort keys, then the link's) or one without, and the search's audit
     event (`AuditTrail.searching`), naming the page's ids when `naming_ids`: one PostgreSQL
@@ -778,7 +774,7 @@ def _search_recorded(
     )
     ids = aggregate_order_by(literal(" "), *in_page_order)
     detail = select(func.string_agg(page.c.id, ids)).scalar_subquery() if naming_ids else None
-    return trail.searching(answer, detail)
+    return DriverStatement(trail.searching(answer, detail))
 
 
 def referral_conditions(search: ReferralFilter) -> list[ColumnElement[bool]]:

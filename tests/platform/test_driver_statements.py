@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from signpost_platform.db import Database, DriverStatement, service_metadata
-from tests.support.databases import create_empty_database, drop_database
+from tests.support.databases import tables_database
 
 
 class Shouted(TypeDecorator[str]):
@@ -52,13 +52,8 @@ INSERT_NOTE = DriverStatement(
 
 @pytest.fixture(scope="module")
 async def notes(backend: str, session_tmp: Path) -> AsyncIterator[Database]:
-    url = await create_empty_database(backend, session_tmp, "driver")
-    database = Database(url)
-    async with database.engine.begin() as connection:
-        await connection.run_sync(Base.metadata.create_all)
-    yield database
-    await database.dispose()
-    await drop_database(url)
+    async with tables_database(Base.metadata, backend, session_tmp, "driver") as database:
+        yield database
 
 
 @pytest.fixture

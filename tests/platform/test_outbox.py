@@ -25,7 +25,7 @@ from signpost_platform.background import WorkLoop
 from signpost_platform.db import Database, UtcDateTime, service_metadata
 from signpost_platform.outbox.table import OutboxTable
 from signpost_platform.outbox.worker import OutboxWorker, Schedule, Undelivered
-from tests.support.databases import create_empty_database, drop_database
+from tests.support.databases import tables_database
 
 NOW = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 LEASE = timedelta(seconds=60)
@@ -110,13 +110,8 @@ class ParcelWorker(OutboxWorker[StoredParcel, str, Undelivered]):
 
 @pytest.fixture(scope="module")
 async def parcels(backend: str, session_tmp: Path) -> AsyncIterator[Database]:
-    url = await create_empty_database(backend, session_tmp, "outbox")
-    database = Database(url)
-    async with database.engine.begin() as connection:
-        await connection.run_sync(Base.metadata.create_all)
-    yield database
-    await database.dispose()
-    await drop_database(url)
+    async with tables_database(Base.metadata, backend, session_tmp, "outbox") as database:
+        yield database
 
 
 @pytest.fixture

@@ -6,16 +6,18 @@ CI), in which case they fail.
 """
 
 import asyncio
+import contextlib
 import os
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import MetaData, inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from signpost_platform import devdb
+from signpost_platform.db import Database
 from signpost_platform.migrations import upgrade
 from signpost_platform.settings import find_repo_file
 
@@ -48,6 +50,23 @@ async def migrated_database(backend: str, tmp_dir: Path, service: str) -> str:
 
 async def drop_database(url: str) -> None:
     await devdb.drop_database(url, postgres_admin_url=POSTGRES_ADMIN_URL)
+
+
+@contextlib.asynccontextmanager
+async def tables_database(
+    metadata: MetaData, backend: str, tmp_dir: Path, label: str
+) -> AsyncIterator[Database]:
+    """A new database holding only `metadata`'s tables (a platform test's own, not a service's
+    schema), dropped afterwards."""
+    url = await create_empty_database(backend, tmp_dir, label)
+    database = Database(url)
+    try:
+        async with database.engine.begin() as connection:
+            await connection.run_sync(metadata.create_all)
+        yield database
+    finally:
+        await database.dispose()
+        await drop_database(url)
 
 
 def migrated_database_fixture(service: str, name: str) -> Callable[..., Any]:

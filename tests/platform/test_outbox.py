@@ -296,3 +296,54 @@ async def test_the_loop_outlives_a_failed_pass_and_goes_again_at_once_while_more
             await running
     assert passes[1:] == [True, False]  # the pass that said "more" was followed at once
     assert [r.getMessage() for r in caplog.records if r.name == "tests.loop"] == ["oops"]
+
+
+async def test_a_service_stopping_lets_the_pass_under_way_finish():
+    """Cancelled mid-pass, the loop waits for the pass (its transaction) to end, then stops."""
+    started, release = asyncio.Event(), asyncio.Event()
+    finished: list[str] = []
+
+    async def one_pass() -> bool:
+        started.set()
+        await release.wait()
+        finished.append("pass")
+        return False
+
+    loop = WorkLoop(
+        one_pass, poll_seconds=3600, logger=logging.getLogger("tests.loop"), failure_message="oops"
+    )
+    running = asyncio.create_task(loop.run_forever())
+    await asyncio.wait_for(started.wait(), 10)
+    running.cancel()
+    await asyncio.sleep(0)
+    assert not running.done()  # still waiting for the pass
+    release.set()
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    assert finished == ["pass"]
+
+
+async def test_a_pass_that_outlasts_the_grace_is_cut_off():
+    cut_off: list[bool] = []
+
+    async def one_pass() -> bool:
+        try:
+            await asyncio.Event().wait()  # never set
+        except asyncio.CancelledError:
+            cut_off.append(True)
+            raise
+        return False
+
+    loop = WorkLoop(
+        one_pass,
+        poll_seconds=3600,
+        logger=logging.getLogger("tests.loop"),
+        failure_message="oops",
+        stop_grace_seconds=0.01,
+    )
+    running = asyncio.create_task(loop.run_forever())
+    await asyncio.sleep(0.01)
+    running.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(running, 10)  # a guard only
+    assert cut_off == [True]

@@ -33,6 +33,11 @@ class WorkLoop:
     Woken, it waits `linger_seconds` more, so work arriving together is taken in one pass. A
     pass that fails is logged (`failure_message`) and the loop goes on: it must outlive any one
     failure (a database restart, ...).
+
+    Cancelled (the service stopping) while a pass runs, the loop lets the pass finish, up to
+    `stop_grace_seconds`, and only then stops: a pass cut off inside its transaction could leave
+    its connection holding locks (on SQLite, the database's one write lock) after the service
+    has let go of its engine. A pass still running after the grace is cancelled.
     """
 
     one_pass: Callable[[], Awaitable[bool]]
@@ -41,6 +46,7 @@ class WorkLoop:
     logger: logging.Logger
     failure_message: str
     linger_seconds: float = 0.0
+    stop_grace_seconds: float = 10.0
     _wake: asyncio.Event = field(default_factory=asyncio.Event, init=False, repr=False)
 
     def wake(self) -> None:
@@ -50,12 +56,24 @@ class WorkLoop:
     async def run_forever(self) -> None:
         while True:
             try:
-                more_waiting = await self.one_pass()
+                more_waiting = await self._pass()
             except Exception:
                 self.logger.exception(self.failure_message)
                 more_waiting = False
             if not more_waiting:
                 await self._wait()
+
+    async def _pass(self) -> bool:
+        running = asyncio.ensure_future(self.one_pass())
+        try:
+            return await asyncio.shield(running)
+        except asyncio.CancelledError:
+            await asyncio.wait({running}, timeout=self.stop_grace_seconds)
+            if not running.done():
+                running.cancel()
+            with contextlib.suppress(BaseException):
+                await running
+            raise
 
     async def _wait(self) -> None:
         woken = False

@@ -12,10 +12,15 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import String, TypeDecorator, bindparam, insert, literal, select, text
-from sqlalchemy.exc import IntegrityError, StatementError
+from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from signpost_platform.db import Database, DriverStatement, service_metadata
+from signpost_platform.db import (
+    Database,
+    DriverStatement,
+    database_unavailable,
+    service_metadata,
+)
 from tests.support.databases import tables_database
 
 
@@ -167,3 +172,23 @@ async def test_rows_answer_as_sqlalchemy_answers_them(database):
 
     assert [tuple(row) for row in on_the_driver] == [tuple(row) for row in through_sqlalchemy]
     assert [tuple(row) for row in on_the_driver] == [("n-1", "<ONE>")]
+
+
+@pytest.mark.postgres_only
+async def test_a_connection_lost_mid_request_is_unavailable_and_replaced(database):
+    """As through SQLAlchemy: the error says the connection was invalidated (the service answers
+    503, not 500), and the pool hands the next session a new connection."""
+    backend_pid = DriverStatement(text("SELECT pg_backend_pid() + :zero"))
+    async with database.sessionmaker() as session:
+        ((pid,),) = await backend_pid.fetch(session, {"zero": 0})
+        async with database.engine.connect() as other:
+            await other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        with pytest.raises(DBAPIError) as raised:
+            await backend_pid.fetch(session, {"zero": 0})
+        assert raised.value.connection_invalidated
+        assert database_unavailable(raised.value)
+        await session.rollback()
+
+    async with database.sessionmaker() as session:
+        ((new_pid,),) = await backend_pid.fetch(session, {"zero": 0})
+    assert new_pid != pid

@@ -369,15 +369,17 @@ class DriverStatement:
                     adapted._handle_exception(error)  # raises it as a DB-API error
                     raise
         except dialect.loaded_dbapi.Error as error:
+            disconnected = dialect.is_disconnect(error, adapted, None)
             wrapped = DBAPIError.instance(
                 sql.text,
                 None,
                 error,
                 dialect.loaded_dbapi.Error,
                 hide_parameters=True,
+                connection_invalidated=disconnected,
                 dialect=dialect,
             )
-            if dialect.is_disconnect(error, adapted, None):
+            if disconnected:
                 await connection.invalidate(wrapped)
             raise wrapped from error
         if sql.results is None:

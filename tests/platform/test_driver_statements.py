@@ -182,7 +182,8 @@ async def test_a_connection_lost_mid_request_is_unavailable_and_replaced(databas
     async with database.sessionmaker() as session:
         ((pid,),) = await backend_pid.fetch(session, {"zero": 0})
         async with database.engine.connect() as other:
-            await other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            # Waits (up to 5 s) until the backend has gone, so the next statement meets it gone.
+            await other.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid})
         with pytest.raises(DBAPIError) as raised:
             await backend_pid.fetch(session, {"zero": 0})
         assert raised.value.connection_invalidated

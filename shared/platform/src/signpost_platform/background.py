@@ -68,11 +68,13 @@ class WorkLoop:
         try:
             return await asyncio.shield(running)
         except asyncio.CancelledError:
-            await asyncio.wait({running}, timeout=self.stop_grace_seconds)
-            if not running.done():
-                running.cancel()
-            with contextlib.suppress(BaseException):
-                await running
+            try:
+                await asyncio.wait({running}, timeout=self.stop_grace_seconds)
+            finally:  # past the grace, or cancelled again while waiting: the pass goes too
+                if not running.done():
+                    running.cancel()
+                    with contextlib.suppress(BaseException):
+                        await running
             raise
 
     async def _wait(self) -> None:

@@ -30,6 +30,7 @@ GAP_CODES = {
     "no-nhs-number",
     "not-interpreted",
     "removed-personal-data",
+    "replaced-characters",
 }
 REFERRAL_READER = bearer("referral:read", "referral:all-organisations")
 SCREENING_READER = bearer("screening:read", "screening:all-organisations")

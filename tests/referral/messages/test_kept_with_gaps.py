@@ -257,3 +257,59 @@ async def test_a_malformed_snomed_closure_reason_is_refused(client):
 
     assert response.status_code == 422, response.text
     assert "Bundle.entry[3].resource.statusReason" in response.text
+
+
+def pasted_text_message():
+    """A message whose free text came from a pasted letter: a vertical tab, a bell, a NUL."""
+    request = emis_service_request()
+    request["reasonCode"][0]["text"] = "Lives alone\u000bfell twice\u0007"
+    request["reasonCode"][0]["coding"][0]["display"] = "Lives\u0000alone"
+    request["supportingInfo"] = [{"display": "Letter\u001f1"}]
+    sent = message(
+        request, reason_code="new", patient=emis_patient(), timestamp="2026-10-04T09:00:00Z"
+    )
+    sent["entry"][0]["resource"]["reason"]["text"] = "New\u0002referral"
+    return sent
+
+
+async def test_control_characters_in_free_text_are_replaced_and_the_message_kept(client):
+    response = await send(client, pasted_text_message())
+
+    assert response.status_code == 200, response.text
+    replaced = {where for code, where in warnings(response.json()) if code == "replaced-characters"}
+    assert replaced == {
+        "Bundle.entry[0].resource.reason.text",
+        "Bundle.entry[1].resource.reasonCode[0].text",
+        "Bundle.entry[1].resource.reasonCode[0].coding[0].display",
+        "Bundle.entry[1].resource.supportingInfo[0].display",
+    }
+    [entry] = (await client.get("/fhir/ServiceRequest", headers=READ)).json()["entry"]
+    served = entry["resource"]
+    assert served["reasonCode"][0]["text"] == "Lives alone\nfell twice\ufffd"
+    assert served["reasonCode"][0]["coding"][0]["display"] == "Lives\ufffdalone"
+    assert served["supportingInfo"] == [{"display": "Letter\ufffd1"}]
+
+
+async def test_the_replaced_characters_are_recorded_as_gaps_of_the_referral(client, referral_app):
+    assert (await send(client, pasted_text_message())).status_code == 200
+
+    stored = await gap_rows(referral_app)
+
+    assert {where for kind, where in stored if kind == "replaced-characters"} == {
+        "ServiceRequest.reasonCode.text",
+        "ServiceRequest.reasonCode.coding.display",
+        "ServiceRequest.supportingInfo.display",
+    }
+
+
+async def test_a_control_character_in_an_identifier_still_refuses_the_message(client):
+    sent = pasted_text_message()
+    sent["entry"][1]["resource"]["identifier"][0]["value"] = "EMIS\u00071"
+
+    response = await send(client, sent)
+
+    assert response.status_code == 400, response.text
+    assert response.json()["issue"][0]["expression"] == [
+        "Bundle.entry[1].resource.identifier[0].value"
+    ]
+    assert (await client.get("/fhir/ServiceRequest", headers=READ)).json().get("entry") is None

@@ -5,6 +5,11 @@
 * A control character other than tab, carriage return and line feed in a JSON string is refused
   with 400 naming the element: FHIR strings cannot hold one, and whatever is stored is served
   as FHIR somewhere (a directory service as a HealthcareService, an event as a ServiceRequest).
+* Except in free text on the routes that read their body leniently (`@keeps_free_text`: referral
+  writes and messages, which EMIS and Rio send). There a NUL or control character in free text
+  (`signpost_schemas.fhir.lenient.FREE_TEXT`) is left for the reader, which keeps the text with
+  the character replaced and says so in a `replaced-characters` warning: a referral is not
+  refused for a character pasted into its notes. Anywhere else in the body it is still refused.
 * A JSON object that gives one key twice is refused with 400 naming the key: parsers disagree on
   which value wins (ours kept the last), so a body could mean one thing to a gateway or an
   auditor and another to the service.
@@ -17,20 +22,32 @@ so in its own words.
 import json
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from fastapi import Request
 
 from signpost_platform.errors import BadRequest, is_fhir_path
+from signpost_schemas.fhir.lenient import CONTROL_CHARACTERS, FREE_TEXT
 
 _BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 _NDJSON = {"application/x-ndjson", "application/ndjson"}
 _NUL_ESCAPE = b"\\u0000"
-# What a FHIR string may not hold (FHIR R4 datatypes, string): the characters below U+0020 but
-# tab, carriage return and line feed. In JSON they can only arrive escaped (\\u0001, \\b, \\f).
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# What a FHIR string may not hold (CONTROL_CHARACTERS) can only arrive escaped in JSON
+# (\\u0001, \\b, \\f).
 _CONTROL_ESCAPE = re.compile(rb"\\(u00[01][0-9a-fA-F]|[bf])")
+
+
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+_KEEPS_FREE_TEXT = "__signpost_keeps_free_text__"
+
+
+def keeps_free_text(endpoint: Endpoint) -> Endpoint:
+    """Mark a route whose body is read leniently (`signpost_platform.fhir.parsing.read_resource`,
+    `read_document`): NUL and control characters in its free text are replaced by the reader,
+    with a warning, instead of refused here."""
+    setattr(endpoint, _KEEPS_FREE_TEXT, True)
+    return endpoint
 
 
 def load_json(body: bytes) -> Any:
@@ -66,7 +83,8 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 async def check_body(request: Request) -> None:
-    """Refuse (400, naming the element) a body with a NUL character or a repeated JSON key."""
+    """Refuse (400, naming the element) a body with a NUL or control character, or a repeated
+    JSON key (free text on `@keeps_free_text` routes excepted)."""
     if request.method not in _BODY_METHODS:
         return
     body = await request.body()
@@ -74,19 +92,23 @@ async def check_body(request: Request) -> None:
         return
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     fhir = is_fhir_path(request.url.path)
+    free_text = getattr(getattr(request.scope.get("route"), "endpoint", None), _KEEPS_FREE_TEXT, 0)
+    skipped = FREE_TEXT if free_text else frozenset()
     if content_type in _NDJSON:
         for number, line in enumerate(body.splitlines(), start=1):
             if line.strip():
-                _check_json(line, fhir, f"line {number}: ")
+                _check_json(line, fhir, f"line {number}: ", skipped)
     elif content_type in ("application/json", "application/fhir+json") or (
         content_type.endswith("+json")
     ):
-        _check_json(body, fhir, "")
+        _check_json(body, fhir, "", skipped)
     if b"\x00" in body:
         raise BadRequest("the body contains a NUL character", issue_code="value")
 
 
-def _check_json(text: bytes, fhir: bool, prefix: str) -> None:
+def _check_json(text: bytes, fhir: bool, prefix: str, free_text: frozenset[str]) -> None:
+    """Refuse a repeated key, and a NUL or control character in any string or key but the
+    strings directly under a `free_text` key."""
     try:
         document = json.loads(text, object_pairs_hook=_unique_keys)
     except _DuplicateKey as duplicate:
@@ -100,7 +122,7 @@ def _check_json(text: bytes, fhir: bool, prefix: str) -> None:
     root = document.get("resourceType") if fhir and isinstance(document, dict) else None
     start = root if isinstance(root, str) else ""
     if _NUL_ESCAPE in text:
-        path = _first_path(document, start, lambda value: "\x00" in value)
+        path = _first_path(document, start, lambda value: "\x00" in value, free_text)
         if path is not None:
             element = _printable(path)
             raise BadRequest(
@@ -109,7 +131,9 @@ def _check_json(text: bytes, fhir: bool, prefix: str) -> None:
                 issue_code="value",
             )
     if _CONTROL_ESCAPE.search(text):
-        path = _first_path(document, start, lambda value: _CONTROL.search(value) is not None)
+        path = _first_path(
+            document, start, lambda value: CONTROL_CHARACTERS.search(value) is not None, free_text
+        )
         if path is not None:
             element = _printable(path)
             raise BadRequest(
@@ -121,11 +145,14 @@ def _check_json(text: bytes, fhir: bool, prefix: str) -> None:
 
 
 def _printable(path: str) -> str:
-    return _CONTROL.sub(lambda found: f"\\u{ord(found.group()):04x}", path or "(body)")
+    return CONTROL_CHARACTERS.sub(lambda found: f"\\u{ord(found.group()):04x}", path or "(body)")
 
 
-def _first_path(value: Any, path: str, holds: Callable[[str], bool]) -> str | None:
-    """The path of the first string (or key) that `holds`, FHIRPath-like; None if none."""
+def _first_path(
+    value: Any, path: str, holds: Callable[[str], bool], skipped: frozenset[str]
+) -> str | None:
+    """The path of the first string (or key) that `holds`, FHIRPath-like, but strings directly
+    under a `skipped` key; None if none."""
     if isinstance(value, str):
         return path if holds(value) else None
     if isinstance(value, dict):
@@ -133,12 +160,14 @@ def _first_path(value: Any, path: str, holds: Callable[[str], bool]) -> str | No
             child = f"{path}.{key}" if path else key
             if holds(key):
                 return child
-            found = _first_path(item, child, holds)
+            if key in skipped and isinstance(item, str):
+                continue
+            found = _first_path(item, child, holds, skipped)
             if found is not None:
                 return found
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            found = _first_path(item, f"{path}[{index}]", holds)
+            found = _first_path(item, f"{path}[{index}]", holds, skipped)
             if found is not None:
                 return found
     return None

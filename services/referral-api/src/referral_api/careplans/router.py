@@ -10,6 +10,7 @@ from referral_api.audit import trail
 from referral_api.careplans import examples, search, service
 from referral_api.fhir_routes import ReadCaller, WriteCaller
 from referral_api.referrals.access import Reach
+from signpost_platform.bodies import keeps_free_text
 from signpost_platform.db import ReadSessionDep, SessionDep
 from signpost_platform.fhir.parsing import read_resource, require_json
 from signpost_platform.fhir.responses import FHIR_JSON
@@ -68,6 +69,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
         **_ERRORS,
     },
 )
+@keeps_free_text
 async def create_care_plan(
     request: Request, session: SessionDep, caller: WriteCaller, prefer: PreferHeader = None
 ) -> Response:
@@ -125,6 +127,7 @@ async def read_care_plan(plan_id: str, session: ReadSessionDep, caller: ReadCall
         **_ERRORS,
     },
 )
+@keeps_free_text
 async def update_care_plan(
     plan_id: str,
     request: Request,

@@ -98,6 +98,8 @@ class ReadMessage:
     patient: Timed | None
     lifecycle: list[Timed] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
+    # The MessageHeader's free text with characters replaced (named from the message).
+    header_gaps: list[Gap] = field(default_factory=list)
 
     @property
     def identifiers(self) -> list[tuple[str, str]]:
@@ -107,7 +109,8 @@ class ReadMessage:
     def warnings(self) -> list[Gap]:
         """Every entry's gaps, in entry order, named from the message."""
         entries = [self.service_request, *([self.patient] if self.patient else []), *self.lifecycle]
-        return [gap for entry in sorted(entries, key=lambda e: e.index) for gap in entry.warnings]
+        found = [gap for entry in sorted(entries, key=lambda e: e.index) for gap in entry.warnings]
+        return [*self.header_gaps, *found]
 
 
 def payload_hash(document: dict[str, Any]) -> str:
@@ -136,6 +139,7 @@ def read_message(document: dict[str, Any], *, source_override: str | None = None
             expression="Bundle.entry[0].resource",
             issue_code="structure",
         )
+    first, header_gaps = lenient.free_text_replaced(first, "Bundle.entry[0].resource")
     header = parse_document(first, MessageHeader, "MessageHeader", "Bundle.entry[0].resource")
     event = _check_event(header)
     reason = _check_reason(header)
@@ -208,6 +212,7 @@ def read_message(document: dict[str, Any], *, source_override: str | None = None
         patient=patient,
         lifecycle=lifecycle,
         ignored=ignored,
+        header_gaps=header_gaps,
     )
 
 

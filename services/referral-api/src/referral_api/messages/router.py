@@ -7,6 +7,7 @@ from referral_api.fhir_routes import WriteCaller, fhir_answer, outcome_answers
 from referral_api.messages import examples, service
 from referral_api.referrals.access import Reach
 from signpost_platform.audit import AuditEvent
+from signpost_platform.bodies import keeps_free_text
 from signpost_platform.db import read_session, write_session
 from signpost_platform.fhir.parsing import require_json
 from signpost_platform.fhir.responses import FhirResponse
@@ -61,6 +62,7 @@ _outcome = outcome_answers(examples.OPERATION_OUTCOME)
         ),
     },
 )
+@keeps_free_text
 async def process_message(request: Request, caller: WriteCaller) -> Response:
     require_json(request)
     settings = request.app.state.settings

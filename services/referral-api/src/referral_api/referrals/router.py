@@ -19,6 +19,7 @@ from referral_api.referrals.search import (
 )
 from signpost_platform.audit import AuditEvent
 from signpost_platform.auth import Caller
+from signpost_platform.bodies import keeps_free_text
 from signpost_platform.db import read_session, write_session
 from signpost_platform.errors import NotFound
 from signpost_platform.fhir.parsing import read_resource, require_json
@@ -81,6 +82,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
         **_ERRORS,
     },
 )
+@keeps_free_text
 async def create_service_request(
     request: Request,
     caller: WriteCaller,
@@ -215,6 +217,7 @@ async def vread_service_request(
         **_ERRORS,
     },
 )
+@keeps_free_text
 async def update_service_request(
     referral_id: str,
     request: Request,

@@ -11,6 +11,7 @@ from referral_api.audit import trail
 from referral_api.fhir_routes import WriteCaller, fhir_answer, outcome_answers
 from referral_api.referrals.access import Reach
 from referral_api.service_use import examples, service
+from signpost_platform.bodies import keeps_free_text
 from signpost_platform.db import SessionDep
 from signpost_platform.fhir.parsing import read_resource, require_json
 from signpost_platform.fhir.responses import version_headers, written
@@ -56,6 +57,7 @@ def _served(description: str) -> dict[str, Any]:
         ),
     },
 )
+@keeps_free_text
 async def create_service_use(
     request: Request,
     session: SessionDep,

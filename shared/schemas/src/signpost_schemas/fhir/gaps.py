@@ -29,6 +29,8 @@ class GapKind(StrEnum):
     NO_NHS_NUMBER = "no-nhs-number"  # the person is identified by a local patient number
     NOT_INTERPRETED = "not-interpreted"  # kept and served back as sent, but not read
     REMOVED_PERSONAL_DATA = "removed-personal-data"  # personal data outside the dataset: not kept
+    # free text holding characters a FHIR string cannot: kept with them replaced
+    REPLACED_CHARACTERS = "replaced-characters"
 
 
 # The OperationOutcome issue type (http://hl7.org/fhir/issue-type) each kind is reported with.
@@ -39,6 +41,7 @@ _ISSUE_TYPE: dict[GapKind, str] = {
     GapKind.NO_NHS_NUMBER: "incomplete",
     GapKind.NOT_INTERPRETED: "informational",
     GapKind.REMOVED_PERSONAL_DATA: "informational",
+    GapKind.REPLACED_CHARACTERS: "value",
 }
 
 

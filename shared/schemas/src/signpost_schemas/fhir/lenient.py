@@ -13,12 +13,19 @@ fields, recursively) and splits it:
   that `keeps_unknown_elements` is False every element outside the profile) is removed, never
   stored, and named by a REMOVED_PERSONAL_DATA gap;
 - a `modifierExtension` anywhere is refused: FHIR forbids processing a resource whose meaning
-  is changed by something the reader does not understand.
+  is changed by something the reader does not understand;
+- free text a person typed (`FREE_TEXT`: a reason's `text`, a `display`, a `note`'s text, a
+  `description`, ...) holding a character a FHIR string cannot hold (below U+0020 but tab,
+  carriage return and line feed: what EMIS and Rio exports carry from pasted documents) is kept
+  with each such character replaced, as `replace_control_characters` says, and named by a
+  REPLACED_CHARACTERS gap. Identifiers, codes and other structured strings are not free text:
+  a control character there still refuses the request (`signpost_platform.bodies`).
 
 The gaps the profile's own validators note (a dataset item not recorded) come back with these.
 """
 
 import functools
+import re
 import types
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar, Union, get_args, get_origin
@@ -34,6 +41,24 @@ JsonPath = tuple[str | int, ...]
 
 NOT_INTERPRETED_MESSAGE = "kept and served back as sent, but Signpost does not read it"
 REMOVED_MESSAGE = "personal data outside the referral dataset: removed, not kept"
+# The elements that hold text a person typed, by JSON key: control characters in them are
+# replaced rather than refused. Identifiers, codes, systems, references and dates are not here.
+FREE_TEXT = frozenset(
+    {"text", "display", "description", "comment", "patientInstruction", "valueString"}
+)
+# What a FHIR string may not hold (FHIR R4 datatypes, string): the characters below U+0020 but
+# tab, carriage return and line feed. A vertical tab and a form feed are line breaks.
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_LINE_BREAKS = frozenset("\x0b\x0c")
+REPLACEMENT = "\ufffd"
+
+
+def replace_control_characters(text: str) -> str:
+    """`text` with each character a FHIR string cannot hold replaced: a vertical tab or form
+    feed by a line feed, any other by U+FFFD (the Unicode replacement character)."""
+    return CONTROL_CHARACTERS.sub(
+        lambda found: "\n" if found.group() in _LINE_BREAKS else REPLACEMENT, text
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +142,7 @@ class _Walk:
                 continue
             target, is_list = field
             if target is None:
-                known[key] = item
+                known[key] = _replaced(item, where, self.gaps) if key in FREE_TEXT else item
             elif isinstance(item, dict):
                 known[key] = self.split(
                     item, target, (*path, key), where, below, read_all_extensions=False
@@ -171,11 +196,51 @@ class _Walk:
         if not self.keep_unknown:
             self._remove(where)
             return
-        self.kept.append((path, value))
+        self.kept.append((path, _replaced_within(value, where, self.gaps)))
         self.gaps.append(Gap(GapKind.NOT_INTERPRETED, where, f"{where}: {NOT_INTERPRETED_MESSAGE}"))
 
     def _remove(self, where: str) -> None:
         self.gaps.append(Gap(GapKind.REMOVED_PERSONAL_DATA, where, f"{where}: {REMOVED_MESSAGE}"))
+
+
+def free_text_replaced(value: Any, where: str) -> tuple[Any, list[Gap]]:
+    """`value` (JSON, at FHIRPath `where`) with its free text's control characters replaced, and
+    a REPLACED_CHARACTERS gap for each string changed: for what is not read with `read` (a
+    message's MessageHeader)."""
+    gaps: list[Gap] = []
+    return _replaced_within(value, where, gaps), gaps
+
+
+def _replaced_within(value: Any, where: str, gaps: list[Gap]) -> Any:
+    """`value` with the free text in it, at any depth, as `_replaced` leaves it."""
+    if isinstance(value, dict):
+        return {
+            key: _replaced(item, f"{where}.{key}", gaps)
+            if key in FREE_TEXT
+            else _replaced_within(item, f"{where}.{key}", gaps)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [
+            _replaced_within(item, f"{where}[{index}]", gaps) for index, item in enumerate(value)
+        ]
+    return value
+
+
+def _replaced(value: Any, where: str, gaps: list[Gap]) -> Any:
+    """A free-text value with the characters a FHIR string cannot hold replaced, noted in `gaps`."""
+    if not isinstance(value, str) or CONTROL_CHARACTERS.search(value) is None:
+        return value
+    count = len(CONTROL_CHARACTERS.findall(value))
+    gaps.append(
+        Gap(
+            GapKind.REPLACED_CHARACTERS,
+            where,
+            f"{where}: {count} control character{'s' if count > 1 else ''} replaced (a vertical "
+            "tab or form feed by a line feed, any other by U+FFFD); a FHIR string cannot hold them",
+        )
+    )
+    return replace_control_characters(value)
 
 
 def _read_extensions(key: str, model: type[BaseModel], read_all: bool) -> frozenset[str] | None:
@@ -242,4 +307,11 @@ def _refuse_modifier_extensions(value: Any, fhirpath: str, path: JsonPath) -> No
             _refuse_modifier_extensions(item, where, (*path, key))
 
 
-__all__ = ["Reading", "read", "relocate"]
+__all__ = [
+    "FREE_TEXT",
+    "Reading",
+    "free_text_replaced",
+    "read",
+    "relocate",
+    "replace_control_characters",
+]

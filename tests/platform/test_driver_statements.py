@@ -174,6 +174,19 @@ async def test_rows_answer_as_sqlalchemy_answers_them(database):
     assert [tuple(row) for row in on_the_driver] == [("n-1", "<ONE>")]
 
 
+async def test_a_write_without_returning_answers_no_rows_and_writes(database):
+    statement = DriverStatement(
+        insert(Note).values(id=bindparam("id"), body=bindparam("body", type_=Note.body.type))
+    )
+
+    async with database.sessionmaker() as session:
+        rows = await statement.fetch(session, {"id": "n-1", "body": "one"})
+        await session.commit()
+
+    assert rows == []
+    assert await stored(database) == {"n-1": "<ONE>"}
+
+
 @pytest.mark.postgres_only
 async def test_a_connection_lost_mid_request_is_unavailable_and_replaced(database):
     """As through SQLAlchemy: the error says the connection was invalidated (the service answers

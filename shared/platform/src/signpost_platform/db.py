@@ -333,13 +333,15 @@ class DriverStatement:
         return self._compiled
 
     async def fetch(self, session: AsyncSession, params: Mapping[str, Any]) -> list[Any]:
-        """The rows the statement answers, run in `session`'s transaction (begun here if the
-        session has not begun it; none in an autocommit read session)."""
+        """The rows the statement answers (none for a write without RETURNING), run in
+        `session`'s transaction (begun here if the session has not begun it; none in an
+        autocommit read session)."""
         connection = await session.connection()
         dialect = connection.dialect
         sql = self._sql(dialect) if dialect.name == "postgresql" else _THROUGH_SQLALCHEMY
         if sql is _THROUGH_SQLALCHEMY:
-            return list(await connection.execute(self.statement, dict(params)))
+            result = await connection.execute(self.statement, dict(params))
+            return list(result) if result.returns_rows else []
         fixed = sql.fixed
         arguments = [
             value if process is None else process(value)
@@ -481,19 +483,19 @@ async def execute_writes(session: AsyncSession, writes: Sequence[Write]) -> list
     for write in writes:
         params.update(write.params)
     assert len(params) == sum(len(write.params) for write in writes), "parameter names meet"
-    statement = _together(tuple(write.statement for write in writes))
-    return list((await execute_core(session, statement, params)).one())
+    [counts] = await _together(tuple(write.statement for write in writes)).fetch(session, params)
+    return list(counts)
 
 
 # The statements combined, by the identities of their parts (statements built once), which the
 # entry keeps alive so an identity is never reused. Bounded: statements built per request would
 # otherwise fill it (they are combined without the cache once it is full).
-_TOGETHER: dict[tuple[int, ...], tuple[tuple[UpdateBase, ...], AnySelect]] = {}
+_TOGETHER: dict[tuple[int, ...], tuple[tuple[UpdateBase, ...], DriverStatement]] = {}
 _TOGETHER_MOST = 512
 
 
-def _together(statements: tuple[UpdateBase, ...]) -> AnySelect:
-    """One SELECT whose CTEs are `statements`, answering the rows each wrote."""
+def _together(statements: tuple[UpdateBase, ...]) -> DriverStatement:
+    """One SELECT whose CTEs are `statements`, answering the rows each wrote (on the driver)."""
     key = tuple(id(statement) for statement in statements)
     found = _TOGETHER.get(key)
     if found is None:
@@ -502,7 +504,7 @@ def _together(statements: tuple[UpdateBase, ...]) -> AnySelect:
             for index, statement in enumerate(statements)
         ]
         counts = [select(func.count()).select_from(cte).scalar_subquery() for cte in ctes]
-        found = (statements, select(*counts).add_cte(*ctes))
+        found = (statements, DriverStatement(select(*counts).add_cte(*ctes)))
         if len(_TOGETHER) < _TOGETHER_MOST:
             _TOGETHER[key] = found
     return found[1]

@@ -1,5 +1,6 @@
 """All SQL about lifecycle resources (Tasks, contacts, assessments) and the lifecycle summary."""
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -94,10 +95,16 @@ class Activity:
     assessment_count: int
 
 
-def _held_versions(table: Any) -> Any:
+def _held_versions(table: Any, *, one: bool) -> Any:
+    """The versions held of a referral's resources of `table`, by their sender ids: `one` for a
+    single id (the usual message: on the driver), else an IN list."""
+    source = (
+        table.source_id == bindparam("source_id")
+        if one
+        else table.source_id.in_(bindparam("source_ids", expanding=True))
+    )
     return select(table.source_id, table.id, table.version, table.as_of, table.content_hash).where(
-        table.referral_id == bindparam("referral_id"),
-        table.source_id.in_(bindparam("source_ids", expanding=True)),
+        table.referral_id == bindparam("referral_id"), source
     )
 
 
@@ -146,9 +153,8 @@ def _activity_refreshed() -> Any:
 
 # Built once: constructing a statement and its cache key costs more than running it.
 _TABLES = (ReferralTask, Contact, Assessment, SharedDecision)
-_HELD = {table: _held_versions(table) for table in _TABLES}
-_INSERT = {table: insert(table) for table in _TABLES}
-_REPLACE = {table: update(table).where(table.id == bindparam("held_id")) for table in _TABLES}
+_HELD = {table: _held_versions(table, one=False) for table in _TABLES}
+_HELD_ONE = {table: DriverStatement(_held_versions(table, one=True)) for table in _TABLES}
 _DELETE_SUPPORT = delete(SupportOffered).where(SupportOffered.task_id == bindparam("task_id"))
 _DELETE_WORKERS = delete(ContactWorker).where(ContactWorker.contact_id == bindparam("contact_id"))
 _DELETE_SCORES = delete(AssessmentScore).where(
@@ -168,7 +174,9 @@ _TASK_STATES = select(
     ReferralTask.lifecycle_state.is_not(None),
 )
 _ACTIVITY = _activity()
-_REFRESH_ACTIVITY = _activity_refreshed()
+_ACTIVITY_REFRESHED = _activity_refreshed()
+_REFRESH_ACTIVITY = DriverStatement(_ACTIVITY_REFRESHED)
+_ACTIVITY_NAMES = tuple(column.name for column in _ACTIVITY_REFRESHED.exported_columns)
 _SUMMARY = select(*ReferralLifecycle.__table__.columns).where(
     ReferralLifecycle.referral_id == bindparam("key")
 )
@@ -201,24 +209,39 @@ _INSERT_SUMMARY = insert(ReferralLifecycle)
 _UPDATE_SUMMARY = update(ReferralLifecycle).where(ReferralLifecycle.referral_id == bindparam("key"))
 
 
+@functools.cache
+def _saving(table: Any, columns: tuple[str, ...], *, replace: bool) -> DriverStatement:
+    """The insert of a resource's first version with `columns`, or (`replace`) the update of
+    the held version (`held_id`) to them: built once for each table and set of columns."""
+    values = {name: bindparam(name, type_=table.__table__.c[name].type) for name in columns}
+    if replace:
+        return DriverStatement(update(table).where(table.id == bindparam("held_id")).values(values))
+    return DriverStatement(insert(table).values(values))
+
+
 class LifecycleRepository(Repository):
     async def held_versions(
         self, table: Any, referral_id: str, source_ids: Sequence[str]
     ) -> dict[str, HeldVersion]:
         if not source_ids:
             return {}
-        rows = await execute_core(
-            self.session, _HELD[table], {"referral_id": referral_id, "source_ids": list(source_ids)}
-        )
+        rows: Any
+        if len(source_ids) == 1:
+            one = {"referral_id": referral_id, "source_id": source_ids[0]}
+            rows = await _HELD_ONE[table].fetch(self.session, one)
+        else:
+            many = {"referral_id": referral_id, "source_ids": list(source_ids)}
+            rows = await execute_core(self.session, _HELD[table], many)
         return {row[0]: HeldVersion(*row[1:]) for row in rows}
 
     async def save(self, table: Any, row: dict[str, Any], held: HeldVersion | None) -> None:
         """Insert a resource's first version, or replace the held one."""
         if held is None:
-            await execute_core(self.session, _INSERT[table], row)
+            await _saving(table, tuple(row), replace=False).fetch(self.session, row)
         else:
             values = {k: v for k, v in row.items() if k not in ("id", "referral_id", "source_id")}
-            await execute_core(self.session, _REPLACE[table], {**values, "held_id": held.id})
+            statement = _saving(table, tuple(values), replace=True)
+            await statement.fetch(self.session, {**values, "held_id": held.id})
 
     async def replace_support(self, task_id: str, rows: list[dict[str, Any]]) -> None:
         await execute_core(self.session, _DELETE_SUPPORT, {"task_id": task_id})
@@ -259,8 +282,8 @@ class LifecycleRepository(Repository):
     async def refresh_activity(self, referral_id: str) -> dict[str, Any] | None:
         """Derive the activity columns of a referral's summary again and save them, in one
         round trip; the new values, or None when they were unchanged (nothing is written)."""
-        row = (await execute_core(self.session, _REFRESH_ACTIVITY, {"key": referral_id})).first()
-        return None if row is None else dict(row._mapping)
+        rows = await _REFRESH_ACTIVITY.fetch(self.session, {"key": referral_id})
+        return dict(zip(_ACTIVITY_NAMES, rows[0], strict=True)) if rows else None
 
     async def summary(self, referral_id: str) -> dict[str, Any] | None:
         row = (await execute_core(self.session, _SUMMARY, {"key": referral_id})).first()

@@ -8,7 +8,7 @@ import sys
 
 from referral_api.imports.runner import run_import
 from tests.support.history import template_row, write_ndjson, write_template
-from tests.support.messages import journey
+from tests.support.messages import journey, journeys
 from tests.support.rows import count_rows, fetch_rows
 
 
@@ -189,3 +189,24 @@ async def test_a_template_row_without_source_or_reasons_is_kept_as_not_recorded(
         "Extension-UKCore-SourceOfServiceRequest')",
         "ServiceRequest.reasonCode",
     ]
+
+
+async def test_a_nul_outside_free_text_fails_its_row_and_the_rest_is_imported(
+    client, referral_app, tmp_path
+):
+    """An import row is checked as a request body is: PostgreSQL cannot store a NUL, which used
+    to stop the whole run; in free text it is replaced, and the row kept."""
+    first, second, third = (messages[0] for messages in journeys(3))
+    first["entry"][1]["resource"]["identifier"][0]["value"] = "EMIS\u0000IMPORT-1"
+    third["entry"][1]["resource"]["reasonCode"][0]["text"] = "Pasted\u0000text"
+    history = write_ndjson(tmp_path / "history.ndjson", [first, second, third])
+
+    summary = await run_import(
+        referral_app.state.database.url, history, errors_path=tmp_path / "errors.csv", progress=None
+    )
+
+    assert (summary.done, summary.failed) == (3, 1)
+    [problem] = report(tmp_path / "errors.csv")
+    assert (problem["line"], problem["status"]) == ("1", "400")
+    assert problem["element"] == "Bundle.entry[1].resource.identifier[0].value"
+    assert await count_rows(referral_app, "referral") == 2

@@ -313,3 +313,41 @@ async def test_a_control_character_in_an_identifier_still_refuses_the_message(cl
         "Bundle.entry[1].resource.identifier[0].value"
     ]
     assert (await client.get("/fhir/ServiceRequest", headers=READ)).json().get("entry") is None
+
+
+async def test_a_released_update_still_answers_its_headers_replaced_characters(client):
+    """A held message keeps the warnings of its MessageHeader for the answer on release."""
+    update = message(
+        emis_service_request("EMIS-HELD-2"), reason_code="update", timestamp="2026-10-05T09:00:00Z"
+    )
+    update["entry"][0]["resource"]["reason"]["text"] = "Update\u0002"
+    header = ("replaced-characters", "Bundle.entry[0].resource.reason.text")
+    held = await send(client, update)
+    assert held.status_code == 202, held.text
+    assert header in warnings(held.json())
+    created = message(
+        emis_service_request("EMIS-HELD-2"),
+        reason_code="new",
+        patient=emis_patient(),
+        timestamp="2026-10-04T09:00:00Z",
+    )
+    assert (await send(client, created)).status_code == 200
+
+    released = await send(client, update)  # a resend answers as the message was applied
+
+    assert released.status_code == 200, released.text
+    assert header in warnings(released.json())
+
+
+async def test_free_text_the_profile_does_not_read_is_kept_with_characters_replaced(client):
+    sent = pasted_text_message()
+    sent["entry"][1]["resource"]["reasonCode"][0]["comment"] = "Seen\u0000twice"
+
+    response = await send(client, sent)
+
+    assert response.status_code == 200, response.text
+    assert ("replaced-characters", "Bundle.entry[1].resource.reasonCode[0].comment") in warnings(
+        response.json()
+    )
+    [entry] = (await client.get("/fhir/ServiceRequest", headers=READ)).json()["entry"]
+    assert entry["resource"]["reasonCode"][0]["comment"] == "Seen\ufffdtwice"

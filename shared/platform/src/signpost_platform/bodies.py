@@ -13,6 +13,8 @@
 * A JSON object that gives one key twice is refused with 400 naming the key: parsers disagree on
   which value wins (ours kept the last), so a body could mean one thing to a gateway or an
   auditor and another to the service.
+* A body whose objects and arrays nest more than `MAX_DEPTH` levels is refused with 400: the
+  readers after this check recurse per level and would otherwise fail with a 500.
 
 JSON bodies (`application/json`, `application/fhir+json`, any `+json`) are checked as one
 document, NDJSON line by line. A body that is not valid JSON is left to the route, which says
@@ -31,6 +33,10 @@ from signpost_platform.errors import BadRequest, is_fhir_path
 from signpost_schemas.fhir.lenient import CONTROL_CHARACTERS, FREE_TEXT
 
 _BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# How deeply a body's objects and arrays may nest. A FHIR message is about a dozen levels deep at
+# most; the readers after this check recurse per level, so a deeper body would exhaust Python's
+# stack (a 500) rather than be refused.
+MAX_DEPTH = 64
 _NDJSON = {"application/x-ndjson", "application/ndjson"}
 _NUL_ESCAPE = b"\\u0000"
 # What a FHIR string may not hold (CONTROL_CHARACTERS) can only arrive escaped in JSON
@@ -106,6 +112,14 @@ async def check_body(request: Request) -> None:
         raise BadRequest("the body contains a NUL character", issue_code="value")
 
 
+def check_fhir_json(body: bytes, *, keeps_free_text: bool) -> None:
+    """The checks `check_body` makes of a FHIR JSON body, for one that does not arrive as a
+    request (a row of a bulk import): 400 (BadRequest) naming what cannot be stored."""
+    _check_json(body, True, "", FREE_TEXT if keeps_free_text else frozenset())
+    if b"\x00" in body:
+        raise BadRequest("the body contains a NUL character", issue_code="value")
+
+
 def _check_json(text: bytes, fhir: bool, prefix: str, free_text: frozenset[str]) -> None:
     """Refuse a repeated key, and a NUL or control character in any string or key but the
     strings directly under a `free_text` key."""
@@ -119,6 +133,11 @@ def _check_json(text: bytes, fhir: bool, prefix: str, free_text: frozenset[str])
         ) from None
     except ValueError:  # not JSON (or not UTF-8): the route reports it
         return
+    except RecursionError:
+        raise _too_deep(prefix) from None
+    # Nesting deeper than MAX_DEPTH needs more than MAX_DEPTH brackets: counted in C first.
+    if text.count(b"[") + text.count(b"{") > MAX_DEPTH and _depth(document) > MAX_DEPTH:
+        raise _too_deep(prefix)
     root = document.get("resourceType") if fhir and isinstance(document, dict) else None
     start = root if isinstance(root, str) else ""
     if _NUL_ESCAPE in text:
@@ -142,6 +161,27 @@ def _check_json(text: bytes, fhir: bool, prefix: str, free_text: frozenset[str])
                 expression=element,
                 issue_code="value",
             )
+
+
+def _too_deep(prefix: str) -> BadRequest:
+    return BadRequest(
+        f"{prefix}the body is nested more than {MAX_DEPTH} levels deep (objects and arrays "
+        "within one another); no resource Signpost reads is",
+        issue_code="structure",
+    )
+
+
+def _depth(document: Any) -> int:
+    """How deeply objects and arrays nest in `document` (without recursion: it is unbounded)."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        children = value.values() if isinstance(value, dict) else value
+        if isinstance(value, dict | list):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return deepest
 
 
 def _printable(path: str) -> str:

@@ -23,6 +23,7 @@ from referral_api.imports import csv_template
 from referral_api.imports.repository import ImportRepository
 from referral_api.messages import service as messages
 from referral_api.referrals.access import EVERY_ORGANISATION
+from signpost_platform.bodies import check_fhir_json
 from signpost_platform.csv_output import CsvWriter
 from signpost_platform.db import Database
 from signpost_platform.errors import SignpostError
@@ -156,6 +157,9 @@ async def _import_row(
         return [str(row.line), "", "422", row.error.column, str(row.error)]
     assert row.body is not None
     try:
+        # As a request's body is checked: no NUL or control character outside free text, no
+        # repeated key, no deep nesting (PostgreSQL cannot store a NUL; it would stop the run).
+        check_fhir_json(row.body, keeps_free_text=True)
         async with session.begin_nested():
             await messages.process(
                 session,

@@ -14,9 +14,10 @@ A held message keeps only what the dataset keeps, decided here and nowhere else:
 
 The full postcode is used once, when the message is held, to derive the district and LSOA, as
 it is when a referral's Patient is stored. What applying the message later needs that the
-reduced body no longer carries (the geography, the data gaps found in the message as sent and
-the Patient's content hash, which orders its versions) is kept beside it as `derived`, so a
-released message is applied, and reported back, as it would have been on arrival.
+reduced body no longer carries (the geography, the data gaps found in the message as sent, its
+MessageHeader's included, and the Patient's content hash, which orders its versions) is kept
+beside it as `derived`, so a released message is applied, and reported back, as it would have
+been on arrival.
 """
 
 import dataclasses
@@ -80,6 +81,7 @@ def minimise(document: dict[str, Any], message: ReadMessage, place: Geography | 
             if item.gaps
         },
         "ignored": message.ignored,
+        "header_gaps": [[g.kind.value, g.element, g.message, g.code] for g in message.header_gaps],
         "patient_hash": message.patient.content_hash if message.patient else None,
         "geography": dataclasses.asdict(place) if place is not None else None,
     }
@@ -113,6 +115,10 @@ def restore(message: ReadMessage, derived: str | None) -> tuple[ReadMessage, Geo
         patient=patient,
         lifecycle=[given_back(item) for item in message.lifecycle],
         ignored=list(kept["ignored"]),
+        header_gaps=[
+            Gap(GapKind(kind), element, text, code)
+            for kind, element, text, code in kept.get("header_gaps", [])
+        ],
     )
     place = Geography(**kept["geography"]) if kept["geography"] else None
     return restored, place

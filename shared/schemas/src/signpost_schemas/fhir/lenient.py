@@ -196,7 +196,9 @@ class _Walk:
         if not self.keep_unknown:
             self._remove(where)
             return
-        self.kept.append((path, _replaced_within(value, where, self.gaps)))
+        free_text = path[-1] in FREE_TEXT  # a bare string under a free-text key
+        kept = _replaced(value, where, self.gaps) if free_text else value
+        self.kept.append((path, _replaced_within(kept, where, self.gaps)))
         self.gaps.append(Gap(GapKind.NOT_INTERPRETED, where, f"{where}: {NOT_INTERPRETED_MESSAGE}"))
 
     def _remove(self, where: str) -> None:

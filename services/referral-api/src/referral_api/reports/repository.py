@@ -118,6 +118,11 @@ def _people(table: Table) -> list[ColumnElement[Any]]:
     ]
 
 
+def _fans_out(query: ReportQuery) -> bool:
+    """Whether a group-by puts a referral in several groups (a reason, a support group)."""
+    return any(catalogue()[name].fact is not None for name in query.group_by)
+
+
 def _additive(measure: ColumnElement[Any]) -> bool:
     """Whether a measure is a COUNT or a SUM (COALESCE(SUM(...), 0); FILTER allowed) without
     DISTINCT: its total is the sum of its groups' values."""
@@ -323,8 +328,7 @@ class ReportRepository(Repository):
         if not query.group_by:
             rows = await self.rows(grouped.select(*measures))
             return rows, rows[0] if rows else {}
-        fans_out = any(catalogue()[name].fact is not None for name in query.group_by)
-        if dialect_of(self.session) == "postgresql" and not fans_out:
+        if dialect_of(self.session) == "postgresql" and not _fans_out(query):
             return await self._grouped_and_total_in_one_scan(grouped, measures)
         rows = await self.rows(grouped.select(*measures))
         whole = self.scope(table, query, ())
@@ -502,6 +506,9 @@ class ReportRepository(Repository):
         offered = await self.rows(
             self.scope(F, query, ()).select(*counted("referrals", F, F.c.has_support))
         )
+        summed = ("offers", key_of("offers"), "onward_referrals", key_of("onward_referrals"))
+        if not _fans_out(query):  # each support row is in one group: the groups add up
+            return rows, {**offered[0], **{name: sum(row[name] for row in rows) for name in summed}}
         offers = await self.rows(
             self.scope(SUPPORT, query, ()).select(
                 *counted("offers", SUPPORT, SUPPORT.c.offers),

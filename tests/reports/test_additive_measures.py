@@ -1,11 +1,19 @@
-"""Which measures a grouped report may total by summing its groups (in parallel on PostgreSQL)
-and which it must count again over the whole scope (GROUPING SETS): a distinct count of people
-is not the sum of its groups' distinct counts."""
+"""Which measures a grouped report may total by summing its groups (in parallel on PostgreSQL),
+which distinct counts it may count over only the rows their filter keeps, and which it must count
+again over the whole scope (GROUPING SETS): a distinct count of people is not the sum of its
+groups' distinct counts."""
 
 import pytest
 from sqlalchemy import func
 
-from referral_api.reports.repository import F, _additive, _people, counted, counted_distinct
+from referral_api.reports.repository import (
+    F,
+    _additive,
+    _filtered_distinct,
+    _people,
+    counted,
+    counted_distinct,
+)
 
 
 @pytest.mark.parametrize(
@@ -34,3 +42,39 @@ def test_counts_and_sums_are_totalled_from_their_groups(measure):
 )
 def test_distinct_counts_and_other_aggregates_are_counted_again(measure):
     assert not _additive(measure)
+
+
+def _people_in_parallel():
+    return [
+        func.count(func.distinct(F.c.person_key)).filter(F.c.parallel == 1).label("people"),
+        func.coalesce(func.sum(func.distinct(F.c.person_tag)).filter(F.c.parallel == 1), 0).label(
+            "people_key"
+        ),
+    ]
+
+
+def test_distinct_counts_under_one_filter_are_counted_over_the_rows_it_keeps():
+    found = _filtered_distinct(_people_in_parallel())
+
+    assert found is not None
+    criterion, measures = found
+    assert criterion.compare(F.c.parallel == 1)
+    assert [m.name for m in measures] == ["people", "people_key"]
+    assert "FILTER" not in " ".join(str(m) for m in measures)
+
+
+@pytest.mark.parametrize(
+    "measures",
+    [
+        [*_people_in_parallel(), func.count(func.distinct(F.c.person_key)).label("all_people")],
+        [
+            *_people_in_parallel(),
+            func.count(func.distinct(F.c.person_key)).filter(F.c.re_referral == 1).label("re"),
+        ],
+        _people(F),
+        counted_distinct("referrals", F),
+    ],
+    ids=["unfiltered", "two-filters", "people", "distinct-referrals"],
+)
+def test_other_distinct_counts_are_counted_with_grouping_sets(measures):
+    assert _filtered_distinct(measures) is None

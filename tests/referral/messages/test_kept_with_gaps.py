@@ -351,3 +351,33 @@ async def test_free_text_the_profile_does_not_read_is_kept_with_characters_repla
     )
     [entry] = (await client.get("/fhir/ServiceRequest", headers=READ)).json()["entry"]
     assert entry["resource"]["reasonCode"][0]["comment"] == "Seen\ufffdtwice"
+
+
+async def test_a_resource_names_twenty_gaps_of_a_kind_and_counts_the_rest(client, referral_app):
+    """A small body cannot make a huge answer: 500 replaced strings give 21 warnings."""
+    sent = pasted_text_message()
+    sent["entry"][1]["resource"]["supportingInfo"] = [{"display": "x\u0001"}] * 500
+
+    response = await send(client, sent)
+
+    assert response.status_code == 200, response.text
+    replaced = [
+        where
+        for code, where in warnings(response.json())
+        if code == "replaced-characters" and where.startswith("Bundle.entry[1]")
+    ]
+    assert len(replaced) == 21  # the reason's text and display, 18 of the 500, and the rest
+    assert "Bundle.entry[1].resource" in replaced
+    [outcome] = [
+        e["resource"]
+        for e in response.json()["entry"]
+        if e["resource"]["resourceType"] == "OperationOutcome"
+    ]
+    assert any(
+        "482 more replaced-characters gaps" in issue.get("diagnostics", "")
+        for issue in outcome["issue"]
+    )
+    stored = await fetch_rows(
+        referral_app, "SELECT count(*) AS n FROM referral_gap WHERE kind = 'replaced-characters'"
+    )
+    assert stored == [{"n": 21}]

@@ -27,6 +27,7 @@ The gaps the profile's own validators note (a dataset item not recorded) come ba
 import functools
 import re
 import types
+from collections import Counter
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar, Union, get_args, get_origin
 
@@ -39,6 +40,8 @@ from signpost_schemas.fhir.gaps import Gap, GapKind
 Resource = TypeVar("Resource", bound=FhirResource)
 JsonPath = tuple[str | int, ...]
 
+# How many gaps of one kind are named for one resource; the rest are counted in one more.
+MOST_GAPS_OF_A_KIND = 20
 NOT_INTERPRETED_MESSAGE = "kept and served back as sent, but Signpost does not read it"
 REMOVED_MESSAGE = "personal data outside the referral dataset: removed, not kept"
 # The elements that hold text a person typed, by JSON key: control characters in them are
@@ -81,7 +84,33 @@ def read(document: dict[str, Any], model: type[Resource]) -> Reading[Resource]:
     noted: list[Gap] = []
     resource = model.model_validate(known, context={"gaps": noted})
     resource._kept = walk.kept
-    return Reading(resource, noted + walk.gaps)
+    return Reading(resource, capped(noted + walk.gaps, resource_type))
+
+
+def capped(gaps: list[Gap], where: str) -> list[Gap]:
+    """`gaps` with at most `MOST_GAPS_OF_A_KIND` of each kind named, the rest counted in one
+    more gap of that kind on `where` (the resource): a body of 400 kB could otherwise be
+    answered with 20,000 warnings, and as many rows stored."""
+    counts = Counter(gap.kind for gap in gaps)
+    if all(count <= MOST_GAPS_OF_A_KIND for count in counts.values()):
+        return gaps
+    kept: list[Gap] = []
+    seen: Counter[GapKind] = Counter()
+    for gap in gaps:
+        seen[gap.kind] += 1
+        if seen[gap.kind] <= MOST_GAPS_OF_A_KIND:
+            kept.append(gap)
+        elif seen[gap.kind] == counts[gap.kind]:
+            more = counts[gap.kind] - MOST_GAPS_OF_A_KIND
+            kept.append(
+                Gap(
+                    gap.kind,
+                    where,
+                    f"{where}: {more} more {gap.kind.value} gaps, not listed (at most "
+                    f"{MOST_GAPS_OF_A_KIND} of a kind are named for one resource)",
+                )
+            )
+    return kept
 
 
 def known_part(document: dict[str, Any], model: type[Resource]) -> tuple[dict[str, Any], list[Gap]]:
@@ -90,7 +119,7 @@ def known_part(document: dict[str, Any], model: type[Resource]) -> tuple[dict[st
     walk = _Walk(model)
     resource_type = str(document.get("resourceType") or model.__name__)
     known = walk.split(document, model, (), resource_type, "", read_all_extensions=False)
-    return known, walk.gaps
+    return known, capped(walk.gaps, resource_type)
 
 
 def relocated(text: str, resource_type: str, where: str) -> str:
@@ -210,7 +239,7 @@ def free_text_replaced(value: Any, where: str) -> tuple[Any, list[Gap]]:
     a REPLACED_CHARACTERS gap for each string changed: for what is not read with `read` (a
     message's MessageHeader)."""
     gaps: list[Gap] = []
-    return _replaced_within(value, where, gaps), gaps
+    return _replaced_within(value, where, gaps), capped(gaps, where)
 
 
 def _replaced_within(value: Any, where: str, gaps: list[Gap]) -> Any:
@@ -311,7 +340,9 @@ def _refuse_modifier_extensions(value: Any, fhirpath: str, path: JsonPath) -> No
 
 __all__ = [
     "FREE_TEXT",
+    "MOST_GAPS_OF_A_KIND",
     "Reading",
+    "capped",
     "free_text_replaced",
     "read",
     "relocate",

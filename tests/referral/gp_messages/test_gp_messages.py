@@ -6,6 +6,7 @@ The worker does not run by itself: each test runs its delivery passes, with its 
 past the backoff, so nothing sleeps.
 """
 
+import copy
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -338,6 +339,58 @@ async def test_a_closure_as_the_person_declined_carries_the_declined_code(gp):
     assert gp_record_codes((await the_message(client, "accepted"))["message"]) == [REFERRED]
     closing = (await the_message(client, "closed"))["message"]
     assert gp_record_codes(closing) == [DECLINED]
+
+
+async def test_a_referral_the_service_cancels_is_reported_with_no_gp_code(gp):
+    client, _, _ = gp
+    request = referral("EMIS-GP-5")
+    accepted = task("t1", "accepted", accepted="2026-10-02", last_modified="2026-10-02T10:00:00Z")
+    cancelled = task(
+        "t1",
+        "cancelled",
+        accepted="2026-10-02",
+        ended="2026-10-06",
+        last_modified="2026-10-06T10:00:00Z",
+    )
+    await send_all(
+        client,
+        [
+            new(request),
+            message(request, accepted, timestamp="2026-10-02T10:01:00Z"),
+            message(request, cancelled, timestamp="2026-10-06T10:01:00Z"),
+        ],
+    )
+
+    bundle = (await the_message(client, "cancelled"))["message"]
+    task_resource = check_shape(bundle, "cancelled", "cancelled")
+    assert task_resource["executionPeriod"] == {
+        "start": "2026-10-02T00:00:00.000Z",
+        "end": "2026-10-06T00:00:00.000Z",
+    }
+    assert "statusReason" not in task_resource
+    assert gp_record_codes(bundle) == []
+    assert sorted(item["event"] for item in (await listed(client))["items"]) == [
+        "accepted",
+        "cancelled",
+    ]
+
+
+async def test_a_referral_the_referrer_cancels_is_not_reported_back_to_it(gp):
+    client, _, _ = gp
+    request = referral("EMIS-GP-6")
+    revoked = copy.deepcopy(request)
+    revoked["status"] = "revoked"
+    revoked["meta"] = {"lastUpdated": "2026-10-03T09:00:00Z"}
+    await send_all(client, [new(request), message(revoked, timestamp="2026-10-03T09:01:00Z")])
+
+    found = await client.get(
+        "/fhir/ServiceRequest",
+        params={"identifier": "https://emis.example/referral-id|EMIS-GP-6"},
+        headers=READ,
+    )
+    [entry] = found.json()["entry"]
+    assert entry["resource"]["status"] == "revoked"  # cancelled, as the referrer asked
+    assert (await listed(client))["total"] == 0
 
 
 @pytest.mark.parametrize("outage", ["down", "unreachable"])

@@ -13,6 +13,9 @@ figures come from). One message is written per event:
 - closed: Task `completed`, `statusReason` the closure reason (its group is the outcome);
   871711000000103 when the outcome is `declined` (the person declined after acceptance), no
   GP-record entry otherwise (there is no national code for the other outcomes).
+- cancelled: Task `cancelled`, when the service cancelled the referral (its Task cancelled
+  with no closure reason); no GP-record entry. A referral the referrer cancelled (its
+  ServiceRequest revoked) is not reported back: the referrer did it.
 
 NHS England's rule is that 871731000000106 is recorded only once the person accepts, so it is
 carried by the acceptance message and by no other. The codes and their displays are read from
@@ -38,7 +41,7 @@ from signpost_schemas import codes, systems
 from signpost_schemas.codes import Concept, Confidence
 from signpost_schemas.fhir import profiles
 
-Event = Literal["accepted", "declined", "closed"]
+Event = Literal["accepted", "declined", "closed", "cancelled"]
 
 # Message ids: derived from (referral, event, event date), so an event makes one message.
 _NAMESPACE: Final = uuid.UUID("0d3c5e7a-91b2-4f4e-8a51-6c2f7e9b1d30")
@@ -49,7 +52,14 @@ DECLINED: Final = "871711000000103"
 # The closure outcome (the closure reason's group) that means the person declined.
 PERSON_DECLINED_OUTCOME: Final = "declined"
 
-_TASK_STATUS: Final = {"accepted": "accepted", "declined": "rejected", "closed": "completed"}
+_TASK_STATUS: Final = {
+    "accepted": "accepted",
+    "declined": "rejected",
+    "closed": "completed",
+    "cancelled": "cancelled",
+}
+# The events that end the referral: their date is the Task's executionPeriod.end.
+_ENDING: Final = ("declined", "closed", "cancelled")
 
 
 def message_id(referral_id: str, event: Event, at: datetime | None) -> str:
@@ -139,11 +149,11 @@ def build(
     }
     if person:
         task["for"] = person
-    if summary.get("accepted_at") or event in ("declined", "closed"):
+    if summary.get("accepted_at") or event in _ENDING:
         period: dict[str, str] = {}
         if summary.get("accepted_at"):
             period["start"] = instant(summary["accepted_at"])
-        if event in ("declined", "closed"):
+        if event in _ENDING:
             period["end"] = instant(event_at)
         task["executionPeriod"] = period
     if reason is not None:

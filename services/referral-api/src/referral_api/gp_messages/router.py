@@ -29,8 +29,9 @@ RESOURCE = "GpMessage"
     operation_id="listGpMessages",
     summary="Messages back to referrers, by delivery state",
     description="The messages referral-api writes to the referrer (and so the GP record) when a "
-    "referral is accepted, declined or closed, by state (pending, sent, failing, undeliverable; "
-    "default: every state but sent) and referring organisation (`requester`, ODS code), with "
+    "referral is accepted, declined, closed or cancelled by the service, by state (pending, "
+    "sent, failing, undeliverable; default: every state but sent) and referring organisation "
+    "(`requester`, ODS code), with "
     "attempts and the last error. Only messages of referrals the caller's organisation sent or "
     "received.",
 )

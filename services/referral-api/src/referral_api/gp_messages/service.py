@@ -1,5 +1,6 @@
-"""The messages back to the referrer: written when a referral is accepted, declined or closed,
-read by the people who run the service, and brought forward to be retried.
+"""The messages back to the referrer: written when a referral is accepted, declined, closed or
+cancelled by the service, read by the people who run the service, and brought forward to be
+retried.
 
 `record_outcomes` runs in the transaction that changes the referral's lifecycle, so a message
 is written exactly when the change commits: a change that fails leaves no message, and a change
@@ -21,6 +22,7 @@ from referral_api.gp_messages.repository import (
     GpMessageRepository,
     StoredMessage,
 )
+from referral_api.lifecycle.service import CANCELLED_BY_SENDER
 from referral_api.referrals.access import Reach
 from signpost_platform.errors import BadRequest, Conflict, NotFound
 from signpost_platform.fhir.responses import instant
@@ -31,17 +33,25 @@ def events(
     previous: dict[str, Any] | None, summary: dict[str, Any]
 ) -> list[tuple[bundle.Event, datetime | None]]:
     """What a lifecycle change tells the referrer: an acceptance (the first time the referral
-    has an acceptance date), a decline, a closure (on becoming declined or closed, or a new
-    date for it), with their dates."""
+    has an acceptance date), a decline, a closure or a cancellation by the service (on
+    becoming declined, closed or cancelled, or a new date for it), with their dates. The
+    referrer's own cancellation (its ServiceRequest revoked) is not reported back to it."""
     before = previous or {}
     found: list[tuple[bundle.Event, datetime | None]] = []
     if summary.get("accepted_at") and not before.get("accepted_at"):
         found.append(("accepted", summary["accepted_at"]))
-    for event, moment in (("declined", "declined_at"), ("closed", "closed_at")):
+    ending: tuple[tuple[bundle.Event, str], ...] = (
+        ("declined", "declined_at"),
+        ("closed", "closed_at"),
+        ("cancelled", "cancelled_at"),
+    )
+    for event, moment in ending:
+        if event == "cancelled" and summary.get("sender_status") in CANCELLED_BY_SENDER:
+            continue
         if summary["status"] == event and (
             before.get("status") != event or before.get(moment) != summary.get(moment)
         ):
-            found.append((event, summary.get(moment)))  # type: ignore[arg-type]
+            found.append((event, summary.get(moment)))
     return found
 
 

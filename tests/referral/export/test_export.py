@@ -13,6 +13,7 @@ from referral_api.export.models import ExportJob
 from referral_api.export.service import claim_next, pseudonymised
 from referral_api.export.worker import ExportWorker
 from signpost_schemas import systems
+from signpost_schemas.fhir import profiles
 from tests.referral.careplans import plans
 from tests.referral.conftest import READ, WRITE
 from tests.referral.export.conftest import (
@@ -29,6 +30,7 @@ from tests.support.clients import bearer
 from tests.support.messages import journey
 
 PSEUDONYM = systems.PERSON_PSEUDONYM
+LINK = profiles.LINKED_REFERRAL_EXTENSION
 
 
 @pytest.fixture
@@ -352,3 +354,32 @@ def test_a_pseudonymised_resource_keeps_no_free_text_and_no_dangling_reference()
         "resourceType": "ServiceRequest",
         "reasonCode": [{"coding": [{"code": "2"}]}],
     }
+
+
+async def test_exported_referrals_carry_their_links_as_the_api_serves_them(
+    client: httpx.AsyncClient, worker: ExportWorker
+) -> None:
+    """A warehouse sees that one person was referred to two roles at once, as a reader does."""
+    person = NHS_NUMBERS[4]
+    for identifier, role, authored in (
+        ("LINK-1", "social-prescribing-link-worker", "2026-10-01T10:00:00Z"),
+        ("LINK-2", "care-navigator", "2026-10-05T10:00:00Z"),
+    ):
+        body = service_request(
+            identifier=identifier, nhs_number=person, role=role, authored=authored
+        )
+        assert (
+            await client.post("/fhir/ServiceRequest", json=body, headers=WRITE)
+        ).status_code == 201
+    served = (await client.get("/fhir/ServiceRequest", headers=READ)).json()["entry"]
+
+    for headers, params in ((EXPORTER, {}), (EXPORTER, {"_pseudonymise": "true"})):
+        manifest = await finished(client, worker, await kick_off(client, headers=headers, **params))
+        exported = {r["id"]: r for r in (await files(client, manifest))["ServiceRequest"]}
+
+        for entry in served:
+            links = [e for e in entry["resource"]["extension"] if e["url"] == LINK]
+            assert len(links) == 1
+            assert [
+                e for e in exported[entry["resource"]["id"]]["extension"] if e["url"] == LINK
+            ] == (links)

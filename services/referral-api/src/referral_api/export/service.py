@@ -31,10 +31,16 @@ import orjson
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from referral_api.export.repository import ExportRepository, Selection, StoredExport
+from referral_api.export.repository import (
+    ExportedRow,
+    ExportRepository,
+    Selection,
+    StoredExport,
+)
 from referral_api.export.search import ExportRequest, Group
-from referral_api.export.sources import BY_NAME, files_of
+from referral_api.export.sources import BY_NAME, ExportSource, files_of
 from referral_api.referrals.access import Reach
+from referral_api.rendering import service_request as rendering
 from referral_api.reports.facts import person_key as pseudonym_of
 from signpost_platform.auth import Caller
 from signpost_platform.errors import Issue, NotFound, SignpostError
@@ -295,9 +301,10 @@ async def _run(
                     values.update(cursor_type=following, cursor_id=None)
                 await _save(repository, job_id, attempt, values)
                 if rows:
+                    resources = await _as_served(session, source, rows, Reach(job.organisation))
                     lines = [
-                        _line(row.resource, row.person_key, job.pseudonymised, settings)
-                        for row in rows
+                        _line(resource, row.person_key, job.pseudonymised, settings)
+                        for resource, row in zip(resources, rows, strict=True)
                     ]
                     await repository.add_part(
                         job_id, resource_type, len(rows), b"".join(lines).decode()
@@ -337,6 +344,16 @@ async def _selection(job: StoredExport) -> Selection:
         kind, _, value = job.group_id.partition("-")
         receiver, role = (value, None) if kind == "organization" else (None, value)
     return Selection(job.organisation, receiver, role, job.since)
+
+
+async def _as_served(
+    session: AsyncSession, source: ExportSource, rows: list[ExportedRow], reach: Reach
+) -> list[str]:
+    """The resources as the API serves them: a ServiceRequest with its linked referrals (one
+    query per part), as `GET` shows them to the organisation the export is for."""
+    if source.resource_type != "ServiceRequest":
+        return [row.resource for row in rows]
+    return [served.decode() for served in await rendering.served(session, rows, reach)]
 
 
 def _line(resource: str, person_key: str, pseudonymise: bool, settings: RunSettings) -> bytes:

@@ -20,14 +20,13 @@ repository and calls no feature's service (an import contract checks it).
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral_api.linkage.repository import LinkageRepository, ShownLink
 from referral_api.referrals.access import Reach
-from referral_api.referrals.repository import StoredReferral
 from signpost_platform.audit import AuditEvent
 from signpost_platform.fhir.responses import instant
 from signpost_schemas import systems
@@ -251,9 +250,20 @@ def served_status(sender_status: str, lifecycle_status: str) -> str:
     return sender_status
 
 
+class StoredResource(Protocol):
+    """A stored referral as `served` reads it (`StoredReferral`, an exported row): its id and
+    its stored JSON."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def resource(self) -> str: ...
+
+
 async def served(
     session: AsyncSession,
-    stored: Sequence[StoredReferral],
+    stored: Sequence[StoredResource],
     reach: Reach,
     *,
     unlinked: bool = False,
@@ -276,7 +286,7 @@ async def served(
 
 
 def served_with(
-    stored: Sequence[StoredReferral], reach: Reach, shown: Sequence[ShownLink]
+    stored: Sequence[StoredResource], reach: Reach, shown: Sequence[ShownLink]
 ) -> list[bytes]:
     """`served`, their links already read (`linkage.repository.shown_links_of`, in the
     statement that read the referrals)."""

@@ -4,7 +4,7 @@ again over the whole scope (GROUPING SETS): a distinct count of people is not th
 groups' distinct counts."""
 
 import pytest
-from sqlalchemy import func
+from sqlalchemy import distinct, func
 
 from referral_api.reports.repository import (
     F,
@@ -36,6 +36,9 @@ def test_counts_and_sums_are_totalled_from_their_groups(measure):
         *_people(F),
         func.count(func.distinct(F.c.person_key)).filter(F.c.parallel == 1).label("p"),
         func.avg(F.c.contacts).label("mean"),
+        func.count(distinct(F.c.person_key)).label("written_apart"),
+        func.count(F.c.person_key.distinct()).label("as_a_method"),
+        func.coalesce(func.sum(F.c.dna), 1).label("not_zero_when_empty"),
         func.max(F.c.contacts).label("most"),
         (func.count() - func.coalesce(func.sum(F.c.dna), 0)).label("difference"),
     ],

@@ -32,7 +32,14 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import BindParameter, ColumnElement, FunctionFilter, Label
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import (
+    BindParameter,
+    ColumnElement,
+    FunctionFilter,
+    Label,
+    UnaryExpression,
+)
 from sqlalchemy.sql.functions import FunctionElement
 
 from referral_api.geography.models import LookupLoad
@@ -131,16 +138,91 @@ def _additive(measure: ColumnElement[Any]) -> bool:
         element = element.func
     if isinstance(element, FunctionElement) and element.name == "coalesce":
         arguments = list(element.clauses)
-        if len(arguments) != 2 or not isinstance(arguments[1], BindParameter):
+        if len(arguments) != 2 or not _is_zero(arguments[1]):
             return False
         element = arguments[0]
         if isinstance(element, FunctionFilter):
             element = element.func
     if not isinstance(element, FunctionElement) or element.name not in ("count", "sum"):
         return False
-    return not any(
-        isinstance(part, FunctionElement) and part.name == "distinct" for part in element.clauses
+    return not any(_is_distinct(part) for part in element.clauses)
+
+
+def _is_zero(value: Any) -> bool:
+    return isinstance(value, BindParameter) and value.value == 0
+
+
+def _is_distinct(part: Any) -> bool:
+    """DISTINCT, however written: `func.distinct(x)`, `distinct(x)` or `x.distinct()`."""
+    if isinstance(part, FunctionElement) and part.name == "distinct":
+        return True
+    return isinstance(part, UnaryExpression) and part.operator is operators.distinct_op
+
+
+def _name_of(measure: ColumnElement[Any]) -> str:
+    """A measure's column name (its label)."""
+    return str(measure.name) if isinstance(measure, Label) else str(measure.key)
+
+
+def _summed_groups(
+    grouped: "_Scope",
+    additive: Sequence[ColumnElement[Any]],
+    criterion: ColumnElement[bool] | None,
+    counted_once: Sequence[Label[Any]],
+) -> Any:
+    """One statement: the `additive` measures per group by a plain GROUP BY (parallel), the
+    `counted_once` ones by GROUPING SETS over the rows where `criterion` holds, joined to their
+    groups; then the total row, the additive measures summed from the groups and the others
+    from the grouping sets' total. `grouping_set` tells the total (1) from the groups (0)."""
+    names = [name for name, _ in grouped.dims]
+    dims = [expr for _, expr in grouped.dims]
+    groups = (
+        select(*(expr.label(name) for name, expr in grouped.dims), *additive)
+        .select_from(grouped.from_)
+        .where(*grouped.where)
+        .group_by(*dims)
+        .cte("report_groups")
     )
+    sums = [c for c in groups.c if c.name not in names]
+    summed = [cast(func.coalesce(func.sum(c), 0), BigInteger).label(c.name) for c in sums]
+    if criterion is None or not counted_once:
+        return union_all(
+            select(*groups.c, literal(0).label("grouping_set")),
+            select(*(null().label(n) for n in names), *summed, literal(1).label("grouping_set")),
+        )
+    once = (
+        select(
+            *(expr.label(name) for name, expr in grouped.dims),
+            *counted_once,
+            func.grouping(*dims).label("grouping_set"),
+        )
+        .select_from(grouped.from_)
+        .where(*grouped.where, criterion)
+        .group_by(func.grouping_sets(tuple_(*dims), tuple_()))
+        .cte("report_counted_once")
+    )
+    in_group, overall = once.alias("once_in_group"), once.alias("once_overall")
+    measured = [m.name for m in counted_once]
+    per_group = select(
+        *groups.c,
+        *(func.coalesce(in_group.c[name], 0).label(name) for name in measured),
+        literal(0).label("grouping_set"),
+    ).select_from(
+        groups.outerjoin(
+            in_group,
+            and_(
+                in_group.c.grouping_set == 0,
+                *(in_group.c[name].is_not_distinct_from(groups.c[name]) for name in names),
+            ),
+        )
+    )
+    total = select(
+        *(null().label(name) for name in names),
+        *summed,
+        *(func.coalesce(func.max(overall.c[name]), 0).label(name) for name in measured),
+        literal(1).label("grouping_set"),
+    ).select_from(groups.outerjoin(overall, overall.c.grouping_set != 0))  # a bit per dimension
+    return union_all(per_group, total)
 
 
 def _filtered_distinct(
@@ -165,7 +247,7 @@ def _filtered_distinct(
             return None
         inner = element.func
         if inner.name not in ("count", "sum") or not any(
-            isinstance(part, FunctionElement) and part.name == "distinct" for part in inner.clauses
+            _is_distinct(part) for part in inner.clauses
         ):
             return None
         if criterion is None:
@@ -373,10 +455,10 @@ class ReportRepository(Repository):
     async def _grouped_and_total_in_one_scan(
         self, grouped: _Scope, measures: Sequence[ColumnElement[Any]]
     ) -> tuple[list[Row], Row]:
-        """The groups and the total of `grouped_and_total`, scanning the facts in parallel where
-        PostgreSQL can: it runs a plain GROUP BY on parallel workers, GROUPING SETS in one
-        process (measured at a million referrals: completeness by source system 569 ms with
-        GROUPING SETS, 275 ms grouped in parallel).
+        """The groups and the total of `grouped_and_total` in one statement (one snapshot),
+        scanning the facts in parallel where PostgreSQL can: it runs a plain GROUP BY on
+        parallel workers, GROUPING SETS in one process (measured at a million referrals:
+        completeness by source system 569 ms with GROUPING SETS, 275 ms grouped in parallel).
 
         - Counts and sums: grouped in parallel, the total summed from the groups.
         - Distinct counts of a few rows (`COUNT(DISTINCT x) FILTER (WHERE c)`, one `c` for
@@ -388,43 +470,12 @@ class ReportRepository(Repository):
         distinct = _filtered_distinct([m for m in measures if not _additive(m)])
         if distinct is None:
             return await self._grouping_sets(grouped, measures)
-        rows, total = await self._summed_groups(grouped, additive)
-        if not distinct[1]:
-            return rows, total
-        criterion, counted_once = distinct
-        found, found_total = await self._grouping_sets(grouped, counted_once, criterion)
-        names = [name for name, _ in grouped.dims]
-        by_group = {tuple(row[name] for name in names): row for row in found}
-        zero = dict.fromkeys((m.name for m in counted_once), 0)
-        for row in rows:
-            found_row = by_group.get(tuple(row[name] for name in names), zero)
-            row.update({name: found_row[name] for name in zero})
-        total.update({name: found_total.get(name, 0) for name in zero})
-        return rows, total
-
-    async def _summed_groups(
-        self, grouped: _Scope, measures: Sequence[ColumnElement[Any]]
-    ) -> tuple[list[Row], Row]:
-        """Additive measures per group, grouped in parallel, and their total summed from the
-        groups, in one statement."""
-        names = [name for name, _ in grouped.dims]
-        found = (
-            select(*(expr.label(name) for name, expr in grouped.dims), *measures)
-            .select_from(grouped.from_)
-            .where(*grouped.where)
-            .group_by(*(expr for _, expr in grouped.dims))
-            .cte("report_groups")
-        )
-        sums = [c for c in found.c if c.name not in names]
-        statement = union_all(
-            select(*found.c, literal(0).label("grouping_set")),
-            select(
-                *(null().label(name) for name in names),
-                *(cast(func.coalesce(func.sum(c), 0), BigInteger).label(c.name) for c in sums),
-                literal(1).label("grouping_set"),
-            ),
-        )
-        return await self._split_total(statement)
+        rows, total = await self._split_total(_summed_groups(grouped, additive, *distinct))
+        # In the measures' own order, as GROUPING SETS answers them.
+        order = [name for name, _ in grouped.dims] + [_name_of(m) for m in measures]
+        return [{name: row[name] for name in order} for row in rows], {
+            name: total[name] for name in order if name in total
+        }
 
     async def _grouping_sets(
         self,

@@ -340,17 +340,24 @@ async def test_a_released_update_still_answers_its_headers_replaced_characters(c
 
 
 async def test_free_text_the_profile_does_not_read_is_kept_with_characters_replaced(client):
-    sent = pasted_text_message()
-    sent["entry"][1]["resource"]["reasonCode"][0]["comment"] = "Seen\u0000twice"
+    accepted = task("t1", "accepted", accepted="2026-10-02")
+    accepted["description"] = "Seen\u0000twice"  # FHIR R4 Task.description: kept, not read
+    sent = message(
+        emis_service_request(),
+        accepted,
+        reason_code="new",
+        patient=emis_patient(),
+        timestamp="2026-10-04T09:00:00Z",
+    )
 
     response = await send(client, sent)
 
     assert response.status_code == 200, response.text
-    assert ("replaced-characters", "Bundle.entry[1].resource.reasonCode[0].comment") in warnings(
+    assert ("replaced-characters", "Bundle.entry[3].resource.description") in warnings(
         response.json()
     )
-    [entry] = (await client.get("/fhir/ServiceRequest", headers=READ)).json()["entry"]
-    assert entry["resource"]["reasonCode"][0]["comment"] == "Seen\ufffdtwice"
+    [entry] = (await client.get("/fhir/Task", headers=READ)).json()["entry"]
+    assert entry["resource"]["description"] == "Seen\ufffdtwice"
 
 
 async def test_a_resource_names_twenty_gaps_of_a_kind_and_counts_the_rest(client, referral_app):

@@ -323,19 +323,25 @@ async def test_a_service_stopping_lets_the_pass_under_way_finish():
     assert finished == ["pass"]
 
 
-async def test_a_pass_that_outlasts_the_grace_is_cut_off():
-    started = asyncio.Event()
-    cut_off: list[bool] = []
+class EndlessPass:
+    """A pass that never finishes by itself: it says when it started and when it was cut off."""
 
-    async def one_pass() -> bool:
-        started.set()
+    def __init__(self) -> None:
+        self.started = asyncio.Event()
+        self.cut_off: list[bool] = []
+
+    async def __call__(self) -> bool:
+        self.started.set()
         try:
             await asyncio.Event().wait()  # never set
         except asyncio.CancelledError:
-            cut_off.append(True)
+            self.cut_off.append(True)
             raise
         return False
 
+
+async def test_a_pass_that_outlasts_the_grace_is_cut_off():
+    one_pass = EndlessPass()
     loop = WorkLoop(
         one_pass,
         poll_seconds=3600,
@@ -344,34 +350,23 @@ async def test_a_pass_that_outlasts_the_grace_is_cut_off():
         stop_grace_seconds=0.01,
     )
     running = asyncio.create_task(loop.run_forever())
-    await asyncio.wait_for(started.wait(), 10)
+    await asyncio.wait_for(one_pass.started.wait(), 10)
     running.cancel()
     with pytest.raises(asyncio.CancelledError):
         await asyncio.wait_for(running, 10)  # a guard only
-    assert cut_off == [True]
+    assert one_pass.cut_off == [True]
 
 
 async def test_a_second_cancel_during_the_grace_cuts_the_pass_off_at_once():
-    started = asyncio.Event()
-    cut_off: list[bool] = []
-
-    async def one_pass() -> bool:
-        started.set()
-        try:
-            await asyncio.Event().wait()  # never set
-        except asyncio.CancelledError:
-            cut_off.append(True)
-            raise
-        return False
-
+    one_pass = EndlessPass()
     loop = WorkLoop(
         one_pass, poll_seconds=3600, logger=logging.getLogger("tests.loop"), failure_message="oops"
     )
     running = asyncio.create_task(loop.run_forever())
-    await asyncio.wait_for(started.wait(), 10)
+    await asyncio.wait_for(one_pass.started.wait(), 10)
     running.cancel()
     await asyncio.sleep(0)  # now waiting out the grace (10 s)
     running.cancel()
     with pytest.raises(asyncio.CancelledError):
         await asyncio.wait_for(running, 5)  # a guard only: well inside the grace
-    assert cut_off == [True]
+    assert one_pass.cut_off == [True]

@@ -98,8 +98,8 @@ async def check_body(request: Request) -> None:
         return
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     fhir = is_fhir_path(request.url.path)
-    free_text = getattr(getattr(request.scope.get("route"), "endpoint", None), _KEEPS_FREE_TEXT, 0)
-    skipped = FREE_TEXT if free_text else frozenset()
+    endpoint = getattr(request.scope.get("route"), "endpoint", None)
+    skipped = FREE_TEXT if getattr(endpoint, _KEEPS_FREE_TEXT, False) else frozenset()
     if content_type in _NDJSON:
         for number, line in enumerate(body.splitlines(), start=1):
             if line.strip():
@@ -108,14 +108,17 @@ async def check_body(request: Request) -> None:
         content_type.endswith("+json")
     ):
         _check_json(body, fhir, "", skipped)
-    if b"\x00" in body:
-        raise BadRequest("the body contains a NUL character", issue_code="value")
+    _refuse_raw_nul(body)
 
 
 def check_fhir_json(body: bytes, *, keeps_free_text: bool) -> None:
     """The checks `check_body` makes of a FHIR JSON body, for one that does not arrive as a
     request (a row of a bulk import): 400 (BadRequest) naming what cannot be stored."""
     _check_json(body, True, "", FREE_TEXT if keeps_free_text else frozenset())
+    _refuse_raw_nul(body)
+
+
+def _refuse_raw_nul(body: bytes) -> None:
     if b"\x00" in body:
         raise BadRequest("the body contains a NUL character", issue_code="value")
 

@@ -136,20 +136,22 @@ def _additive(measure: ColumnElement[Any]) -> bool:
     element: Any = measure.element if isinstance(measure, Label) else measure
     if isinstance(element, FunctionFilter):
         element = element.func
-    if isinstance(element, FunctionElement) and element.name == "coalesce":
-        arguments = list(element.clauses)
-        if len(arguments) != 2 or not _is_zero(arguments[1]):
-            return False
-        element = arguments[0]
-        if isinstance(element, FunctionFilter):
-            element = element.func
+    element = _uncoalesced(element)
+    if isinstance(element, FunctionFilter):
+        element = element.func
     if not isinstance(element, FunctionElement) or element.name not in ("count", "sum"):
         return False
     return not any(_is_distinct(part) for part in element.clauses)
 
 
-def _is_zero(value: Any) -> bool:
-    return isinstance(value, BindParameter) and value.value == 0
+def _uncoalesced(element: Any) -> Any:
+    """The aggregate inside `COALESCE(aggregate, 0)`; `element` itself if it is no COALESCE;
+    None for a COALESCE of anything else (its value on no rows is not 0)."""
+    if not (isinstance(element, FunctionElement) and element.name == "coalesce"):
+        return element
+    arguments = list(element.clauses)
+    zero = isinstance(arguments[-1], BindParameter) and arguments[-1].value == 0
+    return arguments[0] if len(arguments) == 2 and zero else None
 
 
 def _is_distinct(part: Any) -> bool:
@@ -236,13 +238,8 @@ def _filtered_distinct(
     for measure in measures:
         if not isinstance(measure, Label):
             return None
-        element: Any = measure.element
-        coalesced = isinstance(element, FunctionElement) and element.name == "coalesce"
-        if coalesced:
-            arguments = list(element.clauses)
-            if len(arguments) != 2 or not isinstance(arguments[1], BindParameter):
-                return None
-            element = arguments[0]
+        coalesced = _uncoalesced(measure.element) is not measure.element
+        element: Any = _uncoalesced(measure.element)
         if not isinstance(element, FunctionFilter) or element.criterion is None:
             return None
         inner = element.func
@@ -254,7 +251,7 @@ def _filtered_distinct(
             criterion = element.criterion
         elif not element.criterion.compare(criterion):
             return None
-        plain: Any = func.coalesce(inner, arguments[1]) if coalesced else inner
+        plain: Any = func.coalesce(inner, 0) if coalesced else inner
         unfiltered.append(plain.label(measure.name))
     return criterion, unfiltered
 

@@ -17,7 +17,8 @@ fields, recursively) and splits it:
 - free text a person typed (`FREE_TEXT`: a reason's `text`, a `display`, a `note`'s text, a
   `description`, ...) holding a character a FHIR string cannot hold (below U+0020 but tab,
   carriage return and line feed: what EMIS and Rio exports carry from pasted documents) is kept
-  with each such character replaced, as `replace_control_characters` says, and named by a
+  with each such character replaced (a vertical tab or form feed by a line feed, any other by
+  U+FFFD), and named by a
   REPLACED_CHARACTERS gap. Identifiers, codes and other structured strings are not free text:
   a control character there still refuses the request (`signpost_platform.bodies`).
 
@@ -53,14 +54,14 @@ FREE_TEXT = frozenset(
 # tab, carriage return and line feed. A vertical tab and a form feed are line breaks.
 CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _LINE_BREAKS = frozenset("\x0b\x0c")
-REPLACEMENT = "\ufffd"
+_REPLACEMENT = "\ufffd"
 
 
-def replace_control_characters(text: str) -> str:
+def _replace_control_characters(text: str) -> str:
     """`text` with each character a FHIR string cannot hold replaced: a vertical tab or form
     feed by a line feed, any other by U+FFFD (the Unicode replacement character)."""
     return CONTROL_CHARACTERS.sub(
-        lambda found: "\n" if found.group() in _LINE_BREAKS else REPLACEMENT, text
+        lambda found: "\n" if found.group() in _LINE_BREAKS else _REPLACEMENT, text
     )
 
 
@@ -84,10 +85,10 @@ def read(document: dict[str, Any], model: type[Resource]) -> Reading[Resource]:
     noted: list[Gap] = []
     resource = model.model_validate(known, context={"gaps": noted})
     resource._kept = walk.kept
-    return Reading(resource, capped(noted + walk.gaps, resource_type))
+    return Reading(resource, _capped(noted + walk.gaps, resource_type))
 
 
-def capped(gaps: list[Gap], where: str) -> list[Gap]:
+def _capped(gaps: list[Gap], where: str) -> list[Gap]:
     """`gaps` with at most `MOST_GAPS_OF_A_KIND` of each kind named, the rest counted in one
     more gap of that kind on `where` (the resource): a body of 400 kB could otherwise be
     answered with 20,000 warnings, and as many rows stored."""
@@ -119,7 +120,7 @@ def known_part(document: dict[str, Any], model: type[Resource]) -> tuple[dict[st
     walk = _Walk(model)
     resource_type = str(document.get("resourceType") or model.__name__)
     known = walk.split(document, model, (), resource_type, "", read_all_extensions=False)
-    return known, capped(walk.gaps, resource_type)
+    return known, _capped(walk.gaps, resource_type)
 
 
 def relocated(text: str, resource_type: str, where: str) -> str:
@@ -239,7 +240,7 @@ def free_text_replaced(value: Any, where: str) -> tuple[Any, list[Gap]]:
     a REPLACED_CHARACTERS gap for each string changed: for what is not read with `read` (a
     message's MessageHeader)."""
     gaps: list[Gap] = []
-    return _replaced_within(value, where, gaps), capped(gaps, where)
+    return _replaced_within(value, where, gaps), _capped(gaps, where)
 
 
 def _replaced_within(value: Any, where: str, gaps: list[Gap]) -> Any:
@@ -271,7 +272,7 @@ def _replaced(value: Any, where: str, gaps: list[Gap]) -> Any:
             "tab or form feed by a line feed, any other by U+FFFD); a FHIR string cannot hold them",
         )
     )
-    return replace_control_characters(value)
+    return _replace_control_characters(value)
 
 
 def _read_extensions(key: str, model: type[BaseModel], read_all: bool) -> frozenset[str] | None:
@@ -342,9 +343,7 @@ __all__ = [
     "FREE_TEXT",
     "MOST_GAPS_OF_A_KIND",
     "Reading",
-    "capped",
     "free_text_replaced",
     "read",
     "relocate",
-    "replace_control_characters",
 ]

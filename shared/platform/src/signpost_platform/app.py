@@ -13,15 +13,14 @@ from signpost_platform.auth import Authenticator
 from signpost_platform.bodies import check_body
 from signpost_platform.collector import serving_collector
 from signpost_platform.db import Database
+from signpost_platform.envelope import RequestEnvelopeMiddleware
 from signpost_platform.errors import install_error_handlers
 from signpost_platform.logging import configure_logging
-from signpost_platform.metrics import MetricsMiddleware
 from signpost_platform.metrics import router as metrics_router
 from signpost_platform.middleware import (
     AcceptMiddleware,
     BodySizeLimitMiddleware,
     ConditionalGetMiddleware,
-    CorrelationMiddleware,
     HeadMiddleware,
 )
 from signpost_platform.migrations import head_revisions, known_revisions
@@ -32,9 +31,9 @@ from signpost_platform.openapi_docs import (
 )
 from signpost_platform.openapi_links import Links, register_links
 from signpost_platform.parameters import check_parameters
-from signpost_platform.security import RateLimitMiddleware, SecurityHeadersMiddleware
+from signpost_platform.security import RateLimitMiddleware
 from signpost_platform.settings import ServiceSettings
-from signpost_platform.tracing import TracingMiddleware, configure_tracing
+from signpost_platform.tracing import configure_tracing
 
 # Answers smaller than this go uncompressed: compressing them saves less than it costs.
 GZIP_MINIMUM_BYTES = 1024
@@ -101,8 +100,8 @@ def create_app(
         version=version,
         description=description,
         lifespan=lifespan,
-        # Traces, metrics and access logs come from the middleware below (TracingMiddleware's
-        # server span, MetricsMiddleware, CorrelationMiddleware). FastAPI's own telemetry would
+        # Traces, metrics and access logs come from the middleware below (the server span,
+        # metrics and access log of RequestEnvelopeMiddleware). FastAPI's own telemetry would
         # start a second server span per request and spans around each dependency and the
         # endpoint as soon as a tracer provider is installed (configure_tracing installs one).
         telemetry={"tracing": False, "metrics": False, "logs": False},
@@ -123,8 +122,9 @@ def create_app(
     app.state.settings = settings
     app.state.wider_scopes = tuple(wider_scopes)
     install_error_handlers(app)
-    # Outermost last: tracing → correlation/access log → metrics → HEAD as GET → gzip → headers
-    # → rate limit → body cap → conditional reads (304) → FHIR content negotiation (406).
+    # Outermost last: the envelope (trace, correlation id, access log, metrics, security headers)
+    # → HEAD as GET → gzip → rate limit → body cap → conditional reads (304) → FHIR content
+    # negotiation (406).
     app.add_middleware(AcceptMiddleware)
     app.add_middleware(ConditionalGetMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
@@ -133,12 +133,9 @@ def create_app(
         per_minute=settings.rate_limit_per_minute,
         burst=settings.rate_limit_burst,
     )
-    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES)
     app.add_middleware(HeadMiddleware)
-    app.add_middleware(MetricsMiddleware, service=service_name)
-    app.add_middleware(CorrelationMiddleware)
-    app.add_middleware(TracingMiddleware, service=service_name)
+    app.add_middleware(RequestEnvelopeMiddleware, service=service_name)
     app.include_router(health.router)
     app.include_router(smart.router)
     app.include_router(metrics_router)

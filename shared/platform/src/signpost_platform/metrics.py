@@ -6,7 +6,6 @@ Services add their own metrics (outbox depth and age, ingest lag) with `promethe
 """
 
 import os
-import time
 
 from fastapi import APIRouter
 from prometheus_client import (
@@ -20,9 +19,7 @@ from prometheus_client import (
 )
 from prometheus_client import REGISTRY as DEFAULT_REGISTRY
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from signpost_platform.middleware import HttpMiddleware, on_response_start
+from starlette.types import Scope
 
 REQUESTS = Counter(
     "signpost_http_requests_total",
@@ -80,27 +77,11 @@ async def metrics() -> Response:
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
-class MetricsMiddleware(HttpMiddleware):
-    """Counts and times every request by its route template (never by raw path or query)."""
-
-    def __init__(self, app: ASGIApp, service: str) -> None:
-        super().__init__(app)
-        self.service = service
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        started = time.perf_counter()
-        status = 500
-
-        def record_status(message: Message) -> None:
-            nonlocal status
-            status = message["status"]
-
-        try:
-            await self.app(scope, receive, on_response_start(send, record_status))
-        finally:
-            route = getattr(scope.get("route"), "path", None) or "unmatched"
-            method = scope["method"]
-            REQUESTS.labels(self.service, method, route, str(status)).inc()
-            LATENCY.labels(self.service, method, route).observe(time.perf_counter() - started)
-            if status >= 500:
-                ERRORS.labels(self.service, route).inc()
+def record_request(service: str, scope: Scope, status: int, seconds: float) -> None:
+    """Count and time a request by its route template (never by raw path or query)."""
+    route = getattr(scope.get("route"), "path", None) or "unmatched"
+    method = scope["method"]
+    REQUESTS.labels(service, method, route, str(status)).inc()
+    LATENCY.labels(service, method, route).observe(seconds)
+    if status >= 500:
+        ERRORS.labels(service, route).inc()

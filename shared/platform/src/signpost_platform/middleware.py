@@ -1,8 +1,7 @@
-"""Pure ASGI middleware: correlation ids with access logging, the request body cap, HEAD,
-conditional reads (304) and content negotiation (406) as HTTP and FHIR clients expect them."""
+"""Pure ASGI middleware: the request body cap, HEAD, conditional reads (304) and content
+negotiation (406) as HTTP and FHIR clients expect them (each request's envelope of trace,
+correlation id, access log, metrics and security headers is `signpost_platform.envelope`)."""
 
-import logging
-import time
 from collections.abc import Callable
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -17,9 +16,6 @@ from signpost_platform.errors import (
     is_fhir_path,
     render_error,
 )
-from signpost_platform.logging import accept_correlation_id, correlation_id
-
-access_log = logging.getLogger("signpost.access")
 
 
 class HttpMiddleware:
@@ -52,42 +48,6 @@ def on_response_start(send: Send, start: Callable[[Message], None]) -> Send:
         await send(message)
 
     return send_started
-
-
-class CorrelationMiddleware(HttpMiddleware):
-    """Reads or makes the correlation id, echoes it, and logs one line per request.
-
-    The id comes from `X-Correlation-Id`, else `X-Request-Id` (BaRS sends both), else a new UUID.
-    """
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        cid = accept_correlation_id(headers.get("x-correlation-id"), headers.get("x-request-id"))
-        token = correlation_id.set(cid)
-        started = time.perf_counter()
-        status = 500
-
-        def echo_id(message: Message) -> None:
-            nonlocal status
-            status = message["status"]
-            message["headers"] = [
-                *message.get("headers", []),
-                (b"x-correlation-id", cid.encode("latin-1")),
-            ]
-
-        try:
-            await self.app(scope, receive, on_response_start(send, echo_id))
-        finally:
-            access_log.info(
-                "request",
-                extra={
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                },
-            )
-            correlation_id.reset(token)
 
 
 class _BodyTooLarge(Exception):

@@ -1,4 +1,4 @@
-"""Security headers on every response, and per-client rate limits with 429 + Retry-After.
+"""Security headers for every response, and per-client rate limits with 429 + Retry-After.
 
 Rate limits here are per process (a token bucket per client); in production the NHS API
 platform's quotas sit in front, and these limits stop one client from exhausting a replica.
@@ -9,11 +9,11 @@ import math
 import time
 from dataclasses import dataclass
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from signpost_platform.auth import bearer_token
 from signpost_platform.errors import Issue, SignpostError, render_error
-from signpost_platform.middleware import HttpMiddleware, on_response_start
+from signpost_platform.middleware import HttpMiddleware
 
 _API_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -27,18 +27,12 @@ _CSP_API = (b"content-security-policy", b"default-src 'none'; frame-ancestors 'n
 _DOCS_PATHS = ("/docs", "/redoc")
 
 
-class SecurityHeadersMiddleware(HttpMiddleware):
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        is_docs = scope["path"].startswith(_DOCS_PATHS)
-
-        def add_headers(message: Message) -> None:
-            present = {key.lower() for key, _ in message.get("headers", [])}
-            extra = [(k, v) for k, v in _API_HEADERS if k not in present]
-            if not is_docs and _CSP_API[0] not in present:
-                extra.append(_CSP_API)
-            message["headers"] = [*message.get("headers", []), *extra]
-
-        await self.app(scope, receive, on_response_start(send, add_headers))
+def security_headers(path: str, present: set[bytes]) -> list[tuple[bytes, bytes]]:
+    """The security headers an answer to `path` adds to those `present` (lower-case names)."""
+    extra = [(k, v) for k, v in _API_HEADERS if k not in present]
+    if not path.startswith(_DOCS_PATHS) and _CSP_API[0] not in present:
+        extra.append(_CSP_API)
+    return extra
 
 
 @dataclass

@@ -2,12 +2,15 @@
 
 Every request runs in a server span continuing the caller's trace; outbound calls made with
 `traced_client()` carry the current trace on, so a screening → referral hand-off is one trace.
-Spans are exported only when an exporter is configured (`OTEL_EXPORTER_OTLP_ENDPOINT` with the
-`opentelemetry-exporter-otlp` package installed); otherwise they only propagate.
+Spans are recorded and exported only when an exporter is configured (`OTEL_EXPORTER_OTLP_ENDPOINT`
+with the `opentelemetry-exporter-otlp` package installed); otherwise a request's span is only
+carried on (a span id of its own in the caller's trace, or in a new one), which costs a request
+a fraction of what a recorded span does.
 """
 
 import logging
 import os
+from contextlib import AbstractContextManager
 from typing import Any
 
 import httpx
@@ -15,58 +18,76 @@ from opentelemetry import propagate, trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
-from opentelemetry.trace import SpanKind
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from signpost_platform.middleware import HttpMiddleware, on_response_start
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
+from opentelemetry.trace import NonRecordingSpan, Span, SpanContext, SpanKind, TraceFlags
+from starlette.types import Scope
 
 logger = logging.getLogger("signpost.tracing")
 _configured = False
+# Whether spans are recorded (an exporter is installed): set once per process.
+_recording = False
+_ids = RandomIdGenerator()
 
 
 def configure_tracing(service: str) -> None:
-    """Install a tracer provider once per process (and an OTLP exporter if configured)."""
-    global _configured
+    """Install a tracer provider and an OTLP exporter, once per process, when one is configured."""
+    global _configured, _recording
     if _configured:
         return
-    provider = TracerProvider(resource=Resource.create({"service.name": f"signpost-{service}"}))
-    if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
-        try:
-            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-        except ImportError:
-            logger.warning(
-                "OTEL_EXPORTER_OTLP_ENDPOINT is set but opentelemetry-exporter-otlp "
-                "is not installed: spans are not exported"
-            )
-        else:
-            provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
-    trace.set_tracer_provider(provider)
     _configured = True
+    if not os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+        return
+    try:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    except ImportError:
+        logger.warning(
+            "OTEL_EXPORTER_OTLP_ENDPOINT is set but opentelemetry-exporter-otlp "
+            "is not installed: spans are not exported"
+        )
+        return
+    provider = TracerProvider(resource=Resource.create({"service.name": f"signpost-{service}"}))
+    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    trace.set_tracer_provider(provider)
+    _recording = True
 
 
-class TracingMiddleware(HttpMiddleware):
-    def __init__(self, app: ASGIApp, service: str) -> None:
-        super().__init__(app)
-        self.tracer = trace.get_tracer(f"signpost.{service}")
+def carried_span(parent: SpanContext) -> AbstractContextManager[Span]:
+    """A server span that is carried on but not recorded, made current: the caller's trace (or a
+    new one) with a span id of its own, flagged sampled unless the caller's was not (as the
+    SDK's default sampler, ParentBased(ALWAYS_ON), flags a recorded span)."""
+    if parent.is_valid:
+        trace_id, flags, state = parent.trace_id, parent.trace_flags, parent.trace_state
+    else:
+        trace_id, flags, state = _ids.generate_trace_id(), TraceFlags(TraceFlags.SAMPLED), None
+    context = SpanContext(
+        trace_id, _ids.generate_span_id(), is_remote=False, trace_flags=flags, trace_state=state
+    )
+    return trace.use_span(NonRecordingSpan(context))
 
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        carrier = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        context = propagate.extract(carrier)
-        with self.tracer.start_as_current_span(
-            f"{scope['method']} {scope['path']}", context=context, kind=SpanKind.SERVER
-        ) as span:
-            span.set_attribute("http.request.method", scope["method"])
 
-            def add_trace(message: Message) -> None:
-                span.set_attribute("http.response.status_code", message["status"])
-                outgoing: dict[str, str] = {}
-                propagate.inject(outgoing)
-                message["headers"] = [
-                    *message.get("headers", []),
-                    *((k.encode(), v.encode()) for k, v in outgoing.items()),
-                ]
+def server_span(
+    tracer: trace.Tracer, scope: Scope, headers: dict[str, str]
+) -> AbstractContextManager[Span]:
+    """The request's server span, made current: continuing the trace its `headers` (lower-case
+    names) carry; recorded by `tracer` only when spans are exported (`carried_span` if not)."""
+    context = propagate.extract(headers)
+    if not _recording:
+        return carried_span(trace.get_current_span(context).get_span_context())
+    return tracer.start_as_current_span(
+        f"{scope['method']} {scope['path']}",
+        context=context,
+        kind=SpanKind.SERVER,
+        attributes={"http.request.method": scope["method"]},
+    )
 
-            await self.app(scope, receive, on_response_start(send, add_trace))
+
+def trace_headers(span: Span, status: int) -> list[tuple[bytes, bytes]]:
+    """The headers that carry the current trace to the caller (`traceparent`), `status` noted
+    on `span`."""
+    span.set_attribute("http.response.status_code", status)
+    outgoing: dict[str, str] = {}
+    propagate.inject(outgoing)
+    return [(k.encode(), v.encode()) for k, v in outgoing.items()]
 
 
 async def _inject_trace(request: httpx.Request) -> None:

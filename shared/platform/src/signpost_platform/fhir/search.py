@@ -535,10 +535,13 @@ def page_links(
     """self, first, previous and next links for an offset-paged search: the parameters it used
     (not those it ignored), with the page size it served."""
 
+    used = urlencode([(k, v) for k, v in search.used if k not in ("_offset", "_count")])
+    prefix = (
+        f"{base_url}?{used}&_count={search.count}" if used else f"{base_url}?_count={search.count}"
+    )
+
     def url(offset: int) -> str:
-        params = [(k, v) for k, v in search.used if k not in ("_offset", "_count")]
-        params += [("_count", str(search.count)), ("_offset", str(offset))]
-        return f"{base_url}?{urlencode(params)}"
+        return f"{prefix}&_offset={offset}"
 
     links = [{"relation": "self", "url": url(search.offset)}]
     if search.summary == "count":

@@ -7,6 +7,7 @@ translation), which is private: these tests are what holds it to that use when S
 upgraded.
 """
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -206,3 +207,57 @@ async def test_a_connection_lost_mid_request_is_unavailable_and_replaced(databas
     async with database.sessionmaker() as session:
         ((new_pid,),) = await backend_pid.fetch(session, {"zero": 0})
     assert new_pid != pid
+
+
+@pytest.mark.postgres_only
+async def test_a_read_session_runs_each_statement_on_a_connection_it_gives_straight_back(database):
+    """No session transaction is begun and no connection is held between statements, so a read
+    holds at most one connection, and only while its statement runs."""
+    pool = database.engine.pool
+    async with database.read_sessionmaker() as session:
+        await INSERT_NOTE.fetch(session, {"id": "n-1", "body": "audit"})
+        assert not session.in_transaction()
+        assert pool.checkedout() == 0  # type: ignore[attr-defined]
+        with pytest.raises(IntegrityError):
+            await INSERT_NOTE.fetch(session, {"id": "n-1", "body": "again"})
+        assert pool.checkedout() == 0  # type: ignore[attr-defined]
+
+    assert await stored(database) == {"n-1": "<AUDIT>"}
+
+
+@pytest.mark.postgres_only
+async def test_a_read_session_statement_cancelled_part_way_does_not_spoil_the_pool(database):
+    """A client that goes away cancels its request mid-statement: the connection is closed,
+    not given back with the statement still running on it."""
+    sleep = DriverStatement(text("SELECT pg_sleep(:seconds)"))
+    async with database.read_sessionmaker() as session:
+        running = asyncio.create_task(sleep.fetch(session, {"seconds": 30}))
+        await asyncio.sleep(0.3)
+        running.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await running
+
+    async with database.read_sessionmaker() as session:
+        assert [tuple(row) for row in await sleep.fetch(session, {"seconds": 0})] == [(None,)]
+    assert database.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+@pytest.mark.postgres_only
+async def test_a_connection_lost_under_a_read_session_is_unavailable_and_replaced(database):
+    backend_pid = DriverStatement(text("SELECT pg_backend_pid() + :zero"))
+    async with database.read_sessionmaker() as session:
+        ((pid,),) = await backend_pid.fetch(session, {"zero": 0})
+    async with database.engine.connect() as other:
+        await other.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid})
+    pids = []
+    for _ in range(database.engine.pool.size() + 1):  # type: ignore[attr-defined]
+        async with database.read_sessionmaker() as session:
+            try:
+                ((new_pid,),) = await backend_pid.fetch(session, {"zero": 0})
+            except DBAPIError as error:
+                assert error.connection_invalidated
+                assert database_unavailable(error)
+            else:
+                pids.append(new_pid)
+
+    assert pids and pid not in pids

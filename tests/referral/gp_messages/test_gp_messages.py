@@ -393,6 +393,35 @@ async def test_a_referral_the_referrer_cancels_is_not_reported_back_to_it(gp):
     assert (await listed(client))["total"] == 0
 
 
+async def test_the_services_cancellation_is_reported_once_the_referrer_takes_back_its_own(gp):
+    """The referrer revokes, the service cancels too, then the referrer re-activates: the
+    cancellation that stands is the service's, and the referrer is told of it."""
+    client, _, _ = gp
+    request = referral("EMIS-GP-7")
+    revoked = copy.deepcopy(request)
+    revoked["status"] = "revoked"
+    revoked["meta"] = {"lastUpdated": "2026-10-03T09:00:00Z"}
+    reactivated = copy.deepcopy(request)
+    reactivated["meta"] = {"lastUpdated": "2026-10-08T09:00:00Z"}
+    cancelled = task("t1", "cancelled", ended="2026-10-06", last_modified="2026-10-06T10:00:00Z")
+    await send_all(
+        client,
+        [
+            new(request),
+            message(revoked, timestamp="2026-10-03T09:01:00Z"),
+            message(revoked, cancelled, timestamp="2026-10-06T10:01:00Z"),
+        ],
+    )
+    assert (await listed(client))["total"] == 0  # the referrer's own cancellation
+
+    await send_all(client, [message(reactivated, cancelled, timestamp="2026-10-08T09:01:00Z")])
+
+    bundle = (await the_message(client, "cancelled"))["message"]
+    task_resource = check_shape(bundle, "cancelled", "cancelled")
+    assert task_resource["executionPeriod"]["end"] == "2026-10-06T00:00:00.000Z"
+    assert [item["event"] for item in (await listed(client))["items"]] == ["cancelled"]
+
+
 @pytest.mark.parametrize("outage", ["down", "unreachable"])
 async def test_a_message_is_retried_while_the_endpoint_is_down_and_delivered_once_it_is_up(
     gp, clock, outage

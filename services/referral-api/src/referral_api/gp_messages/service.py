@@ -46,13 +46,23 @@ def events(
         ("cancelled", "cancelled_at"),
     )
     for event, moment in ending:
-        if event == "cancelled" and summary.get("sender_status") in CANCELLED_BY_SENDER:
-            continue
-        if summary["status"] == event and (
-            before.get("status") != event or before.get(moment) != summary.get(moment)
+        if (
+            summary["status"] == event
+            and _reported(event, summary)
+            and (
+                not (before.get("status") == event and _reported(event, before))
+                or before.get(moment) != summary.get(moment)
+            )
         ):
             found.append((event, summary.get(moment)))
     return found
+
+
+def _reported(event: bundle.Event, summary: dict[str, Any]) -> bool:
+    """Whether `event` is one to tell the referrer of: not while the referral stands cancelled
+    by the referrer itself (so a service's cancellation that stands once the referrer takes its
+    own back is told then)."""
+    return event != "cancelled" or summary.get("sender_status") not in CANCELLED_BY_SENDER
 
 
 async def record_outcomes(

@@ -261,3 +261,34 @@ async def test_a_connection_lost_under_a_read_session_is_unavailable_and_replace
                 pids.append(new_pid)
 
     assert pids and pid not in pids
+
+
+@pytest.mark.postgres_only
+async def test_read_sessions_over_the_pools_size_close_the_connections_it_does_not_keep(
+    database,
+):
+    """Reads beyond the pool's size run on overflow connections; each is closed when its
+    statement is done, so bursts of reads never leave more connections open than the pool."""
+    backends = text(
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    )
+    # Autocommit: in a transaction pg_stat_activity answers from the snapshot it first took.
+    autocommit = database.engine.execution_options(isolation_level="AUTOCOMMIT")
+    async with autocommit.connect() as admin:
+        before = (await admin.execute(backends)).scalar_one()
+        small = Database(database.url, pool_size=1, max_overflow=4)
+        sleep = DriverStatement(text("SELECT pg_sleep(:seconds)"))
+
+        async def read() -> None:
+            async with small.read_sessionmaker() as session:
+                await sleep.fetch(session, {"seconds": 0.05})
+
+        try:
+            for _ in range(3):
+                await asyncio.gather(*(read() for _ in range(5)))
+            after = (await admin.execute(backends)).scalar_one()
+        finally:
+            await small.dispose()
+
+    assert after <= before + 1  # the small pool keeps one

@@ -49,7 +49,8 @@ async def test_an_unexported_span_without_a_caller_starts_a_sampled_trace():
     first, second = await _get(app, {}), await _get(app, {})
 
     _, trace_id, span_id, flags = first.headers["traceparent"].split("-")
-    assert int(trace_id, 16) != 0 and int(span_id, 16) != 0 and flags == "01"
+    # Sampled, its trace id made at random: as the SDK's default sampler flags a new trace.
+    assert int(trace_id, 16) != 0 and int(span_id, 16) != 0 and flags == "03"
     assert first.json() == {"trace_id": trace_id}
     assert second.headers["traceparent"].split("-")[1] != trace_id
 
@@ -71,3 +72,21 @@ async def test_an_exported_span_is_recorded_in_the_callers_trace(monkeypatch):
     assert format(span.parent.span_id, "016x") == CALLER_SPAN
     assert span.attributes["http.response.status_code"] == 200
     assert response.headers["traceparent"].split("-")[2] == format(span.context.span_id, "016x")
+
+
+async def test_a_configured_sampler_decides_even_when_nothing_is_exported(monkeypatch):
+    installed: list[TracerProvider] = []
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER", "always_off")
+    for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(tracing, "_configured", False)
+    monkeypatch.setattr(tracing, "_recording", False)
+    monkeypatch.setattr(tracing.trace, "set_tracer_provider", installed.append)
+
+    tracing.configure_tracing("test")
+
+    (provider,) = installed
+    app = _traced_app()
+    app.tracer = provider.get_tracer("test")
+    response = await _get(app, {})
+    assert response.headers["traceparent"].split("-")[3] == "02"  # not sampled

@@ -5,7 +5,7 @@ import pytest
 from starlette.requests import Request
 
 from referral_api.config import ReferralSettings
-from signpost_platform.urls import base_url
+from signpost_platform.urls import _request_base, base_url
 
 
 class _App:
@@ -39,3 +39,21 @@ def test_the_base_url_is_starlettes_for_the_request(scheme, host, server, root_p
 
     assert base_url(request) == str(request.base_url).rstrip("/")
     assert base_url(request) == base_url(Request(dict(scope)))  # and again, from what it kept
+
+
+def test_a_host_header_too_long_for_a_host_name_is_answered_but_not_kept():
+    host = b"h" * 4096
+    scope = {
+        "type": "http",
+        "app": _App,
+        "scheme": "http",
+        "server": ("10.0.0.1", 80),
+        "path": "/fhir/ServiceRequest",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", host)],
+    }
+    kept = _request_base.cache_info().currsize
+
+    assert base_url(Request(scope)) == str(Request(scope).base_url).rstrip("/")
+    assert _request_base.cache_info().currsize == kept

@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.types import TypeDecorator
+from sqlalchemy.util import greenlet_spawn
 
 from signpost_schemas.dates import as_utc
 
@@ -365,7 +366,8 @@ class DriverStatement:
     async def _fetch_pooled(self, engine: AsyncEngine, params: Mapping[str, Any]) -> list[Any]:
         """The statement run on a connection of its own from `engine`'s pool, outside any
         transaction (PostgreSQL's own for the one statement); the connection is given back
-        (asyncpg cancels a statement cancelled part way on the server, so it is fit to reuse)."""
+        (asyncpg cancels a statement cancelled part way on the server, so it is fit to reuse);
+        one over the pool's size is closed."""
         pooled = await engine.raw_connection()
 
         async def invalidate(error: BaseException) -> None:
@@ -374,7 +376,9 @@ class DriverStatement:
         try:
             return await self._run(engine.dialect, pooled, params, invalidate)
         finally:
-            pooled.close()
+            # In SQLAlchemy's greenlet: a connection the pool does not keep (one over its size)
+            # is closed, which awaits the driver.
+            await greenlet_spawn(pooled.close)
 
     async def _run(
         self,

@@ -24,41 +24,53 @@ from starlette.types import Scope
 
 logger = logging.getLogger("signpost.tracing")
 _configured = False
-# Whether spans are recorded (an exporter is installed): set once per process.
+# Whether spans are made by the SDK (recorded, sampled as configured): set once per process.
 _recording = False
 _ids = RandomIdGenerator()
+# Where spans are exported to (the OTLP exporter reads either).
+_EXPORT_SETTINGS = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
 
 
 def configure_tracing(service: str) -> None:
-    """Install a tracer provider and an OTLP exporter, once per process, when one is configured."""
+    """Install the SDK's tracer provider once per process, with an OTLP exporter, when spans are
+    exported or a sampler is configured (`OTEL_TRACES_SAMPLER`); otherwise spans are carried
+    (`carried_span`)."""
     global _configured, _recording
     if _configured:
         return
     _configured = True
-    if not os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
-        return
-    try:
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-    except ImportError:
-        logger.warning(
-            "OTEL_EXPORTER_OTLP_ENDPOINT is set but opentelemetry-exporter-otlp "
-            "is not installed: spans are not exported"
-        )
+    exported = any(os.environ.get(name) for name in _EXPORT_SETTINGS)
+    if not exported and not os.environ.get("OTEL_TRACES_SAMPLER"):
         return
     provider = TracerProvider(resource=Resource.create({"service.name": f"signpost-{service}"}))
-    provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    if exported:
+        try:
+            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+        except ImportError:
+            logger.warning(
+                "an OTLP endpoint is set but opentelemetry-exporter-otlp is not installed: "
+                "spans are not exported"
+            )
+        else:
+            provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     trace.set_tracer_provider(provider)
     _recording = True
 
 
+# The flags the SDK's default sampler, ParentBased(ALWAYS_ON), gives a span: sampled unless its
+# parent was not, and "random trace id" where the trace id was made at random.
+_KEPT_FLAGS = TraceFlags.SAMPLED | TraceFlags.RANDOM_TRACE_ID
+_NEW_TRACE_FLAGS = TraceFlags(TraceFlags.SAMPLED | TraceFlags.RANDOM_TRACE_ID)
+
+
 def carried_span(parent: SpanContext) -> AbstractContextManager[Span]:
     """A server span that is carried on but not recorded, made current: the caller's trace (or a
-    new one) with a span id of its own, flagged sampled unless the caller's was not (as the
-    SDK's default sampler, ParentBased(ALWAYS_ON), flags a recorded span)."""
+    new one) with a span id of its own, flagged as the SDK's default sampler flags a span."""
     if parent.is_valid:
-        trace_id, flags, state = parent.trace_id, parent.trace_flags, parent.trace_state
+        trace_id, state = parent.trace_id, parent.trace_state
+        flags = TraceFlags(parent.trace_flags & _KEPT_FLAGS)
     else:
-        trace_id, flags, state = _ids.generate_trace_id(), TraceFlags(TraceFlags.SAMPLED), None
+        trace_id, flags, state = _ids.generate_trace_id(), _NEW_TRACE_FLAGS, None
     context = SpanContext(
         trace_id, _ids.generate_span_id(), is_remote=False, trace_flags=flags, trace_state=state
     )

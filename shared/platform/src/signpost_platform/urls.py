@@ -15,9 +15,14 @@ def base_url(request: Request) -> str:
     host = next((value for key, value in scope["headers"] if key == b"host"), None)
     root_path = scope.get("app_root_path", scope.get("root_path", ""))
     server = scope.get("server")  # a list or a tuple (ASGI)
-    return _request_base(
-        scope.get("scheme", "http"), host, None if server is None else tuple(server), root_path
-    )
+    parts = (scope.get("scheme", "http"), host, None if server is None else tuple(server))
+    if host is not None and len(host) > _LONGEST_HOST:  # not a host name: not kept
+        return _request_base.__wrapped__(*parts, root_path)
+    return _request_base(*parts, root_path)
+
+
+# A host name is at most 253 characters (RFC 1035), with a port after it.
+_LONGEST_HOST = 260
 
 
 @lru_cache(maxsize=256)

@@ -62,6 +62,18 @@ async def test_metrics_count_requests_by_route_template(client):
     assert "some-id" not in text
 
 
+async def test_metrics_count_a_head_request_by_the_route_its_get_matched(client):
+    await client.head("/fhir/metadata")
+
+    text = (await client.get("/metrics")).text
+
+    assert re.search(
+        r'signpost_http_requests_total\{method="HEAD",route="/fhir/metadata",'
+        r'service="referral",status="200"\} [1-9]',
+        text,
+    ), text[:2000]
+
+
 async def test_trace_context_continues_from_caller_to_response(client):
     response = await client.get("/fhir/metadata", headers={"traceparent": TRACEPARENT})
 
@@ -102,3 +114,58 @@ async def test_outbound_calls_carry_the_current_trace(client):
         await http.get("/fhir/call-downstream", headers={"traceparent": TRACEPARENT})
 
     assert seen["traceparent"].split("-")[1] == "0af7651916cd43dd8448eb211c80319c"
+
+
+async def test_an_unexpected_error_answers_500_with_the_correlation_id_it_asks_to_be_quoted():
+    """The 500 carries the envelope (correlation id, trace, security headers) and its log line
+    names the correlation id, so the service desk can find the fault the caller quotes."""
+    import json
+    import logging
+
+    from signpost_platform.app import create_app as create_service_app
+    from signpost_platform.logging import JsonFormatter
+
+    broken = APIRouter()
+
+    @broken.get("/fhir/broken")
+    async def fail():
+        raise RuntimeError("a fault")
+
+    app = create_service_app(
+        service_name="referral",
+        title="t",
+        version="1",
+        description="",
+        settings=ReferralSettings(database_url="sqlite+aiosqlite://"),
+        routers=[broken],
+    )
+    lines: list[str] = []
+    handler = logging.Handler()
+    handler.setFormatter(JsonFormatter("referral"))
+    handler.emit = lambda record: lines.append(handler.format(record))  # type: ignore[method-assign]
+    errors = logging.getLogger("signpost.errors")
+    errors.addHandler(handler)
+    try:
+        async with running(app, "http://referral.test") as http:
+            response = await http.get(
+                "/fhir/broken", headers={"X-Correlation-Id": "fault-1", "traceparent": TRACEPARENT}
+            )
+    finally:
+        errors.removeHandler(handler)
+
+    assert response.status_code == 500
+    assert response.json()["resourceType"] == "OperationOutcome"
+    assert response.headers.get_list("x-correlation-id") == ["fault-1"]
+    assert response.headers["traceparent"].split("-")[1] == "0af7651916cd43dd8448eb211c80319c"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    [logged] = [json.loads(line) for line in lines if '"unhandled error"' in line]
+    assert logged["correlation_id"] == "fault-1"
+    assert logged["trace_id"] == "0af7651916cd43dd8448eb211c80319c"
+    assert "RuntimeError: a fault" in logged["exception"]
+
+
+async def test_an_error_answer_carries_the_correlation_id_once(client):
+    response = await client.get("/fhir/ServiceRequest/x", headers={"X-Correlation-Id": "once-1"})
+
+    assert response.status_code == 401
+    assert response.headers.get_list("x-correlation-id") == ["once-1"]

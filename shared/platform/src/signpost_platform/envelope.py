@@ -1,6 +1,7 @@
 """Every request's envelope, in one pure ASGI layer, the outermost: its server span (continuing
 the caller's trace), its correlation id and access-log line, its metrics, and the headers its
-answer carries back (`traceparent`, `X-Correlation-Id` and the security headers).
+answer carries back (`traceparent`, `X-Correlation-Id` and the security headers), an unexpected
+error's 500 included.
 
 One layer rather than one for each: every layer costs each request a call and a wrapped `send`.
 """
@@ -9,8 +10,10 @@ import logging
 import time
 
 from opentelemetry import trace
+from opentelemetry.trace import Status, StatusCode
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from signpost_platform.errors import unexpected_error
 from signpost_platform.logging import accept_correlation_id, correlation_id
 from signpost_platform.metrics import record_request
 from signpost_platform.middleware import HttpMiddleware
@@ -34,12 +37,14 @@ class RequestEnvelopeMiddleware(HttpMiddleware):
         cid = accept_correlation_id(headers.get("x-correlation-id"), headers.get("x-request-id"))
         started = time.perf_counter()
         status = 500
+        answered = False
         with server_span(self.tracer, scope, headers) as span:
             token = correlation_id.set(cid)
 
             async def send_enveloped(message: Message) -> None:
-                nonlocal status
+                nonlocal status, answered
                 if message["type"] == "http.response.start":
+                    answered = True
                     status = message["status"]
                     answer = message.get("headers", [])
                     present = {key.lower() for key, _ in answer}
@@ -53,6 +58,14 @@ class RequestEnvelopeMiddleware(HttpMiddleware):
 
             try:
                 await self.app(scope, receive, send_enveloped)
+            except Exception as error:
+                if answered:  # too late for an answer of its own
+                    raise
+                # Answered here rather than by Starlette's outermost handler, so that the 500
+                # carries the correlation id it asks to be quoted, and its log line names it.
+                span.record_exception(error)
+                span.set_status(Status(StatusCode.ERROR))
+                await unexpected_error(scope["path"], error)(scope, receive, send_enveloped)
             finally:
                 seconds = time.perf_counter() - started
                 record_request(self.service, scope, status, seconds)

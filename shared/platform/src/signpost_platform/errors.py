@@ -26,7 +26,6 @@ from signpost_platform.db import (
     value_refused,
     write_conflict,
 )
-from signpost_platform.logging import correlation_id
 
 logger = logging.getLogger("signpost.errors")
 
@@ -167,9 +166,7 @@ def element_path(location: Sequence[int | str], root: str = "") -> str:
 
 def render_error(path: str, error: SignpostError) -> Response:
     """The response for `error`, shaped for the route family of `path`."""
-    headers = {**error.headers}
-    if cid := correlation_id.get():
-        headers["X-Correlation-Id"] = cid
+    headers = {**error.headers}  # the correlation id is added by the envelope
     if is_fhir_path(path):
         body: dict[str, Any] = {
             "resourceType": "OperationOutcome",
@@ -361,15 +358,16 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> Response:
-        logger.exception("unhandled error", extra={"path": request.url.path})
-        return render_error(
-            request.url.path,
-            SignpostError(
-                500,
-                [
-                    Issue(
-                        "exception", "internal error; quote the correlation id to the service desk"
-                    )
-                ],
-            ),
-        )
+        return unexpected_error(request.url.path, error)
+
+
+def unexpected_error(path: str, error: Exception) -> Response:
+    """The 500 answering an error nothing else answers, logged with its traceback."""
+    logger.error("unhandled error", extra={"path": path}, exc_info=error)
+    return render_error(
+        path,
+        SignpostError(
+            500,
+            [Issue("exception", "internal error; quote the correlation id to the service desk")],
+        ),
+    )

@@ -111,7 +111,12 @@ class HeadMiddleware(HttpMiddleware):
                 message = {"type": "http.response.body", "body": b"", "more_body": False}
             await send(message)
 
-        await self.app({**scope, "method": "GET"}, receive, without_body)
+        as_get = {**scope, "method": "GET"}
+        try:
+            await self.app(as_get, receive, without_body)
+        finally:
+            if "route" in as_get:  # the route matched, for the metrics around this layer
+                scope["route"] = as_get["route"]
 
 
 # Headers a 304 repeats from the 200 it stands for (RFC 9110 15.4.5); the body's own go.

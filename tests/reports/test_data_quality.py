@@ -189,14 +189,14 @@ async def test_csv_columns_and_svg_chart(load, client):
         "row_type,source_system,sender,month,referrals,with_gap,with_gap_rate,no_source,"
         "no_source_rate,unmapped_reason,unmapped_reason_rate,text_only_reason,"
         "text_only_reason_rate,no_nhs_number,no_nhs_number_rate,not_interpreted,"
-        "not_interpreted_rate,personal_data_removed,personal_data_removed_rate,other_gap,"
-        "other_gap_rate"
+        "not_interpreted_rate,personal_data_removed,personal_data_removed_rate,"
+        "replaced_characters,replaced_characters_rate,other_gap,other_gap_rate"
     )
     # The CSV publishes what the JSON answer publishes (40 and 20 perturbed by their cell keys).
     row = (await client.get("/reports/data-quality", headers=headers)).json()["rows"][0]
     published = [row["referrals"], row["with_gap"], row["with_gap_rate"]]
     published += [row["no_source"], row["no_source_rate"]]
-    assert lines[1] == "row,emis,F84001,2026-03," + ",".join(map(str, published)) + ",0,0.0" * 6
+    assert lines[1] == "row,emis,F84001,2026-03," + ",".join(map(str, published)) + ",0,0.0" * 7
     assert lines[2].startswith("total,,,," + ",".join(map(str, published[:3])))
     assert abs(row["referrals"] - 40) <= 6 and abs(row["with_gap"] - 20) <= 6
     assert as_svg.status_code == 200
@@ -328,3 +328,24 @@ async def test_referrals_created_through_the_api_count_with_their_gaps(
         ("api", "B82005", month): (1, 1, 0, 1, 0, 0, 0, 0, 0),
         ("api", "F84001", month): (2, 1, 1, 0, 1, 0, 0, 0, 0),
     }
+
+
+async def test_free_text_with_control_characters_replaced_has_a_warning_of_its_own(
+    client, report
+):
+    """A sender whose export pastes control characters into free text is told so: the
+    referral is kept, its characters replaced, and it counts under `replaced_characters`, not
+    under "other data gaps"."""
+    body = service_request(identifier="EMIS-PASTED", nhs_number=NHS_NUMBERS[0])
+    body["reasonCode"][0]["text"] = "Damp flat\x0bmould\x07 in two rooms"
+    created = await client.post("/fhir/ServiceRequest", json=body, headers=WRITE)
+    assert created.status_code == 201, created.text
+    plain = service_request(identifier="EMIS-PLAIN", nhs_number=NHS_NUMBERS[1])
+    assert (await client.post("/fhir/ServiceRequest", json=plain, headers=WRITE)).status_code == 201
+
+    answer = await report("data-quality", unsuppressed=True)
+
+    [row] = answer["rows"]
+    assert (row["referrals"], row["with_gap"], row["replaced_characters"]) == (2, 1, 1)
+    assert row["other_gap"] == 0
+    assert row["replaced_characters_rate"] == 50.0

@@ -463,3 +463,65 @@ async def test_the_monthly_data_quality_counts_are_summed_from_the_days_kept(bac
         ]
     finally:
         await drop_database(url)
+
+
+async def test_replaced_characters_get_their_own_warning_and_their_referrals_counted_again(
+    backend, session_tmp
+):
+    """The revision adding the `replaced_characters` warning queues the referrals that have
+    such a gap (counted under "other data gaps" until then), and only those, and leaves the
+    facts unvouched until the refresh has counted them again."""
+    from alembic import command
+
+    from signpost_platform.migrations import alembic_config
+
+    url = await create_empty_database(backend, session_tmp, "referral_replaced_characters")
+    ini = find_repo_file("alembic.ini")
+    try:
+        await asyncio.to_thread(
+            command.upgrade, alembic_config(ini, "referral", url), "93926a62cc61"
+        )
+        engine = create_async_engine(url)
+        at = datetime(2026, 10, 1, tzinfo=UTC)
+        async with engine.begin() as connection:
+            for referral_id, nhs_number in (("pasted", "9434765919"), ("plain", "9434765870")):
+                await connection.execute(
+                    text(
+                        "INSERT INTO referral (id, version, status, intent, nhs_number, "
+                        "requester_ods, received_by_role, source_of_referral_system, "
+                        "source_of_referral_code, source_system, authored_at, created_at, "
+                        "last_updated_at, resource, person_key) VALUES (:id, 1, 'active', "
+                        "'order', :nhs, 'F84001', 'care-navigator', 's', 'c', 'api', :at, "
+                        ":at, :at, '{}', :nhs)"
+                    ),
+                    {"id": referral_id, "nhs": nhs_number, "at": at},
+                )
+            for referral_id, kind in (("pasted", "replaced-characters"), ("plain", "not-recorded")):
+                await connection.execute(
+                    text(
+                        "INSERT INTO referral_gap (referral_id, position, kind, element) "
+                        "VALUES (:id, 0, :kind, 'ServiceRequest.reasonCode.text')"
+                    ),
+                    {"id": referral_id, "kind": kind},
+                )
+            await connection.execute(text("DELETE FROM report_change"))
+            await connection.execute(
+                text(
+                    "INSERT INTO report_state (id, key_fingerprint, refreshed_at) "
+                    "VALUES (1, 'fingerprint', :at)"
+                ),
+                {"at": at},
+            )
+        await asyncio.to_thread(upgrade, ini, "referral", url)
+        async with engine.connect() as connection:
+            refreshed_at = (
+                await connection.execute(text("SELECT refreshed_at FROM report_state"))
+            ).scalar_one()
+            queued = (
+                await connection.execute(text("SELECT DISTINCT referral_id FROM report_change"))
+            ).all()
+        await engine.dispose()
+        assert refreshed_at is None
+        assert queued == [("pasted",)]
+    finally:
+        await drop_database(url)

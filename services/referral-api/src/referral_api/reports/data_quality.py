@@ -66,6 +66,11 @@ WARNINGS: tuple[QualityWarning, ...] = (
         "Personal data removed (not kept)",
         GapKind.REMOVED_PERSONAL_DATA,
     ),
+    QualityWarning(
+        "replaced_characters",
+        "Free text with control characters replaced (pasted from letters)",
+        GapKind.REPLACED_CHARACTERS,
+    ),
 )
 OTHER_GAP = "other_gap"
 WITH_GAP = "with_gap"

@@ -330,9 +330,7 @@ async def test_referrals_created_through_the_api_count_with_their_gaps(
     }
 
 
-async def test_free_text_with_control_characters_replaced_has_a_warning_of_its_own(
-    client, report
-):
+async def test_free_text_with_control_characters_replaced_has_a_warning_of_its_own(client, report):
     """A sender whose export pastes control characters into free text is told so: the
     referral is kept, its characters replaced, and it counts under `replaced_characters`, not
     under "other data gaps"."""

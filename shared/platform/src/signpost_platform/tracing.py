@@ -2,10 +2,12 @@
 
 Every request runs in a server span continuing the caller's trace; outbound calls made with
 `traced_client()` carry the current trace on, so a screening → referral hand-off is one trace.
-Spans are recorded and exported only when an exporter is configured (`OTEL_EXPORTER_OTLP_ENDPOINT`
-with the `opentelemetry-exporter-otlp` package installed); otherwise a request's span is only
-carried on (a span id of its own in the caller's trace, or in a new one), which costs a request
-a fraction of what a recorded span does.
+The OpenTelemetry SDK makes the spans (recorded, sampled as configured) when they are exported
+(`OTEL_EXPORTER_OTLP_ENDPOINT` or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, with the
+`opentelemetry-exporter-otlp` package installed) or a sampler is configured
+(`OTEL_TRACES_SAMPLER`); otherwise a request's span is only carried on (a span id of its own in
+the caller's trace, or in a new one), which costs a request a fraction of what a recorded span
+does.
 """
 
 import logging
@@ -81,7 +83,7 @@ def server_span(
     tracer: trace.Tracer, scope: Scope, headers: dict[str, str]
 ) -> AbstractContextManager[Span]:
     """The request's server span, made current: continuing the trace its `headers` (lower-case
-    names) carry; recorded by `tracer` only when spans are exported (`carried_span` if not)."""
+    names) carry; made by `tracer` when the SDK makes spans (`carried_span` if not)."""
     context = propagate.extract(headers)
     if not _recording:
         return carried_span(trace.get_current_span(context).get_span_context())

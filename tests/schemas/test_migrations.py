@@ -343,6 +343,45 @@ async def test_extracted_observations_get_uk_core_categories_and_loinc_displays(
         await drop_database(url)
 
 
+async def _insert_referral(connection, referral_id: str, nhs_number: str, at: datetime) -> None:
+    """A referral row as the revisions before the report facts' changes hold one."""
+    await connection.execute(
+        text(
+            "INSERT INTO referral (id, version, status, intent, nhs_number, "
+            "requester_ods, received_by_role, source_of_referral_system, "
+            "source_of_referral_code, source_system, authored_at, created_at, "
+            "last_updated_at, resource, person_key) VALUES (:id, 1, 'active', "
+            "'order', :nhs, 'F84001', 'care-navigator', 's', 'c', 'api', :at, "
+            ":at, :at, '{}', :nhs)"
+        ),
+        {"id": referral_id, "nhs": nhs_number, "at": at},
+    )
+
+
+async def _facts_vouched_for(connection, at: datetime) -> None:
+    """The facts as a refresh leaves them: nothing queued, current as of `at`."""
+    await connection.execute(text("DELETE FROM report_change"))
+    await connection.execute(
+        text(
+            "INSERT INTO report_state (id, key_fingerprint, refreshed_at) "
+            "VALUES (1, 'fingerprint', :at)"
+        ),
+        {"at": at},
+    )
+
+
+async def _facts_state(engine) -> tuple[datetime | None, list]:
+    """When the facts say they were refreshed, and the referrals queued for the refresh."""
+    async with engine.connect() as connection:
+        refreshed_at = (
+            await connection.execute(text("SELECT refreshed_at FROM report_state"))
+        ).scalar_one()
+        queued = (
+            await connection.execute(text("SELECT DISTINCT referral_id FROM report_change"))
+        ).all()
+    return refreshed_at, queued
+
+
 async def test_new_report_facts_leave_the_facts_unvouched_until_the_refresh_has_derived_them(
     backend, session_tmp
 ):
@@ -362,33 +401,10 @@ async def test_new_report_facts_leave_the_facts_unvouched_until_the_refresh_has_
         engine = create_async_engine(url)
         at = datetime(2026, 10, 1, tzinfo=UTC)
         async with engine.begin() as connection:
-            await connection.execute(
-                text(
-                    "INSERT INTO referral (id, version, status, intent, nhs_number, "
-                    "requester_ods, received_by_role, source_of_referral_system, "
-                    "source_of_referral_code, source_system, authored_at, created_at, "
-                    "last_updated_at, resource, person_key) VALUES ('kept', 1, 'active', "
-                    "'order', '9434765919', 'F84001', 'care-navigator', 's', 'c', 'api', :at, "
-                    ":at, :at, '{}', '9434765919')"
-                ),
-                {"at": at},
-            )
-            await connection.execute(text("DELETE FROM report_change"))
-            await connection.execute(
-                text(
-                    "INSERT INTO report_state (id, key_fingerprint, refreshed_at) "
-                    "VALUES (1, 'fingerprint', :at)"
-                ),
-                {"at": at},
-            )
+            await _insert_referral(connection, "kept", "9434765919", at)
+            await _facts_vouched_for(connection, at)
         await asyncio.to_thread(upgrade, ini, "referral", url)
-        async with engine.connect() as connection:
-            refreshed_at = (
-                await connection.execute(text("SELECT refreshed_at FROM report_state"))
-            ).scalar_one()
-            queued = (
-                await connection.execute(text("SELECT DISTINCT referral_id FROM report_change"))
-            ).all()
+        refreshed_at, queued = await _facts_state(engine)
         await engine.dispose()
         assert refreshed_at is None
         assert queued == [("kept",)]
@@ -485,17 +501,7 @@ async def test_replaced_characters_get_their_own_warning_and_their_referrals_cou
         at = datetime(2026, 10, 1, tzinfo=UTC)
         async with engine.begin() as connection:
             for referral_id, nhs_number in (("pasted", "9434765919"), ("plain", "9434765870")):
-                await connection.execute(
-                    text(
-                        "INSERT INTO referral (id, version, status, intent, nhs_number, "
-                        "requester_ods, received_by_role, source_of_referral_system, "
-                        "source_of_referral_code, source_system, authored_at, created_at, "
-                        "last_updated_at, resource, person_key) VALUES (:id, 1, 'active', "
-                        "'order', :nhs, 'F84001', 'care-navigator', 's', 'c', 'api', :at, "
-                        ":at, :at, '{}', :nhs)"
-                    ),
-                    {"id": referral_id, "nhs": nhs_number, "at": at},
-                )
+                await _insert_referral(connection, referral_id, nhs_number, at)
             for referral_id, kind in (("pasted", "replaced-characters"), ("plain", "not-recorded")):
                 await connection.execute(
                     text(
@@ -504,22 +510,9 @@ async def test_replaced_characters_get_their_own_warning_and_their_referrals_cou
                     ),
                     {"id": referral_id, "kind": kind},
                 )
-            await connection.execute(text("DELETE FROM report_change"))
-            await connection.execute(
-                text(
-                    "INSERT INTO report_state (id, key_fingerprint, refreshed_at) "
-                    "VALUES (1, 'fingerprint', :at)"
-                ),
-                {"at": at},
-            )
+            await _facts_vouched_for(connection, at)
         await asyncio.to_thread(upgrade, ini, "referral", url)
-        async with engine.connect() as connection:
-            refreshed_at = (
-                await connection.execute(text("SELECT refreshed_at FROM report_state"))
-            ).scalar_one()
-            queued = (
-                await connection.execute(text("SELECT DISTINCT referral_id FROM report_change"))
-            ).all()
+        refreshed_at, queued = await _facts_state(engine)
         await engine.dispose()
         assert refreshed_at is None
         assert queued == [("pasted",)]

@@ -81,6 +81,20 @@ async def test_trace_context_continues_from_caller_to_response(client):
     assert response.headers["traceparent"].split("-")[1] == "0af7651916cd43dd8448eb211c80319c"
 
 
+def _service_app(router: APIRouter) -> FastAPI:
+    """A service built by the platform's app factory, serving `router`'s routes."""
+    from signpost_platform.app import create_app as create_service_app
+
+    return create_service_app(
+        service_name="referral",
+        title="t",
+        version="1",
+        description="",
+        settings=ReferralSettings(database_url="sqlite+aiosqlite://"),
+        routers=[router],
+    )
+
+
 async def test_outbound_calls_carry_the_current_trace(client):
     """A service calling another (screening → referral) passes its trace on."""
     seen = {}
@@ -101,17 +115,7 @@ async def test_outbound_calls_carry_the_current_trace(client):
             await http.get("/echo")
         return {}
 
-    from signpost_platform.app import create_app as create_service_app
-
-    app = create_service_app(
-        service_name="referral",
-        title="t",
-        version="1",
-        description="",
-        settings=ReferralSettings(database_url="sqlite+aiosqlite://"),
-        routers=[upstream_router],
-    )
-    async with running(app, "http://upstream") as http:
+    async with running(_service_app(upstream_router), "http://upstream") as http:
         await http.get("/fhir/call-downstream", headers={"traceparent": TRACEPARENT})
 
     assert seen["traceparent"].split("-")[1] == "0af7651916cd43dd8448eb211c80319c"
@@ -123,7 +127,6 @@ async def test_an_unexpected_error_answers_500_with_the_correlation_id_it_asks_t
     import json
     import logging
 
-    from signpost_platform.app import create_app as create_service_app
     from signpost_platform.logging import JsonFormatter
 
     broken = APIRouter()
@@ -132,14 +135,7 @@ async def test_an_unexpected_error_answers_500_with_the_correlation_id_it_asks_t
     async def fail():
         raise RuntimeError("a fault")
 
-    app = create_service_app(
-        service_name="referral",
-        title="t",
-        version="1",
-        description="",
-        settings=ReferralSettings(database_url="sqlite+aiosqlite://"),
-        routers=[broken],
-    )
+    app = _service_app(broken)
     lines: list[str] = []
     handler = logging.Handler()
     handler.setFormatter(JsonFormatter("referral"))

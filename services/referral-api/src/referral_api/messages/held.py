@@ -75,13 +75,9 @@ def minimise(document: dict[str, Any], message: ReadMessage, place: Geography | 
         # Where each held entry was in the message as sent, and the gaps found in it there:
         # warnings and errors name the entry the sender sent.
         "indices": [item.index for item in items],
-        "gaps": {
-            str(item.index): [[g.kind.value, g.element, g.message, g.code] for g in item.gaps]
-            for item in items
-            if item.gaps
-        },
+        "gaps": {str(item.index): _kept_gaps(item.gaps) for item in items if item.gaps},
         "ignored": message.ignored,
-        "header_gaps": [[g.kind.value, g.element, g.message, g.code] for g in message.header_gaps],
+        "header_gaps": _kept_gaps(message.header_gaps),
         "patient_hash": message.patient.content_hash if message.patient else None,
         "geography": dataclasses.asdict(place) if place is not None else None,
     }
@@ -95,10 +91,7 @@ def restore(message: ReadMessage, derived: str | None) -> tuple[ReadMessage, Geo
         return message, None
     kept = orjson.loads(derived)
     indices = [0, *kept["indices"]]  # held position -> index in the message as sent
-    gaps = {
-        int(index): [Gap(GapKind(kind), element, text, code) for kind, element, text, code in found]
-        for index, found in kept["gaps"].items()
-    }
+    gaps = {int(index): _given_back_gaps(found) for index, found in kept["gaps"].items()}
 
     def given_back(item: Timed) -> Timed:
         index = indices[item.index]
@@ -115,10 +108,7 @@ def restore(message: ReadMessage, derived: str | None) -> tuple[ReadMessage, Geo
         patient=patient,
         lifecycle=[given_back(item) for item in message.lifecycle],
         ignored=list(kept["ignored"]),
-        header_gaps=[
-            Gap(GapKind(kind), element, text, code)
-            for kind, element, text, code in kept.get("header_gaps", [])
-        ],
+        header_gaps=_given_back_gaps(kept.get("header_gaps", [])),
     )
     place = Geography(**kept["geography"]) if kept["geography"] else None
     return restored, place
@@ -163,3 +153,13 @@ def _patient(patient: MessagePatient, place: Geography | None) -> dict[str, Any]
             {"identifier": {"system": systems.ODS_ORGANIZATION, "value": patient.practice_ods}}
         ]
     return reduced
+
+
+def _kept_gaps(gaps: list[Gap]) -> list[list[Any]]:
+    """Gaps as `derived` keeps them: kind, element, message and code."""
+    return [[g.kind.value, g.element, g.message, g.code] for g in gaps]
+
+
+def _given_back_gaps(kept: list[list[Any]]) -> list[Gap]:
+    """The gaps `_kept_gaps` kept."""
+    return [Gap(GapKind(kind), element, text, code) for kind, element, text, code in kept]

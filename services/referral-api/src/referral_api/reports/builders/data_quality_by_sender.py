@@ -85,7 +85,8 @@ async def data_quality_report(
     return make_report(
         "The referrals each sender sent, and how many Signpost kept with data gaps: "
         "no source of referral, reason codes it cannot map, reasons as text only, no NHS "
-        "number, elements it kept but did not interpret, personal data it removed.",
+        "number, elements it kept but did not interpret, personal data it removed, free text "
+        "whose control characters it replaced.",
         columns,
         rows,
         [total],

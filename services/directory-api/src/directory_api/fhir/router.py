@@ -174,7 +174,7 @@ def _add_named_resource(
             session,
             kind,
             _single(parsed, "name"),
-            parsed.count,
+            parsed.rows_read,
             parsed.offset,
             ids=parsed.ids(),
             last_updated=parsed.last_updated(),

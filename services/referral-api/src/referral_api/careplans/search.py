@@ -147,7 +147,7 @@ def care_plan_filter(query: SearchQuery) -> CarePlanFilter:
         review_due=[_days("review-due", v) for v in query.values.get("review-due", [])],
         ids=query.ids(),
         last_updated=query.last_updated(),
-        count=query.count,
+        count=query.rows_read,
         offset=query.offset,
         sort=query.sort or list(DEFAULT_SORT),
         with_total=query.total,

@@ -112,5 +112,5 @@ async def search(
     session: AsyncSession, found: ConsentFilter, query: SearchQuery, reach: Reach
 ) -> tuple[int | None, list[StoredConsent]]:
     return await ConsentRepository(session).search(
-        found, query.count, query.offset, query.total, reach
+        found, query.rows_read, query.offset, query.total, reach
     )

@@ -465,7 +465,7 @@ async def search_resources(
         query.ids(),
         query.last_updated(),
         search.ORDER[resource_type],
-        query.count,
+        query.rows_read,
         query.offset,
         query.total,
         reach,

@@ -190,7 +190,7 @@ def referral_filter(query: SearchQuery) -> ReferralFilter:
             [parse_token("reason-code", v) for v in o] for o in query.occurrences("reason-code")
         ],
         linkage=[[_link_type(v) for v in o] for o in query.occurrences("linkage")],
-        count=query.count,
+        count=query.rows_read,
         offset=query.offset,
         sort=query.sort,
         with_total=query.total,

@@ -100,7 +100,7 @@ def observation_filter(query: SearchQuery) -> ObservationFilter:
         code_tokens,
         categories,
         positive,
-        query.count,
+        query.rows_read,
         query.offset,
         ids=query.ids(),
     )

@@ -232,6 +232,12 @@ class SearchQuery:
         """Whether the Bundle carries the matches (not with `_summary=count`)."""
         return self.summary != "count"
 
+    @property
+    def rows_read(self) -> int:
+        """How many matches to read: the page (`count`), or with `_summary=count` one, the row
+        that carries the total in the same statement (no match is served)."""
+        return self.count if self.returns_entries else 1
+
     def ids(self) -> list[list[str]]:
         """The `_id` occurrences (each a list of ids that OR)."""
         return self.occurrences(ID.name)

@@ -518,3 +518,68 @@ async def test_replaced_characters_get_their_own_warning_and_their_referrals_cou
         assert queued == [("pasted",)]
     finally:
         await drop_database(url)
+
+
+async def test_referrals_with_a_pair_of_reason_groups_are_flagged_from_the_pair_facts(
+    backend, session_tmp
+):
+    """The revision adding `several_reason_groups` sets it on the referral facts that have a
+    pair of reason groups (pair level 2), not on those with a pair of reasons in one group
+    (level 1) alone, and leaves the facts current: nothing queued, still vouched for."""
+    from alembic import command
+
+    from signpost_platform.migrations import alembic_config
+
+    url = await create_empty_database(backend, session_tmp, "referral_several_groups")
+    ini = find_repo_file("alembic.ini")
+    flags = (
+        "status, contacts, attended, dna, not_seen, cancelled_by_patient, "
+        "cancelled_by_provider, booked, several_reasons, has_need, has_support, need_met, "
+        "re_referral, parallel, reason_coded, source_coded, has_person, has_age_band, "
+        "gender_coded, ethnicity_coded, has_lsoa, has_practice, has_pcn, closure_reason_recorded"
+    )
+    try:
+        await asyncio.to_thread(
+            command.upgrade, alembic_config(ini, "referral", url), "c87278a6aa5b"
+        )
+        engine = create_async_engine(url)
+        at = datetime(2026, 10, 1, tzinfo=UTC)
+        dimensions = {"on": at.date(), "month": 321, "role": 1, "system": 1}
+        async with engine.begin() as connection:
+            for key in (1, 2, 3):
+                await connection.execute(
+                    text(
+                        f"INSERT INTO report_referral (referral_key, authored_on, month, role, "  # noqa: S608
+                        f"source_system, {flags}) VALUES (:key, :on, :month, :role, :system, "
+                        f"{', '.join('0' for _ in flags.split(','))})"
+                    ),
+                    {"key": key, **dimensions},
+                )
+            # 1: reasons in two groups (and so two reasons); 2: two reasons of one group.
+            for key, level in ((1, 1), (1, 2), (2, 1)):
+                await connection.execute(
+                    text(
+                        "INSERT INTO report_reason_pair (level, first, second, referral_key, "
+                        "authored_on, month, role, source_system) "
+                        "VALUES (:level, 1, 2, :key, :on, :month, :role, :system)"
+                    ),
+                    {"key": key, "level": level, **dimensions},
+                )
+            await _facts_vouched_for(connection, at)
+        await asyncio.to_thread(upgrade, ini, "referral", url)
+        async with engine.connect() as connection:
+            flagged = (
+                await connection.execute(
+                    text(
+                        "SELECT referral_key, several_reason_groups FROM report_referral "
+                        "ORDER BY referral_key"
+                    )
+                )
+            ).all()
+        refreshed_at, queued = await _facts_state(engine)
+        await engine.dispose()
+        assert [tuple(row) for row in flagged] == [(1, 1), (2, 0), (3, 0)]
+        assert refreshed_at is not None  # still vouched for
+        assert queued == []
+    finally:
+        await drop_database(url)

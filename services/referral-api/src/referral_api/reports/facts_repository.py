@@ -591,6 +591,7 @@ class FactRepository(Repository):
             select(
                 RR.c.referral_id,
                 func.count().label("reasons"),
+                func.count(func.distinct(group)).label("groups"),
                 func.max(flag(coded_reason)).label("coded"),
                 func.max(flag(known_need)).label("need"),
             )

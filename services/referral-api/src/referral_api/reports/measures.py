@@ -218,6 +218,14 @@ MEASURES: tuple[MeasureSpec, ...] = (
         lambda s: flag(func.coalesce(s.reasons.c.reasons, 0) > 1),
     ),
     MeasureSpec(
+        "several_reason_groups",
+        "flag",
+        "1 when the referral's reasons are in more than one reason group (it forms a pair of "
+        "groups)",
+        lambda s: flag(func.coalesce(s.reasons.c.groups, 0) > 1),
+        default="0",
+    ),
+    MeasureSpec(
         "has_need",
         "flag",
         "1 when a reason is in a group the reason-support map can match",

@@ -521,6 +521,7 @@ class ReportRepository(Repository):
             counts += _people(F)
         if several:
             counts += counted("several", F, F.c.several_reasons)
+            counts += counted("several_groups", F, F.c.several_reason_groups)
         if self._per_reason_table(query) is not REASONS:
             return await self.grouped_and_total(F, query, counts)
         scope = self._reason_scope(query)
@@ -601,14 +602,6 @@ class ReportRepository(Repository):
             *counted("referrals", PAIRS),
         ).group_by(PAIRS.c.first, PAIRS.c.second)
         return await self.rows(statement, {"first": level, "second": level})
-
-    async def referrals_with_a_pair(self, query: ReportQuery, level: str) -> Row:
-        """Referrals that carry at least one pair at `level` (two reasons, or reasons in two
-        different groups), over the whole scope, and their key sum."""
-        scope = self.scope(PAIRS, query, ())
-        scope.where.append(PAIRS.c.level == PAIR_LEVELS[level])
-        rows = await self.rows(scope.select(*counted_distinct("referrals", PAIRS)))
-        return rows[0] if rows else {"referrals": 0, key_of("referrals"): 0}
 
     # Support ----------------------------------------------------------------------------------
 

@@ -28,13 +28,9 @@ async def reason_pairs(session: AsyncSession, query: ReportQuery, context: Conte
     rows = await repository.reason_pairs(query, level)
     in_group, total = await repository.referral_counts(query, several=True)
     add_group_referrals(rows, in_group, query.group_by)
-    # The referrals that can form a pair: at the reason level those with more than one reason
-    # (a column of the referral facts); at the group level, with reasons in two groups.
-    with_a_pair = (
-        count_of(total, "several", "referrals")
-        if level == "reason"
-        else count_of(await repository.referrals_with_a_pair(query, level), "referrals")
-    )
+    # The referrals that can form a pair (flags of the referral facts): at the reason level
+    # those with more than one reason; at the group level, with reasons in two groups.
+    with_a_pair = count_of(total, "several" if level == "reason" else "several_groups", "referrals")
     reason_labels(rows, "first", level)
     reason_labels(rows, "second", level)
     totals = [

@@ -89,6 +89,38 @@ async def test_per_role_and_reason_group_with_totals_counting_each_referral_once
     assert any("counts once under each" in note for note in body["notes"])
 
 
+async def test_per_role_totals_add_up_the_roles_and_count_a_person_in_two_roles_once(load, report):
+    d = Dataset()
+    a = d.referral(details=Person(), person="ada", reasons=(HOUSING,))
+    d.service_use(a, "gp-appointments", before=10, after=4)
+    b = d.referral(details=Person(), person="ada", role="care-coordinator", reasons=(HOUSING,))
+    d.service_use(b, "gp-appointments", before=6, after=8)
+    c = d.referral(details=Person(), person="bo", role="care-coordinator", reasons=(HOUSING,))
+    d.service_use(c, "gp-appointments", before=3, after=1)
+    await load(d)
+
+    body = await report("service-use", unsuppressed=True, group_by="role")
+
+    cells = {
+        r["role"]: (r["pairs"], r["people"], r["total_before"], r["total_after"], r["fewer"])
+        for r in body["rows"]
+    }
+    assert cells == {
+        "social-prescribing-link-worker": (1, 1, 10.0, 4.0, 1),
+        "care-coordinator": (2, 2, 9.0, 9.0, 1),
+    }
+    [total] = body["totals"]
+    assert (
+        total["measure"],
+        total["pairs"],
+        total["people"],
+        total["total_before"],
+        total["total_after"],
+        total["fewer"],
+        total["mean_change"],
+    ) == ("gp-appointments", 3, 2, 19.0, 13.0, 2, -2.0)
+
+
 async def test_filters_select_referrals_by_their_dimensions(load, report):
     await load(_dataset())
 

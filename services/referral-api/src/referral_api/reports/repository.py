@@ -125,7 +125,7 @@ def _people(table: Table) -> list[ColumnElement[Any]]:
     ]
 
 
-def _fans_out(query: ReportQuery) -> bool:
+def fans_out(query: ReportQuery) -> bool:
     """Whether a group-by puts a referral in several groups (a reason, a support group)."""
     return any(catalogue()[name].fact is not None for name in query.group_by)
 
@@ -167,7 +167,7 @@ def _name_of(measure: ColumnElement[Any]) -> str:
 
 
 def _summed_groups(
-    grouped: "_Scope",
+    grouped: "Scope",
     additive: Sequence[ColumnElement[Any]],
     criterion: ColumnElement[bool] | None,
     counted_once: Sequence[Label[Any]],
@@ -256,7 +256,7 @@ def _filtered_distinct(
     return criterion, unfiltered
 
 
-class _Scope:
+class Scope:
     """The fact rows a report covers (FROM and WHERE) and its group-by columns."""
 
     def __init__(
@@ -391,8 +391,8 @@ class ReportRepository(Repository):
 
     def scope(
         self, table: Table, query: ReportQuery, group_by: Sequence[str] | None = None
-    ) -> _Scope:
-        return _Scope(table, query, query.group_by if group_by is None else group_by, self.codes)
+    ) -> Scope:
+        return Scope(table, query, query.group_by if group_by is None else group_by, self.codes)
 
     async def rows(
         self,
@@ -441,7 +441,7 @@ class ReportRepository(Repository):
         if not query.group_by:
             rows = await self.rows(grouped.select(*measures))
             return rows, rows[0] if rows else {}
-        if dialect_of(self.session) == "postgresql" and not _fans_out(query):
+        if dialect_of(self.session) == "postgresql" and not fans_out(query):
             return await self._grouped_and_total_in_one_scan(grouped, measures)
         rows = await self.rows(grouped.select(*measures))
         whole = self.scope(table, query, ())
@@ -450,7 +450,7 @@ class ReportRepository(Repository):
         return rows, totals[0] if totals else {}
 
     async def _grouped_and_total_in_one_scan(
-        self, grouped: _Scope, measures: Sequence[ColumnElement[Any]]
+        self, grouped: Scope, measures: Sequence[ColumnElement[Any]]
     ) -> tuple[list[Row], Row]:
         """The groups and the total of `grouped_and_total` in one statement (one snapshot),
         scanning the facts in parallel where PostgreSQL can: it runs a plain GROUP BY on
@@ -476,7 +476,7 @@ class ReportRepository(Repository):
 
     async def _grouping_sets(
         self,
-        grouped: _Scope,
+        grouped: Scope,
         measures: Sequence[ColumnElement[Any]],
         only: ColumnElement[bool] | None = None,
     ) -> tuple[list[Row], Row]:
@@ -535,7 +535,7 @@ class ReportRepository(Repository):
         return rows, totals[0]
 
     async def add_shared_people(
-        self, rows: list[Row], scope: _Scope, *more: ColumnElement[Any]
+        self, rows: list[Row], scope: Scope, *more: ColumnElement[Any]
     ) -> None:
         """Complete the people of `rows`, counted with `single_people` per group of `scope`
         (and the labelled columns `more`), with the distinct pseudonyms of people with other
@@ -573,7 +573,7 @@ class ReportRepository(Repository):
             return REASONS
         return F
 
-    def _reason_scope(self, query: ReportQuery) -> _Scope:
+    def _reason_scope(self, query: ReportQuery) -> Scope:
         """Reason facts grouped by reason: one row per reason group of a referral when only
         the group is wanted, so each referral counts once per group."""
         scope = self.scope(REASONS, query)
@@ -629,7 +629,7 @@ class ReportRepository(Repository):
             self.scope(F, query, ()).select(*counted("referrals", F, F.c.has_support))
         )
         summed = ("offers", key_of("offers"), "onward_referrals", key_of("onward_referrals"))
-        if not _fans_out(query):  # each support row is in one group: the groups add up
+        if not fans_out(query):  # each support row is in one group: the groups add up
             return rows, {**offered[0], **{name: sum(row[name] for row in rows) for name in summed}}
         offers = await self.rows(
             self.scope(SUPPORT, query, ()).select(

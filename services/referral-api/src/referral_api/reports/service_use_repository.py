@@ -16,9 +16,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from referral_api.reports.expressions import flag
 from referral_api.reports.models import ReportServiceUse
 from referral_api.reports.query import ReportQuery
-from referral_api.reports.repository import ReportRepository, counted, single_people
-from referral_api.reports.tables import Row
-from signpost_platform.db import table_of
+from referral_api.reports.repository import (
+    ReportRepository,
+    Scope,
+    counted,
+    fans_out,
+    single_people,
+)
+from referral_api.reports.tables import Row, key_of
+from signpost_platform.db import AnySelect, table_of
 
 SU = table_of(ReportServiceUse)
 
@@ -30,26 +36,58 @@ class ServiceUseRepository:
     async def change(self, query: ReportQuery) -> tuple[list[Row], list[Row]]:
         """Per group and measure: pairs, people, the sums of the counts before and after and of
         the change, and how many used the service less after; and the same per measure over the
-        whole scope (computed, not summed: a referral in two reason groups counts once)."""
+        whole scope. The total's counts and sums are summed from the groups when each row is in
+        one group; grouped by reason group a referral can be in two, so they are counted again.
+        Its people are always counted again (a person can be in two groups)."""
         await self.reports.load_codes()
-        rows = await self._grouped(query, query.group_by)
+        scope = self.reports.scope(SU, query, query.group_by)
+        rows = await self.reports.rows(_change(scope))
         if not query.group_by:
+            await self.reports.add_shared_people(rows, scope, _MEASURE)
             return rows, rows
-        return rows, await self._grouped(query, ())
+        whole = self.reports.scope(SU, query, ())
+        if fans_out(query):
+            totals = await self.reports.rows(_change(whole))
+        else:
+            totals = _summed_per_measure(rows)
+        await self.reports.add_shared_people(rows, scope, _MEASURE)
+        await self.reports.add_shared_people(totals, whole, _MEASURE)
+        return rows, totals
 
-    async def _grouped(self, query: ReportQuery, group_by: Sequence[str]) -> list[Row]:
-        scope = self.reports.scope(SU, query, group_by)
-        measure = SU.c.measure.label("use_measure")
-        change = SU.c.after - SU.c.before
-        statement = scope.select(
-            measure,
-            *counted("pairs", SU),
-            *single_people(SU),
-            func.sum(SU.c.before).label("before_sum"),
-            func.sum(SU.c.after).label("after_sum"),
-            func.sum(change).label("change_sum"),
-            *counted("fewer", SU, flag(change < 0)),
-        ).group_by(SU.c.measure)
-        rows = await self.reports.rows(statement)
-        await self.reports.add_shared_people(rows, scope, measure)
-        return rows
+
+_MEASURE = SU.c.measure.label("use_measure")
+# The columns of `_change` a total sums from its groups (all but the group-bys and measure).
+_SUMMED = (
+    "pairs",
+    key_of("pairs"),
+    "single",
+    "single_tags",
+    "before_sum",
+    "after_sum",
+    "change_sum",
+    "fewer",
+    key_of("fewer"),
+)
+
+
+def _change(scope: Scope) -> AnySelect:
+    change = SU.c.after - SU.c.before
+    return scope.select(
+        _MEASURE,
+        *counted("pairs", SU),
+        *single_people(SU),
+        func.sum(SU.c.before).label("before_sum"),
+        func.sum(SU.c.after).label("after_sum"),
+        func.sum(change).label("change_sum"),
+        *counted("fewer", SU, flag(change < 0)),
+    ).group_by(SU.c.measure)
+
+
+def _summed_per_measure(rows: Sequence[Row]) -> list[Row]:
+    """One row per measure, each of `_SUMMED` the sum of its groups' values."""
+    totals: dict[str, Row] = {}
+    for row in rows:
+        total = totals.setdefault(row["use_measure"], dict.fromkeys(_SUMMED, 0))
+        for name in _SUMMED:
+            total[name] += int(row[name] or 0)
+    return [{"use_measure": measure, **total} for measure, total in totals.items()]

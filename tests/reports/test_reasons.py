@@ -71,6 +71,28 @@ async def test_reasons_per_role_share_of_the_role_s_referrals(load, report):
     }
 
 
+async def test_a_reason_filter_keeps_whole_referrals_and_their_groups_count_them_once(load, report):
+    await load(_dataset())
+    body = await report(
+        "reasons", unsuppressed=True, level="reason-group", reason=HOUSING, group_by="role"
+    )
+    cells = {
+        (r["role"], r["reason_group"]): (r["referrals"], r["referrals_in_group"])
+        for r in body["rows"]
+    }
+    # The three referrals with housing, their other reasons kept; two reasons in one group
+    # (housing, homeless) count once.
+    assert cells == {
+        ("social-prescribing-link-worker", "housing"): (2, 2),
+        ("social-prescribing-link-worker", "finance"): (1, 2),
+        ("social-prescribing-link-worker", "isolation-loneliness"): (1, 2),
+        ("care-navigator", "housing"): (1, 1),
+        ("care-navigator", "finance"): (1, 1),
+    }
+    everything = body["totals"][-1]
+    assert (everything["reason_group"], everything["referrals"]) == (None, 3)
+
+
 async def test_a_reason_group_counts_each_referral_once(load, report):
     await load(_dataset())
     body = await report("reasons", unsuppressed=True, level="reason-group")

@@ -583,3 +583,55 @@ async def test_referrals_with_a_pair_of_reason_groups_are_flagged_from_the_pair_
         assert queued == []
     finally:
         await drop_database(url)
+
+
+async def test_one_reason_row_per_referral_among_its_group_firsts_is_marked_referral_first(
+    backend, session_tmp
+):
+    """The revision adding `report_reason.referral_first` marks exactly one row of each
+    referral already derived, one of its `group_first` rows (so it is counted at the reason
+    and the reason-group level alike), and leaves the facts current."""
+    from alembic import command
+
+    from signpost_platform.migrations import alembic_config
+
+    url = await create_empty_database(backend, session_tmp, "referral_reason_first")
+    ini = find_repo_file("alembic.ini")
+    try:
+        await asyncio.to_thread(
+            command.upgrade, alembic_config(ini, "referral", url), "65e306de8314"
+        )
+        engine = create_async_engine(url)
+        at = datetime(2026, 10, 1, tzinfo=UTC)
+        dimensions = {"on": at.date(), "month": 321, "role": 1, "system": 1}
+        # (referral, reason code, group_first): referral 1's lowest code is second in its
+        # group, so not a group_first row; referral 2 has one reason.
+        rows = ((1, 5, 0), (1, 7, 1), (1, 9, 1), (2, 3, 1))
+        async with engine.begin() as connection:
+            for key, reason, group_first in rows:
+                await connection.execute(
+                    text(
+                        "INSERT INTO report_reason (referral_key, reason, group_first, "
+                        "has_support, need_met, authored_on, month, role, source_system) "
+                        "VALUES (:key, :reason, :first, 0, 0, :on, :month, :role, :system)"
+                    ),
+                    {"key": key, "reason": reason, "first": group_first, **dimensions},
+                )
+            await _facts_vouched_for(connection, at)
+        await asyncio.to_thread(upgrade, ini, "referral", url)
+        async with engine.connect() as connection:
+            marked = (
+                await connection.execute(
+                    text(
+                        "SELECT referral_key, reason FROM report_reason "
+                        "WHERE referral_first = 1 ORDER BY referral_key"
+                    )
+                )
+            ).all()
+        refreshed_at, queued = await _facts_state(engine)
+        await engine.dispose()
+        assert [tuple(row) for row in marked] == [(1, 7), (2, 3)]
+        assert refreshed_at is not None  # still vouched for
+        assert queued == []
+    finally:
+        await drop_database(url)

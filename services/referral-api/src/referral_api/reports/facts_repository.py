@@ -678,6 +678,10 @@ class FactRepository(Repository):
         position = func.row_number().over(
             partition_by=(RR.c.referral_id, RR.c.reason_group), order_by=func.min(RR.c.rank)
         )
+        # The referral's first reason: the first of its group too.
+        overall = func.row_number().over(
+            partition_by=RR.c.referral_id, order_by=(func.min(RR.c.rank), RR.c.reason_code)
+        )
         codes = _Codes()
         reason = codes.code("reason", RR.c.reason_code)
         group = codes.code("reason-group", RR.c.reason_group)
@@ -686,6 +690,7 @@ class FactRepository(Repository):
                 reason,
                 group,
                 flag(position == 1),
+                flag(overall == 1),
                 func.max(flag(offered.c.referral_id.is_not(None))),
                 func.max(flag(addressed)),
             )
@@ -698,7 +703,7 @@ class FactRepository(Repository):
         names, joined = self._facts(
             RR.c.referral_id,
             query,
-            ["reason", "reason_group", "group_first", "has_support", "need_met"],
+            ["reason", "reason_group", "group_first", "referral_first", "has_support", "need_met"],
         )
         copied = [spec.column for spec in ON_REASONS]
         names += copied

@@ -209,7 +209,9 @@ class ReportReferral(ReferralDimensions, ReferralMeasures, Base):
 
 class ReportReason(ReferralDimensions, CopiedMeasures, Base):
     """One reason of a referral. `group_first` is 1 on one row per (referral, reason group),
-    so group counts count referrals; `need_met` is 1 when support offered to the referral
+    so group counts count referrals; `referral_first` is 1 on one of those rows per referral
+    (its first reason), so the same scan counts each referral once; `need_met` is 1 when
+    support offered to the referral
     addresses the reason's group. The referral's pseudonym, tag and waits are copied onto it
     (`CopiedMeasures`), so counts and waits by reason need no join."""
 
@@ -218,6 +220,7 @@ class ReportReason(ReferralDimensions, CopiedMeasures, Base):
     reason: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     reason_group: Mapped[int | None] = mapped_column(SmallInteger)
     group_first: Mapped[int] = mapped_column(SmallInteger)
+    referral_first: Mapped[int] = mapped_column(SmallInteger, server_default="0")
     has_support: Mapped[int] = mapped_column(SmallInteger)
     need_met: Mapped[int] = mapped_column(SmallInteger)
 

@@ -583,13 +583,37 @@ class ReportRepository(Repository):
 
     # Reasons ----------------------------------------------------------------------------------
 
-    async def reason_counts(self, query: ReportQuery, level: str) -> list[Row]:
-        """Referrals per group and reason (or reason group): every reason counts."""
+    async def reason_counts(
+        self, query: ReportQuery, level: str
+    ) -> tuple[list[Row], list[Row], Row]:
+        """Referrals per group and reason (or reason group), every reason counted; and from the
+        same scan the referrals of each group and of the whole scope, each counted once (on
+        its `referral_first` row). Filters keep whole referrals, and `query` groups by no
+        dimension that puts a referral in two groups, so those counts add up."""
+        assert not fans_out(query), "a referral in two groups would be counted twice"
         await self.load_codes()
         scope = self.scope(REASONS, query, (*query.group_by, level))
         if level == "reason-group":
             scope.where.append(REASONS.c.group_first == 1)
-        return await self.rows(scope.select(*counted("referrals", REASONS)))
+        rows = await self.rows(
+            scope.select(
+                *counted("referrals", REASONS),
+                *counted("once", REASONS, REASONS.c.referral_first),
+            )
+        )
+        names = [column_name(name) for name in query.group_by]
+        groups: dict[tuple[Any, ...], Row] = {}
+        total: Row = {"referrals": 0, key_of("referrals"): 0}
+        for row in rows:
+            once, once_key = int(row.pop("once")), int(row.pop(key_of("once")))
+            group = groups.setdefault(
+                tuple(row[name] for name in names),
+                {**{name: row[name] for name in names}, "referrals": 0, key_of("referrals"): 0},
+            )
+            for counts in (group, total):
+                counts["referrals"] += once
+                counts[key_of("referrals")] += once_key
+        return rows, list(groups.values()), total
 
     async def reason_pairs(self, query: ReportQuery, level: str) -> list[Row]:
         """Referrals per group carrying both reasons (or reason groups) of each pair."""

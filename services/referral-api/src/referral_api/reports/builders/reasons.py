@@ -54,8 +54,7 @@ async def reasons(session: AsyncSession, query: ReportQuery, context: Context) -
     level = query.option("level")
     key = column_name(level)
     repository = ReportRepository(session)
-    rows = await repository.reason_counts(query, level)
-    in_group, total = await repository.referral_counts(query)
+    rows, in_group, total = await repository.reason_counts(query, level)
     add_group_referrals(rows, in_group, query.group_by)
     # The reasons report never groups by a reason dimension, so per-reason totals are sums.
     by_reason = rows_by(rows, lambda row: row[key])

@@ -10,6 +10,9 @@ it groups by, a request sums the facts' first-row flags in one pass (`_summed`).
 unrounded grouped counts come back; disclosure control is applied by the service.
 """
 
+from dataclasses import replace
+from typing import Any
+
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
@@ -54,39 +57,20 @@ class WorkerRepository:
             ),
         ]
 
-    def _summed(self, query: ReportQuery) -> AnySelect | None:
+    def _summed(self, query: ReportQuery, *, with_whole: bool = False) -> AnySelect | None:
         """One pass, when the request covers all time and filters only by what it groups by:
         each referral and contact of a group is then the one its group's first-row flag
-        marks. None otherwise (a period or another filter may leave out a flagged row)."""
+        marks. None otherwise (a period or another filter may leave out a flagged row).
+        `with_whole` adds the sums of the whole scope's flags, `WHOLE`-prefixed: the groups
+        share out every row, so they add up to the total."""
         grouping = frozenset(query.group_by)
         if query.first_day or query.last_day or not set(query.filters) <= grouping:
             return None
-        first_referral, first_contact = FIRST_FLAGS[grouping]
-        contact = flag(A.c.contact > 0) if first_contact is None else A.c[first_contact]
-        counted = {
-            "caseload": A.c[first_referral],
-            "contacts": contact,
-            **{
-                name: contact * flag(A.c.outcome == OUTCOME_CODES[value])
-                for name, value in OUTCOME_COLUMNS.items()
-            },
-        }
         dims = [A.c[name] for name in query.group_by]
-        return (
-            select(
-                *dims,
-                *(
-                    column
-                    for name, value in counted.items()
-                    for column in (
-                        func.coalesce(func.sum(value), 0).label(name),
-                        key_sum(A.c.record_key, value).label(key_of(name)),
-                    )
-                ),
-            )
-            .where(*self._where(query))
-            .group_by(*dims)
-        )
+        sums = _flag_sums(grouping)
+        if with_whole:
+            sums += _flag_sums(frozenset(), WHOLE)
+        return select(*dims, *sums).where(*self._where(query)).group_by(*dims)
 
     def _counts(self, query: ReportQuery) -> AnySelect:
         """Three levels, so nothing is counted DISTINCT (each DISTINCT aggregate is a sort of
@@ -153,8 +137,53 @@ class WorkerRepository:
             ),
         ).group_by(*level_2)
 
-    async def counts(self, query: ReportQuery) -> list[Row]:
-        """Per group (the query's group-by; one row when none): the caseload (distinct
-        referrals held or seen), the contacts and those by attendance outcome."""
+    async def counts(self, query: ReportQuery) -> tuple[list[Row], Row]:
+        """Per group (the query's group-by; one row when none) and over the whole scope: the
+        caseload (distinct referrals held or seen), the contacts and those by attendance
+        outcome. Over all time with no filter, one pass counts both (`_summed`)."""
         await self.reports.load_codes("worker")
-        return await self.reports.rows(self._counts(query), {"worker": "worker"})
+        whole = replace(query, group_by=())
+        if query.group_by and self._summed(whole) is not None:
+            statement = self._summed(query, with_whole=True)
+            assert statement is not None  # no period, no filter
+            rows = await self.reports.rows(statement, {"worker": "worker"})
+            total = dict.fromkeys(_COUNTED, 0)
+            for row in rows:
+                for name in _COUNTED:
+                    total[name] += int(row.pop(WHOLE + name) or 0)
+            return rows, total
+        rows = await self.reports.rows(self._counts(query), {"worker": "worker"})
+        if not query.group_by:
+            return rows, rows[0]
+        [total] = await self.reports.rows(self._counts(whole), {"worker": "worker"})
+        return rows, total
+
+
+# The prefix of the whole scope's sums in a grouped pass (`WorkerRepository._summed`).
+WHOLE = "whole_"
+_COUNTED = tuple(
+    column for name in ("caseload", "contacts", *OUTCOME_COLUMNS) for column in (name, key_of(name))
+)
+
+
+def _flag_sums(grouping: frozenset[str], prefix: str = "") -> list[ColumnElement[Any]]:
+    """The counts of a grouping (`FIRST_FLAGS`) as sums of its first-row flags, and their
+    key sums, named with `prefix`."""
+    first_referral, first_contact = FIRST_FLAGS[grouping]
+    contact = flag(A.c.contact > 0) if first_contact is None else A.c[first_contact]
+    counted = {
+        "caseload": A.c[first_referral],
+        "contacts": contact,
+        **{
+            name: contact * flag(A.c.outcome == OUTCOME_CODES[value])
+            for name, value in OUTCOME_COLUMNS.items()
+        },
+    }
+    return [
+        column
+        for name, value in counted.items()
+        for column in (
+            func.coalesce(func.sum(value), 0).label(prefix + name),
+            key_sum(A.c.record_key, value).label(prefix + key_of(name)),
+        )
+    ]

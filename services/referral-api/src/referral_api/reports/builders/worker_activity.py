@@ -13,7 +13,6 @@ from referral_api.reports.builders.common import (
     blank,
     make_report,
     order_key,
-    ungrouped,
 )
 from referral_api.reports.dimensions import column_name
 from referral_api.reports.query import ReportQuery
@@ -25,8 +24,8 @@ async def workers_report(session: AsyncSession, query: ReportQuery, context: Con
     """Per worker (and role): the caseload (referrals they hold or had a contact on), their
     contacts in the period by attendance outcome, and their DNA rate."""
     repository = WorkerRepository(session)
-    rows = [with_due(row) for row in await repository.counts(query)]
-    [total] = await repository.counts(ungrouped(query))
+    counted, total = await repository.counts(query)
+    rows = [with_due(row) for row in counted]
     roles = workers.DIMENSIONS["role"]
     for row in rows:
         if "role" in query.group_by:

@@ -66,6 +66,55 @@ async def test_waits_to_first_contact_and_closure(load, report):
     assert total["first_contact_p90"] == 8.5
 
 
+async def test_waits_by_reason_group_count_a_referral_in_each_of_its_groups_and_once_in_all(
+    load, report
+):
+    d = Dataset()
+    housing, finance, isolation = "105531004", "160932005", "422650009"
+    for first, closed, reasons in (
+        (2, 20, (housing, finance)),
+        (4, None, (housing,)),
+        (6, 30, (finance, isolation)),
+    ):
+        d.referral(
+            details=Person(),
+            reasons=reasons,
+            status="closed" if closed else "accepted",
+            first_contact_days=first,
+            ended_days=closed,
+            closure_reason="needs-met" if closed else None,
+        )
+    d.referral(details=Person(), reasons=(isolation,), status="accepted")  # still waiting
+    await load(d)
+
+    body = await report("waiting-times", unsuppressed=True, group_by="reason-group")
+
+    cells = {
+        r["reason_group"]: (
+            r["referrals"],
+            r["first_contact"],
+            r["first_contact_median"],
+            r["closed"],
+            r["closure_median"],
+        )
+        for r in body["rows"]
+    }
+    assert cells == {
+        "housing": (2, 2, 3.0, 1, 20.0),
+        "finance": (2, 2, 4.0, 2, 25.0),
+        "isolation-loneliness": (2, 1, 6.0, 1, 30.0),
+    }
+    # Every referral once: waits of 2, 4 and 6 days, closures after 20 and 30.
+    [total] = body["totals"]
+    assert (
+        total["referrals"],
+        total["first_contact"],
+        total["first_contact_median"],
+        total["closed"],
+        total["closure_median"],
+    ) == (4, 3, 4.0, 2, 25.0)
+
+
 async def test_waits_when_no_referral_matches(load, report):
     await load(_waits())
     body = await report("waiting-times", unsuppressed=True, role="care-coordinator")

@@ -3,6 +3,7 @@
 import asyncio
 import importlib
 import json
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 import pytest
@@ -343,6 +344,31 @@ async def test_extracted_observations_get_uk_core_categories_and_loinc_displays(
         await drop_database(url)
 
 
+@asynccontextmanager
+async def _referral_at(backend, session_tmp, name: str, revision: str):
+    """A new referral database (`referral_<name>`) migrated up to `revision`, and an engine
+    on it; both gone when the block ends."""
+    from alembic import command
+
+    from signpost_platform.migrations import alembic_config
+
+    url = await create_empty_database(backend, session_tmp, f"referral_{name}")
+    try:
+        config = alembic_config(find_repo_file("alembic.ini"), "referral", url)
+        await asyncio.to_thread(command.upgrade, config, revision)
+        engine = create_async_engine(url)
+        try:
+            yield url, engine
+        finally:
+            await engine.dispose()
+    finally:
+        await drop_database(url)
+
+
+async def _upgrade_to_head(url: str) -> None:
+    await asyncio.to_thread(upgrade, find_repo_file("alembic.ini"), "referral", url)
+
+
 async def _insert_referral(connection, referral_id: str, nhs_number: str, at: datetime) -> None:
     """A referral row as the revisions before the report facts' changes hold one."""
     await connection.execute(
@@ -388,39 +414,20 @@ async def test_new_report_facts_leave_the_facts_unvouched_until_the_refresh_has_
     """The revisions that add the workers, service-use and data-quality facts create them
     empty and queue every referral: until a refresh has derived them, reports must not say
     their facts are current (X-Facts-Refreshed-At comes from `report_state.refreshed_at`)."""
-    from alembic import command
-
-    from signpost_platform.migrations import alembic_config
-
-    url = await create_empty_database(backend, session_tmp, "referral_new_facts")
-    ini = find_repo_file("alembic.ini")
-    try:
-        await asyncio.to_thread(
-            command.upgrade, alembic_config(ini, "referral", url), "a7d3c9e1f2b4"
-        )
-        engine = create_async_engine(url)
+    async with _referral_at(backend, session_tmp, "new_facts", "a7d3c9e1f2b4") as (url, engine):
         at = datetime(2026, 10, 1, tzinfo=UTC)
         async with engine.begin() as connection:
             await _insert_referral(connection, "kept", "9434765919", at)
             await _facts_vouched_for(connection, at)
-        await asyncio.to_thread(upgrade, ini, "referral", url)
+        await _upgrade_to_head(url)
         refreshed_at, queued = await _facts_state(engine)
-        await engine.dispose()
         assert refreshed_at is None
         assert queued == [("kept",)]
-    finally:
-        await drop_database(url)
 
 
 async def test_the_monthly_data_quality_counts_are_summed_from_the_days_kept(backend, session_tmp):
     """The revision adding `report_quality_month` fills it from the day rows already derived,
     month by month (months since January 2000), system and sender: no refresh is needed."""
-    from alembic import command
-
-    from signpost_platform.migrations import alembic_config
-
-    url = await create_empty_database(backend, session_tmp, "referral_quality_months")
-    ini = find_repo_file("alembic.ini")
     counts = (
         "with_gap",
         "no_source",
@@ -434,11 +441,10 @@ async def test_the_monthly_data_quality_counts_are_summed_from_the_days_kept(bac
         "referrals",
     )
     columns = [column for name in counts for column in (name, f"{name}_cell_key")]
-    try:
-        await asyncio.to_thread(
-            command.upgrade, alembic_config(ini, "referral", url), "d2a7c5e9f816"
-        )
-        engine = create_async_engine(url)
+    async with _referral_at(backend, session_tmp, "quality_months", "d2a7c5e9f816") as (
+        url,
+        engine,
+    ):
         days = [
             ("2026-01-01", "emis", "F84001", 2),
             ("2026-01-31", "emis", "F84001", 3),
@@ -460,7 +466,7 @@ async def test_the_monthly_data_quality_counts_are_summed_from_the_days_kept(bac
                         **dict.fromkeys(columns, value),
                     },
                 )
-        await asyncio.to_thread(upgrade, ini, "referral", url)
+        await _upgrade_to_head(url)
         async with engine.connect() as connection:
             months = (
                 await connection.execute(
@@ -470,15 +476,12 @@ async def test_the_monthly_data_quality_counts_are_summed_from_the_days_kept(bac
                     )
                 )
             ).all()
-        await engine.dispose()
         # 2026-01 is month 312.
         assert [tuple(row) for row in months] == [
             (312, "emis", "F84001", 5, 5, 5),
             (312, "rio", "F84001", 7, 7, 7),
             (313, "emis", "F84001", 5, 5, 5),
         ]
-    finally:
-        await drop_database(url)
 
 
 async def test_replaced_characters_get_their_own_warning_and_their_referrals_counted_again(
@@ -487,17 +490,9 @@ async def test_replaced_characters_get_their_own_warning_and_their_referrals_cou
     """The revision adding the `replaced_characters` warning queues the referrals that have
     such a gap (counted under "other data gaps" until then), and only those, and leaves the
     facts unvouched until the refresh has counted them again."""
-    from alembic import command
-
-    from signpost_platform.migrations import alembic_config
-
-    url = await create_empty_database(backend, session_tmp, "referral_replaced_characters")
-    ini = find_repo_file("alembic.ini")
-    try:
-        await asyncio.to_thread(
-            command.upgrade, alembic_config(ini, "referral", url), "93926a62cc61"
-        )
-        engine = create_async_engine(url)
+    async with _referral_at(
+        backend, session_tmp, "referral_replaced_characters", "93926a62cc61"
+    ) as (url, engine):
         at = datetime(2026, 10, 1, tzinfo=UTC)
         async with engine.begin() as connection:
             for referral_id, nhs_number in (("pasted", "9434765919"), ("plain", "9434765870")):
@@ -511,13 +506,10 @@ async def test_replaced_characters_get_their_own_warning_and_their_referrals_cou
                     {"id": referral_id, "kind": kind},
                 )
             await _facts_vouched_for(connection, at)
-        await asyncio.to_thread(upgrade, ini, "referral", url)
+        await _upgrade_to_head(url)
         refreshed_at, queued = await _facts_state(engine)
-        await engine.dispose()
         assert refreshed_at is None
         assert queued == [("pasted",)]
-    finally:
-        await drop_database(url)
 
 
 async def test_referrals_with_a_pair_of_reason_groups_are_flagged_from_the_pair_facts(
@@ -526,23 +518,16 @@ async def test_referrals_with_a_pair_of_reason_groups_are_flagged_from_the_pair_
     """The revision adding `several_reason_groups` sets it on the referral facts that have a
     pair of reason groups (pair level 2), not on those with a pair of reasons in one group
     (level 1) alone, and leaves the facts current: nothing queued, still vouched for."""
-    from alembic import command
-
-    from signpost_platform.migrations import alembic_config
-
-    url = await create_empty_database(backend, session_tmp, "referral_several_groups")
-    ini = find_repo_file("alembic.ini")
     flags = (
         "status, contacts, attended, dna, not_seen, cancelled_by_patient, "
         "cancelled_by_provider, booked, several_reasons, has_need, has_support, need_met, "
         "re_referral, parallel, reason_coded, source_coded, has_person, has_age_band, "
         "gender_coded, ethnicity_coded, has_lsoa, has_practice, has_pcn, closure_reason_recorded"
     )
-    try:
-        await asyncio.to_thread(
-            command.upgrade, alembic_config(ini, "referral", url), "c87278a6aa5b"
-        )
-        engine = create_async_engine(url)
+    async with _referral_at(backend, session_tmp, "several_groups", "c87278a6aa5b") as (
+        url,
+        engine,
+    ):
         at = datetime(2026, 10, 1, tzinfo=UTC)
         dimensions = {"on": at.date(), "month": 321, "role": 1, "system": 1}
         async with engine.begin() as connection:
@@ -566,7 +551,7 @@ async def test_referrals_with_a_pair_of_reason_groups_are_flagged_from_the_pair_
                     {"key": key, "level": level, **dimensions},
                 )
             await _facts_vouched_for(connection, at)
-        await asyncio.to_thread(upgrade, ini, "referral", url)
+        await _upgrade_to_head(url)
         async with engine.connect() as connection:
             flagged = (
                 await connection.execute(
@@ -577,12 +562,9 @@ async def test_referrals_with_a_pair_of_reason_groups_are_flagged_from_the_pair_
                 )
             ).all()
         refreshed_at, queued = await _facts_state(engine)
-        await engine.dispose()
         assert [tuple(row) for row in flagged] == [(1, 1), (2, 0), (3, 0)]
         assert refreshed_at is not None  # still vouched for
         assert queued == []
-    finally:
-        await drop_database(url)
 
 
 async def test_one_reason_row_per_referral_among_its_group_firsts_is_marked_referral_first(
@@ -591,17 +573,7 @@ async def test_one_reason_row_per_referral_among_its_group_firsts_is_marked_refe
     """The revision adding `report_reason.referral_first` marks exactly one row of each
     referral already derived, one of its `group_first` rows (so it is counted at the reason
     and the reason-group level alike), and leaves the facts current."""
-    from alembic import command
-
-    from signpost_platform.migrations import alembic_config
-
-    url = await create_empty_database(backend, session_tmp, "referral_reason_first")
-    ini = find_repo_file("alembic.ini")
-    try:
-        await asyncio.to_thread(
-            command.upgrade, alembic_config(ini, "referral", url), "65e306de8314"
-        )
-        engine = create_async_engine(url)
+    async with _referral_at(backend, session_tmp, "reason_first", "65e306de8314") as (url, engine):
         at = datetime(2026, 10, 1, tzinfo=UTC)
         dimensions = {"on": at.date(), "month": 321, "role": 1, "system": 1}
         # (referral, reason code, group_first): referral 1's lowest code is second in its
@@ -618,7 +590,7 @@ async def test_one_reason_row_per_referral_among_its_group_firsts_is_marked_refe
                     {"key": key, "reason": reason, "first": group_first, **dimensions},
                 )
             await _facts_vouched_for(connection, at)
-        await asyncio.to_thread(upgrade, ini, "referral", url)
+        await _upgrade_to_head(url)
         async with engine.connect() as connection:
             marked = (
                 await connection.execute(
@@ -629,9 +601,6 @@ async def test_one_reason_row_per_referral_among_its_group_firsts_is_marked_refe
                 )
             ).all()
         refreshed_at, queued = await _facts_state(engine)
-        await engine.dispose()
         assert [tuple(row) for row in marked] == [(1, 7), (2, 3)]
         assert refreshed_at is not None  # still vouched for
         assert queued == []
-    finally:
-        await drop_database(url)

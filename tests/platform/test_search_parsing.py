@@ -40,3 +40,15 @@ def test_a_count_alone_keeps_the_page_size_asked_for_in_its_link():
     [link] = page_links("http://x/fhir/R", parsed, 0, 120)
     assert link["relation"] == "self"
     assert "_count=50" in link["url"]
+
+
+@pytest.mark.parametrize(
+    "pairs", [(("_count", "0"),), (("_count", "0"), ("_summary", "data"))], ids=["alone", "data"]
+)
+def test_a_page_of_none_asks_for_the_total_alone_and_its_link_says_so(pairs):
+    parsed = _parsed(*pairs)
+
+    assert not parsed.returns_entries
+    assert parsed.rows_read == 1
+    [link] = page_links("http://x/fhir/R", parsed, 0, 120)
+    assert "_count=0" in link["url"]  # following it asks for the count again, not a page

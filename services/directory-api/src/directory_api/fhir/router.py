@@ -109,7 +109,7 @@ async def search_healthcare_services(request: Request, session: ReadSessionDep) 
     active = _single(parsed, "active")
     if active not in (None, "true", "false"):
         raise BadRequest("active must be true or false", expression="active")
-    if parsed.offset % parsed.count:
+    if parsed.count and parsed.offset % parsed.count:
         raise BadRequest("_offset must be a multiple of _count", expression="_offset")
     near = _single(parsed, "location.near")
     total, hits = await service.search_healthcare_services(
@@ -123,7 +123,7 @@ async def search_healthcare_services(request: Request, session: ReadSessionDep) 
         near=parse_near(near) if near else None,
         active=None if active is None else active == "true",
         last_updated=[parse_date("_lastUpdated", v) for v in parsed.values.get("_lastUpdated", [])],
-        page=Page(parsed.offset // parsed.count + 1, parsed.count),
+        page=Page(parsed.offset // parsed.rows_read + 1, parsed.rows_read),
         ids=parsed.ids(),
     )
     resource_base = f"{base_url(request)}/fhir/HealthcareService"

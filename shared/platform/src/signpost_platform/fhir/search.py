@@ -295,11 +295,7 @@ def parse_search(
             continue
         result.used.append((name, value))
         if name == COUNT.name:
-            requested = _bounded_int(name, value, 0, None)
-            if requested == 0:
-                result.summary = "count"  # FHIR: a page of no entries asks for the total alone
-            else:
-                result.count = min(requested, max_count)
+            result.count = min(_bounded_int(name, value, 0, None), max_count)
         elif name == OFFSET.name:
             result.offset = _bounded_int(name, value, 0, MAX_OFFSET)
         elif name == SORT:
@@ -338,6 +334,8 @@ def parse_search(
             if by_name[name].type == "date":
                 parse_date(name, value)  # a malformed date is refused before anything runs
             result.values.setdefault(name, []).append(value)
+    if result.count == 0:
+        result.summary = "count"  # FHIR: a page of no entries asks for the total alone
     if result.summary == "count":
         result.total = True
     return result

@@ -1,6 +1,9 @@
 """Reasons: every reason counted (and the report says so), reason groups once per referral, and
 the reasons given together."""
 
+from signpost_schemas import systems
+from tests.referral.conftest import WRITE
+from tests.support.builders import reason, service_request
 from tests.support.reports import Dataset, Person
 
 HOUSING, HOMELESS, FINANCE, ISOLATION = "105531004", "32911000", "160932005", "422650009"
@@ -69,6 +72,21 @@ async def test_reasons_per_role_share_of_the_role_s_referrals(load, report):
         "reason-not-recorded": 1,
         None: 5,
     }
+
+
+async def test_not_recorded_beside_a_text_reason_forms_no_pair_of_groups(client, report):
+    """ "Reason not recorded" beside a reason given as text only is accepted (the text is no
+    coded reason), and is no group of need: the referral can form no pair of groups."""
+    body = service_request(
+        reasons=[reason("reason-not-recorded", systems.REFERRAL_REASON), {"text": "Money worries"}],
+    )
+    assert (await client.post("/fhir/ServiceRequest", json=body, headers=WRITE)).status_code == 201
+
+    pairs = await report("reason-pairs", unsuppressed=True, level="reason-group")
+
+    assert pairs["rows"] == []
+    [total] = pairs["totals"]
+    assert (total["referrals"], total["referrals_in_group"]) == (0, 1)
 
 
 async def test_a_reason_filter_keeps_whole_referrals_and_their_groups_count_them_once(load, report):

@@ -517,7 +517,8 @@ async def test_referrals_with_a_pair_of_reason_groups_are_flagged_from_the_pair_
 ):
     """The revision adding `several_reason_groups` sets it on the referral facts that have a
     pair of reason groups (pair level 2), not on those with a pair of reasons in one group
-    (level 1) alone, and leaves the facts current: nothing queued, still vouched for."""
+    (level 1) alone, nor on those whose only pair of groups has "not recorded" in it (those
+    pairs are deleted), and leaves the facts current: nothing queued, still vouched for."""
     flags = (
         "status, contacts, attended, dna, not_seen, cancelled_by_patient, "
         "cancelled_by_provider, booked, several_reasons, has_need, has_support, need_met, "
@@ -540,15 +541,22 @@ async def test_referrals_with_a_pair_of_reason_groups_are_flagged_from_the_pair_
                     ),
                     {"key": key, **dimensions},
                 )
-            # 1: reasons in two groups (and so two reasons); 2: two reasons of one group.
-            for key, level in ((1, 1), (1, 2), (2, 1)):
+            await connection.execute(
+                text(
+                    "INSERT INTO report_code (dimension, value, code) "
+                    "VALUES ('reason-group', 'not-recorded', 9)"
+                )
+            )
+            # 1: reasons in two groups (and so two reasons); 2: two reasons of one group;
+            # 3: "not recorded" beside a reason given as text only (group 1, "uncoded").
+            for key, level, second in ((1, 1, 2), (1, 2, 2), (2, 1, 2), (3, 2, 9)):
                 await connection.execute(
                     text(
                         "INSERT INTO report_reason_pair (level, first, second, referral_key, "
                         "authored_on, month, role, source_system) "
-                        "VALUES (:level, 1, 2, :key, :on, :month, :role, :system)"
+                        "VALUES (:level, 1, :second, :key, :on, :month, :role, :system)"
                     ),
-                    {"key": key, "level": level, **dimensions},
+                    {"key": key, "level": level, "second": second, **dimensions},
                 )
             await _facts_vouched_for(connection, at)
         await _upgrade_to_head(url)
@@ -561,8 +569,14 @@ async def test_referrals_with_a_pair_of_reason_groups_are_flagged_from_the_pair_
                     )
                 )
             ).all()
+            pairs = (
+                await connection.execute(
+                    text("SELECT referral_key, level FROM report_reason_pair ORDER BY 1, 2")
+                )
+            ).all()
         refreshed_at, queued = await _facts_state(engine)
         assert [tuple(row) for row in flagged] == [(1, 1), (2, 0), (3, 0)]
+        assert [tuple(row) for row in pairs] == [(1, 1), (1, 2), (2, 1)]
         assert refreshed_at is not None  # still vouched for
         assert queued == []
 

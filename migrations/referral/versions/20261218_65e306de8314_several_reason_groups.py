@@ -7,6 +7,12 @@ from the scan that counts the referrals, as `several_reasons` gives it at the re
 It is set here from the pair facts already derived (a referral with a pair of groups), so the
 facts stay current and nothing is queued; the refresh derives it from the reasons from now on.
 
+"Not recorded" is no group of need, so it pairs with none and is not counted in the flag. The
+pair facts left it out only as the first of a pair, which depends on the order the groups were
+first seen in; the pairs of groups with "not recorded" on either side are deleted here (the
+refresh no longer makes them), before the flag is set from those that are left. Such a referral
+(the "reason not recorded" code beside a reason given as text only) forms no pair of groups.
+
 Revision ID: 65e306de8314
 Revises: c87278a6aa5b
 Create Date: 2026-12-18 09:00:00
@@ -30,6 +36,13 @@ def upgrade() -> None:
     op.add_column(
         "report_referral",
         sa.Column(FLAG, sa.SmallInteger(), nullable=False, server_default=sa.text("0")),
+    )
+    not_recorded = (
+        "SELECT code FROM report_code WHERE dimension = 'reason-group' AND value = 'not-recorded'"
+    )
+    op.execute(
+        f"DELETE FROM report_reason_pair WHERE level = {GROUP_LEVEL} "  # noqa: S608 (constants)
+        f"AND (first IN ({not_recorded}) OR second IN ({not_recorded}))"
     )
     op.execute(
         f"UPDATE report_referral SET {FLAG} = 1 WHERE referral_key IN "  # noqa: S608 (constants)

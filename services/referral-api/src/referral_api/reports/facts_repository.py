@@ -591,7 +591,10 @@ class FactRepository(Repository):
             select(
                 RR.c.referral_id,
                 func.count().label("reasons"),
-                func.count(func.distinct(group)).label("groups"),
+                # The groups that can pair (`insert_pair_facts`): "not recorded" is none.
+                func.count(func.distinct(case((group != NOT_RECORDED_GROUP, group)))).label(
+                    "groups"
+                ),
                 func.max(flag(coded_reason)).label("coded"),
                 func.max(flag(known_need)).label("need"),
             )
@@ -733,8 +736,16 @@ class FactRepository(Repository):
                     codes.apply(first.join(second, second.c.referral_id == first.c.referral_id))
                 )
                 .where(
-                    first_code < second_code,
-                    first.c[column] != NOT_RECORDED_GROUP,
+                    first_code < second_code,  # a reason without a code (text only) has none
+                    *(
+                        # "Not recorded" is no group of need: it pairs with none.
+                        (
+                            first.c[column] != NOT_RECORDED_GROUP,
+                            second.c[column] != NOT_RECORDED_GROUP,
+                        )
+                        if level == "reason-group"
+                        else ()
+                    ),
                     *self._only(first.c.referral_id, ids),
                 )
                 .distinct()

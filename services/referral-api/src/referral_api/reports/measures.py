@@ -220,8 +220,8 @@ MEASURES: tuple[MeasureSpec, ...] = (
     MeasureSpec(
         "several_reason_groups",
         "flag",
-        "1 when the referral's reasons are in more than one reason group (it forms a pair of "
-        "groups)",
+        "1 when the referral's reasons are in more than one reason group, 'not recorded' not "
+        "counted (it forms a pair of groups)",
         lambda s: flag(func.coalesce(s.reasons.c.groups, 0) > 1),
         default="0",
     ),

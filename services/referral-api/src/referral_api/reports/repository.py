@@ -588,8 +588,9 @@ class ReportRepository(Repository):
     ) -> tuple[list[Row], list[Row], Row]:
         """Referrals per group and reason (or reason group), every reason counted; and from the
         same scan the referrals of each group and of the whole scope, each counted once (on
-        its `referral_first` row). Filters keep whole referrals, and `query` groups by no
-        dimension that puts a referral in two groups, so those counts add up."""
+        its `referral_first` row). Every referral has a reason row (one sent without a reason
+        is stored with "reason not recorded"), filters keep whole referrals, and `query`
+        groups by no dimension that puts a referral in two groups, so those counts add up."""
         assert not fans_out(query), "a referral in two groups would be counted twice"
         await self.load_codes()
         scope = self.scope(REASONS, query, (*query.group_by, level))

@@ -15,7 +15,7 @@ column, to the triggers' watched columns: `tests/reports/test_facts.py` fails un
 """
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Literal
@@ -340,3 +340,9 @@ def catalogue() -> dict[str, Dimension]:
 
 def dimension(name: str) -> Dimension:
     return catalogue()[name]
+
+
+def fans_out(group_by: Sequence[str]) -> bool:
+    """Whether a referral may be in several groups (grouped by reasons, support groups)."""
+    known = catalogue()
+    return any(name in known and known[name].fact is not None for name in group_by)

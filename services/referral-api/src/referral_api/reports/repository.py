@@ -44,7 +44,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from referral_api.geography.models import LookupLoad
 from referral_api.reports import wellbeing
-from referral_api.reports.dimensions import catalogue, column_name
+from referral_api.reports.dimensions import catalogue, column_name, fans_out
 from referral_api.reports.expressions import flag, month_label
 from referral_api.reports.facts_repository import PAIR_LEVELS
 from referral_api.reports.measures import CONTACT_OUTCOME_COLUMNS
@@ -123,11 +123,6 @@ def _people(table: Table) -> list[ColumnElement[Any]]:
             + func.coalesce(func.sum(func.distinct(table.c.person_tag)).filter(shared), 0)
         ).label(key_of("people")),
     ]
-
-
-def fans_out(query: ReportQuery) -> bool:
-    """Whether a group-by puts a referral in several groups (a reason, a support group)."""
-    return any(catalogue()[name].fact is not None for name in query.group_by)
 
 
 def _additive(measure: ColumnElement[Any]) -> bool:
@@ -441,7 +436,7 @@ class ReportRepository(Repository):
         if not query.group_by:
             rows = await self.rows(grouped.select(*measures))
             return rows, rows[0] if rows else {}
-        if dialect_of(self.session) == "postgresql" and not fans_out(query):
+        if dialect_of(self.session) == "postgresql" and not fans_out(query.group_by):
             return await self._grouped_and_total_in_one_scan(grouped, measures)
         rows = await self.rows(grouped.select(*measures))
         whole = self.scope(table, query, ())
@@ -591,7 +586,7 @@ class ReportRepository(Repository):
         its `referral_first` row). Every referral has a reason row (one sent without a reason
         is stored with "reason not recorded"), filters keep whole referrals, and `query`
         groups by no dimension that puts a referral in two groups, so those counts add up."""
-        assert not fans_out(query), "a referral in two groups would be counted twice"
+        assert not fans_out(query.group_by), "a referral in two groups would be counted twice"
         await self.load_codes()
         scope = self.scope(REASONS, query, (*query.group_by, level))
         if level == "reason-group":
@@ -654,7 +649,7 @@ class ReportRepository(Repository):
             self.scope(F, query, ()).select(*counted("referrals", F, F.c.has_support))
         )
         summed = ("offers", key_of("offers"), "onward_referrals", key_of("onward_referrals"))
-        if not fans_out(query):  # each support row is in one group: the groups add up
+        if not fans_out(query.group_by):  # each support row is in one group: the groups add up
             return rows, {**offered[0], **{name: sum(row[name] for row in rows) for name in summed}}
         offers = await self.rows(
             self.scope(SUPPORT, query, ()).select(

@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral_api.reports import disclosure, facts
 from referral_api.reports.builders import REPORTS
-from referral_api.reports.builders.common import Context, ReportSpec, fans_out
-from referral_api.reports.dimensions import Dimension, catalogue, column_name
+from referral_api.reports.builders.common import Context, ReportSpec
+from referral_api.reports.dimensions import Dimension, catalogue, column_name, fans_out
 from referral_api.reports.query import ReportQuery
 from referral_api.reports.tables import Report
 

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from referral_api.reports.dimensions import fans_out
 from referral_api.reports.expressions import flag
 from referral_api.reports.models import ReportServiceUse
 from referral_api.reports.query import ReportQuery
@@ -20,7 +21,6 @@ from referral_api.reports.repository import (
     ReportRepository,
     Scope,
     counted,
-    fans_out,
     single_people,
 )
 from referral_api.reports.tables import Row, key_of
@@ -46,7 +46,7 @@ class ServiceUseRepository:
             await self.reports.add_shared_people(rows, scope, _MEASURE)
             return rows, rows
         whole = self.reports.scope(SU, query, ())
-        if fans_out(query):
+        if fans_out(query.group_by):
             totals = await self.reports.rows(_change(whole))
         else:
             totals = _summed_per_measure(rows)

@@ -9,7 +9,6 @@ from referral_api.reports.builders.common import (
     Context,
     ReportSpec,
     count_of,
-    fans_out,
     group_key,
     grouped_report,
     rows_by,
@@ -18,6 +17,7 @@ from referral_api.reports.builders.common import (
 )
 from referral_api.reports.dimensions import (
     NOT_RECORDED,
+    fans_out,
 )
 from referral_api.reports.query import ReportQuery
 from referral_api.reports.repository import ReportRepository

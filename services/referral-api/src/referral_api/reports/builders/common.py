@@ -160,12 +160,6 @@ def group_key(row: Row, group_by: Sequence[str]) -> tuple[Any, ...]:
     return tuple(row.get(column_name(name)) for name in group_by)
 
 
-def fans_out(group_by: Sequence[str]) -> bool:
-    """Whether a referral may be in several groups (grouped by reasons, support groups)."""
-    known = catalogue()
-    return any(name in known and known[name].fact is not None for name in group_by)
-
-
 def ungrouped(query: ReportQuery) -> ReportQuery:
     return replace(query, group_by=())
 

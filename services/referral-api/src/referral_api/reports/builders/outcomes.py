@@ -11,14 +11,13 @@ from referral_api.reports.builders.common import (
     Context,
     ReportSpec,
     count_of,
-    fans_out,
     group_key,
     grouped_report,
     rows_by,
     sum_counts,
     ungrouped,
 )
-from referral_api.reports.dimensions import column_name
+from referral_api.reports.dimensions import column_name, fans_out
 from referral_api.reports.query import ReportQuery
 from referral_api.reports.repository import ReportRepository
 from referral_api.reports.tables import Report, Row, count, percentage

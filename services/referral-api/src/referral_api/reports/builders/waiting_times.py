@@ -13,12 +13,11 @@ from referral_api.reports import distributions
 from referral_api.reports.builders.common import (
     Context,
     ReportSpec,
-    fans_out,
     group_key,
     grouped_report,
     ungrouped,
 )
-from referral_api.reports.dimensions import column_name
+from referral_api.reports.dimensions import column_name, fans_out
 from referral_api.reports.query import ReportQuery
 from referral_api.reports.repository import ReportRepository
 from referral_api.reports.tables import Report, Row, count, key_of, statistic

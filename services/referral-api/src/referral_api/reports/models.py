@@ -211,9 +211,9 @@ class ReportReason(ReferralDimensions, CopiedMeasures, Base):
     """One reason of a referral. `group_first` is 1 on one row per (referral, reason group),
     so group counts count referrals; `referral_first` is 1 on one of those rows per referral
     (its first reason), so the same scan counts each referral once; `need_met` is 1 when
-    support offered to the referral
-    addresses the reason's group. The referral's pseudonym, tag and waits are copied onto it
-    (`CopiedMeasures`), so counts and waits by reason need no join."""
+    support offered to the referral addresses the reason's group. The referral's pseudonym,
+    tag and waits are copied onto it (`CopiedMeasures`), so counts and waits by reason need
+    no join."""
 
     __tablename__ = "report_reason"
 

@@ -23,7 +23,7 @@ from referral_api.reports.repository import (
     counted,
     single_people,
 )
-from referral_api.reports.tables import Row, key_of
+from referral_api.reports.tables import Row
 from signpost_platform.db import AnySelect, table_of
 
 SU = table_of(ReportServiceUse)
@@ -49,25 +49,13 @@ class ServiceUseRepository:
         if fans_out(query.group_by):
             totals = await self.reports.rows(_change(whole))
         else:
-            totals = _summed_per_measure(rows)
+            totals = _summed_per_measure(rows, [name for name, _ in scope.dims])
         await self.reports.add_shared_people(rows, scope, _MEASURE)
         await self.reports.add_shared_people(totals, whole, _MEASURE)
         return rows, totals
 
 
 _MEASURE = SU.c.measure.label("use_measure")
-# The columns of `_change` a total sums from its groups (all but the group-bys and measure).
-_SUMMED = (
-    "pairs",
-    key_of("pairs"),
-    "single",
-    "single_tags",
-    "before_sum",
-    "after_sum",
-    "change_sum",
-    "fewer",
-    key_of("fewer"),
-)
 
 
 def _change(scope: Scope) -> AnySelect:
@@ -83,11 +71,12 @@ def _change(scope: Scope) -> AnySelect:
     ).group_by(SU.c.measure)
 
 
-def _summed_per_measure(rows: Sequence[Row]) -> list[Row]:
-    """One row per measure, each of `_SUMMED` the sum of its groups' values."""
+def _summed_per_measure(rows: Sequence[Row], group_columns: Sequence[str]) -> list[Row]:
+    """One row per measure, each count and sum of `_change` the sum of its groups' values."""
     totals: dict[str, Row] = {}
     for row in rows:
-        total = totals.setdefault(row["use_measure"], dict.fromkeys(_SUMMED, 0))
-        for name in _SUMMED:
-            total[name] += int(row[name] or 0)
-    return [{"use_measure": measure, **total} for measure, total in totals.items()]
+        total = totals.setdefault(row["use_measure"], {"use_measure": row["use_measure"]})
+        for name, value in row.items():
+            if name != "use_measure" and name not in group_columns:
+                total[name] = total.get(name, 0) + int(value or 0)
+    return list(totals.values())

@@ -57,15 +57,13 @@ class WorkerRepository:
             ),
         ]
 
-    def _summed(self, query: ReportQuery, *, with_whole: bool = False) -> AnySelect | None:
-        """One pass, when the request covers all time and filters only by what it groups by:
-        each referral and contact of a group is then the one its group's first-row flag
-        marks. None otherwise (a period or another filter may leave out a flagged row).
-        `with_whole` adds the sums of the whole scope's flags, `WHOLE`-prefixed: the groups
-        share out every row, so they add up to the total."""
+    def _summed(self, query: ReportQuery, *, with_whole: bool = False) -> AnySelect:
+        """One pass, for a request over all time that filters only by what it groups by
+        (`_all_time`): each referral and contact of a group is then the one its group's
+        first-row flag marks. `with_whole` adds the sums of the whole scope's flags,
+        `WHOLE`-prefixed: with no filter the groups share out every row, so they add up to
+        the total."""
         grouping = frozenset(query.group_by)
-        if query.first_day or query.last_day or not set(query.filters) <= grouping:
-            return None
         dims = [A.c[name] for name in query.group_by]
         sums = _flag_sums(grouping)
         if with_whole:
@@ -83,9 +81,8 @@ class WorkerRepository:
         3. per group: the referrals (caseload) and the sums, each key sum the counted records'
            record keys added up. A contact's record key is its referral's.
         """
-        summed = self._summed(query)
-        if summed is not None:
-            return summed
+        if _all_time(query, frozenset(query.group_by)):
+            return self._summed(query)
         where = self._where(query)
         dims = [A.c[name] for name in query.group_by]
         if set(query.group_by) >= ONE_ROW_EACH:
@@ -142,11 +139,10 @@ class WorkerRepository:
         caseload (distinct referrals held or seen), the contacts and those by attendance
         outcome. Over all time with no filter, one pass counts both (`_summed`)."""
         await self.reports.load_codes("worker")
-        whole = replace(query, group_by=())
-        if query.group_by and self._summed(whole) is not None:
-            statement = self._summed(query, with_whole=True)
-            assert statement is not None  # no period, no filter
-            rows = await self.reports.rows(statement, {"worker": "worker"})
+        if query.group_by and _all_time(query, frozenset()):
+            rows = await self.reports.rows(
+                self._summed(query, with_whole=True), {"worker": "worker"}
+            )
             total = dict.fromkeys(_COUNTED, 0)
             for row in rows:
                 for name in _COUNTED:
@@ -155,8 +151,15 @@ class WorkerRepository:
         rows = await self.reports.rows(self._counts(query), {"worker": "worker"})
         if not query.group_by:
             return rows, rows[0]
+        whole = replace(query, group_by=())
         [total] = await self.reports.rows(self._counts(whole), {"worker": "worker"})
         return rows, total
+
+
+def _all_time(query: ReportQuery, grouping: frozenset[str]) -> bool:
+    """Whether `query` covers all time and filters only by dimensions in `grouping`: then
+    each referral and contact of a group is the one its group's first-row flag marks."""
+    return not (query.first_day or query.last_day) and set(query.filters) <= grouping
 
 
 # The prefix of the whole scope's sums in a grouped pass (`WorkerRepository._summed`).

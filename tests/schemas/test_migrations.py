@@ -369,6 +369,12 @@ async def _upgrade_to_head(url: str) -> None:
     await asyncio.to_thread(upgrade, find_repo_file("alembic.ini"), "referral", url)
 
 
+async def _selected(engine, sql: str) -> list[tuple]:
+    """The rows `sql` (a SELECT) answers, as tuples."""
+    async with engine.connect() as connection:
+        return [tuple(row) for row in await connection.execute(text(sql))]
+
+
 async def _insert_referral(connection, referral_id: str, nhs_number: str, at: datetime) -> None:
     """A referral row as the revisions before the report facts' changes hold one."""
     await connection.execute(
@@ -560,23 +566,15 @@ async def test_referrals_with_a_pair_of_reason_groups_are_flagged_from_the_pair_
                 )
             await _facts_vouched_for(connection, at)
         await _upgrade_to_head(url)
-        async with engine.connect() as connection:
-            flagged = (
-                await connection.execute(
-                    text(
-                        "SELECT referral_key, several_reason_groups FROM report_referral "
-                        "ORDER BY referral_key"
-                    )
-                )
-            ).all()
-            pairs = (
-                await connection.execute(
-                    text("SELECT referral_key, level FROM report_reason_pair ORDER BY 1, 2")
-                )
-            ).all()
+        flagged = await _selected(
+            engine, "SELECT referral_key, several_reason_groups FROM report_referral ORDER BY 1"
+        )
+        pairs = await _selected(
+            engine, "SELECT referral_key, level FROM report_reason_pair ORDER BY 1, 2"
+        )
         refreshed_at, queued = await _facts_state(engine)
-        assert [tuple(row) for row in flagged] == [(1, 1), (2, 0), (3, 0)]
-        assert [tuple(row) for row in pairs] == [(1, 1), (1, 2), (2, 1)]
+        assert flagged == [(1, 1), (2, 0), (3, 0)]
+        assert pairs == [(1, 1), (1, 2), (2, 1)]
         assert refreshed_at is not None  # still vouched for
         assert queued == []
 
@@ -605,16 +603,11 @@ async def test_one_reason_row_per_referral_among_its_group_firsts_is_marked_refe
                 )
             await _facts_vouched_for(connection, at)
         await _upgrade_to_head(url)
-        async with engine.connect() as connection:
-            marked = (
-                await connection.execute(
-                    text(
-                        "SELECT referral_key, reason FROM report_reason "
-                        "WHERE referral_first = 1 ORDER BY referral_key"
-                    )
-                )
-            ).all()
+        marked = await _selected(
+            engine,
+            "SELECT referral_key, reason FROM report_reason WHERE referral_first = 1 ORDER BY 1",
+        )
         refreshed_at, queued = await _facts_state(engine)
-        assert [tuple(row) for row in marked] == [(1, 7), (2, 3)]
+        assert marked == [(1, 7), (2, 3)]
         assert refreshed_at is not None  # still vouched for
         assert queued == []

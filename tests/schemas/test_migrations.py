@@ -611,3 +611,55 @@ async def test_one_reason_row_per_referral_among_its_group_firsts_is_marked_refe
         assert marked == [(1, 7), (2, 3)]
         assert refreshed_at is not None  # still vouched for
         assert queued == []
+
+
+async def test_each_referral_s_need_and_match_are_copied_onto_its_first_reason_row(
+    backend, session_tmp
+):
+    """The revision adding `first_has_need` and `first_need_met` sets them from the referral
+    facts on each referral's `referral_first` row alone (0 on its other rows and on referrals
+    with no need), and leaves the facts current."""
+    flags = (
+        "status, contacts, attended, dna, not_seen, cancelled_by_patient, "
+        "cancelled_by_provider, booked, several_reasons, several_reason_groups, has_support, "
+        "re_referral, parallel, reason_coded, source_coded, has_person, has_age_band, "
+        "gender_coded, ethnicity_coded, has_lsoa, has_practice, has_pcn, closure_reason_recorded"
+    )
+    async with _referral_at(backend, session_tmp, "first_need", "924014806f91") as (url, engine):
+        at = datetime(2026, 10, 1, tzinfo=UTC)
+        dimensions = {"on": at.date(), "month": 321, "role": 1, "system": 1}
+        # (referral, has_need, need_met): 1 a need met, 2 a need not met, 3 no need.
+        referrals = ((1, 1, 1), (2, 1, 0), (3, 0, 0))
+        # (referral, reason code, referral_first): referral 1's first reason is its second row.
+        reasons = ((1, 4, 0), (1, 6, 1), (2, 3, 1), (3, 8, 1))
+        async with engine.begin() as connection:
+            for key, need, met in referrals:
+                await connection.execute(
+                    text(
+                        f"INSERT INTO report_referral (referral_key, authored_on, month, role, "  # noqa: S608
+                        f"source_system, has_need, need_met, {flags}) VALUES (:key, :on, :month, "
+                        f":role, :system, :need, :met, {', '.join('0' for _ in flags.split(','))})"
+                    ),
+                    {"key": key, "need": need, "met": met, **dimensions},
+                )
+            for key, reason, first in reasons:
+                await connection.execute(
+                    text(
+                        "INSERT INTO report_reason (referral_key, reason, group_first, "
+                        "referral_first, has_support, need_met, authored_on, month, role, "
+                        "source_system) VALUES (:key, :reason, 1, :first, 0, 0, :on, :month, "
+                        ":role, :system)"
+                    ),
+                    {"key": key, "reason": reason, "first": first, **dimensions},
+                )
+            await _facts_vouched_for(connection, at)
+        await _upgrade_to_head(url)
+        copied = await _selected(
+            engine,
+            "SELECT referral_key, reason, first_has_need, first_need_met FROM report_reason "
+            "ORDER BY 1, 2",
+        )
+        refreshed_at, queued = await _facts_state(engine)
+        assert copied == [(1, 4, 0, 0), (1, 6, 1, 1), (2, 3, 1, 0), (3, 8, 0, 0)]
+        assert refreshed_at is not None  # still vouched for
+        assert queued == []

@@ -709,9 +709,15 @@ class FactRepository(Repository):
             ["reason", "reason_group", "group_first", "referral_first", "has_support", "need_met"],
         )
         copied = [spec.column for spec in ON_REASONS]
-        names += copied
-        joined = joined.add_columns(*(F.c[n] for n in copied)).group_by(
-            F.c.referral_key, *(F.c[n] for n in (*DIMENSION_COLUMNS, *copied))
+        names += [*copied, "first_has_need", "first_need_met"]
+        joined = joined.add_columns(
+            *(F.c[n] for n in copied),
+            # The referral's own need and match, on its first reason's row alone.
+            flag(overall == 1) * F.c.has_need,
+            flag(overall == 1) * F.c.need_met,
+        ).group_by(
+            F.c.referral_key,
+            *(F.c[n] for n in (*DIMENSION_COLUMNS, *copied, "has_need", "need_met")),
         )
         await self.session.execute(insert(ReportReason).from_select(names, joined))
 

@@ -211,7 +211,10 @@ class ReportReason(ReferralDimensions, CopiedMeasures, Base):
     """One reason of a referral. `group_first` is 1 on one row per (referral, reason group),
     so group counts count referrals; `referral_first` is 1 on one of those rows per referral
     (its first reason), so the same scan counts each referral once; `need_met` is 1 when
-    support offered to the referral addresses the reason's group. The referral's pseudonym,
+    support offered to the referral addresses the reason's group. On the `referral_first` row
+    only, `first_has_need` and `first_need_met` carry the referral's own `has_need` and
+    `need_met` (0 on its other rows), so the support-match total counts each referral once in
+    the scan that counts its needs. The referral's pseudonym,
     tag and waits are copied onto it (`CopiedMeasures`), so counts and waits by reason need
     no join."""
 
@@ -223,6 +226,8 @@ class ReportReason(ReferralDimensions, CopiedMeasures, Base):
     referral_first: Mapped[int] = mapped_column(SmallInteger, server_default="0")
     has_support: Mapped[int] = mapped_column(SmallInteger)
     need_met: Mapped[int] = mapped_column(SmallInteger)
+    first_has_need: Mapped[int] = mapped_column(SmallInteger, server_default="0")
+    first_need_met: Mapped[int] = mapped_column(SmallInteger, server_default="0")
 
     __table_args__ = (
         PrimaryKeyConstraint("referral_key", "reason"),

@@ -78,6 +78,9 @@ CHILD_FACTS = {"report_reason": REASONS, "report_support": SUPPORT}
 
 CODE = table_of(ReportCode)
 NO_CODE = -1  # matches nothing: a filter value the facts have never seen
+# The prefix of the counts, summed per group in a grouped scan, that add up to a total that
+# counts each referral once (`ReportRepository.support_match`).
+ONCE = "once_"
 Codes = dict[str, dict[str, int]]
 
 
@@ -663,31 +666,45 @@ class ReportRepository(Repository):
         self, query: ReportQuery, groups: Sequence[str]
     ) -> tuple[list[Row], Row]:
         """Per group and need (reason group): referrals with it, those offered any support and
-        those offered support that addresses it; and the same once per referral."""
+        those offered support that addresses it; and the same once per referral.
+
+        The total comes from the same scan, on each referral's `referral_first` row (its
+        `first_has_need` and `first_need_met`), which may be a reason of a group no support
+        addresses: every reason group is counted, and those outside `groups` dropped after.
+        Filters keep whole referrals, and the report groups by no dimension that puts a
+        referral in two groups (reasons are its own rows), so the groups' counts add up."""
+        assert not fans_out(query.group_by), "a referral in two groups would be counted twice"
         await self.load_codes()
         scope = self.scope(REASONS, query)
-        scope.where += [
-            REASONS.c.group_first == 1,
-            REASONS.c.reason_group.in_(self.code_of("reason-group", groups)),
+        scope.where.append(REASONS.c.group_first == 1)
+        per_need = [
+            REASONS.c.reason_group.label("reason_group"),
+            *counted("referrals", REASONS),
+            *counted("with_support", REASONS, REASONS.c.has_support),
+            *counted("matched", REASONS, REASONS.c.need_met),
         ]
+        once = {
+            "referrals": REASONS.c.first_has_need,
+            "with_support": REASONS.c.first_has_need * REASONS.c.has_support,
+            "matched": REASONS.c.first_need_met,
+        }
         rows = await self.rows(
             scope.select(
-                REASONS.c.reason_group.label("reason_group"),
-                *counted("referrals", REASONS),
-                *counted("with_support", REASONS, REASONS.c.has_support),
-                *counted("matched", REASONS, REASONS.c.need_met),
+                *per_need,
+                *(
+                    column
+                    for name, value in once.items()
+                    for column in counted(ONCE + name, REASONS, value)
+                ),
             ).group_by(REASONS.c.reason_group)
         )
-        whole = self.scope(F, query, ())
-        whole.where.append(F.c.has_need == 1)
-        totals = await self.rows(
-            whole.select(
-                *counted("referrals", F),
-                *counted("with_support", F, F.c.has_support),
-                *counted("matched", F, F.c.need_met),
-            )
-        )
-        return rows, totals[0]
+        total: Row = {column: 0 for name in once for column in (name, key_of(name))}
+        for row in rows:
+            for name in once:
+                total[name] += int(row.pop(ONCE + name))
+                total[key_of(name)] += int(row.pop(key_of(ONCE + name)))
+        needs = set(groups)
+        return [row for row in rows if row["reason_group"] in needs], total
 
     # Waiting times ----------------------------------------------------------------------------
 

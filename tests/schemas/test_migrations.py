@@ -4,7 +4,7 @@ import asyncio
 import importlib
 import json
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -414,6 +414,67 @@ async def _facts_state(engine) -> tuple[datetime | None, list]:
     return refreshed_at, queued
 
 
+# The referral facts' measures with no default at the report-fact revisions tested here: a row
+# of facts inserted by hand gives each one (0 unless the test says).
+_REFERRAL_MEASURES = [
+    "status",
+    "contacts",
+    "attended",
+    "dna",
+    "not_seen",
+    "cancelled_by_patient",
+    "cancelled_by_provider",
+    "booked",
+    "several_reasons",
+    "has_need",
+    "has_support",
+    "need_met",
+    "re_referral",
+    "parallel",
+    "reason_coded",
+    "source_coded",
+    "has_person",
+    "has_age_band",
+    "gender_coded",
+    "ethnicity_coded",
+    "has_lsoa",
+    "has_practice",
+    "has_pcn",
+    "closure_reason_recorded",
+]
+# A fact row's dimensions: received on 2026-10-01 (month 321), the first role and system.
+_FACT_DIMENSIONS = {
+    "authored_on": date(2026, 10, 1),
+    "month": 321,
+    "role": 1,
+    "source_system": 1,
+}
+
+
+async def _insert_fact(connection, table: str, **values) -> None:
+    """One row of a fact table, with `_FACT_DIMENSIONS` and `values`."""
+    columns = {**_FACT_DIMENSIONS, **values}
+    await connection.execute(
+        text(
+            f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608
+            f"VALUES ({', '.join(':' + name for name in columns)})"
+        ),
+        columns,
+    )
+
+
+async def _insert_referral_fact(connection, key: int, **values) -> None:
+    measures = dict.fromkeys(_REFERRAL_MEASURES, 0)
+    await _insert_fact(connection, "report_referral", referral_key=key, **{**measures, **values})
+
+
+async def _insert_reason_fact(connection, key: int, reason: int, **values) -> None:
+    flags = {"group_first": 1, "has_support": 0, "need_met": 0}
+    await _insert_fact(
+        connection, "report_reason", referral_key=key, reason=reason, **{**flags, **values}
+    )
+
+
 async def test_new_report_facts_leave_the_facts_unvouched_until_the_refresh_has_derived_them(
     backend, session_tmp
 ):
@@ -525,28 +586,14 @@ async def test_referrals_with_a_pair_of_reason_groups_are_flagged_from_the_pair_
     pair of reason groups (pair level 2), not on those with a pair of reasons in one group
     (level 1) alone, nor on those whose only pair of groups has "not recorded" in it (those
     pairs are deleted), and leaves the facts current: nothing queued, still vouched for."""
-    flags = (
-        "status, contacts, attended, dna, not_seen, cancelled_by_patient, "
-        "cancelled_by_provider, booked, several_reasons, has_need, has_support, need_met, "
-        "re_referral, parallel, reason_coded, source_coded, has_person, has_age_band, "
-        "gender_coded, ethnicity_coded, has_lsoa, has_practice, has_pcn, closure_reason_recorded"
-    )
     async with _referral_at(backend, session_tmp, "several_groups", "c87278a6aa5b") as (
         url,
         engine,
     ):
         at = datetime(2026, 10, 1, tzinfo=UTC)
-        dimensions = {"on": at.date(), "month": 321, "role": 1, "system": 1}
         async with engine.begin() as connection:
             for key in (1, 2, 3):
-                await connection.execute(
-                    text(
-                        f"INSERT INTO report_referral (referral_key, authored_on, month, role, "  # noqa: S608
-                        f"source_system, {flags}) VALUES (:key, :on, :month, :role, :system, "
-                        f"{', '.join('0' for _ in flags.split(','))})"
-                    ),
-                    {"key": key, **dimensions},
-                )
+                await _insert_referral_fact(connection, key)
             await connection.execute(
                 text(
                     "INSERT INTO report_code (dimension, value, code) "
@@ -556,13 +603,13 @@ async def test_referrals_with_a_pair_of_reason_groups_are_flagged_from_the_pair_
             # 1: reasons in two groups (and so two reasons); 2: two reasons of one group;
             # 3: "not recorded" beside a reason given as text only (group 1, "uncoded").
             for key, level, second in ((1, 1, 2), (1, 2, 2), (2, 1, 2), (3, 2, 9)):
-                await connection.execute(
-                    text(
-                        "INSERT INTO report_reason_pair (level, first, second, referral_key, "
-                        "authored_on, month, role, source_system) "
-                        "VALUES (:level, 1, :second, :key, :on, :month, :role, :system)"
-                    ),
-                    {"key": key, "level": level, "second": second, **dimensions},
+                await _insert_fact(
+                    connection,
+                    "report_reason_pair",
+                    referral_key=key,
+                    level=level,
+                    first=1,
+                    second=second,
                 )
             await _facts_vouched_for(connection, at)
         await _upgrade_to_head(url)
@@ -587,20 +634,12 @@ async def test_one_reason_row_per_referral_among_its_group_firsts_is_marked_refe
     and the reason-group level alike), and leaves the facts current."""
     async with _referral_at(backend, session_tmp, "reason_first", "65e306de8314") as (url, engine):
         at = datetime(2026, 10, 1, tzinfo=UTC)
-        dimensions = {"on": at.date(), "month": 321, "role": 1, "system": 1}
         # (referral, reason code, group_first): referral 1's lowest code is second in its
         # group, so not a group_first row; referral 2 has one reason.
         rows = ((1, 5, 0), (1, 7, 1), (1, 9, 1), (2, 3, 1))
         async with engine.begin() as connection:
             for key, reason, group_first in rows:
-                await connection.execute(
-                    text(
-                        "INSERT INTO report_reason (referral_key, reason, group_first, "
-                        "has_support, need_met, authored_on, month, role, source_system) "
-                        "VALUES (:key, :reason, :first, 0, 0, :on, :month, :role, :system)"
-                    ),
-                    {"key": key, "reason": reason, "first": group_first, **dimensions},
-                )
+                await _insert_reason_fact(connection, key, reason, group_first=group_first)
             await _facts_vouched_for(connection, at)
         await _upgrade_to_head(url)
         marked = await _selected(
@@ -619,39 +658,17 @@ async def test_each_referral_s_need_and_match_are_copied_onto_its_first_reason_r
     """The revision adding `first_has_need` and `first_need_met` sets them from the referral
     facts on each referral's `referral_first` row alone (0 on its other rows and on referrals
     with no need), and leaves the facts current."""
-    flags = (
-        "status, contacts, attended, dna, not_seen, cancelled_by_patient, "
-        "cancelled_by_provider, booked, several_reasons, several_reason_groups, has_support, "
-        "re_referral, parallel, reason_coded, source_coded, has_person, has_age_band, "
-        "gender_coded, ethnicity_coded, has_lsoa, has_practice, has_pcn, closure_reason_recorded"
-    )
     async with _referral_at(backend, session_tmp, "first_need", "924014806f91") as (url, engine):
         at = datetime(2026, 10, 1, tzinfo=UTC)
-        dimensions = {"on": at.date(), "month": 321, "role": 1, "system": 1}
         # (referral, has_need, need_met): 1 a need met, 2 a need not met, 3 no need.
         referrals = ((1, 1, 1), (2, 1, 0), (3, 0, 0))
         # (referral, reason code, referral_first): referral 1's first reason is its second row.
         reasons = ((1, 4, 0), (1, 6, 1), (2, 3, 1), (3, 8, 1))
         async with engine.begin() as connection:
             for key, need, met in referrals:
-                await connection.execute(
-                    text(
-                        f"INSERT INTO report_referral (referral_key, authored_on, month, role, "  # noqa: S608
-                        f"source_system, has_need, need_met, {flags}) VALUES (:key, :on, :month, "
-                        f":role, :system, :need, :met, {', '.join('0' for _ in flags.split(','))})"
-                    ),
-                    {"key": key, "need": need, "met": met, **dimensions},
-                )
+                await _insert_referral_fact(connection, key, has_need=need, need_met=met)
             for key, reason, first in reasons:
-                await connection.execute(
-                    text(
-                        "INSERT INTO report_reason (referral_key, reason, group_first, "
-                        "referral_first, has_support, need_met, authored_on, month, role, "
-                        "source_system) VALUES (:key, :reason, 1, :first, 0, 0, :on, :month, "
-                        ":role, :system)"
-                    ),
-                    {"key": key, "reason": reason, "first": first, **dimensions},
-                )
+                await _insert_reason_fact(connection, key, reason, referral_first=first)
             await _facts_vouched_for(connection, at)
         await _upgrade_to_head(url)
         copied = await _selected(

@@ -292,9 +292,10 @@ def _audit(
     total and the other cells of its breakdown.
 
     Linear in the rows: each total finds its cells in an index (`_cells`); a breakdown with
-    no cell suppressed as small has nothing to protect; and a total equal to one already
-    audited over cells nothing has hidden since is not audited again (auditing it again would
-    hide nothing; a column that varies by nothing has one equal total per category row)."""
+    no suppressed cell (as small, or by the audit of another total) has nothing to protect;
+    and a total equal to one already audited over cells nothing has hidden since is not
+    audited again (auditing it again would hide nothing; a column that varies by nothing has
+    one equal total per category row)."""
     name = column.name
     categories = report.category_columns if column.varies_by is None else list(column.varies_by)
     keys = (*report.group_columns, *categories)

@@ -220,6 +220,9 @@ async def test_a_referral_through_messages_is_reported_end_to_end(lookups: FastA
     assert support == {"housing-advice": 1, "benefits-welfare-advice": 0}
     match = (await fetch("support-match"))["totals"][0]
     assert (match["with_support"], match["matched"]) == (1, 1)
+    # Offered support while open, then closed: its support facts follow its status.
+    by_support = (await fetch("outcomes", group_by="support-group"))["rows"]
+    assert {r["support_group"]: r["closed"] for r in by_support} == {"housing": 1, "finance": 1}
     wellbeing = (await fetch("wellbeing"))["rows"][0]
     assert (wellbeing["measure"], wellbeing["mean_change"]) == ("wemwbs", 9.0)
     closure = (await fetch("closure-reasons"))["rows"][0]

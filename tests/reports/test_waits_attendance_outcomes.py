@@ -219,7 +219,7 @@ async def test_outcomes_by_the_type_of_support_offered(load, report, client):
     d = Dataset()
     both = d.referral(details=Person(), status="closed", ended_days=30, closure_reason="needs-met")
     d.support(both, "housing-advice", "benefits-welfare-advice")
-    housing = d.referral(details=Person(), status="accepted")
+    housing = d.referral(details=Person(), status="accepted", role="care-navigator")
     d.support(housing, "housing-advice")
     d.support(housing, "housing-advice")  # twice, still one referral in housing
     d.referral(details=Person(), status="declined", ended_days=2, decline_reason="02")
@@ -240,6 +240,22 @@ async def test_outcomes_by_the_type_of_support_offered(load, report, client):
     assert any("Every group of support offered" in note for note in body["notes"])
     housing_only = await report("outcomes", unsuppressed=True, **{"support-group": "housing"})
     assert housing_only["totals"][0]["referrals"] == 2
+    by_role = await report("outcomes", unsuppressed=True, group_by="support-group,role")
+    assert {
+        (r["support_group"], r["role"]): (r["referrals"], r["accepted"], r["declined"], r["closed"])
+        for r in by_role["rows"]
+    } == {
+        ("finance", "social-prescribing-link-worker"): (1, 0, 0, 1),
+        ("housing", "social-prescribing-link-worker"): (1, 0, 0, 1),
+        ("housing", "care-navigator"): (1, 1, 0, 0),
+        (None, "social-prescribing-link-worker"): (1, 0, 1, 0),
+    }
+    care_navigators = await report(
+        "outcomes", unsuppressed=True, group_by="support-group", role="care-navigator"
+    )
+    assert [(r["support_group"], r["accepted"]) for r in care_navigators["rows"]] == [
+        ("housing", 1)
+    ]
     # Only the outcomes report offers it.
     refused = await client.get(
         "/reports/referrals", params={"group_by": "support-group"}, headers=UNSUPPRESSED

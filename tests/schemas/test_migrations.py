@@ -680,3 +680,36 @@ async def test_each_referral_s_need_and_match_are_copied_onto_its_first_reason_r
         assert copied == [(1, 4, 0, 0), (1, 6, 1, 1), (2, 3, 1, 0), (3, 8, 0, 0)]
         assert refreshed_at is not None  # still vouched for
         assert queued == []
+
+
+async def test_each_support_fact_is_given_its_referral_s_status(backend, session_tmp):
+    """The revision adding `report_support.status` copies each referral's status onto its
+    support facts, and leaves the facts current."""
+    async with _referral_at(backend, session_tmp, "support_status", "3b7c0e5d9a21") as (
+        url,
+        engine,
+    ):
+        at = datetime(2026, 10, 1, tzinfo=UTC)
+        async with engine.begin() as connection:
+            for key, status in ((1, 4), (2, 2), (3, 5)):  # 3 was offered no support
+                await _insert_referral_fact(connection, key, status=status)
+            for key, support in ((1, 10), (1, 11), (2, 10)):
+                await _insert_fact(
+                    connection,
+                    "report_support",
+                    referral_key=key,
+                    support=support,
+                    support_group=1,
+                    group_first=int(support == 10),
+                    offers=1,
+                    onward_referrals=0,
+                )
+            await _facts_vouched_for(connection, at)
+        await _upgrade_to_head(url)
+        copied = await _selected(
+            engine, "SELECT referral_key, support, status FROM report_support ORDER BY 1, 2"
+        )
+        refreshed_at, queued = await _facts_state(engine)
+        assert copied == [(1, 10, 4), (1, 11, 4), (2, 10, 2)]
+        assert refreshed_at is not None  # still vouched for
+        assert queued == []

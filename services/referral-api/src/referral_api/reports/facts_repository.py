@@ -786,7 +786,10 @@ class FactRepository(Repository):
             query,
             ["support", "support_group", "group_first", "offers", "onward_referrals"],
         )
-        joined = joined.group_by(support, F.c.referral_key, *(F.c[n] for n in DIMENSION_COLUMNS))
+        names.append("status")
+        joined = joined.add_columns(F.c.status).group_by(
+            support, F.c.referral_key, F.c.status, *(F.c[n] for n in DIMENSION_COLUMNS)
+        )
         await self.session.execute(insert(ReportSupport).from_select(names, joined))
 
     async def insert_score_facts(self, ids: Ids) -> None:

@@ -252,7 +252,8 @@ class ReportReasonPair(ReferralDimensions, Base):
 class ReportSupport(ReferralDimensions, Base):
     """One type of support offered to a referral: how many times, how many as onward
     referrals. `group_first` is 1 on one row per (referral, support group), so group counts
-    count referrals."""
+    count referrals. The referral's lifecycle `status` is copied onto it, so referrals by
+    support group and status need no join."""
 
     __tablename__ = "report_support"
 
@@ -261,6 +262,7 @@ class ReportSupport(ReferralDimensions, Base):
     group_first: Mapped[int] = mapped_column(SmallInteger, server_default="0")
     offers: Mapped[int] = mapped_column(SmallInteger)
     onward_referrals: Mapped[int] = mapped_column(SmallInteger)
+    status: Mapped[int | None] = mapped_column(SmallInteger)
 
     __table_args__ = (PrimaryKeyConstraint("referral_key", "support"),)
 

@@ -18,6 +18,7 @@ from sqlalchemy import (
     CompoundSelect,
     FromClause,
     Integer,
+    SmallInteger,
     Table,
     and_,
     case,
@@ -81,6 +82,8 @@ NO_CODE = -1  # matches nothing: a filter value the facts have never seen
 # The prefix of the counts, summed per group in a grouped scan, that add up to a total that
 # counts each referral once (`ReportRepository.support_match`).
 ONCE = "once_"
+# The dimension the support facts carry (`ReportRepository.lifecycle_status`).
+SUPPORT_GROUP = "support-group"
 Codes = dict[str, dict[str, int]]
 
 
@@ -281,6 +284,9 @@ class Scope:
             return reasons.c.reason if name == "reason" else reasons.c.reason_group
         found = catalogue().get(name)
         if found is not None and found.fact is not None:
+            table_name, column = found.fact.split(".")
+            if table_name == self.table.name:  # the child facts themselves: one row each
+                return self.table.c[column]
             return self.several(found.fact)
         return self.table.c[column_name(name)]
 
@@ -796,12 +802,39 @@ class ReportRepository(Repository):
         return await self.grouped_and_total(F, query, measures)
 
     async def lifecycle_status(self, query: ReportQuery) -> list[Row]:
-        """Referrals per group and lifecycle status (received when nothing came back)."""
+        """Referrals per group and lifecycle status (received when nothing came back).
+
+        Grouped by support group, the referrals offered support are counted on the support
+        facts (their `group_first` rows carry the referral's status) and those offered none
+        on the referral facts, in the group with no value: no join of the two."""
         await self.load_codes()
-        scope = self.scope(F, query)
-        return await self.rows(
-            scope.select(F.c.status.label("status"), *counted("referrals", F)).group_by(F.c.status)
-        )
+        if SUPPORT_GROUP not in query.group_by:
+            scope = self.scope(F, query)
+            return await self.rows(
+                scope.select(F.c.status.label("status"), *counted("referrals", F)).group_by(
+                    F.c.status
+                )
+            )
+        offered = self.scope(SUPPORT, query)
+        offered.where.append(SUPPORT.c.group_first == 1)
+        others = [name for name in query.group_by if name != SUPPORT_GROUP]
+        none = self.scope(F, query, others)
+        none.where.append(F.c.has_support == 0)
+        in_none = dict(none.dims)
+        branches = []
+        for scope, dims in (
+            (offered, dict(offered.dims)),
+            (none, {**in_none, column_name(SUPPORT_GROUP): cast(null(), SmallInteger)}),
+        ):
+            table = scope.table
+            columns = [dims[column_name(name)].label(column_name(name)) for name in query.group_by]
+            branches.append(
+                select(*columns, table.c.status.label("status"), *counted("referrals", table))
+                .select_from(scope.from_)
+                .where(*scope.where)
+                .group_by(*(expr for _, expr in scope.dims), table.c.status)
+            )
+        return await self.rows(union_all(*branches))
 
     async def closure_reasons(self, query: ReportQuery) -> list[Row]:
         """Closed and declined referrals per group, ending and reason."""

@@ -820,11 +820,10 @@ class ReportRepository(Repository):
         others = [name for name in query.group_by if name != SUPPORT_GROUP]
         none = self.scope(F, query, others)
         none.where.append(F.c.has_support == 0)
-        in_none = dict(none.dims)
         branches = []
         for scope, dims in (
             (offered, dict(offered.dims)),
-            (none, {**in_none, column_name(SUPPORT_GROUP): cast(null(), SmallInteger)}),
+            (none, {**dict(none.dims), column_name(SUPPORT_GROUP): cast(null(), SmallInteger)}),
         ):
             table = scope.table
             columns = [dims[column_name(name)].label(column_name(name)) for name in query.group_by]

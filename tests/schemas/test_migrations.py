@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from signpost_platform.migrations import upgrade
@@ -414,34 +414,13 @@ async def _facts_state(engine) -> tuple[datetime | None, list]:
     return refreshed_at, queued
 
 
-# The referral facts' measures with no default at the report-fact revisions tested here: a row
-# of facts inserted by hand gives each one (0 unless the test says).
-_REFERRAL_MEASURES = [
-    "status",
-    "contacts",
-    "attended",
-    "dna",
-    "not_seen",
-    "cancelled_by_patient",
-    "cancelled_by_provider",
-    "booked",
-    "several_reasons",
-    "has_need",
-    "has_support",
-    "need_met",
-    "re_referral",
-    "parallel",
-    "reason_coded",
-    "source_coded",
-    "has_person",
-    "has_age_band",
-    "gender_coded",
-    "ethnicity_coded",
-    "has_lsoa",
-    "has_practice",
-    "has_pcn",
-    "closure_reason_recorded",
-]
+async def _assert_facts_still_current(engine) -> None:
+    """The migration left the facts vouched for, with nothing queued for the refresh."""
+    refreshed_at, queued = await _facts_state(engine)
+    assert refreshed_at is not None  # still vouched for
+    assert queued == []
+
+
 # A fact row's dimensions: received on 2026-10-01 (month 321), the first role and system.
 _FACT_DIMENSIONS = {
     "authored_on": date(2026, 10, 1),
@@ -464,8 +443,16 @@ async def _insert_fact(connection, table: str, **values) -> None:
 
 
 async def _insert_referral_fact(connection, key: int, **values) -> None:
-    measures = dict.fromkeys(_REFERRAL_MEASURES, 0)
-    await _insert_fact(connection, "report_referral", referral_key=key, **{**measures, **values})
+    """A row of referral facts: every column that must have a value and has no default (the
+    measures of the revision the database is at) 0 unless `values` gives it."""
+
+    def required(sync_connection) -> list[str]:
+        columns = inspect(sync_connection).get_columns("report_referral")
+        return [c["name"] for c in columns if not c["nullable"] and c["default"] is None]
+
+    measures = dict.fromkeys(await connection.run_sync(required), 0)
+    row = {**measures, **_FACT_DIMENSIONS, "referral_key": key, **values}
+    await _insert_fact(connection, "report_referral", **row)
 
 
 async def _insert_reason_fact(connection, key: int, reason: int, **values) -> None:
@@ -619,11 +606,9 @@ async def test_referrals_with_a_pair_of_reason_groups_are_flagged_from_the_pair_
         pairs = await _selected(
             engine, "SELECT referral_key, level FROM report_reason_pair ORDER BY 1, 2"
         )
-        refreshed_at, queued = await _facts_state(engine)
         assert flagged == [(1, 1), (2, 0), (3, 0)]
         assert pairs == [(1, 1), (1, 2), (2, 1)]
-        assert refreshed_at is not None  # still vouched for
-        assert queued == []
+        await _assert_facts_still_current(engine)
 
 
 async def test_one_reason_row_per_referral_among_its_group_firsts_is_marked_referral_first(
@@ -646,10 +631,8 @@ async def test_one_reason_row_per_referral_among_its_group_firsts_is_marked_refe
             engine,
             "SELECT referral_key, reason FROM report_reason WHERE referral_first = 1 ORDER BY 1",
         )
-        refreshed_at, queued = await _facts_state(engine)
         assert marked == [(1, 7), (2, 3)]
-        assert refreshed_at is not None  # still vouched for
-        assert queued == []
+        await _assert_facts_still_current(engine)
 
 
 async def test_each_referral_s_need_and_match_are_copied_onto_its_first_reason_row(
@@ -676,10 +659,8 @@ async def test_each_referral_s_need_and_match_are_copied_onto_its_first_reason_r
             "SELECT referral_key, reason, first_has_need, first_need_met FROM report_reason "
             "ORDER BY 1, 2",
         )
-        refreshed_at, queued = await _facts_state(engine)
         assert copied == [(1, 4, 0, 0), (1, 6, 1, 1), (2, 3, 1, 0), (3, 8, 0, 0)]
-        assert refreshed_at is not None  # still vouched for
-        assert queued == []
+        await _assert_facts_still_current(engine)
 
 
 async def test_each_support_fact_is_given_its_referral_s_status(backend, session_tmp):
@@ -709,7 +690,5 @@ async def test_each_support_fact_is_given_its_referral_s_status(backend, session
         copied = await _selected(
             engine, "SELECT referral_key, support, status FROM report_support ORDER BY 1, 2"
         )
-        refreshed_at, queued = await _facts_state(engine)
         assert copied == [(1, 10, 4), (1, 11, 4), (2, 10, 2)]
-        assert refreshed_at is not None  # still vouched for
-        assert queued == []
+        await _assert_facts_still_current(engine)

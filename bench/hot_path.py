@@ -50,6 +50,7 @@ from referral_api.config import ReferralSettings
 from referral_api.main import create_app
 from signpost_schemas import systems
 
+OPERATIONS = ["create", "read", "search20", "search1", "update message"]
 TARGETS_MS = {"create": 1.2, "read": 0.4, "update message": 1.5}
 SEARCHED_REASON = "733423003"  # food insecurity: in the search seed only, never in creates
 SEARCH_SEED = 200
@@ -269,16 +270,25 @@ Operation = Callable[[int], Request]
 
 
 async def measure(
-    client: AsgiClient, trips: RoundTrips, operation: Operation, n: int, into: Measured
+    client: AsgiClient,
+    trips: RoundTrips,
+    operation: Operation,
+    n: int,
+    into: Measured,
+    profiler: cProfile.Profile | None = None,
 ) -> None:
     """Send `operation(i)` for i in range(n), one at a time, every request made before the
-    clock starts; add the per-operation figures."""
+    clock starts (and before `profiler`, if any, is enabled); add the per-operation figures."""
     requests = [operation(index) for index in range(n)]
     trips.count = 0
+    if profiler is not None:
+        profiler.enable()
     cpu, user, wall = time.process_time(), os.times().user, time.perf_counter()
     for request in requests:
         trips.statements = []
         await client.send(request)
+    if profiler is not None:
+        profiler.disable()
     into.cpu_ms.append((time.process_time() - cpu) * 1000 / n)
     into.user_ms.append((os.times().user - user) * 1000 / n)
     into.wall_ms.append((time.perf_counter() - wall) * 1000 / n)
@@ -287,7 +297,11 @@ async def measure(
 
 
 async def run(
-    database: str, n: int, rounds: int, profile: str | None = None
+    database: str,
+    n: int,
+    rounds: int,
+    profile: str | None = None,
+    only: list[str] | None = None,
 ) -> dict[str, Measured]:
     # One request's own cost: the background workers (report facts refresh, GP messages,
     # exports) would add their statements to the round trips counted in this process. What
@@ -313,11 +327,11 @@ async def run(
         },
     )
     async with app.router.lifespan_context(app):
-        return await _drive(client, n, rounds, profile)
+        return await _drive(client, n, rounds, profile, only)
 
 
 async def _drive(
-    client: AsgiClient, n: int, rounds: int, profile: str | None
+    client: AsgiClient, n: int, rounds: int, profile: str | None, only: list[str] | None
 ) -> dict[str, Measured]:
     created: list[str] = []
     for index in range(SEARCH_SEED):
@@ -372,21 +386,20 @@ async def _drive(
         "search1": search1,
         "update message": update_message,
     }
-    results = {name: Measured() for name in operations}
+    results = {name: Measured() for name in operations if not only or name in only}
     with counting_round_trips() as trips:
         for operation in operations.values():  # warm-up: caches and prepared statements
             await measure(client, trips, operation, min(n, 50), Measured())
         if profile is not None:
             profiler = cProfile.Profile(time.process_time)
-            profiler.enable()
-            await measure(client, trips, operations[profile], n, results[profile])
-            profiler.disable()
+            profiled = Measured()
+            await measure(client, trips, operations[profile], n, profiled, profiler)
             pstats.Stats(profiler).sort_stats("tottime").print_stats(40)
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(60)
-            return {profile: results[profile]}
+            return {profile: profiled}
         for _ in range(rounds):
-            for name, operation in operations.items():
-                await measure(client, trips, operation, n, results[name])
+            for name in results:
+                await measure(client, trips, operations[name], n, results[name])
     return results
 
 
@@ -425,14 +438,21 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--profile",
-        choices=["create", "read", "search20", "search1", "update message"],
+        choices=OPERATIONS,
         help="profile one round of this operation with cProfile instead of measuring all",
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=OPERATIONS,
+        help="measure only this operation (may be given again; a sampling profiler then sees "
+        "only it)",
     )
     args, _ = parser.parse_known_args(argv)
     database = migrated_postgres("referral")
     try:
         # uvloop, as the services run in production (uvicorn --loop uvloop).
-        results = uvloop.run(run(database, args.n, args.rounds, args.profile))
+        results = uvloop.run(run(database, args.n, args.rounds, args.profile, args.only))
     finally:
         drop(database)
     report(results, args.n, args.rounds, not args.no_statements)

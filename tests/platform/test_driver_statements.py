@@ -12,13 +12,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import String, TypeDecorator, bindparam, insert, literal, select, text
+from sqlalchemy import String, TypeDecorator, bindparam, event, insert, literal, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from signpost_platform.db import (
     Database,
     DriverStatement,
+    RequestSession,
     database_unavailable,
     service_metadata,
 )
@@ -292,3 +293,92 @@ async def test_read_sessions_over_the_pools_size_close_the_connections_it_does_n
             await small.dispose()
 
     assert after <= before + 1  # the small pool keeps one
+
+
+def write_session(database: Database, commits: list[str]) -> RequestSession:
+    """A request's write session, as `signpost_platform.db.write_session` opens one, whose
+    commits are noted in `commits` by an `after_commit` listener (as the report facts
+    refresher listens)."""
+    session = database.sessionmaker()
+    event.listen(session.sync_session, "after_commit", lambda _: commits.append("committed"))
+    return RequestSession(session, commits=True)
+
+
+async def test_a_request_session_commits_its_driver_statements_and_tells_its_listeners(
+    database,
+):
+    commits: list[str] = []
+    async with write_session(database, commits) as session:
+        await INSERT_NOTE.fetch(session, {"id": "n-1", "body": "one"})
+        await INSERT_NOTE.fetch(session, {"id": "n-2", "body": "two"})
+
+    assert await stored(database) == {"n-1": "<ONE>", "n-2": "<TWO>"}
+    assert commits == ["committed"]
+    assert database.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+async def test_a_request_session_flushes_and_commits_what_the_orm_holds_with_them(database):
+    commits: list[str] = []
+    async with write_session(database, commits) as session:
+        await INSERT_NOTE.fetch(session, {"id": "n-1", "body": "on the driver"})
+        session.add(Note(id="n-2", body="through the orm"))
+
+    assert await stored(database) == {"n-1": "<ON THE DRIVER>", "n-2": "<THROUGH THE ORM>"}
+    assert commits == ["committed"]
+
+
+async def test_a_request_session_that_committed_part_way_commits_the_rest_on_its_connection(
+    database,
+):
+    """Committed part way, a session may hold a connection other than its first statement's:
+    the end of the request commits the transaction the session is in now."""
+    commits: list[str] = []
+    async with write_session(database, commits) as session:
+        await INSERT_NOTE.fetch(session, {"id": "n-1", "body": "first"})
+        await session.commit()
+        await session.execute(insert(Note).values(id="n-2", body="second"))
+
+    assert await stored(database) == {"n-1": "<FIRST>", "n-2": "<SECOND>"}
+    assert commits == ["committed", "committed"]
+
+
+async def test_a_request_session_that_raises_keeps_nothing(database):
+    commits: list[str] = []
+    with pytest.raises(RuntimeError):
+        async with write_session(database, commits) as session:
+            await INSERT_NOTE.fetch(session, {"id": "n-1", "body": "half"})
+            raise RuntimeError("the request failed after its first write")
+
+    assert await stored(database) == {}
+    assert commits == []
+
+
+@pytest.mark.postgres_only
+async def test_a_commit_the_database_refuses_is_sqlalchemys_error_and_keeps_nothing(database):
+    """A constraint checked at COMMIT (deferred) refuses the commit itself: the request hears
+    SQLAlchemy's IntegrityError, nothing is kept, listeners hear of no commit, and the
+    connection goes back to the pool fit for the next request."""
+    async with database.engine.begin() as connection:
+        await connection.execute(
+            text(
+                "CREATE TABLE IF NOT EXISTS deferred_note (id text, CONSTRAINT one_each "
+                "UNIQUE (id) DEFERRABLE INITIALLY DEFERRED)"
+            )
+        )
+        await connection.execute(text("DELETE FROM deferred_note"))
+    insert_deferred = DriverStatement(text("INSERT INTO deferred_note (id) VALUES (:id)"))
+    commits: list[str] = []
+
+    with pytest.raises(IntegrityError) as raised:
+        async with write_session(database, commits) as session:
+            await INSERT_NOTE.fetch(session, {"id": "n-1", "body": "with it"})
+            await insert_deferred.fetch(session, {"id": "twice"})
+            await insert_deferred.fetch(session, {"id": "twice"})
+
+    assert raised.value.orig is not None and raised.value.orig.sqlstate == "23505"
+    assert await stored(database) == {}
+    assert commits == []
+    async with write_session(database, commits) as session:
+        await INSERT_NOTE.fetch(session, {"id": "n-2", "body": "next"})
+    assert await stored(database) == {"n-2": "<NEXT>"}
+    assert commits == ["committed"]

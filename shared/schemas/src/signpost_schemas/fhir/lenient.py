@@ -79,7 +79,7 @@ def read(document: dict[str, Any], model: type[Resource]) -> Reading[Resource]:
     Raises ValidationError, as `model.model_validate` does, for what cannot be stored safely.
     """
     resource_type = str(document.get("resourceType") or model.__name__)
-    _refuse_modifier_extensions(document, resource_type, ())
+    _refuse_modifier_extensions(document, resource_type)
     walk = _Walk(model)
     known = walk.split(document, model, (), resource_type, "", read_all_extensions=False)
     noted: list[Gap] = []
@@ -320,23 +320,48 @@ def _is_list(annotation: Any) -> bool:
     return origin is list
 
 
-def _refuse_modifier_extensions(value: Any, fhirpath: str, path: JsonPath) -> None:
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            _refuse_modifier_extensions(item, f"{fhirpath}[{index}]", (*path, index))
-    elif isinstance(value, dict):
+def _refuse_modifier_extensions(document: dict[str, Any], resource_type: str) -> None:
+    """Refuse `document` if a `modifierExtension` is anywhere in it, naming the first."""
+    path = _modifier_extension_in(document)
+    if path is None:
+        return
+    where = resource_type + "".join(
+        f"[{step}]" if isinstance(step, int) else f".{step}" for step in path
+    )
+    error = PydanticCustomError(
+        "not_supported",
+        "a modifierExtension changes the meaning of the element it is in, and Signpost does "
+        "not understand it: the resource cannot be stored safely",
+        {"expression": where},
+    )
+    detail: InitErrorDetails = {"type": error, "loc": path, "input": _at(document, path)}
+    raise ValidationError.from_exception_data(resource_type, [detail])
+
+
+def _modifier_extension_in(value: Any) -> JsonPath | None:
+    """The JSON path of the first `modifierExtension` in `value`, None if there is none: a
+    walk that builds nothing until it finds one (every body is walked)."""
+    if isinstance(value, dict):
         for key, item in value.items():
-            where = f"{fhirpath}.{key}"
             if key == "modifierExtension":
-                error = PydanticCustomError(
-                    "not_supported",
-                    "a modifierExtension changes the meaning of the element it is in, and "
-                    "Signpost does not understand it: the resource cannot be stored safely",
-                    {"expression": where},
-                )
-                detail: InitErrorDetails = {"type": error, "loc": (*path, key), "input": item}
-                raise ValidationError.from_exception_data(fhirpath.split(".")[0], [detail])
-            _refuse_modifier_extensions(item, where, (*path, key))
+                return (key,)
+            if isinstance(item, dict | list):
+                found = _modifier_extension_in(item)
+                if found is not None:
+                    return (key, *found)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            if isinstance(item, dict | list):
+                found = _modifier_extension_in(item)
+                if found is not None:
+                    return (index, *found)
+    return None
+
+
+def _at(value: Any, path: JsonPath) -> Any:
+    for step in path:
+        value = value[step]
+    return value
 
 
 __all__ = [

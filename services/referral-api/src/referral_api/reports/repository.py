@@ -714,13 +714,19 @@ class ReportRepository(Repository):
 
     # Waiting times ----------------------------------------------------------------------------
 
-    async def waiting_histograms(self, query: ReportQuery) -> list[Row]:
+    async def waiting_histograms(self, query: ReportQuery) -> tuple[list[Row], list[Row] | None]:
         """Rows of (group, wait, days, referrals): how many referrals waited so many days
-        to the first attended contact, and to closure; plus referrals per group."""
+        to the first attended contact, and to closure; plus referrals per group. And the same
+        rows for the whole scope, with no group, when the scan counted them too (each referral
+        once): None when the caller must ask again ungrouped."""
         await self.load_codes()
         table = self._per_reason_table(query)
         if dialect_of(self.session) == "postgresql":
             return await self._waiting_in_one_scan(query, table)
+        return await self._waiting_in_branches(query, table), None
+
+    async def _waiting_in_branches(self, query: ReportQuery, table: Table) -> list[Row]:
+        """The rows of `waiting_histograms`, one UNION ALL branch per wait (SQLite)."""
         branches = []
         for measure, column in (
             ("referrals", None),
@@ -741,12 +747,20 @@ class ReportRepository(Repository):
             branches.append(statement)
         return await self.rows(union_all(*branches))
 
-    async def _waiting_in_one_scan(self, query: ReportQuery, table: Table) -> list[Row]:
+    async def _waiting_in_one_scan(
+        self, query: ReportQuery, table: Table
+    ) -> tuple[list[Row], list[Row] | None]:
         """The three histograms of `waiting_histograms` from one scan: the fact rows counted
         per group and pair of waits first (an aggregate PostgreSQL can spread over parallel
-        workers, unlike GROUPING SETS), then those counts summed by GROUPING SETS."""
+        workers, unlike GROUPING SETS), then those counts summed by GROUPING SETS.
+
+        Grouped by reasons alone, the whole scope's histograms come from the same scan: each
+        referral counted once, on its `referral_first` row, and summed over the groups."""
         scope = self._reason_scope(query) if table is REASONS else self.scope(F, query)
         names = [name for name, _ in scope.dims]
+        once = table is REASONS and not fans_out(
+            [name for name in query.group_by if name not in ("reason", "reason-group")]
+        )
         waits = (table.c.first_contact_days, table.c.closure_days)
         pairs = (
             select(
@@ -754,6 +768,7 @@ class ReportRepository(Repository):
                 waits[0].label("first_contact"),
                 waits[1].label("closure"),
                 *counted("referrals", table),
+                *(counted(ONCE + "referrals", table, table.c.referral_first) if once else ()),
             )
             .select_from(scope.from_)
             .where(*scope.where)
@@ -762,6 +777,11 @@ class ReportRepository(Repository):
         )
         dims = [pairs.c[name] for name in names]
         first, closure = pairs.c.first_contact, pairs.c.closure
+        summed = ["referrals", key_of("referrals")]
+        sets = [tuple_(*dims, first), tuple_(*dims, closure), tuple_(*dims)]
+        if once:
+            summed += [ONCE + "referrals", key_of(ONCE + "referrals")]
+            sets += [tuple_(first), tuple_(closure), tuple_()]
         statement = select(
             *dims,
             first,
@@ -769,22 +789,30 @@ class ReportRepository(Repository):
             *(
                 # 0, not NULL, when nothing matches (the grand total of no rows)
                 cast(func.coalesce(func.sum(pairs.c[name]), 0), BigInteger).label(name)
-                for name in ("referrals", key_of("referrals"))
+                for name in summed
             ),
             func.grouping(first, closure).label("grouping_set"),
-        ).group_by(func.grouping_sets(tuple_(*dims, first), tuple_(*dims, closure), tuple_(*dims)))
-        rows = []
+            func.grouping(*dims).label("ungrouped") if once else literal(0).label("ungrouped"),
+        ).group_by(func.grouping_sets(*sets))
+        rows: list[Row] = []
+        whole: list[Row] = []
         for row in await self.rows(statement):
             # grouping(first, closure): 1 when grouped by first, 2 by closure, 3 by neither.
             kind = row.pop("grouping_set")
             first_days, closure_days = row.pop("first_contact"), row.pop("closure")
+            into = rows
+            if row.pop("ungrouped"):  # the whole scope's sets: the counts of each referral once
+                into = whole
+                row = {name: row[ONCE + name] for name in ("referrals", key_of("referrals"))}
+            elif once:
+                del row[ONCE + "referrals"], row[key_of(ONCE + "referrals")]
             if kind == 3:
-                rows.append({**row, "wait": "referrals", "days": None})
+                into.append({**row, "wait": "referrals", "days": None})
             elif kind == 1 and first_days is not None:
-                rows.append({**row, "wait": "first_contact", "days": first_days})
+                into.append({**row, "wait": "first_contact", "days": first_days})
             elif kind == 2 and closure_days is not None:
-                rows.append({**row, "wait": "closure", "days": closure_days})
-        return rows
+                into.append({**row, "wait": "closure", "days": closure_days})
+        return rows, (whole if once else None)
 
     # Attendance and outcomes ------------------------------------------------------------------
 

@@ -65,17 +65,18 @@ async def waiting_times(session: AsyncSession, query: ReportQuery, context: Cont
     """Days from referral to the first attended contact, and to closure: median and 90th
     percentile over the referrals that have reached each."""
     repository = ReportRepository(session)
-    groups = _histograms(await repository.waiting_histograms(query), query.group_by)
+    found, whole_found = await repository.waiting_histograms(query)
+    groups = _histograms(found, query.group_by)
     rows = [
         {**group["dims"], **_wait_row(group, group["referrals"], group["keys"])}
         for group in groups.values()
     ]
-    if fans_out(query.group_by):
-        whole = list(
-            _histograms(await repository.waiting_histograms(ungrouped(query)), ()).values()
-        )
-    else:
+    if not fans_out(query.group_by):
         whole = list(groups.values())
+    else:
+        if whole_found is None:
+            whole_found, _ = await repository.waiting_histograms(ungrouped(query))
+        whole = list(_histograms(whole_found, ()).values())
     total = _wait_row(
         {
             "first_contact": distributions.merged(g["first_contact"] for g in whole),

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import String, TypeDecorator, bindparam, event, insert, literal, select, text
-from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
+from sqlalchemy.exc import DBAPIError, IntegrityError, PendingRollbackError, StatementError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from signpost_platform.db import (
@@ -305,16 +305,65 @@ def write_session(database: Database, commits: list[str]) -> RequestSession:
 
 
 async def test_a_request_session_commits_its_driver_statements_and_tells_its_listeners(
-    database,
+    database, backend
 ):
     commits: list[str] = []
-    async with write_session(database, commits) as session:
-        await INSERT_NOTE.fetch(session, {"id": "n-1", "body": "one"})
-        await INSERT_NOTE.fetch(session, {"id": "n-2", "body": "two"})
+    through_sqlalchemy: list[object] = []
+
+    def committed_by_sqlalchemy(connection: object) -> None:
+        through_sqlalchemy.append(connection)
+
+    event.listen(database.engine.sync_engine, "commit", committed_by_sqlalchemy)
+    try:
+        async with write_session(database, commits) as session:
+            await INSERT_NOTE.fetch(session, {"id": "n-1", "body": "one"})
+            await INSERT_NOTE.fetch(session, {"id": "n-2", "body": "two"})
+    finally:
+        event.remove(database.engine.sync_engine, "commit", committed_by_sqlalchemy)
 
     assert await stored(database) == {"n-1": "<ONE>", "n-2": "<TWO>"}
     assert commits == ["committed"]
+    # On PostgreSQL committed on the driver, not by SQLAlchemy's connection.
+    assert len(through_sqlalchemy) == (0 if backend == "postgresql" else 1)
     assert database.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("change", ["changed", "deleted"])
+async def test_a_request_session_commits_what_the_orm_changed_or_deleted_with_them(
+    database, change
+):
+    async with database.sessionmaker() as session:
+        session.add(Note(id="n-1", body="before"))
+        await session.commit()
+
+    commits: list[str] = []
+    async with write_session(database, commits) as session:
+        await INSERT_NOTE.fetch(session, {"id": "n-2", "body": "new"})
+        note = await session.get(Note, "n-1")
+        assert note is not None
+        if change == "changed":
+            note.body = "after"
+        else:
+            await session.delete(note)
+
+    kept = {"n-1": "<AFTER>"} if change == "changed" else {}
+    assert await stored(database) == {**kept, "n-2": "<NEW>"}
+    assert commits == ["committed"]
+
+
+async def test_a_request_session_whose_transaction_failed_is_not_reported_committed(database):
+    """A flush that failed ends the transaction: the end of the request raises, as
+    SQLAlchemy's commit does, rather than answering as if the writes were kept."""
+    commits: list[str] = []
+    with pytest.raises(PendingRollbackError):
+        async with write_session(database, commits) as session:
+            await INSERT_NOTE.fetch(session, {"id": "n-1", "body": "first"})
+            session.add(Note(id="n-1", body="the same id"))
+            with pytest.raises(IntegrityError):
+                await session.flush()
+
+    assert await stored(database) == {}
+    assert commits == []
 
 
 async def test_a_request_session_flushes_and_commits_what_the_orm_holds_with_them(database):

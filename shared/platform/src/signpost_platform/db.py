@@ -477,6 +477,7 @@ async def _commit_on_driver(session: AsyncSession) -> bool:
     if (
         connection is None
         or began is not sync.get_transaction()
+        or not began.is_active  # a failed flush ended it: SQLAlchemy's commit raises
         or sync.in_nested_transaction()
         or sync.new
         or sync.dirty
@@ -485,6 +486,8 @@ async def _commit_on_driver(session: AsyncSession) -> bool:
     ):
         return False
     adapted: Any = connection.sync_connection.connection.dbapi_connection
+    if adapted._transaction is None:
+        return False
 
     async def invalidate(error: BaseException) -> None:
         await connection.invalidate(error)
@@ -493,12 +496,11 @@ async def _commit_on_driver(session: AsyncSession) -> bool:
         _translated_errors(connection.dialect, adapted, "COMMIT", invalidate),
         adapted._execute_mutex,
     ):
-        if adapted._transaction is not None:
-            try:
-                await adapted._call_and_discard(adapted._transaction.commit)
-            except Exception as error:
-                adapted._handle_exception(error)  # raises it as a DB-API error
-                raise
+        try:
+            await adapted._call_and_discard(adapted._transaction.commit)
+        except Exception as error:
+            adapted._handle_exception(error)  # raises it as a DB-API error
+            raise
     sync.dispatch.after_commit(sync)
     return True
 

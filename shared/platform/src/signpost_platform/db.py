@@ -476,8 +476,9 @@ async def _commit_on_driver(session: AsyncSession) -> bool:
     began, connection = session.info.pop(_ON_DRIVER, (None, None))
     if (
         connection is None
-        or began is not sync.get_transaction()
+        or began is None
         or not began.is_active  # a failed flush ended it: SQLAlchemy's commit raises
+        or began is not sync.get_transaction()
         or sync.in_nested_transaction()
         or sync.new
         or sync.dirty

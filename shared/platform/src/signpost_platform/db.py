@@ -359,11 +359,7 @@ class DriverStatement:
             return list(result) if result.returns_rows else []
         session.info[_ON_DRIVER] = (session.sync_session.get_transaction(), connection)
         proxied = connection.sync_connection.connection  # type: ignore[union-attr]
-
-        async def invalidate(error: BaseException) -> None:
-            await connection.invalidate(error)
-
-        return await self._run(dialect, proxied, params, invalidate, in_transaction=True)
+        return await self._run(dialect, proxied, params, connection.invalidate, in_transaction=True)
 
     async def _fetch_pooled(self, engine: AsyncEngine, params: Mapping[str, Any]) -> list[Any]:
         """The statement run on a connection of its own from `engine`'s pool, outside any
@@ -406,23 +402,14 @@ class DriverStatement:
                 strict=True,
             )
         ]
-        # SQLAlchemy's asyncpg adapter: its mutex (one operation at a time on a connection),
-        # its transaction (begun as its own cursor begins it, so the session's commit, or
-        # `_commit_on_driver`, ends it) and its error translation are private;
-        # tests/platform/test_driver_statements.py holds them to this use.
         adapted: Any = proxied.dbapi_connection
         driver: Any = proxied.driver_connection
-        async with (
-            _translated_errors(dialect, adapted, sql.text, invalidate),
-            adapted._execute_mutex,
-        ):
+        async with _on_adapter(dialect, adapted, sql.text, invalidate):
             if in_transaction and adapted._transaction is None:
+                # Begun as the adapter's own cursor begins it, so the session's commit, or
+                # `_commit_on_driver`, ends it.
                 await adapted._start_transaction()
-            try:
-                rows = await driver.fetch(sql.text, *arguments)
-            except Exception as error:
-                adapted._handle_exception(error)  # raises it as a DB-API error
-                raise
+            rows = await driver.fetch(sql.text, *arguments)
         if sql.results is None:
             return list(rows)
         results = sql.results
@@ -436,13 +423,21 @@ class DriverStatement:
 
 
 @asynccontextmanager
-async def _translated_errors(
+async def _on_adapter(
     dialect: Dialect, adapted: Any, statement: str, invalidate: Callable[[BaseException], Any]
 ) -> AsyncIterator[None]:
-    """The driver's errors raised as SQLAlchemy's (`IntegrityError`, `DBAPIError`, parameters
-    hidden); a connection the error broke is invalidated first, as SQLAlchemy does."""
+    """Work on the driver's connection under SQLAlchemy's asyncpg adapter (`adapted`): holding
+    its mutex (one operation at a time on a connection), with the driver's errors raised as
+    SQLAlchemy's (`IntegrityError`, `DBAPIError`, parameters hidden) and a connection the error
+    broke invalidated first, as SQLAlchemy does. The adapter's mutex, transaction and error
+    translation are private; tests/platform/test_driver_statements.py holds them to this use."""
     try:
-        yield
+        async with adapted._execute_mutex:
+            try:
+                yield
+            except Exception as error:
+                adapted._handle_exception(error)  # raises it as the adapter's DB-API error
+                raise
     except dialect.loaded_dbapi.Error as error:
         disconnected = dialect.is_disconnect(error, adapted, None)
         wrapped = DBAPIError.instance(
@@ -489,19 +484,8 @@ async def _commit_on_driver(session: AsyncSession) -> bool:
     adapted: Any = connection.sync_connection.connection.dbapi_connection
     if adapted._transaction is None:
         return False
-
-    async def invalidate(error: BaseException) -> None:
-        await connection.invalidate(error)
-
-    async with (
-        _translated_errors(connection.dialect, adapted, "COMMIT", invalidate),
-        adapted._execute_mutex,
-    ):
-        try:
-            await adapted._call_and_discard(adapted._transaction.commit)
-        except Exception as error:
-            adapted._handle_exception(error)  # raises it as a DB-API error
-            raise
+    async with _on_adapter(connection.dialect, adapted, "COMMIT", connection.invalidate):
+        await adapted._call_and_discard(adapted._transaction.commit)
     sync.dispatch.after_commit(sync)
     return True
 

@@ -792,7 +792,7 @@ class ReportRepository(Repository):
                 for name in summed
             ),
             func.grouping(first, closure).label("grouping_set"),
-            func.grouping(*dims).label("ungrouped") if once else literal(0).label("ungrouped"),
+            *([func.grouping(*dims).label("ungrouped")] if once else []),
         ).group_by(func.grouping_sets(*sets))
         rows: list[Row] = []
         whole: list[Row] = []
@@ -801,11 +801,10 @@ class ReportRepository(Repository):
             kind = row.pop("grouping_set")
             first_days, closure_days = row.pop("first_contact"), row.pop("closure")
             into = rows
-            if row.pop("ungrouped"):  # the whole scope's sets: the counts of each referral once
-                into = whole
-                row = {name: row[ONCE + name] for name in ("referrals", key_of("referrals"))}
-            elif once:
-                del row[ONCE + "referrals"], row[key_of(ONCE + "referrals")]
+            if once:
+                once_counts = {n: row.pop(ONCE + n) for n in ("referrals", key_of("referrals"))}
+                if row.pop("ungrouped"):  # the whole scope's sets: each referral counted once
+                    into, row = whole, once_counts
             if kind == 3:
                 into.append({**row, "wait": "referrals", "days": None})
             elif kind == 1 and first_days is not None:

@@ -218,7 +218,7 @@ def _by_outcome(found: list[Row], group_by: Sequence[str], prefixes: Sequence[st
         key = tuple(row[name] for name in group_by)
         group = groups.get(key)
         if group is None:
-            group = groups[key] = {**dict(zip(group_by, key, strict=True))}
+            group = groups[key] = dict(zip(group_by, key, strict=True))
             group.update(dict.fromkeys(counted, 0))
         outcome = _OUTCOME_COLUMN.get(row[_OUTCOME])
         for prefix in prefixes:

@@ -231,3 +231,49 @@ async def test_a_refresh_gives_way_to_a_table_lock_and_runs_again_after(load, re
     assert getattr(refused.value.orig, "sqlstate", None) == "55P03"
     assert await refresher.refresh() > 0
     assert await count_rows(referral_app, "report_change") == 0
+
+
+@pytest.mark.postgres_only
+async def test_a_report_reads_one_read_only_snapshot_with_the_report_planner_settings(
+    load, referral_app: FastAPI
+):
+    """Every statement of a report request runs in one read-only REPEATABLE READ transaction
+    (its totals and groups count the same facts while the worker commits; a write would be
+    refused) with `report_planner_settings` set for that transaction."""
+    d = Dataset()
+    d.referral(details=Person())
+    await load(d)
+    await referral_app.state.report_facts.refresh()
+    begun: list[dict[str, Any]] = []
+
+    def on_begin(connection: Any) -> None:
+        begun.append(dict(connection.get_execution_options()))
+
+    engine = referral_app.state.database.engine
+    event.listen(engine.sync_engine, "begin", on_begin)
+    try:
+        async with unrefreshed_client(referral_app, "http://referral.test") as client:
+            with statements(engine) as seen:
+                answer = await client.get(
+                    "/reports/referrals", params={"group_by": "gender"}, headers=UNSUPPRESSED
+                )
+    finally:
+        event.remove(engine.sync_engine, "begin", on_begin)
+    assert answer.status_code == 200
+    assert [(o.get("isolation_level"), o.get("postgresql_readonly")) for o in begun] == [
+        ("REPEATABLE READ", True)
+    ]
+    assert "set_config" in seen[0] and len(seen) > 2  # first, then the report's own reads
+
+
+def test_the_report_planner_settings_are_named_pairs_of_planner_settings_only(monkeypatch):
+    monkeypatch.setenv("REFERRAL_REPORT_PLANNER_SETTINGS", "work_mem=64MB, jit = off")
+    assert ReferralSettings().report_planner_settings == {"work_mem": "64MB", "jit": "off"}
+    monkeypatch.setenv("REFERRAL_REPORT_PLANNER_SETTINGS", '{"max_parallel_workers_per_gather": 4}')
+    assert ReferralSettings().report_planner_settings == {"max_parallel_workers_per_gather": "4"}
+    # Not a planner setting: refused at startup, not sent to the database with every report.
+    monkeypatch.setenv(
+        "REFERRAL_REPORT_PLANNER_SETTINGS", "work_mem=64MB,default_transaction_read_only=off"
+    )
+    with pytest.raises(ValueError, match="default_transaction_read_only"):
+        ReferralSettings()

@@ -171,7 +171,10 @@ class Database:
     statement in autocommit on PostgreSQL, saving the BEGIN and COMMIT round trips of reads; its
     sessions are marked (`commits_each_statement`) so that what a read writes on purpose, its
     audit event, can be written without waiting for a WAL flush (`signpost_platform.audit`).
-    The services set `statement_timeout_seconds`; command-line loaders leave it off.
+    `snapshot_sessionmaker` opens a read-only REPEATABLE READ transaction on PostgreSQL: every
+    statement of the session sees the same committed data, and the database refuses a write
+    (`snapshot_session`). The services set `statement_timeout_seconds`; command-line loaders
+    leave it off.
     """
 
     def __init__(
@@ -194,7 +197,15 @@ class Database:
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
         if is_sqlite(url):
             self.read_sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+            # One transaction per session already; SQLite has no read-only transactions.
+            self.snapshot_sessionmaker = self.read_sessionmaker
         else:
+            self.snapshot_sessionmaker = async_sessionmaker(
+                self.engine.execution_options(
+                    isolation_level="REPEATABLE READ", postgresql_readonly=True
+                ),
+                expire_on_commit=False,
+            )
             self.read_sessionmaker = async_sessionmaker(
                 self.engine.execution_options(isolation_level="AUTOCOMMIT"),
                 expire_on_commit=False,
@@ -254,6 +265,24 @@ def read_session(request: Request) -> RequestSession:
     database: Database = request.app.state.database
     session = database.read_sessionmaker()
     return RequestSession(session, commits=not commits_each_statement(session))
+
+
+@asynccontextmanager
+async def snapshot_session(
+    database: Database, planner: Mapping[str, str] | None = None
+) -> AsyncIterator[AsyncSession]:
+    """A session for a request that reads much and writes nothing (a report): one read-only
+    transaction with one snapshot (REPEATABLE READ), so a total and its groups, read by two
+    statements, count the same rows even while the data changes, and a write is refused by
+    the database. On PostgreSQL the `planner` settings (e.g. `work_mem`) hold for this
+    transaction alone (`set_config(name, value, is_local => true)`, one round trip). The
+    transaction is rolled back when the session closes: there is nothing to commit."""
+    async with database.snapshot_sessionmaker() as session:
+        if planner and not is_sqlite(database.url):
+            await session.execute(
+                select(*(func.set_config(name, value, True) for name, value in planner.items()))
+            )
+        yield session
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:

@@ -6,22 +6,35 @@ Every bad parameter is a 400 problem+json naming it.
 """
 
 import logging
+from collections.abc import AsyncIterator
 from importlib import resources
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from referral_api.reports import charts, rendering, service
 from referral_api.reports.query import MEDIA_TYPES, parse_query
 from signpost_platform.auth import Caller, require_scope
-from signpost_platform.db import ReadSessionDep
+from signpost_platform.db import snapshot_session
 from signpost_schemas.disclosure import UNSUPPRESSED_SCOPE, load_table
 
 logger = logging.getLogger("signpost.reports")
 router = APIRouter(prefix="/reports", tags=["reports"])
 ReportsCaller = Annotated[Caller, require_scope("reports:read")]
+
+
+async def _report_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A report's session: one read-only snapshot of the facts (its totals and groups agree
+    even while the refresh worker commits), with the report planner settings."""
+    planner = request.app.state.settings.report_planner_settings
+    async with snapshot_session(request.app.state.database, planner) as session:
+        yield session
+
+
+ReportSessionDep = Annotated[AsyncSession, Depends(_report_session, scope="function")]
 
 # Up to when a report's facts include every committed change (docs/reports.md, freshness).
 FRESHNESS_HEADER = "X-Facts-Refreshed-At"
@@ -165,7 +178,9 @@ def _parameters(spec: service.ReportSpec) -> list[dict[str, Any]]:
 
 
 def _add_route(spec: service.ReportSpec) -> None:
-    async def report(request: Request, session: ReadSessionDep, caller: ReportsCaller) -> Response:
+    async def report(
+        request: Request, session: ReportSessionDep, caller: ReportsCaller
+    ) -> Response:
         query = parse_query(
             list(request.query_params.multi_items()),
             accept=request.headers.get("accept"),

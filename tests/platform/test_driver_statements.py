@@ -265,6 +265,46 @@ async def test_a_connection_lost_under_a_read_session_is_unavailable_and_replace
 
 
 @pytest.mark.postgres_only
+@pytest.mark.parametrize("reads", [False, True], ids=["in-a-transaction", "read-session"])
+async def test_after_a_restart_only_the_first_request_meets_a_closed_connection(database, reads):
+    """As SQLAlchemy does on a disconnect, the first lost connection invalidates every older
+    connection of the pool, so they are opened again when taken rather than each failing one
+    request: a database restart costs one 503 per process, not one per pooled connection."""
+    backend_pid = DriverStatement(text("SELECT pg_backend_pid() + :zero"))
+    sessions = database.read_sessionmaker if reads else database.sessionmaker
+    held = 3
+
+    async def one_pid() -> int:
+        async with sessions() as session:
+            ((pid,),) = await backend_pid.fetch(session, {"zero": 0})
+            await asyncio.sleep(0.05)  # all held at once: the pool keeps three connections
+            return int(pid)
+
+    pids = await asyncio.gather(*(one_pid() for _ in range(held)))
+    assert len(set(pids)) == held
+    restarter = Database(database.url)  # a pool of its own: none of the connections it ends
+    try:
+        async with restarter.engine.connect() as other:
+            for pid in pids:
+                await other.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid})
+    finally:
+        await restarter.dispose()
+
+    failed, answered = 0, []
+    for _ in range(held + 1):
+        async with sessions() as session:
+            try:
+                ((pid,),) = await backend_pid.fetch(session, {"zero": 0})
+            except DBAPIError as error:
+                assert error.connection_invalidated and database_unavailable(error)
+                failed += 1
+            else:
+                answered.append(pid)
+    assert failed == 1
+    assert len(answered) == held and not set(answered) & set(pids)
+
+
+@pytest.mark.postgres_only
 async def test_read_sessions_over_the_pools_size_close_the_connections_it_does_not_keep(
     database,
 ):

@@ -388,7 +388,10 @@ class DriverStatement:
             return list(result) if result.returns_rows else []
         session.info[_ON_DRIVER] = (session.sync_session.get_transaction(), connection)
         proxied = connection.sync_connection.connection  # type: ignore[union-attr]
-        return await self._run(dialect, proxied, params, connection.invalidate, in_transaction=True)
+        pool = connection.sync_engine.pool
+        return await self._run(
+            dialect, proxied, params, pool, connection.invalidate, in_transaction=True
+        )
 
     async def _fetch_pooled(self, engine: AsyncEngine, params: Mapping[str, Any]) -> list[Any]:
         """The statement run on a connection of its own from `engine`'s pool, outside any
@@ -401,7 +404,7 @@ class DriverStatement:
             pooled.invalidate(error)  # outside a greenlet the adapter terminates at once
 
         try:
-            return await self._run(engine.dialect, pooled, params, invalidate)
+            return await self._run(engine.dialect, pooled, params, engine.pool, invalidate)
         finally:
             # In SQLAlchemy's greenlet: a connection the pool does not keep (one over its size)
             # is closed, which awaits the driver.
@@ -412,6 +415,7 @@ class DriverStatement:
         dialect: Dialect,
         proxied: Any,
         params: Mapping[str, Any],
+        pool: Any,
         invalidate: Callable[[BaseException], Any],
         *,
         in_transaction: bool = False,
@@ -433,7 +437,7 @@ class DriverStatement:
         ]
         adapted: Any = proxied.dbapi_connection
         driver: Any = proxied.driver_connection
-        async with _on_adapter(dialect, adapted, sql.text, invalidate):
+        async with _on_adapter(dialect, proxied, sql.text, pool, invalidate):
             if in_transaction and adapted._transaction is None:
                 # Begun as the adapter's own cursor begins it, so the session's commit, or
                 # `_commit_on_driver`, ends it.
@@ -453,13 +457,24 @@ class DriverStatement:
 
 @asynccontextmanager
 async def _on_adapter(
-    dialect: Dialect, adapted: Any, statement: str, invalidate: Callable[[BaseException], Any]
+    dialect: Dialect,
+    proxied: Any,
+    statement: str,
+    pool: Any,
+    invalidate: Callable[[BaseException], Any],
 ) -> AsyncIterator[None]:
-    """Work on the driver's connection under SQLAlchemy's asyncpg adapter (`adapted`): holding
-    its mutex (one operation at a time on a connection), with the driver's errors raised as
-    SQLAlchemy's (`IntegrityError`, `DBAPIError`, parameters hidden) and a connection the error
-    broke invalidated first, as SQLAlchemy does. The adapter's mutex, transaction and error
-    translation are private; tests/platform/test_driver_statements.py holds them to this use."""
+    """Work on the driver's connection (`proxied`, taken from `pool`) under SQLAlchemy's asyncpg
+    adapter: holding its mutex (one operation at a time on a connection), with the driver's
+    errors raised as SQLAlchemy's (`IntegrityError`, `DBAPIError`, parameters hidden).
+
+    A lost connection is invalidated first (`invalidate`, awaited), and with it, as SQLAlchemy
+    does on a disconnect, every connection the pool opened before it: each is opened again
+    when next taken. After a database restart the first request to meet a closed connection
+    fails (503); the pool's other connections, as old, are not tried on later requests.
+
+    The adapter's mutex, transaction and error translation and the pool's invalidation are
+    private; tests/platform/test_driver_statements.py holds them to this use."""
+    adapted: Any = proxied.dbapi_connection
     try:
         async with adapted._execute_mutex:
             try:
@@ -479,6 +494,7 @@ async def _on_adapter(
             dialect=dialect,
         )
         if disconnected:
+            pool._invalidate(proxied, wrapped, _checkin=False)
             await invalidate(wrapped)
         raise wrapped from error
 
@@ -510,10 +526,12 @@ async def _commit_on_driver(session: AsyncSession) -> bool:
         or connection.invalidated
     ):
         return False
-    adapted: Any = connection.sync_connection.connection.dbapi_connection
+    proxied: Any = connection.sync_connection.connection
+    adapted: Any = proxied.dbapi_connection
     if adapted._transaction is None:
         return False
-    async with _on_adapter(connection.dialect, adapted, "COMMIT", connection.invalidate):
+    pool = connection.sync_engine.pool
+    async with _on_adapter(connection.dialect, proxied, "COMMIT", pool, connection.invalidate):
         await adapted._call_and_discard(adapted._transaction.commit)
     sync.dispatch.after_commit(sync)
     return True

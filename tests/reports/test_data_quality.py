@@ -1,12 +1,16 @@
 """The data-quality report: referrals kept with data gaps, per source system, sender and month
 received, counted as referrals (not gap rows), with the codes Signpost could not map."""
 
+from datetime import date
+
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
 from referral_api.quality.repository import GapRepository
+from referral_api.reports import facts
 from referral_api.reports.data_quality import REASON_ELEMENT, SOURCE_OF_REFERRAL_ELEMENT
+from referral_api.reports.expressions import month_of_day
 from signpost_schemas.fhir.gaps import Gap, GapKind
 from tests.referral.conftest import WRITE
 from tests.support.builders import NHS_NUMBERS, service_request
@@ -274,6 +278,53 @@ async def test_the_counts_follow_gaps_replaced_senders_corrected_and_referrals_d
         await connection.execute(text("DELETE FROM referral WHERE id = :id"), {"id": gone})
 
     assert await by_sender() == {"B82005": (1, 1), "F84001": (1, 0)}
+
+
+async def test_a_refresh_counts_the_months_it_touches_again_as_a_rebuild_would(
+    load, referral_app: FastAPI
+):
+    """The refresh sums again every month a changed referral was or is counted in, whole (each
+    source system and sender of it): the month rows it leaves are those a rebuild makes, for
+    the senders it changed and the ones it did not."""
+    await load(_senders())
+    assert await referral_app.state.report_facts.refresh() == 7
+    months = (
+        "SELECT month, source_system, sender, referrals, referrals_cell_key, with_gap, "
+        "with_gap_cell_key, no_source, text_only_reason, unmapped_reason, no_nhs_number "
+        "FROM report_quality_month ORDER BY month, source_system, sender"
+    )
+
+    async def month_rows() -> list[tuple[object, ...]]:
+        async with referral_app.state.database.engine.connect() as connection:
+            return [tuple(row) for row in await connection.execute(text(months))]
+
+    async with referral_app.state.database.engine.connect() as connection:
+        changed = (
+            await connection.execute(
+                text(
+                    "SELECT referral_id FROM referral_gap JOIN referral ON referral.id = "
+                    "referral_gap.referral_id WHERE referral.source_system = 'emis' LIMIT 1"
+                )
+            )
+        ).scalar_one()
+    async with referral_app.state.database.sessionmaker() as session, session.begin():
+        await GapRepository(session).replace(changed, [])
+    assert await referral_app.state.report_facts.refresh() == 1
+    refreshed = await month_rows()
+    assert {(row[0], row[1], row[2]) for row in refreshed} >= {
+        (month_of_day(date(2026, 1, 1)), "emis", "F84001"),
+        (month_of_day(date(2026, 1, 1)), "rio", "Y02345"),
+        (month_of_day(date(2026, 2, 1)), "emis", "F84001"),
+    }
+
+    async with referral_app.state.database.engine.begin() as connection:
+        await connection.execute(text("DELETE FROM report_quality_month"))
+    await facts.rebuild(
+        referral_app.state.database.sessionmaker,
+        referral_app.state.settings.pseudonym_key,
+        referral_app.state.settings.disclosure_key,
+    )
+    assert await month_rows() == refreshed
 
 
 async def test_the_month_received_does_not_depend_on_the_database_time_zone(

@@ -305,6 +305,41 @@ async def test_after_a_restart_only_the_first_request_meets_a_closed_connection(
 
 
 @pytest.mark.postgres_only
+async def test_a_connection_lost_at_the_commit_invalidates_the_pools_older_ones_too(database):
+    """The commit on the driver (`_commit_on_driver`) meets a restart as a statement does."""
+    backend_pid = DriverStatement(text("SELECT pg_backend_pid() + :zero"))
+    held = 3
+
+    async def one_pid() -> int:
+        async with database.sessionmaker() as session:
+            ((pid,),) = await backend_pid.fetch(session, {"zero": 0})
+            await asyncio.sleep(0.05)  # all held at once: the pool keeps three connections
+            return int(pid)
+
+    pids = await asyncio.gather(*(one_pid() for _ in range(held)))
+    restarter = Database(database.url)
+    try:
+        with pytest.raises(DBAPIError) as lost:
+            async with RequestSession(database.sessionmaker(), commits=True) as session:
+                await backend_pid.fetch(session, {"zero": 0})
+                async with restarter.engine.connect() as other:
+                    for pid in pids:
+                        await other.execute(
+                            text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid}
+                        )
+    finally:
+        await restarter.dispose()
+    assert lost.value.connection_invalidated and database_unavailable(lost.value)
+
+    answered = []
+    for _ in range(held):
+        async with database.sessionmaker() as session:
+            ((pid,),) = await backend_pid.fetch(session, {"zero": 0})
+            answered.append(pid)
+    assert not set(answered) & set(pids)
+
+
+@pytest.mark.postgres_only
 async def test_read_sessions_over_the_pools_size_close_the_connections_it_does_not_keep(
     database,
 ):

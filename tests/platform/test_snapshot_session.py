@@ -97,3 +97,11 @@ async def test_a_write_is_refused_by_the_database(database):
     assert refused.value.orig is not None
     assert getattr(refused.value.orig, "sqlstate", None) == "25006"  # read_only_sql_transaction
     assert await count(database) == 0
+
+
+async def test_nothing_reaches_the_database_before_the_first_statement(database):
+    """A request refused before it reads (no token, a bad parameter) takes no connection."""
+    async with snapshot_session(database, {"work_mem": "48MB"}) as session:
+        assert database.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+        assert not session.in_transaction()
+    assert database.engine.pool.checkedout() == 0  # type: ignore[attr-defined]

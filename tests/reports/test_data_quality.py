@@ -283,11 +283,17 @@ async def test_the_counts_follow_gaps_replaced_senders_corrected_and_referrals_d
 async def test_a_refresh_counts_the_months_it_touches_again_as_a_rebuild_would(
     load, referral_app: FastAPI
 ):
-    """The refresh sums again every month a changed referral was or is counted in, whole (each
-    source system and sender of it): the month rows it leaves are those a rebuild makes, for
-    the senders it changed and the ones it did not."""
-    await load(_senders())
-    assert await referral_app.state.report_facts.refresh() == 7
+    """The refresh sums again the months (with their system and sender) a changed referral was
+    or is counted in: the month rows it leaves are those a rebuild makes, for the sender it
+    changed and for the others."""
+    d = Dataset()
+    changed = d.referral(source_system="emis", sender="F84001", authored="2026-01-10")
+    d.gaps(changed, NO_SOURCE)
+    d.referral(source_system="emis", sender="F84001", authored="2026-01-12")
+    d.referral(source_system="rio", sender="Y02345", authored="2026-01-20")
+    d.referral(source_system="emis", sender="F84001", authored="2026-03-05")
+    await load(d)
+    assert await referral_app.state.report_facts.refresh() == 4
     months = (
         "SELECT month, source_system, sender, referrals, referrals_cell_key, with_gap, "
         "with_gap_cell_key, no_source, text_only_reason, unmapped_reason, no_nhs_number "
@@ -298,24 +304,17 @@ async def test_a_refresh_counts_the_months_it_touches_again_as_a_rebuild_would(
         async with referral_app.state.database.engine.connect() as connection:
             return [tuple(row) for row in await connection.execute(text(months))]
 
-    async with referral_app.state.database.engine.connect() as connection:
-        changed = (
-            await connection.execute(
-                text(
-                    "SELECT referral_id FROM referral_gap JOIN referral ON referral.id = "
-                    "referral_gap.referral_id WHERE referral.source_system = 'emis' LIMIT 1"
-                )
-            )
-        ).scalar_one()
     async with referral_app.state.database.sessionmaker() as session, session.begin():
         await GapRepository(session).replace(changed, [])
     assert await referral_app.state.report_facts.refresh() == 1
     refreshed = await month_rows()
-    assert {(row[0], row[1], row[2]) for row in refreshed} >= {
-        (month_of_day(date(2026, 1, 1)), "emis", "F84001"),
-        (month_of_day(date(2026, 1, 1)), "rio", "Y02345"),
-        (month_of_day(date(2026, 2, 1)), "emis", "F84001"),
-    }
+    january, march = month_of_day(date(2026, 1, 1)), month_of_day(date(2026, 3, 1))
+    assert [row[:5:3] for row in refreshed] == [
+        (january, 2),  # emis F84001, its gap gone
+        (january, 1),  # rio Y02345, untouched
+        (march, 1),
+    ]
+    assert [row[5] for row in refreshed] == [0, 0, 0]
 
     async with referral_app.state.database.engine.begin() as connection:
         await connection.execute(text("DELETE FROM report_quality_month"))

@@ -24,7 +24,8 @@ from tests.support.reports import Dataset, Person
 from tests.support.rows import count_rows
 
 WRITE = bearer("referral:write", "referral:read", "referral:all-organisations")
-# Any statement that changes data, schema, locks or session settings.
+# Any statement that changes data, schema, locks or session settings (a report's planner
+# settings are `set_config(..., true)`: its read-only transaction's alone, rolled back).
 WRITING = re.compile(
     r"^\s*(INSERT|UPDATE|DELETE|REPLACE|MERGE|UPSERT|CREATE|DROP|ALTER|TRUNCATE|ANALYZE|"
     r"VACUUM|REINDEX|COPY|SET|LOCK|GRANT|NOTIFY)\b|pg_advisory|\bINTO\b",
@@ -266,6 +267,19 @@ async def test_a_report_reads_one_read_only_snapshot_with_the_report_planner_set
     assert "set_config" in seen[0] and len(seen) > 2  # first, then the report's own reads
 
 
+async def test_a_report_refused_before_it_reads_runs_no_statement(referral_app: FastAPI):
+    """No token, or a parameter it does not take: refused without a connection or a
+    transaction (the pool writes share is not spent on requests that read nothing)."""
+    async with unrefreshed_client(referral_app, "http://referral.test") as client:
+        with statements(referral_app.state.database.engine) as seen:
+            anonymous = await client.get("/reports/referrals", headers={"Authorization": ""})
+            unknown = await client.get(
+                "/reports/referrals", params={"group_by": "shoe-size"}, headers=UNSUPPRESSED
+            )
+    assert (anonymous.status_code, unknown.status_code) == (401, 400)
+    assert seen == []
+
+
 def test_the_report_planner_settings_are_named_pairs_of_planner_settings_only(monkeypatch):
     monkeypatch.setenv("REFERRAL_REPORT_PLANNER_SETTINGS", "work_mem=64MB, jit = off")
     assert ReferralSettings().report_planner_settings == {"work_mem": "64MB", "jit": "off"}
@@ -276,4 +290,12 @@ def test_the_report_planner_settings_are_named_pairs_of_planner_settings_only(mo
         "REFERRAL_REPORT_PLANNER_SETTINGS", "work_mem=64MB,default_transaction_read_only=off"
     )
     with pytest.raises(ValueError, match="default_transaction_read_only"):
+        ReferralSettings()
+    # A value PostgreSQL would refuse fails at startup, not every report.
+    for refused in ("work_mem=lots", "work_mem=", "work_mem=32KB", "work_mem=8kB", "jit=maybe"):
+        monkeypatch.setenv("REFERRAL_REPORT_PLANNER_SETTINGS", refused)
+        with pytest.raises(ValueError, match=r"work_mem|jit"):
+            ReferralSettings()
+    monkeypatch.setenv("REFERRAL_REPORT_PLANNER_SETTINGS", '{"work_mem": null}')
+    with pytest.raises(ValueError, match="work_mem"):
         ReferralSettings()

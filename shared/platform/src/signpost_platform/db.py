@@ -275,13 +275,20 @@ async def snapshot_session(
     transaction with one snapshot (REPEATABLE READ), so a total and its groups, read by two
     statements, count the same rows even while the data changes, and a write is refused by
     the database. On PostgreSQL the `planner` settings (e.g. `work_mem`) hold for this
-    transaction alone (`set_config(name, value, is_local => true)`, one round trip). The
-    transaction is rolled back when the session closes: there is nothing to commit."""
+    transaction alone (`set_config(name, value, is_local => true)`), sent when it begins: as
+    for any session, nothing reaches the database before the first statement (a request
+    refused before it reads takes no connection), and the snapshot is taken by that statement.
+    The transaction is rolled back when the session closes: there is nothing to commit."""
     async with database.snapshot_sessionmaker() as session:
         if planner and not is_sqlite(database.url):
-            await session.execute(
-                select(*(func.set_config(name, value, True) for name, value in planner.items()))
+            settings = select(
+                *(func.set_config(name, value, True) for name, value in planner.items())
             )
+
+            def set_planner(_session: Any, _transaction: Any, connection: Any) -> None:
+                connection.execute(settings)
+
+            event.listen(session.sync_session, "after_begin", set_planner)
         yield session
 
 

@@ -112,7 +112,9 @@ async def _derive(
     await repository.insert_facts(ids, mapping, disclosure)
     days |= await repository.quality_days(ids)
     await repository.derive_quality_days(days)
-    await repository.derive_quality_months({month_of_day(day) for day, _, _ in days})
+    await repository.derive_quality_months(
+        {(month_of_day(day), system, sender) for day, system, sender in days}
+    )
 
 
 def _keyed(rows: list[tuple[str, int, str]], key: SecretStr) -> list[dict[str, object]]:

@@ -8,11 +8,13 @@ data-quality days (`report_quality_day`) of the referrals, before and after, and
 (`report_quality_month`).
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    Date,
+    Integer,
     String,
     Subquery,
     and_,
@@ -163,6 +165,8 @@ PAIR_LEVELS = {"reason": 1, "reason-group": 2}
 DERIVED_TABLES = (*FACT_TABLES, ReportActivity, ReportQuality, ReportUnmapped)
 # A day's data-quality counts: (day received, source system, sender).
 QualityDay = tuple[date, str, str]
+# A month (months since January 2000), source system and sender.
+QualityMonth = tuple[int, str, str]
 # The counted columns of the data-quality day and month rows, with their key sums.
 _QUALITY_COUNTS = (
     "referrals",
@@ -1106,35 +1110,61 @@ class FactRepository(Repository):
         received = (Q.c.received_on, Q.c.source_system, Q.c.sender)
         await self._replace_counts(QD, received, counts, days)
 
-    async def derive_quality_months(self, months: set[int] | None) -> None:
-        """Sum the months `months` (months since January 2000; every month when None) again
-        from their days, each month whole: every source system and sender of it.
+    async def derive_quality_months(self, months: set[QualityMonth] | None) -> None:
+        """Sum `months` ((month, source system, sender) keys; every month when None) again from
+        their days.
 
-        A month is chosen by its number, not by its (month, system, sender) keys: a scan of
-        the days for a list of those keys compares every day row in range with every key
-        (about 40 seconds at a million referrals for a refresh whose referrals span three
-        years), where a list of month numbers is one hashed lookup per day row."""
+        On PostgreSQL the keys are joined to the days as arrays (`unnest`), so each key's days
+        are found through the index, or by one hash join for a backlog over many months:
+        comparing every day row in range with a list of keys, as SQLite does here for its small
+        databases, took past every timeout at a million referrals for a refresh whose referrals
+        span three years (2,000 keys), and could not be cancelled."""
         month = day_month_number(self.dialect, QD.c.received_on)
         grouped_by = (month, QD.c.source_system, QD.c.sender)
         sums = [func.sum(QD.c[name]) for name in _QUALITY_COUNTS]
-        if months is None:
-            await self._replace_counts(QM, grouped_by, sums, None)
+        if months is None or self.dialect != "postgresql":
+
+            def within(batch: list[Any]) -> list[ColumnElement[bool]]:
+                # The days of the batch's months (sorted by month first), which the index finds.
+                return [
+                    QD.c.received_on >= first_day_of_month(batch[0][0]),
+                    QD.c.received_on < first_day_of_month(batch[-1][0] + 1),
+                ]
+
+            await self._replace_counts(QM, grouped_by, sums, months, within)
             return
-        names = [*(column.name for column in QM.primary_key.columns), *_QUALITY_COUNTS]
+        key = tuple(QM.primary_key.columns)
+        names = [*(column.name for column in key), *_QUALITY_COUNTS]
         chosen = sorted(months)
         for start in range(0, len(chosen), DAYS_PER_STATEMENT):
             batch = chosen[start : start + DAYS_PER_STATEMENT]
-            await self.session.execute(delete(QM).where(QM.c.month.in_(batch)))
-            query = (
-                select(*grouped_by, *sums)
-                .where(
-                    # The days of the batch's months, which the index finds.
-                    QD.c.received_on >= first_day_of_month(batch[0]),
-                    QD.c.received_on < first_day_of_month(batch[-1] + 1),
-                    month.in_(batch),
+            await self.session.execute(delete(QM).where(tuple_(*key).in_(batch)))
+            keys = (
+                func.unnest(
+                    bindparam(None, [m for m, _, _ in batch], type_=ARRAY(Integer())),
+                    bindparam(None, [s for _, s, _ in batch], type_=ARRAY(String())),
+                    bindparam(None, [x for _, _, x in batch], type_=ARRAY(String())),
+                    bindparam(
+                        None, [first_day_of_month(m) for m, _, _ in batch], type_=ARRAY(Date())
+                    ),
+                    bindparam(
+                        None, [first_day_of_month(m + 1) for m, _, _ in batch], type_=ARRAY(Date())
+                    ),
                 )
-                .group_by(*grouped_by)
+                .table_valued("month", "source_system", "sender", "first_day", "next_month")
+                .render_derived(name="chosen")
             )
+            days = keys.join(
+                QD,
+                and_(
+                    QD.c.source_system == keys.c.source_system,
+                    QD.c.sender == keys.c.sender,
+                    QD.c.received_on >= keys.c.first_day,
+                    QD.c.received_on < keys.c.next_month,
+                ),
+            )
+            groups = (keys.c.month, keys.c.source_system, keys.c.sender)
+            query = select(*groups, *sums).select_from(days).group_by(*groups)
             await self.session.execute(insert(QM).from_select(names, query))
 
     async def _replace_counts(
@@ -1143,10 +1173,11 @@ class FactRepository(Repository):
         grouped_by: tuple[ColumnElement[Any], ...],
         measures: Sequence[ColumnElement[Any]],
         chosen: set[Any] | None,
+        within: Callable[[list[Any]], list[ColumnElement[bool]]] | None = None,
     ) -> None:
         """Replace the rows of `target` whose primary keys are `chosen` (every row when None)
         with `measures` (its `_QUALITY_COUNTS`) over the rows `grouped_by` computes those keys
-        from (plain columns, which the source's index finds)."""
+        from; `within` narrows each batch's scan."""
         key = tuple(target.primary_key.columns)
         names = [*(column.name for column in key), *_QUALITY_COUNTS]
         if chosen is None:
@@ -1160,7 +1191,7 @@ class FactRepository(Repository):
             await self.session.execute(delete(target).where(tuple_(*key).in_(batch)))
             query = (
                 select(*grouped_by, *measures)
-                .where(tuple_(*grouped_by).in_(batch))
+                .where(*(within(batch) if within else ()), tuple_(*grouped_by).in_(batch))
                 .group_by(*grouped_by)
             )
             await self.session.execute(insert(target).from_select(names, query))

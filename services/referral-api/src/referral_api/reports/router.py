@@ -178,8 +178,9 @@ def _parameters(spec: service.ReportSpec) -> list[dict[str, Any]]:
 
 
 def _add_route(spec: service.ReportSpec) -> None:
+    # The caller first: FastAPI solves dependencies in order, and one refused takes no session.
     async def report(
-        request: Request, session: ReportSessionDep, caller: ReportsCaller
+        request: Request, caller: ReportsCaller, session: ReportSessionDep
     ) -> Response:
         query = parse_query(
             list(request.query_params.multi_items()),

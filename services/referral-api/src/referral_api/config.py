@@ -106,9 +106,9 @@ class ReferralSettings(ServiceSettings):
     # PostgreSQL planner settings for a report's read-only transaction alone
     # (`signpost_platform.db.snapshot_session`), as `NAME=VALUE,...` or a JSON object. A report
     # is a few scans and sorts of the whole fact tables: with room to sort in memory and
-    # parallel workers that the planner is told cost nothing to start or to feed, the reports
-    # at 1,000,000 referrals answered 10-30% sooner (docs/deploy.md). Other transactions keep
-    # the server's settings.
+    # parallel workers that the planner is told cost nothing to start or to feed, `referrals`
+    # and `service-use` at 1,000,000 referrals answered 7-30% sooner, `workers` 5-12% slower
+    # (docs/deploy.md). Other transactions keep the server's settings.
     report_planner_settings: Annotated[dict[str, str], NoDecode] = {
         "work_mem": "32MB",
         "parallel_setup_cost": "0",

@@ -10,6 +10,7 @@ upgraded.
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import String, TypeDecorator, bindparam, event, insert, literal, select, text
@@ -264,25 +265,37 @@ async def test_a_connection_lost_under_a_read_session_is_unavailable_and_replace
     assert pids and pid not in pids
 
 
-@pytest.mark.postgres_only
-@pytest.mark.parametrize("reads", [False, True], ids=["in-a-transaction", "read-session"])
-async def test_after_a_restart_only_the_first_request_meets_a_closed_connection(database, reads):
-    """As SQLAlchemy does on a disconnect, the first lost connection invalidates every older
-    connection of the pool, so they are opened again when taken rather than each failing one
-    request: a database restart costs one 503 per process, not one per pooled connection."""
-    backend_pid = DriverStatement(text("SELECT pg_backend_pid() + :zero"))
-    sessions = database.read_sessionmaker if reads else database.sessionmaker
-    held = 3
+BACKEND_PID = DriverStatement(text("SELECT pg_backend_pid() + :zero"))
+# Connections a restart test holds at once, so that its pool keeps that many.
+HELD = 3
+
+
+@pytest.fixture
+async def own_pool(database: Database) -> AsyncIterator[Database]:
+    """The notes' database on a pool of its own, empty at the start: what a restart test finds
+    in it is what the test put there, whatever ran before."""
+    fresh = Database(database.url)
+    yield fresh
+    await fresh.dispose()
+
+
+async def held_connections(sessions: Any) -> list[int]:
+    """The backend pids of `HELD` connections of `sessions`' pool, all taken at once."""
 
     async def one_pid() -> int:
         async with sessions() as session:
-            ((pid,),) = await backend_pid.fetch(session, {"zero": 0})
-            await asyncio.sleep(0.05)  # all held at once: the pool keeps three connections
+            ((pid,),) = await BACKEND_PID.fetch(session, {"zero": 0})
+            await asyncio.sleep(0.05)  # all held at once: the pool keeps them all
             return int(pid)
 
-    pids = await asyncio.gather(*(one_pid() for _ in range(held)))
-    assert len(set(pids)) == held
-    restarter = Database(database.url)  # a pool of its own: none of the connections it ends
+    pids = await asyncio.gather(*(one_pid() for _ in range(HELD)))
+    assert len(set(pids)) == HELD
+    return list(pids)
+
+
+async def restart(url: str, pids: list[int]) -> None:
+    """End the backends `pids`, as a database restart does, from a pool of its own."""
+    restarter = Database(url)
     try:
         async with restarter.engine.connect() as other:
             for pid in pids:
@@ -290,51 +303,45 @@ async def test_after_a_restart_only_the_first_request_meets_a_closed_connection(
     finally:
         await restarter.dispose()
 
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize("reads", [False, True], ids=["in-a-transaction", "read-session"])
+async def test_after_a_restart_only_the_first_request_meets_a_closed_connection(own_pool, reads):
+    """As SQLAlchemy does on a disconnect, the first lost connection invalidates every older
+    connection of the pool, so they are opened again when taken rather than each failing one
+    request: a database restart costs one 503 per process, not one per pooled connection."""
+    sessions = own_pool.read_sessionmaker if reads else own_pool.sessionmaker
+    pids = await held_connections(sessions)
+    await restart(own_pool.url, pids)
+
     failed, answered = 0, []
-    for _ in range(held + 1):
+    for _ in range(HELD + 1):
         async with sessions() as session:
             try:
-                ((pid,),) = await backend_pid.fetch(session, {"zero": 0})
+                ((pid,),) = await BACKEND_PID.fetch(session, {"zero": 0})
             except DBAPIError as error:
                 assert error.connection_invalidated and database_unavailable(error)
                 failed += 1
             else:
                 answered.append(pid)
     assert failed == 1
-    assert len(answered) == held and not set(answered) & set(pids)
+    assert len(answered) == HELD and not set(answered) & set(pids)
 
 
 @pytest.mark.postgres_only
-async def test_a_connection_lost_at_the_commit_invalidates_the_pools_older_ones_too(database):
+async def test_a_connection_lost_at_the_commit_invalidates_the_pools_older_ones_too(own_pool):
     """The commit on the driver (`_commit_on_driver`) meets a restart as a statement does."""
-    backend_pid = DriverStatement(text("SELECT pg_backend_pid() + :zero"))
-    held = 3
-
-    async def one_pid() -> int:
-        async with database.sessionmaker() as session:
-            ((pid,),) = await backend_pid.fetch(session, {"zero": 0})
-            await asyncio.sleep(0.05)  # all held at once: the pool keeps three connections
-            return int(pid)
-
-    pids = await asyncio.gather(*(one_pid() for _ in range(held)))
-    restarter = Database(database.url)
-    try:
-        with pytest.raises(DBAPIError) as lost:
-            async with RequestSession(database.sessionmaker(), commits=True) as session:
-                await backend_pid.fetch(session, {"zero": 0})
-                async with restarter.engine.connect() as other:
-                    for pid in pids:
-                        await other.execute(
-                            text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid}
-                        )
-    finally:
-        await restarter.dispose()
+    pids = await held_connections(own_pool.sessionmaker)
+    with pytest.raises(DBAPIError) as lost:
+        async with RequestSession(own_pool.sessionmaker(), commits=True) as session:
+            await BACKEND_PID.fetch(session, {"zero": 0})
+            await restart(own_pool.url, pids)
     assert lost.value.connection_invalidated and database_unavailable(lost.value)
 
     answered = []
-    for _ in range(held):
-        async with database.sessionmaker() as session:
-            ((pid,),) = await backend_pid.fetch(session, {"zero": 0})
+    for _ in range(HELD):
+        async with own_pool.sessionmaker() as session:
+            ((pid,),) = await BACKEND_PID.fetch(session, {"zero": 0})
             answered.append(pid)
     assert not set(answered) & set(pids)
 

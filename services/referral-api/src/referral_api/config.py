@@ -6,22 +6,9 @@ from typing import Annotated, Any
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
-from signpost_platform.settings import ServiceSettings, key_value_pairs
+from signpost_platform.settings import ServiceSettings, key_value_pairs, planner_settings
 from signpost_schemas.disclosure import DEV_DISCLOSURE_KEY
 from signpost_schemas.fhir.service_request import ODS_CODE_PATTERN
-
-# The PostgreSQL settings `report_planner_settings` may name, each with the form of its values
-# (checked at startup: a value PostgreSQL refused would fail every report).
-_MEMORY = r"^[1-9][0-9]{0,8}(kB|MB|GB)$"  # with a unit; PostgreSQL's least is 64kB
-_COST = r"^[0-9]{1,9}(\.[0-9]{1,6})?$"
-PLANNER_SETTINGS = {
-    "work_mem": _MEMORY,
-    "hash_mem_multiplier": r"^([1-9][0-9]{0,2})(\.[0-9]{1,3})?$",  # 1 to 1000
-    "max_parallel_workers_per_gather": r"^[0-9]{1,2}$",
-    "parallel_setup_cost": _COST,
-    "parallel_tuple_cost": _COST,
-    "jit": r"^(on|off)$",
-}
 
 # Keys person pseudonyms in development and tests only; production refuses it.
 DEV_PSEUDONYM_KEY = "signpost-development-only-pseudonym-key-never-use-in-production"
@@ -118,37 +105,13 @@ class ReferralSettings(ServiceSettings):
     @field_validator("report_planner_settings", mode="before")
     @classmethod
     def _parse_planner_settings(cls, value: Any) -> Any:
-        """`NAME=VALUE,...` or a JSON object, of the planner settings a report may change."""
-        value = key_value_pairs(value, "NAME=VALUE")
-        if not isinstance(value, dict):
-            return value
-        value = {str(name).strip(): str(setting).strip() for name, setting in value.items()}
-        unknown = sorted(set(value) - set(PLANNER_SETTINGS))
-        if unknown:
-            raise ValueError(
-                f"not a planner setting a report may change: {', '.join(unknown)} "
-                f"(one of {', '.join(PLANNER_SETTINGS)})"
-            )
-        for name, setting in value.items():
-            if not re.match(PLANNER_SETTINGS[name], setting):
-                raise ValueError(f"{name}={setting!r} is not a value PostgreSQL takes for it")
-        if "work_mem" in value and _kilobytes(value["work_mem"]) < 64:
-            raise ValueError("work_mem must be at least 64kB")
-        return value
+        return planner_settings(value)
 
     @model_validator(mode="after")
     def _no_development_keys_in_production(self) -> "ReferralSettings":
         self.require_secret("pseudonym_key", DEV_PSEUDONYM_KEY)
         self.require_secret("disclosure_key", DEV_DISCLOSURE_KEY)
         return self
-
-
-def _kilobytes(memory: str) -> int:
-    """The kilobytes of a memory setting already matched against `_MEMORY`."""
-    for unit, size in (("kB", 1), ("MB", 1024), ("GB", 1024 * 1024)):
-        if memory.endswith(unit):
-            return int(memory.removesuffix(unit)) * size
-    raise ValueError(f"{memory!r} has no unit (kB, MB or GB)")
 
 
 def endpoint_entry(ods_code: object, url: object) -> tuple[str, str]:

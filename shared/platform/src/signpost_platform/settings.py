@@ -1,6 +1,7 @@
 """Settings common to every service; each service subclasses with its own env prefix."""
 
 import json
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,6 +26,51 @@ def key_value_pairs(value: Any, shape: str) -> Any:
     if any(len(pair) != 2 for pair in pairs):
         raise ValueError(f"expected {shape} pairs separated by commas")
     return dict(pairs)
+
+
+# The PostgreSQL settings a service may set for one transaction of its own
+# (`signpost_platform.db.snapshot_session`), each with the form of its values: checked at
+# startup, as a value PostgreSQL refused would fail every such transaction.
+_MEMORY = r"^[1-9][0-9]{0,8}(kB|MB|GB)$"  # with a unit; PostgreSQL's least is 64kB
+_COST = r"^[0-9]{1,9}(\.[0-9]{1,6})?$"
+PLANNER_SETTINGS = {
+    "work_mem": _MEMORY,
+    "hash_mem_multiplier": r"^([1-9][0-9]{0,2})(\.[0-9]{1,3})?$",  # 1 to 1000
+    "max_parallel_workers_per_gather": r"^[0-9]{1,2}$",
+    "parallel_setup_cost": _COST,
+    "parallel_tuple_cost": _COST,
+    "jit": r"^(on|off)$",
+}
+
+
+def planner_settings(value: Any) -> Any:
+    """Planner settings from their environment form (`NAME=VALUE,...` or a JSON object):
+    names among `PLANNER_SETTINGS`, each value of its form. Anything but a string or a mapping
+    is returned as it is, for the field's own validation."""
+    value = key_value_pairs(value, "NAME=VALUE")
+    if not isinstance(value, dict):
+        return value
+    value = {str(name).strip(): str(setting).strip() for name, setting in value.items()}
+    unknown = sorted(set(value) - set(PLANNER_SETTINGS))
+    if unknown:
+        raise ValueError(
+            f"not a planner setting that may be changed: {', '.join(unknown)} "
+            f"(one of {', '.join(PLANNER_SETTINGS)})"
+        )
+    for name, setting in value.items():
+        if not re.match(PLANNER_SETTINGS[name], setting):
+            raise ValueError(f"{name}={setting!r} is not a value PostgreSQL takes for it")
+    if "work_mem" in value and _kilobytes(value["work_mem"]) < 64:
+        raise ValueError("work_mem must be at least 64kB")
+    return value
+
+
+def _kilobytes(memory: str) -> int:
+    """The kilobytes of a memory setting already matched against `_MEMORY`."""
+    for unit, size in (("kB", 1), ("MB", 1024), ("GB", 1024 * 1024)):
+        if memory.endswith(unit):
+            return int(memory.removesuffix(unit)) * size
+    raise ValueError(f"{memory!r} has no unit (kB, MB or GB)")
 
 
 def find_repo_file(name: str) -> Path:

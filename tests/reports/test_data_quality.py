@@ -280,50 +280,61 @@ async def test_the_counts_follow_gaps_replaced_senders_corrected_and_referrals_d
     assert await by_sender() == {"B82005": (1, 1), "F84001": (1, 0)}
 
 
-async def test_a_refresh_counts_the_months_it_touches_again_as_a_rebuild_would(
+async def test_a_refresh_counts_the_days_and_months_it_touches_again_as_a_rebuild_would(
     load, referral_app: FastAPI
 ):
-    """The refresh sums again the months (with their system and sender) a changed referral was
-    or is counted in: the month rows it leaves are those a rebuild makes, for the sender it
-    changed and for the others."""
+    """The refresh counts again the days and months (with their system and sender) a changed
+    referral was or is counted in: the day and month rows it leaves are those a rebuild makes,
+    for the sender it changed and for the others."""
     d = Dataset()
     changed = d.referral(source_system="emis", sender="F84001", authored="2026-01-10")
     d.gaps(changed, NO_SOURCE)
+    d.referral(source_system="emis", sender="F84001", authored="2026-01-10")
     d.referral(source_system="emis", sender="F84001", authored="2026-01-12")
-    d.referral(source_system="rio", sender="Y02345", authored="2026-01-20")
+    d.referral(source_system="rio", sender="Y02345", authored="2026-01-10")
     d.referral(source_system="emis", sender="F84001", authored="2026-03-05")
     await load(d)
-    assert await referral_app.state.report_facts.refresh() == 4
-    months = (
-        "SELECT month, source_system, sender, referrals, referrals_cell_key, with_gap, "
-        "with_gap_cell_key, no_source, text_only_reason, unmapped_reason, no_nhs_number "
-        "FROM report_quality_month ORDER BY month, source_system, sender"
+    assert await referral_app.state.report_facts.refresh() == 5
+    counts = (
+        "referrals, referrals_cell_key, with_gap, with_gap_cell_key, no_source, "
+        "text_only_reason, unmapped_reason, no_nhs_number FROM "
     )
+    months = "SELECT month, source_system, sender, " + counts + "report_quality_month"
+    days = "SELECT received_on, source_system, sender, " + counts + "report_quality_day"
 
-    async def month_rows() -> list[tuple[object, ...]]:
+    async def rows(query: str) -> list[tuple[object, ...]]:
         async with referral_app.state.database.engine.connect() as connection:
-            return [tuple(row) for row in await connection.execute(text(months))]
+            ordered = text(query + " ORDER BY 1, 2, 3")
+            return [tuple(row) for row in await connection.execute(ordered)]
 
     async with referral_app.state.database.sessionmaker() as session, session.begin():
         await GapRepository(session).replace(changed, [])
     assert await referral_app.state.report_facts.refresh() == 1
-    refreshed = await month_rows()
+    refreshed_months, refreshed_days = await rows(months), await rows(days)
     january, march = month_of_day(date(2026, 1, 1)), month_of_day(date(2026, 3, 1))
-    assert [row[:5:3] for row in refreshed] == [
-        (january, 2),  # emis F84001, its gap gone
+    assert [row[:5:3] for row in refreshed_months] == [
+        (january, 3),  # emis F84001, its gap gone
         (january, 1),  # rio Y02345, untouched
         (march, 1),
     ]
-    assert [row[5] for row in refreshed] == [0, 0, 0]
+    assert [(str(row[0]), row[3], row[5]) for row in refreshed_days] == [
+        ("2026-01-10", 2, 0),  # emis F84001, its gap gone
+        ("2026-01-10", 1, 0),  # rio Y02345 on the same day, untouched
+        ("2026-01-12", 1, 0),
+        ("2026-03-05", 1, 0),
+    ]
+    assert [row[5] for row in refreshed_months] == [0, 0, 0]
 
     async with referral_app.state.database.engine.begin() as connection:
         await connection.execute(text("DELETE FROM report_quality_month"))
+        await connection.execute(text("DELETE FROM report_quality_day"))
     await facts.rebuild(
         referral_app.state.database.sessionmaker,
         referral_app.state.settings.pseudonym_key,
         referral_app.state.settings.disclosure_key,
     )
-    assert await month_rows() == refreshed
+    assert await rows(months) == refreshed_months
+    assert await rows(days) == refreshed_days
 
 
 async def test_the_month_received_does_not_depend_on_the_database_time_zone(

@@ -366,3 +366,40 @@ async def test_people_stay_right_when_a_referral_moves_to_another_person(
             {"nhs": d.nhs_number("cat"), "id": first},
         )
     assert (await report("referrals", unsuppressed=True))["totals"][0]["people"] == 3
+
+
+async def test_a_refresh_derives_the_person_facts_of_other_referrals_but_keeps_the_rest(
+    load, referral_app
+):
+    """When one of Ann's referrals changes, her other referral's facts that depend on her
+    (the referral facts and their copies) are derived again; its activity and data-quality
+    facts, which do not, are kept as they were."""
+    d = Dataset()
+    changed = d.referral(person="ann", details=Person())
+    other = d.referral(person="ann", details=Person())
+    await load(d)
+    assert await referral_app.state.report_facts.refresh() == 2
+    marked = (
+        "UPDATE report_referral SET person_key = 0 WHERE referral_key = :key",
+        "UPDATE report_quality SET no_source = 7 WHERE referral_key = :key",
+    )
+    read = (
+        "SELECT f.person_key, q.no_source FROM report_referral f "
+        "JOIN report_quality q ON q.referral_key = f.referral_key WHERE f.referral_key = :key"
+    )
+    async with referral_app.state.database.engine.begin() as connection:
+        result = await connection.execute(text("SELECT referral_id, referral_key FROM report_key"))
+        keys = {row[0]: row[1] for row in result}
+        person = (await connection.execute(text(read), {"key": keys[changed]})).one()[0]
+        for statement in marked:
+            await connection.execute(text(statement), {"key": keys[other]})
+        await connection.execute(
+            text("UPDATE referral SET requester_ods = 'B82005' WHERE id = :id"), {"id": changed}
+        )
+
+    assert await referral_app.state.report_facts.refresh() == 2
+    async with referral_app.state.database.engine.connect() as connection:
+        assert tuple((await connection.execute(text(read), {"key": keys[other]})).one()) == (
+            person,  # derived again: the person key of both referrals
+            7,  # kept
+        )

@@ -100,21 +100,29 @@ async def _check_key(repository: FactRepository, key: SecretStr, disclosure: Rec
 
 
 async def _derive(
-    repository: FactRepository, ids: list[str], key: SecretStr, disclosure: RecordKeys
-) -> None:
-    """Key the people of `ids` and derive their facts again."""
+    repository: FactRepository,
+    changed: list[str],
+    key: SecretStr,
+    disclosure: RecordKeys,
+) -> int:
+    """Key the people of the `changed` referrals and derive the facts of those referrals, and
+    of their people's other referrals, again; returns how many referrals that was. The other
+    referrals' facts that do not depend on the person (the workers' activity, data quality)
+    are kept: only their person, and the flags it sets, may have changed."""
+    ids = await repository.with_siblings(changed)
     mapping = matching.support_groups_for()
     await repository.save_pseudonyms(_keyed(await repository.person_keys(ids), key))
     await repository.assign_keys(ids)
     await repository.assign_codes(ids)
-    days = await repository.quality_days(ids)
-    await repository.delete_facts(ids)
-    await repository.insert_facts(ids, mapping, disclosure)
-    days |= await repository.quality_days(ids)
+    days = await repository.quality_days(changed)
+    await repository.delete_facts(ids, changed)
+    await repository.insert_facts(ids, changed, mapping, disclosure)
+    days |= await repository.quality_days(changed)
     await repository.derive_quality_days(days)
     await repository.derive_quality_months(
         {(month_of_day(day), system, sender) for day, system, sender in days}
     )
+    return len(ids)
 
 
 def _keyed(rows: list[tuple[str, int, str]], key: SecretStr) -> list[dict[str, object]]:
@@ -157,10 +165,9 @@ async def refresh(database: Database, key: SecretStr, disclosure_key: SecretStr)
                 if rebuilt:
                     await repository.set_state(fingerprint(key, disclosure), began)
                 return rebuilt
-            ids = await repository.with_siblings(sorted({r for _, r in pending}))
-            await _derive(repository, ids, key, disclosure)
+            changed = sorted({r for _, r in pending})
+            rebuilt += await _derive(repository, changed, key, disclosure)
             await repository.forget([sequence for sequence, _ in pending])
-            rebuilt += len(ids)
 
 
 async def freshness(
@@ -213,8 +220,8 @@ async def rebuild(
         await repository.assign_keys(None)
         await repository.assign_codes(None)
         await repository.analyse_sources()
-        await repository.delete_facts(None)
-        await repository.insert_facts(None, mapping, disclosure)
+        await repository.delete_facts(None, None)
+        await repository.insert_facts(None, None, mapping, disclosure)
         await repository.derive_quality_days(None)
         await repository.derive_quality_months(None)
         await repository.set_state(fingerprint(key, disclosure), began)

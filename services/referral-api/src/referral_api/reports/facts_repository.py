@@ -39,7 +39,8 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.schema import Table
-from sqlalchemy.sql.selectable import FromClause, Select
+from sqlalchemy.sql.selectable import FromClause, Select, TableValuedAlias
+from sqlalchemy.sql.type_api import TypeEngine
 
 from referral_api.db import conflict_insert
 from referral_api.geography.models import PracticePcn
@@ -162,7 +163,10 @@ def source_value(spec: DimensionSpec) -> ColumnElement[Any]:
 
 PAIR_LEVELS = {"reason": 1, "reason-group": 2}
 # Every table derived per referral, in the order a refresh writes them.
-DERIVED_TABLES = (*FACT_TABLES, ReportActivity, ReportQuality, ReportUnmapped)
+# The facts of one referral that do not depend on its person (nor on the person's other
+# referrals): a refresh derives them for the changed referrals only, not their siblings.
+REFERRAL_ONLY_TABLES = (ReportActivity, ReportQuality, ReportUnmapped)
+DERIVED_TABLES = (*FACT_TABLES, *REFERRAL_ONLY_TABLES)
 # A day's data-quality counts: (day received, source system, sender).
 QualityDay = tuple[date, str, str]
 # A month (months since January 2000), source system and sender.
@@ -175,6 +179,18 @@ _QUALITY_COUNTS = (
 )
 # Days derived again per statement (three parameters each).
 DAYS_PER_STATEMENT = 1_000
+
+
+def _keys_table(*columns: tuple[str, TypeEngine[Any], list[Any]]) -> TableValuedAlias:
+    """Rows of keys as one table, `chosen`, each column an array parameter (PostgreSQL)."""
+    arrays = (bindparam(None, values, type_=ARRAY(kind)) for _, kind, values in columns)
+    return (
+        func.unnest(*arrays)
+        .table_valued(*(name for name, _, _ in columns))
+        .render_derived(name="chosen")
+    )
+
+
 # One refresher at a time on PostgreSQL (a transaction-scoped advisory lock).
 REFRESH_LOCK = 7_244_019_311
 
@@ -471,12 +487,15 @@ class FactRepository(Repository):
             insert(ReportCode).from_select(["dimension", "value", "code"], numbered)
         )
 
-    async def delete_facts(self, ids: Ids) -> None:
-        """The facts of `ids` (all facts when None), and the keys of deleted referrals."""
-        keys = select(KEY.c.referral_key).where(*self._only(KEY.c.referral_id, ids))
+    async def delete_facts(self, ids: Ids, changed: Ids) -> None:
+        """The facts of `ids` (all facts when None) and the keys of deleted referrals. Of the
+        facts that do not depend on the referral's person (`REFERRAL_ONLY_TABLES`), only those
+        of `changed` (all when None)."""
         for table in reversed(DERIVED_TABLES):
+            chosen = changed if table in REFERRAL_ONLY_TABLES else ids
             statement = delete(table)
-            if ids is not None:
+            if chosen is not None:
+                keys = select(KEY.c.referral_key).where(self.among(KEY.c.referral_id, chosen))
                 statement = statement.where(table.referral_key.in_(keys))
             await self.session.execute(statement)
         await self.session.execute(
@@ -488,21 +507,22 @@ class FactRepository(Repository):
     # Facts ------------------------------------------------------------------------------------
 
     async def insert_facts(
-        self, ids: Ids, mapping: dict[str, tuple[str, ...]], keys: RecordKeys
+        self, ids: Ids, changed: Ids, mapping: dict[str, tuple[str, ...]], keys: RecordKeys
     ) -> None:
-        """Every fact of the referrals of `ids` (their old facts deleted first): the referral
-        facts, then those that copy them (reasons, reason pairs, support, scores, service use)
-        and the workers' activity. `mapping` gives the reason groups each support group
-        addresses."""
+        """Every fact of the referrals of `ids` (their old facts deleted first, as
+        `delete_facts` does): the referral facts, then those that copy them (reasons, reason
+        pairs, support, scores, service use); and of `changed`, the facts that do not depend on
+        the person: the workers' activity and data quality. `mapping` gives the reason groups
+        each support group addresses."""
         await self.insert_referral_facts(ids, mapping, keys)
         await self.insert_reason_facts(ids, mapping)
         await self.insert_pair_facts(ids)
         await self.insert_support_facts(ids)
         await self.insert_score_facts(ids)
         await self.insert_service_use_facts(ids)
-        await self.insert_activity_facts(ids)
-        await self.insert_quality_facts(ids)
-        await self.insert_unmapped_facts(ids)
+        await self.insert_activity_facts(changed)
+        await self.insert_quality_facts(changed)
+        await self.insert_unmapped_facts(changed)
 
     async def insert_referral_facts(
         self, ids: Ids, mapping: dict[str, tuple[str, ...]], keys: RecordKeys
@@ -1096,8 +1116,9 @@ class FactRepository(Repository):
         return {(row[0], row[1], row[2]) for row in result}
 
     async def derive_quality_days(self, days: set[QualityDay] | None) -> None:
-        """Count `days` again from the data-quality facts (every day when None): the
-        referrals received and those flagged, with their key sums."""
+        """Count `days` ((day received, source system, sender) keys; every day when None) again
+        from the data-quality facts: the referrals received and those flagged, with their key
+        sums."""
         counts = [
             func.count(),
             key_sum(Q.c.record_key),
@@ -1107,20 +1128,30 @@ class FactRepository(Repository):
                 for column in (func.sum(Q.c[name]), key_sum(Q.c.record_key, Q.c[name]))
             ),
         ]
-        received = (Q.c.received_on, Q.c.source_system, Q.c.sender)
-        await self._replace_counts(QD, received, counts, days)
+        if days is None or self.dialect != "postgresql":
+            received = (Q.c.received_on, Q.c.source_system, Q.c.sender)
+            await self._replace_counts(QD, received, counts, days)
+            return
+
+        def joined(batch: list[QualityDay]) -> tuple[FromClause, tuple[ColumnElement[Any], ...]]:
+            keys = _keys_table(
+                ("received_on", Date(), [d for d, _, _ in batch]),
+                ("source_system", String(), [s for _, s, _ in batch]),
+                ("sender", String(), [x for _, _, x in batch]),
+            )
+            on = and_(
+                Q.c.received_on == keys.c.received_on,
+                Q.c.source_system == keys.c.source_system,
+                Q.c.sender == keys.c.sender,
+            )
+            return keys.join(Q, on), (keys.c.received_on, keys.c.source_system, keys.c.sender)
+
+        await self._recount_joined(QD, counts, days, joined)
 
     async def derive_quality_months(self, months: set[QualityMonth] | None) -> None:
         """Sum `months` ((month, source system, sender) keys; every month when None) again from
-        their days.
-
-        On PostgreSQL the keys are joined to the days as arrays (`unnest`), so each key's days
-        are found through the index, or by one hash join for a backlog over many months:
-        comparing every day row in range with a list of keys, as SQLite does here for its small
-        databases, took past every timeout at a million referrals for a refresh whose referrals
-        span three years (2,000 keys), and could not be cancelled."""
+        their days."""
         month = day_month_number(self.dialect, QD.c.received_on)
-        grouped_by = (month, QD.c.source_system, QD.c.sender)
         sums = [func.sum(QD.c[name]) for name in _QUALITY_COUNTS]
         if months is None or self.dialect != "postgresql":
 
@@ -1131,41 +1162,27 @@ class FactRepository(Repository):
                     QD.c.received_on < first_day_of_month(batch[-1][0] + 1),
                 ]
 
+            grouped_by = (month, QD.c.source_system, QD.c.sender)
             await self._replace_counts(QM, grouped_by, sums, months, within)
             return
-        key = tuple(QM.primary_key.columns)
-        names = [*(column.name for column in key), *_QUALITY_COUNTS]
-        chosen = sorted(months)
-        for start in range(0, len(chosen), DAYS_PER_STATEMENT):
-            batch = chosen[start : start + DAYS_PER_STATEMENT]
-            await self.session.execute(delete(QM).where(tuple_(*key).in_(batch)))
-            keys = (
-                func.unnest(
-                    bindparam(None, [m for m, _, _ in batch], type_=ARRAY(Integer())),
-                    bindparam(None, [s for _, s, _ in batch], type_=ARRAY(String())),
-                    bindparam(None, [x for _, _, x in batch], type_=ARRAY(String())),
-                    bindparam(
-                        None, [first_day_of_month(m) for m, _, _ in batch], type_=ARRAY(Date())
-                    ),
-                    bindparam(
-                        None, [first_day_of_month(m + 1) for m, _, _ in batch], type_=ARRAY(Date())
-                    ),
-                )
-                .table_valued("month", "source_system", "sender", "first_day", "next_month")
-                .render_derived(name="chosen")
+
+        def joined(batch: list[QualityMonth]) -> tuple[FromClause, tuple[ColumnElement[Any], ...]]:
+            keys = _keys_table(
+                ("month", Integer(), [m for m, _, _ in batch]),
+                ("source_system", String(), [s for _, s, _ in batch]),
+                ("sender", String(), [x for _, _, x in batch]),
+                ("first_day", Date(), [first_day_of_month(m) for m, _, _ in batch]),
+                ("next_month", Date(), [first_day_of_month(m + 1) for m, _, _ in batch]),
             )
-            days = keys.join(
-                QD,
-                and_(
-                    QD.c.source_system == keys.c.source_system,
-                    QD.c.sender == keys.c.sender,
-                    QD.c.received_on >= keys.c.first_day,
-                    QD.c.received_on < keys.c.next_month,
-                ),
+            on = and_(
+                QD.c.source_system == keys.c.source_system,
+                QD.c.sender == keys.c.sender,
+                QD.c.received_on >= keys.c.first_day,
+                QD.c.received_on < keys.c.next_month,
             )
-            groups = (keys.c.month, keys.c.source_system, keys.c.sender)
-            query = select(*groups, *sums).select_from(days).group_by(*groups)
-            await self.session.execute(insert(QM).from_select(names, query))
+            return keys.join(QD, on), (keys.c.month, keys.c.source_system, keys.c.sender)
+
+        await self._recount_joined(QM, sums, months, joined)
 
     async def _replace_counts(
         self,
@@ -1177,7 +1194,8 @@ class FactRepository(Repository):
     ) -> None:
         """Replace the rows of `target` whose primary keys are `chosen` (every row when None)
         with `measures` (its `_QUALITY_COUNTS`) over the rows `grouped_by` computes those keys
-        from; `within` narrows each batch's scan."""
+        from; `within` narrows each batch's scan. For SQLite's small databases and rebuilds:
+        PostgreSQL recounts chosen keys with `_recount_joined`."""
         key = tuple(target.primary_key.columns)
         names = [*(column.name for column in key), *_QUALITY_COUNTS]
         if chosen is None:
@@ -1194,6 +1212,32 @@ class FactRepository(Repository):
                 .where(*(within(batch) if within else ()), tuple_(*grouped_by).in_(batch))
                 .group_by(*grouped_by)
             )
+            await self.session.execute(insert(target).from_select(names, query))
+
+    async def _recount_joined(
+        self,
+        target: Table,
+        measures: Sequence[ColumnElement[Any]],
+        chosen: set[Any],
+        joined: Callable[[list[Any]], tuple[FromClause, tuple[ColumnElement[Any], ...]]],
+        # `joined(batch)`: the batch's keys as a table joined to the rows they count, and the
+        # key columns of that table (the target's primary key, in order).
+    ) -> None:
+        """Replace the rows of `target` whose primary keys are `chosen` with `measures` over the
+        rows each key is joined to (PostgreSQL).
+
+        The keys are joined as arrays (`unnest`), so each key's rows are found through the
+        index, or by one hash join for a backlog over many months. Comparing every row in range
+        with a list of row values instead took past every timeout at a million referrals for a
+        refresh whose referrals span three years (2,000 keys), and could not be cancelled."""
+        key = tuple(target.primary_key.columns)
+        names = [*(column.name for column in key), *_QUALITY_COUNTS]
+        ordered = sorted(chosen)
+        for start in range(0, len(ordered), DAYS_PER_STATEMENT):
+            batch = ordered[start : start + DAYS_PER_STATEMENT]
+            await self.session.execute(delete(target).where(tuple_(*key).in_(batch)))
+            rows, groups = joined(batch)
+            query = select(*groups, *measures).select_from(rows).group_by(*groups)
             await self.session.execute(insert(target).from_select(names, query))
 
     async def update_imd(self) -> None:

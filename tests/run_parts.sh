@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Run the test suite as two pytest processes side by side, one per database backend:
-#   - SQLite: every test on SQLite, and every test that uses no database;
+#   - SQLite: every test that uses a database, on SQLite;
 #   - PostgreSQL: every test that uses a database, on PostgreSQL (its output goes to a log file,
-#     printed when it ends).
+#     printed when it ends);
+#   and the tests that use no database shared between the two by directory, so that both end at
+#   about the same time (SIGNPOST_TEST_PART; tests/conftest.py says which part runs which).
 # Usage: tests/run_parts.sh PYTHON [pytest arguments...]. The exit status is non-zero when
 # either part fails. SIGNPOST_TEST_BACKENDS set by the caller runs one plain pytest instead.
 # SQLITE_FAKE_NOW and POSTGRES_FAKE_NOW, when set, fake each part's wall clock from that moment
@@ -17,13 +19,13 @@ fi
 
 log=$(mktemp "${TMPDIR:-/tmp}/signpost-test-postgresql-XXXXXX")
 env ${POSTGRES_FAKE_NOW:+SIGNPOST_FAKE_NOW=$POSTGRES_FAKE_NOW} \
-  SIGNPOST_TEST_BACKENDS=postgresql SIGNPOST_TEST_DATABASE_TESTS_ONLY=1 "$python" -m pytest -p no:cacheprovider "$@" >"$log" 2>&1 &
+  SIGNPOST_TEST_BACKENDS=postgresql SIGNPOST_TEST_PART=postgresql "$python" -m pytest -p no:cacheprovider "$@" >"$log" 2>&1 &
 postgres_pid=$!
 trap 'kill "$postgres_pid" 2>/dev/null' INT TERM
 
-echo "== SQLite, and the tests that use no database (the PostgreSQL part runs beside it: $log)"
+echo "== SQLite, and its share of the tests that use no database (the PostgreSQL part runs beside it: $log)"
 env ${SQLITE_FAKE_NOW:+SIGNPOST_FAKE_NOW=$SQLITE_FAKE_NOW} \
-  SIGNPOST_TEST_BACKENDS=sqlite "$python" -m pytest "$@"
+  SIGNPOST_TEST_BACKENDS=sqlite SIGNPOST_TEST_PART=sqlite "$python" -m pytest "$@"
 sqlite_status=$?
 
 echo "== PostgreSQL (waiting for it to finish)"

@@ -33,6 +33,9 @@ const browser = await chromium.launch({ executablePath, args: ["--no-sandbox"] }
 const result = { externalRequests: [], pageErrors: [], visible: [] };
 try {
   const page = await browser.newPage();
+  // Generous: a busy CI machine has taken over 20 s to load and start a renderer; a step that
+  // never happens still fails, within the caller's limit.
+  page.setDefaultTimeout(60000);
   await keepOffline(page, result);
   await page.goto(`${baseUrl}/pages/${renderer}.html`);
   await page.waitForFunction(dom.ready);

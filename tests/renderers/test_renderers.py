@@ -80,7 +80,7 @@ async def _drive(
         )
     )
     result = await drive_chromium(
-        HERE / "drive.mjs", renderer, pages, str(scenario), cwd=HERE, seconds=60
+        HERE / "drive.mjs", renderer, pages, str(scenario), cwd=HERE, seconds=150
     )
     assert result["externalRequests"] == []
     assert result["pageErrors"] == []

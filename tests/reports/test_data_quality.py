@@ -292,9 +292,12 @@ async def test_a_refresh_counts_the_days_and_months_it_touches_again_as_a_rebuil
     d.referral(source_system="emis", sender="F84001", authored="2026-01-10")
     d.referral(source_system="emis", sender="F84001", authored="2026-01-12")
     d.referral(source_system="rio", sender="Y02345", authored="2026-01-10")
+    # On the changed referral's day: another sender of its system, its sender in another system.
+    d.referral(source_system="emis", sender="B82005", authored="2026-01-10")
+    d.referral(source_system="rio", sender="F84001", authored="2026-01-10")
     d.referral(source_system="emis", sender="F84001", authored="2026-03-05")
     await load(d)
-    assert await referral_app.state.report_facts.refresh() == 5
+    assert await referral_app.state.report_facts.refresh() == 7
     counts = (
         "referrals, referrals_cell_key, with_gap, with_gap_cell_key, no_source, "
         "text_only_reason, unmapped_reason, no_nhs_number FROM "
@@ -312,18 +315,24 @@ async def test_a_refresh_counts_the_days_and_months_it_touches_again_as_a_rebuil
     assert await referral_app.state.report_facts.refresh() == 1
     refreshed_months, refreshed_days = await rows(months), await rows(days)
     january, march = month_of_day(date(2026, 1, 1)), month_of_day(date(2026, 3, 1))
-    assert [row[:5:3] for row in refreshed_months] == [
-        (january, 3),  # emis F84001, its gap gone
-        (january, 1),  # rio Y02345, untouched
-        (march, 1),
+    assert [(row[0], *row[1:6:2]) for row in refreshed_months] == [
+        (january, "emis", 1, 0),  # B82005
+        (january, "emis", 3, 0),  # F84001, its gap gone
+        (january, "rio", 1, 0),  # F84001
+        (january, "rio", 1, 0),  # Y02345
+        (march, "emis", 1, 0),
     ]
-    assert [(str(row[0]), row[3], row[5]) for row in refreshed_days] == [
-        ("2026-01-10", 2, 0),  # emis F84001, its gap gone
-        ("2026-01-10", 1, 0),  # rio Y02345 on the same day, untouched
-        ("2026-01-12", 1, 0),
-        ("2026-03-05", 1, 0),
+    assert [row[2] for row in refreshed_months] == [
+        *("B82005", "F84001", "F84001", "Y02345", "F84001")
     ]
-    assert [row[5] for row in refreshed_months] == [0, 0, 0]
+    assert [(str(row[0]), *row[1:6:2]) for row in refreshed_days] == [
+        ("2026-01-10", "emis", 1, 0),  # B82005
+        ("2026-01-10", "emis", 2, 0),  # F84001, its gap gone
+        ("2026-01-10", "rio", 1, 0),  # F84001
+        ("2026-01-10", "rio", 1, 0),  # Y02345
+        ("2026-01-12", "emis", 1, 0),
+        ("2026-03-05", "emis", 1, 0),
+    ]
 
     async with referral_app.state.database.engine.begin() as connection:
         await connection.execute(text("DELETE FROM report_quality_month"))

@@ -5,8 +5,9 @@ import re
 from typing import Any
 
 import pytest
+import sqlalchemy
 from fastapi import FastAPI
-from sqlalchemy import Column, Subquery, Table, event, text
+from sqlalchemy import Column, Subquery, Table, event, literal_column, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import ColumnClause
@@ -18,6 +19,7 @@ from referral_api.reports.facts_repository import FactRepository
 from referral_api.reports.measures import MEASURES
 from signpost_schemas.disclosure import RecordKeys
 from tests.reports.conftest import UNSUPPRESSED
+from tests.reports.test_data_quality import CODE_A, NO_SOURCE, unmapped
 from tests.support.clients import bearer
 from tests.support.messages import journey
 from tests.support.reports import Dataset, Person
@@ -372,25 +374,32 @@ async def test_a_refresh_derives_the_person_facts_of_other_referrals_but_keeps_t
     load, referral_app
 ):
     """When one of Ann's referrals changes, her other referral's facts that depend on her
-    (the referral facts and their copies) are derived again; its activity and data-quality
-    facts, which do not, are kept as they were."""
+    (the referral facts and their copies) are derived again; its workers' activity,
+    data-quality and unmapped-code facts, which do not, are kept as they were."""
     d = Dataset()
     changed = d.referral(person="ann", details=Person())
     other = d.referral(person="ann", details=Person())
+    d.gaps(other, NO_SOURCE, unmapped(0, CODE_A))
+    d.held_by(other, "https://emis.example/Id/staff|A-1")
     await load(d)
     assert await referral_app.state.report_facts.refresh() == 2
     marked = (
         "UPDATE report_referral SET person_key = 0 WHERE referral_key = :key",
         "UPDATE report_quality SET no_source = 7 WHERE referral_key = :key",
+        "UPDATE report_activity SET outcome = 9 WHERE referral_key = :key",
+        "UPDATE report_unmapped SET record_key = -7 WHERE referral_key = :key",
     )
     read = (
-        "SELECT f.person_key, q.no_source FROM report_referral f "
-        "JOIN report_quality q ON q.referral_key = f.referral_key WHERE f.referral_key = :key"
+        "SELECT f.person_key, q.no_source, a.outcome, u.record_key FROM report_referral f "
+        "JOIN report_quality q ON q.referral_key = f.referral_key "
+        "JOIN report_activity a ON a.referral_key = f.referral_key "
+        "JOIN report_unmapped u ON u.referral_key = f.referral_key "
+        "WHERE f.referral_key = :key"
     )
     async with referral_app.state.database.engine.begin() as connection:
         result = await connection.execute(text("SELECT referral_id, referral_key FROM report_key"))
         keys = {row[0]: row[1] for row in result}
-        person = (await connection.execute(text(read), {"key": keys[changed]})).one()[0]
+        person = (await connection.execute(text(read), {"key": keys[other]})).one()[0]
         for statement in marked:
             await connection.execute(text(statement), {"key": keys[other]})
         await connection.execute(
@@ -400,6 +409,67 @@ async def test_a_refresh_derives_the_person_facts_of_other_referrals_but_keeps_t
     assert await referral_app.state.report_facts.refresh() == 2
     async with referral_app.state.database.engine.connect() as connection:
         assert tuple((await connection.execute(text(read), {"key": keys[other]})).one()) == (
-            person,  # derived again: the person key of both referrals
-            7,  # kept
+            person,  # derived again: the person key both referrals share
+            7,  # kept, as the three below
+            9,
+            -7,
         )
+
+
+REFERRAL_ONLY = (
+    "report_key",
+    "report_activity",
+    "report_quality",
+    "report_unmapped",
+    "report_quality_day",
+    "report_quality_month",
+)
+
+
+async def test_a_sibling_deleted_after_a_batch_began_leaves_nothing_behind(
+    load, referral_app, monkeypatch
+):
+    """Ann's referral changes and her other referral is deleted; the change is refreshed in a
+    batch of its own (the deletion's queue entries in later batches, as when the queue holds
+    more than a batch or the delete commits while the batch runs). The deleted referral's
+    activity, data-quality and unmapped-code facts and its key are gone afterwards, as a
+    rebuild leaves them: found through its key when its own entries are refreshed."""
+    d = Dataset()
+    changed = d.referral(person="ann", details=Person(), source_system="emis", sender="F84001")
+    gone = d.referral(person="ann", details=Person(), source_system="emis", sender="F84001")
+    d.gaps(gone, NO_SOURCE, unmapped(0, CODE_A))
+    d.held_by(gone, "https://emis.example/Id/staff|A-1")
+    await load(d)
+    await referral_app.state.report_facts.refresh()
+    async with referral_app.state.database.engine.begin() as connection:
+        await connection.execute(
+            text("UPDATE referral SET requester_ods = 'B82005' WHERE id = :id"), {"id": changed}
+        )
+    async with referral_app.state.database.engine.begin() as connection:
+        await connection.execute(text("DELETE FROM referral WHERE id = :id"), {"id": gone})
+    monkeypatch.setattr(facts, "BATCH", 1)
+
+    async def rows() -> dict[str, list[tuple[Any, ...]]]:
+        async with referral_app.state.database.engine.connect() as connection:
+            return {
+                name: sorted(
+                    (
+                        tuple(row)
+                        for row in await connection.execute(
+                            select(literal_column("*")).select_from(sqlalchemy.table(name))
+                        )
+                    ),
+                    key=repr,
+                )
+                for name in REFERRAL_ONLY
+            }
+
+    await referral_app.state.report_facts.refresh()
+    refreshed = await rows()
+    assert len(refreshed["report_key"]) == 1
+    await facts.rebuild(
+        referral_app.state.database.sessionmaker,
+        referral_app.state.settings.pseudonym_key,
+        referral_app.state.settings.disclosure_key,
+    )
+    assert refreshed == await rows()

@@ -488,9 +488,10 @@ class FactRepository(Repository):
         )
 
     async def delete_facts(self, ids: Ids, changed: Ids) -> None:
-        """The facts of `ids` (all facts when None) and the keys of deleted referrals. Of the
-        facts that do not depend on the referral's person (`REFERRAL_ONLY_TABLES`), only those
-        of `changed` (all when None)."""
+        """The facts of `ids` (all facts when None). Of the facts that do not depend on the
+        referral's person (`REFERRAL_ONLY_TABLES`), and of the keys of deleted referrals, only
+        those of `changed` (all when None): a deleted sibling keeps its key until its own queue
+        entry is refreshed, which finds and deletes the rest of its facts through that key."""
         for table in reversed(DERIVED_TABLES):
             chosen = changed if table in REFERRAL_ONLY_TABLES else ids
             statement = delete(table)
@@ -500,7 +501,8 @@ class FactRepository(Repository):
             await self.session.execute(statement)
         await self.session.execute(
             delete(ReportKey).where(
-                *self._only(KEY.c.referral_id, ids), ~exists().where(R.c.id == KEY.c.referral_id)
+                *self._only(KEY.c.referral_id, changed),
+                ~exists().where(R.c.id == KEY.c.referral_id),
             )
         )
 

@@ -9,16 +9,14 @@ from sqlalchemy import text
 
 from referral_api.quality.repository import GapRepository
 from referral_api.reports import facts
-from referral_api.reports.data_quality import REASON_ELEMENT, SOURCE_OF_REFERRAL_ELEMENT
+from referral_api.reports.data_quality import REASON_ELEMENT
 from referral_api.reports.expressions import month_of_day
 from signpost_schemas.fhir.gaps import Gap, GapKind
 from tests.referral.conftest import WRITE
 from tests.support.builders import NHS_NUMBERS, service_request
 from tests.support.clients import bearer
-from tests.support.reports import Dataset
+from tests.support.reports import CODE_A, NO_SOURCE, SCT, Dataset, unmapped
 
-SCT = "http://snomed.info/sct"
-CODE_A = f"{SCT}|1082701000000108"
 CODE_B = f"{SCT}|224130005"
 
 
@@ -26,11 +24,6 @@ def text_only(index: int) -> Gap:
     return Gap(GapKind.UNCODED_TEXT, f"{REASON_ELEMENT}[{index}]", "reason as text only")
 
 
-def unmapped(index: int, code: str) -> Gap:
-    return Gap(GapKind.UNMAPPED_CODE, f"{REASON_ELEMENT}[{index}].coding[0]", "unmapped", code)
-
-
-NO_SOURCE = Gap(GapKind.NOT_RECORDED, SOURCE_OF_REFERRAL_ELEMENT, "no source of referral")
 NO_NHS_NUMBER = Gap(GapKind.NO_NHS_NUMBER, "ServiceRequest.subject.identifier", "local number")
 NOT_INTERPRETED = Gap(GapKind.NOT_INTERPRETED, "ServiceRequest.note[0]", "kept as sent")
 REMOVED = Gap(GapKind.REMOVED_PERSONAL_DATA, "Patient.address[0].line", "not kept")

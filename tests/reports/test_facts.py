@@ -19,10 +19,9 @@ from referral_api.reports.facts_repository import FactRepository
 from referral_api.reports.measures import MEASURES
 from signpost_schemas.disclosure import RecordKeys
 from tests.reports.conftest import UNSUPPRESSED
-from tests.reports.test_data_quality import CODE_A, NO_SOURCE, unmapped
 from tests.support.clients import bearer
 from tests.support.messages import journey
-from tests.support.reports import Dataset, Person
+from tests.support.reports import CODE_A, NO_SOURCE, Dataset, Person, unmapped
 from tests.support.rows import count_rows, fetch_rows
 
 WATCHED = (

@@ -28,13 +28,24 @@ from referral_api.people.models import ReferralPerson
 from referral_api.quality.repository import GapRepository
 from referral_api.referrals.models import Referral, ReferralIdentifier, ReferralReason
 from referral_api.rendering.service_request import render_sent
+from referral_api.reports.data_quality import REASON_ELEMENT, SOURCE_OF_REFERRAL_ELEMENT
 from referral_api.service_use.models import ServiceUse
 from signpost_schemas import codes, systems
-from signpost_schemas.fhir.gaps import Gap
+from signpost_schemas.fhir.gaps import Gap, GapKind
 from signpost_schemas.fhir.service_request import ServiceRequest
 from signpost_schemas.fhir.service_use import six_months
 from tests.support.builders import reason, service_request, with_check_digit
 from tests.support.messages import EMIS_REFERRAL_ID
+
+SCT = "http://snomed.info/sct"
+CODE_A = f"{SCT}|1082701000000108"  # recorded as an unmapped code in the tests that use it
+# Gaps a referral's data-quality facts count (`Dataset.gaps`).
+NO_SOURCE = Gap(GapKind.NOT_RECORDED, SOURCE_OF_REFERRAL_ELEMENT, "no source of referral")
+
+
+def unmapped(index: int, code: str) -> Gap:
+    """The gap of a reason (at `index`) coded with `code`, which could not be mapped."""
+    return Gap(GapKind.UNMAPPED_CODE, f"{REASON_ELEMENT}[{index}].coding[0]", "unmapped", code)
 
 
 def fields_of(row: dict[str, Any], expected: dict[str, Any]) -> dict[str, Any]:

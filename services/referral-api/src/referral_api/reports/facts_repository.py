@@ -179,6 +179,8 @@ _QUALITY_COUNTS = (
 )
 # Days derived again per statement (three parameters each).
 DAYS_PER_STATEMENT = 1_000
+# One refresher at a time on PostgreSQL (a transaction-scoped advisory lock).
+REFRESH_LOCK = 7_244_019_311
 
 
 def _keys_table(*columns: tuple[str, TypeEngine[Any], list[Any]]) -> TableValuedAlias:
@@ -190,9 +192,6 @@ def _keys_table(*columns: tuple[str, TypeEngine[Any], list[Any]]) -> TableValued
         .render_derived(name="chosen")
     )
 
-
-# One refresher at a time on PostgreSQL (a transaction-scoped advisory lock).
-REFRESH_LOCK = 7_244_019_311
 
 Ids = Sequence[str] | None
 
@@ -1222,11 +1221,11 @@ class FactRepository(Repository):
         measures: Sequence[ColumnElement[Any]],
         chosen: set[Any],
         joined: Callable[[list[Any]], tuple[FromClause, tuple[ColumnElement[Any], ...]]],
-        # `joined(batch)`: the batch's keys as a table joined to the rows they count, and the
-        # key columns of that table (the target's primary key, in order).
     ) -> None:
         """Replace the rows of `target` whose primary keys are `chosen` with `measures` over the
-        rows each key is joined to (PostgreSQL).
+        rows each key is joined to (PostgreSQL). `joined(batch)` gives the batch's keys as a
+        table (`_keys_table`) joined to the rows they count, and that table's key columns (the
+        target's primary key, in order).
 
         The keys are joined as arrays (`unnest`), so each key's rows are found through the
         index, or by one hash join for a backlog over many months. Comparing every row in range

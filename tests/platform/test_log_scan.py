@@ -5,8 +5,13 @@ from tests.support.log_scan import personal_data_in
 
 def test_scan_flags_nhs_numbers_and_postcodes_but_not_ids(tmp_path):
     log = tmp_path / "run.log"
+    # 7275676125 and 8855348825 pass Modulus 11: inside a correlation id or a trace id they are
+    # not NHS numbers.
     log.write_text(
         '{"message": "request", "path": "/fhir/ServiceRequest/2f1c6a0e", "duration_ms": 12.5}\n'
+        '{"correlation_id": "4970d14e-45d9-4003-af5a-7b7275676125", "status": 404}\n'
+        '{"trace_id": "e3e70682c209ab4c8855348825dddd10", "span_id": "aa7275676125bbbb"}\n'
+        '{"message": "ServiceRequest 4970d14e-45d9-4003-af5a-7b7275676125 for 9434765919"}\n'
         '{"message": "oops 9434765919 leaked"}\n'
         '{"message": "invalid 9434765918 is not an NHS number"}\n'
         '{"message": "lives at E15 1DA"}\n'
@@ -16,4 +21,8 @@ def test_scan_flags_nhs_numbers_and_postcodes_but_not_ids(tmp_path):
 
     offending = personal_data_in(log)
 
-    assert offending == ['{"message": "oops 9434765919 leaked"}', '{"message": "lives at E15 1DA"}']
+    assert offending == [
+        '{"message": "ServiceRequest 4970d14e-45d9-4003-af5a-7b7275676125 for 9434765919"}',
+        '{"message": "oops 9434765919 leaked"}',
+        '{"message": "lives at E15 1DA"}',
+    ]

@@ -3,7 +3,7 @@
 #   - SQLite: every test that uses a database, on SQLite;
 #   - PostgreSQL: every test that uses a database, on PostgreSQL (its output goes to a log file,
 #     printed when it ends);
-#   and the tests that use no database shared between the two by directory, to shorten the
+#   and the tests that use no database shared between the two by file or directory, to shorten the
 #   longer part (SIGNPOST_TEST_PART; tests/conftest.py says which part runs which).
 # Usage: tests/run_parts.sh PYTHON [pytest arguments...]. The exit status is non-zero when
 # either part fails. SIGNPOST_TEST_BACKENDS set by the caller runs one plain pytest instead.

@@ -10,8 +10,11 @@ def test_scan_flags_nhs_numbers_and_postcodes_but_not_ids(tmp_path):
     log.write_text(
         '{"message": "request", "path": "/fhir/ServiceRequest/2f1c6a0e", "duration_ms": 12.5}\n'
         '{"correlation_id": "4970d14e-45d9-4003-af5a-7b7275676125", "status": 404}\n'
-        '{"trace_id": "e3e70682c209ab4c8855348825dddd10", "span_id": "aa7275676125bbbb"}\n'
+        '{"trace_id": "e3e70682c209ab4c8855348825dddd10"}\n'
         '{"message": "ServiceRequest 4970d14e-45d9-4003-af5a-7b7275676125 for 9434765919"}\n'
+        '{"message": "nhs=9434765919abcdef"}\n'
+        '{"message": "ref 9434765919-2024-abcd-0000-000000000000"}\n'
+        '{"message": "pc E151DA00-0000-0000-0000-000000000000"}\n'
         '{"message": "oops 9434765919 leaked"}\n'
         '{"message": "invalid 9434765918 is not an NHS number"}\n'
         '{"message": "lives at E15 1DA"}\n'
@@ -23,6 +26,9 @@ def test_scan_flags_nhs_numbers_and_postcodes_but_not_ids(tmp_path):
 
     assert offending == [
         '{"message": "ServiceRequest 4970d14e-45d9-4003-af5a-7b7275676125 for 9434765919"}',
+        '{"message": "nhs=9434765919abcdef"}',
+        '{"message": "ref 9434765919-2024-abcd-0000-000000000000"}',
+        '{"message": "pc E151DA00-0000-0000-0000-000000000000"}',
         '{"message": "oops 9434765919 leaked"}',
         '{"message": "lives at E15 1DA"}',
     ]

@@ -237,9 +237,9 @@ GIVE_WAY = "200ms"
 # The cost of a page read out of order, to the refresh's planner (PostgreSQL's default is 4,
 # a spinning disk's). A batch of 2,000 queued referrals names its ids as one array; at 100,000
 # referrals the default planned sequential scans of the person, reason, support, contact-worker
-# and task tables for it, and with 1.1 (pages in memory or on SSD, as on any database server
-# today) it reads them through their referral_id indexes: the batch took 2.6-2.7 s rather than
-# 3.4-3.6 s (bench/README.md). Reports, which read whole fact tables, keep the server's value.
+# and task tables for it, and with 1.1 (pages in memory or on SSD) it reads them through their
+# referral_id indexes: the batch took 2.54-2.86 s rather than 3.20-3.39 s (bench/README.md).
+# Reports, which read whole fact tables, keep the server's value.
 RANDOM_PAGE_COST = 1.1
 
 

@@ -1239,14 +1239,16 @@ class FactRepository(Repository):
         The keys are joined as arrays (`unnest`), so each key's rows are found through the
         index, or by one hash join for a backlog over many months. Comparing every row in range
         with a list of row values instead took past every timeout at a million referrals for a
-        refresh whose referrals span three years (2,000 keys), and could not be cancelled."""
+        refresh whose referrals span three years (2,000 keys), and could not be cancelled. The
+        old rows are deleted through the same keys: a list of 1,000 row values took about
+        0.15 s a statement to delete a batch's days at a million referrals."""
         key = tuple(target.primary_key.columns)
         names = [*(column.name for column in key), *_QUALITY_COUNTS]
         ordered = sorted(chosen)
         for start in range(0, len(ordered), DAYS_PER_STATEMENT):
-            batch = ordered[start : start + DAYS_PER_STATEMENT]
-            await self.session.execute(delete(target).where(tuple_(*key).in_(batch)))
-            rows, groups = joined(batch)
+            rows, groups = joined(ordered[start : start + DAYS_PER_STATEMENT])
+            matched = (column == group for column, group in zip(key, groups, strict=True))
+            await self.session.execute(delete(target).where(*matched))
             query = select(*groups, *measures).select_from(rows).group_by(*groups)
             await self.session.execute(insert(target).from_select(names, query))
 

@@ -11,13 +11,14 @@ from referral_api.quality.repository import GapRepository
 from referral_api.reports import facts
 from referral_api.reports.data_quality import REASON_ELEMENT
 from referral_api.reports.expressions import month_of_day
+from signpost_schemas import systems
 from signpost_schemas.fhir.gaps import Gap, GapKind
 from tests.referral.conftest import WRITE
 from tests.support.builders import NHS_NUMBERS, service_request
 from tests.support.clients import bearer
-from tests.support.reports import CODE_A, NO_SOURCE, SCT, Dataset, unmapped
+from tests.support.reports import CODE_A, NO_SOURCE, Dataset, unmapped
 
-CODE_B = f"{SCT}|224130005"
+CODE_B = f"{systems.SNOMED}|224130005"
 
 
 def text_only(index: int) -> Gap:
@@ -136,7 +137,7 @@ async def test_unmapped_codes_ranked_per_group_with_totals_per_code(load, report
         ("Y02345", REASON_ELEMENT + ".coding", CODE_B, 1),
     ]
     first = body["rows"][0]
-    assert (first["code_system"], first["code_value"]) == (SCT, "1082701000000108")
+    assert (first["code_system"], first["code_value"]) == (systems.SNOMED, "1082701000000108")
     assert (first["referrals_received"], first["share"]) == (5, 40.0)
     assert [(r["sender"], r["code"]) for r in top["rows"]] == [
         ("F84001", CODE_A),

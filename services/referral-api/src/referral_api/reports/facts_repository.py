@@ -1240,8 +1240,9 @@ class FactRepository(Repository):
         index, or by one hash join for a backlog over many months. Comparing every row in range
         with a list of row values instead took past every timeout at a million referrals for a
         refresh whose referrals span three years (2,000 keys), and could not be cancelled. The
-        old rows are deleted through the same keys: a list of 1,000 row values took about
-        0.15 s a statement to delete a batch's days at a million referrals."""
+        old rows are deleted through the same keys: at a million referrals, with the days' index
+        on system, sender and day, a backlog's days were counted again in 0.5-0.6 s when their
+        old rows were deleted by lists of 1,000 row values, in 0.15-0.17 s through the keys."""
         key = tuple(target.primary_key.columns)
         names = [*(column.name for column in key), *_QUALITY_COUNTS]
         ordered = sorted(chosen)

@@ -137,7 +137,7 @@ async def test_unmapped_codes_ranked_per_group_with_totals_per_code(load, report
         ("Y02345", REASON_ELEMENT + ".coding", CODE_B, 1),
     ]
     first = body["rows"][0]
-    assert (first["code_system"], first["code_value"]) == (systems.SNOMED, "1082701000000108")
+    assert (first["code_system"], first["code_value"]) == (systems.SNOMED, "1082701000000101")
     assert (first["referrals_received"], first["share"]) == (5, 40.0)
     assert [(r["sender"], r["code"]) for r in top["rows"]] == [
         ("F84001", CODE_A),

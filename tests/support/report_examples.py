@@ -34,7 +34,7 @@ _REASONS = (
     ("160932005", "422650009"),
 )
 _SUPPORT = ("housing-advice", "benefits-welfare-advice", "community-group-activity")
-_UNMAPPED = ("http://snomed.info/sct|1082701000000108", "http://snomed.info/sct|224130005")
+_UNMAPPED = ("http://snomed.info/sct|1082701000000101", "http://snomed.info/sct|224130005")
 
 
 def _gaps(index: int) -> list[Gap]:

@@ -37,8 +37,9 @@ from signpost_schemas.fhir.service_use import six_months
 from tests.support.builders import reason, service_request, with_check_digit
 from tests.support.messages import EMIS_REFERRAL_ID
 
-# Recorded as an unmapped code in the tests that use it.
-CODE_A = f"{systems.SNOMED}|1082701000000108"
+# A valid SNOMED CT code (its check digit passes) that no code list maps: recorded as an
+# unmapped code in the tests that use it.
+CODE_A = f"{systems.SNOMED}|1082701000000101"
 # Gaps a referral's data-quality facts count (`Dataset.gaps`).
 NO_SOURCE = Gap(GapKind.NOT_RECORDED, SOURCE_OF_REFERRAL_ELEMENT, "no source of referral")
 

@@ -2,6 +2,7 @@
 triggers that queue changed referrals, on both backends."""
 
 import re
+from datetime import date
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from sqlalchemy.sql.elements import ColumnClause
 from referral_api.geography.load import replace_postcodes, sample_rows
 from referral_api.reports import facts, matching
 from referral_api.reports.dimensions import SPECS
+from referral_api.reports.expressions import month_of_day
 from referral_api.reports.facts_repository import FactRepository
 from referral_api.reports.measures import MEASURES
 from signpost_schemas.disclosure import RecordKeys
@@ -331,6 +333,64 @@ async def test_a_rebuild_gives_the_same_reports_as_the_refreshes(load, referral_
     quality_after = await report("data-quality", unsuppressed=True)
     assert quality_after["rows"] == quality_before["rows"]
     assert quality_after["totals"][0]["referrals"] == 12
+
+
+async def test_a_rebuild_sets_the_previous_months_the_refreshes_set(load, referral_app):
+    """Each person's previous month per breakdown (docs/reports.md), on the referral facts and
+    the reason facts' group rows: the same after one rebuild as after the refreshes, and what
+    the definition gives for a person referred four times."""
+    d = Dataset()
+    visits = (
+        ("2026-01-10", "social-prescribing-link-worker", ("105531004",)),
+        ("2026-01-20", "care-navigator", ("105531004", "160932005")),
+        ("2026-03-02", "social-prescribing-link-worker", ("160932005",)),
+        ("2026-03-09", "care-navigator", ("422650009",)),
+    )
+    for authored, role, reasons in visits:
+        d.referral(authored=authored, person="ann", role=role, reasons=reasons)
+    d.referral(authored="2026-02-01", person="bob")
+    await load(d)
+    assert await referral_app.state.report_facts.refresh() == 5
+    referral_sql = (
+        "SELECT authored_on, previous_month, previous_month_by_month, previous_month_by_role, "
+        "previous_month_by_pcn_role, previous_month_by_practice FROM report_referral "
+        "ORDER BY authored_on"
+    )
+    reason_sql = (
+        "SELECT r.authored_on, c.value AS reason_group, r.previous_month_by_reason_group "
+        "FROM report_reason r JOIN report_code c ON c.code = r.reason_group "
+        "AND c.dimension = 'reason-group' WHERE r.group_first = 1 "
+        "ORDER BY r.authored_on, c.value"
+    )
+    refreshed = (
+        await fetch_rows(referral_app, referral_sql),
+        await fetch_rows(referral_app, reason_sql),
+    )
+    january, march = month_of_day(date(2026, 1, 1)), month_of_day(date(2026, 3, 1))
+    # (previous month: of any group, by month, by role, by PCN and role, by practice)
+    assert [tuple(row.values())[1:] for row in refreshed[0]] == [
+        (None, None, None, None, None),
+        (january, january, None, None, january),  # another role, the same (no) practice
+        (None, None, None, None, None),  # Bob, referred once
+        (january, None, january, january, january),
+        (march, march, january, january, march),
+    ]
+    by_group: dict[str, list[int | None]] = {}
+    for row in refreshed[1]:
+        by_group.setdefault(row["reason_group"], []).append(row["previous_month_by_reason_group"])
+    assert by_group["housing"] == [None, january, None]  # Ann twice in January, then Bob
+    assert all(months[0] is None for months in by_group.values())
+
+    await facts.rebuild(
+        referral_app.state.database.sessionmaker,
+        referral_app.state.settings.pseudonym_key,
+        referral_app.state.settings.disclosure_key,
+    )
+    rebuilt = (
+        await fetch_rows(referral_app, referral_sql),
+        await fetch_rows(referral_app, reason_sql),
+    )
+    assert rebuilt == refreshed
 
 
 @pytest.mark.parametrize("command", ["refresh", "rebuild"])

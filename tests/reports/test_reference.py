@@ -104,7 +104,14 @@ BY_REASON: tuple[Combination, ...] = (
     (ODD_REASONS, ("source-system", "role"), {}),
 )
 COMBINATIONS: dict[str, tuple[Combination, ...]] = {
-    "referrals": COMMON,
+    # Unfiltered over whole months, the referrals report counts people by their previous
+    # month in the group for each breakdown with its column, these three included.
+    "referrals": (
+        *COMMON,
+        ({}, ("reason-group",), {}),
+        ({}, ("pcn", "role"), {}),
+        ({}, ("practice",), {}),
+    ),
     "reasons": BY_REASON + tuple((f, g, {"level": "reason-group"}) for f, g, _ in BY_REASON[:5]),
     "reason-pairs": tuple((f, g, {"limit": "100"}) for f, g, _ in BY_REASON)
     + tuple((f, g, {"level": "reason-group", "limit": "100"}) for f, g, _ in BY_REASON[:5]),

@@ -258,3 +258,59 @@ async def test_a_service_with_another_pseudonym_key_refuses_reports_until_rekeye
         ReferralSettings().disclosure_key,
         rekeyed=True,
     )
+
+
+async def test_people_over_whole_months_are_counted_once_at_their_first_referral_in_range(
+    load, client: httpx.AsyncClient, report
+):
+    """From the first of a month, people are counted by their previous month in the group
+    (docs/reports.md): a person referred before the range is still counted, once, and a later
+    referral in the same group, however it arrives, never counts them again. A range from
+    mid-month is counted by DISTINCT, with the same meaning."""
+    earlier = Dataset()
+    connector = "community-connector"
+    earlier.referral(authored="2026-01-10", person="ann")  # before the range, same role
+    earlier.referral(authored="2026-03-02", person="ann")
+    earlier.referral(authored="2026-03-20", person="ann")
+    earlier.referral(authored="2026-04-05", person="ann", role=connector)
+    earlier.referral(authored="2026-04-07", person="bob")
+    await load(earlier)
+
+    def counts(body):
+        rows = {
+            r.get("role") or r.get("month"): (r["referrals"], r["people"]) for r in body["rows"]
+        }
+        total = body["totals"][0]
+        return rows, (total["referrals"], total["people"])
+
+    march = {"from": "2026-03-01"}
+    by_role = await report("referrals", unsuppressed=True, group_by="role", **march)
+    assert counts(by_role) == (
+        {"social-prescribing-link-worker": (3, 2), connector: (1, 1)},
+        (4, 2),
+    )
+    by_month = await report("referrals", unsuppressed=True, group_by="month", **march)
+    assert counts(by_month) == ({"2026-03": (2, 1), "2026-04": (2, 2)}, (4, 2))
+    whole = await report("referrals", unsuppressed=True, **{"from": "2026-01-01"})
+    assert counts(whole)[1] == (5, 2)
+    mid_month = await report(
+        "referrals", unsuppressed=True, group_by="role", **{"from": "2026-03-15"}
+    )
+    assert counts(mid_month) == (
+        {"social-prescribing-link-worker": (2, 2), connector: (1, 1)},
+        (3, 2),
+    )
+
+    # Another referral of Ann's, sent through the API, is derived by a refresh of her
+    # referrals alone.
+    ann = earlier.nhs_number("ann")
+    sent = service_request(nhs_number=ann, role=connector, authored="2026-04-20T10:00:00Z")
+    write = bearer("referral:write", "referral:all-organisations")
+    assert (await client.post("/fhir/ServiceRequest", json=sent, headers=write)).status_code == 201
+    by_role = await report("referrals", unsuppressed=True, group_by="role", **march)
+    assert counts(by_role) == (
+        {"social-prescribing-link-worker": (3, 2), connector: (2, 1)},
+        (5, 2),
+    )
+    by_month = await report("referrals", unsuppressed=True, group_by="month", **march)
+    assert counts(by_month) == ({"2026-03": (2, 1), "2026-04": (3, 2)}, (5, 2))

@@ -66,7 +66,13 @@ from referral_api.reports.data_quality import (
     WITH_GAP,
     QualityWarning,
 )
-from referral_api.reports.dimensions import DIMENSION_COLUMNS, FACT_DIMENSIONS, SPECS, DimensionSpec
+from referral_api.reports.dimensions import (
+    DIMENSION_COLUMNS,
+    FACT_DIMENSIONS,
+    SPECS,
+    DimensionSpec,
+    column_name,
+)
 from referral_api.reports.expressions import (
     day_month_number,
     first_day_of_month,
@@ -87,6 +93,8 @@ from referral_api.reports.measures import (
 )
 from referral_api.reports.models import (
     FACT_TABLES,
+    PREVIOUS_MONTH_COLUMNS,
+    REASON_GROUP_PREVIOUS_MONTH,
     LsoaImd,
     ReportActivity,
     ReportChange,
@@ -136,6 +144,7 @@ PERSON = table_of(ReportPerson)
 KEY = table_of(ReportKey)
 CODE = table_of(ReportCode)
 F = table_of(ReportReferral)
+REASON_FACTS = table_of(ReportReason)
 OTHER = R.alias("other_referral")
 # The PCN the referral was received with (the sender's, or the lookup's then), else the one the
 # loaded practice-to-PCN lookup gives its practice now: a lookup loaded after the referral
@@ -525,7 +534,9 @@ class FactRepository(Repository):
         the person: the workers' activity and data quality. `mapping` gives the reason groups
         each support group addresses."""
         await self.insert_referral_facts(ids, mapping, keys)
+        await self.set_previous_months(ids)
         await self.insert_reason_facts(ids, mapping)
+        await self.set_reason_group_previous_months(ids)
         await self.insert_pair_facts(ids)
         await self.insert_support_facts(ids)
         await self.insert_score_facts(ids)
@@ -573,6 +584,69 @@ class FactRepository(Repository):
             .where(*self._only(R.c.id, ids))
         )
         await self.session.execute(insert(ReportReferral).from_select(list(columns), query))
+
+    async def set_previous_months(self, ids: Ids) -> None:
+        """The previous months of the referral facts (`PREVIOUS_MONTH_COLUMNS`) and of the
+        reason facts' group rows (`REASON_GROUP_PREVIOUS_MONTH`) of the people of `ids`
+        (everyone's when None), by windows over each person's rows. The batch holds every
+        referral of its people, as they are now and as they were, so those rows are current.
+        Only people with other referrals have any: a person referred once keeps NULL."""
+        await self._set_previous_months(
+            F, {column: dims for dims, column in PREVIOUS_MONTH_COLUMNS.items()}, ids
+        )
+
+    async def set_reason_group_previous_months(self, ids: Ids) -> None:
+        """`set_previous_months` for the reason facts, once they are derived."""
+        await self._set_previous_months(
+            REASON_FACTS,
+            {REASON_GROUP_PREVIOUS_MONTH: frozenset({"reason-group"})},
+            ids,
+            REASON_FACTS.c.group_first == 1,
+        )
+
+    async def _set_previous_months(
+        self,
+        table: Table,
+        columns: dict[str, frozenset[str]],
+        ids: Ids,
+        *rows: ColumnElement[bool],
+    ) -> None:
+        """Set each of `columns` (name: the dimensions of its groups) on the `rows` of
+        `table` of the people of `ids` to the month of the person's previous row in the same
+        group (by referral date, then referral key)."""
+        where = [table.c.shared_person == 1, *rows]
+        if ids is not None:
+            people = (
+                select(F.c.person_key)
+                .join(KEY, KEY.c.referral_key == F.c.referral_key)
+                .where(self.among(KEY.c.referral_id, ids))
+            )
+            where.append(table.c.person_key.in_(people))
+        order = [table.c.authored_on, table.c.referral_key]
+        previous = (
+            select(
+                *table.primary_key.columns,
+                *(
+                    func.lag(table.c.month)
+                    .over(
+                        partition_by=[
+                            table.c.person_key,
+                            *(table.c[column_name(d)] for d in sorted(dims)),
+                        ],
+                        order_by=order,
+                    )
+                    .label(column)
+                    for column, dims in columns.items()
+                ),
+            )
+            .where(*where)
+            .subquery("previous")
+        )
+        await self.session.execute(
+            update(table)
+            .where(*(key == previous.c[key.name] for key in table.primary_key.columns))
+            .values({column: previous.c[column] for column in columns})
+        )
 
     def fact_sources(
         self, ids: Ids, mapping: dict[str, tuple[str, ...]], keys: RecordKeys

@@ -195,9 +195,37 @@ CODED_COLUMNS = {
 }
 
 
-class ReportReferral(ReferralDimensions, ReferralMeasures, Base):
+# People counted by their previous month (docs/reports.md): the breakdowns (group-by
+# dimensions) whose people are counted so, and the `report_referral` column holding, on each
+# row of a person with other referrals, the month of that person's previous referral in the
+# same group (ordered by referral date, then referral key); NULL on their first, and for a
+# person referred once. Over a run of whole months a..b a person is counted once: on the row
+# with a <= month <= b whose previous month is NULL or before a.
+PREVIOUS_MONTH_COLUMNS: dict[frozenset[str], str] = {
+    frozenset(): "previous_month",
+    frozenset({"month"}): "previous_month_by_month",
+    frozenset({"role"}): "previous_month_by_role",
+    frozenset({"pcn", "role"}): "previous_month_by_pcn_role",
+    frozenset({"practice"}): "previous_month_by_practice",
+}
+# The same for reason groups, on the reason facts' `group_first` rows (a referral is in each of
+# its groups).
+REASON_GROUP_PREVIOUS_MONTH = "previous_month_by_reason_group"
+
+
+class PreviousMonths:
+    """The referral's previous months (`PREVIOUS_MONTH_COLUMNS`), one column each, added
+    below."""
+
+
+for _column in PREVIOUS_MONTH_COLUMNS.values():
+    setattr(PreviousMonths, _column, mapped_column(SmallInteger, nullable=True))
+
+
+class ReportReferral(ReferralDimensions, ReferralMeasures, PreviousMonths, Base):
     """One referral: its dimensions and its measures (pseudonym, lifecycle, waits, contacts,
-    links, support match and which minimum-dataset fields are present and coded)."""
+    links, support match and which minimum-dataset fields are present and coded), and its
+    person's previous months (`PREVIOUS_MONTH_COLUMNS`)."""
 
     __tablename__ = "report_referral"
 
@@ -216,7 +244,8 @@ class ReportReason(ReferralDimensions, CopiedMeasures, Base):
     `need_met` (0 on its other rows), so the support-match total counts each referral once in
     the scan that counts its needs. The referral's pseudonym,
     tag and waits are copied onto it (`CopiedMeasures`), so counts and waits by reason need
-    no join."""
+    no join. On `group_first` rows, `previous_month_by_reason_group` is the person's previous
+    month in the group (`REASON_GROUP_PREVIOUS_MONTH`)."""
 
     __tablename__ = "report_reason"
 
@@ -228,6 +257,7 @@ class ReportReason(ReferralDimensions, CopiedMeasures, Base):
     need_met: Mapped[int] = mapped_column(SmallInteger)
     first_has_need: Mapped[int] = mapped_column(SmallInteger, server_default="0")
     first_need_met: Mapped[int] = mapped_column(SmallInteger, server_default="0")
+    previous_month_by_reason_group: Mapped[int | None] = mapped_column(SmallInteger)
 
     __table_args__ = (
         PrimaryKeyConstraint("referral_key", "reason"),

@@ -10,6 +10,7 @@ control is applied by the service.
 """
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,6 +29,7 @@ from sqlalchemy import (
     literal,
     literal_column,
     null,
+    or_,
     select,
     tuple_,
     union_all,
@@ -46,11 +48,13 @@ from sqlalchemy.sql.functions import FunctionElement
 from referral_api.geography.models import LookupLoad
 from referral_api.reports import wellbeing
 from referral_api.reports.dimensions import catalogue, column_name, fans_out
-from referral_api.reports.expressions import flag, month_label
+from referral_api.reports.expressions import flag, month_label, month_of_day
 from referral_api.reports.facts_repository import PAIR_LEVELS
 from referral_api.reports.measures import CONTACT_OUTCOME_COLUMNS
 from referral_api.reports.models import (
     CODED_COLUMNS,
+    PREVIOUS_MONTH_COLUMNS,
+    REASON_GROUP_PREVIOUS_MONTH,
     ListSize,
     LsoaImd,
     ReportCode,
@@ -255,6 +259,54 @@ def _filtered_distinct(
         plain: Any = func.coalesce(inner, 0) if coalesced else inner
         unfiltered.append(plain.label(measure.name))
     return criterion, unfiltered
+
+
+@dataclass(frozen=True)
+class _FirstRows:
+    """People counted by their previous month (docs/reports.md): each person's first row in a
+    run of whole months from `first_month` (None: from the start) and in its group is counted,
+    and its person tag summed for the cell key, as plain counts that add up over the groups, so
+    PostgreSQL counts them in one parallel pass without a DISTINCT."""
+
+    first_month: int | None
+
+    def people(self, table: Table, column: str, name: str = "people") -> list[Label[Any]]:
+        """People of `table`'s rows by `column`, one of its previous-month columns."""
+        previous = table.c[column]
+        first = (
+            previous.is_(None)
+            if self.first_month is None
+            else or_(previous.is_(None), previous < self.first_month)
+        )
+        return [
+            func.count().filter(first).label(name),
+            func.coalesce(func.sum(table.c.person_tag).filter(first), 0).label(key_of(name)),
+        ]
+
+
+def _first_rows(query: ReportQuery) -> _FirstRows | None:
+    """How `query` counts people by their previous month; None when it cannot (people by
+    DISTINCT): a filter may drop a person's previous row and keep a later one, and a range
+    from after the first of a month may leave out the person's earlier rows of that month."""
+    starts = query.first_day
+    if query.filters or (starts is not None and starts.day != 1):
+        return None
+    return _FirstRows(None if starts is None else month_of_day(starts))
+
+
+# The people of the whole scope, counted beside the groups' when the total is summed from them.
+_OVERALL = "people_overall"
+
+
+def _people_overall_in_total(rows: list[Row], total: Row) -> None:
+    """The total's people are the whole scope's (`_OVERALL`), not the sum of the groups'; the
+    groups keep their own."""
+    for row in rows:
+        row.pop(_OVERALL)
+        row.pop(key_of(_OVERALL))
+    if total:
+        total["people"] = total.pop(_OVERALL)
+        total[key_of("people")] = total.pop(key_of(_OVERALL))
 
 
 class Scope:
@@ -513,28 +565,52 @@ class ReportRepository(Repository):
     ) -> tuple[list[Row], Row]:
         """Referrals (and people, by pseudonym) per group and in total.
 
-        People are the referrals of people referred once (`shared_person` 0, one row each)
-        plus the distinct pseudonyms of the others, so the distinct count sees about a sixth
-        of the rows. Grouped by reason, the groups are counted on the reason facts (which
+        Without filters, over whole months (`_first_rows`), and grouped by nothing or by a
+        breakdown with a previous-month column (month, role, PCN and role, practice, reason
+        group), people are plain counts of each person's first row in the range and group.
+        Otherwise people are the referrals of people referred once (`shared_person` 0, one row
+        each) plus the distinct pseudonyms of the others, so the distinct count sees about a
+        sixth of the rows. Grouped by reason, the groups are counted on the reason facts (which
         carry the pseudonym) and their distinct pseudonyms by a separate hashed aggregate (a
         COUNT(DISTINCT) there would walk the reason index in group order); the total on the
         referral facts."""
         await self.load_codes()
-        counts: list[ColumnElement[Any]] = counted("referrals", F)
-        if people:
-            counts += _people(F)
-        if several:
-            counts += counted("several", F, F.c.several_reasons)
-            counts += counted("several_groups", F, F.c.several_reason_groups)
+        first_rows = _first_rows(query) if people else None
+        whole = PREVIOUS_MONTH_COLUMNS[frozenset()]
+
+        def measures(people_measures: Sequence[ColumnElement[Any]]) -> list[ColumnElement[Any]]:
+            counts = [*counted("referrals", F), *people_measures]
+            if several:
+                counts += counted("several", F, F.c.several_reasons)
+                counts += counted("several_groups", F, F.c.several_reason_groups)
+            return counts
+
         if self._per_reason_table(query) is not REASONS:
-            return await self.grouped_and_total(F, query, counts)
+            in_group = PREVIOUS_MONTH_COLUMNS.get(frozenset(query.group_by))
+            if first_rows is None or in_group is None:
+                return await self.grouped_and_total(
+                    F, query, measures(_people(F) if people else [])
+                )
+            by_previous = first_rows.people(F, in_group)
+            if query.group_by:
+                by_previous += first_rows.people(F, whole, _OVERALL)
+            rows, total = await self.grouped_and_total(F, query, measures(by_previous))
+            if query.group_by:
+                _people_overall_in_total(rows, total)
+            return rows, total
         scope = self._reason_scope(query)
         grouped: list[ColumnElement[Any]] = counted("referrals", REASONS)
-        if people:
+        by_group = first_rows if query.group_by == ("reason-group",) else None
+        if by_group is not None:
+            grouped += by_group.people(REASONS, REASON_GROUP_PREVIOUS_MONTH)
+        elif people:
             grouped += single_people(REASONS)
         rows = await self.rows(scope.select(*grouped))
-        totals = await self.rows(self.scope(F, query, ()).select(*counts))
-        if people:
+        people_total = (
+            [] if not people else _people(F) if first_rows is None else first_rows.people(F, whole)
+        )
+        totals = await self.rows(self.scope(F, query, ()).select(*measures(people_total)))
+        if people and by_group is None:
             await self.add_shared_people(rows, scope)
         return rows, totals[0]
 

@@ -814,7 +814,8 @@ class FactRepository(Repository):
             query,
             ["reason", "reason_group", "group_first", "referral_first", "has_support", "need_met"],
         )
-        copied = [spec.column for spec in ON_REASONS]
+        # With the referral's previous month (of any group): people in total from the reason scan.
+        copied = [spec.column for spec in ON_REASONS] + [PREVIOUS_MONTH_COLUMNS[frozenset()]]
         names += [*copied, "first_has_need", "first_need_met"]
         joined = joined.add_columns(
             *(F.c[n] for n in copied),

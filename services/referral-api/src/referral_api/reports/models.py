@@ -244,8 +244,10 @@ class ReportReason(ReferralDimensions, CopiedMeasures, Base):
     `need_met` (0 on its other rows), so the support-match total counts each referral once in
     the scan that counts its needs. The referral's pseudonym,
     tag and waits are copied onto it (`CopiedMeasures`), so counts and waits by reason need
-    no join. On `group_first` rows, `previous_month_by_reason_group` is the person's previous
-    month in the group (`REASON_GROUP_PREVIOUS_MONTH`)."""
+    no join. The referral's `previous_month` (of any group) is copied onto it too, and on
+    `group_first` rows `previous_month_by_reason_group` is the person's previous month in the
+    group (`REASON_GROUP_PREVIOUS_MONTH`): people by reason group and in total come from one
+    scan."""
 
     __tablename__ = "report_reason"
 
@@ -257,6 +259,7 @@ class ReportReason(ReferralDimensions, CopiedMeasures, Base):
     need_met: Mapped[int] = mapped_column(SmallInteger)
     first_has_need: Mapped[int] = mapped_column(SmallInteger, server_default="0")
     first_need_met: Mapped[int] = mapped_column(SmallInteger, server_default="0")
+    previous_month: Mapped[int | None] = mapped_column(SmallInteger)
     previous_month_by_reason_group: Mapped[int | None] = mapped_column(SmallInteger)
 
     __table_args__ = (

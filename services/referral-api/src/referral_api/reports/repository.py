@@ -270,14 +270,23 @@ class _FirstRows:
 
     first_month: int | None
 
-    def people(self, table: Table, column: str, name: str = "people") -> list[Label[Any]]:
-        """People of `table`'s rows by `column`, one of its previous-month columns."""
+    def people(
+        self,
+        table: Table,
+        column: str,
+        name: str = "people",
+        only: ColumnElement[bool] | None = None,
+    ) -> list[Label[Any]]:
+        """People of `table`'s rows (those where `only` holds, if given) by `column`, one of
+        its previous-month columns."""
         previous = table.c[column]
-        first = (
+        first: ColumnElement[bool] = (
             previous.is_(None)
             if self.first_month is None
             else or_(previous.is_(None), previous < self.first_month)
         )
+        if only is not None:
+            first = and_(only, first)
         return [
             func.count().filter(first).label(name),
             func.coalesce(func.sum(table.c.person_tag).filter(first), 0).label(key_of(name)),
@@ -600,19 +609,46 @@ class ReportRepository(Repository):
             return rows, total
         scope = self._reason_scope(query)
         grouped: list[ColumnElement[Any]] = counted("referrals", REASONS)
-        by_group = first_rows if query.group_by == ("reason-group",) else None
-        if by_group is not None:
-            grouped += by_group.people(REASONS, REASON_GROUP_PREVIOUS_MONTH)
-        elif people:
+        if first_rows is not None and query.group_by == ("reason-group",) and not several:
+            return await self._people_by_reason_group(scope, first_rows)
+        if people:
             grouped += single_people(REASONS)
         rows = await self.rows(scope.select(*grouped))
         people_total = (
             [] if not people else _people(F) if first_rows is None else first_rows.people(F, whole)
         )
         totals = await self.rows(self.scope(F, query, ()).select(*measures(people_total)))
-        if people and by_group is None:
+        if people:
             await self.add_shared_people(rows, scope)
         return rows, totals[0]
+
+    async def _people_by_reason_group(
+        self, scope: Scope, first_rows: _FirstRows
+    ) -> tuple[list[Row], Row]:
+        """Referrals and people per reason group and in total from one scan of the reason
+        facts' group rows (`scope`): a group's people by their previous month in the group,
+        and the total's on each referral's `referral_first` row by its previous month of any
+        group, which add up over the groups. Every referral has one such row, as the
+        support-match total relies on too: a referral sent without a reason is kept with the
+        `reason-not-recorded` reason (`signpost_schemas.fhir.service_request`)."""
+        once = REASONS.c.referral_first == 1
+        whole = PREVIOUS_MONTH_COLUMNS[frozenset()]
+        rows = await self.rows(
+            scope.select(
+                *counted("referrals", REASONS),
+                *first_rows.people(REASONS, REASON_GROUP_PREVIOUS_MONTH),
+                *counted(ONCE + "referrals", REASONS, REASONS.c.referral_first),
+                *first_rows.people(REASONS, whole, ONCE + "people", once),
+            )
+        )
+        total: Row = {
+            column: 0 for name in ("referrals", "people") for column in (name, key_of(name))
+        }
+        for row in rows:
+            for name in ("referrals", "people"):
+                total[name] += int(row.pop(ONCE + name))
+                total[key_of(name)] += int(row.pop(key_of(ONCE + name)))
+        return rows, total
 
     async def add_shared_people(
         self, rows: list[Row], scope: Scope, *more: ColumnElement[Any]

@@ -621,7 +621,10 @@ class FactRepository(Repository):
                 .join(KEY, KEY.c.referral_key == F.c.referral_key)
                 .where(self.among(KEY.c.referral_id, ids))
             )
-            where.append(table.c.person_key.in_(people))
+            # Their referrals found by the referral facts' index on the person, and the rows
+            # of `table` by its key (the reason facts have no index on the person).
+            referrals = select(F.c.referral_key).where(F.c.person_key.in_(people))
+            where.append(table.c.referral_key.in_(referrals))
         order = [table.c.authored_on, table.c.referral_key]
         previous = (
             select(

@@ -340,14 +340,16 @@ async def test_a_rebuild_sets_the_previous_months_the_refreshes_set(load, referr
     the reason facts' group rows: the same after one rebuild as after the refreshes, and what
     the definition gives for a person referred four times."""
     d = Dataset()
+    east = Person(practice="F84001", pcn="U00001")
+    west = Person(practice="F84003", pcn="U00002")
     visits = (
-        ("2026-01-10", "social-prescribing-link-worker", ("105531004",)),
-        ("2026-01-20", "care-navigator", ("105531004", "160932005")),
-        ("2026-03-02", "social-prescribing-link-worker", ("160932005",)),
-        ("2026-03-09", "care-navigator", ("422650009",)),
+        ("2026-01-10", "social-prescribing-link-worker", ("105531004",), east),
+        ("2026-01-20", "care-navigator", ("105531004", "160932005"), west),
+        ("2026-03-02", "social-prescribing-link-worker", ("160932005",), east),
+        ("2026-03-09", "care-navigator", ("422650009",), east),
     )
-    for authored, role, reasons in visits:
-        d.referral(authored=authored, person="ann", role=role, reasons=reasons)
+    for authored, role, reasons, details in visits:
+        d.referral(authored=authored, person="ann", role=role, reasons=reasons, details=details)
     d.referral(authored="2026-02-01", person="bob")
     await load(d)
     assert await referral_app.state.report_facts.refresh() == 5
@@ -370,10 +372,10 @@ async def test_a_rebuild_sets_the_previous_months_the_refreshes_set(load, referr
     # (previous month: of any group, by month, by role, by PCN and role, by practice)
     assert [tuple(row.values())[1:] for row in refreshed[0]] == [
         (None, None, None, None, None),
-        (january, january, None, None, january),  # another role, the same (no) practice
+        (january, january, None, None, None),  # another role, PCN and practice
         (None, None, None, None, None),  # Bob, referred once
         (january, None, january, january, january),
-        (march, march, january, january, march),
+        (march, march, january, None, march),  # her first as a navigator in the east PCN
     ]
     by_group: dict[str, list[int | None]] = {}
     for row in refreshed[1]:
@@ -427,6 +429,44 @@ async def test_people_stay_right_when_a_referral_moves_to_another_person(
             {"nhs": d.nhs_number("cat"), "id": first},
         )
     assert (await report("referrals", unsuppressed=True))["totals"][0]["people"] == 3
+
+
+async def test_a_referral_moved_to_another_person_leaves_its_former_person_counted(
+    load, referral_app, report
+):
+    """Ann's January referral is corrected to Bob's NHS number, and Bob's own referral is
+    refreshed first, in a batch of its own (a backlog's order, or the move committed after the
+    queue was read): that batch derives the moved referral as Bob's, and with it Ann's other
+    referral, which is now her only one. Counted from January, Ann is still one person."""
+    d = Dataset()
+    moved = d.referral(authored="2026-01-10", person="ann")
+    d.referral(authored="2026-03-10", person="ann")
+    bob = d.referral(authored="2026-02-10", person="bob")
+    await load(d)
+    january = {"from": "2026-01-01"}
+    assert (await report("referrals", unsuppressed=True, **january))["totals"][0]["people"] == 2
+    async with referral_app.state.database.engine.begin() as connection:
+        await connection.execute(
+            text("UPDATE referral SET nhs_number = :nhs, person_key = :nhs WHERE id = :id"),
+            {"nhs": d.nhs_number("bob"), "id": moved},
+        )
+        await connection.execute(text("DELETE FROM report_change"))
+        await connection.execute(
+            text("INSERT INTO report_change (referral_id) VALUES (:id)"), {"id": bob}
+        )
+    assert await referral_app.state.report_facts.refresh() == 3  # Bob's two, and Ann's other
+    async with referral_app.state.database.engine.begin() as connection:
+        await connection.execute(
+            text("INSERT INTO report_change (referral_id) VALUES (:id)"), {"id": moved}
+        )
+    body = await report("referrals", unsuppressed=True, **january)
+    assert (body["totals"][0]["referrals"], body["totals"][0]["people"]) == (3, 2)
+    by_month = await report("referrals", unsuppressed=True, group_by="month", **january)
+    assert [(r["month"], r["people"]) for r in by_month["rows"]] == [
+        ("2026-01", 1),
+        ("2026-02", 1),
+        ("2026-03", 1),
+    ]
 
 
 async def test_a_refresh_derives_the_person_facts_of_other_referrals_but_keeps_the_rest(

@@ -93,6 +93,7 @@ from referral_api.reports.measures import (
 )
 from referral_api.reports.models import (
     FACT_TABLES,
+    PREVIOUS_MONTH,
     PREVIOUS_MONTH_COLUMNS,
     REASON_GROUP_PREVIOUS_MONTH,
     LsoaImd,
@@ -395,13 +396,18 @@ class FactRepository(Repository):
 
     async def with_siblings(self, ids: Sequence[str]) -> list[str]:
         """`ids` and the other referrals of their people, as now and as the facts last saw
-        them (a changed or joined person): their `shared_person` flags may have changed too."""
+        them (a changed or joined person): their `shared_person` flags and previous months may
+        have changed too. The people the facts last saw are looked up for the referrals found
+        as now as well: one that moved to this person since its facts were derived (its own
+        queue entry in a later batch, or its move committed since the queue was read) brings
+        its former person's referrals, whose previous months change when it leaves."""
         first, second = R.alias("changed"), R.alias("sibling")
         now = (
             select(second.c.id)
             .join(first, first.c.person_key == second.c.person_key)
             .where(self.among(first.c.id, ids))
         )
+        current = sorted({*ids, *(await self.session.execute(now)).scalars()})
         key_of, sibling_key, sibling = KEY.alias("changed_key"), KEY.alias("sibling_key"), F.alias()
         before = (
             select(sibling_key.c.referral_id)
@@ -410,10 +416,9 @@ class FactRepository(Repository):
                 .join(sibling, sibling.c.person_key == F.c.person_key)
                 .join(sibling_key, sibling_key.c.referral_key == sibling.c.referral_key)
             )
-            .where(self.among(key_of.c.referral_id, ids))
+            .where(self.among(key_of.c.referral_id, current))
         )
-        result = await self.session.execute(union_all(now, before))
-        return sorted({*ids, *result.scalars()})
+        return sorted({*current, *(await self.session.execute(before)).scalars()})
 
     # Keys and codes ---------------------------------------------------------------------------
 
@@ -586,11 +591,12 @@ class FactRepository(Repository):
         await self.session.execute(insert(ReportReferral).from_select(list(columns), query))
 
     async def set_previous_months(self, ids: Ids) -> None:
-        """The previous months of the referral facts (`PREVIOUS_MONTH_COLUMNS`) and of the
-        reason facts' group rows (`REASON_GROUP_PREVIOUS_MONTH`) of the people of `ids`
-        (everyone's when None), by windows over each person's rows. The batch holds every
-        referral of its people, as they are now and as they were, so those rows are current.
-        Only people with other referrals have any: a person referred once keeps NULL."""
+        """The previous months of the referral facts (`PREVIOUS_MONTH_COLUMNS`) of the people
+        of `ids` (everyone's when None), by windows over each person's rows
+        (`set_reason_group_previous_months` does the reason facts'). The batch holds every
+        referral of its people, as they are now and as they were (`with_siblings`), so those
+        rows are current. Only people with other referrals have any: a person referred once
+        keeps NULL."""
         await self._set_previous_months(
             F, {column: dims for dims, column in PREVIOUS_MONTH_COLUMNS.items()}, ids
         )
@@ -621,10 +627,11 @@ class FactRepository(Repository):
                 .join(KEY, KEY.c.referral_key == F.c.referral_key)
                 .where(self.among(KEY.c.referral_id, ids))
             )
-            # Their referrals found by the referral facts' index on the person, and the rows
-            # of `table` by its key (the reason facts have no index on the person).
-            referrals = select(F.c.referral_key).where(F.c.person_key.in_(people))
-            where.append(table.c.referral_key.in_(referrals))
+            if table is F:  # by its index on the person
+                where.append(F.c.person_key.in_(people))
+            else:  # by their referrals' keys: the other facts have no index on the person
+                referrals = select(F.c.referral_key).where(F.c.person_key.in_(people))
+                where.append(table.c.referral_key.in_(referrals))
         order = [table.c.authored_on, table.c.referral_key]
         previous = (
             select(
@@ -818,7 +825,7 @@ class FactRepository(Repository):
             ["reason", "reason_group", "group_first", "referral_first", "has_support", "need_met"],
         )
         # With the referral's previous month (of any group): people in total from the reason scan.
-        copied = [spec.column for spec in ON_REASONS] + [PREVIOUS_MONTH_COLUMNS[frozenset()]]
+        copied = [spec.column for spec in ON_REASONS] + [PREVIOUS_MONTH]
         names += [*copied, "first_has_need", "first_need_met"]
         joined = joined.add_columns(
             *(F.c[n] for n in copied),

@@ -208,6 +208,8 @@ PREVIOUS_MONTH_COLUMNS: dict[frozenset[str], str] = {
     frozenset({"pcn", "role"}): "previous_month_by_pcn_role",
     frozenset({"practice"}): "previous_month_by_practice",
 }
+# The column of no breakdown: the previous month of the person's referrals in any group.
+PREVIOUS_MONTH = PREVIOUS_MONTH_COLUMNS[frozenset()]
 # The same for reason groups, on the reason facts' `group_first` rows (a referral is in each of
 # its groups).
 REASON_GROUP_PREVIOUS_MONTH = "previous_month_by_reason_group"

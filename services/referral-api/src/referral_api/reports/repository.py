@@ -53,6 +53,7 @@ from referral_api.reports.facts_repository import PAIR_LEVELS
 from referral_api.reports.measures import CONTACT_OUTCOME_COLUMNS
 from referral_api.reports.models import (
     CODED_COLUMNS,
+    PREVIOUS_MONTH,
     PREVIOUS_MONTH_COLUMNS,
     REASON_GROUP_PREVIOUS_MONTH,
     ListSize,
@@ -585,7 +586,6 @@ class ReportRepository(Repository):
         referral facts."""
         await self.load_codes()
         first_rows = _first_rows(query) if people else None
-        whole = PREVIOUS_MONTH_COLUMNS[frozenset()]
 
         def measures(people_measures: Sequence[ColumnElement[Any]]) -> list[ColumnElement[Any]]:
             counts = [*counted("referrals", F), *people_measures]
@@ -602,7 +602,7 @@ class ReportRepository(Repository):
                 )
             by_previous = first_rows.people(F, in_group)
             if query.group_by:
-                by_previous += first_rows.people(F, whole, _OVERALL)
+                by_previous += first_rows.people(F, PREVIOUS_MONTH, _OVERALL)
             rows, total = await self.grouped_and_total(F, query, measures(by_previous))
             if query.group_by:
                 _people_overall_in_total(rows, total)
@@ -614,9 +614,11 @@ class ReportRepository(Repository):
         if people:
             grouped += single_people(REASONS)
         rows = await self.rows(scope.select(*grouped))
-        people_total = (
-            [] if not people else _people(F) if first_rows is None else first_rows.people(F, whole)
-        )
+        people_total: list[ColumnElement[Any]] = []
+        if people:
+            people_total += (
+                _people(F) if first_rows is None else first_rows.people(F, PREVIOUS_MONTH)
+            )
         totals = await self.rows(self.scope(F, query, ()).select(*measures(people_total)))
         if people:
             await self.add_shared_people(rows, scope)
@@ -632,13 +634,12 @@ class ReportRepository(Repository):
         support-match total relies on too: a referral sent without a reason is kept with the
         `reason-not-recorded` reason (`signpost_schemas.fhir.service_request`)."""
         once = REASONS.c.referral_first == 1
-        whole = PREVIOUS_MONTH_COLUMNS[frozenset()]
         rows = await self.rows(
             scope.select(
                 *counted("referrals", REASONS),
                 *first_rows.people(REASONS, REASON_GROUP_PREVIOUS_MONTH),
                 *counted(ONCE + "referrals", REASONS, REASONS.c.referral_first),
-                *first_rows.people(REASONS, whole, ONCE + "people", once),
+                *first_rows.people(REASONS, PREVIOUS_MONTH, ONCE + "people", once),
             )
         )
         total: Row = {

@@ -85,7 +85,7 @@ CHILD_FACTS = {"report_reason": REASONS, "report_support": SUPPORT}
 CODE = table_of(ReportCode)
 NO_CODE = -1  # matches nothing: a filter value the facts have never seen
 # The prefix of the counts, summed per group in a grouped scan, that add up to a total that
-# counts each referral once (`ReportRepository.support_match`).
+# counts each referral once (`_once_total`: support-match, referrals by reason group).
 ONCE = "once_"
 # The dimension the support facts carry (`ReportRepository.lifecycle_status`).
 SUPPORT_GROUP = "support-group"
@@ -302,6 +302,17 @@ def _first_rows(query: ReportQuery) -> _FirstRows | None:
     if query.filters or (starts is not None and starts.day != 1):
         return None
     return _FirstRows(None if starts is None else month_of_day(starts))
+
+
+def _once_total(rows: list[Row], names: Sequence[str]) -> Row:
+    """The total of the counts `names` (and their key sums), each counted once per referral by
+    its `ONCE` column in every group of `rows`: summed over the groups and taken out of them."""
+    total: Row = {column: 0 for name in names for column in (name, key_of(name))}
+    for row in rows:
+        for name in names:
+            total[name] += int(row.pop(ONCE + name))
+            total[key_of(name)] += int(row.pop(key_of(ONCE + name)))
+    return total
 
 
 # The people of the whole scope, counted beside the groups' when the total is summed from them.
@@ -642,14 +653,7 @@ class ReportRepository(Repository):
                 *first_rows.people(REASONS, PREVIOUS_MONTH, ONCE + "people", once),
             )
         )
-        total: Row = {
-            column: 0 for name in ("referrals", "people") for column in (name, key_of(name))
-        }
-        for row in rows:
-            for name in ("referrals", "people"):
-                total[name] += int(row.pop(ONCE + name))
-                total[key_of(name)] += int(row.pop(key_of(ONCE + name)))
-        return rows, total
+        return rows, _once_total(rows, ("referrals", "people"))
 
     async def add_shared_people(
         self, rows: list[Row], scope: Scope, *more: ColumnElement[Any]
@@ -817,11 +821,7 @@ class ReportRepository(Repository):
                 ),
             ).group_by(REASONS.c.reason_group)
         )
-        total: Row = {column: 0 for name in once for column in (name, key_of(name))}
-        for row in rows:
-            for name in once:
-                total[name] += int(row.pop(ONCE + name))
-                total[key_of(name)] += int(row.pop(key_of(ONCE + name)))
+        total = _once_total(rows, list(once))
         needs = set(groups)
         return [row for row in rows if row["reason_group"] in needs], total
 

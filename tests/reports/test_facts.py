@@ -349,7 +349,10 @@ async def test_a_rebuild_sets_the_previous_months_the_refreshes_set(load, referr
         ("2026-03-09", "care-navigator", ("422650009",), east),
     )
     for authored, role, reasons, details in visits:
-        d.referral(authored=authored, person="ann", role=role, reasons=reasons, details=details)
+        visit = d.referral(
+            authored=authored, person="ann", role=role, reasons=reasons, details=details
+        )
+        d.service_use(visit, "gp-appointments", before=3, after=1)
     d.referral(authored="2026-02-01", person="bob")
     await load(d)
     assert await referral_app.state.report_facts.refresh() == 5
@@ -364,10 +367,18 @@ async def test_a_rebuild_sets_the_previous_months_the_refreshes_set(load, referr
         "AND c.dimension = 'reason-group' WHERE r.group_first = 1 "
         "ORDER BY r.authored_on, c.value"
     )
-    refreshed = (
-        await fetch_rows(referral_app, referral_sql),
-        await fetch_rows(referral_app, reason_sql),
+    use_sql = (
+        "SELECT authored_on, previous_month, previous_month_by_role FROM report_service_use "
+        "ORDER BY authored_on"
     )
+    use_reason_sql = (
+        "SELECT u.authored_on, c.value AS reason_group, u.use_first, u.previous_month, "
+        "u.previous_month_by_reason_group, u.previous_month_by_role_reason_group "
+        "FROM report_service_use_reason u JOIN report_code c ON c.code = u.reason_group "
+        "AND c.dimension = 'reason-group' ORDER BY u.authored_on, c.value"
+    )
+    statements = (referral_sql, reason_sql, use_sql, use_reason_sql)
+    refreshed = tuple([await fetch_rows(referral_app, sql) for sql in statements])
     january, march = month_of_day(date(2026, 1, 1)), month_of_day(date(2026, 3, 1))
     # (previous month: of any group, by month, by role, by PCN and role, by practice)
     assert [tuple(row.values())[1:] for row in refreshed[0]] == [
@@ -382,16 +393,26 @@ async def test_a_rebuild_sets_the_previous_months_the_refreshes_set(load, referr
         by_group.setdefault(row["reason_group"], []).append(row["previous_month_by_reason_group"])
     assert by_group["housing"] == [None, january, None]  # Ann twice in January, then Bob
     assert all(months[0] is None for months in by_group.values())
+    # Service use, per measure: of any group, and by role.
+    assert [tuple(row.values())[1:] for row in refreshed[2]] == [
+        (None, None),
+        (january, None),
+        (january, january),
+        (march, january),
+    ]
+    # By reason group: each pair once per group of its referral, the first marked.
+    use_by_group = [tuple(row.values())[1:] for row in refreshed[3]]
+    assert len(use_by_group) == len(refreshed[1]) - 1  # Bob has no service use
+    assert [row[1] for row in use_by_group] == [1, 0, 1, 1, 1]  # not on her second group
+    assert [row[2] for row in use_by_group] == [None, january, january, january, march]
+    assert by_group["housing"][:2] == [row[3] for row in use_by_group if row[0] == "housing"]
 
     await facts.rebuild(
         referral_app.state.database.sessionmaker,
         referral_app.state.settings.pseudonym_key,
         referral_app.state.settings.disclosure_key,
     )
-    rebuilt = (
-        await fetch_rows(referral_app, referral_sql),
-        await fetch_rows(referral_app, reason_sql),
-    )
+    rebuilt = tuple([await fetch_rows(referral_app, sql) for sql in statements])
     assert rebuilt == refreshed
 
 

@@ -183,3 +183,88 @@ async def test_the_catalogue_lists_the_report(client):
     catalogue = (await client.get("/reports", headers=REPORTS)).json()
 
     assert "service-use" in [r["name"] for r in catalogue["reports"]]
+
+
+async def test_people_are_counted_once_per_measure_and_group_however_the_range_starts(load, report):
+    """From the first of a month, unfiltered, people are counted by their previous month per
+    measure and group (docs/reports.md); from mid-month, or filtered, by their distinct
+    pseudonyms. Both count what a hand count gives: Ann, referred before the range, twice in
+    March and once as a connector in April, is one person per measure and group; the totals
+    by reason group count each pair once."""
+    d = Dataset()
+    connector = "community-connector"
+    before_range = d.referral(authored="2026-01-10", person="ann", reasons=(HOUSING,))
+    march = d.referral(authored="2026-03-02", person="ann", reasons=(HOUSING,))
+    both = d.referral(authored="2026-03-20", person="ann", reasons=(HOUSING, ISOLATION))
+    april = d.referral(authored="2026-04-05", person="ann", role=connector, reasons=(ISOLATION,))
+    bob = d.referral(authored="2026-04-07", person="bob", reasons=(ISOLATION,))
+    for referral in (before_range, march, both, april, bob):
+        d.service_use(referral, "gp-appointments", before=4, after=2)
+    d.service_use(both, "ae-attendances", before=1, after=0)
+    await load(d)
+
+    def counts(body):
+        def key(row):
+            return tuple(row.get(name) for name in ("role", "reason_group", "measure"))
+
+        rows = {key(r): (r["pairs"], r["people"]) for r in body["rows"]}
+        totals = {
+            t["measure"]: (t["pairs"], t["people"], t["total_before"]) for t in body["totals"]
+        }
+        return rows, totals
+
+    gp, ae = "gp-appointments", "ae-attendances"
+    link_worker = "social-prescribing-link-worker"
+    totals = {gp: (4, 2, 16.0), ae: (1, 1, 1.0)}
+    expected = {
+        "": ({(None, None, gp): (4, 2), (None, None, ae): (1, 1)}, totals),
+        "role": (
+            {
+                (link_worker, None, gp): (3, 2),
+                (connector, None, gp): (1, 1),
+                (link_worker, None, ae): (1, 1),
+            },
+            totals,
+        ),
+        "reason-group": (
+            {
+                (None, "housing", gp): (2, 1),
+                (None, "isolation-loneliness", gp): (3, 2),
+                (None, "housing", ae): (1, 1),
+                (None, "isolation-loneliness", ae): (1, 1),
+            },
+            totals,
+        ),
+        "role,reason-group": (
+            {
+                (link_worker, "housing", gp): (2, 1),
+                (link_worker, "isolation-loneliness", gp): (2, 2),
+                (connector, "isolation-loneliness", gp): (1, 1),
+                (link_worker, "housing", ae): (1, 1),
+                (link_worker, "isolation-loneliness", ae): (1, 1),
+            },
+            totals,
+        ),
+    }
+    every_role = ",".join((link_worker, connector))
+    for group_by, answer in expected.items():
+        grouped = {"group_by": group_by} if group_by else {}
+        whole_months = await report("service-use", True, **grouped, **{"from": "2026-03-01"})
+        assert counts(whole_months) == answer, group_by
+        filtered = await report(
+            "service-use", True, **grouped, role=every_role, **{"from": "2026-03-01"}
+        )
+        assert counts(filtered) == answer, group_by
+    mid_month = await report(
+        "service-use", True, group_by="role,reason-group", **{"from": "2026-03-15"}
+    )
+    assert counts(mid_month) == (
+        {
+            (link_worker, "housing", gp): (1, 1),
+            (link_worker, "isolation-loneliness", gp): (2, 2),
+            (connector, "isolation-loneliness", gp): (1, 1),
+            (link_worker, "housing", ae): (1, 1),
+            (link_worker, "isolation-loneliness", ae): (1, 1),
+        },
+        {gp: (3, 2, 12.0), ae: (1, 1, 1.0)},
+    )

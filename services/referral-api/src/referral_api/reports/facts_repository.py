@@ -96,6 +96,7 @@ from referral_api.reports.models import (
     PREVIOUS_MONTH,
     PREVIOUS_MONTH_COLUMNS,
     REASON_GROUP_PREVIOUS_MONTH,
+    SERVICE_USE_PREVIOUS_MONTH_COLUMNS,
     LsoaImd,
     ReportActivity,
     ReportChange,
@@ -110,6 +111,7 @@ from referral_api.reports.models import (
     ReportReferral,
     ReportScore,
     ReportServiceUse,
+    ReportServiceUseReason,
     ReportState,
     ReportSupport,
     ReportUnmapped,
@@ -146,6 +148,8 @@ KEY = table_of(ReportKey)
 CODE = table_of(ReportCode)
 F = table_of(ReportReferral)
 REASON_FACTS = table_of(ReportReason)
+USE_FACTS = table_of(ReportServiceUse)
+USE_REASON_FACTS = table_of(ReportServiceUseReason)
 OTHER = R.alias("other_referral")
 # The PCN the referral was received with (the sender's, or the lookup's then), else the one the
 # loaded practice-to-PCN lookup gives its practice now: a lookup loaded after the referral
@@ -217,6 +221,18 @@ def _matches(warning: QualityWarning) -> ColumnElement[bool]:
 def _staff(system: ColumnElement[str], value: ColumnElement[str]) -> ColumnElement[str]:
     """A worker's staff identifier as the workers report names them: system|value."""
     return system + literal("|", String) + value
+
+
+def _service_use_windows(table: Table) -> dict[str, frozenset[str]]:
+    """The previous-month columns `table` (the service-use facts, or those by reason group)
+    sets by windows, and the dimensions of each one's groups: its breakdown's and the
+    measure."""
+    by_reason = table is USE_REASON_FACTS
+    return {
+        column: dims | {"measure"}
+        for dims, column in SERVICE_USE_PREVIOUS_MONTH_COLUMNS.items()
+        if ("reason-group" in dims) == by_reason
+    }
 
 
 class _Codes:
@@ -546,6 +562,8 @@ class FactRepository(Repository):
         await self.insert_support_facts(ids)
         await self.insert_score_facts(ids)
         await self.insert_service_use_facts(ids)
+        await self.set_service_use_previous_months(ids)
+        await self.insert_service_use_reason_facts(ids)
         await self.insert_activity_facts(changed)
         await self.insert_quality_facts(changed)
         await self.insert_unmapped_facts(changed)
@@ -608,6 +626,36 @@ class FactRepository(Repository):
             {REASON_GROUP_PREVIOUS_MONTH: frozenset({"reason-group"})},
             ids,
             REASON_FACTS.c.group_first == 1,
+        )
+
+    async def set_service_use_previous_months(self, ids: Ids) -> None:
+        """`set_previous_months` for the service-use facts, per measure, once they are
+        derived (before `insert_service_use_reason_facts` copies `previous_month`)."""
+        await self._set_previous_months(USE_FACTS, _service_use_windows(USE_FACTS), ids)
+
+    async def insert_service_use_reason_facts(self, ids: Ids) -> None:
+        """The service-use facts of the referrals of `ids` once per reason group of their
+        referral (the reason facts' `group_first` rows; `use_first` on the referral's
+        `referral_first` one), with their previous months in the group."""
+        copied = [c.name for c in USE_REASON_FACTS.columns if c.name in USE_FACTS.c]
+        use, reasons = USE_FACTS, REASON_FACTS
+        query = (
+            select(
+                *(use.c[name] for name in copied),
+                reasons.c.reason,
+                reasons.c.reason_group,
+                reasons.c.referral_first,
+            )
+            .join(reasons, reasons.c.referral_key == use.c.referral_key)
+            .where(reasons.c.group_first == 1)
+        )
+        if ids is not None:
+            keys = select(KEY.c.referral_key).where(self.among(KEY.c.referral_id, ids))
+            query = query.where(use.c.referral_key.in_(keys))
+        names = [*copied, "reason", "reason_group", "use_first"]
+        await self.session.execute(insert(ReportServiceUseReason).from_select(names, query))
+        await self._set_previous_months(
+            USE_REASON_FACTS, _service_use_windows(USE_REASON_FACTS), ids
         )
 
     async def _set_previous_months(

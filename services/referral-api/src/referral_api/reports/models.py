@@ -215,6 +215,17 @@ PREVIOUS_MONTH = PREVIOUS_MONTH_COLUMNS[frozenset()]
 REASON_GROUP_PREVIOUS_MONTH = "previous_month_by_reason_group"
 
 
+# The same for the service-use facts, per measure (a person is counted in each measure they
+# have rows of): by the breakdown, the column of `report_service_use` or, by reason group, of
+# `report_service_use_reason`.
+SERVICE_USE_PREVIOUS_MONTH_COLUMNS: dict[frozenset[str], str] = {
+    frozenset(): PREVIOUS_MONTH,
+    frozenset({"role"}): "previous_month_by_role",
+    frozenset({"reason-group"}): REASON_GROUP_PREVIOUS_MONTH,
+    frozenset({"reason-group", "role"}): "previous_month_by_role_reason_group",
+}
+
+
 class PreviousMonths:
     """The referral's previous months (`PREVIOUS_MONTH_COLUMNS`), one column each, added
     below."""
@@ -326,7 +337,34 @@ class ReportServiceUse(ReferralDimensions, CopiedMeasures, Base):
     before: Mapped[int] = mapped_column(Integer)
     after: Mapped[int] = mapped_column(Integer)
 
+    previous_month: Mapped[int | None] = mapped_column(SmallInteger)
+    previous_month_by_role: Mapped[int | None] = mapped_column(SmallInteger)
+
     __table_args__ = (PrimaryKeyConstraint("referral_key", "measure"),)
+
+
+class ReportServiceUseReason(ReferralDimensions, CopiedMeasures, Base):
+    """A row of `report_service_use` once per reason group of its referral (the reason
+    facts' `group_first` rows), so service use by reason group needs no join. `use_first` is
+    1 on one row per referral and measure (its referral's `referral_first` reason), so the
+    same scan counts the whole scope once. Its previous months
+    (`SERVICE_USE_PREVIOUS_MONTH_COLUMNS`) are in the group; `previous_month`, of any group,
+    is copied from `report_service_use`."""
+
+    __tablename__ = "report_service_use_reason"
+
+    measure: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # The group's first reason (the reason facts' `group_first` row it was copied with).
+    reason: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    reason_group: Mapped[int | None] = mapped_column(SmallInteger)
+    use_first: Mapped[int] = mapped_column(SmallInteger)
+    before: Mapped[int] = mapped_column(Integer)
+    after: Mapped[int] = mapped_column(Integer)
+    previous_month: Mapped[int | None] = mapped_column(SmallInteger)
+    previous_month_by_reason_group: Mapped[int | None] = mapped_column(SmallInteger)
+    previous_month_by_role_reason_group: Mapped[int | None] = mapped_column(SmallInteger)
+
+    __table_args__ = (PrimaryKeyConstraint("referral_key", "measure", "reason"),)
 
 
 class ReportActivity(Base):
@@ -450,4 +488,5 @@ FACT_TABLES = (
     ReportSupport,
     ReportScore,
     ReportServiceUse,
+    ReportServiceUseReason,
 )

@@ -263,7 +263,7 @@ def _filtered_distinct(
 
 
 @dataclass(frozen=True)
-class _FirstRows:
+class FirstRows:
     """People counted by their previous month (docs/reports.md): each person's first row in a
     run of whole months from `first_month` (None: from the start) and in its group is counted,
     and its person tag summed for the cell key, as plain counts that add up over the groups, so
@@ -294,40 +294,52 @@ class _FirstRows:
         ]
 
 
-def _first_rows(query: ReportQuery) -> _FirstRows | None:
+def first_rows_of(query: ReportQuery) -> FirstRows | None:
     """How `query` counts people by their previous month; None when it cannot (people by
     DISTINCT): a filter may drop a person's previous row and keep a later one, and a range
     from after the first of a month may leave out the person's earlier rows of that month."""
     starts = query.first_day
     if query.filters or (starts is not None and starts.day != 1):
         return None
-    return _FirstRows(None if starts is None else month_of_day(starts))
+    return FirstRows(None if starts is None else month_of_day(starts))
+
+
+def once_totals(rows: list[Row], by: str | None = None) -> dict[Any, Row]:
+    """The totals of the `ONCE` columns of `rows` (counts, their key sums and sums, each
+    taken once per referral in every group), named without the prefix and taken out of the
+    rows: per value of the `by` column, or all under None."""
+    totals: dict[Any, Row] = {}
+    for row in rows:
+        value = None if by is None else row[by]
+        total = totals.setdefault(value, {} if by is None else {by: value})
+        for name in [name for name in row if name.startswith(ONCE)]:
+            counted_once = name.removeprefix(ONCE)
+            total[counted_once] = total.get(counted_once, 0) + int(row.pop(name) or 0)
+    return totals
 
 
 def _once_total(rows: list[Row], names: Sequence[str]) -> Row:
-    """The total of the counts `names` (and their key sums), each counted once per referral by
-    its `ONCE` column in every group of `rows`: summed over the groups and taken out of them."""
+    """The whole scope's `once_totals` of the counts `names` (and their key sums); 0 for
+    each when there are no rows."""
     total: Row = {column: 0 for name in names for column in (name, key_of(name))}
-    for row in rows:
-        for name in names:
-            total[name] += int(row.pop(ONCE + name))
-            total[key_of(name)] += int(row.pop(key_of(ONCE + name)))
+    total.update(once_totals(rows).get(None, {}))
     return total
 
 
 # The people of the whole scope, counted beside the groups' when the total is summed from them.
-_OVERALL = "people_overall"
+PEOPLE_OVERALL = "people_overall"
 
 
-def _people_overall_in_total(rows: list[Row], total: Row) -> None:
-    """The total's people are the whole scope's (`_OVERALL`), not the sum of the groups'; the
-    groups keep their own."""
+def people_overall_in_totals(rows: list[Row], *totals: Row) -> None:
+    """The totals' people are the whole scope's (`PEOPLE_OVERALL`), not the sum of the
+    groups'; the groups keep their own."""
     for row in rows:
-        row.pop(_OVERALL)
-        row.pop(key_of(_OVERALL))
-    if total:
-        total["people"] = total.pop(_OVERALL)
-        total[key_of("people")] = total.pop(key_of(_OVERALL))
+        row.pop(PEOPLE_OVERALL)
+        row.pop(key_of(PEOPLE_OVERALL))
+    for total in totals:
+        if total:
+            total["people"] = total.pop(PEOPLE_OVERALL)
+            total[key_of("people")] = total.pop(key_of(PEOPLE_OVERALL))
 
 
 class Scope:
@@ -352,6 +364,8 @@ class Scope:
         return [known.get(value, NO_CODE) for value in values]
 
     def dimension(self, name: str) -> ColumnElement[Any]:
+        if name == "reason-group" and "reason_group" in self.table.c:  # facts by reason group
+            return self.table.c.reason_group
         if name in ("reason", "reason-group"):
             reasons = self.reasons()
             return reasons.c.reason if name == "reason" else reasons.c.reason_group
@@ -586,7 +600,7 @@ class ReportRepository(Repository):
     ) -> tuple[list[Row], Row]:
         """Referrals (and people, by pseudonym) per group and in total.
 
-        Without filters, over whole months (`_first_rows`), and grouped by nothing or by a
+        Without filters, over whole months (`first_rows_of`), and grouped by nothing or by a
         breakdown with a previous-month column (month, role, PCN and role, practice, reason
         group), people are plain counts of each person's first row in the range and group.
         Otherwise people are the referrals of people referred once (`shared_person` 0, one row
@@ -596,7 +610,7 @@ class ReportRepository(Repository):
         COUNT(DISTINCT) there would walk the reason index in group order); the total on the
         referral facts."""
         await self.load_codes()
-        first_rows = _first_rows(query) if people else None
+        first_rows = first_rows_of(query) if people else None
 
         def measures(people_measures: Sequence[ColumnElement[Any]]) -> list[ColumnElement[Any]]:
             counts = [*counted("referrals", F), *people_measures]
@@ -613,10 +627,10 @@ class ReportRepository(Repository):
                 )
             by_previous = first_rows.people(F, in_group)
             if query.group_by:
-                by_previous += first_rows.people(F, PREVIOUS_MONTH, _OVERALL)
+                by_previous += first_rows.people(F, PREVIOUS_MONTH, PEOPLE_OVERALL)
             rows, total = await self.grouped_and_total(F, query, measures(by_previous))
             if query.group_by:
-                _people_overall_in_total(rows, total)
+                people_overall_in_totals(rows, total)
             return rows, total
         scope = self._reason_scope(query)
         grouped: list[ColumnElement[Any]] = counted("referrals", REASONS)
@@ -636,7 +650,7 @@ class ReportRepository(Repository):
         return rows, totals[0]
 
     async def _people_by_reason_group(
-        self, scope: Scope, first_rows: _FirstRows
+        self, scope: Scope, first_rows: FirstRows
     ) -> tuple[list[Row], Row]:
         """Referrals and people per reason group and in total from one scan of the reason
         facts' group rows (`scope`): a group's people by their previous month in the group,

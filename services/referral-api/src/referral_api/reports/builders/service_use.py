@@ -45,8 +45,10 @@ def _finish(summed: Row) -> Row:
     pairs = int(row.get("pairs") or 0)
     row["measure"] = measure
     row["measure_label"] = labels().get(measure, measure)
-    for name in ("before", "after", "change"):
-        total = row.pop(f"{name}_sum", None)
+    sums = {name: row.pop(f"{name}_sum", None) for name in ("before", "after")}
+    before, after = sums.values()
+    sums["change"] = None if before is None or after is None else after - before
+    for name, total in sums.items():
         if name != "change":
             row[f"total_{name}"] = None if total is None else float(total)
         row[f"mean_{name}"] = (float(total) / pairs) if pairs and total is not None else None

@@ -188,7 +188,12 @@ def main(argv: list[str] | None = None) -> int:
     url = args.database_url or migrated_postgres("referral")
     all_results: dict[int, dict[str, dict[str, Any]]] = {}
     try:
-        for size in _sizes(args.sizes):
+        sizes = _sizes(args.sizes)
+        have = asyncio.run(_count(url))
+        if any(size < have for size in sizes):  # a reused database cannot shrink
+            print(f"the database holds {have:,} referrals: smaller sizes are measured at that")
+            sizes = [have, *(size for size in sizes if size > have)]
+        for size in sizes:
             timings = _fill(url, size)
             results = _measure(url, args.rounds)
             all_results[size] = results
@@ -198,8 +203,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"refresh of a backlog of {BACKLOG:,} referrals picked at random (every month): "
                 f"{derived:,} referrals derived in {seconds:.1f} s"
             )
-        sizes = sorted(all_results)
-        for smaller, larger in itertools.pairwise(sizes):
+        for smaller, larger in itertools.pairwise(sorted(all_results)):
             print(f"\ngrowth {smaller:,} -> {larger:,} referrals ({larger / smaller:.0f}x data)")
             for name in QUERIES:
                 before, after = all_results[smaller][name], all_results[larger][name]

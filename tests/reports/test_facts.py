@@ -24,7 +24,7 @@ from tests.reports.conftest import UNSUPPRESSED
 from tests.support.clients import bearer
 from tests.support.messages import journey
 from tests.support.reports import CODE_A, NO_SOURCE, Dataset, Person, unmapped
-from tests.support.rows import count_rows, fetch_rows
+from tests.support.rows import count_rows, execute_sql, fetch_rows
 
 WATCHED = (
     "referral",
@@ -348,11 +348,13 @@ async def test_a_rebuild_sets_the_previous_months_the_refreshes_set(load, referr
         ("2026-03-02", "social-prescribing-link-worker", ("160932005",), east),
         ("2026-03-09", "care-navigator", ("422650009",), east),
     )
+    anns = []
     for authored, role, reasons, details in visits:
         visit = d.referral(
             authored=authored, person="ann", role=role, reasons=reasons, details=details
         )
         d.service_use(visit, "gp-appointments", before=3, after=1)
+        anns.append(visit)
     d.referral(authored="2026-02-01", person="bob")
     await load(d)
     assert await referral_app.state.report_facts.refresh() == 5
@@ -406,6 +408,16 @@ async def test_a_rebuild_sets_the_previous_months_the_refreshes_set(load, referr
     assert [row[1] for row in use_by_group] == [1, 0, 1, 1, 1]  # not on her second group
     assert [row[2] for row in use_by_group] == [None, january, january, january, march]
     assert by_group["housing"][:2] == [row[3] for row in use_by_group if row[0] == "housing"]
+
+    # A count of one of Ann's referrals changes: a refresh derives it and her other referrals
+    # again, all of their facts.
+    await execute_sql(
+        referral_app,
+        "UPDATE service_use SET count = count + 1 WHERE referral_id = :id AND period = 'after'",
+        id=anns[1],
+    )
+    assert await referral_app.state.report_facts.refresh() == 4
+    assert tuple([await fetch_rows(referral_app, sql) for sql in statements]) == refreshed
 
     await facts.rebuild(
         referral_app.state.database.sessionmaker,

@@ -9,7 +9,7 @@ from tests.reports.conftest import REPORTS, UNSUPPRESSED
 from tests.support.reports import Dataset, Person, fields_of
 
 SVG = "{http://www.w3.org/2000/svg}"
-HOUSING, ISOLATION = "105531004", "422650009"
+HOUSING, HOMELESS, ISOLATION = "105531004", "32911000", "422650009"
 
 
 def _dataset() -> Dataset:
@@ -189,13 +189,14 @@ async def test_people_are_counted_once_per_measure_and_group_however_the_range_s
     """From the first of a month, unfiltered, people are counted by their previous month per
     measure and group (docs/reports.md); from mid-month, or filtered, by their distinct
     pseudonyms. Both count what a hand count gives: Ann, referred before the range, twice in
-    March and once as a connector in April, is one person per measure and group; the totals
-    by reason group count each pair once."""
+    March and once as a connector in April, is one person per measure and group; a pair counts
+    once in each reason group of its referral (two housing reasons are one group), and the
+    totals count it once."""
     d = Dataset()
     connector = "community-connector"
     before_range = d.referral(authored="2026-01-10", person="ann", reasons=(HOUSING,))
     march = d.referral(authored="2026-03-02", person="ann", reasons=(HOUSING,))
-    both = d.referral(authored="2026-03-20", person="ann", reasons=(HOUSING, ISOLATION))
+    both = d.referral(authored="2026-03-20", person="ann", reasons=(HOUSING, HOMELESS, ISOLATION))
     april = d.referral(authored="2026-04-05", person="ann", role=connector, reasons=(ISOLATION,))
     bob = d.referral(authored="2026-04-07", person="bob", reasons=(ISOLATION,))
     for referral in (before_range, march, both, april, bob):

@@ -16,3 +16,9 @@ async def fetch_rows(app: FastAPI, sql: str, **params: Any) -> list[dict[str, An
     async with app.state.database.engine.connect() as connection:
         result = await connection.execute(text(sql), params)
         return [dict(row._mapping) for row in result]
+
+
+async def execute_sql(app: FastAPI, sql: str, **params: Any) -> None:
+    """Change a service's tables directly, as a test's setup (committed)."""
+    async with app.state.database.engine.begin() as connection:
+        await connection.execute(text(sql), params)

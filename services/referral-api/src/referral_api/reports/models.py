@@ -216,7 +216,8 @@ REASON_GROUP_PREVIOUS_MONTH = "previous_month_by_reason_group"
 
 
 # The same for the service-use facts, per measure (a person is counted in each measure they
-# have rows of): by the breakdown, the column of `report_service_use` or, by reason group, of
+# have rows of; so their `previous_month` too is the person's previous month in the measure):
+# by the breakdown, the column of `report_service_use` or, by reason group, of
 # `report_service_use_reason`.
 SERVICE_USE_PREVIOUS_MONTH_COLUMNS: dict[frozenset[str], str] = {
     frozenset(): PREVIOUS_MONTH,

@@ -81,11 +81,15 @@ SCORES = table_of(ReportScore)
 LIST = table_of(ListSize)
 # The fact tables a dimension with several values per referral may be read from.
 CHILD_FACTS = {"report_reason": REASONS, "report_support": SUPPORT}
+# The fact tables with a row per reason group (or reason) of a referral, grouped by reason group
+# with no join.
+REASON_GROUP_FACTS = frozenset(("report_reason", "report_service_use_reason"))
 
 CODE = table_of(ReportCode)
 NO_CODE = -1  # matches nothing: a filter value the facts have never seen
-# The prefix of the counts, summed per group in a grouped scan, that add up to a total that
-# counts each referral once (`_once_total`: support-match, referrals by reason group).
+# The prefix of the counts and sums, summed per group in a grouped scan, that add up to a total
+# that counts each referral once (`once_totals`: support-match, referrals and service use by
+# reason group).
 ONCE = "once_"
 # The dimension the support facts carry (`ReportRepository.lifecycle_status`).
 SUPPORT_GROUP = "support-group"
@@ -364,7 +368,7 @@ class Scope:
         return [known.get(value, NO_CODE) for value in values]
 
     def dimension(self, name: str) -> ColumnElement[Any]:
-        if name == "reason-group" and "reason_group" in self.table.c:  # facts by reason group
+        if name == "reason-group" and self.table.name in REASON_GROUP_FACTS:
             return self.table.c.reason_group
         if name in ("reason", "reason-group"):
             reasons = self.reasons()

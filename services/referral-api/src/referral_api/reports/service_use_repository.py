@@ -86,7 +86,9 @@ class ServiceUseRepository:
         """`change` in one scan, people counted per measure by their previous month in the
         group (`in_group`) and, for the totals, in any group. By reason group, the totals are
         counted on each pair's `use_first` row; otherwise each pair is in one group, and the
-        totals are the groups' sums."""
+        totals are the groups' sums. Every pair has a `use_first` row because every referral
+        has a reason: one sent without is kept with `reason-not-recorded`
+        (`signpost_schemas.fhir.service_request`), as the support-match total relies on too."""
         table = scope.table
         people = first_rows.people(table, in_group)
         if table is SU_REASON:

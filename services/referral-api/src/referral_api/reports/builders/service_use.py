@@ -45,9 +45,9 @@ def _finish(summed: Row) -> Row:
     pairs = int(row.get("pairs") or 0)
     row["measure"] = measure
     row["measure_label"] = labels().get(measure, measure)
-    sums = {name: row.pop(f"{name}_sum", None) for name in ("before", "after")}
-    before, after = sums.values()
-    sums["change"] = None if before is None or after is None else after - before
+    before, after = row.pop("before_sum", None), row.pop("after_sum", None)
+    change = None if before is None or after is None else after - before
+    sums = {"before": before, "after": after, "change": change}
     for name, total in sums.items():
         if name != "change":
             row[f"total_{name}"] = None if total is None else float(total)

@@ -4,12 +4,22 @@ from true figures, and why differencing published figures cannot recover a suppr
 
 import itertools
 import random
+from datetime import date
 
 from referral_api.reports.disclosure import publish
+from referral_api.reports.query import ReportQuery
+from referral_api.reports.repository import ReportRepository
 from referral_api.reports.tables import Column, Report, count, key_of, percentage, statistic
-from signpost_schemas.disclosure import PerturbationTable, generate_table, shipped_table
+from signpost_schemas.disclosure import (
+    KEY_SPACE,
+    PerturbationTable,
+    cell_key,
+    generate_table,
+    shipped_table,
+)
 from tests.reports.conftest import REPORTS, UNSUPPRESSED
 from tests.support.reports import Dataset, Person
+from tests.support.rows import execute_sql, fetch_rows
 
 TABLE = shipped_table()
 # The rule before the cell key method: suppress 1-7, round to 5, no adjustment.
@@ -306,3 +316,40 @@ def test_the_audit_protects_each_category_under_its_own_total():
     shown = {(row["reason"], row["group"]): row["n"] for row in report.rows}
     assert [shown["housing", g] for g in "abc"] == [20, 20, None]
     assert [shown["money", g] for g in "abc"] == [None, 10, None]
+
+
+async def test_people_carry_each_persons_tag_once_however_they_are_counted(load, referral_app):
+    """The cell key of a count of people sums each person's tag once (docs/reports.md), even
+    when two people share a tag: the same from the previous-month counts (whole months,
+    unfiltered), the distinct counts (a range from mid-month, or a filter) and the
+    definition, so the same people are published alike in every breakdown."""
+    d = Dataset()
+    for person in ("ann", "bob"):
+        d.referral(authored="2026-03-02", person=person)
+        d.referral(authored="2026-03-20", person=person)
+    d.referral(authored="2026-03-21", person="cy")
+    await load(d)
+    assert await referral_app.state.report_facts.refresh() == 5
+    shared_tag = 1_000  # Ann's and Bob's: 1,000 twice is 208 modulo 256, once 232
+    await execute_sql(
+        referral_app,
+        "UPDATE report_referral SET person_tag = :tag WHERE shared_person = 1",
+        tag=shared_tag,
+    )
+    [cy] = await fetch_rows(
+        referral_app, "SELECT person_tag FROM report_referral WHERE shared_person = 0"
+    )
+    expected = (2 * shared_tag + cy["person_tag"]) % KEY_SPACE
+    role = "social-prescribing-link-worker"
+    queries = {
+        "whole months": ReportQuery(first_day=date(2026, 3, 1)),
+        "whole months, by role": ReportQuery(first_day=date(2026, 3, 1), group_by=("role",)),
+        "from mid-month": ReportQuery(first_day=date(2026, 3, 2), group_by=("role",)),
+        "filtered": ReportQuery(filters={"role": (role,)}),
+    }
+    async with referral_app.state.database.sessionmaker() as session:
+        for name, query in queries.items():
+            rows, total = await ReportRepository(session).referral_counts(query, people=True)
+            for counted in (*rows, total):
+                assert counted["people"] == 3, name
+                assert cell_key(counted[key_of("people")]) == expected, name

@@ -7,7 +7,7 @@ second scan. Its cell key is that sum modulo 256 (`signpost_schemas.disclosure.c
 
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, SQLColumnExpression, cast, func, literal
+from sqlalchemy import BigInteger, Integer, SQLColumnExpression, and_, cast, func, literal
 from sqlalchemy.dialects.postgresql import BIT
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -69,4 +69,34 @@ def distinct_key_sum(identifier: ColumnElement[Any], record_keys: ColumnElement[
     record once (identifier * 256 + key is distinct per record; below 2^39 a record)."""
     return func.coalesce(
         func.sum(func.distinct(cast(identifier, BigInteger) * KEY_SPACE + record_keys)), 0
+    )
+
+
+def distinct_person_key_sum(
+    dialect: str,
+    pseudonym: ColumnElement[Any],
+    tag: ColumnElement[Any],
+    where: ColumnElement[bool],
+) -> Any:
+    """The key sum of the distinct people among the rows where `where` holds, each person's
+    `tag` once, modulo 256 (a person's rows all carry the same pseudonym and tag).
+
+    DISTINCT over the tags would add a tag once for two people who share it. So each person
+    is told by their 64-bit pseudonym with its low byte replaced by the tag's: unique per person
+    (unless two pseudonyms share their other 56 bits), and the same modulo 256 as the tag.
+    PostgreSQL sums those exactly (as NUMERIC). SQLite sums integers in 64 bits, so there the
+    sum modulo 256 is put together from its 8 bits: 2^b times the number of distinct values with
+    bit b set."""
+    person = pseudonym.op("&")(_big(-KEY_SPACE)).op("|")(tag.op("&")(_big(KEY_SPACE - 1)))
+    if dialect == "postgresql":
+        summed = func.coalesce(func.sum(func.distinct(person)).filter(where), 0)
+        return cast(func.mod(summed, KEY_SPACE), BigInteger)
+    bits = KEY_SPACE.bit_length() - 1
+    return sum(
+        (
+            func.count(func.distinct(person)).filter(and_(where, person.op("&")(_big(1 << b)) != 0))
+            * (1 << b)
+            for b in range(bits)
+        ),
+        start=literal(0, BigInteger),
     )

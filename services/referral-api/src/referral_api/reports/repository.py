@@ -67,7 +67,7 @@ from referral_api.reports.models import (
 )
 from referral_api.reports.query import ReportQuery
 from referral_api.reports.tables import Row, key_of
-from signpost_platform.cell_keys import distinct_key_sum, key_sum
+from signpost_platform.cell_keys import distinct_key_sum, distinct_person_key_sum, key_sum
 from signpost_platform.db import AnySelect, Repository, dialect_of, table_of
 
 # What `ReportRepository.rows` runs: a SELECT, or a UNION ALL of them.
@@ -123,7 +123,7 @@ def single_people(table: Table) -> list[ColumnElement[Any]]:
     ]
 
 
-def _people(table: Table) -> list[ColumnElement[Any]]:
+def _people(table: Table, dialect: str) -> list[ColumnElement[Any]]:
     """Distinct people: those referred once (one row each) plus the distinct pseudonyms of
     those with other referrals; the key sum adds their person tags (each person once)."""
     shared = table.c.shared_person == 1
@@ -135,7 +135,7 @@ def _people(table: Table) -> list[ColumnElement[Any]]:
         ).label("people"),
         (
             func.coalesce(func.sum(table.c.person_tag).filter(table.c.shared_person == 0), 0)
-            + func.coalesce(func.sum(func.distinct(table.c.person_tag)).filter(shared), 0)
+            + distinct_person_key_sum(dialect, table.c.person_key, table.c.person_tag, shared)
         ).label(key_of("people")),
     ]
 
@@ -627,7 +627,7 @@ class ReportRepository(Repository):
             in_group = PREVIOUS_MONTH_COLUMNS.get(frozenset(query.group_by))
             if first_rows is None or in_group is None:
                 return await self.grouped_and_total(
-                    F, query, measures(_people(F) if people else [])
+                    F, query, measures(_people(F, dialect_of(self.session)) if people else [])
                 )
             by_previous = first_rows.people(F, in_group)
             if query.group_by:
@@ -646,7 +646,9 @@ class ReportRepository(Repository):
         people_total: list[ColumnElement[Any]] = []
         if people:
             people_total += (
-                _people(F) if first_rows is None else first_rows.people(F, PREVIOUS_MONTH)
+                _people(F, dialect_of(self.session))
+                if first_rows is None
+                else first_rows.people(F, PREVIOUS_MONTH)
             )
         totals = await self.rows(self.scope(F, query, ()).select(*measures(people_total)))
         if people:

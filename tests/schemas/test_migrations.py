@@ -692,3 +692,88 @@ async def test_each_support_fact_is_given_its_referral_s_status(backend, session
         )
         assert copied == [(1, 10, 4), (1, 11, 4), (2, 10, 2)]
         await _assert_facts_still_current(engine)
+
+
+async def test_service_use_facts_get_their_previous_months_and_rows_by_reason_group(
+    backend, session_tmp
+):
+    """The revision adding `report_service_use_reason` copies each service-use fact once per
+    reason group of its referral (from the reason facts' `group_first` rows, `use_first` on
+    its `referral_first` one) and sets the previous months per measure as the refresh does:
+    of any group and by role on the service-use facts, by reason group and by role and reason
+    group on the new rows; it leaves the facts current."""
+    async with _referral_at(backend, session_tmp, "use_by_reason", "c3d8f1a6e592") as (
+        url,
+        engine,
+    ):
+        at = datetime(2026, 10, 1, tzinfo=UTC)
+        september, october, november = 320, 321, 322
+        # (referral, month, role, person): referral 4 is a person's only one.
+        referrals = ((1, september, 1, 42), (2, october, 2, 42), (3, november, 1, 42))
+        referrals += ((4, october, 1, 7),)
+        # (referral, reason, reason group, group_first, referral_first)
+        reasons = ((1, 5, 1, 1, 1), (1, 6, 2, 1, 0), (1, 7, 1, 0, 0), (2, 5, 1, 1, 1))
+        reasons += ((3, 6, 2, 1, 1), (4, 5, 1, 1, 1))
+        uses = ((1, "gp"), (2, "gp"), (3, "gp"), (3, "ae"), (4, "gp"))
+        async with engine.begin() as connection:
+            for key, month, role, person in referrals:
+                dimensions = {
+                    "authored_on": date(2000 + month // 12, month % 12 + 1, 2),
+                    "month": month,
+                    "role": role,
+                    "person_key": person,
+                    "person_tag": person,
+                    "shared_person": int(person == 42),
+                }
+                for reason, group, group_first, first in (r[1:] for r in reasons if r[0] == key):
+                    await _insert_fact(
+                        connection,
+                        "report_reason",
+                        **dimensions,
+                        referral_key=key,
+                        reason=reason,
+                        reason_group=group,
+                        group_first=group_first,
+                        referral_first=first,
+                        has_support=0,
+                        need_met=0,
+                    )
+                for measure in (m for k, m in uses if k == key):
+                    await _insert_fact(
+                        connection,
+                        "report_service_use",
+                        **dimensions,
+                        referral_key=key,
+                        measure=measure,
+                        before=2,
+                        after=1,
+                    )
+            await _facts_vouched_for(connection, at)
+        await _upgrade_to_head(url)
+        use = await _selected(
+            engine,
+            "SELECT referral_key, measure, previous_month, previous_month_by_role "
+            "FROM report_service_use ORDER BY 1, 2",
+        )
+        assert use == [
+            (1, "gp", None, None),
+            (2, "gp", september, None),  # another role
+            (3, "ae", None, None),  # the person's first in this measure
+            (3, "gp", october, september),
+            (4, "gp", None, None),
+        ]
+        by_group = await _selected(
+            engine,
+            "SELECT referral_key, measure, reason, reason_group, use_first, previous_month, "
+            "previous_month_by_reason_group, previous_month_by_role_reason_group "
+            "FROM report_service_use_reason ORDER BY 1, 2, 3",
+        )
+        assert by_group == [
+            (1, "gp", 5, 1, 1, None, None, None),
+            (1, "gp", 6, 2, 0, None, None, None),
+            (2, "gp", 5, 1, 1, september, september, None),
+            (3, "ae", 6, 2, 1, None, None, None),
+            (3, "gp", 6, 2, 1, october, september, september),
+            (4, "gp", 5, 1, 1, None, None, None),
+        ]
+        await _assert_facts_still_current(engine)

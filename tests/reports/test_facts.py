@@ -605,3 +605,64 @@ async def test_a_sibling_deleted_after_a_batch_began_leaves_nothing_behind(
         referral_app.state.settings.disclosure_key,
     )
     assert refreshed == await rows()
+
+
+async def test_the_monthly_counts_follow_the_facts(load, referral_app):
+    """The refresh keeps the monthly counts (`MONTHLY_COUNTS`) as it replaces facts: always
+    the pair facts summed per month, role, level and pair, and the referral facts (referrals,
+    several reasons, several groups) per month and role; a count that falls to 0 is dropped."""
+    housing, homeless, isolation = "105531004", "32911000", "422650009"
+    d = Dataset()
+    d.referral(authored="2026-01-05", reasons=(housing, homeless, isolation))
+    b = d.referral(authored="2026-01-20", reasons=(housing, homeless, isolation))
+    c = d.referral(authored="2026-02-03", role="care-navigator", reasons=(housing, isolation))
+    await load(d)
+    assert await referral_app.state.report_facts.refresh() == 3
+    key = "month, role, level, first, second"
+    summed_sql = (
+        f"SELECT {key}, count(*) AS referrals, sum(record_key) AS referrals_cell_key "  # noqa: S608
+        f"FROM report_reason_pair GROUP BY {key} ORDER BY {key}"
+    )
+    kept_sql = (
+        f"SELECT {key}, referrals, referrals_cell_key "  # noqa: S608
+        f"FROM report_reason_pair_month ORDER BY {key}"
+    )
+    referrals_sql = (
+        "SELECT month, role, count(*) AS referrals, sum(record_key) AS referrals_cell_key, "
+        "sum(several_reasons) AS several, sum(several_reasons * record_key) AS several_cell_key, "
+        "sum(several_reason_groups) AS several_groups, "
+        "sum(several_reason_groups * record_key) AS several_groups_cell_key "
+        "FROM report_referral GROUP BY month, role ORDER BY month, role"
+    )
+    referral_months_sql = (
+        "SELECT month, role, referrals, referrals_cell_key, several, several_cell_key, "
+        "several_groups, several_groups_cell_key FROM report_referral_month ORDER BY month, role"
+    )
+    kept = await fetch_rows(referral_app, kept_sql)
+    assert kept == await fetch_rows(referral_app, summed_sql)
+    referral_months = await fetch_rows(referral_app, referral_months_sql)
+    assert referral_months == await fetch_rows(referral_app, referrals_sql)
+    counted = [(r["referrals"], r["several"], r["several_groups"]) for r in referral_months]
+    assert counted == [(2, 2, 2), (1, 1, 1)]
+    # January's link workers: three pairs of reasons and one of groups, each twice;
+    # February's navigators: one of each.
+    assert sorted(row["referrals"] for row in kept) == [1, 1, 2, 2, 2, 2]
+
+    await execute_sql(
+        referral_app,
+        "DELETE FROM referral_reason WHERE reason_code = :code AND referral_id IN (:b, :c)",
+        code=isolation,
+        b=b,
+        c=c,
+    )
+    assert await referral_app.state.report_facts.refresh() == 2
+    kept = await fetch_rows(referral_app, kept_sql)
+    assert kept == await fetch_rows(referral_app, summed_sql)
+    # Bob's reasons are both housing now: one pair of reasons, none of groups. February's are
+    # dropped at 0.
+    assert sorted(row["referrals"] for row in kept) == [1, 1, 1, 2]
+    referral_months = await fetch_rows(referral_app, referral_months_sql)
+    assert referral_months == await fetch_rows(referral_app, referrals_sql)
+    counted = [(r["referrals"], r["several"], r["several_groups"]) for r in referral_months]
+    assert counted == [(2, 2, 1), (1, 0, 0)]
+    assert {row["month"] for row in kept} == {month_of_day(date(2026, 1, 1))}

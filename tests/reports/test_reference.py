@@ -113,8 +113,11 @@ COMBINATIONS: dict[str, tuple[Combination, ...]] = {
         ({}, ("practice",), {}),
     ),
     "reasons": BY_REASON + tuple((f, g, {"level": "reason-group"}) for f, g, _ in BY_REASON[:5]),
+    # Unfiltered, or by role, over whole months and by role and month alone, reason pairs are
+    # summed from their monthly counts.
     "reason-pairs": tuple((f, g, {"limit": "100"}) for f, g, _ in BY_REASON)
-    + tuple((f, g, {"level": "reason-group", "limit": "100"}) for f, g, _ in BY_REASON[:5]),
+    + tuple((f, g, {"level": "reason-group", "limit": "100"}) for f, g, _ in BY_REASON[:5])
+    + ((NAVIGATORS, ("month",), {"level": "reason-group", "limit": "100"}),),
     "support": COMMON + tuple((f, g, {"level": "support-group"}) for f, g, _ in COMMON[:5]),
     "support-match": BY_REASON,
     "waiting-times": COMMON,

@@ -777,3 +777,58 @@ async def test_service_use_facts_get_their_previous_months_and_rows_by_reason_gr
             (4, "gp", 5, 1, 1, None, None, None),
         ]
         await _assert_facts_still_current(engine)
+
+
+async def test_reason_pairs_and_referrals_are_summed_per_month_and_role(backend, session_tmp):
+    """The revision adding the monthly counts sums the facts already derived: the pair facts
+    per month, role, level and pair, the referral facts (referrals, several reasons, several
+    groups) per month and role, each with its record keys; it leaves the facts current."""
+    async with _referral_at(backend, session_tmp, "pair_months", "e5b2d7c9f148") as (url, engine):
+        at = datetime(2026, 10, 1, tzinfo=UTC)
+        # (referral, month, role, level, first, second, record key)
+        pairs = ((1, 321, 1, 1, 5, 6, 10), (2, 321, 1, 1, 5, 6, 20), (2, 321, 1, 2, 1, 2, 20))
+        pairs += ((3, 322, 2, 1, 5, 6, 30),)
+        async with engine.begin() as connection:
+            for key, month, role, level, first, second, record_key in pairs:
+                await _insert_fact(
+                    connection,
+                    "report_reason_pair",
+                    referral_key=key,
+                    month=month,
+                    role=role,
+                    level=level,
+                    first=first,
+                    second=second,
+                    record_key=record_key,
+                )
+            # (referral, month, role, several reasons, several groups, record key)
+            for key, month, role, several, groups, record_key in (
+                (1, 321, 1, 1, 0, 10),
+                (2, 321, 1, 1, 1, 20),
+                (3, 322, 2, 0, 0, 30),
+            ):
+                await _insert_referral_fact(
+                    connection,
+                    key,
+                    month=month,
+                    role=role,
+                    several_reasons=several,
+                    several_reason_groups=groups,
+                    record_key=record_key,
+                )
+            await _facts_vouched_for(connection, at)
+        await _upgrade_to_head(url)
+        referrals = await _selected(engine, "SELECT * FROM report_referral_month ORDER BY 1, 2")
+        # (month, role, referrals and key, several and key, several groups and key)
+        assert referrals == [(321, 1, 2, 30, 2, 30, 1, 20), (322, 2, 1, 30, 0, 0, 0, 0)]
+        summed = await _selected(
+            engine,
+            "SELECT month, role, level, first, second, referrals, referrals_cell_key "
+            "FROM report_reason_pair_month ORDER BY 1, 2, 3",
+        )
+        assert summed == [
+            (321, 1, 1, 5, 6, 2, 30),
+            (321, 1, 2, 1, 2, 1, 20),
+            (322, 2, 1, 5, 6, 1, 30),
+        ]
+        await _assert_facts_still_current(engine)

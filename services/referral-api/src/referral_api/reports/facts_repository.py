@@ -9,6 +9,7 @@ data-quality days (`report_quality_day`) of the referrals, before and after, and
 """
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -108,7 +109,9 @@ from referral_api.reports.models import (
     ReportQualityMonth,
     ReportReason,
     ReportReasonPair,
+    ReportReasonPairMonth,
     ReportReferral,
+    ReportReferralMonth,
     ReportScore,
     ReportServiceUse,
     ReportServiceUseReason,
@@ -148,6 +151,38 @@ KEY = table_of(ReportKey)
 CODE = table_of(ReportCode)
 F = table_of(ReportReferral)
 REASON_FACTS = table_of(ReportReason)
+PAIR_FACTS = table_of(ReportReasonPair)
+
+
+@dataclass(frozen=True)
+class MonthlyCounts:
+    """Counts of a fact table kept per month and role (and `keys`) by the refresh: `counts`
+    names each count and the flag it sums (None: every row), each beside its key sum."""
+
+    table: Table
+    facts: Table
+    keys: tuple[str, ...]
+    counts: dict[str, ColumnElement[Any] | None]
+
+
+MONTHLY_COUNTS = (
+    MonthlyCounts(
+        table_of(ReportReferralMonth),
+        F,
+        ("month", "role"),
+        {
+            "referrals": None,
+            "several": F.c.several_reasons,
+            "several_groups": F.c.several_reason_groups,
+        },
+    ),
+    MonthlyCounts(
+        table_of(ReportReasonPairMonth),
+        PAIR_FACTS,
+        ("month", "role", "level", "first", "second"),
+        {"referrals": None},
+    ),
+)
 USE_FACTS = table_of(ReportServiceUse)
 USE_REASON_FACTS = table_of(ReportServiceUseReason)
 OTHER = R.alias("other_referral")
@@ -529,7 +564,10 @@ class FactRepository(Repository):
         """The facts of `ids` (all facts when None). Of the facts that do not depend on the
         referral's person (`REFERRAL_ONLY_TABLES`), and of the keys of deleted referrals, only
         those of `changed` (all when None): a deleted sibling keeps its key until its own queue
-        entry is refreshed, which finds and deletes the rest of its facts through that key."""
+        entry is refreshed, which finds and deletes the rest of its facts through that key.
+        First the facts of `ids` are taken off their months' counts (`MONTHLY_COUNTS`)."""
+        for kept in MONTHLY_COUNTS:
+            await self.sum_months(kept, ids, -1)
         for table in reversed(DERIVED_TABLES):
             chosen = changed if table in REFERRAL_ONLY_TABLES else ids
             statement = delete(table)
@@ -552,8 +590,9 @@ class FactRepository(Repository):
         """Every fact of the referrals of `ids` (their old facts deleted first, as
         `delete_facts` does): the referral facts, then those that copy them (reasons, reason
         pairs, support, scores, service use); and of `changed`, the facts that do not depend on
-        the person: the workers' activity and data quality. `mapping` gives the reason groups
-        each support group addresses."""
+        the person: the workers' activity and data quality; then the facts of `ids` are added to
+        their months' counts (`MONTHLY_COUNTS`). `mapping` gives the reason groups each support
+        group addresses."""
         await self.insert_referral_facts(ids, mapping, keys)
         await self.set_previous_months(ids)
         await self.insert_reason_facts(ids, mapping)
@@ -567,6 +606,8 @@ class FactRepository(Repository):
         await self.insert_activity_facts(changed)
         await self.insert_quality_facts(changed)
         await self.insert_unmapped_facts(changed)
+        for kept in MONTHLY_COUNTS:
+            await self.sum_months(kept, ids, 1)
 
     async def insert_referral_facts(
         self, ids: Ids, mapping: dict[str, tuple[str, ...]], keys: RecordKeys
@@ -925,6 +966,43 @@ class FactRepository(Repository):
             query = select(literal(PAIR_LEVELS[level]), pairs.c.first, pairs.c.second)
             names, joined = self._facts(pairs.c.referral_id, query, ["level", "first", "second"])
             await self.session.execute(insert(ReportReasonPair).from_select(names, joined))
+
+    async def sum_months(self, kept: MonthlyCounts, ids: Ids, sign: int) -> None:
+        """Add (`sign` 1, once derived) or take off (-1, before they are deleted) the facts of
+        the referrals of `ids` in their months' counts (`kept`), dropping the counts of a
+        month that has no rows left. With `ids` None, all of them: the counts are emptied (-1)
+        or summed from every fact (1)."""
+        summary, facts = kept.table, kept.facts
+        if ids is None and sign < 0:
+            await self.session.execute(delete(summary))
+            return
+        counts: list[ColumnElement[Any]] = []
+        for name, value in kept.counts.items():
+            total = func.count() if value is None else func.coalesce(func.sum(value), 0)
+            counts += [(total * sign).label(name), (key_sum(facts.c.record_key, value) * sign)]
+        names = [*kept.keys, *(n for name in kept.counts for n in (name, key_of(name)))]
+        summed = select(*(facts.c[key] for key in kept.keys), *counts).group_by(
+            *(facts.c[key] for key in kept.keys)
+        )
+        if ids is None:
+            await self.session.execute(insert(summary).from_select(names, summed))
+            return
+        batch = select(KEY.c.referral_key).where(self.among(KEY.c.referral_id, ids))
+        statement = conflict_insert(self.dialect, summary).from_select(
+            names, summed.where(facts.c.referral_key.in_(batch))
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=list(kept.keys),
+            set_={
+                name: summary.c[name] + statement.excluded[name]
+                for name in names
+                if name not in kept.keys
+            },
+        )
+        await self.session.execute(statement)
+        if sign < 0:
+            first = next(iter(kept.counts))  # every row's count: 0 when none is left
+            await self.session.execute(delete(summary).where(summary.c[first] == 0))
 
     async def insert_support_facts(self, ids: Ids) -> None:
         """One row per type of support; `group_first` on the lowest support code of each
@@ -1426,6 +1504,7 @@ class FactRepository(Repository):
                 "report_key",
                 "report_code",
                 *(t.__tablename__ for t in DERIVED_TABLES),
+                *(kept.table.name for kept in MONTHLY_COUNTS),
                 "report_quality_day",
                 "report_quality_month",
             ):

@@ -296,6 +296,41 @@ class ReportReasonPair(ReferralDimensions, Base):
     __table_args__ = (PrimaryKeyConstraint("referral_key", "level", "first", "second"),)
 
 
+class ReportReferralMonth(Base):
+    """The referral facts counted per month and role: referrals, those with several reasons and
+    those with reasons in several groups, with their record keys' sums (the `reason-pairs`
+    report's denominators). Kept by the refresh like `report_reason_pair_month`."""
+
+    __tablename__ = "report_referral_month"
+
+    month: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    role: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    referrals: Mapped[int] = mapped_column(Integer)
+    referrals_cell_key: Mapped[int] = mapped_column(BigInteger)
+    several: Mapped[int] = mapped_column(Integer)
+    several_cell_key: Mapped[int] = mapped_column(BigInteger)
+    several_groups: Mapped[int] = mapped_column(Integer)
+    several_groups_cell_key: Mapped[int] = mapped_column(BigInteger)
+
+
+class ReportReasonPairMonth(Base):
+    """The reason-pair facts summed per month and role: how many referrals carry each pair
+    (of reasons, `level` 1, or of reason groups, `level` 2) and their record keys' sum. Kept
+    by the refresh as it replaces pair facts (their counts taken off, the new ones added), so
+    the `reason-pairs` report over whole months, grouped and filtered by role and month alone,
+    reads this rather than every pair."""
+
+    __tablename__ = "report_reason_pair_month"
+
+    month: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    role: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    first: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    second: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    referrals: Mapped[int] = mapped_column(Integer)
+    referrals_cell_key: Mapped[int] = mapped_column(BigInteger)
+
+
 class ReportSupport(ReferralDimensions, Base):
     """One type of support offered to a referral: how many times, how many as onward
     referrals. `group_first` is 1 on one row per (referral, support group), so group counts

@@ -10,8 +10,8 @@ control is applied by the service.
 """
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -61,7 +61,9 @@ from referral_api.reports.models import (
     ReportCode,
     ReportReason,
     ReportReasonPair,
+    ReportReasonPairMonth,
     ReportReferral,
+    ReportReferralMonth,
     ReportScore,
     ReportSupport,
 )
@@ -76,6 +78,10 @@ RowsStatement = AnySelect | CompoundSelect[*tuple[Any, ...]]
 F = table_of(ReportReferral)
 REASONS = table_of(ReportReason)
 PAIRS = table_of(ReportReasonPair)
+PAIR_MONTHS = table_of(ReportReasonPairMonth)
+REFERRAL_MONTHS = table_of(ReportReferralMonth)
+# What the monthly counts kept by the refresh are kept by (`facts_repository.MONTHLY_COUNTS`).
+MONTHLY_DIMENSIONS = frozenset(("month", "role"))
 SUPPORT = table_of(ReportSupport)
 SCORES = table_of(ReportScore)
 LIST = table_of(ListSize)
@@ -320,6 +326,26 @@ def once_totals(rows: list[Row], by: str | None = None) -> dict[Any, Row]:
             counted_once = name.removeprefix(ONCE)
             total[counted_once] = total.get(counted_once, 0) + int(row.pop(name) or 0)
     return totals
+
+
+def _monthly(query: ReportQuery) -> bool:
+    """Whether the monthly counts kept by the refresh answer `query`: over a run of whole
+    months (or open at either end), grouped and filtered by `MONTHLY_DIMENSIONS` alone."""
+    starts, ends = query.first_day, query.last_day
+    return (
+        (starts is None or starts.day == 1)
+        and (ends is None or (ends + timedelta(days=1)).day == 1)
+        and set(query.group_by) | set(query.filters) <= MONTHLY_DIMENSIONS
+    )
+
+
+def _monthly_sums(table: Table, *names: str) -> list[ColumnElement[Any]]:
+    """The counts `names` (and their key sums) of monthly counts, summed."""
+    return [
+        cast(func.coalesce(func.sum(table.c[column]), 0), BigInteger).label(column)
+        for name in names
+        for column in (name, key_of(name))
+    ]
 
 
 def _once_total(rows: list[Row], names: Sequence[str]) -> Row:
@@ -614,6 +640,8 @@ class ReportRepository(Repository):
         COUNT(DISTINCT) there would walk the reason index in group order); the total on the
         referral facts."""
         await self.load_codes()
+        if not people and _monthly(query):
+            return await self._monthly_referral_counts(query, several)
         first_rows = first_rows_of(query) if people else None
 
         def measures(people_measures: Sequence[ColumnElement[Any]]) -> list[ColumnElement[Any]]:
@@ -654,6 +682,30 @@ class ReportRepository(Repository):
         if people:
             await self.add_shared_people(rows, scope)
         return rows, totals[0]
+
+    async def _monthly_referral_counts(
+        self, query: ReportQuery, several: bool
+    ) -> tuple[list[Row], Row]:
+        """`referral_counts` without people, from the referrals' monthly counts."""
+        names = ["referrals", *(["several", "several_groups"] if several else [])]
+        scope = self._monthly_scope(REFERRAL_MONTHS, query)
+        rows = await self.rows(scope.select(*_monthly_sums(REFERRAL_MONTHS, *names)))
+        if not query.group_by:
+            return rows, rows[0]
+        whole = self._monthly_scope(REFERRAL_MONTHS, query, ())
+        totals = await self.rows(whole.select(*_monthly_sums(REFERRAL_MONTHS, *names)))
+        return rows, totals[0]
+
+    def _monthly_scope(
+        self, table: Table, query: ReportQuery, group_by: Sequence[str] | None = None
+    ) -> "Scope":
+        """The rows of monthly counts `table` (`_monthly`) in `query`'s months and filters."""
+        scope = self.scope(table, replace(query, first_day=None, last_day=None), group_by)
+        if query.first_day is not None:
+            scope.where.append(table.c.month >= month_of_day(query.first_day))
+        if query.last_day is not None:
+            scope.where.append(table.c.month <= month_of_day(query.last_day))
+        return scope
 
     async def _people_by_reason_group(
         self, scope: Scope, first_rows: FirstRows
@@ -758,15 +810,22 @@ class ReportRepository(Repository):
         return rows, list(groups.values()), total
 
     async def reason_pairs(self, query: ReportQuery, level: str) -> list[Row]:
-        """Referrals per group carrying both reasons (or reason groups) of each pair."""
+        """Referrals per group carrying both reasons (or reason groups) of each pair: from the
+        monthly counts kept by the refresh when the query allows (`_in_whole_months`), else
+        from the pair facts."""
         await self.load_codes()
-        scope = self.scope(PAIRS, query)
-        scope.where.append(PAIRS.c.level == PAIR_LEVELS[level])
+        if _monthly(query):
+            scope = self._monthly_scope(PAIR_MONTHS, query)
+            counts = _monthly_sums(PAIR_MONTHS, "referrals")
+            table = PAIR_MONTHS
+        else:
+            scope = self.scope(PAIRS, query)
+            counts = list(counted("referrals", PAIRS))
+            table = PAIRS
+        scope.where.append(table.c.level == PAIR_LEVELS[level])
         statement = scope.select(
-            PAIRS.c.first.label("first"),
-            PAIRS.c.second.label("second"),
-            *counted("referrals", PAIRS),
-        ).group_by(PAIRS.c.first, PAIRS.c.second)
+            table.c.first.label("first"), table.c.second.label("second"), *counts
+        ).group_by(table.c.first, table.c.second)
         return await self.rows(statement, {"first": level, "second": level})
 
     # Support ----------------------------------------------------------------------------------

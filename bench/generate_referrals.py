@@ -1172,7 +1172,7 @@ async def build_facts(url: str) -> None:
         await connection.execute(
             f"VACUUM ANALYZE {', '.join(ORDER)}, report_referral, report_reason, "
             "report_reason_pair, report_support, report_score, report_service_use, "
-            "report_service_use_reason, "
+            "report_service_use_reason, report_referral_month, report_reason_pair_month, "
             "report_activity, report_quality, report_quality_day, report_quality_month, "
             "report_unmapped, "
             "report_person, report_key, report_code, report_change, list_size, lsoa_imd"

@@ -325,22 +325,35 @@ async def test_people_carry_each_persons_tag_once_however_they_are_counted(load,
     definition, so the same people are published alike in every breakdown."""
     d = Dataset()
     for person in ("ann", "bob"):
-        d.referral(authored="2026-03-02", person=person)
-        d.referral(authored="2026-03-20", person=person)
+        first = d.referral(authored="2026-03-02", person=person)
+        # Another role three days later: a parallel referral (the re-referrals report).
+        later = d.referral(authored="2026-03-05", person=person, role="care-navigator")
+        d.link(first, later, "concurrent-other-role")
     d.referral(authored="2026-03-21", person="cy")
     await load(d)
     assert await referral_app.state.report_facts.refresh() == 5
     shared_tag = 1_000  # Ann's and Bob's: 1,000 twice is 208 modulo 256, once 232
-    await execute_sql(
+    pseudonyms = await fetch_rows(
         referral_app,
-        "UPDATE report_referral SET person_tag = :tag WHERE shared_person = 1",
-        tag=shared_tag,
+        "SELECT DISTINCT person_key FROM report_referral WHERE shared_person = 1",
     )
+    # Negative pseudonyms too, the lowest of all included.
+    for (old,), new in zip(
+        (tuple(row.values()) for row in pseudonyms), (-(2**63), -12_345), strict=True
+    ):
+        await execute_sql(
+            referral_app,
+            "UPDATE report_referral SET person_tag = :tag, person_key = :new "
+            "WHERE person_key = :old",
+            tag=shared_tag,
+            new=new,
+            old=old,
+        )
     [cy] = await fetch_rows(
         referral_app, "SELECT person_tag FROM report_referral WHERE shared_person = 0"
     )
     expected = (2 * shared_tag + cy["person_tag"]) % KEY_SPACE
-    role = "social-prescribing-link-worker"
+    role = "care-navigator"
     queries = {
         "whole months": ReportQuery(first_day=date(2026, 3, 1)),
         "whole months, by role": ReportQuery(first_day=date(2026, 3, 1), group_by=("role",)),
@@ -351,5 +364,14 @@ async def test_people_carry_each_persons_tag_once_however_they_are_counted(load,
         for name, query in queries.items():
             rows, total = await ReportRepository(session).referral_counts(query, people=True)
             for counted in (*rows, total):
-                assert counted["people"] == 3, name
-                assert cell_key(counted[key_of("people")]) == expected, name
+                # Navigators: Ann and Bob; everyone else (and in all): Cy too.
+                navigators = counted.get("role") == role or name == "filtered"
+                people, key = (2, 2 * shared_tag % KEY_SPACE) if navigators else (3, expected)
+                assert (counted["people"], cell_key(counted[key_of("people")])) == (
+                    people,
+                    key,
+                ), name
+        # People with a parallel referral (the re-referrals report): Ann and Bob.
+        _, total = await ReportRepository(session).linkage(ReportQuery(group_by=("role",)))
+        assert total["people_in_parallel"] == 2
+        assert cell_key(total[key_of("people_in_parallel")]) == 2 * shared_tag % KEY_SPACE

@@ -665,4 +665,21 @@ async def test_the_monthly_counts_follow_the_facts(load, referral_app):
     assert referral_months == await fetch_rows(referral_app, referrals_sql)
     counted = [(r["referrals"], r["several"], r["several_groups"]) for r in referral_months]
     assert counted == [(2, 2, 1), (1, 0, 0)]
+
+    # A referral deleted: its counts go with its facts. Then a rebuild sums the same.
+    await execute_sql(referral_app, "DELETE FROM referral WHERE id = :id", id=c)
+    assert await referral_app.state.report_facts.refresh() == 1
+    after_delete = [await fetch_rows(referral_app, sql) for sql in (kept_sql, referral_months_sql)]
+    assert after_delete == [
+        await fetch_rows(referral_app, sql) for sql in (summed_sql, referrals_sql)
+    ]
+    assert [r["referrals"] for r in after_delete[1]] == [2]  # February's row is gone
+    await facts.rebuild(
+        referral_app.state.database.sessionmaker,
+        referral_app.state.settings.pseudonym_key,
+        referral_app.state.settings.disclosure_key,
+    )
+    assert [
+        await fetch_rows(referral_app, sql) for sql in (kept_sql, referral_months_sql)
+    ] == after_delete
     assert {row["month"] for row in kept} == {month_of_day(date(2026, 1, 1))}

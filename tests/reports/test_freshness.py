@@ -196,6 +196,27 @@ async def test_the_worker_leaves_the_queue_to_a_newer_release_after_its_migratio
         await asyncio.wait_for(refreshed(), timeout=60)
 
 
+async def test_each_batch_of_a_refresh_stops_at_a_revision_its_release_does_not_know(
+    load, referral_app
+):
+    """A pass that began before a newer release's migration must not go on deriving facts
+    after it: each batch checks the revision under the refresh lock (which such a migration
+    takes), and a release that does not know it takes nothing off the queue."""
+    from referral_api.reports import facts
+
+    d = Dataset()
+    d.referral(details=Person())
+    await load(d)
+    settings = referral_app.state.settings
+    keys = (settings.pseudonym_key, settings.disclosure_key)
+    database = referral_app.state.database
+    assert await facts.refresh(database, *keys, {"an-older-one"}) == 0
+    assert await count_rows(referral_app, "report_change") > 0
+    assert await count_rows(referral_app, "report_referral") == 0
+    assert await facts.refresh(database, *keys, referral_app.state.known_revisions) == 1
+    assert await count_rows(referral_app, "report_change") == 0
+
+
 async def test_the_refresh_command_and_the_facts_it_leaves(load, referral_app, referral_database):
     """The one-shot refresh (`python -m referral_api.reports.facts refresh`) drains the queue."""
     from referral_api.reports import facts

@@ -182,3 +182,33 @@ async def test_reason_group_pairs_leave_out_pairs_within_one_group(load, report)
         "Referrals with reasons in more than one group",
         2,
     )
+
+
+async def test_reason_pairs_over_part_of_a_month_count_only_its_days(load, report):
+    """Over whole months, grouped and filtered by month and role alone, reason pairs are summed
+    from the monthly counts the refresh keeps; any other period or query counts the pair facts
+    themselves, so part of a month counts only its days."""
+    d = Dataset()
+    for day, role in (("01", None), ("14", None), ("15", "care-navigator"), ("30", None)):
+        roles = {"role": role} if role else {}
+        d.referral(authored=f"2026-03-{day}", reasons=(HOUSING, FINANCE), **roles)
+    await load(d)
+
+    def counted(body):
+        rows = {(r.get("role"), r.get("month")): r["referrals"] for r in body["rows"]}
+        return rows, body["totals"][0]["referrals_in_group"]
+
+    link_worker = "social-prescribing-link-worker"
+    whole = {"from": "2026-03-01", "to": "2026-03-31"}
+    assert counted(await report("reason-pairs", True, **whole)) == ({(None, None): 4}, 4)
+    by_role = await report("reason-pairs", True, group_by="role", **whole)
+    assert counted(by_role) == ({(link_worker, None): 3, ("care-navigator", None): 1}, 4)
+    for period, expected in (
+        ({"from": "2026-03-15", "to": "2026-03-31"}, 2),
+        ({"from": "2026-03-01", "to": "2026-03-14"}, 2),
+        ({"from": "2026-03-02", "to": "2026-03-30"}, 3),
+    ):
+        body = await report("reason-pairs", True, **period)
+        assert counted(body) == ({(None, None): expected}, expected), period
+    by_month = await report("reason-pairs", True, group_by="month", role=link_worker, **whole)
+    assert counted(by_month) == ({(None, "2026-03"): 3}, 3)

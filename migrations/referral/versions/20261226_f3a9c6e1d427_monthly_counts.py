@@ -44,7 +44,19 @@ COUNTS = {
 }
 
 
+# The facts refresh's lock (`reports.facts_repository.REFRESH_LOCK`): a refresh batch of the
+# previous release still running is waited for, and none starts before this revision commits;
+# after that, batches see a revision their release does not know and stop (`reports.refresher`).
+REFRESH_LOCK = 7_244_019_311
+
+
+def _wait_for_refreshes() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(f"SELECT pg_advisory_xact_lock({REFRESH_LOCK})")
+
+
 def upgrade() -> None:
+    _wait_for_refreshes()
     for table, (facts, key, counts) in COUNTS.items():
         op.create_table(
             table,

@@ -79,18 +79,20 @@ def distinct_person_key_sum(
     where: ColumnElement[bool],
 ) -> Any:
     """The key sum of the distinct people among the rows where `where` holds, each person's
-    `tag` once, modulo 256 (a person's rows all carry the same pseudonym and tag).
+    `tag` once (a person's rows all carry the same pseudonym and tag): its value modulo 256 is
+    their cell key.
 
     DISTINCT over the tags would add a tag once for two people who share it. So each person
-    is told by their 64-bit pseudonym with its low byte replaced by the tag's: unique per person
-    (unless two pseudonyms share their other 56 bits), and the same modulo 256 as the tag.
-    PostgreSQL sums those exactly (as NUMERIC). SQLite sums integers in 64 bits, so there the
-    sum modulo 256 is put together from its 8 bits: 2^b times the number of distinct values with
-    bit b set."""
+    is told by their 64-bit pseudonym with its low byte replaced by the tag's: the same modulo
+    256 as the tag, and unique per person unless two pseudonyms share their other 56 bits and
+    their tags their low byte (about 3 in 100 million that any two of a million people do).
+    PostgreSQL sums those exactly, as NUMERIC, in the form `COALESCE(SUM(DISTINCT x) FILTER
+    (WHERE c), 0)` that a report may count over only the rows `c` keeps. SQLite sums integers in
+    64 bits, so there the sum modulo 256 is put together from its 8 bits: 2^b times the number
+    of distinct values with bit b set."""
     person = pseudonym.op("&")(_big(-KEY_SPACE)).op("|")(tag.op("&")(_big(KEY_SPACE - 1)))
     if dialect == "postgresql":
-        summed = func.coalesce(func.sum(func.distinct(person)).filter(where), 0)
-        return cast(func.mod(summed, KEY_SPACE), BigInteger)
+        return func.coalesce(func.sum(func.distinct(person)).filter(where), 0)
     bits = KEY_SPACE.bit_length() - 1
     return sum(
         (

@@ -136,13 +136,23 @@ def _keyed(rows: list[tuple[str, int, str]], key: SecretStr) -> list[dict[str, o
     ]
 
 
-async def refresh(database: Database, key: SecretStr, disclosure_key: SecretStr) -> int:
+async def refresh(
+    database: Database,
+    key: SecretStr,
+    disclosure_key: SecretStr,
+    known_revisions: set[str] | None = None,
+) -> int:
     """Bring the facts of every queued referral up to date; returns how many were rebuilt.
 
     Run by the refresh worker (`reports.refresher`), the `refresh` command and tools; never by a
     report request. When it drained anything, `report_state.refreshed_at` becomes the moment its
     last pass (the one that found the queue empty) began: every change committed before that
-    is in the facts."""
+    is in the facts.
+
+    With `known_revisions` (the worker's: its release's migrations), each batch first checks
+    the database is at one of them, under the refresh lock, and otherwise stops: a newer
+    release's migration that adds facts (taking the same lock) has run since the pass began,
+    and this release would take referrals off the queue without deriving them."""
     disclosure = RecordKeys.of(disclosure_key.get_secret_value())
     async with database.read_sessionmaker() as session:
         # The usual case, answered without a lock or a write: nothing queued, the key unchanged
@@ -159,6 +169,10 @@ async def refresh(database: Database, key: SecretStr, disclosure_key: SecretStr)
             repository = FactRepository(session)
             await repository.give_way()
             await repository.lock()
+            if known_revisions is not None and not await repository.revisions() <= (
+                known_revisions
+            ):
+                return rebuilt  # the newer release's workers go on from here
             await _check_key(repository, key, disclosure)
             pending = await repository.pending(BATCH)
             if not pending:

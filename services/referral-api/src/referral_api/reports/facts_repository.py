@@ -341,6 +341,11 @@ class FactRepository(Repository):
             setting = "work_mem = '128MB'" if bulk else f"random_page_cost = {RANDOM_PAGE_COST}"
             await self.session.execute(text(f"SET LOCAL {setting}"))
 
+    async def revisions(self) -> set[str]:
+        """The database's migration revisions."""
+        result = await self.session.execute(text("SELECT version_num FROM alembic_version"))
+        return {row[0] for row in result}
+
     async def pending(self, limit: int) -> list[tuple[int, str]]:
         """The oldest queued changes: (sequence, referral id)."""
         result = await self.session.execute(

@@ -148,8 +148,8 @@ MEASURES: tuple[MeasureSpec, ...] = (
         "person_tag",
         "tag",
         "The person's tag for disclosure control: a keyed hash of the pseudonym, or of the "
-        "referral when the person has none (a person of one referral); people counts sum the "
-        "distinct tags for a key",
+        "referral when the person has none (a person of one referral); a count of people sums "
+        "each person's tag once for its key",
         lambda s: case(
             (
                 s.pseudonym.c.person_key.is_(None),

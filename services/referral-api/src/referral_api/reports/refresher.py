@@ -10,7 +10,8 @@ SQLite). Tests and tools call `refresh` to bring the facts up to date at a known
 A worker whose release does not know the database's migration revision leaves the queue alone:
 during a rolling deploy the new release's migration may add facts this release does not derive
 (`report_quality_month`, say), and a refresh by this release would take referrals off the queue
-without them. The new release's workers derive them.
+without them. The new release's workers derive them. It checks before each pass, and each batch
+of a pass checks again under the refresh lock, which such a migration takes too.
 """
 
 import asyncio
@@ -60,7 +61,10 @@ class FactsRefresher:
     async def refresh(self) -> int:
         """Bring the facts up to date now; returns how many referrals' facts were derived."""
         return await facts.refresh(
-            self.database, self.settings.pseudonym_key, self.settings.disclosure_key
+            self.database,
+            self.settings.pseudonym_key,
+            self.settings.disclosure_key,
+            self.known_revisions,
         )
 
     async def next_pass(self) -> None:

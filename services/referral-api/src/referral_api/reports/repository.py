@@ -630,9 +630,11 @@ class ReportRepository(Repository):
     ) -> tuple[list[Row], Row]:
         """Referrals (and people, by pseudonym) per group and in total.
 
-        Without filters, over whole months (`first_rows_of`), and grouped by nothing or by a
-        breakdown with a previous-month column (month, role, PCN and role, practice, reason
-        group), people are plain counts of each person's first row in the range and group.
+        Without people, over whole months by month and role alone (`_monthly`), from the
+        referrals' monthly counts kept by the refresh. Without filters, over whole months
+        (`first_rows_of`), and grouped by nothing or by a breakdown with a previous-month
+        column (month, role, PCN and role, practice, reason group), people are plain counts of
+        each person's first row in the range and group.
         Otherwise people are the referrals of people referred once (`shared_person` 0, one row
         each) plus the distinct pseudonyms of the others, so the distinct count sees about a
         sixth of the rows. Grouped by reason, the groups are counted on the reason facts (which
@@ -698,7 +700,7 @@ class ReportRepository(Repository):
 
     def _monthly_scope(
         self, table: Table, query: ReportQuery, group_by: Sequence[str] | None = None
-    ) -> "Scope":
+    ) -> Scope:
         """The rows of monthly counts `table` (`_monthly`) in `query`'s months and filters."""
         scope = self.scope(table, replace(query, first_day=None, last_day=None), group_by)
         if query.first_day is not None:
@@ -811,7 +813,7 @@ class ReportRepository(Repository):
 
     async def reason_pairs(self, query: ReportQuery, level: str) -> list[Row]:
         """Referrals per group carrying both reasons (or reason groups) of each pair: from the
-        monthly counts kept by the refresh when the query allows (`_in_whole_months`), else
+        monthly counts kept by the refresh when the query allows (`_monthly`), else
         from the pair facts."""
         await self.load_codes()
         if _monthly(query):
@@ -1149,8 +1151,8 @@ class ReportRepository(Repository):
                 func.count(func.distinct(F.c.person_key))
                 .filter(F.c.parallel == 1)
                 .label("people_in_parallel"),
-                func.coalesce(
-                    func.sum(func.distinct(F.c.person_tag)).filter(F.c.parallel == 1), 0
+                distinct_person_key_sum(
+                    dialect_of(self.session), F.c.person_key, F.c.person_tag, F.c.parallel == 1
                 ).label(key_of("people_in_parallel")),
             ],
         )

@@ -8,7 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, MetaData, make_url, text
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.pool import NullPool
 
 
@@ -38,8 +38,14 @@ def known_revisions(alembic_ini: Path, service: str) -> set[str]:
 
 async def current_revisions(engine: AsyncEngine) -> set[str]:
     async with engine.connect() as connection:
-        rows = await connection.execute(text("SELECT version_num FROM alembic_version"))
-        return {row[0] for row in rows}
+        return await revisions_seen_by(connection)
+
+
+async def revisions_seen_by(bind: AsyncConnection | AsyncSession) -> set[str]:
+    """The database's revisions as `bind` sees them (within its transaction, under any lock
+    it holds)."""
+    rows = await bind.execute(text("SELECT version_num FROM alembic_version"))
+    return {row[0] for row in rows}
 
 
 def ensure_sqlite_folder(database_url: str) -> None:

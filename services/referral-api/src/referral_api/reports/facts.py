@@ -53,6 +53,7 @@ from referral_api.reports.expressions import month_of_day
 from referral_api.reports.facts_repository import FactRepository
 from signpost_platform.db import Database, is_sqlite
 from signpost_platform.errors import Issue, SignpostError
+from signpost_platform.migrations import revisions_seen_by
 from signpost_schemas.disclosure import RecordKeys
 
 BATCH = 2_000
@@ -169,7 +170,7 @@ async def refresh(
             repository = FactRepository(session)
             await repository.give_way()
             await repository.lock()
-            if known_revisions is not None and not await repository.revisions() <= (
+            if known_revisions is not None and not await revisions_seen_by(session) <= (
                 known_revisions
             ):
                 return rebuilt  # the newer release's workers go on from here

@@ -152,37 +152,6 @@ CODE = table_of(ReportCode)
 F = table_of(ReportReferral)
 REASON_FACTS = table_of(ReportReason)
 PAIR_FACTS = table_of(ReportReasonPair)
-
-
-@dataclass(frozen=True)
-class MonthlyCounts:
-    """Counts of a fact table kept per month and role (and `keys`) by the refresh: `counts`
-    names each count and the flag it sums (None: every row), each beside its key sum."""
-
-    table: Table
-    facts: Table
-    keys: tuple[str, ...]
-    counts: dict[str, ColumnElement[Any] | None]
-
-
-MONTHLY_COUNTS = (
-    MonthlyCounts(
-        table_of(ReportReferralMonth),
-        F,
-        ("month", "role"),
-        {
-            "referrals": None,
-            "several": F.c.several_reasons,
-            "several_groups": F.c.several_reason_groups,
-        },
-    ),
-    MonthlyCounts(
-        table_of(ReportReasonPairMonth),
-        PAIR_FACTS,
-        ("month", "role", "level", "first", "second"),
-        {"referrals": None},
-    ),
-)
 USE_FACTS = table_of(ReportServiceUse)
 USE_REASON_FACTS = table_of(ReportServiceUseReason)
 OTHER = R.alias("other_referral")
@@ -200,6 +169,40 @@ SOURCES = {
     "support_offered": S,
     "lsoa_imd": IMD,
 }
+
+
+@dataclass(frozen=True)
+class MonthlyCounts:
+    """Counts of a fact table kept per month and role (and `keys`) by the refresh: `counts`
+    names each count and the flag it sums (None: every row), each beside its key sum."""
+
+    table: Table
+    facts: Table
+    keys: tuple[str, ...]
+    counts: dict[str, ColumnElement[Any] | None]
+
+
+# The dimensions every monthly count is kept by (reports over whole months grouped and
+# filtered by these alone read them: `reports.repository`).
+MONTHLY_DIMENSIONS = ("month", "role")
+MONTHLY_COUNTS = (
+    MonthlyCounts(
+        table_of(ReportReferralMonth),
+        F,
+        MONTHLY_DIMENSIONS,
+        {
+            "referrals": None,
+            "several": F.c.several_reasons,
+            "several_groups": F.c.several_reason_groups,
+        },
+    ),
+    MonthlyCounts(
+        table_of(ReportReasonPairMonth),
+        PAIR_FACTS,
+        (*MONTHLY_DIMENSIONS, "level", "first", "second"),
+        {"referrals": None},
+    ),
+)
 
 
 def source_value(spec: DimensionSpec) -> ColumnElement[Any]:
@@ -340,11 +343,6 @@ class FactRepository(Repository):
             await self.session.execute(select(func.pg_advisory_xact_lock(REFRESH_LOCK)))
             setting = "work_mem = '128MB'" if bulk else f"random_page_cost = {RANDOM_PAGE_COST}"
             await self.session.execute(text(f"SET LOCAL {setting}"))
-
-    async def revisions(self) -> set[str]:
-        """The database's migration revisions."""
-        result = await self.session.execute(text("SELECT version_num FROM alembic_version"))
-        return {row[0] for row in result}
 
     async def pending(self, limit: int) -> list[tuple[int, str]]:
         """The oldest queued changes: (sequence, referral id)."""

@@ -49,7 +49,7 @@ from referral_api.geography.models import LookupLoad
 from referral_api.reports import wellbeing
 from referral_api.reports.dimensions import catalogue, column_name, fans_out
 from referral_api.reports.expressions import flag, month_label, month_of_day
-from referral_api.reports.facts_repository import PAIR_LEVELS
+from referral_api.reports.facts_repository import MONTHLY_DIMENSIONS, PAIR_LEVELS
 from referral_api.reports.measures import CONTACT_OUTCOME_COLUMNS
 from referral_api.reports.models import (
     CODED_COLUMNS,
@@ -80,8 +80,6 @@ REASONS = table_of(ReportReason)
 PAIRS = table_of(ReportReasonPair)
 PAIR_MONTHS = table_of(ReportReasonPairMonth)
 REFERRAL_MONTHS = table_of(ReportReferralMonth)
-# What the monthly counts kept by the refresh are kept by (`facts_repository.MONTHLY_COUNTS`).
-MONTHLY_DIMENSIONS = frozenset(("month", "role"))
 SUPPORT = table_of(ReportSupport)
 SCORES = table_of(ReportScore)
 LIST = table_of(ListSize)
@@ -335,7 +333,7 @@ def _monthly(query: ReportQuery) -> bool:
     return (
         (starts is None or starts.day == 1)
         and (ends is None or (ends + timedelta(days=1)).day == 1)
-        and set(query.group_by) | set(query.filters) <= MONTHLY_DIMENSIONS
+        and set(query.group_by) | set(query.filters) <= set(MONTHLY_DIMENSIONS)
     )
 
 

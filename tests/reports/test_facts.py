@@ -17,8 +17,9 @@ from referral_api.geography.load import replace_postcodes, sample_rows
 from referral_api.reports import facts, matching
 from referral_api.reports.dimensions import SPECS
 from referral_api.reports.expressions import month_of_day
-from referral_api.reports.facts_repository import FactRepository
+from referral_api.reports.facts_repository import REFERRAL_MONTHS, FactRepository
 from referral_api.reports.measures import MEASURES
+from referral_api.reports.repository import counted
 from signpost_schemas.disclosure import RecordKeys
 from tests.reports.conftest import UNSUPPRESSED
 from tests.support.clients import bearer
@@ -610,12 +611,21 @@ async def test_a_sibling_deleted_after_a_batch_began_leaves_nothing_behind(
 async def test_the_monthly_counts_follow_the_facts(load, referral_app):
     """The refresh keeps the monthly counts (`MONTHLY_COUNTS`) as it replaces facts: always
     the pair facts summed per month, role, level and pair, and the referral facts (referrals,
-    several reasons, several groups) per month and role; a count that falls to 0 is dropped."""
+    several reasons and groups, the completeness and attendance counts) per month, role,
+    source system and status; a count that falls to 0 is dropped."""
     housing, homeless, isolation = "105531004", "32911000", "422650009"
     d = Dataset()
-    d.referral(authored="2026-01-05", reasons=(housing, homeless, isolation))
+    a = d.referral(authored="2026-01-05", reasons=(housing, homeless, isolation), status="closed")
+    d.contacts(a, "attended", "dna")
     b = d.referral(authored="2026-01-20", reasons=(housing, homeless, isolation))
-    c = d.referral(authored="2026-02-03", role="care-navigator", reasons=(housing, isolation))
+    c = d.referral(
+        authored="2026-02-03",
+        role="care-navigator",
+        reasons=(housing, isolation),
+        source_system="rio",
+        status="accepted",
+    )
+    d.contacts(c, "attended")
     await load(d)
     assert await referral_app.state.report_facts.refresh() == 3
     key = "month, role, level, first, second"
@@ -627,23 +637,32 @@ async def test_the_monthly_counts_follow_the_facts(load, referral_app):
         f"SELECT {key}, referrals, referrals_cell_key "  # noqa: S608
         f"FROM report_reason_pair_month ORDER BY {key}"
     )
-    referrals_sql = (
-        "SELECT month, role, count(*) AS referrals, sum(record_key) AS referrals_cell_key, "
-        "sum(several_reasons) AS several, sum(several_reasons * record_key) AS several_cell_key, "
-        "sum(several_reason_groups) AS several_groups, "
-        "sum(several_reason_groups * record_key) AS several_groups_cell_key "
-        "FROM report_referral GROUP BY month, role ORDER BY month, role"
-    )
-    referral_months_sql = (
-        "SELECT month, role, referrals, referrals_cell_key, several, several_cell_key, "
-        "several_groups, several_groups_cell_key FROM report_referral_month ORDER BY month, role"
-    )
+    months = REFERRAL_MONTHS.keys
+    referrals_sql = select(
+        *(REFERRAL_MONTHS.facts.c[name] for name in months),
+        *(
+            column
+            for name, value in REFERRAL_MONTHS.counts.items()
+            for column in counted(name, REFERRAL_MONTHS.facts, value)
+        ),
+    ).group_by(*(REFERRAL_MONTHS.facts.c[name] for name in months))
+    referral_months_sql = select(REFERRAL_MONTHS.table)
+
+    async def referral_months():
+        kept_rows = await fetch_rows(referral_app, referral_months_sql)
+        ordered = sorted(kept_rows, key=lambda row: [row[name] for name in months])
+        summed = await fetch_rows(referral_app, referrals_sql)
+        assert ordered == sorted(summed, key=lambda row: [row[name] for name in months])
+        return ordered
+
+    counts = ("referrals", "several", "several_groups", "contacts", "dna", "has_closure_reason")
+    assert [tuple(r[n] for n in counts) for r in await referral_months()] == [
+        (1, 1, 1, 2, 1, 0),  # January's closed referral (no closure reason recorded)
+        (1, 1, 1, 0, 0, 0),  # January's received one
+        (1, 1, 1, 1, 0, 0),  # February's, from Rio
+    ]
     kept = await fetch_rows(referral_app, kept_sql)
     assert kept == await fetch_rows(referral_app, summed_sql)
-    referral_months = await fetch_rows(referral_app, referral_months_sql)
-    assert referral_months == await fetch_rows(referral_app, referrals_sql)
-    counted = [(r["referrals"], r["several"], r["several_groups"]) for r in referral_months]
-    assert counted == [(2, 2, 2), (1, 1, 1)]
     # January's link workers: three pairs of reasons and one of groups, each twice;
     # February's navigators: one of each.
     assert sorted(row["referrals"] for row in kept) == [1, 1, 2, 2, 2, 2]
@@ -661,25 +680,22 @@ async def test_the_monthly_counts_follow_the_facts(load, referral_app):
     # Bob's reasons are both housing now: one pair of reasons, none of groups. February's are
     # dropped at 0.
     assert sorted(row["referrals"] for row in kept) == [1, 1, 1, 2]
-    referral_months = await fetch_rows(referral_app, referral_months_sql)
-    assert referral_months == await fetch_rows(referral_app, referrals_sql)
-    counted = [(r["referrals"], r["several"], r["several_groups"]) for r in referral_months]
-    assert counted == [(2, 2, 1), (1, 0, 0)]
+    assert [tuple(r[n] for n in counts) for r in await referral_months()] == [
+        (1, 1, 1, 2, 1, 0),
+        (1, 1, 0, 0, 0, 0),  # Bob's reasons are in one group now
+        (1, 0, 0, 1, 0, 0),
+    ]
 
     # A referral deleted: its counts go with its facts. Then a rebuild sums the same.
     await execute_sql(referral_app, "DELETE FROM referral WHERE id = :id", id=c)
     assert await referral_app.state.report_facts.refresh() == 1
-    after_delete = [await fetch_rows(referral_app, sql) for sql in (kept_sql, referral_months_sql)]
-    assert after_delete == [
-        await fetch_rows(referral_app, sql) for sql in (summed_sql, referrals_sql)
-    ]
-    assert [r["referrals"] for r in after_delete[1]] == [2]  # February's row is gone
+    after_delete = [await fetch_rows(referral_app, kept_sql), await referral_months()]
+    assert after_delete[0] == await fetch_rows(referral_app, summed_sql)
+    assert [r["referrals"] for r in after_delete[1]] == [1, 1]  # February's row is gone
     await facts.rebuild(
         referral_app.state.database.sessionmaker,
         referral_app.state.settings.pseudonym_key,
         referral_app.state.settings.disclosure_key,
     )
-    assert [
-        await fetch_rows(referral_app, sql) for sql in (kept_sql, referral_months_sql)
-    ] == after_delete
+    assert [await fetch_rows(referral_app, kept_sql), await referral_months()] == after_delete
     assert {row["month"] for row in kept} == {month_of_day(date(2026, 1, 1))}

@@ -121,13 +121,17 @@ COMBINATIONS: dict[str, tuple[Combination, ...]] = {
     "support": COMMON + tuple((f, g, {"level": "support-group"}) for f, g, _ in COMMON[:5]),
     "support-match": BY_REASON,
     "waiting-times": COMMON,
-    "attendance": COMMON,
+    # Unfiltered or by source system, over whole months and by month, role and source system
+    # alone, attendance, outcomes and completeness are summed from the referrals' monthly
+    # counts.
+    "attendance": (*COMMON, (FROM_SYSTEMS, ("role",), {})),
     "outcomes": (
         *COMMON,
         ({}, ("support-group",), {}),
         (NAVIGATORS, ("support-group", "age-band"), {}),
         ({"support-group": ("housing", "finance")}, ("role",), {}),
         (HOUSING, ("support-group",), {}),
+        (FROM_SYSTEMS, ("source-system", "role"), {}),
     ),
     "closure-reasons": COMMON,
     "rates": (
@@ -142,7 +146,11 @@ COMBINATIONS: dict[str, tuple[Combination, ...]] = {
     ),
     "wellbeing": COMMON,
     "re-referrals": COMMON,
-    "completeness": (*COMMON[1:], ({}, ("source-system",), {})),
+    "completeness": (
+        *COMMON[1:],
+        ({}, ("source-system",), {}),
+        (FROM_SYSTEMS, ("source-system", "role"), {}),
+    ),
 }
 
 

@@ -7,12 +7,13 @@ from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from signpost_platform.migrations import upgrade
+from signpost_platform.migrations import alembic_config, upgrade
 from signpost_platform.settings import find_repo_file
 from tests.support.databases import create_empty_database, drop_database, migrated_database
 
@@ -44,10 +45,6 @@ async def test_migrations_match_the_models_and_downgrade_cleanly(backend, sessio
 
 
 def upgrade_down_up(ini, service, url):
-    from alembic import command
-
-    from signpost_platform.migrations import alembic_config
-
     command.downgrade(alembic_config(ini, service, url), "base")
     upgrade(ini, service, url)
 
@@ -55,10 +52,6 @@ def upgrade_down_up(ini, service, url):
 async def test_existing_referrals_get_their_receiver_from_the_stored_performer(
     backend, session_tmp
 ):
-    from alembic import command
-
-    from signpost_platform.migrations import alembic_config
-
     url = await create_empty_database(backend, session_tmp, "referral_receiver")
     ini = find_repo_file("alembic.ini")
     try:
@@ -105,10 +98,6 @@ async def test_existing_referrals_get_their_receiver_from_the_stored_performer(
 
 
 async def test_existing_referrals_and_links_are_filed_under_their_nhs_number(backend, session_tmp):
-    from alembic import command
-
-    from signpost_platform.migrations import alembic_config
-
     url = await create_empty_database(backend, session_tmp, "referral_person_key")
     ini = find_repo_file("alembic.ini")
     try:
@@ -158,10 +147,6 @@ async def test_existing_referrals_and_links_are_filed_under_their_nhs_number(bac
 
 
 async def test_existing_referrals_get_their_reason_and_source_groups(backend, session_tmp):
-    from alembic import command
-
-    from signpost_platform.migrations import alembic_config
-
     url = await create_empty_database(backend, session_tmp, "referral_groups")
     config = alembic_config(find_repo_file("alembic.ini"), "referral", url)
     try:
@@ -273,10 +258,6 @@ def _extracted_observation(observation_id: str, categories: list[str], answer: d
 async def test_extracted_observations_get_uk_core_categories_and_loinc_displays(
     backend, session_tmp
 ):
-    from alembic import command
-
-    from signpost_platform.migrations import alembic_config
-
     url = await create_empty_database(backend, session_tmp, "screening_categories")
     ini = find_repo_file("alembic.ini")
     declined = {"code": "LA30122-8", "display": "I don't want to answer"}
@@ -348,10 +329,6 @@ async def test_extracted_observations_get_uk_core_categories_and_loinc_displays(
 async def _referral_at(backend, session_tmp, name: str, revision: str):
     """A new referral database (`referral_<name>`) migrated up to `revision`, and an engine
     on it; both gone when the block ends."""
-    from alembic import command
-
-    from signpost_platform.migrations import alembic_config
-
     url = await create_empty_database(backend, session_tmp, f"referral_{name}")
     try:
         config = alembic_config(find_repo_file("alembic.ini"), "referral", url)
@@ -365,8 +342,8 @@ async def _referral_at(backend, session_tmp, name: str, revision: str):
         await drop_database(url)
 
 
-async def _upgrade_to_head(url: str) -> None:
-    await asyncio.to_thread(upgrade, find_repo_file("alembic.ini"), "referral", url)
+async def _upgrade_to_head(url: str, revision: str = "head") -> None:
+    await asyncio.to_thread(upgrade, find_repo_file("alembic.ini"), "referral", url, revision)
 
 
 async def _selected(engine, sql: str) -> list[tuple]:
@@ -817,7 +794,7 @@ async def test_reason_pairs_and_referrals_are_summed_per_month_and_role(backend,
                     record_key=record_key,
                 )
             await _facts_vouched_for(connection, at)
-        await _upgrade_to_head(url)
+        await _upgrade_to_head(url, "f3a9c6e1d427")
         referrals = await _selected(engine, "SELECT * FROM report_referral_month ORDER BY 1, 2")
         # (month, role, referrals and key, several and key, several groups and key)
         assert referrals == [(321, 1, 2, 30, 2, 30, 1, 20), (322, 2, 1, 30, 0, 0, 0, 0)]
@@ -832,3 +809,51 @@ async def test_reason_pairs_and_referrals_are_summed_per_month_and_role(backend,
             (322, 2, 1, 5, 6, 1, 30),
         ]
         await _assert_facts_still_current(engine)
+
+
+async def test_referrals_are_summed_per_month_role_source_system_and_status(backend, session_tmp):
+    """The revision keeping the referrals' monthly counts by source system and status sums the
+    referral facts already derived with the completeness and attendance counts, each with its
+    record keys; its downgrade sums them per month and role again."""
+    async with _referral_at(backend, session_tmp, "referral_months", "f3a9c6e1d427") as (
+        url,
+        engine,
+    ):
+        at = datetime(2026, 10, 1, tzinfo=UTC)
+        # (referral, source system, status, reason coded, contacts, DNAs, record key)
+        facts = ((1, 1, 1, 1, 2, 0, 10), (2, 1, 1, 0, 3, 1, 20), (3, 2, 1, 1, 0, 0, 30))
+        facts += ((4, 1, 5, 1, 1, 1, 40),)
+        async with engine.begin() as connection:
+            for key, system, status, coded, contacts, dna, record_key in facts:
+                await _insert_referral_fact(
+                    connection,
+                    key,
+                    source_system=system,
+                    status=status,
+                    reason_coded=coded,
+                    contacts=contacts,
+                    dna=dna,
+                    several_reasons=1,
+                    record_key=record_key,
+                )
+            await _facts_vouched_for(connection, at)
+        await _upgrade_to_head(url)
+        summed = await _selected(
+            engine,
+            "SELECT source_system, status, referrals, referrals_cell_key, several, "
+            "several_cell_key, has_reason, has_reason_cell_key, contacts, contacts_cell_key, "
+            "dna, dna_cell_key, referrals_with_contact, referrals_with_contact_cell_key, "
+            "referrals_with_dna, referrals_with_dna_cell_key, has_lsoa "
+            "FROM report_referral_month WHERE month = 321 AND role = 1 ORDER BY 1, 2",
+        )
+        assert summed == [
+            (1, 1, 2, 30, 2, 30, 1, 10, 5, 80, 1, 20, 2, 30, 1, 20, 0),
+            (1, 5, 1, 40, 1, 40, 1, 40, 1, 40, 1, 40, 1, 40, 1, 40, 0),
+            (2, 1, 1, 30, 1, 30, 1, 30, 0, 0, 0, 0, 0, 0, 0, 0, 0),
+        ]
+        await _assert_facts_still_current(engine)
+        config = alembic_config(find_repo_file("alembic.ini"), "referral", url)
+        await asyncio.to_thread(command.downgrade, config, "f3a9c6e1d427")
+        assert await _selected(engine, "SELECT * FROM report_referral_month") == [
+            (321, 1, 4, 100, 4, 100, 0, 0)
+        ]

@@ -3,7 +3,7 @@
 from typing import Any
 
 from fastapi import FastAPI
-from sqlalchemy import text
+from sqlalchemy import Executable, text
 
 
 async def count_rows(app: FastAPI, table: str) -> int:
@@ -12,9 +12,10 @@ async def count_rows(app: FastAPI, table: str) -> int:
         return int((await connection.execute(statement)).scalar_one())
 
 
-async def fetch_rows(app: FastAPI, sql: str, **params: Any) -> list[dict[str, Any]]:
+async def fetch_rows(app: FastAPI, sql: str | Executable, **params: Any) -> list[dict[str, Any]]:
+    """The rows of a SELECT (SQL text or a statement), as dicts."""
     async with app.state.database.engine.connect() as connection:
-        result = await connection.execute(text(sql), params)
+        result = await connection.execute(text(sql) if isinstance(sql, str) else sql, params)
         return [dict(row._mapping) for row in result]
 
 

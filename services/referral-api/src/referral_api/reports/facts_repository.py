@@ -82,10 +82,12 @@ from referral_api.reports.expressions import (
     utc_date,
 )
 from referral_api.reports.measures import (
+    COMPLETENESS_FLAGS,
     CONTACT_OUTCOME_COLUMNS,
     MEASURES,
     NOT_RECORDED_GROUP,
     ON_REASONS,
+    REFERRAL_MONTH_COUNTS,
     UNCODED_GROUPS,
     UNMATCHABLE_GROUPS,
     FactSources,
@@ -173,36 +175,46 @@ SOURCES = {
 
 @dataclass(frozen=True)
 class MonthlyCounts:
-    """Counts of a fact table kept per month and role (and `keys`) by the refresh: `counts`
-    names each count and the flag it sums (None: every row), each beside its key sum."""
+    """Counts of a fact table kept per month and role (and its other `keys`) by the refresh:
+    `counts` names each count and what it sums (None: every row), each beside its key sum.
+    A report over whole months grouped and filtered by `dimensions` alone (the report
+    dimensions among the keys) reads them (`reports.repository`)."""
 
     table: Table
     facts: Table
+    dimensions: tuple[str, ...]
     keys: tuple[str, ...]
     counts: dict[str, ColumnElement[Any] | None]
 
 
-# The dimensions every monthly count is kept by (reports over whole months grouped and
-# filtered by these alone read them: `reports.repository`).
 MONTHLY_DIMENSIONS = ("month", "role")
-MONTHLY_COUNTS = (
-    MonthlyCounts(
-        table_of(ReportReferralMonth),
-        F,
-        MONTHLY_DIMENSIONS,
-        {
-            "referrals": None,
-            "several": F.c.several_reasons,
-            "several_groups": F.c.several_reason_groups,
-        },
-    ),
-    MonthlyCounts(
-        table_of(ReportReasonPairMonth),
-        PAIR_FACTS,
-        (*MONTHLY_DIMENSIONS, "level", "first", "second"),
-        {"referrals": None},
-    ),
+REFERRAL_MONTH_DIMENSIONS = (*MONTHLY_DIMENSIONS, "source-system")
+# What each of `REFERRAL_MONTH_COUNTS` sums over the referral facts.
+REFERRAL_COUNTS: dict[str, ColumnElement[Any] | None] = {
+    "referrals": None,
+    "several": F.c.several_reasons,
+    "several_groups": F.c.several_reason_groups,
+    **{f"has_{field}": F.c[column] for field, column in COMPLETENESS_FLAGS.items()},
+    **{name: F.c[name] for name in ("contacts", *CONTACT_OUTCOME_COLUMNS)},
+    "referrals_with_contact": flag(F.c.contacts > 0),
+    "referrals_with_dna": flag(F.c.dna > 0),
+}
+assert tuple(REFERRAL_COUNTS) == REFERRAL_MONTH_COUNTS
+REFERRAL_MONTHS = MonthlyCounts(
+    table_of(ReportReferralMonth),
+    F,
+    REFERRAL_MONTH_DIMENSIONS,
+    (*(column_name(name) for name in REFERRAL_MONTH_DIMENSIONS), "status"),
+    REFERRAL_COUNTS,
 )
+PAIR_MONTHS = MonthlyCounts(
+    table_of(ReportReasonPairMonth),
+    PAIR_FACTS,
+    MONTHLY_DIMENSIONS,
+    (*MONTHLY_DIMENSIONS, "level", "first", "second"),
+    {"referrals": None},
+)
+MONTHLY_COUNTS = (REFERRAL_MONTHS, PAIR_MONTHS)
 
 
 def source_value(spec: DimensionSpec) -> ColumnElement[Any]:

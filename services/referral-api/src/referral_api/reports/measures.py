@@ -324,6 +324,39 @@ MEASURES: tuple[MeasureSpec, ...] = (
         ),
     ),
 )
+# The completeness report's fields and the referral facts' flag of each (present and coded);
+# whether the closure reason applies (`closed`) is read from the referral's `status`.
+COMPLETENESS_FLAGS = {
+    "reason": "reason_coded",
+    "source": "source_coded",
+    "person": "has_person",
+    "age_band": "has_age_band",
+    "gender": "gender_coded",
+    "ethnicity": "ethnicity_coded",
+    "lsoa": "has_lsoa",
+    "practice": "has_practice",
+    "pcn": "has_pcn",
+    "closure_reason": "closure_reason_recorded",
+}
+# The attendance report's counts: contacts by outcome, summed, and the referrals with a contact
+# and with a did-not-attend.
+ATTENDANCE_COUNTS = (
+    "contacts",
+    *CONTACT_OUTCOME_COLUMNS,
+    "referrals_with_contact",
+    "referrals_with_dna",
+)
+# The counts of the referral facts the refresh keeps per month, role, source system and status
+# (`report_referral_month`; `facts_repository.MONTHLY_COUNTS` says what each sums): referrals,
+# those with several reasons and several reason groups (the `reason-pairs` report's
+# denominators), and the completeness and attendance reports' counts.
+REFERRAL_MONTH_COUNTS = (
+    "referrals",
+    "several",
+    "several_groups",
+    *(f"has_{field}" for field in COMPLETENESS_FLAGS),
+    *ATTENDANCE_COUNTS,
+)
 # The measures copied onto the reason facts, and the fact columns holding a `report_code` code
 # of a measure → its dictionary dimension.
 ON_REASONS = tuple(spec for spec in MEASURES if spec.on_reasons)

@@ -35,7 +35,13 @@ from sqlalchemy.types import TypeEngine
 from referral_api.db import Base, owner_key
 from referral_api.reports.data_quality import QUALITY_FLAGS
 from referral_api.reports.dimensions import FACT_DIMENSIONS, DimensionSpec, coded_columns
-from referral_api.reports.measures import CODED_MEASURES, MEASURES, MeasureKind, MeasureSpec
+from referral_api.reports.measures import (
+    CODED_MEASURES,
+    MEASURES,
+    REFERRAL_MONTH_COUNTS,
+    MeasureKind,
+    MeasureSpec,
+)
 from referral_api.reports.workers import FIRST_FLAGS
 from signpost_platform.db import UtcDateTime
 
@@ -296,21 +302,28 @@ class ReportReasonPair(ReferralDimensions, Base):
     __table_args__ = (PrimaryKeyConstraint("referral_key", "level", "first", "second"),)
 
 
-class ReportReferralMonth(Base):
-    """The referral facts counted per month and role: referrals, those with several reasons and
-    those with reasons in several groups, with their record keys' sums (the `reason-pairs`
-    report's denominators). Kept by the refresh like `report_reason_pair_month`."""
+class ReferralMonthCounts:
+    """The counts of `report_referral_month` (`REFERRAL_MONTH_COUNTS`), each beside its key
+    sum, added below."""
+
+
+for _count in REFERRAL_MONTH_COUNTS:
+    setattr(ReferralMonthCounts, _count, mapped_column(Integer, nullable=False))
+    setattr(ReferralMonthCounts, f"{_count}_cell_key", mapped_column(BigInteger, nullable=False))
+
+
+class ReportReferralMonth(ReferralMonthCounts, Base):
+    """The referral facts counted per month, role, source system and lifecycle status
+    (`REFERRAL_MONTH_COUNTS`, with their record keys' sums): the `reason-pairs` report's
+    denominators and the completeness, attendance and outcomes reports' counts over whole
+    months. Kept by the refresh like `report_reason_pair_month`."""
 
     __tablename__ = "report_referral_month"
 
     month: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     role: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
-    referrals: Mapped[int] = mapped_column(Integer)
-    referrals_cell_key: Mapped[int] = mapped_column(BigInteger)
-    several: Mapped[int] = mapped_column(Integer)
-    several_cell_key: Mapped[int] = mapped_column(BigInteger)
-    several_groups: Mapped[int] = mapped_column(Integer)
-    several_groups_cell_key: Mapped[int] = mapped_column(BigInteger)
+    source_system: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    status: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
 
 
 class ReportReasonPairMonth(Base):

@@ -49,8 +49,14 @@ from referral_api.geography.models import LookupLoad
 from referral_api.reports import wellbeing
 from referral_api.reports.dimensions import catalogue, column_name, fans_out
 from referral_api.reports.expressions import flag, month_label, month_of_day
-from referral_api.reports.facts_repository import MONTHLY_DIMENSIONS, PAIR_LEVELS
-from referral_api.reports.measures import CONTACT_OUTCOME_COLUMNS
+from referral_api.reports.facts_repository import (
+    PAIR_LEVELS,
+    PAIR_MONTHS,
+    REFERRAL_COUNTS,
+    REFERRAL_MONTHS,
+    MonthlyCounts,
+)
+from referral_api.reports.measures import ATTENDANCE_COUNTS, COMPLETENESS_FLAGS
 from referral_api.reports.models import (
     CODED_COLUMNS,
     PREVIOUS_MONTH,
@@ -61,9 +67,7 @@ from referral_api.reports.models import (
     ReportCode,
     ReportReason,
     ReportReasonPair,
-    ReportReasonPairMonth,
     ReportReferral,
-    ReportReferralMonth,
     ReportScore,
     ReportSupport,
 )
@@ -78,8 +82,6 @@ RowsStatement = AnySelect | CompoundSelect[*tuple[Any, ...]]
 F = table_of(ReportReferral)
 REASONS = table_of(ReportReason)
 PAIRS = table_of(ReportReasonPair)
-PAIR_MONTHS = table_of(ReportReasonPairMonth)
-REFERRAL_MONTHS = table_of(ReportReferralMonth)
 SUPPORT = table_of(ReportSupport)
 SCORES = table_of(ReportScore)
 LIST = table_of(ListSize)
@@ -326,24 +328,25 @@ def once_totals(rows: list[Row], by: str | None = None) -> dict[Any, Row]:
     return totals
 
 
-def _monthly(query: ReportQuery) -> bool:
-    """Whether the monthly counts kept by the refresh answer `query`: over a run of whole
-    months (or open at either end), grouped and filtered by `MONTHLY_DIMENSIONS` alone."""
+def _monthly(query: ReportQuery, kept: MonthlyCounts) -> bool:
+    """Whether the monthly counts `kept` by the refresh answer `query`: over a run of whole
+    months (or open at either end), grouped and filtered by their dimensions alone."""
     starts, ends = query.first_day, query.last_day
     return (
         (starts is None or starts.day == 1)
         and (ends is None or (ends + timedelta(days=1)).day == 1)
-        and set(query.group_by) | set(query.filters) <= set(MONTHLY_DIMENSIONS)
+        and set(query.group_by) | set(query.filters) <= set(kept.dimensions)
     )
 
 
 def _monthly_sums(table: Table, *names: str) -> list[ColumnElement[Any]]:
     """The counts `names` (and their key sums) of monthly counts, summed."""
-    return [
-        cast(func.coalesce(func.sum(table.c[column]), 0), BigInteger).label(column)
-        for name in names
-        for column in (name, key_of(name))
-    ]
+    return [_summed(table.c[column], column) for name in names for column in (name, key_of(name))]
+
+
+def _summed(column: ColumnElement[Any], name: str) -> ColumnElement[Any]:
+    # As integers: PostgreSQL sums integers as numeric, which arrive as Decimals.
+    return cast(func.coalesce(func.sum(column), 0), BigInteger).label(name)
 
 
 def _once_total(rows: list[Row], names: Sequence[str]) -> Row:
@@ -628,8 +631,8 @@ class ReportRepository(Repository):
     ) -> tuple[list[Row], Row]:
         """Referrals (and people, by pseudonym) per group and in total.
 
-        Without people, over whole months by month and role alone (`_monthly`), from the
-        referrals' monthly counts kept by the refresh. Without filters, over whole months
+        Without people, from the referrals' monthly counts when they answer the query
+        (`referral_measures`). Without filters, over whole months
         (`first_rows_of`), and grouped by nothing or by a breakdown with a previous-month
         column (month, role, PCN and role, practice, reason group), people are plain counts of
         each person's first row in the range and group.
@@ -640,15 +643,15 @@ class ReportRepository(Repository):
         COUNT(DISTINCT) there would walk the reason index in group order); the total on the
         referral facts."""
         await self.load_codes()
-        if not people and _monthly(query):
-            return await self._monthly_referral_counts(query, several)
+        several_names = ["several", "several_groups"] if several else []
+        if not people and _monthly(query, REFERRAL_MONTHS):
+            return await self.referral_measures(query, ["referrals", *several_names])
         first_rows = first_rows_of(query) if people else None
 
         def measures(people_measures: Sequence[ColumnElement[Any]]) -> list[ColumnElement[Any]]:
             counts = [*counted("referrals", F), *people_measures]
-            if several:
-                counts += counted("several", F, F.c.several_reasons)
-                counts += counted("several_groups", F, F.c.several_reason_groups)
+            for name in several_names:
+                counts += counted(name, F, REFERRAL_COUNTS[name])
             return counts
 
         if self._per_reason_table(query) is not REASONS:
@@ -683,17 +686,34 @@ class ReportRepository(Repository):
             await self.add_shared_people(rows, scope)
         return rows, totals[0]
 
-    async def _monthly_referral_counts(
-        self, query: ReportQuery, several: bool
+    async def referral_measures(
+        self, query: ReportQuery, names: Sequence[str], by_status: dict[str, str] | None = None
     ) -> tuple[list[Row], Row]:
-        """`referral_counts` without people, from the referrals' monthly counts."""
-        names = ["referrals", *(["several", "several_groups"] if several else [])]
-        scope = self._monthly_scope(REFERRAL_MONTHS, query)
-        rows = await self.rows(scope.select(*_monthly_sums(REFERRAL_MONTHS, *names)))
+        """The referral facts' counts `names` (`REFERRAL_COUNTS`), and the referrals of each
+        status in `by_status` (count name: status), per group and over the whole scope: from
+        their monthly counts kept by the refresh when those answer the query (`_monthly`), else
+        from the facts."""
+        await self.load_codes()
+        statuses = {
+            name: self.code_of("status", [status]) for name, status in (by_status or {}).items()
+        }
+        if not _monthly(query, REFERRAL_MONTHS):
+            measures = [m for name in names for m in counted(name, F, REFERRAL_COUNTS[name])]
+            for name, codes in statuses.items():
+                measures += counted(name, F, flag(F.c.status.in_(codes)))
+            return await self.grouped_and_total(F, query, measures)
+        table = REFERRAL_MONTHS.table
+        measures = _monthly_sums(table, *names)
+        for name, codes in statuses.items():
+            of_status = table.c.status.in_(codes)
+            measures += [
+                _summed(case((of_status, table.c[column]), else_=0), counted_as)
+                for column, counted_as in (("referrals", name), (key_of("referrals"), key_of(name)))
+            ]
+        rows = await self.rows(self._monthly_scope(table, query).select(*measures))
         if not query.group_by:
             return rows, rows[0]
-        whole = self._monthly_scope(REFERRAL_MONTHS, query, ())
-        totals = await self.rows(whole.select(*_monthly_sums(REFERRAL_MONTHS, *names)))
+        totals = await self.rows(self._monthly_scope(table, query, ()).select(*measures))
         return rows, totals[0]
 
     def _monthly_scope(
@@ -814,10 +834,10 @@ class ReportRepository(Repository):
         monthly counts kept by the refresh when the query allows (`_monthly`), else
         from the pair facts."""
         await self.load_codes()
-        if _monthly(query):
-            scope = self._monthly_scope(PAIR_MONTHS, query)
-            counts = _monthly_sums(PAIR_MONTHS, "referrals")
-            table = PAIR_MONTHS
+        if _monthly(query, PAIR_MONTHS):
+            table = PAIR_MONTHS.table
+            scope = self._monthly_scope(table, query)
+            counts = _monthly_sums(table, "referrals")
         else:
             scope = self.scope(PAIRS, query)
             counts = list(counted("referrals", PAIRS))
@@ -1009,30 +1029,25 @@ class ReportRepository(Repository):
 
     async def attendance(self, query: ReportQuery) -> tuple[list[Row], Row]:
         """Contacts by attendance outcome, and referrals with a contact or a DNA."""
-        measures = [
-            *(
-                measure
-                for name in ("contacts", *CONTACT_OUTCOME_COLUMNS)
-                for measure in counted(name, F, F.c[name])
-            ),
-            *counted("referrals_with_contact", F, flag(F.c.contacts > 0)),
-            *counted("referrals_with_dna", F, flag(F.c.dna > 0)),
-        ]
-        return await self.grouped_and_total(F, query, measures)
+        return await self.referral_measures(query, ATTENDANCE_COUNTS)
 
     async def lifecycle_status(self, query: ReportQuery) -> list[Row]:
         """Referrals per group and lifecycle status (received when nothing came back).
 
         Grouped by support group, the referrals offered support are counted on the support
         facts (their `group_first` rows carry the referral's status) and those offered none
-        on the referral facts, in the group with no value: no join of the two."""
+        on the referral facts, in the group with no value: no join of the two. Otherwise,
+        when the referrals' monthly counts answer the query (`_monthly`), they are summed."""
         await self.load_codes()
         if SUPPORT_GROUP not in query.group_by:
-            scope = self.scope(F, query)
+            if _monthly(query, REFERRAL_MONTHS):
+                table = REFERRAL_MONTHS.table
+                scope = self._monthly_scope(table, query)
+                referrals = _monthly_sums(table, "referrals")
+            else:
+                table, scope, referrals = F, self.scope(F, query), counted("referrals", F)
             return await self.rows(
-                scope.select(F.c.status.label("status"), *counted("referrals", F)).group_by(
-                    F.c.status
-                )
+                scope.select(table.c.status.label("status"), *referrals).group_by(table.c.status)
             )
         offered = self.scope(SUPPORT, query)
         offered.where.append(SUPPORT.c.group_first == 1)
@@ -1160,32 +1175,8 @@ class ReportRepository(Repository):
     async def completeness(self, query: ReportQuery) -> tuple[list[Row], Row]:
         """Per group: referrals, and how many have each field present and coded (`has_<field>`;
         `has_closed` counts the closed referrals the closure reason applies to)."""
-        await self.load_codes()
-        fields = {
-            "reason": F.c.reason_coded,
-            "source": F.c.source_coded,
-            "person": F.c.has_person,
-            "age_band": F.c.has_age_band,
-            "gender": F.c.gender_coded,
-            "ethnicity": F.c.ethnicity_coded,
-            "lsoa": F.c.has_lsoa,
-            "practice": F.c.has_practice,
-            "pcn": F.c.has_pcn,
-            "closed": flag(F.c.status.in_(self.code_of("status", ["closed"]))),
-            "closure_reason": F.c.closure_reason_recorded,
-        }
-        return await self.grouped_and_total(
-            F,
-            query,
-            [
-                *counted("referrals", F),
-                *(
-                    measure
-                    for name, expr in fields.items()
-                    for measure in counted(f"has_{name}", F, expr)
-                ),
-            ],
-        )
+        names = ["referrals", *(f"has_{field}" for field in COMPLETENESS_FLAGS)]
+        return await self.referral_measures(query, names, {"has_closed": "closed"})
 
     # Lookups ----------------------------------------------------------------------------------
 

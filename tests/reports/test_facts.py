@@ -17,7 +17,12 @@ from referral_api.geography.load import replace_postcodes, sample_rows
 from referral_api.reports import facts, matching
 from referral_api.reports.dimensions import SPECS
 from referral_api.reports.expressions import month_of_day
-from referral_api.reports.facts_repository import REFERRAL_MONTHS, FactRepository
+from referral_api.reports.facts_repository import (
+    REASON_MONTHS,
+    REFERRAL_MONTHS,
+    FactRepository,
+    MonthlyCounts,
+)
 from referral_api.reports.measures import MEASURES
 from referral_api.reports.repository import counted
 from signpost_schemas.disclosure import RecordKeys
@@ -637,24 +642,34 @@ async def test_the_monthly_counts_follow_the_facts(load, referral_app):
         f"SELECT {key}, referrals, referrals_cell_key "  # noqa: S608
         f"FROM report_reason_pair_month ORDER BY {key}"
     )
-    months = REFERRAL_MONTHS.keys
-    referrals_sql = select(
-        *(REFERRAL_MONTHS.facts.c[name] for name in months),
-        *(
-            column
-            for name, value in REFERRAL_MONTHS.counts.items()
-            for column in counted(name, REFERRAL_MONTHS.facts, value)
-        ),
-    ).group_by(*(REFERRAL_MONTHS.facts.c[name] for name in months))
-    referral_months_sql = select(REFERRAL_MONTHS.table)
+
+    async def in_step(counts: MonthlyCounts) -> list[dict[str, Any]]:
+        """The monthly counts, checked against their facts summed afresh, in key order."""
+        summed_afresh = select(
+            *(value.label(name) for name, value in counts.keys.items()),
+            *(
+                column
+                for name, value in counts.counts.items()
+                for column in counted(name, counts.facts, value)
+            ),
+        ).group_by(*counts.keys.values())
+
+        def in_order(rows):
+            return sorted(rows, key=lambda row: [row[name] for name in counts.keys])
+
+        rows = in_order(await fetch_rows(referral_app, select(counts.table)))
+        assert rows == in_order(await fetch_rows(referral_app, summed_afresh))
+        return rows
 
     async def referral_months():
-        kept_rows = await fetch_rows(referral_app, referral_months_sql)
-        ordered = sorted(kept_rows, key=lambda row: [row[name] for name in months])
-        summed = await fetch_rows(referral_app, referrals_sql)
-        assert ordered == sorted(summed, key=lambda row: [row[name] for name in months])
-        return ordered
+        reasons = await in_step(REASON_MONTHS)
+        # Each reason row once, and each referral's groups once: at first two referrals with
+        # three reasons in two groups and one with two reasons in two groups.
+        assert sum(row["reasons"] for row in reasons) == reason_rows
+        assert sum(row["group_first"] for row in reasons) == group_rows
+        return await in_step(REFERRAL_MONTHS)
 
+    reason_rows, group_rows = 8, 6
     counts = ("referrals", "several", "several_groups", "contacts", "dna", "has_closure_reason")
     assert [tuple(r[n] for n in counts) for r in await referral_months()] == [
         (1, 1, 1, 2, 1, 0),  # January's closed referral (no closure reason recorded)
@@ -675,6 +690,7 @@ async def test_the_monthly_counts_follow_the_facts(load, referral_app):
         c=c,
     )
     assert await referral_app.state.report_facts.refresh() == 2
+    reason_rows, group_rows = 6, 4
     kept = await fetch_rows(referral_app, kept_sql)
     assert kept == await fetch_rows(referral_app, summed_sql)
     # Bob's reasons are both housing now: one pair of reasons, none of groups. February's are
@@ -689,6 +705,7 @@ async def test_the_monthly_counts_follow_the_facts(load, referral_app):
     # A referral deleted: its counts go with its facts. Then a rebuild sums the same.
     await execute_sql(referral_app, "DELETE FROM referral WHERE id = :id", id=c)
     assert await referral_app.state.report_facts.refresh() == 1
+    reason_rows, group_rows = 5, 3
     after_delete = [await fetch_rows(referral_app, kept_sql), await referral_months()]
     assert after_delete[0] == await fetch_rows(referral_app, summed_sql)
     assert [r["referrals"] for r in after_delete[1]] == [1, 1]  # February's row is gone

@@ -1,6 +1,7 @@
 """Reports over whole months, grouped and filtered by month, role and source system alone, sum
-the referrals' monthly counts the refresh keeps (completeness, attendance, outcomes); any
-other period counts the referral facts themselves. Both must give the same figures."""
+the monthly counts the refresh keeps: the referrals' (completeness, attendance, outcomes) and
+the reasons' (reasons, support-match). Any other period counts the facts themselves. Both must
+give the same figures."""
 
 from collections import Counter
 from typing import Any
@@ -28,7 +29,13 @@ COUNTS = {
         ),
     ),
     "outcomes": ((), ("referrals", "received", "accepted", "declined", "cancelled", "closed")),
+    "reasons": (("reason",), ("referrals",)),
+    "reasons?level=reason-group": (("reason_group",), ("referrals",)),
+    "support-match": (("reason_group",), ("referrals", "with_support", "matched")),
 }
+HOUSING, HOMELESS, FINANCE, ISOLATION = "105531004", "32911000", "160932005", "422650009"
+# The reasons of the referrals of each day, in turn.
+REASONS = ((HOUSING, HOMELESS, ISOLATION), (FINANCE,), (HOUSING, FINANCE), ())
 NAVIGATOR = "care-navigator"
 
 
@@ -36,15 +43,17 @@ def _march() -> Dataset:
     """Referrals on the first and last days of March and either side of its middle, from two
     systems, to two roles, in every status; and on the days either side of March."""
     d = Dataset()
-    for day, system, role, status in (
-        ("01", "emis", None, "closed"),
-        ("01", "rio", NAVIGATOR, "accepted"),
-        ("14", "emis", None, None),
-        ("14", "rio", None, "declined"),
-        ("15", "emis", NAVIGATOR, "closed"),
-        ("15", "emis", None, "cancelled"),
-        ("31", "rio", None, "closed"),
-        ("31", "emis", NAVIGATOR, "accepted"),
+    for index, (day, system, role, status) in enumerate(
+        (
+            ("01", "emis", None, "closed"),
+            ("01", "rio", NAVIGATOR, "accepted"),
+            ("14", "emis", None, None),
+            ("14", "rio", None, "declined"),
+            ("15", "emis", NAVIGATOR, "closed"),
+            ("15", "emis", None, "cancelled"),
+            ("31", "rio", None, "closed"),
+            ("31", "emis", NAVIGATOR, "accepted"),
+        )
     ):
         referral = d.referral(
             authored=f"2026-03-{day}",
@@ -53,10 +62,12 @@ def _march() -> Dataset:
             ended_days=3 if status in ("closed", "declined", "cancelled") else None,
             closure_reason="needs-met" if day in ("01", "31") else None,
             details=Person(lsoa=None, gender=None) if day == "14" else Person(),
+            reasons=REASONS[index % len(REASONS)],
             **({"role": role} if role else {}),
         )
         if status in ("closed", "accepted"):
             d.contacts(referral, "attended", "dna", "booked", "cancelled-by-patient")
+            d.support(referral, "housing-advice" if index % 3 else "diet-healthy-eating")
     for day in ("2026-02-28", "2026-04-01"):
         d.referral(authored=day, source_system="rio", status="closed", ended_days=1)
     return d
@@ -88,9 +99,11 @@ async def test_whole_months_count_what_their_days_count(
     load, report, report_name, group_by, filters
 ):
     await load(_march())
+    name, _, option = report_name.partition("?")
     params = {**filters, **({"group_by": ",".join(group_by)} if group_by else {})}
-    whole = await report(report_name, True, **WHOLE, **params)
-    halves = [await report(report_name, True, **half, **params) for half in HALVES]
+    params.update([option.split("=")] if option else [])
+    whole = await report(name, True, **WHOLE, **params)
+    halves = [await report(name, True, **half, **params) for half in HALVES]
     summed = _counted(halves[0], report_name, group_by) + _counted(halves[1], report_name, group_by)
     # Counter addition drops zeros: compare the counts that are not 0.
     assert +_counted(whole, report_name, group_by) == summed

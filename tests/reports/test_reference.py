@@ -112,14 +112,18 @@ COMBINATIONS: dict[str, tuple[Combination, ...]] = {
         ({}, ("pcn", "role"), {}),
         ({}, ("practice",), {}),
     ),
-    "reasons": BY_REASON + tuple((f, g, {"level": "reason-group"}) for f, g, _ in BY_REASON[:5]),
+    # Unfiltered or by source system, over whole months and by month, role and source system
+    # alone, reasons and support-match are summed from the reasons' monthly counts.
+    "reasons": BY_REASON
+    + tuple((f, g, {"level": "reason-group"}) for f, g, _ in BY_REASON[:5])
+    + ((FROM_SYSTEMS, ("source-system", "role"), {"level": "reason-group"}),),
     # Unfiltered, or by role, over whole months and by role and month alone, reason pairs are
     # summed from their monthly counts.
     "reason-pairs": tuple((f, g, {"limit": "100"}) for f, g, _ in BY_REASON)
     + tuple((f, g, {"level": "reason-group", "limit": "100"}) for f, g, _ in BY_REASON[:5])
     + ((NAVIGATORS, ("month",), {"level": "reason-group", "limit": "100"}),),
     "support": COMMON + tuple((f, g, {"level": "support-group"}) for f, g, _ in COMMON[:5]),
-    "support-match": BY_REASON,
+    "support-match": (*BY_REASON, (FROM_SYSTEMS, ("source-system", "role"), {})),
     "waiting-times": COMMON,
     # Unfiltered or by source system, over whole months and by month, role and source system
     # alone, attendance, outcomes and completeness are summed from the referrals' monthly

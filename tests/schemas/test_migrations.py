@@ -857,3 +857,52 @@ async def test_referrals_are_summed_per_month_role_source_system_and_status(back
         assert await _selected(engine, "SELECT * FROM report_referral_month") == [
             (321, 1, 4, 100, 4, 100, 0, 0)
         ]
+
+
+async def test_reasons_are_summed_per_month_role_source_system_reason_and_group(
+    backend, session_tmp
+):
+    """The revision adding the reasons' monthly counts sums the reason facts already derived:
+    every row, the group and referral first rows, and the support-match counts on the group
+    rows, each with its record keys; a reason with no group under -1."""
+    async with _referral_at(backend, session_tmp, "reason_months", "b6f1d3a8c527") as (
+        url,
+        engine,
+    ):
+        at = datetime(2026, 10, 1, tzinfo=UTC)
+        # (referral, reason, group, group first, referral first, has support, need met,
+        # first has need, first need met, record key)
+        reasons = (
+            (1, 5, 1, 1, 1, 1, 1, 1, 1, 10),
+            (1, 6, 1, 0, 0, 1, 1, 0, 0, 10),
+            (2, 5, 1, 1, 1, 0, 0, 1, 0, 20),
+            (2, 7, None, 1, 0, 0, 0, 0, 0, 20),
+        )
+        async with engine.begin() as connection:
+            for key, reason, group, *flags, record_key in reasons:
+                names = ("group_first", "referral_first", "has_support", "need_met")
+                names += ("first_has_need", "first_need_met")
+                await _insert_reason_fact(
+                    connection,
+                    key,
+                    reason,
+                    reason_group=group,
+                    record_key=record_key,
+                    **_FACT_DIMENSIONS,
+                    **dict(zip(names, flags, strict=True)),
+                )
+            await _facts_vouched_for(connection, at)
+        await _upgrade_to_head(url)
+        summed = await _selected(
+            engine,
+            "SELECT reason, reason_group, reasons, reasons_cell_key, group_first, "
+            "referral_first, referral_first_cell_key, with_support, with_support_cell_key, "
+            "matched, first_has_need, first_with_support, first_with_support_cell_key, "
+            "first_need_met FROM report_reason_month ORDER BY 1, 2",
+        )
+        assert summed == [
+            (5, 1, 2, 30, 2, 2, 30, 1, 10, 1, 2, 1, 10, 1),
+            (6, 1, 1, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0),
+            (7, -1, 1, 20, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0),
+        ]
+        await _assert_facts_still_current(engine)

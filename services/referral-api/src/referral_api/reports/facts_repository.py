@@ -87,6 +87,7 @@ from referral_api.reports.measures import (
     MEASURES,
     NOT_RECORDED_GROUP,
     ON_REASONS,
+    REASON_MONTH_COUNTS,
     REFERRAL_MONTH_COUNTS,
     UNCODED_GROUPS,
     UNMATCHABLE_GROUPS,
@@ -110,6 +111,7 @@ from referral_api.reports.models import (
     ReportQualityDay,
     ReportQualityMonth,
     ReportReason,
+    ReportReasonMonth,
     ReportReasonPair,
     ReportReasonPairMonth,
     ReportReferral,
@@ -175,20 +177,28 @@ SOURCES = {
 
 @dataclass(frozen=True)
 class MonthlyCounts:
-    """Counts of a fact table kept per month and role (and its other `keys`) by the refresh:
-    `counts` names each count and what it sums (None: every row), each beside its key sum.
-    A report over whole months grouped and filtered by `dimensions` alone (the report
-    dimensions among the keys) reads them (`reports.repository`)."""
+    """Counts of a fact table kept per month and role (and its other `keys`: column of the
+    counts' table, the facts' value it holds) by the refresh: `counts` names each count and
+    what it sums (None: every row), each beside its key sum. A report over whole months
+    grouped and filtered by `dimensions` alone (the report dimensions among the keys) reads
+    them (`reports.repository`)."""
 
     table: Table
     facts: Table
     dimensions: tuple[str, ...]
-    keys: tuple[str, ...]
+    keys: dict[str, ColumnElement[Any]]
     counts: dict[str, ColumnElement[Any] | None]
 
 
-MONTHLY_DIMENSIONS = ("month", "role")
-REFERRAL_MONTH_DIMENSIONS = (*MONTHLY_DIMENSIONS, "source-system")
+def _keys(facts: Table, *names: str) -> dict[str, ColumnElement[Any]]:
+    """Keys that are the facts' own columns (`names`: report dimensions or column names)."""
+    return {column_name(name): facts.c[column_name(name)] for name in names}
+
+
+MONTHLY_DIMENSIONS = ("month", "role", "source-system")
+# A reason with no reason group, as the monthly counts' key holds it: no code, so it reads as no
+# value, as the facts' NULL does.
+NO_GROUP = -1
 # What each of `REFERRAL_MONTH_COUNTS` sums over the referral facts.
 REFERRAL_COUNTS: dict[str, ColumnElement[Any] | None] = {
     "referrals": None,
@@ -200,21 +210,46 @@ REFERRAL_COUNTS: dict[str, ColumnElement[Any] | None] = {
     "referrals_with_dna": flag(F.c.dna > 0),
 }
 assert tuple(REFERRAL_COUNTS) == REFERRAL_MONTH_COUNTS
+# What each of `REASON_MONTH_COUNTS` sums over the reason facts: the reasons report counts
+# reason rows (`reasons`) or, by reason group, the group's first rows, and each referral once on
+# its first row; the support-match report its needs on the group rows and its referrals once.
+_GROUP_ROW = REASON_FACTS.c.group_first
+REASON_COUNTS: dict[str, ColumnElement[Any] | None] = {
+    "reasons": None,
+    "group_first": _GROUP_ROW,
+    "referral_first": REASON_FACTS.c.referral_first,
+    "with_support": _GROUP_ROW * REASON_FACTS.c.has_support,
+    "matched": _GROUP_ROW * REASON_FACTS.c.need_met,
+    "first_has_need": REASON_FACTS.c.first_has_need,
+    "first_with_support": REASON_FACTS.c.first_has_need * REASON_FACTS.c.has_support,
+    "first_need_met": REASON_FACTS.c.first_need_met,
+}
+assert tuple(REASON_COUNTS) == REASON_MONTH_COUNTS
 REFERRAL_MONTHS = MonthlyCounts(
     table_of(ReportReferralMonth),
     F,
-    REFERRAL_MONTH_DIMENSIONS,
-    (*(column_name(name) for name in REFERRAL_MONTH_DIMENSIONS), "status"),
+    MONTHLY_DIMENSIONS,
+    {**_keys(F, *MONTHLY_DIMENSIONS), "status": F.c.status},
     REFERRAL_COUNTS,
+)
+REASON_MONTHS = MonthlyCounts(
+    table_of(ReportReasonMonth),
+    REASON_FACTS,
+    MONTHLY_DIMENSIONS,
+    {
+        **_keys(REASON_FACTS, *MONTHLY_DIMENSIONS, "reason"),
+        "reason_group": func.coalesce(REASON_FACTS.c.reason_group, NO_GROUP),
+    },
+    REASON_COUNTS,
 )
 PAIR_MONTHS = MonthlyCounts(
     table_of(ReportReasonPairMonth),
     PAIR_FACTS,
-    MONTHLY_DIMENSIONS,
-    (*MONTHLY_DIMENSIONS, "level", "first", "second"),
+    ("month", "role"),
+    _keys(PAIR_FACTS, "month", "role", "level", "first", "second"),
     {"referrals": None},
 )
-MONTHLY_COUNTS = (REFERRAL_MONTHS, PAIR_MONTHS)
+MONTHLY_COUNTS = (REFERRAL_MONTHS, REASON_MONTHS, PAIR_MONTHS)
 
 
 def source_value(spec: DimensionSpec) -> ColumnElement[Any]:
@@ -996,9 +1031,7 @@ class FactRepository(Repository):
             total = func.count() if value is None else func.coalesce(func.sum(value), 0)
             counts += [(total * sign).label(name), (key_sum(facts.c.record_key, value) * sign)]
         names = [*kept.keys, *(n for name in kept.counts for n in (name, key_of(name)))]
-        summed = select(*(facts.c[key] for key in kept.keys), *counts).group_by(
-            *(facts.c[key] for key in kept.keys)
-        )
+        summed = select(*kept.keys.values(), *counts).group_by(*kept.keys.values())
         if ids is None:
             await self.session.execute(insert(summary).from_select(names, summed))
             return

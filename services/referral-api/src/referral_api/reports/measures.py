@@ -357,6 +357,19 @@ REFERRAL_MONTH_COUNTS = (
     *(f"has_{field}" for field in COMPLETENESS_FLAGS),
     *ATTENDANCE_COUNTS,
 )
+# The counts of the reason facts the refresh keeps per month, role, source system, reason and
+# reason group (`report_reason_month`; `facts_repository.MONTHLY_COUNTS` says what each sums):
+# the reasons report's and the support-match report's.
+REASON_MONTH_COUNTS = (
+    "reasons",
+    "group_first",
+    "referral_first",
+    "with_support",
+    "matched",
+    "first_has_need",
+    "first_with_support",
+    "first_need_met",
+)
 # The measures copied onto the reason facts, and the fact columns holding a `report_code` code
 # of a measure → its dictionary dimension.
 ON_REASONS = tuple(spec for spec in MEASURES if spec.on_reasons)

@@ -38,6 +38,7 @@ from referral_api.reports.dimensions import FACT_DIMENSIONS, DimensionSpec, code
 from referral_api.reports.measures import (
     CODED_MEASURES,
     MEASURES,
+    REASON_MONTH_COUNTS,
     REFERRAL_MONTH_COUNTS,
     MeasureKind,
     MeasureSpec,
@@ -307,9 +308,18 @@ class ReferralMonthCounts:
     sum, added below."""
 
 
-for _count in REFERRAL_MONTH_COUNTS:
-    setattr(ReferralMonthCounts, _count, mapped_column(Integer, nullable=False))
-    setattr(ReferralMonthCounts, f"{_count}_cell_key", mapped_column(BigInteger, nullable=False))
+class ReasonMonthCounts:
+    """The counts of `report_reason_month` (`REASON_MONTH_COUNTS`), each beside its key sum,
+    added below."""
+
+
+for _counts, _names in (
+    (ReferralMonthCounts, REFERRAL_MONTH_COUNTS),
+    (ReasonMonthCounts, REASON_MONTH_COUNTS),
+):
+    for _count in _names:
+        setattr(_counts, _count, mapped_column(Integer, nullable=False))
+        setattr(_counts, f"{_count}_cell_key", mapped_column(BigInteger, nullable=False))
 
 
 class ReportReferralMonth(ReferralMonthCounts, Base):
@@ -324,6 +334,22 @@ class ReportReferralMonth(ReferralMonthCounts, Base):
     role: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     source_system: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     status: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+
+
+class ReportReasonMonth(ReasonMonthCounts, Base):
+    """The reason facts counted per month, role, source system, reason and reason group
+    (`REASON_MONTH_COUNTS`, with their record keys' sums): every reason row, the rows first of
+    their referral's group and of their referral, and the support-match counts on the group
+    rows. A reason with no group is kept under `NO_GROUP` (-1), which reads as no value. Kept
+    by the refresh like `report_reason_pair_month`."""
+
+    __tablename__ = "report_reason_month"
+
+    month: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    role: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    source_system: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    reason: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    reason_group: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
 
 
 class ReportReasonPairMonth(Base):

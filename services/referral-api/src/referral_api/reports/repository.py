@@ -52,6 +52,8 @@ from referral_api.reports.expressions import flag, month_label, month_of_day
 from referral_api.reports.facts_repository import (
     PAIR_LEVELS,
     PAIR_MONTHS,
+    REASON_COUNTS,
+    REASON_MONTHS,
     REFERRAL_COUNTS,
     REFERRAL_MONTHS,
     MonthlyCounts,
@@ -87,9 +89,11 @@ SCORES = table_of(ReportScore)
 LIST = table_of(ListSize)
 # The fact tables a dimension with several values per referral may be read from.
 CHILD_FACTS = {"report_reason": REASONS, "report_support": SUPPORT}
-# The fact tables with a row per reason group (or reason) of a referral, grouped by reason group
-# with no join.
-REASON_GROUP_FACTS = frozenset(("report_reason", "report_service_use_reason"))
+# The tables with rows per reason group (or reason), grouped by reason group (and reason, where
+# they have it) with no join.
+REASON_GROUP_FACTS = frozenset(
+    ("report_reason", "report_service_use_reason", "report_reason_month")
+)
 
 CODE = table_of(ReportCode)
 NO_CODE = -1  # matches nothing: a filter value the facts have never seen
@@ -344,6 +348,11 @@ def _monthly_sums(table: Table, *names: str) -> list[ColumnElement[Any]]:
     return [_summed(table.c[column], column) for name in names for column in (name, key_of(name))]
 
 
+def _monthly_sum(table: Table, count: str, name: str) -> list[ColumnElement[Any]]:
+    """The count `count` of monthly counts, and its key sum, summed as `name`."""
+    return [_summed(table.c[count], name), _summed(table.c[key_of(count)], key_of(name))]
+
+
 def _summed(column: ColumnElement[Any], name: str) -> ColumnElement[Any]:
     # As integers: PostgreSQL sums integers as numeric, which arrive as Decimals.
     return cast(func.coalesce(func.sum(column), 0), BigInteger).label(name)
@@ -395,8 +404,10 @@ class Scope:
         return [known.get(value, NO_CODE) for value in values]
 
     def dimension(self, name: str) -> ColumnElement[Any]:
-        if name == "reason-group" and self.table.name in REASON_GROUP_FACTS:
-            return self.table.c.reason_group
+        if name in ("reason", "reason-group") and self.table.name in REASON_GROUP_FACTS:
+            column = column_name(name)
+            if column in self.table.c:
+                return self.table.c[column]
         if name in ("reason", "reason-group"):
             reasons = self.reasons()
             return reasons.c.reason if name == "reason" else reasons.c.reason_group
@@ -806,15 +817,24 @@ class ReportRepository(Repository):
         groups by no dimension that puts a referral in two groups, so those counts add up."""
         assert not fans_out(query.group_by), "a referral in two groups would be counted twice"
         await self.load_codes()
-        scope = self.scope(REASONS, query, (*query.group_by, level))
-        if level == "reason-group":
-            scope.where.append(REASONS.c.group_first == 1)
-        rows = await self.rows(
-            scope.select(
+        if _monthly(query, REASON_MONTHS):
+            table = REASON_MONTHS.table
+            scope = self._monthly_scope(table, query, (*query.group_by, level))
+            measures = [
+                *_monthly_sum(
+                    table, "reasons" if level == "reason" else "group_first", "referrals"
+                ),
+                *_monthly_sum(table, "referral_first", "once"),
+            ]
+        else:
+            scope = self.scope(REASONS, query, (*query.group_by, level))
+            if level == "reason-group":
+                scope.where.append(REASONS.c.group_first == 1)
+            measures = [
                 *counted("referrals", REASONS),
                 *counted("once", REASONS, REASONS.c.referral_first),
-            )
-        )
+            ]
+        rows = await self.rows(scope.select(*measures))
         names = [column_name(name) for name in query.group_by]
         groups: dict[tuple[Any, ...], Row] = {}
         total: Row = {"referrals": 0, key_of("referrals"): 0}
@@ -897,30 +917,30 @@ class ReportRepository(Repository):
         referral in two groups (reasons are its own rows), so the groups' counts add up."""
         assert not fans_out(query.group_by), "a referral in two groups would be counted twice"
         await self.load_codes()
-        scope = self.scope(REASONS, query)
-        scope.where.append(REASONS.c.group_first == 1)
-        per_need = [
-            REASONS.c.reason_group.label("reason_group"),
-            *counted("referrals", REASONS),
-            *counted("with_support", REASONS, REASONS.c.has_support),
-            *counted("matched", REASONS, REASONS.c.need_met),
-        ]
-        once = {
-            "referrals": REASONS.c.first_has_need,
-            "with_support": REASONS.c.first_has_need * REASONS.c.has_support,
-            "matched": REASONS.c.first_need_met,
+        # Each count: the reason facts' count it is (`REASON_COUNTS`, on the group rows).
+        sums = {
+            "referrals": "group_first",
+            "with_support": "with_support",
+            "matched": "matched",
+            ONCE + "referrals": "first_has_need",
+            ONCE + "with_support": "first_with_support",
+            ONCE + "matched": "first_need_met",
         }
-        rows = await self.rows(
-            scope.select(
-                *per_need,
-                *(
-                    column
-                    for name, value in once.items()
-                    for column in counted(ONCE + name, REASONS, value)
-                ),
-            ).group_by(REASONS.c.reason_group)
-        )
-        total = _once_total(rows, list(once))
+        if _monthly(query, REASON_MONTHS):
+            table = REASON_MONTHS.table
+            scope = self._monthly_scope(table, query)
+            counts = [m for name, kept in sums.items() for m in _monthly_sum(table, kept, name)]
+        else:
+            table, scope = REASONS, self.scope(REASONS, query)
+            scope.where.append(REASONS.c.group_first == 1)
+            counts = [
+                m
+                for name, kept in sums.items()
+                for m in counted(name, REASONS, REASON_COUNTS[kept])
+            ]
+        group = table.c.reason_group
+        rows = await self.rows(scope.select(group.label("reason_group"), *counts).group_by(group))
+        total = _once_total(rows, ["referrals", "with_support", "matched"])
         needs = set(groups)
         return [row for row in rows if row["reason_group"] in needs], total
 

@@ -20,6 +20,7 @@ from referral_api.reports.expressions import month_of_day
 from referral_api.reports.facts_repository import (
     REASON_MONTHS,
     REFERRAL_MONTHS,
+    SUPPORT_MONTHS,
     FactRepository,
     MonthlyCounts,
 )
@@ -615,13 +616,15 @@ async def test_a_sibling_deleted_after_a_batch_began_leaves_nothing_behind(
 
 async def test_the_monthly_counts_follow_the_facts(load, referral_app):
     """The refresh keeps the monthly counts (`MONTHLY_COUNTS`) as it replaces facts: always
-    the pair facts summed per month, role, level and pair, and the referral facts (referrals,
+    the pair facts summed per month, role, level and pair, the referral facts (referrals,
     several reasons and groups, the completeness and attendance counts) per month, role,
-    source system and status; a count that falls to 0 is dropped."""
+    source system and status, and the reason and support facts likewise; a count that falls
+    to 0 is dropped."""
     housing, homeless, isolation = "105531004", "32911000", "422650009"
     d = Dataset()
     a = d.referral(authored="2026-01-05", reasons=(housing, homeless, isolation), status="closed")
     d.contacts(a, "attended", "dna")
+    d.support(a, "housing-advice", "diet-healthy-eating")
     b = d.referral(authored="2026-01-20", reasons=(housing, homeless, isolation))
     c = d.referral(
         authored="2026-02-03",
@@ -667,6 +670,8 @@ async def test_the_monthly_counts_follow_the_facts(load, referral_app):
         # three reasons in two groups and one with two reasons in two groups.
         assert sum(row["reasons"] for row in reasons) == reason_rows
         assert sum(row["group_first"] for row in reasons) == group_rows
+        support = await in_step(SUPPORT_MONTHS)
+        assert [(row["supports"], row["offers"]) for row in support] == [(1, 1), (1, 1)]
         return await in_step(REFERRAL_MONTHS)
 
     reason_rows, group_rows = 8, 6

@@ -1,7 +1,7 @@
 """Reports over whole months, grouped and filtered by month, role and source system alone, sum
-the monthly counts the refresh keeps: the referrals' (completeness, attendance, outcomes) and
-the reasons' (reasons, support-match). Any other period counts the facts themselves. Both must
-give the same figures."""
+the monthly counts the refresh keeps: the referrals' (completeness, attendance, outcomes), the
+reasons' (reasons, support-match) and the support's (support, outcomes by support group). Any
+other period counts the facts themselves. Both must give the same figures."""
 
 from collections import Counter
 from typing import Any
@@ -32,6 +32,8 @@ COUNTS = {
     "reasons": (("reason",), ("referrals",)),
     "reasons?level=reason-group": (("reason_group",), ("referrals",)),
     "support-match": (("reason_group",), ("referrals", "with_support", "matched")),
+    "support": (("support",), ("referrals", "offers", "onward_referrals")),
+    "support?level=support-group": (("support",), ("referrals", "offers", "onward_referrals")),
 }
 HOUSING, HOMELESS, FINANCE, ISOLATION = "105531004", "32911000", "160932005", "422650009"
 # The reasons of the referrals of each day, in turn.
@@ -68,6 +70,8 @@ def _march() -> Dataset:
         if status in ("closed", "accepted"):
             d.contacts(referral, "attended", "dna", "booked", "cancelled-by-patient")
             d.support(referral, "housing-advice" if index % 3 else "diet-healthy-eating")
+            if index % 3 == 1:
+                d.support(referral, "benefits-welfare-advice", kind="referral")
     for day in ("2026-02-28", "2026-04-01"):
         d.referral(authored=day, source_system="rio", status="closed", ended_days=1)
     return d
@@ -115,3 +119,24 @@ async def test_whole_months_count_what_their_days_count(
         assert {k: grand[k] for k in expected} == expected
     elif report_name == "attendance":
         assert (grand["contacts"], grand["dna"]) == ((20, 5) if not filters else (8, 2))
+
+
+@pytest.mark.parametrize(
+    ("group_by", "filters"),
+    [(("support-group",), {}), (("support-group", "role"), {"source-system": "emis"})],
+)
+async def test_outcomes_by_support_group_over_whole_months_count_what_their_days_count(
+    load, report, group_by, filters
+):
+    """By support group, the referrals offered support come from the support's monthly counts
+    and those offered none from the referrals' (all less those offered any)."""
+    await load(_march())
+    params = {**filters, "group_by": ",".join(group_by)}
+    whole = await report("outcomes", True, **WHOLE, **params)
+    halves = [await report("outcomes", True, **half, **params) for half in HALVES]
+    summed = _counted(halves[0], "outcomes", group_by) + _counted(halves[1], "outcomes", group_by)
+    assert +_counted(whole, "outcomes", group_by) == summed
+    groups = {row["support_group"]: row["referrals"] for row in whole["rows"]}
+    if not filters:
+        # Five referrals offered support (three of them in two groups), three offered none.
+        assert groups == {"general-wellbeing": 2, "housing": 3, "finance": 3, None: 3}

@@ -122,7 +122,11 @@ COMBINATIONS: dict[str, tuple[Combination, ...]] = {
     "reason-pairs": tuple((f, g, {"limit": "100"}) for f, g, _ in BY_REASON)
     + tuple((f, g, {"level": "reason-group", "limit": "100"}) for f, g, _ in BY_REASON[:5])
     + ((NAVIGATORS, ("month",), {"level": "reason-group", "limit": "100"}),),
-    "support": COMMON + tuple((f, g, {"level": "support-group"}) for f, g, _ in COMMON[:5]),
+    # Unfiltered or by source system, over whole months and by month, role and source system
+    # alone, support is summed from the support's monthly counts.
+    "support": COMMON
+    + tuple((f, g, {"level": "support-group"}) for f, g, _ in COMMON[:5])
+    + ((FROM_SYSTEMS, ("role",), {"level": "support-group"}),),
     "support-match": (*BY_REASON, (FROM_SYSTEMS, ("source-system", "role"), {})),
     "waiting-times": COMMON,
     # Unfiltered or by source system, over whole months and by month, role and source system
@@ -136,6 +140,7 @@ COMBINATIONS: dict[str, tuple[Combination, ...]] = {
         ({"support-group": ("housing", "finance")}, ("role",), {}),
         (HOUSING, ("support-group",), {}),
         (FROM_SYSTEMS, ("source-system", "role"), {}),
+        (FROM_SYSTEMS, ("support-group",), {}),
     ),
     "closure-reasons": COMMON,
     "rates": (

@@ -813,8 +813,9 @@ async def test_reason_pairs_and_referrals_are_summed_per_month_and_role(backend,
 
 async def test_referrals_are_summed_per_month_role_source_system_and_status(backend, session_tmp):
     """The revision keeping the referrals' monthly counts by source system and status sums the
-    referral facts already derived with the completeness and attendance counts, each with its
-    record keys; its downgrade sums them per month and role again."""
+    referral facts already derived with the completeness and attendance counts and those
+    offered support, each with its record keys; its downgrade sums them per month and role
+    again."""
     async with _referral_at(backend, session_tmp, "referral_months", "f3a9c6e1d427") as (
         url,
         engine,
@@ -834,6 +835,7 @@ async def test_referrals_are_summed_per_month_role_source_system_and_status(back
                     contacts=contacts,
                     dna=dna,
                     several_reasons=1,
+                    has_support=key % 2,
                     record_key=record_key,
                 )
             await _facts_vouched_for(connection, at)
@@ -843,13 +845,14 @@ async def test_referrals_are_summed_per_month_role_source_system_and_status(back
             "SELECT source_system, status, referrals, referrals_cell_key, several, "
             "several_cell_key, has_reason, has_reason_cell_key, contacts, contacts_cell_key, "
             "dna, dna_cell_key, referrals_with_contact, referrals_with_contact_cell_key, "
-            "referrals_with_dna, referrals_with_dna_cell_key, has_lsoa "
-            "FROM report_referral_month WHERE month = 321 AND role = 1 ORDER BY 1, 2",
+            "referrals_with_dna, referrals_with_dna_cell_key, has_lsoa, offered, "
+            "offered_cell_key FROM report_referral_month WHERE month = 321 AND role = 1 "
+            "ORDER BY 1, 2",
         )
         assert summed == [
-            (1, 1, 2, 30, 2, 30, 1, 10, 5, 80, 1, 20, 2, 30, 1, 20, 0),
-            (1, 5, 1, 40, 1, 40, 1, 40, 1, 40, 1, 40, 1, 40, 1, 40, 0),
-            (2, 1, 1, 30, 1, 30, 1, 30, 0, 0, 0, 0, 0, 0, 0, 0, 0),
+            (1, 1, 2, 30, 2, 30, 1, 10, 5, 80, 1, 20, 2, 30, 1, 20, 0, 1, 10),
+            (1, 5, 1, 40, 1, 40, 1, 40, 1, 40, 1, 40, 1, 40, 1, 40, 0, 0, 0),
+            (2, 1, 1, 30, 1, 30, 1, 30, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 30),
         ]
         await _assert_facts_still_current(engine)
         config = alembic_config(find_repo_file("alembic.ini"), "referral", url)
@@ -904,5 +907,50 @@ async def test_reasons_are_summed_per_month_role_source_system_reason_and_group(
             (5, 1, 2, 30, 2, 2, 30, 1, 10, 1, 2, 1, 10, 1),
             (6, 1, 1, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0),
             (7, -1, 1, 20, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0),
+        ]
+        await _assert_facts_still_current(engine)
+
+
+async def test_support_is_summed_per_month_role_source_system_support_group_and_status(
+    backend, session_tmp
+):
+    """The revision adding the support's monthly counts sums the support facts already derived:
+    every row, the group first rows, the offers and onward referrals, each with its record
+    keys; a support fact with no status under -1."""
+    async with _referral_at(backend, session_tmp, "support_months", "d4a9e2c7b615") as (
+        url,
+        engine,
+    ):
+        at = datetime(2026, 10, 1, tzinfo=UTC)
+        # (referral, support, group, group first, offers, onward referrals, status, record key)
+        support = ((1, 5, 1, 1, 2, 1, 3, 10), (1, 6, 1, 0, 1, 0, 3, 10), (2, 5, 1, 1, 1, 0, 3, 20))
+        support += ((3, 5, 1, 1, 1, 1, None, 30),)
+        async with engine.begin() as connection:
+            for key, code, group, first, offers, onward, status, record_key in support:
+                await _insert_fact(
+                    connection,
+                    "report_support",
+                    referral_key=key,
+                    support=code,
+                    support_group=group,
+                    group_first=first,
+                    offers=offers,
+                    onward_referrals=onward,
+                    status=status,
+                    record_key=record_key,
+                    **_FACT_DIMENSIONS,
+                )
+            await _facts_vouched_for(connection, at)
+        await _upgrade_to_head(url)
+        summed = await _selected(
+            engine,
+            "SELECT support, status, supports, supports_cell_key, group_first, "
+            "group_first_cell_key, offers, offers_cell_key, onward_referrals, "
+            "onward_referrals_cell_key FROM report_support_month ORDER BY 1, 2",
+        )
+        assert summed == [
+            (5, -1, 1, 30, 1, 30, 1, 30, 1, 30),
+            (5, 3, 2, 30, 2, 30, 3, 40, 1, 10),
+            (6, 3, 1, 10, 0, 0, 1, 10, 0, 0),
         ]
         await _assert_facts_still_current(engine)

@@ -1,13 +1,13 @@
 """The referrals' monthly counts by source system and status, with the completeness and
-attendance counts.
+attendance counts and the referrals offered support.
 
 `report_referral_month` held the referrals per month and role (the `reason-pairs` report's
 denominators). At a million referrals the completeness, attendance and outcomes reports each
 scanned the million referral facts (0.3-0.5 s a request) for counts that are plain sums. The
 table is now kept per month, role, source system and lifecycle status, with those reports'
-counts too, so a request over whole months grouped and filtered by month, role and source
-system alone sums a few thousand rows instead (docs/reports.md, monthly counts kept by the
-refresh). It is summed here from the facts already derived, so nothing is queued; the refresh
+counts and the referrals offered any support (the support and outcomes reports') too, so a
+request over whole months grouped and filtered by month, role and source system alone sums a
+few thousand rows instead (docs/reports.md, monthly counts kept by the refresh). It is summed here from the facts already derived, so nothing is queued; the refresh
 keeps it from now on.
 
 Revision ID: b6f1d3a8c527
@@ -57,6 +57,7 @@ COUNTS = {
     "booked": "booked",
     "referrals_with_contact": "CASE WHEN contacts > 0 THEN 1 ELSE 0 END",
     "referrals_with_dna": "CASE WHEN dna > 0 THEN 1 ELSE 0 END",
+    "offered": "has_support",
 }
 
 # The facts refresh's lock (`reports.facts_repository.REFRESH_LOCK`): a refresh batch of the

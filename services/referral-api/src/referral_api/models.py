@@ -51,6 +51,7 @@ from referral_api.reports.models import (
     ReportServiceUseReason,
     ReportState,
     ReportSupport,
+    ReportSupportMonth,
     ReportUnmapped,
 )
 from referral_api.service_use.models import ServiceUse
@@ -104,6 +105,7 @@ __all__ = [
     "ReportServiceUseReason",
     "ReportState",
     "ReportSupport",
+    "ReportSupportMonth",
     "ReportUnmapped",
     "ServiceUse",
     "SharedDecision",

@@ -89,6 +89,7 @@ from referral_api.reports.measures import (
     ON_REASONS,
     REASON_MONTH_COUNTS,
     REFERRAL_MONTH_COUNTS,
+    SUPPORT_MONTH_COUNTS,
     UNCODED_GROUPS,
     UNMATCHABLE_GROUPS,
     FactSources,
@@ -121,6 +122,7 @@ from referral_api.reports.models import (
     ReportServiceUseReason,
     ReportState,
     ReportSupport,
+    ReportSupportMonth,
     ReportUnmapped,
 )
 from referral_api.reports.tables import key_of
@@ -158,6 +160,7 @@ REASON_FACTS = table_of(ReportReason)
 PAIR_FACTS = table_of(ReportReasonPair)
 USE_FACTS = table_of(ReportServiceUse)
 USE_REASON_FACTS = table_of(ReportServiceUseReason)
+SUPPORT_FACTS = table_of(ReportSupport)
 OTHER = R.alias("other_referral")
 # The PCN the referral was received with (the sender's, or the lookup's then), else the one the
 # loaded practice-to-PCN lookup gives its practice now: a lookup loaded after the referral
@@ -196,9 +199,9 @@ def _keys(facts: Table, *names: str) -> dict[str, ColumnElement[Any]]:
 
 
 MONTHLY_DIMENSIONS = ("month", "role", "source-system")
-# A reason with no reason group, as the monthly counts' key holds it: no code, so it reads as no
-# value, as the facts' NULL does.
-NO_GROUP = -1
+# A key with no value (a reason with no reason group), as the monthly counts hold it: no code,
+# so it reads as no value, as the facts' NULL does.
+NO_VALUE = -1
 # What each of `REFERRAL_MONTH_COUNTS` sums over the referral facts.
 REFERRAL_COUNTS: dict[str, ColumnElement[Any] | None] = {
     "referrals": None,
@@ -208,6 +211,7 @@ REFERRAL_COUNTS: dict[str, ColumnElement[Any] | None] = {
     **{name: F.c[name] for name in ("contacts", *CONTACT_OUTCOME_COLUMNS)},
     "referrals_with_contact": flag(F.c.contacts > 0),
     "referrals_with_dna": flag(F.c.dna > 0),
+    "offered": F.c.has_support,
 }
 assert tuple(REFERRAL_COUNTS) == REFERRAL_MONTH_COUNTS
 # What each of `REASON_MONTH_COUNTS` sums over the reason facts: the reasons report counts
@@ -238,9 +242,27 @@ REASON_MONTHS = MonthlyCounts(
     MONTHLY_DIMENSIONS,
     {
         **_keys(REASON_FACTS, *MONTHLY_DIMENSIONS, "reason"),
-        "reason_group": func.coalesce(REASON_FACTS.c.reason_group, NO_GROUP),
+        "reason_group": func.coalesce(REASON_FACTS.c.reason_group, NO_VALUE),
     },
     REASON_COUNTS,
+)
+# What each of `SUPPORT_MONTH_COUNTS` sums over the support facts.
+SUPPORT_COUNTS: dict[str, ColumnElement[Any] | None] = {
+    "supports": None,
+    "group_first": SUPPORT_FACTS.c.group_first,
+    "offers": SUPPORT_FACTS.c.offers,
+    "onward_referrals": SUPPORT_FACTS.c.onward_referrals,
+}
+assert tuple(SUPPORT_COUNTS) == SUPPORT_MONTH_COUNTS
+SUPPORT_MONTHS = MonthlyCounts(
+    table_of(ReportSupportMonth),
+    SUPPORT_FACTS,
+    MONTHLY_DIMENSIONS,
+    {
+        **_keys(SUPPORT_FACTS, *MONTHLY_DIMENSIONS, "support", "support_group"),
+        "status": func.coalesce(SUPPORT_FACTS.c.status, NO_VALUE),
+    },
+    SUPPORT_COUNTS,
 )
 PAIR_MONTHS = MonthlyCounts(
     table_of(ReportReasonPairMonth),
@@ -249,7 +271,7 @@ PAIR_MONTHS = MonthlyCounts(
     _keys(PAIR_FACTS, "month", "role", "level", "first", "second"),
     {"referrals": None},
 )
-MONTHLY_COUNTS = (REFERRAL_MONTHS, REASON_MONTHS, PAIR_MONTHS)
+MONTHLY_COUNTS = (REFERRAL_MONTHS, REASON_MONTHS, SUPPORT_MONTHS, PAIR_MONTHS)
 
 
 def source_value(spec: DimensionSpec) -> ColumnElement[Any]:

@@ -349,13 +349,15 @@ ATTENDANCE_COUNTS = (
 # The counts of the referral facts the refresh keeps per month, role, source system and status
 # (`report_referral_month`; `facts_repository.MONTHLY_COUNTS` says what each sums): referrals,
 # those with several reasons and several reason groups (the `reason-pairs` report's
-# denominators), and the completeness and attendance reports' counts.
+# denominators), the completeness and attendance reports' counts, and the referrals offered any
+# support.
 REFERRAL_MONTH_COUNTS = (
     "referrals",
     "several",
     "several_groups",
     *(f"has_{field}" for field in COMPLETENESS_FLAGS),
     *ATTENDANCE_COUNTS,
+    "offered",
 )
 # The counts of the reason facts the refresh keeps per month, role, source system, reason and
 # reason group (`report_reason_month`; `facts_repository.MONTHLY_COUNTS` says what each sums):
@@ -370,6 +372,10 @@ REASON_MONTH_COUNTS = (
     "first_with_support",
     "first_need_met",
 )
+# The counts of the support facts the refresh keeps per month, role, source system, support,
+# support group and status (`report_support_month`): the support report's and, by support group,
+# the outcomes report's.
+SUPPORT_MONTH_COUNTS = ("supports", "group_first", "offers", "onward_referrals")
 # The measures copied onto the reason facts, and the fact columns holding a `report_code` code
 # of a measure → its dictionary dimension.
 ON_REASONS = tuple(spec for spec in MEASURES if spec.on_reasons)

@@ -40,6 +40,7 @@ from referral_api.reports.measures import (
     MEASURES,
     REASON_MONTH_COUNTS,
     REFERRAL_MONTH_COUNTS,
+    SUPPORT_MONTH_COUNTS,
     MeasureKind,
     MeasureSpec,
 )
@@ -313,9 +314,15 @@ class ReasonMonthCounts:
     added below."""
 
 
+class SupportMonthCounts:
+    """The counts of `report_support_month` (`SUPPORT_MONTH_COUNTS`), each beside its key sum,
+    added below."""
+
+
 for _counts, _names in (
     (ReferralMonthCounts, REFERRAL_MONTH_COUNTS),
     (ReasonMonthCounts, REASON_MONTH_COUNTS),
+    (SupportMonthCounts, SUPPORT_MONTH_COUNTS),
 ):
     for _count in _names:
         setattr(_counts, _count, mapped_column(Integer, nullable=False))
@@ -340,7 +347,7 @@ class ReportReasonMonth(ReasonMonthCounts, Base):
     """The reason facts counted per month, role, source system, reason and reason group
     (`REASON_MONTH_COUNTS`, with their record keys' sums): every reason row, the rows first of
     their referral's group and of their referral, and the support-match counts on the group
-    rows. A reason with no group is kept under `NO_GROUP` (-1), which reads as no value. Kept
+    rows. A reason with no group is kept under `NO_VALUE` (-1), which reads as no value. Kept
     by the refresh like `report_reason_pair_month`."""
 
     __tablename__ = "report_reason_month"
@@ -350,6 +357,22 @@ class ReportReasonMonth(ReasonMonthCounts, Base):
     source_system: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     reason: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     reason_group: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+
+
+class ReportSupportMonth(SupportMonthCounts, Base):
+    """The support facts counted per month, role, source system, support, support group and
+    their referral's status (`SUPPORT_MONTH_COUNTS`, with their record keys' sums): every row,
+    the rows first of their referral's group, the offers and the onward referrals. Kept by the
+    refresh like `report_reason_pair_month`."""
+
+    __tablename__ = "report_support_month"
+
+    month: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    role: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    source_system: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    support: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    support_group: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    status: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
 
 
 class ReportReasonPairMonth(Base):

@@ -50,12 +50,15 @@ from referral_api.reports import wellbeing
 from referral_api.reports.dimensions import catalogue, column_name, fans_out
 from referral_api.reports.expressions import flag, month_label, month_of_day
 from referral_api.reports.facts_repository import (
+    MONTHLY_COUNTS,
     PAIR_LEVELS,
     PAIR_MONTHS,
     REASON_COUNTS,
     REASON_MONTHS,
     REFERRAL_COUNTS,
     REFERRAL_MONTHS,
+    SUPPORT_COUNTS,
+    SUPPORT_MONTHS,
     MonthlyCounts,
 )
 from referral_api.reports.measures import ATTENDANCE_COUNTS, COMPLETENESS_FLAGS
@@ -89,11 +92,11 @@ SCORES = table_of(ReportScore)
 LIST = table_of(ListSize)
 # The fact tables a dimension with several values per referral may be read from.
 CHILD_FACTS = {"report_reason": REASONS, "report_support": SUPPORT}
-# The tables with rows per reason group (or reason), grouped by reason group (and reason, where
-# they have it) with no join.
-REASON_GROUP_FACTS = frozenset(
-    ("report_reason", "report_service_use_reason", "report_reason_month")
-)
+# The fact tables with a row per reason group (or reason) of a referral, grouped by reason group
+# with no join.
+REASON_GROUP_FACTS = frozenset(("report_reason", "report_service_use_reason"))
+# The keys of each table of monthly counts: a dimension among them is grouped by with no join.
+MONTHLY_KEYS = {kept.table.name: frozenset(kept.keys) for kept in MONTHLY_COUNTS}
 
 CODE = table_of(ReportCode)
 NO_CODE = -1  # matches nothing: a filter value the facts have never seen
@@ -404,10 +407,10 @@ class Scope:
         return [known.get(value, NO_CODE) for value in values]
 
     def dimension(self, name: str) -> ColumnElement[Any]:
-        if name in ("reason", "reason-group") and self.table.name in REASON_GROUP_FACTS:
-            column = column_name(name)
-            if column in self.table.c:
-                return self.table.c[column]
+        if column_name(name) in MONTHLY_KEYS.get(self.table.name, ()):
+            return self.table.c[column_name(name)]
+        if name == "reason-group" and self.table.name in REASON_GROUP_FACTS:
+            return self.table.c.reason_group
         if name in ("reason", "reason-group"):
             reasons = self.reasons()
             return reasons.c.reason if name == "reason" else reasons.c.reason_group
@@ -871,38 +874,43 @@ class ReportRepository(Repository):
     # Support ----------------------------------------------------------------------------------
 
     async def support_counts(self, query: ReportQuery, level: str) -> tuple[list[Row], Row]:
-        """Support offers and the referrals offered each support (or support group)."""
+        """Support offers and the referrals offered each support (or support group): from the
+        support's monthly counts when they answer the query (`_monthly`), else from the
+        facts; and the referrals offered any (`referral_measures`)."""
         await self.load_codes()
-        column = SUPPORT.c.support if level == "support" else SUPPORT.c.support_group
         # A referral offered two types of support in one group counts once in that group.
-        referrals = (
-            counted("referrals", SUPPORT)
-            if level == "support"
-            else counted("referrals", SUPPORT, SUPPORT.c.group_first)
-        )
-        scope = self.scope(SUPPORT, query)
+        sums = {
+            "referrals": "supports" if level == "support" else "group_first",
+            "offers": "offers",
+            "onward_referrals": "onward_referrals",
+        }
+        if _monthly(query, SUPPORT_MONTHS):
+            table = SUPPORT_MONTHS.table
+            scope = self._monthly_scope(table, query)
+            counts = [m for name, kept in sums.items() for m in _monthly_sum(table, kept, name)]
+            whole = self._monthly_scope(table, query, ())
+        else:
+            table, scope, whole = (
+                SUPPORT,
+                self.scope(SUPPORT, query),
+                self.scope(SUPPORT, query, ()),
+            )
+            counts = [
+                m
+                for name, kept in sums.items()
+                for m in counted(name, SUPPORT, SUPPORT_COUNTS[kept])
+            ]
+        column = table.c.support if level == "support" else table.c.support_group
         rows = await self.rows(
-            scope.select(
-                column.label("support"),
-                *referrals,
-                *counted("offers", SUPPORT, SUPPORT.c.offers),
-                *counted("onward_referrals", SUPPORT, SUPPORT.c.onward_referrals),
-            ).group_by(column),
-            {"support": level},
+            scope.select(column.label("support"), *counts).group_by(column), {"support": level}
         )
-        offered = await self.rows(
-            self.scope(F, query, ()).select(*counted("referrals", F, F.c.has_support))
-        )
+        _, offered = await self.referral_measures(replace(query, group_by=()), ["offered"])
+        total = {"referrals": offered["offered"], key_of("referrals"): offered[key_of("offered")]}
         summed = ("offers", key_of("offers"), "onward_referrals", key_of("onward_referrals"))
         if not fans_out(query.group_by):  # each support row is in one group: the groups add up
-            return rows, {**offered[0], **{name: sum(row[name] for row in rows) for name in summed}}
-        offers = await self.rows(
-            self.scope(SUPPORT, query, ()).select(
-                *counted("offers", SUPPORT, SUPPORT.c.offers),
-                *counted("onward_referrals", SUPPORT, SUPPORT.c.onward_referrals),
-            )
-        )
-        return rows, {**offered[0], **offers[0]}
+            return rows, {**total, **{name: sum(row[name] for row in rows) for name in summed}}
+        offers = await self.rows(whole.select(*counts[2:]))
+        return rows, {**total, **offers[0]}
 
     async def support_match(
         self, query: ReportQuery, groups: Sequence[str]
@@ -1056,8 +1064,9 @@ class ReportRepository(Repository):
 
         Grouped by support group, the referrals offered support are counted on the support
         facts (their `group_first` rows carry the referral's status) and those offered none
-        on the referral facts, in the group with no value: no join of the two. Otherwise,
-        when the referrals' monthly counts answer the query (`_monthly`), they are summed."""
+        on the referral facts, in the group with no value: no join of the two. When the
+        monthly counts answer the query (`_monthly`: the support's, and the referrals', which
+        count those offered any), they are summed instead."""
         await self.load_codes()
         if SUPPORT_GROUP not in query.group_by:
             if _monthly(query, REFERRAL_MONTHS):
@@ -1069,24 +1078,50 @@ class ReportRepository(Repository):
             return await self.rows(
                 scope.select(table.c.status.label("status"), *referrals).group_by(table.c.status)
             )
-        offered = self.scope(SUPPORT, query)
-        offered.where.append(SUPPORT.c.group_first == 1)
         others = [name for name in query.group_by if name != SUPPORT_GROUP]
-        none = self.scope(F, query, others)
-        none.where.append(F.c.has_support == 0)
+        if _monthly(replace(query, group_by=tuple(others)), SUPPORT_MONTHS):
+            # The same from the support's and the referrals' monthly counts.
+            offered = self._monthly_scope(SUPPORT_MONTHS.table, query)
+            offered_counts = _monthly_sum(SUPPORT_MONTHS.table, "group_first", "referrals")
+            months = REFERRAL_MONTHS.table
+            none = self._monthly_scope(months, query, others)
+            # The referrals offered none: all less those offered any, and their key sums.
+            without = [
+                months.c.referrals - months.c.offered,
+                months.c[key_of("referrals")] - months.c[key_of("offered")],
+            ]
+            none_counts = [
+                _summed(without[0], "referrals"),
+                _summed(without[1], key_of("referrals")),
+            ]
+            only = func.sum(without[0]) > 0
+        else:
+            offered = self.scope(SUPPORT, query)
+            offered.where.append(SUPPORT.c.group_first == 1)
+            offered_counts = counted("referrals", SUPPORT)
+            none = self.scope(F, query, others)
+            none.where.append(F.c.has_support == 0)
+            none_counts, only = counted("referrals", F), None
         branches = []
-        for scope, dims in (
-            (offered, dict(offered.dims)),
-            (none, {**dict(none.dims), column_name(SUPPORT_GROUP): cast(null(), SmallInteger)}),
+        for scope, dims, counts in (
+            (offered, dict(offered.dims), offered_counts),
+            (
+                none,
+                {**dict(none.dims), column_name(SUPPORT_GROUP): cast(null(), SmallInteger)},
+                none_counts,
+            ),
         ):
             table = scope.table
             columns = [dims[column_name(name)].label(column_name(name)) for name in query.group_by]
-            branches.append(
-                select(*columns, table.c.status.label("status"), *counted("referrals", table))
+            statement = (
+                select(*columns, table.c.status.label("status"), *counts)
                 .select_from(scope.from_)
                 .where(*scope.where)
                 .group_by(*(expr for _, expr in scope.dims), table.c.status)
             )
+            if only is not None and scope is none:  # no row for a group every referral left
+                statement = statement.having(only)
+            branches.append(statement)
         return await self.rows(union_all(*branches))
 
     async def closure_reasons(self, query: ReportQuery) -> list[Row]:

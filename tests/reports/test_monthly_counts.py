@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
+from referral_api.reports import repository
 from tests.support.reports import Dataset, Person
+from tests.support.rows import execute_sql
 
 WHOLE = {"from": "2026-03-01", "to": "2026-03-31"}
 HALVES = ({"from": "2026-03-01", "to": "2026-03-14"}, {"from": "2026-03-15", "to": "2026-03-31"})
@@ -24,6 +26,7 @@ COUNTS = {
             "dna",
             "not_seen",
             "cancelled_by_patient",
+            "cancelled_by_provider",
             "booked",
             "referrals_with_dna",
         ),
@@ -69,6 +72,8 @@ def _march() -> Dataset:
         )
         if status in ("closed", "accepted"):
             d.contacts(referral, "attended", "dna", "booked", "cancelled-by-patient")
+            if role:
+                d.contacts(referral, "not-seen", "cancelled-by-provider", first_day=10)
             d.support(referral, "housing-advice" if index % 3 else "diet-healthy-eating")
             if index % 3 == 1:
                 d.support(referral, "benefits-welfare-advice", kind="referral")
@@ -118,7 +123,7 @@ async def test_whole_months_count_what_their_days_count(
             expected = {"referrals": 3, "closed": 1, "accepted": 1, "received": 0}
         assert {k: grand[k] for k in expected} == expected
     elif report_name == "attendance":
-        assert (grand["contacts"], grand["dna"]) == ((20, 5) if not filters else (8, 2))
+        assert (grand["contacts"], grand["dna"]) == ((26, 5) if not filters else (10, 2))
 
 
 @pytest.mark.parametrize(
@@ -140,3 +145,75 @@ async def test_outcomes_by_support_group_over_whole_months_count_what_their_days
     if not filters:
         # Five referrals offered support (three of them in two groups), three offered none.
         assert groups == {"general-wellbeing": 2, "housing": 3, "finance": 3, None: 3}
+
+
+QUERIES = (
+    ("completeness", {"group_by": "source-system,role"}),
+    ("attendance", {"group_by": "month", "source-system": "rio"}),
+    ("outcomes", {"group_by": "role"}),
+    ("outcomes", {"group_by": "support-group,source-system"}),
+    ("reasons", {"group_by": "role", "level": "reason-group"}),
+    ("support-match", {"group_by": "role"}),
+    ("support", {"level": "support-group"}),
+    ("reason-pairs", {"group_by": "role"}),
+)
+
+
+@pytest.mark.parametrize(("report_name", "params"), QUERIES)
+@pytest.mark.parametrize("unsuppressed", [False, True])
+async def test_the_monthly_counts_answer_what_the_facts_answer(
+    load, report, monkeypatch, report_name, params, unsuppressed
+):
+    """Over whole months the same answer, published or true, byte for byte, whether the monthly
+    counts or the facts are summed."""
+    await load(_march())
+    period = {"from": "2026-02-01", "to": "2026-04-30"}
+    monthly = await report(report_name, unsuppressed, **period, **params)
+    monkeypatch.setattr(repository, "_monthly", lambda query, kept: False)
+    assert await report(report_name, unsuppressed, **period, **params) == monthly
+
+
+@pytest.mark.parametrize(
+    ("report_name", "table", "column", "shown"),
+    [
+        ("completeness", "report_referral_month", "has_lsoa", ("complete", "lsoa")),
+        ("outcomes", "report_referral_month", "referrals", ("referrals", None)),
+        ("reasons", "report_reason_month", "reasons", ("referrals", None)),
+        ("support", "report_support_month", "offers", ("offers", None)),
+    ],
+)
+async def test_whole_months_are_read_from_the_monthly_counts(
+    load, report, referral_app, report_name, table, column, shown
+):
+    """A whole month is summed from the monthly counts, part of one from the facts: a count
+    changed in the monthly counts alone moves the first and not the second."""
+    await load(_march())
+    measure, field = shown
+
+    async def grand(period):
+        body = await report(report_name, True, **period)
+        return sum(
+            row[measure] for row in body["totals"] if field is None or row.get("field") == field
+        )
+
+    before = [await grand(WHOLE), await grand(HALVES[1])]
+    await execute_sql(referral_app, f"UPDATE {table} SET {column} = {column} + 100")  # noqa: S608
+    after = [await grand(WHOLE), await grand(HALVES[1])]
+    assert after[0] > before[0]
+    assert after[1] == before[1]
+
+
+async def test_a_referral_with_many_contacts_is_counted_and_refreshed(load, report, referral_app):
+    """A count above 128 times a record key above 255 / 2 overflows a SMALLINT product: the key
+    sums multiply as integers, in reports and in the refresh of the monthly counts."""
+    d = Dataset()
+    busy = d.referral(authored="2026-03-02", status="accepted")
+    d.contacts(busy, *["attended"] * 150)
+    await load(d)
+    assert await referral_app.state.report_facts.refresh() == 1
+    await execute_sql(referral_app, "UPDATE report_referral SET record_key = 250")
+    body = await report("attendance", True, **HALVES[0])  # part of a month: the facts
+    assert body["totals"][0]["contacts"] == 150
+    await execute_sql(referral_app, "INSERT INTO report_change (referral_id) VALUES (:id)", id=busy)
+    assert await referral_app.state.report_facts.refresh() == 1
+    assert (await report("attendance", True, **WHOLE))["totals"][0]["contacts"] == 150

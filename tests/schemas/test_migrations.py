@@ -10,9 +10,17 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from referral_api.reports.facts_repository import (
+    REASON_MONTHS,
+    REFERRAL_MONTHS,
+    SUPPORT_MONTHS,
+    MonthlyCounts,
+)
+from referral_api.reports.measures import COMPLETENESS_FLAGS, CONTACT_OUTCOME_COLUMNS
+from referral_api.reports.repository import counted
 from signpost_platform.migrations import alembic_config, upgrade
 from signpost_platform.settings import find_repo_file
 from tests.support.databases import create_empty_database, drop_database, migrated_database
@@ -811,6 +819,34 @@ async def test_reason_pairs_and_referrals_are_summed_per_month_and_role(backend,
         await _assert_facts_still_current(engine)
 
 
+def _every_other_count(key: int) -> dict[str, int]:
+    """Values for the referral facts' flags (but `has_lsoa`) and contact counts the monthly
+    counts sum, different per referral, so a count summed from the wrong column shows."""
+    flags = [column for column in COMPLETENESS_FLAGS.values() if column != "has_lsoa"]
+    counts = [name for name in CONTACT_OUTCOME_COLUMNS if name != "dna"]
+    return {
+        # Referrals 1 to 4: each flag set on a different set of them (its index + 1 in binary).
+        **{column: (index + 1) >> (key - 1) & 1 for index, column in enumerate(flags[1:])},
+        **{column: (key * index) % 5 for index, column in enumerate(counts, start=1)},
+    }
+
+
+async def _assert_summed_as_the_refresh_sums(engine, kept: MonthlyCounts) -> None:
+    """The monthly counts `kept` hold their facts summed as the refresh sums them."""
+    summed = select(
+        *(value.label(name) for name, value in kept.keys.items()),
+        *(
+            column
+            for name, value in kept.counts.items()
+            for column in counted(name, kept.facts, value)
+        ),
+    ).group_by(*kept.keys.values())
+    async with engine.connect() as connection:
+        held = [dict(row._mapping) for row in await connection.execute(select(kept.table))]
+        expected = [dict(row._mapping) for row in await connection.execute(summed)]
+    assert sorted(held, key=repr) == sorted(expected, key=repr)
+
+
 async def test_referrals_are_summed_per_month_role_source_system_and_status(backend, session_tmp):
     """The revision keeping the referrals' monthly counts by source system and status sums the
     referral facts already derived with the completeness and attendance counts and those
@@ -837,6 +873,7 @@ async def test_referrals_are_summed_per_month_role_source_system_and_status(back
                     several_reasons=1,
                     has_support=key % 2,
                     record_key=record_key,
+                    **_every_other_count(key),
                 )
             await _facts_vouched_for(connection, at)
         await _upgrade_to_head(url)
@@ -854,6 +891,7 @@ async def test_referrals_are_summed_per_month_role_source_system_and_status(back
             (1, 5, 1, 40, 1, 40, 1, 40, 1, 40, 1, 40, 1, 40, 1, 40, 0, 0, 0),
             (2, 1, 1, 30, 1, 30, 1, 30, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 30),
         ]
+        await _assert_summed_as_the_refresh_sums(engine, REFERRAL_MONTHS)
         await _assert_facts_still_current(engine)
         config = alembic_config(find_repo_file("alembic.ini"), "referral", url)
         await asyncio.to_thread(command.downgrade, config, "f3a9c6e1d427")
@@ -908,6 +946,7 @@ async def test_reasons_are_summed_per_month_role_source_system_reason_and_group(
             (6, 1, 1, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0),
             (7, -1, 1, 20, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0),
         ]
+        await _assert_summed_as_the_refresh_sums(engine, REASON_MONTHS)
         await _assert_facts_still_current(engine)
 
 
@@ -953,4 +992,5 @@ async def test_support_is_summed_per_month_role_source_system_support_group_and_
             (5, 3, 2, 30, 2, 30, 3, 40, 1, 10),
             (6, 3, 1, 10, 0, 0, 1, 10, 0, 0),
         ]
+        await _assert_summed_as_the_refresh_sums(engine, SUPPORT_MONTHS)
         await _assert_facts_still_current(engine)

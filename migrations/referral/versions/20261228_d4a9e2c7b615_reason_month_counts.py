@@ -69,7 +69,8 @@ def upgrade() -> None:
     summed = ", ".join(
         "count(*), coalesce(sum(record_key), 0)"
         if value is None
-        else f"coalesce(sum({value}), 0), coalesce(sum(({value}) * record_key), 0)"
+        # As an integer: PostgreSQL multiplies two SMALLINTs as one, which 129 contacts overflow.
+        else f"coalesce(sum({value}), 0), coalesce(sum(CAST(({value}) AS integer) * record_key), 0)"
         for value in COUNTS.values()
     )
     names = ", ".join(f"{name}, {name}_cell_key" for name in COUNTS)

@@ -7,7 +7,16 @@ second scan. Its cell key is that sum modulo 256 (`signpost_schemas.disclosure.c
 
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, SQLColumnExpression, and_, cast, func, literal
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    SmallInteger,
+    SQLColumnExpression,
+    and_,
+    cast,
+    func,
+    literal,
+)
 from sqlalchemy.dialects.postgresql import BIT
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -59,8 +68,15 @@ def record_key(key: Hash, value: ColumnElement[Any]) -> ColumnElement[int]:
 
 def key_sum(record_keys: ColumnElement[Any], value: ColumnElement[Any] | None = None) -> Any:
     """The key sum of a count: SUM(record_key), or SUM(value * record_key) for a count that is
-    SUM(value) (a flag, or a number of events per record)."""
-    keyed = record_keys if value is None else value * record_keys
+    SUM(value) (a flag, or a number of events per record). A SMALLINT value is multiplied as
+    an INTEGER: PostgreSQL multiplies two SMALLINTs as one, so 129 contacts of a record keyed
+    255 would overflow it."""
+    if value is None:
+        keyed = record_keys
+    else:
+        keyed = (
+            cast(value, Integer) if isinstance(value.type, SmallInteger) else value
+        ) * record_keys
     return func.coalesce(func.sum(keyed), 0)
 
 

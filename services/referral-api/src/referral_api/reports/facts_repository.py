@@ -193,11 +193,20 @@ class MonthlyCounts:
     counts: dict[str, ColumnElement[Any] | None]
 
 
+def _same_names(counts: dict[str, ColumnElement[Any] | None], names: tuple[str, ...]) -> None:
+    """What the counts sum is declared here, their names (the tables' columns) in `measures`:
+    both must name the same counts, in the same order."""
+    if tuple(counts) != names:
+        raise RuntimeError(f"monthly counts {tuple(counts)} are not the table's {names}")
+
+
 def _keys(facts: Table, *names: str) -> dict[str, ColumnElement[Any]]:
     """Keys that are the facts' own columns (`names`: report dimensions or column names)."""
     return {column_name(name): facts.c[column_name(name)] for name in names}
 
 
+# The dimensions the referral, reason and support facts' monthly counts are kept by: a report
+# over whole months grouped and filtered by these alone reads them (`reports.repository`).
 MONTHLY_DIMENSIONS = ("month", "role", "source-system")
 # A key with no value (a reason with no reason group), as the monthly counts hold it: no code,
 # so it reads as no value, as the facts' NULL does.
@@ -213,7 +222,7 @@ REFERRAL_COUNTS: dict[str, ColumnElement[Any] | None] = {
     "referrals_with_dna": flag(F.c.dna > 0),
     "offered": F.c.has_support,
 }
-assert tuple(REFERRAL_COUNTS) == REFERRAL_MONTH_COUNTS
+_same_names(REFERRAL_COUNTS, REFERRAL_MONTH_COUNTS)
 # What each of `REASON_MONTH_COUNTS` sums over the reason facts: the reasons report counts
 # reason rows (`reasons`) or, by reason group, the group's first rows, and each referral once on
 # its first row; the support-match report its needs on the group rows and its referrals once.
@@ -228,7 +237,7 @@ REASON_COUNTS: dict[str, ColumnElement[Any] | None] = {
     "first_with_support": REASON_FACTS.c.first_has_need * REASON_FACTS.c.has_support,
     "first_need_met": REASON_FACTS.c.first_need_met,
 }
-assert tuple(REASON_COUNTS) == REASON_MONTH_COUNTS
+_same_names(REASON_COUNTS, REASON_MONTH_COUNTS)
 REFERRAL_MONTHS = MonthlyCounts(
     table_of(ReportReferralMonth),
     F,
@@ -253,7 +262,7 @@ SUPPORT_COUNTS: dict[str, ColumnElement[Any] | None] = {
     "offers": SUPPORT_FACTS.c.offers,
     "onward_referrals": SUPPORT_FACTS.c.onward_referrals,
 }
-assert tuple(SUPPORT_COUNTS) == SUPPORT_MONTH_COUNTS
+_same_names(SUPPORT_COUNTS, SUPPORT_MONTH_COUNTS)
 SUPPORT_MONTHS = MonthlyCounts(
     table_of(ReportSupportMonth),
     SUPPORT_FACTS,

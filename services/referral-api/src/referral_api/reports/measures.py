@@ -347,7 +347,7 @@ ATTENDANCE_COUNTS = (
     "referrals_with_dna",
 )
 # The counts of the referral facts the refresh keeps per month, role, source system and status
-# (`report_referral_month`; `facts_repository.MONTHLY_COUNTS` says what each sums): referrals,
+# (`report_referral_month`; `facts_repository.REFERRAL_COUNTS` says what each sums): referrals,
 # those with several reasons and several reason groups (the `reason-pairs` report's
 # denominators), the completeness and attendance reports' counts, and the referrals offered any
 # support.
@@ -360,7 +360,7 @@ REFERRAL_MONTH_COUNTS = (
     "offered",
 )
 # The counts of the reason facts the refresh keeps per month, role, source system, reason and
-# reason group (`report_reason_month`; `facts_repository.MONTHLY_COUNTS` says what each sums):
+# reason group (`report_reason_month`; `facts_repository.REASON_COUNTS` says what each sums):
 # the reasons report's and the support-match report's.
 REASON_MONTH_COUNTS = (
     "reasons",
@@ -373,8 +373,8 @@ REASON_MONTH_COUNTS = (
     "first_need_met",
 )
 # The counts of the support facts the refresh keeps per month, role, source system, support,
-# support group and status (`report_support_month`): the support report's and, by support group,
-# the outcomes report's.
+# support group and status (`report_support_month`; `facts_repository.SUPPORT_COUNTS` says what
+# each sums): the support report's and, by support group, the outcomes report's.
 SUPPORT_MONTH_COUNTS = ("supports", "group_first", "offers", "onward_referrals")
 # The measures copied onto the reason facts, and the fact columns holding a `report_code` code
 # of a measure → its dictionary dimension.

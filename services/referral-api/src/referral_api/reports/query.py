@@ -65,6 +65,15 @@ class ReportQuery:
         day = self.last_day + timedelta(days=1)
         return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
+    @property
+    def whole_months(self) -> bool:
+        """Whether the period starts on a month's first day and ends on a month's last (either
+        end may be open): what counts kept per month can answer."""
+        first, last = self.first_day, self.last_day
+        return (first is None or first.day == 1) and (
+            last is None or (last + timedelta(days=1)).day == 1
+        )
+
     def option(self, name: str) -> str:
         return self.options[name]
 

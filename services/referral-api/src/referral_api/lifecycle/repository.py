@@ -15,11 +15,14 @@ from sqlalchemy import (
     exists,
     func,
     insert,
+    literal_column,
     or_,
     select,
+    true,
     union_all,
     update,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import aliased
 
 from referral_api.lifecycle.models import (
@@ -41,7 +44,13 @@ from referral_api.referrals.repository import (
 )
 from referral_api.rendering import ended
 from referral_api.service_use.models import ServiceUse
-from signpost_platform.db import DriverStatement, Repository, aware_utc, execute_core
+from signpost_platform.db import (
+    DriverStatement,
+    Repository,
+    aware_utc,
+    dialect_of,
+    execute_core,
+)
 from signpost_platform.fhir.search import DateRange, Token, date_condition
 
 RESOURCE_TABLES: dict[str, Any] = {
@@ -108,15 +117,19 @@ def _held_versions(table: Any, *, one: bool) -> Any:
     )
 
 
-def _activity(key: str = "referral_id") -> Any:
+def _activity(key: str = "referral_id", contacts: Any = None) -> Any:
+    """A referral's activity counts and first attended contact, counting the rows of
+    `contacts` (with the contact table's referral_id, status, attendance_outcome and
+    contact_at) as its contacts when given."""
     referral: BindParameter[str] = bindparam(key)
-    live = (Contact.referral_id == referral, Contact.status != "entered-in-error")
+    c = Contact.__table__.c if contacts is None else contacts.c
+    live = (c.referral_id == referral, c.status != "entered-in-error")
 
     def scalar(*columns: Any, where: Any) -> Any:
         return select(*columns).where(*where).scalar_subquery()
 
-    is_dna = case((Contact.attendance_outcome == "dna", 1), else_=0)
-    attended_at = case((Contact.attendance_outcome == "attended", Contact.contact_at))
+    is_dna = case((c.attendance_outcome == "dna", 1), else_=0)
+    attended_at = case((c.attendance_outcome == "attended", c.contact_at))
     is_referral = case((SupportOffered.kind == "referral", 1), else_=0)
     support = (SupportOffered.referral_id == referral,)
     assessed = (Assessment.referral_id == referral, Assessment.status != "entered-in-error")
@@ -132,11 +145,12 @@ def _activity(key: str = "referral_id") -> Any:
     )
 
 
-def _activity_refreshed() -> Any:
-    """The summary's activity columns derived again and set in one statement, returning the new
-    values; no row (nothing written) when none of them changed."""
+def _activity_refreshed(contacts: Any = None, *when: Any) -> Any:
+    """The summary's activity columns derived again (counting `contacts` as `_activity` does)
+    and set in one statement, if `when`, returning the new values; no row (nothing written)
+    when none of them changed."""
     # An UPDATE's own columns are bound under their names: the key is bound as `key`.
-    activity = _activity("key")
+    activity = _activity("key", contacts)
     derived = activity.subquery("activity")
     summary = ReferralLifecycle.__table__.c
     names = [column.name for column in activity.selected_columns]
@@ -144,6 +158,7 @@ def _activity_refreshed() -> Any:
         update(ReferralLifecycle)
         .where(
             ReferralLifecycle.referral_id == bindparam("key"),
+            *when,
             or_(*(summary[name].is_distinct_from(derived.c[name]) for name in names)),
         )
         .values({name: derived.c[name] for name in names})
@@ -219,7 +234,85 @@ def _saving(table: Any, columns: tuple[str, ...], *, replace: bool) -> DriverSta
     return DriverStatement(insert(table).values(values))
 
 
+@functools.cache
+def _inserting_unless_held(
+    table: Any, columns: tuple[str, ...], *, refresh_activity: bool
+) -> DriverStatement:
+    """One statement: the version held of a sender resource (`referral_id`, `source_id`) and,
+    when none is, the insert of its first version with `columns`; with `refresh_activity` (a
+    contact), the summary's activity derived again counting the contact inserted, and saved.
+    Answers one row: the version held (or NULLs), then the new activity (or NULLs: unchanged,
+    or nothing inserted). Built once for each table and set of columns."""
+    values = {name: bindparam(name, type_=table.__table__.c[name].type) for name in columns}
+    held = (
+        select(table.id, table.version, table.as_of, table.content_hash)
+        .where(table.referral_id == values["referral_id"], table.source_id == values["source_id"])
+        .cte("held")
+    )
+    # The referral's lock orders its writers, so no conflict arises but with the version held.
+    kept = (
+        postgresql.insert(table)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=["referral_id", "source_id"])
+    )
+    answer: list[Any] = [held.c.id, held.c.version, held.c.as_of, held.c.content_hash]
+    one = select(literal_column("1").label("one")).subquery("one")
+    joined = one.outerjoin(held, true())
+    if not refresh_activity:
+        return DriverStatement(select(*answer).select_from(joined).add_cte(kept.cte("inserted")))
+    inserted = kept.returning(*_CONTACTED).cte("inserted")
+    contacts = union_all(
+        select(*(Contact.__table__.c[c.name] for c in _CONTACTED)).where(
+            Contact.referral_id == bindparam("key")
+        ),
+        select(*inserted.c),
+    ).subquery("contact")
+    refreshed = _activity_refreshed(contacts, exists(select(inserted.c.referral_id))).cte(
+        "refreshed"
+    )
+    return DriverStatement(
+        select(*answer, *refreshed.c).select_from(joined.outerjoin(refreshed, true()))
+    )
+
+
+# What the activity reads of a contact.
+_CONTACTED = (Contact.referral_id, Contact.status, Contact.attendance_outcome, Contact.contact_at)
+
+
+@dataclass(frozen=True, slots=True)
+class FirstVersion:
+    """What `insert_unless_held` found and did: the version held (None: the new one was
+    inserted), and with `refresh_activity` the activity's new values (None: unchanged)."""
+
+    held: HeldVersion | None
+    activity: dict[str, Any] | None = None
+
+
 class LifecycleRepository(Repository):
+    async def insert_unless_held(
+        self, table: Any, row: dict[str, Any], *, refresh_activity: bool
+    ) -> FirstVersion:
+        """Insert `row` as the first version of its sender resource unless a version is held
+        (then nothing is written and the version held is answered). With `refresh_activity`
+        (a contact), once it is inserted the summary's activity is derived again and saved,
+        as `refresh_activity` does. One round trip on PostgreSQL."""
+        if dialect_of(self.session) != "postgresql":
+            held = await self.held_versions(table, row["referral_id"], [row["source_id"]])
+            if held:
+                return FirstVersion(held[row["source_id"]])
+            await self.save(table, row, None)
+            if not refresh_activity:
+                return FirstVersion(None)
+            return FirstVersion(None, await self.refresh_activity(row["referral_id"]))
+        statement = _inserting_unless_held(table, tuple(row), refresh_activity=refresh_activity)
+        [answer] = await statement.fetch(self.session, {**row, "key": row["referral_id"]})
+        if answer[0] is not None:
+            return FirstVersion(HeldVersion(*answer[:4]))
+        activity = answer[4:]
+        if not refresh_activity or activity[0] is None:
+            return FirstVersion(None)
+        return FirstVersion(None, dict(zip(_ACTIVITY_NAMES, activity, strict=True)))
+
     async def held_versions(
         self, table: Any, referral_id: str, source_ids: Sequence[str]
     ) -> dict[str, HeldVersion]:
@@ -243,8 +336,13 @@ class LifecycleRepository(Repository):
             statement = _saving(table, tuple(values), replace=True)
             await statement.fetch(self.session, {**values, "held_id": held.id})
 
-    async def replace_support(self, task_id: str, rows: list[dict[str, Any]]) -> None:
-        await execute_core(self.session, _DELETE_SUPPORT, {"task_id": task_id})
+    async def replace_support(
+        self, task_id: str, rows: list[dict[str, Any]], *, replacing: bool
+    ) -> None:
+        """The support offered of a Task: `rows` replace those of the version held, if
+        `replacing` (a first version has none to delete)."""
+        if replacing:
+            await execute_core(self.session, _DELETE_SUPPORT, {"task_id": task_id})
         if rows:
             await execute_core(self.session, insert(SupportOffered), rows)
 
@@ -258,8 +356,13 @@ class LifecycleRepository(Repository):
         if rows:
             await execute_core(self.session, insert(ContactWorker), rows)
 
-    async def replace_scores(self, assessment_id: str, rows: list[dict[str, Any]]) -> None:
-        await execute_core(self.session, _DELETE_SCORES, {"assessment_id": assessment_id})
+    async def replace_scores(
+        self, assessment_id: str, rows: list[dict[str, Any]], *, replacing: bool
+    ) -> None:
+        """The item scores of an assessment: `rows` replace those of the version held, if
+        `replacing` (a first version has none to delete)."""
+        if replacing:
+            await execute_core(self.session, _DELETE_SCORES, {"assessment_id": assessment_id})
         if rows:
             await execute_core(self.session, insert(AssessmentScore), rows)
 

@@ -74,12 +74,46 @@ def is_newer(as_of: datetime, content_hash: str, held: HeldVersion | None) -> Ou
     return "updated" if incoming > current else "superseded"
 
 
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """What `apply` did: each resource type's outcomes, and the summary's activity columns when
+    they were derived again with the write (`refreshed`: their new values, None if unchanged)."""
+
+    outcomes: dict[str, list[Outcome]]
+    refreshed: bool = False
+    activity: dict[str, Any] | None = None
+
+
 async def apply(
-    session: AsyncSession, context: ReferralContext, incoming: list[Incoming], now: datetime
-) -> dict[str, list[Outcome]]:
-    """Store each incoming resource that is newer than the version held; say what happened."""
+    session: AsyncSession,
+    context: ReferralContext,
+    incoming: list[Incoming],
+    now: datetime,
+    *,
+    refresh_activity: bool = False,
+) -> Stored:
+    """Store each incoming resource that is newer than the version held; say what happened.
+
+    `refresh_activity`: the caller will derive the summary's activity columns again after this
+    (`refresh_summary` with `tasks_unchanged`), so a single new contact may do it with its own
+    insert (the usual update message: one round trip for both)."""
     repository = LifecycleRepository(session)
     outcomes: dict[str, list[Outcome]] = {kind: [] for kind in _TABLES}
+    if len(incoming) == 1:
+        [item] = incoming
+        table, row = _version(context, item, None, now)
+        refresh = refresh_activity and table is Contact
+        first = await repository.insert_unless_held(table, row, refresh_activity=refresh)
+        kind = item.resource.resourceType
+        if first.held is None:
+            outcomes[kind].append("created")
+            await _save_parts(repository, context, item, row["id"], replacing=False)
+            return Stored(outcomes, refresh, first.activity)
+        outcome = is_newer(item.as_of, item.content_hash, first.held)
+        outcomes[kind].append(outcome)
+        if outcome == "updated":
+            await _save(repository, context, item, first.held, now)
+        return Stored(outcomes)
     by_type: dict[str, list[Incoming]] = {kind: [] for kind in _TABLES}
     for item in incoming:
         by_type[item.resource.resourceType].append(item)
@@ -96,7 +130,7 @@ async def apply(
             outcomes[resource_type].append(outcome)
             if outcome in ("created", "updated"):
                 await _save(repository, context, item, previous, now)
-    return outcomes
+    return Stored(outcomes)
 
 
 def _newest_per_id(items: list[Incoming]) -> list[Incoming]:
@@ -116,6 +150,17 @@ async def _save(
     previous: HeldVersion | None,
     now: datetime,
 ) -> None:
+    """Store a new version of a resource: its row (inserted, or replacing `previous`) and the
+    rows it carries."""
+    table, row = _version(context, item, previous, now)
+    await repository.save(table, row, previous)
+    await _save_parts(repository, context, item, row["id"], replacing=previous is not None)
+
+
+def _version(
+    context: ReferralContext, item: Incoming, previous: HeldVersion | None, now: datetime
+) -> tuple[Any, dict[str, Any]]:
+    """The table and row of a resource's new version, replacing `previous` if one is held."""
     resource = item.resource
     resource_id = (
         previous.id
@@ -137,21 +182,62 @@ async def _save(
     if isinstance(resource, TaskResource):
         reason = resource.reason
         owner = resource.owner_worker
-        await repository.save(
-            ReferralTask,
-            {
-                **common,
-                "lifecycle_state": resource.lifecycle_state,
-                "reason_system": reason.system if reason else None,
-                "reason_code": reason.code if reason else None,
-                "closure_outcome": resource.closure_outcome,
-                "accepted_at": resource.accepted_at,
-                "ended_at": resource.ended_at,
-                "owner_system": owner.system if owner else None,
-                "owner_value": owner.value if owner else None,
-            },
-            previous,
-        )
+        return ReferralTask, {
+            **common,
+            "lifecycle_state": resource.lifecycle_state,
+            "reason_system": reason.system if reason else None,
+            "reason_code": reason.code if reason else None,
+            "closure_outcome": resource.closure_outcome,
+            "accepted_at": resource.accepted_at,
+            "ended_at": resource.ended_at,
+            "owner_system": owner.system if owner else None,
+            "owner_value": owner.value if owner else None,
+        }
+    if isinstance(resource, ContactResource):
+        mechanism, attendance = resource.mechanism, resource.attendance
+        return Contact, {
+            **common,
+            "contact_at": resource.contact_at,
+            "mechanism_system": mechanism.system,
+            "mechanism_code": mechanism.code,
+            "mechanism_group": mechanism.group,
+            "attendance_code": attendance.code,
+            "attendance_outcome": attendance.group,
+        }
+    if isinstance(resource, ProcedureResource):
+        conversation, worker = resource.conversation, resource.worker
+        assert conversation is not None
+        return SharedDecision, {
+            **common,
+            "code_system": conversation.system,
+            "code": conversation.code,
+            "code_group": conversation.group,
+            "performed_at": resource.performed_at,
+            "worker_system": worker.system if worker else None,
+            "worker_value": worker.value if worker else None,
+            "worker_role": worker.role if worker else None,
+        }
+    return Assessment, {
+        **common,
+        "instrument": resource.instrument.code,
+        "timepoint": resource.timepoint,
+        "assessed_at": resource.assessed_at,
+        "total_score": resource.total,
+    }
+
+
+async def _save_parts(
+    repository: LifecycleRepository,
+    context: ReferralContext,
+    item: Incoming,
+    resource_id: str,
+    *,
+    replacing: bool,
+) -> None:
+    """The rows a version carries, replacing those of the version held if `replacing` (a first
+    version has none): a Task's support offered, a contact's workers, an assessment's scores."""
+    resource = item.resource
+    if isinstance(resource, TaskResource):
         outputs = resource.output or []
         supports = await terminology.place(
             repository.session, [(terminology.SUPPORT, output.support) for output in outputs]
@@ -175,22 +261,9 @@ async def _save(
                     zip(outputs, supports, strict=True), start=1
                 )
             ],
+            replacing=replacing,
         )
     elif isinstance(resource, ContactResource):
-        mechanism, attendance = resource.mechanism, resource.attendance
-        await repository.save(
-            Contact,
-            {
-                **common,
-                "contact_at": resource.contact_at,
-                "mechanism_system": mechanism.system,
-                "mechanism_code": mechanism.code,
-                "mechanism_group": mechanism.group,
-                "attendance_code": attendance.code,
-                "attendance_outcome": attendance.group,
-            },
-            previous,
-        )
         await repository.replace_workers(
             resource_id,
             [
@@ -204,37 +277,9 @@ async def _save(
                 }
                 for position, worker in enumerate(resource.workers, start=1)
             ],
-            replacing=previous is not None,
+            replacing=replacing,
         )
-    elif isinstance(resource, ProcedureResource):
-        conversation, worker = resource.conversation, resource.worker
-        assert conversation is not None
-        await repository.save(
-            SharedDecision,
-            {
-                **common,
-                "code_system": conversation.system,
-                "code": conversation.code,
-                "code_group": conversation.group,
-                "performed_at": resource.performed_at,
-                "worker_system": worker.system if worker else None,
-                "worker_value": worker.value if worker else None,
-                "worker_role": worker.role if worker else None,
-            },
-            previous,
-        )
-    else:
-        await repository.save(
-            Assessment,
-            {
-                **common,
-                "instrument": resource.instrument.code,
-                "timepoint": resource.timepoint,
-                "assessed_at": resource.assessed_at,
-                "total_score": resource.total,
-            },
-            previous,
-        )
+    elif isinstance(resource, WellbeingAssessment):
         await repository.replace_scores(
             resource_id,
             [
@@ -246,6 +291,7 @@ async def _save(
                 }
                 for item_score in resource.items
             ],
+            replacing=replacing,
         )
 
 
@@ -390,14 +436,18 @@ async def refresh_summary(
     previous: dict[str, Any] | None,
     *,
     tasks_unchanged: bool,
+    stored: Stored | None = None,
 ) -> Summary:
     """Derive a referral's summary again and save it if it changed.
 
     `tasks_unchanged`: the summary `previous` is saved and neither its Tasks nor the referrer's
     status changed since, so only its activity counts are derived again, and saved, in one
-    statement."""
+    statement, unless `stored` (what `apply` did) says they were with its write."""
     if previous is not None and tasks_unchanged:
-        activity = await LifecycleRepository(session).refresh_activity(referral_id)
+        if stored is not None and stored.refreshed:
+            activity = stored.activity
+        else:
+            activity = await LifecycleRepository(session).refresh_activity(referral_id)
         return Summary(previous if activity is None else {**previous, **activity})
     summary = await derive_summary(session, referral_id, sender_status, sender_updated_at)
     await save_summary(session, summary, previous)

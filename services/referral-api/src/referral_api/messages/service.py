@@ -390,7 +390,7 @@ async def apply_message(
     )
     assert subject is not None
     context = lifecycle.ReferralContext(referral_id, subject)
-    outcomes = await lifecycle.apply(
+    stored_resources = await lifecycle.apply(
         session,
         context,
         [
@@ -399,7 +399,10 @@ async def apply_message(
             if not isinstance(item.resource, ServiceUseObservation)
         ],
         now,
+        # The summary's activity alone will be derived again (below): a contact may do it.
+        refresh_activity=previous_summary is not None and not content_changed,
     )
+    outcomes = stored_resources.outcomes
     counted = CountedReferral(
         referral_id,
         authored_at,
@@ -438,6 +441,7 @@ async def apply_message(
         sender_updated_at,
         previous_summary,
         tasks_unchanged=tasks_unchanged,
+        stored=stored_resources,
     )
     person_changed = len(person_keys) > 1
     if (

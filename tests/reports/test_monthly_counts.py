@@ -1,7 +1,8 @@
 """Reports over whole months, grouped and filtered by month, role and source system alone, sum
-the monthly counts the refresh keeps: the referrals' (completeness, attendance, outcomes), the
-reasons' (reasons, support-match) and the support's (support, outcomes by support group). Any
-other period counts the facts themselves. Both must give the same figures."""
+the monthly counts the refresh keeps: the referrals' (completeness, attendance, outcomes,
+re-referrals), the reasons' (reasons, support-match) and the support's (support, outcomes by
+support group). Any other period counts the facts themselves. Both must give the same
+figures."""
 
 from collections import Counter
 from typing import Any
@@ -32,6 +33,8 @@ COUNTS = {
         ),
     ),
     "outcomes": ((), ("referrals", "received", "accepted", "declined", "cancelled", "closed")),
+    # Its people in parallel are not summed: one person is counted once however many halves.
+    "re-referrals": ((), ("referrals", "re_referrals", "parallel")),
     "reasons": (("reason",), ("referrals",)),
     "reasons?level=reason-group": (("reason_group",), ("referrals",)),
     "support-match": (("reason_group",), ("referrals", "with_support", "matched")),
@@ -46,22 +49,26 @@ NAVIGATOR = "care-navigator"
 
 def _march() -> Dataset:
     """Referrals on the first and last days of March and either side of its middle, from two
-    systems, to two roles, in every status; and on the days either side of March."""
+    systems, to two roles, in every status; and on the days either side of March. Three people
+    have two of them each: one re-referred, two referred to both roles at once (one of them in
+    each half of the month, the other across the halves)."""
     d = Dataset()
-    for index, (day, system, role, status) in enumerate(
+    referrals: list[str] = []
+    for index, (day, system, role, status, person) in enumerate(
         (
-            ("01", "emis", None, "closed"),
-            ("01", "rio", NAVIGATOR, "accepted"),
-            ("14", "emis", None, None),
-            ("14", "rio", None, "declined"),
-            ("15", "emis", NAVIGATOR, "closed"),
-            ("15", "emis", None, "cancelled"),
-            ("31", "rio", None, "closed"),
-            ("31", "emis", NAVIGATOR, "accepted"),
+            ("01", "emis", None, "closed", "re-referred"),
+            ("01", "rio", NAVIGATOR, "accepted", "across"),
+            ("14", "emis", None, None, "across"),
+            ("14", "rio", None, "declined", None),
+            ("15", "emis", NAVIGATOR, "closed", "re-referred"),
+            ("15", "emis", None, "cancelled", "within"),
+            ("31", "rio", None, "closed", None),
+            ("31", "emis", NAVIGATOR, "accepted", "within"),
         )
     ):
         referral = d.referral(
             authored=f"2026-03-{day}",
+            person=person,
             source_system=system,
             status=status,
             ended_days=3 if status in ("closed", "declined", "cancelled") else None,
@@ -77,6 +84,10 @@ def _march() -> Dataset:
             d.support(referral, "housing-advice" if index % 3 else "diet-healthy-eating")
             if index % 3 == 1:
                 d.support(referral, "benefits-welfare-advice", kind="referral")
+        referrals.append(referral)
+    d.link(referrals[0], referrals[4], "re-referral")
+    d.link(referrals[1], referrals[2], "parallel")
+    d.link(referrals[5], referrals[7], "parallel")
     for day in ("2026-02-28", "2026-04-01"):
         d.referral(authored=day, source_system="rio", status="closed", ended_days=1)
     return d
@@ -124,6 +135,9 @@ async def test_whole_months_count_what_their_days_count(
         assert {k: grand[k] for k in expected} == expected
     elif report_name == "attendance":
         assert (grand["contacts"], grand["dna"]) == ((26, 5) if not filters else (10, 2))
+    elif report_name == "re-referrals" and not filters:
+        # A parallel pair counts once, at the later referral.
+        assert (grand["re_referrals"], grand["parallel"], grand["people_in_parallel"]) == (1, 2, 2)
 
 
 @pytest.mark.parametrize(
@@ -156,6 +170,9 @@ QUERIES = (
     ("support-match", {"group_by": "role"}),
     ("support", {"level": "support-group"}),
     ("reason-pairs", {"group_by": "role"}),
+    ("re-referrals", {}),
+    ("re-referrals", {"group_by": "role"}),
+    ("re-referrals", {"group_by": "month,source-system"}),
 )
 
 
@@ -180,6 +197,7 @@ async def test_the_monthly_counts_answer_what_the_facts_answer(
         ("outcomes", "report_referral_month", "referrals", ("referrals", None)),
         ("reasons", "report_reason_month", "reasons", ("referrals", None)),
         ("support", "report_support_month", "offers", ("offers", None)),
+        ("re-referrals", "report_referral_month", "parallel", ("parallel", None)),
     ],
 )
 async def test_whole_months_are_read_from_the_monthly_counts(

@@ -994,3 +994,60 @@ async def test_support_is_summed_per_month_role_source_system_support_group_and_
         ]
         await _assert_summed_as_the_refresh_sums(engine, SUPPORT_MONTHS)
         await _assert_facts_still_current(engine)
+
+
+async def test_re_referrals_and_parallel_referrals_join_the_referrals_monthly_counts(
+    backend, session_tmp
+):
+    """The revision adding the re-referrals and referrals in parallel to the referrals' monthly
+    counts sums them, with their record keys, from the referral facts already derived, beside
+    the counts kept before, and indexes the facts in parallel; its downgrade sums the table
+    without them again and drops the index."""
+    async with _referral_at(backend, session_tmp, "linkage_months", "e8c3f5a1d297") as (
+        url,
+        engine,
+    ):
+        at = datetime(2026, 10, 1, tzinfo=UTC)
+        # (referral, status, re-referral, parallel, record key)
+        facts = ((1, 1, 1, 0, 10), (2, 1, 1, 1, 20), (3, 1, 0, 1, 40), (4, 5, 0, 1, 80))
+        async with engine.begin() as connection:
+            for key, status, re_referral, parallel, record_key in facts:
+                await _insert_referral_fact(
+                    connection,
+                    key,
+                    status=status,
+                    re_referral=re_referral,
+                    parallel=parallel,
+                    record_key=record_key,
+                    **_every_other_count(key),
+                )
+            await _facts_vouched_for(connection, at)
+        await _upgrade_to_head(url)
+        summed = await _selected(
+            engine,
+            "SELECT status, referrals, referrals_cell_key, re_referrals, re_referrals_cell_key, "
+            "parallel, parallel_cell_key FROM report_referral_month ORDER BY 1",
+        )
+        assert summed == [(1, 3, 70, 2, 30, 2, 60), (5, 1, 80, 0, 0, 1, 80)]
+        await _assert_summed_as_the_refresh_sums(engine, REFERRAL_MONTHS)
+        await _assert_facts_still_current(engine)
+
+        def indexes(sync_connection) -> set[str]:
+            return {i["name"] for i in inspect(sync_connection).get_indexes("report_referral")}
+
+        async with engine.connect() as connection:
+            assert "ix_report_referral_parallel" in await connection.run_sync(indexes)
+        config = alembic_config(find_repo_file("alembic.ini"), "referral", url)
+        await asyncio.to_thread(command.downgrade, config, "e8c3f5a1d297")
+        earlier = await _selected(
+            engine,
+            "SELECT status, referrals, referrals_cell_key, has_reason, has_reason_cell_key, "
+            "offered FROM report_referral_month ORDER BY 1",
+        )
+        assert [row[:3] for row in earlier] == [(1, 3, 70), (5, 1, 80)]
+        async with engine.connect() as connection:
+            assert "ix_report_referral_parallel" not in await connection.run_sync(indexes)
+            columns = await connection.run_sync(
+                lambda sync: {c["name"] for c in inspect(sync).get_columns("report_referral_month")}
+            )
+        assert "re_referrals" not in columns and "parallel" not in columns

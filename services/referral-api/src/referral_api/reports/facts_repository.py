@@ -221,6 +221,8 @@ REFERRAL_COUNTS: dict[str, ColumnElement[Any] | None] = {
     "referrals_with_contact": flag(F.c.contacts > 0),
     "referrals_with_dna": flag(F.c.dna > 0),
     "offered": F.c.has_support,
+    "re_referrals": F.c.re_referral,
+    "parallel": F.c.parallel,
 }
 _same_names(REFERRAL_COUNTS, REFERRAL_MONTH_COUNTS)
 # What each of `REASON_MONTH_COUNTS` sums over the reason facts: the reasons report counts

@@ -349,8 +349,8 @@ ATTENDANCE_COUNTS = (
 # The counts of the referral facts the refresh keeps per month, role, source system and status
 # (`report_referral_month`; `facts_repository.REFERRAL_COUNTS` says what each sums): referrals,
 # those with several reasons and several reason groups (the `reason-pairs` report's
-# denominators), the completeness and attendance reports' counts, and the referrals offered any
-# support.
+# denominators), the completeness and attendance reports' counts, the referrals offered any
+# support, and the re-referrals and referrals in parallel (the `re-referrals` report's).
 REFERRAL_MONTH_COUNTS = (
     "referrals",
     "several",
@@ -358,6 +358,8 @@ REFERRAL_MONTH_COUNTS = (
     *(f"has_{field}" for field in COMPLETENESS_FLAGS),
     *ATTENDANCE_COUNTS,
     "offered",
+    "re_referrals",
+    "parallel",
 )
 # The counts of the reason facts the refresh keeps per month, role, source system, reason and
 # reason group (`report_reason_month`; `facts_repository.REASON_COUNTS` says what each sums):

@@ -1213,22 +1213,38 @@ class ReportRepository(Repository):
     # Re-referrals and parallel referrals ------------------------------------------------------
 
     async def linkage(self, query: ReportQuery) -> tuple[list[Row], Row]:
-        return await self.grouped_and_total(
-            F,
-            query,
-            [
-                *counted("referrals", F),
-                *counted("re_referrals", F, F.c.re_referral),
-                *counted("parallel", F, F.c.parallel),
-                # Everyone with a parallel referral has other referrals, so has a pseudonym.
-                func.count(func.distinct(F.c.person_key))
-                .filter(F.c.parallel == 1)
-                .label("people_in_parallel"),
-                distinct_person_key_sum(
-                    dialect_of(self.session), F.c.person_key, F.c.person_tag, F.c.parallel == 1
-                ).label(key_of("people_in_parallel")),
-            ],
+        """Referrals, re-referrals and referrals in parallel per group and in total, and the
+        people with a referral in parallel, each once. The counts come from the referrals'
+        monthly counts when those answer the query (`referral_measures`), and the people from
+        the facts' referrals in parallel alone (a partial index finds them)."""
+        await self.load_codes()
+        in_parallel = F.c.parallel == 1
+        people = [
+            # Everyone with a parallel referral has other referrals, so has a pseudonym.
+            func.count(func.distinct(F.c.person_key))
+            .filter(in_parallel)
+            .label("people_in_parallel"),
+            distinct_person_key_sum(
+                dialect_of(self.session), F.c.person_key, F.c.person_tag, in_parallel
+            ).label(key_of("people_in_parallel")),
+        ]
+        counts = ("referrals", "re_referrals", "parallel")
+        if not _monthly(query, REFERRAL_MONTHS):
+            measures = [m for name in counts for m in counted(name, F, REFERRAL_COUNTS[name])]
+            return await self.grouped_and_total(F, query, [*measures, *people])
+        rows, total = await self.referral_measures(query, counts)
+        people_rows, people_total = await self.grouped_and_total(
+            F, query, people, where=[in_parallel]
         )
+        names = ("people_in_parallel", key_of("people_in_parallel"))
+        dims = [column_name(d) for d in query.group_by]
+        found = {tuple(row[d] for d in dims): row for row in people_rows}
+        for row in rows:  # without a breakdown, the total is the one row
+            counted_people = found.get(tuple(row[d] for d in dims), {})
+            row.update({name: counted_people.get(name) or 0 for name in names})
+        if query.group_by:
+            total.update({name: people_total.get(name) or 0 for name in names})
+        return rows, total
 
     # Completeness -----------------------------------------------------------------------------
 

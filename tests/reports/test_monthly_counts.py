@@ -170,6 +170,7 @@ QUERIES = (
     ("support-match", {"group_by": "role"}),
     ("support", {"level": "support-group"}),
     ("reason-pairs", {"group_by": "role"}),
+    ("referrals", {"group_by": "reason-group"}),
     ("re-referrals", {}),
     ("re-referrals", {"group_by": "role"}),
     ("re-referrals", {"group_by": "month,source-system"}),
@@ -218,6 +219,39 @@ async def test_whole_months_are_read_from_the_monthly_counts(
     await execute_sql(referral_app, f"UPDATE {table} SET {column} = {column} + 100")  # noqa: S608
     after = [await grand(WHOLE), await grand(HALVES[1])]
     assert after[0] > before[0]
+    assert after[1] == before[1]
+
+
+async def test_people_by_reason_group_over_whole_months_are_read_from_the_monthly_counts(
+    load, report, referral_app
+):
+    """The referrals report by reason group over whole months sums the reason facts' monthly
+    counts: a count changed there alone moves a whole month's people and referrals, not part of
+    a month's; and the people are those referred in the range, each once per group."""
+    await load(_march())
+
+    def counted(body):
+        total = body["totals"][-1]
+        return total["referrals"], total["people"]
+
+    params = {"group_by": "reason-group"}
+    whole = await report("referrals", True, **WHOLE, **params)
+    # Six referrals with reasons (two were made with none here) of four people: "re-referred",
+    # "across" and "within" have two referrals each, one other person one.
+    assert counted(whole) == (6, 4)
+    housing = next(row for row in whole["rows"] if row["reason_group"] == "housing")
+    assert (housing["referrals"], housing["people"]) == (4, 3)
+    before = [counted(whole), counted(await report("referrals", True, **HALVES[1], **params))]
+    await execute_sql(
+        referral_app,
+        "UPDATE report_reason_people_month SET group_rows = group_rows + 100, "
+        "first_rows = first_rows + 100",
+    )
+    after = [
+        counted(await report("referrals", True, **WHOLE, **params)),
+        counted(await report("referrals", True, **HALVES[1], **params)),
+    ]
+    assert after[0] != before[0]
     assert after[1] == before[1]
 
 

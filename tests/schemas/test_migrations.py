@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from referral_api.reports.facts_repository import (
     REASON_MONTHS,
+    REASON_PEOPLE_MONTHS,
     REFERRAL_MONTHS,
     SUPPORT_MONTHS,
     MonthlyCounts,
@@ -1051,3 +1052,75 @@ async def test_re_referrals_and_parallel_referrals_join_the_referrals_monthly_co
                 lambda sync: {c["name"] for c in inspect(sync).get_columns("report_referral_month")}
             )
         assert "re_referrals" not in columns and "parallel" not in columns
+
+
+async def test_reason_groups_people_are_summed_per_month_group_and_previous_months(
+    backend, session_tmp
+):
+    """The revision adding the reason facts' counts by previous months sums the reason facts
+    already derived: every row, the group rows and the referrals' first rows, with their record
+    keys and their person tags (which overflow an INTEGER summed, or times a record key), per
+    month, reason group and previous months; no group or no previous month under -1."""
+    async with _referral_at(backend, session_tmp, "reason_people", "a7d2c9f4b183") as (
+        url,
+        engine,
+    ):
+        at = datetime(2026, 10, 1, tzinfo=UTC)
+        tag = 2_000_000_000
+        # (referral, reason, group, group first, referral first, previous in the group,
+        # previous of any group, person tag, record key)
+        reasons = (
+            (1, 5, 1, 1, 1, None, None, tag, 10),
+            (1, 6, 1, 0, 0, None, None, tag, 10),
+            (2, 5, 1, 1, 1, 320, 319, tag + 1, 200),
+            (2, 7, None, 1, 0, None, 319, tag + 1, 200),
+            (3, 5, 1, 1, 1, None, None, None, 40),
+        )
+        async with engine.begin() as connection:
+            for (
+                key,
+                reason,
+                group,
+                group_first,
+                first,
+                previous,
+                any_previous,
+                person,
+                record,
+            ) in reasons:
+                await _insert_reason_fact(
+                    connection,
+                    key,
+                    reason,
+                    reason_group=group,
+                    group_first=group_first,
+                    referral_first=first,
+                    previous_month_by_reason_group=previous,
+                    previous_month=any_previous,
+                    person_tag=person,
+                    record_key=record,
+                    **_FACT_DIMENSIONS,
+                )
+            await _facts_vouched_for(connection, at)
+        await _upgrade_to_head(url)
+        summed = await _selected(
+            engine,
+            "SELECT reason_group, previous, first_previous, reasons, group_rows, "
+            "group_rows_cell_key, group_tags, first_rows, first_tags "
+            "FROM report_reason_people_month ORDER BY 1, 2, 3",
+        )
+        assert summed == [
+            (-1, -1, 319, 1, 1, 200, tag + 1, 0, 0),
+            (1, -1, -1, 3, 2, 50, tag, 2, tag),
+            (1, 320, 319, 1, 1, 200, tag + 1, 1, tag + 1),
+        ]
+        await _assert_summed_as_the_refresh_sums(engine, REASON_PEOPLE_MONTHS)
+        await _assert_facts_still_current(engine)
+        config = alembic_config(find_repo_file("alembic.ini"), "referral", url)
+        await asyncio.to_thread(command.downgrade, config, "a7d2c9f4b183")
+
+        def tables(sync_connection) -> list[str]:
+            return inspect(sync_connection).get_table_names()
+
+        async with engine.connect() as connection:
+            assert "report_reason_people_month" not in await connection.run_sync(tables)

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Date,
     Integer,
     String,
@@ -22,6 +23,7 @@ from sqlalchemy import (
     any_,
     bindparam,
     case,
+    cast,
     delete,
     exists,
     func,
@@ -88,6 +90,7 @@ from referral_api.reports.measures import (
     NOT_RECORDED_GROUP,
     ON_REASONS,
     REASON_MONTH_COUNTS,
+    REASON_PEOPLE_MONTH_COUNTS,
     REFERRAL_MONTH_COUNTS,
     SUPPORT_MONTH_COUNTS,
     UNCODED_GROUPS,
@@ -115,6 +118,7 @@ from referral_api.reports.models import (
     ReportReasonMonth,
     ReportReasonPair,
     ReportReasonPairMonth,
+    ReportReasonPeopleMonth,
     ReportReferral,
     ReportReferralMonth,
     ReportScore,
@@ -275,6 +279,31 @@ SUPPORT_MONTHS = MonthlyCounts(
     },
     SUPPORT_COUNTS,
 )
+# What each of `REASON_PEOPLE_MONTH_COUNTS` sums over the reason facts: every row, the group
+# rows and the referrals' first rows, and the person tags of each (as BIGINT: a tag times a
+# record key overflows an INTEGER).
+_TAG = cast(func.coalesce(REASON_FACTS.c.person_tag, 0), BigInteger)
+REASON_PEOPLE_COUNTS: dict[str, ColumnElement[Any] | None] = {
+    "reasons": None,
+    "group_rows": _GROUP_ROW,
+    # The tag first: the product is typed BIGINT, so its key sum is not cast to INTEGER.
+    "group_tags": _TAG * _GROUP_ROW,
+    "first_rows": REASON_FACTS.c.referral_first,
+    "first_tags": _TAG * REASON_FACTS.c.referral_first,
+}
+_same_names(REASON_PEOPLE_COUNTS, REASON_PEOPLE_MONTH_COUNTS)
+REASON_PEOPLE_MONTHS = MonthlyCounts(
+    table_of(ReportReasonPeopleMonth),
+    REASON_FACTS,
+    ("month", "reason-group"),
+    {
+        "month": REASON_FACTS.c.month,
+        "reason_group": func.coalesce(REASON_FACTS.c.reason_group, NO_VALUE),
+        "previous": func.coalesce(REASON_FACTS.c[REASON_GROUP_PREVIOUS_MONTH], NO_VALUE),
+        "first_previous": func.coalesce(REASON_FACTS.c[PREVIOUS_MONTH], NO_VALUE),
+    },
+    REASON_PEOPLE_COUNTS,
+)
 PAIR_MONTHS = MonthlyCounts(
     table_of(ReportReasonPairMonth),
     PAIR_FACTS,
@@ -282,7 +311,13 @@ PAIR_MONTHS = MonthlyCounts(
     _keys(PAIR_FACTS, "month", "role", "level", "first", "second"),
     {"referrals": None},
 )
-MONTHLY_COUNTS = (REFERRAL_MONTHS, REASON_MONTHS, SUPPORT_MONTHS, PAIR_MONTHS)
+MONTHLY_COUNTS = (
+    REFERRAL_MONTHS,
+    REASON_MONTHS,
+    SUPPORT_MONTHS,
+    PAIR_MONTHS,
+    REASON_PEOPLE_MONTHS,
+)
 
 
 def source_value(spec: DimensionSpec) -> ColumnElement[Any]:

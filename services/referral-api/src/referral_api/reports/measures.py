@@ -378,6 +378,15 @@ REASON_MONTH_COUNTS = (
 # support group and status (`report_support_month`; `facts_repository.SUPPORT_COUNTS` says what
 # each sums): the support report's and, by support group, the outcomes report's.
 SUPPORT_MONTH_COUNTS = ("supports", "group_first", "offers", "onward_referrals")
+# The counts of the reason facts the refresh keeps per month, reason group and previous months
+# (`report_reason_people_month`; `facts_repository.REASON_PEOPLE_COUNTS` says what each sums):
+# the referrals report's referrals and people by reason group, by their previous month in the
+# group, and its totals, by the previous month of any group (docs/reports.md). A `*_tags` count
+# sums the person tags the people's cell keys add (its own key sum is not read); `reasons`,
+# every row, says when a month's row has none left.
+REASON_PEOPLE_MONTH_COUNTS = ("reasons", "group_rows", "group_tags", "first_rows", "first_tags")
+# Sums of person tags (each up to 2^31): kept as BIGINT.
+TAG_SUMS = frozenset(("group_tags", "first_tags"))
 # The measures copied onto the reason facts, and the fact columns holding a `report_code` code
 # of a measure → its dictionary dimension.
 ON_REASONS = tuple(spec for spec in MEASURES if spec.on_reasons)

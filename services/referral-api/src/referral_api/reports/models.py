@@ -40,8 +40,10 @@ from referral_api.reports.measures import (
     CODED_MEASURES,
     MEASURES,
     REASON_MONTH_COUNTS,
+    REASON_PEOPLE_MONTH_COUNTS,
     REFERRAL_MONTH_COUNTS,
     SUPPORT_MONTH_COUNTS,
+    TAG_SUMS,
     MeasureKind,
     MeasureSpec,
 )
@@ -329,13 +331,20 @@ class SupportMonthCounts:
     added below."""
 
 
+class ReasonPeopleMonthCounts:
+    """The counts of `report_reason_people_month` (`REASON_PEOPLE_MONTH_COUNTS`), each beside
+    its key sum, added below."""
+
+
 for _counts, _names in (
     (ReferralMonthCounts, REFERRAL_MONTH_COUNTS),
     (ReasonMonthCounts, REASON_MONTH_COUNTS),
     (SupportMonthCounts, SUPPORT_MONTH_COUNTS),
+    (ReasonPeopleMonthCounts, REASON_PEOPLE_MONTH_COUNTS),
 ):
     for _count in _names:
-        setattr(_counts, _count, mapped_column(Integer, nullable=False))
+        _type = BigInteger if _count in TAG_SUMS else Integer
+        setattr(_counts, _count, mapped_column(_type, nullable=False))
         setattr(_counts, f"{_count}_cell_key", mapped_column(BigInteger, nullable=False))
 
 
@@ -383,6 +392,22 @@ class ReportSupportMonth(SupportMonthCounts, Base):
     support: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     support_group: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     status: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+
+
+class ReportReasonPeopleMonth(ReasonPeopleMonthCounts, Base):
+    """The reason facts counted per month, reason group and the previous months people are
+    counted by (`REASON_PEOPLE_MONTH_COUNTS`): the group rows by `previous_month_by_reason_group`
+    (`previous`) and the referrals' first rows by `previous_month` (`first_previous`), each
+    with the person tags summed; no previous month, or no group, is kept under `NO_VALUE` (-1).
+    The referrals report by reason group over whole months, unfiltered, reads this. Kept by the
+    refresh like `report_reason_pair_month`."""
+
+    __tablename__ = "report_reason_people_month"
+
+    month: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    reason_group: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    previous: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    first_previous: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
 
 
 class ReportReasonPairMonth(Base):

@@ -51,10 +51,12 @@ from referral_api.reports.dimensions import catalogue, column_name, fans_out
 from referral_api.reports.expressions import flag, month_label, month_of_day
 from referral_api.reports.facts_repository import (
     MONTHLY_COUNTS,
+    NO_VALUE,
     PAIR_LEVELS,
     PAIR_MONTHS,
     REASON_COUNTS,
     REASON_MONTHS,
+    REASON_PEOPLE_MONTHS,
     REFERRAL_COUNTS,
     REFERRAL_MONTHS,
     SUPPORT_COUNTS,
@@ -692,6 +694,8 @@ class ReportRepository(Repository):
         scope = self._reason_scope(query)
         grouped: list[ColumnElement[Any]] = counted("referrals", REASONS)
         if first_rows is not None and query.group_by == ("reason-group",) and not several:
+            if _monthly(query, REASON_PEOPLE_MONTHS):
+                return await self._people_by_reason_group_monthly(query, first_rows)
             return await self._people_by_reason_group(scope, first_rows)
         if people:
             grouped += single_people(REASONS)
@@ -764,6 +768,37 @@ class ReportRepository(Repository):
                 *first_rows.people(REASONS, PREVIOUS_MONTH, ONCE + "people", once),
             )
         )
+        return rows, _once_total(rows, ("referrals", "people"))
+
+    async def _people_by_reason_group_monthly(
+        self, query: ReportQuery, first_rows: FirstRows
+    ) -> tuple[list[Row], Row]:
+        """`_people_by_reason_group` over whole months, unfiltered, from the reason facts'
+        monthly counts kept by the refresh (`REASON_PEOPLE_MONTHS`): a group's people are its
+        group rows whose previous month in the group is before the range (or none), the
+        total's the referrals' first rows by their previous month of any group."""
+        table = REASON_PEOPLE_MONTHS.table
+
+        def before_range(previous: ColumnElement[Any]) -> ColumnElement[bool]:
+            if first_rows.first_month is None:
+                return previous == NO_VALUE
+            return previous < first_rows.first_month  # NO_VALUE (-1) is before every month
+
+        def people(rows: str, tags: str, previous: ColumnElement[Any], name: str) -> list[Any]:
+            first = before_range(previous)
+            return [
+                integer_sum(case((first, table.c[rows]), else_=0), name),
+                integer_sum(case((first, table.c[tags]), else_=0), key_of(name)),
+            ]
+
+        scope = self._monthly_scope(table, query)
+        statement = scope.select(
+            *_monthly_sum(table, "group_rows", "referrals"),
+            *people("group_rows", "group_tags", table.c.previous, "people"),
+            *_monthly_sum(table, "first_rows", ONCE + "referrals"),
+            *people("first_rows", "first_tags", table.c.first_previous, ONCE + "people"),
+        ).having(func.sum(table.c.group_rows) > 0)
+        rows = await self.rows(statement)
         return rows, _once_total(rows, ("referrals", "people"))
 
     async def add_shared_people(

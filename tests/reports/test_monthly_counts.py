@@ -84,6 +84,8 @@ def _march() -> Dataset:
             d.support(referral, "housing-advice" if index % 3 else "diet-healthy-eating")
             if index % 3 == 1:
                 d.support(referral, "benefits-welfare-advice", kind="referral")
+        if index % 4 != 3:  # the referrals with reasons: paired counts of service use
+            d.service_use(referral, "gp-appointments", before=index + 2, after=index % 3 + 1)
         referrals.append(referral)
     d.link(referrals[0], referrals[4], "re-referral")
     d.link(referrals[1], referrals[2], "parallel")
@@ -171,6 +173,8 @@ QUERIES = (
     ("support", {"level": "support-group"}),
     ("reason-pairs", {"group_by": "role"}),
     ("referrals", {"group_by": "reason-group"}),
+    ("service-use", {"group_by": "role,reason-group"}),
+    ("service-use", {"group_by": "reason-group"}),
     ("re-referrals", {}),
     ("re-referrals", {"group_by": "role"}),
     ("re-referrals", {"group_by": "month,source-system"}),
@@ -251,6 +255,30 @@ async def test_people_by_reason_group_over_whole_months_are_read_from_the_monthl
         counted(await report("referrals", True, **WHOLE, **params)),
         counted(await report("referrals", True, **HALVES[1], **params)),
     ]
+    assert after[0] != before[0]
+    assert after[1] == before[1]
+
+
+async def test_service_use_by_reason_group_over_whole_months_is_read_from_the_monthly_counts(
+    load, report, referral_app
+):
+    """The service-use report by role and reason group over whole months sums the monthly
+    counts: a count changed there alone moves a whole month's pairs, not part of a month's."""
+    await load(_march())
+    params = {"group_by": "role,reason-group"}
+
+    async def pairs(period):
+        body = await report("service-use", True, **period, **params)
+        return [row["pairs"] for row in body["totals"]], sum(r["pairs"] for r in body["rows"])
+
+    before = [await pairs(WHOLE), await pairs(HALVES[1])]
+    # Six referrals with reasons, each paired once: a pair in each of its reason groups.
+    assert before[0] == ([6], 10)
+    await execute_sql(
+        referral_app,
+        "UPDATE report_service_use_month SET pairs = pairs + 100, once_pairs = once_pairs + 100",
+    )
+    after = [await pairs(WHOLE), await pairs(HALVES[1])]
     assert after[0] != before[0]
     assert after[1] == before[1]
 

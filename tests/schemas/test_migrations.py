@@ -17,6 +17,7 @@ from referral_api.reports.facts_repository import (
     REASON_MONTHS,
     REASON_PEOPLE_MONTHS,
     REFERRAL_MONTHS,
+    SERVICE_USE_MONTHS,
     SUPPORT_MONTHS,
     MonthlyCounts,
 )
@@ -1124,3 +1125,67 @@ async def test_reason_groups_people_are_summed_per_month_group_and_previous_mont
 
         async with engine.connect() as connection:
             assert "report_reason_people_month" not in await connection.run_sync(tables)
+
+
+async def test_service_use_by_reason_group_is_summed_per_month_group_measure_and_previous_months(
+    backend, session_tmp
+):
+    """The revision adding the service use's monthly counts by reason group sums the facts by
+    reason group already derived: pairs, person tags (which overflow an INTEGER times a record
+    key), sums before and after and fewer after, of every row and of the `use_first` rows, with
+    their record keys, per month, role, reason group, measure and previous months; no group or
+    no previous month under -1."""
+    async with _referral_at(backend, session_tmp, "use_months", "c5e8a1f3d926") as (url, engine):
+        at = datetime(2026, 10, 1, tzinfo=UTC)
+        tag = 2_000_000_000
+        # (referral, reason, group, use first, before, after, previous by group, by role and
+        # group, of any group, person tag, record key)
+        rows = (
+            (1, 5, 1, 1, 10, 4, None, None, None, tag, 10),
+            (1, 7, None, 0, 10, 4, None, None, None, tag, 10),
+            (2, 5, 1, 1, 3, 6, 321, None, 321, tag + 1, 200),
+            (3, 5, 1, 1, 2, 1, None, None, None, None, 40),
+        )
+        async with engine.begin() as connection:
+            for key, reason, group, first, before, after, *previous, person, record in rows:
+                by_group, by_role, any_ = previous
+                await _insert_fact(
+                    connection,
+                    "report_service_use_reason",
+                    referral_key=key,
+                    measure="gp-appointments",
+                    reason=reason,
+                    reason_group=group,
+                    use_first=first,
+                    before=before,
+                    after=after,
+                    previous_month_by_reason_group=by_group,
+                    previous_month_by_role_reason_group=by_role,
+                    previous_month=any_,
+                    person_tag=person,
+                    record_key=record,
+                    **_FACT_DIMENSIONS,
+                )
+            await _facts_vouched_for(connection, at)
+        await _upgrade_to_head(url)
+        summed = await _selected(
+            engine,
+            "SELECT reason_group, previous_group, first_previous, pairs, pairs_cell_key, tags, "
+            "before_sum, after_sum, fewer, fewer_cell_key, once_pairs, once_tags, "
+            "once_before_sum, once_fewer FROM report_service_use_month ORDER BY 1, 2",
+        )
+        assert summed == [
+            (-1, -1, -1, 1, 10, tag, 10, 4, 1, 10, 0, 0, 0, 0),
+            (1, -1, -1, 2, 50, tag, 12, 5, 2, 50, 2, tag, 12, 2),
+            (1, 321, 321, 1, 200, tag + 1, 3, 6, 0, 0, 1, tag + 1, 3, 0),
+        ]
+        await _assert_summed_as_the_refresh_sums(engine, SERVICE_USE_MONTHS)
+        await _assert_facts_still_current(engine)
+        config = alembic_config(find_repo_file("alembic.ini"), "referral", url)
+        await asyncio.to_thread(command.downgrade, config, "c5e8a1f3d926")
+
+        def tables(sync_connection) -> list[str]:
+            return inspect(sync_connection).get_table_names()
+
+        async with engine.connect() as connection:
+            assert "report_service_use_month" not in await connection.run_sync(tables)

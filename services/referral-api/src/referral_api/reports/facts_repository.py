@@ -92,6 +92,7 @@ from referral_api.reports.measures import (
     REASON_MONTH_COUNTS,
     REASON_PEOPLE_MONTH_COUNTS,
     REFERRAL_MONTH_COUNTS,
+    SERVICE_USE_MONTH_COUNTS,
     SUPPORT_MONTH_COUNTS,
     UNCODED_GROUPS,
     UNMATCHABLE_GROUPS,
@@ -123,6 +124,7 @@ from referral_api.reports.models import (
     ReportReferralMonth,
     ReportScore,
     ReportServiceUse,
+    ReportServiceUseMonth,
     ReportServiceUseReason,
     ReportState,
     ReportSupport,
@@ -304,6 +306,41 @@ REASON_PEOPLE_MONTHS = MonthlyCounts(
     },
     REASON_PEOPLE_COUNTS,
 )
+# What each of `SERVICE_USE_MONTH_COUNTS` sums over the service-use facts by reason group, as
+# the report counts them (`service_use_repository._change_measures`).
+_USE_TAG = cast(func.coalesce(USE_REASON_FACTS.c.person_tag, 0), BigInteger)
+_FEWER = flag(USE_REASON_FACTS.c.after < USE_REASON_FACTS.c.before)
+_USE_FIRST = USE_REASON_FACTS.c.use_first
+SERVICE_USE_COUNTS: dict[str, ColumnElement[Any] | None] = {
+    "pairs": None,
+    "tags": _USE_TAG,
+    "before_sum": USE_REASON_FACTS.c.before,
+    "after_sum": USE_REASON_FACTS.c.after,
+    "fewer": _FEWER,
+    "once_pairs": _USE_FIRST,
+    "once_tags": _USE_TAG * _USE_FIRST,
+    "once_before_sum": USE_REASON_FACTS.c.before * _USE_FIRST,
+    "once_after_sum": USE_REASON_FACTS.c.after * _USE_FIRST,
+    "once_fewer": _FEWER * _USE_FIRST,
+}
+_same_names(SERVICE_USE_COUNTS, SERVICE_USE_MONTH_COUNTS)
+SERVICE_USE_MONTHS = MonthlyCounts(
+    table_of(ReportServiceUseMonth),
+    USE_REASON_FACTS,
+    ("month", "role", "reason-group"),
+    {
+        "month": USE_REASON_FACTS.c.month,
+        "role": USE_REASON_FACTS.c.role,
+        "reason_group": func.coalesce(USE_REASON_FACTS.c.reason_group, NO_VALUE),
+        "measure": USE_REASON_FACTS.c.measure,
+        "previous_group": func.coalesce(USE_REASON_FACTS.c[REASON_GROUP_PREVIOUS_MONTH], NO_VALUE),
+        "previous_role_group": func.coalesce(
+            USE_REASON_FACTS.c.previous_month_by_role_reason_group, NO_VALUE
+        ),
+        "first_previous": func.coalesce(USE_REASON_FACTS.c[PREVIOUS_MONTH], NO_VALUE),
+    },
+    SERVICE_USE_COUNTS,
+)
 PAIR_MONTHS = MonthlyCounts(
     table_of(ReportReasonPairMonth),
     PAIR_FACTS,
@@ -317,6 +354,7 @@ MONTHLY_COUNTS = (
     SUPPORT_MONTHS,
     PAIR_MONTHS,
     REASON_PEOPLE_MONTHS,
+    SERVICE_USE_MONTHS,
 )
 
 

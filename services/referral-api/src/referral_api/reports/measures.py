@@ -385,8 +385,24 @@ SUPPORT_MONTH_COUNTS = ("supports", "group_first", "offers", "onward_referrals")
 # sums the person tags the people's cell keys add (its own key sum is not read); `reasons`,
 # every row, says when a month's row has none left.
 REASON_PEOPLE_MONTH_COUNTS = ("reasons", "group_rows", "group_tags", "first_rows", "first_tags")
+# The counts of the service-use facts by reason group the refresh keeps per month, role, reason
+# group, measure and previous months (`report_service_use_month`; `facts_repository.
+# SERVICE_USE_COUNTS` says what each sums): the service-use report's pairs, person tags, sums
+# before and after and fewer after, of every row and (`once_`) of each pair's `use_first` row.
+SERVICE_USE_MONTH_COUNTS = (
+    "pairs",
+    "tags",
+    "before_sum",
+    "after_sum",
+    "fewer",
+    "once_pairs",
+    "once_tags",
+    "once_before_sum",
+    "once_after_sum",
+    "once_fewer",
+)
 # Sums of person tags (each up to 2^31): kept as BIGINT.
-TAG_SUMS = frozenset(("group_tags", "first_tags"))
+TAG_SUMS = frozenset(("group_tags", "first_tags", "tags", "once_tags"))
 # The measures copied onto the reason facts, and the fact columns holding a `report_code` code
 # of a measure → its dictionary dimension.
 ON_REASONS = tuple(spec for spec in MEASURES if spec.on_reasons)

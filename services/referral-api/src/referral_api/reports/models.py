@@ -42,6 +42,7 @@ from referral_api.reports.measures import (
     REASON_MONTH_COUNTS,
     REASON_PEOPLE_MONTH_COUNTS,
     REFERRAL_MONTH_COUNTS,
+    SERVICE_USE_MONTH_COUNTS,
     SUPPORT_MONTH_COUNTS,
     TAG_SUMS,
     MeasureKind,
@@ -336,11 +337,17 @@ class ReasonPeopleMonthCounts:
     its key sum, added below."""
 
 
+class ServiceUseMonthCounts:
+    """The counts of `report_service_use_month` (`SERVICE_USE_MONTH_COUNTS`), each beside its
+    key sum, added below."""
+
+
 for _counts, _names in (
     (ReferralMonthCounts, REFERRAL_MONTH_COUNTS),
     (ReasonMonthCounts, REASON_MONTH_COUNTS),
     (SupportMonthCounts, SUPPORT_MONTH_COUNTS),
     (ReasonPeopleMonthCounts, REASON_PEOPLE_MONTH_COUNTS),
+    (ServiceUseMonthCounts, SERVICE_USE_MONTH_COUNTS),
 ):
     for _count in _names:
         _type = BigInteger if _count in TAG_SUMS else Integer
@@ -407,6 +414,25 @@ class ReportReasonPeopleMonth(ReasonPeopleMonthCounts, Base):
     month: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     reason_group: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     previous: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    first_previous: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+
+
+class ReportServiceUseMonth(ServiceUseMonthCounts, Base):
+    """The service-use facts by reason group counted per month, role, reason group, measure and
+    the previous months people are counted by (`SERVICE_USE_MONTH_COUNTS`): in the reason group
+    (`previous_group`), in the role and reason group (`previous_role_group`) and of any group
+    (`first_previous`); none, or no group, under `NO_VALUE` (-1). The service-use report by
+    reason group (and role) over whole months, unfiltered, reads this. Kept by the refresh like
+    `report_reason_pair_month`."""
+
+    __tablename__ = "report_service_use_month"
+
+    month: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    role: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    reason_group: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    measure: Mapped[str] = mapped_column(String(32), primary_key=True)
+    previous_group: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    previous_role_group: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     first_previous: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
 
 

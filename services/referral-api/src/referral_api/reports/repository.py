@@ -350,6 +350,11 @@ def _monthly_sums(table: Table, *names: str) -> list[ColumnElement[Any]]:
     ]
 
 
+def monthly_sum(table: Table, name: str) -> list[ColumnElement[Any]]:
+    """The count `name` of monthly counts, and its key sum, summed under their own names."""
+    return _monthly_sums(table, name)
+
+
 def _monthly_sum(table: Table, count: str, name: str) -> list[ColumnElement[Any]]:
     """The count `count` of monthly counts, and its key sum, summed as `name`."""
     return [integer_sum(table.c[count], name), integer_sum(table.c[key_of(count)], key_of(name))]
@@ -741,6 +746,16 @@ class ReportRepository(Repository):
             return rows, rows[0]
         totals = await self.rows(self._monthly_scope(table, query, ()).select(*measures))
         return rows, totals[0]
+
+    @staticmethod
+    def monthly(query: ReportQuery, kept: MonthlyCounts) -> bool:
+        """Whether the monthly counts `kept` answer `query` (`_monthly`)."""
+        return _monthly(query, kept)
+
+    def monthly_scope(self, table: Table, query: ReportQuery) -> Scope:
+        """The rows of monthly counts `table` in `query`'s months and filters, grouped by its
+        breakdown."""
+        return self._monthly_scope(table, query)
 
     def _monthly_scope(
         self, table: Table, query: ReportQuery, group_by: Sequence[str] | None = None

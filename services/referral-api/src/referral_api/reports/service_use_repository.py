@@ -17,15 +17,17 @@ with other referrals (`add_shared_people`).
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import case, func
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.schema import Table
 
 from referral_api.reports.dimensions import fans_out
 from referral_api.reports.expressions import flag
+from referral_api.reports.facts_repository import NO_VALUE, SERVICE_USE_MONTHS
 from referral_api.reports.models import (
     PREVIOUS_MONTH,
+    REASON_GROUP_PREVIOUS_MONTH,
     SERVICE_USE_PREVIOUS_MONTH_COLUMNS,
     ReportServiceUse,
     ReportServiceUseReason,
@@ -39,11 +41,13 @@ from referral_api.reports.repository import (
     Scope,
     counted,
     first_rows_of,
+    integer_sum,
+    monthly_sum,
     once_totals,
     people_overall_in_totals,
     single_people,
 )
-from referral_api.reports.tables import Row
+from referral_api.reports.tables import Row, key_of
 from signpost_platform.db import AnySelect, table_of
 
 SU = table_of(ReportServiceUse)
@@ -66,6 +70,8 @@ class ServiceUseRepository:
         first_rows = first_rows_of(query)
         in_group = SERVICE_USE_PREVIOUS_MONTH_COLUMNS.get(frozenset(query.group_by))
         if first_rows is not None and in_group is not None:
+            if table is SU_REASON and self.reports.monthly(query, SERVICE_USE_MONTHS):
+                return await self._by_previous_months_monthly(query, first_rows, in_group)
             return await self._by_previous_months(scope, first_rows, in_group)
         rows = await self.reports.rows(_change(scope, single_people(table)))
         if not query.group_by:
@@ -106,6 +112,58 @@ class ServiceUseRepository:
         totals = _summed_per_measure(rows, [name for name, _ in scope.dims])
         people_overall_in_totals(rows, *totals)
         return rows, totals
+
+    async def _by_previous_months_monthly(
+        self, query: ReportQuery, first_rows: FirstRows, in_group: str
+    ) -> tuple[list[Row], list[Row]]:
+        """`_by_previous_months` by reason group (and role) over whole months, unfiltered, from
+        the monthly counts kept by the refresh (`SERVICE_USE_MONTHS`): a group's people are its
+        pairs whose previous month in the group (`in_group`) is before the range (or none), the
+        totals' the `use_first` pairs by their previous month of any group."""
+        table = SERVICE_USE_MONTHS.table
+
+        def before_range(previous: ColumnElement[Any]) -> ColumnElement[bool]:
+            if first_rows.first_month is None:
+                return previous == NO_VALUE
+            return previous < first_rows.first_month  # NO_VALUE (-1) is before every month
+
+        def people(prefix: str, previous: ColumnElement[Any]) -> list[ColumnElement[Any]]:
+            first = before_range(previous)
+            return [
+                integer_sum(case((first, table.c[prefix + "pairs"]), else_=0), prefix + "people"),
+                integer_sum(
+                    case((first, table.c[prefix + "tags"]), else_=0), key_of(prefix + "people")
+                ),
+            ]
+
+        def change(prefix: str, previous: ColumnElement[Any]) -> list[ColumnElement[Any]]:
+            return [
+                *monthly_sum(table, prefix + "pairs"),
+                *people(prefix, previous),
+                integer_sum(table.c[prefix + "before_sum"], prefix + "before_sum"),
+                integer_sum(table.c[prefix + "after_sum"], prefix + "after_sum"),
+                *monthly_sum(table, prefix + "fewer"),
+            ]
+
+        in_group_previous = table.c[_MONTHLY_PREVIOUS[in_group]]
+        statement = (
+            self.reports.monthly_scope(table, query)
+            .select(
+                _measure(table),
+                *change("", in_group_previous),
+                *change(ONCE, table.c.first_previous),
+            )
+            .group_by(table.c.measure)
+        )
+        rows = await self.reports.rows(statement)
+        return rows, list(once_totals(rows, "use_measure").values())
+
+
+# The monthly counts' key holding each previous-month column of the facts by reason group.
+_MONTHLY_PREVIOUS = {
+    REASON_GROUP_PREVIOUS_MONTH: "previous_group",
+    "previous_month_by_role_reason_group": "previous_role_group",
+}
 
 
 def _measure(table: Table) -> ColumnElement[Any]:

@@ -283,6 +283,31 @@ async def test_service_use_by_reason_group_over_whole_months_is_read_from_the_mo
     assert after[1] == before[1]
 
 
+@pytest.mark.parametrize(
+    ("report_name", "group_by"),
+    [
+        ("referrals", "reason-group"),
+        ("service-use", "reason-group"),
+        ("service-use", "role,reason-group"),
+    ],
+)
+@pytest.mark.parametrize("period", [{}, {"to": "2026-03-31"}])
+async def test_a_previous_referral_in_december_1999_is_a_previous_month(
+    load, report, monkeypatch, report_name, group_by, period
+):
+    """Months count from January 2000, so December 1999 is month -1: a person referred then and
+    again in 2026 is one person, whether the monthly counts or the facts are summed."""
+    d = Dataset()
+    for day in ("1999-12-15", "2026-03-10"):
+        referral = d.referral(authored=day, person="returning", details=Person())
+        d.service_use(referral, "gp-appointments", before=3, after=1)
+    await load(d)
+    monthly = await report(report_name, True, group_by=group_by, **period)
+    monkeypatch.setattr(repository, "_monthly", lambda query, kept: False)
+    assert await report(report_name, True, group_by=group_by, **period) == monthly
+    assert [row["people"] for row in monthly["totals"]] == [1]
+
+
 async def test_a_referral_with_many_contacts_is_counted_and_refreshed(load, report, referral_app):
     """A count above 128 times a record key above 255 / 2 overflows a SMALLINT product: the key
     sums multiply as integers, in reports and in the refresh of the monthly counts."""

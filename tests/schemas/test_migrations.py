@@ -1061,7 +1061,8 @@ async def test_reason_groups_people_are_summed_per_month_group_and_previous_mont
     """The revision adding the reason facts' counts by previous months sums the reason facts
     already derived: every row, the group rows and the referrals' first rows, with their record
     keys and their person tags (which overflow an INTEGER summed, or times a record key), per
-    month, reason group and previous months; no group or no previous month under -1."""
+    month, reason group and previous months; no group under -1, no previous month under the
+    SMALLINT minimum."""
     async with _referral_at(backend, session_tmp, "reason_people", "a7d2c9f4b183") as (
         url,
         engine,
@@ -1110,9 +1111,10 @@ async def test_reason_groups_people_are_summed_per_month_group_and_previous_mont
             "group_rows_cell_key, group_tags, first_rows, first_tags "
             "FROM report_reason_people_month ORDER BY 1, 2, 3",
         )
+        none = -32768  # no previous month: below every month (December 1999 is -1)
         assert summed == [
-            (-1, -1, 319, 1, 1, 200, tag + 1, 0, 0),
-            (1, -1, -1, 3, 2, 50, tag, 2, tag),
+            (-1, none, 319, 1, 1, 200, tag + 1, 0, 0),
+            (1, none, none, 3, 2, 50, tag, 2, tag),
             (1, 320, 319, 1, 1, 200, tag + 1, 1, tag + 1),
         ]
         await _assert_summed_as_the_refresh_sums(engine, REASON_PEOPLE_MONTHS)
@@ -1133,8 +1135,8 @@ async def test_service_use_by_reason_group_is_summed_per_month_group_measure_and
     """The revision adding the service use's monthly counts by reason group sums the facts by
     reason group already derived: pairs, person tags (which overflow an INTEGER times a record
     key), sums before and after and fewer after, of every row and of the `use_first` rows, with
-    their record keys, per month, role, reason group, measure and previous months; no group or
-    no previous month under -1."""
+    their record keys, per month, role, reason group, measure and previous months; no group
+    under -1, no previous month under the SMALLINT minimum."""
     async with _referral_at(backend, session_tmp, "use_months", "c5e8a1f3d926") as (url, engine):
         at = datetime(2026, 10, 1, tzinfo=UTC)
         tag = 2_000_000_000
@@ -1174,9 +1176,10 @@ async def test_service_use_by_reason_group_is_summed_per_month_group_measure_and
             "before_sum, after_sum, fewer, fewer_cell_key, once_pairs, once_tags, "
             "once_before_sum, once_fewer FROM report_service_use_month ORDER BY 1, 2",
         )
+        none = -32768  # no previous month: below every month (December 1999 is -1)
         assert summed == [
-            (-1, -1, -1, 1, 10, tag, 10, 4, 1, 10, 0, 0, 0, 0),
-            (1, -1, -1, 2, 50, tag, 12, 5, 2, 50, 2, tag, 12, 2),
+            (-1, none, none, 1, 10, tag, 10, 4, 1, 10, 0, 0, 0, 0),
+            (1, none, none, 2, 50, tag, 12, 5, 2, 50, 2, tag, 12, 2),
             (1, 321, 321, 1, 200, tag + 1, 3, 6, 0, 0, 1, tag + 1, 3, 0),
         ]
         await _assert_summed_as_the_refresh_sums(engine, SERVICE_USE_MONTHS)

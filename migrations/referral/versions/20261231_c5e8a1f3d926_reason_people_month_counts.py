@@ -26,12 +26,15 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 TABLE = "report_reason_people_month"
-# Each key: the reason facts' value it holds (no group, or no previous month, under -1).
+# No previous month: below every month a date can have (months count from January 2000, so
+# December 1999 is -1); the SMALLINT minimum.
+NO_MONTH = -32768
+# Each key: the reason facts' value it holds (no group under -1, no previous month NO_MONTH).
 KEY = {
     "month": "month",
     "reason_group": "coalesce(reason_group, -1)",
-    "previous": "coalesce(previous_month_by_reason_group, -1)",
-    "first_previous": "coalesce(previous_month, -1)",
+    "previous": f"coalesce(previous_month_by_reason_group, {NO_MONTH})",
+    "first_previous": f"coalesce(previous_month, {NO_MONTH})",
 }
 TAG = "CAST(coalesce(person_tag, 0) AS bigint)"
 # Each count: the reason facts' value it sums (None: every row), as the refresh sums it

@@ -26,15 +26,18 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 TABLE = "report_service_use_month"
-# Each key: the facts' value it holds (no group, or no previous month, under -1).
+# No previous month: below every month a date can have (months count from January 2000, so
+# December 1999 is -1); the SMALLINT minimum.
+NO_MONTH = -32768
+# Each key: the facts' value it holds (no group under -1, no previous month NO_MONTH).
 KEY = {
     "month": "month",
     "role": "role",
     "reason_group": "coalesce(reason_group, -1)",
     "measure": "measure",
-    "previous_group": "coalesce(previous_month_by_reason_group, -1)",
-    "previous_role_group": "coalesce(previous_month_by_role_reason_group, -1)",
-    "first_previous": "coalesce(previous_month, -1)",
+    "previous_group": f"coalesce(previous_month_by_reason_group, {NO_MONTH})",
+    "previous_role_group": f"coalesce(previous_month_by_role_reason_group, {NO_MONTH})",
+    "first_previous": f"coalesce(previous_month, {NO_MONTH})",
 }
 TAG = "CAST(coalesce(person_tag, 0) AS bigint)"
 FEWER = "CASE WHEN after < before THEN 1 ELSE 0 END"

@@ -217,6 +217,10 @@ MONTHLY_DIMENSIONS = ("month", "role", "source-system")
 # A key with no value (a reason with no reason group), as the monthly counts hold it: no code,
 # so it reads as no value, as the facts' NULL does.
 NO_VALUE = -1
+# No previous month, as the monthly counts by previous month hold it: below every month number
+# a date can have (months count from January 2000, so December 1999 is -1; this is the
+# SMALLINT minimum).
+NO_MONTH = -32768
 # What each of `REFERRAL_MONTH_COUNTS` sums over the referral facts.
 REFERRAL_COUNTS: dict[str, ColumnElement[Any] | None] = {
     "referrals": None,
@@ -301,8 +305,8 @@ REASON_PEOPLE_MONTHS = MonthlyCounts(
     {
         "month": REASON_FACTS.c.month,
         "reason_group": func.coalesce(REASON_FACTS.c.reason_group, NO_VALUE),
-        "previous": func.coalesce(REASON_FACTS.c[REASON_GROUP_PREVIOUS_MONTH], NO_VALUE),
-        "first_previous": func.coalesce(REASON_FACTS.c[PREVIOUS_MONTH], NO_VALUE),
+        "previous": func.coalesce(REASON_FACTS.c[REASON_GROUP_PREVIOUS_MONTH], NO_MONTH),
+        "first_previous": func.coalesce(REASON_FACTS.c[PREVIOUS_MONTH], NO_MONTH),
     },
     REASON_PEOPLE_COUNTS,
 )
@@ -333,11 +337,11 @@ SERVICE_USE_MONTHS = MonthlyCounts(
         "role": USE_REASON_FACTS.c.role,
         "reason_group": func.coalesce(USE_REASON_FACTS.c.reason_group, NO_VALUE),
         "measure": USE_REASON_FACTS.c.measure,
-        "previous_group": func.coalesce(USE_REASON_FACTS.c[REASON_GROUP_PREVIOUS_MONTH], NO_VALUE),
+        "previous_group": func.coalesce(USE_REASON_FACTS.c[REASON_GROUP_PREVIOUS_MONTH], NO_MONTH),
         "previous_role_group": func.coalesce(
-            USE_REASON_FACTS.c.previous_month_by_role_reason_group, NO_VALUE
+            USE_REASON_FACTS.c.previous_month_by_role_reason_group, NO_MONTH
         ),
-        "first_previous": func.coalesce(USE_REASON_FACTS.c[PREVIOUS_MONTH], NO_VALUE),
+        "first_previous": func.coalesce(USE_REASON_FACTS.c[PREVIOUS_MONTH], NO_MONTH),
     },
     SERVICE_USE_COUNTS,
 )

@@ -405,7 +405,8 @@ class ReportReasonPeopleMonth(ReasonPeopleMonthCounts, Base):
     """The reason facts counted per month, reason group and the previous months people are
     counted by (`REASON_PEOPLE_MONTH_COUNTS`): the group rows by `previous_month_by_reason_group`
     (`previous`) and the referrals' first rows by `previous_month` (`first_previous`), each
-    with the person tags summed; no previous month, or no group, is kept under `NO_VALUE` (-1).
+    with the person tags summed; no group is kept under `NO_VALUE` (-1), no previous month
+    under `NO_MONTH` (below every month).
     The referrals report by reason group over whole months, unfiltered, reads this. Kept by the
     refresh like `report_reason_pair_month`."""
 
@@ -421,7 +422,8 @@ class ReportServiceUseMonth(ServiceUseMonthCounts, Base):
     """The service-use facts by reason group counted per month, role, reason group, measure and
     the previous months people are counted by (`SERVICE_USE_MONTH_COUNTS`): in the reason group
     (`previous_group`), in the role and reason group (`previous_role_group`) and of any group
-    (`first_previous`); none, or no group, under `NO_VALUE` (-1). The service-use report by
+    (`first_previous`); no group under `NO_VALUE` (-1), no previous month under `NO_MONTH`
+    (below every month). The service-use report by
     reason group (and role) over whole months, unfiltered, reads this. Kept by the refresh like
     `report_reason_pair_month`."""
 

@@ -51,7 +51,7 @@ from referral_api.reports.dimensions import catalogue, column_name, fans_out
 from referral_api.reports.expressions import flag, month_label, month_of_day
 from referral_api.reports.facts_repository import (
     MONTHLY_COUNTS,
-    NO_VALUE,
+    NO_MONTH,
     PAIR_LEVELS,
     PAIR_MONTHS,
     REASON_COUNTS,
@@ -796,8 +796,8 @@ class ReportRepository(Repository):
 
         def before_range(previous: ColumnElement[Any]) -> ColumnElement[bool]:
             if first_rows.first_month is None:
-                return previous == NO_VALUE
-            return previous < first_rows.first_month  # NO_VALUE (-1) is before every month
+                return previous == NO_MONTH
+            return previous < first_rows.first_month  # NO_MONTH is before every month
 
         def people(rows: str, tags: str, previous: ColumnElement[Any], name: str) -> list[Any]:
             first = before_range(previous)

@@ -24,7 +24,7 @@ from sqlalchemy.sql.schema import Table
 
 from referral_api.reports.dimensions import fans_out
 from referral_api.reports.expressions import flag
-from referral_api.reports.facts_repository import NO_VALUE, SERVICE_USE_MONTHS
+from referral_api.reports.facts_repository import NO_MONTH, SERVICE_USE_MONTHS
 from referral_api.reports.models import (
     PREVIOUS_MONTH,
     REASON_GROUP_PREVIOUS_MONTH,
@@ -124,8 +124,8 @@ class ServiceUseRepository:
 
         def before_range(previous: ColumnElement[Any]) -> ColumnElement[bool]:
             if first_rows.first_month is None:
-                return previous == NO_VALUE
-            return previous < first_rows.first_month  # NO_VALUE (-1) is before every month
+                return previous == NO_MONTH
+            return previous < first_rows.first_month  # NO_MONTH is before every month
 
         def people(prefix: str, previous: ColumnElement[Any]) -> list[ColumnElement[Any]]:
             first = before_range(previous)

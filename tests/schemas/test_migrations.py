@@ -1119,14 +1119,7 @@ async def test_reason_groups_people_are_summed_per_month_group_and_previous_mont
         ]
         await _assert_summed_as_the_refresh_sums(engine, REASON_PEOPLE_MONTHS)
         await _assert_facts_still_current(engine)
-        config = alembic_config(find_repo_file("alembic.ini"), "referral", url)
-        await asyncio.to_thread(command.downgrade, config, "a7d2c9f4b183")
-
-        def tables(sync_connection) -> list[str]:
-            return inspect(sync_connection).get_table_names()
-
-        async with engine.connect() as connection:
-            assert "report_reason_people_month" not in await connection.run_sync(tables)
+        await _assert_downgrade_drops(url, engine, "a7d2c9f4b183", "report_reason_people_month")
 
 
 async def test_service_use_by_reason_group_is_summed_per_month_group_measure_and_previous_months(
@@ -1184,11 +1177,16 @@ async def test_service_use_by_reason_group_is_summed_per_month_group_measure_and
         ]
         await _assert_summed_as_the_refresh_sums(engine, SERVICE_USE_MONTHS)
         await _assert_facts_still_current(engine)
-        config = alembic_config(find_repo_file("alembic.ini"), "referral", url)
-        await asyncio.to_thread(command.downgrade, config, "c5e8a1f3d926")
+        await _assert_downgrade_drops(url, engine, "c5e8a1f3d926", "report_service_use_month")
 
-        def tables(sync_connection) -> list[str]:
-            return inspect(sync_connection).get_table_names()
 
-        async with engine.connect() as connection:
-            assert "report_service_use_month" not in await connection.run_sync(tables)
+async def _assert_downgrade_drops(url: str, engine, revision: str, table: str) -> None:
+    """Downgrading to `revision` drops `table`."""
+    config = alembic_config(find_repo_file("alembic.ini"), "referral", url)
+    await asyncio.to_thread(command.downgrade, config, revision)
+
+    def tables(sync_connection) -> list[str]:
+        return inspect(sync_connection).get_table_names()
+
+    async with engine.connect() as connection:
+        assert table not in await connection.run_sync(tables)

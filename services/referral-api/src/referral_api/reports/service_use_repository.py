@@ -42,7 +42,7 @@ from referral_api.reports.repository import (
     counted,
     first_rows_of,
     integer_sum,
-    monthly_sum,
+    monthly_sums,
     once_totals,
     people_overall_in_totals,
     single_people,
@@ -138,11 +138,11 @@ class ServiceUseRepository:
 
         def change(prefix: str, previous: ColumnElement[Any]) -> list[ColumnElement[Any]]:
             return [
-                *monthly_sum(table, prefix + "pairs"),
+                *monthly_sums(table, prefix + "pairs"),
                 *people(prefix, previous),
                 integer_sum(table.c[prefix + "before_sum"], prefix + "before_sum"),
                 integer_sum(table.c[prefix + "after_sum"], prefix + "after_sum"),
-                *monthly_sum(table, prefix + "fewer"),
+                *monthly_sums(table, prefix + "fewer"),
             ]
 
         in_group_previous = table.c[_MONTHLY_PREVIOUS[in_group]]

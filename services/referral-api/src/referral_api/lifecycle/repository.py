@@ -339,32 +339,41 @@ class LifecycleRepository(Repository):
     async def replace_support(
         self, task_id: str, rows: list[dict[str, Any]], *, replacing: bool
     ) -> None:
-        """The support offered of a Task: `rows` replace those of the version held, if
-        `replacing` (a first version has none to delete)."""
-        if replacing:
-            await execute_core(self.session, _DELETE_SUPPORT, {"task_id": task_id})
-        if rows:
-            await execute_core(self.session, insert(SupportOffered), rows)
+        """The support offered of a Task (`_replace_parts`)."""
+        await self._replace_parts(
+            _DELETE_SUPPORT, {"task_id": task_id}, SupportOffered, rows, replacing
+        )
 
     async def replace_workers(
         self, contact_id: str, rows: list[dict[str, Any]], *, replacing: bool
     ) -> None:
-        """The workers of a contact: `rows` replace those of the version held, if `replacing`
-        (a first version has none to delete)."""
-        if replacing:
-            await execute_core(self.session, _DELETE_WORKERS, {"contact_id": contact_id})
-        if rows:
-            await execute_core(self.session, insert(ContactWorker), rows)
+        """The workers of a contact (`_replace_parts`)."""
+        await self._replace_parts(
+            _DELETE_WORKERS, {"contact_id": contact_id}, ContactWorker, rows, replacing
+        )
 
     async def replace_scores(
         self, assessment_id: str, rows: list[dict[str, Any]], *, replacing: bool
     ) -> None:
-        """The item scores of an assessment: `rows` replace those of the version held, if
-        `replacing` (a first version has none to delete)."""
+        """The item scores of an assessment (`_replace_parts`)."""
+        await self._replace_parts(
+            _DELETE_SCORES, {"assessment_id": assessment_id}, AssessmentScore, rows, replacing
+        )
+
+    async def _replace_parts(
+        self,
+        delete_held: Any,
+        held: dict[str, str],
+        model: Any,
+        rows: list[dict[str, Any]],
+        replacing: bool,
+    ) -> None:
+        """The rows a version carries: `rows` of `model` replace those of the version held
+        (`delete_held` with `held`), if `replacing` (a first version has none to delete)."""
         if replacing:
-            await execute_core(self.session, _DELETE_SCORES, {"assessment_id": assessment_id})
+            await execute_core(self.session, delete_held, held)
         if rows:
-            await execute_core(self.session, insert(AssessmentScore), rows)
+            await execute_core(self.session, insert(model), rows)
 
     async def task_states(self, referral_id: str) -> list[TaskState]:
         rows = await execute_core(self.session, _TASK_STATES, {"referral_id": referral_id})

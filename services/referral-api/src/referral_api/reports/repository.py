@@ -312,6 +312,24 @@ class FirstRows:
             func.coalesce(func.sum(table.c.person_tag).filter(first), 0).label(key_of(name)),
         ]
 
+    def monthly_people(
+        self,
+        rows: ColumnElement[Any],
+        tags: ColumnElement[Any],
+        previous: ColumnElement[Any],
+        name: str,
+    ) -> list[ColumnElement[Any]]:
+        """`people` from monthly counts kept by previous month: the `rows` (and their person
+        `tags`) whose `previous` month is before the range, or none (`NO_MONTH`, below every
+        month)."""
+        first: ColumnElement[bool] = (
+            previous == NO_MONTH if self.first_month is None else previous < self.first_month
+        )
+        return [
+            integer_sum(case((first, rows), else_=0), name),
+            integer_sum(case((first, tags), else_=0), key_of(name)),
+        ]
+
 
 def first_rows_of(query: ReportQuery) -> FirstRows | None:
     """How `query` counts people by their previous month; None when it cannot (people by
@@ -784,25 +802,15 @@ class ReportRepository(Repository):
         group rows whose previous month in the group is before the range (or none), the
         total's the referrals' first rows by their previous month of any group."""
         table = REASON_PEOPLE_MONTHS.table
-
-        def before_range(previous: ColumnElement[Any]) -> ColumnElement[bool]:
-            if first_rows.first_month is None:
-                return previous == NO_MONTH
-            return previous < first_rows.first_month  # NO_MONTH is before every month
-
-        def people(rows: str, tags: str, previous: ColumnElement[Any], name: str) -> list[Any]:
-            first = before_range(previous)
-            return [
-                integer_sum(case((first, table.c[rows]), else_=0), name),
-                integer_sum(case((first, table.c[tags]), else_=0), key_of(name)),
-            ]
-
+        c = table.c
         scope = self.monthly_scope(table, query)
         statement = scope.select(
             *_monthly_sum(table, "group_rows", "referrals"),
-            *people("group_rows", "group_tags", table.c.previous, "people"),
+            *first_rows.monthly_people(c.group_rows, c.group_tags, c.previous, "people"),
             *_monthly_sum(table, "first_rows", ONCE + "referrals"),
-            *people("first_rows", "first_tags", table.c.first_previous, ONCE + "people"),
+            *first_rows.monthly_people(
+                c.first_rows, c.first_tags, c.first_previous, ONCE + "people"
+            ),
         ).having(func.sum(table.c.group_rows) > 0)
         rows = await self.rows(statement)
         return rows, _once_total(rows, ("referrals", "people"))

@@ -17,14 +17,14 @@ with other referrals (`add_shared_people`).
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import case, func
+from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.schema import Table
 
 from referral_api.reports.dimensions import fans_out
 from referral_api.reports.expressions import flag
-from referral_api.reports.facts_repository import NO_MONTH, SERVICE_USE_MONTHS
+from referral_api.reports.facts_repository import SERVICE_USE_MONTHS
 from referral_api.reports.models import (
     PREVIOUS_MONTH,
     REASON_GROUP_PREVIOUS_MONTH,
@@ -47,7 +47,7 @@ from referral_api.reports.repository import (
     people_overall_in_totals,
     single_people,
 )
-from referral_api.reports.tables import Row, key_of
+from referral_api.reports.tables import Row
 from signpost_platform.db import AnySelect, table_of
 
 SU = table_of(ReportServiceUse)
@@ -122,24 +122,11 @@ class ServiceUseRepository:
         totals' the `use_first` pairs by their previous month of any group."""
         table = SERVICE_USE_MONTHS.table
 
-        def before_range(previous: ColumnElement[Any]) -> ColumnElement[bool]:
-            if first_rows.first_month is None:
-                return previous == NO_MONTH
-            return previous < first_rows.first_month  # NO_MONTH is before every month
-
-        def people(prefix: str, previous: ColumnElement[Any]) -> list[ColumnElement[Any]]:
-            first = before_range(previous)
-            return [
-                integer_sum(case((first, table.c[prefix + "pairs"]), else_=0), prefix + "people"),
-                integer_sum(
-                    case((first, table.c[prefix + "tags"]), else_=0), key_of(prefix + "people")
-                ),
-            ]
-
         def change(prefix: str, previous: ColumnElement[Any]) -> list[ColumnElement[Any]]:
+            pairs, tags = table.c[prefix + "pairs"], table.c[prefix + "tags"]
             return [
                 *monthly_sums(table, prefix + "pairs"),
-                *people(prefix, previous),
+                *first_rows.monthly_people(pairs, tags, previous, prefix + "people"),
                 integer_sum(table.c[prefix + "before_sum"], prefix + "before_sum"),
                 integer_sum(table.c[prefix + "after_sum"], prefix + "after_sum"),
                 *monthly_sums(table, prefix + "fewer"),

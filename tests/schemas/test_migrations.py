@@ -27,6 +27,10 @@ from signpost_platform.migrations import alembic_config, upgrade
 from signpost_platform.settings import find_repo_file
 from tests.support.databases import create_empty_database, drop_database, migrated_database
 
+# No previous month, as the monthly counts by previous month keep it: the SMALLINT minimum,
+# below every month (months count from January 2000, so December 1999 is -1).
+NO_PREVIOUS_MONTH = -32768
+
 
 def service_metadata(service):
     """The service's whole schema, as Alembic's env and the app register it (its models module;
@@ -1111,10 +1115,9 @@ async def test_reason_groups_people_are_summed_per_month_group_and_previous_mont
             "group_rows_cell_key, group_tags, first_rows, first_tags "
             "FROM report_reason_people_month ORDER BY 1, 2, 3",
         )
-        none = -32768  # no previous month: below every month (December 1999 is -1)
         assert summed == [
-            (-1, none, 319, 1, 1, 200, tag + 1, 0, 0),
-            (1, none, none, 3, 2, 50, tag, 2, tag),
+            (-1, NO_PREVIOUS_MONTH, 319, 1, 1, 200, tag + 1, 0, 0),
+            (1, NO_PREVIOUS_MONTH, NO_PREVIOUS_MONTH, 3, 2, 50, tag, 2, tag),
             (1, 320, 319, 1, 1, 200, tag + 1, 1, tag + 1),
         ]
         await _assert_summed_as_the_refresh_sums(engine, REASON_PEOPLE_MONTHS)
@@ -1169,10 +1172,9 @@ async def test_service_use_by_reason_group_is_summed_per_month_group_measure_and
             "before_sum, after_sum, fewer, fewer_cell_key, once_pairs, once_tags, "
             "once_before_sum, once_fewer FROM report_service_use_month ORDER BY 1, 2",
         )
-        none = -32768  # no previous month: below every month (December 1999 is -1)
         assert summed == [
-            (-1, none, none, 1, 10, tag, 10, 4, 1, 10, 0, 0, 0, 0),
-            (1, none, none, 2, 50, tag, 12, 5, 2, 50, 2, tag, 12, 2),
+            (-1, NO_PREVIOUS_MONTH, NO_PREVIOUS_MONTH, 1, 10, tag, 10, 4, 1, 10, 0, 0, 0, 0),
+            (1, NO_PREVIOUS_MONTH, NO_PREVIOUS_MONTH, 2, 50, tag, 12, 5, 2, 50, 2, tag, 12, 2),
             (1, 321, 321, 1, 200, tag + 1, 3, 6, 0, 0, 1, tag + 1, 3, 0),
         ]
         await _assert_summed_as_the_refresh_sums(engine, SERVICE_USE_MONTHS)

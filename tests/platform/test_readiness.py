@@ -27,6 +27,27 @@ async def test_status_is_503_when_migrations_are_behind(backend, session_tmp):
         await drop_database(url)
 
 
+async def test_status_says_behind_not_unreachable_when_the_database_was_never_migrated(
+    backend, session_tmp
+):
+    """A new, empty database answers, but has no migration table: the deployer is told to
+    migrate, not that the database cannot be reached."""
+    url = await create_empty_database(backend, session_tmp, "never")
+    try:
+        app = create_app(ReferralSettings(database_url=url, environment="test"))
+        async with running(app, "http://referral.test") as client:
+            response = await client.get("/_status")
+        assert response.status_code == 503
+        body = response.json()
+        assert body["status"] == "unavailable"
+        assert body["database"] == "ok"
+        assert body["migrations"]["current"] == []
+        assert body["migrations"]["schema"] == "behind"
+        assert "make migrate" in body["migrations"]["action"]
+    finally:
+        await drop_database(url)
+
+
 async def test_status_stays_ready_when_a_newer_release_has_migrated(backend, session_tmp):
     """During a rolling deploy the old pods see a revision they do not know: still ready."""
     url = await create_empty_database(backend, session_tmp, "ahead")

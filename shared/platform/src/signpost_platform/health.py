@@ -11,6 +11,11 @@ from signpost_platform.migrations import current_revisions
 logger = logging.getLogger("signpost.health")
 
 router = APIRouter(tags=["health"])
+# What a deployer does about a schema behind this release (docs/deploy.md).
+MIGRATE_ACTION = (
+    "run this release's migrations: make migrate, or the image's migrate command "
+    "(entrypoint.sh <service> migrate; the *-migrate Job)"
+)
 
 
 @router.get(
@@ -51,6 +56,7 @@ async def status(request: Request) -> JSONResponse:
     # compatible (expand, then contract), so this one stays in service until it is replaced.
     if schema == "behind":
         body["status"] = "unavailable"
+        body["migrations"]["action"] = MIGRATE_ACTION
         return JSONResponse(body, status_code=503)
     body["status"] = "ok"
     return JSONResponse(body)

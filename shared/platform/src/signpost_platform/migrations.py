@@ -7,9 +7,13 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, MetaData, make_url, text
+from sqlalchemy import Connection, MetaData, inspect, make_url, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.pool import NullPool
+
+# Where Alembic keeps the revisions a database is at.
+_VERSION_TABLE = "alembic_version"
 
 
 def alembic_config(alembic_ini: Path, service: str, database_url: str | None = None) -> Config:
@@ -37,8 +41,16 @@ def known_revisions(alembic_ini: Path, service: str) -> set[str]:
 
 
 async def current_revisions(engine: AsyncEngine) -> set[str]:
+    """The database's revisions; none when it has never been migrated (no `alembic_version`
+    table: reachable, but behind). Raises when the database cannot be reached or read."""
     async with engine.connect() as connection:
-        return await revisions_seen_by(connection)
+        try:
+            return await revisions_seen_by(connection)
+        except DBAPIError:
+            await connection.rollback()
+            if await connection.run_sync(lambda sync: inspect(sync).has_table(_VERSION_TABLE)):
+                raise
+            return set()
 
 
 async def revisions_seen_by(bind: AsyncConnection | AsyncSession) -> set[str]:

@@ -72,6 +72,7 @@ def _march() -> Dataset:
             source_system=system,
             status=status,
             ended_days=3 if status in ("closed", "declined", "cancelled") else None,
+            first_contact_days=1 + index % 3 if status in ("closed", "accepted") else None,
             closure_reason="needs-met" if day in ("01", "31") else None,
             details=Person(lsoa=None, gender=None) if day == "14" else Person(),
             reasons=REASONS[index % len(REASONS)],
@@ -178,6 +179,12 @@ QUERIES = (
     ("re-referrals", {}),
     ("re-referrals", {"group_by": "role"}),
     ("re-referrals", {"group_by": "month,source-system"}),
+    ("waiting-times", {}),
+    ("waiting-times", {"group_by": "role"}),
+    ("waiting-times", {"group_by": "month,source-system", "role": NAVIGATOR}),
+    ("waiting-times", {"group_by": "reason-group"}),
+    ("waiting-times", {"group_by": "month,reason-group"}),
+    ("waiting-times", {"role": "care-coordinator"}),  # no referral
 )
 
 
@@ -280,6 +287,46 @@ async def test_service_use_by_reason_group_over_whole_months_is_read_from_the_mo
     )
     after = [await pairs(WHOLE), await pairs(HALVES[1])]
     assert after[0] != before[0]
+    assert after[1] == before[1]
+
+
+@pytest.mark.parametrize(
+    ("params", "table", "counts", "expected"),
+    [
+        ({}, "report_wait_month", ("referrals",), (8, 5, 3)),
+        # Per reason group, summed: a referral counts in each of its groups (ten groups of
+        # the eight referrals, seven of those with a contact, six of those closed).
+        (
+            {"group_by": "reason-group"},
+            "report_reason_wait_month",
+            ("group_rows", "first_rows"),
+            (10, 7, 6),
+        ),
+    ],
+)
+async def test_waits_over_whole_months_are_read_from_the_monthly_counts(
+    load, report, referral_app, params, table, counts, expected
+):
+    """The waiting-times report over whole months sums the monthly counts by pair of waits: a
+    count changed there alone moves a whole month's referrals and waits, not part of a
+    month's."""
+    await load(_march())
+
+    async def waits(period):
+        body = await report("waiting-times", True, **period, **params)
+        counted = body["rows"] if params else body["totals"]
+        return tuple(
+            sum(row[c] for row in counted) for c in ("referrals", "first_contact", "closed")
+        )
+
+    before = [await waits(WHOLE), await waits(HALVES[1])]
+    # Referrals; those accepted or closed (five of the eight) had an attended contact; three
+    # were closed.
+    assert before[0] == expected
+    raised = ", ".join(f"{count} = {count} + 100" for count in counts)
+    await execute_sql(referral_app, f"UPDATE {table} SET {raised}")  # noqa: S608
+    after = [await waits(WHOLE), await waits(HALVES[1])]
+    assert all(a > b for a, b in zip(after[0], before[0], strict=True))
     assert after[1] == before[1]
 
 

@@ -16,9 +16,11 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from referral_api.reports.facts_repository import (
     REASON_MONTHS,
     REASON_PEOPLE_MONTHS,
+    REASON_WAIT_MONTHS,
     REFERRAL_MONTHS,
     SERVICE_USE_MONTHS,
     SUPPORT_MONTHS,
+    WAIT_MONTHS,
     MonthlyCounts,
 )
 from referral_api.reports.measures import COMPLETENESS_FLAGS, CONTACT_OUTCOME_COLUMNS
@@ -1180,6 +1182,68 @@ async def test_service_use_by_reason_group_is_summed_per_month_group_measure_and
         await _assert_summed_as_the_refresh_sums(engine, SERVICE_USE_MONTHS)
         await _assert_facts_still_current(engine)
         await _assert_downgrade_drops(url, engine, "c5e8a1f3d926", "report_service_use_month")
+
+
+async def test_waits_are_summed_per_month_and_histogram(backend, session_tmp):
+    """The revision adding the monthly counts by histogram of waits sums the referral facts
+    already derived per month, role, source system and histogram: every referral (`wait` 0,
+    `days` 0), and those with a first attended contact (1) and those closed (2) by their days;
+    and the reason facts' rows, group rows and the group rows that are their referral's first,
+    per month, reason group and histogram, no group under -1; each with its record keys."""
+    async with _referral_at(backend, session_tmp, "wait_months", "e1b7c4a9f358") as (url, engine):
+        at = datetime(2026, 10, 1, tzinfo=UTC)
+        # (referral, days to first contact, days to closure, record key)
+        referrals = ((1, 3, 40, 10), (2, 3, 40, 20), (3, 0, None, 30), (4, None, None, 40))
+        # (referral, reason, group, group first, referral first)
+        reasons = ((1, 5, 1, 1, 1), (1, 6, 1, 0, 0), (2, 7, None, 1, 1), (3, 5, 1, 1, 0))
+        async with engine.begin() as connection:
+            for key, first, closure, record_key in referrals:
+                await _insert_referral_fact(
+                    connection,
+                    key,
+                    first_contact_days=first,
+                    closure_days=closure,
+                    record_key=record_key,
+                )
+            for key, reason, group, group_first, first in reasons:
+                _, first_days, closure_days, record_key = referrals[key - 1]
+                await _insert_reason_fact(
+                    connection,
+                    key,
+                    reason,
+                    reason_group=group,
+                    group_first=group_first,
+                    referral_first=first,
+                    first_contact_days=first_days,
+                    closure_days=closure_days,
+                    record_key=record_key,
+                    **_FACT_DIMENSIONS,
+                )
+            await _facts_vouched_for(connection, at)
+        await _upgrade_to_head(url)
+        assert await _selected(
+            engine,
+            "SELECT wait, days, referrals, referrals_cell_key FROM report_wait_month "
+            "WHERE month = 321 AND role = 1 AND source_system = 1 ORDER BY 1, 2",
+        ) == [(0, 0, 4, 100), (1, 0, 1, 30), (1, 3, 2, 30), (2, 40, 2, 30)]
+        assert await _selected(
+            engine,
+            "SELECT reason_group, wait, days, reasons, group_rows, group_rows_cell_key, "
+            "first_rows, first_rows_cell_key FROM report_reason_wait_month ORDER BY 1, 2, 3",
+        ) == [
+            (-1, 0, 0, 1, 1, 20, 1, 20),
+            (-1, 1, 3, 1, 1, 20, 1, 20),
+            (-1, 2, 40, 1, 1, 20, 1, 20),
+            (1, 0, 0, 3, 2, 40, 1, 10),
+            (1, 1, 0, 1, 1, 30, 0, 0),
+            (1, 1, 3, 2, 1, 10, 1, 10),
+            (1, 2, 40, 2, 1, 10, 1, 10),
+        ]
+        await _assert_summed_as_the_refresh_sums(engine, WAIT_MONTHS)
+        await _assert_summed_as_the_refresh_sums(engine, REASON_WAIT_MONTHS)
+        await _assert_facts_still_current(engine)
+        await _assert_downgrade_drops(url, engine, "e1b7c4a9f358", "report_reason_wait_month")
+        await _assert_downgrade_drops(url, engine, "e1b7c4a9f358", "report_wait_month")
 
 
 async def _assert_downgrade_drops(url: str, engine, revision: str, table: str) -> None:

@@ -45,6 +45,7 @@ from referral_api.reports.models import (
     ReportReasonPair,
     ReportReasonPairMonth,
     ReportReasonPeopleMonth,
+    ReportReasonWaitMonth,
     ReportReferral,
     ReportReferralMonth,
     ReportScore,
@@ -55,6 +56,7 @@ from referral_api.reports.models import (
     ReportSupport,
     ReportSupportMonth,
     ReportUnmapped,
+    ReportWaitMonth,
 )
 from referral_api.service_use.models import ServiceUse
 from referral_api.terminology.models import SnomedConcept, SnomedConceptGroup, SnomedIsA
@@ -101,6 +103,7 @@ __all__ = [
     "ReportReasonPair",
     "ReportReasonPairMonth",
     "ReportReasonPeopleMonth",
+    "ReportReasonWaitMonth",
     "ReportReferral",
     "ReportReferralMonth",
     "ReportScore",
@@ -111,6 +114,7 @@ __all__ = [
     "ReportSupport",
     "ReportSupportMonth",
     "ReportUnmapped",
+    "ReportWaitMonth",
     "ServiceUse",
     "SharedDecision",
     "SnomedConcept",

@@ -91,11 +91,13 @@ from referral_api.reports.measures import (
     ON_REASONS,
     REASON_MONTH_COUNTS,
     REASON_PEOPLE_MONTH_COUNTS,
+    REASON_WAIT_MONTH_COUNTS,
     REFERRAL_MONTH_COUNTS,
     SERVICE_USE_MONTH_COUNTS,
     SUPPORT_MONTH_COUNTS,
     UNCODED_GROUPS,
     UNMATCHABLE_GROUPS,
+    WAIT_MONTH_COUNTS,
     FactSources,
     MeasureSpec,
     ended_reason,
@@ -120,6 +122,7 @@ from referral_api.reports.models import (
     ReportReasonPair,
     ReportReasonPairMonth,
     ReportReasonPeopleMonth,
+    ReportReasonWaitMonth,
     ReportReferral,
     ReportReferralMonth,
     ReportScore,
@@ -130,6 +133,7 @@ from referral_api.reports.models import (
     ReportSupport,
     ReportSupportMonth,
     ReportUnmapped,
+    ReportWaitMonth,
 )
 from referral_api.reports.tables import key_of
 from referral_api.reports.workers import OUTCOME_CODES, WITHDRAWN
@@ -186,14 +190,15 @@ SOURCES = {
 
 @dataclass(frozen=True)
 class MonthlyCounts:
-    """Counts of a fact table kept per month and role (and its other `keys`: column of the
-    counts' table, the facts' value it holds) by the refresh: `counts` names each count and
+    """Counts of a fact table (or of a SELECT of it with its `referral_key` and `record_key`)
+    kept per month and role (and its other `keys`: column of the counts' table, the facts'
+    value it holds) by the refresh: `counts` names each count and
     what it sums (None: every row), each beside its key sum. A report over whole months
     grouped and filtered by `dimensions` alone (the report dimensions among the keys) reads
     them (`reports.repository`)."""
 
     table: Table
-    facts: Table
+    facts: FromClause
     dimensions: tuple[str, ...]
     keys: dict[str, ColumnElement[Any]]
     counts: dict[str, ColumnElement[Any] | None]
@@ -206,7 +211,7 @@ def _same_names(counts: dict[str, ColumnElement[Any] | None], names: tuple[str, 
         raise RuntimeError(f"monthly counts {tuple(counts)} are not the table's {names}")
 
 
-def _keys(facts: Table, *names: str) -> dict[str, ColumnElement[Any]]:
+def _keys(facts: FromClause, *names: str) -> dict[str, ColumnElement[Any]]:
     """Keys that are the facts' own columns (`names`: report dimensions or column names)."""
     return {column_name(name): facts.c[column_name(name)] for name in names}
 
@@ -352,6 +357,55 @@ PAIR_MONTHS = MonthlyCounts(
     _keys(PAIR_FACTS, "month", "role", "level", "first", "second"),
     {"referrals": None},
 )
+# The waiting-times report's histograms as the monthly counts by wait hold them (`wait`): every
+# fact row under "referrals" (`days` 0), and each wait reached (the facts' `<wait>_days`) with its
+# days.
+WAIT_CODES = {"referrals": 0, "first_contact": 1, "closure": 2}
+
+
+def _by_wait(facts: Table, *columns: str) -> Subquery:
+    """The rows of `facts` once per histogram of `WAIT_CODES` they are in, with their `columns`,
+    `referral_key` and `record_key`."""
+    kept = [facts.c[name] for name in ("referral_key", "record_key", *columns)]
+    branches = []
+    for wait, code in WAIT_CODES.items():
+        days = facts.c[f"{wait}_days"] if code else literal(0)
+        branch = select(*kept, literal(code).label("wait"), days.label("days"))
+        branches.append(branch.where(days.is_not(None)) if code else branch)
+    return union_all(*branches).subquery(f"{facts.name}_by_wait")
+
+
+_REFERRAL_WAITS = _by_wait(F, *(column_name(name) for name in MONTHLY_DIMENSIONS))
+WAIT_COUNTS: dict[str, ColumnElement[Any] | None] = {"referrals": None}
+_same_names(WAIT_COUNTS, WAIT_MONTH_COUNTS)
+WAIT_MONTHS = MonthlyCounts(
+    table_of(ReportWaitMonth),
+    _REFERRAL_WAITS,
+    MONTHLY_DIMENSIONS,
+    _keys(_REFERRAL_WAITS, *MONTHLY_DIMENSIONS, "wait", "days"),
+    WAIT_COUNTS,
+)
+_REASON_WAITS = _by_wait(REASON_FACTS, "month", "reason_group", "group_first", "referral_first")
+# What each of `REASON_WAIT_MONTH_COUNTS` sums over the reason facts: the waits by reason group
+# count each group's first row, and the whole scope's each referral's first row among those.
+REASON_WAIT_COUNTS: dict[str, ColumnElement[Any] | None] = {
+    "reasons": None,
+    "group_rows": _REASON_WAITS.c.group_first,
+    "first_rows": _REASON_WAITS.c.group_first * _REASON_WAITS.c.referral_first,
+}
+_same_names(REASON_WAIT_COUNTS, REASON_WAIT_MONTH_COUNTS)
+REASON_WAIT_MONTHS = MonthlyCounts(
+    table_of(ReportReasonWaitMonth),
+    _REASON_WAITS,
+    ("month", "reason-group"),
+    {
+        "month": _REASON_WAITS.c.month,
+        "reason_group": func.coalesce(_REASON_WAITS.c.reason_group, NO_VALUE),
+        "wait": _REASON_WAITS.c.wait,
+        "days": _REASON_WAITS.c.days,
+    },
+    REASON_WAIT_COUNTS,
+)
 MONTHLY_COUNTS = (
     REFERRAL_MONTHS,
     REASON_MONTHS,
@@ -359,6 +413,8 @@ MONTHLY_COUNTS = (
     PAIR_MONTHS,
     REASON_PEOPLE_MONTHS,
     SERVICE_USE_MONTHS,
+    WAIT_MONTHS,
+    REASON_WAIT_MONTHS,
 )
 
 

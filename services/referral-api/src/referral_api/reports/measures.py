@@ -401,6 +401,15 @@ SERVICE_USE_MONTH_COUNTS = (
     "once_after_sum",
     "once_fewer",
 )
+# The counts of the referral facts the refresh keeps per month, role, source system and
+# histogram of waits (`report_wait_month`; `facts_repository.WAIT_COUNTS`): the waiting-times
+# report's referrals, and those that waited so many days to first contact and to closure.
+WAIT_MONTH_COUNTS = ("referrals",)
+# The counts of the reason facts the refresh keeps per month, reason group and histogram of
+# waits (`report_reason_wait_month`; `facts_repository.REASON_WAIT_COUNTS`): the waiting-times
+# report's referrals by reason group (the group rows) and in total (their referrals' first rows);
+# `reasons`, every row, says when a month's row has none left.
+REASON_WAIT_MONTH_COUNTS = ("reasons", "group_rows", "first_rows")
 # Sums of person tags (each up to 2^31): kept as BIGINT.
 TAG_SUMS = frozenset(("group_tags", "first_tags", "tags", "once_tags"))
 # The measures copied onto the reason facts, and the fact columns holding a `report_code` code

@@ -41,10 +41,12 @@ from referral_api.reports.measures import (
     MEASURES,
     REASON_MONTH_COUNTS,
     REASON_PEOPLE_MONTH_COUNTS,
+    REASON_WAIT_MONTH_COUNTS,
     REFERRAL_MONTH_COUNTS,
     SERVICE_USE_MONTH_COUNTS,
     SUPPORT_MONTH_COUNTS,
     TAG_SUMS,
+    WAIT_MONTH_COUNTS,
     MeasureKind,
     MeasureSpec,
 )
@@ -342,12 +344,24 @@ class ServiceUseMonthCounts:
     key sum, added below."""
 
 
+class WaitMonthCounts:
+    """The counts of `report_wait_month` (`WAIT_MONTH_COUNTS`), each beside its key sum, added
+    below."""
+
+
+class ReasonWaitMonthCounts:
+    """The counts of `report_reason_wait_month` (`REASON_WAIT_MONTH_COUNTS`), each beside its
+    key sum, added below."""
+
+
 for _counts, _names in (
     (ReferralMonthCounts, REFERRAL_MONTH_COUNTS),
     (ReasonMonthCounts, REASON_MONTH_COUNTS),
     (SupportMonthCounts, SUPPORT_MONTH_COUNTS),
     (ReasonPeopleMonthCounts, REASON_PEOPLE_MONTH_COUNTS),
     (ServiceUseMonthCounts, SERVICE_USE_MONTH_COUNTS),
+    (WaitMonthCounts, WAIT_MONTH_COUNTS),
+    (ReasonWaitMonthCounts, REASON_WAIT_MONTH_COUNTS),
 ):
     for _count in _names:
         _type = BigInteger if _count in TAG_SUMS else Integer
@@ -436,6 +450,37 @@ class ReportServiceUseMonth(ServiceUseMonthCounts, Base):
     previous_group: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     previous_role_group: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     first_previous: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+
+
+class ReportWaitMonth(WaitMonthCounts, Base):
+    """The referral facts counted per month, role, source system and histogram of the
+    waiting-times report (`wait`, `facts_repository.WAIT_CODES`): every referral under 0
+    (`days` 0); under 1 and 2 those with a first attended contact and those closed, by the
+    days they waited. The waiting-times report over whole months, grouped and filtered by
+    month, role and source system alone, reads this. Kept by the refresh like
+    `report_reason_pair_month`."""
+
+    __tablename__ = "report_wait_month"
+
+    month: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    role: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    source_system: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    wait: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    days: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class ReportReasonWaitMonth(ReasonWaitMonthCounts, Base):
+    """The reason facts counted per month, reason group and histogram, as `report_wait_month`:
+    every row, the group rows and, of them, the referrals' first rows; no group is kept under
+    `NO_VALUE` (-1). The waiting-times report by reason group over whole months, unfiltered,
+    reads this. Kept by the refresh like `report_reason_pair_month`."""
+
+    __tablename__ = "report_reason_wait_month"
+
+    month: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    reason_group: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    wait: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    days: Mapped[int] = mapped_column(Integer, primary_key=True)
 
 
 class ReportReasonPairMonth(Base):

@@ -57,10 +57,13 @@ from referral_api.reports.facts_repository import (
     REASON_COUNTS,
     REASON_MONTHS,
     REASON_PEOPLE_MONTHS,
+    REASON_WAIT_MONTHS,
     REFERRAL_COUNTS,
     REFERRAL_MONTHS,
     SUPPORT_COUNTS,
     SUPPORT_MONTHS,
+    WAIT_CODES,
+    WAIT_MONTHS,
     MonthlyCounts,
 )
 from referral_api.reports.measures import ATTENDANCE_COUNTS, COMPLETENESS_FLAGS
@@ -279,6 +282,21 @@ def _filtered_distinct(
         plain: Any = func.coalesce(inner, 0) if coalesced else inner
         unfiltered.append(plain.label(measure.name))
     return criterion, unfiltered
+
+
+def _whole_histograms(rows: list[Row]) -> list[Row]:
+    """The whole scope's waiting-times histograms from rows per group counted `ONCE` too (each
+    referral on one row of one group), summed over the groups; the `ONCE` counts are taken
+    out of the rows."""
+    whole: dict[tuple[str, int | None], Row] = {}
+    for row in rows:
+        wait, days = row["wait"], row["days"]
+        total = whole.setdefault(
+            (wait, days), {"wait": wait, "days": days, "referrals": 0, key_of("referrals"): 0}
+        )
+        for name in ("referrals", key_of("referrals")):
+            total[name] += int(row.pop(ONCE + name) or 0)
+    return list(whole.values())
 
 
 @dataclass(frozen=True)
@@ -1015,12 +1033,44 @@ class ReportRepository(Repository):
         once): None when the caller must ask again ungrouped."""
         await self.load_codes()
         table = self._per_reason_table(query)
+        kept = WAIT_MONTHS if table is F else REASON_WAIT_MONTHS
+        if self.monthly(query, kept):
+            return await self._waiting_monthly(query, kept)
         if dialect_of(self.session) == "postgresql":
             return await self._waiting_in_one_scan(query, table)
-        return await self._waiting_in_branches(query, table), None
+        return await self._waiting_in_branches(query, table)
 
-    async def _waiting_in_branches(self, query: ReportQuery, table: Table) -> list[Row]:
-        """The rows of `waiting_histograms`, one UNION ALL branch per wait (SQLite)."""
+    async def _waiting_monthly(
+        self, query: ReportQuery, kept: MonthlyCounts
+    ) -> tuple[list[Row], list[Row] | None]:
+        """The rows of `waiting_histograms` from their monthly counts (`_monthly`): the
+        histograms' rows summed per group. By reason group, its group rows, and the whole
+        scope's from their referrals' first rows, each referral once, summed over the groups."""
+        table = kept.table
+        reasons = kept is REASON_WAIT_MONTHS
+        counts = _monthly_sum(table, "group_rows" if reasons else "referrals", "referrals")
+        if reasons:
+            counts += _monthly_sum(table, "first_rows", ONCE + "referrals")
+        statement = self.monthly_scope(table, query).select(table.c.wait, table.c.days, *counts)
+        rows = await self.rows(statement.group_by(table.c.wait, table.c.days))
+        if not query.group_by and not rows:  # ungrouped, the referrals are counted: none
+            rows = [{"wait": WAIT_CODES["referrals"], "days": 0, **{c.name: 0 for c in counts}}]
+        waits = {code: wait for wait, code in WAIT_CODES.items()}
+        for row in rows:
+            row["wait"] = waits[row["wait"]]
+            if row["wait"] == "referrals":
+                row["days"] = None
+        return rows, (_whole_histograms(rows) if reasons else None)
+
+    async def _waiting_in_branches(
+        self, query: ReportQuery, table: Table
+    ) -> tuple[list[Row], list[Row] | None]:
+        """The rows of `waiting_histograms`, one UNION ALL branch per wait (SQLite); grouped
+        by reasons alone, the whole scope's from each referral's `referral_first` row, as
+        `_waiting_in_one_scan` counts them."""
+        once = table is REASONS and not fans_out(
+            [name for name in query.group_by if name not in ("reason", "reason-group")]
+        )
         branches = []
         for measure, column in (
             ("referrals", None),
@@ -1035,11 +1085,13 @@ class ReportRepository(Repository):
                 literal_column(f"'{measure}'").label("wait"),
                 days.label("days"),
                 *counted("referrals", table),
+                *(counted(ONCE + "referrals", table, table.c.referral_first) if once else ()),
             )
             if column is not None:
                 statement = statement.group_by(column)
             branches.append(statement)
-        return await self.rows(union_all(*branches))
+        rows = await self.rows(union_all(*branches))
+        return rows, (_whole_histograms(rows) if once else None)
 
     async def _waiting_in_one_scan(
         self, query: ReportQuery, table: Table

@@ -43,16 +43,15 @@ def _histograms(raw: list[Row], group_by: Sequence[str]) -> dict[tuple[Any, ...]
     groups: dict[tuple[Any, ...], Any] = {}
     for row in raw:
         key = group_key(row, group_by)
-        group = groups.setdefault(
-            key,
-            {
+        group = groups.get(key)
+        if group is None:  # made once per group, not per row
+            group = groups[key] = {
                 "dims": {column_name(n): row.get(column_name(n)) for n in group_by},
                 "referrals": 0,
                 "first_contact": Counter(),
                 "closure": Counter(),
                 "keys": Counter(),
-            },
-        )
+            }
         group["keys"][row["wait"]] += int(row[key_of("referrals")] or 0)
         if row["wait"] == "referrals":
             group["referrals"] += int(row["referrals"])

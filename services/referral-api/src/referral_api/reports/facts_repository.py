@@ -17,6 +17,7 @@ from sqlalchemy import (
     BigInteger,
     Date,
     Integer,
+    SmallInteger,
     String,
     Subquery,
     and_,
@@ -34,6 +35,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    true,
     tuple_,
     union_all,
     update,
@@ -363,16 +365,28 @@ PAIR_MONTHS = MonthlyCounts(
 WAIT_CODES = {"referrals": 0, "first_contact": 1, "closure": 2}
 
 
+# One row per histogram, to read each fact row once per histogram it is in (`_by_wait`).
+_WAIT_ROWS = union_all(
+    *(select(literal(code, SmallInteger).label("wait")) for code in WAIT_CODES.values())
+).subquery("waits")
+
+
 def _by_wait(facts: Table, *columns: str) -> Subquery:
     """The rows of `facts` once per histogram of `WAIT_CODES` they are in, with their `columns`,
-    `referral_key` and `record_key`."""
+    `referral_key` and `record_key`. A join, not a UNION ALL of the facts: a refresh batch's
+    referrals are then looked up by their key once, where a union was scanned whole."""
+    wait = _WAIT_ROWS.c.wait
+    days = case(
+        *((wait == code, facts.c[f"{name}_days"]) for name, code in WAIT_CODES.items() if code),
+        else_=literal(0),
+    )
     kept = [facts.c[name] for name in ("referral_key", "record_key", *columns)]
-    branches = []
-    for wait, code in WAIT_CODES.items():
-        days = facts.c[f"{wait}_days"] if code else literal(0)
-        branch = select(*kept, literal(code).label("wait"), days.label("days"))
-        branches.append(branch.where(days.is_not(None)) if code else branch)
-    return union_all(*branches).subquery(f"{facts.name}_by_wait")
+    return (
+        select(*kept, wait, days.label("days"))
+        .select_from(facts.join(_WAIT_ROWS, true()))
+        .where(days.is_not(None))
+        .subquery(f"{facts.name}_by_wait")
+    )
 
 
 _REFERRAL_WAITS = _by_wait(F, *(column_name(name) for name in MONTHLY_DIMENSIONS))

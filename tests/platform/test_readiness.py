@@ -2,8 +2,11 @@
 get a 503 the client can retry, not a 500."""
 
 import asyncio
+import uuid
 
-from sqlalchemy import text
+import pytest
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from referral_api.config import ReferralSettings
 from referral_api.main import create_app
@@ -11,7 +14,11 @@ from signpost_platform.migrations import upgrade
 from signpost_platform.settings import find_repo_file
 from tests.support.builders import service_request
 from tests.support.clients import bearer, running
-from tests.support.databases import create_empty_database, drop_database
+from tests.support.databases import (
+    POSTGRES_ADMIN_URL,
+    create_empty_database,
+    drop_database,
+)
 
 
 async def test_status_is_503_when_migrations_are_behind(backend, session_tmp):
@@ -46,6 +53,41 @@ async def test_status_says_behind_not_unreachable_when_the_database_was_never_mi
         assert "make migrate" in body["migrations"]["action"]
     finally:
         await drop_database(url)
+
+
+async def test_status_does_not_ask_to_migrate_a_migrated_database_the_role_cannot_see(
+    backend, session_tmp
+):
+    """A role whose search path misses the schema cannot read the migration table, but the
+    database has one: not "never migrated" (the migration has run; the grants are wrong)."""
+    if backend != "postgresql":
+        pytest.skip("roles and search paths are PostgreSQL's")
+    url = await create_empty_database(backend, session_tmp, "unseen")
+    await asyncio.to_thread(upgrade, find_repo_file("alembic.ini"), "referral", url)
+    role, database = f"signpost_test_{uuid.uuid4().hex[:12]}", make_url(url).database
+    admin = create_async_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as connection:
+            await connection.execute(text(f"CREATE ROLE {role} LOGIN"))
+            await connection.execute(
+                text(f"ALTER ROLE {role} IN DATABASE {database} SET search_path = elsewhere")
+            )
+        seen_as_role = make_url(url).set(username=role, password=None)
+        app = create_app(
+            ReferralSettings(
+                database_url=seen_as_role.render_as_string(hide_password=False),
+                environment="test",
+            )
+        )
+        async with running(app, "http://referral.test") as client:
+            response = await client.get("/_status")
+        assert response.status_code == 503
+        assert "migrations" not in response.json()
+    finally:
+        await drop_database(url)
+        async with admin.connect() as connection:
+            await connection.execute(text(f"DROP ROLE IF EXISTS {role}"))
+        await admin.dispose()
 
 
 async def test_status_stays_ready_when_a_newer_release_has_migrated(backend, session_tmp):

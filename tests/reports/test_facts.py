@@ -18,9 +18,11 @@ from referral_api.reports import facts, matching
 from referral_api.reports.dimensions import SPECS
 from referral_api.reports.expressions import month_of_day
 from referral_api.reports.facts_repository import (
+    MONTHLY_COUNTS,
     REASON_MONTHS,
     REFERRAL_MONTHS,
     SUPPORT_MONTHS,
+    WAIT_MONTHS,
     FactRepository,
     MonthlyCounts,
 )
@@ -622,7 +624,13 @@ async def test_the_monthly_counts_follow_the_facts(load, referral_app):
     to 0 is dropped."""
     housing, homeless, isolation = "105531004", "32911000", "422650009"
     d = Dataset()
-    a = d.referral(authored="2026-01-05", reasons=(housing, homeless, isolation), status="closed")
+    a = d.referral(
+        authored="2026-01-05",
+        reasons=(housing, homeless, isolation),
+        status="closed",
+        first_contact_days=3,
+        ended_days=9,
+    )
     d.contacts(a, "attended", "dna")
     d.support(a, "housing-advice", "diet-healthy-eating")
     b = d.referral(authored="2026-01-20", reasons=(housing, homeless, isolation))
@@ -672,6 +680,11 @@ async def test_the_monthly_counts_follow_the_facts(load, referral_app):
         assert sum(row["group_first"] for row in reasons) == group_rows
         support = await in_step(SUPPORT_MONTHS)
         assert [(row["supports"], row["offers"]) for row in support] == [(1, 1), (1, 1)]
+        for counts in MONTHLY_COUNTS:  # every table of monthly counts, the others too
+            await in_step(counts)
+        waits = await in_step(WAIT_MONTHS)
+        # January's closed referral waited 3 days for its first contact and 9 for closure.
+        assert {(row["wait"], row["days"]) for row in waits if row["wait"]} == {(1, 3), (2, 9)}
         return await in_step(REFERRAL_MONTHS)
 
     reason_rows, group_rows = 8, 6

@@ -185,6 +185,9 @@ QUERIES = (
     ("waiting-times", {"group_by": "reason-group"}),
     ("waiting-times", {"group_by": "month,reason-group"}),
     ("waiting-times", {"role": "care-coordinator"}),  # no referral
+    # Filtered by reason group, the facts: the referrals' other groups are kept too.
+    ("waiting-times", {"group_by": "reason-group", "reason-group": "housing"}),
+    ("waiting-times", {"group_by": "month,reason-group", "reason-group": "finance,housing"}),
 )
 
 

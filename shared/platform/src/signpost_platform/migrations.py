@@ -48,9 +48,22 @@ async def current_revisions(engine: AsyncEngine) -> set[str]:
             return await revisions_seen_by(connection)
         except DBAPIError:
             await connection.rollback()
-            if await connection.run_sync(lambda sync: inspect(sync).has_table(_VERSION_TABLE)):
+            if await _has_version_table(connection):  # there, but not readable: raised
                 raise
             return set()
+
+
+async def _has_version_table(connection: AsyncConnection) -> bool:
+    """Whether the database has Alembic's table anywhere, whether or not this role may read it
+    (PostgreSQL's catalogue lists every schema's tables to every role, unlike the search path:
+    a role without USAGE on the schema would otherwise read as never migrated)."""
+    if connection.dialect.name == "postgresql":
+        found = await connection.execute(
+            text("SELECT EXISTS (SELECT FROM pg_catalog.pg_class WHERE relname = :name)"),
+            {"name": _VERSION_TABLE},
+        )
+        return bool(found.scalar())
+    return bool(await connection.run_sync(lambda sync: inspect(sync).has_table(_VERSION_TABLE)))
 
 
 async def revisions_seen_by(bind: AsyncConnection | AsyncSession) -> set[str]:

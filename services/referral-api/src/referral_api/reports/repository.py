@@ -1034,7 +1034,9 @@ class ReportRepository(Repository):
         await self.load_codes()
         table = self._per_reason_table(query)
         kept = WAIT_MONTHS if table is F else REASON_WAIT_MONTHS
-        if self.monthly(query, kept):
+        # By reason group, unfiltered only: a filter on reason group keeps whole referrals,
+        # their other groups too, which counts per group cannot tell apart.
+        if self.monthly(query, kept) and (kept is WAIT_MONTHS or not query.filters):
             return await self._waiting_monthly(query, kept)
         if dialect_of(self.session) == "postgresql":
             return await self._waiting_in_one_scan(query, table)

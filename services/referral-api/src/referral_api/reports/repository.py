@@ -284,21 +284,6 @@ def _filtered_distinct(
     return criterion, unfiltered
 
 
-def _whole_histograms(rows: list[Row]) -> list[Row]:
-    """The whole scope's waiting-times histograms from rows per group counted `ONCE` too (each
-    referral on one row of one group), summed over the groups; the `ONCE` counts are taken
-    out of the rows."""
-    whole: dict[tuple[str, int | None], Row] = {}
-    for row in rows:
-        wait, days = row["wait"], row["days"]
-        total = whole.setdefault(
-            (wait, days), {"wait": wait, "days": days, "referrals": 0, key_of("referrals"): 0}
-        )
-        for name in ("referrals", key_of("referrals")):
-            total[name] += int(row.pop(ONCE + name) or 0)
-    return list(whole.values())
-
-
 @dataclass(frozen=True)
 class FirstRows:
     """People counted by their previous month (docs/reports.md): each person's first row in a
@@ -359,14 +344,24 @@ def first_rows_of(query: ReportQuery) -> FirstRows | None:
     return FirstRows(None if starts is None else month_of_day(starts))
 
 
-def once_totals(rows: list[Row], by: str | None = None) -> dict[Any, Row]:
+def _each_referral_once(query: ReportQuery, table: Table) -> bool:
+    """Whether the waits of `query` can count each referral once too, on its `referral_first`
+    row: grouped by reasons (`table` the reason facts) and by nothing that puts a referral in
+    two groups besides."""
+    others = [name for name in query.group_by if name not in ("reason", "reason-group")]
+    return table is REASONS and not fans_out(others)
+
+
+def once_totals(rows: list[Row], *by: str) -> dict[tuple[Any, ...], Row]:
     """The totals of the `ONCE` columns of `rows` (counts, their key sums and sums, each
     taken once per referral in every group), named without the prefix and taken out of the
-    rows: per value of the `by` column, or all under None."""
-    totals: dict[Any, Row] = {}
+    rows: per values of the `by` columns (all under `()` when none), which each total keeps."""
+    totals: dict[tuple[Any, ...], Row] = {}
     for row in rows:
-        value = None if by is None else row[by]
-        total = totals.setdefault(value, {} if by is None else {by: value})
+        values = tuple(row[column] for column in by)
+        total = totals.get(values)
+        if total is None:
+            total = totals[values] = dict(zip(by, values, strict=True))
         for name in [name for name in row if name.startswith(ONCE)]:
             counted_once = name.removeprefix(ONCE)
             total[counted_once] = total.get(counted_once, 0) + int(row.pop(name) or 0)
@@ -411,7 +406,7 @@ def _once_total(rows: list[Row], names: Sequence[str]) -> Row:
     """The whole scope's `once_totals` of the counts `names` (and their key sums); 0 for
     each when there are no rows."""
     total: Row = {column: 0 for name in names for column in (name, key_of(name))}
-    total.update(once_totals(rows).get(None, {}))
+    total.update(once_totals(rows).get((), {}))
     return total
 
 
@@ -1062,7 +1057,7 @@ class ReportRepository(Repository):
             row["wait"] = waits[row["wait"]]
             if row["wait"] == "referrals":
                 row["days"] = None
-        return rows, (_whole_histograms(rows) if reasons else None)
+        return rows, (list(once_totals(rows, "wait", "days").values()) if reasons else None)
 
     async def _waiting_in_branches(
         self, query: ReportQuery, table: Table
@@ -1070,9 +1065,7 @@ class ReportRepository(Repository):
         """The rows of `waiting_histograms`, one UNION ALL branch per wait (SQLite); grouped
         by reasons alone, the whole scope's from each referral's `referral_first` row, as
         `_waiting_in_one_scan` counts them."""
-        once = table is REASONS and not fans_out(
-            [name for name in query.group_by if name not in ("reason", "reason-group")]
-        )
+        once = _each_referral_once(query, table)
         branches = []
         for measure, column in (
             ("referrals", None),
@@ -1093,7 +1086,7 @@ class ReportRepository(Repository):
                 statement = statement.group_by(column)
             branches.append(statement)
         rows = await self.rows(union_all(*branches))
-        return rows, (_whole_histograms(rows) if once else None)
+        return rows, (list(once_totals(rows, "wait", "days").values()) if once else None)
 
     async def _waiting_in_one_scan(
         self, query: ReportQuery, table: Table
@@ -1106,9 +1099,7 @@ class ReportRepository(Repository):
         referral counted once, on its `referral_first` row, and summed over the groups."""
         scope = self._reason_scope(query) if table is REASONS else self.scope(F, query)
         names = [name for name, _ in scope.dims]
-        once = table is REASONS and not fans_out(
-            [name for name in query.group_by if name not in ("reason", "reason-group")]
-        )
+        once = _each_referral_once(query, table)
         waits = (table.c.first_contact_days, table.c.closure_days)
         pairs = (
             select(

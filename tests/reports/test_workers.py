@@ -4,8 +4,12 @@ contact date, with the disclosure control every report has. Hand-computed datase
 import csv
 import io
 
+import pytest
+
+from referral_api.reports import workers_repository
 from tests.reports.conftest import REPORTS
 from tests.support.reports import Dataset
+from tests.support.rows import execute_sql
 
 LINK_WORKER = "social-prescribing-link-worker"
 NAVIGATOR = "care-navigator"
@@ -71,9 +75,10 @@ async def test_per_role_a_contact_with_two_workers_of_the_role_counts_once(load,
 
 
 async def test_every_grouping_counts_each_referral_and_contact_once_over_all_time(load, report):
-    """Over all time a request sums the facts' first-row flags; with a period it groups the
-    activity rows. Both must give the same figures for every grouping, here with a contact
-    shared by two roles and a worker who saw one referral in two roles."""
+    """Over all time a request sums the totals of the facts' first-row flags that the refresh
+    keeps; with a period it groups the activity rows. Both must give the same figures for
+    every grouping, here with a contact shared by two roles and a worker who saw one referral
+    in two roles."""
     d = _team()
     mixed = d.referral(authored="2026-01-05")
     d.contacts(mixed, "attended", "dna", workers=((LW1, None), (HC1, COACH)))
@@ -95,6 +100,89 @@ async def test_every_grouping_counts_each_referral_and_contact_once_over_all_tim
     by_worker = await report("workers", unsuppressed=True, group_by="worker")
     assert {r["worker"]: r["caseload"] for r in by_worker["rows"]}[LW1] == 5
     assert by_worker["totals"][0]["contacts"] == 12
+
+
+async def test_over_all_time_the_totals_kept_by_the_refresh_are_summed(load, report, referral_app):
+    """A count changed in `report_activity_total` alone moves the answer over all time, for
+    every grouping and the totals, and not the answer over a period (the activity rows)."""
+    await load(_team())
+    raised = ", ".join(
+        f"{name} = {name} + 100"
+        for name in ("contacts", "first_of_contact", "first_of_referral", "first_of_referral_role")
+    )
+    answers = {}
+    for phase in ("before", "after"):
+        if phase == "after":
+            await execute_sql(referral_app, f"UPDATE report_activity_total SET {raised}")  # noqa: S608
+        for group_by in ("", "role"):
+            for period in ({}, {"from": "2000-01-01"}):
+                grouped = {"group_by": group_by} if group_by else {}  # role and worker
+                body = await report("workers", unsuppressed=True, **grouped, **period)
+                counted = [(r["caseload"], r["contacts"]) for r in (*body["rows"], *body["totals"])]
+                answers[phase, group_by, bool(period)] = counted
+
+    # By role and worker, every row's contacts; by role, every row's referrals; and the totals.
+    for group_by in ("", "role"):
+        before, after = answers["before", group_by, False], answers["after", group_by, False]
+        assert all(a[0] > b[0] or a[1] > b[1] for a, b in zip(after, before, strict=True))
+        assert answers["after", group_by, True] == answers["before", group_by, True] == before
+
+
+def _mixed_team() -> Dataset:
+    """The team, and a referral whose contacts have workers of two roles: LW-1 and HC-1 as a
+    coach on the first two, LW-1 as a coach on the third, and LW-1 in both roles on the
+    fourth; LW-2 holds it and it was closed on its sixth day."""
+    d = _team()
+    mixed = d.referral(authored="2026-01-05")
+    d.contacts(mixed, "attended", "dna", workers=((LW1, None), (HC1, COACH)))
+    d.contacts(mixed, "attended", workers=((LW1, COACH),), first_day=5)
+    d.contacts(mixed, "not-seen", workers=((LW1, None), (LW1, COACH)), first_day=9)
+    d.held_by(mixed, LW2)
+    return d
+
+
+@pytest.mark.parametrize("period", [{}, {"from": "2026-01-07"}, {"to": "2026-01-06"}])
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {},
+        {"role": COACH},
+        {"worker": LW1},
+        {"role": LINK_WORKER, "worker": LW1},
+        {"role": f"{LINK_WORKER},{COACH}"},  # no flag applies but by role
+    ],
+)
+async def test_the_first_row_flags_count_what_grouping_the_rows_counts(
+    load, report, monkeypatch, period, filters
+):
+    """Filtered to one value of each dimension, the first-row flags of the grouping with the
+    filtered dimensions added count what grouping the rows per referral and contact counts
+    (`workers_repository._flag_grouping`), over all time and over a period, for every
+    grouping and the totals, published and true."""
+    await load(_mixed_team())
+    answers = {}
+    for flags in (True, False):
+        if not flags:
+            monkeypatch.setattr(workers_repository, "_flag_grouping", lambda query, grouping: None)
+        for group_by in ("", "role", "worker", "role,worker"):
+            grouped = {"group_by": group_by} if group_by else {}
+            for unsuppressed in (True, False):
+                body = await report("workers", unsuppressed, **grouped, **filters, **period)
+                answers[flags, group_by, unsuppressed] = body
+    for key, body in answers.items():
+        if key[0]:
+            assert body == answers[(False, *key[1:])], key
+    # The filters keep rows and contacts: by worker over all time, LW-1 as a coach saw the
+    # mixed referral on its last two contacts (one of them in both roles, a contact each).
+    if filters == {"role": COACH} and not period:
+        by_worker = answers[True, "worker", True]
+        rows = {r["worker"]: (r["caseload"], r["contacts"]) for r in by_worker["rows"]}
+        assert rows == {LW1: (1, 2), HC1: (2, 3)}
+    # In either role, LW-1's contact in both roles is one contact.
+    if filters == {"role": f"{LINK_WORKER},{COACH}"} and not period:
+        by_worker = answers[True, "worker", True]
+        rows = {r["worker"]: (r["caseload"], r["contacts"]) for r in by_worker["rows"]}
+        assert rows[LW1] == (5, 11)
 
 
 async def test_the_period_selects_contacts_by_date_and_referrals_held_while_open(load, report):

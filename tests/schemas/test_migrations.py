@@ -14,6 +14,7 @@ from sqlalchemy import inspect, select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from referral_api.reports.facts_repository import (
+    ACTIVITY_TOTALS,
     REASON_MONTHS,
     REASON_PEOPLE_MONTHS,
     REASON_WAIT_MONTHS,
@@ -1244,6 +1245,71 @@ async def test_waits_are_summed_per_month_and_histogram(backend, session_tmp):
         await _assert_facts_still_current(engine)
         await _assert_downgrade_drops(url, engine, "e1b7c4a9f358", "report_reason_wait_month")
         await _assert_downgrade_drops(url, engine, "e1b7c4a9f358", "report_wait_month")
+
+
+async def test_activity_is_summed_per_role_worker_and_outcome(backend, session_tmp):
+    """The revision adding the workers' activity totals sums the activity facts already derived
+    per role, worker and attendance outcome (none under -1): every row, the contact rows and
+    each first-row flag, each with its record keys."""
+    async with _referral_at(backend, session_tmp, "activity", "f3a9c6d1e284") as (url, engine):
+        at = datetime(2026, 10, 1, tzinfo=UTC)
+        # (referral, contact, worker, role, outcome, record key, first-row flags set)
+        activity = (
+            (1, 0, 7, 1, None, 10, ("first_of_referral", "first_of_referral_role")),
+            (1, 1, 7, 1, 1, 10, ("first_of_contact", "first_of_contact_worker")),
+            (1, 1, 8, 1, 1, 10, ("first_of_referral_worker", "first_of_contact_role")),
+            (2, 1, 7, 1, 2, 20, ("first_of_referral", "first_of_referral_role_worker")),
+            (2, 2, 7, 2, 1, 20, ("first_of_referral_role", "first_of_contact")),
+        )
+        flags = {
+            name: 0
+            for name in (
+                "first_of_contact",
+                "first_of_contact_role",
+                "first_of_contact_worker",
+                "first_of_referral",
+                "first_of_referral_role",
+                "first_of_referral_role_worker",
+                "first_of_referral_worker",
+            )
+        }
+        async with engine.begin() as connection:
+            for key, contact, worker, role, outcome, record_key, set_ in activity:
+                values = {
+                    "referral_key": key,
+                    "contact": contact,
+                    "worker": worker,
+                    "role": role,
+                    "outcome": outcome,
+                    "record_key": record_key,
+                    "day": date(2026, 10, 1),
+                    **flags,
+                    **dict.fromkeys(set_, 1),
+                }
+                await connection.execute(
+                    text(
+                        f"INSERT INTO report_activity ({', '.join(values)}) "  # noqa: S608
+                        f"VALUES ({', '.join(':' + name for name in values)})"
+                    ),
+                    values,
+                )
+            await _facts_vouched_for(connection, at)
+        await _upgrade_to_head(url)
+        assert await _selected(
+            engine,
+            "SELECT role, worker, outcome, activities, activities_cell_key, contacts, "
+            "contacts_cell_key, first_of_referral, first_of_referral_cell_key, "
+            "first_of_contact_worker FROM report_activity_total ORDER BY 1, 2, 3",
+        ) == [
+            (1, 7, -1, 1, 10, 0, 0, 1, 10, 0),
+            (1, 7, 1, 1, 10, 1, 10, 0, 0, 1),
+            (1, 7, 2, 1, 20, 1, 20, 1, 20, 0),
+            (1, 8, 1, 1, 10, 1, 10, 0, 0, 0),
+            (2, 7, 1, 1, 20, 1, 20, 0, 0, 0),
+        ]
+        await _assert_summed_as_the_refresh_sums(engine, ACTIVITY_TOTALS)
+        await _assert_facts_still_current(engine)
+        await _assert_downgrade_drops(url, engine, "f3a9c6d1e284", "report_activity_total")
 
 
 async def _assert_downgrade_drops(url: str, engine, revision: str, table: str) -> None:

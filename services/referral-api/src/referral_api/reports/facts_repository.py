@@ -112,6 +112,7 @@ from referral_api.reports.models import (
     SERVICE_USE_PREVIOUS_MONTH_COLUMNS,
     LsoaImd,
     ReportActivity,
+    ReportActivityTotal,
     ReportChange,
     ReportCode,
     ReportKey,
@@ -138,7 +139,7 @@ from referral_api.reports.models import (
     ReportWaitMonth,
 )
 from referral_api.reports.tables import key_of
-from referral_api.reports.workers import OUTCOME_CODES, WITHDRAWN
+from referral_api.reports.workers import ACTIVITY_TOTAL_COUNTS, OUTCOME_CODES, WITHDRAWN
 from referral_api.service_use.models import ServiceUse
 from signpost_platform.cell_keys import hex_number, key_sum, record_key
 from signpost_platform.db import AnySelect, Repository, aware_utc, dialect_of, table_of
@@ -173,6 +174,7 @@ PAIR_FACTS = table_of(ReportReasonPair)
 USE_FACTS = table_of(ReportServiceUse)
 USE_REASON_FACTS = table_of(ReportServiceUseReason)
 SUPPORT_FACTS = table_of(ReportSupport)
+ACTIVITY_FACTS = table_of(ReportActivity)
 OTHER = R.alias("other_referral")
 # The PCN the referral was received with (the sender's, or the lookup's then), else the one the
 # loaded practice-to-PCN lookup gives its practice now: a lookup loaded after the referral
@@ -197,7 +199,8 @@ class MonthlyCounts:
     value it holds) by the refresh: `counts` names each count and
     what it sums (None: every row), each beside its key sum. A report over whole months
     grouped and filtered by `dimensions` alone (the report dimensions among the keys) reads
-    them (`reports.repository`)."""
+    them (`reports.repository`). The workers' activity is counted over all time, with no
+    month (`ACTIVITY_TOTALS`)."""
 
     table: Table
     facts: FromClause
@@ -420,6 +423,26 @@ REASON_WAIT_MONTHS = MonthlyCounts(
     },
     REASON_WAIT_COUNTS,
 )
+# What each of `ACTIVITY_TOTAL_COUNTS` sums over the activity facts.
+ACTIVITY_COUNTS: dict[str, ColumnElement[Any] | None] = {
+    "activities": None,
+    "contacts": flag(ACTIVITY_FACTS.c.contact > 0),
+    **{name: ACTIVITY_FACTS.c[name] for name in ACTIVITY_TOTAL_COUNTS[2:]},
+}
+_same_names(ACTIVITY_COUNTS, ACTIVITY_TOTAL_COUNTS)
+# The activity facts' counts over all time, not per month: their first-row flags hold over a
+# referral's whole activity, which spans months, so only whole referrals add up.
+ACTIVITY_TOTALS = MonthlyCounts(
+    table_of(ReportActivityTotal),
+    ACTIVITY_FACTS,
+    ("role", "worker"),
+    {
+        "role": ACTIVITY_FACTS.c.role,
+        "worker": ACTIVITY_FACTS.c.worker,
+        "outcome": func.coalesce(ACTIVITY_FACTS.c.outcome, NO_VALUE),
+    },
+    ACTIVITY_COUNTS,
+)
 MONTHLY_COUNTS = (
     REFERRAL_MONTHS,
     REASON_MONTHS,
@@ -429,6 +452,7 @@ MONTHLY_COUNTS = (
     SERVICE_USE_MONTHS,
     WAIT_MONTHS,
     REASON_WAIT_MONTHS,
+    ACTIVITY_TOTALS,
 )
 
 
@@ -473,6 +497,13 @@ def _keys_table(*columns: tuple[str, TypeEngine[Any], list[Any]]) -> TableValued
 
 
 Ids = Sequence[str] | None
+
+
+def _kept_for(kept: MonthlyCounts, ids: Ids, changed: Ids) -> Ids:
+    """The referrals whose facts `kept` counts are replaced in a refresh: `changed` for the
+    facts that do not depend on the person (`REFERRAL_ONLY_TABLES`), else `ids`."""
+    referral_only = any(kept.facts is table_of(table) for table in REFERRAL_ONLY_TABLES)
+    return changed if referral_only else ids
 
 
 def _matches(warning: QualityWarning) -> ColumnElement[bool]:
@@ -795,9 +826,9 @@ class FactRepository(Repository):
         referral's person (`REFERRAL_ONLY_TABLES`), and of the keys of deleted referrals, only
         those of `changed` (all when None): a deleted sibling keeps its key until its own queue
         entry is refreshed, which finds and deletes the rest of its facts through that key.
-        First the facts of `ids` are taken off their months' counts (`MONTHLY_COUNTS`)."""
+        First the facts are taken off their months' counts (`MONTHLY_COUNTS`)."""
         for kept in MONTHLY_COUNTS:
-            await self.sum_months(kept, ids, -1)
+            await self.sum_months(kept, _kept_for(kept, ids, changed), -1)
         for table in reversed(DERIVED_TABLES):
             chosen = changed if table in REFERRAL_ONLY_TABLES else ids
             statement = delete(table)
@@ -820,8 +851,8 @@ class FactRepository(Repository):
         """Every fact of the referrals of `ids` (their old facts deleted first, as
         `delete_facts` does): the referral facts, then those that copy them (reasons, reason
         pairs, support, scores, service use); and of `changed`, the facts that do not depend on
-        the person: the workers' activity and data quality; then the facts of `ids` are added to
-        their months' counts (`MONTHLY_COUNTS`). `mapping` gives the reason groups each support
+        the person: the workers' activity and data quality; then the new facts are added to their
+        months' counts (`MONTHLY_COUNTS`). `mapping` gives the reason groups each support
         group addresses."""
         await self.insert_referral_facts(ids, mapping, keys)
         await self.set_previous_months(ids)
@@ -837,7 +868,7 @@ class FactRepository(Repository):
         await self.insert_quality_facts(changed)
         await self.insert_unmapped_facts(changed)
         for kept in MONTHLY_COUNTS:
-            await self.sum_months(kept, ids, 1)
+            await self.sum_months(kept, _kept_for(kept, ids, changed), 1)
 
     async def insert_referral_facts(
         self, ids: Ids, mapping: dict[str, tuple[str, ...]], keys: RecordKeys

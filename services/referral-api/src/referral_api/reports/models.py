@@ -50,7 +50,7 @@ from referral_api.reports.measures import (
     MeasureKind,
     MeasureSpec,
 )
-from referral_api.reports.workers import FIRST_FLAGS
+from referral_api.reports.workers import ACTIVITY_TOTAL_COUNTS, FIRST_FLAGS
 from signpost_platform.db import UtcDateTime
 
 
@@ -599,6 +599,26 @@ class ReportActivity(Base):
 
 for _flag in sorted({f for flags in FIRST_FLAGS.values() for f in flags if f}):
     setattr(ReportActivity, _flag, mapped_column(SmallInteger, nullable=False))
+
+
+class ReportActivityTotal(Base):
+    """The activity facts counted per role, worker and attendance outcome over all time
+    (`workers.ACTIVITY_TOTAL_COUNTS`, each beside its key sum, added below): every row, the
+    contact rows and the first-row flags. No outcome counted (a referral held; a contact with
+    another outcome, or none yet) is kept under `NO_VALUE` (-1). The workers report over all
+    time, grouped and filtered by role and worker alone, reads this. Kept by the refresh like
+    `report_reason_pair_month`."""
+
+    __tablename__ = "report_activity_total"
+
+    role: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    worker: Mapped[int] = mapped_column(Integer, primary_key=True)
+    outcome: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+
+
+for _count in ACTIVITY_TOTAL_COUNTS:
+    setattr(ReportActivityTotal, _count, mapped_column(Integer, nullable=False))
+    setattr(ReportActivityTotal, f"{_count}_cell_key", mapped_column(BigInteger, nullable=False))
 
 
 class QualityFlags:

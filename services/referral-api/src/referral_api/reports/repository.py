@@ -644,7 +644,7 @@ class ReportRepository(Repository):
         distinct = _filtered_distinct([m for m in measures if not _additive(m)])
         if distinct is None:
             return await self._grouping_sets(grouped, measures)
-        rows, total = await self._split_total(_summed_groups(grouped, additive, *distinct))
+        rows, total = await self.split_total(_summed_groups(grouped, additive, *distinct))
         # In the measures' own order, as GROUPING SETS answers them.
         order = [name for name, _ in grouped.dims] + [_name_of(m) for m in measures]
         return [{name: row[name] for name in order} for row in rows], {
@@ -670,12 +670,16 @@ class ReportRepository(Repository):
             .where(*grouped.where, *([] if only is None else [only]))
             .group_by(func.grouping_sets(tuple_(*dims), tuple_()))
         )
-        return await self._split_total(statement)
+        return await self.split_total(statement)
 
-    async def _split_total(self, statement: Any) -> tuple[list[Row], Row]:
+    async def split_total(
+        self, statement: Any, decode: dict[str, str] | None = None
+    ) -> tuple[list[Row], Row]:
+        """The groups and the whole scope (the row marked `grouping_set`) of a statement by
+        GROUPING SETS; `decode` as for `rows`."""
         rows: list[Row] = []
         totals: list[Row] = []
-        for row in await self.rows(statement):
+        for row in await self.rows(statement, decode):
             (totals if row.pop("grouping_set") else rows).append(row)
         return rows, totals[0] if totals else {}
 

@@ -70,8 +70,9 @@ def publish(report: Report, controlled: bool, table: PerturbationTable | None = 
             if column.kind == "count":
                 _audit(report, column, rows, totals, table, indexes)
     derived = _derived_plan(report.columns)
+    rates: _Rates = {}
     for row in (*rows, *totals):
-        _derive(derived, row, controlled)
+        _derive(derived, row, controlled, rates)
     if report.ranked:
         within = (*report.group_columns, *report.rank_within)
         measure = report.rank_by or report.chart_measure
@@ -205,7 +206,14 @@ def _derived_plan(columns: list[Column]) -> _Derived:
     return derived
 
 
-def _derive(derived: _Derived, row: Row, controlled: bool) -> None:
+_UNKNOWN: Any = object()
+# The rates of a report already worked out, by numerator, denominator, scale and decimals
+# (`_derive`): published counts repeat, and rounding to a decimal place is most of the cost of a
+# rate (a report of ten thousand rows has ninety thousand).
+_Rates = dict[tuple[Any, Any, int, int], float | None]
+
+
+def _derive(derived: _Derived, row: Row, controlled: bool, rates: _Rates) -> None:
     """Withhold statistics whose base is suppressed; compute rates from published counts."""
     suppressed: list[str] = row["suppressed"]
     for is_statistic, name, first, second, scale, decimals in derived:
@@ -217,7 +225,11 @@ def _derive(derived: _Derived, row: Row, controlled: bool) -> None:
             row[name] = None
             suppressed.append(name)
         else:
-            row[name] = ratio(row[first], row[second], scale, decimals)
+            key = (row[first], row[second], scale, decimals)
+            rate = rates.get(key, _UNKNOWN)
+            if rate is _UNKNOWN:
+                rate = rates[key] = ratio(*key)
+            row[name] = rate
 
 
 # The differencing audit ----------------------------------------------------------------------

@@ -9,6 +9,7 @@ so a count here has the cell key the same referrals have in every other report. 
 unrounded grouped counts come back; disclosure control is applied by the service.
 """
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, select
@@ -73,15 +74,16 @@ class DataQualityRepository:
             .group_by(*dims)
         )
 
-    async def warning_counts(self, query: ReportQuery) -> list[Row]:
-        """Per group: referrals received, referrals with any gap, referrals having each
-        warning, with other gaps, and with an unmapped code on any element. Summed from the
-        months when the period is whole months (or none), else from the days."""
+    async def warning_counts(
+        self, query: ReportQuery, counts: Sequence[str] = ("referrals", *QUALITY_FLAGS)
+    ) -> list[Row]:
+        """Per group: the `counts` and their key sums, of referrals received, with any gap,
+        having each warning, with other gaps and with an unmapped code on any element
+        (`QUALITY_FLAGS`). Summed from the months when the period is whole months (or none),
+        else from the days."""
         table = MONTHS if query.whole_months else DAYS
         sums = [
-            integer_sum(table.c[name], name)
-            for count in ("referrals", *QUALITY_FLAGS)
-            for name in (count, key_of(count))
+            integer_sum(table.c[name], name) for count in counts for name in (count, key_of(count))
         ]
         return await self.reports.rows(self._select(table, query, *sums), coded=False)
 

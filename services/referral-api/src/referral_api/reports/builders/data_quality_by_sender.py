@@ -21,7 +21,7 @@ from referral_api.reports.builders.common import (
 from referral_api.reports.dimensions import column_name
 from referral_api.reports.quality_repository import DataQualityRepository
 from referral_api.reports.query import ReportQuery
-from referral_api.reports.tables import Column, Report, Row, count, key_of, percentage
+from referral_api.reports.tables import Column, Report, Row, count, percentage
 
 QUALITY_NOTES = [
     "Month is the month (UTC) Signpost received the referral, not its referral date; from and "
@@ -57,14 +57,11 @@ async def data_quality_report(
     carried each data gap, as counts and as a share of those received."""
     if query.option("view") == "unmapped-codes":
         return await _unmapped_codes(session, query, context)
-    rows = await DataQualityRepository(session).warning_counts(query)
     warnings = [(w.name, w.label) for w in data_quality.WARNINGS]
     warnings.append((data_quality.OTHER_GAP, "Other data gaps"))
     measures = ["referrals", data_quality.WITH_GAP, *(name for name, _ in warnings)]
+    rows = await DataQualityRepository(session).warning_counts(query, measures)
     total = {**blank(query.group_by), **sum_counts(rows, measures)}
-    for row in rows:
-        row.pop(data_quality.ANY_UNMAPPED)
-        row.pop(key_of(data_quality.ANY_UNMAPPED))
     rows.sort(key=order_key(query.group_by, data_quality.DIMENSIONS))
     columns = [
         *_quality_columns(query.group_by),
@@ -98,9 +95,8 @@ async def data_quality_report(
 async def _unmapped_codes(session: AsyncSession, query: ReportQuery, context: Context) -> Report:
     """Per group, the codes Signpost could not map, ranked by the referrals that carried them."""
     repository = DataQualityRepository(session)
-    received = {
-        group_key(row, query.group_by): row for row in await repository.warning_counts(query)
-    }
+    counted = await repository.warning_counts(query, ("referrals", data_quality.ANY_UNMAPPED))
+    received = {group_key(row, query.group_by): row for row in counted}
     rows = await repository.unmapped_codes(query)
     per_code: dict[tuple[str, str | None], list[Row]] = {}
     for row in rows:

@@ -18,6 +18,7 @@ from referral_api.reports import facts, matching
 from referral_api.reports.dimensions import SPECS
 from referral_api.reports.expressions import month_of_day
 from referral_api.reports.facts_repository import (
+    ACTIVITY_TOTALS,
     MONTHLY_COUNTS,
     REASON_MONTHS,
     REFERRAL_MONTHS,
@@ -35,6 +36,8 @@ from tests.support.messages import journey
 from tests.support.reports import CODE_A, NO_SOURCE, Dataset, Person, unmapped
 from tests.support.rows import count_rows, execute_sql, fetch_rows
 
+WORKER = "https://emis.example/Id/staff|LW-1"
+OTHER_WORKER = "https://rio.example/Id/staff|CN-1"
 WATCHED = (
     "referral",
     "referral_reason",
@@ -560,6 +563,7 @@ async def test_a_refresh_derives_the_person_facts_of_other_referrals_but_keeps_t
 REFERRAL_ONLY = (
     "report_key",
     "report_activity",
+    "report_activity_total",
     "report_quality",
     "report_unmapped",
     "report_quality_day",
@@ -631,9 +635,10 @@ async def test_the_monthly_counts_follow_the_facts(load, referral_app):
         first_contact_days=3,
         ended_days=9,
     )
-    d.contacts(a, "attended", "dna")
+    d.contacts(a, "attended", "dna", workers=((WORKER, None),))
     d.support(a, "housing-advice", "diet-healthy-eating")
     b = d.referral(authored="2026-01-20", reasons=(housing, homeless, isolation))
+    d.held_by(b, WORKER)
     c = d.referral(
         authored="2026-02-03",
         role="care-navigator",
@@ -641,7 +646,7 @@ async def test_the_monthly_counts_follow_the_facts(load, referral_app):
         source_system="rio",
         status="accepted",
     )
-    d.contacts(c, "attended")
+    d.contacts(c, "attended", workers=((WORKER, None), (OTHER_WORKER, "care-navigator")))
     await load(d)
     assert await referral_app.state.report_facts.refresh() == 3
     key = "month, role, level, first, second"
@@ -682,12 +687,16 @@ async def test_the_monthly_counts_follow_the_facts(load, referral_app):
         assert [(row["supports"], row["offers"]) for row in support] == [(1, 1), (1, 1)]
         for counts in MONTHLY_COUNTS:  # every table of monthly counts, the others too
             await in_step(counts)
+        # The workers' totals: a row per role, worker and outcome while their referrals last.
+        assert len(await in_step(ACTIVITY_TOTALS)) == activity_rows
         waits = await in_step(WAIT_MONTHS)
         # January's closed referral waited 3 days for its first contact and 9 for closure.
         assert {(row["wait"], row["days"]) for row in waits if row["wait"]} == {(1, 3), (2, 9)}
         return await in_step(REFERRAL_MONTHS)
 
-    reason_rows, group_rows = 8, 6
+    # The worker's attended and did-not-attend contacts and referral held (no outcome) as a
+    # link worker, and both workers' attended contact as navigators.
+    reason_rows, group_rows, activity_rows = 8, 6, 5
     counts = ("referrals", "several", "several_groups", "contacts", "dna", "has_closure_reason")
     assert [tuple(r[n] for n in counts) for r in await referral_months()] == [
         (1, 1, 1, 2, 1, 0),  # January's closed referral (no closure reason recorded)
@@ -723,7 +732,7 @@ async def test_the_monthly_counts_follow_the_facts(load, referral_app):
     # A referral deleted: its counts go with its facts. Then a rebuild sums the same.
     await execute_sql(referral_app, "DELETE FROM referral WHERE id = :id", id=c)
     assert await referral_app.state.report_facts.refresh() == 1
-    reason_rows, group_rows = 5, 3
+    reason_rows, group_rows, activity_rows = 5, 3, 3
     after_delete = [await fetch_rows(referral_app, kept_sql), await referral_months()]
     assert after_delete[0] == await fetch_rows(referral_app, summed_sql)
     assert [r["referrals"] for r in after_delete[1]] == [1, 1]  # February's row is gone

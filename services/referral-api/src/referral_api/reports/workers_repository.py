@@ -14,8 +14,9 @@ flags a query may sum):
   outcome (`report_activity_total`, `_summed`);
 - over a period, from the rows dated in it (`_flagged`): a contact's rows all carry its date,
   so the flags count its contacts; its referrals are counted once each per group.
-When a filter keeps several values of a dimension the query does not group by, no flag marks
-one row each, and the rows are grouped per referral and contact (`_grouped`).
+When a filter keeps several values of a dimension, no flag marks one row of each for the whole
+scope, nor for the groups unless the query groups by that dimension: those are counted by
+grouping the rows per referral and contact (`_grouped`).
 
 Only unrounded grouped counts come back; disclosure control is applied by the service.
 """
@@ -92,16 +93,19 @@ class WorkerRepository:
         caseload (distinct referrals held or seen), the contacts and those by attendance
         outcome."""
         await self.reports.load_codes("worker")
+        all_time = query.first_day is None and query.last_day is None
         whole = _flag_grouping(query, frozenset())
         if whole is None:
-            rows = await self.reports.rows(self._grouped(query), WORKER)
-            total = rows[0] if not query.group_by else None
-            if total is None:
-                [total] = await self.reports.rows(
-                    self._grouped(replace(query, group_by=())), WORKER
-                )
+            # A filter keeps several values: the whole scope's rows are grouped, and so are
+            # the groups', unless they are over all time and the flags apply to them (several
+            # roles, grouped by role).
+            if all_time and _flag_grouping(query, frozenset(query.group_by)) is not None:
+                rows = await self._summed(query, query.group_by)
+            else:
+                rows = await self.reports.rows(self._grouped(query), WORKER)
+            [total] = await self.reports.rows(self._grouped(replace(query, group_by=())), WORKER)
             return rows, total
-        if query.first_day is not None or query.last_day is not None:
+        if not all_time:
             return await self._flagged(query, whole)
         rows = await self._summed(query, query.group_by)
         if not query.group_by:
@@ -225,8 +229,8 @@ class WorkerRepository:
 
     def _grouped(self, query: ReportQuery) -> AnySelect:
         """When a filter keeps several values of a dimension the query does not group by (no
-        flag applies): three levels, so nothing is counted DISTINCT (each DISTINCT aggregate
-        is a sort of its own per group):
+        flag applies; for the whole scope, of any dimension): three levels, so nothing is
+        counted DISTINCT (each DISTINCT aggregate is a sort of its own per group):
 
         1. one row per group, referral and contact (and one per group and referral held);
            already so when grouped by role and worker;

@@ -26,6 +26,7 @@ from referral_api.reports.facts_repository import (
 )
 from referral_api.reports.measures import COMPLETENESS_FLAGS, CONTACT_OUTCOME_COLUMNS
 from referral_api.reports.repository import counted
+from referral_api.reports.workers import ACTIVITY_FLAGS
 from signpost_platform.migrations import alembic_config, upgrade
 from signpost_platform.settings import find_repo_file
 from tests.support.databases import create_empty_database, drop_database, migrated_database
@@ -1261,18 +1262,7 @@ async def test_activity_is_summed_per_role_worker_and_outcome(backend, session_t
             (2, 1, 7, 1, 2, 20, ("first_of_referral", "first_of_referral_role_worker")),
             (2, 2, 7, 2, 1, 20, ("first_of_referral_role", "first_of_contact")),
         )
-        flags = {
-            name: 0
-            for name in (
-                "first_of_contact",
-                "first_of_contact_role",
-                "first_of_contact_worker",
-                "first_of_referral",
-                "first_of_referral_role",
-                "first_of_referral_role_worker",
-                "first_of_referral_worker",
-            )
-        }
+        flags = dict.fromkeys(ACTIVITY_FLAGS, 0)
         async with engine.begin() as connection:
             for key, contact, worker, role, outcome, record_key, set_ in activity:
                 values = {

@@ -206,11 +206,11 @@ def _derived_plan(columns: list[Column]) -> _Derived:
     return derived
 
 
-_UNKNOWN: Any = object()
 # The rates of a report already worked out, by numerator, denominator, scale and decimals
 # (`_derive`): published counts repeat, and rounding to a decimal place is most of the cost of a
-# rate (a report of ten thousand rows has ninety thousand).
+# rate (a report of ten thousand rows has ninety thousand). `_UNKNOWN`: not worked out yet.
 _Rates = dict[tuple[Any, Any, int, int], float | None]
+_UNKNOWN: Any = object()
 
 
 def _derive(derived: _Derived, row: Row, controlled: bool, rates: _Rates) -> None:

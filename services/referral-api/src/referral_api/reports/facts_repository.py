@@ -139,7 +139,12 @@ from referral_api.reports.models import (
     ReportWaitMonth,
 )
 from referral_api.reports.tables import key_of
-from referral_api.reports.workers import ACTIVITY_TOTAL_COUNTS, OUTCOME_CODES, WITHDRAWN
+from referral_api.reports.workers import (
+    ACTIVITY_FLAGS,
+    ACTIVITY_TOTAL_COUNTS,
+    OUTCOME_CODES,
+    WITHDRAWN,
+)
 from referral_api.service_use.models import ServiceUse
 from signpost_platform.cell_keys import hex_number, key_sum, record_key
 from signpost_platform.db import AnySelect, Repository, aware_utc, dialect_of, table_of
@@ -427,7 +432,7 @@ REASON_WAIT_MONTHS = MonthlyCounts(
 ACTIVITY_COUNTS: dict[str, ColumnElement[Any] | None] = {
     "activities": None,
     "contacts": flag(ACTIVITY_FACTS.c.contact > 0),
-    **{name: ACTIVITY_FACTS.c[name] for name in ACTIVITY_TOTAL_COUNTS[2:]},
+    **{name: ACTIVITY_FACTS.c[name] for name in ACTIVITY_FLAGS},
 }
 _same_names(ACTIVITY_COUNTS, ACTIVITY_TOTAL_COUNTS)
 # The activity facts' counts over all time, not per month: their first-row flags hold over a

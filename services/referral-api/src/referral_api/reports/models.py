@@ -50,7 +50,7 @@ from referral_api.reports.measures import (
     MeasureKind,
     MeasureSpec,
 )
-from referral_api.reports.workers import ACTIVITY_TOTAL_COUNTS, FIRST_FLAGS
+from referral_api.reports.workers import ACTIVITY_FLAGS, ACTIVITY_TOTAL_COUNTS
 from signpost_platform.db import UtcDateTime
 
 
@@ -354,6 +354,11 @@ class ReasonWaitMonthCounts:
     key sum, added below."""
 
 
+class ActivityTotalCounts:
+    """The counts of `report_activity_total` (`workers.ACTIVITY_TOTAL_COUNTS`), each beside its
+    key sum, added below."""
+
+
 for _counts, _names in (
     (ReferralMonthCounts, REFERRAL_MONTH_COUNTS),
     (ReasonMonthCounts, REASON_MONTH_COUNTS),
@@ -362,6 +367,7 @@ for _counts, _names in (
     (ServiceUseMonthCounts, SERVICE_USE_MONTH_COUNTS),
     (WaitMonthCounts, WAIT_MONTH_COUNTS),
     (ReasonWaitMonthCounts, REASON_WAIT_MONTH_COUNTS),
+    (ActivityTotalCounts, ACTIVITY_TOTAL_COUNTS),
 ):
     for _count in _names:
         _type = BigInteger if _count in TAG_SUMS else Integer
@@ -597,11 +603,11 @@ class ReportActivity(Base):
     __table_args__ = (PrimaryKeyConstraint("referral_key", "contact", "worker", "role"),)
 
 
-for _flag in sorted({f for flags in FIRST_FLAGS.values() for f in flags if f}):
+for _flag in ACTIVITY_FLAGS:
     setattr(ReportActivity, _flag, mapped_column(SmallInteger, nullable=False))
 
 
-class ReportActivityTotal(Base):
+class ReportActivityTotal(ActivityTotalCounts, Base):
     """The activity facts counted per role, worker and attendance outcome over all time
     (`workers.ACTIVITY_TOTAL_COUNTS`, each beside its key sum, added below): every row, the
     contact rows and the first-row flags. No outcome counted (a referral held; a contact with
@@ -614,11 +620,6 @@ class ReportActivityTotal(Base):
     role: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     worker: Mapped[int] = mapped_column(Integer, primary_key=True)
     outcome: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
-
-
-for _count in ACTIVITY_TOTAL_COUNTS:
-    setattr(ReportActivityTotal, _count, mapped_column(Integer, nullable=False))
-    setattr(ReportActivityTotal, f"{_count}_cell_key", mapped_column(BigInteger, nullable=False))
 
 
 class QualityFlags:

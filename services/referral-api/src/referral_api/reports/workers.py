@@ -34,16 +34,14 @@ FIRST_FLAGS: dict[frozenset[str], tuple[str, str | None]] = {
     frozenset({"role", "worker"}): ("first_of_referral_role_worker", None),
 }
 OUTCOME_COLUMNS = {name: CONTACT_OUTCOME_COLUMNS[name] for name in ("attended", "dna", "not_seen")}
+# The first-row flags of the activity facts (`report_activity`), in column order.
 # The counts the refresh keeps of the activity facts per role, worker and attendance outcome
 # over all time (`report_activity_total`; `facts_repository.ACTIVITY_COUNTS`): every row, the
 # contact rows and each first-row flag. Each flag marks the first row of a referral or contact
 # within a grouping, over all of that referral's activity, so its sum over any set of rows of
 # whole referrals counts each once; a request over all time sums them (`workers_repository`).
-ACTIVITY_TOTAL_COUNTS = (
-    "activities",
-    "contacts",
-    *sorted({flag for flags in FIRST_FLAGS.values() for flag in flags if flag}),
-)
+ACTIVITY_FLAGS = tuple(sorted({flag for flags in FIRST_FLAGS.values() for flag in flags if flag}))
+ACTIVITY_TOTAL_COUNTS = ("activities", "contacts", *ACTIVITY_FLAGS)
 
 
 def dimensions() -> dict[str, Dimension]:

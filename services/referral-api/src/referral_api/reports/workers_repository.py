@@ -49,6 +49,16 @@ ONE_ROW_EACH = frozenset(("role", "worker"))
 COUNTED = ("caseload", "contacts", *OUTCOME_COLUMNS)
 # Worker codes are decoded as the worker dimension's values.
 WORKER = {"worker": "worker"}
+# Each attendance outcome counted: the report's column and the facts' code.
+OUTCOMES = {name: OUTCOME_CODES[value] for name, value in OUTCOME_COLUMNS.items()}
+
+
+def _of_outcome(table: Table, value: ColumnElement[Any], outcome: int | None) -> ColumnElement[Any]:
+    """`value` on the rows of `table` with the attendance outcome `outcome` (0 on the others);
+    every row's when None."""
+    if outcome is None:
+        return value
+    return case((table.c.outcome == outcome, value), else_=0)
 
 
 def in_period(query: ReportQuery) -> list[ColumnElement[bool]]:
@@ -126,15 +136,10 @@ class WorkerRepository:
             "caseload": (first_referral, None),
             "contacts": (contacts, None),
         }
-        sums.update(
-            {name: (contacts, OUTCOME_CODES[value]) for name, value in OUTCOME_COLUMNS.items()}
-        )
+        sums.update({name: (contacts, code) for name, code in OUTCOMES.items()})
 
         def summed(column: str, outcome: int | None, name: str) -> ColumnElement[Any]:
-            value: ColumnElement[Any] = TOTALS.c[column]
-            if outcome is not None:
-                value = case((TOTALS.c.outcome == outcome, value), else_=0)
-            return integer_sum(value, name)
+            return integer_sum(_of_outcome(TOTALS, TOTALS.c[column], outcome), name)
 
         dims = [TOTALS.c[name] for name in group_by]
         statement = (
@@ -193,16 +198,12 @@ class WorkerRepository:
 
         def contacts(outcome: int | None) -> ColumnElement[Any]:
             def summed(grouping: frozenset[str]) -> ColumnElement[Any]:
-                value = contact_flag(grouping)
-                if outcome is not None:
-                    value = case((A.c.outcome == outcome, value), else_=0)
-                return func.sum(value)
+                return func.sum(_of_outcome(A, contact_flag(grouping), outcome))
 
             if whole is None:
                 return summed(flags)
             return case((func.grouping(*dims) != 0, summed(whole)), else_=summed(flags))
 
-        outcomes = {name: OUTCOME_CODES[value] for name, value in OUTCOME_COLUMNS.items()}
         marked = [func.grouping(*dims).label("grouping_set")] if whole is not None else []
         referral_rows = (
             select(
@@ -210,7 +211,7 @@ class WorkerRepository:
                 *marked,
                 func.max(A.c.record_key).label("record_key"),
                 contacts(None).label("contacts"),
-                *(contacts(code).label(name) for name, code in outcomes.items()),
+                *(contacts(code).label(name) for name, code in OUTCOMES.items()),
             )
             .where(*self._where(query))
             .group_by(
@@ -267,8 +268,8 @@ class WorkerRepository:
                 func.max(contact_rows.c.record_key).label("record_key"),
                 func.sum(flag(contact_rows.c.contact > 0)).label("contacts"),
                 *(
-                    func.sum(flag(contact_rows.c.outcome == OUTCOME_CODES[value])).label(name)
-                    for name, value in OUTCOME_COLUMNS.items()
+                    func.sum(flag(contact_rows.c.outcome == code)).label(name)
+                    for name, code in OUTCOMES.items()
                 ),
             )
             .group_by(*level_1, contact_rows.c.referral_key)

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import sqlalchemy
 from fastapi import FastAPI
+from pydantic import SecretStr
 from sqlalchemy import Column, Subquery, Table, event, literal_column, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import visitors
@@ -743,3 +744,26 @@ async def test_the_monthly_counts_follow_the_facts(load, referral_app):
     )
     assert [await fetch_rows(referral_app, kept_sql), await referral_months()] == after_delete
     assert {row["month"] for row in kept} == {month_of_day(date(2026, 1, 1))}
+
+
+async def test_a_refresh_after_rekey_keys_records_with_the_new_key(load, referral_app):
+    """A refresh's statements are built once per process (`facts_repository.per_batch`): those
+    built under one disclosure key must not serve a refresh under the next, after `rekey`."""
+    d = Dataset()
+    for _ in range(8):  # eight record keys: all eight alike under two keys by chance, never
+        d.referral(details=Person())
+    await load(d)
+    database, settings = referral_app.state.database, referral_app.state.settings
+    other = SecretStr("another disclosure key, after a rotation")
+    keyed = "SELECT k.referral_id, f.record_key, f.person_tag FROM report_referral f JOIN report_key k ON k.referral_key = f.referral_key ORDER BY 1"  # noqa: E501
+    queue = "INSERT INTO report_change (referral_id) SELECT id FROM referral"
+    await execute_sql(referral_app, queue)
+    assert await facts.refresh(database, settings.pseudonym_key, settings.disclosure_key) == 8
+    before = await fetch_rows(referral_app, keyed)
+
+    await facts.rebuild(database.sessionmaker, settings.pseudonym_key, other, rekeyed=True)
+    rekeyed = await fetch_rows(referral_app, keyed)
+    assert [r["record_key"] for r in rekeyed] != [r["record_key"] for r in before]
+    await execute_sql(referral_app, queue)
+    assert await facts.refresh(database, settings.pseudonym_key, other) == 8
+    assert await fetch_rows(referral_app, keyed) == rekeyed

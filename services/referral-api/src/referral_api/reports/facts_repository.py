@@ -8,10 +8,10 @@ data-quality days (`report_quality_day`) of the referrals, before and after, and
 (`report_quality_month`).
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Concatenate, ParamSpec
 
 from sqlalchemy import (
     BigInteger,
@@ -42,6 +42,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.schema import Table
 from sqlalchemy.sql.selectable import FromClause, Select, TableValuedAlias
@@ -147,7 +148,14 @@ from referral_api.reports.workers import (
 )
 from referral_api.service_use.models import ServiceUse
 from signpost_platform.cell_keys import hex_number, key_sum, record_key
-from signpost_platform.db import AnySelect, Repository, aware_utc, dialect_of, table_of
+from signpost_platform.db import (
+    AnySelect,
+    DriverStatement,
+    Repository,
+    aware_utc,
+    dialect_of,
+    table_of,
+)
 from signpost_schemas.disclosure import RecordKeys
 from signpost_schemas.fhir.gaps import GapKind
 from signpost_schemas.fhir.service_use import WITHDRAWN_STATUSES
@@ -491,14 +499,11 @@ DAYS_PER_STATEMENT = 1_000
 REFRESH_LOCK = 7_244_019_311
 
 
-def _keys_table(*columns: tuple[str, TypeEngine[Any], list[Any]]) -> TableValuedAlias:
-    """Rows of keys as one table, `chosen`, each column an array parameter (PostgreSQL)."""
-    arrays = (bindparam(None, values, type_=ARRAY(kind)) for _, kind, values in columns)
-    return (
-        func.unnest(*arrays)
-        .table_valued(*(name for name, _, _ in columns))
-        .render_derived(name="chosen")
-    )
+def _keys_table(*columns: tuple[str, TypeEngine[Any]]) -> TableValuedAlias:
+    """Rows of keys as one table, `chosen`, each column an array parameter of its name, given
+    when the statement runs (PostgreSQL)."""
+    arrays = (bindparam(name, type_=ARRAY(kind)) for name, kind in columns)
+    return func.unnest(*arrays).table_valued(*(n for n, _ in columns)).render_derived("chosen")
 
 
 Ids = Sequence[str] | None
@@ -570,6 +575,146 @@ GIVE_WAY = "200ms"
 RANDOM_PAGE_COST = 1.1
 
 
+def _month_sums(kept: MonthlyCounts, sign: int) -> tuple[list[str], Select[Any]]:
+    """The columns of `kept`'s counts table and the SELECT that sums its facts into them, each
+    count times `sign`."""
+    facts = kept.facts
+    counts: list[ColumnElement[Any]] = []
+    for name, value in kept.counts.items():
+        total = func.count() if value is None else func.coalesce(func.sum(value), 0)
+        counts += [(total * sign).label(name), (key_sum(facts.c.record_key, value) * sign)]
+    names = [*kept.keys, *(n for name in kept.counts for n in (name, key_of(name)))]
+    return names, select(*kept.keys.values(), *counts).group_by(*kept.keys.values())
+
+
+# The statements of a refresh, built and compiled once per process (`FactRepository.built`).
+_BUILT: dict[tuple[Hashable, ...], tuple[DriverStatement, ...]] = {}
+
+
+class _Batch(tuple[str, ...]):
+    """Stands for a refresh batch's referral ids in a statement built once (`per_batch`):
+    `FactRepository.among` makes it the parameter `ids`, given when the statement runs."""
+
+
+BATCH = _Batch()
+
+Args = ParamSpec("Args")
+
+
+def per_batch(
+    build: "Callable[Concatenate[FactRepository, Ids, Args], Iterator[Executable]]",
+) -> "Callable[Concatenate[FactRepository, Ids, Args], Awaitable[None]]":
+    """Runs the statements `build` yields for a batch of referrals (`ids`; None: every
+    referral). For a batch they are built once per process (per dialect and value of the other
+    arguments) with the ids as a parameter, and compiled once: a refresh runs the same few
+    dozen statements every pass, and building them again was most of a pass's CPU."""
+
+    async def run(
+        self: "FactRepository", ids: Ids, /, *args: Args.args, **kwargs: Args.kwargs
+    ) -> None:
+        if ids is None:
+            for statement in build(self, None, *args, **kwargs):
+                await self.session.execute(statement)
+            return
+        key = (
+            build.__name__,
+            *(_variant(a) for a in args),
+            *((name, _variant(value)) for name, value in sorted(kwargs.items())),
+        )
+        params = {"ids": list(ids)}
+        for built in self.built(key, lambda: tuple(build(self, BATCH, *args, **kwargs))):
+            await built.fetch(self.session, params)
+
+    return run
+
+
+def _variant(argument: Any) -> Hashable:
+    """What a statement built by `per_batch` depends on in `argument`, as a key."""
+    if isinstance(argument, dict):
+        return tuple(argument.items())
+    if isinstance(argument, RecordKeys):
+        return argument.fingerprint
+    if isinstance(argument, tuple):
+        return tuple(_variant(a) for a in argument)
+    hashable: Hashable = argument
+    return hashable
+
+
+def _day_counts() -> list[ColumnElement[Any]]:
+    """The data-quality day counts (`report_quality_day`) over the data-quality facts."""
+    return [
+        func.count(),
+        key_sum(Q.c.record_key),
+        *(
+            column
+            for name in QUALITY_FLAGS
+            for column in (func.sum(Q.c[name]), key_sum(Q.c.record_key, Q.c[name]))
+        ),
+    ]
+
+
+def _month_counts() -> list[ColumnElement[Any]]:
+    """The data-quality month counts (`report_quality_month`) over the day counts."""
+    return [func.sum(QD.c[name]) for name in _QUALITY_COUNTS]
+
+
+def _recount_days() -> tuple[Executable, ...]:
+    """`_recounted` for the days given as arrays (`received_on`, `source_system`, `sender`)."""
+    keys = _keys_table(("received_on", Date()), ("source_system", String()), ("sender", String()))
+    on = and_(
+        Q.c.received_on == keys.c.received_on,
+        Q.c.source_system == keys.c.source_system,
+        Q.c.sender == keys.c.sender,
+    )
+    groups = (keys.c.received_on, keys.c.source_system, keys.c.sender)
+    return _recounted(QD, _day_counts(), keys.join(Q, on), groups)
+
+
+def _recount_months() -> tuple[Executable, ...]:
+    """`_recounted` for the months given as arrays (`month`, `source_system`, `sender`, and
+    each month's `first_day` and the `next_month`'s)."""
+    keys = _keys_table(
+        ("month", Integer()),
+        ("source_system", String()),
+        ("sender", String()),
+        ("first_day", Date()),
+        ("next_month", Date()),
+    )
+    on = and_(
+        QD.c.source_system == keys.c.source_system,
+        QD.c.sender == keys.c.sender,
+        QD.c.received_on >= keys.c.first_day,
+        QD.c.received_on < keys.c.next_month,
+    )
+    groups = (keys.c.month, keys.c.source_system, keys.c.sender)
+    return _recounted(QM, _month_counts(), keys.join(QD, on), groups)
+
+
+def _recounted(
+    target: Table,
+    measures: Sequence[ColumnElement[Any]],
+    rows: FromClause,
+    groups: tuple[ColumnElement[Any], ...],
+) -> tuple[Executable, ...]:
+    """Replace the rows of `target` whose primary keys are the chosen keys with `measures`
+    over the rows each key is joined to (PostgreSQL). `rows` are the chosen keys as a table
+    (`_keys_table`) joined to the rows they count, and `groups` that table's key columns (the
+    target's primary key, in order).
+
+    The keys are joined as arrays (`unnest`), so each key's rows are found through the
+    index, or by one hash join for a backlog over many months. Comparing every row in range
+    with a list of row values instead took past every timeout at a million referrals for a
+    refresh whose referrals span three years (2,000 keys), and could not be cancelled. The
+    old rows are deleted through the same keys: at a million referrals, with the days' index
+    on system, sender and day, a backlog's days were counted again in 0.5-0.6 s when their
+    old rows were deleted by lists of 1,000 row values, in 0.15-0.17 s through the keys."""
+    key = tuple(target.primary_key.columns)
+    names = [*(column.name for column in key), *_QUALITY_COUNTS]
+    matched = (column == group for column, group in zip(key, groups, strict=True))
+    query = select(*groups, *measures).select_from(rows).group_by(*groups)
+    return delete(target).where(*matched), insert(target).from_select(names, query)
+
+
 class FactRepository(Repository):
     def __init__(self, session: AsyncSession) -> None:
         super().__init__(session)
@@ -577,13 +722,35 @@ class FactRepository(Repository):
 
     def among(self, column: ColumnElement[str], ids: Sequence[str]) -> ColumnElement[bool]:
         """`column` is one of `ids`: one array parameter on PostgreSQL (a statement may name
-        the batch several times), an IN list on SQLite (batches stay under its limit)."""
+        the batch several times), an IN list on SQLite (batches stay under its limit). In a
+        statement built once (`per_batch`) the batch's ids are given when it runs."""
+        if isinstance(ids, _Batch):
+            return self.batch(column, "ids")
         if self.dialect == "postgresql":
             return column == any_(bindparam(None, list(ids), type_=ARRAY(String())))
         return column.in_(ids)
 
     def _only(self, column: ColumnElement[str], ids: Ids) -> list[ColumnElement[bool]]:
         return [] if ids is None else [self.among(column, ids)]
+
+    def batch(self, column: ColumnElement[str], name: str) -> ColumnElement[bool]:
+        """`column` is one of the ids given as `name` when the statement runs: `among` for a
+        statement built once (`built`)."""
+        if self.dialect == "postgresql":
+            return column == any_(bindparam(name, type_=ARRAY(String())))
+        return column.in_(bindparam(name, expanding=True))
+
+    def built(
+        self, key: tuple[Hashable, ...], build: Callable[[], tuple[Executable, ...]]
+    ) -> tuple[DriverStatement, ...]:
+        """The statements `build` makes, made once per process for each `key` and dialect and
+        compiled once (a refresh runs the same few dozen statements every pass, for a new
+        batch; building and compiling them again was most of a small pass's CPU)."""
+        statements = _BUILT.get((self.dialect, *key))
+        if statements is None:
+            statements = tuple(DriverStatement(s) for s in build())
+            _BUILT[(self.dialect, *key)] = statements
+        return statements
 
     # The change queue -------------------------------------------------------------------------
 
@@ -739,14 +906,16 @@ class FactRepository(Repository):
 
     # Keys and codes ---------------------------------------------------------------------------
 
-    async def assign_keys(self, ids: Ids) -> None:
+    @per_batch
+    def assign_keys(self, ids: Ids) -> Iterator[Executable]:
         """A key for every referral of `ids` that has none."""
         missing = select(R.c.id).where(
             *self._only(R.c.id, ids), ~exists().where(KEY.c.referral_id == R.c.id)
         )
-        await self.session.execute(insert(ReportKey).from_select(["referral_id"], missing))
+        yield insert(ReportKey).from_select(["referral_id"], missing)
 
-    async def assign_codes(self, ids: Ids) -> None:
+    @per_batch
+    def assign_codes(self, ids: Ids) -> Iterator[Executable]:
         """A code for every dimension value the referrals of `ids` use that has none: the
         next numbers of its dimension, in value order."""
         referral = self._only(R.c.id, ids)
@@ -822,9 +991,7 @@ class FactRepository(Repository):
             new.c.value,
             highest + func.row_number().over(partition_by=new.c.dimension, order_by=new.c.value),
         )
-        await self.session.execute(
-            insert(ReportCode).from_select(["dimension", "value", "code"], numbered)
-        )
+        yield (insert(ReportCode).from_select(["dimension", "value", "code"], numbered))
 
     async def delete_facts(self, ids: Ids, changed: Ids) -> None:
         """The facts of `ids` (all facts when None). Of the facts that do not depend on the
@@ -835,17 +1002,23 @@ class FactRepository(Repository):
         for kept in MONTHLY_COUNTS:
             await self.sum_months(kept, _kept_for(kept, ids, changed), -1)
         for table in reversed(DERIVED_TABLES):
-            chosen = changed if table in REFERRAL_ONLY_TABLES else ids
-            statement = delete(table)
-            if chosen is not None:
-                keys = select(KEY.c.referral_key).where(self.among(KEY.c.referral_id, chosen))
-                statement = statement.where(table.referral_key.in_(keys))
-            await self.session.execute(statement)
-        await self.session.execute(
-            delete(ReportKey).where(
-                *self._only(KEY.c.referral_id, changed),
-                ~exists().where(R.c.id == KEY.c.referral_id),
-            )
+            await self._delete_facts_of(changed if table in REFERRAL_ONLY_TABLES else ids, table)
+        await self._delete_keys(changed)
+
+    @per_batch
+    def _delete_facts_of(self, ids: Ids, table: Any) -> Iterator[Executable]:
+        """The rows of fact `table` (a model) of the referrals of `ids`."""
+        statement = delete(table)
+        if ids is not None:
+            keys = select(KEY.c.referral_key).where(self.among(KEY.c.referral_id, ids))
+            statement = statement.where(table.referral_key.in_(keys))
+        yield statement
+
+    @per_batch
+    def _delete_keys(self, ids: Ids) -> Iterator[Executable]:
+        """The keys of the referrals of `ids` that are no more."""
+        yield delete(ReportKey).where(
+            *self._only(KEY.c.referral_id, ids), ~exists().where(R.c.id == KEY.c.referral_id)
         )
 
     # Facts ------------------------------------------------------------------------------------
@@ -875,9 +1048,10 @@ class FactRepository(Repository):
         for kept in MONTHLY_COUNTS:
             await self.sum_months(kept, _kept_for(kept, ids, changed), 1)
 
-    async def insert_referral_facts(
+    @per_batch
+    def insert_referral_facts(
         self, ids: Ids, mapping: dict[str, tuple[str, ...]], keys: RecordKeys
-    ) -> None:
+    ) -> Iterator[Executable]:
         """One row per referral (before its other facts: they copy its dimensions and record
         key): its declared dimensions and measures. `keys` give the record key and person tag
         for disclosure control."""
@@ -913,34 +1087,38 @@ class FactRepository(Repository):
             .select_from(codes.apply(source))
             .where(*self._only(R.c.id, ids))
         )
-        await self.session.execute(insert(ReportReferral).from_select(list(columns), query))
+        yield insert(ReportReferral).from_select(list(columns), query)
 
-    async def set_previous_months(self, ids: Ids) -> None:
+    @per_batch
+    def set_previous_months(self, ids: Ids) -> Iterator[Executable]:
         """The previous months of the referral facts (`PREVIOUS_MONTH_COLUMNS`) of the people
         of `ids` (everyone's when None), by windows over each person's rows
         (`set_reason_group_previous_months` does the reason facts'). The batch holds every
         referral of its people, as they are now and as they were (`with_siblings`), so those
         rows are current. Only people with other referrals have any: a person referred once
         keeps NULL."""
-        await self._set_previous_months(
+        yield from self._previous_months(
             F, {column: dims for dims, column in PREVIOUS_MONTH_COLUMNS.items()}, ids
         )
 
-    async def set_reason_group_previous_months(self, ids: Ids) -> None:
+    @per_batch
+    def set_reason_group_previous_months(self, ids: Ids) -> Iterator[Executable]:
         """`set_previous_months` for the reason facts, once they are derived."""
-        await self._set_previous_months(
+        yield from self._previous_months(
             REASON_FACTS,
             {REASON_GROUP_PREVIOUS_MONTH: frozenset({"reason-group"})},
             ids,
             REASON_FACTS.c.group_first == 1,
         )
 
-    async def set_service_use_previous_months(self, ids: Ids) -> None:
+    @per_batch
+    def set_service_use_previous_months(self, ids: Ids) -> Iterator[Executable]:
         """`set_previous_months` for the service-use facts, per measure, once they are
         derived (before `insert_service_use_reason_facts` copies `previous_month`)."""
-        await self._set_previous_months(USE_FACTS, _service_use_windows(USE_FACTS), ids)
+        yield from self._previous_months(USE_FACTS, _service_use_windows(USE_FACTS), ids)
 
-    async def insert_service_use_reason_facts(self, ids: Ids) -> None:
+    @per_batch
+    def insert_service_use_reason_facts(self, ids: Ids) -> Iterator[Executable]:
         """The service-use facts of the referrals of `ids` once per reason group of their
         referral (the reason facts' `group_first` rows; `use_first` on the referral's
         `referral_first` one), with their previous months in the group."""
@@ -960,33 +1138,25 @@ class FactRepository(Repository):
             keys = select(KEY.c.referral_key).where(self.among(KEY.c.referral_id, ids))
             query = query.where(use.c.referral_key.in_(keys))
         names = [*copied, "reason", "reason_group", "use_first"]
-        await self.session.execute(insert(ReportServiceUseReason).from_select(names, query))
-        await self._set_previous_months(
+        yield insert(ReportServiceUseReason).from_select(names, query)
+        yield from self._previous_months(
             USE_REASON_FACTS, _service_use_windows(USE_REASON_FACTS), ids
         )
 
-    async def _set_previous_months(
+    def _previous_months(
         self,
         table: Table,
         columns: dict[str, frozenset[str]],
         ids: Ids,
         *rows: ColumnElement[bool],
-    ) -> None:
+    ) -> Iterator[Executable]:
         """Set each of `columns` (name: the dimensions of its groups) on the `rows` of
         `table` of the people of `ids` to the month of the person's previous row in the same
         group (by referral date, then referral key)."""
         where = [table.c.shared_person == 1, *rows]
-        if ids is not None:
-            people = (
-                select(F.c.person_key)
-                .join(KEY, KEY.c.referral_key == F.c.referral_key)
-                .where(self.among(KEY.c.referral_id, ids))
-            )
-            if table is F:  # by its index on the person
-                where.append(F.c.person_key.in_(people))
-            else:  # by their referrals' keys: the other facts have no index on the person
-                referrals = select(F.c.referral_key).where(F.c.person_key.in_(people))
-                where.append(table.c.referral_key.in_(referrals))
+        if ids is not None:  # every row of their people is a row of `ids` (`with_siblings`)
+            keys = select(KEY.c.referral_key).where(self.among(KEY.c.referral_id, ids))
+            where.append(table.c.referral_key.in_(keys))
         order = [table.c.authored_on, table.c.referral_key]
         previous = (
             select(
@@ -1007,7 +1177,7 @@ class FactRepository(Repository):
             .where(*where)
             .subquery("previous")
         )
-        await self.session.execute(
+        yield (
             update(table)
             .where(*(key == previous.c[key.name] for key in table.primary_key.columns))
             .values({column: previous.c[column] for column in columns})
@@ -1135,7 +1305,10 @@ class FactRepository(Repository):
         joined = keyed.add_columns(F.c.referral_key, *(F.c[n] for n in DIMENSION_COLUMNS))
         return [*names, "referral_key", *DIMENSION_COLUMNS], joined
 
-    async def insert_reason_facts(self, ids: Ids, mapping: dict[str, tuple[str, ...]]) -> None:
+    @per_batch
+    def insert_reason_facts(
+        self, ids: Ids, mapping: dict[str, tuple[str, ...]]
+    ) -> Iterator[Executable]:
         """One row per reason; `need_met` when support in a group the map gives is offered."""
         offered = (
             select(S.c.referral_id, S.c.support_group)
@@ -1191,9 +1364,10 @@ class FactRepository(Repository):
             F.c.referral_key,
             *(F.c[n] for n in (*DIMENSION_COLUMNS, *copied, "has_need", "need_met")),
         )
-        await self.session.execute(insert(ReportReason).from_select(names, joined))
+        yield insert(ReportReason).from_select(names, joined)
 
-    async def insert_pair_facts(self, ids: Ids) -> None:
+    @per_batch
+    def insert_pair_facts(self, ids: Ids) -> Iterator[Executable]:
         """Pairs of reasons, and of distinct reason groups, on one referral (by code)."""
         for level, column, dimension in (
             ("reason", "reason_code", "reason"),
@@ -1231,27 +1405,30 @@ class FactRepository(Repository):
             )
             query = select(literal(PAIR_LEVELS[level]), pairs.c.first, pairs.c.second)
             names, joined = self._facts(pairs.c.referral_id, query, ["level", "first", "second"])
-            await self.session.execute(insert(ReportReasonPair).from_select(names, joined))
+            yield insert(ReportReasonPair).from_select(names, joined)
 
     async def sum_months(self, kept: MonthlyCounts, ids: Ids, sign: int) -> None:
         """Add (`sign` 1, once derived) or take off (-1, before they are deleted) the facts of
         the referrals of `ids` in their months' counts (`kept`), dropping the counts of a
         month that has no rows left. With `ids` None, all of them: the counts are emptied (-1)
         or summed from every fact (1)."""
-        summary, facts = kept.table, kept.facts
-        if ids is None and sign < 0:
-            await self.session.execute(delete(summary))
-            return
-        counts: list[ColumnElement[Any]] = []
-        for name, value in kept.counts.items():
-            total = func.count() if value is None else func.coalesce(func.sum(value), 0)
-            counts += [(total * sign).label(name), (key_sum(facts.c.record_key, value) * sign)]
-        names = [*kept.keys, *(n for name in kept.counts for n in (name, key_of(name)))]
-        summed = select(*kept.keys.values(), *counts).group_by(*kept.keys.values())
+        summary = kept.table
         if ids is None:
-            await self.session.execute(insert(summary).from_select(names, summed))
+            if sign < 0:
+                await self.session.execute(delete(summary))
+            else:
+                names, summed = _month_sums(kept, sign)
+                await self.session.execute(insert(summary).from_select(names, summed))
             return
-        batch = select(KEY.c.referral_key).where(self.among(KEY.c.referral_id, ids))
+        built = self.built(("sum_months", summary.name, sign), lambda: self._batch_sums(kept, sign))
+        for statement in built:
+            await statement.fetch(self.session, {"ids": list(ids)})
+
+    def _batch_sums(self, kept: MonthlyCounts, sign: int) -> tuple[Executable, ...]:
+        """`sum_months` for the batch of referrals given as `ids`."""
+        summary, facts = kept.table, kept.facts
+        names, summed = _month_sums(kept, sign)
+        batch = select(KEY.c.referral_key).where(self.batch(KEY.c.referral_id, "ids"))
         statement = conflict_insert(self.dialect, summary).from_select(
             names, summed.where(facts.c.referral_key.in_(batch))
         )
@@ -1263,12 +1440,13 @@ class FactRepository(Repository):
                 if name not in kept.keys
             },
         )
-        await self.session.execute(statement)
-        if sign < 0:
-            first = next(iter(kept.counts))  # every row's count: 0 when none is left
-            await self.session.execute(delete(summary).where(summary.c[first] == 0))
+        if sign > 0:
+            return (statement,)
+        first = next(iter(kept.counts))  # every row's count: 0 when none is left
+        return statement, delete(summary).where(summary.c[first] == 0)
 
-    async def insert_support_facts(self, ids: Ids) -> None:
+    @per_batch
+    def insert_support_facts(self, ids: Ids) -> Iterator[Executable]:
         """One row per type of support; `group_first` on the lowest support code of each
         support group of the referral."""
         codes = _Codes()
@@ -1297,9 +1475,10 @@ class FactRepository(Repository):
         joined = joined.add_columns(F.c.status).group_by(
             support, F.c.referral_key, F.c.status, *(F.c[n] for n in DIMENSION_COLUMNS)
         )
-        await self.session.execute(insert(ReportSupport).from_select(names, joined))
+        yield insert(ReportSupport).from_select(names, joined)
 
-    async def insert_score_facts(self, ids: Ids) -> None:
+    @per_batch
+    def insert_score_facts(self, ids: Ids) -> Iterator[Executable]:
         """Per referral and score: the first baseline and the last follow-up after it."""
         live = A.c.status.not_in(wellbeing.WITHDRAWN_STATUSES)
         mine = self._only(A.c.referral_id, ids)
@@ -1382,9 +1561,10 @@ class FactRepository(Repository):
         names, joined = self._facts(
             baseline.c.referral_id, query, ["measure", "instrument", "baseline", "follow_up"]
         )
-        await self.session.execute(insert(ReportScore).from_select(names, joined))
+        yield insert(ReportScore).from_select(names, joined)
 
-    async def insert_service_use_facts(self, ids: Ids) -> None:
+    @per_batch
+    def insert_service_use_facts(self, ids: Ids) -> Iterator[Executable]:
         """Per referral and measure with a live count both before and after: the two counts.
 
         A join of the counts before to those after: a referral holds at most one count per
@@ -1413,9 +1593,10 @@ class FactRepository(Repository):
         copied = [spec.column for spec in ON_REASONS]
         names += copied
         joined = joined.add_columns(*(F.c[n] for n in copied))
-        await self.session.execute(insert(ReportServiceUse).from_select(names, joined))
+        yield insert(ReportServiceUse).from_select(names, joined)
 
-    async def insert_activity_facts(self, ids: Ids) -> None:
+    @per_batch
+    def insert_activity_facts(self, ids: Ids) -> Iterator[Executable]:
         """Per worker and referral: each live contact they took part in (numbered within the
         referral; its date and attendance outcome) and the referral while they hold its Task
         (from the referral date to the day it ended). A worker's role is the one given on the
@@ -1524,9 +1705,10 @@ class FactRepository(Repository):
             *("referral_key", "contact", "worker", "role", "record_key"),
             *("day", "until", "outcome", *flags),
         ]
-        await self.session.execute(insert(ReportActivity).from_select(names, query))
+        yield insert(ReportActivity).from_select(names, query)
 
-    async def insert_quality_facts(self, ids: Ids) -> None:
+    @per_batch
+    def insert_quality_facts(self, ids: Ids) -> Iterator[Executable]:
         """Per referral: the day received, source system, sender, record key and gap flags
         (any gap; each warning; gaps no warning names; an unmapped code on any element)."""
         named = [_matches(warning) for warning in WARNINGS]
@@ -1568,9 +1750,10 @@ class FactRepository(Repository):
             *("referral_key", "received_on", "source_system", "sender", "record_key"),
             *QUALITY_FLAGS,
         ]
-        await self.session.execute(insert(ReportQuality).from_select(names, query))
+        yield insert(ReportQuality).from_select(names, query)
 
-    async def insert_unmapped_facts(self, ids: Ids) -> None:
+    @per_batch
+    def insert_unmapped_facts(self, ids: Ids) -> Iterator[Executable]:
         """Each unmapped code recorded as a gap of a referral, once per element and code."""
         received = (Q.c.received_on, Q.c.source_system, Q.c.sender, Q.c.record_key)
         query = (
@@ -1587,7 +1770,7 @@ class FactRepository(Repository):
             *("referral_key", "position", "element", "code"),
             *("received_on", "source_system", "sender", "record_key"),
         ]
-        await self.session.execute(insert(ReportUnmapped).from_select(names, query))
+        yield insert(ReportUnmapped).from_select(names, query)
 
     async def quality_days(self, ids: Sequence[str]) -> set[QualityDay]:
         """The days (day received, source system, sender) the data-quality facts of `ids`
@@ -1604,40 +1787,23 @@ class FactRepository(Repository):
         """Count `days` ((day received, source system, sender) keys; every day when None) again
         from the data-quality facts: the referrals received and those flagged, with their key
         sums."""
-        counts = [
-            func.count(),
-            key_sum(Q.c.record_key),
-            *(
-                column
-                for name in QUALITY_FLAGS
-                for column in (func.sum(Q.c[name]), key_sum(Q.c.record_key, Q.c[name]))
-            ),
-        ]
         if days is None or self.dialect != "postgresql":
             received = (Q.c.received_on, Q.c.source_system, Q.c.sender)
-            await self._replace_counts(QD, received, counts, days)
+            await self._replace_counts(QD, received, _day_counts(), days)
             return
-
-        def joined(batch: list[QualityDay]) -> tuple[FromClause, tuple[ColumnElement[Any], ...]]:
-            keys = _keys_table(
-                ("received_on", Date(), [d for d, _, _ in batch]),
-                ("source_system", String(), [s for _, s, _ in batch]),
-                ("sender", String(), [x for _, _, x in batch]),
-            )
-            on = and_(
-                Q.c.received_on == keys.c.received_on,
-                Q.c.source_system == keys.c.source_system,
-                Q.c.sender == keys.c.sender,
-            )
-            return keys.join(Q, on), (keys.c.received_on, keys.c.source_system, keys.c.sender)
-
-        await self._recount_joined(QD, counts, days, joined)
+        await self._recount_joined(
+            self.built(("quality-days",), _recount_days),
+            days,
+            lambda batch: {
+                "received_on": [d for d, _, _ in batch],
+                "source_system": [s for _, s, _ in batch],
+                "sender": [x for _, _, x in batch],
+            },
+        )
 
     async def derive_quality_months(self, months: set[QualityMonth] | None) -> None:
         """Sum `months` ((month, source system, sender) keys; every month when None) again from
         their days."""
-        month = day_month_number(self.dialect, QD.c.received_on)
-        sums = [func.sum(QD.c[name]) for name in _QUALITY_COUNTS]
         if months is None or self.dialect != "postgresql":
 
             def within(batch: list[Any]) -> list[ColumnElement[bool]]:
@@ -1647,27 +1813,21 @@ class FactRepository(Repository):
                     QD.c.received_on < first_day_of_month(batch[-1][0] + 1),
                 ]
 
+            month = day_month_number(self.dialect, QD.c.received_on)
             grouped_by = (month, QD.c.source_system, QD.c.sender)
-            await self._replace_counts(QM, grouped_by, sums, months, within)
+            await self._replace_counts(QM, grouped_by, _month_counts(), months, within)
             return
-
-        def joined(batch: list[QualityMonth]) -> tuple[FromClause, tuple[ColumnElement[Any], ...]]:
-            keys = _keys_table(
-                ("month", Integer(), [m for m, _, _ in batch]),
-                ("source_system", String(), [s for _, s, _ in batch]),
-                ("sender", String(), [x for _, _, x in batch]),
-                ("first_day", Date(), [first_day_of_month(m) for m, _, _ in batch]),
-                ("next_month", Date(), [first_day_of_month(m + 1) for m, _, _ in batch]),
-            )
-            on = and_(
-                QD.c.source_system == keys.c.source_system,
-                QD.c.sender == keys.c.sender,
-                QD.c.received_on >= keys.c.first_day,
-                QD.c.received_on < keys.c.next_month,
-            )
-            return keys.join(QD, on), (keys.c.month, keys.c.source_system, keys.c.sender)
-
-        await self._recount_joined(QM, sums, months, joined)
+        await self._recount_joined(
+            self.built(("quality-months",), _recount_months),
+            months,
+            lambda batch: {
+                "month": [m for m, _, _ in batch],
+                "source_system": [s for _, s, _ in batch],
+                "sender": [x for _, _, x in batch],
+                "first_day": [first_day_of_month(m) for m, _, _ in batch],
+                "next_month": [first_day_of_month(m + 1) for m, _, _ in batch],
+            },
+        )
 
     async def _replace_counts(
         self,
@@ -1701,32 +1861,17 @@ class FactRepository(Repository):
 
     async def _recount_joined(
         self,
-        target: Table,
-        measures: Sequence[ColumnElement[Any]],
+        statements: tuple[DriverStatement, ...],
         chosen: set[Any],
-        joined: Callable[[list[Any]], tuple[FromClause, tuple[ColumnElement[Any], ...]]],
+        arrays: Callable[[list[Any]], dict[str, list[Any]]],
     ) -> None:
-        """Replace the rows of `target` whose primary keys are `chosen` with `measures` over the
-        rows each key is joined to (PostgreSQL). `joined(batch)` gives the batch's keys as a
-        table (`_keys_table`) joined to the rows they count, and that table's key columns (the
-        target's primary key, in order).
-
-        The keys are joined as arrays (`unnest`), so each key's rows are found through the
-        index, or by one hash join for a backlog over many months. Comparing every row in range
-        with a list of row values instead took past every timeout at a million referrals for a
-        refresh whose referrals span three years (2,000 keys), and could not be cancelled. The
-        old rows are deleted through the same keys: at a million referrals, with the days' index
-        on system, sender and day, a backlog's days were counted again in 0.5-0.6 s when their
-        old rows were deleted by lists of 1,000 row values, in 0.15-0.17 s through the keys."""
-        key = tuple(target.primary_key.columns)
-        names = [*(column.name for column in key), *_QUALITY_COUNTS]
+        """Run `statements` (`_recount_days`, `_recount_months`: PostgreSQL) for the keys
+        `chosen`, in batches, each given as the arrays `arrays` makes of it."""
         ordered = sorted(chosen)
         for start in range(0, len(ordered), DAYS_PER_STATEMENT):
-            rows, groups = joined(ordered[start : start + DAYS_PER_STATEMENT])
-            matched = (column == group for column, group in zip(key, groups, strict=True))
-            await self.session.execute(delete(target).where(*matched))
-            query = select(*groups, *measures).select_from(rows).group_by(*groups)
-            await self.session.execute(insert(target).from_select(names, query))
+            params = arrays(ordered[start : start + DAYS_PER_STATEMENT])
+            for statement in statements:
+                await statement.fetch(self.session, params)
 
     async def update_imd(self) -> None:
         """The IMD decile of every fact row, after the IMD lookup was reloaded."""

@@ -634,6 +634,8 @@ def _variant(argument: Any) -> Hashable:
         return tuple(argument.items())
     if isinstance(argument, RecordKeys):
         return argument.fingerprint
+    if isinstance(argument, MonthlyCounts):
+        return argument.table.name
     if isinstance(argument, tuple):
         return tuple(_variant(a) for a in argument)
     hashable: Hashable = argument
@@ -656,6 +658,11 @@ def _day_counts() -> list[ColumnElement[Any]]:
 def _month_counts() -> list[ColumnElement[Any]]:
     """The data-quality month counts (`report_quality_month`) over the day counts."""
     return [func.sum(QD.c[name]) for name in _QUALITY_COUNTS]
+
+
+def _arrays(keys: list[tuple[Any, ...]], *names: str) -> dict[str, list[Any]]:
+    """`keys` as one array of each of their columns, by `names` (for `_keys_table`)."""
+    return {name: [key[i] for key in keys] for i, name in enumerate(names)}
 
 
 def _recount_days() -> tuple[Executable, ...]:
@@ -725,20 +732,15 @@ class FactRepository(Repository):
         the batch several times), an IN list on SQLite (batches stay under its limit). In a
         statement built once (`per_batch`) the batch's ids are given when it runs."""
         if isinstance(ids, _Batch):
-            return self.batch(column, "ids")
+            if self.dialect == "postgresql":
+                return column == any_(bindparam("ids", type_=ARRAY(String())))
+            return column.in_(bindparam("ids", expanding=True))
         if self.dialect == "postgresql":
             return column == any_(bindparam(None, list(ids), type_=ARRAY(String())))
         return column.in_(ids)
 
     def _only(self, column: ColumnElement[str], ids: Ids) -> list[ColumnElement[bool]]:
         return [] if ids is None else [self.among(column, ids)]
-
-    def batch(self, column: ColumnElement[str], name: str) -> ColumnElement[bool]:
-        """`column` is one of the ids given as `name` when the statement runs: `among` for a
-        statement built once (`built`)."""
-        if self.dialect == "postgresql":
-            return column == any_(bindparam(name, type_=ARRAY(String())))
-        return column.in_(bindparam(name, expanding=True))
 
     def built(
         self, key: tuple[Hashable, ...], build: Callable[[], tuple[Executable, ...]]
@@ -1000,7 +1002,7 @@ class FactRepository(Repository):
         entry is refreshed, which finds and deletes the rest of its facts through that key.
         First the facts are taken off their months' counts (`MONTHLY_COUNTS`)."""
         for kept in MONTHLY_COUNTS:
-            await self.sum_months(kept, _kept_for(kept, ids, changed), -1)
+            await self.sum_months(_kept_for(kept, ids, changed), kept, -1)
         for table in reversed(DERIVED_TABLES):
             await self._delete_facts_of(changed if table in REFERRAL_ONLY_TABLES else ids, table)
         await self._delete_keys(changed)
@@ -1046,7 +1048,7 @@ class FactRepository(Repository):
         await self.insert_quality_facts(changed)
         await self.insert_unmapped_facts(changed)
         for kept in MONTHLY_COUNTS:
-            await self.sum_months(kept, _kept_for(kept, ids, changed), 1)
+            await self.sum_months(_kept_for(kept, ids, changed), kept, 1)
 
     @per_batch
     def insert_referral_facts(
@@ -1407,32 +1409,25 @@ class FactRepository(Repository):
             names, joined = self._facts(pairs.c.referral_id, query, ["level", "first", "second"])
             yield insert(ReportReasonPair).from_select(names, joined)
 
-    async def sum_months(self, kept: MonthlyCounts, ids: Ids, sign: int) -> None:
+    @per_batch
+    def sum_months(self, ids: Ids, kept: MonthlyCounts, sign: int) -> Iterator[Executable]:
         """Add (`sign` 1, once derived) or take off (-1, before they are deleted) the facts of
         the referrals of `ids` in their months' counts (`kept`), dropping the counts of a
         month that has no rows left. With `ids` None, all of them: the counts are emptied (-1)
         or summed from every fact (1)."""
-        summary = kept.table
-        if ids is None:
-            if sign < 0:
-                await self.session.execute(delete(summary))
-            else:
-                names, summed = _month_sums(kept, sign)
-                await self.session.execute(insert(summary).from_select(names, summed))
-            return
-        built = self.built(("sum_months", summary.name, sign), lambda: self._batch_sums(kept, sign))
-        for statement in built:
-            await statement.fetch(self.session, {"ids": list(ids)})
-
-    def _batch_sums(self, kept: MonthlyCounts, sign: int) -> tuple[Executable, ...]:
-        """`sum_months` for the batch of referrals given as `ids`."""
         summary, facts = kept.table, kept.facts
+        if ids is None and sign < 0:
+            yield delete(summary)
+            return
         names, summed = _month_sums(kept, sign)
-        batch = select(KEY.c.referral_key).where(self.batch(KEY.c.referral_id, "ids"))
+        if ids is None:
+            yield insert(summary).from_select(names, summed)
+            return
+        batch = select(KEY.c.referral_key).where(self.among(KEY.c.referral_id, ids))
         statement = conflict_insert(self.dialect, summary).from_select(
             names, summed.where(facts.c.referral_key.in_(batch))
         )
-        statement = statement.on_conflict_do_update(
+        yield statement.on_conflict_do_update(
             index_elements=list(kept.keys),
             set_={
                 name: summary.c[name] + statement.excluded[name]
@@ -1440,10 +1435,9 @@ class FactRepository(Repository):
                 if name not in kept.keys
             },
         )
-        if sign > 0:
-            return (statement,)
-        first = next(iter(kept.counts))  # every row's count: 0 when none is left
-        return statement, delete(summary).where(summary.c[first] == 0)
+        if sign < 0:
+            first = next(iter(kept.counts))  # every row's count: 0 when none is left
+            yield delete(summary).where(summary.c[first] == 0)
 
     @per_batch
     def insert_support_facts(self, ids: Ids) -> Iterator[Executable]:
@@ -1794,11 +1788,7 @@ class FactRepository(Repository):
         await self._recount_joined(
             self.built(("quality-days",), _recount_days),
             days,
-            lambda batch: {
-                "received_on": [d for d, _, _ in batch],
-                "source_system": [s for _, s, _ in batch],
-                "sender": [x for _, _, x in batch],
-            },
+            lambda batch: _arrays(batch, "received_on", "source_system", "sender"),
         )
 
     async def derive_quality_months(self, months: set[QualityMonth] | None) -> None:
@@ -1820,13 +1810,10 @@ class FactRepository(Repository):
         await self._recount_joined(
             self.built(("quality-months",), _recount_months),
             months,
-            lambda batch: {
-                "month": [m for m, _, _ in batch],
-                "source_system": [s for _, s, _ in batch],
-                "sender": [x for _, _, x in batch],
-                "first_day": [first_day_of_month(m) for m, _, _ in batch],
-                "next_month": [first_day_of_month(m + 1) for m, _, _ in batch],
-            },
+            lambda batch: _arrays(
+                [(m, s, x, first_day_of_month(m), first_day_of_month(m + 1)) for m, s, x in batch],
+                *("month", "source_system", "sender", "first_day", "next_month"),
+            ),
         )
 
     async def _replace_counts(

@@ -1,13 +1,18 @@
 """'Has the referral ended' is defined once (`referral_api.rendering.ended`): its SQL form, which
-linkage reads, gives what its Python form, which message processing and the lifecycle summary
-read, gives, for every combination of the dates that end a referral, on both databases."""
+linkage reads with each person's referrals, gives what its Python form, which message
+processing and the lifecycle summary read, gives, for every combination of the dates that end a
+referral, on both databases."""
 
 import itertools
 from datetime import UTC, datetime
 
+from sqlalchemy import select
+
 from referral_api.lifecycle.models import ReferralLifecycle
 from referral_api.lifecycle.repository import LifecycleRepository
 from referral_api.lifecycle.service import Summary
+from referral_api.linkage.repository import LinkageRepository
+from referral_api.referrals.models import Referral
 from referral_api.rendering import ended
 from tests.referral.conftest import WRITE
 from tests.support.builders import fresh_nhs_number, service_request
@@ -48,7 +53,15 @@ async def test_ended_at_in_sql_is_ended_at_in_python(client, referral_app):
         for values in summaries.values():
             await repository.save_summary(values, exists=False)
     async with referral_app.state.database.sessionmaker() as session:
-        in_sql = await LifecycleRepository(session).ended_at(list(summaries))
+        people = await session.scalars(
+            select(Referral.person_key).where(Referral.id.in_(summaries)).distinct()
+        )
+        linkage = LinkageRepository(session)
+        in_sql = {
+            referral.id: referral.ended_at
+            for person in people.all()
+            for referral in await linkage.referrals_of(person)
+        }
 
     in_python = {key: ended.ended_at(values) for key, values in summaries.items()}
     assert in_sql == in_python

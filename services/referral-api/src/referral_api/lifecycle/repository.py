@@ -42,7 +42,6 @@ from referral_api.referrals.repository import (
     ReferralForUpdate,
     referral_for_update,
 )
-from referral_api.rendering import ended
 from referral_api.service_use.models import ServiceUse
 from signpost_platform.db import (
     DriverStatement,
@@ -425,16 +424,6 @@ class LifecycleRepository(Repository):
             )
         else:
             await execute_core(self.session, _INSERT_SUMMARY, values)
-
-    async def ended_at(self, referral_ids: Sequence[str]) -> dict[str, datetime | None]:
-        """When each referral stopped being open (closed, declined or cancelled), if it did."""
-        rows = await self.session.execute(
-            select(
-                ReferralLifecycle.referral_id,
-                ended.ended_at_column(),
-            ).where(ReferralLifecycle.referral_id.in_(referral_ids))
-        )
-        return {row[0]: aware_utc(row[1]) for row in rows}
 
     async def get_resource(
         self, table: Any, resource_id: str, reach: Reach

@@ -9,12 +9,16 @@ from sqlalchemy import ColumnElement, and_, bindparam, delete, exists, insert, o
 
 from referral_api.audit import trail
 from referral_api.consent.models import PersonConsent
+from referral_api.lifecycle.models import ReferralLifecycle
 from referral_api.linkage.models import ReferralLink
 from referral_api.referrals.models import Referral
+from referral_api.rendering.ended import ended_at_column
 from signpost_platform.audit import AuditEvent
 from signpost_platform.db import (
     AnySelect,
+    DriverStatement,
     Repository,
+    aware_utc,
     commits_each_statement,
     execute_core,
     lock_keys,
@@ -26,16 +30,23 @@ class PersonReferral:
     id: str
     received_by_role: str
     authored_at: datetime
+    # When it stopped being open (closed, declined or cancelled), if it did.
+    ended_at: datetime | None = None
 
 
-_REFERRALS_OF = (
-    select(Referral.id, Referral.received_by_role, Referral.authored_at)
+# A person's referrals with when each ended, in one round trip (a create or message relinks
+# its person on the hot path).
+_REFERRALS_OF = DriverStatement(
+    select(Referral.id, Referral.received_by_role, Referral.authored_at, ended_at_column())
+    .outerjoin(ReferralLifecycle, ReferralLifecycle.referral_id == Referral.id)
     .where(Referral.person_key == bindparam("person_key"))
     .order_by(Referral.authored_at, Referral.id)
 )
-_LINKS_OF_PERSON = select(
-    ReferralLink.referral_id, ReferralLink.linked_referral_id, ReferralLink.link_type
-).where(ReferralLink.person_key == bindparam("person_key"))
+_LINKS_OF_PERSON = DriverStatement(
+    select(ReferralLink.referral_id, ReferralLink.linked_referral_id, ReferralLink.link_type).where(
+        ReferralLink.person_key == bindparam("person_key")
+    )
+)
 _LINKS_OF = (
     select(ReferralLink.linked_referral_id, ReferralLink.link_type)
     .where(ReferralLink.referral_id == bindparam("key"))
@@ -110,11 +121,11 @@ def shown_link(row: Sequence[Any]) -> ShownLink:
 
 class LinkageRepository(Repository):
     async def referrals_of(self, person_key: str) -> list[PersonReferral]:
-        rows = await execute_core(self.session, _REFERRALS_OF, {"person_key": person_key})
-        return [PersonReferral(*row) for row in rows]
+        rows = await _REFERRALS_OF.fetch(self.session, {"person_key": person_key})
+        return [PersonReferral(row[0], row[1], row[2], aware_utc(row[3])) for row in rows]
 
     async def links_of_person(self, person_key: str) -> set[tuple[str, str, str]]:
-        rows = await execute_core(self.session, _LINKS_OF_PERSON, {"person_key": person_key})
+        rows = await _LINKS_OF_PERSON.fetch(self.session, {"person_key": person_key})
         return {(row[0], row[1], row[2]) for row in rows}
 
     async def lock_people(self, person_keys: Sequence[str]) -> None:

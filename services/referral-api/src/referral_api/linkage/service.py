@@ -19,7 +19,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from referral_api.lifecycle.repository import LifecycleRepository
 from referral_api.linkage.repository import LinkageRepository, PersonReferral
 
 Link = tuple[str, str, str]
@@ -72,8 +71,8 @@ async def relink(session: AsyncSession, person_key: str, window_days: int) -> se
     repository = LinkageRepository(session)
     referrals = await repository.referrals_of(person_key)
     wanted: set[Link] = set()
-    if len(referrals) > 1:  # most people have one referral: nothing to link, one query fewer
-        ended = await LifecycleRepository(session).ended_at([r.id for r in referrals])
+    if len(referrals) > 1:  # most people have one referral: nothing to link
+        ended = {r.id: r.ended_at for r in referrals}
         wanted = compute_links(referrals, ended, timedelta(days=window_days))
     held = await repository.links_of_person(person_key)
     stale, new = held - wanted, wanted - held

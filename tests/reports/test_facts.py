@@ -477,6 +477,25 @@ async def test_people_stay_right_when_a_referral_moves_to_another_person(
     assert (await report("referrals", unsuppressed=True))["totals"][0]["people"] == 3
 
 
+async def _counts_in_step(app: FastAPI, counts: MonthlyCounts) -> list[dict[str, Any]]:
+    """The monthly counts, checked against their facts summed afresh, in key order."""
+    summed_afresh = select(
+        *(value.label(name) for name, value in counts.keys.items()),
+        *(
+            column
+            for name, value in counts.counts.items()
+            for column in counted(name, counts.facts, value)
+        ),
+    ).group_by(*counts.keys.values())
+
+    def in_order(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return sorted(rows, key=lambda row: [repr(row[name]) for name in counts.keys])
+
+    rows = in_order(await fetch_rows(app, select(counts.table)))
+    assert rows == in_order(await fetch_rows(app, summed_afresh)), counts.table.name
+    return rows
+
+
 async def test_a_referral_moved_to_another_person_leaves_its_former_person_counted(
     load, referral_app, report
 ):
@@ -661,22 +680,7 @@ async def test_the_monthly_counts_follow_the_facts(load, referral_app):
     )
 
     async def in_step(counts: MonthlyCounts) -> list[dict[str, Any]]:
-        """The monthly counts, checked against their facts summed afresh, in key order."""
-        summed_afresh = select(
-            *(value.label(name) for name, value in counts.keys.items()),
-            *(
-                column
-                for name, value in counts.counts.items()
-                for column in counted(name, counts.facts, value)
-            ),
-        ).group_by(*counts.keys.values())
-
-        def in_order(rows):
-            return sorted(rows, key=lambda row: [row[name] for name in counts.keys])
-
-        rows = in_order(await fetch_rows(referral_app, select(counts.table)))
-        assert rows == in_order(await fetch_rows(referral_app, summed_afresh))
-        return rows
+        return await _counts_in_step(referral_app, counts)
 
     async def referral_months():
         reasons = await in_step(REASON_MONTHS)
@@ -767,3 +771,43 @@ async def test_a_refresh_after_rekey_keys_records_with_the_new_key(load, referra
     await execute_sql(referral_app, queue)
     assert await facts.refresh(database, settings.pseudonym_key, other) == 8
     assert await fetch_rows(referral_app, keyed) == rekeyed
+
+
+async def test_a_batch_follows_a_moved_referral_to_its_person_now(load, referral_app):
+    """Ann's June referral was corrected to Cat's NHS number, and its own queue entry is not
+    refreshed yet (a later batch, or the move committed after the queue was read) when Ann's
+    other referral changes. The batch brings the moved referral (Ann's as the facts last saw
+    it), and with it Cat's referrals (its person now): its previous month is Cat's May
+    referral's, as a rebuild gives, and every table of monthly counts stays in step."""
+    d = Dataset()
+    changed = d.referral(authored="2026-01-10", person="ann")
+    moved = d.referral(authored="2026-06-10", person="ann")
+    d.referral(authored="2026-03-10", person="cat")
+    d.referral(authored="2026-05-10", person="cat")
+    await load(d)
+    assert await referral_app.state.report_facts.refresh() == 4
+    async with referral_app.state.database.engine.begin() as connection:
+        await connection.execute(
+            text("UPDATE referral SET nhs_number = :nhs, person_key = :nhs WHERE id = :id"),
+            {"nhs": d.nhs_number("cat"), "id": moved},
+        )
+        await connection.execute(text("DELETE FROM report_change"))
+        await connection.execute(
+            text("UPDATE referral SET requester_ods = 'B82005' WHERE id = :id"), {"id": changed}
+        )
+    assert await referral_app.state.report_facts.refresh() == 4  # Ann's two and Cat's two
+    previous = (
+        "SELECT k.referral_id, f.shared_person, f.previous_month, f.previous_month_by_role "
+        "FROM report_referral f JOIN report_key k ON k.referral_key = f.referral_key "
+        "ORDER BY k.referral_id"
+    )
+    refreshed = await fetch_rows(referral_app, previous)
+    assert next(r for r in refreshed if r["referral_id"] == moved)["previous_month"] is not None
+    for counts in MONTHLY_COUNTS:
+        await _counts_in_step(referral_app, counts)
+    await facts.rebuild(
+        referral_app.state.database.sessionmaker,
+        referral_app.state.settings.pseudonym_key,
+        referral_app.state.settings.disclosure_key,
+    )
+    assert refreshed == await fetch_rows(referral_app, previous)

@@ -8,6 +8,7 @@ data-quality days (`report_quality_day`) of the referrals, before and after, and
 (`report_quality_month`).
 """
 
+import functools
 from collections.abc import Awaitable, Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -609,6 +610,7 @@ def per_batch(
     arguments) with the ids as a parameter, and compiled once: a refresh runs the same few
     dozen statements every pass, and building them again was most of a pass's CPU."""
 
+    @functools.wraps(build)
     async def run(
         self: "FactRepository", ids: Ids, /, *args: Args.args, **kwargs: Args.kwargs
     ) -> None:
@@ -883,17 +885,36 @@ class FactRepository(Repository):
     async def with_siblings(self, ids: Sequence[str]) -> list[str]:
         """`ids` and the other referrals of their people, as now and as the facts last saw
         them (a changed or joined person): their `shared_person` flags and previous months may
-        have changed too. The people the facts last saw are looked up for the referrals found
-        as now as well: one that moved to this person since its facts were derived (its own
-        queue entry in a later batch, or its move committed since the queue was read) brings
-        its former person's referrals, whose previous months change when it leaves."""
+        have changed too. Followed until nothing new turns up, so the batch holds every
+        referral of every person its referrals have now or had: a referral that moved to
+        another person since its facts were derived (its own queue entry in a later batch, or
+        its move committed since the queue was read) brings its former person's referrals, and
+        one the facts last saw with this person brings its person's now. The previous months
+        are set over the batch's rows alone (`_previous_months`)."""
+        now, before = self.built(("with_siblings",), self._siblings)
+
+        async def referrals(statement: DriverStatement, of: set[str]) -> set[str]:
+            return {row[0] for row in await statement.fetch(self.session, {"ids": sorted(of)})}
+
+        found = set(ids) | await referrals(now, set(ids))
+        unseen = found  # referrals whose people as the facts last saw them are not looked up
+        while unseen:
+            moved = await referrals(before, unseen) - found
+            found |= moved
+            # Their people now (the facts saw them with a person of the batch; they share
+            # their people as the facts saw them with referrals already looked up).
+            unseen = await referrals(now, moved) - found if moved else set()
+            found |= unseen
+        return sorted(found)
+
+    def _siblings(self) -> tuple[Executable, ...]:
+        """The referrals of the people of `ids` as now, and as the facts last saw them."""
         first, second = R.alias("changed"), R.alias("sibling")
         now = (
             select(second.c.id)
             .join(first, first.c.person_key == second.c.person_key)
-            .where(self.among(first.c.id, ids))
+            .where(self.among(first.c.id, BATCH))
         )
-        current = sorted({*ids, *(await self.session.execute(now)).scalars()})
         key_of, sibling_key, sibling = KEY.alias("changed_key"), KEY.alias("sibling_key"), F.alias()
         before = (
             select(sibling_key.c.referral_id)
@@ -902,9 +923,9 @@ class FactRepository(Repository):
                 .join(sibling, sibling.c.person_key == F.c.person_key)
                 .join(sibling_key, sibling_key.c.referral_key == sibling.c.referral_key)
             )
-            .where(self.among(key_of.c.referral_id, current))
+            .where(self.among(key_of.c.referral_id, BATCH))
         )
-        return sorted({*current, *(await self.session.execute(before)).scalars()})
+        return now, before
 
     # Keys and codes ---------------------------------------------------------------------------
 

@@ -496,6 +496,18 @@ async def _counts_in_step(app: FastAPI, counts: MonthlyCounts) -> list[dict[str,
     return rows
 
 
+async def _moved_unrefreshed(app: FastAPI, referral_id: str, nhs_number: str) -> None:
+    """The referral corrected to another person's NHS number, its queue entry not refreshed
+    yet (a later batch's, or the move committed after the queue was read): none is queued."""
+    await execute_sql(
+        app,
+        "UPDATE referral SET nhs_number = :nhs, person_key = :nhs WHERE id = :id",
+        nhs=nhs_number,
+        id=referral_id,
+    )
+    await execute_sql(app, "DELETE FROM report_change")
+
+
 async def test_a_referral_moved_to_another_person_leaves_its_former_person_counted(
     load, referral_app, report
 ):
@@ -510,15 +522,8 @@ async def test_a_referral_moved_to_another_person_leaves_its_former_person_count
     await load(d)
     january = {"from": "2026-01-01"}
     assert (await report("referrals", unsuppressed=True, **january))["totals"][0]["people"] == 2
-    async with referral_app.state.database.engine.begin() as connection:
-        await connection.execute(
-            text("UPDATE referral SET nhs_number = :nhs, person_key = :nhs WHERE id = :id"),
-            {"nhs": d.nhs_number("bob"), "id": moved},
-        )
-        await connection.execute(text("DELETE FROM report_change"))
-        await connection.execute(
-            text("INSERT INTO report_change (referral_id) VALUES (:id)"), {"id": bob}
-        )
+    await _moved_unrefreshed(referral_app, moved, d.nhs_number("bob"))
+    await execute_sql(referral_app, "INSERT INTO report_change (referral_id) VALUES (:id)", id=bob)
     assert await referral_app.state.report_facts.refresh() == 3  # Bob's two, and Ann's other
     async with referral_app.state.database.engine.begin() as connection:
         await connection.execute(
@@ -786,15 +791,10 @@ async def test_a_batch_follows_a_moved_referral_to_its_person_now(load, referral
     d.referral(authored="2026-05-10", person="cat")
     await load(d)
     assert await referral_app.state.report_facts.refresh() == 4
-    async with referral_app.state.database.engine.begin() as connection:
-        await connection.execute(
-            text("UPDATE referral SET nhs_number = :nhs, person_key = :nhs WHERE id = :id"),
-            {"nhs": d.nhs_number("cat"), "id": moved},
-        )
-        await connection.execute(text("DELETE FROM report_change"))
-        await connection.execute(
-            text("UPDATE referral SET requester_ods = 'B82005' WHERE id = :id"), {"id": changed}
-        )
+    await _moved_unrefreshed(referral_app, moved, d.nhs_number("cat"))
+    await execute_sql(
+        referral_app, "UPDATE referral SET requester_ods = 'B82005' WHERE id = :id", id=changed
+    )
     assert await referral_app.state.report_facts.refresh() == 4  # Ann's two and Cat's two
     previous = (
         "SELECT k.referral_id, f.shared_person, f.previous_month, f.previous_month_by_role "

@@ -901,8 +901,8 @@ class FactRepository(Repository):
         while unseen:
             moved = await referrals(before, unseen) - found
             found |= moved
-            # Their people now (the facts saw them with a person of the batch; they share
-            # their people as the facts saw them with referrals already looked up).
+            # The referrals of their people now. (Their people as the facts saw them are
+            # already looked up: shared with the referrals that found them.)
             unseen = await referrals(now, moved) - found if moved else set()
             found |= unseen
         return sorted(found)
@@ -1014,7 +1014,7 @@ class FactRepository(Repository):
             new.c.value,
             highest + func.row_number().over(partition_by=new.c.dimension, order_by=new.c.value),
         )
-        yield (insert(ReportCode).from_select(["dimension", "value", "code"], numbered))
+        yield insert(ReportCode).from_select(["dimension", "value", "code"], numbered)
 
     async def delete_facts(self, ids: Ids, changed: Ids) -> None:
         """The facts of `ids` (all facts when None). Of the facts that do not depend on the

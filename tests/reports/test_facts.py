@@ -3,6 +3,7 @@ triggers that queue changed referrals, on both backends."""
 
 import re
 from datetime import date
+from sqlite3 import SQLITE_LIMIT_VARIABLE_NUMBER
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from sqlalchemy import Column, Subquery, Table, event, literal_column, select, t
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import ColumnClause
+from sqlalchemy.util import await_only
 
 from referral_api.geography.load import replace_postcodes, sample_rows
 from referral_api.reports import facts, facts_repository, matching
@@ -823,6 +825,35 @@ async def test_a_small_batch_keeps_its_plans_and_a_backlog_plans_for_its_ids(
     (custom, generic), mode = await _plans_of_refreshes(referral_app, 7)
     assert (custom + generic, mode) == (7, "auto")
     assert custom >= 5  # the first five at least, as PostgreSQL plans them by default
+
+
+async def test_a_batch_names_its_referrals_in_one_parameter_on_sqlite(load, referral_app):
+    """Stock SQLite allows 32,766 parameters a statement (999 before 3.32), and a refresh's
+    statements name the batch's ids several times: 2,000 ids made one of them 36,099
+    parameters. A batch's ids are one parameter, so a refresh of 200 referrals (thousands of
+    parameters as lists) runs on connections allowing 999."""
+    if referral_app.state.database.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL takes the ids as one array")
+    d = Dataset()
+    for _ in range(200):
+        d.referral(details=Person())
+    await load(d)
+    settings = referral_app.state.settings
+    database = Database(referral_app.state.database.url)
+
+    @event.listens_for(database.engine.sync_engine, "connect")
+    def limited(connection: Any, _record: Any) -> None:
+        aiosqlite = connection.driver_connection  # set in the driver's own thread
+        await_only(aiosqlite._execute(aiosqlite._conn.setlimit, SQLITE_LIMIT_VARIABLE_NUMBER, 999))
+
+    try:
+        await execute_sql(
+            referral_app, "INSERT INTO report_change (referral_id) SELECT id FROM referral"
+        )
+        assert await facts.refresh(database, settings.pseudonym_key, settings.disclosure_key) == 200
+    finally:
+        await database.dispose()
+    assert await count_rows(referral_app, "report_referral") == 200
 
 
 async def test_a_batch_follows_a_moved_referral_to_its_person_now(load, referral_app):

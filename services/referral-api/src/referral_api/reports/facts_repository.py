@@ -15,6 +15,7 @@ from datetime import date, datetime
 from typing import Any, Concatenate, ParamSpec
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Date,
     Integer,
@@ -740,16 +741,19 @@ class FactRepository(Repository):
         self.dialect = dialect_of(session)
 
     def among(self, column: ColumnElement[str], ids: Sequence[str]) -> ColumnElement[bool]:
-        """`column` is one of `ids`: one array parameter on PostgreSQL (a statement may name
-        the batch several times), an IN list on SQLite (batches stay under its limit). In a
-        statement built once (`per_batch`) the batch's ids are given when it runs."""
-        if isinstance(ids, _Batch):
-            if self.dialect == "postgresql":
-                return column == any_(bindparam("ids", type_=ARRAY(String())))
-            return column.in_(bindparam("ids", expanding=True))
+        """`column` is one of `ids`, given as one parameter however many they are (a statement
+        may name the batch several times): an array on PostgreSQL, a JSON array on SQLite,
+        whose stock builds allow 32,766 parameters a statement. In a statement built once
+        (`per_batch`) the batch's ids are given when it runs."""
+        kind = ARRAY(String()) if self.dialect == "postgresql" else JSON()
+        value = (
+            bindparam("ids", type_=kind)
+            if isinstance(ids, _Batch)
+            else bindparam(None, list(ids), type_=kind)
+        )
         if self.dialect == "postgresql":
-            return column == any_(bindparam(None, list(ids), type_=ARRAY(String())))
-        return column.in_(ids)
+            return column == any_(value)
+        return column.in_(select(func.json_each(value).table_valued("value").c.value))
 
     def _only(self, column: ColumnElement[str], ids: Ids) -> list[ColumnElement[bool]]:
         return [] if ids is None else [self.among(column, ids)]

@@ -147,6 +147,11 @@ def _workers(pid: int) -> list[int]:
     return found
 
 
+def service_pids(url: str) -> list[int]:
+    """The processes serving `url` (started by `serve`): uvicorn's first and its workers."""
+    return [_SERVED[url], *_workers(_SERVED[url])]
+
+
 def _resident_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):

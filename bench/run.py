@@ -10,7 +10,7 @@ import importlib
 import sys
 import time
 
-BENCHMARKS = ["hot_path", "referral", "ingest", "directory", "screening", "reports", "peer"]
+BENCHMARKS = ["hot_path", "cpu", "referral", "ingest", "directory", "screening", "reports", "peer"]
 # Run explicitly with --only: faults restarts the local PostgreSQL server; disclosure is a study
 # of the disclosure rule against the differencing attack, not a speed measurement.
 ON_REQUEST = ["faults", "disclosure"]

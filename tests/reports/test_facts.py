@@ -17,7 +17,7 @@ from sqlalchemy.sql.elements import ColumnClause
 from sqlalchemy.util import await_only
 
 from referral_api.geography.load import replace_postcodes, sample_rows
-from referral_api.reports import facts, facts_repository, matching
+from referral_api.reports import facts, matching
 from referral_api.reports.dimensions import SPECS
 from referral_api.reports.expressions import month_of_day
 from referral_api.reports.facts_repository import (
@@ -779,52 +779,6 @@ async def test_a_refresh_after_rekey_keys_records_with_the_new_key(load, referra
     await execute_sql(referral_app, queue)
     assert await facts.refresh(database, settings.pseudonym_key, other) == 8
     assert await fetch_rows(referral_app, keyed) == rekeyed
-
-
-async def _plans_of_refreshes(app: FastAPI, refreshes: int) -> list[tuple[int, int]]:
-    """Refresh every referral `refreshes` times on a database of one connection; the custom and
-    generic plans of its statement deriving `report_referral`, and the connection's plan cache
-    mode after them."""
-    settings = app.state.settings
-    database = Database(app.state.database.url, pool_size=1, max_overflow=0)
-    try:
-        for _ in range(refreshes):
-            await execute_sql(
-                app, "INSERT INTO report_change (referral_id) SELECT id FROM referral"
-            )
-            await facts.refresh(database, settings.pseudonym_key, settings.disclosure_key)
-        async with database.sessionmaker() as session:
-            plans = await session.execute(
-                text(
-                    "SELECT custom_plans, generic_plans FROM pg_prepared_statements "
-                    "WHERE statement LIKE 'INSERT INTO report_referral %'"
-                )
-            )
-            mode = await session.execute(text("SHOW plan_cache_mode"))
-            return [*((row[0], row[1]) for row in plans), mode.scalar_one()]
-    finally:
-        await database.dispose()
-
-
-async def test_a_small_batch_keeps_its_plans_and_a_backlog_plans_for_its_ids(
-    load, referral_app, monkeypatch
-):
-    """PostgreSQL plans a prepared statement for its values at each of its first five
-    executions on a connection, and the refresh's batch statements run on whichever connection
-    the pool gives: they were planned at nearly every refresh. A batch of up to
-    `GENERIC_PLANS_UP_TO` referrals runs on one plan per connection; a larger one (a backlog's)
-    on plans for its ids. Either way the connection goes back to the pool as it came."""
-    if referral_app.state.database.engine.dialect.name != "postgresql":
-        pytest.skip("plan caching is PostgreSQL's")
-    d = Dataset()
-    for _ in range(3):
-        d.referral(details=Person())
-    await load(d)
-    assert await _plans_of_refreshes(referral_app, 7) == [(0, 7), "auto"]
-    monkeypatch.setattr(facts_repository, "GENERIC_PLANS_UP_TO", 2)
-    (custom, generic), mode = await _plans_of_refreshes(referral_app, 7)
-    assert (custom + generic, mode) == (7, "auto")
-    assert custom >= 5  # the first five at least, as PostgreSQL plans them by default
 
 
 async def test_a_batch_names_its_referrals_in_one_parameter_on_sqlite(load, referral_app):

@@ -111,7 +111,6 @@ async def _derive(
     referrals' facts that do not depend on the person (the workers' activity, data quality)
     are kept: only their person, and the flags it sets, may have changed."""
     ids = await repository.with_siblings(changed)
-    await repository.plan_batch(len(ids))
     mapping = matching.support_groups_for()
     await repository.save_pseudonyms(_keyed(await repository.person_keys(ids), key))
     await repository.assign_keys(ids)

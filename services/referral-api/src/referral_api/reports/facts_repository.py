@@ -575,16 +575,6 @@ GIVE_WAY = "200ms"
 # referral_id indexes: the batch took 2.54-2.86 s rather than 3.20-3.39 s (bench/README.md).
 # Reports, which read whole fact tables, keep the server's value.
 RANDOM_PAGE_COST = 1.1
-# A batch of up to this many referrals (the worker's, under a steady flow of writes) runs its
-# statements on their generic plans: planned once per connection, not afresh for each batch's
-# ids. PostgreSQL plans a prepared statement for its values at its first five executions on a
-# connection, and the refresh's ninety-odd statements run on whichever of the pool's
-# connections the batch takes, so most were planned at every refresh: deriving
-# `report_referral` took 10 ms to plan and 7 ms to run for 200 referrals. A generic plan counts
-# an array of ids as a few values and finds their rows through the indexes; for a backlog's
-# batch of thousands, plans made for its ids were faster (bench/README.md, "The refresh's
-# plans"). A cached plan is made again when ANALYZE or autovacuum updates a table's statistics.
-GENERIC_PLANS_UP_TO = 500
 
 
 def _month_sums(kept: MonthlyCounts, sign: int) -> tuple[list[str], Select[Any]]:
@@ -791,12 +781,6 @@ class FactRepository(Repository):
             await self.session.execute(select(func.pg_advisory_xact_lock(REFRESH_LOCK)))
             setting = "work_mem = '128MB'" if bulk else f"random_page_cost = {RANDOM_PAGE_COST}"
             await self.session.execute(text(f"SET LOCAL {setting}"))
-
-    async def plan_batch(self, referrals: int) -> None:
-        """Before a batch of `referrals` is derived: up to `GENERIC_PLANS_UP_TO`, its
-        statements run on generic plans, for this transaction alone."""
-        if self.dialect == "postgresql" and referrals <= GENERIC_PLANS_UP_TO:
-            await self.session.execute(text("SET LOCAL plan_cache_mode = force_generic_plan"))
 
     async def pending(self, limit: int) -> list[tuple[int, str]]:
         """The oldest queued changes: (sequence, referral id)."""

@@ -784,8 +784,9 @@ async def test_a_refresh_after_rekey_keys_records_with_the_new_key(load, referra
 async def test_a_batch_names_its_referrals_in_one_parameter_on_sqlite(load, referral_app):
     """Stock SQLite allows 32,766 parameters a statement (999 before 3.32), and a refresh's
     statements name the batch's ids several times: 2,000 ids made one of them 36,099
-    parameters. A batch's ids are one parameter, so a refresh of 200 referrals (thousands of
-    parameters as lists) runs on connections allowing 999."""
+    parameters. A batch's ids are one parameter, and so are the queue entries it takes off
+    (up to 2,000), so a refresh of 200 referrals queued six times (thousands of parameters as
+    lists) runs on connections allowing 999."""
     if referral_app.state.database.engine.dialect.name != "sqlite":
         pytest.skip("PostgreSQL takes the ids as one array")
     d = Dataset()
@@ -801,13 +802,15 @@ async def test_a_batch_names_its_referrals_in_one_parameter_on_sqlite(load, refe
         await_only(aiosqlite._execute(aiosqlite._conn.setlimit, SQLITE_LIMIT_VARIABLE_NUMBER, 999))
 
     try:
-        await execute_sql(
-            referral_app, "INSERT INTO report_change (referral_id) SELECT id FROM referral"
-        )
+        for _ in range(6):  # 1,200 queue entries: one batch
+            await execute_sql(
+                referral_app, "INSERT INTO report_change (referral_id) SELECT id FROM referral"
+            )
         assert await facts.refresh(database, settings.pseudonym_key, settings.disclosure_key) == 200
     finally:
         await database.dispose()
     assert await count_rows(referral_app, "report_referral") == 200
+    assert await count_rows(referral_app, "report_change") == 0
 
 
 async def test_a_batch_follows_a_moved_referral_to_its_person_now(load, referral_app):

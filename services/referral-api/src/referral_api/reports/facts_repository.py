@@ -45,7 +45,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.base import Executable
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlalchemy.sql.schema import Table
 from sqlalchemy.sql.selectable import FromClause, Select, TableValuedAlias
 from sqlalchemy.sql.type_api import TypeEngine
@@ -589,6 +589,11 @@ def _month_sums(kept: MonthlyCounts, sign: int) -> tuple[list[str], Select[Any]]
     return names, select(*kept.keys.values(), *counts).group_by(*kept.keys.values())
 
 
+def _json_values(array: BindParameter[Any]) -> Select[Any]:
+    """The values of a JSON array parameter, as rows (SQLite's `json_each`)."""
+    return select(func.json_each(array).table_valued("value").c.value)
+
+
 # The statements of a refresh, built and compiled once per process (`FactRepository.built`).
 _BUILT: dict[tuple[Hashable, ...], tuple[DriverStatement, ...]] = {}
 
@@ -743,7 +748,7 @@ class FactRepository(Repository):
         )
         if self.dialect == "postgresql":
             return column == any_(value)
-        return column.in_(select(func.json_each(value).table_valued("value").c.value))
+        return column.in_(_json_values(value))
 
     def _only(self, column: ColumnElement[str], ids: Ids) -> list[ColumnElement[bool]]:
         return [] if ids is None else [self.among(column, ids)]
@@ -792,7 +797,14 @@ class FactRepository(Repository):
         return [(row[0], row[1]) for row in result]
 
     async def forget(self, sequences: Sequence[int]) -> None:
-        await self.session.execute(delete(ReportChange).where(ReportChange.sequence.in_(sequences)))
+        """Take a batch's changes off the queue: up to `facts.BATCH` of them, one JSON array
+        parameter on SQLite (as `among`)."""
+        listed = (
+            list(sequences)
+            if self.dialect == "postgresql"
+            else _json_values(bindparam(None, list(sequences), type_=JSON()))
+        )
+        await self.session.execute(delete(ReportChange).where(ReportChange.sequence.in_(listed)))
 
     async def clear_queue(self) -> None:
         await self.session.execute(delete(ReportChange))

@@ -45,7 +45,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.base import Executable
-from sqlalchemy.sql.elements import BindParameter, ColumnElement
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.schema import Table
 from sqlalchemy.sql.selectable import FromClause, Select, TableValuedAlias
 from sqlalchemy.sql.type_api import TypeEngine
@@ -182,6 +182,7 @@ QD = table_of(ReportQualityDay)
 QM = table_of(ReportQualityMonth)
 PERSON = table_of(ReportPerson)
 KEY = table_of(ReportKey)
+QUEUE = table_of(ReportChange)
 CODE = table_of(ReportCode)
 F = table_of(ReportReferral)
 REASON_FACTS = table_of(ReportReason)
@@ -589,11 +590,6 @@ def _month_sums(kept: MonthlyCounts, sign: int) -> tuple[list[str], Select[Any]]
     return names, select(*kept.keys.values(), *counts).group_by(*kept.keys.values())
 
 
-def _json_values(array: BindParameter[Any]) -> Select[Any]:
-    """The values of a JSON array parameter, as rows (SQLite's `json_each`)."""
-    return select(func.json_each(array).table_valued("value").c.value)
-
-
 # The statements of a refresh, built and compiled once per process (`FactRepository.built`).
 _BUILT: dict[tuple[Hashable, ...], tuple[DriverStatement, ...]] = {}
 
@@ -735,12 +731,15 @@ class FactRepository(Repository):
         super().__init__(session)
         self.dialect = dialect_of(session)
 
-    def among(self, column: ColumnElement[str], ids: Sequence[str]) -> ColumnElement[bool]:
-        """`column` is one of `ids`, given as one parameter however many they are (a statement
-        may name the batch several times): an array on PostgreSQL, a JSON array on SQLite,
-        whose stock builds allow 32,766 parameters a statement. In a statement built once
-        (`per_batch`) the batch's ids are given when it runs."""
-        kind = ARRAY(String()) if self.dialect == "postgresql" else JSON()
+    def among(
+        self, column: ColumnElement[Any], ids: Sequence[Any], element: TypeEngine[Any] = String()
+    ) -> ColumnElement[bool]:
+        """`column` is one of `ids` (values of type `element`: referral ids unless said),
+        given as one parameter however many they are (a statement may name the batch several
+        times): an array on PostgreSQL, a JSON array on SQLite, whose stock builds allow 32,766
+        parameters a statement. In a statement built once (`per_batch`) the batch's ids are
+        given when it runs."""
+        kind = ARRAY(element) if self.dialect == "postgresql" else JSON()
         value = (
             bindparam("ids", type_=kind)
             if isinstance(ids, _Batch)
@@ -748,7 +747,7 @@ class FactRepository(Repository):
         )
         if self.dialect == "postgresql":
             return column == any_(value)
-        return column.in_(_json_values(value))
+        return column.in_(select(func.json_each(value).table_valued("value").c.value))
 
     def _only(self, column: ColumnElement[str], ids: Ids) -> list[ColumnElement[bool]]:
         return [] if ids is None else [self.among(column, ids)]
@@ -797,14 +796,10 @@ class FactRepository(Repository):
         return [(row[0], row[1]) for row in result]
 
     async def forget(self, sequences: Sequence[int]) -> None:
-        """Take a batch's changes off the queue: up to `facts.BATCH` of them, one JSON array
-        parameter on SQLite (as `among`)."""
-        listed = (
-            list(sequences)
-            if self.dialect == "postgresql"
-            else _json_values(bindparam(None, list(sequences), type_=JSON()))
+        """Take a batch's changes (up to `facts.BATCH`) off the queue."""
+        await self.session.execute(
+            delete(ReportChange).where(self.among(QUEUE.c.sequence, sequences, BigInteger()))
         )
-        await self.session.execute(delete(ReportChange).where(ReportChange.sequence.in_(listed)))
 
     async def clear_queue(self) -> None:
         await self.session.execute(delete(ReportChange))

@@ -136,15 +136,22 @@ _SERVED: dict[str, int] = {}
 MEMORY_TARGET_MB = 250
 
 
+def child_pids(pid: int) -> list[int]:
+    """The processes `pid` started that are running now (from /proc)."""
+    return [
+        int(child)
+        for task in Path(f"/proc/{pid}/task").glob("*/children")
+        for child in task.read_text().split()
+    ]
+
+
 def _workers(pid: int) -> list[int]:
     """The worker processes of a uvicorn supervisor (not multiprocessing's resource tracker)."""
-    found: list[int] = []
-    for task in Path(f"/proc/{pid}/task").glob("*/children"):
-        for child in task.read_text().split():
-            command = Path(f"/proc/{child}/cmdline").read_bytes()
-            if b"resource_tracker" not in command:
-                found.append(int(child))
-    return found
+    return [
+        child
+        for child in child_pids(pid)
+        if b"resource_tracker" not in Path(f"/proc/{child}/cmdline").read_bytes()
+    ]
 
 
 def service_pids(url: str) -> list[int]:

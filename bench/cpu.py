@@ -30,6 +30,7 @@ import asyncpg
 from bench.common import (
     DURATION,
     Load,
+    child_pids,
     drop,
     fhir_headers,
     migrated_postgres,
@@ -58,14 +59,6 @@ def _cpu_seconds(pid: int) -> float:
     return 0.0 if fields is None else (int(fields[11]) + int(fields[12])) / TICKS
 
 
-def _children(pid: int) -> list[int]:
-    return [
-        int(child)
-        for task in Path(f"/proc/{pid}/task").glob("*/children")
-        for child in task.read_text().split()
-    ]
-
-
 def _server_cpu_seconds(postmaster: int) -> float:
     """The CPU of a PostgreSQL server so far: its processes alive now, and the postmaster's own
     and that of the processes it has reaped (a backend or autovacuum worker that ended)."""
@@ -73,7 +66,7 @@ def _server_cpu_seconds(postmaster: int) -> float:
     if fields is None:
         raise RuntimeError("the PostgreSQL server stopped")
     own_and_reaped = sum(int(f) for f in fields[11:15]) / TICKS  # utime stime cutime cstime
-    return own_and_reaped + sum(_cpu_seconds(child) for child in _children(postmaster))
+    return own_and_reaped + sum(_cpu_seconds(child) for child in child_pids(postmaster))
 
 
 def _postmaster(url: str) -> int:

@@ -97,7 +97,7 @@ async def check_body(request: Request) -> None:
     if not body:
         return
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    fhir = is_fhir_path(request.url.path)
+    fhir = is_fhir_path(request.scope["path"])  # request.url would build a URL object
     endpoint = getattr(request.scope.get("route"), "endpoint", None)
     skipped = FREE_TEXT if getattr(endpoint, _KEEPS_FREE_TEXT, False) else frozenset()
     if content_type in _NDJSON:

@@ -138,23 +138,53 @@ async def test_the_worker_refreshes_the_facts_after_a_write(referral_app, referr
     """With the worker on and its poll far away, a committed write wakes it."""
     app = create_app(worker_settings(referral_database))
     async with running(app, "http://referral.test") as client:
-        refresher = app.state.report_facts
         body = service_request(identifier="FRESH-1", nhs_number=fresh_nhs_number())
         created = await client.post("/fhir/ServiceRequest", json=body, headers=WRITE)
         assert created.status_code == 201, created.text
 
-        async def refreshed() -> None:
-            while await count_rows(app, "report_change") or not await count_rows(
-                app, "report_referral"
-            ):
-                await refresher.next_pass()
-
-        # A guard against a worker that never wakes, not a speed assertion.
-        await asyncio.wait_for(refreshed(), timeout=60)
+        await refreshed(app)
         async with unrefreshed_client(app, "http://referral.test") as reader:
             answer = await reader.get("/reports/referrals", headers=UNSUPPRESSED)
         assert answer.json()["totals"][0]["referrals"] == 1
         assert "X-Facts-Refreshed-At" in answer.headers
+
+
+async def refreshed(app: FastAPI) -> None:
+    """Wait for the worker to take every change off the queue and derive facts; the timeout is
+    a guard against a worker that never wakes, not a speed assertion."""
+
+    async def passes() -> None:
+        while await count_rows(app, "report_change") or not await count_rows(
+            app, "report_referral"
+        ):
+            await app.state.report_facts.next_pass()
+
+    await asyncio.wait_for(passes(), timeout=60)
+
+
+async def test_the_worker_refreshes_on_a_connection_of_its_own(
+    referral_app, referral_database, backend
+):
+    """On PostgreSQL the worker's passes run on a connection of their own, never on the
+    service's pool that requests use; on SQLite, one writer at a time, on the service's."""
+    app = create_app(worker_settings(referral_database))
+    async with running(app, "http://referral.test") as client:
+        service = app.state.database.engine
+        worker = app.state.report_facts.database.engine
+        with statements(service) as on_service, statements(worker) as on_worker:
+            body = service_request(identifier="OWN-1", nhs_number=fresh_nhs_number())
+            created = await client.post("/fhir/ServiceRequest", json=body, headers=WRITE)
+            assert created.status_code == 201, created.text
+            await refreshed(app)
+    derived = "INSERT INTO report_referral ("
+    if backend == "sqlite":
+        assert worker is service
+        assert any(derived in s for s in on_service)
+    else:
+        assert worker is not service
+        assert worker.pool.size() == 1
+        assert any(derived in s for s in on_worker)
+        assert not any(derived in s for s in on_service)
 
 
 async def test_the_worker_leaves_the_queue_to_a_newer_release_after_its_migration(

@@ -167,7 +167,9 @@ async def test_the_worker_refreshes_on_a_connection_of_its_own(
 ):
     """On PostgreSQL the worker's passes run on a connection of their own, never on the
     service's pool that requests use; on SQLite, one writer at a time, on the service's."""
-    app = create_app(worker_settings(referral_database))
+    app = create_app(
+        worker_settings(referral_database).model_copy(update={"db_statement_timeout_seconds": 7})
+    )
     async with running(app, "http://referral.test") as client:
         service = app.state.database.engine
         worker = app.state.report_facts.database.engine
@@ -176,6 +178,10 @@ async def test_the_worker_refreshes_on_a_connection_of_its_own(
             created = await client.post("/fhir/ServiceRequest", json=body, headers=WRITE)
             assert created.status_code == 201, created.text
             await refreshed(app)
+        if backend == "postgresql":  # the service's statement timeout holds for the worker too
+            async with worker.connect() as connection:
+                timeout = (await connection.execute(text("SHOW statement_timeout"))).scalar()
+            assert timeout == "7s"
     derived = "INSERT INTO report_referral ("
     if backend == "sqlite":
         assert worker is service
@@ -185,6 +191,7 @@ async def test_the_worker_refreshes_on_a_connection_of_its_own(
         assert worker.pool.size() == 1
         assert any(derived in s for s in on_worker)
         assert not any(derived in s for s in on_service)
+        assert worker.pool.checkedin() == 0  # closed when the service stopped
 
 
 async def test_the_worker_leaves_the_queue_to_a_newer_release_after_its_migration(

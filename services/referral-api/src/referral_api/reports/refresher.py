@@ -152,13 +152,18 @@ def _connection_of_its_own(database: Database, settings: ReferralSettings) -> Da
     for its values at each of its first five runs on a connection (about 10 ms for the largest)
     before it settles on a plan: on one connection that happens five times, on the service's
     pool five times on each of its connections. A pass also never waits for, or holds, a
-    connection the requests need."""
+    connection the requests need.
+
+    Its connection is checked before each use whatever `db_pool_pre_ping` says (one round trip
+    a pass, against about ninety statements): a request that meets a connection a database
+    restart broke resets the service's pool, not this one, so without the check the worker's
+    next pass would fail too."""
     if not settings.report_refresh_worker_enabled or is_sqlite(database.url):
         return None
     return Database(
         database.url,
         pool_size=1,
         max_overflow=0,
-        pre_ping=settings.db_pool_pre_ping,
+        pre_ping=True,
         statement_timeout_seconds=settings.db_statement_timeout_seconds,
     )

@@ -18,6 +18,7 @@ from fhirpy import AsyncFHIRClient
 from fhirpy.base.exceptions import MultipleResourcesFound
 
 from tests.clients import scenario
+from tests.support.builders import fresh_nhs_number
 
 
 @pytest.fixture
@@ -93,6 +94,23 @@ async def test_search(fhir):
     found = await fhir.resources("ServiceRequest").search(**scenario.SEARCH).fetch_all()
 
     assert _identifiers(found) == scenario.SEARCH_MATCHES
+
+
+async def test_search_by_the_person_as_fhirpy_chains_it(fhir):
+    """`subject__identifier` reaches the service as the chain `subject.identifier`: that person's
+    referrals only, not every referral the caller may see."""
+    person, other = fresh_nhs_number(), fresh_nhs_number()
+    await _create_all(
+        fhir, [scenario.referral("CHAIN-1", person), scenario.referral("CHAIN-2", other)]
+    )
+
+    found = await (
+        fhir.resources("ServiceRequest")
+        .search(subject__identifier=f"{scenario.NHS_NUMBER}|{person}")
+        .fetch_all()
+    )
+
+    assert _identifiers(found) == ["CHAIN-1"]
 
 
 async def test_search_follows_next_links_across_pages(fhir):

@@ -29,6 +29,8 @@ async def test_capability_statement_is_valid_and_lists_the_search_parameters(cli
         "subject:identifier",
         "patient:identifier",
         "patient.identifier",
+        "subject.identifier",
+        "subject:Patient.identifier",
         "requester:identifier",
     } <= names
     types = {p.name: p.type for p in resource.searchParam}

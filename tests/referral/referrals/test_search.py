@@ -99,6 +99,9 @@ def found(bundle, ids):
         # The chained and :identifier forms of the person mean the same.
         (f"subject:identifier={NHS_NUMBERS[1]}", ["b", "e"]),
         (f"patient:identifier=https://fhir.nhs.uk/Id/nhs-number|{NHS_NUMBERS[1]}", ["b", "e"]),
+        # The chain on subject, as fhirpy writes subject__identifier, with and without the type.
+        (f"subject.identifier=https://fhir.nhs.uk/Id/nhs-number|{NHS_NUMBERS[1]}", ["b", "e"]),
+        (f"subject:Patient.identifier={NHS_NUMBERS[1]}", ["b", "e"]),
         # requester and performer as references, and requester:identifier.
         ("requester=Organization/Y01234", ["c"]),
         ("requester=https://signpost.nhs.example/fhir/Organization/Y01234", ["c"]),

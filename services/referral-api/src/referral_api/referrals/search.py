@@ -26,19 +26,27 @@ PATIENT_DOCUMENTATION = (
     "(https://rio.example/patient-id|RIO-000123); all the person's referrals, including "
     "those filed under their other identifiers"
 )
-# The chained and :identifier forms of the person: all three mean the same.
-PATIENT_PARAMETERS = ("patient.identifier", "patient:identifier", "subject:identifier")
+# The chained and :identifier forms of the person: all mean the same. Clients write the chain
+# on `subject` too (fhirpy's `subject__identifier` is `subject.identifier`); were one of these
+# ignored as unknown, a search for one person's referrals would answer everyone's.
+PATIENT_PARAMETERS = (
+    "patient.identifier",
+    "patient:identifier",
+    "subject:identifier",
+    "subject.identifier",
+    "subject:Patient.identifier",
+)
 
 
 def patient_parameters(definitions: str) -> list[SearchParameter]:
     """The person's search parameters of a resource whose standard definitions are at
-    `definitions` (`patient.identifier` is ours: it has no standard definition)."""
+    `definitions` (a chain, `patient.identifier` say, has no definition of its own)."""
     return [
         SearchParameter(
             name,
             "token",
             PATIENT_DOCUMENTATION,
-            None if name == "patient.identifier" else f"{definitions}-{name.split(':')[0]}",
+            None if "." in name else f"{definitions}-{name.split(':')[0]}",
             example="https://fhir.nhs.uk/Id/nhs-number|9434765919",
         )
         for name in PATIENT_PARAMETERS

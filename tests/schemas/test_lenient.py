@@ -85,6 +85,40 @@ def test_a_patient_without_demographics_has_a_gap_per_item():
 
 
 @pytest.mark.parametrize(
+    ("postcode", "gap"),
+    [
+        ("E15 1DA", None),
+        ("e151da", None),
+        ("E15 9ZZ", None),  # a full postcode, whether or not the lookup has it
+        ("E15", "only the postcode district was recorded"),
+        ("SW1A", "only the postcode district was recorded"),
+        ("not a postcode", "the postcode is not a full UK postcode"),
+    ],
+)
+def test_a_postcode_that_gives_no_area_is_a_gap_that_does_not_repeat_it(postcode, gap):
+    patient = {
+        "resourceType": "Patient",
+        "identifier": [{"system": systems.NHS_NUMBER, "value": "9434765919"}],
+        "address": [{"use": "work"}, {"postalCode": postcode}, {"postalCode": "E15"}],
+    }
+
+    reading = lenient.read(patient, MessagePatient)
+
+    # Only the postcode read (the first given) is judged.
+    postcode_gaps = [g for g in reading.gaps if "postalCode" in g.element]
+    if gap is None:
+        assert postcode_gaps == []
+    else:
+        [found] = postcode_gaps
+        assert (found.kind, found.element) == (
+            GapKind.NOT_RECORDED,
+            "Patient.address[1].postalCode",
+        )
+        assert gap in found.message
+        assert postcode not in found.message
+
+
+@pytest.mark.parametrize(
     "place",
     [
         ("modifierExtension",),

@@ -46,6 +46,40 @@ async def test_lsoa_is_derived_or_the_reason_it_could_not_be_is_kept(
     assert person["lsoa_vintage"] == ("2021" if lsoa else None)
 
 
+@pytest.mark.parametrize(
+    ("postcode", "warned"),
+    [("e151da", False), ("E15 9ZZ", False), ("E15", True), ("not a postcode", True)],
+)
+async def test_a_postcode_that_gives_no_area_is_answered_with_a_warning(client, postcode, warned):
+    """The person is kept either way; a district alone, or what is not a postcode, is a data
+    gap the sender is told of (a full postcode the lookup lacks is Signpost's gap, not theirs)."""
+    response = await send(
+        client,
+        message(
+            REQUEST,
+            reason_code="new",
+            patient=emis_patient(postcode=postcode),
+            timestamp="2026-10-01T09:05:00Z",
+        ),
+    )
+
+    assert response.status_code == 200, response.text
+    [outcome] = [
+        e["resource"]
+        for e in response.json()["entry"]
+        if e["resource"]["resourceType"] == "OperationOutcome"
+    ]
+    issues = [
+        i
+        for i in outcome["issue"]
+        if i.get("expression") == ["Bundle.entry[2].resource.address[0].postalCode"]
+    ]
+    assert [(i["severity"], i["details"]["coding"][0]["code"]) for i in issues] == (
+        [("warning", "not-recorded")] if warned else []
+    )
+    assert all(postcode not in i["diagnostics"] for i in issues)
+
+
 async def test_names_address_lines_telecoms_and_postcodes_are_not_stored(client, referral_app):
     await person_after(client, referral_app, emis_patient(postcode="E15 1DA"))
 

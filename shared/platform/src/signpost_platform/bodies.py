@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 import orjson
 from fastapi import Request
 
-from signpost_platform.errors import BadRequest, is_fhir_path
+from signpost_platform.errors import BadRequest, is_fhir_path, route_path
 from signpost_schemas.fhir.lenient import CONTROL_CHARACTERS, FREE_TEXT
 
 _BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -97,7 +97,7 @@ async def check_body(request: Request) -> None:
     if not body:
         return
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    fhir = is_fhir_path(request.scope["path"])  # request.url would build a URL object
+    fhir = is_fhir_path(route_path(request.scope))
     endpoint = getattr(request.scope.get("route"), "endpoint", None)
     skipped = FREE_TEXT if getattr(endpoint, _KEEPS_FREE_TEXT, False) else frozenset()
     if content_type in _NDJSON:

@@ -13,7 +13,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Status, StatusCode
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from signpost_platform.errors import unexpected_error
+from signpost_platform.errors import route_path, unexpected_error
 from signpost_platform.logging import accept_correlation_id, correlation_id
 from signpost_platform.metrics import record_request
 from signpost_platform.middleware import HttpMiddleware
@@ -35,6 +35,7 @@ class RequestEnvelopeMiddleware(HttpMiddleware):
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         cid = accept_correlation_id(headers.get("x-correlation-id"), headers.get("x-request-id"))
+        path = route_path(scope)
         started = time.perf_counter()
         status = 500
         answered = False
@@ -52,7 +53,7 @@ class RequestEnvelopeMiddleware(HttpMiddleware):
                         *answer,
                         (b"x-correlation-id", cid.encode("latin-1")),
                         *trace_headers(span, status),
-                        *security_headers(scope["path"], present),
+                        *security_headers(path, present),
                     ]
                 await send(message)
 
@@ -65,7 +66,7 @@ class RequestEnvelopeMiddleware(HttpMiddleware):
                 # carries the correlation id it asks to be quoted, and its log line names it.
                 span.record_exception(error)
                 span.set_status(Status(StatusCode.ERROR))
-                await unexpected_error(scope["path"], error)(scope, receive, send_enveloped)
+                await unexpected_error(path, error)(scope, receive, send_enveloped)
             finally:
                 seconds = time.perf_counter() - started
                 record_request(self.service, scope, status, seconds)

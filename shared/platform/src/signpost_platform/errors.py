@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.routing import Match
+from starlette.types import Scope
 
 from signpost_platform.db import (
     database_unavailable,
@@ -146,7 +147,19 @@ def require_url_id(
 
 
 def is_fhir_path(path: str) -> bool:
+    """Whether `path`, a path within the app (`route_path`), is a FHIR one."""
     return path == "/fhir" or path.startswith("/fhir/")
+
+
+def route_path(scope: Scope) -> str:
+    """The request's path within the app: without the root path the server or a proxy mounts
+    it at (`uvicorn --root-path /signpost`), which ASGI puts in front of `scope["path"]`, as
+    Starlette's routing strips it. FHIR paths and the docs are told apart by this path."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root) and (len(path) == len(root) or path[len(root)] == "/"):
+        return path[len(root) :] or "/"
+    return path
 
 
 def element_path(location: Sequence[int | str], root: str = "") -> str:
@@ -271,7 +284,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(SignpostError)
     async def _signpost_error(request: Request, error: SignpostError) -> Response:
-        return render_error(request.url.path, error)
+        return render_error(route_path(request.scope), error)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, error: RequestValidationError) -> Response:
@@ -283,7 +296,7 @@ def install_error_handlers(app: FastAPI) -> None:
             )
             for e in error.errors()
         ]
-        return render_error(request.url.path, SignpostError(400, issues))
+        return render_error(route_path(request.scope), SignpostError(400, issues))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, error: StarletteHTTPException) -> Response:
@@ -297,7 +310,7 @@ def install_error_handlers(app: FastAPI) -> None:
             headers["Allow"] = ", ".join(allowed)
             detail = f"{request.method} is not allowed here; allowed: {', '.join(allowed)}"
         return render_error(
-            request.url.path,
+            route_path(request.scope),
             SignpostError(error.status_code, [Issue(code, detail or "error")], headers),
         )
 
@@ -308,7 +321,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return Response(status_code=499)
 
     async def _database_error(request: Request, error: Exception) -> Response:
-        path = request.url.path
+        path = route_path(request.scope)
         if statement_timed_out(error):
             logger.warning("statement timeout", extra={"path": path})
             return _database_answer(
@@ -358,7 +371,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> Response:
-        return unexpected_error(request.url.path, error)
+        return unexpected_error(route_path(request.scope), error)
 
 
 def unexpected_error(path: str, error: Exception) -> Response:

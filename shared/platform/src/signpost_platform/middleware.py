@@ -15,6 +15,7 @@ from signpost_platform.errors import (
     SignpostError,
     is_fhir_path,
     render_error,
+    route_path,
 )
 
 
@@ -65,7 +66,7 @@ class BodySizeLimitMiddleware(HttpMiddleware):
         error = PayloadTooLarge(f"the request body is over the {self.max_bytes}-byte limit")
         for key, value in scope["headers"]:
             if key == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                await render_error(scope["path"], error)(scope, receive, send)
+                await render_error(route_path(scope), error)(scope, receive, send)
                 return
         received = 0
         response_started = False
@@ -87,7 +88,7 @@ class BodySizeLimitMiddleware(HttpMiddleware):
             await self.app(scope, limited_receive, on_response_start(send, started))
         except _BodyTooLarge:
             if not response_started:
-                await render_error(scope["path"], error)(scope, receive, send)
+                await render_error(route_path(scope), error)(scope, receive, send)
 
 
 def header(scope: Scope, name: bytes) -> Any:
@@ -201,7 +202,7 @@ class AcceptMiddleware(HttpMiddleware):
     e.g. `application/fhir+xml`; `_format=json` in the query overrides Accept, as FHIR says."""
 
     def applies(self, scope: Scope) -> bool:
-        return is_fhir_path(scope["path"])
+        return is_fhir_path(route_path(scope))
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         accept = header(scope, b"accept")
@@ -218,7 +219,7 @@ class AcceptMiddleware(HttpMiddleware):
                 )
             ],
         )
-        await render_error(scope["path"], error)(scope, receive, send)
+        await render_error(route_path(scope), error)(scope, receive, send)
 
 
 def _accepts_json(accept: str) -> bool:

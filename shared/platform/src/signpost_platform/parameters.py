@@ -21,7 +21,7 @@ from fastapi import Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
-from signpost_platform.errors import BadRequest, is_fhir_path
+from signpost_platform.errors import BadRequest, is_fhir_path, route_path
 
 ValueType = Literal["string", "integer", "number", "boolean"]
 
@@ -128,7 +128,9 @@ def check_parameters(request: Request) -> None:
         return
     for name in request.query_params:
         # FHIR's general parameters apply to every interaction (the middleware serves _format).
-        if name not in allowed and not (is_fhir_path(request.url.path) and name in GENERAL_FHIR):
+        if name not in allowed and not (
+            is_fhir_path(route_path(request.scope)) and name in GENERAL_FHIR
+        ):
             raise BadRequest(
                 f"unknown query parameter {name!r}; supported: {', '.join(sorted(allowed))}",
                 expression=name,

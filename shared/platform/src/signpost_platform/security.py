@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from signpost_platform.auth import bearer_token
-from signpost_platform.errors import Issue, SignpostError, render_error
+from signpost_platform.errors import Issue, SignpostError, render_error, route_path
 from signpost_platform.middleware import HttpMiddleware
 
 _API_HEADERS = [
@@ -61,7 +61,7 @@ class RateLimitMiddleware(HttpMiddleware):
         self.buckets: dict[str, _Bucket] = {}
 
     def applies(self, scope: Scope) -> bool:
-        return self.rate > 0 and scope["path"] not in self.exempt
+        return self.rate > 0 and route_path(scope) not in self.exempt
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         retry_after = self._take(self._client(scope))
@@ -73,7 +73,7 @@ class RateLimitMiddleware(HttpMiddleware):
             [Issue("throttled", f"too many requests: retry after {retry_after} s")],
             {"Retry-After": str(retry_after)},
         )
-        await render_error(scope["path"], error)(scope, receive, send)
+        await render_error(route_path(scope), error)(scope, receive, send)
 
     def _client(self, scope: Scope) -> str:
         for key, value in scope["headers"]:

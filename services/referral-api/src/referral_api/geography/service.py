@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral_api.geography.repository import GeographyRepository
-from signpost_schemas.geography import InvalidPostcode, is_postcode_district, normalise_postcode
+from signpost_schemas.geography import normalise_postcode, postcode_shape
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,12 +25,12 @@ async def derive(session: AsyncSession, postcode: str | None) -> Geography:
     """District and LSOA of `postcode`, with the reason when the LSOA could not be derived."""
     if not postcode or not postcode.strip():
         return Geography(None, None, None, "no-postcode")
-    if is_postcode_district(postcode):
-        return Geography(postcode.strip().upper(), None, None, "district-only")
-    try:
-        normalised = normalise_postcode(postcode)
-    except InvalidPostcode:
-        return Geography(None, None, None, "invalid-postcode")
+    shape = postcode_shape(postcode)
+    if shape == "district-only":
+        return Geography(postcode.strip().upper(), None, None, shape)
+    if shape == "invalid-postcode":
+        return Geography(None, None, None, shape)
+    normalised = normalise_postcode(postcode)
     district = normalised.split(" ")[0]
     found = await GeographyRepository(session).lsoa_of(normalised)
     if found is None:

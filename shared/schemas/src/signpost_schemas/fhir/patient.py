@@ -31,7 +31,7 @@ from signpost_schemas.fhir.datatypes import (
     Reference,
 )
 from signpost_schemas.fhir.gaps import Gap, GapKind, note_gap
-from signpost_schemas.geography import InvalidPostcode, is_postcode_district, normalise_postcode
+from signpost_schemas.geography import postcode_shape
 from signpost_schemas.nhs_number import InvalidNhsNumber, validate_nhs_number
 
 _ODS_CODE = re.compile(r"\s*[A-Za-z0-9]{3,10}\s*")
@@ -177,7 +177,7 @@ class MessagePatient(FhirResource):
                 )
         for index, address in enumerate(self.address or []):
             if address.postalCode:  # the postcode read (`postcode`): the first given
-                if (problem := _postcode_gap(address.postalCode)) is not None:
+                if (problem := _POSTCODE_GAPS.get(postcode_shape(address.postalCode))) is not None:
                     where = f"Patient.address[{index}].postalCode"
                     note_gap(info, Gap(GapKind.NOT_RECORDED, where, problem))
                 break
@@ -257,14 +257,10 @@ class MessagePatient(FhirResource):
         return None
 
 
-def _postcode_gap(postcode: str) -> str | None:
-    """Why a postcode that was sent gives no area, or None for a full postcode. The value is
-    not repeated: the full postcode is personal data, and gaps are kept."""
-    consequence = "so the person's area (LSOA) and its deprivation decile cannot be derived"
-    if is_postcode_district(postcode):
-        return f"only the postcode district was recorded, not the full postcode, {consequence}"
-    try:
-        normalise_postcode(postcode)
-    except InvalidPostcode:
-        return f"the postcode is not a full UK postcode, {consequence}"
-    return None
+# Why a postcode that was sent gives no area (`postcode_shape`). The value is not repeated: the
+# full postcode is personal data, and gaps are kept.
+_AREA = "so the person's area (LSOA) and its deprivation decile cannot be derived"
+_POSTCODE_GAPS = {
+    "district-only": f"only the postcode district was recorded, not the full postcode, {_AREA}",
+    "invalid-postcode": f"the postcode is not a full UK postcode, {_AREA}",
+}

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import Literal
 
 # The outward code (area + district) and inward code (sector + unit) of a full UK postcode.
 _FULL_POSTCODE = re.compile(
@@ -36,6 +37,23 @@ def normalise_postcode(value: str) -> str:
 def is_postcode_district(value: str) -> bool:
     """True for an outward code on its own (E15, SW1A)."""
     return bool(_DISTRICT.match(value.strip().upper()))
+
+
+# What a postcode as sent is: a full postcode, a district alone (a partial postcode), or neither.
+PostcodeShape = Literal["full", "district-only", "invalid-postcode"]
+
+
+def postcode_shape(value: str) -> PostcodeShape:
+    """Whether `value` (not blank) is a full postcode, an outward code alone, or neither: what
+    decides whether an area can be derived from it, for the person kept and the sender's
+    warning alike."""
+    if is_postcode_district(value):
+        return "district-only"
+    try:
+        normalise_postcode(value)
+    except InvalidPostcode:
+        return "invalid-postcode"
+    return "full"
 
 
 def postcode_district(postcode: str) -> str:

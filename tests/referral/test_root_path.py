@@ -1,7 +1,8 @@
 """Behind a root path (`uvicorn --root-path /signpost`, behind a proxy that serves the service
-under that prefix and strips it) the server puts the prefix in front of every request's path. FHIR paths must still be
-told apart from the rest by the path within the app: their errors are OperationOutcomes, their
-content negotiation FHIR's, and only the docs pages get the docs' security policy."""
+under that prefix and strips it) the server puts the prefix in front of every request's path.
+FHIR paths must still be told apart from the rest by the path within the app: their errors are
+OperationOutcomes, their content negotiation FHIR's, and only the docs pages get the docs'
+security policy."""
 
 import httpx
 

@@ -46,6 +46,7 @@ from tests.support.messages import contact, emis_patient, emis_service_request, 
 from tests.support.reports import synthetic_nhs_numbers
 
 from bench.common import drop, migrated_postgres, token
+from bench.instructions import Counter, rerun_under_callgrind, under_callgrind
 from referral_api.config import ReferralSettings
 from referral_api.main import create_app
 from signpost_schemas import systems
@@ -189,6 +190,7 @@ class Measured:
     wall_ms: list[float] = field(default_factory=list)
     round_trips: list[float] = field(default_factory=list)
     statements: list[tuple[str, str]] = field(default_factory=list)
+    instructions: list[float] = field(default_factory=list)  # per operation, under callgrind
 
 
 @dataclass(frozen=True)
@@ -278,17 +280,23 @@ async def measure(
     n: int,
     into: Measured,
     profiler: cProfile.Profile | None = None,
+    counter: Counter | None = None,
 ) -> None:
     """Send `operation(i)` for i in range(n), one at a time, every request made before the
-    clock starts (and before `profiler`, if any, is enabled); add the per-operation figures."""
+    clock starts (and before `profiler`, if any, is enabled, or `counter` zeroed); add the
+    per-operation figures."""
     requests = [operation(index) for index in range(n)]
     trips.count = 0
     if profiler is not None:
         profiler.enable()
+    if counter is not None:
+        counter.zero()
     cpu, user, wall = time.process_time(), os.times().user, time.perf_counter()
     for request in requests:
         trips.statements = []
         await client.send(request)
+    if counter is not None:
+        into.instructions.append(counter.read("measured") / n)
     if profiler is not None:
         profiler.disable()
     into.cpu_ms.append((time.process_time() - cpu) * 1000 / n)
@@ -335,6 +343,7 @@ async def run(
 async def _drive(
     client: AsgiClient, n: int, rounds: int, profile: str | None, only: list[str] | None
 ) -> dict[str, Measured]:
+    counter = Counter() if under_callgrind() else None
     created: list[str] = []
     for index in range(SEARCH_SEED):
         reason = SEARCHED_REASON if index < SEARCH_MATCHES else None
@@ -389,6 +398,8 @@ async def _drive(
         "update message": update_message,
     }
     results = {name: Measured() for name in operations if not only or name in only}
+    if counter is not None:
+        counter.start()  # the seeding ran uninstrumented; the warm-up fills callgrind's caches
     with counting_round_trips() as trips:
         for operation in operations.values():  # warm-up: caches and prepared statements
             await measure(client, trips, operation, min(n, 50), Measured())
@@ -401,11 +412,35 @@ async def _drive(
             return {profile: profiled}
         for _ in range(rounds):
             for name in results:
-                await measure(client, trips, operations[name], n, results[name])
+                await measure(client, trips, operations[name], n, results[name], counter=counter)
     return results
 
 
 def report(results: dict[str, Measured], n: int, rounds: int, statements: bool) -> None:
+    if under_callgrind():
+        _report_instructions(results, n, rounds)
+    else:
+        _report_times(results, n, rounds)
+    if statements:
+        for name, figures in results.items():
+            print(f"\n{name}: the {len(figures.statements)} round trips of the last request")
+            for kind, query in figures.statements:
+                print(f"  {kind}{_short(query)}")
+
+
+def _report_instructions(results: dict[str, Measured], n: int, rounds: int) -> None:
+    print(
+        f"referral-api in-process on PostgreSQL under callgrind: {n} of each operation, one at "
+        f"a time, {rounds} rounds; thousands of instructions per operation in each round (this "
+        "process only: the app, asyncpg and the few calls that hand it a request)"
+    )
+    print(f"{'operation':<16} {'instructions (k)':>24} {'round trips':>12}")
+    for name, figures in results.items():
+        counts = " ".join(f"{count / 1000:8.1f}" for count in figures.instructions)
+        print(f"{name:<16} {counts:>24} {statistics.median(figures.round_trips):12.1f}")
+
+
+def _report_times(results: dict[str, Measured], n: int, rounds: int) -> None:
     print(
         f"referral-api in-process on PostgreSQL: {n} of each operation, one at a time, "
         f"{rounds} rounds; medians of the rounds (min-max of CPU ms)"
@@ -424,17 +459,14 @@ def report(results: dict[str, Measured], n: int, rounds: int, statements: bool) 
             f"{statistics.median(figures.wall_ms):8.2f} "
             f"{statistics.median(figures.round_trips):12.1f}  {verdict}"
         )
-    if statements:
-        for name, figures in results.items():
-            print(f"\n{name}: the {len(figures.statements)} round trips of the last request")
-            for kind, query in figures.statements:
-                print(f"  {kind}{_short(query)}")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("-n", type=int, default=200, help="operations of each kind per round")
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "-n", type=int, help="operations of each kind per round (200; 50 counting instructions)"
+    )
+    parser.add_argument("--rounds", type=int, help="rounds (5; 2 counting instructions)")
     parser.add_argument(
         "--no-statements", action="store_true", help="do not list the statements of each operation"
     )
@@ -450,7 +482,18 @@ def main(argv: list[str] | None = None) -> int:
         help="measure only this operation (may be given again; a sampling profiler then sees "
         "only it)",
     )
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="count instructions under valgrind's callgrind instead of timing (bench/"
+        "instructions.py): the same code gives the same count however busy the machine is",
+    )
     args, _ = parser.parse_known_args(argv)
+    if args.instructions and not under_callgrind():
+        return rerun_under_callgrind()
+    counting = under_callgrind()
+    args.n = args.n or (50 if counting else 200)
+    args.rounds = args.rounds or (2 if counting else 5)
     database = migrated_postgres("referral")
     try:
         # uvloop, as the services run in production (uvicorn --loop uvloop).

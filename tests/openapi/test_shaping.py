@@ -13,6 +13,7 @@ from signpost_platform.openapi_docs import (
     register_examples,
 )
 from signpost_platform.openapi_links import OperationLink, register_links
+from signpost_platform.routing import CheckedRoute
 
 
 def _app(router: APIRouter) -> FastAPI:
@@ -23,7 +24,7 @@ def _app(router: APIRouter) -> FastAPI:
 
 
 def test_an_operation_without_an_explicit_id_refuses_to_build_the_document() -> None:
-    router = APIRouter(tags=["things"])
+    router = APIRouter(route_class=CheckedRoute, tags=["things"])
 
     @router.get("/things")
     async def list_things() -> list[str]:
@@ -34,7 +35,7 @@ def test_an_operation_without_an_explicit_id_refuses_to_build_the_document() -> 
 
 
 def test_an_operation_without_a_tag_refuses_to_build_the_document() -> None:
-    router = APIRouter()
+    router = APIRouter(route_class=CheckedRoute)
 
     @router.get("/things", operation_id="listThings")
     async def list_things() -> list[str]:
@@ -45,7 +46,7 @@ def test_an_operation_without_a_tag_refuses_to_build_the_document() -> None:
 
 
 def test_examples_for_an_unknown_operation_id_refuse_to_build_the_document() -> None:
-    router = APIRouter(tags=["things"])
+    router = APIRouter(route_class=CheckedRoute, tags=["things"])
 
     @router.get("/things", operation_id="listThings")
     async def list_things() -> list[str]:
@@ -58,7 +59,7 @@ def test_examples_for_an_unknown_operation_id_refuse_to_build_the_document() -> 
 
 
 def test_registered_examples_document_the_body_and_the_answer() -> None:
-    router = APIRouter(tags=["things"])
+    router = APIRouter(route_class=CheckedRoute, tags=["things"])
 
     @router.post("/fhir/Thing", operation_id="createThing", status_code=201)
     async def create_thing() -> dict[str, Any]:
@@ -88,7 +89,7 @@ def test_registered_examples_document_the_body_and_the_answer() -> None:
 
 
 def _linked_app(links: dict[str, list[OperationLink]]) -> FastAPI:
-    router = APIRouter(tags=["things"])
+    router = APIRouter(route_class=CheckedRoute, tags=["things"])
 
     @router.post("/things", operation_id="createThing", status_code=201)
     async def create_thing() -> dict[str, Any]:

@@ -7,6 +7,7 @@ from fastapi import APIRouter, FastAPI, Request
 
 from referral_api.config import ReferralSettings
 from referral_api.main import create_app
+from signpost_platform.routing import CheckedRoute
 from signpost_platform.tracing import traced_client
 from tests.support.clients import bearer, running
 
@@ -105,7 +106,7 @@ async def test_outbound_calls_carry_the_current_trace(client):
         seen["traceparent"] = request.headers.get("traceparent")
         return {}
 
-    upstream_router = APIRouter()
+    upstream_router = APIRouter(route_class=CheckedRoute)
 
     @upstream_router.get("/fhir/call-downstream")
     async def call_downstream():
@@ -129,7 +130,7 @@ async def test_an_unexpected_error_answers_500_with_the_correlation_id_it_asks_t
 
     from signpost_platform.logging import JsonFormatter
 
-    broken = APIRouter()
+    broken = APIRouter(route_class=CheckedRoute)
 
     @broken.get("/fhir/broken")
     async def fail():

@@ -12,6 +12,7 @@ from sqlalchemy import text
 from signpost_platform.app import create_app
 from signpost_platform.db import SessionDep
 from signpost_platform.parameters import MAX_OCCURRENCES, MAX_VALUES
+from signpost_platform.routing import CheckedRoute
 from signpost_platform.settings import ServiceSettings
 from tests.support.clients import bearer, running
 
@@ -83,7 +84,7 @@ async def test_screening_searches_refuse_a_repeated_parameter(screening):
 async def test_a_statement_past_the_timeout_answers_503_with_retry_after(
     security_referral_database, backend
 ):
-    router = APIRouter()
+    router = APIRouter(route_class=CheckedRoute)
 
     @router.get("/slow", operation_id="slow", tags=["test"])
     async def slow(session: SessionDep) -> dict[str, str]:

@@ -4,13 +4,13 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 from starlette.middleware.gzip import GZipMiddleware
 
 from signpost_platform import health, smart
 from signpost_platform.audit import AuditReach, AuditTrail
 from signpost_platform.auth import Authenticator
-from signpost_platform.bodies import check_body
 from signpost_platform.collector import serving_collector
 from signpost_platform.db import Database
 from signpost_platform.envelope import RequestEnvelopeMiddleware
@@ -30,7 +30,7 @@ from signpost_platform.openapi_docs import (
     register_examples,
 )
 from signpost_platform.openapi_links import Links, register_links
-from signpost_platform.parameters import check_parameters
+from signpost_platform.routing import CheckedRoute
 from signpost_platform.security import RateLimitMiddleware
 from signpost_platform.settings import ServiceSettings
 from signpost_platform.tracing import configure_tracing
@@ -72,11 +72,11 @@ def create_app(
     `...:all-organisations` scopes that widen a caller's reach): with those, the SMART
     configuration lists every scope the service understands. `examples` and `links` (keyed by
     operationId) are written into the OpenAPI document; `configure` does what else the service
-    needs once its routes are in. A service with an `audit` trail serves it (`GET /audit`, before
+    needs once its routes are in. A service with an `audit` trail serves it (`GET /audit`, after
     its own routes) and understands the scope that reads every organisation's events.
     """
     if audit is not None:
-        routers = [audit.router(), *routers]
+        routers = [*routers, audit.router()]
         wider_scopes = [*wider_scopes, AuditReach.all_organisations_scope]
     configure_logging(service_name, settings.log_level)
     configure_tracing(service_name)
@@ -115,9 +115,6 @@ def create_app(
         # The OpenAPI document is published everywhere; the pages that run it only where enabled.
         docs_url="/docs" if settings.docs_pages else None,
         redoc_url="/redoc" if settings.docs_pages else None,
-        # No NUL in parameters or bodies, no repeated JSON keys, no flood of query values;
-        # routes taking FastAPI query arguments refuse any other parameter.
-        dependencies=[Depends(_check_request)],
         openapi_tags=[
             *(openapi_tags or []),
             {"name": "authorisation", "description": "How to obtain a token (SMART configuration)"},
@@ -148,10 +145,11 @@ def create_app(
     )
     app.add_middleware(HeadMiddleware)
     app.add_middleware(RequestEnvelopeMiddleware, service=service_name)
-    app.include_router(health.router)
-    app.include_router(smart.router)
-    app.include_router(metrics_router)
-    for router in routers:
+    # The service's own routes first: a request is matched against the routes in order, and each
+    # router passed costs its matching (the probes, SMART configuration and metrics are rarely
+    # asked for, so they come last).
+    for router in (*routers, health.router, smart.router, metrics_router):
+        _require_checked(router)
         app.include_router(router)
     register_examples(app, examples or {})
     register_links(app, links or {})
@@ -159,13 +157,6 @@ def create_app(
         configure(app)
     install_openapi_shaping(app)
     return app
-
-
-async def _check_request(request: Request) -> None:
-    """What every request gets before any route reads it (`check_parameters`, `check_body`), as
-    one dependency: each dependency FastAPI solves costs every request of every route."""
-    check_parameters(request)
-    await check_body(request)
 
 
 @asynccontextmanager
@@ -176,6 +167,17 @@ async def _enter_all(app: FastAPI, lifecycles: Sequence[Lifecycle]) -> AsyncIter
     first, *rest = lifecycles
     async with first(app), _enter_all(app, rest):
         yield
+
+
+def _require_checked(router: APIRouter) -> None:
+    """Refuse a router with a route that skips the request checks (no NUL in parameters or bodies,
+    no repeated JSON keys, no flood of query values, no undeclared query parameter)."""
+    for route in router.routes:
+        if isinstance(route, APIRoute) and not isinstance(route, CheckedRoute):
+            raise TypeError(
+                f"{route.path}: make its router with APIRouter(route_class=CheckedRoute) "
+                "(signpost_platform.routing), so that its requests are checked"
+            )
 
 
 __all__ = ["create_app"]

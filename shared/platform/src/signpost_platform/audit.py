@@ -54,6 +54,7 @@ from signpost_platform.db import (
 )
 from signpost_platform.errors import BadRequest
 from signpost_platform.logging import correlation_id
+from signpost_platform.routing import CheckedRoute
 from signpost_schemas.dates import as_utc
 
 ACTIONS = ("create", "read", "update", "search", "delete", "process")
@@ -236,7 +237,7 @@ class AuditTrail:
 
     def router(self) -> APIRouter:
         """`GET /audit`: events newest first, filtered by record, actor, action and time."""
-        router = APIRouter(tags=["audit"])
+        router = APIRouter(route_class=CheckedRoute, tags=["audit"])
         table = self.table
 
         @router.get(

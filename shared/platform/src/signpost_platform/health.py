@@ -7,10 +7,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from signpost_platform.migrations import current_revisions
+from signpost_platform.routing import CheckedRoute
 
 logger = logging.getLogger("signpost.health")
 
-router = APIRouter(tags=["health"])
+router = APIRouter(route_class=CheckedRoute, tags=["health"])
 # What a deployer does about a schema behind this release (docs/deploy.md).
 MIGRATE_ACTION = (
     "run this release's migrations: make migrate, or the image's migrate command "

@@ -21,6 +21,8 @@ from prometheus_client import REGISTRY as DEFAULT_REGISTRY
 from starlette.responses import Response
 from starlette.types import Scope
 
+from signpost_platform.routing import CheckedRoute
+
 REQUESTS = Counter(
     "signpost_http_requests_total",
     "HTTP requests answered",
@@ -58,7 +60,7 @@ INGEST_LAG = Histogram(
     buckets=(1, 5, 30, 60, 300, 900, 3600, 6 * 3600, 24 * 3600, 7 * 24 * 3600),
 )
 
-router = APIRouter(tags=["health"])
+router = APIRouter(route_class=CheckedRoute, tags=["health"])
 
 
 @router.get(

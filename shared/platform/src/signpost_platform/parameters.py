@@ -113,8 +113,8 @@ def check_parameters(request: Request) -> None:
     does not declare.
 
     Routes that read the query string themselves (no query arguments) refuse unknown parameters
-    as they read them; this gives the others the same behaviour. Called by the app's one
-    request check (`signpost_platform.app`), not as a dependency of its own.
+    as they read them; this gives the others the same behaviour. Called by every route's handler
+    before FastAPI reads the request (`signpost_platform.routing.CheckedRoute`).
     """
     for name, value in (*request.query_params.multi_items(), *request.path_params.items()):
         if "\x00" in name or "\x00" in str(value):

@@ -25,6 +25,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from signpost_platform.openapi_docs import operation_scopes
+from signpost_platform.routing import CheckedRoute
 from signpost_platform.settings import ServiceSettings
 from signpost_schemas.fhir.capability_statement import RestSecurity
 from signpost_schemas.fhir.datatypes import CodeableConcept, Coding, Extension
@@ -135,7 +136,7 @@ def service_scopes(app: FastAPI) -> list[str]:
     return scopes
 
 
-router = APIRouter(tags=["authorisation"])
+router = APIRouter(route_class=CheckedRoute, tags=["authorisation"])
 
 SUMMARY = "How to obtain a token: the token endpoint, grant, scopes (SMART configuration)"
 DESCRIPTION = (

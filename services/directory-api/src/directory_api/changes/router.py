@@ -14,9 +14,10 @@ from directory_api.oruk.params import QueryReader
 from signpost_platform.db import ReadSessionDep
 from signpost_platform.errors import BadRequest
 from signpost_platform.parameters import declare
+from signpost_platform.routing import CheckedRoute
 from signpost_platform.urls import base_url
 
-router = APIRouter(tags=["change feed"])
+router = APIRouter(route_class=CheckedRoute, tags=["change feed"])
 
 
 @router.get(

@@ -39,12 +39,13 @@ from signpost_platform.fhir.search import (
     search_request,
     searchset,
 )
+from signpost_platform.routing import CheckedRoute
 from signpost_platform.urls import base_url
 from signpost_schemas.fhir.base import FhirResource
 from signpost_schemas.fhir.bundle import searchset_of
 from signpost_schemas.fhir.directory import HealthcareService, Location, Organization
 
-router = APIRouter(prefix="/fhir", tags=["FHIR"])
+router = APIRouter(route_class=CheckedRoute, prefix="/fhir", tags=["FHIR"])
 
 
 def _one(model: type[FhirResource]) -> dict[int | str, dict[str, Any]]:

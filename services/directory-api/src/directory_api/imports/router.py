@@ -12,9 +12,10 @@ from directory_api.oruk.params import QueryReader, as_uuid
 from signpost_platform.db import ReadSessionDep
 from signpost_platform.errors import UnsupportedMediaType
 from signpost_platform.parameters import declare
+from signpost_platform.routing import CheckedRoute
 from signpost_platform.urls import base_url
 
-router = APIRouter(tags=["imports"])
+router = APIRouter(route_class=CheckedRoute, tags=["imports"])
 _TYPES = ("application/json", "application/x-ndjson", "application/ndjson")
 
 

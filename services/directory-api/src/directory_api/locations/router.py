@@ -16,8 +16,9 @@ from directory_api.locations.schemas import LocationIn
 from directory_api.oruk.params import as_uuid
 from directory_api.record_routes import RecordRoutes, document_with_version
 from signpost_platform.db import SessionDep
+from signpost_platform.routing import CheckedRoute
 
-curation = APIRouter(tags=["curation"])
+curation = APIRouter(route_class=CheckedRoute, tags=["curation"])
 
 
 @curation.get(

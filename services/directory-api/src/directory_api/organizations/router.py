@@ -14,9 +14,10 @@ from directory_api.oruk.params import QueryReader, as_uuid
 from directory_api.record_routes import RecordRoutes, document_with_version
 from signpost_platform.db import ReadSessionDep
 from signpost_platform.parameters import declare
+from signpost_platform.routing import CheckedRoute
 
-router = APIRouter(tags=["Open Referral UK"])
-curation = APIRouter(tags=["curation"])
+router = APIRouter(route_class=CheckedRoute, tags=["Open Referral UK"])
+curation = APIRouter(route_class=CheckedRoute, tags=["curation"])
 
 
 @router.get(

@@ -2,9 +2,10 @@
 
 from fastapi import APIRouter, Request
 
+from signpost_platform.routing import CheckedRoute
 from signpost_platform.urls import base_url
 
-router = APIRouter(tags=["Open Referral UK"])
+router = APIRouter(route_class=CheckedRoute, tags=["Open Referral UK"])
 
 ORUK_VERSION = "HSDS-UK-3.0"
 

@@ -11,8 +11,9 @@ from directory_api.reports import service
 from directory_api.reports.search import MONTHS
 from signpost_platform.db import ReadSessionDep
 from signpost_platform.parameters import declare
+from signpost_platform.routing import CheckedRoute
 
-router = APIRouter(tags=["reports"])
+router = APIRouter(route_class=CheckedRoute, tags=["reports"])
 
 
 @router.get(

@@ -28,9 +28,10 @@ from directory_api.services.search import (
 )
 from signpost_platform.db import ReadSessionDep, SessionDep
 from signpost_platform.parameters import QueryParameter, declare
+from signpost_platform.routing import CheckedRoute
 
-router = APIRouter(tags=["Open Referral UK"])
-curation = APIRouter(tags=["curation"])
+router = APIRouter(route_class=CheckedRoute, tags=["Open Referral UK"])
+curation = APIRouter(route_class=CheckedRoute, tags=["curation"])
 SERVICES = RecordRoutes(
     "/services", "service_id", ServiceIn, service.save_service, document_with_version
 )

@@ -15,9 +15,10 @@ from directory_api.taxonomy.schemas import TaxonomyIn, TaxonomyTermIn
 from directory_api.taxonomy.search import TAXONOMY_PARAMETERS, TERM_PARAMETERS
 from signpost_platform.db import ReadSessionDep
 from signpost_platform.parameters import declare
+from signpost_platform.routing import CheckedRoute
 
-router = APIRouter(tags=["Open Referral UK"])
-curation = APIRouter(tags=["curation"])
+router = APIRouter(route_class=CheckedRoute, tags=["Open Referral UK"])
+curation = APIRouter(route_class=CheckedRoute, tags=["curation"])
 
 # A taxonomy answers with its ORUK document, and no ETag: taxonomies have no versions.
 TAXONOMIES = RecordRoutes(

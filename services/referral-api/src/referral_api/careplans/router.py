@@ -16,12 +16,13 @@ from signpost_platform.fhir.parsing import read_resource, require_json
 from signpost_platform.fhir.responses import FHIR_JSON
 from signpost_platform.fhir.search import declare_search, search_description, search_request
 from signpost_platform.openapi_docs import body_of
+from signpost_platform.routing import CheckedRoute
 from signpost_schemas.fhir.bundle import searchset_of
 from signpost_schemas.fhir.care_plan import CarePlan
 from signpost_schemas.fhir.gaps import Gap, operation_outcome
 from signpost_schemas.fhir.operation_outcome import OperationOutcome
 
-router = APIRouter(prefix="/fhir/CarePlan", tags=["CarePlan"])
+router = APIRouter(route_class=CheckedRoute, prefix="/fhir/CarePlan", tags=["CarePlan"])
 
 RESOURCE = "CarePlan"
 

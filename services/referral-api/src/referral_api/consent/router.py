@@ -17,11 +17,12 @@ from signpost_platform.fhir.parsing import parse_resource, require_json
 from signpost_platform.fhir.responses import FHIR_JSON, FhirResponse, version_headers
 from signpost_platform.fhir.search import declare_search, search_request
 from signpost_platform.openapi_docs import body_of
+from signpost_platform.routing import CheckedRoute
 from signpost_platform.urls import base_url
 from signpost_schemas.fhir.bundle import searchset_of
 from signpost_schemas.fhir.consent import InformationSharingConsent
 
-router = APIRouter(prefix="/fhir/Consent", tags=["Consent"])
+router = APIRouter(route_class=CheckedRoute, prefix="/fhir/Consent", tags=["Consent"])
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "Malformed JSON or wrong resourceType"},
     403: {"description": "The scope is missing, or the organisation is not the caller's"},

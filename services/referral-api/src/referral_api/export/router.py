@@ -18,10 +18,11 @@ from signpost_platform.errors import BadRequest
 from signpost_platform.fhir.responses import FhirResponse
 from signpost_platform.fhir.search import strict_handling
 from signpost_platform.parameters import declare
+from signpost_platform.routing import CheckedRoute
 from signpost_platform.urls import base_url
 from signpost_schemas.fhir.operation_outcome import OperationOutcome
 
-router = APIRouter(prefix="/fhir", tags=["$export"])
+router = APIRouter(route_class=CheckedRoute, prefix="/fhir", tags=["$export"])
 
 
 ExportCaller = Annotated[Caller, require_scope(service.EXPORT_SCOPE)]

@@ -16,8 +16,9 @@ from referral_api.gp_messages.search import Limit, Offset, Requesters, States
 from referral_api.referrals.access import Reach
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import ReadSessionDep, SessionDep
+from signpost_platform.routing import CheckedRoute
 
-router = APIRouter(prefix="/gp-messages", tags=["messages to referrers"])
+router = APIRouter(route_class=CheckedRoute, prefix="/gp-messages", tags=["messages to referrers"])
 
 ReadCaller = Annotated[Caller, require_scope("referral:read")]
 WriteCaller = Annotated[Caller, require_scope("referral:write")]

@@ -10,6 +10,7 @@ from referral_api.referrals.access import Reach
 from signpost_platform.db import ReadSessionDep
 from signpost_platform.errors import NotFound
 from signpost_platform.fhir.search import declare_search, search_request
+from signpost_platform.routing import CheckedRoute
 from signpost_schemas.fhir.base import FhirResource
 from signpost_schemas.fhir.bundle import searchset_of
 from signpost_schemas.fhir.encounter import Contact
@@ -17,7 +18,7 @@ from signpost_schemas.fhir.observation import WellbeingAssessment
 from signpost_schemas.fhir.procedure import SharedDecision
 from signpost_schemas.fhir.task import ReferralTask
 
-router = APIRouter(prefix="/fhir", tags=["lifecycle"])
+router = APIRouter(route_class=CheckedRoute, prefix="/fhir", tags=["lifecycle"])
 
 
 def _add_routes(resource_type: str, what: str, model: type[FhirResource]) -> None:

@@ -12,10 +12,11 @@ from signpost_platform.db import read_session, write_session
 from signpost_platform.fhir.parsing import require_json
 from signpost_platform.fhir.responses import FhirResponse
 from signpost_platform.openapi_docs import body_of
+from signpost_platform.routing import CheckedRoute
 from signpost_platform.urls import base_url
 from signpost_schemas.fhir.message import MessageBundle, ResponseMessage
 
-router = APIRouter(prefix="/fhir", tags=["$process-message"])
+router = APIRouter(route_class=CheckedRoute, prefix="/fhir", tags=["$process-message"])
 
 
 _outcome = outcome_answers(examples.OPERATION_OUTCOME)

@@ -18,8 +18,9 @@ from referral_api.reports import service
 from referral_api.reports.dimensions import Dimension, catalogue
 from signpost_platform.pages import layout
 from signpost_platform.pages import routes as shared
+from signpost_platform.routing import CheckedRoute
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=CheckedRoute, include_in_schema=False)
 # A development sign-in reads reports with disclosure control, as an ICB analyst would.
 DEVELOPMENT_SCOPES = ("reports:read",)
 shared_routes = shared.router(

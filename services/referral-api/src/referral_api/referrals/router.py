@@ -27,12 +27,13 @@ from signpost_platform.fhir.preconditions import create_condition
 from signpost_platform.fhir.responses import FHIR_JSON, FhirResponse, version_headers
 from signpost_platform.fhir.search import declare_search, search_request, searchset
 from signpost_platform.openapi_docs import body_of
+from signpost_platform.routing import CheckedRoute
 from signpost_platform.urls import base_url
 from signpost_schemas.fhir.bundle import searchset_of
 from signpost_schemas.fhir.gaps import operation_outcome
 from signpost_schemas.fhir.service_request import ServiceRequest
 
-router = APIRouter(prefix="/fhir/ServiceRequest", tags=["ServiceRequest"])
+router = APIRouter(route_class=CheckedRoute, prefix="/fhir/ServiceRequest", tags=["ServiceRequest"])
 
 RESOURCE = "ServiceRequest"
 EXAMPLE_ID = "2f1c6a0e-4b7d-4c1e-9f3a-0d5b8e7c6a21"

@@ -19,10 +19,11 @@ from referral_api.reports import charts, rendering, service
 from referral_api.reports.query import MEDIA_TYPES, parse_query
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import snapshot_session
+from signpost_platform.routing import CheckedRoute
 from signpost_schemas.disclosure import UNSUPPRESSED_SCOPE, load_table
 
 logger = logging.getLogger("signpost.reports")
-router = APIRouter(prefix="/reports", tags=["reports"])
+router = APIRouter(route_class=CheckedRoute, prefix="/reports", tags=["reports"])
 ReportsCaller = Annotated[Caller, require_scope("reports:read")]
 
 

@@ -16,11 +16,12 @@ from signpost_platform.db import SessionDep
 from signpost_platform.fhir.parsing import read_resource, require_json
 from signpost_platform.fhir.responses import version_headers, written
 from signpost_platform.openapi_docs import body_of
+from signpost_platform.routing import CheckedRoute
 from signpost_platform.urls import base_url
 from signpost_schemas.fhir.gaps import operation_outcome
 from signpost_schemas.fhir.service_use import ServiceUseObservation
 
-router = APIRouter(prefix="/fhir/Observation", tags=["Observation"])
+router = APIRouter(route_class=CheckedRoute, prefix="/fhir/Observation", tags=["Observation"])
 
 
 _outcome = outcome_answers(examples.OPERATION_OUTCOME)

@@ -14,8 +14,11 @@ from screening_api.handoff import service
 from screening_api.handoff.search import Limit, Offset, States
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import SessionDep
+from signpost_platform.routing import CheckedRoute
 
-router = APIRouter(prefix="/referral-handoffs", tags=["referral hand-off"])
+router = APIRouter(
+    route_class=CheckedRoute, prefix="/referral-handoffs", tags=["referral hand-off"]
+)
 
 ReadCaller = Annotated[Caller, require_scope("screening:read")]
 RESOURCE = "ReferralHandoff"  # keyed by the response it belongs to

@@ -11,10 +11,11 @@ from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import SessionDep
 from signpost_platform.fhir.parsing import parse_resource, require_json
 from signpost_platform.fhir.responses import FhirResponse, version_headers
+from signpost_platform.routing import CheckedRoute
 from signpost_platform.urls import base_url
 from signpost_schemas.fhir.screening_invitation import InvitationTask
 
-router = APIRouter(prefix="/fhir/Task", tags=["Task"])
+router = APIRouter(route_class=CheckedRoute, prefix="/fhir/Task", tags=["Task"])
 
 WriteCaller = Annotated[Caller, require_scope("screening:write")]
 

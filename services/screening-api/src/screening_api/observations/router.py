@@ -18,11 +18,12 @@ from signpost_platform.fhir.search import (
     search_request,
     searchset,
 )
+from signpost_platform.routing import CheckedRoute
 from signpost_platform.urls import base_url
 from signpost_schemas.fhir.bundle import searchset_of
 from signpost_schemas.fhir.screening_observation import ScreeningObservation
 
-router = APIRouter(prefix="/fhir/Observation", tags=["Observation"])
+router = APIRouter(route_class=CheckedRoute, prefix="/fhir/Observation", tags=["Observation"])
 
 ReadCaller = Annotated[Caller, require_scope("screening:read")]
 

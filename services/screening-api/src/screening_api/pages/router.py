@@ -16,8 +16,9 @@ from starlette.responses import HTMLResponse
 from screening_api.questionnaires.catalogue import QuestionnaireCatalogue
 from signpost_platform.pages import layout
 from signpost_platform.pages import routes as shared
+from signpost_platform.routing import CheckedRoute
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=CheckedRoute, include_in_schema=False)
 # A development sign-in acts for the synthetic clinic, whose screens `make run` routes to the
 # synthetic social-prescribing team (F84001).
 DEVELOPMENT_SCOPES = ("screening:read", "screening:write")

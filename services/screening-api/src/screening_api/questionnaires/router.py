@@ -14,11 +14,12 @@ from signpost_platform.fhir.search import (
     search_request,
     searchset,
 )
+from signpost_platform.routing import CheckedRoute
 from signpost_platform.urls import base_url
 from signpost_schemas.fhir.bundle import searchset_of
 from signpost_schemas.questionnaire.model import Questionnaire
 
-router = APIRouter(prefix="/fhir/Questionnaire", tags=["Questionnaire"])
+router = APIRouter(route_class=CheckedRoute, prefix="/fhir/Questionnaire", tags=["Questionnaire"])
 
 
 def catalogue(request: Request) -> QuestionnaireCatalogue:

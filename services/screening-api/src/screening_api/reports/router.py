@@ -23,9 +23,10 @@ from signpost_platform.auth import Caller, require_scope
 from signpost_platform.csv_output import CsvWriter
 from signpost_platform.db import SessionDep
 from signpost_platform.errors import BadRequest, Forbidden
+from signpost_platform.routing import CheckedRoute
 from signpost_schemas.disclosure import RecordKeys, load_table
 
-router = APIRouter(prefix="/reports", tags=["reports"])
+router = APIRouter(route_class=CheckedRoute, prefix="/reports", tags=["reports"])
 
 ReportsCaller = Annotated[Caller, require_scope("reports:read")]
 

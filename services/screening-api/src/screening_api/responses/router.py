@@ -16,10 +16,13 @@ from signpost_platform.db import SessionDep
 from signpost_platform.fhir.parsing import parse_resource, require_json
 from signpost_platform.fhir.preconditions import if_none_exist_identifier, required_version
 from signpost_platform.fhir.responses import FhirResponse, version_headers
+from signpost_platform.routing import CheckedRoute
 from signpost_platform.urls import base_url
 from signpost_schemas.fhir.screening_response import ScreeningResponse
 
-router = APIRouter(prefix="/fhir/QuestionnaireResponse", tags=["QuestionnaireResponse"])
+router = APIRouter(
+    route_class=CheckedRoute, prefix="/fhir/QuestionnaireResponse", tags=["QuestionnaireResponse"]
+)
 
 ReadCaller = Annotated[Caller, require_scope("screening:read")]
 WriteCaller = Annotated[Caller, require_scope("screening:write")]

@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from signpost_platform.fhir.responses import FhirResponse
 from signpost_platform.fhir.search import SearchParameter
+from signpost_platform.routing import CheckedRoute
 from signpost_platform.settings import ServiceSettings
 from signpost_platform.smart import rest_security
 from signpost_platform.urls import base_url
@@ -106,7 +107,7 @@ def metadata_router(
     settings (`cors`: the service answers browsers of any origin). Needs no token. `tag`,
     `operation_id`, `summary` and `description` describe the operation in the OpenAPI
     document."""
-    router = APIRouter(prefix="/fhir", tags=[tag])
+    router = APIRouter(route_class=CheckedRoute, prefix="/fhir", tags=[tag])
 
     @router.get(
         "/metadata",

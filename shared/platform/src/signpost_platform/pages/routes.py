@@ -14,6 +14,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from signpost_platform.auth import mint_development_token
 from signpost_platform.errors import NotFound
 from signpost_platform.pages.assets import PACKAGES, default_assets_dir
+from signpost_platform.routing import CheckedRoute
 from signpost_platform.settings import ServiceSettings
 
 _MEDIA_TYPES = {
@@ -58,7 +59,7 @@ def router(
 ) -> APIRouter:
     """The shared routes; `static` is the service's own folder of page scripts and styles,
     `development_scopes` and `development_ods` what a development sign-in grants."""
-    pages = APIRouter(prefix="/pages", include_in_schema=False)
+    pages = APIRouter(route_class=CheckedRoute, prefix="/pages", include_in_schema=False)
     folders = [SHARED_STATIC, *([static] if static is not None else [])]
 
     @pages.get("/assets/{package}/{path:path}")

@@ -1,0 +1,97 @@
+"""Every route checks its request before anything else reads it (`signpost_platform.routing`)."""
+
+import pytest
+from fastapi import APIRouter, Depends
+from fastapi.routing import APIRoute
+
+import directory_api.main
+import referral_api.main
+import screening_api.main
+from directory_api.config import DirectorySettings
+from referral_api.config import ReferralSettings
+from screening_api.config import ScreeningSettings
+from signpost_platform.app import create_app
+from signpost_platform.routing import CheckedRoute
+from tests.support.clients import running
+
+
+def _service(router: APIRouter):
+    return create_app(
+        service_name="referral",
+        title="t",
+        version="1",
+        description="",
+        settings=ReferralSettings(database_url="sqlite+aiosqlite://"),
+        routers=[router],
+    )
+
+
+def test_a_router_whose_routes_skip_the_checks_is_refused():
+    unchecked = APIRouter()
+
+    @unchecked.get("/things")
+    async def things() -> dict[str, str]:
+        return {}
+
+    with pytest.raises(TypeError, match="/things"):
+        _service(unchecked)
+
+
+def test_every_route_of_every_service_is_checked():
+    memory = "sqlite+aiosqlite://"
+    for app in (
+        referral_api.main.create_app(ReferralSettings(database_url=memory)),
+        directory_api.main.create_app(DirectorySettings(database_url=memory)),
+        screening_api.main.create_app(ScreeningSettings(database_url=memory)),
+    ):
+        routes = [
+            candidate.original_route
+            for included in app.router.routes
+            if hasattr(included, "effective_candidates")
+            for candidate in included.effective_candidates()
+        ]
+        api_routes = [route for route in routes if isinstance(route, APIRoute)]
+        assert len(api_routes) > 10
+        assert all(isinstance(route, CheckedRoute) for route in api_routes), [
+            route.path for route in api_routes if not isinstance(route, CheckedRoute)
+        ]
+
+
+async def test_the_checks_refuse_before_the_route_or_its_dependencies_run():
+    ran: list[str] = []
+
+    async def dependency() -> None:
+        ran.append("dependency")
+
+    router = APIRouter(route_class=CheckedRoute)
+
+    @router.get("/things", dependencies=[Depends(dependency)])
+    async def things(colour: str | None = None) -> dict[str, str | None]:
+        ran.append("route")
+        return {"colour": colour}
+
+    @router.post("/things")
+    async def add_thing() -> dict[str, str]:
+        ran.append("route")
+        return {}
+
+    async with running(_service(router), "http://things.test") as client:
+        nul = await client.get("/things", params={"colour": "red\x00"})
+        undeclared = await client.get("/things", params={"shape": "round"})
+        repeated_key = await client.post(
+            "/things",
+            content=b'{"colour": "red", "colour": "blue"}',
+            headers={"content-type": "application/json"},
+        )
+        assert ran == []
+        fine = await client.get("/things", params={"colour": "red"})
+
+    assert nul.status_code == 400, nul.text
+    assert "NUL" in nul.text
+    assert undeclared.status_code == 400, undeclared.text
+    assert "shape" in undeclared.text
+    assert repeated_key.status_code == 400, repeated_key.text
+    assert "colour" in repeated_key.text
+    assert fine.status_code == 200
+    assert fine.json() == {"colour": "red"}
+    assert ran == ["dependency", "route"]

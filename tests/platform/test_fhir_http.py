@@ -150,3 +150,24 @@ async def test_large_answers_are_gzipped_small_ones_are_not(client):
     compressed = b"".join([chunk async for chunk in raw.aiter_raw()])
     await raw.aclose()
     assert gzip.decompress(compressed).startswith(b'{"resourceType":"Bundle"')
+
+
+async def test_every_answer_says_its_encoding_depends_on_accept_encoding(client):
+    """Shared caches must not hand a gzipped answer to a client that cannot read it, nor keep
+    an uncompressed one for a client that asked for gzip as if it were the only form."""
+    for index in range(8):
+        body = service_request(identifier=f"VARY-{index}")
+        assert (await client.post("/fhir/ServiceRequest", json=body, headers=WRITE)).is_success
+
+    compressed = await client.get(
+        "/fhir/ServiceRequest", headers={**READ, "Accept-Encoding": "gzip"}
+    )
+    plain = await client.get("/fhir/ServiceRequest", headers={**READ, "Accept-Encoding": "br"})
+    small = await client.get("/_ping", headers={"Accept-Encoding": "identity"})
+
+    assert compressed.headers["content-encoding"] == "gzip"
+    assert compressed.headers["vary"] == "Accept-Encoding"
+    assert "content-encoding" not in plain.headers
+    assert plain.headers["vary"] == "Accept-Encoding"
+    assert plain.json()["total"] == 8
+    assert small.headers["vary"] == "Accept-Encoding"

@@ -97,3 +97,22 @@ async def test_ping_and_status_report_ready_when_migrated(client):
     body = status.json()
     assert body["status"] == "ok"
     assert body["migrations"]["current"] == body["migrations"]["head"]
+
+
+async def test_a_body_declared_empty_or_absent_reaches_the_route(client):
+    """No Content-Length and no Transfer-Encoding, or a Content-Length of 0, is a request
+    without a body (RFC 9112 6.3): the route answers it, not the body cap."""
+    empty = await client.post(
+        "/fhir/ServiceRequest",
+        content=b"",
+        headers={**WRITE, "Content-Type": "application/fhir+json", "Content-Length": "0"},
+    )
+    over = await client.post(
+        "/fhir/ServiceRequest",
+        content=b"x" * 2_000_000,
+        headers={**WRITE, "Content-Type": "application/fhir+json"},
+    )
+
+    assert empty.status_code == 400, empty.text
+    assert empty.json()["resourceType"] == "OperationOutcome"
+    assert over.status_code == 413

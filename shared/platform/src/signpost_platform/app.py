@@ -6,7 +6,6 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
-from starlette.middleware.gzip import GZipMiddleware
 
 from signpost_platform import health, smart
 from signpost_platform.audit import AuditReach, AuditTrail
@@ -20,6 +19,7 @@ from signpost_platform.metrics import router as metrics_router
 from signpost_platform.middleware import (
     AcceptMiddleware,
     BodySizeLimitMiddleware,
+    CompressionMiddleware,
     ConditionalGetMiddleware,
     HeadMiddleware,
 )
@@ -138,7 +138,7 @@ def create_app(
         burst=settings.rate_limit_burst,
     )
     app.add_middleware(
-        GZipMiddleware,
+        CompressionMiddleware,
         minimum_size=GZIP_MINIMUM_BYTES,
         compresslevel=GZIP_LEVEL,
         exclude_content_types=GZIP_EXCLUDED,

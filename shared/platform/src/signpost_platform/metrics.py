@@ -6,6 +6,7 @@ Services add their own metrics (outbox depth and age, ingest lag) with `promethe
 """
 
 import os
+from typing import Any
 
 from fastapi import APIRouter
 from prometheus_client import (
@@ -79,11 +80,24 @@ async def metrics() -> Response:
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
+# Each (service, method, route template, status)'s children of REQUESTS and LATENCY: `labels()`
+# finds them again on every call, under a lock, which cost a read about 2% of its instructions.
+# As many as the label values the metrics hold anyway.
+_children: dict[tuple[str, str, str, int], tuple[Any, Any]] = {}
+
+
 def record_request(service: str, scope: Scope, status: int, seconds: float) -> None:
     """Count and time a request by its route template (never by raw path or query)."""
     route = getattr(scope.get("route"), "path", None) or "unmatched"
     method = scope["method"]
-    REQUESTS.labels(service, method, route, str(status)).inc()
-    LATENCY.labels(service, method, route).observe(seconds)
+    key = (service, method, route, status)
+    children = _children.get(key)
+    if children is None:
+        children = _children[key] = (
+            REQUESTS.labels(service, method, route, str(status)),
+            LATENCY.labels(service, method, route),
+        )
+    children[0].inc()
+    children[1].observe(seconds)
     if status >= 500:
         ERRORS.labels(service, route).inc()

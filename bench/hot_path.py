@@ -431,8 +431,8 @@ def report(results: dict[str, Measured], n: int, rounds: int, statements: bool) 
 def _report_instructions(results: dict[str, Measured], n: int, rounds: int) -> None:
     print(
         f"referral-api in-process on PostgreSQL under callgrind: {n} of each operation, one at "
-        f"a time, {rounds} rounds; thousands of instructions per operation in each round (this "
-        "process only: the app, asyncpg and the few calls that hand it a request)"
+        f"a time, {rounds} rounds; thousands of instructions per operation in each round (every "
+        "thread of this process: the app, asyncpg and the few calls that hand it a request)"
     )
     print(f"{'operation':<16} {'instructions (k)':>24} {'round trips':>12}")
     for name, figures in results.items():
@@ -490,7 +490,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args, _ = parser.parse_known_args(argv)
     if args.instructions and not under_callgrind():
-        return rerun_under_callgrind()
+        return rerun_under_callgrind("bench.hot_path", sys.argv[1:] if argv is None else argv)
     counting = under_callgrind()
     args.n = args.n or (50 if counting else 200)
     args.rounds = args.rounds or (2 if counting else 5)

@@ -5,7 +5,7 @@ changes of a few percent. The number of instructions a process executes for the 
 does not depend on what else runs, so two versions of the code can be compared exactly (the
 same total twice, give or take the event loop's extra turns while it waits for PostgreSQL).
 
-`rerun_under_callgrind()` runs the current command again under `valgrind --tool=callgrind` with
+`rerun_under_callgrind(module, argv)` runs a benchmark again under `valgrind --tool=callgrind` with
 instrumentation off (Python starts, imports and seeds at about a fifth of its normal speed);
 inside it, `Counter` switches instrumentation on once the setup is done, and counts what runs
 between `zero()` and `read(name)` through callgrind's client requests (a small C library,
@@ -36,8 +36,8 @@ def under_callgrind() -> bool:
     return UNDER_CALLGRIND in os.environ
 
 
-def rerun_under_callgrind() -> int:
-    """Run this process's command again under callgrind (its exit status)."""
+def rerun_under_callgrind(module: str, argv: list[str]) -> int:
+    """Run `python -m module *argv` under callgrind (its exit status)."""
     for tool in ("valgrind", "gcc"):
         if shutil.which(tool) is None:
             sys.exit(f"counting instructions needs {tool} (Debian: apt-get install valgrind gcc)")
@@ -54,8 +54,8 @@ def rerun_under_callgrind() -> int:
         f"--callgrind-out-file={directory}/callgrind.out",
         sys.executable,
         "-m",
-        _module(),
-        *sys.argv[1:],
+        module,
+        *argv,
     ]
     try:
         return subprocess.run(
@@ -63,14 +63,6 @@ def rerun_under_callgrind() -> int:
         ).returncode
     finally:
         shutil.rmtree(directory, ignore_errors=True)
-
-
-def _module() -> str:
-    main = sys.modules["__main__"]
-    spec = getattr(main, "__spec__", None)
-    if spec is None:
-        sys.exit("run the benchmark as a module (python -m bench.<name>) to count instructions")
-    return str(spec.name)
 
 
 class Counter:

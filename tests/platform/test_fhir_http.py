@@ -152,9 +152,10 @@ async def test_large_answers_are_gzipped_small_ones_are_not(client):
     assert gzip.decompress(compressed).startswith(b'{"resourceType":"Bundle"')
 
 
-async def test_every_answer_says_its_encoding_depends_on_accept_encoding(client):
-    """Shared caches must not hand a gzipped answer to a client that cannot read it, nor keep
-    an uncompressed one for a client that asked for gzip as if it were the only form."""
+async def test_answers_say_their_encoding_depends_on_accept_encoding(client):
+    """Shared caches must not hand a gzipped answer to a client that cannot read it: a gzipped
+    answer says so, and so does every answer to a client that does not accept gzip (small
+    ones included)."""
     for index in range(8):
         body = service_request(identifier=f"VARY-{index}")
         assert (await client.post("/fhir/ServiceRequest", json=body, headers=WRITE)).is_success
@@ -171,3 +172,17 @@ async def test_every_answer_says_its_encoding_depends_on_accept_encoding(client)
     assert plain.headers["vary"] == "Accept-Encoding"
     assert plain.json()["total"] == 8
     assert small.headers["vary"] == "Accept-Encoding"
+
+
+def test_vary_names_accept_encoding_once():
+    from signpost_platform.middleware import _vary_on_encoding
+
+    def vary(*headers):
+        message = {"type": "http.response.start", "status": 200, "headers": list(headers)}
+        _vary_on_encoding(message)
+        return [value for key, value in message["headers"] if key.lower() == b"vary"]
+
+    assert vary() == [b"Accept-Encoding"]
+    assert vary((b"vary", b"Origin")) == [b"Origin, Accept-Encoding"]
+    assert vary((b"Vary", b"origin, accept-encoding")) == [b"origin, accept-encoding"]
+    assert vary((b"vary", b"*")) == [b"*"]

@@ -99,9 +99,9 @@ async def test_ping_and_status_report_ready_when_migrated(client):
     assert body["migrations"]["current"] == body["migrations"]["head"]
 
 
-async def test_a_body_declared_empty_or_absent_reaches_the_route(client):
-    """No Content-Length and no Transfer-Encoding, or a Content-Length of 0, is a request
-    without a body (RFC 9112 6.3): the route answers it, not the body cap."""
+async def test_a_body_declared_empty_reaches_the_route(client):
+    """A Content-Length of 0 is a request without a body (RFC 9112 6.3): the route answers it,
+    not the body cap; a body over the cap is still refused."""
     empty = await client.post(
         "/fhir/ServiceRequest",
         content=b"",
@@ -116,3 +116,45 @@ async def test_a_body_declared_empty_or_absent_reaches_the_route(client):
     assert empty.status_code == 400, empty.text
     assert empty.json()["resourceType"] == "OperationOutcome"
     assert over.status_code == 413
+
+
+async def test_an_http2_body_is_counted_whatever_its_headers_say():
+    """In HTTP/2 a request's body is the data that arrives, Content-Length or not (RFC 9113
+    8.1.1): the cap counts it."""
+    from signpost_platform.middleware import BodySizeLimitMiddleware
+
+    read = []
+
+    async def app(scope, receive, send):
+        while True:
+            message = await receive()
+            read.append(len(message.get("body", b"")))
+            if not message.get("more_body", False):
+                break
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    capped = BodySizeLimitMiddleware(app, max_bytes=1_000)
+    chunks = [{"type": "http.request", "body": b"x" * 600, "more_body": True}] * 3
+    chunks.append({"type": "http.request", "body": b"", "more_body": False})
+    answers = []
+
+    async def receive():
+        return chunks.pop(0)
+
+    async def send(message):
+        answers.append(message)
+
+    scope = {
+        "type": "http",
+        "http_version": "2",
+        "method": "POST",
+        "path": "/fhir/ServiceRequest",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"content-type", b"application/fhir+json")],
+    }
+    await capped(scope, receive, send)
+
+    assert answers[0]["status"] == 413
+    assert sum(read) <= 1_200

@@ -2,7 +2,7 @@
 
 import pytest
 from fastapi import APIRouter, Depends
-from fastapi.routing import APIRoute
+from fastapi.routing import iter_route_contexts
 
 import directory_api.main
 import referral_api.main
@@ -11,7 +11,7 @@ from directory_api.config import DirectorySettings
 from referral_api.config import ReferralSettings
 from screening_api.config import ScreeningSettings
 from signpost_platform.app import create_app
-from signpost_platform.routing import CheckedRoute
+from signpost_platform.routing import CheckedRoute, unchecked_routes
 from tests.support.clients import running
 
 
@@ -26,15 +26,39 @@ def _service(router: APIRouter):
     )
 
 
-def test_a_router_whose_routes_skip_the_checks_is_refused():
+def test_a_route_that_would_skip_the_checks_is_refused():
     unchecked = APIRouter()
 
     @unchecked.get("/things")
     async def things() -> dict[str, str]:
         return {}
 
+    nested = APIRouter(route_class=CheckedRoute)
+    nested.include_router(unchecked, prefix="/inner")
+
     with pytest.raises(TypeError, match="/things"):
         _service(unchecked)
+    with pytest.raises(TypeError, match="/inner/things"):
+        _service(nested)
+
+
+def test_a_route_added_to_the_app_itself_is_checked():
+    def configure(app):
+        @app.get("/direct")
+        async def direct(colour: str | None = None) -> dict[str, str | None]:
+            return {"colour": colour}
+
+    app = create_app(
+        service_name="referral",
+        title="t",
+        version="1",
+        description="",
+        settings=ReferralSettings(database_url="sqlite+aiosqlite://"),
+        routers=[],
+        configure=configure,
+    )
+
+    assert unchecked_routes(app) == []
 
 
 def test_every_route_of_every_service_is_checked():
@@ -44,17 +68,9 @@ def test_every_route_of_every_service_is_checked():
         directory_api.main.create_app(DirectorySettings(database_url=memory)),
         screening_api.main.create_app(ScreeningSettings(database_url=memory)),
     ):
-        routes = [
-            candidate.original_route
-            for included in app.router.routes
-            if hasattr(included, "effective_candidates")
-            for candidate in included.effective_candidates()
-        ]
-        api_routes = [route for route in routes if isinstance(route, APIRoute)]
-        assert len(api_routes) > 10
-        assert all(isinstance(route, CheckedRoute) for route in api_routes), [
-            route.path for route in api_routes if not isinstance(route, CheckedRoute)
-        ]
+        routes = [context.original_route for context in iter_route_contexts(app.router.routes)]
+        assert sum(isinstance(route, CheckedRoute) for route in routes) > 10
+        assert unchecked_routes(app) == []
 
 
 async def test_the_checks_refuse_before_the_route_or_its_dependencies_run():

@@ -5,7 +5,6 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
-from fastapi.routing import APIRoute
 
 from signpost_platform import health, smart
 from signpost_platform.audit import AuditReach, AuditTrail
@@ -30,7 +29,7 @@ from signpost_platform.openapi_docs import (
     register_examples,
 )
 from signpost_platform.openapi_links import Links, register_links
-from signpost_platform.routing import CheckedRoute
+from signpost_platform.routing import CheckedRoute, unchecked_routes
 from signpost_platform.security import RateLimitMiddleware
 from signpost_platform.settings import ServiceSettings
 from signpost_platform.tracing import configure_tracing
@@ -121,6 +120,7 @@ def create_app(
             {"name": "health", "description": "Liveness and readiness"},
         ],
     )
+    app.router.route_class = CheckedRoute  # routes added to the app itself are checked too
     app.state.service_name = service_name
     app.state.version = version
     app.state.settings = settings
@@ -149,12 +149,17 @@ def create_app(
     # router passed costs its matching (the probes, SMART configuration and metrics are rarely
     # asked for, so they come last).
     for router in (*routers, health.router, smart.router, metrics_router):
-        _require_checked(router)
         app.include_router(router)
     register_examples(app, examples or {})
     register_links(app, links or {})
     if configure is not None:
         configure(app)
+    unchecked = unchecked_routes(app)
+    if unchecked:
+        raise TypeError(
+            f"{', '.join(unchecked)}: make each route with APIRouter(route_class=CheckedRoute) "
+            "(signpost_platform.routing), so that its requests are checked"
+        )
     install_openapi_shaping(app)
     return app
 
@@ -167,17 +172,6 @@ async def _enter_all(app: FastAPI, lifecycles: Sequence[Lifecycle]) -> AsyncIter
     first, *rest = lifecycles
     async with first(app), _enter_all(app, rest):
         yield
-
-
-def _require_checked(router: APIRouter) -> None:
-    """Refuse a router with a route that skips the request checks (no NUL in parameters or bodies,
-    no repeated JSON keys, no flood of query values, no undeclared query parameter)."""
-    for route in router.routes:
-        if isinstance(route, APIRoute) and not isinstance(route, CheckedRoute):
-            raise TypeError(
-                f"{route.path}: make its router with APIRouter(route_class=CheckedRoute) "
-                "(signpost_platform.routing), so that its requests are checked"
-            )
 
 
 __all__ = ["create_app"]

@@ -1,4 +1,4 @@
-"""Checks every request body gets before any route reads it (in every app's request check).
+"""Checks every request body gets before any route reads it (`signpost_platform.routing`).
 
 * A NUL character anywhere (a raw byte, or `\\u0000` in a JSON string or key) is refused with 400
   naming the element: PostgreSQL text cannot hold one, so it used to surface as a 500.

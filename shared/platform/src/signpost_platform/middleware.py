@@ -57,10 +57,14 @@ class _BodyTooLarge(Exception):
     pass
 
 
+_HTTP1 = ("1.0", "1.1")
+
+
 class BodySizeLimitMiddleware(HttpMiddleware):
-    """Refuses bodies over `max_bytes` with 413, whether or not Content-Length is sent. A request
-    with neither Content-Length nor Transfer-Encoding, or a Content-Length of 0, has no body
-    (RFC 9112 6.3) and goes to the app untouched."""
+    """Refuses bodies over `max_bytes` with 413, whether or not Content-Length is sent. An
+    HTTP/1.x request with neither Content-Length nor Transfer-Encoding, or a Content-Length of 0,
+    has no body (RFC 9112 6.3; the server reads none) and goes to the app untouched. In HTTP/2
+    the body is whatever data arrives, whatever the headers say, so it is always counted."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         super().__init__(app)
@@ -78,7 +82,11 @@ class BodySizeLimitMiddleware(HttpMiddleware):
                 length = value
             elif key == b"transfer-encoding":
                 chunked = True
-        if not chunked and (length is None or length == b"0"):
+        if (
+            not chunked
+            and (length is None or length == b"0")
+            and scope.get("http_version") in _HTTP1
+        ):
             await self.app(scope, receive, send)
             return
         if length is not None and length.isdigit() and int(length) > self.max_bytes:
@@ -115,10 +123,10 @@ def header(scope: Scope, name: bytes) -> Any:
 
 
 class CompressionMiddleware(HttpMiddleware):
-    """gzip for the clients that accept it (Starlette's `GZipMiddleware`, with these settings); the
-    others get the answer as it is, with `Vary: Accept-Encoding` (its encoding depends on that
-    header). Starlette's own path for them reads every answer's headers and body to add the Vary
-    header to some: about 5% of the instructions of a read."""
+    """gzip for the clients that accept it (Starlette's `GZipMiddleware`, with these settings, as
+    before); the others get the answer as it is, with `Vary: Accept-Encoding` (its encoding
+    depends on that header). Starlette's own path for them read every answer's headers and body
+    to add the Vary header to some: about 5% of the instructions of a read."""
 
     def __init__(
         self,
@@ -147,7 +155,9 @@ def _vary_on_encoding(message: Message) -> None:
     headers = message.setdefault("headers", [])
     for index, (key, value) in enumerate(headers):
         if key.lower() == b"vary":
-            headers[index] = (key, value + b", Accept-Encoding")
+            named = {name.strip().lower() for name in value.split(b",")}
+            if not named & {b"accept-encoding", b"*"}:
+                headers[index] = (key, value + b", Accept-Encoding")
             return
     headers.append((b"vary", b"Accept-Encoding"))
 
@@ -276,8 +286,18 @@ class AcceptMiddleware(HttpMiddleware):
         await render_error(route_path(scope), error)(scope, receive, send)
 
 
-@lru_cache(maxsize=256)  # clients send a few Accept headers, each thousands of times
 def _accepts_json(accept: str) -> bool:
+    # Clients send a few Accept headers, each thousands of times: the verdict on a usual one is
+    # kept (a long one is read afresh, so that what is kept stays small).
+    return _accepts_json_kept(accept) if len(accept) <= 256 else _reads_json(accept)
+
+
+@lru_cache(maxsize=256)
+def _accepts_json_kept(accept: str) -> bool:
+    return _reads_json(accept)
+
+
+def _reads_json(accept: str) -> bool:
     for part in accept.split(","):
         media, *parameters = [piece.strip() for piece in part.split(";")]
         media = media.lower()

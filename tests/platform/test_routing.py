@@ -10,20 +10,8 @@ import screening_api.main
 from directory_api.config import DirectorySettings
 from referral_api.config import ReferralSettings
 from screening_api.config import ScreeningSettings
-from signpost_platform.app import create_app
 from signpost_platform.routing import CheckedRoute, unchecked_routes
-from tests.support.clients import running
-
-
-def _service(router: APIRouter):
-    return create_app(
-        service_name="referral",
-        title="t",
-        version="1",
-        description="",
-        settings=ReferralSettings(database_url="sqlite+aiosqlite://"),
-        routers=[router],
-    )
+from tests.support.clients import platform_app, running
 
 
 def test_a_route_that_would_skip_the_checks_is_refused():
@@ -37,9 +25,9 @@ def test_a_route_that_would_skip_the_checks_is_refused():
     nested.include_router(unchecked, prefix="/inner")
 
     with pytest.raises(TypeError, match="/things"):
-        _service(unchecked)
+        platform_app(unchecked)
     with pytest.raises(TypeError, match="/inner/things"):
-        _service(nested)
+        platform_app(nested)
 
 
 def test_a_route_added_to_the_app_itself_is_checked():
@@ -48,15 +36,7 @@ def test_a_route_added_to_the_app_itself_is_checked():
         async def direct(colour: str | None = None) -> dict[str, str | None]:
             return {"colour": colour}
 
-    app = create_app(
-        service_name="referral",
-        title="t",
-        version="1",
-        description="",
-        settings=ReferralSettings(database_url="sqlite+aiosqlite://"),
-        routers=[],
-        configure=configure,
-    )
+    app = platform_app(configure=configure)
 
     assert unchecked_routes(app) == []
 
@@ -91,7 +71,7 @@ async def test_the_checks_refuse_before_the_route_or_its_dependencies_run():
         ran.append("route")
         return {}
 
-    async with running(_service(router), "http://things.test") as client:
+    async with running(platform_app(router), "http://things.test") as client:
         nul = await client.get("/things", params={"colour": "red\x00"})
         undeclared = await client.get("/things", params={"shape": "round"})
         repeated_key = await client.post(

@@ -9,7 +9,7 @@ from referral_api.config import ReferralSettings
 from referral_api.main import create_app
 from signpost_platform.routing import CheckedRoute
 from signpost_platform.tracing import traced_client
-from tests.support.clients import bearer, running
+from tests.support.clients import bearer, platform_app, running
 
 TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 
@@ -82,20 +82,6 @@ async def test_trace_context_continues_from_caller_to_response(client):
     assert response.headers["traceparent"].split("-")[1] == "0af7651916cd43dd8448eb211c80319c"
 
 
-def _service_app(router: APIRouter) -> FastAPI:
-    """A service built by the platform's app factory, serving `router`'s routes."""
-    from signpost_platform.app import create_app as create_service_app
-
-    return create_service_app(
-        service_name="referral",
-        title="t",
-        version="1",
-        description="",
-        settings=ReferralSettings(database_url="sqlite+aiosqlite://"),
-        routers=[router],
-    )
-
-
 async def test_outbound_calls_carry_the_current_trace(client):
     """A service calling another (screening → referral) passes its trace on."""
     seen = {}
@@ -116,7 +102,7 @@ async def test_outbound_calls_carry_the_current_trace(client):
             await http.get("/echo")
         return {}
 
-    async with running(_service_app(upstream_router), "http://upstream") as http:
+    async with running(platform_app(upstream_router), "http://upstream") as http:
         await http.get("/fhir/call-downstream", headers={"traceparent": TRACEPARENT})
 
     assert seen["traceparent"].split("-")[1] == "0af7651916cd43dd8448eb211c80319c"
@@ -136,7 +122,7 @@ async def test_an_unexpected_error_answers_500_with_the_correlation_id_it_asks_t
     async def fail():
         raise RuntimeError("a fault")
 
-    app = _service_app(broken)
+    app = platform_app(broken)
     lines: list[str] = []
     handler = logging.Handler()
     handler.setFormatter(JsonFormatter("referral"))

@@ -6,14 +6,31 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 from referral_api.config import ReferralSettings
 from referral_api.main import create_app as create_referral_app
 from referral_api.reports.facts import PseudonymKeyChanged
+from signpost_platform.app import create_app as create_platform_app
 from signpost_platform.auth import mint_development_token
 from signpost_platform.db import database_unavailable
 from tests.support import fhir_corpus
+
+
+def platform_app(
+    *routers: APIRouter, configure: Callable[[FastAPI], None] | None = None
+) -> FastAPI:
+    """A service built by the platform's app factory around `routers` (and `configure`), on an
+    in-memory SQLite database: for what the platform gives every service."""
+    return create_platform_app(
+        service_name="referral",
+        title="t",
+        version="1",
+        description="",
+        settings=ReferralSettings(database_url="sqlite+aiosqlite://"),
+        routers=list(routers),
+        configure=configure,
+    )
 
 
 def bearer(*scopes: str, ods: str | None = None) -> dict[str, str]:

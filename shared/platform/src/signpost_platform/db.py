@@ -444,7 +444,7 @@ class DriverStatement:
         ]
         adapted: Any = proxied.dbapi_connection
         driver: Any = proxied.driver_connection
-        async with _on_adapter(dialect, proxied, sql.text, pool, invalidate):
+        async with _OnAdapter(dialect, proxied, sql.text, pool, invalidate):
             if in_transaction and adapted._transaction is None:
                 # Begun as the adapter's own cursor begins it, so the session's commit, or
                 # `_commit_on_driver`, ends it.
@@ -462,37 +462,64 @@ class DriverStatement:
         ]
 
 
-@asynccontextmanager
-async def _on_adapter(
-    dialect: Dialect,
-    proxied: Any,
-    statement: str,
-    pool: Any,
-    invalidate: Callable[[BaseException], Any],
-) -> AsyncIterator[None]:
+class _OnAdapter:
     """Work on the driver's connection (`proxied`, taken from `pool`) under SQLAlchemy's asyncpg
-    adapter: holding its mutex (one operation at a time on a connection), with the driver's
-    errors raised as SQLAlchemy's (`IntegrityError`, `DBAPIError`, parameters hidden).
+    adapter, as an async context manager: holding its mutex (one operation at a time on a
+    connection), with the driver's errors raised as SQLAlchemy's (`IntegrityError`,
+    `DBAPIError`, parameters hidden).
 
     A lost connection is invalidated first (`invalidate`, awaited), and with it, as SQLAlchemy
     does on a disconnect, every connection the pool opened before it: each is opened again
     when next taken. After a database restart the first request to meet a closed connection
     fails (503); the pool's other connections, as old, are not tried on later requests.
 
+    A class rather than an `asynccontextmanager` generator: it wraps every statement a request
+    runs on the driver, and the generator's machinery cost each about 2,000 instructions more.
+
     The adapter's mutex, transaction and error translation and the pool's invalidation are
     private; tests/platform/test_driver_statements.py holds them to this use."""
-    adapted: Any = proxied.dbapi_connection
-    try:
-        async with adapted._execute_mutex:
-            try:
-                yield
-            except Exception as error:
+
+    __slots__ = ("_adapted", "_dialect", "_invalidate", "_pool", "_proxied", "_statement")
+
+    def __init__(
+        self,
+        dialect: Dialect,
+        proxied: Any,
+        statement: str,
+        pool: Any,
+        invalidate: Callable[[BaseException], Any],
+    ) -> None:
+        self._dialect = dialect
+        self._proxied = proxied
+        self._adapted: Any = proxied.dbapi_connection
+        self._statement = statement
+        self._pool = pool
+        self._invalidate = invalidate
+
+    async def __aenter__(self) -> None:
+        await self._adapted._execute_mutex.acquire()
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, _: object
+    ) -> None:
+        adapted = self._adapted
+        try:
+            if isinstance(error, Exception):
                 adapted._handle_exception(error)  # raises it as the adapter's DB-API error
-                raise
-    except dialect.loaded_dbapi.Error as error:
-        disconnected = dialect.is_disconnect(error, adapted, None)
+        except self._dialect.loaded_dbapi.Error as translated:
+            adapted._execute_mutex.release()
+            await self._raise_wrapped(translated)
+        except BaseException:
+            adapted._execute_mutex.release()
+            raise
+        else:
+            adapted._execute_mutex.release()
+
+    async def _raise_wrapped(self, error: Any) -> None:
+        dialect = self._dialect
+        disconnected = dialect.is_disconnect(error, self._adapted, None)
         wrapped = DBAPIError.instance(
-            statement,
+            self._statement,
             None,
             error,
             dialect.loaded_dbapi.Error,
@@ -501,8 +528,8 @@ async def _on_adapter(
             dialect=dialect,
         )
         if disconnected:
-            pool._invalidate(proxied, wrapped, _checkin=False)
-            await invalidate(wrapped)
+            self._pool._invalidate(self._proxied, wrapped, _checkin=False)
+            await self._invalidate(wrapped)
         raise wrapped from error
 
 
@@ -538,7 +565,7 @@ async def _commit_on_driver(session: AsyncSession) -> bool:
     if adapted._transaction is None:
         return False
     pool = connection.sync_engine.pool
-    async with _on_adapter(connection.dialect, proxied, "COMMIT", pool, connection.invalidate):
+    async with _OnAdapter(connection.dialect, proxied, "COMMIT", pool, connection.invalidate):
         await adapted._call_and_discard(adapted._transaction.commit)
     sync.dispatch.after_commit(sync)
     return True

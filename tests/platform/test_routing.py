@@ -91,3 +91,47 @@ async def test_the_checks_refuse_before_the_route_or_its_dependencies_run():
     assert fine.status_code == 200
     assert fine.json() == {"colour": "red"}
     assert ran == ["dependency", "route"]
+
+
+async def test_routes_are_matched_in_the_order_their_routers_were_given():
+    first = APIRouter(route_class=CheckedRoute)
+    second = APIRouter(route_class=CheckedRoute)
+
+    @first.get("/things/{thing}")
+    async def read_thing(thing: str) -> dict[str, str]:
+        return {"route": "first", "thing": thing}
+
+    @second.get("/things/special")
+    async def special_thing() -> dict[str, str]:
+        return {"route": "second"}
+
+    @second.delete("/things/{thing}")
+    async def remove_thing(thing: str) -> dict[str, str]:
+        return {"route": "second", "thing": thing}
+
+    async with running(platform_app(first, second), "http://things.test") as client:
+        shadowed = await client.get("/things/special")
+        removed = await client.delete("/things/1")
+        wrong_method = await client.put("/things/1")
+        nowhere = await client.get("/elsewhere")
+
+    # As app.include_router(first), app.include_router(second) would route them.
+    assert shadowed.json() == {"route": "first", "thing": "special"}
+    assert removed.json() == {"route": "second", "thing": "1"}
+    assert wrong_method.status_code == 405, wrong_method.text
+    # Every method the path has, in either router.
+    assert set(wrong_method.headers["allow"].split(", ")) == {"GET", "HEAD", "DELETE"}
+    assert nowhere.status_code == 404, nowhere.text
+
+
+def test_an_override_the_routes_would_not_see_is_refused():
+    app = platform_app()
+
+    async def other() -> None:
+        return None
+
+    with pytest.raises(TypeError, match="dependency_overrides"):
+        app.dependency_overrides[other] = other
+    with pytest.raises(TypeError, match="dependency_overrides"):
+        app.dependency_overrides.update({other: other})
+    assert app.dependency_overrides == {}

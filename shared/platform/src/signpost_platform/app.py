@@ -29,7 +29,7 @@ from signpost_platform.openapi_docs import (
     register_examples,
 )
 from signpost_platform.openapi_links import Links, register_links
-from signpost_platform.routing import CheckedRoute, unchecked_routes
+from signpost_platform.routing import CheckedRoute, add_routes, unchecked_routes
 from signpost_platform.security import RateLimitMiddleware
 from signpost_platform.settings import ServiceSettings
 from signpost_platform.tracing import configure_tracing
@@ -145,11 +145,9 @@ def create_app(
     )
     app.add_middleware(HeadMiddleware)
     app.add_middleware(RequestEnvelopeMiddleware, service=service_name)
-    # The service's own routes first: a request is matched against the routes in order, and each
-    # router passed costs its matching (the probes, SMART configuration and metrics are rarely
-    # asked for, so they come last).
-    for router in (*routers, health.router, smart.router, metrics_router):
-        app.include_router(router)
+    # The service's own routes first: a request is matched against the routes in order (the
+    # probes, SMART configuration and metrics are rarely asked for, so they come last).
+    add_routes(app, (*routers, health.router, smart.router, metrics_router))
     register_examples(app, examples or {})
     register_links(app, links or {})
     if configure is not None:

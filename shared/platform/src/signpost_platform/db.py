@@ -369,7 +369,9 @@ class DriverStatement:
                     for name, bind in zip(names, binds, strict=True)
                     if not bind.required
                 },
-                results if any(results) else None,
+                tuple(
+                    (index, process) for index, process in enumerate(results) if process is not None
+                ),
             )
         return self._compiled
 
@@ -450,16 +452,17 @@ class DriverStatement:
                 # `_commit_on_driver`, ends it.
                 await adapted._start_transaction()
             rows = await driver.fetch(sql.text, *arguments)
-        if sql.results is None:
+        if not sql.results:
             return list(rows)
-        results = sql.results
-        return [
-            tuple(
-                value if process is None or value is None else process(value)
-                for value, process in zip(row, results, strict=True)
-            )
-            for row in rows
-        ]
+        answered = []
+        for row in rows:
+            values = list(row)
+            for index, process in sql.results:
+                value = values[index]
+                if value is not None:
+                    values[index] = process(value)
+            answered.append(tuple(values))
+        return answered
 
 
 class _OnAdapter:
@@ -577,10 +580,11 @@ class _DriverSql:
     names: tuple[str, ...]
     processors: tuple[Callable[[Any], Any] | None, ...]
     fixed: dict[str, Any]
-    results: tuple[Callable[[Any], Any] | None, ...] | None
+    # The result columns that have a result processor, by position, with it.
+    results: tuple[tuple[int, Callable[[Any], Any]], ...]
 
 
-_THROUGH_SQLALCHEMY = _DriverSql("", (), (), {}, None)
+_THROUGH_SQLALCHEMY = _DriverSql("", (), (), {}, ())
 
 
 # One statement takes every lock: unnest yields the keys in order and each row's lock is taken

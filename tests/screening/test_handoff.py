@@ -248,6 +248,20 @@ async def test_handoff_listing_refuses_an_unknown_state(client):
     assert response.json()["errors"][0]["parameter"] == "state"
 
 
+async def test_handoff_listing_refuses_an_offset_no_database_can_hold(client):
+    response = await client.get(
+        "/referral-handoffs", params={"offset": 10**21, "limit": 5}, headers=READ
+    )
+    furthest = await client.get(
+        "/referral-handoffs", params={"offset": 10_000_000, "limit": 5}, headers=READ
+    )
+
+    assert response.status_code == 400, response.text
+    assert response.json()["errors"][0]["parameter"] == "offset"
+    assert furthest.status_code == 200, furthest.text
+    assert furthest.json()["items"] == []
+
+
 def test_backoff_doubles_and_is_capped():
     delays = [backoff(attempt, 2.0, 60.0) for attempt in (1, 2, 3, 10)]
 

@@ -590,6 +590,16 @@ def test_endpoints_come_from_the_settings_and_a_csv_file(tmp_path):
         EndpointDirectory.from_settings(settings)
 
 
+async def test_the_list_refuses_an_offset_no_database_can_hold(gp):
+    client, _, _ = gp
+
+    response = await client.get("/gp-messages", params={"offset": 10**21}, headers=READ)
+
+    assert response.status_code == 400, response.text
+    assert response.json()["errors"][0]["parameter"] == "offset"
+    assert (await listed(client, offset=10_000_000))["items"] == []
+
+
 async def test_the_development_receiver_lists_what_a_gp_system_would_file(gp):
     client, worker, referrer = gp
     await send_all(client, journey("emis"))

@@ -5,12 +5,20 @@ from collections import namedtuple
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
 
+from fastapi import Query
 from sqlalchemy import ColumnElement, Integer, UnaryExpression, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from signpost_platform.db import AnySelect, execute_core
+from signpost_platform.fhir.search import MAX_OFFSET
+
+# The paging parameters of the lists that are not FHIR searches (the outboxes' messages and
+# hand-offs): a page of 1 to 100 rows, from a start no further in than a FHIR search's `_offset`
+# may go (a larger one cannot be held by the databases' integers: refused, not a 500).
+Limit = Annotated[int, Query(ge=1, le=100)]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 
 
 @lru_cache(maxsize=256)

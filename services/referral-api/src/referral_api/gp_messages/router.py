@@ -12,10 +12,11 @@ from fastapi import APIRouter, BackgroundTasks, Request
 
 from referral_api.audit import trail
 from referral_api.gp_messages import service
-from referral_api.gp_messages.search import Limit, Offset, Requesters, States
+from referral_api.gp_messages.search import Requesters, States
 from referral_api.referrals.access import Reach
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import ReadSessionDep, SessionDep
+from signpost_platform.paging import Limit, Offset
 from signpost_platform.routing import CheckedRoute
 
 router = APIRouter(route_class=CheckedRoute, prefix="/gp-messages", tags=["messages to referrers"])

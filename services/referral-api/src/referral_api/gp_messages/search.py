@@ -10,5 +10,3 @@ States = Annotated[
     Query(description="pending, sent, failing or undeliverable (default: all but sent)"),
 ]
 Requesters = Annotated[list[str] | None, Query(description="the referring organisation's ODS code")]
-Limit = Annotated[int, Query(ge=1, le=100)]
-Offset = Annotated[int, Query(ge=0)]

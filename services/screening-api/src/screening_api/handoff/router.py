@@ -11,9 +11,10 @@ from fastapi import APIRouter
 from screening_api.access import Reach
 from screening_api.audit import trail
 from screening_api.handoff import service
-from screening_api.handoff.search import Limit, Offset, States
+from screening_api.handoff.search import States
 from signpost_platform.auth import Caller, require_scope
 from signpost_platform.db import SessionDep
+from signpost_platform.paging import Limit, Offset
 from signpost_platform.routing import CheckedRoute
 
 router = APIRouter(

@@ -6,5 +6,3 @@ from typing import Annotated
 from fastapi import Query
 
 States = Annotated[list[str] | None, Query(description="pending, sent or failing")]
-Limit = Annotated[int, Query(ge=1, le=100)]
-Offset = Annotated[int, Query(ge=0)]

@@ -1,5 +1,7 @@
 """Every route checks its request before anything else reads it (`signpost_platform.routing`)."""
 
+from typing import Annotated
+
 import pytest
 from fastapi import APIRouter, Depends
 from fastapi.routing import iter_route_contexts
@@ -10,8 +12,9 @@ import screening_api.main
 from directory_api.config import DirectorySettings
 from referral_api.config import ReferralSettings
 from screening_api.config import ScreeningSettings
+from signpost_platform.auth import Caller, require_scope
 from signpost_platform.routing import CheckedRoute, unchecked_routes
-from tests.support.clients import platform_app, running
+from tests.support.clients import bearer, platform_app, running
 
 
 def test_a_route_that_would_skip_the_checks_is_refused():
@@ -135,3 +138,63 @@ def test_an_override_the_routes_would_not_see_is_refused():
     with pytest.raises(TypeError, match="dependency_overrides"):
         app.dependency_overrides.update({other: other})
     assert app.dependency_overrides == {}
+
+
+async def test_the_route_authenticates_its_caller_before_its_other_dependencies_run():
+    ran: list[str] = []
+
+    async def opens_something() -> None:
+        ran.append("dependency")
+
+    router = APIRouter(route_class=CheckedRoute)
+
+    @router.get("/things")
+    async def things(
+        _: Annotated[None, Depends(opens_something)],
+        caller: Annotated[Caller, require_scope("things:read")],
+        colour: str | None = None,
+    ) -> dict[str, str | None]:
+        ran.append("route")
+        return {"subject": caller.subject, "colour": colour}
+
+    async with running(platform_app(router), "http://things.test") as client:
+        anonymous = await client.get("/things")
+        unscoped = await client.get("/things", headers=bearer("other:read"))
+        refused_first = await client.get("/things", params={"shape": "round"})
+        assert ran == []
+        fine = await client.get("/things", params={"colour": "red"}, headers=bearer("things:read"))
+
+    assert anonymous.status_code == 401, anonymous.text
+    assert unscoped.status_code == 403, unscoped.text
+    assert "things:read" in unscoped.text
+    assert refused_first.status_code == 400, refused_first.text  # the checks come first
+    assert fine.status_code == 200, fine.text
+    assert fine.json() == {"subject": "dev-user", "colour": "red"}
+    assert ran == ["dependency", "route"]
+
+
+async def test_a_caller_another_dependency_needs_is_authenticated_once_as_before():
+    seen: list[str] = []
+
+    async def names_the_caller(
+        caller: Annotated[Caller, require_scope("things:read")],
+    ) -> str:
+        seen.append(caller.subject)
+        return caller.subject
+
+    router = APIRouter(route_class=CheckedRoute)
+
+    @router.get("/things")
+    async def things(
+        caller: Annotated[Caller, require_scope("things:read")],
+        named: Annotated[str, Depends(names_the_caller)],
+    ) -> dict[str, str]:
+        return {"caller": caller.subject, "named": named}
+
+    async with running(platform_app(router), "http://things.test") as client:
+        anonymous = await client.get("/things")
+        fine = await client.get("/things", headers=bearer("things:read"))
+
+    assert anonymous.status_code == 401, anonymous.text
+    assert fine.json() == {"caller": "dev-user", "named": "dev-user"}
+    assert seen == ["dev-user"]

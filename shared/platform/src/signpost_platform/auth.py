@@ -214,19 +214,28 @@ async def authenticate(request: Request) -> Caller:
     return await authenticator.verify(token)
 
 
-def require_scope(scope: str) -> Any:
-    """A dependency that returns the caller if its token grants `scope`, else 401/403.
+@dataclass(frozen=True, slots=True)
+class RequiredScope:
+    """What a route needs of its caller's token: called with the request, the caller if the
+    token grants `scope`, else 401/403.
 
-    One dependency, calling `authenticate` itself: each dependency FastAPI solves costs every
-    request of every route. async: a plain def dependency would be run in a worker thread."""
+    A route declares it as a parameter (`require_scope`), which is how the OpenAPI document
+    learns the route's scope; `signpost_platform.routing.CheckedRoute` calls it before FastAPI
+    solves the route's other parameters. async: a plain def would be run in a worker thread."""
 
-    async def dependency(request: Request) -> Caller:
+    scope: str
+
+    async def __call__(self, request: Request) -> Caller:
         caller = await authenticate(request)
-        if not caller.has(scope):
-            raise Forbidden(f"this operation needs the scope {scope}")
+        if not caller.has(self.scope):
+            raise Forbidden(f"this operation needs the scope {self.scope}")
         return caller
 
-    return Depends(dependency)
+
+def require_scope(scope: str) -> Any:
+    """The parameter default of a route's caller: the caller if its token grants `scope`, else
+    401/403 (`RequiredScope`)."""
+    return Depends(RequiredScope(scope))
 
 
 def mint_development_token(

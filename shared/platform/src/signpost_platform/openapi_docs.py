@@ -28,6 +28,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
+from signpost_platform.auth import RequiredScope
 from signpost_platform.devserver import SERVICES
 from signpost_platform.errors import FHIR_JSON, PROBLEM_JSON, STATUS_TITLES, is_fhir_path
 from signpost_platform.openapi_clients import (
@@ -350,11 +351,8 @@ def _documented_routes(app: FastAPI) -> list[Any]:
 def _scope_of(dependant: Dependant) -> str | None:
     """The scope a `require_scope(...)` dependency in the tree asks for, if any."""
     for sub in dependant.dependencies:
-        call = sub.call
-        if getattr(call, "__qualname__", "").startswith("require_scope."):
-            for cell in getattr(call, "__closure__", None) or ():
-                if isinstance(cell.cell_contents, str):
-                    return cell.cell_contents
+        if isinstance(sub.call, RequiredScope):
+            return sub.call.scope
         if (found := _scope_of(sub)) is not None:
             return found
     return None

@@ -64,7 +64,8 @@ def session_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # Since then the PostgreSQL part has become the shorter one: on 2026-12-06, 882 s (SQLite) and
 # 486 s (PostgreSQL), so schemathesis and the stateful tests moved to it; after that, on a
 # faster machine, 353 s (SQLite) and 564 s (PostgreSQL), of which schemathesis took about 115 s
-# alone, so it went back to the SQLite part.
+# alone, so it went back to the SQLite part (the next run: 558 s and 305 s; the machine's speed
+# moves by a third from hour to hour, so either place gives about the same longest part).
 _PART = os.environ.get("SIGNPOST_TEST_PART")  # "sqlite" or "postgresql" in a split run
 _NO_DATABASE_IN_POSTGRESQL_PART = (
     "tests/openapi/test_declared_parameters.py",

@@ -3,7 +3,7 @@
 from typing import Annotated
 
 import pytest
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.routing import iter_route_contexts
 
 import directory_api.main
@@ -13,7 +13,7 @@ from directory_api.config import DirectorySettings
 from referral_api.config import ReferralSettings
 from screening_api.config import ScreeningSettings
 from signpost_platform.auth import Caller, require_scope
-from signpost_platform.routing import CheckedRoute, unchecked_routes
+from signpost_platform.routing import CheckedRoute, add_routes, unchecked_routes
 from tests.support.clients import bearer, platform_app, running
 
 
@@ -137,7 +137,22 @@ def test_an_override_the_routes_would_not_see_is_refused():
         app.dependency_overrides[other] = other
     with pytest.raises(TypeError, match="dependency_overrides"):
         app.dependency_overrides.update({other: other})
+    with pytest.raises(TypeError, match="dependency_overrides"):
+        app.dependency_overrides |= {other: other}
     assert app.dependency_overrides == {}
+
+
+def test_what_add_routes_would_leave_out_is_refused():
+    async def app_wide() -> None:
+        return None
+
+    async def starting() -> None:
+        return None
+
+    with pytest.raises(TypeError, match="app-wide dependency"):
+        add_routes(FastAPI(dependencies=[Depends(app_wide)]), [APIRouter()])
+    with pytest.raises(TypeError, match="lifecycles"):
+        add_routes(FastAPI(), [APIRouter(on_startup=[starting])])
 
 
 async def test_the_route_authenticates_its_caller_before_its_other_dependencies_run():
@@ -198,3 +213,29 @@ async def test_a_caller_another_dependency_needs_is_authenticated_once_as_before
     assert anonymous.status_code == 401, anonymous.text
     assert fine.json() == {"caller": "dev-user", "named": "dev-user"}
     assert seen == ["dev-user"]
+
+
+async def test_a_route_in_an_included_router_gets_what_the_inclusion_adds():
+    ran: list[str] = []
+
+    async def added_by_inclusion() -> None:
+        ran.append("inclusion")
+
+    router = APIRouter(route_class=CheckedRoute)
+
+    @router.get("/things")
+    async def things(caller: Annotated[Caller, require_scope("things:read")]) -> dict[str, str]:
+        ran.append("route")
+        return {"caller": caller.subject}
+
+    def configure(app: FastAPI) -> None:
+        app.include_router(router, prefix="/included", dependencies=[Depends(added_by_inclusion)])
+
+    async with running(platform_app(configure=configure), "http://things.test") as client:
+        anonymous = await client.get("/included/things")
+        ran.clear()
+        fine = await client.get("/included/things", headers=bearer("things:read"))
+
+    assert anonymous.status_code == 401, anonymous.text
+    assert fine.json() == {"caller": "dev-user"}
+    assert ran == ["inclusion", "route"]

@@ -372,6 +372,7 @@ class DriverStatement:
                 tuple(
                     (index, process) for index, process in enumerate(results) if process is not None
                 ),
+                len(results),
             )
         return self._compiled
 
@@ -455,8 +456,11 @@ class DriverStatement:
         if not sql.results:
             return list(rows)
         answered = []
+        width = sql.width
         for row in rows:
             values = list(row)
+            if len(values) != width:
+                raise ValueError(f"a row of {len(values)} columns, where {width} were declared")
             for index, process in sql.results:
                 value = values[index]
                 if value is not None:
@@ -582,9 +586,11 @@ class _DriverSql:
     fixed: dict[str, Any]
     # The result columns that have a result processor, by position, with it.
     results: tuple[tuple[int, Callable[[Any], Any]], ...]
+    # How many columns the statement declares (`exported_columns`): each row has as many.
+    width: int
 
 
-_THROUGH_SQLALCHEMY = _DriverSql("", (), (), {}, ())
+_THROUGH_SQLALCHEMY = _DriverSql("", (), (), {}, (), 0)
 
 
 # One statement takes every lock: unnest yields the keys in order and each row's lock is taken

@@ -17,6 +17,7 @@ the OpenAPI document reads the route's scope from.
 `add_routes` puts the routers' routes on the app itself rather than including the routers.
 """
 
+import copy
 import functools
 import inspect
 from collections.abc import Callable, Coroutine, Iterable
@@ -24,6 +25,7 @@ from contextvars import ContextVar
 from dataclasses import replace
 from typing import Any
 
+import fastapi.routing
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, APIWebSocketRoute, iter_route_contexts
@@ -34,6 +36,8 @@ from signpost_platform.parameters import check_parameters
 
 # The caller `CheckedRoute` authenticated, for the endpoint it calls (`_with_caller`).
 _CALLER: ContextVar[Any] = ContextVar("signpost_route_caller")
+# Set by FastAPI (0.165) while it builds the handler of a route in an included router.
+_INCLUDED: ContextVar[Any] | None = getattr(fastapi.routing, "_effective_route_context_var", None)
 
 
 class CheckedRoute(APIRoute):
@@ -52,19 +56,16 @@ class CheckedRoute(APIRoute):
 
             return checked
         name, requirement = found
-        declared = self.dependant
-        # FastAPI's handler is built for the route without its caller parameter, calling the
-        # endpoint with the caller authenticated below; the route keeps its declaration, which
-        # the OpenAPI document and the parameter checks read.
-        self.dependant = replace(
-            declared,
-            dependencies=[sub for sub in declared.dependencies if sub.name != name],
-            call=_with_caller(declared.call, name),
+        # FastAPI's handler is built from a copy of the route without its caller parameter,
+        # calling the endpoint with the caller authenticated below. The route itself keeps its
+        # declaration, which the OpenAPI document and the parameter checks read.
+        bare = copy.copy(self)
+        bare.dependant = replace(
+            self.dependant,
+            dependencies=[sub for sub in self.dependant.dependencies if sub.name != name],
+            call=_with_caller(self.dependant.call, name),
         )
-        try:
-            handler = super().get_route_handler()
-        finally:
-            self.dependant = declared
+        handler = APIRoute.get_route_handler(bare)
 
         async def checked_as_caller(request: Request) -> Response:
             check_parameters(request)
@@ -81,7 +82,14 @@ class CheckedRoute(APIRoute):
 def _caller_parameter(dependant: Dependant) -> tuple[str, RequiredScope] | None:
     """The name and requirement of the endpoint's caller parameter, when the endpoint is a
     coroutine function with exactly one and no other dependency needs a caller; None if not
-    (FastAPI then solves it as any dependency)."""
+    (FastAPI then solves it as any dependency).
+
+    None too for a route FastAPI builds as part of an included router (which `create_app` does
+    not use: `add_routes`): FastAPI builds that handler from its own copy of the route, with the
+    dependencies the inclusion adds, and those are for FastAPI to solve. Where this FastAPI does
+    not say (its private context variable is gone), every route is left to FastAPI."""
+    if _INCLUDED is None or _INCLUDED.get() is not None:
+        return None
     if not inspect.iscoroutinefunction(dependant.call):
         return None
     found = [
@@ -129,6 +137,10 @@ class _NoOverrides(dict[Any, Any]):
         if args or kwargs:
             self.__setitem__(None, None)
 
+    def __ior__(self, other: Any) -> "_NoOverrides":  # type: ignore[misc]
+        self.update(other)
+        return self
+
     def setdefault(self, key: Any, default: Any = None) -> Any:
         self.__setitem__(key, default)
 
@@ -144,12 +156,20 @@ def add_routes(app: FastAPI, routers: Iterable[APIRouter]) -> None:
     --instructions`). Requests go to the same routes in the same order, and the OpenAPI
     document is the same (tests/platform/test_routing.py, tests/openapi).
 
-    What including would add and these routers do not use is refused: a router's own start-up
-    or shut-down handlers. The app's `dependency_overrides` cannot reach routes made by their
-    routers, so setting one raises rather than being ignored."""
+    What including would add and these routers and this app do not use is refused, rather than
+    silently left out: the app's own dependencies (FastAPI adds them to an included route), a
+    router's start-up or shut-down handlers, and its low-priority routes. A router's `lifespan`
+    is not run either (start-up and shut-down work goes in `create_app`'s lifecycles). The app's
+    `dependency_overrides` cannot reach routes made by their routers, so setting one raises
+    rather than being ignored. A route added to a router after this is not on the app."""
+    if app.router.dependencies:
+        raise TypeError("an app-wide dependency would not reach the routes add_routes adds")
     for router in routers:
-        if router.on_startup or router.on_shutdown:
-            raise TypeError("start-up and shut-down work goes in create_app's lifecycles")
+        if router.on_startup or router.on_shutdown or getattr(router, "_low_priority_routes", None):
+            raise TypeError(
+                "start-up and shut-down work goes in create_app's lifecycles, and every route "
+                "of a router on the app is an ordinary route"
+            )
         app.router.routes.extend(router.routes)
     app.dependency_overrides = _NoOverrides()
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import jwt
 from fastapi import Depends, Request
+from fastapi.dependencies.models import Dependant
 from jwt.types import Options
 
 from signpost_platform.errors import Forbidden, Unauthorized
@@ -230,6 +231,17 @@ class RequiredScope:
         if not caller.has(self.scope):
             raise Forbidden(f"this operation needs the scope {self.scope}")
         return caller
+
+
+def required_scope(dependant: Dependant) -> str | None:
+    """The scope a `RequiredScope` among `dependant`'s dependencies, at any depth, asks for (the
+    first found); None if none does."""
+    for sub in dependant.dependencies:
+        if isinstance(sub.call, RequiredScope):
+            return sub.call.scope
+        if (found := required_scope(sub)) is not None:
+            return found
+    return None
 
 
 def require_scope(scope: str) -> Any:

@@ -24,11 +24,10 @@ from importlib import resources
 from typing import Any
 
 from fastapi import FastAPI, routing
-from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
-from signpost_platform.auth import RequiredScope
+from signpost_platform.auth import required_scope
 from signpost_platform.devserver import SERVICES
 from signpost_platform.errors import FHIR_JSON, PROBLEM_JSON, STATUS_TITLES, is_fhir_path
 from signpost_platform.openapi_clients import (
@@ -316,7 +315,9 @@ def shape(document: dict[str, Any], app: FastAPI) -> None:
 
 def operation_scopes(app: FastAPI) -> dict[str, str | None]:
     """The scope each documented operation needs (None: no token), by operationId."""
-    return {route.operation_id: _scope_of(route.dependant) for route in _documented_routes(app)}
+    return {
+        route.operation_id: required_scope(route.dependant) for route in _documented_routes(app)
+    }
 
 
 def error_example(path: str, status: int) -> dict[str, Any]:
@@ -346,16 +347,6 @@ def _documented_routes(app: FastAPI) -> list[Any]:
         else [r for r in app.routes if isinstance(r, APIRoute)]
     )
     return [route for route in routes if route.include_in_schema]
-
-
-def _scope_of(dependant: Dependant) -> str | None:
-    """The scope a `require_scope(...)` dependency in the tree asks for, if any."""
-    for sub in dependant.dependencies:
-        if isinstance(sub.call, RequiredScope):
-            return sub.call.scope
-        if (found := _scope_of(sub)) is not None:
-            return found
-    return None
 
 
 def _add_error_schemas(schemas: dict[str, Any]) -> None:

@@ -30,7 +30,7 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, APIWebSocketRoute, iter_route_contexts
 
-from signpost_platform.auth import RequiredScope
+from signpost_platform.auth import RequiredScope, required_scope
 from signpost_platform.bodies import check_body
 from signpost_platform.parameters import check_parameters
 
@@ -98,15 +98,9 @@ def _caller_parameter(dependant: Dependant) -> tuple[str, RequiredScope] | None:
         if isinstance(sub.call, RequiredScope) and sub.name is not None
     ]
     others = [sub for sub in dependant.dependencies if not isinstance(sub.call, RequiredScope)]
-    if len(found) != 1 or any(_needs_caller(sub) for sub in others):
+    if len(found) != 1 or any(required_scope(sub) is not None for sub in others):
         return None
     return found[0]
-
-
-def _needs_caller(dependant: Dependant) -> bool:
-    return any(
-        isinstance(sub.call, RequiredScope) or _needs_caller(sub) for sub in dependant.dependencies
-    )
 
 
 def _with_caller(
@@ -177,7 +171,7 @@ def add_routes(app: FastAPI, routers: Iterable[APIRouter]) -> None:
 def unchecked_routes(app: FastAPI) -> list[str]:
     """The paths of `app`'s routes that skip the checks, in included routers at any depth."""
     return [
-        f"{context.path}"
+        str(context.path)
         for context in iter_route_contexts(app.router.routes)
         if isinstance(context.original_route, APIRoute | APIWebSocketRoute)
         and not isinstance(context.original_route, CheckedRoute)

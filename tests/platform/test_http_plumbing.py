@@ -1,7 +1,9 @@
 """Correlation ids, logs without personal data, size limits and error shapes, on a real service."""
 
 import json
+import uuid
 
+from signpost_platform.logging import new_correlation_id
 from tests.referral.conftest import READ, WRITE
 from tests.support.builders import NHS_NUMBERS, service_request
 
@@ -158,3 +160,13 @@ async def test_an_http2_body_is_counted_whatever_its_headers_say():
 
     assert answers[0]["status"] == 413
     assert sum(read) <= 1_200
+
+
+def test_a_new_correlation_id_is_a_random_uuid():
+    made = {new_correlation_id() for _ in range(1000)}
+
+    assert len(made) == 1000
+    for value in made:
+        parsed = uuid.UUID(value)
+        assert str(parsed) == value
+        assert (parsed.version, parsed.variant) == (4, uuid.RFC_4122)

@@ -10,7 +10,6 @@ import logging
 import time
 
 from opentelemetry import trace
-from opentelemetry.trace import Status, StatusCode
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from signpost_platform.errors import route_path, unexpected_error
@@ -18,7 +17,7 @@ from signpost_platform.logging import accept_correlation_id, correlation_id
 from signpost_platform.metrics import record_request
 from signpost_platform.middleware import HttpMiddleware
 from signpost_platform.security import security_headers
-from signpost_platform.tracing import server_span, trace_headers
+from signpost_platform.tracing import server_span
 
 access_log = logging.getLogger("signpost.access")
 
@@ -52,7 +51,7 @@ class RequestEnvelopeMiddleware(HttpMiddleware):
                     message["headers"] = [
                         *answer,
                         (b"x-correlation-id", cid.encode("latin-1")),
-                        *trace_headers(span, status),
+                        *span.answer_headers(status),
                         *security_headers(path, present),
                     ]
                 await send(message)
@@ -64,8 +63,7 @@ class RequestEnvelopeMiddleware(HttpMiddleware):
                     raise
                 # Answered here rather than by Starlette's outermost handler, so that the 500
                 # carries the correlation id it asks to be quoted, and its log line names it.
-                span.record_exception(error)
-                span.set_status(Status(StatusCode.ERROR))
+                span.failed(error)
                 await unexpected_error(path, error)(scope, receive, send_enveloped)
             finally:
                 seconds = time.perf_counter() - started

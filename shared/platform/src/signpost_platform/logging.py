@@ -7,9 +7,9 @@ record the path only.
 
 import json
 import logging
+import random
 import re
 import sys
-import uuid
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
@@ -26,7 +26,20 @@ def accept_correlation_id(*candidates: str | None) -> str:
     for value in candidates:
         if value and _SAFE_ID.match(value):
             return value
-    return str(uuid.uuid4())
+    return new_correlation_id()
+
+
+# The version (4) and variant (RFC 9562) bits of a random UUID.
+_UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
+
+
+def new_correlation_id() -> str:
+    """A random (version 4) UUID, as `str(uuid.uuid4())` writes one, from Python's own
+    generator rather than the operating system's (an id need not be unguessable, only
+    unique; the generator is reseeded in every forked process), in half the time."""
+    digits = f"{random.getrandbits(128) & _UUID4_CLEAR | _UUID4_SET:032x}"
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
 
 
 def _current_trace_id() -> str | None:

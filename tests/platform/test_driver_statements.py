@@ -10,6 +10,7 @@ upgraded.
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -22,6 +23,7 @@ from signpost_platform.db import (
     DriverStatement,
     RequestSession,
     database_unavailable,
+    read_session,
     service_metadata,
 )
 from tests.support.databases import tables_database
@@ -69,6 +71,9 @@ async def database(notes: Database) -> Database:
     async with notes.engine.begin() as connection:
         await connection.execute(text("DELETE FROM note"))
     return notes
+
+
+NOTE_BODY = DriverStatement(select(Note.body).where(Note.id == bindparam("id")))
 
 
 async def stored(database: Database) -> dict[str, str]:
@@ -513,3 +518,77 @@ async def test_a_commit_the_database_refuses_is_sqlalchemys_error_and_keeps_noth
         await INSERT_NOTE.fetch(session, {"id": "n-2", "body": "next"})
     assert await stored(database) == {"n-2": "<NEXT>"}
     assert commits == ["committed"]
+
+
+def _request_to(database: Database) -> Any:
+    """What `read_session` reads of a request: the app's database."""
+    return SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace(database=database)))
+
+
+@pytest.mark.postgres_only
+async def test_a_read_session_that_only_ran_statements_on_the_driver_serves_the_next_read(
+    database,
+):
+    request = _request_to(database)
+    async with read_session(request) as first:
+        await INSERT_NOTE.fetch(first, {"id": "n-1", "body": "audit"})
+
+    async with read_session(request) as second:
+        rows = await NOTE_BODY.fetch(second, {"id": "n-1"})
+        # Two reads at once never share one.
+        async with read_session(request) as third:
+            assert third is not second
+            assert [tuple(row) for row in await NOTE_BODY.fetch(third, {"id": "n-1"})] == [
+                ("<AUDIT>",)
+            ]
+
+    assert second is first
+    assert [tuple(row) for row in rows] == [("<AUDIT>",)]
+    assert not second.in_transaction() and database.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize(
+    "use", ["began", "read an object", "added an object", "noted in info", "raised"]
+)
+async def test_a_read_session_used_otherwise_is_closed_not_kept(database, use):
+    request = _request_to(database)
+    await INSERT_NOTE.fetch(database.read_sessionmaker(), {"id": "n-1", "body": "kept"})
+    database.idle_reads.clear()
+    try:
+        async with read_session(request) as first:
+            if use == "began":
+                await first.execute(select(Note.body))
+            elif use == "read an object":
+                assert await first.get(Note, "n-1") is not None
+            elif use == "added an object":
+                first.add(Note(id="n-2", body="never flushed"))
+            elif use == "noted in info":
+                first.info["note"] = "x"
+            else:
+                raise LookupError(use)
+    except LookupError:
+        pass
+
+    async with read_session(request) as second:
+        pass
+
+    if use == "raised":  # nothing was used: it is kept whatever the block raised
+        assert second is first
+    else:
+        assert second is not first and not first.in_transaction()
+        assert "note" not in second.info
+    assert database.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+@pytest.mark.sqlite_only
+async def test_a_read_session_on_sqlite_is_never_kept(database):
+    """A read session on SQLite is a transaction, committed and closed when the read ends."""
+    request = _request_to(database)
+    async with read_session(request) as first:
+        await INSERT_NOTE.fetch(first, {"id": "n-1", "body": "audit"})
+    async with read_session(request) as second:
+        pass
+
+    assert second is not first and database.idle_reads == []
+    assert await stored(database) == {"n-1": "<AUDIT>"}

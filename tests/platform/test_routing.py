@@ -1,10 +1,25 @@
 """Every route checks its request before anything else reads it (`signpost_platform.routing`)."""
 
-from typing import Annotated
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Annotated, Any
 
+import httpx
 import pytest
-from fastapi import APIRouter, Depends, FastAPI
-from fastapi.routing import iter_route_contexts
+from fastapi import (
+    APIRouter,
+    BackgroundTasks,
+    Cookie,
+    Depends,
+    FastAPI,
+    Header,
+    Path,
+    Query,
+    Request,
+    Response,
+)
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute, iter_route_contexts
 
 import directory_api.main
 import referral_api.main
@@ -13,7 +28,8 @@ from directory_api.config import DirectorySettings
 from referral_api.config import ReferralSettings
 from screening_api.config import ScreeningSettings
 from signpost_platform.auth import Caller, require_scope
-from signpost_platform.routing import CheckedRoute, add_routes, unchecked_routes
+from signpost_platform.errors import NotFound
+from signpost_platform.routing import CheckedRoute, _called_directly, add_routes, unchecked_routes
 from tests.support.clients import bearer, platform_app, running
 
 
@@ -239,3 +255,166 @@ async def test_a_route_in_an_included_router_gets_what_the_inclusion_adds():
     assert anonymous.status_code == 401, anonymous.text
     assert fine.json() == {"caller": "dev-user"}
     assert ran == ["inclusion", "route"]
+
+
+def _answer_of(part: str, thing_id: str, request: Request, colour, shape, x_tint, tag) -> Response:
+    if thing_id == "missing":
+        raise NotFound("no such thing", expression="thing_id")
+    answer = {"thing": thing_id, "part": part, "via": request.url.path}
+    answer |= {"colour": colour, "shape": shape, "x_tint": x_tint, "tag": tag}
+    return JSONResponse(answer)
+
+
+# Read by FastAPI (a route of FastAPI's own class, whose handler solves every parameter) and
+# by a checked route that calls its endpoint itself: the same values either way.
+_BY_FASTAPI = APIRouter()
+_CHECKED = APIRouter(route_class=CheckedRoute)
+_PATH = "/things/{thing_id}/parts/{part:path}"
+
+
+@_BY_FASTAPI.get(_PATH)
+async def _part_by_fastapi(
+    part: str,
+    thing_id: str,
+    request: Request,
+    colour: str | None = None,
+    shape: Annotated[str | None, Query(alias="_shape")] = None,
+    x_tint: Annotated[str | None, Header()] = None,
+    tag: Annotated[str | None, Header(alias="X-Tag")] = None,
+) -> Response:
+    return _answer_of(part, thing_id, request, colour, shape, x_tint, tag)
+
+
+@_CHECKED.get(_PATH)
+async def _part_checked(
+    part: str,
+    thing_id: str,
+    request: Request,
+    caller: Annotated[Caller, require_scope("things:read")],
+    colour: str | None = None,
+    shape: Annotated[str | None, Query(alias="_shape")] = None,
+    x_tint: Annotated[str | None, Header()] = None,
+    tag: Annotated[str | None, Header(alias="X-Tag")] = None,
+) -> Response:
+    assert caller.subject == "dev-user"
+    return _answer_of(part, thing_id, request, colour, shape, x_tint, tag)
+
+
+@pytest.mark.parametrize(
+    ("path", "headers"),
+    [
+        ("/things/a/parts/wheel", []),
+        ("/things/a%20b/parts/front/wheel", []),
+        ("/things/a/parts/wheel?colour=red&_shape=round", []),
+        ("/things/a/parts/wheel?colour=red&colour=blue&_shape=square&_shape=round", []),
+        ("/things/a/parts/wheel?colour=&_shape=", []),
+        ("/things/a/parts/wheel", [("X-Tint", "dark"), ("X-Tag", "one"), ("x-tag", "two")]),
+        ("/things/a/parts/wheel", [("x_tint", "underscored"), ("X-Tint", "")]),
+    ],
+)
+async def test_a_route_fastapi_would_only_call_is_called_with_what_fastapi_reads(path, headers):
+    (checked,) = _CHECKED.routes
+    assert _called_directly(replace(checked.dependant, dependencies=[])) is not None
+    by_fastapi = FastAPI()
+    by_fastapi.include_router(_BY_FASTAPI)
+    async with (
+        running(platform_app(_CHECKED), "http://things.test") as ours,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=by_fastapi), base_url="http://things.test"
+        ) as theirs,
+    ):
+        called = await ours.get(path, headers=[*headers, *bearer("things:read").items()])
+        expected = await theirs.get(path, headers=headers)
+        anonymous = await ours.get(path, headers=headers)
+        missing = await ours.get("/things/missing/parts/wheel", headers=bearer("things:read"))
+
+    assert expected.status_code == 200, expected.text
+    assert called.status_code == 200, called.text
+    assert called.json() == expected.json()
+    assert anonymous.status_code == 401, anonymous.text
+    assert missing.status_code == 404 and "no such thing" in missing.text
+
+
+def _endpoints_fastapi_has_more_to_do_for() -> list[Callable[..., Any]]:
+    async def number(thing_id: int) -> Response:
+        return Response()
+
+    async def constrained(thing_id: Annotated[str, Path(max_length=3)]) -> Response:
+        return Response()
+
+    async def defaulted(thing_id: str, colour: str = "red") -> Response:
+        return Response()
+
+    async def listed(
+        thing_id: str, colour: Annotated[list[str] | None, Query()] = None
+    ) -> Response:
+        return Response()
+
+    async def limited(
+        thing_id: str, colour: Annotated[str | None, Query(max_length=3)] = None
+    ) -> Response:
+        return Response()
+
+    async def aliased(
+        thing_id: str, colour: Annotated[str | None, Query(validation_alias="hue")] = None
+    ) -> Response:
+        return Response()
+
+    async def cookied(thing_id: str, colour: Annotated[str | None, Cookie()] = None) -> Response:
+        return Response()
+
+    async def with_tasks(thing_id: str, tasks: BackgroundTasks) -> Response:
+        return Response()
+
+    async def answering_a_dict(thing_id: str) -> dict[str, str]:
+        return {}
+
+    async def with_a_dependency(thing_id: str, _: Annotated[str, Depends(lambda: "x")]) -> Response:
+        return Response()
+
+    def not_a_coroutine(thing_id: str) -> Response:
+        return Response()
+
+    return [
+        number,
+        constrained,
+        defaulted,
+        listed,
+        limited,
+        aliased,
+        cookied,
+        with_tasks,
+        answering_a_dict,
+        with_a_dependency,
+        not_a_coroutine,
+    ]
+
+
+@pytest.mark.parametrize(
+    "endpoint", _endpoints_fastapi_has_more_to_do_for(), ids=lambda endpoint: endpoint.__name__
+)
+def test_a_route_fastapi_has_more_to_do_for_is_left_to_fastapi(endpoint):
+    route = APIRoute("/things/{thing_id}", endpoint)
+
+    assert _called_directly(route.dependant) is None
+
+
+async def test_a_route_left_to_fastapi_still_converts_and_checks_its_values():
+    router = APIRouter(route_class=CheckedRoute)
+
+    @router.get("/things/{number}")
+    async def thing(
+        number: int,
+        caller: Annotated[Caller, require_scope("things:read")],
+        colour: Annotated[str | None, Query(max_length=3)] = None,
+    ) -> Response:
+        return JSONResponse({"number": number, "type": type(number).__name__, "colour": colour})
+
+    async with running(platform_app(router), "http://things.test") as client:
+        fine = await client.get("/things/12?colour=red", headers=bearer("things:read"))
+        wrong = await client.get("/things/twelve", headers=bearer("things:read"))
+        long = await client.get("/things/12?colour=purple", headers=bearer("things:read"))
+
+    assert fine.json() == {"number": 12, "type": "int", "colour": "red"}
+    assert wrong.status_code in (400, 422), wrong.text
+    assert long.status_code in (400, 422), long.text

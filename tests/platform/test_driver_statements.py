@@ -16,14 +16,16 @@ from typing import Any
 import pytest
 from sqlalchemy import String, TypeDecorator, bindparam, event, insert, literal, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, PendingRollbackError, StatementError
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from signpost_platform import db
 from signpost_platform.db import (
     Database,
     DriverStatement,
+    KeptSessions,
     RequestSession,
     database_unavailable,
-    read_session,
     service_metadata,
 )
 from tests.support.databases import tables_database
@@ -338,7 +340,7 @@ async def test_a_connection_lost_at_the_commit_invalidates_the_pools_older_ones_
     """The commit on the driver (`_commit_on_driver`) meets a restart as a statement does."""
     pids = await held_connections(own_pool.sessionmaker)
     with pytest.raises(DBAPIError) as lost:
-        async with RequestSession(own_pool.sessionmaker(), commits=True) as session:
+        async with RequestSession(own_pool.writes, commits=True) as session:
             await BACKEND_PID.fetch(session, {"zero": 0})
             await restart(own_pool.url, pids)
     assert lost.value.connection_invalidated and database_unavailable(lost.value)
@@ -386,9 +388,13 @@ def write_session(database: Database, commits: list[str]) -> RequestSession:
     """A request's write session, as `signpost_platform.db.write_session` opens one, whose
     commits are noted in `commits` by an `after_commit` listener (as the report facts
     refresher listens)."""
-    session = database.sessionmaker()
-    event.listen(session.sync_session, "after_commit", lambda _: commits.append("committed"))
-    return RequestSession(session, commits=True)
+
+    class Listened(Session):
+        pass
+
+    event.listen(Listened, "after_commit", lambda _: commits.append("committed"))
+    maker = async_sessionmaker(database.engine, expire_on_commit=False, sync_session_class=Listened)
+    return RequestSession(KeptSessions(maker), commits=True)
 
 
 async def test_a_request_session_commits_its_driver_statements_and_tells_its_listeners(
@@ -521,74 +527,81 @@ async def test_a_commit_the_database_refuses_is_sqlalchemys_error_and_keeps_noth
 
 
 def _request_to(database: Database) -> Any:
-    """What `read_session` reads of a request: the app's database."""
+    """What `read_session` and `write_session` read of a request: the app's database."""
     return SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace(database=database)))
 
 
-@pytest.mark.postgres_only
-async def test_a_read_session_that_only_ran_statements_on_the_driver_serves_the_next_read(
-    database,
-):
+async def test_a_finished_requests_session_serves_the_next_request(database, backend):
     request = _request_to(database)
-    async with read_session(request) as first:
-        await INSERT_NOTE.fetch(first, {"id": "n-1", "body": "audit"})
+    async with db.write_session(request) as first_write:
+        await INSERT_NOTE.fetch(first_write, {"id": "n-1", "body": "written"})
+    async with db.read_session(request) as first_read:
+        await NOTE_BODY.fetch(first_read, {"id": "n-1"})
 
-    async with read_session(request) as second:
-        rows = await NOTE_BODY.fetch(second, {"id": "n-1"})
-        # Two reads at once never share one.
-        async with read_session(request) as third:
-            assert third is not second
-            assert [tuple(row) for row in await NOTE_BODY.fetch(third, {"id": "n-1"})] == [
-                ("<AUDIT>",)
-            ]
+    async with db.write_session(request) as second_write:
+        await INSERT_NOTE.fetch(second_write, {"id": "n-2", "body": "again"})
+        # Two requests at once never share one.
+        async with db.write_session(request) as third_write:
+            assert third_write is not second_write
+    async with db.read_session(request) as second_read:
+        rows = await NOTE_BODY.fetch(second_read, {"id": "n-2"})
 
-    assert second is first
-    assert [tuple(row) for row in rows] == [("<AUDIT>",)]
-    assert not second.in_transaction() and database.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    assert second_write is first_write and second_read is first_read
+    assert second_write is not second_read
+    assert [tuple(row) for row in rows] == [("<AGAIN>",)]
+    assert await stored(database) == {"n-1": "<WRITTEN>", "n-2": "<AGAIN>"}
+    assert database.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
 
 
-@pytest.mark.postgres_only
-@pytest.mark.parametrize(
-    "use", ["began", "read an object", "added an object", "noted in info", "raised"]
-)
-async def test_a_read_session_used_otherwise_is_closed_not_kept(database, use):
+@pytest.mark.parametrize("use", ["read an object", "added an object", "noted in info", "raised"])
+async def test_a_session_used_otherwise_is_left_as_a_new_one_would_be_or_not_kept(database, use):
     request = _request_to(database)
-    await INSERT_NOTE.fetch(database.read_sessionmaker(), {"id": "n-1", "body": "kept"})
-    database.idle_reads.clear()
+    async with database.sessionmaker() as setup:
+        await INSERT_NOTE.fetch(setup, {"id": "n-1", "body": "kept"})
+        await setup.commit()
+    async with db.write_session(request):
+        pass  # one kept
     try:
-        async with read_session(request) as first:
-            if use == "began":
-                await first.execute(select(Note.body))
-            elif use == "read an object":
+        async with db.write_session(request) as first:
+            if use == "read an object":
                 assert await first.get(Note, "n-1") is not None
             elif use == "added an object":
-                first.add(Note(id="n-2", body="never flushed"))
+                first.add(Note(id="n-2", body="added"))
             elif use == "noted in info":
                 first.info["note"] = "x"
             else:
+                await INSERT_NOTE.fetch(first, {"id": "n-3", "body": "undone"})
                 raise LookupError(use)
     except LookupError:
         pass
 
-    async with read_session(request) as second:
-        pass
+    async with db.write_session(request) as second:
+        assert not second.in_transaction()
+        assert not second.sync_session.identity_map and not second.sync_session.new
+        assert second.info == {}
 
-    if use == "raised":  # nothing was used: it is kept whatever the block raised
+    if use == "noted in info":  # not as the sessionmaker made it: not kept
+        assert second is not first
+    else:  # closed after its commit or its rollback: as new
         assert second is first
-    else:
-        assert second is not first and not first.in_transaction()
-        assert "note" not in second.info
     assert database.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    assert set(await stored(database)) == ({"n-1", "n-2"} if use == "added an object" else {"n-1"})
 
 
-@pytest.mark.sqlite_only
-async def test_a_read_session_on_sqlite_is_never_kept(database):
-    """A read session on SQLite is a transaction, committed and closed when the read ends."""
-    request = _request_to(database)
-    async with read_session(request) as first:
-        await INSERT_NOTE.fetch(first, {"id": "n-1", "body": "audit"})
-    async with read_session(request) as second:
+async def test_a_kept_session_is_let_go_when_its_sessionmaker_is_configured_anew(database):
+    maker = async_sessionmaker(database.engine, expire_on_commit=False)
+    kept = KeptSessions(maker)
+    async with RequestSession(kept, commits=True) as first:
+        pass
+    assert len(kept) == 1
+
+    class Listened(Session):
         pass
 
-    assert second is not first and database.idle_reads == []
-    assert await stored(database) == {"n-1": "<AUDIT>"}
+    kept.configure(sync_session_class=Listened)
+    assert len(kept) == 0
+    async with RequestSession(kept, commits=True) as second:
+        pass
+
+    assert second is not first and type(second.sync_session) is Listened
+    assert len(kept) == 1

@@ -211,11 +211,54 @@ class Database:
                 expire_on_commit=False,
                 info={_EACH_STATEMENT_COMMITS: True},
             )
-        # Read sessions that never began and hold nothing, kept for the next read (`read_session`).
-        self.idle_reads: list[AsyncSession] = []
+        # The sessions of finished requests, for later ones (`write_session`, `read_session`).
+        self.writes = KeptSessions(self.sessionmaker)
+        self.reads = KeptSessions(self.read_sessionmaker)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+class KeptSessions:
+    """The sessions of one sessionmaker that finished requests left as it makes them, kept for
+    later requests: making an `AsyncSession` (and its `Session`) costs a read about 4% of its
+    instructions. A session is kept when its request is done with it, closed or never begun,
+    with the `info` the sessionmaker gives; at most `KEPT_SESSIONS` are kept, one for each
+    request running at a time as far as a busy process runs them. SQLAlchemy's sessions are
+    made to be used again once closed. The sessionmaker is configured through `configure`, which
+    lets go of the sessions it made before."""
+
+    __slots__ = ("_idle", "_info", "_maker")
+
+    def __init__(self, maker: async_sessionmaker[AsyncSession]) -> None:
+        self._maker = maker
+        self._idle: list[AsyncSession] = []
+        self._info = dict(maker.kw.get("info") or {})
+
+    def configure(self, **settings: Any) -> None:
+        """Configure the sessionmaker (`async_sessionmaker.configure`) for the sessions it makes
+        from now on; the ones kept are let go."""
+        self._maker.configure(**settings)
+        self._info = dict(self._maker.kw.get("info") or {})
+        self._idle.clear()
+
+    def take(self) -> AsyncSession:
+        return self._idle.pop() if self._idle else self._maker()
+
+    def give_back(self, session: AsyncSession) -> None:
+        """Keep `session`, closed or never begun, if it is as the sessionmaker made it."""
+        if (
+            len(self._idle) < KEPT_SESSIONS
+            and session.info == self._info
+            and not session.in_transaction()
+        ):
+            self._idle.append(session)
+
+    def __len__(self) -> int:
+        return len(self._idle)
+
+
+KEPT_SESSIONS = 64
 
 
 class RequestSession:
@@ -227,17 +270,18 @@ class RequestSession:
     session in the endpoint with these rather than as a dependency: FastAPI wraps a generator
     dependency in an exit stack and an anyio context manager on every request, about a tenth of
     a read's CPU. `SessionDep` and `ReadSessionDep` run the same code for every other route.
-    Nothing uses the session once its block has ended: a read's may be serving another read.
+    Nothing uses the session once its block has ended: it may be serving another request
+    (`KeptSessions`).
     """
 
-    __slots__ = ("_commits", "_idle", "_session")
+    __slots__ = ("_commits", "_kept", "_session")
 
-    def __init__(
-        self, session: AsyncSession, *, commits: bool, idle: list[AsyncSession] | None = None
-    ) -> None:
-        self._session = session
-        self._commits = commits
-        self._idle = idle
+    def __init__(self, kept: KeptSessions, *, commits: bool | None = None) -> None:
+        self._kept = kept
+        self._session = session = kept.take()
+        # A write session commits; a read session commits what it wrote on purpose (its audit
+        # event) unless each of its statements commits on its own (PostgreSQL).
+        self._commits = not commits_each_statement(session) if commits is None else commits
 
     async def __aenter__(self) -> AsyncSession:
         return self._session
@@ -251,47 +295,27 @@ class RequestSession:
             elif not commits_each_statement(session):
                 await session.rollback()
         finally:
+            session.info.pop(_ON_DRIVER, None)  # of a transaction rolled back
             # A read session on PostgreSQL whose statements all ran on connections of their
-            # own (`DriverStatement.fetch`) never began: it has nothing to close, and serves
-            # the next read as a new one would.
+            # own (`DriverStatement.fetch`) never began: it has nothing to close.
             if session.in_transaction() or not commits_each_statement(session):
                 await session.close()
-            elif self._idle is not None and len(self._idle) < _IDLE_READS_MOST and _unused(session):
-                self._idle.append(session)
+        self._kept.give_back(session)
 
 
 def write_session(request: Request) -> RequestSession:
     """The request's write session: one transaction, committed when the block ends, so a client
     never sees a 2xx for a write that was not committed."""
     database: Database = request.app.state.database
-    return RequestSession(database.sessionmaker(), commits=True)
+    return RequestSession(database.writes, commits=True)
 
 
 def read_session(request: Request) -> RequestSession:
     """A session for requests that only read: no transaction on PostgreSQL, nothing to commit.
     On SQLite it commits what the read wrote on purpose (its audit event) when the block ends;
-    under autocommit each statement has committed already.
-
-    On PostgreSQL a session whose statements all ran on connections of their own (as every
-    read on the hot path does) is kept when the block ends and given to a later read: making
-    an `AsyncSession` costs a read about 4% of its instructions."""
+    under autocommit each statement has committed already."""
     database: Database = request.app.state.database
-    idle = database.idle_reads
-    session = idle.pop() if idle else database.read_sessionmaker()
-    commits = not commits_each_statement(session)
-    return RequestSession(session, commits=commits, idle=None if commits else idle)
-
-
-# The most read sessions kept for later reads: one for each read running at a time, as far as
-# a busy process runs them.
-_IDLE_READS_MOST = 64
-
-
-def _unused(session: AsyncSession) -> bool:
-    """Whether `session`, which never began, is as its sessionmaker made it. One that read or
-    added an object began (SQLAlchemy begins a session for either) and is closed instead; all
-    that is left to see is its `info`."""
-    return session.info.keys() == {_EACH_STATEMENT_COMMITS}
+    return RequestSession(database.reads)
 
 
 @asynccontextmanager

@@ -120,7 +120,7 @@ def _wake_after_commits(database: Database, refresher: FactsRefresher) -> None:
         refresher.nudge()
 
     event.listen(WriteSession, "after_commit", committed)
-    database.sessionmaker.configure(sync_session_class=WriteSession)
+    database.writes.configure(sync_session_class=WriteSession)
 
 
 @asynccontextmanager

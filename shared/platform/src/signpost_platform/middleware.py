@@ -2,7 +2,7 @@
 content negotiation (406) as HTTP and FHIR clients expect them (each request's envelope of trace,
 correlation id, access log, metrics and security headers is `signpost_platform.envelope`)."""
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
@@ -31,11 +31,13 @@ class HttpMiddleware:
     def applies(self, scope: Scope) -> bool:
         return True
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # The layer's work, or the app's, handed back to be awaited rather than awaited here:
+        # a coroutine of its own would be one more frame that every suspension of the request
+        # (each round trip to the database) passes through, on the way out and back in.
         if scope["type"] == "http" and self.applies(scope):
-            await self.handle(scope, receive, send)
-        else:
-            await self.app(scope, receive, send)
+            return self.handle(scope, receive, send)
+        return self.app(scope, receive, send)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         raise NotImplementedError

@@ -7,6 +7,7 @@ platform's quotas sit in front, and these limits stop one client from exhausting
 import hashlib
 import math
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -63,17 +64,16 @@ class RateLimitMiddleware(HttpMiddleware):
     def applies(self, scope: Scope) -> bool:
         return self.rate > 0 and route_path(scope) not in self.exempt
 
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def handle(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         retry_after = self._take(self._client(scope))
         if retry_after is None:
-            await self.app(scope, receive, send)
-            return
+            return self.app(scope, receive, send)
         error = SignpostError(
             429,
             [Issue("throttled", f"too many requests: retry after {retry_after} s")],
             {"Retry-After": str(retry_after)},
         )
-        await render_error(route_path(scope), error)(scope, receive, send)
+        return render_error(route_path(scope), error)(scope, receive, send)
 
     def _client(self, scope: Scope) -> str:
         for key, value in scope["headers"]:

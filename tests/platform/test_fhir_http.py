@@ -2,9 +2,12 @@
 served, conditional reads (304) and gzip."""
 
 import gzip
+from datetime import UTC, datetime, timedelta, timezone
+from email.utils import format_datetime
 
 import pytest
 
+from signpost_platform.fhir.responses import http_date
 from tests.referral.conftest import READ, WRITE
 from tests.support.builders import service_request
 
@@ -186,3 +189,27 @@ def test_vary_names_accept_encoding_once():
     assert vary((b"vary", b"Origin")) == [b"Origin, Accept-Encoding"]
     assert vary((b"Vary", b"origin, accept-encoding")) == [b"origin, accept-encoding"]
     assert vary((b"vary", b"*")) == [b"*"]
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 12, 7, 2, 36, 35, 999_999, tzinfo=UTC),
+        datetime(2024, 2, 29, 23, 59, 59, tzinfo=UTC),  # a leap day
+        datetime(1, 1, 1, tzinfo=UTC),
+        datetime(9999, 12, 31, 0, 0, 0, tzinfo=timezone(timedelta(0))),
+        *(datetime(2026, 1, 5, tzinfo=UTC) + timedelta(days=day, hours=day) for day in range(14)),
+    ],
+)
+def test_an_http_date_is_written_as_the_standard_library_writes_it(moment):
+    assert http_date(moment) == format_datetime(moment, usegmt=True)
+
+
+@pytest.mark.parametrize(
+    "moment", [datetime(2026, 12, 7), datetime(2026, 12, 7, tzinfo=timezone(timedelta(hours=1)))]
+)
+def test_an_http_date_is_only_of_a_utc_moment(moment):
+    with pytest.raises(ValueError):
+        http_date(moment)
+    with pytest.raises(ValueError):
+        format_datetime(moment, usegmt=True)

@@ -1,8 +1,7 @@
 """FHIR responses: JSON bodies, versions as weak ETags, preconditions."""
 
 import re
-from datetime import datetime
-from email.utils import format_datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -30,7 +29,28 @@ def etag(version: int) -> str:
 
 
 def version_headers(version: int, last_updated: datetime) -> dict[str, str]:
-    return {"ETag": etag(version), "Last-Modified": format_datetime(last_updated, usegmt=True)}
+    return {"ETag": etag(version), "Last-Modified": http_date(last_updated)}
+
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def http_date(moment: datetime) -> str:
+    """`moment`, a UTC datetime, as an HTTP date (RFC 9110 5.6.7), as
+    `email.utils.format_datetime(moment, usegmt=True)` writes it, in under half the time (it
+    was 4% of a read's CPU)."""
+    if moment.tzinfo != UTC:
+        raise ValueError("an HTTP date is of a UTC datetime")
+    return "%s, %02d %s %04d %02d:%02d:%02d GMT" % (  # noqa: UP031 (twice as fast as an f-string)
+        _DAYS[moment.weekday()],
+        moment.day,
+        _MONTHS[moment.month - 1],
+        moment.year,
+        moment.hour,
+        moment.minute,
+        moment.second,
+    )
 
 
 def served_json(

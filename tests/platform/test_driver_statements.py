@@ -605,3 +605,11 @@ async def test_a_kept_session_is_let_go_when_its_sessionmaker_is_configured_anew
 
     assert second is not first and type(second.sync_session) is Listened
     assert len(kept) == 1
+
+    # A session made before, given back after: not kept.
+    taken = RequestSession(kept, commits=True)
+    assert len(kept) == 0
+    kept.configure(sync_session_class=Session)
+    async with taken:
+        pass
+    assert len(kept) == 0

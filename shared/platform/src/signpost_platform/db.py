@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.types import TypeDecorator
@@ -223,23 +224,27 @@ class KeptSessions:
     """The sessions of one sessionmaker that finished requests left as it makes them, kept for
     later requests: making an `AsyncSession` (and its `Session`) costs a read about 4% of its
     instructions. A session is kept when its request is done with it, closed or never begun,
-    with the `info` the sessionmaker gives; at most `KEPT_SESSIONS` are kept, one for each
-    request running at a time as far as a busy process runs them. SQLAlchemy's sessions are
-    made to be used again once closed. The sessionmaker is configured through `configure`, which
-    lets go of the sessions it made before."""
+    with the `info` and the session class the sessionmaker gives; at most `KEPT_SESSIONS` are
+    kept, one for each request running at a time as far as a busy process runs them.
+    SQLAlchemy's sessions are made to be used again once closed. The sessionmaker is configured
+    through `configure`, which lets go of the sessions it made before."""
 
-    __slots__ = ("_idle", "_info", "_maker")
+    __slots__ = ("_class", "_idle", "_info", "_maker")
 
     def __init__(self, maker: async_sessionmaker[AsyncSession]) -> None:
         self._maker = maker
         self._idle: list[AsyncSession] = []
+        self._made_as(maker)
+
+    def _made_as(self, maker: async_sessionmaker[AsyncSession]) -> None:
         self._info = dict(maker.kw.get("info") or {})
+        self._class = maker.kw.get("sync_session_class", Session)
 
     def configure(self, **settings: Any) -> None:
         """Configure the sessionmaker (`async_sessionmaker.configure`) for the sessions it makes
-        from now on; the ones kept are let go."""
+        from now on; the ones kept are let go, and one it made before is not kept."""
         self._maker.configure(**settings)
-        self._info = dict(self._maker.kw.get("info") or {})
+        self._made_as(self._maker)
         self._idle.clear()
 
     def take(self) -> AsyncSession:
@@ -250,6 +255,7 @@ class KeptSessions:
         if (
             len(self._idle) < KEPT_SESSIONS
             and session.info == self._info
+            and type(session.sync_session) is self._class
             and not session.in_transaction()
         ):
             self._idle.append(session)

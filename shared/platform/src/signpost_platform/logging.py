@@ -7,7 +7,7 @@ record the path only.
 
 import json
 import logging
-import random
+import os
 import re
 import sys
 from contextvars import ContextVar
@@ -35,10 +35,9 @@ _UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
 
 
 def new_correlation_id() -> str:
-    """A random (version 4) UUID, as `str(uuid.uuid4())` writes one, from Python's own
-    generator rather than the operating system's (an id need not be unguessable, only
-    unique; the generator is reseeded in every forked process), in half the time."""
-    digits = f"{random.getrandbits(128) & _UUID4_CLEAR | _UUID4_SET:032x}"
+    """A random (version 4) UUID, as `str(uuid.uuid4())` writes one, from the operating
+    system's generator as `uuid4` takes it, without making a `UUID`: in under half the time."""
+    digits = f"{int.from_bytes(os.urandom(16)) & _UUID4_CLEAR | _UUID4_SET:032x}"
     return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
 
 

@@ -23,7 +23,11 @@ from signpost_platform.errors import (
 
 class HttpMiddleware:
     """A pure ASGI middleware: `handle` serves the HTTP requests that `applies` to; any other
-    request, and any other scope (lifespan, websocket), goes to the app untouched."""
+    request, and any other scope (lifespan, websocket), goes to the app untouched.
+
+    An ASGI 3 application whose `__call__` returns the awaitable rather than being a coroutine
+    function: the FastAPI app it sits in is what a server is given (a server told nothing else
+    would take a bare middleware for ASGI 2, as uvicorn's automatic detection does)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app

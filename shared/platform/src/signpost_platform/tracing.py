@@ -162,7 +162,10 @@ def carried_trace(headers: dict[str, str]) -> CarriedTrace:
 
 # The carried span of the request running, when it travels by W3C trace context alone: made
 # current here rather than in OpenTelemetry's context, which costs a request several times as
-# much, and sent on as OpenTelemetry would send it.
+# much, and sent on as OpenTelemetry would send it. OpenTelemetry's current span is then not set:
+# the trace is read through `current_trace_id` and sent on by `traced_client`, not through
+# OpenTelemetry's API (the services do not import it: pyproject.toml's import contracts).
+# `OTEL_PROPAGATORS` is read when the process starts; propagators set later in code are not.
 _carried: ContextVar[CarriedTrace | None] = ContextVar("signpost_carried_trace", default=None)
 
 

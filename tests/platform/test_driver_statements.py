@@ -613,3 +613,149 @@ async def test_a_kept_session_is_let_go_when_its_sessionmaker_is_configured_anew
     async with taken:
         pass
     assert len(kept) == 0
+
+
+# Advisory locks (`db.lock_keys`): taken with the transaction's BEGIN in one round trip.
+TRY_LOCK = text("SELECT pg_try_advisory_xact_lock(:number)")
+
+
+async def free(database: Database, key: str) -> bool:
+    """Whether another transaction could take `key`'s advisory lock now."""
+    async with database.sessionmaker() as other:
+        number = db.advisory_lock_number(key)
+        return bool((await other.execute(TRY_LOCK, {"number": number})).scalar_one())
+
+
+def test_a_keys_lock_number_is_its_hash_as_a_signed_64_bit_integer():
+    numbers = {db.advisory_lock_number(f"urn:sender|REF-{index}") for index in range(10_000)}
+    assert len(numbers) == 10_000
+    assert all(-(2**63) <= number < 2**63 for number in numbers)
+    assert min(numbers) < 0 < max(numbers)
+    assert db.advisory_lock_number("a|1") == db.advisory_lock_number("a|1")
+
+
+@pytest.mark.postgres_only
+async def test_locks_begin_the_transaction_and_are_held_until_it_ends(database):
+    async with database.sessionmaker() as session:
+        await db.lock_keys(session, ["urn:sender|REF-1", "person|p-1"])
+        await INSERT_NOTE.fetch(session, {"id": "n-1", "body": "locked"})
+        assert session.in_transaction()
+        assert not await free(database, "urn:sender|REF-1")
+        assert not await free(database, "person|p-1")
+        assert await free(database, "urn:sender|REF-2")
+        await session.rollback()  # the insert was in the transaction the locks began
+
+        assert await free(database, "urn:sender|REF-1")
+        assert await free(database, "person|p-1")
+    assert await stored(database) == {}
+
+
+@pytest.mark.postgres_only
+async def test_locks_join_a_transaction_already_begun_and_commit_with_it(database):
+    async with database.sessionmaker() as session:
+        await INSERT_NOTE.fetch(session, {"id": "n-1", "body": "first"})
+        await db.lock_keys(session, ["urn:sender|REF-1"])
+        await INSERT_NOTE.fetch(session, {"id": "n-2", "body": "second"})
+        assert not await free(database, "urn:sender|REF-1")
+        await session.commit()
+    assert await stored(database) == {"n-1": "<FIRST>", "n-2": "<SECOND>"}
+    assert await free(database, "urn:sender|REF-1")
+
+
+@pytest.mark.postgres_only
+async def test_a_second_transaction_waits_for_the_lock_and_sees_what_the_first_committed(
+    database,
+):
+    """What the locks are for: a second writer of the same key runs after the first has
+    committed, and its next statement sees the first's row."""
+    seen: list[dict[str, str]] = []
+    first_locked = asyncio.Event()
+
+    async def first() -> None:
+        async with database.sessionmaker() as session:
+            await db.lock_keys(session, ["urn:sender|REF-1"])
+            first_locked.set()
+            await asyncio.sleep(0.2)
+            await INSERT_NOTE.fetch(session, {"id": "n-1", "body": "first"})
+            await session.commit()
+
+    async def second() -> None:
+        await first_locked.wait()
+        async with database.sessionmaker() as session:
+            await db.lock_keys(session, ["urn:sender|REF-1"])
+            rows = (await session.execute(select(Note.id, Note.body))).all()
+            seen.append(dict(rows))  # type: ignore[arg-type]
+            await session.commit()
+
+    await asyncio.gather(first(), second())
+    assert seen == [{"n-1": "<FIRST>"}]
+
+
+@pytest.fixture
+async def impatient(database: Database) -> AsyncIterator[Database]:
+    """The notes' database on a pool of one connection that waits at most 100 ms for a lock."""
+    small = Database(database.url, pool_size=1, max_overflow=0)
+
+    @event.listens_for(small.engine.sync_engine, "connect")
+    def lock_timeout(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SET lock_timeout = '100ms'")
+        cursor.close()
+
+    yield small
+    await small.dispose()
+
+
+async def left_in_a_transaction(database: Database) -> bool:
+    """Whether the pool's connection is inside a transaction on the server (a new session on
+    the one-connection pool meets the same connection)."""
+    async with database.engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        return bool(raw.driver_connection.is_in_transaction())  # type: ignore[union-attr]
+
+
+@pytest.mark.postgres_only
+async def test_a_lock_that_cannot_be_had_fails_and_leaves_no_transaction_open(database, impatient):
+    async with database.sessionmaker() as holder:
+        await db.lock_keys(holder, ["urn:sender|REF-1"])
+        async with impatient.sessionmaker() as session:
+            with pytest.raises(DBAPIError) as refused:
+                await db.lock_keys(session, ["urn:sender|REF-2", "urn:sender|REF-1"])
+            assert refused.value.orig is not None
+            assert refused.value.orig.sqlstate == "55P03"  # lock_not_available
+            await session.rollback()
+            assert not await left_in_a_transaction(impatient)
+        # The lock the failed transaction had taken went with it.
+        assert await free(database, "urn:sender|REF-2")
+        await holder.rollback()
+
+    async with impatient.sessionmaker() as session:  # the connection serves the next one
+        await db.lock_keys(session, ["urn:sender|REF-1"])
+        await INSERT_NOTE.fetch(session, {"id": "n-1", "body": "after"})
+        await session.commit()
+    assert await stored(database) == {"n-1": "<AFTER>"}
+
+
+@pytest.mark.postgres_only
+async def test_a_request_cancelled_while_waiting_for_a_lock_leaves_no_lock_or_transaction(
+    database, impatient
+):
+    """A client that goes away while its request waits for a lock: the connection goes back
+    with no transaction open and no lock held, or is closed."""
+    async with database.sessionmaker() as holder:
+        await db.lock_keys(holder, ["urn:sender|REF-1"])
+
+        async def waiting() -> None:
+            async with RequestSession(impatient.writes, commits=True) as session:
+                await db.lock_keys(session, ["urn:sender|REF-2", "urn:sender|REF-1"])
+
+        running = asyncio.create_task(waiting())
+        await asyncio.sleep(0.05)
+        running.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await running
+        await holder.rollback()
+
+    assert await free(database, "urn:sender|REF-2")
+    assert not await left_in_a_transaction(impatient)
+    assert impatient.engine.pool.checkedout() == 0  # type: ignore[attr-defined]

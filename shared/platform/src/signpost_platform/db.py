@@ -5,12 +5,14 @@ and the other half. On SQLite every transaction starts with BEGIN IMMEDIATE so t
 read-then-write transaction (conditional create) cannot be overtaken by another writer.
 """
 
+import hashlib
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Annotated, Any, Protocol, TypeAlias
 
+from asyncpg.transaction import TransactionState  # type: ignore[import-untyped]
 from fastapi import Depends, Request
 from sqlalchemy import (
     ColumnElement,
@@ -23,7 +25,6 @@ from sqlalchemy import (
     func,
     literal,
     select,
-    text,
     update,
 )
 from sqlalchemy.engine import Dialect
@@ -650,16 +651,6 @@ class _DriverSql:
 _THROUGH_SQLALCHEMY = _DriverSql("", (), (), {}, (), 0)
 
 
-# One statement takes every lock: unnest yields the keys in order and each row's lock is taken
-# as the row is produced, so the order given is the order taken.
-_ADVISORY_LOCKS = DriverStatement(
-    text(
-        "SELECT pg_advisory_xact_lock(hashtextextended(key, 0)) "
-        "FROM unnest(CAST(:keys AS text[])) AS key"
-    )
-)
-
-
 # A SELECT of any columns (SQLAlchemy 2.1 types a Select by the types of all its columns).
 AnySelect: TypeAlias = Select[*tuple[Any, ...]]
 
@@ -764,12 +755,63 @@ def dialect_of(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
 
 
+def advisory_lock_number(key: str) -> int:
+    """The number PostgreSQL's advisory lock of `key` is taken on: the first 64 bits of its
+    BLAKE2b hash, signed. Reckoned here, not by the server, so that the locks go as literals in
+    the statement that begins the transaction (`lock_keys`)."""
+    digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
 async def lock_keys(session: AsyncSession, keys: Sequence[str]) -> None:
     """Take a transaction-scoped advisory lock per key on PostgreSQL, in the order given, in one
     round trip (callers give a fixed order, so two transactions never wait for each other in a
-    cycle). SQLite needs none: it runs one write transaction at a time already."""
+    cycle); when the session's transaction has not begun, its BEGIN goes in the same round trip.
+    SQLite needs none: it runs one write transaction at a time already.
+
+    The locks are statements of their own, one per key, without parameters (the simple query
+    protocol, which runs several in one message, in order): the lock numbers are integers
+    reckoned here (`advisory_lock_number`), so nothing a sender wrote is written into SQL."""
     if keys and dialect_of(session) == "postgresql":
-        await _ADVISORY_LOCKS.fetch(session, {"keys": list(keys)})
+        statements = "".join(
+            f"SELECT pg_advisory_xact_lock({advisory_lock_number(key)});" for key in keys
+        )
+        await _run_in_transaction(session, statements)
+
+
+async def _run_in_transaction(session: AsyncSession, statements: str) -> None:
+    """Run `statements` (SQL without parameters, on PostgreSQL) in `session`'s transaction on
+    the driver, with the transaction's BEGIN in the same round trip when it has not begun.
+
+    The transaction is then asyncpg's and the adapter's as if the adapter had begun it, so the
+    session's commit, its rollback or `_commit_on_driver` ends it. It is recorded as begun before
+    the round trip: if the round trip fails part way, or is cancelled, the rollback that follows
+    is sent whether or not the server began it (a ROLLBACK outside a transaction is only
+    warned about), so no connection goes back to the pool inside a transaction holding locks."""
+    connection = await session.connection()
+    session.info[_ON_DRIVER] = (session.sync_session.get_transaction(), connection)
+    proxied: Any = connection.sync_connection.connection  # type: ignore[union-attr]
+    adapted: Any = proxied.dbapi_connection
+    driver: Any = proxied.driver_connection
+    pool = connection.sync_engine.pool
+    async with _OnAdapter(connection.dialect, proxied, statements, pool, connection.invalidate):
+        if adapted._transaction is not None or adapted.isolation_level == "autocommit":
+            await driver.execute(statements)
+        elif (
+            adapted.isolation_level is not None  # a BEGIN of its own: asyncpg writes it
+            or adapted.readonly
+            or adapted.deferrable
+            or driver._top_xact is not None
+        ):
+            await adapted._start_transaction()
+            await driver.execute(statements)
+        else:
+            transaction = driver.transaction()
+            # As asyncpg's `Transaction.start` records a top-level transaction it began.
+            driver._top_xact = transaction
+            transaction._state = TransactionState.STARTED
+            adapted._transaction = transaction
+            await driver.execute("BEGIN;" + statements)
 
 
 # SQLSTATE classes that say the server cannot take work now: connection exceptions (08), and

@@ -43,22 +43,52 @@ async function axe(page, state) {
 const text = (page, selector) => page.locator(selector).innerText();
 
 // LHC-Forms may still be settling (pre-population, enableWhen, the previous person's form being
-// replaced) when its first item shows: an answer counts once its radio button is checked, so a
-// click it missed, or one on a button re-rendered under it (detached), is made again.
+// replaced) when its first item shows: an answer counts once the shown radio button is checked
+// and the form's data holds it, so a click it missed, or one on a button re-rendered under it
+// (detached), is made again. A form being torn down may still hold a button with the same id:
+// only a visible one is clicked. If it never takes, the error says what the page held.
 async function answer(page, linkId, code) {
-  const radio = page.locator(`[id="${linkId}/1|http://loinc.org|${code}"]`).first();
+  const id = `${linkId}/1|http://loinc.org|${code}`;
+  const radio = page.locator(`[id="${id}"]`).filter({ visible: true }).first();
   let failure = "not checked";
   for (let attempt = 0; attempt < 20; attempt++) {
     try {
       await radio.click({ force: true, timeout: 2000 });
       await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => resolve())));
-      if (await radio.isChecked({ timeout: 2000 })) return;
+      if ((await radio.isChecked({ timeout: 2000 })) && (await answered(page, linkId, code))) return;
+      failure = "not in the form's data";
     } catch (error) {
       failure = error.message.split("\n")[0];
     }
     await page.waitForTimeout(100);
   }
-  throw new Error(`item ${linkId} would not take the answer ${code} (${failure})`);
+  const held = await page.evaluate(
+    (wanted) =>
+      [...document.querySelectorAll("input")]
+        .filter((input) => input.id === wanted)
+        .map((input) => ({ shown: input.getClientRects().length > 0, checked: input.checked })),
+    id,
+  );
+  throw new Error(
+    `item ${linkId} would not take the answer ${code} (${failure}; buttons with its id: ${JSON.stringify(held)})`,
+  );
+}
+
+// Whether the form's QuestionnaireResponse (what a submission sends) answers `linkId` with `code`.
+async function answered(page, linkId, code) {
+  return page.evaluate(
+    ([wanted, value]) => {
+      const form = document.getElementById("form");
+      const found = (items) =>
+        (items ?? []).some(
+          (item) =>
+            (item.linkId === wanted && item.answer?.some((a) => a.valueCoding?.code === value)) ||
+            found(item.item),
+        );
+      return found(LForms.Util.getFormFHIRData("QuestionnaireResponse", "R4", form).item);
+    },
+    [linkId, code],
+  );
 }
 
 async function screen(page) {

@@ -13,6 +13,7 @@ from fastapi import (
     Depends,
     FastAPI,
     Header,
+    HTTPException,
     Path,
     Query,
     Request,
@@ -418,3 +419,67 @@ async def test_a_route_left_to_fastapi_still_converts_and_checks_its_values():
     assert fine.json() == {"number": 12, "type": "int", "colour": "red"}
     assert wrong.status_code in (400, 422), wrong.text
     assert long.status_code in (400, 422), long.text
+
+
+# The same endpoint twice: once called by the route itself, once (with an integer parameter
+# FastAPI must convert) by FastAPI's handler. Whatever either raises is answered the same.
+_FAILING = APIRouter(route_class=CheckedRoute)
+
+
+def _fail(thing_id: str) -> Response:
+    if thing_id == "missing":
+        raise NotFound("no such thing", expression="thing_id")
+    if thing_id == "taken":
+        raise HTTPException(409, "taken", headers={"X-Why": "taken"})
+    if thing_id == "broken":
+        raise RuntimeError("a bug")
+    return JSONResponse({"thing": thing_id})
+
+
+@_FAILING.get("/called/{thing_id}")
+async def _fail_called(
+    thing_id: str, caller: Annotated[Caller, require_scope("things:read")]
+) -> Response:
+    return _fail(thing_id)
+
+
+@_FAILING.get("/solved/{thing_id}")
+async def _fail_solved(
+    thing_id: str, caller: Annotated[Caller, require_scope("things:read")], limit: int = 1
+) -> Response:
+    return _fail(thing_id)
+
+
+@pytest.mark.parametrize("thing_id", ["fine", "missing", "taken", "broken"])
+async def test_what_a_directly_called_endpoint_raises_is_answered_as_fastapi_answers_it(thing_id):
+    called, solved = _FAILING.routes
+    assert called.app is not solved.app
+    assert _called_directly(replace(called.dependant, dependencies=[])) is not None
+    assert _called_directly(replace(solved.dependant, dependencies=[])) is None
+    app = platform_app(_FAILING)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
+            base_url="http://things.test",
+        ) as client,
+    ):
+        answers = [
+            await client.get(f"/{kind}/{thing_id}", headers=bearer("things:read"))
+            for kind in ("called", "solved")
+        ]
+
+    varying = {"date", "x-correlation-id", "x-request-id", "traceparent"}
+    ours, theirs = (
+        (
+            answer.status_code,
+            answer.content,
+            {k: v for k, v in answer.headers.items() if k not in varying},
+        )
+        for answer in answers
+    )
+    assert ours == theirs
+    assert (
+        answers[0].status_code
+        == {"fine": 200, "missing": 404, "taken": 409, "broken": 500}[thing_id]
+    )

@@ -8,7 +8,9 @@ upgraded.
 """
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -76,6 +78,11 @@ async def database(notes: Database) -> Database:
 
 
 NOTE_BODY = DriverStatement(select(Note.body).where(Note.id == bindparam("id")))
+
+
+def nothing_out_but_kept(database: Database) -> bool:
+    """Whether the only connections out of `database`'s pool are those kept for reads."""
+    return database.engine.pool.checkedout() == len(database.connections)  # type: ignore[attr-defined]
 
 
 async def stored(database: Database) -> dict[str, str]:
@@ -221,15 +228,15 @@ async def test_a_connection_lost_mid_request_is_unavailable_and_replaced(databas
 @pytest.mark.postgres_only
 async def test_a_read_session_runs_each_statement_on_a_connection_it_gives_straight_back(database):
     """No session transaction is begun and no connection is held between statements, so a read
-    holds at most one connection, and only while its statement runs."""
-    pool = database.engine.pool
+    holds at most one connection, and only while its statement runs (the connections kept for
+    read statements are idle between them)."""
     async with database.read_sessionmaker() as session:
         await INSERT_NOTE.fetch(session, {"id": "n-1", "body": "audit"})
         assert not session.in_transaction()
-        assert pool.checkedout() == 0  # type: ignore[attr-defined]
+        assert nothing_out_but_kept(database)
         with pytest.raises(IntegrityError):
             await INSERT_NOTE.fetch(session, {"id": "n-1", "body": "again"})
-        assert pool.checkedout() == 0  # type: ignore[attr-defined]
+        assert nothing_out_but_kept(database)
 
     assert await stored(database) == {"n-1": "<AUDIT>"}
 
@@ -248,7 +255,7 @@ async def test_a_read_session_statement_cancelled_part_way_does_not_spoil_the_po
 
     async with database.read_sessionmaker() as session:
         assert [tuple(row) for row in await sleep.fetch(session, {"seconds": 0})] == [(None,)]
-    assert database.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    assert nothing_out_but_kept(database)
 
 
 @pytest.mark.postgres_only
@@ -316,7 +323,10 @@ async def restart(url: str, pids: list[int]) -> None:
 async def test_after_a_restart_only_the_first_request_meets_a_closed_connection(own_pool, reads):
     """As SQLAlchemy does on a disconnect, the first lost connection invalidates every older
     connection of the pool, so they are opened again when taken rather than each failing one
-    request: a database restart costs one 503 per process, not one per pooled connection."""
+    request: a database restart costs one 503 per process, not one per pooled connection. Read
+    statements take the connections kept for them first (`KeptConnections`); one the driver
+    already knows is closed counts as lost without failing a request, so a restart costs reads
+    at most one 503."""
     sessions = own_pool.read_sessionmaker if reads else own_pool.sessionmaker
     pids = await held_connections(sessions)
     await restart(own_pool.url, pids)
@@ -331,8 +341,11 @@ async def test_after_a_restart_only_the_first_request_meets_a_closed_connection(
                 failed += 1
             else:
                 answered.append(pid)
-    assert failed == 1
-    assert len(answered) == HELD and not set(answered) & set(pids)
+    if reads:
+        assert failed <= 1 and len(answered) == HELD + 1 - failed
+    else:
+        assert failed == 1 and len(answered) == HELD
+    assert not set(answered) & set(pids)
 
 
 @pytest.mark.postgres_only
@@ -418,7 +431,7 @@ async def test_a_request_session_commits_its_driver_statements_and_tells_its_lis
     assert commits == ["committed"]
     # On PostgreSQL committed on the driver, not by SQLAlchemy's connection.
     assert len(through_sqlalchemy) == (0 if backend == "postgresql" else 1)
-    assert database.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    assert nothing_out_but_kept(database)
 
 
 @pytest.mark.parametrize("change", ["changed", "deleted"])
@@ -550,7 +563,7 @@ async def test_a_finished_requests_session_serves_the_next_request(database, bac
     assert second_write is not second_read
     assert [tuple(row) for row in rows] == [("<AGAIN>",)]
     assert await stored(database) == {"n-1": "<WRITTEN>", "n-2": "<AGAIN>"}
-    assert database.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    assert nothing_out_but_kept(database)
 
 
 @pytest.mark.parametrize("use", ["read an object", "added an object", "noted in info", "raised"])
@@ -584,7 +597,7 @@ async def test_a_session_used_otherwise_is_left_as_a_new_one_would_be_or_not_kep
         assert second is not first
     else:  # closed after its commit or its rollback: as new
         assert second is first
-    assert database.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    assert nothing_out_but_kept(database)
     assert set(await stored(database)) == ({"n-1", "n-2"} if use == "added an object" else {"n-1"})
 
 
@@ -758,4 +771,90 @@ async def test_a_request_cancelled_while_waiting_for_a_lock_leaves_no_lock_or_tr
 
     assert await free(database, "urn:sender|REF-2")
     assert not await left_in_a_transaction(impatient)
-    assert impatient.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    assert nothing_out_but_kept(impatient)
+
+
+# Connections kept for read statements (`db.KeptConnections`).
+
+
+@pytest.fixture
+async def small_pool(database: Database) -> AsyncIterator[Database]:
+    """The notes' database on a pool of 8 (a quarter of it, 2, may be kept for reads)."""
+    small = Database(database.url, pool_size=8, max_overflow=0)
+    yield small
+    await small.dispose()
+
+
+@pytest.mark.postgres_only
+async def test_read_statements_one_after_another_run_on_one_kept_connection(small_pool):
+    pids = set()
+    for _ in range(5):
+        async with small_pool.read_sessionmaker() as session:
+            ((pid,),) = await BACKEND_PID.fetch(session, {"zero": 0})
+            pids.add(pid)
+    assert len(pids) == 1
+    assert len(small_pool.connections) == 1
+    assert small_pool.engine.pool.checkedout() == 1  # type: ignore[attr-defined]
+
+    await small_pool.connections.give_back_all()
+    assert small_pool.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+@pytest.mark.postgres_only
+async def test_at_most_a_quarter_of_the_pool_is_kept_and_none_while_half_is_out(small_pool):
+    sleep = DriverStatement(text("SELECT pg_sleep(:seconds)"))
+
+    async def read() -> None:
+        async with small_pool.read_sessionmaker() as session:
+            await sleep.fetch(session, {"seconds": 0.05})
+
+    await asyncio.gather(*(read() for _ in range(3)))
+    assert len(small_pool.connections) == 2  # a quarter of 8
+
+    await small_pool.connections.give_back_all()
+    async with AsyncExitStack() as writes:
+        for _ in range(4):  # half the pool out in write transactions
+            session = await writes.enter_async_context(small_pool.sessionmaker())
+            await BACKEND_PID.fetch(session, {"zero": 0})
+        await read()
+        assert len(small_pool.connections) == 0
+        assert small_pool.engine.pool.checkedout() == 4  # type: ignore[attr-defined]
+
+
+@pytest.mark.postgres_only
+async def test_a_connection_a_read_statement_failed_on_is_not_kept(small_pool):
+    async with small_pool.read_sessionmaker() as session:
+        with pytest.raises(DBAPIError):
+            await DriverStatement(text("SELECT 1 / :zero")).fetch(session, {"zero": 0})
+    assert len(small_pool.connections) == 0
+    assert small_pool.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+@pytest.mark.postgres_only
+async def test_a_kept_connection_the_pool_invalidated_is_replaced_when_taken(small_pool):
+    async with small_pool.read_sessionmaker() as session:
+        ((first,),) = await BACKEND_PID.fetch(session, {"zero": 0})
+    assert len(small_pool.connections) == 1
+    small_pool.engine.sync_engine.pool._invalidate_time = time.time() + 1  # as after a lost one
+    async with small_pool.read_sessionmaker() as session:
+        ((second,),) = await BACKEND_PID.fetch(session, {"zero": 0})
+    assert second != first
+
+
+@pytest.mark.postgres_only
+async def test_disposing_the_database_gives_its_kept_connections_back(database):
+    disposed = Database(database.url, pool_size=8, max_overflow=0)
+    async with disposed.read_sessionmaker() as session:
+        await BACKEND_PID.fetch(session, {"zero": 0})
+    assert len(disposed.connections) == 1
+    pool = disposed.engine.pool
+    await disposed.dispose()
+    assert len(disposed.connections) == 0
+    assert pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+def test_no_connection_is_kept_with_pre_ping_or_on_sqlite(tmp_path):
+    assert Database(f"sqlite+aiosqlite:///{tmp_path / 'x.db'}").connections.keeps == 0
+    assert Database("postgresql+asyncpg://u@h/d", pre_ping=True).connections.keeps == 0
+    assert Database("postgresql+asyncpg://u@h/d", pool_size=3).connections.keeps == 0
+    assert Database("postgresql+asyncpg://u@h/d", pool_size=20).connections.keeps == 4

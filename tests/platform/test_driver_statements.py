@@ -628,23 +628,27 @@ async def test_a_kept_session_is_let_go_when_its_sessionmaker_is_configured_anew
     assert len(kept) == 0
 
 
-# Advisory locks (`db.lock_keys`): taken with the transaction's BEGIN in one round trip.
-TRY_LOCK = text("SELECT pg_try_advisory_xact_lock(:number)")
+# Advisory locks (`db.lock_keys`): taken with the transaction's BEGIN in one round trip, on the
+# numbers the database gives the keys (`hashtextextended(key, 0)`).
+TRY_LOCK = text("SELECT pg_try_advisory_xact_lock(hashtextextended(:key, 0))")
 
 
 async def free(database: Database, key: str) -> bool:
     """Whether another transaction could take `key`'s advisory lock now."""
     async with database.sessionmaker() as other:
-        number = db.advisory_lock_number(key)
-        return bool((await other.execute(TRY_LOCK, {"number": number})).scalar_one())
+        return bool((await other.execute(TRY_LOCK, {"key": key})).scalar_one())
 
 
-def test_a_keys_lock_number_is_its_hash_as_a_signed_64_bit_integer():
-    numbers = {db.advisory_lock_number(f"urn:sender|REF-{index}") for index in range(10_000)}
-    assert len(numbers) == 10_000
-    assert all(-(2**63) <= number < 2**63 for number in numbers)
-    assert min(numbers) < 0 < max(numbers)
-    assert db.advisory_lock_number("a|1") == db.advisory_lock_number("a|1")
+# Keys a sender could make, each written into the lock statement: quotes, dollar quotes,
+# backslashes, statement ends, comments, and text outside ASCII.
+AWKWARD_KEYS = [
+    "urn:sender|O'Brien''s",
+    "urn:sender|$$;$k$ SELECT 1;--",
+    "urn:sender|back\\slash\\",
+    "urn:sender|'); SELECT pg_advisory_unlock_all(); --",
+    "urn:sender|ä€😀",
+    "",
+]
 
 
 @pytest.mark.postgres_only
@@ -851,6 +855,7 @@ async def test_disposing_the_database_gives_its_kept_connections_back(database):
     await disposed.dispose()
     assert len(disposed.connections) == 0
     assert pool.checkedout() == 0  # type: ignore[attr-defined]
+    assert disposed.connections.keeps == 0  # a read still running then keeps nothing after
 
 
 def test_no_connection_is_kept_with_pre_ping_or_on_sqlite(tmp_path):
@@ -858,3 +863,25 @@ def test_no_connection_is_kept_with_pre_ping_or_on_sqlite(tmp_path):
     assert Database("postgresql+asyncpg://u@h/d", pre_ping=True).connections.keeps == 0
     assert Database("postgresql+asyncpg://u@h/d", pool_size=3).connections.keeps == 0
     assert Database("postgresql+asyncpg://u@h/d", pool_size=20).connections.keeps == 4
+
+
+@pytest.mark.postgres_only
+async def test_a_key_is_locked_as_the_database_numbers_it_whatever_it_holds(database):
+    async with database.sessionmaker() as session:
+        await db.lock_keys(session, AWKWARD_KEYS)
+        for key in AWKWARD_KEYS:
+            assert not await free(database, key), key
+        assert await free(database, "urn:sender|O'Brien")
+        await session.rollback()
+    for key in AWKWARD_KEYS:
+        assert await free(database, key), key
+
+
+@pytest.mark.postgres_only
+async def test_a_key_holding_a_nul_is_refused_by_the_database_and_nothing_is_locked(database):
+    async with database.sessionmaker() as session:
+        with pytest.raises(DBAPIError) as refused:
+            await db.lock_keys(session, ["urn:sender|REF-1", "urn:sender|a\x00b"])
+        assert db.value_refused(refused.value)
+        await session.rollback()
+    assert await free(database, "urn:sender|REF-1")

@@ -5,7 +5,6 @@ and the other half. On SQLite every transaction starts with BEGIN IMMEDIATE so t
 read-then-write transaction (conditional create) cannot be overtaken by another writer.
 """
 
-import hashlib
 import time
 import weakref
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -226,7 +225,8 @@ class Database:
             _KEPT_CONNECTIONS[pool] = self.connections
 
     async def dispose(self) -> None:
-        await self.connections.give_back_all()
+        _KEPT_CONNECTIONS.pop(self.engine.sync_engine.pool, None)
+        await self.connections.give_back_all()  # and keeps none from now on
         await self.engine.dispose()
 
 
@@ -260,7 +260,7 @@ class KeptConnections:
     __slots__ = ("_idle", "_most", "_pool", "stale")
 
     def __init__(self, pool: Any, most: int) -> None:
-        self._pool = pool
+        self._pool = weakref.ref(pool)  # the registry of kept connections is keyed by the pool
         self._most = most
         self._idle: list[Any] = []
         # Kept connections found unusable by `take`, for `give_back_stale`.
@@ -284,13 +284,15 @@ class KeptConnections:
     def keep(self, pooled: Any) -> bool:
         """Keep `pooled` (a connection a read statement has just run on without error) if there
         is room and at most half the pool is out; False if it was not kept."""
-        pool = self._pool
-        if len(self._idle) >= self._most or pool.checkedout() > pool.size() // 2:
+        pool = self._pool()
+        if pool is None or len(self._idle) >= self._most or pool.checkedout() > pool.size() // 2:
             return False
         self._idle.append(pooled)
         return True
 
     async def give_back_all(self) -> None:
+        """Give every kept connection back, and keep none from now on."""
+        self._most = 0
         self.stale += self._idle
         self._idle.clear()
         await self.give_back_stale()
@@ -307,7 +309,9 @@ class KeptConnections:
         record = pooled._connection_record
         if record is None or pooled.dbapi_connection is None:
             return False
-        pool = self._pool
+        pool = self._pool()
+        if pool is None:
+            return False
         if pooled.driver_connection.is_closed():
             # Lost while kept (the server went away): as SQLAlchemy does on a disconnect, the
             # pool's older connections are opened again when next taken, rather than each
@@ -583,21 +587,20 @@ class DriverStatement:
         the server, so it is fit to reuse; one over the pool's size is closed)."""
         pool = engine.pool
         kept = _KEPT_CONNECTIONS.get(pool)
-        pooled = None
-        if kept is not None:
-            pooled = kept.take()
-            if kept.stale:
-                await kept.give_back_stale()
-        if pooled is None:
-            pooled = await engine.raw_connection()
+        pooled: Any = None if kept is None else kept.take()
 
         async def invalidate(error: BaseException) -> None:
             pooled.invalidate(error)  # outside a greenlet the adapter terminates at once
 
         try:
+            if kept is not None and kept.stale:
+                await kept.give_back_stale()
+            if pooled is None:
+                pooled = await engine.raw_connection()
             rows = await self._run(engine.dialect, pooled, params, pool, invalidate)
         except BaseException:
-            await greenlet_spawn(pooled.close)
+            if pooled is not None:
+                await greenlet_spawn(pooled.close)
             raise
         if kept is None or not kept.keep(pooled):
             # In SQLAlchemy's greenlet: a connection the pool does not keep (one over its size)
@@ -882,12 +885,10 @@ def dialect_of(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
 
 
-def advisory_lock_number(key: str) -> int:
-    """The number PostgreSQL's advisory lock of `key` is taken on: the first 64 bits of its
-    BLAKE2b hash, signed. Reckoned here, not by the server, so that the locks go as literals in
-    the statement that begins the transaction (`lock_keys`)."""
-    digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
+_LOCKS_OF_HEXADECIMAL_KEYS = (
+    "SELECT pg_advisory_xact_lock(hashtextextended(convert_from(decode(key, 'hex'), 'UTF8'), 0)) "
+    "FROM unnest(ARRAY[{}]::text[]) AS key;"
+)
 
 
 async def lock_keys(session: AsyncSession, keys: Sequence[str]) -> None:
@@ -896,14 +897,17 @@ async def lock_keys(session: AsyncSession, keys: Sequence[str]) -> None:
     cycle); when the session's transaction has not begun, its BEGIN goes in the same round trip.
     SQLite needs none: it runs one write transaction at a time already.
 
-    The locks are statements of their own, one per key, without parameters (the simple query
-    protocol, which runs several in one message, in order): the lock numbers are integers
-    reckoned here (`advisory_lock_number`), so nothing a sender wrote is written into SQL."""
+    One statement takes every lock, as `unnest` yields the keys, so the statement timeout bounds
+    the whole wait; each lock is on the key's `hashtextextended(key, 0)`, as before the locks
+    went with the BEGIN (a release that took them apart still excludes this one). The statement
+    goes without parameters (the simple query protocol, which runs BEGIN and it in one message),
+    so each key is written into it as the hexadecimal digits of its UTF-8 bytes, decoded by the
+    database: nothing a sender wrote is written into SQL as it stands. A key holding a NUL
+    character is refused by the database (it is not text), as a parameter holding one was."""
     if keys and dialect_of(session) == "postgresql":
-        statements = "".join(
-            f"SELECT pg_advisory_xact_lock({advisory_lock_number(key)});" for key in keys
-        )
-        await _run_in_transaction(session, statements)
+        # Only the digits 0-9 and a-f go between the quotes.
+        hexadecimal = ",".join(f"'{key.encode().hex()}'" for key in keys)
+        await _run_in_transaction(session, _LOCKS_OF_HEXADECIMAL_KEYS.format(hexadecimal))
 
 
 async def _run_in_transaction(session: AsyncSession, statements: str) -> None:

@@ -10,7 +10,7 @@ upgraded.
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -708,19 +708,48 @@ async def test_a_second_transaction_waits_for_the_lock_and_sees_what_the_first_c
     assert seen == [{"n-1": "<FIRST>"}]
 
 
-@pytest.fixture
-async def impatient(database: Database) -> AsyncIterator[Database]:
-    """The notes' database on a pool of one connection that waits at most 100 ms for a lock."""
+@asynccontextmanager
+async def one_connection(database: Database, lock_timeout: str) -> AsyncIterator[Database]:
+    """The notes' database on a pool of one connection that waits at most `lock_timeout` for a
+    lock."""
     small = Database(database.url, pool_size=1, max_overflow=0)
 
     @event.listens_for(small.engine.sync_engine, "connect")
-    def lock_timeout(dbapi_connection: Any, _record: Any) -> None:
+    def set_lock_timeout(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
-        cursor.execute("SET lock_timeout = '100ms'")
+        cursor.execute(f"SET lock_timeout = '{lock_timeout}'")
         cursor.close()
 
-    yield small
-    await small.dispose()
+    try:
+        yield small
+    finally:
+        await small.dispose()
+
+
+@pytest.fixture
+async def impatient(database: Database) -> AsyncIterator[Database]:
+    """The notes' database on a pool of one connection that waits at most 100 ms for a lock."""
+    async with one_connection(database, "100ms") as small:
+        yield small
+
+
+@pytest.fixture
+async def patient(database: Database) -> AsyncIterator[Database]:
+    """The notes' database on a pool of one connection that waits for a lock as long as it
+    takes (a minute at most)."""
+    async with one_connection(database, "60s") as small:
+        yield small
+
+
+async def someone_waits_for_a_lock(database: Database) -> None:
+    """Return once a transaction waits for an advisory lock (within 30 s)."""
+    waiting = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+    for _ in range(600):
+        async with database.sessionmaker() as other:
+            if (await other.execute(waiting)).scalar_one():
+                return
+        await asyncio.sleep(0.05)
+    raise AssertionError("no transaction came to wait for the lock")
 
 
 async def left_in_a_transaction(database: Database) -> bool:
@@ -755,7 +784,7 @@ async def test_a_lock_that_cannot_be_had_fails_and_leaves_no_transaction_open(da
 
 @pytest.mark.postgres_only
 async def test_a_request_cancelled_while_waiting_for_a_lock_leaves_no_lock_or_transaction(
-    database, impatient
+    database, patient
 ):
     """A client that goes away while its request waits for a lock: the connection goes back
     with no transaction open and no lock held, or is closed."""
@@ -763,19 +792,20 @@ async def test_a_request_cancelled_while_waiting_for_a_lock_leaves_no_lock_or_tr
         await db.lock_keys(holder, ["urn:sender|REF-1"])
 
         async def waiting() -> None:
-            async with RequestSession(impatient.writes, commits=True) as session:
+            async with RequestSession(patient.writes, commits=True) as session:
                 await db.lock_keys(session, ["urn:sender|REF-2", "urn:sender|REF-1"])
 
         running = asyncio.create_task(waiting())
-        await asyncio.sleep(0.05)
+        await someone_waits_for_a_lock(database)
+        assert not await free(database, "urn:sender|REF-2")  # taken before it waited
         running.cancel()
         with pytest.raises(asyncio.CancelledError):
             await running
         await holder.rollback()
 
     assert await free(database, "urn:sender|REF-2")
-    assert not await left_in_a_transaction(impatient)
-    assert nothing_out_but_kept(impatient)
+    assert not await left_in_a_transaction(patient)
+    assert nothing_out_but_kept(patient)
 
 
 # Connections kept for read statements (`db.KeptConnections`).

@@ -239,7 +239,7 @@ class KeptConnections:
     """Connections of one pool that read statements ran on (`DriverStatement.fetch` in a read
     session on PostgreSQL), kept checked out for the next read statement rather than given back
     to the pool after each: taking a connection from SQLAlchemy's pool and giving it back, each
-    in a greenlet of its own, cost a read of a referral about 90,000 instructions, 12% of it.
+    in a greenlet of its own, cost a read of a referral about 80,000 instructions, 10% of it.
 
     - A connection is kept only after its statement succeeded (it is then outside any
       transaction, as the pool would have left it), and only while at most half the pool's
@@ -898,8 +898,9 @@ async def lock_keys(session: AsyncSession, keys: Sequence[str]) -> None:
     SQLite needs none: it runs one write transaction at a time already.
 
     One statement takes every lock, as `unnest` yields the keys, so the statement timeout bounds
-    the whole wait; each lock is on the key's `hashtextextended(key, 0)`, as before the locks
-    went with the BEGIN (a release that took them apart still excludes this one). The statement
+    the whole wait. Each lock is on the key's `hashtextextended(key, 0)`, the number earlier
+    releases (which sent BEGIN on its own) locked it on, so a release beside this one, during a
+    rollout, still waits for it and it for that release. The statement
     goes without parameters (the simple query protocol, which runs BEGIN and it in one message),
     so each key is written into it as the hexadecimal digits of its UTF-8 bytes, decoded by the
     database: nothing a sender wrote is written into SQL as it stands. A key holding a NUL

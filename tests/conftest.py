@@ -42,6 +42,9 @@ os.environ.setdefault("REFERRAL_REPORT_REFRESH_WORKER_ENABLED", "false")
 
 from tests.support.databases import BACKENDS  # noqa: E402  (after the environment is set)
 
+# The two parts of `make test` share the tests that use no database (tests/support/parts.py).
+pytest_plugins = ("tests.support.parts",)
+
 
 @pytest.fixture(scope="session", params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
@@ -54,54 +57,14 @@ def session_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("signpost")
 
 
-# `make test` runs two pytest processes side by side (tests/run_parts.sh), one per backend:
-# each runs the tests that use a database on its own, and the tests that use none are shared
-# between them by file or directory, to shorten the longer part. The PostgreSQL part runs those
-# under `_NO_DATABASE_IN_POSTGRESQL_PART`, the SQLite part every other one. Measured on a slow
-# 2-core machine: with every test that uses no database in the SQLite part, 1,462 s (SQLite)
-# and 786 s (PostgreSQL); with all of tests/openapi in the PostgreSQL part, 749 s and 1,109 s,
-# of which schemathesis and the stateful tests took about 245 s, so they ran in the SQLite part.
-# Since then the PostgreSQL part has become the shorter one: on 2026-12-06, 882 s (SQLite) and
-# 486 s (PostgreSQL), so schemathesis and the stateful tests moved to it; after that, on a
-# faster machine, 353 s (SQLite) and 564 s (PostgreSQL), of which schemathesis took about 115 s
-# alone, so it went back to the SQLite part (the next run: 558 s and 305 s; the machine's speed
-# moves by a third from hour to hour). On 2026-12-07, on a slower machine, 875 s (SQLite) and
-# 490 s (PostgreSQL): schemathesis is in the PostgreSQL part again. Later that day, on a slower
-# machine still, 760 s (SQLite) and 1,102 s (PostgreSQL): schemathesis went back to the SQLite
-# part, the stateful tests stay in the PostgreSQL part.
-_PART = os.environ.get("SIGNPOST_TEST_PART")  # "sqlite" or "postgresql" in a split run
-_NO_DATABASE_IN_POSTGRESQL_PART = (
-    "tests/openapi/test_declared_parameters.py",
-    "tests/openapi/test_operation_scopes.py",
-    "tests/openapi/test_published_spec.py",
-    "tests/openapi/test_python_clients.py",
-    "tests/openapi/test_redocly_lint.py",
-    "tests/openapi/test_shaping.py",
-    "tests/openapi/test_stateful.py",
-    "tests/openapi/test_typescript_types.py",
-)
-
-
-def _left_out_of_part(item: pytest.Item) -> bool:
-    """In a split run, a test that uses no database and belongs to the other part."""
-    if _PART is None:
-        return False
-    path = item.path.relative_to(Path(str(item.config.rootpath))).as_posix()
-    in_postgresql_part = path.startswith(_NO_DATABASE_IN_POSTGRESQL_PART)
-    return in_postgresql_part != (_PART == "postgresql")
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Leave out, per backend, the tests marked `postgres_only` / `sqlite_only`; and, in a
-    split run, the tests that use no database and belong to the other part."""
+    """Leave out, per backend, the tests marked `postgres_only` / `sqlite_only`."""
     kept, left_out = [], []
     for item in items:
         params = getattr(item, "callspec", None) and item.callspec.params
         backend = params.get("backend") if params else None
-        if (
-            (backend == "sqlite" and item.get_closest_marker("postgres_only"))
-            or (backend == "postgresql" and item.get_closest_marker("sqlite_only"))
-            or (backend is None and _left_out_of_part(item))
+        if (backend == "sqlite" and item.get_closest_marker("postgres_only")) or (
+            backend == "postgresql" and item.get_closest_marker("sqlite_only")
         ):
             left_out.append(item)
         else:

@@ -1,0 +1,121 @@
+"""The two parts of `make test` (tests/run_parts.sh) and the tests they share.
+
+`make test` runs two pytest processes side by side, one per database backend
+(`SIGNPOST_TEST_PART`): each runs the tests that use its own database, and nothing else can run
+them. The tests that use no database can run in either, and they are shared at run time rather
+than by a fixed list: a fixed list was rebalanced six times in two days, because the two parts'
+times moved by a third from run to run, and not together (the PostgreSQL part waits on the
+server, the SQLite part does not).
+
+How they are shared: each part runs its own database's tests first, then reads the tests that use
+no database from one queue, in the same order as the other part. A group of them (a test
+function's parametrisations) runs in the part that claims it first, by creating a file named
+after it in `SIGNPOST_TEST_CLAIMS`, a folder run_parts.sh makes for the run; the other part
+passes over it. The longest groups come first (`LONGEST_FIRST`), so whichever part ends its own
+tests first takes them, and the two end within about one group's time of each other.
+
+The tests a part passed over are counted as deselected in its summary line. Outside a split run
+(`make test-sqlite`, a plain `pytest`) every test runs where it was collected.
+"""
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+PART = os.environ.get("SIGNPOST_TEST_PART")  # "sqlite" or "postgresql" in a split run
+CLAIMS = os.environ.get("SIGNPOST_TEST_CLAIMS")
+
+# Files of tests that use no database, longest first (seconds, one part of `make test` on a
+# 2-core machine on 2026-12-07): they are queued before every other shared test, in this order.
+LONGEST_FIRST = (
+    "tests/openapi/test_schemathesis.py",  # 272: referral-api 142, directory-api 82, screening 48
+    "tests/deploy/test_entrypoint.py",  # 22
+    "tests/schemas/test_models_registry.py",  # 9
+)
+
+
+def uses_no_database(item: pytest.Item) -> bool:
+    """A test that is not run once per backend (no `backend` parameter)."""
+    params = getattr(item, "callspec", None) and item.callspec.params
+    return not params or "backend" not in params
+
+
+def _group(item: pytest.Item) -> str:
+    """A test function with all its parametrisations."""
+    return item.nodeid.split("[", 1)[0]
+
+
+def _queue_position(item: pytest.Item) -> int:
+    path = item.nodeid.split("::", 1)[0]
+    return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
+
+
+class _Claims:
+    """The groups this part claimed, or found claimed by the other part."""
+
+    def __init__(self, folder: str) -> None:
+        self.folder = Path(folder)
+        self.ours: dict[str, bool] = {}
+
+    def runs_here(self, item: pytest.Item) -> bool:
+        if not uses_no_database(item):
+            return True
+        group = _group(item)
+        if group not in self.ours:
+            name = hashlib.sha256(group.encode()).hexdigest()[:32]
+            try:
+                descriptor = os.open(self.folder / name, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                self.ours[group] = False
+            else:
+                os.write(descriptor, f"{PART} {group}\n".encode())
+                os.close(descriptor)
+                self.ours[group] = True
+        return self.ours[group]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In a split run: this part's database tests first, in the order collected, then the tests
+    that use no database, longest first."""
+    if PART is None or CLAIMS is None:
+        return
+    own = [item for item in items if not uses_no_database(item)]
+    shared = sorted((item for item in items if uses_no_database(item)), key=_queue_position)
+    items[:] = own + shared
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> bool | None:
+    """pytest's own loop (`_pytest.main.pytest_runtestloop`), but each shared test runs only if
+    this part claims its group; the next test a test is torn down for is the next that runs."""
+    if PART is None or CLAIMS is None:
+        return None
+    if session.testsfailed and not session.config.option.continue_on_collection_errors:
+        raise session.Interrupted(f"{session.testsfailed} errors during collection")
+    if session.config.option.collectonly:
+        return True
+
+    claims = _Claims(CLAIMS)
+    items = session.items
+
+    def next_run(start: int) -> int | None:
+        return next((i for i in range(start, len(items)) if claims.runs_here(items[i])), None)
+
+    index = next_run(0)
+    passed_over = items[: len(items) if index is None else index]
+    while index is not None:
+        following = next_run(index + 1)
+        passed_over += items[index + 1 : len(items) if following is None else following]
+        nextitem = None if following is None else items[following]
+        items[index].config.hook.pytest_runtest_protocol(item=items[index], nextitem=nextitem)
+        if session.shouldfail:
+            raise session.Failed(session.shouldfail)
+        if session.shouldstop:
+            raise session.Interrupted(session.shouldstop)
+        index = following
+    if passed_over:
+        session.config.hook.pytest_deselected(items=passed_over)
+    return True

@@ -7,6 +7,7 @@ time: figures are reported, targets are compared in the printed output only.
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import shutil
@@ -209,6 +210,12 @@ class Load:
         return asdict(self)
 
 
+# How many synthetic NHS numbers each wrk thread may use (NHS_PER_THREAD in wrk_request.lua),
+# and how many wrk runs have been given theirs: a run of up to four threads gets the next block.
+NHS_PER_THREAD = 25_000
+_NHS_RUNS = itertools.count()
+
+
 def wrk(
     url: str,
     *,
@@ -236,6 +243,8 @@ def wrk(
         "WRK_HEADERS": json.dumps(headers or {}),
         "WRK_MARKER": unique_marker or "",
         "WRK_NHS_MARKER": nhs_number_marker or "",
+        # Each run's people apart from the earlier runs' (bench/wrk_request.lua).
+        "WRK_NHS_OFFSET": str(next(_NHS_RUNS) * 4 * NHS_PER_THREAD),
     }
     command = [binary, f"-t{threads}", f"-c{connections}", f"-d{duration}s", "-s", str(LUA), url]
     return run_wrk(command, env)

@@ -6,7 +6,12 @@ local body = os.getenv("WRK_BODY") or ""
 local marker = os.getenv("WRK_MARKER") or ""
 -- Replaced per request by a valid NHS number (Modulus 11) unique to the request: synthetic
 -- people in the 969 range, so a create benchmark does not pile every referral on one person.
+-- WRK_NHS_OFFSET (bench/common.py gives each wrk run its own) keeps a run's people apart from
+-- those of the runs before it, the warm-up's included.
 local nhs_marker = os.getenv("WRK_NHS_MARKER") or ""
+local nhs_offset = tonumber(os.getenv("WRK_NHS_OFFSET") or "0")
+-- Numbers each thread of a run may use: more than a thread sends in a benchmark's run.
+local NHS_PER_THREAD = 25000
 for key, value in string.gmatch(json_headers, '"([^"]+)"%s*:%s*"([^"]*)"') do
   wrk.headers[key] = value
 end
@@ -27,17 +32,25 @@ function init(args)
   run_id = tostring(os.time()) .. "-" .. tostring(math.random(1, 1000000000))
 end
 
+-- The n-th synthetic NHS number, no two n alike (for n below 900,000). Of the ten numbers
+-- that differ only in the digit before the check digit (weight 2), at most one would need a
+-- check digit of 10 and is not valid: nine of each ten are used.
 local function nhs_number(n)
-  while true do
-    local digits = string.format("969%06d", n % 1000000)
+  n = n % 900000
+  local prefix = string.format("969%05d", math.floor(n / 9))
+  local wanted = n % 9
+  for last = 0, 9 do
+    local digits = prefix .. tostring(last)
     local total = 0
     for i = 1, 9 do
       total = total + tonumber(string.sub(digits, i, i)) * (11 - i)
     end
     local check = 11 - (total % 11)
     if check == 11 then check = 0 end
-    if check ~= 10 then return digits .. tostring(check) end
-    n = n + 1
+    if check ~= 10 then
+      if wanted == 0 then return digits .. tostring(check) end
+      wanted = wanted - 1
+    end
   end
 end
 
@@ -50,7 +63,7 @@ function request()
     this_body = string.gsub(this_body, marker, unique)
   end
   if nhs_marker ~= "" then
-    this_body = string.gsub(this_body, nhs_marker, nhs_number((tid or 0) * 400000 + counter))
+    this_body = string.gsub(this_body, nhs_marker, nhs_number(nhs_offset + ((tid or 1) - 1) * NHS_PER_THREAD + counter))
   end
   return wrk.format(nil, nil, nil, this_body)
 end

@@ -210,9 +210,10 @@ class Load:
         return asdict(self)
 
 
-# How many synthetic NHS numbers each wrk thread may use (NHS_PER_THREAD in wrk_request.lua),
-# and how many wrk runs have been given theirs: a run of up to four threads gets the next block.
+# The synthetic NHS numbers each wrk thread may use (wrk_request.lua), more than a thread sends
+# in a run; each wrk run of up to MOST_THREADS threads gets the next block (`_NHS_RUNS` counts).
 NHS_PER_THREAD = 25_000
+MOST_THREADS = 4
 _NHS_RUNS = itertools.count()
 
 
@@ -235,6 +236,8 @@ def wrk(
     creates that must not collide on an identifier); `nhs_number_marker` by a valid synthetic
     NHS number unique to the request (a different person each time).
     """
+    if threads > MOST_THREADS:
+        raise ValueError(f"at most {MOST_THREADS} wrk threads: each run has its own NHS numbers")
     binary = ensure_wrk()
     env = {
         **os.environ,
@@ -244,7 +247,8 @@ def wrk(
         "WRK_MARKER": unique_marker or "",
         "WRK_NHS_MARKER": nhs_number_marker or "",
         # Each run's people apart from the earlier runs' (bench/wrk_request.lua).
-        "WRK_NHS_OFFSET": str(next(_NHS_RUNS) * 4 * NHS_PER_THREAD),
+        "WRK_NHS_OFFSET": str(next(_NHS_RUNS) * MOST_THREADS * NHS_PER_THREAD),
+        "WRK_NHS_PER_THREAD": str(NHS_PER_THREAD),
     }
     command = [binary, f"-t{threads}", f"-c{connections}", f"-d{duration}s", "-s", str(LUA), url]
     return run_wrk(command, env)

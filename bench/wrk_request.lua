@@ -10,8 +10,8 @@ local marker = os.getenv("WRK_MARKER") or ""
 -- those of the runs before it, the warm-up's included.
 local nhs_marker = os.getenv("WRK_NHS_MARKER") or ""
 local nhs_offset = tonumber(os.getenv("WRK_NHS_OFFSET") or "0")
--- Numbers each thread of a run may use: more than a thread sends in a benchmark's run.
-local NHS_PER_THREAD = 25000
+-- Numbers each thread of a run may use (bench/common.py says how many).
+local nhs_per_thread = tonumber(os.getenv("WRK_NHS_PER_THREAD") or "25000")
 for key, value in string.gmatch(json_headers, '"([^"]+)"%s*:%s*"([^"]*)"') do
   wrk.headers[key] = value
 end
@@ -63,7 +63,7 @@ function request()
     this_body = string.gsub(this_body, marker, unique)
   end
   if nhs_marker ~= "" then
-    this_body = string.gsub(this_body, nhs_marker, nhs_number(nhs_offset + ((tid or 1) - 1) * NHS_PER_THREAD + counter))
+    this_body = string.gsub(this_body, nhs_marker, nhs_number(nhs_offset + ((tid or 1) - 1) * nhs_per_thread + counter))
   end
   return wrk.format(nil, nil, nil, this_body)
 end

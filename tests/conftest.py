@@ -59,10 +59,12 @@ def session_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Leave out, per backend, the tests marked `postgres_only` / `sqlite_only`."""
+    # Imported here, once pytest has loaded it as a plugin (above), for its assertion rewriting.
+    from tests.support.parts import backend_of
+
     kept, left_out = [], []
     for item in items:
-        params = getattr(item, "callspec", None) and item.callspec.params
-        backend = params.get("backend") if params else None
+        backend = backend_of(item)
         if (backend == "sqlite" and item.get_closest_marker("postgres_only")) or (
             backend == "postgresql" and item.get_closest_marker("sqlite_only")
         ):

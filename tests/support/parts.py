@@ -42,10 +42,15 @@ LONGEST_FIRST = (
 CLAIMED_BY_FUNCTION = frozenset({"tests/openapi/test_schemathesis.py"})
 
 
+def backend_of(item: pytest.Item) -> str | None:
+    """The database backend `item` runs on (its `backend` parameter), None if it uses none."""
+    params = getattr(item, "callspec", None) and item.callspec.params
+    return params.get("backend") if params else None
+
+
 def uses_no_database(item: pytest.Item) -> bool:
     """A test that is not run once per backend (no `backend` parameter)."""
-    params = getattr(item, "callspec", None) and item.callspec.params
-    return not params or "backend" not in params
+    return backend_of(item) is None
 
 
 def _file(item: pytest.Item) -> str:

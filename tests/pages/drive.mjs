@@ -46,7 +46,7 @@ const text = (page, selector) => page.locator(selector).innerText();
 // replaced) when its first item shows: an answer counts once the shown radio button is checked
 // and the form's data holds it, so a click it missed, or one on a button re-rendered under it
 // (detached), is made again. A form being torn down may still hold a button with the same id:
-// only a visible one is clicked. If it never takes, the error says what the page held.
+// only a visible one is clicked. If it never takes, the error lists the item's buttons.
 async function answer(page, linkId, code) {
   const id = `${linkId}/1|http://loinc.org|${code}`;
   const radio = page.locator(`[id="${id}"]`).filter({ visible: true }).first();
@@ -63,14 +63,16 @@ async function answer(page, linkId, code) {
     await page.waitForTimeout(100);
   }
   const held = await page.evaluate(
-    (wanted) =>
-      [...document.querySelectorAll("input")]
-        .filter((input) => input.id === wanted)
-        .map((input) => ({ shown: input.getClientRects().length > 0, checked: input.checked })),
-    id,
+    (prefix) =>
+      [...document.querySelectorAll(`[id^="${prefix}"]`)].map((element) => ({
+        id: `${element.tagName.toLowerCase()}#${element.id}`,
+        shown: element.getClientRects().length > 0,
+        checked: (element.control ?? element).checked,
+      })),
+    `${linkId}/1|`,
   );
   throw new Error(
-    `item ${linkId} would not take the answer ${code} (${failure}; buttons with its id: ${JSON.stringify(held)})`,
+    `item ${linkId} would not take the answer ${code} (${failure}; the item's buttons: ${JSON.stringify(held)})`,
   );
 }
 

@@ -6,7 +6,7 @@ import itertools
 import random
 from datetime import date
 
-from referral_api.reports.disclosure import publish
+from referral_api.reports.disclosure import publish, rank
 from referral_api.reports.query import ReportQuery
 from referral_api.reports.repository import ReportRepository
 from referral_api.reports.tables import Column, Report, count, key_of, percentage, statistic
@@ -375,3 +375,32 @@ async def test_people_carry_each_persons_tag_once_however_they_are_counted(load,
         _, total = await ReportRepository(session).linkage(ReportQuery(group_by=("role",)))
         assert total["people_in_parallel"] == 2
         assert cell_key(total[key_of("people_in_parallel")]) == 2 * shared_tag % KEY_SPACE
+
+
+def test_ranked_rows_keep_each_groups_largest_published_values_in_order_ties_by_their_values():
+    """`rank` with a limit keeps, per group in the order groups first appear, the rows with the
+    largest published measure, suppressed (None) last, ties by their tie values with "not
+    recorded" (None) last, and no more than the limit; without one it orders every row."""
+    rows = [
+        {"sender": "B", "code": "x", "referrals": 15},
+        {"sender": "A", "code": "p", "referrals": None},
+        {"sender": "A", "code": "q", "referrals": 20},
+        {"sender": "B", "code": "y", "referrals": 40},
+        {"sender": "A", "code": None, "referrals": 30},
+        {"sender": "A", "code": "s", "referrals": 30},
+        {"sender": "B", "code": "z", "referrals": 25},
+        {"sender": "A", "code": "r", "referrals": 30},
+    ]
+    shown = [
+        (row["sender"], row["code"])
+        for row in rank(rows, ["sender"], "referrals", limit=3, ties=["code"])
+    ]
+    assert shown == [("B", "y"), ("B", "z"), ("B", "x"), ("A", "r"), ("A", "s"), ("A", None)]
+    every = [
+        (row["sender"], row["code"]) for row in rank(rows, ["sender"], "referrals", ties=["code"])
+    ]
+    assert every == [*shown[:3], *shown[3:], ("A", "q"), ("A", "p")]
+    assert [row["code"] for row in rank(rows, [], "referrals", limit=2, ties=["code"])] == [
+        "y",
+        "r",
+    ]

@@ -98,19 +98,27 @@ async def _unmapped_codes(session: AsyncSession, query: ReportQuery, context: Co
     counted = await repository.warning_counts(query, ("referrals", data_quality.ANY_UNMAPPED))
     received = {group_key(row, query.group_by): row for row in counted}
     rows = await repository.unmapped_codes(query)
+    # Worked out once per group and per code, not per row: a sender can send thousands of
+    # codes Signpost cannot map.
+    received_in = {
+        group: count_of(row, "referrals", "referrals_received") for group, row in received.items()
+    }
+    split: dict[str | None, tuple[str | None, str | None]] = {}
     per_code: dict[tuple[str, str | None], list[Row]] = {}
     for row in rows:
-        row.update(
-            count_of(received[group_key(row, query.group_by)], "referrals", "referrals_received")
-        )
-        row["code_system"], row["code_value"] = _split_code(row["code"])
-        per_code.setdefault((row["element"], row["code"]), []).append(row)
+        row.update(received_in[group_key(row, query.group_by)])
+        code = row["code"]
+        parts = split.get(code)
+        if parts is None:
+            parts = split[code] = _split_code(code)
+        row["code_system"], row["code_value"] = parts
+        per_code.setdefault((row["element"], code), []).append(row)
     all_received = count_of(
         sum_counts(list(received.values()), ["referrals"]), "referrals", "referrals_received"
     )
     totals: list[Row] = []
     for (element, code), code_rows in per_code.items():
-        system, value = _split_code(code)
+        system, value = split[code]
         totals.append(
             {
                 **blank(query.group_by),

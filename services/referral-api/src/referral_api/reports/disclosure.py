@@ -101,12 +101,7 @@ def rank(
     group_of = _values_of(tuple(group_columns))
     groups: dict[tuple[Any, ...], list[Row]] = {}
     for row in rows:
-        values = group_of(row)
-        members = groups.get(values)
-        if members is None:
-            groups[values] = [row]
-        else:
-            members.append(row)
+        groups.setdefault(group_of(row), []).append(row)
     ties_of = _values_of(tuple(ties))
 
     def key(row: Row) -> tuple[float, tuple[tuple[bool, str], ...]]:

@@ -399,7 +399,7 @@ def test_ranked_rows_keep_each_groups_largest_published_values_in_order_ties_by_
     every = [
         (row["sender"], row["code"]) for row in rank(rows, ["sender"], "referrals", ties=["code"])
     ]
-    assert every == [*shown[:3], *shown[3:], ("A", "q"), ("A", "p")]
+    assert every == [*shown, ("A", "q"), ("A", "p")]
     assert [row["code"] for row in rank(rows, [], "referrals", limit=2, ties=["code"])] == [
         "y",
         "r",

@@ -6,13 +6,22 @@ points. It builds its own venvs for the peers, runs each server alone on one uvi
 against the local PostgreSQL and prints rates and ratios from one run. This module runs it on
 this checkout with one repetition (BENCH_PEER_REPS to change) and passes its exit status on.
 When the harness is not there, it says so and measures nothing.
+
+Right after the harness, the `ingest` benchmark's update messages (2 workers) are measured and
+set beside the hand-rolled server's creates in the harness's run: issue 13 asks for update
+messages at least as fast as those creates, on the same machine at the same time.
 """
 
 import argparse
+import json
 import os
+import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+from bench import ingest
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_HARNESS = ROOT.parent / "shared" / "bench-peer"
@@ -32,7 +41,48 @@ def main(argv: list[str] | None = None) -> int:
         "SIGNPOST_DIR": str(ROOT),
     }
     print(f"running {script} on {ROOT} (REPS={env['REPS']})", flush=True)
-    return subprocess.call(["bash", str(script)], cwd=ROOT, env=env)
+    started = time.time()
+    code = subprocess.call(["bash", str(script)], cwd=ROOT, env=env)
+    creates = hand_rolled_creates(_runs_folder(env), started)
+    if code != 0:
+        return code
+    if creates is None:
+        print(f"no run of the hand-rolled server's creates in {_runs_folder(env)}: not compared")
+        return 0
+    print("\nupdate messages beside the hand-rolled server's creates (issue 13)", flush=True)
+    update = ingest.run()["update"]["rps"]
+    print(
+        f"update messages/s with {ingest.WORKERS} workers {update:.0f}; the hand-rolled server's "
+        f"creates/s in the run above {creates:.0f}: {update / creates:.2f}x (target >= 1) "
+        f"{'MET' if update >= creates else 'MISSED'}"
+    )
+    return 0
+
+
+def _runs_folder(env: dict[str, str]) -> Path:
+    """Where the harness keeps its runs (run.sh: `$BENCH_WORK_DIR`, or `var/bench-peer` of the
+    checkout, then `runs/`)."""
+    work = env.get("BENCH_WORK_DIR") or str(Path(env["SIGNPOST_DIR"]) / "var" / "bench-peer")
+    return Path(work) / "runs"
+
+
+def hand_rolled_creates(runs: Path, since: float) -> float | None:
+    """The median creates/s of the hand-rolled server ("naive") in the newest run the harness
+    began at or after `since` (results.jsonl, one JSON object per server, operation and
+    repetition); None when there is no such run."""
+    newest = max(
+        (r for r in runs.glob("*/results.jsonl") if r.parent.stat().st_mtime >= since - 1),
+        key=lambda r: r.parent.name,
+        default=None,
+    )
+    if newest is None:
+        return None
+    rates = [
+        row["rps"]
+        for row in map(json.loads, newest.read_text().splitlines())
+        if row.get("server") == "naive" and row.get("op") == "create"
+    ]
+    return statistics.median(rates) if rates else None
 
 
 if __name__ == "__main__":

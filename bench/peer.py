@@ -43,11 +43,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"running {script} on {ROOT} (REPS={env['REPS']})", flush=True)
     started = time.time()
     code = subprocess.call(["bash", str(script)], cwd=ROOT, env=env)
-    creates = hand_rolled_creates(_runs_folder(env), started)
     if code != 0:
         return code
-    if creates is None:
-        print(f"no run of the hand-rolled server's creates in {_runs_folder(env)}: not compared")
+    runs = _runs_folder(env, harness)
+    creates = hand_rolled_creates(runs, started)
+    if not creates:  # no run found, or no create finished
+        print(f"no creates of the hand-rolled server in the newest run in {runs}: not compared")
         return 0
     print("\nupdate messages beside the hand-rolled server's creates (issue 13)", flush=True)
     update = ingest.run()["update"]["rps"]
@@ -59,11 +60,11 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _runs_folder(env: dict[str, str]) -> Path:
-    """Where the harness keeps its runs (run.sh: `$BENCH_WORK_DIR`, or `var/bench-peer` of the
-    checkout, then `runs/`)."""
+def _runs_folder(env: dict[str, str], harness: Path) -> Path:
+    """Where the harness keeps its runs (run.sh, from its own folder: `$BENCH_WORK_DIR`, or
+    `var/bench-peer` of the checkout, then `runs/`)."""
     work = env.get("BENCH_WORK_DIR") or str(Path(env["SIGNPOST_DIR"]) / "var" / "bench-peer")
-    return Path(work) / "runs"
+    return harness / work / "runs"  # an absolute `work` stands as it is
 
 
 def hand_rolled_creates(runs: Path, since: float) -> float | None:

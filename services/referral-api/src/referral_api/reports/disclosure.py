@@ -32,7 +32,7 @@ from heapq import nsmallest
 from operator import itemgetter
 from typing import Any
 
-from referral_api.reports.tables import Column, Report, Row, key_of
+from referral_api.reports.tables import Column, Report, Row, key_of, rows_by
 from signpost_schemas.disclosure import (
     KEY_SPACE,
     SUPPRESS_UP_TO,
@@ -98,10 +98,7 @@ def rank(
     suppressed values last; ties in the order of their `ties` values (not recorded last). At
     most `limit` rows per group: a group's first `limit` are picked without sorting the rest
     (a ranked report may hold sixty thousand rows for a few hundred shown)."""
-    group_of = _values_of(tuple(group_columns))
-    groups: dict[tuple[Any, ...], list[Row]] = {}
-    for row in rows:
-        groups.setdefault(group_of(row), []).append(row)
+    groups = rows_by(rows, _values_of(tuple(group_columns)))
     ties_of = _values_of(tuple(ties))
 
     def key(row: Row) -> tuple[float, tuple[tuple[bool, str], ...]]:

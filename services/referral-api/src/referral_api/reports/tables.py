@@ -8,8 +8,9 @@ row, or one per category for reports broken down by one (reasons, fields, measur
 group-by columns are empty.
 """
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 ColumnKind = Literal[
     "dimension", "label", "count", "population", "percentage", "per-10000", "days", "score"
@@ -25,6 +26,17 @@ KEY_SUFFIX = "_cell_key"
 def key_of(name: str) -> str:
     """The raw column holding the key sum of count `name`."""
     return f"{name}{KEY_SUFFIX}"
+
+
+K = TypeVar("K")
+
+
+def rows_by(rows: Iterable[Row], key: Callable[[Row], K]) -> dict[K, list[Row]]:
+    """`rows` gathered by `key`, the keys in the order first met."""
+    gathered: dict[K, list[Row]] = {}
+    for row in rows:
+        gathered.setdefault(key(row), []).append(row)
+    return gathered
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,6 @@ from referral_api.reports.builders.common import (
     count_of,
     group_key,
     grouped_report,
-    rows_by,
     sum_counts,
     ungrouped,
 )
@@ -21,7 +20,7 @@ from referral_api.reports.dimensions import (
 )
 from referral_api.reports.query import ReportQuery
 from referral_api.reports.repository import ReportRepository
-from referral_api.reports.tables import Column, Report, count, percentage
+from referral_api.reports.tables import Column, Report, count, percentage, rows_by
 from signpost_schemas import codes
 
 

@@ -1,9 +1,9 @@
 """What every report builder shares: the report spec, the context, and the pieces that
 label, order, group and total rows."""
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, TypeVar
+from typing import Any
 
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,8 +17,6 @@ from referral_api.reports.dimensions import (
 from referral_api.reports.query import MAX_GROUP_BY, Option, ReportQuery
 from referral_api.reports.tables import Column, Report, Row, key_of
 from signpost_schemas.disclosure import PerturbationTable, cell_key
-
-K = TypeVar("K")
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,14 +144,6 @@ def order_key(
         return tuple(parts)
 
     return key
-
-
-def rows_by(rows: Iterable[Row], key: Callable[[Row], K]) -> dict[K, list[Row]]:
-    """`rows` gathered by `key`, the keys in the order first met."""
-    gathered: dict[K, list[Row]] = {}
-    for row in rows:
-        gathered.setdefault(key(row), []).append(row)
-    return gathered
 
 
 def group_key(row: Row, group_by: Sequence[str]) -> tuple[Any, ...]:

@@ -13,14 +13,13 @@ from referral_api.reports.builders.common import (
     count_of,
     group_key,
     grouped_report,
-    rows_by,
     sum_counts,
     ungrouped,
 )
 from referral_api.reports.dimensions import column_name, fans_out
 from referral_api.reports.query import ReportQuery
 from referral_api.reports.repository import ReportRepository
-from referral_api.reports.tables import Report, Row, count, percentage
+from referral_api.reports.tables import Report, Row, count, percentage, rows_by
 
 STATUSES = ("received", "accepted", "declined", "cancelled", "closed")
 

@@ -12,7 +12,6 @@ from referral_api.reports.builders.common import (
     add_group_referrals,
     count_of,
     grouped_report,
-    rows_by,
     shown,
     sum_counts,
 )
@@ -24,7 +23,7 @@ from referral_api.reports.dimensions import (
 )
 from referral_api.reports.query import Option, ReportQuery
 from referral_api.reports.repository import ReportRepository
-from referral_api.reports.tables import Column, Report, Row, count, percentage
+from referral_api.reports.tables import Column, Report, Row, count, percentage, rows_by
 from signpost_schemas import codes
 
 LEVEL = Option(

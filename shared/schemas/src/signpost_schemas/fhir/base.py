@@ -1,5 +1,6 @@
 """Base classes for FHIR-shaped models."""
 
+import inspect
 import itertools
 import re
 from datetime import UTC, date, datetime
@@ -59,6 +60,46 @@ def _temporal_fields(model: type["FhirModel"]) -> tuple[tuple[str, str], ...]:
 OUTSIDE_UTC_RANGE = "this dateTime is outside the range that can be stored (year 1 to 9999 in UTC)"
 
 
+def _checks_dates(model: type[BaseModel]) -> bool:
+    """Whether `model` has the date checks (`FhirModel.__init_subclass__`), its own or a base's."""
+    return any("_dates_are_text" in vars(base) for base in model.__mro__)
+
+
+def _dates_are_text(cls: type["FhirModel"], data: Any) -> Any:
+    """Refuse a date or dateTime given as a number, or as a string of digits (a Unix time)."""
+    if not isinstance(data, dict):
+        return data
+    for _, key in _temporal_fields(cls):
+        value = data.get(key)
+        values = value if isinstance(value, list) else [value]
+        for item in values:
+            if (isinstance(item, int | float) and not isinstance(item, bool)) or (
+                isinstance(item, str) and _NUMBER_TEXT.fullmatch(item)
+            ):
+                raise PydanticCustomError(
+                    "datetime_type",
+                    "a date or dateTime must be written as text (YYYY-MM-DD, or an ISO 8601 "
+                    "dateTime with a time zone), not as a number",
+                    {"element": key},
+                )
+    return data
+
+
+def _dates_fit_in_utc(model: "FhirModel") -> "FhirModel":
+    """Refuse a dateTime that cannot be expressed in UTC (`0001-01-01T00:00:00+01:00`)."""
+    for name, key in _temporal_fields(type(model)):
+        value = getattr(model, name)
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, datetime) and item.tzinfo is not None:
+                try:
+                    item.astimezone(UTC)
+                except OverflowError:
+                    raise PydanticCustomError(
+                        "value_error", OUTSIDE_UTC_RANGE, {"element": key}
+                    ) from None
+    return model
+
+
 class FhirModel(BaseModel):
     """A FHIR element: unknown elements are refused, empty values are left out on output.
 
@@ -81,39 +122,22 @@ class FhirModel(BaseModel):
     # is kept as sent, not read (see `lenient`).
     read_extensions: ClassVar[frozenset[str]] = frozenset()
 
-    @model_validator(mode="before")
-    @classmethod
-    def _dates_are_text(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        for _, key in _temporal_fields(cls):
-            value = data.get(key)
-            values = value if isinstance(value, list) else [value]
-            for item in values:
-                if (isinstance(item, int | float) and not isinstance(item, bool)) or (
-                    isinstance(item, str) and _NUMBER_TEXT.fullmatch(item)
-                ):
-                    raise PydanticCustomError(
-                        "datetime_type",
-                        "a date or dateTime must be written as text (YYYY-MM-DD, or an ISO 8601 "
-                        "dateTime with a time zone), not as a number",
-                        {"element": key},
-                    )
-        return data
-
-    @model_validator(mode="after")
-    def _dates_fit_in_utc(self) -> "FhirModel":
-        for name, key in _temporal_fields(type(self)):
-            value = getattr(self, name)
-            for item in value if isinstance(value, list) else [value]:
-                if isinstance(item, datetime) and item.tzinfo is not None:
-                    try:
-                        item.astimezone(UTC)
-                    except OverflowError:
-                        raise PydanticCustomError(
-                            "value_error", OUTSIDE_UTC_RANGE, {"element": key}
-                        ) from None
-        return self
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Give the date checks to a subclass declaring a date or dateTime field, unless a base
+        has them: a validator costs each instance a call into Python, and most elements (a
+        Coding, a Reference) hold no date. Run as the class is made, before Pydantic collects
+        its validators."""
+        super().__init_subclass__(**kwargs)
+        declared = inspect.get_annotations(cls).values()
+        if any(_is_temporal(annotation) for annotation in declared) and not _checks_dates(cls):
+            before: Any = classmethod(_dates_are_text)
+            checks = {
+                "_dates_are_text": model_validator(mode="before")(before),
+                "_dates_fit_in_utc": model_validator(mode="after")(_dates_fit_in_utc),
+            }
+            # On the class itself, as its body would set them: Pydantic reads the class's names.
+            for name, check in checks.items():
+                setattr(cls, name, check)
 
     def to_fhir(self) -> dict[str, Any]:
         """The JSON-ready dict of this element, without empty values."""

@@ -106,6 +106,35 @@ async def test_concurrent_updates_of_one_referral_count_every_contact(client, re
     assert {"url": "contacts", "valueInteger": 6} in lifecycle["extension"]
 
 
+async def test_an_update_naming_its_referral_with_spaces_around_the_identifier_updates_it(
+    client, referral_app
+):
+    await send(client, NEW)
+    padded = copy.deepcopy(REQUEST)
+    identifier = padded["identifier"][0]
+    identifier["system"], identifier["value"] = (
+        f" {identifier['system']}",
+        f"{identifier['value']} ",
+    )
+    update = message(
+        padded,
+        contact("c1", "2026-10-03T10:00:00Z"),
+        timestamp="2026-10-03T12:00:00Z",
+        bundle_id="update-padded",
+    )
+
+    response = await send(client, update)
+
+    assert response.status_code == 200
+    assert await count_rows(referral_app, "referral") == 1
+    assert await fetch_rows(referral_app, "SELECT contact_count FROM referral_lifecycle") == [
+        {"contact_count": 1}
+    ]
+    again = await send(client, update)
+    assert (again.status_code, again.content) == (200, response.content)
+    assert await count_rows(referral_app, "contact") == 1
+
+
 async def test_an_older_contact_update_does_not_overwrite_a_newer_one(client, referral_app):
     await send(client, NEW)
     newer = message(

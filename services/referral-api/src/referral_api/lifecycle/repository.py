@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import (
     BindParameter,
+    Select,
     and_,
     bindparam,
     case,
@@ -203,8 +204,8 @@ _SUMMARY_NAMES = tuple(column.name for column in _SUMMARY_COLUMNS)
 # lock, so an unlocked summary could be the one from before the writer it waited for.
 # FOR NO KEY UPDATE: link rows of other writers may still reference the referral (their foreign
 # key check takes FOR KEY SHARE), so a writer relinking the person never waits on this lock.
-def _locked_with_summary(*conditions: Any) -> DriverStatement:
-    return DriverStatement(
+def _locked_with_summary(*conditions: Any) -> Select[*tuple[Any, ...]]:
+    return (
         select(*FOR_UPDATE_COLUMNS, *_SUMMARY_COLUMNS)
         .join(ReferralLifecycle, ReferralLifecycle.referral_id == Referral.id)
         .where(*conditions)
@@ -212,13 +213,15 @@ def _locked_with_summary(*conditions: Any) -> DriverStatement:
     )
 
 
-_REFERRAL_AND_SUMMARY = _locked_with_summary(Referral.id == bindparam("key"))
+_REFERRAL_AND_SUMMARY = DriverStatement(_locked_with_summary(Referral.id == bindparam("key")))
 # By identifier: (system, value) is the key of referral_identifier, so one referral at most.
-_OWNER_AND_SUMMARY = _locked_with_summary(
+# Its parameters are named `owner_system` and `owner_value`.
+OWNER_AND_SUMMARY_LOCKED = _locked_with_summary(
     Referral.id == ReferralIdentifier.referral_id,
-    ReferralIdentifier.identifier_system == bindparam("system"),
-    ReferralIdentifier.identifier_value == bindparam("value"),
+    ReferralIdentifier.identifier_system == bindparam("owner_system"),
+    ReferralIdentifier.identifier_value == bindparam("owner_value"),
 )
+_OWNER_AND_SUMMARY = DriverStatement(OWNER_AND_SUMMARY_LOCKED)
 _INSERT_SUMMARY = insert(ReferralLifecycle)
 _UPDATE_SUMMARY = update(ReferralLifecycle).where(ReferralLifecycle.referral_id == bindparam("key"))
 
@@ -406,15 +409,17 @@ class LifecycleRepository(Repository):
         """The referral and its lifecycle summary, both locked as `ReferralRepository.for_update`
         locks a referral; None if either is missing (no summary is saved before a message)."""
         rows = await _REFERRAL_AND_SUMMARY.fetch(self.session, {"key": referral_id})
-        return _with_summary(rows[0]) if rows else None
+        return with_summary(rows[0]) if rows else None
 
     async def owner_and_summary_for_update(
         self, system: str, value: str
     ) -> tuple[ReferralForUpdate, dict[str, Any]] | None:
         """The referral owning the identifier `system|value` and its summary, both locked; None
         if there is no such referral or it has no summary yet."""
-        rows = await _OWNER_AND_SUMMARY.fetch(self.session, {"system": system, "value": value})
-        return _with_summary(rows[0]) if rows else None
+        rows = await _OWNER_AND_SUMMARY.fetch(
+            self.session, {"owner_system": system, "owner_value": value}
+        )
+        return with_summary(rows[0]) if rows else None
 
     async def save_summary(self, values: dict[str, Any], exists: bool) -> None:
         if exists:
@@ -517,6 +522,7 @@ def _worker_is(table: Any, token: Token) -> Any:
     return exists().where(*worker)
 
 
-def _with_summary(row: Any) -> tuple[ReferralForUpdate, dict[str, Any]]:
+def with_summary(row: Sequence[Any]) -> tuple[ReferralForUpdate, dict[str, Any]]:
+    """The referral and its summary from a row of `OWNER_AND_SUMMARY_LOCKED`'s columns."""
     values = row[len(FOR_UPDATE_COLUMNS) :]
     return referral_for_update(row), dict(zip(_SUMMARY_NAMES, values, strict=True))

@@ -5,12 +5,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, insert, literal_column, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from referral_api.lifecycle.repository import OWNER_AND_SUMMARY_LOCKED, with_summary
 from referral_api.messages.models import HeldMessage, ProcessedMessage
 from referral_api.referrals.models import Referral
-from referral_api.referrals.repository import ReferralRepository
+from referral_api.referrals.repository import ReferralForUpdate, ReferralRepository
 from signpost_platform.db import DriverStatement, Repository, Write, execute_writes
 
 
@@ -44,7 +45,7 @@ class Expiring:
 
 
 # Built once: constructing a statement and its cache key costs more than running it.
-_SEEN = DriverStatement(
+_SEEN_SELECT = (
     select(
         ProcessedMessage.payload_hash,
         ProcessedMessage.response_status,
@@ -55,6 +56,22 @@ _SEEN = DriverStatement(
     .outerjoin(Referral, Referral.id == ProcessedMessage.referral_id)
     .where(ProcessedMessage.bundle_id == bindparam("bundle_id"))
 )
+_SEEN = DriverStatement(_SEEN_SELECT)
+_SEEN_WIDTH = len(_SEEN_SELECT.selected_columns)
+
+
+def _seen_and_owner() -> DriverStatement:
+    """One row: the message seen under `bundle_id` (or NULLs), then the referral owning the
+    identifier `owner_system|owner_value` with its summary, both locked (or NULLs)."""
+    seen = _SEEN_SELECT.subquery("seen")
+    owner = OWNER_AND_SUMMARY_LOCKED.cte("owner")
+    one = select(literal_column("1").label("one")).subquery("one")
+    return DriverStatement(
+        select(*seen.c, *owner.c).select_from(one.outerjoin(seen, true()).outerjoin(owner, true()))
+    )
+
+
+_SEEN_AND_OWNER = _seen_and_owner()
 
 
 def _with_values(statement: Any, table: Any, prefix: str) -> Any:
@@ -88,6 +105,20 @@ class MessageRepository(Repository):
     async def seen(self, bundle_id: str) -> SeenMessage | None:
         rows = await _SEEN.fetch(self.session, {"bundle_id": bundle_id})
         return SeenMessage(*rows[0]) if rows else None
+
+    async def seen_and_owner(
+        self, bundle_id: str, identifier: tuple[str, str] | None
+    ) -> tuple[SeenMessage | None, tuple[ReferralForUpdate, dict[str, Any]] | None]:
+        """In one round trip, in the session's transaction: the message seen under `bundle_id`,
+        and the referral owning `identifier` with its summary, both locked (as
+        `LifecycleRepository.owner_and_summary_for_update` finds and locks them); each None
+        when there is none."""
+        system, value = identifier if identifier is not None else (None, None)
+        params = {"bundle_id": bundle_id, "owner_system": system, "owner_value": value}
+        [row] = await _SEEN_AND_OWNER.fetch(self.session, params)
+        seen = SeenMessage(*row[:_SEEN_WIDTH]) if row[0] is not None else None
+        owner = row[_SEEN_WIDTH:]
+        return seen, (with_summary(owner) if owner[0] is not None else None)
 
     async def serialise(self, identifiers: list[tuple[str, str]]) -> None:
         """Let one transaction at a time handle messages about these sender identifiers

@@ -8,7 +8,7 @@ from referral_api.messages import examples, service
 from referral_api.referrals.access import Reach
 from signpost_platform.audit import AuditEvent
 from signpost_platform.bodies import keeps_free_text
-from signpost_platform.db import read_session, write_session
+from signpost_platform.db import write_session
 from signpost_platform.fhir.parsing import require_json
 from signpost_platform.fhir.responses import FhirResponse
 from signpost_platform.openapi_docs import body_of
@@ -67,13 +67,12 @@ _outcome = outcome_answers(examples.OPERATION_OUTCOME)
 async def process_message(request: Request, caller: WriteCaller) -> Response:
     require_json(request)
     settings = request.app.state.settings
-    async with write_session(request) as session, read_session(request) as replay_session:
+    async with write_session(request) as session:
         result = await service.process(
             session,
             await request.body(),
             service.Settings(settings.linkage_window_days, base_url(request)),
             reach=Reach.of(caller),
-            replay_session=replay_session,
             # Written when the message changes a referral (resends and held messages change none).
             event=AuditEvent(caller, "process", "ServiceRequest"),
         )

@@ -35,11 +35,12 @@ from referral_api.messages.bundle import (
     CLOCK_SKEW,
     ReadMessage,
     Timed,
+    identifier_sent,
     load_document,
     payload_hash,
     read_message,
 )
-from referral_api.messages.repository import MessageRepository
+from referral_api.messages.repository import MessageRepository, SeenMessage
 from referral_api.messages.responses import held_response, ok_response, rejected_response
 from referral_api.people import identity
 from referral_api.people.service import apply_patient
@@ -92,7 +93,6 @@ async def process(
     channel: str = "message",
     source_override: str | None = None,
     savepoint: bool = False,
-    replay_session: AsyncSession | None = None,
     event: AuditEvent | None = None,
 ) -> MessageResult:
     """Process one message (the caller's transaction commits it).
@@ -104,9 +104,11 @@ async def process(
     undoes only this message: for imports, which commit many messages in one transaction. A
     request has a transaction of its own, rolled back whole instead (two round trips fewer).
 
-    `replay_session`, when given, is a session outside any transaction for the replay check: a
-    resend is then answered in one round trip, with no BEGIN and COMMIT, and the write
-    transaction starts only for a message not seen before.
+    A request's transaction begins with one statement that both looks the message up among
+    those processed and finds and locks the referral its ServiceRequest's identifier names
+    (`MessageRepository.seen_and_owner`, the identifier read from the body as sent,
+    `identifier_sent`): a resend is answered from what it found, before the message is
+    validated again, and a new message goes on with the referral already locked.
 
     `reach` is whose referrals the sender may change: the message's ServiceRequest must name the
     sender's organisation as requester or performer, and so must the referral it updates.
@@ -115,22 +117,34 @@ async def process(
     bundle_id = document["id"]
     content_hash = payload_hash(document)
     repository = MessageRepository(session)
-    if replay_session is None:
-        replay = await _replay(repository, bundle_id, content_hash, reach)
+    sent = None if savepoint else identifier_sent(document)
+    if sent is None:
+        seen, owner = await repository.seen(bundle_id), None
     else:
-        replay = await _replay(MessageRepository(replay_session), bundle_id, content_hash, reach)
-        await replay_session.commit()  # hands its connection back before the write starts
+        seen, owner = await repository.seen_and_owner(bundle_id, sent)
+    replay = _replay(seen, bundle_id, content_hash, reach)
     if replay is not None:
         return replay
     message = read_message(document, source_override=source_override)
     reach.check_parties(
         message.service_request.resource, f"Bundle.entry[{message.service_request.index}].resource"
     )
+    # What the first statement found stands for the lookup `_process_new` would make, if the
+    # identifier it read is the one the message was read with.
+    looked_up = Owner(owner) if sent is not None and message.identifiers == [sent] else None
     for attempt in range(ATTEMPTS):
         try:
             if not savepoint:
                 return await _process_new(
-                    session, message, document, content_hash, settings, channel, reach, event
+                    session,
+                    message,
+                    document,
+                    content_hash,
+                    settings,
+                    channel,
+                    reach,
+                    event,
+                    looked_up,
                 )
             async with session.begin_nested():
                 return await _process_new(
@@ -146,7 +160,8 @@ async def process(
                 raise
             if not savepoint:
                 await session.rollback()
-            replay = await _replay(repository, bundle_id, content_hash, reach)
+            looked_up = None  # its lock went with the transaction
+            replay = _replay(await repository.seen(bundle_id), bundle_id, content_hash, reach)
             if replay is not None:
                 return replay
             if attempt == ATTEMPTS - 1:
@@ -154,10 +169,18 @@ async def process(
     raise AssertionError("unreachable")
 
 
-async def _replay(
-    repository: MessageRepository, bundle_id: str, content_hash: str, reach: Reach
+@dataclass(frozen=True, slots=True)
+class Owner:
+    """The referral found, and locked, by the message's one identifier, with its summary; None
+    when no referral with a summary has it."""
+
+    found: tuple[ReferralForUpdate, dict[str, Any]] | None
+
+
+def _replay(
+    seen: SeenMessage | None, bundle_id: str, content_hash: str, reach: Reach
 ) -> MessageResult | None:
-    seen = await repository.seen(bundle_id)
+    """The stored answer to a message already processed (`seen`); None for a new message."""
     if seen is None:
         return None
     if seen.requester_ods is not None and not reach.allows(seen.requester_ods, seen.receiver_ods):
@@ -186,11 +209,16 @@ async def _process_new(
     channel: str,
     reach: Reach,
     event: AuditEvent | None,
+    looked_up: Owner | None = None,
 ) -> MessageResult:
+    """`looked_up`: the referral the message's one identifier names, found and locked already
+    in this transaction."""
     repository = MessageRepository(session)
     now = datetime.now(UTC)
     found: tuple[ReferralForUpdate, dict[str, Any] | None] | None = None
-    if len(message.identifiers) == 1:
+    if looked_up is not None:
+        found = looked_up.found
+    elif len(message.identifiers) == 1:
         # The usual update: find, lock and read the referral in one round trip. The referral's
         # row lock orders the messages about it; the identifier locks are needed only while
         # there is no referral to lock (a message held, or creating it), and no message that

@@ -1,7 +1,9 @@
-"""A valid postcode missing from the lookup is placed by its district, and the response says so.
+"""A valid postcode missing from the lookup, or a postcode district given alone, is placed by
+the district, and the response says so.
 
 The sample lookup knows E15 1DA and E15 4HT (district E15); E15 9ZZ is a valid postcode it does
-not hold, so it stands at the centroid of those two. No postcode of district ZE2 is known.
+not hold, so it stands at the centroid of those two, as does E15 given alone. No postcode of
+district ZE2 is known.
 """
 
 from statistics import fmean
@@ -109,7 +111,7 @@ async def test_an_invalid_postcode_is_refused(seeded_client):
     response = await seeded_client.get("/services?postcode=E15%20ZZZ&proximity=1000")
 
     assert response.status_code == 400
-    assert "is not a full UK postcode" in response.json()["detail"]
+    assert "is neither a full UK postcode nor a postcode district" in response.json()["detail"]
 
 
 async def test_every_match_of_the_district_search_is_within_the_radius(seeded_client):
@@ -117,3 +119,59 @@ async def test_every_match_of_the_district_search_is_within_the_radius(seeded_cl
 
     assert items
     assert all(min(distances_from(E15_CENTROID, item)) <= 2000 + 1 for item in items)
+
+
+@pytest.mark.parametrize("given", ["E15", "e15", " E15 "])
+async def test_a_district_alone_is_measured_from_its_centroid_and_says_so(seeded_client, given):
+    response = await seeded_client.get(
+        "/services", params={"postcode": given, "proximity": "3000", "full": "true"}
+    )
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["notes"] == [
+        {
+            "parameter": "postcode",
+            "code": "postcode-district",
+            "detail": "E15 is a postcode district, not a full postcode: distances are measured "
+            "from the centroid of its 2 known postcodes",
+        }
+    ]
+    assert "299" in response.headers["warning"]
+    assert_distances_from(E15_CENTROID, body["contents"])
+    missing = await seeded_client.get("/services?postcode=E15%209ZZ&proximity=3000&full=true")
+    assert [i["id"] for i in body["contents"]] == [i["id"] for i in missing.json()["contents"]]
+    assert schema_errors("service_list.json", body) == []
+
+
+async def test_a_district_alone_covers_its_postcodes_authorities(seeded_client):
+    response = await seeded_client.get("/services?coverage=E6")
+
+    assert response.status_code == 200, response.text
+    [note] = response.json()["notes"]
+    assert note["parameter"] == "coverage"
+    assert note["detail"].startswith("E6 is a postcode district, not a full postcode: services ")
+    assert "E09000025" in note["detail"]
+    assert set(await names(seeded_client, "/services?postcode=E6")) == set(
+        await names(seeded_client, "/services?coverage=E6%201HR")
+    )
+
+
+@pytest.mark.parametrize("parameter", ["postcode", "coverage"])
+async def test_an_unknown_district_alone_is_refused_naming_the_remedy(seeded_client, parameter):
+    proximity = "&proximity=1000" if parameter == "postcode" else ""
+    response = await seeded_client.get(f"/services?{parameter}=ZE2{proximity}")
+
+    assert response.status_code == 400
+    problem = response.json()
+    assert problem["errors"][0]["parameter"] == parameter
+    assert "the postcode district ZE2 is not in the postcode lookup" in problem["detail"]
+    assert "make load-directory-postcodes FILE=" in problem["detail"]
+
+
+@pytest.mark.parametrize("given", ["E", "E15 1", "15", "EE15X"])
+async def test_neither_a_postcode_nor_a_district_is_refused(seeded_client, given):
+    response = await seeded_client.get("/services", params={"postcode": given})
+
+    assert response.status_code == 400
+    assert "is neither a full UK postcode nor a postcode district" in response.json()["detail"]

@@ -18,9 +18,10 @@ LOAD_LOOKUP_REMEDY = (
 class PostcodePlace:
     """A postcode as a point and the areas (GSS codes) it lies in.
 
-    `district` is set when the postcode itself is not in the lookup and the point is the
-    centroid of its district's `district_postcodes` known postcodes; `area_codes` are then the
-    local authorities any of them lie in.
+    `district` is set when the postcode itself is not in the lookup, or was a district alone
+    (then `postcode` is the district), and the point is the centroid of its district's
+    `district_postcodes` known postcodes; `area_codes` are then the local authorities any of
+    them lie in.
     """
 
     postcode: str
@@ -46,14 +47,26 @@ async def locate(session: AsyncSession, postcode: str) -> PostcodePlace | None:
             longitude=area.longitude,
             area_codes=[code for code in (area.local_authority_code, area.lsoa_code) if code],
         )
-    district = await postcodes.district(postcode.split(" ")[0])
-    if district is None:
+    return await _district_place(postcodes, postcode.split(" ")[0], postcode)
+
+
+async def locate_district(session: AsyncSession, district: str) -> PostcodePlace | None:
+    """The place of a postcode district given alone (an outward code, `E15`): the centroid of
+    its known postcodes; None if the lookup knows none of them."""
+    return await _district_place(PostcodeRepository(session), district, district)
+
+
+async def _district_place(
+    postcodes: PostcodeRepository, district: str, postcode: str
+) -> PostcodePlace | None:
+    found = await postcodes.district(district)
+    if found is None:
         return None
     return PostcodePlace(
         postcode=postcode,
-        latitude=district.latitude,
-        longitude=district.longitude,
-        area_codes=district.local_authority_codes,
-        district=district.district,
-        district_postcodes=district.postcode_count,
+        latitude=found.latitude,
+        longitude=found.longitude,
+        area_codes=found.local_authority_codes,
+        district=found.district,
+        district_postcodes=found.postcode_count,
     )

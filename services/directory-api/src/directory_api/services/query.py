@@ -6,7 +6,12 @@ from datetime import UTC, date, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from directory_api.config import DirectorySettings
-from directory_api.geography.service import LOAD_LOOKUP_REMEDY, PostcodePlace, locate
+from directory_api.geography.service import (
+    LOAD_LOOKUP_REMEDY,
+    PostcodePlace,
+    locate,
+    locate_district,
+)
 from directory_api.oruk.params import QueryReader
 from directory_api.services.schemas import WEEKDAYS, clock_minutes
 from directory_api.services.search import (
@@ -19,7 +24,7 @@ from directory_api.services.search import (
 )
 from directory_api.taxonomy.repository import TaxonomyRepository
 from signpost_platform.errors import BadRequest
-from signpost_schemas.geography import InvalidPostcode, normalise_postcode
+from signpost_schemas.geography import InvalidPostcode, is_postcode_district, normalise_postcode
 
 _DAY_NAMES = {name: index for index, name in enumerate(DAY_NAMES)}
 
@@ -169,10 +174,25 @@ async def _place(
 
 
 async def _known_postcode(session: AsyncSession, name: str, value: str) -> PostcodePlace:
+    """The place of a full postcode, or of a postcode district given alone (`E15`, as a
+    resident or a leaflet may know it)."""
+    if is_postcode_district(value):
+        district = value.strip().upper()
+        place = await locate_district(session, district)
+        if place is None:
+            raise BadRequest(
+                f"{name}: the postcode district {district} is not in the postcode lookup; to "
+                f"search by it, {LOAD_LOOKUP_REMEDY}",
+                expression=name,
+            )
+        return place
     try:
         normalised = normalise_postcode(value)
     except InvalidPostcode:
-        raise BadRequest(f"{name}: {value!r} is not a full UK postcode", expression=name) from None
+        raise BadRequest(
+            f"{name}: {value!r} is neither a full UK postcode nor a postcode district",
+            expression=name,
+        ) from None
     place = await locate(session, normalised)
     if place is None:
         district = normalised.split(" ")[0]
@@ -192,22 +212,19 @@ def _note_approximation(
     known = (
         f"{place.district_postcodes} known postcode{'s' if place.district_postcodes > 1 else ''}"
     )
-    if as_point:
-        reading = (
-            f"distances are measured from the centroid of its district {place.district} ({known})"
-        )
+    areas = ", ".join(place.area_codes) or "none known"
+    if place.postcode == place.district:
+        given = f"{place.postcode} is a postcode district, not a full postcode"
+        centroid = authorities = f"its {known}"
     else:
-        reading = (
-            f"services covering any local authority of its district {place.district} "
-            f"({', '.join(place.area_codes) or 'none known'}) are included"
-        )
-    search.notes.append(
-        SearchNote(
-            name,
-            "postcode-district",
-            f"{place.postcode} is not in the postcode lookup: {reading}",
-        )
-    )
+        given = f"{place.postcode} is not in the postcode lookup"
+        centroid = f"its district {place.district} ({known})"
+        authorities = f"its district {place.district}"
+    if as_point:
+        reading = f"distances are measured from the centroid of {centroid}"
+    else:
+        reading = f"services covering any local authority of {authorities} ({areas}) are included"
+    search.notes.append(SearchNote(name, "postcode-district", f"{given}: {reading}"))
 
 
 def months_before(today: date, months: int) -> date:

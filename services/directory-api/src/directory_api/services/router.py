@@ -53,9 +53,10 @@ code; expands through the needs → service types map, child terms included), `s
 `exclude_temporarily_closed`. With a point, results are nearest first and each item carries
 `distance` in metres. Parameters AND together; comma-separated values OR.
 
-A valid postcode missing from the postcode lookup is placed by its district (outward code):
-the response then carries `notes` (`[{"parameter", "code": "postcode-district", "detail"}]`)
-and a `Warning: 299` header saying so. Only a postcode whose district is unknown is a 400.
+`postcode` and `coverage` take a postcode district alone too (`E15`). A district, or a valid
+postcode missing from the postcode lookup, is placed by the district (outward code): the
+response then carries `notes` (`[{"parameter", "code": "postcode-district", "detail"}]`) and a
+`Warning: 299` header saying so. Only a district unknown to the lookup is a 400.
 """
 
 

@@ -92,9 +92,10 @@ STANDARD = (
     ),
     QueryParameter(
         "postcode",
-        "A full UK postcode. Alone: services whose service area contains it; with proximity: "
-        "services within proximity metres of its centroid. A postcode missing from the lookup "
-        "is placed by its district (outward code), and the response says so in notes",
+        "A full UK postcode, or a postcode district alone (E15). Alone: services whose service "
+        "area contains it; with proximity: services within proximity metres of its centroid. A "
+        "district, or a postcode missing from the lookup, is placed at the centroid of the "
+        "district's known postcodes (outward code), and the response says so in notes",
         example="E15 1DA",
     ),
     QueryParameter(
@@ -125,7 +126,9 @@ EXTENSIONS = (
         example=0.0036,
     ),
     QueryParameter(
-        "coverage", "A full UK postcode the service area must contain", example="E15 1DA"
+        "coverage",
+        "A full UK postcode (or a postcode district alone) the service area must contain",
+        example="E15 1DA",
     ),
     QueryParameter(
         "age",

@@ -281,6 +281,23 @@ async def test_a_message_must_come_from_the_requester_or_the_receiver(client):
     assert len(await _found(client, READ)) == 1
 
 
+async def test_a_resend_by_an_organisation_outside_the_referral_is_a_conflict_not_its_answer(
+    client,
+):
+    new = _new("M-9")
+    accepted = await _send(client, new, organisation(LINK_WORKERS))
+
+    # Its message names neither the sender as requester nor as performer (which alone is 403),
+    # but a Bundle.id already used is answered first: 409, and nothing of the referral.
+    resent = await _send(client, new, organisation(OUTSIDER))
+
+    assert accepted.status_code == 200
+    assert resent.status_code == 409
+    assert "did not send or receive" in resent.json()["issue"][0]["diagnostics"]
+    assert resent.json()["issue"][0]["expression"] == ["Bundle.id"]
+    assert "ServiceRequest/" not in resent.text
+
+
 async def test_a_message_cannot_take_over_another_organisations_referral(client):
     sent = await _send(
         client,

@@ -160,15 +160,15 @@ async def _import_row(
         # As a request's body is checked: no NUL or control character outside free text, no
         # repeated key, no deep nesting (PostgreSQL cannot store a NUL; it would stop the run).
         check_fhir_json(row.body, keeps_free_text=True)
-        async with session.begin_nested():
-            await messages.process(
-                session,
-                row.body,
-                settings,
-                reach=EVERY_ORGANISATION,  # an import is run by the operator, for every sender
-                channel="import",
-                source_override=source,
-            )
+        await messages.process(
+            session,
+            row.body,
+            settings,
+            reach=EVERY_ORGANISATION,  # an import is run by the operator, for every sender
+            channel="import",
+            source_override=source,
+            savepoint=True,
+        )
     except SignpostError as error:
         message_id = _message_id(row.body)
         issue = error.issues[0]

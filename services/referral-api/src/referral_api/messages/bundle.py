@@ -118,27 +118,6 @@ def payload_hash(document: dict[str, Any]) -> str:
     return hashlib.sha256(orjson.dumps(document, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
-def identifier_sent(document: dict[str, Any]) -> tuple[str, str] | None:
-    """The identifier of the message's ServiceRequest as sent, read before the message is
-    validated (so a resend can be answered first): None unless the Bundle has one ServiceRequest
-    entry and it has one identifier, with a system and a value (trimmed, as validation trims
-    them)."""
-    entries = document.get("entry")
-    found: list[Any] = []
-    for entry in entries if isinstance(entries, list) else []:
-        resource = entry.get("resource") if isinstance(entry, dict) else None
-        if isinstance(resource, dict) and resource.get("resourceType") == "ServiceRequest":
-            found.append(resource.get("identifier"))
-    if len(found) != 1 or not isinstance(found[0], list) or len(found[0]) != 1:
-        return None
-    [identifier] = found[0]
-    system = identifier.get("system") if isinstance(identifier, dict) else None
-    value = identifier.get("value") if isinstance(identifier, dict) else None
-    if not isinstance(system, str) or not isinstance(value, str):
-        return None
-    return system.strip(), value.strip()
-
-
 def load_document(body: bytes) -> dict[str, Any]:
     document = load_resource(body, "Bundle")
     if not isinstance(document.get("id"), str) or not document["id"]:

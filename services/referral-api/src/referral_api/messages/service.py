@@ -35,7 +35,6 @@ from referral_api.messages.bundle import (
     CLOCK_SKEW,
     ReadMessage,
     Timed,
-    identifier_sent,
     load_document,
     payload_hash,
     read_message,
@@ -104,11 +103,13 @@ async def process(
     undoes only this message: for imports, which commit many messages in one transaction. A
     request has a transaction of its own, rolled back whole instead (two round trips fewer).
 
-    A request's transaction begins with one statement that both looks the message up among
-    those processed and finds and locks the referral its ServiceRequest's identifier names
-    (`MessageRepository.seen_and_owner`, the identifier read from the body as sent,
-    `identifier_sent`): a resend is answered from what it found, before the message is
-    validated again, and a new message goes on with the referral already locked.
+    A message is validated first; a request's transaction then begins with one statement that
+    both looks the message up among those processed and, for a message naming its referral by
+    one identifier, finds and locks that referral (`MessageRepository.seen_and_owner`): a resend
+    is answered with its stored response, a new message goes on with the referral locked. So
+    only a message that could be applied takes a referral's lock. A resend whose message would
+    now be refused still gets its stored response: the refusal is answered only for a message
+    not processed before.
 
     `reach` is whose referrals the sender may change: the message's ServiceRequest must name the
     sender's organisation as requester or performer, and so must the referral it updates.
@@ -117,24 +118,30 @@ async def process(
     bundle_id = document["id"]
     content_hash = payload_hash(document)
     repository = MessageRepository(session)
-    sent = None if savepoint else identifier_sent(document)
-    if sent is None:
-        seen, owner = await repository.seen(bundle_id), None
-    else:
-        seen, owner = await repository.seen_and_owner(bundle_id, sent)
-    replay = _replay(seen, bundle_id, content_hash, reach)
-    if replay is not None:
-        return replay
-    message = read_message(document, source_override=source_override)
-    reach.check_parties(
-        message.service_request.resource, f"Bundle.entry[{message.service_request.index}].resource"
-    )
-    # What the first statement found stands for the lookup `_process_new` would make, if the
-    # identifier it read is the one the message was read with.
-    looked_up = Owner(owner) if sent is not None and message.identifiers == [sent] else None
+    try:
+        message = read_message(document, source_override=source_override)
+        reach.check_parties(
+            message.service_request.resource,
+            f"Bundle.entry[{message.service_request.index}].resource",
+        )
+    except SignpostError:
+        replay = _replay(await repository.seen(bundle_id), bundle_id, content_hash, reach)
+        if replay is not None:
+            return replay
+        raise
+    # An import's messages share one transaction: a resend there takes no referral's lock.
+    identifier = message.identifiers[0] if len(message.identifiers) == 1 else None
     for attempt in range(ATTEMPTS):
         try:
+            if identifier is None or savepoint:
+                seen, owner = await repository.seen(bundle_id), None
+            else:
+                seen, owner = await repository.seen_and_owner(bundle_id, identifier)
+            replay = _replay(seen, bundle_id, content_hash, reach)
+            if replay is not None:
+                return replay
             if not savepoint:
+                looked_up = Owner(owner) if identifier is not None else None
                 return await _process_new(
                     session,
                     message,
@@ -151,7 +158,8 @@ async def process(
                     session, message, document, content_hash, settings, channel, reach, event
                 )
         except (IntegrityError, DBAPIError) as error:
-            # A concurrent request recorded this message or created its referral first.
+            # A concurrent request recorded this message or created its referral first (the
+            # next attempt finds its response), or the two met in a deadlock.
             if (
                 isinstance(error, DBAPIError)
                 and not isinstance(error, IntegrityError)
@@ -160,11 +168,10 @@ async def process(
                 raise
             if not savepoint:
                 await session.rollback()
-            looked_up = None  # its lock went with the transaction
-            replay = _replay(await repository.seen(bundle_id), bundle_id, content_hash, reach)
-            if replay is not None:
-                return replay
             if attempt == ATTEMPTS - 1:
+                replay = _replay(await repository.seen(bundle_id), bundle_id, content_hash, reach)
+                if replay is not None:
+                    return replay
                 raise
     raise AssertionError("unreachable")
 

@@ -19,9 +19,9 @@ class PostcodePlace:
     """A postcode as a point and the areas (GSS codes) it lies in.
 
     `district` is set when the postcode itself is not in the lookup, or was a district alone
-    (then `postcode` is the district), and the point is the centroid of its district's
-    `district_postcodes` known postcodes; `area_codes` are then the local authorities any of
-    them lie in.
+    (`district_given`; `postcode` is then the district), and the point is the centroid of its
+    district's `district_postcodes` known postcodes; `area_codes` are then the local
+    authorities any of them lie in.
     """
 
     postcode: str
@@ -30,6 +30,8 @@ class PostcodePlace:
     area_codes: list[str]
     district: str | None = None
     district_postcodes: int = 0
+    # Whether the district was given alone (`E15`) rather than a full postcode.
+    district_given: bool = False
 
     @property
     def approximate(self) -> bool:
@@ -53,11 +55,11 @@ async def locate(session: AsyncSession, postcode: str) -> PostcodePlace | None:
 async def locate_district(session: AsyncSession, district: str) -> PostcodePlace | None:
     """The place of a postcode district given alone (an outward code, `E15`): the centroid of
     its known postcodes; None if the lookup knows none of them."""
-    return await _district_place(PostcodeRepository(session), district, district)
+    return await _district_place(PostcodeRepository(session), district, district, given=True)
 
 
 async def _district_place(
-    postcodes: PostcodeRepository, district: str, postcode: str
+    postcodes: PostcodeRepository, district: str, postcode: str, *, given: bool = False
 ) -> PostcodePlace | None:
     found = await postcodes.district(district)
     if found is None:
@@ -69,4 +71,5 @@ async def _district_place(
         area_codes=found.local_authority_codes,
         district=found.district,
         district_postcodes=found.postcode_count,
+        district_given=given,
     )

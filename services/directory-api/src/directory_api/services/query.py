@@ -181,8 +181,8 @@ async def _known_postcode(session: AsyncSession, name: str, value: str) -> Postc
         place = await locate_district(session, district)
         if place is None:
             raise BadRequest(
-                f"{name}: the postcode district {district} is not in the postcode lookup; to "
-                f"search by it, {LOAD_LOOKUP_REMEDY}",
+                f"{name}: {district} is not a postcode district the postcode lookup knows; if "
+                f"it is one, to search by it, {LOAD_LOOKUP_REMEDY}",
                 expression=name,
             )
         return place
@@ -213,17 +213,17 @@ def _note_approximation(
         f"{place.district_postcodes} known postcode{'s' if place.district_postcodes > 1 else ''}"
     )
     areas = ", ".join(place.area_codes) or "none known"
-    if place.postcode == place.district:
+    if place.district_given:
         given = f"{place.postcode} is a postcode district, not a full postcode"
-        centroid = authorities = f"its {known}"
+        centroid, authorities = f"its {known}", f"its {known} lie in"
     else:
         given = f"{place.postcode} is not in the postcode lookup"
         centroid = f"its district {place.district} ({known})"
-        authorities = f"its district {place.district}"
+        authorities = f"of its district {place.district}"
     if as_point:
         reading = f"distances are measured from the centroid of {centroid}"
     else:
-        reading = f"services covering any local authority of {authorities} ({areas}) are included"
+        reading = f"services covering any local authority {authorities} ({areas}) are included"
     search.notes.append(SearchNote(name, "postcode-district", f"{given}: {reading}"))
 
 

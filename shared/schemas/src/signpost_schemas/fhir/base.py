@@ -65,6 +65,11 @@ def _checks_dates(model: type[BaseModel]) -> bool:
     return any("_dates_are_text" in vars(base) for base in model.__mro__)
 
 
+def _is_decorated(value: Any) -> bool:
+    """Whether a class attribute is a Pydantic validator or serializer (its decorator's proxy)."""
+    return hasattr(value, "decorator_info")
+
+
 def _dates_are_text(cls: type["FhirModel"], data: Any) -> Any:
     """Refuse a date or dateTime given as a number, or as a string of digits (a Unix time)."""
     if not isinstance(data, dict):
@@ -126,7 +131,7 @@ class FhirModel(BaseModel):
         """Give the date checks to a subclass declaring a date or dateTime field, unless a base
         has them: a validator costs each instance a call into Python, and most elements (a
         Coding, a Reference) hold no date. Run as the class is made, before Pydantic collects
-        its validators."""
+        its validators; they go ahead of the class's own, as a base's would."""
         super().__init_subclass__(**kwargs)
         declared = inspect.get_annotations(cls).values()
         if any(_is_temporal(annotation) for annotation in declared) and not _checks_dates(cls):
@@ -135,9 +140,20 @@ class FhirModel(BaseModel):
                 "_dates_are_text": model_validator(mode="before")(before),
                 "_dates_fit_in_utc": model_validator(mode="after")(_dates_fit_in_utc),
             }
-            # On the class itself, as its body would set them: Pydantic reads the class's names.
-            for name, check in checks.items():
-                setattr(cls, name, check)
+            # Pydantic orders a class's own validators as its namespace holds them.
+            own = {name: value for name, value in vars(cls).items() if _is_decorated(value)}
+            for name in own:
+                delattr(cls, name)
+            for name, value in {**checks, **own}.items():
+                setattr(cls, name, value)
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        """Refuse to make a model holding a date without the date checks (one declared in a way
+        `__init_subclass__` cannot see: a string annotation, a mixin's field)."""
+        super().__pydantic_init_subclass__(**kwargs)
+        if _temporal_fields(cls) and not _checks_dates(cls):
+            raise TypeError(f"{cls.__qualname__} holds a date but has no date checks")
 
     def to_fhir(self) -> dict[str, Any]:
         """The JSON-ready dict of this element, without empty values."""

@@ -29,6 +29,11 @@ def assert_distances_from(point, items):
         assert item["distance"] == pytest.approx(min(distances_from(point, item)), abs=15)
 
 
+def district_notes(detail: str) -> list[dict[str, str]]:
+    """The `notes` of a postcode search placed by its district, saying `detail`."""
+    return [{"parameter": "postcode", "code": "postcode-district", "detail": detail}]
+
+
 async def test_a_known_postcode_is_exact_and_says_nothing(seeded_client):
     response = await seeded_client.get("/services?postcode=E15%201DA&proximity=3000&full=true")
 
@@ -43,14 +48,10 @@ async def test_a_missing_postcode_is_measured_from_its_district_centroid(seeded_
 
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["notes"] == [
-        {
-            "parameter": "postcode",
-            "code": "postcode-district",
-            "detail": "E15 9ZZ is not in the postcode lookup: distances are measured from the "
-            "centroid of its district E15 (2 known postcodes)",
-        }
-    ]
+    assert body["notes"] == district_notes(
+        "E15 9ZZ is not in the postcode lookup: distances are measured from the centroid of its "
+        "district E15 (2 known postcodes)"
+    )
     assert "299" in response.headers["warning"] and "E15" in response.headers["warning"]
     assert_distances_from(E15_CENTROID, body["contents"])
     exact = (
@@ -138,14 +139,10 @@ async def test_a_district_alone_is_measured_from_its_centroid_and_says_so(seeded
 
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["notes"] == [
-        {
-            "parameter": "postcode",
-            "code": "postcode-district",
-            "detail": "E15 is a postcode district, not a full postcode: distances are measured "
-            "from the centroid of its 2 known postcodes",
-        }
-    ]
+    assert body["notes"] == district_notes(
+        "E15 is a postcode district, not a full postcode: distances are measured from the "
+        "centroid of its 2 known postcodes"
+    )
     assert "299" in response.headers["warning"]
     assert_distances_from(E15_CENTROID, body["contents"])
     missing = await seeded_client.get("/services?postcode=E15%209ZZ&proximity=3000&full=true")

@@ -129,10 +129,11 @@ async def process(
         if replay is not None:
             return replay
         raise
-    # An import's messages share one transaction: a resend there takes no referral's lock.
     identifier = message.identifiers[0] if len(message.identifiers) == 1 else None
     for attempt in range(ATTEMPTS):
         try:
+            # An import's messages share one transaction: a resend there takes no lock, which
+            # would be held until the import commits.
             if identifier is None or savepoint:
                 seen, owner = await repository.seen(bundle_id), None
             else:

@@ -44,16 +44,20 @@ def _is_temporal(annotation: Any) -> bool:
 
 
 def _temporal_fields(model: type["FhirModel"]) -> tuple[tuple[str, str], ...]:
-    """(field name, input key) of each field of `model` that holds a date or dateTime."""
+    """(field name, input key) of each field of `model` that holds a date or dateTime, kept
+    once found (the checks read it on every instance)."""
     found = _TEMPORAL_FIELDS.get(model)
     if found is None:
-        found = tuple(
-            (name, field.alias or name)
-            for name, field in model.model_fields.items()
-            if _is_temporal(field.annotation)
-        )
-        _TEMPORAL_FIELDS[model] = found
+        found = _TEMPORAL_FIELDS[model] = _dated_fields(model)
     return found
+
+
+def _dated_fields(model: type[BaseModel]) -> tuple[tuple[str, str], ...]:
+    return tuple(
+        (name, field.alias or name)
+        for name, field in model.model_fields.items()
+        if _is_temporal(field.annotation)
+    )
 
 
 # Moments are stored in UTC: one that is not a moment of years 1 to 9999 there is refused.
@@ -152,7 +156,8 @@ class FhirModel(BaseModel):
         """Refuse to make a model holding a date without the date checks (one declared in a way
         `__init_subclass__` cannot see: a string annotation, a mixin's field)."""
         super().__pydantic_init_subclass__(**kwargs)
-        if _temporal_fields(cls) and not _checks_dates(cls):
+        # Not kept: a model whose annotations are not all resolved yet may gain dated fields.
+        if _dated_fields(cls) and not _checks_dates(cls):
             raise TypeError(f"{cls.__qualname__} holds a date but has no date checks")
 
     def to_fhir(self) -> dict[str, Any]:

@@ -136,7 +136,8 @@ async def drive(journey: str, scenario: dict[str, Any], tmp_path: Path) -> dict[
         # In full, the failure first: a repr of it in an assertion is cut to a line or two.
         pytest.fail(
             f"{result['failure']}\nsteps done: {json.dumps(result.get('failedSteps'))}"
-            f"\nthe page's alert: {result.get('alert')}",
+            f"\nthe page's alert: {result.get('alert')}"
+            f"\nscript errors: {json.dumps(result['pageErrors'] + result['consoleErrors'])}",
             pytrace=False,
         )
     assert result["externalRequests"] == []

@@ -19,6 +19,7 @@ const axeSource = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8"
 const [journey, scenarioPath] = process.argv.slice(2);
 const scenario = JSON.parse(fs.readFileSync(scenarioPath, "utf8"));
 const executablePath = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
+let current = null;
 const result = { externalRequests: [], pageErrors: [], consoleErrors: [], axe: [], steps: {} };
 
 async function axe(page, state) {
@@ -47,18 +48,36 @@ const text = (page, selector) => page.locator(selector).innerText();
 // and the form's data holds it, so a click it missed, or one on a button re-rendered under it
 // (detached), is made again. A form being torn down may still hold a button with the same id:
 // only a visible one is clicked. If it never takes, the error lists the item's buttons.
+//
+// The radio buttons are ng-zorro's, which ignore a click on the answer they already hold. Under
+// load the form's data can hold the answer while its button shows unchecked (the button's
+// checked state changed under the binding that set it), and clicking it again does nothing: as
+// a person would, the driver then chooses another answer and this one again.
 async function answer(page, linkId, code) {
   const id = `${linkId}/1|http://loinc.org|${code}`;
   const radio = page.locator(`[id="${id}"]`).filter({ visible: true }).first();
+  const other = page
+    .locator(`[id^="${linkId}/1|"]:not([id="${id}"])`)
+    .filter({ visible: true })
+    .first();
   let failure = "not checked";
+  const tries = [];
   for (let attempt = 0; attempt < 20; attempt++) {
     try {
       await radio.click({ force: true, timeout: 2000 });
       await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => resolve())));
-      if ((await radio.isChecked({ timeout: 2000 })) && (await answered(page, linkId, code))) return;
-      failure = "not in the form's data";
+      const checked = await radio.isChecked({ timeout: 2000 });
+      const held = await answered(page, linkId, code);
+      if (checked && held) return;
+      failure = `checked ${checked}, in the form's data ${held}`;
+      tries.push(failure);
+      if (held && !checked && attempt % 3 === 2) {
+        await other.click({ force: true, timeout: 2000 });
+        await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => resolve())));
+      }
     } catch (error) {
       failure = error.message.split("\n")[0];
+      tries.push(failure);
     }
     await page.waitForTimeout(100);
   }
@@ -68,11 +87,18 @@ async function answer(page, linkId, code) {
         id: `${element.tagName.toLowerCase()}#${element.id}`,
         shown: element.getClientRects().length > 0,
         checked: (element.control ?? element).checked,
+        disabled: (element.control ?? element).disabled,
+        viewChecked: element.classList.contains("ant-radio-wrapper-checked"),
+        atCentre: (() => {
+          const box = element.getBoundingClientRect();
+          const hit = document.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2);
+          return hit ? `${hit.tagName.toLowerCase()}#${hit.id}.${hit.className}` : null;
+        })(),
       })),
     `${linkId}/1|`,
   );
   throw new Error(
-    `item ${linkId} would not take the answer ${code} (${failure}; the item's buttons: ${JSON.stringify(held)})`,
+    `${current}: item ${linkId} would not take the answer ${code} (${failure}; the item's buttons: ${JSON.stringify(held)}; tries: ${JSON.stringify(tries)})`,
   );
 }
 
@@ -113,12 +139,19 @@ async function screen(page) {
   result.steps.missingNumber = await text(page, ".signpost-alert");
   await axe(page, "start with an error");
   for (const person of scenario.people) {
+    current = person.label;
     await page.check(`input[name=questionnaire][value="${person.questionnaire}"]`);
     await page.fill("#nhs-number", person.nhsNumber);
     await page.click("#start");
     await page.waitForFunction(() => window.LForms?.Util && !document.getElementById("screen").hidden);
     await page.waitForSelector('[id^="1/1|"]');
     const steps = {};
+    // What the form holds before any answer: a new screen starts empty.
+    steps.answersAtStart = await page.evaluate(() =>
+      (LForms.Util.getFormFHIRData("QuestionnaireResponse", "R4", document.getElementById("form")).item ?? [])
+        .filter((item) => item.answer)
+        .map((item) => [item.linkId, item.answer[0].valueCoding?.code ?? item.answer[0].valueString ?? null]),
+    );
     for (const [linkId, code] of person.answers) await answer(page, linkId, code);
     if (person.draftAfter !== undefined) {
       await page.click("#save-draft");

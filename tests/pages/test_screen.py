@@ -53,6 +53,10 @@ async def test_a_person_screens_positive_and_negative_and_the_referral_reaches_r
     assert (steps["firstTab"], steps["secondTab"]) == ("nhsuk-skip-link", "dev-sign-in")
     assert "Enter the NHS number" in steps["missingNumber"]
     positive, negative = steps["positive"], steps["negative"]
+    # Each screen starts empty but for the hidden NHS number item, holding that person's number:
+    # nothing of the person screened before carries over to the next.
+    assert positive["answersAtStart"] == [["nhs-number", POSITIVE]]
+    assert negative["answersAtStart"] == [["nhs-number", NEGATIVE]]
     draft_id = positive["draft"].split("reference is ")[1].split(":")[0]
     assert positive["offered"] == draft_id
     assert positive["resumed"].startswith(f"Draft {draft_id} resumed")

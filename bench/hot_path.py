@@ -13,6 +13,11 @@ starts, so the figures are the service's. Each operation is sent one at a time, 
 - wall ms (latency, database included),
 - round trips to PostgreSQL (counted in asyncpg: simple queries such as BEGIN and COMMIT,
   statement prepares, statement executions and pipelined executemany batches),
+- database CPU ms: what the PostgreSQL processes serving the benchmark's database used, read
+  from /proc when PostgreSQL runs on this machine (`-` when it does not). On a machine where
+  the service and its database share the cores, as in bench-peer, this is CPU the service's
+  own requests cannot have; /proc counts in clock ticks (10 ms), so it is a total over a round
+  divided by the operations,
 and the statements of one typical request.
 
 Operations: create (a two-reason ServiceRequest for a new person, the bench-peer sample), read
@@ -191,6 +196,41 @@ class Measured:
     round_trips: list[float] = field(default_factory=list)
     statements: list[tuple[str, str]] = field(default_factory=list)
     instructions: list[float] = field(default_factory=list)  # per operation, under callgrind
+    database_ms: list[float] = field(default_factory=list)  # PostgreSQL's CPU, when local
+
+
+class DatabaseCpu:
+    """CPU used by the PostgreSQL backends connected to one database, from /proc/<pid>/stat
+    (utime and stime, in clock ticks): None when PostgreSQL is not on this machine."""
+
+    def __init__(self, url: str) -> None:
+        self.dsn = url.replace("postgresql+asyncpg://", "postgresql://", 1)
+        self.tick_ms = 1000 / os.sysconf("SC_CLK_TCK")
+
+    async def ms(self) -> float | None:
+        connection = await asyncpg.connect(self.dsn)
+        try:
+            pids = await connection.fetch(
+                "SELECT pid FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        finally:
+            await connection.close()
+        ticks = _cpu_ticks([pid for (pid,) in pids])
+        return None if ticks is None else ticks * self.tick_ms
+
+
+def _cpu_ticks(pids: list[int]) -> int | None:
+    """The CPU clock ticks processes `pids` have used; None if one is not on this machine."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rpartition(")")[2].split()
+        except OSError:
+            return None
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total
 
 
 @dataclass(frozen=True)
@@ -281,11 +321,13 @@ async def measure(
     into: Measured,
     profiler: cProfile.Profile | None = None,
     counter: Counter | None = None,
+    database: DatabaseCpu | None = None,
 ) -> None:
     """Send `operation(i)` for i in range(n), one at a time, every request made before the
     clock starts (and before `profiler`, if any, is enabled, or `counter` zeroed); add the
     per-operation figures."""
     requests = [operation(index) for index in range(n)]
+    database_before = await database.ms() if database is not None else None
     trips.count = 0
     if profiler is not None:
         profiler.enable()
@@ -303,7 +345,12 @@ async def measure(
     into.user_ms.append((os.times().user - user) * 1000 / n)
     into.wall_ms.append((time.perf_counter() - wall) * 1000 / n)
     into.round_trips.append(trips.count / n)
-    into.statements = trips.statements
+    into.statements = list(trips.statements)
+    if database is not None and database_before is not None:
+        # Read after the clocks: the pool's connections are the backends of the round.
+        database_after = await database.ms()
+        if database_after is not None:
+            into.database_ms.append((database_after - database_before) / n)
 
 
 async def run(
@@ -337,11 +384,16 @@ async def run(
         },
     )
     async with app.router.lifespan_context(app):
-        return await _drive(client, n, rounds, profile, only)
+        return await _drive(client, n, rounds, profile, only, DatabaseCpu(database))
 
 
 async def _drive(
-    client: AsgiClient, n: int, rounds: int, profile: str | None, only: list[str] | None
+    client: AsgiClient,
+    n: int,
+    rounds: int,
+    profile: str | None,
+    only: list[str] | None,
+    database: DatabaseCpu,
 ) -> dict[str, Measured]:
     counter = Counter() if under_callgrind() else None
     created: list[str] = []
@@ -412,7 +464,15 @@ async def _drive(
             return {profile: profiled}
         for _ in range(rounds):
             for name in results:
-                await measure(client, trips, operations[name], n, results[name], counter=counter)
+                await measure(
+                    client,
+                    trips,
+                    operations[name],
+                    n,
+                    results[name],
+                    counter=counter,
+                    database=None if counter is not None else database,
+                )
     return results
 
 
@@ -447,17 +507,20 @@ def _report_times(results: dict[str, Measured], n: int, rounds: int) -> None:
     )
     print(
         f"{'operation':<16} {'CPU ms':>8} {'(range)':>15} {'user ms':>8} {'wall ms':>8} "
-        f"{'round trips':>12}  target"
+        f"{'round trips':>12} {'db CPU ms':>10}  target"
     )
     for name, figures in results.items():
         cpu = statistics.median(figures.cpu_ms)
         target = TARGETS_MS.get(name)
         verdict = f"CPU <= {target} ms {'MET' if cpu <= target else 'MISSED'}" if target else ""
         spread = f"({min(figures.cpu_ms):.2f}-{max(figures.cpu_ms):.2f})"
+        database = f"{'-':>10}"
+        if figures.database_ms:
+            database = f"{statistics.median(figures.database_ms):10.2f}"
         print(
             f"{name:<16} {cpu:8.2f} {spread:>15} {statistics.median(figures.user_ms):8.2f} "
             f"{statistics.median(figures.wall_ms):8.2f} "
-            f"{statistics.median(figures.round_trips):12.1f}  {verdict}"
+            f"{statistics.median(figures.round_trips):12.1f} {database}  {verdict}"
         )
 
 

@@ -27,14 +27,23 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_HARNESS = ROOT.parent / "shared" / "bench-peer"
 
 
+def harness() -> Path:
+    """Where the harness is looked for (`run.sh` in it when it is there)."""
+    return Path(os.environ.get("SIGNPOST_BENCH_PEER_DIR", DEFAULT_HARNESS))
+
+
+def available() -> bool:
+    """Whether the harness is there, so `main` runs it and the update messages after it."""
+    return (harness() / "run.sh").is_file()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.parse_args(argv)
-    harness = Path(os.environ.get("SIGNPOST_BENCH_PEER_DIR", DEFAULT_HARNESS))
-    script = harness / "run.sh"
-    if not script.is_file():
-        print(f"no side-by-side harness at {harness} (set SIGNPOST_BENCH_PEER_DIR): skipped")
+    if not available():
+        print(f"no side-by-side harness at {harness()} (set SIGNPOST_BENCH_PEER_DIR): skipped")
         return 0
+    script = harness() / "run.sh"
     env = {
         **os.environ,
         "REPS": os.environ.get("BENCH_PEER_REPS", "1"),
@@ -45,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     code = subprocess.call(["bash", str(script)], cwd=ROOT, env=env)
     if code != 0:
         return code
-    runs = _runs_folder(env, harness)
+    runs = _runs_folder(env, harness())
     creates = hand_rolled_creates(runs, started)
     if not creates:  # no run found, or no create finished
         print(f"no creates of the hand-rolled server in the newest run in {runs}: not compared")

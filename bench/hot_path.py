@@ -13,11 +13,10 @@ starts, so the figures are the service's. Each operation is sent one at a time, 
 - wall ms (latency, database included),
 - round trips to PostgreSQL (counted in asyncpg: simple queries such as BEGIN and COMMIT,
   statement prepares, statement executions and pipelined executemany batches),
-- database CPU ms: what the PostgreSQL processes serving the benchmark's database used, read
-  from /proc when PostgreSQL runs on this machine (`-` when it does not). On a machine where
-  the service and its database share the cores, as in bench-peer, this is CPU the service's
-  own requests cannot have; /proc counts in clock ticks (10 ms), so it is a total over a round
-  divided by the operations,
+- db CPU ms: the CPU of the PostgreSQL backends serving the benchmark's database (client
+  backends only: not autovacuum, not the rest of the server, which `bench.cpu` measures under
+  load), read from /proc/<pid>/schedstat when PostgreSQL runs on this machine (`-` when it does
+  not),
 and the statements of one typical request.
 
 Operations: create (a two-reason ServiceRequest for a new person, the bench-peer sample), read
@@ -40,6 +39,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -51,6 +51,7 @@ from tests.support.messages import contact, emis_patient, emis_service_request, 
 from tests.support.reports import synthetic_nhs_numbers
 
 from bench.common import drop, migrated_postgres, token
+from bench.generate_referrals import asyncpg_dsn
 from bench.instructions import Counter, rerun_under_callgrind, under_callgrind
 from referral_api.config import ReferralSettings
 from referral_api.main import create_app
@@ -200,37 +201,53 @@ class Measured:
 
 
 class DatabaseCpu:
-    """CPU used by the PostgreSQL backends connected to one database, from /proc/<pid>/stat
-    (utime and stime, in clock ticks): None when PostgreSQL is not on this machine."""
+    """CPU used by the client backends of one PostgreSQL database: nanoseconds on a CPU per
+    backend, from /proc/<pid>/schedstat. `local` is False when PostgreSQL is not on this
+    machine (its backends' process ids are not processes named postgres here)."""
 
     def __init__(self, url: str) -> None:
-        self.dsn = url.replace("postgresql+asyncpg://", "postgresql://", 1)
-        self.tick_ms = 1000 / os.sysconf("SC_CLK_TCK")
+        self.dsn = asyncpg_dsn(url)
+        self.local = True
 
-    async def ms(self) -> float | None:
+    async def backends(self) -> dict[int, int]:
+        """Each client backend's CPU so far (nanoseconds); empty when not `local`. A backend
+        that ended between the query and the reading is left out."""
+        if not self.local:
+            return {}
         connection = await asyncpg.connect(self.dsn)
         try:
             pids = await connection.fetch(
-                "SELECT pid FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
             )
         finally:
             await connection.close()
-        ticks = _cpu_ticks([pid for (pid,) in pids])
-        return None if ticks is None else ticks * self.tick_ms
+        used = _backend_cpu([pid for (pid,) in pids])
+        if used is None:
+            self.local = False
+            return {}
+        return used
+
+    @staticmethod
+    def ms_between(before: dict[int, int], after: dict[int, int]) -> float:
+        """The CPU ms the backends used between two readings (a new backend's all of it)."""
+        return sum(used - before.get(pid, 0) for pid, used in after.items()) / 1e6
 
 
-def _cpu_ticks(pids: list[int]) -> int | None:
-    """The CPU clock ticks processes `pids` have used; None if one is not on this machine."""
-    total = 0
+def _backend_cpu(pids: list[int]) -> dict[int, int] | None:
+    """Each process's CPU so far (nanoseconds), leaving out one that has ended; None if one is
+    not a PostgreSQL process of this machine, or /proc cannot be read."""
+    used = {}
     for pid in pids:
         try:
-            with open(f"/proc/{pid}/stat") as stat:
-                fields = stat.read().rpartition(")")[2].split()
+            if Path(f"/proc/{pid}/comm").read_text().strip() != "postgres":
+                return None
+            used[pid] = int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+        except FileNotFoundError:
+            continue
         except OSError:
             return None
-        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
-    return total
+    return used
 
 
 @dataclass(frozen=True)
@@ -327,7 +344,7 @@ async def measure(
     clock starts (and before `profiler`, if any, is enabled, or `counter` zeroed); add the
     per-operation figures."""
     requests = [operation(index) for index in range(n)]
-    database_before = await database.ms() if database is not None else None
+    database_before = await database.backends() if database is not None else {}
     trips.count = 0
     if profiler is not None:
         profiler.enable()
@@ -346,11 +363,11 @@ async def measure(
     into.wall_ms.append((time.perf_counter() - wall) * 1000 / n)
     into.round_trips.append(trips.count / n)
     into.statements = list(trips.statements)
-    if database is not None and database_before is not None:
-        # Read after the clocks: the pool's connections are the backends of the round.
-        database_after = await database.ms()
-        if database_after is not None:
-            into.database_ms.append((database_after - database_before) / n)
+    if database is not None and database.local:
+        # Read after the clocks stop, so the reading's own cost is not timed.
+        database_after = await database.backends()
+        if database.local:
+            into.database_ms.append(DatabaseCpu.ms_between(database_before, database_after) / n)
 
 
 async def run(

@@ -10,8 +10,6 @@ import importlib
 import sys
 import time
 
-from bench import peer
-
 BENCHMARKS = ["hot_path", "cpu", "referral", "ingest", "directory", "screening", "reports", "peer"]
 # Run explicitly with --only: faults restarts the local PostgreSQL server; disclosure is a study
 # of the disclosure rule against the differencing attack, not a speed measurement.
@@ -23,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", action="append", choices=BENCHMARKS + ON_REQUEST)
     args, rest = parser.parse_known_args(argv)
     names = args.only or BENCHMARKS
-    if "ingest" in names and "peer" in names and peer.available():
+    if "ingest" in names and "peer" in names and importlib.import_module("bench.peer").available():
         # peer measures ingest's update messages right after its harness (beside the hand-rolled
         # server's creates, as issue 13 compares them): once is enough.
         names = [name for name in names if name != "ingest"]

@@ -43,8 +43,8 @@ async function axe(page, state) {
 
 const text = (page, selector) => page.locator(selector).innerText();
 
-// LHC-Forms may still be settling (pre-population, enableWhen, the previous person's form being
-// replaced) when its first item shows: an answer counts once the shown radio button is checked
+// LHC-Forms may still be settling (enableWhen, a button re-rendered under the click) when its
+// first item shows: an answer counts once the shown radio button is checked
 // and the form's data holds it, so a click it missed, or one on a button re-rendered under it
 // (detached), is made again. A form being torn down may still hold a button with the same id:
 // only a visible one is clicked. If it never takes, the error lists the item's buttons.
@@ -52,7 +52,8 @@ const text = (page, selector) => page.locator(selector).innerText();
 // The radio buttons are ng-zorro's, which ignore a click on the answer they already hold. Under
 // load the form's data can hold the answer while its button shows unchecked (the button's
 // checked state changed under the binding that set it), and clicking it again does nothing: as
-// a person would, the driver then chooses another answer and this one again.
+// a person would, the driver then chooses another answer and this one again, at every third
+// try that finds it so.
 async function answer(page, linkId, code) {
   const id = `${linkId}/1|http://loinc.org|${code}`;
   const radio = page.locator(`[id="${id}"]`).filter({ visible: true }).first();
@@ -61,6 +62,7 @@ async function answer(page, linkId, code) {
     .filter({ visible: true })
     .first();
   let failure = "not checked";
+  let stuck = 0;
   const tries = [];
   for (let attempt = 0; attempt < 20; attempt++) {
     try {
@@ -71,7 +73,8 @@ async function answer(page, linkId, code) {
       if (checked && held) return;
       failure = `checked ${checked}, in the form's data ${held}`;
       tries.push(failure);
-      if (held && !checked && attempt % 3 === 2) {
+      if (held && !checked && ++stuck % 3 === 0) {
+        tries.push("another answer chosen");
         await other.click({ force: true, timeout: 2000 });
         await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => resolve())));
       }
@@ -146,6 +149,7 @@ async function screen(page) {
     await page.waitForFunction(() => window.LForms?.Util && !document.getElementById("screen").hidden);
     await page.waitForSelector('[id^="1/1|"]');
     const steps = {};
+    result.steps[person.label] = steps; // so a failure shows this person's steps so far
     // What the form holds before any answer: a new screen starts empty.
     steps.answersAtStart = await page.evaluate(() =>
       (LForms.Util.getFormFHIRData("QuestionnaireResponse", "R4", document.getElementById("form")).item ?? [])
@@ -220,7 +224,6 @@ async function screen(page) {
     steps.referral = await text(page, "#referral-status");
     await axe(page, `outcome ${person.label}`);
     if (person.screenshot) await page.screenshot({ path: person.screenshot, fullPage: true });
-    result.steps[person.label] = steps;
     await page.click("#new-screen");
   }
 }

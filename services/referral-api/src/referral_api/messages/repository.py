@@ -107,13 +107,13 @@ class MessageRepository(Repository):
         return SeenMessage(*rows[0]) if rows else None
 
     async def seen_and_owner(
-        self, bundle_id: str, identifier: tuple[str, str] | None
+        self, bundle_id: str, identifier: tuple[str, str]
     ) -> tuple[SeenMessage | None, tuple[ReferralForUpdate, dict[str, Any]] | None]:
         """In one round trip, in the session's transaction: the message seen under `bundle_id`,
         and the referral owning `identifier` with its summary, both locked (as
         `LifecycleRepository.owner_and_summary_for_update` finds and locks them); each None
         when there is none."""
-        system, value = identifier if identifier is not None else (None, None)
+        system, value = identifier
         params = {"bundle_id": bundle_id, "owner_system": system, "owner_value": value}
         [row] = await _SEEN_AND_OWNER.fetch(self.session, params)
         seen = SeenMessage(*row[:_SEEN_WIDTH]) if row[0] is not None else None

@@ -30,7 +30,7 @@ from signpost_platform.db import (
     database_unavailable,
     service_metadata,
 )
-from tests.support.databases import tables_database
+from tests.support.databases import someone_waits_for_a_lock, tables_database
 
 
 class Shouted(TypeDecorator[str]):
@@ -739,17 +739,6 @@ async def patient(database: Database) -> AsyncIterator[Database]:
     takes (a minute at most)."""
     async with one_connection(database, "60s") as small:
         yield small
-
-
-async def someone_waits_for_a_lock(database: Database) -> None:
-    """Return once a transaction waits for an advisory lock (within 30 s)."""
-    waiting = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
-    for _ in range(600):
-        async with database.sessionmaker() as other:
-            if (await other.execute(waiting)).scalar_one():
-                return
-        await asyncio.sleep(0.05)
-    raise AssertionError("no transaction came to wait for the lock")
 
 
 async def left_in_a_transaction(database: Database) -> bool:

@@ -121,3 +121,14 @@ async def empty_tables(engine: AsyncEngine) -> None:
             await connection.execute(
                 text("SELECT setval(oid, 1, false) FROM pg_class WHERE relkind = 'S'")
             )
+
+
+async def someone_waits_for_a_lock(database: Database) -> None:
+    """Return once a transaction waits for an advisory lock (within 30 s). PostgreSQL."""
+    waiting = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+    for _ in range(600):
+        async with database.sessionmaker() as other:
+            if (await other.execute(waiting)).scalar_one():
+                return
+        await asyncio.sleep(0.05)
+    raise AssertionError("no transaction came to wait for the lock")

@@ -29,7 +29,8 @@ async def create_referral(
     event: AuditEvent | None = None,
 ) -> referrals.CreateOutcome:
     """Create a referral (or find the one `if_none_exist` names) and release its held updates;
-    `event` is the create's audit event (`referrals.create`)."""
+    `event` is the create's audit event (`referrals.create`). `session` is the request's, not
+    yet begun, for the create alone (`referrals.create`, `alone`)."""
 
     async def release(stored: StoredReferral, arrived: ServiceRequest) -> bool:
         return await messages.release_held(session, arrived, stored.id, settings) > 0
@@ -43,4 +44,5 @@ async def create_referral(
         linkage_window_days=settings.linkage_window_days,
         after_create=release,
         event=event,
+        alone=True,  # the request's write session holds nothing else
     )

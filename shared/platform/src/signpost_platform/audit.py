@@ -199,12 +199,19 @@ class AuditTrail:
         follow-up reads and its event in one round trip."""
         return answer.add_cte(self._event(_RELAXED, detail=detail))
 
-    def writing(self, statement: AnySelect, resource_id: ColumnElement[str]) -> AnySelect:
+    def writing(
+        self,
+        statement: AnySelect,
+        resource_id: ColumnElement[str],
+        rows: FromClause | None = None,
+    ) -> AnySelect:
         """`statement` (a PostgreSQL write) and the insert of one event in one statement, for a
         write session: the event commits with the change it records, as durably. It names
-        `resource_id` (an expression of `statement`'s parameters, such as the new record's id).
-        Run it with `event_parameters(event)` added to `statement`'s parameters."""
-        return statement.add_cte(self._event(None, resource_id))
+        `resource_id` (an expression of `statement`'s parameters, such as the new record's id,
+        or of `rows`). With `rows` (a CTE of `statement`, such as an insert's RETURNING), one
+        event is written for each of its rows, so none when it writes nothing. Run it with
+        `event_parameters(event)` added to `statement`'s parameters."""
+        return statement.add_cte(self._event(rows, resource_id))
 
     def _event(
         self,

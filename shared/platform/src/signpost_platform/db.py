@@ -579,6 +579,20 @@ class DriverStatement:
             dialect, proxied, params, pool, connection.invalidate, in_transaction=True
         )
 
+    async def fetch_alone(self, session: AsyncSession, params: Mapping[str, Any]) -> list[Any]:
+        """The rows the statement answers, run as a transaction of its own (PostgreSQL's
+        implicit one: no BEGIN or COMMIT round trip) on a connection of its own, for a write
+        session on PostgreSQL that has not begun. What it writes commits when it succeeds,
+        whatever becomes of `session`, as durably as a commit of the session; an error leaves
+        nothing written. The connection is then kept or given back as a read's is
+        (`_fetch_pooled`)."""
+        engine: Any = session.bind
+        if session.in_transaction() or engine.dialect.name != "postgresql":
+            raise ValueError("a statement of its own needs a session on PostgreSQL not yet begun")
+        if self._sql(engine.dialect) is _THROUGH_SQLALCHEMY:
+            raise ValueError("a statement with an IN list cannot run on its own")
+        return await self._fetch_pooled(engine, params)
+
     async def _fetch_pooled(self, engine: AsyncEngine, params: Mapping[str, Any]) -> list[Any]:
         """The statement run on a connection of its own, outside any transaction (PostgreSQL's
         own for the one statement): one kept for reads (`KeptConnections`), else one from

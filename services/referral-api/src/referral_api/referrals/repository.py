@@ -237,18 +237,23 @@ def _neighbours_of(
     return person_known, held
 
 
-def _insert_with_children() -> Select[bool, bool]:
+def _insert_with_children(look: CTE | None = None) -> Select[bool, bool]:
     """PostgreSQL: a referral, its identifiers and its reasons in one statement (data-modifying
     CTEs; the children's foreign keys are checked at the end of the statement), answering its
     `Neighbours`. The statement's snapshot is the one the person's and the identifiers' locks
-    were taken before, and it cannot see the row it inserts."""
+    were taken before, and it cannot see the row it inserts.
+
+    With `look` (`_LOOK`: the locks taken, and the neighbours read after them, in this
+    statement), the referral, its children and its audit event are written only when it has no
+    neighbours, and the statement answers the neighbours `look` read."""
     columns = Referral.__table__.c
-    referral = (
-        insert(Referral)
-        .values({name: bindparam(name, type_=columns[name].type) for name in _INSERTED_COLUMNS})
-        .returning(Referral.id)
-        .cte("new_referral")
-    )
+    values = {name: bindparam(name, type_=columns[name].type) for name in _INSERTED_COLUMNS}
+    if look is None:
+        inserted = insert(Referral).values(values)
+    else:
+        alone = select(*values.values()).where(~look.c.person_known, ~look.c.held)
+        inserted = insert(Referral).from_select(list(values), alone)
+    referral = inserted.returning(Referral.id).cte("new_referral")
 
     def given_identifiers(name: str) -> Any:
         return (
@@ -297,6 +302,11 @@ def _insert_with_children() -> Select[bool, bool]:
         )
         .cte("new_reasons")
     )
+    if look is not None:
+        answer = select(look.c.person_known, look.c.held)
+        return trail.writing(
+            answer.add_cte(referral, identifier_rows, reason_rows), referral.c.id, rows=referral
+        )
     wanted = given_identifiers("wanted_identifier")
     person_known, held = _neighbours_of(
         bindparam("id"), bindparam("person_key"), select(wanted.c.system, wanted.c.value)
@@ -307,6 +317,22 @@ def _insert_with_children() -> Select[bool, bool]:
 
 
 _INSERT_WITH_CHILDREN = DriverStatement(_insert_with_children())
+# A create's locks (`ReferralRepository.lock_identifiers`), then its neighbours, read by a
+# function of the referral migrations (20270104) in snapshots taken after the locks were granted:
+# this statement's own was taken before it waited for them.
+_LOOK = select(
+    func.referral_lock_and_look(
+        bindparam("lock_keys", type_=ARRAY(String)),
+        bindparam("person_key", type_=String),
+        bindparam("identifier_systems", type_=ARRAY(String)),
+        bindparam("identifier_values", type_=ARRAY(String)),
+    )
+    .table_valued("person_known", "held")
+    .render_derived(name="looked")
+).cte("look")
+# The create of a referral that is its own transaction: locks, looks, and the referral with its
+# children and audit event only when it has no neighbours (`ReferralRepository.insert_alone`).
+_INSERT_ALONE = DriverStatement(_insert_with_children(_LOOK))
 # The same with the create's audit event, which names the new referral.
 _INSERT_WITH_CHILDREN_AND_EVENT = DriverStatement(
     trail.writing(_insert_with_children(), bindparam("id"))
@@ -338,6 +364,47 @@ def _with_links(found: CTE) -> AnySelect:
     )
 
 
+def _inserted(
+    stored: StoredReferral,
+    columns: ReferralColumns,
+    source_system: str,
+    source_updated_at: datetime | None,
+) -> dict[str, Any]:
+    """The values of a new referral's row (`_INSERTED_COLUMNS`)."""
+    return {
+        "id": stored.id,
+        "version": stored.version,
+        "created_at": stored.last_updated_at,
+        "last_updated_at": stored.last_updated_at,
+        "resource": stored.resource,
+        "source_system": source_system,
+        "source_updated_at": source_updated_at,
+        **_column_values(columns),
+    }
+
+
+def _children(
+    identifiers: Sequence[tuple[str, str]], reasons: Sequence[ReasonRow]
+) -> dict[str, list[Any]]:
+    """A new referral's identifiers and reasons as the arrays `_insert_with_children` takes."""
+    ranked = list(enumerate(reasons, start=1))
+    return {
+        "identifier_systems": [system for system, _ in identifiers],
+        "identifier_values": [value for _, value in identifiers],
+        "reason_ranks": [rank for rank, _ in ranked],
+        "reason_systems": [reason.system for _, reason in ranked],
+        "reason_codes": [reason.code for _, reason in ranked],
+        "reason_texts": [reason.text for _, reason in ranked],
+        "reason_groups": [reason.group for _, reason in ranked],
+    }
+
+
+def _lock_keys(identifiers: Sequence[tuple[str, str]], person_keys: Sequence[str]) -> list[str]:
+    """The advisory lock keys of `ReferralRepository.lock_identifiers`, in the order taken."""
+    keys = [f"{system}|{value}" for system, value in sorted(set(identifiers))]
+    return keys + [person_lock_key(key) for key in sorted(set(person_keys))]
+
+
 class ReferralRepository(Repository):
     async def lock_identifiers(
         self, identifiers: Sequence[tuple[str, str]], *, person_keys: Sequence[str] = ()
@@ -352,9 +419,7 @@ class ReferralRepository(Repository):
         missed by that create (the hold not yet visible to it) and stay held. SQLite needs
         nothing: it runs one write transaction at a time already.
         """
-        keys = [f"{system}|{value}" for system, value in sorted(set(identifiers))]
-        keys += [person_lock_key(key) for key in sorted(set(person_keys))]
-        await lock_keys(self.session, keys)
+        await lock_keys(self.session, _lock_keys(identifiers, person_keys))
 
     async def get(
         self, referral_id: str, reach: Reach = EVERY_ORGANISATION
@@ -492,31 +557,15 @@ class ReferralRepository(Repository):
         Its `Neighbours` are exact for a caller that holds the person's and the identifiers'
         locks (taken before this statement): another writer of either has committed by then."""
         assert columns.person_key is not None
-        values = {
-            "id": stored.id,
-            "version": stored.version,
-            "created_at": stored.last_updated_at,
-            "last_updated_at": stored.last_updated_at,
-            "resource": stored.resource,
-            "source_system": source_system,
-            "source_updated_at": source_updated_at,
-            **_column_values(columns),
-        }
+        values = _inserted(stored, columns, source_system, source_updated_at)
         if dialect_of(self.session) == "postgresql":
-            ranked = list(enumerate(reasons, start=1))
             statement = _INSERT_WITH_CHILDREN if event is None else _INSERT_WITH_CHILDREN_AND_EVENT
             (row,) = await statement.fetch(
                 self.session,
                 {
                     **values,
                     **(trail.event_parameters(event) if event is not None else {}),
-                    "identifier_systems": [system for system, _ in identifiers],
-                    "identifier_values": [value for _, value in identifiers],
-                    "reason_ranks": [rank for rank, _ in ranked],
-                    "reason_systems": [reason.system for _, reason in ranked],
-                    "reason_codes": [reason.code for _, reason in ranked],
-                    "reason_texts": [reason.text for _, reason in ranked],
-                    "reason_groups": [reason.group for _, reason in ranked],
+                    **_children(identifiers, reasons),
                 },
             )
             return Neighbours(row[0], row[1])
@@ -542,6 +591,36 @@ class ReferralRepository(Repository):
         )
         row = (await execute_core(self.session, select(person_known, held))).one()
         return Neighbours(bool(row[0]), bool(row[1]))
+
+    async def insert_alone(
+        self,
+        stored: StoredReferral,
+        columns: ReferralColumns,
+        identifiers: Sequence[tuple[str, str]],
+        reasons: Sequence[ReasonRow],
+        event: AuditEvent,
+    ) -> bool:
+        """PostgreSQL, in a session that has not begun: insert a referral (`columns.person_key`
+        set), its identifiers, reasons and audit `event` in one statement that is its own
+        transaction, if its person has no other referral or link and no message is held for
+        its identifiers; True when it did (committed), False when it wrote nothing (the caller
+        then creates it with `lock_identifiers` and `insert`, which do what such neighbours
+        need). Raises IntegrityError, writing nothing, if an identifier is already used.
+
+        The statement takes the locks `lock_identifiers` takes (the identifiers' and the
+        person's) before it looks, and looks in snapshots taken after they were granted, so a
+        writer of the person or the identifiers that held them has committed and is seen."""
+        assert columns.person_key is not None
+        (row,) = await _INSERT_ALONE.fetch_alone(
+            self.session,
+            {
+                **_inserted(stored, columns, "api", None),
+                **_children(identifiers, reasons),
+                **trail.event_parameters(event),
+                "lock_keys": _lock_keys(identifiers, [columns.person_key]),
+            },
+        )
+        return not (row[0] or row[1])
 
     async def update(
         self,

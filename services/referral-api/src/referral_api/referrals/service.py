@@ -36,7 +36,7 @@ from referral_api.referrals.search import ReferralFilter
 from referral_api.rendering import service_request as rendering
 from referral_api.terminology import service as terminology
 from signpost_platform.audit import AuditEvent
-from signpost_platform.db import Write, write_conflict
+from signpost_platform.db import Write, dialect_of, write_conflict
 from signpost_platform.errors import (
     BadRequest,
     Conflict,
@@ -84,12 +84,18 @@ async def create(
     linkage_window_days: int = 90,
     after_create: AfterCreate | None = None,
     event: AuditEvent | None = None,
+    alone: bool = False,
 ) -> CreateOutcome:
     """Store a new referral with its `gaps`, or return the one `if_none_exist` already names.
 
     `after_create` runs in the same transaction once the referral is stored; the outcome then
     holds the referral as it stands after it. `event`, the create's audit event, is written with
     the referral (naming it) when one is created.
+
+    `alone`: `session` (not yet begun) is the create's alone, with nothing else to commit with
+    it, so on PostgreSQL the usual create (a person named by NHS number alone, with no other
+    referral, nothing held for its identifiers, no gaps, no condition) is committed as one
+    statement of its own (`ReferralRepository.insert_alone`).
     """
     return await _retrying(
         session,
@@ -102,6 +108,7 @@ async def create(
             linkage_window_days=linkage_window_days,
             after_create=after_create,
             event=event,
+            alone=alone,
         ),
     )
 
@@ -141,6 +148,7 @@ async def _create(
     linkage_window_days: int,
     after_create: AfterCreate | None,
     event: AuditEvent | None,
+    alone: bool,
 ) -> CreateOutcome:
     reach.check_parties(resource)
     repository = ReferralRepository(session)
@@ -149,6 +157,32 @@ async def _create(
     # taken with the identifiers' (one round trip), so the insert can tell whether they have
     # anything to link.
     person_key = identity.key_without_lookup(resource.nhs_number, _local_identifiers(resource))
+    columns, reasons = await _rows(session, resource)
+    if (
+        alone
+        and person_key is not None
+        and if_none_exist is None
+        and event is not None
+        and not gaps
+        and dialect_of(session) == "postgresql"
+        and not session.in_transaction()  # placing a reason code through the release queried
+    ):
+        # The usual create: a person's first referral, nothing held for it, nothing to record
+        # of its gaps. Then the locks, the looks and the insert are one statement, committed
+        # alone; else nothing is written and the create goes on as below.
+        stored = _new_stored(resource)
+        try:
+            alone = await repository.insert_alone(
+                stored,
+                dataclasses.replace(columns, person_key=person_key),
+                identifiers,
+                reasons,
+                event,
+            )
+        except IntegrityError:
+            alone = False  # an identifier is taken: below says by what, as for any create
+        if alone:
+            return CreateOutcome(stored, created=True, may_be_linked=False)
     # Before looking: a message about these identifiers, held or applied, waits for this create.
     await repository.lock_identifiers(identifiers, person_keys=[person_key] if person_key else [])
     if if_none_exist is not None:
@@ -157,13 +191,9 @@ async def _create(
         if existing is not None:
             return CreateOutcome(existing, created=False)
 
-    now = datetime.now(UTC)
-    referral_id = str(uuid.uuid4())
-    stored = StoredReferral(
-        referral_id, 1, now, rendering.render_sent(resource, referral_id, 1, now)
-    )
+    stored = _new_stored(resource)
+    referral_id = stored.id
     person = await _identify(session, resource)
-    columns, reasons = await _rows(session, resource)
     columns = dataclasses.replace(columns, person_key=person.key)
     try:
         neighbours = await repository.insert(stored, columns, identifiers, reasons, event=event)
@@ -187,6 +217,13 @@ async def _create(
         stored = await repository.get(referral_id) or stored
         linked = True
     return CreateOutcome(stored, created=True, may_be_linked=linked)
+
+
+def _new_stored(resource: ServiceRequest) -> StoredReferral:
+    """A new referral's first version, as it is stored and served."""
+    now = datetime.now(UTC)
+    referral_id = str(uuid.uuid4())
+    return StoredReferral(referral_id, 1, now, rendering.render_sent(resource, referral_id, 1, now))
 
 
 async def create_from_message(

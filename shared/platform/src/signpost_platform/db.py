@@ -412,6 +412,12 @@ class RequestSession:
 
     async def __aexit__(self, kind: type[BaseException] | None, *_: object) -> None:
         session = self._session
+        if kind is None and _untouched(session):
+            # Its statements all ran on connections of their own (`DriverStatement.fetch` in a
+            # read session, `DriverStatement.fetch_alone` in a write session): nothing to
+            # commit or close.
+            self._kept.give_back(session)
+            return
         try:
             if kind is None:
                 if self._commits and not await _commit_on_driver(session):
@@ -425,6 +431,15 @@ class RequestSession:
             if session.in_transaction() or not commits_each_statement(session):
                 await session.close()
         self._kept.give_back(session)
+
+
+def _untouched(session: AsyncSession) -> bool:
+    """Whether `session` has not begun and holds nothing: no object loaded, added, changed or
+    deleted."""
+    sync = session.sync_session
+    return not (
+        sync.in_transaction() or sync.identity_map or sync.new or sync.dirty or sync.deleted
+    )
 
 
 def write_session(request: Request) -> RequestSession:

@@ -4,7 +4,8 @@ A REST create for a person named by NHS number alone takes its locks, looks for 
 other referrals and for messages held for its identifiers, and writes, in one statement that is
 its own transaction. Its looks must see what another writer of the person committed while it
 waited for the person's lock, though the statement's own snapshot was taken before that wait;
-and when it finds neighbours it writes nothing and the create goes on as any other.
+when it finds neighbours it writes nothing and the create goes on as any other; and an
+identifier another referral holds is a conflict that leaves nothing written.
 """
 
 import asyncio
@@ -89,3 +90,25 @@ async def test_a_create_that_finds_neighbours_writes_once_with_its_one_audit_eve
         "SELECT resource_id FROM audit_event WHERE action = 'create' ORDER BY resource_id",
     )
     assert [event["resource_id"] for event in events] == sorted(r.json()["id"] for r in created)
+
+
+async def test_a_used_identifier_for_another_person_is_a_conflict_that_writes_nothing(
+    client, referral_app
+):
+    first = await client.post(
+        "/fhir/ServiceRequest", json=service_request(nhs_number=OTHER), headers=WRITE
+    )
+    second = await client.post(
+        "/fhir/ServiceRequest", json=service_request(nhs_number=PERSON), headers=WRITE
+    )
+
+    assert (first.status_code, second.status_code) == (201, 409)
+    issue = second.json()["issue"][0]
+    assert (issue["code"], issue["expression"]) == ("duplicate", ["ServiceRequest.identifier"])
+    assert first.json()["id"] in issue["diagnostics"]
+    assert await count_rows(referral_app, "referral") == 1
+    assert await count_rows(referral_app, "referral_reason") == len(
+        service_request()["reasonCode"]
+    )
+    events = await fetch_rows(referral_app, "SELECT resource_id FROM audit_event")
+    assert events == [{"resource_id": first.json()["id"]}]

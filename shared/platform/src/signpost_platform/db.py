@@ -236,10 +236,11 @@ KEPT_CONNECTIONS = 4
 
 
 class KeptConnections:
-    """Connections of one pool that read statements ran on (`DriverStatement.fetch` in a read
-    session on PostgreSQL), kept checked out for the next read statement rather than given back
-    to the pool after each: taking a connection from SQLAlchemy's pool and giving it back, each
-    in a greenlet of its own, cost a read of a referral about 80,000 instructions, 10% of it.
+    """Connections of one pool that statements of their own ran on (`DriverStatement.fetch` in
+    a read session on PostgreSQL, and `DriverStatement.fetch_alone`, a first referral's create),
+    kept checked out for the next such statement rather than given back to the pool after each:
+    taking a connection from SQLAlchemy's pool and giving it back, each in a greenlet of its
+    own, cost a read of a referral about 80,000 instructions, 10% of it.
 
     - A connection is kept only after its statement succeeded (it is then outside any
       transaction, as the pool would have left it), and only while at most half the pool's
@@ -412,10 +413,11 @@ class RequestSession:
 
     async def __aexit__(self, kind: type[BaseException] | None, *_: object) -> None:
         session = self._session
-        if kind is None and _untouched(session):
+        if kind is None and untouched(session):
             # Its statements all ran on connections of their own (`DriverStatement.fetch` in a
             # read session, `DriverStatement.fetch_alone` in a write session): nothing to
             # commit or close.
+            session.info.pop(_ON_DRIVER, None)  # of an attempt rolled back before them
             self._kept.give_back(session)
             return
         try:
@@ -433,9 +435,10 @@ class RequestSession:
         self._kept.give_back(session)
 
 
-def _untouched(session: AsyncSession) -> bool:
+def untouched(session: AsyncSession) -> bool:
     """Whether `session` has not begun and holds nothing: no object loaded, added, changed or
-    deleted."""
+    deleted. A write it is given to may then be committed on its own
+    (`DriverStatement.fetch_alone`): nothing else would commit with it."""
     sync = session.sync_session
     return not (
         sync.in_transaction() or sync.identity_map or sync.new or sync.dirty or sync.deleted
@@ -600,18 +603,22 @@ class DriverStatement:
         session on PostgreSQL that has not begun. What it writes commits when it succeeds,
         whatever becomes of `session`, as durably as a commit of the session; an error leaves
         nothing written. The connection is then kept or given back as a read's is
-        (`_fetch_pooled`)."""
+        (`_fetch_pooled`). The session's `after_commit` listeners are told once it has
+        committed, as a commit of the session tells them."""
         engine: Any = session.bind
-        if session.in_transaction() or engine.dialect.name != "postgresql":
+        if not untouched(session) or engine.dialect.name != "postgresql":
             raise ValueError("a statement of its own needs a session on PostgreSQL not yet begun")
         if self._sql(engine.dialect) is _THROUGH_SQLALCHEMY:
             raise ValueError("a statement with an IN list cannot run on its own")
-        return await self._fetch_pooled(engine, params)
+        rows = await self._fetch_pooled(engine, params)
+        sync = session.sync_session
+        sync.dispatch.after_commit(sync)
+        return rows
 
     async def _fetch_pooled(self, engine: AsyncEngine, params: Mapping[str, Any]) -> list[Any]:
         """The statement run on a connection of its own, outside any transaction (PostgreSQL's
-        own for the one statement): one kept for reads (`KeptConnections`), else one from
-        `engine`'s pool. After the statement the connection is kept for the next read if it
+        own for the one statement): one kept (`KeptConnections`), else one from `engine`'s
+        pool. After the statement the connection is kept for the next such statement if it
         may be, else given back to the pool (asyncpg cancels a statement cancelled part way on
         the server, so it is fit to reuse; one over the pool's size is closed)."""
         pool = engine.pool

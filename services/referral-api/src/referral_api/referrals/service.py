@@ -36,7 +36,7 @@ from referral_api.referrals.search import ReferralFilter
 from referral_api.rendering import service_request as rendering
 from referral_api.terminology import service as terminology
 from signpost_platform.audit import AuditEvent
-from signpost_platform.db import Write, dialect_of, write_conflict
+from signpost_platform.db import Write, dialect_of, untouched, write_conflict
 from signpost_platform.errors import (
     BadRequest,
     Conflict,
@@ -157,22 +157,22 @@ async def _create(
     # taken with the identifiers' (one round trip), so the insert can tell whether they have
     # anything to link.
     person_key = identity.key_without_lookup(resource.nhs_number, _local_identifiers(resource))
-    columns, reasons = await _rows(session, resource)
     if (
         alone
         and person_key is not None
         and if_none_exist is None
         and event is not None
-        and not gaps
+        and not gaps  # and so no reason code to place through the loaded release (a query)
         and dialect_of(session) == "postgresql"
-        and not session.in_transaction()  # placing a reason code through the release queried
+        and untouched(session)
     ):
         # The usual create: a person's first referral, nothing held for it, nothing to record
         # of its gaps. Then the locks, the looks and the insert are one statement, committed
-        # alone; else nothing is written and the create goes on as below.
+        # on its own; if it finds a neighbour it writes nothing, and the create goes on below.
         stored = _new_stored(resource)
+        columns, reasons = await _rows(session, resource)
         try:
-            alone = await repository.insert_alone(
+            written = untouched(session) and await repository.insert_alone(
                 stored,
                 dataclasses.replace(columns, person_key=person_key),
                 identifiers,
@@ -180,8 +180,8 @@ async def _create(
                 event,
             )
         except IntegrityError:
-            alone = False  # an identifier is taken: below says by what, as for any create
-        if alone:
+            written = False  # an identifier is taken: below says by what, as for any create
+        if written:
             return CreateOutcome(stored, created=True, may_be_linked=False)
     # Before looking: a message about these identifiers, held or applied, waits for this create.
     await repository.lock_identifiers(identifiers, person_keys=[person_key] if person_key else [])
@@ -194,6 +194,7 @@ async def _create(
     stored = _new_stored(resource)
     referral_id = stored.id
     person = await _identify(session, resource)
+    columns, reasons = await _rows(session, resource)
     columns = dataclasses.replace(columns, person_key=person.key)
     try:
         neighbours = await repository.insert(stored, columns, identifiers, reasons, event=event)

@@ -30,7 +30,7 @@ async def create_referral(
 ) -> referrals.CreateOutcome:
     """Create a referral (or find the one `if_none_exist` names) and release its held updates;
     `event` is the create's audit event (`referrals.create`). `session` is the request's, not
-    yet begun, for the create alone (`referrals.create`, `alone`)."""
+    yet begun, and the create has it to itself (`referrals.create`, `alone`)."""
 
     async def release(stored: StoredReferral, arrived: ServiceRequest) -> bool:
         return await messages.release_held(session, arrived, stored.id, settings) > 0

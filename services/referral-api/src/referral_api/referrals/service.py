@@ -92,9 +92,9 @@ async def create(
     holds the referral as it stands after it. `event`, the create's audit event, is written with
     the referral (naming it) when one is created.
 
-    `alone`: `session` (not yet begun) is the create's alone, with nothing else to commit with
-    it, so on PostgreSQL the usual create (a person named by NHS number alone, with no other
-    referral, nothing held for its identifiers, no gaps, no condition) is committed as one
+    `alone`: the create has `session` (not yet begun) to itself, with nothing else to commit
+    with it, so on PostgreSQL the usual create (a person named by NHS number alone, with no
+    other referral, nothing held for its identifiers, no gaps, no condition) is committed as one
     statement of its own (`ReferralRepository.insert_alone`).
     """
     return await _retrying(

@@ -226,7 +226,11 @@ def _neighbours_of(
     referral_id: Any, person_key: Any, identifiers: Any
 ) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
     """(person known, held): another referral or a link of the person; a message held for one
-    of the identifiers (`identifiers`: a selectable of (system, value))."""
+    of the identifiers (`identifiers`: a selectable of (system, value)).
+
+    PostgreSQL's function `referral_lock_and_look` (migration b8e3d5a1c742) reads the same for a
+    create written by one statement of its own (`_LOOK`): a change here is a change there, in a
+    new migration."""
     person_known = or_(
         exists().where(Referral.person_key == person_key, Referral.id != referral_id),
         exists().where(ReferralLink.person_key == person_key),
@@ -317,9 +321,10 @@ def _insert_with_children(look: CTE | None = None) -> Select[bool, bool]:
 
 
 _INSERT_WITH_CHILDREN = DriverStatement(_insert_with_children())
-# A create's locks (`ReferralRepository.lock_identifiers`), then its neighbours, read by a
-# function of the referral migrations (20270104) in snapshots taken after the locks were granted:
-# this statement's own was taken before it waited for them.
+# A create's locks (`ReferralRepository.lock_identifiers`), then its neighbours (as
+# `_neighbours_of` reads them), read by the function `referral_lock_and_look` (migration
+# b8e3d5a1c742) in snapshots taken after the locks were granted: this statement's own was taken
+# before it waited for them.
 _LOOK = select(
     func.referral_lock_and_look(
         bindparam("lock_keys", type_=ARRAY(String)),

@@ -124,10 +124,20 @@ def test_a_postcode_that_gives_no_area_is_a_gap_that_does_not_repeat_it(postcode
         ("modifierExtension",),
         ("requester", "modifierExtension"),
         ("contained", 0, "modifierExtension"),
+        # In a part the profile reads, in a list.
+        ("reasonCode", 0, "coding", 0, "modifierExtension"),
+        # In an element outside the profile, kept as sent.
+        ("supportingInfo", 0, "modifierExtension"),
+        # In an extension the profile does not read, kept as sent.
+        ("extension", 0, "extension", 0, "modifierExtension"),
     ],
 )
 def test_a_modifier_extension_anywhere_is_refused(place):
     body = service_request(contained=[{"resourceType": "Organization"}])
+    body["supportingInfo"] = [{"reference": "DocumentReference/1"}]
+    body["extension"].insert(
+        0, {"url": "https://example.org/unread", "extension": [{"url": "part"}]}
+    )
     node = body
     for step in place[:-1]:
         node = node[step]
@@ -139,3 +149,28 @@ def test_a_modifier_extension_anywhere_is_refused(place):
     [error] = raised.value.errors()
     assert error["type"] == "not_supported"
     assert error["loc"] == place
+
+
+def test_a_modifier_extension_in_personal_data_removed_is_refused_too():
+    patient = emis_patient()
+    patient["name"] = [
+        {"family": "Example", "modifierExtension": [{"url": "https://example.org/m"}]}
+    ]
+
+    with pytest.raises(ValidationError) as raised:
+        lenient.read(patient, MessagePatient)
+
+    [error] = raised.value.errors()
+    assert (error["type"], error["loc"]) == ("not_supported", ("name", 0, "modifierExtension"))
+
+
+def test_the_first_modifier_extension_in_the_body_is_named():
+    body = service_request()
+    body["supportingInfo"] = [{"modifierExtension": [{"url": "https://example.org/a"}]}]
+    body["modifierExtension"] = [{"url": "https://example.org/b"}]
+
+    with pytest.raises(ValidationError) as raised:
+        lenient.read(body, ServiceRequest)
+
+    [error] = raised.value.errors()
+    assert error["loc"] == ("supportingInfo", 0, "modifierExtension")

@@ -11,6 +11,7 @@ Well-formed is not the same as real: a well-formed id may not be in any release.
 accepts any well-formed concept id and groups it when it can (docs/referral-api.md).
 """
 
+import functools
 import re
 
 CONCEPT_PARTITIONS = frozenset({"00", "10"})
@@ -53,6 +54,14 @@ def concept_id_problem(code: str) -> str | None:
     """Why `code` is not a well-formed SNOMED CT concept id, or None when it is one."""
     if not _SHAPE.fullmatch(code):
         return "a SNOMED CT concept id is 6 to 18 digits without a leading zero"
+    return _shaped_id_problem(code)
+
+
+@functools.lru_cache(maxsize=8192)
+def _shaped_id_problem(code: str) -> str | None:
+    """`concept_id_problem` of an id of the right shape (at most 18 digits, so the cache stays
+    small), kept: referrals carry the same few hundred codes again and again, and every coding
+    is checked when it is read."""
     partition = code[-3:-1]
     if partition not in CONCEPT_PARTITIONS:
         return (

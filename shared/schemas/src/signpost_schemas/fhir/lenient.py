@@ -79,9 +79,10 @@ def read(document: dict[str, Any], model: type[Resource]) -> Reading[Resource]:
     Raises ValidationError, as `model.model_validate` does, for what cannot be stored safely.
     """
     resource_type = str(document.get("resourceType") or model.__name__)
-    _refuse_modifier_extensions(document, resource_type)
     walk = _Walk(model)
     known = walk.split(document, model, (), resource_type, "", read_all_extensions=False)
+    if walk.modifier is not None:
+        _refuse_modifier_extension(document, resource_type, walk.modifier)
     noted: list[Gap] = []
     resource = model.model_validate(known, context={"gaps": noted})
     resource._kept = walk.kept
@@ -142,11 +143,26 @@ def relocate(gap: Gap, resource_type: str, where: str) -> Gap:
 
 
 class _Walk:
+    """One walk of a sender's JSON beside the model: the part the model reads (`split`), what is
+    kept or removed beside it, and the first `modifierExtension` met, at any depth (`modifier`:
+    its JSON path; None if there is none). The parts the model reads are walked by `split`
+    itself, the rest (kept, removed, or of the wrong shape) by `_modifier_extension_in`, so the
+    whole body is walked once, in order."""
+
     def __init__(self, model: type[FhirResource]) -> None:
         self.personal = model.personal_elements
         self.keep_unknown = model.keeps_unknown_elements
         self.kept: list[tuple[JsonPath, Any]] = []
         self.gaps: list[Gap] = []
+        self.modifier: JsonPath | None = None
+
+    def _look_within(self, path: JsonPath, value: Any) -> None:
+        """Note the first `modifierExtension` inside `value` (at `path`), which `split` does not
+        walk."""
+        if self.modifier is None and isinstance(value, dict | list):
+            found = _modifier_extension_in(value)
+            if found is not None:
+                self.modifier = (*path, *found)
 
     def split(
         self,
@@ -162,16 +178,22 @@ class _Walk:
         fields = _fields(model)
         known: dict[str, Any] = {}
         for key, item in value.items():
-            where, below = f"{fhirpath}.{key}", f"{relative}.{key}".lstrip(".")
+            if key == "modifierExtension" and self.modifier is None:
+                self.modifier = (*path, key)
+            where = f"{fhirpath}.{key}"
+            below = f"{relative}.{key}" if relative else key.lstrip(".")
             if below in self.personal:
+                self._look_within((*path, key), item)
                 self._remove(where)
                 continue
             field = fields.get(key)
             if field is None:
+                self._look_within((*path, key), item)
                 self._keep((*path, key), item, where)
                 continue
             target, is_list = field
             if target is None:
+                self._look_within((*path, key), item)
                 known[key] = _replaced(item, where, self.gaps) if key in FREE_TEXT else item
             elif isinstance(item, dict):
                 known[key] = self.split(
@@ -187,6 +209,7 @@ class _Walk:
                     extensions=_read_extensions(key, model, read_all_extensions),
                 )
             else:
+                self._look_within((*path, key), item)
                 known[key] = item  # the wrong shape: validation names it
         return known
 
@@ -203,11 +226,13 @@ class _Walk:
         known: list[Any] = []
         for index, item in enumerate(items):
             if not isinstance(item, dict):
+                self._look_within((*path, index), item)
                 known.append(item)
                 continue
             url = item.get("url")
             is_extension = extensions is not None and isinstance(url, str)
             if is_extension and extensions is not None and url not in extensions:
+                self._look_within((*path, index), item)
                 self._keep((*path, index), item, f"{fhirpath}('{url}')")
                 continue
             known.append(
@@ -320,11 +345,10 @@ def _is_list(annotation: Any) -> bool:
     return origin is list
 
 
-def _refuse_modifier_extensions(document: dict[str, Any], resource_type: str) -> None:
-    """Refuse `document` if a `modifierExtension` is anywhere in it, naming the first."""
-    path = _modifier_extension_in(document)
-    if path is None:
-        return
+def _refuse_modifier_extension(
+    document: dict[str, Any], resource_type: str, path: JsonPath
+) -> None:
+    """Refuse `document` for the `modifierExtension` at `path` (the first in it)."""
     where = resource_type + "".join(
         f"[{step}]" if isinstance(step, int) else f".{step}" for step in path
     )
@@ -340,7 +364,7 @@ def _refuse_modifier_extensions(document: dict[str, Any], resource_type: str) ->
 
 def _modifier_extension_in(value: Any) -> JsonPath | None:
     """The JSON path of the first `modifierExtension` in `value`, None if there is none: a
-    walk that builds nothing until it finds one (every body is walked)."""
+    walk that builds nothing until it finds one."""
     if isinstance(value, dict):
         for key, item in value.items():
             if key == "modifierExtension":

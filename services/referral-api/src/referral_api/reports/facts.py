@@ -165,6 +165,12 @@ async def refresh(
             return 0
     rebuilt = 0
     while True:
+        # Statistics as the tables now stand, in a transaction of its own (ANALYZE holds its
+        # tables against another ANALYZE or VACUUM until it commits).
+        async with database.sessionmaker() as session, session.begin():
+            repository = FactRepository(session)
+            await repository.give_way()
+            await repository.analyse_grown()
         began = datetime.now(UTC)
         async with database.sessionmaker() as session, session.begin():
             repository = FactRepository(session)

@@ -885,3 +885,44 @@ async def test_a_refresh_analyses_the_tables_that_grew_by_half_since_last_analys
         return
     after = {name: await analysed(name) for name in (grown, steady)}
     assert after == {grown: before[grown] + 1, steady: before[steady]}
+
+
+async def test_one_transaction_queues_a_referral_once_for_a_run_of_writes_to_it(load, referral_app):
+    """Two reasons of one referral rewritten, then one of another, then the first again: on
+    PostgreSQL the queue takes the first referral once for its run of writes (as many entries
+    as rows before); the refresh reads each referral once either way."""
+    d = Dataset()
+    first = d.referral(reasons=("105531004", "160932005"), details=Person())
+    other = d.referral(details=Person())
+    await load(d)
+    await referral_app.state.report_facts.refresh()
+    rewrite = "UPDATE referral_reason SET reason_text = reason_text WHERE referral_id = :id"
+
+    async with referral_app.state.database.engine.begin() as connection:
+        for referral in (first, other, first):
+            await connection.execute(text(rewrite), {"id": referral})
+
+    queued = "SELECT referral_id FROM report_change ORDER BY sequence"
+    found = [row["referral_id"] for row in await fetch_rows(referral_app, queued)]
+    if referral_app.state.database.engine.dialect.name == "postgresql":
+        assert found == [first, other, first]
+    else:
+        assert found == [first, first, other, first, first]
+
+
+async def test_a_queue_entry_undone_with_a_savepoint_is_written_again(load, referral_app):
+    """A write queued in a savepoint that is rolled back (an import's message that failed)
+    leaves the referral unqueued; the transaction's next write of it queues it."""
+    d = Dataset()
+    referral = d.referral(details=Person())
+    await load(d)
+    await referral_app.state.report_facts.refresh()
+    rewrite = "UPDATE referral_reason SET reason_text = reason_text WHERE referral_id = :id"
+
+    async with referral_app.state.database.engine.begin() as connection:
+        savepoint = await connection.begin_nested()
+        await connection.execute(text(rewrite), {"id": referral})
+        await savepoint.rollback()
+        await connection.execute(text(rewrite), {"id": referral})
+
+    assert await count_rows(referral_app, "report_change") == 1

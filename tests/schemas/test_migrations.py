@@ -148,9 +148,11 @@ async def test_existing_referrals_and_links_are_filed_under_their_nhs_number(bac
             links = (
                 await connection.execute(text("SELECT referral_id, person_key FROM referral_link"))
             ).all()
-            # The rebuilt tables still queue report changes (their triggers were recreated).
+            # The rebuilt tables still queue report changes (their triggers were recreated),
+            # each write in a transaction of its own (one queues a referral once on PostgreSQL).
             await connection.execute(text("DELETE FROM report_change"))
             await connection.execute(text("UPDATE referral SET person_key = 'x' WHERE id = 'a'"))
+        async with engine.begin() as connection:
             await connection.execute(text("DELETE FROM referral_link"))
             queued = (
                 await connection.execute(text("SELECT referral_id FROM report_change"))

@@ -10,8 +10,9 @@ setting) and queues a referral only when it is not that one: one entry for a run
 one referral, and as before one per row for writes that go from referral to referral.
 
 A transaction-local setting is undone with the transaction, and with a savepoint rolled back
-after it was set (as the entry it stood for is), so an entry is never taken for written when
-it was not: the next write of the referral queues it again.
+after it was set (as the entry it stood for is): the next write of the referral queues it
+again. A delete from the queue in the same transaction is the one way left to lose the entry
+the setting stands for; revision 9d4f7a2c6e31 makes it forget the setting.
 
 Revision ID: 5c9e2b7d4a16
 Revises: b8e3d5a1c742

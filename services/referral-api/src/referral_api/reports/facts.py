@@ -34,10 +34,12 @@ is stored with the facts: a service whose key does not match refuses reports (50
 import asyncio
 import hashlib
 import hmac
+import logging
 import sys
 from datetime import UTC, datetime
 
 from pydantic import SecretStr
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -57,6 +59,7 @@ from signpost_platform.migrations import revisions_seen_by
 from signpost_schemas.disclosure import RecordKeys
 
 BATCH = 2_000
+logger = logging.getLogger("signpost.reports")
 _FINGERPRINT_MESSAGE = b"signpost report pseudonym key fingerprint"
 
 
@@ -165,12 +168,7 @@ async def refresh(
             return 0
     rebuilt = 0
     while True:
-        # Statistics as the tables now stand, in a transaction of its own (ANALYZE holds its
-        # tables against another ANALYZE or VACUUM until it commits).
-        async with database.sessionmaker() as session, session.begin():
-            repository = FactRepository(session)
-            await repository.give_way()
-            await repository.analyse_grown()
+        await _analyse_grown(database)
         began = datetime.now(UTC)
         async with database.sessionmaker() as session, session.begin():
             repository = FactRepository(session)
@@ -189,6 +187,18 @@ async def refresh(
             changed = sorted({r for _, r in pending})
             rebuilt += await _derive(repository, changed, key, disclosure)
             await repository.forget([sequence for sequence, _ in pending])
+
+
+async def _analyse_grown(database: Database) -> None:
+    """Planner statistics for the tables the next batch reads and writes, as they now stand
+    (`FactRepository.analyse_grown`), committed at once: ANALYZE holds its table against
+    another ANALYZE, VACUUM or a schema change until then. An optimisation: when it fails the
+    batch goes on with the statistics there are."""
+    try:
+        async with database.read_sessionmaker() as session:
+            await FactRepository(session).analyse_grown()
+    except DBAPIError:
+        logger.warning("report facts: planner statistics not refreshed", exc_info=True)
 
 
 async def freshness(

@@ -1953,27 +1953,26 @@ class FactRepository(Repository):
 
     async def analyse_grown(self) -> list[str]:
         """Fresh planner statistics for the tables a refresh reads and writes that have changed
-        by at least half as many rows as they hold (and `ANALYSE_AFTER_CHANGES`) since they
+        by at least half as many rows as they hold (inserts, updates and deletes: the refresh's
+        own deletes and inserts of facts among them) and by `ANALYSE_AFTER_CHANGES` since they
         were last analysed (PostgreSQL); the tables analysed. Autovacuum analyses a table only
         after a tenth of it has changed and within a minute or so; until then, in a new
         database, after an import or through a burst of writes, the planner reads a table of
         thousands of rows as the few it last saw, and a batch's joins go row by row: at 3,000
-        referrals made in ten seconds, one batch's statements took ten seconds, not a tenth
-        of one. A table is analysed again each time it has grown by half, so a few times while
-        it is small and then seldom, at a cost that stops growing with the table (ANALYZE reads
-        a sample of it)."""
+        referrals made in ten seconds, one batch's statements took ten seconds, not a tenth of
+        one. ANALYZE reads a sample of a table, so its cost stops growing with the table.
+
+        Through `report_analyse_grown` (revision 9d4f7a2c6e31), which runs as the tables' owner
+        (a deployment's service role may not analyse them) and skips a table autovacuum or
+        another replica is analysing now. Run in a session that commits each statement: the
+        statistics are kept whatever becomes of the batch."""
         if self.dialect != "postgresql":
             return []
-        tables = sorted({*_source_tables(), *_fact_tables()})
         rows = await self.session.execute(
-            text(
-                "SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema() "
-                "AND relname = ANY(:tables) "
-                "AND n_mod_since_analyze >= greatest(:least, n_live_tup / 2) ORDER BY relname"
-            ),
-            {"tables": tables, "least": ANALYSE_AFTER_CHANGES},
+            text("SELECT report_analyse_grown(:tables, :least)"),
+            {
+                "tables": sorted({*_source_tables(), *_fact_tables()}),
+                "least": ANALYSE_AFTER_CHANGES,
+            },
         )
-        grown = [row[0] for row in rows]
-        for name in grown:
-            await self.session.execute(text(f"ANALYZE {name}"))
-        return grown
+        return [row[0] for row in rows]

@@ -897,6 +897,10 @@ async def test_a_refresh_analyses_the_tables_that_grew_by_half_since_last_analys
     assert after == {grown: before[grown] + 1, steady: before[steady]}
 
 
+# A write of a referral's reasons that changes nothing: the change triggers queue the referral.
+_REWRITE = "UPDATE referral_reason SET reason_text = reason_text WHERE referral_id = :id"
+
+
 async def test_one_transaction_queues_a_referral_once_for_a_run_of_writes_to_it(load, referral_app):
     """Two reasons of one referral rewritten, then one of another, then the first again: on
     PostgreSQL the queue takes the first referral once for its run of writes (as many entries
@@ -906,11 +910,9 @@ async def test_one_transaction_queues_a_referral_once_for_a_run_of_writes_to_it(
     other = d.referral(details=Person())
     await load(d)
     await referral_app.state.report_facts.refresh()
-    rewrite = "UPDATE referral_reason SET reason_text = reason_text WHERE referral_id = :id"
-
     async with referral_app.state.database.engine.begin() as connection:
         for referral in (first, other, first):
-            await connection.execute(text(rewrite), {"id": referral})
+            await connection.execute(text(_REWRITE), {"id": referral})
 
     queued = "SELECT referral_id FROM report_change ORDER BY sequence"
     found = [row["referral_id"] for row in await fetch_rows(referral_app, queued)]
@@ -920,38 +922,36 @@ async def test_one_transaction_queues_a_referral_once_for_a_run_of_writes_to_it(
         assert found == [first, first, other, first, first]
 
 
-async def test_a_queue_entry_undone_with_a_savepoint_is_written_again(load, referral_app):
-    """A write queued in a savepoint that is rolled back (an import's message that failed)
-    leaves the referral unqueued; the transaction's next write of it queues it."""
-    d = Dataset()
-    referral = d.referral(details=Person())
-    await load(d)
-    await referral_app.state.report_facts.refresh()
-    rewrite = "UPDATE referral_reason SET reason_text = reason_text WHERE referral_id = :id"
-
-    async with referral_app.state.database.engine.begin() as connection:
-        savepoint = await connection.begin_nested()
-        await connection.execute(text(rewrite), {"id": referral})
-        await savepoint.rollback()
-        await connection.execute(text(rewrite), {"id": referral})
-
-    assert await count_rows(referral_app, "report_change") == 1
+async def _written_in_a_savepoint_rolled_back(connection: Any, referral: str) -> None:
+    """An import's message that failed: its savepoint is rolled back."""
+    savepoint = await connection.begin_nested()
+    await connection.execute(text(_REWRITE), {"id": referral})
+    await savepoint.rollback()
 
 
-async def test_a_referral_queued_again_after_the_queue_was_emptied_in_its_transaction(
-    load, referral_app
+async def _written_then_the_queue_emptied(connection: Any, referral: str) -> None:
+    """As a data migration may."""
+    await connection.execute(text(_REWRITE), {"id": referral})
+    await connection.execute(text("DELETE FROM report_change"))
+
+
+@pytest.mark.parametrize(
+    "undone",
+    [_written_in_a_savepoint_rolled_back, _written_then_the_queue_emptied],
+    ids=["savepoint rolled back", "queue emptied"],
+)
+async def test_a_referral_whose_queue_entry_was_undone_is_queued_by_its_next_write(
+    undone, load, referral_app
 ):
-    """A transaction that writes a referral, empties the queue (as a data migration may), then
-    writes the referral again leaves it queued."""
+    """A referral queued and its entry undone in a transaction (a savepoint rolled back, the
+    queue emptied) is queued again by the transaction's next write of it."""
     d = Dataset()
     referral = d.referral(details=Person())
     await load(d)
     await referral_app.state.report_facts.refresh()
-    rewrite = "UPDATE referral_reason SET reason_text = reason_text WHERE referral_id = :id"
 
     async with referral_app.state.database.engine.begin() as connection:
-        await connection.execute(text(rewrite), {"id": referral})
-        await connection.execute(text("DELETE FROM report_change"))
-        await connection.execute(text(rewrite), {"id": referral})
+        await undone(connection, referral)
+        await connection.execute(text(_REWRITE), {"id": referral})
 
     assert await count_rows(referral_app, "report_change") == 1

@@ -75,8 +75,16 @@ class Timed:
     index: int
     resource: Any
     as_of: datetime
-    content_hash: str
+    # The hash of what Signpost keeps of the entry, worked out when read: None for the
+    # ServiceRequest, whose versions are compared by content (`rendering.same_content`).
+    hashed: str | None
     gaps: list[Gap] = field(default_factory=list)
+
+    @property
+    def content_hash(self) -> str:
+        """The hash of what Signpost keeps of the entry (a Patient's, a lifecycle resource's:
+        a version that hashes the same is the same)."""
+        return self.hashed if self.hashed is not None else payload_hash(self.resource.to_fhir())
 
     @property
     def warnings(self) -> list[Gap]:
@@ -175,7 +183,7 @@ def read_message(document: dict[str, Any], *, source_override: str | None = None
             if parsed.subject.reference and parsed.subject.reference.startswith("urn:"):
                 # A pointer into this message's own entries means nothing once stored.
                 parsed.subject.reference = None
-            service_request = _timed(index, reading, timestamp)
+            service_request = _timed(index, reading, timestamp, hashed=False)
         elif resource_type in LIFECYCLE_TYPES:
             model = (
                 ServiceUseObservation
@@ -331,7 +339,9 @@ def _identifier_key(identifier: Identifier | None) -> tuple[str | None, str | No
     return (identifier.system, identifier.value) if identifier else None
 
 
-def _timed(index: int, reading: lenient.Reading[Any], timestamp: datetime) -> Timed:
+def _timed(
+    index: int, reading: lenient.Reading[Any], timestamp: datetime, *, hashed: bool = True
+) -> Timed:
     parsed = reading.resource
     meta = getattr(parsed, "meta", None)
     as_of = meta.lastUpdated.astimezone(UTC) if meta and meta.lastUpdated else timestamp
@@ -347,4 +357,5 @@ def _timed(index: int, reading: lenient.Reading[Any], timestamp: datetime) -> Ti
             issue_code="value",
         )
     # The hash is of what Signpost keeps, so a held (minimised) copy hashes the same.
-    return Timed(index, parsed, as_of, payload_hash(parsed.to_fhir()), reading.gaps)
+    content_hash = payload_hash(parsed.to_fhir()) if hashed else None
+    return Timed(index, parsed, as_of, content_hash, reading.gaps)

@@ -100,7 +100,7 @@ def restore(message: ReadMessage, derived: str | None) -> tuple[ReadMessage, Geo
     patient = message.patient
     if patient is not None:
         patient = dataclasses.replace(
-            given_back(patient), content_hash=kept["patient_hash"] or patient.content_hash
+            given_back(patient), hashed=kept["patient_hash"] or patient.content_hash
         )
     restored = dataclasses.replace(
         message,

@@ -183,7 +183,7 @@ def read_message(document: dict[str, Any], *, source_override: str | None = None
             if parsed.subject.reference and parsed.subject.reference.startswith("urn:"):
                 # A pointer into this message's own entries means nothing once stored.
                 parsed.subject.reference = None
-            service_request = _timed(index, reading, timestamp, hashed=False)
+            service_request = _timed(index, reading, timestamp, with_hash=False)
         elif resource_type in LIFECYCLE_TYPES:
             model = (
                 ServiceUseObservation
@@ -340,7 +340,7 @@ def _identifier_key(identifier: Identifier | None) -> tuple[str | None, str | No
 
 
 def _timed(
-    index: int, reading: lenient.Reading[Any], timestamp: datetime, *, hashed: bool = True
+    index: int, reading: lenient.Reading[Any], timestamp: datetime, *, with_hash: bool = True
 ) -> Timed:
     parsed = reading.resource
     meta = getattr(parsed, "meta", None)
@@ -357,5 +357,5 @@ def _timed(
             issue_code="value",
         )
     # The hash is of what Signpost keeps, so a held (minimised) copy hashes the same.
-    content_hash = payload_hash(parsed.to_fhir()) if hashed else None
-    return Timed(index, parsed, as_of, content_hash, reading.gaps)
+    hashed = payload_hash(parsed.to_fhir()) if with_hash else None
+    return Timed(index, parsed, as_of, hashed, reading.gaps)

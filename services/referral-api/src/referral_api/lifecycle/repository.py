@@ -47,6 +47,7 @@ from referral_api.service_use.models import ServiceUse
 from signpost_platform.db import (
     DriverStatement,
     Repository,
+    Write,
     aware_utc,
     dialect_of,
     execute_core,
@@ -78,6 +79,14 @@ class HeldVersion:
     version: int
     as_of: datetime
     content_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class Looked:
+    """The version held of a message's one lifecycle resource, looked up with its referral
+    before the message is applied (`MessageRepository.seen_and_owner`): None when it has none."""
+
+    held: HeldVersion | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +243,54 @@ def _saving(table: Any, columns: tuple[str, ...], *, replace: bool) -> DriverSta
     if replace:
         return DriverStatement(update(table).where(table.id == bindparam("held_id")).values(values))
     return DriverStatement(insert(table).values(values))
+
+
+def held_version_of(table: Any, referral_id: Any) -> Any:
+    """The version held of the resource of `table` with the sender id `held_source_id` in the
+    referral `referral_id` (a column of the query it joins: `MessageRepository.seen_and_owner`),
+    as `HeldVersion`'s columns."""
+    return select(table.id, table.version, table.as_of, table.content_hash).where(
+        table.referral_id == referral_id, table.source_id == bindparam("held_source_id")
+    )
+
+
+# A first version written with a message's last writes (`first_version_write`): its values are
+# named with this prefix, apart from the other writes'.
+_FIRST = "first_"
+
+
+@functools.cache
+def _first_version(table: Any, columns: tuple[str, ...]) -> Any:
+    return insert(table).values(
+        {name: bindparam(_FIRST + name, type_=table.__table__.c[name].type) for name in columns}
+    )
+
+
+def first_version_write(table: Any, row: dict[str, Any]) -> Write:
+    """The insert of a resource's first version, `row`, as one of a message's last writes
+    (`execute_writes`); a version held already fails it with IntegrityError."""
+    return Write(_first_version(table, tuple(row)), {_FIRST + k: v for k, v in row.items()})
+
+
+# The contact columns of the summary's activity, which a new contact may change.
+CONTACT_ACTIVITY = ("contact_count", "dna_count", "first_contact_at")
+_CONTACT_ACTIVITY = (
+    update(ReferralLifecycle)
+    .where(ReferralLifecycle.referral_id == bindparam("activity_key"))
+    .values(
+        {
+            name: bindparam(f"activity_{name}", type_=ReferralLifecycle.__table__.c[name].type)
+            for name in CONTACT_ACTIVITY
+        }
+    )
+)
+
+
+def contact_activity_write(referral_id: str, activity: dict[str, Any]) -> Write:
+    """The update of the summary's contact activity (`CONTACT_ACTIVITY`) to `activity`, as one
+    of a message's last writes (`execute_writes`)."""
+    values = {f"activity_{name}": activity[name] for name in CONTACT_ACTIVITY}
+    return Write(_CONTACT_ACTIVITY, {"activity_key": referral_id, **values})
 
 
 @functools.cache

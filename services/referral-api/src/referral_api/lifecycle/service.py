@@ -18,16 +18,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from referral_api.lifecycle import search
 from referral_api.lifecycle.models import Assessment, Contact, ReferralTask, SharedDecision
 from referral_api.lifecycle.repository import (
+    CONTACT_ACTIVITY,
     RESOURCE_TABLES,
     HeldVersion,
     LifecycleRepository,
+    Looked,
     StoredResource,
+    contact_activity_write,
+    first_version_write,
 )
 from referral_api.referrals.access import Reach
 from referral_api.referrals.repository import ReferralForUpdate, ReferralRepository
 from referral_api.rendering import ended
 from referral_api.service_use.models import ServiceUse
 from referral_api.terminology import service as terminology
+from signpost_platform.db import Write
 from signpost_platform.fhir.responses import instant
 from signpost_platform.fhir.search import SearchQuery
 from signpost_schemas.fhir import profiles
@@ -82,6 +87,8 @@ class Stored:
     outcomes: dict[str, list[Outcome]]
     refreshed: bool = False
     activity: dict[str, Any] | None = None
+    # Writes left to the caller, to run with its last ones (`execute_writes`).
+    pending: tuple[Write, ...] = ()
 
 
 async def apply(
@@ -91,28 +98,49 @@ async def apply(
     now: datetime,
     *,
     refresh_activity: bool = False,
+    looked: Looked | None = None,
+    summary: dict[str, Any] | None = None,
 ) -> Stored:
     """Store each incoming resource that is newer than the version held; say what happened.
 
     `refresh_activity`: the caller will derive the summary's activity columns again after this
     (`refresh_summary` with `tasks_unchanged`), so a single new contact may do it with its own
-    insert (the usual update message: one round trip for both)."""
+    insert (the usual update message: one round trip for both).
+
+    `looked`: the version held of the one incoming resource, looked up already in this
+    transaction with its referral locked. A first version of a contact, with `refresh_activity`
+    and the referral's `summary`, is then left to the caller's last writes (`Stored.pending`)
+    with the summary's new activity (no round trip); any other first version is written here."""
     repository = LifecycleRepository(session)
     outcomes: dict[str, list[Outcome]] = {kind: [] for kind in _TABLES}
     if len(incoming) == 1:
         [item] = incoming
         table, row = _version(context, item, None, now)
         refresh = refresh_activity and table is Contact
-        first = await repository.insert_unless_held(table, row, refresh_activity=refresh)
         kind = item.resource.resourceType
-        if first.held is None:
-            outcomes[kind].append("created")
-            await _save_parts(repository, context, item, row["id"], replacing=False)
-            return Stored(outcomes, refresh, first.activity)
-        outcome = is_newer(item.as_of, item.content_hash, first.held)
+        if looked is not None and looked.held is None and refresh and summary is not None:
+            contact = item.resource
+            assert isinstance(contact, ContactResource)
+            if not contact.workers:  # its workers' rows would name it before it is written
+                outcomes[kind].append("created")
+                activity = _with_contact(summary, row)
+                pending = [first_version_write(table, row)]
+                if activity is not None:
+                    pending.append(contact_activity_write(context.referral_id, activity))
+                return Stored(outcomes, True, activity, tuple(pending))
+        if looked is not None and looked.held is not None:
+            version = looked.held
+        else:
+            first = await repository.insert_unless_held(table, row, refresh_activity=refresh)
+            if first.held is None:
+                outcomes[kind].append("created")
+                await _save_parts(repository, context, item, row["id"], replacing=False)
+                return Stored(outcomes, refresh, first.activity)
+            version = first.held
+        outcome = is_newer(item.as_of, item.content_hash, version)
         outcomes[kind].append(outcome)
         if outcome == "updated":
-            await _save(repository, context, item, first.held, now)
+            await _save(repository, context, item, version, now)
         return Stored(outcomes)
     by_type: dict[str, list[Incoming]] = {kind: [] for kind in _TABLES}
     for item in incoming:
@@ -131,6 +159,26 @@ async def apply(
             if outcome in ("created", "updated"):
                 await _save(repository, context, item, previous, now)
     return Stored(outcomes)
+
+
+def _with_contact(summary: dict[str, Any], contact: dict[str, Any]) -> dict[str, Any] | None:
+    """The summary's contact activity (`CONTACT_ACTIVITY`) once the first version of a contact,
+    `contact` (its row), is added to the referral's contacts; None when it does not change.
+
+    The rule is the one `LifecycleRepository.activity` derives from the rows, applied to the
+    one row added: a contact entered in error is not counted, a missed one is counted as did
+    not attend, and the first contact is the earliest attended one."""
+    if contact["status"] in (None, "entered-in-error"):  # as SQL's `!=` leaves out NULL
+        return None
+    activity = {name: summary[name] for name in CONTACT_ACTIVITY}
+    activity["contact_count"] += 1
+    outcome, at = contact["attendance_outcome"], contact["contact_at"]
+    if outcome == "dna":
+        activity["dna_count"] += 1
+    first = activity["first_contact_at"]
+    if outcome == "attended" and at is not None and (first is None or at < first):
+        activity["first_contact_at"] = at
+    return activity
 
 
 def _newest_per_id(items: list[Incoming]) -> list[Incoming]:

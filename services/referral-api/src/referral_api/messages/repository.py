@@ -8,7 +8,14 @@ from typing import Any
 from sqlalchemy import and_, bindparam, delete, insert, literal_column, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from referral_api.lifecycle.repository import OWNER_AND_SUMMARY_LOCKED, with_summary
+from referral_api.lifecycle.repository import (
+    OWNER_AND_SUMMARY_LOCKED,
+    RESOURCE_TABLES,
+    HeldVersion,
+    Looked,
+    held_version_of,
+    with_summary,
+)
 from referral_api.messages.models import HeldMessage, ProcessedMessage
 from referral_api.referrals.models import Referral
 from referral_api.referrals.repository import ReferralForUpdate, ReferralRepository
@@ -60,18 +67,27 @@ _SEEN = DriverStatement(_SEEN_SELECT)
 _SEEN_WIDTH = len(_SEEN_SELECT.selected_columns)
 
 
-def _seen_and_owner() -> DriverStatement:
+def _seen_and_owner(held_table: Any = None) -> DriverStatement:
     """One row: the message seen under `bundle_id` (or NULLs), then the referral owning the
-    identifier `owner_system|owner_value` with its summary, both locked (or NULLs)."""
+    identifier `owner_system|owner_value` with its summary, both locked (or NULLs), then, with
+    `held_table`, the version held in that referral of its resource with the sender id
+    `held_source_id` (or NULLs)."""
     seen = _SEEN_SELECT.subquery("seen")
     owner = OWNER_AND_SUMMARY_LOCKED.cte("owner")
     one = select(literal_column("1").label("one")).subquery("one")
-    return DriverStatement(
-        select(*seen.c, *owner.c).select_from(one.outerjoin(seen, true()).outerjoin(owner, true()))
-    )
+    joined = one.outerjoin(seen, true()).outerjoin(owner, true())
+    columns = [*seen.c, *owner.c]
+    if held_table is not None:
+        held = held_version_of(held_table, owner.c.id).subquery("held")
+        joined = joined.outerjoin(held, true())
+        columns += held.c
+    return DriverStatement(select(*columns).select_from(joined))
 
 
 _SEEN_AND_OWNER = _seen_and_owner()
+# With the version held of a message's one lifecycle resource, by its table.
+_SEEN_OWNER_AND_HELD = {table: _seen_and_owner(table) for table in RESOURCE_TABLES.values()}
+_OWNER_WIDTH = len(OWNER_AND_SUMMARY_LOCKED.selected_columns)
 
 
 def _with_values(statement: Any, table: Any, prefix: str) -> Any:
@@ -107,18 +123,33 @@ class MessageRepository(Repository):
         return SeenMessage(*rows[0]) if rows else None
 
     async def seen_and_owner(
-        self, bundle_id: str, identifier: tuple[str, str]
-    ) -> tuple[SeenMessage | None, tuple[ReferralForUpdate, dict[str, Any]] | None]:
+        self,
+        bundle_id: str,
+        identifier: tuple[str, str],
+        resource: tuple[str, str] | None = None,
+    ) -> tuple[SeenMessage | None, tuple[ReferralForUpdate, dict[str, Any]] | None, Looked | None]:
         """In one round trip, in the session's transaction: the message seen under `bundle_id`,
         and the referral owning `identifier` with its summary, both locked (as
         `LifecycleRepository.owner_and_summary_for_update` finds and locks them); each None
-        when there is none."""
+        when there is none. With `resource` (the resource type and sender id of the message's
+        one lifecycle resource), also the version of it that referral holds (`Looked`; None
+        without `resource` or without the referral)."""
         system, value = identifier
         params = {"bundle_id": bundle_id, "owner_system": system, "owner_value": value}
-        [row] = await _SEEN_AND_OWNER.fetch(self.session, params)
+        statement = _SEEN_AND_OWNER
+        if resource is not None:
+            statement = _SEEN_OWNER_AND_HELD[RESOURCE_TABLES[resource[0]]]
+            params["held_source_id"] = resource[1]
+        [row] = await statement.fetch(self.session, params)
         seen = SeenMessage(*row[:_SEEN_WIDTH]) if row[0] is not None else None
-        owner = row[_SEEN_WIDTH:]
-        return seen, (with_summary(owner) if owner[0] is not None else None)
+        owner = row[_SEEN_WIDTH : _SEEN_WIDTH + _OWNER_WIDTH]
+        if owner[0] is None:
+            return seen, None, None
+        looked = None
+        if resource is not None:
+            held = row[_SEEN_WIDTH + _OWNER_WIDTH :]
+            looked = Looked(HeldVersion(*held) if held[0] is not None else None)
+        return seen, with_summary(owner), looked
 
     async def serialise(self, identifiers: list[tuple[str, str]]) -> None:
         """Let one transaction at a time handle messages about these sender identifiers

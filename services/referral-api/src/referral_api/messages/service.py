@@ -29,6 +29,7 @@ from referral_api.audit import trail
 from referral_api.geography import service as geography
 from referral_api.gp_messages import service as gp_messages
 from referral_api.lifecycle import service as lifecycle
+from referral_api.lifecycle.repository import Looked
 from referral_api.linkage import service as linkage
 from referral_api.messages import held as held_copies
 from referral_api.messages.bundle import (
@@ -135,14 +136,16 @@ async def process(
             # An import's messages share one transaction: a resend there takes no lock, which
             # would be held until the import commits.
             if identifier is None or savepoint:
-                seen, owner = await repository.seen(bundle_id), None
+                seen, owner, looked = await repository.seen(bundle_id), None, None
             else:
-                seen, owner = await repository.seen_and_owner(bundle_id, identifier)
+                seen, owner, looked = await repository.seen_and_owner(
+                    bundle_id, identifier, _one_lifecycle_resource(message)
+                )
             replay = _replay(seen, bundle_id, content_hash, reach)
             if replay is not None:
                 return replay
             if not savepoint:
-                looked_up = Owner(owner) if identifier is not None else None
+                looked_up = Owner(owner, looked) if identifier is not None else None
                 return await _process_new(
                     session,
                     message,
@@ -183,6 +186,20 @@ class Owner:
     when no referral with a summary has it."""
 
     found: tuple[ReferralForUpdate, dict[str, Any]] | None
+    # The version the referral holds of the message's one lifecycle resource, looked up with it.
+    looked: Looked | None = None
+
+
+def _one_lifecycle_resource(message: ReadMessage) -> tuple[str, str] | None:
+    """The resource type and sender id of the message's lifecycle resource when it carries one
+    (not a service use count, which is kept apart), whose version held is looked up with its
+    referral; None otherwise."""
+    if len(message.lifecycle) != 1:
+        return None
+    resource = message.lifecycle[0].resource
+    if isinstance(resource, ServiceUseObservation):
+        return None
+    return resource.resourceType, resource.id
 
 
 def _replay(
@@ -224,8 +241,9 @@ async def _process_new(
     repository = MessageRepository(session)
     now = datetime.now(UTC)
     found: tuple[ReferralForUpdate, dict[str, Any] | None] | None = None
+    looked: Looked | None = None
     if looked_up is not None:
-        found = looked_up.found
+        found, looked = looked_up.found, looked_up.looked
     elif len(message.identifiers) == 1:
         # The usual update: find, lock and read the referral in one round trip. The referral's
         # row lock orders the messages about it; the identifier locks are needed only while
@@ -300,7 +318,14 @@ async def _process_new(
             max((now - message.bundle.timestamp).total_seconds(), 0.0)
         )
     applied = await apply_message(
-        session, message, owners[0] if owners else None, settings, now, found=found, reach=reach
+        session,
+        message,
+        owners[0] if owners else None,
+        settings,
+        now,
+        found=found,
+        looked=looked,
+        reach=reach,
     )
     body = ok_response(message, applied, settings.base_url, now)
     await repository.record(
@@ -344,12 +369,15 @@ async def apply_message(
     now: datetime,
     *,
     found: tuple[ReferralForUpdate, dict[str, Any] | None] | None = None,
+    looked: Looked | None = None,
     reach: Reach = EVERY_ORGANISATION,
     place: geography.Geography | None = None,
 ) -> Applied:
     """Apply a validated message to its referral (creating it for a `new` message).
 
-    `found` is the referral already locked, with its lifecycle summary, when the caller has it.
+    `found` is the referral already locked, with its lifecycle summary, when the caller has it,
+    and `looked` the version it holds of the message's one lifecycle resource, looked up with it
+    (`lifecycle.apply`).
     `place` is the Patient's geography, derived when a held message was reduced.
     """
     request = message.service_request
@@ -367,6 +395,7 @@ async def apply_message(
         referral_id = stored.id
     if found is None or found[0].stored.id != referral_id:
         found = await lifecycle.referral_and_summary(session, referral_id)
+        looked = None
     assert found is not None
     current, previous_summary = found
 
@@ -437,7 +466,10 @@ async def apply_message(
         now,
         # The summary's activity alone will be derived again (below): a contact may do it.
         refresh_activity=previous_summary is not None and not content_changed,
+        looked=looked,
+        summary=previous_summary,
     )
+    pending: list[Write] = list(stored_resources.pending)
     outcomes = stored_resources.outcomes
     counted = CountedReferral(
         referral_id,
@@ -487,7 +519,6 @@ async def apply_message(
         or ended.ended_at(previous_summary) != summary.ended_at
     ):
         await linkage.relink_people(session, person_keys, settings.linkage_window_days)
-    pending: list[Write] = []
     rendered = await _render(
         session,
         current,

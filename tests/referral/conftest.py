@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from referral_api.export.worker import ExportWorker
 from tests.support.clients import bearer, running_referral_api
 from tests.support.databases import empty_tables, migrated_database_fixture
+from tests.support.statements import sent  # noqa: F401  (a fixture for the tests here)
 
 READ = bearer("referral:read", "referral:all-organisations")
 WRITE = bearer("referral:write", "referral:read", "referral:all-organisations")

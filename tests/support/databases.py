@@ -123,9 +123,12 @@ async def empty_tables(engine: AsyncEngine) -> None:
             )
 
 
-async def someone_waits_for_a_lock(database: Database) -> None:
-    """Return once a transaction waits for an advisory lock (within 30 s). PostgreSQL."""
-    waiting = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+async def someone_waits_for_a_lock(database: Database, kind: str = "advisory") -> None:
+    """Return once a transaction waits for a lock of `kind` (within 30 s): an advisory lock, or
+    with "transactionid" a row another transaction holds locked. PostgreSQL."""
+    waiting = text(
+        "SELECT count(*) FROM pg_locks WHERE locktype = :kind AND NOT granted"
+    ).bindparams(kind=kind)
     for _ in range(600):
         async with database.sessionmaker() as other:
             if (await other.execute(waiting)).scalar_one():

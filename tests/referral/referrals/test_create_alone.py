@@ -9,9 +9,7 @@ identifier another referral holds is a conflict that leaves nothing written.
 """
 
 import asyncio
-from typing import Any
 
-import asyncpg
 import pytest
 from sqlalchemy import text
 
@@ -20,34 +18,9 @@ from tests.referral.conftest import WRITE
 from tests.support.builders import NHS_NUMBERS, service_request
 from tests.support.databases import someone_waits_for_a_lock
 from tests.support.rows import count_rows, fetch_rows
+from tests.support.statements import shape
 
 PERSON, OTHER = NHS_NUMBERS[0], NHS_NUMBERS[1]
-
-
-@pytest.fixture
-def sent(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every statement asyncpg sends to the server from now on (simple queries such as BEGIN
-    and COMMIT, prepares, and statements run directly), in order: the calls go on to asyncpg."""
-    statements: list[str] = []
-    connection = asyncpg.connection.Connection
-    for name in ("execute", "prepare", "fetch", "executemany"):
-        original = getattr(connection, name)
-
-        async def spied(self: Any, query: str, *args: Any, _original: Any = original, **kw: Any):
-            statements.append(query)
-            return await _original(self, query, *args, **kw)
-
-        monkeypatch.setattr(connection, name, spied)
-    return statements
-
-
-def _writes(statements: list[str]) -> list[str]:
-    """The statements that begin or end a transaction, take locks or insert a referral."""
-    return [
-        "BEGIN" if s.lstrip().upper().startswith("BEGIN") else s.split()[0].upper().rstrip(";")
-        for s in statements
-        if s.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "WITH"))
-    ]
 
 
 @pytest.mark.postgres_only
@@ -57,7 +30,7 @@ async def test_a_first_referral_is_written_by_one_statement_without_begin_or_com
     response = await client.post("/fhir/ServiceRequest", json=service_request(), headers=WRITE)
 
     assert response.status_code == 201
-    assert _writes(sent) == ["WITH"]
+    assert shape(sent) == ["WITH"]
     [statement] = [s for s in sent if "referral_lock_and_look" in s]
     assert "INSERT INTO referral " in statement and "INSERT INTO audit_event" in statement
     sent.clear()
@@ -84,8 +57,8 @@ async def test_a_referral_for_a_person_with_a_referral_is_written_by_the_full_cr
     assert (first.status_code, second.status_code) == (201, 201)
     # The one statement found the person's referral and wrote nothing; the create then took its
     # locks with BEGIN, inserted, relinked and committed.
-    assert _writes(sent)[:3] == ["WITH", "BEGIN", "WITH"]
-    assert _writes(sent)[-1] == "COMMIT"
+    assert shape(sent)[:3] == ["WITH", "BEGIN", "WITH"]
+    assert shape(sent)[-1] == "COMMIT"
     events = await fetch_rows(
         referral_app, "SELECT resource_id FROM audit_event WHERE action = 'create'"
     )

@@ -28,6 +28,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -38,6 +39,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.types import TypeDecorator
@@ -605,15 +607,22 @@ class DriverStatement:
         nothing written. The connection is then kept or given back as a read's is
         (`_fetch_pooled`). The session's `after_commit` listeners are told once it has
         committed, as a commit of the session tells them."""
+        rows = await self.fetch_apart(session, params)
+        sync = session.sync_session
+        sync.dispatch.after_commit(sync)
+        return rows
+
+    async def fetch_apart(self, session: AsyncSession, params: Mapping[str, Any]) -> list[Any]:
+        """The rows the statement answers, run outside `session`'s transaction, for a write
+        session on PostgreSQL that has not begun: on a connection of its own, as a transaction
+        of its own (no BEGIN or COMMIT round trip), as `fetch_alone` runs a write. A read so
+        run sees the data as it stood then, and holds no lock after it."""
         engine: Any = session.bind
         if not untouched(session) or engine.dialect.name != "postgresql":
             raise ValueError("a statement of its own needs a session on PostgreSQL not yet begun")
         if self._sql(engine.dialect) is _THROUGH_SQLALCHEMY:
             raise ValueError("a statement with an IN list cannot run on its own")
-        rows = await self._fetch_pooled(engine, params)
-        sync = session.sync_session
-        sync.dispatch.after_commit(sync)
-        return rows
+        return await self._fetch_pooled(engine, params)
 
     async def _fetch_pooled(self, engine: AsyncEngine, params: Mapping[str, Any]) -> list[Any]:
         """The statement run on a connection of its own, outside any transaction (PostgreSQL's
@@ -886,27 +895,113 @@ async def execute_writes(session: AsyncSession, writes: Sequence[Write]) -> list
     return list(counts)
 
 
+@dataclass(frozen=True, slots=True)
+class Guard:
+    """A SELECT built once that locks the rows some writes were worked out from and answers one
+    row while they are as they were read, with the parameters of one run of it
+    (`execute_writes_guarded`)."""
+
+    statement: Select[Any]
+    params: dict[str, Any]
+
+
+class RowsMoved(Exception):
+    """Guarded writes found what they were worked out from changed, or a write found no row to
+    write: nothing was written (`execute_writes_guarded`)."""
+
+
+# The SQLSTATE the database's `require_each_written` refuses a statement with (a service's
+# migration creates the function).
+ROWS_MOVED_SQLSTATE = "SP001"
+_REQUIRE_EACH_WRITTEN = "require_each_written"
+
+
+async def execute_writes_guarded(
+    session: AsyncSession, guard: Guard, writes: Sequence[Write]
+) -> None:
+    """Run `writes`, each of which writes one row, as one statement and a transaction of its
+    own (`DriverStatement.fetch_alone`: a session on PostgreSQL not yet begun; no BEGIN or
+    COMMIT round trip), if `guard` answers its one row.
+
+    The guard runs first and locks its rows until the statement ends: a writer that changed
+    them since they were read, or changes them while the guard waits, leaves it no row (a locked
+    row is read again after the wait). Unless the guard answers one row and each write writes
+    one row, the database's `require_each_written` refuses the statement and nothing is
+    written: `RowsMoved`. An insert that meets a key already taken raises IntegrityError, also
+    with nothing written. The writes' parameter names, and the guard's, must differ."""
+    params = dict(guard.params)
+    for write in writes:
+        params.update(write.params)
+    assert len(params) == len(guard.params) + sum(len(w.params) for w in writes), "names meet"
+    statements = tuple(write.statement for write in writes)
+    together = _together(statements, guard.statement, _REQUIRE_EACH_WRITTEN)
+    try:
+        await together.fetch_alone(session, params)
+    except DBAPIError as error:
+        if sqlstate(error) == ROWS_MOVED_SQLSTATE:
+            raise RowsMoved(str(error.orig)) from None
+        raise
+
+
 # The statements combined, by the identities of their parts (statements built once), which the
 # entry keeps alive so an identity is never reused. Bounded: statements built per request would
 # otherwise fill it (they are combined without the cache once it is full).
-_TOGETHER: dict[tuple[int, ...], tuple[tuple[UpdateBase, ...], DriverStatement]] = {}
+_TOGETHER: dict[tuple[Any, ...], tuple[tuple[Any, ...], DriverStatement]] = {}
 _TOGETHER_MOST = 512
 
 
-def _together(statements: tuple[UpdateBase, ...]) -> DriverStatement:
-    """One SELECT whose CTEs are `statements`, answering the rows each wrote (on the driver)."""
-    key = tuple(id(statement) for statement in statements)
+def _together(
+    statements: tuple[UpdateBase, ...],
+    guard: Select[Any] | None = None,
+    require: str | None = None,
+) -> DriverStatement:
+    """One SELECT whose CTEs are `statements`, answering the rows each wrote (on the driver);
+    with `guard`, first the rows it answers, and with `require`, instead the answer of that
+    function of the database given all those counts, guard first."""
+    key = (*(id(statement) for statement in statements), id(guard), require)
     found = _TOGETHER.get(key)
     if found is None:
         ctes = [
             statement.returning(literal(1)).cte(f"write_{index}")
             for index, statement in enumerate(statements)
         ]
+        if guard is not None:
+            ctes.insert(0, guard.cte("guard"))
         counts = [select(func.count()).select_from(cte).scalar_subquery() for cte in ctes]
-        found = (statements, DriverStatement(select(*counts).add_cte(*ctes)))
+        # A function's arguments, and an array's elements, are worked out in order: the guard
+        # takes its locks before any write runs.
+        answer = select(getattr(func, require)(array(counts))) if require else select(*counts)
+        found = ((*statements, guard), DriverStatement(answer.add_cte(*ctes)))
         if len(_TOGETHER) < _TOGETHER_MOST:
             _TOGETHER[key] = found
     return found[1]
+
+
+class NeedsDatabase(Exception):
+    """A statement was asked of a session that may not reach the database (`offline_session`)."""
+
+
+# One engine for each driver, whose every connection is refused (`offline_session`).
+_OFFLINE_ENGINES: dict[str, AsyncEngine] = {}
+
+
+async def _refuse_connection() -> Any:
+    raise NeedsDatabase("this work was to be done from what was read already")
+
+
+def offline_session(session: AsyncSession) -> AsyncSession:
+    """A session for `session`'s kind of database that may not reach it: its first statement
+    raises `NeedsDatabase`. For work meant to be done from what was read already, its writes
+    left to run together (`execute_writes_guarded`): code that needs one more statement says so
+    by that exception, and the caller does the work the usual way instead."""
+    driver = session.get_bind().engine.url.drivername
+    engine = _OFFLINE_ENGINES.get(driver)
+    if engine is None:
+        engine = create_async_engine(
+            f"{driver}://offline", async_creator=_refuse_connection, poolclass=NullPool
+        )
+        _OFFLINE_ENGINES[driver] = engine
+    return AsyncSession(engine)
 
 
 def table_of(model: type[Any]) -> Table:

@@ -9,9 +9,11 @@ from typing import Any, NamedTuple
 from sqlalchemy import (
     BindParameter,
     Select,
+    Text,
     and_,
     bindparam,
     case,
+    cast,
     delete,
     exists,
     func,
@@ -214,21 +216,51 @@ _SUMMARY_NAMES = tuple(column.name for column in _SUMMARY_COLUMNS)
 # FOR NO KEY UPDATE: link rows of other writers may still reference the referral (their foreign
 # key check takes FOR KEY SHARE), so a writer relinking the person never waits on this lock.
 def _locked_with_summary(*conditions: Any) -> Select[*tuple[Any, ...]]:
+    return _with_summary(*conditions).with_for_update(
+        of=(Referral, ReferralLifecycle), key_share=True
+    )
+
+
+def _with_summary(*conditions: Any) -> Select[*tuple[Any, ...]]:
     return (
         select(*FOR_UPDATE_COLUMNS, *_SUMMARY_COLUMNS)
         .join(ReferralLifecycle, ReferralLifecycle.referral_id == Referral.id)
         .where(*conditions)
-        .with_for_update(of=(Referral, ReferralLifecycle), key_share=True)
     )
+
+
+def _row_version(table: Any) -> Any:
+    """The version of a row PostgreSQL gives it (its `xmin`, the transaction that wrote it) as
+    text: any write of the row changes it."""
+    return cast(literal_column(f"{table.__tablename__}.xmin"), Text)
 
 
 _REFERRAL_AND_SUMMARY = DriverStatement(_locked_with_summary(Referral.id == bindparam("key")))
 # By identifier: (system, value) is the key of referral_identifier, so one referral at most.
 # Its parameters are named `owner_system` and `owner_value`.
-OWNER_AND_SUMMARY_LOCKED = _locked_with_summary(
+_BY_IDENTIFIER = (
     Referral.id == ReferralIdentifier.referral_id,
     ReferralIdentifier.identifier_system == bindparam("owner_system"),
     ReferralIdentifier.identifier_value == bindparam("owner_value"),
+)
+OWNER_AND_SUMMARY_LOCKED = _locked_with_summary(*_BY_IDENTIFIER)
+# The same read without the locks, then the versions of the two rows as read (`SUMMARY_UNMOVED`).
+OWNER_AND_SUMMARY_AS_READ = _with_summary(*_BY_IDENTIFIER).add_columns(
+    _row_version(Referral).label("referral_row_version"),
+    _row_version(ReferralLifecycle).label("summary_row_version"),
+)
+# The referral `guard_id` and its summary, locked, if their rows are still the versions
+# `guard_referral_version` and `guard_summary_version` (read by `OWNER_AND_SUMMARY_AS_READ`): one
+# row, else none. A guard of writes worked out from them (`execute_writes_guarded`).
+SUMMARY_UNMOVED = (
+    select(Referral.id)
+    .join(ReferralLifecycle, ReferralLifecycle.referral_id == Referral.id)
+    .where(
+        Referral.id == bindparam("guard_id"),
+        _row_version(Referral) == bindparam("guard_referral_version"),
+        _row_version(ReferralLifecycle) == bindparam("guard_summary_version"),
+    )
+    .with_for_update(of=(Referral, ReferralLifecycle), key_share=True)
 )
 _OWNER_AND_SUMMARY = DriverStatement(OWNER_AND_SUMMARY_LOCKED)
 _INSERT_SUMMARY = insert(ReferralLifecycle)
@@ -245,13 +277,17 @@ def _saving(table: Any, columns: tuple[str, ...], *, replace: bool) -> DriverSta
     return DriverStatement(insert(table).values(values))
 
 
-def held_version_of(table: Any, referral_id: Any) -> Any:
+def held_version_of(table: Any, referral_id: Any, *, locked: bool) -> Any:
     """The version held of the resource of `table` with the sender id `held_source_id` in the
     referral `referral_id` (a column of the query it joins: `MessageRepository.seen_and_owner`),
-    as `HeldVersion`'s columns."""
-    return select(table.id, table.version, table.as_of, table.content_hash).where(
+    as `HeldVersion`'s columns; `locked`, its row locked too. A statement that waits for its
+    referral's lock reads the rows it does not lock as they stood before the wait: the version
+    the writer it waited for replaced would be answered, and a newer one overwritten by an older.
+    A locked row is read again after the wait."""
+    held = select(table.id, table.version, table.as_of, table.content_hash).where(
         table.referral_id == referral_id, table.source_id == bindparam("held_source_id")
     )
+    return held.with_for_update(of=table, key_share=True) if locked else held
 
 
 # A first version written with a message's last writes (`first_version_write`): its values are

@@ -113,6 +113,9 @@ async def apply(
     with the summary's new activity (no round trip); any other first version is written here."""
     repository = LifecycleRepository(session)
     outcomes: dict[str, list[Outcome]] = {kind: [] for kind in _TABLES}
+    if not incoming:
+        # Nothing stored, so the activity is as it was: derived again, it would be unchanged.
+        return Stored(outcomes, refresh_activity)
     if len(incoming) == 1:
         [item] = incoming
         table, row = _version(context, item, None, now)

@@ -9,8 +9,10 @@ from sqlalchemy import and_, bindparam, delete, insert, literal_column, or_, sel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral_api.lifecycle.repository import (
+    OWNER_AND_SUMMARY_AS_READ,
     OWNER_AND_SUMMARY_LOCKED,
     RESOURCE_TABLES,
+    SUMMARY_UNMOVED,
     HeldVersion,
     Looked,
     held_version_of,
@@ -19,7 +21,14 @@ from referral_api.lifecycle.repository import (
 from referral_api.messages.models import HeldMessage, ProcessedMessage
 from referral_api.referrals.models import Referral
 from referral_api.referrals.repository import ReferralForUpdate, ReferralRepository
-from signpost_platform.db import DriverStatement, Repository, Write, execute_writes
+from signpost_platform.db import (
+    DriverStatement,
+    Guard,
+    Repository,
+    Write,
+    execute_writes,
+    execute_writes_guarded,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,27 +76,47 @@ _SEEN = DriverStatement(_SEEN_SELECT)
 _SEEN_WIDTH = len(_SEEN_SELECT.selected_columns)
 
 
-def _seen_and_owner(held_table: Any = None) -> DriverStatement:
+def _seen_and_owner(held_table: Any = None, *, locked: bool = True) -> DriverStatement:
     """One row: the message seen under `bundle_id` (or NULLs), then the referral owning the
-    identifier `owner_system|owner_value` with its summary, both locked (or NULLs), then, with
-    `held_table`, the version held in that referral of its resource with the sender id
-    `held_source_id` (or NULLs)."""
+    identifier `owner_system|owner_value` with its summary, both locked (or NULLs; not `locked`:
+    read without the locks, then the versions of their rows as read), then, with `held_table`,
+    the version held in that referral of its resource with the sender id `held_source_id` (or
+    NULLs)."""
     seen = _SEEN_SELECT.subquery("seen")
-    owner = OWNER_AND_SUMMARY_LOCKED.cte("owner")
+    owner = (OWNER_AND_SUMMARY_LOCKED if locked else OWNER_AND_SUMMARY_AS_READ).cte("owner")
     one = select(literal_column("1").label("one")).subquery("one")
     joined = one.outerjoin(seen, true()).outerjoin(owner, true())
     columns = [*seen.c, *owner.c]
     if held_table is not None:
-        held = held_version_of(held_table, owner.c.id).subquery("held")
+        held = held_version_of(held_table, owner.c.id, locked=locked).subquery("held")
         joined = joined.outerjoin(held, true())
         columns += held.c
     return DriverStatement(select(*columns).select_from(joined))
 
 
-_SEEN_AND_OWNER = _seen_and_owner()
-# With the version held of a message's one lifecycle resource, by its table.
-_SEEN_OWNER_AND_HELD = {table: _seen_and_owner(table) for table in RESOURCE_TABLES.values()}
+# By whether the referral is locked, then by the table of the message's one lifecycle resource
+# whose version held is read too (None: none is).
+_SEEN_AND_OWNER = {
+    locked: {
+        table: _seen_and_owner(table, locked=locked) for table in (None, *RESOURCE_TABLES.values())
+    }
+    for locked in (True, False)
+}
 _OWNER_WIDTH = len(OWNER_AND_SUMMARY_LOCKED.selected_columns)
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """What `MessageRepository.seen_and_owner` found."""
+
+    seen: SeenMessage | None
+    # The referral owning the identifier, and its summary; None without a summary.
+    owner: tuple[ReferralForUpdate, dict[str, Any]] | None = None
+    # The version the referral holds of the message's one lifecycle resource, when asked.
+    looked: Looked | None = None
+    # Read without the locks: the guard of the writes worked out from the referral and summary
+    # as read (`SUMMARY_UNMOVED`, `execute_writes_guarded`), without its referral id.
+    unmoved: dict[str, str] | None = None
 
 
 def _with_values(statement: Any, table: Any, prefix: str) -> Any:
@@ -127,29 +156,45 @@ class MessageRepository(Repository):
         bundle_id: str,
         identifier: tuple[str, str],
         resource: tuple[str, str] | None = None,
-    ) -> tuple[SeenMessage | None, tuple[ReferralForUpdate, dict[str, Any]] | None, Looked | None]:
-        """In one round trip, in the session's transaction: the message seen under `bundle_id`,
-        and the referral owning `identifier` with its summary, both locked (as
+        *,
+        locked: bool = True,
+    ) -> Found:
+        """In one round trip: the message seen under `bundle_id`, and the referral owning
+        `identifier` with its summary, both locked in the session's transaction (as
         `LifecycleRepository.owner_and_summary_for_update` finds and locks them); each None
         when there is none. With `resource` (the resource type and sender id of the message's
-        one lifecycle resource), also the version of it that referral holds (`Looked`; None
-        without `resource` or without the referral)."""
+        one lifecycle resource), also the version of it that referral holds.
+
+        Not `locked`: read outside the session's transaction, which has not begun, on a
+        connection of its own (`DriverStatement.fetch_apart`), without the locks; then `Found`
+        says how to guard writes worked out from what was read."""
         system, value = identifier
         params = {"bundle_id": bundle_id, "owner_system": system, "owner_value": value}
-        statement = _SEEN_AND_OWNER
+        table = None
         if resource is not None:
-            statement = _SEEN_OWNER_AND_HELD[RESOURCE_TABLES[resource[0]]]
+            table = RESOURCE_TABLES[resource[0]]
             params["held_source_id"] = resource[1]
-        [row] = await statement.fetch(self.session, params)
+        statement = _SEEN_AND_OWNER[locked][table]
+        if locked:
+            [row] = await statement.fetch(self.session, params)
+        else:
+            [row] = await statement.fetch_apart(self.session, params)
         seen = SeenMessage(*row[:_SEEN_WIDTH]) if row[0] is not None else None
         owner = row[_SEEN_WIDTH : _SEEN_WIDTH + _OWNER_WIDTH]
         if owner[0] is None:
-            return seen, None, None
+            return Found(seen)
+        rest = row[_SEEN_WIDTH + _OWNER_WIDTH :]
+        unmoved = None
+        if not locked:
+            referral_version, summary_version, *rest = rest
+            unmoved = {
+                "guard_referral_version": referral_version,
+                "guard_summary_version": summary_version,
+            }
         looked = None
         if resource is not None:
-            held = row[_SEEN_WIDTH + _OWNER_WIDTH :]
-            looked = Looked(HeldVersion(*held) if held[0] is not None else None)
-        return seen, with_summary(owner), looked
+            looked = Looked(HeldVersion(*rest) if rest[0] is not None else None)
+        return Found(seen, with_summary(owner), looked, unmoved)
 
     async def serialise(self, identifiers: list[tuple[str, str]]) -> None:
         """Let one transaction at a time handle messages about these sender identifiers
@@ -162,6 +207,21 @@ class MessageRepository(Repository):
         record = Write(_RECORD, {f"message_{name}": value for name, value in values.items()})
         # First: a held copy names the message (a foreign key SQLite checks at each statement).
         await _write_all(self.session, [record, *pending])
+
+    async def record_guarded(
+        self,
+        values: dict[str, Any],
+        pending: Sequence[Write],
+        referral_id: str,
+        unmoved: dict[str, str],
+    ) -> None:
+        """`record`, as a transaction of its own (the session has not begun), guarded: nothing
+        is written, and `RowsMoved` raised, if the referral or its summary changed since they
+        were read (`Found.unmoved`) or a write found no row to write; IntegrityError if a
+        concurrent request recorded the message or a key is taken."""
+        record = Write(_RECORD, {f"message_{name}": value for name, value in values.items()})
+        guard = Guard(SUMMARY_UNMOVED, {"guard_id": referral_id, **unmoved})
+        await execute_writes_guarded(self.session, guard, [record, *pending])
 
     @staticmethod
     def hold(

@@ -40,7 +40,7 @@ from referral_api.messages.bundle import (
     payload_hash,
     read_message,
 )
-from referral_api.messages.repository import MessageRepository, SeenMessage
+from referral_api.messages.repository import Found, MessageRepository, SeenMessage
 from referral_api.messages.responses import held_response, ok_response, rejected_response
 from referral_api.people import identity
 from referral_api.people.service import apply_patient
@@ -57,7 +57,15 @@ from referral_api.rendering import service_request as rendering
 from referral_api.service_use import service as service_use
 from referral_api.service_use.repository import CountedReferral
 from signpost_platform.audit import AuditEvent
-from signpost_platform.db import Write, write_conflict
+from signpost_platform.db import (
+    NeedsDatabase,
+    RowsMoved,
+    Write,
+    dialect_of,
+    offline_session,
+    untouched,
+    write_conflict,
+)
 from signpost_platform.errors import Conflict, SignpostError, Unprocessable
 from signpost_platform.metrics import INGEST_LAG
 from signpost_schemas import systems
@@ -131,21 +139,33 @@ async def process(
             return replay
         raise
     identifier = message.identifiers[0] if len(message.identifiers) == 1 else None
+    if (
+        identifier is not None
+        and not savepoint
+        and message.reason == "update"
+        and dialect_of(session) == "postgresql"
+        and untouched(session)
+    ):
+        done = await _process_unlocked(
+            session, message, document, content_hash, settings, channel, reach, event, identifier
+        )
+        if done is not None:
+            return done
     for attempt in range(ATTEMPTS):
         try:
             # An import's messages share one transaction: a resend there takes no lock, which
             # would be held until the import commits.
             if identifier is None or savepoint:
-                seen, owner, looked = await repository.seen(bundle_id), None, None
+                found = Found(await repository.seen(bundle_id))
             else:
-                seen, owner, looked = await repository.seen_and_owner(
+                found = await repository.seen_and_owner(
                     bundle_id, identifier, _one_lifecycle_resource(message)
                 )
-            replay = _replay(seen, bundle_id, content_hash, reach)
+            replay = _replay(found.seen, bundle_id, content_hash, reach)
             if replay is not None:
                 return replay
             if not savepoint:
-                looked_up = Owner(owner, looked) if identifier is not None else None
+                looked_up = Owner(found.owner, found.looked) if identifier is not None else None
                 return await _process_new(
                     session,
                     message,
@@ -178,6 +198,60 @@ async def process(
                     return replay
                 raise
     raise AssertionError("unreachable")
+
+
+async def _process_unlocked(
+    session: AsyncSession,
+    message: ReadMessage,
+    document: dict[str, Any],
+    content_hash: str,
+    settings: Settings,
+    channel: str,
+    reach: Reach,
+    event: AuditEvent | None,
+    identifier: tuple[str, str],
+) -> MessageResult | None:
+    """The usual update, in two round trips and no lock held in between: one statement reads
+    what `seen_and_owner` reads, without the locks; the message is applied from what it read
+    alone (a session that may not reach the database: `offline_session`); its writes then run
+    as one statement of their own, guarded by the referral and its summary being unchanged
+    since they were read (`MessageRepository.record_guarded`). A resend is answered from the
+    read.
+
+    None, with nothing written, when the message needs the usual transaction: the identifier
+    names no referral with a summary (a message held), applying it needs another statement, or
+    what it was worked out from changed meanwhile (or another request recorded the message or
+    wrote its contact first). The caller then processes it with the referral locked from its
+    first statement, as every message was before."""
+    repository = MessageRepository(session)
+    bundle_id = document["id"]
+    found = await repository.seen_and_owner(
+        bundle_id, identifier, _one_lifecycle_resource(message), locked=False
+    )
+    replay = _replay(found.seen, bundle_id, content_hash, reach)
+    if replay is not None:
+        return replay
+    if found.owner is None or found.unmoved is None:
+        return None
+    try:
+        return await _process_new(
+            session,
+            message,
+            document,
+            content_hash,
+            settings,
+            channel,
+            reach,
+            event,
+            Owner(found.owner, found.looked),
+            unmoved=found.unmoved,
+        )
+    except (NeedsDatabase, RowsMoved, IntegrityError):
+        return None
+    except DBAPIError as error:
+        if write_conflict(error):
+            return None
+        raise
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,9 +309,13 @@ async def _process_new(
     reach: Reach,
     event: AuditEvent | None,
     looked_up: Owner | None = None,
+    *,
+    unmoved: dict[str, str] | None = None,
 ) -> MessageResult:
     """`looked_up`: the referral the message's one identifier names, found and locked already
-    in this transaction."""
+    in this transaction; or, with `unmoved`, read without the locks (`_process_unlocked`): the
+    message is then applied without a statement (`NeedsDatabase` if it needs one) and its
+    writes run as one statement of their own, guarded by `unmoved`."""
     repository = MessageRepository(session)
     now = datetime.now(UTC)
     found: tuple[ReferralForUpdate, dict[str, Any] | None] | None = None
@@ -313,38 +391,46 @@ async def _process_new(
         )
         return MessageResult(202, body.encode())
 
+    if unmoved is None:
+        applied = await apply_message(
+            session,
+            message,
+            owners[0] if owners else None,
+            settings,
+            now,
+            found=found,
+            looked=looked,
+            reach=reach,
+        )
+    else:
+        async with offline_session(session) as offline:
+            applied = await apply_message(
+                offline, message, owners[0], settings, now, found=found, looked=looked, reach=reach
+            )
+    body = ok_response(message, applied, settings.base_url, now)
+    values = {
+        **record,
+        "referral_id": applied.referral_id,
+        "outcome": "applied",
+        "response_status": 200,
+        "response": body,
+    }
+    writes = [
+        *applied.pending,
+        *(
+            [trail.with_others(dataclasses.replace(event, resource_id=applied.referral_id))]
+            if event is not None
+            else []
+        ),
+    ]
+    if unmoved is None:
+        await repository.record(values, writes)
+    else:
+        await repository.record_guarded(values, writes, applied.referral_id, unmoved)
     if message.bundle.timestamp is not None:
         INGEST_LAG.labels("referral", message.source_system).observe(
             max((now - message.bundle.timestamp).total_seconds(), 0.0)
         )
-    applied = await apply_message(
-        session,
-        message,
-        owners[0] if owners else None,
-        settings,
-        now,
-        found=found,
-        looked=looked,
-        reach=reach,
-    )
-    body = ok_response(message, applied, settings.base_url, now)
-    await repository.record(
-        {
-            **record,
-            "referral_id": applied.referral_id,
-            "outcome": "applied",
-            "response_status": 200,
-            "response": body,
-        },
-        [
-            *applied.pending,
-            *(
-                [trail.with_others(dataclasses.replace(event, resource_id=applied.referral_id))]
-                if event is not None
-                else []
-            ),
-        ],
-    )
     if applied.created:
         await release_held(session, message.service_request.resource, applied.referral_id, settings)
     return MessageResult(200, body.encode(), applied.referral_id)

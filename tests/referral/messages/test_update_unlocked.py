@@ -56,6 +56,23 @@ async def test_a_new_contact_is_read_then_written_by_two_statements_of_their_own
     assert shape(sent) == ["WITH"]
 
 
+async def test_a_message_the_read_alone_cannot_apply_goes_the_locked_way_from_the_start(
+    client, referral_app, sent
+):
+    assert (await send(client, new_referral(timestamp="2026-10-01T09:00:00Z"))).status_code == 200
+    sent.clear()
+    accepted = task("t1", "accepted", accepted="2026-10-02")
+
+    response = await send(
+        client, message(emis_service_request(), accepted, timestamp="2026-10-02T10:00:00Z")
+    )
+
+    # A Task's first version is written on its own: no unlocked read first, done for nothing.
+    assert response.status_code == 200, response.text
+    assert shape(sent)[0] == "BEGIN" and shape(sent)[-1] == "COMMIT"
+    assert await fetch_rows(referral_app, SUMMARY) == [{"contact_count": 0, "status": "accepted"}]
+
+
 # Messages processed whole between another message's read and its writes: a contact, which
 # renders the referral again (a new version), and the unchanged ServiceRequest sent again later,
 # which only moves the referral's sender timestamp on (its version stays).

@@ -142,7 +142,7 @@ async def process(
     if (
         identifier is not None
         and not savepoint
-        and message.reason == "update"
+        and _may_go_unlocked(message)
         and dialect_of(session) == "postgresql"
         and untouched(session)
     ):
@@ -198,6 +198,22 @@ async def process(
                     return replay
                 raise
     raise AssertionError("unreachable")
+
+
+def _may_go_unlocked(message: ReadMessage) -> bool:
+    """Whether the message may be applied from the unlocked read alone (`_process_unlocked`):
+    an update carrying no Patient (compared with the one stored) and no lifecycle resource but
+    a contact without workers (a Task's, an assessment's or those workers' rows are written on
+    their own). Any other message would find it needs a statement more, having done the read
+    and part of its work for nothing."""
+    if message.reason != "update" or message.patient is not None:
+        return False
+    if not message.lifecycle:
+        return True
+    if len(message.lifecycle) > 1:
+        return False
+    resource = message.lifecycle[0].resource
+    return isinstance(resource, Contact) and not resource.workers
 
 
 async def _process_unlocked(

@@ -9,7 +9,7 @@ changes nothing. The lifecycle summary is then derived from the rows, never accu
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import orjson
@@ -180,7 +180,7 @@ def _with_contact(summary: dict[str, Any], contact: dict[str, Any]) -> dict[str,
         activity["dna_count"] += 1
     first = activity["first_contact_at"]
     if outcome == "attended" and at is not None and (first is None or at < first):
-        activity["first_contact_at"] = at
+        activity["first_contact_at"] = at.astimezone(UTC)  # as the summary's column reads back
     return activity
 
 

@@ -904,3 +904,23 @@ async def test_a_key_holding_a_nul_is_refused_by_the_database_and_nothing_is_loc
         assert db.value_refused(refused.value)
         await session.rollback()
     assert await free(database, "urn:sender|REF-1")
+
+
+async def test_an_offline_session_refuses_every_statement_and_one_so_touched_is_not_kept(
+    database,
+):
+    async with database.sessionmaker() as request:
+        async with db.offline_session(request) as offline:
+            with pytest.raises(db.NeedsDatabase):
+                await INSERT_NOTE.fetch(offline, {"id": "n1", "body": "kept?"})
+            with pytest.raises(db.NeedsDatabase):
+                await offline.execute(select(Note.id))
+            refused = offline
+        async with db.offline_session(request) as offline:
+            assert offline is not refused  # it began a transaction: the next block gets another
+            untouched = offline
+        async with db.offline_session(request) as offline:
+            assert offline is untouched
+        assert not request.in_transaction()
+
+    assert await stored(database) == {}

@@ -29,7 +29,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import array
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import URL, Dialect
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
@@ -981,27 +981,37 @@ class NeedsDatabase(Exception):
     """A statement was asked of a session that may not reach the database (`offline_session`)."""
 
 
-# One engine for each driver, whose every connection is refused (`offline_session`).
-_OFFLINE_ENGINES: dict[str, AsyncEngine] = {}
+# For each driver, a session whose engine refuses every connection (`offline_session`).
+_OFFLINE_SESSIONS: dict[str, AsyncSession] = {}
 
 
 async def _refuse_connection() -> Any:
     raise NeedsDatabase("this work was to be done from what was read already")
 
 
-def offline_session(session: AsyncSession) -> AsyncSession:
+@asynccontextmanager
+async def offline_session(session: AsyncSession) -> AsyncIterator[AsyncSession]:
     """A session for `session`'s kind of database that may not reach it: its first statement
     raises `NeedsDatabase`. For work meant to be done from what was read already, its writes
     left to run together (`execute_writes_guarded`): code that needs one more statement says so
-    by that exception, and the caller does the work the usual way instead."""
+    by that exception, and the caller does the work the usual way instead.
+
+    One session serves every such block (making one costs more than a statement's Python): it
+    holds nothing a block could leave for another, as nothing in it reaches the database. A
+    block that leaves it holding anything after all (an object added, a transaction begun by a
+    refused statement) leaves it to be dropped, and the next block gets a new one."""
     driver = session.get_bind().engine.url.drivername
-    engine = _OFFLINE_ENGINES.get(driver)
-    if engine is None:
+    offline = _OFFLINE_SESSIONS.get(driver)
+    if offline is None:
         engine = create_async_engine(
-            f"{driver}://offline", async_creator=_refuse_connection, poolclass=NullPool
+            URL.create(driver), async_creator=_refuse_connection, poolclass=NullPool
         )
-        _OFFLINE_ENGINES[driver] = engine
-    return AsyncSession(engine)
+        offline = _OFFLINE_SESSIONS[driver] = AsyncSession(engine)
+    try:
+        yield offline
+    finally:
+        if not untouched(offline):
+            _OFFLINE_SESSIONS[driver] = AsyncSession(offline.bind)
 
 
 def table_of(model: type[Any]) -> Table:

@@ -60,7 +60,7 @@ async def test_ended_at_in_sql_is_ended_at_in_python(client, referral_app):
         in_sql = {
             referral.id: referral.ended_at
             for person in people.all()
-            for referral in await linkage.referrals_of(person)
+            for referral in (await linkage.referrals_and_links_of(person))[0]
         }
 
     in_python = {key: ended.ended_at(values) for key, values in summaries.items()}

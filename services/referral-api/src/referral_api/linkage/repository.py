@@ -5,7 +5,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, delete, exists, insert, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    insert,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+    union_all,
+)
 
 from referral_api.audit import trail
 from referral_api.consent.models import PersonConsent
@@ -34,18 +48,32 @@ class PersonReferral:
     ended_at: datetime | None = None
 
 
-# A person's referrals with when each ended, in one round trip (a create or message relinks
-# its person on the hot path).
-_REFERRALS_OF = DriverStatement(
-    select(Referral.id, Referral.received_by_role, Referral.authored_at, ended_at_column())
-    .outerjoin(ReferralLifecycle, ReferralLifecycle.referral_id == Referral.id)
-    .where(Referral.person_key == bindparam("person_key"))
-    .order_by(Referral.authored_at, Referral.id)
-)
-_LINKS_OF_PERSON = DriverStatement(
-    select(ReferralLink.referral_id, ReferralLink.linked_referral_id, ReferralLink.link_type).where(
-        ReferralLink.person_key == bindparam("person_key")
-    )
+# A person's referrals with when each ended, and their links, in one round trip (a create or
+# message relinks its person on the hot path): rows of (kind, then a referral's id, role, None,
+# authored and ended, or a link's referral, linked referral and type, None, None), the links
+# first, then the referrals in the order they were authored.
+_PERSON_REFERRAL, _PERSON_LINK = "referral", "link"
+_REFERRALS_AND_LINKS_OF = DriverStatement(
+    union_all(
+        select(
+            literal(_PERSON_REFERRAL).label("kind"),
+            Referral.id.label("key_a"),
+            Referral.received_by_role.label("key_b"),
+            null().cast(String).label("key_c"),
+            Referral.authored_at.label("authored_at"),
+            ended_at_column().label("ended_at"),
+        )
+        .outerjoin(ReferralLifecycle, ReferralLifecycle.referral_id == Referral.id)
+        .where(Referral.person_key == bindparam("person_key")),
+        select(
+            literal(_PERSON_LINK),
+            ReferralLink.referral_id,
+            ReferralLink.linked_referral_id,
+            ReferralLink.link_type,
+            null().cast(Referral.authored_at.type),
+            null().cast(Referral.authored_at.type),
+        ).where(ReferralLink.person_key == bindparam("person_key")),
+    ).order_by(literal_column("kind"), literal_column("authored_at"), literal_column("key_a"))
 )
 _LINKS_OF = (
     select(ReferralLink.linked_referral_id, ReferralLink.link_type)
@@ -120,13 +148,19 @@ def shown_link(row: Sequence[Any]) -> ShownLink:
 
 
 class LinkageRepository(Repository):
-    async def referrals_of(self, person_key: str) -> list[PersonReferral]:
-        rows = await _REFERRALS_OF.fetch(self.session, {"person_key": person_key})
-        return [PersonReferral(row[0], row[1], row[2], aware_utc(row[3])) for row in rows]
-
-    async def links_of_person(self, person_key: str) -> set[tuple[str, str, str]]:
-        rows = await _LINKS_OF_PERSON.fetch(self.session, {"person_key": person_key})
-        return {(row[0], row[1], row[2]) for row in rows}
+    async def referrals_and_links_of(
+        self, person_key: str
+    ) -> tuple[list[PersonReferral], set[tuple[str, str, str]]]:
+        """The person's referrals, in the order they were authored, with when each ended, and
+        the person's links (referral, linked referral, type), in one round trip."""
+        rows = await _REFERRALS_AND_LINKS_OF.fetch(self.session, {"person_key": person_key})
+        referrals = [
+            PersonReferral(row[1], row[2], row[4], aware_utc(row[5]))
+            for row in rows
+            if row[0] == _PERSON_REFERRAL
+        ]
+        links = {(row[1], row[2], row[3]) for row in rows if row[0] == _PERSON_LINK}
+        return referrals, links
 
     async def lock_people(self, person_keys: Sequence[str]) -> None:
         """Let one transaction at a time write the links of each of these people: a

@@ -69,12 +69,11 @@ async def relink(session: AsyncSession, person_key: str, window_days: int) -> se
 
     The caller holds the person's lock (`lock_people`)."""
     repository = LinkageRepository(session)
-    referrals = await repository.referrals_of(person_key)
+    referrals, held = await repository.referrals_and_links_of(person_key)
     wanted: set[Link] = set()
     if len(referrals) > 1:  # most people have one referral: nothing to link
         ended = {r.id: r.ended_at for r in referrals}
         wanted = compute_links(referrals, ended, timedelta(days=window_days))
-    held = await repository.links_of_person(person_key)
     stale, new = held - wanted, wanted - held
     await repository.remove(sorted(stale))
     await repository.add(person_key, sorted(new))

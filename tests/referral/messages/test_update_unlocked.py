@@ -9,6 +9,7 @@ read the version held as the writer it waited for left it.
 """
 
 import asyncio
+import re
 
 import pytest
 from sqlalchemy import text
@@ -25,6 +26,24 @@ pytestmark = pytest.mark.postgres_only
 SUMMARY = "SELECT contact_count, status FROM referral_lifecycle"
 
 
+async def unlocked(client) -> dict[str, float]:
+    """The counts of update messages tried without a lock, by how the try ended (/metrics)."""
+    counts = {}
+    for labels, count in re.findall(
+        r"^signpost_unlocked_messages_total\{([^}]*)\} (\S+)$",
+        (await client.get("/metrics")).text,
+        re.MULTILINE,
+    ):
+        named = dict(re.findall(r'(\w+)="([^"]*)"', labels))
+        if named["service"] == "referral":
+            counts[named["outcome"]] = float(count)
+    return counts
+
+
+def tried(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    return {k: v - before.get(k, 0.0) for k, v in after.items() if v != before.get(k, 0.0)}
+
+
 def contact_message(contact_id: str, day: int) -> dict:
     sent = contact(contact_id, f"2026-10-{day:02d}T10:00:00Z")
     return message(emis_service_request(), sent, timestamp=f"2026-10-{day:02d}T12:00:00Z")
@@ -34,6 +53,7 @@ async def test_a_new_contact_is_read_then_written_by_two_statements_of_their_own
     client, referral_app, sent
 ):
     assert (await send(client, new_referral(timestamp="2026-10-01T09:00:00Z"))).status_code == 200
+    before = await unlocked(client)
     sent.clear()
 
     response = await send(client, contact_message("c1", 5))
@@ -54,6 +74,7 @@ async def test_a_new_contact_is_read_then_written_by_two_statements_of_their_own
     again = await send(client, contact_message("c1", 5))
     assert (again.status_code, again.content) == (200, response.content)
     assert shape(sent) == ["WITH"]
+    assert tried(before, await unlocked(client)) == {"applied": 1, "resent": 1}
 
 
 async def test_a_message_the_read_alone_cannot_apply_goes_the_locked_way_from_the_start(
@@ -99,11 +120,13 @@ async def test_a_referral_moved_on_after_the_read_leaves_nothing_written_then_ap
         return await record_guarded(self, *args, **kwargs)
 
     monkeypatch.setattr(MessageRepository, "record_guarded", second_message_first)
+    before = await unlocked(client)
     sent.clear()
 
     response = await send(client, contact_message("c1", 5))
 
     assert (response.status_code, others) == (200, [200])
+    assert tried(before, await unlocked(client)) == {"applied": 1, "moved on": 1}
     # The first message's read; the second's read and writes; the first's guarded writes,
     # refused whole; then the first again, with its referral locked from its first statement.
     assert shape(sent) == ["WITH", "WITH", "WITH", "WITH", "BEGIN", "WITH", "WITH", "COMMIT"]

@@ -61,6 +61,14 @@ INGEST_LAG = Histogram(
     buckets=(1, 5, 30, 60, 300, 900, 3600, 6 * 3600, 24 * 3600, 7 * 24 * 3600),
 )
 
+# How the update messages tried without a lock ended (referral-api, docs/lifecycle.md): applied,
+# a resend answered, or gone the locked way, and why (`outcome`).
+UNLOCKED_MESSAGES = Counter(
+    "signpost_unlocked_messages_total",
+    "Update messages tried without a lock, by how the try ended",
+    ["service", "outcome"],
+)
+
 router = APIRouter(route_class=CheckedRoute, tags=["health"])
 
 

@@ -67,7 +67,7 @@ from signpost_platform.db import (
     write_conflict,
 )
 from signpost_platform.errors import Conflict, SignpostError, Unprocessable
-from signpost_platform.metrics import INGEST_LAG
+from signpost_platform.metrics import INGEST_LAG, UNLOCKED_MESSAGES
 from signpost_schemas import systems
 from signpost_schemas.fhir.encounter import Contact
 from signpost_schemas.fhir.observation import WellbeingAssessment
@@ -246,11 +246,13 @@ async def _process_unlocked(
     )
     replay = _replay(found.seen, bundle_id, content_hash, reach)
     if replay is not None:
+        _unlocked("resent")
         return replay
     if found.owner is None or found.unmoved is None:
+        _unlocked("no referral")
         return None
     try:
-        return await _process_new(
+        result = await _process_new(
             session,
             message,
             document,
@@ -262,12 +264,24 @@ async def _process_unlocked(
             Owner(found.owner, found.looked),
             unmoved=found.unmoved,
         )
-    except (NeedsDatabase, RowsMoved, IntegrityError):
-        return None
+    except NeedsDatabase:
+        _unlocked("needs a statement")
+    except RowsMoved:
+        _unlocked("moved on")
+    except IntegrityError:
+        _unlocked("key taken")
     except DBAPIError as error:
-        if write_conflict(error):
-            return None
-        raise
+        if not write_conflict(error):
+            raise
+        _unlocked("write conflict")
+    else:
+        _unlocked("applied")
+        return result
+    return None
+
+
+def _unlocked(outcome: str) -> None:
+    UNLOCKED_MESSAGES.labels("referral", outcome).inc()
 
 
 @dataclass(frozen=True, slots=True)

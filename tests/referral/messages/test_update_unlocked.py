@@ -74,7 +74,9 @@ async def test_a_new_contact_is_read_then_written_by_two_statements_of_their_own
     again = await send(client, contact_message("c1", 5))
     assert (again.status_code, again.content) == (200, response.content)
     assert shape(sent) == ["WITH"]
-    assert tried(before, await unlocked(client)) == {"applied": 1, "resent": 1}
+    # Another message under the same Bundle.id (the same timestamp) is refused from the read.
+    assert (await send(client, contact_message("c9", 5))).status_code == 409
+    assert tried(before, await unlocked(client)) == {"applied": 1, "resent": 1, "refused": 1}
 
 
 async def test_a_message_the_read_alone_cannot_apply_goes_the_locked_way_from_the_start(
@@ -126,7 +128,7 @@ async def test_a_referral_moved_on_after_the_read_leaves_nothing_written_then_ap
     response = await send(client, contact_message("c1", 5))
 
     assert (response.status_code, others) == (200, [200])
-    assert tried(before, await unlocked(client)) == {"applied": 1, "moved on": 1}
+    assert tried(before, await unlocked(client)) == {"applied": 1, "moved-on": 1}
     # The first message's read; the second's read and writes; the first's guarded writes,
     # refused whole; then the first again, with its referral locked from its first statement.
     assert shape(sent) == ["WITH", "WITH", "WITH", "WITH", "BEGIN", "WITH", "WITH", "COMMIT"]

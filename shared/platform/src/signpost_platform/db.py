@@ -999,7 +999,9 @@ async def offline_session(session: AsyncSession) -> AsyncIterator[AsyncSession]:
     One session serves every such block (making one costs more than a statement's Python): it
     holds nothing a block could leave for another, as nothing in it reaches the database. A
     block that leaves it holding anything after all (an object added, a transaction begun by a
-    refused statement) leaves it to be dropped, and the next block gets a new one."""
+    refused statement) leaves it to be dropped, and the next block gets a new one. A block must
+    not pause for anything else (a lock, other I/O): two requests in the session at once would
+    meet SQLAlchemy's refusal of concurrent use, an error rather than `NeedsDatabase`."""
     driver = session.get_bind().engine.url.drivername
     offline = _OFFLINE_SESSIONS.get(driver)
     if offline is None:

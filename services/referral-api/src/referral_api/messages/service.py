@@ -238,7 +238,36 @@ async def _process_unlocked(
     names no referral with a summary (a message held), applying it needs another statement, or
     what it was worked out from changed meanwhile (or another request recorded the message or
     wrote its contact first). The caller then processes it with the referral locked from its
-    first statement, as every message was before."""
+    first statement, as every message was before.
+
+    Every try is counted once by how it ended (`UNLOCKED_MESSAGES`), a refusal and an error
+    too."""
+    try:
+        outcome, result = await _try_unlocked(
+            session, message, document, content_hash, settings, channel, reach, event, identifier
+        )
+    except SignpostError:
+        _unlocked("refused")
+        raise
+    except Exception:
+        _unlocked("error")
+        raise
+    _unlocked(outcome)
+    return result
+
+
+async def _try_unlocked(
+    session: AsyncSession,
+    message: ReadMessage,
+    document: dict[str, Any],
+    content_hash: str,
+    settings: Settings,
+    channel: str,
+    reach: Reach,
+    event: AuditEvent | None,
+    identifier: tuple[str, str],
+) -> tuple[str, MessageResult | None]:
+    """`_process_unlocked`'s work: how it ended, and its answer."""
     repository = MessageRepository(session)
     bundle_id = document["id"]
     found = await repository.seen_and_owner(
@@ -246,11 +275,9 @@ async def _process_unlocked(
     )
     replay = _replay(found.seen, bundle_id, content_hash, reach)
     if replay is not None:
-        _unlocked("resent")
-        return replay
+        return "resent", replay
     if found.owner is None or found.unmoved is None:
-        _unlocked("no referral")
-        return None
+        return "no-referral", None
     try:
         result = await _process_new(
             session,
@@ -265,19 +292,16 @@ async def _process_unlocked(
             unmoved=found.unmoved,
         )
     except NeedsDatabase:
-        _unlocked("needs a statement")
+        return "needs-statement", None
     except RowsMoved:
-        _unlocked("moved on")
+        return "moved-on", None
     except IntegrityError:
-        _unlocked("key taken")
+        return "key-taken", None
     except DBAPIError as error:
         if not write_conflict(error):
             raise
-        _unlocked("write conflict")
-    else:
-        _unlocked("applied")
-        return result
-    return None
+        return "write-conflict", None
+    return "applied", result
 
 
 def _unlocked(outcome: str) -> None:

@@ -242,70 +242,52 @@ async def _process_unlocked(
 
     Every try is counted once by how it ended (`UNLOCKED_MESSAGES`), a refusal and an error
     too."""
+    outcome = "error"
     try:
-        outcome, result = await _try_unlocked(
-            session, message, document, content_hash, settings, channel, reach, event, identifier
+        repository = MessageRepository(session)
+        bundle_id = document["id"]
+        found = await repository.seen_and_owner(
+            bundle_id, identifier, _one_lifecycle_resource(message), locked=False
         )
+        replay = _replay(found.seen, bundle_id, content_hash, reach)
+        if replay is not None:
+            outcome = "resent"
+            return replay
+        if found.owner is None or found.unmoved is None:
+            outcome = "no-referral"
+            return None
+        try:
+            result = await _process_new(
+                session,
+                message,
+                document,
+                content_hash,
+                settings,
+                channel,
+                reach,
+                event,
+                Owner(found.owner, found.looked),
+                unmoved=found.unmoved,
+            )
+        except NeedsDatabase:
+            outcome = "needs-statement"
+        except RowsMoved:
+            outcome = "moved-on"
+        except IntegrityError:
+            outcome = "key-taken"
+        except DBAPIError as error:
+            if not write_conflict(error):
+                raise
+            outcome = "write-conflict"
+        else:
+            outcome = "applied"
+            return result
+        return None
     except SignpostError:
-        _unlocked("refused")
+        outcome = "refused"
         raise
-    except Exception:
-        _unlocked("error")
-        raise
-    _unlocked(outcome)
-    return result
-
-
-async def _try_unlocked(
-    session: AsyncSession,
-    message: ReadMessage,
-    document: dict[str, Any],
-    content_hash: str,
-    settings: Settings,
-    channel: str,
-    reach: Reach,
-    event: AuditEvent | None,
-    identifier: tuple[str, str],
-) -> tuple[str, MessageResult | None]:
-    """`_process_unlocked`'s work: how it ended, and its answer."""
-    repository = MessageRepository(session)
-    bundle_id = document["id"]
-    found = await repository.seen_and_owner(
-        bundle_id, identifier, _one_lifecycle_resource(message), locked=False
-    )
-    replay = _replay(found.seen, bundle_id, content_hash, reach)
-    if replay is not None:
-        return "resent", replay
-    if found.owner is None or found.unmoved is None:
-        return "no-referral", None
-    try:
-        result = await _process_new(
-            session,
-            message,
-            document,
-            content_hash,
-            settings,
-            channel,
-            reach,
-            event,
-            Owner(found.owner, found.looked),
-            unmoved=found.unmoved,
-        )
-    except NeedsDatabase:
-        return "needs-statement", None
-    except RowsMoved:
-        return "moved-on", None
-    except IntegrityError:
-        return "key-taken", None
-    except DBAPIError as error:
-        if not write_conflict(error):
-            raise
-        return "write-conflict", None
-    return "applied", result
-
-
-def _unlocked(outcome: str) -> None:
-    UNLOCKED_MESSAGES.labels("referral", outcome).inc()
+    finally:
+        UNLOCKED_MESSAGES.labels("referral", outcome).inc()
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,8 @@ starts, so the figures are the service's. Each operation is sent one at a time, 
   not),
 and the statements of one typical request.
 
-Operations: create (a two-reason ServiceRequest for a new person, the bench-peer sample), read
+Operations: create (a two-reason ServiceRequest for a new person, the bench-peer sample), create
+again (the same for a person with one referral already, which the new one is linked to), read
 (GET by id), search20 (reason-code matching 50, 20 returned with total), search1 (identifier,
 one match), update message ($process-message: the unchanged ServiceRequest plus one new contact,
 each referral its own person). Targets from issue 13: CPU create <= 1.2 ms, read <= 0.4 ms,
@@ -57,7 +58,7 @@ from referral_api.config import ReferralSettings
 from referral_api.main import create_app
 from signpost_schemas import systems
 
-OPERATIONS = ["create", "read", "search20", "search1", "update message"]
+OPERATIONS = ["create", "create again", "read", "search20", "search1", "update message"]
 TARGETS_MS = {"create": 1.2, "read": 0.4, "update message": 1.5}
 SEARCHED_REASON = "733423003"  # food insecurity: in the search seed only, never in creates
 SEARCH_SEED = 200
@@ -111,11 +112,14 @@ SAMPLE: dict[str, Any] = {
 }
 
 
-def referral(identifier: str, *, reason: str | None = None) -> dict[str, Any]:
-    """The sample with its own identifier and a new person; `reason` replaces the second one."""
+def referral(
+    identifier: str, *, reason: str | None = None, person: str | None = None
+) -> dict[str, Any]:
+    """The sample with its own identifier and a new person (or `person`, an NHS number);
+    `reason` replaces the second reason."""
     body = copy.deepcopy(SAMPLE)
     body["identifier"] = [{"system": "urn:bench:hot-path", "value": identifier}]
-    body["subject"]["identifier"]["value"] = next(PEOPLE)
+    body["subject"]["identifier"]["value"] = person or next(PEOPLE)
     if reason is not None:
         body["reasonCode"][1] = {"coding": [{"system": systems.SNOMED, "code": reason}]}
     return body
@@ -433,10 +437,24 @@ async def _drive(
             bundle_id=f"seed-{index}",
         )
         await client.send(post("/fhir/$process-message", body))
+    # One person with one referral for every "create again" that will be sent (the warm-up's,
+    # the rounds' and a profiled round's), so each is a person's second referral.
+    known = []
+    for index in range(
+        min(n, 50) + n * (rounds + 1) if "create again" in (only or OPERATIONS) else 0
+    ):
+        document = referral(f"known-{index}")
+        await client.send(post("/fhir/ServiceRequest", document, 201))
+        known.append(document["subject"]["identifier"]["value"])
+    people_known = iter(known)
     sent = iter(range(10_000_000))
 
     def create(index: int) -> Request:
         return post("/fhir/ServiceRequest", referral(f"create-{next(sent)}"), 201)
+
+    def create_again(index: int) -> Request:
+        document = referral(f"again-{next(sent)}", person=next(people_known))
+        return post("/fhir/ServiceRequest", document, 201)
 
     def read(index: int) -> Request:
         return get(f"/fhir/ServiceRequest/{created[index % len(created)]}")
@@ -461,6 +479,7 @@ async def _drive(
 
     operations: dict[str, Operation] = {
         "create": create,
+        "create again": create_again,
         "read": read,
         "search20": search20,
         "search1": search1,

@@ -228,9 +228,10 @@ def _neighbours_of(
     """(person known, held): another referral or a link of the person; a message held for one
     of the identifiers (`identifiers`: a selectable of (system, value)).
 
-    PostgreSQL's function `referral_lock_and_look` (migration b8e3d5a1c742) reads the same for a
-    create written by one statement of its own (`_LOOK`): a change here is a change there, in a
-    new migration."""
+    PostgreSQL's function `referral_lock_and_look` (migration 7b2d4e9f1a63) reads `held` the
+    same way for a create written by one statement of its own (`_LOOK`): a change here is a
+    change there, in a new migration. In place of `person known` it reads whether the person has
+    a referral the new one could be linked to."""
     person_known = or_(
         exists().where(Referral.person_key == person_key, Referral.id != referral_id),
         exists().where(ReferralLink.person_key == person_key),
@@ -247,15 +248,15 @@ def _insert_with_children(look: CTE | None = None) -> Select[bool, bool]:
     `Neighbours`. The statement's snapshot is the one the person's and the identifiers' locks
     were taken before, and it cannot see the row it inserts.
 
-    With `look` (`_LOOK`: the locks taken, and the neighbours read after them, in this
-    statement), the referral, its children and its audit event are written only when it has no
-    neighbours, and the statement answers the neighbours `look` read."""
+    With `look` (`_LOOK`: the locks taken, and what the create might link or release read after
+    them, in this statement), the referral, its children and its audit event are written only
+    when there is nothing, and the statement answers what `look` read."""
     columns = Referral.__table__.c
     values = {name: bindparam(name, type_=columns[name].type) for name in _INSERTED_COLUMNS}
     if look is None:
         inserted = insert(Referral).values(values)
     else:
-        alone = select(*values.values()).where(~look.c.person_known, ~look.c.held)
+        alone = select(*values.values()).where(~look.c.linkable, ~look.c.held)
         inserted = insert(Referral).from_select(list(values), alone)
     referral = inserted.returning(Referral.id).cte("new_referral")
 
@@ -307,7 +308,7 @@ def _insert_with_children(look: CTE | None = None) -> Select[bool, bool]:
         .cte("new_reasons")
     )
     if look is not None:
-        answer = select(look.c.person_known, look.c.held)
+        answer = select(look.c.linkable, look.c.held)
         return trail.writing(
             answer.add_cte(referral, identifier_rows, reason_rows), referral.c.id, rows=referral
         )
@@ -321,22 +322,27 @@ def _insert_with_children(look: CTE | None = None) -> Select[bool, bool]:
 
 
 _INSERT_WITH_CHILDREN = DriverStatement(_insert_with_children())
-# A create's locks (`ReferralRepository.lock_identifiers`), then its neighbours (as
-# `_neighbours_of` reads them), read by the function `referral_lock_and_look` (migration
-# b8e3d5a1c742) in snapshots taken after the locks were granted: this statement's own was taken
-# before it waited for them.
+# A create's locks (`ReferralRepository.lock_identifiers`), then whether the person has a
+# referral the new one could be linked to and whether a message is held for one of its
+# identifiers, read by the function `referral_lock_and_look` (migration 7b2d4e9f1a63) in
+# snapshots taken after the locks were granted: this statement's own was taken before it waited
+# for them.
 _LOOK = select(
     func.referral_lock_and_look(
         bindparam("lock_keys", type_=ARRAY(String)),
         bindparam("person_key", type_=String),
         bindparam("identifier_systems", type_=ARRAY(String)),
         bindparam("identifier_values", type_=ARRAY(String)),
+        bindparam("received_by_role", type_=String),
+        bindparam("authored_at", type_=Referral.__table__.c.authored_at.type),
+        bindparam("linkage_window_days", type_=Integer),
     )
-    .table_valued("person_known", "held")
+    .table_valued("linkable", "held")
     .render_derived(name="looked")
 ).cte("look")
 # The create of a referral that is its own transaction: locks, looks, and the referral with its
-# children and audit event only when it has no neighbours (`ReferralRepository.insert_alone`).
+# children and audit event only when it has nothing to link or release
+# (`ReferralRepository.insert_alone`).
 _INSERT_ALONE = DriverStatement(_insert_with_children(_LOOK))
 # The same with the create's audit event, which names the new referral.
 _INSERT_WITH_CHILDREN_AND_EVENT = DriverStatement(
@@ -604,13 +610,17 @@ class ReferralRepository(Repository):
         identifiers: Sequence[tuple[str, str]],
         reasons: Sequence[ReasonRow],
         event: AuditEvent,
+        linkage_window_days: int,
     ) -> bool:
         """PostgreSQL, in a session that has not begun: insert a referral (`columns.person_key`
         set), its identifiers, reasons and audit `event` in one statement that is its own
-        transaction, if its person has no other referral or link and no message is held for
-        its identifiers; True when it did (committed), False when it wrote nothing (the caller
-        then creates it with `lock_identifiers` and `insert`, which do what such neighbours
-        need). Raises IntegrityError, writing nothing, if an identifier is already used.
+        transaction, if it could not be linked to another of its person's referrals (see
+        migration 7b2d4e9f1a63: none to another role made within `linkage_window_days` of it,
+        none to its role that has ended) and no message is held for its identifiers; True when
+        it did (committed: it has no links, and its person's links are unchanged), False when it
+        wrote nothing (the caller then creates it with `lock_identifiers` and `insert`, which do
+        what such neighbours need). Raises IntegrityError, writing nothing, if an identifier is
+        already used.
 
         The statement takes the locks `lock_identifiers` takes (the identifiers' and the
         person's) before it looks, and looks in snapshots taken after they were granted, so a
@@ -623,6 +633,7 @@ class ReferralRepository(Repository):
                 **_children(identifiers, reasons),
                 **trail.event_parameters(event),
                 "lock_keys": _lock_keys(identifiers, [columns.person_key]),
+                "linkage_window_days": linkage_window_days,
             },
         )
         return not (row[0] or row[1])

@@ -69,8 +69,8 @@ AfterCreate = Callable[[StoredReferral, ServiceRequest], Awaitable[bool]]
 class CreateOutcome:
     referral: StoredReferral
     created: bool
-    # False when the referral is known to have no links (a new person's first referral): it is
-    # served without looking for them.
+    # False when the referral is known to have no links (a person's first referral, or one
+    # their others cannot be linked to): it is served without looking for them.
     may_be_linked: bool = True
 
 
@@ -94,8 +94,8 @@ async def create(
 
     `alone`: the create has `session` (not yet begun) to itself, with nothing else to commit
     with it, so on PostgreSQL the usual create (a person named by NHS number alone, with no
-    other referral, nothing held for its identifiers, no gaps, no condition) is committed as one
-    statement of its own (`ReferralRepository.insert_alone`).
+    other referral it could be linked to, nothing held for its identifiers, no gaps, no
+    condition) is committed as one statement of its own (`ReferralRepository.insert_alone`).
     """
     return await _retrying(
         session,
@@ -166,9 +166,10 @@ async def _create(
         and dialect_of(session) == "postgresql"
         and untouched(session)
     ):
-        # The usual create: a person's first referral, nothing held for it, nothing to record
-        # of its gaps. Then the locks, the looks and the insert are one statement, committed
-        # on its own; if it finds a neighbour it writes nothing, and the create goes on below.
+        # The usual create: nothing to link it to (a person's first referral, or one their
+        # others cannot be linked to), nothing held for it, nothing to record of its gaps. Then
+        # the locks, the looks and the insert are one statement, committed on its own; if it
+        # finds something to link or release it writes nothing, and the create goes on below.
         stored = _new_stored(resource)
         columns, reasons = await _rows(session, resource)
         try:
@@ -178,6 +179,7 @@ async def _create(
                 identifiers,
                 reasons,
                 event,
+                linkage_window_days,
             )
         except IntegrityError:
             written = False  # an identifier is taken: below says by what, as for any create

@@ -12,6 +12,10 @@ but not linked), so a create it lets through has no link to make; a create it st
 full way, which relinks the person as before. A new referral has no lifecycle summary, so it
 has not ended and cannot be the earlier referral of a re-referral.
 
+The function is a new overload (seven arguments): the four-argument one stays, so pods of the
+previous release, which call it, go on creating while the rollout replaces them, and a rollback
+needs no downgrade (docs/deploy.md, expand then contract). A later release may drop it.
+
 The window is counted in hours (as Python's `timedelta(days=...)` counts it), not in calendar
 days, which a time zone's change of clocks would shorten or lengthen.
 
@@ -33,7 +37,6 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return  # SQLite runs one write transaction at a time: a create there needs no locks
-    op.execute("DROP FUNCTION referral_lock_and_look(text[], text, text[], text[])")
     op.execute(
         """
         CREATE FUNCTION referral_lock_and_look(
@@ -84,33 +87,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name != "postgresql":
-        return
-    op.execute(
-        "DROP FUNCTION referral_lock_and_look(text[], text, text[], text[], text, timestamptz, "
-        "integer)"
-    )
-    op.execute(
-        """
-        CREATE FUNCTION referral_lock_and_look(
-            lock_keys text[],
-            person text,
-            identifier_systems text[],
-            identifier_values text[],
-            OUT person_known boolean,
-            OUT held boolean
-        ) LANGUAGE plpgsql VOLATILE AS $$
-        BEGIN
-            PERFORM pg_advisory_xact_lock(hashtextextended(key, 0)) FROM unnest(lock_keys) AS key;
-            person_known := EXISTS (SELECT FROM referral WHERE referral.person_key = person)
-                OR EXISTS (SELECT FROM referral_link WHERE referral_link.person_key = person);
-            held := EXISTS (
-                SELECT FROM held_message
-                JOIN unnest(identifier_systems, identifier_values) AS wanted (system, value)
-                    ON held_message.identifier_system = wanted.system
-                    AND held_message.identifier_value = wanted.value
-            );
-        END
-        $$
-        """
-    )
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            "DROP FUNCTION referral_lock_and_look(text[], text, text[], text[], text, "
+            "timestamptz, integer)"
+        )

@@ -294,3 +294,19 @@ async def test_a_used_identifier_for_another_person_is_a_conflict_that_writes_no
     assert await count_rows(referral_app, "referral_reason") == len(service_request()["reasonCode"])
     events = await fetch_rows(referral_app, "SELECT resource_id FROM audit_event")
     assert events == [{"resource_id": first.json()["id"]}]
+
+
+@pytest.mark.postgres_only
+async def test_the_previous_release_s_create_still_finds_its_function(client, referral_app):
+    # Pods of the release before migration 7b2d4e9f1a63 call the four-argument function until
+    # the rollout replaces them (docs/deploy.md, expand then contract).
+    first = await client.post("/fhir/ServiceRequest", json=service_request(), headers=WRITE)
+    assert first.status_code == 201
+
+    rows = await fetch_rows(
+        referral_app,
+        "SELECT person_known, held FROM referral_lock_and_look("
+        "ARRAY['person|' || :person], :person, ARRAY[]::text[], ARRAY[]::text[])",
+        person=PERSON,
+    )
+    assert rows == [{"person_known": True, "held": False}]

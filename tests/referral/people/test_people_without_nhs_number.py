@@ -4,6 +4,8 @@ and joined with their NHS number once a message or an update brings the two toge
 
 from typing import Any
 
+from referral_api.referrals.repository import ReferralRepository
+from referral_api.rendering.service_request import subject_identifier_of
 from signpost_schemas import systems
 from signpost_schemas.fhir import profiles
 from tests.referral.conftest import READ, WRITE, send
@@ -268,3 +270,25 @@ async def test_an_update_replacing_the_local_identifier_by_the_nhs_number_joins_
     assert by_id == {first["id"]: PERSON, second["id"]: None, other["id"]: PERSON}
     assert (other["id"], "concurrent-other-role") in links(await read(client, second["id"]))
     assert await people_in_report(client) == (3, 1)
+
+
+async def test_the_subject_of_a_referral_held_is_the_one_its_resource_names(client, referral_app):
+    # Message processing takes the subject from the NHS number column when there is one, and
+    # reads the stored resource only for a sender's own patient identifier.
+    by_nhs_number = await create(client, service_request(identifier="EMIS-0001", nhs_number=PERSON))
+    by_local = await create(
+        client, local_request("RIO-REF-1", "care-navigator", "2026-10-02T10:00:00Z")
+    )
+    async with referral_app.state.database.sessionmaker() as session:
+        repository = ReferralRepository(session)
+        held = [await repository.for_update(r["id"]) for r in (by_nhs_number, by_local)]
+        await session.rollback()
+
+    assert [h.subject for h in held if h is not None] == [
+        (systems.NHS_NUMBER, PERSON),
+        (RIO_PATIENT, "RIO-000123"),
+    ]
+    assert [h.subject == subject_identifier_of(h.stored.resource) for h in held if h] == [
+        True,
+        True,
+    ]

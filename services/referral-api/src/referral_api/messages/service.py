@@ -573,7 +573,7 @@ async def apply_message(
     subject = (
         request.resource.subject.key
         if newer_request
-        else rendering.subject_identifier_of(current.stored.resource)
+        else current.subject
     )
     assert subject is not None
     context = lifecycle.ReferralContext(referral_id, subject)
@@ -685,7 +685,7 @@ async def _identify(
         nhs_number, local = resource.nhs_number, resource.local_patient_identifier
     else:
         assert current is not None
-        subject = rendering.subject_identifier_of(current.stored.resource)
+        subject = current.subject
         nhs_number = current.nhs_number
         local = subject if subject and subject[0] != systems.NHS_NUMBER else None
     locals_ = [local] if local else []

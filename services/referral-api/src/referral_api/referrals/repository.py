@@ -44,6 +44,7 @@ from referral_api.people.models import PersonIdentifier
 from referral_api.referrals.access import EVERY_ORGANISATION, Reach
 from referral_api.referrals.models import Referral, ReferralIdentifier, ReferralReason
 from referral_api.referrals.search import ReferralFilter
+from referral_api.rendering.service_request import subject_identifier_of
 from signpost_platform.audit import AuditEvent
 from signpost_platform.binds import Binds, Literals, bound
 from signpost_platform.db import (
@@ -123,6 +124,15 @@ class ReferralForUpdate:
     requester_ods: str
     receiver_ods: str | None
     person_key: str
+
+    @property
+    def subject(self) -> tuple[str, str] | None:
+        """(system, value) of the person the stored referral names in `subject.identifier`:
+        its NHS number column when it has one (the column holds the subject's NHS number and
+        nothing else), else read from the stored resource."""
+        if self.nhs_number is not None:
+            return systems.NHS_NUMBER, self.nhs_number
+        return subject_identifier_of(self.stored.resource)
 
 
 _STORED = (Referral.id, Referral.version, Referral.last_updated_at, Referral.resource)

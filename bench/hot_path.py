@@ -20,11 +20,12 @@ starts, so the figures are the service's. Each operation is sent one at a time, 
 and the statements of one typical request.
 
 Operations: create (a two-reason ServiceRequest for a new person, the bench-peer sample), create
-again (the same for a person with one referral already, which the new one is linked to), read
-(GET by id), search20 (reason-code matching 50, 20 returned with total), search1 (identifier,
-one match), update message ($process-message: the unchanged ServiceRequest plus one new contact,
-each referral its own person). Targets from issue 13: CPU create <= 1.2 ms, read <= 0.4 ms,
-update message <= 1.5 ms.
+again (the same for a person with one open referral to the same role already, made the same day:
+nothing to link, as for a person bench-peer's load refers a second time), read (GET by id),
+search20 (reason-code matching 50, 20 returned with total), search1 (identifier, one match),
+update message ($process-message: the unchanged ServiceRequest plus one new contact, each
+referral its own person). Targets from issue 13: CPU create <= 1.2 ms, read <= 0.4 ms, update
+message <= 1.5 ms.
 """
 
 import argparse

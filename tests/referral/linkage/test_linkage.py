@@ -1,6 +1,8 @@
 """The same person referred to two roles at once shows the link on both referrals; so does a
 re-referral to the same role after closure. Links do not depend on arrival order."""
 
+import pytest
+
 from signpost_schemas.fhir import profiles
 from tests.referral.conftest import READ, WRITE, send
 from tests.support.builders import service_request
@@ -178,6 +180,30 @@ async def test_moving_a_rest_referral_to_another_role_updates_the_links(client, 
 
     assert updated.status_code == 200
     assert await links_by_identifier(client) == {"EMIS-1": [], "SCREEN-1": []}
+    assert await fetch_rows(referral_app, "SELECT * FROM referral_link") == []
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"performerType": LINK_WORKER["performerType"]},  # to the other referral's role
+        {"authoredOn": "2026-06-01T09:00:00Z"},  # to long before the other was made
+    ],
+)
+async def test_a_message_moving_its_referral_to_another_role_or_date_updates_the_links(
+    client, referral_app, change
+):
+    await send(client, new(LINK_WORKER, "2026-10-01T09:05:00Z"))
+    navigator = emis_service_request(
+        "EMIS-2", nhs_number=PERSON, role="care-navigator", authored="2026-10-10T10:00:00Z"
+    )
+    await send(client, new(navigator, "2026-10-10T10:05:00Z"))
+    assert (await links_by_identifier(client))["EMIS-2"] == [("EMIS-1", "concurrent-other-role")]
+
+    moved = await send(client, message({**navigator, **change}, timestamp="2026-10-11T09:00:00Z"))
+
+    assert moved.status_code == 200
+    assert await links_by_identifier(client) == {"EMIS-1": [], "EMIS-2": []}
     assert await fetch_rows(referral_app, "SELECT * FROM referral_link") == []
 
 

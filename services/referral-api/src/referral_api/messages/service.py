@@ -570,11 +570,7 @@ async def apply_message(
         if person.key != current.person_key:
             await identity.file_referral(session, referral_id, person.key)
         person_keys |= {person.key, *person.joined}
-    subject = (
-        request.resource.subject.key
-        if newer_request
-        else current.subject
-    )
+    subject = request.resource.subject.key if newer_request else current.subject
     assert subject is not None
     context = lifecycle.ReferralContext(referral_id, subject)
     stored_resources = await lifecycle.apply(
@@ -633,14 +629,6 @@ async def apply_message(
         tasks_unchanged=tasks_unchanged,
         stored=stored_resources,
     )
-    person_changed = len(person_keys) > 1
-    if (
-        created
-        or content_changed
-        or person_changed
-        or ended.ended_at(previous_summary) != summary.ended_at
-    ):
-        await linkage.relink_people(session, person_keys, settings.linkage_window_days)
     rendered = await _render(
         session,
         current,
@@ -651,6 +639,16 @@ async def apply_message(
         request.as_of if newer_request and not created else None,
         keep_version=created,
     )
+    # After the new content (role, date) and the summary (when it ended) are written: the
+    # links are worked out from the rows as they now are.
+    person_changed = len(person_keys) > 1
+    if (
+        created
+        or content_changed
+        or person_changed
+        or ended.ended_at(previous_summary) != summary.ended_at
+    ):
+        await linkage.relink_people(session, person_keys, settings.linkage_window_days)
     # The referrer hears of an acceptance, decline or closure in this same transaction.
     await gp_messages.record_outcomes(
         session,

@@ -4,6 +4,7 @@ Its spec (`SPEC`: name, title, options, as `GET /reports` lists them) and its bu
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -105,8 +106,11 @@ async def _unmapped_codes(session: AsyncSession, query: ReportQuery, context: Co
     }
     split: dict[str | None, tuple[str | None, str | None]] = {}
     per_code: dict[tuple[str, str | None], list[Row]] = {}
+    per_group: dict[tuple[Any, ...], list[Row]] = {}
     for row in rows:
-        row.update(received_in[group_key(row, query.group_by)])
+        group = group_key(row, query.group_by)
+        row.update(received_in[group])
+        per_group.setdefault(group, []).append(row)
         code = row["code"]
         parts = split.get(code)
         if parts is None:
@@ -145,7 +149,14 @@ async def _unmapped_codes(session: AsyncSession, query: ReportQuery, context: Co
             **all_received,
         }
     )
-    rows.sort(key=order_key(query.group_by, data_quality.DIMENSIONS))
+    # The groups in the dimensions' order, each group's rows as read: a stable sort of the rows
+    # by their group, with the order worked out once a group rather than once a row.
+    order = order_key(query.group_by, data_quality.DIMENSIONS)
+    rows = [
+        row
+        for group in sorted(per_group, key=lambda group: order(per_group[group][0]))
+        for row in per_group[group]
+    ]
     return make_report(
         "The codes senders used that Signpost could not place in its code lists, most "
         "frequent first, with the share of the group's referrals that carried each.",

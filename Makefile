@@ -9,7 +9,7 @@ PACKAGES := -e shared/schemas -e shared/platform -e services/referral-api -e ser
 SERVICES := referral directory screening
 SCOPES ?= referral:read referral:write referral:all-organisations referral:export directory:write screening:read screening:write screening:all-organisations reports:read audit:read
 
-.PHONY: help venv run test test-sqlite test-postgres test-clock renderers openapi-tools clients lint format migrate token expire-held load-postcodes load-directory-postcodes load-snomed load-service-use import-history bench openapi image clean
+.PHONY: help venv run test test-sqlite test-postgres test-clock renderers openapi-tools clients lint format migrate token expire-held relink load-postcodes load-directory-postcodes load-snomed load-service-use import-history bench openapi image clean
 
 help:
 	@echo "make run      start referral-api :8001, directory-api :8002, screening-api :8003 (SQLite in ./var/)"
@@ -29,6 +29,7 @@ help:
 	@echo "make load-service-use FILE=...  load service-use counts (GP, A&E, admissions) from a CSV extract"
 	@echo "make import-history FILE=...  backfill referral history (NDJSON messages or the CSV template)"
 	@echo "make expire-held  expire the referral messages held past REFERRAL_HELD_MESSAGE_RETENTION_DAYS"
+	@echo "make relink   work out every person's referral links again (after REFERRAL_LINKAGE_WINDOW_DAYS changes)"
 	@echo "make lint     ruff check and format check, import contracts (lint-imports), mypy --strict on shared/ and the services"
 	@echo "make bench    benchmarks on PostgreSQL (see bench/README.md)"
 	@echo "make openapi  write each service's OpenAPI document to docs/openapi/"
@@ -130,6 +131,9 @@ import-history: venv
 
 expire-held: venv
 	$(BIN)/python -m referral_api.messages.expire
+
+relink: venv
+	$(BIN)/python -m referral_api.linkage.relink
 
 bench: venv
 	$(BIN)/python -m bench.run $(BENCH_ARGS)

@@ -162,6 +162,15 @@ class LinkageRepository(Repository):
         links = {(row[1], row[2], row[3]) for row in rows if row[0] == _PERSON_LINK}
         return referrals, links
 
+    async def people_after(self, after: str | None, limit: int) -> list[str]:
+        """Up to `limit` person keys with a referral, in order, after `after` (from the first
+        when None): every person, a page at a time."""
+        statement = select(Referral.person_key).distinct().order_by(Referral.person_key)
+        if after is not None:
+            statement = statement.where(Referral.person_key > after)
+        rows = await execute_core(self.session, statement.limit(limit))
+        return [row[0] for row in rows]
+
     async def lock_people(self, person_keys: Sequence[str]) -> None:
         """Let one transaction at a time write the links of each of these people: a
         transaction-scoped advisory lock per person key, taken in sorted order, in one round

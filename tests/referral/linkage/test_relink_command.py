@@ -3,6 +3,8 @@ change of the linkage window."""
 
 import asyncio
 
+import pytest
+
 from referral_api.linkage.relink import Relinked, main, relink_everyone
 from tests.referral.conftest import WRITE
 from tests.support.builders import NHS_NUMBERS, service_request
@@ -34,13 +36,25 @@ async def test_every_person_is_relinked_with_the_window_given(client, referral_a
     assert await relink_everyone(database, 90) == Relinked(people=2, changed=0)
 
 
-async def test_the_command_relinks_the_database_it_is_given(client, referral_app, capsys):
+async def test_the_command_relinks_the_database_it_is_given_with_the_service_s_window(
+    client, referral_app, capsys, monkeypatch
+):
     await refer(client, "A-1", NHS_NUMBERS[0], "care-navigator", "2026-06-01T09:00:00Z")
     await refer(client, "B-1", NHS_NUMBERS[0], "health-and-wellbeing-coach", "2026-07-31T09:00:00Z")
+    assert await count_rows(referral_app, "referral_link") == 2
+    monkeypatch.setenv("REFERRAL_LINKAGE_WINDOW_DAYS", "30")
     url = referral_app.state.settings.database_url
 
     # The command runs its own event loop, as from a shell.
     assert await asyncio.to_thread(main, ["--database-url", url, "--batch", "10"]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == (
-        "1 people relinked; the links of 0 referrals changed"
+        "1 people relinked with a window of 30 days; the links of 2 referrals changed"
     )
+    assert await count_rows(referral_app, "referral_link") == 0
+
+
+@pytest.mark.parametrize("batch", ["0", "5001", "-1"])
+def test_a_batch_is_one_to_five_thousand_people(batch, capsys):
+    with pytest.raises(SystemExit):
+        main(["--database-url", "sqlite+aiosqlite:///unused.db", "--batch", batch])
+    assert "a batch is 1 to 5000 people" in capsys.readouterr().err

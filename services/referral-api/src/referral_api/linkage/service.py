@@ -80,9 +80,19 @@ async def relink(session: AsyncSession, person_key: str, window_days: int) -> se
     return {a for a, _, _ in stale | new} | {b for _, b, _ in stale | new}
 
 
-async def relink_people(session: AsyncSession, person_keys: set[str], window_days: int) -> set[str]:
+async def lock_people(session: AsyncSession, person_keys: set[str]) -> None:
+    """Take these people's linkage locks now, in the order `relink_people` takes them, for a
+    writer that must hold them before its other writes (it relinks them later, still holding
+    them: taking them again costs a round trip and changes nothing)."""
+    await LinkageRepository(session).lock_people(sorted(person_keys))
+
+
+async def relink_people(
+    session: AsyncSession, person_keys: set[str], window_days: int, *, locked: bool = False
+) -> set[str]:
     """Relink each of these people (a referral's person, a former person, people joined into
-    it); return the referrals whose links changed.
+    it); return the referrals whose links changed. `locked`: the caller holds their locks
+    already (`lock_people`).
 
     Every person's lock is taken first, in sorted order, so writers for one person (messages and
     REST writes at once) relink one after another and never deadlock: each sees the referrals
@@ -91,7 +101,8 @@ async def relink_people(session: AsyncSession, person_keys: set[str], window_day
     none a new version. (A create that names its person by NHS number alone takes that lock up
     front and calls `relink`.)
     """
-    await LinkageRepository(session).lock_people(sorted(person_keys))
+    if not locked:
+        await lock_people(session, person_keys)
     changed: set[str] = set()
     for person_key in sorted(person_keys):
         changed |= await relink(session, person_key, window_days)

@@ -629,6 +629,16 @@ async def apply_message(
         tasks_unchanged=tasks_unchanged,
         stored=stored_resources,
     )
+    relinking = (
+        created
+        or content_changed
+        or len(person_keys) > 1  # the person changed, or people were joined
+        or ended.ended_at(previous_summary) != summary.ended_at
+    )
+    if relinking:
+        # The people's locks before the new content's writes (its identifiers among them), as
+        # every writer of these people and identifiers takes them: first.
+        await linkage.lock_people(session, person_keys)
     rendered = await _render(
         session,
         current,
@@ -639,16 +649,10 @@ async def apply_message(
         request.as_of if newer_request and not created else None,
         keep_version=created,
     )
-    # After the new content (role, date) and the summary (when it ended) are written: the
-    # links are worked out from the rows as they now are.
-    person_changed = len(person_keys) > 1
-    if (
-        created
-        or content_changed
-        or person_changed
-        or ended.ended_at(previous_summary) != summary.ended_at
-    ):
-        await linkage.relink_people(session, person_keys, settings.linkage_window_days)
+    if relinking:
+        # After the new content (role, date) and the summary (when it ended) are written: the
+        # links are worked out from the rows as they now are.
+        await linkage.relink_people(session, person_keys, settings.linkage_window_days, locked=True)
     # The referrer hears of an acceptance, decline or closure in this same transaction.
     await gp_messages.record_outcomes(
         session,

@@ -38,12 +38,23 @@ def parse_command(
 
 
 @asynccontextmanager
+async def command_database(database_url: str | None) -> AsyncIterator[Database]:
+    """The database at `database_url` (default: REFERRAL_DATABASE_URL), for a command that
+    commits as it goes; its connections are closed when the block ends."""
+    database = Database(database_url or ReferralSettings().database_url)
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+@asynccontextmanager
 async def command_session(database_url: str | None) -> AsyncIterator[AsyncSession]:
     """A session of the database at `database_url` (default: REFERRAL_DATABASE_URL) in one
     transaction, committed when the block ends; the connections are closed after it."""
-    database = Database(database_url or ReferralSettings().database_url)
-    try:
-        async with database.sessionmaker() as session, session.begin():
-            yield session
-    finally:
-        await database.dispose()
+    async with (
+        command_database(database_url) as database,
+        database.sessionmaker() as session,
+        session.begin(),
+    ):
+        yield session

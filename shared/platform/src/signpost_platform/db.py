@@ -7,11 +7,11 @@ read-then-write transaction (conditional create) cannot be overtaken by another 
 
 import time
 import weakref
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
-from typing import Annotated, Any, Protocol, TypeAlias
+from typing import Annotated, Any, Protocol, TypeAlias, TypeVar
 
 from asyncpg.transaction import TransactionState  # type: ignore[import-untyped]
 from fastapi import Depends, Request
@@ -1113,6 +1113,28 @@ WRITE_CONFLICT_SQLSTATES = frozenset({"40001", "40P01"})
 def write_conflict(error: BaseException) -> bool:
     """Whether `error` is a serialisation failure or a deadlock: transient, worth a retry."""
     return isinstance(error, DBAPIError) and sqlstate(error) in WRITE_CONFLICT_SQLSTATES
+
+
+_T = TypeVar("_T")
+
+
+async def retrying_write_conflicts(
+    write: Callable[[], Awaitable[_T]],
+    attempts: int,
+    before_again: Callable[[], Awaitable[None]] | None = None,
+) -> _T:
+    """`write()`, run again on a write conflict (`write_conflict`) at most `attempts` times in
+    all, `before_again()` (a rollback of a session `write` shares) awaited before each retry;
+    the last conflict, or any other error, propagates."""
+    for attempt in range(attempts):
+        try:
+            return await write()
+        except DBAPIError as error:
+            if not write_conflict(error) or attempt == attempts - 1:
+                raise
+            if before_again is not None:
+                await before_again()
+    raise AssertionError("unreachable")
 
 
 def statement_timed_out(error: BaseException) -> bool:

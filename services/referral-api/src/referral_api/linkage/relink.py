@@ -21,11 +21,11 @@ from dataclasses import dataclass
 
 from sqlalchemy.exc import DBAPIError
 
-from referral_api.commands import command_parser, parse_command
+from referral_api.commands import command_database, command_parser, parse_command
 from referral_api.config import ReferralSettings
 from referral_api.linkage.repository import LinkageRepository
 from referral_api.linkage.service import relink_people
-from signpost_platform.db import Database, sqlstate, write_conflict
+from signpost_platform.db import Database, retrying_write_conflicts, sqlstate
 from signpost_platform.logging import configure_logging
 
 logger = logging.getLogger("signpost.linkage.relink")
@@ -58,26 +58,21 @@ async def relink_everyone(database: Database, window_days: int, batch: int = 500
 async def _relink_batch(
     database: Database, after: str | None, batch: int, window_days: int
 ) -> tuple[list[str], int]:
-    """The next `batch` people after `after`, relinked in one transaction (run again on a
-    write conflict); the people and how many referrals' links changed."""
-    for attempt in range(ATTEMPTS):
-        try:
-            async with database.sessionmaker() as session, session.begin():
-                keys = await LinkageRepository(session).people_after(after, batch)
-                changed = await relink_people(session, set(keys), window_days) if keys else set()
-            return keys, len(changed)
-        except DBAPIError as error:
-            if not write_conflict(error) or attempt == ATTEMPTS - 1:
-                raise
-    raise AssertionError("unreachable")
+    """The next `batch` people after `after`, relinked in one transaction (in a new one again
+    on a write conflict); the people and how many referrals' links changed."""
+
+    async def once() -> tuple[list[str], int]:
+        async with database.sessionmaker() as session, session.begin():
+            keys = await LinkageRepository(session).people_after(after, batch)
+            changed = await relink_people(session, set(keys), window_days) if keys else set()
+        return keys, len(changed)
+
+    return await retrying_write_conflicts(once, ATTEMPTS)
 
 
-async def _run(database_url: str, window_days: int, batch: int) -> Relinked:
-    database = Database(database_url)
-    try:
+async def _run(database_url: str | None, window_days: int, batch: int) -> Relinked:
+    async with command_database(database_url) as database:
         return await relink_everyone(database, window_days, batch)
-    finally:
-        await database.dispose()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         configure_logging("referral-api", settings.log_level)
     window = settings.linkage_window_days
     try:
-        relinked = asyncio.run(_run(args.database_url or settings.database_url, window, args.batch))
+        relinked = asyncio.run(_run(args.database_url, window, args.batch))
     except DBAPIError as error:
         # The statement and its parameters name people: say only what kind of error it was.
         logger.error(

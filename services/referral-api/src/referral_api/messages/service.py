@@ -17,6 +17,8 @@ Any error rolls the whole message back: nothing is half-written.
 """
 
 import dataclasses
+import functools
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -139,6 +141,10 @@ async def process(
             return replay
         raise
     identifier = message.identifiers[0] if len(message.identifiers) == 1 else None
+    # Processing the message once it is known not to be a resend, whichever way it goes.
+    process_new = functools.partial(
+        _process_new, session, message, document, content_hash, settings, channel, reach, event
+    )
     if (
         identifier is not None
         and not savepoint
@@ -147,7 +153,7 @@ async def process(
         and untouched(session)
     ):
         done = await _process_unlocked(
-            session, message, document, content_hash, settings, channel, reach, event, identifier
+            session, message, bundle_id, content_hash, reach, identifier, process_new
         )
         if done is not None:
             return done
@@ -166,21 +172,9 @@ async def process(
                 return replay
             if not savepoint:
                 looked_up = Owner(found.owner, found.looked) if identifier is not None else None
-                return await _process_new(
-                    session,
-                    message,
-                    document,
-                    content_hash,
-                    settings,
-                    channel,
-                    reach,
-                    event,
-                    looked_up,
-                )
+                return await process_new(looked_up)
             async with session.begin_nested():
-                return await _process_new(
-                    session, message, document, content_hash, settings, channel, reach, event
-                )
+                return await process_new()
         except (IntegrityError, DBAPIError) as error:
             # A concurrent request recorded this message or created its referral first (the
             # next attempt finds its response), or the two met in a deadlock.
@@ -219,13 +213,11 @@ def _may_go_unlocked(message: ReadMessage) -> bool:
 async def _process_unlocked(
     session: AsyncSession,
     message: ReadMessage,
-    document: dict[str, Any],
+    bundle_id: str,
     content_hash: str,
-    settings: Settings,
-    channel: str,
     reach: Reach,
-    event: AuditEvent | None,
     identifier: tuple[str, str],
+    process_new: functools.partial[Coroutine[Any, Any, MessageResult]],
 ) -> MessageResult | None:
     """The usual update, in two round trips and no lock held in between: one statement reads
     what `seen_and_owner` reads, without the locks; the message is applied from what it read
@@ -240,12 +232,12 @@ async def _process_unlocked(
     wrote its contact first). The caller then processes it with the referral locked from its
     first statement, as every message was before.
 
-    Every try is counted once by how it ended (`UNLOCKED_MESSAGES`), a refusal and an error
-    too."""
+    `process_new` is `_process_new` given the message; it is called with the referral read and
+    `unmoved`. Every try is counted once by how it ended (`UNLOCKED_MESSAGES`), a refusal and an
+    error too."""
     outcome = "error"
     try:
         repository = MessageRepository(session)
-        bundle_id = document["id"]
         found = await repository.seen_and_owner(
             bundle_id, identifier, _one_lifecycle_resource(message), locked=False
         )
@@ -257,18 +249,7 @@ async def _process_unlocked(
             outcome = "no-referral"
             return None
         try:
-            result = await _process_new(
-                session,
-                message,
-                document,
-                content_hash,
-                settings,
-                channel,
-                reach,
-                event,
-                Owner(found.owner, found.looked),
-                unmoved=found.unmoved,
-            )
+            result = await process_new(Owner(found.owner, found.looked), unmoved=found.unmoved)
         except NeedsDatabase:
             outcome = "needs-statement"
         except RowsMoved:

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import orjson
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from referral_api.linkage import service as linkage
@@ -36,7 +36,7 @@ from referral_api.referrals.search import ReferralFilter
 from referral_api.rendering import service_request as rendering
 from referral_api.terminology import service as terminology
 from signpost_platform.audit import AuditEvent
-from signpost_platform.db import Write, dialect_of, untouched, write_conflict
+from signpost_platform.db import Write, dialect_of, retrying_write_conflicts, untouched
 from signpost_platform.errors import (
     BadRequest,
     Conflict,
@@ -116,14 +116,7 @@ async def create(
 async def _retrying(session: AsyncSession, write: Callable[[], Awaitable[T]]) -> T:
     """`write()`, rolled back and run again on a deadlock or serialisation failure, at most
     `WRITE_ATTEMPTS` times in all; the last failure propagates (answered 503)."""
-    for attempt in range(WRITE_ATTEMPTS):
-        try:
-            return await write()
-        except DBAPIError as error:
-            if not write_conflict(error) or attempt == WRITE_ATTEMPTS - 1:
-                raise
-            await session.rollback()
-    raise AssertionError("unreachable")
+    return await retrying_write_conflicts(write, WRITE_ATTEMPTS, session.rollback)
 
 
 def _retried(
